@@ -1,0 +1,255 @@
+"""The events of the HNTH flows, version 1.
+
+Meeting lifecycle (topic `meetings`, key = meeting id): MeetingRequested, MeetingChanged,
+MeetingCancelled. Scheduling's decisions (topic `slots`, key = meeting id): SlotAssigned,
+SlotRejected, SlotReleased. Readiness (topic `checks`, key = meeting id): CheckCompleted.
+Calendar (topic `reports`, key = endpoint or meeting): ReportDue.
+
+Every decision names the rule it applied and the rule's source (`RuleRef`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter, model_validator
+
+from hnth_contracts.envelope import Event, Model, UtcDatetime
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+"""A unit or endpoint code from the province's directory, e.g. `STTTT` or `TQ-HUYEN-SONDUONG`."""
+
+
+class RuleRef(Model):
+    """A province rule by its policy key, and where it comes from (regulation, article)."""
+
+    rule: str = Field(min_length=1, max_length=128)
+    source: str = Field(min_length=1, max_length=256)
+
+
+class Window(Model):
+    """A half-open time interval [start, end) in UTC."""
+
+    start: UtcDatetime
+    end: UtcDatetime
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Window:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+# ---------------------------------------------------------------- meetings
+
+
+class MeetingDetails(Model):
+    """What a host unit registers: the same fields on a request and on a change."""
+
+    title: str = Field(min_length=1, max_length=500)
+    host_unit: Code
+    chair: str = Field(min_length=1, max_length=200)
+    start: UtcDatetime
+    end: UtcDatetime
+    main_endpoint: Code
+    endpoints: tuple[Code, ...] = Field(min_length=1, max_length=20000)
+    agenda: str | None = Field(default=None, max_length=10000)
+    document_number: str | None = Field(default=None, max_length=100)
+    document_date: date | None = None
+
+
+class MeetingRequested(MeetingDetails, Event):
+    """A host unit (over registration's HTTP API, or another system straight on Kafka)
+    asks for a meeting on the network. `late_notice` marks an urgent meeting accepted
+    inside the notice lead time, with `urgent_reason`."""
+
+    type: Literal["MeetingRequested"] = "MeetingRequested"
+    meeting_id: str = Field(min_length=1, max_length=128)
+    requested_by: str | None = Field(default=None, max_length=200)
+    late_notice: bool = False
+    urgent_reason: str | None = Field(default=None, max_length=2000)
+
+
+class MeetingChanged(MeetingDetails, Event):
+    """The host changed time or endpoints; `revision` rises by one on every change."""
+
+    type: Literal["MeetingChanged"] = "MeetingChanged"
+    meeting_id: str = Field(min_length=1, max_length=128)
+    revision: int = Field(ge=1)
+    changed_by: str | None = Field(default=None, max_length=200)
+    late_notice: bool = False
+    urgent_reason: str | None = Field(default=None, max_length=2000)
+
+
+class MeetingCancelled(Event):
+    type: Literal["MeetingCancelled"] = "MeetingCancelled"
+    meeting_id: str = Field(min_length=1, max_length=128)
+    reason: str | None = Field(default=None, max_length=2000)
+    cancelled_by: str | None = Field(default=None, max_length=200)
+
+
+# ---------------------------------------------------------------- scheduling decisions
+
+
+class Slot(Model):
+    """Where and when a meeting runs on the bridge."""
+
+    bridge: str
+    virtual_room: str
+    dial_in: str
+    meeting: Window
+    reserved: Window
+    """The meeting window widened by the setup and teardown buffers."""
+
+
+class SlotAssigned(Event):
+    type: Literal["SlotAssigned"] = "SlotAssigned"
+    meeting_id: str
+    revision: int = Field(default=0, ge=0)
+    """0 for the first assignment, then the MeetingChanged revision it answers."""
+    title: str
+    host_unit: Code
+    main_endpoint: Code
+    endpoints: tuple[Code, ...]
+    slot: Slot
+    check_deadline: UtcDatetime
+    notice_deadline: UtcDatetime
+    late_notice: bool = False
+    rules: tuple[RuleRef, ...] = ()
+    policy: str
+    """The policy file and version the decision used, e.g. `tuyen-quang@2017-345`."""
+
+
+class ConflictKind(StrEnum):
+    ENDPOINT_BUSY = "endpoint_busy"
+    BRIDGE_CAPACITY = "bridge_capacity"
+    POLICY = "policy"
+
+
+class Conflict(Model):
+    kind: ConflictKind
+    resource: str
+    """The endpoint code, or the bridge name for capacity."""
+    other_meeting_id: str | None = None
+    other_window: Window | None = None
+    rule: RuleRef
+    message: str
+
+
+class SlotRejected(Event):
+    type: Literal["SlotRejected"] = "SlotRejected"
+    meeting_id: str
+    revision: int = Field(default=0, ge=0)
+    host_unit: Code
+    conflicts: tuple[Conflict, ...] = Field(min_length=1)
+    alternatives: tuple[Window, ...] = Field(default=(), max_length=3)
+    """Up to 3 nearest windows of the same duration where everything is free."""
+
+
+class SlotReleased(Event):
+    """The meeting's reservations are freed (cancelled, or replaced by a changed slot)."""
+
+    type: Literal["SlotReleased"] = "SlotReleased"
+    meeting_id: str
+    revision: int = Field(default=0, ge=0)
+    reason: Literal["cancelled", "changed"]
+
+
+# ---------------------------------------------------------------- readiness checks
+
+
+class CheckOutcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    MISSED = "missed"
+
+
+class CheckItem(StrEnum):
+    LINE = "line"
+    AUDIO = "audio"
+    VIDEO = "video"
+    CONTENT = "content"
+    POWER = "power"
+
+
+class CheckCompleted(Event):
+    """An endpoint's readiness before a meeting (rule 3: done by start - 1 h).
+
+    A later CheckCompleted for the same (meeting, endpoint) supersedes an earlier one,
+    e.g. a late submission after `missed`."""
+
+    type: Literal["CheckCompleted"] = "CheckCompleted"
+    meeting_id: str
+    endpoint: Code
+    outcome: CheckOutcome
+    failed_items: tuple[CheckItem, ...] = ()
+    due_at: UtcDatetime
+    checked_at: UtcDatetime | None = None
+    checked_by: str | None = None
+    on_time: bool
+    supersedes: str | None = None
+    """The event_id of the CheckCompleted this one replaces."""
+
+
+# ---------------------------------------------------------------- calendar
+
+
+class ReportKind(StrEnum):
+    ANNUAL_ENDPOINT_REPORT = "annual_endpoint_report"
+    PERIODIC_INSPECTION = "periodic_inspection"
+    MEETING_RECORD = "meeting_record"
+
+
+class ReportDue(Event):
+    """Something is due from someone by a date: a year-end report, an inspection, minutes."""
+
+    type: Literal["ReportDue"] = "ReportDue"
+    report_id: str
+    """Deterministic: the same due item always has the same id."""
+    kind: ReportKind
+    endpoint: Code | None = None
+    unit: Code | None = None
+    meeting_id: str | None = None
+    period: str
+    """What the report covers, e.g. `2026` or `2026-Q4`."""
+    due_at: UtcDatetime
+    rule: RuleRef
+
+
+AnyEvent = Annotated[
+    MeetingRequested
+    | MeetingChanged
+    | MeetingCancelled
+    | SlotAssigned
+    | SlotRejected
+    | SlotReleased
+    | CheckCompleted
+    | ReportDue,
+    Field(discriminator="type"),
+]
+"""Every event type, told apart by its `type` field."""
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        MeetingRequested,
+        MeetingChanged,
+        MeetingCancelled,
+        SlotAssigned,
+        SlotRejected,
+        SlotReleased,
+        CheckCompleted,
+        ReportDue,
+    )
+}
+
+any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def decode_event(body: bytes | str) -> Event:
+    """Decode a message body into its event class; raises pydantic.ValidationError."""
+    event: Event = any_event.validate_json(body)
+    return event
+

@@ -1,0 +1,96 @@
+"""Topic names and message keys: the one place that spells them.
+
+Topics are streams per aggregate. Every event about one meeting is keyed by the
+meeting id, so Kafka keeps them in order on one partition: a cancellation can never
+overtake its request. A deployment (or a test) may put all names under a prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hnth_contracts.envelope import Event
+from hnth_contracts.events import (
+    CheckCompleted,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+    ReportDue,
+    SlotAssigned,
+    SlotRejected,
+    SlotReleased,
+)
+
+MEETINGS = "hnth.meetings"
+"""Meeting lifecycle requests: MeetingRequested, MeetingChanged, MeetingCancelled."""
+SLOTS = "hnth.slots"
+"""Scheduling decisions: SlotAssigned, SlotRejected, SlotReleased."""
+CHECKS = "hnth.checks"
+"""Readiness outcomes: CheckCompleted."""
+REPORTS = "hnth.reports"
+"""Calendar: ReportDue."""
+
+ALL = (MEETINGS, SLOTS, CHECKS, REPORTS)
+PARTITIONS = 12
+"""Partitions per topic: enough for 6 replicas of a service with room to spare."""
+DLQ_SUFFIX = ".dlq"
+
+_TOPIC_OF: dict[type[Event], str] = {
+    MeetingRequested: MEETINGS,
+    MeetingChanged: MEETINGS,
+    MeetingCancelled: MEETINGS,
+    SlotAssigned: SLOTS,
+    SlotRejected: SLOTS,
+    SlotReleased: SLOTS,
+    CheckCompleted: CHECKS,
+    ReportDue: REPORTS,
+}
+
+
+def dead_letter(topic: str) -> str:
+    """The dead-letter topic of `topic`."""
+    return topic + DLQ_SUFFIX
+
+
+def key_of(event: Event) -> bytes:
+    """The message key: the meeting for meeting-scoped events, else the report's subject."""
+    meeting_id = getattr(event, "meeting_id", None)
+    if isinstance(event, ReportDue):
+        subject = event.endpoint or event.meeting_id or event.report_id
+        return subject.encode()
+    if meeting_id:
+        return str(meeting_id).encode()
+    return event.correlation_id.encode()
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names under an optional prefix (a test or a shared cluster sets one)."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def meetings(self) -> str:
+        return self.name(MEETINGS)
+
+    @property
+    def slots(self) -> str:
+        return self.name(SLOTS)
+
+    @property
+    def checks(self) -> str:
+        return self.name(CHECKS)
+
+    @property
+    def reports(self) -> str:
+        return self.name(REPORTS)
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(self.name(base) for base in ALL)
+
+    def of(self, event: Event) -> str:
+        """The topic an event is published to."""
+        return self.name(_TOPIC_OF[type(event)])

@@ -1,0 +1,143 @@
+"""One realistic sample per event type; `python -m contracts.tests.samples` rewrites golden/."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from hnth_contracts import (
+    CheckCompleted,
+    CheckItem,
+    CheckOutcome,
+    Conflict,
+    ConflictKind,
+    Event,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+    ReportDue,
+    ReportKind,
+    RuleRef,
+    Slot,
+    SlotAssigned,
+    SlotRejected,
+    SlotReleased,
+    Window,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+T0 = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)  # 08:00 in Asia/Ho_Chi_Minh
+ENVELOPE = {
+    "occurred_at": datetime(2026, 11, 30, 2, 15, tzinfo=UTC),
+    "tenant": "tuyen-quang",
+    "correlation_id": "mtg-2026-0001",
+    "producer": "registration",
+}
+NOTICE = RuleRef(rule="notice.lead_time", source="QĐ 345/QĐ-UBND 2017 (Tuyên Quang), Điều 6")
+CHECK = RuleRef(rule="check.lead_time", source="QĐ 345/QĐ-UBND 2017 (Tuyên Quang), Điều 7")
+MEETING = Window(start=T0, end=T0 + timedelta(hours=3))
+
+
+def _id(n: int) -> UUID:
+    return UUID(int=n)
+
+
+def samples() -> list[Event]:
+    details = {
+        "meeting_id": "mtg-2026-0001",
+        "title": "Hội nghị trực tuyến triển khai nhiệm vụ năm 2027",
+        "host_unit": "VP-UBND",
+        "chair": "Chủ tịch UBND tỉnh",
+        "start": T0,
+        "end": T0 + timedelta(hours=3),
+        "main_endpoint": "TQ-UBND",
+        "endpoints": ("TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG"),
+        "agenda": "Triển khai kế hoạch phát triển kinh tế - xã hội",
+        "document_number": "1234/UBND-KGVX",
+        "document_date": date(2026, 11, 28),
+    }
+    slot = Slot(
+        bridge="MCU-1",
+        virtual_room="VR-01",
+        dial_in="sip:vr01@mcu1.tuyenquang.gov.vn",
+        meeting=MEETING,
+        reserved=Window(start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=3, minutes=15)),
+    )
+    return [
+        MeetingRequested.create(event_id=_id(1), requested_by="registrar:VP-UBND", **ENVELOPE, **details),
+        MeetingChanged.create(event_id=_id(2), revision=1, **ENVELOPE, **details),
+        MeetingCancelled.create(event_id=_id(3), meeting_id="mtg-2026-0001", reason="Hoãn họp", **ENVELOPE),
+        SlotAssigned.create(
+            event_id=_id(4),
+            causation_id=str(_id(1)),
+            meeting_id="mtg-2026-0001",
+            title=details["title"],
+            host_unit="VP-UBND",
+            main_endpoint="TQ-UBND",
+            endpoints=details["endpoints"],
+            slot=slot,
+            check_deadline=T0 - timedelta(hours=1),
+            notice_deadline=T0 - timedelta(days=2),
+            rules=(NOTICE, CHECK),
+            policy="tuyen-quang@1",
+            **{**ENVELOPE, "producer": "scheduling"},
+        ),
+        SlotRejected.create(
+            event_id=_id(5),
+            meeting_id="mtg-2026-0001",
+            host_unit="VP-UBND",
+            conflicts=(
+                Conflict(
+                    kind=ConflictKind.ENDPOINT_BUSY,
+                    resource="TQ-STTTT",
+                    other_meeting_id="mtg-2026-0000",
+                    other_window=MEETING,
+                    rule=RuleRef(rule="endpoint.one_meeting_at_a_time", source="policy default"),
+                    message="Điểm cầu TQ-STTTT đã có cuộc họp khác trong khung giờ này",
+                ),
+            ),
+            alternatives=(Window(start=T0 + timedelta(hours=4), end=T0 + timedelta(hours=7)),),
+            **{**ENVELOPE, "producer": "scheduling"},
+        ),
+        SlotReleased.create(
+            event_id=_id(6), meeting_id="mtg-2026-0001", reason="cancelled",
+            **{**ENVELOPE, "producer": "scheduling"},
+        ),  # fmt: skip
+        CheckCompleted.create(
+            event_id=_id(7),
+            meeting_id="mtg-2026-0001",
+            endpoint="TQ-STTTT",
+            outcome=CheckOutcome.FAILED,
+            failed_items=(CheckItem.AUDIO,),
+            due_at=T0 - timedelta(hours=1),
+            checked_at=T0 - timedelta(hours=1, minutes=20),
+            checked_by="technician:TQ-STTTT",
+            on_time=True,
+            **{**ENVELOPE, "producer": "inspection"},
+        ),
+        ReportDue.create(
+            event_id=_id(8),
+            report_id="annual_endpoint_report:2026:TQ-STTTT",
+            kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
+            endpoint="TQ-STTTT",
+            unit="STTTT",
+            period="2026",
+            due_at=datetime(2026, 12, 15, 10, 0, tzinfo=UTC),
+            rule=RuleRef(rule="report.annual", source="Quy chế 001, Điều 9"),
+            **{**ENVELOPE, "producer": "scheduling", "correlation_id": "report-2026"},
+        ),
+    ]
+
+
+def write_golden() -> None:
+    GOLDEN.mkdir(exist_ok=True)
+    for event in samples():
+        body = json.loads(event.to_json())
+        path = GOLDEN / f"{event.type}.json"
+        path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_golden()

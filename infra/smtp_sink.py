@@ -1,0 +1,90 @@
+"""A local SMTP catcher for demos on machines without Docker (compose uses Mailpit).
+
+Every message received is kept as an .eml file; a small web page lists them.
+
+    python -m infra.smtp_sink --port 1025 --web-port 8025 --dir .run/stack/mail
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import time
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+class MaildirHandler:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        name = f"{time.time_ns()}.eml"
+        (self.folder / name).write_bytes(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def _header(value: str | None) -> str:
+    return str(make_header(decode_header(value or "")))
+
+
+def _page(folder: Path) -> bytes:
+    rows = []
+    for path in sorted(folder.glob("*.eml"), reverse=True)[:200]:
+        msg = message_from_bytes(path.read_bytes())
+        cells = (_header(msg["Date"]), _header(msg["To"]), _header(msg["Subject"]))
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    body = (
+        "<!doctype html><meta charset=utf-8><title>HNTH Ops: thư đã gửi / sent mail</title>"
+        "<h1>Thư đã gửi / Sent mail</h1><table border=1 cellpadding=4>"
+        "<tr><th>Ngày / Date</th><th>Người nhận / To</th><th>Tiêu đề / Subject</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    return body.encode()
+
+
+def serve_web(folder: Path, port: int) -> ThreadingHTTPServer:
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            data = _page(folder)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Page)
+    Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=1025)
+    parser.add_argument("--web-port", type=int, default=8025)
+    parser.add_argument("--dir", type=Path, default=Path(".run/mail"))
+    args = parser.parse_args()
+    controller = Controller(MaildirHandler(args.dir), hostname="127.0.0.1", port=args.port)
+    controller.start()
+    serve_web(args.dir, args.web_port)
+    print(f"smtp sink on 127.0.0.1:{args.port}, web on http://127.0.0.1:{args.web_port}/", flush=True)
+    try:
+        asyncio.run(asyncio.Event().wait())
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()

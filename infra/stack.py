@@ -1,0 +1,506 @@
+"""The native stack for machines without a Docker engine.
+
+Apache Kafka (KRaft, combined broker+controller) runs from Maven Central jars and
+FerretDB (SQLite handler) from a small Go module of ours; both on 127.0.0.1.
+Builds are cached in `.cache/` (git-ignored); each running stack keeps its pids,
+logs and data in its own run folder, so tests and `make up` never collide.
+
+    python -m infra.stack up [--no-services]   # Kafka, FerretDB, SMTP sink, the 4 services
+    python -m infra.stack status
+    python -m infra.stack down
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INFRA = ROOT / "infra"
+CACHE = Path(os.environ.get("HNTH_CACHE_DIR", ROOT / ".cache"))
+DEFAULT_RUN_DIR = ROOT / ".run" / "stack"
+
+SERVICES = {"registration": 8001, "scheduling": 8002, "notification": 8003, "inspection": 8004}
+
+
+class StackError(RuntimeError):
+    """A launcher failure with a message a person can act on."""
+
+
+@dataclass
+class StackState:
+    run_dir: str
+    kafka_port: int
+    controller_port: int
+    mongo_port: int
+    smtp_port: int = 0
+    pids: dict[str, int] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongodb_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongo_port}/"
+
+
+# ---------------------------------------------------------------- building
+
+
+def _require(tool: str, hint: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        raise StackError(f"{tool} not found on PATH: {hint}")
+    return path
+
+
+def _run_build(cmd: list[str], cwd: Path, what: str) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-25:])
+        raise StackError(
+            f"{what} failed (exit {proc.returncode}); is the package registry reachable?\n{tail}"
+        )
+
+
+def kafka_libs() -> Path:
+    """Fetch the pinned Kafka jars once (infra/kafka/pom.xml) and return their folder."""
+    libs = CACHE / "kafka-libs"
+    stamp = libs / ".pom-stamp"
+    pom = (INFRA / "kafka" / "pom.xml").read_text()
+    if stamp.exists() and stamp.read_text() == pom:
+        return libs
+    _require("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+    mvn = _require("mvn", "install Apache Maven (apt-get install maven)")
+    shutil.rmtree(libs, ignore_errors=True)
+    print("stack: fetching Kafka jars from Maven Central (first run only)...", flush=True)
+    _run_build(
+        [mvn, "-q", "-B", "dependency:copy-dependencies", f"-DoutputDirectory={libs}"],
+        INFRA / "kafka",
+        "fetching Kafka jars with Maven",
+    )
+    stamp.write_text(pom)
+    return libs
+
+
+def ferretdb_binary() -> Path:
+    """Build our FerretDB wrapper (infra/ferretdb) once and return the binary."""
+    binary = CACHE / "bin" / "hnth-ferretdb"
+    src = INFRA / "ferretdb"
+    stamp = CACHE / "bin" / ".ferretdb-stamp"
+    source_id = "".join((src / name).read_text() for name in ("go.mod", "go.sum", "main.go"))
+    if binary.exists() and stamp.exists() and stamp.read_text() == source_id:
+        return binary
+    go = _require("go", "install Go 1.24+ (https://go.dev/doc/install or apt-get install golang)")
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    print("stack: building FerretDB from the Go module proxy (first run only)...", flush=True)
+    _run_build([go, "build", "-o", str(binary), "."], src, "building FerretDB")
+    stamp.write_text(source_id)
+    return binary
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _check_port_free(port: int, what: str) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise StackError(
+                f"port {port} for {what} is taken ({exc.strerror}); "
+                f"stop what uses it or choose another port"
+            ) from None
+
+
+def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            start_new_session=True,  # its own process group: `down` kills the whole tree
+        )
+    return proc.pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as dead
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def _stop_pid(pid: int, timeout: float = 15.0) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def _log_tail(log: Path, lines: int = 30) -> str:
+    if not log.exists():
+        return "(no log)"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_until(check: Callable[[], bool], what: str, pid: int, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            raise StackError(f"{what} exited during start-up; log {log}:\n{_log_tail(log)}")
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not up yet; keep polling
+            pass
+        time.sleep(0.3)
+    raise StackError(f"{what} did not answer within {timeout:.0f}s; log {log}:\n{_log_tail(log)}")
+
+
+def _kafka_answers(bootstrap: str) -> bool:
+    import logging
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # refusals while it boots are expected
+
+    async def probe() -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        await admin.start()
+        try:
+            await admin.list_topics()  # a real metadata request
+            return True
+        finally:
+            await admin.close()
+
+    return asyncio.run(probe())
+
+
+def _mongo_answers(url: str) -> bool:
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=2000)
+    try:
+        client.admin.command("ping")
+        return True
+    finally:
+        client.close()
+
+
+def _http_answers(url: str) -> bool:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+        return bool(resp.status == 200)
+
+
+KAFKA_PROPERTIES = """\
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{kafka_port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{kafka_port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={data}
+num.partitions=6
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+"""
+
+LOG4J2 = """\
+status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.out.ref = out
+logger.kafka.name = kafka.server.KafkaServer
+logger.kafka.level = INFO
+"""
+
+
+def _java_cmd(libs: Path, main: str, *args: str, heap: str = "768m") -> list[str]:
+    return [
+        "java",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={libs.parent / 'log4j2.properties'}",
+        "-cp",
+        f"{libs}/*",
+        main,
+        *args,
+    ]
+
+
+def start_kafka(state: StackState, timeout: float = 90.0) -> None:
+    libs = kafka_libs()
+    (libs.parent / "log4j2.properties").write_text(LOG4J2)
+    run = Path(state.run_dir)
+    data = run / "kafka-data"
+    props = run / "kafka.properties"
+    props.write_text(
+        KAFKA_PROPERTIES.format(
+            kafka_port=state.kafka_port, controller_port=state.controller_port, data=data
+        )
+    )
+    if not (data / "meta.properties").exists():
+        fmt = _java_cmd(
+            libs,
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            "-t",
+            str(uuid.uuid4()).replace("-", "")[:22],
+            "-c",
+            str(props),
+            heap="256m",
+        )
+        _run_build(fmt, run, "formatting Kafka storage")
+    log = run / "kafka.log"
+    pid = _spawn(_java_cmd(libs, "kafka.Kafka", str(props)), log)
+    state.pids["kafka"] = pid
+    _wait_until(lambda: _kafka_answers(state.bootstrap_servers), "Kafka", pid, log, timeout)
+
+
+def start_ferretdb(state: StackState, timeout: float = 30.0) -> None:
+    binary = ferretdb_binary()
+    run = Path(state.run_dir)
+    log = run / "ferretdb.log"
+    cmd = [str(binary), "-listen", f"127.0.0.1:{state.mongo_port}", "-data", str(run / "mongo-data")]
+    pid = _spawn(cmd, log)
+    state.pids["ferretdb"] = pid
+    _wait_until(lambda: _mongo_answers(state.mongodb_url), "FerretDB", pid, log, timeout)
+
+
+def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
+    run = Path(state.run_dir)
+    log = run / "smtp-sink.log"
+    web_port = int(os.environ.get("HNTH_SMTP_WEB_PORT", "8025"))
+    cmd = [
+        sys.executable, "-m", "infra.smtp_sink",
+        "--port", str(state.smtp_port), "--web-port", str(web_port), "--dir", str(run / "mail"),
+    ]  # fmt: skip
+    pid = _spawn(cmd, log)
+    state.pids["smtp-sink"] = pid
+    _wait_until(lambda: _http_answers(f"http://127.0.0.1:{web_port}/"), "SMTP sink", pid, log, timeout)
+    state.urls["smtp-sink"] = f"http://127.0.0.1:{web_port}/ (SMTP on 127.0.0.1:{state.smtp_port})"
+
+
+def service_env(state: StackState, secret: str) -> dict[str, str]:
+    return {
+        "HNTH_KAFKA_BOOTSTRAP_SERVERS": state.bootstrap_servers,
+        "HNTH_MONGODB_URL": state.mongodb_url,
+        "HNTH_SMTP_HOST": "127.0.0.1",
+        "HNTH_SMTP_PORT": str(state.smtp_port),
+        "HNTH_AUTH_SECRET": secret,
+    }
+
+
+def start_services(state: StackState, timeout: float = 60.0) -> None:
+    run = Path(state.run_dir)
+    secret_file = run / "auth-secret"
+    if not secret_file.exists():
+        secret_file.write_text(os.environ.get("HNTH_AUTH_SECRET") or secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    env = service_env(state, secret_file.read_text())
+    started = []
+    for name, default_port in SERVICES.items():
+        port = int(os.environ.get(f"HNTH_{name.upper()}_PORT", default_port))
+        _check_port_free(port, name)
+        log = run / f"{name}.log"
+        pid = _spawn([sys.executable, "-m", name], log, {**env, "HNTH_HTTP_PORT": str(port)})
+        state.pids[name] = pid
+        started.append((name, port, pid, log))
+    for name, port, pid, log in started:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until(lambda u=url: _http_answers(f"{u}/readyz"), name, pid, log, timeout)  # type: ignore[misc]
+        state.urls[name] = f"{url}/docs"
+
+
+# ---------------------------------------------------------------- the stack
+
+
+def _state_file(run_dir: Path) -> Path:
+    return run_dir / "stack.json"
+
+
+def load_state(run_dir: Path) -> StackState | None:
+    path = _state_file(run_dir)
+    if not path.exists():
+        return None
+    return StackState(**json.loads(path.read_text()))
+
+
+def save_state(state: StackState) -> None:
+    _state_file(Path(state.run_dir)).write_text(json.dumps(asdict(state), indent=2))
+
+
+def up(
+    run_dir: Path = DEFAULT_RUN_DIR,
+    *,
+    kafka_port: int | None = None,
+    mongo_port: int | None = None,
+    services: bool = False,
+    fresh: bool = False,
+) -> StackState:
+    """Start Kafka and FerretDB (and optionally the SMTP sink and the four services).
+
+    Ports left as None are picked free. Returns the state with pids and addresses;
+    on any failure, whatever was started is stopped again before the error propagates.
+    """
+    existing = load_state(run_dir)
+    if existing and any(_alive(p) for p in existing.pids.values()):
+        raise StackError(f"a stack already runs from {run_dir}; run `down` first")
+    if fresh:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = StackState(
+        run_dir=str(run_dir),
+        kafka_port=kafka_port or free_port(),
+        controller_port=free_port(),
+        mongo_port=mongo_port or free_port(),
+        smtp_port=int(os.environ.get("HNTH_SMTP_PORT", "1025")) if services else 0,
+    )
+    _check_port_free(state.kafka_port, "Kafka")
+    _check_port_free(state.mongo_port, "FerretDB")
+    # build both before starting either, so a build error leaves nothing running
+    kafka_libs()
+    ferretdb_binary()
+    try:
+        start_ferretdb(state)
+        save_state(state)
+        start_kafka(state)
+        save_state(state)
+        if services:
+            _check_port_free(state.smtp_port, "SMTP sink")
+            start_smtp_sink(state)
+            save_state(state)
+            start_services(state)
+    except BaseException:
+        save_state(state)
+        down(run_dir)
+        raise
+    state.urls["kafka"] = state.bootstrap_servers
+    state.urls["mongodb"] = state.mongodb_url
+    save_state(state)
+    return state
+
+
+def down(run_dir: Path = DEFAULT_RUN_DIR) -> list[str]:
+    """Stop every process this run folder started, services first, Kafka and FerretDB last."""
+    state = load_state(run_dir)
+    if state is None:
+        return []
+    stopped = []
+    for name, pid in reversed(list(state.pids.items())):
+        if _alive(pid):
+            _stop_pid(pid)
+            stopped.append(name)
+    state.pids = {}
+    save_state(state)
+    return stopped
+
+
+def status(run_dir: Path = DEFAULT_RUN_DIR) -> dict[str, str]:
+    state = load_state(run_dir)
+    if state is None:
+        return {}
+    return {
+        name: f"{'running' if _alive(pid) else 'stopped'} pid={pid} {state.urls.get(name, '')}".strip()
+        for name, pid in state.pids.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "down", "status", "build"])
+    parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR)
+    parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("HNTH_KAFKA_PORT", "9092")))
+    parser.add_argument("--mongo-port", type=int, default=int(os.environ.get("HNTH_MONGO_PORT", "27017")))
+    parser.add_argument("--no-services", action="store_true", help="only Kafka and FerretDB")
+    parser.add_argument("--fresh", action="store_true", help="discard the run folder's data first")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            print(f"kafka jars: {kafka_libs()}\nferretdb: {ferretdb_binary()}")
+        elif args.command == "up":
+            started = time.monotonic()
+            state = up(
+                args.run_dir,
+                kafka_port=args.kafka_port,
+                mongo_port=args.mongo_port,
+                services=not args.no_services,
+                fresh=args.fresh,
+            )
+            print(f"HNTH Ops is up in {time.monotonic() - started:.0f}s:")
+            for name, url in state.urls.items():
+                print(f"  {name:<13} {url}")
+            print(f"  logs          {state.run_dir}/*.log")
+        elif args.command == "down":
+            stopped = down(args.run_dir)
+            print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        else:
+            rows = status(args.run_dir)
+            for name, row in rows.items():
+                print(f"{name:<13} {row}")
+            if not rows:
+                print("nothing started from " + str(args.run_dir))
+    except StackError as exc:
+        print(f"stack: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
