@@ -26,7 +26,7 @@ class MaildirHandler:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         name = f"{time.time_ns()}.eml"
         (self.folder / name).write_bytes(envelope.original_content or envelope.content)
         return "250 Message accepted for delivery"
@@ -54,7 +54,7 @@ def _page(folder: Path) -> bytes:
 
 def serve_web(folder: Path, port: int) -> ThreadingHTTPServer:
     class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             data = _page(folder)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -62,7 +62,7 @@ def serve_web(folder: Path, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Page)
@@ -79,7 +79,9 @@ def main() -> None:
     controller = Controller(MaildirHandler(args.dir), hostname="127.0.0.1", port=args.port)
     controller.start()
     serve_web(args.dir, args.web_port)
-    print(f"smtp sink on 127.0.0.1:{args.port}, web on http://127.0.0.1:{args.web_port}/", flush=True)
+    print(
+        f"smtp sink on 127.0.0.1:{args.port}, web on http://127.0.0.1:{args.web_port}/", flush=True
+    )
     try:
         asyncio.run(asyncio.Event().wait())
     finally:

@@ -125,6 +125,9 @@ def free_port() -> int:
 
 def _check_port_free(port: int, what: str) -> None:
     with socket.socket() as s:
+        s.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as servers bind: TIME_WAIT is fine
         try:
             s.bind(("127.0.0.1", port))
         except OSError as exc:
@@ -317,7 +320,13 @@ def start_ferretdb(state: StackState, timeout: float = 30.0) -> None:
     binary = ferretdb_binary()
     run = Path(state.run_dir)
     log = run / "ferretdb.log"
-    cmd = [str(binary), "-listen", f"127.0.0.1:{state.mongo_port}", "-data", str(run / "mongo-data")]
+    cmd = [
+        str(binary),
+        "-listen",
+        f"127.0.0.1:{state.mongo_port}",
+        "-data",
+        str(run / "mongo-data"),
+    ]
     pid = _spawn(cmd, log)
     state.pids["ferretdb"] = pid
     _wait_until(lambda: _mongo_answers(state.mongodb_url), "FerretDB", pid, log, timeout)
@@ -333,7 +342,9 @@ def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
     ]  # fmt: skip
     pid = _spawn(cmd, log)
     state.pids["smtp-sink"] = pid
-    _wait_until(lambda: _http_answers(f"http://127.0.0.1:{web_port}/"), "SMTP sink", pid, log, timeout)
+    _wait_until(
+        lambda: _http_answers(f"http://127.0.0.1:{web_port}/"), "SMTP sink", pid, log, timeout
+    )
     state.urls["smtp-sink"] = f"http://127.0.0.1:{web_port}/ (SMTP on 127.0.0.1:{state.smtp_port})"
 
 
@@ -463,11 +474,17 @@ def status(run_dir: Path = DEFAULT_RUN_DIR) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.stack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.stack", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("command", choices=["up", "down", "status", "build"])
     parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR)
-    parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("HNTH_KAFKA_PORT", "9092")))
-    parser.add_argument("--mongo-port", type=int, default=int(os.environ.get("HNTH_MONGO_PORT", "27017")))
+    parser.add_argument(
+        "--kafka-port", type=int, default=int(os.environ.get("HNTH_KAFKA_PORT", "9092"))
+    )
+    parser.add_argument(
+        "--mongo-port", type=int, default=int(os.environ.get("HNTH_MONGO_PORT", "27017"))
+    )
     parser.add_argument("--no-services", action="store_true", help="only Kafka and FerretDB")
     parser.add_argument("--fresh", action="store_true", help="discard the run folder's data first")
     args = parser.parse_args(argv)

@@ -66,9 +66,13 @@ def samples() -> list[Event]:
         reserved=Window(start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=3, minutes=15)),
     )
     return [
-        MeetingRequested.create(event_id=_id(1), requested_by="registrar:VP-UBND", **ENVELOPE, **details),
+        MeetingRequested.create(
+            event_id=_id(1), requested_by="registrar:VP-UBND", **ENVELOPE, **details
+        ),
         MeetingChanged.create(event_id=_id(2), revision=1, **ENVELOPE, **details),
-        MeetingCancelled.create(event_id=_id(3), meeting_id="mtg-2026-0001", reason="Hoãn họp", **ENVELOPE),
+        MeetingCancelled.create(
+            event_id=_id(3), meeting_id="mtg-2026-0001", reason="Hoãn họp", **ENVELOPE
+        ),
         SlotAssigned.create(
             event_id=_id(4),
             causation_id=str(_id(1)),
@@ -102,7 +106,9 @@ def samples() -> list[Event]:
             **{**ENVELOPE, "producer": "scheduling"},
         ),
         SlotReleased.create(
-            event_id=_id(6), meeting_id="mtg-2026-0001", reason="cancelled",
+            event_id=_id(6),
+            meeting_id="mtg-2026-0001",
+            reason="cancelled",
             **{**ENVELOPE, "producer": "scheduling"},
         ),  # fmt: skip
         CheckCompleted.create(

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from hnth_contracts import EVENT_TYPES, MeetingRequested, Topics, dead_letter, decode_event, key_of
+from pydantic import ValidationError
 
 from .samples import GOLDEN, samples
 

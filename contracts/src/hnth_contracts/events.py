@@ -252,4 +252,3 @@ def decode_event(body: bytes | str) -> Event:
     """Decode a message body into its event class; raises pydantic.ValidationError."""
     event: Event = any_event.validate_json(body)
     return event
-

@@ -1,0 +1,69 @@
+"""Test infrastructure: a real Kafka broker and a real MongoDB-compatible server.
+
+In order of preference: `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URL` from the environment;
+testcontainers when a Docker engine answers; else the native stack (infra/stack.py),
+started once per session in a temporary folder and stopped at the end. An infra
+failure fails the tests, it never skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Infra:
+    bootstrap_servers: str
+    mongodb_url: str
+    kind: str
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:  # noqa: BLE001 - no engine, no socket, no client: all mean "no"
+        return False
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    kafka, mongo = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URL")
+    if kafka and mongo:
+        yield Infra(kafka, mongo, "environment")
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.mongodb import MongoDbContainer
+
+        with KafkaContainer().with_kraft() as k, MongoDbContainer("mongo:7") as m:
+            yield Infra(k.get_bootstrap_server(), m.get_connection_url(), "testcontainers")
+        return
+    from infra import stack
+
+    run_dir = tmp_path_factory.mktemp("native-stack")
+    try:
+        state = stack.up(run_dir, services=False)
+    except stack.StackError as exc:
+        pytest.fail(f"cannot start the native Kafka + FerretDB stack: {exc}", pytrace=False)
+    try:
+        yield Infra(state.bootstrap_servers, state.mongodb_url, "native")
+    finally:
+        stack.down(run_dir)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short id for this test's topics and databases, so tests never see each other's data."""
+    return uuid.uuid4().hex[:10]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "infra: env vars > testcontainers (Docker) > native Kafka + FerretDB (infra/stack.py)"

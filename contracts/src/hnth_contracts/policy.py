@@ -1,0 +1,61 @@
+"""A province's rules as data: `policies/<tenant>.yaml`, each rule with its source."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from hnth_contracts.events import RuleRef
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: Any
+    source: str = Field(min_length=1)
+
+
+class Bridge(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    ports: int = Field(ge=1)
+    dial_in: str
+    """A template with `{room}`."""
+
+
+class Policy(BaseModel):
+    """One province's policy file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenant: str
+    name: str
+    version: str
+    timezone: str = "Asia/Ho_Chi_Minh"
+    rules: dict[str, Rule]
+    bridge: Bridge
+
+    @property
+    def id(self) -> str:
+        return f"{self.tenant}@{self.version}"
+
+    def ref(self, rule: str) -> RuleRef:
+        """The rule's name and source, for a decision to cite."""
+        return RuleRef(rule=rule, source=self.rules[rule].source)
+
+    def duration(self, rule: str) -> timedelta:
+        value = self.rules[rule].value
+        if isinstance(value, timedelta):
+            return value
+        return TypeAdapter(timedelta).validate_python(value)
+
+
+def load_policy(directory: Path, tenant: str) -> Policy:
+    """Read `<directory>/<tenant>.yaml`."""
+    path = directory / f"{tenant}.yaml"
+    return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))

@@ -1,0 +1,182 @@
+"""Consuming events: decode, dispatch, retry, dead-letter. Written once for every service.
+
+At-least-once: the broker commits a message's offset only after `EventConsumer.process`
+returns, and it returns only when the message was handled, deliberately ignored, or
+written to its dead-letter topic. Handlers are idempotent (see `idempotency`).
+
+- Undecodable, schema-invalid or unknown-type messages go straight to `<topic>.dlq`.
+- A handler raising `Unprocessable` (e.g. an event for an unknown meeting) goes there too.
+- Other handler errors are retried `attempts` times, then dead-lettered.
+- Infrastructure errors (database or broker unreachable) are not the message's fault:
+  they are retried with backoff until the infrastructure is back, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from hnth_contracts import Event, dead_letter, decode_event
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
+
+from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (
+    ConnectionFailure,
+    NetworkTimeout,
+    ServerSelectionTimeoutError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+)
+"""Errors of the infrastructure, not of the message: retried until they pass."""
+
+
+class Unprocessable(Exception):
+    """The message is valid but can never be processed here; it goes to the DLQ."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """What the broker delivered, before any decoding."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+Handler = Callable[[Any, RawMessage], Awaitable[None]]
+
+
+class EventConsumer:
+    """Dispatches decoded events to the handler registered for their type."""
+
+    def __init__(
+        self,
+        service: str,
+        producer: Producer,
+        handlers: Mapping[type[Event], Handler] | None = None,
+        *,
+        attempts: int = 3,
+        backoff: float = 0.2,
+        max_backoff: float = 5.0,
+        transient_budget: float = 60.0,
+    ) -> None:
+        self.service = service
+        self._producer = producer
+        self._handlers = dict(handlers or {})
+        self._attempts = attempts
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._transient_budget = transient_budget
+        self.counts: dict[tuple[str, Outcome], int] = {}
+
+    def register(self, handlers: Mapping[type[Event], Handler]) -> None:
+        """Add handlers by event type (a service wires them after building its store)."""
+        self._handlers.update(handlers)
+
+    async def process(self, raw: RawMessage) -> Outcome:
+        outcome = await self._process(raw)
+        key = (raw.topic, outcome)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return outcome
+
+    async def _process(self, raw: RawMessage) -> Outcome:
+        try:
+            event = decode_event(raw.value)
+        except ValidationError as exc:
+            reason, detail = _classify(exc)
+            await self._dead_letter(raw, reason, detail)
+            return Outcome.DEAD_LETTERED
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            return Outcome.IGNORED  # a known event this service has no business with
+        token = correlation_id.set(event.correlation_id)
+        try:
+            return await self._handle(handler, event, raw)
+        finally:
+            correlation_id.reset(token)
+
+    async def _handle(self, handler: Handler, event: Event, raw: RawMessage) -> Outcome:
+        failures = 0
+        delay = self._backoff
+        waited = 0.0
+        while True:
+            try:
+                await handler(event, raw)
+                return Outcome.HANDLED
+            except Unprocessable as exc:
+                await self._dead_letter(raw, exc.reason, str(exc))
+                return Outcome.DEAD_LETTERED
+            except TRANSIENT as exc:
+                log.warning("infrastructure unavailable (%s); retrying %s", exc, event.type)
+                if waited > self._transient_budget:
+                    raise  # the broker seeks back and redelivers; the poll loop stays alive
+            except Exception as exc:
+                failures += 1
+                log.exception("handler for %s failed (%d/%d)", event.type, failures, self._attempts)
+                if failures >= self._attempts:
+                    await self._dead_letter(raw, "handler_failed", f"{type(exc).__name__}: {exc}")
+                    return Outcome.DEAD_LETTERED
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
+
+    async def _dead_letter(self, raw: RawMessage, reason: str, detail: str) -> None:
+        log.warning("dead-lettering %s@%d/%d: %s", raw.topic, raw.partition, raw.offset, reason)
+        headers = (
+            ("hnth-dlq-reason", reason),
+            ("hnth-dlq-error", detail[:2000]),
+            ("hnth-dlq-service", self.service),
+            ("hnth-dlq-at", datetime.now(UTC).isoformat()),
+            ("hnth-original-topic", raw.topic),
+            ("hnth-original-partition", str(raw.partition)),
+            ("hnth-original-offset", str(raw.offset)),
+        )
+        message = OutMessage(
+            topic=dead_letter(raw.topic), key=raw.key or b"", value=raw.value, headers=headers
+        )
+        delay = self._backoff
+        while True:  # losing a poison message is not an option: wait for the broker
+            try:
+                await self._producer.send([message])
+                return
+            except TRANSIENT as exc:
+                log.warning("cannot reach the DLQ (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
+
+
+def _classify(exc: ValidationError) -> tuple[str, str]:
+    """Why a body did not decode: invalid JSON, unknown event type, or a schema violation."""
+    errors = exc.errors(include_url=False)
+    kinds = {e["type"] for e in errors}
+    if "json_invalid" in kinds or "json_type" in kinds:
+        return "invalid_json", str(errors[0]["msg"])
+    if kinds & {"union_tag_invalid", "union_tag_not_found"}:
+        return "unknown_type", str(errors[0]["msg"])
+    detail = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'][1:]) or '(body)'}: {e['msg']}" for e in errors[:10]
+    )
+    return "invalid_schema", detail

@@ -1,0 +1,244 @@
+"""The transactional outbox on single-document writes.
+
+A state change and the events it causes are written in ONE document write: the events
+are appended to the document's `_outbox` array (with `_outbox_n` counting them and
+`_outbox_at` the time of the last append). The relay publishes them in order with the
+idempotent producer and then records each as sent by INSERTING a marker
+(`outbox_sent/<event_id>`). The relay never rewrites a state document.
+
+Why markers and not "clear the array": FerretDB v1 applies an update as read-then-
+replace-whole-document, so a relay rewriting a document could silently undo a state
+change written at the same moment. Inserts with a unique `_id` are atomic on both
+FerretDB and MongoDB, so every cross-replica decision here is an insert:
+
+- one relay per collection at a time: the replica that inserts the lease document of
+  the current time bucket relays during that bucket;
+- a crash after publishing and before the marker republishes the event on restart:
+  a duplicate (consumers are idempotent), never a loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from hnth_contracts import Event, Topics, key_of
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.mongo import Document
+
+log = logging.getLogger(__name__)
+
+SENT = "outbox_sent"
+LEASES = "outbox_leases"
+CHECKPOINTS = "outbox_checkpoints"
+CLOCK_MARGIN = timedelta(seconds=30)
+"""How far back a relay looks before its checkpoint: covers writers' clock skew."""
+
+
+def outbox_entries(events: Iterable[Event], topics: Topics) -> list[Document]:
+    """The stored form of events waiting to be published."""
+    return [
+        {
+            "event_id": str(e.event_id),
+            "type": e.type,
+            "topic": topics.of(e),
+            "key": key_of(e).decode(),
+            "value": e.to_json().decode(),
+        }
+        for e in events
+    ]
+
+
+def merge_updates(*updates: Document) -> Document:
+    """Merge update documents operator by operator (`$set` with `$set`, ...)."""
+    merged: Document = {}
+    for update in updates:
+        for op, fields in update.items():
+            merged.setdefault(op, {}).update(fields)
+    return merged
+
+
+def outbox_update(events: Sequence[Event], topics: Topics) -> Document:
+    """The update fragment that stages `events` in the same write as a state change."""
+    if not events:
+        return {}
+    return {
+        "$push": {"_outbox": {"$each": outbox_entries(events, topics)}},
+        "$inc": {"_outbox_n": len(events)},
+        "$set": {"_outbox_at": datetime.now(UTC)},
+    }
+
+
+def with_outbox(document: Document, events: Sequence[Event], topics: Topics) -> Document:
+    """A new document carrying `events` in its outbox (for an insert)."""
+    staged: Document = {"_outbox": outbox_entries(events, topics), "_outbox_n": len(events)}
+    if events:
+        staged["_outbox_at"] = datetime.now(UTC)
+    return {**document, **staged}
+
+
+def hide_outbox() -> Document:
+    """Projection that keeps the outbox bookkeeping out of read models."""
+    return {"_outbox": 0, "_outbox_n": 0, "_outbox_at": 0, "_applied": 0}
+
+
+class OutboxRelay:
+    """Publishes staged events from the given collections.
+
+    Any number of replicas may run one; per collection and per time bucket only the
+    replica holding the lease relays, so events are published once and in order.
+    """
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        collections: Sequence[str],
+        producer: Producer,
+        *,
+        poll_seconds: float = 0.25,
+        bucket_seconds: int = 10,
+        owner: str = "relay",
+    ) -> None:
+        self._db = db
+        self._collections = list(collections)
+        self._producer = producer
+        self._poll = poll_seconds
+        self._bucket = bucket_seconds
+        self._owner = owner
+        self._wakeup = asyncio.Event()
+        self._known: dict[tuple[str, object], int] = {}
+        """(collection, document id) -> number of its events known to be sent."""
+        self._checkpoint: dict[str, datetime] = {}
+        self.published = 0
+        self.backlog = 0
+
+    def wake(self) -> None:
+        """Ask for a pass now (after a local write) instead of at the next poll."""
+        self._wakeup.set()
+
+    async def ensure_indexes(self) -> None:
+        for name in self._collections:
+            await self._db[name].create_index("_outbox_at", name="outbox_at", sparse=True)
+
+    async def run(self) -> None:
+        """Relay until cancelled; errors are logged and retried after a pause."""
+        await self.ensure_indexes()
+        while True:
+            self._wakeup.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+                await asyncio.sleep(1)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> int:
+        """Publish everything pending in the collections this replica holds the lease for."""
+        sent = 0
+        backlog = 0
+        for name in self._collections:
+            if await self._hold_lease(name):
+                published, left = await self._drain_collection(name)
+                sent += published
+                backlog += left
+        self.published += sent
+        self.backlog = backlog
+        return sent
+
+    async def _hold_lease(self, collection: str) -> bool:
+        bucket = int(datetime.now(UTC).timestamp()) // self._bucket
+        lease_id = f"{collection}:{bucket}"
+        try:
+            await self._db[LEASES].insert_one(
+                {"_id": lease_id, "owner": self._owner, "at": datetime.now(UTC)}
+            )
+            await self._db[LEASES].delete_many({"_id": f"{collection}:{bucket - 6}"})
+            return True
+        except DuplicateKeyError:
+            held = await self._db[LEASES].find_one({"_id": lease_id})
+            return held is not None and held.get("owner") == self._owner
+
+    async def _drain_collection(self, name: str) -> tuple[int, int]:
+        collection = self._db[name]
+        since = await self._since(name)
+        newest = since
+        sent = 0
+        pending = 0
+        cursor = collection.find(
+            {"_outbox_at": {"$gte": since - CLOCK_MARGIN}}, {"_outbox_n": 1, "_outbox_at": 1}
+        ).sort("_outbox_at", 1)
+        async for head in cursor:
+            total = int(head.get("_outbox_n") or 0)
+            if self._known.get((name, head["_id"]), 0) >= total:
+                newest = max(newest, head["_outbox_at"])
+                continue
+            sent += await self._publish_document(collection, head["_id"])
+            newest = max(newest, head["_outbox_at"])
+        if newest > since:
+            self._checkpoint[name] = newest
+            await self._db[CHECKPOINTS].update_one(
+                {"_id": name}, {"$set": {"at": newest}}, upsert=True
+            )
+        return sent, pending
+
+    async def _since(self, name: str) -> datetime:
+        if name not in self._checkpoint:
+            saved = await self._db[CHECKPOINTS].find_one({"_id": name})
+            self._checkpoint[name] = saved["at"] if saved else datetime(1970, 1, 1, tzinfo=UTC)
+        return self._checkpoint[name]
+
+    async def _publish_document(self, collection: AsyncCollection[Document], doc_id: object) -> int:
+        document = await collection.find_one({"_id": doc_id}, {"_outbox": 1})
+        entries: list[Document] = (document or {}).get("_outbox") or []
+        already = self._known.get((collection.name, doc_id), 0)
+        candidates = entries[already:]
+        sent_ids = {
+            marker["_id"]
+            async for marker in self._db[SENT].find(
+                {"_id": {"$in": [e["event_id"] for e in candidates]}}, {"_id": 1}
+            )
+        }
+        todo = [e for e in candidates if e["event_id"] not in sent_ids]
+        if todo:
+            await self._producer.send(
+                [
+                    OutMessage(
+                        topic=e["topic"],
+                        key=e["key"].encode(),
+                        value=e["value"].encode(),
+                        headers=(("hnth-event-type", e["type"]),),
+                    )
+                    for e in todo
+                ]
+            )
+            now = datetime.now(UTC)
+            try:
+                await self._db[SENT].insert_many(
+                    [{"_id": e["event_id"], "at": now} for e in todo], ordered=False
+                )
+            except BulkWriteError as exc:
+                if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                    raise
+        self._known[(collection.name, doc_id)] = len(entries)
+        return len(todo)
+
+    async def unsent(self) -> int:
+        """Events staged in the collections and not yet marked sent (for tests and metrics)."""
+        count = 0
+        for name in self._collections:
+            async for document in self._db[name].find({"_outbox_n": {"$gt": 0}}, {"_outbox": 1}):
+                ids = [e["event_id"] for e in document.get("_outbox") or []]
+                marked = await self._db[SENT].count_documents({"_id": {"$in": ids}})
+                count += len(ids) - marked
+        return count

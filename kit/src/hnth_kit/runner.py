@@ -1,0 +1,43 @@
+"""`python -m <service>`: serve the service (HTTP + consumer) or run one of its commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+
+import uvicorn
+from pydantic import ValidationError
+
+from hnth_kit.logs import setup_logging
+from hnth_kit.service import Service
+from hnth_kit.settings import ServiceSettings
+
+Command = Callable[[ServiceSettings, list[str]], int]
+
+
+def main(
+    settings_type: type[ServiceSettings],
+    build: Callable[..., Service],
+    commands: Mapping[str, Command] | None = None,
+) -> None:
+    """With no arguments serve; with `<command> ...` run that command and exit with its code."""
+    args = sys.argv[1:]
+    try:
+        settings = settings_type()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        missing = ", ".join(f"HNTH_{'_'.join(map(str, e['loc'])).upper()}" for e in exc.errors())
+        sys.exit(f"invalid or missing settings: {missing}\n{exc}")
+    if args and args[0] in (commands or {}):
+        sys.exit((commands or {})[args[0]](settings, args[1:]))
+    if args:
+        sys.exit(f"unknown command {args[0]!r}; commands: {', '.join(commands or {}) or 'none'}")
+    setup_logging(settings.service_name, settings.log_level)
+    service = build(settings)
+    uvicorn.run(
+        service.api,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

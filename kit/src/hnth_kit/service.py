@@ -1,0 +1,213 @@
+"""The runtime every service is built on: one place that wires broker, database,
+outbox relay, timers, consumer and HTTP app from settings. Nothing connects at import.
+
+A service's `app.py` creates a `Service` with its handlers, outbox collections, timer
+handlers and HTTP routers; `__main__` serves `service.api` with uvicorn, whose lifespan
+starts and stops everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage, Topic
+from faststream.message import StreamMessage
+from faststream.specification import AsyncAPI
+from hnth_contracts import Event
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from hnth_kit.auth import Authenticator
+from hnth_kit.clock import Clock, SystemClock
+from hnth_kit.consumer import EventConsumer, Handler, RawMessage
+from hnth_kit.health import health_router
+from hnth_kit.kafka import Producer
+from hnth_kit.mongo import Document, connect, ping
+from hnth_kit.outbox import OutboxRelay
+from hnth_kit.settings import ServiceSettings
+from hnth_kit.timers import FIRED, TimerHandler, Timers
+from hnth_kit.topics_admin import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+async def _raw_body(message: StreamMessage[Any]) -> bytes:
+    """Hand the handler the bytes as delivered: decoding and dead-lettering are ours."""
+    return message.body
+
+
+@dataclass
+class Outputs:
+    """What a service publishes, for the AsyncAPI document: topic -> event models."""
+
+    topics: dict[str, tuple[type[Event], ...]] = field(default_factory=dict)
+
+
+class Service:
+    """A running HNTH service: Kafka consumer + outbox relay + timers + FastAPI app."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        title: str,
+        description: str,
+        inputs: Sequence[str],
+        outputs: Outputs,
+        outbox_collections: Sequence[str],
+        timers: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = settings.service_name
+        self.clock = clock or SystemClock()
+        self.topics = settings.topics
+        self.client: AsyncMongoClient[Document] = connect(settings.mongodb_url)
+        self.db: AsyncDatabase[Document] = self.client[settings.database_name]
+        self.producer = Producer(settings.kafka_bootstrap_servers, client_id=f"hnth-{self.name}")
+        self.auth = Authenticator(settings.auth_secret.get_secret_value())
+        self.timers = Timers(self.db, self.clock, self.topics)
+        self._timer_handlers: dict[str, TimerHandler] = {}
+        collections = list(outbox_collections) + ([FIRED] if timers else [])
+        self.relay = OutboxRelay(
+            self.db,
+            collections,
+            self.producer,
+            poll_seconds=settings.outbox_poll_seconds,
+            owner=f"{self.name}-{id(self):x}",
+        )
+        self.consumer = EventConsumer(self.name, self.producer, attempts=settings.handler_attempts)
+        self._inputs = list(inputs)
+        self._outputs = outputs
+        self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.broker = self._build_broker(title, description)
+        self.api = FastAPI(
+            title=title,
+            description=description,
+            version="0.1.0",
+            lifespan=self._lifespan,
+        )
+        self.api.include_router(
+            health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
+        )
+
+    def handle(self, handlers: Mapping[type[Event], Handler]) -> None:
+        """Register event handlers; the relay is woken right after each one."""
+        self.consumer.register(self._waking(handlers))
+
+    def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` at start, before consuming (e.g. creating the store's indexes)."""
+        self._startup.append(hook)
+
+    def on_timer(self, handlers: Mapping[str, TimerHandler]) -> None:
+        self._timer_handlers.update(handlers)
+
+    def include(self, router: APIRouter) -> None:
+        self.api.include_router(router)
+
+    def asyncapi(self) -> AsyncAPI:
+        return AsyncAPI(
+            self.broker,
+            title=f"HNTH Ops: {self.name}",
+            version="0.1.0",
+            description=self.api.description,
+        )
+
+    def _waking(self, handlers: Mapping[type[Event], Handler]) -> dict[type[Event], Handler]:
+        """Wrap handlers so the relay looks at the outbox right after each one."""
+
+        def wrap(handler: Handler) -> Handler:
+            async def handle(event: Any, raw: RawMessage) -> None:
+                await handler(event, raw)
+                self.relay.wake()
+
+            return handle
+
+        return {event_type: wrap(h) for event_type, h in handlers.items()}
+
+    def _build_broker(self, title: str, description: str) -> KafkaBroker:
+        broker = KafkaBroker(
+            self.settings.kafka_bootstrap_servers,
+            client_id=f"hnth-{self.name}",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            description=description,
+            graceful_timeout=10.0,
+            log_level=logging.DEBUG,  # per-message lines off; errors still logged
+        )
+        if self._inputs:
+            subscriber = broker.subscriber(
+                *(Topic(name, declare=False) for name in self._inputs),
+                group_id=self.settings.group_id,
+                auto_offset_reset="earliest",
+                decoder=_raw_body,
+                title=f"{self.name}:consume",
+                description=f"{title}: consumes " + ", ".join(self._inputs),
+            )
+
+            @subscriber
+            async def on_message(body: bytes, message: KafkaMessage) -> None:
+                record = message.raw_message
+                await self.consumer.process(
+                    RawMessage(
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        key=record.key,
+                        value=body,
+                        headers=tuple(record.headers or ()),
+                    )
+                )
+
+        for topic, models in self._outputs.topics.items():
+            for model in models:
+                broker.publisher(
+                    Topic(topic, declare=False),
+                    title=f"{topic}:{model.__name__}",
+                    description=(model.__doc__ or model.__name__).strip().splitlines()[0],
+                    schema=model,
+                )
+        return broker
+
+    async def start(self) -> None:
+        """Create topics and indexes, then start producer, consumer, relay and timers."""
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers,
+            [*self._inputs, *self._outputs.topics],
+        )
+        for hook in self._startup:
+            await hook()
+        await self.producer.start()
+        await self.relay.ensure_indexes()
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        if self._timer_handlers:
+            timers = self.timers.run(self._timer_handlers, self.settings.timer_poll_seconds)
+            self._tasks.append(asyncio.create_task(timers, name=f"{self.name}-timers"))
+        await self.broker.start()
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.producer.stop()
+        await self.client.close()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()

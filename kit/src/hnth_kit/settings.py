@@ -1,0 +1,51 @@
+"""Service settings from the environment (`HNTH_` prefix), built once in `app.py`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hnth_contracts import Topics
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads from its environment; a service subclass sets its defaults.
+
+    `HNTH_AUTH_SECRET` has no default: a service refuses to start without one, so no
+    secret ever lives in the repository.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HNTH_", extra="ignore")
+
+    service_name: str = "service"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    database: str = ""
+    """Defaults to `hnth_<service_name>`."""
+    consumer_group: str = ""
+    """Defaults to `hnth-<service_name>`: each service is one group, replicas split partitions."""
+    topic_prefix: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    auth_secret: SecretStr = Field(min_length=16)
+    policy_dir: Path = REPO_ROOT / "policies"
+    outbox_poll_seconds: float = 0.25
+    timer_poll_seconds: float = 1.0
+    handler_attempts: int = Field(default=3, ge=1)
+    """Attempts for a message whose handler fails for a non-transient reason, before the DLQ."""
+    log_level: str = "INFO"
+
+    @property
+    def database_name(self) -> str:
+        return self.database or f"hnth_{self.service_name}"
+
+    @property
+    def group_id(self) -> str:
+        return self.consumer_group or f"hnth-{self.service_name}"
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(prefix=self.topic_prefix)

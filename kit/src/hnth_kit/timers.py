@@ -1,0 +1,184 @@
+"""Durable timers in Mongo: any replica may fire a due timer, and none fires it twice.
+
+A timer is a document with a deterministic id (scheduling it again is a no-op).
+Firing is arbitrated by INSERTS, which are atomic on FerretDB and MongoDB alike:
+a replica claims a due timer by inserting `timer_claims/<id>` (with a lease, so a
+dead replica's claim can be taken over), runs the handler, and records the firing by
+inserting `timer_fired/<id>` carrying the handler's events in its outbox: the firing
+and its events are one write. Handlers must be idempotent (use the timer id as the
+marker for any other document they change), because a taken-over claim runs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from hnth_contracts import Event, Topics
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hnth_kit.clock import Clock
+from hnth_kit.mongo import Document
+from hnth_kit.outbox import with_outbox
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "timers"
+CLAIMS = "timer_claims"
+FIRED = "timer_fired"
+"""Holds each firing and its events: list it among the outbox relay's collections."""
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: str
+    kind: str
+    due_at: datetime
+    tenant: str
+    payload: Mapping[str, Any]
+
+
+TimerHandler = Callable[[Timer], Awaitable[Sequence[Event]]]
+
+
+class Timers:
+    """Schedule, cancel and fire durable timers in this service's database."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        clock: Clock,
+        topics: Topics,
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        batch: int = 100,
+    ) -> None:
+        self._db = db
+        self._coll = db[COLLECTION]
+        self._clock = clock
+        self._topics = topics
+        self._lease = lease
+        self._batch = batch
+        self._owner = uuid.uuid4().hex
+        self.fired = 0
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index([("state", ASCENDING), ("due_at", ASCENDING)], name="due")
+
+    async def schedule(
+        self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
+    ) -> bool:
+        """Create the timer unless it exists; returns True if created now."""
+        try:
+            await self._coll.insert_one(
+                {
+                    "_id": timer_id,
+                    "kind": kind,
+                    "due_at": due_at,
+                    "tenant": tenant,
+                    "payload": dict(payload),
+                    "state": "pending",
+                }
+            )
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def reschedule(self, timer_id: str, due_at: datetime, payload: Mapping[str, Any]) -> None:
+        """Move a pending timer (e.g. the meeting moved); a fired one stays fired."""
+        await self._coll.update_one(
+            {"_id": timer_id, "state": "pending"},
+            {"$set": {"due_at": due_at, "payload": dict(payload)}},
+        )
+
+    async def cancel(self, timer_id: str) -> None:
+        await self._coll.update_one(
+            {"_id": timer_id, "state": "pending"}, {"$set": {"state": "cancelled"}}
+        )
+
+    async def pending(self) -> int:
+        return await self._coll.count_documents({"state": "pending"})
+
+    async def fire_due(self, handlers: Mapping[str, TimerHandler]) -> int:
+        """Fire every timer due now that no other replica holds; returns how many fired here."""
+        now = self._clock.now()
+        due = self._coll.find({"state": "pending", "due_at": {"$lte": now}})
+        fired = 0
+        async for doc in due.sort("due_at", ASCENDING).limit(self._batch):
+            timer = Timer(
+                id=doc["_id"],
+                kind=doc["kind"],
+                due_at=doc["due_at"],
+                tenant=doc["tenant"],
+                payload=doc.get("payload") or {},
+            )
+            if await self._claim(timer.id, now) and await self._fire(timer, handlers):
+                fired += 1
+        self.fired += fired
+        return fired
+
+    async def run(self, handlers: Mapping[str, TimerHandler], poll_seconds: float = 1.0) -> None:
+        await self.ensure_indexes()
+        while True:
+            try:
+                await self.fire_due(handlers)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("timer pass failed; retrying")
+            await asyncio.sleep(poll_seconds)
+
+    async def _claim(self, timer_id: str, now: datetime) -> bool:
+        claim = {"_id": timer_id, "owner": self._owner, "until": now + self._lease}
+        for _ in range(2):
+            try:
+                await self._db[CLAIMS].insert_one(claim)
+                return True
+            except DuplicateKeyError:
+                # held by someone: take it over only if their lease ran out
+                expired = await self._db[CLAIMS].delete_one(
+                    {"_id": timer_id, "until": {"$lt": now}}
+                )
+                if expired.deleted_count == 0:
+                    return False
+        return False
+
+    async def _fire(self, timer: Timer, handlers: Mapping[str, TimerHandler]) -> bool:
+        handler = handlers.get(timer.kind)
+        if handler is None:
+            log.error("no handler for timer kind %s (%s)", timer.kind, timer.id)
+            return False
+        try:
+            events = await handler(timer)
+        except Exception:
+            log.exception("timer %s failed; it is retried when the claim expires", timer.id)
+            return False
+        fired_at = self._clock.now()
+        try:
+            await self._db[FIRED].insert_one(
+                with_outbox(
+                    {
+                        "_id": timer.id,
+                        "kind": timer.kind,
+                        "fired_at": fired_at,
+                        "owner": self._owner,
+                    },
+                    events,
+                    self._topics,
+                )
+            )
+            won = True
+        except DuplicateKeyError:
+            won = False  # fired already (a claim taken over after a slow first firing)
+        await self._coll.update_one(
+            {"_id": timer.id, "state": "pending"},
+            {"$set": {"state": "fired", "fired_at": fired_at}},
+        )
+        return won

@@ -1,0 +1,106 @@
+"""The outbox relay against the real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hnth_contracts import decode_event
+from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
+from hnth_kit.outbox import OutboxRelay
+from hnth_kit.testing import read_topic
+from hnth_kit.topics_admin import ensure_topics
+
+from .conftest import cancelled
+
+pytestmark = pytest.mark.integration
+
+
+async def test_state_and_events_are_written_together_and_relayed_in_order(
+    infra, db, producer, topics
+) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    meetings = db["meetings"]
+    events = [cancelled("m-1", n) for n in range(3)]
+    assert await insert_once(
+        meetings, {"_id": "m-1", "status": "x"}, "cause-1", events=events[:1], topics=topics
+    )
+    assert await apply_once(
+        meetings, "m-1", "cause-2", {"$set": {"status": "y"}}, events=events[1:], topics=topics
+    )
+
+    stored = await meetings.find_one({"_id": "m-1"})
+    assert stored is not None
+    assert stored["status"] == "y" and len(stored["_outbox"]) == 3 and stored["_outbox_n"] == 3
+
+    relay = OutboxRelay(db, ["meetings"], producer)
+    assert await relay.drain() == 3
+    assert await relay.drain() == 0
+    assert await relay.unsent() == 0
+
+    messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=3)
+    assert [decode_event(m.value) for m in messages] == events
+    assert {m.key for m in messages} == {b"m-1"}
+
+
+async def test_redelivered_message_changes_nothing_the_second_time(db, topics) -> None:
+    meetings = db["meetings"]
+    await insert_once(meetings, {"_id": "m-2", "n": 0}, "c0", topics=topics)
+    assert await apply_once(
+        meetings, "m-2", "c1", {"$inc": {"n": 1}}, events=[cancelled("m-2")], topics=topics
+    )
+    assert not await apply_once(
+        meetings, "m-2", "c1", {"$inc": {"n": 1}}, events=[cancelled("m-2")], topics=topics
+    )
+    assert not await insert_once(meetings, {"_id": "m-2", "n": 0}, "c0", topics=topics)
+    stored = await meetings.find_one({"_id": "m-2"})
+    assert stored is not None and stored["n"] == 1 and len(stored["_outbox"]) == 1
+
+
+async def test_apply_to_unknown_document_is_reported(db, topics) -> None:
+    with pytest.raises(UnknownDocument):
+        await apply_once(db["meetings"], "nope", "c1", {"$set": {"a": 1}}, topics=topics)
+
+
+async def test_events_appended_while_relaying_are_not_lost(infra, db, producer, topics) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    meetings = db["meetings"]
+    await insert_once(meetings, {"_id": "m-3"}, "c0", events=[cancelled("m-3", 0)], topics=topics)
+    relay = OutboxRelay(db, ["meetings"], producer)
+
+    async def append_more() -> None:
+        for n in range(1, 21):
+            await apply_once(
+                meetings, "m-3", f"c{n}", {}, events=[cancelled("m-3", n)], topics=topics
+            )
+
+    async def relay_repeatedly() -> None:
+        for _ in range(30):
+            await relay.drain()
+
+    await asyncio.gather(append_more(), relay_repeatedly())
+    await relay.drain()
+    assert await relay.unsent() == 0
+
+    messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=21)
+    reasons = [decode_event(m.value).reason for m in messages]  # type: ignore[attr-defined]
+    assert sorted(set(reasons), key=lambda r: int(r.split()[1])) == [
+        f"reason {n}" for n in range(21)
+    ]
+    assert reasons == sorted(reasons, key=lambda r: int(r.split()[1])), "order kept per key"
+
+
+async def test_two_relays_share_the_work_without_losing_events(infra, db, producer, topics) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    meetings = db["meetings"]
+    for i in range(30):
+        await insert_once(
+            meetings, {"_id": f"m-{i}"}, "c", events=[cancelled(f"m-{i}")], topics=topics
+        )
+    a = OutboxRelay(db, ["meetings"], producer, owner="a")
+    b = OutboxRelay(db, ["meetings"], producer, owner="b")
+    sent = await asyncio.gather(a.drain(), b.drain())
+    assert sum(sent) == 30, "one lease holder relays: nothing twice"
+    assert await a.unsent() == 0
+    messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=30)
+    assert len({m.key for m in messages}) == 30

@@ -1,0 +1,42 @@
+"""`python -m registration` serves; `python -m registration token ...` prints a token."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from hnth_kit.auth import Role, issue_token
+from hnth_kit.runner import main
+from hnth_kit.settings import ServiceSettings
+
+from registration.app import RegistrationSettings, build
+
+
+def token(settings: ServiceSettings, args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m registration token")
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--tenant", default="tuyen-quang")
+    parser.add_argument("--unit")
+    parser.add_argument("--endpoint")
+    parser.add_argument("--subject")
+    parser.add_argument("--hours", type=float, default=12.0, help="validity (default 12 h)")
+    opts = parser.parse_args(args)
+    try:
+        print(
+            issue_token(
+                settings.auth_secret.get_secret_value(),
+                role=Role(opts.role),
+                tenant=opts.tenant,
+                unit=opts.unit,
+                endpoint=opts.endpoint,
+                subject=opts.subject,
+                ttl=timedelta(hours=opts.hours),
+            )
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    main(RegistrationSettings, build, {"token": token})
