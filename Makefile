@@ -1,0 +1,45 @@
+# HNTH Ops: the commands README names. Everything installs what it needs.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+COMPOSE_UP := $(shell docker info >/dev/null 2>&1 && echo docker)
+
+.PHONY: help install up down status test lint docs build-infra
+
+help:
+	@echo "make up | down | status | test | lint | docs"
+
+install:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+build-infra: install
+	@$(UV) run python -m infra.stack build
+
+up: install
+ifeq ($(COMPOSE_UP),docker)
+	docker compose up -d --wait
+	@echo "registration http://127.0.0.1:8001/docs  scheduling :8002  notification :8003  inspection :8004  mail http://127.0.0.1:8025"
+else
+	@$(UV) run python -m infra.stack up
+endif
+
+down:
+ifeq ($(COMPOSE_UP),docker)
+	docker compose down
+else
+	@$(UV) run python -m infra.stack down
+endif
+
+status:
+	@$(UV) run python -m infra.stack status
+
+test: install build-infra
+	$(UV) run pytest
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+docs: install
+	$(UV) run python -m hnth_kit.asyncapi docs/asyncapi
