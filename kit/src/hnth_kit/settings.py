@@ -30,7 +30,7 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    auth_secret: SecretStr = Field(min_length=16)
+    auth_secret: SecretStr = Field(min_length=32)
     policy_dir: Path = REPO_ROOT / "policies"
     outbox_poll_seconds: float = 0.25
     timer_poll_seconds: float = 1.0

@@ -1,0 +1,97 @@
+"""Decoding, dispatch, retries and dead-lettering against the real broker."""
+
+from __future__ import annotations
+
+import pytest
+
+from hnth_contracts import MeetingCancelled, dead_letter
+from hnth_kit.consumer import EventConsumer, Outcome, RawMessage, Unprocessable
+from hnth_kit.testing import headers_of, read_topic
+from hnth_kit.topics_admin import ensure_topics
+
+from .conftest import cancelled
+
+pytestmark = pytest.mark.integration
+
+
+def raw(topic: str, value: bytes, offset: int = 7) -> RawMessage:
+    return RawMessage(topic=topic, partition=0, offset=offset, key=b"m-1", value=value)
+
+
+POISON = {
+    "invalid_json": b"{not json",
+    "unknown_type": b'{"type": "MeetingTeleported", "meeting_id": "m-1"}',
+    "invalid_schema": b'{"type": "MeetingCancelled", "meeting_id": 42}',
+}
+
+
+async def test_poison_messages_go_to_the_dlq_with_their_reason(infra, producer, topics) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: _never_called})
+    for n, body in enumerate(POISON.values()):
+        assert await consumer.process(raw(topics.meetings, body, n)) is Outcome.DEAD_LETTERED
+
+    dlq = await read_topic(infra.bootstrap_servers, dead_letter(topics.meetings), expect=3)
+    assert [m.value for m in dlq] == list(POISON.values())
+    for message, reason in zip(dlq, POISON, strict=True):
+        headers = headers_of(message)
+        assert headers["hnth-dlq-reason"] == reason
+        assert headers["hnth-dlq-service"] == "kit-test"
+        assert headers["hnth-original-topic"] == topics.meetings
+        assert headers["hnth-dlq-error"]
+    assert headers_of(dlq[0])["hnth-original-offset"] == "0"
+
+
+async def _never_called(event: object, raw: RawMessage) -> None:
+    raise AssertionError("a poison message reached a handler")
+
+
+async def test_failing_handler_is_retried_then_dead_lettered(infra, producer, topics) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    calls: list[str] = []
+
+    async def flaky(event: MeetingCancelled, raw: RawMessage) -> None:
+        calls.append(event.meeting_id)
+        raise RuntimeError("boom")
+
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: flaky}, attempts=3, backoff=0.01)
+    outcome = await consumer.process(raw(topics.meetings, cancelled("m-1").to_json()))
+    assert outcome is Outcome.DEAD_LETTERED
+    assert len(calls) == 3
+    [message] = await read_topic(infra.bootstrap_servers, dead_letter(topics.meetings), expect=1)
+    assert headers_of(message)["hnth-dlq-reason"] == "handler_failed"
+    assert "boom" in headers_of(message)["hnth-dlq-error"]
+
+
+async def test_unprocessable_event_is_dead_lettered_at_once(infra, producer, topics) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+
+    async def unknown(event: MeetingCancelled, raw: RawMessage) -> None:
+        raise Unprocessable("unknown_meeting", f"no meeting {event.meeting_id}")
+
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: unknown})
+    outcome = await consumer.process(raw(topics.meetings, cancelled("m-9").to_json()))
+    assert outcome is Outcome.DEAD_LETTERED
+    [message] = await read_topic(infra.bootstrap_servers, dead_letter(topics.meetings), expect=1)
+    assert headers_of(message)["hnth-dlq-reason"] == "unknown_meeting"
+
+
+async def test_transient_failure_is_retried_not_dead_lettered(producer, topics) -> None:
+    from pymongo.errors import AutoReconnect
+
+    calls: list[int] = []
+
+    async def recovers(event: MeetingCancelled, raw: RawMessage) -> None:
+        calls.append(1)
+        if len(calls) < 5:
+            raise AutoReconnect("database restarting")
+
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: recovers}, attempts=1, backoff=0.01)
+    outcome = await consumer.process(raw(topics.meetings, cancelled("m-1").to_json()))
+    assert outcome is Outcome.HANDLED
+    assert len(calls) == 5
+
+
+async def test_known_event_without_handler_is_ignored(producer, topics) -> None:
+    consumer = EventConsumer("kit-test", producer, {})
+    assert await consumer.process(raw(topics.meetings, cancelled("m-1").to_json())) is Outcome.IGNORED
