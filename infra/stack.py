@@ -194,7 +194,7 @@ def _wait_until(check: Callable[[], bool], what: str, pid: int, log: Path, timeo
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001 - not up yet; keep polling
+        except Exception:  # noqa: BLE001, S110 - not up yet; keep polling
             pass
         time.sleep(0.3)
     raise StackError(f"{what} did not answer within {timeout:.0f}s; log {log}:\n{_log_tail(log)}")
@@ -467,10 +467,11 @@ def status(run_dir: Path = DEFAULT_RUN_DIR) -> dict[str, str]:
     state = load_state(run_dir)
     if state is None:
         return {}
-    return {
-        name: f"{'running' if _alive(pid) else 'stopped'} pid={pid} {state.urls.get(name, '')}".strip()
-        for name, pid in state.pids.items()
-    }
+    rows = {}
+    for name, pid in state.pids.items():
+        running = "running" if _alive(pid) else "stopped"
+        rows[name] = f"{running} pid={pid} {state.urls.get(name, '')}".strip()
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,8 @@ def test_every_service_waits_for_healthy_kafka_and_mongo_and_has_a_healthcheck()
         assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
         assert spec["depends_on"]["mongo"]["condition"] == "service_healthy"
         dockerfile = (ROOT / spec["build"]["dockerfile"]).read_text()
-        assert "HEALTHCHECK" in dockerfile and "/readyz" in dockerfile
+        assert "HEALTHCHECK" in dockerfile
+        assert "/readyz" in dockerfile
         assert re.search(r"^USER (?!root)", dockerfile, re.M), f"{name} must not run as root"
     for infra in ("kafka", "mongo"):
         assert "healthcheck" in services[infra]

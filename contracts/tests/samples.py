@@ -110,7 +110,7 @@ def samples() -> list[Event]:
             meeting_id="mtg-2026-0001",
             reason="cancelled",
             **{**ENVELOPE, "producer": "scheduling"},
-        ),  # fmt: skip
+        ),
         CheckCompleted.create(
             event_id=_id(7),
             meeting_id="mtg-2026-0001",

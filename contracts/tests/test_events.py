@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hnth_contracts import EVENT_TYPES, MeetingRequested, Topics, dead_letter, decode_event, key_of
 from pydantic import ValidationError
+from samples import GOLDEN, samples
 
-from .samples import GOLDEN, samples
+from hnth_contracts import EVENT_TYPES, MeetingRequested, Topics, dead_letter, decode_event, key_of
 
 GOLDEN_FILES = sorted(GOLDEN.glob("*.json"))
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from hnth_contracts import MeetingCancelled, Topics
+from pymongo.asynchronous.database import AsyncDatabase
+
+from hnth_contracts import Topics
 from hnth_kit.kafka import Producer
 from hnth_kit.mongo import Document, connect
-from pymongo.asynchronous.database import AsyncDatabase
 
 
 @pytest.fixture
@@ -30,14 +30,3 @@ async def producer(infra) -> AsyncIterator[Producer]:
 @pytest.fixture
 def topics(unique) -> Topics:
     return Topics(prefix=f"t{unique}.")
-
-
-def cancelled(meeting_id: str, n: int = 0) -> MeetingCancelled:
-    return MeetingCancelled.create(
-        tenant="tuyen-quang",
-        correlation_id=meeting_id,
-        producer="kit-test",
-        meeting_id=meeting_id,
-        reason=f"reason {n}",
-        occurred_at=datetime(2026, 11, 23, tzinfo=UTC) + timedelta(seconds=n),
-    )

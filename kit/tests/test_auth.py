@@ -30,7 +30,9 @@ def test_expired_token_is_refused() -> None:
 
 
 def test_token_signed_with_another_secret_is_refused() -> None:
-    token = issue_token("another-secret-0123456789-abcdefgh", role=Role.OPERATOR, tenant="tuyen-quang")
+    token = issue_token(
+        "another-secret-0123456789-abcdefgh", role=Role.OPERATOR, tenant="tuyen-quang"
+    )
     with pytest.raises(InvalidToken):
         verify_token(SECRET, token)
 

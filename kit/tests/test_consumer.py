@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from kit_samples import cancelled
 
 from hnth_contracts import MeetingCancelled, dead_letter
 from hnth_kit.consumer import EventConsumer, Outcome, RawMessage, Unprocessable
 from hnth_kit.testing import headers_of, read_topic
 from hnth_kit.topics_admin import ensure_topics
-
-from .conftest import cancelled
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +53,9 @@ async def test_failing_handler_is_retried_then_dead_lettered(infra, producer, to
         calls.append(event.meeting_id)
         raise RuntimeError("boom")
 
-    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: flaky}, attempts=3, backoff=0.01)
+    consumer = EventConsumer(
+        "kit-test", producer, {MeetingCancelled: flaky}, attempts=3, backoff=0.01
+    )
     outcome = await consumer.process(raw(topics.meetings, cancelled("m-1").to_json()))
     assert outcome is Outcome.DEAD_LETTERED
     assert len(calls) == 3
@@ -86,7 +87,9 @@ async def test_transient_failure_is_retried_not_dead_lettered(producer, topics) 
         if len(calls) < 5:
             raise AutoReconnect("database restarting")
 
-    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: recovers}, attempts=1, backoff=0.01)
+    consumer = EventConsumer(
+        "kit-test", producer, {MeetingCancelled: recovers}, attempts=1, backoff=0.01
+    )
     outcome = await consumer.process(raw(topics.meetings, cancelled("m-1").to_json()))
     assert outcome is Outcome.HANDLED
     assert len(calls) == 5
@@ -94,4 +97,6 @@ async def test_transient_failure_is_retried_not_dead_lettered(producer, topics) 
 
 async def test_known_event_without_handler_is_ignored(producer, topics) -> None:
     consumer = EventConsumer("kit-test", producer, {})
-    assert await consumer.process(raw(topics.meetings, cancelled("m-1").to_json())) is Outcome.IGNORED
+    assert (
+        await consumer.process(raw(topics.meetings, cancelled("m-1").to_json())) is Outcome.IGNORED
+    )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from kit_samples import cancelled
+
 from hnth_contracts import decode_event
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
 from hnth_kit.outbox import OutboxRelay
 from hnth_kit.testing import read_topic
 from hnth_kit.topics_admin import ensure_topics
-
-from .conftest import cancelled
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,9 @@ async def test_state_and_events_are_written_together_and_relayed_in_order(
 
     stored = await meetings.find_one({"_id": "m-1"})
     assert stored is not None
-    assert stored["status"] == "y" and len(stored["_outbox"]) == 3 and stored["_outbox_n"] == 3
+    assert stored["status"] == "y"
+    assert len(stored["_outbox"]) == 3
+    assert stored["_outbox_n"] == 3
 
     relay = OutboxRelay(db, ["meetings"], producer)
     assert await relay.drain() == 3
@@ -54,7 +56,9 @@ async def test_redelivered_message_changes_nothing_the_second_time(db, topics) -
     )
     assert not await insert_once(meetings, {"_id": "m-2", "n": 0}, "c0", topics=topics)
     stored = await meetings.find_one({"_id": "m-2"})
-    assert stored is not None and stored["n"] == 1 and len(stored["_outbox"]) == 1
+    assert stored is not None
+    assert stored["n"] == 1
+    assert len(stored["_outbox"]) == 1
 
 
 async def test_apply_to_unknown_document_is_reported(db, topics) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from kit_samples import cancelled
 
 from hnth_contracts import decode_event
 from hnth_kit.clock import ManualClock
@@ -13,8 +14,6 @@ from hnth_kit.outbox import OutboxRelay
 from hnth_kit.testing import read_topic
 from hnth_kit.timers import FIRED, Timer, Timers
 from hnth_kit.topics_admin import ensure_topics
-
-from .conftest import cancelled
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)

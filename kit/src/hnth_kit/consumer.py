@@ -22,10 +22,10 @@ from enum import StrEnum
 from typing import Any
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-from hnth_contracts import Event, dead_letter, decode_event
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
 
+from hnth_contracts import Event, dead_letter, decode_event
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.logs import correlation_id
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hnth_contracts import Event, Topics
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from hnth_contracts import Event, Topics
 from hnth_kit.mongo import Document
 from hnth_kit.outbox import merge_updates, outbox_update, with_outbox
 

@@ -20,15 +20,16 @@ FerretDB and MongoDB, so every cross-replica decision here is an insert:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from hnth_contracts import Event, Topics, key_of
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.mongo import Document
 
@@ -138,10 +139,8 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
                 await asyncio.sleep(1)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass
 
     async def drain(self) -> int:
         """Publish everything pending in the collections this replica holds the lease for."""

@@ -23,7 +23,7 @@ def main(
     """With no arguments serve; with `<command> ...` run that command and exit with its code."""
     args = sys.argv[1:]
     try:
-        settings = settings_type()  # type: ignore[call-arg]
+        settings = settings_type()
     except ValidationError as exc:
         missing = ", ".join(f"HNTH_{'_'.join(map(str, e['loc'])).upper()}" for e in exc.errors())
         sys.exit(f"invalid or missing settings: {missing}\n{exc}")

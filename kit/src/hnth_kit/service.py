@@ -20,10 +20,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from faststream.message import StreamMessage
 from faststream.specification import AsyncAPI
-from hnth_contracts import Event
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from hnth_contracts import Event
 from hnth_kit.auth import Authenticator
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
@@ -155,6 +155,7 @@ class Service:
             @subscriber
             async def on_message(body: bytes, message: KafkaMessage) -> None:
                 record = message.raw_message
+                assert not isinstance(record, tuple), "batch consumption is not used"
                 await self.consumer.process(
                     RawMessage(
                         topic=record.topic,

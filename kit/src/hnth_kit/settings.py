@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hnth_contracts import Topics
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hnth_contracts import Topics
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

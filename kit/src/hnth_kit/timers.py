@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hnth_contracts import Event, Topics
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from hnth_contracts import Event, Topics
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
 from hnth_kit.outbox import with_outbox

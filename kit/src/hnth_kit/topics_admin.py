@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
 from hnth_contracts import dead_letter
 from hnth_contracts.topics import PARTITIONS
 

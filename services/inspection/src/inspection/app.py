@@ -5,7 +5,6 @@ from __future__ import annotations
 from hnth_contracts import CheckCompleted
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-
 from inspection.api import build_router
 from inspection.handlers import build_handlers
 from inspection.store import CHECKLISTS, InspectionStore

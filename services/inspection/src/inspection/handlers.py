@@ -5,7 +5,6 @@ from __future__ import annotations
 from hnth_contracts import SlotAssigned
 from hnth_kit.clock import Clock
 from hnth_kit.consumer import Handler, RawMessage
-
 from inspection import domain
 from inspection.store import InspectionStore
 

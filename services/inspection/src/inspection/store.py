@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from hnth_kit.mongo import Document
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
+
+from hnth_kit.mongo import Document
 
 CHECKLISTS = "checklists"
 

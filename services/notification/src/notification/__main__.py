@@ -1,5 +1,4 @@
 from hnth_kit.runner import main
-
 from notification.app import NotificationSettings, build
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from hnth_kit.auth import Principal
 
+from hnth_kit.auth import Principal
 from notification.store import NotificationStore
 
 

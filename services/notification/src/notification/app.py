@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-
 from notification.api import build_router
 from notification.handlers import build_handlers
 from notification.store import NotificationStore

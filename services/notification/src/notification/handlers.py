@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hnth_contracts import SlotAssigned
 from hnth_kit.consumer import Handler, RawMessage
-
 from notification import domain
 from notification.store import NotificationStore
 

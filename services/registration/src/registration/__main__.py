@@ -8,7 +8,6 @@ from datetime import timedelta
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.runner import main
 from hnth_kit.settings import ServiceSettings
-
 from registration.app import RegistrationSettings, build
 
 

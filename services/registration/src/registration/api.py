@@ -6,13 +6,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
 from hnth_contracts import MeetingRequested
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
 from registration import domain
 from registration.store import RegistrationStore, status_from
 

@@ -8,7 +8,6 @@ from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-
 from registration.api import build_router
 from registration.handlers import build_handlers
 from registration.store import MEETINGS, RegistrationStore

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hnth_contracts import CheckCompleted, SlotAssigned, SlotRejected
 from hnth_kit.consumer import Handler, RawMessage
-
 from registration.store import RegistrationStore
 
 

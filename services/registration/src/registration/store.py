@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
 from hnth_contracts import Event, Topics
 from hnth_kit.idempotency import insert_once
 from hnth_kit.mongo import Document
 from hnth_kit.outbox import hide_outbox
-from pymongo import ASCENDING
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 MEETINGS = "meetings"
 TIMELINE = "timeline"

@@ -1,5 +1,4 @@
 from hnth_kit.runner import main
-
 from scheduling.app import SchedulingSettings, build
 
 if __name__ == "__main__":

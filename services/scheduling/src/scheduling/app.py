@@ -8,7 +8,6 @@ from hnth_contracts import SlotAssigned, SlotRejected, SlotReleased
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-
 from scheduling.handlers import build_handlers
 from scheduling.store import DECISIONS, SchedulingStore
 

@@ -8,7 +8,6 @@ from hnth_contracts import MeetingRequested
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.consumer import Handler, RawMessage
-
 from scheduling import domain
 from scheduling.store import SchedulingStore
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from hnth_contracts import Event, Topics
 from hnth_kit.idempotency import insert_once
 from hnth_kit.mongo import Document
-from pymongo.asynchronous.database import AsyncDatabase
 
 DECISIONS = "decisions"
 
