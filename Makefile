@@ -1,6 +1,6 @@
 # HNTH Ops: the commands README names. Everything installs what it needs.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 COMPOSE_UP := $(shell docker info >/dev/null 2>&1 && echo docker)
 
 .PHONY: help install up down status test lint docs build-infra
@@ -9,7 +9,7 @@ help:
 	@echo "make up | down | status | test | lint | docs"
 
 install:
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
 build-infra: install
