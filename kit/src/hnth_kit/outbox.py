@@ -117,7 +117,6 @@ class OutboxRelay:
         """(collection, document id) -> number of its events known to be sent."""
         self._checkpoint: dict[str, datetime] = {}
         self.published = 0
-        self.backlog = 0
 
     def wake(self) -> None:
         """Ask for a pass now (after a local write) instead of at the next poll."""
@@ -145,14 +144,10 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Publish everything pending in the collections this replica holds the lease for."""
         sent = 0
-        backlog = 0
         for name in self._collections:
             if await self._hold_lease(name):
-                published, left = await self._drain_collection(name)
-                sent += published
-                backlog += left
+                sent += await self._drain_collection(name)
         self.published += sent
-        self.backlog = backlog
         return sent
 
     async def _hold_lease(self, collection: str) -> bool:
@@ -168,12 +163,11 @@ class OutboxRelay:
             held = await self._db[LEASES].find_one({"_id": lease_id})
             return held is not None and held.get("owner") == self._owner
 
-    async def _drain_collection(self, name: str) -> tuple[int, int]:
+    async def _drain_collection(self, name: str) -> int:
         collection = self._db[name]
         since = await self._since(name)
         newest = since
         sent = 0
-        pending = 0
         cursor = collection.find(
             {"_outbox_at": {"$gte": since - CLOCK_MARGIN}}, {"_outbox_n": 1, "_outbox_at": 1}
         ).sort("_outbox_at", 1)
@@ -189,7 +183,7 @@ class OutboxRelay:
             await self._db[CHECKPOINTS].update_one(
                 {"_id": name}, {"$set": {"at": newest}}, upsert=True
             )
-        return sent, pending
+        return sent
 
     async def _since(self, name: str) -> datetime:
         if name not in self._checkpoint:

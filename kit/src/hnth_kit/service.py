@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hnth_contracts import Event
+from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.auth import Authenticator
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
@@ -98,6 +100,11 @@ class Service:
         self.api.include_router(
             health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
         )
+
+    @functools.cache  # noqa: B019 - one Service per process; policies are read once
+    def policy_for(self, tenant: str) -> Policy:
+        """The province's policy file (`<policy_dir>/<tenant>.yaml`), read once."""
+        return load_policy(self.settings.policy_dir, tenant)
 
     def handle(self, handlers: Mapping[type[Event], Handler]) -> None:
         """Register event handlers; the relay is woken right after each one."""

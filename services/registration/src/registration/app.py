@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested
-from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from registration.api import build_router
@@ -22,10 +19,6 @@ def build(settings: RegistrationSettings | None = None) -> Service:
     settings = settings or RegistrationSettings()  # type: ignore[call-arg]
     topics = settings.topics
 
-    @cache
-    def policy_for(tenant: str) -> Policy:
-        return load_policy(settings.policy_dir, tenant)
-
     service = Service(
         settings,
         title="HNTH Ops: đăng ký / registration",
@@ -38,6 +31,6 @@ def build(settings: RegistrationSettings | None = None) -> Service:
     service.on_startup(store.setup)
     service.handle(build_handlers(store))
     service.include(
-        build_router(store, policy_for, service.clock, service.auth, service.relay.wake)
+        build_router(store, service.policy_for, service.clock, service.auth, service.relay.wake)
     )
     return service

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from hnth_contracts import SlotAssigned, SlotRejected, SlotReleased
-from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from scheduling.handlers import build_handlers
@@ -21,10 +18,6 @@ def build(settings: SchedulingSettings | None = None) -> Service:
     settings = settings or SchedulingSettings()  # type: ignore[call-arg]
     topics = settings.topics
 
-    @cache
-    def policy_for(tenant: str) -> Policy:
-        return load_policy(settings.policy_dir, tenant)
-
     service = Service(
         settings,
         title="HNTH Ops: xếp lịch / scheduling",
@@ -34,5 +27,5 @@ def build(settings: SchedulingSettings | None = None) -> Service:
         outbox_collections=[DECISIONS],
     )
     store = SchedulingStore(service.db, topics)
-    service.handle(build_handlers(store, policy_for, service.clock))
+    service.handle(build_handlers(store, service.policy_for, service.clock))
     return service
