@@ -51,5 +51,5 @@ def test_topics_have_partitions_for_six_replicas() -> None:
     command = " ".join(_compose()["services"]["topics"]["command"])
     partitions = int(re.search(r"--partitions (\d+)", command).group(1))
     assert partitions >= 6
-    for topic in ("hnth.meetings", "hnth.slots", "hnth.checks", "hnth.reports"):
+    for topic in ("hnth.meetings", "hnth.slots", "hnth.checks", "hnth.reports", "hnth.directory"):
         assert topic in command

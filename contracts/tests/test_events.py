@@ -80,5 +80,13 @@ def test_meeting_events_are_keyed_and_routed_by_meeting() -> None:
         topic = topics.of(event)
         assert topic.startswith("t1.hnth.")
         assert dead_letter(topic) == topic + ".dlq"
-        if hasattr(event, "meeting_id") and event.type != "ReportDue":
+        if hasattr(event, "meeting_id") and event.type not in {"ReportDue", "ReportSubmitted"}:
             assert key_of(event) == b"mtg-2026-0001"
+
+
+def test_report_and_directory_events_are_keyed_by_their_subject() -> None:
+    keys = {event.type: key_of(event) for event in samples()}
+    assert keys["ReportDue"] == keys["ReportSubmitted"] == b"TQ-STTTT"
+    assert keys["EndpointUpdated"] == b"tuyen-quang:TQ-STTTT"
+    assert keys["UnitUpdated"] == b"tuyen-quang:STTTT"
+    assert keys["ContactsUpdated"] == b"tuyen-quang:contacts"

@@ -3,7 +3,10 @@
 Meeting lifecycle (topic `meetings`, key = meeting id): MeetingRequested, MeetingChanged,
 MeetingCancelled. Scheduling's decisions (topic `slots`, key = meeting id): SlotAssigned,
 SlotRejected, SlotReleased. Readiness (topic `checks`, key = meeting id): CheckCompleted.
-Calendar (topic `reports`, key = endpoint or meeting): ReportDue.
+Calendar (topic `reports`, key = endpoint or meeting): ReportDue, ReportSubmitted.
+Directory (topic `directory`, key = unit or endpoint code): UnitUpdated, EndpointUpdated,
+ContactsUpdated: full snapshots, so the latest per key is the current state.
+Raw readiness results from technicians or probes (topic `checks`): CheckSubmitted.
 
 Every decision names the rule it applied and the rule's source (`RuleRef`).
 """
@@ -40,6 +43,71 @@ class Window(Model):
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self
+
+
+# ---------------------------------------------------------------- directory
+
+
+class Contact(Model):
+    """Who to reach: an organisation or a person, with the ways to reach them."""
+
+    name: str = Field(min_length=1, max_length=200)
+    person: str | None = Field(default=None, max_length=200)
+    """The named person at the organisation, when there is one."""
+    phone: str | None = Field(default=None, max_length=50)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class UnitKind(StrEnum):
+    PARTY = "party"
+    COUNCIL = "council"
+    COMMITTEE = "committee"
+    DEPARTMENT = "department"
+    DISTRICT = "district"
+    OTHER = "other"
+
+
+class EndpointKind(StrEnum):
+    ROOM = "room"
+    """A hardware room (điểm cầu cứng)."""
+    SOFTWARE = "software"
+    """A software client: a laptop, tablet or phone joining over the network or 4G."""
+
+
+class UnitUpdated(Event):
+    """A unit's current entry in the province's directory (a full snapshot)."""
+
+    type: Literal["UnitUpdated"] = "UnitUpdated"
+    code: Code
+    name: str = Field(min_length=1, max_length=300)
+    kind: UnitKind = UnitKind.OTHER
+    active: bool = True
+    contact: Contact | None = None
+    """Who receives the unit's notices (the host unit's office)."""
+
+
+class EndpointUpdated(Event):
+    """An endpoint's current entry in the directory, with its technician (rule 5)."""
+
+    type: Literal["EndpointUpdated"] = "EndpointUpdated"
+    code: Code
+    name: str = Field(min_length=1, max_length=300)
+    unit: Code
+    kind: EndpointKind = EndpointKind.ROOM
+    location: str | None = Field(default=None, max_length=500)
+    active: bool = True
+    technician: Contact | None = None
+
+
+class ContactsUpdated(Event):
+    """The province's standing contacts: who is notified of every meeting (rule 2)."""
+
+    type: Literal["ContactsUpdated"] = "ContactsUpdated"
+    it_department: Contact
+    line_provider: Contact
+    power_company: Contact
+    duty: Contact | None = None
+    """The IT department's duty contact, who hears escalations (late notices, failures)."""
 
 
 # ---------------------------------------------------------------- meetings
@@ -193,6 +261,23 @@ class CheckCompleted(Event):
     """The event_id of the CheckCompleted this one replaces."""
 
 
+class ItemResult(Model):
+    ok: bool
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CheckSubmitted(Event):
+    """Raw check results for one endpoint of one meeting, from its technician (over
+    inspection's HTTP API) or another system (an MCU probe, a monitoring tool)."""
+
+    type: Literal["CheckSubmitted"] = "CheckSubmitted"
+    meeting_id: str = Field(min_length=1, max_length=128)
+    endpoint: Code
+    items: dict[CheckItem, ItemResult] = Field(min_length=1)
+    submitted_by: str = Field(min_length=1, max_length=200)
+    submitted_at: UtcDatetime
+
+
 # ---------------------------------------------------------------- calendar
 
 
@@ -218,6 +303,19 @@ class ReportDue(Event):
     rule: RuleRef
 
 
+class ReportSubmitted(Event):
+    """What a ReportDue asked for has been handed in (reminders for it stop)."""
+
+    type: Literal["ReportSubmitted"] = "ReportSubmitted"
+    report_id: str
+    kind: ReportKind
+    endpoint: Code | None = None
+    unit: Code | None = None
+    meeting_id: str | None = None
+    submitted_by: str
+    submitted_at: UtcDatetime
+
+
 AnyEvent = Annotated[
     MeetingRequested
     | MeetingChanged
@@ -225,8 +323,13 @@ AnyEvent = Annotated[
     | SlotAssigned
     | SlotRejected
     | SlotReleased
+    | CheckSubmitted
     | CheckCompleted
-    | ReportDue,
+    | ReportDue
+    | ReportSubmitted
+    | UnitUpdated
+    | EndpointUpdated
+    | ContactsUpdated,
     Field(discriminator="type"),
 ]
 """Every event type, told apart by its `type` field."""
@@ -240,8 +343,13 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SlotAssigned,
         SlotRejected,
         SlotReleased,
+        CheckSubmitted,
         CheckCompleted,
         ReportDue,
+        ReportSubmitted,
+        UnitUpdated,
+        EndpointUpdated,
+        ContactsUpdated,
     )
 }
 

@@ -48,6 +48,10 @@ class Policy(BaseModel):
         """The rule's name and source, for a decision to cite."""
         return RuleRef(rule=rule, source=self.rules[rule].source)
 
+    def value(self, rule: str) -> Any:
+        """The rule's raw value (a list, a number, a flag); KeyError names a missing rule."""
+        return self.rules[rule].value
+
     def duration(self, rule: str) -> timedelta:
         value = self.rules[rule].value
         if isinstance(value, timedelta):

@@ -12,13 +12,18 @@ from dataclasses import dataclass
 from hnth_contracts.envelope import Event
 from hnth_contracts.events import (
     CheckCompleted,
+    CheckSubmitted,
+    ContactsUpdated,
+    EndpointUpdated,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
     ReportDue,
+    ReportSubmitted,
     SlotAssigned,
     SlotRejected,
     SlotReleased,
+    UnitUpdated,
 )
 
 MEETINGS = "hnth.meetings"
@@ -26,11 +31,13 @@ MEETINGS = "hnth.meetings"
 SLOTS = "hnth.slots"
 """Scheduling decisions: SlotAssigned, SlotRejected, SlotReleased."""
 CHECKS = "hnth.checks"
-"""Readiness outcomes: CheckCompleted."""
+"""Readiness: CheckSubmitted (raw results) and CheckCompleted (outcomes)."""
 REPORTS = "hnth.reports"
-"""Calendar: ReportDue."""
+"""Calendar: ReportDue, ReportSubmitted."""
+DIRECTORY = "hnth.directory"
+"""The province directory: UnitUpdated, EndpointUpdated, ContactsUpdated (snapshots)."""
 
-ALL = (MEETINGS, SLOTS, CHECKS, REPORTS)
+ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY)
 PARTITIONS = 12
 """Partitions per topic: enough for 6 replicas of a service with room to spare."""
 DLQ_SUFFIX = ".dlq"
@@ -42,8 +49,13 @@ _TOPIC_OF: dict[type[Event], str] = {
     SlotAssigned: SLOTS,
     SlotRejected: SLOTS,
     SlotReleased: SLOTS,
+    CheckSubmitted: CHECKS,
     CheckCompleted: CHECKS,
     ReportDue: REPORTS,
+    ReportSubmitted: REPORTS,
+    UnitUpdated: DIRECTORY,
+    EndpointUpdated: DIRECTORY,
+    ContactsUpdated: DIRECTORY,
 }
 
 
@@ -53,9 +65,14 @@ def dead_letter(topic: str) -> str:
 
 
 def key_of(event: Event) -> bytes:
-    """The message key: the meeting for meeting-scoped events, else the report's subject."""
+    """The message key: the meeting for meeting-scoped events, the report's subject for
+    reports, the unit or endpoint code for directory entries."""
     meeting_id = getattr(event, "meeting_id", None)
-    if isinstance(event, ReportDue):
+    if isinstance(event, UnitUpdated | EndpointUpdated):
+        return f"{event.tenant}:{event.code}".encode()
+    if isinstance(event, ContactsUpdated):
+        return f"{event.tenant}:contacts".encode()
+    if isinstance(event, ReportDue | ReportSubmitted):
         subject = event.endpoint or event.meeting_id or event.report_id
         return subject.encode()
     if meeting_id:
@@ -87,6 +104,10 @@ class Topics:
     @property
     def reports(self) -> str:
         return self.name(REPORTS)
+
+    @property
+    def directory(self) -> str:
+        return self.name(DIRECTORY)
 
     def all(self) -> tuple[str, ...]:
         return tuple(self.name(base) for base in ALL)
