@@ -50,7 +50,7 @@ async def test_registered_meeting_is_scheduled_notified_and_checklisted(infra, p
         )
         body = detail.json()
         assert body["slot"]["bridge"] == "MCU-TQ"
-        assert [e["type"] for e in body["timeline"]] == ["SlotAssigned"]
+        assert [e["type"] for e in body["timeline"]] == ["MeetingRequested", "SlotAssigned"]
 
         notices = await eventually(
             lambda: get("notification", f"/meetings/{meeting_id}/notices"),

@@ -1,20 +1,46 @@
-"""Registration's HTTP routes (walking skeleton: register and read a meeting)."""
+"""Registration's meeting routes: register, change, cancel, list, read, calendar feeds."""
 
+import base64
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    status,
+)
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from hnth_contracts import MeetingRequested
+from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested
 from hnth_contracts.policy import Policy
-from hnth_kit.auth import Principal, Role, require
+from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
-from hnth_kit.errors import problem
-from registration import domain
-from registration.store import RegistrationStore, status_from
+from hnth_kit.errors import problem, wants_english
+from registration import domain, ical
+from registration.store import (
+    DETAIL_FIELDS,
+    MeetingQuery,
+    RegistrationStore,
+    StaleWrite,
+    meeting_fields,
+)
+
+PRODUCER = "registration"
+MAX_ENDPOINTS = 2000
 
 
 class MeetingIn(BaseModel):
@@ -25,100 +51,493 @@ class MeetingIn(BaseModel):
     title: str = Field(min_length=1, max_length=500, description="Tên cuộc họp / title")
     host_unit: str = Field(min_length=1, max_length=64, description="Đơn vị chủ trì / host unit")
     chair: str = Field(min_length=1, max_length=200, description="Người chủ trì / chair")
-    start: AwareDatetime = Field(description="Bắt đầu (có múi giờ) / start, with offset")
-    end: AwareDatetime = Field(description="Kết thúc (có múi giờ) / end, with offset")
-    main_endpoint: str = Field(min_length=1, max_length=64, description="Điểm cầu chính")
-    endpoints: list[str] = Field(min_length=1, max_length=20000, description="Các điểm cầu")
-    agenda: str | None = Field(default=None, max_length=10000, description="Nội dung / agenda")
-    document_number: str | None = Field(default=None, max_length=100, description="Số công văn")
-    document_date: date | None = Field(default=None, description="Ngày công văn")
-    urgent_reason: str | None = Field(
-        default=None, max_length=2000, description="Lý do họp khẩn (chỉ Sở TT&TT) / urgent reason"
+    start: AwareDatetime = Field(description="Bắt đầu, có múi giờ / start, ISO 8601 with offset")
+    end: AwareDatetime = Field(description="Kết thúc, có múi giờ / end, ISO 8601 with offset")
+    main_endpoint: str = Field(
+        min_length=1, max_length=64, description="Điểm cầu chính / main endpoint"
     )
+    endpoints: list[str] = Field(
+        min_length=1,
+        max_length=MAX_ENDPOINTS,
+        description="Các điểm cầu tham gia (mã) / participating endpoint codes",
+    )
+    agenda: str | None = Field(None, max_length=10000, description="Nội dung / agenda")
+    document_number: str | None = Field(
+        None, max_length=100, description="Số công văn / official letter number"
+    )
+    document_date: date | None = Field(None, description="Ngày công văn / letter date")
+    urgent_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Lý do họp khẩn, chỉ Sở TT&TT / urgent reason (IT department only)",
+    )
+
+
+class MeetingPatch(BaseModel):
+    """Thay đổi cuộc họp / a change: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=500, description="Tên / title")
+    chair: str | None = Field(None, min_length=1, max_length=200, description="Chủ trì / chair")
+    start: AwareDatetime | None = Field(None, description="Bắt đầu / start")
+    end: AwareDatetime | None = Field(None, description="Kết thúc / end")
+    main_endpoint: str | None = Field(
+        None, min_length=1, max_length=64, description="Điểm cầu chính"
+    )
+    endpoints: list[str] | None = Field(
+        None, min_length=1, max_length=MAX_ENDPOINTS, description="Điểm cầu / endpoints"
+    )
+    agenda: str | None = Field(None, max_length=10000, description="Nội dung / agenda")
+    document_number: str | None = Field(None, max_length=100, description="Số công văn")
+    document_date: date | None = Field(None, description="Ngày công văn / letter date")
+    urgent_reason: str | None = Field(None, max_length=2000, description="Lý do họp khẩn")
+
+
+class CancelIn(BaseModel):
+    """Hủy cuộc họp / a cancellation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000, description="Lý do hủy / reason")
+
+
+class Status(StrEnum):
+    REQUESTED = "requested"
+    SCHEDULED = "scheduled"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
 
 def build_router(
     store: RegistrationStore,
     policy_for: Callable[[str], Policy],
     clock: Clock,
-    authenticate: Any,
+    authenticate: Authenticator,
     wake: Callable[[], None],
 ) -> APIRouter:
     router = APIRouter(tags=["meetings"])
     may_register = require(authenticate, Role.REGISTRAR, Role.OPERATOR)
 
-    @router.post("/meetings", status_code=status.HTTP_201_CREATED, summary="Đăng ký cuộc họp")
-    async def register(
-        request: Request,
-        body: MeetingIn,
-        who: Annotated[Principal, Depends(may_register)],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> dict[str, Any]:
+    def fail(code: int, request: Request, name: str, vi: str, en: str) -> HTTPException:
+        return HTTPException(code, problem(request, name, vi, en))
+
+    def invalid(request: Request, violations: list[domain.Violation]) -> HTTPException:
+        english = wants_english(request)
+        return HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            {"errors": [v.body(english) for v in violations]},
+        )
+
+    async def validate(
+        request: Request, who: Principal, draft: domain.Draft, now: datetime
+    ) -> Policy:
         policy = policy_for(who.tenant)
-        now = clock.now()
-        urgent = bool(body.urgent_reason) and who.role is Role.OPERATOR
+        directory = domain.Directory(
+            units=await store.units.active(who.tenant, [draft.host_unit]),
+            endpoints=await store.endpoints.active(who.tenant, draft.endpoints),
+        )
+        caller = domain.Caller(is_operator=who.role is Role.OPERATOR, unit=who.unit)
         violations = domain.check_meeting(
-            body.start, body.end, policy=policy, now=now, urgent=urgent
+            draft, policy=policy, directory=directory, caller=caller, now=now
         )
         if violations:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                {"errors": [v.__dict__ for v in violations]},
+            raise invalid(request, violations)
+        return policy
+
+    async def visible_meeting(request: Request, meeting_id: str, who: Principal) -> dict[str, Any]:
+        meeting = await store.meeting(meeting_id)
+        if meeting is None or meeting["tenant"] != who.tenant:
+            raise fail(404, request, "not_found", "Không tìm thấy cuộc họp.", "No such meeting.")
+        if not _may_see(who, meeting):
+            raise fail(
+                403,
+                request,
+                "forbidden",
+                "Bạn không được xem cuộc họp này.",
+                "You may not see this meeting.",
             )
+        return meeting
+
+    async def changeable_meeting(
+        request: Request, meeting_id: str, who: Principal, now: datetime
+    ) -> dict[str, Any]:
+        meeting = await visible_meeting(request, meeting_id, who)
+        if who.role is Role.REGISTRAR and meeting["host_unit"] != who.unit:
+            raise fail(
+                403,
+                request,
+                "forbidden",
+                "Chỉ đơn vị chủ trì hoặc Sở TT&TT được thay đổi cuộc họp.",
+                "Only the host unit or the IT department may change the meeting.",
+            )
+        if meeting.get("source", PRODUCER) != PRODUCER:
+            raise fail(
+                409,
+                request,
+                "managed_elsewhere",
+                f"Cuộc họp do hệ thống {meeting['source']} quản lý; hãy thay đổi tại đó.",
+                f"The meeting is managed by {meeting['source']}; change it there.",
+            )
+        if domain.frozen_since_start(meeting["start"], now):
+            policy = policy_for(who.tenant)
+            raise invalid(
+                request,
+                [
+                    domain.Violation(
+                        "start",
+                        "meeting.not_in_past",
+                        policy.ref("meeting.not_in_past").source,
+                        "Cuộc họp đã bắt đầu hoặc đã diễn ra, không thể thay đổi.",
+                        "The meeting has started or is over and cannot be changed.",
+                    )
+                ],
+            )
+        return meeting
+
+    @router.post(
+        "/meetings",
+        status_code=status.HTTP_201_CREATED,
+        summary="Đăng ký cuộc họp / register a meeting",
+        responses={422: {"description": "Vi phạm quy định / a rule is broken"}},
+    )
+    async def register(
+        request: Request,
+        response: Response,
+        body: MeetingIn,
+        who: Annotated[Principal, Depends(may_register)],
+        idempotency_key: Annotated[
+            str | None,
+            Header(max_length=200, description="Gửi lại an toàn / safe retries"),
+        ] = None,
+    ) -> dict[str, Any]:
+        now = clock.now()
+        endpoints = domain.participants(body.main_endpoint, body.endpoints)
+        draft = domain.Draft(
+            body.host_unit, body.start, body.end, body.main_endpoint, endpoints, body.urgent_reason
+        )
+        policy = await validate(request, who, draft, now)
         meeting_id = f"mtg-{uuid.uuid4().hex[:12]}"
         event = MeetingRequested.create(
             tenant=who.tenant,
             correlation_id=meeting_id,
-            producer="registration",
+            producer=PRODUCER,
             occurred_at=now,
             meeting_id=meeting_id,
             requested_by=who.subject,
             late_notice=domain.is_late_notice(body.start, policy=policy, now=now),
-            **body.model_dump(),
+            **{**body.model_dump(), "endpoints": endpoints},
         )
         document = {
             "_id": meeting_id,
             "tenant": who.tenant,
-            "status": "requested",
-            "late_notice": event.late_notice,
+            "source": PRODUCER,
+            "revision": 0,
+            "cancelled": False,
             "registered_at": now,
             "registered_by": who.subject,
-            **event.model_dump(
-                mode="python", include=set(MeetingIn.model_fields) - {"document_date"}
-            ),
-            "document_date": body.document_date.isoformat() if body.document_date else None,
+            "urgent_reason": body.urgent_reason,
+            **meeting_fields(event),
         }
         if idempotency_key:
-            document["idempotency_key"] = f"{who.subject}:{idempotency_key}"
-        stored = await store.create_meeting(document, event)
-        wake()
-        return _public(stored, [])
+            document["idempotency_key"] = f"{who.tenant}:{who.subject}:{idempotency_key}"
+            document["request_hash"] = _hash(body)
+        stored, created = await store.create_meeting(document, event)
+        if not created and stored.get("request_hash") != _hash(body):
+            raise fail(
+                422,
+                request,
+                "idempotency_key_reused",
+                "Idempotency-Key này đã dùng cho một yêu cầu khác.",
+                "This Idempotency-Key was used for a different request.",
+            )
+        if created:
+            wake()
+        else:
+            response.status_code = status.HTTP_200_OK
+        return _public(stored, [], policy)
 
-    @router.get("/meetings/{meeting_id}", summary="Xem cuộc họp và diễn biến / a meeting")
+    @router.get("/meetings", summary="Danh sách cuộc họp / list meetings")
+    async def list_meetings(
+        request: Request,
+        who: Annotated[Principal, Depends(authenticate)],
+        unit: Annotated[str | None, Query(max_length=64, description="Đơn vị chủ trì")] = None,
+        endpoint: Annotated[str | None, Query(max_length=64, description="Điểm cầu")] = None,
+        start_from: Annotated[
+            AwareDatetime | None, Query(alias="from", description="Bắt đầu từ / from")
+        ] = None,
+        start_to: Annotated[
+            AwareDatetime | None, Query(alias="to", description="Bắt đầu trước / before")
+        ] = None,
+        status_filter: Annotated[Status | None, Query(alias="status")] = None,
+        limit: Annotated[int, Query(ge=1, le=200, description="Số mục / page size")] = 50,
+        cursor: Annotated[str | None, Query(max_length=300, description="Trang sau / next")] = None,
+    ) -> dict[str, Any]:
+        unit, endpoint = _scope(request, who, unit, endpoint)
+        query = MeetingQuery(
+            who.tenant, unit, endpoint, start_from, start_to, _decode_cursor(request, cursor)
+        )
+        policy = policy_for(who.tenant)
+        items: list[dict[str, Any]] = []
+        after, more = query.after, True
+        # A status is not a stored field (it comes from the timeline): scan in index order.
+        while len(items) < limit and more:
+            batch = await store.meetings(replace(query, after=after), limit * 2)
+            more = len(batch) == limit * 2
+            statuses = await _statuses(store, batch)
+            for i, meeting in enumerate(batch):
+                after = (meeting["start"], meeting["_id"])
+                if status_filter is None or statuses[meeting["_id"]] == status_filter:
+                    items.append(_public(meeting, None, policy, statuses[meeting["_id"]]))
+                if len(items) == limit:
+                    more = more or i < len(batch) - 1
+                    break
+        next_cursor = _encode_cursor(after) if more else None
+        return {"items": items, "next_cursor": next_cursor}
+
+    @router.get("/meetings/{meeting_id}", summary="Cuộc họp và diễn biến / a meeting, timeline")
     async def get_meeting(
         request: Request, meeting_id: str, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
-        meeting = await store.meeting(meeting_id)
-        if meeting is None or meeting["tenant"] != who.tenant:
-            raise HTTPException(
-                status.HTTP_404_NOT_FOUND,
-                problem(request, "not_found", "Không tìm thấy cuộc họp.", "No such meeting."),
+        meeting = await visible_meeting(request, meeting_id, who)
+        return _public(meeting, await store.timeline(meeting_id), policy_for(who.tenant))
+
+    @router.patch("/meetings/{meeting_id}", summary="Thay đổi cuộc họp / change a meeting")
+    async def change(
+        request: Request,
+        meeting_id: str,
+        body: MeetingPatch,
+        who: Annotated[Principal, Depends(may_register)],
+    ) -> dict[str, Any]:
+        now = clock.now()
+        meeting = await changeable_meeting(request, meeting_id, who, now)
+        changes = body.model_dump(exclude_unset=True)
+        if not changes:
+            raise fail(
+                422, request, "empty_change", "Không có gì để thay đổi.", "Nothing to change."
             )
-        return _public(meeting, await store.timeline(meeting_id))
+        if meeting["cancelled"]:
+            raise fail(
+                409, request, "cancelled", "Cuộc họp đã bị hủy.", "The meeting is cancelled."
+            )
+        merged = {**{f: meeting.get(f) for f in DETAIL_FIELDS}, **changes}
+        if isinstance(merged["document_date"], str):
+            merged["document_date"] = date.fromisoformat(merged["document_date"])
+        endpoints = domain.participants(merged["main_endpoint"], merged["endpoints"])
+        draft = domain.Draft(
+            meeting["host_unit"],
+            merged["start"],
+            merged["end"],
+            merged["main_endpoint"],
+            endpoints,
+            changes.get("urgent_reason"),
+        )
+        policy = await validate(request, who, draft, now)
+        revision = meeting["revision"] + 1
+        event = MeetingChanged.create(
+            tenant=who.tenant,
+            correlation_id=meeting_id,
+            producer=PRODUCER,
+            occurred_at=now,
+            meeting_id=meeting_id,
+            revision=revision,
+            changed_by=who.subject,
+            late_notice=domain.is_late_notice(draft.start, policy=policy, now=now),
+            urgent_reason=changes.get("urgent_reason"),
+            **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
+        )
+        fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
+        stored = await _write(request, meeting, fields, event)
+        return _public(stored, await store.timeline(meeting_id), policy)
+
+    @router.post("/meetings/{meeting_id}/cancel", summary="Hủy cuộc họp / cancel a meeting")
+    async def cancel(
+        request: Request,
+        meeting_id: str,
+        who: Annotated[Principal, Depends(may_register)],
+        body: Annotated[CancelIn | None, Body()] = None,
+    ) -> dict[str, Any]:
+        now = clock.now()
+        meeting = await changeable_meeting(request, meeting_id, who, now)
+        policy = policy_for(who.tenant)
+        if meeting["cancelled"]:
+            return _public(meeting, await store.timeline(meeting_id), policy)
+        reason = body.reason if body else None
+        event = MeetingCancelled.create(
+            tenant=who.tenant,
+            correlation_id=meeting_id,
+            producer=PRODUCER,
+            occurred_at=now,
+            meeting_id=meeting_id,
+            reason=reason,
+            cancelled_by=who.subject,
+        )
+        fields = {"cancelled": True, "cancel_reason": reason, "cancelled_at": now}
+        stored = await _write(request, meeting, fields, event)
+        return _public(stored, await store.timeline(meeting_id), policy)
+
+    async def _write(
+        request: Request, meeting: dict[str, Any], fields: dict[str, Any], event: Any
+    ) -> dict[str, Any]:
+        try:
+            stored = await store.update_meeting(
+                meeting["_id"], meeting["revision"], fields, [event]
+            )
+        except StaleWrite:
+            raise fail(
+                409,
+                request,
+                "concurrent_change",
+                "Cuộc họp vừa được thay đổi bởi người khác; hãy tải lại.",
+                "The meeting was just changed by someone else; reload it.",
+            ) from None
+        wake()
+        return stored
+
+    @router.get(
+        "/calendar/{kind}/{code}.ics",
+        summary="Lịch iCalendar để đăng ký theo dõi / subscribable iCalendar feed",
+        response_class=Response,
+        responses={200: {"content": {"text/calendar": {}}}},
+    )
+    async def calendar_feed(
+        request: Request,
+        kind: Annotated[str, Depends(_feed_kind)],
+        code: str,
+        token: Annotated[
+            str | None,
+            Query(description="Mã xác thực cho ứng dụng lịch / token for calendar apps"),
+        ] = None,
+    ) -> Response:
+        # Calendar apps cannot send headers: the token may come in the URL instead.
+        credentials = None
+        if token:
+            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+        elif auth := request.headers.get("authorization", "").removeprefix("Bearer ").strip():
+            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=auth)
+        who = await authenticate(request, credentials)
+        unit, endpoint = (code, None) if kind == "units" else (None, code)
+        unit, endpoint = _scope(request, who, unit, endpoint)
+        meetings = await store.meetings(MeetingQuery(who.tenant, unit, endpoint), 5000)
+        statuses = await _statuses(store, meetings)
+        body = ical.feed(
+            f"HNTH {code}",
+            [{**m, "status": statuses[m["_id"]]} for m in meetings],
+            clock.now(),
+        )
+        return Response(body, media_type="text/calendar; charset=utf-8")
 
     return router
 
 
-def _public(meeting: dict[str, Any], timeline: list[dict[str, Any]]) -> dict[str, Any]:
-    body = {k: v for k, v in meeting.items() if k not in ("_id", "idempotency_key")}
+def _feed_kind(kind: str, request: Request) -> str:
+    if kind not in ("units", "endpoints"):
+        raise HTTPException(
+            404, problem(request, "not_found", "Không có lịch này.", "No such feed.")
+        )
+    return kind
+
+
+def _may_see(who: Principal, meeting: dict[str, Any]) -> bool:
+    if who.role is Role.REGISTRAR:
+        return meeting["host_unit"] == who.unit
+    if who.role is Role.TECHNICIAN:
+        return who.endpoint in meeting["endpoints"]
+    return True
+
+
+def _scope(
+    request: Request, who: Principal, unit: str | None, endpoint: str | None
+) -> tuple[str | None, str | None]:
+    """Narrow list filters to what the caller may see; asking for more is a 403."""
+    if who.role is Role.REGISTRAR:
+        if unit not in (None, who.unit):
+            raise HTTPException(403, _others(request))
+        return who.unit, endpoint
+    if who.role is Role.TECHNICIAN:
+        if endpoint not in (None, who.endpoint) or unit is not None:
+            raise HTTPException(403, _others(request))
+        return None, who.endpoint
+    return unit, endpoint
+
+
+def _others(request: Request) -> dict[str, Any]:
+    return problem(
+        request,
+        "forbidden",
+        "Bạn chỉ được xem cuộc họp của đơn vị/điểm cầu mình.",
+        "You may only see your own unit's or endpoint's meetings.",
+    )
+
+
+async def _statuses(store: RegistrationStore, meetings: list[dict[str, Any]]) -> dict[str, str]:
+    decisions = await store.decisions([m["_id"] for m in meetings])
+    return {
+        m["_id"]: domain.status_of(m["cancelled"], m["revision"], _decisions(decisions[m["_id"]]))
+        for m in meetings
+    }
+
+
+def _decisions(entries: list[dict[str, Any]]) -> list[domain.Decision]:
+    return [
+        domain.Decision(e["type"], e.get("revision", 0), e.get("reason") == "changed")
+        for e in entries
+    ]
+
+
+def _hash(body: BaseModel) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+def _encode_cursor(after: tuple[datetime, str] | None) -> str | None:
+    if after is None:
+        return None
+    raw = json.dumps([after[0].isoformat(), after[1]]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(request: Request, cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    try:
+        start, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(start), str(last_id)
+    except (ValueError, TypeError):
+        raise HTTPException(
+            400, problem(request, "bad_cursor", "Tham số cursor sai.", "The cursor is invalid.")
+        ) from None
+
+
+def _public(
+    meeting: dict[str, Any],
+    timeline: list[dict[str, Any]] | None,
+    policy: Policy,
+    status_now: str | None = None,
+) -> dict[str, Any]:
+    """The meeting as people read it: times in the province's zone, status, decision."""
+    zone = ZoneInfo(policy.timezone)
+    hidden = {"_id", "idempotency_key", "request_hash", "_applied"}
+    body = {k: _local(v, zone) for k, v in meeting.items() if k not in hidden}
     body["id"] = meeting["_id"]
-    body["status"] = status_from(timeline, meeting["status"])
+    entries = timeline or []
+    body["status"] = status_now or domain.status_of(
+        meeting["cancelled"], meeting["revision"], _decisions(entries)
+    )
+    if timeline is None:
+        return body
     body["timeline"] = [
-        {k: v for k, v in e.items() if k != "_id"} | {"event_id": e["_id"]} for e in timeline
+        {k: _local(v, zone) for k, v in e.items() if k not in ("_id", "meeting_id")}
+        | {"event_id": e["_id"]}
+        for e in timeline
     ]
     for entry in timeline:
         if entry["type"] == "SlotAssigned":
             body["slot"] = entry["slot"]
-        if entry["type"] == "SlotRejected":
+            body.pop("rejection", None)
+        if entry["type"] == "SlotRejected" and entry.get("revision", 0) == meeting["revision"]:
             body["rejection"] = entry["rejection"]
     return body
+
+
+def _local(value: Any, zone: ZoneInfo) -> Any:
+    return value.astimezone(zone).isoformat() if isinstance(value, datetime) else value

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested
+import asyncio
+from pathlib import Path
+
+from hnth_contracts import (
+    ContactsUpdated,
+    EndpointUpdated,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+    UnitUpdated,
+)
+from hnth_kit.http import install_http_guards
 from hnth_kit.service import Outputs, Service
-from hnth_kit.settings import ServiceSettings
+from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from registration.api import build_router
+from registration.directory import load_if_empty, read_directories
+from registration.directory_api import build_directory_router
 from registration.handlers import build_handlers
-from registration.store import MEETINGS, RegistrationStore
+from registration.store import DIRECTORY, MEETINGS, RegistrationStore
 
 
 class RegistrationSettings(ServiceSettings):
     service_name: str = "registration"
     http_port: int = 8001
+    directory_dir: Path = REPO_ROOT / "data"
+    """Province directory files (`<tenant>.yaml`), loaded when a province has none yet."""
+    max_body_bytes: int = 256 * 1024
 
 
 def build(settings: RegistrationSettings | None = None) -> Service:
@@ -22,15 +38,32 @@ def build(settings: RegistrationSettings | None = None) -> Service:
     service = Service(
         settings,
         title="HNTH Ops: đăng ký / registration",
-        description="Đăng ký sử dụng hệ thống HNTH / registers meetings on the network",
-        inputs=[topics.slots, topics.checks],
-        outputs=Outputs({topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled)}),
-        outbox_collections=[MEETINGS],
+        description=(
+            "Đăng ký sử dụng hệ thống HNTH, danh bạ điểm cầu / "
+            "registers meetings on the network; the province's directory"
+        ),
+        inputs=[topics.meetings, topics.slots, topics.checks],
+        outputs=Outputs(
+            {
+                topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled),
+                topics.directory: (UnitUpdated, EndpointUpdated, ContactsUpdated),
+            }
+        ),
+        outbox_collections=[MEETINGS, *DIRECTORY],
     )
     store = RegistrationStore(service.db, topics)
+
+    async def load_directory() -> None:
+        files = await asyncio.to_thread(read_directories, settings.directory_dir)
+        await load_if_empty(store, files, service.clock.now())
+
     service.on_startup(store.setup)
+    service.on_startup(load_directory)
     service.handle(build_handlers(store))
+    install_http_guards(service.api, settings.max_body_bytes)
+    wake = service.relay.wake
+    service.include(build_router(store, service.policy_for, service.clock, service.auth, wake))
     service.include(
-        build_router(store, service.policy_for, service.clock, service.auth, service.relay.wake)
+        build_directory_router(store, service.policy_for, service.clock, service.auth, wake)
     )
     return service

@@ -1,13 +1,15 @@
-"""Registration's rules, pure: validate a meeting request against the province policy.
+"""Registration's rules, pure: may this meeting be registered (or changed) under the
+province's policy and directory, and what is its status given what happened to it.
 
-Walking-skeleton scope: start before end, duration bounds, notice lead time (with the
-operator's urgent override). Directory checks and roles come with the registration issue.
+Every broken rule becomes a `Violation` naming the field, the policy rule and the rule's
+source, in Vietnamese and English. Nothing here reads the clock or the database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hnth_contracts.policy import Policy
 
@@ -19,31 +21,213 @@ class Violation:
     field: str
     rule: str
     source: str
-    message: str
+    message_vi: str
+    message_en: str
+
+    def body(self, english: bool) -> dict[str, str]:
+        return {
+            "field": self.field,
+            "rule": self.rule,
+            "source": self.source,
+            "message": self.message_en if english else self.message_vi,
+        }
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who registers: an IT-department operator may override the lead time; a registrar
+    may register only for its own unit."""
+
+    is_operator: bool
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Directory:
+    """What registration needs to know of the directory: which codes are active."""
+
+    units: Mapping[str, bool]
+    endpoints: Mapping[str, bool]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A meeting as it would be after the registration or change."""
+
+    host_unit: str
+    start: datetime
+    end: datetime
+    main_endpoint: str
+    endpoints: Sequence[str]
+    urgent_reason: str | None = None
+
+
+def participants(main_endpoint: str, endpoints: Sequence[str]) -> tuple[str, ...]:
+    """The meeting's endpoints, main endpoint first, each once (the main room always takes part)."""
+    return tuple(dict.fromkeys([main_endpoint, *endpoints]))
 
 
 def check_meeting(
-    start: datetime, end: datetime, *, policy: Policy, now: datetime, urgent: bool
+    draft: Draft, *, policy: Policy, directory: Directory, caller: Caller, now: datetime
 ) -> list[Violation]:
-    """Every rule the meeting breaks (empty when it may be registered)."""
+    """Every rule the meeting breaks (empty when it may be registered as drafted)."""
     found: list[Violation] = []
 
-    def broken(field: str, rule: str, message: str) -> None:
-        found.append(Violation(field, rule, policy.ref(rule).source, message))
+    def broken(field: str, rule: str, vi: str, en: str) -> None:
+        found.append(Violation(field, rule, policy.ref(rule).source, vi, en))
 
-    if end <= start:
-        found.append(
-            Violation("end", "meeting.start_before_end", "HNTH Ops", "end must be after start")
+    _check_time(draft, policy, now, caller, broken)
+    if not directory.units.get(draft.host_unit, False):
+        vi, en = _missing(draft.host_unit in directory.units)
+        broken(
+            "host_unit",
+            "directory.unit_active",
+            f"Đơn vị {draft.host_unit} {vi}.",
+            f"Unit {draft.host_unit} is {en}.",
         )
-        return found
-    if end - start < policy.duration("meeting.min_duration"):
-        broken("end", "meeting.min_duration", "the meeting is shorter than the policy allows")
-    if end - start > policy.duration("meeting.max_duration"):
-        broken("end", "meeting.max_duration", "the meeting is longer than the policy allows")
-    if start - now < policy.duration("notice.lead_time") and not urgent:
-        broken("start", "notice.lead_time", "the meeting starts sooner than the notice lead time")
+    elif not caller.is_operator and caller.unit != draft.host_unit:
+        broken(
+            "host_unit",
+            "registration.own_unit",
+            f"Tài khoản của đơn vị {caller.unit} không được đăng ký cho đơn vị {draft.host_unit}.",
+            f"A registrar of {caller.unit} may not register meetings for {draft.host_unit}.",
+        )
+    fields = [("main_endpoint", draft.main_endpoint)] + [
+        (f"endpoints[{i}]", code) for i, code in enumerate(draft.endpoints)
+    ]
+    for field, code in fields:
+        if not directory.endpoints.get(code, False):
+            vi, en = _missing(code in directory.endpoints)
+            broken(
+                field,
+                "directory.endpoint_active",
+                f"Điểm cầu {code} {vi}.",
+                f"Endpoint {code} is {en}.",
+            )
     return found
 
 
+def _missing(known: bool) -> tuple[str, str]:
+    if known:
+        return "đã ngừng hoạt động", "inactive"
+    return "không có trong danh bạ", "not in the directory"
+
+
+_Broken = Callable[[str, str, str, str], None]
+
+
+def _check_time(
+    draft: Draft, policy: Policy, now: datetime, caller: Caller, broken: _Broken
+) -> None:
+    if draft.end <= draft.start:
+        broken(
+            "end",
+            "meeting.start_before_end",
+            "Thời gian kết thúc phải sau thời gian bắt đầu.",
+            "The end must be after the start.",
+        )
+        return
+    length = draft.end - draft.start
+    if length < policy.duration("meeting.min_duration"):
+        broken(
+            "end",
+            "meeting.min_duration",
+            f"Cuộc họp ngắn hơn mức tối thiểu {describe(policy.duration('meeting.min_duration'))}.",
+            "The meeting is shorter than the minimum "
+            f"{describe(policy.duration('meeting.min_duration'), english=True)}.",
+        )
+    if length > policy.duration("meeting.max_duration"):
+        broken(
+            "end",
+            "meeting.max_duration",
+            f"Cuộc họp dài hơn mức tối đa {describe(policy.duration('meeting.max_duration'))}.",
+            "The meeting is longer than the maximum "
+            f"{describe(policy.duration('meeting.max_duration'), english=True)}.",
+        )
+    if draft.start <= now:
+        broken(
+            "start",
+            "meeting.not_in_past",
+            "Thời gian bắt đầu đã qua.",
+            "The start is in the past.",
+        )
+        return
+    if not is_late_notice(draft.start, policy=policy, now=now):
+        return
+    lead = policy.duration("notice.lead_time")
+    if not draft.urgent_reason:
+        broken(
+            "start",
+            "notice.lead_time",
+            f"Cuộc họp phải được đăng ký trước ít nhất {describe(lead)} để thông báo bằng văn bản; "
+            "họp khẩn do Sở TT&TT đăng ký kèm lý do.",
+            f"Meetings must be registered at least {describe(lead, english=True)} ahead "
+            "for the written notices; "
+            "urgent meetings are registered by the IT department with a reason.",
+        )
+    elif not caller.is_operator:
+        broken(
+            "urgent_reason",
+            "notice.urgent_override",
+            "Chỉ Sở TT&TT được đăng ký họp khẩn trong thời hạn thông báo.",
+            "Only the IT department may register an urgent meeting inside the notice lead time.",
+        )
+
+
+def describe(span: timedelta, *, english: bool = False) -> str:
+    """A duration as people say it: `2 ngày`, `1 giờ 30 phút` / `2 days`, `1 h 30 min`."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = ("days", "h", "min") if english else ("ngày", "giờ", "phút")
+    parts = [f"{n} {unit}" for n, unit in zip((days, hours, minutes), units, strict=True) if n]
+    return " ".join(parts) or f"0 {units[2]}"
+
+
 def is_late_notice(start: datetime, *, policy: Policy, now: datetime) -> bool:
+    """Does the meeting start sooner than the notice lead time allows (rule 2)?"""
     return start - now < policy.duration("notice.lead_time")
+
+
+def frozen_since_start(start: datetime, now: datetime) -> bool:
+    """A meeting that has started (or is over) can no longer be changed or cancelled."""
+    return start <= now
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A scheduling decision on the meeting's timeline."""
+
+    kind: str
+    """`SlotAssigned`, `SlotRejected` or `SlotReleased`."""
+    revision: int
+    released_for_change: bool = False
+    """A SlotReleased because a changed slot replaced it: the meeting still holds a slot."""
+
+
+def status_of(cancelled: bool, revision: int, decisions: Sequence[Decision]) -> str:
+    """`cancelled`, `scheduled`, `rejected` or `requested`.
+
+    A change that is rejected leaves the earlier slot in place (scheduling keeps it), so a
+    meeting that once got a slot stays `scheduled` until the slot is released."""
+    if cancelled:
+        return "cancelled"
+    current = [d for d in decisions if d.revision == revision and d.kind != "SlotReleased"]
+    held = _slot_held(decisions)
+    if current and current[-1].kind == "SlotAssigned":
+        return "scheduled"
+    if held:
+        return "scheduled"
+    if current:
+        return "rejected"
+    return "requested"
+
+
+def _slot_held(decisions: Sequence[Decision]) -> bool:
+    held = False
+    for decision in decisions:
+        if decision.kind == "SlotAssigned":
+            held = True
+        elif decision.kind == "SlotReleased" and not decision.released_for_change:
+            held = False
+    return held

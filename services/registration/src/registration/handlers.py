@@ -1,23 +1,106 @@
-"""Registration consumes the outcomes of its meetings to build their timelines."""
+"""Registration consumes what happens to meetings to build their timelines: its own and
+other systems' lifecycle events, scheduling's decisions and inspection's check outcomes.
+
+Meetings that other systems (e-office, work calendars) announce straight on the topic are
+adopted, so they are listed and shown like any other; their changes are applied here, in
+partition order, and the HTTP API leaves them to their producer.
+"""
 
 from __future__ import annotations
 
-from hnth_contracts import CheckCompleted, SlotAssigned, SlotRejected
+from typing import Any
+
+from hnth_contracts import (
+    CheckCompleted,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+    SlotAssigned,
+    SlotRejected,
+    SlotReleased,
+)
 from hnth_kit.consumer import Handler, RawMessage
-from registration.store import RegistrationStore
+from hnth_kit.idempotency import UnknownDocument
+from registration.store import RegistrationStore, meeting_fields
+
+PRODUCER = "registration"
 
 
 def build_handlers(store: RegistrationStore) -> dict[type, Handler]:
+    async def on_requested(event: MeetingRequested, _: RawMessage) -> None:
+        if event.producer != PRODUCER:
+            meeting = {
+                "_id": event.meeting_id,
+                "tenant": event.tenant,
+                "source": event.producer,
+                "revision": 0,
+                "cancelled": False,
+                "registered_at": event.occurred_at,
+                "registered_by": event.requested_by,
+                "urgent_reason": event.urgent_reason,
+                **meeting_fields(event),
+            }
+            await store.adopt_meeting(meeting, event)
+        summary = {"by": event.requested_by, "late_notice": event.late_notice}
+        await store.add_to_timeline(event, event.meeting_id, summary)
+
+    async def on_changed(event: MeetingChanged, _: RawMessage) -> None:
+        if event.producer != PRODUCER:
+            await _apply_external(event, {**meeting_fields(event), "revision": event.revision})
+        summary = {
+            "by": event.changed_by,
+            "revision": event.revision,
+            "start": event.start,
+            "end": event.end,
+            "endpoints": list(event.endpoints),
+            "late_notice": event.late_notice,
+        }
+        await store.add_to_timeline(event, event.meeting_id, summary)
+
+    async def on_cancelled(event: MeetingCancelled, _: RawMessage) -> None:
+        if event.producer != PRODUCER:
+            await _apply_external(event, {"cancelled": True, "cancel_reason": event.reason})
+        summary = {"by": event.cancelled_by, "reason": event.reason}
+        await store.add_to_timeline(event, event.meeting_id, summary)
+
+    async def _apply_external(
+        event: MeetingChanged | MeetingCancelled, fields: dict[str, Any]
+    ) -> None:
+        try:
+            await store.apply_external(event, fields)
+        except UnknownDocument:
+            pass  # a change to a meeting never announced here: the timeline still records it
+
     async def on_assigned(event: SlotAssigned, _: RawMessage) -> None:
-        slot = event.slot.model_dump(mode="json")
-        await store.add_to_timeline(event, event.meeting_id, {"slot": slot})
+        summary = {
+            "revision": event.revision,
+            "slot": event.slot.model_dump(mode="json"),
+            "check_deadline": event.check_deadline,
+            "late_notice": event.late_notice,
+        }
+        await store.add_to_timeline(event, event.meeting_id, summary)
 
     async def on_rejected(event: SlotRejected, _: RawMessage) -> None:
         rejection = event.model_dump(mode="json", include={"conflicts", "alternatives"})
-        await store.add_to_timeline(event, event.meeting_id, {"rejection": rejection})
+        summary = {"revision": event.revision, "rejection": rejection}
+        await store.add_to_timeline(event, event.meeting_id, summary)
+
+    async def on_released(event: SlotReleased, _: RawMessage) -> None:
+        summary = {"revision": event.revision, "reason": event.reason}
+        await store.add_to_timeline(event, event.meeting_id, summary)
 
     async def on_check(event: CheckCompleted, _: RawMessage) -> None:
-        check = event.model_dump(mode="json", include={"endpoint", "outcome", "failed_items"})
+        check = event.model_dump(
+            mode="json", include={"endpoint", "outcome", "failed_items", "on_time", "checked_by"}
+        )
         await store.add_to_timeline(event, event.meeting_id, {"check": check})
 
-    return {SlotAssigned: on_assigned, SlotRejected: on_rejected, CheckCompleted: on_check}
+    return {
+        MeetingRequested: on_requested,
+        MeetingChanged: on_changed,
+        MeetingCancelled: on_cancelled,
+        SlotAssigned: on_assigned,
+        SlotRejected: on_rejected,
+        SlotReleased: on_released,
+        CheckCompleted: on_check,
+    }

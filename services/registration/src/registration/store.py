@@ -1,40 +1,207 @@
-"""Registration's collections: meetings (with their outbox) and their timelines.
+"""Registration's collections: the directory (units, endpoints, contacts), meetings (each
+with its outbox) and their timelines.
 
-Timeline entries are inserted, one per consumed event, keyed by the event id: an insert
-is atomic and idempotent on both FerretDB and MongoDB, and never races the HTTP writes
-to the meeting document.
+Writers are kept apart so FerretDB's read-then-replace updates never race: the HTTP API
+writes directory entries and meetings (conditional on their `version` / `revision`); the
+consumer only INSERTS timeline entries (keyed by event id) and meetings announced on the
+topic by other systems. Inserts are atomic and idempotent on FerretDB and MongoDB alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hnth_contracts import Event, Topics
-from hnth_kit.idempotency import insert_once
+from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
+from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document
-from hnth_kit.outbox import hide_outbox
+from hnth_kit.outbox import hide_outbox, merge_updates, outbox_update
 
 MEETINGS = "meetings"
 TIMELINE = "timeline"
+UNITS = "units"
+ENDPOINTS = "endpoints"
+CONTACTS = "contacts"
+DIRECTORY = (UNITS, ENDPOINTS, CONTACTS)
+DECISIONS = ("SlotAssigned", "SlotRejected", "SlotReleased")
+
+
+DETAIL_FIELDS = (
+    "title",
+    "host_unit",
+    "chair",
+    "start",
+    "end",
+    "main_endpoint",
+    "endpoints",
+    "agenda",
+    "document_number",
+    "document_date",
+)
+"""A meeting's registered details: the same on the document and on its events."""
+
+
+def meeting_fields(event: MeetingRequested | MeetingChanged) -> Document:
+    """The stored form of the details an event carries (lists, ISO dates)."""
+    fields = event.model_dump(mode="python", include={*DETAIL_FIELDS, "late_notice"})
+    fields["endpoints"] = list(event.endpoints)
+    fields["document_date"] = event.document_date.isoformat() if event.document_date else None
+    return fields
+
+
+class StaleWrite(Exception):
+    """Someone changed the document since it was read (or it is gone)."""
+
+
+def entry_id(tenant: str, code: str) -> str:
+    return f"{tenant}:{code}"
+
+
+class Entries:
+    """One kind of directory entry (units or endpoints), keyed by tenant and code."""
+
+    def __init__(self, collection: AsyncCollection[Document], topics: Topics) -> None:
+        self._coll = collection
+        self._topics = topics
+
+    async def setup(self) -> None:
+        await self._coll.create_index([("tenant", ASCENDING), ("code", ASCENDING)])
+
+    async def count(self, tenant: str) -> int:
+        return await self._coll.count_documents({"tenant": tenant})
+
+    async def list(self, tenant: str, filters: Document) -> list[Document]:
+        query = {"tenant": tenant, **filters}
+        cursor = self._coll.find(query, hide_outbox()).sort("code", ASCENDING)
+        return [doc async for doc in cursor]
+
+    async def get(self, tenant: str, code: str) -> Document | None:
+        return await self._coll.find_one({"_id": entry_id(tenant, code)}, hide_outbox())
+
+    async def active(self, tenant: str, codes: Sequence[str]) -> dict[str, bool]:
+        """code -> active, for the codes that exist (one indexed lookup)."""
+        ids = [entry_id(tenant, c) for c in dict.fromkeys(codes)]
+        cursor = self._coll.find({"_id": {"$in": ids}}, {"code": 1, "active": 1})
+        return {doc["code"]: bool(doc.get("active", True)) async for doc in cursor}
+
+    async def create(self, document: Document, event: Event) -> bool:
+        """Insert a new entry with its snapshot event; False if the code is taken."""
+        try:
+            await insert_once(
+                self._coll, document, str(event.event_id), events=[event], topics=self._topics
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def replace(
+        self, tenant: str, code: str, version: int, fields: Document, event: Event
+    ) -> None:
+        """Write the entry's new state if it is still at `version` (optimistic lock)."""
+        update = merge_updates(
+            {"$set": fields, "$inc": {"version": 1}}, outbox_update([event], self._topics)
+        )
+        result = await self._coll.update_one(
+            {"_id": entry_id(tenant, code), "version": version}, update
+        )
+        if result.matched_count != 1:
+            raise StaleWrite(entry_id(tenant, code))
+
+
+@dataclass(frozen=True)
+class MeetingQuery:
+    """Filters of `GET /meetings`, already narrowed to what the caller may see."""
+
+    tenant: str
+    host_unit: str | None = None
+    endpoint: str | None = None
+    start_from: datetime | None = None
+    start_to: datetime | None = None
+    after: tuple[datetime, str] | None = None
+    """Keyset paging: the (start, id) of the last meeting of the previous page."""
+
+    def mongo(self) -> Document:
+        query: Document = {"tenant": self.tenant}
+        if self.host_unit:
+            query["host_unit"] = self.host_unit
+        if self.endpoint:
+            query["endpoints"] = self.endpoint
+        span: Document = {}
+        if self.start_from:
+            span["$gte"] = self.start_from
+        if self.start_to:
+            span["$lt"] = self.start_to
+        if span:
+            query["start"] = span
+        if self.after:
+            start, last_id = self.after
+            query = {
+                "$and": [
+                    query,
+                    {"$or": [{"start": {"$gt": start}}, {"start": start, "_id": {"$gt": last_id}}]},
+                ]
+            }
+        return query
 
 
 class RegistrationStore:
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
         self._meetings = db[MEETINGS]
         self._timeline = db[TIMELINE]
+        self._contacts = db[CONTACTS]
+        self.units = Entries(db[UNITS], topics)
+        self.endpoints = Entries(db[ENDPOINTS], topics)
         self._topics = topics
 
     async def setup(self) -> None:
         await self._meetings.create_index("idempotency_key", unique=True, sparse=True)
+        await self._meetings.create_index([("tenant", ASCENDING), ("start", ASCENDING)])
+        await self._meetings.create_index(
+            [("tenant", ASCENDING), ("host_unit", ASCENDING), ("start", ASCENDING)]
+        )
+        await self._meetings.create_index(
+            [("tenant", ASCENDING), ("endpoints", ASCENDING), ("start", ASCENDING)]
+        )
         await self._timeline.create_index([("meeting_id", ASCENDING), ("at", ASCENDING)])
+        await self.units.setup()
+        await self.endpoints.setup()
 
-    async def create_meeting(self, meeting: Document, event: Event) -> Document:
-        """Store a meeting and its MeetingRequested in one write (idempotent by key)."""
+    # ------------------------------------------------------------ directory
+
+    async def contacts(self, tenant: str) -> Document | None:
+        return await self._contacts.find_one({"_id": tenant}, hide_outbox())
+
+    async def create_contacts(self, document: Document, event: Event) -> bool:
+        try:
+            await insert_once(
+                self._contacts, document, str(event.event_id), events=[event], topics=self._topics
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def replace_contacts(
+        self, tenant: str, version: int, fields: Document, event: Event
+    ) -> None:
+        update = merge_updates(
+            {"$set": fields, "$inc": {"version": 1}}, outbox_update([event], self._topics)
+        )
+        result = await self._contacts.update_one({"_id": tenant, "version": version}, update)
+        if result.matched_count != 1:
+            raise StaleWrite(tenant)
+
+    # ------------------------------------------------------------ meetings
+
+    async def create_meeting(self, meeting: Document, event: Event) -> tuple[Document, bool]:
+        """Store a meeting and its MeetingRequested in one write. With an idempotency key
+        already used, the meeting stored the first time comes back instead (created False)."""
         try:
             await insert_once(
                 self._meetings, meeting, str(event.event_id), events=[event], topics=self._topics
@@ -45,11 +212,46 @@ class RegistrationStore:
             )
             if existing is None:
                 raise
-            return existing
-        return await self.meeting(meeting["_id"]) or meeting
+            return existing, False
+        return await self.meeting(meeting["_id"]) or meeting, True
+
+    async def adopt_meeting(self, meeting: Document, event: Event) -> None:
+        """Record a meeting another system announced on the topic (no events of ours)."""
+        await insert_once(self._meetings, meeting, str(event.event_id), topics=self._topics)
+
+    async def apply_external(self, event: Event, fields: Document) -> None:
+        """Apply another system's change to the meeting it owns, once per event."""
+        await apply_once(
+            self._meetings,
+            getattr(event, "meeting_id", ""),
+            str(event.event_id),
+            {"$set": fields},
+            topics=self._topics,
+            extra_filter={"source": event.producer},
+        )
 
     async def meeting(self, meeting_id: str) -> Document | None:
         return await self._meetings.find_one({"_id": meeting_id}, hide_outbox())
+
+    async def update_meeting(
+        self, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
+    ) -> Document:
+        """Write a change or cancellation if the meeting is still at `revision`."""
+        update = merge_updates({"$set": fields}, outbox_update(events, self._topics))
+        result = await self._meetings.update_one({"_id": meeting_id, "revision": revision}, update)
+        if result.matched_count != 1:
+            raise StaleWrite(meeting_id)
+        return await self.meeting(meeting_id) or {}
+
+    async def meetings(self, query: MeetingQuery, limit: int) -> list[Document]:
+        cursor = (
+            self._meetings.find(query.mongo(), hide_outbox())
+            .sort([("start", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [doc async for doc in cursor]
+
+    # ------------------------------------------------------------ timeline
 
     async def add_to_timeline(self, event: Event, meeting_id: str, summary: dict[str, Any]) -> None:
         try:
@@ -69,16 +271,12 @@ class RegistrationStore:
         cursor = self._timeline.find({"meeting_id": meeting_id}).sort("at", ASCENDING)
         return [doc async for doc in cursor]
 
-
-def status_from(timeline: list[Document], base: str) -> str:
-    """The meeting's status: the latest decision on its timeline."""
-    status = base
-    for entry in timeline:
-        status = {"SlotAssigned": "scheduled", "SlotRejected": "rejected"}.get(
-            entry["type"], status
-        )
-    return status
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat()
+    async def decisions(self, meeting_ids: Sequence[str]) -> dict[str, list[Document]]:
+        """The scheduling decisions on the timelines of many meetings, oldest first."""
+        cursor = self._timeline.find(
+            {"meeting_id": {"$in": list(meeting_ids)}, "type": {"$in": list(DECISIONS)}}
+        ).sort("at", ASCENDING)
+        found: dict[str, list[Document]] = {m: [] for m in meeting_ids}
+        async for entry in cursor:
+            found[entry["meeting_id"]].append(entry)
+        return found

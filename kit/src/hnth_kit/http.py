@@ -1,0 +1,119 @@
+"""HTTP guards every service installs: a request-body size limit and input errors in
+one shape, so bad input always gets a clear 4xx naming the field and changes nothing.
+
+- A body over the limit: 413, before the handler runs (a declared Content-Length is
+  refused at once; a chunked body is counted while it is read).
+- A body that is not JSON: 400. A body of the wrong shape or types: 422 with
+  `{"errors": [{"field", "rule", "source", "message"}]}`, the same shape as a broken
+  province rule, with `rule` = `schema.<pydantic error type>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hnth_kit.errors import problem, wants_english
+
+MAX_BODY_BYTES = 256 * 1024
+SCHEMA_SOURCE = "OpenAPI (/docs)"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over `max_bytes` with 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        request = Request(scope)
+        body = problem(
+            request,
+            "body_too_large",
+            f"Dữ liệu gửi lên vượt quá {self.max_bytes // 1024} KiB.",
+            f"The request body exceeds {self.max_bytes // 1024} KiB.",
+        )
+        await JSONResponse(body, status_code=413)(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or str(loc[0] if loc else "body")
+
+
+def _validation_errors(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    english = wants_english(request)
+    errors = []
+    for error in exc.errors():
+        field = _field(tuple(error.get("loc", ())))
+        message = error.get("msg", "invalid")
+        errors.append(
+            {
+                "field": field,
+                "rule": f"schema.{error.get('type', 'invalid')}",
+                "source": SCHEMA_SOURCE,
+                "message": message if english else f"Trường '{field}' không hợp lệ: {message}",
+            }
+        )
+    if any(e["rule"] == "schema.json_invalid" for e in errors):
+        body = problem(
+            request,
+            "invalid_json",
+            "Dữ liệu gửi lên không phải JSON hợp lệ.",
+            "The body is not valid JSON.",
+        )
+        return JSONResponse({**body, "errors": errors}, status_code=400)
+    return JSONResponse({"errors": errors}, status_code=422)
+
+
+def install_http_guards(app: FastAPI, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    """Body limit and uniform 4xx bodies for bad input."""
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(RequestValidationError, _validation_errors)

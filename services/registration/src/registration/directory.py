@@ -1,0 +1,168 @@
+"""The province's directory: units, endpoints with their technicians, standing contacts.
+
+The same input models serve the data file (`data/<tenant>.yaml`, loaded when a
+province's directory is empty) and the HTTP API. Every entry written also stages its
+full snapshot event (UnitUpdated, EndpointUpdated, ContactsUpdated) on the `directory`
+topic, so other services keep their own copy without ever calling registration.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from hnth_contracts import (
+    ContactsUpdated,
+    EndpointKind,
+    EndpointUpdated,
+    Event,
+    UnitKind,
+    UnitUpdated,
+)
+from registration.store import RegistrationStore, entry_id
+
+log = logging.getLogger(__name__)
+
+CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+PRODUCER = "registration"
+
+
+class ContactIn(BaseModel):
+    """Người/đơn vị liên hệ / a contact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="Tên / name")
+    person: str | None = Field(None, max_length=200, description="Người phụ trách / person")
+    phone: str | None = Field(None, max_length=50, description="Điện thoại / phone")
+    email: str | None = Field(
+        None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", description="E-mail"
+    )
+
+
+class UnitIn(BaseModel):
+    """Đơn vị / a unit (provincial office, department, district)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, pattern=CODE, description="Mã / code")
+    name: str = Field(min_length=1, max_length=300, description="Tên đơn vị / name")
+    kind: UnitKind = Field(UnitKind.OTHER, description="Loại / kind")
+    active: bool = Field(True, description="Đang hoạt động / active")
+    contact: ContactIn | None = Field(None, description="Văn phòng nhận thông báo / notices go to")
+
+
+class EndpointIn(BaseModel):
+    """Điểm cầu / an endpoint room or software client."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, pattern=CODE, description="Mã / code")
+    name: str = Field(min_length=1, max_length=300, description="Tên điểm cầu / name")
+    unit: str = Field(min_length=1, max_length=64, description="Đơn vị quản lý / owning unit")
+    kind: EndpointKind = Field(EndpointKind.ROOM, description="Phòng cứng / phần mềm - kind")
+    location: str | None = Field(None, max_length=500, description="Địa điểm / location")
+    active: bool = Field(True, description="Đang hoạt động / active")
+    technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+
+
+class ContactsIn(BaseModel):
+    """Các đầu mối của tỉnh / the province's standing contacts (rule 2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    it_department: ContactIn = Field(description="Sở TT&TT / IT department")
+    line_provider: ContactIn = Field(description="Đơn vị cung cấp đường truyền / line provider")
+    power_company: ContactIn = Field(description="Công ty Điện lực / power company")
+    duty: ContactIn | None = Field(None, description="Trực kỹ thuật / duty contact")
+
+
+class DirectoryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str
+    source: str
+    contacts: ContactsIn
+    units: list[UnitIn]
+    endpoints: list[EndpointIn]
+
+
+def snapshot(kind: type[Event], tenant: str, fields: dict[str, Any], now: datetime) -> Event:
+    """The entry's full current state as its directory event."""
+    return kind.create(
+        tenant=tenant, correlation_id="directory", producer=PRODUCER, occurred_at=now, **fields
+    )
+
+
+def entry_document(tenant: str, entry: UnitIn | EndpointIn, now: datetime) -> dict[str, Any]:
+    return {
+        "_id": entry_id(tenant, entry.code),
+        "tenant": tenant,
+        **entry.model_dump(mode="json"),
+        "version": 1,
+        "updated_at": now,
+    }
+
+
+async def add_unit(store: RegistrationStore, tenant: str, unit: UnitIn, now: datetime) -> bool:
+    event = snapshot(UnitUpdated, tenant, unit.model_dump(), now)
+    return await store.units.create(entry_document(tenant, unit, now), event)
+
+
+async def add_endpoint(
+    store: RegistrationStore, tenant: str, endpoint: EndpointIn, now: datetime
+) -> bool:
+    event = snapshot(EndpointUpdated, tenant, endpoint.model_dump(), now)
+    return await store.endpoints.create(entry_document(tenant, endpoint, now), event)
+
+
+async def set_contacts(
+    store: RegistrationStore, tenant: str, contacts: ContactsIn, now: datetime
+) -> None:
+    """Create or replace the province's contacts (with their snapshot event)."""
+    event = snapshot(ContactsUpdated, tenant, contacts.model_dump(), now)
+    fields = {**contacts.model_dump(mode="json"), "updated_at": now}
+    current = await store.contacts(tenant)
+    if current is None:
+        document = {"_id": tenant, "tenant": tenant, **fields, "version": 1}
+        if await store.create_contacts(document, event):
+            return
+        current = await store.contacts(tenant)
+        assert current is not None
+    await store.replace_contacts(tenant, current["version"], fields, event)
+
+
+def read_directories(directory_dir: Path) -> list[DirectoryFile]:
+    """Every province's directory file in `directory_dir` (a bad file fails loudly)."""
+    return [
+        DirectoryFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        for path in sorted(directory_dir.glob("*.yaml"))
+    ]
+
+
+async def load_if_empty(
+    store: RegistrationStore, files: list[DirectoryFile], now: datetime
+) -> None:
+    """Load each province's file if that province has no directory yet.
+
+    Replicas starting together insert the same ids: the loser's inserts are no-ops."""
+    for data in files:
+        if await store.units.count(data.tenant) or await store.endpoints.count(data.tenant):
+            continue
+        log.info(
+            "loading the directory of %s: %d units, %d endpoints",
+            data.tenant,
+            len(data.units),
+            len(data.endpoints),
+        )
+        if await store.contacts(data.tenant) is None:
+            await set_contacts(store, data.tenant, data.contacts, now)
+        for unit in data.units:
+            await add_unit(store, data.tenant, unit, now)
+        for endpoint in data.endpoints:
+            await add_endpoint(store, data.tenant, endpoint, now)
