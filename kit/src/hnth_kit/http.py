@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hnth_kit.errors import problem, wants_english
@@ -113,7 +114,15 @@ def _validation_errors(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"errors": errors}, status_code=422)
 
 
+def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """A structured `detail` (our problem bodies, rule violations) IS the response body."""
+    assert isinstance(exc, StarletteHTTPException)
+    body = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_http_guards(app: FastAPI, max_body_bytes: int = MAX_BODY_BYTES) -> None:
     """Body limit and uniform 4xx bodies for bad input."""
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_errors)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

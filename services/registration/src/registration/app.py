@@ -13,6 +13,7 @@ from hnth_contracts import (
     MeetingRequested,
     UnitUpdated,
 )
+from hnth_kit.clock import Clock
 from hnth_kit.http import install_http_guards
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
@@ -31,7 +32,7 @@ class RegistrationSettings(ServiceSettings):
     max_body_bytes: int = 256 * 1024
 
 
-def build(settings: RegistrationSettings | None = None) -> Service:
+def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or RegistrationSettings()  # type: ignore[call-arg]
     topics = settings.topics
 
@@ -50,6 +51,7 @@ def build(settings: RegistrationSettings | None = None) -> Service:
             }
         ),
         outbox_collections=[MEETINGS, *DIRECTORY],
+        clock=clock,
     )
     store = RegistrationStore(service.db, topics)
 

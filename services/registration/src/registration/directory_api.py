@@ -64,13 +64,13 @@ def build_directory_router(
 ) -> APIRouter:
     router = APIRouter(tags=["directory"])
     operator = require(authenticate, Role.OPERATOR)
-    kinds: dict[str, tuple[Entries, type[Event], str, str]] = {
-        "units": (store.units, UnitUpdated, "đơn vị", "unit"),
-        "endpoints": (store.endpoints, EndpointUpdated, "điểm cầu", "endpoint"),
+    kinds: dict[str, tuple[Entries, type[Event], type[BaseModel], str, str]] = {
+        "units": (store.units, UnitUpdated, UnitIn, "đơn vị", "unit"),
+        "endpoints": (store.endpoints, EndpointUpdated, EndpointIn, "điểm cầu", "endpoint"),
     }
 
     def not_found(request: Request, kind: str, code: str) -> HTTPException:
-        _, _, vi, en = kinds[kind]
+        *_, vi, en = kinds[kind]
         return HTTPException(
             404, problem(request, "not_found", f"Không có {vi} {code}.", f"No {en} {code}.")
         )
@@ -102,9 +102,9 @@ def build_directory_router(
     async def update(
         request: Request, kind: str, who: Principal, code: str, changes: dict[str, Any]
     ) -> dict[str, Any]:
-        entries, event_type, _, _ = kinds[kind]
+        entries, event_type, fields, *_ = kinds[kind]
         current = await entry(request, kind, who.tenant, code)
-        state = {k: v for k, v in current.items() if k in event_type.model_fields} | changes
+        state = {k: current[k] for k in fields.model_fields if k in current} | changes
         event = snapshot(event_type, who.tenant, state, clock.now())
         try:
             await entries.replace(
