@@ -24,9 +24,6 @@ NOT_YET_DOCUMENTED = {
     "ReportDue",
     "ReportSubmitted",
     "CheckSubmitted",
-    "UnitUpdated",
-    "EndpointUpdated",
-    "ContactsUpdated",
 }
 
 

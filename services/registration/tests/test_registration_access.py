@@ -1,0 +1,381 @@
+"""Directory, roles, timelines, calendar feeds and bad input, on the real broker and database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from registration_samples import NOW, meeting_body, token
+
+from hnth_contracts import (
+    CheckCompleted,
+    CheckOutcome,
+    Conflict,
+    ConflictKind,
+    EndpointUpdated,
+    MeetingRequested,
+    RuleRef,
+    Slot,
+    SlotAssigned,
+    SlotRejected,
+    Window,
+    decode_event,
+    key_of,
+)
+from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.testing import eventually, read_topic
+
+# ---------------------------------------------------------------- directory
+
+
+async def test_demo_directory_lists_tuyen_quang_28_endpoints(registration) -> None:
+    units = (await registration.http.get("/units", headers=registration.headers("viewer"))).json()
+    endpoints = (
+        await registration.http.get("/endpoints", headers=registration.headers("viewer"))
+    ).json()
+    assert len(units) == len(endpoints) == 28
+    assert {"code", "name", "active"} <= set(units[0])
+    assert {"code", "name", "unit", "active"} <= set(endpoints[0])
+    kinds = [u["kind"] for u in units]
+    assert (kinds.count("department"), kinds.count("district")) == (18, 7)
+    sttt = next(e for e in endpoints if e["code"] == "TQ-STTTT")
+    assert sttt["technician"]["email"].endswith("@tuyenquang.gov.vn")
+    contacts = (await registration.http.get("/contacts", headers=registration.headers())).json()
+    assert contacts["power_company"]["name"] == "Công ty Điện lực Tuyên Quang"
+
+    messages = await read_topic(registration.bootstrap, registration.topics.directory, expect=57)
+    types = [decode_event(m.value).type for m in messages]
+    assert sorted(set(types)) == ["ContactsUpdated", "EndpointUpdated", "UnitUpdated"]
+    assert types.count("EndpointUpdated") == 28
+    for message in messages:
+        assert message.key == key_of(decode_event(message.value))
+
+
+async def test_operator_manages_the_directory_and_each_change_is_announced(registration) -> None:
+    auth = registration.headers()
+    unit = {"code": "XA-MINHXUAN", "name": "UBND phường Minh Xuân", "kind": "other"}
+    assert (await registration.http.post("/units", json=unit, headers=auth)).status_code == 201
+    assert (await registration.http.post("/units", json=unit, headers=auth)).status_code == 409
+    endpoint = {
+        "code": "TQ-X-MINHXUAN",
+        "name": "Điểm cầu phường Minh Xuân",
+        "unit": "XA-MINHXUAN",
+        "kind": "software",
+        "technician": {"name": "Hà Thu Trang", "email": "trang@minhxuan.tuyenquang.gov.vn"},
+    }
+    created = await registration.http.post("/endpoints", json=endpoint, headers=auth)
+    assert created.status_code == 201, created.text
+    renamed = await registration.http.patch(
+        "/endpoints/TQ-X-MINHXUAN", json={"location": "Tầng 2, trụ sở phường"}, headers=auth
+    )
+    assert renamed.json()["location"] == "Tầng 2, trụ sở phường"
+    off = await registration.http.post("/endpoints/TQ-X-MINHXUAN/deactivate", headers=auth)
+    assert off.json()["active"] is False
+
+    orphan = {**endpoint, "code": "TQ-X-ORPHAN", "unit": "NOWHERE"}
+    refused = await registration.http.post("/endpoints", json=orphan, headers=auth)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["rule"] == "directory.unit_active"
+
+    messages = await read_topic(registration.bootstrap, registration.topics.directory, expect=61)
+    snapshots = [
+        e
+        for e in (decode_event(m.value) for m in messages)
+        if isinstance(e, EndpointUpdated) and e.code == "TQ-X-MINHXUAN"
+    ]
+    assert [(s.active, s.location) for s in snapshots] == [
+        (True, None),
+        (True, "Tầng 2, trụ sở phường"),
+        (False, "Tầng 2, trụ sở phường"),
+    ]
+
+
+@pytest.mark.parametrize("role", ["registrar", "technician", "viewer"])
+async def test_only_the_it_department_changes_the_directory(registration, role) -> None:
+    claims = {"registrar": {"unit": "SYT"}, "technician": {"endpoint": "TQ-SYT"}}.get(role, {})
+    auth = registration.headers(role, **claims)
+    unit = {"code": "NEW", "name": "Đơn vị mới"}
+    assert (await registration.http.post("/units", json=unit, headers=auth)).status_code == 403
+    patch = await registration.http.patch("/endpoints/TQ-SYT", json={"name": "x"}, headers=auth)
+    assert patch.status_code == 403
+    off = await registration.http.post("/units/SYT/deactivate", headers=auth)
+    assert off.status_code == 403
+    assert (await registration.http.get("/units/SYT", headers=auth)).json()["active"] is True
+
+
+# ---------------------------------------------------------------- access
+
+
+async def test_missing_bad_or_expired_token_gets_401(registration) -> None:
+    expired = token("operator", ttl=timedelta(seconds=-1))
+    for headers in (
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": f"Bearer {expired}"},
+    ):
+        for method, path in [("GET", "/meetings"), ("POST", "/meetings"), ("GET", "/units")]:
+            response = await registration.http.request(method, path, headers=headers)
+            assert response.status_code == 401, (method, path, headers)
+            assert response.headers["www-authenticate"] == "Bearer"
+    assert (await registration.http.get("/healthz")).status_code == 200
+    assert (await registration.http.get("/openapi.json")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "claims"), [("technician", {"endpoint": "TQ-SYT"}), ("viewer", {})]
+)
+async def test_readers_may_not_register_change_or_cancel(
+    registration, register, role, claims
+) -> None:
+    meeting = (await register()).json()
+    auth = registration.headers(role, **claims)
+    assert (
+        await registration.http.post("/meetings", json=meeting_body(), headers=auth)
+    ).status_code == 403
+    url = f"/meetings/{meeting['id']}"
+    assert (
+        await registration.http.patch(url, json={"title": "x"}, headers=auth)
+    ).status_code == 403
+    assert (await registration.http.post(f"{url}/cancel", headers=auth)).status_code == 403
+
+
+async def test_each_role_sees_only_what_it_may(registration, register) -> None:
+    own = (await register()).json()  # VP-UBND with TQ-UBND, TQ-STTTT, TQ-H-SONDUONG
+    other = (
+        await register(meeting_body(host_unit="SYT", main_endpoint="TQ-SYT", endpoints=["TQ-SYT"]))
+    ).json()
+    registrar = registration.headers("registrar", unit="VP-UBND")
+    technician = registration.headers("technician", endpoint="TQ-STTTT")
+
+    async def status(path: str, headers: dict[str, str], **params: str) -> int:
+        return (await registration.http.get(path, headers=headers, params=params)).status_code
+
+    assert await status(f"/meetings/{own['id']}", registrar) == 200
+    assert await status(f"/meetings/{other['id']}", registrar) == 403
+    assert await status("/meetings", registrar, unit="SYT") == 403
+    assert await status(f"/meetings/{own['id']}", technician) == 200
+    assert await status(f"/meetings/{other['id']}", technician) == 403
+    assert await status("/meetings", technician, endpoint="TQ-SYT") == 403
+    mine = await registration.http.get("/meetings", headers=registrar)
+    assert [m["id"] for m in mine.json()["items"]] == [own["id"]]
+    seen = await registration.http.get("/meetings", headers=technician)
+    assert [m["id"] for m in seen.json()["items"]] == [own["id"]]
+    viewer = await registration.http.get("/meetings", headers=registration.headers("viewer"))
+    assert {m["id"] for m in viewer.json()["items"]} == {own["id"], other["id"]}
+
+    foreign = registration.headers("registrar", unit="SYT")
+    change = await registration.http.patch(
+        f"/meetings/{own['id']}", json={"title": "x"}, headers=foreign
+    )
+    assert change.status_code == 403
+
+
+# ---------------------------------------------------------------- timeline
+
+
+async def publish(registration, *events) -> None:
+    producer = Producer(registration.bootstrap, client_id="test")
+    await producer.start()
+    try:
+        await producer.send(
+            [OutMessage(registration.topics.of(e), key_of(e), e.to_json()) for e in events]
+        )
+    finally:
+        await producer.stop()
+
+
+def outcomes(meeting: dict, request: MeetingRequested | None = None):
+    start = NOW + timedelta(days=3)
+    window = Window(start=start, end=start + timedelta(hours=2))
+    common = {"tenant": "tuyen-quang", "correlation_id": meeting["id"], "producer": "scheduling"}
+    assigned = SlotAssigned.create(
+        meeting_id=meeting["id"],
+        title=meeting["title"],
+        host_unit="VP-UBND",
+        main_endpoint="TQ-UBND",
+        endpoints=tuple(meeting["endpoints"]),
+        slot=Slot(
+            bridge="MCU-TQ",
+            virtual_room="VR-01",
+            dial_in="sip:vr01@mcu.tuyenquang.gov.vn",
+            meeting=window,
+            reserved=Window(start=start - timedelta(hours=1), end=window.end),
+        ),
+        check_deadline=start - timedelta(hours=1),
+        notice_deadline=start - timedelta(days=2),
+        policy="tuyen-quang@2017-345",
+        **common,
+    )
+    rejected = SlotRejected.create(
+        meeting_id=meeting["id"],
+        host_unit="VP-UBND",
+        conflicts=(
+            Conflict(
+                kind=ConflictKind.ENDPOINT_BUSY,
+                resource="TQ-STTTT",
+                other_meeting_id="mtg-other",
+                other_window=window,
+                rule=RuleRef(rule="endpoint.one_meeting_at_a_time", source="HNTH Ops"),
+                message="Điểm cầu TQ-STTTT bận",
+            ),
+        ),
+        alternatives=(Window(start=window.end, end=window.end + timedelta(hours=2)),),
+        **common,
+    )
+    check = CheckCompleted.create(
+        meeting_id=meeting["id"],
+        endpoint="TQ-STTTT",
+        outcome=CheckOutcome.PASSED,
+        due_at=start - timedelta(hours=1),
+        on_time=True,
+        **{**common, "producer": "inspection"},
+    )
+    return assigned, rejected, check
+
+
+async def test_timeline_shows_decisions_and_checks_from_the_topics(registration, register) -> None:
+    scheduled = (await register()).json()
+    refused = (await register(meeting_body(days_ahead=5))).json()
+    assigned, _, check = outcomes(scheduled)
+    _, rejected, _ = outcomes(refused)
+    await publish(registration, assigned, check, rejected, assigned)  # one delivered twice
+    auth = registration.headers()
+
+    async def get(meeting_id: str):
+        return await registration.http.get(f"/meetings/{meeting_id}", headers=auth)
+
+    done = await eventually(
+        lambda: get(scheduled["id"]), until=lambda r: len(r.json()["timeline"]) == 3
+    )
+    body = done.json()
+    assert body["status"] == "scheduled"
+    assert body["slot"]["virtual_room"] == "VR-01"
+    assert [e["type"] for e in body["timeline"]] == [
+        "MeetingRequested",
+        "SlotAssigned",
+        "CheckCompleted",
+    ]
+    assert body["timeline"][2]["check"]["outcome"] == "passed"
+
+    no = await eventually(
+        lambda: get(refused["id"]), until=lambda r: r.json()["status"] != "requested"
+    )
+    assert no.json()["status"] == "rejected"
+    rejection = no.json()["rejection"]
+    assert rejection["conflicts"][0]["other_meeting_id"] == "mtg-other"
+    assert len(rejection["alternatives"]) == 1
+    listed = await registration.http.get("/meetings", params={"status": "rejected"}, headers=auth)
+    assert [m["id"] for m in listed.json()["items"]] == [refused["id"]]
+
+
+async def test_meeting_from_another_system_is_adopted_and_left_to_it(registration) -> None:
+    start = NOW + timedelta(days=4)
+    request = MeetingRequested.create(
+        tenant="tuyen-quang",
+        correlation_id="eoffice-778",
+        producer="e-office",
+        meeting_id="eoffice-778",
+        title="Họp trực tuyến từ văn phòng điện tử",
+        host_unit="SYT",
+        chair="Giám đốc Sở Y tế",
+        start=start,
+        end=start + timedelta(hours=1),
+        main_endpoint="TQ-SYT",
+        endpoints=("TQ-SYT", "TQ-H-NAHANG"),
+    )
+    await publish(registration, request)
+    auth = registration.headers()
+    adopted = await eventually(
+        lambda: registration.http.get("/meetings/eoffice-778", headers=auth),
+        until=lambda r: r.status_code == 200,
+    )
+    assert adopted.json()["source"] == "e-office"
+    change = await registration.http.patch(
+        "/meetings/eoffice-778", json={"title": "x"}, headers=auth
+    )
+    assert change.status_code == 409
+
+
+# ---------------------------------------------------------------- calendar
+
+
+async def test_calendar_feeds_parse_with_stable_uids(registration, register) -> None:
+    meeting = (await register()).json()
+    await registration.http.post(
+        "/meetings",
+        json=meeting_body(
+            days_ahead=6, host_unit="SYT", main_endpoint="TQ-SYT", endpoints=["TQ-SYT"]
+        ),
+        headers=registration.headers(),
+    )
+    reader = token("registrar", unit="VP-UBND")
+    feed = await registration.http.get(f"/calendar/units/VP-UBND.ics?token={reader}")
+    assert feed.status_code == 200, feed.text
+    assert feed.headers["content-type"].startswith("text/calendar")
+    [event] = Calendar.from_ical(feed.content).walk("VEVENT")
+    assert str(event["UID"]) == f"{meeting['id']}@hnth-ops"
+    assert str(event["SUMMARY"]) == meeting["title"]
+    assert event["STATUS"] == "TENTATIVE"
+    assert event.decoded("DTSTART") == NOW + timedelta(days=3)
+
+    technician = registration.headers("technician", endpoint="TQ-H-SONDUONG")
+    by_endpoint = await registration.http.get(
+        "/calendar/endpoints/TQ-H-SONDUONG.ics", headers=technician
+    )
+    assert len(Calendar.from_ical(by_endpoint.content).walk("VEVENT")) == 1
+    assert (await registration.http.get("/calendar/units/VP-UBND.ics")).status_code == 401
+    other = await registration.http.get(f"/calendar/units/SYT.ics?token={reader}")
+    assert other.status_code == 403
+
+
+# ---------------------------------------------------------------- bad input
+
+
+async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(registration, register) -> None:
+    auth = {**registration.headers(), "Content-Type": "application/json"}
+    malformed = await registration.http.post("/meetings", content=b'{"title": ', headers=auth)
+    assert malformed.status_code == 400
+    assert malformed.json()["code"] == "invalid_json"
+
+    wrong = await registration.http.post(
+        "/meetings", json=meeting_body(endpoints="TQ-SYT", start="tomorrow"), headers=auth
+    )
+    assert wrong.status_code == 422
+    fields = {e["field"] for e in wrong.json()["errors"]}
+    assert {"endpoints", "start"} <= fields
+
+    naive = await registration.http.post(
+        "/meetings", json=meeting_body(start="2026-12-03T08:00:00"), headers=auth
+    )
+    assert naive.status_code == 422
+    assert naive.json()["errors"][0]["field"] == "start"
+
+    unknown_field = await registration.http.post(
+        "/meetings", json=meeting_body(room="A1"), headers=auth
+    )
+    assert unknown_field.status_code == 422
+
+    huge = meeting_body(agenda="x" * 9000, endpoints=[f"TQ-{i}" for i in range(2000)]) | {
+        "chair": "y" * 200
+    }
+    too_big = await registration.http.post(
+        "/meetings", json={**huge, "pad": "z" * 70000}, headers=auth
+    )
+    assert too_big.status_code == 413
+
+    listed = await registration.http.get("/meetings", headers=registration.headers())
+    assert listed.json()["items"] == []
+    assert (
+        await read_topic(registration.bootstrap, registration.topics.meetings, expect=1, timeout=3)
+        == []
+    )
+
+
+async def test_openapi_describes_fields_in_vietnamese_and_english(registration) -> None:
+    assert (await registration.http.get("/docs")).status_code == 200
+    spec = (await registration.http.get("/openapi.json")).json()
+    start = spec["components"]["schemas"]["MeetingIn"]["properties"]["start"]
+    assert start["description"] == "Bắt đầu, có múi giờ / start, ISO 8601 with offset"
+    assert "/calendar/{kind}/{code}.ics" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["type"] == "http"
