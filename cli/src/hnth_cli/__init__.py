@@ -1,0 +1,1 @@
+"""HNTH Ops operations command line."""

@@ -1,0 +1,258 @@
+"""`hnth`: one command line for the ops team.
+
+    hnth stack up|down|status        the native stack (Kafka, FerretDB, SMTP sink, services)
+    hnth token issue --role ...      a signed bearer token
+    hnth dlq list|show|replay        dead letters, per topic, with their reason
+    hnth seed demo                   a week of demo meetings through the HTTP API
+
+Exit codes: 0 done, 1 the operation failed (message on stderr), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from hnth_kit.auth import Role, issue_token
+from hnth_kit.dlq import DeadLetter, dead_letter_topics, read_dead_letters, replay
+from hnth_kit.settings import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT))  # `infra` is a folder of the repository, not a package
+from infra import stack
+
+app = typer.Typer(
+    help="HNTH Ops operations. Exit codes: 0 done, 1 the operation failed, 2 bad usage.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+stack_app = typer.Typer(help="The native stack (no Docker engine needed).", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens for the HTTP APIs.", no_args_is_help=True)
+dlq_app = typer.Typer(
+    help="Dead letters: what could not be processed, and why.", no_args_is_help=True
+)
+seed_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(token_app, name="token")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(seed_app, name="seed")
+
+out = Console()
+err = Console(stderr=True)
+RunDir = Annotated[Path, typer.Option(help="Run folder of the native stack.")]
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def _state(run_dir: Path) -> stack.StackState | None:
+    return stack.load_state(run_dir)
+
+
+def _bootstrap(run_dir: Path, given: str | None) -> str:
+    found = given or os.environ.get("HNTH_KAFKA_BOOTSTRAP_SERVERS")
+    state = _state(run_dir)
+    if found is None and state is not None:
+        found = state.bootstrap_servers
+    if not found:
+        raise fail(
+            "no Kafka address: pass --bootstrap, set HNTH_KAFKA_BOOTSTRAP_SERVERS "
+            "or run `hnth stack up`"
+        )
+    return found
+
+
+def _secret(run_dir: Path) -> str:
+    secret = os.environ.get("HNTH_AUTH_SECRET")
+    path = run_dir / "auth-secret"
+    if not secret and path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise fail("no signing secret: set HNTH_AUTH_SECRET (or start the stack, which makes one)")
+    return secret
+
+
+# ---------------------------------------------------------------- stack
+
+
+@stack_app.command("up")
+def stack_up(
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+    fresh: Annotated[bool, typer.Option(help="Discard earlier data first.")] = False,
+    services: Annotated[bool, typer.Option(help="Also start the four services.")] = True,
+) -> None:
+    """Start Kafka, FerretDB, the SMTP sink and the services."""
+    try:
+        with out.status("Đang khởi động / starting..."):
+            state = stack.up(run_dir, services=services, fresh=fresh)
+    except stack.StackError as exc:
+        raise fail(str(exc)) from None
+    table = Table("component", "address")
+    for name, url in state.urls.items():
+        table.add_row(name, url)
+    out.print(table)
+
+
+@stack_app.command("down")
+def stack_down(run_dir: RunDir = stack.DEFAULT_RUN_DIR) -> None:
+    """Stop everything `stack up` started."""
+    stopped = stack.down(run_dir)
+    out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@stack_app.command("status")
+def stack_status(run_dir: RunDir = stack.DEFAULT_RUN_DIR) -> None:
+    """What runs where; exit 1 when something started is no longer running."""
+    rows = stack.status(run_dir)
+    table = Table("component", "state")
+    for name, row in rows.items():
+        table.add_row(name, row)
+    out.print(table if rows else f"nothing started from {run_dir}")
+    if any(row.startswith("stopped") for row in rows.values()):
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[Role, typer.Option(help="registrar | operator | technician | viewer")],
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")] = "tuyen-quang",
+    unit: Annotated[str | None, typer.Option(help="Unit code (registrars).")] = None,
+    endpoint: Annotated[str | None, typer.Option(help="Endpoint code (technicians).")] = None,
+    hours: Annotated[float, typer.Option(help="Validity in hours.")] = 12.0,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Print a signed token, alone on stdout."""
+    try:
+        token = issue_token(
+            _secret(run_dir),
+            role=role,
+            tenant=tenant,
+            unit=unit,
+            endpoint=endpoint,
+            ttl=timedelta(hours=hours),
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    print(token)
+
+
+# ---------------------------------------------------------------- dead letters
+
+
+async def _letters(bootstrap: str, prefix: str) -> list[DeadLetter]:
+    return await read_dead_letters(bootstrap, await dead_letter_topics(bootstrap, prefix))
+
+
+@dlq_app.command("list")
+def dlq_list(
+    prefix: Annotated[str, typer.Option(help="Topic prefix (tests, shared clusters).")] = "",
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Every dead letter with its reason, service and origin."""
+    letters = asyncio.run(_letters(_bootstrap(run_dir, bootstrap), prefix))
+    if as_json:
+        for letter in letters:
+            print(json.dumps({"ref": letter.ref, "reason": letter.reason, **letter.headers}))
+        return
+    table = Table("ref", "reason", "service", "original", "error")
+    for letter in letters:
+        h = letter.headers
+        origin = f"{letter.original_topic}@{h.get('hnth-original-offset', '?')}"
+        table.add_row(
+            letter.ref,
+            letter.reason,
+            h.get("hnth-dlq-service", "?"),
+            origin,
+            h.get("hnth-dlq-error", "")[:80],
+        )
+    out.print(table)
+    out.print(f"{len(letters)} dead letter(s)")
+
+
+def _find(ref: str, bootstrap: str) -> DeadLetter:
+    topic = ref.rsplit(":", 2)[0]
+    for letter in asyncio.run(read_dead_letters(bootstrap, [topic])):
+        if letter.ref == ref:
+            return letter
+    raise fail(f"no dead letter {ref}")
+
+
+@dlq_app.command("show")
+def dlq_show(
+    ref: Annotated[str, typer.Argument(help="<dlq topic>:<partition>:<offset>")],
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """A dead letter's headers and body."""
+    letter = _find(ref, _bootstrap(run_dir, bootstrap))
+    for key, value in letter.headers.items():
+        out.print(f"[bold]{key}[/bold]: {value}")
+    out.print(f"[bold]key[/bold]: {letter.key.decode(errors='replace')}")
+    print(letter.value.decode(errors="replace"))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ref: Annotated[str, typer.Argument(help="<dlq topic>:<partition>:<offset>")],
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Publish a dead letter's original message again to its original topic."""
+    servers = _bootstrap(run_dir, bootstrap)
+    letter = _find(ref, servers)
+    asyncio.run(replay(servers, letter))
+    out.print(f"replayed {ref} to {letter.original_topic}")
+
+
+# ---------------------------------------------------------------- demo data
+
+
+@seed_app.command("demo")
+def seed_demo(
+    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    count: Annotated[int, typer.Option(min=1, max=500, help="How many meetings.")] = 20,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Register demo meetings over the next weeks across Tuyên Quang's endpoints."""
+    token = issue_token(_secret(run_dir), role=Role.OPERATOR, tenant="tuyen-quang")
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=auth, timeout=10) as http:
+        try:
+            endpoints = [e["code"] for e in http.get("/endpoints").raise_for_status().json()]
+        except httpx.HTTPError as exc:
+            raise fail(f"registration at {url} does not answer: {exc}") from None
+        first = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+        created = 0
+        for n in track(range(count), description="Đăng ký / registering"):
+            start = first + timedelta(days=3 + n // 3, hours=2 * (n % 3))
+            body = {
+                "title": f"Hội nghị trực tuyến mẫu số {n + 1}",
+                "host_unit": "VP-UBND",
+                "chair": "Lãnh đạo UBND tỉnh",
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=1, minutes=30)).isoformat(),
+                "main_endpoint": "TQ-UBND",
+                "endpoints": endpoints[1 + (n * 4) % 24 : 5 + (n * 4) % 24],
+            }
+            response = http.post("/meetings", json=body, headers={"Idempotency-Key": f"demo-{n}"})
+            created += response.status_code == 201
+            if response.status_code >= 400:
+                err.print(f"meeting {n + 1}: {response.status_code} {response.text[:200]}")
+    out.print(f"{created} meeting(s) registered, {count - created} already there or refused")
