@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,7 @@ class Service:
         self._inputs = list(inputs)
         self._outputs = outputs
         self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.broker = self._build_broker(title, description)
         self.api = FastAPI(
@@ -113,6 +114,10 @@ class Service:
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at start, before consuming (e.g. creating the store's indexes)."""
         self._startup.append(hook)
+
+    def background(self, name: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `run()` as a task from start until stop (e.g. a sender loop); cancelled at stop."""
+        self._background.append((name, run))
 
     def on_timer(self, handlers: Mapping[str, TimerHandler]) -> None:
         self._timer_handlers.update(handlers)
@@ -198,6 +203,8 @@ class Service:
         if self._timer_handlers:
             timers = self.timers.run(self._timer_handlers, self.settings.timer_poll_seconds)
             self._tasks.append(asyncio.create_task(timers, name=f"{self.name}-timers"))
+        for name, run in self._background:
+            self._tasks.append(asyncio.create_task(run(), name=f"{self.name}-{name}"))
         await self.broker.start()
         log.info("%s started", self.name)
 

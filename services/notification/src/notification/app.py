@@ -1,34 +1,118 @@
-"""Composition root: settings -> store, broker, handlers, HTTP app."""
+"""Composition root: settings -> store, broker, handlers, timers, sender loop, HTTP app."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import timedelta
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+
+from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from notification.api import build_router
-from notification.handlers import build_handlers
+from notification.delivery import Mailer, SmtpConfig, WebhookPoster
+from notification.dispatch import DeliveryConfig, Dispatcher
+from notification.handlers import Context, build_handlers, build_timer_handlers
 from notification.store import NotificationStore
 
 
 class NotificationSettings(ServiceSettings):
+    """Defaults fit the dev SMTP sink of `make up` (127.0.0.1:1025, no TLS). When no SMTP
+    server listens, deliveries retry with backoff and end `failed`; nothing crashes."""
+
     service_name: str = "notification"
     http_port: int = 8003
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
+    smtp_sender: str = "hnth-ops@localhost"
+    smtp_tls: bool = False
+    """STARTTLS; off for the dev sink, on for a real relay."""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 10.0
+    webhook_urls: list[str] = Field(default_factory=list)
+    """Subscribers (e-office, work calendars), as JSON: `HNTH_WEBHOOK_URLS='["https://..."]'`."""
+    webhook_secret: SecretStr | None = None
+    """Signs webhook bodies (HMAC-SHA256); required when there are subscribers."""
+    webhook_timeout_seconds: float = 10.0
+    public_base_url: str = "http://127.0.0.1:8003"
+    """Where recipients reach this service: the acknowledgement links point here."""
+    delivery_poll_seconds: float = 1.0
+    delivery_max_attempts: int = Field(default=10, ge=1)
+    delivery_backoff_seconds: float = Field(default=5.0, gt=0)
+    delivery_max_backoff_seconds: float = Field(default=1800.0, gt=0)
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a sender holds a notice; longer than the SMTP and webhook timeouts."""
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> Self:
+        if self.webhook_urls and self.webhook_secret is None:
+            raise ValueError("HNTH_WEBHOOK_SECRET is required when HNTH_WEBHOOK_URLS is set")
+        return self
+
+    def delivery(self) -> DeliveryConfig:
+        auth = self.auth_secret.get_secret_value().encode()
+        return DeliveryConfig(
+            sender=self.smtp_sender,
+            public_base_url=self.public_base_url,
+            # a key of its own for ack links, derived so no second secret must be managed
+            ack_secret=hmac.new(auth, b"notification-ack", hashlib.sha256).digest(),
+            webhook_secret=(self.webhook_secret or SecretStr("")).get_secret_value().encode(),
+            max_attempts=self.delivery_max_attempts,
+            backoff=timedelta(seconds=self.delivery_backoff_seconds),
+            max_backoff=timedelta(seconds=self.delivery_max_backoff_seconds),
+            lease=timedelta(seconds=self.delivery_lease_seconds),
+            poll_seconds=self.delivery_poll_seconds,
+        )
+
+    def smtp(self) -> SmtpConfig:
+        return SmtpConfig(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            tls=self.smtp_tls,
+            username=self.smtp_username,
+            password=self.smtp_password.get_secret_value() if self.smtp_password else None,
+            timeout=self.smtp_timeout_seconds,
+        )
 
 
-def build(settings: NotificationSettings | None = None) -> Service:
+def build(settings: NotificationSettings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or NotificationSettings()  # type: ignore[call-arg]
     topics = settings.topics
     service = Service(
         settings,
         title="HNTH Ops: thông báo / notification",
         description="Thông báo bằng văn bản cho các bên / written notices to every party",
-        inputs=[topics.slots, topics.checks, topics.reports],
+        inputs=[topics.slots, topics.meetings, topics.checks, topics.reports, topics.directory],
         outputs=Outputs(),
         outbox_collections=[],
+        timers=True,
+        clock=clock,
     )
     store = NotificationStore(service.db)
+    delivery = settings.delivery()
+    dispatcher = Dispatcher(
+        store,
+        service.clock,
+        service.policy_for,
+        Mailer(settings.smtp()),
+        WebhookPoster(settings.webhook_timeout_seconds),
+        delivery,
+    )
+    context = Context(
+        store=store,
+        timers=service.timers,
+        clock=service.clock,
+        policy_for=service.policy_for,
+        webhooks=tuple(settings.webhook_urls),
+        wake=dispatcher.wake,
+    )
     service.on_startup(store.setup)
-    service.handle(build_handlers(store))
-    service.include(build_router(store, service.auth))
+    service.handle(build_handlers(context))
+    service.on_timer(build_timer_handlers(context))
+    service.background("sender", dispatcher.run)
+    service.include(build_router(store, service.auth, service.clock, delivery.ack_secret))
     return service

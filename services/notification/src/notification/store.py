@@ -1,31 +1,269 @@
-"""Notification's collection: one notice document per (cause, recipient, channel)."""
+"""Notification's collections.
+
+- `notices`: one document per (cause, recipient, channel), inserted once (unique `_id`).
+- `notice_claims`: a sender's lease on one notice, by INSERT (atomic on FerretDB and
+  MongoDB alike), so two replicas never send the same notice at the same time.
+- `meetings`: the latest assignment per meeting (written only from the `slots` stream,
+  whose key is the meeting, so one consumer writes a meeting at a time).
+- `cancellations`, `checks`, `reports_submitted`: facts from other streams, each its own
+  document, inserted or replaced by key, so no two streams ever rewrite one document
+  (FerretDB updates are read-then-replace).
+- `directory`: the latest snapshot per directory key (older `occurred_at` ignored).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated, UnitUpdated
 from hnth_kit.mongo import Document
+from notification.domain import Channel, Meeting, Next, Notice, Status
 
 NOTICES = "notices"
+CLAIMS = "notice_claims"
+MEETINGS = "meetings"
+CANCELLATIONS = "cancellations"
+CHECKS = "checks"
+REPORTS_SUBMITTED = "reports_submitted"
+DIRECTORY = "directory"
+
+_MEETING_FIELDS = [f.name for f in dataclasses.fields(Meeting)]
+
+
+def _ignore_duplicates(exc: BulkWriteError) -> None:
+    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+        raise exc
 
 
 class NotificationStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
         self._notices = db[NOTICES]
+        self._claims = db[CLAIMS]
+        self._meetings = db[MEETINGS]
+        self._directory = db[DIRECTORY]
 
     async def setup(self) -> None:
-        await self._notices.create_index([("meeting_id", ASCENDING)])
+        await self._notices.create_index([("meeting_id", ASCENDING)], name="meeting")
+        await self._notices.create_index(
+            [("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"
+        )
 
-    async def add_notices(self, notices: list[Document]) -> None:
-        """Insert the notices; those already there (a redelivery) are left as they are."""
+    # ------------------------------------------------------------ notices
+
+    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None:
+        """Insert the notices; those already there (a redelivery, a replica) stay as they are."""
+        if not notices:
+            return
         try:
-            await self._notices.insert_many(notices, ordered=False)
+            await self._notices.insert_many([_notice_doc(n, now) for n in notices], ordered=False)
         except BulkWriteError as exc:
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
+            _ignore_duplicates(exc)
+
+    async def notice(self, notice_id: str) -> Document | None:
+        return await self._notices.find_one({"_id": notice_id})
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        cursor = self._notices.find(
+            {"status": Status.PENDING.value, "next_attempt_at": {"$lte": now}}, {"_id": 1}
+        )
+        return [d["_id"] async for d in cursor.sort("next_attempt_at", ASCENDING).limit(limit)]
 
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
-        cursor = self._notices.find({"meeting_id": meeting_id, "tenant": tenant})
-        return [doc async for doc in cursor.sort("_id", ASCENDING)]
+        cursor = self._notices.find({"meeting_id": meeting_id, "tenant": tenant}, {"data": 0})
+        return [doc async for doc in cursor.sort("created_at", ASCENDING)]
+
+    async def for_cause(self, cause: str) -> list[Document]:
+        return [d async for d in self._notices.find({"cause": cause}, {"data": 0})]
+
+    async def record(
+        self, notice_id: str, result: Next, now: datetime, address: str | None, mid: str | None
+    ) -> None:
+        """The attempt's outcome. Only the claim holder writes a pending notice."""
+        update: Document = {
+            "status": result.status.value,
+            "attempts": result.attempts,
+            "next_attempt_at": result.next_attempt_at,
+            "last_error": result.reason,
+            "last_attempt_at": now,
+            "address": address,
+        }
+        if result.status is Status.SENT:
+            update |= {"sent_at": now, "message_id": mid}
+        if result.status is Status.FAILED:
+            update["failure_reason"] = result.reason
+        await self._notices.update_one(
+            {"_id": notice_id, "status": Status.PENDING.value}, {"$set": update}
+        )
+
+    async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
+        """Record the first acknowledgement only; later clicks keep the first time."""
+        await self._notices.update_one(
+            {"_id": notice_id, "acknowledged_at": None}, {"$set": {"acknowledged_at": now}}
+        )
+        return await self._notices.find_one({"_id": notice_id}, {"data": 0})
+
+    # ------------------------------------------------------------ claims
+
+    async def claim(self, notice_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Take the notice for sending unless another live sender holds it."""
+        claim = {"_id": notice_id, "owner": owner, "until": now + lease}
+        for _ in range(2):
+            try:
+                await self._claims.insert_one(claim)
+                return True
+            except DuplicateKeyError:
+                # a crashed sender's claim is taken over once its lease ran out
+                gone = await self._claims.delete_one({"_id": notice_id, "until": {"$lt": now}})
+                if gone.deleted_count == 0:
+                    return False
+        return False
+
+    async def release(self, notice_id: str, owner: str) -> None:
+        await self._claims.delete_one({"_id": notice_id, "owner": owner})
+
+    # ------------------------------------------------------------ meetings and facts
+
+    async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None:
+        doc = await self._meetings.find_one({"_id": f"{tenant}:{meeting_id}"})
+        if doc is None:
+            return None
+        values = {k: doc[k] for k in _MEETING_FIELDS}
+        values["endpoints"] = tuple(values["endpoints"])
+        values["removed_endpoints"] = tuple(values["removed_endpoints"])
+        return Meeting(**values)
+
+    async def save_meeting(self, meeting: Meeting) -> None:
+        """Keep the meeting as of its highest revision (an older one never overwrites)."""
+        doc = dataclasses.asdict(meeting)
+        doc["endpoints"] = list(meeting.endpoints)
+        doc["removed_endpoints"] = list(meeting.removed_endpoints)
+        key = f"{meeting.tenant}:{meeting.meeting_id}"
+        try:
+            await self._meetings.update_one(
+                {"_id": key, "revision": {"$lte": meeting.revision}},
+                {"$set": doc},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # a higher revision is already there
+
+    async def mark_cancelled(self, tenant: str, meeting_id: str, reason: str | None) -> None:
+        try:
+            await self._db[CANCELLATIONS].insert_one(
+                {"_id": f"{tenant}:{meeting_id}", "reason": reason}
+            )
+        except DuplicateKeyError:
+            pass
+
+    async def cancelled(self, tenant: str, meeting_id: str) -> bool:
+        return bool(
+            await self._db[CANCELLATIONS].count_documents(
+                {"_id": f"{tenant}:{meeting_id}"}, limit=1
+            )
+        )
+
+    async def record_check(self, tenant: str, meeting_id: str, endpoint: str, outcome: str) -> None:
+        await self._db[CHECKS].replace_one(
+            {"_id": f"{tenant}:{meeting_id}:{endpoint}"},
+            {"tenant": tenant, "meeting_id": meeting_id, "endpoint": endpoint, "outcome": outcome},
+            upsert=True,
+        )
+
+    async def checked_endpoints(self, tenant: str, meeting_id: str) -> list[str]:
+        cursor = self._db[CHECKS].find({"tenant": tenant, "meeting_id": meeting_id})
+        return [d["endpoint"] async for d in cursor]
+
+    async def mark_report_submitted(self, tenant: str, report_id: str) -> None:
+        try:
+            await self._db[REPORTS_SUBMITTED].insert_one({"_id": f"{tenant}:{report_id}"})
+        except DuplicateKeyError:
+            pass
+
+    async def report_submitted(self, tenant: str, report_id: str) -> bool:
+        return bool(
+            await self._db[REPORTS_SUBMITTED].count_documents(
+                {"_id": f"{tenant}:{report_id}"}, limit=1
+            )
+        )
+
+    # ------------------------------------------------------------ directory
+
+    async def save_snapshot(self, event: ContactsUpdated | UnitUpdated | EndpointUpdated) -> None:
+        """Keep the newest snapshot per key; an older or repeated one changes nothing."""
+        doc: Document = {"tenant": event.tenant, "occurred_at": event.occurred_at}
+        if isinstance(event, ContactsUpdated):
+            key = f"{event.tenant}:contacts"
+            for role in ("it_department", "line_provider", "power_company", "duty"):
+                doc[role] = _contact(getattr(event, role))
+        elif isinstance(event, UnitUpdated):
+            key = f"{event.tenant}:unit:{event.code}"
+            doc |= {"name": event.name, "active": event.active, "contact": _contact(event.contact)}
+        else:
+            key = f"{event.tenant}:endpoint:{event.code}"
+            doc |= {
+                "name": event.name,
+                "unit": event.unit,
+                "active": event.active,
+                "contact": _contact(event.technician),
+            }
+        try:
+            await self._directory.update_one(
+                {"_id": key, "occurred_at": {"$lt": event.occurred_at}}, {"$set": doc}, upsert=True
+            )
+        except DuplicateKeyError:
+            pass  # the same or a newer snapshot is already there
+
+    async def contact(self, tenant: str, recipient: str) -> Document | None:
+        """The contact a recipient key resolves to (None until the directory knows it)."""
+        prefix, _, code = recipient.partition(":")
+        if prefix in ("unit", "technician"):
+            kind = "unit" if prefix == "unit" else "endpoint"
+            entry = await self._directory.find_one({"_id": f"{tenant}:{kind}:{code}"})
+            return (entry or {}).get("contact")
+        contacts = await self._directory.find_one({"_id": f"{tenant}:contacts"})
+        if contacts is None:
+            return None
+        found: Document | None = contacts.get(recipient)
+        if found is None and recipient == "duty":
+            found = contacts.get("it_department")  # no duty contact named: the department
+        return found
+
+
+def _contact(contact: Contact | None) -> Document | None:
+    return contact.model_dump() if contact else None
+
+
+def _notice_doc(n: Notice, now: datetime) -> Document:
+    return {
+        "_id": n.id,
+        "tenant": n.tenant,
+        "meeting_id": n.meeting_id,
+        "cause": n.cause,
+        "kind": n.kind.value,
+        "recipient": n.recipient.key,
+        "role": n.recipient.role,
+        "channel": n.recipient.channel.value,
+        "rule": n.rule.model_dump(),
+        "data": dict(n.data),
+        "calendar": dataclasses.asdict(n.calendar) if n.calendar else None,
+        "status": Status.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "last_error": None,
+        "failure_reason": None,
+        "address": None,
+        "sent_at": None,
+        "acknowledged_at": None,
+    }
+
+
+def is_webhook(doc: Document) -> bool:
+    return bool(doc.get("channel") == Channel.WEBHOOK.value)

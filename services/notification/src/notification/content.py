@@ -1,0 +1,164 @@
+"""What a notice says: Jinja2 templates (Vietnamese by default, English), the iCalendar
+entry, the e-mail message and the webhook body. No I/O beyond reading the templates.
+
+Each notice kind has one template, `templates/<kind>.txt.j2`, with a `subject` and a
+`body` block for both languages; the HTML part is the same body in `_layout.html.j2`
+(autoescaped) and both end with the footer citing the rule and its source. Undefined
+variables raise: a template that does not render is a bug the tests catch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from notification.domain import Calendar
+
+TEMPLATES = Path(__file__).parent / "templates"
+LANGUAGES = ("vi", "en")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    return env
+
+
+ENV = _environment()
+
+
+def local_time(value: datetime, lang: str, tz: str) -> str:
+    """A UTC instant as the recipient reads it: local time of the province, its language."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in a notice")
+    local = value.astimezone(ZoneInfo(tz))
+    if lang == "en":
+        return local.strftime("%H:%M, %d/%m/%Y") + f" ({tz})"
+    return local.strftime("%H giờ %M, ngày %d/%m/%Y") + " (giờ Việt Nam)"
+
+
+def render(kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
+    """Subject, plain text and HTML of a notice of `kind` in `lang`."""
+    tz = str(context.get("tz", "Asia/Ho_Chi_Minh"))
+    values = {
+        **context,
+        "en": lang == "en",
+        "lang": lang,
+        "when": lambda v: local_time(v, lang, tz),
+    }
+    template = ENV.get_template(f"{kind}.txt.j2")
+    ctx = template.new_context(values)
+    subject = "".join(template.blocks["subject"](ctx)).strip()
+    body = "".join(template.blocks["body"](ctx)).strip()
+    footer = ENV.get_template("_footer.txt.j2").render(values).strip()
+    paragraphs = [p.strip().splitlines() for p in body.split("\n\n") if p.strip()]
+    html = ENV.get_template("_layout.html.j2").render(
+        {**values, "subject": subject, "paragraphs": paragraphs}
+    )
+    return Rendered(subject=subject, text=f"{body}\n\n-- \n{footer}\n", html=html)
+
+
+def ics(
+    calendar: Calendar,
+    meeting: Mapping[str, Any],
+    *,
+    organizer: str,
+    attendee: str | None,
+    now: datetime,
+    description: str,
+) -> bytes:
+    """The iCalendar (RFC 5545/5546) entry: REQUEST or CANCEL, stable UID, rising SEQUENCE."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//HNTH Ops//notification//VI")
+    cal.add("version", "2.0")
+    cal.add("method", calendar.method)
+    event = icalendar.Event()
+    event.add("uid", calendar.uid)
+    event.add("sequence", calendar.sequence)
+    event.add("dtstamp", now)
+    event.add("dtstart", meeting["start"])
+    event.add("dtend", meeting["end"])
+    event.add("summary", meeting["title"])
+    event.add("location", f"{meeting['virtual_room']} · {meeting['dial_in']}")
+    event.add("description", description)
+    event.add("status", "CANCELLED" if calendar.method == "CANCEL" else "CONFIRMED")
+    event.add("organizer", f"mailto:{organizer}")
+    if attendee:
+        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
+    cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+def email_message(
+    *,
+    sender: str,
+    to: str,
+    rendered: Rendered,
+    message_id: str,
+    now: datetime,
+    calendar: tuple[Calendar, bytes] | None,
+    notice_id: str,
+) -> EmailMessage:
+    """multipart/alternative: text, HTML and, for meetings, text/calendar with its METHOD."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = rendered.subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    msg["X-HNTH-Notice"] = notice_id
+    msg.set_content(rendered.text)
+    msg.add_alternative(rendered.html, subtype="html")
+    if calendar is not None:
+        entry, body = calendar
+        msg.add_alternative(body.decode(), subtype="calendar", params={"method": entry.method})
+    return msg
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def webhook_body(notice: Mapping[str, Any], ack_url: str, ics_text: str | None) -> bytes:
+    """What subscribers (e-office, work calendars) receive: the notice and its calendar entry."""
+    body = {
+        "notice_id": notice["_id"],
+        "kind": notice["kind"],
+        "tenant": notice["tenant"],
+        "meeting_id": notice.get("meeting_id"),
+        "rule": notice["rule"],
+        "meeting": _jsonable(notice.get("data") or {}),
+        "calendar": notice.get("calendar"),
+        "ics": ics_text,
+        "ack_url": ack_url,
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()

@@ -1,0 +1,111 @@
+"""Sample directory and events for notification's tests (importable: on pytest's pythonpath)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hnth_contracts import (
+    Contact,
+    ContactsUpdated,
+    EndpointUpdated,
+    Event,
+    Slot,
+    SlotAssigned,
+    UnitUpdated,
+    Window,
+)
+
+TENANT = "tuyen-quang"
+SECRET = "notification-test-secret-not-for-production"
+WEBHOOK_SECRET = "webhook-test-secret"
+ENDPOINTS = ("TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG")
+ADDRESSES = {
+    "it_department": "sotttt@tuyenquang.gov.vn",
+    "line_provider": "vnpt@tuyenquang.vn",
+    "power_company": "dienluc@tuyenquang.evn.vn",
+    "duty": "trucban@tuyenquang.gov.vn",
+    "unit:VP-UBND": "vanphong@tuyenquang.gov.vn",
+    **{f"technician:{e}": f"kt.{e.lower()}@tuyenquang.gov.vn" for e in ENDPOINTS},
+}
+
+
+# ---------------------------------------------------------------- events
+
+
+def directory(tenant: str = TENANT, *, skip: Sequence[str] = ()) -> list[Event]:
+    """The province's contacts, the host unit and the endpoints with their technicians."""
+    env = {"tenant": tenant, "correlation_id": "directory", "producer": "registration"}
+
+    def contact(key: str, name: str) -> Contact:
+        person = f"Cán bộ {name}"
+        return Contact(name=name, person=person, phone="0207 3822 000", email=ADDRESSES[key])
+
+    events: list[Event] = [
+        ContactsUpdated.create(
+            **env,
+            it_department=contact("it_department", "Sở TT&TT Tuyên Quang"),
+            line_provider=contact("line_provider", "VNPT Tuyên Quang"),
+            power_company=contact("power_company", "Công ty Điện lực Tuyên Quang"),
+            duty=contact("duty", "Trực ban Sở TT&TT"),
+        ),
+        UnitUpdated.create(
+            **env,
+            code="VP-UBND",
+            name="Văn phòng UBND tỉnh",
+            contact=contact("unit:VP-UBND", "Văn phòng UBND tỉnh"),
+        ),
+    ]
+    for code in ENDPOINTS:
+        if code in skip:
+            continue
+        events.append(
+            EndpointUpdated.create(
+                **env,
+                code=code,
+                name=f"Điểm cầu {code}",
+                unit="VP-UBND",
+                technician=contact(f"technician:{code}", f"Kỹ thuật {code}"),
+            )
+        )
+    return events
+
+
+def assigned(
+    meeting_id: str,
+    start: datetime,
+    *,
+    revision: int = 0,
+    endpoints: Sequence[str] = ENDPOINTS,
+    late_notice: bool = False,
+    **extra: Any,
+) -> SlotAssigned:
+    end = start + timedelta(hours=2)
+    return SlotAssigned.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="scheduling",
+        meeting_id=meeting_id,
+        revision=revision,
+        title="Hội nghị trực tuyến giao ban tháng",
+        host_unit="VP-UBND",
+        main_endpoint=endpoints[0],
+        endpoints=tuple(endpoints),
+        slot=Slot(
+            bridge="MCU-TQ",
+            virtual_room="VR-01",
+            dial_in="sip:VR-01@mcu.tuyenquang.gov.vn",
+            meeting=Window(start=start, end=end),
+            reserved=Window(start=start - timedelta(hours=1), end=end + timedelta(minutes=15)),
+        ),
+        check_deadline=start - timedelta(hours=1),
+        notice_deadline=start - timedelta(days=2),
+        late_notice=late_notice,
+        policy="tuyen-quang@2017-345",
+        **extra,
+    )
+
+
+def in_days(days: float) -> datetime:
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)

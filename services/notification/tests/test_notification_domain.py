@@ -1,0 +1,249 @@
+"""Pure rules and content: recipients by policy, keys, backoff, signatures, and every
+template rendering in both languages (a template that fails is caught here, not at 3 a.m.)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import icalendar
+import pytest
+from notification_samples import assigned
+
+from hnth_contracts import (
+    CheckCompleted,
+    CheckOutcome,
+    Conflict,
+    ConflictKind,
+    ReportDue,
+    ReportKind,
+    RuleRef,
+    SlotRejected,
+    Window,
+)
+from hnth_contracts.policy import load_policy
+from hnth_kit.settings import REPO_ROOT
+from notification import content, domain
+from notification.domain import Kind, Status
+
+POLICY = load_policy(REPO_ROOT / "policies", "tuyen-quang")
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+START = NOW + timedelta(days=5)
+
+
+def meeting(revision: int = 0, previous: domain.Meeting | None = None, **kw) -> domain.Meeting:
+    return domain.meeting_from_slot(assigned("m-1", START, revision=revision, **kw), previous)
+
+
+def test_the_notice_goes_to_every_party_the_policy_names_once_per_channel() -> None:
+    notices = domain.plan_assignment(meeting(), POLICY, ["https://eoffice/hook"], NOW)
+    assert [(n.recipient.key, n.recipient.role, n.recipient.channel) for n in notices] == [
+        ("it_department", "it_department", "email"),
+        ("line_provider", "line_provider", "email"),
+        ("power_company", "power_company", "email"),
+        ("unit:VP-UBND", "host_unit", "email"),
+        ("technician:TQ-UBND", "technician", "email"),
+        ("technician:TQ-STTTT", "technician", "email"),
+        ("technician:TQ-H-SONDUONG", "technician", "email"),
+        ("webhook:https://eoffice/hook", "subscriber", "webhook"),
+    ]
+    assert len({n.id for n in notices}) == 8
+    assert {n.rule.rule for n in notices} == {"notice.lead_time"}
+    assert {n.calendar for n in notices} == {
+        domain.Calendar("m-1.tuyen-quang@hnth-ops", "REQUEST", 0)
+    }
+
+
+def test_a_redelivered_or_duplicated_assignment_plans_the_same_notice_ids() -> None:
+    first = domain.plan_assignment(meeting(), POLICY, [], NOW)
+    again = domain.plan_assignment(meeting(previous=meeting()), POLICY, [], NOW)
+    assert [n.id for n in first] == [n.id for n in again]
+
+
+def test_a_change_updates_everyone_and_cancels_for_dropped_endpoints() -> None:
+    changed = meeting(1, previous=meeting(), endpoints=("TQ-UBND", "TQ-STTTT"))
+    notices = domain.plan_assignment(changed, POLICY, [], NOW)
+    kinds = {(n.recipient.key, n.kind, n.calendar.method, n.calendar.sequence) for n in notices}  # type: ignore[union-attr]
+    assert ("technician:TQ-H-SONDUONG", Kind.MEETING_CANCELLED, "CANCEL", 1) in kinds
+    assert ("power_company", Kind.MEETING_CHANGED, "REQUEST", 1) in kinds
+    replayed = meeting(1, previous=changed, endpoints=("TQ-UBND", "TQ-STTTT"))
+    assert replayed.removed_endpoints == ("TQ-H-SONDUONG",), "a re-run plans the same"
+    assert domain.is_stale(0, changed)
+
+
+def test_cancellation_is_one_per_meeting_with_a_higher_sequence() -> None:
+    notices = domain.plan_cancellation(meeting(2), POLICY, [], "hoãn")
+    assert {n.cause for n in notices} == {"cancelled:tuyen-quang:m-1"}
+    assert {n.calendar.sequence for n in notices} == {3}  # type: ignore[union-attr]
+
+
+def test_late_notice_escalates_to_the_duty_contact() -> None:
+    late = meeting(late_notice=True)
+    [escalation] = [
+        n for n in domain.plan_assignment(late, POLICY, [], NOW) if n.kind is Kind.ESCALATION
+    ]
+    assert escalation.recipient.key == POLICY.value("escalation.late_notice") == "duty"
+    assert not any(
+        n.kind is Kind.ESCALATION for n in domain.plan_assignment(meeting(), POLICY, [], NOW)
+    )
+    past_deadline = START - timedelta(days=1)
+    assert domain.is_late(meeting(), past_deadline)
+
+
+def test_timers_follow_the_policy_and_skip_times_already_past() -> None:
+    plans = domain.meeting_timers(meeting(), POLICY, NOW)
+    assert {p.kind: p.due_at for p in plans} == {
+        "remind_meeting": START - timedelta(days=1),
+        "remind_check": START - timedelta(hours=2),
+        "notice_deadline": START - timedelta(days=2),
+    }
+    late = domain.meeting_timers(meeting(), POLICY, START - timedelta(hours=3))
+    assert [p.kind for p in late] == ["remind_check"]
+
+
+def test_check_reminder_only_for_endpoints_not_yet_checked() -> None:
+    notices = domain.plan_check_reminder("t", meeting(), ["TQ-UBND"], POLICY)
+    assert [n.recipient.key for n in notices] == [
+        "technician:TQ-STTTT",
+        "technician:TQ-H-SONDUONG",
+    ]
+
+
+def test_backoff_doubles_then_gives_up_and_5xx_is_final() -> None:
+    kw = {"max_attempts": 3, "backoff": timedelta(seconds=5), "max_backoff": timedelta(seconds=8)}
+    first = domain.after_attempt(domain.smtp_reply(451, "later"), 0, NOW, **kw)
+    assert (first.status, first.next_attempt_at) == (Status.PENDING, NOW + timedelta(seconds=5))
+    second = domain.after_attempt(domain.retry("x"), 1, NOW, **kw)
+    assert second.next_attempt_at == NOW + timedelta(seconds=8)
+    assert domain.after_attempt(domain.retry("x"), 2, NOW, **kw).status is Status.FAILED
+    final = domain.after_attempt(domain.smtp_reply(550, "no such mailbox"), 0, NOW, **kw)
+    assert (final.status, final.reason) == (Status.FAILED, "550 no such mailbox")
+    assert domain.http_reply(503).permanent is False
+    assert domain.http_reply(404).permanent is True
+    assert domain.http_reply(204).delivered
+
+
+def test_ack_tokens_verify_only_unaltered() -> None:
+    token = domain.ack_token(b"k", "cause|it_department|email")
+    assert domain.verify_ack_token(b"k", token) == "cause|it_department|email"
+    assert domain.verify_ack_token(b"other", token) is None
+    assert domain.verify_ack_token(b"k", token[:-2] + "AA") is None
+    assert domain.verify_ack_token(b"k", "!!!") is None
+
+
+RULE = RuleRef(rule="notice.lead_time", source="QĐ 345")
+ENV = {"tenant": "tuyen-quang", "correlation_id": "m-1", "producer": "test"}
+
+
+def every_kind() -> list[domain.Notice]:
+    m = meeting()
+    check = CheckCompleted.create(
+        **ENV,
+        meeting_id="m-1",
+        endpoint="TQ-STTTT",
+        outcome=CheckOutcome.FAILED,
+        failed_items=("audio",),
+        due_at=START - timedelta(hours=1),
+        on_time=True,
+    )
+    missed = check.model_copy(update={"outcome": CheckOutcome.MISSED, "failed_items": ()})
+    report = ReportDue.create(
+        **ENV,
+        report_id="r-1",
+        kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
+        endpoint="TQ-STTTT",
+        period="2026",
+        due_at=START,
+        rule=RULE,
+    )
+    rejected = SlotRejected.create(
+        **ENV,
+        meeting_id="m-1",
+        host_unit="VP-UBND",
+        conflicts=[
+            Conflict(kind=ConflictKind.ENDPOINT_BUSY, resource="TQ-STTTT", message="bận", rule=RULE)
+        ],
+        alternatives=[Window(start=START, end=START + timedelta(hours=1))],
+    )
+    changed = meeting(1, previous=m, endpoints=("TQ-UBND",))
+    notices = [
+        *domain.plan_assignment(meeting(late_notice=True), POLICY, [], NOW),
+        *domain.plan_assignment(changed, POLICY, [], NOW),
+        *domain.plan_cancellation(m, POLICY, [], "hoãn"),
+        *domain.plan_cancellation(m, POLICY, [], None),
+        *domain.plan_rejection(rejected, POLICY),
+        *domain.plan_rejection(rejected.model_copy(update={"alternatives": ()}), POLICY),
+        *domain.plan_meeting_reminder("t1", m, POLICY),
+        *domain.plan_check_reminder("t2", m, [], POLICY),
+        *domain.plan_check_alert(check, m, POLICY),
+        *domain.plan_check_alert(missed, None, POLICY),
+        *domain.plan_report_request(report),
+        *domain.plan_report_reminder("t3", "tuyen-quang", domain.report_data(report)),
+        *domain.plan_deadline_escalation("t4", m, ["power_company"], POLICY),
+        *domain.plan_failure_escalation(
+            "n", "tuyen-quang", m.data(), "power_company", "550", POLICY
+        ),
+    ]
+    assert {n.kind for n in notices} == set(Kind)
+    return notices
+
+
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_every_kind_renders_in_both_languages_with_rule_and_local_time(lang: str) -> None:
+    for notice in every_kind():
+        rendered = content.render(
+            notice.kind,
+            lang,
+            {
+                "data": dict(notice.data),
+                "recipient_name": "Sở <TT&TT>",
+                "it_contact": {"name": "Sở TT&TT", "person": "A", "phone": "1", "email": "a@b"},
+                "ack_url": "https://hnth/ack/x",
+                "rule": notice.rule.model_dump(),
+                "province": "Tỉnh Tuyên Quang",
+                "tz": "Asia/Ho_Chi_Minh",
+            },
+        )
+        assert rendered.subject
+        assert "\n" not in rendered.subject
+        assert notice.rule.rule in rendered.text
+        assert notice.rule.source in rendered.text
+        assert "https://hnth/ack/x" in rendered.html
+        assert "Sở &lt;TT&amp;TT&gt;" in rendered.html, "HTML is escaped"
+        marker = "(Asia/Ho_Chi_Minh)" if lang == "en" else "(giờ Việt Nam)"
+        timeless = notice.kind is Kind.MEETING_REJECTED and not notice.data["alternatives"]
+        assert timeless or marker in rendered.text, notice.kind
+
+
+def test_naive_datetimes_are_refused() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        content.local_time(datetime(2026, 1, 1), "vi", "Asia/Ho_Chi_Minh")
+
+
+def test_the_email_carries_a_parsable_calendar_entry() -> None:
+    [notice, *_] = domain.plan_assignment(meeting(), POLICY, [], NOW)
+    assert notice.calendar is not None
+    body = content.ics(
+        notice.calendar, notice.data, organizer="hnth@x", attendee="a@b", now=NOW, description="d"
+    )
+    rendered = content.Rendered("Thông báo", "nội dung", "<p>nội dung</p>")
+    msg = content.email_message(
+        sender="hnth@x",
+        to="a@b",
+        rendered=rendered,
+        message_id="<1@x>",
+        now=NOW,
+        calendar=(notice.calendar, body),
+        notice_id=notice.id,
+    )
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == "REQUEST"
+    cal = icalendar.Calendar.from_ical(part.get_content())
+    [event] = cal.walk("VEVENT")
+    assert (str(cal["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])) == (
+        "REQUEST",
+        "m-1.tuyen-quang@hnth-ops",
+        0,
+    )
+    assert event.decoded("DTSTART") == START
