@@ -30,6 +30,7 @@ from hnth_kit.auth import Authenticator
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
+from hnth_kit.http import install_http_guards
 from hnth_kit.kafka import Producer
 from hnth_kit.mongo import Document, connect, ping
 from hnth_kit.outbox import OutboxRelay
@@ -101,6 +102,7 @@ class Service:
         self.api.include_router(
             health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
         )
+        install_http_guards(self.api, settings.max_body_bytes)
 
     @functools.cache  # noqa: B019 - one Service per process; policies are read once
     def policy_for(self, tenant: str) -> Policy:

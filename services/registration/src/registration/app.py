@@ -14,7 +14,6 @@ from hnth_contracts import (
     UnitUpdated,
 )
 from hnth_kit.clock import Clock
-from hnth_kit.http import install_http_guards
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from registration.api import build_router
@@ -29,7 +28,6 @@ class RegistrationSettings(ServiceSettings):
     http_port: int = 8001
     directory_dir: Path = REPO_ROOT / "data"
     """Province directory files (`<tenant>.yaml`), loaded when a province has none yet."""
-    max_body_bytes: int = 256 * 1024
 
 
 def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
@@ -62,7 +60,6 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(store.setup)
     service.on_startup(load_directory)
     service.handle(build_handlers(store))
-    install_http_guards(service.api, settings.max_body_bytes)
     wake = service.relay.wake
     service.include(build_router(store, service.policy_for, service.clock, service.auth, wake))
     service.include(
