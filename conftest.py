@@ -8,6 +8,7 @@ failure fails the tests, it never skips them.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -59,10 +60,22 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         stack.down(run_dir)
 
 
+# Tests make hundreds of topics; the broker's open files grow with partitions (its limit
+# here is 20,000), so tests use 4 per topic (enough for 3 replicas) and delete their own.
+os.environ.setdefault("HNTH_TOPIC_PARTITIONS", "4")
+
+
 @pytest.fixture
-def unique() -> str:
-    """A short id for this test's topics and databases, so tests never see each other's data."""
-    return uuid.uuid4().hex[:10]
+def unique(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A short id for this test's topics and databases, so tests never see each other's data.
+    The test's topics (`t<id>.`) are deleted when it ends."""
+    value = uuid.uuid4().hex[:10]
+    yield value
+    if "infra" in request.fixturenames:
+        from hnth_kit.topics_admin import delete_topics
+
+        infra = request.getfixturevalue("infra")
+        asyncio.run(delete_topics(infra.bootstrap_servers, f"t{value}."))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
