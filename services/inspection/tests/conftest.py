@@ -38,7 +38,7 @@ async def services(infra, unique, clock) -> AsyncIterator[Callable[[], Awaitable
     """Start replicas of the service (same database, topics and consumer group)."""
     started: list[Service] = []
 
-    async def start() -> Service:
+    async def start(poll: float = 0.05) -> Service:
         settings = InspectionSettings(
             kafka_bootstrap_servers=infra.bootstrap_servers,
             mongodb_url=infra.mongodb_url,
@@ -46,8 +46,8 @@ async def services(infra, unique, clock) -> AsyncIterator[Callable[[], Awaitable
             consumer_group=f"inspection-{unique}",
             topic_prefix=f"t{unique}.",
             auth_secret=SECRET,
-            outbox_poll_seconds=0.05,
-            timer_poll_seconds=0.05,
+            outbox_poll_seconds=poll,
+            timer_poll_seconds=poll,
         )
         service = build(settings, clock=clock)
         await service.start()

@@ -23,6 +23,7 @@ from hnth_contracts import (
     decode_event,
 )
 from hnth_kit.auth import Role, issue_token
+from hnth_kit.consumer import Outcome
 from hnth_kit.testing import read_topic
 
 SECRET = "inspection-test-secret-0123456789abcdef"
@@ -120,3 +121,8 @@ def endpoint_updated(code: str, unit: str, name: str) -> EndpointUpdated:
 def body(response: httpx.Response) -> Any:
     assert response.status_code < 300, response.text
     return json.loads(response.text)
+
+
+async def handled(service, topic: str) -> int:
+    """Messages of `topic` the service has handled (in memory: no database scans)."""
+    return service.consumer.counts.get((topic, Outcome.HANDLED), 0)

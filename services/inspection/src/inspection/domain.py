@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from hnth_contracts import (
@@ -35,7 +35,17 @@ def checklist_id(meeting_id: str, endpoint: str) -> str:
     return f"{meeting_id}:{endpoint}"
 
 
-def missed_timer_id(checklist: Mapping[str, Any]) -> str:
+def result_id(checklist_id: str, seq: int) -> str:
+    return f"{checklist_id}#{seq:05d}"
+
+
+def deadline_timer_id(meeting_id: str, due_at: datetime) -> str:
+    """One timer per meeting and check deadline: it decides `missed` for every endpoint."""
+    return f"missed:{meeting_id}:{due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def missed_marker(checklist: Mapping[str, Any]) -> str:
+    """At most one `missed` per checklist and round, whichever replica or timer decides."""
     return f"missed:{checklist['_id']}:{checklist['round']}"
 
 
@@ -159,11 +169,14 @@ def submission_result(
 
 
 def missed_result(
-    checklist: Mapping[str, Any], results: Sequence[Document], marker: str
+    checklist: Mapping[str, Any], results: Sequence[Document], due_at: datetime
 ) -> tuple[Document, list[CheckCompleted]] | None:
-    """`missed` when the deadline passed with no complete result in this round."""
-    if checklist["closed"] or any(r.get("outcome") for r in current_round(checklist, results)):
+    """`missed` when the deadline `due_at` passed with no complete result in this round."""
+    if checklist["closed"] or checklist["due_at"] != due_at:
+        return None  # closed, or its deadline moved: another timer decides
+    if any(r.get("outcome") for r in current_round(checklist, results)):
         return None
+    marker = missed_marker(checklist)
     entry = _entry(checklist, results, marker, "missed", CheckOutcome.MISSED, {})
     entry.update(checked_by=None, checked_at=None, on_time=False, failed_items=[])
     return entry, _announce(checklist, entry, results)
@@ -179,7 +192,7 @@ def _entry(
 ) -> Document:
     seq = (results[-1]["seq"] + 1) if results else 1
     return {
-        "_id": f"{checklist['_id']}#{seq:05d}",
+        "_id": result_id(checklist["_id"], seq),
         "seq": seq,
         "marker": marker,
         "tenant": checklist["tenant"],
@@ -238,7 +251,10 @@ def board_item(
         "closed": checklist["closed"],
         "closed_reason": checklist["closed_reason"],
         "open_incidents": [
-            {k: i.get(k) for k in ("id", "what", "severity", "opened_at", "meeting_id")}
+            {
+                "id": i["_id"],
+                **{k: i.get(k) for k in ("what", "severity", "opened_at", "meeting_id")},
+            }
             for i in incidents
             if i["endpoint"] == checklist["endpoint"]
         ],

@@ -55,28 +55,36 @@ class InspectionStore:
         self.endpoints = db["endpoints"]
         self.units = db["units"]
         self.cancellations = db["cancellations"]
+        self.meetings = db["meetings"]
         self.reports = db["provincial_reports"]
 
     async def setup(self) -> None:
-        await self.checklists.create_index([("meeting_id", ASCENDING)])
         await self.checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
         await self.results.create_index([("marker", ASCENDING)], unique=True, name="marker")
-        await self.results.create_index([("checklist_id", ASCENDING), ("seq", ASCENDING)])
-        await self.results.create_index([("meeting_id", ASCENDING)])
+        await self.results.create_index([("checklist_id", ASCENDING)])
         await self.incidents.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
         for tasks in (self.inspections, self.annual):
             await tasks.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
 
     # ------------------------------------------------------------ checklists
 
+    async def meeting(self, meeting_id: str) -> Document | None:
+        return await self.meetings.find_one({"_id": meeting_id})
+
+    async def save_meeting(self, meeting: Document) -> None:
+        await self.meetings.replace_one({"_id": meeting["_id"]}, meeting, upsert=True)
+
     async def meeting_checklists(
         self, meeting_id: str, tenant: str | None = None
     ) -> list[Document]:
-        query: Document = {"meeting_id": meeting_id}
-        if tenant:
-            query["tenant"] = tenant
-        cursor = self.checklists.find(query).sort("endpoint", ASCENDING)
-        return [doc async for doc in cursor]
+        """The meeting's checklists, found by id (FerretDB only pushes `_id` lookups down)."""
+        meeting = await self.meeting(meeting_id)
+        if meeting is None or (tenant and meeting["tenant"] != tenant):
+            return []
+        found = [
+            await self.checklist(domain.checklist_id(meeting_id, e)) for e in meeting["endpoints"]
+        ]
+        return sorted((c for c in found if c), key=lambda c: str(c["endpoint"]))
 
     async def checklist(self, checklist_id: str) -> Document | None:
         return await self.checklists.find_one({"_id": checklist_id})
@@ -113,23 +121,22 @@ class InspectionStore:
     # ------------------------------------------------------------ results
 
     async def results_of(self, checklist_id: str) -> list[Document]:
-        cursor = self.results.find({"checklist_id": checklist_id}, hide_outbox())
-        return [doc async for doc in cursor.sort("seq", ASCENDING)]
-
-    async def meeting_results(self, meeting_id: str) -> list[Document]:
-        cursor = self.results.find({"meeting_id": meeting_id}, hide_outbox())
-        return [doc async for doc in cursor.sort("seq", ASCENDING)]
+        """A checklist's history, read entry by entry along its sequence of ids."""
+        results: list[Document] = []
+        while entry := await self.results.find_one(
+            {"_id": domain.result_id(checklist_id, len(results) + 1)}, hide_outbox()
+        ):
+            results.append(entry)
+        return results
 
     async def append_result(
-        self, checklist_id: str, marker: str, decide: Decide
+        self, checklist: Document, marker: str, decide: Decide
     ) -> Document | None:
         """Append the result `decide` chooses, once per `marker`; None if nothing was added
         (already applied, or nothing to do). A lost race for the next sequence number
-        is decided again on the fresh history."""
+        is decided again on the fresh checklist and history."""
+        checklist_id = checklist["_id"]
         while True:
-            checklist = await self.checklist(checklist_id)
-            if checklist is None:
-                return None
             results = await self.results_of(checklist_id)
             if any(r["marker"] == marker for r in results):
                 return None
@@ -141,7 +148,7 @@ class InspectionStore:
                 await self.results.insert_one(with_outbox(entry, events, self._topics))
                 return entry
             except DuplicateKeyError:
-                continue
+                checklist = await self.checklist(checklist_id) or checklist
 
     # ------------------------------------------------------------ tasks and incidents
 
@@ -218,13 +225,11 @@ class InspectionStore:
         checklists = await self.find(
             CHECKLISTS, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
         )
-        ids = [c["_id"] for c in checklists]
-        results: list[Document] = []
-        for n in range(0, len(ids), 500):
-            results += await self.find(RESULTS, {"checklist_id": {"$in": ids[n : n + 500]}})
+        ids = {c["_id"] for c in checklists}
+        results = await self.find(RESULTS, {"tenant": tenant})
         return {
             "checklists": checklists,
-            "results": results,
+            "results": [r for r in results if r["checklist_id"] in ids],
             "incidents": await self.find(
                 INCIDENTS, {"tenant": tenant, "opened_at": {"$gte": start, "$lt": end}}
             ),

@@ -5,7 +5,7 @@ document write per state change, its events in that document's outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,21 +61,24 @@ class Inspection:
         if plan.stale:
             return
         before = {c["_id"]: c for c in existing}
+        known = [*(c["endpoint"] for c in existing), *slot.endpoints]
+        meeting = {"_id": slot.meeting_id, "tenant": slot.tenant, "revision": slot.revision}
+        await self.store.save_meeting({**meeting, "endpoints": list(dict.fromkeys(known))})
         await self.store.insert_checklists(plan.open)
-        for checklist in plan.reopen:
-            await self.timers.cancel(domain.missed_timer_id(before[checklist["_id"]]))
         for checklist in [*plan.reopen, *plan.keep]:
             if checklist != before[checklist["_id"]]:
                 await self.store.replace_checklist(checklist)
-        await self._close(plan.close, "changed")
-        for checklist in [*plan.open, *plan.reopen, *plan.keep]:
-            await self.timers.schedule(
-                domain.missed_timer_id(checklist),
-                MISSED,
-                checklist["due_at"],
-                checklist["tenant"],
-                {"checklist_id": checklist["_id"], "round": checklist["round"]},
-            )
+        await self.store.close_checklists([c["_id"] for c in plan.close], "changed")
+        moved = {c["due_at"] for c in existing if not c["closed"]} - {slot.check_deadline}
+        for due_at in moved:
+            await self.timers.cancel(domain.deadline_timer_id(slot.meeting_id, due_at))
+        await self.timers.schedule(
+            domain.deadline_timer_id(slot.meeting_id, slot.check_deadline),
+            MISSED,
+            slot.check_deadline,
+            slot.tenant,
+            {"meeting_id": slot.meeting_id},
+        )
         # the cancellation travels on another topic: it may have come first or meanwhile
         if await self.store.is_cancelled(slot.tenant, slot.meeting_id):
             await self.close_meeting(slot.tenant, slot.meeting_id, "cancelled")
@@ -83,12 +86,9 @@ class Inspection:
     async def close_meeting(self, tenant: str, meeting_id: str, reason: str) -> None:
         await self.store.mark_cancelled(tenant, meeting_id)
         checklists = await self.store.meeting_checklists(meeting_id, tenant)
-        await self._close([c for c in checklists if not c["closed"]], reason)
-
-    async def _close(self, checklists: Sequence[Document], reason: str) -> None:
-        await self.store.close_checklists([c["_id"] for c in checklists], reason)
-        for checklist in checklists:
-            await self.timers.cancel(domain.missed_timer_id(checklist))
+        await self.store.close_checklists([c["_id"] for c in checklists if not c["closed"]], reason)
+        for due_at in {c["due_at"] for c in checklists}:
+            await self.timers.cancel(domain.deadline_timer_id(meeting_id, due_at))
 
     async def submit(
         self,
@@ -124,27 +124,25 @@ class Inspection:
                 return None
             return domain.submission_result(current, results, items, by, at, marker)
 
-        return await self.store.append_result(checklist_id, marker, decide)
+        return await self.store.append_result(checklist, marker, decide)
 
     async def fire_missed(self, timer: Timer) -> list[Event]:
-        """At the deadline: `missed` unless this round has a result. The event is staged in
-        the result's own insert, so the kit's firing record carries none."""
-        round_ = timer.payload["round"]
+        """At a meeting's check deadline: `missed` for each endpoint with no result in this
+        round. The events are staged in the results' own inserts, so the kit's firing
+        record carries none."""
+        for checklist in await self.store.meeting_checklists(timer.payload["meeting_id"]):
 
-        def decide(checklist: Document, results: list[Document]) -> Any:
-            if checklist["round"] != round_:
-                return None  # the deadline moved: that round's own timer decides
-            return domain.missed_result(checklist, results, marker=timer.id)
+            def decide(current: Document, results: list[Document]) -> Any:
+                return domain.missed_result(current, results, timer.due_at)
 
-        await self.store.append_result(timer.payload["checklist_id"], timer.id, decide)
+            await self.store.append_result(checklist, domain.missed_marker(checklist), decide)
         return []
 
     async def board(self, meeting_id: str, tenant: str) -> list[Document]:
         checklists = await self.store.meeting_checklists(meeting_id, tenant)
-        results = await self.store.meeting_results(meeting_id)
         incidents = await self.store.open_incidents(tenant, [c["endpoint"] for c in checklists])
         return [
-            domain.board_item(c, [r for r in results if r["checklist_id"] == c["_id"]], incidents)
+            domain.board_item(c, await self.store.results_of(c["_id"]), incidents)
             for c in checklists
         ]
 
