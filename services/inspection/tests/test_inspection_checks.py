@@ -21,9 +21,9 @@ from inspection_samples import (
     slot_assigned,
 )
 
-from hnth_contracts import CheckCompleted
+from hnth_contracts import CheckCompleted, dead_letter
 from hnth_kit.auth import Role
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, headers_of, read_topic
 
 pytestmark = pytest.mark.integration
 START = T0 + timedelta(days=3)
@@ -202,5 +202,9 @@ async def test_bad_submissions_get_a_clear_4xx_and_change_nothing(
         assert response.status_code == expected, (path, headers, response.text)
     unknown = await http.post("/meetings/m-6/checks/TQ-X", json={"items": ITEMS_OK}, headers=auth())
     assert "TQ-X" in unknown.json()["detail"]["message"]
+    # the same over Kafka: a probe's result for an endpoint not in the meeting is dead-lettered
+    await publish([check_submitted("m-6", "TQ-X", T0)], topics)
+    [dead] = await read_topic(infra.bootstrap_servers, dead_letter(topics.checks), expect=1)
+    assert headers_of(dead)["hnth-dlq-reason"] == "unknown_endpoint"
     assert {i["state"] for i in await board(http, "m-6")} == {"pending"}
     assert await service.db["check_results"].count_documents({}) == 0
