@@ -148,7 +148,7 @@ async def test_changed_meeting_moves_adds_and_closes_checklists(
     )
     assert (after["TQ-A"]["state"], after["TQ-C"]["state"]) == ("missed", "missed")
     assert after["TQ-B"]["closed"] is True
-    events = await completed(infra, topics, expect=4)
+    events = await completed(infra, topics, expect=3)
     assert sorted((e.endpoint, e.outcome.value) for e in events) == [
         ("TQ-A", "missed"),
         ("TQ-A", "passed"),
