@@ -5,7 +5,7 @@ document write per state change, its events in that document's outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,8 +49,8 @@ class Inspection:
     store: InspectionStore
     timers: Timers
     clock: Clock
-    policy_for: Any
-    """tenant -> Policy (the Service's cached loader)."""
+    policy_for: Callable[[str], Policy]
+    """The Service's cached policy loader."""
 
     # ------------------------------------------------------------ checklists
 
@@ -151,7 +151,7 @@ class Inspection:
     async def open_task(self, due: ReportDue) -> None:
         now = self.clock.now()
         if due.kind is ReportKind.PERIODIC_INSPECTION:
-            policy: Policy = self.policy_for(due.tenant)
+            policy = self.policy_for(due.tenant)
             rule = "inspection.with_line_provider"
             task = domain.inspection_task(due, bool(policy.value(rule)), policy.ref(rule), now)
             await self.store.open_task(INSPECTIONS, task, str(due.event_id))
