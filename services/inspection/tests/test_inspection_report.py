@@ -264,6 +264,10 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
     assert {k: report["province"][k] for k in expected} == expected
     assert sorted(report["not_reported"]) == sorted(set(ENDPOINTS) - reported)
     assert len(report["proposals"]) == 22
+    exported = body(await http.get(f"/reports/{YEAR}.json", headers=auth(Role.VIEWER)))
+    assert exported["province"] == report["province"]
+    heading = exported["headings"]["province"]["checks_compliance"]
+    assert heading == "Tỷ lệ cuộc họp kiểm tra xong trước 1 giờ"
     rows = {row["endpoint"]: row for row in report["endpoints"]}
     for code in ENDPOINTS:
         mine = [o for (_, e), o in year.outcome.items() if e == code]

@@ -326,7 +326,10 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
 
     @router.get("/reports/{year:int}.json", tags=["reports"], summary="Báo cáo tỉnh (JSON)")
     async def report_json(year: int, who: reader) -> dict[str, Any]:
-        return shown(await inspection.compile(who.tenant, year))  # type: ignore[no-any-return]
+        report = await inspection.compile(who.tenant, year)
+        report["title"] = exports.title(report)
+        report["headings"] = exports.headings()
+        return shown(report)  # type: ignore[no-any-return]
 
     @router.get("/reports/{year:int}.xlsx", tags=["reports"], summary="Báo cáo tỉnh (Excel)")
     async def report_xlsx(year: int, who: reader) -> Response:

@@ -68,6 +68,16 @@ PROPOSAL_COLUMNS = (
 )
 
 
+def headings() -> dict[str, dict[str, str]]:
+    """The Vietnamese headings of the JSON export's figures (the same as the files')."""
+    return {
+        "province": dict(PROVINCE_LINES),
+        "endpoints": dict(ENDPOINT_COLUMNS),
+        "proposals": dict(PROPOSAL_COLUMNS),
+        "not_reported": {"not_reported": "Điểm cầu chưa gửi báo cáo"},
+    }
+
+
 def title(report: dict[str, Any]) -> str:
     return (
         "BÁO CÁO ĐÁNH GIÁ HIỆU QUẢ HOẠT ĐỘNG HỆ THỐNG HỘI NGHỊ TRUYỀN HÌNH TRỰC TUYẾN "
