@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -81,9 +82,8 @@ class InspectionStore:
         meeting = await self.meeting(meeting_id)
         if meeting is None or (tenant and meeting["tenant"] != tenant):
             return []
-        found = [
-            await self.checklist(domain.checklist_id(meeting_id, e)) for e in meeting["endpoints"]
-        ]
+        ids = [domain.checklist_id(meeting_id, e) for e in meeting["endpoints"]]
+        found = await asyncio.gather(*(self.checklist(i) for i in ids))
         return sorted((c for c in found if c), key=lambda c: str(c["endpoint"]))
 
     async def checklist(self, checklist_id: str) -> Document | None:

@@ -5,6 +5,7 @@ document write per state change, its events in that document's outbox)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,20 +131,23 @@ class Inspection:
         """At a meeting's check deadline: `missed` for each endpoint with no result in this
         round. The events are staged in the results' own inserts, so the kit's firing
         record carries none."""
-        for checklist in await self.store.meeting_checklists(timer.payload["meeting_id"]):
 
-            def decide(current: Document, results: list[Document]) -> Any:
-                return domain.missed_result(current, results, timer.due_at)
+        def decide(current: Document, results: list[Document]) -> Any:
+            return domain.missed_result(current, results, timer.due_at)
 
-            await self.store.append_result(checklist, domain.missed_marker(checklist), decide)
+        checklists = await self.store.meeting_checklists(timer.payload["meeting_id"])
+        await asyncio.gather(
+            *(self.store.append_result(c, domain.missed_marker(c), decide) for c in checklists)
+        )
         return []
 
     async def board(self, meeting_id: str, tenant: str) -> list[Document]:
         checklists = await self.store.meeting_checklists(meeting_id, tenant)
         incidents = await self.store.open_incidents(tenant, [c["endpoint"] for c in checklists])
+        histories = await asyncio.gather(*(self.store.results_of(c["_id"]) for c in checklists))
         return [
-            domain.board_item(c, await self.store.results_of(c["_id"]), incidents)
-            for c in checklists
+            domain.board_item(c, results, incidents)
+            for c, results in zip(checklists, histories, strict=True)
         ]
 
     # ------------------------------------------------------------ tasks
