@@ -90,27 +90,32 @@ async def test_missed_fires_once_across_two_replicas_and_a_late_submission_super
     http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=replicas[1].api), base_url="http://i"
     )
-    endpoints = [f"TQ-EP-{n}" for n in range(6)]
-    await publish([slot_assigned("m-2", START, endpoints)], topics)
-    await board(http, "m-2", until=lambda b: len(b) == 6)
-    await eventually(replicas[0].timers.pending, until=lambda n: n == 1)  # one per deadline
+    meetings = {f"m-2{x}": [f"TQ-{x}{n}" for n in range(3)] for x in "abcd"}
+    await publish([slot_assigned(m, START, eps) for m, eps in meetings.items()], topics)
+    for meeting in meetings:
+        await board(http, meeting, until=lambda b: len(b) == 3)
+    await eventually(replicas[0].timers.pending, until=lambda n: n == 4)  # one per deadline
 
-    clock.set(START - timedelta(minutes=59))  # the deadline (T-1h) has passed
-    # both replicas' timer loops (every 50 ms) race for the six timers
+    clock.set(START - timedelta(minutes=59))  # the deadlines (T-1h) have passed
+    # both replicas' timer loops (every 50 ms) race for the four timers
     await eventually(replicas[0].timers.pending, until=lambda n: n == 0)
-    missed = await board(http, "m-2", until=lambda b: {i["state"] for i in b} == {"missed"})
-    assert len(missed) == 6
+    for meeting in meetings:
+        await board(http, meeting, until=lambda b: {i["state"] for i in b} == {"missed"})
+    assert sum(r.timers.fired for r in replicas) == 4
+    assert await replicas[0].db["timer_fired"].count_documents({}) == 4
     for replica in replicas:
         await eventually(replica.relay.unsent, until=lambda n: n == 0)
-    events = await completed(infra, topics, expect=7, timeout=4)
-    assert sorted(e.endpoint for e in events) == endpoints, "missed exactly once per endpoint"
+    events = await completed(infra, topics, expect=13, timeout=4)
+    everyone = sorted(e for eps in meetings.values() for e in eps)
+    assert sorted(e.endpoint for e in events) == everyone, "missed exactly once per endpoint"
+    assert {e.outcome for e in events} == {"missed"}
 
     clock.advance(timedelta(minutes=20))
-    tech = auth(Role.TECHNICIAN, endpoint="TQ-EP-0")
-    late = await http.post("/meetings/m-2/checks/TQ-EP-0", json={"items": ITEMS_OK}, headers=tech)
+    tech = auth(Role.TECHNICIAN, endpoint="TQ-a0")
+    late = await http.post("/meetings/m-2a/checks/TQ-a0", json={"items": ITEMS_OK}, headers=tech)
     assert (body(late)["state"], body(late)["on_time"]) == ("passed", False)
-    events = await completed(infra, topics, expect=7)
-    [missed_0] = [e for e in events if e.endpoint == "TQ-EP-0" and e.outcome == "missed"]
+    events = await completed(infra, topics, expect=13)
+    [missed_0] = [e for e in events if e.endpoint == "TQ-a0" and e.outcome == "missed"]
     [passed_0] = [e for e in events if e.outcome == "passed"]
     assert passed_0.supersedes == str(missed_0.event_id)
     assert (passed_0.on_time, passed_0.checked_at) == (False, clock.now())
