@@ -79,6 +79,11 @@ class ResolveForm(BaseModel):
     resolved_at: AwareDatetime | None = None
 
 
+def in_tenant(who: Principal, **filters: str | None) -> dict[str, Any]:
+    """A query on the caller's province with the filters that were given."""
+    return {"tenant": who.tenant, **{k: v for k, v in filters.items() if v}}
+
+
 def not_found(what_vi: str, what_en: str) -> Rejected:
     return Rejected(404, "not_found", f"Không tìm thấy {what_vi}.", f"No such {what_en}.")
 
@@ -187,9 +192,7 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
     async def incidents(
         who: anyone, endpoint: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:
-        query = {"tenant": who.tenant}
-        query |= {"endpoint": endpoint} if endpoint else {}
-        query |= {"state": state} if state else {}
+        query = in_tenant(who, endpoint=endpoint, state=state)
         return shown(await store.find(INCIDENTS, query, sort="opened_at"))  # type: ignore[no-any-return]
 
     @router.get("/incidents/{incident_id}", tags=["incidents"], summary="Một sự cố")

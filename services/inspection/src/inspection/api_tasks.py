@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from hnth_contracts import CheckItem
 from hnth_kit.auth import Authenticator, Principal, Role, require
 from inspection import exports
-from inspection.api import ChecklistForm, may_act, not_after_now, not_found, shown
+from inspection.api import ChecklistForm, in_tenant, may_act, not_after_now, not_found, shown
 from inspection.store import ANNUAL, INSPECTIONS
 from inspection.workflows import Inspection
 
@@ -59,9 +59,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
     async def inspections(
         who: anyone, endpoint: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:
-        query = {"tenant": who.tenant}
-        query |= {"endpoint": endpoint} if endpoint else {}
-        query |= {"state": state} if state else {}
+        query = in_tenant(who, endpoint=endpoint, state=state)
         return shown(await store.find(INSPECTIONS, query, sort="due_at"))  # type: ignore[no-any-return]
 
     @router.post(
@@ -94,8 +92,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
 
     @router.get("/annual-reports", tags=["reports"], summary="Báo cáo năm của các điểm cầu")
     async def annual(who: anyone, year: int | None = None) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"tenant": who.tenant}
-        query |= {"year": str(year)} if year else {}
+        query = in_tenant(who, year=str(year) if year else None)
         return shown(await store.find(ANNUAL, query, sort="endpoint"))  # type: ignore[no-any-return]
 
     @router.post("/annual-reports/{task_id}", tags=["reports"], summary="Nộp báo cáo năm")
