@@ -1,16 +1,71 @@
-"""Inspection's subscribers: decode -> domain -> store."""
+"""Inspection's subscribers: decode -> workflow (domain + store)."""
 
 from __future__ import annotations
 
-from hnth_contracts import SlotAssigned
-from hnth_kit.clock import Clock
-from hnth_kit.consumer import Handler, RawMessage
-from inspection import domain
-from inspection.store import InspectionStore
+from hnth_contracts import (
+    CheckSubmitted,
+    EndpointUpdated,
+    MeetingCancelled,
+    ReportDue,
+    SlotAssigned,
+    SlotReleased,
+    UnitUpdated,
+)
+from hnth_kit.consumer import Handler, RawMessage, Unprocessable
+from inspection.workflows import Inspection, Rejected
 
 
-def build_handlers(store: InspectionStore, clock: Clock) -> dict[type, Handler]:
+def build_handlers(inspection: Inspection) -> dict[type, Handler]:
+    store = inspection.store
+
     async def on_assigned(event: SlotAssigned, _: RawMessage) -> None:
-        await store.open_checklists(domain.open_checklists(event, clock.now()))
+        await inspection.apply_slot(event)
 
-    return {SlotAssigned: on_assigned}
+    async def on_released(event: SlotReleased, _: RawMessage) -> None:
+        if event.reason == "cancelled":  # "changed" is followed by the new SlotAssigned
+            await inspection.close_meeting(event.tenant, event.meeting_id, "cancelled")
+
+    async def on_cancelled(event: MeetingCancelled, _: RawMessage) -> None:
+        await inspection.close_meeting(event.tenant, event.meeting_id, "cancelled")
+
+    async def on_submitted(event: CheckSubmitted, _: RawMessage) -> None:
+        try:
+            await inspection.submit(
+                event.tenant,
+                event.meeting_id,
+                event.endpoint,
+                event.items,
+                event.submitted_by,
+                event.submitted_at,
+                marker=f"submitted:{event.event_id}",
+            )
+        except Rejected as exc:
+            if exc.status != 409:  # results for a closed checklist change nothing: ignore
+                raise Unprocessable(exc.code, exc.en) from exc
+
+    async def on_report_due(event: ReportDue, _: RawMessage) -> None:
+        await inspection.open_task(event)
+
+    async def on_endpoint(event: EndpointUpdated, _: RawMessage) -> None:
+        snapshot = event.model_dump(
+            mode="json", include={"tenant", "code", "name", "unit", "active", "kind"}
+        )
+        await store.save_snapshot(
+            "endpoints", f"{event.tenant}:{event.code}", snapshot, event.occurred_at
+        )
+
+    async def on_unit(event: UnitUpdated, _: RawMessage) -> None:
+        snapshot = event.model_dump(mode="json", include={"tenant", "code", "name", "active"})
+        await store.save_snapshot(
+            "units", f"{event.tenant}:{event.code}", snapshot, event.occurred_at
+        )
+
+    return {
+        SlotAssigned: on_assigned,
+        SlotReleased: on_released,
+        MeetingCancelled: on_cancelled,
+        CheckSubmitted: on_submitted,
+        ReportDue: on_report_due,
+        EndpointUpdated: on_endpoint,
+        UnitUpdated: on_unit,
+    }

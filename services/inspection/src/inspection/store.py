@@ -1,31 +1,240 @@
-"""Inspection's collection: one checklist per (meeting, endpoint)."""
+"""Inspection's collections and queries.
+
+- `checklists`: one per (meeting, endpoint), written only by the meeting's slot and
+  cancellation events.
+- `check_results`: the checklists' append-only history. Every result is an INSERT with
+  id `<checklist>#<seq>` and a unique `marker` (the submission or timer that caused
+  it), carrying its CheckCompleted in its outbox: two writers racing for the same
+  checklist (a submission and the deadline timer, two replicas) cannot both win a
+  sequence number, and the loser re-reads and decides again.
+- `incidents`, `inspections`, `annual_reports`, the directory (`endpoints`, `units`),
+  `cancellations` (insert-once markers) and `provincial_reports` (compiled snapshots).
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from hnth_contracts import Event, Topics
+from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document
+from hnth_kit.outbox import hide_outbox, with_outbox
+from inspection import domain
 
 CHECKLISTS = "checklists"
+RESULTS = "check_results"
+INCIDENTS = "incidents"
+INSPECTIONS = "inspections"
+ANNUAL = "annual_reports"
+OUTBOX_COLLECTIONS = (RESULTS, INSPECTIONS, ANNUAL)
+
+Decide = Callable[[Document, list[Document]], tuple[Document, Sequence[Event]] | None]
+"""Given a checklist and its results so far: the result to append (with its events)."""
+
+
+def _ignore_duplicates(exc: BulkWriteError) -> None:
+    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+        raise exc
 
 
 class InspectionStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._checklists = db[CHECKLISTS]
+    def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
+        self.db = db
+        self._topics = topics
+        self.checklists = db[CHECKLISTS]
+        self.results = db[RESULTS]
+        self.incidents = db[INCIDENTS]
+        self.inspections = db[INSPECTIONS]
+        self.annual = db[ANNUAL]
+        self.endpoints = db["endpoints"]
+        self.units = db["units"]
+        self.cancellations = db["cancellations"]
+        self.meetings = db["meetings"]
+        self.reports = db["provincial_reports"]
 
     async def setup(self) -> None:
-        await self._checklists.create_index([("meeting_id", ASCENDING)])
+        await self.checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
+        await self.results.create_index([("marker", ASCENDING)], unique=True, name="marker")
+        await self.results.create_index([("checklist_id", ASCENDING)])
+        await self.incidents.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
+        for tasks in (self.inspections, self.annual):
+            await tasks.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
 
-    async def open_checklists(self, checklists: list[Document]) -> None:
-        """Insert the checklists; those already open (a redelivery) stay as they are."""
+    # ------------------------------------------------------------ checklists
+
+    async def meeting(self, meeting_id: str) -> Document | None:
+        return await self.meetings.find_one({"_id": meeting_id})
+
+    async def save_meeting(self, meeting: Document) -> None:
+        await self.meetings.replace_one({"_id": meeting["_id"]}, meeting, upsert=True)
+
+    async def meeting_checklists(
+        self, meeting_id: str, tenant: str | None = None
+    ) -> list[Document]:
+        """The meeting's checklists, found by id (FerretDB only pushes `_id` lookups down)."""
+        meeting = await self.meeting(meeting_id)
+        if meeting is None or (tenant and meeting["tenant"] != tenant):
+            return []
+        ids = [domain.checklist_id(meeting_id, e) for e in meeting["endpoints"]]
+        found = await asyncio.gather(*(self.checklist(i) for i in ids))
+        return sorted((c for c in found if c), key=lambda c: str(c["endpoint"]))
+
+    async def checklist(self, checklist_id: str) -> Document | None:
+        return await self.checklists.find_one({"_id": checklist_id})
+
+    async def insert_checklists(self, checklists: list[Document]) -> None:
+        """Insert new checklists; those already there (a redelivery) stay as they are."""
+        if not checklists:
+            return
         try:
-            await self._checklists.insert_many(checklists, ordered=False)
+            await self.checklists.insert_many(checklists, ordered=False)
         except BulkWriteError as exc:
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
+            _ignore_duplicates(exc)
 
-    async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
-        cursor = self._checklists.find({"meeting_id": meeting_id, "tenant": tenant})
-        return [doc async for doc in cursor.sort("endpoint", ASCENDING)]
+    async def replace_checklist(self, checklist: Document) -> None:
+        await self.checklists.replace_one({"_id": checklist["_id"]}, checklist)
+
+    async def close_checklists(self, ids: Sequence[str], reason: str) -> None:
+        if ids:
+            await self.checklists.update_many(
+                {"_id": {"$in": list(ids)}, "closed": False},
+                {"$set": {"closed": True, "closed_reason": reason}},
+            )
+
+    async def mark_cancelled(self, tenant: str, meeting_id: str) -> None:
+        try:
+            await self.cancellations.insert_one({"_id": f"{tenant}:{meeting_id}"})
+        except DuplicateKeyError:
+            pass
+
+    async def is_cancelled(self, tenant: str, meeting_id: str) -> bool:
+        found = await self.cancellations.count_documents({"_id": f"{tenant}:{meeting_id}"})
+        return found > 0
+
+    # ------------------------------------------------------------ results
+
+    async def results_of(self, checklist_id: str) -> list[Document]:
+        """A checklist's history, read entry by entry along its sequence of ids."""
+        results: list[Document] = []
+        while entry := await self.results.find_one(
+            {"_id": domain.result_id(checklist_id, len(results) + 1)}, hide_outbox()
+        ):
+            results.append(entry)
+        return results
+
+    async def append_result(
+        self, checklist: Document, marker: str, decide: Decide
+    ) -> Document | None:
+        """Append the result `decide` chooses, once per `marker`; None if nothing was added
+        (already applied, or nothing to do). A lost race for the next sequence number
+        is decided again on the fresh checklist and history."""
+        checklist_id = checklist["_id"]
+        while True:
+            results = await self.results_of(checklist_id)
+            if any(r["marker"] == marker for r in results):
+                return None
+            decided = decide(checklist, results)
+            if decided is None:
+                return None
+            entry, events = decided
+            try:
+                await self.results.insert_one(with_outbox(entry, events, self._topics))
+                return entry
+            except DuplicateKeyError:
+                checklist = await self.checklist(checklist_id) or checklist
+
+    # ------------------------------------------------------------ tasks and incidents
+
+    async def open_task(self, collection: str, task: Document, marker: str) -> None:
+        try:
+            await insert_once(self.db[collection], task, marker, topics=self._topics)
+        except DuplicateKeyError:
+            pass  # the same ReportDue id re-announced (e.g. a reminder): the task stands
+
+    async def complete_task(
+        self, collection: str, task_id: str, marker: str, changes: Document, events: Sequence[Event]
+    ) -> bool:
+        """Record a task's result once, only while it is open; False if it was not open."""
+        try:
+            return await apply_once(
+                self.db[collection],
+                task_id,
+                marker,
+                {"$set": changes},
+                events=events,
+                topics=self._topics,
+                extra_filter={"state": "open"},
+            )
+        except LookupError:
+            return False
+
+    async def find(
+        self, collection: str, query: Document, sort: str = "_id", limit: int = 0
+    ) -> list[Document]:
+        cursor = self.db[collection].find(query, hide_outbox()).sort(sort, ASCENDING)
+        if limit:
+            cursor = cursor.limit(limit)
+        return [doc async for doc in cursor]
+
+    async def get(self, collection: str, doc_id: str, tenant: str) -> Document | None:
+        return await self.db[collection].find_one({"_id": doc_id, "tenant": tenant}, hide_outbox())
+
+    async def endpoint_known(self, tenant: str, endpoint: str, meeting_id: str | None) -> bool:
+        """In the directory or on a checklist (of that meeting, when one is named)."""
+        if meeting_id:
+            checklist = await self.checklists.find_one(
+                {"_id": domain.checklist_id(meeting_id, endpoint), "tenant": tenant}, {"_id": 1}
+            )
+            return checklist is not None
+        if await self.endpoints.count_documents({"_id": f"{tenant}:{endpoint}"}, limit=1):
+            return True
+        query = {"tenant": tenant, "endpoint": endpoint}
+        return await self.checklists.count_documents(query, limit=1) > 0
+
+    async def open_incidents(self, tenant: str, endpoints: Sequence[str]) -> list[Document]:
+        return await self.find(
+            INCIDENTS, {"tenant": tenant, "endpoint": {"$in": list(endpoints)}, "state": "open"}
+        )
+
+    # ------------------------------------------------------------ directory
+
+    async def save_snapshot(
+        self, collection: str, key: str, snapshot: Document, at: datetime
+    ) -> None:
+        """Keep the newest directory snapshot per key (older redeliveries change nothing)."""
+        doc = {**snapshot, "_id": key, "snapshot_at": at}
+        try:
+            await self.db[collection].insert_one(doc)
+        except DuplicateKeyError:
+            await self.db[collection].replace_one({"_id": key, "snapshot_at": {"$lt": at}}, doc)
+
+    async def directory(self, collection: str, tenant: str) -> dict[str, Document]:
+        return {d["code"]: d async for d in self.db[collection].find({"tenant": tenant})}
+
+    async def year_records(
+        self, tenant: str, year: int, start: datetime, end: datetime
+    ) -> dict[str, Any]:
+        """The raw records of a year (aggregated in Python: FerretDB has no $lookup)."""
+        checklists = await self.find(
+            CHECKLISTS, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
+        )
+        ids = {c["_id"] for c in checklists}
+        results = await self.find(RESULTS, {"tenant": tenant})
+        return {
+            "checklists": checklists,
+            "results": [r for r in results if r["checklist_id"] in ids],
+            "incidents": await self.find(
+                INCIDENTS, {"tenant": tenant, "opened_at": {"$gte": start, "$lt": end}}
+            ),
+            "inspections": await self.find(
+                INSPECTIONS, {"tenant": tenant, "due_at": {"$gte": start, "$lt": end}}
+            ),
+            "annual": await self.find(ANNUAL, {"tenant": tenant, "year": str(year)}),
+        }

@@ -1,0 +1,197 @@
+"""The provincial year-end report (rule 7), pure: computed from this service's own
+records (checklists and their results, incidents, inspections, the units' evaluations).
+
+Per checklist of a meeting held in the year, its final result is one of:
+`on_time` (passed by the deadline), `failed` (finished by the deadline, something not
+ok), `late` (first finished after the deadline, superseding `missed`), `missed` (never
+finished). The compliance figures the province is judged on:
+- checks: share of meetings held whose checks were all finished by the deadline (T-1h);
+- inspections: share of endpoints with inspections due whose inspections were all done
+  by their due date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from inspection.domain import Document, on_schedule
+
+OUTCOMES = ("on_time", "late", "missed", "failed")
+
+
+@dataclass(frozen=True)
+class Records:
+    """Everything the report is computed from, for one province and year."""
+
+    checklists: Sequence[Document]
+    results: Sequence[Document]
+    incidents: Sequence[Document]
+    inspections: Sequence[Document]
+    annual: Sequence[Document]
+    endpoints: Mapping[str, Document]
+    """The directory: endpoint code -> {name, unit, active}."""
+    units: Mapping[str, Document]
+
+
+def in_year(when: datetime | None, year: int, tz: ZoneInfo) -> bool:
+    return when is not None and when.astimezone(tz).year == year
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def final_result(checklist: Mapping[str, Any], results: Sequence[Document], now: datetime) -> str:
+    """`on_time`, `late`, `missed`, `failed`, or `pending` (not due yet)."""
+    announced = [
+        r for r in results if r["round"] == checklist["round"] and r.get("outcome") is not None
+    ]
+    if not announced:
+        return "missed" if now > checklist["due_at"] else "pending"
+    last = announced[-1]
+    if last["outcome"] == "missed":
+        return "missed"
+    if not last["on_time"]:
+        return "late"
+    return "failed" if last["outcome"] == "failed" else "on_time"
+
+
+def compile_report(records: Records, year: int, tz_name: str, now: datetime) -> Document:
+    tz = ZoneInfo(tz_name)
+    by_checklist: dict[str, list[Document]] = defaultdict(list)
+    for result in sorted(records.results, key=lambda r: r["seq"]):
+        by_checklist[result["checklist_id"]].append(result)
+    held = [
+        c
+        for c in records.checklists
+        if not c["closed"] and in_year(c["meeting_start"], year, tz) and c["meeting_start"] <= now
+    ]
+    finals = {c["_id"]: final_result(c, by_checklist[c["_id"]], now) for c in held}
+    incidents = [i for i in records.incidents if in_year(i["opened_at"], year, tz)]
+    inspections = [t for t in records.inspections if in_year(t["due_at"], year, tz)]
+    annual = [t for t in records.annual if t["year"] == str(year)]
+
+    codes = sorted(
+        {c for c, e in records.endpoints.items() if e.get("active", True)}
+        | {c["endpoint"] for c in held}
+        | {t["endpoint"] for t in (*inspections, *annual) if t.get("endpoint")}
+        | {i["endpoint"] for i in incidents}
+    )
+    rows = [
+        _endpoint_row(code, records, held, finals, incidents, inspections, annual) for code in codes
+    ]
+    return {
+        "year": year,
+        "compiled_at": now,
+        "timezone": tz_name,
+        "province": _province(held, finals, incidents, inspections, rows),
+        "endpoints": rows,
+        "proposals": [
+            {
+                "endpoint": t["endpoint"],
+                "unit": t.get("unit"),
+                **{k: (t.get("evaluation") or {}).get(k) for k in _EVALUATION},
+            }
+            for t in sorted(annual, key=lambda t: str(t["endpoint"]))
+            if t["state"] == "submitted"
+        ],
+        "not_reported": [r["endpoint"] for r in rows if not r["reported"]],
+    }
+
+
+_EVALUATION = ("effectiveness", "problems", "proposals", "text")
+
+
+def _count(finals: Iterable[str]) -> dict[str, int]:
+    counted = dict.fromkeys(OUTCOMES, 0)
+    for final in finals:
+        if final in counted:
+            counted[final] += 1
+    return counted
+
+
+def _hours_to_resolve(incidents: Iterable[Document]) -> float | None:
+    spans = [
+        (i["resolved_at"] - i["opened_at"]).total_seconds() / 3600
+        for i in incidents
+        if i.get("resolved_at")
+    ]
+    return round(sum(spans) / len(spans), 2) if spans else None
+
+
+def _endpoint_row(
+    code: str,
+    records: Records,
+    held: Sequence[Document],
+    finals: Mapping[str, str],
+    incidents: Sequence[Document],
+    inspections: Sequence[Document],
+    annual: Sequence[Document],
+) -> Document:
+    entry = records.endpoints.get(code, {})
+    mine = [c for c in held if c["endpoint"] == code]
+    own_incidents = [i for i in incidents if i["endpoint"] == code]
+    own_inspections = [t for t in inspections if t["endpoint"] == code]
+    reports = [t for t in annual if t["endpoint"] == code]
+    unit = entry.get("unit") or next((t.get("unit") for t in reports if t.get("unit")), None)
+    return {
+        "endpoint": code,
+        "name": entry.get("name") or code,
+        "unit": unit,
+        "unit_name": (records.units.get(unit or "") or {}).get("name") or unit,
+        "meetings": len({c["meeting_id"] for c in mine}),
+        **{f"checks_{k}": v for k, v in _count(finals[c["_id"]] for c in mine).items()},
+        "incidents": len(own_incidents),
+        "incidents_resolved": sum(1 for i in own_incidents if i.get("resolved_at")),
+        "hours_to_resolve": _hours_to_resolve(own_incidents),
+        "inspections_due": len(own_inspections),
+        "inspections_done": sum(1 for t in own_inspections if t["state"] == "done"),
+        "inspections_on_schedule": sum(1 for t in own_inspections if on_schedule(t)),
+        "reported": any(t["state"] == "submitted" for t in reports),
+        "effectiveness": next(
+            ((t.get("evaluation") or {}).get("effectiveness") for t in reports if t["evaluation"]),
+            None,
+        ),
+    }
+
+
+def _province(
+    held: Sequence[Document],
+    finals: Mapping[str, str],
+    incidents: Sequence[Document],
+    inspections: Sequence[Document],
+    rows: Sequence[Document],
+) -> Document:
+    meetings: dict[str, list[str]] = defaultdict(list)
+    for c in held:
+        meetings[c["meeting_id"]].append(finals[c["_id"]])
+    finished = sum(1 for fs in meetings.values() if all(f in ("on_time", "failed") for f in fs))
+    due_endpoints = [r for r in rows if r["inspections_due"]]
+    inspected = sum(
+        1 for r in due_endpoints if r["inspections_on_schedule"] == r["inspections_due"]
+    )
+    counted = _count(finals.values())
+    return {
+        "meetings_held": len(meetings),
+        "checks": len(held),
+        **{f"checks_{k}": v for k, v in counted.items()},
+        "meetings_checked_on_time": finished,
+        "checks_compliance": share(finished, len(meetings)),
+        "incidents": len(incidents),
+        "incidents_resolved": sum(1 for i in incidents if i.get("resolved_at")),
+        "incidents_open": sum(1 for i in incidents if not i.get("resolved_at")),
+        "hours_to_resolve": _hours_to_resolve(incidents),
+        "inspections_due": len(inspections),
+        "inspections_done": sum(1 for t in inspections if t["state"] == "done"),
+        "inspections_on_schedule": sum(1 for t in inspections if on_schedule(t)),
+        "endpoints_with_inspections": len(due_endpoints),
+        "endpoints_inspected_on_schedule": inspected,
+        "inspections_compliance": share(inspected, len(due_endpoints)),
+        "endpoints": len(rows),
+        "endpoints_reported": sum(1 for r in rows if r["reported"]),
+    }

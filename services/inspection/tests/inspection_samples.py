@@ -1,0 +1,128 @@
+"""Events and requests the inspection tests send (importable from the test modules)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from hnth_contracts import (
+    CheckSubmitted,
+    EndpointUpdated,
+    ItemResult,
+    MeetingCancelled,
+    ReportDue,
+    ReportKind,
+    RuleRef,
+    Slot,
+    SlotAssigned,
+    Window,
+    decode_event,
+)
+from hnth_kit.auth import Role, issue_token
+from hnth_kit.consumer import Outcome
+from hnth_kit.testing import read_topic
+
+SECRET = "inspection-test-secret-0123456789abcdef"
+TENANT = "tuyen-quang"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+ITEMS_OK = {name: {"ok": True} for name in ("line", "audio", "video", "content", "power")}
+
+
+def auth(role: Role = Role.OPERATOR, **who: str) -> dict[str, str]:
+    token = issue_token(SECRET, role=role, tenant=TENANT, **who)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def events_on(infra, topic: str, expect: int, timeout: float = 20.0) -> list[Any]:
+    return [
+        decode_event(m.value)
+        for m in await read_topic(infra.bootstrap_servers, topic, expect=expect, timeout=timeout)
+    ]
+
+
+def envelope(correlation: str, at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "tenant": TENANT,
+        "correlation_id": correlation,
+        "producer": "test",
+        "occurred_at": at or T0,
+    }
+
+
+def slot_assigned(
+    meeting_id: str, start: datetime, endpoints: Sequence[str], revision: int = 0
+) -> SlotAssigned:
+    end = start + timedelta(hours=2)
+    return SlotAssigned.create(
+        **envelope(meeting_id),
+        meeting_id=meeting_id,
+        revision=revision,
+        title="Hội nghị giao ban",
+        host_unit="VP-UBND",
+        main_endpoint=endpoints[0],
+        endpoints=tuple(endpoints),
+        slot=Slot(
+            bridge="MCU-TQ",
+            virtual_room=meeting_id,
+            dial_in=f"sip:{meeting_id}@mcu",
+            meeting=Window(start=start, end=end),
+            reserved=Window(start=start - timedelta(hours=1), end=end + timedelta(minutes=15)),
+        ),
+        check_deadline=start - timedelta(hours=1),
+        notice_deadline=start - timedelta(days=2),
+        policy="tuyen-quang@2017-345",
+    )
+
+
+def check_submitted(
+    meeting_id: str, endpoint: str, at: datetime, failing: Sequence[str] = (), by: str = "mcu-probe"
+) -> CheckSubmitted:
+    return CheckSubmitted.create(
+        **envelope(meeting_id, at),
+        meeting_id=meeting_id,
+        endpoint=endpoint,
+        items={
+            name: ItemResult(ok=name not in failing, note="lỗi" if name in failing else None)
+            for name in ITEMS_OK
+        },
+        submitted_by=by,
+        submitted_at=at,
+    )
+
+
+def cancelled(meeting_id: str) -> MeetingCancelled:
+    return MeetingCancelled.create(**envelope(meeting_id), meeting_id=meeting_id, reason="hoãn")
+
+
+def report_due(
+    kind: ReportKind, endpoint: str, unit: str, period: str, due_at: datetime
+) -> ReportDue:
+    report_id = f"{kind.value}:{TENANT}:{endpoint}:{period}"
+    return ReportDue.create(
+        **envelope(report_id),
+        report_id=report_id,
+        kind=kind,
+        endpoint=endpoint,
+        unit=unit,
+        period=period,
+        due_at=due_at,
+        rule=RuleRef(rule="inspection.period_months", source="seeds/001"),
+    )
+
+
+def endpoint_updated(code: str, unit: str, name: str) -> EndpointUpdated:
+    return EndpointUpdated.create(**envelope(code), code=code, unit=unit, name=name)
+
+
+def body(response: httpx.Response) -> Any:
+    assert response.status_code < 300, response.text
+    return json.loads(response.text)
+
+
+async def handled(service, topic: str) -> int:
+    """Messages of `topic` the service has handled (in memory: no database scans)."""
+    return service.consumer.counts.get((topic, Outcome.HANDLED), 0)

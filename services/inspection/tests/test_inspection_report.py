@@ -1,0 +1,315 @@
+"""The year-end provincial report: a year of events seeded through Kafka (200 meetings
+over 28 endpoints, changes, cancellations, checks on time, failed, late and missed),
+incidents, inspections and evaluations over HTTP; the compiled figures must equal an
+independent count made here from what was sent, and the XLSX and DOCX must hold them."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import docx
+import httpx
+import openpyxl
+import pytest
+from inspection_samples import (
+    TENANT,
+    auth,
+    body,
+    cancelled,
+    check_submitted,
+    endpoint_updated,
+    handled,
+    report_due,
+    slot_assigned,
+)
+
+from hnth_contracts import ReportKind, UnitUpdated
+from hnth_kit.auth import Role
+from hnth_kit.testing import eventually
+
+pytestmark = pytest.mark.integration
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+YEAR = 2026
+ENDPOINTS = [f"TQ-E{n:02d}" for n in range(1, 29)]
+UNIT = {code: f"U{code[-2:]}" for code in ENDPOINTS}
+ITEMS = ("line", "audio", "video", "content", "power")
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=VN).astimezone(UTC)
+
+
+@dataclass
+class Year:
+    """What the test sends, and the figures it expects, counted independently."""
+
+    slots: list = field(default_factory=list)
+    cancels: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    outcome: dict = field(default_factory=dict)
+    """(meeting, endpoint) -> on_time | failed | late | missed, for meetings held in YEAR."""
+    checklists: int = 0
+    revised: int = 0
+    """Checklists of changed meetings at revision 1."""
+    closed: int = 0
+    missed_entries: int = 0
+
+
+def plan_meetings(rng: random.Random) -> Year:
+    year = Year()
+    starts = [
+        local(YEAR, 1, 1, 8) + timedelta(days=i * 364 // 200, hours=6 * (i % 2)) for i in range(200)
+    ]
+    starts += [local(2025, 12, 31, 23, 30), local(2026, 1, 1, 0, 30), local(2027, 1, 1, 0, 30)]
+    for n, start in enumerate(starts):
+        meeting = f"m-{n:03d}"
+        endpoints = rng.sample(ENDPOINTS, rng.randint(2, 4))
+        year.slots.append(slot_assigned(meeting, start, endpoints))
+        year.checklists += len(endpoints)
+        if n % 25 == 7:
+            year.cancels.append(cancelled(meeting))
+            year.closed += len(endpoints)
+            continue
+        if n % 30 == 11:  # moved two days, one endpoint swapped for another
+            start += timedelta(days=2)
+            extra = next(e for e in ENDPOINTS if e not in endpoints)
+            endpoints = [*endpoints[1:], extra]
+            year.slots.append(slot_assigned(meeting, start, endpoints, revision=1))
+            year.checklists += 1
+            year.revised += len(endpoints)
+            year.closed += 1
+        due = start - timedelta(hours=1)
+        for endpoint in endpoints:
+            outcome = _submissions(year, rng, meeting, endpoint, due)
+            if start.astimezone(VN).year == YEAR:
+                year.outcome[(meeting, endpoint)] = outcome
+    return year
+
+
+def _submissions(year: Year, rng: random.Random, meeting: str, endpoint: str, due: datetime) -> str:
+    r = rng.random()
+
+    def send(at: datetime, failing: tuple[str, ...] = ()) -> None:
+        year.checks.append(check_submitted(meeting, endpoint, at, failing, by=f"kt-{endpoint}"))
+
+    if r < 0.6:
+        send(due - timedelta(minutes=rng.randint(1, 600)))
+        return "on_time"
+    if r < 0.7:
+        send(due - timedelta(minutes=20), ("audio",))
+        return "failed"
+    if r < 0.75:  # failed, fixed, passed before the deadline
+        send(due - timedelta(hours=3), ("video",))
+        send(due - timedelta(hours=1))
+        return "on_time"
+    if r < 0.87:
+        send(due + timedelta(minutes=rng.randint(1, 50)))
+        return "late"
+    year.missed_entries += 1
+    return "missed"
+
+
+def expected_figures(year: Year, incidents: list, inspections: list, reported: set) -> dict:
+    meetings: dict[str, list[str]] = defaultdict(list)
+    for (meeting, _), outcome in year.outcome.items():
+        meetings[meeting].append(outcome)
+    counts = {
+        k: sum(1 for o in year.outcome.values() if o == k)
+        for k in ("on_time", "late", "missed", "failed")
+    }
+    finished = sum(1 for os in meetings.values() if all(o in ("on_time", "failed") for o in os))
+    in_year = [i for i in incidents if i["opened_at"].astimezone(VN).year == YEAR]
+    resolved = [i for i in in_year if i.get("resolved_at")]
+    hours = [(i["resolved_at"] - i["opened_at"]).total_seconds() / 3600 for i in resolved]
+    on_schedule = {
+        e: all(t["on_schedule"] for t in inspections if t["endpoint"] == e) for e in ENDPOINTS
+    }
+    return {
+        "meetings_held": len(meetings),
+        "checks": len(year.outcome),
+        **{f"checks_{k}": v for k, v in counts.items()},
+        "meetings_checked_on_time": finished,
+        "checks_compliance": round(finished / len(meetings), 4),
+        "incidents": len(in_year),
+        "incidents_resolved": len(resolved),
+        "hours_to_resolve": round(sum(hours) / len(hours), 2),
+        "inspections_due": len(inspections),
+        "inspections_on_schedule": sum(1 for t in inspections if t["on_schedule"]),
+        "endpoints_inspected_on_schedule": sum(on_schedule.values()),
+        "inspections_compliance": round(sum(on_schedule.values()) / len(ENDPOINTS), 4),
+        "endpoints_reported": len(reported),
+    }
+
+
+async def fired(service) -> int:
+    return service.timers.fired  # in memory: polling the database would slow it down
+
+
+async def wait(service, topic: str, messages: int) -> None:
+    await eventually(lambda: handled(service, topic), until=lambda n: n == messages, timeout=120)
+
+
+async def test_year_end_report_matches_an_independent_count(
+    services, publish, topics, clock
+) -> None:
+    # polls every 0.5 s: FerretDB scans whole collections for the timers' and relay's queries
+    service = await services(poll=0.5)
+    transport = httpx.ASGITransport(app=service.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://inspection") as http:
+        await _seed_and_compile(service, http, publish, topics, clock)
+
+
+async def _seed_and_compile(service, http, publish, topics, clock) -> None:
+    rng = random.Random(2026)
+    clock.set(local(YEAR - 1, 12, 1))  # before every deadline
+    directory = [endpoint_updated(e, UNIT[e], f"Điểm cầu {e}") for e in ENDPOINTS]
+    directory += [
+        UnitUpdated.create(
+            tenant=TENANT,
+            correlation_id=u,
+            producer="test",
+            occurred_at=clock.now(),
+            code=u,
+            name=f"Đơn vị {u}",
+        )
+        for u in UNIT.values()
+    ]
+    quarter_ends = [
+        local(YEAR, 3, 31, 17),
+        local(YEAR, 6, 30, 17),
+        local(YEAR, 9, 30, 17),
+        local(YEAR, 12, 31, 17),
+    ]
+    dues = [
+        report_due(ReportKind.PERIODIC_INSPECTION, e, UNIT[e], f"{YEAR}-Q{q + 1}", quarter_ends[q])
+        for e in ENDPOINTS
+        for q in range(4)
+    ]
+    dues += [
+        report_due(
+            ReportKind.ANNUAL_ENDPOINT_REPORT, e, UNIT[e], str(YEAR), local(YEAR, 12, 15, 17)
+        )
+        for e in ENDPOINTS
+    ]
+    year = plan_meetings(rng)
+    await publish([*directory, *dues, *year.slots], topics)
+    await wait(service, topics.slots, len(year.slots))
+    await wait(service, topics.directory, len(directory))
+    await wait(service, topics.reports, len(dues))
+    await publish([*year.cancels, *year.checks], topics)
+    await wait(service, topics.meetings, len(year.cancels))
+    await wait(service, topics.checks, len(year.checks))
+
+    clock.set(local(YEAR + 1, 1, 5))  # every deadline has passed: the timers say `missed`
+    deadlines = len({s.meeting_id for s in year.slots}) - len(year.cancels)  # one timer each
+    await eventually(lambda: fired(service), until=lambda n: n == deadlines, timeout=90)
+    assert await service.timers.pending() == 0
+    missed = {"kind": "missed"}
+    assert await service.db["check_results"].count_documents(missed) == year.missed_entries
+    checklists = service.db["checklists"]
+    assert await checklists.count_documents({}) == year.checklists
+    assert await checklists.count_documents({"closed": True}) == year.closed
+    assert await checklists.count_documents({"revision": 1}) == year.revised
+    incidents = []
+    for n in range(24):
+        opened = local(YEAR - (n == 0), rng.randint(1, 12), rng.randint(1, 28), rng.randint(7, 16))
+        form = {
+            "endpoint": rng.choice(ENDPOINTS),
+            "what": "mất tín hiệu",
+            "opened_at": opened.isoformat(),
+        }
+        made = body(await http.post("/incidents", json=form, headers=auth()))
+        record = {"opened_at": opened}
+        if n % 4:
+            record["resolved_at"] = opened + timedelta(
+                hours=rng.randint(1, 72), minutes=rng.randint(0, 59)
+            )
+            fix = {
+                "cause": "đứt cáp",
+                "fix": "nối lại",
+                "resolved_at": record["resolved_at"].isoformat(),
+            }
+            body(await http.patch(f"/incidents/{made['id']}", json=fix, headers=auth()))
+        incidents.append(record)
+
+    inspections = []
+    tasks = body(await http.get("/inspections", headers=auth()))
+    assert len(tasks) == len(ENDPOINTS) * 4
+    for task in tasks:
+        r = rng.random()
+        due = datetime.fromisoformat(task["due_at"])
+        done_at = due - timedelta(days=3) if r < 0.85 else due + timedelta(days=2)
+        if r < 0.93:
+            result = {
+                "items": {i: {"ok": True} for i in ITEMS},
+                "inspected_at": done_at.isoformat(),
+            }
+            body(await http.post(f"/inspections/{task['id']}/result", json=result, headers=auth()))
+        inspections.append({"endpoint": task["endpoint"], "on_schedule": r < 0.85})
+
+    reported = set(rng.sample(ENDPOINTS, 22))
+    for task in body(await http.get(f"/annual-reports?year={YEAR}", headers=auth())):
+        if task["endpoint"] in reported:
+            evaluation = {"effectiveness": "effective", "proposals": f"nâng cấp {task['endpoint']}"}
+            unit = auth(Role.REGISTRAR, unit=task["unit"])
+            body(await http.post(f"/annual-reports/{task['id']}", json=evaluation, headers=unit))
+
+    expected = expected_figures(year, incidents, inspections, reported)
+    report = body(await http.post(f"/reports/{YEAR}/compile", headers=auth()))
+    assert {k: report["province"][k] for k in expected} == expected
+    assert sorted(report["not_reported"]) == sorted(set(ENDPOINTS) - reported)
+    assert len(report["proposals"]) == 22
+    exported = body(await http.get(f"/reports/{YEAR}.json", headers=auth(Role.VIEWER)))
+    assert exported["province"] == report["province"]
+    heading = exported["headings"]["province"]["checks_compliance"]
+    assert heading == "Tỷ lệ cuộc họp kiểm tra xong trước 1 giờ"
+    rows = {row["endpoint"]: row for row in report["endpoints"]}
+    for code in ENDPOINTS:
+        mine = [o for (_, e), o in year.outcome.items() if e == code]
+        assert rows[code]["meetings"] == len(mine)
+        assert rows[code]["checks_missed"] == mine.count("missed")
+        assert rows[code]["checks_late"] == mine.count("late")
+
+    workbook = openpyxl.load_workbook(
+        io.BytesIO((await http.get(f"/reports/{YEAR}.xlsx", headers=auth())).content)
+    )
+    summary = {
+        row[0]: row[1] for row in workbook["Tổng hợp"].iter_rows(min_row=4, values_only=True)
+    }
+    assert summary["Số cuộc họp đã tổ chức"] == expected["meetings_held"]
+    assert summary["Không kiểm tra"] == expected["checks_missed"]
+    assert summary["Kiểm tra trễ hạn"] == expected["checks_late"]
+    assert (
+        summary["Tỷ lệ cuộc họp kiểm tra xong trước 1 giờ"]
+        == f"{expected['checks_compliance'] * 100:.1f}%"
+    )
+    assert (
+        summary["Tỷ lệ điểm cầu được kiểm tra định kỳ đúng hạn"]
+        == f"{expected['inspections_compliance'] * 100:.1f}%"
+    )
+    sheet_rows = list(workbook["Điểm cầu"].iter_rows(min_row=2, values_only=True))
+    assert {r[0]: r[3] for r in sheet_rows} == {code: rows[code]["meetings"] for code in ENDPOINTS}
+    assert {r[0] for r in workbook["Chưa báo cáo"].iter_rows(min_row=2, values_only=True)} == set(
+        ENDPOINTS
+    ) - reported
+
+    document = docx.Document(
+        io.BytesIO((await http.get(f"/reports/{YEAR}.docx", headers=auth())).content)
+    )
+    assert f"NĂM {YEAR}" in document.paragraphs[0].text
+    figures = {r.cells[0].text: r.cells[1].text for r in document.tables[0].rows}
+    assert figures["Số cuộc họp đã tổ chức"] == str(expected["meetings_held"])
+    assert figures["Kiểm tra đúng hạn nhưng có lỗi"] == str(expected["checks_failed"])
+    assert figures["Số điểm cầu được kiểm tra định kỳ đúng hạn"] == str(
+        expected["endpoints_inspected_on_schedule"]
+    )
+    assert (
+        figures["Tỷ lệ cuộc họp kiểm tra xong trước 1 giờ"]
+        == f"{expected['checks_compliance'] * 100:.1f}%"
+    )
+    assert len(document.tables[1].rows) == 1 + len(ENDPOINTS)
