@@ -1,0 +1,105 @@
+"""Requests, changes, directory entries and policies the scheduling tests use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+from hnth_contracts import EndpointUpdated, MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts.policy import Bridge, Policy, load_policy
+
+POLICIES = Path(__file__).resolve().parents[3] / "policies"
+TENANT = "tuyen-quang"
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Tuyên Quang
+DAY = datetime(2026, 12, 10, 1, 0, tzinfo=UTC)  # a meeting day, 08:00 local
+_numbers = count(1)
+
+
+def tuyen_quang() -> Policy:
+    return load_policy(POLICIES, TENANT)
+
+
+def small_bridges(policy: Policy, *ports: int) -> Policy:
+    """The policy with bridges of the given port counts (MCU-1, MCU-2, ...)."""
+    bridges = [
+        Bridge(name=f"MCU-{n + 1}", ports=p, dial_in=f"sip:{{room}}@mcu{n + 1}.example")
+        for n, p in enumerate(ports)
+    ]
+    return policy.model_copy(update={"bridge": bridges[0], "bridges": tuple(bridges[1:])})
+
+
+def requested(
+    meeting_id: str | None = None,
+    *,
+    start: datetime = DAY,
+    hours: float = 2,
+    endpoints: tuple[str, ...] = ("TQ-UBND", "TQ-STTTT"),
+    **extra: Any,
+) -> MeetingRequested:
+    meeting_id = meeting_id or f"m-{next(_numbers)}"
+    return MeetingRequested.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="test",
+        meeting_id=meeting_id,
+        title=f"Họp {meeting_id}",
+        host_unit="VP-UBND",
+        chair="Chủ tịch",
+        start=start,
+        end=start + timedelta(hours=hours),
+        main_endpoint=endpoints[0],
+        endpoints=endpoints,
+        **extra,
+    )
+
+
+def changed(
+    meeting_id: str,
+    revision: int,
+    *,
+    start: datetime = DAY,
+    hours: float = 2,
+    endpoints: tuple[str, ...] = ("TQ-UBND", "TQ-STTTT"),
+) -> MeetingChanged:
+    return MeetingChanged.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="test",
+        meeting_id=meeting_id,
+        revision=revision,
+        title=f"Họp {meeting_id}",
+        host_unit="VP-UBND",
+        chair="Chủ tịch",
+        start=start,
+        end=start + timedelta(hours=hours),
+        main_endpoint=endpoints[0],
+        endpoints=endpoints,
+    )
+
+
+def cancelled(meeting_id: str) -> MeetingCancelled:
+    return MeetingCancelled.create(
+        tenant=TENANT, correlation_id=meeting_id, producer="test", meeting_id=meeting_id
+    )
+
+
+def endpoint(code: str, *, active: bool = True, at: datetime = NOW) -> EndpointUpdated:
+    return EndpointUpdated.create(
+        tenant=TENANT,
+        correlation_id=code,
+        producer="registration",
+        code=code,
+        name=f"Điểm cầu {code}",
+        unit="STTTT",
+        active=active,
+        occurred_at=at,
+    )
+
+
+def events_of(decision: dict[str, Any]) -> list[Any]:
+    """The events a decision document staged in its outbox, decoded."""
+    from hnth_contracts import decode_event
+
+    return [decode_event(entry["value"]) for entry in decision.get("_outbox", [])]
