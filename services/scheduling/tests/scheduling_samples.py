@@ -103,3 +103,32 @@ def events_of(decision: dict[str, Any]) -> list[Any]:
     from hnth_contracts import decode_event
 
     return [decode_event(entry["value"]) for entry in decision.get("_outbox", [])]
+
+
+SECRET = "scheduling-test-secret-not-for-production"
+
+
+def settings_for(infra: Any, unique: str, **extra: Any) -> Any:
+    """Settings of an in-process scheduling service on the test's own topics and database."""
+    from scheduling.app import SchedulingSettings
+
+    return SchedulingSettings(
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        mongodb_url=infra.mongodb_url,
+        database=f"scheduling_{unique}",
+        topic_prefix=f"t{unique}.",
+        auth_secret=SECRET,
+        outbox_poll_seconds=0.1,
+        timer_poll_seconds=0.2,
+        **extra,
+    )
+
+
+async def publish(producer: Any, topics: Any, *events: Any) -> None:
+    """Publish events as any producer on the network would (keyed like the contracts say)."""
+    from hnth_contracts import key_of
+    from hnth_kit.kafka import OutMessage
+
+    await producer.send(
+        [OutMessage(topic=topics.of(e), key=key_of(e), value=e.to_json()) for e in events]
+    )

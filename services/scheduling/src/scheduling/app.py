@@ -13,6 +13,8 @@ from scheduling.store import DECISIONS, SchedulingStore
 class SchedulingSettings(ServiceSettings):
     service_name: str = "scheduling"
     http_port: int = 8002
+    alternative_reads: int = 2000
+    """Database reads one rejection may spend looking for alternative windows."""
 
 
 def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = None) -> Service:
@@ -36,7 +38,11 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
         clock=clock,
     )
     scheduler = Scheduler(
-        SchedulingStore(service.db, topics), service.policy_for, service.clock, service.timers
+        SchedulingStore(service.db, topics),
+        service.policy_for,
+        service.clock,
+        service.timers,
+        alternative_reads=settings.alternative_reads,
     )
     service.handle(build_handlers(scheduler))
     service.on_timer(scheduler.timer_handlers())

@@ -47,8 +47,6 @@ from scheduling.store import (
 log = logging.getLogger(__name__)
 
 ANNUAL, INSPECTION, RECORD = "annual_report", "inspection", "meeting_record"
-ALTERNATIVE_READS = 4000
-"""Reads one rejection may spend looking for alternatives (bounded latency)."""
 
 
 class Scheduler:
@@ -58,8 +56,11 @@ class Scheduler:
         policy_for: Callable[[str], Policy],
         clock: Clock,
         timers: Timers,
+        *,
+        alternative_reads: int = 2000,
     ) -> None:
         self.store = store
+        self.alternative_reads = alternative_reads
         self.policy_for = policy_for
         self.clock = clock
         self.timers = timers
@@ -256,7 +257,7 @@ class Scheduler:
         if not bridges:
             return []
         occupancy = Occupancy()
-        budget = [ALTERNATIVE_READS]
+        budget = [self.alternative_reads]
         found: list[Window] = []
         for candidate in domain.alternative_candidates(request, policy, now):
             reserved = domain.reserved_window(candidate.start, candidate.end, policy)
