@@ -112,16 +112,16 @@ def settings_for(infra: Any, unique: str, **extra: Any) -> Any:
     """Settings of an in-process scheduling service on the test's own topics and database."""
     from scheduling.app import SchedulingSettings
 
-    return SchedulingSettings(
-        kafka_bootstrap_servers=infra.bootstrap_servers,
-        mongodb_url=infra.mongodb_url,
-        database=f"scheduling_{unique}",
-        topic_prefix=f"t{unique}.",
-        auth_secret=SECRET,
-        outbox_poll_seconds=0.1,
-        timer_poll_seconds=0.2,
-        **extra,
-    )
+    fields: dict[str, Any] = {
+        "kafka_bootstrap_servers": infra.bootstrap_servers,
+        "mongodb_url": infra.mongodb_url,
+        "database": f"scheduling_{unique}",
+        "topic_prefix": f"t{unique}.",
+        "auth_secret": SECRET,
+        "outbox_poll_seconds": 0.1,
+        "timer_poll_seconds": 0.2,
+    }
+    return SchedulingSettings(**{**fields, **extra})
 
 
 async def publish(producer: Any, topics: Any, *events: Any) -> None:

@@ -279,33 +279,45 @@ class Scheduler:
         budget: list[int],
     ) -> None:
         spans = domain.buckets(reserved)
-        for room in request.rooms:
-            for b in spans:
-                if (room, b) not in occupancy.endpoints:
-                    state = await self.store.state(endpoint_key(request.tenant, room, b))
-                    budget[0] -= 1
-                    occupancy.endpoints[(room, b)] = (
-                        holder_of(state.holder) if state.holder is not None else None
-                    )
-                holder = occupancy.endpoints[(room, b)]
-                if holder is not None and holder.meeting_id != request.meeting_id:
-                    return  # not free: no need to read the ports
+        missing = [
+            (r, b) for r in request.rooms for b in spans if (r, b) not in occupancy.endpoints
+        ]
+        states = await self.store.states(endpoint_key(request.tenant, r, b) for r, b in missing)
+        budget[0] -= len(missing)
+        for (room, b), state in zip(missing, states.values(), strict=True):
+            occupancy.endpoints[(room, b)] = holder_of(state.holder) if state.holder else None
+        if any(
+            h is not None and h.meeting_id != request.meeting_id
+            for h in (occupancy.endpoints[(r, b)] for r in request.rooms for b in spans)
+        ):
+            return  # an endpoint is busy: no need to read the ports
         for bridge in bridges:
             for b in spans:
-                if (bridge.name, b) in occupancy.free_ports:
-                    continue
-                free = 0
-                for n in domain.port_order(request.meeting_id, bridge.ports):
-                    state = await self.store.state(port_key(request.tenant, bridge.name, b, n))
-                    budget[0] -= 1
-                    holder = state.holder
-                    if holder is None or holder["meeting_id"] == request.meeting_id:
-                        free += 1
-                        if free == request.ports:
-                            break
-                occupancy.free_ports[(bridge.name, b)] = free
-                if free < request.ports:
-                    break
+                if (bridge.name, b) not in occupancy.free_ports:
+                    free = await self._free_ports(request, bridge, b, budget)
+                    occupancy.free_ports[(bridge.name, b)] = free
+                    if free < request.ports:
+                        break
+
+    async def _free_ports(
+        self, request: Request, bridge: Bridge, bucket: int, budget: list[int]
+    ) -> int:
+        """Free ports of `bridge` in `bucket` for this meeting, counted up to what it needs."""
+        order = domain.port_order(request.meeting_id, bridge.ports)
+        free, read = 0, 0
+        while free < request.ports and read < len(order):
+            batch = order[read : read + request.ports - free]
+            read += len(batch)
+            budget[0] -= len(batch)
+            states = await self.store.states(
+                port_key(request.tenant, bridge.name, bucket, n) for n in batch
+            )
+            free += sum(
+                1
+                for s in states.values()
+                if s.holder is None or s.holder["meeting_id"] == request.meeting_id
+            )
+        return min(free, request.ports)
 
     # ------------------------------------------------------------ cancellations
 

@@ -18,6 +18,8 @@ filter, `$in`, and every update or delete (even by `_id`) scans the collection. 
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +38,7 @@ RELEASES = "releases"
 DECISIONS = "decisions"
 DIRECTORY = "directory"
 CANCELLED = "cancel"
+FLOOR_CACHE = 200_000
 
 
 def endpoint_key(tenant: str, endpoint: str, bucket: int) -> str:
@@ -107,6 +110,19 @@ class History:
         return None
 
 
+def claim_document(attempt: Attempt, key: str, gen: int, extra: Document) -> Document:
+    """Claim number `gen` of `key` for the attempt's meeting (what the bench imports too)."""
+    return {
+        "_id": f"{key}#{gen}",
+        "tenant": attempt.tenant,
+        "meeting_id": attempt.meeting_id,
+        "revision": attempt.revision,
+        "start": attempt.meeting.start,
+        "end": attempt.meeting.end,
+        **extra,
+    }
+
+
 def holder_of(doc: Document) -> Holder:
     return Holder(
         meeting_id=doc["meeting_id"],
@@ -123,21 +139,36 @@ class SchedulingStore:
         self._decisions = db[DECISIONS]
         self._directory = db[DIRECTORY]
         self._topics = topics
+        self._floor: OrderedDict[str, int] = OrderedDict()
+        """key -> first generation not known to be released. Releases are forever, so
+        this cache is never wrong, only incomplete; it keeps churned chains cheap."""
 
     # ------------------------------------------------------------ claims
 
+    def _released(self, key: str, gen: int) -> None:
+        if self._floor.get(key, 0) <= gen:
+            self._floor[key] = gen + 1
+            self._floor.move_to_end(key)
+            if len(self._floor) > FLOOR_CACHE:
+                self._floor.popitem(last=False)
+
     async def state(self, key: str, gen: int = 0) -> KeyState:
         """Walk the key's chain from `gen` to its live claim or its first free generation."""
+        gen = max(gen, self._floor.get(key, 0))
         while True:
             claim = await self._claims.find_one({"_id": f"{key}#{gen}"})
             if claim is None:
                 return KeyState(key, gen, None)
             if await self._releases.find_one({"_id": f"{key}#{gen}"}, {"_id": 1}) is None:
                 return KeyState(key, gen, claim)
+            self._released(key, gen)
             gen += 1
 
     async def states(self, keys: Iterable[str]) -> dict[str, KeyState]:
-        return {key: await self.state(key) for key in keys}
+        """Read many keys at once: independent point reads, sent concurrently."""
+        wanted = list(keys)
+        found = await asyncio.gather(*(self.state(key) for key in wanted))
+        return dict(zip(wanted, found, strict=True))
 
     async def claim(
         self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
@@ -147,15 +178,15 @@ class SchedulingStore:
         others: dict[str, KeyState] = {}
         pending = dict(wanted)
         while pending:
-            docs = [self._claim_doc(attempt, key, gen, fields[key]) for key, gen in pending.items()]
+            docs = [claim_document(attempt, key, gen, fields[key]) for key, gen in pending.items()]
             taken = await self._insert_many(self._claims, docs)
             retry: dict[str, int] = {}
+            lost = [key for key, gen in pending.items() if f"{key}#{gen}" in taken]
+            states = await asyncio.gather(*(self.state(key, pending[key]) for key in lost))
             for key, gen in pending.items():
-                claim_id = f"{key}#{gen}"
-                if claim_id not in taken:
-                    attempt.take(claim_id, inserted=True)
-                    continue
-                state = await self.state(key, gen)
+                if key not in lost:
+                    attempt.take(f"{key}#{gen}", inserted=True)
+            for key, state in zip(lost, states, strict=True):
                 if state.holder is None:
                     retry[key] = state.gen
                 elif state.holder["meeting_id"] == attempt.meeting_id:
@@ -165,22 +196,14 @@ class SchedulingStore:
             pending = retry
         return others
 
-    def _claim_doc(self, attempt: Attempt, key: str, gen: int, extra: Document) -> Document:
-        return {
-            "_id": f"{key}#{gen}",
-            "tenant": attempt.tenant,
-            "meeting_id": attempt.meeting_id,
-            "revision": attempt.revision,
-            "start": attempt.meeting.start,
-            "end": attempt.meeting.end,
-            **extra,
-        }
-
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None:
         """Release exactly these claims (already released ones stay as they are)."""
         docs = [{"_id": c, "reason": reason, "at": at} for c in dict.fromkeys(claim_ids)]
         if docs:
             await self._insert_many(self._releases, docs)
+        for doc in docs:  # only once they are durable
+            key, _, gen = doc["_id"].rpartition("#")
+            self._released(key, int(gen))
 
     async def is_released(self, claim_id: str) -> bool:
         return await self._releases.find_one({"_id": claim_id}, {"_id": 1}) is not None
