@@ -49,6 +49,7 @@ from scheduling.store import (
     claim_document,
     decision_id,
     endpoint_key,
+    partition,
     port_key,
 )
 
@@ -206,21 +207,34 @@ async def import_history(db: Any, endpoints: int, meetings: int, rng: random.Ran
         )
         done += 1
         if len(claims) >= BATCH:
-            await db[CLAIMS].insert_many(claims, ordered=False)
+            await insert_claims(db, claims)
             await db[DECISIONS].insert_many(decisions, ordered=False)
             claims, decisions = [], []
             progress("past meetings", done, meetings, started)
     if claims:
-        await db[CLAIMS].insert_many(claims, ordered=False)
+        await insert_claims(db, claims)
         await db[DECISIONS].insert_many(decisions, ordered=False)
     progress("past meetings", done, meetings, started)
     return rooms
 
 
-async def explain(db: Any) -> None:
+async def insert_claims(db: Any, claims: list[dict[str, Any]]) -> None:
+    days: dict[str, list[dict[str, Any]]] = {}
+    for claim in claims:
+        days.setdefault(partition(CLAIMS, claim["_id"]), []).append(claim)
+    for day, batch in days.items():
+        await db[day].insert_many(batch, ordered=False)
+
+
+async def count_claims(db: Any) -> tuple[int, int]:
+    names = [n for n in await db.list_collection_names() if n.startswith(f"{CLAIMS}_")]
+    return sum([await db[n].estimated_document_count() for n in names]), len(names)
+
+
+async def explain(db: Any, key: str) -> None:
     """What the server says about the decision path's only read: a find by `_id`."""
-    some = await db[CLAIMS].find_one({}, {"_id": 1})
-    plan = await db.command("explain", {"find": CLAIMS, "filter": {"_id": some["_id"]}})
+    name = partition(CLAIMS, key)
+    plan = await db.command("explain", {"find": name, "filter": {"_id": f"{key}#0"}})
     if "filterPushdown" in plan:  # FerretDB: pushed down to the SQLite _id index
         print(f"explain find-by-_id on claims: FerretDB filterPushdown={plan['filterPushdown']}")
     else:
@@ -257,10 +271,10 @@ async def main() -> int:
         before = await decide_many(scheduler, baseline, "baseline decisions (empty history)")
 
         rooms = await import_history(db, args.endpoints, args.meetings, rng)
-        claims = await db[CLAIMS].estimated_document_count()
+        claims, days = await count_claims(db)
         print(
-            f"history: {args.meetings:,} past meetings, {claims:,} claims, "
-            f"{args.endpoints:,} endpoints"
+            f"history: {args.meetings:,} past meetings, {claims:,} claims in {days:,} day "
+            f"partitions, {args.endpoints:,} endpoints"
         )
 
         # the same endpoints over and over in two weeks: a realistic share of conflicts
@@ -279,7 +293,8 @@ async def main() -> int:
         report("baseline (empty history)", *before)
         report(f"with {args.meetings:,} past meetings", *after)
         print("decision path commands:", dict(commands.seen))
-        await explain(db)
+        first = requests[0]
+        await explain(db, endpoint_key(TENANT, first.main_endpoint, domain.bucket_of(first.start)))
         if commands.unindexed:
             print("NOT indexed:", commands.unindexed[:3])
             return 1

@@ -132,3 +132,12 @@ async def publish(producer: Any, topics: Any, *events: Any) -> None:
     await producer.send(
         [OutMessage(topic=topics.of(e), key=key_of(e), value=e.to_json()) for e in events]
     )
+
+
+async def all_ids(db: Any, name: str) -> set[str]:
+    """Every `_id` in all day partitions of `name` (claims or releases)."""
+    ids: set[str] = set()
+    for collection in await db.list_collection_names():
+        if collection.startswith(f"{name}_"):
+            ids |= {d["_id"] async for d in db[collection].find({}, {"_id": 1})}
+    return ids

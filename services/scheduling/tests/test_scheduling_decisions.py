@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from scheduling_samples import (
     DAY,
+    all_ids,
     cancelled,
     changed,
     endpoint,
@@ -193,5 +194,5 @@ async def test_racing_replicas_give_one_slot_and_leave_no_stray_claims(make_sche
     losers = [d for d in by_meeting.values() if d["outcome"] == "rejected"]
     for loser in losers:
         assert await live(replicas[0], loser["release"]) == []
-    everything = [c["_id"] async for c in db[CLAIMS].find({}, {"_id": 1})]
+    everything = await all_ids(db, CLAIMS)
     assert sorted(await live(replicas[0], everything)) == sorted(winners[0]["held"])

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
-from scheduling_samples import POLICIES, TENANT, publish, requested, settings_for
+from scheduling_samples import POLICIES, TENANT, all_ids, publish, requested, settings_for
 
 from hnth_contracts import decode_event
 from hnth_kit.kafka import Producer
@@ -98,7 +98,6 @@ async def test_three_replicas_never_double_book_and_decide_each_request_once(
             ports[(d["bridge"], bucket)] += len(d["rooms"])
     assert all(used <= BRIDGES[bridge] for (bridge, _), used in ports.items())
 
-    released = {r["_id"] async for r in db[RELEASES].find({}, {"_id": 1})}
-    live = {c["_id"] async for c in db[CLAIMS].find({}, {"_id": 1})} - released
+    live = await all_ids(db, CLAIMS) - await all_ids(db, RELEASES)
     held = {c for d in assigned for c in d["held"]}
     assert live == held, "every live claim belongs to a slot, every slot's claims are live"

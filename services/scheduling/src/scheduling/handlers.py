@@ -37,6 +37,7 @@ from scheduling.domain import Occupancy, Request
 from scheduling.store import (
     CANCELLED,
     Attempt,
+    History,
     SchedulingStore,
     decision_id,
     endpoint_key,
@@ -72,7 +73,10 @@ class Scheduler:
         request = domain.request_of(event)
         policy = self.policy_for(request.tenant)
         now = self.clock.now()
-        history = await self.store.history(request.tenant, request.meeting_id)
+        if await self.store.first_sight(request.tenant, request.meeting_id):
+            history = History([], None)  # nothing to read: the common, fast path
+        else:
+            history = await self.store.history(request.tenant, request.meeting_id)
         if history.cancelled is not None:
             log.info("meeting %s is cancelled; %s ignored", request.meeting_id, event.type)
             return None

@@ -19,6 +19,7 @@ filter, `$in`, and every update or delete (even by `_id`) scans the collection. 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,12 +32,21 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from hnth_contracts import EndpointUpdated, Event, Topics, Window
 from hnth_kit.mongo import Document
 from hnth_kit.outbox import with_outbox
-from scheduling.domain import Holder
+from scheduling.domain import Holder, bucket_start
 
 CLAIMS = "claims"
 RELEASES = "releases"
+"""Both are partitioned by the bucket's UTC day (`claims_20261210`): a decision reads only
+the days it touches, so years of history never slow it down, even on a server that scans
+(FerretDB 1.24 answers even `find({_id})` with a table scan; only inserts use an index);
+and history is pruned by dropping a past day's collections."""
 DECISIONS = "decisions"
 DIRECTORY = "directory"
+MEETINGS = "meetings"
+"""One insert-only marker per meeting: inserting it tells a first request (no history to
+read) from a redelivery, a change or a cancellation (read the decisions)."""
+DIRECTORY_TTL = 30.0
+"""Seconds a replica trusts its copy of a directory entry (other replicas' updates)."""
 CANCELLED = "cancel"
 FLOOR_CACHE = 200_000
 
@@ -47,6 +57,12 @@ def endpoint_key(tenant: str, endpoint: str, bucket: int) -> str:
 
 def port_key(tenant: str, bridge: str, bucket: int, port: int) -> str:
     return f"{tenant}|port|{bridge}|{bucket}|{port}"
+
+
+def partition(name: str, key: str) -> str:
+    """The day collection holding a claim key (or `key#gen`): `claims_20261210`."""
+    bucket = int(key.split("|")[3].split("#")[0])
+    return f"{name}_{bucket_start(bucket):%Y%m%d}"
 
 
 def decision_id(tenant: str, meeting_id: str, revision: int | str) -> str:
@@ -134,8 +150,8 @@ def holder_of(doc: Document) -> Holder:
 class SchedulingStore:
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
         self._db = db
-        self._claims = db[CLAIMS]
-        self._releases = db[RELEASES]
+        self._meetings = db[MEETINGS]
+        self._seen: dict[str, tuple[float, Any]] = {}
         self._decisions = db[DECISIONS]
         self._directory = db[DIRECTORY]
         self._topics = topics
@@ -156,10 +172,10 @@ class SchedulingStore:
         """Walk the key's chain from `gen` to its live claim or its first free generation."""
         gen = max(gen, self._floor.get(key, 0))
         while True:
-            claim = await self._claims.find_one({"_id": f"{key}#{gen}"})
+            claim = await self._db[partition(CLAIMS, key)].find_one({"_id": f"{key}#{gen}"})
             if claim is None:
                 return KeyState(key, gen, None)
-            if await self._releases.find_one({"_id": f"{key}#{gen}"}, {"_id": 1}) is None:
+            if not await self.is_released(f"{key}#{gen}"):
                 return KeyState(key, gen, claim)
             self._released(key, gen)
             gen += 1
@@ -179,7 +195,7 @@ class SchedulingStore:
         pending = dict(wanted)
         while pending:
             docs = [claim_document(attempt, key, gen, fields[key]) for key, gen in pending.items()]
-            taken = await self._insert_many(self._claims, docs)
+            taken = await self._insert_partitioned(CLAIMS, docs)
             retry: dict[str, int] = {}
             lost = [key for key, gen in pending.items() if f"{key}#{gen}" in taken]
             states = await asyncio.gather(*(self.state(key, pending[key]) for key in lost))
@@ -200,13 +216,23 @@ class SchedulingStore:
         """Release exactly these claims (already released ones stay as they are)."""
         docs = [{"_id": c, "reason": reason, "at": at} for c in dict.fromkeys(claim_ids)]
         if docs:
-            await self._insert_many(self._releases, docs)
+            await self._insert_partitioned(RELEASES, docs)
         for doc in docs:  # only once they are durable
             key, _, gen = doc["_id"].rpartition("#")
             self._released(key, int(gen))
 
     async def is_released(self, claim_id: str) -> bool:
-        return await self._releases.find_one({"_id": claim_id}, {"_id": 1}) is not None
+        released = self._db[partition(RELEASES, claim_id)]
+        return await released.find_one({"_id": claim_id}, {"_id": 1}) is not None
+
+    async def _insert_partitioned(self, name: str, docs: Sequence[Document]) -> set[str]:
+        days: dict[str, list[Document]] = {}
+        for doc in docs:
+            days.setdefault(partition(name, doc["_id"]), []).append(doc)
+        taken = await asyncio.gather(
+            *(self._insert_many(self._db[day], batch) for day, batch in days.items())
+        )
+        return set().union(*taken)
 
     @staticmethod
     async def _insert_many(collection: Any, docs: Sequence[Document]) -> set[str]:
@@ -221,6 +247,10 @@ class SchedulingStore:
         return set()
 
     # ------------------------------------------------------------ decisions
+
+    async def first_sight(self, tenant: str, meeting_id: str) -> bool:
+        """True the first time any replica sees this meeting (then it has no history)."""
+        return not await self._insert_many(self._meetings, [{"_id": f"{tenant}|{meeting_id}"}])
 
     async def history(self, tenant: str, meeting_id: str) -> History:
         decisions: list[Document] = []
@@ -294,17 +324,30 @@ class SchedulingStore:
         else:  # rare (directory edits): the only update on this service's collections
             await self._directory.replace_one({"_id": doc_id}, snapshot)
         await self._insert_many(self._directory, [{"_id": f"{event.tenant}|*"}])
+        self._seen[doc_id] = (time.monotonic(), snapshot)
+        self._seen.pop(f"{event.tenant}|*", None)
         return True
 
     async def endpoint(self, tenant: str, code: str) -> Document | None:
-        return await self._directory.find_one({"_id": f"{tenant}|{code}"})
+        return await self._cached(f"{tenant}|{code}")
+
+    async def _cached(self, doc_id: str) -> Document | None:
+        """A directory document, from this replica's copy while it is fresh."""
+        now = time.monotonic()
+        hit = self._seen.get(doc_id)
+        if hit is not None and now - hit[0] < DIRECTORY_TTL:
+            cached: Document | None = hit[1]
+            return cached
+        doc = await self._directory.find_one({"_id": doc_id})
+        self._seen[doc_id] = (now, doc)
+        return doc
 
     async def directory_view(
         self, tenant: str, codes: Iterable[str]
     ) -> dict[str, bool | None] | None:
         """Active flags of `codes` (None = unknown), or None when the province has no
         directory here yet (then nothing is checked against it)."""
-        if await self._directory.find_one({"_id": f"{tenant}|*"}) is None:
+        if await self._cached(f"{tenant}|*") is None:
             return None
         view: dict[str, bool | None] = {}
         for code in codes:
