@@ -30,6 +30,24 @@ def small_bridges(policy: Policy, *ports: int) -> Policy:
     return policy.model_copy(update={"bridge": bridges[0], "bridges": tuple(bridges[1:])})
 
 
+def _details(
+    meeting_id: str, start: datetime, hours: float, endpoints: tuple[str, ...]
+) -> dict[str, Any]:
+    return {
+        "tenant": TENANT,
+        "correlation_id": meeting_id,
+        "producer": "test",
+        "meeting_id": meeting_id,
+        "title": f"Họp {meeting_id}",
+        "host_unit": "VP-UBND",
+        "chair": "Chủ tịch",
+        "start": start,
+        "end": start + timedelta(hours=hours),
+        "main_endpoint": endpoints[0],
+        "endpoints": endpoints,
+    }
+
+
 def requested(
     meeting_id: str | None = None,
     *,
@@ -39,20 +57,7 @@ def requested(
     **extra: Any,
 ) -> MeetingRequested:
     meeting_id = meeting_id or f"m-{next(_numbers)}"
-    return MeetingRequested.create(
-        tenant=TENANT,
-        correlation_id=meeting_id,
-        producer="test",
-        meeting_id=meeting_id,
-        title=f"Họp {meeting_id}",
-        host_unit="VP-UBND",
-        chair="Chủ tịch",
-        start=start,
-        end=start + timedelta(hours=hours),
-        main_endpoint=endpoints[0],
-        endpoints=endpoints,
-        **extra,
-    )
+    return MeetingRequested.create(**_details(meeting_id, start, hours, endpoints), **extra)
 
 
 def changed(
@@ -63,20 +68,7 @@ def changed(
     hours: float = 2,
     endpoints: tuple[str, ...] = ("TQ-UBND", "TQ-STTTT"),
 ) -> MeetingChanged:
-    return MeetingChanged.create(
-        tenant=TENANT,
-        correlation_id=meeting_id,
-        producer="test",
-        meeting_id=meeting_id,
-        revision=revision,
-        title=f"Họp {meeting_id}",
-        host_unit="VP-UBND",
-        chair="Chủ tịch",
-        start=start,
-        end=start + timedelta(hours=hours),
-        main_endpoint=endpoints[0],
-        endpoints=endpoints,
-    )
+    return MeetingChanged.create(**_details(meeting_id, start, hours, endpoints), revision=revision)
 
 
 def cancelled(meeting_id: str) -> MeetingCancelled:

@@ -22,7 +22,7 @@ from scheduling.store import CLAIMS, DECISIONS, RELEASES
 
 pytestmark = pytest.mark.integration
 
-REQUESTS = 300
+REQUESTS = 200
 ROOMS = [f"R-{n:02d}" for n in range(24)]
 BRIDGES = {"MCU-1": 6, "MCU-2": 4}
 
@@ -44,7 +44,7 @@ async def test_three_replicas_never_double_book_and_decide_each_request_once(
         infra,
         unique,
         policy_dir=tmp_path,
-        alternative_reads=100,  # the shared test database is slow: bound each rejection
+        alternative_reads=60,  # the shared test database is slow: bound each rejection
         outbox_poll_seconds=0.5,
         timer_poll_seconds=2,
     )

@@ -359,40 +359,34 @@ class Scheduler:
             return
         policy = self.policy_for(event.tenant)
         now = self.clock.now()
-        annual = domain.next_annual_report(policy, now)
-        await self.timers.schedule(
-            f"{ANNUAL}|{event.tenant}|{event.code}|{annual.period}",
-            ANNUAL,
-            annual.announce_at,
-            event.tenant,
-            {"endpoint": event.code, "year": int(annual.period)},
-        )
+        year = int(domain.next_annual_report(policy, now).period)
+        await self._schedule_annual(policy, event.tenant, event.code, year)
         index = domain.inspection_index(policy, now)
         await self._schedule_inspection(policy, event.tenant, event.code, index)
+
+    async def _schedule_annual(self, policy: Policy, tenant: str, endpoint: str, year: int) -> None:
+        due = domain.annual_report(policy, year)
+        await self._schedule_for_endpoint(ANNUAL, tenant, endpoint, year, due.announce_at)
 
     async def _schedule_inspection(
         self, policy: Policy, tenant: str, endpoint: str, index: int
     ) -> None:
         due = domain.inspection(policy, index)
+        await self._schedule_for_endpoint(INSPECTION, tenant, endpoint, index, due.announce_at)
+
+    async def _schedule_for_endpoint(
+        self, kind: str, tenant: str, endpoint: str, number: int, at: datetime
+    ) -> None:
+        """One timer per (kind, endpoint, year or period): scheduling it again is a no-op."""
+        payload = {"endpoint": endpoint, "number": number}
         await self.timers.schedule(
-            f"{INSPECTION}|{tenant}|{endpoint}|{index}",
-            INSPECTION,
-            due.announce_at,
-            tenant,
-            {"endpoint": endpoint, "index": index},
+            f"{kind}|{tenant}|{endpoint}|{number}", kind, at, tenant, payload
         )
 
     async def on_annual(self, timer: Timer) -> list[Event]:
         policy = self.policy_for(timer.tenant)
-        endpoint, year = timer.payload["endpoint"], int(timer.payload["year"])
-        following = domain.annual_report(policy, year + 1)
-        await self.timers.schedule(
-            f"{ANNUAL}|{timer.tenant}|{endpoint}|{year + 1}",
-            ANNUAL,
-            following.announce_at,
-            timer.tenant,
-            {"endpoint": endpoint, "year": year + 1},
-        )
+        endpoint, year = timer.payload["endpoint"], int(timer.payload["number"])
+        await self._schedule_annual(policy, timer.tenant, endpoint, year + 1)
         return await self._endpoint_report(
             policy,
             timer,
@@ -403,7 +397,7 @@ class Scheduler:
 
     async def on_inspection(self, timer: Timer) -> list[Event]:
         policy = self.policy_for(timer.tenant)
-        endpoint, index = timer.payload["endpoint"], int(timer.payload["index"])
+        endpoint, index = timer.payload["endpoint"], int(timer.payload["number"])
         await self._schedule_inspection(policy, timer.tenant, endpoint, index + 1)
         return await self._endpoint_report(
             policy,
