@@ -136,6 +136,12 @@ async def test_cancellation_releases_everything_and_ends_the_meeting(make_schedu
     assert (await scheduler.decide(requested("m-2")))["outcome"] == "assigned"
 
 
+async def test_request_arriving_after_its_cancellation_is_ignored(make_scheduler) -> None:
+    scheduler = make_scheduler()
+    await scheduler.cancel(cancelled("m-9"))
+    assert await scheduler.decide(requested("m-9")) is None
+
+
 async def test_bridge_capacity_rejects_then_a_second_bridge_takes_the_meeting(
     make_scheduler, policy
 ) -> None:

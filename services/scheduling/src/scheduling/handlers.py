@@ -327,6 +327,8 @@ class Scheduler:
 
     async def cancel(self, event: MeetingCancelled) -> Document:
         now = self.clock.now()
+        # mark the meeting seen, so a request arriving after its cancellation reads it
+        await self.store.first_sight(event.tenant, event.meeting_id)
         history = await self.store.history(event.tenant, event.meeting_id)
         if history.cancelled is not None:
             await self._finish(history.cancelled, None, now)
