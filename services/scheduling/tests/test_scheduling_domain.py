@@ -75,27 +75,33 @@ def test_own_meeting_is_never_a_conflict(policy) -> None:
     assert domain.endpoint_conflicts(request, [("TQ-UBND", mine)], policy) == []
 
 
+def test_a_meeting_that_already_started_is_refused(policy) -> None:
+    started = domain.request_of(requested(start=NOW - timedelta(minutes=5)))
+    [found] = domain.policy_violations(started, policy, None, NOW)
+    assert found.rule.rule == "meeting.not_in_past"
+
+
 def test_policy_violations_name_rule_and_source(policy) -> None:
     backwards = domain.request_of(requested(hours=-1))
     short = domain.request_of(requested(hours=0.1))
     long = domain.request_of(requested(hours=13))
-    assert [c.rule.rule for c in domain.policy_violations(backwards, policy, None)] == [
+    assert [c.rule.rule for c in domain.policy_violations(backwards, policy, None, NOW)] == [
         "meeting.start_before_end"
     ]
-    [too_short] = domain.policy_violations(short, policy, None)
+    [too_short] = domain.policy_violations(short, policy, None, NOW)
     assert too_short.rule.rule == "meeting.min_duration"
     assert too_short.rule.source == policy.rules["meeting.min_duration"].source
     assert too_short.kind is ConflictKind.POLICY
-    assert [c.rule.rule for c in domain.policy_violations(long, policy, None)] == [
+    assert [c.rule.rule for c in domain.policy_violations(long, policy, None, NOW)] == [
         "meeting.max_duration"
     ]
 
 
 def test_endpoints_must_be_known_and_active_once_the_directory_knows_the_province(policy) -> None:
     request = domain.request_of(requested(endpoints=("TQ-UBND", "TQ-STTTT", "TQ-NEW")))
-    assert domain.policy_violations(request, policy, None) == []
+    assert domain.policy_violations(request, policy, None, NOW) == []
     found = domain.policy_violations(
-        request, policy, {"TQ-UBND": True, "TQ-STTTT": False, "TQ-NEW": None}
+        request, policy, {"TQ-UBND": True, "TQ-STTTT": False, "TQ-NEW": None}, NOW
     )
     assert [(c.resource, c.rule.rule) for c in found] == [
         ("TQ-NEW", "directory.endpoint_active"),
@@ -106,7 +112,7 @@ def test_endpoints_must_be_known_and_active_once_the_directory_knows_the_provinc
 def test_more_endpoints_than_the_largest_bridge_has_ports_is_a_capacity_violation(policy) -> None:
     province = small_bridges(policy, 2, 3)
     request = domain.request_of(requested(endpoints=("A", "B", "C", "D")))
-    [found] = domain.policy_violations(request, province, None)
+    [found] = domain.policy_violations(request, province, None, NOW)
     assert (found.kind, found.resource, found.rule.rule) == (
         ConflictKind.BRIDGE_CAPACITY,
         "MCU-2",

@@ -149,7 +149,10 @@ def port_order(meeting_id: str, ports: int) -> list[int]:
 
 
 def policy_violations(
-    request: Request, policy: Policy, directory: Mapping[str, bool | None] | None
+    request: Request,
+    policy: Policy,
+    directory: Mapping[str, bool | None] | None,
+    now: datetime,
 ) -> list[Conflict]:
     """Rules a request breaks before any resource is looked at.
 
@@ -164,6 +167,15 @@ def policy_violations(
                 "meeting.start_before_end",
                 request.meeting_id,
                 "Thời gian kết thúc phải sau thời gian bắt đầu",
+            )
+        )
+    elif request.start <= now:
+        found.append(
+            _policy(
+                policy,
+                "meeting.not_in_past",
+                request.meeting_id,
+                f"Cuộc họp đã bắt đầu lúc {local_text(request.start, policy)}",
             )
         )
     else:

@@ -89,7 +89,7 @@ class Scheduler:
         )
         current = history.current
         violations = domain.policy_violations(
-            request, policy, await self.store.directory_view(request.tenant, request.rooms)
+            request, policy, await self.store.directory_view(request.tenant, request.rooms), now
         )
         attempt: Attempt | None = None
         bridge: Bridge | None = None
