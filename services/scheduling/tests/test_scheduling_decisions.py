@@ -202,3 +202,23 @@ async def test_racing_replicas_give_one_slot_and_leave_no_stray_claims(make_sche
         assert await live(replicas[0], loser["release"]) == []
     everything = await all_ids(db, CLAIMS)
     assert sorted(await live(replicas[0], everything)) == sorted(winners[0]["held"])
+
+
+async def test_retry_after_a_crash_before_the_decision_adopts_its_own_claims(
+    make_scheduler, db, monkeypatch
+) -> None:
+    scheduler = make_scheduler()
+    record = scheduler.store.record
+
+    async def crash(*args, **kwargs):
+        raise ConnectionError("replica died before recording the decision")
+
+    monkeypatch.setattr(scheduler.store, "record", crash)
+    event = requested("m-1")
+    with pytest.raises(ConnectionError):
+        await scheduler.decide(event)
+    monkeypatch.setattr(scheduler.store, "record", record)
+    decision = await scheduler.decide(event)  # the redelivery
+    assert decision["outcome"] == "assigned"
+    everything = await all_ids(db, CLAIMS)
+    assert sorted(await live(scheduler, everything)) == sorted(decision["held"])

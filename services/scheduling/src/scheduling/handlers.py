@@ -191,7 +191,7 @@ class Scheduler:
             return None, domain.endpoint_conflicts(request, busy, policy)
         for state in states.values():
             if state.holder is not None:
-                attempt.take(state.claim_id, inserted=False)  # this meeting's current slot
+                attempt.adopt(state)
         others = await self.store.claim(
             attempt,
             {k: s.gen for k, s in states.items() if s.holder is None},

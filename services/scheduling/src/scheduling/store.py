@@ -94,6 +94,13 @@ class Attempt:
     held: list[str] = field(default_factory=list)
     inserted: list[str] = field(default_factory=list)
 
+    def adopt(self, state: KeyState) -> None:
+        """A live claim of this meeting: the current slot's (kept or released by the
+        decision), or this very revision's from a crashed try or a twin (released with
+        this attempt's own claims unless the decision that stands holds it)."""
+        assert state.holder is not None
+        self.take(state.claim_id, inserted=state.holder["revision"] == self.revision)
+
     def take(self, claim_id: str, *, inserted: bool) -> None:
         if claim_id not in self.held:
             self.held.append(claim_id)
@@ -206,7 +213,7 @@ class SchedulingStore:
                 if state.holder is None:
                     retry[key] = state.gen
                 elif state.holder["meeting_id"] == attempt.meeting_id:
-                    attempt.take(state.claim_id, inserted=False)  # a twin replica's insert
+                    attempt.adopt(state)  # a twin replica's or an earlier try's insert
                 else:
                     others[key] = state
             pending = retry
