@@ -168,8 +168,12 @@ async def import_history(db: Any, endpoints: int, meetings: int, rng: random.Ran
     span = 3 * 365 * 24 * 4  # three years of 15-minute buckets before NOW
     started = time.perf_counter()
     done = 0
-    while done < meetings:
-        start = NOW - rng.randrange(8, span) * domain.BUCKET
+    # oldest first, so that each batch goes to a few day partitions
+    offsets = sorted((rng.randrange(8, span) for _ in range(2 * meetings)), reverse=True)
+    for offset in offsets:
+        if done == meetings:
+            break
+        start = NOW - offset * domain.BUCKET
         end = start + timedelta(hours=1)
         reserved = domain.reserved_window(start, end, policy)
         spans = domain.buckets(reserved)
