@@ -26,6 +26,8 @@ class Bridge(BaseModel):
     ports: int = Field(ge=1)
     dial_in: str
     """A template with `{room}`."""
+    source: str = "HNTH Ops: cấu hình cầu MCU của tỉnh (số cổng theo hợp đồng thiết bị)"
+    """Where the bridge's capacity comes from, for decisions that cite it."""
 
 
 class Policy(BaseModel):
@@ -39,6 +41,17 @@ class Policy(BaseModel):
     timezone: str = "Asia/Ho_Chi_Minh"
     rules: dict[str, Rule]
     bridge: Bridge
+    bridges: tuple[Bridge, ...] = ()
+    """Further bridges (MCUs or virtual-room pools), each with its own ports, tried in order
+    after `bridge`."""
+
+    @property
+    def all_bridges(self) -> tuple[Bridge, ...]:
+        """`bridge` first, then `bridges` (a name listed twice counts once)."""
+        seen: dict[str, Bridge] = {}
+        for bridge in (self.bridge, *self.bridges):
+            seen.setdefault(bridge.name, bridge)
+        return tuple(seen.values())
 
     @property
     def id(self) -> str:

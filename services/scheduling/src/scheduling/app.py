@@ -1,31 +1,49 @@
-"""Composition root: settings -> store, broker, handlers, HTTP app."""
+"""Composition root: settings -> store, broker, handlers, timers, HTTP app."""
 
 from __future__ import annotations
 
-from hnth_contracts import SlotAssigned, SlotRejected, SlotReleased
+from hnth_contracts import ReportDue, SlotAssigned, SlotRejected, SlotReleased
+from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-from scheduling.handlers import build_handlers
+from scheduling.handlers import Scheduler, build_handlers
 from scheduling.store import DECISIONS, SchedulingStore
 
 
 class SchedulingSettings(ServiceSettings):
     service_name: str = "scheduling"
     http_port: int = 8002
+    alternative_reads: int = 2000
+    """Database reads one rejection may spend looking for alternative windows."""
 
 
-def build(settings: SchedulingSettings | None = None) -> Service:
+def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = None) -> Service:
     settings = settings or SchedulingSettings()  # type: ignore[call-arg]
     topics = settings.topics
 
     service = Service(
         settings,
         title="HNTH Ops: xếp lịch / scheduling",
-        description="Xếp lịch họp trên cầu truyền hình / arranges meetings on the bridge",
-        inputs=[topics.meetings],
-        outputs=Outputs({topics.slots: (SlotAssigned, SlotRejected, SlotReleased)}),
+        description="Xếp lịch họp trên cầu truyền hình, hạn báo cáo / arranges meetings on "
+        "the bridge and keeps the calendar of reports",
+        inputs=[topics.meetings, topics.directory],
+        outputs=Outputs(
+            {
+                topics.slots: (SlotAssigned, SlotRejected, SlotReleased),
+                topics.reports: (ReportDue,),
+            }
+        ),
         outbox_collections=[DECISIONS],
+        timers=True,
+        clock=clock,
     )
-    store = SchedulingStore(service.db, topics)
-    service.handle(build_handlers(store, service.policy_for, service.clock))
+    scheduler = Scheduler(
+        SchedulingStore(service.db, topics),
+        service.policy_for,
+        service.clock,
+        service.timers,
+        alternative_reads=settings.alternative_reads,
+    )
+    service.handle(build_handlers(scheduler))
+    service.on_timer(scheduler.timer_handlers())
     return service

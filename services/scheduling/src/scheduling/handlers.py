@@ -1,22 +1,477 @@
-"""Scheduling's subscribers: decode -> domain -> store (+ outbox)."""
+"""Scheduling's subscribers and timers: event -> domain -> store (+ outbox).
+
+The decision for a (meeting, revision) is taken in this order, so that a crash or a
+second replica at any point leaves nothing wrong behind:
+1. read the meeting's history; a decided revision is only finished again;
+2. re-validate the request against the policy and the directory (a broken rule is a
+   rejection naming rule and source, not a dead letter);
+3. claim every endpoint bucket, then enough ports on one bridge (inserts);
+4. record the one decision with its events (insert keyed by meeting and revision);
+5. finish: release what the decision says (the old slot of a change, or this attempt's
+   claims after a rejection) and what a losing twin replica claimed; schedule timers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
-from hnth_contracts import MeetingRequested
-from hnth_contracts.policy import Policy
+from hnth_contracts import (
+    Conflict,
+    EndpointUpdated,
+    Event,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+    ReportKind,
+    Window,
+)
+from hnth_contracts.policy import Bridge, Policy
 from hnth_kit.clock import Clock
 from hnth_kit.consumer import Handler, RawMessage
+from hnth_kit.mongo import Document
+from hnth_kit.timers import Timer, TimerHandler, Timers
 from scheduling import domain
-from scheduling.store import SchedulingStore
+from scheduling.domain import Occupancy, Request
+from scheduling.store import (
+    CANCELLED,
+    Attempt,
+    History,
+    SchedulingStore,
+    decision_id,
+    endpoint_key,
+    holder_of,
+    port_key,
+)
+
+log = logging.getLogger(__name__)
+
+ANNUAL, INSPECTION, RECORD = "annual_report", "inspection", "meeting_record"
 
 
-def build_handlers(
-    store: SchedulingStore, policy_for: Callable[[str], Policy], clock: Clock
-) -> dict[type, Handler]:
+class Scheduler:
+    def __init__(
+        self,
+        store: SchedulingStore,
+        policy_for: Callable[[str], Policy],
+        clock: Clock,
+        timers: Timers,
+        *,
+        alternative_reads: int = 2000,
+    ) -> None:
+        self.store = store
+        self.alternative_reads = alternative_reads
+        self.policy_for = policy_for
+        self.clock = clock
+        self.timers = timers
+
+    # ------------------------------------------------------------ requests and changes
+
+    async def decide(self, event: MeetingRequested | MeetingChanged) -> Document | None:
+        """Decide the request once; returns the decision that stands (None if ignored)."""
+        request = domain.request_of(event)
+        policy = self.policy_for(request.tenant)
+        now = self.clock.now()
+        if await self.store.first_sight(request.tenant, request.meeting_id):
+            history = History([], None)  # nothing to read: the common, fast path
+        else:
+            history = await self.store.history(request.tenant, request.meeting_id)
+        if history.cancelled is not None:
+            log.info("meeting %s is cancelled; %s ignored", request.meeting_id, event.type)
+            return None
+        existing = history.decision(request.revision)
+        if existing is not None:
+            await self._finish(existing, None, now)
+            return existing
+        await self.store.skip(
+            request.tenant, request.meeting_id, range(len(history.decisions), request.revision)
+        )
+        current = history.current
+        violations = domain.policy_violations(
+            request, policy, await self.store.directory_view(request.tenant, request.rooms), now
+        )
+        attempt: Attempt | None = None
+        bridge: Bridge | None = None
+        conflicts: list[Conflict] = violations
+        alternatives: list[Window] = []
+        if not violations:
+            attempt = Attempt(
+                tenant=request.tenant,
+                meeting_id=request.meeting_id,
+                revision=request.revision,
+                meeting=Window(start=request.start, end=request.end),
+                reserved=domain.reserved_window(request.start, request.end, policy),
+            )
+            bridge, conflicts = await self._reserve(request, policy, attempt, current)
+            if bridge is None:
+                alternatives = await self._alternatives(request, policy, now)
+        document, events = self._decision(
+            request, policy, event, now, attempt, bridge, conflicts, alternatives, current
+        )
+        recorded, _ = await self.store.record(document, str(event.event_id), events)
+        await self._finish(recorded, attempt, now)
+        return recorded
+
+    def _decision(
+        self,
+        request: Request,
+        policy: Policy,
+        cause: Event,
+        now: datetime,
+        attempt: Attempt | None,
+        bridge: Bridge | None,
+        conflicts: Sequence[Conflict],
+        alternatives: Sequence[Window],
+        current: Document | None,
+    ) -> tuple[Document, list[Event]]:
+        document: Document = {
+            "_id": decision_id(request.tenant, request.meeting_id, request.revision),
+            "tenant": request.tenant,
+            "meeting_id": request.meeting_id,
+            "revision": request.revision,
+            "start": request.start,
+            "end": request.end,
+            "host_unit": request.host_unit,
+            "rooms": list(request.rooms),
+            "decided_at": now,
+        }
+        if bridge is not None and attempt is not None:
+            events: list[Event] = [domain.assign(request, policy, bridge, cause, now)]
+            old: list[str] = []
+            if current is not None:
+                events.append(
+                    domain.release(request.meeting_id, current["revision"], "changed", cause, now)
+                )
+                old = [c for c in current["held"] if c not in set(attempt.held)]
+            return {
+                **document,
+                "outcome": "assigned",
+                "bridge": bridge.name,
+                "held": attempt.held,
+                "release": old,
+            }, events
+        rejected = domain.reject(request, conflicts, alternatives, cause, now)
+        release = attempt.inserted if attempt is not None else []
+        return {**document, "outcome": "rejected", "held": [], "release": release}, [rejected]
+
+    async def _finish(self, decision: Document, attempt: Attempt | None, now: datetime) -> None:
+        """Make the claims match the decision that stands; safe to repeat."""
+        await self.store.release(decision.get("release", []), decision["outcome"], now)
+        if attempt is not None:  # a twin replica decided: drop what this attempt added
+            held = set(decision.get("held", []))
+            await self.store.release(
+                [c for c in attempt.inserted if c not in held], "superseded", now
+            )
+        if decision["outcome"] == "assigned":
+            await self.timers.schedule(
+                f"{RECORD}|{decision['_id']}",
+                RECORD,
+                decision["end"],
+                decision["tenant"],
+                {"meeting_id": decision["meeting_id"], "revision": decision["revision"]},
+            )
+
+    async def _reserve(
+        self, request: Request, policy: Policy, attempt: Attempt, current: Document | None
+    ) -> tuple[Bridge | None, list[Conflict]]:
+        spans = domain.buckets(attempt.reserved)
+        rooms = {
+            endpoint_key(request.tenant, room, b): (room, b)
+            for room in request.rooms
+            for b in spans
+        }
+        states = await self.store.states(rooms)
+        busy = [
+            (rooms[k][0], holder_of(s.holder))
+            for k, s in states.items()
+            if s.holder is not None and s.holder["meeting_id"] != request.meeting_id
+        ]
+        if busy:
+            return None, domain.endpoint_conflicts(request, busy, policy)
+        for state in states.values():
+            if state.holder is not None:
+                attempt.adopt(state)
+        others = await self.store.claim(
+            attempt,
+            {k: s.gen for k, s in states.items() if s.holder is None},
+            {
+                k: {"kind": "endpoint", "resource": room, "bucket": b}
+                for k, (room, b) in rooms.items()
+            },
+        )
+        if others:
+            taken = [(rooms[k][0], holder_of(s.holder)) for k, s in others.items() if s.holder]
+            return None, domain.endpoint_conflicts(request, taken, policy)
+        conflicts: list[Conflict] = []
+        preferred = current.get("bridge") if current else None
+        for bridge in domain.bridges_in_order(policy, preferred):
+            if bridge.ports < request.ports:
+                conflicts.append(domain.capacity_conflict(bridge, None, policy))
+                continue
+            blocker = await self._claim_ports(request, attempt, bridge, spans)
+            if blocker is None:
+                return bridge, []
+            conflicts.append(domain.capacity_conflict(bridge, blocker or None, policy))
+        return None, conflicts
+
+    async def _claim_ports(
+        self, request: Request, attempt: Attempt, bridge: Bridge, spans: range
+    ) -> domain.Holder | bool | None:
+        """Claim `request.ports` port tokens on `bridge` in every bucket. Returns None on
+        success; else a holder met in a full bucket (or False when none was seen)."""
+        held_before = len(attempt.held)
+        order = domain.port_order(request.meeting_id, bridge.ports)
+        tried = dict.fromkeys(spans, 0)
+        have = dict.fromkeys(spans, 0)
+        blocker: domain.Holder | bool | None = False
+        while True:
+            wanted: dict[str, int] = {}
+            fields: dict[str, Document] = {}
+            short = False
+            for b in spans:
+                for _ in range(request.ports - have[b]):
+                    if tried[b] == bridge.ports:
+                        short = True
+                        break
+                    n = order[tried[b]]
+                    tried[b] += 1
+                    key = port_key(request.tenant, bridge.name, b, n)
+                    wanted[key] = 0
+                    fields[key] = {"kind": "port", "resource": bridge.name, "bucket": b, "port": n}
+            if short or not wanted:
+                break
+            before = set(attempt.held)
+            others = await self.store.claim(attempt, wanted, fields)
+            for claim_id in set(attempt.held) - before:
+                have[int(claim_id.split("|")[3])] += 1
+            for state in others.values():
+                if state.holder is not None and blocker is False:
+                    blocker = holder_of(state.holder)
+        if all(have[b] >= request.ports for b in spans):
+            return None
+        # keep them in `inserted`: finishing the decision releases them
+        del attempt.held[held_before:]
+        return blocker
+
+    async def _alternatives(self, request: Request, policy: Policy, now: datetime) -> list[Window]:
+        """Up to 3 nearest windows of the same length where every endpoint and enough
+        ports on one bridge are free, read lazily and within a bounded number of reads."""
+        bridges = [b for b in policy.all_bridges if b.ports >= request.ports]
+        if not bridges:
+            return []
+        occupancy = Occupancy()
+        budget = [self.alternative_reads]
+        found: list[Window] = []
+        for candidate in domain.alternative_candidates(request, policy, now):
+            reserved = domain.reserved_window(candidate.start, candidate.end, policy)
+            if budget[0] <= 0:
+                break
+            await self._load(request, reserved, bridges, occupancy, budget)
+            if domain.is_free(request, reserved, occupancy, bridges):
+                found.append(candidate)
+                if len(found) == domain.ALTERNATIVES:
+                    break
+        return found
+
+    async def _load(
+        self,
+        request: Request,
+        reserved: Window,
+        bridges: Sequence[Bridge],
+        occupancy: Occupancy,
+        budget: list[int],
+    ) -> None:
+        spans = domain.buckets(reserved)
+        missing = [
+            (r, b) for r in request.rooms for b in spans if (r, b) not in occupancy.endpoints
+        ]
+        states = await self.store.states(endpoint_key(request.tenant, r, b) for r, b in missing)
+        budget[0] -= len(missing)
+        for (room, b), state in zip(missing, states.values(), strict=True):
+            occupancy.endpoints[(room, b)] = holder_of(state.holder) if state.holder else None
+        if any(
+            h is not None and h.meeting_id != request.meeting_id
+            for h in (occupancy.endpoints[(r, b)] for r in request.rooms for b in spans)
+        ):
+            return  # an endpoint is busy: no need to read the ports
+        for bridge in bridges:
+            for b in spans:
+                if (bridge.name, b) not in occupancy.free_ports:
+                    free = await self._free_ports(request, bridge, b, budget)
+                    occupancy.free_ports[(bridge.name, b)] = free
+                    if free < request.ports:
+                        break
+
+    async def _free_ports(
+        self, request: Request, bridge: Bridge, bucket: int, budget: list[int]
+    ) -> int:
+        """Free ports of `bridge` in `bucket` for this meeting, counted up to what it needs."""
+        order = domain.port_order(request.meeting_id, bridge.ports)
+        free, read = 0, 0
+        while free < request.ports and read < len(order):
+            batch = order[read : read + request.ports - free]
+            read += len(batch)
+            budget[0] -= len(batch)
+            states = await self.store.states(
+                port_key(request.tenant, bridge.name, bucket, n) for n in batch
+            )
+            free += sum(
+                1
+                for s in states.values()
+                if s.holder is None or s.holder["meeting_id"] == request.meeting_id
+            )
+        return min(free, request.ports)
+
+    # ------------------------------------------------------------ cancellations
+
+    async def cancel(self, event: MeetingCancelled) -> Document:
+        now = self.clock.now()
+        # mark the meeting seen, so a request arriving after its cancellation reads it
+        await self.store.first_sight(event.tenant, event.meeting_id)
+        history = await self.store.history(event.tenant, event.meeting_id)
+        if history.cancelled is not None:
+            await self._finish(history.cancelled, None, now)
+            return history.cancelled
+        current = history.current
+        events: list[Event] = []
+        if current is not None:
+            events.append(
+                domain.release(event.meeting_id, current["revision"], "cancelled", event, now)
+            )
+        document = {
+            "_id": decision_id(event.tenant, event.meeting_id, CANCELLED),
+            "tenant": event.tenant,
+            "meeting_id": event.meeting_id,
+            "revision": current["revision"] if current else None,
+            "outcome": "cancelled",
+            "held": [],
+            "release": current["held"] if current else [],
+            "decided_at": now,
+        }
+        recorded, _ = await self.store.record(document, str(event.event_id), events)
+        await self._finish(recorded, None, now)
+        return recorded
+
+    # ------------------------------------------------------------ the calendar
+
+    async def on_endpoint(self, event: EndpointUpdated) -> None:
+        """Remember the endpoint and make sure its report and inspection timers exist."""
+        if not await self.store.record_endpoint(event):
+            return
+        policy = self.policy_for(event.tenant)
+        now = self.clock.now()
+        year = int(domain.next_annual_report(policy, now).period)
+        await self._schedule_annual(policy, event.tenant, event.code, year)
+        index = domain.inspection_index(policy, now)
+        await self._schedule_inspection(policy, event.tenant, event.code, index)
+
+    async def _schedule_annual(self, policy: Policy, tenant: str, endpoint: str, year: int) -> None:
+        due = domain.annual_report(policy, year)
+        await self._schedule_for_endpoint(ANNUAL, tenant, endpoint, year, due.announce_at)
+
+    async def _schedule_inspection(
+        self, policy: Policy, tenant: str, endpoint: str, index: int
+    ) -> None:
+        due = domain.inspection(policy, index)
+        await self._schedule_for_endpoint(INSPECTION, tenant, endpoint, index, due.announce_at)
+
+    async def _schedule_for_endpoint(
+        self, kind: str, tenant: str, endpoint: str, number: int, at: datetime
+    ) -> None:
+        """One timer per (kind, endpoint, year or period): scheduling it again is a no-op."""
+        payload = {"endpoint": endpoint, "number": number}
+        await self.timers.schedule(
+            f"{kind}|{tenant}|{endpoint}|{number}", kind, at, tenant, payload
+        )
+
+    async def on_annual(self, timer: Timer) -> list[Event]:
+        policy = self.policy_for(timer.tenant)
+        endpoint, year = timer.payload["endpoint"], int(timer.payload["number"])
+        await self._schedule_annual(policy, timer.tenant, endpoint, year + 1)
+        return await self._endpoint_report(
+            policy,
+            timer,
+            ReportKind.ANNUAL_ENDPOINT_REPORT,
+            domain.annual_report(policy, year),
+            "report.annual.due",
+        )
+
+    async def on_inspection(self, timer: Timer) -> list[Event]:
+        policy = self.policy_for(timer.tenant)
+        endpoint, index = timer.payload["endpoint"], int(timer.payload["number"])
+        await self._schedule_inspection(policy, timer.tenant, endpoint, index + 1)
+        return await self._endpoint_report(
+            policy,
+            timer,
+            ReportKind.PERIODIC_INSPECTION,
+            domain.inspection(policy, index),
+            "inspection.period_months",
+        )
+
+    async def _endpoint_report(
+        self, policy: Policy, timer: Timer, kind: ReportKind, due: domain.Due, rule: str
+    ) -> list[Event]:
+        entry = await self.store.endpoint(timer.tenant, timer.payload["endpoint"])
+        if entry is None or not entry["active"]:
+            return []  # a retired endpoint owes nothing; its timers keep the calendar going
+        return [
+            domain.report_due(
+                policy,
+                tenant=timer.tenant,
+                kind=kind,
+                due=due,
+                rule=rule,
+                now=self.clock.now(),
+                endpoint=entry["code"],
+                unit=entry["unit"],
+            )
+        ]
+
+    async def on_meeting_record(self, timer: Timer) -> list[Event]:
+        meeting_id, revision = timer.payload["meeting_id"], timer.payload["revision"]
+        history = await self.store.history(timer.tenant, meeting_id)
+        current = history.current
+        if current is None or current["revision"] != revision:
+            return []  # cancelled, or moved: the newer revision has its own timer
+        policy = self.policy_for(timer.tenant)
+        return [
+            domain.report_due(
+                policy,
+                tenant=timer.tenant,
+                kind=ReportKind.MEETING_RECORD,
+                due=domain.meeting_record(policy, current["start"], current["end"]),
+                rule="meeting_record.due_after",
+                now=self.clock.now(),
+                unit=current["host_unit"],
+                meeting_id=meeting_id,
+            )
+        ]
+
+    def timer_handlers(self) -> dict[str, TimerHandler]:
+        return {
+            ANNUAL: self.on_annual,
+            INSPECTION: self.on_inspection,
+            RECORD: self.on_meeting_record,
+        }
+
+
+def build_handlers(scheduler: Scheduler) -> dict[type, Handler]:
     async def on_requested(event: MeetingRequested, _: RawMessage) -> None:
-        decision = domain.assign_slot(event, policy_for(event.tenant), clock.now())
-        await store.record_decision(event.meeting_id, str(event.event_id), decision)
+        await scheduler.decide(event)
 
-    return {MeetingRequested: on_requested}
+    async def on_changed(event: MeetingChanged, _: RawMessage) -> None:
+        await scheduler.decide(event)
+
+    async def on_cancelled(event: MeetingCancelled, _: RawMessage) -> None:
+        await scheduler.cancel(event)
+
+    async def on_endpoint(event: EndpointUpdated, _: RawMessage) -> None:
+        await scheduler.on_endpoint(event)
+
+    return {
+        MeetingRequested: on_requested,
+        MeetingChanged: on_changed,
+        MeetingCancelled: on_cancelled,
+        EndpointUpdated: on_endpoint,
+    }

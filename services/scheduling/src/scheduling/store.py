@@ -1,27 +1,363 @@
-"""Scheduling's collections: one decision document per meeting (with its outbox)."""
+"""Scheduling's collections. Every decision-path operation is an insert or a read by `_id`.
+
+Why: on FerretDB 1.24 (SQLite) only `find({_id: x})` and inserts use an index; any other
+filter, `$in`, and every update or delete (even by `_id`) scans the collection. So:
+
+- A resource in a bucket (an endpoint, or port number n of a bridge) is a KEY. Its claims
+  form a chain `claims/<key>#0`, `#1`, ...; a claim is released by inserting
+  `releases/<key>#g`. A claim `#g+1` is only ever inserted after `#g` was seen released,
+  so at most one claim per key is live: no double booking, and inserts are atomic on
+  both FerretDB and MongoDB. Releasing names the exact claim, so a late or repeated
+  release can never free somebody else's later claim.
+- A decision is `decisions/<tenant>|<meeting>|<revision>`, inserted once with its events
+  (the kit's outbox): exactly one decision per (meeting, revision). It lists the claims
+  it holds and the claims to release, so finishing it again is harmless.
+- Revisions of a meeting are consecutive (skipped ones get a `skipped` decision), so the
+  meeting's state is found by reading `…|0`, `…|1`, … by `_id`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from hnth_contracts import Event, Topics
-from hnth_kit.idempotency import insert_once
+from hnth_contracts import EndpointUpdated, Event, Topics, Window
 from hnth_kit.mongo import Document
+from hnth_kit.outbox import with_outbox
+from scheduling.domain import Holder, bucket_start
 
+CLAIMS = "claims"
+RELEASES = "releases"
+"""Both are partitioned by the bucket's UTC day (`claims_20261210`): a decision reads only
+the days it touches, so years of history never slow it down, even on a server that scans
+(FerretDB 1.24 answers even `find({_id})` with a table scan; only inserts use an index);
+and history is pruned by dropping a past day's collections."""
 DECISIONS = "decisions"
+DIRECTORY = "directory"
+MEETINGS = "meetings"
+"""One insert-only marker per meeting: inserting it tells a first request (no history to
+read) from a redelivery, a change or a cancellation (read the decisions)."""
+DIRECTORY_TTL = 30.0
+"""Seconds a replica trusts its copy of a directory entry (other replicas' updates)."""
+CANCELLED = "cancel"
+FLOOR_CACHE = 200_000
+
+
+def endpoint_key(tenant: str, endpoint: str, bucket: int) -> str:
+    return f"{tenant}|ep|{endpoint}|{bucket}"
+
+
+def port_key(tenant: str, bridge: str, bucket: int, port: int) -> str:
+    return f"{tenant}|port|{bridge}|{bucket}|{port}"
+
+
+def partition(name: str, key: str) -> str:
+    """The day collection holding a claim key (or `key#gen`): `claims_20261210`."""
+    bucket = int(key.split("|")[3].split("#")[0])
+    return f"{name}_{bucket_start(bucket):%Y%m%d}"
+
+
+def decision_id(tenant: str, meeting_id: str, revision: int | str) -> str:
+    return f"{tenant}|{meeting_id}|{revision}"
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """A key's chain as read: free at generation `gen`, or held by `holder` at `gen`."""
+
+    key: str
+    gen: int
+    holder: Document | None
+
+    @property
+    def claim_id(self) -> str:
+        return f"{self.key}#{self.gen}"
+
+
+@dataclass
+class Attempt:
+    """One (meeting, revision)'s reservations: what it holds and what it inserted itself."""
+
+    tenant: str
+    meeting_id: str
+    revision: int
+    meeting: Window
+    reserved: Window
+    held: list[str] = field(default_factory=list)
+    inserted: list[str] = field(default_factory=list)
+
+    def adopt(self, state: KeyState) -> None:
+        """A live claim of this meeting: the current slot's (kept or released by the
+        decision), or this very revision's from a crashed try or a twin (released with
+        this attempt's own claims unless the decision that stands holds it)."""
+        assert state.holder is not None
+        self.take(state.claim_id, inserted=state.holder["revision"] == self.revision)
+
+    def take(self, claim_id: str, *, inserted: bool) -> None:
+        if claim_id not in self.held:
+            self.held.append(claim_id)
+        if inserted and claim_id not in self.inserted:
+            self.inserted.append(claim_id)
+
+
+@dataclass
+class History:
+    """A meeting's decisions so far, read by `_id`."""
+
+    decisions: list[Document]
+    cancelled: Document | None
+
+    @property
+    def latest_revision(self) -> int:
+        return len(self.decisions) - 1
+
+    def decision(self, revision: int) -> Document | None:
+        return self.decisions[revision] if 0 <= revision < len(self.decisions) else None
+
+    @property
+    def current(self) -> Document | None:
+        """The assigned decision whose slot the meeting holds now, if any."""
+        if self.cancelled is not None:
+            return None
+        for doc in reversed(self.decisions):
+            if doc["outcome"] == "assigned":
+                return doc
+        return None
+
+
+def claim_document(attempt: Attempt, key: str, gen: int, extra: Document) -> Document:
+    """Claim number `gen` of `key` for the attempt's meeting (what the bench imports too)."""
+    return {
+        "_id": f"{key}#{gen}",
+        "tenant": attempt.tenant,
+        "meeting_id": attempt.meeting_id,
+        "revision": attempt.revision,
+        "start": attempt.meeting.start,
+        "end": attempt.meeting.end,
+        **extra,
+    }
+
+
+def holder_of(doc: Document) -> Holder:
+    return Holder(
+        meeting_id=doc["meeting_id"],
+        revision=doc["revision"],
+        meeting=Window(start=doc["start"], end=doc["end"]),
+    )
 
 
 class SchedulingStore:
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
+        self._db = db
+        self._meetings = db[MEETINGS]
+        self._seen: dict[str, tuple[float, Any]] = {}
         self._decisions = db[DECISIONS]
+        self._directory = db[DIRECTORY]
         self._topics = topics
+        self._floor: OrderedDict[str, int] = OrderedDict()
+        """key -> first generation not known to be released. Releases are forever, so
+        this cache is never wrong, only incomplete; it keeps churned chains cheap."""
 
-    async def record_decision(self, meeting_id: str, cause: str, decision: Event) -> bool:
-        """Store the decision with its event in one write; False if this cause was applied."""
-        return await insert_once(
-            self._decisions,
-            {"_id": meeting_id, "type": decision.type, "tenant": decision.tenant},
-            cause,
-            events=[decision],
-            topics=self._topics,
+    # ------------------------------------------------------------ claims
+
+    def _released(self, key: str, gen: int) -> None:
+        if self._floor.get(key, 0) <= gen:
+            self._floor[key] = gen + 1
+            self._floor.move_to_end(key)
+            if len(self._floor) > FLOOR_CACHE:
+                self._floor.popitem(last=False)
+
+    async def state(self, key: str, gen: int = 0) -> KeyState:
+        """Walk the key's chain from `gen` to its live claim or its first free generation."""
+        gen = max(gen, self._floor.get(key, 0))
+        while True:
+            claim = await self._db[partition(CLAIMS, key)].find_one({"_id": f"{key}#{gen}"})
+            if claim is None:
+                return KeyState(key, gen, None)
+            if not await self.is_released(f"{key}#{gen}"):
+                return KeyState(key, gen, claim)
+            self._released(key, gen)
+            gen += 1
+
+    async def states(self, keys: Iterable[str]) -> dict[str, KeyState]:
+        """Read many keys at once: independent point reads, sent concurrently."""
+        wanted = list(keys)
+        found = await asyncio.gather(*(self.state(key) for key in wanted))
+        return dict(zip(wanted, found, strict=True))
+
+    async def claim(
+        self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
+    ) -> dict[str, KeyState]:
+        """Insert a claim for each key at its free generation; a key taken meanwhile is
+        read again. Returns the keys held by OTHER meetings; the rest are the attempt's."""
+        others: dict[str, KeyState] = {}
+        pending = dict(wanted)
+        while pending:
+            docs = [claim_document(attempt, key, gen, fields[key]) for key, gen in pending.items()]
+            taken = await self._insert_partitioned(CLAIMS, docs)
+            retry: dict[str, int] = {}
+            lost = [key for key, gen in pending.items() if f"{key}#{gen}" in taken]
+            states = await asyncio.gather(*(self.state(key, pending[key]) for key in lost))
+            for key, gen in pending.items():
+                if key not in lost:
+                    attempt.take(f"{key}#{gen}", inserted=True)
+            for key, state in zip(lost, states, strict=True):
+                if state.holder is None:
+                    retry[key] = state.gen
+                elif state.holder["meeting_id"] == attempt.meeting_id:
+                    attempt.adopt(state)  # a twin replica's or an earlier try's insert
+                else:
+                    others[key] = state
+            pending = retry
+        return others
+
+    async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None:
+        """Release exactly these claims (already released ones stay as they are)."""
+        docs = [{"_id": c, "reason": reason, "at": at} for c in dict.fromkeys(claim_ids)]
+        if docs:
+            await self._insert_partitioned(RELEASES, docs)
+        for doc in docs:  # only once they are durable
+            key, _, gen = doc["_id"].rpartition("#")
+            self._released(key, int(gen))
+
+    async def is_released(self, claim_id: str) -> bool:
+        released = self._db[partition(RELEASES, claim_id)]
+        return await released.find_one({"_id": claim_id}, {"_id": 1}) is not None
+
+    async def _insert_partitioned(self, name: str, docs: Sequence[Document]) -> set[str]:
+        days: dict[str, list[Document]] = {}
+        for doc in docs:
+            days.setdefault(partition(name, doc["_id"]), []).append(doc)
+        taken = await asyncio.gather(
+            *(self._insert_many(self._db[day], batch) for day, batch in days.items())
         )
+        return set().union(*taken)
+
+    @staticmethod
+    async def _insert_many(collection: Any, docs: Sequence[Document]) -> set[str]:
+        """Insert all; returns the ids that already existed."""
+        try:
+            await collection.insert_many(list(docs), ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            return {docs[e["index"]]["_id"] for e in errors}
+        return set()
+
+    # ------------------------------------------------------------ decisions
+
+    async def first_sight(self, tenant: str, meeting_id: str) -> bool:
+        """True the first time any replica sees this meeting (then it has no history)."""
+        return not await self._insert_many(self._meetings, [{"_id": f"{tenant}|{meeting_id}"}])
+
+    async def history(self, tenant: str, meeting_id: str) -> History:
+        decisions: list[Document] = []
+        while True:
+            doc = await self._decisions.find_one(
+                {"_id": decision_id(tenant, meeting_id, len(decisions))}
+            )
+            if doc is None:
+                break
+            decisions.append(doc)
+        cancelled = await self._decisions.find_one(
+            {"_id": decision_id(tenant, meeting_id, CANCELLED)}
+        )
+        return History(decisions, cancelled)
+
+    async def skip(self, tenant: str, meeting_id: str, revisions: Iterable[int]) -> None:
+        """Mark revisions that never arrived as skipped, keeping the revision chain whole."""
+        docs = [
+            {
+                "_id": decision_id(tenant, meeting_id, r),
+                "tenant": tenant,
+                "meeting_id": meeting_id,
+                "revision": r,
+                "outcome": "skipped",
+                "held": [],
+                "release": [],
+            }
+            for r in revisions
+        ]
+        if docs:
+            await self._insert_many(self._decisions, docs)
+
+    async def record(
+        self, document: Document, marker: str, events: Sequence[Event]
+    ) -> tuple[Document, bool]:
+        """Insert the decision with its events in one write, unless one exists for the
+        same (meeting, revision): returns the decision that stands and whether it is ours."""
+        staged = {**with_outbox(document, events, self._topics), "_applied": [marker]}
+        try:
+            await self._decisions.insert_one(staged)
+            return staged, True
+        except DuplicateKeyError:
+            existing = await self._decisions.find_one({"_id": document["_id"]})
+            assert existing is not None, "decisions are never deleted"
+            return existing, marker in existing.get("_applied", [])
+
+    async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
+        return await self._decisions.find_one({"_id": decision_id(tenant, meeting_id, revision)})
+
+    # ------------------------------------------------------------ directory
+
+    async def record_endpoint(self, event: EndpointUpdated) -> bool:
+        """Keep the newest snapshot per endpoint; returns False for an older one."""
+        doc_id = f"{event.tenant}|{event.code}"
+        current = await self._directory.find_one({"_id": doc_id})
+        if current is not None and current["occurred_at"] > event.occurred_at:
+            return False
+        snapshot = {
+            "_id": doc_id,
+            "tenant": event.tenant,
+            "code": event.code,
+            "unit": event.unit,
+            "active": event.active,
+            "occurred_at": event.occurred_at,
+        }
+        if current is None:
+            try:
+                await self._directory.insert_one(snapshot)
+            except DuplicateKeyError:
+                return await self.record_endpoint(event)
+        else:  # rare (directory edits): the only update on this service's collections
+            await self._directory.replace_one({"_id": doc_id}, snapshot)
+        await self._insert_many(self._directory, [{"_id": f"{event.tenant}|*"}])
+        self._seen[doc_id] = (time.monotonic(), snapshot)
+        self._seen.pop(f"{event.tenant}|*", None)
+        return True
+
+    async def endpoint(self, tenant: str, code: str) -> Document | None:
+        return await self._cached(f"{tenant}|{code}")
+
+    async def _cached(self, doc_id: str) -> Document | None:
+        """A directory document, from this replica's copy while it is fresh."""
+        now = time.monotonic()
+        hit = self._seen.get(doc_id)
+        if hit is not None and now - hit[0] < DIRECTORY_TTL:
+            cached: Document | None = hit[1]
+            return cached
+        doc = await self._directory.find_one({"_id": doc_id})
+        self._seen[doc_id] = (now, doc)
+        return doc
+
+    async def directory_view(
+        self, tenant: str, codes: Iterable[str]
+    ) -> dict[str, bool | None] | None:
+        """Active flags of `codes` (None = unknown), or None when the province has no
+        directory here yet (then nothing is checked against it)."""
+        if await self._cached(f"{tenant}|*") is None:
+            return None
+        view: dict[str, bool | None] = {}
+        for code in codes:
+            doc = await self.endpoint(tenant, code)
+            view[code] = None if doc is None else bool(doc["active"])
+        return view

@@ -1,0 +1,313 @@
+"""Scheduling decisions against a large history: decisions per second, p50/p99 latency.
+
+    uv run python bench/scheduling_bench.py                      # quick: 2,000 / 10,000
+    uv run python bench/scheduling_bench.py --endpoints 10000 --meetings 100000
+
+1. decides `--decisions` requests on an empty database (baseline);
+2. imports the directory (`--endpoints`) and `--meetings` past meetings straight into the
+   store's collections (their decisions and every endpoint and port claim they held);
+3. decides `--decisions` new overlapping requests through the real decision path
+   (`Scheduler.decide`) and prints decisions/s and p50/p99 latency for both phases.
+
+It also proves the decision path uses only indexed lookups: a command listener records
+every command the decisions send; all reads must be `find` by `_id` alone (the `_id`
+index, the only one FerretDB 1.24 uses) and all writes inserts, and `explain` shows the
+read plan. Uses `MONGODB_URL` (default mongodb://127.0.0.1:27017/); the database it
+creates is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pymongo import monitoring
+
+from hnth_contracts import MeetingRequested, Topics, Window
+from hnth_contracts.policy import load_policy
+from hnth_kit.clock import ManualClock
+from hnth_kit.mongo import connect
+from hnth_kit.timers import Timers
+from scheduling import domain
+from scheduling.handlers import Scheduler
+from scheduling.store import (
+    CLAIMS,
+    DECISIONS,
+    DIRECTORY,
+    Attempt,
+    SchedulingStore,
+    claim_document,
+    decision_id,
+    endpoint_key,
+    partition,
+    port_key,
+)
+
+TENANT = "tuyen-quang"
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+BATCH = 5000
+
+
+class Commands(monitoring.CommandListener):
+    """Every command sent while recording: name and filter shape."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.seen: Counter[str] = Counter()
+        self.unindexed: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if not self.recording:
+            return
+        name = event.command_name
+        if name == "find":
+            flt = event.command.get("filter", {})
+            by_id = list(flt) == ["_id"] and not isinstance(flt["_id"], dict)
+            self.seen["find by _id" if by_id else "find (other)"] += 1
+            if not by_id:
+                self.unindexed.append(dict(event.command))
+        else:
+            self.seen[name] += 1
+            if name not in ("insert", "endSessions"):
+                self.unindexed.append(dict(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    print(f"\r  {label}: {done:,}/{total:,} ({rate:,.0f}/s)", end="", flush=True)
+    if done >= total:
+        print()
+
+
+def request(n: int, rooms: list[str], start: datetime, rng: random.Random) -> MeetingRequested:
+    endpoints = tuple(rng.sample(rooms, rng.choice((2, 3))))
+    meeting_id = f"bench-{n}"
+    return MeetingRequested.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="bench",
+        meeting_id=meeting_id,
+        title=f"Hội nghị {n}",
+        host_unit="VP-UBND",
+        chair="Chủ tịch UBND tỉnh",
+        start=start,
+        end=start + timedelta(hours=rng.choice((1, 2))),
+        main_endpoint=endpoints[0],
+        endpoints=endpoints,
+    )
+
+
+async def decide_many(
+    scheduler: Scheduler, requests: list[MeetingRequested], label: str
+) -> tuple[list[float], Counter[str]]:
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    started = time.perf_counter()
+    for n, event in enumerate(requests, 1):
+        t0 = time.perf_counter()
+        decision = await scheduler.decide(event)
+        latencies.append(time.perf_counter() - t0)
+        outcomes[decision["outcome"] if decision else "ignored"] += 1
+        if n % max(1, len(requests) // 10) == 0 or n == len(requests):
+            progress(label, n, len(requests), started)
+    return latencies, outcomes
+
+
+def report(label: str, latencies: list[float], outcomes: Counter[str]) -> None:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    print(
+        f"{label}: {len(latencies) / sum(latencies):,.1f} decisions/s, "
+        f"p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
+        f"({dict(outcomes)})"
+    )
+
+
+async def import_history(db: Any, endpoints: int, meetings: int, rng: random.Random) -> list[str]:
+    """The directory and `meetings` past meetings with their decisions and claims."""
+    policy = load_policy(POLICIES, TENANT)
+    rooms = [f"EP-{n:05d}" for n in range(endpoints)]
+    started = time.perf_counter()
+    docs = [{"_id": f"{TENANT}|*"}] + [
+        {
+            "_id": f"{TENANT}|{code}",
+            "tenant": TENANT,
+            "code": code,
+            "unit": "STTTT",
+            "active": True,
+            "occurred_at": NOW,
+        }
+        for code in rooms
+    ]
+    for n in range(0, len(docs), BATCH):
+        await db[DIRECTORY].insert_many(docs[n : n + BATCH], ordered=False)
+    progress("directory", endpoints, endpoints, started)
+
+    bridge = policy.bridge
+    taken: set[tuple[str, int]] = set()
+    ports: Counter[int] = Counter()
+    claims: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
+    span = 3 * 365 * 24 * 4  # three years of 15-minute buckets before NOW
+    started = time.perf_counter()
+    done = 0
+    # oldest first, so that each batch goes to a few day partitions
+    offsets = sorted((rng.randrange(8, span) for _ in range(2 * meetings)), reverse=True)
+    for offset in offsets:
+        if done == meetings:
+            break
+        start = NOW - offset * domain.BUCKET
+        end = start + timedelta(hours=1)
+        reserved = domain.reserved_window(start, end, policy)
+        spans = domain.buckets(reserved)
+        chosen = rng.sample(rooms, 2)
+        if any((r, b) in taken for r in chosen for b in spans) or any(
+            ports[b] + 2 > bridge.ports for b in spans
+        ):
+            continue  # history is conflict-free too
+        meeting_id = f"past-{done}"
+        attempt = Attempt(TENANT, meeting_id, 0, Window(start=start, end=end), reserved)
+        for b in spans:
+            for room in chosen:
+                taken.add((room, b))
+                key = endpoint_key(TENANT, room, b)
+                claims.append(claim_document(attempt, key, 0, {"kind": "endpoint", "bucket": b}))
+            for _ in range(2):
+                key = port_key(TENANT, bridge.name, b, ports[b])
+                ports[b] += 1
+                claims.append(claim_document(attempt, key, 0, {"kind": "port", "bucket": b}))
+        decisions.append(
+            {
+                "_id": decision_id(TENANT, meeting_id, 0),
+                "tenant": TENANT,
+                "meeting_id": meeting_id,
+                "revision": 0,
+                "outcome": "assigned",
+                "start": start,
+                "end": end,
+                "host_unit": "VP-UBND",
+                "rooms": chosen,
+                "bridge": bridge.name,
+                "held": [c["_id"] for c in claims[-4 * len(spans) :]],
+                "release": [],
+            }
+        )
+        done += 1
+        if len(claims) >= BATCH:
+            await insert_claims(db, claims)
+            await db[DECISIONS].insert_many(decisions, ordered=False)
+            claims, decisions = [], []
+            progress("past meetings", done, meetings, started)
+    if claims:
+        await insert_claims(db, claims)
+        await db[DECISIONS].insert_many(decisions, ordered=False)
+    progress("past meetings", done, meetings, started)
+    return rooms
+
+
+async def insert_claims(db: Any, claims: list[dict[str, Any]]) -> None:
+    days: dict[str, list[dict[str, Any]]] = {}
+    for claim in claims:
+        days.setdefault(partition(CLAIMS, claim["_id"]), []).append(claim)
+    for day, batch in days.items():
+        await db[day].insert_many(batch, ordered=False)
+
+
+async def count_claims(db: Any) -> tuple[int, int]:
+    names = [n for n in await db.list_collection_names() if n.startswith(f"{CLAIMS}_")]
+    return sum([await db[n].estimated_document_count() for n in names]), len(names)
+
+
+async def explain(db: Any, key: str) -> None:
+    """What the server says about the decision path's only read: a find by `_id`."""
+    name = partition(CLAIMS, key)
+    plan = await db.command("explain", {"find": name, "filter": {"_id": f"{key}#0"}})
+    if "filterPushdown" in plan:  # FerretDB: pushed down to the SQLite _id index
+        print(f"explain find-by-_id on claims: FerretDB filterPushdown={plan['filterPushdown']}")
+    else:
+        stage = plan.get("queryPlanner", {}).get("winningPlan", {})
+        print(f"explain find-by-_id on claims: MongoDB winning plan {stage.get('stage', stage)}")
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoints", type=int, default=2000)
+    parser.add_argument("--meetings", type=int, default=10000)
+    parser.add_argument("--decisions", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
+    commands = Commands()
+    client = connect(url, event_listeners=[commands])
+    db = client[f"bench_scheduling_{uuid.uuid4().hex[:8]}"]
+    rng = random.Random(args.seed)  # noqa: S311 - a reproducible workload, not security
+    clock = ManualClock(NOW)
+    topics = Topics(prefix="bench.")
+    policy = load_policy(POLICIES, TENANT)
+    scheduler = Scheduler(
+        SchedulingStore(db, topics), lambda _: policy, clock, Timers(db, clock, topics)
+    )
+    print(f"database {db.name} on {url}")
+    try:
+        day = NOW + timedelta(days=30)
+        small = [f"BASE-{n:02d}" for n in range(40)]
+        baseline = [
+            request(n, small, day + rng.randrange(0, 14 * 96) * domain.BUCKET, rng)
+            for n in range(args.decisions)
+        ]
+        before = await decide_many(scheduler, baseline, "baseline decisions (empty history)")
+
+        rooms = await import_history(db, args.endpoints, args.meetings, rng)
+        claims, days = await count_claims(db)
+        print(
+            f"history: {args.meetings:,} past meetings, {claims:,} claims in {days:,} day "
+            f"partitions, {args.endpoints:,} endpoints"
+        )
+
+        # the same endpoints over and over in two weeks: a realistic share of conflicts
+        busy = rng.sample(rooms, 60)
+        later = day + timedelta(days=60)
+        requests = [
+            request(
+                args.decisions + n, busy, later + rng.randrange(0, 14 * 96) * domain.BUCKET, rng
+            )
+            for n in range(args.decisions)
+        ]
+        commands.recording = True
+        after = await decide_many(scheduler, requests, "decisions with history")
+        commands.recording = False
+
+        report("baseline (empty history)", *before)
+        report(f"with {args.meetings:,} past meetings", *after)
+        print("decision path commands:", dict(commands.seen))
+        first = requests[0]
+        await explain(db, endpoint_key(TENANT, first.main_endpoint, domain.bucket_of(first.start)))
+        if commands.unindexed:
+            print("NOT indexed:", commands.unindexed[:3])
+            return 1
+        print("every read was a find by _id alone, every write an insert: indexed lookups only")
+        return 0
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

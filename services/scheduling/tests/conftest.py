@@ -1,0 +1,53 @@
+"""Fixtures for scheduling's tests: the policy, a database and topics of the test's own,
+and a scheduler driven by a manual clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from scheduling_samples import NOW, tuyen_quang
+
+from hnth_contracts import Topics
+from hnth_contracts.policy import Policy
+from hnth_kit.clock import ManualClock
+from hnth_kit.mongo import Document, connect
+from hnth_kit.timers import Timers
+from scheduling.handlers import Scheduler
+from scheduling.store import SchedulingStore
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return tuyen_quang()
+
+
+@pytest.fixture
+async def db(infra, unique) -> AsyncIterator[AsyncDatabase[Document]]:
+    client = connect(infra.mongodb_url)
+    database = client[f"scheduling_{unique}"]
+    yield database
+    await client.drop_database(database.name)
+    await client.close()
+
+
+@pytest.fixture
+def topics(unique) -> Topics:
+    return Topics(prefix=f"t{unique}.")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def make_scheduler(db, topics, clock, policy) -> Callable[..., Scheduler]:
+    def make(province: Policy | None = None) -> Scheduler:
+        chosen = province or policy
+        return Scheduler(
+            SchedulingStore(db, topics), lambda _: chosen, clock, Timers(db, clock, topics)
+        )
+
+    return make

@@ -1,0 +1,226 @@
+"""The pure slot and calendar rules: buckets, buffers, overlaps, capacity, alternatives,
+due dates, and local time around midnight."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from scheduling_samples import DAY, NOW, requested, small_bridges
+
+from hnth_contracts import ConflictKind, Window
+from scheduling import domain
+from scheduling.domain import Holder, Occupancy
+
+LOCAL_MIDNIGHT = datetime(2026, 12, 10, 17, 0, tzinfo=UTC)  # 00:00 on 11/12 in Tuyên Quang
+
+
+def test_reserved_window_adds_setup_and_teardown_buffers(policy) -> None:
+    window = domain.reserved_window(DAY, DAY + timedelta(hours=2), policy)
+    assert window.start == DAY - timedelta(hours=1)
+    assert window.end == DAY + timedelta(hours=2, minutes=15)
+
+
+def test_buckets_round_outward_to_quarter_hours() -> None:
+    odd = Window(
+        start=datetime(2026, 12, 10, 1, 7, tzinfo=UTC),
+        end=datetime(2026, 12, 10, 1, 31, tzinfo=UTC),
+    )
+    spans = domain.buckets(odd)
+    assert domain.bucket_start(spans[0]) == datetime(2026, 12, 10, 1, 0, tzinfo=UTC)
+    assert domain.bucket_start(spans[-1] + 1) == datetime(2026, 12, 10, 1, 45, tzinfo=UTC)
+    aligned = Window(start=DAY, end=DAY + timedelta(hours=1))
+    assert len(domain.buckets(aligned)) == 4
+
+
+def test_windows_that_only_touch_do_not_share_a_bucket_but_near_ones_do() -> None:
+    first = Window(start=DAY, end=DAY + timedelta(hours=1))
+    touching = Window(start=DAY + timedelta(hours=1), end=DAY + timedelta(hours=2))
+    near = Window(start=DAY + timedelta(minutes=70), end=DAY + timedelta(hours=2))
+    late_end = Window(start=DAY, end=DAY + timedelta(minutes=65))
+    assert not set(domain.buckets(first)) & set(domain.buckets(touching))
+    assert set(domain.buckets(late_end)) & set(domain.buckets(near)), "conservative rounding"
+
+
+def test_buckets_across_local_midnight_are_contiguous() -> None:
+    window = Window(
+        start=LOCAL_MIDNIGHT - timedelta(hours=1), end=LOCAL_MIDNIGHT + timedelta(hours=1)
+    )
+    spans = domain.buckets(window)
+    assert len(spans) == 8
+    assert domain.bucket_start(spans[4]) == LOCAL_MIDNIGHT
+
+
+def test_setup_buffer_makes_back_to_back_meetings_conflict(policy) -> None:
+    morning = domain.reserved_window(DAY, DAY + timedelta(hours=2), policy)
+    right_after = domain.reserved_window(DAY + timedelta(hours=2), DAY + timedelta(hours=3), policy)
+    assert set(domain.buckets(morning)) & set(domain.buckets(right_after))
+
+
+def test_endpoint_conflicts_name_each_other_meeting_once_with_its_local_time(policy) -> None:
+    request = domain.request_of(requested("m-new"))
+    other = Holder("m-old", 0, Window(start=DAY, end=DAY + timedelta(hours=1)))
+    busy = [("TQ-UBND", other), ("TQ-UBND", other), ("TQ-STTTT", other)]
+    conflicts = domain.endpoint_conflicts(request, busy, policy)
+    assert [(c.kind, c.resource, c.other_meeting_id) for c in conflicts] == [
+        (ConflictKind.ENDPOINT_BUSY, "TQ-STTTT", "m-old"),
+        (ConflictKind.ENDPOINT_BUSY, "TQ-UBND", "m-old"),
+    ]
+    assert "08:00 10/12/2026" in conflicts[0].message
+    assert conflicts[0].rule.source == policy.rules["slot.setup_buffer"].source
+
+
+def test_own_meeting_is_never_a_conflict(policy) -> None:
+    request = domain.request_of(requested("m-1"))
+    mine = Holder("m-1", 0, Window(start=DAY, end=DAY + timedelta(hours=1)))
+    assert domain.endpoint_conflicts(request, [("TQ-UBND", mine)], policy) == []
+
+
+def test_a_meeting_that_already_started_is_refused(policy) -> None:
+    started = domain.request_of(requested(start=NOW - timedelta(minutes=5)))
+    [found] = domain.policy_violations(started, policy, None, NOW)
+    assert found.rule.rule == "meeting.not_in_past"
+
+
+def test_policy_violations_name_rule_and_source(policy) -> None:
+    backwards = domain.request_of(requested(hours=-1))
+    short = domain.request_of(requested(hours=0.1))
+    long = domain.request_of(requested(hours=13))
+    assert [c.rule.rule for c in domain.policy_violations(backwards, policy, None, NOW)] == [
+        "meeting.start_before_end"
+    ]
+    [too_short] = domain.policy_violations(short, policy, None, NOW)
+    assert too_short.rule.rule == "meeting.min_duration"
+    assert too_short.rule.source == policy.rules["meeting.min_duration"].source
+    assert too_short.kind is ConflictKind.POLICY
+    assert [c.rule.rule for c in domain.policy_violations(long, policy, None, NOW)] == [
+        "meeting.max_duration"
+    ]
+
+
+def test_endpoints_must_be_known_and_active_once_the_directory_knows_the_province(policy) -> None:
+    request = domain.request_of(requested(endpoints=("TQ-UBND", "TQ-STTTT", "TQ-NEW")))
+    assert domain.policy_violations(request, policy, None, NOW) == []
+    found = domain.policy_violations(
+        request, policy, {"TQ-UBND": True, "TQ-STTTT": False, "TQ-NEW": None}, NOW
+    )
+    assert [(c.resource, c.rule.rule) for c in found] == [
+        ("TQ-NEW", "directory.endpoint_active"),
+        ("TQ-STTTT", "directory.endpoint_active"),
+    ]
+
+
+def test_more_endpoints_than_the_largest_bridge_has_ports_is_a_capacity_violation(policy) -> None:
+    province = small_bridges(policy, 2, 3)
+    request = domain.request_of(requested(endpoints=("A", "B", "C", "D")))
+    [found] = domain.policy_violations(request, province, None, NOW)
+    assert (found.kind, found.resource, found.rule.rule) == (
+        ConflictKind.BRIDGE_CAPACITY,
+        "MCU-2",
+        "bridge.ports",
+    )
+
+
+def test_free_needs_every_endpoint_and_enough_ports_on_one_bridge(policy) -> None:
+    province = small_bridges(policy, 4, 4)
+    request = domain.request_of(requested("m-1", hours=1))
+    window = domain.reserved_window(request.start, request.end, province)
+    spans = domain.buckets(window)
+    occupancy = Occupancy()
+    for b in spans:
+        for room in request.rooms:
+            occupancy.endpoints[(room, b)] = None
+        occupancy.free_ports[("MCU-1", b)] = 2
+        occupancy.free_ports[("MCU-2", b)] = 2
+    bridges = province.all_bridges
+    assert domain.is_free(request, window, occupancy, bridges)
+    occupancy.free_ports[("MCU-1", spans[0])] = 1
+    assert domain.is_free(request, window, occupancy, bridges), "MCU-2 still fits"
+    occupancy.free_ports[("MCU-2", spans[-1])] = 1
+    assert not domain.is_free(request, window, occupancy, bridges), "no bridge free throughout"
+    occupancy.free_ports[("MCU-1", spans[0])] = 2
+    occupancy.endpoints[("TQ-UBND", spans[3])] = Holder("other", 0, window)
+    assert not domain.is_free(request, window, occupancy, bridges)
+    occupancy.endpoints[("TQ-UBND", spans[3])] = Holder("m-1", 0, window)
+    assert domain.is_free(request, window, occupancy, bridges), "its own slot is free to it"
+
+
+def test_alternatives_are_nearest_first_and_never_in_the_past(policy) -> None:
+    request = domain.request_of(requested(start=NOW + timedelta(hours=1, minutes=10)))
+    candidates = domain.alternative_candidates(request, policy, NOW)
+    starts = [c.start - request.start for c in candidates[:3]]
+    assert starts == [timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=45)], (
+        "earlier ones would start their setup buffer in the past"
+    )
+    later = domain.request_of(requested(start=NOW + timedelta(days=1)))
+    near = domain.alternative_candidates(later, policy, NOW)[:2]
+    assert [c.start - later.start for c in near] == [timedelta(minutes=-15), timedelta(minutes=15)]
+    assert all(c.end - c.start == later.length for c in near)
+
+
+def test_port_order_is_a_stable_rotation() -> None:
+    order = domain.port_order("m-1", 10)
+    assert sorted(order) == list(range(10))
+    assert order == domain.port_order("m-1", 10)
+
+
+def test_assignment_carries_room_dial_in_deadlines_and_rules(policy) -> None:
+    event = requested("m-7")
+    decision = domain.assign(domain.request_of(event), policy, policy.bridge, event, NOW)
+    assert decision.slot.dial_in == "sip:VR-m-7@mcu.tuyenquang.gov.vn"
+    assert decision.check_deadline == DAY - timedelta(hours=1)
+    assert decision.notice_deadline == DAY - timedelta(days=2)
+    assert decision.slot.reserved.start == DAY - timedelta(hours=1)
+    assert {r.rule for r in decision.rules} >= {
+        "check.lead_time",
+        "notice.lead_time",
+        "bridge.ports",
+    }
+    assert decision.causation_id == str(event.event_id)
+
+
+def test_annual_report_is_due_at_the_end_of_the_local_day_and_announced_ahead(policy) -> None:
+    due = domain.annual_report(policy, 2026)
+    assert due.due_at == datetime(2026, 12, 15, 17, 0, tzinfo=UTC)  # 16/12 00:00 local
+    assert due.announce_at == due.due_at - timedelta(days=30)
+    assert due.period == "2026"
+    assert domain.next_annual_report(policy, NOW).period == "2026"
+    after = datetime(2026, 12, 15, 17, 30, tzinfo=UTC)  # 00:30 on 16/12 local
+    assert domain.next_annual_report(policy, after).period == "2027"
+
+
+def test_inspections_follow_calendar_quarters_in_local_time(policy) -> None:
+    # 23:30 UTC on 31/12 is already 06:30 on 1/1 in Tuyên Quang: the first quarter
+    new_year_local = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    index = domain.inspection_index(policy, new_year_local)
+    due = domain.inspection(policy, index)
+    assert due.period == "2027-Q1"
+    assert due.due_at == datetime(2027, 3, 31, 17, 0, tzinfo=UTC)  # 1/4 00:00 local
+    assert due.announce_at == due.due_at - timedelta(days=14)
+    assert domain.inspection(policy, index - 1).period == "2026-Q4"
+
+
+def test_meeting_record_is_announced_at_the_end_and_dated_by_the_local_day(policy) -> None:
+    start = LOCAL_MIDNIGHT - timedelta(minutes=30)  # 23:30 on 10/12 local
+    due = domain.meeting_record(policy, start, start + timedelta(hours=1))
+    assert due.period == "2026-12-10"
+    assert due.announce_at == start + timedelta(hours=1)
+    assert due.due_at == start + timedelta(hours=1, days=3)
+
+
+def test_report_ids_are_deterministic(policy) -> None:
+    due = domain.annual_report(policy, 2026)
+    first, second = (
+        domain.report_due(
+            policy,
+            tenant="tuyen-quang",
+            kind=domain.ReportKind.ANNUAL_ENDPOINT_REPORT,
+            due=due,
+            rule="report.annual.due",
+            now=NOW,
+            endpoint="TQ-UBND",
+            unit="VP-UBND",
+        )
+        for _ in range(2)
+    )
+    assert first.report_id == second.report_id == "annual_endpoint_report:tuyen-quang:TQ-UBND:2026"
+    assert first.rule.rule == "report.annual.due"

@@ -1,0 +1,104 @@
+"""The service on real Kafka + the database: requests from any publisher answered on the
+slots topic, and the calendar's ReportDue timers driven by a manual clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scheduling_samples import DAY, endpoint, publish, requested, settings_for
+
+from hnth_contracts import (
+    ConflictKind,
+    ReportDue,
+    ReportKind,
+    SlotAssigned,
+    SlotRejected,
+    decode_event,
+)
+from hnth_kit.kafka import Producer
+from hnth_kit.service import Service
+from hnth_kit.testing import eventually, read_topic
+from hnth_kit.timers import FIRED
+from scheduling.app import build
+from scheduling.store import DECISIONS
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def service(infra, unique, clock, db) -> AsyncIterator[Service]:
+    running = build(settings_for(infra, unique), clock=clock)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def producer(infra) -> AsyncIterator[Producer]:
+    p = Producer(infra.bootstrap_servers, client_id="scheduling-test")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+async def test_requests_from_any_publisher_are_decided_once_on_the_slots_topic(
+    infra, service, producer, topics, db
+) -> None:
+    good = requested("m-1")
+    backwards = requested("m-2", hours=-2, endpoints=("TQ-SYT",))
+    await publish(producer, topics, good, good, backwards)  # m-1 delivered twice
+
+    messages = await read_topic(infra.bootstrap_servers, topics.slots, expect=2)
+    decisions = {e.meeting_id: e for e in map(decode_event, (m.value for m in messages))}  # type: ignore[attr-defined]
+    assigned, rejected = decisions["m-1"], decisions["m-2"]
+    assert isinstance(assigned, SlotAssigned)
+    assert assigned.causation_id == str(good.event_id)
+    assert isinstance(rejected, SlotRejected)
+    assert [(c.kind, c.rule.rule) for c in rejected.conflicts] == [
+        (ConflictKind.POLICY, "meeting.start_before_end")
+    ]
+    assert all(m.key in (b"m-1", b"m-2") for m in messages)
+    stored = await db[DECISIONS].find_one({"_id": "tuyen-quang|m-1|0"})
+    assert stored["_outbox_n"] == 1, "the duplicate changed nothing"
+
+
+async def test_calendar_timers_emit_report_due_once_when_their_time_comes(
+    infra, service, producer, topics, db, clock
+) -> None:
+    await publish(
+        producer,
+        topics,
+        endpoint("TQ-UBND"),
+        endpoint("TQ-OFF", active=False),
+        requested("m-1", endpoints=("TQ-UBND",)),
+    )
+    # 1/12: the 2026 annual report (due 15/12, announced 30 days ahead) is already announced
+    [annual] = await read_topic(infra.bootstrap_servers, topics.reports, expect=1)
+    report = decode_event(annual.value)
+    assert isinstance(report, ReportDue)
+    assert (report.kind, report.endpoint, report.unit, report.period) == (
+        ReportKind.ANNUAL_ENDPOINT_REPORT,
+        "TQ-UBND",
+        "STTTT",
+        "2026",
+    )
+    assert report.due_at == datetime(2026, 12, 15, 17, 0, tzinfo=UTC)
+    assert report.rule.rule == "report.annual.due"
+    await read_topic(infra.bootstrap_servers, topics.slots, expect=1)
+
+    clock.set(datetime(2026, 12, 18, tzinfo=UTC))  # Q4 inspection announced; m-1 long over
+    messages = await read_topic(infra.bootstrap_servers, topics.reports, expect=3)
+    reports = {r.kind: r for r in (decode_event(m.value) for m in messages)}  # type: ignore[misc]
+    inspection = reports[ReportKind.PERIODIC_INSPECTION]
+    assert (inspection.endpoint, inspection.period) == ("TQ-UBND", "2026-Q4")
+    assert inspection.rule.rule == "inspection.period_months"
+    record = reports[ReportKind.MEETING_RECORD]
+    assert (record.meeting_id, record.unit) == ("m-1", "VP-UBND")
+    assert record.due_at == DAY + timedelta(hours=2, days=3)
+    assert record.report_id == "meeting_record:tuyen-quang:m-1:2026-12-10"
+    # every due timer fired exactly once: both endpoints' annual and Q4 timers, m-1's record
+    await eventually(lambda: db[FIRED].count_documents({}), until=lambda n: n == 5)
+    staged = [doc.get("_outbox_n", 0) async for doc in db[FIRED].find({})]
+    assert sum(staged) == 3, "the inactive endpoint owes nothing"
