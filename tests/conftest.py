@@ -1,22 +1,51 @@
-"""System-test fixtures: the four services as real processes on the real broker and database."""
+"""System-test fixtures: the four services as real processes (several replicas where asked)
+on the real broker and database, with a real SMTP server and a real webhook receiver."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
+from hnth_contracts import Event, Topics, key_of
+from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.testing import SmtpServer, WebhookReceiver, start_webhook_receiver
 from infra.stack import free_port
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 SECRET = "system-test-secret-not-for-production"
+WEBHOOK_SECRET = "system-test-webhook-secret"
+
+
+@dataclass
+class Process:
+    name: str
+    service: str
+    port: int
+    env: dict[str, str]
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        out = self.log.open("ab")
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", self.service], env=self.env, stdout=out, stderr=out
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
 
 
 @dataclass
@@ -25,6 +54,14 @@ class Platform:
     env: dict[str, str]
     topic_prefix: str
     logs: Path
+    bootstrap: str
+    processes: dict[str, Process] = field(default_factory=dict)
+    smtp: SmtpServer | None = None
+    webhook: WebhookReceiver | None = None
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(prefix=self.topic_prefix)
 
     def token(self, *args: str) -> str:
         out = subprocess.run(
@@ -36,52 +73,115 @@ class Platform:
         )
         return out.stdout.strip()
 
+    def kill(self, name: str) -> None:
+        """`kill -9` one process (e.g. `scheduling-1`)."""
+        process = self.processes[name]
+        assert process.popen is not None
+        process.popen.send_signal(signal.SIGKILL)
+        process.popen.wait(timeout=10)
 
-@pytest.fixture
-def platform(infra, unique, tmp_path) -> Iterator[Platform]:
-    prefix = f"t{unique}."
-    base_env = {
+    def restart(self, name: str, **env: str) -> None:
+        """Start a stopped process again (with extra settings, e.g. a shifted clock)."""
+        process = self.processes[name]
+        if process.running():
+            self.kill(name)
+        process.env = {**process.env, **env}
+        process.start()
+        _wait_ready([process], self.logs)
+
+    async def publish(self, *events: Event) -> None:
+        """Publish as another system would, straight onto the topics."""
+        producer = Producer(self.bootstrap, client_id="system-test")
+        await producer.start()
+        try:
+            await producer.send(
+                [OutMessage(self.topics.of(e), key_of(e), e.to_json()) for e in events]
+            )
+        finally:
+            await producer.stop()
+
+
+def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver) -> dict[str, str]:
+    return {
         **os.environ,
         "HNTH_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
         "HNTH_MONGODB_URL": infra.mongodb_url,
-        "HNTH_TOPIC_PREFIX": prefix,
+        "HNTH_TOPIC_PREFIX": f"t{unique}.",
         "HNTH_AUTH_SECRET": SECRET,
         "HNTH_OUTBOX_POLL_SECONDS": "0.1",
+        "HNTH_TIMER_POLL_SECONDS": "0.2",
+        "HNTH_SMTP_HOST": "127.0.0.1",
+        "HNTH_SMTP_PORT": str(smtp.port),
+        "HNTH_SMTP_TIMEOUT_SECONDS": "3",
+        "HNTH_WEBHOOK_URLS": f'["{webhook.url}"]',
+        "HNTH_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "HNTH_DELIVERY_POLL_SECONDS": "0.2",
+        "HNTH_DELIVERY_BACKOFF_SECONDS": "0.5",
+        "HNTH_DELIVERY_MAX_BACKOFF_SECONDS": "2",
     }
-    procs: list[subprocess.Popen[bytes]] = []
-    urls: dict[str, str] = {}
-    for name in SERVICES:
-        port = free_port()
-        env = {**base_env, "HNTH_HTTP_PORT": str(port), "HNTH_DATABASE": f"{name}_{unique}"}
-        log = (tmp_path / f"{name}.log").open("wb")
-        procs.append(
-            subprocess.Popen([sys.executable, "-m", name], env=env, stdout=log, stderr=log)
-        )
-        urls[name] = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def replicas() -> dict[str, int]:
+    """How many processes of each service; a test overrides it with its own fixture."""
+    return {"registration": 1, "scheduling": 1, "notification": 1, "inspection": 1}
+
+
+@pytest.fixture
+async def platform(infra, unique, tmp_path, replicas) -> AsyncIterator[Platform]:
+    smtp = SmtpServer(free_port())
+    smtp.start()
+    webhook, server = await start_webhook_receiver()
+    base_env = _settings_env(infra, unique, smtp, webhook)
+    platform = Platform(
+        urls={},
+        env=base_env,
+        topic_prefix=f"t{unique}.",
+        logs=tmp_path,
+        bootstrap=infra.bootstrap_servers,
+        smtp=smtp,
+        webhook=webhook,
+    )
+    for service in SERVICES:
+        for n in range(replicas.get(service, 1)):
+            port = free_port()
+            env = {**base_env, "HNTH_HTTP_PORT": str(port), "HNTH_DATABASE": f"{service}_{unique}"}
+            if service == "notification":
+                env["HNTH_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+            name = f"{service}-{n}"
+            process = Process(name, service, port, env, tmp_path / f"{name}.log")
+            process.start()
+            platform.processes[name] = process
+            platform.urls.setdefault(service, process.url)
     try:
-        _wait_ready(urls, procs, tmp_path)
-        yield Platform(urls=urls, env=base_env, topic_prefix=prefix, logs=tmp_path)
+        _wait_ready(list(platform.processes.values()), tmp_path)
+        yield platform
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for process in platform.processes.values():
+            if process.running():
+                assert process.popen is not None
+                process.popen.terminate()
+        for process in platform.processes.values():
+            if process.popen is not None:
+                try:
+                    process.popen.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.popen.kill()
+        server.close()
+        smtp.stop()
 
 
-def _wait_ready(urls: dict[str, str], procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
-    deadline = time.monotonic() + 60
-    pending = dict(urls)
+def _wait_ready(processes: list[Process], logs: Path) -> None:
+    deadline = time.monotonic() + 90
+    pending = {p.name: p for p in processes}
     while pending and time.monotonic() < deadline:
-        for name, url in list(pending.items()):
+        for name, process in list(pending.items()):
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{process.url}/readyz", timeout=2).status_code == 200:
                     del pending[name]
             except httpx.HTTPError:
                 pass
-        if any(p.poll() is not None for p in procs):
+        if any(not p.running() for p in processes):
             break
         time.sleep(0.3)
     if pending:

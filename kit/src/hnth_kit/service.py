@@ -14,6 +14,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -70,7 +71,7 @@ class Service:
     ) -> None:
         self.settings = settings
         self.name = settings.service_name
-        self.clock = clock or SystemClock()
+        self.clock = clock or SystemClock(timedelta(seconds=settings.clock_offset_seconds))
         self.topics = settings.topics
         self.client: AsyncMongoClient[Document] = connect(settings.mongodb_url)
         self.db: AsyncDatabase[Document] = self.client[settings.database_name]

@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
     handler_attempts: int = Field(default=3, ge=1)
     """Attempts for a message whose handler fails for a non-transient reason, before the DLQ."""
     log_level: str = "INFO"
+    clock_offset_seconds: float = 0.0
+    """Shift the service's clock (drills and demos: `HNTH_CLOCK_OFFSET_SECONDS`)."""
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     """Request bodies over this get 413 before any handler runs."""
 

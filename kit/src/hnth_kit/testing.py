@@ -173,3 +173,11 @@ class WebhookReceiver:
                 writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n".encode("latin-1"))
                 await writer.drain()
         writer.close()
+
+
+async def start_webhook_receiver() -> tuple[WebhookReceiver, asyncio.Server]:
+    """A webhook receiver listening on a free port of 127.0.0.1 (close the server after)."""
+    receiver = WebhookReceiver()
+    server = await asyncio.start_server(receiver._serve, "127.0.0.1", 0)
+    receiver.port = server.sockets[0].getsockname()[1]
+    return receiver, server

@@ -3,7 +3,6 @@ receiver, the service itself (one or more replicas) on the real broker and datab
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.mongo import Document
 from hnth_kit.service import Service
-from hnth_kit.testing import SmtpServer, WebhookReceiver, eventually
+from hnth_kit.testing import SmtpServer, WebhookReceiver, eventually, start_webhook_receiver
 from infra.stack import free_port
 from notification.app import NotificationSettings, build
 
@@ -32,9 +31,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture
 async def webhook() -> AsyncIterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    server = await asyncio.start_server(receiver._serve, "127.0.0.1", 0)
-    receiver.port = server.sockets[0].getsockname()[1]
+    receiver, server = await start_webhook_receiver()
     yield receiver
     server.close()
 

@@ -90,6 +90,7 @@ def test_accepted_meetings_keep_every_rule_not_overridden(draft, length, caller)
 def test_status_follows_decisions_and_keeps_a_slot_through_a_rejected_change() -> None:
     d = domain.Decision
     assert domain.status_of(False, 0, []) == "requested"
+    assert domain.status_of(False, 0, [d("MeetingRequested", 0)]) == "requested"
     assert domain.status_of(False, 0, [d("SlotAssigned", 0)]) == "scheduled"
     assert domain.status_of(False, 0, [d("SlotRejected", 0)]) == "rejected"
     held = [d("SlotAssigned", 0), d("SlotRejected", 1)]

@@ -212,7 +212,11 @@ def status_of(cancelled: bool, revision: int, decisions: Sequence[Decision]) -> 
     meeting that once got a slot stays `scheduled` until the slot is released."""
     if cancelled:
         return "cancelled"
-    current = [d for d in decisions if d.revision == revision and d.kind != "SlotReleased"]
+    current = [
+        d
+        for d in decisions
+        if d.revision == revision and d.kind in ("SlotAssigned", "SlotRejected")
+    ]
     held = _slot_held(decisions)
     if current and current[-1].kind == "SlotAssigned":
         return "scheduled"
