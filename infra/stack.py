@@ -463,6 +463,18 @@ def down(run_dir: Path = DEFAULT_RUN_DIR) -> list[str]:
     return stopped
 
 
+def stop_component(state: StackState, name: str) -> None:
+    """Stop one component (`kafka`, `ferretdb`) of a running stack: failure drills."""
+    _stop_pid(state.pids.pop(name))
+    save_state(state)
+
+
+def start_component(state: StackState, name: str) -> None:
+    """Start a stopped component again on the same ports and data."""
+    {"kafka": start_kafka, "ferretdb": start_ferretdb}[name](state)
+    save_state(state)
+
+
 def status(run_dir: Path = DEFAULT_RUN_DIR) -> dict[str, str]:
     state = load_state(run_dir)
     if state is None:

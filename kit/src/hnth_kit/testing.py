@@ -181,3 +181,11 @@ async def start_webhook_receiver() -> tuple[WebhookReceiver, asyncio.Server]:
     server = await asyncio.start_server(receiver._serve, "127.0.0.1", 0)
     receiver.port = server.sockets[0].getsockname()[1]
     return receiver, server
+
+
+async def read_all(bootstrap_servers: str, topics: list[str], *, timeout: float = 10.0) -> list[Any]:
+    """Everything currently in `topics`, from the beginning to their end offsets (records with
+    topic, partition, offset, key, value, headers)."""
+    from hnth_kit.dlq import read_dead_letters  # reads any topic, not only dead letters
+
+    return await read_dead_letters(bootstrap_servers, topics, timeout=timeout)
