@@ -3,10 +3,10 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 COMPOSE_UP := $(shell docker info >/dev/null 2>&1 && echo docker)
 
-.PHONY: help install up down status test lint docs build-infra
+.PHONY: help install up down status test drill bench lint docs build-infra
 
 help:
-	@echo "make up | down | status | test | lint | docs"
+	@echo "make up | down | status | test | drill | bench | lint | docs"
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -35,6 +35,13 @@ status:
 
 test: install build-infra
 	$(UV) run pytest
+
+drill: install build-infra
+	HNTH_DRILL_SIZE=300 $(UV) run pytest tests/drills -p no:cacheprovider
+
+bench: install build-infra
+	$(UV) run python bench/e2e_bench.py --meetings 300 --rate 50
+	$(UV) run python bench/scheduling_bench.py
 
 lint: install
 	$(UV) run ruff check .

@@ -257,7 +257,7 @@ async def main() -> int:
     commands = Commands()
     client = connect(url, event_listeners=[commands])
     db = client[f"bench_scheduling_{uuid.uuid4().hex[:8]}"]
-    rng = random.Random(args.seed)  # noqa: S311 - a reproducible workload, not security
+    rng = random.Random(args.seed)
     clock = ManualClock(NOW)
     topics = Topics(prefix="bench.")
     policy = load_policy(POLICIES, TENANT)
