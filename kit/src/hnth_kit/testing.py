@@ -183,7 +183,9 @@ async def start_webhook_receiver() -> tuple[WebhookReceiver, asyncio.Server]:
     return receiver, server
 
 
-async def read_all(bootstrap_servers: str, topics: list[str], *, timeout: float = 10.0) -> list[Any]:
+async def read_all(
+    bootstrap_servers: str, topics: list[str], *, timeout: float = 10.0
+) -> list[Any]:
     """Everything currently in `topics`, from the beginning to their end offsets (records with
     topic, partition, offset, key, value, headers)."""
     from hnth_kit.dlq import read_dead_letters  # reads any topic, not only dead letters
