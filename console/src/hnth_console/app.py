@@ -116,6 +116,7 @@ def build(settings: ConsoleSettings) -> FastAPI:
                 "lang": lang,
                 "nav": [n for n in NAV if s and s.may(n)],
                 "when": (lambda v, p="%d/%m %H:%M": views.shown_time(v, s.zone, p)) if s else str,
+                "details": views.timeline_details,
                 **context,
             },
             status_code=status,
@@ -199,11 +200,29 @@ def build(settings: ConsoleSettings) -> FastAPI:
                 break
         return found
 
-    async def endpoint_codes(s: Session) -> list[dict[str, Any]]:
+    async def directory(s: Session, kind: str = "endpoints") -> list[dict[str, Any]]:
+        """The province's endpoints or units, to pick from (empty if this role may not list)."""
         try:
-            return list(await backends.get("registration", "/endpoints", s.token, s.lang))
+            return list(
+                await backends.get("registration", f"/{kind}", s.token, s.lang, active=True)
+            )
         except BackendError:
             return []  # a role that may not list the directory still sees its schedule
+
+    async def meeting_form(
+        request: Request, s: Session, status: int, form: dict[str, Any], errors: list[str]
+    ) -> HTMLResponse:
+        endpoints, units = await asyncio.gather(directory(s), directory(s, "units"))
+        return render(
+            request,
+            s,
+            "new_meeting.html",
+            status,
+            endpoints=endpoints,
+            units=units,
+            form=form,
+            errors=errors,
+        )
 
     @app.get("/schedule", response_class=HTMLResponse, summary="Lịch họp / schedule")
     async def schedule(
@@ -217,7 +236,7 @@ def build(settings: ConsoleSettings) -> FastAPI:
         today = datetime.now(UTC).astimezone(s.zone).date()
         start, end, days = views.period(view, day or today, s.zone)
         meetings, endpoints = await asyncio.gather(
-            meetings_between(s, start, end, endpoint), endpoint_codes(s)
+            meetings_between(s, start, end, endpoint), directory(s)
         )
         step = timedelta(days=1 if view == "day" else 7)
         return render(
@@ -236,9 +255,7 @@ def build(settings: ConsoleSettings) -> FastAPI:
     async def new_meeting(
         request: Request, s: Annotated[Session, Depends(page("new_meeting"))]
     ) -> HTMLResponse:
-        return render(
-            request, s, "new_meeting.html", endpoints=await endpoint_codes(s), form={}, errors=[]
-        )
+        return await meeting_form(request, s, 200, {}, [])
 
     @app.post("/meetings/new", response_class=HTMLResponse, include_in_schema=False)
     async def register_meeting(
@@ -251,15 +268,8 @@ def build(settings: ConsoleSettings) -> FastAPI:
             start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
             minutes = int(fields["minutes"] or "0")
         except ValueError:
-            return render(
-                request,
-                s,
-                "new_meeting.html",
-                422,
-                endpoints=await endpoint_codes(s),
-                form={**fields, "endpoints": chosen},
-                errors=["start: YYYY-MM-DD HH:MM"],
-            )
+            form_ = {**fields, "endpoints": chosen}
+            return await meeting_form(request, s, 422, form_, ["start: YYYY-MM-DD HH:MM"])
         body = {
             "title": fields["title"],
             "host_unit": fields["host_unit"] or s.who.unit,
@@ -285,15 +295,8 @@ def build(settings: ConsoleSettings) -> FastAPI:
         except BackendError as exc:
             if exc.status not in (400, 409, 422):
                 raise
-            return render(
-                request,
-                s,
-                "new_meeting.html",
-                exc.status,
-                endpoints=await endpoint_codes(s),
-                form={**fields, "endpoints": chosen},
-                errors=[exc.message],
-            )
+            form_ = {**fields, "endpoints": chosen}
+            return await meeting_form(request, s, exc.status, form_, [exc.message])
         return RedirectResponse(f"/meetings/{created.json()['id']}", status_code=303)
 
     async def optional(call: Any) -> Any:
