@@ -96,3 +96,15 @@ def test_grafana_provisions_the_dashboard_from_the_repository() -> None:
         assert series in exprs, series
     for panel in dashboard["panels"]:
         assert panel["datasource"]["uid"] == source["uid"]
+
+
+def test_console_reads_the_services_over_http_and_has_no_database() -> None:
+    console = _compose()["services"]["console"]
+    env = console["environment"]
+    for name in ("registration", "notification", "inspection"):
+        assert env[f"HNTH_{name.upper()}_URL"] == f"http://{name}:8000"
+        assert console["depends_on"][name]["condition"] == "service_healthy"
+    assert "HNTH_MONGODB_URL" not in env
+    dockerfile = (ROOT / console["build"]["dockerfile"]).read_text()
+    assert "/readyz" in dockerfile
+    assert re.search(r"^USER (?!root)", dockerfile, re.M)
