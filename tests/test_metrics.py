@@ -86,6 +86,9 @@ async def test_metrics_of_every_service_move_with_a_flow(infra, platform) -> Non
         )
         assert _total(scheduling, "hnth_handler_seconds_count", type="MeetingRequested") == 1
         assert _total(scheduling, "hnth_outbox_backlog") == 0
+        lag = [s for s in scheduling if s.name == "hnth_consumer_lag"]
+        assert {s.labels["topic"] for s in lag} >= {topics.meetings}  # its assigned partitions
+        assert all(s.value >= 0 for s in lag)
 
         for consumer in ("notification", "inspection"):
             samples = await scrape(consumer)
