@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 COMPOSE_UP := $(shell docker info >/dev/null 2>&1 && echo docker)
 
-.PHONY: help install up down status test drill bench lint docs build-infra
+.PHONY: help install up down status test drill bench lint docs build-infra browser
 
 help:
 	@echo "make up | down | status | test | drill | bench | lint | docs"
@@ -18,7 +18,7 @@ build-infra: install
 up: install
 ifeq ($(COMPOSE_UP),docker)
 	docker compose up -d --wait
-	@echo "registration http://127.0.0.1:8001/docs  scheduling :8002  notification :8003  inspection :8004  mail http://127.0.0.1:8025"
+	@echo "registration http://127.0.0.1:8001/docs  scheduling :8002  notification :8003  inspection :8004  console http://127.0.0.1:8080  mail http://127.0.0.1:8025  grafana http://127.0.0.1:3000"
 else
 	@$(UV) run python -m infra.stack up
 endif
@@ -33,7 +33,13 @@ endif
 status:
 	@$(UV) run python -m infra.stack status
 
-test: install build-infra
+# Debian's Chromium and its driver, for the console's browser tests (a browser build
+# downloaded by a test tool does not work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+test: install build-infra browser
 	$(UV) run pytest
 
 drill: install build-infra

@@ -89,7 +89,6 @@ class Platform:
             **os.environ,
             **stack.service_env(state, secret),
             "HNTH_TOPIC_PREFIX": prefix,
-            "HNTH_OUTBOX_POLL_SECONDS": "0.05",
         }
         for service in SERVICES:
             for n in range(replicas if service in ("scheduling", "notification") else 1):

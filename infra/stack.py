@@ -34,6 +34,7 @@ CACHE = Path(os.environ.get("HNTH_CACHE_DIR", ROOT / ".cache"))
 DEFAULT_RUN_DIR = ROOT / ".run" / "stack"
 
 SERVICES = {"registration": 8001, "scheduling": 8002, "notification": 8003, "inspection": 8004}
+CONSOLE_PORT = 8080
 
 
 class StackError(RuntimeError):
@@ -373,10 +374,23 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
         pid = _spawn([sys.executable, "-m", name], log, {**env, "HNTH_HTTP_PORT": str(port)})
         state.pids[name] = pid
         started.append((name, port, pid, log))
+    # the operator console reads the services over HTTP, as a person's browser would
+    ports = {name: port for name, port, _, _ in started}
+    console_port = int(os.environ.get("HNTH_CONSOLE_PORT", CONSOLE_PORT))
+    _check_port_free(console_port, "console")
+    console_env = {
+        **env,
+        "HNTH_HTTP_PORT": str(console_port),
+        **{f"HNTH_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items()},
+    }
+    log = run / "console.log"
+    pid = _spawn([sys.executable, "-m", "hnth_console"], log, console_env)
+    state.pids["console"] = pid
+    started.append(("console", console_port, pid, log))
     for name, port, pid, log in started:
         url = f"http://127.0.0.1:{port}"
         _wait_until(lambda u=url: _http_answers(f"{u}/readyz"), name, pid, log, timeout)  # type: ignore[misc]
-        state.urls[name] = f"{url}/docs"
+        state.urls[name] = f"{url}/docs" if name != "console" else f"{url}/"
 
 
 # ---------------------------------------------------------------- the stack

@@ -187,3 +187,34 @@ def _wait_ready(processes: list[Process], logs: Path) -> None:
     if pending:
         tails = {n: (logs / f"{n}.log").read_text(errors="replace")[-2000:] for n in pending}
         raise AssertionError(f"services not ready: {list(pending)}\n{tails}")
+
+
+@pytest.fixture
+def console_env(platform: Platform) -> dict[str, str]:
+    """The console's settings for a running platform (it reads the services over HTTP)."""
+    return {
+        **platform.env,
+        "HNTH_REGISTRATION_URL": platform.urls["registration"],
+        "HNTH_NOTIFICATION_URL": platform.urls["notification"],
+        "HNTH_INSPECTION_URL": platform.urls["inspection"],
+        "HNTH_BOARD_REFRESH_SECONDS": "5",
+    }
+
+
+@pytest.fixture
+def console_url(console_env, tmp_path) -> Iterator[str]:
+    """The operator console as a real process (for the browser) in front of the platform."""
+    port = free_port()
+    env = {**console_env, "HNTH_HTTP_PORT": str(port)}
+    log = (tmp_path / "console.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "hnth_console"], env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready({"console": url}, [proc], tmp_path)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

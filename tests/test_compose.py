@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -53,3 +54,57 @@ def test_topics_have_partitions_for_six_replicas() -> None:
     assert partitions >= 6
     for topic in ("hnth.meetings", "hnth.slots", "hnth.checks", "hnth.reports", "hnth.directory"):
         assert topic in command
+
+
+def test_prometheus_scrapes_every_replica_of_every_service() -> None:
+    services = _compose()["services"]
+    prometheus = services["prometheus"]
+    mounted = {v.split(":")[0]: v.split(":")[1] for v in prometheus["volumes"] if ":" in v}
+    assert mounted["./infra/prometheus/prometheus.yml"] == "/etc/prometheus/prometheus.yml"
+    config = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    [dns] = job["dns_sd_configs"]  # one address per replica, so scaling needs no edit
+    assert dns["type"] == "A"
+    assert set(dns["names"]) == set(SERVICES)
+    assert dns["port"] == 8000 == int(services["scheduling"]["environment"]["HNTH_HTTP_PORT"])
+
+
+def test_grafana_provisions_the_dashboard_from_the_repository() -> None:
+    grafana = _compose()["services"]["grafana"]
+    mounts = dict(v.split(":")[:2] for v in grafana["volumes"] if v.startswith("./"))
+    provisioning = ROOT / "infra/grafana/provisioning"
+    assert mounts["./infra/grafana/provisioning"] == "/etc/grafana/provisioning"
+    [source] = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert source["url"] == "http://prometheus:9090"
+    [provider] = yaml.safe_load((provisioning / "dashboards/hnth.yml").read_text())["providers"]
+    assert mounts["./infra/grafana/dashboards"] == provider["options"]["path"]
+    dashboard = json.loads((ROOT / "infra/grafana/dashboards/hnth-ops.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    for series in (
+        "hnth_events_consumed_total",
+        "hnth_events_produced_total",
+        "hnth_handler_seconds_bucket",
+        "hnth_consumer_lag",
+        "hnth_outbox_backlog",
+        "hnth_dead_letters_total",
+        "hnth_notices_total",
+        "hnth_timers_pending",
+    ):
+        assert series in exprs, series
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"]
+
+
+def test_console_reads_the_services_over_http_and_has_no_database() -> None:
+    console = _compose()["services"]["console"]
+    env = console["environment"]
+    for name in ("registration", "notification", "inspection"):
+        assert env[f"HNTH_{name.upper()}_URL"] == f"http://{name}:8000"
+        assert console["depends_on"][name]["condition"] == "service_healthy"
+    assert "HNTH_MONGODB_URL" not in env
+    dockerfile = (ROOT / console["build"]["dockerfile"]).read_text()
+    assert "/readyz" in dockerfile
+    assert re.search(r"^USER (?!root)", dockerfile, re.M)

@@ -4,6 +4,8 @@
     hnth token issue --role ...      a signed bearer token
     hnth dlq list|show|replay        dead letters, per topic, with their reason
     hnth seed demo                   a week of demo meetings through the HTTP API
+    hnth report compile --year Y     compile the provincial report, download XLSX and DOCX
+    hnth replay --service S --from T rewind a stopped service's consumer group to rebuild
 
 Exit codes: 0 done, 1 the operation failed (message on stderr), 2 bad usage.
 """
@@ -21,11 +23,20 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import track
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TransferSpeedColumn,
+    track,
+)
 from rich.table import Table
 
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.dlq import DeadLetter, dead_letter_topics, read_dead_letters, replay
+from hnth_kit.offsets import GroupBusy, NothingToRewind, rewind
 from hnth_kit.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT))  # `infra` is a folder of the repository, not a package
@@ -42,10 +53,13 @@ dlq_app = typer.Typer(
     help="Dead letters: what could not be processed, and why.", no_args_is_help=True
 )
 seed_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+report_app = typer.Typer(help="The provincial year-end report.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(token_app, name="token")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
+app.add_typer(report_app, name="report")
+SERVICES = ("registration", "scheduling", "notification", "inspection")
 
 out = Console()
 err = Console(stderr=True)
@@ -256,3 +270,115 @@ def seed_demo(
             if response.status_code >= 400:
                 err.print(f"meeting {n + 1}: {response.status_code} {response.text[:200]}")
     out.print(f"{created} meeting(s) registered, {count - created} already there or refused")
+
+
+# ---------------------------------------------------------------- the year-end report
+
+
+def _download(http: httpx.Client, path: str, target: Path, progress: Progress) -> None:
+    with http.stream("GET", path) as response:
+        if response.status_code != 200:
+            response.read()
+            raise fail(f"GET {path}: {response.status_code} {response.text[:300]}")
+        size = int(response.headers.get("content-length") or 0) or None
+        task = progress.add_task(f"tải / downloading {target.name}", total=size)
+        with target.open("wb") as file:
+            for chunk in response.iter_bytes():
+                file.write(chunk)
+                progress.update(task, advance=len(chunk))
+
+
+@report_app.command("compile")
+def report_compile(
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="The report's year.")],
+    url: Annotated[str, typer.Option(help="Inspection service.")] = "http://127.0.0.1:8004",
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the files.")] = Path("."),
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")] = "tuyen-quang",
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Compile the provincial report (stored as a snapshot) and download it as XLSX and DOCX."""
+    token = issue_token(_secret(run_dir), role=Role.OPERATOR, tenant=tenant)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        httpx.Client(base_url=url, headers=headers, timeout=120) as http,
+        Progress(*columns, console=err) as progress,
+    ):
+        compiling = progress.add_task("tổng hợp / compiling", total=None)
+        try:
+            response = http.post(f"/reports/{year}/compile")
+        except httpx.HTTPError as exc:
+            raise fail(f"inspection at {url} does not answer: {exc}") from None
+        if response.status_code != 200:
+            raise fail(f"compile: {response.status_code} {response.text[:300]}")
+        progress.update(compiling, total=1, completed=1)
+        report = response.json()
+        for kind in ("xlsx", "docx"):
+            _download(
+                http, f"/reports/{year}.{kind}", out_dir / f"bao-cao-hnth-{year}.{kind}", progress
+            )
+    out.print(
+        f"report {year}: "
+        + ", ".join(str(out_dir / f"bao-cao-hnth-{year}.{kind}") for kind in ("xlsx", "docx"))
+    )
+    province = report.get("province") or {}
+    for name in ("meetings_held", "checks_compliance", "inspections_compliance", "endpoints"):
+        out.print(f"  {name}: {province.get(name)}")
+
+
+# ---------------------------------------------------------------- rebuild a read model
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"not an ISO time: {text}") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give the time zone, e.g. 2026-01-01T00:00+07:00")
+    return moment
+
+
+@app.command("replay")
+def replay_from(
+    service: Annotated[
+        str, typer.Option(help="registration | scheduling | notification | inspection")
+    ],
+    since: Annotated[
+        datetime,
+        typer.Option("--from", parser=_moment, metavar="TIME", help="ISO time with zone."),
+    ],
+    group: Annotated[
+        str | None, typer.Option(help="Consumer group (default hnth-<service>).")
+    ] = None,
+    topic: Annotated[list[str] | None, typer.Option(help="Only these topics (repeatable).")] = None,
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Rewind a service's consumer group to TIME so it consumes everything since again.
+
+    STOP THE SERVICE (every replica) FIRST: Kafka moves a group's offsets only while it
+    has no member; this refuses otherwise. Handlers are idempotent, so re-reading is safe;
+    drop the service's read model first to rebuild it from the events.
+    """
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service}; one of {', '.join(SERVICES)}")
+    servers = _bootstrap(run_dir, bootstrap)
+    name = group or f"hnth-{service}"
+    try:
+        with out.status(f"tua lại / rewinding {name}..."):
+            moved = asyncio.run(rewind(servers, name, since, topic or None))
+    except (GroupBusy, NothingToRewind) as exc:
+        raise fail(str(exc)) from None
+    table = Table("partition", "from offset", "to offset")
+    for tp, (old, new) in sorted(moved.items()):
+        table.add_row(f"{tp.topic}/{tp.partition}", str(old), str(new))
+    out.print(table)
+    out.print(f"{name} rewound to {since.isoformat()}: start {service} to re-read")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from pymongo.errors import ConnectionFailure, NetworkTimeout, ServerSelectionTim
 from hnth_contracts import Event, dead_letter, decode_event
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.logs import correlation_id
+from hnth_kit.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class EventConsumer:
         backoff: float = 0.2,
         max_backoff: float = 5.0,
         transient_budget: float = 60.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.service = service
         self._producer = producer
@@ -92,30 +95,35 @@ class EventConsumer:
         self._max_backoff = max_backoff
         self._transient_budget = transient_budget
         self.counts: dict[tuple[str, Outcome], int] = {}
+        self.metrics = metrics
 
     def register(self, handlers: Mapping[type[Event], Handler]) -> None:
         """Add handlers by event type (a service wires them after building its store)."""
         self._handlers.update(handlers)
 
     async def process(self, raw: RawMessage) -> Outcome:
-        outcome = await self._process(raw)
+        started = time.perf_counter()
+        outcome, event_type = await self._process(raw)
         key = (raw.topic, outcome)
         self.counts[key] = self.counts.get(key, 0) + 1
+        if self.metrics is not None:
+            self.metrics.observe_consumed(raw.topic, event_type, outcome.value, started)
         return outcome
 
-    async def _process(self, raw: RawMessage) -> Outcome:
+    async def _process(self, raw: RawMessage) -> tuple[Outcome, str]:
+        """The outcome and the event type (`undecodable` when the body is not an event)."""
         try:
             event = decode_event(raw.value)
         except ValidationError as exc:
             reason, detail = _classify(exc)
             await self._dead_letter(raw, reason, detail)
-            return Outcome.DEAD_LETTERED
+            return Outcome.DEAD_LETTERED, "undecodable"
         handler = self._handlers.get(type(event))
         if handler is None:
-            return Outcome.IGNORED  # a known event this service has no business with
+            return Outcome.IGNORED, event.type  # a known event this service has no business with
         token = correlation_id.set(event.correlation_id)
         try:
-            return await self._handle(handler, event, raw)
+            return await self._handle(handler, event, raw), event.type
         finally:
             correlation_id.reset(token)
 
@@ -145,6 +153,8 @@ class EventConsumer:
 
     async def _dead_letter(self, raw: RawMessage, reason: str, detail: str) -> None:
         log.warning("dead-lettering %s@%d/%d: %s", raw.topic, raw.partition, raw.offset, reason)
+        if self.metrics is not None:
+            self.metrics.dead_lettered.labels(raw.topic, reason).inc()
         headers = (
             ("hnth-dlq-reason", reason),
             ("hnth-dlq-error", detail[:2000]),

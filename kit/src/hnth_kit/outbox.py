@@ -31,6 +31,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.metrics import Metrics
 from hnth_kit.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class OutboxRelay:
         poll_seconds: float = 0.25,
         bucket_seconds: int = 10,
         owner: str = "relay",
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._collections = list(collections)
@@ -117,6 +119,7 @@ class OutboxRelay:
         """(collection, document id) -> number of its events known to be sent."""
         self._checkpoint: dict[str, datetime] = {}
         self.published = 0
+        self.metrics = metrics
 
     def wake(self) -> None:
         """Ask for a pass now (after a local write) instead of at the next poll."""
@@ -215,6 +218,9 @@ class OutboxRelay:
                     for e in todo
                 ]
             )
+            if self.metrics is not None:
+                for e in todo:
+                    self.metrics.produced.labels(e["topic"]).inc()
             now = datetime.now(UTC)
             try:
                 await self._db[SENT].insert_many(
@@ -225,6 +231,20 @@ class OutboxRelay:
                     raise
         self._known[(collection.name, doc_id)] = len(entries)
         return len(todo)
+
+    async def backlog(self) -> int:
+        """Events staged since the relay's checkpoint and not yet marked sent: cheap enough
+        to run on every scrape, because it looks only at the window the relay still scans."""
+        count = 0
+        for name in self._collections:
+            saved = await self._db[CHECKPOINTS].find_one({"_id": name})
+            since = saved["at"] if saved else datetime(1970, 1, 1, tzinfo=UTC)
+            window = {"_outbox_at": {"$gte": since - CLOCK_MARGIN}}
+            async for document in self._db[name].find(window, {"_outbox": 1}):
+                ids = [e["event_id"] for e in document.get("_outbox") or []]
+                marked = await self._db[SENT].count_documents({"_id": {"$in": ids}})
+                count += len(ids) - marked
+        return count
 
     async def unsent(self) -> int:
         """Events staged in the collections and not yet marked sent (for tests and metrics)."""

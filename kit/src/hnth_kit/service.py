@@ -33,6 +33,7 @@ from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
 from hnth_kit.http import install_http_guards
 from hnth_kit.kafka import Producer
+from hnth_kit.metrics import Metrics
 from hnth_kit.mongo import Document, connect, ping
 from hnth_kit.outbox import OutboxRelay
 from hnth_kit.settings import ServiceSettings
@@ -77,7 +78,8 @@ class Service:
         self.db: AsyncDatabase[Document] = self.client[settings.database_name]
         self.producer = Producer(settings.kafka_bootstrap_servers, client_id=f"hnth-{self.name}")
         self.auth = Authenticator(settings.auth_secret.get_secret_value())
-        self.timers = Timers(self.db, self.clock, self.topics)
+        self.metrics = Metrics(self.name)
+        self.timers = Timers(self.db, self.clock, self.topics, metrics=self.metrics)
         self._timer_handlers: dict[str, TimerHandler] = {}
         collections = list(outbox_collections) + ([FIRED] if timers else [])
         self.relay = OutboxRelay(
@@ -86,13 +88,17 @@ class Service:
             self.producer,
             poll_seconds=settings.outbox_poll_seconds,
             owner=f"{self.name}-{id(self):x}",
+            metrics=self.metrics,
         )
-        self.consumer = EventConsumer(self.name, self.producer, attempts=settings.handler_attempts)
+        self.consumer = EventConsumer(
+            self.name, self.producer, attempts=settings.handler_attempts, metrics=self.metrics
+        )
         self._inputs = list(inputs)
         self._outputs = outputs
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._subscriber: Any = None
         self.broker = self._build_broker(title, description)
         self.api = FastAPI(
             title=title,
@@ -103,6 +109,11 @@ class Service:
         self.api.include_router(
             health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
         )
+        self.api.include_router(self.metrics.router())
+        self.metrics.refresh_on_scrape("outbox", self._refresh_backlog)
+        self.metrics.refresh_on_scrape("lag", self._refresh_lag)
+        if timers:
+            self.metrics.refresh_on_scrape("timers", self._refresh_timers)
         install_http_guards(self.api, settings.max_body_bytes)
 
     @functools.cache  # noqa: B019 - one Service per process; policies are read once
@@ -136,6 +147,24 @@ class Service:
             description=self.api.description,
         )
 
+    async def _refresh_backlog(self) -> None:
+        self.metrics.outbox_backlog.set(await self.relay.backlog())
+
+    async def _refresh_timers(self) -> None:
+        self.metrics.timers_pending.set(await self.timers.pending())
+
+    async def _refresh_lag(self) -> None:
+        """Lag from what the consumer already knows (high watermark of its last fetch minus
+        its position): no request to the broker per scrape."""
+        consumer = getattr(self._subscriber, "consumer", None)
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is not None:
+                behind = max(0, high - await consumer.position(tp))
+                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(behind)
+
     def _waking(self, handlers: Mapping[type[Event], Handler]) -> dict[type[Event], Handler]:
         """Wrap handlers so the relay looks at the outbox right after each one."""
 
@@ -166,6 +195,7 @@ class Service:
                 title=f"{self.name}:consume",
                 description=f"{title}: consumes " + ", ".join(self._inputs),
             )
+            self._subscriber = subscriber
 
             @subscriber
             async def on_message(body: bytes, message: KafkaMessage) -> None:

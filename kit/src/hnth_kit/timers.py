@@ -25,6 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics
 from hnth_kit.clock import Clock
+from hnth_kit.metrics import Metrics
 from hnth_kit.mongo import Document
 from hnth_kit.outbox import with_outbox
 
@@ -59,6 +60,7 @@ class Timers:
         *,
         lease: timedelta = timedelta(seconds=60),
         batch: int = 100,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._coll = db[COLLECTION]
@@ -68,6 +70,7 @@ class Timers:
         self._batch = batch
         self._owner = uuid.uuid4().hex
         self.fired = 0
+        self.metrics = metrics
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("state", ASCENDING), ("due_at", ASCENDING)], name="due")
@@ -121,6 +124,8 @@ class Timers:
             )
             if await self._claim(timer.id, now) and await self._fire(timer, handlers):
                 fired += 1
+                if self.metrics is not None:
+                    self.metrics.timers_fired.labels(timer.kind).inc()
         self.fired += fired
         return fired
 

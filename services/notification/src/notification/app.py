@@ -7,6 +7,7 @@ import hmac
 from datetime import timedelta
 from typing import Self
 
+from prometheus_client import Counter
 from pydantic import Field, SecretStr, model_validator
 
 from hnth_kit.clock import Clock
@@ -101,6 +102,12 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         Mailer(settings.smtp()),
         WebhookPoster(settings.webhook_timeout_seconds),
         delivery,
+        attempts=Counter(
+            "hnth_notices",
+            "Notice delivery attempts by kind and resulting status (sent, failed, pending=retry)",
+            ["kind", "status"],
+            registry=service.metrics.registry,
+        ),
     )
     context = Context(
         store=store,

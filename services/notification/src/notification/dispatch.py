@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
+from prometheus_client import Counter
 
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
@@ -78,8 +79,11 @@ class Dispatcher:
         mailer: Mailer,
         poster: WebhookPoster,
         config: DeliveryConfig,
+        attempts: Counter | None = None,
     ) -> None:
         self._store = store
+        self._attempts = attempts
+        """Prometheus counter of delivery attempts by notice kind and resulting status."""
         self._clock = clock
         self._policy_for = policy_for
         self._mailer = mailer
@@ -147,6 +151,8 @@ class Dispatcher:
             max_backoff=c.max_backoff,
         )
         await self._store.record(notice["_id"], result, now, outcome.address, outcome.message_id)
+        if self._attempts is not None:
+            self._attempts.labels(notice["kind"], result.status.value).inc()
         if result.status is Status.SENT:
             log.info("notice %s sent to %s", notice["_id"], outcome.address)
         elif result.status is Status.FAILED:

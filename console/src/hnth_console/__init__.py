@@ -1,0 +1,1 @@
+"""The operator console: pages for the duty officer, read from the services' HTTP APIs."""

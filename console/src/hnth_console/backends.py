@@ -1,0 +1,73 @@
+"""Calls to the services' HTTP APIs with the signed-in person's own token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from hnth_console.settings import ConsoleSettings
+
+
+class BackendError(Exception):
+    """A service refused or failed: its status and its message, in the person's language."""
+
+    def __init__(self, service: str, status: int, message: str) -> None:
+        super().__init__(f"{service}: {status} {message}")
+        self.service = service
+        self.status = status
+        self.message = message
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail)
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return "; ".join(f"{e.get('field')}: {e.get('message')}" for e in body["errors"])
+    return str(detail or body)[:300]
+
+
+class Backends:
+    def __init__(self, settings: ConsoleSettings, timeout: float = 10.0) -> None:
+        self.urls = {
+            "registration": settings.registration_url,
+            "notification": settings.notification_url,
+            "inspection": settings.inspection_url,
+        }
+        self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        token: str,
+        lang: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """The service's answer; raises BackendError on 4xx/5xx or when it does not answer."""
+        sent = {"Authorization": f"Bearer {token}", "Accept-Language": lang, **(headers or {})}
+        try:
+            response = await self._http.request(
+                method, self.urls[service] + path, params=params, json=json, headers=sent
+            )
+        except httpx.HTTPError as exc:
+            raise BackendError(service, 503, f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise BackendError(service, response.status_code, _message(response))
+        return response
+
+    async def get(self, service: str, path: str, token: str, lang: str, **params: Any) -> Any:
+        query = {k: v for k, v in params.items() if v is not None}
+        return (await self.request("GET", service, path, token, lang, params=query)).json()

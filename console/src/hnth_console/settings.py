@@ -1,0 +1,37 @@
+"""Console settings from the environment (`HNTH_` prefix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hnth_kit.settings import REPO_ROOT
+
+
+class ConsoleSettings(BaseSettings):
+    """Where the services answer, and the secret that verifies the tokens people paste.
+
+    The console reads no database: every page is built from the services' HTTP APIs,
+    called with the signed-in person's own token, so each service enforces its own rules.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HNTH_", extra="ignore")
+
+    registration_url: str = "http://127.0.0.1:8001"
+    notification_url: str = "http://127.0.0.1:8003"
+    inspection_url: str = "http://127.0.0.1:8004"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    """For the dead-letter page (the `.dlq` topics have no HTTP API)."""
+    topic_prefix: str = ""
+    auth_secret: SecretStr = Field(min_length=32)
+    policy_dir: Path = REPO_ROOT / "policies"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    board_refresh_seconds: int = Field(default=30, ge=5)
+    board_warn_minutes: int = Field(default=30, ge=1)
+    """How close to its check deadline a meeting turns red while an endpoint has nothing in."""
+    secure_cookies: bool = False
+    """Set behind HTTPS so the token cookie is never sent in clear."""
+    log_level: str = "INFO"

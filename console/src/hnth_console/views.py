@@ -1,0 +1,144 @@
+"""What the pages show, decided from the services' answers: pure functions, given `now`."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+Row = Mapping[str, Any]
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An aware datetime from the services' ISO strings (None when absent or unreadable)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def shown_time(value: Any, zone: ZoneInfo, pattern: str = "%d/%m %H:%M") -> str:
+    """A time as people in the province read it (their zone), or '' when there is none."""
+    moment = parse_time(value)
+    return moment.astimezone(zone).strftime(pattern) if moment else ""
+
+
+def period(view: str, day: date, zone: ZoneInfo) -> tuple[datetime, datetime, list[date]]:
+    """The days a schedule view covers (a day, or Monday to Sunday of `day`'s week) and
+    their bounds as aware times in the province's zone."""
+    first = day if view == "day" else day - timedelta(days=day.weekday())
+    count = 1 if view == "day" else 7
+    days = [first + timedelta(days=n) for n in range(count)]
+    start = datetime.combine(first, time(0), zone)
+    return start, datetime.combine(days[-1] + timedelta(days=1), time(0), zone), days
+
+
+def by_day(meetings: Iterable[Row], days: Sequence[date], zone: ZoneInfo) -> dict[date, list[Row]]:
+    """Meetings under the local day they start on, every day of the view present."""
+    grouped: dict[date, list[Row]] = {d: [] for d in days}
+    for meeting in meetings:
+        start = parse_time(meeting.get("start"))
+        if start is not None and start.astimezone(zone).date() in grouped:
+            grouped[start.astimezone(zone).date()].append(meeting)
+    for rows in grouped.values():
+        rows.sort(key=lambda m: str(m.get("start")))
+    return grouped
+
+
+def alarm(check: Row, now: datetime, warn: timedelta) -> str:
+    """The colour of one endpoint's check on the readiness board:
+    `passed` green, `failed`/`missed` red, `pending` red once the deadline is within
+    `warn` (nothing is in and time runs out), else grey."""
+    state = str(check.get("state") or "pending")
+    if state == "passed":
+        return "ok"
+    if state in ("failed", "missed"):
+        return "bad"
+    due = parse_time(check.get("due_at"))
+    if due is not None and now >= due - warn:
+        return "late"
+    return "waiting"
+
+
+def board_rows(
+    meetings: Iterable[Row], readiness: Mapping[str, Sequence[Row]], now: datetime, warn: timedelta
+) -> list[dict[str, Any]]:
+    """One row per meeting with its endpoints' checks and the worst colour among them."""
+    order = {"late": 0, "bad": 1, "waiting": 2, "ok": 3}
+    rows = []
+    for meeting in meetings:
+        checks = [
+            {**check, "alarm": alarm(check, now, warn)}
+            for check in readiness.get(meeting["id"], [])
+        ]
+        worst = min((c["alarm"] for c in checks), key=order.__getitem__, default="waiting")
+        rows.append({"meeting": meeting, "checks": checks, "alarm": worst})
+    return rows
+
+
+def unacknowledged(notices: Iterable[Row]) -> list[Row]:
+    """Notices still wanting attention: sent and not acknowledged, or failed."""
+    return [
+        n
+        for n in notices
+        if (n.get("status") == "sent" and not n.get("acknowledged_at"))
+        or n.get("status") == "failed"
+    ]
+
+
+def overdue(tasks: Iterable[Row], now: datetime) -> tuple[list[Row], list[Row]]:
+    """Open inspections split into (overdue, due later)."""
+    late: list[Row] = []
+    later: list[Row] = []
+    for task in tasks:
+        if task.get("state") == "done":
+            continue
+        due = parse_time(task.get("due_at"))
+        (late if due is not None and due < now else later).append(task)
+    return late, later
+
+
+def compliance_bars(province: Row) -> list[dict[str, Any]]:
+    """The compliance figures as bars for the report page's chart: percent 0..100, or None
+    when there was nothing to measure (no meeting held, no inspection due)."""
+
+    def percent(part: Any, whole: Any) -> float | None:
+        return round(100 * float(part) / float(whole), 1) if whole else None
+
+    share = {k: province.get(k) for k in ("checks_compliance", "inspections_compliance")}
+    bars = [
+        {"key": k, "percent": None if v is None else round(100 * float(v), 1)}
+        for k, v in share.items()
+    ]
+    reported = percent(province.get("endpoints_reported") or 0, province.get("endpoints"))
+    bars.append({"key": "endpoints_reported", "percent": reported})
+    return bars
+
+
+def dead_letter_groups(letters: Iterable[Any]) -> dict[str, list[Any]]:
+    """Dead letters by their original topic."""
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for letter in letters:
+        groups[letter.original_topic].append(letter)
+    return dict(sorted(groups.items()))
+
+
+def timeline_details(entry: Row) -> list[tuple[str, str]]:
+    """What a timeline entry says besides its type and time (who, slot, rule broken, ...),
+    as short `(field, text)` pairs."""
+    skip = {"type", "at", "event_id"}
+    pairs = []
+    for key, value in entry.items():
+        if key in skip or value in (None, "", [], {}):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        pairs.append((key, text if len(text) <= 300 else text[:297] + "..."))
+    return pairs

@@ -1,0 +1,105 @@
+"""What the console's pages decide, without I/O: colours, periods, what needs attention."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hnth_console import views
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Tuyên Quang
+WARN = timedelta(minutes=30)
+
+
+def test_a_pending_check_turns_red_only_when_its_deadline_is_near() -> None:
+    def due_in(minutes: int) -> dict[str, str]:
+        return {"state": "pending", "due_at": (NOW + timedelta(minutes=minutes)).isoformat()}
+
+    assert views.alarm(due_in(31), NOW, WARN) == "waiting"
+    assert views.alarm(due_in(30), NOW, WARN) == "late"
+    assert views.alarm(due_in(-5), NOW, WARN) == "late"
+    assert views.alarm({"state": "passed", "due_at": NOW.isoformat()}, NOW, WARN) == "ok"
+    assert views.alarm({"state": "missed"}, NOW, WARN) == "bad"
+    assert views.alarm({"state": "failed"}, NOW, WARN) == "bad"
+
+
+def test_a_meeting_row_takes_the_worst_colour_of_its_endpoints() -> None:
+    meeting = {"id": "m1"}
+    checks = [
+        {"endpoint": "A", "state": "passed"},
+        {"endpoint": "B", "state": "pending", "due_at": (NOW + timedelta(minutes=10)).isoformat()},
+    ]
+    [row] = views.board_rows([meeting], {"m1": checks}, NOW, WARN)
+    assert row["alarm"] == "late"
+    assert [c["alarm"] for c in row["checks"]] == ["ok", "late"]
+    [empty] = views.board_rows([{"id": "m2"}], {}, NOW, WARN)
+    assert (empty["alarm"], empty["checks"]) == ("waiting", [])
+
+
+def test_week_runs_monday_to_sunday_in_the_provinces_zone() -> None:
+    start, end, days = views.period("week", date(2026, 11, 26), ZONE)  # a Thursday
+    assert days[0] == date(2026, 11, 23)
+    assert days[-1] == date(2026, 11, 29)
+    assert start.utcoffset() == timedelta(hours=7)
+    assert end - start == timedelta(days=7)
+    _, _, one = views.period("day", date(2026, 11, 26), ZONE)
+    assert one == [date(2026, 11, 26)]
+
+
+def test_meetings_fall_on_their_local_day() -> None:
+    late_evening_utc = "2026-11-23T18:00:00+00:00"  # 01:00 on the 24th locally
+    grouped = views.by_day(
+        [{"start": late_evening_utc}], [date(2026, 11, 23), date(2026, 11, 24)], ZONE
+    )
+    assert grouped[date(2026, 11, 23)] == []
+    assert len(grouped[date(2026, 11, 24)]) == 1
+
+
+def test_notices_wanting_attention_are_the_unacknowledged_and_the_failed() -> None:
+    notices = [
+        {"id": 1, "status": "sent", "acknowledged_at": None},
+        {"id": 2, "status": "sent", "acknowledged_at": "2026-11-23T08:00:00+07:00"},
+        {"id": 3, "status": "failed"},
+        {"id": 4, "status": "pending"},
+    ]
+    assert [n["id"] for n in views.unacknowledged(notices)] == [1, 3]
+
+
+def test_inspections_split_into_overdue_and_due_later() -> None:
+    tasks = [
+        {"id": 1, "state": "open", "due_at": (NOW - timedelta(days=1)).isoformat()},
+        {"id": 2, "state": "open", "due_at": (NOW + timedelta(days=1)).isoformat()},
+        {"id": 3, "state": "done", "due_at": (NOW - timedelta(days=1)).isoformat()},
+    ]
+    late, later = views.overdue(tasks, NOW)
+    assert ([t["id"] for t in late], [t["id"] for t in later]) == ([1], [2])
+
+
+def test_compliance_bars_show_nothing_measured_as_none() -> None:
+    bars = views.compliance_bars(
+        {
+            "checks_compliance": 0.75,
+            "inspections_compliance": None,
+            "endpoints": 4,
+            "endpoints_reported": 1,
+        }
+    )
+    assert [(b["key"], b["percent"]) for b in bars] == [
+        ("checks_compliance", 75.0),
+        ("inspections_compliance", None),
+        ("endpoints_reported", 25.0),
+    ]
+
+
+def test_timeline_details_skip_the_obvious_and_keep_the_rule() -> None:
+    entry = {
+        "type": "SlotRejected",
+        "at": "x",
+        "event_id": "e",
+        "by": None,
+        "rejection": {"rule": "slot.capacity", "source": "QĐ 345"},
+    }
+    [(key, text)] = views.timeline_details(entry)
+    assert key == "rejection"
+    assert "slot.capacity" in text

@@ -1,0 +1,117 @@
+"""Prometheus metrics of one service instance, served at `/metrics` (no token, like health).
+
+Every `Service` owns its own `CollectorRegistry`: tests run several replicas in one
+process, and the global default registry would mix (or refuse) their series. Counters
+move where things happen (consumer, relay, timers, senders); gauges that need a query
+(outbox backlog, timers pending, consumer lag) are refreshed when Prometheus scrapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+log = logging.getLogger(__name__)
+
+Refresh = Callable[[], Awaitable[None]]
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The series every service exposes; a service may add its own on `registry`."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.consumed = Counter(
+            "hnth_events_consumed",
+            "Events taken from Kafka, by topic, event type and outcome",
+            ["topic", "type", "outcome"],
+            registry=r,
+        )
+        self.handler_seconds = Histogram(
+            "hnth_handler_seconds",
+            "Time to process one consumed message (decode, handle, retries, dead-lettering)",
+            ["topic", "type"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.produced = Counter(
+            "hnth_events_produced",
+            "Events published by the outbox relay, by topic",
+            ["topic"],
+            registry=r,
+        )
+        self.dead_lettered = Counter(
+            "hnth_dead_letters",
+            "Messages written to a dead-letter topic, by original topic and reason",
+            ["topic", "reason"],
+            registry=r,
+        )
+        self.outbox_backlog = Gauge(
+            "hnth_outbox_backlog",
+            "Events staged in the outbox and not yet published (at scrape time)",
+            registry=r,
+        )
+        self.timers_pending = Gauge(
+            "hnth_timers_pending", "Durable timers waiting to fire (at scrape time)", registry=r
+        )
+        self.timers_fired = Counter(
+            "hnth_timers_fired",
+            "Durable timers fired by this instance, by kind",
+            ["kind"],
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "hnth_consumer_lag",
+            "Messages behind the high watermark on this instance's assigned partitions",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self._refreshers: list[tuple[str, Refresh]] = []
+
+    def refresh_on_scrape(self, name: str, refresh: Refresh) -> None:
+        """Run `refresh` (which sets gauges) before each scrape; a failure only logs."""
+        self._refreshers.append((name, refresh))
+
+    def observe_consumed(self, topic: str, event_type: str, outcome: str, started: float) -> None:
+        self.handler_seconds.labels(topic, event_type).observe(time.perf_counter() - started)
+        self.consumed.labels(topic, event_type, outcome).inc()
+
+    async def render(self, timeout: float = 3.0) -> bytes:
+        """The exposition text, after refreshing the query-backed gauges."""
+        for name, refresh in self._refreshers:
+            try:
+                await asyncio.wait_for(refresh(), timeout)
+            except Exception as exc:  # noqa: BLE001 - a slow gauge must not fail the scrape
+                log.warning("metrics refresh %s failed: %s", name, exc)
+        return generate_latest(self.registry)
+
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["health"])
+
+        @router.get(
+            "/metrics",
+            summary="Số liệu Prometheus / Prometheus metrics",
+            response_class=Response,
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+        )
+        async def metrics() -> Response:
+            return Response(await self.render(), media_type=CONTENT_TYPE_LATEST)
+
+        return router

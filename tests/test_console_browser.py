@@ -1,0 +1,180 @@
+"""The operator console in a real browser: Debian's Chromium driven by Selenium through
+Debian's chromedriver (`make browser` installs both), in front of the real platform.
+Signs in by pasting a token, registers a meeting through the page, watches it reach the
+readiness board (red: its check deadline is near and nothing is in), and saves
+screenshots of the main pages under `test-artifacts/console/`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from hnth_kit.auth import Role, issue_token
+
+pytestmark = pytest.mark.system
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = Path(os.environ.get("HNTH_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "console"
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _system(*names: str) -> str:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise AssertionError(f"none of {names} is installed: run `make browser` (apt-get)")
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = _system("chromium", "chromium-browser")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--window-size=1400,1000")
+    options.add_argument("--lang=vi")
+    driver = webdriver.Chrome(
+        service=ChromeService(executable_path=_system("chromedriver")), options=options
+    )
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _shot(driver: WebDriver, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    # the whole page, not only the window: make the window as tall as the document
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, max(1000, min(int(height) + 40, 4000)))
+    assert driver.save_screenshot(str(path)), path
+    driver.set_window_size(1400, 1000)
+    return path
+
+
+def _until(driver: WebDriver, url: str, condition: Callable[[WebDriver], bool]) -> None:
+    """Reload `url` until `condition` holds (the platform works asynchronously)."""
+    deadline = time.monotonic() + 40
+    while True:
+        driver.get(url)
+        if condition(driver):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} never showed what was expected")
+        time.sleep(0.5)
+
+
+def test_operator_registers_a_meeting_and_watches_it_on_the_board(
+    browser, console_url, platform
+) -> None:
+    secret = platform.env["HNTH_AUTH_SECRET"]
+    token = issue_token(secret, role=Role.OPERATOR, tenant="tuyen-quang", subject="truc-ban")
+    _prepare_tomorrow(platform, token)
+
+    browser.get(f"{console_url}/board")
+    assert "/login" in browser.current_url  # no token yet
+    browser.find_element(By.ID, "token").send_keys(token)
+    _shot(browser, "01-login")
+    browser.find_element(By.ID, "login").click()
+    assert browser.current_url.endswith("/board")
+
+    # a meeting in 85 minutes: its check deadline (T-1h) is 25 minutes away
+    start = (datetime.now(UTC) + timedelta(minutes=85)).astimezone(ZONE)
+    browser.find_element(By.ID, "nav-new_meeting").click()
+    browser.find_element(By.ID, "title").send_keys("Họp khẩn phòng chống lụt bão")
+    browser.find_element(By.ID, "chair").send_keys("Chủ tịch UBND tỉnh")
+    browser.find_element(By.ID, "start").send_keys(start.strftime("%Y-%m-%d %H:%M"))
+    browser.find_element(By.ID, "urgent_reason").send_keys("Bão số 3 đổ bộ")
+    for code in ("TQ-STTTT", "TQ-H-SONDUONG"):
+        box = browser.find_element(By.ID, f"ep-{code}")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+        box.click()
+    _shot(browser, "02-register-meeting")
+    browser.find_element(By.ID, "register").click()
+    meeting_url = browser.current_url
+    meeting_id = meeting_url.rsplit("/", 1)[1]
+    assert "/meetings/" in meeting_url
+    errors = [e.text for e in browser.find_elements(By.CLASS_NAME, "error")]
+    assert meeting_id != "new", errors
+
+    _until(browser, meeting_url, lambda d: "MCU-TQ" in d.page_source)
+    assert browser.find_element(By.ID, "meeting-title").text == "Họp khẩn phòng chống lụt bão"
+
+    def on_board(driver: WebDriver) -> bool:
+        rows = driver.find_elements(By.CSS_SELECTOR, f'[data-meeting="{meeting_id}"] .tile')
+        return len(rows) == 3
+
+    _until(browser, f"{console_url}/board", on_board)
+    tiles = browser.find_elements(By.CSS_SELECTOR, f'[data-meeting="{meeting_id}"] .tile')
+    assert {t.get_attribute("class") for t in tiles} == {"tile alarm-late"}  # red: nothing in
+    row = browser.find_element(By.CSS_SELECTOR, f'section[data-meeting="{meeting_id}"]')
+    assert "alarm-late" in (row.get_attribute("class") or "")
+    _shot(browser, "03-readiness-board")
+
+    browser.get(meeting_url)
+    _shot(browser, "04-meeting-detail")
+    browser.get(f"{console_url}/schedule?day={start.date().isoformat()}")
+    assert meeting_id in browser.page_source
+    _shot(browser, "05-schedule-week")
+    browser.get(f"{console_url}/reports")
+    assert browser.find_element(By.ID, "compliance").is_displayed()
+    _shot(browser, "06-reports")
+    browser.get(f"{console_url}/incidents")
+    _shot(browser, "07-incidents")
+    browser.get(f"{console_url}/notices")
+    _shot(browser, "08-notices")
+    browser.get(f"{console_url}/dead-letters")
+    _shot(browser, "09-dead-letters")
+
+    browser.get(f"{console_url}/board")
+    browser.find_element(By.ID, "lang-en").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Readiness board")
+    _shot(browser, "10-readiness-board-en")
+    for name in ("01-login", "03-readiness-board", "10-readiness-board-en"):
+        assert (SHOTS / f"{name}.png").stat().st_size > 5_000
+
+
+def _prepare_tomorrow(platform, token: str) -> None:
+    """Another meeting tomorrow, one endpoint of it already checked: the board then shows
+    green, grey and red side by side."""
+    auth = {"Authorization": f"Bearer {token}"}
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
+    body = {
+        "title": "Giao ban công tác chuyển đổi số",
+        "host_unit": "VP-UBND",
+        "chair": "Phó Chủ tịch UBND tỉnh",
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "main_endpoint": "TQ-UBND",
+        "endpoints": ["TQ-UBND", "TQ-STTTT", "TQ-H-YENSON"],
+        "urgent_reason": "Chỉ đạo của tỉnh",
+    }
+    with httpx.Client(timeout=10, headers=auth) as http:
+        created = http.post(f"{platform.urls['registration']}/meetings", json=body)
+        assert created.status_code == 201, created.text
+        meeting_id = created.json()["id"]
+        readiness = f"{platform.urls['inspection']}/meetings/{meeting_id}/readiness"
+        deadline = time.monotonic() + 40
+        while http.get(readiness).status_code != 200:
+            assert time.monotonic() < deadline, "the checklist never opened"
+            time.sleep(0.3)
+        items = {k: {"ok": True} for k in ("line", "audio", "video", "content", "power")}
+        checked = http.post(
+            f"{platform.urls['inspection']}/meetings/{meeting_id}/checks/TQ-UBND",
+            json={"items": items},
+        )
+        assert checked.status_code == 201, checked.text

@@ -1,0 +1,127 @@
+"""Every service's `/metrics` after a real flow (services as processes, real Kafka and
+database): the counters moved where the work happened, and a poison message shows up as
+a dead letter with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from hnth_contracts import Topics
+from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.testing import eventually
+
+pytestmark = pytest.mark.system
+
+
+def _meeting() -> dict[str, object]:
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    return {
+        "title": "Hội nghị trực tuyến đo số liệu",
+        "host_unit": "VP-UBND",
+        "chair": "Phó Chủ tịch UBND tỉnh",
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "main_endpoint": "TQ-UBND",
+        "endpoints": ["TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG"],
+    }
+
+
+def _samples(text: str) -> list[Sample]:
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def _total(samples: Iterable[Sample], name: str, **labels: str) -> float:
+    return sum(
+        s.value
+        for s in samples
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+async def test_metrics_of_every_service_move_with_a_flow(infra, platform) -> None:
+    topics = Topics(prefix=platform.topic_prefix)
+    auth = {"Authorization": f"Bearer {platform.token('--role', 'operator')}"}
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def scrape(service: str) -> list[Sample]:
+            response = await http.get(f"{platform.urls[service]}/metrics")  # no token
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"].startswith("text/plain")
+            return _samples(response.text)
+
+        created = await http.post(
+            f"{platform.urls['registration']}/meetings", json=_meeting(), headers=auth
+        )
+        assert created.status_code == 201, created.text
+        meeting_id = created.json()["id"]
+        await eventually(
+            lambda: http.get(
+                f"{platform.urls['inspection']}/meetings/{meeting_id}/readiness", headers=auth
+            ),
+            until=lambda r: len(r.json()) == 3,
+        )
+
+        registration = await scrape("registration")
+        assert _total(registration, "hnth_events_produced_total", topic=topics.meetings) >= 1
+
+        scheduling = await eventually(
+            lambda: scrape("scheduling"),
+            until=lambda s: _total(s, "hnth_events_produced_total", topic=topics.slots) >= 1,
+        )
+        assert (
+            _total(
+                scheduling,
+                "hnth_events_consumed_total",
+                topic=topics.meetings,
+                type="MeetingRequested",
+                outcome="handled",
+            )
+            == 1
+        )
+        assert _total(scheduling, "hnth_handler_seconds_count", type="MeetingRequested") == 1
+        assert _total(scheduling, "hnth_outbox_backlog") == 0
+        lag = [s for s in scheduling if s.name == "hnth_consumer_lag"]
+        assert {s.labels["topic"] for s in lag} >= {topics.meetings}  # its assigned partitions
+        assert all(s.value >= 0 for s in lag)
+
+        for consumer in ("notification", "inspection"):
+            samples = await scrape(consumer)
+            handled = _total(
+                samples, "hnth_events_consumed_total", type="SlotAssigned", outcome="handled"
+            )
+            assert handled == 1, consumer
+            assert _total(samples, "hnth_timers_pending") >= 1, consumer  # reminders, T-1h
+
+        await eventually(
+            lambda: scrape("notification"),
+            until=lambda s: _total(s, "hnth_notices_total") >= 7,  # one attempt per notice
+        )
+
+        producer = Producer(infra.bootstrap_servers, client_id="metrics-test")
+        await producer.start()
+        try:
+            await producer.send([OutMessage(topics.meetings, b"poison", b"{not json")])
+        finally:
+            await producer.stop()
+        scheduling = await eventually(
+            lambda: scrape("scheduling"),
+            until=lambda s: _total(s, "hnth_dead_letters_total", reason="invalid_json") == 1,
+        )
+        assert (
+            _total(
+                scheduling,
+                "hnth_events_consumed_total",
+                type="undecodable",
+                outcome="dead_lettered",
+            )
+            == 1
+        )
+
+        spec = (await http.get(f"{platform.urls['scheduling']}/openapi.json")).json()
+        assert "/metrics" in spec["paths"]
