@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -206,15 +206,15 @@ def console_url(console_env, tmp_path) -> Iterator[str]:
     """The operator console as a real process (for the browser) in front of the platform."""
     port = free_port()
     env = {**console_env, "HNTH_HTTP_PORT": str(port)}
-    log = (tmp_path / "console.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "hnth_console"], env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
+    console = Process("console", "hnth_console", port, env, tmp_path / "console.log")
+    console.start()
     try:
-        _wait_ready({"console": url}, [proc], tmp_path)
-        yield url
+        _wait_ready([console], tmp_path)
+        yield console.url
     finally:
-        proc.terminate()
+        assert console.popen is not None
+        console.popen.terminate()
         try:
-            proc.wait(timeout=20)
+            console.popen.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            console.popen.kill()
