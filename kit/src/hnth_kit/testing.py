@@ -64,7 +64,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str, timeout: float) ->
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], *, until: Callable[[T], bool], timeout: float = 20.0
+    probe: Callable[[], Awaitable[T]], *, until: Callable[[T], bool], timeout: float = 60.0
 ) -> T:
     """Poll `probe` until its value satisfies `until`; returns the last value or raises."""
     deadline = time.monotonic() + timeout
