@@ -145,7 +145,14 @@ async def platform(infra, unique, tmp_path, replicas) -> AsyncIterator[Platform]
     for service in SERVICES:
         for n in range(replicas.get(service, 1)):
             port = free_port()
-            env = {**base_env, "HNTH_HTTP_PORT": str(port), "HNTH_DATABASE": f"{service}_{unique}"}
+            env = {
+                **base_env,
+                "HNTH_HTTP_PORT": str(port),
+                "HNTH_DATABASE": f"{service}_{unique}",
+                # replicas share a group; tests never do (a finished test's members would
+                # hold up the next test's rebalance until their session times out)
+                "HNTH_CONSUMER_GROUP": f"hnth-{service}-{unique}",
+            }
             if service == "notification":
                 env["HNTH_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
             name = f"{service}-{n}"
