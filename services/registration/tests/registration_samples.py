@@ -11,10 +11,16 @@ from hnth_contracts import Topics
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.clock import ManualClock
 from hnth_kit.service import Service
+from hnth_kit.settings import REPO_ROOT
+from registration.directory import read_directories
 
 SECRET = "registration-test-secret-0123456789abcdef"
 TENANT = "tuyen-quang"
 NOW = datetime.now(UTC).replace(microsecond=0)
+DIRECTORY_EVENTS = sum(
+    1 + len(f.units) + len(f.endpoints) for f in read_directories(REPO_ROOT / "data")
+)
+"""Snapshots every province's demo directory announces at start (contacts, units, endpoints)."""
 
 
 @dataclass
@@ -25,12 +31,16 @@ class Registration:
     topics: Topics
     bootstrap: str
 
-    def headers(self, role: str = "operator", **claims: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(role, **claims)}"}
+    def headers(
+        self, role: str = "operator", tenant: str = TENANT, **claims: str
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(role, tenant=tenant, **claims)}"}
 
 
-def token(role: str, ttl: timedelta = timedelta(hours=1), **claims: str) -> str:
-    return issue_token(SECRET, role=Role(role), tenant=TENANT, ttl=ttl, **claims)
+def token(
+    role: str, ttl: timedelta = timedelta(hours=1), tenant: str = TENANT, **claims: str
+) -> str:
+    return issue_token(SECRET, role=Role(role), tenant=tenant, ttl=ttl, **claims)
 
 
 def meeting_body(days_ahead: float = 3, hours: float = 2, **changes: object) -> dict[str, object]:

@@ -424,6 +424,7 @@ def build_router(
             f"HNTH {code}",
             [{**m, "status": statuses[m["_id"]]} for m in meetings],
             clock.now(),
+            policy_for(who.tenant).timezone,
         )
         return Response(body, media_type="text/calendar; charset=utf-8")
 
