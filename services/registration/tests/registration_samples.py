@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from hnth_contracts import Topics
+from hnth_contracts import Event, Topics, key_of
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.clock import ManualClock
+from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.service import Service
 from hnth_kit.settings import REPO_ROOT
 from registration.directory import read_directories
@@ -55,3 +56,15 @@ def meeting_body(days_ahead: float = 3, hours: float = 2, **changes: object) -> 
         "endpoints": ["TQ-STTTT", "TQ-H-SONDUONG"],
         **changes,
     }
+
+
+async def publish(registration: Registration, *events: Event) -> None:
+    """Put events on their topics as another service would."""
+    producer = Producer(registration.bootstrap, client_id="test")
+    await producer.start()
+    try:
+        await producer.send(
+            [OutMessage(registration.topics.of(e), key_of(e), e.to_json()) for e in events]
+        )
+    finally:
+        await producer.stop()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from registration_samples import DIRECTORY_EVENTS, NOW, meeting_body, token
+from registration_samples import DIRECTORY_EVENTS, NOW, meeting_body, publish, token
 
 from hnth_contracts import (
     CheckCompleted,
@@ -23,7 +23,6 @@ from hnth_contracts import (
     decode_event,
     key_of,
 )
-from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.testing import eventually, read_topic
 
 # ---------------------------------------------------------------- directory
@@ -178,17 +177,6 @@ async def test_each_role_sees_only_what_it_may(registration, register) -> None:
 
 
 # ---------------------------------------------------------------- timeline
-
-
-async def publish(registration, *events) -> None:
-    producer = Producer(registration.bootstrap, client_id="test")
-    await producer.start()
-    try:
-        await producer.send(
-            [OutMessage(registration.topics.of(e), key_of(e), e.to_json()) for e in events]
-        )
-    finally:
-        await producer.stop()
 
 
 def outcomes(meeting: dict, request: MeetingRequested | None = None):

@@ -537,6 +537,13 @@ def _public(
             body.pop("rejection", None)
         if entry["type"] == "SlotRejected" and entry.get("revision", 0) == meeting["revision"]:
             body["rejection"] = entry["rejection"]
+    body["record_missing"] = domain.record_missing(
+        record_due=any(e["type"] == "ReportDue" for e in timeline),
+        minutes_uploaded=any(
+            e["type"] == "MaterialUploaded" and e.get("material_kind") == domain.MINUTES
+            for e in timeline
+        ),
+    )
     return body
 
 
