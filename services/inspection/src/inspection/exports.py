@@ -36,6 +36,9 @@ PROVINCE_LINES: tuple[tuple[str, str], ...] = (
     ("inspections_compliance", "Tỷ lệ điểm cầu được kiểm tra định kỳ đúng hạn"),
     ("endpoints", "Số điểm cầu"),
     ("endpoints_reported", "Số điểm cầu đã gửi báo cáo năm"),
+    ("feedback", "Số lượt đánh giá chất lượng sau họp"),
+    ("quality_average", "Chất lượng trung bình: đường truyền, âm thanh, hình ảnh (1-5)"),
+    ("host_overall_average", "Đánh giá chung của đơn vị chủ trì (1-5)"),
 )
 ENDPOINT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("endpoint", "Mã điểm cầu"),
@@ -52,6 +55,8 @@ ENDPOINT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("inspections_on_schedule", "Kiểm tra định kỳ đúng hạn"),
     ("reported", "Đã báo cáo năm"),
     ("effectiveness", "Đánh giá hiệu quả"),
+    ("feedback", "Lượt đánh giá chất lượng"),
+    ("quality_average", "Chất lượng TB (1-5)"),
 )
 EFFECTIVENESS = {
     "very_effective": "Rất hiệu quả",
