@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from hnth_kit.auth import Authenticator, Principal, Role, require
-from inspection.api import may_act, shown
+from inspection.api import may_act, shown, zone_of
 from inspection.workflows import Inspection
 
 Score = Annotated[int, Field(ge=1, le=5, description="1 (rất kém / very poor) - 5 (rất tốt)")]
@@ -38,6 +38,7 @@ class HostFeedback(BaseModel):
 
 def build_feedback_router(inspection: Inspection, authenticate: Authenticator) -> APIRouter:
     router = APIRouter(tags=["feedback"])
+    zone = zone_of(inspection)
     acting = Annotated[
         Principal, Depends(require(authenticate, Role.OPERATOR, Role.TECHNICIAN, Role.REGISTRAR))
     ]
@@ -58,7 +59,7 @@ def build_feedback_router(inspection: Inspection, authenticate: Authenticator) -
             meeting, endpoint, scores, form.comment, who.subject
         )
         response.status_code = status.HTTP_201_CREATED if first else status.HTTP_200_OK
-        return shown(entry)  # type: ignore[no-any-return]
+        return shown(entry, zone(who))  # type: ignore[no-any-return]
 
     @router.put(
         "/meetings/{meeting_id}/feedback/host",
@@ -74,10 +75,10 @@ def build_feedback_router(inspection: Inspection, authenticate: Authenticator) -
             meeting, None, {"overall": form.overall}, form.comment, who.subject
         )
         response.status_code = status.HTTP_201_CREATED if first else status.HTTP_200_OK
-        return shown(entry)  # type: ignore[no-any-return]
+        return shown(entry, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/meetings/{meeting_id}/feedback", summary="Các đánh giá / a meeting's ratings")
     async def feedback(meeting_id: str, who: anyone) -> list[dict[str, Any]]:
-        return shown(await inspection.store.meeting_feedback(who.tenant, meeting_id))  # type: ignore[no-any-return]
+        return shown(await inspection.store.meeting_feedback(who.tenant, meeting_id), zone(who))  # type: ignore[no-any-return]
 
     return router
