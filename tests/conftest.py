@@ -52,7 +52,13 @@ def platform(infra, unique, tmp_path) -> Iterator[Platform]:
     urls: dict[str, str] = {}
     for name in SERVICES:
         port = free_port()
-        env = {**base_env, "HNTH_HTTP_PORT": str(port), "HNTH_DATABASE": f"{name}_{unique}"}
+        # a consumer group of its own: groups shared with other tests on the broker rebalance
+        env = {
+            **base_env,
+            "HNTH_HTTP_PORT": str(port),
+            "HNTH_DATABASE": f"{name}_{unique}",
+            "HNTH_CONSUMER_GROUP": f"hnth-{name}-{unique}",
+        }
         log = (tmp_path / f"{name}.log").open("wb")
         procs.append(
             subprocess.Popen([sys.executable, "-m", name], env=env, stdout=log, stderr=log)
