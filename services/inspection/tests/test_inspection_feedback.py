@@ -4,8 +4,11 @@ and the figures the year-end report draws from them; another province sees none 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
+import docx
+import openpyxl
 import pytest
 from inspection_samples import SECRET, T0, auth, body, cancelled, slot_assigned
 
@@ -112,7 +115,11 @@ async def test_feedback_once_per_endpoint_and_host_feeds_the_year_report(
     assert (province["feedback"], province["host_ratings"]) == (3, 1)
     assert province["host_overall_average"] == 4.0
     xlsx = await http.get("/reports/2026.xlsx", headers=auth())
-    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["Phản ánh chất lượng"]
+    assert [c.value for c in sheet[2]] == ["TQ-STTTT", "Đường truyền", 2, "mất tiếng; rớt mạng"]
+    word = docx.Document(io.BytesIO((await http.get("/reports/2026.docx", headers=auth())).content))
+    text = "\n".join(p.text for p in word.paragraphs)
+    assert "thấp nhất: TQ-STTTT (3.0), TQ-UBND (5.0)" in text
 
     # Lạng Sơn shares the platform and sees none of Tuyên Quang's meetings or ratings
     lang_son = {

@@ -223,6 +223,8 @@ def outcomes(meeting: dict, request: MeetingRequested | None = None):
         outcome=CheckOutcome.PASSED,
         due_at=start - timedelta(hours=1),
         on_time=True,
+        # a second later: the timeline orders by time, stored to the millisecond
+        occurred_at=assigned.occurred_at + timedelta(seconds=1),
         **{**common, "producer": "inspection"},
     )
     return assigned, rejected, check

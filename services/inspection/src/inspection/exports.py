@@ -73,6 +73,28 @@ PROPOSAL_COLUMNS = (
 )
 
 
+ASPECT_NAMES = {"line": "Đường truyền", "audio": "Âm thanh", "video": "Hình ảnh"}
+COMPLAINT_COLUMNS = (
+    ("endpoint", "Điểm cầu"),
+    ("aspect", "Nội dung phản ánh"),
+    ("count", "Số cuộc họp bị đánh giá 1-2"),
+    ("comments", "Nhận xét"),
+)
+
+
+def _complaints(report: dict[str, Any]) -> list[list[Any]]:
+    """Recurring complaints (rule 9) as rows: endpoint, aspect, count, comments."""
+    return [
+        [
+            c["endpoint"],
+            ASPECT_NAMES.get(c["aspect"], c["aspect"]),
+            c["count"],
+            "; ".join(c["comments"]),
+        ]
+        for c in report.get("quality", {}).get("recurring_complaints", [])
+    ]
+
+
 def headings() -> dict[str, dict[str, str]]:
     """The Vietnamese headings of the JSON export's figures (the same as the files')."""
     return {
@@ -80,6 +102,7 @@ def headings() -> dict[str, dict[str, str]]:
         "endpoints": dict(ENDPOINT_COLUMNS),
         "proposals": dict(PROPOSAL_COLUMNS),
         "not_reported": {"not_reported": "Điểm cầu chưa gửi báo cáo"},
+        "recurring_complaints": dict(COMPLAINT_COLUMNS),
     }
 
 
@@ -146,6 +169,12 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ["Điểm cầu chưa gửi báo cáo"],
         [[e] for e in report["not_reported"]],
     )
+    _sheet(
+        workbook,
+        "Phản ánh chất lượng",
+        [label for _, label in COMPLAINT_COLUMNS],
+        _complaints(report),
+    )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -185,6 +214,13 @@ def to_docx(report: dict[str, Any]) -> bytes:
         )
     document.add_heading("IV. Điểm cầu chưa gửi báo cáo năm", level=2)
     document.add_paragraph(", ".join(report["not_reported"]) or "Không có.")
+    document.add_heading("V. Chất lượng theo đánh giá sau họp của các điểm cầu", level=2)
+    worst = report.get("quality", {}).get("worst_endpoints", [])
+    document.add_paragraph(
+        "Điểm cầu có chất lượng trung bình thấp nhất: "
+        + (", ".join(f"{w['endpoint']} ({w['quality_average']})" for w in worst) or "Không có.")
+    )
+    _table(document, [label for _, label in COMPLAINT_COLUMNS], _complaints(report))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
