@@ -11,6 +11,7 @@ from registration_samples import meeting_body
 
 from hnth_contracts.policy import load_policy
 from hnth_kit.settings import REPO_ROOT
+from hnth_kit.testing import eventually
 from registration.directory import read_directories
 
 POLICIES = REPO_ROOT / "policies"
@@ -85,6 +86,12 @@ async def test_two_provinces_never_see_each_others_meetings_or_directory(registr
     assert created.status_code == 201, created.text
     ls_meeting = created.json()
     assert ls_meeting["tenant"] == "lang-son"
+    # waiting for scheduling, with its request on the timeline, it is "requested"
+    shown = await eventually(
+        lambda: http.get(f"/meetings/{ls_meeting['id']}", headers=ls),
+        until=lambda r: len(r.json()["timeline"]) == 1,
+    )
+    assert shown.json()["status"] == "requested"
 
     # Lạng Sơn's endpoints are not Tuyên Quang's, and the other way round
     crossed = await http.post("/meetings", json=ls_body, headers=tq)

@@ -32,6 +32,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
 from registration import domain, ical
 from registration.store import (
+    DECISIONS,
     DETAIL_FIELDS,
     MeetingQuery,
     RegistrationStore,
@@ -480,9 +481,12 @@ async def _statuses(store: RegistrationStore, meetings: list[dict[str, Any]]) ->
 
 
 def _decisions(entries: list[dict[str, Any]]) -> list[domain.Decision]:
+    """Scheduling's decisions among the timeline's entries (requests, checks, materials and
+    record requests are on it too and decide nothing)."""
     return [
         domain.Decision(e["type"], e.get("revision", 0), e.get("reason") == "changed")
         for e in entries
+        if e["type"] in DECISIONS
     ]
 
 
