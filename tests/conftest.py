@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -25,6 +26,47 @@ class Platform:
     env: dict[str, str]
     topic_prefix: str
     logs: Path
+    unique: str = ""
+
+    async def directory_taken_in(self, service: str = "scheduling", timeout: float = 90) -> None:
+        """Wait until `service` has consumed every demo directory entry registration
+        announced at start: a meeting registered before that may name endpoints it does
+        not know yet (it rejects them: `directory.endpoint_active`)."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        from hnth_contracts import Topics
+        from hnth_kit.settings import REPO_ROOT
+        from hnth_kit.testing import _partitions
+        from registration.directory import read_directories
+
+        expected = sum(
+            1 + len(f.units) + len(f.endpoints) for f in read_directories(REPO_ROOT / "data")
+        )
+        bootstrap = self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"]
+        topic = Topics(prefix=self.topic_prefix).directory
+        group = f"hnth-{service}-{self.unique}"
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await admin.start()
+        await consumer.start()
+        try:
+            deadline = time.monotonic() + timeout
+            partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic, 30)]
+            while True:
+                ends = await consumer.end_offsets(partitions)
+                done = await admin.list_consumer_group_offsets(group)
+                consumed = sum(done[tp].offset for tp in partitions if tp in done)
+                if sum(ends.values()) >= expected and consumed >= sum(ends.values()):
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"{service} consumed {consumed} of {expected} directory entries"
+                    )
+                await asyncio.sleep(0.5)
+        finally:
+            await consumer.stop()
+            await admin.close()
 
     def token(self, *args: str) -> str:
         out = subprocess.run(
@@ -66,7 +108,7 @@ def platform(infra, unique, tmp_path) -> Iterator[Platform]:
         urls[name] = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(urls, procs, tmp_path)
-        yield Platform(urls=urls, env=base_env, topic_prefix=prefix, logs=tmp_path)
+        yield Platform(urls=urls, env=base_env, topic_prefix=prefix, logs=tmp_path, unique=unique)
     finally:
         for proc in procs:
             proc.terminate()

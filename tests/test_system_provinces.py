@@ -40,6 +40,7 @@ async def test_two_provinces_share_the_platform_and_see_only_their_own(platform)
         for tenant in provinces
     }
     ids: dict[str, str] = {}
+    await platform.directory_taken_in("scheduling")
     async with httpx.AsyncClient(timeout=10) as http:
 
         async def get(service: str, path: str, tenant: str) -> httpx.Response:

@@ -32,6 +32,7 @@ def _meeting(days_ahead: int = 3) -> dict[str, object]:
 async def test_registered_meeting_is_scheduled_notified_and_checklisted(infra, platform) -> None:
     token = platform.token("--role", "operator")
     auth = {"Authorization": f"Bearer {token}"}
+    await platform.directory_taken_in("scheduling")
     async with httpx.AsyncClient(timeout=10) as http:
         created = await http.post(
             f"{platform.urls['registration']}/meetings", json=_meeting(), headers=auth
