@@ -3,6 +3,7 @@ on the real broker and database, with a real SMTP server and a real webhook rece
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -89,6 +90,46 @@ class Platform:
         process.start()
         _wait_ready([process], self.logs)
 
+    async def directory_taken_in(self, service: str = "scheduling", timeout: float = 90) -> None:
+        """Wait until `service` has consumed every demo directory entry registration
+        announced at start: a meeting registered before that may name endpoints it does
+        not know yet (it rejects them: `directory.endpoint_active`)."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        from hnth_contracts import Topics
+        from hnth_kit.settings import REPO_ROOT
+        from hnth_kit.testing import _partitions
+        from registration.directory import read_directories
+
+        expected = sum(
+            1 + len(f.units) + len(f.endpoints) for f in read_directories(REPO_ROOT / "data")
+        )
+        bootstrap = self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"]
+        topic = Topics(prefix=self.topic_prefix).directory
+        group = f"hnth-{service}-{self.topic_prefix[1:-1]}"
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await admin.start()
+        await consumer.start()
+        try:
+            deadline = time.monotonic() + timeout
+            partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic, 30)]
+            while True:
+                ends = await consumer.end_offsets(partitions)
+                done = await admin.list_consumer_group_offsets(group)
+                consumed = sum(done[tp].offset for tp in partitions if tp in done)
+                if sum(ends.values()) >= expected and consumed >= sum(ends.values()):
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"{service} consumed {consumed} of {expected} directory entries"
+                    )
+                await asyncio.sleep(0.5)
+        finally:
+            await consumer.stop()
+            await admin.close()
+
     async def publish(self, *events: Event) -> None:
         """Publish as another system would, straight onto the topics."""
         producer = Producer(self.bootstrap, client_id="system-test")
@@ -162,6 +203,7 @@ async def platform(infra, unique, tmp_path, replicas) -> AsyncIterator[Platform]
             platform.urls.setdefault(service, process.url)
     try:
         _wait_ready(list(platform.processes.values()), tmp_path)
+        await platform.directory_taken_in()
         yield platform
     finally:
         for process in platform.processes.values():

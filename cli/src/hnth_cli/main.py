@@ -242,16 +242,22 @@ def dlq_replay(
 def seed_demo(
     url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
     count: Annotated[int, typer.Option(min=1, max=500, help="How many meetings.")] = 20,
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")] = "tuyen-quang",
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
-    """Register demo meetings over the next weeks across Tuyên Quang's endpoints."""
-    token = issue_token(_secret(run_dir), role=Role.OPERATOR, tenant="tuyen-quang")
+    """Register demo meetings over the next weeks across a province's endpoints."""
+    token = issue_token(_secret(run_dir), role=Role.OPERATOR, tenant=tenant)
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=auth, timeout=10) as http:
         try:
-            endpoints = [e["code"] for e in http.get("/endpoints").raise_for_status().json()]
+            directory = http.get("/endpoints").raise_for_status().json()
         except httpx.HTTPError as exc:
             raise fail(f"registration at {url} does not answer: {exc}") from None
+        # the People's Committee's room hosts; the others take turns joining
+        main = next((e["code"] for e in directory if e["unit"] == "VP-UBND"), None)
+        endpoints = [e["code"] for e in directory if e["code"] != main]
+        if main is None or len(endpoints) < 4:
+            raise fail(f"{tenant} has no VP-UBND endpoint or too few endpoints for the demo")
         first = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
         created = 0
         for n in track(range(count), description="Đăng ký / registering"):
@@ -262,8 +268,8 @@ def seed_demo(
                 "chair": "Lãnh đạo UBND tỉnh",
                 "start": start.isoformat(),
                 "end": (start + timedelta(hours=1, minutes=30)).isoformat(),
-                "main_endpoint": "TQ-UBND",
-                "endpoints": endpoints[1 + (n * 4) % 24 : 5 + (n * 4) % 24],
+                "main_endpoint": main,
+                "endpoints": [endpoints[(n * 4 + i) % len(endpoints)] for i in range(4)],
             }
             response = http.post("/meetings", json=body, headers={"Idempotency-Key": f"demo-{n}"})
             created += response.status_code == 201

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -12,8 +14,8 @@ from hnth_kit.clock import ManualClock
 from registration.app import RegistrationSettings, build
 
 
-@pytest.fixture
-async def registration(infra, unique) -> AsyncIterator[Registration]:
+@contextlib.asynccontextmanager
+async def running(infra: Any, unique: str, **overrides: Any) -> AsyncIterator[Registration]:
     settings = RegistrationSettings(
         kafka_bootstrap_servers=infra.bootstrap_servers,
         mongodb_url=infra.mongodb_url,
@@ -21,7 +23,7 @@ async def registration(infra, unique) -> AsyncIterator[Registration]:
         topic_prefix=f"t{unique}.",
         auth_secret=SECRET,
         outbox_poll_seconds=0.1,
-        max_body_bytes=64 * 1024,
+        **overrides,
     )
     clock = ManualClock(NOW)
     service = build(settings, clock=clock)
@@ -30,6 +32,20 @@ async def registration(infra, unique) -> AsyncIterator[Registration]:
     async with httpx.AsyncClient(transport=transport, base_url="http://registration") as http:
         yield Registration(service, http, clock, settings.topics, infra.bootstrap_servers)
     await service.stop()
+
+
+@pytest.fixture
+async def registration(infra, unique) -> AsyncIterator[Registration]:
+    """Registration with a small body limit (64 KiB), as for JSON-only use."""
+    async with running(infra, unique, max_body_bytes=64 * 1024) as started:
+        yield started
+
+
+@pytest.fixture
+async def materials_registration(infra, unique) -> AsyncIterator[Registration]:
+    """Registration with its default body limit, room for meeting materials."""
+    async with running(infra, unique) as started:
+        yield started
 
 
 @pytest.fixture

@@ -7,14 +7,21 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from hnth_contracts import Topics
+from hnth_contracts import Event, Topics, key_of
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.clock import ManualClock
+from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.service import Service
+from hnth_kit.settings import REPO_ROOT
+from registration.directory import read_directories
 
 SECRET = "registration-test-secret-0123456789abcdef"
 TENANT = "tuyen-quang"
 NOW = datetime.now(UTC).replace(microsecond=0)
+DIRECTORY_EVENTS = sum(
+    1 + len(f.units) + len(f.endpoints) for f in read_directories(REPO_ROOT / "data")
+)
+"""Snapshots every province's demo directory announces at start (contacts, units, endpoints)."""
 
 
 @dataclass
@@ -25,12 +32,16 @@ class Registration:
     topics: Topics
     bootstrap: str
 
-    def headers(self, role: str = "operator", **claims: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(role, **claims)}"}
+    def headers(
+        self, role: str = "operator", tenant: str = TENANT, **claims: str
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(role, tenant=tenant, **claims)}"}
 
 
-def token(role: str, ttl: timedelta = timedelta(hours=1), **claims: str) -> str:
-    return issue_token(SECRET, role=Role(role), tenant=TENANT, ttl=ttl, **claims)
+def token(
+    role: str, ttl: timedelta = timedelta(hours=1), tenant: str = TENANT, **claims: str
+) -> str:
+    return issue_token(SECRET, role=Role(role), tenant=tenant, ttl=ttl, **claims)
 
 
 def meeting_body(days_ahead: float = 3, hours: float = 2, **changes: object) -> dict[str, object]:
@@ -45,3 +56,15 @@ def meeting_body(days_ahead: float = 3, hours: float = 2, **changes: object) -> 
         "endpoints": ["TQ-STTTT", "TQ-H-SONDUONG"],
         **changes,
     }
+
+
+async def publish(registration: Registration, *events: Event) -> None:
+    """Put events on their topics as another service would."""
+    producer = Producer(registration.bootstrap, client_id="test")
+    await producer.start()
+    try:
+        await producer.send(
+            [OutMessage(registration.topics.of(e), key_of(e), e.to_json()) for e in events]
+        )
+    finally:
+        await producer.stop()

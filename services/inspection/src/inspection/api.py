@@ -1,9 +1,10 @@
 """Inspection's HTTP routes: readiness boards and check submissions, and incidents
 (the calendar's work is in `api_tasks`).
 
-Times are stored in UTC and shown in the province's time zone (Asia/Ho_Chi_Minh)."""
+Times are stored in UTC and shown in the province's time zone (its policy's `timezone`)."""
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -17,17 +18,24 @@ from hnth_kit.auth import Authenticator, Principal, Role, require
 from inspection.store import INCIDENTS
 from inspection.workflows import Inspection, Rejected
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+def zone_of(inspection: Inspection) -> Callable[[Principal], ZoneInfo]:
+    """The caller's province's time zone, from its policy."""
+
+    def zone(who: Principal) -> ZoneInfo:
+        return ZoneInfo(inspection.policy_for(who.tenant).timezone)
+
+    return zone
 
 
-def shown(value: Any) -> Any:
-    """A stored document as people see it: local times, `id` instead of `_id`."""
+def shown(value: Any, zone: ZoneInfo) -> Any:
+    """A stored document as people see it: times in the province's zone, `id` for `_id`."""
     if isinstance(value, datetime):
-        return value.astimezone(LOCAL)
+        return value.astimezone(zone)
     if isinstance(value, dict):
-        return {("id" if k == "_id" else k): shown(v) for k, v in value.items()}
+        return {("id" if k == "_id" else k): shown(v, zone) for k, v in value.items()}
     if isinstance(value, list):
-        return [shown(v) for v in value]
+        return [shown(v, zone) for v in value]
     return value
 
 
@@ -124,6 +132,7 @@ def not_after_now(field: str, when: datetime | None, now: datetime) -> datetime:
 
 def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRouter:
     router = APIRouter()
+    zone = zone_of(inspection)
     store = inspection.store
     anyone = Annotated[Principal, Depends(authenticate)]
     acting = Annotated[
@@ -135,7 +144,7 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
         board = await inspection.board(meeting_id, who.tenant)
         if not board:
             raise not_found(f"cuộc họp {meeting_id}", f"meeting {meeting_id}")
-        return shown(board)  # type: ignore[no-any-return]
+        return shown(board, zone(who))  # type: ignore[no-any-return]
 
     @router.post(
         "/meetings/{meeting_id}/checks/{endpoint}",
@@ -157,7 +166,7 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
             marker=f"http:{uuid.uuid4()}",
         )
         board = await inspection.board(meeting_id, who.tenant)
-        return shown(next(b for b in board if b["endpoint"] == endpoint))  # type: ignore[no-any-return]
+        return shown(next(b for b in board if b["endpoint"] == endpoint), zone(who))  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ incidents
 
@@ -186,21 +195,21 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
         }
         await store.incidents.insert_one(incident)
         incident["id"] = incident["_id"]
-        return shown(incident)  # type: ignore[no-any-return]
+        return shown(incident, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/incidents", tags=["incidents"], summary="Danh sách sự cố")
     async def incidents(
         who: anyone, endpoint: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:
         query = in_tenant(who, endpoint=endpoint, state=state)
-        return shown(await store.find(INCIDENTS, query, sort="opened_at"))  # type: ignore[no-any-return]
+        return shown(await store.find(INCIDENTS, query, sort="opened_at"), zone(who))  # type: ignore[no-any-return]
 
     @router.get("/incidents/{incident_id}", tags=["incidents"], summary="Một sự cố")
     async def incident(incident_id: str, who: anyone) -> dict[str, Any]:
         found = await store.get(INCIDENTS, incident_id, who.tenant)
         if found is None:
             raise not_found("sự cố", "incident")
-        return shown(found)  # type: ignore[no-any-return]
+        return shown(found, zone(who))  # type: ignore[no-any-return]
 
     @router.patch("/incidents/{incident_id}", tags=["incidents"], summary="Khắc phục sự cố")
     async def resolve(incident_id: str, form: ResolveForm, who: acting) -> dict[str, Any]:
@@ -224,6 +233,6 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
         )
         if done.matched_count == 0:
             raise Rejected(409, "resolved", "Sự cố đã được khắc phục.", "Already resolved.")
-        return shown({**found, **changes})  # type: ignore[no-any-return]
+        return shown({**found, **changes}, zone(who))  # type: ignore[no-any-return]
 
     return router

@@ -11,7 +11,15 @@ from pydantic import AwareDatetime, BaseModel, Field
 from hnth_contracts import CheckItem
 from hnth_kit.auth import Authenticator, Principal, Role, require
 from inspection import exports
-from inspection.api import ChecklistForm, in_tenant, may_act, not_after_now, not_found, shown
+from inspection.api import (
+    ChecklistForm,
+    in_tenant,
+    may_act,
+    not_after_now,
+    not_found,
+    shown,
+    zone_of,
+)
 from inspection.store import ANNUAL, INSPECTIONS
 from inspection.workflows import Inspection
 
@@ -45,6 +53,7 @@ class EvaluationForm(BaseModel):
 
 def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> APIRouter:
     router = APIRouter()
+    zone = zone_of(inspection)
     store = inspection.store
     anyone = Annotated[Principal, Depends(authenticate)]
     acting = Annotated[
@@ -60,7 +69,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         who: anyone, endpoint: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:
         query = in_tenant(who, endpoint=endpoint, state=state)
-        return shown(await store.find(INSPECTIONS, query, sort="due_at"))  # type: ignore[no-any-return]
+        return shown(await store.find(INSPECTIONS, query, sort="due_at"), zone(who))  # type: ignore[no-any-return]
 
     @router.post(
         "/inspections/{task_id}/result", tags=["inspections"], summary="Nộp kết quả kiểm tra"
@@ -86,14 +95,14 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         await inspection.complete_task(
             INSPECTIONS, task, who.subject, {"state": "done", "result": result}, marker
         )
-        return shown({**task, "state": "done", "result": result})  # type: ignore[no-any-return]
+        return shown({**task, "state": "done", "result": result}, zone(who))  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ year-end
 
     @router.get("/annual-reports", tags=["reports"], summary="Báo cáo năm của các điểm cầu")
     async def annual(who: anyone, year: int | None = None) -> list[dict[str, Any]]:
         query = in_tenant(who, year=str(year) if year else None)
-        return shown(await store.find(ANNUAL, query, sort="endpoint"))  # type: ignore[no-any-return]
+        return shown(await store.find(ANNUAL, query, sort="endpoint"), zone(who))  # type: ignore[no-any-return]
 
     @router.post("/annual-reports/{task_id}", tags=["reports"], summary="Nộp báo cáo năm")
     async def evaluate(task_id: str, form: EvaluationForm, who: acting) -> dict[str, Any]:
@@ -110,7 +119,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
             "on_time": now <= task["due_at"],
         }
         await inspection.complete_task(ANNUAL, task, who.subject, changes, f"http:{uuid.uuid4()}")
-        return shown({**task, **changes})  # type: ignore[no-any-return]
+        return shown({**task, **changes}, zone(who))  # type: ignore[no-any-return]
 
     @router.post("/reports/{year}/compile", tags=["reports"], summary="Tổng hợp báo cáo tỉnh")
     async def compile_report(year: int, who: operator) -> dict[str, Any]:
@@ -119,14 +128,14 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         await store.reports.replace_one(
             {"_id": f"{who.tenant}:{year}"}, {**report, "_id": f"{who.tenant}:{year}"}, upsert=True
         )
-        return shown(report)  # type: ignore[no-any-return]
+        return shown(report, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/reports/{year:int}.json", tags=["reports"], summary="Báo cáo tỉnh (JSON)")
     async def report_json(year: int, who: reader) -> dict[str, Any]:
         report = await inspection.compile(who.tenant, year)
         report["title"] = exports.title(report)
         report["headings"] = exports.headings()
-        return shown(report)  # type: ignore[no-any-return]
+        return shown(report, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/reports/{year:int}.xlsx", tags=["reports"], summary="Báo cáo tỉnh (Excel)")
     async def report_xlsx(year: int, who: reader) -> Response:
@@ -144,8 +153,8 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
             saved = await store.reports.find_one({"_id": f"{who.tenant}:{year}"})
             if saved is None:
                 raise not_found(f"báo cáo năm {year}", f"report for {year}")
-            return shown(saved)
-        return shown(await inspection.compile(who.tenant, year))
+            return shown(saved, zone(who))
+        return shown(await inspection.compile(who.tenant, year), zone(who))
 
     return router
 

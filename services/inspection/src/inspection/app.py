@@ -11,6 +11,7 @@ from hnth_kit.errors import problem
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from inspection.api import build_router
+from inspection.api_feedback import build_feedback_router
 from inspection.api_tasks import build_tasks_router
 from inspection.handlers import build_handlers
 from inspection.store import OUTBOX_COLLECTIONS, InspectionStore
@@ -57,5 +58,6 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     service.on_timer({MISSED: inspection.fire_missed})
     service.include(build_router(inspection, service.auth))
     service.include(build_tasks_router(inspection, service.auth))
+    service.include(build_feedback_router(inspection, service.auth))
     service.api.add_exception_handler(Rejected, _rejected)
     return service

@@ -36,6 +36,9 @@ PROVINCE_LINES: tuple[tuple[str, str], ...] = (
     ("inspections_compliance", "Tỷ lệ điểm cầu được kiểm tra định kỳ đúng hạn"),
     ("endpoints", "Số điểm cầu"),
     ("endpoints_reported", "Số điểm cầu đã gửi báo cáo năm"),
+    ("feedback", "Số lượt đánh giá chất lượng sau họp"),
+    ("quality_average", "Chất lượng trung bình: đường truyền, âm thanh, hình ảnh (1-5)"),
+    ("host_overall_average", "Đánh giá chung của đơn vị chủ trì (1-5)"),
 )
 ENDPOINT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("endpoint", "Mã điểm cầu"),
@@ -52,6 +55,8 @@ ENDPOINT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("inspections_on_schedule", "Kiểm tra định kỳ đúng hạn"),
     ("reported", "Đã báo cáo năm"),
     ("effectiveness", "Đánh giá hiệu quả"),
+    ("feedback", "Lượt đánh giá chất lượng"),
+    ("quality_average", "Chất lượng TB (1-5)"),
 )
 EFFECTIVENESS = {
     "very_effective": "Rất hiệu quả",
@@ -68,6 +73,28 @@ PROPOSAL_COLUMNS = (
 )
 
 
+ASPECT_NAMES = {"line": "Đường truyền", "audio": "Âm thanh", "video": "Hình ảnh"}
+COMPLAINT_COLUMNS = (
+    ("endpoint", "Điểm cầu"),
+    ("aspect", "Nội dung phản ánh"),
+    ("count", "Số cuộc họp bị đánh giá 1-2"),
+    ("comments", "Nhận xét"),
+)
+
+
+def _complaints(report: dict[str, Any]) -> list[list[Any]]:
+    """Recurring complaints (rule 9) as rows: endpoint, aspect, count, comments."""
+    return [
+        [
+            c["endpoint"],
+            ASPECT_NAMES.get(c["aspect"], c["aspect"]),
+            c["count"],
+            "; ".join(c["comments"]),
+        ]
+        for c in report.get("quality", {}).get("recurring_complaints", [])
+    ]
+
+
 def headings() -> dict[str, dict[str, str]]:
     """The Vietnamese headings of the JSON export's figures (the same as the files')."""
     return {
@@ -75,6 +102,7 @@ def headings() -> dict[str, dict[str, str]]:
         "endpoints": dict(ENDPOINT_COLUMNS),
         "proposals": dict(PROPOSAL_COLUMNS),
         "not_reported": {"not_reported": "Điểm cầu chưa gửi báo cáo"},
+        "recurring_complaints": dict(COMPLAINT_COLUMNS),
     }
 
 
@@ -141,6 +169,12 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ["Điểm cầu chưa gửi báo cáo"],
         [[e] for e in report["not_reported"]],
     )
+    _sheet(
+        workbook,
+        "Phản ánh chất lượng",
+        [label for _, label in COMPLAINT_COLUMNS],
+        _complaints(report),
+    )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -180,6 +214,13 @@ def to_docx(report: dict[str, Any]) -> bytes:
         )
     document.add_heading("IV. Điểm cầu chưa gửi báo cáo năm", level=2)
     document.add_paragraph(", ".join(report["not_reported"]) or "Không có.")
+    document.add_heading("V. Chất lượng theo đánh giá sau họp của các điểm cầu", level=2)
+    worst = report.get("quality", {}).get("worst_endpoints", [])
+    document.add_paragraph(
+        "Điểm cầu có chất lượng trung bình thấp nhất: "
+        + (", ".join(f"{w['endpoint']} ({w['quality_average']})" for w in worst) or "Không có.")
+    )
+    _table(document, [label for _, label in COMPLAINT_COLUMNS], _complaints(report))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

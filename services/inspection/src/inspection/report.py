@@ -8,6 +8,10 @@ finished). The compliance figures the province is judged on:
 - checks: share of meetings held whose checks were all finished by the deadline (T-1h);
 - inspections: share of endpoints with inspections due whose inspections were all done
   by their due date.
+
+Quality feedback (rule 9): the average of line, audio and video per endpoint and per
+quarter (of the meeting's local date), the worst endpoints, and recurring complaints (the
+same aspect of the same endpoint rated 1-2 in two meetings or more).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inspection.domain import Document, on_schedule
+from inspection.domain import ASPECTS, HOST, Document, on_schedule
 
 OUTCOMES = ("on_time", "late", "missed", "failed")
 
@@ -36,6 +40,8 @@ class Records:
     endpoints: Mapping[str, Document]
     """The directory: endpoint code -> {name, unit, active}."""
     units: Mapping[str, Document]
+    feedback: Sequence[Document] = ()
+    """Quality ratings after meetings (rule 9): endpoints' line/audio/video, hosts' overall."""
 
 
 def in_year(when: datetime | None, year: int, tz: ZoneInfo) -> bool:
@@ -82,15 +88,35 @@ def compile_report(records: Records, year: int, tz_name: str, now: datetime) -> 
         | {t["endpoint"] for t in (*inspections, *annual) if t.get("endpoint")}
         | {i["endpoint"] for i in incidents}
     )
-    rows = [
-        _endpoint_row(code, records, held, finals, incidents, inspections, annual) for code in codes
+    feedback = [
+        f for f in records.feedback if in_year(f["meeting_start"], year, tz) and f["at"] <= now
     ]
+    rated = [f for f in feedback if f["kind"] != HOST]
+    codes = sorted(set(codes) | {f["endpoint"] for f in rated})
+    rows = [
+        _endpoint_row(code, records, held, finals, incidents, inspections, annual)
+        | _quality_of([f for f in rated if f["endpoint"] == code], tz)
+        for code in codes
+    ]
+    province = _province(held, finals, incidents, inspections, rows)
+    hosts = [f["overall"] for f in feedback if f["kind"] == HOST]
+    province |= {
+        "feedback": len(rated),
+        "quality_average": _average(quality(f) for f in rated),
+        "host_ratings": len(hosts),
+        "host_overall_average": _average(hosts),
+    }
     return {
         "year": year,
         "compiled_at": now,
         "timezone": tz_name,
-        "province": _province(held, finals, incidents, inspections, rows),
+        "province": province,
         "endpoints": rows,
+        "quality": {
+            "by_quarter": _by_quarter(rated, tz),
+            "worst_endpoints": worst_endpoints(rows),
+            "recurring_complaints": recurring_complaints(rated),
+        },
         "proposals": [
             {
                 "endpoint": t["endpoint"],
@@ -195,3 +221,74 @@ def _province(
         "endpoints": len(rows),
         "endpoints_reported": sum(1 for r in rows if r["reported"]),
     }
+
+
+# ---------------------------------------------------------------- quality feedback
+
+COMPLAINT = 2
+"""A rating of 1 or 2 is a complaint about that aspect."""
+WORST = 5
+
+
+def quality(feedback: Mapping[str, Any]) -> float:
+    """One endpoint's rating of one meeting: the mean of line, audio and video."""
+    return sum(int(feedback[a]) for a in ASPECTS) / len(ASPECTS)
+
+
+def quarter(when: datetime, tz: ZoneInfo) -> str:
+    return f"Q{(when.astimezone(tz).month - 1) // 3 + 1}"
+
+
+def _average(values: Iterable[float]) -> float | None:
+    found = list(values)
+    return round(sum(found) / len(found), 2) if found else None
+
+
+def _by_quarter(rated: Sequence[Document], tz: ZoneInfo) -> dict[str, float | None]:
+    return {
+        q: _average(quality(f) for f in rated if quarter(f["meeting_start"], tz) == q)
+        for q in ("Q1", "Q2", "Q3", "Q4")
+    }
+
+
+def _quality_of(rated: Sequence[Document], tz: ZoneInfo) -> Document:
+    """An endpoint's quality figures for the year."""
+    return {
+        "feedback": len(rated),
+        "quality_average": _average(quality(f) for f in rated),
+        **{f"{a}_average": _average(int(f[a]) for f in rated) for a in ASPECTS},
+        "quality_by_quarter": _by_quarter(rated, tz),
+    }
+
+
+def worst_endpoints(rows: Sequence[Document], limit: int = WORST) -> list[Document]:
+    """The endpoints rated lowest on average (only those rated), worst first."""
+    rated = [r for r in rows if r["quality_average"] is not None]
+    rated.sort(key=lambda r: (r["quality_average"], r["endpoint"]))
+    return [
+        {k: r[k] for k in ("endpoint", "name", "unit_name", "feedback", "quality_average")}
+        for r in rated[:limit]
+    ]
+
+
+def recurring_complaints(rated: Sequence[Document]) -> list[Document]:
+    """Aspects of an endpoint rated 1-2 in two meetings or more, most frequent first."""
+    found: dict[tuple[str, str], list[Document]] = defaultdict(list)
+    for f in sorted(rated, key=lambda f: f["meeting_start"]):
+        for aspect in ASPECTS:
+            if int(f[aspect]) <= COMPLAINT:
+                found[(f["endpoint"], aspect)].append(f)
+    return sorted(
+        (
+            {
+                "endpoint": endpoint,
+                "aspect": aspect,
+                "count": len(entries),
+                "meetings": [f["meeting_id"] for f in entries],
+                "comments": [f["comment"] for f in entries if f.get("comment")],
+            }
+            for (endpoint, aspect), entries in found.items()
+            if len(entries) >= 2
+        ),
+        key=lambda c: (-c["count"], c["endpoint"], c["aspect"]),
+    )

@@ -7,6 +7,8 @@
   it), carrying its CheckCompleted in its outbox: two writers racing for the same
   checklist (a submission and the deadline timer, two replicas) cannot both win a
   sequence number, and the loser re-reads and decides again.
+- `feedback`: the quality ratings after a meeting (rule 9), one per endpoint per meeting
+  and one from the host unit, under a deterministic id (a change replaces it).
 - `incidents`, `inspections`, `annual_reports`, the directory (`endpoints`, `units`),
   `cancellations` (insert-once markers) and `provincial_reports` (compiled snapshots).
 """
@@ -33,6 +35,7 @@ RESULTS = "check_results"
 INCIDENTS = "incidents"
 INSPECTIONS = "inspections"
 ANNUAL = "annual_reports"
+FEEDBACK = "feedback"
 OUTBOX_COLLECTIONS = (RESULTS, INSPECTIONS, ANNUAL)
 
 Decide = Callable[[Document, list[Document]], tuple[Document, Sequence[Event]] | None]
@@ -58,12 +61,15 @@ class InspectionStore:
         self.cancellations = db["cancellations"]
         self.meetings = db["meetings"]
         self.reports = db["provincial_reports"]
+        self.feedback = db[FEEDBACK]
 
     async def setup(self) -> None:
         await self.checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
         await self.results.create_index([("marker", ASCENDING)], unique=True, name="marker")
         await self.results.create_index([("checklist_id", ASCENDING)])
         await self.incidents.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
+        await self.feedback.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
+        await self.feedback.create_index([("meeting_id", ASCENDING)])
         for tasks in (self.inspections, self.annual):
             await tasks.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
 
@@ -203,6 +209,21 @@ class InspectionStore:
             INCIDENTS, {"tenant": tenant, "endpoint": {"$in": list(endpoints)}, "state": "open"}
         )
 
+    # ------------------------------------------------------------ quality feedback
+
+    async def save_feedback(self, entry: Document) -> bool:
+        """Store an endpoint's (or the host's) feedback under its one id; a later one
+        replaces it. True if it is the first for that id."""
+        try:
+            await self.feedback.insert_one(entry)
+            return True
+        except DuplicateKeyError:
+            await self.feedback.replace_one({"_id": entry["_id"]}, entry)
+            return False
+
+    async def meeting_feedback(self, tenant: str, meeting_id: str) -> list[Document]:
+        return await self.find(FEEDBACK, {"tenant": tenant, "meeting_id": meeting_id}, "_id")
+
     # ------------------------------------------------------------ directory
 
     async def save_snapshot(
@@ -237,4 +258,7 @@ class InspectionStore:
                 INSPECTIONS, {"tenant": tenant, "due_at": {"$gte": start, "$lt": end}}
             ),
             "annual": await self.find(ANNUAL, {"tenant": tenant, "year": str(year)}),
+            "feedback": await self.find(
+                FEEDBACK, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
+            ),
         }

@@ -63,7 +63,14 @@ class Inspection:
             return
         before = {c["_id"]: c for c in existing}
         known = [*(c["endpoint"] for c in existing), *slot.endpoints]
-        meeting = {"_id": slot.meeting_id, "tenant": slot.tenant, "revision": slot.revision}
+        meeting = {
+            "_id": slot.meeting_id,
+            "tenant": slot.tenant,
+            "revision": slot.revision,
+            "host_unit": slot.host_unit,
+            "start": slot.slot.meeting.start,
+            "end": slot.slot.meeting.end,
+        }
         await self.store.save_meeting({**meeting, "endpoints": list(dict.fromkeys(known))})
         await self.store.insert_checklists(plan.open)
         for checklist in [*plan.reopen, *plan.keep]:
@@ -149,6 +156,34 @@ class Inspection:
             domain.board_item(c, results, incidents)
             for c, results in zip(checklists, histories, strict=True)
         ]
+
+    # ------------------------------------------------------------ quality feedback
+
+    async def held_meeting(self, tenant: str, meeting_id: str, endpoint: str | None) -> Document:
+        """The meeting feedback is about, if it may be given now (else Rejected)."""
+        meeting = await self.store.meeting(meeting_id)
+        if meeting is not None and meeting["tenant"] != tenant:
+            meeting = None
+        cancelled = await self.store.is_cancelled(tenant, meeting_id)
+        refusal = domain.feedback_refusal(meeting, endpoint, cancelled, self.clock.now())
+        if refusal is not None:
+            raise Rejected(*refusal)
+        assert meeting is not None
+        return meeting
+
+    async def give_feedback(
+        self,
+        meeting: Document,
+        endpoint: str | None,
+        scores: Mapping[str, int],
+        comment: str,
+        by: str,
+    ) -> tuple[Document, bool]:
+        """Store the feedback (replacing an earlier one); True if it is the first."""
+        entry = domain.feedback_entry(
+            meeting, endpoint=endpoint, scores=scores, comment=comment, by=by, now=self.clock.now()
+        )
+        return entry, await self.store.save_feedback(entry)
 
     # ------------------------------------------------------------ tasks
 

@@ -20,6 +20,9 @@ def token(settings: ServiceSettings, args: list[str]) -> int:
     parser.add_argument("--subject")
     parser.add_argument("--hours", type=float, default=12.0, help="validity (default 12 h)")
     opts = parser.parse_args(args)
+    if not (settings.policy_dir / f"{opts.tenant}.yaml").is_file():
+        known = sorted(p.stem for p in settings.policy_dir.glob("*.yaml"))
+        parser.error(f"no policy for province {opts.tenant!r}; known: {', '.join(known)}")
     try:
         print(
             issue_token(

@@ -32,6 +32,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
 from registration import domain, ical
 from registration.store import (
+    DECISIONS,
     DETAIL_FIELDS,
     MeetingQuery,
     RegistrationStore,
@@ -424,6 +425,7 @@ def build_router(
             f"HNTH {code}",
             [{**m, "status": statuses[m["_id"]]} for m in meetings],
             clock.now(),
+            policy_for(who.tenant).timezone,
         )
         return Response(body, media_type="text/calendar; charset=utf-8")
 
@@ -479,9 +481,12 @@ async def _statuses(store: RegistrationStore, meetings: list[dict[str, Any]]) ->
 
 
 def _decisions(entries: list[dict[str, Any]]) -> list[domain.Decision]:
+    """Scheduling's decisions among the timeline's entries (requests, checks, materials and
+    record requests are on it too and decide nothing)."""
     return [
         domain.Decision(e["type"], e.get("revision", 0), e.get("reason") == "changed")
         for e in entries
+        if e["type"] in DECISIONS
     ]
 
 
@@ -536,6 +541,13 @@ def _public(
             body.pop("rejection", None)
         if entry["type"] == "SlotRejected" and entry.get("revision", 0) == meeting["revision"]:
             body["rejection"] = entry["rejection"]
+    body["record_missing"] = domain.record_missing(
+        record_due=any(e["type"] == "ReportDue" for e in timeline),
+        minutes_uploaded=any(
+            e["type"] == "MaterialUploaded" and e.get("material_kind") == domain.MINUTES
+            for e in timeline
+        ),
+    )
     return body
 
 

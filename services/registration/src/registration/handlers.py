@@ -1,5 +1,6 @@
 """Registration consumes what happens to meetings to build their timelines: its own and
-other systems' lifecycle events, scheduling's decisions and inspection's check outcomes.
+other systems' lifecycle events, scheduling's decisions and inspection's check outcomes,
+and the requests for a meeting's minutes (ReportDue, kind meeting_record).
 
 Meetings that other systems (e-office, work calendars) announce straight on the topic are
 adopted, so they are listed and shown like any other; their changes are applied here, in
@@ -15,18 +16,24 @@ from hnth_contracts import (
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
+    ReportDue,
+    ReportKind,
     SlotAssigned,
     SlotRejected,
     SlotReleased,
 )
+from hnth_kit.clock import Clock
 from hnth_kit.consumer import Handler, RawMessage
 from hnth_kit.idempotency import UnknownDocument
-from registration.store import RegistrationStore, meeting_fields
+from registration.records import announce_record
+from registration.store import MaterialsStore, RegistrationStore, meeting_fields
 
 PRODUCER = "registration"
 
 
-def build_handlers(store: RegistrationStore) -> dict[type, Handler]:
+def build_handlers(
+    store: RegistrationStore, materials: MaterialsStore, clock: Clock
+) -> dict[type, Handler]:
     async def on_requested(event: MeetingRequested, _: RawMessage) -> None:
         if event.producer != PRODUCER:
             meeting = {
@@ -95,6 +102,21 @@ def build_handlers(store: RegistrationStore) -> dict[type, Handler]:
         )
         await store.add_to_timeline(event, event.meeting_id, {"check": check})
 
+    async def on_report_due(event: ReportDue, _: RawMessage) -> None:
+        if event.kind is not ReportKind.MEETING_RECORD or not event.meeting_id:
+            return  # year-end reports and inspections are inspection's business
+        summary = {
+            "report_id": event.report_id,
+            "kind": event.kind.value,
+            "unit": event.unit,
+            "due_at": event.due_at,
+            "rule": event.rule.model_dump(),
+        }
+        await store.add_to_timeline(event, event.meeting_id, summary)
+        if await materials.has_minutes(event.meeting_id):
+            due = {**summary, "meeting_id": event.meeting_id}
+            await announce_record(materials, due, event.tenant, "registration", clock.now())
+
     return {
         MeetingRequested: on_requested,
         MeetingChanged: on_changed,
@@ -103,4 +125,5 @@ def build_handlers(store: RegistrationStore) -> dict[type, Handler]:
         SlotRejected: on_rejected,
         SlotReleased: on_released,
         CheckCompleted: on_check,
+        ReportDue: on_report_due,
     }

@@ -2,7 +2,8 @@
 
 One VEVENT per meeting with a stable UID, SEQUENCE = the meeting's revision, STATUS
 TENTATIVE until scheduled, CONFIRMED once scheduled, CANCELLED when cancelled; times in
-UTC (every client shows them in its own zone, Asia/Ho_Chi_Minh in the province).
+UTC (every client shows them in its own zone; X-WR-TIMEZONE names the province's, from
+its policy).
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ def uid(meeting_id: str) -> str:
     return f"{meeting_id}@hnth-ops"
 
 
-def feed(name: str, meetings: Iterable[dict[str, Any]], now: datetime) -> bytes:
-    """A VCALENDAR named `name` with one VEVENT per meeting (each with its `status`)."""
+def feed(name: str, meetings: Iterable[dict[str, Any]], now: datetime, timezone: str) -> bytes:
+    """A VCALENDAR named `name` with one VEVENT per meeting (each with its `status`);
+    `timezone` is the province's (its policy's), a hint for clients."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Asia/Ho_Chi_Minh")
+    calendar.add("x-wr-timezone", timezone)
     for meeting in meetings:
         calendar.add_component(_event(meeting, now))
     return calendar.to_ical()

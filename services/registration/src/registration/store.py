@@ -9,6 +9,8 @@ topic by other systems. Inserts are atomic and idempotent on FerretDB and MongoD
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +33,12 @@ ENDPOINTS = "endpoints"
 CONTACTS = "contacts"
 DIRECTORY = (UNITS, ENDPOINTS, CONTACTS)
 DECISIONS = ("SlotAssigned", "SlotRejected", "SlotReleased")
+MATERIALS = "materials"
+CHUNKS = "material_chunks"
+ACCESS = "material_access"
+RECORDS = "record_submissions"
+CHUNK_BYTES = 255 * 1024
+"""Like GridFS: small enough for any server's document limit, few enough per file."""
 
 
 DETAIL_FIELDS = (
@@ -84,6 +92,12 @@ class Entries:
 
     async def get(self, tenant: str, code: str) -> Document | None:
         return await self._coll.find_one({"_id": entry_id(tenant, code)}, hide_outbox())
+
+    async def units_of(self, tenant: str, codes: Sequence[str]) -> set[str]:
+        """The units owning these endpoints (one indexed lookup)."""
+        ids = [entry_id(tenant, c) for c in dict.fromkeys(codes)]
+        cursor = self._coll.find({"_id": {"$in": ids}}, {"unit": 1})
+        return {doc["unit"] async for doc in cursor if doc.get("unit")}
 
     async def active(self, tenant: str, codes: Sequence[str]) -> dict[str, bool]:
         """code -> active, for the codes that exist (one indexed lookup)."""
@@ -267,6 +281,23 @@ class RegistrationStore:
         except DuplicateKeyError:
             pass  # this event is already on the timeline
 
+    async def audit(self, meeting_id: str, kind: str, at: datetime, summary: Document) -> None:
+        """Put what someone did with the meeting's records (upload, download, access asked,
+        granted, refused) on its timeline: an insert, never changed afterwards."""
+        await self._timeline.insert_one(
+            {
+                "_id": f"audit-{uuid.uuid4().hex}",
+                "meeting_id": meeting_id,
+                "type": kind,
+                "at": at,
+                **summary,
+            }
+        )
+
+    async def record_due(self, meeting_id: str) -> Document | None:
+        """The ReportDue asking for this meeting's minutes, once scheduling sent it."""
+        return await self._timeline.find_one({"meeting_id": meeting_id, "type": "ReportDue"})
+
     async def timeline(self, meeting_id: str) -> list[Document]:
         cursor = self._timeline.find({"meeting_id": meeting_id}).sort("at", ASCENDING)
         return [doc async for doc in cursor]
@@ -280,3 +311,105 @@ class RegistrationStore:
         async for entry in cursor:
             found[entry["meeting_id"]].append(entry)
         return found
+
+
+class CorruptMaterial(Exception):
+    """A stored file's bytes no longer match its checksum (or chunks are missing)."""
+
+
+class MaterialsStore:
+    """Meeting materials and records (rule 8), insert-only: a file's chunks are inserted
+    first and its description last, so a file is listed only once all its bytes are stored
+    (an upload cut short leaves unreferenced chunks, never a broken file). Access requests
+    and their one decision (`decision:<request id>`, a unique key) are inserts too."""
+
+    def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
+        self._materials = db[MATERIALS]
+        self._chunks = db[CHUNKS]
+        self._access = db[ACCESS]
+        self._records = db[RECORDS]
+        self._topics = topics
+
+    async def setup(self) -> None:
+        await self._materials.create_index([("meeting_id", ASCENDING), ("uploaded_at", ASCENDING)])
+        await self._chunks.create_index([("material_id", ASCENDING), ("n", ASCENDING)])
+        await self._access.create_index([("meeting_id", ASCENDING), ("grantee", ASCENDING)])
+
+    async def save(self, material: Document, data: bytes) -> Document:
+        """Store the bytes in chunks, then the description with their sha256 and size."""
+        pieces = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)]
+        if pieces:
+            await self._chunks.insert_many(
+                [
+                    {"_id": f"{material['_id']}:{n:06d}", "material_id": material["_id"], "n": n}
+                    | {"data": piece}
+                    for n, piece in enumerate(pieces)
+                ]
+            )
+        document = {
+            **material,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "chunks": len(pieces),
+        }
+        await self._materials.insert_one(document)
+        return document
+
+    async def list(self, meeting_id: str) -> list[Document]:
+        cursor = self._materials.find({"meeting_id": meeting_id}).sort("uploaded_at", ASCENDING)
+        return [doc async for doc in cursor]
+
+    async def get(self, material_id: str) -> Document | None:
+        return await self._materials.find_one({"_id": material_id})
+
+    async def content(self, material: Document) -> bytes:
+        """The file's bytes exactly as uploaded, checked against its size and sha256."""
+        cursor = self._chunks.find({"material_id": material["_id"]}).sort("n", ASCENDING)
+        data = b"".join([bytes(doc["data"]) async for doc in cursor])
+        if len(data) != material["size"] or hashlib.sha256(data).hexdigest() != material["sha256"]:
+            raise CorruptMaterial(material["_id"])
+        return data
+
+    async def has_minutes(self, meeting_id: str) -> bool:
+        query = {"meeting_id": meeting_id, "kind": "minutes"}
+        return bool(await self._materials.count_documents(query, limit=1))
+
+    # ------------------------------------------------------------ access on request
+
+    async def add_request(self, request: Document) -> None:
+        await self._access.insert_one(request)
+
+    async def request(self, request_id: str) -> Document | None:
+        return await self._access.find_one({"_id": request_id, "kind": "request"})
+
+    async def requests(self, meeting_id: str) -> list[Document]:
+        cursor = self._access.find({"meeting_id": meeting_id}).sort("at", ASCENDING)
+        return [doc async for doc in cursor]
+
+    async def decide(self, decision: Document) -> bool:
+        """Record the one decision on a request; False if it was decided already."""
+        try:
+            await self._access.insert_one(decision)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def granted(self, meeting_id: str, grantee: str) -> bool:
+        query = {"meeting_id": meeting_id, "grantee": grantee, "kind": "decision", "granted": True}
+        return bool(await self._access.count_documents(query, limit=1))
+
+    # ------------------------------------------------------------ the post-meeting record
+
+    async def submit_record(self, report_id: str, event: Event) -> None:
+        """Announce once that the minutes asked for by `report_id` are in (an insert keyed
+        by the report id, whichever of upload and ReportDue comes second)."""
+        try:
+            await insert_once(
+                self._records,
+                {"_id": report_id, "meeting_id": getattr(event, "meeting_id", None)},
+                str(event.event_id),
+                events=[event],
+                topics=self._topics,
+            )
+        except DuplicateKeyError:
+            pass  # announced already
