@@ -20,6 +20,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
 
 from hnth_kit.auth import Role, issue_token
 
@@ -66,6 +67,12 @@ def _shot(driver: WebDriver, name: str) -> Path:
     return path
 
 
+def _wait(driver: WebDriver, condition: Callable[[WebDriver], object]) -> None:
+    """After a click: the click returns once the request is sent, not once the next page
+    has arrived (a loaded platform may take seconds to answer)."""
+    WebDriverWait(driver, 40).until(condition)
+
+
 def _until(driver: WebDriver, url: str, condition: Callable[[WebDriver], bool]) -> None:
     """Reload `url` until `condition` holds (the platform works asynchronously)."""
     deadline = time.monotonic() + 40
@@ -90,11 +97,12 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     browser.find_element(By.ID, "token").send_keys(token)
     _shot(browser, "01-login")
     browser.find_element(By.ID, "login").click()
-    assert browser.current_url.endswith("/board")
+    _wait(browser, lambda d: d.current_url.endswith("/board"))
 
     # a meeting in 85 minutes: its check deadline (T-1h) is 25 minutes away
     start = (datetime.now(UTC) + timedelta(minutes=85)).astimezone(ZONE)
     browser.find_element(By.ID, "nav-new_meeting").click()
+    _wait(browser, lambda d: d.find_elements(By.ID, "title"))
     browser.find_element(By.ID, "title").send_keys("Họp khẩn phòng chống lụt bão")
     browser.find_element(By.ID, "chair").send_keys("Chủ tịch UBND tỉnh")
     browser.find_element(By.ID, "start").send_keys(start.strftime("%Y-%m-%d %H:%M"))
@@ -105,10 +113,16 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
         box.click()
     _shot(browser, "02-register-meeting")
     browser.find_element(By.ID, "register").click()
+    _wait(
+        browser,
+        lambda d: (
+            not d.current_url.endswith("/meetings/new") or d.find_elements(By.CLASS_NAME, "error")
+        ),
+    )
+    errors = [e.text for e in browser.find_elements(By.CLASS_NAME, "error")]
     meeting_url = browser.current_url
     meeting_id = meeting_url.rsplit("/", 1)[1]
     assert "/meetings/" in meeting_url
-    errors = [e.text for e in browser.find_elements(By.CLASS_NAME, "error")]
     assert meeting_id != "new", errors
 
     _until(browser, meeting_url, lambda d: "MCU-TQ" in d.page_source)
@@ -142,7 +156,7 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
 
     browser.get(f"{console_url}/board")
     browser.find_element(By.ID, "lang-en").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Readiness board")
+    _wait(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text.startswith("Readiness board"))
     _shot(browser, "10-readiness-board-en")
     for name in ("01-login", "03-readiness-board", "10-readiness-board-en"):
         assert (SHOTS / f"{name}.png").stat().st_size > 5_000

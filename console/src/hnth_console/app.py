@@ -255,7 +255,8 @@ def build(settings: ConsoleSettings) -> FastAPI:
     async def new_meeting(
         request: Request, s: Annotated[Session, Depends(page("new_meeting"))]
     ) -> HTMLResponse:
-        return await meeting_form(request, s, 200, {}, [])
+        # one key per form: a double click or a browser retry registers the meeting once
+        return await meeting_form(request, s, 200, {"idempotency_key": uuid.uuid4().hex}, [])
 
     @app.post("/meetings/new", response_class=HTMLResponse, include_in_schema=False)
     async def register_meeting(
