@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -85,6 +86,7 @@ def requests(count: int, prefix: str) -> list[MeetingRequested]:
 class Platform:
     def __init__(self, state: stack.StackState, replicas: int, prefix: str, secret: str) -> None:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.ports: dict[str, int] = {}
         env = {
             **os.environ,
             **stack.service_env(state, secret),
@@ -103,6 +105,7 @@ class Platform:
                     [sys.executable, "-m", service], env=penv, stdout=log, stderr=log
                 )
                 self.procs.append((f"{service}-{n}", proc))
+                self.ports[f"{service}-{n}"] = port
                 self._wait(port)
 
     @staticmethod
@@ -126,6 +129,21 @@ class Platform:
                 "SC_PAGE_SIZE"
             )
             found[name] = {"cpu_s": (int(stat[13]) + int(stat[14])) / ticks, "rss_mb": rss / 2**20}
+        return found
+
+    def db_time(self) -> dict[str, dict[str, float]]:
+        """Seconds and calls per (instance, database command, collection), from /metrics."""
+        found: dict[str, dict[str, float]] = {}
+        for name, port in self.ports.items():
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            for family in text_string_to_metric_families(text):
+                if family.name != "hnth_db_command_seconds":
+                    continue
+                for sample in family.samples:
+                    if sample.name.endswith(("_sum", "_count")):
+                        what = f"{name} {sample.labels['command']} {sample.labels['collection']}"
+                        kind = "seconds" if sample.name.endswith("_sum") else "calls"
+                        found.setdefault(what, {})[kind] = sample.value
         return found
 
     def stop(self) -> None:
@@ -230,6 +248,15 @@ def producer_performance(bootstrap: str, count: int) -> float:
     return float(summary.split("(")[0].split(",")[1].split()[0])
 
 
+def print_db_time(found: dict[str, dict[str, float]], top: int = 12) -> None:
+    """Where the database time went: the costliest commands of the replica count's runs."""
+    print(f"  {'database time (s)':>18} {'calls':>8} {'ms/call':>8}  instance command collection")
+    ranked = sorted(found.items(), key=lambda item: -item[1].get("seconds", 0.0))
+    for what, figures in ranked[:top]:
+        seconds, calls = figures.get("seconds", 0.0), figures.get("calls", 0.0)
+        print(f"  {seconds:>18.1f} {calls:>8.0f} {1000 * seconds / max(calls, 1):>8.1f}  {what}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meetings", type=int, default=100)
@@ -277,6 +304,7 @@ def main() -> int:
                     }
                     run["rss_mb"] = {k: round(v["rss_mb"]) for k, v in after.items()}
                     results["runs"].append(run)
+                print_db_time(platform.db_time())
             finally:
                 platform.stop()
     finally:

@@ -10,8 +10,8 @@
    (`Scheduler.decide`) and prints decisions/s and p50/p99 latency for both phases.
 
 It also proves the decision path uses only indexed lookups: a command listener records
-every command the decisions send; all reads must be `find` by `_id` alone (the `_id`
-index, the only one FerretDB 1.24 uses) and all writes inserts, and `explain` shows the
+every command the decisions send; all reads must be `find` by `_id` alone, equality or
+`$in` (the `_id` index, the only one FerretDB 1.24 uses) and all writes inserts, and `explain` shows the
 read plan. Uses `MONGODB_URL` (default mongodb://127.0.0.1:27017/); the database it
 creates is dropped at the end.
 """
@@ -73,7 +73,9 @@ class Commands(monitoring.CommandListener):
         name = event.command_name
         if name == "find":
             flt = event.command.get("filter", {})
-            by_id = list(flt) == ["_id"] and not isinstance(flt["_id"], dict)
+            by_id = list(flt) == ["_id"] and (
+                not isinstance(flt["_id"], dict) or list(flt["_id"]) == ["$in"]
+            )
             self.seen["find by _id" if by_id else "find (other)"] += 1
             if not by_id:
                 self.unindexed.append(dict(event.command))
@@ -238,9 +240,14 @@ async def count_claims(db: Any) -> tuple[int, int]:
 async def explain(db: Any, key: str) -> None:
     """What the server says about the decision path's only read: a find by `_id`."""
     name = partition(CLAIMS, key)
-    plan = await db.command("explain", {"find": name, "filter": {"_id": f"{key}#0"}})
+    ids = {"$in": [f"{key}#0", f"{key}#1"]}
+    plan = await db.command("explain", {"find": name, "filter": {"_id": ids}})
     if "filterPushdown" in plan:  # FerretDB: pushed down to the SQLite _id index
-        print(f"explain find-by-_id on claims: FerretDB filterPushdown={plan['filterPushdown']}")
+        sqlite = plan.get("queryPlanner", {}).get("Plan", [""])
+        print(
+            f"explain find-by-_id on claims: FerretDB filterPushdown={plan['filterPushdown']} "
+            f"SQLite: {' / '.join(str(line).split('detail=')[-1] for line in sqlite)}"
+        )
     else:
         stage = plan.get("queryPlanner", {}).get("winningPlan", {})
         print(f"explain find-by-_id on claims: MongoDB winning plan {stage.get('stage', stage)}")

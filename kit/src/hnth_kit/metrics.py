@@ -23,6 +23,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pymongo import monitoring
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,13 @@ class Metrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.db_seconds = Histogram(
+            "hnth_db_command_seconds",
+            "Time the database took per command, by command and collection",
+            ["command", "collection"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self._refreshers: list[tuple[str, Refresh]] = []
 
     def refresh_on_scrape(self, name: str, refresh: Refresh) -> None:
@@ -115,3 +123,27 @@ class Metrics:
             return Response(await self.render(), media_type=CONTENT_TYPE_LATEST)
 
         return router
+
+
+class DbCommandTimer(monitoring.CommandListener):
+    """Feeds `hnth_db_command_seconds` from PyMongo's command monitoring."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._histogram = metrics.db_seconds
+        self._started: dict[int, tuple[str, str]] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        target = event.command.get(event.command_name)
+        collection = target if isinstance(target, str) else ""
+        self._started[event.request_id] = (event.command_name, collection)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self._finish(event.request_id, event.duration_micros)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self._finish(event.request_id, event.duration_micros)
+
+    def _finish(self, request_id: int, micros: int) -> None:
+        labels = self._started.pop(request_id, None)
+        if labels is not None:
+            self._histogram.labels(*labels).observe(micros / 1e6)

@@ -33,7 +33,7 @@ from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
 from hnth_kit.http import install_http_guards
 from hnth_kit.kafka import Producer
-from hnth_kit.metrics import Metrics
+from hnth_kit.metrics import DbCommandTimer, Metrics
 from hnth_kit.mongo import Document, connect, ping
 from hnth_kit.outbox import OutboxRelay
 from hnth_kit.settings import ServiceSettings
@@ -74,11 +74,13 @@ class Service:
         self.name = settings.service_name
         self.clock = clock or SystemClock(timedelta(seconds=settings.clock_offset_seconds))
         self.topics = settings.topics
-        self.client: AsyncMongoClient[Document] = connect(settings.mongodb_url)
+        self.metrics = Metrics(self.name)
+        self.client: AsyncMongoClient[Document] = connect(
+            settings.mongodb_url, event_listeners=[DbCommandTimer(self.metrics)]
+        )
         self.db: AsyncDatabase[Document] = self.client[settings.database_name]
         self.producer = Producer(settings.kafka_bootstrap_servers, client_id=f"hnth-{self.name}")
         self.auth = Authenticator(settings.auth_secret.get_secret_value())
-        self.metrics = Metrics(self.name)
         self.timers = Timers(self.db, self.clock, self.topics, metrics=self.metrics)
         self._timer_handlers: dict[str, TimerHandler] = {}
         collections = list(outbox_collections) + ([FIRED] if timers else [])

@@ -1,7 +1,8 @@
 """Scheduling's collections. Every decision-path operation is an insert or a read by `_id`.
 
-Why: on FerretDB 1.24 (SQLite) only `find({_id: x})` and inserts use an index; any other
-filter, `$in`, and every update or delete (even by `_id`) scans the collection. So:
+Why: on FerretDB 1.24 (SQLite) only lookups by `_id` (equality or `$in`, with the patch
+`infra/ferretdb/id-index.patch`) and inserts use an index; any other filter scans the
+collection, and updates are read-then-replace, not atomic. So:
 
 - A resource in a bucket (an endpoint, or port number n of a bridge) is a KEY. Its claims
   form a chain `claims/<key>#0`, `#1`, ...; a claim is released by inserting
@@ -38,7 +39,7 @@ CLAIMS = "claims"
 RELEASES = "releases"
 """Both are partitioned by the bucket's UTC day (`claims_20261210`): a decision reads only
 the days it touches, so years of history never slow it down, even on a server that scans
-(FerretDB 1.24 answers even `find({_id})` with a table scan; only inserts use an index);
+(FerretDB 1.24 uses no index but `_id`'s);
 and history is pruned by dropping a past day's collections."""
 DECISIONS = "decisions"
 DIRECTORY = "directory"
@@ -188,10 +189,27 @@ class SchedulingStore:
             gen += 1
 
     async def states(self, keys: Iterable[str]) -> dict[str, KeyState]:
-        """Read many keys at once: independent point reads, sent concurrently."""
-        wanted = list(keys)
-        found = await asyncio.gather(*(self.state(key) for key in wanted))
-        return dict(zip(wanted, found, strict=True))
+        """Walk many keys' chains in step: each step is one `_id $in` read of the claims
+        and one of their releases per day partition, not a read per key (a decision
+        looks at dozens of keys: endpoints and bridge ports in every bucket)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, KeyState] = {}
+        gens = {key: self._floor.get(key, 0) for key in wanted}
+        while gens:
+            claims = await self._read_partitioned(CLAIMS, [f"{k}#{g}" for k, g in gens.items()])
+            released = await self._read_partitioned(RELEASES, list(claims))
+            following: dict[str, int] = {}
+            for key, gen in gens.items():
+                claim = claims.get(f"{key}#{gen}")
+                if claim is None:
+                    found[key] = KeyState(key, gen, None)
+                elif f"{key}#{gen}" not in released:
+                    found[key] = KeyState(key, gen, claim)
+                else:
+                    self._released(key, gen)
+                    following[key] = gen + 1
+            gens = following
+        return {key: found[key] for key in wanted}
 
     async def claim(
         self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
@@ -240,6 +258,16 @@ class SchedulingStore:
             *(self._insert_many(self._db[day], batch) for day, batch in days.items())
         )
         return set().union(*taken)
+
+    async def _read_partitioned(self, name: str, ids: Sequence[str]) -> dict[str, Document]:
+        """The documents with these ids, by id: one read per day partition, concurrently."""
+        days: dict[str, list[str]] = {}
+        for doc_id in ids:
+            days.setdefault(partition(name, doc_id), []).append(doc_id)
+        batches = await asyncio.gather(
+            *(self._db[day].find({"_id": {"$in": batch}}).to_list() for day, batch in days.items())
+        )
+        return {doc["_id"]: doc for batch in batches for doc in batch}
 
     @staticmethod
     async def _insert_many(collection: Any, docs: Sequence[Document]) -> set[str]:
