@@ -12,7 +12,10 @@ install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
+# FerretDB is built from the Go module proxy with a small patch (infra/ferretdb/).
 build-infra: install
+	@command -v patch >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch; }
 	@$(UV) run python -m infra.stack build
 
 up: install
