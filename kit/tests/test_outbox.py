@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kit_samples import cancelled
 
 from hnth_contracts import decode_event
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
-from hnth_kit.outbox import OutboxRelay
+from hnth_kit.outbox import PENDING, OutboxRelay, announce, with_outbox
 from hnth_kit.testing import read_topic
 from hnth_kit.topics_admin import ensure_topics
 
@@ -108,3 +109,41 @@ async def test_two_relays_share_the_work_without_losing_events(infra, db, produc
     assert await a.unsent() == 0
     messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=30)
     assert len({m.key for m in messages}) == 30
+
+
+async def test_announced_events_are_relayed_without_searching_the_collection(
+    infra, db, producer, topics
+) -> None:
+    """After the start-up sweep the relay reads only the announcements (a small collection)
+    and the documents they name by `_id`, whatever the state collections hold."""
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    meetings = db["meetings"]
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
+    assert await relay.drain() == 0  # the start-up sweep: nothing staged yet
+    await insert_once(meetings, {"_id": "m-a"}, "c0", events=[cancelled("m-a", 0)], topics=topics)
+    await apply_once(meetings, "m-a", "c1", {}, events=[cancelled("m-a", 1)], topics=topics)
+    assert await relay.backlog() == 2
+    assert await relay.drain() == 2
+    assert await db[PENDING].count_documents({}) == 0, "announcements of published events go"
+    assert await relay.backlog() == 0
+
+    # staged without an announcement (by older code, say): only the sweep finds it
+    await meetings.insert_one(with_outbox({"_id": "m-b"}, [cancelled("m-b")], topics))
+    assert await relay.drain() == 0
+    assert await OutboxRelay(db, ["meetings"], producer).drain() == 1
+    messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=3)
+    assert [m.key for m in messages].count(b"m-a") == 2
+
+
+async def test_an_announcement_whose_write_never_happened_is_dropped_when_old(
+    db, producer, topics
+) -> None:
+    meetings = db["meetings"]
+    await meetings.insert_one({"_id": "m-c"})
+    await announce(meetings, "m-c", [cancelled("m-c")])  # ... and the writer died here
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
+    assert await relay.drain() == 0
+    assert await db[PENDING].count_documents({}) == 1, "the write may still be on its way"
+    await db[PENDING].update_many({}, {"$set": {"at": datetime.now(UTC) - timedelta(minutes=5)}})
+    assert await relay.drain() == 0
+    assert await db[PENDING].count_documents({}) == 0

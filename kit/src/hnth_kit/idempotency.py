@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics
 from hnth_kit.mongo import Document
-from hnth_kit.outbox import merge_updates, outbox_update, with_outbox
+from hnth_kit.outbox import announce, merge_updates, outbox_update, with_outbox
 
 
 class UnknownDocument(LookupError):
@@ -39,6 +39,7 @@ async def apply_once(
     UnknownDocument when no document has that id (or `extra_filter` excludes it).
     """
     full = merge_updates(update, outbox_update(events, topics), {"$push": {"_applied": marker}})
+    await announce(collection, doc_id, events)
     result = await collection.update_one(
         {"_id": doc_id, "_applied": {"$ne": marker}, **(extra_filter or {})}, full
     )
@@ -62,6 +63,7 @@ async def insert_once(
     Returns False when this very message inserted it before; re-raises DuplicateKeyError
     when the key is taken by something else (a real conflict for the caller to decide).
     """
+    await announce(collection, document["_id"], events)
     try:
         await collection.insert_one({**with_outbox(document, events, topics), "_applied": [marker]})
         return True

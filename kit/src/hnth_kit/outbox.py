@@ -15,6 +15,16 @@ FerretDB and MongoDB, so every cross-replica decision here is an insert:
   the current time bucket relays during that bucket;
 - a crash after publishing and before the marker republishes the event on restart:
   a duplicate (consumers are idempotent), never a loss.
+
+Where to look: the state collections grow for ever, and FerretDB 1.24 scans a whole
+collection for any filter but `_id`, so a relay that searched them on every pass would
+slow down with history. A writer therefore ANNOUNCES its events (`announce`) in the small
+`outbox_pending` collection just BEFORE the write that stages them; the relay reads the
+announcements, fetches the named documents by `_id`, publishes, and deletes an
+announcement once its events are published (or, when they never appeared, once it is
+old enough that the write cannot still be on its way: the writer failed or found the
+change applied already). A full sweep of the collections still runs at start and every
+`sweep_seconds`, for events staged without an announcement.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +51,9 @@ log = logging.getLogger(__name__)
 SENT = "outbox_sent"
 LEASES = "outbox_leases"
 CHECKPOINTS = "outbox_checkpoints"
+PENDING = "outbox_pending"
+ANNOUNCEMENT_GRACE = timedelta(seconds=30)
+"""How long an announcement waits for its events to appear before it is dropped."""
 CLOCK_MARGIN = timedelta(seconds=30)
 """How far back a relay looks before its checkpoint: covers writers' clock skew."""
 
@@ -85,6 +100,27 @@ def with_outbox(document: Document, events: Sequence[Event], topics: Topics) -> 
     return {**document, **staged}
 
 
+async def announce(
+    collection: AsyncCollection[Document], doc_id: object, events: Sequence[Event]
+) -> None:
+    """Tell the relay where `events` will be staged; call just BEFORE the write.
+
+    Before, not after: a crash between the two then leaves an announcement without
+    events (dropped later), never events that no announcement points to.
+    """
+    if not events:
+        return
+    await collection.database[PENDING].insert_one(
+        {
+            "_id": uuid.uuid4().hex,
+            "collection": collection.name,
+            "doc": doc_id,
+            "events": [str(e.event_id) for e in events],
+            "at": datetime.now(UTC),
+        }
+    )
+
+
 def hide_outbox() -> Document:
     """Projection that keeps the outbox bookkeeping out of read models."""
     return {"_outbox": 0, "_outbox_n": 0, "_outbox_at": 0, "_applied": 0}
@@ -104,6 +140,7 @@ class OutboxRelay:
         producer: Producer,
         *,
         poll_seconds: float = 0.25,
+        sweep_seconds: float = 60.0,
         bucket_seconds: int = 10,
         owner: str = "relay",
         metrics: Metrics | None = None,
@@ -112,6 +149,8 @@ class OutboxRelay:
         self._collections = list(collections)
         self._producer = producer
         self._poll = poll_seconds
+        self._sweep = sweep_seconds
+        self._next_sweep = 0.0  # the first pass sweeps: what was staged before a restart
         self._bucket = bucket_seconds
         self._owner = owner
         self._wakeup = asyncio.Event()
@@ -146,11 +185,34 @@ class OutboxRelay:
 
     async def drain(self) -> int:
         """Publish everything pending in the collections this replica holds the lease for."""
-        sent = 0
-        for name in self._collections:
-            if await self._hold_lease(name):
+        held = [name for name in self._collections if await self._hold_lease(name)]
+        sent = await self._drain_announced(held) if held else 0
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + self._sweep
+            for name in held:
                 sent += await self._drain_collection(name)
         self.published += sent
+        return sent
+
+    async def _drain_announced(self, held: list[str]) -> int:
+        """Publish what the announcements point to, oldest first; forget the done ones."""
+        pending = self._db[PENDING]
+        announcements = [a async for a in pending.find({"collection": {"$in": held}})]
+        announcements.sort(key=lambda a: a["at"])
+        sent, done = 0, []
+        staged: dict[tuple[str, object], set[str]] = {}
+        old = datetime.now(UTC) - ANNOUNCEMENT_GRACE
+        for a in announcements:
+            where = (a["collection"], a["doc"])
+            if where not in staged:
+                published, staged[where] = await self._publish_document(
+                    self._db[a["collection"]], a["doc"]
+                )
+                sent += published
+            if staged[where].issuperset(a["events"]) or a["at"] < old:
+                done.append(a["_id"])
+        if done:
+            await pending.delete_many({"_id": {"$in": done}})
         return sent
 
     async def _hold_lease(self, collection: str) -> bool:
@@ -179,7 +241,7 @@ class OutboxRelay:
             if self._known.get((name, head["_id"]), 0) >= total:
                 newest = max(newest, head["_outbox_at"])
                 continue
-            sent += await self._publish_document(collection, head["_id"])
+            sent += (await self._publish_document(collection, head["_id"]))[0]
             newest = max(newest, head["_outbox_at"])
         if newest > since:
             self._checkpoint[name] = newest
@@ -194,7 +256,10 @@ class OutboxRelay:
             self._checkpoint[name] = saved["at"] if saved else datetime(1970, 1, 1, tzinfo=UTC)
         return self._checkpoint[name]
 
-    async def _publish_document(self, collection: AsyncCollection[Document], doc_id: object) -> int:
+    async def _publish_document(
+        self, collection: AsyncCollection[Document], doc_id: object
+    ) -> tuple[int, set[str]]:
+        """Publish the document's unsent events in order: (how many now, all its event ids)."""
         document = await collection.find_one({"_id": doc_id}, {"_outbox": 1})
         entries: list[Document] = (document or {}).get("_outbox") or []
         already = self._known.get((collection.name, doc_id), 0)
@@ -230,20 +295,13 @@ class OutboxRelay:
                 if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
                     raise
         self._known[(collection.name, doc_id)] = len(entries)
-        return len(todo)
+        return len(todo), {e["event_id"] for e in entries}
 
     async def backlog(self) -> int:
-        """Events staged since the relay's checkpoint and not yet marked sent: cheap enough
-        to run on every scrape, because it looks only at the window the relay still scans."""
+        """Events announced and not yet published: cheap enough for every scrape."""
         count = 0
-        for name in self._collections:
-            saved = await self._db[CHECKPOINTS].find_one({"_id": name})
-            since = saved["at"] if saved else datetime(1970, 1, 1, tzinfo=UTC)
-            window = {"_outbox_at": {"$gte": since - CLOCK_MARGIN}}
-            async for document in self._db[name].find(window, {"_outbox": 1}):
-                ids = [e["event_id"] for e in document.get("_outbox") or []]
-                marked = await self._db[SENT].count_documents({"_id": {"$in": ids}})
-                count += len(ids) - marked
+        async for a in self._db[PENDING].find({"collection": {"$in": self._collections}}):
+            count += len(a["events"])
         return count
 
     async def unsent(self) -> int:

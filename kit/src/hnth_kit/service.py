@@ -89,6 +89,7 @@ class Service:
             collections,
             self.producer,
             poll_seconds=settings.outbox_poll_seconds,
+            sweep_seconds=settings.outbox_sweep_seconds,
             owner=f"{self.name}-{id(self):x}",
             metrics=self.metrics,
         )

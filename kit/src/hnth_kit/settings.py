@@ -34,6 +34,7 @@ class ServiceSettings(BaseSettings):
     auth_secret: SecretStr = Field(min_length=32)
     policy_dir: Path = REPO_ROOT / "policies"
     outbox_poll_seconds: float = 0.25
+    outbox_sweep_seconds: float = 60.0
     timer_poll_seconds: float = 1.0
     handler_attempts: int = Field(default=3, ge=1)
     """Attempts for a message whose handler fails for a non-transient reason, before the DLQ."""

@@ -27,7 +27,7 @@ from hnth_contracts import Event, Topics
 from hnth_kit.clock import Clock
 from hnth_kit.metrics import Metrics
 from hnth_kit.mongo import Document
-from hnth_kit.outbox import with_outbox
+from hnth_kit.outbox import announce, with_outbox
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ class Timers:
             log.exception("timer %s failed; it is retried when the claim expires", timer.id)
             return False
         fired_at = self._clock.now()
+        await announce(self._db[FIRED], timer.id, events)
         try:
             await self._db[FIRED].insert_one(
                 with_outbox(

@@ -27,7 +27,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from hnth_contracts import Event, Topics
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document
-from hnth_kit.outbox import hide_outbox, with_outbox
+from hnth_kit.outbox import announce, hide_outbox, with_outbox
 from inspection import domain
 
 CHECKLISTS = "checklists"
@@ -150,6 +150,7 @@ class InspectionStore:
             if decided is None:
                 return None
             entry, events = decided
+            await announce(self.results, entry["_id"], events)
             try:
                 await self.results.insert_one(with_outbox(entry, events, self._topics))
                 return entry

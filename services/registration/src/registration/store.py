@@ -24,7 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document
-from hnth_kit.outbox import hide_outbox, merge_updates, outbox_update
+from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update
 
 MEETINGS = "meetings"
 TIMELINE = "timeline"
@@ -122,6 +122,7 @@ class Entries:
         update = merge_updates(
             {"$set": fields, "$inc": {"version": 1}}, outbox_update([event], self._topics)
         )
+        await announce(self._coll, entry_id(tenant, code), [event])
         result = await self._coll.update_one(
             {"_id": entry_id(tenant, code), "version": version}, update
         )
@@ -207,6 +208,7 @@ class RegistrationStore:
         update = merge_updates(
             {"$set": fields, "$inc": {"version": 1}}, outbox_update([event], self._topics)
         )
+        await announce(self._contacts, tenant, [event])
         result = await self._contacts.update_one({"_id": tenant, "version": version}, update)
         if result.matched_count != 1:
             raise StaleWrite(tenant)
@@ -252,6 +254,7 @@ class RegistrationStore:
     ) -> Document:
         """Write a change or cancellation if the meeting is still at `revision`."""
         update = merge_updates({"$set": fields}, outbox_update(events, self._topics))
+        await announce(self._meetings, meeting_id, events)
         result = await self._meetings.update_one({"_id": meeting_id, "revision": revision}, update)
         if result.matched_count != 1:
             raise StaleWrite(meeting_id)

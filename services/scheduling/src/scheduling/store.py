@@ -32,7 +32,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hnth_contracts import EndpointUpdated, Event, Topics, Window
 from hnth_kit.mongo import Document
-from hnth_kit.outbox import with_outbox
+from hnth_kit.outbox import announce, with_outbox
 from scheduling.domain import Holder, bucket_start
 
 CLAIMS = "claims"
@@ -324,6 +324,7 @@ class SchedulingStore:
         """Insert the decision with its events in one write, unless one exists for the
         same (meeting, revision): returns the decision that stands and whether it is ours."""
         staged = {**with_outbox(document, events, self._topics), "_applied": [marker]}
+        await announce(self._decisions, document["_id"], events)
         try:
             await self._decisions.insert_one(staged)
             return staged, True
