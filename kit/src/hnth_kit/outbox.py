@@ -157,6 +157,8 @@ class OutboxRelay:
         self._known: dict[tuple[str, object], int] = {}
         """(collection, document id) -> number of its events known to be sent."""
         self._checkpoint: dict[str, datetime] = {}
+        self._leases: dict[str, tuple[int, bool]] = {}
+        """collection -> (time bucket, whether this replica holds its lease)."""
         self.published = 0
         self.metrics = metrics
 
@@ -217,16 +219,21 @@ class OutboxRelay:
 
     async def _hold_lease(self, collection: str) -> bool:
         bucket = int(datetime.now(UTC).timestamp()) // self._bucket
+        known = self._leases.get(collection)
+        if known is not None and known[0] == bucket:
+            return known[1]  # a bucket's lease never changes hands: ask once per bucket
         lease_id = f"{collection}:{bucket}"
         try:
             await self._db[LEASES].insert_one(
                 {"_id": lease_id, "owner": self._owner, "at": datetime.now(UTC)}
             )
             await self._db[LEASES].delete_many({"_id": f"{collection}:{bucket - 6}"})
-            return True
+            mine = True
         except DuplicateKeyError:
             held = await self._db[LEASES].find_one({"_id": lease_id})
-            return held is not None and held.get("owner") == self._owner
+            mine = held is not None and held.get("owner") == self._owner
+        self._leases[collection] = (bucket, mine)
+        return mine
 
     async def _drain_collection(self, name: str) -> int:
         collection = self._db[name]

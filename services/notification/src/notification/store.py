@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -32,6 +33,8 @@ CANCELLATIONS = "cancellations"
 CHECKS = "checks"
 REPORTS_SUBMITTED = "reports_submitted"
 DIRECTORY = "directory"
+DIRECTORY_TTL = 10.0
+"""Seconds a replica trusts its copy of a directory entry."""
 
 _MEETING_FIELDS = [f.name for f in dataclasses.fields(Meeting)]
 
@@ -48,6 +51,7 @@ class NotificationStore:
         self._claims = db[CLAIMS]
         self._meetings = db[MEETINGS]
         self._directory = db[DIRECTORY]
+        self._directory_cache: dict[str, tuple[float, Document]] = {}
 
     async def setup(self) -> None:
         await self._notices.create_index([("meeting_id", ASCENDING)], name="meeting")
@@ -213,6 +217,7 @@ class NotificationStore:
                 "active": event.active,
                 "contact": _contact(event.technician),
             }
+        self._directory_cache.pop(key, None)
         try:
             await self._directory.update_one(
                 {"_id": key, "occurred_at": {"$lt": event.occurred_at}}, {"$set": doc}, upsert=True
@@ -220,14 +225,26 @@ class NotificationStore:
         except DuplicateKeyError:
             pass  # the same or a newer snapshot is already there
 
+    async def _directory_entry(self, doc_id: str) -> Document | None:
+        """A directory entry, kept for DIRECTORY_TTL seconds: every notice of a meeting
+        resolves the same few entries, and a change made through another replica reaches
+        this one within the TTL (an entry not there yet is asked for again every time)."""
+        cached = self._directory_cache.get(doc_id)
+        if cached is not None and time.monotonic() - cached[0] < DIRECTORY_TTL:
+            return cached[1]
+        entry = await self._directory.find_one({"_id": doc_id})
+        if entry is not None:
+            self._directory_cache[doc_id] = (time.monotonic(), entry)
+        return entry
+
     async def contact(self, tenant: str, recipient: str) -> Document | None:
         """The contact a recipient key resolves to (None until the directory knows it)."""
         prefix, _, code = recipient.partition(":")
         if prefix in ("unit", "technician"):
             kind = "unit" if prefix == "unit" else "endpoint"
-            entry = await self._directory.find_one({"_id": f"{tenant}:{kind}:{code}"})
+            entry = await self._directory_entry(f"{tenant}:{kind}:{code}")
             return (entry or {}).get("contact")
-        contacts = await self._directory.find_one({"_id": f"{tenant}:contacts"})
+        contacts = await self._directory_entry(f"{tenant}:contacts")
         if contacts is None:
             return None
         found: Document | None = contacts.get(recipient)
