@@ -34,6 +34,7 @@ from hnth_contracts import (
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.consumer import Outcome
 from hnth_kit.testing import eventually
+from notification.store import QUEUE, NotificationStore
 
 pytestmark = pytest.mark.integration
 MEETING_RECIPIENTS = [
@@ -218,6 +219,27 @@ async def test_redelivered_events_and_two_replicas_send_each_notice_once(
     assert sorted(m["To"] for m in smtp.inbox.messages) == sorted(
         ADDRESSES[r] for r in MEETING_RECIPIENTS
     )
+    # the senders' queue holds pending notices only: the reminders still to come
+    queued = {q["_id"] async for q in h.db[QUEUE].find({})}
+    pending = {n["_id"] for n in await h.all_notices() if n["status"] == "pending"}
+    assert queued == pending
+    assert all(n["kind"] != "meeting_notice" for n in await h.all_notices() if n["_id"] in queued)
+
+
+async def test_a_queue_entry_whose_notice_never_came_is_dropped(notification, smtp) -> None:
+    """The queue entry is written before its notice; if the writer died in between, the
+    sender drops the entry once it is old enough, and sends nothing."""
+    h = await notification(smtp_port=smtp.port)
+    store = NotificationStore(h.db)
+    now = h.service.clock.now()
+    await h.db[QUEUE].insert_one({"_id": "young", "due": now, "queued_at": now})
+    await h.db[QUEUE].insert_one(
+        {"_id": "old", "due": now, "queued_at": now - timedelta(minutes=5)}
+    )
+    await store.settle_queue("young", None, now)
+    await store.settle_queue("old", None, now)
+    assert {q["_id"] async for q in h.db[QUEUE].find({})} == {"young"}
+    assert smtp.inbox.messages == []
 
 
 async def _count(replica, topic: str) -> int:

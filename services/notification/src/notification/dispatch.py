@@ -129,9 +129,12 @@ class Dispatcher:
             try:
                 notice = await self._store.notice(notice_id)
                 # re-read under the claim: another replica may have finished it meanwhile
-                if notice is None or notice["status"] != Status.PENDING.value:
-                    return False
-                if notice["next_attempt_at"] > now:
+                if (
+                    notice is None
+                    or notice["status"] != Status.PENDING.value
+                    or notice["next_attempt_at"] > now
+                ):
+                    await self._store.settle_queue(notice_id, notice, now)
                     return False
                 outcome = await self._deliver(notice, now)
                 await self._record(notice, outcome)

@@ -17,6 +17,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -28,6 +29,11 @@ from notification.domain import Channel, Meeting, Next, Notice, Status
 
 NOTICES = "notices"
 CLAIMS = "notice_claims"
+QUEUE = "notice_queue"
+"""The pending notices only (id and when due): the sender polls this small collection,
+never `notices`, which grows for ever (FerretDB 1.24 scans for any filter but `_id`)."""
+ORPHAN_AFTER = timedelta(minutes=1)
+"""A queue entry whose notice has not appeared by then lost its writer: dropped."""
 MEETINGS = "meetings"
 CANCELLATIONS = "cancellations"
 CHECKS = "checks"
@@ -49,35 +55,54 @@ class NotificationStore:
         self._db = db
         self._notices = db[NOTICES]
         self._claims = db[CLAIMS]
+        self._queue = db[QUEUE]
         self._meetings = db[MEETINGS]
         self._directory = db[DIRECTORY]
         self._directory_cache: dict[str, tuple[float, Document]] = {}
 
     async def setup(self) -> None:
         await self._notices.create_index([("meeting_id", ASCENDING)], name="meeting")
-        await self._notices.create_index(
-            [("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"
+        await self._notices.create_index([("status", ASCENDING)], name="status")
+        await self._queue.create_index([("due", ASCENDING)], name="due")
+        # pending notices stored before the queue existed (an upgrade) join it once
+        pending = self._notices.find({"status": Status.PENDING.value}, {"next_attempt_at": 1})
+        await _insert_new(
+            self._queue, [_queued(d["_id"], d["next_attempt_at"]) async for d in pending]
         )
 
     # ------------------------------------------------------------ notices
 
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None:
-        """Insert the notices; those already there (a redelivery, a replica) stay as they are."""
-        if not notices:
-            return
-        try:
-            await self._notices.insert_many([_notice_doc(n, now) for n in notices], ordered=False)
-        except BulkWriteError as exc:
-            _ignore_duplicates(exc)
+        """Insert the notices; those already there (a redelivery, a replica) stay as they are.
+
+        Queued first: a crash between the two writes leaves a queue entry without a notice
+        (dropped by the sender), never a pending notice that no sender looks for.
+        """
+        docs = [_notice_doc(n, now) for n in notices]
+        await _insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
+        await _insert_new(self._notices, docs)
 
     async def notice(self, notice_id: str) -> Document | None:
         return await self._notices.find_one({"_id": notice_id})
 
     async def due(self, now: datetime, limit: int) -> list[str]:
-        cursor = self._notices.find(
-            {"status": Status.PENDING.value, "next_attempt_at": {"$lte": now}}, {"_id": 1}
-        )
-        return [d["_id"] async for d in cursor.sort("next_attempt_at", ASCENDING).limit(limit)]
+        cursor = self._queue.find({"due": {"$lte": now}}, {"_id": 1})
+        return [d["_id"] async for d in cursor.sort("due", ASCENDING).limit(limit)]
+
+    async def settle_queue(self, notice_id: str, notice: Document | None, now: datetime) -> None:
+        """Bring a queue entry in line with its notice: gone once the notice is no longer
+        pending (or never appeared), due when the notice says."""
+        if notice is not None and notice["status"] == Status.PENDING.value:
+            await self._queue.update_one(
+                {"_id": notice_id}, {"$set": {"due": notice["next_attempt_at"]}}
+            )
+            return
+        entry = await self._queue.find_one({"_id": notice_id})
+        if entry is None:
+            return
+        if notice is None and entry.get("queued_at", now) > now - ORPHAN_AFTER:
+            return  # the notice may still be on its way
+        await self._queue.delete_one({"_id": notice_id})
 
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
         cursor = self._notices.find({"meeting_id": meeting_id, "tenant": tenant}, {"data": 0})
@@ -105,6 +130,12 @@ class NotificationStore:
         await self._notices.update_one(
             {"_id": notice_id, "status": Status.PENDING.value}, {"$set": update}
         )
+        if result.status is Status.PENDING:
+            await self._queue.update_one(
+                {"_id": notice_id}, {"$set": {"due": result.next_attempt_at}}
+            )
+        else:
+            await self._queue.delete_one({"_id": notice_id})
 
     async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
         """Record the first acknowledgement only; later clicks keep the first time."""
@@ -284,3 +315,17 @@ def _notice_doc(n: Notice, now: datetime) -> Document:
 
 def is_webhook(doc: Document) -> bool:
     return bool(doc.get("channel") == Channel.WEBHOOK.value)
+
+
+def _queued(notice_id: str, due: datetime, now: datetime | None = None) -> Document:
+    return {"_id": notice_id, "due": due, "queued_at": now or due}
+
+
+async def _insert_new(collection: Any, docs: Sequence[Document]) -> None:
+    """Insert the documents; those already there stay as they are."""
+    if not docs:
+        return
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        _ignore_duplicates(exc)
