@@ -2,12 +2,15 @@
 Python relay's ceilings. Starts its own native stack and services; leaves nothing running.
 
     uv run python bench/e2e_bench.py                 # quick: 100 meetings, replicas 1 and 2
-    uv run python bench/e2e_bench.py --meetings 1000 --rate 50
+    uv run python bench/e2e_bench.py --meetings 300 --rate 5 50
 
 For each replica count: meetings are published as an external system would (straight onto
-`hnth.meetings`), first at a fixed `--rate`, then flat out. Figures: meetings/s until every
+`hnth.meetings`), at each fixed `--rate`, then flat out. Figures: meetings/s until every
 one has its `SlotAssigned`/`SlotRejected`, p50/p95/p99 from publish to the decision on
-the slots topic (broker timestamps), CPU seconds and RSS per service process.
+the slots topic (broker timestamps); meetings/s fully processed (every notice due sent to
+the SMTP sink, a checklist open per endpoint) and the latency to a meeting's last notice;
+CPU seconds and RSS of every service process, FerretDB and Kafka; where the database
+time went (`hnth_db_command_seconds`).
 Baselines on the same broker: Kafka's `ProducerPerformance` (the broker's ceiling) and a
 bare aiokafka consume->produce relay with no database (a Python service's ceiling).
 Results go to `bench/results/<date>.json`.
@@ -31,6 +34,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
+from pymongo import AsyncMongoClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -87,6 +91,7 @@ class Platform:
     def __init__(self, state: stack.StackState, replicas: int, prefix: str, secret: str) -> None:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.ports: dict[str, int] = {}
+        self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka")}
         env = {
             **os.environ,
             **stack.service_env(state, secret),
@@ -121,11 +126,14 @@ class Platform:
         raise RuntimeError(f"service on {port} never ready")
 
     def usage(self) -> dict[str, dict[str, float]]:
+        """CPU seconds so far and resident memory of every service, FerretDB and Kafka."""
         found = {}
-        for name, proc in self.procs:
-            stat = Path(f"/proc/{proc.pid}/stat").read_text().split()
+        pids = [(name, proc.pid) for name, proc in self.procs]
+        pids += [(name, pid) for name, pid in self.infra.items()]
+        for name, pid in pids:
+            stat = Path(f"/proc/{pid}/stat").read_text().split()
             ticks = os.sysconf("SC_CLK_TCK")
-            rss = int(Path(f"/proc/{proc.pid}/statm").read_text().split()[1]) * os.sysconf(
+            rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf(
                 "SC_PAGE_SIZE"
             )
             found[name] = {"cpu_s": (int(stat[13]) + int(stat[14])) / ticks, "rss_mb": rss / 2**20}
@@ -155,7 +163,7 @@ class Platform:
 
 async def run_load(
     bootstrap: str, topics: Topics, meetings: list[MeetingRequested], rate: float | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Publish, then wait for every decision; latency from publish to decision timestamp."""
     consumer = AIOKafkaConsumer(
         topics.slots, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None
@@ -192,13 +200,57 @@ async def run_load(
         await consumer.stop()
     latencies = [(decided[m] - sent[m]) * 1000 for m in decided]
     elapsed = max(decided.values()) - started
-    return {
+    return sent, {
         "meetings": len(meetings),
         "rate": rate or "flat out",
         "meetings_per_s": round(len(meetings) / elapsed, 1),
         "p50_ms": round(percentile(latencies, 0.50), 1),
         "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
+    }
+
+
+async def completion(
+    mongo_url: str, prefix: str, sent: dict[str, float], timeout: float = 900
+) -> dict[str, Any]:
+    """Wait until every meeting is fully processed: each notice due by now sent (or given
+    up), and a checklist open per endpoint of each assigned meeting. Returns meetings/s
+    fully processed and the latency from publish to the meeting's last notice sent."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
+    notices = client[f"bench_{prefix[:-1]}_notification"]["notices"]
+    checklists = client[f"bench_{prefix[:-1]}_inspection"]["checklists"]
+    decisions = client[f"bench_{prefix[:-1]}_scheduling"]["decisions"]
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            now = datetime.now(UTC)
+            mine = [n async for n in notices.find({}, {"data": 0}) if n["meeting_id"] in sent]
+            waiting = [n for n in mine if n["status"] == "pending" and n["next_attempt_at"] <= now]
+            wanted = 0
+            async for d in decisions.find({"outcome": "assigned"}, {"meeting_id": 1, "held": 1}):
+                if d["meeting_id"] in sent:
+                    wanted += 1
+            opened = {c["meeting_id"] async for c in checklists.find({}, {"meeting_id": 1})}
+            done = not waiting and len(opened & set(sent)) >= wanted
+            if done or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(2)
+    finally:
+        await client.close()
+    last: dict[str, float] = {}
+    for n in mine:
+        if n.get("sent_at") is not None:
+            at = n["sent_at"].timestamp()
+            last[n["meeting_id"]] = max(last.get(n["meeting_id"], 0.0), at)
+    latencies = [(last[m] - sent[m]) * 1000 for m in last]
+    return {
+        "complete": done,
+        "fully_processed_per_s": round(len(sent) / (max(last.values()) - min(sent.values())), 1)
+        if last
+        else 0.0,
+        "notices_sent": sum(1 for n in mine if n["status"] == "sent"),
+        "last_notice_p50_ms": round(percentile(latencies, 0.50), 1),
+        "last_notice_p99_ms": round(percentile(latencies, 0.99), 1),
     }
 
 
@@ -260,12 +312,19 @@ def print_db_time(found: dict[str, dict[str, float]], top: int = 12) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meetings", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=20.0, help="meetings/s of the fixed-rate run")
+    parser.add_argument(
+        "--rate", type=float, nargs="+", default=[20.0], help="meetings/s of the fixed-rate runs"
+    )
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="hnth-bench-"))
     print(f"starting a native stack in {run_dir} ...", flush=True)
     state = stack.up(run_dir)
+    state.smtp_port = stack.free_port()  # notices really go out, to the stack's sink
+    os.environ["HNTH_SMTP_WEB_PORT"] = str(stack.free_port())
+    stack.start_smtp_sink(state)
+    stack.save_state(state)  # so that `down` stops the sink too
     secret = "bench-secret-" + "x" * 32
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(),
@@ -283,13 +342,13 @@ def main() -> int:
             prefix = f"b{replicas}x{int(time.time())}."
             platform = Platform(state, replicas, prefix, secret)
             try:
-                for rate in (args.rate, None):
+                for rate in (*args.rate, None):
                     print(
                         f"replicas={replicas} rate={rate or 'flat out'}: {args.meetings} meetings ...",
                         flush=True,
                     )
                     before = platform.usage()
-                    run = asyncio.run(
+                    sent, run = asyncio.run(
                         run_load(
                             state.bootstrap_servers,
                             Topics(prefix),
@@ -297,6 +356,7 @@ def main() -> int:
                             rate,
                         )
                     )
+                    run |= asyncio.run(completion(state.mongodb_url, prefix, sent))
                     after = platform.usage()
                     run["replicas"] = replicas
                     run["cpu_s"] = {
@@ -314,19 +374,27 @@ def main() -> int:
         f"broker ceiling (ProducerPerformance, 1 KiB, acks=all): {results['kafka_producer_perf_per_s']}/s"
     )
     print(f"Python relay ceiling (bare aiokafka consume->produce): {results['bare_relay_per_s']}/s")
+    print("to SlotAssigned/SlotRejected:                    to the meeting's last notice sent:")
     print(
-        f"{'replicas':>8} {'rate':>9} {'meetings/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'vs relay':>8}"
+        f"{'replicas':>8} {'rate':>9} {'decided/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        f"  {'done/s':>6} {'p50 ms':>8} {'p99 ms':>8} {'notices':>7} {'vs relay':>8}"
     )
     for run in results["runs"]:
         ratio = run["meetings_per_s"] / results["bare_relay_per_s"]
         print(
-            f"{run['replicas']:>8} {run['rate']!s:>9} {run['meetings_per_s']:>10} {run['p50_ms']:>8} "
-            f"{run['p95_ms']:>8} {run['p99_ms']:>8} {ratio:>8.3f}"
+            f"{run['replicas']:>8} {run['rate']!s:>9} {run['meetings_per_s']:>9} {run['p50_ms']:>8} "
+            f"{run['p95_ms']:>8} {run['p99_ms']:>8}  {run['fully_processed_per_s']:>6} "
+            f"{run['last_notice_p50_ms']:>8} {run['last_notice_p99_ms']:>8} "
+            f"{run['notices_sent']:>7} {ratio:>8.4f}" + ("" if run["complete"] else "  INCOMPLETE")
         )
-    out = ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}.json"
+    print("CPU seconds per process over each run (FerretDB, Kafka, services):")
+    for run in results["runs"]:
+        cpu = ", ".join(f"{k} {v}" for k, v in run["cpu_s"].items())
+        print(f"  replicas={run['replicas']} rate={run['rate']}: {cpu}")
+    out = args.out or ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out}")
     return 0
 
 
