@@ -260,5 +260,6 @@ def test_resend_refusals_and_cause() -> None:
     a = resend_cause("tq", "assigned:tq:m:0|power_company|email", "k-00000001")
     assert a == resend_cause("tq", "assigned:tq:m:0|power_company|email", "k-00000001")
     assert a != resend_cause("tq", "assigned:tq:m:0|line_provider|email", "k-00000001")
-    assert valid_resend_key("0123abcd-ef") and not valid_resend_key("short")
+    assert valid_resend_key("0123abcd-ef")
+    assert not valid_resend_key("short")
     assert not valid_resend_key("has space in it")
