@@ -3,6 +3,7 @@ the meeting's history, refused for a cancelled meeting's invitation."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -71,6 +72,13 @@ async def test_operator_resends_a_notice_once_per_request(notification, smtp) ->
     original, repeated = smtp.inbox.to(to_power)
     assert original["Subject"] == repeated["Subject"]
     assert original["Message-ID"] != repeated["Message-ID"], "a new message, not a copy"
+    # the recipient acknowledges the resend: the notice it repeats counts as read too
+    text = repeated.get_body(("plain",)).get_content()
+    link = re.search(r"http://127\.0\.0\.1:8003(/ack/\S+)", text)
+    assert link is not None
+    assert (await h.http.get(link.group(1))).status_code == 200
+    acknowledged = await h.db["notices"].find_one({"_id": power["_id"]})
+    assert acknowledged["acknowledged_at"] is not None
 
     # a second request (new key) is a second resend
     await h.http.post(resend_path(power["_id"]), headers=headers(key="resend-0002"))
