@@ -146,7 +146,8 @@ async def test_reports_incidents_notices_pages(console, platform) -> None:
     assert "Thông báo" in notices.text
 
 
-async def test_dead_letters_are_listed_and_replayed(console, infra, platform) -> None:
+async def poisoned(console, infra, platform) -> httpx.Response:
+    """Publish a message no service can read; the dead-letters page once it shows it."""
     topics = Topics(prefix=platform.topic_prefix)
     producer = Producer(infra.bootstrap_servers, client_id="console-test")
     await producer.start()
@@ -155,11 +156,16 @@ async def test_dead_letters_are_listed_and_replayed(console, infra, platform) ->
     finally:
         await producer.stop()
     await sign_in(console, Role.OPERATOR)
-    page = await eventually(
+    return await eventually(
         lambda: console.get("/dead-letters"),
         until=lambda r: "invalid_json" in r.text,
         timeout=30,
     )
+
+
+async def test_dead_letters_are_listed_and_replayed(console, infra, platform) -> None:
+    topics = Topics(prefix=platform.topic_prefix)
+    page = await poisoned(console, infra, platform)
     ref = re.search(r'name="ref" value="([^"]+)"', page.text).group(1)
     assert ref.startswith(topics.meetings + ".dlq:")
     replayed = await console.post("/dead-letters/replay", data={"ref": ref})

@@ -103,3 +103,14 @@ def test_timeline_details_skip_the_obvious_and_keep_the_rule() -> None:
     [(key, text)] = views.timeline_details(entry)
     assert key == "rejection"
     assert "slot.capacity" in text
+
+
+def test_a_bridge_shows_only_the_meetings_on_it() -> None:
+    meetings = [
+        {"id": "a", "slot": {"bridge": "MCU-TQ", "virtual_room": "VR-01"}},
+        {"id": "b", "slot": {"bridge": "MCU-2", "virtual_room": "VR-01"}},
+        {"id": "c", "slot": None},  # not (yet) assigned
+        {"id": "d"},
+    ]
+    assert [m["id"] for m in views.on_bridge(meetings, "MCU-TQ")] == ["a"]
+    assert views.on_bridge(meetings, "MCU-X") == []

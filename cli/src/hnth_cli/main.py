@@ -3,16 +3,19 @@
     hnth stack up|down|status        the native stack (Kafka, FerretDB, SMTP sink, services)
     hnth token issue --role ...      a signed bearer token
     hnth dlq list|show|replay        dead letters, per topic, with their reason
+    hnth dlq discard REF --reason R  mark one dealt with, without replaying it
     hnth seed demo                   a week of demo meetings through the HTTP API
     hnth report compile --year Y     compile the provincial report, download XLSX and DOCX
     hnth replay --service S --from T rewind a stopped service's consumer group to rebuild
 
-Exit codes: 0 done, 1 the operation failed (message on stderr), 2 bad usage.
+Exit codes: 0 done, 1 the operation failed (message on stderr), 2 bad usage;
+`dlq discard` and `dlq replay`: 3 the letter was already replayed or discarded (nothing done).
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import os
 import sys
@@ -35,7 +38,16 @@ from rich.progress import (
 from rich.table import Table
 
 from hnth_kit.auth import Role, issue_token
-from hnth_kit.dlq import DeadLetter, dead_letter_topics, read_dead_letters, replay
+from hnth_kit.dlq import (
+    AlreadyResolved,
+    DeadLetter,
+    Resolution,
+    dead_letter_topics,
+    discard,
+    read_dead_letters,
+    read_resolutions,
+    replay,
+)
 from hnth_kit.offsets import GroupBusy, NothingToRewind, rewind
 from hnth_kit.settings import REPO_ROOT
 
@@ -168,51 +180,106 @@ def token_issue(
 # ---------------------------------------------------------------- dead letters
 
 
-async def _letters(bootstrap: str, prefix: str) -> list[DeadLetter]:
-    return await read_dead_letters(bootstrap, await dead_letter_topics(bootstrap, prefix))
+ALREADY_RESOLVED = 3
+"""Exit code of `dlq discard|replay` when someone already dealt with the letter."""
+Prefix = Annotated[str, typer.Option(help="Topic prefix (tests, shared clusters).")]
+Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")]
+Ref = Annotated[str, typer.Argument(help="<dlq topic>:<partition>:<offset>")]
+By = Annotated[str, typer.Option(help="Who does it (recorded with the resolution).")]
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+async def _letters(bootstrap: str, prefix: str) -> tuple[list[DeadLetter], dict[str, Resolution]]:
+    letters = await read_dead_letters(bootstrap, await dead_letter_topics(bootstrap, prefix))
+    return letters, await read_resolutions(bootstrap, prefix)
 
 
 @dlq_app.command("list")
 def dlq_list(
-    prefix: Annotated[str, typer.Option(help="Topic prefix (tests, shared clusters).")] = "",
-    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    prefix: Prefix = "",
+    bootstrap: Bootstrap = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also the letters already replayed or discarded.")
+    ] = False,
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
-    """Every dead letter with its reason, service and origin."""
-    letters = asyncio.run(_letters(_bootstrap(run_dir, bootstrap), prefix))
+    """Pending dead letters with their reason, service and origin (`--all`: resolved too)."""
+    letters, resolved = asyncio.run(_letters(_bootstrap(run_dir, bootstrap), prefix))
+    if not show_all:
+        letters = [letter for letter in letters if letter.ref not in resolved]
     if as_json:
         for letter in letters:
-            print(json.dumps({"ref": letter.ref, "reason": letter.reason, **letter.headers}))
+            done = resolved.get(letter.ref)
+            row = {"ref": letter.ref, "reason": letter.reason, **letter.headers}
+            row["state"] = done.action if done else "pending"
+            if done:
+                row |= {"by": done.by, "at": done.at.isoformat(), "why": done.reason}
+            print(json.dumps(row, ensure_ascii=False))
         return
-    table = Table("ref", "reason", "service", "original", "error")
+    table = Table("ref", "reason", "service", "original", "error", "state")
     for letter in letters:
         h = letter.headers
         origin = f"{letter.original_topic}@{h.get('hnth-original-offset', '?')}"
+        done = resolved.get(letter.ref)
+        state = (
+            f"{done.action} ({done.by}, {done.at:%Y-%m-%d %H:%M}Z) {done.reason}"
+            if done
+            else "pending"
+        )
         table.add_row(
             letter.ref,
             letter.reason,
             h.get("hnth-dlq-service", "?"),
             origin,
             h.get("hnth-dlq-error", "")[:80],
+            state,
         )
     out.print(table)
     out.print(f"{len(letters)} dead letter(s)")
 
 
+def _parse_ref(ref: str) -> str:
+    """The `.dlq` topic of a ref; a malformed ref is bad usage (exit 2)."""
+    topic, _, place = ref.rpartition(":")
+    topic, _, partition = topic.rpartition(":")
+    if not topic or not partition.isdigit() or not place.isdigit():
+        raise typer.BadParameter(f"{ref!r}: expected <dlq topic>:<partition>:<offset>")
+    return topic
+
+
 def _find(ref: str, bootstrap: str) -> DeadLetter:
-    topic = ref.rsplit(":", 2)[0]
-    for letter in asyncio.run(read_dead_letters(bootstrap, [topic])):
+    for letter in asyncio.run(read_dead_letters(bootstrap, [_parse_ref(ref)])):
         if letter.ref == ref:
             return letter
     raise fail(f"no dead letter {ref}")
 
 
+def _prefix_of(letter: DeadLetter, given: str | None) -> str:
+    """Resolutions live under the deployment's topic prefix: the part of the original
+    topic before `hnth.` unless `--prefix` says otherwise."""
+    if given is not None:
+        return given
+    head, found, _ = letter.original_topic.rpartition("hnth.")
+    return head if found else ""
+
+
+def _refuse_resolved(ref: str, bootstrap: str, prefix: str) -> None:
+    done = asyncio.run(read_resolutions(bootstrap, prefix)).get(ref)
+    if done is not None:
+        err.print(f"already {done.action} by {done.by} at {done.at.isoformat()}: {done.reason}")
+        raise typer.Exit(ALREADY_RESOLVED)
+
+
 @dlq_app.command("show")
 def dlq_show(
-    ref: Annotated[str, typer.Argument(help="<dlq topic>:<partition>:<offset>")],
-    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
-    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+    ref: Ref, bootstrap: Bootstrap = None, run_dir: RunDir = stack.DEFAULT_RUN_DIR
 ) -> None:
     """A dead letter's headers and body."""
     letter = _find(ref, _bootstrap(run_dir, bootstrap))
@@ -224,15 +291,50 @@ def dlq_show(
 
 @dlq_app.command("replay")
 def dlq_replay(
-    ref: Annotated[str, typer.Argument(help="<dlq topic>:<partition>:<offset>")],
-    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap servers.")] = None,
+    ref: Ref,
+    bootstrap: Bootstrap = None,
+    by: By = "",
+    prefix: Annotated[str | None, typer.Option(help="Topic prefix of the resolutions.")] = None,
+    force: Annotated[bool, typer.Option(help="Replay even if already resolved.")] = False,
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
-    """Publish a dead letter's original message again to its original topic."""
+    """Publish a dead letter's original message again to its original topic (exit 3 when
+    it was already replayed or discarded, unless --force)."""
     servers = _bootstrap(run_dir, bootstrap)
     letter = _find(ref, servers)
-    asyncio.run(replay(servers, letter))
+    where = _prefix_of(letter, prefix)
+    if not force:
+        _refuse_resolved(ref, servers, where)
+    asyncio.run(replay(servers, letter, by=by or _who(), prefix=where))
     out.print(f"replayed {ref} to {letter.original_topic}")
+
+
+@dlq_app.command("discard")
+def dlq_discard(
+    ref: Ref,
+    reason: Annotated[str, typer.Option(help="Why it needs no replay (recorded).")],
+    bootstrap: Bootstrap = None,
+    by: By = "",
+    prefix: Annotated[str | None, typer.Option(help="Topic prefix of the resolutions.")] = None,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Mark a dead letter as dealt with, with a reason, without replaying it.
+    Exit 0 discarded, 1 no such letter or Kafka failed, 2 bad usage (no reason, bad ref),
+    3 already replayed or discarded (nothing changed)."""
+    if not reason.strip():
+        raise typer.BadParameter("a reason is required", param_hint="--reason")
+    servers = _bootstrap(run_dir, bootstrap)
+    letter = _find(ref, servers)
+    try:
+        done = asyncio.run(
+            discard(
+                servers, letter, reason=reason, by=by or _who(), prefix=_prefix_of(letter, prefix)
+            )
+        )
+    except AlreadyResolved as exc:
+        err.print(str(exc))
+        raise typer.Exit(ALREADY_RESOLVED) from None
+    out.print(f"discarded {ref} by {done.by}: {done.reason}")
 
 
 # ---------------------------------------------------------------- demo data

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -23,7 +24,15 @@ from hnth_console.i18n import translator
 from hnth_console.settings import ConsoleSettings
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.auth import InvalidToken, Principal, Role, verify_token
-from hnth_kit.dlq import dead_letter_topics, read_dead_letters, replay
+from hnth_kit.dlq import (
+    AlreadyResolved,
+    dead_letter_topics,
+    discard,
+    pending,
+    read_dead_letters,
+    read_resolutions,
+    replay,
+)
 from hnth_kit.health import health_router
 
 HERE = Path(__file__).parent
@@ -38,8 +47,10 @@ PAGES: dict[str, frozenset[Role]] = {
     "notices": frozenset({Role.OPERATOR, Role.VIEWER}),
     "reports": frozenset({Role.OPERATOR, Role.VIEWER}),
     "dead_letters": frozenset({Role.OPERATOR}),
+    "resend": frozenset({Role.OPERATOR}),
 }
-"""Which roles see which page (the services still decide what each role sees in it)."""
+"""Which roles see which page or action (the services still decide what each role sees
+in it; notification itself refuses a resend to any role but the IT department's)."""
 NAV = ("schedule", "board", "new_meeting", "notices", "incidents", "reports", "dead_letters")
 
 
@@ -117,6 +128,8 @@ def build(settings: ConsoleSettings) -> FastAPI:
                 "nav": [n for n in NAV if s and s.may(n)],
                 "when": (lambda v, p="%d/%m %H:%M": views.shown_time(v, s.zone, p)) if s else str,
                 "details": views.timeline_details,
+                "may_resend": bool(s and s.may("resend")),
+                "new_key": lambda: uuid.uuid4().hex,  # one per resend button: a retry sends once
                 **context,
             },
             status_code=status,
@@ -231,6 +244,7 @@ def build(settings: ConsoleSettings) -> FastAPI:
         view: str = "week",
         day: date | None = None,
         endpoint: str | None = None,
+        bridge: str | None = None,
     ) -> HTMLResponse:
         view = "day" if view == "day" else "week"
         today = datetime.now(UTC).astimezone(s.zone).date()
@@ -239,16 +253,20 @@ def build(settings: ConsoleSettings) -> FastAPI:
             meetings_between(s, start, end, endpoint), directory(s)
         )
         step = timedelta(days=1 if view == "day" else 7)
+        bridges = [b.name for b in policy(s.who.tenant).all_bridges]
+        shown = views.on_bridge(meetings, bridge) if bridge else meetings
         return render(
             request,
             s,
             "schedule.html",
             view=view,
-            days=views.by_day(meetings, days, s.zone),
+            days=views.by_day(shown, days, s.zone),
             previous=days[0] - step,
             following=days[0] + step,
             endpoint=endpoint or "",
             endpoints=endpoints,
+            bridge=bridge or "",
+            bridges=bridges,
         )
 
     @app.get("/meetings/new", response_class=HTMLResponse, summary="Đăng ký họp / register")
@@ -311,7 +329,10 @@ def build(settings: ConsoleSettings) -> FastAPI:
 
     @app.get("/meetings/{meeting_id}", response_class=HTMLResponse, summary="Một cuộc họp")
     async def meeting(
-        request: Request, meeting_id: str, s: Annotated[Session, Depends(page("schedule"))]
+        request: Request,
+        meeting_id: str,
+        s: Annotated[Session, Depends(page("schedule"))],
+        resent: str | None = None,
     ) -> HTMLResponse:
         get = functools.partial(backends.get, token=s.token, lang=s.lang)
         found, notices, readiness, incidents = await asyncio.gather(
@@ -330,6 +351,8 @@ def build(settings: ConsoleSettings) -> FastAPI:
             notices=notices,
             checks=checks,
             incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
+            resent=resent,
+            back=f"/meetings/{meeting_id}",
         )
 
     async def per_meeting(
@@ -380,7 +403,9 @@ def build(settings: ConsoleSettings) -> FastAPI:
 
     @app.get("/notices", response_class=HTMLResponse, summary="Thông báo chưa xác nhận")
     async def notices(
-        request: Request, s: Annotated[Session, Depends(page("notices"))]
+        request: Request,
+        s: Annotated[Session, Depends(page("notices"))],
+        resent: str | None = None,
     ) -> HTMLResponse:
         now = datetime.now(UTC)
         meetings = await meetings_between(s, now - timedelta(days=1), now + timedelta(days=14))
@@ -396,7 +421,40 @@ def build(settings: ConsoleSettings) -> FastAPI:
             {"meeting": m, "notices": views.unacknowledged(n or [])}
             for m, n in zip(meetings, found, strict=True)
         ]
-        return render(request, s, "notices.html", rows=[r for r in rows if r["notices"]])
+        return render(
+            request,
+            s,
+            "notices.html",
+            rows=[r for r in rows if r["notices"]],
+            resent=resent,
+            back="/notices",
+        )
+
+    @app.post("/notices/resend", include_in_schema=False)
+    async def resend_notice(
+        request: Request,
+        notice_id: Annotated[str, Form()],
+        idempotency_key: Annotated[str, Form()],
+        s: Annotated[Session, Depends(page("resend"))],
+        back: Annotated[str, Form()] = "/notices",
+    ) -> Response:
+        """Ask notification to deliver the notice again (the form's key: a double click or
+        a browser retry resends once), then show the page it came from with the result."""
+        try:
+            found = await backends.request(
+                "POST",
+                "notification",
+                f"/notices/{quote(notice_id, safe='')}/resend",
+                s.token,
+                s.lang,
+                headers={"Idempotency-Key": idempotency_key},
+            )
+        except BackendError as exc:
+            if exc.status not in (400, 409):
+                raise
+            return render(request, s, "error.html", exc.status, message=exc.message)
+        resent = found.json()["recipient"]
+        return RedirectResponse(_with_query(_safe_next(back), resent=resent), status_code=303)
 
     # ------------------------------------------------------------ incidents, inspections
 
@@ -450,29 +508,71 @@ def build(settings: ConsoleSettings) -> FastAPI:
 
     # ------------------------------------------------------------ dead letters
 
+    bootstrap = settings.kafka_bootstrap_servers
+    prefix = settings.topic_prefix
+
     async def letters() -> list[Any]:
-        bootstrap = settings.kafka_bootstrap_servers
-        topics = await dead_letter_topics(bootstrap, settings.topic_prefix)
-        return await read_dead_letters(bootstrap, topics)
+        return await read_dead_letters(bootstrap, await dead_letter_topics(bootstrap, prefix))
+
+    async def letter_of(ref: str) -> Any:
+        """The dead letter `ref` names, still pending (404 unknown, 409 already resolved)."""
+        found, resolved = await asyncio.gather(letters(), read_resolutions(bootstrap, prefix))
+        letter = next((x for x in found if x.ref == ref), None)
+        if letter is None:
+            raise BackendError("kafka", 404, ref)
+        if ref in resolved:
+            raise AlreadyResolved(resolved[ref])
+        return letter
+
+    @app.exception_handler(AlreadyResolved)
+    async def already_resolved(request: Request, exc: AlreadyResolved) -> Response:
+        s = await session(request)
+        done = exc.resolution
+        message = (
+            f"{s.t('already_resolved')}: {done.ref} · {s.t(done.action)} · {done.by} · "
+            f"{views.shown_time(done.at, s.zone)} · {done.reason}"
+        )
+        return render(request, s, "error.html", 409, message=message)
 
     @app.get("/dead-letters", response_class=HTMLResponse, summary="Thư lỗi / dead letters")
     async def dead_letters(
         request: Request,
         s: Annotated[Session, Depends(page("dead_letters"))],
         replayed: str | None = None,
+        discarded: str | None = None,
     ) -> HTMLResponse:
-        groups = views.dead_letter_groups(await letters())
-        return render(request, s, "dead_letters.html", groups=groups, replayed=replayed)
+        found, resolved = await asyncio.gather(letters(), read_resolutions(bootstrap, prefix))
+        return render(
+            request,
+            s,
+            "dead_letters.html",
+            groups=views.dead_letter_groups(pending(found, resolved)),
+            resolved=[(x, resolved[x.ref]) for x in found if x.ref in resolved],
+            replayed=replayed,
+            discarded=discarded,
+        )
 
     @app.post("/dead-letters/replay", include_in_schema=False)
     async def replay_letter(
         ref: Annotated[str, Form()], s: Annotated[Session, Depends(page("dead_letters"))]
     ) -> Response:
-        letter = next((x for x in await letters() if x.ref == ref), None)
-        if letter is None:
-            raise BackendError("kafka", 404, ref)
-        await replay(settings.kafka_bootstrap_servers, letter)
-        return RedirectResponse(f"/dead-letters?replayed={ref}", status_code=303)
+        letter = await letter_of(ref)
+        await replay(bootstrap, letter, by=s.who.subject, prefix=prefix)
+        return RedirectResponse(_with_query("/dead-letters", replayed=ref), status_code=303)
+
+    @app.post("/dead-letters/discard", include_in_schema=False)
+    async def discard_letter(
+        request: Request,
+        ref: Annotated[str, Form()],
+        s: Annotated[Session, Depends(page("dead_letters"))],
+        reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Mark the letter dealt with, without replaying it; a reason is required."""
+        if not reason.strip():
+            return render(request, s, "error.html", 422, message=s.t("reason_required"))
+        letter = await letter_of(ref)
+        await discard(bootstrap, letter, reason=reason, by=s.who.subject, prefix=prefix)
+        return RedirectResponse(_with_query("/dead-letters", discarded=ref), status_code=303)
 
     return app
 
@@ -487,6 +587,10 @@ _MEETING_FIELDS = (
     "idempotency_key",
     "urgent_reason",
 )
+
+
+def _with_query(path: str, **params: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}{urlencode(params)}"
 
 
 def _safe_next(target: str) -> str:

@@ -84,6 +84,11 @@ def board_rows(
     return rows
 
 
+def on_bridge(meetings: Iterable[Row], bridge: str) -> list[Row]:
+    """The meetings whose current slot is on `bridge` (MCU or virtual-room pool)."""
+    return [m for m in meetings if (m.get("slot") or {}).get("bridge") == bridge]
+
+
 def unacknowledged(notices: Iterable[Row]) -> list[Row]:
     """Notices still wanting attention: sent and not acknowledged, or failed."""
     return [

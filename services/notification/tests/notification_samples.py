@@ -11,6 +11,7 @@ from hnth_contracts import (
     ContactsUpdated,
     EndpointUpdated,
     Event,
+    MeetingCancelled,
     Slot,
     SlotAssigned,
     UnitUpdated,
@@ -109,3 +110,14 @@ def assigned(
 
 def in_days(days: float) -> datetime:
     return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
+
+
+def cancelled(meeting_id: str, reason: str = "Thay đổi kế hoạch") -> MeetingCancelled:
+    """Registration says the meeting is cancelled."""
+    return MeetingCancelled.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="registration",
+        meeting_id=meeting_id,
+        reason=reason,
+    )

@@ -17,6 +17,7 @@ from notification_samples import (
     TENANT,
     WEBHOOK_SECRET,
     assigned,
+    cancelled,
     directory,
     in_days,
 )
@@ -25,7 +26,6 @@ from hnth_contracts import (
     Conflict,
     ConflictKind,
     EndpointUpdated,
-    MeetingCancelled,
     RuleRef,
     SlotRejected,
     SlotReleased,
@@ -154,13 +154,7 @@ async def test_assignment_change_and_cancellation_reach_every_party_once(
 
     # cancelled: both events say so, one CANCEL per party, SEQUENCE above the last
     await h.publish(
-        MeetingCancelled.create(
-            tenant=TENANT,
-            correlation_id="m-1",
-            producer="registration",
-            meeting_id="m-1",
-            reason="Thay đổi kế hoạch",
-        ),
+        cancelled("m-1"),
         SlotReleased.create(
             tenant=TENANT,
             correlation_id="m-1",

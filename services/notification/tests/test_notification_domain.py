@@ -247,3 +247,19 @@ def test_the_email_carries_a_parsable_calendar_entry() -> None:
         0,
     )
     assert event.decoded("DTSTART") == START
+
+
+def test_resend_refusals_and_cause() -> None:
+    from notification.domain import ResendRefusal, resend_cause, resend_refusal, valid_resend_key
+
+    assert resend_refusal("pending", "meeting_notice", False) is ResendRefusal.STILL_PENDING
+    assert resend_refusal("sent", "meeting_notice", True) is ResendRefusal.MEETING_CANCELLED
+    assert resend_refusal("failed", "reminder_meeting", True) is ResendRefusal.MEETING_CANCELLED
+    assert resend_refusal("sent", "meeting_cancelled", True) is None
+    assert resend_refusal("failed", "meeting_notice", False) is None
+    a = resend_cause("tq", "assigned:tq:m:0|power_company|email", "k-00000001")
+    assert a == resend_cause("tq", "assigned:tq:m:0|power_company|email", "k-00000001")
+    assert a != resend_cause("tq", "assigned:tq:m:0|line_provider|email", "k-00000001")
+    assert valid_resend_key("0123abcd-ef")
+    assert not valid_resend_key("short")
+    assert not valid_resend_key("has space in it")

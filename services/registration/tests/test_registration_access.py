@@ -263,6 +263,14 @@ async def test_timeline_shows_decisions_and_checks_from_the_topics(registration,
     assert len(rejection["alternatives"]) == 1
     listed = await registration.http.get("/meetings", params={"status": "rejected"}, headers=auth)
     assert [m["id"] for m in listed.json()["items"]] == [refused["id"]]
+    assert listed.json()["items"][0]["slot"] is None
+    # the list names each scheduled meeting's bridge and room (the console's schedule)
+    everything = (await registration.http.get("/meetings", headers=auth)).json()["items"]
+    [listed_scheduled] = [m for m in everything if m["id"] == scheduled["id"]]
+    assert (listed_scheduled["slot"]["bridge"], listed_scheduled["slot"]["virtual_room"]) == (
+        "MCU-TQ",
+        "VR-01",
+    )
 
 
 async def test_meeting_from_another_system_is_adopted_and_left_to_it(registration) -> None:

@@ -1,12 +1,13 @@
 """Notification's HTTP routes: a meeting's notice history, and the acknowledgement link."""
 
 import html
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from hnth_kit.auth import Principal, Role
+from hnth_kit.auth import Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
 from hnth_kit.mongo import Document
@@ -31,6 +32,8 @@ def notice_view(n: Document) -> dict[str, Any]:
         "created_at": n.get("created_at"),
         "sent_at": n.get("sent_at"),
         "acknowledged_at": n.get("acknowledged_at"),
+        "resend_of": n.get("resend_of"),
+        "resent_by": n.get("resent_by"),
     }
 
 
@@ -47,10 +50,27 @@ def _may_see(who: Principal, meeting: domain.Meeting | None, notices: list[Docum
     return meeting is not None and who.endpoint in meeting.endpoints
 
 
+REFUSALS = {
+    domain.ResendRefusal.STILL_PENDING: (
+        "Thông báo đang được gửi; chờ kết quả trước khi gửi lại.",
+        "The notice is still being delivered; wait for its outcome before resending.",
+    ),
+    domain.ResendRefusal.MEETING_CANCELLED: (
+        "Cuộc họp đã bị hủy: không gửi lại thông báo mời hoặc nhắc họp.",
+        "The meeting is cancelled: its invitation or reminders are not sent again.",
+    ),
+}
+
+
 def build_router(
-    store: NotificationStore, authenticate: Any, clock: Clock, ack_secret: bytes
+    store: NotificationStore,
+    authenticate: Any,
+    clock: Clock,
+    ack_secret: bytes,
+    wake: Callable[[], None] = lambda: None,
 ) -> APIRouter:
     router = APIRouter(tags=["notices"])
+    operator = require(authenticate, Role.OPERATOR)
 
     @router.get(
         "/meetings/{meeting_id}/notices",
@@ -72,6 +92,55 @@ def build_router(
                 ),
             )
         return [notice_view(n) for n in found]
+
+    @router.post(
+        "/notices/{notice_id:path}/resend",
+        status_code=202,
+        summary="Gửi lại một thông báo / resend a notice (Sở TT&TT)",
+    )
+    async def resend(
+        notice_id: str,
+        request: Request,
+        who: Annotated[Principal, Depends(operator)],
+        idempotency_key: Annotated[str, Header(description="One per resend request")] = "",
+    ) -> dict[str, Any]:
+        """A fresh delivery of the same notice to the same recipient over the same channel,
+        as a notice of its own (cause: this notice and the request's Idempotency-Key): a retried
+        request sends once, a new request sends again. A cancelled meeting's invitation
+        or reminders are refused; its cancellation may be resent."""
+        if not domain.valid_resend_key(idempotency_key):
+            raise HTTPException(
+                status_code=400,
+                detail=problem(
+                    request,
+                    "idempotency_key_required",
+                    "Cần header Idempotency-Key (8-100 ký tự chữ, số, '-', '_', '.').",
+                    "An Idempotency-Key header is required (8-100 letters, digits, '-', '_', '.').",
+                ),
+            )
+        original = await store.notice(notice_id)
+        if original is None or original["tenant"] != who.tenant:
+            raise HTTPException(
+                status_code=404,
+                detail=problem(
+                    request,
+                    "unknown_notice",
+                    "Không có thông báo này.",
+                    "There is no such notice.",
+                ),
+            )
+        cause = domain.resend_cause(who.tenant, notice_id, idempotency_key)
+        repeated = await store.notice(f"{cause}|{original['recipient']}|{original['channel']}")
+        if repeated is None:
+            meeting_id = original.get("meeting_id")
+            cancelled = bool(meeting_id) and await store.cancelled(who.tenant, meeting_id)
+            refusal = domain.resend_refusal(original["status"], original["kind"], cancelled)
+            if refusal is not None:
+                vi, en = REFUSALS[refusal]
+                raise HTTPException(status_code=409, detail=problem(request, refusal.value, vi, en))
+        notice, _ = await store.add_resend(original, cause, who.subject, clock.now())
+        wake()
+        return notice_view(notice)
 
     @router.get(
         "/ack/{token}",

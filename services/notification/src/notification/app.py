@@ -121,5 +121,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     service.handle(build_handlers(context))
     service.on_timer(build_timer_handlers(context))
     service.background("sender", dispatcher.run)
-    service.include(build_router(store, service.auth, service.clock, delivery.ack_secret))
+    service.include(
+        build_router(store, service.auth, service.clock, delivery.ack_secret, wake=dispatcher.wake)
+    )
     return service

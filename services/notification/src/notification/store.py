@@ -82,6 +82,33 @@ class NotificationStore:
         await _insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
         await _insert_new(self._notices, docs)
 
+    async def add_resend(
+        self, original: Document, cause: str, by: str, now: datetime
+    ) -> tuple[Document, bool]:
+        """A fresh delivery of `original` (same content, recipient and channel) under its
+        own cause, inserted once by `_id`: `(notice, created)`. A repeated request finds
+        the notice the first one inserted (whatever its state by now)."""
+        resend_id = f"{cause}|{original['recipient']}|{original['channel']}"
+        copied = {k: original.get(k) for k in _RESENT_FIELDS}
+        doc = (
+            _fresh(now)
+            | copied
+            | {
+                "_id": resend_id,
+                "cause": cause,
+                "resend_of": original["_id"],
+                "resent_by": by,
+            }
+        )
+        try:
+            await self._notices.insert_one(doc)
+        except DuplicateKeyError:
+            found = await self.notice(resend_id)
+            if found is None:  # pragma: no cover - a duplicate key means it is there
+                raise
+            return found, False
+        return doc, True
+
     async def notice(self, notice_id: str) -> Document | None:
         return await self._notices.find_one({"_id": notice_id})
 
@@ -138,11 +165,18 @@ class NotificationStore:
             await self._queue.delete_one({"_id": notice_id})
 
     async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
-        """Record the first acknowledgement only; later clicks keep the first time."""
+        """Record the first acknowledgement only; later clicks keep the first time. The
+        recipient of a resend has read the same notice: the original counts as acknowledged."""
         await self._notices.update_one(
             {"_id": notice_id, "acknowledged_at": None}, {"$set": {"acknowledged_at": now}}
         )
-        return await self._notices.find_one({"_id": notice_id}, {"data": 0})
+        found = await self._notices.find_one({"_id": notice_id}, {"data": 0})
+        if found and found.get("resend_of"):
+            await self._notices.update_one(
+                {"_id": found["resend_of"], "acknowledged_at": None},
+                {"$set": {"acknowledged_at": now}},
+            )
+        return found
 
     # ------------------------------------------------------------ claims
 
@@ -288,6 +322,35 @@ def _contact(contact: Contact | None) -> Document | None:
     return contact.model_dump() if contact else None
 
 
+_RESENT_FIELDS = (
+    "tenant",
+    "meeting_id",
+    "kind",
+    "recipient",
+    "role",
+    "channel",
+    "rule",
+    "data",
+    "calendar",
+)
+"""What a resend copies from the notice it repeats; the delivery state starts afresh."""
+
+
+def _fresh(now: datetime) -> Document:
+    """A notice's delivery state before its first attempt."""
+    return {
+        "status": Status.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "last_error": None,
+        "failure_reason": None,
+        "address": None,
+        "sent_at": None,
+        "acknowledged_at": None,
+    }
+
+
 def _notice_doc(n: Notice, now: datetime) -> Document:
     return {
         "_id": n.id,
@@ -301,16 +364,7 @@ def _notice_doc(n: Notice, now: datetime) -> Document:
         "rule": n.rule.model_dump(),
         "data": dict(n.data),
         "calendar": dataclasses.asdict(n.calendar) if n.calendar else None,
-        "status": Status.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "last_error": None,
-        "failure_reason": None,
-        "address": None,
-        "sent_at": None,
-        "acknowledged_at": None,
-    }
+    } | _fresh(now)
 
 
 def is_webhook(doc: Document) -> bool:

@@ -285,11 +285,13 @@ def build_router(
         while len(items) < limit and more:
             batch = await store.meetings(replace(query, after=after), limit * 2)
             more = len(batch) == limit * 2
-            statuses = await _statuses(store, batch)
+            statuses, slots = await _statuses_and_slots(store, batch)
             for i, meeting in enumerate(batch):
                 after = (meeting["start"], meeting["_id"])
                 if status_filter is None or statuses[meeting["_id"]] == status_filter:
-                    items.append(_public(meeting, None, policy, statuses[meeting["_id"]]))
+                    item = _public(meeting, None, policy, statuses[meeting["_id"]])
+                    item["slot"] = slots[meeting["_id"]]  # its bridge, for the schedule
+                    items.append(item)
                 if len(items) == limit:
                     more = more or i < len(batch) - 1
                     break
@@ -473,11 +475,27 @@ def _others(request: Request) -> dict[str, Any]:
 
 
 async def _statuses(store: RegistrationStore, meetings: list[dict[str, Any]]) -> dict[str, str]:
+    return (await _statuses_and_slots(store, meetings))[0]
+
+
+async def _statuses_and_slots(
+    store: RegistrationStore, meetings: list[dict[str, Any]]
+) -> tuple[dict[str, str], dict[str, dict[str, Any] | None]]:
+    """Each meeting's status, and the slot (bridge, virtual room, dial-in) of its latest
+    assignment, from one read of the decisions."""
     decisions = await store.decisions([m["_id"] for m in meetings])
-    return {
+    statuses = {
         m["_id"]: domain.status_of(m["cancelled"], m["revision"], _decisions(decisions[m["_id"]]))
         for m in meetings
     }
+    slots = {
+        m["_id"]: next(
+            (e.get("slot") for e in reversed(decisions[m["_id"]]) if e["type"] == "SlotAssigned"),
+            None,
+        )
+        for m in meetings
+    }
+    return statuses, slots
 
 
 def _decisions(entries: list[dict[str, Any]]) -> list[domain.Decision]:

@@ -1,0 +1,125 @@
+"""The console's actions over the real platform: resending a notice, discarding a dead
+letter, and the schedule per bridge; each refused to the roles that may not."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from hnth_kit.auth import Role
+from hnth_kit.dlq import read_resolutions
+from hnth_kit.testing import eventually
+from tests import test_console_pages as pages
+from tests.test_console_pages import ZONE, meeting_form, poisoned, sign_in, token
+
+pytestmark = pytest.mark.system
+console = pages.console  # the signed-in console client fixture, shared with the page tests
+RESEND_FORM = re.compile(
+    r'name="notice_id" value="([^"]+)"><input type="hidden" name="idempotency_key" '
+    r'value="([^"]+)"><input type="hidden" name="back" value="([^"]+)"'
+)
+
+
+async def meeting_notices(platform, meeting_id: str) -> list[dict]:
+    auth = {"Authorization": f"Bearer {token(Role.OPERATOR)}"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        found = await http.get(
+            f"{platform.urls['notification']}/meetings/{meeting_id}/notices", headers=auth
+        )
+    return found.json() if found.status_code == 200 else []
+
+
+async def test_a_notice_is_resent_once_per_click_and_the_schedule_shows_bridges(
+    console, platform
+) -> None:
+    await sign_in(console, Role.OPERATOR)
+    start = (datetime.now(UTC) + timedelta(days=5)).replace(second=0, microsecond=0)
+    created = await console.post("/meetings/new", data=meeting_form(start))
+    assert created.status_code == 303, created.text
+    meeting_id = created.headers["location"].rsplit("/", 1)[1]
+    sent = await eventually(
+        lambda: meeting_notices(platform, meeting_id),
+        until=lambda ns: len(ns) >= 7 and all(n["status"] == "sent" for n in ns),
+        timeout=60,
+    )
+
+    # the schedule per bridge: the meeting's slot is on the province's MCU
+    day = start.astimezone(ZONE).date().isoformat()
+    on_mcu = await console.get("/schedule", params={"day": day, "bridge": "MCU-TQ"})
+    assert f'href="/meetings/{meeting_id}"' in on_mcu.text
+    assert '<option value="MCU-TQ" selected>' in on_mcu.text
+    assert "MCU-TQ · " in on_mcu.text  # the bridge and virtual room column
+    elsewhere = await console.get("/schedule", params={"day": day, "bridge": "MCU-OTHER"})
+    assert f'href="/meetings/{meeting_id}"' not in elsewhere.text
+
+    # the notices page offers a resend per unacknowledged notice
+    page = await console.get("/notices")
+    forms = {notice_id: (key, back) for notice_id, key, back in RESEND_FORM.findall(page.text)}
+    [power] = [n for n in sent if n["recipient"] == "power_company" and n["channel"] == "email"]
+    key, back = forms[power["id"]]
+    assert back == "/notices"
+    form = {"notice_id": power["id"], "idempotency_key": key, "back": back}
+    before = len(platform.smtp.inbox.to(power["address"]))
+    first = await console.post("/notices/resend", data=form)
+    again = await console.post("/notices/resend", data=form)  # a double click
+    assert first.status_code == again.status_code == 303, first.text
+    assert first.headers["location"] == "/notices?resent=power_company"
+    shown = await console.get(first.headers["location"])
+    assert 'id="resent"' in shown.text
+    notices = await eventually(
+        lambda: meeting_notices(platform, meeting_id),
+        until=lambda ns: any(n["resend_of"] == power["id"] and n["status"] == "sent" for n in ns),
+        timeout=30,
+    )
+    [resent] = [n for n in notices if n["resend_of"] == power["id"]]
+    assert resent["resent_by"] == "operator-1"
+    assert len(platform.smtp.inbox.to(power["address"])) == before + 1
+    detail = await console.get(f"/meetings/{meeting_id}")
+    assert "gửi lại (operator-1)" in detail.text
+    assert f'name="back" value="/meetings/{meeting_id}"' in detail.text
+
+    # other roles: no button, and the action is refused
+    for role, scope in ((Role.VIEWER, {}), (Role.REGISTRAR, {"unit": "VP-UBND"})):
+        await sign_in(console, role, **scope)
+        assert 'action="/notices/resend"' not in (await console.get(f"/meetings/{meeting_id}")).text
+        refused = await console.post("/notices/resend", data={**form, "idempotency_key": "k" * 12})
+        assert refused.status_code == 403
+    assert len(await meeting_notices(platform, meeting_id)) == len(notices)
+
+
+async def test_a_dead_letter_is_discarded_with_a_reason(console, infra, platform) -> None:
+    page = await poisoned(console, infra, platform)
+    ref = re.search(r'action="/dead-letters/discard".*?name="ref" value="([^"]+)"', page.text)
+    assert ref is not None
+    ref = ref.group(1)
+
+    no_reason = await console.post("/dead-letters/discard", data={"ref": ref, "reason": " "})
+    assert no_reason.status_code == 422
+    await sign_in(console, Role.VIEWER)
+    refused = await console.post("/dead-letters/discard", data={"ref": ref, "reason": "x"})
+    assert refused.status_code == 403
+
+    await sign_in(console, Role.OPERATOR)
+    why = "Bản tin thử nghiệm hỏng, không cần phát lại"
+    done = await console.post("/dead-letters/discard", data={"ref": ref, "reason": why})
+    assert done.status_code == 303
+    after = await console.get(done.headers["location"])
+    assert 'id="discarded"' in after.text
+    pending_part, resolved_part = after.text.split('id="resolved"')
+    assert f'name="ref" value="{ref}"' not in pending_part, "no longer pending"
+    assert ref in resolved_part
+    assert why in resolved_part
+    assert "operator-1" in resolved_part
+    twice = await console.post("/dead-letters/discard", data={"ref": ref, "reason": why})
+    assert twice.status_code == 409
+    replay = await console.post("/dead-letters/replay", data={"ref": ref})
+    assert replay.status_code == 409
+    recorded = await read_resolutions(infra.bootstrap_servers, platform.topic_prefix)
+    assert (recorded[ref].action, recorded[ref].by, recorded[ref].reason) == (
+        "discarded",
+        "operator-1",
+        why,
+    )
