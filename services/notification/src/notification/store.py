@@ -100,6 +100,7 @@ class NotificationStore:
                 "resent_by": by,
             }
         )
+        await _insert_new(self._queue, [_queued(resend_id, doc["next_attempt_at"], now)])
         try:
             await self._notices.insert_one(doc)
         except DuplicateKeyError:
