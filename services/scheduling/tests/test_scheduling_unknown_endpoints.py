@@ -115,6 +115,26 @@ async def test_the_directory_on_one_replica_and_the_timer_on_another_decide_once
     assert await db[FIRED].count_documents(fired) == 0, "the decision carries the events"
 
 
+async def test_an_endpoint_recorded_while_the_request_parks_does_not_leave_it_waiting(
+    make_scheduler, db, monkeypatch
+) -> None:
+    """The directory's replica looks for parked requests before this one has parked it:
+    parking looks at the directory again, so the request does not wait for the timer."""
+    one, other = make_scheduler(), make_scheduler()
+    await one.on_endpoint(endpoint("TQ-UBND"))
+    park = one.store.park
+
+    async def endpoint_arrives_meanwhile(*args, **kwargs):
+        await other.on_endpoint(endpoint("TQ-STTTT"))
+        return await park(*args, **kwargs)
+
+    monkeypatch.setattr(one.store, "park", endpoint_arrives_meanwhile)
+    decision = await one.decide(requested("m-1"))
+    assert decision is not None
+    assert decision["outcome"] == "assigned"
+    assert await one.store.parked_count() == 0
+
+
 async def test_a_cancelled_parked_meeting_is_never_decided(make_scheduler, db, clock) -> None:
     scheduler = make_scheduler()
     await scheduler.on_endpoint(endpoint("TQ-UBND"))

@@ -17,7 +17,7 @@ second replica at any point leaves nothing wrong behind:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from hnth_contracts import (
@@ -74,10 +74,11 @@ class Scheduler:
     # ------------------------------------------------------------ requests and changes
 
     async def decide(
-        self, event: MeetingRequested | MeetingChanged, *, parked: bool = False
+        self, event: MeetingRequested | MeetingChanged, *, parked: bool = False, wait: bool = True
     ) -> Document | None:
         """Decide the request once; returns the decision that stands (None if ignored or
-        parked). `parked`: the request comes out of the parked ones (drop it when decided)."""
+        parked). `parked`: the request comes out of the parked ones (drop it when decided);
+        `wait=False`: the grace period is over, unknown endpoints are rejected."""
         request = domain.request_of(event)
         policy = self.policy_for(request.tenant)
         now = self.clock.now()
@@ -103,13 +104,11 @@ class Scheduler:
         )
         current = history.current
         directory = await self.store.directory_view(request.tenant, request.rooms)
-        unknown = domain.unknown_endpoints(request, directory)
-        if unknown:
-            entry = None if first else await self.store.parked(parked_id)
-            parked_at = entry["parked_at"] if entry else None
-            if domain.must_wait(request, directory, parked_at, policy, now):
-                await self._park(event, unknown, policy, now)
+        if wait and domain.unknown_endpoints(request, directory):
+            waiting, directory = await self._waits(event, request, policy, directory, first, now)
+            if waiting:
                 return None
+            parked = True
         violations = domain.policy_violations(request, policy, directory, now)
         attempt: Attempt | None = None
         bridge: Bridge | None = None
@@ -135,6 +134,28 @@ class Scheduler:
             await self.store.unpark(parked_id)
         return recorded
 
+    async def _waits(
+        self,
+        event: MeetingRequested | MeetingChanged,
+        request: Request,
+        policy: Policy,
+        directory: Mapping[str, bool | None] | None,
+        first: bool,
+        now: datetime,
+    ) -> tuple[bool, Mapping[str, bool | None] | None]:
+        """Park the request while an endpoint is unknown and the grace period lasts.
+        Returns whether it waits, and the directory view to decide with otherwise."""
+        parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
+        entry = None if first else await self.store.parked(parked_id)
+        parked_at = entry["parked_at"] if entry else None
+        if not domain.must_wait(request, directory, parked_at, policy, now):
+            return False, directory
+        await self._park(event, domain.unknown_endpoints(request, directory), policy, now)
+        # the endpoint may have been recorded (finding nothing parked) meanwhile: look again
+        self.store.forget(request.tenant, request.rooms)
+        fresh = await self.store.directory_view(request.tenant, request.rooms)
+        return bool(domain.unknown_endpoints(request, fresh)), fresh
+
     async def _park(
         self,
         event: MeetingRequested | MeetingChanged,
@@ -159,19 +180,19 @@ class Scheduler:
             ", ".join(unknown),
         )
 
-    async def _decide_parked(self, entry: Document, *, fresh: bool = False) -> None:
+    async def _decide_parked(self, entry: Document, *, grace_over: bool = False) -> None:
         event = decode_event(entry["event"])
         assert isinstance(event, MeetingRequested | MeetingChanged), entry["_id"]
-        if fresh:  # another replica may have learnt the endpoints since
+        if grace_over:  # another replica may have learnt the endpoints since
             self.store.forget(event.tenant, entry["unknown"])
-        await self.decide(event, parked=True)
+        await self.decide(event, parked=True, wait=not grace_over)
 
     async def on_grace_over(self, timer: Timer) -> list[Event]:
         """The wait for unknown endpoints ends: decide (rejecting those still unknown).
         The decision carries its own events; a request decided already is gone."""
         entry = await self.store.parked(timer.payload["parked"])
         if entry is not None:
-            await self._decide_parked(entry, fresh=True)
+            await self._decide_parked(entry, grace_over=True)
         return []
 
     def _decision(
