@@ -173,6 +173,7 @@ async def test_on_kafka_a_request_ahead_of_its_directory_entry_is_assigned_once(
     event = requested("m-1")
     await publish(producer, topics, event, event)  # ahead of TQ-STTTT, and twice
     await eventually(lambda: db[PARKED].count_documents({}), until=lambda n: n == 1)
+    assert b"hnth_scheduling_parked_requests 1.0" in await service.metrics.render()
     await publish(producer, topics, endpoint("TQ-STTTT"))
     [message] = await read_topic(infra.bootstrap_servers, topics.slots, expect=1)
     assigned = decode_event(message.value)
