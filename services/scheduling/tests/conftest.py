@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
-from scheduling_samples import NOW, tuyen_quang
+from scheduling_samples import NOW, settings_for, tuyen_quang
 
 from hnth_contracts import Topics
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import ManualClock
+from hnth_kit.kafka import Producer
 from hnth_kit.mongo import Document, connect
+from hnth_kit.service import Service
 from hnth_kit.timers import Timers
+from scheduling.app import build
 from scheduling.handlers import Scheduler
 from scheduling.store import SchedulingStore
 
@@ -51,3 +54,19 @@ def make_scheduler(db, topics, clock, policy) -> Callable[..., Scheduler]:
         )
 
     return make
+
+
+@pytest.fixture
+async def service(infra, unique, clock, db) -> AsyncIterator[Service]:
+    running = build(settings_for(infra, unique), clock=clock)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def producer(infra) -> AsyncIterator[Producer]:
+    p = Producer(infra.bootstrap_servers, client_id="scheduling-test")
+    await p.start()
+    yield p
+    await p.stop()

@@ -109,6 +109,35 @@ def test_endpoints_must_be_known_and_active_once_the_directory_knows_the_provinc
     ]
 
 
+def test_unknown_endpoints_wait_for_the_grace_period_and_inactive_ones_do_not(policy) -> None:
+    request = domain.request_of(requested(endpoints=("TQ-UBND", "TQ-STTTT", "TQ-NEW")))
+    directory = {"TQ-UBND": True, "TQ-STTTT": False}
+    assert domain.unknown_endpoints(request, directory) == ("TQ-NEW",)
+    assert domain.unknown_endpoints(request, None) == (), "no directory yet: nothing checked"
+    grace = policy.duration("directory.unknown_endpoint_grace")
+    assert grace == timedelta(minutes=10)
+    assert domain.grace_ends(NOW, policy) == NOW + grace
+    assert domain.must_wait(request, directory, None, policy, NOW), "first sight: park"
+    assert domain.must_wait(request, directory, NOW, policy, NOW + grace - timedelta(seconds=1))
+    assert not domain.must_wait(request, directory, NOW, policy, NOW + grace)
+    known = {**directory, "TQ-NEW": True}
+    assert not domain.must_wait(request, known, None, policy, NOW), "inactive: reject at once"
+
+
+def test_the_grace_period_has_a_default_where_the_province_wrote_none(policy) -> None:
+    rules = {k: v for k, v in policy.rules.items() if k != "directory.unknown_endpoint_grace"}
+    bare = policy.model_copy(update={"rules": rules})
+    assert domain.grace_ends(NOW, bare) == NOW + timedelta(minutes=10)
+    assert domain.ref(bare, "directory.unknown_endpoint_grace").source == domain.DEFAULT_SOURCE
+
+
+def test_an_unknown_endpoint_rejected_after_the_grace_is_called_unknown(policy) -> None:
+    request = domain.request_of(requested(endpoints=("TQ-UBND", "TQ-NEW")))
+    [found] = domain.policy_violations(request, policy, {"TQ-UBND": True}, NOW)
+    assert (found.resource, found.rule) == ("TQ-NEW", policy.ref("directory.endpoint_active"))
+    assert found.message == "Điểm cầu TQ-NEW không xác định: không có trong danh bạ"
+
+
 def test_more_endpoints_than_the_largest_bridge_has_ports_is_a_capacity_violation(policy) -> None:
     province = small_bridges(policy, 2, 3)
     request = domain.request_of(requested(endpoints=("A", "B", "C", "D")))

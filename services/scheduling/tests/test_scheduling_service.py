@@ -3,11 +3,10 @@ slots topic, and the calendar's ReportDue timers driven by a manual clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from scheduling_samples import DAY, endpoint, publish, requested, settings_for
+from scheduling_samples import DAY, endpoint, publish, requested
 
 from hnth_contracts import (
     ConflictKind,
@@ -17,30 +16,11 @@ from hnth_contracts import (
     SlotRejected,
     decode_event,
 )
-from hnth_kit.kafka import Producer
-from hnth_kit.service import Service
 from hnth_kit.testing import eventually, read_topic
 from hnth_kit.timers import FIRED
-from scheduling.app import build
 from scheduling.store import DECISIONS
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def service(infra, unique, clock, db) -> AsyncIterator[Service]:
-    running = build(settings_for(infra, unique), clock=clock)
-    await running.start()
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-async def producer(infra) -> AsyncIterator[Producer]:
-    p = Producer(infra.bootstrap_servers, client_id="scheduling-test")
-    await p.start()
-    yield p
-    await p.stop()
 
 
 async def test_requests_from_any_publisher_are_decided_once_on_the_slots_topic(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prometheus_client import Gauge
+
 from hnth_contracts import ReportDue, SlotAssigned, SlotRejected, SlotReleased
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
@@ -37,8 +39,9 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
         timers=True,
         clock=clock,
     )
+    store = SchedulingStore(service.db, topics)
     scheduler = Scheduler(
-        SchedulingStore(service.db, topics),
+        store,
         service.policy_for,
         service.clock,
         service.timers,
@@ -46,4 +49,14 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
     )
     service.handle(build_handlers(scheduler))
     service.on_timer(scheduler.timer_handlers())
+    parked = Gauge(
+        "hnth_scheduling_parked_requests",
+        "Requests waiting for endpoints the directory has not named yet (at scrape time)",
+        registry=service.metrics.registry,
+    )
+
+    async def refresh_parked() -> None:
+        parked.set(await store.parked_count())
+
+    service.metrics.refresh_on_scrape("parked", refresh_parked)
     return service

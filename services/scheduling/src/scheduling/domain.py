@@ -46,6 +46,7 @@ DEFAULTS: dict[str, timedelta] = {
     "slot.teardown_buffer": timedelta(0),
     "check.lead_time": timedelta(hours=1),
     "notice.lead_time": timedelta(days=2),
+    "directory.unknown_endpoint_grace": timedelta(minutes=10),
 }
 DEFAULT_SOURCE = "mặc định HNTH Ops (chính sách tỉnh chưa quy định)"
 
@@ -204,7 +205,11 @@ def policy_violations(
     for room in request.rooms if directory is not None else ():
         state = directory.get(room) if directory is not None else None
         if state is not True:
-            what = "chưa có trong danh bạ" if state is None else "đang ngừng hoạt động"
+            what = (
+                "không xác định: không có trong danh bạ"
+                if state is None
+                else "đang ngừng hoạt động"
+            )
             found.append(
                 _policy(policy, "directory.endpoint_active", room, f"Điểm cầu {room} {what}")
             )
@@ -220,6 +225,34 @@ def policy_violations(
             )
         )
     return found
+
+
+def unknown_endpoints(
+    request: Request, directory: Mapping[str, bool | None] | None
+) -> tuple[str, ...]:
+    """Endpoints of the request the directory has never heard of (sorted): the directory
+    arrives on its own topic, so they may simply not be here YET."""
+    if directory is None:
+        return ()
+    return tuple(room for room in request.rooms if directory.get(room) is None)
+
+
+def must_wait(
+    request: Request,
+    directory: Mapping[str, bool | None] | None,
+    parked_at: datetime | None,
+    policy: Policy,
+    now: datetime,
+) -> bool:
+    """Wait for unknown endpoints while the grace period since the request was first
+    parked (`parked_at`, None = not parked yet) lasts; after it they are rejected."""
+    if not unknown_endpoints(request, directory):
+        return False
+    return parked_at is None or now < grace_ends(parked_at, policy)
+
+
+def grace_ends(parked_at: datetime, policy: Policy) -> datetime:
+    return parked_at + duration(policy, "directory.unknown_endpoint_grace")
 
 
 def _policy(policy: Policy, rule: str, resource: str, message: str) -> Conflict:

@@ -4,7 +4,10 @@ The decision for a (meeting, revision) is taken in this order, so that a crash o
 second replica at any point leaves nothing wrong behind:
 1. read the meeting's history; a decided revision is only finished again;
 2. re-validate the request against the policy and the directory (a broken rule is a
-   rejection naming rule and source, not a dead letter);
+   rejection naming rule and source, not a dead letter); an endpoint the directory has
+   never named PARKS the request instead: it is decided again when that endpoint's
+   EndpointUpdated arrives, or by a durable timer once the grace period has passed
+   (then the unknown endpoint is a rejection);
 3. claim every endpoint bucket, then enough ports on one bridge (inserts);
 4. record the one decision with its events (insert keyed by meeting and revision);
 5. finish: release what the decision says (the old slot of a change, or this attempt's
@@ -14,7 +17,7 @@ second replica at any point leaves nothing wrong behind:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from hnth_contracts import (
@@ -26,6 +29,7 @@ from hnth_contracts import (
     MeetingRequested,
     ReportKind,
     Window,
+    decode_event,
 )
 from hnth_contracts.policy import Bridge, Policy
 from hnth_kit.clock import Clock
@@ -48,6 +52,7 @@ from scheduling.store import (
 log = logging.getLogger(__name__)
 
 ANNUAL, INSPECTION, RECORD = "annual_report", "inspection", "meeting_record"
+UNKNOWN_ENDPOINT = "unknown_endpoint"
 
 
 class Scheduler:
@@ -68,29 +73,43 @@ class Scheduler:
 
     # ------------------------------------------------------------ requests and changes
 
-    async def decide(self, event: MeetingRequested | MeetingChanged) -> Document | None:
-        """Decide the request once; returns the decision that stands (None if ignored)."""
+    async def decide(
+        self, event: MeetingRequested | MeetingChanged, *, parked: bool = False, wait: bool = True
+    ) -> Document | None:
+        """Decide the request once; returns the decision that stands (None if ignored or
+        parked). `parked`: the request comes out of the parked ones (drop it when decided);
+        `wait=False`: the grace period is over, unknown endpoints are rejected."""
         request = domain.request_of(event)
         policy = self.policy_for(request.tenant)
         now = self.clock.now()
-        if await self.store.first_sight(request.tenant, request.meeting_id):
+        first = await self.store.first_sight(request.tenant, request.meeting_id)
+        if first:
             history = History([], None)  # nothing to read: the common, fast path
         else:
             history = await self.store.history(request.tenant, request.meeting_id)
+        parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
         if history.cancelled is not None:
             log.info("meeting %s is cancelled; %s ignored", request.meeting_id, event.type)
+            if parked:
+                await self.store.unpark(parked_id)
             return None
         existing = history.decision(request.revision)
         if existing is not None:
             await self._finish(existing, None, now)
+            if parked:
+                await self.store.unpark(parked_id)
             return existing
         await self.store.skip(
             request.tenant, request.meeting_id, range(len(history.decisions), request.revision)
         )
         current = history.current
-        violations = domain.policy_violations(
-            request, policy, await self.store.directory_view(request.tenant, request.rooms), now
-        )
+        directory = await self.store.directory_view(request.tenant, request.rooms)
+        if wait and domain.unknown_endpoints(request, directory):
+            waiting, directory = await self._waits(event, request, policy, directory, first, now)
+            if waiting:
+                return None
+            parked = True
+        violations = domain.policy_violations(request, policy, directory, now)
         attempt: Attempt | None = None
         bridge: Bridge | None = None
         conflicts: list[Conflict] = violations
@@ -111,7 +130,70 @@ class Scheduler:
         )
         recorded, _ = await self.store.record(document, str(event.event_id), events)
         await self._finish(recorded, attempt, now)
+        if parked:
+            await self.store.unpark(parked_id)
         return recorded
+
+    async def _waits(
+        self,
+        event: MeetingRequested | MeetingChanged,
+        request: Request,
+        policy: Policy,
+        directory: Mapping[str, bool | None] | None,
+        first: bool,
+        now: datetime,
+    ) -> tuple[bool, Mapping[str, bool | None] | None]:
+        """Park the request while an endpoint is unknown and the grace period lasts.
+        Returns whether it waits, and the directory view to decide with otherwise."""
+        parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
+        entry = None if first else await self.store.parked(parked_id)
+        parked_at = entry["parked_at"] if entry else None
+        if not domain.must_wait(request, directory, parked_at, policy, now):
+            return False, directory
+        await self._park(event, domain.unknown_endpoints(request, directory), policy, now)
+        # the endpoint may have been recorded (finding nothing parked) meanwhile: look again
+        self.store.forget(request.tenant, request.rooms)
+        fresh = await self.store.directory_view(request.tenant, request.rooms)
+        return bool(domain.unknown_endpoints(request, fresh)), fresh
+
+    async def _park(
+        self,
+        event: MeetingRequested | MeetingChanged,
+        unknown: Sequence[str],
+        policy: Policy,
+        now: datetime,
+    ) -> None:
+        """Wait for the directory: nothing is emitted; a timer ends the wait at the latest."""
+        entry = await self.store.park(event, unknown, now)
+        parked_at = entry["parked_at"]
+        await self.timers.schedule(
+            f"{UNKNOWN_ENDPOINT}|{entry['_id']}",
+            UNKNOWN_ENDPOINT,
+            domain.grace_ends(parked_at, policy),
+            event.tenant,
+            {"parked": entry["_id"]},
+        )
+        log.info(
+            "meeting %s revision %s waits for unknown endpoints %s",
+            entry["meeting_id"],
+            entry["revision"],
+            ", ".join(unknown),
+        )
+
+    async def _decide_parked(self, entry: Document, *, grace_over: bool = False) -> None:
+        event = decode_event(entry["event"])
+        assert isinstance(event, MeetingRequested | MeetingChanged), entry["_id"]
+        if grace_over:  # another replica may have learnt the endpoints since
+            self.store.forget(event.tenant, entry["unknown"])
+        await self.decide(event, parked=True, wait=not grace_over)
+
+    async def on_grace_over(self, timer: Timer) -> list[Event]:
+        """The wait for unknown endpoints ends: decide (rejecting those still unknown).
+        The decision carries its own events; a request decided already is gone."""
+        entry = await self.store.parked(timer.payload["parked"])
+        if entry is not None:
+            await self._decide_parked(entry, grace_over=True)
+        return []
 
     def _decision(
         self,
@@ -351,6 +433,8 @@ class Scheduler:
         }
         recorded, _ = await self.store.record(document, str(event.event_id), events)
         await self._finish(recorded, None, now)
+        # a parked request of the meeting must not be decided later (rare: a scan is fine)
+        await self.store.unpark_meeting(event.tenant, event.meeting_id)
         return recorded
 
     # ------------------------------------------------------------ the calendar
@@ -365,6 +449,8 @@ class Scheduler:
         await self._schedule_annual(policy, event.tenant, event.code, year)
         index = domain.inspection_index(policy, now)
         await self._schedule_inspection(policy, event.tenant, event.code, index)
+        for entry in await self.store.parked_for(event.tenant, event.code):
+            await self._decide_parked(entry)
 
     async def _schedule_annual(self, policy: Policy, tenant: str, endpoint: str, year: int) -> None:
         due = domain.annual_report(policy, year)
@@ -453,6 +539,7 @@ class Scheduler:
             ANNUAL: self.on_annual,
             INSPECTION: self.on_inspection,
             RECORD: self.on_meeting_record,
+            UNKNOWN_ENDPOINT: self.on_grace_over,
         }
 
 

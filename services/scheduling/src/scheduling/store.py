@@ -30,7 +30,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from hnth_contracts import EndpointUpdated, Event, Topics, Window
+from hnth_contracts import EndpointUpdated, Event, MeetingChanged, MeetingRequested, Topics, Window
 from hnth_kit.mongo import Document
 from hnth_kit.outbox import announce, with_outbox
 from scheduling.domain import Holder, bucket_start
@@ -46,6 +46,10 @@ DIRECTORY = "directory"
 MEETINGS = "meetings"
 """One insert-only marker per meeting: inserting it tells a first request (no history to
 read) from a redelivery, a change or a cancellation (read the decisions)."""
+PARKED = "parked"
+"""Requests waiting for endpoints the directory has not named yet, one insert-only entry
+per (meeting, revision) holding the event. Deleted once the request is decided, so it
+stays small: it is searched by endpoint, and FerretDB scans on every find."""
 DIRECTORY_TTL = 30.0
 """Seconds a replica trusts its copy of a directory entry (other replicas' updates)."""
 CANCELLED = "cancel"
@@ -162,6 +166,7 @@ class SchedulingStore:
         self._seen: dict[str, tuple[float, Any]] = {}
         self._decisions = db[DECISIONS]
         self._directory = db[DIRECTORY]
+        self._parked = db[PARKED]
         self._topics = topics
         self._floor: OrderedDict[str, int] = OrderedDict()
         """key -> first generation not known to be released. Releases are forever, so
@@ -364,6 +369,12 @@ class SchedulingStore:
         self._seen.pop(f"{event.tenant}|*", None)
         return True
 
+    def forget(self, tenant: str, codes: Iterable[str]) -> None:
+        """Drop this replica's copy of these entries: the next read asks the database."""
+        for code in codes:
+            self._seen.pop(f"{tenant}|{code}", None)
+        self._seen.pop(f"{tenant}|*", None)
+
     async def endpoint(self, tenant: str, code: str) -> Document | None:
         return await self._cached(f"{tenant}|{code}")
 
@@ -390,3 +401,42 @@ class SchedulingStore:
             doc = await self.endpoint(tenant, code)
             view[code] = None if doc is None else bool(doc["active"])
         return view
+
+    # ------------------------------------------------------------ parked requests
+
+    async def park(
+        self, event: MeetingRequested | MeetingChanged, unknown: Sequence[str], at: datetime
+    ) -> Document:
+        """Park the request (once): returns the entry that stands, the first one's time kept."""
+        revision = event.revision if isinstance(event, MeetingChanged) else 0
+        entry: Document = {
+            "_id": decision_id(event.tenant, event.meeting_id, revision),
+            "tenant": event.tenant,
+            "meeting_id": event.meeting_id,
+            "revision": revision,
+            "unknown": list(unknown),
+            "parked_at": at,
+            "event": event.model_dump_json(),
+        }
+        try:
+            await self._parked.insert_one(entry)
+            return entry
+        except DuplicateKeyError:
+            existing = await self._parked.find_one({"_id": entry["_id"]})
+            return existing if existing is not None else entry  # decided meanwhile
+
+    async def parked(self, parked_id: str) -> Document | None:
+        return await self._parked.find_one({"_id": parked_id})
+
+    async def parked_for(self, tenant: str, code: str) -> list[Document]:
+        """The parked requests naming this endpoint among those unknown when parked."""
+        return await self._parked.find({"tenant": tenant, "unknown": code}).to_list()
+
+    async def unpark(self, parked_id: str) -> None:
+        await self._parked.delete_one({"_id": parked_id})
+
+    async def unpark_meeting(self, tenant: str, meeting_id: str) -> None:
+        await self._parked.delete_many({"tenant": tenant, "meeting_id": meeting_id})
+
+    async def parked_count(self) -> int:
+        return await self._parked.count_documents({})
