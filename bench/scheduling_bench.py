@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -54,7 +55,8 @@ from scheduling.store import (
 )
 
 TENANT = "tuyen-quang"
-POLICIES = Path(__file__).resolve().parents[1] / "policies"
+ROOT = Path(__file__).resolve().parents[1]
+POLICIES = ROOT / "policies"
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 BATCH = 5000
 
@@ -132,14 +134,20 @@ async def decide_many(
     return latencies, outcomes
 
 
-def report(label: str, latencies: list[float], outcomes: Counter[str]) -> None:
+def report(label: str, latencies: list[float], outcomes: Counter[str]) -> dict[str, Any]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    figures = {
+        "decisions_per_s": round(len(latencies) / sum(latencies), 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p99_ms": round(p99 * 1000, 1),
+        "outcomes": dict(outcomes),
+    }
     print(
-        f"{label}: {len(latencies) / sum(latencies):,.1f} decisions/s, "
-        f"p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
-        f"({dict(outcomes)})"
+        f"{label}: {figures['decisions_per_s']:,} decisions/s, p50 {figures['p50_ms']} ms, "
+        f"p99 {figures['p99_ms']} ms ({figures['outcomes']})"
     )
+    return figures
 
 
 async def import_history(db: Any, endpoints: int, meetings: int, rng: random.Random) -> list[str]:
@@ -301,8 +309,19 @@ async def main() -> int:
         after = await decide_many(scheduler, requests, "decisions with history")
         commands.recording = False
 
-        report("baseline (empty history)", *before)
-        report(f"with {args.meetings:,} past meetings", *after)
+        results = {
+            "date": datetime.now(UTC).isoformat(),
+            "machine": f"{os.cpu_count()} cores",
+            "endpoints": args.endpoints,
+            "past_meetings": args.meetings,
+            "claims": claims,
+            "empty_history": report("baseline (empty history)", *before),
+            "with_history": report(f"with {args.meetings:,} past meetings", *after),
+        }
+        out = ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}-scheduling.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"written to {out}")
         print("decision path commands:", dict(commands.seen))
         first = requests[0]
         await explain(db, endpoint_key(TENANT, first.main_endpoint, domain.bucket_of(first.start)))
