@@ -12,7 +12,7 @@ from hnth_contracts import decode_event
 from hnth_kit.clock import ManualClock
 from hnth_kit.outbox import OutboxRelay
 from hnth_kit.testing import read_topic
-from hnth_kit.timers import FIRED, Timer, Timers
+from hnth_kit.timers import FIRED, QUEUE, Timer, Timers
 from hnth_kit.topics_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -84,3 +84,31 @@ async def test_claim_of_a_dead_replica_is_taken_over_after_its_lease(db, topics)
     assert await alive.fire_due({"due": ok}) == 0, "claim still leased"
     clock.advance(timedelta(seconds=31))
     assert await alive.fire_due({"due": ok}) == 1
+
+
+async def test_pollers_read_a_queue_of_pending_timers_only(db, topics) -> None:
+    """Fired and cancelled timers leave the queue (they stay in `timers`, so setting them
+    again is a no-op); a pending timer that missed the queue (a crash) is queued at start."""
+    clock = ManualClock(T0)
+    timers = Timers(db, clock, topics)
+    await timers.ensure_indexes()
+
+    async def on_due(timer: Timer) -> list:
+        return []
+
+    for n in range(3):
+        await timers.schedule(f"q-{n}", "due", T0 + timedelta(minutes=n), "tuyen-quang", {})
+    await timers.cancel("q-1")
+    await timers.reschedule("q-2", T0 + timedelta(hours=2), {})
+    assert {q["_id"] async for q in db[QUEUE].find({})} == {"q-0", "q-2"}
+
+    clock.set(T0 + timedelta(hours=1))
+    assert await timers.fire_due({"due": on_due}) == 1
+    assert {q["_id"] async for q in db[QUEUE].find({})} == {"q-2"}
+    assert not await timers.schedule("q-0", "due", T0, "tuyen-quang", {})
+    assert not await timers.schedule("q-1", "due", T0, "tuyen-quang", {})
+    assert await timers.pending() == 1
+
+    await db[QUEUE].delete_many({})  # as if the process died between the two writes
+    await Timers(db, clock, topics).ensure_indexes()
+    assert [q["due_at"] async for q in db[QUEUE].find({})] == [T0 + timedelta(hours=2)]

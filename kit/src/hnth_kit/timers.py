@@ -7,11 +7,18 @@ dead replica's claim can be taken over), runs the handler, and records the firin
 inserting `timer_fired/<id>` carrying the handler's events in its outbox: the firing
 and its events are one write. Handlers must be idempotent (use the timer id as the
 marker for any other document they change), because a taken-over claim runs again.
+
+Timers stay in `timers` for good (a fired or cancelled one keeps a second `schedule` a
+no-op); the pollers read `timer_queue`, which holds the pending ones only: FerretDB 1.24
+uses no index but `_id`'s, so a poll of `timers` would read every timer ever set. A timer
+is queued right after it is stored; a crash in between is repaired at start, when
+`ensure_indexes` queues every pending timer that is not queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,6 +40,7 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "timers"
 CLAIMS = "timer_claims"
+QUEUE = "timer_queue"
 FIRED = "timer_fired"
 """Holds each firing and its events: list it among the outbox relay's collections."""
 
@@ -64,6 +72,7 @@ class Timers:
     ) -> None:
         self._db = db
         self._coll = db[COLLECTION]
+        self._queue = db[QUEUE]
         self._clock = clock
         self._topics = topics
         self._lease = lease
@@ -73,7 +82,14 @@ class Timers:
         self.metrics = metrics
 
     async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("state", ASCENDING), ("due_at", ASCENDING)], name="due")
+        await self._coll.create_index([("state", ASCENDING)], name="state")
+        await self._queue.create_index([("due_at", ASCENDING)], name="due")
+        async for timer in self._coll.find({"state": "pending"}, {"due_at": 1}):
+            await self._enqueue(timer["_id"], timer["due_at"])
+
+    async def _enqueue(self, timer_id: str, due_at: datetime) -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            await self._queue.insert_one({"_id": timer_id, "due_at": due_at})
 
     async def schedule(
         self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
@@ -90,31 +106,53 @@ class Timers:
                     "state": "pending",
                 }
             )
-            return True
+            created = True
         except DuplicateKeyError:
-            return False
+            # set before: queue it only if still pending (a retry after a failed enqueue)
+            existing = await self._coll.find_one({"_id": timer_id}, {"state": 1, "due_at": 1})
+            if existing is None or existing["state"] != "pending":
+                return False
+            due_at, created = existing["due_at"], False
+        await self._enqueue(timer_id, due_at)
+        return created
 
     async def reschedule(self, timer_id: str, due_at: datetime, payload: Mapping[str, Any]) -> None:
         """Move a pending timer (e.g. the meeting moved); a fired one stays fired."""
-        await self._coll.update_one(
+        moved = await self._coll.update_one(
             {"_id": timer_id, "state": "pending"},
             {"$set": {"due_at": due_at, "payload": dict(payload)}},
         )
+        if moved.matched_count:
+            await self._queue.update_one(
+                {"_id": timer_id}, {"$set": {"due_at": due_at}}, upsert=True
+            )
 
     async def cancel(self, timer_id: str) -> None:
         await self._coll.update_one(
             {"_id": timer_id, "state": "pending"}, {"$set": {"state": "cancelled"}}
         )
+        await self._queue.delete_one({"_id": timer_id})
 
     async def pending(self) -> int:
-        return await self._coll.count_documents({"state": "pending"})
+        return await self._queue.count_documents({})
 
     async def fire_due(self, handlers: Mapping[str, TimerHandler]) -> int:
         """Fire every timer due now that no other replica holds; returns how many fired here."""
         now = self._clock.now()
-        due = self._coll.find({"state": "pending", "due_at": {"$lte": now}})
+        queued = self._queue.find({"due_at": {"$lte": now}}, {"_id": 1})
+        ids = [q["_id"] async for q in queued.sort("due_at", ASCENDING).limit(self._batch)]
+        if not ids:
+            return 0
+        timers = {t["_id"]: t async for t in self._coll.find({"_id": {"$in": ids}})}
         fired = 0
-        async for doc in due.sort("due_at", ASCENDING).limit(self._batch):
+        for timer_id in ids:
+            doc = timers.get(timer_id)
+            if doc is None or doc["state"] != "pending":  # fired or cancelled meanwhile
+                await self._queue.delete_one({"_id": timer_id})
+                continue
+            if doc["due_at"] > now:  # moved later, and the queue missed it (a crash)
+                await self._queue.update_one({"_id": timer_id}, {"$set": {"due_at": doc["due_at"]}})
+                continue
             timer = Timer(
                 id=doc["_id"],
                 kind=doc["kind"],
@@ -187,4 +225,5 @@ class Timers:
             {"_id": timer.id, "state": "pending"},
             {"$set": {"state": "fired", "fired_at": fired_at}},
         )
+        await self._queue.delete_one({"_id": timer.id})
         return won
