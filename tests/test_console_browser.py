@@ -50,6 +50,8 @@ def browser() -> Iterator[WebDriver]:
         service=ChromeService(executable_path=_system("chromedriver")), options=options
     )
     driver.set_page_load_timeout(30)
+    # a find right after a click may run before the next page is in: look for up to 10 s
+    driver.implicitly_wait(10)
     try:
         yield driver
     finally:
@@ -97,7 +99,10 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     browser.find_element(By.ID, "token").send_keys(token)
     _shot(browser, "01-login")
     browser.find_element(By.ID, "login").click()
-    _wait(browser, lambda d: d.current_url.endswith("/board"))
+    _wait(
+        browser,
+        lambda d: d.current_url.endswith("/board") and d.find_elements(By.ID, "nav-new_meeting"),
+    )
 
     # a meeting in 85 minutes: its check deadline (T-1h) is 25 minutes away
     start = (datetime.now(UTC) + timedelta(minutes=85)).astimezone(ZONE)
