@@ -39,12 +39,12 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.metrics import Metrics
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -294,13 +294,7 @@ class OutboxRelay:
                 for e in todo:
                     self.metrics.produced.labels(e["topic"]).inc()
             now = datetime.now(UTC)
-            try:
-                await self._db[SENT].insert_many(
-                    [{"_id": e["event_id"], "at": now} for e in todo], ordered=False
-                )
-            except BulkWriteError as exc:
-                if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
-                    raise
+            await insert_new(self._db[SENT], [{"_id": e["event_id"], "at": now} for e in todo])
         self._known[(collection.name, doc_id)] = len(entries)
         return len(todo), {e["event_id"] for e in entries}
 

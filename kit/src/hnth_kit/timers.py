@@ -18,7 +18,6 @@ is queued right after it is stored; a crash in between is repaired at start, whe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -33,7 +32,7 @@ from pymongo.errors import DuplicateKeyError
 from hnth_contracts import Event, Topics
 from hnth_kit.clock import Clock
 from hnth_kit.metrics import Metrics
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, with_outbox
 
 log = logging.getLogger(__name__)
@@ -84,12 +83,11 @@ class Timers:
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("state", ASCENDING)], name="state")
         await self._queue.create_index([("due_at", ASCENDING)], name="due")
-        async for timer in self._coll.find({"state": "pending"}, {"due_at": 1}):
-            await self._enqueue(timer["_id"], timer["due_at"])
+        pending = self._coll.find({"state": "pending"}, {"due_at": 1})
+        await insert_new(self._queue, [t async for t in pending])
 
     async def _enqueue(self, timer_id: str, due_at: datetime) -> None:
-        with contextlib.suppress(DuplicateKeyError):
-            await self._queue.insert_one({"_id": timer_id, "due_at": due_at})
+        await insert_new(self._queue, [{"_id": timer_id, "due_at": due_at}])
 
     async def schedule(
         self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]

@@ -22,11 +22,11 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics
 from hnth_kit.idempotency import apply_once, insert_once
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, hide_outbox, with_outbox
 from inspection import domain
 
@@ -40,11 +40,6 @@ OUTBOX_COLLECTIONS = (RESULTS, INSPECTIONS, ANNUAL)
 
 Decide = Callable[[Document, list[Document]], tuple[Document, Sequence[Event]] | None]
 """Given a checklist and its results so far: the result to append (with its events)."""
-
-
-def _ignore_duplicates(exc: BulkWriteError) -> None:
-    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-        raise exc
 
 
 class InspectionStore:
@@ -97,12 +92,7 @@ class InspectionStore:
 
     async def insert_checklists(self, checklists: list[Document]) -> None:
         """Insert new checklists; those already there (a redelivery) stay as they are."""
-        if not checklists:
-            return
-        try:
-            await self.checklists.insert_many(checklists, ordered=False)
-        except BulkWriteError as exc:
-            _ignore_duplicates(exc)
+        await insert_new(self.checklists, checklists)
 
     async def replace_checklist(self, checklist: Document) -> None:
         await self.checklists.replace_one({"_id": checklist["_id"]}, checklist)

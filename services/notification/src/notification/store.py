@@ -17,14 +17,13 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated, UnitUpdated
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, insert_new
 from notification.domain import Channel, Meeting, Next, Notice, Status
 
 NOTICES = "notices"
@@ -45,11 +44,6 @@ DIRECTORY_TTL = 10.0
 _MEETING_FIELDS = [f.name for f in dataclasses.fields(Meeting)]
 
 
-def _ignore_duplicates(exc: BulkWriteError) -> None:
-    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-        raise exc
-
-
 class NotificationStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._db = db
@@ -66,7 +60,7 @@ class NotificationStore:
         await self._queue.create_index([("due", ASCENDING)], name="due")
         # pending notices stored before the queue existed (an upgrade) join it once
         pending = self._notices.find({"status": Status.PENDING.value}, {"next_attempt_at": 1})
-        await _insert_new(
+        await insert_new(
             self._queue, [_queued(d["_id"], d["next_attempt_at"]) async for d in pending]
         )
 
@@ -79,8 +73,8 @@ class NotificationStore:
         (dropped by the sender), never a pending notice that no sender looks for.
         """
         docs = [_notice_doc(n, now) for n in notices]
-        await _insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
-        await _insert_new(self._notices, docs)
+        await insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
+        await insert_new(self._notices, docs)
 
     async def add_resend(
         self, original: Document, cause: str, by: str, now: datetime
@@ -100,7 +94,7 @@ class NotificationStore:
                 "resent_by": by,
             }
         )
-        await _insert_new(self._queue, [_queued(resend_id, doc["next_attempt_at"], now)])
+        await insert_new(self._queue, [_queued(resend_id, doc["next_attempt_at"], now)])
         try:
             await self._notices.insert_one(doc)
         except DuplicateKeyError:
@@ -374,13 +368,3 @@ def is_webhook(doc: Document) -> bool:
 
 def _queued(notice_id: str, due: datetime, now: datetime | None = None) -> Document:
     return {"_id": notice_id, "due": due, "queued_at": now or due}
-
-
-async def _insert_new(collection: Any, docs: Sequence[Document]) -> None:
-    """Insert the documents; those already there stay as they are."""
-    if not docs:
-        return
-    try:
-        await collection.insert_many(list(docs), ordered=False)
-    except BulkWriteError as exc:
-        _ignore_duplicates(exc)

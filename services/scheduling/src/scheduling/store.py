@@ -28,10 +28,10 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import EndpointUpdated, Event, MeetingChanged, MeetingRequested, Topics, Window
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, with_outbox
 from scheduling.domain import Holder, bucket_start
 
@@ -260,7 +260,7 @@ class SchedulingStore:
         for doc in docs:
             days.setdefault(partition(name, doc["_id"]), []).append(doc)
         taken = await asyncio.gather(
-            *(self._insert_many(self._db[day], batch) for day, batch in days.items())
+            *(insert_new(self._db[day], batch) for day, batch in days.items())
         )
         return set().union(*taken)
 
@@ -274,23 +274,11 @@ class SchedulingStore:
         )
         return {doc["_id"]: doc for batch in batches for doc in batch}
 
-    @staticmethod
-    async def _insert_many(collection: Any, docs: Sequence[Document]) -> set[str]:
-        """Insert all; returns the ids that already existed."""
-        try:
-            await collection.insert_many(list(docs), ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            return {docs[e["index"]]["_id"] for e in errors}
-        return set()
-
     # ------------------------------------------------------------ decisions
 
     async def first_sight(self, tenant: str, meeting_id: str) -> bool:
         """True the first time any replica sees this meeting (then it has no history)."""
-        return not await self._insert_many(self._meetings, [{"_id": f"{tenant}|{meeting_id}"}])
+        return not await insert_new(self._meetings, [{"_id": f"{tenant}|{meeting_id}"}])
 
     async def history(self, tenant: str, meeting_id: str) -> History:
         decisions: list[Document] = []
@@ -321,7 +309,7 @@ class SchedulingStore:
             for r in revisions
         ]
         if docs:
-            await self._insert_many(self._decisions, docs)
+            await insert_new(self._decisions, docs)
 
     async def record(
         self, document: Document, marker: str, events: Sequence[Event]
@@ -364,7 +352,7 @@ class SchedulingStore:
                 return await self.record_endpoint(event)
         else:  # rare (directory edits): the only update on this service's collections
             await self._directory.replace_one({"_id": doc_id}, snapshot)
-        await self._insert_many(self._directory, [{"_id": f"{event.tenant}|*"}])
+        await insert_new(self._directory, [{"_id": f"{event.tenant}|*"}])
         self._seen[doc_id] = (time.monotonic(), snapshot)
         self._seen.pop(f"{event.tenant}|*", None)
         return True
