@@ -44,6 +44,17 @@ def test_older_reader_accepts_newer_message_with_extra_fields(path: Path) -> Non
     assert not hasattr(event, "field_from_the_future")
 
 
+def test_a_contact_from_an_older_writer_reads_in_vietnamese() -> None:
+    """Contacts gained `language` later; an entry written without it means Vietnamese."""
+    body = json.loads((GOLDEN / "EndpointUpdated.json").read_text(encoding="utf-8"))
+    del body["technician"]["language"]
+    event = decode_event(json.dumps(body))
+    assert event.technician.language == "vi"
+    body["technician"]["language"] = "fr"
+    with pytest.raises(ValidationError, match="language"):
+        decode_event(json.dumps(body))
+
+
 def test_unknown_event_type_is_refused() -> None:
     body = json.loads((GOLDEN / "MeetingCancelled.json").read_text(encoding="utf-8"))
     body["type"] = "MeetingTeleported"

@@ -25,6 +25,10 @@ Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][
 """A unit or endpoint code from the province's directory, e.g. `STTTT` or `TQ-HUYEN-SONDUONG`."""
 
 
+Language = Literal["vi", "en"]
+"""A language notices and pages are written in: Vietnamese (the default) or English."""
+
+
 class RuleRef(Model):
     """A province rule by its policy key, and where it comes from (regulation, article)."""
 
@@ -56,6 +60,8 @@ class Contact(Model):
     """The named person at the organisation, when there is one."""
     phone: str | None = Field(default=None, max_length=50)
     email: str | None = Field(default=None, max_length=254)
+    language: Language = "vi"
+    """The language this contact's notices are written in (Vietnamese unless they asked)."""
 
 
 class UnitKind(StrEnum):

@@ -35,13 +35,23 @@ ADDRESSES = {
 # ---------------------------------------------------------------- events
 
 
-def directory(tenant: str = TENANT, *, skip: Sequence[str] = ()) -> list[Event]:
-    """The province's contacts, the host unit and the endpoints with their technicians."""
+def directory(
+    tenant: str = TENANT, *, skip: Sequence[str] = (), english: Sequence[str] = ()
+) -> list[Event]:
+    """The province's contacts, the host unit and the endpoints with their technicians;
+    the recipients named in `english` read their notices in English."""
     env = {"tenant": tenant, "correlation_id": "directory", "producer": "registration"}
 
     def contact(key: str, name: str) -> Contact:
         person = f"Cán bộ {name}"
-        return Contact(name=name, person=person, phone="0207 3822 000", email=ADDRESSES[key])
+        language = "en" if key in english else "vi"
+        return Contact(
+            name=name,
+            person=person,
+            phone="0207 3822 000",
+            email=ADDRESSES[key],
+            language=language,
+        )
 
     events: list[Event] = [
         ContactsUpdated.create(

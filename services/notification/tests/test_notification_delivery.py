@@ -324,6 +324,23 @@ async def test_recipient_without_address_waits_for_the_newest_directory_entry(
     assert [m["To"] for m in smtp.inbox.messages if "tq.gov.vn" in m["To"]] == ["moi@tq.gov.vn"]
 
 
+async def test_each_recipient_reads_the_notice_in_their_language(notification, smtp) -> None:
+    h = await notification(smtp_port=smtp.port)
+    await h.publish_directory(directory(english=["line_provider"]))
+    start = in_days(5)
+    await h.publish(assigned("m-lang", start))
+    await eventually(lambda: h.notices("m-lang"), until=all_sent("meeting_notice", 7))
+
+    [english] = smtp.inbox.to(ADDRESSES["line_provider"])
+    [vietnamese] = smtp.inbox.to(ADDRESSES["power_company"])
+    assert english["Subject"].startswith("Notice: video conference")
+    assert vietnamese["Subject"].startswith("Thông báo: hội nghị truyền hình")
+    text = english.get_body(("plain",)).get_content()
+    assert text.startswith("Dear ")
+    local = (start + timedelta(hours=7)).strftime("%H:%M, %d/%m/%Y")
+    assert f"{local} (Asia/Ho_Chi_Minh)" in text, "English too shows the province's time"
+
+
 async def test_rejection_tells_the_host_why_and_the_alternatives(notification, smtp) -> None:
     h = await notification(smtp_port=smtp.port)
     await h.publish_directory(directory())

@@ -65,7 +65,11 @@ async def test_operator_manages_the_directory_and_each_change_is_announced(regis
         "name": "Điểm cầu phường Minh Xuân",
         "unit": "XA-MINHXUAN",
         "kind": "software",
-        "technician": {"name": "Hà Thu Trang", "email": "trang@minhxuan.tuyenquang.gov.vn"},
+        "technician": {
+            "name": "Hà Thu Trang",
+            "email": "trang@minhxuan.tuyenquang.gov.vn",
+            "language": "en",
+        },
     }
     created = await registration.http.post("/endpoints", json=endpoint, headers=auth)
     assert created.status_code == 201, created.text
@@ -94,6 +98,7 @@ async def test_operator_manages_the_directory_and_each_change_is_announced(regis
         (True, "Tầng 2, trụ sở phường"),
         (False, "Tầng 2, trụ sở phường"),
     ]
+    assert {s.technician.language for s in snapshots if s.technician} == {"en"}
 
 
 @pytest.mark.parametrize("role", ["registrar", "technician", "viewer"])

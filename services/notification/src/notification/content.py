@@ -60,6 +60,13 @@ def local_time(value: datetime, lang: str, tz: str) -> str:
     return local.strftime("%H giờ %M, ngày %d/%m/%Y") + " (giờ Việt Nam)"
 
 
+def language_of(contact: Mapping[str, Any]) -> str:
+    """The language a contact reads notices in: theirs when the directory names a known one,
+    Vietnamese otherwise (entries recorded before contacts had a language)."""
+    lang = contact.get("language")
+    return lang if lang in LANGUAGES else "vi"
+
+
 def render(kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
     """Subject, plain text and HTML of a notice of `kind` in `lang`."""
     tz = str(context.get("tz", "Asia/Ho_Chi_Minh"))

@@ -203,7 +203,7 @@ class Dispatcher:
 
     async def _email(self, notice: Document, contact: Document, address: str, now: datetime) -> Any:
         context = await self._context(notice, contact)
-        rendered = content.render(notice["kind"], "vi", context)
+        rendered = content.render(notice["kind"], content.language_of(contact), context)
         calendar = None
         if notice.get("calendar"):
             entry = Calendar(**notice["calendar"])

@@ -21,6 +21,7 @@ from hnth_contracts import (
     EndpointKind,
     EndpointUpdated,
     Event,
+    Language,
     UnitKind,
     UnitUpdated,
 )
@@ -42,6 +43,9 @@ class ContactIn(BaseModel):
     phone: str | None = Field(None, max_length=50, description="Điện thoại / phone")
     email: str | None = Field(
         None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", description="E-mail"
+    )
+    language: Language = Field(
+        "vi", description="Ngôn ngữ của thông báo (vi, en) / language of the notices"
     )
 
 
