@@ -210,6 +210,9 @@ class Conflict(Model):
     other_window: Window | None = None
     rule: RuleRef
     message: str
+    """The reason in Vietnamese, as the host unit reads it."""
+    message_en: str | None = None
+    """The same reason in English, for readers who asked for English (None from older writers)."""
 
 
 class SlotRejected(Event):
@@ -217,6 +220,8 @@ class SlotRejected(Event):
     meeting_id: str
     revision: int = Field(default=0, ge=0)
     host_unit: Code
+    title: str | None = Field(default=None, max_length=500)
+    """The meeting's title, so a rejection notice can name it (None from older writers)."""
     conflicts: tuple[Conflict, ...] = Field(min_length=1)
     alternatives: tuple[Window, ...] = Field(default=(), max_length=3)
     """Up to 3 nearest windows of the same duration where everything is free."""
@@ -270,6 +275,10 @@ class CheckCompleted(Event):
 class ItemResult(Model):
     ok: bool
     note: str | None = Field(default=None, max_length=2000)
+    latency_ms: float | None = Field(default=None, ge=0)
+    """Measured round-trip latency to the bridge, when known (the line item)."""
+    loss_pct: float | None = Field(default=None, ge=0, le=100)
+    """Measured packet loss in percent, when known (the line item)."""
 
 
 class CheckSubmitted(Event):
