@@ -16,16 +16,46 @@ def _compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_every_service_waits_for_healthy_kafka_and_mongo_and_has_a_healthcheck() -> None:
+def _workspace_members() -> dict[str, Path]:
+    """Each workspace package's name and its folder."""
+    members = {}
+    for pyproject in ROOT.glob("**/pyproject.toml"):
+        if ".venv" in pyproject.parts or ".cache" in pyproject.parts or pyproject.parent == ROOT:
+            continue
+        name = re.search(r'^name = "([^"]+)"', pyproject.read_text(), re.M)
+        if name:
+            members[name[1]] = pyproject.parent
+    return members
+
+
+def test_every_image_is_built_from_the_one_dockerfile_with_a_real_package_and_module() -> None:
+    services = _compose()["services"]
+    members = _workspace_members()
+    for name in (*SERVICES, "console"):
+        build = services[name]["build"]
+        assert build["context"] == "." and "dockerfile" not in build, name
+        package = build["args"]["PACKAGE"]
+        module = build["args"].get("MODULE", package)
+        assert package in members, f"{name}: {package} is not a workspace package"
+        assert (members[package] / "src" / module / "__main__.py").exists(), f"{name}: {module}"
+
+
+def test_the_dockerfile_is_healthchecked_non_root_and_ships_policies_and_directories() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "HEALTHCHECK" in dockerfile and "/readyz" in dockerfile
+    assert re.search(r"^USER (?!root)", dockerfile, re.M), "must not run as root"
+    copied = set(re.findall(r"^COPY (\S+) \1$", dockerfile, re.M))
+    assert {"contracts", "kit", "services", "cli", "console", "policies", "data"} <= copied
+    for folder in copied:
+        assert (ROOT / folder).is_dir(), folder
+
+
+def test_every_service_waits_for_healthy_kafka_and_mongo() -> None:
     services = _compose()["services"]
     for name in SERVICES:
         spec = services[name]
         assert spec["depends_on"]["kafka"]["condition"] == "service_healthy"
         assert spec["depends_on"]["mongo"]["condition"] == "service_healthy"
-        dockerfile = (ROOT / spec["build"]["dockerfile"]).read_text()
-        assert "HEALTHCHECK" in dockerfile
-        assert "/readyz" in dockerfile
-        assert re.search(r"^USER (?!root)", dockerfile, re.M), f"{name} must not run as root"
     for infra in ("kafka", "mongo"):
         assert "healthcheck" in services[infra]
 
@@ -105,6 +135,4 @@ def test_console_reads_the_services_over_http_and_has_no_database() -> None:
         assert env[f"HNTH_{name.upper()}_URL"] == f"http://{name}:8000"
         assert console["depends_on"][name]["condition"] == "service_healthy"
     assert "HNTH_MONGODB_URL" not in env
-    dockerfile = (ROOT / console["build"]["dockerfile"]).read_text()
-    assert "/readyz" in dockerfile
-    assert re.search(r"^USER (?!root)", dockerfile, re.M)
+    assert env["HNTH_HTTP_PORT"] == "8080" and console["ports"] == ["8080:8080"]

@@ -142,7 +142,14 @@ async def set_contacts(
 
 
 def read_directories(directory_dir: Path) -> list[DirectoryFile]:
-    """Every province's directory file in `directory_dir` (a bad file fails loudly)."""
+    """Every province's directory file in `directory_dir` (a bad file fails loudly).
+
+    A missing folder is a deployment mistake (an image built without `data/`), not an empty
+    province: it stops the service instead of starting with an empty directory."""
+    if not directory_dir.is_dir():
+        raise FileNotFoundError(
+            f"directory folder {directory_dir} does not exist (set HNTH_DIRECTORY_DIR)"
+        )
     return [
         DirectoryFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         for path in sorted(directory_dir.glob("*.yaml"))
