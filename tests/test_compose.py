@@ -33,7 +33,8 @@ def test_every_image_is_built_from_the_one_dockerfile_with_a_real_package_and_mo
     members = _workspace_members()
     for name in (*SERVICES, "console"):
         build = services[name]["build"]
-        assert build["context"] == "." and "dockerfile" not in build, name
+        assert build["context"] == ".", name
+        assert "dockerfile" not in build, name
         package = build["args"]["PACKAGE"]
         module = build["args"].get("MODULE", package)
         assert package in members, f"{name}: {package} is not a workspace package"
@@ -42,7 +43,8 @@ def test_every_image_is_built_from_the_one_dockerfile_with_a_real_package_and_mo
 
 def test_the_dockerfile_is_healthchecked_non_root_and_ships_policies_and_directories() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "HEALTHCHECK" in dockerfile and "/readyz" in dockerfile
+    assert "HEALTHCHECK" in dockerfile
+    assert "/readyz" in dockerfile
     assert re.search(r"^USER (?!root)", dockerfile, re.M), "must not run as root"
     copied = set(re.findall(r"^COPY (\S+) \1$", dockerfile, re.M))
     assert {"contracts", "kit", "services", "cli", "console", "policies", "data"} <= copied
@@ -135,4 +137,5 @@ def test_console_reads_the_services_over_http_and_has_no_database() -> None:
         assert env[f"HNTH_{name.upper()}_URL"] == f"http://{name}:8000"
         assert console["depends_on"][name]["condition"] == "service_healthy"
     assert "HNTH_MONGODB_URL" not in env
-    assert env["HNTH_HTTP_PORT"] == "8080" and console["ports"] == ["8080:8080"]
+    assert env["HNTH_HTTP_PORT"] == "8080"
+    assert console["ports"] == ["8080:8080"]
