@@ -46,6 +46,7 @@ from hnth_contracts import (
     decode_event,
     key_of,
 )
+from hnth_kit.auth import Role, issue_token
 from hnth_kit.topics_admin import ensure_topics
 from infra import stack
 
@@ -92,6 +93,8 @@ class Platform:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.ports: dict[str, int] = {}
         self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka")}
+        token = issue_token(secret, role=Role.OPERATOR, tenant="tuyen-quang", subject="bench")
+        self.operator = {"Authorization": f"Bearer {token}"}
         env = {
             **os.environ,
             **stack.service_env(state, secret),
@@ -143,7 +146,9 @@ class Platform:
         """Seconds and calls per (instance, database command, collection), from /metrics."""
         found: dict[str, dict[str, float]] = {}
         for name, port in self.ports.items():
-            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            text = httpx.get(
+                f"http://127.0.0.1:{port}/metrics", headers=self.operator, timeout=10
+            ).text
             for family in text_string_to_metric_families(text):
                 if family.name != "hnth_db_command_seconds":
                     continue

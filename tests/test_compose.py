@@ -96,6 +96,10 @@ def test_prometheus_scrapes_every_replica_of_every_service() -> None:
     config = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text())
     [job] = config["scrape_configs"]
     assert job["metrics_path"] == "/metrics"
+    token_file = job["authorization"]["credentials_file"]  # /metrics needs a token
+    [secret] = prometheus["secrets"]
+    assert token_file == f"/run/secrets/{secret}"
+    assert _compose()["secrets"][secret]["file"].startswith("./secrets/")
     [dns] = job["dns_sd_configs"]  # one address per replica, so scaling needs no edit
     assert dns["type"] == "A"
     assert set(dns["names"]) == set(SERVICES)

@@ -50,7 +50,7 @@ async def test_metrics_of_every_service_move_with_a_flow(infra, platform) -> Non
     async with httpx.AsyncClient(timeout=10) as http:
 
         async def scrape(service: str) -> list[Sample]:
-            response = await http.get(f"{platform.urls[service]}/metrics")  # no token
+            response = await http.get(f"{platform.urls[service]}/metrics", headers=auth)
             assert response.status_code == 200, response.text
             assert response.headers["content-type"].startswith("text/plain")
             return _samples(response.text)
@@ -125,3 +125,9 @@ async def test_metrics_of_every_service_move_with_a_flow(infra, platform) -> Non
 
         spec = (await http.get(f"{platform.urls['scheduling']}/openapi.json")).json()
         assert "/metrics" in spec["paths"]
+
+        # like every route but health and docs, the figures need the IT department's token
+        url = f"{platform.urls['inspection']}/metrics"
+        assert (await http.get(url)).status_code == 401
+        viewer = {"Authorization": f"Bearer {platform.token('--role', 'viewer')}"}
+        assert (await http.get(url, headers=viewer)).status_code == 403

@@ -1,4 +1,8 @@
-"""Prometheus metrics of one service instance, served at `/metrics` (no token, like health).
+"""Prometheus metrics of one service instance, served at `/metrics` to the IT department.
+
+The route needs an operator's bearer token like every other route (only health and docs
+are open): the figures describe the whole platform. Prometheus sends a long-lived one
+(`authorization.credentials_file` in infra/prometheus/prometheus.yml).
 
 Every `Service` owns its own `CollectorRegistry`: tests run several replicas in one
 process, and the global default registry would mix (or refuse) their series. Counters
@@ -13,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -110,8 +114,9 @@ class Metrics:
                 log.warning("metrics refresh %s failed: %s", name, exc)
         return generate_latest(self.registry)
 
-    def router(self) -> APIRouter:
-        router = APIRouter(tags=["health"])
+    def router(self, guard: Callable[..., Awaitable[object]]) -> APIRouter:
+        """`/metrics`, behind `guard` (a FastAPI dependency that refuses who may not read it)."""
+        router = APIRouter(tags=["metrics"], dependencies=[Depends(guard)])
 
         @router.get(
             "/metrics",

@@ -27,7 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hnth_contracts import Event
 from hnth_contracts.policy import Policy, load_policy
-from hnth_kit.auth import Authenticator
+from hnth_kit.auth import Authenticator, Role, require
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
@@ -112,7 +112,7 @@ class Service:
         self.api.include_router(
             health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
         )
-        self.api.include_router(self.metrics.router())
+        self.api.include_router(self.metrics.router(require(self.auth, Role.OPERATOR)))
         self.metrics.refresh_on_scrape("outbox", self._refresh_backlog)
         self.metrics.refresh_on_scrape("lag", self._refresh_lag)
         if timers:

@@ -14,7 +14,7 @@ from notification_samples import SECRET, WEBHOOK_SECRET
 from hnth_contracts import Event, Topics, key_of
 from hnth_kit.clock import Clock
 from hnth_kit.kafka import OutMessage, Producer
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, connect
 from hnth_kit.service import Service
 from hnth_kit.testing import SmtpServer, WebhookReceiver, eventually, start_webhook_receiver
 from infra.stack import free_port
@@ -134,7 +134,11 @@ async def notification(infra, unique) -> AsyncIterator[StartReplicas]:
         await client.aclose()
     for producer in producers:
         await producer.stop()
-    if started:
-        await started[0].client.drop_database(f"notification_{unique}")
+    # stop every replica before dropping: FerretDB's SQLite backend deletes the database's
+    # file, and a poller still reading it can crash the server (SIGBUS on the WAL index)
     for service in started:
         await service.stop()
+    if started:
+        client = connect(infra.mongodb_url)
+        await client.drop_database(f"notification_{unique}")
+        await client.close()
