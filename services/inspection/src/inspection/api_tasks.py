@@ -79,7 +79,8 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         if task is None:
             raise not_found("nhiệm vụ kiểm tra", "inspection")
         may_act(who, task["endpoint"])
-        results = form.items.results()
+        policy = inspection.policy_for(who.tenant)
+        results = form.items.checked(policy)
         result = {
             "passed": all(r.ok for r in results.values()),
             "items": {k.value: v.model_dump() for k, v in results.items()},
@@ -87,7 +88,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
             "fixes": form.fixes,
             "line_provider_present": form.line_provider_present,
             "inspected_at": not_after_now(
-                "inspected_at", form.inspected_at, inspection.clock.now()
+                policy, "inspected_at", form.inspected_at, inspection.clock.now()
             ),
             "inspected_by": who.subject,
         }
@@ -155,8 +156,6 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
                 raise not_found(f"báo cáo năm {year}", f"report for {year}")
             return shown(saved, zone(who))
         return shown(await inspection.compile(who.tenant, year), zone(who))
-
-    return router
 
     return router
 
