@@ -105,7 +105,12 @@ def test_checklists_name_the_deadline_rule_the_slot_cited_else_the_policy_s() ->
 
 def test_the_line_keeps_its_measures_and_a_problem_must_say_what_it_is() -> None:
     line = ItemResult(ok=True, latency_ms=38.5, loss_pct=0.2)
-    assert domain.item_record(line) == {"ok": True, "note": None, "latency_ms": 38.5, "loss_pct": 0.2}
+    assert domain.item_record(line) == {
+        "ok": True,
+        "note": None,
+        "latency_ms": 38.5,
+        "loss_pct": 0.2,
+    }
     assert domain.item_record(ItemResult(ok=True)) == {"ok": True, "note": None}
     silent = {**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="  ")}
     assert domain.missing_notes(silent) == ["audio"]
