@@ -221,9 +221,9 @@ class Inspection:
         try:
             await self._submit_event(event)
         except Rejected as exc:
-            if exc.status != 409 and not giving_up:
-                return  # still no checklist for it: it keeps waiting
-            if exc.status != 409:
+            if exc.status != 409:  # (a closed checklist: the result changes nothing)
+                if not giving_up:
+                    return  # still no checklist for it: it keeps waiting
                 await self.dead_letter(raw, exc.code, exc.en)
         await self.store.unpark(parked_id)
         if not giving_up:
