@@ -130,6 +130,7 @@ def samples() -> list[Event]:
             checked_at=T0 - timedelta(hours=1, minutes=20),
             checked_by="technician:TQ-STTTT",
             on_time=True,
+            rule=CHECK,
             **{**ENVELOPE, "producer": "inspection"},
         ),
         ReportDue.create(

@@ -27,6 +27,8 @@ def _message(response: httpx.Response) -> str:
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, dict):
         return str(detail.get("message") or detail)
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])  # a problem body as the kit's guards send it, unwrapped
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         return "; ".join(f"{e.get('field')}: {e.get('message')}" for e in body["errors"])
     return str(detail or body)[:300]

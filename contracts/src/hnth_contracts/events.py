@@ -270,6 +270,8 @@ class CheckCompleted(Event):
     on_time: bool
     supersedes: str | None = None
     """The event_id of the CheckCompleted this one replaces."""
+    rule: RuleRef | None = None
+    """The check-deadline rule the outcome was judged by (None from older writers)."""
 
 
 class ItemResult(Model):

@@ -151,6 +151,11 @@ class EventConsumer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)
 
+    async def dead_letter(self, raw: RawMessage, reason: str, detail: str) -> None:
+        """Write a message to its topic's DLQ later than its handling (e.g. a message a
+        service parked and then gave up on), with the same headers as here."""
+        await self._dead_letter(raw, reason, detail)
+
     async def _dead_letter(self, raw: RawMessage, reason: str, detail: str) -> None:
         log.warning("dead-lettering %s@%d/%d: %s", raw.topic, raw.partition, raw.offset, reason)
         if self.metrics is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from hnth_contracts import (
+    CheckCompleted,
     CheckSubmitted,
     EndpointUpdated,
     ItemResult,
@@ -24,7 +25,7 @@ from hnth_contracts import (
 )
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.consumer import Outcome
-from hnth_kit.testing import read_topic
+from hnth_kit.testing import eventually, read_topic
 
 SECRET = "inspection-test-secret-0123456789abcdef"
 TENANT = "tuyen-quang"
@@ -126,3 +127,20 @@ def body(response: httpx.Response) -> Any:
 async def handled(service, topic: str) -> int:
     """Messages of `topic` the service has handled (in memory: no database scans)."""
     return service.consumer.counts.get((topic, Outcome.HANDLED), 0)
+
+
+async def board(http, meeting_id: str, *, until=lambda b: True) -> list[dict]:
+    async def probe() -> list[dict]:
+        response = await http.get(f"/meetings/{meeting_id}/readiness", headers=auth(Role.VIEWER))
+        return response.json() if response.status_code == 200 else []
+
+    return await eventually(probe, until=until)
+
+
+def by_endpoint(items: list[dict]) -> dict[str, dict]:
+    return {item["endpoint"]: item for item in items}
+
+
+async def completed(infra, topics, expect: int, timeout: float = 20.0) -> list[CheckCompleted]:
+    found = await events_on(infra, topics.checks, expect=expect, timeout=timeout)
+    return [e for e in found if isinstance(e, CheckCompleted)]

@@ -7,35 +7,36 @@ from datetime import timedelta
 
 from inspection_samples import T0, slot_assigned
 
-from hnth_contracts import CheckItem, ItemResult
+from hnth_contracts import CheckItem, ItemResult, RuleRef
 from inspection import domain
 from inspection.report import final_result
 
 START = T0 + timedelta(days=3)
 DUE = START - timedelta(hours=1)
 ALL_OK = {item: ItemResult(ok=True) for item in CheckItem}
+RULE = RuleRef(rule="check.lead_time", source="seeds/001")
 
 
 def test_a_slot_opens_one_checklist_per_endpoint_and_a_redelivery_changes_nothing() -> None:
     slot = slot_assigned("m", START, ["A", "B", "A"])
-    plan = domain.plan_checklists(slot, [], T0)
+    plan = domain.plan_checklists(slot, [], T0, RULE)
     assert [(c["endpoint"], c["due_at"], c["round"]) for c in plan.open] == [
         ("A", DUE, 0),
         ("B", DUE, 0),
     ]
-    again = domain.plan_checklists(slot, plan.open, T0)
+    again = domain.plan_checklists(slot, plan.open, T0, RULE)
     assert (again.open, again.reopen, again.close) == ([], [], [])
     assert again.keep == plan.open
 
 
 def test_a_change_reopens_moved_checklists_adds_new_ones_and_closes_dropped_ones() -> None:
-    opened = domain.plan_checklists(slot_assigned("m", START, ["A", "B"]), [], T0).open
+    opened = domain.plan_checklists(slot_assigned("m", START, ["A", "B"]), [], T0, RULE).open
     moved = slot_assigned("m", START + timedelta(days=1), ["A", "C"], revision=1)
-    plan = domain.plan_checklists(moved, opened, T0)
+    plan = domain.plan_checklists(moved, opened, T0, RULE)
     assert [(c["endpoint"], c["round"]) for c in plan.reopen] == [("A", 1)]
     assert [c["endpoint"] for c in plan.open] == ["C"]
     assert [c["endpoint"] for c in plan.close] == ["B"]
-    assert domain.plan_checklists(slot_assigned("m", START, ["A"]), plan.reopen, T0).stale
+    assert domain.plan_checklists(slot_assigned("m", START, ["A"]), plan.reopen, T0, RULE).stale
 
 
 def test_a_probe_s_partial_result_waits_for_the_rest_and_one_problem_fails() -> None:
@@ -49,7 +50,7 @@ def test_a_probe_s_partial_result_waits_for_the_rest_and_one_problem_fails() -> 
 
 
 def test_missed_then_a_late_submission_that_supersedes_it() -> None:
-    [checklist] = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0).open
+    [checklist] = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
     decided = domain.missed_result(checklist, [], DUE)
     assert decided is not None
     missed, [missed_event] = decided
@@ -68,7 +69,7 @@ def test_missed_then_a_late_submission_that_supersedes_it() -> None:
 
 
 def test_no_missed_when_the_round_has_a_result_the_deadline_moved_or_it_is_closed() -> None:
-    [checklist] = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0).open
+    [checklist] = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
     ok, _ = domain.submission_result(checklist, [], ALL_OK, "kt", DUE, "s1")
     assert domain.missed_result(checklist, [ok], DUE) is None
     assert domain.missed_result(checklist, [], DUE - timedelta(days=1)) is None
@@ -76,3 +77,41 @@ def test_no_missed_when_the_round_has_a_result_the_deadline_moved_or_it_is_close
     assert final_result(checklist, [ok], DUE) == "on_time"
     assert final_result(checklist, [], DUE) == "pending"
     assert final_result(checklist, [], DUE + timedelta(seconds=1)) == "missed"
+
+
+def test_a_meeting_moved_away_and_back_gets_a_new_deadline_timer_each_revision() -> None:
+    """The kit keeps a cancelled timer cancelled: moving back must not reuse its id."""
+    first = domain.deadline_timer_id("m", 0, DUE)
+    away = domain.deadline_timer_id("m", 1, DUE + timedelta(days=1))
+    back = domain.deadline_timer_id("m", 2, DUE)
+    assert len({first, away, back}) == 3
+    opened = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
+    assert domain.timers_to_cancel(opened, away) == {first}
+    legacy = [{k: v for k, v in opened[0].items() if k != "timer"}]
+    assert domain.timers_to_cancel(legacy, away) == {domain.legacy_timer_id("m", DUE)}
+
+
+def test_checklists_name_the_deadline_rule_the_slot_cited_else_the_policy_s() -> None:
+    cited = RuleRef(rule="check.lead_time", source="QĐ 345/QĐ-UBND 2017, Điều 7")
+    slot = slot_assigned("m", START, ["A"]).model_copy(update={"rules": (cited,)})
+    assert domain.check_rule(slot, RULE) == cited
+    assert domain.check_rule(slot_assigned("m", START, ["A"]), RULE) == RULE
+    [checklist] = domain.plan_checklists(slot, [], T0, cited).open
+    assert (checklist["rule"], checklist["policy"]) == (cited.model_dump(), "tuyen-quang@2017-345")
+    _, [event] = domain.submission_result(checklist, [], ALL_OK, "kt", DUE, "s1")
+    assert event.rule == cited
+    assert domain.board_item(checklist, [], [])["rule"] == cited.model_dump()
+
+
+def test_the_line_keeps_its_measures_and_a_problem_must_say_what_it_is() -> None:
+    line = ItemResult(ok=True, latency_ms=38.5, loss_pct=0.2)
+    assert domain.item_record(line) == {
+        "ok": True,
+        "note": None,
+        "latency_ms": 38.5,
+        "loss_pct": 0.2,
+    }
+    assert domain.item_record(ItemResult(ok=True)) == {"ok": True, "note": None}
+    silent = {**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="  ")}
+    assert domain.missing_notes(silent) == ["audio"]
+    assert domain.missing_notes({**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="rè")}) == []

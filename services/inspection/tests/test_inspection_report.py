@@ -114,7 +114,39 @@ def _submissions(year: Year, rng: random.Random, meeting: str, endpoint: str, du
     return "missed"
 
 
-def expected_figures(year: Year, incidents: list, inspections: list, reported: set) -> dict:
+def _hours(incidents: list) -> float | None:
+    spans = [
+        (i["resolved_at"] - i["opened_at"]).total_seconds() / 3600
+        for i in incidents
+        if i.get("resolved_at")
+    ]
+    return round(sum(spans) / len(spans), 2) if spans else None
+
+
+def expected_rows(year: Year, incidents: list, inspections: list, reported: set) -> dict:
+    """Per endpoint, counted from what was sent."""
+    in_year = [i for i in incidents if i["opened_at"].astimezone(VN).year == YEAR]
+    rows = {}
+    for code in ENDPOINTS:
+        mine = [o for (_, e), o in year.outcome.items() if e == code]
+        own = [i for i in in_year if i["endpoint"] == code]
+        tasks = [t for t in inspections if t["endpoint"] == code]
+        rows[code] = {
+            "meetings": len(mine),
+            **{f"checks_{k}": mine.count(k) for k in ("on_time", "late", "missed", "failed")},
+            "incidents": len(own),
+            "incidents_resolved": sum(1 for i in own if i.get("resolved_at")),
+            "hours_to_resolve": _hours(own),
+            "inspections_due": len(tasks),
+            "inspections_done": sum(1 for t in tasks if t["done"]),
+            "inspections_on_schedule": sum(1 for t in tasks if t["on_schedule"]),
+            "reported": code in reported,
+            "effectiveness": reported.get(code),
+        }
+    return rows
+
+
+def expected_figures(year: Year, incidents: list, inspections: list, reported: dict) -> dict:
     meetings: dict[str, list[str]] = defaultdict(list)
     for (meeting, _), outcome in year.outcome.items():
         meetings[meeting].append(outcome)
@@ -125,7 +157,6 @@ def expected_figures(year: Year, incidents: list, inspections: list, reported: s
     finished = sum(1 for os in meetings.values() if all(o in ("on_time", "failed") for o in os))
     in_year = [i for i in incidents if i["opened_at"].astimezone(VN).year == YEAR]
     resolved = [i for i in in_year if i.get("resolved_at")]
-    hours = [(i["resolved_at"] - i["opened_at"]).total_seconds() / 3600 for i in resolved]
     on_schedule = {
         e: all(t["on_schedule"] for t in inspections if t["endpoint"] == e) for e in ENDPOINTS
     }
@@ -137,8 +168,10 @@ def expected_figures(year: Year, incidents: list, inspections: list, reported: s
         "checks_compliance": round(finished / len(meetings), 4),
         "incidents": len(in_year),
         "incidents_resolved": len(resolved),
-        "hours_to_resolve": round(sum(hours) / len(hours), 2),
+        "incidents_open": len(in_year) - len(resolved),
+        "hours_to_resolve": _hours(in_year),
         "inspections_due": len(inspections),
+        "inspections_done": sum(1 for t in inspections if t["done"]),
         "inspections_on_schedule": sum(1 for t in inspections if t["on_schedule"]),
         "endpoints_inspected_on_schedule": sum(on_schedule.values()),
         "inspections_compliance": round(sum(on_schedule.values()) / len(ENDPOINTS), 4),
@@ -224,7 +257,7 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
             "opened_at": opened.isoformat(),
         }
         made = body(await http.post("/incidents", json=form, headers=auth()))
-        record = {"opened_at": opened}
+        record = {"opened_at": opened, "endpoint": form["endpoint"]}
         if n % 4:
             record["resolved_at"] = opened + timedelta(
                 hours=rng.randint(1, 72), minutes=rng.randint(0, 59)
@@ -250,30 +283,41 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
                 "inspected_at": done_at.isoformat(),
             }
             body(await http.post(f"/inspections/{task['id']}/result", json=result, headers=auth()))
-        inspections.append({"endpoint": task["endpoint"], "on_schedule": r < 0.85})
+        inspections.append(
+            {"endpoint": task["endpoint"], "on_schedule": r < 0.85, "done": r < 0.93}
+        )
 
-    reported = set(rng.sample(ENDPOINTS, 22))
+    grades = ("very_effective", "effective", "partly_effective", "ineffective")
+    reported = {e: grades[n % 4] for n, e in enumerate(sorted(rng.sample(ENDPOINTS, 22)))}
+    proposals = []
     for task in body(await http.get(f"/annual-reports?year={YEAR}", headers=auth())):
         if task["endpoint"] in reported:
-            evaluation = {"effectiveness": "effective", "proposals": f"nâng cấp {task['endpoint']}"}
+            evaluation = {
+                "effectiveness": reported[task["endpoint"]],
+                "problems": f"đường truyền {task['endpoint']} chập chờn",
+                "proposals": f"nâng cấp {task['endpoint']}",
+            }
             unit = auth(Role.REGISTRAR, unit=task["unit"])
             body(await http.post(f"/annual-reports/{task['id']}", json=evaluation, headers=unit))
+            proposals.append(
+                {"endpoint": task["endpoint"], "unit": task["unit"], "text": "", **evaluation}
+            )
 
     expected = expected_figures(year, incidents, inspections, reported)
     report = body(await http.post(f"/reports/{YEAR}/compile", headers=auth()))
     assert {k: report["province"][k] for k in expected} == expected
-    assert sorted(report["not_reported"]) == sorted(set(ENDPOINTS) - reported)
-    assert len(report["proposals"]) == 22
+    assert sorted(report["not_reported"]) == sorted(set(ENDPOINTS) - set(reported))
+    assert report["proposals"] == sorted(proposals, key=lambda p: p["endpoint"])
     exported = body(await http.get(f"/reports/{YEAR}.json", headers=auth(Role.VIEWER)))
     assert exported["province"] == report["province"]
+    assert exported["language"] == "vi"
     heading = exported["headings"]["province"]["checks_compliance"]
     assert heading == "Tỷ lệ cuộc họp kiểm tra xong trước 1 giờ"
     rows = {row["endpoint"]: row for row in report["endpoints"]}
-    for code in ENDPOINTS:
-        mine = [o for (_, e), o in year.outcome.items() if e == code]
-        assert rows[code]["meetings"] == len(mine)
-        assert rows[code]["checks_missed"] == mine.count("missed")
-        assert rows[code]["checks_late"] == mine.count("late")
+    expected_by_endpoint = expected_rows(year, incidents, inspections, reported)
+    assert {code: {k: rows[code][k] for k in expected_by_endpoint[code]} for code in ENDPOINTS} == (
+        expected_by_endpoint
+    )
 
     workbook = openpyxl.load_workbook(
         io.BytesIO((await http.get(f"/reports/{YEAR}.xlsx", headers=auth())).content)
@@ -296,7 +340,7 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
     assert {r[0]: r[3] for r in sheet_rows} == {code: rows[code]["meetings"] for code in ENDPOINTS}
     assert {r[0] for r in workbook["Chưa báo cáo"].iter_rows(min_row=2, values_only=True)} == set(
         ENDPOINTS
-    ) - reported
+    ) - set(reported)
 
     document = docx.Document(
         io.BytesIO((await http.get(f"/reports/{YEAR}.docx", headers=auth())).content)
@@ -313,3 +357,49 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
         == f"{expected['checks_compliance'] * 100:.1f}%"
     )
     assert len(document.tables[1].rows) == 1 + len(ENDPOINTS)
+    await _english_exports(http, expected, reported)
+
+
+async def _english_exports(http, expected: dict, reported: dict) -> None:
+    """The same figures under English headings: `?lang=en` or `Accept-Language: en`."""
+    english = body(await http.get(f"/reports/{YEAR}.json?lang=en", headers=auth(Role.VIEWER)))
+    assert english["language"] == "en"
+    assert english["headings"]["province"]["checks_compliance"] == (
+        "Share of meetings checked 1 hour before"
+    )
+    assert english["title"].endswith(f"IN {YEAR}")
+    xlsx = await http.get(f"/reports/{YEAR}.xlsx?lang=en", headers=auth())
+    assert 'filename="hnth-report-' in xlsx.headers["content-disposition"]
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    assert workbook.sheetnames == [
+        "Summary",
+        "Endpoints",
+        "Proposals",
+        "Not reported",
+        "Quality complaints",
+    ]
+    summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(min_row=4, values_only=True)}
+    assert summary["Meetings held"] == expected["meetings_held"]
+    assert summary["Checks missed"] == expected["checks_missed"]
+    assert summary["Periodic inspections done"] == expected["inspections_done"]
+    assert summary["Incidents still open"] == expected["incidents_open"]
+    assert summary["Share of endpoints inspected on schedule"] == (
+        f"{expected['inspections_compliance'] * 100:.1f}%"
+    )
+    header, *endpoint_rows = workbook["Endpoints"].iter_rows(values_only=True)
+    reported_column = header.index("Reported")
+    assert {r[0]: r[reported_column] for r in endpoint_rows} == {
+        e: "Yes" if e in reported else "No" for e in ENDPOINTS
+    }
+    graded = {r[0]: r[1] for r in workbook["Proposals"].iter_rows(min_row=2, values_only=True)}
+    assert graded == {e: g.replace("_", " ").capitalize() for e, g in reported.items()}
+
+    word = await http.get(
+        f"/reports/{YEAR}.docx", headers={**auth(Role.VIEWER), "Accept-Language": "en"}
+    )
+    document = docx.Document(io.BytesIO(word.content))
+    assert document.paragraphs[0].text.startswith("REPORT ON THE EFFECTIVENESS")
+    figures = {r.cells[0].text: r.cells[1].text for r in document.tables[0].rows}
+    assert figures["Figure"] == "Value"
+    assert figures["Meetings held"] == str(expected["meetings_held"])
+    assert figures["Checks on time with a problem"] == str(expected["checks_failed"])

@@ -10,13 +10,15 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Header, Response, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 from hnth_contracts import CheckItem, ItemResult
+from hnth_contracts.policy import Policy
 from hnth_kit.auth import Authenticator, Principal, Role, require
+from inspection import domain
 from inspection.store import INCIDENTS
-from inspection.workflows import Inspection, Rejected
+from inspection.workflows import Inspection, Rejected, rule_broken
 
 
 def zone_of(inspection: Inspection) -> Callable[[Principal], ZoneInfo]:
@@ -42,12 +44,20 @@ def shown(value: Any, zone: ZoneInfo) -> Any:
 class ItemForm(BaseModel):
     ok: bool
     note: str | None = Field(default=None, max_length=2000)
+    """What the problem is: required when `ok` is false (policy `check.problem_note`)."""
+
+
+class LineForm(ItemForm):
+    """The line to the bridge, with what was measured when known."""
+
+    latency_ms: float | None = Field(default=None, ge=0, description="Độ trễ / latency (ms)")
+    loss_pct: float | None = Field(default=None, ge=0, le=100, description="Mất gói / loss (%)")
 
 
 class ChecklistForm(BaseModel):
     """The five readiness items (rule 3): all of them, each ok or a problem with a note."""
 
-    line: ItemForm
+    line: LineForm
     audio: ItemForm
     video: ItemForm
     content: ItemForm
@@ -55,9 +65,23 @@ class ChecklistForm(BaseModel):
 
     def results(self) -> dict[CheckItem, ItemResult]:
         return {
-            item: ItemResult(ok=getattr(self, item.value).ok, note=getattr(self, item.value).note)
+            item: ItemResult.model_validate(getattr(self, item.value).model_dump())
             for item in CheckItem
         }
+
+    def checked(self, policy: Policy, field: str = "items") -> dict[CheckItem, ItemResult]:
+        """The results, once every problem says what it is (else 422 naming the item)."""
+        results = self.results()
+        missing = domain.missing_notes(results)
+        if missing and policy.value(domain.NOTE_RULE):
+            raise rule_broken(
+                policy,
+                domain.NOTE_RULE,
+                f"{field}.{missing[0]}.note",
+                f"Hạng mục '{missing[0]}' không đạt: cần ghi rõ lỗi (note).",
+                f"Item '{missing[0]}' is not ok: say what the problem is (note).",
+            )
+        return results
 
 
 class CheckForm(BaseModel):
@@ -116,16 +140,16 @@ def may_act(who: Principal, endpoint: str | None, unit: str | None = None) -> No
     raise _forbidden()
 
 
-def not_after_now(field: str, when: datetime | None, now: datetime) -> datetime:
+def not_after_now(policy: Policy, field: str, when: datetime | None, now: datetime) -> datetime:
     if when is None:
         return now
     if when > now:
-        raise Rejected(
-            422,
-            "in_future",
+        raise rule_broken(
+            policy,
+            "record.not_in_future",
+            field,
             "Thời điểm không được ở tương lai.",
             "The time cannot be in the future.",
-            field=field,
         )
     return when
 
@@ -153,18 +177,32 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
         status_code=status.HTTP_201_CREATED,
     )
     async def submit_check(
-        meeting_id: str, endpoint: str, form: CheckForm, who: acting
+        meeting_id: str,
+        endpoint: str,
+        form: CheckForm,
+        who: acting,
+        response: Response,
+        idempotency_key: Annotated[
+            str | None,
+            Header(max_length=200, description="Gửi lại an toàn / safe retries"),
+        ] = None,
     ) -> dict[str, Any]:
         may_act(who, endpoint)
-        await inspection.submit(
+        items = form.items.checked(inspection.policy_for(who.tenant))
+        checklist = domain.checklist_id(meeting_id, endpoint)
+        # a retry with the same key finds its own result: one entry, one CheckCompleted
+        key = f"{who.subject}:{idempotency_key}" if idempotency_key else uuid.uuid4().hex
+        added = await inspection.submit(
             who.tenant,
             meeting_id,
             endpoint,
-            form.items.results(),
+            items,
             who.subject,
             inspection.clock.now(),
-            marker=f"http:{uuid.uuid4()}",
+            marker=f"http:{checklist}:{key}",
         )
+        if added is None:
+            response.status_code = status.HTTP_200_OK
         board = await inspection.board(meeting_id, who.tenant)
         return shown(next(b for b in board if b["endpoint"] == endpoint), zone(who))  # type: ignore[no-any-return]
 
@@ -174,6 +212,7 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
     async def open_incident(form: IncidentForm, who: acting) -> dict[str, Any]:
         may_act(who, form.endpoint)
         now = inspection.clock.now()
+        policy = inspection.policy_for(who.tenant)
         if not await store.endpoint_known(who.tenant, form.endpoint, form.meeting_id):
             if form.meeting_id:
                 raise not_found(
@@ -185,7 +224,7 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
             "_id": uuid.uuid4().hex,
             "tenant": who.tenant,
             **form.model_dump(mode="python", exclude={"opened_at"}),
-            "opened_at": not_after_now("opened_at", form.opened_at, now),
+            "opened_at": not_after_now(policy, "opened_at", form.opened_at, now),
             "opened_by": who.subject,
             "state": "open",
             "resolved_at": None,
@@ -217,14 +256,15 @@ def build_router(inspection: Inspection, authenticate: Authenticator) -> APIRout
         if found is None:
             raise not_found("sự cố", "incident")
         may_act(who, found["endpoint"])
-        at = not_after_now("resolved_at", form.resolved_at, inspection.clock.now())
+        policy = inspection.policy_for(who.tenant)
+        at = not_after_now(policy, "resolved_at", form.resolved_at, inspection.clock.now())
         if at < found["opened_at"]:
-            raise Rejected(
-                422,
-                "before_opened",
+            raise rule_broken(
+                policy,
+                "incident.resolved_after_opened",
+                "resolved_at",
                 "Thời điểm khắc phục phải sau thời điểm xảy ra sự cố.",
                 "An incident is resolved after it opened.",
-                field="resolved_at",
             )
         changes = {"state": "resolved", "resolved_at": at, "resolved_by": who.subject}
         changes |= {"cause": form.cause, "fix": form.fix}

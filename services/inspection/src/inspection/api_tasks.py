@@ -5,11 +5,12 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from hnth_contracts import CheckItem
 from hnth_kit.auth import Authenticator, Principal, Role, require
+from hnth_kit.errors import wants_english
 from inspection import exports
 from inspection.api import (
     ChecklistForm,
@@ -61,6 +62,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
     ]
     operator = Annotated[Principal, Depends(require(authenticate, Role.OPERATOR))]
     reader = Annotated[Principal, Depends(require(authenticate, Role.OPERATOR, Role.VIEWER))]
+    lang = Annotated[exports.Lang, Depends(report_language)]
 
     # ------------------------------------------------------------ periodic inspections
 
@@ -79,7 +81,8 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         if task is None:
             raise not_found("nhiệm vụ kiểm tra", "inspection")
         may_act(who, task["endpoint"])
-        results = form.items.results()
+        policy = inspection.policy_for(who.tenant)
+        results = form.items.checked(policy)
         result = {
             "passed": all(r.ok for r in results.values()),
             "items": {k.value: v.model_dump() for k, v in results.items()},
@@ -87,7 +90,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
             "fixes": form.fixes,
             "line_provider_present": form.line_provider_present,
             "inspected_at": not_after_now(
-                "inspected_at", form.inspected_at, inspection.clock.now()
+                policy, "inspected_at", form.inspected_at, inspection.clock.now()
             ),
             "inspected_by": who.subject,
         }
@@ -131,21 +134,24 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         return shown(report, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/reports/{year:int}.json", tags=["reports"], summary="Báo cáo tỉnh (JSON)")
-    async def report_json(year: int, who: reader) -> dict[str, Any]:
+    async def report_json(year: int, who: reader, language: lang) -> dict[str, Any]:
         report = await inspection.compile(who.tenant, year)
-        report["title"] = exports.title(report)
-        report["headings"] = exports.headings()
+        report["language"] = language
+        report["title"] = exports.title(report, language)
+        report["headings"] = exports.headings(language)
         return shown(report, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/reports/{year:int}.xlsx", tags=["reports"], summary="Báo cáo tỉnh (Excel)")
-    async def report_xlsx(year: int, who: reader) -> Response:
+    async def report_xlsx(year: int, who: reader, language: lang) -> Response:
         report = await inspection.compile(who.tenant, year)
-        return _file(exports.to_xlsx(report), f"bao-cao-hnth-{year}.xlsx", exports.XLSX)
+        content = exports.to_xlsx(report, language)
+        return _file(content, _file_name(year, language, "xlsx"), exports.XLSX)
 
     @router.get("/reports/{year:int}.docx", tags=["reports"], summary="Báo cáo tỉnh (Word)")
-    async def report_docx(year: int, who: reader) -> Response:
+    async def report_docx(year: int, who: reader, language: lang) -> Response:
         report = await inspection.compile(who.tenant, year)
-        return _file(exports.to_docx(report), f"bao-cao-hnth-{year}.docx", exports.DOCX)
+        content = exports.to_docx(report, language)
+        return _file(content, _file_name(year, language, "docx"), exports.DOCX)
 
     @router.get("/reports/{year:int}", tags=["reports"], summary="Báo cáo tỉnh")
     async def report(year: int, who: reader, fresh: Annotated[bool, Query()] = True) -> Any:
@@ -158,7 +164,21 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
 
     return router
 
-    return router
+
+def report_language(
+    request: Request,
+    lang: Annotated[
+        exports.Lang | None, Query(description="vi (mặc định / default) hoặc / or en")
+    ] = None,
+) -> exports.Lang:
+    """`?lang=` when given, else English on `Accept-Language: en`, else Vietnamese."""
+    if lang is not None:
+        return lang
+    return "en" if wants_english(request) else "vi"
+
+
+def _file_name(year: int, language: exports.Lang, extension: str) -> str:
+    return f"{'hnth-report' if language == 'en' else 'bao-cao-hnth'}-{year}.{extension}"
 
 
 def _file(content: bytes, name: str, media_type: str) -> Response:

@@ -28,6 +28,12 @@ from hnth_contracts import (
 Document = dict[str, Any]
 PRODUCER = "inspection"
 ITEMS: tuple[str, ...] = tuple(item.value for item in CheckItem)
+CHECK_RULE = "check.lead_time"
+"""The policy rule that sets the check deadline (rule 3: done by start - 1 h)."""
+NOTE_RULE = "check.problem_note"
+"""The policy rule that asks a problem to say what it is."""
+MEASURES = ("latency_ms", "loss_pct")
+"""What a line check may measure, kept only when given."""
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
@@ -39,9 +45,32 @@ def result_id(checklist_id: str, seq: int) -> str:
     return f"{checklist_id}#{seq:05d}"
 
 
-def deadline_timer_id(meeting_id: str, due_at: datetime) -> str:
-    """One timer per meeting and check deadline: it decides `missed` for every endpoint."""
+def deadline_timer_id(meeting_id: str, revision: int, due_at: datetime) -> str:
+    """One timer per meeting revision and check deadline: it decides `missed` for every
+    endpoint. The revision is in the id because a cancelled timer stays cancelled (the
+    kit keeps it so a second `schedule` is a no-op): a meeting moved away and back to
+    its first time needs a new timer, not the cancelled one."""
+    return f"missed:{meeting_id}:r{revision}:{due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def legacy_timer_id(meeting_id: str, due_at: datetime) -> str:
+    """The id checklists written before the revision was in it used (no `timer` field)."""
     return f"missed:{meeting_id}:{due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def timer_of(checklist: Mapping[str, Any]) -> str:
+    found = checklist.get("timer")
+    return str(found) if found else legacy_timer_id(checklist["meeting_id"], checklist["due_at"])
+
+
+def timers_to_cancel(existing: Sequence[Document], keep: str) -> set[str]:
+    """The deadline timers of earlier revisions: every one but the one now scheduled."""
+    return {timer_of(c) for c in existing} - {keep}
+
+
+def check_rule(slot: SlotAssigned, policy_ref: RuleRef) -> RuleRef:
+    """The check-deadline rule as scheduling cited it on the slot, else from the policy."""
+    return next((r for r in slot.rules if r.rule == CHECK_RULE), policy_ref)
 
 
 def missed_marker(checklist: Mapping[str, Any]) -> str:
@@ -66,10 +95,10 @@ class ChecklistPlan:
 
 
 def plan_checklists(
-    slot: SlotAssigned, existing: Sequence[Document], now: datetime
+    slot: SlotAssigned, existing: Sequence[Document], now: datetime, rule: RuleRef
 ) -> ChecklistPlan:
     """Open one checklist per endpoint, move those whose deadline changed, close the
-    endpoints the meeting no longer uses."""
+    endpoints the meeting no longer uses. Each names the deadline's `rule` and source."""
     applied = max((c["revision"] for c in existing), default=-1)
     if slot.revision < applied:
         return ChecklistPlan(stale=True)
@@ -84,6 +113,9 @@ def plan_checklists(
         "host_unit": slot.host_unit,
         "closed": False,
         "closed_reason": None,
+        "timer": deadline_timer_id(slot.meeting_id, slot.revision, slot.check_deadline),
+        "rule": rule.model_dump(),
+        "policy": slot.policy,
     }
     for code in dict.fromkeys(slot.endpoints):
         current = by_endpoint.get(code)
@@ -127,7 +159,7 @@ def evaluate(
     passed once all five are ok (a probe may report the line, the technician the rest)."""
     items: dict[str, Document | None] = {name: previous.get(name) for name in ITEMS}
     for item, result in submitted.items():
-        items[item.value] = {"ok": result.ok, "note": result.note}
+        items[item.value] = item_record(result)
     failed = tuple(CheckItem(n) for n in ITEMS if items[n] is not None and not items[n]["ok"])  # type: ignore[index]
     if failed:
         outcome: CheckOutcome | None = CheckOutcome.FAILED
@@ -136,6 +168,21 @@ def evaluate(
     else:
         outcome = None
     return Verdict(items, outcome, failed, on_time=submitted_at <= due_at)
+
+
+def item_record(result: ItemResult) -> Document:
+    """An item as stored and shown: ok and note, with the line's measures when given."""
+    record: Document = {"ok": result.ok, "note": result.note}
+    for measure in MEASURES:
+        if getattr(result, measure) is not None:
+            record[measure] = getattr(result, measure)
+    return record
+
+
+def missing_notes(submitted: Mapping[CheckItem, ItemResult]) -> list[str]:
+    """The items reported as a problem without saying what it is (policy
+    `check.problem_note`: a person fixing it must know what failed)."""
+    return [i.value for i, r in submitted.items() if not r.ok and not (r.note or "").strip()]
 
 
 def current_round(checklist: Mapping[str, Any], results: Sequence[Document]) -> list[Document]:
@@ -204,6 +251,7 @@ def _entry(
         "kind": kind,
         "outcome": outcome.value if outcome else None,
         "items": dict(items),
+        "rule": checklist.get("rule"),
     }
 
 
@@ -227,6 +275,7 @@ def _announce(
         checked_by=entry["checked_by"],
         on_time=entry["on_time"],
         supersedes=last_announced(results),
+        rule=RuleRef.model_validate(checklist["rule"]) if checklist.get("rule") else None,
     )
     entry["event_id"] = str(event.event_id)
     return [event]
@@ -250,6 +299,7 @@ def board_item(
         "on_time": announced["on_time"] if announced else None,
         "closed": checklist["closed"],
         "closed_reason": checklist["closed_reason"],
+        "rule": checklist.get("rule"),
         "open_incidents": [
             {
                 "id": i["_id"],

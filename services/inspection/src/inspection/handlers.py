@@ -28,20 +28,11 @@ def build_handlers(inspection: Inspection) -> dict[type, Handler]:
     async def on_cancelled(event: MeetingCancelled, _: RawMessage) -> None:
         await inspection.close_meeting(event.tenant, event.meeting_id, "cancelled")
 
-    async def on_submitted(event: CheckSubmitted, _: RawMessage) -> None:
+    async def on_submitted(event: CheckSubmitted, raw: RawMessage) -> None:
         try:
-            await inspection.submit(
-                event.tenant,
-                event.meeting_id,
-                event.endpoint,
-                event.items,
-                event.submitted_by,
-                event.submitted_at,
-                marker=f"submitted:{event.event_id}",
-            )
+            await inspection.submit_event(event, raw)
         except Rejected as exc:
-            if exc.status != 409:  # results for a closed checklist change nothing: ignore
-                raise Unprocessable(exc.code, exc.en) from exc
+            raise Unprocessable(exc.code, exc.en) from exc
 
     async def on_report_due(event: ReportDue, _: RawMessage) -> None:
         await inspection.open_task(event)

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hnth_contracts import Event, Topics
+from hnth_contracts import CheckSubmitted, Event, Topics
+from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, hide_outbox, with_outbox
@@ -36,10 +37,42 @@ INCIDENTS = "incidents"
 INSPECTIONS = "inspections"
 ANNUAL = "annual_reports"
 FEEDBACK = "feedback"
+PARKED = "parked_checks"
 OUTBOX_COLLECTIONS = (RESULTS, INSPECTIONS, ANNUAL)
 
 Decide = Callable[[Document, list[Document]], tuple[Document, Sequence[Event]] | None]
 """Given a checklist and its results so far: the result to append (with its events)."""
+
+
+def parked_submission(
+    parked_id: str, event: CheckSubmitted, raw: RawMessage, now: datetime
+) -> Document:
+    """A probe's result kept until its meeting's checklist opens: the message as it came,
+    so a give-up dead-letters exactly what was delivered."""
+    return {
+        "_id": parked_id,
+        "tenant": event.tenant,
+        "meeting_id": event.meeting_id,
+        "endpoint": event.endpoint,
+        "parked_at": now,
+        "topic": raw.topic,
+        "partition": raw.partition,
+        "offset": raw.offset,
+        "key": raw.key,
+        "value": raw.value,
+        "headers": [[k, v] for k, v in raw.headers],
+    }
+
+
+def parked_message(parked: Mapping[str, Any]) -> RawMessage:
+    return RawMessage(
+        topic=parked["topic"],
+        partition=parked["partition"],
+        offset=parked["offset"],
+        key=parked["key"],
+        value=bytes(parked["value"]),
+        headers=tuple((str(k), bytes(v)) for k, v in parked["headers"]),
+    )
 
 
 class InspectionStore:
@@ -57,6 +90,7 @@ class InspectionStore:
         self.meetings = db["meetings"]
         self.reports = db["provincial_reports"]
         self.feedback = db[FEEDBACK]
+        self.parked = db[PARKED]
 
     async def setup(self) -> None:
         await self.checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
@@ -65,6 +99,7 @@ class InspectionStore:
         await self.incidents.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
         await self.feedback.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
         await self.feedback.create_index([("meeting_id", ASCENDING)])
+        await self.parked.create_index([("tenant", ASCENDING), ("meeting_id", ASCENDING)])
         for tasks in (self.inspections, self.annual):
             await tasks.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
 
@@ -130,9 +165,16 @@ class InspectionStore:
     ) -> Document | None:
         """Append the result `decide` chooses, once per `marker`; None if nothing was added
         (already applied, or nothing to do). A lost race for the next sequence number
-        is decided again on the fresh checklist and history."""
+        is decided again on the fresh checklist and history.
+
+        The checklist is read again right before each decision, so a cancellation that
+        landed since the caller looked is seen and `decide` refuses. What remains: a
+        cancellation written between that read and the insert (no transactions on
+        FerretDB) can still be followed by one CheckCompleted; the checklist stays
+        closed, its board says so, and the report leaves closed checklists out."""
         checklist_id = checklist["_id"]
         while True:
+            checklist = await self.checklist(checklist_id) or checklist
             results = await self.results_of(checklist_id)
             if any(r["marker"] == marker for r in results):
                 return None
@@ -145,7 +187,24 @@ class InspectionStore:
                 await self.results.insert_one(with_outbox(entry, events, self._topics))
                 return entry
             except DuplicateKeyError:
-                checklist = await self.checklist(checklist_id) or checklist
+                continue  # another writer took this sequence number (or this marker)
+
+    # ------------------------------------------------------------ parked submissions
+
+    async def park(self, parked: Document) -> None:
+        """Keep a submission for a meeting not known yet (a redelivery keeps the first)."""
+        await insert_new(self.parked, [parked])
+
+    async def parked_for(self, tenant: str, meeting_id: str) -> list[Document]:
+        """Submissions waiting for this meeting. Not an `_id` lookup (FerretDB scans), but
+        the collection holds only what waits, for minutes: it stays small."""
+        return await self.find(PARKED, {"tenant": tenant, "meeting_id": meeting_id})
+
+    async def parked_one(self, parked_id: str) -> Document | None:
+        return await self.parked.find_one({"_id": parked_id})
+
+    async def unpark(self, parked_id: str) -> None:
+        await self.parked.delete_one({"_id": parked_id})
 
     # ------------------------------------------------------------ tasks and incidents
 

@@ -1,0 +1,159 @@
+"""Events in awkward orders, on the real broker and database: a meeting moved away and
+back, a probe's result before its meeting's slot, a scheduling release, a submission
+racing a cancellation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from inspection_samples import (
+    T0,
+    board,
+    by_endpoint,
+    check_submitted,
+    completed,
+    envelope,
+    events_on,
+    handled,
+    slot_assigned,
+)
+
+from hnth_contracts import CheckItem, ItemResult, SlotReleased, dead_letter
+from hnth_kit.testing import eventually, headers_of, read_topic
+from inspection import domain
+from inspection.store import InspectionStore
+from inspection.workflows import Rejected
+
+pytestmark = pytest.mark.integration
+START = T0 + timedelta(days=3)
+
+
+async def test_a_meeting_moved_away_and_back_fires_missed_exactly_once(
+    infra, service, http, publish, topics, clock
+) -> None:
+    away = START + timedelta(days=1)
+    await publish(
+        [
+            slot_assigned("m-ab", START, ["TQ-A", "TQ-B"]),
+            slot_assigned("m-ab", away, ["TQ-A", "TQ-B"], revision=1),
+            slot_assigned("m-ab", START, ["TQ-A", "TQ-B"], revision=2),  # back to A
+        ],
+        topics,
+    )
+    await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 3)
+    pending = await service.db["timers"].find({"state": "pending"}).to_list()
+    assert [t["_id"] for t in pending] == [
+        domain.deadline_timer_id("m-ab", 2, START - timedelta(hours=1))
+    ]
+
+    clock.set(START - timedelta(minutes=59))  # A's deadline has passed
+    missed = await board(http, "m-ab", until=lambda b: {i["state"] for i in b} == {"missed"})
+    assert {i["due_at"] for i in missed} == {"2026-03-05T07:00:00+07:00"}
+    await eventually(service.timers.pending, until=lambda n: n == 0)
+    events = await completed(infra, topics, expect=2)
+    assert sorted((e.endpoint, e.outcome.value) for e in events) == [
+        ("TQ-A", "missed"),
+        ("TQ-B", "missed"),
+    ]
+    clock.set(away)  # the cancelled timer of the day away stays cancelled
+    assert len(await events_on(infra, topics.checks, expect=3, timeout=3)) == 2
+
+
+async def test_a_probe_result_before_its_slot_waits_and_then_counts(
+    infra, service, http, publish, topics
+) -> None:
+    probe = check_submitted("m-early", "TQ-A", T0 + timedelta(hours=1))
+    await publish([probe, probe], topics)  # before SlotAssigned, and delivered twice
+    await eventually(lambda: handled(service, topics.checks), until=lambda n: n == 2)
+    assert await service.db["parked_checks"].count_documents({}) == 1
+    assert await service.db["check_results"].count_documents({}) == 0
+
+    await publish([slot_assigned("m-early", START, ["TQ-A", "TQ-B"])], topics)
+    items = by_endpoint(
+        await board(http, "m-early", until=lambda b: len(b) == 2 and b[0]["state"] == "passed")
+    )
+    assert (items["TQ-A"]["checked_by"], items["TQ-A"]["on_time"]) == ("mcu-probe", True)
+    assert items["TQ-B"]["state"] == "pending"
+    assert await service.db["parked_checks"].count_documents({}) == 0
+    events = await completed(infra, topics, expect=3)  # 2 CheckSubmitted + 1 CheckCompleted
+    assert [(e.endpoint, e.outcome.value) for e in events] == [("TQ-A", "passed")]
+    pending = await service.db["timers"].find({"state": "pending"}).to_list()
+    assert [t["kind"] for t in pending] == ["check_missed"], "the give-up timer is cancelled"
+
+
+async def test_a_parked_result_whose_meeting_never_comes_is_dead_lettered_after_the_grace(
+    infra, service, http, publish, topics, clock
+) -> None:
+    await publish([check_submitted("m-never", "TQ-A", T0)], topics)
+    await eventually(
+        lambda: service.db["parked_checks"].count_documents({}), until=lambda n: n == 1
+    )
+    clock.advance(timedelta(minutes=9))  # within the grace (10 min by default)
+    assert (
+        await read_topic(infra.bootstrap_servers, dead_letter(topics.checks), expect=1, timeout=2)
+        == []
+    )
+    clock.advance(timedelta(minutes=2))
+    [dead] = await read_topic(infra.bootstrap_servers, dead_letter(topics.checks), expect=1)
+    headers = headers_of(dead)
+    assert (headers["hnth-dlq-reason"], headers["hnth-original-topic"]) == (
+        "unknown_endpoint",
+        topics.checks,
+    )
+    assert b"m-never" in dead.value
+    await eventually(
+        lambda: service.db["parked_checks"].count_documents({}), until=lambda n: n == 0
+    )
+
+
+async def test_a_release_for_cancellation_closes_checklists_and_a_change_does_not(
+    infra, service, http, publish, topics
+) -> None:
+    await publish(
+        [slot_assigned("m-rel", START, ["TQ-A", "TQ-B"]), slot_assigned("m-chg", START, ["TQ-A"])],
+        topics,
+    )
+    await board(http, "m-rel", until=lambda b: len(b) == 2)
+    await board(http, "m-chg", until=lambda b: len(b) == 1)
+
+    def released(meeting_id: str, reason: str) -> SlotReleased:
+        return SlotReleased.create(**envelope(meeting_id), meeting_id=meeting_id, reason=reason)
+
+    await publish([released("m-chg", "changed"), released("m-rel", "cancelled")], topics)
+    closed = await board(http, "m-rel", until=lambda b: all(i["closed"] for i in b))
+    assert {i["closed_reason"] for i in closed} == {"cancelled"}
+    await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 4)
+    [kept] = await board(http, "m-chg")
+    assert kept["closed"] is False, "a change is followed by its new SlotAssigned"
+    pending = await service.db["timers"].find({"state": "pending"}).to_list()
+    assert [t["payload"]["meeting_id"] for t in pending] == ["m-chg"]
+
+
+async def test_a_submission_that_read_the_checklist_before_its_cancellation_adds_nothing(
+    service, http, publish, topics
+) -> None:
+    await publish([slot_assigned("m-race", START, ["TQ-A"])], topics)
+    await board(http, "m-race", until=lambda b: len(b) == 1)
+    store = InspectionStore(service.db, topics)
+    seen_open = await store.checklist(domain.checklist_id("m-race", "TQ-A"))
+    assert seen_open is not None
+    assert not seen_open["closed"]
+    await publish(
+        [SlotReleased.create(**envelope("m-race"), meeting_id="m-race", reason="cancelled")], topics
+    )
+    await board(http, "m-race", until=lambda b: b[0]["closed"])
+
+    ok = {item: ItemResult(ok=True) for item in CheckItem}
+    refused: list[str] = []
+
+    def decide(current, results):
+        if current["closed"]:
+            refused.append(current["closed_reason"])
+            raise Rejected(409, "checklist_closed", "đã đóng", "closed")
+        return domain.submission_result(current, results, ok, "kt", T0, "late-writer")
+
+    with pytest.raises(Rejected):
+        await store.append_result(seen_open, "late-writer", decide)  # holds the open copy
+    assert refused == ["cancelled"], "append_result decided on the checklist as it is now"
+    assert await service.db["check_results"].count_documents({}) == 0
