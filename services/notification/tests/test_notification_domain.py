@@ -8,17 +8,14 @@ from email import message_from_bytes, policy
 
 import icalendar
 import pytest
-from notification_samples import assigned
+from notification_samples import BUSY, assigned, rejected
 
 from hnth_contracts import (
     CheckCompleted,
     CheckOutcome,
-    Conflict,
-    ConflictKind,
     ReportDue,
     ReportKind,
     RuleRef,
-    SlotRejected,
     Window,
 )
 from hnth_contracts.policy import Policy, load_policy
@@ -135,6 +132,18 @@ RULE = RuleRef(rule="notice.lead_time", source="QĐ 345")
 ENV = {"tenant": "tuyen-quang", "correlation_id": "m-1", "producer": "test"}
 
 
+def annual_report() -> ReportDue:
+    return ReportDue.create(
+        **ENV,
+        report_id="r-1",
+        kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
+        endpoint="TQ-STTTT",
+        period="2026",
+        due_at=START,
+        rule=RULE,
+    )
+
+
 def every_kind() -> list[domain.Notice]:
     m = meeting()
     check = CheckCompleted.create(
@@ -147,32 +156,16 @@ def every_kind() -> list[domain.Notice]:
         on_time=True,
     )
     missed = check.model_copy(update={"outcome": CheckOutcome.MISSED, "failed_items": ()})
-    report = ReportDue.create(
-        **ENV,
-        report_id="r-1",
-        kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
-        endpoint="TQ-STTTT",
-        period="2026",
-        due_at=START,
-        rule=RULE,
-    )
-    rejected = SlotRejected.create(
-        **ENV,
-        meeting_id="m-1",
-        host_unit="VP-UBND",
-        conflicts=[
-            Conflict(kind=ConflictKind.ENDPOINT_BUSY, resource="TQ-STTTT", message="bận", rule=RULE)
-        ],
-        alternatives=[Window(start=START, end=START + timedelta(hours=1))],
-    )
+    report = annual_report()
+    rejection = rejected("m-1", alternatives=[Window(start=START, end=START + timedelta(hours=1))])
     changed = meeting(1, previous=m, endpoints=("TQ-UBND",))
     notices = [
         *domain.plan_assignment(meeting(late_notice=True), POLICY, [], NOW),
         *domain.plan_assignment(changed, POLICY, [], NOW),
         *domain.plan_cancellation(m, POLICY, [], "hoãn"),
         *domain.plan_cancellation(m, POLICY, [], None),
-        *domain.plan_rejection(rejected, POLICY),
-        *domain.plan_rejection(rejected.model_copy(update={"alternatives": ()}), POLICY),
+        *domain.plan_rejection(rejection, POLICY),
+        *domain.plan_rejection(rejection.model_copy(update={"alternatives": ()}), POLICY),
         *domain.plan_meeting_reminder("t1", m, POLICY),
         *domain.plan_check_reminder("t2", m, [], POLICY),
         *domain.plan_check_alert(check, m, POLICY),
@@ -314,21 +307,16 @@ def test_the_minutes_are_reminded_after_the_meeting_and_before_their_due_date(
     assert timer.due_at == event.due_at - policy.duration("meeting_record.reminder_before")
     assert end < timer.due_at < event.due_at
     assert "seeds/" in policy.ref("meeting_record.reminder_before").source
-    [request] = domain.plan_report_request(event)
+    [request] = domain.plan_report_request(event, meeting())
     assert (request.recipient.key, request.recipient.role) == ("unit:VP-UBND", "host_unit")
+    text = content.render(request.kind, "vi", render_context(request)).text
+    assert 'biên bản, tư liệu hội nghị truyền hình "Hội nghị trực tuyến giao ban tháng"' in text
+    [unknown] = domain.plan_report_request(event)  # the meeting never reached this service
+    assert '"m-1"' in content.render(unknown.kind, "en", render_context(unknown)).subject
 
 
 def test_yearly_reports_keep_their_own_reminder_lead() -> None:
-    report = ReportDue.create(
-        **ENV,
-        report_id="r-1",
-        kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
-        endpoint="TQ-STTTT",
-        period="2026",
-        due_at=START,
-        rule=RULE,
-    )
-    timer = domain.report_reminder_timer(report, POLICY, NOW)
+    timer = domain.report_reminder_timer(annual_report(), POLICY, NOW)
     assert timer is not None
     assert timer.due_at == START - POLICY.duration("report.reminder_before")
     shorter = with_rules(POLICY, **{"meeting_record.reminder_before": "PT6H"})
@@ -338,29 +326,15 @@ def test_yearly_reports_keep_their_own_reminder_lead() -> None:
 
 
 def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> None:
-    rejected = SlotRejected.create(
-        **ENV,
-        meeting_id="m-1",
-        host_unit="VP-UBND",
-        title="Giao ban tháng 12",
-        conflicts=[
-            Conflict(
-                kind=ConflictKind.ENDPOINT_BUSY,
-                resource="TQ-STTTT",
-                message="Điểm cầu bận",
-                message_en="The endpoint is busy",
-                rule=RULE,
-            )
-        ],
-    )
-    [notice] = domain.plan_rejection(rejected, POLICY)
+    rejection = rejected("m-1", title="Giao ban tháng 12", message_en="The endpoint is busy")
+    [notice] = domain.plan_rejection(rejection, POLICY)
     context = render_context(notice)
     english = content.render(notice.kind, "en", context)
     vietnamese = content.render(notice.kind, "vi", context)
     assert "Giao ban tháng 12" in english.subject
     assert "Giao ban tháng 12" in vietnamese.subject
     assert "The endpoint is busy" in english.text
-    assert "Điểm cầu bận" not in english.text
-    assert "Điểm cầu bận" in vietnamese.text
-    older = rejected.model_copy(update={"title": None})  # an older writer: no title
+    assert BUSY not in english.text
+    assert BUSY in vietnamese.text
+    older = rejection.model_copy(update={"title": None})  # an older writer: no title
     assert domain.plan_rejection(older, POLICY)[0].data["title"] == "m-1"

@@ -388,7 +388,9 @@ def report_recipient(endpoint: str | None, unit: str | None, kind: str) -> Recip
     return Recipient("it_department", "it_department")
 
 
-def report_data(event: ReportDue) -> dict[str, Any]:
+def report_data(event: ReportDue, meeting: Meeting | None = None) -> dict[str, Any]:
+    """What a report request and its reminder say; a meeting's minutes name the meeting
+    by its title when this service knows it (from its assignment)."""
     return {
         "report_id": event.report_id,
         "report_kind": event.kind.value,
@@ -399,10 +401,11 @@ def report_data(event: ReportDue) -> dict[str, Any]:
         "due_at": event.due_at,
         "rule": event.rule.rule,
         "source": event.rule.source,
+        "title": meeting.title if meeting else None,
     }
 
 
-def plan_report_request(event: ReportDue) -> list[Notice]:
+def plan_report_request(event: ReportDue, meeting: Meeting | None = None) -> list[Notice]:
     return [
         Notice(
             cause=f"report:{event.tenant}:{event.report_id}",
@@ -411,7 +414,7 @@ def plan_report_request(event: ReportDue) -> list[Notice]:
             tenant=event.tenant,
             rule=event.rule,
             meeting_id=event.meeting_id,
-            data=report_data(event),
+            data=report_data(event, meeting),
         )
     ]
 
@@ -614,7 +617,9 @@ def report_reminder_rule(kind: ReportKind) -> str:
     return "report.reminder_before"
 
 
-def report_reminder_timer(event: ReportDue, policy: Policy, now: datetime) -> TimerPlan | None:
+def report_reminder_timer(
+    event: ReportDue, policy: Policy, now: datetime, meeting: Meeting | None = None
+) -> TimerPlan | None:
     due = event.due_at - policy.duration(report_reminder_rule(event.kind))
     if due <= now:
         return None
@@ -622,7 +627,7 @@ def report_reminder_timer(event: ReportDue, policy: Policy, now: datetime) -> Ti
         f"{TimerKind.REMIND_REPORT}:{event.tenant}:{event.report_id}",
         TimerKind.REMIND_REPORT,
         due,
-        report_data(event),
+        report_data(event, meeting),
     )
 
 
