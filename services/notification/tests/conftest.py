@@ -81,6 +81,11 @@ class Harness:
     async def all_notices(self) -> list[Document]:
         return [n async for n in self.db["notices"].find({})]
 
+    async def fire_timers(self) -> int:
+        """One timer pass of our own at the clock's time, run to its end: what it did not
+        fire was not due (an observation after a pass, not a guess after a sleep)."""
+        return await self.service.timers.fire_due(self.service._timer_handlers)
+
 
 StartReplicas = Callable[..., Awaitable[Harness]]
 

@@ -7,13 +7,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hnth_contracts import (
+    Conflict,
+    ConflictKind,
     Contact,
     ContactsUpdated,
     EndpointUpdated,
     Event,
     MeetingCancelled,
+    ReportKind,
+    ReportSubmitted,
+    RuleRef,
     Slot,
     SlotAssigned,
+    SlotRejected,
     UnitUpdated,
     Window,
 )
@@ -130,4 +136,49 @@ def cancelled(meeting_id: str, reason: str = "Thay đổi kế hoạch") -> Meet
         producer="registration",
         meeting_id=meeting_id,
         reason=reason,
+    )
+
+
+BUSY = "Điểm cầu TQ-STTTT đã có lịch họp khác"
+
+
+def rejected(
+    meeting_id: str,
+    *,
+    title: str | None = None,
+    message_en: str | None = None,
+    alternatives: Sequence[Window] = (),
+) -> SlotRejected:
+    """Scheduling could not place the meeting: TQ-STTTT is busy."""
+    return SlotRejected.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="scheduling",
+        meeting_id=meeting_id,
+        host_unit="VP-UBND",
+        title=title,
+        conflicts=[
+            Conflict(
+                kind=ConflictKind.ENDPOINT_BUSY,
+                resource="TQ-STTTT",
+                message=BUSY,
+                message_en=message_en,
+                rule=RuleRef(rule="notice.lead_time", source="QĐ 345/QĐ-UBND 2017 Tuyên Quang"),
+            )
+        ],
+        alternatives=tuple(alternatives),
+    )
+
+
+def submitted(report_id: str, kind: ReportKind, at: datetime, **who: str) -> ReportSubmitted:
+    """What a ReportDue asked for was handed in (`who`: endpoint, unit, meeting_id)."""
+    return ReportSubmitted.create(
+        tenant=TENANT,
+        correlation_id=report_id,
+        producer="test",
+        report_id=report_id,
+        kind=kind,
+        submitted_by="test",
+        submitted_at=at,
+        **who,
     )

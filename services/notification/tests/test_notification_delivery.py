@@ -12,6 +12,7 @@ import icalendar
 import pytest
 from notification_samples import (
     ADDRESSES,
+    BUSY,
     ENDPOINTS,
     SECRET,
     TENANT,
@@ -20,20 +21,18 @@ from notification_samples import (
     cancelled,
     directory,
     in_days,
+    rejected,
 )
 
 from hnth_contracts import (
-    Conflict,
-    ConflictKind,
     EndpointUpdated,
-    RuleRef,
-    SlotRejected,
     SlotReleased,
     Window,
 )
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.consumer import Outcome
 from hnth_kit.testing import eventually
+from notification.domain import Status
 from notification.store import QUEUE, NotificationStore
 
 pytestmark = pytest.mark.integration
@@ -124,17 +123,28 @@ async def test_assignment_change_and_cancellation_reach_every_party_once(
     }
     link = re.search(r"http://127\.0\.0\.1:8003(/ack/\S+)", text)
     assert link is not None
-    first = await h.http.get(link.group(1))
+    ack = link.group(1)
+    # opening the link (or a mail scanner prefetching it) shows a page and changes nothing
+    page = await h.http.get(ack, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "<form method=post>" in page.text
+    assert "Xác nhận đã nhận thông báo" in page.text
+    assert "Confirm that I have read this notice" in page.text
+    assert (await h.http.get(ack)).json()["acknowledged_at"] is None
+    assert not await _acknowledged(h, "m-1")
+    # the button POSTs to the same URL: acknowledged once, a second click keeps the time
+    first = await h.http.post(ack)
     assert first.status_code == 200
-    again = await h.http.get(link.group(1))
-    assert again.json()["acknowledged_at"] == first.json()["acknowledged_at"]
-    acked = [
-        n
-        for n in (await h.http.get("/meetings/m-1/notices", headers=bearer())).json()
-        if n["acknowledged_at"]
-    ]
-    assert [n["recipient"] for n in acked] == ["technician:TQ-STTTT"]
-    assert (await h.http.get(link.group(1)[:-3] + "xyz")).status_code == 404
+    again = await h.http.post(ack)
+    assert again.json()["acknowledged_at"] == first.json()["acknowledged_at"] is not None
+    assert await _acknowledged(h, "m-1") == ["technician:TQ-STTTT"]
+    done = await h.http.get(ack, headers={"Accept": "text/html"})
+    assert "Đã xác nhận lúc" in done.text
+    assert "<form" not in done.text
+    thanks = await h.http.post(ack, headers={"Accept": "text/html"})
+    assert "Confirmed at" in thanks.text
+    assert (await h.http.get(ack[:-3] + "xyz")).status_code == 404
+    assert (await h.http.post(ack[:-3] + "xyz")).status_code == 404
 
     # a change drops TQ-H-SONDUONG and moves the meeting: REQUEST with SEQUENCE 1 to the
     # remaining parties, CANCEL to the dropped endpoint's technician
@@ -182,6 +192,11 @@ async def test_assignment_change_and_cancellation_reach_every_party_once(
         "REQUEST",
         "CANCEL",
     ]
+
+
+async def _acknowledged(h, meeting_id: str) -> list[str]:
+    history = (await h.http.get(f"/meetings/{meeting_id}/notices", headers=bearer())).json()
+    return [n["recipient"] for n in history if n["acknowledged_at"]]
 
 
 async def _handled(h) -> dict[str, int]:
@@ -260,19 +275,33 @@ async def test_smtp_down_then_up_delivers_later(notification, smtp) -> None:
     assert len(smtp.inbox.messages) == 7
 
 
+def escalated(recipient: str):
+    """The recipient's notice is recorded `failed` and the duty contact was told (the
+    escalation is stored first, so it may be out before the failure is recorded)."""
+
+    def check(notices: list) -> bool:
+        return any(
+            n["recipient"] == recipient and n["status"] == "failed" for n in notices
+        ) and any(n["kind"] == "escalation" and n["status"] == "sent" for n in notices)
+
+    return check
+
+
+async def refused_by_the_power_company(notification, smtp, meeting_id: str):
+    """The power company's mailbox is unknown (550): its notice fails and is escalated."""
+    smtp.inbox.unknown.add(ADDRESSES["power_company"])
+    h = await notification(smtp_port=smtp.port)
+    await h.publish_directory(directory())
+    await h.publish(assigned(meeting_id, in_days(4)))
+    return h, await eventually(lambda: h.notices(meeting_id), until=escalated("power_company"))
+
+
 async def _refused(smtp) -> int:
     return smtp.inbox.refused
 
 
 async def test_refused_mailbox_ends_failed_with_reason_and_is_escalated(notification, smtp) -> None:
-    smtp.inbox.unknown.add(ADDRESSES["power_company"])
-    h = await notification(smtp_port=smtp.port)
-    await h.publish_directory(directory())
-    await h.publish(assigned("m-4", in_days(4)))
-    notices = await eventually(
-        lambda: h.notices("m-4"),
-        until=lambda ns: any(n["kind"] == "escalation" and n["status"] == "sent" for n in ns),
-    )
+    h, notices = await refused_by_the_power_company(notification, smtp, "m-4")
     [power] = [n for n in notices if n["recipient"] == "power_company"]
     assert power["status"] == "failed"
     assert power["attempts"] == 1, "a 5xx is final: no retry"
@@ -345,33 +374,124 @@ async def test_rejection_tells_the_host_why_and_the_alternatives(notification, s
     h = await notification(smtp_port=smtp.port)
     await h.publish_directory(directory())
     start = in_days(3)
-    rule = RuleRef(rule="notice.lead_time", source="QĐ 345/QĐ-UBND 2017 Tuyên Quang")
-    await h.publish(
-        SlotRejected.create(
-            tenant=TENANT,
-            correlation_id="m-6",
-            producer="scheduling",
-            meeting_id="m-6",
-            host_unit="VP-UBND",
-            conflicts=[
-                Conflict(
-                    kind=ConflictKind.ENDPOINT_BUSY,
-                    resource="TQ-STTTT",
-                    message="Điểm cầu TQ-STTTT đã có lịch họp khác",
-                    rule=rule,
-                )
-            ],
-            alternatives=[Window(start=start + timedelta(hours=3), end=start + timedelta(hours=5))],
-        )
-    )
+    later = Window(start=start + timedelta(hours=3), end=start + timedelta(hours=5))
+    await h.publish(rejected("m-6", title="Giao ban tháng 12", alternatives=[later]))
     await eventually(lambda: h.notices("m-6"), until=all_sent("meeting_rejected", 1))
     [message] = smtp.inbox.messages
     assert message["To"] == ADDRESSES["unit:VP-UBND"]
+    assert message["Subject"] == 'Chưa xếp được lịch: hội nghị truyền hình "Giao ban tháng 12"'
     text = message.get_body(("plain",)).get_content()
-    assert "Điểm cầu TQ-STTTT đã có lịch họp khác" in text
+    assert BUSY in text
     assert (start + timedelta(hours=10)).strftime("%H giờ %M, ngày %d/%m/%Y") in text
     registrar = bearer(Role.REGISTRAR, unit="VP-UBND")
     assert (await h.http.get("/meetings/m-6/notices", headers=registrar)).status_code == 200
     other = bearer(Role.REGISTRAR, unit="SO-YTE")
     assert (await h.http.get("/meetings/m-6/notices", headers=other)).status_code == 403
     assert (await h.http.get("/meetings/m-6/notices")).status_code == 401
+
+
+def webhook_notice(notices: list) -> dict:
+    [found] = [n for n in notices if n["channel"] == "webhook"]
+    return found
+
+
+def webhook_is(status: str):
+    return lambda notices: any(n["channel"] == "webhook" and n["status"] == status for n in notices)
+
+
+async def test_a_webhook_answering_503_is_retried_until_it_takes_the_notice(
+    notification, smtp, webhook
+) -> None:
+    webhook.statuses = [503, 503]  # down twice, then 200
+    h = await notification(smtp_port=smtp.port, webhook_urls=[webhook.url])
+    await h.publish(assigned("m-w1", in_days(5)))
+    notices = await eventually(lambda: h.notices("m-w1"), until=webhook_is("sent"))
+    hook = webhook_notice(notices)
+    assert hook["attempts"] == 3, "two 503s, then delivered"
+    assert hook["sent_at"] is not None
+    assert webhook.statuses == []
+    [delivery] = webhook.received
+    assert delivery.headers["x-hnth-delivery"] == hook["_id"]
+
+
+async def test_a_webhook_answering_404_ends_failed_at_once_and_is_escalated(
+    notification, smtp, webhook
+) -> None:
+    webhook.statuses = [404]
+    h = await notification(smtp_port=smtp.port, webhook_urls=[webhook.url])
+    await h.publish_directory(directory())
+    await h.publish(assigned("m-w2", in_days(5)))
+    notices = await eventually(lambda: h.notices("m-w2"), until=escalated(f"webhook:{webhook.url}"))
+    hook = webhook_notice(notices)
+    assert (hook["status"], hook["attempts"], hook["failure_reason"]) == ("failed", 1, "HTTP 404")
+    assert webhook.received == []
+    history = (await h.http.get("/meetings/m-w2/notices", headers=bearer())).json()
+    [row] = [n for n in history if n["channel"] == "webhook"]
+    assert (row["status"], row["reason"], row["sent_at"]) == ("failed", "HTTP 404", None)
+    [alert] = smtp.inbox.to(ADDRESSES["duty"])
+    assert "HTTP 404" in alert.get_body(("plain",)).get_content()
+
+
+async def test_a_failure_escalation_survives_a_crash_before_failed_is_recorded(
+    notification, smtp, monkeypatch
+) -> None:
+    """The sender dies right after deciding `failed`, before recording it: the escalation
+    is already stored, the notice is still pending, the next attempt records it, and the
+    duty contact hears once."""
+    record = NotificationStore.record
+    at_crash: list[list] = []
+
+    async def crash_once(self, notice_id, result, now, address, mid):
+        if result.status is Status.FAILED and not at_crash:
+            at_crash.append(await self.for_cause(f"{notice_id}|escalation"))
+            raise ConnectionResetError("the sender died before recording")
+        await record(self, notice_id, result, now, address, mid)
+
+    monkeypatch.setattr(NotificationStore, "record", crash_once)
+    _, notices = await refused_by_the_power_company(notification, smtp, "m-crash")
+    [[stored]] = at_crash
+    assert (stored["kind"], stored["recipient"]) == ("escalation", "duty"), (
+        "the escalation was stored before the crash"
+    )
+    [power] = [n for n in notices if n["recipient"] == "power_company"]
+    assert (power["status"], power["attempts"]) == ("failed", 1), "recorded by the retry"
+    assert [n["kind"] for n in notices].count("escalation") == 1
+    assert len(smtp.inbox.to(ADDRESSES["duty"])) == 1
+
+
+async def test_technicians_see_their_endpoints_meetings_and_viewers_see_all(
+    notification, smtp
+) -> None:
+    h = await notification(smtp_port=smtp.port)
+    await h.publish_directory(directory())
+    await h.publish(assigned("m-see", in_days(5), endpoints=("TQ-UBND", "TQ-STTTT")))
+    await eventually(lambda: h.notices("m-see"), until=all_sent("meeting_notice", 6))
+    path = "/meetings/m-see/notices"
+    own = await h.http.get(path, headers=bearer(Role.TECHNICIAN, endpoint="TQ-STTTT"))
+    assert own.status_code == 200
+    assert len(own.json()) == 6
+    other = await h.http.get(path, headers=bearer(Role.TECHNICIAN, endpoint="TQ-H-SONDUONG"))
+    assert other.status_code == 403
+    viewer = await h.http.get(path, headers=bearer(Role.VIEWER))
+    assert viewer.status_code == 200
+    assert sorted(n["recipient"] for n in viewer.json()) == sorted(
+        r for r in MEETING_RECIPIENTS if r != "technician:TQ-H-SONDUONG"
+    )
+    english = await h.http.get(
+        path,
+        headers={**bearer(Role.TECHNICIAN, endpoint="TQ-H-SONDUONG"), "Accept-Language": "en"},
+    )
+    assert english.json()["message"] == "You may not see this meeting's notices."
+
+
+async def test_an_english_host_unit_reads_the_rejection_in_english(notification, smtp) -> None:
+    h = await notification(smtp_port=smtp.port)
+    await h.publish_directory(directory(english=["unit:VP-UBND"]))
+    english = "Endpoint TQ-STTTT is booked for another meeting"
+    await h.publish(rejected("m-6e", title="Monthly briefing", message_en=english))
+    await eventually(lambda: h.notices("m-6e"), until=all_sent("meeting_rejected", 1))
+    [message] = smtp.inbox.messages
+    assert message["Subject"] == 'Not scheduled: video conference "Monthly briefing"'
+    text = message.get_body(("plain",)).get_content()
+    assert english in text
+    assert BUSY not in text

@@ -8,20 +8,17 @@ from email import message_from_bytes, policy
 
 import icalendar
 import pytest
-from notification_samples import assigned
+from notification_samples import BUSY, assigned, rejected
 
 from hnth_contracts import (
     CheckCompleted,
     CheckOutcome,
-    Conflict,
-    ConflictKind,
     ReportDue,
     ReportKind,
     RuleRef,
-    SlotRejected,
     Window,
 )
-from hnth_contracts.policy import load_policy
+from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.settings import REPO_ROOT
 from notification import content, domain
 from notification.domain import Kind, Status
@@ -135,6 +132,18 @@ RULE = RuleRef(rule="notice.lead_time", source="QĐ 345")
 ENV = {"tenant": "tuyen-quang", "correlation_id": "m-1", "producer": "test"}
 
 
+def annual_report() -> ReportDue:
+    return ReportDue.create(
+        **ENV,
+        report_id="r-1",
+        kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
+        endpoint="TQ-STTTT",
+        period="2026",
+        due_at=START,
+        rule=RULE,
+    )
+
+
 def every_kind() -> list[domain.Notice]:
     m = meeting()
     check = CheckCompleted.create(
@@ -147,38 +156,24 @@ def every_kind() -> list[domain.Notice]:
         on_time=True,
     )
     missed = check.model_copy(update={"outcome": CheckOutcome.MISSED, "failed_items": ()})
-    report = ReportDue.create(
-        **ENV,
-        report_id="r-1",
-        kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
-        endpoint="TQ-STTTT",
-        period="2026",
-        due_at=START,
-        rule=RULE,
-    )
-    rejected = SlotRejected.create(
-        **ENV,
-        meeting_id="m-1",
-        host_unit="VP-UBND",
-        conflicts=[
-            Conflict(kind=ConflictKind.ENDPOINT_BUSY, resource="TQ-STTTT", message="bận", rule=RULE)
-        ],
-        alternatives=[Window(start=START, end=START + timedelta(hours=1))],
-    )
+    report = annual_report()
+    rejection = rejected("m-1", alternatives=[Window(start=START, end=START + timedelta(hours=1))])
     changed = meeting(1, previous=m, endpoints=("TQ-UBND",))
     notices = [
         *domain.plan_assignment(meeting(late_notice=True), POLICY, [], NOW),
         *domain.plan_assignment(changed, POLICY, [], NOW),
         *domain.plan_cancellation(m, POLICY, [], "hoãn"),
         *domain.plan_cancellation(m, POLICY, [], None),
-        *domain.plan_rejection(rejected, POLICY),
-        *domain.plan_rejection(rejected.model_copy(update={"alternatives": ()}), POLICY),
+        *domain.plan_rejection(rejection, POLICY),
+        *domain.plan_rejection(rejection.model_copy(update={"alternatives": ()}), POLICY),
         *domain.plan_meeting_reminder("t1", m, POLICY),
         *domain.plan_check_reminder("t2", m, [], POLICY),
         *domain.plan_check_alert(check, m, POLICY),
         *domain.plan_check_alert(missed, None, POLICY),
         *domain.plan_report_request(report),
         *domain.plan_report_reminder("t3", "tuyen-quang", domain.report_data(report)),
+        *domain.plan_report_request(minutes_due(START)),
+        *domain.plan_report_reminder("t5", "tuyen-quang", domain.report_data(minutes_due(START))),
         *domain.plan_deadline_escalation("t4", m, ["power_company"], POLICY),
         *domain.plan_failure_escalation(
             "n", "tuyen-quang", m.data(), "power_company", "550", POLICY
@@ -188,22 +183,23 @@ def every_kind() -> list[domain.Notice]:
     return notices
 
 
+def render_context(notice: domain.Notice) -> dict[str, object]:
+    """What the sender gives a template, for a recipient whose name needs escaping."""
+    return {
+        "data": dict(notice.data),
+        "recipient_name": "Sở <TT&TT>",
+        "it_contact": {"name": "Sở TT&TT", "person": "A", "phone": "1", "email": "a@b"},
+        "ack_url": "https://hnth/ack/x",
+        "rule": notice.rule.model_dump(),
+        "province": "Tỉnh Tuyên Quang",
+        "tz": "Asia/Ho_Chi_Minh",
+    }
+
+
 @pytest.mark.parametrize("lang", content.LANGUAGES)
 def test_every_kind_renders_in_both_languages_with_rule_and_local_time(lang: str) -> None:
     for notice in every_kind():
-        rendered = content.render(
-            notice.kind,
-            lang,
-            {
-                "data": dict(notice.data),
-                "recipient_name": "Sở <TT&TT>",
-                "it_contact": {"name": "Sở TT&TT", "person": "A", "phone": "1", "email": "a@b"},
-                "ack_url": "https://hnth/ack/x",
-                "rule": notice.rule.model_dump(),
-                "province": "Tỉnh Tuyên Quang",
-                "tz": "Asia/Ho_Chi_Minh",
-            },
-        )
+        rendered = content.render(notice.kind, lang, render_context(notice))
         assert rendered.subject
         assert "\n" not in rendered.subject
         assert notice.rule.rule in rendered.text
@@ -263,3 +259,82 @@ def test_resend_refusals_and_cause() -> None:
     assert valid_resend_key("0123abcd-ef")
     assert not valid_resend_key("short")
     assert not valid_resend_key("has space in it")
+
+
+def with_rules(base: Policy, **values: str) -> Policy:
+    """The province's policy with some rules' values overridden (sources kept)."""
+    rules = {
+        name: rule.model_copy(update={"value": values[name]}) if name in values else rule
+        for name, rule in base.rules.items()
+    }
+    return base.model_copy(update={"rules": rules})
+
+
+def test_reminder_times_follow_a_policy_override() -> None:
+    earlier = with_rules(
+        POLICY, **{"reminder.before_check": "PT4H", "reminder.before_meeting": "P2D"}
+    )
+    plans = {p.kind: p.due_at for p in domain.meeting_timers(meeting(), earlier, NOW)}
+    assert plans["remind_check"] == START - timedelta(hours=4)
+    assert plans["remind_meeting"] == START - timedelta(days=2)
+    [reminder] = domain.plan_check_reminder("t", meeting(), ["TQ-UBND", "TQ-STTTT"], earlier)
+    assert reminder.rule == earlier.ref("reminder.before_check")
+
+
+def minutes_due(end: datetime, policy: Policy = POLICY) -> ReportDue:
+    """What scheduling sends at a meeting's end: the minutes, due `meeting_record.due_after`."""
+    return ReportDue.create(
+        **ENV,
+        report_id="record:m-1",
+        kind=ReportKind.MEETING_RECORD,
+        unit="VP-UBND",
+        meeting_id="m-1",
+        period="2026-12-06",
+        due_at=end + policy.duration("meeting_record.due_after"),
+        rule=policy.ref("meeting_record.due_after"),
+    )
+
+
+@pytest.mark.parametrize("tenant", ["tuyen-quang", "lang-son", "thua-thien-hue"])
+def test_the_minutes_are_reminded_after_the_meeting_and_before_their_due_date(
+    tenant: str,
+) -> None:
+    policy = load_policy(REPO_ROOT / "policies", tenant)
+    end = START + timedelta(hours=2)
+    event = minutes_due(end, policy)  # sent at the meeting's end
+    timer = domain.report_reminder_timer(event, policy, end)
+    assert timer is not None, "the reminder must not fall at the end, already past"
+    assert timer.due_at == event.due_at - policy.duration("meeting_record.reminder_before")
+    assert end < timer.due_at < event.due_at
+    assert "seeds/" in policy.ref("meeting_record.reminder_before").source
+    [request] = domain.plan_report_request(event, meeting())
+    assert (request.recipient.key, request.recipient.role) == ("unit:VP-UBND", "host_unit")
+    text = content.render(request.kind, "vi", render_context(request)).text
+    assert 'biên bản, tư liệu hội nghị truyền hình "Hội nghị trực tuyến giao ban tháng"' in text
+    [unknown] = domain.plan_report_request(event)  # the meeting never reached this service
+    assert '"m-1"' in content.render(unknown.kind, "en", render_context(unknown)).subject
+
+
+def test_yearly_reports_keep_their_own_reminder_lead() -> None:
+    timer = domain.report_reminder_timer(annual_report(), POLICY, NOW)
+    assert timer is not None
+    assert timer.due_at == START - POLICY.duration("report.reminder_before")
+    shorter = with_rules(POLICY, **{"meeting_record.reminder_before": "PT6H"})
+    moved = domain.report_reminder_timer(minutes_due(START), shorter, NOW)
+    assert moved is not None
+    assert moved.due_at == START + timedelta(days=3, hours=-6)
+
+
+def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> None:
+    rejection = rejected("m-1", title="Giao ban tháng 12", message_en="The endpoint is busy")
+    [notice] = domain.plan_rejection(rejection, POLICY)
+    context = render_context(notice)
+    english = content.render(notice.kind, "en", context)
+    vietnamese = content.render(notice.kind, "vi", context)
+    assert "Giao ban tháng 12" in english.subject
+    assert "Giao ban tháng 12" in vietnamese.subject
+    assert "The endpoint is busy" in english.text
+    assert BUSY not in english.text
+    assert BUSY in vietnamese.text
+    older = rejection.model_copy(update={"title": None})  # an older writer: no title
+    assert domain.plan_rejection(older, POLICY)[0].data["title"] == "m-1"

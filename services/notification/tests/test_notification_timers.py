@@ -7,14 +7,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from notification_samples import ADDRESSES, TENANT, assigned, directory
+from notification_samples import ADDRESSES, TENANT, assigned, directory, submitted
 
 from hnth_contracts import (
     CheckCompleted,
     CheckOutcome,
     ReportDue,
     ReportKind,
-    ReportSubmitted,
     RuleRef,
 )
 from hnth_kit.clock import ManualClock
@@ -46,6 +45,20 @@ async def settle(h, clock: ManualClock) -> None:
     )
 
 
+async def holds_off(
+    h, clock: ManualClock, due: datetime, timer_id: str, kind: str, meeting_id: str | None = None
+) -> None:
+    """A minute before `due`, a timer pass at that time leaves the timer pending and no
+    notice of `kind` (of `meeting_id`, when given) exists yet."""
+    clock.set(due - timedelta(minutes=1))
+    await h.fire_timers()
+    timer = await h.db["timers"].find_one({"_id": timer_id})
+    assert timer is not None
+    assert timer["state"] == "pending", timer_id
+    notices = await (h.notices(meeting_id) if meeting_id else h.all_notices())
+    assert not [n for n in notices if n["kind"] == kind], kind
+
+
 def check(meeting_id: str, endpoint: str, outcome: CheckOutcome, start: datetime) -> CheckCompleted:
     return CheckCompleted.create(
         **ENV,
@@ -55,7 +68,7 @@ def check(meeting_id: str, endpoint: str, outcome: CheckOutcome, start: datetime
         outcome=outcome,
         failed_items=("audio",) if outcome is CheckOutcome.FAILED else (),
         due_at=start - timedelta(hours=1),
-        on_time=True,
+        on_time=outcome is not CheckOutcome.MISSED,
     )
 
 
@@ -69,7 +82,9 @@ async def test_reminders_and_check_alerts_fire_at_their_time_and_never_twice(
     await h.publish(assigned("m-7", start))
     await eventually(lambda: h.notices("m-7"), until=sent("meeting_notice", 7))
 
-    clock.set(start - timedelta(days=1, minutes=-1))  # T-1 day (reminder.before_meeting)
+    day_before = start - timedelta(days=1)  # reminder.before_meeting
+    await holds_off(h, clock, day_before, f"remind_meeting:{TENANT}:m-7:0", "reminder_meeting")
+    clock.set(day_before + timedelta(minutes=1))
     await eventually(lambda: h.notices("m-7"), until=sent("reminder_meeting", 7))
 
     await h.publish(
@@ -85,11 +100,24 @@ async def test_reminders_and_check_alerts_fire_at_their_time_and_never_twice(
     assert "TQ-STTTT" in alert["Subject"]
     await eventually(lambda: h.db["checks"].count_documents({}), until=lambda n: n == 2)
 
-    clock.set(start - timedelta(hours=2, minutes=-1))  # T-2h (reminder.before_check)
+    two_hours_before = start - timedelta(hours=2)  # reminder.before_check
+    await holds_off(h, clock, two_hours_before, f"remind_check:{TENANT}:m-7:0", "reminder_check")
+    clock.set(two_hours_before + timedelta(minutes=1))
     notices = await eventually(lambda: h.notices("m-7"), until=sent("reminder_check", 1))
     assert [n["recipient"] for n in notices if n["kind"] == "reminder_check"] == [
         "technician:TQ-H-SONDUONG"
     ], "only the endpoint with no check result yet (the failed one was alerted)"
+
+    # T-1h: inspection finds TQ-H-SONDUONG never checked; both parties hear which endpoint
+    clock.set(start - timedelta(hours=1))
+    await h.publish(check("m-7", "TQ-H-SONDUONG", CheckOutcome.MISSED, start))
+    notices = await eventually(lambda: h.notices("m-7"), until=sent("check_alert", 4))
+    missed = [n for n in notices if n["kind"] == "check_alert" and n["data"]["outcome"] == "missed"]
+    assert sorted(n["recipient"] for n in missed) == ["it_department", "unit:VP-UBND"]
+    for address in (ADDRESSES["it_department"], ADDRESSES["unit:VP-UBND"]):
+        [message] = [m for m in smtp.inbox.to(address) if "TQ-H-SONDUONG" in m["Subject"]]
+        assert "chưa kiểm tra đúng hạn" in message["Subject"]
+        assert "Điểm cầu TQ-H-SONDUONG" in message.get_body(("plain",)).get_content()
 
     clock.set(start + timedelta(hours=3))
     await settle(h, clock)
@@ -97,10 +125,10 @@ async def test_reminders_and_check_alerts_fire_at_their_time_and_never_twice(
     assert kinds == {
         "meeting_notice": 7,
         "reminder_meeting": 7,
-        "check_alert": 2,
+        "check_alert": 4,
         "reminder_check": 1,
     }
-    assert len(smtp.inbox.messages) == 17
+    assert len(smtp.inbox.messages) == 19
     assert await h.db["timer_fired"].count_documents({}) == 3
 
 
@@ -132,20 +160,12 @@ async def test_late_and_undelivered_notices_escalate_once_and_reports_are_remind
         ),
     )
     await eventually(h.all_notices, until=lambda ns: sent("report_request", 2)(ns))
-    await h.publish(
-        ReportSubmitted.create(
-            **ENV,
-            correlation_id="r-2",
-            report_id="r-2",
-            kind=ReportKind.ANNUAL_ENDPOINT_REPORT,
-            endpoint="TQ-UBND",
-            submitted_by="kt",
-            submitted_at=T0,
-        )
-    )
+    await h.publish(submitted("r-2", ReportKind.ANNUAL_ENDPOINT_REPORT, T0, endpoint="TQ-UBND"))
     await eventually(lambda: h.db["reports_submitted"].count_documents({}), until=lambda n: n == 1)
 
-    clock.set(start - timedelta(days=2, minutes=-1))  # the notice deadline of m-9
+    deadline = start - timedelta(days=2)  # the notice deadline of m-9
+    await holds_off(h, clock, deadline, f"notice_deadline:{TENANT}:m-9:0", "escalation", "m-9")
+    clock.set(deadline + timedelta(minutes=1))
     notices = await eventually(lambda: h.notices("m-9"), until=sent("escalation", 1))
     [escalation] = [n for n in notices if n["kind"] == "escalation"]
     assert escalation["cause"].startswith("notice_deadline:")
@@ -154,7 +174,9 @@ async def test_late_and_undelivered_notices_escalate_once_and_reports_are_remind
         in smtp.inbox.to(ADDRESSES["duty"])[-1].get_body(("plain",)).get_content()
     )
 
-    clock.set(due - timedelta(days=3, minutes=-1))  # report.reminder_before
+    remind_at = due - timedelta(days=3)  # report.reminder_before
+    await holds_off(h, clock, remind_at, f"remind_report:{TENANT}:r-1", "report_reminder")
+    clock.set(remind_at + timedelta(minutes=1))
     reminders = await eventually(h.all_notices, until=sent("report_reminder", 1))
     [reminder] = [n for n in reminders if n["kind"] == "report_reminder"]
     assert reminder["recipient"] == "technician:TQ-STTTT"
@@ -167,3 +189,59 @@ async def test_late_and_undelivered_notices_escalate_once_and_reports_are_remind
     assert kinds["escalation"] == 2
     assert kinds["report_reminder"] == 1
     assert len(smtp.inbox.to(ADDRESSES["duty"])) == 2
+
+
+def minutes_due(meeting_id: str, end: datetime, policy) -> ReportDue:
+    """Scheduling's ReportDue at a meeting's end: the host unit's minutes (rule 8)."""
+    return ReportDue.create(
+        **ENV,
+        correlation_id=meeting_id,
+        report_id=f"meeting_record:{meeting_id}",
+        kind=ReportKind.MEETING_RECORD,
+        unit="VP-UBND",
+        meeting_id=meeting_id,
+        period=end.date().isoformat(),
+        due_at=end + policy.duration("meeting_record.due_after"),
+        rule=policy.ref("meeting_record.due_after"),
+    )
+
+
+async def test_the_minutes_are_requested_from_the_host_unit_and_reminded_unless_handed_in(
+    notification, smtp
+) -> None:
+    clock = ManualClock(T0)
+    h = await notification(clock=clock, smtp_port=smtp.port)
+    await h.publish_directory(directory())
+    policy = h.service.policy_for(TENANT)
+    end = T0  # scheduling sends the ReportDue when the meeting ends
+    await h.publish(minutes_due("m-20", end, policy), minutes_due("m-21", end, policy))
+    requests = await eventually(h.all_notices, until=sent("report_request", 2))
+    assert {(n["recipient"], n["role"]) for n in requests} == {("unit:VP-UBND", "host_unit")}
+    host = ADDRESSES["unit:VP-UBND"]
+    assert len(smtp.inbox.to(host)) == 2
+    assert all("biên bản" in m["Subject"] for m in smtp.inbox.to(host))
+
+    # m-21's minutes are uploaded (registration says so): no reminder for them
+    at = T0 + timedelta(hours=5)
+    record = ReportKind.MEETING_RECORD
+    await h.publish(submitted("meeting_record:m-21", record, at, unit="VP-UBND", meeting_id="m-21"))
+    await eventually(lambda: h.db["reports_submitted"].count_documents({}), until=lambda n: n == 1)
+
+    due = end + policy.duration("meeting_record.due_after")
+    remind_at = due - policy.duration("meeting_record.reminder_before")
+    assert end < remind_at < due
+    timer = f"remind_report:{TENANT}:meeting_record:m-20"
+    await holds_off(h, clock, remind_at, timer, "report_reminder")
+    clock.set(remind_at)
+    reminders = await eventually(h.all_notices, until=sent("report_reminder", 1))
+    [reminder] = [n for n in reminders if n["kind"] == "report_reminder"]
+    assert (reminder["meeting_id"], reminder["recipient"]) == ("m-20", "unit:VP-UBND")
+    [message] = smtp.inbox.to(host)[2:]
+    assert message["Subject"].startswith("Nhắc hạn")
+
+    clock.set(due + timedelta(days=1))
+    await settle(h, clock)
+    kinds = Counter(n["kind"] for n in await h.all_notices())
+    assert kinds == {"report_request": 2, "report_reminder": 1}
+    assert len(smtp.inbox.to(host)) == 3
+    assert await h.db["timer_fired"].count_documents({}) == 2, "m-21's timer fired, said nothing"

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hnth_kit.auth import Principal, Role, require
 from hnth_kit.clock import Clock
-from hnth_kit.errors import problem, wants_english
+from hnth_kit.errors import problem
 from hnth_kit.mongo import Document
-from notification import domain
+from notification import content, domain
 from notification.store import NotificationStore
 
 
@@ -68,6 +68,7 @@ def build_router(
     clock: Clock,
     ack_secret: bytes,
     wake: Callable[[], None] = lambda: None,
+    timezone_for: Callable[[str], str] = lambda _: "Asia/Ho_Chi_Minh",
 ) -> APIRouter:
     router = APIRouter(tags=["notices"])
     operator = require(authenticate, Role.OPERATOR)
@@ -142,14 +143,16 @@ def build_router(
         wake()
         return notice_view(notice)
 
-    @router.get(
-        "/ack/{token}",
-        summary="Xác nhận đã nhận thông báo / acknowledge a notice (the signed link is the proof)",
-        response_model=None,
-    )
-    async def acknowledge(token: str, request: Request) -> Response:
+    async def acknowledged(token: str, request: Request, record: bool) -> Response:
+        """The notice a valid link names (acknowledged first when `record`), as JSON or,
+        for a browser, as the bilingual page; 404 for a link that is not ours."""
         notice_id = domain.verify_ack_token(ack_secret, token)
-        notice = await store.acknowledge(notice_id, clock.now()) if notice_id else None
+        if notice_id is None:
+            notice = None
+        elif record:
+            notice = await store.acknowledge(notice_id, clock.now())
+        else:
+            notice = await store.notice(notice_id)
         if notice is None:
             return JSONResponse(
                 status_code=404,
@@ -160,23 +163,59 @@ def build_router(
                     "This acknowledgement link is not valid.",
                 ),
             )
+        at = notice.get("acknowledged_at")
         body = {
             "notice": notice["_id"],
             "kind": notice["kind"],
             "meeting_id": notice.get("meeting_id"),
-            "acknowledged_at": notice["acknowledged_at"].isoformat(),
+            "acknowledged_at": at.isoformat() if at else None,
         }
         if "text/html" not in request.headers.get("accept", ""):
             return JSONResponse(body)
-        return HTMLResponse(_ack_page(body, wants_english(request)))
+        tz = timezone_for(notice["tenant"])
+        return HTMLResponse(_ack_page(notice, tz))
+
+    @router.get(
+        "/ack/{token}",
+        summary="Trang xác nhận đã nhận thông báo / the acknowledgement page (changes nothing)",
+        response_model=None,
+    )
+    async def ack_page(token: str, request: Request) -> Response:
+        """Shows the notice and a button that POSTs to this URL. A GET changes nothing:
+        mail scanners and link previews fetch links nobody clicked."""
+        return await acknowledged(token, request, record=False)
+
+    @router.post(
+        "/ack/{token}",
+        summary="Xác nhận đã nhận thông báo / acknowledge a notice (the signed link is the proof)",
+        response_model=None,
+    )
+    async def acknowledge(token: str, request: Request) -> Response:
+        """Records the first acknowledgement; a repeated POST keeps the first time."""
+        return await acknowledged(token, request, record=True)
 
     return router
 
 
-def _ack_page(body: dict[str, Any], english: bool) -> str:
-    title = "Thank you: receipt confirmed" if english else "Cảm ơn: đã xác nhận nhận thông báo"
-    when = html.escape(body["acknowledged_at"])
+def _ack_page(notice: Document, tz: str) -> str:
+    """Both languages on one page (the link does not say which the reader prefers): what
+    the notice is, and either the button that confirms it or when it was confirmed."""
+    data = notice.get("data") or {}
+    what = html.escape(str(data.get("title") or notice.get("meeting_id") or notice["kind"]))
+    at = notice.get("acknowledged_at")
+    if at is None:
+        action = (
+            "<form method=post><button type=submit>"
+            "Xác nhận đã nhận thông báo / Confirm that I have read this notice"
+            "</button></form>"
+        )
+    else:
+        vi = html.escape(content.local_time(at, "vi", tz))
+        en = html.escape(content.local_time(at, "en", tz))
+        action = f"<p>Đã xác nhận lúc {vi}.<br>Confirmed at {en}.</p>"
     return (
-        f"<!doctype html><meta charset=utf-8><title>{title}</title><h1>{title}</h1>"
-        f"<p>{html.escape(str(body['meeting_id'] or ''))} · {when}</p>"
+        "<!doctype html><html lang=vi><meta charset=utf-8>"
+        "<title>Xác nhận thông báo / Confirm a notice</title>"
+        "<h1>Xác nhận thông báo / Confirm a notice</h1>"
+        f"<p>{what} · {html.escape(notice['kind'])}</p>{action}</html>"
     )

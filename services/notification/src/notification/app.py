@@ -122,6 +122,13 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     service.on_timer(build_timer_handlers(context))
     service.background("sender", dispatcher.run)
     service.include(
-        build_router(store, service.auth, service.clock, delivery.ack_secret, wake=dispatcher.wake)
+        build_router(
+            store,
+            service.auth,
+            service.clock,
+            delivery.ack_secret,
+            wake=dispatcher.wake,
+            timezone_for=lambda tenant: service.policy_for(tenant).timezone,
+        )
     )
     return service

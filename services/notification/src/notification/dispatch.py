@@ -153,6 +153,21 @@ class Dispatcher:
             backoff=c.backoff,
             max_backoff=c.max_backoff,
         )
+        if result.status is Status.FAILED and notice["kind"] in domain.FORMAL_KINDS:
+            # escalate BEFORE recording `failed`: recording drops the notice from the queue,
+            # so a crash between the two would lose the escalation for good. This way a crash
+            # leaves the notice pending, it is tried again, and the escalation (its id
+            # derived from the notice's) is inserted once however often that happens.
+            escalation = domain.plan_failure_escalation(
+                notice["_id"],
+                notice["tenant"],
+                notice.get("data") or {},
+                notice["recipient"],
+                result.reason or "",
+                self._policy_for(notice["tenant"]),
+            )
+            await self._store.add_notices(escalation, now)
+            self.wake()
         await self._store.record(notice["_id"], result, now, outcome.address, outcome.message_id)
         if self._attempts is not None:
             self._attempts.labels(notice["kind"], result.status.value).inc()
@@ -160,17 +175,6 @@ class Dispatcher:
             log.info("notice %s sent to %s", notice["_id"], outcome.address)
         elif result.status is Status.FAILED:
             log.warning("notice %s failed: %s", notice["_id"], result.reason)
-            if notice["kind"] in domain.FORMAL_KINDS:
-                escalation = domain.plan_failure_escalation(
-                    notice["_id"],
-                    notice["tenant"],
-                    notice.get("data") or {},
-                    notice["recipient"],
-                    result.reason or "",
-                    self._policy_for(notice["tenant"]),
-                )
-                await self._store.add_notices(escalation, now)
-                self.wake()
 
     async def _deliver(self, notice: Document, now: datetime) -> _Outcome:
         tenant, recipient = notice["tenant"], notice["recipient"]

@@ -99,8 +99,10 @@ def build_handlers(ctx: Context) -> dict[type[Event], Handler]:
         await ctx.add(domain.plan_check_alert(event, meeting, ctx.policy_for(event.tenant)))
 
     async def on_report_due(event: ReportDue, _: RawMessage) -> None:
-        await ctx.add(domain.plan_report_request(event))
-        timer = domain.report_reminder_timer(event, ctx.policy_for(event.tenant), ctx.clock.now())
+        meeting = await store.meeting(event.tenant, event.meeting_id) if event.meeting_id else None
+        await ctx.add(domain.plan_report_request(event, meeting))
+        policy, now = ctx.policy_for(event.tenant), ctx.clock.now()
+        timer = domain.report_reminder_timer(event, policy, now, meeting)
         await ctx.schedule(event.tenant, [timer] if timer else [])
 
     async def on_report_submitted(event: ReportSubmitted, _: RawMessage) -> None:

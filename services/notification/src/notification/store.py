@@ -165,7 +165,7 @@ class NotificationStore:
         await self._notices.update_one(
             {"_id": notice_id, "acknowledged_at": None}, {"$set": {"acknowledged_at": now}}
         )
-        found = await self._notices.find_one({"_id": notice_id}, {"data": 0})
+        found = await self._notices.find_one({"_id": notice_id})
         if found and found.get("resend_of"):
             await self._notices.update_one(
                 {"_id": found["resend_of"], "acknowledged_at": None},
