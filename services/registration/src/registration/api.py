@@ -30,7 +30,7 @@ from hnth_contracts.policy import Policy
 from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
-from registration import domain, ical
+from registration import domain, ical, records
 from registration.store import (
     DECISIONS,
     DETAIL_FIELDS,
@@ -147,8 +147,8 @@ def build_router(
         return policy
 
     async def visible_meeting(request: Request, meeting_id: str, who: Principal) -> dict[str, Any]:
-        meeting = await store.meeting(meeting_id)
-        if meeting is None or meeting["tenant"] != who.tenant:
+        meeting = await store.meeting(who.tenant, meeting_id)
+        if meeting is None:
             raise fail(404, request, "not_found", "Không tìm thấy cuộc họp.", "No such meeting.")
         if not _may_see(who, meeting):
             raise fail(
@@ -285,7 +285,7 @@ def build_router(
         while len(items) < limit and more:
             batch = await store.meetings(replace(query, after=after), limit * 2)
             more = len(batch) == limit * 2
-            statuses, slots = await _statuses_and_slots(store, batch)
+            statuses, slots = await _statuses_and_slots(store, who.tenant, batch)
             for i, meeting in enumerate(batch):
                 after = (meeting["start"], meeting["_id"])
                 if status_filter is None or statuses[meeting["_id"]] == status_filter:
@@ -303,7 +303,9 @@ def build_router(
         request: Request, meeting_id: str, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
         meeting = await visible_meeting(request, meeting_id, who)
-        return _public(meeting, await store.timeline(meeting_id), policy_for(who.tenant))
+        return _public(
+            meeting, await store.timeline(who.tenant, meeting_id), policy_for(who.tenant)
+        )
 
     @router.patch("/meetings/{meeting_id}", summary="Thay đổi cuộc họp / change a meeting")
     async def change(
@@ -351,7 +353,7 @@ def build_router(
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
         stored = await _write(request, meeting, fields, event)
-        return _public(stored, await store.timeline(meeting_id), policy)
+        return _public(stored, await store.timeline(who.tenant, meeting_id), policy)
 
     @router.post("/meetings/{meeting_id}/cancel", summary="Hủy cuộc họp / cancel a meeting")
     async def cancel(
@@ -364,7 +366,7 @@ def build_router(
         meeting = await changeable_meeting(request, meeting_id, who, now)
         policy = policy_for(who.tenant)
         if meeting["cancelled"]:
-            return _public(meeting, await store.timeline(meeting_id), policy)
+            return _public(meeting, await store.timeline(who.tenant, meeting_id), policy)
         reason = body.reason if body else None
         event = MeetingCancelled.create(
             tenant=who.tenant,
@@ -377,14 +379,14 @@ def build_router(
         )
         fields = {"cancelled": True, "cancel_reason": reason, "cancelled_at": now}
         stored = await _write(request, meeting, fields, event)
-        return _public(stored, await store.timeline(meeting_id), policy)
+        return _public(stored, await store.timeline(who.tenant, meeting_id), policy)
 
     async def _write(
         request: Request, meeting: dict[str, Any], fields: dict[str, Any], event: Any
     ) -> dict[str, Any]:
         try:
             stored = await store.update_meeting(
-                meeting["_id"], meeting["revision"], fields, [event]
+                meeting["tenant"], meeting["_id"], meeting["revision"], fields, [event]
             )
         except StaleWrite:
             raise fail(
@@ -422,7 +424,7 @@ def build_router(
         unit, endpoint = (code, None) if kind == "units" else (None, code)
         unit, endpoint = _scope(request, who, unit, endpoint)
         meetings = await store.meetings(MeetingQuery(who.tenant, unit, endpoint), 5000)
-        statuses = await _statuses(store, meetings)
+        statuses = await _statuses(store, who.tenant, meetings)
         body = ical.feed(
             f"HNTH {code}",
             [{**m, "status": statuses[m["_id"]]} for m in meetings],
@@ -474,16 +476,18 @@ def _others(request: Request) -> dict[str, Any]:
     )
 
 
-async def _statuses(store: RegistrationStore, meetings: list[dict[str, Any]]) -> dict[str, str]:
-    return (await _statuses_and_slots(store, meetings))[0]
+async def _statuses(
+    store: RegistrationStore, tenant: str, meetings: list[dict[str, Any]]
+) -> dict[str, str]:
+    return (await _statuses_and_slots(store, tenant, meetings))[0]
 
 
 async def _statuses_and_slots(
-    store: RegistrationStore, meetings: list[dict[str, Any]]
+    store: RegistrationStore, tenant: str, meetings: list[dict[str, Any]]
 ) -> tuple[dict[str, str], dict[str, dict[str, Any] | None]]:
     """Each meeting's status, and the slot (bridge, virtual room, dial-in) of its latest
     assignment, from one read of the decisions."""
-    decisions = await store.decisions([m["_id"] for m in meetings])
+    decisions = await store.decisions(tenant, [m["_id"] for m in meetings])
     statuses = {
         m["_id"]: domain.status_of(m["cancelled"], m["revision"], _decisions(decisions[m["_id"]]))
         for m in meetings
@@ -559,13 +563,7 @@ def _public(
             body.pop("rejection", None)
         if entry["type"] == "SlotRejected" and entry.get("revision", 0) == meeting["revision"]:
             body["rejection"] = entry["rejection"]
-    body["record_missing"] = domain.record_missing(
-        record_due=any(e["type"] == "ReportDue" for e in timeline),
-        minutes_uploaded=any(
-            e["type"] == "MaterialUploaded" and e.get("material_kind") == domain.MINUTES
-            for e in timeline
-        ),
-    )
+    body["record_missing"] = records.missing(timeline)
     return body
 
 

@@ -22,7 +22,14 @@ from registration.directory import load_if_empty, read_directories
 from registration.directory_api import build_directory_router
 from registration.handlers import build_handlers
 from registration.materials_api import build_materials_router
-from registration.store import DIRECTORY, MEETINGS, RECORDS, MaterialsStore, RegistrationStore
+from registration.store import (
+    DIRECTORY,
+    MATERIALS,
+    MEETINGS,
+    RECORDS,
+    MaterialsStore,
+    RegistrationStore,
+)
 
 
 class RegistrationSettings(ServiceSettings):
@@ -55,7 +62,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.reports: (ReportSubmitted,),
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS],
+        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS],
         clock=clock,
     )
     store = RegistrationStore(service.db, topics)
