@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from test_console_pages import console, sign_in, token  # noqa: F401  (console is a fixture)
 
 from hnth_contracts import ReportDue, ReportKind, RuleRef
 from hnth_kit.auth import Role
 from hnth_kit.testing import eventually
+from tests.test_console_pages import console, sign_in, token  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.system
 

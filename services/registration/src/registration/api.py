@@ -1,8 +1,6 @@
 """Registration's meeting routes: register, change, cancel, list, read, calendar feeds."""
 
-import base64
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -31,6 +29,7 @@ from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
 from registration import domain, ical, records
+from registration.paging import decode_cursor, encode_cursor
 from registration.store import (
     DECISIONS,
     DETAIL_FIELDS,
@@ -276,7 +275,7 @@ def build_router(
     ) -> dict[str, Any]:
         unit, endpoint = _scope(request, who, unit, endpoint)
         query = MeetingQuery(
-            who.tenant, unit, endpoint, start_from, start_to, _decode_cursor(request, cursor)
+            who.tenant, unit, endpoint, start_from, start_to, decode_cursor(request, cursor)
         )
         policy = policy_for(who.tenant)
         items: list[dict[str, Any]] = []
@@ -295,7 +294,7 @@ def build_router(
                 if len(items) == limit:
                     more = more or i < len(batch) - 1
                     break
-        next_cursor = _encode_cursor(after) if more else None
+        next_cursor = encode_cursor(after) if more else None
         return {"items": items, "next_cursor": next_cursor}
 
     @router.get("/meetings/{meeting_id}", summary="Cuộc họp và diễn biến / a meeting, timeline")
@@ -514,25 +513,6 @@ def _decisions(entries: list[dict[str, Any]]) -> list[domain.Decision]:
 
 def _hash(body: BaseModel) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-
-
-def _encode_cursor(after: tuple[datetime, str] | None) -> str | None:
-    if after is None:
-        return None
-    raw = json.dumps([after[0].isoformat(), after[1]]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(request: Request, cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        start, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(start), str(last_id)
-    except (ValueError, TypeError):
-        raise HTTPException(
-            400, problem(request, "bad_cursor", "Tham số cursor sai.", "The cursor is invalid.")
-        ) from None
 
 
 def _public(

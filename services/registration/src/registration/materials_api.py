@@ -6,9 +6,7 @@ refusal goes on the meeting's timeline (who, what, when): an upload, a request a
 decision carry their timeline entry in their own document, so neither is ever stored
 without the other."""
 
-import base64
 import hashlib
-import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -39,6 +37,7 @@ from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
 from registration import domain, records
+from registration.paging import decode_cursor, encode_cursor
 from registration.store import (
     CorruptMaterial,
     MaterialQuery,
@@ -351,6 +350,26 @@ def build_materials_router(
             )
         return _shown(decision, policy_for(who.tenant))
 
+    class Readable:
+        """The meetings whose materials one caller may read, learnt page by page."""
+
+        def __init__(self, who: Principal) -> None:
+            self.who = who
+            self.known: dict[str, bool] = {}
+            self.granted: set[str] | None = None
+
+        async def of(self, meeting_ids: Iterable[str]) -> set[str]:
+            ids = set(meeting_ids)
+            if self.who.role is Role.OPERATOR:
+                return ids
+            if self.granted is None:
+                self.granted = await materials.granted(self.who.tenant, _reader(self.who).grantee)
+            new = await store.meetings_by_id(self.who.tenant, sorted(ids - self.known.keys()))
+            for meeting_id, found in new.items():
+                right = await right_of(self.who, found, self.granted)
+                self.known[meeting_id] = right is not domain.MaterialRight.NONE
+            return {m for m in ids if self.known.get(m)}
+
     @router.get(
         "/materials",
         summary="Tài liệu mọi cuộc họp / materials of all meetings (operator: all of the "
@@ -372,7 +391,7 @@ def build_materials_router(
     ) -> dict[str, Any]:
         policy = policy_for(who.tenant)
         query = MaterialQuery(
-            who.tenant, meeting, kind, uploaded_from, uploaded_to, _decode_cursor(request, cursor)
+            who.tenant, meeting, kind, uploaded_from, uploaded_to, decode_cursor(request, cursor)
         )
         readable = Readable(who)
         items: list[dict[str, Any]] = []
@@ -389,27 +408,7 @@ def build_materials_router(
                 if len(items) == limit:
                     more = more or i < len(batch) - 1
                     break
-        return {"items": items, "next_cursor": _encode_cursor(after) if more else None}
-
-    class Readable:
-        """The meetings whose materials one caller may read, learnt page by page."""
-
-        def __init__(self, who: Principal) -> None:
-            self.who = who
-            self.known: dict[str, bool] = {}
-            self.granted: set[str] | None = None
-
-        async def of(self, meeting_ids: Iterable[str]) -> set[str]:
-            ids = set(meeting_ids)
-            if self.who.role is Role.OPERATOR:
-                return ids
-            if self.granted is None:
-                self.granted = await materials.granted(self.who.tenant, _reader(self.who).grantee)
-            new = await store.meetings_by_id(self.who.tenant, sorted(ids - self.known.keys()))
-            for meeting_id, found in new.items():
-                right = await right_of(self.who, found, self.granted)
-                self.known[meeting_id] = right is not domain.MaterialRight.NONE
-            return {m for m in ids if self.known.get(m)}
+        return {"items": items, "next_cursor": encode_cursor(after) if more else None}
 
     return router
 
@@ -427,25 +426,6 @@ def _entry(document: dict[str, Any], kind: str, at: datetime, summary: dict[str,
     """The timeline entry a material, request or decision carries (its id derived from theirs)."""
     entry_id = f"audit-{document['_id']}"
     return timeline_entry(entry_id, document["tenant"], document["meeting_id"], kind, at, summary)
-
-
-def _encode_cursor(after: tuple[datetime, str] | None) -> str | None:
-    if after is None:
-        return None
-    raw = json.dumps([after[0].isoformat(), after[1]]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(request: Request, cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(last_id)
-    except (ValueError, TypeError):
-        raise HTTPException(
-            400, problem(request, "bad_cursor", "Tham số cursor sai.", "The cursor is invalid.")
-        ) from None
 
 
 def _reader(who: Principal) -> domain.Reader:
