@@ -205,7 +205,7 @@ def build_materials_router(
         if right is domain.MaterialRight.NONE:
             raise refused(request)
         policy = policy_for(who.tenant)
-        items = await materials.list(who.tenant, meeting_id)
+        items = await materials.of_meeting(who.tenant, meeting_id)
         return {
             "items": [_shown(m, policy) for m in items],
             "record_missing": records.missing(await store.timeline(who.tenant, meeting_id)),

@@ -493,7 +493,7 @@ class MaterialsStore:
             return await self.get(material["tenant"], material["_id"]) or material, False
         return material, True
 
-    async def list(self, tenant: str, meeting_id: str) -> list[Document]:
+    async def of_meeting(self, tenant: str, meeting_id: str) -> list[Document]:
         query = {"tenant": tenant, "meeting_id": meeting_id}
         cursor = self._materials.find(query, hide_outbox()).sort("uploaded_at", ASCENDING)
         return [doc async for doc in cursor]
