@@ -517,6 +517,9 @@ class MaterialsStore:
             doc["_id"]: bytes(doc["data"]) async for doc in self._chunks.find({"_id": {"$in": ids}})
         }
         data = b"".join(found.get(i, b"") for i in ids)
+        if len(found) < len(ids):  # chunks written before they were keyed by checksum
+            cursor = self._chunks.find({"material_id": material["_id"]}).sort("n", ASCENDING)
+            data = b"".join([bytes(doc["data"]) async for doc in cursor])
         if len(data) != material["size"] or hashlib.sha256(data).hexdigest() != material["sha256"]:
             raise CorruptMaterial(material["_id"])
         return data
