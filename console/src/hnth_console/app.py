@@ -335,11 +335,13 @@ def build(settings: ConsoleSettings) -> FastAPI:
         resent: str | None = None,
     ) -> HTMLResponse:
         get = functools.partial(backends.get, token=s.token, lang=s.lang)
-        found, notices, readiness, incidents = await asyncio.gather(
+        found, notices, readiness, incidents, materials = await asyncio.gather(
             get("registration", f"/meetings/{meeting_id}"),
             optional(get("notification", f"/meetings/{meeting_id}/notices")),
             optional(get("inspection", f"/meetings/{meeting_id}/readiness")),
             optional(get("inspection", "/incidents")),
+            # None: this person may not read the materials (registration decides, per role)
+            optional(get("registration", f"/meetings/{meeting_id}/materials")),
         )
         now = datetime.now(UTC)
         checks = [{**c, "alarm": views.alarm(c, now, warn)} for c in readiness or []]
@@ -351,9 +353,21 @@ def build(settings: ConsoleSettings) -> FastAPI:
             notices=notices,
             checks=checks,
             incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
+            materials=materials,
             resent=resent,
             back=f"/meetings/{meeting_id}",
         )
+
+    @app.get("/meetings/{meeting_id}/materials/{material_id}", summary="Tải tài liệu")
+    async def material(
+        meeting_id: str, material_id: str, s: Annotated[Session, Depends(page("schedule"))]
+    ) -> Response:
+        """The file, exactly as registration gives it to this person (it records the download)."""
+        path = f"/meetings/{quote(meeting_id)}/materials/{quote(material_id)}"
+        got = await backends.request("GET", "registration", path, s.token, s.lang)
+        kept = ("content-disposition", "etag", "x-checksum-sha256")
+        headers = {k: v for k, v in got.headers.items() if k.lower() in kept}
+        return Response(got.content, media_type=got.headers.get("content-type"), headers=headers)
 
     async def per_meeting(
         s: Session, service: str, path: str, meetings: list[dict[str, Any]]

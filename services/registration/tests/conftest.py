@@ -58,3 +58,12 @@ def register(registration: Registration) -> Callable[..., object]:
         )
 
     return post
+
+
+@pytest.fixture
+def restartable(
+    infra, unique
+) -> Callable[[], contextlib.AbstractAsyncContextManager[Registration]]:
+    """Start registration (default body limit) as often as a test likes, always on the same
+    database and topics: a test stops it and starts it again as after a crash."""
+    return lambda: running(infra, unique)

@@ -121,12 +121,14 @@ async def test_too_big_wrong_type_or_not_allowed_get_4xx_and_store_nothing(
         reg.headers("registrar", unit="STTTT"),  # participates, but does not host
         reg.headers("technician", endpoint="TQ-STTTT"),
         reg.headers("viewer"),
-        reg.headers("operator", tenant="lang-son"),  # another province
     ):
         refused = await upload(reg, url, pdf(100), auth=auth)
-        assert refused.status_code in (403, 404), refused.text
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "forbidden"
+    # another province does not learn that the meeting exists
     other = await upload(reg, url, pdf(100), auth=reg.headers("operator", tenant="lang-son"))
     assert other.status_code == 404
+    assert other.json()["code"] == "not_found"
 
     assert await stored_counts(reg) == (0, 0)
     assert not [e for e in await timeline(reg, url) if e["type"].startswith("Material")]

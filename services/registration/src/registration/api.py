@@ -1,8 +1,6 @@
 """Registration's meeting routes: register, change, cancel, list, read, calendar feeds."""
 
-import base64
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -30,7 +28,8 @@ from hnth_contracts.policy import Policy
 from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
-from registration import domain, ical
+from registration import domain, ical, records
+from registration.paging import decode_cursor, encode_cursor
 from registration.store import (
     DECISIONS,
     DETAIL_FIELDS,
@@ -147,8 +146,8 @@ def build_router(
         return policy
 
     async def visible_meeting(request: Request, meeting_id: str, who: Principal) -> dict[str, Any]:
-        meeting = await store.meeting(meeting_id)
-        if meeting is None or meeting["tenant"] != who.tenant:
+        meeting = await store.meeting(who.tenant, meeting_id)
+        if meeting is None:
             raise fail(404, request, "not_found", "Không tìm thấy cuộc họp.", "No such meeting.")
         if not _may_see(who, meeting):
             raise fail(
@@ -276,7 +275,7 @@ def build_router(
     ) -> dict[str, Any]:
         unit, endpoint = _scope(request, who, unit, endpoint)
         query = MeetingQuery(
-            who.tenant, unit, endpoint, start_from, start_to, _decode_cursor(request, cursor)
+            who.tenant, unit, endpoint, start_from, start_to, decode_cursor(request, cursor)
         )
         policy = policy_for(who.tenant)
         items: list[dict[str, Any]] = []
@@ -285,7 +284,7 @@ def build_router(
         while len(items) < limit and more:
             batch = await store.meetings(replace(query, after=after), limit * 2)
             more = len(batch) == limit * 2
-            statuses, slots = await _statuses_and_slots(store, batch)
+            statuses, slots = await _statuses_and_slots(store, who.tenant, batch)
             for i, meeting in enumerate(batch):
                 after = (meeting["start"], meeting["_id"])
                 if status_filter is None or statuses[meeting["_id"]] == status_filter:
@@ -295,7 +294,7 @@ def build_router(
                 if len(items) == limit:
                     more = more or i < len(batch) - 1
                     break
-        next_cursor = _encode_cursor(after) if more else None
+        next_cursor = encode_cursor(after) if more else None
         return {"items": items, "next_cursor": next_cursor}
 
     @router.get("/meetings/{meeting_id}", summary="Cuộc họp và diễn biến / a meeting, timeline")
@@ -303,7 +302,9 @@ def build_router(
         request: Request, meeting_id: str, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
         meeting = await visible_meeting(request, meeting_id, who)
-        return _public(meeting, await store.timeline(meeting_id), policy_for(who.tenant))
+        return _public(
+            meeting, await store.timeline(who.tenant, meeting_id), policy_for(who.tenant)
+        )
 
     @router.patch("/meetings/{meeting_id}", summary="Thay đổi cuộc họp / change a meeting")
     async def change(
@@ -351,7 +352,7 @@ def build_router(
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
         stored = await _write(request, meeting, fields, event)
-        return _public(stored, await store.timeline(meeting_id), policy)
+        return _public(stored, await store.timeline(who.tenant, meeting_id), policy)
 
     @router.post("/meetings/{meeting_id}/cancel", summary="Hủy cuộc họp / cancel a meeting")
     async def cancel(
@@ -364,7 +365,7 @@ def build_router(
         meeting = await changeable_meeting(request, meeting_id, who, now)
         policy = policy_for(who.tenant)
         if meeting["cancelled"]:
-            return _public(meeting, await store.timeline(meeting_id), policy)
+            return _public(meeting, await store.timeline(who.tenant, meeting_id), policy)
         reason = body.reason if body else None
         event = MeetingCancelled.create(
             tenant=who.tenant,
@@ -377,14 +378,14 @@ def build_router(
         )
         fields = {"cancelled": True, "cancel_reason": reason, "cancelled_at": now}
         stored = await _write(request, meeting, fields, event)
-        return _public(stored, await store.timeline(meeting_id), policy)
+        return _public(stored, await store.timeline(who.tenant, meeting_id), policy)
 
     async def _write(
         request: Request, meeting: dict[str, Any], fields: dict[str, Any], event: Any
     ) -> dict[str, Any]:
         try:
             stored = await store.update_meeting(
-                meeting["_id"], meeting["revision"], fields, [event]
+                meeting["tenant"], meeting["_id"], meeting["revision"], fields, [event]
             )
         except StaleWrite:
             raise fail(
@@ -422,7 +423,7 @@ def build_router(
         unit, endpoint = (code, None) if kind == "units" else (None, code)
         unit, endpoint = _scope(request, who, unit, endpoint)
         meetings = await store.meetings(MeetingQuery(who.tenant, unit, endpoint), 5000)
-        statuses = await _statuses(store, meetings)
+        statuses = await _statuses(store, who.tenant, meetings)
         body = ical.feed(
             f"HNTH {code}",
             [{**m, "status": statuses[m["_id"]]} for m in meetings],
@@ -474,16 +475,18 @@ def _others(request: Request) -> dict[str, Any]:
     )
 
 
-async def _statuses(store: RegistrationStore, meetings: list[dict[str, Any]]) -> dict[str, str]:
-    return (await _statuses_and_slots(store, meetings))[0]
+async def _statuses(
+    store: RegistrationStore, tenant: str, meetings: list[dict[str, Any]]
+) -> dict[str, str]:
+    return (await _statuses_and_slots(store, tenant, meetings))[0]
 
 
 async def _statuses_and_slots(
-    store: RegistrationStore, meetings: list[dict[str, Any]]
+    store: RegistrationStore, tenant: str, meetings: list[dict[str, Any]]
 ) -> tuple[dict[str, str], dict[str, dict[str, Any] | None]]:
     """Each meeting's status, and the slot (bridge, virtual room, dial-in) of its latest
     assignment, from one read of the decisions."""
-    decisions = await store.decisions([m["_id"] for m in meetings])
+    decisions = await store.decisions(tenant, [m["_id"] for m in meetings])
     statuses = {
         m["_id"]: domain.status_of(m["cancelled"], m["revision"], _decisions(decisions[m["_id"]]))
         for m in meetings
@@ -510,25 +513,6 @@ def _decisions(entries: list[dict[str, Any]]) -> list[domain.Decision]:
 
 def _hash(body: BaseModel) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-
-
-def _encode_cursor(after: tuple[datetime, str] | None) -> str | None:
-    if after is None:
-        return None
-    raw = json.dumps([after[0].isoformat(), after[1]]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(request: Request, cursor: str | None) -> tuple[datetime, str] | None:
-    if not cursor:
-        return None
-    try:
-        start, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(start), str(last_id)
-    except (ValueError, TypeError):
-        raise HTTPException(
-            400, problem(request, "bad_cursor", "Tham số cursor sai.", "The cursor is invalid.")
-        ) from None
 
 
 def _public(
@@ -559,13 +543,7 @@ def _public(
             body.pop("rejection", None)
         if entry["type"] == "SlotRejected" and entry.get("revision", 0) == meeting["revision"]:
             body["rejection"] = entry["rejection"]
-    body["record_missing"] = domain.record_missing(
-        record_due=any(e["type"] == "ReportDue" for e in timeline),
-        minutes_uploaded=any(
-            e["type"] == "MaterialUploaded" and e.get("material_kind") == domain.MINUTES
-            for e in timeline
-        ),
-    )
+    body["record_missing"] = records.missing(timeline)
     return body
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from hnth_contracts import (
@@ -22,7 +23,15 @@ from registration.directory import load_if_empty, read_directories
 from registration.directory_api import build_directory_router
 from registration.handlers import build_handlers
 from registration.materials_api import build_materials_router
-from registration.store import DIRECTORY, MEETINGS, RECORDS, MaterialsStore, RegistrationStore
+from registration.migrations import tenant_keys
+from registration.store import (
+    DIRECTORY,
+    MATERIALS,
+    MEETINGS,
+    RECORDS,
+    MaterialsStore,
+    RegistrationStore,
+)
 
 
 class RegistrationSettings(ServiceSettings):
@@ -55,7 +64,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.reports: (ReportSubmitted,),
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS],
+        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS],
         clock=clock,
     )
     store = RegistrationStore(service.db, topics)
@@ -65,6 +74,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
         await load_if_empty(store, files, service.clock.now())
 
+    service.on_startup(functools.partial(tenant_keys, service.db))  # earlier versions' data
     service.on_startup(store.setup)
     service.on_startup(materials.setup)
     service.on_startup(load_directory)

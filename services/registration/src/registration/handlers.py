@@ -5,11 +5,16 @@ and the requests for a meeting's minutes (ReportDue, kind meeting_record).
 Meetings that other systems (e-office, work calendars) announce straight on the topic are
 adopted, so they are listed and shown like any other; their changes are applied here, in
 partition order, and the HTTP API leaves them to their producer.
+
+Everything is per province: a meeting is (event.tenant, meeting id), so two provinces'
+systems publishing the same meeting id get a meeting and a timeline each (see `store`).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import (
     CheckCompleted,
@@ -23,9 +28,9 @@ from hnth_contracts import (
     SlotReleased,
 )
 from hnth_kit.clock import Clock
-from hnth_kit.consumer import Handler, RawMessage
+from hnth_kit.consumer import Handler, RawMessage, Unprocessable
 from hnth_kit.idempotency import UnknownDocument
-from registration.records import announce_record
+from registration import records
 from registration.store import MaterialsStore, RegistrationStore, meeting_fields
 
 PRODUCER = "registration"
@@ -47,7 +52,13 @@ def build_handlers(
                 "urgent_reason": event.urgent_reason,
                 **meeting_fields(event),
             }
-            await store.adopt_meeting(meeting, event)
+            try:
+                await store.adopt_meeting(meeting, event)
+            except DuplicateKeyError:
+                raise Unprocessable(
+                    "meeting_id_taken",
+                    f"{event.tenant} already has a meeting {event.meeting_id} of another source",
+                ) from None
         summary = {"by": event.requested_by, "late_notice": event.late_notice}
         await store.add_to_timeline(event, event.meeting_id, summary)
 
@@ -113,9 +124,8 @@ def build_handlers(
             "rule": event.rule.model_dump(),
         }
         await store.add_to_timeline(event, event.meeting_id, summary)
-        if await materials.has_minutes(event.meeting_id):
-            due = {**summary, "meeting_id": event.meeting_id}
-            await announce_record(materials, due, event.tenant, "registration", clock.now())
+        due = {**summary, "meeting_id": event.meeting_id}
+        await records.on_due(materials, due, event.tenant, clock.now())
 
     return {
         MeetingRequested: on_requested,

@@ -2,10 +2,14 @@
 other agencies on request): upload, list, download, access requests and decisions.
 
 Who may do what is `domain.material_right`; every upload, download, request, grant and
-refusal goes on the meeting's timeline (who, what, when)."""
+refusal goes on the meeting's timeline (who, what, when): an upload, a request and a
+decision carry their timeline entry in their own document, so neither is ever stored
+without the other."""
 
+import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -18,21 +22,30 @@ from fastapi import (
     Depends,
     File,
     Form,
+    Header,
     HTTPException,
+    Query,
     Request,
     Response,
     UploadFile,
     status,
 )
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
-from registration import domain
-from registration.records import announce_record
-from registration.store import CorruptMaterial, MaterialsStore, RegistrationStore
+from registration import domain, records
+from registration.paging import decode_cursor, encode_cursor
+from registration.store import (
+    CorruptMaterial,
+    MaterialQuery,
+    MaterialsStore,
+    RegistrationStore,
+    describe,
+    timeline_entry,
+)
 
 KIND_PATTERN = "^(" + "|".join(domain.MATERIAL_KINDS) + ")$"
 
@@ -73,26 +86,27 @@ def build_materials_router(
         return HTTPException(code, problem(request, name, vi, en))
 
     async def meeting_of(request: Request, meeting_id: str, who: Principal) -> dict[str, Any]:
-        meeting = await store.meeting(meeting_id)
-        if meeting is None or meeting["tenant"] != who.tenant:
+        meeting = await store.meeting(who.tenant, meeting_id)
+        if meeting is None:
             raise fail(404, request, "not_found", "Không tìm thấy cuộc họp.", "No such meeting.")
         return meeting
 
-    async def right_of(who: Principal, meeting: dict[str, Any]) -> domain.MaterialRight:
+    async def right_of(
+        who: Principal, meeting: dict[str, Any], granted: set[str] | None = None
+    ) -> domain.MaterialRight:
+        """What `who` may do with the meeting's materials; `granted` (the meetings granted
+        to them) when the caller has it already."""
         reader = _reader(who)
         units = await store.endpoints.units_of(who.tenant, meeting["endpoints"])
-        right = domain.material_right(
+        if granted is None:
+            granted = await materials.granted(who.tenant, reader.grantee, meeting["_id"])
+        return domain.material_right(
             reader,
             host_unit=meeting["host_unit"],
             endpoints=meeting["endpoints"],
             participating_units=sorted(units),
-            granted=False,
+            granted=meeting["_id"] in granted,
         )
-        if right is domain.MaterialRight.NONE and await materials.granted(
-            meeting["_id"], reader.grantee
-        ):
-            return domain.MaterialRight.READ
-        return right
 
     def refused(request: Request) -> HTTPException:
         return fail(
@@ -117,6 +131,7 @@ def build_materials_router(
     )
     async def upload(
         request: Request,
+        response: Response,
         meeting_id: str,
         who: Annotated[Principal, Depends(authenticate)],
         file: Annotated[UploadFile, File(description="Tệp / the file")],
@@ -124,6 +139,10 @@ def build_materials_router(
             str,
             Form(pattern=KIND_PATTERN, description="agenda | slides | decision | minutes | other"),
         ] = "other",
+        idempotency_key: Annotated[
+            str | None,
+            Header(max_length=200, description="Gửi lại an toàn / safe retries"),
+        ] = None,
     ) -> dict[str, Any]:
         meeting = await meeting_of(request, meeting_id, who)
         if await right_of(who, meeting) is not domain.MaterialRight.UPLOAD:
@@ -142,23 +161,39 @@ def build_materials_router(
             code = 413 if violation.rule == "materials.max_bytes" else 415
             raise HTTPException(code, {"errors": [violation.body(wants_english(request))]})
         now = clock.now()
-        stored = await materials.save(
-            {
-                "_id": f"mat-{uuid.uuid4().hex[:16]}",
-                "tenant": who.tenant,
-                "meeting_id": meeting_id,
-                "kind": kind,
-                "filename": (file.filename or "tep")[:255],
-                "content_type": content_type,
-                "uploaded_by": who.subject,
-                "uploaded_at": now,
-            },
-            data,
-        )
-        await store.audit(meeting_id, "MaterialUploaded", now, _summary(stored, who))
-        if kind == domain.MINUTES and (due := await store.record_due(meeting_id)):
-            await announce_record(materials, due, who.tenant, who.subject, now)
-            wake()
+        material: dict[str, Any] = {
+            "_id": _material_id(who, meeting_id, idempotency_key),
+            "tenant": who.tenant,
+            "meeting_id": meeting_id,
+            "kind": kind,
+            "filename": (file.filename or "tep")[:255],
+            "content_type": content_type,
+            "uploaded_by": who.subject,
+            "uploaded_at": now,
+            **describe(data),
+        }
+        minutes = kind == domain.MINUTES
+        due = await store.record_due(who.tenant, meeting_id) if minutes else None
+        # minutes asked for already: the announcement goes in the material's own insert
+        events = [records.submitted(due, who.tenant, who.subject, now)] if due else []
+        material["reports"] = [due["report_id"]] if due else []
+        material["audit"] = _entry(material, "MaterialUploaded", now, _summary(material, who))
+        stored, created = await materials.save(material, data, events)
+        if not created:
+            if stored["sha256"] != material["sha256"] or stored["meeting_id"] != meeting_id:
+                raise fail(
+                    409,
+                    request,
+                    "idempotency_key_reused",
+                    "Idempotency-Key này đã dùng cho một tệp khác.",
+                    "This Idempotency-Key was used for a different file.",
+                )
+            response.status_code = status.HTTP_200_OK
+            return _shown(stored, policy)
+        if minutes and due is None and (due := await store.record_due(who.tenant, meeting_id)):
+            # the ReportDue came while we stored: it may have missed these minutes
+            await records.announce_record(materials, due, who.tenant, who.subject, now)
+        wake()
         return _shown(stored, policy)
 
     @router.get("/meetings/{meeting_id}/materials", summary="Tài liệu cuộc họp / materials")
@@ -170,14 +205,10 @@ def build_materials_router(
         if right is domain.MaterialRight.NONE:
             raise refused(request)
         policy = policy_for(who.tenant)
-        items = await materials.list(meeting_id)
-        missing = domain.record_missing(
-            record_due=await store.record_due(meeting_id) is not None,
-            minutes_uploaded=any(m["kind"] == domain.MINUTES for m in items),
-        )
+        items = await materials.of_meeting(who.tenant, meeting_id)
         return {
             "items": [_shown(m, policy) for m in items],
-            "record_missing": missing,
+            "record_missing": records.missing(await store.timeline(who.tenant, meeting_id)),
             "access": right.value,
         }
 
@@ -196,7 +227,7 @@ def build_materials_router(
         meeting = await meeting_of(request, meeting_id, who)
         if await right_of(who, meeting) is domain.MaterialRight.NONE:
             raise refused(request)
-        material = await materials.get(material_id)
+        material = await materials.get(who.tenant, material_id)
         if material is None or material["meeting_id"] != meeting_id:
             raise fail(404, request, "not_found", "Không có tài liệu này.", "No such material.")
         try:
@@ -209,7 +240,8 @@ def build_materials_router(
                 "Tài liệu lưu trữ bị hỏng (sai mã kiểm tra); hãy báo Sở TT&TT.",
                 "The stored file fails its checksum; tell the IT department.",
             ) from None
-        await store.audit(meeting_id, "MaterialDownloaded", clock.now(), _summary(material, who))
+        summary = _summary(material, who)
+        await store.audit(who.tenant, meeting_id, "MaterialDownloaded", clock.now(), summary)
         filename = quote(material["filename"])
         return Response(
             data,
@@ -253,9 +285,9 @@ def build_materials_router(
             "reason": body.reason,
             "at": now,
         }
-        await materials.add_request(asked)
         summary = {"by": who.subject, "request_id": asked["_id"], "grantee": reader.grantee}
-        await store.audit(meeting_id, "MaterialAccessRequested", now, summary)
+        asked["audit"] = _entry(asked, "MaterialAccessRequested", now, summary)
+        await materials.add_request(asked)
         return _shown(asked, policy_for(who.tenant))
 
     @router.get(
@@ -267,7 +299,7 @@ def build_materials_router(
     ) -> list[dict[str, Any]]:
         await meeting_of(request, meeting_id, who)
         policy = policy_for(who.tenant)
-        return [_shown(r, policy) for r in await materials.requests(meeting_id)]
+        return [_shown(r, policy) for r in await materials.requests(who.tenant, meeting_id)]
 
     @router.post(
         "/meetings/{meeting_id}/access-requests/{request_id}/{verdict}",
@@ -282,7 +314,7 @@ def build_materials_router(
         body: Annotated[DecisionIn | None, Body()] = None,
     ) -> dict[str, Any]:
         await meeting_of(request, meeting_id, who)
-        asked = await materials.request(request_id)
+        asked = await materials.request(who.tenant, request_id)
         if asked is None or asked["meeting_id"] != meeting_id:
             raise fail(404, request, "not_found", "Không có đề nghị này.", "No such request.")
         now, granted = clock.now(), verdict is Verdict.GRANT
@@ -299,14 +331,6 @@ def build_materials_router(
             "note": note,
             "at": now,
         }
-        if not await materials.decide(decision):
-            raise fail(
-                409,
-                request,
-                "already_decided",
-                "Đề nghị này đã được quyết định.",
-                "This request has been decided already.",
-            )
         kind = "MaterialAccessGranted" if granted else "MaterialAccessRefused"
         summary = {
             "by": who.subject,
@@ -315,10 +339,93 @@ def build_materials_router(
             "requested_by": asked["requested_by"],
             "note": note,
         }
-        await store.audit(meeting_id, kind, now, summary)
+        decision["audit"] = _entry(decision, kind, now, summary)
+        if not await materials.decide(decision):
+            raise fail(
+                409,
+                request,
+                "already_decided",
+                "Đề nghị này đã được quyết định.",
+                "This request has been decided already.",
+            )
         return _shown(decision, policy_for(who.tenant))
 
+    class Readable:
+        """The meetings whose materials one caller may read, learnt page by page."""
+
+        def __init__(self, who: Principal) -> None:
+            self.who = who
+            self.known: dict[str, bool] = {}
+            self.granted: set[str] | None = None
+
+        async def of(self, meeting_ids: Iterable[str]) -> set[str]:
+            ids = set(meeting_ids)
+            if self.who.role is Role.OPERATOR:
+                return ids
+            if self.granted is None:
+                self.granted = await materials.granted(self.who.tenant, _reader(self.who).grantee)
+            new = await store.meetings_by_id(self.who.tenant, sorted(ids - self.known.keys()))
+            for meeting_id, found in new.items():
+                right = await right_of(self.who, found, self.granted)
+                self.known[meeting_id] = right is not domain.MaterialRight.NONE
+            return {m for m in ids if self.known.get(m)}
+
+    @router.get(
+        "/materials",
+        summary="Tài liệu mọi cuộc họp / materials of all meetings (operator: all of the "
+        "province; others: what they may read)",
+    )
+    async def all_materials(
+        request: Request,
+        who: Annotated[Principal, Depends(authenticate)],
+        meeting: Annotated[str | None, Query(max_length=100, description="Cuộc họp")] = None,
+        kind: Annotated[str | None, Query(pattern=KIND_PATTERN, description="Loại")] = None,
+        uploaded_from: Annotated[
+            AwareDatetime | None, Query(alias="from", description="Tải lên từ / uploaded from")
+        ] = None,
+        uploaded_to: Annotated[
+            AwareDatetime | None, Query(alias="to", description="Tải lên trước / before")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=200, description="Số mục / page size")] = 50,
+        cursor: Annotated[str | None, Query(max_length=300, description="Trang sau / next")] = None,
+    ) -> dict[str, Any]:
+        policy = policy_for(who.tenant)
+        query = MaterialQuery(
+            who.tenant, meeting, kind, uploaded_from, uploaded_to, decode_cursor(request, cursor)
+        )
+        readable = Readable(who)
+        items: list[dict[str, Any]] = []
+        after, more = query.after, True
+        # what a non-operator may read depends on each meeting: filter page by page
+        while len(items) < limit and more:
+            batch = await materials.find(replace(query, after=after), limit * 2)
+            more = len(batch) == limit * 2
+            allowed = await readable.of(m["meeting_id"] for m in batch)
+            for i, material in enumerate(batch):
+                after = (material["uploaded_at"], material["_id"])
+                if material["meeting_id"] in allowed:
+                    items.append(_shown(material, policy))
+                if len(items) == limit:
+                    more = more or i < len(batch) - 1
+                    break
+        return {"items": items, "next_cursor": encode_cursor(after) if more else None}
+
     return router
+
+
+def _material_id(who: Principal, meeting_id: str, idempotency_key: str | None) -> str:
+    """A retried upload (same Idempotency-Key from the same person for the same meeting)
+    names the same material; without a key, every upload is a new one."""
+    if not idempotency_key:
+        return f"mat-{uuid.uuid4().hex[:16]}"
+    scope = f"{who.tenant}|{who.subject}|{meeting_id}|{idempotency_key}"
+    return f"mat-{hashlib.sha256(scope.encode()).hexdigest()[:24]}"
+
+
+def _entry(document: dict[str, Any], kind: str, at: datetime, summary: dict[str, Any]) -> Any:
+    """The timeline entry a material, request or decision carries (its id derived from theirs)."""
+    entry_id = f"audit-{document['_id']}"
+    return timeline_entry(entry_id, document["tenant"], document["meeting_id"], kind, at, summary)
 
 
 def _reader(who: Principal) -> domain.Reader:
@@ -341,6 +448,6 @@ def _shown(document: dict[str, Any], policy: Policy) -> dict[str, Any]:
     body = {
         k: (v.astimezone(zone).isoformat() if isinstance(v, datetime) else v)
         for k, v in document.items()
-        if k not in ("_id", "_outbox", "_applied")
+        if k not in ("_id", "_outbox", "_applied", "audit")
     }
     return {"id": document["_id"], **body}

@@ -5,11 +5,19 @@ Writers are kept apart so FerretDB's read-then-replace updates never race: the H
 writes directory entries and meetings (conditional on their `version` / `revision`); the
 consumer only INSERTS timeline entries (keyed by event id) and meetings announced on the
 topic by other systems. Inserts are atomic and idempotent on FerretDB and MongoDB alike.
+
+A meeting is identified by (tenant, meeting id), as scheduling does: meetings are keyed
+`<tenant>|<meeting id>` and every timeline read filters by tenant. Other systems choose
+their own meeting ids, so two provinces' e-office systems may well publish the same one;
+keying (rather than dead-lettering the second) keeps both meetings, each province with its
+own, and an event of one province can never reach the other's meeting or timeline. The
+store speaks meeting ids to its callers: documents come back with `_id` = the meeting id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +31,8 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
 from hnth_kit.idempotency import apply_once, insert_once
-from hnth_kit.mongo import Document
-from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update
+from hnth_kit.mongo import Document, insert_new
+from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
 
 MEETINGS = "meetings"
 TIMELINE = "timeline"
@@ -70,6 +78,28 @@ class StaleWrite(Exception):
 
 def entry_id(tenant: str, code: str) -> str:
     return f"{tenant}:{code}"
+
+
+def meeting_key(tenant: str, meeting_id: str) -> str:
+    """A meeting's `_id`: meeting ids are unique within a province only (see the module doc)."""
+    return f"{tenant}|{meeting_id}"
+
+
+def _keyed(meeting: Document) -> Document:
+    """The stored form of a meeting whose `_id` is its meeting id."""
+    return {
+        **meeting,
+        "_id": meeting_key(meeting["tenant"], meeting["_id"]),
+        "meeting_id": meeting["_id"],
+    }
+
+
+def _shown(meeting: Document | None) -> Document | None:
+    """A stored meeting as callers know it: `_id` is the meeting id again."""
+    if meeting is None:
+        return None
+    meeting_id = meeting.pop("meeting_id", None)
+    return {**meeting, "_id": meeting_id or meeting["_id"]}
 
 
 class Entries:
@@ -156,11 +186,13 @@ class MeetingQuery:
         if span:
             query["start"] = span
         if self.after:
+            # keys share the tenant's prefix, so they sort as the meeting ids do
             start, last_id = self.after
+            last = meeting_key(self.tenant, last_id)
             query = {
                 "$and": [
                     query,
-                    {"$or": [{"start": {"$gt": start}}, {"start": start, "_id": {"$gt": last_id}}]},
+                    {"$or": [{"start": {"$gt": start}}, {"start": start, "_id": {"$gt": last}}]},
                 ]
             }
         return query
@@ -170,6 +202,8 @@ class RegistrationStore:
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
         self._meetings = db[MEETINGS]
         self._timeline = db[TIMELINE]
+        self._audited = (db[MATERIALS], db[ACCESS])
+        """Documents that carry their own timeline entry (`audit`), written with them."""
         self._contacts = db[CONTACTS]
         self.units = Entries(db[UNITS], topics)
         self.endpoints = Entries(db[ENDPOINTS], topics)
@@ -184,7 +218,9 @@ class RegistrationStore:
         await self._meetings.create_index(
             [("tenant", ASCENDING), ("endpoints", ASCENDING), ("start", ASCENDING)]
         )
-        await self._timeline.create_index([("meeting_id", ASCENDING), ("at", ASCENDING)])
+        await self._timeline.create_index(
+            [("tenant", ASCENDING), ("meeting_id", ASCENDING), ("at", ASCENDING)]
+        )
         await self.units.setup()
         await self.endpoints.setup()
 
@@ -220,7 +256,11 @@ class RegistrationStore:
         already used, the meeting stored the first time comes back instead (created False)."""
         try:
             await insert_once(
-                self._meetings, meeting, str(event.event_id), events=[event], topics=self._topics
+                self._meetings,
+                _keyed(meeting),
+                str(event.event_id),
+                events=[event],
+                topics=self._topics,
             )
         except DuplicateKeyError:
             existing = await self._meetings.find_one(
@@ -228,37 +268,48 @@ class RegistrationStore:
             )
             if existing is None:
                 raise
-            return existing, False
-        return await self.meeting(meeting["_id"]) or meeting, True
+            return _shown(existing) or {}, False
+        return await self.meeting(meeting["tenant"], meeting["_id"]) or meeting, True
 
     async def adopt_meeting(self, meeting: Document, event: Event) -> None:
         """Record a meeting another system announced on the topic (no events of ours)."""
-        await insert_once(self._meetings, meeting, str(event.event_id), topics=self._topics)
+        await insert_once(self._meetings, _keyed(meeting), str(event.event_id), topics=self._topics)
 
     async def apply_external(self, event: Event, fields: Document) -> None:
-        """Apply another system's change to the meeting it owns, once per event."""
+        """Apply another system's change to the meeting it owns in the event's province,
+        once per event."""
         await apply_once(
             self._meetings,
-            getattr(event, "meeting_id", ""),
+            meeting_key(event.tenant, getattr(event, "meeting_id", "")),
             str(event.event_id),
             {"$set": fields},
             topics=self._topics,
-            extra_filter={"source": event.producer},
+            extra_filter={"source": event.producer, "tenant": event.tenant},
         )
 
-    async def meeting(self, meeting_id: str) -> Document | None:
-        return await self._meetings.find_one({"_id": meeting_id}, hide_outbox())
+    async def meeting(self, tenant: str, meeting_id: str) -> Document | None:
+        found = await self._meetings.find_one(
+            {"_id": meeting_key(tenant, meeting_id)}, hide_outbox()
+        )
+        return _shown(found)
+
+    async def meetings_by_id(self, tenant: str, meeting_ids: Sequence[str]) -> dict[str, Document]:
+        """Many meetings of one province (one indexed lookup), by meeting id."""
+        keys = [meeting_key(tenant, m) for m in dict.fromkeys(meeting_ids)]
+        cursor = self._meetings.find({"_id": {"$in": keys}}, hide_outbox())
+        return {m["_id"]: m async for doc in cursor if (m := _shown(doc))}
 
     async def update_meeting(
-        self, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
+        self, tenant: str, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
     ) -> Document:
         """Write a change or cancellation if the meeting is still at `revision`."""
+        key = meeting_key(tenant, meeting_id)
         update = merge_updates({"$set": fields}, outbox_update(events, self._topics))
-        await announce(self._meetings, meeting_id, events)
-        result = await self._meetings.update_one({"_id": meeting_id, "revision": revision}, update)
+        await announce(self._meetings, key, events)
+        result = await self._meetings.update_one({"_id": key, "revision": revision}, update)
         if result.matched_count != 1:
             raise StaleWrite(meeting_id)
-        return await self.meeting(meeting_id) or {}
+        return await self.meeting(tenant, meeting_id) or {}
 
     async def meetings(self, query: MeetingQuery, limit: int) -> list[Document]:
         cursor = (
@@ -266,65 +317,138 @@ class RegistrationStore:
             .sort([("start", ASCENDING), ("_id", ASCENDING)])
             .limit(limit)
         )
-        return [doc async for doc in cursor]
+        return [m async for doc in cursor if (m := _shown(doc))]
 
     # ------------------------------------------------------------ timeline
 
     async def add_to_timeline(self, event: Event, meeting_id: str, summary: dict[str, Any]) -> None:
-        try:
-            await self._timeline.insert_one(
-                {
-                    "_id": str(event.event_id),
-                    "meeting_id": meeting_id,
-                    "type": event.type,
-                    "at": event.occurred_at,
-                    **summary,
-                }
-            )
-        except DuplicateKeyError:
-            pass  # this event is already on the timeline
+        """Put an event on the timeline of its province's meeting (an insert keyed by the
+        event id: a redelivery changes nothing)."""
+        entry = timeline_entry(
+            str(event.event_id), event.tenant, meeting_id, event.type, event.occurred_at, summary
+        )
+        await insert_new(self._timeline, [entry])
 
-    async def audit(self, meeting_id: str, kind: str, at: datetime, summary: Document) -> None:
-        """Put what someone did with the meeting's records (upload, download, access asked,
-        granted, refused) on its timeline: an insert, never changed afterwards."""
+    async def audit(
+        self, tenant: str, meeting_id: str, kind: str, at: datetime, summary: Document
+    ) -> None:
+        """Put a download on the meeting's timeline (who, what, when): an insert, never
+        changed afterwards. Uploads, requests and decisions carry their entry themselves."""
+        entry_id = f"audit-{uuid.uuid4().hex}"
         await self._timeline.insert_one(
-            {
-                "_id": f"audit-{uuid.uuid4().hex}",
-                "meeting_id": meeting_id,
-                "type": kind,
-                "at": at,
-                **summary,
-            }
+            timeline_entry(entry_id, tenant, meeting_id, kind, at, summary)
         )
 
-    async def record_due(self, meeting_id: str) -> Document | None:
+    async def record_due(self, tenant: str, meeting_id: str) -> Document | None:
         """The ReportDue asking for this meeting's minutes, once scheduling sent it."""
-        return await self._timeline.find_one({"meeting_id": meeting_id, "type": "ReportDue"})
+        query = {"tenant": tenant, "meeting_id": meeting_id, "type": "ReportDue"}
+        return await self._timeline.find_one(query)
 
-    async def timeline(self, meeting_id: str) -> list[Document]:
-        cursor = self._timeline.find({"meeting_id": meeting_id}).sort("at", ASCENDING)
-        return [doc async for doc in cursor]
+    async def timeline(self, tenant: str, meeting_id: str) -> list[Document]:
+        """The meeting's timeline: the events about it, and what people did with its
+        records (the entries its materials, access requests and decisions carry)."""
+        query = {"tenant": tenant, "meeting_id": meeting_id}
+        entries = [doc async for doc in self._timeline.find(query)]
+        for collection in self._audited:
+            audited = {**query, "audit": {"$exists": True}}
+            entries += [doc["audit"] async for doc in collection.find(audited, {"audit": 1})]
+        entries.sort(key=lambda e: (e["at"], e.pop("written_ns", 0)))
+        return entries
 
-    async def decisions(self, meeting_ids: Sequence[str]) -> dict[str, list[Document]]:
+    async def decisions(self, tenant: str, meeting_ids: Sequence[str]) -> dict[str, list[Document]]:
         """The scheduling decisions on the timelines of many meetings, oldest first."""
-        cursor = self._timeline.find(
-            {"meeting_id": {"$in": list(meeting_ids)}, "type": {"$in": list(DECISIONS)}}
-        ).sort("at", ASCENDING)
+        query = {
+            "tenant": tenant,
+            "meeting_id": {"$in": list(meeting_ids)},
+            "type": {"$in": list(DECISIONS)},
+        }
+        cursor = self._timeline.find(query).sort("at", ASCENDING)
         found: dict[str, list[Document]] = {m: [] for m in meeting_ids}
         async for entry in cursor:
             found[entry["meeting_id"]].append(entry)
         return found
 
 
+def timeline_entry(
+    entry_id: str, tenant: str, meeting_id: str, kind: str, at: datetime, summary: Document
+) -> Document:
+    """One line of a meeting's timeline: what happened (`type`), when, and its details.
+    `written_ns` orders entries of the same instant as they were written (an upload before
+    its downloads, a request before its decision)."""
+    return {
+        "_id": entry_id,
+        "tenant": tenant,
+        "meeting_id": meeting_id,
+        "type": kind,
+        "at": at,
+        "written_ns": time.time_ns(),
+        **summary,
+    }
+
+
 class CorruptMaterial(Exception):
     """A stored file's bytes no longer match its checksum (or chunks are missing)."""
+
+
+@dataclass(frozen=True)
+class MaterialQuery:
+    """Filters of `GET /materials` (one province), paged by (uploaded_at, id)."""
+
+    tenant: str
+    meeting_id: str | None = None
+    kind: str | None = None
+    uploaded_from: datetime | None = None
+    uploaded_to: datetime | None = None
+    after: tuple[datetime, str] | None = None
+
+    def mongo(self) -> Document:
+        query: Document = {"tenant": self.tenant}
+        if self.meeting_id:
+            query["meeting_id"] = self.meeting_id
+        if self.kind:
+            query["kind"] = self.kind
+        span: Document = {}
+        if self.uploaded_from:
+            span["$gte"] = self.uploaded_from
+        if self.uploaded_to:
+            span["$lt"] = self.uploaded_to
+        if span:
+            query["uploaded_at"] = span
+        if self.after:
+            at, last_id = self.after
+            later = {
+                "$or": [{"uploaded_at": {"$gt": at}}, {"uploaded_at": at, "_id": {"$gt": last_id}}]
+            }
+            query = {"$and": [query, later]}
+        return query
+
+
+def describe(data: bytes) -> Document:
+    """What a material's description says of its bytes: size, sha256, number of chunks."""
+    return {
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "chunks": -(-len(data) // CHUNK_BYTES),
+    }
+
+
+def _chunk_ids(material: Document) -> list[str]:
+    # The checksum is in the key: a retry with other bytes (same Idempotency-Key) can never
+    # mix its chunks with the first attempt's, even if that one was cut short.
+    return [
+        f"{material['_id']}:{material['sha256'][:16]}:{n:06d}" for n in range(material["chunks"])
+    ]
 
 
 class MaterialsStore:
     """Meeting materials and records (rule 8), insert-only: a file's chunks are inserted
     first and its description last, so a file is listed only once all its bytes are stored
-    (an upload cut short leaves unreferenced chunks, never a broken file). Access requests
-    and their one decision (`decision:<request id>`, a unique key) are inserts too."""
+    (an upload cut short leaves unreferenced chunks, never a broken file).
+
+    Each state document carries what must be durable with it in the SAME insert: a
+    material its timeline entry (`audit`) and, for minutes already asked for, the
+    ReportSubmitted in its outbox; an access request and its one decision
+    (`decision:<request id>`, a unique key) their timeline entries."""
 
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
         self._materials = db[MATERIALS]
@@ -334,59 +458,88 @@ class MaterialsStore:
         self._topics = topics
 
     async def setup(self) -> None:
-        await self._materials.create_index([("meeting_id", ASCENDING), ("uploaded_at", ASCENDING)])
-        await self._chunks.create_index([("material_id", ASCENDING), ("n", ASCENDING)])
-        await self._access.create_index([("meeting_id", ASCENDING), ("grantee", ASCENDING)])
+        await self._materials.create_index(
+            [("tenant", ASCENDING), ("meeting_id", ASCENDING), ("uploaded_at", ASCENDING)]
+        )
+        await self._materials.create_index([("tenant", ASCENDING), ("uploaded_at", ASCENDING)])
+        await self._access.create_index(
+            [("tenant", ASCENDING), ("meeting_id", ASCENDING), ("grantee", ASCENDING)]
+        )
 
-    async def save(self, material: Document, data: bytes) -> Document:
-        """Store the bytes in chunks, then the description with their sha256 and size."""
+    async def save(
+        self, material: Document, data: bytes, events: Sequence[Event] = ()
+    ) -> tuple[Document, bool]:
+        """Store the bytes in chunks, then the description (`material`, with `describe`'s
+        fields and its `audit` entry) and `events` in one insert. When a material with that
+        id exists already (a retried upload), it comes back unchanged (created False)."""
+        existing = await self.get(material["tenant"], material["_id"])
+        if existing is not None:
+            return existing, False
         pieces = [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)]
-        if pieces:
-            await self._chunks.insert_many(
-                [
-                    {"_id": f"{material['_id']}:{n:06d}", "material_id": material["_id"], "n": n}
-                    | {"data": piece}
-                    for n, piece in enumerate(pieces)
-                ]
-            )
-        document = {
-            **material,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "chunks": len(pieces),
-        }
-        await self._materials.insert_one(document)
-        return document
+        await insert_new(
+            self._chunks,
+            [
+                {"_id": chunk_id, "tenant": material["tenant"], "material_id": material["_id"]}
+                | {"n": n, "data": piece}
+                for n, (chunk_id, piece) in enumerate(
+                    zip(_chunk_ids(material), pieces, strict=True)
+                )
+            ],
+        )
+        await announce(self._materials, material["_id"], events)
+        try:
+            await self._materials.insert_one(with_outbox(material, events, self._topics))
+        except DuplicateKeyError:
+            return await self.get(material["tenant"], material["_id"]) or material, False
+        return material, True
 
-    async def list(self, meeting_id: str) -> list[Document]:
-        cursor = self._materials.find({"meeting_id": meeting_id}).sort("uploaded_at", ASCENDING)
+    async def of_meeting(self, tenant: str, meeting_id: str) -> list[Document]:
+        query = {"tenant": tenant, "meeting_id": meeting_id}
+        cursor = self._materials.find(query, hide_outbox()).sort("uploaded_at", ASCENDING)
         return [doc async for doc in cursor]
 
-    async def get(self, material_id: str) -> Document | None:
-        return await self._materials.find_one({"_id": material_id})
+    async def find(self, query: MaterialQuery, limit: int) -> list[Document]:
+        cursor = (
+            self._materials.find(query.mongo(), hide_outbox())
+            .sort([("uploaded_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [doc async for doc in cursor]
+
+    async def get(self, tenant: str, material_id: str) -> Document | None:
+        found = await self._materials.find_one({"_id": material_id}, hide_outbox())
+        return found if found is not None and found.get("tenant") == tenant else None
 
     async def content(self, material: Document) -> bytes:
         """The file's bytes exactly as uploaded, checked against its size and sha256."""
-        cursor = self._chunks.find({"material_id": material["_id"]}).sort("n", ASCENDING)
-        data = b"".join([bytes(doc["data"]) async for doc in cursor])
+        ids = _chunk_ids(material)
+        found = {
+            doc["_id"]: bytes(doc["data"]) async for doc in self._chunks.find({"_id": {"$in": ids}})
+        }
+        data = b"".join(found.get(i, b"") for i in ids)
+        if len(found) < len(ids):  # chunks written before they were keyed by checksum
+            cursor = self._chunks.find({"material_id": material["_id"]}).sort("n", ASCENDING)
+            data = b"".join([bytes(doc["data"]) async for doc in cursor])
         if len(data) != material["size"] or hashlib.sha256(data).hexdigest() != material["sha256"]:
             raise CorruptMaterial(material["_id"])
         return data
 
-    async def has_minutes(self, meeting_id: str) -> bool:
-        query = {"meeting_id": meeting_id, "kind": "minutes"}
-        return bool(await self._materials.count_documents(query, limit=1))
+    async def minutes(self, tenant: str, meeting_id: str) -> list[Document]:
+        """The meeting's minutes, each with the reports its upload announced (`reports`)."""
+        query = {"tenant": tenant, "meeting_id": meeting_id, "kind": "minutes"}
+        return [doc async for doc in self._materials.find(query, {"reports": 1})]
 
     # ------------------------------------------------------------ access on request
 
     async def add_request(self, request: Document) -> None:
         await self._access.insert_one(request)
 
-    async def request(self, request_id: str) -> Document | None:
-        return await self._access.find_one({"_id": request_id, "kind": "request"})
+    async def request(self, tenant: str, request_id: str) -> Document | None:
+        return await self._access.find_one({"_id": request_id, "tenant": tenant, "kind": "request"})
 
-    async def requests(self, meeting_id: str) -> list[Document]:
-        cursor = self._access.find({"meeting_id": meeting_id}).sort("at", ASCENDING)
+    async def requests(self, tenant: str, meeting_id: str) -> list[Document]:
+        query = {"tenant": tenant, "meeting_id": meeting_id}
+        cursor = self._access.find(query, {"audit": 0}).sort("at", ASCENDING)
         return [doc async for doc in cursor]
 
     async def decide(self, decision: Document) -> bool:
@@ -397,19 +550,31 @@ class MaterialsStore:
             return False
         return True
 
-    async def granted(self, meeting_id: str, grantee: str) -> bool:
-        query = {"meeting_id": meeting_id, "grantee": grantee, "kind": "decision", "granted": True}
-        return bool(await self._access.count_documents(query, limit=1))
+    async def granted(self, tenant: str, grantee: str, meeting_id: str | None = None) -> set[str]:
+        """The meetings whose materials `grantee` was granted (of one meeting, if given)."""
+        query: Document = {
+            "tenant": tenant,
+            "grantee": grantee,
+            "kind": "decision",
+            "granted": True,
+        }
+        if meeting_id is not None:
+            query["meeting_id"] = meeting_id
+        return {doc["meeting_id"] async for doc in self._access.find(query, {"meeting_id": 1})}
 
     # ------------------------------------------------------------ the post-meeting record
 
-    async def submit_record(self, report_id: str, event: Event) -> None:
-        """Announce once that the minutes asked for by `report_id` are in (an insert keyed
-        by the report id, whichever of upload and ReportDue comes second)."""
+    async def submit_record(self, tenant: str, report_id: str, event: Event) -> None:
+        """Announce that the minutes asked for by `report_id` are in (an insert keyed by the
+        report id, with the event in its outbox)."""
         try:
             await insert_once(
                 self._records,
-                {"_id": report_id, "meeting_id": getattr(event, "meeting_id", None)},
+                {
+                    "_id": report_id,
+                    "tenant": tenant,
+                    "meeting_id": getattr(event, "meeting_id", None),
+                },
                 str(event.event_id),
                 events=[event],
                 topics=self._topics,

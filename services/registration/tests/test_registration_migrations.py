@@ -1,0 +1,89 @@
+"""Data written before meetings were keyed by (tenant, id) is still there after the upgrade:
+the meeting, its timeline, its idempotency key and its files (old chunk keys)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from datetime import timedelta
+
+from registration_samples import NOW, meeting_body
+
+from hnth_kit.mongo import connect
+
+
+async def test_meetings_and_materials_of_the_earlier_layout_are_kept(
+    infra, unique, restartable
+) -> None:
+    client = connect(infra.mongodb_url)
+    db = client[f"registration_{unique}"]
+    start = NOW + timedelta(days=3)
+    data = b"%PDF-1.7\n" + os.urandom(300 * 1024)
+    body = meeting_body()
+    await db["meetings"].insert_one(
+        {
+            "_id": "mtg-old1",
+            "tenant": "tuyen-quang",
+            "source": "registration",
+            "revision": 0,
+            "cancelled": False,
+            "registered_at": NOW,
+            "registered_by": "operator:tuyen-quang",
+            "title": "Họp ghi theo cách cũ",
+            "host_unit": "VP-UBND",
+            "chair": "Chủ tịch",
+            "start": start,
+            "end": start + timedelta(hours=2),
+            "main_endpoint": "TQ-UBND",
+            "endpoints": ["TQ-UBND", "TQ-STTTT"],
+            "idempotency_key": "tuyen-quang:operator:tuyen-quang:old-key",
+            "request_hash": "hash-of-the-old-body",
+            "_applied": [str(uuid.uuid4())],
+        }
+    )
+    at = NOW - timedelta(hours=1)
+    await db["timeline"].insert_many(
+        [
+            {"_id": str(uuid.uuid4()), "meeting_id": "mtg-old1", "type": "MeetingRequested"}
+            | {"at": at, "by": "operator:tuyen-quang"},
+            {"_id": "audit-old", "meeting_id": "mtg-old1", "type": "MaterialUploaded"}
+            | {"at": at, "material_id": "mat-old", "material_kind": "agenda"},
+        ]
+    )
+    await db["materials"].insert_one(
+        {"_id": "mat-old", "tenant": "tuyen-quang", "meeting_id": "mtg-old1", "kind": "agenda"}
+        | {"filename": "cu.pdf", "content_type": "application/pdf", "uploaded_at": at}
+        | {"uploaded_by": "operator:tuyen-quang", "size": len(data), "chunks": 2}
+        | {"sha256": hashlib.sha256(data).hexdigest()}
+    )
+    await db["material_chunks"].insert_many(
+        [
+            {"_id": f"mat-old:{n:06d}", "material_id": "mat-old", "n": n, "data": piece}
+            for n, piece in enumerate((data[: 255 * 1024], data[255 * 1024 :]))
+        ]
+    )
+
+    for _ in range(2):  # the second start finds the work done
+        async with restartable() as reg:
+            shown = await reg.http.get("/meetings/mtg-old1", headers=reg.headers())
+            assert shown.status_code == 200, shown.text
+            assert shown.json()["title"] == "Họp ghi theo cách cũ"
+            assert [e["type"] for e in shown.json()["timeline"]][:2] == [
+                "MeetingRequested",
+                "MaterialUploaded",
+            ]
+            got = await reg.http.get("/meetings/mtg-old1/materials/mat-old", headers=reg.headers())
+            assert got.content == data
+            listed = (await reg.http.get("/meetings", headers=reg.headers())).json()["items"]
+            assert [m["id"] for m in listed] == ["mtg-old1"]
+            reused = await reg.http.post(
+                "/meetings", json=body, headers={**reg.headers(), "Idempotency-Key": "old-key"}
+            )
+            assert reused.json()["code"] == "idempotency_key_reused"
+
+    for name in ("meetings", "timeline", "materials", "material_chunks"):
+        lacking = await db[name].count_documents({"tenant": {"$exists": False}})
+        assert lacking == 0, name
+    assert await db["meetings"].count_documents({}) == 1
+    await client.close()
