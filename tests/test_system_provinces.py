@@ -177,7 +177,9 @@ async def test_two_provinces_share_the_platform_and_see_only_their_own(platform)
         )
         assert compiled.status_code == 200, compiled.text
         saved = await ls.get("inspection", f"/reports/{ls.year}?fresh=false")
+        assert saved.status_code == 200, saved.text
         assert saved.json()["tenant"] == "lang-son"
+        assert saved.json()["province"]["checks"] == len(ls.endpoints)
         not_theirs = await tq.get("inspection", f"/reports/{ls.year}?fresh=false")
         assert not_theirs.status_code == 404
 
