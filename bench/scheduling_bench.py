@@ -4,10 +4,13 @@
     uv run python bench/scheduling_bench.py --endpoints 10000 --meetings 100000
 
 1. decides `--decisions` requests on an empty database (baseline);
-2. imports the directory (`--endpoints`) and `--meetings` past meetings straight into the
-   store's collections (their decisions and every endpoint and port claim they held);
-3. decides `--decisions` new overlapping requests through the real decision path
-   (`Scheduler.decide`) and prints decisions/s and p50/p99 latency for both phases.
+2. imports the directory (`--endpoints`) and `--meetings` stored meetings straight into the
+   store's collections (their decisions and every endpoint and port claim they held):
+   spread over three years up to the end of the two weeks decided next, and `--dense` of
+   them on the 60 endpoints those decisions use, inside those two weeks;
+3. decides `--decisions` new overlapping requests in those two weeks through the real
+   decision path (`Scheduler.decide`): they read day partitions full of history and meet
+   conflicts with it. Prints decisions/s and p50/p99 latency for both phases.
 
 It also proves the decision path uses only indexed lookups: a command listener records
 every command the decisions send; all reads must be `find` by `_id` alone, equality or
@@ -150,12 +153,27 @@ def report(label: str, latencies: list[float], outcomes: Counter[str]) -> dict[s
     return figures
 
 
-async def import_history(db: Any, endpoints: int, meetings: int, rng: random.Random) -> list[str]:
-    """The directory and `meetings` past meetings with their decisions and claims."""
+async def import_history(
+    db: Any,
+    rooms: list[str],
+    meetings: int,
+    window: Window,
+    busy: list[str],
+    dense: int,
+    rng: random.Random,
+) -> int:
+    """The directory and `meetings` stored meetings with their decisions and claims:
+    `dense` of them on the `busy` endpoints inside `window` (the days the timed decisions
+    fall in, so those decisions read day partitions full of history and meet conflicts),
+    the rest spread over the three years up to the window's end. Returns how many landed
+    in the window."""
     policy = load_policy(POLICIES, TENANT)
-    rooms = [f"EP-{n:05d}" for n in range(endpoints)]
     started = time.perf_counter()
-    docs = [{"_id": f"{TENANT}|*"}] + [
+    docs = [
+        {"_id": f"{TENANT}|*"},
+        {"_id": f"{TENANT}|unit:*"},
+        {"_id": f"{TENANT}|unit:VP-UBND", "tenant": TENANT, "code": "VP-UBND", "active": True},
+    ] + [
         {
             "_id": f"{TENANT}|{code}",
             "tenant": TENANT,
@@ -168,31 +186,43 @@ async def import_history(db: Any, endpoints: int, meetings: int, rng: random.Ran
     ]
     for n in range(0, len(docs), BATCH):
         await db[DIRECTORY].insert_many(docs[n : n + BATCH], ordered=False)
-    progress("directory", endpoints, endpoints, started)
+    progress("directory", len(rooms), len(rooms), started)
 
     bridge = policy.bridge
     taken: set[tuple[str, int]] = set()
     ports: Counter[int] = Counter()
     claims: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
-    span = 3 * 365 * 24 * 4  # three years of 15-minute buckets before NOW
+    span = 3 * 365 * 24 * 4  # three years of 15-minute buckets up to the window's end
+    in_window = (window.end - window.start) // domain.BUCKET
     started = time.perf_counter()
-    done = 0
-    # oldest first, so that each batch goes to a few day partitions
-    offsets = sorted((rng.randrange(8, span) for _ in range(2 * meetings)), reverse=True)
-    for offset in offsets:
+    # candidates oldest first, so that each batch goes to a few day partitions
+    candidates = [
+        (window.end - rng.randrange(1, span) * domain.BUCKET, False)
+        for _ in range(2 * (meetings - dense))
+    ]
+    candidates += [
+        (window.start + rng.randrange(0, in_window) * domain.BUCKET, True) for _ in range(4 * dense)
+    ]
+    candidates.sort()
+    quota = {False: meetings - dense, True: dense}
+    done = landed = 0
+    for start, crowded in candidates:
         if done == meetings:
             break
-        start = NOW - offset * domain.BUCKET
+        if not quota[crowded]:
+            continue
         end = start + timedelta(hours=1)
         reserved = domain.reserved_window(start, end, policy)
         spans = domain.buckets(reserved)
-        chosen = rng.sample(rooms, 2)
+        chosen = rng.sample(busy if crowded else rooms, 2)
         if any((r, b) in taken for r in chosen for b in spans) or any(
             ports[b] + 2 > bridge.ports for b in spans
         ):
             continue  # history is conflict-free too
-        meeting_id = f"past-{done}"
+        quota[crowded] -= 1
+        landed += window.start <= start < window.end
+        meeting_id = f"stored-{done}"
         attempt = Attempt(TENANT, meeting_id, 0, Window(start=start, end=end), reserved)
         for b in spans:
             for room in chosen:
@@ -224,12 +254,12 @@ async def import_history(db: Any, endpoints: int, meetings: int, rng: random.Ran
             await insert_claims(db, claims)
             await db[DECISIONS].insert_many(decisions, ordered=False)
             claims, decisions = [], []
-            progress("past meetings", done, meetings, started)
+            progress("stored meetings", done, meetings, started)
     if claims:
         await insert_claims(db, claims)
         await db[DECISIONS].insert_many(decisions, ordered=False)
-    progress("past meetings", done, meetings, started)
-    return rooms
+    progress("stored meetings", done, meetings, started)
+    return landed
 
 
 async def insert_claims(db: Any, claims: list[dict[str, Any]]) -> None:
@@ -266,6 +296,12 @@ async def main() -> int:
     parser.add_argument("--endpoints", type=int, default=2000)
     parser.add_argument("--meetings", type=int, default=10000)
     parser.add_argument("--decisions", type=int, default=200)
+    parser.add_argument(
+        "--dense",
+        type=int,
+        default=1000,
+        help="stored meetings on the busy endpoints in the two weeks decided (conflicts)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
@@ -289,16 +325,20 @@ async def main() -> int:
         ]
         before = await decide_many(scheduler, baseline, "baseline decisions (empty history)")
 
-        rooms = await import_history(db, args.endpoints, args.meetings, rng)
-        claims, days = await count_claims(db)
-        print(
-            f"history: {args.meetings:,} past meetings, {claims:,} claims in {days:,} day "
-            f"partitions, {args.endpoints:,} endpoints"
-        )
-
-        # the same endpoints over and over in two weeks: a realistic share of conflicts
+        # the timed decisions: the same endpoints over and over in two weeks, in days the
+        # stored history fills too, so they read full day partitions and meet conflicts
+        rooms = [f"EP-{n:05d}" for n in range(args.endpoints)]
         busy = rng.sample(rooms, 60)
         later = day + timedelta(days=60)
+        window = Window(start=later, end=later + timedelta(days=14))
+        dense = min(args.dense, args.meetings)
+        landed = await import_history(db, rooms, args.meetings, window, busy, dense, rng)
+        claims, days = await count_claims(db)
+        print(
+            f"history: {args.meetings:,} stored meetings, {claims:,} claims in {days:,} day "
+            f"partitions, {args.endpoints:,} endpoints; {landed:,} of the meetings in the "
+            f"two weeks decided next ({dense:,} of them on its 60 busiest endpoints)"
+        )
         requests = [
             request(
                 args.decisions + n, busy, later + rng.randrange(0, 14 * 96) * domain.BUCKET, rng
@@ -313,10 +353,11 @@ async def main() -> int:
             "date": datetime.now(UTC).isoformat(),
             "machine": f"{os.cpu_count()} cores",
             "endpoints": args.endpoints,
-            "past_meetings": args.meetings,
+            "stored_meetings": args.meetings,
+            "in_decided_days": landed,
             "claims": claims,
             "empty_history": report("baseline (empty history)", *before),
-            "with_history": report(f"with {args.meetings:,} past meetings", *after),
+            "with_history": report(f"with {args.meetings:,} stored meetings", *after),
         }
         out = ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}-scheduling.json"
         out.parent.mkdir(exist_ok=True)
