@@ -4,6 +4,7 @@ and a scheduler driven by a manual clock."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
@@ -62,6 +63,22 @@ async def service(infra, unique, clock, db) -> AsyncIterator[Service]:
     await running.start()
     yield running
     await running.stop()
+
+
+@pytest.fixture
+async def make_service(infra, unique, clock, db) -> AsyncIterator[Callable[..., Any]]:
+    """Start the service with settings of the test's own (e.g. a `policy_dir`)."""
+    started: list[Service] = []
+
+    async def start(**settings: Any) -> Service:
+        running = build(settings_for(infra, unique, **settings), clock=clock)
+        await running.start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        await running.stop()
 
 
 @pytest.fixture

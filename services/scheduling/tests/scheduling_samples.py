@@ -7,7 +7,13 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-from hnth_contracts import EndpointUpdated, MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts import (
+    EndpointUpdated,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+    UnitUpdated,
+)
 from hnth_contracts.policy import Bridge, Policy, load_policy
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
@@ -57,7 +63,7 @@ def requested(
     **extra: Any,
 ) -> MeetingRequested:
     meeting_id = meeting_id or f"m-{next(_numbers)}"
-    return MeetingRequested.create(**_details(meeting_id, start, hours, endpoints), **extra)
+    return MeetingRequested.create(**{**_details(meeting_id, start, hours, endpoints), **extra})
 
 
 def changed(
@@ -88,6 +94,43 @@ def endpoint(code: str, *, active: bool = True, at: datetime = NOW) -> EndpointU
         active=active,
         occurred_at=at,
     )
+
+
+def unit(code: str, *, active: bool = True, at: datetime = NOW) -> UnitUpdated:
+    return UnitUpdated.create(
+        tenant=TENANT,
+        correlation_id=code,
+        producer="registration",
+        code=code,
+        name=f"Đơn vị {code}",
+        active=active,
+        occurred_at=at,
+    )
+
+
+def write_policy(folder: Path, **changes: Any) -> Path:
+    """The province's policy file in `folder`, with top-level keys replaced and rules
+    dropped (`drop=[...]`): a service started with `policy_dir=folder` reads it."""
+    import yaml
+
+    data = yaml.safe_load((POLICIES / f"{TENANT}.yaml").read_text(encoding="utf-8"))
+    for rule in changes.pop("drop", ()):
+        del data["rules"][rule]
+    data.update(changes)
+    (folder / f"{TENANT}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return folder
+
+
+async def read_exactly(bootstrap: str, topic: str, count: int, *, timeout: float = 30) -> list[Any]:
+    """The topic's messages once `count` arrived, after making sure no more follow: it
+    keeps reading a few seconds for one more, and fails if one comes."""
+    from hnth_kit.testing import read_topic
+
+    found = await read_topic(bootstrap, topic, expect=count, timeout=timeout)
+    assert len(found) == count, f"{len(found)} messages on {topic}, expected {count}"
+    more = await read_topic(bootstrap, topic, expect=count + 1, timeout=3)
+    assert len(more) == count, f"{len(more) - count} more than the {count} expected on {topic}"
+    return more
 
 
 def events_of(decision: dict[str, Any]) -> list[Any]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from scheduling_samples import DAY, NOW, requested, small_bridges
 
-from hnth_contracts import ConflictKind, Window
+from hnth_contracts import ConflictKind, RuleRef, Window
 from scheduling import domain
 from scheduling.domain import Holder, Occupancy
 
@@ -66,7 +66,13 @@ def test_endpoint_conflicts_name_each_other_meeting_once_with_its_local_time(pol
         (ConflictKind.ENDPOINT_BUSY, "TQ-UBND", "m-old"),
     ]
     assert "08:00 10/12/2026" in conflicts[0].message
-    assert conflicts[0].rule.source == policy.rules["slot.setup_buffer"].source
+    assert conflicts[0].message_en == (
+        "Endpoint TQ-STTTT is already booked for meeting m-old "
+        "(08:00 10/12/2026 - 09:00 10/12/2026)"
+    )
+    assert conflicts[0].rule == policy.ref("slot.endpoint_exclusive"), (
+        "the rule broken is one meeting per endpoint at a time, not the setup buffer"
+    )
 
 
 def test_own_meeting_is_never_a_conflict(policy) -> None:
@@ -253,3 +259,124 @@ def test_report_ids_are_deterministic(policy) -> None:
     )
     assert first.report_id == second.report_id == "annual_endpoint_report:tuyen-quang:TQ-UBND:2026"
     assert first.rule.rule == "report.annual.due"
+
+
+def test_capacity_conflicts_name_every_meeting_holding_ports_up_to_ten(policy) -> None:
+    bridge = small_bridges(policy, 3).bridge
+    holders = [
+        Holder(f"m-{n:02d}", 0, Window(start=DAY + n * domain.BUCKET, end=DAY + timedelta(hours=3)))
+        for n in range(12)
+    ]
+    found = domain.capacity_conflicts(bridge, [*holders, holders[0]], policy)
+    assert [c.other_meeting_id for c in found] == [f"m-{n:02d}" for n in range(10)]
+    assert {(c.kind, c.resource, c.rule.rule) for c in found} == {
+        (ConflictKind.BRIDGE_CAPACITY, "MCU-1", "bridge.ports")
+    }
+    assert found[0].message == (
+        "Cầu MCU-1 (3 cổng) không đủ cổng trống: cuộc họp m-00 đang giữ cổng "
+        "(08:00 10/12/2026 - 11:00 10/12/2026)"
+    )
+    assert found[0].message_en == (
+        "Bridge MCU-1 (3 ports) has too few free ports: meeting m-00 holds ports "
+        "(08:00 10/12/2026 - 11:00 10/12/2026)"
+    )
+    [nobody] = domain.capacity_conflicts(bridge, [], policy)
+    assert nobody.other_meeting_id is None
+    assert nobody.message_en
+
+
+def test_every_policy_conflict_has_an_english_reason(policy) -> None:
+    request = domain.request_of(requested(hours=0.1, endpoints=("TQ-UBND", "TQ-OLD", "TQ-NEW")))
+    found = domain.policy_violations(
+        request,
+        small_bridges(policy, 2),
+        {"TQ-UBND": True, "TQ-OLD": False},
+        NOW,
+        {"VP-UBND": False},
+    )
+    assert [(c.resource, c.rule.rule) for c in found] == [
+        (request.meeting_id, "meeting.min_duration"),
+        ("VP-UBND", "directory.unit_active"),
+        ("TQ-NEW", "directory.endpoint_active"),
+        ("TQ-OLD", "directory.endpoint_active"),
+        ("MCU-1", "bridge.ports"),
+    ]
+    assert [c.message_en for c in found] == [
+        "The meeting is shorter than the minimum 15 min",
+        "Unit VP-UBND is inactive",
+        "Endpoint TQ-NEW is unknown: not in the directory",
+        "Endpoint TQ-OLD is inactive",
+        "3 ports are needed, bridge MCU-1 has only 2",
+    ]
+    assert all(c.message and c.message != c.message_en for c in found)
+    for started in (requested(hours=-1), requested(start=NOW - timedelta(minutes=1))):
+        [one] = domain.policy_violations(domain.request_of(started), policy, None, NOW)
+        assert one.message_en
+
+
+def test_inside_the_notice_lead_time_needs_an_urgent_reason_and_is_flagged_late(policy) -> None:
+    soon = NOW + timedelta(days=1)
+    late = requested(start=soon, occurred_at=NOW)
+    [found] = domain.policy_violations(domain.request_of(late), policy, None, NOW)
+    assert (found.kind, found.rule) == (ConflictKind.POLICY, policy.ref("notice.lead_time"))
+    assert "2 ngày" in found.message
+    assert found.message_en.startswith("Meetings must be requested at least 2 days ahead")
+
+    urgent = requested(start=soon, occurred_at=NOW, urgent_reason="Chỉ đạo khẩn của tỉnh")
+    request = domain.request_of(urgent)
+    assert not urgent.late_notice, "the other publisher did not flag it"
+    assert domain.policy_violations(request, policy, None, NOW) == []
+    assert domain.assign(request, policy, policy.bridge, urgent, NOW).late_notice
+
+    on_time = requested(start=NOW + timedelta(days=2), occurred_at=NOW)
+    assert domain.policy_violations(domain.request_of(on_time), policy, None, NOW) == []
+    assert not domain.assign(
+        domain.request_of(on_time), policy, policy.bridge, on_time, NOW
+    ).late_notice
+
+
+def test_the_notice_lead_counts_from_the_request_not_from_its_processing(policy) -> None:
+    start = NOW + timedelta(days=2)
+    asked = requested(start=start, occurred_at=NOW)
+    later = NOW + timedelta(minutes=5)  # waited in the topic, or for the directory
+    assert domain.policy_violations(domain.request_of(asked), policy, None, later) == []
+    future_clock = requested(start=start, occurred_at=NOW + timedelta(hours=1))
+    assert not domain.is_late(domain.request_of(future_clock), policy, NOW), (
+        "a publisher's clock ahead of ours counts as now"
+    )
+
+
+def test_an_unknown_host_unit_waits_like_an_unknown_endpoint(policy) -> None:
+    request = domain.request_of(requested(endpoints=("TQ-UBND",)))
+    endpoints = {"TQ-UBND": True}
+    assert domain.unknown_codes(request, endpoints, None) == (), "no unit known yet: not checked"
+    assert domain.unknown_codes(request, endpoints, {"VP-UBND": None}) == ("unit:VP-UBND",)
+    assert domain.must_wait(request, endpoints, None, policy, NOW, {"VP-UBND": None})
+    assert not domain.must_wait(request, endpoints, None, policy, NOW, {"VP-UBND": False})
+    [inactive] = domain.policy_violations(request, policy, endpoints, NOW, {"VP-UBND": False})
+    assert (inactive.resource, inactive.rule) == ("VP-UBND", policy.ref("directory.unit_active"))
+
+
+def test_setup_buffer_check_lead_and_notice_lead_have_defaults_where_a_policy_omits_them(
+    policy,
+) -> None:
+    omitted = (
+        "slot.setup_buffer",
+        "check.lead_time",
+        "notice.lead_time",
+        "slot.endpoint_exclusive",
+    )
+    bare = policy.model_copy(
+        update={"rules": {k: v for k, v in policy.rules.items() if k not in omitted}}
+    )
+    event = requested("m-bare", start=DAY, hours=1, occurred_at=NOW)
+    request = domain.request_of(event)
+    assigned = domain.assign(request, bare, bare.bridge, event, NOW)
+    assert assigned.slot.reserved.start == DAY - timedelta(minutes=60)
+    assert assigned.check_deadline == DAY - timedelta(hours=1)
+    assert assigned.notice_deadline == DAY - timedelta(days=2)
+    cited = {r.rule: r.source for r in assigned.rules}
+    assert all(cited[rule] == domain.DEFAULT_SOURCE for rule in omitted)
+    near = domain.request_of(requested(start=NOW + timedelta(days=1), occurred_at=NOW))
+    [late] = domain.policy_violations(near, bare, None, NOW)
+    assert late.rule == RuleRef(rule="notice.lead_time", source=domain.DEFAULT_SOURCE)

@@ -1,6 +1,8 @@
-"""Three scheduler replicas in one consumer group on real Kafka + the database, a few
-hundred overlapping requests (some delivered twice, some re-sent under a new event id):
-no endpoint double-booked, no bridge over capacity, exactly one decision per request."""
+"""Three scheduler replicas in one consumer group on real Kafka + the database: a few
+hundred overlapping requests, changes and cancellations, EVERY event delivered twice (the
+second copies after all the first ones, so old revisions arrive again after newer ones)
+and some re-sent under a new event id. No endpoint double-booked, no bridge over capacity,
+exactly one decision per (meeting, revision), cancelled meetings hold nothing."""
 
 from __future__ import annotations
 
@@ -10,33 +12,76 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
-from scheduling_samples import POLICIES, TENANT, all_ids, publish, requested, settings_for
+from scheduling_samples import (
+    TENANT,
+    all_ids,
+    cancelled,
+    changed,
+    publish,
+    read_exactly,
+    requested,
+    settings_for,
+    write_policy,
+)
 
-from hnth_contracts import decode_event
+from hnth_contracts import MeetingCancelled, MeetingChanged, SlotReleased, decode_event
 from hnth_kit.kafka import Producer
-from hnth_kit.testing import read_topic
+from hnth_kit.testing import eventually
 from scheduling import domain
 from scheduling.app import build
-from scheduling.store import CLAIMS, DECISIONS, RELEASES
+from scheduling.store import CANCELLED, CLAIMS, DECISIONS, RELEASES, decision_id
 
 pytestmark = pytest.mark.integration
 
-REQUESTS = 200
+REQUESTS = 100
 ROOMS = [f"R-{n:02d}" for n in range(24)]
 BRIDGES = {"MCU-1": 6, "MCU-2": 4}
 
 
 def tight_policy(folder) -> None:
     """The province's rules with two small bridges, so capacity is contested too."""
-    data = yaml.safe_load((POLICIES / f"{TENANT}.yaml").read_text(encoding="utf-8"))
-    data["bridge"] = {"name": "MCU-1", "ports": BRIDGES["MCU-1"], "dial_in": "sip:{room}@mcu1"}
-    data["bridges"] = [{"name": "MCU-2", "ports": BRIDGES["MCU-2"], "dial_in": "sip:{room}@mcu2"}]
-    (folder / f"{TENANT}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    write_policy(
+        folder,
+        bridge={"name": "MCU-1", "ports": BRIDGES["MCU-1"], "dial_in": "sip:{room}@mcu1"},
+        bridges=[{"name": "MCU-2", "ports": BRIDGES["MCU-2"], "dial_in": "sip:{room}@mcu2"}],
+    )
 
 
-@pytest.mark.timeout(180)
-async def test_three_replicas_never_double_book_and_decide_each_request_once(
+def workload(base: datetime) -> tuple[list, list[str]]:
+    """Per meeting, in order: its request, up to two changes, maybe its cancellation.
+    Returns the events (meetings interleaved) and the decision ids they must produce."""
+    rng = random.Random(5)
+
+    def when() -> datetime:
+        return base + rng.randrange(0, 5 * 24 * 4) * domain.BUCKET
+
+    def rooms() -> tuple[str, ...]:
+        return tuple(rng.sample(ROOMS, rng.choice((1, 2, 3))))
+
+    lives: list[list] = []
+    expected: list[str] = []
+    for n in range(REQUESTS):
+        meeting = f"r-{n}"
+        life = [requested(meeting, start=when(), hours=rng.choice((0.5, 1)), endpoints=rooms())]
+        for revision in range(1, 1 + (n % 3 == 0) + (n % 9 == 0)):
+            life.append(changed(meeting, revision, start=when(), hours=1, endpoints=rooms()))
+        if n % 5 == 0:
+            life.append(cancelled(meeting))
+        expected += [
+            decision_id(TENANT, meeting, r) for r in range(1 + (n % 3 == 0) + (n % 9 == 0))
+        ]
+        expected += [decision_id(TENANT, meeting, CANCELLED)] if n % 5 == 0 else []
+        lives.append(life)
+    events = []
+    while any(lives):  # interleave meetings, keeping each meeting's own order
+        for life in lives:
+            if life:
+                events.append(life.pop(0))
+    return events, expected
+
+
+@pytest.mark.timeout(240)
+async def test_three_replicas_never_double_book_and_decide_each_revision_once(
     infra, unique, db, topics, tmp_path
 ) -> None:
     tight_policy(tmp_path)
@@ -53,51 +98,72 @@ async def test_three_replicas_never_double_book_and_decide_each_request_once(
     producer = Producer(infra.bootstrap_servers, client_id="scheduling-replicas-test")
     await producer.start()
     try:
-        rng = random.Random(5)
         base = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-        events = [
-            requested(
-                f"r-{n}",
-                start=base + rng.randrange(0, 5 * 24 * 4) * domain.BUCKET,
-                hours=rng.choice((0.5, 1, 1.5)),
-                endpoints=tuple(rng.sample(ROOMS, rng.choice((1, 2, 3)))),
-            )
-            for n in range(REQUESTS)
-        ]
-        twice = events[::8]  # the same message delivered again
-        resent = [requested(e.meeting_id, start=base) for e in events[3::20]]  # new event id
-        batch = events + twice + resent
+        events, expected = workload(base)
+        resent = [requested(f"r-{n}", start=base) for n in range(3, REQUESTS, 20)]  # new ids
+        batch = events + events + resent  # every event twice, old revisions after new ones
         for n in range(0, len(batch), 50):
             await publish(producer, topics, *batch[n : n + 50])
 
-        # wait on the topic, not by polling the (scan-only on FerretDB) decisions collection
-        messages = await read_topic(
-            infra.bootstrap_servers, topics.slots, expect=REQUESTS, timeout=150
+        # by `_id` only: FerretDB scans for any other filter
+        await eventually(
+            lambda: db[DECISIONS].count_documents({"_id": {"$in": expected}}),
+            until=lambda n: n == len(expected),
+            timeout=180,
         )
         decisions = [d async for d in db[DECISIONS].find({})]
+        staged = sum(d.get("_outbox_n", 0) for d in decisions)
+        messages = await read_exactly(infra.bootstrap_servers, topics.slots, staged, timeout=60)
     finally:
         await producer.stop()
         await asyncio.gather(*(r.stop() for r in replicas))
 
-    assert sorted(d["meeting_id"] for d in decisions) == sorted(e.meeting_id for e in events)
-    assert all(len(d["_applied"]) == 1 and d["_outbox_n"] == 1 for d in decisions)
-    published = Counter(decode_event(m.value).meeting_id for m in messages)  # type: ignore[attr-defined]
-    assert set(published.values()) == {1}, "one decision event per request"
-    assert len(published) == REQUESTS
+    assert sorted(d["_id"] for d in decisions) == sorted(expected), "one per (meeting, revision)"
+    assert all(len(d.get("_applied", [])) <= 1 for d in decisions)
+    published = [decode_event(m.value) for m in messages]
+    assert {str(e.event_id) for e in published} == {
+        entry["event_id"] for d in decisions for entry in d.get("_outbox", [])
+    }, "what was published is exactly what the decisions staged"
+    kinds = Counter(
+        (e.meeting_id, e.revision, e.type, getattr(e, "reason", None))  # type: ignore[attr-defined]
+        for e in published
+    )
+    assert set(kinds.values()) == {1}, "no decision event twice"
+    assert sum(isinstance(e, SlotReleased) and e.reason == "cancelled" for e in published) > 0
+    outcomes = Counter(d["outcome"] for d in decisions)
+    assert outcomes["assigned"] > 0
+    assert outcomes["rejected"] > 0, f"the load really contends: {outcomes}"
+    assert any(isinstance(e, MeetingChanged) for e in events)
+    assert any(isinstance(e, MeetingCancelled) for e in events)
 
-    assigned = [d for d in decisions if d["outcome"] == "assigned"]
-    assert 0 < len(assigned) < REQUESTS, "the load really contends"
+    # the slots that stand: each meeting's latest assigned revision, unless cancelled
+    gone = {d["meeting_id"] for d in decisions if d["outcome"] == "cancelled"}
+    standing: dict[str, dict] = {}
+    for d in sorted(decisions, key=lambda d: str(d["revision"])):
+        if d["outcome"] == "assigned" and d["meeting_id"] not in gone:
+            standing[d["meeting_id"]] = d
     policy = replicas[0].policy_for(TENANT)
     rooms: dict[tuple[str, int], str] = {}
     ports: Counter[tuple[str, int]] = Counter()
-    for d in assigned:
-        for bucket in domain.buckets(domain.reserved_window(d["start"], d["end"], policy)):
+    for d in standing.values():
+        spans = domain.buckets(domain.reserved_window(d["start"], d["end"], policy))
+        for bucket in spans:
             for room in d["rooms"]:
                 assert (room, bucket) not in rooms, f"{room} double-booked by {d['meeting_id']}"
                 rooms[(room, bucket)] = d["meeting_id"]
             ports[(d["bridge"], bucket)] += len(d["rooms"])
+        assert len(d["held"]) == 2 * len(spans) * len(d["rooms"]), "every bucket claimed"
     assert all(used <= BRIDGES[bridge] for (bridge, _), used in ports.items())
 
     live = await all_ids(db, CLAIMS) - await all_ids(db, RELEASES)
-    held = {c for d in assigned for c in d["held"]}
-    assert live == held, "every live claim belongs to a slot, every slot's claims are live"
+    held = {c for d in standing.values() for c in d["held"]}
+    assert live == held, "every live claim belongs to a standing slot, and no other"
+    holders = {c["meeting_id"] async for c in _claims(db, live)}
+    assert not holders & gone, "cancelled meetings hold nothing"
+
+
+async def _claims(db, ids):
+    for name in await db.list_collection_names():
+        if name.startswith(f"{CLAIMS}_"):
+            async for claim in db[name].find({"_id": {"$in": list(ids)}}, {"meeting_id": 1}):
+                yield claim

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from scheduling_samples import DAY, endpoint, publish, requested
+from scheduling_samples import (
+    DAY,
+    NOW,
+    cancelled,
+    changed,
+    endpoint,
+    publish,
+    read_exactly,
+    requested,
+    write_policy,
+)
 
 from hnth_contracts import (
     ConflictKind,
@@ -16,7 +26,7 @@ from hnth_contracts import (
     SlotRejected,
     decode_event,
 )
-from hnth_kit.testing import eventually, read_topic
+from hnth_kit.testing import eventually
 from hnth_kit.timers import FIRED
 from scheduling.store import DECISIONS
 
@@ -30,7 +40,7 @@ async def test_requests_from_any_publisher_are_decided_once_on_the_slots_topic(
     backwards = requested("m-2", hours=-2, endpoints=("TQ-SYT",))
     await publish(producer, topics, good, good, backwards)  # m-1 delivered twice
 
-    messages = await read_topic(infra.bootstrap_servers, topics.slots, expect=2)
+    messages = await read_exactly(infra.bootstrap_servers, topics.slots, 2)
     decisions = {e.meeting_id: e for e in map(decode_event, (m.value for m in messages))}  # type: ignore[attr-defined]
     assigned, rejected = decisions["m-1"], decisions["m-2"]
     assert isinstance(assigned, SlotAssigned)
@@ -55,7 +65,7 @@ async def test_calendar_timers_emit_report_due_once_when_their_time_comes(
         requested("m-1", endpoints=("TQ-UBND",)),
     )
     # 1/12: the 2026 annual report (due 15/12, announced 30 days ahead) is already announced
-    [annual] = await read_topic(infra.bootstrap_servers, topics.reports, expect=1)
+    [annual] = await read_exactly(infra.bootstrap_servers, topics.reports, 1)
     report = decode_event(annual.value)
     assert isinstance(report, ReportDue)
     assert (report.kind, report.endpoint, report.unit, report.period) == (
@@ -66,10 +76,10 @@ async def test_calendar_timers_emit_report_due_once_when_their_time_comes(
     )
     assert report.due_at == datetime(2026, 12, 15, 17, 0, tzinfo=UTC)
     assert report.rule.rule == "report.annual.due"
-    await read_topic(infra.bootstrap_servers, topics.slots, expect=1)
+    await read_exactly(infra.bootstrap_servers, topics.slots, 1)
 
     clock.set(datetime(2026, 12, 18, tzinfo=UTC))  # Q4 inspection announced; m-1 long over
-    messages = await read_topic(infra.bootstrap_servers, topics.reports, expect=3)
+    messages = await read_exactly(infra.bootstrap_servers, topics.reports, 3)
     reports = {r.kind: r for r in (decode_event(m.value) for m in messages)}  # type: ignore[misc]
     inspection = reports[ReportKind.PERIODIC_INSPECTION]
     assert (inspection.endpoint, inspection.period) == ("TQ-UBND", "2026-Q4")
@@ -82,3 +92,64 @@ async def test_calendar_timers_emit_report_due_once_when_their_time_comes(
     await eventually(lambda: db[FIRED].count_documents({}), until=lambda n: n == 5)
     staged = [doc.get("_outbox_n", 0) async for doc in db[FIRED].find({})]
     assert sum(staged) == 3, "the inactive endpoint owes nothing"
+
+
+async def test_the_meeting_record_is_due_only_for_the_slot_that_stands(
+    infra, service, producer, topics, db, clock
+) -> None:
+    """A changed meeting's record is due once, for its new time; a cancelled one owes none."""
+    await publish(
+        producer,
+        topics,
+        requested("moved", hours=1),
+        requested("dropped", hours=1, start=DAY + timedelta(days=1), endpoints=("TQ-SYT",)),
+    )
+    await read_exactly(infra.bootstrap_servers, topics.slots, 2)
+    later = DAY + timedelta(days=2)
+    await publish(producer, topics, changed("moved", 1, start=later, hours=1), cancelled("dropped"))
+    await read_exactly(infra.bootstrap_servers, topics.slots, 5)  # + assigned, 2 released
+
+    clock.set(DAY + timedelta(days=1, hours=2))  # the old "moved" and "dropped" have ended
+    await eventually(lambda: db[FIRED].count_documents({}), until=lambda n: n == 2)
+    clock.set(later + timedelta(hours=1))
+    [message] = await read_exactly(infra.bootstrap_servers, topics.reports, 1)
+    record = decode_event(message.value)
+    assert isinstance(record, ReportDue)
+    assert (record.kind, record.meeting_id) == (ReportKind.MEETING_RECORD, "moved")
+    assert record.due_at == later + timedelta(hours=1, days=3)
+    fired = {d["_id"]: d.get("_outbox_n", 0) async for d in db[FIRED].find({})}
+    assert fired == {
+        "meeting_record|tuyen-quang|moved|0": 0,
+        "meeting_record|tuyen-quang|dropped|0": 0,
+        "meeting_record|tuyen-quang|moved|1": 1,
+    }
+
+
+async def test_buffers_and_lead_times_a_policy_omits_take_their_defaults(
+    infra, make_service, producer, topics, tmp_path
+) -> None:
+    omitted = ["slot.setup_buffer", "check.lead_time", "notice.lead_time"]
+    await make_service(policy_dir=write_policy(tmp_path, drop=omitted))
+    start = NOW + timedelta(days=3)
+    await publish(producer, topics, requested("m-1", start=start, occurred_at=NOW))
+    await publish(
+        producer, topics, requested("m-2", start=NOW + timedelta(days=1), occurred_at=NOW)
+    )
+    decisions = {
+        e.meeting_id: e
+        for e in (
+            decode_event(m.value)
+            for m in await read_exactly(infra.bootstrap_servers, topics.slots, 2)
+        )
+    }
+    assigned, late = decisions["m-1"], decisions["m-2"]
+    assert isinstance(assigned, SlotAssigned)
+    assert assigned.slot.reserved.start == start - timedelta(hours=1)
+    assert assigned.check_deadline == start - timedelta(hours=1)
+    assert assigned.notice_deadline == start - timedelta(days=2)
+    cited = {r.rule: r.source for r in assigned.rules}
+    assert all(cited[rule].startswith("mặc định HNTH Ops") for rule in omitted)
+    assert isinstance(late, SlotRejected)
+    [conflict] = late.conflicts
+    assert conflict.rule.rule == "notice.lead_time"
+    assert conflict.rule.source.startswith("mặc định HNTH Ops")

@@ -9,10 +9,19 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from scheduling_samples import TENANT, cancelled, changed, endpoint, events_of, publish, requested
+from scheduling_samples import (
+    TENANT,
+    cancelled,
+    changed,
+    endpoint,
+    events_of,
+    publish,
+    read_exactly,
+    requested,
+)
 
 from hnth_contracts import ConflictKind, SlotAssigned, SlotRejected, decode_event
-from hnth_kit.testing import eventually, read_topic
+from hnth_kit.testing import eventually
 from hnth_kit.timers import FIRED
 from scheduling.store import DECISIONS, DIRECTORY, PARKED
 
@@ -175,7 +184,7 @@ async def test_on_kafka_a_request_ahead_of_its_directory_entry_is_assigned_once(
     await eventually(lambda: db[PARKED].count_documents({}), until=lambda n: n == 1)
     assert b"hnth_scheduling_parked_requests 1.0" in await service.metrics.render()
     await publish(producer, topics, endpoint("TQ-STTTT"))
-    [message] = await read_topic(infra.bootstrap_servers, topics.slots, expect=1)
+    [message] = await read_exactly(infra.bootstrap_servers, topics.slots, 1)
     assigned = decode_event(message.value)
     assert isinstance(assigned, SlotAssigned)
     assert assigned.meeting_id == "m-1"

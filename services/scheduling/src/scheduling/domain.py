@@ -85,6 +85,9 @@ class Request:
     start: datetime
     end: datetime
     late_notice: bool = False
+    urgent_reason: str | None = None
+    requested_at: datetime | None = None
+    """When the request (or change) was made: the notice lead counts from there."""
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -113,6 +116,8 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         start=event.start,
         end=event.end,
         late_notice=event.late_notice,
+        urgent_reason=event.urgent_reason,
+        requested_at=event.occurred_at,
     )
 
 
@@ -148,88 +153,149 @@ def port_order(meeting_id: str, ports: int) -> list[int]:
 
 # ---------------------------------------------------------------- validation
 
+Directory = Mapping[str, bool | None]
+"""Code -> active (True), inactive (False) or unknown (None), as scheduling's copy knows it."""
+UNIT = "unit:"
+"""Prefix telling a unit code from an endpoint code where both are listed (parked requests)."""
+
+
+def describe(span: timedelta, *, english: bool = False) -> str:
+    """A duration as people say it: `2 ngày`, `1 giờ 30 phút` / `2 days`, `1 h 30 min`."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = ("days", "h", "min") if english else ("ngày", "giờ", "phút")
+    parts = [f"{n} {unit}" for n, unit in zip((days, hours, minutes), units, strict=True) if n]
+    return " ".join(parts) or f"0 {units[2]}"
+
+
+def asked_at(request: Request, now: datetime) -> datetime:
+    """When the notice period started: the request's own time, never later than `now`
+    (a request waiting in the topic or for the directory is not made later by waiting)."""
+    return min(request.requested_at or now, now)
+
+
+def is_late(request: Request, policy: Policy, now: datetime) -> bool:
+    """Inside the notice lead time (rule 2): written notices cannot go out in time."""
+    return request.start - asked_at(request, now) < duration(policy, "notice.lead_time")
+
 
 def policy_violations(
     request: Request,
     policy: Policy,
-    directory: Mapping[str, bool | None] | None,
+    directory: Directory | None,
     now: datetime,
+    units: Directory | None = None,
 ) -> list[Conflict]:
     """Rules a request breaks before any resource is looked at.
 
     `directory` maps each endpoint to active/inactive, None when unknown; `None` as a
-    whole when the directory has no entry for the province yet (nothing to check).
+    whole when the directory has no entry for the province yet (nothing to check);
+    `units` likewise for the host unit.
     """
-    found: list[Conflict] = []
-    if request.end <= request.start:
+    found = _time_violations(request, policy, now)
+    if units is not None and units.get(request.host_unit) is not True:
+        known = units.get(request.host_unit) is not None
+        vi, en = _missing(known)
         found.append(
+            _policy(
+                policy,
+                "directory.unit_active",
+                request.host_unit,
+                f"Đơn vị {request.host_unit} {vi}",
+                f"Unit {request.host_unit} is {en}",
+            )
+        )
+    for room in request.rooms if directory is not None else ():
+        state = directory.get(room) if directory is not None else None
+        if state is not True:
+            vi, en = _missing(state is not None)
+            found.append(
+                _policy(
+                    policy,
+                    "directory.endpoint_active",
+                    room,
+                    f"Điểm cầu {room} {vi}",
+                    f"Endpoint {room} is {en}",
+                )
+            )
+    largest = max(policy.all_bridges, key=lambda b: b.ports)
+    if request.ports > largest.ports:
+        found.append(too_small(largest, request.ports))
+    return found
+
+
+def _time_violations(request: Request, policy: Policy, now: datetime) -> list[Conflict]:
+    meeting = request.meeting_id
+    if request.end <= request.start:
+        return [
             _policy(
                 policy,
                 "meeting.start_before_end",
-                request.meeting_id,
+                meeting,
                 "Thời gian kết thúc phải sau thời gian bắt đầu",
+                "The end must be after the start",
             )
-        )
-    elif request.start <= now:
-        found.append(
+        ]
+    if request.start <= now:
+        when = local_text(request.start, policy)
+        return [
             _policy(
                 policy,
                 "meeting.not_in_past",
-                request.meeting_id,
-                f"Cuộc họp đã bắt đầu lúc {local_text(request.start, policy)}",
+                meeting,
+                f"Cuộc họp đã bắt đầu lúc {when}",
+                f"The meeting already started at {when}",
             )
-        )
-    else:
-        if "meeting.min_duration" in policy.rules and request.length < policy.duration(
-            "meeting.min_duration"
-        ):
+        ]
+    found: list[Conflict] = []
+    if "meeting.min_duration" in policy.rules:
+        least = policy.duration("meeting.min_duration")
+        if request.length < least:
             found.append(
                 _policy(
                     policy,
                     "meeting.min_duration",
-                    request.meeting_id,
-                    f"Cuộc họp ngắn hơn {policy.duration('meeting.min_duration')}",
+                    meeting,
+                    f"Cuộc họp ngắn hơn mức tối thiểu {describe(least)}",
+                    f"The meeting is shorter than the minimum {describe(least, english=True)}",
                 )
             )
-        if "meeting.max_duration" in policy.rules and request.length > policy.duration(
-            "meeting.max_duration"
-        ):
+    if "meeting.max_duration" in policy.rules:
+        most = policy.duration("meeting.max_duration")
+        if request.length > most:
             found.append(
                 _policy(
                     policy,
                     "meeting.max_duration",
-                    request.meeting_id,
-                    f"Cuộc họp dài hơn {policy.duration('meeting.max_duration')}",
+                    meeting,
+                    f"Cuộc họp dài hơn mức tối đa {describe(most)}",
+                    f"The meeting is longer than the maximum {describe(most, english=True)}",
                 )
             )
-    for room in request.rooms if directory is not None else ():
-        state = directory.get(room) if directory is not None else None
-        if state is not True:
-            what = (
-                "không xác định: không có trong danh bạ"
-                if state is None
-                else "đang ngừng hoạt động"
-            )
-            found.append(
-                _policy(policy, "directory.endpoint_active", room, f"Điểm cầu {room} {what}")
-            )
-    largest = max(policy.all_bridges, key=lambda b: b.ports)
-    if request.ports > largest.ports:
+    if is_late(request, policy, now) and not request.urgent_reason:
+        lead = duration(policy, "notice.lead_time")
         found.append(
-            Conflict(
-                kind=ConflictKind.BRIDGE_CAPACITY,
-                resource=largest.name,
-                rule=capacity_ref(largest),
-                message=f"Cần {request.ports} cổng, cầu lớn nhất {largest.name} có "
-                f"{largest.ports} cổng",
+            _policy(
+                policy,
+                "notice.lead_time",
+                meeting,
+                f"Cuộc họp phải được đăng ký trước ít nhất {describe(lead)} để thông báo bằng "
+                "văn bản; họp khẩn phải nêu lý do (urgent_reason)",
+                f"Meetings must be requested at least {describe(lead, english=True)} ahead for "
+                "the written notices; an urgent meeting must give its reason (urgent_reason)",
             )
         )
     return found
 
 
-def unknown_endpoints(
-    request: Request, directory: Mapping[str, bool | None] | None
-) -> tuple[str, ...]:
+def _missing(known: bool) -> tuple[str, str]:
+    if known:
+        return "đang ngừng hoạt động", "inactive"
+    return "không xác định: không có trong danh bạ", "unknown: not in the directory"
+
+
+def unknown_endpoints(request: Request, directory: Directory | None) -> tuple[str, ...]:
     """Endpoints of the request the directory has never heard of (sorted): the directory
     arrives on its own topic, so they may simply not be here YET."""
     if directory is None:
@@ -237,16 +303,26 @@ def unknown_endpoints(
     return tuple(room for room in request.rooms if directory.get(room) is None)
 
 
+def unknown_codes(
+    request: Request, directory: Directory | None, units: Directory | None
+) -> tuple[str, ...]:
+    """What the request waits for: unknown endpoints, and the host unit (as `unit:<code>`)
+    when the unit directory knows the province but not this unit."""
+    unit = () if units is None or units.get(request.host_unit) is not None else (request.host_unit,)
+    return (*unknown_endpoints(request, directory), *(UNIT + code for code in unit))
+
+
 def must_wait(
     request: Request,
-    directory: Mapping[str, bool | None] | None,
+    directory: Directory | None,
     parked_at: datetime | None,
     policy: Policy,
     now: datetime,
+    units: Directory | None = None,
 ) -> bool:
-    """Wait for unknown endpoints while the grace period since the request was first
-    parked (`parked_at`, None = not parked yet) lasts; after it they are rejected."""
-    if not unknown_endpoints(request, directory):
+    """Wait for unknown endpoints (and host unit) while the grace period since the request
+    was first parked (`parked_at`, None = not parked yet) lasts; after it they are rejected."""
+    if not unknown_codes(request, directory, units):
         return False
     return parked_at is None or now < grace_ends(parked_at, policy)
 
@@ -255,13 +331,20 @@ def grace_ends(parked_at: datetime, policy: Policy) -> datetime:
     return parked_at + duration(policy, "directory.unknown_endpoint_grace")
 
 
-def _policy(policy: Policy, rule: str, resource: str, message: str) -> Conflict:
+def _policy(policy: Policy, rule: str, resource: str, vi: str, en: str) -> Conflict:
     return Conflict(
-        kind=ConflictKind.POLICY, resource=resource, rule=ref(policy, rule), message=message
+        kind=ConflictKind.POLICY,
+        resource=resource,
+        rule=ref(policy, rule),
+        message=vi,
+        message_en=en,
     )
 
 
 # ---------------------------------------------------------------- occupancy and conflicts
+
+NAMED_HOLDERS = 10
+"""At most this many meetings holding a full bridge's ports are named in a rejection."""
 
 
 @dataclass(frozen=True)
@@ -282,42 +365,75 @@ class Occupancy:
     free_ports: dict[tuple[str, int], int] = field(default_factory=dict)
 
 
+def _span(holder: Holder, policy: Policy) -> str:
+    return f"{local_text(holder.meeting.start, policy)} - {local_text(holder.meeting.end, policy)}"
+
+
 def endpoint_conflicts(
     request: Request, busy: Iterable[tuple[str, Holder]], policy: Policy
 ) -> list[Conflict]:
-    """One conflict per (endpoint, other meeting), in endpoint order."""
+    """One conflict per (endpoint, other meeting), in endpoint order, citing the rule
+    "one meeting per endpoint at a time"."""
     seen: dict[tuple[str, str], Conflict] = {}
     for room, holder in sorted(busy, key=lambda item: (item[0], item[1].meeting.start)):
         if holder.meeting_id == request.meeting_id or (room, holder.meeting_id) in seen:
             continue
+        when = _span(holder, policy)
         seen[(room, holder.meeting_id)] = Conflict(
             kind=ConflictKind.ENDPOINT_BUSY,
             resource=room,
             other_meeting_id=holder.meeting_id,
             other_window=holder.meeting,
-            rule=ref(policy, "slot.setup_buffer"),
-            message=f"Điểm cầu {room} đã được xếp cho cuộc họp {holder.meeting_id} "
-            f"({local_text(holder.meeting.start, policy)} - "
-            f"{local_text(holder.meeting.end, policy)})",
+            rule=ref(policy, "slot.endpoint_exclusive"),
+            message=f"Điểm cầu {room} đã được xếp cho cuộc họp {holder.meeting_id} ({when})",
+            message_en=f"Endpoint {room} is already booked for meeting {holder.meeting_id} "
+            f"({when})",
         )
     return list(seen.values())
 
 
-def capacity_conflict(bridge: Bridge, holder: Holder | None, policy: Policy) -> Conflict:
-    when = (
-        f", đang dùng bởi cuộc họp {holder.meeting_id} từ "
-        f"{local_text(holder.meeting.start, policy)}"
-        if holder
-        else ""
-    )
+def too_small(bridge: Bridge, ports: int) -> Conflict:
+    """The bridge has fewer ports than the meeting has endpoints, even when empty."""
     return Conflict(
         kind=ConflictKind.BRIDGE_CAPACITY,
         resource=bridge.name,
-        other_meeting_id=holder.meeting_id if holder else None,
-        other_window=holder.meeting if holder else None,
         rule=capacity_ref(bridge),
-        message=f"Cầu {bridge.name} không đủ {bridge.ports} cổng trống{when}",
+        message=f"Cần {ports} cổng, cầu {bridge.name} chỉ có {bridge.ports} cổng",
+        message_en=f"{ports} ports are needed, bridge {bridge.name} has only {bridge.ports}",
     )
+
+
+def capacity_conflicts(bridge: Bridge, holders: Iterable[Holder], policy: Policy) -> list[Conflict]:
+    """The bridge has too few free ports: one conflict per meeting holding its ports there
+    (earliest first, at most NAMED_HOLDERS), or one naming nobody if none was seen."""
+    distinct = {
+        h.meeting_id: h for h in sorted(holders, key=lambda h: (h.meeting.start, h.meeting_id))
+    }
+    named = list(distinct.values())[:NAMED_HOLDERS]
+    full = f"Cầu {bridge.name} ({bridge.ports} cổng) không đủ cổng trống"
+    full_en = f"Bridge {bridge.name} ({bridge.ports} ports) has too few free ports"
+    if not named:
+        return [
+            Conflict(
+                kind=ConflictKind.BRIDGE_CAPACITY,
+                resource=bridge.name,
+                rule=capacity_ref(bridge),
+                message=full,
+                message_en=full_en,
+            )
+        ]
+    return [
+        Conflict(
+            kind=ConflictKind.BRIDGE_CAPACITY,
+            resource=bridge.name,
+            other_meeting_id=h.meeting_id,
+            other_window=h.meeting,
+            rule=capacity_ref(bridge),
+            message=f"{full}: cuộc họp {h.meeting_id} đang giữ cổng ({_span(h, policy)})",
+            message_en=f"{full_en}: meeting {h.meeting_id} holds ports ({_span(h, policy)})",
+        )
+        for h in named
+    ]
 
 
 def bridges_in_order(policy: Policy, preferred: str | None) -> list[Bridge]:
@@ -383,8 +499,10 @@ def assign(
         ),
         check_deadline=request.start - duration(policy, "check.lead_time"),
         notice_deadline=request.start - duration(policy, "notice.lead_time"),
-        late_notice=request.late_notice,
+        # another publisher may not flag it: inside the lead time is late, whoever says so
+        late_notice=request.late_notice or is_late(request, policy, now),
         rules=(
+            ref(policy, "slot.endpoint_exclusive"),
             ref(policy, "slot.setup_buffer"),
             ref(policy, "slot.teardown_buffer"),
             capacity_ref(bridge),
@@ -409,6 +527,7 @@ def reject(
         meeting_id=request.meeting_id,
         revision=request.revision,
         host_unit=request.host_unit,
+        title=request.title,
         conflicts=tuple(conflicts),
         alternatives=tuple(alternatives[:ALTERNATIVES]),
     )

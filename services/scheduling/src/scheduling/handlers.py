@@ -17,7 +17,7 @@ second replica at any point leaves nothing wrong behind:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from hnth_contracts import (
@@ -28,6 +28,7 @@ from hnth_contracts import (
     MeetingChanged,
     MeetingRequested,
     ReportKind,
+    UnitUpdated,
     Window,
     decode_event,
 )
@@ -37,7 +38,7 @@ from hnth_kit.consumer import Handler, RawMessage
 from hnth_kit.mongo import Document
 from hnth_kit.timers import Timer, TimerHandler, Timers
 from scheduling import domain
-from scheduling.domain import Occupancy, Request
+from scheduling.domain import Directory, Holder, Occupancy, Request
 from scheduling.store import (
     CANCELLED,
     Attempt,
@@ -103,13 +104,15 @@ class Scheduler:
             request.tenant, request.meeting_id, range(len(history.decisions), request.revision)
         )
         current = history.current
-        directory = await self.store.directory_view(request.tenant, request.rooms)
-        if wait and domain.unknown_endpoints(request, directory):
-            waiting, directory = await self._waits(event, request, policy, directory, first, now)
+        directory, units = await self._directory(request)
+        if wait and domain.unknown_codes(request, directory, units):
+            waiting, directory, units = await self._waits(
+                event, request, policy, (directory, units), first, now
+            )
             if waiting:
                 return None
             parked = True
-        violations = domain.policy_violations(request, policy, directory, now)
+        violations = domain.policy_violations(request, policy, directory, now, units)
         attempt: Attempt | None = None
         bridge: Bridge | None = None
         conflicts: list[Conflict] = violations
@@ -134,27 +137,35 @@ class Scheduler:
             await self.store.unpark(parked_id)
         return recorded
 
+    async def _directory(self, request: Request) -> tuple[Directory | None, Directory | None]:
+        """Scheduling's copy of the directory for this request: endpoints, host unit."""
+        directory = await self.store.directory_view(request.tenant, request.rooms)
+        units = await self.store.units_view(request.tenant, request.host_unit)
+        return directory, units
+
     async def _waits(
         self,
         event: MeetingRequested | MeetingChanged,
         request: Request,
         policy: Policy,
-        directory: Mapping[str, bool | None] | None,
+        known: tuple[Directory | None, Directory | None],
         first: bool,
         now: datetime,
-    ) -> tuple[bool, Mapping[str, bool | None] | None]:
-        """Park the request while an endpoint is unknown and the grace period lasts.
-        Returns whether it waits, and the directory view to decide with otherwise."""
+    ) -> tuple[bool, Directory | None, Directory | None]:
+        """Park the request while an endpoint or its host unit is unknown and the grace
+        period lasts. Returns whether it waits, and the directory to decide with otherwise."""
+        directory, units = known
         parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
         entry = None if first else await self.store.parked(parked_id)
         parked_at = entry["parked_at"] if entry else None
-        if not domain.must_wait(request, directory, parked_at, policy, now):
-            return False, directory
-        await self._park(event, domain.unknown_endpoints(request, directory), policy, now)
-        # the endpoint may have been recorded (finding nothing parked) meanwhile: look again
-        self.store.forget(request.tenant, request.rooms)
-        fresh = await self.store.directory_view(request.tenant, request.rooms)
-        return bool(domain.unknown_endpoints(request, fresh)), fresh
+        if not domain.must_wait(request, directory, parked_at, policy, now, units):
+            return False, directory, units
+        unknown = domain.unknown_codes(request, directory, units)
+        await self._park(event, unknown, policy, now)
+        # the entry may have been recorded (finding nothing parked) meanwhile: look again
+        self.store.forget(request.tenant, unknown)
+        directory, units = await self._directory(request)
+        return bool(domain.unknown_codes(request, directory, units)), directory, units
 
     async def _park(
         self,
@@ -174,7 +185,7 @@ class Scheduler:
             {"parked": entry["_id"]},
         )
         log.info(
-            "meeting %s revision %s waits for unknown endpoints %s",
+            "meeting %s revision %s waits for unknown %s",
             entry["meeting_id"],
             entry["revision"],
             ", ".join(unknown),
@@ -257,6 +268,9 @@ class Scheduler:
     async def _reserve(
         self, request: Request, policy: Policy, attempt: Attempt, current: Document | None
     ) -> tuple[Bridge | None, list[Conflict]]:
+        """Claim every endpoint bucket, then enough ports on one bridge. On failure, the
+        conflicts name every busy endpoint's meeting AND, when no bridge has room either,
+        the meetings holding its ports: a host learns all that stands in the way."""
         spans = domain.buckets(attempt.reserved)
         rooms = {
             endpoint_key(request.tenant, room, b): (room, b)
@@ -269,44 +283,61 @@ class Scheduler:
             for k, s in states.items()
             if s.holder is not None and s.holder["meeting_id"] != request.meeting_id
         ]
-        if busy:
-            return None, domain.endpoint_conflicts(request, busy, policy)
-        for state in states.values():
-            if state.holder is not None:
-                attempt.adopt(state)
-        others = await self.store.claim(
-            attempt,
-            {k: s.gen for k, s in states.items() if s.holder is None},
-            {
-                k: {"kind": "endpoint", "resource": room, "bucket": b}
-                for k, (room, b) in rooms.items()
-            },
-        )
-        if others:
-            taken = [(rooms[k][0], holder_of(s.holder)) for k, s in others.items() if s.holder]
-            return None, domain.endpoint_conflicts(request, taken, policy)
-        conflicts: list[Conflict] = []
+        if not busy:
+            for state in states.values():
+                if state.holder is not None:
+                    attempt.adopt(state)
+            others = await self.store.claim(
+                attempt,
+                {k: s.gen for k, s in states.items() if s.holder is None},
+                {
+                    k: {"kind": "endpoint", "resource": room, "bucket": b}
+                    for k, (room, b) in rooms.items()
+                },
+            )
+            busy = [(rooms[k][0], holder_of(s.holder)) for k, s in others.items() if s.holder]
         preferred = current.get("bridge") if current else None
-        for bridge in domain.bridges_in_order(policy, preferred):
+        bridges = domain.bridges_in_order(policy, preferred)
+        if busy:
+            conflicts = domain.endpoint_conflicts(request, busy, policy)
+            fits, full = await self._first_bridge(
+                request, policy, bridges, lambda b: self._port_census(request, b, spans)
+            )
+            return None, conflicts + ([] if fits else full)
+        return await self._first_bridge(
+            request, policy, bridges, lambda b: self._claim_ports(request, attempt, b, spans)
+        )
+
+    async def _first_bridge(
+        self,
+        request: Request,
+        policy: Policy,
+        bridges: Sequence[Bridge],
+        take: Callable[[Bridge], Awaitable[list[Holder] | None]],
+    ) -> tuple[Bridge | None, list[Conflict]]:
+        """The first bridge `take` finds room on (None: its holders when full), or the
+        conflicts of every bridge."""
+        conflicts: list[Conflict] = []
+        for bridge in bridges:
             if bridge.ports < request.ports:
-                conflicts.append(domain.capacity_conflict(bridge, None, policy))
+                conflicts.append(domain.too_small(bridge, request.ports))
                 continue
-            blocker = await self._claim_ports(request, attempt, bridge, spans)
-            if blocker is None:
+            holders = await take(bridge)
+            if holders is None:
                 return bridge, []
-            conflicts.append(domain.capacity_conflict(bridge, blocker or None, policy))
+            conflicts.extend(domain.capacity_conflicts(bridge, holders, policy))
         return None, conflicts
 
     async def _claim_ports(
         self, request: Request, attempt: Attempt, bridge: Bridge, spans: range
-    ) -> domain.Holder | bool | None:
+    ) -> list[Holder] | None:
         """Claim `request.ports` port tokens on `bridge` in every bucket. Returns None on
-        success; else a holder met in a full bucket (or False when none was seen)."""
+        success; else the meetings holding the ports of the buckets that ran out."""
         held_before = len(attempt.held)
         order = domain.port_order(request.meeting_id, bridge.ports)
         tried = dict.fromkeys(spans, 0)
         have = dict.fromkeys(spans, 0)
-        blocker: domain.Holder | bool | None = False
+        holders: dict[int, list[Holder]] = {b: [] for b in spans}
         while True:
             wanted: dict[str, int] = {}
             fields: dict[str, Document] = {}
@@ -327,14 +358,44 @@ class Scheduler:
             others = await self.store.claim(attempt, wanted, fields)
             for claim_id in set(attempt.held) - before:
                 have[int(claim_id.split("|")[3])] += 1
-            for state in others.values():
-                if state.holder is not None and blocker is False:
-                    blocker = holder_of(state.holder)
+            for key, state in others.items():
+                if state.holder is not None:
+                    holders[int(key.split("|")[3])].append(holder_of(state.holder))
         if all(have[b] >= request.ports for b in spans):
             return None
         # keep them in `inserted`: finishing the decision releases them
         del attempt.held[held_before:]
-        return blocker
+        return [h for b in spans if have[b] < request.ports for h in holders[b]]
+
+    async def _port_census(
+        self, request: Request, bridge: Bridge, spans: range
+    ) -> list[Holder] | None:
+        """Read `bridge`'s ports in the buckets: None when every bucket has the ports the
+        meeting needs free, else the meetings holding the ports of the buckets that do
+        not. Two reads at most: the ports it would try first, then all the rest where short."""
+        order = domain.port_order(request.meeting_id, bridge.ports)
+        read = dict.fromkeys(spans, 0)
+        free = dict.fromkeys(spans, 0)
+        holders: dict[int, list[Holder]] = {b: [] for b in spans}
+        while True:
+            batch: dict[str, int] = {}
+            for b in spans:
+                if free[b] >= request.ports or read[b] == bridge.ports:
+                    continue
+                upto = request.ports if read[b] == 0 else bridge.ports
+                for n in order[read[b] : upto]:
+                    batch[port_key(request.tenant, bridge.name, b, n)] = b
+                read[b] = upto
+            if not batch:
+                break
+            for key, state in (await self.store.states(batch)).items():
+                if state.holder is None or state.holder["meeting_id"] == request.meeting_id:
+                    free[batch[key]] += 1
+                else:
+                    holders[batch[key]].append(holder_of(state.holder))
+        if all(free[b] >= request.ports for b in spans):
+            return None
+        return [h for b in spans if free[b] < request.ports for h in holders[b]]
 
     async def _alternatives(self, request: Request, policy: Policy, now: datetime) -> list[Window]:
         """Up to 3 nearest windows of the same length where every endpoint and enough
@@ -452,6 +513,13 @@ class Scheduler:
         for entry in await self.store.parked_for(event.tenant, event.code):
             await self._decide_parked(entry)
 
+    async def on_unit(self, event: UnitUpdated) -> None:
+        """Remember the unit; decide the requests that waited for it."""
+        if not await self.store.record_unit(event):
+            return
+        for entry in await self.store.parked_for(event.tenant, domain.UNIT + event.code):
+            await self._decide_parked(entry)
+
     async def _schedule_annual(self, policy: Policy, tenant: str, endpoint: str, year: int) -> None:
         due = domain.annual_report(policy, year)
         await self._schedule_for_endpoint(ANNUAL, tenant, endpoint, year, due.announce_at)
@@ -556,9 +624,13 @@ def build_handlers(scheduler: Scheduler) -> dict[type, Handler]:
     async def on_endpoint(event: EndpointUpdated, _: RawMessage) -> None:
         await scheduler.on_endpoint(event)
 
+    async def on_unit(event: UnitUpdated, _: RawMessage) -> None:
+        await scheduler.on_unit(event)
+
     return {
         MeetingRequested: on_requested,
         MeetingChanged: on_changed,
         MeetingCancelled: on_cancelled,
         EndpointUpdated: on_endpoint,
+        UnitUpdated: on_unit,
     }

@@ -30,10 +30,18 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hnth_contracts import EndpointUpdated, Event, MeetingChanged, MeetingRequested, Topics, Window
+from hnth_contracts import (
+    EndpointUpdated,
+    Event,
+    MeetingChanged,
+    MeetingRequested,
+    Topics,
+    UnitUpdated,
+    Window,
+)
 from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, with_outbox
-from scheduling.domain import Holder, bucket_start
+from scheduling.domain import UNIT, Holder, bucket_start
 
 CLAIMS = "claims"
 RELEASES = "releases"
@@ -52,6 +60,8 @@ per (meeting, revision) holding the event. Deleted once the request is decided, 
 stays small: it is searched by endpoint, and FerretDB scans on every find."""
 DIRECTORY_TTL = 30.0
 """Seconds a replica trusts its copy of a directory entry (other replicas' updates)."""
+UNIT_ALL = UNIT + "*"
+"""Marker: the province's units have been announced (so host units are checked)."""
 CANCELLED = "cancel"
 FLOOR_CACHE = 200_000
 
@@ -68,6 +78,12 @@ def partition(name: str, key: str) -> str:
     """The day collection holding a claim key (or `key#gen`): `claims_20261210`."""
     bucket = int(key.split("|")[3].split("#")[0])
     return f"{name}_{bucket_start(bucket):%Y%m%d}"
+
+
+def unit_id(tenant: str, code: str) -> str:
+    """A unit's directory entry: `unit:` keeps it apart from endpoint codes, and is how a
+    parked request names the unit it waits for."""
+    return f"{tenant}|{UNIT}{code}"
 
 
 def decision_id(tenant: str, meeting_id: str, revision: int | str) -> str:
@@ -333,35 +349,44 @@ class SchedulingStore:
 
     async def record_endpoint(self, event: EndpointUpdated) -> bool:
         """Keep the newest snapshot per endpoint; returns False for an older one."""
-        doc_id = f"{event.tenant}|{event.code}"
-        current = await self._directory.find_one({"_id": doc_id})
-        if current is not None and current["occurred_at"] > event.occurred_at:
-            return False
-        snapshot = {
-            "_id": doc_id,
-            "tenant": event.tenant,
-            "code": event.code,
-            "unit": event.unit,
-            "active": event.active,
-            "occurred_at": event.occurred_at,
-        }
-        if current is None:
-            try:
-                await self._directory.insert_one(snapshot)
-            except DuplicateKeyError:
-                return await self.record_endpoint(event)
+        fields = {"code": event.code, "unit": event.unit, "active": event.active}
+        return await self._record(event, f"{event.tenant}|{event.code}", "*", fields)
+
+    async def record_unit(self, event: UnitUpdated) -> bool:
+        """Keep the newest snapshot per unit; returns False for an older one."""
+        fields = {"code": event.code, "active": event.active}
+        return await self._record(event, unit_id(event.tenant, event.code), UNIT_ALL, fields)
+
+    async def _record(self, event: Event, doc_id: str, marker: str, fields: Document) -> bool:
+        """Store a directory snapshot unless a newer one (by `occurred_at`) is stored: an
+        older snapshot delivered late (a replay, another publisher) never wins. The
+        replace is conditional on the stored one being older; a snapshot of the same
+        time is a redelivery: stored again (the same), so what follows it runs again."""
+        snapshot = {"_id": doc_id, "tenant": event.tenant, **fields}
+        snapshot["occurred_at"] = event.occurred_at
+        if not await insert_new(self._directory, [snapshot]):
+            stored = True
         else:  # rare (directory edits): the only update on this service's collections
-            await self._directory.replace_one({"_id": doc_id}, snapshot)
-        await insert_new(self._directory, [{"_id": f"{event.tenant}|*"}])
+            replaced = await self._directory.replace_one(
+                {"_id": doc_id, "occurred_at": {"$lte": event.occurred_at}}, snapshot
+            )
+            stored = replaced.matched_count == 1
+        if not stored:
+            self._seen.pop(doc_id, None)
+            return False
+        # the province has a directory of this kind: from now on it is checked
+        await insert_new(self._directory, [{"_id": f"{event.tenant}|{marker}"}])
         self._seen[doc_id] = (time.monotonic(), snapshot)
-        self._seen.pop(f"{event.tenant}|*", None)
+        self._seen.pop(f"{event.tenant}|{marker}", None)
         return True
 
     def forget(self, tenant: str, codes: Iterable[str]) -> None:
-        """Drop this replica's copy of these entries: the next read asks the database."""
+        """Drop this replica's copy of these entries (endpoint codes, `unit:<code>` for
+        units): the next read asks the database."""
         for code in codes:
             self._seen.pop(f"{tenant}|{code}", None)
         self._seen.pop(f"{tenant}|*", None)
+        self._seen.pop(f"{tenant}|{UNIT_ALL}", None)
 
     async def endpoint(self, tenant: str, code: str) -> Document | None:
         return await self._cached(f"{tenant}|{code}")
@@ -389,6 +414,14 @@ class SchedulingStore:
             doc = await self.endpoint(tenant, code)
             view[code] = None if doc is None else bool(doc["active"])
         return view
+
+    async def units_view(self, tenant: str, code: str) -> dict[str, bool | None] | None:
+        """The unit's active flag (None = unknown), or None when no unit of the province
+        has been announced here yet (then units are not checked)."""
+        if await self._cached(f"{tenant}|{UNIT_ALL}") is None:
+            return None
+        doc = await self._cached(unit_id(tenant, code))
+        return {code: None if doc is None else bool(doc["active"])}
 
     # ------------------------------------------------------------ parked requests
 
