@@ -5,6 +5,7 @@ rules a change re-checks."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from datetime import timedelta
@@ -120,6 +121,14 @@ async def test_retry_after_the_lead_time_passed_returns_the_stored_meeting(
     assert different.json()["code"] == "idempotency_key_reused"
     fresh = await register(meeting_body(), **{"Idempotency-Key": "another"})
     assert fresh.status_code == 422  # the rules still hold for a new request
+    assert await stored_meetings(registration) == 1
+
+
+async def test_concurrent_retries_store_one_meeting(registration, register) -> None:
+    key = {"Idempotency-Key": "double-click"}
+    answers = await asyncio.gather(*(register(meeting_body(), **key) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
     assert await stored_meetings(registration) == 1
 
 

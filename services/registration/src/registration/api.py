@@ -646,6 +646,7 @@ def _public(
     hidden = {"_id", "idempotency_key", "request_hash", "_applied"}
     body = {k: local(v, zone) for k, v in meeting.items() if k not in hidden}
     body["id"] = meeting["_id"]
+    body.setdefault("source", PRODUCER)  # written before meetings named their source
     entries = timeline or []
     body["status"] = status_now or domain.status_of(
         meeting["cancelled"], meeting["revision"], _decisions(entries)
