@@ -316,7 +316,7 @@ async def test_title_change_inside_the_lead_time_is_accepted(registration, regis
     assert all(isinstance(e, MeetingChanged) and not e.late_notice for e in changes)
 
 
-async def test_empty_change_names_the_body_and_its_rule(registration, register) -> None:
+async def test_empty_or_erasing_change_is_a_422_naming_the_field(registration, register) -> None:
     created = (await register()).json()
     response = await registration.http.patch(
         f"/meetings/{created['id']}",
@@ -328,6 +328,13 @@ async def test_empty_change_names_the_body_and_its_rule(registration, register) 
     assert (error["field"], error["rule"]) == ("body", "schema.empty_change")
     assert error["source"] == "OpenAPI (/docs)"
     assert error["message"].startswith("Nothing to change")
+
+    erased = await registration.http.patch(
+        f"/meetings/{created['id']}", json={"start": None}, headers=registration.headers()
+    )
+    assert erased.status_code == 422
+    assert [e["field"] for e in erased.json()["errors"]] == ["start"]
+    assert (await meeting(registration, created["id"]))["revision"] == 0
 
 
 async def test_who_may_register_inside_the_lead_time_comes_from_the_policy(

@@ -23,7 +23,7 @@ from fastapi import (
     status,
 )
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested
 from hnth_contracts.policy import Policy
@@ -109,6 +109,14 @@ class MeetingPatch(BaseModel):
         "when moving inside the notice lead time",
     )
 
+    @field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out, a field keeps its value; sent as null it would erase a required one.
+        if value is None:
+            raise ValueError("không được để trống / may not be null")
+        return value
+
 
 class CancelIn(BaseModel):
     """Hủy cuộc họp / a cancellation."""
@@ -140,7 +148,8 @@ def build_router(
 
     async def validate(
         request: Request, who: Principal, draft: domain.Draft, now: datetime
-    ) -> Policy:
+    ) -> None:
+        """422 naming every rule the draft breaks."""
         policy = policy_for(who.tenant)
         directory = domain.Directory(
             units=await store.units.active(who.tenant, [draft.host_unit]),
@@ -152,7 +161,6 @@ def build_router(
         )
         if violations:
             raise invalid(request, violations)
-        return policy
 
     async def visible_meeting(request: Request, meeting_id: str, who: Principal) -> dict[str, Any]:
         meeting = await store.meeting(meeting_id)
