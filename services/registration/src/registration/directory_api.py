@@ -30,7 +30,7 @@ from registration.directory import (
     snapshot,
 )
 from registration.store import Entries, RegistrationStore, StaleWrite
-from registration.views import answers, local
+from registration.views import ContactsOut, EndpointOut, UnitOut, answers, local, shaped
 
 ACTIVE_FILTER = "Lọc theo trạng thái hoạt động / only active (true) or inactive (false)"
 Code = Annotated[
@@ -139,7 +139,11 @@ def build_directory_router(
         wake()
         return shown(await entry(request, kind, who.tenant, code))
 
-    @router.get("/units", summary="Danh sách đơn vị / units")
+    @router.get(
+        "/units",
+        summary="Danh sách đơn vị / units",
+        **shaped(list[UnitOut]),
+    )
     async def list_units(
         who: Annotated[Principal, Depends(authenticate)],
         active: Annotated[bool | None, Query(description=ACTIVE_FILTER)] = None,
@@ -147,13 +151,22 @@ def build_directory_router(
         found = await store.units.list(who.tenant, {} if active is None else {"active": active})
         return [shown(u) for u in found]
 
-    @router.get("/units/{code}", summary="Một đơn vị / a unit")
+    @router.get(
+        "/units/{code}",
+        summary="Một đơn vị / a unit",
+        **shaped(UnitOut),
+    )
     async def get_unit(
         request: Request, code: Code, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
         return shown(await entry(request, "units", who.tenant, code))
 
-    @router.post("/units", status_code=status.HTTP_201_CREATED, summary="Thêm đơn vị / add")
+    @router.post(
+        "/units",
+        status_code=status.HTTP_201_CREATED,
+        summary="Thêm đơn vị / add a unit",
+        **shaped(UnitOut),
+    )
     async def create_unit(
         request: Request, body: UnitIn, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
@@ -162,19 +175,31 @@ def build_directory_router(
         wake()
         return shown(await entry(request, "units", who.tenant, body.code))
 
-    @router.patch("/units/{code}", summary="Sửa đơn vị / update a unit")
+    @router.patch(
+        "/units/{code}",
+        summary="Sửa đơn vị / update a unit",
+        **shaped(UnitOut),
+    )
     async def update_unit(
         request: Request, code: Code, body: UnitPatch, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
         return await update(request, "units", who, code, body.model_dump(exclude_unset=True))
 
-    @router.post("/units/{code}/deactivate", summary="Ngừng đơn vị / deactivate a unit")
+    @router.post(
+        "/units/{code}/deactivate",
+        summary="Ngừng đơn vị / deactivate a unit",
+        **shaped(UnitOut),
+    )
     async def deactivate_unit(
         request: Request, code: Code, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
         return await update(request, "units", who, code, {"active": False})
 
-    @router.get("/endpoints", summary="Danh sách điểm cầu / endpoints")
+    @router.get(
+        "/endpoints",
+        summary="Danh sách điểm cầu / endpoints",
+        **shaped(list[EndpointOut]),
+    )
     async def list_endpoints(
         who: Annotated[Principal, Depends(authenticate)],
         unit: Annotated[str | None, Query(max_length=64, description="Đơn vị / unit")] = None,
@@ -185,13 +210,22 @@ def build_directory_router(
             filters["unit"] = unit
         return [shown(e) for e in await store.endpoints.list(who.tenant, filters)]
 
-    @router.get("/endpoints/{code}", summary="Một điểm cầu / an endpoint")
+    @router.get(
+        "/endpoints/{code}",
+        summary="Một điểm cầu / an endpoint",
+        **shaped(EndpointOut),
+    )
     async def get_endpoint(
         request: Request, code: Code, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
         return shown(await entry(request, "endpoints", who.tenant, code))
 
-    @router.post("/endpoints", status_code=status.HTTP_201_CREATED, summary="Thêm điểm cầu")
+    @router.post(
+        "/endpoints",
+        status_code=status.HTTP_201_CREATED,
+        summary="Thêm điểm cầu / add an endpoint",
+        **shaped(EndpointOut),
+    )
     async def create_endpoint(
         request: Request, body: EndpointIn, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
@@ -201,7 +235,11 @@ def build_directory_router(
         wake()
         return shown(await entry(request, "endpoints", who.tenant, body.code))
 
-    @router.patch("/endpoints/{code}", summary="Sửa điểm cầu / update an endpoint")
+    @router.patch(
+        "/endpoints/{code}",
+        summary="Sửa điểm cầu / update an endpoint",
+        **shaped(EndpointOut),
+    )
     async def update_endpoint(
         request: Request,
         code: Code,
@@ -213,13 +251,21 @@ def build_directory_router(
             await require_unit(request, who.tenant, changes["unit"])
         return await update(request, "endpoints", who, code, changes)
 
-    @router.post("/endpoints/{code}/deactivate", summary="Ngừng điểm cầu / deactivate")
+    @router.post(
+        "/endpoints/{code}/deactivate",
+        summary="Ngừng điểm cầu / deactivate an endpoint",
+        **shaped(EndpointOut),
+    )
     async def deactivate_endpoint(
         request: Request, code: Code, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
         return await update(request, "endpoints", who, code, {"active": False})
 
-    @router.get("/contacts", summary="Đầu mối của tỉnh / the province's contacts")
+    @router.get(
+        "/contacts",
+        summary="Đầu mối của tỉnh / the province's contacts",
+        **shaped(ContactsOut),
+    )
     async def get_contacts(
         request: Request, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
@@ -230,7 +276,11 @@ def build_directory_router(
             )
         return shown(found)
 
-    @router.put("/contacts", summary="Cập nhật đầu mối / replace the contacts")
+    @router.put(
+        "/contacts",
+        summary="Cập nhật đầu mối / replace the contacts",
+        **shaped(ContactsOut),
+    )
     async def put_contacts(
         request: Request, body: ContactsIn, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from registration.directory import ContactsIn, EndpointIn, UnitIn
+
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
 """An ISO 8601 instant with its offset (a date alone, like a letter's date, is left as is)."""
 
@@ -158,6 +160,33 @@ class MeetingPage(BaseModel):
     next_cursor: str | None = Field(description="Tham số cursor của trang sau / next page")
 
 
+class _Stored(BaseModel):
+    """What every directory entry carries besides its fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: int = Field(description="Phiên bản, tăng mỗi lần sửa / version, one up per change")
+    updated_at: AwareDatetime = Field(description="Lúc sửa gần nhất / last changed")
+
+
+class UnitOut(_Stored, UnitIn):
+    """Đơn vị / a unit, as the directory holds it."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class EndpointOut(_Stored, EndpointIn):
+    """Điểm cầu / an endpoint, as the directory holds it."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ContactsOut(_Stored, ContactsIn):
+    """Các đầu mối của tỉnh / the province's standing contacts."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 class RuleError(BaseModel):
     """Một quy định bị vi phạm / one broken rule."""
 
@@ -199,7 +228,7 @@ def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
     return found
 
 
-def shaped(model: type[BaseModel], *codes: int) -> dict[str, Any]:
+def shaped(model: Any, *codes: int) -> dict[str, Any]:
     """A route's documented answers: `model` (with only the fields the answer has) and
     the error codes it may give."""
     return {
