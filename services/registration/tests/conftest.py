@@ -36,8 +36,8 @@ async def running(infra: Any, unique: str, **overrides: Any) -> AsyncIterator[Re
 
 @pytest.fixture
 async def registration(infra, unique) -> AsyncIterator[Registration]:
-    """Registration with a small body limit (64 KiB), as for JSON-only use."""
-    async with running(infra, unique, max_body_bytes=64 * 1024) as started:
+    """Registration as it ships (JSON routes 256 KiB, the materials upload 21 MiB)."""
+    async with running(infra, unique) as started:
         yield started
 
 
@@ -46,6 +46,12 @@ async def materials_registration(infra, unique) -> AsyncIterator[Registration]:
     """Registration with its default body limit, room for meeting materials."""
     async with running(infra, unique) as started:
         yield started
+
+
+@pytest.fixture
+def start_registration(infra, unique) -> Callable[..., Any]:
+    """Start registration with other settings: `async with start_registration(**overrides)`."""
+    return lambda **overrides: running(infra, unique, **overrides)
 
 
 @pytest.fixture

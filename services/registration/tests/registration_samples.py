@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
-from hnth_contracts import Event, Topics, key_of
+from hnth_contracts import (
+    CheckCompleted,
+    CheckOutcome,
+    Conflict,
+    ConflictKind,
+    Event,
+    RuleRef,
+    Slot,
+    SlotAssigned,
+    SlotRejected,
+    Topics,
+    Window,
+    key_of,
+)
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.clock import ManualClock
 from hnth_kit.kafka import OutMessage, Producer
@@ -68,3 +82,58 @@ async def publish(registration: Registration, *events: Event) -> None:
         )
     finally:
         await producer.stop()
+
+
+def outcomes(
+    meeting: dict[str, Any],
+) -> tuple[SlotAssigned, SlotRejected, CheckCompleted]:
+    """What scheduling and inspection answer for a meeting registered 3 days ahead: a slot,
+    a refusal (TQ-STTTT busy, one alternative) and a passed check."""
+    start = NOW + timedelta(days=3)
+    window = Window(start=start, end=start + timedelta(hours=2))
+    common = {"tenant": "tuyen-quang", "correlation_id": meeting["id"], "producer": "scheduling"}
+    assigned = SlotAssigned.create(
+        meeting_id=meeting["id"],
+        title=meeting["title"],
+        host_unit="VP-UBND",
+        main_endpoint="TQ-UBND",
+        endpoints=tuple(meeting["endpoints"]),
+        slot=Slot(
+            bridge="MCU-TQ",
+            virtual_room="VR-01",
+            dial_in="sip:vr01@mcu.tuyenquang.gov.vn",
+            meeting=window,
+            reserved=Window(start=start - timedelta(hours=1), end=window.end),
+        ),
+        check_deadline=start - timedelta(hours=1),
+        notice_deadline=start - timedelta(days=2),
+        policy="tuyen-quang@2017-345",
+        **common,
+    )
+    rejected = SlotRejected.create(
+        meeting_id=meeting["id"],
+        host_unit="VP-UBND",
+        conflicts=(
+            Conflict(
+                kind=ConflictKind.ENDPOINT_BUSY,
+                resource="TQ-STTTT",
+                other_meeting_id="mtg-other",
+                other_window=window,
+                rule=RuleRef(rule="endpoint.one_meeting_at_a_time", source="HNTH Ops"),
+                message="Điểm cầu TQ-STTTT bận",
+            ),
+        ),
+        alternatives=(Window(start=window.end, end=window.end + timedelta(hours=2)),),
+        **common,
+    )
+    check = CheckCompleted.create(
+        meeting_id=meeting["id"],
+        endpoint="TQ-STTTT",
+        outcome=CheckOutcome.PASSED,
+        due_at=start - timedelta(hours=1),
+        on_time=True,
+        # a second later: the timeline orders by time, stored to the millisecond
+        occurred_at=assigned.occurred_at + timedelta(seconds=1),
+        **{**common, "producer": "inspection"},
+    )
+    return assigned, rejected, check

@@ -4,8 +4,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,19 +14,21 @@ from fastapi import (
     Depends,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
     Response,
     status,
 )
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
+from hnth_kit.http import SCHEMA_SOURCE
 from registration import domain, ical, records
 from registration.paging import decode_cursor, encode_cursor
 from registration.store import (
@@ -38,9 +39,16 @@ from registration.store import (
     StaleWrite,
     meeting_fields,
 )
+from registration.views import MeetingOut, MeetingPage, Status, answers, local, shaped
 
 PRODUCER = "registration"
 MAX_ENDPOINTS = 2000
+FEED_PAST = timedelta(days=90)
+"""A calendar feed shows meetings from 90 days ago onward: clients keep older ones."""
+FEED_LIMIT = 5000
+"""At most this many meetings in a feed, the latest kept."""
+
+MeetingId = Annotated[str, Path(max_length=128, description="Mã cuộc họp / meeting id")]
 
 
 class MeetingIn(BaseModel):
@@ -83,15 +91,30 @@ class MeetingPatch(BaseModel):
     start: AwareDatetime | None = Field(None, description="Bắt đầu / start")
     end: AwareDatetime | None = Field(None, description="Kết thúc / end")
     main_endpoint: str | None = Field(
-        None, min_length=1, max_length=64, description="Điểm cầu chính"
+        None, min_length=1, max_length=64, description="Điểm cầu chính / main endpoint"
     )
     endpoints: list[str] | None = Field(
         None, min_length=1, max_length=MAX_ENDPOINTS, description="Điểm cầu / endpoints"
     )
     agenda: str | None = Field(None, max_length=10000, description="Nội dung / agenda")
-    document_number: str | None = Field(None, max_length=100, description="Số công văn")
+    document_number: str | None = Field(
+        None, max_length=100, description="Số công văn / official letter number"
+    )
     document_date: date | None = Field(None, description="Ngày công văn / letter date")
-    urgent_reason: str | None = Field(None, max_length=2000, description="Lý do họp khẩn")
+    urgent_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Lý do họp khẩn, khi dời vào thời hạn thông báo / urgent reason, "
+        "when moving inside the notice lead time",
+    )
+
+    @field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out, a field keeps its value; sent as null it would erase a required one.
+        if value is None:
+            raise ValueError("không được để trống / may not be null")
+        return value
 
 
 class CancelIn(BaseModel):
@@ -100,13 +123,6 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(None, max_length=2000, description="Lý do hủy / reason")
-
-
-class Status(StrEnum):
-    REQUESTED = "requested"
-    SCHEDULED = "scheduled"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
 
 
 def build_router(
@@ -131,19 +147,19 @@ def build_router(
 
     async def validate(
         request: Request, who: Principal, draft: domain.Draft, now: datetime
-    ) -> Policy:
+    ) -> None:
+        """422 naming every rule the draft breaks."""
         policy = policy_for(who.tenant)
         directory = domain.Directory(
             units=await store.units.active(who.tenant, [draft.host_unit]),
             endpoints=await store.endpoints.active(who.tenant, draft.endpoints),
         )
-        caller = domain.Caller(is_operator=who.role is Role.OPERATOR, unit=who.unit)
+        caller = domain.Caller(role=who.role.value, unit=who.unit)
         violations = domain.check_meeting(
             draft, policy=policy, directory=directory, caller=caller, now=now
         )
         if violations:
             raise invalid(request, violations)
-        return policy
 
     async def visible_meeting(request: Request, meeting_id: str, who: Principal) -> dict[str, Any]:
         meeting = await store.meeting(who.tenant, meeting_id)
@@ -195,11 +211,26 @@ def build_router(
             )
         return meeting
 
+    async def retried(
+        request: Request, stored: dict[str, Any], body: MeetingIn, policy: Policy
+    ) -> dict[str, Any]:
+        """The answer to a retry: the meeting as it is now, or 409 if the key was used for
+        a different request (Stripe's and the IETF idempotency-key draft's convention)."""
+        if stored.get("request_hash") != _hash(body):
+            raise fail(
+                409,
+                request,
+                "idempotency_key_reused",
+                "Idempotency-Key này đã dùng cho một yêu cầu khác.",
+                "This Idempotency-Key was used for a different request.",
+            )
+        return _public(stored, await store.timeline(stored["tenant"], stored["_id"]), policy)
+
     @router.post(
         "/meetings",
         status_code=status.HTTP_201_CREATED,
         summary="Đăng ký cuộc họp / register a meeting",
-        responses={422: {"description": "Vi phạm quy định / a rule is broken"}},
+        **shaped(MeetingOut, 400, 401, 403, 409, 413),
     )
     async def register(
         request: Request,
@@ -208,16 +239,29 @@ def build_router(
         who: Annotated[Principal, Depends(may_register)],
         idempotency_key: Annotated[
             str | None,
-            Header(max_length=200, description="Gửi lại an toàn / safe retries"),
+            Header(
+                max_length=200,
+                description="Khóa gửi lại an toàn: gửi lại cùng khóa trả về cùng cuộc họp / "
+                "safe retries: the same key returns the same meeting",
+            ),
         ] = None,
     ) -> dict[str, Any]:
         now = clock.now()
+        policy = policy_for(who.tenant)
+        key = f"{who.tenant}:{who.subject}:{idempotency_key}" if idempotency_key else None
+        meeting_id = _meeting_id(key)
+        # A retry answers with what was stored, before any rule is checked again: the
+        # lead time may have passed or an endpoint been deactivated since.
+        if key and (stored := await store.meeting(who.tenant, meeting_id)) is not None:
+            if stored.get("idempotency_key") == key:
+                response.status_code = status.HTTP_200_OK
+                return await retried(request, stored, body, policy)
+            meeting_id = _meeting_id(None)  # another key's meeting has this id (a collision)
         endpoints = domain.participants(body.main_endpoint, body.endpoints)
         draft = domain.Draft(
             body.host_unit, body.start, body.end, body.main_endpoint, endpoints, body.urgent_reason
         )
-        policy = await validate(request, who, draft, now)
-        meeting_id = f"mtg-{uuid.uuid4().hex[:12]}"
+        await validate(request, who, draft, now)
         event = MeetingRequested.create(
             tenant=who.tenant,
             correlation_id=meeting_id,
@@ -239,45 +283,59 @@ def build_router(
             "urgent_reason": body.urgent_reason,
             **meeting_fields(event),
         }
-        if idempotency_key:
-            document["idempotency_key"] = f"{who.tenant}:{who.subject}:{idempotency_key}"
+        if key:
+            document["idempotency_key"] = key
             document["request_hash"] = _hash(body)
         stored, created = await store.create_meeting(document, event)
-        if not created and stored.get("request_hash") != _hash(body):
-            raise fail(
-                422,
-                request,
-                "idempotency_key_reused",
-                "Idempotency-Key này đã dùng cho một yêu cầu khác.",
-                "This Idempotency-Key was used for a different request.",
-            )
-        if created:
-            wake()
-        else:
+        if not created:  # a concurrent retry stored it first
             response.status_code = status.HTTP_200_OK
+            return await retried(request, stored, body, policy)
+        wake()
         return _public(stored, [], policy)
 
-    @router.get("/meetings", summary="Danh sách cuộc họp / list meetings")
+    @router.get(
+        "/meetings",
+        summary="Danh sách cuộc họp / list meetings",
+        **shaped(MeetingPage, 400, 401, 403),
+    )
     async def list_meetings(
         request: Request,
         who: Annotated[Principal, Depends(authenticate)],
-        unit: Annotated[str | None, Query(max_length=64, description="Đơn vị chủ trì")] = None,
-        endpoint: Annotated[str | None, Query(max_length=64, description="Điểm cầu")] = None,
+        unit: Annotated[
+            str | None,
+            Query(max_length=64, description="Mã đơn vị chủ trì / host unit code"),
+        ] = None,
+        endpoint: Annotated[
+            str | None,
+            Query(max_length=64, description="Mã điểm cầu tham gia / participating endpoint code"),
+        ] = None,
         start_from: Annotated[
-            AwareDatetime | None, Query(alias="from", description="Bắt đầu từ / from")
+            AwareDatetime | None,
+            Query(alias="from", description="Bắt đầu từ (có múi giờ) / starting from, with offset"),
         ] = None,
         start_to: Annotated[
-            AwareDatetime | None, Query(alias="to", description="Bắt đầu trước / before")
+            AwareDatetime | None,
+            Query(alias="to", description="Bắt đầu trước (có múi giờ) / starting before"),
         ] = None,
-        status_filter: Annotated[Status | None, Query(alias="status")] = None,
+        status_filter: Annotated[
+            Status | None,
+            Query(
+                alias="status",
+                description="Trạng thái: requested, scheduled, rejected, cancelled / status",
+            ),
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=200, description="Số mục / page size")] = 50,
-        cursor: Annotated[str | None, Query(max_length=300, description="Trang sau / next")] = None,
+        cursor: Annotated[
+            str | None,
+            Query(max_length=300, description="Trang sau (next_cursor) / next page"),
+        ] = None,
     ) -> dict[str, Any]:
         unit, endpoint = _scope(request, who, unit, endpoint)
         query = MeetingQuery(
             who.tenant, unit, endpoint, start_from, start_to, decode_cursor(request, cursor)
         )
         policy = policy_for(who.tenant)
+        zone = ZoneInfo(policy.timezone)
         items: list[dict[str, Any]] = []
         after, more = query.after, True
         # A status is not a stored field (it comes from the timeline): scan in index order.
@@ -289,7 +347,7 @@ def build_router(
                 after = (meeting["start"], meeting["_id"])
                 if status_filter is None or statuses[meeting["_id"]] == status_filter:
                     item = _public(meeting, None, policy, statuses[meeting["_id"]])
-                    item["slot"] = slots[meeting["_id"]]  # its bridge, for the schedule
+                    item["slot"] = local(slots[meeting["_id"]], zone)  # its bridge
                     items.append(item)
                 if len(items) == limit:
                     more = more or i < len(batch) - 1
@@ -297,19 +355,27 @@ def build_router(
         next_cursor = encode_cursor(after) if more else None
         return {"items": items, "next_cursor": next_cursor}
 
-    @router.get("/meetings/{meeting_id}", summary="Cuộc họp và diễn biến / a meeting, timeline")
+    @router.get(
+        "/meetings/{meeting_id}",
+        summary="Cuộc họp và diễn biến / a meeting, timeline",
+        **shaped(MeetingOut, 401, 403, 404),
+    )
     async def get_meeting(
-        request: Request, meeting_id: str, who: Annotated[Principal, Depends(authenticate)]
+        request: Request, meeting_id: MeetingId, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
         meeting = await visible_meeting(request, meeting_id, who)
         return _public(
             meeting, await store.timeline(who.tenant, meeting_id), policy_for(who.tenant)
         )
 
-    @router.patch("/meetings/{meeting_id}", summary="Thay đổi cuộc họp / change a meeting")
+    @router.patch(
+        "/meetings/{meeting_id}",
+        summary="Thay đổi cuộc họp / change a meeting",
+        **shaped(MeetingOut, 400, 401, 403, 404, 409, 413),
+    )
     async def change(
         request: Request,
-        meeting_id: str,
+        meeting_id: MeetingId,
         body: MeetingPatch,
         who: Annotated[Principal, Depends(may_register)],
     ) -> dict[str, Any]:
@@ -317,8 +383,17 @@ def build_router(
         meeting = await changeable_meeting(request, meeting_id, who, now)
         changes = body.model_dump(exclude_unset=True)
         if not changes:
-            raise fail(
-                422, request, "empty_change", "Không có gì để thay đổi.", "Nothing to change."
+            raise invalid(
+                request,
+                [
+                    domain.Violation(
+                        "body",
+                        "schema.empty_change",
+                        SCHEMA_SOURCE,
+                        "Không có gì để thay đổi: hãy gửi ít nhất một trường.",
+                        "Nothing to change: send at least one field.",
+                    )
+                ],
             )
         if meeting["cancelled"]:
             raise fail(
@@ -336,7 +411,18 @@ def build_router(
             endpoints,
             changes.get("urgent_reason"),
         )
-        policy = await validate(request, who, draft, now)
+        before = domain.Draft(
+            meeting["host_unit"],
+            meeting["start"],
+            meeting["end"],
+            meeting["main_endpoint"],
+            meeting["endpoints"],
+        )
+        policy = policy_for(who.tenant)
+        late_notice = bool(meeting.get("late_notice"))
+        if domain.reschedules(before, draft):
+            await validate(request, who, draft, now)
+            late_notice = domain.is_late_notice(draft.start, policy=policy, now=now)
         revision = meeting["revision"] + 1
         event = MeetingChanged.create(
             tenant=who.tenant,
@@ -346,7 +432,7 @@ def build_router(
             meeting_id=meeting_id,
             revision=revision,
             changed_by=who.subject,
-            late_notice=domain.is_late_notice(draft.start, policy=policy, now=now),
+            late_notice=late_notice,
             urgent_reason=changes.get("urgent_reason"),
             **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
         )
@@ -354,10 +440,14 @@ def build_router(
         stored = await _write(request, meeting, fields, event)
         return _public(stored, await store.timeline(who.tenant, meeting_id), policy)
 
-    @router.post("/meetings/{meeting_id}/cancel", summary="Hủy cuộc họp / cancel a meeting")
+    @router.post(
+        "/meetings/{meeting_id}/cancel",
+        summary="Hủy cuộc họp / cancel a meeting",
+        **shaped(MeetingOut, 400, 401, 403, 404, 409, 413),
+    )
     async def cancel(
         request: Request,
-        meeting_id: str,
+        meeting_id: MeetingId,
         who: Annotated[Principal, Depends(may_register)],
         body: Annotated[CancelIn | None, Body()] = None,
     ) -> dict[str, Any]:
@@ -402,12 +492,14 @@ def build_router(
         "/calendar/{kind}/{code}.ics",
         summary="Lịch iCalendar để đăng ký theo dõi / subscribable iCalendar feed",
         response_class=Response,
-        responses={200: {"content": {"text/calendar": {}}}},
+        responses={200: {"content": {"text/calendar": {}}}} | answers(401, 403, 404),
     )
     async def calendar_feed(
         request: Request,
         kind: Annotated[str, Depends(_feed_kind)],
-        code: str,
+        code: Annotated[
+            str, Path(max_length=64, description="Mã đơn vị hoặc điểm cầu / unit or endpoint code")
+        ],
         token: Annotated[
             str | None,
             Query(description="Mã xác thực cho ứng dụng lịch / token for calendar apps"),
@@ -422,12 +514,19 @@ def build_router(
         who = await authenticate(request, credentials)
         unit, endpoint = (code, None) if kind == "units" else (None, code)
         unit, endpoint = _scope(request, who, unit, endpoint)
-        meetings = await store.meetings(MeetingQuery(who.tenant, unit, endpoint), 5000)
+        entries = store.units if kind == "units" else store.endpoints
+        if await entries.get(who.tenant, code) is None:
+            raise fail(404, request, "not_found", f"Không có mã {code}.", f"No {kind[:-1]} {code}.")
+        now = clock.now()
+        # The latest meetings from 90 days ago on: a new meeting is never crowded out.
+        query = MeetingQuery(who.tenant, unit, endpoint, start_from=now - FEED_PAST)
+        meetings = await store.meetings(query, FEED_LIMIT, newest_first=True)
+        meetings.reverse()
         statuses = await _statuses(store, who.tenant, meetings)
         body = ical.feed(
             f"HNTH {code}",
             [{**m, "status": statuses[m["_id"]]} for m in meetings],
-            clock.now(),
+            now,
             policy_for(who.tenant).timezone,
         )
         return Response(body, media_type="text/calendar; charset=utf-8")
@@ -435,7 +534,12 @@ def build_router(
     return router
 
 
-def _feed_kind(kind: str, request: Request) -> str:
+def _feed_kind(
+    kind: Annotated[
+        str, Path(description="Loại lịch: units hoặc endpoints / feed kind: units or endpoints")
+    ],
+    request: Request,
+) -> str:
     if kind not in ("units", "endpoints"):
         raise HTTPException(
             404, problem(request, "not_found", "Không có lịch này.", "No such feed.")
@@ -511,6 +615,14 @@ def _decisions(entries: list[dict[str, Any]]) -> list[domain.Decision]:
     ]
 
 
+def _meeting_id(key: str | None) -> str:
+    """A new meeting's id; with an idempotency key, derived from it, so that a retry finds
+    its meeting by `_id` (an indexed lookup) before anything else."""
+    if key is None:
+        return f"mtg-{uuid.uuid4().hex[:12]}"
+    return f"mtg-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
 def _hash(body: BaseModel) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
@@ -524,8 +636,9 @@ def _public(
     """The meeting as people read it: times in the province's zone, status, decision."""
     zone = ZoneInfo(policy.timezone)
     hidden = {"_id", "idempotency_key", "request_hash", "_applied"}
-    body = {k: _local(v, zone) for k, v in meeting.items() if k not in hidden}
+    body = {k: local(v, zone) for k, v in meeting.items() if k not in hidden}
     body["id"] = meeting["_id"]
+    body.setdefault("source", PRODUCER)  # written before meetings named their source
     entries = timeline or []
     body["status"] = status_now or domain.status_of(
         meeting["cancelled"], meeting["revision"], _decisions(entries)
@@ -533,19 +646,15 @@ def _public(
     if timeline is None:
         return body
     body["timeline"] = [
-        {k: _local(v, zone) for k, v in e.items() if k not in ("_id", "meeting_id")}
+        {k: local(v, zone) for k, v in e.items() if k not in ("_id", "meeting_id")}
         | {"event_id": e["_id"]}
         for e in timeline
     ]
     for entry in timeline:
         if entry["type"] == "SlotAssigned":
-            body["slot"] = entry["slot"]
+            body["slot"] = local(entry["slot"], zone)
             body.pop("rejection", None)
         if entry["type"] == "SlotRejected" and entry.get("revision", 0) == meeting["revision"]:
-            body["rejection"] = entry["rejection"]
+            body["rejection"] = local(entry["rejection"], zone)
     body["record_missing"] = records.missing(timeline)
     return body
-
-
-def _local(value: Any, zone: ZoneInfo) -> Any:
-    return value.astimezone(zone).isoformat() if isinstance(value, datetime) else value

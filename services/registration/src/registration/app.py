@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from pathlib import Path
+
+from pydantic import Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hnth_contracts import (
     ContactsUpdated,
@@ -16,6 +20,7 @@ from hnth_contracts import (
     UnitUpdated,
 )
 from hnth_kit.clock import Clock
+from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from registration.api import build_router
@@ -40,9 +45,31 @@ class RegistrationSettings(ServiceSettings):
     directory_dir: Path = REPO_ROOT / "data"
     """Province directory files (`<tenant>.yaml`), loaded when a province has none yet."""
     max_body_bytes: int = 21 * 1024 * 1024
-    """Meeting materials come in multipart uploads: room for the policies' largest
-    `materials.max_bytes` (20 MiB) and the form around it; JSON bodies stay bounded by
-    their fields' own limits."""
+    """The materials upload's limit (multipart): room for the policies' largest
+    `materials.max_bytes` (20 MiB) and the form around it. Only that route gets it."""
+    max_json_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
+    """Every other route (JSON bodies): the kit's small limit."""
+
+
+UPLOAD = re.compile(r"^/meetings/[^/]+/materials/?$")
+
+
+class JsonBodyLimit:
+    """ASGI middleware: bodies of every route but the materials upload are held to
+    `max_bytes` (413), so a JSON route never reads megabytes; the upload keeps the
+    service-wide limit the kit applies inside."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.limited = BodyLimit(app, max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        upload = (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and UPLOAD.match(scope["path"]) is not None
+        )
+        await (self.app if upload else self.limited)(scope, receive, send)
 
 
 def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
@@ -67,6 +94,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS],
         clock=clock,
     )
+    service.api.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     store = RegistrationStore(service.db, topics)
     materials = MaterialsStore(service.db, topics)
 

@@ -42,7 +42,7 @@ class ContactIn(BaseModel):
     person: str | None = Field(None, max_length=200, description="Người phụ trách / person")
     phone: str | None = Field(None, max_length=50, description="Điện thoại / phone")
     email: str | None = Field(
-        None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", description="E-mail"
+        None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", description="Thư điện tử / e-mail"
     )
     language: Language = Field(
         "vi", description="Ngôn ngữ của thông báo (vi, en) / language of the notices"
@@ -69,7 +69,10 @@ class EndpointIn(BaseModel):
     code: str = Field(min_length=1, max_length=64, pattern=CODE, description="Mã / code")
     name: str = Field(min_length=1, max_length=300, description="Tên điểm cầu / name")
     unit: str = Field(min_length=1, max_length=64, description="Đơn vị quản lý / owning unit")
-    kind: EndpointKind = Field(EndpointKind.ROOM, description="Phòng cứng / phần mềm - kind")
+    kind: EndpointKind = Field(
+        EndpointKind.ROOM,
+        description="Loại: phòng họp hoặc phần mềm / kind: room or software client",
+    )
     location: str | None = Field(None, max_length=500, description="Địa điểm / location")
     active: bool = Field(True, description="Đang hoạt động / active")
     technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")

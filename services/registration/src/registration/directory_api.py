@@ -3,8 +3,9 @@ only the IT department (operator) creates, updates or deactivates."""
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from hnth_contracts import (
@@ -29,6 +30,12 @@ from registration.directory import (
     snapshot,
 )
 from registration.store import Entries, RegistrationStore, StaleWrite
+from registration.views import ContactsOut, EndpointOut, UnitOut, answers, local, shaped
+
+ACTIVE_FILTER = "Lọc theo trạng thái hoạt động / only active (true) or inactive (false)"
+Code = Annotated[
+    str, Path(max_length=64, description="Mã đơn vị hoặc điểm cầu / unit or endpoint code")
+]
 
 
 class UnitPatch(BaseModel):
@@ -39,7 +46,9 @@ class UnitPatch(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=300, description="Tên / name")
     kind: UnitKind | None = Field(None, description="Loại / kind")
     active: bool | None = Field(None, description="Đang hoạt động / active")
-    contact: ContactIn | None = Field(None, description="Văn phòng nhận thông báo")
+    contact: ContactIn | None = Field(
+        None, description="Văn phòng nhận thông báo / where the unit's notices go"
+    )
 
 
 class EndpointPatch(BaseModel):
@@ -62,12 +71,19 @@ def build_directory_router(
     authenticate: Authenticator,
     wake: Callable[[], None],
 ) -> APIRouter:
-    router = APIRouter(tags=["directory"])
+    router = APIRouter(tags=["directory"], responses=answers(401, 403, 404, 409))
     operator = require(authenticate, Role.OPERATOR)
     kinds: dict[str, tuple[Entries, type[Event], type[BaseModel], str, str]] = {
         "units": (store.units, UnitUpdated, UnitIn, "đơn vị", "unit"),
         "endpoints": (store.endpoints, EndpointUpdated, EndpointIn, "điểm cầu", "endpoint"),
     }
+
+    def shown(entry: dict[str, Any]) -> dict[str, Any]:
+        """The entry as people read it: `updated_at` in the province's zone."""
+        zone = ZoneInfo(policy_for(entry["tenant"]).timezone)
+        return {
+            k: local(v, zone) for k, v in entry.items() if not k.startswith("_") and k != "tenant"
+        }
 
     def not_found(request: Request, kind: str, code: str) -> HTTPException:
         *_, vi, en = kinds[kind]
@@ -121,61 +137,95 @@ def build_directory_router(
                 ),
             ) from None
         wake()
-        return _public(await entry(request, kind, who.tenant, code))
+        return shown(await entry(request, kind, who.tenant, code))
 
-    @router.get("/units", summary="Danh sách đơn vị / units")
+    @router.get(
+        "/units",
+        summary="Danh sách đơn vị / units",
+        **shaped(list[UnitOut]),
+    )
     async def list_units(
         who: Annotated[Principal, Depends(authenticate)],
-        active: Annotated[bool | None, Query(description="Lọc theo trạng thái")] = None,
+        active: Annotated[bool | None, Query(description=ACTIVE_FILTER)] = None,
     ) -> list[dict[str, Any]]:
         found = await store.units.list(who.tenant, {} if active is None else {"active": active})
-        return [_public(u) for u in found]
+        return [shown(u) for u in found]
 
-    @router.get("/units/{code}", summary="Một đơn vị / a unit")
+    @router.get(
+        "/units/{code}",
+        summary="Một đơn vị / a unit",
+        **shaped(UnitOut),
+    )
     async def get_unit(
-        request: Request, code: str, who: Annotated[Principal, Depends(authenticate)]
+        request: Request, code: Code, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
-        return _public(await entry(request, "units", who.tenant, code))
+        return shown(await entry(request, "units", who.tenant, code))
 
-    @router.post("/units", status_code=status.HTTP_201_CREATED, summary="Thêm đơn vị / add")
+    @router.post(
+        "/units",
+        status_code=status.HTTP_201_CREATED,
+        summary="Thêm đơn vị / add a unit",
+        **shaped(UnitOut),
+    )
     async def create_unit(
         request: Request, body: UnitIn, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
         if not await add_unit(store, who.tenant, body, clock.now()):
             raise _taken(request, body.code)
         wake()
-        return _public(await entry(request, "units", who.tenant, body.code))
+        return shown(await entry(request, "units", who.tenant, body.code))
 
-    @router.patch("/units/{code}", summary="Sửa đơn vị / update a unit")
+    @router.patch(
+        "/units/{code}",
+        summary="Sửa đơn vị / update a unit",
+        **shaped(UnitOut),
+    )
     async def update_unit(
-        request: Request, code: str, body: UnitPatch, who: Annotated[Principal, Depends(operator)]
+        request: Request, code: Code, body: UnitPatch, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
         return await update(request, "units", who, code, body.model_dump(exclude_unset=True))
 
-    @router.post("/units/{code}/deactivate", summary="Ngừng đơn vị / deactivate a unit")
+    @router.post(
+        "/units/{code}/deactivate",
+        summary="Ngừng đơn vị / deactivate a unit",
+        **shaped(UnitOut),
+    )
     async def deactivate_unit(
-        request: Request, code: str, who: Annotated[Principal, Depends(operator)]
+        request: Request, code: Code, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
         return await update(request, "units", who, code, {"active": False})
 
-    @router.get("/endpoints", summary="Danh sách điểm cầu / endpoints")
+    @router.get(
+        "/endpoints",
+        summary="Danh sách điểm cầu / endpoints",
+        **shaped(list[EndpointOut]),
+    )
     async def list_endpoints(
         who: Annotated[Principal, Depends(authenticate)],
         unit: Annotated[str | None, Query(max_length=64, description="Đơn vị / unit")] = None,
-        active: Annotated[bool | None, Query(description="Lọc theo trạng thái")] = None,
+        active: Annotated[bool | None, Query(description=ACTIVE_FILTER)] = None,
     ) -> list[dict[str, Any]]:
         filters: dict[str, Any] = {} if active is None else {"active": active}
         if unit:
             filters["unit"] = unit
-        return [_public(e) for e in await store.endpoints.list(who.tenant, filters)]
+        return [shown(e) for e in await store.endpoints.list(who.tenant, filters)]
 
-    @router.get("/endpoints/{code}", summary="Một điểm cầu / an endpoint")
+    @router.get(
+        "/endpoints/{code}",
+        summary="Một điểm cầu / an endpoint",
+        **shaped(EndpointOut),
+    )
     async def get_endpoint(
-        request: Request, code: str, who: Annotated[Principal, Depends(authenticate)]
+        request: Request, code: Code, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
-        return _public(await entry(request, "endpoints", who.tenant, code))
+        return shown(await entry(request, "endpoints", who.tenant, code))
 
-    @router.post("/endpoints", status_code=status.HTTP_201_CREATED, summary="Thêm điểm cầu")
+    @router.post(
+        "/endpoints",
+        status_code=status.HTTP_201_CREATED,
+        summary="Thêm điểm cầu / add an endpoint",
+        **shaped(EndpointOut),
+    )
     async def create_endpoint(
         request: Request, body: EndpointIn, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
@@ -183,12 +233,16 @@ def build_directory_router(
         if not await add_endpoint(store, who.tenant, body, clock.now()):
             raise _taken(request, body.code)
         wake()
-        return _public(await entry(request, "endpoints", who.tenant, body.code))
+        return shown(await entry(request, "endpoints", who.tenant, body.code))
 
-    @router.patch("/endpoints/{code}", summary="Sửa điểm cầu / update an endpoint")
+    @router.patch(
+        "/endpoints/{code}",
+        summary="Sửa điểm cầu / update an endpoint",
+        **shaped(EndpointOut),
+    )
     async def update_endpoint(
         request: Request,
-        code: str,
+        code: Code,
         body: EndpointPatch,
         who: Annotated[Principal, Depends(operator)],
     ) -> dict[str, Any]:
@@ -197,13 +251,21 @@ def build_directory_router(
             await require_unit(request, who.tenant, changes["unit"])
         return await update(request, "endpoints", who, code, changes)
 
-    @router.post("/endpoints/{code}/deactivate", summary="Ngừng điểm cầu / deactivate")
+    @router.post(
+        "/endpoints/{code}/deactivate",
+        summary="Ngừng điểm cầu / deactivate an endpoint",
+        **shaped(EndpointOut),
+    )
     async def deactivate_endpoint(
-        request: Request, code: str, who: Annotated[Principal, Depends(operator)]
+        request: Request, code: Code, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
         return await update(request, "endpoints", who, code, {"active": False})
 
-    @router.get("/contacts", summary="Đầu mối của tỉnh / the province's contacts")
+    @router.get(
+        "/contacts",
+        summary="Đầu mối của tỉnh / the province's contacts",
+        **shaped(ContactsOut),
+    )
     async def get_contacts(
         request: Request, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
@@ -212,9 +274,13 @@ def build_directory_router(
             raise HTTPException(
                 404, problem(request, "not_found", "Chưa có đầu mối.", "No contacts yet.")
             )
-        return _public(found)
+        return shown(found)
 
-    @router.put("/contacts", summary="Cập nhật đầu mối / replace the contacts")
+    @router.put(
+        "/contacts",
+        summary="Cập nhật đầu mối / replace the contacts",
+        **shaped(ContactsOut),
+    )
     async def put_contacts(
         request: Request, body: ContactsIn, who: Annotated[Principal, Depends(operator)]
     ) -> dict[str, Any]:
@@ -235,11 +301,3 @@ def _taken(request: Request, code: str) -> HTTPException:
         409,
         problem(request, "code_taken", f"Mã {code} đã tồn tại.", f"The code {code} is taken."),
     )
-
-
-def _public(entry: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v.isoformat() if hasattr(v, "isoformat") else v
-        for k, v in entry.items()
-        if not k.startswith("_") and k != "tenant"
-    }

@@ -36,11 +36,15 @@ class Violation:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who registers: an IT-department operator may override the lead time; a registrar
-    may register only for its own unit."""
+    """Who registers: an IT-department operator registers for any unit, a registrar only
+    for its own; who may override the lead time is the policy's `notice.urgent_override`."""
 
-    is_operator: bool
+    role: str
     unit: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
 
 
 @dataclass(frozen=True)
@@ -166,13 +170,36 @@ def _check_time(
             "for the written notices; "
             "urgent meetings are registered by the IT department with a reason.",
         )
-    elif not caller.is_operator:
+    elif not may_override_lead_time(caller, policy):
+        vi, en = _role_names(urgent_roles(policy))
         broken(
             "urgent_reason",
             "notice.urgent_override",
-            "Chỉ Sở TT&TT được đăng ký họp khẩn trong thời hạn thông báo.",
-            "Only the IT department may register an urgent meeting inside the notice lead time.",
+            f"Chỉ {vi} được đăng ký họp khẩn trong thời hạn thông báo.",
+            f"Only {en} may register an urgent meeting inside the notice lead time.",
         )
+
+
+_ROLE_NAMES = {
+    "operator": ("Sở TT&TT", "the IT department"),
+    "registrar": ("đơn vị chủ trì", "the host unit's registrar"),
+}
+
+
+def urgent_roles(policy: Policy) -> tuple[str, ...]:
+    """The roles the policy lets register inside the lead time (`notice.urgent_override`:
+    one role or a list)."""
+    value = policy.value("notice.urgent_override")
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def may_override_lead_time(caller: Caller, policy: Policy) -> bool:
+    return caller.role in urgent_roles(policy)
+
+
+def _role_names(roles: Sequence[str]) -> tuple[str, str]:
+    names = [_ROLE_NAMES.get(r, (r, r)) for r in roles]
+    return ", ".join(vi for vi, _ in names), ", ".join(en for _, en in names)
 
 
 def describe(span: timedelta, *, english: bool = False) -> str:
@@ -183,6 +210,16 @@ def describe(span: timedelta, *, english: bool = False) -> str:
     units = ("days", "h", "min") if english else ("ngày", "giờ", "phút")
     parts = [f"{n} {unit}" for n, unit in zip((days, hours, minutes), units, strict=True) if n]
     return " ".join(parts) or f"0 {units[2]}"
+
+
+def reschedules(before: Draft, after: Draft) -> bool:
+    """Does a change move the meeting or change its rooms? Only then do the time and
+    directory rules apply again: fixing a title inside the lead time is not a new notice."""
+
+    def shape(d: Draft) -> tuple[object, ...]:
+        return (d.start, d.end, d.main_endpoint, tuple(d.endpoints))
+
+    return shape(before) != shape(after)
 
 
 def is_late_notice(start: datetime, *, policy: Policy, now: datetime) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -311,10 +311,13 @@ class RegistrationStore:
             raise StaleWrite(meeting_id)
         return await self.meeting(tenant, meeting_id) or {}
 
-    async def meetings(self, query: MeetingQuery, limit: int) -> list[Document]:
+    async def meetings(
+        self, query: MeetingQuery, limit: int, *, newest_first: bool = False
+    ) -> list[Document]:
+        order = DESCENDING if newest_first else ASCENDING
         cursor = (
             self._meetings.find(query.mongo(), hide_outbox())
-            .sort([("start", ASCENDING), ("_id", ASCENDING)])
+            .sort([("start", order), ("_id", order)])
             .limit(limit)
         )
         return [m async for doc in cursor if (m := _shown(doc))]

@@ -1,0 +1,359 @@
+"""The meetings API as it ships, on real Kafka + the MongoDB-compatible server: body limits
+per route, retries answered from what was stored, times in the province's zone, timelines
+after changes and cancellations, calendar windows, roles, the token command, and which
+rules a change re-checks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+from icalendar import Calendar
+from registration_samples import NOW, SECRET, meeting_body, outcomes, publish, token
+
+from hnth_contracts import MeetingChanged, decode_event
+from hnth_kit.auth import Role, verify_token
+from hnth_kit.http import MAX_BODY_BYTES
+from hnth_kit.settings import REPO_ROOT
+from hnth_kit.testing import eventually, read_topic
+from registration import api
+
+MIB = 1024 * 1024
+
+
+async def stored_meetings(registration) -> int:
+    """Meetings in the database: each carries its own outbox, so none stored is none sent."""
+    return await registration.service.db["meetings"].count_documents({})
+
+
+async def meeting(registration, meeting_id: str, **headers: str) -> dict:
+    response = await registration.http.get(
+        f"/meetings/{meeting_id}", headers={**registration.headers(), **headers}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def timeline_with(registration, meeting_id: str, kind: str) -> dict:
+    """The meeting once an entry of `kind` is on its timeline (the consumer adds it)."""
+    return await eventually(
+        lambda: meeting(registration, meeting_id),
+        until=lambda m: kind in [e["type"] for e in m["timeline"]],
+    )
+
+
+# ---------------------------------------------------------------- 1. body limits
+
+
+async def test_json_routes_refuse_a_1_mib_body_with_the_shipped_limits(
+    registration, register
+) -> None:
+    settings = registration.service.settings
+    assert (settings.max_json_bytes, settings.max_body_bytes) == (MAX_BODY_BYTES, 21 * MIB)
+    auth = {**registration.headers(), "Content-Type": "application/json"}
+    body = meeting_body(agenda="x" * MIB)  # 1 MiB of JSON
+    refused = await registration.http.post("/meetings", json=body, headers=auth)
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["code"] == "body_too_large"
+    assert "256 KiB" in refused.json()["message_en"]
+    assert await stored_meetings(registration) == 0
+
+    existing = (await register()).json()
+    patched = await registration.http.patch(
+        f"/meetings/{existing['id']}", json={"agenda": "x" * MIB}, headers=auth
+    )
+    unit = await registration.http.post(
+        "/units", json={"code": "BIG", "name": "x" * MIB}, headers=auth
+    )
+    assert (patched.status_code, unit.status_code) == (413, 413)
+    assert (await meeting(registration, existing["id"]))["revision"] == 0
+    assert (await registration.http.get("/units/BIG", headers=auth)).status_code == 404
+
+    # the materials upload alone keeps the large limit
+    pdf = b"%PDF-1.7\n" + os.urandom(MIB)
+    upload = await registration.http.post(
+        f"/meetings/{existing['id']}/materials",
+        files={"file": ("agenda.pdf", pdf, "application/pdf")},
+        data={"kind": "agenda"},
+        headers=registration.headers(),
+    )
+    assert upload.status_code == 201, upload.text
+    assert upload.json()["size"] == len(pdf)
+
+
+# ---------------------------------------------------------------- 2. idempotent retries
+
+
+async def test_retry_after_the_lead_time_passed_returns_the_stored_meeting(
+    registration, register
+) -> None:
+    key = {"Idempotency-Key": "giao-ban-thang-12"}
+    first = await register(meeting_body(), **key)
+    assert first.status_code == 201, first.text
+    created = first.json()
+    assigned, _, _ = outcomes(created)
+    await publish(registration, assigned)
+    await eventually(
+        lambda: meeting(registration, created["id"]),
+        until=lambda m: m["status"] == "scheduled" and len(m["timeline"]) == 2,
+    )
+    # The lead time passes and an endpoint is deactivated: a new registration would be
+    # refused, the retry is not.
+    registration.clock.advance(timedelta(days=1, hours=1))
+    off = await registration.http.post(
+        "/endpoints/TQ-H-SONDUONG/deactivate", headers=registration.headers()
+    )
+    assert off.status_code == 200
+    retry = await register(meeting_body(), **key)
+    assert retry.status_code == 200, retry.text
+    again = retry.json()
+    assert again["id"] == created["id"]
+    assert again["status"] == "scheduled"
+    assert [e["type"] for e in again["timeline"]] == ["MeetingRequested", "SlotAssigned"]
+    assert again["slot"]["virtual_room"] == "VR-01"
+
+    different = await register(meeting_body(title="Khác"), **key)
+    assert different.status_code == 409
+    assert different.json()["code"] == "idempotency_key_reused"
+    fresh = await register(meeting_body(), **{"Idempotency-Key": "another"})
+    assert fresh.status_code == 422  # the rules still hold for a new request
+    assert await stored_meetings(registration) == 1
+
+
+async def test_concurrent_retries_store_one_meeting(registration, register) -> None:
+    key = {"Idempotency-Key": "double-click"}
+    answers = await asyncio.gather(*(register(meeting_body(), **key) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await stored_meetings(registration) == 1
+
+
+# ---------------------------------------------------------------- 3. times
+
+
+async def test_directory_times_are_shown_in_the_provinces_zone(registration) -> None:
+    auth = registration.headers()
+    unit = (await registration.http.get("/units/SYT", headers=auth)).json()
+    assert unit["updated_at"].endswith("+07:00")
+    changed = await registration.http.patch(
+        "/endpoints/TQ-SYT", json={"location": "Phòng họp tầng 3"}, headers=auth
+    )
+    assert changed.json()["updated_at"].endswith("+07:00")
+    contacts = (await registration.http.get("/contacts", headers=auth)).json()
+    assert contacts["updated_at"].endswith("+07:00")
+
+
+# ---------------------------------------------------------------- 5. timeline
+
+
+async def test_timeline_shows_the_change_and_the_cancellation(registration, register) -> None:
+    created = (await register()).json()
+    registration.clock.advance(timedelta(minutes=1))  # the timeline orders by time
+    new_start = NOW + timedelta(days=4)
+    patched = await registration.http.patch(
+        f"/meetings/{created['id']}",
+        json={
+            "start": new_start.isoformat(),
+            "end": (new_start + timedelta(hours=1)).isoformat(),
+            "endpoints": ["TQ-SYT"],
+        },
+        headers=registration.headers(),
+    )
+    assert patched.status_code == 200, patched.text
+    changed = await timeline_with(registration, created["id"], "MeetingChanged")
+    entry = changed["timeline"][-1]
+    assert entry["type"] == "MeetingChanged"
+    assert (entry["revision"], entry["endpoints"]) == (1, ["TQ-UBND", "TQ-SYT"])
+    assert entry["start"] == changed["start"]
+    assert entry["start"].endswith("+07:00")
+    assert entry["by"] == "operator:tuyen-quang"
+
+    registration.clock.advance(timedelta(minutes=1))
+    cancelled = await registration.http.post(
+        f"/meetings/{created['id']}/cancel",
+        json={"reason": "Lãnh đạo đi công tác"},
+        headers=registration.headers(),
+    )
+    assert cancelled.status_code == 200
+    shown = await timeline_with(registration, created["id"], "MeetingCancelled")
+    assert shown["status"] == "cancelled"
+    assert [e["type"] for e in shown["timeline"]] == [
+        "MeetingRequested",
+        "MeetingChanged",
+        "MeetingCancelled",
+    ]
+    assert shown["timeline"][-1]["reason"] == "Lãnh đạo đi công tác"
+    assert shown["cancelled_at"].endswith("+07:00")
+
+
+# ---------------------------------------------------------------- 6. calendar feeds
+
+
+def feed_uids(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [str(e["UID"]) for e in Calendar.from_ical(response.content).walk("VEVENT")]
+
+
+async def test_calendar_keeps_the_latest_meetings_from_90_days_ago(
+    registration, register, monkeypatch
+) -> None:
+    auth = registration.headers()
+    old = (await register()).json()
+    registration.clock.advance(timedelta(days=100))  # `old` was 97 days ago
+    later = (await register(meeting_body(days_ahead=103))).json()
+    latest = (await register(meeting_body(days_ahead=105))).json()
+    feed = await registration.http.get("/calendar/units/VP-UBND.ics", headers=auth)
+    assert feed_uids(feed) == [f"{later['id']}@hnth-ops", f"{latest['id']}@hnth-ops"]
+    assert old["id"] not in feed.text
+
+    monkeypatch.setattr(api, "FEED_LIMIT", 1)  # a full feed keeps the newest meeting
+    full = await registration.http.get("/calendar/endpoints/TQ-UBND.ics", headers=auth)
+    assert feed_uids(full) == [f"{latest['id']}@hnth-ops"]
+
+
+async def test_calendar_of_an_unknown_code_is_404(registration) -> None:
+    auth = registration.headers()
+    for path in ("/calendar/units/NOWHERE.ics", "/calendar/endpoints/TQ-NOWHERE.ics"):
+        response = await registration.http.get(path, headers=auth)
+        assert response.status_code == 404, path
+        assert response.json()["code"] == "not_found"
+
+
+# ---------------------------------------------------------------- 7. roles and tokens
+
+
+async def test_registrar_may_not_change_or_cancel_another_units_meeting(
+    registration, register
+) -> None:
+    created = (await register()).json()  # host unit VP-UBND
+    other = registration.headers("registrar", unit="SYT")
+    url = f"/meetings/{created['id']}"
+    patched = await registration.http.patch(url, json={"title": "Đổi tên"}, headers=other)
+    cancelled = await registration.http.post(f"{url}/cancel", headers=other)
+    assert (patched.status_code, cancelled.status_code) == (403, 403)
+    current = await meeting(registration, created["id"])
+    assert (current["title"], current["revision"], current["status"]) == (
+        created["title"],
+        0,
+        "requested",
+    )
+
+
+async def test_technician_is_refused_another_endpoints_feed(registration, register) -> None:
+    await register()
+    own = token("technician", endpoint="TQ-STTTT")
+    mine = await registration.http.get(f"/calendar/endpoints/TQ-STTTT.ics?token={own}")
+    assert len(feed_uids(mine)) == 1
+    for path in ("/calendar/endpoints/TQ-UBND.ics", "/calendar/units/VP-UBND.ics"):
+        refused = await registration.http.get(f"{path}?token={own}")
+        assert refused.status_code == 403, path
+
+
+def token_command(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HNTH_AUTH_SECRET": SECRET}
+    return subprocess.run(
+        ["uv", "run", "--frozen", "python", "-m", "registration", "token", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_token_command_prints_one_valid_token_line() -> None:
+    done = token_command("--role", "operator")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1
+    principal = verify_token(SECRET, lines[0])
+    assert (principal.role, principal.tenant) == (Role.OPERATOR, "tuyen-quang")
+
+
+def test_token_command_refuses_a_registrar_without_a_unit() -> None:
+    done = token_command("--role", "registrar")
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert "--unit" in done.stderr
+
+
+# ---------------------------------------------------------------- 8. what a change re-checks
+
+
+async def test_title_change_inside_the_lead_time_is_accepted(registration, register) -> None:
+    created = (await register()).json()
+    registration.clock.advance(timedelta(days=1, hours=12))  # 36 h before the start
+    url = f"/meetings/{created['id']}"
+    renamed = await registration.http.patch(
+        url, json={"title": "Giao ban trực tuyến (sửa tên)"}, headers=registration.headers()
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (renamed.json()["revision"], renamed.json()["late_notice"]) == (1, False)
+    same_time = await registration.http.patch(
+        url, json={"start": created["start"], "chair": "Chủ tịch"}, headers=registration.headers()
+    )
+    assert same_time.status_code == 200, same_time.text
+    moved = await registration.http.patch(
+        url,
+        json={
+            "start": (NOW + timedelta(days=2)).isoformat(),
+            "end": (NOW + timedelta(days=2, hours=2)).isoformat(),
+        },
+        headers=registration.headers(),
+    )
+    assert moved.status_code == 422
+    assert [e["rule"] for e in moved.json()["errors"]] == ["notice.lead_time"]
+
+    messages = await read_topic(
+        registration.bootstrap, registration.topics.meetings, expect=3, timeout=30
+    )
+    changes = [decode_event(m.value) for m in messages][1:]
+    assert all(isinstance(e, MeetingChanged) and not e.late_notice for e in changes)
+
+
+async def test_empty_or_erasing_change_is_a_422_naming_the_field(registration, register) -> None:
+    created = (await register()).json()
+    response = await registration.http.patch(
+        f"/meetings/{created['id']}",
+        json={},
+        headers={**registration.headers(), "Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["field"], error["rule"]) == ("body", "schema.empty_change")
+    assert error["source"] == "OpenAPI (/docs)"
+    assert error["message"].startswith("Nothing to change")
+
+    erased = await registration.http.patch(
+        f"/meetings/{created['id']}", json={"start": None}, headers=registration.headers()
+    )
+    assert erased.status_code == 422
+    assert [e["field"] for e in erased.json()["errors"]] == ["start"]
+    assert (await meeting(registration, created["id"]))["revision"] == 0
+
+
+async def test_who_may_register_inside_the_lead_time_comes_from_the_policy(
+    start_registration, tmp_path: Path
+) -> None:
+    policy = yaml.safe_load((REPO_ROOT / "policies" / "tuyen-quang.yaml").read_text("utf-8"))
+    policy["rules"]["notice.urgent_override"]["value"] = "registrar"
+    (tmp_path / "tuyen-quang.yaml").write_text(yaml.safe_dump(policy, allow_unicode=True))
+    urgent = meeting_body(days_ahead=1, urgent_reason="Họp khẩn phòng chống lũ")
+    async with start_registration(policy_dir=tmp_path) as registration:
+        operator = await registration.http.post(
+            "/meetings", json=urgent, headers=registration.headers()
+        )
+        assert operator.status_code == 422
+        [error] = operator.json()["errors"]
+        assert error["rule"] == "notice.urgent_override"
+        assert "đơn vị chủ trì" in error["message"]
+        registrar = await registration.http.post(
+            "/meetings", json=urgent, headers=registration.headers("registrar", unit="VP-UBND")
+        )
+        assert registrar.status_code == 201, registrar.text
+        assert registrar.json()["late_notice"] is True
