@@ -191,3 +191,16 @@ async def read_all(
     from hnth_kit.dlq import read_dead_letters  # reads any topic, not only dead letters
 
     return await read_dead_letters(bootstrap_servers, topics, timeout=timeout)
+
+
+async def stop_relay(service: Any) -> None:
+    """Stop a running service's outbox relay and wait until it has stopped, so nothing the
+    test writes afterwards is published by this process (a crash right after a write).
+
+    Cancelling, not patching `drain`: a pass already under way would still publish."""
+    relays = [t for t in service._tasks if t.get_name().endswith("-relay")]
+    for task in relays:
+        task.cancel()
+    for task in relays:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -202,6 +202,7 @@ async def test_timeline_shows_decisions_and_checks_from_the_topics(registration,
     assert body["slot"]["meeting"]["start"].endswith("+07:00")
     assert body["slot"]["reserved"]["end"].endswith("+07:00")
     assert all(e["at"].endswith("+07:00") for e in body["timeline"])
+    assert not any("tenant" in e for e in body["timeline"]), "storage keys stay inside"
     assert body["timeline"][1]["check_deadline"].endswith("+07:00")
     assert body["timeline"][1]["slot"]["meeting"]["start"] == body["slot"]["meeting"]["start"]
 
@@ -273,7 +274,9 @@ async def test_calendar_feeds_parse_with_stable_uids(registration, register) -> 
     assert feed.status_code == 200, feed.text
     assert feed.headers["content-type"].startswith("text/calendar")
     [event] = Calendar.from_ical(feed.content).walk("VEVENT")
-    assert str(event["UID"]) == f"{meeting['id']}@hnth-ops"
+    assert str(event["UID"]) == f"{meeting['id']}.tuyen-quang@hnth-ops", (
+        "the UID notification's invitations carry"
+    )
     assert str(event["SUMMARY"]) == meeting["title"]
     assert event["STATUS"] == "TENTATIVE"
     assert event.decoded("DTSTART") == NOW + timedelta(days=3)

@@ -207,12 +207,15 @@ async def test_calendar_keeps_the_latest_meetings_from_90_days_ago(
     later = (await register(meeting_body(days_ahead=103))).json()
     latest = (await register(meeting_body(days_ahead=105))).json()
     feed = await registration.http.get("/calendar/units/VP-UBND.ics", headers=auth)
-    assert feed_uids(feed) == [f"{later['id']}@hnth-ops", f"{latest['id']}@hnth-ops"]
+    assert feed_uids(feed) == [
+        f"{later['id']}.tuyen-quang@hnth-ops",
+        f"{latest['id']}.tuyen-quang@hnth-ops",
+    ]
     assert old["id"] not in feed.text
 
     monkeypatch.setattr(api, "FEED_LIMIT", 1)  # a full feed keeps the newest meeting
     full = await registration.http.get("/calendar/endpoints/TQ-UBND.ics", headers=auth)
-    assert feed_uids(full) == [f"{latest['id']}@hnth-ops"]
+    assert feed_uids(full) == [f"{latest['id']}.tuyen-quang@hnth-ops"]
 
 
 async def test_calendar_of_an_unknown_code_is_404(registration) -> None:
@@ -357,3 +360,24 @@ async def test_who_may_register_inside_the_lead_time_comes_from_the_policy(
         )
         assert registrar.status_code == 201, registrar.text
         assert registrar.json()["late_notice"] is True
+
+
+async def test_a_move_into_the_lead_time_keeps_its_urgent_reason(registration, register) -> None:
+    created = (await register(meeting_body(days_ahead=5))).json()
+    sooner = NOW + timedelta(days=1)
+    reason = "Họp khẩn ứng phó bão số 3"
+    moved = await registration.http.patch(
+        f"/meetings/{created['id']}",
+        json={
+            "start": sooner.isoformat(),
+            "end": (sooner + timedelta(hours=2)).isoformat(),
+            "urgent_reason": reason,
+        },
+        headers=registration.headers(),
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["late_notice"], moved.json()["urgent_reason"]) == (True, reason)
+    stored = await registration.http.get(
+        f"/meetings/{created['id']}", headers=registration.headers()
+    )
+    assert stored.json()["urgent_reason"] == reason

@@ -14,7 +14,7 @@ from registration_samples import NOW, meeting_body, publish
 from test_registration_materials import DOCX, new_meeting, pdf, record_due, upload
 
 from hnth_contracts import decode_event
-from hnth_kit.testing import eventually, read_topic
+from hnth_kit.testing import eventually, read_topic, stop_relay
 from registration.store import MaterialsStore, RegistrationStore
 
 
@@ -41,12 +41,9 @@ async def test_minutes_stored_just_before_a_crash_are_announced_after_the_restar
         await publish(reg, record_due(meeting))
         await eventually(lambda: shown(reg, meeting["id"]), until=lambda b: b["record_missing"])
 
-        async def nothing() -> int:
-            return 0
-
         # from here on this process publishes nothing, and it dies right after the
         # material's one write: no later write may be needed for the record to be complete
-        monkeypatch.setattr(reg.service.relay, "drain", nothing)
+        await stop_relay(reg.service)
         save = MaterialsStore.save
 
         async def save_then_crash(self, *args, **kwargs):

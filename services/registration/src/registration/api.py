@@ -437,6 +437,8 @@ def build_router(
             **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
+        if "urgent_reason" in changes:  # the reason a move into the lead time was allowed
+            fields["urgent_reason"] = changes["urgent_reason"]
         stored = await _write(request, meeting, fields, event)
         return _public(stored, await store.timeline(who.tenant, meeting_id), policy)
 
@@ -646,7 +648,7 @@ def _public(
     if timeline is None:
         return body
     body["timeline"] = [
-        {k: local(v, zone) for k, v in e.items() if k not in ("_id", "meeting_id")}
+        {k: local(v, zone) for k, v in e.items() if k not in ("_id", "meeting_id", "tenant")}
         | {"event_id": e["_id"]}
         for e in timeline
     ]

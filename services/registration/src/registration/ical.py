@@ -19,9 +19,10 @@ PRODID = "-//HNTH Ops//Lich hop truc tuyen//VI"
 STATUS = {"requested": "TENTATIVE", "scheduled": "CONFIRMED", "rejected": "CANCELLED"}
 
 
-def uid(meeting_id: str) -> str:
-    """The same UID the notification service puts on its invitations."""
-    return f"{meeting_id}@hnth-ops"
+def uid(tenant: str, meeting_id: str) -> str:
+    """The same UID the notification service puts on its invitations (meeting ids are
+    unique within a province only, so the province is part of it)."""
+    return f"{meeting_id}.{tenant}@hnth-ops"
 
 
 def feed(name: str, meetings: Iterable[dict[str, Any]], now: datetime, timezone: str) -> bytes:
@@ -41,7 +42,7 @@ def feed(name: str, meetings: Iterable[dict[str, Any]], now: datetime, timezone:
 
 def _event(meeting: dict[str, Any], now: datetime) -> VEvent:
     event = VEvent()
-    event.add("uid", uid(meeting["_id"]))
+    event.add("uid", uid(meeting["tenant"], meeting["_id"]))
     event.add("sequence", meeting.get("revision", 0))
     event.add("dtstamp", now)
     event.add("dtstart", meeting["start"])

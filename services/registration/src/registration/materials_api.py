@@ -378,7 +378,7 @@ def build_materials_router(
     async def all_materials(
         request: Request,
         who: Annotated[Principal, Depends(authenticate)],
-        meeting: Annotated[str | None, Query(max_length=100, description="Cuộc họp")] = None,
+        meeting: Annotated[str | None, Query(max_length=128, description="Cuộc họp")] = None,
         kind: Annotated[str | None, Query(pattern=KIND_PATTERN, description="Loại")] = None,
         uploaded_from: Annotated[
             AwareDatetime | None, Query(alias="from", description="Tải lên từ / uploaded from")

@@ -263,6 +263,8 @@ class RegistrationStore:
                 topics=self._topics,
             )
         except DuplicateKeyError:
+            if meeting.get("idempotency_key") is None:
+                raise  # not a retry: another meeting holds this id
             existing = await self._meetings.find_one(
                 {"idempotency_key": meeting.get("idempotency_key")}, hide_outbox()
             )
