@@ -11,6 +11,8 @@ from datetime import timedelta
 from registration_samples import NOW, meeting_body
 
 from hnth_kit.mongo import connect
+from registration import migrations
+from registration.migrations import PENDING_KEY
 
 
 async def test_meetings_and_materials_of_the_earlier_layout_are_kept(
@@ -87,3 +89,27 @@ async def test_meetings_and_materials_of_the_earlier_layout_are_kept(
         assert lacking == 0, name
     assert await db["meetings"].count_documents({}) == 1
     await client.close()
+
+
+async def test_a_migration_cut_between_copy_and_delete_keeps_the_idempotency_key(
+    infra, unique
+) -> None:
+    """The crash this step is built for: the copy is in, the original not yet deleted."""
+    client = connect(infra.mongodb_url)
+    db = client[f"registration_{unique}"]
+    key = "tuyen-quang:operator:tuyen-quang:k1"
+    legacy = {"_id": "mtg-old2", "tenant": "tuyen-quang", "title": "Họp cũ"}
+    try:
+        await db["meetings"].insert_one({**legacy, "idempotency_key": key})
+        await db["meetings"].insert_one(
+            {**legacy, "_id": "tuyen-quang|mtg-old2", "meeting_id": "mtg-old2", PENDING_KEY: key}
+        )
+        await migrations.tenant_keys(db)
+        stored = [m async for m in db["meetings"].find({})]
+        assert [(m["_id"], m.get("idempotency_key")) for m in stored] == [
+            ("tuyen-quang|mtg-old2", key)
+        ]
+        assert PENDING_KEY not in stored[0]
+    finally:
+        await client.drop_database(db.name)
+        await client.close()

@@ -15,6 +15,7 @@ from registration.store import CHUNKS, MATERIALS, MEETINGS, RECORDS, TIMELINE, m
 
 MIGRATIONS = "migrations"
 TENANT_KEYS = "tenant_keys"
+PENDING_KEY = "_migrating_idempotency_key"
 
 
 async def tenant_keys(db: AsyncDatabase[Document]) -> None:
@@ -23,13 +24,21 @@ async def tenant_keys(db: AsyncDatabase[Document]) -> None:
         return
     meetings = db[MEETINGS]
     async for old in meetings.find({"meeting_id": {"$exists": False}}):
-        # the idempotency key is unique: the copy takes it only once the original is gone
+        # the idempotency key is unique: the copy holds it aside until the original is gone
         idempotency_key = old.pop("idempotency_key", None)
-        key = meeting_key(old["tenant"], old["_id"])
-        await insert_new(meetings, [{**old, "_id": key, "meeting_id": old["_id"]}])
-        await meetings.delete_one({"_id": old["_id"]})
+        copy = {**old, "_id": meeting_key(old["tenant"], old["_id"]), "meeting_id": old["_id"]}
         if idempotency_key is not None:
-            await meetings.update_one({"_id": key}, {"$set": {"idempotency_key": idempotency_key}})
+            copy[PENDING_KEY] = idempotency_key
+        await insert_new(meetings, [copy])
+        await meetings.delete_one({"_id": old["_id"]})
+    # a copy still holding its key aside: its original is deleted (again, if a crash came
+    # between the two writes), then the key is taken up
+    async for copy in meetings.find({PENDING_KEY: {"$exists": True}}):
+        await meetings.delete_one({"_id": copy["meeting_id"]})
+        await meetings.update_one(
+            {"_id": copy["_id"]},
+            {"$set": {"idempotency_key": copy[PENDING_KEY]}, "$unset": {PENDING_KEY: ""}},
+        )
     tenant_of = {
         m["meeting_id"]: m["tenant"]
         async for m in meetings.find({}, {"meeting_id": 1, "tenant": 1})

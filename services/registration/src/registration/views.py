@@ -131,7 +131,8 @@ class MeetingOut(BaseModel):
     document_date: date | None = Field(None, description="Ngày công văn / letter date")
     urgent_reason: str | None = Field(None, description="Lý do họp khẩn / urgent reason")
     late_notice: bool = Field(
-        description="Đăng ký trong thời hạn thông báo (họp khẩn) / inside the notice lead time"
+        False,
+        description="Đăng ký trong thời hạn thông báo (họp khẩn) / inside the notice lead time",
     )
     source: str = Field(description="Hệ thống đăng ký / registering system")
     revision: int = Field(description="Lần thay đổi / revision (0 = as registered)")
