@@ -6,8 +6,10 @@
 1. decides `--decisions` requests on an empty database (baseline);
 2. imports the directory (`--endpoints`) and `--meetings` stored meetings straight into the
    store's collections (their decisions and every endpoint and port claim they held):
-   spread over three years up to the end of the two weeks decided next, and `--dense` of
-   them on the 60 endpoints those decisions use, inside those two weeks;
+   spread over the three years before now (`--history past`, the issue's "past meetings":
+   new decisions never share a day partition with them), or up to the end of the two weeks
+   decided next (`--history busy`), with `--dense` of them on the 60 endpoints those
+   decisions use, inside those two weeks (a crowded calendar, not history);
 3. decides `--decisions` new overlapping requests in those two weeks through the real
    decision path (`Scheduler.decide`): they read day partitions full of history and meet
    conflicts with it. Prints decisions/s and p50/p99 latency for both phases.
@@ -177,6 +179,7 @@ async def import_history(
     busy: list[str],
     dense: int,
     rng: random.Random,
+    until: datetime,
 ) -> tuple[int, int]:
     """The directory and `meetings` stored meetings with their decisions and claims:
     `dense` of them on the `busy` endpoints inside `window` (the days the timed decisions
@@ -210,12 +213,12 @@ async def import_history(
     ports: Counter[int] = Counter()
     claims: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
-    span = 3 * 365 * 24 * 4  # three years of 15-minute buckets up to the window's end
+    span = 3 * 365 * 24 * 4  # three years of 15-minute buckets up to `until`
     in_window = (window.end - window.start) // domain.BUCKET
     started = time.perf_counter()
     # candidates oldest first, so that each batch goes to a few day partitions
     candidates = [
-        (window.end - rng.randrange(1, span) * domain.BUCKET, False)
+        (until - rng.randrange(1, span) * domain.BUCKET, False)
         for _ in range(2 * (meetings - dense))
     ]
     candidates += [
@@ -318,10 +321,18 @@ async def main() -> int:
     parser.add_argument("--meetings", type=int, default=10000)
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument(
+        "--history",
+        choices=["past", "busy"],
+        default="past",
+        help="past: stored meetings all before now (the issue's scenario); busy: they reach "
+        "into the two weeks decided, plus --dense on the busy endpoints",
+    )
+    parser.add_argument(
         "--dense",
         type=int,
         default=400,
-        help="stored meetings on the busy endpoints in the two weeks decided (conflicts)",
+        help="with --history busy: stored meetings on the busy endpoints in the two weeks "
+        "decided (conflicts)",
     )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -359,8 +370,12 @@ async def main() -> int:
         busy = rng.sample(rooms, 60)
         later = day + timedelta(days=60)
         window = Window(start=later, end=later + timedelta(days=14))
-        dense = min(args.dense, args.meetings)
-        stored, landed = await import_history(db, rooms, args.meetings, window, busy, dense, rng)
+        busy_calendar = args.history == "busy"
+        dense = min(args.dense, args.meetings) if busy_calendar else 0
+        until = window.end if busy_calendar else NOW
+        stored, landed = await import_history(
+            db, rooms, args.meetings, window, busy, dense, rng, until
+        )
         claims, days = await count_claims(db)
         print(
             f"history: {stored:,} stored meetings, {claims:,} claims in {days:,} day "
@@ -382,6 +397,7 @@ async def main() -> int:
             "machine": f"{os.cpu_count()} cores",
             "endpoints": args.endpoints,
             "stored_meetings": stored,
+            "history": args.history,
             "in_decided_days": landed,
             "claims": claims,
             "empty_history": report("baseline (empty history)", *before),
@@ -389,6 +405,7 @@ async def main() -> int:
         }
         full = (args.endpoints, args.meetings) == (10000, 100000)
         size = "" if full else f"-{args.endpoints}x{args.meetings}"  # never over a full run
+        size += "" if args.history == "past" else f"-{args.history}"
         out = ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}-scheduling{size}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
