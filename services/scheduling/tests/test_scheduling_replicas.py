@@ -2,7 +2,9 @@
 hundred overlapping requests, changes and cancellations, EVERY event delivered twice (the
 second copies after all the first ones, so old revisions arrive again after newer ones)
 and some re-sent under a new event id. No endpoint double-booked, no bridge over capacity,
-exactly one decision per (meeting, revision), cancelled meetings hold nothing."""
+exactly one decision per (meeting, revision) and none skipped, exactly one SlotAssigned or
+SlotRejected per requested or changed revision, every replica did part of the work,
+cancelled meetings hold nothing."""
 
 from __future__ import annotations
 
