@@ -2,7 +2,9 @@
 hundred overlapping requests, changes and cancellations, EVERY event delivered twice (the
 second copies after all the first ones, so old revisions arrive again after newer ones)
 and some re-sent under a new event id. No endpoint double-booked, no bridge over capacity,
-exactly one decision per (meeting, revision), cancelled meetings hold nothing."""
+exactly one decision per (meeting, revision) and none skipped, exactly one SlotAssigned or
+SlotRejected per requested or changed revision, every replica did part of the work,
+cancelled meetings hold nothing."""
 
 from __future__ import annotations
 
@@ -24,7 +26,15 @@ from scheduling_samples import (
     write_policy,
 )
 
-from hnth_contracts import MeetingCancelled, MeetingChanged, SlotReleased, decode_event
+from hnth_contracts import (
+    MeetingCancelled,
+    MeetingChanged,
+    SlotAssigned,
+    SlotRejected,
+    SlotReleased,
+    decode_event,
+)
+from hnth_kit.consumer import Outcome
 from hnth_kit.kafka import Producer
 from hnth_kit.testing import eventually
 from scheduling import domain
@@ -33,7 +43,7 @@ from scheduling.store import CANCELLED, CLAIMS, DECISIONS, RELEASES, decision_id
 
 pytestmark = pytest.mark.integration
 
-REQUESTS = 100
+REQUESTS = 200
 ROOMS = [f"R-{n:02d}" for n in range(24)]
 BRIDGES = {"MCU-1": 6, "MCU-2": 4}
 
@@ -80,7 +90,7 @@ def workload(base: datetime) -> tuple[list, list[str]]:
     return events, expected
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 async def test_three_replicas_never_double_book_and_decide_each_revision_once(
     infra, unique, db, topics, tmp_path
 ) -> None:
@@ -111,6 +121,12 @@ async def test_three_replicas_never_double_book_and_decide_each_revision_once(
             until=lambda n: n == len(expected),
             timeout=180,
         )
+        # and every copy handled (none dead-lettered) before the decisions are read
+        await eventually(
+            lambda: _handled(replicas, topics.meetings),
+            until=lambda n: sum(n) >= len(batch),
+            timeout=60,
+        )
         decisions = [d async for d in db[DECISIONS].find({})]
         staged = sum(d.get("_outbox_n", 0) for d in decisions)
         messages = await read_exactly(infra.bootstrap_servers, topics.slots, staged, timeout=60)
@@ -118,7 +134,13 @@ async def test_three_replicas_never_double_book_and_decide_each_revision_once(
         await producer.stop()
         await asyncio.gather(*(r.stop() for r in replicas))
 
+    handled = await _handled(replicas, topics.meetings)
+    print(f"replicas handled {handled} meeting events; {Counter(d['outcome'] for d in decisions)}")
+    assert all(n > 0 for n in handled), f"every replica took a share of the load: {handled}"
     assert sorted(d["_id"] for d in decisions) == sorted(expected), "one per (meeting, revision)"
+    assert {d["outcome"] for d in decisions} <= {"assigned", "rejected", "cancelled"}, (
+        "no revision was skipped: each meeting's events kept their order"
+    )
     assert all(len(d.get("_applied", [])) <= 1 for d in decisions)
     published = [decode_event(m.value) for m in messages]
     assert {str(e.event_id) for e in published} == {
@@ -129,6 +151,11 @@ async def test_three_replicas_never_double_book_and_decide_each_revision_once(
         for e in published
     )
     assert set(kinds.values()) == {1}, "no decision event twice"
+    answers = Counter(
+        (e.meeting_id, e.revision) for e in published if isinstance(e, SlotAssigned | SlotRejected)
+    )
+    asked = {(d["meeting_id"], d["revision"]) for d in decisions if d["outcome"] != "cancelled"}
+    assert answers == dict.fromkeys(asked, 1), "one answer per requested or changed revision"
     assert sum(isinstance(e, SlotReleased) and e.reason == "cancelled" for e in published) > 0
     outcomes = Counter(d["outcome"] for d in decisions)
     assert outcomes["assigned"] > 0
@@ -167,3 +194,8 @@ async def _claims(db, ids):
         if name.startswith(f"{CLAIMS}_"):
             async for claim in db[name].find({"_id": {"$in": list(ids)}}, {"meeting_id": 1}):
                 yield claim
+
+
+async def _handled(replicas, topic: str) -> list[int]:
+    """How many meeting events each replica's consumer handled (redeliveries included)."""
+    return [r.consumer.counts.get((topic, Outcome.HANDLED), 0) for r in replicas]
