@@ -1,7 +1,9 @@
 """The year-end provincial report: a year of events seeded through Kafka (200 meetings
 over 28 endpoints, changes, cancellations, checks on time, failed, late and missed),
 incidents, inspections and evaluations over HTTP; the compiled figures must equal an
-independent count made here from what was sent, and the XLSX and DOCX must hold them."""
+independent count made here from what was sent, and the XLSX and DOCX must hold them.
+Incidents, inspections and evaluations go in over HTTP because the contracts have no
+Kafka event for them."""
 
 from __future__ import annotations
 
