@@ -32,14 +32,19 @@ def sent(kind: str, count: int):
     return check
 
 
-async def settle(h, clock: ManualClock) -> None:
-    """Every timer due by the clock has fired and every notice is out of `pending`."""
+async def settle_timers(h, clock: ManualClock) -> None:
+    """Every timer due by the clock has fired (notices may still wait for an address)."""
     await eventually(
         lambda: h.db["timers"].count_documents(
             {"state": "pending", "due_at": {"$lte": clock.now()}}
         ),
         until=lambda n: n == 0,
     )
+
+
+async def settle(h, clock: ManualClock) -> None:
+    """Every timer due by the clock has fired and every notice is out of `pending`."""
+    await settle_timers(h, clock)
     await eventually(
         lambda: h.db["notices"].count_documents({"status": "pending"}), until=lambda n: n == 0
     )
@@ -331,13 +336,3 @@ def of_kind(kind: str, count: int):
         return len([n for n in notices if n["kind"] == kind]) == count
 
     return check
-
-
-async def settle_timers(h, clock: ManualClock) -> None:
-    """Every timer due by the clock has fired (notices may still wait for an address)."""
-    await eventually(
-        lambda: h.db["timers"].count_documents(
-            {"state": "pending", "due_at": {"$lte": clock.now()}}
-        ),
-        until=lambda n: n == 0,
-    )
