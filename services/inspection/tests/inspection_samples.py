@@ -144,3 +144,10 @@ def by_endpoint(items: list[dict]) -> dict[str, dict]:
 async def completed(infra, topics, expect: int, timeout: float = 20.0) -> list[CheckCompleted]:
     found = await events_on(infra, topics.checks, expect=expect, timeout=timeout)
     return [e for e in found if isinstance(e, CheckCompleted)]
+
+
+async def no_more(infra, topic: str, count: int, timeout: float = 3.0) -> None:
+    """Read on briefly past the `count` messages already seen: one more (a duplicate, an
+    event for something closed) would show up here."""
+    after = await events_on(infra, topic, expect=count + 1, timeout=timeout)
+    assert len(after) == count, [e.type for e in after]

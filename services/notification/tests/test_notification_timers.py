@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from notification_samples import ADDRESSES, TENANT, assigned, directory, submitted
+from notification_samples import ADDRESSES, TENANT, assigned, cancelled, directory, submitted
 
 from hnth_contracts import (
     CheckCompleted,
@@ -32,14 +32,19 @@ def sent(kind: str, count: int):
     return check
 
 
-async def settle(h, clock: ManualClock) -> None:
-    """Every timer due by the clock has fired and every notice is out of `pending`."""
+async def settle_timers(h, clock: ManualClock) -> None:
+    """Every timer due by the clock has fired (notices may still wait for an address)."""
     await eventually(
         lambda: h.db["timers"].count_documents(
             {"state": "pending", "due_at": {"$lte": clock.now()}}
         ),
         until=lambda n: n == 0,
     )
+
+
+async def settle(h, clock: ManualClock) -> None:
+    """Every timer due by the clock has fired and every notice is out of `pending`."""
+    await settle_timers(h, clock)
     await eventually(
         lambda: h.db["notices"].count_documents({"status": "pending"}), until=lambda n: n == 0
     )
@@ -245,3 +250,89 @@ async def test_the_minutes_are_requested_from_the_host_unit_and_reminded_unless_
     assert kinds == {"report_request": 2, "report_reminder": 1}
     assert len(smtp.inbox.to(host)) == 3
     assert await h.db["timer_fired"].count_documents({}) == 2, "m-21's timer fired, said nothing"
+
+
+async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
+    notification, smtp
+) -> None:
+    """`timer_is_current`: the T-1 day / T-2h reminders and the notice-deadline escalation
+    planned for revision 0 fire at their old times and add nothing once the meeting moved
+    (revision 1) or was cancelled; the moved one's timers act at the new times, once."""
+    clock = ManualClock(T0)
+    # TQ-H-SONDUONG has no address: its notice stays undelivered, so a deadline check
+    # that ran for real would escalate (the old ones must not)
+    h = await notification(replicas=2, clock=clock, smtp_port=smtp.port, delivery_max_attempts=1000)
+    await h.publish_directory(directory(skip=["TQ-H-SONDUONG"]))
+    old, new = T0 + timedelta(days=3), T0 + timedelta(days=6)
+    await h.publish(
+        assigned("m-30", old), assigned("m-31", old, endpoints=("TQ-UBND", "TQ-H-SONDUONG"))
+    )
+    timers = h.db["timers"]
+    await eventually(lambda: timers.count_documents({}), until=lambda n: n == 6)
+    await h.publish(assigned("m-30", new, revision=1), cancelled("m-31"))
+    await eventually(lambda: timers.count_documents({}), until=lambda n: n == 9)
+    await eventually(
+        lambda: h.notices("m-31"),
+        until=lambda ns: any(n["kind"] == "meeting_cancelled" for n in ns),
+    )
+
+    stale = [
+        f"{kind}:{TENANT}:{meeting}:0"
+        for meeting in ("m-30", "m-31")
+        for kind in ("notice_deadline", "remind_meeting", "remind_check")
+    ]
+    # rev 0's times: the notice deadline (T-2 days), T-1 day, T-2h
+    for due in (old - timedelta(days=2), old - timedelta(days=1), old - timedelta(hours=2)):
+        clock.set(due + timedelta(minutes=1))
+        await settle_timers(h, clock)
+    # every old timer came due and was taken (fired), by one replica each
+    await eventually(
+        lambda: timers.count_documents({"_id": {"$in": stale}, "state": "fired"}),
+        until=lambda n: n == len(stale),
+    )
+    assert await h.db["timer_fired"].count_documents({}) == len(stale)
+    quiet = {"meeting_notice", "meeting_changed", "meeting_cancelled"}
+    for meeting in ("m-30", "m-31"):
+        kinds = {n["kind"] for n in await h.notices(meeting)}
+        assert kinds <= quiet, (meeting, kinds)
+
+    # rev 1's times: each timer holds off until its time, then acts once
+    current = f"{TENANT}:m-30:1"
+    deadline = new - timedelta(days=2)
+    await holds_off(h, clock, deadline, f"notice_deadline:{current}", "escalation", "m-30")
+    clock.set(deadline + timedelta(minutes=1))
+    await eventually(lambda: h.notices("m-30"), until=of_kind("escalation", 1))
+    day_before = new - timedelta(days=1)
+    await holds_off(h, clock, day_before, f"remind_meeting:{current}", "reminder_meeting")
+    clock.set(day_before + timedelta(minutes=1))
+    await eventually(lambda: h.notices("m-30"), until=of_kind("reminder_meeting", 7))
+    two_hours_before = new - timedelta(hours=2)
+    await holds_off(h, clock, two_hours_before, f"remind_check:{current}", "reminder_check")
+    clock.set(two_hours_before + timedelta(minutes=1))
+    await eventually(lambda: h.notices("m-30"), until=of_kind("reminder_check", 3))
+
+    clock.set(new + timedelta(hours=3))
+    await settle_timers(h, clock)
+    notices = await h.notices("m-30")
+    assert Counter(n["kind"] for n in notices) == {
+        "meeting_notice": 7,
+        "meeting_changed": 7,
+        "escalation": 1,
+        "reminder_meeting": 7,
+        "reminder_check": 3,
+    }
+    timed = [
+        n for n in notices if n["kind"] in {"escalation", "reminder_meeting", "reminder_check"}
+    ]
+    assert {n["cause"].split("|")[0] for n in timed} == {
+        f"{kind}:{current}" for kind in ("notice_deadline", "remind_meeting", "remind_check")
+    }, "only rev 1's timers spoke"
+    assert {n["kind"] for n in await h.notices("m-31")} == {"meeting_notice", "meeting_cancelled"}
+    assert await h.db["timer_fired"].count_documents({}) == 9
+
+
+def of_kind(kind: str, count: int):
+    def check(notices: list) -> bool:
+        return len([n for n in notices if n["kind"] == kind]) == count
+
+    return check
