@@ -24,6 +24,7 @@ from fastapi import (
     Form,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
     Response,
@@ -37,6 +38,7 @@ from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
 from registration import domain, records
+from registration.api import MeetingId
 from registration.paging import decode_cursor, encode_cursor
 from registration.store import (
     CorruptMaterial,
@@ -46,8 +48,14 @@ from registration.store import (
     describe,
     timeline_entry,
 )
+from registration.views import answers
 
 KIND_PATTERN = "^(" + "|".join(domain.MATERIAL_KINDS) + ")$"
+KINDS = " | ".join(domain.MATERIAL_KINDS)
+MaterialId = Annotated[str, Path(max_length=128, description="Mã tài liệu / material id")]
+RequestId = Annotated[
+    str, Path(max_length=128, description="Mã đề nghị cung cấp tài liệu / access request id")
+]
 
 
 class AccessRequestIn(BaseModel):
@@ -59,6 +67,8 @@ class AccessRequestIn(BaseModel):
 
 
 class Verdict(StrEnum):
+    """Đồng ý hoặc từ chối / grant or refuse."""
+
     GRANT = "grant"
     REFUSE = "refuse"
 
@@ -79,7 +89,7 @@ def build_materials_router(
     authenticate: Authenticator,
     wake: Callable[[], None],
 ) -> APIRouter:
-    router = APIRouter(tags=["materials"])
+    router = APIRouter(tags=["materials"], responses=answers(401, 403, 404, 409))
     operator_only = require(authenticate, Role.OPERATOR)
 
     def fail(code: int, request: Request, name: str, vi: str, en: str) -> HTTPException:
@@ -132,12 +142,12 @@ def build_materials_router(
     async def upload(
         request: Request,
         response: Response,
-        meeting_id: str,
+        meeting_id: MeetingId,
         who: Annotated[Principal, Depends(authenticate)],
         file: Annotated[UploadFile, File(description="Tệp / the file")],
         kind: Annotated[
             str,
-            Form(pattern=KIND_PATTERN, description="agenda | slides | decision | minutes | other"),
+            Form(pattern=KIND_PATTERN, description=f"Loại tài liệu / kind of material: {KINDS}"),
         ] = "other",
         idempotency_key: Annotated[
             str | None,
@@ -198,7 +208,7 @@ def build_materials_router(
 
     @router.get("/meetings/{meeting_id}/materials", summary="Tài liệu cuộc họp / materials")
     async def list_materials(
-        request: Request, meeting_id: str, who: Annotated[Principal, Depends(authenticate)]
+        request: Request, meeting_id: MeetingId, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
         meeting = await meeting_of(request, meeting_id, who)
         right = await right_of(who, meeting)
@@ -220,8 +230,8 @@ def build_materials_router(
     )
     async def download(
         request: Request,
-        meeting_id: str,
-        material_id: str,
+        meeting_id: MeetingId,
+        material_id: MaterialId,
         who: Annotated[Principal, Depends(authenticate)],
     ) -> Response:
         meeting = await meeting_of(request, meeting_id, who)
@@ -260,7 +270,7 @@ def build_materials_router(
     )
     async def ask(
         request: Request,
-        meeting_id: str,
+        meeting_id: MeetingId,
         body: AccessRequestIn,
         who: Annotated[Principal, Depends(authenticate)],
     ) -> dict[str, Any]:
@@ -295,7 +305,7 @@ def build_materials_router(
         summary="Các đề nghị và quyết định / requests and decisions (IT department)",
     )
     async def requests(
-        request: Request, meeting_id: str, who: Annotated[Principal, Depends(operator_only)]
+        request: Request, meeting_id: MeetingId, who: Annotated[Principal, Depends(operator_only)]
     ) -> list[dict[str, Any]]:
         await meeting_of(request, meeting_id, who)
         policy = policy_for(who.tenant)
@@ -307,9 +317,11 @@ def build_materials_router(
     )
     async def decide(
         request: Request,
-        meeting_id: str,
-        request_id: str,
-        verdict: Verdict,
+        meeting_id: MeetingId,
+        request_id: RequestId,
+        verdict: Annotated[
+            Verdict, Path(description="grant: đồng ý, refuse: từ chối / grant or refuse")
+        ],
         who: Annotated[Principal, Depends(operator_only)],
         body: Annotated[DecisionIn | None, Body()] = None,
     ) -> dict[str, Any]:
@@ -378,8 +390,12 @@ def build_materials_router(
     async def all_materials(
         request: Request,
         who: Annotated[Principal, Depends(authenticate)],
-        meeting: Annotated[str | None, Query(max_length=128, description="Cuộc họp")] = None,
-        kind: Annotated[str | None, Query(pattern=KIND_PATTERN, description="Loại")] = None,
+        meeting: Annotated[
+            str | None, Query(max_length=128, description="Mã cuộc họp / meeting id")
+        ] = None,
+        kind: Annotated[
+            str | None, Query(pattern=KIND_PATTERN, description=f"Loại tài liệu / kind: {KINDS}")
+        ] = None,
         uploaded_from: Annotated[
             AwareDatetime | None, Query(alias="from", description="Tải lên từ / uploaded from")
         ] = None,
