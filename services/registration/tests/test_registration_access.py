@@ -451,3 +451,5 @@ async def test_openapi_describes_every_field_and_parameter_in_both_languages(
         "Bắt đầu, có múi giờ / start, ISO 8601 with offset"
     )
     assert {"MeetingIn", "MeetingPatch", "UnitIn", "EndpointIn", "ContactIn"} <= seen
+    assert {"MaterialOut", "MaterialList", "MaterialPage", "AccessOut", "UnitOut"} <= seen
+    assert "unit" in schemas["UnitOut"]["properties"]

@@ -48,7 +48,7 @@ from registration.store import (
     describe,
     timeline_entry,
 )
-from registration.views import answers
+from registration.views import answers, shaped
 
 KIND_PATTERN = "^(" + "|".join(domain.MATERIAL_KINDS) + ")$"
 KINDS = " | ".join(domain.MATERIAL_KINDS)
@@ -79,6 +79,64 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: str | None = Field(None, max_length=2000, description="Ghi chú / note")
+
+
+LOCAL_TIME = "giờ của tỉnh, ISO 8601 / in the province's zone, ISO 8601"
+
+
+class _Shown(BaseModel):
+    """What every material, request and decision shows besides its own fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="Mã / id")
+    tenant: str | None = Field(None, description="Tỉnh / province (tenant)")
+    meeting_id: str = Field(description="Mã cuộc họp / meeting id")
+
+
+class MaterialOut(_Shown):
+    """Tài liệu cuộc họp / a meeting material (its bytes: GET .../materials/{material_id})."""
+
+    kind: str | None = Field(None, description=f"Loại tài liệu / kind: {KINDS}")
+    filename: str | None = Field(None, description="Tên tệp / file name")
+    content_type: str | None = Field(None, description="Kiểu tệp / media type")
+    uploaded_by: str | None = Field(None, description="Người tải lên / uploaded by")
+    uploaded_at: str | None = Field(None, description=f"Lúc tải lên, {LOCAL_TIME}")
+    size: int | None = Field(None, description="Số byte / size in bytes")
+    sha256: str | None = Field(None, description="Mã kiểm tra SHA-256 / SHA-256 checksum")
+    chunks: int | None = Field(None, description="Số phần lưu trữ / stored chunks")
+    reports: list[str] | None = Field(
+        None, description="Báo cáo (biên bản) tài liệu này nộp / reports these minutes submit"
+    )
+
+
+class MaterialList(BaseModel):
+    """Tài liệu của một cuộc họp / a meeting's materials."""
+
+    items: list[MaterialOut] = Field(description="Tài liệu, cũ trước / materials, oldest first")
+    record_missing: bool = Field(description="Thiếu biên bản sau họp / the minutes are overdue")
+    access: str = Field(description="Quyền của người gọi / the caller's right (upload, read)")
+
+
+class MaterialPage(BaseModel):
+    """Một trang tài liệu / one page of materials."""
+
+    items: list[MaterialOut] = Field(description="Tài liệu theo lúc tải lên / by upload time")
+    next_cursor: str | None = Field(description="Tham số cursor của trang sau / next page")
+
+
+class AccessOut(_Shown):
+    """Đề nghị cung cấp tài liệu hoặc quyết định / an access request or its decision."""
+
+    kind: str | None = Field(None, description="request: đề nghị, decision: quyết định / kind")
+    grantee: str | None = Field(None, description="Người/đơn vị được cấp / who would get access")
+    requested_by: str | None = Field(None, description="Người đề nghị / requested by")
+    reason: str | None = Field(None, description="Lý do / why")
+    request_id: str | None = Field(None, description="Đề nghị được quyết định / the request")
+    granted: bool | None = Field(None, description="Đồng ý / granted")
+    decided_by: str | None = Field(None, description="Người quyết định / decided by")
+    note: str | None = Field(None, description="Ghi chú / note")
+    at: str | None = Field(None, description=f"Lúc đề nghị hoặc quyết định, {LOCAL_TIME}")
 
 
 def build_materials_router(
@@ -133,6 +191,8 @@ def build_materials_router(
         "/meetings/{meeting_id}/materials",
         status_code=status.HTTP_201_CREATED,
         summary="Đính kèm tài liệu / attach a material (PDF, DOCX, XLSX, PPTX, PNG, JPEG)",
+        response_model=MaterialOut,
+        response_model_exclude_unset=True,
         responses={
             403: {"description": "Không phải đơn vị chủ trì / not the host unit"},
             413: {"description": "Quá lớn / too large (materials.max_bytes)"},
@@ -206,7 +266,11 @@ def build_materials_router(
         wake()
         return _shown(stored, policy)
 
-    @router.get("/meetings/{meeting_id}/materials", summary="Tài liệu cuộc họp / materials")
+    @router.get(
+        "/meetings/{meeting_id}/materials",
+        summary="Tài liệu cuộc họp / materials",
+        **shaped(MaterialList),
+    )
     async def list_materials(
         request: Request, meeting_id: MeetingId, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
@@ -267,6 +331,7 @@ def build_materials_router(
         "/meetings/{meeting_id}/access-requests",
         status_code=status.HTTP_201_CREATED,
         summary="Đề nghị cung cấp tài liệu / ask for access to the materials",
+        **shaped(AccessOut),
     )
     async def ask(
         request: Request,
@@ -303,6 +368,7 @@ def build_materials_router(
     @router.get(
         "/meetings/{meeting_id}/access-requests",
         summary="Các đề nghị và quyết định / requests and decisions (IT department)",
+        **shaped(list[AccessOut]),
     )
     async def requests(
         request: Request, meeting_id: MeetingId, who: Annotated[Principal, Depends(operator_only)]
@@ -314,6 +380,7 @@ def build_materials_router(
     @router.post(
         "/meetings/{meeting_id}/access-requests/{request_id}/{verdict}",
         summary="Đồng ý (grant) hoặc từ chối (refuse) / decide a request (IT department)",
+        **shaped(AccessOut),
     )
     async def decide(
         request: Request,
@@ -386,6 +453,7 @@ def build_materials_router(
         "/materials",
         summary="Tài liệu mọi cuộc họp / materials of all meetings (operator: all of the "
         "province; others: what they may read)",
+        **shaped(MaterialPage),
     )
     async def all_materials(
         request: Request,
