@@ -44,6 +44,11 @@ class Policy(BaseModel):
     bridges: tuple[Bridge, ...] = ()
     """Further bridges (MCUs or virtual-room pools), each with its own ports, tried in order
     after `bridge`."""
+    regulation: str | None = None
+    """The seed file (`seeds/NNN`) of the province's own regulation: every source names it."""
+    seed_titles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """How the sources name each seed they cite besides its file (the document's number, or
+    its province and year), so no rule cites a seed under another document's name."""
 
     @property
     def all_bridges(self) -> tuple[Bridge, ...]:

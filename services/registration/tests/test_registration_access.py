@@ -9,8 +9,10 @@ from icalendar import Calendar
 from registration_samples import DIRECTORY_EVENTS, NOW, meeting_body, outcomes, publish, token
 
 from hnth_contracts import (
+    ContactsUpdated,
     EndpointUpdated,
     MeetingRequested,
+    UnitUpdated,
     decode_event,
     key_of,
 )
@@ -25,8 +27,9 @@ async def test_demo_directory_lists_tuyen_quang_28_endpoints(registration) -> No
         await registration.http.get("/endpoints", headers=registration.headers("viewer"))
     ).json()
     assert len(units) == len(endpoints) == 28
-    assert {"code", "name", "active"} <= set(units[0])
-    assert {"code", "name", "unit", "active"} <= set(endpoints[0])
+    for item in units + endpoints:
+        assert {"code", "name", "unit", "active"} <= set(item), item
+    assert all(u["unit"] == u["code"] for u in units)  # a unit is its own owning unit
     kinds = [u["kind"] for u in units]
     assert (kinds.count("department"), kinds.count("district")) == (18, 7)
     sttt = next(e for e in endpoints if e["code"] == "TQ-STTTT")
@@ -90,6 +93,55 @@ async def test_operator_manages_the_directory_and_each_change_is_announced(regis
         (False, "Tầng 2, trụ sở phường"),
     ]
     assert {s.technician.language for s in snapshots if s.technician} == {"en"}
+
+
+async def test_operator_patches_and_deactivates_a_unit_and_replaces_the_contacts(
+    registration, register
+) -> None:
+    auth = registration.headers()
+    patched = await registration.http.patch(
+        "/units/STTTT", json={"name": "Sở Khoa học và Công nghệ"}, headers=auth
+    )
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["name"], patched.json()["active"]) == ("Sở Khoa học và Công nghệ", True)
+    off = await registration.http.post("/units/STTTT/deactivate", headers=auth)
+    assert off.status_code == 200, off.text
+    assert off.json()["active"] is False
+    assert off.json()["version"] == patched.json()["version"] + 1
+
+    refused = await register(meeting_body(host_unit="STTTT", main_endpoint="TQ-STTTT"))
+    assert refused.status_code == 422
+    assert [e["rule"] for e in refused.json()["errors"]] == ["directory.unit_active"]
+
+    current = (await registration.http.get("/contacts", headers=auth)).json()
+    contacts = {
+        k: current[k] for k in ("it_department", "line_provider", "power_company", "duty")
+    } | {"duty": {"name": "Trực kỹ thuật đêm", "phone": "0207 3822 000", "language": "en"}}
+    replaced = await registration.http.put("/contacts", json=contacts, headers=auth)
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["duty"]["name"] == "Trực kỹ thuật đêm"
+    again = (await registration.http.get("/contacts", headers=auth)).json()
+    assert again["duty"] == replaced.json()["duty"]
+
+    messages = await read_topic(
+        registration.bootstrap, registration.topics.directory, expect=DIRECTORY_EVENTS + 3
+    )
+    # one key, one partition: each entry's snapshots arrive in the order they were written
+    ours = [(m.key, decode_event(m.value)) for m in messages]
+    ours = [(k, e) for k, e in ours if e.tenant == "tuyen-quang"]
+    units = [(k, e) for k, e in ours if isinstance(e, UnitUpdated) and e.code == "STTTT"]
+    assert [(k, e.name, e.active) for k, e in units[-2:]] == [
+        (b"tuyen-quang:STTTT", "Sở Khoa học và Công nghệ", True),
+        (b"tuyen-quang:STTTT", "Sở Khoa học và Công nghệ", False),
+    ]
+    [(key, snapshot)] = [(k, e) for k, e in ours if isinstance(e, ContactsUpdated)][-1:]
+    assert key == b"tuyen-quang:contacts"
+    assert snapshot.duty is not None
+    assert (snapshot.duty.name, snapshot.duty.language) == ("Trực kỹ thuật đêm", "en")
+    assert snapshot.power_company.name == "Công ty Điện lực Tuyên Quang"
+    assert {(e.tenant, e.producer) for _, e in [*units, (key, snapshot)]} == {
+        ("tuyen-quang", "registration")
+    }
 
 
 @pytest.mark.parametrize("role", ["registrar", "technician", "viewer"])
@@ -372,10 +424,14 @@ async def test_openapi_describes_every_field_and_parameter_in_both_languages(
         (f"{method.upper()} {path}", op)
         for path, methods in spec["paths"].items()
         for method, op in methods.items()
-        # materials routes are documented with the materials work
-        if {"meetings", "directory"} & set(op.get("tags", []))
+        if not {"health", "metrics"} & set(op.get("tags", []))  # every route of ours
     ]
-    assert len(operations) >= 18
+    assert len(operations) >= 25
+    assert {
+        "GET /materials",
+        "POST /meetings/{meeting_id}/materials",
+        "POST /meetings/{meeting_id}/access-requests/{request_id}/{verdict}",
+    } <= {name for name, _ in operations}
     for name, op in operations:
         for param in op.get("parameters", []):
             if not bilingual(param.get("description")):
@@ -395,3 +451,5 @@ async def test_openapi_describes_every_field_and_parameter_in_both_languages(
         "Bắt đầu, có múi giờ / start, ISO 8601 with offset"
     )
     assert {"MeetingIn", "MeetingPatch", "UnitIn", "EndpointIn", "ContactIn"} <= seen
+    assert {"MaterialOut", "MaterialList", "MaterialPage", "AccessOut", "UnitOut"} <= seen
+    assert "unit" in schemas["UnitOut"]["properties"]

@@ -183,7 +183,42 @@ async def test_change_emits_meeting_changed_with_next_revision(registration, reg
     event = decode_event(messages[-1].value)
     assert isinstance(event, MeetingChanged)
     assert (event.revision, event.start, event.endpoints) == (1, new_start, ("TQ-UBND", "TQ-SYT"))
-    assert messages[-1].key == meeting["id"].encode()
+    assert_envelope(messages[-1], meeting["id"], messages[0])
+
+
+def assert_envelope(message, meeting_id: str, first) -> None:
+    """Keyed by the meeting, in the province's name, from registration, correlated with the
+    meeting and a fresh event id (not the request's)."""
+    assert message.key == meeting_id.encode()
+    event = decode_event(message.value)
+    assert (event.tenant, event.producer, event.correlation_id) == (
+        "tuyen-quang",
+        "registration",
+        meeting_id,
+    )
+    assert event.event_id
+    assert event.event_id != decode_event(first.value).event_id
+
+
+async def test_change_naming_an_inactive_endpoint_is_refused_and_emits_nothing(
+    registration, register
+) -> None:
+    meeting = (await register()).json()
+    off = await registration.http.post(
+        "/endpoints/TQ-SYT/deactivate", headers=registration.headers()
+    )
+    assert off.status_code == 200
+    response = await registration.http.patch(
+        f"/meetings/{meeting['id']}", json={"endpoints": ["TQ-SYT"]}, headers=registration.headers()
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert (error["rule"], error["field"]) == ("directory.endpoint_active", "endpoints[1]")
+    current = await registration.http.get(
+        f"/meetings/{meeting['id']}", headers=registration.headers()
+    )
+    assert (current.json()["revision"], current.json()["endpoints"]) == (0, meeting["endpoints"])
+    await exactly(registration, 1)
 
 
 async def test_change_breaking_a_rule_changes_nothing(registration, register) -> None:
@@ -237,6 +272,7 @@ async def test_cancel_emits_meeting_cancelled_once(registration, register) -> No
     cancelled = decode_event(messages[1].value)
     assert isinstance(cancelled, MeetingCancelled)
     assert cancelled.reason == "Lãnh đạo đi công tác"
+    assert_envelope(messages[1], meeting["id"], messages[0])
     change = await registration.http.patch(
         f"/meetings/{meeting['id']}", json={"title": "Mới"}, headers=registration.headers()
     )

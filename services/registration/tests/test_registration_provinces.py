@@ -1,5 +1,6 @@
-"""Three provinces on one platform: every policy file has every rule, every directory file
-loads, and two provinces registering side by side never see each other's data."""
+"""Provinces on one platform: every policy file has every rule, every directory file loads,
+two provinces registering side by side never see each other's data, and a fourth one is
+two files and no code."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ POLICIES = REPO_ROOT / "policies"
 PROVINCES = sorted(p.stem for p in POLICIES.glob("*.yaml"))
 
 
-def test_three_provinces_ship_a_policy_and_a_directory() -> None:
-    assert PROVINCES == ["lang-son", "thua-thien-hue", "tuyen-quang"]
+def test_the_shipped_provinces_each_have_a_policy_and_a_directory() -> None:
+    assert {"lang-son", "thua-thien-hue", "tuyen-quang"} <= set(PROVINCES)
     assert sorted(f.tenant for f in read_directories(REPO_ROOT / "data")) == PROVINCES
 
 
@@ -33,6 +34,8 @@ def test_every_policy_has_the_same_rules_each_citing_its_source(tenant: str) -> 
     policy = load_policy(POLICIES, tenant)
     assert policy.tenant == tenant
     assert set(policy.rules) == set(reference.rules)
+    # the file names its own regulation and how sources title it (the source checks below)
+    assert policy.regulation in policy.seed_titles, tenant
     for name in policy.rules:
         assert policy.ref(name).source, (tenant, name)  # RuleRef keeps sources to 256 chars
     # the values services parse must parse in every province
@@ -48,19 +51,14 @@ SEEDS = REPO_ROOT.parent / "shared" / "seeds"
 """The regulations' texts: `../shared/seeds/` next to the repository (CI clones main next to
 a `shared` link; a worktree has one beside it too)."""
 
-OWN_REGULATION = {"tuyen-quang": "001", "lang-son": "000", "thua-thien-hue": "003"}
-"""The seed of each shipped province's own regulation: every source names it, if only to
-say it is silent. A new province's file is held to the other checks until it is listed."""
 
-TITLES = {
-    "000": ("Lạng Sơn", "2013"),
-    "001": ("345/QĐ-UBND",),
-    "002": ("07/CT-UBND",),
-    "003": ("1270/QĐ-UBND",),
-    "004": ("02/2013/QĐ-UBND",),
-}
-"""How a source names each seed besides its file: the document's number or province and
-year, so no rule cites a seed under another document's name ("quy chế mẫu")."""
+def declared(tenant: str) -> tuple[str | None, dict[str, tuple[str, ...]]]:
+    """What the province's policy file declares of its sources: the seed of its own
+    regulation (every source names it, if only to say it is silent) and how a source names
+    each seed besides its file (`regulation`, `seed_titles`)."""
+    policy = load_policy(POLICIES, tenant)
+    return policy.regulation, policy.seed_titles
+
 
 QUOTED = re.compile(r"„([^“]+)“|“([^”]+)”|\"([^\"]+)\"|'([^']+)'")
 CITED = re.compile(r"seeds/(\d{3})|Điều (\d+)|mục ([IVX]+)(?:\.(\d+))?")
@@ -129,6 +127,7 @@ def citation_problems(tenant: str, source: str, known: dict[str, Seed]) -> list[
     - words in quotes are that seed's (that article's, section's) words verbatim."""
     source = normal(source)
     problems: list[str] = []
+    own, titles = declared(tenant)
     if "quy chế mẫu" in source.lower():
         problems.append("no seed is a 'quy chế mẫu': name the regulation")
     # where each quote comes from: the seed cited last before it, and the article or
@@ -140,8 +139,8 @@ def citation_problems(tenant: str, source: str, known: dict[str, Seed]) -> list[
             seed, part = m[1], None
             if seed not in known:
                 problems.append(f"seeds/{seed} does not exist in {SEEDS}")
-            elif not all(w in source and w in known[seed].text for w in TITLES.get(seed, "?")):
-                problems.append(f"seeds/{seed} must be named by its title {TITLES.get(seed)}")
+            elif not all(w in source and w in known[seed].text for w in titles.get(seed, "?")):
+                problems.append(f"seeds/{seed} must be named by its title {titles.get(seed)}")
         else:
             part = f"Điều {m[2]}" if m[2] else f"mục {m[3]}" + (f".{m[4]}" if m[4] else "")
             if seed is None:
@@ -152,7 +151,6 @@ def citation_problems(tenant: str, source: str, known: dict[str, Seed]) -> list[
     cited = {s for _, s, _ in places if s}
     if not cited:
         problems.append("cites no seed (seeds/NNN)")
-    own = OWN_REGULATION.get(tenant)
     if own and own not in cited:
         problems.append(f"does not name the province's own regulation, seeds/{own}")
     for m in QUOTED.finditer(source):
@@ -247,7 +245,9 @@ def test_regulations_are_quoted_where_they_speak() -> None:
 
 def test_directory_files_are_consistent_and_endpoint_codes_never_collide() -> None:
     files = read_directories(REPO_ROOT / "data")
-    prefixes = {"tuyen-quang": "TQ-", "lang-son": "LS-", "thua-thien-hue": "TTH-"}
+    # each province's endpoints share one prefix (TQ-, LS-, TTH-), no two provinces the same
+    prefixes = {f.tenant: f.endpoints[0].code.split("-")[0] + "-" for f in files}
+    assert len(set(prefixes.values())) == len(files)
     seen: set[str] = set()
     for data in files:
         units = {u.code for u in data.units}
@@ -312,3 +312,53 @@ async def test_two_provinces_never_see_each_others_meetings_or_directory(registr
     feed = await http.get("/calendar/units/VP-UBND.ics", headers=ls)
     assert "Lạng Sơn" in feed.text
     assert tq_meeting["id"] not in feed.text
+
+
+async def test_a_fourth_province_is_a_policy_file_and_a_directory_file(
+    tmp_path: Path, start_registration
+) -> None:
+    """A made-up province, copied from Tuyên Quang with its own tenant and endpoint prefix,
+    in policy and data folders beside the shipped ones: registration starts, loads its
+    directory and registers its meetings, and the shipped provinces are as before."""
+    policies, data = tmp_path / "policies", tmp_path / "data"
+    for folder, shipped in ((policies, POLICIES), (data, REPO_ROOT / "data")):
+        folder.mkdir()
+        for file in shipped.glob("*.yaml"):
+            (folder / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
+        text = (shipped / "tuyen-quang.yaml").read_text(encoding="utf-8")
+        made_up = text.replace("tenant: tuyen-quang", "tenant: bien-dong").replace("TQ-", "BD-")
+        (folder / "bien-dong.yaml").write_text(made_up, encoding="utf-8")
+
+    async with start_registration(policy_dir=policies, directory_dir=data) as registration:
+        http = registration.http
+        new = registration.headers("operator", tenant="bien-dong")
+        body = meeting_body(main_endpoint="BD-UBND", endpoints=["BD-STTTT", "BD-H-SONDUONG"])
+        created = await http.post("/meetings", json=body, headers=new)
+        assert created.status_code == 201, created.text
+        assert created.json()["tenant"] == "bien-dong"
+        codes = {e["code"] for e in (await http.get("/endpoints", headers=new)).json()}
+        assert len(codes) == 28
+        assert all(c.startswith("BD-") for c in codes)
+        assert (await http.get("/meetings", headers=new)).json()["items"][0]["id"] == (
+            created.json()["id"]
+        )
+        # a registrar of the new province registers for its own unit the same way
+        registrar = registration.headers("registrar", tenant="bien-dong", unit="VP-UBND")
+        later = meeting_body(days_ahead=4, main_endpoint="BD-UBND", endpoints=["BD-SYT"])
+        second = await http.post("/meetings", json=later, headers=registrar)
+        assert second.status_code == 201, second.text
+
+        for tenant, prefix in (
+            ("tuyen-quang", "TQ-"),
+            ("lang-son", "LS-"),
+            ("thua-thien-hue", "TTH-"),
+        ):
+            auth = registration.headers("operator", tenant=tenant)
+            assert (await http.get("/meetings", headers=auth)).json()["items"] == []
+            theirs = (await http.get("/endpoints", headers=auth)).json()
+            assert theirs
+            assert all(e["code"].startswith(prefix) for e in theirs)
+            crossed = await http.post("/meetings", json=body, headers=auth)
+            assert {e["rule"] for e in crossed.json()["errors"]} >= {"directory.endpoint_active"}
+        tq = registration.headers("operator", tenant="tuyen-quang")
+        assert (await http.post("/meetings", json=meeting_body(), headers=tq)).status_code == 201

@@ -81,9 +81,13 @@ def build_directory_router(
     def shown(entry: dict[str, Any]) -> dict[str, Any]:
         """The entry as people read it: `updated_at` in the province's zone."""
         zone = ZoneInfo(policy_for(entry["tenant"]).timezone)
-        return {
+        view = {
             k: local(v, zone) for k, v in entry.items() if not k.startswith("_") and k != "tenant"
         }
+        if "code" in view:
+            # a unit is its own owning unit, so units and endpoints list the same four keys
+            view.setdefault("unit", view["code"])
+        return view
 
     def not_found(request: Request, kind: str, code: str) -> HTTPException:
         *_, vi, en = kinds[kind]

@@ -24,6 +24,7 @@ from fastapi import (
     Form,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
     Response,
@@ -37,6 +38,7 @@ from hnth_kit.auth import Authenticator, Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem, wants_english
 from registration import domain, records
+from registration.api import MeetingId
 from registration.paging import decode_cursor, encode_cursor
 from registration.store import (
     CorruptMaterial,
@@ -46,8 +48,14 @@ from registration.store import (
     describe,
     timeline_entry,
 )
+from registration.views import answers, shaped
 
 KIND_PATTERN = "^(" + "|".join(domain.MATERIAL_KINDS) + ")$"
+KINDS = " | ".join(domain.MATERIAL_KINDS)
+MaterialId = Annotated[str, Path(max_length=128, description="Mã tài liệu / material id")]
+RequestId = Annotated[
+    str, Path(max_length=128, description="Mã đề nghị cung cấp tài liệu / access request id")
+]
 
 
 class AccessRequestIn(BaseModel):
@@ -59,6 +67,8 @@ class AccessRequestIn(BaseModel):
 
 
 class Verdict(StrEnum):
+    """Đồng ý hoặc từ chối / grant or refuse."""
+
     GRANT = "grant"
     REFUSE = "refuse"
 
@@ -71,6 +81,64 @@ class DecisionIn(BaseModel):
     note: str | None = Field(None, max_length=2000, description="Ghi chú / note")
 
 
+LOCAL_TIME = "giờ của tỉnh, ISO 8601 / in the province's zone, ISO 8601"
+
+
+class _Shown(BaseModel):
+    """What every material, request and decision shows besides its own fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="Mã / id")
+    tenant: str | None = Field(None, description="Tỉnh / province (tenant)")
+    meeting_id: str = Field(description="Mã cuộc họp / meeting id")
+
+
+class MaterialOut(_Shown):
+    """Tài liệu cuộc họp / a meeting material (its bytes: GET .../materials/{material_id})."""
+
+    kind: str | None = Field(None, description=f"Loại tài liệu / kind: {KINDS}")
+    filename: str | None = Field(None, description="Tên tệp / file name")
+    content_type: str | None = Field(None, description="Kiểu tệp / media type")
+    uploaded_by: str | None = Field(None, description="Người tải lên / uploaded by")
+    uploaded_at: str | None = Field(None, description=f"Lúc tải lên, {LOCAL_TIME}")
+    size: int | None = Field(None, description="Số byte / size in bytes")
+    sha256: str | None = Field(None, description="Mã kiểm tra SHA-256 / SHA-256 checksum")
+    chunks: int | None = Field(None, description="Số phần lưu trữ / stored chunks")
+    reports: list[str] | None = Field(
+        None, description="Báo cáo (biên bản) tài liệu này nộp / reports these minutes submit"
+    )
+
+
+class MaterialList(BaseModel):
+    """Tài liệu của một cuộc họp / a meeting's materials."""
+
+    items: list[MaterialOut] = Field(description="Tài liệu, cũ trước / materials, oldest first")
+    record_missing: bool = Field(description="Thiếu biên bản sau họp / the minutes are overdue")
+    access: str = Field(description="Quyền của người gọi / the caller's right (upload, read)")
+
+
+class MaterialPage(BaseModel):
+    """Một trang tài liệu / one page of materials."""
+
+    items: list[MaterialOut] = Field(description="Tài liệu theo lúc tải lên / by upload time")
+    next_cursor: str | None = Field(description="Tham số cursor của trang sau / next page")
+
+
+class AccessOut(_Shown):
+    """Đề nghị cung cấp tài liệu hoặc quyết định / an access request or its decision."""
+
+    kind: str | None = Field(None, description="request: đề nghị, decision: quyết định / kind")
+    grantee: str | None = Field(None, description="Người/đơn vị được cấp / who would get access")
+    requested_by: str | None = Field(None, description="Người đề nghị / requested by")
+    reason: str | None = Field(None, description="Lý do / why")
+    request_id: str | None = Field(None, description="Đề nghị được quyết định / the request")
+    granted: bool | None = Field(None, description="Đồng ý / granted")
+    decided_by: str | None = Field(None, description="Người quyết định / decided by")
+    note: str | None = Field(None, description="Ghi chú / note")
+    at: str | None = Field(None, description=f"Lúc đề nghị hoặc quyết định, {LOCAL_TIME}")
+
+
 def build_materials_router(
     store: RegistrationStore,
     materials: MaterialsStore,
@@ -79,7 +147,7 @@ def build_materials_router(
     authenticate: Authenticator,
     wake: Callable[[], None],
 ) -> APIRouter:
-    router = APIRouter(tags=["materials"])
+    router = APIRouter(tags=["materials"], responses=answers(401, 403, 404, 409))
     operator_only = require(authenticate, Role.OPERATOR)
 
     def fail(code: int, request: Request, name: str, vi: str, en: str) -> HTTPException:
@@ -123,6 +191,8 @@ def build_materials_router(
         "/meetings/{meeting_id}/materials",
         status_code=status.HTTP_201_CREATED,
         summary="Đính kèm tài liệu / attach a material (PDF, DOCX, XLSX, PPTX, PNG, JPEG)",
+        response_model=MaterialOut,
+        response_model_exclude_unset=True,
         responses={
             403: {"description": "Không phải đơn vị chủ trì / not the host unit"},
             413: {"description": "Quá lớn / too large (materials.max_bytes)"},
@@ -132,12 +202,12 @@ def build_materials_router(
     async def upload(
         request: Request,
         response: Response,
-        meeting_id: str,
+        meeting_id: MeetingId,
         who: Annotated[Principal, Depends(authenticate)],
         file: Annotated[UploadFile, File(description="Tệp / the file")],
         kind: Annotated[
             str,
-            Form(pattern=KIND_PATTERN, description="agenda | slides | decision | minutes | other"),
+            Form(pattern=KIND_PATTERN, description=f"Loại tài liệu / kind of material: {KINDS}"),
         ] = "other",
         idempotency_key: Annotated[
             str | None,
@@ -196,9 +266,13 @@ def build_materials_router(
         wake()
         return _shown(stored, policy)
 
-    @router.get("/meetings/{meeting_id}/materials", summary="Tài liệu cuộc họp / materials")
+    @router.get(
+        "/meetings/{meeting_id}/materials",
+        summary="Tài liệu cuộc họp / materials",
+        **shaped(MaterialList),
+    )
     async def list_materials(
-        request: Request, meeting_id: str, who: Annotated[Principal, Depends(authenticate)]
+        request: Request, meeting_id: MeetingId, who: Annotated[Principal, Depends(authenticate)]
     ) -> dict[str, Any]:
         meeting = await meeting_of(request, meeting_id, who)
         right = await right_of(who, meeting)
@@ -220,8 +294,8 @@ def build_materials_router(
     )
     async def download(
         request: Request,
-        meeting_id: str,
-        material_id: str,
+        meeting_id: MeetingId,
+        material_id: MaterialId,
         who: Annotated[Principal, Depends(authenticate)],
     ) -> Response:
         meeting = await meeting_of(request, meeting_id, who)
@@ -257,10 +331,11 @@ def build_materials_router(
         "/meetings/{meeting_id}/access-requests",
         status_code=status.HTTP_201_CREATED,
         summary="Đề nghị cung cấp tài liệu / ask for access to the materials",
+        **shaped(AccessOut),
     )
     async def ask(
         request: Request,
-        meeting_id: str,
+        meeting_id: MeetingId,
         body: AccessRequestIn,
         who: Annotated[Principal, Depends(authenticate)],
     ) -> dict[str, Any]:
@@ -293,9 +368,10 @@ def build_materials_router(
     @router.get(
         "/meetings/{meeting_id}/access-requests",
         summary="Các đề nghị và quyết định / requests and decisions (IT department)",
+        **shaped(list[AccessOut]),
     )
     async def requests(
-        request: Request, meeting_id: str, who: Annotated[Principal, Depends(operator_only)]
+        request: Request, meeting_id: MeetingId, who: Annotated[Principal, Depends(operator_only)]
     ) -> list[dict[str, Any]]:
         await meeting_of(request, meeting_id, who)
         policy = policy_for(who.tenant)
@@ -304,12 +380,15 @@ def build_materials_router(
     @router.post(
         "/meetings/{meeting_id}/access-requests/{request_id}/{verdict}",
         summary="Đồng ý (grant) hoặc từ chối (refuse) / decide a request (IT department)",
+        **shaped(AccessOut),
     )
     async def decide(
         request: Request,
-        meeting_id: str,
-        request_id: str,
-        verdict: Verdict,
+        meeting_id: MeetingId,
+        request_id: RequestId,
+        verdict: Annotated[
+            Verdict, Path(description="grant: đồng ý, refuse: từ chối / grant or refuse")
+        ],
         who: Annotated[Principal, Depends(operator_only)],
         body: Annotated[DecisionIn | None, Body()] = None,
     ) -> dict[str, Any]:
@@ -374,12 +453,17 @@ def build_materials_router(
         "/materials",
         summary="Tài liệu mọi cuộc họp / materials of all meetings (operator: all of the "
         "province; others: what they may read)",
+        **shaped(MaterialPage),
     )
     async def all_materials(
         request: Request,
         who: Annotated[Principal, Depends(authenticate)],
-        meeting: Annotated[str | None, Query(max_length=128, description="Cuộc họp")] = None,
-        kind: Annotated[str | None, Query(pattern=KIND_PATTERN, description="Loại")] = None,
+        meeting: Annotated[
+            str | None, Query(max_length=128, description="Mã cuộc họp / meeting id")
+        ] = None,
+        kind: Annotated[
+            str | None, Query(pattern=KIND_PATTERN, description=f"Loại tài liệu / kind: {KINDS}")
+        ] = None,
         uploaded_from: Annotated[
             AwareDatetime | None, Query(alias="from", description="Tải lên từ / uploaded from")
         ] = None,

@@ -175,6 +175,11 @@ class UnitOut(_Stored, UnitIn):
 
     model_config = ConfigDict(extra="allow")
 
+    unit: str = Field(
+        description="Đơn vị quản lý: chính mã của đơn vị / owning unit: a unit is its own,"
+        " so this is its code (endpoints name theirs the same way)"
+    )
+
 
 class EndpointOut(_Stored, EndpointIn):
     """Điểm cầu / an endpoint, as the directory holds it."""
