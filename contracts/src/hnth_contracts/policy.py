@@ -77,6 +77,17 @@ class Policy(BaseModel):
         return TypeAdapter(timedelta).validate_python(value)
 
 
+def describe(span: timedelta, *, english: bool = False) -> str:
+    """A policy duration as people read it in a decision: `2 ngày`, `1 giờ 30 phút` /
+    `2 days`, `1 h 30 min`. One wording for every service that cites a lead time or bound."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = ("days", "h", "min") if english else ("ngày", "giờ", "phút")
+    parts = [f"{n} {unit}" for n, unit in zip((days, hours, minutes), units, strict=True) if n]
+    return " ".join(parts) or f"0 {units[2]}"
+
+
 def load_policy(directory: Path, tenant: str) -> Policy:
     """Read `<directory>/<tenant>.yaml`."""
     path = directory / f"{tenant}.yaml"

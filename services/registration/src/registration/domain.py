@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
-from hnth_contracts.policy import Policy
+from hnth_contracts.policy import Policy, describe
 
 
 @dataclass(frozen=True)
@@ -200,16 +200,6 @@ def may_override_lead_time(caller: Caller, policy: Policy) -> bool:
 def _role_names(roles: Sequence[str]) -> tuple[str, str]:
     names = [_ROLE_NAMES.get(r, (r, r)) for r in roles]
     return ", ".join(vi for vi, _ in names), ", ".join(en for _, en in names)
-
-
-def describe(span: timedelta, *, english: bool = False) -> str:
-    """A duration as people say it: `2 ngày`, `1 giờ 30 phút` / `2 days`, `1 h 30 min`."""
-    minutes = int(span.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    units = ("days", "h", "min") if english else ("ngày", "giờ", "phút")
-    parts = [f"{n} {unit}" for n, unit in zip((days, hours, minutes), units, strict=True) if n]
-    return " ".join(parts) or f"0 {units[2]}"
 
 
 def reschedules(before: Draft, after: Draft) -> bool:

@@ -31,7 +31,7 @@ from hnth_contracts import (
     SlotReleased,
     Window,
 )
-from hnth_contracts.policy import Bridge, Policy
+from hnth_contracts.policy import Bridge, Policy, describe
 
 PRODUCER = "scheduling"
 BUCKET = timedelta(minutes=15)
@@ -157,16 +157,6 @@ Directory = Mapping[str, bool | None]
 """Code -> active (True), inactive (False) or unknown (None), as scheduling's copy knows it."""
 UNIT = "unit:"
 """Prefix telling a unit code from an endpoint code where both are listed (parked requests)."""
-
-
-def describe(span: timedelta, *, english: bool = False) -> str:
-    """A duration as people say it: `2 ngày`, `1 giờ 30 phút` / `2 days`, `1 h 30 min`."""
-    minutes = int(span.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    units = ("days", "h", "min") if english else ("ngày", "giờ", "phút")
-    parts = [f"{n} {unit}" for n, unit in zip((days, hours, minutes), units, strict=True) if n]
-    return " ".join(parts) or f"0 {units[2]}"
 
 
 def asked_at(request: Request, now: datetime) -> datetime:
