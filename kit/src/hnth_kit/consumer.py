@@ -116,7 +116,7 @@ class EventConsumer:
             event = decode_event(raw.value)
         except ValidationError as exc:
             reason, detail = _classify(exc)
-            await self._dead_letter(raw, reason, detail)
+            await self.dead_letter(raw, reason, detail)
             return Outcome.DEAD_LETTERED, "undecodable"
         handler = self._handlers.get(type(event))
         if handler is None:
@@ -136,7 +136,7 @@ class EventConsumer:
                 await handler(event, raw)
                 return Outcome.HANDLED
             except Unprocessable as exc:
-                await self._dead_letter(raw, exc.reason, str(exc))
+                await self.dead_letter(raw, exc.reason, str(exc))
                 return Outcome.DEAD_LETTERED
             except TRANSIENT as exc:
                 log.warning("infrastructure unavailable (%s); retrying %s", exc, event.type)
@@ -146,17 +146,14 @@ class EventConsumer:
                 failures += 1
                 log.exception("handler for %s failed (%d/%d)", event.type, failures, self._attempts)
                 if failures >= self._attempts:
-                    await self._dead_letter(raw, "handler_failed", f"{type(exc).__name__}: {exc}")
+                    await self.dead_letter(raw, "handler_failed", f"{type(exc).__name__}: {exc}")
                     return Outcome.DEAD_LETTERED
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_backoff)
 
     async def dead_letter(self, raw: RawMessage, reason: str, detail: str) -> None:
-        """Write a message to its topic's DLQ later than its handling (e.g. a message a
-        service parked and then gave up on), with the same headers as here."""
-        await self._dead_letter(raw, reason, detail)
-
-    async def _dead_letter(self, raw: RawMessage, reason: str, detail: str) -> None:
+        """Write a message to its topic's DLQ with the reason and where it came from; also
+        for a message a service parked and later gave up on."""
         log.warning("dead-lettering %s@%d/%d: %s", raw.topic, raw.partition, raw.offset, reason)
         if self.metrics is not None:
             self.metrics.dead_lettered.labels(raw.topic, reason).inc()
