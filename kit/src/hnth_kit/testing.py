@@ -52,6 +52,26 @@ async def read_topic(
         await consumer.stop()
 
 
+async def assert_no_more(
+    bootstrap_servers: str, topic: str, count: int, *, read_on: float = 3.0
+) -> list[RawMessage]:
+    """Read on briefly past the `count` messages already seen, and fail if one more comes
+    (a duplicate, an event for something closed): `read_topic` stops at its `expect`."""
+    after = await read_topic(bootstrap_servers, topic, expect=count + 1, timeout=read_on)
+    assert len(after) == count, f"{len(after) - count} more than the {count} expected on {topic}"
+    return after
+
+
+async def read_exactly(
+    bootstrap_servers: str, topic: str, count: int, *, timeout: float = 30.0
+) -> list[RawMessage]:
+    """The topic's messages once `count` arrived (waiting up to `timeout`: a busy machine
+    may take seconds to deliver the first ones), after making sure no more follow."""
+    found = await read_topic(bootstrap_servers, topic, expect=count, timeout=timeout)
+    assert len(found) == count, f"{len(found)} messages on {topic}, expected {count}"
+    return await assert_no_more(bootstrap_servers, topic, count)
+
+
 async def _partitions(consumer: AIOKafkaConsumer, topic: str, timeout: float) -> set[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -121,18 +121,6 @@ def write_policy(folder: Path, **changes: Any) -> Path:
     return folder
 
 
-async def read_exactly(bootstrap: str, topic: str, count: int, *, timeout: float = 30) -> list[Any]:
-    """The topic's messages once `count` arrived, after making sure no more follow: it
-    keeps reading a few seconds for one more, and fails if one comes."""
-    from hnth_kit.testing import read_topic
-
-    found = await read_topic(bootstrap, topic, expect=count, timeout=timeout)
-    assert len(found) == count, f"{len(found)} messages on {topic}, expected {count}"
-    more = await read_topic(bootstrap, topic, expect=count + 1, timeout=3)
-    assert len(more) == count, f"{len(more) - count} more than the {count} expected on {topic}"
-    return more
-
-
 def events_of(decision: dict[str, Any]) -> list[Any]:
     """The events a decision document staged in its outbox, decoded."""
     from hnth_contracts import decode_event

@@ -20,7 +20,6 @@ from scheduling_samples import (
     cancelled,
     changed,
     publish,
-    read_exactly,
     requested,
     settings_for,
     write_policy,
@@ -36,7 +35,7 @@ from hnth_contracts import (
 )
 from hnth_kit.consumer import Outcome
 from hnth_kit.kafka import Producer
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, read_exactly
 from scheduling import domain
 from scheduling.app import build
 from scheduling.store import CANCELLED, CLAIMS, DECISIONS, RELEASES, decision_id

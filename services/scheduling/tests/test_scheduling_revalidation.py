@@ -13,14 +13,13 @@ from scheduling_samples import (
     TENANT,
     endpoint,
     publish,
-    read_exactly,
     requested,
     unit,
     write_policy,
 )
 
 from hnth_contracts import ConflictKind, SlotAssigned, SlotRejected, decode_event
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, read_exactly
 from scheduling.store import DIRECTORY, PARKED
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,6 @@ from scheduling_samples import (
     changed,
     endpoint,
     publish,
-    read_exactly,
     requested,
     write_policy,
 )
@@ -26,7 +25,7 @@ from hnth_contracts import (
     SlotRejected,
     decode_event,
 )
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, read_exactly
 from hnth_kit.timers import FIRED
 from scheduling.store import DECISIONS
 

@@ -16,12 +16,11 @@ from scheduling_samples import (
     endpoint,
     events_of,
     publish,
-    read_exactly,
     requested,
 )
 
 from hnth_contracts import ConflictKind, SlotAssigned, SlotRejected, decode_event
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, read_exactly
 from hnth_kit.timers import FIRED
 from scheduling.store import DECISIONS, DIRECTORY, PARKED
 
