@@ -11,10 +11,16 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pymongo.asynchronous.database import AsyncDatabase
+
+    from hnth_kit.mongo import Document
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,24 @@ def unique(request: pytest.FixtureRequest) -> Iterator[str]:
 
         infra = request.getfixturevalue("infra")
         asyncio.run(delete_topics(infra.bootstrap_servers, f"t{value}."))
+
+
+@pytest.fixture
+async def database(infra) -> AsyncIterator[Callable[[str], AsyncDatabase[Document]]]:
+    """`database(name)`: a database on the test server, dropped when the test ends."""
+    from hnth_kit.mongo import connect
+
+    client = connect(infra.mongodb_url)
+    names: list[str] = []
+
+    def open_(name: str) -> AsyncDatabase[Document]:
+        names.append(name)
+        return client[name]
+
+    yield open_
+    for name in names:
+        await client.drop_database(name)
+    await client.close()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

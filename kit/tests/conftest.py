@@ -7,16 +7,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hnth_contracts import Topics
 from hnth_kit.kafka import Producer
-from hnth_kit.mongo import Document, connect
+from hnth_kit.mongo import Document
 
 
 @pytest.fixture
-async def db(infra, unique) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = connect(infra.mongodb_url)
-    database = client[f"kit_{unique}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
+def db(database, unique) -> AsyncDatabase[Document]:
+    return database(f"kit_{unique}")
 
 
 @pytest.fixture

@@ -26,13 +26,14 @@ from notification_samples import (
 
 from hnth_contracts import (
     EndpointUpdated,
+    RuleRef,
     SlotReleased,
     Window,
 )
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.consumer import Outcome
 from hnth_kit.testing import eventually
-from notification.domain import Status
+from notification.domain import Kind, Next, Notice, Recipient, Status
 from notification.store import QUEUE, NotificationStore
 
 pytestmark = pytest.mark.integration
@@ -249,6 +250,34 @@ async def test_a_queue_entry_whose_notice_never_came_is_dropped(notification, sm
     await store.settle_queue("old", None, now)
     assert {q["_id"] async for q in h.db[QUEUE].find({})} == {"young"}
     assert smtp.inbox.messages == []
+
+
+async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
+    database, unique
+) -> None:
+    """A redelivered event adds its notices again: the queue entry it writes first must not
+    outlive the insert that finds the notice already sent (no sender runs here to tidy up)."""
+    db = database(f"notification_{unique}")
+    store = NotificationStore(db)
+    await store.setup()
+    now = in_days(0)
+    notice = Notice(
+        cause="report:tuyen-quang:r-1",
+        kind=Kind.REPORT_REQUEST,
+        recipient=Recipient("technician:TQ-STTTT", "technician"),
+        tenant="tuyen-quang",
+        rule=RuleRef(rule="report.year_end", source="test"),
+    )
+    await store.add_notices([notice], now)
+    assert [q["_id"] async for q in db[QUEUE].find({})] == [notice.id]
+    sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
+    await store.record(notice.id, sent, now, "kt@example.vn", "<m@x>")
+    assert await db[QUEUE].count_documents({}) == 0
+
+    await store.add_notices([notice], now)  # the redelivery
+
+    assert await db[QUEUE].count_documents({}) == 0
+    assert (await store.notice(notice.id) or {})["status"] == Status.SENT.value
 
 
 async def _count(replica, topic: str) -> int:

@@ -14,7 +14,7 @@ from hnth_contracts import Topics
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import ManualClock
 from hnth_kit.kafka import Producer
-from hnth_kit.mongo import Document, connect
+from hnth_kit.mongo import Document
 from hnth_kit.service import Service
 from hnth_kit.timers import Timers
 from scheduling.app import build
@@ -28,12 +28,8 @@ def policy() -> Policy:
 
 
 @pytest.fixture
-async def db(infra, unique) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = connect(infra.mongodb_url)
-    database = client[f"scheduling_{unique}"]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
+def db(database, unique) -> AsyncDatabase[Document]:
+    return database(f"scheduling_{unique}")
 
 
 @pytest.fixture

@@ -71,10 +71,14 @@ class NotificationStore:
 
         Queued first: a crash between the two writes leaves a queue entry without a notice
         (dropped by the sender), never a pending notice that no sender looks for.
+        A notice already there may be sent by now, and this call has just queued it again:
+        its entry is settled at once (read after the queue write, so a sender finishing
+        meanwhile deletes the entry after us), not left for a sender's pass.
         """
         docs = [_notice_doc(n, now) for n in notices]
         await insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
-        await insert_new(self._notices, docs)
+        for taken in await insert_new(self._notices, docs):
+            await self.settle_queue(taken, await self.notice(taken), now)
 
     async def add_resend(
         self, original: Document, cause: str, by: str, now: datetime
