@@ -105,6 +105,7 @@ class NotificationStore:
             found = await self.notice(resend_id)
             if found is None:  # pragma: no cover - a duplicate key means it is there
                 raise
+            await self.settle_queue(resend_id, found, now)  # as in `add_notices`
             return found, False
         return doc, True
 
