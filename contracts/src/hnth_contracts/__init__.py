@@ -37,7 +37,7 @@ from hnth_contracts.events import (
     Window,
     decode_event,
 )
-from hnth_contracts.topics import Topics, dead_letter, key_of
+from hnth_contracts.topics import Topics, dead_letter, key_of, topic_of
 
 __all__ = [
     "EVENT_TYPES",
@@ -75,5 +75,6 @@ __all__ = [
     "dead_letter",
     "decode_event",
     "key_of",
+    "topic_of",
     "utc_now",
 ]

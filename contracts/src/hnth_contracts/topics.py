@@ -59,6 +59,11 @@ _TOPIC_OF: dict[type[Event], str] = {
 }
 
 
+def topic_of(event_type: type[Event]) -> str:
+    """The (unprefixed) topic events of this type are published to."""
+    return _TOPIC_OF[event_type]
+
+
 def dead_letter(topic: str) -> str:
     """The dead-letter topic of `topic`."""
     return topic + DLQ_SUFFIX
@@ -114,4 +119,4 @@ class Topics:
 
     def of(self, event: Event) -> str:
         """The topic an event is published to."""
-        return self.name(_TOPIC_OF[type(event)])
+        return self.name(topic_of(type(event)))

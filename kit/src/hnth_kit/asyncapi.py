@@ -10,6 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic.json_schema import models_json_schema
+
+from hnth_contracts import topic_of
+from hnth_kit.service import Service
+
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 PLACEHOLDER_SECRET = "asyncapi-generation-only-not-a-real-secret"  # noqa: S105
 
@@ -21,8 +26,29 @@ def document(service: str) -> dict[str, Any]:
     settings = app.__dict__[f"{service.capitalize()}Settings"](
         kafka_bootstrap_servers="kafka:9092", topic_prefix=""
     )
-    spec: dict[str, Any] = app.build(settings).asyncapi().to_specification().to_jsonable()
+    built: Service = app.build(settings)
+    spec: dict[str, Any] = built.asyncapi().to_specification().to_jsonable()
+    _describe_consumed(spec, built.name, built.consumer.handled_types)
     return spec
+
+
+def _describe_consumed(spec: dict[str, Any], name: str, handled: tuple[type, ...]) -> None:
+    """The service reads raw bytes (so it can dead-letter what does not parse), which
+    FastStream documents as a binary string. Publishers on the same topics need to know
+    which events it acts on: each consumed topic's message becomes `oneOf` those events."""
+    components = spec["components"]
+    _, top = models_json_schema(
+        [(t, "validation") for t in handled], ref_template="#/components/schemas/{model}"
+    )
+    for model, schema in top.get("$defs", {}).items():
+        components["schemas"].setdefault(model, schema)
+    for key, message in components["messages"].items():
+        if not key.startswith(f"{name}:consume:"):
+            continue
+        topic = key.split(":")[2]
+        acted_on = sorted(t.__name__ for t in handled if topic_of(t) == topic)
+        message["payload"] = {"oneOf": [{"$ref": f"#/components/schemas/{m}"} for m in acted_on]}
+    components["schemas"].pop(f"{name}:consume:Message:Payload", None)
 
 
 def render(service: str) -> str:

@@ -97,6 +97,11 @@ class EventConsumer:
         self.counts: dict[tuple[str, Outcome], int] = {}
         self.metrics = metrics
 
+    @property
+    def handled_types(self) -> tuple[type[Event], ...]:
+        """The event types this service acts on (others are acknowledged and ignored)."""
+        return tuple(self._handlers)
+
     def register(self, handlers: Mapping[type[Event], Handler]) -> None:
         """Add handlers by event type (a service wires them after building its store)."""
         self._handlers.update(handlers)
