@@ -244,6 +244,15 @@ class Service:
         await self.broker.start()
         log.info("%s started", self.name)
 
+    def task(self, part: str) -> asyncio.Task[None] | None:
+        """The running task of one part (`relay`, `timers`, or a `background` name)."""
+        wanted = f"{self.name}-{part}"
+        return next((t for t in self._tasks if t.get_name() == wanted), None)
+
+    async def fire_due_timers(self) -> int:
+        """One timer pass now, run to its end; returns how many timers fired."""
+        return await self.timers.fire_due(self._timer_handlers)
+
     async def stop(self) -> None:
         await self.broker.stop()
         for task in self._tasks:

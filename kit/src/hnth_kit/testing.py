@@ -218,9 +218,9 @@ async def stop_relay(service: Any) -> None:
     test writes afterwards is published by this process (a crash right after a write).
 
     Cancelling, not patching `drain`: a pass already under way would still publish."""
-    relays = [t for t in service._tasks if t.get_name().endswith("-relay")]
-    for task in relays:
-        task.cancel()
-    for task in relays:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    relay = service.task("relay")
+    if relay is None:
+        return
+    relay.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await relay

@@ -84,7 +84,7 @@ class Harness:
     async def fire_timers(self) -> int:
         """One timer pass of our own at the clock's time, run to its end: what it did not
         fire was not due (an observation after a pass, not a guess after a sleep)."""
-        return await self.service.timers.fire_due(self.service._timer_handlers)
+        return await self.service.fire_due_timers()
 
 
 StartReplicas = Callable[..., Awaitable[Harness]]
