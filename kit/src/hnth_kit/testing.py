@@ -20,9 +20,15 @@ T = TypeVar("T")
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, *, expect: int, timeout: float = 20.0
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    expect: int,
+    timeout: float = 20.0,
+    read_on: float = 0.0,
 ) -> list[RawMessage]:
-    """Read a topic from the beginning until `expect` messages arrived or `timeout` passed."""
+    """Read a topic from the beginning until `expect` messages arrived or `timeout` passed;
+    with `read_on`, keep reading that long after the `expect`th (stopping at one more)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
     )
@@ -33,7 +39,13 @@ async def read_topic(
         await consumer.seek_to_beginning()
         found: list[RawMessage] = []
         deadline = time.monotonic() + timeout
-        while len(found) < expect and time.monotonic() < deadline:
+        reading_on_until: float | None = None
+        while True:
+            now = time.monotonic()
+            if reading_on_until is None and len(found) >= expect:
+                reading_on_until = now + read_on
+            if len(found) > expect or now >= (reading_on_until or deadline):
+                break
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
                 found.extend(
@@ -53,11 +65,20 @@ async def read_topic(
 
 
 async def assert_no_more(
-    bootstrap_servers: str, topic: str, count: int, *, read_on: float = 3.0
+    bootstrap_servers: str,
+    topic: str,
+    count: int,
+    *,
+    read_on: float = 3.0,
+    timeout: float = 30.0,
 ) -> list[RawMessage]:
-    """Read on briefly past the `count` messages already seen, and fail if one more comes
-    (a duplicate, an event for something closed): `read_topic` stops at its `expect`."""
-    after = await read_topic(bootstrap_servers, topic, expect=count + 1, timeout=read_on)
+    """Re-read the `count` messages already seen (waiting up to `timeout`: a busy machine
+    is slow to start a consumer), then read on for `read_on` seconds and fail if one more
+    comes (a duplicate, an event for something closed)."""
+    after = await read_topic(
+        bootstrap_servers, topic, expect=count, timeout=timeout, read_on=read_on
+    )
+    assert len(after) >= count, f"only {len(after)} of the {count} messages seen on {topic}"
     assert len(after) == count, f"{len(after) - count} more than the {count} expected on {topic}"
     return after
 
@@ -65,11 +86,9 @@ async def assert_no_more(
 async def read_exactly(
     bootstrap_servers: str, topic: str, count: int, *, timeout: float = 30.0
 ) -> list[RawMessage]:
-    """The topic's messages once `count` arrived (waiting up to `timeout`: a busy machine
-    may take seconds to deliver the first ones), after making sure no more follow."""
-    found = await read_topic(bootstrap_servers, topic, expect=count, timeout=timeout)
-    assert len(found) == count, f"{len(found)} messages on {topic}, expected {count}"
-    return await assert_no_more(bootstrap_servers, topic, count)
+    """The topic's messages once `count` arrived (waiting up to `timeout`), after making
+    sure no more follow."""
+    return await assert_no_more(bootstrap_servers, topic, count, timeout=timeout)
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str, timeout: float) -> set[int]:
