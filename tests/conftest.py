@@ -153,7 +153,7 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_TIMER_POLL_SECONDS": "0.2",
         "HNTH_SMTP_HOST": "127.0.0.1",
         "HNTH_SMTP_PORT": str(smtp.port),
-        "HNTH_SMTP_TIMEOUT_SECONDS": "3",
+        "HNTH_SMTP_TIMEOUT_SECONDS": "30",
         "HNTH_WEBHOOK_URLS": f'["{webhook.url}"]',
         "HNTH_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HNTH_DELIVERY_POLL_SECONDS": "0.2",

@@ -114,7 +114,8 @@ async def notification(infra, unique) -> AsyncIterator[StartReplicas]:
             "delivery_poll_seconds": 0.1,
             "delivery_backoff_seconds": 0.2,
             "delivery_max_backoff_seconds": 0.5,
-            "smtp_timeout_seconds": 3.0,
+            # a slow reply on a loaded machine is not a failure: its retry would send twice
+            "smtp_timeout_seconds": 30.0,
             "webhook_secret": WEBHOOK_SECRET,
             **overrides,
         }
