@@ -90,7 +90,7 @@ class Platform:
         process.start()
         _wait_ready([process], self.logs)
 
-    async def directory_taken_in(self, service: str = "scheduling", timeout: float = 90) -> None:
+    async def directory_taken_in(self, service: str = "scheduling", timeout: float = 180) -> None:
         """Wait until `service` has consumed every demo directory entry registration
         announced at start: a meeting registered before that may name endpoints it does
         not know yet (it rejects them: `directory.endpoint_active`)."""
@@ -122,8 +122,10 @@ class Platform:
                 if sum(ends.values()) >= expected and consumed >= sum(ends.values()):
                     return
                 if time.monotonic() > deadline:
+                    names = [n for n, p in self.processes.items() if p.service == service]
                     raise AssertionError(
-                        f"{service} consumed {consumed} of {expected} directory entries"
+                        f"{service} consumed {consumed} of {expected} directory entries\n"
+                        + _log_tails(self.logs, names)
                     )
                 await asyncio.sleep(0.5)
         finally:
@@ -220,22 +222,41 @@ async def platform(infra, unique, tmp_path, replicas) -> AsyncIterator[Platform]
         smtp.stop()
 
 
+READY_SECONDS = float(os.environ.get("HNTH_TEST_READY_SECONDS", "240"))
+
+
 def _wait_ready(processes: list[Process], logs: Path) -> None:
-    deadline = time.monotonic() + 90
+    """Wait for every process's /readyz. Generous: on a loaded 2-core machine four services
+    importing at once have missed 90 s. A process that exits fails at once (its port may be
+    answered by someone else's process, so a 200 alone proves nothing)."""
+    deadline = time.monotonic() + READY_SECONDS
     pending = {p.name: p for p in processes}
     while pending and time.monotonic() < deadline:
+        if any(not p.running() for p in processes):
+            break
         for name, process in list(pending.items()):
             try:
-                if httpx.get(f"{process.url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{process.url}/readyz", timeout=5).status_code == 200:
                     del pending[name]
             except httpx.HTTPError:
                 pass
-        if any(not p.running() for p in processes):
-            break
         time.sleep(0.3)
-    if pending:
-        tails = {n: (logs / f"{n}.log").read_text(errors="replace")[-2000:] for n in pending}
-        raise AssertionError(f"services not ready: {list(pending)}\n{tails}")
+    exited = {p.name: p.popen.poll() for p in processes if p.popen and p.popen.poll() is not None}
+    if pending or exited:
+        raise AssertionError(
+            f"services not ready (waited up to {READY_SECONDS:.0f} s): {sorted(pending)}; "
+            f"exited (name: code): {exited}\n" + _log_tails(logs, sorted({*pending, *exited}))
+        )
+
+
+def _log_tails(logs: Path, names: list[str], chars: int = 3000) -> str:
+    """The end of each named process's log, for a failure message."""
+    tails = []
+    for name in names:
+        log = logs / f"{name}.log"
+        text = log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
+        tails.append(f"----- {name} ({log}) -----\n{text}")
+    return "\n".join(tails)
 
 
 @pytest.fixture
@@ -254,7 +275,9 @@ def console_env(platform: Platform) -> dict[str, str]:
 def console_url(console_env, tmp_path) -> Iterator[str]:
     """The operator console as a real process (for the browser) in front of the platform."""
     port = free_port()
-    env = {**console_env, "HNTH_HTTP_PORT": str(port)}
+    # no board refresh while a browser reads it: a reload between finding an element and
+    # reading it is a stale element (test_console_pages checks the refresh tag itself)
+    env = {**console_env, "HNTH_HTTP_PORT": str(port), "HNTH_BOARD_REFRESH_SECONDS": "300"}
     console = Process("console", "hnth_console", port, env, tmp_path / "console.log")
     console.start()
     try:
