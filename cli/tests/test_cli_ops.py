@@ -133,10 +133,10 @@ def inspection_url(infra, unique, tmp_path) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "inspection"], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # a loaded 2-core machine starts slowly
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
