@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -171,11 +172,20 @@ def replicas() -> dict[str, int]:
 
 
 @pytest.fixture
-async def platform(infra, unique, tmp_path, replicas) -> AsyncIterator[Platform]:
+def clock_offset() -> timedelta:
+    """How far every service's clock is shifted from the real one; a test that needs a
+    calendar date (e.g. the year-end report window) overrides it, so it passes on any day."""
+    return timedelta(0)
+
+
+@pytest.fixture
+async def platform(infra, unique, tmp_path, replicas, clock_offset) -> AsyncIterator[Platform]:
     smtp = SmtpServer(free_port())
     smtp.start()
     webhook, server = await start_webhook_receiver()
     base_env = _settings_env(infra, unique, smtp, webhook)
+    if clock_offset:
+        base_env["HNTH_CLOCK_OFFSET_SECONDS"] = str(clock_offset.total_seconds())
     platform = Platform(
         urls={},
         env=base_env,

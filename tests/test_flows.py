@@ -6,16 +6,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from icalendar import Calendar
 
 from hnth_contracts import CheckCompleted, CheckOutcome, MeetingRequested, decode_event
+from hnth_contracts.policy import load_policy
+from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import eventually, read_topic
+from scheduling.domain import next_annual_report
 
 pytestmark = pytest.mark.system
 ENDPOINTS = ["TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG"]
+POLICY = load_policy(REPO_ROOT / "policies", "tuyen-quang")
+VN = ZoneInfo(POLICY.timezone)
 ALL_OK = {item: {"ok": True} for item in ("line", "audio", "video", "content", "power")}
 
 
@@ -278,7 +284,11 @@ async def test_missed_check_is_emitted_once_and_alerted_once(platform, client) -
         timeout=40,
     )
     assert len(board.json()) == 3
-    checks = await read_topic(platform.bootstrap, platform.topics.checks, expect=4, timeout=8)
+    # the restarted process's relay publishes them: wait for all three, then a while
+    # longer for a fourth that must not come
+    topic = platform.topics.checks
+    await read_topic(platform.bootstrap, topic, expect=3, timeout=30)
+    checks = await read_topic(platform.bootstrap, topic, expect=4, timeout=5)
     missed = [
         e
         for e in (decode_event(m.value) for m in checks)
@@ -296,13 +306,46 @@ async def test_missed_check_is_emitted_once_and_alerted_once(platform, client) -
     )
 
 
+def into_annual_report_window(now: datetime) -> timedelta:
+    """The clock shift that puts `now` in the middle of the next year-end report window
+    (from `report.annual.lead_time` before `report.annual.due` until the due date): the
+    annual tasks exist only then, so the test must not depend on today's date."""
+    due = next_annual_report(POLICY, now)
+    return due.announce_at + (due.due_at - due.announce_at) / 2 - now
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        datetime(2026, 11, 16, 0, 30, tzinfo=VN),  # the window just opened
+        datetime(2026, 12, 15, 23, 59, tzinfo=VN),  # its last minute
+        datetime(2026, 12, 16, 0, 0, tzinfo=VN),  # just closed: the next year's window
+        datetime(2026, 12, 31, 23, 30, tzinfo=VN),
+        datetime(2027, 1, 1, 0, 30, tzinfo=VN),
+        datetime(2028, 2, 29, 12, 0, tzinfo=VN),
+        datetime(2026, 6, 1, 17, 30, tzinfo=UTC),  # local midnight
+    ],
+)
+def test_the_shifted_clock_lands_inside_a_report_window_on_any_day(today: datetime) -> None:
+    shifted = today + into_annual_report_window(today)
+    due = next_annual_report(POLICY, shifted)
+    assert due.announce_at + timedelta(days=7) < shifted < due.due_at - timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    "clock_offset", [into_annual_report_window(datetime.now(UTC))], ids=["in-report-window"]
+)
 async def test_the_year_reports_due_are_submitted_and_compiled(platform, client) -> None:
-    year = datetime.now(UTC).year
+    # the services' clocks sit inside the report window (`clock_offset`); the year is
+    # whichever the announced tasks cover
     tasks = await eventually(
-        lambda: client.get("inspection", f"/annual-reports?year={year}"),
+        lambda: client.get("inspection", "/annual-reports"),
         until=lambda r: r.status_code == 200 and len(r.json()) == 28,
         timeout=60,
     )
+    years = {task["year"] for task in tasks.json()}
+    assert len(years) == 1, years
+    year = int(years.pop())
     submitted = tasks.json()[:5]
     for task in submitted:
         response = await client.call(
@@ -312,6 +355,7 @@ async def test_the_year_reports_due_are_submitted_and_compiled(platform, client)
             json={"effectiveness": "effective", "proposals": "Nâng cấp đường truyền"},
         )
         assert response.status_code in (200, 201), response.text
+        assert response.json()["on_time"] is True
     compiled = await client.call("POST", "inspection", f"/reports/{year}/compile")
     assert compiled.status_code in (200, 201), compiled.text
     report = compiled.json()
