@@ -279,8 +279,13 @@ class SchedulingStore:
         days: dict[str, list[str]] = {}
         for doc_id in ids:
             days.setdefault(partition(name, doc_id), []).append(doc_id)
+        # the whole answer in the first batch: no `getMore` round trip past 101 documents,
+        # nor (FerretDB) after a batch that came back exactly full
         batches = await asyncio.gather(
-            *(self._db[day].find({"_id": {"$in": batch}}).to_list() for day, batch in days.items())
+            *(
+                self._db[day].find({"_id": {"$in": batch}}, batch_size=len(batch) + 1).to_list()
+                for day, batch in days.items()
+            )
         )
         return {doc["_id"]: doc for batch in batches for doc in batch}
 
