@@ -54,6 +54,9 @@ from scheduling.store import (
 log = logging.getLogger(__name__)
 
 ANNUAL, INSPECTION, RECORD = "annual_report", "inspection", "meeting_record"
+READ_AHEAD = 16
+"""Alternative windows whose endpoints are read in one walk (a bucket apart, they share
+most buckets; the read budget may be overrun by one such walk)."""
 UNKNOWN_ENDPOINT = "unknown_endpoint"
 
 
@@ -446,18 +449,40 @@ class Scheduler:
         occupancy = Occupancy()
         budget = [self.alternative_reads]
         found: list[Window] = []
-        for candidate in domain.alternative_candidates(request, policy, now):
-            reserved = domain.reserved_window(candidate.start, candidate.end, policy)
+        candidates = domain.alternative_candidates(request, policy, now)
+        windows = [domain.reserved_window(c.start, c.end, policy) for c in candidates]
+        for n, (candidate, reserved) in enumerate(zip(candidates, windows, strict=True)):
             if budget[0] <= 0:
                 break
-            await self._load(request, reserved, bridges, occupancy, budget)
+            if n % READ_AHEAD == 0:
+                await self._load_endpoints(request, windows[n : n + READ_AHEAD], occupancy, budget)
+            await self._load_ports(request, reserved, bridges, occupancy, budget)
             if domain.is_free(request, reserved, occupancy, bridges):
                 found.append(candidate)
                 if len(found) == domain.ALTERNATIVES:
                     break
         return found
 
-    async def _load(
+    async def _load_endpoints(
+        self, request: Request, windows: Sequence[Window], occupancy: Occupancy, budget: list[int]
+    ) -> None:
+        """Who holds the meeting's endpoints in these windows: one walk for them all (on a
+        crowded calendar most windows fail on an endpoint, one bucket apart)."""
+        missing = list(
+            dict.fromkeys(
+                (r, b)
+                for window in windows
+                for b in domain.buckets(window)
+                for r in request.rooms
+                if (r, b) not in occupancy.endpoints
+            )
+        )
+        states = await self.store.states(endpoint_key(request.tenant, r, b) for r, b in missing)
+        budget[0] -= len(missing)
+        for (room, b), state in zip(missing, states.values(), strict=True):
+            occupancy.endpoints[(room, b)] = holder_of(state.holder) if state.holder else None
+
+    async def _load_ports(
         self,
         request: Request,
         reserved: Window,
@@ -465,14 +490,8 @@ class Scheduler:
         occupancy: Occupancy,
         budget: list[int],
     ) -> None:
+        """The bridges' free ports in the window, once its endpoints are known free."""
         spans = domain.buckets(reserved)
-        missing = [
-            (r, b) for r in request.rooms for b in spans if (r, b) not in occupancy.endpoints
-        ]
-        states = await self.store.states(endpoint_key(request.tenant, r, b) for r, b in missing)
-        budget[0] -= len(missing)
-        for (room, b), state in zip(missing, states.values(), strict=True):
-            occupancy.endpoints[(room, b)] = holder_of(state.holder) if state.holder else None
         if any(
             h is not None and h.meeting_id != request.meeting_id
             for h in (occupancy.endpoints[(r, b)] for r in request.rooms for b in spans)
