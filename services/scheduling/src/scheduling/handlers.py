@@ -499,12 +499,13 @@ class Scheduler:
             return  # an endpoint is busy: no need to read the ports
         for bridge in bridges:
             missing = [b for b in spans if (bridge.name, b) not in occupancy.free_ports]
-            if not missing:
-                continue
-            free, _, read = await self._free_ports(request, bridge, missing)
-            budget[0] -= read
-            for b in missing:
-                occupancy.free_ports[(bridge.name, b)] = min(free[b], request.ports)
+            if missing:
+                free, _, read = await self._free_ports(request, bridge, missing)
+                budget[0] -= read
+                for b in missing:
+                    occupancy.free_ports[(bridge.name, b)] = min(free[b], request.ports)
+            if all(occupancy.free_ports[(bridge.name, b)] >= request.ports for b in spans):
+                return  # one bridge with room is enough
 
     # ------------------------------------------------------------ cancellations
 
