@@ -17,7 +17,7 @@ second replica at any point leaves nothing wrong behind:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from hnth_contracts import (
@@ -43,6 +43,7 @@ from scheduling.store import (
     CANCELLED,
     Attempt,
     History,
+    KeyState,
     SchedulingStore,
     decision_id,
     endpoint_key,
@@ -53,6 +54,9 @@ from scheduling.store import (
 log = logging.getLogger(__name__)
 
 ANNUAL, INSPECTION, RECORD = "annual_report", "inspection", "meeting_record"
+READ_AHEAD = 16
+"""Alternative windows whose endpoints are read in one walk (a bucket apart, they share
+most buckets; the read budget may be overrun by one such walk)."""
 UNKNOWN_ENDPOINT = "unknown_endpoint"
 
 
@@ -332,70 +336,109 @@ class Scheduler:
         self, request: Request, attempt: Attempt, bridge: Bridge, spans: range
     ) -> list[Holder] | None:
         """Claim `request.ports` port tokens on `bridge` in every bucket. Returns None on
-        success; else the meetings holding the ports of the buckets that ran out."""
+        success; else the meetings holding the ports of the buckets that ran out.
+
+        The ports it would try first are claimed blind (on a quiet calendar that is all).
+        Where that comes back short, the rest of the bucket is read in one go and only the
+        ports that read free are claimed, the next ones in turn where one was taken
+        meanwhile: the inserts decide, the read only spares inserts bound to fail."""
         held_before = len(attempt.held)
         order = domain.port_order(request.meeting_id, bridge.ports)
-        tried = dict.fromkeys(spans, 0)
+        need = request.ports
         have = dict.fromkeys(spans, 0)
         holders: dict[int, list[Holder]] = {b: [] for b in spans}
+        # (port, generation) still to try, per bucket
+        left: dict[int, list[tuple[int, int]]] = {b: [(n, 0) for n in order[:need]] for b in spans}
+        rest_read = False
         while True:
             wanted: dict[str, int] = {}
             fields: dict[str, Document] = {}
-            short = False
             for b in spans:
-                for _ in range(request.ports - have[b]):
-                    if tried[b] == bridge.ports:
-                        short = True
-                        break
-                    n = order[tried[b]]
-                    tried[b] += 1
+                take = need - have[b]
+                for n, gen in left[b][:take]:
                     key = port_key(request.tenant, bridge.name, b, n)
-                    wanted[key] = 0
+                    wanted[key] = gen
                     fields[key] = {"kind": "port", "resource": bridge.name, "bucket": b, "port": n}
-            if short or not wanted:
+                del left[b][:take]
+            if wanted:
+                before = set(attempt.held)
+                others = await self.store.claim(attempt, wanted, fields)
+                for claim_id in set(attempt.held) - before:
+                    have[int(claim_id.split("|")[3])] += 1
+                for key, state in others.items():
+                    if state.holder is not None:
+                        holders[int(key.split("|")[3])].append(holder_of(state.holder))
+                continue
+            short = [b for b in spans if have[b] < need]
+            if rest_read or not short:
                 break
-            before = set(attempt.held)
-            others = await self.store.claim(attempt, wanted, fields)
-            for claim_id in set(attempt.held) - before:
-                have[int(claim_id.split("|")[3])] += 1
-            for key, state in others.items():
-                if state.holder is not None:
-                    holders[int(key.split("|")[3])].append(holder_of(state.holder))
-        if all(have[b] >= request.ports for b in spans):
+            rest_read = True
+            read = await self._read_ports(request, bridge, {b: order[need:] for b in short})
+            for b, states in read.items():
+                for n, state in states:
+                    if state.holder is None:
+                        left[b].append((n, state.gen))
+                    elif state.holder["meeting_id"] != request.meeting_id:
+                        holders[b].append(holder_of(state.holder))
+                    elif have[b] < need:  # its own: the current slot's, or a twin's
+                        attempt.adopt(state)
+                        have[b] += 1
+            if any(have[b] + len(left[b]) < need for b in short):
+                break  # a bucket is full: claiming in the others would be released again
+        full = [b for b in spans if have[b] + len(left[b]) < need]
+        if not full:
             return None
         # keep them in `inserted`: finishing the decision releases them
         del attempt.held[held_before:]
-        return [h for b in spans if have[b] < request.ports for h in holders[b]]
+        return [h for b in full for h in holders[b]]
+
+    async def _read_ports(
+        self, request: Request, bridge: Bridge, ports: Mapping[int, Sequence[int]]
+    ) -> dict[int, list[tuple[int, KeyState]]]:
+        """The states of these ports of `bridge`, by bucket in the order given: one walk."""
+        keys = {
+            port_key(request.tenant, bridge.name, b, n): (b, n)
+            for b, numbers in ports.items()
+            for n in numbers
+        }
+        read: dict[int, list[tuple[int, KeyState]]] = {b: [] for b in ports}
+        for key, state in (await self.store.states(keys)).items():
+            b, n = keys[key]
+            read[b].append((n, state))
+        return read
+
+    async def _free_ports(
+        self, request: Request, bridge: Bridge, spans: Sequence[int]
+    ) -> tuple[dict[int, int], dict[int, list[Holder]], int]:
+        """Free ports (or the meeting's own) of `bridge` in each bucket, the meetings
+        holding the others, and how many ports were read. Two reads at most: the ports it
+        would try first, then all the rest of the buckets still short."""
+        order = domain.port_order(request.meeting_id, bridge.ports)
+        free = dict.fromkeys(spans, 0)
+        holders: dict[int, list[Holder]] = {b: [] for b in spans}
+        batch = {b: order[: request.ports] for b in spans}
+        read = 0
+        for _ in range(2):
+            for b, states in (await self._read_ports(request, bridge, batch)).items():
+                for _n, state in states:
+                    if state.holder is None or state.holder["meeting_id"] == request.meeting_id:
+                        free[b] += 1
+                    else:
+                        holders[b].append(holder_of(state.holder))
+            read += sum(len(ports) for ports in batch.values())
+            batch = {b: order[request.ports :] for b in spans if free[b] < request.ports}
+            if not batch:
+                break
+        return free, holders, read
 
     async def _port_census(
         self, request: Request, bridge: Bridge, spans: range
     ) -> list[Holder] | None:
         """Read `bridge`'s ports in the buckets: None when every bucket has the ports the
-        meeting needs free, else the meetings holding the ports of the buckets that do
-        not. Two reads at most: the ports it would try first, then all the rest where short."""
-        order = domain.port_order(request.meeting_id, bridge.ports)
-        read = dict.fromkeys(spans, 0)
-        free = dict.fromkeys(spans, 0)
-        holders: dict[int, list[Holder]] = {b: [] for b in spans}
-        while True:
-            batch: dict[str, int] = {}
-            for b in spans:
-                if free[b] >= request.ports or read[b] == bridge.ports:
-                    continue
-                upto = request.ports if read[b] == 0 else bridge.ports
-                for n in order[read[b] : upto]:
-                    batch[port_key(request.tenant, bridge.name, b, n)] = b
-                read[b] = upto
-            if not batch:
-                break
-            for key, state in (await self.store.states(batch)).items():
-                if state.holder is None or state.holder["meeting_id"] == request.meeting_id:
-                    free[batch[key]] += 1
-                else:
-                    holders[batch[key]].append(holder_of(state.holder))
-        if all(free[b] >= request.ports for b in spans):
-            return None
-        return [h for b in spans if free[b] < request.ports for h in holders[b]]
+        meeting needs free, else the meetings holding the ports of the buckets that do not."""
+        free, holders, _ = await self._free_ports(request, bridge, spans)
+        short = [b for b in spans if free[b] < request.ports]
+        return [h for b in short for h in holders[b]] if short else None
 
     async def _alternatives(self, request: Request, policy: Policy, now: datetime) -> list[Window]:
         """Up to 3 nearest windows of the same length where every endpoint and enough
@@ -406,18 +449,40 @@ class Scheduler:
         occupancy = Occupancy()
         budget = [self.alternative_reads]
         found: list[Window] = []
-        for candidate in domain.alternative_candidates(request, policy, now):
-            reserved = domain.reserved_window(candidate.start, candidate.end, policy)
+        candidates = domain.alternative_candidates(request, policy, now)
+        windows = [domain.reserved_window(c.start, c.end, policy) for c in candidates]
+        for n, (candidate, reserved) in enumerate(zip(candidates, windows, strict=True)):
             if budget[0] <= 0:
                 break
-            await self._load(request, reserved, bridges, occupancy, budget)
+            if n % READ_AHEAD == 0:
+                await self._load_endpoints(request, windows[n : n + READ_AHEAD], occupancy, budget)
+            await self._load_ports(request, reserved, bridges, occupancy, budget)
             if domain.is_free(request, reserved, occupancy, bridges):
                 found.append(candidate)
                 if len(found) == domain.ALTERNATIVES:
                     break
         return found
 
-    async def _load(
+    async def _load_endpoints(
+        self, request: Request, windows: Sequence[Window], occupancy: Occupancy, budget: list[int]
+    ) -> None:
+        """Who holds the meeting's endpoints in these windows: one walk for them all (on a
+        crowded calendar most windows fail on an endpoint, one bucket apart)."""
+        missing = list(
+            dict.fromkeys(
+                (r, b)
+                for window in windows
+                for b in domain.buckets(window)
+                for r in request.rooms
+                if (r, b) not in occupancy.endpoints
+            )
+        )
+        states = await self.store.states(endpoint_key(request.tenant, r, b) for r, b in missing)
+        budget[0] -= len(missing)
+        for (room, b), state in zip(missing, states.values(), strict=True):
+            occupancy.endpoints[(room, b)] = holder_of(state.holder) if state.holder else None
+
+    async def _load_ports(
         self,
         request: Request,
         reserved: Window,
@@ -425,46 +490,22 @@ class Scheduler:
         occupancy: Occupancy,
         budget: list[int],
     ) -> None:
+        """The bridges' free ports in the window, once its endpoints are known free."""
         spans = domain.buckets(reserved)
-        missing = [
-            (r, b) for r in request.rooms for b in spans if (r, b) not in occupancy.endpoints
-        ]
-        states = await self.store.states(endpoint_key(request.tenant, r, b) for r, b in missing)
-        budget[0] -= len(missing)
-        for (room, b), state in zip(missing, states.values(), strict=True):
-            occupancy.endpoints[(room, b)] = holder_of(state.holder) if state.holder else None
         if any(
             h is not None and h.meeting_id != request.meeting_id
             for h in (occupancy.endpoints[(r, b)] for r in request.rooms for b in spans)
         ):
             return  # an endpoint is busy: no need to read the ports
         for bridge in bridges:
-            for b in spans:
-                if (bridge.name, b) not in occupancy.free_ports:
-                    free = await self._free_ports(request, bridge, b, budget)
-                    occupancy.free_ports[(bridge.name, b)] = free
-                    if free < request.ports:
-                        break
-
-    async def _free_ports(
-        self, request: Request, bridge: Bridge, bucket: int, budget: list[int]
-    ) -> int:
-        """Free ports of `bridge` in `bucket` for this meeting, counted up to what it needs."""
-        order = domain.port_order(request.meeting_id, bridge.ports)
-        free, read = 0, 0
-        while free < request.ports and read < len(order):
-            batch = order[read : read + request.ports - free]
-            read += len(batch)
-            budget[0] -= len(batch)
-            states = await self.store.states(
-                port_key(request.tenant, bridge.name, bucket, n) for n in batch
-            )
-            free += sum(
-                1
-                for s in states.values()
-                if s.holder is None or s.holder["meeting_id"] == request.meeting_id
-            )
-        return min(free, request.ports)
+            missing = [b for b in spans if (bridge.name, b) not in occupancy.free_ports]
+            if missing:
+                free, _, read = await self._free_ports(request, bridge, missing)
+                budget[0] -= read
+                for b in missing:
+                    occupancy.free_ports[(bridge.name, b)] = min(free[b], request.ports)
+            if all(occupancy.free_ports[(bridge.name, b)] >= request.ports for b in spans):
+                return  # one bridge with room is enough
 
     # ------------------------------------------------------------ cancellations
 

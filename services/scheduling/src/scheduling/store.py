@@ -197,25 +197,17 @@ class SchedulingStore:
             if len(self._floor) > FLOOR_CACHE:
                 self._floor.popitem(last=False)
 
-    async def state(self, key: str, gen: int = 0) -> KeyState:
-        """Walk the key's chain from `gen` to its live claim or its first free generation."""
-        gen = max(gen, self._floor.get(key, 0))
-        while True:
-            claim = await self._db[partition(CLAIMS, key)].find_one({"_id": f"{key}#{gen}"})
-            if claim is None:
-                return KeyState(key, gen, None)
-            if not await self.is_released(f"{key}#{gen}"):
-                return KeyState(key, gen, claim)
-            self._released(key, gen)
-            gen += 1
-
-    async def states(self, keys: Iterable[str]) -> dict[str, KeyState]:
-        """Walk many keys' chains in step: each step is one `_id $in` read of the claims
-        and one of their releases per day partition, not a read per key (a decision
-        looks at dozens of keys: endpoints and bridge ports in every bucket)."""
+    async def states(
+        self, keys: Iterable[str], since: Mapping[str, int] | None = None
+    ) -> dict[str, KeyState]:
+        """Walk many keys' chains in step (from generation `since[key]`, if given): each
+        step is one `_id $in` read of the claims and one of their releases per day
+        partition, not a read per key (a decision looks at dozens of keys: endpoints and
+        bridge ports in every bucket)."""
         wanted = list(dict.fromkeys(keys))
         found: dict[str, KeyState] = {}
-        gens = {key: self._floor.get(key, 0) for key in wanted}
+        since = since or {}
+        gens = {key: max(since.get(key, 0), self._floor.get(key, 0)) for key in wanted}
         while gens:
             claims = await self._read_partitioned(CLAIMS, [f"{k}#{g}" for k, g in gens.items()])
             released = await self._read_partitioned(RELEASES, list(claims))
@@ -238,17 +230,19 @@ class SchedulingStore:
         """Insert a claim for each key at its free generation; a key taken meanwhile is
         read again. Returns the keys held by OTHER meetings; the rest are the attempt's."""
         others: dict[str, KeyState] = {}
-        pending = dict(wanted)
+        # a generation known released is not worth an insert that must fail
+        pending = {key: max(gen, self._floor.get(key, 0)) for key, gen in wanted.items()}
         while pending:
             docs = [claim_document(attempt, key, gen, fields[key]) for key, gen in pending.items()]
             taken = await self._insert_partitioned(CLAIMS, docs)
             retry: dict[str, int] = {}
             lost = [key for key, gen in pending.items() if f"{key}#{gen}" in taken]
-            states = await asyncio.gather(*(self.state(key, pending[key]) for key in lost))
+            # the keys lost are read again together, not a chain walk each
+            states = await self.states(lost, pending) if lost else {}
             for key, gen in pending.items():
-                if key not in lost:
+                if key not in states:
                     attempt.take(f"{key}#{gen}", inserted=True)
-            for key, state in zip(lost, states, strict=True):
+            for key, state in states.items():
                 if state.holder is None:
                     retry[key] = state.gen
                 elif state.holder["meeting_id"] == attempt.meeting_id:
@@ -285,8 +279,13 @@ class SchedulingStore:
         days: dict[str, list[str]] = {}
         for doc_id in ids:
             days.setdefault(partition(name, doc_id), []).append(doc_id)
+        # the whole answer in the first batch: no `getMore` round trip past 101 documents,
+        # nor (FerretDB) after a batch that came back exactly full
         batches = await asyncio.gather(
-            *(self._db[day].find({"_id": {"$in": batch}}).to_list() for day, batch in days.items())
+            *(
+                self._db[day].find({"_id": {"$in": batch}}, batch_size=len(batch) + 1).to_list()
+                for day, batch in days.items()
+            )
         )
         return {doc["_id"]: doc for batch in batches for doc in batch}
 
