@@ -412,7 +412,8 @@ class Scheduler:
     ) -> tuple[dict[int, int], dict[int, list[Holder]], int]:
         """Free ports (or the meeting's own) of `bridge` in each bucket, the meetings
         holding the others, and how many ports were read. Two reads at most: the ports it
-        would try first, then all the rest of the buckets still short."""
+        would try first, then all the rest of the buckets still short (read whole, so the
+        alternatives search knows them exactly for every window that shares them)."""
         order = domain.port_order(request.meeting_id, bridge.ports)
         free = dict.fromkeys(spans, 0)
         holders: dict[int, list[Holder]] = {b: [] for b in spans}
@@ -498,6 +499,9 @@ class Scheduler:
         ):
             return  # an endpoint is busy: no need to read the ports
         for bridge in bridges:
+            known = [occupancy.free_ports.get((bridge.name, b)) for b in spans]
+            if any(free is not None and free < request.ports for free in known):
+                continue  # a bucket already read short: no room on this bridge
             missing = [b for b in spans if (bridge.name, b) not in occupancy.free_ports]
             if missing:
                 free, _, read = await self._free_ports(request, bridge, missing)
