@@ -130,7 +130,10 @@ class OutboxRelay:
     """Publishes staged events from the given collections.
 
     Any number of replicas may run one; per collection and per time bucket only the
-    replica holding the lease relays, so events are published once and in order.
+    replica holding the lease relays, so events are published in order, and once but
+    for two cases, both at-least-once: a crash between publishing and the marker, and a
+    document still being published when the bucket ends while the next holder starts
+    (a pass stops at its bucket's end, so that is one document at most).
     """
 
     def __init__(
@@ -205,6 +208,8 @@ class OutboxRelay:
         staged: dict[tuple[str, object], set[str]] = {}
         old = datetime.now(UTC) - ANNOUNCEMENT_GRACE
         for a in announcements:
+            if await self._lease_lost(a["collection"]):
+                break  # the next bucket's holder carries on: stopping keeps copies rare
             where = (a["collection"], a["doc"])
             if where not in staged:
                 published, staged[where] = await self._publish_document(
@@ -217,8 +222,19 @@ class OutboxRelay:
             await pending.delete_many({"_id": {"$in": done}})
         return sent
 
+    def _now_bucket(self) -> int:
+        return int(datetime.now(UTC).timestamp()) // self._bucket
+
+    async def _lease_lost(self, collection: str) -> bool:
+        """The bucket of this pass's lease has ended and another replica holds the next:
+        publishing on would race it (each copy published twice)."""
+        known = self._leases.get(collection)
+        if known is not None and known[0] == self._now_bucket():
+            return not known[1]
+        return not await self._hold_lease(collection)
+
     async def _hold_lease(self, collection: str) -> bool:
-        bucket = int(datetime.now(UTC).timestamp()) // self._bucket
+        bucket = self._now_bucket()
         known = self._leases.get(collection)
         if known is not None and known[0] == bucket:
             return known[1]  # a bucket's lease never changes hands: ask once per bucket
@@ -244,6 +260,8 @@ class OutboxRelay:
             {"_outbox_at": {"$gte": since - CLOCK_MARGIN}}, {"_outbox_n": 1, "_outbox_at": 1}
         ).sort("_outbox_at", 1)
         async for head in cursor:
+            if await self._lease_lost(name):
+                break
             total = int(head.get("_outbox_n") or 0)
             if self._known.get((name, head["_id"]), 0) >= total:
                 newest = max(newest, head["_outbox_at"])

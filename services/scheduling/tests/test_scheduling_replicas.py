@@ -35,7 +35,7 @@ from hnth_contracts import (
 )
 from hnth_kit.consumer import Outcome
 from hnth_kit.kafka import Producer
-from hnth_kit.testing import eventually, read_exactly
+from hnth_kit.testing import eventually, read_topic
 from scheduling import domain
 from scheduling.app import build
 from scheduling.store import CANCELLED, CLAIMS, DECISIONS, RELEASES, decision_id
@@ -127,8 +127,8 @@ async def test_three_replicas_never_double_book_and_decide_each_revision_once(
             timeout=60,
         )
         decisions = [d async for d in db[DECISIONS].find({})]
-        staged = sum(d.get("_outbox_n", 0) for d in decisions)
-        messages = await read_exactly(infra.bootstrap_servers, topics.slots, staged, timeout=60)
+        staged = {entry["event_id"] for d in decisions for entry in d.get("_outbox", [])}
+        messages = await _read_all(infra.bootstrap_servers, topics.slots, staged)
     finally:
         await producer.stop()
         await asyncio.gather(*(r.stop() for r in replicas))
@@ -141,10 +141,15 @@ async def test_three_replicas_never_double_book_and_decide_each_revision_once(
         "no revision was skipped: each meeting's events kept their order"
     )
     assert all(len(d.get("_applied", [])) <= 1 for d in decisions)
-    published = [decode_event(m.value) for m in messages]
-    assert {str(e.event_id) for e in published} == {
-        entry["event_id"] for d in decisions for entry in d.get("_outbox", [])
-    }, "what was published is exactly what the decisions staged"
+    # the relay is at-least-once: a pass still publishing as its lease bucket ends may
+    # overlap the next holder's, so an event may come twice, always under its own id
+    copies: dict[str, bytes] = {}
+    for m in messages:
+        event_id = str(decode_event(m.value).event_id)
+        assert copies.setdefault(event_id, m.value) == m.value, "a copy is the same event"
+    print(f"{len(messages) - len(copies)} events relayed twice (a lease handover mid-pass)")
+    published = [decode_event(value) for value in copies.values()]
+    assert set(copies) == staged, "what was published is exactly what the decisions staged"
     kinds = Counter(
         (e.meeting_id, e.revision, e.type, getattr(e, "reason", None))  # type: ignore[attr-defined]
         for e in published
@@ -186,6 +191,18 @@ async def test_three_replicas_never_double_book_and_decide_each_revision_once(
     assert live == held, "every live claim belongs to a standing slot, and no other"
     holders = {c["meeting_id"] async for c in _claims(db, live)}
     assert not holders & gone, "cancelled meetings hold nothing"
+
+
+async def _read_all(bootstrap_servers: str, topic: str, staged: set[str]) -> list:
+    """The topic's messages once every staged event is among them (reading on 3 s), with
+    whatever copies the relay sent twice."""
+    want = len(staged)
+    while True:
+        messages = await read_topic(bootstrap_servers, topic, expect=want, timeout=60, read_on=3.0)
+        missing = staged - {str(decode_event(m.value).event_id) for m in messages}
+        if not missing or len(messages) < want:
+            return messages
+        want = len(messages) + len(missing)
 
 
 async def _claims(db, ids):
