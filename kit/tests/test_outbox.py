@@ -10,8 +10,8 @@ from kit_samples import cancelled
 
 from hnth_contracts import decode_event
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
-from hnth_kit.outbox import PENDING, OutboxRelay, announce, with_outbox
-from hnth_kit.testing import read_topic
+from hnth_kit.outbox import LEASES, PENDING, OutboxRelay, announce, with_outbox
+from hnth_kit.testing import read_exactly, read_topic
 from hnth_kit.topics_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -147,3 +147,33 @@ async def test_an_announcement_whose_write_never_happened_is_dropped_when_old(
     await db[PENDING].update_many({}, {"$set": {"at": datetime.now(UTC) - timedelta(minutes=5)}})
     assert await relay.drain() == 0
     assert await db[PENDING].count_documents({}) == 0
+
+
+async def test_a_pass_stops_when_its_bucket_ends_and_another_replica_holds_the_next(
+    infra, db, producer, topics
+) -> None:
+    """A lease is per time bucket. A pass still running when its bucket ends stops once
+    another replica holds the next one, instead of publishing alongside it (both would
+    publish the same documents: copies)."""
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    for i in range(3):
+        await insert_once(
+            db["meetings"], {"_id": f"m-{i}"}, "c", events=[cancelled(f"m-{i}")], topics=topics
+        )
+    clock = [datetime.now(UTC)]
+    next_bucket = int(clock[0].timestamp()) // 10 + 1
+    await db[LEASES].insert_one({"_id": f"meetings:{next_bucket}", "owner": "b"})
+
+    class EndsTheBucketAfterOneSend:
+        """Publishes, then lets the bucket end (as a slow send would)."""
+
+        async def send(self, messages) -> None:
+            await producer.send(messages)
+            clock[0] = datetime.fromtimestamp(next_bucket * 10 + 1, UTC)
+
+    a = OutboxRelay(db, ["meetings"], EndsTheBucketAfterOneSend(), owner="a", now=lambda: clock[0])
+    assert await a.drain() == 1, "stopped after the document it was sending"
+    b = OutboxRelay(db, ["meetings"], producer, owner="b", now=lambda: clock[0])
+    assert await b.drain() == 2, "the next bucket's holder carries on"
+    messages = await read_exactly(infra.bootstrap_servers, topics.meetings, 3)
+    assert len({m.key for m in messages}) == 3, "each event once"

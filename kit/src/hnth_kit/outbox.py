@@ -34,7 +34,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -147,6 +147,7 @@ class OutboxRelay:
         bucket_seconds: int = 10,
         owner: str = "relay",
         metrics: Metrics | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = db
         self._collections = list(collections)
@@ -155,6 +156,8 @@ class OutboxRelay:
         self._sweep = sweep_seconds
         self._next_sweep = 0.0  # the first pass sweeps: what was staged before a restart
         self._bucket = bucket_seconds
+        self._now = now
+        """The wall clock (leases and markers are between replicas, not business time)."""
         self._owner = owner
         self._wakeup = asyncio.Event()
         self._known: dict[tuple[str, object], int] = {}
@@ -206,7 +209,7 @@ class OutboxRelay:
         announcements.sort(key=lambda a: a["at"])
         sent, done = 0, []
         staged: dict[tuple[str, object], set[str]] = {}
-        old = datetime.now(UTC) - ANNOUNCEMENT_GRACE
+        old = self._now() - ANNOUNCEMENT_GRACE
         for a in announcements:
             if await self._lease_lost(a["collection"]):
                 break  # the next bucket's holder carries on: stopping keeps copies rare
@@ -223,7 +226,7 @@ class OutboxRelay:
         return sent
 
     def _now_bucket(self) -> int:
-        return int(datetime.now(UTC).timestamp()) // self._bucket
+        return int(self._now().timestamp()) // self._bucket
 
     async def _lease_lost(self, collection: str) -> bool:
         """The bucket of this pass's lease has ended and another replica holds the next:
@@ -241,7 +244,7 @@ class OutboxRelay:
         lease_id = f"{collection}:{bucket}"
         try:
             await self._db[LEASES].insert_one(
-                {"_id": lease_id, "owner": self._owner, "at": datetime.now(UTC)}
+                {"_id": lease_id, "owner": self._owner, "at": self._now()}
             )
             await self._db[LEASES].delete_many({"_id": f"{collection}:{bucket - 6}"})
             mine = True
@@ -311,7 +314,7 @@ class OutboxRelay:
             if self.metrics is not None:
                 for e in todo:
                     self.metrics.produced.labels(e["topic"]).inc()
-            now = datetime.now(UTC)
+            now = self._now()
             await insert_new(self._db[SENT], [{"_id": e["event_id"], "at": now} for e in todo])
         self._known[(collection.name, doc_id)] = len(entries)
         return len(todo), {e["event_id"] for e in entries}
