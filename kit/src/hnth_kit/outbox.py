@@ -211,8 +211,8 @@ class OutboxRelay:
         staged: dict[tuple[str, object], set[str]] = {}
         old = self._now() - ANNOUNCEMENT_GRACE
         for a in announcements:
-            if await self._lease_lost(a["collection"]):
-                break  # the next bucket's holder carries on: stopping keeps copies rare
+            if not await self._hold_lease(a["collection"]):
+                break  # its bucket ended and another replica holds the next: it carries on
             where = (a["collection"], a["doc"])
             if where not in staged:
                 published, staged[where] = await self._publish_document(
@@ -228,15 +228,10 @@ class OutboxRelay:
     def _now_bucket(self) -> int:
         return int(self._now().timestamp()) // self._bucket
 
-    async def _lease_lost(self, collection: str) -> bool:
-        """The bucket of this pass's lease has ended and another replica holds the next:
-        publishing on would race it (each copy published twice)."""
-        known = self._leases.get(collection)
-        if known is not None and known[0] == self._now_bucket():
-            return not known[1]
-        return not await self._hold_lease(collection)
-
     async def _hold_lease(self, collection: str) -> bool:
+        """Whether this replica relays `collection` now. Asked again before each document,
+        so a pass whose bucket ended stops when another replica holds the next (publishing
+        on would race it: each copy published twice)."""
         bucket = self._now_bucket()
         known = self._leases.get(collection)
         if known is not None and known[0] == bucket:
@@ -263,8 +258,8 @@ class OutboxRelay:
             {"_outbox_at": {"$gte": since - CLOCK_MARGIN}}, {"_outbox_n": 1, "_outbox_at": 1}
         ).sort("_outbox_at", 1)
         async for head in cursor:
-            if await self._lease_lost(name):
-                break
+            if not await self._hold_lease(name):
+                break  # as in `_drain_announced`
             total = int(head.get("_outbox_n") or 0)
             if self._known.get((name, head["_id"]), 0) >= total:
                 newest = max(newest, head["_outbox_at"])
