@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hnth_kit.kafka import OutMessage
-from hnth_kit.testing import assert_no_more, read_exactly
+from hnth_kit.testing import read_exactly
 from hnth_kit.topics_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -18,6 +18,6 @@ async def test_reading_exactly_fails_on_one_more_and_on_too_few(infra, producer,
 
     assert len(await read_exactly(infra.bootstrap_servers, topics.meetings, 2)) == 2
     with pytest.raises(AssertionError, match="1 more than the 1 expected"):
-        await assert_no_more(infra.bootstrap_servers, topics.meetings, 1)
+        await read_exactly(infra.bootstrap_servers, topics.meetings, 1)
     with pytest.raises(AssertionError, match="only 2 of the 3"):
-        await assert_no_more(infra.bootstrap_servers, topics.meetings, 3, timeout=2)
+        await read_exactly(infra.bootstrap_servers, topics.meetings, 3, timeout=2)

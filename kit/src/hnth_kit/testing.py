@@ -64,31 +64,23 @@ async def read_topic(
         await consumer.stop()
 
 
-async def assert_no_more(
+async def read_exactly(
     bootstrap_servers: str,
     topic: str,
     count: int,
     *,
-    read_on: float = 3.0,
     timeout: float = 30.0,
+    read_on: float = 3.0,
 ) -> list[RawMessage]:
-    """Re-read the `count` messages already seen (waiting up to `timeout`: a busy machine
-    is slow to start a consumer), then read on for `read_on` seconds and fail if one more
+    """The topic's `count` messages (waiting up to `timeout`: a busy machine is slow to
+    start a consumer), after reading on for `read_on` seconds and failing if one more
     comes (a duplicate, an event for something closed)."""
-    after = await read_topic(
+    found = await read_topic(
         bootstrap_servers, topic, expect=count, timeout=timeout, read_on=read_on
     )
-    assert len(after) >= count, f"only {len(after)} of the {count} messages seen on {topic}"
-    assert len(after) == count, f"{len(after) - count} more than the {count} expected on {topic}"
-    return after
-
-
-async def read_exactly(
-    bootstrap_servers: str, topic: str, count: int, *, timeout: float = 30.0
-) -> list[RawMessage]:
-    """The topic's messages once `count` arrived (waiting up to `timeout`), after making
-    sure no more follow."""
-    return await assert_no_more(bootstrap_servers, topic, count, timeout=timeout)
+    assert len(found) >= count, f"only {len(found)} of the {count} messages seen on {topic}"
+    assert len(found) == count, f"{len(found) - count} more than the {count} expected on {topic}"
+    return found
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str, timeout: float) -> set[int]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from registration_samples import NOW, meeting_body, publish
 
 from hnth_contracts import ReportDue, ReportKind, RuleRef, decode_event
-from hnth_kit.testing import assert_no_more, eventually, read_topic
+from hnth_kit.testing import eventually, read_exactly, read_topic
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -257,7 +257,7 @@ async def test_record_missing_until_the_minutes_are_uploaded(materials_registrat
         [record_due(late).report_id, record_due(early).report_id]
     )
     assert {e.submitted_by for e in submitted} == {"registrar:VP-UBND", "registration"}
-    await assert_no_more(reg.bootstrap, reg.topics.reports, 4)
+    await read_exactly(reg.bootstrap, reg.topics.reports, 4)
 
 
 def test_who_may_do_what_with_materials_is_pure_domain() -> None:

@@ -14,7 +14,7 @@ from registration_samples import NOW, meeting_body, publish
 from test_registration_materials import DOCX, new_meeting, pdf, record_due, upload
 
 from hnth_contracts import decode_event
-from hnth_kit.testing import assert_no_more, eventually, read_topic, stop_relay
+from hnth_kit.testing import eventually, read_exactly, read_topic, stop_relay
 from registration.store import MaterialsStore, RegistrationStore
 
 
@@ -70,7 +70,7 @@ async def test_minutes_stored_just_before_a_crash_are_announced_after_the_restar
             f"/meetings/{meeting['id']}/materials", headers=again.headers()
         )
         assert listed.json()["record_missing"] is False
-        await assert_no_more(again.bootstrap, again.topics.reports, 2)  # announced once
+        await read_exactly(again.bootstrap, again.topics.reports, 2)  # announced once
 
 
 async def test_a_decision_is_on_the_timeline_even_if_the_process_dies_right_after_it(
@@ -124,7 +124,7 @@ async def test_minutes_racing_their_report_due_are_announced_once(
     assert len(looks) == 2  # it looked again after storing
     [announced] = await submissions(reg, expect=2)
     assert announced.report_id == due.report_id
-    await assert_no_more(reg.bootstrap, reg.topics.reports, 2)  # announced once
+    await read_exactly(reg.bootstrap, reg.topics.reports, 2)  # announced once
 
 
 async def test_a_retried_upload_with_its_idempotency_key_stores_the_file_once(
