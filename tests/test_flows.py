@@ -284,11 +284,11 @@ async def test_missed_check_is_emitted_once_and_alerted_once(platform, client) -
         timeout=40,
     )
     assert len(board.json()) == 3
-    # the restarted process's relay publishes them: wait for all three, then a while
-    # longer for a fourth that must not come
-    topic = platform.topics.checks
-    await read_topic(platform.bootstrap, topic, expect=3, timeout=30)
-    checks = await read_topic(platform.bootstrap, topic, expect=4, timeout=5)
+    # the restarted process's relay publishes them: wait for all three, then read on a
+    # while for a fourth that must not come
+    checks = await read_topic(
+        platform.bootstrap, platform.topics.checks, expect=3, timeout=30, read_on=5
+    )
     missed = [
         e
         for e in (decode_event(m.value) for m in checks)
