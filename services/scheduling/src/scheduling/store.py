@@ -238,7 +238,7 @@ class SchedulingStore:
             retry: dict[str, int] = {}
             lost = [key for key, gen in pending.items() if f"{key}#{gen}" in taken]
             # the keys lost are read again together, not a chain walk each
-            states = await self.states(lost, pending) if lost else {}
+            states = await self.states(lost, pending)
             for key, gen in pending.items():
                 if key not in states:
                     attempt.take(f"{key}#{gen}", inserted=True)
