@@ -11,6 +11,53 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from hnth_contracts.events import RuleRef
 
+DEFAULTS: dict[str, timedelta] = {
+    "slot.setup_buffer": timedelta(hours=1),
+    "slot.teardown_buffer": timedelta(0),
+    "check.lead_time": timedelta(hours=1),
+    "notice.lead_time": timedelta(days=2),
+    "directory.unknown_endpoint_grace": timedelta(minutes=10),
+}
+"""Durations that apply where a province's policy leaves the rule out."""
+
+DEFAULT_SOURCE = "mặc định HNTH Ops (chính sách tỉnh chưa quy định)"
+
+INVARIANTS: dict[str, str] = {
+    "meeting.start_before_end": (
+        "HNTH Ops: giờ kết thúc phải sau giờ bắt đầu, vì một khoảng thời gian ngược "
+        "không phải là cuộc họp"
+    ),
+    "meeting.not_in_past": (
+        "HNTH Ops: không đăng ký, sửa, hủy cuộc họp đã bắt đầu hoặc đã diễn ra, để hồ sơ "
+        "cuộc họp (kiểm tra, báo cáo) giữ đúng như đã diễn ra"
+    ),
+    "slot.endpoint_exclusive": (
+        "HNTH Ops: mỗi điểm cầu chỉ dự một cuộc họp tại một thời điểm, vì mỗi điểm cầu là "
+        "một phòng họp với một bộ thiết bị đầu cuối"
+    ),
+    "directory.endpoint_active": (
+        "HNTH Ops: chỉ đăng ký điểm cầu đang hoạt động trong danh bạ do Sở TT&TT quản trị"
+    ),
+    "directory.unit_active": (
+        "HNTH Ops: đơn vị đăng ký phải có trong danh bạ và đang hoạt động, vì Sở TT&TT xếp "
+        "lịch cho các cơ quan, đơn vị đăng ký sử dụng hệ thống HNTH"
+    ),
+    "registration.own_unit": (
+        "HNTH Ops: đơn vị chỉ đăng ký cuộc họp mình chủ trì (đơn vị chủ trì thông báo bằng "
+        "văn bản); Sở TT&TT đăng ký cho mọi đơn vị"
+    ),
+    "record.not_in_future": (
+        "HNTH Ops: thời điểm sự cố, khắc phục và kiểm tra định kỳ ghi theo thực tế, không ở "
+        "tương lai, vì báo cáo năm tính từ các mốc đó"
+    ),
+    "incident.resolved_after_opened": (
+        "HNTH Ops: sự cố được khắc phục sau khi xảy ra, vì báo cáo năm tính thời gian khắc "
+        "phục từ hai mốc này"
+    ),
+}
+"""Rules of the platform itself, the same in every province: no policy can turn them off,
+so they are not in the policy files; a decision cites them with this source."""
+
 
 class Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -63,14 +110,20 @@ class Policy(BaseModel):
         return f"{self.tenant}@{self.version}"
 
     def ref(self, rule: str) -> RuleRef:
-        """The rule's name and source, for a decision to cite."""
-        return RuleRef(rule=rule, source=self.rules[rule].source)
+        """The rule's name and source, for a decision to cite: the province's, else a
+        platform invariant's or the documented default's."""
+        if rule in self.rules:
+            return RuleRef(rule=rule, source=self.rules[rule].source)
+        return RuleRef(rule=rule, source=INVARIANTS.get(rule, DEFAULT_SOURCE))
 
     def value(self, rule: str) -> Any:
         """The rule's raw value (a list, a number, a flag); KeyError names a missing rule."""
         return self.rules[rule].value
 
     def duration(self, rule: str) -> timedelta:
+        """The rule's duration, or the documented default (`DEFAULTS`) the province left out."""
+        if rule not in self.rules and rule in DEFAULTS:
+            return DEFAULTS[rule]
         value = self.rules[rule].value
         if isinstance(value, timedelta):
             return value

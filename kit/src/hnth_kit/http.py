@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hnth_kit.errors import problem, wants_english
+from hnth_kit.refusal import Refusal
 
 MAX_BODY_BYTES = 256 * 1024
 SCHEMA_SOURCE = "OpenAPI (/docs)"
@@ -121,8 +122,16 @@ def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
+def _refused(request: Request, exc: Exception) -> JSONResponse:
+    """A use case's `Refusal`, rendered in the caller's language."""
+    assert isinstance(exc, Refusal)
+    body = exc.body(wants_english(request))
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
+
+
 def install_http_guards(app: FastAPI, max_body_bytes: int = MAX_BODY_BYTES) -> None:
-    """Body limit and uniform 4xx bodies for bad input."""
+    """Body limit, uniform 4xx bodies for bad input, and use cases' refusals."""
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(Refusal, _refused)
     app.add_exception_handler(RequestValidationError, _validation_errors)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from scheduling_samples import DAY, NOW, requested, small_bridges
 
 from hnth_contracts import ConflictKind, RuleRef, Window
+from hnth_contracts.policy import DEFAULT_SOURCE, INVARIANTS
 from scheduling import domain
 from scheduling.domain import Holder, Occupancy
 
@@ -134,7 +135,7 @@ def test_the_grace_period_has_a_default_where_the_province_wrote_none(policy) ->
     rules = {k: v for k, v in policy.rules.items() if k != "directory.unknown_endpoint_grace"}
     bare = policy.model_copy(update={"rules": rules})
     assert domain.grace_ends(NOW, bare) == NOW + timedelta(minutes=10)
-    assert domain.ref(bare, "directory.unknown_endpoint_grace").source == domain.DEFAULT_SOURCE
+    assert domain.ref(bare, "directory.unknown_endpoint_grace").source == DEFAULT_SOURCE
 
 
 def test_an_unknown_endpoint_rejected_after_the_grace_is_called_unknown(policy) -> None:
@@ -364,7 +365,6 @@ def test_setup_buffer_check_lead_and_notice_lead_have_defaults_where_a_policy_om
         "slot.setup_buffer",
         "check.lead_time",
         "notice.lead_time",
-        "slot.endpoint_exclusive",
     )
     bare = policy.model_copy(
         update={"rules": {k: v for k, v in policy.rules.items() if k not in omitted}}
@@ -376,7 +376,8 @@ def test_setup_buffer_check_lead_and_notice_lead_have_defaults_where_a_policy_om
     assert assigned.check_deadline == DAY - timedelta(hours=1)
     assert assigned.notice_deadline == DAY - timedelta(days=2)
     cited = {r.rule: r.source for r in assigned.rules}
-    assert all(cited[rule] == domain.DEFAULT_SOURCE for rule in omitted)
+    assert all(cited[rule] == DEFAULT_SOURCE for rule in omitted)
+    assert cited["slot.endpoint_exclusive"] == INVARIANTS["slot.endpoint_exclusive"]
     near = domain.request_of(requested(start=NOW + timedelta(days=1), occurred_at=NOW))
     [late] = domain.policy_violations(near, bare, None, NOW)
-    assert late.rule == RuleRef(rule="notice.lead_time", source=domain.DEFAULT_SOURCE)
+    assert late.rule == RuleRef(rule="notice.lead_time", source=DEFAULT_SOURCE)

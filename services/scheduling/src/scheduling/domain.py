@@ -41,27 +41,17 @@ ALTERNATIVES = 3
 ALTERNATIVE_HORIZON = timedelta(days=2)
 """How far before and after the requested start alternatives are looked for."""
 
-DEFAULTS: dict[str, timedelta] = {
-    "slot.setup_buffer": timedelta(hours=1),
-    "slot.teardown_buffer": timedelta(0),
-    "check.lead_time": timedelta(hours=1),
-    "notice.lead_time": timedelta(days=2),
-    "directory.unknown_endpoint_grace": timedelta(minutes=10),
-}
-DEFAULT_SOURCE = "mặc định HNTH Ops (chính sách tỉnh chưa quy định)"
-
-
 # ---------------------------------------------------------------- policy access
 
 
 def duration(policy: Policy, rule: str) -> timedelta:
     """The policy's duration, or the documented default when the province has none."""
-    return policy.duration(rule) if rule in policy.rules else DEFAULTS[rule]
+    return policy.duration(rule)
 
 
 def ref(policy: Policy, rule: str) -> RuleRef:
-    """The rule and its source; a rule the province did not write cites the default."""
-    return policy.ref(rule) if rule in policy.rules else RuleRef(rule=rule, source=DEFAULT_SOURCE)
+    """The rule and its source (a platform invariant or a default where the policy has none)."""
+    return policy.ref(rule)
 
 
 def capacity_ref(bridge: Bridge) -> RuleRef:

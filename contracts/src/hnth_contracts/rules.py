@@ -1,0 +1,129 @@
+"""Rules two services apply, written once: the meeting time rules, the defaults for rules a
+province did not write, and the platform's own invariants (not province knobs).
+
+Registration checks a request when a person submits it; scheduling checks it again when it
+arrives on the bus (another system may have published it). Both call `time_breaches` with
+the instant the request was made, so they give the same verdict for the same request.
+Each service words the result in its own shape (a 422 field, a `Conflict`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hnth_contracts.policy import DEFAULT_SOURCE, DEFAULTS, INVARIANTS, Policy, describe
+
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_SOURCE",
+    "INVARIANTS",
+    "Breach",
+    "is_late_notice",
+    "local_text",
+    "time_breaches",
+    "zone",
+]
+
+
+def zone(policy: Policy) -> ZoneInfo:
+    """The province's time zone: every time a person reads is shown in it."""
+    return ZoneInfo(policy.timezone)
+
+
+def local_text(moment: datetime, policy: Policy) -> str:
+    """`08:00 03/12/2026` in the province's zone."""
+    return moment.astimezone(zone(policy)).strftime("%H:%M %d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A time rule a meeting breaks: the rule, the field it is about, why (vi, en; no final
+    full stop, each service punctuates as its other messages)."""
+
+    rule: str
+    field: str
+    vi: str
+    en: str
+
+
+def is_late_notice(start: datetime, policy: Policy, asked_at: datetime) -> bool:
+    """Does the meeting start sooner after `asked_at` than the notice lead time (rule 2)?"""
+    return start - asked_at < policy.duration("notice.lead_time")
+
+
+def time_breaches(
+    start: datetime,
+    end: datetime,
+    policy: Policy,
+    *,
+    asked_at: datetime,
+    urgent_reason: str | None,
+) -> list[Breach]:
+    """The time rules a meeting from `start` to `end`, asked for at `asked_at`, breaks.
+
+    An end before the start stops there (nothing else is meaningful); so does a start
+    already past (no lead time to speak of). Inside the notice lead time a meeting needs an
+    `urgent_reason` (who may give one is the caller's concern: `notice.urgent_override`)."""
+    if end <= start:
+        return [
+            Breach(
+                "meeting.start_before_end",
+                "end",
+                "Thời gian kết thúc phải sau thời gian bắt đầu",
+                "The end must be after the start",
+            )
+        ]
+    found = _duration_breaches(end - start, policy)
+    if start <= asked_at:
+        when = local_text(start, policy)
+        found.append(
+            Breach(
+                "meeting.not_in_past",
+                "start",
+                f"Thời gian bắt đầu đã qua ({when})",
+                f"The start is in the past ({when})",
+            )
+        )
+        return found
+    if is_late_notice(start, policy, asked_at) and not urgent_reason:
+        lead = policy.duration("notice.lead_time")
+        found.append(
+            Breach(
+                "notice.lead_time",
+                "start",
+                f"Cuộc họp phải được đăng ký trước ít nhất {describe(lead)} để thông báo bằng "
+                "văn bản; họp khẩn phải nêu lý do (urgent_reason)",
+                f"Meetings must be registered at least {describe(lead, english=True)} ahead "
+                "for the written notices; an urgent meeting must give its reason "
+                "(urgent_reason)",
+            )
+        )
+    return found
+
+
+def _duration_breaches(length: timedelta, policy: Policy) -> list[Breach]:
+    found: list[Breach] = []
+    if "meeting.min_duration" in policy.rules:
+        least = policy.duration("meeting.min_duration")
+        if length < least:
+            found.append(
+                Breach(
+                    "meeting.min_duration",
+                    "end",
+                    f"Cuộc họp ngắn hơn mức tối thiểu {describe(least)}",
+                    f"The meeting is shorter than the minimum {describe(least, english=True)}",
+                )
+            )
+    if "meeting.max_duration" in policy.rules:
+        most = policy.duration("meeting.max_duration")
+        if length > most:
+            found.append(
+                Breach(
+                    "meeting.max_duration",
+                    "end",
+                    f"Cuộc họp dài hơn mức tối đa {describe(most)}",
+                    f"The meeting is longer than the maximum {describe(most, english=True)}",
+                )
+            )
+    return found
