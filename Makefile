@@ -3,10 +3,10 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 COMPOSE_UP := $(shell docker info >/dev/null 2>&1 && echo docker)
 
-.PHONY: help install up down status test drill bench lint docs build-infra browser
+.PHONY: help install up down status unit test drill bench lint docs build-infra browser
 
 help:
-	@echo "make up | down | status | test | drill | bench | lint | docs"
+	@echo "make up | down | status | unit | test | drill | bench | lint | docs"
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -41,6 +41,11 @@ status:
 browser:
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+# Domain and use-case tests over in-memory stores: no Kafka, no database, seconds.
+UNIT_TESTS = contracts/tests $(wildcard kit/tests/unit services/*/tests/unit console/tests/unit)
+unit: install
+	HNTH_UNIT_ONLY=1 $(UV) run pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
 test: install build-infra browser
 	$(UV) run pytest

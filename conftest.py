@@ -17,6 +17,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from hnth_kit.settings import REPO_ROOT
+
+# services built in-process by tests read their rules from the checkout's policies
+os.environ.setdefault("HNTH_POLICY_DIR", str(REPO_ROOT / "policies"))
+
 if TYPE_CHECKING:
     from pymongo.asynchronous.database import AsyncDatabase
 
@@ -42,6 +47,8 @@ def _docker_answers() -> bool:
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    if os.environ.get("HNTH_UNIT_ONLY"):
+        pytest.fail("`make unit` runs without Kafka and MongoDB: this test needs them", False)
     kafka, mongo = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URL")
     if kafka and mongo:
         yield Infra(kafka, mongo, "environment")

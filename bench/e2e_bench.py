@@ -36,8 +36,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 from hnth_contracts import (
     MeetingRequested,
     SlotAssigned,
@@ -49,6 +47,8 @@ from hnth_contracts import (
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.topics_admin import ensure_topics
 from infra import stack
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 

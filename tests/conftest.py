@@ -19,8 +19,9 @@ import pytest
 
 from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.ports import free_port
+from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import SmtpServer, WebhookReceiver, start_webhook_receiver
-from infra.stack import free_port
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 SECRET = "system-test-secret-not-for-production"
@@ -99,7 +100,6 @@ class Platform:
         from aiokafka.admin import AIOKafkaAdminClient
 
         from hnth_contracts import Topics
-        from hnth_kit.settings import REPO_ROOT
         from hnth_kit.testing import _partitions
         from registration.directory import read_directories
 
@@ -152,6 +152,7 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_MONGODB_URL": infra.mongodb_url,
         "HNTH_TOPIC_PREFIX": f"t{unique}.",
         "HNTH_AUTH_SECRET": SECRET,
+        "HNTH_POLICY_DIR": str(REPO_ROOT / "policies"),
         "HNTH_OUTBOX_POLL_SECONDS": "0.1",
         "HNTH_TIMER_POLL_SECONDS": "0.2",
         "HNTH_SMTP_HOST": "127.0.0.1",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import socket
 
-from infra.stack import _ephemeral_ports, free_port
+from hnth_kit.ports import ephemeral_ports, free_port
 
 
 def test_free_ports_lie_outside_the_ephemeral_range_and_are_bindable() -> None:
-    ephemeral = _ephemeral_ports()
+    ephemeral = ephemeral_ports()
     ports = {free_port() for _ in range(50)}
     assert not ports & set(ephemeral)
     assert len(ports) > 40  # random, so parallel test sessions rarely pick the same one

@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from hnth_kit.offsets import committed
+from hnth_kit.ports import free_port
 from hnth_kit.topics_admin import ensure_topics
-from infra.stack import free_port
 
 SECRET = "cli-test-secret-0123456789abcdef-xyz"
 runner = CliRunner()

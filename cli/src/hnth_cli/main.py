@@ -18,7 +18,6 @@ import asyncio
 import getpass
 import json
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -49,9 +48,6 @@ from hnth_kit.dlq import (
     replay,
 )
 from hnth_kit.offsets import GroupBusy, NothingToRewind, rewind
-from hnth_kit.settings import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT))  # `infra` is a folder of the repository, not a package
 from infra import stack
 
 app = typer.Typer(

@@ -7,8 +7,6 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hnth_kit.settings import REPO_ROOT
-
 
 class ConsoleSettings(BaseSettings):
     """Where the services answer, and the secret that verifies the tokens people paste.
@@ -26,7 +24,8 @@ class ConsoleSettings(BaseSettings):
     """For the dead-letter page (the `.dlq` topics have no HTTP API)."""
     topic_prefix: str = ""
     auth_secret: SecretStr = Field(min_length=32)
-    policy_dir: Path = REPO_ROOT / "policies"
+    policy_dir: Path
+    """`HNTH_POLICY_DIR` (required), as for the services."""
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     board_refresh_seconds: int = Field(default=30, ge=5)

@@ -10,13 +10,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from hnth_contracts import Topics
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+"""The checkout this package was installed from (for tests and tools run from it; a
+service never reads files by it)."""
 
 
 class ServiceSettings(BaseSettings):
     """What every service reads from its environment; a service subclass sets its defaults.
 
-    `HNTH_AUTH_SECRET` has no default: a service refuses to start without one, so no
-    secret ever lives in the repository.
+    `HNTH_AUTH_SECRET` and `HNTH_POLICY_DIR` have no default: a service refuses to start
+    without them, so no secret lives in the repository and no rule is read from a guess.
     """
 
     model_config = SettingsConfigDict(env_prefix="HNTH_", extra="ignore")
@@ -32,7 +34,9 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     auth_secret: SecretStr = Field(min_length=32)
-    policy_dir: Path = REPO_ROOT / "policies"
+    policy_dir: Path
+    """Where the provinces' policy files are (`HNTH_POLICY_DIR`, required): a service
+    installed outside the checkout has no folder to guess."""
     outbox_poll_seconds: float = 0.25
     outbox_sweep_seconds: float = 60.0
     timer_poll_seconds: float = 1.0

@@ -15,9 +15,9 @@ from hnth_contracts import Event, Topics, key_of
 from hnth_kit.clock import Clock
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.mongo import Document, connect
+from hnth_kit.ports import free_port
 from hnth_kit.service import Service
 from hnth_kit.testing import SmtpServer, WebhookReceiver, eventually, start_webhook_receiver
-from infra.stack import free_port
 from notification.app import NotificationSettings, build
 
 

@@ -28,7 +28,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from hnth_kit.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[3]
+"""The checkout: the stack builds from `infra/` and keeps its cache in `.cache/`."""
 INFRA = ROOT / "infra"
 CACHE = Path(os.environ.get("HNTH_CACHE_DIR", ROOT / ".cache"))
 DEFAULT_RUN_DIR = ROOT / ".run" / "stack"
@@ -150,37 +153,6 @@ def ferretdb_binary() -> Path:
 
 
 # ---------------------------------------------------------------- processes
-
-
-def _ephemeral_ports() -> range:
-    """The range the kernel takes local ports of outgoing connections from."""
-    try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return range(int(low), int(high) + 1)
-    except (OSError, ValueError):
-        return range(32768, 65536)  # Linux's default and IANA's dynamic range together
-
-
-def free_port() -> int:
-    """A free port OUTSIDE the ephemeral range: a process that binds it only after seconds
-    of imports must not find it taken by some outgoing connection's local port meanwhile
-    (a port the kernel hands out from `bind(0)` is in that range)."""
-    ephemeral = _ephemeral_ports()
-    candidates: list[int] = [
-        *range(20000, min(ephemeral.start, 65536)),
-        *range(max(ephemeral.stop, 20000), 65536),
-    ]
-    for _ in range(200 if candidates else 0):
-        port = candidates[secrets.randbelow(len(candidates))]
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue  # in use (or TIME_WAIT): try another
-            return port
-    with socket.socket() as s:  # the ephemeral range covers (nearly) all: take any
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _check_port_free(port: int, what: str) -> None:
@@ -415,6 +387,7 @@ def service_env(state: StackState, secret: str) -> dict[str, str]:
         "HNTH_SMTP_HOST": "127.0.0.1",
         "HNTH_SMTP_PORT": str(state.smtp_port),
         "HNTH_AUTH_SECRET": secret,
+        "HNTH_POLICY_DIR": str(ROOT / "policies"),
     }
 
 
