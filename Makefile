@@ -43,7 +43,7 @@ browser:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 # Domain and use-case tests over in-memory stores: no Kafka, no database, seconds.
-UNIT_TESTS = contracts/tests $(wildcard kit/tests/unit services/*/tests/unit console/tests/unit)
+UNIT_TESTS = contracts/tests tests/unit $(wildcard kit/tests/unit services/*/tests/unit console/tests/unit)
 unit: install
 	HNTH_UNIT_ONLY=1 $(UV) run pytest -q -p no:cacheprovider $(UNIT_TESTS)
 

@@ -1,0 +1,213 @@
+"""Every rule key in `policies/*.yaml` is a knob: flipping its value changes what the
+platform decides. One case per key; a key no case covers fails the last test, so a rule
+added to the files without a reader (or a reader without a test) is caught here.
+
+Each case reads the decision through the function the service itself calls, with the
+shipped Tuyên Quang policy and with the key flipped, and asserts the decisions differ."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hnth_contracts import ReportDue, ReportKind, RuleRef, rules
+from hnth_contracts.policy import Policy, Rule, load_policy
+from hnth_kit.settings import REPO_ROOT
+
+POLICIES = REPO_ROOT / "policies"
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+START = datetime(2026, 12, 10, 1, 0, tzinfo=UTC)  # 08:00 local
+END = START + timedelta(hours=2)
+
+
+def shipped() -> Policy:
+    return load_policy(POLICIES, "tuyen-quang")
+
+
+def flipped(policy: Policy, key: str, value: Any) -> Policy:
+    rule = policy.rules[key]
+    changed = {**policy.rules, key: Rule(value=value, source=rule.source)}
+    return policy.model_copy(update={"rules": changed})
+
+
+# ---------------------------------------------------------------- probes, one per key
+
+
+def _breaches(policy: Policy, start: datetime, end: datetime, asked_at: datetime) -> list[str]:
+    found = rules.time_breaches(start, end, policy, asked_at=asked_at, urgent_reason=None)
+    return [b.rule for b in found]
+
+
+def lead_time(policy: Policy) -> object:
+    return _breaches(policy, START, END, START - timedelta(days=3))
+
+
+def min_duration(policy: Policy) -> object:
+    return _breaches(policy, START, START + timedelta(minutes=20), NOW)
+
+
+def max_duration(policy: Policy) -> object:
+    return _breaches(policy, START, START + timedelta(hours=5), NOW)
+
+
+def urgent_override(policy: Policy) -> object:
+    from registration import domain
+
+    return domain.may_override_lead_time(domain.Caller(role="registrar", unit="VP-UBND"), policy)
+
+
+def material(size: int, content_type: str) -> Callable[[Policy], object]:
+    def probe(policy: Policy) -> object:
+        from registration import domain
+
+        found = domain.check_material(content_type, b"%PDF-1.7", size, policy=policy)
+        return found.rule if found else None
+
+    return probe
+
+
+def scheduling_assignment(field: str) -> Callable[[Policy], object]:
+    def probe(policy: Policy) -> object:
+        from scheduling_samples import requested
+
+        from scheduling import domain
+
+        event = requested("m-knob", start=START, hours=2, occurred_at=NOW)
+        decision = domain.assign(domain.request_of(event), policy, policy.bridge, event, NOW)
+        return getattr(decision, field) if field != "reserved" else decision.slot.reserved
+
+    return probe
+
+
+def grace(policy: Policy) -> object:
+    from scheduling import domain
+
+    return domain.grace_ends(NOW, policy)
+
+
+def periodic_inspection(policy: Policy) -> object:
+    from scheduling import domain
+
+    return domain.inspection(policy, domain.inspection_index(policy, NOW))
+
+
+def annual(policy: Policy) -> object:
+    from scheduling import domain
+
+    return domain.annual_report(policy, 2026)
+
+
+def record_due(policy: Policy) -> object:
+    from scheduling import domain
+
+    return domain.meeting_record(policy, START, END)
+
+
+def _meeting() -> Any:
+    from notification import domain
+
+    return domain.Meeting(
+        tenant="tuyen-quang",
+        meeting_id="m-knob",
+        revision=0,
+        title="Giao ban",
+        host_unit="VP-UBND",
+        main_endpoint="TQ-UBND",
+        endpoints=("TQ-UBND", "TQ-STTTT"),
+        start=START,
+        end=END,
+        bridge="MCU-TQ",
+        virtual_room="r1",
+        dial_in="sip:r1@mcu",
+        check_deadline=START - timedelta(hours=1),
+        notice_deadline=START - timedelta(days=2),
+    )
+
+
+def recipients(policy: Policy) -> object:
+    from notification import domain
+
+    return [r.key for r in domain.meeting_recipients(_meeting(), policy)]
+
+
+def reminders(policy: Policy) -> object:
+    from notification import domain
+
+    return [(t.kind, t.due_at) for t in domain.meeting_timers(_meeting(), policy, NOW)]
+
+
+def escalation(policy: Policy) -> object:
+    from notification import domain
+
+    return domain.escalation_target(policy)
+
+
+def report_reminder(kind: ReportKind) -> Callable[[Policy], object]:
+    def probe(policy: Policy) -> object:
+        from notification import domain
+
+        due = ReportDue.create(
+            report_id=f"{kind}:knob",
+            kind=kind,
+            meeting_id="m-knob" if kind is ReportKind.MEETING_RECORD else None,
+            period="2026",
+            due_at=START,
+            rule=RuleRef(rule="report.annual.due", source="test"),
+            tenant="tuyen-quang",
+            correlation_id="knob",
+            producer="scheduling",
+        )
+        timer = domain.report_reminder_timer(due, policy, NOW)
+        return timer.due_at if timer else None
+
+    return probe
+
+
+KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
+    "notice.lead_time": ("P5D", lead_time),
+    "meeting.min_duration": ("PT30M", min_duration),
+    "meeting.max_duration": ("PT4H", max_duration),
+    "notice.urgent_override": (["operator", "registrar"], urgent_override),
+    "materials.max_bytes": (1024, material(4096, "application/pdf")),
+    "materials.types": (["image/png"], material(4096, "application/pdf")),
+    "check.lead_time": ("PT2H", scheduling_assignment("check_deadline")),
+    "slot.setup_buffer": ("PT30M", scheduling_assignment("reserved")),
+    "slot.teardown_buffer": ("PT30M", scheduling_assignment("reserved")),
+    "directory.unknown_endpoint_grace": ("PT30M", grace),
+    "inspection.period_months": (6, periodic_inspection),
+    "inspection.lead_time": ("P30D", periodic_inspection),
+    "report.annual.due": ("11-30", annual),
+    "report.annual.lead_time": ("P10D", annual),
+    "meeting_record.due_after": ("P7D", record_due),
+    "notice.recipients": (["it_department"], recipients),
+    "reminder.before_meeting": ("PT3H", reminders),
+    "reminder.before_check": ("PT4H", reminders),
+    "escalation.late_notice": ("it_department", escalation),
+    "report.reminder_before": ("P1D", report_reminder(ReportKind.ANNUAL_ENDPOINT_REPORT)),
+    "meeting_record.reminder_before": ("PT12H", report_reminder(ReportKind.MEETING_RECORD)),
+}
+
+
+@pytest.mark.parametrize("key", sorted(KNOBS))
+def test_flipping_the_rule_changes_the_decision(key: str) -> None:
+    policy = shipped()
+    value, probe = KNOBS[key]
+    assert policy.value(key) != value, "the flip must be a different value"
+    assert probe(policy) != probe(flipped(policy, key, value))
+
+
+ELSEWHERE: dict[str, str] = {}
+"""Keys whose effect shows only through a use case: the test that flips each one."""
+
+
+def test_every_rule_key_in_every_policy_file_has_a_knob_test() -> None:
+    keys = {key for path in sorted(Path(POLICIES).glob("*.yaml")) for key in _keys(path)}
+    assert keys - {*KNOBS, *ELSEWHERE} == set()
+
+
+def _keys(path: Path) -> set[str]:
+    return set(load_policy(path.parent, path.stem).rules)
