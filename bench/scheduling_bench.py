@@ -4,14 +4,15 @@
     uv run python bench/scheduling_bench.py --endpoints 10000 --meetings 100000
 
 1. decides `--decisions` requests on an empty database (baseline);
-2. imports the directory (`--endpoints`) and `--meetings` stored meetings straight into the
-   store's collections (their decisions and every endpoint and port claim they held):
+2. seeds the directory (`--endpoints`) and `--meetings` stored meetings (their decisions and
+   every endpoint and port claim they held):
    spread over the three years before now (`--history past`, the issue's "past meetings":
    new decisions never share a day partition with them), or up to the end of the two weeks
    decided next (`--history busy`), with `--dense` of them on the 60 endpoints those
-   decisions use, inside those two weeks (a crowded calendar, not history);
+   decisions use, inside those two weeks (a crowded calendar, not history); through the
+   store's seeding API, the decisions worded by the use cases' own `assigned`;
 3. decides `--decisions` new overlapping requests in those two weeks through the real
-   decision path (`Scheduler.decide`): they read day partitions full of history and meet
+   decision path (`Scheduling.decide`, from `build()`): they read day partitions full of history and meet
    conflicts with it. Prints decisions/s and p50/p99 latency for both phases.
 
 It also proves the decision path uses only indexed lookups: a command listener records
@@ -39,25 +40,15 @@ from typing import Any
 
 from pymongo import monitoring
 
-from hnth_contracts import MeetingRequested, Topics, Window
-from hnth_contracts.policy import load_policy
+from hnth_contracts import MeetingRequested, Window
+from hnth_contracts.policy import Policy
 from hnth_kit.clock import ManualClock
 from hnth_kit.mongo import connect
-from hnth_kit.timers import Timers
+from hnth_kit.service import Service
 from scheduling import domain
-from scheduling.handlers import Scheduler
-from scheduling.store import (
-    CLAIMS,
-    DECISIONS,
-    DIRECTORY,
-    Attempt,
-    SchedulingStore,
-    claim_document,
-    decision_id,
-    endpoint_key,
-    partition,
-    port_key,
-)
+from scheduling.app import SchedulingSettings, build
+from scheduling.store import CLAIMS, SchedulingStore, endpoint_key, partition, port_key
+from scheduling.usecases import Scheduling, assigned
 
 TENANT = "tuyen-quang"
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,14 +116,14 @@ def request(n: int, rooms: list[str], start: datetime, rng: random.Random) -> Me
 
 
 async def decide_many(
-    scheduler: Scheduler, requests: list[MeetingRequested], label: str
+    scheduling: Scheduling, requests: list[MeetingRequested], label: str
 ) -> tuple[list[tuple[str, float]], Counter[str]]:
     latencies: list[tuple[str, float]] = []
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
     for n, event in enumerate(requests, 1):
         t0 = time.perf_counter()
-        decision = await scheduler.decide(event)
+        decision = await scheduling.decide(event)
         outcome = decision["outcome"] if decision else "ignored"
         latencies.append((outcome, time.perf_counter() - t0))
         outcomes[outcome] += 1
@@ -172,7 +163,8 @@ def report(
 
 
 async def import_history(
-    db: Any,
+    store: SchedulingStore,
+    policy: Policy,
     rooms: list[str],
     meetings: int,
     window: Window,
@@ -187,32 +179,15 @@ async def import_history(
     the rest spread over the three years up to the window's end (a candidate time that
     conflicts is skipped, so a few fewer may be stored). Returns how many were stored and
     how many of them in the window."""
-    policy = load_policy(POLICIES, TENANT)
     started = time.perf_counter()
-    docs = [
-        {"_id": f"{TENANT}|*"},
-        {"_id": f"{TENANT}|unit:*"},
-        {"_id": f"{TENANT}|unit:VP-UBND", "tenant": TENANT, "code": "VP-UBND", "active": True},
-    ] + [
-        {
-            "_id": f"{TENANT}|{code}",
-            "tenant": TENANT,
-            "code": code,
-            "unit": "STTTT",
-            "active": True,
-            "occurred_at": NOW,
-        }
-        for code in rooms
-    ]
-    for n in range(0, len(docs), BATCH):
-        await db[DIRECTORY].insert_many(docs[n : n + BATCH], ordered=False)
+    await store.seed_directory(TENANT, dict.fromkeys(rooms, "STTTT"), ["VP-UBND"], NOW)
     progress("directory", len(rooms), len(rooms), started)
 
     bridge = policy.bridge
     taken: set[tuple[str, int]] = set()
     ports: Counter[int] = Counter()
-    claims: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
+    claims = 0
     span = 3 * 365 * 24 * 4  # three years of 15-minute buckets up to `until`
     in_window = (window.end - window.start) // domain.BUCKET
     started = time.perf_counter()
@@ -235,8 +210,7 @@ async def import_history(
         if not quota[crowded] or rng.random() * (left[crowded] + 1) >= quota[crowded]:
             continue
         end = start + timedelta(hours=1)
-        reserved = domain.reserved_window(start, end, policy)
-        spans = domain.buckets(reserved)
+        spans = domain.buckets(domain.reserved_window(start, end, policy))
         chosen = rng.sample(busy if crowded else rooms, 2)
         if any((r, b) in taken for r in chosen for b in spans) or any(
             ports[b] + 2 > bridge.ports for b in spans
@@ -244,59 +218,37 @@ async def import_history(
             continue  # history is conflict-free too
         quota[crowded] -= 1
         landed += window.start <= start < window.end
-        meeting_id = f"stored-{done}"
-        attempt = Attempt(TENANT, meeting_id, 0, Window(start=start, end=end), reserved)
+        held: list[str] = []
         for b in spans:
             for room in chosen:
                 taken.add((room, b))
-                key = endpoint_key(TENANT, room, b)
-                claims.append(claim_document(attempt, key, 0, {"kind": "endpoint", "bucket": b}))
+                held.append(f"{endpoint_key(TENANT, room, b)}#0")
             for _ in range(2):
-                key = port_key(TENANT, bridge.name, b, ports[b])
+                held.append(f"{port_key(TENANT, bridge.name, b, ports[b])}#0")
                 ports[b] += 1
-                claims.append(claim_document(attempt, key, 0, {"kind": "port", "bucket": b}))
-        decisions.append(
-            {
-                "_id": decision_id(TENANT, meeting_id, 0),
-                "tenant": TENANT,
-                "meeting_id": meeting_id,
-                "revision": 0,
-                "outcome": "assigned",
-                "start": start,
-                "end": end,
-                "host_unit": "VP-UBND",
-                "rooms": chosen,
-                "bridge": bridge.name,
-                "held": [c["_id"] for c in claims[-4 * len(spans) :]],
-                "release": [],
-            }
+        past = domain.Request(
+            tenant=TENANT,
+            meeting_id=f"stored-{done}",
+            revision=0,
+            title=f"Hội nghị đã họp {done}",
+            host_unit="VP-UBND",
+            main_endpoint=chosen[0],
+            endpoints=tuple(chosen),
+            start=start,
+            end=end,
         )
+        decisions.append(assigned(past, bridge.name, held, [], start - timedelta(days=3)))
+        claims += len(held)
         done += 1
-        if len(claims) >= BATCH:
-            await insert_claims(db, claims)
-            await db[DECISIONS].insert_many(decisions, ordered=False)
-            claims, decisions = [], []
+        if claims >= BATCH:
+            await store.seed_history(decisions)
+            decisions, claims = [], 0
             progress("stored meetings", done, meetings, started)
-    if claims:
-        await insert_claims(db, claims)
-        await db[DECISIONS].insert_many(decisions, ordered=False)
+    await store.seed_history(decisions)
     progress("stored meetings", done, meetings, started)
     if done < meetings:
         print()
     return done, landed
-
-
-async def insert_claims(db: Any, claims: list[dict[str, Any]]) -> None:
-    days: dict[str, list[dict[str, Any]]] = {}
-    for claim in claims:
-        days.setdefault(partition(CLAIMS, claim["_id"]), []).append(claim)
-    for day, batch in days.items():
-        await db[day].insert_many(batch, ordered=False)
-
-
-async def count_claims(db: Any) -> tuple[int, int]:
-    names = [n for n in await db.list_collection_names() if n.startswith(f"{CLAIMS}_")]
-    return sum([await db[n].estimated_document_count() for n in names]), len(names)
 
 
 async def explain(db: Any, key: str) -> None:
@@ -338,19 +290,24 @@ async def main() -> int:
     args = parser.parse_args()
     url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
     commands = Commands()
-    client = connect(url, event_listeners=[commands])
-    db = client[f"bench_scheduling_{uuid.uuid4().hex[:8]}"]
+    monitoring.register(commands)  # every client made from now on: the service's too
+    settings = SchedulingSettings(  # type: ignore[call-arg]
+        mongodb_url=url,
+        database=f"bench_scheduling_{uuid.uuid4().hex[:8]}",
+        topic_prefix="bench.",
+        policy_dir=POLICIES,
+        auth_secret="bench-" + uuid.uuid4().hex,
+    )
     rng = random.Random(args.seed)
     clock = ManualClock(NOW)
-    topics = Topics(prefix="bench.")
-    policy = load_policy(POLICIES, TENANT)
 
-    def fresh() -> Scheduler:  # a replica of its own: no cache from an earlier phase
-        return Scheduler(
-            SchedulingStore(db, topics), lambda _: policy, clock, Timers(db, clock, topics)
-        )
+    def fresh() -> Service:  # a replica of its own: no cache from an earlier phase
+        return build(settings, clock=clock)
 
-    scheduler = fresh()
+    service = fresh()
+    client = connect(url)  # the bench's own: explain and drop
+    db = client[settings.database_name]
+    policy = service.policy_for(TENANT)
     print(f"database {db.name} on {url}")
     try:
         day = NOW + timedelta(days=30)
@@ -359,10 +316,14 @@ async def main() -> int:
             request(n, small, day + rng.randrange(0, 14 * 96) * domain.BUCKET, rng)
             for n in range(args.decisions)
         ]
-        before = await decide_many(scheduler, baseline, "baseline decisions (empty history)")
+        before = await decide_many(
+            service.api.state.scheduling, baseline, "baseline decisions (empty history)"
+        )
         # the history overlaps the baseline's days: start it on an empty database again
         await client.drop_database(db.name)
-        scheduler = fresh()
+        await service.client.close()
+        service = fresh()
+        store: SchedulingStore = service.api.state.store
 
         # the timed decisions: the same endpoints over and over in two weeks, in days the
         # stored history fills too, so they read full day partitions and meet conflicts
@@ -374,9 +335,9 @@ async def main() -> int:
         dense = min(args.dense, args.meetings) if busy_calendar else 0
         until = window.end if busy_calendar else NOW
         stored, landed = await import_history(
-            db, rooms, args.meetings, window, busy, dense, rng, until
+            store, policy, rooms, args.meetings, window, busy, dense, rng, until
         )
-        claims, days = await count_claims(db)
+        claims, days = await store.claims_stored()
         print(
             f"history: {stored:,} stored meetings, {claims:,} claims in {days:,} day "
             f"partitions, {args.endpoints:,} endpoints; {landed:,} of the meetings in the "
@@ -389,7 +350,7 @@ async def main() -> int:
             for n in range(args.decisions)
         ]
         commands.recording = True
-        after = await decide_many(scheduler, requests, "decisions with history")
+        after = await decide_many(service.api.state.scheduling, requests, "decisions with history")
         commands.recording = False
 
         results = {
@@ -421,6 +382,7 @@ async def main() -> int:
     finally:
         await client.drop_database(db.name)
         await client.close()
+        await service.client.close()
 
 
 if __name__ == "__main__":

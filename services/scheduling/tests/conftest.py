@@ -18,8 +18,8 @@ from hnth_kit.mongo import Document
 from hnth_kit.service import Service
 from hnth_kit.timers import Timers
 from scheduling.app import build
-from scheduling.handlers import Scheduler
 from scheduling.store import SchedulingStore
+from scheduling.usecases import Scheduling
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +43,10 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def make_scheduler(db, topics, clock, policy) -> Callable[..., Scheduler]:
-    def make(province: Policy | None = None) -> Scheduler:
+def make_scheduler(db, topics, clock, policy) -> Callable[..., Scheduling]:
+    def make(province: Policy | None = None) -> Scheduling:
         chosen = province or policy
-        return Scheduler(
+        return Scheduling(
             SchedulingStore(db, topics), lambda _: chosen, clock, Timers(db, clock, topics)
         )
 

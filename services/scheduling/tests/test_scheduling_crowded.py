@@ -17,8 +17,8 @@ from hnth_kit.mongo import connect
 from hnth_kit.timers import Timers
 from scheduling import domain
 from scheduling import store as store_module
-from scheduling.handlers import Scheduler
 from scheduling.store import SchedulingStore
+from scheduling.usecases import Scheduling
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ class Commands(monitoring.CommandListener):
 @pytest.fixture
 async def counted(
     infra, db, topics, clock, policy, monkeypatch
-) -> AsyncIterator[tuple[Scheduler, Commands]]:
+) -> AsyncIterator[tuple[Scheduling, Commands]]:
     """A scheduler on the test's database whose commands are counted. Directory entries
     stay cached for the whole test, so a slow machine does not add a re-read to a count."""
     monkeypatch.setattr(store_module, "DIRECTORY_TTL", 3600.0)
@@ -51,13 +51,13 @@ async def counted(
     one_bridge = small_bridges(policy, PORTS)
     store = SchedulingStore(client[db.name], topics)
     yield (
-        Scheduler(store, lambda _: one_bridge, clock, Timers(client[db.name], clock, topics)),
+        Scheduling(store, lambda _: one_bridge, clock, Timers(client[db.name], clock, topics)),
         commands,
     )
     await client.close()
 
 
-async def commands_of(scheduler: Scheduler, commands: Commands, event: Any) -> tuple[Any, int]:
+async def commands_of(scheduler: Scheduling, commands: Commands, event: Any) -> tuple[Any, int]:
     commands.seen.clear()
     decision = await scheduler.decide(event)
     return decision, commands.seen.total()

@@ -135,7 +135,7 @@ def test_the_grace_period_has_a_default_where_the_province_wrote_none(policy) ->
     rules = {k: v for k, v in policy.rules.items() if k != "directory.unknown_endpoint_grace"}
     bare = policy.model_copy(update={"rules": rules})
     assert domain.grace_ends(NOW, bare) == NOW + timedelta(minutes=10)
-    assert domain.ref(bare, "directory.unknown_endpoint_grace").source == DEFAULT_SOURCE
+    assert bare.ref("directory.unknown_endpoint_grace").source == DEFAULT_SOURCE
 
 
 def test_an_unknown_endpoint_rejected_after_the_grace_is_called_unknown(policy) -> None:
@@ -321,7 +321,7 @@ def test_inside_the_notice_lead_time_needs_an_urgent_reason_and_is_flagged_late(
     [found] = domain.policy_violations(domain.request_of(late), policy, None, NOW)
     assert (found.kind, found.rule) == (ConflictKind.POLICY, policy.ref("notice.lead_time"))
     assert "2 ngày" in found.message
-    assert found.message_en.startswith("Meetings must be requested at least 2 days ahead")
+    assert found.message_en.startswith("Meetings must be registered at least 2 days ahead")
 
     urgent = requested(start=soon, occurred_at=NOW, urgent_reason="Chỉ đạo khẩn của tỉnh")
     request = domain.request_of(urgent)

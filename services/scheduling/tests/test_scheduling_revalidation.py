@@ -49,7 +49,7 @@ async def test_a_late_request_needs_an_urgent_reason_and_is_then_flagged_late(
     [conflict] = rejected.conflicts
     assert (conflict.kind, conflict.rule) == (ConflictKind.POLICY, policy.ref("notice.lead_time"))
     assert conflict.message.startswith("Cuộc họp phải được đăng ký trước ít nhất 2 ngày")
-    assert conflict.message_en.startswith("Meetings must be requested at least 2 days ahead")
+    assert conflict.message_en.startswith("Meetings must be registered at least 2 days ahead")
     assert rejected.title == bare.title
     assert isinstance(accepted, SlotAssigned)
     assert not urgent.late_notice

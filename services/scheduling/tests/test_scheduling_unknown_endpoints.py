@@ -22,6 +22,7 @@ from scheduling_samples import (
 from hnth_contracts import ConflictKind, SlotAssigned, SlotRejected, decode_event
 from hnth_kit.testing import eventually, read_exactly
 from hnth_kit.timers import FIRED
+from scheduling.handlers import timer_handlers
 from scheduling.store import DECISIONS, DIRECTORY, PARKED
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,7 @@ async def decisions_of(db, meeting_id: str) -> list[dict]:
 
 
 async def fire(scheduler) -> int:
-    return await scheduler.timers.fire_due(scheduler.timer_handlers())
+    return await scheduler.timers.fire_due(timer_handlers(scheduler))
 
 
 async def test_a_request_waits_for_its_endpoint_and_is_decided_once_it_arrives(

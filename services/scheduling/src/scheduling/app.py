@@ -1,4 +1,4 @@
-"""Composition root: settings -> store, broker, handlers, timers, HTTP app."""
+"""Composition root: settings -> store, use cases, handlers, timers, HTTP app."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from hnth_contracts import ReportDue, SlotAssigned, SlotRejected, SlotReleased
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-from scheduling.handlers import Scheduler, build_handlers
+from scheduling.handlers import build_handlers, timer_handlers
 from scheduling.store import DECISIONS, SchedulingStore
+from scheduling.usecases import Scheduling
 
 
 class SchedulingSettings(ServiceSettings):
@@ -40,15 +41,18 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
         clock=clock,
     )
     store = SchedulingStore(service.db, topics)
-    scheduler = Scheduler(
+    scheduling = Scheduling(
         store,
         service.policy_for,
         service.clock,
         service.timers,
         alternative_reads=settings.alternative_reads,
     )
-    service.handle(build_handlers(scheduler))
-    service.on_timer(scheduler.timer_handlers())
+    service.handle(build_handlers(scheduling))
+    service.on_timer(timer_handlers(scheduling))
+    # what benches and tests reach the service through (and routes would, from app.state)
+    service.api.state.store = store
+    service.api.state.scheduling = scheduling
     parked = Gauge(
         "hnth_scheduling_parked_requests",
         "Requests waiting for endpoints the directory has not named yet (at scrape time)",

@@ -64,6 +64,7 @@ UNIT_ALL = UNIT + "*"
 """Marker: the province's units have been announced (so host units are checked)."""
 CANCELLED = "cancel"
 FLOOR_CACHE = 200_000
+SEED_BATCH = 5000
 
 
 def endpoint_key(tenant: str, endpoint: str, bucket: int) -> str:
@@ -165,6 +166,22 @@ def claim_document(attempt: Attempt, key: str, gen: int, extra: Document) -> Doc
         "end": attempt.meeting.end,
         **extra,
     }
+
+
+def claim_of(decision: Document, claim_id: str) -> Document:
+    """The claim `claim_id` (`key#gen`) as the decision path inserts it for `decision`."""
+    key, _, gen = claim_id.rpartition("#")
+    tenant, kind, resource, bucket, *port = key.split("|")
+    extra: Document = {"kind": "endpoint" if kind == "ep" else kind, "resource": resource}
+    extra |= {"bucket": int(bucket)} | ({"port": int(port[0])} if port else {})
+    attempt = Attempt(
+        tenant,
+        decision["meeting_id"],
+        decision["revision"],
+        Window(start=decision["start"], end=decision["end"]),
+        Window(start=decision["start"], end=decision["end"]),
+    )
+    return claim_document(attempt, key, int(gen), extra)
 
 
 def holder_of(doc: Document) -> Holder:
@@ -460,3 +477,39 @@ class SchedulingStore:
 
     async def parked_count(self) -> int:
         return await self._parked.count_documents({})
+
+    # ------------------------------------------------------------ seeding (benches, tests)
+
+    async def seed_directory(
+        self, tenant: str, endpoints: Mapping[str, str], units: Iterable[str], at: datetime
+    ) -> None:
+        """Bulk: the province's active endpoints (code -> unit) and units, as recording
+        their `EndpointUpdated` / `UnitUpdated` at `at` would leave them (no timers)."""
+        docs: list[Document] = [{"_id": f"{tenant}|*"}, {"_id": f"{tenant}|{UNIT_ALL}"}]
+        docs += [
+            {"_id": unit_id(tenant, code), "tenant": tenant, "code": code, "active": True}
+            | {"occurred_at": at}
+            for code in units
+        ]
+        docs += [
+            {"_id": f"{tenant}|{code}", "tenant": tenant, "code": code, "unit": unit}
+            | {"active": True, "occurred_at": at}
+            for code, unit in endpoints.items()
+        ]
+        for n in range(0, len(docs), SEED_BATCH):
+            await insert_new(self._directory, docs[n : n + SEED_BATCH])
+
+    async def seed_history(self, decisions: Sequence[Document]) -> None:
+        """Bulk: past decisions (as `usecases.assigned` words them) and the claims they
+        hold, as deciding them would have left them, without events or timers."""
+        claims = [claim_of(d, claim_id) for d in decisions for claim_id in d["held"]]
+        for n in range(0, len(claims), SEED_BATCH):
+            await self._insert_partitioned(CLAIMS, claims[n : n + SEED_BATCH])
+        for n in range(0, len(decisions), SEED_BATCH):
+            await insert_new(self._decisions, decisions[n : n + SEED_BATCH])
+
+    async def claims_stored(self) -> tuple[int, int]:
+        """How many claims are stored (estimated), and in how many day partitions."""
+        names = [n for n in await self._db.list_collection_names() if n.startswith(f"{CLAIMS}_")]
+        counts = [await self._db[n].estimated_document_count() for n in names]
+        return sum(counts), len(names)

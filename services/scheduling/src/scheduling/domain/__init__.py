@@ -1,0 +1,107 @@
+"""Scheduling's rules, pure: requests in, decisions and due dates out. No I/O, `now` is given.
+
+A module per concept: `buckets` (the time grid and reserved windows), `requests`,
+`validation` (rules a request breaks before any resource is read), `conflicts` (who holds
+what, and how a conflict is worded), `alternatives`, `decisions` (the events) and
+`reports` (the calendar of what is due). Everything is re-exported here, so callers say
+`domain.buckets(...)`, `domain.assign(...)`.
+"""
+
+from __future__ import annotations
+
+from hnth_contracts import ReportKind
+from scheduling.domain.alternatives import (
+    ALTERNATIVE_HORIZON,
+    ALTERNATIVES,
+    alternative_candidates,
+    is_free,
+)
+from scheduling.domain.buckets import (
+    BUCKET,
+    EPOCH,
+    bucket_of,
+    bucket_start,
+    buckets,
+    port_order,
+    reserved_window,
+)
+from scheduling.domain.conflicts import (
+    NAMED_HOLDERS,
+    Holder,
+    Occupancy,
+    bridges_in_order,
+    capacity_conflicts,
+    capacity_ref,
+    endpoint_conflicts,
+    too_small,
+)
+from scheduling.domain.decisions import PRODUCER, assign, reject, release
+from scheduling.domain.reports import (
+    Due,
+    annual_report,
+    end_of_local_day,
+    inspection,
+    inspection_index,
+    meeting_record,
+    next_annual_report,
+    report_due,
+)
+from scheduling.domain.requests import Request, asked_at, request_of
+from scheduling.domain.validation import (
+    UNIT,
+    Directory,
+    grace_ends,
+    is_late,
+    must_wait,
+    policy_conflict,
+    policy_violations,
+    unknown_codes,
+    unknown_endpoints,
+)
+
+__all__ = [
+    "ALTERNATIVES",
+    "ALTERNATIVE_HORIZON",
+    "BUCKET",
+    "EPOCH",
+    "NAMED_HOLDERS",
+    "PRODUCER",
+    "UNIT",
+    "Directory",
+    "Due",
+    "Holder",
+    "Occupancy",
+    "ReportKind",
+    "Request",
+    "alternative_candidates",
+    "annual_report",
+    "asked_at",
+    "assign",
+    "bridges_in_order",
+    "bucket_of",
+    "bucket_start",
+    "buckets",
+    "capacity_conflicts",
+    "capacity_ref",
+    "end_of_local_day",
+    "endpoint_conflicts",
+    "grace_ends",
+    "inspection",
+    "inspection_index",
+    "is_free",
+    "is_late",
+    "meeting_record",
+    "must_wait",
+    "next_annual_report",
+    "policy_conflict",
+    "policy_violations",
+    "port_order",
+    "reject",
+    "release",
+    "report_due",
+    "request_of",
+    "reserved_window",
+    "too_small",
+    "unknown_codes",
+    "unknown_endpoints",
+]

@@ -1,0 +1,47 @@
+"""The nearest free windows offered with a rejection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from hnth_contracts import Window
+from hnth_contracts.policy import Bridge, Policy
+from scheduling.domain.buckets import BUCKET, buckets
+from scheduling.domain.conflicts import Occupancy
+from scheduling.domain.requests import Request
+
+ALTERNATIVES = 3
+ALTERNATIVE_HORIZON = timedelta(days=2)
+"""How far before and after the requested start alternatives are looked for."""
+
+
+def is_free(
+    request: Request, window: Window, occupancy: Occupancy, bridges: Sequence[Bridge]
+) -> bool:
+    """Every endpoint free (or held by this meeting) and one bridge with enough free
+    ports in every bucket of the reserved `window`, as far as `occupancy` knows."""
+    spans = buckets(window)
+    for room in request.rooms:
+        for bucket in spans:
+            holder = occupancy.endpoints.get((room, bucket))
+            if holder is not None and holder.meeting_id != request.meeting_id:
+                return False
+    return any(
+        all(occupancy.free_ports.get((b.name, bucket), 0) >= request.ports for bucket in spans)
+        for b in bridges
+    )
+
+
+def alternative_candidates(request: Request, policy: Policy, now: datetime) -> list[Window]:
+    """Meeting windows of the same length, a bucket apart, nearest to the request first
+    (earlier before later on a tie), none whose reserved window starts before `now`."""
+    steps = ALTERNATIVE_HORIZON // BUCKET
+    setup = policy.duration("slot.setup_buffer")
+    out: list[Window] = []
+    for n in range(1, steps + 1):
+        for shift in (-n * BUCKET, n * BUCKET):
+            start = request.start + shift
+            if start - setup >= now:
+                out.append(Window(start=start, end=start + request.length))
+    return out

@@ -1,0 +1,94 @@
+"""The events a decision emits: the slot assigned, the request rejected, a slot released."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from hnth_contracts import (
+    Conflict,
+    Event,
+    Slot,
+    SlotAssigned,
+    SlotRejected,
+    SlotReleased,
+    Window,
+)
+from hnth_contracts.policy import Bridge, Policy
+from scheduling.domain.alternatives import ALTERNATIVES
+from scheduling.domain.buckets import reserved_window
+from scheduling.domain.conflicts import capacity_ref
+from scheduling.domain.requests import Request
+from scheduling.domain.validation import is_late
+
+PRODUCER = "scheduling"
+
+
+def assign(
+    request: Request, policy: Policy, bridge: Bridge, cause: Event, now: datetime
+) -> SlotAssigned:
+    room = f"VR-{request.meeting_id}"
+    return SlotAssigned.create(
+        cause=cause,
+        occurred_at=now,
+        producer=PRODUCER,
+        meeting_id=request.meeting_id,
+        revision=request.revision,
+        title=request.title,
+        host_unit=request.host_unit,
+        main_endpoint=request.main_endpoint,
+        endpoints=request.endpoints,
+        slot=Slot(
+            bridge=bridge.name,
+            virtual_room=room,
+            dial_in=bridge.dial_in.format(room=room),
+            meeting=Window(start=request.start, end=request.end),
+            reserved=reserved_window(request.start, request.end, policy),
+        ),
+        check_deadline=request.start - policy.duration("check.lead_time"),
+        notice_deadline=request.start - policy.duration("notice.lead_time"),
+        # another publisher may not flag it: inside the lead time is late, whoever says so
+        late_notice=request.late_notice or is_late(request, policy, now),
+        rules=(
+            policy.ref("slot.endpoint_exclusive"),
+            policy.ref("slot.setup_buffer"),
+            policy.ref("slot.teardown_buffer"),
+            capacity_ref(bridge),
+            policy.ref("check.lead_time"),
+            policy.ref("notice.lead_time"),
+        ),
+        policy=policy.id,
+    )
+
+
+def reject(
+    request: Request,
+    conflicts: Sequence[Conflict],
+    alternatives: Sequence[Window],
+    cause: Event,
+    now: datetime,
+) -> SlotRejected:
+    return SlotRejected.create(
+        cause=cause,
+        occurred_at=now,
+        producer=PRODUCER,
+        meeting_id=request.meeting_id,
+        revision=request.revision,
+        host_unit=request.host_unit,
+        title=request.title,
+        conflicts=tuple(conflicts),
+        alternatives=tuple(alternatives[:ALTERNATIVES]),
+    )
+
+
+def release(
+    meeting_id: str, revision: int, reason: str, cause: Event, now: datetime
+) -> SlotReleased:
+    return SlotReleased.create(
+        cause=cause,
+        occurred_at=now,
+        producer=PRODUCER,
+        meeting_id=meeting_id,
+        revision=revision,
+        reason=reason,
+    )

@@ -1,0 +1,64 @@
+"""A meeting request or change as scheduling sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hnth_contracts import MeetingChanged, MeetingRequested
+
+
+@dataclass(frozen=True)
+class Request:
+    """A meeting request or change, as scheduling sees it (revision 0 = the request)."""
+
+    tenant: str
+    meeting_id: str
+    revision: int
+    title: str
+    host_unit: str
+    main_endpoint: str
+    endpoints: tuple[str, ...]
+    start: datetime
+    end: datetime
+    late_notice: bool = False
+    urgent_reason: str | None = None
+    requested_at: datetime | None = None
+    """When the request (or change) was made: the notice lead counts from there."""
+
+    @property
+    def rooms(self) -> tuple[str, ...]:
+        """Every endpoint the meeting occupies (the main one included), each once, sorted."""
+        return tuple(sorted({*self.endpoints, self.main_endpoint}))
+
+    @property
+    def ports(self) -> int:
+        """Bridge ports needed: one per connected endpoint."""
+        return len(self.rooms)
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+
+def request_of(event: MeetingRequested | MeetingChanged) -> Request:
+    return Request(
+        tenant=event.tenant,
+        meeting_id=event.meeting_id,
+        revision=event.revision if isinstance(event, MeetingChanged) else 0,
+        title=event.title,
+        host_unit=event.host_unit,
+        main_endpoint=event.main_endpoint,
+        endpoints=event.endpoints,
+        start=event.start,
+        end=event.end,
+        late_notice=event.late_notice,
+        urgent_reason=event.urgent_reason,
+        requested_at=event.occurred_at,
+    )
+
+
+def asked_at(request: Request, now: datetime) -> datetime:
+    """When the notice period started: the request's own time, never later than `now`
+    (a request waiting in the topic or for the directory is not made later by waiting)."""
+    return min(request.requested_at or now, now)

@@ -1,0 +1,287 @@
+"""Claiming a slot and searching for free windows: the store reads and inserts a decision
+makes, in the order that keeps them few. Nothing here writes a decision; `usecases` does.
+
+A slot is every endpoint bucket of the reserved window plus enough ports on one bridge.
+Endpoints are claimed first (on a crowded calendar most requests fail there), then ports,
+the ones a meeting would try first blind, the rest of a bucket read in one walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from hnth_contracts import Conflict, Window
+from hnth_contracts.policy import Bridge, Policy
+from hnth_kit.mongo import Document
+from scheduling import domain
+from scheduling.domain import Holder, Occupancy, Request
+from scheduling.store import Attempt, KeyState, endpoint_key, holder_of, port_key
+
+READ_AHEAD = 16
+"""Alternative windows whose endpoints are read in one walk (a bucket apart, they share
+most buckets; the read budget may be overrun by one such walk)."""
+
+
+class Claims(Protocol):
+    """The store's claim chains, as the slot search uses them."""
+
+    async def states(
+        self, keys: Iterable[str], since: Mapping[str, int] | None = None
+    ) -> dict[str, KeyState]: ...
+
+    async def claim(
+        self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
+    ) -> dict[str, KeyState]: ...
+
+
+class Slots:
+    """Claims a request's slot, or finds who stands in its way and the nearest free windows."""
+
+    def __init__(self, store: Claims) -> None:
+        self.store = store
+
+    async def reserve(
+        self, request: Request, policy: Policy, attempt: Attempt, current: Document | None
+    ) -> tuple[Bridge | None, list[Conflict]]:
+        """Claim every endpoint bucket, then enough ports on one bridge. On failure, the
+        conflicts name every busy endpoint's meeting AND, when no bridge has room either,
+        the meetings holding its ports: a host learns all that stands in the way."""
+        spans = domain.buckets(attempt.reserved)
+        rooms = {
+            endpoint_key(request.tenant, room, b): (room, b)
+            for room in request.rooms
+            for b in spans
+        }
+        states = await self.store.states(rooms)
+        busy = [
+            (rooms[k][0], holder_of(s.holder))
+            for k, s in states.items()
+            if s.holder is not None and s.holder["meeting_id"] != request.meeting_id
+        ]
+        if not busy:
+            for state in states.values():
+                if state.holder is not None:
+                    attempt.adopt(state)
+            others = await self.store.claim(
+                attempt,
+                {k: s.gen for k, s in states.items() if s.holder is None},
+                {
+                    k: {"kind": "endpoint", "resource": room, "bucket": b}
+                    for k, (room, b) in rooms.items()
+                },
+            )
+            busy = [(rooms[k][0], holder_of(s.holder)) for k, s in others.items() if s.holder]
+        preferred = current.get("bridge") if current else None
+        bridges = domain.bridges_in_order(policy, preferred)
+        if busy:
+            conflicts = domain.endpoint_conflicts(request, busy, policy)
+            fits, full = await self._first_bridge(
+                request, policy, bridges, lambda b: self._port_census(request, b, spans)
+            )
+            return None, conflicts + ([] if fits else full)
+        return await self._first_bridge(
+            request, policy, bridges, lambda b: self._claim_ports(request, attempt, b, spans)
+        )
+
+    async def _first_bridge(
+        self,
+        request: Request,
+        policy: Policy,
+        bridges: Sequence[Bridge],
+        take: Callable[[Bridge], Awaitable[list[Holder] | None]],
+    ) -> tuple[Bridge | None, list[Conflict]]:
+        """The first bridge `take` finds room on (None: its holders when full), or the
+        conflicts of every bridge."""
+        conflicts: list[Conflict] = []
+        for bridge in bridges:
+            if bridge.ports < request.ports:
+                conflicts.append(domain.too_small(bridge, request.ports))
+                continue
+            holders = await take(bridge)
+            if holders is None:
+                return bridge, []
+            conflicts.extend(domain.capacity_conflicts(bridge, holders, policy))
+        return None, conflicts
+
+    async def _claim_ports(
+        self, request: Request, attempt: Attempt, bridge: Bridge, spans: range
+    ) -> list[Holder] | None:
+        """Claim `request.ports` port tokens on `bridge` in every bucket. Returns None on
+        success; else the meetings holding the ports of the buckets that ran out.
+
+        The ports it would try first are claimed blind (on a quiet calendar that is all).
+        Where that comes back short, the rest of the bucket is read in one go and only the
+        ports that read free are claimed, the next ones in turn where one was taken
+        meanwhile: the inserts decide, the read only spares inserts bound to fail."""
+        held_before = len(attempt.held)
+        order = domain.port_order(request.meeting_id, bridge.ports)
+        need = request.ports
+        have = dict.fromkeys(spans, 0)
+        holders: dict[int, list[Holder]] = {b: [] for b in spans}
+        # (port, generation) still to try, per bucket
+        left: dict[int, list[tuple[int, int]]] = {b: [(n, 0) for n in order[:need]] for b in spans}
+        rest_read = False
+        while True:
+            wanted: dict[str, int] = {}
+            fields: dict[str, Document] = {}
+            for b in spans:
+                take = need - have[b]
+                for n, gen in left[b][:take]:
+                    key = port_key(request.tenant, bridge.name, b, n)
+                    wanted[key] = gen
+                    fields[key] = {"kind": "port", "resource": bridge.name, "bucket": b, "port": n}
+                del left[b][:take]
+            if wanted:
+                before = set(attempt.held)
+                others = await self.store.claim(attempt, wanted, fields)
+                for claim_id in set(attempt.held) - before:
+                    have[int(claim_id.split("|")[3])] += 1
+                for key, state in others.items():
+                    if state.holder is not None:
+                        holders[int(key.split("|")[3])].append(holder_of(state.holder))
+                continue
+            short = [b for b in spans if have[b] < need]
+            if rest_read or not short:
+                break
+            rest_read = True
+            read = await self._read_ports(request, bridge, {b: order[need:] for b in short})
+            for b, states in read.items():
+                for n, state in states:
+                    if state.holder is None:
+                        left[b].append((n, state.gen))
+                    elif state.holder["meeting_id"] != request.meeting_id:
+                        holders[b].append(holder_of(state.holder))
+                    elif have[b] < need:  # its own: the current slot's, or a twin's
+                        attempt.adopt(state)
+                        have[b] += 1
+            if any(have[b] + len(left[b]) < need for b in short):
+                break  # a bucket is full: claiming in the others would be released again
+        full = [b for b in spans if have[b] + len(left[b]) < need]
+        if not full:
+            return None
+        # keep them in `inserted`: finishing the decision releases them
+        del attempt.held[held_before:]
+        return [h for b in full for h in holders[b]]
+
+    async def _read_ports(
+        self, request: Request, bridge: Bridge, ports: Mapping[int, Sequence[int]]
+    ) -> dict[int, list[tuple[int, KeyState]]]:
+        """The states of these ports of `bridge`, by bucket in the order given: one walk."""
+        keys = {
+            port_key(request.tenant, bridge.name, b, n): (b, n)
+            for b, numbers in ports.items()
+            for n in numbers
+        }
+        read: dict[int, list[tuple[int, KeyState]]] = {b: [] for b in ports}
+        for key, state in (await self.store.states(keys)).items():
+            b, n = keys[key]
+            read[b].append((n, state))
+        return read
+
+    async def _free_ports(
+        self, request: Request, bridge: Bridge, spans: Sequence[int]
+    ) -> tuple[dict[int, int], dict[int, list[Holder]], int]:
+        """Free ports (or the meeting's own) of `bridge` in each bucket, the meetings
+        holding the others, and how many ports were read. Two reads at most: the ports it
+        would try first, then all the rest of the buckets still short (read whole, so the
+        alternatives search knows them exactly for every window that shares them)."""
+        order = domain.port_order(request.meeting_id, bridge.ports)
+        free = dict.fromkeys(spans, 0)
+        holders: dict[int, list[Holder]] = {b: [] for b in spans}
+        batch = {b: order[: request.ports] for b in spans}
+        read = 0
+        for _ in range(2):
+            for b, states in (await self._read_ports(request, bridge, batch)).items():
+                for _n, state in states:
+                    if state.holder is None or state.holder["meeting_id"] == request.meeting_id:
+                        free[b] += 1
+                    else:
+                        holders[b].append(holder_of(state.holder))
+            read += sum(len(ports) for ports in batch.values())
+            batch = {b: order[request.ports :] for b in spans if free[b] < request.ports}
+            if not batch:
+                break
+        return free, holders, read
+
+    async def _port_census(
+        self, request: Request, bridge: Bridge, spans: range
+    ) -> list[Holder] | None:
+        """Read `bridge`'s ports in the buckets: None when every bucket has the ports the
+        meeting needs free, else the meetings holding the ports of the buckets that do not."""
+        free, holders, _ = await self._free_ports(request, bridge, spans)
+        short = [b for b in spans if free[b] < request.ports]
+        return [h for b in short for h in holders[b]] if short else None
+
+    async def alternatives(
+        self, request: Request, policy: Policy, now: datetime, reads: int
+    ) -> list[Window]:
+        """Up to 3 nearest windows of the same length where every endpoint and enough
+        ports on one bridge are free, read lazily and within a bounded number of reads."""
+        bridges = [b for b in policy.all_bridges if b.ports >= request.ports]
+        if not bridges:
+            return []
+        occupancy = Occupancy()
+        budget = [reads]
+        found: list[Window] = []
+        candidates = domain.alternative_candidates(request, policy, now)
+        windows = [domain.reserved_window(c.start, c.end, policy) for c in candidates]
+        for n, (candidate, reserved) in enumerate(zip(candidates, windows, strict=True)):
+            if budget[0] <= 0:
+                break
+            if n % READ_AHEAD == 0:
+                await self._load_endpoints(request, windows[n : n + READ_AHEAD], occupancy, budget)
+            await self._load_ports(request, reserved, bridges, occupancy, budget)
+            if domain.is_free(request, reserved, occupancy, bridges):
+                found.append(candidate)
+                if len(found) == domain.ALTERNATIVES:
+                    break
+        return found
+
+    async def _load_endpoints(
+        self, request: Request, windows: Sequence[Window], occupancy: Occupancy, budget: list[int]
+    ) -> None:
+        """Who holds the meeting's endpoints in these windows: one walk for them all (on a
+        crowded calendar most windows fail on an endpoint, one bucket apart)."""
+        missing = list(
+            dict.fromkeys(
+                (r, b)
+                for window in windows
+                for b in domain.buckets(window)
+                for r in request.rooms
+                if (r, b) not in occupancy.endpoints
+            )
+        )
+        states = await self.store.states(endpoint_key(request.tenant, r, b) for r, b in missing)
+        budget[0] -= len(missing)
+        for (room, b), state in zip(missing, states.values(), strict=True):
+            occupancy.endpoints[(room, b)] = holder_of(state.holder) if state.holder else None
+
+    async def _load_ports(
+        self,
+        request: Request,
+        reserved: Window,
+        bridges: Sequence[Bridge],
+        occupancy: Occupancy,
+        budget: list[int],
+    ) -> None:
+        """The bridges' free ports in the window, once its endpoints are known free."""
+        spans = domain.buckets(reserved)
+        if any(
+            h is not None and h.meeting_id != request.meeting_id
+            for h in (occupancy.endpoints[(r, b)] for r in request.rooms for b in spans)
+        ):
+            return  # an endpoint is busy: no need to read the ports
+        for bridge in bridges:
+            known = [occupancy.free_ports.get((bridge.name, b)) for b in spans]
+            if any(free is not None and free < request.ports for free in known):
+                continue  # a bucket already read short: no room on this bridge
+            missing = [b for b in spans if (bridge.name, b) not in occupancy.free_ports]
+            if missing:
+                free, _, read = await self._free_ports(request, bridge, missing)
+                budget[0] -= read
+                for b in missing:
+                    occupancy.free_ports[(bridge.name, b)] = min(free[b], request.ports)
+            if all(occupancy.free_ports[(bridge.name, b)] >= request.ports for b in spans):
+                return  # one bridge with room is enough

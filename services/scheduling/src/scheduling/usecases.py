@@ -1,0 +1,464 @@
+"""What scheduling does, once: each use case loads, asks `domain` with `now`, and makes
+its one write (a decision with its events in the outbox). Subscribers and timers call these.
+
+The decision for a (meeting, revision) is taken in this order, so that a crash or a
+second replica at any point leaves nothing wrong behind:
+1. read the meeting's history; a decided revision is only finished again;
+2. re-validate the request against the policy and the directory (a broken rule is a
+   rejection naming rule and source, not a dead letter); an endpoint the directory has
+   never named PARKS the request instead: it is decided again when that endpoint's
+   EndpointUpdated arrives, or by a durable timer once the grace period has passed
+   (then the unknown endpoint is a rejection);
+3. claim every endpoint bucket, then enough ports on one bridge (inserts, `reservations`);
+4. record the one decision with its events (insert keyed by meeting and revision);
+5. finish: release what the decision says (the old slot of a change, or this attempt's
+   claims after a rejection) and what a losing twin replica claimed; schedule timers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from hnth_contracts import (
+    Conflict,
+    EndpointUpdated,
+    Event,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+    ReportKind,
+    UnitUpdated,
+    Window,
+    decode_event,
+)
+from hnth_contracts.policy import Bridge, Policy
+from hnth_kit.clock import Clock
+from hnth_kit.mongo import Document
+from scheduling import domain
+from scheduling.domain import Directory, Request
+from scheduling.reservations import Claims, Slots
+from scheduling.store import CANCELLED, Attempt, History, decision_id
+
+log = logging.getLogger(__name__)
+
+ANNUAL, INSPECTION, RECORD = "annual_report", "inspection", "meeting_record"
+UNKNOWN_ENDPOINT = "unknown_endpoint"
+"""Timer kinds: year-end report, periodic inspection, meeting record, end of a wait."""
+
+
+class Store(Claims, Protocol):
+    """The store methods the use cases need (`SchedulingStore`, or a fake in unit tests)."""
+
+    async def first_sight(self, tenant: str, meeting_id: str) -> bool: ...
+    async def history(self, tenant: str, meeting_id: str) -> History: ...
+    async def skip(self, tenant: str, meeting_id: str, revisions: Iterable[int]) -> None: ...
+    async def record(
+        self, document: Document, marker: str, events: Sequence[Event]
+    ) -> tuple[Document, bool]: ...
+    async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None: ...
+    async def directory_view(
+        self, tenant: str, codes: Iterable[str]
+    ) -> dict[str, bool | None] | None: ...
+    async def units_view(self, tenant: str, code: str) -> dict[str, bool | None] | None: ...
+    def forget(self, tenant: str, codes: Iterable[str]) -> None: ...
+    async def park(
+        self, event: MeetingRequested | MeetingChanged, unknown: Sequence[str], at: datetime
+    ) -> Document: ...
+    async def parked(self, parked_id: str) -> Document | None: ...
+    async def parked_for(self, tenant: str, code: str) -> list[Document]: ...
+    async def unpark(self, parked_id: str) -> None: ...
+    async def unpark_meeting(self, tenant: str, meeting_id: str) -> None: ...
+    async def record_endpoint(self, event: EndpointUpdated) -> bool: ...
+    async def record_unit(self, event: UnitUpdated) -> bool: ...
+    async def endpoint(self, tenant: str, code: str) -> Document | None: ...
+
+
+class Timers(Protocol):
+    async def schedule(
+        self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
+    ) -> bool: ...
+
+
+def decided(request: Request, now: datetime) -> Document:
+    """The part of a decision every outcome has."""
+    return {
+        "_id": decision_id(request.tenant, request.meeting_id, request.revision),
+        "tenant": request.tenant,
+        "meeting_id": request.meeting_id,
+        "revision": request.revision,
+        "start": request.start,
+        "end": request.end,
+        "host_unit": request.host_unit,
+        "rooms": list(request.rooms),
+        "decided_at": now,
+    }
+
+
+def assigned(
+    request: Request, bridge: str, held: Sequence[str], release: Sequence[str], now: datetime
+) -> Document:
+    """The decision giving the request its slot: the claims it holds, those it frees."""
+    return {
+        **decided(request, now),
+        "outcome": "assigned",
+        "bridge": bridge,
+        "held": list(held),
+        "release": list(release),
+    }
+
+
+def rejected(request: Request, release: Sequence[str], now: datetime) -> Document:
+    return {**decided(request, now), "outcome": "rejected", "held": [], "release": list(release)}
+
+
+class Scheduling:
+    def __init__(
+        self,
+        store: Store,
+        policy_for: Callable[[str], Policy],
+        clock: Clock,
+        timers: Timers,
+        *,
+        alternative_reads: int = 2000,
+    ) -> None:
+        self.store = store
+        self.slots = Slots(store)
+        self.alternative_reads = alternative_reads
+        """Database reads one rejection may spend looking for alternative windows."""
+        self.policy_for = policy_for
+        self.clock = clock
+        self.timers = timers
+
+    # ------------------------------------------------------------ requests and changes
+
+    async def decide(
+        self, event: MeetingRequested | MeetingChanged, *, parked: bool = False, wait: bool = True
+    ) -> Document | None:
+        """Decide the request once; returns the decision that stands (None if ignored or
+        parked). `parked`: the request comes out of the parked ones (drop it when decided);
+        `wait=False`: the grace period is over, unknown endpoints are rejected."""
+        request = domain.request_of(event)
+        policy = self.policy_for(request.tenant)
+        now = self.clock.now()
+        first = await self.store.first_sight(request.tenant, request.meeting_id)
+        if first:
+            history = History([], None)  # nothing to read: the common, fast path
+        else:
+            history = await self.store.history(request.tenant, request.meeting_id)
+        parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
+        if history.cancelled is not None:
+            log.info("meeting %s is cancelled; %s ignored", request.meeting_id, event.type)
+            if parked:
+                await self.store.unpark(parked_id)
+            return None
+        existing = history.decision(request.revision)
+        if existing is not None:
+            await self._finish(existing, None, now)
+            if parked:
+                await self.store.unpark(parked_id)
+            return existing
+        await self.store.skip(
+            request.tenant, request.meeting_id, range(len(history.decisions), request.revision)
+        )
+        directory, units = await self._directory(request)
+        if wait and domain.unknown_codes(request, directory, units):
+            waiting, directory, units = await self._waits(
+                event, request, policy, (directory, units), first, now
+            )
+            if waiting:
+                return None
+            parked = True
+        violations = domain.policy_violations(request, policy, directory, now, units)
+        document, events, attempt = await self._decision(
+            request, policy, event, now, violations, history.current
+        )
+        recorded, _ = await self.store.record(document, str(event.event_id), events)
+        await self._finish(recorded, attempt, now)
+        if parked:
+            await self.store.unpark(parked_id)
+        return recorded
+
+    async def _decision(
+        self,
+        request: Request,
+        policy: Policy,
+        cause: Event,
+        now: datetime,
+        violations: list[Conflict],
+        current: Document | None,
+    ) -> tuple[Document, list[Event], Attempt | None]:
+        """Claim the slot (unless a rule is broken) and word the decision and its events."""
+        if violations:
+            rejection = domain.reject(request, violations, [], cause, now)
+            return rejected(request, [], now), [rejection], None
+        attempt = Attempt(
+            tenant=request.tenant,
+            meeting_id=request.meeting_id,
+            revision=request.revision,
+            meeting=Window(start=request.start, end=request.end),
+            reserved=domain.reserved_window(request.start, request.end, policy),
+        )
+        bridge, conflicts = await self.slots.reserve(request, policy, attempt, current)
+        if bridge is None:
+            alternatives = await self.slots.alternatives(
+                request, policy, now, self.alternative_reads
+            )
+            rejection = domain.reject(request, conflicts, alternatives, cause, now)
+            return rejected(request, attempt.inserted, now), [rejection], attempt
+        return (*self._assignment(request, policy, cause, now, attempt, bridge, current), attempt)
+
+    def _assignment(
+        self,
+        request: Request,
+        policy: Policy,
+        cause: Event,
+        now: datetime,
+        attempt: Attempt,
+        bridge: Bridge,
+        current: Document | None,
+    ) -> tuple[Document, list[Event]]:
+        events: list[Event] = [domain.assign(request, policy, bridge, cause, now)]
+        old: list[str] = []
+        if current is not None:
+            events.append(
+                domain.release(request.meeting_id, current["revision"], "changed", cause, now)
+            )
+            old = [c for c in current["held"] if c not in set(attempt.held)]
+        return assigned(request, bridge.name, attempt.held, old, now), events
+
+    async def _directory(self, request: Request) -> tuple[Directory | None, Directory | None]:
+        """Scheduling's copy of the directory for this request: endpoints, host unit."""
+        directory = await self.store.directory_view(request.tenant, request.rooms)
+        units = await self.store.units_view(request.tenant, request.host_unit)
+        return directory, units
+
+    async def _waits(
+        self,
+        event: MeetingRequested | MeetingChanged,
+        request: Request,
+        policy: Policy,
+        known: tuple[Directory | None, Directory | None],
+        first: bool,
+        now: datetime,
+    ) -> tuple[bool, Directory | None, Directory | None]:
+        """Park the request while an endpoint or its host unit is unknown and the grace
+        period lasts. Returns whether it waits, and the directory to decide with otherwise."""
+        directory, units = known
+        parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
+        entry = None if first else await self.store.parked(parked_id)
+        parked_at = entry["parked_at"] if entry else None
+        if not domain.must_wait(request, directory, parked_at, policy, now, units):
+            return False, directory, units
+        unknown = domain.unknown_codes(request, directory, units)
+        await self._park(event, unknown, policy, now)
+        # the entry may have been recorded (finding nothing parked) meanwhile: look again
+        self.store.forget(request.tenant, unknown)
+        directory, units = await self._directory(request)
+        return bool(domain.unknown_codes(request, directory, units)), directory, units
+
+    async def _park(
+        self,
+        event: MeetingRequested | MeetingChanged,
+        unknown: Sequence[str],
+        policy: Policy,
+        now: datetime,
+    ) -> None:
+        """Wait for the directory: nothing is emitted; a timer ends the wait at the latest."""
+        entry = await self.store.park(event, unknown, now)
+        parked_at = entry["parked_at"]
+        await self.timers.schedule(
+            f"{UNKNOWN_ENDPOINT}|{entry['_id']}",
+            UNKNOWN_ENDPOINT,
+            domain.grace_ends(parked_at, policy),
+            event.tenant,
+            {"parked": entry["_id"]},
+        )
+        log.info(
+            "meeting %s revision %s waits for unknown %s",
+            entry["meeting_id"],
+            entry["revision"],
+            ", ".join(unknown),
+        )
+
+    async def _decide_parked(self, entry: Document, *, grace_over: bool = False) -> None:
+        event = decode_event(entry["event"])
+        assert isinstance(event, MeetingRequested | MeetingChanged), entry["_id"]
+        if grace_over:  # another replica may have learnt the endpoints since
+            self.store.forget(event.tenant, entry["unknown"])
+        await self.decide(event, parked=True, wait=not grace_over)
+
+    async def grace_over(self, parked_id: str) -> list[Event]:
+        """The wait for unknown endpoints ends: decide (rejecting those still unknown).
+        The decision carries its own events; a request decided already is gone."""
+        entry = await self.store.parked(parked_id)
+        if entry is not None:
+            await self._decide_parked(entry, grace_over=True)
+        return []
+
+    async def _finish(self, decision: Document, attempt: Attempt | None, now: datetime) -> None:
+        """Make the claims match the decision that stands; safe to repeat."""
+        await self.store.release(decision.get("release", []), decision["outcome"], now)
+        if attempt is not None:  # a twin replica decided: drop what this attempt added
+            held = set(decision.get("held", []))
+            await self.store.release(
+                [c for c in attempt.inserted if c not in held], "superseded", now
+            )
+        if decision["outcome"] == "assigned":
+            await self.timers.schedule(
+                f"{RECORD}|{decision['_id']}",
+                RECORD,
+                decision["end"],
+                decision["tenant"],
+                {"meeting_id": decision["meeting_id"], "revision": decision["revision"]},
+            )
+
+    # ------------------------------------------------------------ cancellations
+
+    async def cancel(self, event: MeetingCancelled) -> Document:
+        """Release the meeting's slot, once; later requests of the meeting are ignored."""
+        now = self.clock.now()
+        # mark the meeting seen, so a request arriving after its cancellation reads it
+        await self.store.first_sight(event.tenant, event.meeting_id)
+        history = await self.store.history(event.tenant, event.meeting_id)
+        if history.cancelled is not None:
+            await self._finish(history.cancelled, None, now)
+            return history.cancelled
+        current = history.current
+        events: list[Event] = []
+        if current is not None:
+            events.append(
+                domain.release(event.meeting_id, current["revision"], "cancelled", event, now)
+            )
+        document = {
+            "_id": decision_id(event.tenant, event.meeting_id, CANCELLED),
+            "tenant": event.tenant,
+            "meeting_id": event.meeting_id,
+            "revision": current["revision"] if current else None,
+            "outcome": "cancelled",
+            "held": [],
+            "release": current["held"] if current else [],
+            "decided_at": now,
+        }
+        recorded, _ = await self.store.record(document, str(event.event_id), events)
+        await self._finish(recorded, None, now)
+        # a parked request of the meeting must not be decided later (rare: a scan is fine)
+        await self.store.unpark_meeting(event.tenant, event.meeting_id)
+        return recorded
+
+    # ------------------------------------------------------------ the directory
+
+    async def on_endpoint(self, event: EndpointUpdated) -> None:
+        """Remember the endpoint, make sure its report and inspection timers exist, and
+        decide the requests that waited for it."""
+        if not await self.store.record_endpoint(event):
+            return
+        policy = self.policy_for(event.tenant)
+        now = self.clock.now()
+        year = int(domain.next_annual_report(policy, now).period)
+        await self._schedule_annual(policy, event.tenant, event.code, year)
+        index = domain.inspection_index(policy, now)
+        await self._schedule_inspection(policy, event.tenant, event.code, index)
+        for entry in await self.store.parked_for(event.tenant, event.code):
+            await self._decide_parked(entry)
+
+    async def on_unit(self, event: UnitUpdated) -> None:
+        """Remember the unit; decide the requests that waited for it."""
+        if not await self.store.record_unit(event):
+            return
+        for entry in await self.store.parked_for(event.tenant, domain.UNIT + event.code):
+            await self._decide_parked(entry)
+
+    # ------------------------------------------------------------ the calendar
+
+    async def _schedule_annual(self, policy: Policy, tenant: str, endpoint: str, year: int) -> None:
+        due = domain.annual_report(policy, year)
+        await self._schedule_for_endpoint(ANNUAL, tenant, endpoint, year, due.announce_at)
+
+    async def _schedule_inspection(
+        self, policy: Policy, tenant: str, endpoint: str, index: int
+    ) -> None:
+        due = domain.inspection(policy, index)
+        await self._schedule_for_endpoint(INSPECTION, tenant, endpoint, index, due.announce_at)
+
+    async def _schedule_for_endpoint(
+        self, kind: str, tenant: str, endpoint: str, number: int, at: datetime
+    ) -> None:
+        """One timer per (kind, endpoint, year or period): scheduling it again is a no-op."""
+        payload = {"endpoint": endpoint, "number": number}
+        await self.timers.schedule(
+            f"{kind}|{tenant}|{endpoint}|{number}", kind, at, tenant, payload
+        )
+
+    async def annual_report_due(self, tenant: str, endpoint: str, year: int) -> list[Event]:
+        """The endpoint's year-end report is due (and next year's is scheduled)."""
+        policy = self.policy_for(tenant)
+        await self._schedule_annual(policy, tenant, endpoint, year + 1)
+        return await self._endpoint_report(
+            policy,
+            tenant,
+            endpoint,
+            ReportKind.ANNUAL_ENDPOINT_REPORT,
+            domain.annual_report(policy, year),
+            "report.annual.due",
+        )
+
+    async def inspection_due(self, tenant: str, endpoint: str, index: int) -> list[Event]:
+        """The endpoint's periodic inspection is due (and the next one is scheduled)."""
+        policy = self.policy_for(tenant)
+        await self._schedule_inspection(policy, tenant, endpoint, index + 1)
+        return await self._endpoint_report(
+            policy,
+            tenant,
+            endpoint,
+            ReportKind.PERIODIC_INSPECTION,
+            domain.inspection(policy, index),
+            "inspection.period_months",
+        )
+
+    async def _endpoint_report(
+        self,
+        policy: Policy,
+        tenant: str,
+        code: str,
+        kind: ReportKind,
+        due: domain.Due,
+        rule: str,
+    ) -> list[Event]:
+        entry = await self.store.endpoint(tenant, code)
+        if entry is None or not entry["active"]:
+            return []  # a retired endpoint owes nothing; its timers keep the calendar going
+        return [
+            domain.report_due(
+                policy,
+                tenant=tenant,
+                kind=kind,
+                due=due,
+                rule=rule,
+                now=self.clock.now(),
+                endpoint=entry["code"],
+                unit=entry["unit"],
+            )
+        ]
+
+    async def meeting_record_due(self, tenant: str, meeting_id: str, revision: int) -> list[Event]:
+        """The meeting has ended: its record is due, unless it was cancelled or moved."""
+        history = await self.store.history(tenant, meeting_id)
+        current = history.current
+        if current is None or current["revision"] != revision:
+            return []  # cancelled, or moved: the newer revision has its own timer
+        policy = self.policy_for(tenant)
+        return [
+            domain.report_due(
+                policy,
+                tenant=tenant,
+                kind=ReportKind.MEETING_RECORD,
+                due=domain.meeting_record(policy, current["start"], current["end"]),
+                rule="meeting_record.due_after",
+                now=self.clock.now(),
+                unit=current["host_unit"],
+                meeting_id=meeting_id,
+            )
+        ]

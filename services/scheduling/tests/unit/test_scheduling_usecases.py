@@ -1,0 +1,98 @@
+"""The use cases over the in-memory store: what a decision writes and emits, and that a
+redelivered event decides nothing twice. No Kafka, no database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduling_samples import DAY, NOW, cancelled, changed, endpoint, requested
+
+from hnth_contracts import ConflictKind, SlotAssigned, SlotRejected, SlotReleased
+from scheduling import domain
+from scheduling.usecases import RECORD, UNKNOWN_ENDPOINT
+
+
+async def test_a_free_request_is_assigned_and_holds_its_endpoints_and_ports(
+    scheduling, store, timers
+) -> None:
+    decision = await scheduling.decide(requested("m-1"))
+    assert decision is not None
+    assert decision["outcome"] == "assigned"
+    [event] = store.events
+    assert isinstance(event, SlotAssigned)
+    assert event.meeting_id == "m-1"
+    endpoints = [c for c in decision["held"] if "|ep|" in c]
+    ports = [c for c in decision["held"] if "|port|" in c]
+    spans = len(domain.buckets(event.slot.reserved))
+    assert (len(endpoints), len(ports)) == (2 * spans, 2 * spans)
+    assert [kind for kind, *_ in timers.scheduled.values()] == [RECORD]
+
+
+async def test_a_conflicting_request_is_rejected_with_the_holder_and_alternatives(
+    scheduling, store
+) -> None:
+    await scheduling.decide(requested("m-1"))
+    decision = await scheduling.decide(requested("m-2", start=DAY + timedelta(minutes=30)))
+    assert decision is not None
+    assert decision["outcome"] == "rejected"
+    rejected = store.events[-1]
+    assert isinstance(rejected, SlotRejected)
+    assert {c.kind for c in rejected.conflicts} == {ConflictKind.ENDPOINT_BUSY}
+    assert {c.other_meeting_id for c in rejected.conflicts} == {"m-1"}
+    assert len(rejected.alternatives) == domain.ALTERNATIVES
+    assert not set(decision["release"]) - store.released, "what it claimed is released"
+
+
+async def test_a_redelivered_request_decides_nothing_twice(scheduling, store) -> None:
+    event = requested("m-1")
+    first = await scheduling.decide(event)
+    again = await scheduling.decide(event)
+    assert again == first
+    assert len(store.events) == 1
+    assert len(store.decisions) == 1
+
+
+async def test_a_broken_rule_rejects_without_claiming(scheduling, store, policy) -> None:
+    decision = await scheduling.decide(requested("m-1", start=NOW - timedelta(minutes=5)))
+    assert decision is not None
+    assert decision["outcome"] == "rejected"
+    [rejected] = store.events
+    assert isinstance(rejected, SlotRejected)
+    assert [c.rule for c in rejected.conflicts] == [policy.ref("meeting.not_in_past")]
+    assert store.claims == {}
+
+
+async def test_a_change_moves_the_slot_and_releases_the_old_one(scheduling, store) -> None:
+    first = await scheduling.decide(requested("m-1"))
+    assert first is not None
+    moved = await scheduling.decide(changed("m-1", 1, start=DAY + timedelta(days=1)))
+    assert moved is not None
+    assert moved["outcome"] == "assigned"
+    assert isinstance(store.events[-1], SlotReleased)
+    assert store.events[-1].reason == "changed"
+    assert set(first["held"]) <= store.released
+
+
+async def test_cancel_releases_the_slot_once(scheduling, store) -> None:
+    decision = await scheduling.decide(requested("m-1"))
+    assert decision is not None
+    event = cancelled("m-1")
+    await scheduling.cancel(event)
+    await scheduling.cancel(event)
+    released = [e for e in store.events if isinstance(e, SlotReleased)]
+    assert [e.reason for e in released] == ["cancelled"]
+    assert set(decision["held"]) <= store.released
+    assert await scheduling.decide(requested("m-1")) is None, "a cancelled meeting is over"
+
+
+async def test_an_unknown_endpoint_parks_the_request_until_the_directory_names_it(
+    scheduling, store, timers
+) -> None:
+    await scheduling.on_endpoint(endpoint("TQ-UBND"))
+    assert await scheduling.decide(requested("m-1")) is None
+    assert store.events == []
+    assert UNKNOWN_ENDPOINT in [kind for kind, *_ in timers.scheduled.values()]
+    await scheduling.on_endpoint(endpoint("TQ-STTTT"))
+    [assigned] = store.events
+    assert isinstance(assigned, SlotAssigned)
+    assert store.parked_entries == {}
