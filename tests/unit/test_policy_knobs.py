@@ -38,7 +38,7 @@ def flipped(policy: Policy, key: str, value: Any) -> Policy:
 
 
 def _breaches(policy: Policy, start: datetime, end: datetime, asked_at: datetime) -> list[str]:
-    found = rules.time_breaches(start, end, policy, asked_at=asked_at, urgent_reason=None)
+    found = rules.time_breaches(start, end, policy, now=asked_at, urgent_reason=None)
     return [b.rule for b in found]
 
 

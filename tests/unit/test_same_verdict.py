@@ -56,6 +56,7 @@ def scheduling_verdict(start: datetime, end: datetime, urgent: str | None) -> se
 
 
 LEAD = timedelta(days=2)
+HOURS = timedelta(hours=2)
 CASES = {
     "exactly the lead time ahead": (NOW + LEAD, timedelta(hours=2), None),
     "a second inside the lead time": (NOW + LEAD - SECOND, timedelta(hours=2), None),
@@ -79,8 +80,8 @@ def test_registration_and_scheduling_break_the_same_time_rules(case: str) -> Non
 
 def test_the_lead_time_boundary_is_the_same_instant_for_both() -> None:
     late = NOW + LEAD - SECOND
-    assert "notice.lead_time" in registration_verdict(late, late + timedelta(hours=2), None)
-    assert "notice.lead_time" in scheduling_verdict(late, late + timedelta(hours=2), None)
+    assert "notice.lead_time" in registration_verdict(late, late + HOURS, None)
+    assert "notice.lead_time" in scheduling_verdict(late, late + HOURS, None)
     on_time = NOW + LEAD
-    assert "notice.lead_time" not in registration_verdict(on_time, on_time + timedelta(hours=2), None)
-    assert "notice.lead_time" not in scheduling_verdict(on_time, on_time + timedelta(hours=2), None)
+    assert "notice.lead_time" not in registration_verdict(on_time, on_time + HOURS, None)
+    assert "notice.lead_time" not in scheduling_verdict(on_time, on_time + HOURS, None)

@@ -57,14 +57,19 @@ def time_breaches(
     end: datetime,
     policy: Policy,
     *,
-    asked_at: datetime,
+    now: datetime,
+    asked_at: datetime | None = None,
     urgent_reason: str | None,
 ) -> list[Breach]:
-    """The time rules a meeting from `start` to `end`, asked for at `asked_at`, breaks.
+    """The time rules a meeting from `start` to `end` breaks when decided at `now`, asked
+    for at `asked_at` (default `now`; a request that waited on the bus was asked earlier).
 
     An end before the start stops there (nothing else is meaningful); so does a start
-    already past (no lead time to speak of). Inside the notice lead time a meeting needs an
-    `urgent_reason` (who may give one is the caller's concern: `notice.urgent_override`)."""
+    already past at `now` (no lead time to speak of: a meeting is never booked after it
+    began, however early it was asked for). The notice lead time counts from `asked_at`:
+    inside it a meeting needs an `urgent_reason` (who may give one is the caller's concern:
+    `notice.urgent_override`)."""
+    asked_at = now if asked_at is None else min(asked_at, now)
     if end <= start:
         return [
             Breach(
@@ -75,7 +80,7 @@ def time_breaches(
             )
         ]
     found = _duration_breaches(end - start, policy)
-    if start <= asked_at:
+    if start <= now:
         when = local_text(start, policy)
         found.append(
             Breach(

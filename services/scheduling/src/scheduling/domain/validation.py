@@ -42,6 +42,7 @@ def policy_violations(
             request.start,
             request.end,
             policy,
+            now=now,
             asked_at=asked_at(request, now),
             urgent_reason=request.urgent_reason,
         )
