@@ -11,7 +11,8 @@ from hnth_kit.auth import Principal, Role, require
 from hnth_kit.clock import Clock
 from hnth_kit.errors import problem
 from hnth_kit.mongo import Document
-from notification import content, domain
+from notification import content
+from notification.domain import meetings, resends, signing
 from notification.store import NotificationStore
 
 
@@ -37,7 +38,7 @@ def notice_view(n: Document) -> dict[str, Any]:
     }
 
 
-def _may_see(who: Principal, meeting: domain.Meeting | None, notices: list[Document]) -> bool:
+def _may_see(who: Principal, meeting: meetings.Meeting | None, notices: list[Document]) -> bool:
     """Sở TT&TT and viewers see everything; a host unit its meetings; a technician the
     meetings its endpoint takes part in."""
     if who.role in (Role.OPERATOR, Role.VIEWER):
@@ -51,11 +52,11 @@ def _may_see(who: Principal, meeting: domain.Meeting | None, notices: list[Docum
 
 
 REFUSALS = {
-    domain.ResendRefusal.STILL_PENDING: (
+    resends.ResendRefusal.STILL_PENDING: (
         "Thông báo đang được gửi; chờ kết quả trước khi gửi lại.",
         "The notice is still being delivered; wait for its outcome before resending.",
     ),
-    domain.ResendRefusal.MEETING_CANCELLED: (
+    resends.ResendRefusal.MEETING_CANCELLED: (
         "Cuộc họp đã bị hủy: không gửi lại thông báo mời hoặc nhắc họp.",
         "The meeting is cancelled: its invitation or reminders are not sent again.",
     ),
@@ -109,7 +110,7 @@ def build_router(
         as a notice of its own (cause: this notice and the request's Idempotency-Key): a retried
         request sends once, a new request sends again. A cancelled meeting's invitation
         or reminders are refused; its cancellation may be resent."""
-        if not domain.valid_resend_key(idempotency_key):
+        if not resends.valid_resend_key(idempotency_key):
             raise HTTPException(
                 status_code=400,
                 detail=problem(
@@ -130,12 +131,12 @@ def build_router(
                     "There is no such notice.",
                 ),
             )
-        cause = domain.resend_cause(who.tenant, notice_id, idempotency_key)
+        cause = resends.resend_cause(who.tenant, notice_id, idempotency_key)
         repeated = await store.notice(f"{cause}|{original['recipient']}|{original['channel']}")
         if repeated is None:
             meeting_id = original.get("meeting_id")
             cancelled = bool(meeting_id) and await store.cancelled(who.tenant, meeting_id)
-            refusal = domain.resend_refusal(original["status"], original["kind"], cancelled)
+            refusal = resends.resend_refusal(original["status"], original["kind"], cancelled)
             if refusal is not None:
                 vi, en = REFUSALS[refusal]
                 raise HTTPException(status_code=409, detail=problem(request, refusal.value, vi, en))
@@ -146,7 +147,7 @@ def build_router(
     async def acknowledged(token: str, request: Request, record: bool) -> Response:
         """The notice a valid link names (acknowledged first when `record`), as JSON or,
         for a browser, as the bilingual page; 404 for a link that is not ours."""
-        notice_id = domain.verify_ack_token(ack_secret, token)
+        notice_id = signing.verify_ack_token(ack_secret, token)
         if notice_id is None:
             notice = None
         elif record:

@@ -34,8 +34,9 @@ from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.consumer import Handler, RawMessage
 from hnth_kit.timers import Timer, TimerHandler, Timers
-from notification import domain
-from notification.domain import Notice, TimerKind, TimerPlan
+from notification.domain import escalations, meetings, planning, reminders, reports, timers
+from notification.domain.notices import FORMAL_KINDS, Notice, Status
+from notification.domain.timers import TimerKind, TimerPlan
 from notification.store import NotificationStore
 
 Snapshot = ContactsUpdated | UnitUpdated | EndpointUpdated
@@ -65,15 +66,15 @@ def build_handlers(ctx: Context) -> dict[type[Event], Handler]:
 
     async def on_assigned(event: SlotAssigned, _: RawMessage) -> None:
         previous = await store.meeting(event.tenant, event.meeting_id)
-        if domain.is_stale(event.revision, previous):
+        if meetings.is_stale(event.revision, previous):
             return
         if await store.cancelled(event.tenant, event.meeting_id):
             return  # the cancellation overtook it: nobody should prepare for it
         policy, now = ctx.policy_for(event.tenant), ctx.clock.now()
-        meeting = domain.meeting_from_slot(event, previous)
+        meeting = meetings.meeting_from_slot(event, previous)
         await store.save_meeting(meeting)
-        await ctx.add(domain.plan_assignment(meeting, policy, ctx.webhooks, now))
-        await ctx.schedule(event.tenant, domain.meeting_timers(meeting, policy, now))
+        await ctx.add(planning.plan_assignment(meeting, policy, ctx.webhooks, now))
+        await ctx.schedule(event.tenant, timers.meeting_timers(meeting, policy, now))
 
     async def cancel(tenant: str, meeting_id: str, reason: str | None) -> None:
         await store.mark_cancelled(tenant, meeting_id, reason)
@@ -81,7 +82,7 @@ def build_handlers(ctx: Context) -> dict[type[Event], Handler]:
         if meeting is None:
             return  # never assigned here, so nobody was told
         policy = ctx.policy_for(tenant)
-        await ctx.add(domain.plan_cancellation(meeting, policy, ctx.webhooks, reason))
+        await ctx.add(planning.plan_cancellation(meeting, policy, ctx.webhooks, reason))
 
     async def on_cancelled(event: MeetingCancelled, _: RawMessage) -> None:
         await cancel(event.tenant, event.meeting_id, event.reason)
@@ -91,18 +92,18 @@ def build_handlers(ctx: Context) -> dict[type[Event], Handler]:
             await cancel(event.tenant, event.meeting_id, None)
 
     async def on_rejected(event: SlotRejected, _: RawMessage) -> None:
-        await ctx.add(domain.plan_rejection(event, ctx.policy_for(event.tenant)))
+        await ctx.add(planning.plan_rejection(event, ctx.policy_for(event.tenant)))
 
     async def on_check(event: CheckCompleted, _: RawMessage) -> None:
         await store.record_check(event.tenant, event.meeting_id, event.endpoint, event.outcome)
         meeting = await store.meeting(event.tenant, event.meeting_id)
-        await ctx.add(domain.plan_check_alert(event, meeting, ctx.policy_for(event.tenant)))
+        await ctx.add(planning.plan_check_alert(event, meeting, ctx.policy_for(event.tenant)))
 
     async def on_report_due(event: ReportDue, _: RawMessage) -> None:
         meeting = await store.meeting(event.tenant, event.meeting_id) if event.meeting_id else None
-        await ctx.add(domain.plan_report_request(event, meeting))
+        await ctx.add(reports.plan_report_request(event, meeting))
         policy, now = ctx.policy_for(event.tenant), ctx.clock.now()
-        timer = domain.report_reminder_timer(event, policy, now, meeting)
+        timer = reports.report_reminder_timer(event, policy, now, meeting)
         await ctx.schedule(event.tenant, [timer] if timer else [])
 
     async def on_report_submitted(event: ReportSubmitted, _: RawMessage) -> None:
@@ -130,16 +131,16 @@ def build_timer_handlers(ctx: Context) -> dict[str, TimerHandler]:
     """Timers create notices keyed by the timer id, so a taken-over claim adds nothing."""
     store = ctx.store
 
-    async def current_meeting(timer: Timer) -> domain.Meeting | None:
+    async def current_meeting(timer: Timer) -> meetings.Meeting | None:
         meeting = await store.meeting(timer.tenant, str(timer.payload["meeting_id"]))
         cancelled = await store.cancelled(timer.tenant, str(timer.payload["meeting_id"]))
-        return meeting if domain.timer_is_current(timer.payload, meeting, cancelled) else None
+        return meeting if timers.timer_is_current(timer.payload, meeting, cancelled) else None
 
     async def remind_meeting(timer: Timer) -> list[Event]:
         meeting = await current_meeting(timer)
         if meeting:
             policy = ctx.policy_for(timer.tenant)
-            await ctx.add(domain.plan_meeting_reminder(timer.id, meeting, policy))
+            await ctx.add(reminders.plan_meeting_reminder(timer.id, meeting, policy))
         return []
 
     async def remind_check(timer: Timer) -> list[Event]:
@@ -147,25 +148,27 @@ def build_timer_handlers(ctx: Context) -> dict[str, TimerHandler]:
         if meeting:
             checked = await store.checked_endpoints(timer.tenant, meeting.meeting_id)
             policy = ctx.policy_for(timer.tenant)
-            await ctx.add(domain.plan_check_reminder(timer.id, meeting, checked, policy))
+            await ctx.add(reminders.plan_check_reminder(timer.id, meeting, checked, policy))
         return []
 
     async def notice_deadline(timer: Timer) -> list[Event]:
         meeting = await current_meeting(timer)
         if meeting:
-            notices = await store.for_cause(domain.assignment_cause(meeting))
+            notices = await store.for_cause(meetings.assignment_cause(meeting))
             undelivered = [
                 n["recipient"]
                 for n in notices
-                if n["kind"] in domain.FORMAL_KINDS and n["status"] != domain.Status.SENT
+                if n["kind"] in FORMAL_KINDS and n["status"] != Status.SENT
             ]
             policy = ctx.policy_for(timer.tenant)
-            await ctx.add(domain.plan_deadline_escalation(timer.id, meeting, undelivered, policy))
+            await ctx.add(
+                escalations.plan_deadline_escalation(timer.id, meeting, undelivered, policy)
+            )
         return []
 
     async def remind_report(timer: Timer) -> list[Event]:
         if not await store.report_submitted(timer.tenant, str(timer.payload["report_id"])):
-            await ctx.add(domain.plan_report_reminder(timer.id, timer.tenant, timer.payload))
+            await ctx.add(reports.plan_report_reminder(timer.id, timer.tenant, timer.payload))
         return []
 
     return {

@@ -24,7 +24,9 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated, UnitUpdated
 from hnth_kit.mongo import Document, insert_new
-from notification.domain import Channel, Meeting, Next, Notice, Status
+from notification.domain.attempts import Next
+from notification.domain.meetings import Meeting
+from notification.domain.notices import Channel, Notice, Status
 
 NOTICES = "notices"
 CLAIMS = "notice_claims"
