@@ -256,7 +256,12 @@ def test_the_email_carries_a_parsable_calendar_entry() -> None:
 
 
 def test_resend_refusals_and_cause() -> None:
-    from notification.domain.resends import ResendRefusal, resend_cause, resend_refusal, valid_resend_key
+    from notification.domain.resends import (
+        ResendRefusal,
+        resend_cause,
+        resend_refusal,
+        valid_resend_key,
+    )
 
     assert resend_refusal("pending", "meeting_notice", False) is ResendRefusal.STILL_PENDING
     assert resend_refusal("sent", "meeting_notice", True) is ResendRefusal.MEETING_CANCELLED
