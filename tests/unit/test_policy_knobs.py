@@ -108,9 +108,9 @@ def record_due(policy: Policy) -> object:
 
 
 def _meeting() -> Any:
-    from notification import domain
+    from notification.domain.meetings import Meeting
 
-    return domain.Meeting(
+    return Meeting(
         tenant="tuyen-quang",
         meeting_id="m-knob",
         revision=0,
@@ -129,26 +129,26 @@ def _meeting() -> Any:
 
 
 def recipients(policy: Policy) -> object:
-    from notification import domain
+    from notification.domain.notices import meeting_recipients
 
-    return [r.key for r in domain.meeting_recipients(_meeting(), policy)]
+    return [r.key for r in meeting_recipients(_meeting(), policy)]
 
 
 def reminders(policy: Policy) -> object:
-    from notification import domain
+    from notification.domain.timers import meeting_timers
 
-    return [(t.kind, t.due_at) for t in domain.meeting_timers(_meeting(), policy, NOW)]
+    return [(t.kind, t.due_at) for t in meeting_timers(_meeting(), policy, NOW)]
 
 
 def escalation(policy: Policy) -> object:
-    from notification import domain
+    from notification.domain.escalations import escalation_target
 
-    return domain.escalation_target(policy)
+    return escalation_target(policy)
 
 
 def report_reminder(kind: ReportKind) -> Callable[[Policy], object]:
     def probe(policy: Policy) -> object:
-        from notification import domain
+        from notification.domain.reports import report_reminder_timer
 
         due = ReportDue.create(
             report_id=f"{kind}:knob",
@@ -161,7 +161,7 @@ def report_reminder(kind: ReportKind) -> Callable[[Policy], object]:
             correlation_id="knob",
             producer="scheduling",
         )
-        timer = domain.report_reminder_timer(due, policy, NOW)
+        timer = report_reminder_timer(due, policy, NOW)
         return timer.due_at if timer else None
 
     return probe

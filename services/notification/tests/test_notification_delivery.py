@@ -33,7 +33,8 @@ from hnth_contracts import (
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.consumer import Outcome
 from hnth_kit.testing import eventually
-from notification.domain import Kind, Next, Notice, Recipient, Status
+from notification.domain.attempts import Next
+from notification.domain.notices import Kind, Notice, Recipient, Status
 from notification.store import QUEUE, NotificationStore
 
 pytestmark = pytest.mark.integration

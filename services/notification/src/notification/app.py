@@ -1,4 +1,4 @@
-"""Composition root: settings -> store, broker, handlers, timers, sender loop, HTTP app."""
+"""Composition root: settings -> store, use cases, handlers, timers, sender loop, routers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from pydantic import Field, SecretStr, model_validator
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-from notification.api import build_router
 from notification.delivery import Mailer, SmtpConfig, WebhookPoster
 from notification.dispatch import DeliveryConfig, Dispatcher
-from notification.handlers import Context, build_handlers, build_timer_handlers
+from notification.handlers import build_handlers, build_timer_handlers
+from notification.http import acks, notices
 from notification.store import NotificationStore
+from notification.usecases import Notifications
 
 
 class NotificationSettings(ServiceSettings):
@@ -109,26 +110,21 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
             registry=service.metrics.registry,
         ),
     )
-    context = Context(
-        store=store,
-        timers=service.timers,
-        clock=service.clock,
-        policy_for=service.policy_for,
+    notifications = Notifications(
+        store,
+        service.timers,
+        service.clock,
+        service.policy_for,
         webhooks=tuple(settings.webhook_urls),
         wake=dispatcher.wake,
+        ack_secret=delivery.ack_secret,
     )
     service.on_startup(store.setup)
-    service.handle(build_handlers(context))
-    service.on_timer(build_timer_handlers(context))
+    service.handle(build_handlers(notifications))
+    service.on_timer(build_timer_handlers(notifications))
     service.background("sender", dispatcher.run)
-    service.include(
-        build_router(
-            store,
-            service.auth,
-            service.clock,
-            delivery.ack_secret,
-            wake=dispatcher.wake,
-            timezone_for=lambda tenant: service.policy_for(tenant).timezone,
-        )
-    )
+    service.api.state.notifications = notifications
+    service.api.state.auth = service.auth
+    service.include(notices.router)
+    service.include(acks.router)
     return service

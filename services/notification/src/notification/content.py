@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from notification.domain import Calendar
+from notification.domain.notices import Calendar
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")

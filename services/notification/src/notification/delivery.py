@@ -1,6 +1,6 @@
 """The two channels: e-mail over SMTP (aiosmtplib) and signed webhooks (httpx).
 
-Each send returns a `domain.Attempt`; nothing here decides about retries.
+Each send returns a `attempts.Attempt`; nothing here decides about retries.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import httpx
 
-from notification import domain
+from notification.domain import attempts
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class Mailer:
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
 
-    async def send(self, message: EmailMessage) -> domain.Attempt:
+    async def send(self, message: EmailMessage) -> attempts.Attempt:
         c = self._config
         try:
             await aiosmtplib.send(
@@ -45,25 +45,25 @@ class Mailer:
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]
-            return domain.smtp_reply(refused.code, refused.message)
+            return attempts.smtp_reply(refused.code, refused.message)
         except aiosmtplib.SMTPResponseException as exc:
-            return domain.smtp_reply(exc.code, exc.message)
+            return attempts.smtp_reply(exc.code, exc.message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             # unreachable, disconnected, timed out: the server may be back later
-            return domain.retry(f"{type(exc).__name__}: {exc}")
-        return domain.DELIVERED
+            return attempts.retry(f"{type(exc).__name__}: {exc}")
+        return attempts.DELIVERED
 
 
 class WebhookPoster:
     def __init__(self, timeout: float = 10.0) -> None:
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> domain.Attempt:
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> attempts.Attempt:
         try:
             response = await self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            return domain.retry(f"{type(exc).__name__}: {exc}")
-        return domain.http_reply(response.status_code)
+            return attempts.retry(f"{type(exc).__name__}: {exc}")
+        return attempts.http_reply(response.status_code)
 
     async def close(self) -> None:
         await self._client.aclose()

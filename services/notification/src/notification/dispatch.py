@@ -32,9 +32,10 @@ from prometheus_client import Counter
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
-from notification import content, domain
+from notification import content
 from notification.delivery import Mailer, WebhookPoster
-from notification.domain import Calendar, Channel, Status
+from notification.domain import attempts, escalations, signing
+from notification.domain.notices import FORMAL_KINDS, Calendar, Channel, Status
 from notification.store import NotificationStore
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,13 @@ class DeliveryConfig:
     concurrency: int = 8
 
     def ack_url(self, notice_id: str) -> str:
-        token = domain.ack_token(self.ack_secret, notice_id)
+        token = signing.ack_token(self.ack_secret, notice_id)
         return f"{self.public_base_url.rstrip('/')}/ack/{token}"
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    attempt: domain.Attempt
+    attempt: attempts.Attempt
     address: str | None = None
     message_id: str | None = None
 
@@ -145,7 +146,7 @@ class Dispatcher:
     async def _record(self, notice: Document, outcome: _Outcome) -> None:
         c = self._config
         now = self._clock.now()
-        result = domain.after_attempt(
+        result = attempts.after_attempt(
             outcome.attempt,
             int(notice.get("attempts") or 0),
             now,
@@ -153,12 +154,12 @@ class Dispatcher:
             backoff=c.backoff,
             max_backoff=c.max_backoff,
         )
-        if result.status is Status.FAILED and notice["kind"] in domain.FORMAL_KINDS:
+        if result.status is Status.FAILED and notice["kind"] in FORMAL_KINDS:
             # escalate BEFORE recording `failed`: recording drops the notice from the queue,
             # so a crash between the two would lose the escalation for good. This way a crash
             # leaves the notice pending, it is tried again, and the escalation (its id
             # derived from the notice's) is inserted once however often that happens.
-            escalation = domain.plan_failure_escalation(
+            escalation = escalations.plan_failure_escalation(
                 notice["_id"],
                 notice["tenant"],
                 notice.get("data") or {},
@@ -184,11 +185,11 @@ class Dispatcher:
         contact = await self._store.contact(tenant, recipient)
         address = (contact or {}).get("email")
         if not address:
-            return _Outcome(domain.retry(NO_ADDRESS))
+            return _Outcome(attempts.retry(NO_ADDRESS))
         try:
             message = await self._email(notice, contact or {}, address, now)
         except RENDER_ERRORS as exc:
-            return _Outcome(domain.give_up(f"render: {type(exc).__name__}: {exc}"), address)
+            return _Outcome(attempts.give_up(f"render: {type(exc).__name__}: {exc}"), address)
         mid = str(message["Message-ID"])
         return _Outcome(await self._mailer.send(message), address, mid)
 
@@ -224,13 +225,13 @@ class Dispatcher:
             sender=self._config.sender,
             to=address,
             rendered=rendered,
-            message_id=domain.message_id(notice["_id"], "hnth-ops"),
+            message_id=signing.message_id(notice["_id"], "hnth-ops"),
             now=now,
             calendar=calendar,
             notice_id=notice["_id"],
         )
 
-    async def _post(self, notice: Document, url: str, now: datetime) -> domain.Attempt:
+    async def _post(self, notice: Document, url: str, now: datetime) -> attempts.Attempt:
         ics_text = None
         if notice.get("calendar"):
             entry = Calendar(**notice["calendar"])
@@ -249,7 +250,7 @@ class Dispatcher:
             "X-HNTH-Delivery": notice["_id"],
             "X-HNTH-Kind": notice["kind"],
             "X-HNTH-Timestamp": str(timestamp),
-            "X-HNTH-Signature": domain.webhook_signature(
+            "X-HNTH-Signature": signing.webhook_signature(
                 self._config.webhook_secret, timestamp, body
             ),
         }

@@ -1,21 +1,6 @@
-"""Notification's subscribers and timer handlers: event -> domain plan -> notices stored.
-
-Every handler is idempotent: notices have deterministic ids (inserted once), facts are
-inserted or replaced by key, timers have deterministic ids. A re-run after a crash
-plans exactly the same notices.
-
-Cancellation is keyed on the MEETING (one CANCEL per meeting), and both
-`MeetingCancelled` (meetings stream) and `SlotReleased(reason="cancelled")` (slots
-stream) trigger it: the first to arrive sends, the other finds the same notice ids.
-`SlotReleased` follows `SlotAssigned` on the same partition, so a cancel can never be
-planned before the meeting's notice exists; `MeetingCancelled` alone could overtake a
-`SlotAssigned` still in flight on the other stream.
-"""
+"""Notification's subscribers and timer handlers: event (or timer) -> use case."""
 
 from __future__ import annotations
-
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from hnth_contracts import (
     CheckCompleted,
@@ -30,87 +15,39 @@ from hnth_contracts import (
     SlotReleased,
     UnitUpdated,
 )
-from hnth_contracts.policy import Policy
-from hnth_kit.clock import Clock
 from hnth_kit.consumer import Handler, RawMessage
-from hnth_kit.timers import Timer, TimerHandler, Timers
-from notification import domain
-from notification.domain import Notice, TimerKind, TimerPlan
-from notification.store import NotificationStore
-
-Snapshot = ContactsUpdated | UnitUpdated | EndpointUpdated
+from hnth_kit.timers import Timer, TimerHandler
+from notification.domain.timers import TimerKind
+from notification.usecases import Notifications, Snapshot
 
 
-@dataclass
-class Context:
-    store: NotificationStore
-    timers: Timers
-    clock: Clock
-    policy_for: Callable[[str], Policy]
-    webhooks: Sequence[str]
-    wake: Callable[[], None]
-
-    async def add(self, notices: Sequence[Notice]) -> None:
-        await self.store.add_notices(notices, self.clock.now())
-        if notices:
-            self.wake()
-
-    async def schedule(self, tenant: str, plans: Sequence[TimerPlan]) -> None:
-        for p in plans:
-            await self.timers.schedule(p.id, p.kind, p.due_at, tenant, p.payload)
-
-
-def build_handlers(ctx: Context) -> dict[type[Event], Handler]:
-    store = ctx.store
+def build_handlers(notifications: Notifications) -> dict[type[Event], Handler]:
+    n = notifications
 
     async def on_assigned(event: SlotAssigned, _: RawMessage) -> None:
-        previous = await store.meeting(event.tenant, event.meeting_id)
-        if domain.is_stale(event.revision, previous):
-            return
-        if await store.cancelled(event.tenant, event.meeting_id):
-            return  # the cancellation overtook it: nobody should prepare for it
-        policy, now = ctx.policy_for(event.tenant), ctx.clock.now()
-        meeting = domain.meeting_from_slot(event, previous)
-        await store.save_meeting(meeting)
-        await ctx.add(domain.plan_assignment(meeting, policy, ctx.webhooks, now))
-        await ctx.schedule(event.tenant, domain.meeting_timers(meeting, policy, now))
-
-    async def cancel(tenant: str, meeting_id: str, reason: str | None) -> None:
-        await store.mark_cancelled(tenant, meeting_id, reason)
-        meeting = await store.meeting(tenant, meeting_id)
-        if meeting is None:
-            return  # never assigned here, so nobody was told
-        policy = ctx.policy_for(tenant)
-        await ctx.add(domain.plan_cancellation(meeting, policy, ctx.webhooks, reason))
+        await n.slot_assigned(event)
 
     async def on_cancelled(event: MeetingCancelled, _: RawMessage) -> None:
-        await cancel(event.tenant, event.meeting_id, event.reason)
+        await n.cancel(event.tenant, event.meeting_id, event.reason)
 
     async def on_released(event: SlotReleased, _: RawMessage) -> None:
         if event.reason == "cancelled":
-            await cancel(event.tenant, event.meeting_id, None)
+            await n.cancel(event.tenant, event.meeting_id, None)
 
     async def on_rejected(event: SlotRejected, _: RawMessage) -> None:
-        await ctx.add(domain.plan_rejection(event, ctx.policy_for(event.tenant)))
+        await n.slot_rejected(event)
 
     async def on_check(event: CheckCompleted, _: RawMessage) -> None:
-        await store.record_check(event.tenant, event.meeting_id, event.endpoint, event.outcome)
-        meeting = await store.meeting(event.tenant, event.meeting_id)
-        await ctx.add(domain.plan_check_alert(event, meeting, ctx.policy_for(event.tenant)))
+        await n.check_completed(event)
 
     async def on_report_due(event: ReportDue, _: RawMessage) -> None:
-        meeting = await store.meeting(event.tenant, event.meeting_id) if event.meeting_id else None
-        await ctx.add(domain.plan_report_request(event, meeting))
-        policy, now = ctx.policy_for(event.tenant), ctx.clock.now()
-        timer = domain.report_reminder_timer(event, policy, now, meeting)
-        await ctx.schedule(event.tenant, [timer] if timer else [])
+        await n.report_due(event)
 
     async def on_report_submitted(event: ReportSubmitted, _: RawMessage) -> None:
-        await store.mark_report_submitted(event.tenant, event.report_id)
+        await n.report_submitted(event.tenant, event.report_id)
 
     async def on_directory(event: Snapshot, _: RawMessage) -> None:
-        await store.save_snapshot(event)
-        ctx.wake()  # notices waiting for an address may go now
+        await n.directory_changed(event)
 
     return {
         SlotAssigned: on_assigned,
@@ -126,46 +63,24 @@ def build_handlers(ctx: Context) -> dict[type[Event], Handler]:
     }
 
 
-def build_timer_handlers(ctx: Context) -> dict[str, TimerHandler]:
+def build_timer_handlers(notifications: Notifications) -> dict[str, TimerHandler]:
     """Timers create notices keyed by the timer id, so a taken-over claim adds nothing."""
-    store = ctx.store
-
-    async def current_meeting(timer: Timer) -> domain.Meeting | None:
-        meeting = await store.meeting(timer.tenant, str(timer.payload["meeting_id"]))
-        cancelled = await store.cancelled(timer.tenant, str(timer.payload["meeting_id"]))
-        return meeting if domain.timer_is_current(timer.payload, meeting, cancelled) else None
+    n = notifications
 
     async def remind_meeting(timer: Timer) -> list[Event]:
-        meeting = await current_meeting(timer)
-        if meeting:
-            policy = ctx.policy_for(timer.tenant)
-            await ctx.add(domain.plan_meeting_reminder(timer.id, meeting, policy))
+        await n.remind_meeting(timer)
         return []
 
     async def remind_check(timer: Timer) -> list[Event]:
-        meeting = await current_meeting(timer)
-        if meeting:
-            checked = await store.checked_endpoints(timer.tenant, meeting.meeting_id)
-            policy = ctx.policy_for(timer.tenant)
-            await ctx.add(domain.plan_check_reminder(timer.id, meeting, checked, policy))
+        await n.remind_check(timer)
         return []
 
     async def notice_deadline(timer: Timer) -> list[Event]:
-        meeting = await current_meeting(timer)
-        if meeting:
-            notices = await store.for_cause(domain.assignment_cause(meeting))
-            undelivered = [
-                n["recipient"]
-                for n in notices
-                if n["kind"] in domain.FORMAL_KINDS and n["status"] != domain.Status.SENT
-            ]
-            policy = ctx.policy_for(timer.tenant)
-            await ctx.add(domain.plan_deadline_escalation(timer.id, meeting, undelivered, policy))
+        await n.notice_deadline(timer)
         return []
 
     async def remind_report(timer: Timer) -> list[Event]:
-        if not await store.report_submitted(timer.tenant, str(timer.payload["report_id"])):
-            await ctx.add(domain.plan_report_reminder(timer.id, timer.tenant, timer.payload))
+        await n.remind_report(timer)
         return []
 
     return {

@@ -24,7 +24,9 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated, UnitUpdated
 from hnth_kit.mongo import Document, insert_new
-from notification.domain import Channel, Meeting, Next, Notice, Status
+from notification.domain.attempts import Next
+from notification.domain.meetings import Meeting
+from notification.domain.notices import Channel, Notice, Status
 
 NOTICES = "notices"
 CLAIMS = "notice_claims"
@@ -75,7 +77,7 @@ class NotificationStore:
         its entry is settled at once (read after the queue write, so a sender finishing
         meanwhile deletes the entry after us), not left for a sender's pass.
         """
-        docs = [_notice_doc(n, now) for n in notices]
+        docs = [notice_document(n, now) for n in notices]
         await insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
         for taken in await insert_new(self._notices, docs):
             await self.settle_queue(taken, await self.notice(taken), now)
@@ -86,18 +88,8 @@ class NotificationStore:
         """A fresh delivery of `original` (same content, recipient and channel) under its
         own cause, inserted once by `_id`: `(notice, created)`. A repeated request finds
         the notice the first one inserted (whatever its state by now)."""
-        resend_id = f"{cause}|{original['recipient']}|{original['channel']}"
-        copied = {k: original.get(k) for k in _RESENT_FIELDS}
-        doc = (
-            _fresh(now)
-            | copied
-            | {
-                "_id": resend_id,
-                "cause": cause,
-                "resend_of": original["_id"],
-                "resent_by": by,
-            }
-        )
+        doc = resend_document(original, cause, by, now)
+        resend_id = doc["_id"]
         await insert_new(self._queue, [_queued(resend_id, doc["next_attempt_at"], now)])
         try:
             await self._notices.insert_one(doc)
@@ -351,7 +343,8 @@ def _fresh(now: datetime) -> Document:
     }
 
 
-def _notice_doc(n: Notice, now: datetime) -> Document:
+def notice_document(n: Notice, now: datetime) -> Document:
+    """A new notice as stored: its content and a fresh delivery state."""
     return {
         "_id": n.id,
         "tenant": n.tenant,
@@ -365,6 +358,21 @@ def _notice_doc(n: Notice, now: datetime) -> Document:
         "data": dict(n.data),
         "calendar": dataclasses.asdict(n.calendar) if n.calendar else None,
     } | _fresh(now)
+
+
+def resend_document(original: Document, cause: str, by: str, now: datetime) -> Document:
+    """A fresh delivery of `original` (same content, recipient and channel) under `cause`."""
+    copied = {k: original.get(k) for k in _RESENT_FIELDS}
+    return (
+        _fresh(now)
+        | copied
+        | {
+            "_id": f"{cause}|{original['recipient']}|{original['channel']}",
+            "cause": cause,
+            "resend_of": original["_id"],
+            "resent_by": by,
+        }
+    )
 
 
 def is_webhook(doc: Document) -> bool:

@@ -20,20 +20,38 @@ from hnth_contracts import (
 )
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.settings import REPO_ROOT
-from notification import content, domain
-from notification.domain import Kind, Status
+from notification import content
+from notification.domain.attempts import after_attempt, http_reply, retry, smtp_reply
+from notification.domain.escalations import plan_deadline_escalation, plan_failure_escalation
+from notification.domain.meetings import Meeting, is_late, is_stale, meeting_from_slot
+from notification.domain.notices import Calendar, Kind, Notice, Status
+from notification.domain.planning import (
+    plan_assignment,
+    plan_cancellation,
+    plan_check_alert,
+    plan_rejection,
+)
+from notification.domain.reminders import plan_check_reminder, plan_meeting_reminder
+from notification.domain.reports import (
+    plan_report_reminder,
+    plan_report_request,
+    report_data,
+    report_reminder_timer,
+)
+from notification.domain.signing import ack_token, verify_ack_token
+from notification.domain.timers import meeting_timers
 
 POLICY = load_policy(REPO_ROOT / "policies", "tuyen-quang")
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 START = NOW + timedelta(days=5)
 
 
-def meeting(revision: int = 0, previous: domain.Meeting | None = None, **kw) -> domain.Meeting:
-    return domain.meeting_from_slot(assigned("m-1", START, revision=revision, **kw), previous)
+def meeting(revision: int = 0, previous: Meeting | None = None, **kw) -> Meeting:
+    return meeting_from_slot(assigned("m-1", START, revision=revision, **kw), previous)
 
 
 def test_the_notice_goes_to_every_party_the_policy_names_once_per_channel() -> None:
-    notices = domain.plan_assignment(meeting(), POLICY, ["https://eoffice/hook"], NOW)
+    notices = plan_assignment(meeting(), POLICY, ["https://eoffice/hook"], NOW)
     assert [(n.recipient.key, n.recipient.role, n.recipient.channel) for n in notices] == [
         ("it_department", "it_department", "email"),
         ("line_provider", "line_provider", "email"),
@@ -46,60 +64,54 @@ def test_the_notice_goes_to_every_party_the_policy_names_once_per_channel() -> N
     ]
     assert len({n.id for n in notices}) == 8
     assert {n.rule.rule for n in notices} == {"notice.lead_time"}
-    assert {n.calendar for n in notices} == {
-        domain.Calendar("m-1.tuyen-quang@hnth-ops", "REQUEST", 0)
-    }
+    assert {n.calendar for n in notices} == {Calendar("m-1.tuyen-quang@hnth-ops", "REQUEST", 0)}
 
 
 def test_a_redelivered_or_duplicated_assignment_plans_the_same_notice_ids() -> None:
-    first = domain.plan_assignment(meeting(), POLICY, [], NOW)
-    again = domain.plan_assignment(meeting(previous=meeting()), POLICY, [], NOW)
+    first = plan_assignment(meeting(), POLICY, [], NOW)
+    again = plan_assignment(meeting(previous=meeting()), POLICY, [], NOW)
     assert [n.id for n in first] == [n.id for n in again]
 
 
 def test_a_change_updates_everyone_and_cancels_for_dropped_endpoints() -> None:
     changed = meeting(1, previous=meeting(), endpoints=("TQ-UBND", "TQ-STTTT"))
-    notices = domain.plan_assignment(changed, POLICY, [], NOW)
+    notices = plan_assignment(changed, POLICY, [], NOW)
     kinds = {(n.recipient.key, n.kind, n.calendar.method, n.calendar.sequence) for n in notices}  # type: ignore[union-attr]
     assert ("technician:TQ-H-SONDUONG", Kind.MEETING_CANCELLED, "CANCEL", 1) in kinds
     assert ("power_company", Kind.MEETING_CHANGED, "REQUEST", 1) in kinds
     replayed = meeting(1, previous=changed, endpoints=("TQ-UBND", "TQ-STTTT"))
     assert replayed.removed_endpoints == ("TQ-H-SONDUONG",), "a re-run plans the same"
-    assert domain.is_stale(0, changed)
+    assert is_stale(0, changed)
 
 
 def test_cancellation_is_one_per_meeting_with_a_higher_sequence() -> None:
-    notices = domain.plan_cancellation(meeting(2), POLICY, [], "hoãn")
+    notices = plan_cancellation(meeting(2), POLICY, [], "hoãn")
     assert {n.cause for n in notices} == {"cancelled:tuyen-quang:m-1"}
     assert {n.calendar.sequence for n in notices} == {3}  # type: ignore[union-attr]
 
 
 def test_late_notice_escalates_to_the_duty_contact() -> None:
     late = meeting(late_notice=True)
-    [escalation] = [
-        n for n in domain.plan_assignment(late, POLICY, [], NOW) if n.kind is Kind.ESCALATION
-    ]
+    [escalation] = [n for n in plan_assignment(late, POLICY, [], NOW) if n.kind is Kind.ESCALATION]
     assert escalation.recipient.key == POLICY.value("escalation.late_notice") == "duty"
-    assert not any(
-        n.kind is Kind.ESCALATION for n in domain.plan_assignment(meeting(), POLICY, [], NOW)
-    )
+    assert not any(n.kind is Kind.ESCALATION for n in plan_assignment(meeting(), POLICY, [], NOW))
     past_deadline = START - timedelta(days=1)
-    assert domain.is_late(meeting(), past_deadline)
+    assert is_late(meeting(), past_deadline)
 
 
 def test_timers_follow_the_policy_and_skip_times_already_past() -> None:
-    plans = domain.meeting_timers(meeting(), POLICY, NOW)
+    plans = meeting_timers(meeting(), POLICY, NOW)
     assert {p.kind: p.due_at for p in plans} == {
         "remind_meeting": START - timedelta(days=1),
         "remind_check": START - timedelta(hours=2),
         "notice_deadline": START - timedelta(days=2),
     }
-    late = domain.meeting_timers(meeting(), POLICY, START - timedelta(hours=3))
+    late = meeting_timers(meeting(), POLICY, START - timedelta(hours=3))
     assert [p.kind for p in late] == ["remind_check"]
 
 
 def test_check_reminder_only_for_endpoints_not_yet_checked() -> None:
-    notices = domain.plan_check_reminder("t", meeting(), ["TQ-UBND"], POLICY)
+    notices = plan_check_reminder("t", meeting(), ["TQ-UBND"], POLICY)
     assert [n.recipient.key for n in notices] == [
         "technician:TQ-STTTT",
         "technician:TQ-H-SONDUONG",
@@ -108,24 +120,24 @@ def test_check_reminder_only_for_endpoints_not_yet_checked() -> None:
 
 def test_backoff_doubles_then_gives_up_and_5xx_is_final() -> None:
     kw = {"max_attempts": 3, "backoff": timedelta(seconds=5), "max_backoff": timedelta(seconds=8)}
-    first = domain.after_attempt(domain.smtp_reply(451, "later"), 0, NOW, **kw)
+    first = after_attempt(smtp_reply(451, "later"), 0, NOW, **kw)
     assert (first.status, first.next_attempt_at) == (Status.PENDING, NOW + timedelta(seconds=5))
-    second = domain.after_attempt(domain.retry("x"), 1, NOW, **kw)
+    second = after_attempt(retry("x"), 1, NOW, **kw)
     assert second.next_attempt_at == NOW + timedelta(seconds=8)
-    assert domain.after_attempt(domain.retry("x"), 2, NOW, **kw).status is Status.FAILED
-    final = domain.after_attempt(domain.smtp_reply(550, "no such mailbox"), 0, NOW, **kw)
+    assert after_attempt(retry("x"), 2, NOW, **kw).status is Status.FAILED
+    final = after_attempt(smtp_reply(550, "no such mailbox"), 0, NOW, **kw)
     assert (final.status, final.reason) == (Status.FAILED, "550 no such mailbox")
-    assert domain.http_reply(503).permanent is False
-    assert domain.http_reply(404).permanent is True
-    assert domain.http_reply(204).delivered
+    assert http_reply(503).permanent is False
+    assert http_reply(404).permanent is True
+    assert http_reply(204).delivered
 
 
 def test_ack_tokens_verify_only_unaltered() -> None:
-    token = domain.ack_token(b"k", "cause|it_department|email")
-    assert domain.verify_ack_token(b"k", token) == "cause|it_department|email"
-    assert domain.verify_ack_token(b"other", token) is None
-    assert domain.verify_ack_token(b"k", token[:-2] + "AA") is None
-    assert domain.verify_ack_token(b"k", "!!!") is None
+    token = ack_token(b"k", "cause|it_department|email")
+    assert verify_ack_token(b"k", token) == "cause|it_department|email"
+    assert verify_ack_token(b"other", token) is None
+    assert verify_ack_token(b"k", token[:-2] + "AA") is None
+    assert verify_ack_token(b"k", "!!!") is None
 
 
 RULE = RuleRef(rule="notice.lead_time", source="QĐ 345")
@@ -144,7 +156,7 @@ def annual_report() -> ReportDue:
     )
 
 
-def every_kind() -> list[domain.Notice]:
+def every_kind() -> list[Notice]:
     m = meeting()
     check = CheckCompleted.create(
         **ENV,
@@ -160,30 +172,28 @@ def every_kind() -> list[domain.Notice]:
     rejection = rejected("m-1", alternatives=[Window(start=START, end=START + timedelta(hours=1))])
     changed = meeting(1, previous=m, endpoints=("TQ-UBND",))
     notices = [
-        *domain.plan_assignment(meeting(late_notice=True), POLICY, [], NOW),
-        *domain.plan_assignment(changed, POLICY, [], NOW),
-        *domain.plan_cancellation(m, POLICY, [], "hoãn"),
-        *domain.plan_cancellation(m, POLICY, [], None),
-        *domain.plan_rejection(rejection, POLICY),
-        *domain.plan_rejection(rejection.model_copy(update={"alternatives": ()}), POLICY),
-        *domain.plan_meeting_reminder("t1", m, POLICY),
-        *domain.plan_check_reminder("t2", m, [], POLICY),
-        *domain.plan_check_alert(check, m, POLICY),
-        *domain.plan_check_alert(missed, None, POLICY),
-        *domain.plan_report_request(report),
-        *domain.plan_report_reminder("t3", "tuyen-quang", domain.report_data(report)),
-        *domain.plan_report_request(minutes_due(START)),
-        *domain.plan_report_reminder("t5", "tuyen-quang", domain.report_data(minutes_due(START))),
-        *domain.plan_deadline_escalation("t4", m, ["power_company"], POLICY),
-        *domain.plan_failure_escalation(
-            "n", "tuyen-quang", m.data(), "power_company", "550", POLICY
-        ),
+        *plan_assignment(meeting(late_notice=True), POLICY, [], NOW),
+        *plan_assignment(changed, POLICY, [], NOW),
+        *plan_cancellation(m, POLICY, [], "hoãn"),
+        *plan_cancellation(m, POLICY, [], None),
+        *plan_rejection(rejection, POLICY),
+        *plan_rejection(rejection.model_copy(update={"alternatives": ()}), POLICY),
+        *plan_meeting_reminder("t1", m, POLICY),
+        *plan_check_reminder("t2", m, [], POLICY),
+        *plan_check_alert(check, m, POLICY),
+        *plan_check_alert(missed, None, POLICY),
+        *plan_report_request(report),
+        *plan_report_reminder("t3", "tuyen-quang", report_data(report)),
+        *plan_report_request(minutes_due(START)),
+        *plan_report_reminder("t5", "tuyen-quang", report_data(minutes_due(START))),
+        *plan_deadline_escalation("t4", m, ["power_company"], POLICY),
+        *plan_failure_escalation("n", "tuyen-quang", m.data(), "power_company", "550", POLICY),
     ]
     assert {n.kind for n in notices} == set(Kind)
     return notices
 
 
-def render_context(notice: domain.Notice) -> dict[str, object]:
+def render_context(notice: Notice) -> dict[str, object]:
     """What the sender gives a template, for a recipient whose name needs escaping."""
     return {
         "data": dict(notice.data),
@@ -217,7 +227,7 @@ def test_naive_datetimes_are_refused() -> None:
 
 
 def test_the_email_carries_a_parsable_calendar_entry() -> None:
-    [notice, *_] = domain.plan_assignment(meeting(), POLICY, [], NOW)
+    [notice, *_] = plan_assignment(meeting(), POLICY, [], NOW)
     assert notice.calendar is not None
     body = content.ics(
         notice.calendar, notice.data, organizer="hnth@x", attendee="a@b", now=NOW, description="d"
@@ -246,7 +256,12 @@ def test_the_email_carries_a_parsable_calendar_entry() -> None:
 
 
 def test_resend_refusals_and_cause() -> None:
-    from notification.domain import ResendRefusal, resend_cause, resend_refusal, valid_resend_key
+    from notification.domain.resends import (
+        ResendRefusal,
+        resend_cause,
+        resend_refusal,
+        valid_resend_key,
+    )
 
     assert resend_refusal("pending", "meeting_notice", False) is ResendRefusal.STILL_PENDING
     assert resend_refusal("sent", "meeting_notice", True) is ResendRefusal.MEETING_CANCELLED
@@ -274,10 +289,10 @@ def test_reminder_times_follow_a_policy_override() -> None:
     earlier = with_rules(
         POLICY, **{"reminder.before_check": "PT4H", "reminder.before_meeting": "P2D"}
     )
-    plans = {p.kind: p.due_at for p in domain.meeting_timers(meeting(), earlier, NOW)}
+    plans = {p.kind: p.due_at for p in meeting_timers(meeting(), earlier, NOW)}
     assert plans["remind_check"] == START - timedelta(hours=4)
     assert plans["remind_meeting"] == START - timedelta(days=2)
-    [reminder] = domain.plan_check_reminder("t", meeting(), ["TQ-UBND", "TQ-STTTT"], earlier)
+    [reminder] = plan_check_reminder("t", meeting(), ["TQ-UBND", "TQ-STTTT"], earlier)
     assert reminder.rule == earlier.ref("reminder.before_check")
 
 
@@ -302,32 +317,32 @@ def test_the_minutes_are_reminded_after_the_meeting_and_before_their_due_date(
     policy = load_policy(REPO_ROOT / "policies", tenant)
     end = START + timedelta(hours=2)
     event = minutes_due(end, policy)  # sent at the meeting's end
-    timer = domain.report_reminder_timer(event, policy, end)
+    timer = report_reminder_timer(event, policy, end)
     assert timer is not None, "the reminder must not fall at the end, already past"
     assert timer.due_at == event.due_at - policy.duration("meeting_record.reminder_before")
     assert end < timer.due_at < event.due_at
     assert "seeds/" in policy.ref("meeting_record.reminder_before").source
-    [request] = domain.plan_report_request(event, meeting())
+    [request] = plan_report_request(event, meeting())
     assert (request.recipient.key, request.recipient.role) == ("unit:VP-UBND", "host_unit")
     text = content.render(request.kind, "vi", render_context(request)).text
     assert 'biên bản, tư liệu hội nghị truyền hình "Hội nghị trực tuyến giao ban tháng"' in text
-    [unknown] = domain.plan_report_request(event)  # the meeting never reached this service
+    [unknown] = plan_report_request(event)  # the meeting never reached this service
     assert '"m-1"' in content.render(unknown.kind, "en", render_context(unknown)).subject
 
 
 def test_yearly_reports_keep_their_own_reminder_lead() -> None:
-    timer = domain.report_reminder_timer(annual_report(), POLICY, NOW)
+    timer = report_reminder_timer(annual_report(), POLICY, NOW)
     assert timer is not None
     assert timer.due_at == START - POLICY.duration("report.reminder_before")
     shorter = with_rules(POLICY, **{"meeting_record.reminder_before": "PT6H"})
-    moved = domain.report_reminder_timer(minutes_due(START), shorter, NOW)
+    moved = report_reminder_timer(minutes_due(START), shorter, NOW)
     assert moved is not None
     assert moved.due_at == START + timedelta(days=3, hours=-6)
 
 
 def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> None:
     rejection = rejected("m-1", title="Giao ban tháng 12", message_en="The endpoint is busy")
-    [notice] = domain.plan_rejection(rejection, POLICY)
+    [notice] = plan_rejection(rejection, POLICY)
     context = render_context(notice)
     english = content.render(notice.kind, "en", context)
     vietnamese = content.render(notice.kind, "vi", context)
@@ -337,4 +352,4 @@ def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> No
     assert BUSY not in english.text
     assert BUSY in vietnamese.text
     older = rejection.model_copy(update={"title": None})  # an older writer: no title
-    assert domain.plan_rejection(older, POLICY)[0].data["title"] == "m-1"
+    assert plan_rejection(older, POLICY)[0].data["title"] == "m-1"

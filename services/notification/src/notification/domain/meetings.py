@@ -1,0 +1,98 @@
+"""This service's copy of a meeting, as its latest `SlotAssigned` describes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hnth_contracts import SlotAssigned
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """This service's copy of a meeting, as its latest `SlotAssigned` describes it."""
+
+    tenant: str
+    meeting_id: str
+    revision: int
+    title: str
+    host_unit: str
+    main_endpoint: str
+    endpoints: tuple[str, ...]
+    start: datetime
+    end: datetime
+    bridge: str
+    virtual_room: str
+    dial_in: str
+    check_deadline: datetime
+    notice_deadline: datetime
+    late_notice: bool = False
+    removed_endpoints: tuple[str, ...] = ()
+    """Endpoints the latest change dropped: their technicians receive a cancellation."""
+
+    def data(self) -> dict[str, Any]:
+        """What templates and webhooks are told about the meeting."""
+        return {
+            "meeting_id": self.meeting_id,
+            "revision": self.revision,
+            "title": self.title,
+            "host_unit": self.host_unit,
+            "main_endpoint": self.main_endpoint,
+            "endpoints": list(self.endpoints),
+            "start": self.start,
+            "end": self.end,
+            "bridge": self.bridge,
+            "virtual_room": self.virtual_room,
+            "dial_in": self.dial_in,
+            "check_deadline": self.check_deadline,
+            "notice_deadline": self.notice_deadline,
+        }
+
+
+def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
+    """The meeting as this assignment describes it. Replaying the same revision keeps the
+    endpoints the change removed, so a re-run plans exactly the same notices."""
+    if previous is None:
+        removed: tuple[str, ...] = ()
+    elif previous.revision == event.revision:
+        removed = previous.removed_endpoints
+    else:
+        removed = tuple(e for e in previous.endpoints if e not in event.endpoints)
+    return Meeting(
+        tenant=event.tenant,
+        meeting_id=event.meeting_id,
+        revision=event.revision,
+        title=event.title,
+        host_unit=event.host_unit,
+        main_endpoint=event.main_endpoint,
+        endpoints=tuple(event.endpoints),
+        start=event.slot.meeting.start,
+        end=event.slot.meeting.end,
+        bridge=event.slot.bridge,
+        virtual_room=event.slot.virtual_room,
+        dial_in=event.slot.dial_in,
+        check_deadline=event.check_deadline,
+        notice_deadline=event.notice_deadline,
+        late_notice=event.late_notice,
+        removed_endpoints=removed,
+    )
+
+
+def is_stale(event_revision: int, current: Meeting | None) -> bool:
+    """An assignment older than the one already known changes nothing."""
+    return current is not None and event_revision < current.revision
+
+
+def is_late(meeting: Meeting, now: datetime) -> bool:
+    """Accepted inside the notice lead time (scheduling's flag), or already past it."""
+    return meeting.late_notice or meeting.notice_deadline <= now
+
+
+def assignment_cause(meeting: Meeting) -> str:
+    return f"assigned:{meeting.tenant}:{meeting.meeting_id}:{meeting.revision}"
+
+
+def cancellation_cause(tenant: str, meeting_id: str) -> str:
+    """One cancellation per meeting, whichever event (MeetingCancelled, SlotReleased) says so."""
+    return f"cancelled:{tenant}:{meeting_id}"

@@ -1,0 +1,129 @@
+"""What a notice is: its kind, recipient, channel, key and delivery status.
+
+Keys: a notice is keyed by (cause, recipient, channel). The cause is the *logical* cause
+(the meeting's assignment at a revision, its cancellation, a check outcome, a due report,
+a timer), so a redelivered event, a second replica, or an upstream duplicate with a new
+event id all map to the same notice and it is sent once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hnth_contracts import RuleRef
+from hnth_contracts.policy import Policy
+from notification.domain.meetings import Meeting
+
+
+class Kind(StrEnum):
+    MEETING_NOTICE = "meeting_notice"
+    MEETING_CHANGED = "meeting_changed"
+    MEETING_CANCELLED = "meeting_cancelled"
+    MEETING_REJECTED = "meeting_rejected"
+    REMINDER_MEETING = "reminder_meeting"
+    REMINDER_CHECK = "reminder_check"
+    CHECK_ALERT = "check_alert"
+    REPORT_REQUEST = "report_request"
+    REPORT_REMINDER = "report_reminder"
+    ESCALATION = "escalation"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+STANDING_ROLES = ("it_department", "line_provider", "power_company", "duty")
+"""Roles whose address is in the province's standing contacts (`ContactsUpdated`)."""
+CALENDAR_KINDS = (Kind.MEETING_NOTICE, Kind.MEETING_CHANGED, Kind.MEETING_CANCELLED)
+"""Kinds that carry an iCalendar entry and go to webhook subscribers (e-office, calendars)."""
+FORMAL_KINDS = (Kind.MEETING_NOTICE, Kind.MEETING_CHANGED)
+"""The written notice of rule 2: failing to deliver one is escalated."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who, in which role, over which channel. `key` resolves to an address at send time:
+    `it_department` / `line_provider` / `power_company` / `duty`, `unit:<code>`,
+    `technician:<endpoint>`, `webhook:<url>`."""
+
+    key: str
+    role: str
+    channel: Channel = Channel.EMAIL
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The iCalendar entry a notice carries: one UID per meeting, SEQUENCE rising."""
+
+    uid: str
+    method: str
+    sequence: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice to create (the store inserts it once by `id`)."""
+
+    cause: str
+    kind: Kind
+    recipient: Recipient
+    tenant: str
+    rule: RuleRef
+    meeting_id: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    calendar: Calendar | None = None
+
+    @property
+    def id(self) -> str:
+        return notice_id(self.cause, self.recipient)
+
+
+def notice_id(cause: str, r: Recipient) -> str:
+    """A notice is keyed by (cause, recipient, channel): never sent twice."""
+    return f"{cause}|{r.key}|{r.channel.value}"
+
+
+def calendar_uid(tenant: str, meeting_id: str) -> str:
+    """Stable per meeting, so calendars update the same entry on change and cancel."""
+    return f"{meeting_id}.{tenant}@hnth-ops"
+
+
+# ---------------------------------------------------------------- recipients
+
+
+def meeting_recipients(
+    meeting: Meeting, policy: Policy, webhooks: Sequence[str] = ()
+) -> list[Recipient]:
+    """Everyone `notice.recipients` names for this meeting, then the webhook subscribers."""
+    found: list[Recipient] = []
+    for role in policy.value("notice.recipients"):
+        if role == "technician":
+            found += [technician(code) for code in meeting.endpoints]
+        elif role == "host_unit":
+            found.append(Recipient(f"unit:{meeting.host_unit}", "host_unit"))
+        else:
+            found.append(Recipient(role, role))
+    return found + subscribers(webhooks)
+
+
+def technician(endpoint: str) -> Recipient:
+    return Recipient(f"technician:{endpoint}", "technician")
+
+
+def subscribers(webhooks: Sequence[str]) -> list[Recipient]:
+    return [Recipient(f"webhook:{url}", "subscriber", Channel.WEBHOOK) for url in webhooks]
+
+
+def endpoint_of(recipient_key: str) -> str | None:
+    prefix, _, code = recipient_key.partition(":")
+    return code if prefix == "technician" else None

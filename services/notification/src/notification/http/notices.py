@@ -1,0 +1,60 @@
+"""A meeting's notice history, and an operator's resend of one notice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+
+from hnth_kit.mongo import Document
+from notification.http.deps import Caller, Operator, UseCases
+
+router = APIRouter(tags=["notices"])
+
+
+def notice_view(n: Document) -> dict[str, Any]:
+    """One line of a meeting's notice history: who, what, why, when sent, when acknowledged."""
+    return {
+        "id": n["_id"],
+        "recipient": n["recipient"],
+        "role": n["role"],
+        "channel": n["channel"],
+        "kind": n["kind"],
+        "cause": n["cause"],
+        "status": n["status"],
+        "address": n.get("address"),
+        "attempts": n.get("attempts", 0),
+        "reason": n.get("failure_reason") or n.get("last_error"),
+        "rule": n.get("rule"),
+        "created_at": n.get("created_at"),
+        "sent_at": n.get("sent_at"),
+        "acknowledged_at": n.get("acknowledged_at"),
+        "resend_of": n.get("resend_of"),
+        "resent_by": n.get("resent_by"),
+    }
+
+
+@router.get(
+    "/meetings/{meeting_id}/notices",
+    summary="Lịch sử thông báo của cuộc họp / a meeting's notices",
+)
+async def notices(meeting_id: str, who: Caller, use: UseCases) -> list[dict[str, Any]]:
+    return [notice_view(n) for n in await use.meeting_notices(who, meeting_id)]
+
+
+@router.post(
+    "/notices/{notice_id:path}/resend",
+    status_code=202,
+    summary="Gửi lại một thông báo / resend a notice (Sở TT&TT)",
+)
+async def resend(
+    notice_id: str,
+    who: Operator,
+    use: UseCases,
+    idempotency_key: Annotated[str, Header(description="One per resend request")] = "",
+) -> dict[str, Any]:
+    """A fresh delivery of the same notice to the same recipient over the same channel,
+    as a notice of its own (cause: this notice and the request's Idempotency-Key): a retried
+    request sends once, a new request sends again. A cancelled meeting's invitation
+    or reminders are refused; its cancellation may be resent."""
+    return notice_view(await use.resend(who, notice_id, idempotency_key))

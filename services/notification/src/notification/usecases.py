@@ -1,0 +1,290 @@
+"""Notification's use cases: load -> domain(now) -> store the notices (and timers).
+
+Every use case is idempotent: notices have deterministic ids (inserted once), facts are
+inserted or replaced by key, timers have deterministic ids. A re-run after a crash
+plans exactly the same notices.
+
+Cancellation is keyed on the MEETING (one CANCEL per meeting), and both
+`MeetingCancelled` (meetings stream) and `SlotReleased(reason="cancelled")` (slots
+stream) trigger it: the first to arrive sends, the other finds the same notice ids.
+`SlotReleased` follows `SlotAssigned` on the same partition, so a cancel can never be
+planned before the meeting's notice exists; `MeetingCancelled` alone could overtake a
+`SlotAssigned` still in flight on the other stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from hnth_contracts import (
+    CheckCompleted,
+    ContactsUpdated,
+    EndpointUpdated,
+    ReportDue,
+    SlotAssigned,
+    SlotRejected,
+    UnitUpdated,
+)
+from hnth_contracts.policy import Policy
+from hnth_kit.auth import Principal, Role
+from hnth_kit.clock import Clock
+from hnth_kit.mongo import Document
+from hnth_kit.refusal import Refusal
+from hnth_kit.timers import Timer
+from notification.domain import (
+    escalations,
+    meetings,
+    planning,
+    reminders,
+    reports,
+    resends,
+    signing,
+    timers,
+)
+from notification.domain.meetings import Meeting
+from notification.domain.notices import Notice
+from notification.domain.timers import TimerPlan
+
+Snapshot = ContactsUpdated | UnitUpdated | EndpointUpdated
+
+
+class Store(Protocol):
+    """What the use cases need of `NotificationStore`."""
+
+    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None: ...
+    async def add_resend(
+        self, original: Document, cause: str, by: str, now: datetime
+    ) -> tuple[Document, bool]: ...
+    async def notice(self, notice_id: str) -> Document | None: ...
+    async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]: ...
+    async def for_cause(self, cause: str) -> list[Document]: ...
+    async def acknowledge(self, notice_id: str, now: datetime) -> Document | None: ...
+    async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None: ...
+    async def save_meeting(self, meeting: Meeting) -> None: ...
+    async def mark_cancelled(self, tenant: str, meeting_id: str, reason: str | None) -> None: ...
+    async def cancelled(self, tenant: str, meeting_id: str) -> bool: ...
+    async def record_check(
+        self, tenant: str, meeting_id: str, endpoint: str, outcome: str
+    ) -> None: ...
+    async def checked_endpoints(self, tenant: str, meeting_id: str) -> list[str]: ...
+    async def mark_report_submitted(self, tenant: str, report_id: str) -> None: ...
+    async def report_submitted(self, tenant: str, report_id: str) -> bool: ...
+    async def save_snapshot(self, event: Snapshot) -> None: ...
+
+
+class TimerQueue(Protocol):
+    """kit's `Timers`: a timer is created once by id."""
+
+    async def schedule(
+        self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
+    ) -> bool: ...
+
+
+FORBIDDEN = (
+    "Không có quyền xem thông báo của cuộc họp này.",
+    "You may not see this meeting's notices.",
+)
+RESEND_KEY_REQUIRED = (
+    "Cần header Idempotency-Key (8-100 ký tự chữ, số, '-', '_', '.').",
+    "An Idempotency-Key header is required (8-100 letters, digits, '-', '_', '.').",
+)
+UNKNOWN_NOTICE = ("Không có thông báo này.", "There is no such notice.")
+RESEND_REFUSALS = {
+    resends.ResendRefusal.STILL_PENDING: (
+        "Thông báo đang được gửi; chờ kết quả trước khi gửi lại.",
+        "The notice is still being delivered; wait for its outcome before resending.",
+    ),
+    resends.ResendRefusal.MEETING_CANCELLED: (
+        "Cuộc họp đã bị hủy: không gửi lại thông báo mời hoặc nhắc họp.",
+        "The meeting is cancelled: its invitation or reminders are not sent again.",
+    ),
+}
+
+
+class Notifications:
+    """One method per use case; the subscribers, timers and routes only call these."""
+
+    def __init__(
+        self,
+        store: Store,
+        timers: TimerQueue,
+        clock: Clock,
+        policy_for: Callable[[str], Policy],
+        webhooks: Sequence[str] = (),
+        wake: Callable[[], None] = lambda: None,
+        ack_secret: bytes = b"",
+    ) -> None:
+        self.store = store
+        self._timers = timers
+        self._clock = clock
+        self.policy_for = policy_for
+        self._webhooks = tuple(webhooks)
+        self.wake = wake
+        """Tell the sender new notices are stored (it looks now instead of at its next poll)."""
+        self._ack_secret = ack_secret
+
+    # ------------------------------------------------------------ events
+
+    async def slot_assigned(self, event: SlotAssigned) -> None:
+        """The meeting's notice (or its update) and its timers, unless stale or cancelled."""
+        previous = await self.store.meeting(event.tenant, event.meeting_id)
+        if meetings.is_stale(event.revision, previous):
+            return
+        if await self.store.cancelled(event.tenant, event.meeting_id):
+            return  # the cancellation overtook it: nobody should prepare for it
+        policy, now = self.policy_for(event.tenant), self._clock.now()
+        meeting = meetings.meeting_from_slot(event, previous)
+        await self.store.save_meeting(meeting)
+        await self._add(planning.plan_assignment(meeting, policy, self._webhooks, now))
+        await self._schedule(event.tenant, timers.meeting_timers(meeting, policy, now))
+
+    async def cancel(self, tenant: str, meeting_id: str, reason: str | None) -> None:
+        """The cancellation to everyone the meeting's notice went to (once per meeting)."""
+        await self.store.mark_cancelled(tenant, meeting_id, reason)
+        meeting = await self.store.meeting(tenant, meeting_id)
+        if meeting is None:
+            return  # never assigned here, so nobody was told
+        policy = self.policy_for(tenant)
+        await self._add(planning.plan_cancellation(meeting, policy, self._webhooks, reason))
+
+    async def slot_rejected(self, event: SlotRejected) -> None:
+        await self._add(planning.plan_rejection(event, self.policy_for(event.tenant)))
+
+    async def check_completed(self, event: CheckCompleted) -> None:
+        store = self.store
+        await store.record_check(event.tenant, event.meeting_id, event.endpoint, event.outcome)
+        meeting = await store.meeting(event.tenant, event.meeting_id)
+        await self._add(planning.plan_check_alert(event, meeting, self.policy_for(event.tenant)))
+
+    async def report_due(self, event: ReportDue) -> None:
+        """The report request, and its reminder's timer."""
+        meeting = None
+        if event.meeting_id:
+            meeting = await self.store.meeting(event.tenant, event.meeting_id)
+        await self._add(reports.plan_report_request(event, meeting))
+        policy, now = self.policy_for(event.tenant), self._clock.now()
+        timer = reports.report_reminder_timer(event, policy, now, meeting)
+        await self._schedule(event.tenant, [timer] if timer else [])
+
+    async def report_submitted(self, tenant: str, report_id: str) -> None:
+        await self.store.mark_report_submitted(tenant, report_id)
+
+    async def directory_changed(self, event: Snapshot) -> None:
+        await self.store.save_snapshot(event)
+        self.wake()  # notices waiting for an address may go now
+
+    # ------------------------------------------------------------ timers
+
+    async def remind_meeting(self, timer: Timer) -> None:
+        meeting = await self._current_meeting(timer)
+        if meeting:
+            policy = self.policy_for(timer.tenant)
+            await self._add(reminders.plan_meeting_reminder(timer.id, meeting, policy))
+
+    async def remind_check(self, timer: Timer) -> None:
+        meeting = await self._current_meeting(timer)
+        if meeting:
+            checked = await self.store.checked_endpoints(timer.tenant, meeting.meeting_id)
+            policy = self.policy_for(timer.tenant)
+            await self._add(reminders.plan_check_reminder(timer.id, meeting, checked, policy))
+
+    async def notice_deadline(self, timer: Timer) -> None:
+        """Formal notices still undelivered at the deadline are escalated."""
+        meeting = await self._current_meeting(timer)
+        if meeting:
+            found = await self.store.for_cause(meetings.assignment_cause(meeting))
+            undelivered = escalations.undelivered_formal(found)
+            policy = self.policy_for(timer.tenant)
+            await self._add(
+                escalations.plan_deadline_escalation(timer.id, meeting, undelivered, policy)
+            )
+
+    async def remind_report(self, timer: Timer) -> None:
+        if not await self.store.report_submitted(timer.tenant, str(timer.payload["report_id"])):
+            await self._add(reports.plan_report_reminder(timer.id, timer.tenant, timer.payload))
+
+    # ------------------------------------------------------------ requests
+
+    async def meeting_notices(self, who: Principal, meeting_id: str) -> list[Document]:
+        """A meeting's notice history, for those who may see it (403 for the others)."""
+        found = await self.store.for_meeting(meeting_id, who.tenant)
+        meeting = await self.store.meeting(who.tenant, meeting_id)
+        if not may_see(who, meeting, found):
+            raise Refusal(403, "forbidden", *FORBIDDEN)
+        return found
+
+    async def resend(self, who: Principal, notice_id: str, request_key: str) -> Document:
+        """A fresh delivery of the same notice as a notice of its own (cause: this notice and
+        the request's Idempotency-Key): a retried request sends once, a new one sends again."""
+        if not resends.valid_resend_key(request_key):
+            raise Refusal(400, "idempotency_key_required", *RESEND_KEY_REQUIRED)
+        original = await self.store.notice(notice_id)
+        if original is None or original["tenant"] != who.tenant:
+            raise Refusal(
+                404, "unknown_notice", "Không có thông báo này.", "There is no such notice."
+            )
+        cause = resends.resend_cause(who.tenant, notice_id, request_key)
+        repeated = await self.store.notice(f"{cause}|{original['recipient']}|{original['channel']}")
+        if repeated is None:
+            await self._may_resend(who.tenant, original)
+        notice, _ = await self.store.add_resend(original, cause, who.subject, self._clock.now())
+        self.wake()
+        return notice
+
+    async def acknowledgement(self, token: str, *, record: bool) -> Document:
+        """The notice a valid link names (acknowledged first when `record`; a repeat keeps
+        the first time); 404 for a link that is not ours."""
+        notice_id = signing.verify_ack_token(self._ack_secret, token)
+        if notice_id is None:
+            notice = None
+        elif record:
+            notice = await self.store.acknowledge(notice_id, self._clock.now())
+        else:
+            notice = await self.store.notice(notice_id)
+        if notice is None:
+            raise Refusal(
+                404,
+                "unknown_acknowledgement",
+                "Đường dẫn xác nhận không hợp lệ.",
+                "This acknowledgement link is not valid.",
+            )
+        return notice
+
+    # ------------------------------------------------------------ helpers
+
+    async def _may_resend(self, tenant: str, original: Document) -> None:
+        meeting_id = original.get("meeting_id")
+        cancelled = bool(meeting_id) and await self.store.cancelled(tenant, str(meeting_id))
+        refusal = resends.resend_refusal(original["status"], original["kind"], cancelled)
+        if refusal is not None:
+            raise Refusal(409, refusal.value, *RESEND_REFUSALS[refusal])
+
+    async def _current_meeting(self, timer: Timer) -> Meeting | None:
+        meeting_id = str(timer.payload["meeting_id"])
+        meeting = await self.store.meeting(timer.tenant, meeting_id)
+        cancelled = await self.store.cancelled(timer.tenant, meeting_id)
+        return meeting if timers.timer_is_current(timer.payload, meeting, cancelled) else None
+
+    async def _add(self, notices: Sequence[Notice]) -> None:
+        await self.store.add_notices(notices, self._clock.now())
+        if notices:
+            self.wake()
+
+    async def _schedule(self, tenant: str, plans: Sequence[TimerPlan]) -> None:
+        for p in plans:
+            await self._timers.schedule(p.id, p.kind, p.due_at, tenant, p.payload)
+
+
+def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]) -> bool:
+    """Sở TT&TT and viewers see everything; a host unit its meetings; a technician the
+    meetings its endpoint takes part in."""
+    if who.role in (Role.OPERATOR, Role.VIEWER):
+        return True
+    if who.role is Role.REGISTRAR:
+        host = f"unit:{who.unit}"
+        return (meeting is not None and meeting.host_unit == who.unit) or any(
+            n["recipient"] == host for n in notices
+        )
+    return meeting is not None and who.endpoint in meeting.endpoints

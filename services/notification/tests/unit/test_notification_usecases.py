@@ -1,0 +1,190 @@
+"""Notification's use cases over an in-memory store: no Kafka, no database."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from notification_memory import MemoryStore, MemoryTimers
+from notification_samples import ENDPOINTS, TENANT, assigned, cancelled
+
+from hnth_contracts.policy import load_policy
+from hnth_kit.auth import Principal, Role
+from hnth_kit.clock import ManualClock
+from hnth_kit.refusal import Refusal
+from hnth_kit.settings import REPO_ROOT
+from hnth_kit.timers import Timer
+from notification.domain.notices import Channel, Kind, Status
+from notification.domain.signing import ack_token
+from notification.domain.timers import TimerKind
+from notification.usecases import Notifications
+
+POLICY = load_policy(REPO_ROOT / "policies", TENANT)
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+HOOK = "https://eoffice.example/hook"
+ACK_SECRET = b"ack-secret-for-unit-tests"
+OPERATOR = Principal(subject="op", role=Role.OPERATOR, tenant=TENANT)
+
+
+@dataclasses.dataclass
+class World:
+    store: MemoryStore
+    timers: MemoryTimers
+    clock: ManualClock
+    notifications: Notifications
+    wakes: list[None]
+
+
+@pytest.fixture
+def world() -> World:
+    store, timers, clock, wakes = MemoryStore(), MemoryTimers(), ManualClock(NOW), []
+    notifications = Notifications(
+        store,
+        timers,
+        clock,
+        lambda _: POLICY,
+        webhooks=[HOOK],
+        wake=lambda: wakes.append(None),
+        ack_secret=ACK_SECRET,
+    )
+    return World(store, timers, clock, notifications, wakes)
+
+
+async def test_slot_assigned_plans_one_notice_per_recipient_and_channel(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    sent_to = [(n["recipient"], n["channel"]) for n in world.store.notices.values()]
+    assert sorted(sent_to) == sorted(
+        [
+            ("it_department", Channel.EMAIL),
+            ("line_provider", Channel.EMAIL),
+            ("power_company", Channel.EMAIL),
+            ("unit:VP-UBND", Channel.EMAIL),
+            *((f"technician:{e}", Channel.EMAIL) for e in ENDPOINTS),
+            (f"webhook:{HOOK}", Channel.WEBHOOK),
+        ]
+    )
+    assert {n["kind"] for n in world.store.notices.values()} == {Kind.MEETING_NOTICE}
+    assert {n["status"] for n in world.store.notices.values()} == {Status.PENDING}
+    assert {kind for kind, *_ in world.timers.timers.values()} == {
+        TimerKind.REMIND_MEETING,
+        TimerKind.REMIND_CHECK,
+        TimerKind.NOTICE_DEADLINE,
+    }
+    assert world.wakes
+
+
+async def test_redelivered_slot_assigned_adds_nothing(world: World) -> None:
+    event = assigned("m-1", NOW + timedelta(days=10))
+    await world.notifications.slot_assigned(event)
+    notices, timers = dict(world.store.notices), dict(world.timers.timers)
+    world.clock.advance(timedelta(minutes=5))
+    await world.notifications.slot_assigned(event)
+    assert world.store.notices == notices
+    assert world.timers.timers == timers
+
+
+async def test_stale_revision_plans_nothing(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10), revision=2))
+    before = dict(world.store.notices)
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=9), revision=1))
+    assert world.store.notices == before
+
+
+async def test_cancellation_overtaking_the_assignment_tells_nobody(world: World) -> None:
+    event = cancelled("m-1")
+    await world.notifications.cancel(event.tenant, event.meeting_id, event.reason)
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    assert world.store.notices == {}
+    assert world.timers.timers == {}
+
+
+async def test_cancel_sends_one_cancellation_per_recipient(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    await world.notifications.cancel(TENANT, "m-1", "hoãn")
+    await world.notifications.cancel(TENANT, "m-1", None)  # SlotReleased says it again
+    cancels = [n for n in world.store.notices.values() if n["kind"] == Kind.MEETING_CANCELLED]
+    assert len(cancels) == len(ENDPOINTS) + 5
+    assert {n["data"]["reason"] for n in cancels} == {"hoãn"}
+
+
+async def test_resend_is_refused_while_the_notice_is_pending(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    original = next(iter(world.store.notices))
+    before = dict(world.store.notices)
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.resend(OPERATOR, original, "key-00000001")
+    assert (refused.value.status, refused.value.code) == (409, "still_pending")
+    assert world.store.notices == before
+
+
+async def test_resend_of_a_cancelled_meetings_invitation_is_refused(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    original = next(iter(world.store.notices))
+    world.store.notices[original]["status"] = Status.SENT.value
+    await world.notifications.cancel(TENANT, "m-1", None)
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.resend(OPERATOR, original, "key-00000001")
+    assert (refused.value.status, refused.value.code) == (409, "meeting_cancelled")
+
+
+async def test_resend_is_inserted_once_per_request_key(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    original = next(iter(world.store.notices))
+    world.store.notices[original]["status"] = Status.SENT.value
+    first = await world.notifications.resend(OPERATOR, original, "key-00000001")
+    again = await world.notifications.resend(OPERATOR, original, "key-00000001")
+    other = await world.notifications.resend(OPERATOR, original, "key-00000002")
+    assert first["_id"] == again["_id"] != other["_id"]
+    assert first["resend_of"] == original
+    assert first["status"] == Status.PENDING
+    assert first["resent_by"] == "op"
+
+
+async def test_resend_needs_a_key_and_a_notice_of_the_callers_province(world: World) -> None:
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.resend(OPERATOR, "n", "short")
+    assert (refused.value.status, refused.value.code) == (400, "idempotency_key_required")
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.resend(OPERATOR, "n", "key-00000001")
+    assert (refused.value.status, refused.value.code) == (404, "unknown_notice")
+
+
+async def test_a_technician_sees_only_its_endpoints_meetings(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    own = Principal(subject="t", role=Role.TECHNICIAN, tenant=TENANT, endpoint=ENDPOINTS[0])
+    other = Principal(subject="t", role=Role.TECHNICIAN, tenant=TENANT, endpoint="TQ-OTHER")
+    assert len(await world.notifications.meeting_notices(own, "m-1")) == len(ENDPOINTS) + 5
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.meeting_notices(other, "m-1")
+    assert (refused.value.status, refused.value.code) == (403, "forbidden")
+
+
+async def test_acknowledgement_keeps_the_first_time(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    notice = next(iter(world.store.notices))
+    token = ack_token(ACK_SECRET, notice)
+    assert (await world.notifications.acknowledgement(token, record=False))[
+        "acknowledged_at"
+    ] is None
+    await world.notifications.acknowledgement(token, record=True)
+    world.clock.advance(timedelta(hours=1))
+    again = await world.notifications.acknowledgement(token, record=True)
+    assert again["acknowledged_at"] == NOW
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.acknowledgement(ack_token(b"not ours", notice), record=True)
+    assert (refused.value.status, refused.value.code) == (404, "unknown_acknowledgement")
+
+
+async def test_notice_deadline_escalates_the_undelivered_formal_notices(world: World) -> None:
+    event = assigned("m-1", NOW + timedelta(days=10))
+    await world.notifications.slot_assigned(event)
+    for n in world.store.notices.values():
+        if n["recipient"] != "power_company":
+            n["status"] = Status.SENT.value
+    timer_id = next(t for t, (kind, *_) in world.timers.timers.items() if kind == "notice_deadline")
+    kind, due, tenant, payload = world.timers.timers[timer_id]
+    await world.notifications.notice_deadline(Timer(timer_id, kind, due, tenant, payload))
+    escalation = world.store.notices[f"{timer_id}|escalation|duty|email"]
+    assert escalation["kind"] == Kind.ESCALATION
+    assert escalation["data"]["recipients"] == ["power_company"]
