@@ -20,7 +20,7 @@ from hnth_kit.auth import Role, verify_token
 from hnth_kit.http import MAX_BODY_BYTES
 from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import eventually, read_topic
-from registration import api
+from registration.usecases import meetings as api
 
 MIB = 1024 * 1024
 

@@ -23,11 +23,10 @@ from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
-from registration.api import build_router
 from registration.directory import load_if_empty, read_directories
-from registration.directory_api import build_directory_router
 from registration.handlers import build_handlers
-from registration.materials_api import build_materials_router
+from registration.http import access, calendar, directory, materials, meetings
+from registration.http.deps import State
 from registration.migrations import tenant_keys
 from registration.store import (
     DIRECTORY,
@@ -37,6 +36,9 @@ from registration.store import (
     MaterialsStore,
     RegistrationStore,
 )
+from registration.usecases.directory import DirectoryCases
+from registration.usecases.materials import Materials
+from registration.usecases.meetings import Meetings
 
 
 class RegistrationSettings(ServiceSettings):
@@ -96,7 +98,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     )
     service.api.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     store = RegistrationStore(service.db, topics)
-    materials = MaterialsStore(service.db, topics)
+    files = MaterialsStore(service.db, topics)
 
     async def load_directory() -> None:
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
@@ -104,17 +106,18 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
 
     service.on_startup(functools.partial(tenant_keys, service.db))  # earlier versions' data
     service.on_startup(store.setup)
-    service.on_startup(materials.setup)
+    service.on_startup(files.setup)
     service.on_startup(load_directory)
-    service.handle(build_handlers(store, materials, service.clock))
-    wake = service.relay.wake
-    service.include(build_router(store, service.policy_for, service.clock, service.auth, wake))
-    service.include(
-        build_directory_router(store, service.policy_for, service.clock, service.auth, wake)
+    service.handle(build_handlers(store, files, service.clock))
+    wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
+    service.api.state.registration = State(
+        meetings=Meetings(store, policy_for, clock, wake),
+        materials=Materials(store, files, policy_for, clock, wake),
+        directory=DirectoryCases(store, policy_for, clock, wake),
+        authenticate=service.auth,
     )
-    service.include(
-        build_materials_router(
-            store, materials, service.policy_for, service.clock, service.auth, wake
-        )
-    )
+    for router in (meetings.router, calendar.router, directory.router):
+        service.include(router)
+    for router in (materials.router, access.router, materials.every):
+        service.include(router)
     return service

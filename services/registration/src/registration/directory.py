@@ -25,12 +25,12 @@ from hnth_contracts import (
     UnitKind,
     UnitUpdated,
 )
+from registration import PRODUCER
 from registration.store import RegistrationStore, entry_id
 
 log = logging.getLogger(__name__)
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-PRODUCER = "registration"
 
 
 class ContactIn(BaseModel):

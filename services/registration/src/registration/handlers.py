@@ -30,10 +30,8 @@ from hnth_contracts import (
 from hnth_kit.clock import Clock
 from hnth_kit.consumer import Handler, RawMessage, Unprocessable
 from hnth_kit.idempotency import UnknownDocument
-from registration import records
+from registration import PRODUCER, records
 from registration.store import MaterialsStore, RegistrationStore, meeting_fields
-
-PRODUCER = "registration"
 
 
 def build_handlers(

@@ -21,10 +21,9 @@ from datetime import datetime
 
 from hnth_contracts import ReportKind, ReportSubmitted
 from hnth_kit.mongo import Document
-from registration import domain
+from registration import PRODUCER, domain
 from registration.store import MaterialsStore
 
-PRODUCER = "registration"
 _NAMESPACE = uuid.UUID("5b0f3c38-8d2e-4b7e-9a51-2f1d7f0c9e11")
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hnth_contracts.policy import load_policy
 from registration import domain
 
-POLICY = load_policy(Path(__file__).resolve().parents[3] / "policies", "tuyen-quang")
+POLICY = load_policy(Path(__file__).resolve().parents[4] / "policies", "tuyen-quang")
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 UNITS = {"VP-UBND": True, "SYT": True, "OLD": False}
 ENDPOINTS = {"TQ-UBND": True, "TQ-SYT": True, "TQ-STTTT": True, "TQ-OLD": False}

@@ -1,0 +1,83 @@
+"""The commands people send: register, change and cancel a meeting (pydantic models, the
+shapes the OpenAPI document shows; a use case takes them as they are)."""
+
+from datetime import date
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+MAX_ENDPOINTS = 2000
+
+
+class MeetingIn(BaseModel):
+    """Đăng ký cuộc họp / a meeting registration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=500, description="Tên cuộc họp / title")
+    host_unit: str = Field(min_length=1, max_length=64, description="Đơn vị chủ trì / host unit")
+    chair: str = Field(min_length=1, max_length=200, description="Người chủ trì / chair")
+    start: AwareDatetime = Field(description="Bắt đầu, có múi giờ / start, ISO 8601 with offset")
+    end: AwareDatetime = Field(description="Kết thúc, có múi giờ / end, ISO 8601 with offset")
+    main_endpoint: str = Field(
+        min_length=1, max_length=64, description="Điểm cầu chính / main endpoint"
+    )
+    endpoints: list[str] = Field(
+        min_length=1,
+        max_length=MAX_ENDPOINTS,
+        description="Các điểm cầu tham gia (mã) / participating endpoint codes",
+    )
+    agenda: str | None = Field(None, max_length=10000, description="Nội dung / agenda")
+    document_number: str | None = Field(
+        None, max_length=100, description="Số công văn / official letter number"
+    )
+    document_date: date | None = Field(None, description="Ngày công văn / letter date")
+    urgent_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Lý do họp khẩn, chỉ Sở TT&TT / urgent reason (IT department only)",
+    )
+
+
+class MeetingPatch(BaseModel):
+    """Thay đổi cuộc họp / a change: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=500, description="Tên / title")
+    chair: str | None = Field(None, min_length=1, max_length=200, description="Chủ trì / chair")
+    start: AwareDatetime | None = Field(None, description="Bắt đầu / start")
+    end: AwareDatetime | None = Field(None, description="Kết thúc / end")
+    main_endpoint: str | None = Field(
+        None, min_length=1, max_length=64, description="Điểm cầu chính / main endpoint"
+    )
+    endpoints: list[str] | None = Field(
+        None, min_length=1, max_length=MAX_ENDPOINTS, description="Điểm cầu / endpoints"
+    )
+    agenda: str | None = Field(None, max_length=10000, description="Nội dung / agenda")
+    document_number: str | None = Field(
+        None, max_length=100, description="Số công văn / official letter number"
+    )
+    document_date: date | None = Field(None, description="Ngày công văn / letter date")
+    urgent_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Lý do họp khẩn, khi dời vào thời hạn thông báo / urgent reason, "
+        "when moving inside the notice lead time",
+    )
+
+    @field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out, a field keeps its value; sent as null it would erase a required one.
+        if value is None:
+            raise ValueError("không được để trống / may not be null")
+        return value
+
+
+class CancelIn(BaseModel):
+    """Hủy cuộc họp / a cancellation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000, description="Lý do hủy / reason")

@@ -1,0 +1,55 @@
+"""Registration's rules, pure: may a meeting be registered or changed (`meeting`), what is
+its status (`status`), which materials are allowed and who may use them (`materials`)."""
+
+from hnth_contracts.policy import describe
+from hnth_kit.refusal import Violation
+from registration.domain.materials import (
+    MATERIAL_KINDS,
+    MINUTES,
+    SIGNATURES,
+    MaterialRight,
+    Reader,
+    check_material,
+    material_right,
+    record_missing,
+)
+from registration.domain.meeting import (
+    Caller,
+    Directory,
+    Draft,
+    check_meeting,
+    frozen_since_start,
+    is_late_notice,
+    may_override_lead_time,
+    participants,
+    reschedules,
+    time_violations,
+    urgent_roles,
+)
+from registration.domain.status import Decision, status_of
+
+__all__ = [
+    "MATERIAL_KINDS",
+    "MINUTES",
+    "SIGNATURES",
+    "Caller",
+    "Decision",
+    "Directory",
+    "Draft",
+    "MaterialRight",
+    "Reader",
+    "Violation",
+    "check_material",
+    "check_meeting",
+    "describe",
+    "frozen_since_start",
+    "is_late_notice",
+    "material_right",
+    "may_override_lead_time",
+    "participants",
+    "record_missing",
+    "reschedules",
+    "status_of",
+    "time_violations",
+    "urgent_roles",
+]

@@ -1,0 +1,193 @@
+"""May a meeting be registered (or changed) under the province's policy and directory.
+
+Every broken rule becomes a `Violation` naming the field, the policy rule and the rule's
+source, in Vietnamese and English. The time rules are the platform's
+(`hnth_contracts.rules.time_breaches`, shared with scheduling); who may override the lead
+time (`notice.urgent_override`) is registration's own. Nothing here reads the clock or
+the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from hnth_contracts import rules
+from hnth_contracts.policy import Policy
+from hnth_kit.refusal import Violation
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who registers: an IT-department operator registers for any unit, a registrar only
+    for its own; who may override the lead time is the policy's `notice.urgent_override`."""
+
+    role: str
+    unit: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+
+@dataclass(frozen=True)
+class Directory:
+    """What registration needs to know of the directory: which codes are active."""
+
+    units: Mapping[str, bool]
+    endpoints: Mapping[str, bool]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A meeting as it would be after the registration or change."""
+
+    host_unit: str
+    start: datetime
+    end: datetime
+    main_endpoint: str
+    endpoints: Sequence[str]
+    urgent_reason: str | None = None
+
+
+def participants(main_endpoint: str, endpoints: Sequence[str]) -> tuple[str, ...]:
+    """The meeting's endpoints, main endpoint first, each once (the main room always takes part)."""
+    return tuple(dict.fromkeys([main_endpoint, *endpoints]))
+
+
+def check_meeting(
+    draft: Draft, *, policy: Policy, directory: Directory, caller: Caller, now: datetime
+) -> list[Violation]:
+    """Every rule the meeting breaks (empty when it may be registered as drafted)."""
+    return [
+        *time_violations(draft, policy=policy, caller=caller, now=now),
+        *_unit_violations(draft, policy, directory, caller),
+        *_endpoint_violations(draft, policy, directory),
+    ]
+
+
+def _broken(policy: Policy, field: str, rule: str, vi: str, en: str) -> Violation:
+    return Violation(field, rule, policy.ref(rule).source, vi, en)
+
+
+def time_violations(
+    draft: Draft, *, policy: Policy, caller: Caller, now: datetime
+) -> list[Violation]:
+    """The shared time rules (registration's messages end with a full stop), then who may
+    register inside the notice lead time."""
+    breaches = rules.time_breaches(
+        draft.start, draft.end, policy, now=now, urgent_reason=draft.urgent_reason
+    )
+    found = [_broken(policy, b.field, b.rule, b.vi + ".", b.en + ".") for b in breaches]
+    stopped = {b.rule for b in breaches} & {"meeting.start_before_end", "meeting.not_in_past"}
+    if stopped or not draft.urgent_reason or not is_late_notice(draft.start, policy, now):
+        return found
+    if not may_override_lead_time(caller, policy):
+        vi, en = _role_names(urgent_roles(policy))
+        found.append(
+            _broken(
+                policy,
+                "urgent_reason",
+                "notice.urgent_override",
+                f"Chỉ {vi} được đăng ký họp khẩn trong thời hạn thông báo.",
+                f"Only {en} may register an urgent meeting inside the notice lead time.",
+            )
+        )
+    return found
+
+
+def _unit_violations(
+    draft: Draft, policy: Policy, directory: Directory, caller: Caller
+) -> list[Violation]:
+    unit = draft.host_unit
+    if not directory.units.get(unit, False):
+        vi, en = _missing(unit in directory.units)
+        return [
+            _broken(
+                policy,
+                "host_unit",
+                "directory.unit_active",
+                f"Đơn vị {unit} {vi}.",
+                f"Unit {unit} is {en}.",
+            )
+        ]
+    if not caller.is_operator and caller.unit != unit:
+        return [
+            _broken(
+                policy,
+                "host_unit",
+                "registration.own_unit",
+                f"Tài khoản của đơn vị {caller.unit} không được đăng ký cho đơn vị {unit}.",
+                f"A registrar of {caller.unit} may not register meetings for {unit}.",
+            )
+        ]
+    return []
+
+
+def _endpoint_violations(draft: Draft, policy: Policy, directory: Directory) -> list[Violation]:
+    fields = [("main_endpoint", draft.main_endpoint)] + [
+        (f"endpoints[{i}]", code) for i, code in enumerate(draft.endpoints)
+    ]
+    found = []
+    for field, code in fields:
+        if not directory.endpoints.get(code, False):
+            vi, en = _missing(code in directory.endpoints)
+            found.append(
+                _broken(
+                    policy,
+                    field,
+                    "directory.endpoint_active",
+                    f"Điểm cầu {code} {vi}.",
+                    f"Endpoint {code} is {en}.",
+                )
+            )
+    return found
+
+
+def _missing(known: bool) -> tuple[str, str]:
+    if known:
+        return "đã ngừng hoạt động", "inactive"
+    return "không có trong danh bạ", "not in the directory"
+
+
+_ROLE_NAMES = {
+    "operator": ("Sở TT&TT", "the IT department"),
+    "registrar": ("đơn vị chủ trì", "the host unit's registrar"),
+}
+
+
+def urgent_roles(policy: Policy) -> tuple[str, ...]:
+    """The roles the policy lets register inside the lead time (`notice.urgent_override`:
+    one role or a list)."""
+    value = policy.value("notice.urgent_override")
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def may_override_lead_time(caller: Caller, policy: Policy) -> bool:
+    return caller.role in urgent_roles(policy)
+
+
+def _role_names(roles: Sequence[str]) -> tuple[str, str]:
+    names = [_ROLE_NAMES.get(r, (r, r)) for r in roles]
+    return ", ".join(vi for vi, _ in names), ", ".join(en for _, en in names)
+
+
+def reschedules(before: Draft, after: Draft) -> bool:
+    """Does a change move the meeting or change its rooms? Only then do the time and
+    directory rules apply again: fixing a title inside the lead time is not a new notice."""
+
+    def shape(d: Draft) -> tuple[object, ...]:
+        return (d.start, d.end, d.main_endpoint, tuple(d.endpoints))
+
+    return shape(before) != shape(after)
+
+
+def is_late_notice(start: datetime, policy: Policy, now: datetime) -> bool:
+    """Does the meeting start sooner than the notice lead time allows (rule 2)?"""
+    return rules.is_late_notice(start, policy, now)
+
+
+def frozen_since_start(start: datetime, now: datetime) -> bool:
+    """A meeting that has started (or is over) can no longer be changed or cancelled."""
+    return start <= now

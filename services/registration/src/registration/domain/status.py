@@ -1,0 +1,49 @@
+"""A meeting's status, from what happened to it: scheduling's decisions and cancellation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A scheduling decision on the meeting's timeline."""
+
+    kind: str
+    """`SlotAssigned`, `SlotRejected` or `SlotReleased`."""
+    revision: int
+    released_for_change: bool = False
+    """A SlotReleased because a changed slot replaced it: the meeting still holds a slot."""
+
+
+def status_of(cancelled: bool, revision: int, decisions: Sequence[Decision]) -> str:
+    """`cancelled`, `scheduled`, `rejected` or `requested`.
+
+    A change that is rejected leaves the earlier slot in place (scheduling keeps it), so a
+    meeting that once got a slot stays `scheduled` until the slot is released."""
+    if cancelled:
+        return "cancelled"
+    current = [
+        d
+        for d in decisions
+        if d.revision == revision and d.kind in ("SlotAssigned", "SlotRejected")
+    ]
+    held = _slot_held(decisions)
+    if current and current[-1].kind == "SlotAssigned":
+        return "scheduled"
+    if held:
+        return "scheduled"
+    if current:
+        return "rejected"
+    return "requested"
+
+
+def _slot_held(decisions: Sequence[Decision]) -> bool:
+    held = False
+    for decision in decisions:
+        if decision.kind == "SlotAssigned":
+            held = True
+        elif decision.kind == "SlotReleased" and not decision.released_for_change:
+            held = False
+    return held

@@ -1,0 +1,164 @@
+"""Directory routes: every role reads (rule 5: technical contacts are circulated to all);
+only the IT department (operator) creates, updates or deactivates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from hnth_contracts import EndpointKind, UnitKind
+from registration.directory import ContactIn, ContactsIn, EndpointIn, UnitIn
+from registration.http.deps import Caller, Directory, Operator, policy
+from registration.http.render import entry
+from registration.views import ContactsOut, EndpointOut, UnitOut, answers, shaped
+
+router = APIRouter(tags=["directory"], responses=answers(401, 403, 404, 409))
+
+ACTIVE_FILTER = "Lọc theo trạng thái hoạt động / only active (true) or inactive (false)"
+Code = Annotated[
+    str, Path(max_length=64, description="Mã đơn vị hoặc điểm cầu / unit or endpoint code")
+]
+
+
+class UnitPatch(BaseModel):
+    """Sửa đơn vị / a unit change: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=300, description="Tên / name")
+    kind: UnitKind | None = Field(None, description="Loại / kind")
+    active: bool | None = Field(None, description="Đang hoạt động / active")
+    contact: ContactIn | None = Field(
+        None, description="Văn phòng nhận thông báo / where the unit's notices go"
+    )
+
+
+class EndpointPatch(BaseModel):
+    """Sửa điểm cầu / an endpoint change: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=300, description="Tên / name")
+    unit: str | None = Field(None, min_length=1, max_length=64, description="Đơn vị / unit")
+    kind: EndpointKind | None = Field(None, description="Loại / kind")
+    location: str | None = Field(None, max_length=500, description="Địa điểm / location")
+    active: bool | None = Field(None, description="Đang hoạt động / active")
+    technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+
+
+@router.get("/units", summary="Danh sách đơn vị / units", **shaped(list[UnitOut]))
+async def list_units(
+    request: Request,
+    who: Caller,
+    cases: Directory,
+    active: Annotated[bool | None, Query(description=ACTIVE_FILTER)] = None,
+) -> list[dict[str, Any]]:
+    found = await cases.entries("units", who.tenant, {} if active is None else {"active": active})
+    return [entry(u, policy(request, who)) for u in found]
+
+
+@router.get("/units/{code}", summary="Một đơn vị / a unit", **shaped(UnitOut))
+async def get_unit(request: Request, code: Code, who: Caller, cases: Directory) -> dict[str, Any]:
+    return entry(await cases.entry("units", who.tenant, code), policy(request, who))
+
+
+@router.post(
+    "/units",
+    status_code=status.HTTP_201_CREATED,
+    summary="Thêm đơn vị / add a unit",
+    **shaped(UnitOut),
+)
+async def create_unit(
+    request: Request, body: UnitIn, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    return entry(await cases.add_unit(who, body), policy(request, who))
+
+
+@router.patch("/units/{code}", summary="Sửa đơn vị / update a unit", **shaped(UnitOut))
+async def update_unit(
+    request: Request, code: Code, body: UnitPatch, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    changed = await cases.update("units", who, code, body.model_dump(exclude_unset=True))
+    return entry(changed, policy(request, who))
+
+
+@router.post(
+    "/units/{code}/deactivate", summary="Ngừng đơn vị / deactivate a unit", **shaped(UnitOut)
+)
+async def deactivate_unit(
+    request: Request, code: Code, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    changed = await cases.update("units", who, code, {"active": False})
+    return entry(changed, policy(request, who))
+
+
+@router.get("/endpoints", summary="Danh sách điểm cầu / endpoints", **shaped(list[EndpointOut]))
+async def list_endpoints(
+    request: Request,
+    who: Caller,
+    cases: Directory,
+    unit: Annotated[str | None, Query(max_length=64, description="Đơn vị / unit")] = None,
+    active: Annotated[bool | None, Query(description=ACTIVE_FILTER)] = None,
+) -> list[dict[str, Any]]:
+    filters: dict[str, Any] = {} if active is None else {"active": active}
+    if unit:
+        filters["unit"] = unit
+    found = await cases.entries("endpoints", who.tenant, filters)
+    return [entry(e, policy(request, who)) for e in found]
+
+
+@router.get("/endpoints/{code}", summary="Một điểm cầu / an endpoint", **shaped(EndpointOut))
+async def get_endpoint(
+    request: Request, code: Code, who: Caller, cases: Directory
+) -> dict[str, Any]:
+    return entry(await cases.entry("endpoints", who.tenant, code), policy(request, who))
+
+
+@router.post(
+    "/endpoints",
+    status_code=status.HTTP_201_CREATED,
+    summary="Thêm điểm cầu / add an endpoint",
+    **shaped(EndpointOut),
+)
+async def create_endpoint(
+    request: Request, body: EndpointIn, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    return entry(await cases.add_endpoint(who, body), policy(request, who))
+
+
+@router.patch(
+    "/endpoints/{code}", summary="Sửa điểm cầu / update an endpoint", **shaped(EndpointOut)
+)
+async def update_endpoint(
+    request: Request, code: Code, body: EndpointPatch, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    changed = await cases.update("endpoints", who, code, body.model_dump(exclude_unset=True))
+    return entry(changed, policy(request, who))
+
+
+@router.post(
+    "/endpoints/{code}/deactivate",
+    summary="Ngừng điểm cầu / deactivate an endpoint",
+    **shaped(EndpointOut),
+)
+async def deactivate_endpoint(
+    request: Request, code: Code, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    changed = await cases.update("endpoints", who, code, {"active": False})
+    return entry(changed, policy(request, who))
+
+
+@router.get(
+    "/contacts", summary="Đầu mối của tỉnh / the province's contacts", **shaped(ContactsOut)
+)
+async def get_contacts(request: Request, who: Caller, cases: Directory) -> dict[str, Any]:
+    return entry(await cases.contacts(who.tenant), policy(request, who))
+
+
+@router.put("/contacts", summary="Cập nhật đầu mối / replace the contacts", **shaped(ContactsOut))
+async def put_contacts(
+    request: Request, body: ContactsIn, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    return entry(await cases.set_contacts(who, body), policy(request, who))

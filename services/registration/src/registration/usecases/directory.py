@@ -1,0 +1,117 @@
+"""Directory use cases: add, change and deactivate units and endpoints; the contacts.
+Every change writes the entry with its snapshot event in one write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from hnth_contracts import EndpointUpdated, Event, UnitUpdated
+from hnth_contracts.policy import Policy
+from hnth_kit.auth import Principal
+from hnth_kit.clock import Clock
+from hnth_kit.mongo import Document
+from hnth_kit.refusal import Refusal
+from registration.directory import (
+    ContactsIn,
+    EndpointIn,
+    UnitIn,
+    add_endpoint,
+    add_unit,
+    set_contacts,
+    snapshot,
+)
+from registration.store import Entries, RegistrationStore, StaleWrite
+
+_NAMES = {"units": ("đơn vị", "unit"), "endpoints": ("điểm cầu", "endpoint")}
+
+
+class DirectoryCases:
+    def __init__(
+        self,
+        store: RegistrationStore,
+        policy_for: Callable[[str], Policy],
+        clock: Clock,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store, self.policy_for, self.clock, self.wake = store, policy_for, clock, wake
+        self._kinds: dict[str, tuple[Entries, type[Event], type[BaseModel]]] = {
+            "units": (store.units, UnitUpdated, UnitIn),
+            "endpoints": (store.endpoints, EndpointUpdated, EndpointIn),
+        }
+
+    async def entries(self, kind: str, tenant: str, filters: Document) -> list[Document]:
+        return await self._kinds[kind][0].list(tenant, filters)
+
+    async def entry(self, kind: str, tenant: str, code: str) -> Document:
+        found = await self._kinds[kind][0].get(tenant, code)
+        if found is None:
+            vi, en = _NAMES[kind]
+            raise Refusal(404, "not_found", f"Không có {vi} {code}.", f"No {en} {code}.")
+        return found
+
+    async def add_unit(self, who: Principal, body: UnitIn) -> Document:
+        if not await add_unit(self.store, who.tenant, body, self.clock.now()):
+            raise _taken(body.code)
+        self.wake()
+        return await self.entry("units", who.tenant, body.code)
+
+    async def add_endpoint(self, who: Principal, body: EndpointIn) -> Document:
+        await self._require_unit(who.tenant, body.unit)
+        if not await add_endpoint(self.store, who.tenant, body, self.clock.now()):
+            raise _taken(body.code)
+        self.wake()
+        return await self.entry("endpoints", who.tenant, body.code)
+
+    async def update(
+        self, kind: str, who: Principal, code: str, changes: dict[str, Any]
+    ) -> Document:
+        """Change an entry (only the fields given); an endpoint's new unit must be active."""
+        if kind == "endpoints" and "unit" in changes:
+            await self._require_unit(who.tenant, changes["unit"])
+        entries, event_type, fields = self._kinds[kind]
+        current = await self.entry(kind, who.tenant, code)
+        state = {k: current[k] for k in fields.model_fields if k in current} | changes
+        event = snapshot(event_type, who.tenant, state, self.clock.now())
+        written = {**changes, "updated_at": self.clock.now()}
+        try:
+            await entries.replace(who.tenant, code, current["version"], written, event)
+        except StaleWrite:
+            raise Refusal(
+                409,
+                "concurrent_change",
+                "Mục này vừa được sửa; hãy tải lại.",
+                "Changed by someone else; reload.",
+            ) from None
+        self.wake()
+        return await self.entry(kind, who.tenant, code)
+
+    async def contacts(self, tenant: str) -> Document:
+        found = await self.store.contacts(tenant)
+        if found is None:
+            raise Refusal(404, "not_found", "Chưa có đầu mối.", "No contacts yet.")
+        return found
+
+    async def set_contacts(self, who: Principal, body: ContactsIn) -> Document:
+        try:
+            await set_contacts(self.store, who.tenant, body, self.clock.now())
+        except StaleWrite:
+            raise Refusal(409, "concurrent_change", "Hãy thử lại.", "Try again.") from None
+        self.wake()
+        return await self.contacts(who.tenant)
+
+    async def _require_unit(self, tenant: str, code: str) -> None:
+        if not (await self.store.units.active(tenant, [code])).get(code):
+            raise Refusal.rule(
+                self.policy_for(tenant),
+                "directory.unit_active",
+                "unit",
+                f"Đơn vị {code} không có hoặc đã ngừng hoạt động.",
+                f"Unit {code} does not exist or is inactive.",
+            )
+
+
+def _taken(code: str) -> Refusal:
+    return Refusal(409, "code_taken", f"Mã {code} đã tồn tại.", f"The code {code} is taken.")

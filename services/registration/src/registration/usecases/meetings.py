@@ -1,0 +1,434 @@
+"""Meeting use cases: register, change, cancel, read, list and the calendar feed.
+
+Each loads what it needs, asks the domain (with `now`), and makes one write: the meeting
+document with its event in its outbox. A refusal is kit's `Refusal`, rendered by kit."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from hnth_contracts import Event, MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts.policy import Policy
+from hnth_kit.auth import Principal, Role
+from hnth_kit.clock import Clock
+from hnth_kit.http import SCHEMA_SOURCE
+from hnth_kit.mongo import Document
+from hnth_kit.refusal import Refusal, Violation
+from registration import PRODUCER, domain
+from registration.commands import CancelIn, MeetingIn, MeetingPatch
+from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
+
+FEED_PAST = timedelta(days=90)
+"""A calendar feed shows meetings from 90 days ago onward: clients keep older ones."""
+FEED_LIMIT = 5000
+"""At most this many meetings in a feed, the latest kept."""
+
+
+class DirectoryReader(Protocol):
+    async def active(self, tenant: str, codes: Sequence[str]) -> dict[str, bool]: ...
+
+    async def get(self, tenant: str, code: str) -> Document | None: ...
+
+
+class MeetingStore(Protocol):
+    """What the meeting use cases need of the store (`RegistrationStore` implements it)."""
+
+    @property
+    def units(self) -> DirectoryReader: ...
+
+    @property
+    def endpoints(self) -> DirectoryReader: ...
+
+    async def meeting(self, tenant: str, meeting_id: str) -> Document | None: ...
+
+    async def create_meeting(self, meeting: Document, event: Event) -> tuple[Document, bool]: ...
+
+    async def update_meeting(
+        self, tenant: str, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
+    ) -> Document: ...
+
+    async def timeline(self, tenant: str, meeting_id: str) -> list[Document]: ...
+
+    async def decisions(
+        self, tenant: str, meeting_ids: Sequence[str]
+    ) -> dict[str, list[Document]]: ...
+
+    async def meetings(
+        self, query: MeetingQuery, limit: int, *, newest_first: bool = False
+    ) -> list[Document]: ...
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A meeting and its timeline, for the route to render; `created` False for a retry."""
+
+    meeting: Document
+    timeline: list[Document]
+    created: bool = True
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One page of meetings, with each one's status and slot."""
+
+    meetings: list[Document]
+    statuses: dict[str, str]
+    slots: dict[str, Document | None]
+    after: tuple[datetime, str] | None
+    more: bool
+
+
+@dataclass(frozen=True)
+class Feed:
+    """The meetings of a calendar feed, oldest first, each with its status."""
+
+    meetings: list[Document]
+    now: datetime
+
+
+def forbidden(vi: str, en: str) -> Refusal:
+    return Refusal(403, "forbidden", vi, en)
+
+
+def not_found() -> Refusal:
+    return Refusal(404, "not_found", "Không tìm thấy cuộc họp.", "No such meeting.")
+
+
+class Meetings:
+    def __init__(
+        self,
+        store: MeetingStore,
+        policy_for: Callable[[str], Policy],
+        clock: Clock,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store, self.policy_for, self.clock, self.wake = store, policy_for, clock, wake
+
+    # ------------------------------------------------------------ register
+
+    async def register(self, who: Principal, body: MeetingIn, idempotency_key: str | None) -> Shown:
+        key = f"{who.tenant}:{who.subject}:{idempotency_key}" if idempotency_key else None
+        meeting_id = meeting_id_for(key)
+        # A retry answers with what was stored, before any rule is checked again: the
+        # lead time may have passed or an endpoint been deactivated since.
+        if key and (stored := await self.store.meeting(who.tenant, meeting_id)) is not None:
+            if stored.get("idempotency_key") == key:
+                return await self._retried(stored, body)
+            meeting_id = meeting_id_for(None)  # another key's meeting has this id (a collision)
+        now = self.clock.now()
+        endpoints = domain.participants(body.main_endpoint, body.endpoints)
+        draft = domain.Draft(
+            body.host_unit, body.start, body.end, body.main_endpoint, endpoints, body.urgent_reason
+        )
+        await self._validate(who, draft, now)
+        document, event = self._requested(who, body, meeting_id, endpoints, now)
+        if key:
+            document |= {"idempotency_key": key, "request_hash": request_hash(body)}
+        stored, created = await self.store.create_meeting(document, event)
+        if not created:  # a concurrent retry stored it first
+            return await self._retried(stored, body)
+        self.wake()
+        return Shown(stored, [])
+
+    def _requested(
+        self,
+        who: Principal,
+        body: MeetingIn,
+        meeting_id: str,
+        endpoints: tuple[str, ...],
+        now: datetime,
+    ) -> tuple[Document, MeetingRequested]:
+        policy = self.policy_for(who.tenant)
+        event = MeetingRequested.create(
+            tenant=who.tenant,
+            correlation_id=meeting_id,
+            producer=PRODUCER,
+            occurred_at=now,
+            meeting_id=meeting_id,
+            requested_by=who.subject,
+            late_notice=domain.is_late_notice(body.start, policy, now),
+            **{**body.model_dump(), "endpoints": endpoints},
+        )
+        document = {
+            "_id": meeting_id,
+            "tenant": who.tenant,
+            "source": PRODUCER,
+            "revision": 0,
+            "cancelled": False,
+            "registered_at": now,
+            "registered_by": who.subject,
+            "urgent_reason": body.urgent_reason,
+            **meeting_fields(event),
+        }
+        return document, event
+
+    async def _retried(self, stored: Document, body: MeetingIn) -> Shown:
+        """The answer to a retry: the meeting as it is now, or 409 if the key was used for
+        a different request (Stripe's and the IETF idempotency-key draft's convention)."""
+        if stored.get("request_hash") != request_hash(body):
+            raise Refusal(
+                409,
+                "idempotency_key_reused",
+                "Idempotency-Key này đã dùng cho một yêu cầu khác.",
+                "This Idempotency-Key was used for a different request.",
+            )
+        timeline = await self.store.timeline(stored["tenant"], stored["_id"])
+        return Shown(stored, timeline, created=False)
+
+    async def _validate(self, who: Principal, draft: domain.Draft, now: datetime) -> None:
+        """422 naming every rule the draft breaks."""
+        directory = domain.Directory(
+            units=await self.store.units.active(who.tenant, [draft.host_unit]),
+            endpoints=await self.store.endpoints.active(who.tenant, draft.endpoints),
+        )
+        caller = domain.Caller(role=who.role.value, unit=who.unit)
+        policy = self.policy_for(who.tenant)
+        violations = domain.check_meeting(
+            draft, policy=policy, directory=directory, caller=caller, now=now
+        )
+        if violations:
+            raise Refusal.broken(violations)
+
+    # ------------------------------------------------------------ read
+
+    async def visible(self, who: Principal, meeting_id: str) -> Document:
+        meeting = await self.store.meeting(who.tenant, meeting_id)
+        if meeting is None:
+            raise not_found()
+        if not may_see(who, meeting):
+            raise forbidden("Bạn không được xem cuộc họp này.", "You may not see this meeting.")
+        return meeting
+
+    async def read(self, who: Principal, meeting_id: str) -> Shown:
+        meeting = await self.visible(who, meeting_id)
+        return Shown(meeting, await self.store.timeline(who.tenant, meeting_id))
+
+    # ------------------------------------------------------------ change, cancel
+
+    async def _changeable(self, who: Principal, meeting_id: str, now: datetime) -> Document:
+        meeting = await self.visible(who, meeting_id)
+        if who.role is Role.REGISTRAR and meeting["host_unit"] != who.unit:
+            raise forbidden(
+                "Chỉ đơn vị chủ trì hoặc Sở TT&TT được thay đổi cuộc họp.",
+                "Only the host unit or the IT department may change the meeting.",
+            )
+        if meeting.get("source", PRODUCER) != PRODUCER:
+            raise Refusal(
+                409,
+                "managed_elsewhere",
+                f"Cuộc họp do hệ thống {meeting['source']} quản lý; hãy thay đổi tại đó.",
+                f"The meeting is managed by {meeting['source']}; change it there.",
+            )
+        if domain.frozen_since_start(meeting["start"], now):
+            policy = self.policy_for(who.tenant)
+            raise Refusal.rule(
+                policy,
+                "meeting.not_in_past",
+                "start",
+                "Cuộc họp đã bắt đầu hoặc đã diễn ra, không thể thay đổi.",
+                "The meeting has started or is over and cannot be changed.",
+            )
+        return meeting
+
+    async def change(self, who: Principal, meeting_id: str, body: MeetingPatch) -> Shown:
+        now = self.clock.now()
+        meeting = await self._changeable(who, meeting_id, now)
+        changes = body.model_dump(exclude_unset=True)
+        if not changes:
+            raise Refusal.broken([EMPTY_CHANGE])
+        if meeting["cancelled"]:
+            raise Refusal(409, "cancelled", "Cuộc họp đã bị hủy.", "The meeting is cancelled.")
+        merged = {**{f: meeting.get(f) for f in DETAIL_FIELDS}, **changes}
+        if isinstance(merged["document_date"], str):
+            merged["document_date"] = date.fromisoformat(merged["document_date"])
+        endpoints = domain.participants(merged["main_endpoint"], merged["endpoints"])
+        urgent_reason = changes.get("urgent_reason")
+        after = domain.Draft(
+            meeting["host_unit"], merged["start"], merged["end"], merged["main_endpoint"],
+            endpoints, urgent_reason,
+        )  # fmt: skip
+        late_notice = bool(meeting.get("late_notice"))
+        if domain.reschedules(_as_draft(meeting), after):
+            await self._validate(who, after, now)
+            late_notice = domain.is_late_notice(after.start, self.policy_for(who.tenant), now)
+        revision = meeting["revision"] + 1
+        event = MeetingChanged.create(
+            tenant=who.tenant,
+            correlation_id=meeting_id,
+            producer=PRODUCER,
+            occurred_at=now,
+            meeting_id=meeting_id,
+            revision=revision,
+            changed_by=who.subject,
+            late_notice=late_notice,
+            urgent_reason=urgent_reason,
+            **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
+        )
+        fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
+        if "urgent_reason" in changes:  # the reason a move into the lead time was allowed
+            fields["urgent_reason"] = urgent_reason
+        return await self._write(meeting, fields, event)
+
+    async def cancel(self, who: Principal, meeting_id: str, body: CancelIn | None) -> Shown:
+        now = self.clock.now()
+        meeting = await self._changeable(who, meeting_id, now)
+        if meeting["cancelled"]:
+            return Shown(meeting, await self.store.timeline(who.tenant, meeting_id))
+        reason = body.reason if body else None
+        event = MeetingCancelled.create(
+            tenant=who.tenant,
+            correlation_id=meeting_id,
+            producer=PRODUCER,
+            occurred_at=now,
+            meeting_id=meeting_id,
+            reason=reason,
+            cancelled_by=who.subject,
+        )
+        fields = {"cancelled": True, "cancel_reason": reason, "cancelled_at": now}
+        return await self._write(meeting, fields, event)
+
+    async def _write(self, meeting: Document, fields: Document, event: Event) -> Shown:
+        tenant, meeting_id = meeting["tenant"], meeting["_id"]
+        try:
+            stored = await self.store.update_meeting(
+                tenant, meeting_id, meeting["revision"], fields, [event]
+            )
+        except StaleWrite:
+            raise Refusal(
+                409,
+                "concurrent_change",
+                "Cuộc họp vừa được thay đổi bởi người khác; hãy tải lại.",
+                "The meeting was just changed by someone else; reload it.",
+            ) from None
+        self.wake()
+        return Shown(stored, await self.store.timeline(tenant, meeting_id))
+
+    # ------------------------------------------------------------ lists and feeds
+
+    async def page(self, query: MeetingQuery, status: str | None, limit: int) -> Listed:
+        """One page of meetings matching `query` (already scoped) and `status`.
+
+        A status is not a stored field (it comes from the timeline): scan in index order."""
+        found: list[Document] = []
+        statuses: dict[str, str] = {}
+        slots: dict[str, Document | None] = {}
+        after, more = query.after, True
+        while len(found) < limit and more:
+            batch = await self.store.meetings(replace(query, after=after), limit * 2)
+            more = len(batch) == limit * 2
+            batch_statuses, batch_slots = await self._statuses_and_slots(query.tenant, batch)
+            for i, meeting in enumerate(batch):
+                after = (meeting["start"], meeting["_id"])
+                if status is None or batch_statuses[meeting["_id"]] == status:
+                    found.append(meeting)
+                    statuses[meeting["_id"]] = batch_statuses[meeting["_id"]]
+                    slots[meeting["_id"]] = batch_slots[meeting["_id"]]
+                if len(found) == limit:
+                    more = more or i < len(batch) - 1
+                    break
+        return Listed(found, statuses, slots, after, more)
+
+    async def feed(self, who: Principal, kind: str, code: str) -> Feed:
+        """A unit's or an endpoint's calendar: the latest meetings from 90 days ago on (a
+        new meeting is never crowded out), oldest first."""
+        unit, endpoint = (code, None) if kind == "units" else (None, code)
+        unit, endpoint = scope(who, unit, endpoint)
+        entries = self.store.units if kind == "units" else self.store.endpoints
+        if await entries.get(who.tenant, code) is None:
+            raise Refusal(404, "not_found", f"Không có mã {code}.", f"No {kind[:-1]} {code}.")
+        now = self.clock.now()
+        query = MeetingQuery(who.tenant, unit, endpoint, start_from=now - FEED_PAST)
+        meetings = await self.store.meetings(query, FEED_LIMIT, newest_first=True)
+        meetings.reverse()
+        statuses, _ = await self._statuses_and_slots(who.tenant, meetings)
+        return Feed([{**m, "status": statuses[m["_id"]]} for m in meetings], now)
+
+    async def _statuses_and_slots(
+        self, tenant: str, meetings: list[Document]
+    ) -> tuple[dict[str, str], dict[str, Document | None]]:
+        """Each meeting's status, and the slot (bridge, virtual room, dial-in) of its latest
+        assignment, from one read of the decisions."""
+        decisions = await self.store.decisions(tenant, [m["_id"] for m in meetings])
+        statuses = {
+            m["_id"]: domain.status_of(m["cancelled"], m["revision"], decided(decisions[m["_id"]]))
+            for m in meetings
+        }
+        slots = {m["_id"]: _latest_slot(decisions[m["_id"]]) for m in meetings}
+        return statuses, slots
+
+
+EMPTY_CHANGE = Violation(
+    "body",
+    "schema.empty_change",
+    SCHEMA_SOURCE,
+    "Không có gì để thay đổi: hãy gửi ít nhất một trường.",
+    "Nothing to change: send at least one field.",
+)
+
+
+def _as_draft(meeting: Document) -> domain.Draft:
+    return domain.Draft(
+        meeting["host_unit"],
+        meeting["start"],
+        meeting["end"],
+        meeting["main_endpoint"],
+        meeting["endpoints"],
+    )
+
+
+def _latest_slot(entries: list[Document]) -> Any:
+    return next((e.get("slot") for e in reversed(entries) if e["type"] == "SlotAssigned"), None)
+
+
+def may_see(who: Principal, meeting: Document) -> bool:
+    if who.role is Role.REGISTRAR:
+        return bool(meeting["host_unit"] == who.unit)
+    if who.role is Role.TECHNICIAN:
+        return who.endpoint in meeting["endpoints"]
+    return True
+
+
+def scope(who: Principal, unit: str | None, endpoint: str | None) -> tuple[str | None, str | None]:
+    """Narrow list filters to what the caller may see; asking for more is a 403."""
+    others = forbidden(
+        "Bạn chỉ được xem cuộc họp của đơn vị/điểm cầu mình.",
+        "You may only see your own unit's or endpoint's meetings.",
+    )
+    if who.role is Role.REGISTRAR:
+        if unit not in (None, who.unit):
+            raise others
+        return who.unit, endpoint
+    if who.role is Role.TECHNICIAN:
+        if endpoint not in (None, who.endpoint) or unit is not None:
+            raise others
+        return None, who.endpoint
+    return unit, endpoint
+
+
+def decided(entries: list[Document]) -> list[domain.Decision]:
+    """Scheduling's decisions among the timeline's entries (requests, checks, materials and
+    record requests are on it too and decide nothing)."""
+    return [
+        domain.Decision(e["type"], e.get("revision", 0), e.get("reason") == "changed")
+        for e in entries
+        if e["type"] in DECISIONS
+    ]
+
+
+def meeting_id_for(key: str | None) -> str:
+    """A new meeting's id; with an idempotency key, derived from it, so that a retry finds
+    its meeting by `_id` (an indexed lookup) before anything else."""
+    if key is None:
+        return f"mtg-{uuid.uuid4().hex[:12]}"
+    return f"mtg-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def request_hash(body: BaseModel) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
