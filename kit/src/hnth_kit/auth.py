@@ -143,16 +143,50 @@ def require(
     async def check(
         request: Request, principal: Annotated[Principal, Depends(authenticate)]
     ) -> Principal:
-        if principal.role not in roles:
-            raise HTTPException(
-                status_code=status.HTTP_403_FORBIDDEN,
-                detail=problem(
-                    request,
-                    "forbidden",
-                    f"Vai trò '{principal.role}' không được phép thực hiện thao tác này.",
-                    f"The role '{principal.role}' may not do this.",
-                ),
-            )
+        _allow(request, principal, roles)
         return principal
 
     return check
+
+
+def _allow(request: Request, who: Principal, roles: tuple[Role, ...]) -> None:
+    if who.role not in roles:
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=problem(
+                request,
+                "forbidden",
+                f"Vai trò '{who.role}' không được phép thực hiện thao tác này.",
+                f"The role '{who.role}' may not do this.",
+            ),
+        )
+
+
+# ---------------------------------------------------------------- route dependencies
+# Module-level routers take the caller from the Authenticator `Service` puts on
+# `app.state.auth`, so a route declares `who: Caller` (or `Operator`, or `only(...)`).
+
+
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller's Principal (401 without a valid token)."""
+    authenticate: Authenticator = request.app.state.auth
+    return await authenticate(request, credentials)
+
+
+def only(*roles: Role) -> Callable[[Request, Principal], Awaitable[Principal]]:
+    """A dependency that lets only `roles` through (403 for the others)."""
+
+    async def check(request: Request, who: Annotated[Principal, Depends(caller)]) -> Principal:
+        _allow(request, who, roles)
+        return who
+
+    return check
+
+
+Caller = Annotated[Principal, Depends(caller)]
+"""Any signed-in caller."""
+Operator = Annotated[Principal, Depends(only(Role.OPERATOR))]
+"""The IT department (Sở TT&TT) only."""

@@ -109,6 +109,7 @@ class Service:
             version="0.1.0",
             lifespan=self._lifespan,
         )
+        self.api.state.auth = self.auth  # for `hnth_kit.auth.caller` in module-level routers
         self.api.include_router(
             health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
         )
