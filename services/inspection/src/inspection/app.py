@@ -26,7 +26,7 @@ class InspectionSettings(ServiceSettings):
 
 
 def build(settings: InspectionSettings | None = None, clock: Clock | None = None) -> Service:
-    settings = settings or InspectionSettings()  # type: ignore[call-arg]
+    settings = settings or InspectionSettings()
     topics = settings.topics
     service = Service(
         settings,

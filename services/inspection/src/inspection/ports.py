@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hnth_contracts import Event
+from inspection.domain import Document
 
-Document = dict[str, Any]
 Decide = Callable[[Document, list[Document]], tuple[Document, Sequence[Event]] | None]
 """Given a checklist and its results so far: the result to append (with its events)."""
 

@@ -196,7 +196,7 @@ class InspectionStore:
     async def parked_for(self, tenant: str, meeting_id: str) -> list[Document]:
         """Submissions waiting for this meeting. Not an `_id` lookup (FerretDB scans), but
         the collection holds only what waits, for minutes: it stays small."""
-        return await self.find(PARKED, {"tenant": tenant, "meeting_id": meeting_id})
+        return await self._find(PARKED, {"tenant": tenant, "meeting_id": meeting_id})
 
     async def parked_one(self, parked_id: str) -> Document | None:
         return await self._parked.find_one({"_id": parked_id})
@@ -229,7 +229,7 @@ class InspectionStore:
         except LookupError:
             return False
 
-    async def find(
+    async def _find(
         self, collection: str, query: Document, sort: str = "_id", limit: int = 0
     ) -> list[Document]:
         cursor = self.db[collection].find(query, hide_outbox()).sort(sort, ASCENDING)
@@ -237,31 +237,31 @@ class InspectionStore:
             cursor = cursor.limit(limit)
         return [doc async for doc in cursor]
 
-    async def get(self, collection: str, doc_id: str, tenant: str) -> Document | None:
+    async def _get(self, collection: str, doc_id: str, tenant: str) -> Document | None:
         return await self.db[collection].find_one({"_id": doc_id, "tenant": tenant}, hide_outbox())
 
     async def task(self, collection: str, tenant: str, task_id: str) -> Document | None:
-        return await self.get(collection, task_id, tenant)
+        return await self._get(collection, task_id, tenant)
 
     async def tasks(
         self, collection: str, tenant: str, sort: str, **filters: str | None
     ) -> list[Document]:
         """The province's tasks, with the filters that were given."""
         query = {"tenant": tenant, **{k: v for k, v in filters.items() if v}}
-        return await self.find(collection, query, sort=sort)
+        return await self._find(collection, query, sort=sort)
 
     async def insert_incident(self, incident: Document) -> None:
         await self._incidents.insert_one(dict(incident))
 
     async def incident(self, tenant: str, incident_id: str) -> Document | None:
-        return await self.get(INCIDENTS, incident_id, tenant)
+        return await self._get(INCIDENTS, incident_id, tenant)
 
     async def incidents(
         self, tenant: str, endpoint: str | None, state: str | None
     ) -> list[Document]:
         given = {"endpoint": endpoint, "state": state}
         query = {"tenant": tenant, **{k: v for k, v in given.items() if v}}
-        return await self.find(INCIDENTS, query, sort="opened_at")
+        return await self._find(INCIDENTS, query, sort="opened_at")
 
     async def resolve_incident(self, incident_id: str, changes: Document) -> bool:
         """Resolve an open incident; False if it was not open."""
@@ -283,7 +283,7 @@ class InspectionStore:
         return await self._checklists.count_documents(query, limit=1) > 0
 
     async def open_incidents(self, tenant: str, endpoints: Sequence[str]) -> list[Document]:
-        return await self.find(
+        return await self._find(
             INCIDENTS, {"tenant": tenant, "endpoint": {"$in": list(endpoints)}, "state": "open"}
         )
 
@@ -300,7 +300,7 @@ class InspectionStore:
             return False
 
     async def meeting_feedback(self, tenant: str, meeting_id: str) -> list[Document]:
-        return await self.find(FEEDBACK, {"tenant": tenant, "meeting_id": meeting_id}, "_id")
+        return await self._find(FEEDBACK, {"tenant": tenant, "meeting_id": meeting_id}, "_id")
 
     # ------------------------------------------------------------ directory
 
@@ -328,22 +328,22 @@ class InspectionStore:
         self, tenant: str, year: int, start: datetime, end: datetime
     ) -> dict[str, Any]:
         """The raw records of a year (aggregated in Python: FerretDB has no $lookup)."""
-        checklists = await self.find(
+        checklists = await self._find(
             CHECKLISTS, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
         )
         ids = {c["_id"] for c in checklists}
-        results = await self.find(RESULTS, {"tenant": tenant})
+        results = await self._find(RESULTS, {"tenant": tenant})
         return {
             "checklists": checklists,
             "results": [r for r in results if r["checklist_id"] in ids],
-            "incidents": await self.find(
+            "incidents": await self._find(
                 INCIDENTS, {"tenant": tenant, "opened_at": {"$gte": start, "$lt": end}}
             ),
-            "inspections": await self.find(
+            "inspections": await self._find(
                 INSPECTIONS, {"tenant": tenant, "due_at": {"$gte": start, "$lt": end}}
             ),
-            "annual": await self.find(ANNUAL, {"tenant": tenant, "year": str(year)}),
-            "feedback": await self.find(
+            "annual": await self._find(ANNUAL, {"tenant": tenant, "year": str(year)}),
+            "feedback": await self._find(
                 FEEDBACK, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
             ),
         }

@@ -61,6 +61,13 @@ def broken(policy: Policy, breach: Breach | None) -> None:
         raise Refusal.rule(policy, breach.rule, breach.field, breach.vi, breach.en)
 
 
+def problems_say_what(policy: Policy, items: Mapping[CheckItem, ItemResult]) -> None:
+    """Refuse a problem without a note, when the policy asks for one."""
+    breach = checks.note_breach(items, "items")
+    if breach is not None and policy.value(checks.NOTE_RULE):
+        broken(policy, breach)
+
+
 def may_act(who: Principal, endpoint: str | None, unit: str | None = None) -> None:
     """Operators act anywhere; a technician only on its endpoint, a registrar its unit."""
     if who.role is Role.OPERATOR:
@@ -173,9 +180,7 @@ class Inspection:
         """A person's check of an endpoint: its board entry, and False when the same
         idempotency `key` was applied already (one entry, one CheckCompleted)."""
         may_act(who, endpoint)
-        policy = self.policy_for(who.tenant)
-        if policy.value(checks.NOTE_RULE):
-            broken(policy, checks.note_breach(items, "items"))
+        problems_say_what(self.policy_for(who.tenant), items)
         checklist = checklists.checklist_id(meeting_id, endpoint)
         retry = f"{who.subject}:{key}" if key else uuid.uuid4().hex
         added = await self.submit(
@@ -407,9 +412,7 @@ class Inspection:
         if task is None:
             raise Refusal.not_found("nhiệm vụ kiểm tra", "inspection")
         may_act(who, task["endpoint"])
-        policy = self.policy_for(who.tenant)
-        if policy.value(checks.NOTE_RULE):
-            broken(policy, checks.note_breach(items, "items"))
+        problems_say_what(self.policy_for(who.tenant), items)
         result = tasks.inspection_result(
             {k.value: v.model_dump() for k, v in items.items()},
             details["faults"],

@@ -7,6 +7,7 @@ them, in `outbox`)."""
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -237,6 +238,7 @@ class MemoryTimers:
             self.cancelled.add(timer_id)
 
 
+@functools.cache
 def _policy(tenant: str) -> Policy:
     return load_policy(POLICIES, tenant)
 
