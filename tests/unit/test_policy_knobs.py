@@ -200,13 +200,22 @@ def test_flipping_the_rule_changes_the_decision(key: str) -> None:
     assert probe(policy) != probe(flipped(policy, key, value))
 
 
-ELSEWHERE: dict[str, str] = {}
+_INSPECTION = "services/inspection/tests/unit/test_inspection_usecases.py::"
+ELSEWHERE: dict[str, str] = {
+    "check.problem_note": _INSPECTION
+    + "test_a_problem_needs_a_note_only_where_the_policy_asks_for_one",
+    "inspection.with_line_provider": _INSPECTION
+    + "test_the_line_provider_is_on_an_inspection_only_where_the_policy_says",
+}
 """Keys whose effect shows only through a use case: the test that flips each one."""
 
 
 def test_every_rule_key_in_every_policy_file_has_a_knob_test() -> None:
     keys = {key for path in sorted(Path(POLICIES).glob("*.yaml")) for key in _keys(path)}
     assert keys - {*KNOBS, *ELSEWHERE} == set()
+    for where in ELSEWHERE.values():
+        path, name = where.split("::")
+        assert f"def {name}(" in (REPO_ROOT / path).read_text(encoding="utf-8"), where
 
 
 def _keys(path: Path) -> set[str]:

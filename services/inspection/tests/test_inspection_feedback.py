@@ -14,7 +14,7 @@ from inspection_samples import SECRET, T0, auth, body, cancelled, slot_assigned
 
 from hnth_kit.auth import Role, issue_token
 from hnth_kit.testing import eventually
-from inspection.report import recurring_complaints
+from inspection.domain.report import recurring_complaints
 
 pytestmark = pytest.mark.integration
 Q1 = T0 + timedelta(days=3)  # 2026-03-05

@@ -20,10 +20,10 @@ from inspection_samples import (
 )
 
 from hnth_contracts import CheckItem, ItemResult, SlotReleased, dead_letter
+from hnth_kit.refusal import Refusal
 from hnth_kit.testing import eventually, headers_of, read_topic
-from inspection import domain
+from inspection.domain import checklists, checks
 from inspection.store import InspectionStore
-from inspection.workflows import Rejected
 
 pytestmark = pytest.mark.integration
 START = T0 + timedelta(days=3)
@@ -44,7 +44,7 @@ async def test_a_meeting_moved_away_and_back_fires_missed_exactly_once(
     await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 3)
     pending = await service.db["timers"].find({"state": "pending"}).to_list()
     assert [t["_id"] for t in pending] == [
-        domain.deadline_timer_id("m-ab", 2, START - timedelta(hours=1))
+        checklists.deadline_timer_id("m-ab", 2, START - timedelta(hours=1))
     ]
 
     clock.set(START - timedelta(minutes=59))  # A's deadline has passed
@@ -136,7 +136,7 @@ async def test_a_submission_that_read_the_checklist_before_its_cancellation_adds
     await publish([slot_assigned("m-race", START, ["TQ-A"])], topics)
     await board(http, "m-race", until=lambda b: len(b) == 1)
     store = InspectionStore(service.db, topics)
-    seen_open = await store.checklist(domain.checklist_id("m-race", "TQ-A"))
+    seen_open = await store.checklist(checklists.checklist_id("m-race", "TQ-A"))
     assert seen_open is not None
     assert not seen_open["closed"]
     await publish(
@@ -150,10 +150,10 @@ async def test_a_submission_that_read_the_checklist_before_its_cancellation_adds
     def decide(current, results):
         if current["closed"]:
             refused.append(current["closed_reason"])
-            raise Rejected(409, "checklist_closed", "đã đóng", "closed")
-        return domain.submission_result(current, results, ok, "kt", T0, "late-writer")
+            raise Refusal(409, "checklist_closed", "đã đóng", "closed")
+        return checks.submission_result(current, results, ok, "kt", T0, "late-writer")
 
-    with pytest.raises(Rejected):
+    with pytest.raises(Refusal):
         await store.append_result(seen_open, "late-writer", decide)  # holds the open copy
     assert refused == ["cancelled"], "append_result decided on the checklist as it is now"
     assert await service.db["check_results"].count_documents({}) == 0

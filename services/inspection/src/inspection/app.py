@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from hnth_contracts import CheckCompleted, ReportSubmitted
 from hnth_kit.clock import Clock
-from hnth_kit.errors import problem, wants_english
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
-from inspection.api import build_router
-from inspection.api_feedback import build_feedback_router
-from inspection.api_tasks import build_tasks_router
 from inspection.handlers import build_handlers
+from inspection.http import checks, feedback, incidents, inspections, reports
 from inspection.store import OUTBOX_COLLECTIONS, InspectionStore
-from inspection.workflows import MISSED, PARKED, Inspection, Rejected
+from inspection.usecases import MISSED, PARKED, Inspection
 
 
 class InspectionSettings(ServiceSettings):
@@ -30,17 +25,8 @@ class InspectionSettings(ServiceSettings):
     (`HNTH_PARK_GRACE_SECONDS`)."""
 
 
-async def _rejected(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Rejected)
-    if exc.status == 422:
-        error = {"field": exc.field, "rule": exc.code, "source": exc.source}
-        error["message"] = exc.en if wants_english(request) else exc.vi
-        return JSONResponse({"errors": [error]}, status_code=422)
-    return JSONResponse(problem(request, exc.code, exc.vi, exc.en), status_code=exc.status)
-
-
 def build(settings: InspectionSettings | None = None, clock: Clock | None = None) -> Service:
-    settings = settings or InspectionSettings()  # type: ignore[call-arg]
+    settings = settings or InspectionSettings()
     topics = settings.topics
     service = Service(
         settings,
@@ -67,8 +53,7 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     service.on_startup(store.setup)
     service.handle(build_handlers(inspection))
     service.on_timer({MISSED: inspection.fire_missed, PARKED: inspection.fire_parked})
-    service.include(build_router(inspection, service.auth))
-    service.include(build_tasks_router(inspection, service.auth))
-    service.include(build_feedback_router(inspection, service.auth))
-    service.api.add_exception_handler(Rejected, _rejected)
+    service.api.state.inspection = inspection
+    for resource in (checks, incidents, inspections, reports, feedback):
+        service.include(resource.router)
     return service

@@ -1,4 +1,4 @@
-"""Inspection's subscribers: decode -> workflow (domain + store)."""
+"""Inspection's subscribers: decode -> use case, and the type table."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from hnth_contracts import (
     UnitUpdated,
 )
 from hnth_kit.consumer import Handler, RawMessage, Unprocessable
-from inspection.workflows import Inspection, Rejected
+from hnth_kit.refusal import Refusal
+from inspection.usecases import Inspection
 
 
 def build_handlers(inspection: Inspection) -> dict[type, Handler]:
-    store = inspection.store
-
     async def on_assigned(event: SlotAssigned, _: RawMessage) -> None:
         await inspection.apply_slot(event)
 
@@ -31,25 +30,17 @@ def build_handlers(inspection: Inspection) -> dict[type, Handler]:
     async def on_submitted(event: CheckSubmitted, raw: RawMessage) -> None:
         try:
             await inspection.submit_event(event, raw)
-        except Rejected as exc:
+        except Refusal as exc:
             raise Unprocessable(exc.code, exc.en) from exc
 
     async def on_report_due(event: ReportDue, _: RawMessage) -> None:
         await inspection.open_task(event)
 
     async def on_endpoint(event: EndpointUpdated, _: RawMessage) -> None:
-        snapshot = event.model_dump(
-            mode="json", include={"tenant", "code", "name", "unit", "active", "kind"}
-        )
-        await store.save_snapshot(
-            "endpoints", f"{event.tenant}:{event.code}", snapshot, event.occurred_at
-        )
+        await inspection.remember_endpoint(event)
 
     async def on_unit(event: UnitUpdated, _: RawMessage) -> None:
-        snapshot = event.model_dump(mode="json", include={"tenant", "code", "name", "active"})
-        await store.save_snapshot(
-            "units", f"{event.tenant}:{event.code}", snapshot, event.occurred_at
-        )
+        await inspection.remember_unit(event)
 
     return {
         SlotAssigned: on_assigned,

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +29,8 @@ from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, hide_outbox, with_outbox
-from inspection import domain
+from inspection.domain.checklists import checklist_id, result_id
+from inspection.ports import Decide
 
 CHECKLISTS = "checklists"
 RESULTS = "check_results"
@@ -39,9 +40,6 @@ ANNUAL = "annual_reports"
 FEEDBACK = "feedback"
 PARKED = "parked_checks"
 OUTBOX_COLLECTIONS = (RESULTS, INSPECTIONS, ANNUAL)
-
-Decide = Callable[[Document, list[Document]], tuple[Document, Sequence[Event]] | None]
-"""Given a checklist and its results so far: the result to append (with its events)."""
 
 
 def parked_submission(
@@ -79,37 +77,37 @@ class InspectionStore:
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
         self.db = db
         self._topics = topics
-        self.checklists = db[CHECKLISTS]
-        self.results = db[RESULTS]
-        self.incidents = db[INCIDENTS]
-        self.inspections = db[INSPECTIONS]
-        self.annual = db[ANNUAL]
-        self.endpoints = db["endpoints"]
-        self.units = db["units"]
-        self.cancellations = db["cancellations"]
-        self.meetings = db["meetings"]
-        self.reports = db["provincial_reports"]
-        self.feedback = db[FEEDBACK]
-        self.parked = db[PARKED]
+        self._checklists = db[CHECKLISTS]
+        self._results = db[RESULTS]
+        self._incidents = db[INCIDENTS]
+        self._inspections = db[INSPECTIONS]
+        self._annual = db[ANNUAL]
+        self._endpoints = db["endpoints"]
+        self._units = db["units"]
+        self._cancellations = db["cancellations"]
+        self._meetings = db["meetings"]
+        self._reports = db["provincial_reports"]
+        self._feedback = db[FEEDBACK]
+        self._parked = db[PARKED]
 
     async def setup(self) -> None:
-        await self.checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
-        await self.results.create_index([("marker", ASCENDING)], unique=True, name="marker")
-        await self.results.create_index([("checklist_id", ASCENDING)])
-        await self.incidents.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
-        await self.feedback.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
-        await self.feedback.create_index([("meeting_id", ASCENDING)])
-        await self.parked.create_index([("tenant", ASCENDING), ("meeting_id", ASCENDING)])
-        for tasks in (self.inspections, self.annual):
+        await self._checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
+        await self._results.create_index([("marker", ASCENDING)], unique=True, name="marker")
+        await self._results.create_index([("checklist_id", ASCENDING)])
+        await self._incidents.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
+        await self._feedback.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
+        await self._feedback.create_index([("meeting_id", ASCENDING)])
+        await self._parked.create_index([("tenant", ASCENDING), ("meeting_id", ASCENDING)])
+        for tasks in (self._inspections, self._annual):
             await tasks.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
 
     # ------------------------------------------------------------ checklists
 
     async def meeting(self, meeting_id: str) -> Document | None:
-        return await self.meetings.find_one({"_id": meeting_id})
+        return await self._meetings.find_one({"_id": meeting_id})
 
     async def save_meeting(self, meeting: Document) -> None:
-        await self.meetings.replace_one({"_id": meeting["_id"]}, meeting, upsert=True)
+        await self._meetings.replace_one({"_id": meeting["_id"]}, meeting, upsert=True)
 
     async def meeting_checklists(
         self, meeting_id: str, tenant: str | None = None
@@ -118,35 +116,35 @@ class InspectionStore:
         meeting = await self.meeting(meeting_id)
         if meeting is None or (tenant and meeting["tenant"] != tenant):
             return []
-        ids = [domain.checklist_id(meeting_id, e) for e in meeting["endpoints"]]
+        ids = [checklist_id(meeting_id, e) for e in meeting["endpoints"]]
         found = await asyncio.gather(*(self.checklist(i) for i in ids))
         return sorted((c for c in found if c), key=lambda c: str(c["endpoint"]))
 
     async def checklist(self, checklist_id: str) -> Document | None:
-        return await self.checklists.find_one({"_id": checklist_id})
+        return await self._checklists.find_one({"_id": checklist_id})
 
     async def insert_checklists(self, checklists: list[Document]) -> None:
         """Insert new checklists; those already there (a redelivery) stay as they are."""
-        await insert_new(self.checklists, checklists)
+        await insert_new(self._checklists, checklists)
 
     async def replace_checklist(self, checklist: Document) -> None:
-        await self.checklists.replace_one({"_id": checklist["_id"]}, checklist)
+        await self._checklists.replace_one({"_id": checklist["_id"]}, checklist)
 
     async def close_checklists(self, ids: Sequence[str], reason: str) -> None:
         if ids:
-            await self.checklists.update_many(
+            await self._checklists.update_many(
                 {"_id": {"$in": list(ids)}, "closed": False},
                 {"$set": {"closed": True, "closed_reason": reason}},
             )
 
     async def mark_cancelled(self, tenant: str, meeting_id: str) -> None:
         try:
-            await self.cancellations.insert_one({"_id": f"{tenant}:{meeting_id}"})
+            await self._cancellations.insert_one({"_id": f"{tenant}:{meeting_id}"})
         except DuplicateKeyError:
             pass
 
     async def is_cancelled(self, tenant: str, meeting_id: str) -> bool:
-        found = await self.cancellations.count_documents({"_id": f"{tenant}:{meeting_id}"})
+        found = await self._cancellations.count_documents({"_id": f"{tenant}:{meeting_id}"})
         return found > 0
 
     # ------------------------------------------------------------ results
@@ -154,8 +152,8 @@ class InspectionStore:
     async def results_of(self, checklist_id: str) -> list[Document]:
         """A checklist's history, read entry by entry along its sequence of ids."""
         results: list[Document] = []
-        while entry := await self.results.find_one(
-            {"_id": domain.result_id(checklist_id, len(results) + 1)}, hide_outbox()
+        while entry := await self._results.find_one(
+            {"_id": result_id(checklist_id, len(results) + 1)}, hide_outbox()
         ):
             results.append(entry)
         return results
@@ -182,9 +180,9 @@ class InspectionStore:
             if decided is None:
                 return None
             entry, events = decided
-            await announce(self.results, entry["_id"], events)
+            await announce(self._results, entry["_id"], events)
             try:
-                await self.results.insert_one(with_outbox(entry, events, self._topics))
+                await self._results.insert_one(with_outbox(entry, events, self._topics))
                 return entry
             except DuplicateKeyError:
                 continue  # another writer took this sequence number (or this marker)
@@ -193,18 +191,18 @@ class InspectionStore:
 
     async def park(self, parked: Document) -> None:
         """Keep a submission for a meeting not known yet (a redelivery keeps the first)."""
-        await insert_new(self.parked, [parked])
+        await insert_new(self._parked, [parked])
 
     async def parked_for(self, tenant: str, meeting_id: str) -> list[Document]:
         """Submissions waiting for this meeting. Not an `_id` lookup (FerretDB scans), but
         the collection holds only what waits, for minutes: it stays small."""
-        return await self.find(PARKED, {"tenant": tenant, "meeting_id": meeting_id})
+        return await self._find(PARKED, {"tenant": tenant, "meeting_id": meeting_id})
 
     async def parked_one(self, parked_id: str) -> Document | None:
-        return await self.parked.find_one({"_id": parked_id})
+        return await self._parked.find_one({"_id": parked_id})
 
     async def unpark(self, parked_id: str) -> None:
-        await self.parked.delete_one({"_id": parked_id})
+        await self._parked.delete_one({"_id": parked_id})
 
     # ------------------------------------------------------------ tasks and incidents
 
@@ -231,7 +229,7 @@ class InspectionStore:
         except LookupError:
             return False
 
-    async def find(
+    async def _find(
         self, collection: str, query: Document, sort: str = "_id", limit: int = 0
     ) -> list[Document]:
         cursor = self.db[collection].find(query, hide_outbox()).sort(sort, ASCENDING)
@@ -239,23 +237,53 @@ class InspectionStore:
             cursor = cursor.limit(limit)
         return [doc async for doc in cursor]
 
-    async def get(self, collection: str, doc_id: str, tenant: str) -> Document | None:
+    async def _get(self, collection: str, doc_id: str, tenant: str) -> Document | None:
         return await self.db[collection].find_one({"_id": doc_id, "tenant": tenant}, hide_outbox())
+
+    async def task(self, collection: str, tenant: str, task_id: str) -> Document | None:
+        return await self._get(collection, task_id, tenant)
+
+    async def tasks(
+        self, collection: str, tenant: str, sort: str, **filters: str | None
+    ) -> list[Document]:
+        """The province's tasks, with the filters that were given."""
+        query = {"tenant": tenant, **{k: v for k, v in filters.items() if v}}
+        return await self._find(collection, query, sort=sort)
+
+    async def insert_incident(self, incident: Document) -> None:
+        await self._incidents.insert_one(dict(incident))
+
+    async def incident(self, tenant: str, incident_id: str) -> Document | None:
+        return await self._get(INCIDENTS, incident_id, tenant)
+
+    async def incidents(
+        self, tenant: str, endpoint: str | None, state: str | None
+    ) -> list[Document]:
+        given = {"endpoint": endpoint, "state": state}
+        query = {"tenant": tenant, **{k: v for k, v in given.items() if v}}
+        return await self._find(INCIDENTS, query, sort="opened_at")
+
+    async def resolve_incident(self, incident_id: str, changes: Document) -> bool:
+        """Resolve an open incident; False if it was not open."""
+        done = await self._incidents.update_one(
+            {"_id": incident_id, "state": "open"}, {"$set": changes}
+        )
+        return done.matched_count > 0
 
     async def endpoint_known(self, tenant: str, endpoint: str, meeting_id: str | None) -> bool:
         """In the directory or on a checklist (of that meeting, when one is named)."""
         if meeting_id:
-            checklist = await self.checklists.find_one(
-                {"_id": domain.checklist_id(meeting_id, endpoint), "tenant": tenant}, {"_id": 1}
+            checklist = await self._checklists.find_one(
+                {"_id": checklist_id(meeting_id, endpoint), "tenant": tenant}, {"_id": 1}
             )
             return checklist is not None
-        if await self.endpoints.count_documents({"_id": f"{tenant}:{endpoint}"}, limit=1):
+        if await self._endpoints.count_documents({"_id": f"{tenant}:{endpoint}"}, limit=1):
             return True
         query = {"tenant": tenant, "endpoint": endpoint}
-        return await self.checklists.count_documents(query, limit=1) > 0
+        return await self._checklists.count_documents(query, limit=1) > 0
 
     async def open_incidents(self, tenant: str, endpoints: Sequence[str]) -> list[Document]:
-        return await self.find(
+        return await self._find(
             INCIDENTS, {"tenant": tenant, "endpoint": {"$in": list(endpoints)}, "state": "open"}
         )
 
@@ -265,14 +293,14 @@ class InspectionStore:
         """Store an endpoint's (or the host's) feedback under its one id; a later one
         replaces it. True if it is the first for that id."""
         try:
-            await self.feedback.insert_one(entry)
+            await self._feedback.insert_one(entry)
             return True
         except DuplicateKeyError:
-            await self.feedback.replace_one({"_id": entry["_id"]}, entry)
+            await self._feedback.replace_one({"_id": entry["_id"]}, entry)
             return False
 
     async def meeting_feedback(self, tenant: str, meeting_id: str) -> list[Document]:
-        return await self.find(FEEDBACK, {"tenant": tenant, "meeting_id": meeting_id}, "_id")
+        return await self._find(FEEDBACK, {"tenant": tenant, "meeting_id": meeting_id}, "_id")
 
     # ------------------------------------------------------------ directory
 
@@ -289,26 +317,33 @@ class InspectionStore:
     async def directory(self, collection: str, tenant: str) -> dict[str, Document]:
         return {d["code"]: d async for d in self.db[collection].find({"tenant": tenant})}
 
+    async def save_report(self, report: Document) -> None:
+        """Keep a compiled report (under its `_id`), replacing the earlier snapshot."""
+        await self._reports.replace_one({"_id": report["_id"]}, report, upsert=True)
+
+    async def saved_report(self, report_id: str) -> Document | None:
+        return await self._reports.find_one({"_id": report_id})
+
     async def year_records(
         self, tenant: str, year: int, start: datetime, end: datetime
     ) -> dict[str, Any]:
         """The raw records of a year (aggregated in Python: FerretDB has no $lookup)."""
-        checklists = await self.find(
+        checklists = await self._find(
             CHECKLISTS, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
         )
         ids = {c["_id"] for c in checklists}
-        results = await self.find(RESULTS, {"tenant": tenant})
+        results = await self._find(RESULTS, {"tenant": tenant})
         return {
             "checklists": checklists,
             "results": [r for r in results if r["checklist_id"] in ids],
-            "incidents": await self.find(
+            "incidents": await self._find(
                 INCIDENTS, {"tenant": tenant, "opened_at": {"$gte": start, "$lt": end}}
             ),
-            "inspections": await self.find(
+            "inspections": await self._find(
                 INSPECTIONS, {"tenant": tenant, "due_at": {"$gte": start, "$lt": end}}
             ),
-            "annual": await self.find(ANNUAL, {"tenant": tenant, "year": str(year)}),
-            "feedback": await self.find(
+            "annual": await self._find(ANNUAL, {"tenant": tenant, "year": str(year)}),
+            "feedback": await self._find(
                 FEEDBACK, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
             ),
         }

@@ -8,8 +8,8 @@ from datetime import timedelta
 from inspection_samples import T0, slot_assigned
 
 from hnth_contracts import CheckItem, ItemResult, RuleRef
-from inspection import domain
-from inspection.report import final_result
+from inspection.domain import checklists, checks
+from inspection.domain.report import final_result
 
 START = T0 + timedelta(days=3)
 DUE = START - timedelta(hours=1)
@@ -19,39 +19,39 @@ RULE = RuleRef(rule="check.lead_time", source="seeds/001")
 
 def test_a_slot_opens_one_checklist_per_endpoint_and_a_redelivery_changes_nothing() -> None:
     slot = slot_assigned("m", START, ["A", "B", "A"])
-    plan = domain.plan_checklists(slot, [], T0, RULE)
+    plan = checklists.plan_checklists(slot, [], T0, RULE)
     assert [(c["endpoint"], c["due_at"], c["round"]) for c in plan.open] == [
         ("A", DUE, 0),
         ("B", DUE, 0),
     ]
-    again = domain.plan_checklists(slot, plan.open, T0, RULE)
+    again = checklists.plan_checklists(slot, plan.open, T0, RULE)
     assert (again.open, again.reopen, again.close) == ([], [], [])
     assert again.keep == plan.open
 
 
 def test_a_change_reopens_moved_checklists_adds_new_ones_and_closes_dropped_ones() -> None:
-    opened = domain.plan_checklists(slot_assigned("m", START, ["A", "B"]), [], T0, RULE).open
+    opened = checklists.plan_checklists(slot_assigned("m", START, ["A", "B"]), [], T0, RULE).open
     moved = slot_assigned("m", START + timedelta(days=1), ["A", "C"], revision=1)
-    plan = domain.plan_checklists(moved, opened, T0, RULE)
+    plan = checklists.plan_checklists(moved, opened, T0, RULE)
     assert [(c["endpoint"], c["round"]) for c in plan.reopen] == [("A", 1)]
     assert [c["endpoint"] for c in plan.open] == ["C"]
     assert [c["endpoint"] for c in plan.close] == ["B"]
-    assert domain.plan_checklists(slot_assigned("m", START, ["A"]), plan.reopen, T0, RULE).stale
+    assert checklists.plan_checklists(slot_assigned("m", START, ["A"]), plan.reopen, T0, RULE).stale
 
 
 def test_a_probe_s_partial_result_waits_for_the_rest_and_one_problem_fails() -> None:
-    line = domain.evaluate({}, {CheckItem.LINE: ItemResult(ok=True)}, DUE, DUE)
+    line = checks.evaluate({}, {CheckItem.LINE: ItemResult(ok=True)}, DUE, DUE)
     assert line.outcome is None
     rest = {i: ItemResult(ok=True) for i in CheckItem if i is not CheckItem.LINE}
-    assert domain.evaluate(line.items, rest, DUE, DUE).outcome == "passed"
-    bad = domain.evaluate(line.items, {CheckItem.AUDIO: ItemResult(ok=False, note="rè")}, DUE, DUE)
+    assert checks.evaluate(line.items, rest, DUE, DUE).outcome == "passed"
+    bad = checks.evaluate(line.items, {CheckItem.AUDIO: ItemResult(ok=False, note="rè")}, DUE, DUE)
     assert (bad.outcome, bad.failed_items) == ("failed", (CheckItem.AUDIO,))
-    assert not domain.evaluate({}, ALL_OK, DUE + timedelta(seconds=1), DUE).on_time
+    assert not checks.evaluate({}, ALL_OK, DUE + timedelta(seconds=1), DUE).on_time
 
 
 def test_missed_then_a_late_submission_that_supersedes_it() -> None:
-    [checklist] = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
-    decided = domain.missed_result(checklist, [], DUE)
+    [checklist] = checklists.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
+    decided = checks.missed_result(checklist, [], DUE)
     assert decided is not None
     missed, [missed_event] = decided
     assert (missed["outcome"], missed_event.on_time, missed_event.supersedes) == (
@@ -59,8 +59,8 @@ def test_missed_then_a_late_submission_that_supersedes_it() -> None:
         False,
         None,
     )
-    assert domain.missed_result(checklist, [missed], DUE) is None, "once per round"
-    late, [late_event] = domain.submission_result(
+    assert checks.missed_result(checklist, [missed], DUE) is None, "once per round"
+    late, [late_event] = checks.submission_result(
         checklist, [missed], ALL_OK, "kt", DUE + timedelta(minutes=5), "s1"
     )
     assert (late["seq"], late_event.outcome, late_event.on_time) == (2, "passed", False)
@@ -69,11 +69,11 @@ def test_missed_then_a_late_submission_that_supersedes_it() -> None:
 
 
 def test_no_missed_when_the_round_has_a_result_the_deadline_moved_or_it_is_closed() -> None:
-    [checklist] = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
-    ok, _ = domain.submission_result(checklist, [], ALL_OK, "kt", DUE, "s1")
-    assert domain.missed_result(checklist, [ok], DUE) is None
-    assert domain.missed_result(checklist, [], DUE - timedelta(days=1)) is None
-    assert domain.missed_result({**checklist, "closed": True}, [], DUE) is None
+    [checklist] = checklists.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
+    ok, _ = checks.submission_result(checklist, [], ALL_OK, "kt", DUE, "s1")
+    assert checks.missed_result(checklist, [ok], DUE) is None
+    assert checks.missed_result(checklist, [], DUE - timedelta(days=1)) is None
+    assert checks.missed_result({**checklist, "closed": True}, [], DUE) is None
     assert final_result(checklist, [ok], DUE) == "on_time"
     assert final_result(checklist, [], DUE) == "pending"
     assert final_result(checklist, [], DUE + timedelta(seconds=1)) == "missed"
@@ -81,37 +81,37 @@ def test_no_missed_when_the_round_has_a_result_the_deadline_moved_or_it_is_close
 
 def test_a_meeting_moved_away_and_back_gets_a_new_deadline_timer_each_revision() -> None:
     """The kit keeps a cancelled timer cancelled: moving back must not reuse its id."""
-    first = domain.deadline_timer_id("m", 0, DUE)
-    away = domain.deadline_timer_id("m", 1, DUE + timedelta(days=1))
-    back = domain.deadline_timer_id("m", 2, DUE)
+    first = checklists.deadline_timer_id("m", 0, DUE)
+    away = checklists.deadline_timer_id("m", 1, DUE + timedelta(days=1))
+    back = checklists.deadline_timer_id("m", 2, DUE)
     assert len({first, away, back}) == 3
-    opened = domain.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
-    assert domain.timers_to_cancel(opened, away) == {first}
+    opened = checklists.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
+    assert checklists.timers_to_cancel(opened, away) == {first}
     legacy = [{k: v for k, v in opened[0].items() if k != "timer"}]
-    assert domain.timers_to_cancel(legacy, away) == {domain.legacy_timer_id("m", DUE)}
+    assert checklists.timers_to_cancel(legacy, away) == {checklists.legacy_timer_id("m", DUE)}
 
 
 def test_checklists_name_the_deadline_rule_the_slot_cited_else_the_policy_s() -> None:
     cited = RuleRef(rule="check.lead_time", source="QĐ 345/QĐ-UBND 2017, Điều 7")
     slot = slot_assigned("m", START, ["A"]).model_copy(update={"rules": (cited,)})
-    assert domain.check_rule(slot, RULE) == cited
-    assert domain.check_rule(slot_assigned("m", START, ["A"]), RULE) == RULE
-    [checklist] = domain.plan_checklists(slot, [], T0, cited).open
+    assert checklists.check_rule(slot, RULE) == cited
+    assert checklists.check_rule(slot_assigned("m", START, ["A"]), RULE) == RULE
+    [checklist] = checklists.plan_checklists(slot, [], T0, cited).open
     assert (checklist["rule"], checklist["policy"]) == (cited.model_dump(), "tuyen-quang@2017-345")
-    _, [event] = domain.submission_result(checklist, [], ALL_OK, "kt", DUE, "s1")
+    _, [event] = checks.submission_result(checklist, [], ALL_OK, "kt", DUE, "s1")
     assert event.rule == cited
-    assert domain.board_item(checklist, [], [])["rule"] == cited.model_dump()
+    assert checks.board_item(checklist, [], [])["rule"] == cited.model_dump()
 
 
 def test_the_line_keeps_its_measures_and_a_problem_must_say_what_it_is() -> None:
     line = ItemResult(ok=True, latency_ms=38.5, loss_pct=0.2)
-    assert domain.item_record(line) == {
+    assert checks.item_record(line) == {
         "ok": True,
         "note": None,
         "latency_ms": 38.5,
         "loss_pct": 0.2,
     }
-    assert domain.item_record(ItemResult(ok=True)) == {"ok": True, "note": None}
+    assert checks.item_record(ItemResult(ok=True)) == {"ok": True, "note": None}
     silent = {**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="  ")}
-    assert domain.missing_notes(silent) == ["audio"]
-    assert domain.missing_notes({**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="rè")}) == []
+    assert checks.missing_notes(silent) == ["audio"]
+    assert checks.missing_notes({**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="rè")}) == []

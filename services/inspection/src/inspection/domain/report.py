@@ -23,7 +23,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from inspection.domain import ASPECTS, HOST, Document, on_schedule
+from inspection.domain import Document
+from inspection.domain.feedback import ASPECTS, HOST
+from inspection.domain.tasks import on_schedule
 
 OUTCOMES = ("on_time", "late", "missed", "failed")
 

@@ -1,0 +1,135 @@
+"""Readiness checklists (rule 3): one per endpoint of a meeting, due at T-1h, opened,
+moved and closed by the meeting's SlotAssigned revisions.
+
+A checklist's history is an append-only list of results (`check_results`, see
+`checks`): a round starts when the checklist opens or its deadline moves (a changed
+meeting): results of an earlier round no longer say the room is ready for the new time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from hnth_contracts import CheckItem, RuleRef, SlotAssigned
+from inspection.domain import Document
+
+ITEMS: tuple[str, ...] = tuple(item.value for item in CheckItem)
+CHECK_RULE = "check.lead_time"
+"""The policy rule that sets the check deadline (rule 3: done by start - 1 h)."""
+
+
+def checklist_id(meeting_id: str, endpoint: str) -> str:
+    return f"{meeting_id}:{endpoint}"
+
+
+def result_id(checklist_id: str, seq: int) -> str:
+    return f"{checklist_id}#{seq:05d}"
+
+
+def deadline_timer_id(meeting_id: str, revision: int, due_at: datetime) -> str:
+    """One timer per meeting revision and check deadline: it decides `missed` for every
+    endpoint. The revision is in the id because a cancelled timer stays cancelled (the
+    kit keeps it so a second `schedule` is a no-op): a meeting moved away and back to
+    its first time needs a new timer, not the cancelled one."""
+    return f"missed:{meeting_id}:r{revision}:{due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def legacy_timer_id(meeting_id: str, due_at: datetime) -> str:
+    """The id checklists written before the revision was in it used (no `timer` field)."""
+    return f"missed:{meeting_id}:{due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def timer_of(checklist: Mapping[str, Any]) -> str:
+    found = checklist.get("timer")
+    return str(found) if found else legacy_timer_id(checklist["meeting_id"], checklist["due_at"])
+
+
+def timers_to_cancel(existing: Sequence[Document], keep: str) -> set[str]:
+    """The deadline timers of earlier revisions: every one but the one now scheduled."""
+    return {timer_of(c) for c in existing} - {keep}
+
+
+def check_rule(slot: SlotAssigned, policy_ref: RuleRef) -> RuleRef:
+    """The check-deadline rule as scheduling cited it on the slot, else from the policy."""
+    return next((r for r in slot.rules if r.rule == CHECK_RULE), policy_ref)
+
+
+def missed_marker(checklist: Mapping[str, Any]) -> str:
+    """At most one `missed` per checklist and round, whichever replica or timer decides."""
+    return f"missed:{checklist['_id']}:{checklist['round']}"
+
+
+@dataclass
+class ChecklistPlan:
+    """What a SlotAssigned does to a meeting's checklists (re-running it changes nothing)."""
+
+    open: list[Document] = field(default_factory=list)
+    reopen: list[Document] = field(default_factory=list)
+    """Checklists whose deadline moved (or that come back): a new round, state pending."""
+    keep: list[Document] = field(default_factory=list)
+    close: list[Document] = field(default_factory=list)
+    stale: bool = False
+    """An older revision than the one applied: nothing to do."""
+
+
+def plan_checklists(
+    slot: SlotAssigned, existing: Sequence[Document], now: datetime, rule: RuleRef
+) -> ChecklistPlan:
+    """Open one checklist per endpoint, move those whose deadline changed, close the
+    endpoints the meeting no longer uses. Each names the deadline's `rule` and source."""
+    applied = max((c["revision"] for c in existing), default=-1)
+    if slot.revision < applied:
+        return ChecklistPlan(stale=True)
+    plan = ChecklistPlan()
+    by_endpoint = {c["endpoint"]: c for c in existing}
+    common = {
+        "revision": slot.revision,
+        "due_at": slot.check_deadline,
+        "meeting_start": slot.slot.meeting.start,
+        "meeting_end": slot.slot.meeting.end,
+        "title": slot.title,
+        "host_unit": slot.host_unit,
+        "closed": False,
+        "closed_reason": None,
+        "timer": deadline_timer_id(slot.meeting_id, slot.revision, slot.check_deadline),
+        "rule": rule.model_dump(),
+        "policy": slot.policy,
+    }
+    for code in dict.fromkeys(slot.endpoints):
+        current = by_endpoint.get(code)
+        if current is None:
+            plan.open.append(
+                {
+                    "_id": checklist_id(slot.meeting_id, code),
+                    "tenant": slot.tenant,
+                    "meeting_id": slot.meeting_id,
+                    "endpoint": code,
+                    "round": slot.revision,
+                    "opened_at": now,
+                    **common,
+                }
+            )
+        elif current["closed"] or current["due_at"] != slot.check_deadline:
+            plan.reopen.append({**current, **common, "round": slot.revision})
+        else:
+            plan.keep.append({**current, **common})
+    wanted = set(slot.endpoints)
+    plan.close = [c for c in existing if c["endpoint"] not in wanted and not c["closed"]]
+    return plan
+
+
+def meeting_record(slot: SlotAssigned, endpoints: Sequence[str]) -> Document:
+    """What this service keeps of a meeting: its time, host and every endpoint it has had
+    (`endpoints`, the known ones first), so its checklists are found by id."""
+    return {
+        "_id": slot.meeting_id,
+        "tenant": slot.tenant,
+        "revision": slot.revision,
+        "host_unit": slot.host_unit,
+        "start": slot.slot.meeting.start,
+        "end": slot.slot.meeting.end,
+        "endpoints": list(dict.fromkeys(endpoints)),
+    }

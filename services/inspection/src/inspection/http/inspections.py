@@ -1,0 +1,45 @@
+"""Periodic inspections of an endpoint (rule 4), opened by `ReportDue`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime, BaseModel, Field
+
+from hnth_contracts import CheckItem
+from inspection.http.checks import ChecklistForm
+from inspection.http.deps import Acting, Anyone, UseCases, shown
+
+router = APIRouter(tags=["inspections"])
+
+
+class Fault(BaseModel):
+    item: CheckItem | None = None
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class InspectionForm(BaseModel):
+    items: ChecklistForm
+    faults: list[Fault] = Field(default_factory=list, max_length=100)
+    fixes: list[str] = Field(default_factory=list, max_length=100)
+    line_provider_present: bool = False
+    inspected_at: AwareDatetime | None = None
+
+
+@router.get("/inspections", summary="Kiểm tra định kỳ")
+async def inspections(
+    who: Anyone, cases: UseCases, endpoint: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    return shown(cases, who, await cases.inspections(who.tenant, endpoint, state))  # type: ignore[no-any-return]
+
+
+@router.post("/inspections/{task_id}/result", summary="Nộp kết quả kiểm tra")
+async def inspected(
+    task_id: str, form: InspectionForm, who: Acting, cases: UseCases
+) -> dict[str, Any]:
+    details = form.model_dump(mode="json", include={"faults", "fixes", "line_provider_present"})
+    done = await cases.hand_in_inspection(
+        who, task_id, form.items.results(), details, form.inspected_at
+    )
+    return shown(cases, who, done)  # type: ignore[no-any-return]

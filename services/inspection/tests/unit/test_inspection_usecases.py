@@ -1,0 +1,229 @@
+"""Inspection's use cases over the in-memory store: what each one writes, stages and refuses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from inspection_samples import T0, TENANT, check_submitted, report_due, slot_assigned
+
+from hnth_contracts import CheckCompleted, CheckItem, ItemResult, ReportKind, ReportSubmitted
+from hnth_kit.auth import Principal, Role
+from hnth_kit.consumer import RawMessage
+from hnth_kit.refusal import Refusal
+from hnth_kit.timers import Timer
+from inspection.domain.checklists import checklist_id
+from inspection.usecases import MISSED
+
+START = T0 + timedelta(days=1)
+ALL_OK = {item: ItemResult(ok=True) for item in CheckItem}
+OPERATOR = Principal(subject="op", role=Role.OPERATOR, tenant=TENANT)
+
+
+def technician(endpoint: str) -> Principal:
+    return Principal(
+        subject=f"kt-{endpoint}", role=Role.TECHNICIAN, tenant=TENANT, endpoint=endpoint
+    )
+
+
+def raw_of(event: object) -> RawMessage:
+    value = event.to_json()  # type: ignore[attr-defined]
+    return RawMessage(topic="checks", partition=0, offset=0, key=None, value=value, headers=())
+
+
+async def test_slot_assigned_opens_a_checklist_per_endpoint_and_its_deadline_timer(
+    cases, store, timers
+):
+    await cases.apply_slot(slot_assigned("m-1", START, ["TQ-A", "TQ-B"]))
+
+    board = await cases.readiness("m-1", TENANT)
+    assert [(b["endpoint"], b["state"], b["due_at"]) for b in board] == [
+        ("TQ-A", "pending", START - timedelta(hours=1)),
+        ("TQ-B", "pending", START - timedelta(hours=1)),
+    ]
+    assert [kind for kind, _ in timers.pending.values()] == [MISSED]
+    await cases.apply_slot(slot_assigned("m-1", START, ["TQ-A", "TQ-B"]))
+    assert len(store.checklists) == 2, "a redelivered SlotAssigned changes nothing"
+
+
+async def test_submitted_check_stages_check_completed_with_its_result(cases, store):
+    await cases.apply_slot(slot_assigned("m-2", START, ["TQ-A"]))
+
+    entry, added = await cases.submit_check(technician("TQ-A"), "m-2", "TQ-A", ALL_OK, "k1")
+
+    assert added
+    assert entry["state"] == "passed"
+    assert entry["on_time"]
+    [event] = store.outbox
+    assert isinstance(event, CheckCompleted)
+    assert (event.meeting_id, event.endpoint, event.outcome) == ("m-2", "TQ-A", "passed")
+    assert event.producer == "inspection"
+    again, added = await cases.submit_check(technician("TQ-A"), "m-2", "TQ-A", ALL_OK, "k1")
+    assert not added
+    assert again == entry
+    assert len(store.outbox) == 1, "a retry with the same key announces nothing new"
+
+
+async def test_a_problem_without_a_note_is_refused_with_the_rule(cases):
+    await cases.apply_slot(slot_assigned("m-3", START, ["TQ-A"]))
+    items = {**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False)}
+
+    with pytest.raises(Refusal) as refused:
+        await cases.submit_check(OPERATOR, "m-3", "TQ-A", items, None)
+
+    [violation] = refused.value.violations
+    assert (refused.value.status, violation.rule, violation.field) == (
+        422,
+        "check.problem_note",
+        "items.audio.note",
+    )
+
+
+async def test_a_closed_checklist_refuses_late_results(cases, store):
+    await cases.apply_slot(slot_assigned("m-4", START, ["TQ-A"]))
+    await cases.close_meeting(TENANT, "m-4", "cancelled")
+
+    with pytest.raises(Refusal) as refused:
+        await cases.submit_check(OPERATOR, "m-4", "TQ-A", ALL_OK, None)
+
+    assert (refused.value.status, refused.value.code) == (409, "checklist_closed")
+    assert store.outbox == []
+
+
+async def test_another_technicians_endpoint_is_forbidden(cases):
+    await cases.apply_slot(slot_assigned("m-5", START, ["TQ-A", "TQ-B"]))
+
+    with pytest.raises(Refusal) as refused:
+        await cases.submit_check(technician("TQ-B"), "m-5", "TQ-A", ALL_OK, None)
+
+    assert (refused.value.status, refused.value.code) == (403, "forbidden")
+
+
+async def test_a_probe_result_before_its_slot_waits_for_it(cases, store, timers):
+    probe = check_submitted("m-6", "TQ-A", T0)
+    await cases.submit_event(probe, raw_of(probe))
+    assert len(store.parked) == 1
+    assert store.outbox == []
+
+    await cases.apply_slot(slot_assigned("m-6", START, ["TQ-A"]))
+
+    assert store.parked == {}
+    [event] = store.outbox
+    assert (event.endpoint, event.outcome) == ("TQ-A", "passed")
+    assert not any(t.startswith("parked:") for t in timers.pending)
+
+
+async def test_an_incident_resolved_before_it_opened_is_refused(cases, clock):
+    await cases.apply_slot(slot_assigned("m-7", START, ["TQ-A"]))
+    reported = {"endpoint": "TQ-A", "meeting_id": "m-7", "what": "mất tiếng", "severity": "high"}
+    incident = await cases.open_incident(OPERATOR, reported, None)
+    assert (incident["id"], incident["state"], incident["opened_at"]) == (
+        incident["_id"],
+        "open",
+        T0,
+    )
+
+    with pytest.raises(Refusal) as refused:
+        await cases.resolve(OPERATOR, incident["_id"], "dây", "thay", T0 - timedelta(minutes=1))
+
+    [violation] = refused.value.violations
+    assert (refused.value.status, violation.rule, violation.field) == (
+        422,
+        "incident.resolved_after_opened",
+        "resolved_at",
+    )
+    assert violation.source, "the rule cites where it comes from"
+
+
+async def test_times_in_the_future_are_refused_and_incidents_resolve_once(cases, clock):
+    await cases.apply_slot(slot_assigned("m-8", START, ["TQ-A"]))
+    reported = {"endpoint": "TQ-A", "meeting_id": None, "what": "mất hình", "severity": "low"}
+    with pytest.raises(Refusal) as refused:
+        await cases.open_incident(OPERATOR, reported, T0 + timedelta(minutes=1))
+    assert refused.value.violations[0].rule == "record.not_in_future"
+
+    incident = await cases.open_incident(OPERATOR, reported, None)
+    clock.advance(timedelta(minutes=30))
+    resolved = await cases.resolve(OPERATOR, incident["_id"], "cáp", "thay cáp", None)
+    assert (resolved["state"], resolved["resolved_at"]) == ("resolved", T0 + timedelta(minutes=30))
+    with pytest.raises(Refusal) as again:
+        await cases.resolve(OPERATOR, incident["_id"], "cáp", "thay cáp", None)
+    assert (again.value.status, again.value.code) == (409, "resolved")
+
+
+async def test_an_unknown_endpoint_has_no_incident(cases):
+    reported = {"endpoint": "TQ-X", "meeting_id": None, "what": "?", "severity": "low"}
+    with pytest.raises(Refusal) as refused:
+        await cases.open_incident(OPERATOR, reported, None)
+    assert (refused.value.status, refused.value.code) == (404, "not_found")
+
+
+async def test_missed_deadline_announces_missed_once(cases, store, timers):
+    await cases.apply_slot(slot_assigned("m-9", START, ["TQ-A"]))
+    [(timer_id, (kind, due_at))] = timers.pending.items()
+    fired = Timer(
+        id=timer_id, kind=kind, due_at=due_at, tenant=TENANT, payload={"meeting_id": "m-9"}
+    )
+
+    await cases.fire_missed(fired)
+    await cases.fire_missed(fired)
+
+    [event] = store.outbox
+    assert (event.endpoint, event.outcome, event.on_time) == ("TQ-A", "missed", False)
+    assert store.checklists[checklist_id("m-9", "TQ-A")]["closed"] is False
+
+
+async def test_a_task_is_handed_in_once(cases, store):
+
+    due = report_due(
+        ReportKind.PERIODIC_INSPECTION, "TQ-A", "VP", "2026-Q1", T0 + timedelta(days=9)
+    )
+    await cases.open_task(due)
+    details = {"faults": [], "fixes": [], "line_provider_present": True}
+
+    done = await cases.hand_in_inspection(OPERATOR, due.report_id, ALL_OK, details, None)
+
+    assert (done["state"], done["result"]["passed"], done["result"]["inspected_at"]) == (
+        "done",
+        True,
+        T0,
+    )
+    [event] = store.outbox
+    assert isinstance(event, ReportSubmitted)
+    assert event.kind is ReportKind.PERIODIC_INSPECTION
+    with pytest.raises(Refusal) as again:
+        await cases.hand_in_inspection(OPERATOR, due.report_id, ALL_OK, details, None)
+    assert (again.value.status, again.value.code) == (409, "task_closed")
+
+
+def _with_rule(cases, key: str, value: object):
+    """The same use cases under a policy where `key` is `value` (a province's knob)."""
+    from dataclasses import replace
+
+    from hnth_contracts.policy import Rule
+
+    shipped = cases.policy_for(TENANT)
+    rules = {**shipped.rules, key: Rule(value=value, source=shipped.rules[key].source)}
+    policy = shipped.model_copy(update={"rules": rules})
+    return replace(cases, policy_for=lambda _tenant: policy)
+
+
+async def test_a_problem_needs_a_note_only_where_the_policy_asks_for_one(cases, store):
+    lenient = _with_rule(cases, "check.problem_note", False)
+    await lenient.apply_slot(slot_assigned("m-k1", START, ["TQ-A"]))
+    items = {**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False)}
+
+    entry, added = await lenient.submit_check(OPERATOR, "m-k1", "TQ-A", items, None)
+
+    assert added
+    assert entry["state"] == "failed"
+
+
+async def test_the_line_provider_is_on_an_inspection_only_where_the_policy_says(cases, store):
+    due = report_due(
+        ReportKind.PERIODIC_INSPECTION, "TQ-A", "VP", "2026-Q1", T0 + timedelta(days=9)
+    )
+    await _with_rule(cases, "inspection.with_line_provider", False).open_task(due)
+    [without] = await cases.inspections(TENANT, "TQ-A", None)
+    assert without["with_line_provider"] is False
+    assert cases.policy_for(TENANT).value("inspection.with_line_provider") is True
