@@ -46,30 +46,19 @@ async def new_meeting(request: Request, s: Registrar, backends: Services) -> HTM
 
 @router.post("/meetings/new", response_class=HTMLResponse, include_in_schema=False)
 async def register_meeting(request: Request, s: Registrar, backends: Services) -> Response:
-    form = await request.form()
-    fields, chosen = read_form(form)
+    fields, chosen = read_form(await request.form())
+    refill = {**fields, "endpoints": chosen}  # the form again, as the person filled it
     try:
         body = meeting_body(fields, chosen, s.zone, s.who.unit)
     except ValueError:
-        form_ = {**fields, "endpoints": chosen}
-        return await meeting_form(request, backends, s, 422, form_, ["start: YYYY-MM-DD HH:MM"])
-    key = fields["idempotency_key"] or uuid.uuid4().hex
+        return await meeting_form(request, backends, s, 422, refill, ["start: YYYY-MM-DD HH:MM"])
     try:
-        created = await backends.request(
-            "POST",
-            "registration",
-            "/meetings",
-            s.token,
-            s.lang,
-            json=body,
-            headers={"Idempotency-Key": key},
-        )
+        created = await register(backends, s, body, fields["idempotency_key"])
     except BackendError as exc:
         if exc.status not in (400, 409, 422):
             raise
-        form_ = {**fields, "endpoints": chosen}
-        return await meeting_form(request, backends, s, exc.status, form_, [exc.message])
-    return see_other(f"/meetings/{created.json()['id']}")
+        return await meeting_form(request, backends, s, exc.status, refill, [exc.message])
+    return see_other(f"/meetings/{created}")
 
 
 @router.get("/meetings/{meeting_id}", response_class=HTMLResponse, summary="Một cuộc họp")
@@ -134,6 +123,20 @@ async def meeting_form(
         form=form,
         errors=errors,
     )
+
+
+async def register(backends: Backends, s: Session, body: dict[str, Any], key: str) -> str:
+    """Ask registration to register the meeting (once per form `key`); its id."""
+    created = await backends.request(
+        "POST",
+        "registration",
+        "/meetings",
+        s.token,
+        s.lang,
+        json=body,
+        headers={"Idempotency-Key": key or uuid.uuid4().hex},
+    )
+    return str(created.json()["id"])
 
 
 def read_form(form: FormData) -> tuple[dict[str, str], list[str]]:
