@@ -35,13 +35,19 @@ def _message(response: httpx.Response) -> str:
 
 
 class Backends:
-    def __init__(self, settings: ConsoleSettings, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        settings: ConsoleSettings,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """`transport`: for tests, a stand-in for the services."""
         self.urls = {
             "registration": settings.registration_url,
             "notification": settings.notification_url,
             "inspection": settings.inspection_url,
         }
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def close(self) -> None:
         await self._http.aclose()

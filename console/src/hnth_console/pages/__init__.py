@@ -1,0 +1,24 @@
+"""The console's pages, a router per page (or a few close ones); `app.build` includes them."""
+
+from hnth_console.pages import (
+    board,
+    dead_letters,
+    incidents,
+    meetings,
+    notices,
+    reports,
+    schedule,
+    signin,
+)
+
+ROUTERS = (
+    signin.router,
+    schedule.router,
+    meetings.router,
+    board.router,
+    notices.router,
+    incidents.router,
+    reports.router,
+    dead_letters.router,
+)
+"""In the order the routes were always matched (`/meetings/new` before `/meetings/{id}`)."""

@@ -1,0 +1,37 @@
+"""The readiness board: today's and tomorrow's meetings, each endpoint's check coloured."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from hnth_console import views
+from hnth_console.deps import Services, Session, Settings, page, warn_of
+from hnth_console.reads import meetings_between, per_meeting
+from hnth_console.render import render
+
+router = APIRouter()
+Allowed = Annotated[Session, Depends(page("board"))]
+
+
+@router.get("/board", response_class=HTMLResponse, summary="Bảng sẵn sàng / readiness board")
+async def board(
+    request: Request, s: Allowed, backends: Services, settings: Settings
+) -> HTMLResponse:
+    now = datetime.now(UTC)
+    start, end, _ = views.period("day", now.astimezone(s.zone).date(), s.zone)
+    found = await meetings_between(backends, s, start, end + timedelta(days=1))
+    meetings = [m for m in found if m.get("status") != "cancelled"]
+    boards = await per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings)
+    readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
+    return render(
+        request,
+        s,
+        "board.html",
+        rows=views.board_rows(meetings, readiness, now, warn_of(request)),
+        refresh=settings.board_refresh_seconds,
+        now=now,
+    )

@@ -1,0 +1,167 @@
+"""Registering a meeting, one meeting's page (timeline, materials, notices, readiness,
+incidents) and its materials' files."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from hnth_console import views
+from hnth_console.backends import BackendError, Backends
+from hnth_console.deps import Services, Session, page, warn_of
+from hnth_console.reads import directory, optional
+from hnth_console.render import render, see_other
+
+router = APIRouter()
+Registrar = Annotated[Session, Depends(page("new_meeting"))]
+Reader = Annotated[Session, Depends(page("schedule"))]
+
+MEETING_FIELDS = (
+    "title",
+    "host_unit",
+    "chair",
+    "start",
+    "minutes",
+    "main_endpoint",
+    "idempotency_key",
+    "urgent_reason",
+)
+
+
+@router.get("/meetings/new", response_class=HTMLResponse, summary="Đăng ký họp / register")
+async def new_meeting(request: Request, s: Registrar, backends: Services) -> HTMLResponse:
+    # one key per form: a double click or a browser retry registers the meeting once
+    form = {"idempotency_key": uuid.uuid4().hex}
+    return await meeting_form(request, backends, s, 200, form, [])
+
+
+@router.post("/meetings/new", response_class=HTMLResponse, include_in_schema=False)
+async def register_meeting(request: Request, s: Registrar, backends: Services) -> Response:
+    fields, chosen = read_form(await request.form())
+    refill = {**fields, "endpoints": chosen}  # the form again, as the person filled it
+    try:
+        body = meeting_body(fields, chosen, s.zone, s.who.unit)
+    except ValueError:
+        return await meeting_form(request, backends, s, 422, refill, ["start: YYYY-MM-DD HH:MM"])
+    try:
+        created = await register(backends, s, body, fields["idempotency_key"])
+    except BackendError as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return await meeting_form(request, backends, s, exc.status, refill, [exc.message])
+    return see_other(f"/meetings/{created}")
+
+
+@router.get("/meetings/{meeting_id}", response_class=HTMLResponse, summary="Một cuộc họp")
+async def meeting(
+    request: Request, meeting_id: str, s: Reader, backends: Services, resent: str | None = None
+) -> HTMLResponse:
+    get = functools.partial(backends.get, token=s.token, lang=s.lang)
+    found, notices, readiness, incidents, materials = await asyncio.gather(
+        get("registration", f"/meetings/{meeting_id}"),
+        optional(get("notification", f"/meetings/{meeting_id}/notices")),
+        optional(get("inspection", f"/meetings/{meeting_id}/readiness")),
+        optional(get("inspection", "/incidents")),
+        # None: this person may not read the materials (registration decides, per role)
+        optional(get("registration", f"/meetings/{meeting_id}/materials")),
+    )
+    now = datetime.now(UTC)
+    checks = [{**c, "alarm": views.alarm(c, now, warn_of(request))} for c in readiness or []]
+    return render(
+        request,
+        s,
+        "meeting.html",
+        m=found,
+        notices=notices,
+        checks=checks,
+        incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
+        materials=materials,
+        resent=resent,
+        back=f"/meetings/{meeting_id}",
+    )
+
+
+@router.get("/meetings/{meeting_id}/materials/{material_id}", summary="Tải tài liệu")
+async def material(meeting_id: str, material_id: str, s: Reader, backends: Services) -> Response:
+    """The file, exactly as registration gives it to this person (it records the download)."""
+    path = f"/meetings/{quote(meeting_id)}/materials/{quote(material_id)}"
+    got = await backends.request("GET", "registration", path, s.token, s.lang)
+    kept = ("content-disposition", "etag", "x-checksum-sha256")
+    headers = {k: v for k, v in got.headers.items() if k.lower() in kept}
+    return Response(got.content, media_type=got.headers.get("content-type"), headers=headers)
+
+
+# ------------------------------------------------------------ the registration form
+
+
+async def meeting_form(
+    request: Request,
+    backends: Backends,
+    s: Session,
+    status: int,
+    form: dict[str, Any],
+    errors: list[str],
+) -> HTMLResponse:
+    """The form (again), with the province's endpoints and units to pick from."""
+    endpoints, units = await asyncio.gather(directory(backends, s), directory(backends, s, "units"))
+    return render(
+        request,
+        s,
+        "new_meeting.html",
+        status,
+        endpoints=endpoints,
+        units=units,
+        form=form,
+        errors=errors,
+    )
+
+
+async def register(backends: Backends, s: Session, body: dict[str, Any], key: str) -> str:
+    """Ask registration to register the meeting (once per form `key`); its id."""
+    created = await backends.request(
+        "POST",
+        "registration",
+        "/meetings",
+        s.token,
+        s.lang,
+        json=body,
+        headers={"Idempotency-Key": key or uuid.uuid4().hex},
+    )
+    return str(created.json()["id"])
+
+
+def read_form(form: FormData) -> tuple[dict[str, str], list[str]]:
+    """The form's fields, trimmed, and the endpoints ticked."""
+    fields = {k: str(form.get(k) or "").strip() for k in MEETING_FIELDS}
+    return fields, [str(v) for v in form.getlist("endpoints")]
+
+
+def meeting_body(
+    fields: dict[str, str], chosen: list[str], zone: ZoneInfo, unit: str | None
+) -> dict[str, Any]:
+    """What registration is asked to register (the host unit defaults to the person's
+    `unit`); ValueError when the start or the length does not read (`YYYY-MM-DD HH:MM` in
+    the province's `zone`, whole minutes)."""
+    start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+    minutes = int(fields["minutes"] or "0")
+    body = {
+        "title": fields["title"],
+        "host_unit": fields["host_unit"] or unit,
+        "chair": fields["chair"],
+        "start": start.isoformat(),
+        "end": (start + timedelta(minutes=minutes)).isoformat(),
+        "main_endpoint": fields["main_endpoint"],
+        "endpoints": sorted({fields["main_endpoint"], *chosen} - {""}),
+    }
+    if fields["urgent_reason"]:  # inside the notice lead time: the IT department only
+        body["urgent_reason"] = fields["urgent_reason"]
+    return body

@@ -1,0 +1,99 @@
+"""Pages rendered the one way: the template with what every page shows (navigation for the
+person's role, times in the province's zone, their language), errors as `error.html`, and
+the redirects that stay on this console."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hnth_console import views
+from hnth_console.backends import BackendError
+from hnth_console.deps import NAV, Refused, Session, SignInNeeded, language, session, templates_of
+from hnth_console.i18n import translator
+from hnth_kit.dlq import AlreadyResolved
+
+
+def render(
+    request: Request, s: Session | None, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = s.lang if s else language(request)
+    return templates_of(request).TemplateResponse(
+        request,
+        template,
+        {
+            "s": s,
+            "t": translator(lang),
+            "lang": lang,
+            "nav": [n for n in NAV if s and s.may(n)],
+            "when": (lambda v, p="%d/%m %H:%M": views.shown_time(v, s.zone, p)) if s else str,
+            "details": views.timeline_details,
+            "may_resend": bool(s and s.may("resend")),
+            "new_key": lambda: uuid.uuid4().hex,  # one per resend button: a retry sends once
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def error(request: Request, s: Session, status: int, message: str) -> HTMLResponse:
+    """The error page with `message`, answered with `status`."""
+    return render(request, s, "error.html", status, message=message)
+
+
+def see_other(target: str, **params: str) -> RedirectResponse:
+    """303 to `target` (with `params` added to its query)."""
+    return RedirectResponse(with_query(target, **params) if params else target, status_code=303)
+
+
+def with_query(path: str, **params: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}{urlencode(params)}"
+
+
+def safe_next(target: str) -> str:
+    """Only paths of this console (no open redirect to another site)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/board"
+
+
+# ------------------------------------------------------------ error pages
+
+
+async def sign_in(request: Request, _: Exception) -> Response:
+    return see_other(f"/login?next={safe_next(request.url.path)}")
+
+
+async def refused(request: Request, _: Exception) -> Response:
+    s = await session(request)
+    return error(request, s, 403, s.t("forbidden"))
+
+
+async def backend_failed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BackendError)
+    s = await session(request)
+    status = exc.status if exc.status in (403, 404) else 502
+    message = f"{s.t('backend_error')} ({exc.service} {exc.status}): {exc.message}"
+    return error(request, s, status, message)
+
+
+async def already_resolved(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AlreadyResolved)
+    s = await session(request)
+    done = exc.resolution
+    message = (
+        f"{s.t('already_resolved')}: {done.ref} · {s.t(done.action)} · {done.by} · "
+        f"{views.shown_time(done.at, s.zone)} · {done.reason}"
+    )
+    return error(request, s, 409, message)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Sign-in needed -> the sign-in form; refused, a service's error, a dead letter
+    already dealt with -> the error page, in the person's language."""
+    app.add_exception_handler(SignInNeeded, sign_in)
+    app.add_exception_handler(Refused, refused)
+    app.add_exception_handler(BackendError, backend_failed)
+    app.add_exception_handler(AlreadyResolved, already_resolved)
