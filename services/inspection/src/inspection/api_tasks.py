@@ -2,10 +2,11 @@
 units' year-end evaluations and the provincial report with its exports (rule 7)."""
 
 import uuid
+from datetime import MAXYEAR, MINYEAR
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from hnth_contracts import CheckItem
@@ -23,6 +24,17 @@ from inspection.api import (
 )
 from inspection.store import ANNUAL, INSPECTIONS
 from inspection.workflows import Inspection
+
+Year = Annotated[
+    int,
+    Path(
+        ge=MINYEAR + 1,
+        le=MAXYEAR - 1,
+        description="Năm báo cáo / the report's year",
+    ),
+]
+"""A report's year: its first and last instants, in the province's zone and in UTC, must
+be dates Python can hold (year 1 starts in year 0 UTC east of Greenwich)."""
 
 
 class Fault(BaseModel):
@@ -125,7 +137,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         return shown({**task, **changes}, zone(who))  # type: ignore[no-any-return]
 
     @router.post("/reports/{year}/compile", tags=["reports"], summary="Tổng hợp báo cáo tỉnh")
-    async def compile_report(year: int, who: operator) -> dict[str, Any]:
+    async def compile_report(year: Year, who: operator) -> dict[str, Any]:
         report = await inspection.compile(who.tenant, year)
         report["compiled_by"] = who.subject
         await store.reports.replace_one(
@@ -134,7 +146,7 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         return shown(report, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/reports/{year:int}.json", tags=["reports"], summary="Báo cáo tỉnh (JSON)")
-    async def report_json(year: int, who: reader, language: lang) -> dict[str, Any]:
+    async def report_json(year: Year, who: reader, language: lang) -> dict[str, Any]:
         report = await inspection.compile(who.tenant, year)
         report["language"] = language
         report["title"] = exports.title(report, language)
@@ -142,19 +154,19 @@ def build_tasks_router(inspection: Inspection, authenticate: Authenticator) -> A
         return shown(report, zone(who))  # type: ignore[no-any-return]
 
     @router.get("/reports/{year:int}.xlsx", tags=["reports"], summary="Báo cáo tỉnh (Excel)")
-    async def report_xlsx(year: int, who: reader, language: lang) -> Response:
+    async def report_xlsx(year: Year, who: reader, language: lang) -> Response:
         report = await inspection.compile(who.tenant, year)
         content = exports.to_xlsx(report, language)
         return _file(content, _file_name(year, language, "xlsx"), exports.XLSX)
 
     @router.get("/reports/{year:int}.docx", tags=["reports"], summary="Báo cáo tỉnh (Word)")
-    async def report_docx(year: int, who: reader, language: lang) -> Response:
+    async def report_docx(year: Year, who: reader, language: lang) -> Response:
         report = await inspection.compile(who.tenant, year)
         content = exports.to_docx(report, language)
         return _file(content, _file_name(year, language, "docx"), exports.DOCX)
 
     @router.get("/reports/{year:int}", tags=["reports"], summary="Báo cáo tỉnh")
-    async def report(year: int, who: reader, fresh: Annotated[bool, Query()] = True) -> Any:
+    async def report(year: Year, who: reader, fresh: Annotated[bool, Query()] = True) -> Any:
         if not fresh:
             saved = await store.reports.find_one({"_id": f"{who.tenant}:{year}"})
             if saved is None:
