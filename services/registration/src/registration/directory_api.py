@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import (
     EndpointKind,
@@ -50,6 +50,11 @@ class UnitPatch(BaseModel):
         None, description="Văn phòng nhận thông báo / where the unit's notices go"
     )
 
+    @field_validator("name", "kind", "active")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _not_null(value)
+
 
 class EndpointPatch(BaseModel):
     """Sửa điểm cầu / an endpoint change: only the fields given change."""
@@ -62,6 +67,19 @@ class EndpointPatch(BaseModel):
     location: str | None = Field(None, max_length=500, description="Địa điểm / location")
     active: bool | None = Field(None, description="Đang hoạt động / active")
     technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+
+    @field_validator("name", "unit", "kind", "active")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return _not_null(value)
+
+
+def _not_null(value: Any) -> Any:
+    # Left out, a field keeps its value; sent as null it would erase a required one
+    # (a contact, technician or location may be cleared with null).
+    if value is None:
+        raise ValueError("không được để trống / may not be null")
+    return value
 
 
 def build_directory_router(
