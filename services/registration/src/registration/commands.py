@@ -9,6 +9,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 MAX_ENDPOINTS = 2000
 
 
+def not_null(value: Any) -> Any:
+    """For a PATCH: left out, a field keeps its value; sent as null it would erase a
+    required one (a field that may be cleared does not use this)."""
+    if value is None:
+        raise ValueError("không được để trống / may not be null")
+    return value
+
+
 class MeetingIn(BaseModel):
     """Đăng ký cuộc họp / a meeting registration."""
 
@@ -66,13 +74,9 @@ class MeetingPatch(BaseModel):
         "when moving inside the notice lead time",
     )
 
-    @field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Left out, a field keeps its value; sent as null it would erase a required one.
-        if value is None:
-            raise ValueError("không được để trống / may not be null")
-        return value
+    _not_null = field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")(
+        not_null
+    )
 
 
 class CancelIn(BaseModel):

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import MAXYEAR, MINYEAR
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from hnth_kit.auth import Operator
@@ -15,6 +16,13 @@ from inspection import exports
 from inspection.http.deps import Acting, Anyone, Reader, UseCases, shown
 
 router = APIRouter(tags=["reports"])
+
+Year = Annotated[
+    int,
+    Path(ge=MINYEAR + 1, le=MAXYEAR - 1, description="Năm báo cáo / the report's year"),
+]
+"""A report's year: its first and last instants, in the province's zone and in UTC, must
+be dates Python can hold (year 1 starts in year 0 UTC east of Greenwich)."""
 
 
 class Effectiveness(StrEnum):
@@ -60,13 +68,13 @@ async def evaluate(
 
 
 @router.post("/reports/{year}/compile", summary="Tổng hợp báo cáo tỉnh")
-async def compile_report(year: int, who: Operator, cases: UseCases) -> dict[str, Any]:
+async def compile_report(year: Year, who: Operator, cases: UseCases) -> dict[str, Any]:
     return shown(cases, who, await cases.compile_and_keep(who, year))  # type: ignore[no-any-return]
 
 
 @router.get("/reports/{year:int}.json", summary="Báo cáo tỉnh (JSON)")
 async def report_json(
-    year: int, who: Reader, language: Language, cases: UseCases
+    year: Year, who: Reader, language: Language, cases: UseCases
 ) -> dict[str, Any]:
     report = await cases.compile(who.tenant, year)
     report["language"] = language
@@ -76,20 +84,20 @@ async def report_json(
 
 
 @router.get("/reports/{year:int}.xlsx", summary="Báo cáo tỉnh (Excel)")
-async def report_xlsx(year: int, who: Reader, language: Language, cases: UseCases) -> Response:
+async def report_xlsx(year: Year, who: Reader, language: Language, cases: UseCases) -> Response:
     content = exports.to_xlsx(await cases.compile(who.tenant, year), language)
     return _file(content, _file_name(year, language, "xlsx"), exports.XLSX)
 
 
 @router.get("/reports/{year:int}.docx", summary="Báo cáo tỉnh (Word)")
-async def report_docx(year: int, who: Reader, language: Language, cases: UseCases) -> Response:
+async def report_docx(year: Year, who: Reader, language: Language, cases: UseCases) -> Response:
     content = exports.to_docx(await cases.compile(who.tenant, year), language)
     return _file(content, _file_name(year, language, "docx"), exports.DOCX)
 
 
 @router.get("/reports/{year:int}", summary="Báo cáo tỉnh")
 async def report(
-    year: int, who: Reader, cases: UseCases, fresh: Annotated[bool, Query()] = True
+    year: Year, who: Reader, cases: UseCases, fresh: Annotated[bool, Query()] = True
 ) -> Any:
     if not fresh:
         return shown(cases, who, await cases.kept_report(who.tenant, year))

@@ -28,7 +28,9 @@ def verify_ack_token(secret: bytes, token: str) -> str | None:
         notice = _unb64(head).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    return notice if hmac.compare_digest(ack_token(secret, notice), token) else None
+    # as bytes: compare_digest refuses str with non-ASCII characters (TypeError)
+    expected = ack_token(secret, notice).encode()
+    return notice if hmac.compare_digest(expected, token.encode()) else None
 
 
 def webhook_signature(secret: bytes, timestamp: int, body: bytes) -> str:

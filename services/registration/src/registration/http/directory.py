@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import EndpointKind, UnitKind
+from registration.commands import not_null
 from registration.directory import ContactIn, ContactsIn, EndpointIn, UnitIn
 from registration.http.deps import Caller, Directory, Operator, policy
 from registration.http.render import entry
@@ -34,6 +35,8 @@ class UnitPatch(BaseModel):
         None, description="Văn phòng nhận thông báo / where the unit's notices go"
     )
 
+    _not_null = field_validator("name", "kind", "active")(not_null)
+
 
 class EndpointPatch(BaseModel):
     """Sửa điểm cầu / an endpoint change: only the fields given change."""
@@ -46,6 +49,8 @@ class EndpointPatch(BaseModel):
     location: str | None = Field(None, max_length=500, description="Địa điểm / location")
     active: bool | None = Field(None, description="Đang hoạt động / active")
     technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+
+    _not_null = field_validator("name", "unit", "kind", "active")(not_null)
 
 
 @router.get("/units", summary="Danh sách đơn vị / units", **shaped(list[UnitOut]))
