@@ -124,7 +124,6 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     service.on_timer(build_timer_handlers(notifications))
     service.background("sender", dispatcher.run)
     service.api.state.notifications = notifications
-    service.api.state.auth = service.auth
     service.include(notices.router)
     service.include(acks.router)
     return service
