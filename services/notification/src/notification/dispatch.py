@@ -38,10 +38,6 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(delivery.config.concurrency)
         self.attempted = 0
 
-    def wake(self) -> None:
-        """New notices were stored: look now instead of at the next poll."""
-        self._wakeup.set()
-
     async def run(self) -> None:
         try:
             while True:
