@@ -1,15 +1,18 @@
-"""An in-memory `usecases.Store` and timer queue: the use cases without Kafka or a database."""
+"""An in-memory `usecases.Store` + `usecases.DeliveryStore` and timer queue: the use cases
+without Kafka or a database."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from hnth_contracts import ContactsUpdated, UnitUpdated
 from hnth_kit.mongo import Document
+from notification.domain.attempts import Next
 from notification.domain.meetings import Meeting
-from notification.domain.notices import Notice
-from notification.store import notice_document, resend_document
+from notification.domain.notices import Notice, Status
+from notification.store import attempt_update, notice_document, resend_document
 from notification.usecases import Snapshot
 
 
@@ -23,10 +26,18 @@ class MemoryStore:
         self.checks: dict[tuple[str, str], dict[str, str]] = {}
         self.submitted: set[str] = set()
         self.snapshots: list[Snapshot] = []
+        self.queue: dict[str, datetime] = {}
+        """Pending notice id -> when due, as `notice_queue`."""
+        self.claims: dict[str, tuple[str, datetime]] = {}
+        """Notice id -> (owner, lease until), as `notice_claims`."""
+        self.contacts: dict[tuple[str, str], Document] = {}
+        """(tenant, recipient key) -> contact, from the directory snapshots."""
 
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None:
         for n in notices:
-            self.notices.setdefault(n.id, notice_document(n, now))
+            if n.id not in self.notices:
+                self.notices[n.id] = notice_document(n, now)
+                self.queue[n.id] = now
 
     async def add_resend(
         self, original: Document, cause: str, by: str, now: datetime
@@ -35,6 +46,7 @@ class MemoryStore:
         if doc["_id"] in self.notices:
             return self.notices[doc["_id"]], False
         self.notices[doc["_id"]] = doc
+        self.queue[doc["_id"]] = now
         return doc, True
 
     async def notice(self, notice_id: str) -> Document | None:
@@ -86,6 +98,57 @@ class MemoryStore:
 
     async def save_snapshot(self, event: Snapshot) -> None:
         self.snapshots.append(event)
+        if isinstance(event, ContactsUpdated):
+            roles = ("it_department", "line_provider", "power_company", "duty")
+            found = {role: getattr(event, role) for role in roles}
+        elif isinstance(event, UnitUpdated):
+            found = {f"unit:{event.code}": event.contact}
+        else:
+            found = {f"technician:{event.code}": event.technician}
+        for key, contact in found.items():
+            if contact is not None:
+                self.contacts[(event.tenant, key)] = contact.model_dump()
+
+    # ------------------------------------------------------------ sending
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        return sorted((i for i, due in self.queue.items() if due <= now), key=self.queue.get)[
+            :limit
+        ]
+
+    async def claim(self, notice_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        held = self.claims.get(notice_id)
+        if held is not None and held[1] >= now:
+            return False
+        self.claims[notice_id] = (owner, now + lease)
+        return True
+
+    async def release(self, notice_id: str, owner: str) -> None:
+        if self.claims.get(notice_id, ("",))[0] == owner:
+            del self.claims[notice_id]
+
+    async def settle_queue(self, notice_id: str, notice: Document | None, now: datetime) -> None:
+        if notice is not None and notice["status"] == Status.PENDING.value:
+            self.queue[notice_id] = notice["next_attempt_at"]
+        elif notice is not None:
+            self.queue.pop(notice_id, None)
+
+    async def contact(self, tenant: str, recipient: str) -> Document | None:
+        found = self.contacts.get((tenant, recipient))
+        if found is None and recipient == "duty":
+            found = self.contacts.get((tenant, "it_department"))
+        return found
+
+    async def record(
+        self, notice_id: str, result: Next, now: datetime, address: str | None, mid: str | None
+    ) -> None:
+        notice = self.notices.get(notice_id)
+        if notice is not None and notice["status"] == Status.PENDING.value:
+            notice.update(attempt_update(result, now, address, mid))
+        if result.status is Status.PENDING and result.next_attempt_at is not None:
+            self.queue[notice_id] = result.next_attempt_at
+        else:
+            self.queue.pop(notice_id, None)
 
 
 class MemoryTimers:

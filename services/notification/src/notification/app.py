@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from datetime import timedelta
@@ -14,11 +15,11 @@ from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from notification.delivery import Mailer, SmtpConfig, WebhookPoster
-from notification.dispatch import DeliveryConfig, Dispatcher
+from notification.dispatch import Dispatcher
 from notification.handlers import build_handlers, build_timer_handlers
 from notification.http import acks, notices
 from notification.store import NotificationStore
-from notification.usecases import Notifications
+from notification.usecases import Delivery, DeliveryConfig, Notifications
 
 
 class NotificationSettings(ServiceSettings):
@@ -96,13 +97,21 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     )
     store = NotificationStore(service.db)
     delivery = settings.delivery()
-    dispatcher = Dispatcher(
+    wakeup = asyncio.Event()  # set when notices are stored: the sender looks at once
+    poster = WebhookPoster(settings.webhook_timeout_seconds)
+    sending = Delivery(
         store,
         service.clock,
         service.policy_for,
         Mailer(settings.smtp()),
-        WebhookPoster(settings.webhook_timeout_seconds),
+        poster,
         delivery,
+        wake=wakeup.set,
+    )
+    dispatcher = Dispatcher(
+        sending,
+        wakeup,
+        close=poster.close,
         attempts=Counter(
             "hnth_notices",
             "Notice delivery attempts by kind and resulting status (sent, failed, pending=retry)",
@@ -116,7 +125,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         service.clock,
         service.policy_for,
         webhooks=tuple(settings.webhook_urls),
-        wake=dispatcher.wake,
+        wake=wakeup.set,
         ack_secret=delivery.ack_secret,
     )
     service.on_startup(store.setup)
@@ -124,7 +133,6 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     service.on_timer(build_timer_handlers(notifications))
     service.background("sender", dispatcher.run)
     service.api.state.notifications = notifications
-    service.api.state.auth = service.auth
     service.include(notices.router)
     service.include(acks.router)
     return service

@@ -1,5 +1,6 @@
 """What a notice says: Jinja2 templates (Vietnamese by default, English), the iCalendar
-entry, the e-mail message and the webhook body. No I/O beyond reading the templates.
+entry, the e-mail message and the signed webhook request. No I/O beyond reading the
+templates.
 
 Each notice kind has one template, `templates/<kind>.txt.j2`, with a `subject` and a
 `body` block for both languages; the HTML part is the same body in `_layout.html.j2`
@@ -22,10 +23,13 @@ from zoneinfo import ZoneInfo
 import icalendar
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from hnth_contracts.policy import Policy
+from notification.domain import signing
 from notification.domain.notices import Calendar
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")
+UNKNOWN_IT_CONTACT = {"name": "Sở TT&TT", "person": None, "phone": None, "email": None}
 
 
 @dataclass(frozen=True)
@@ -169,3 +173,80 @@ def webhook_body(notice: Mapping[str, Any], ack_url: str, ics_text: str | None) 
         "ack_url": ack_url,
     }
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
+
+
+# ---------------------------------------------------------------- a notice, ready to send
+
+
+def email(
+    notice: Mapping[str, Any],
+    *,
+    contact: Mapping[str, Any],
+    address: str,
+    it_contact: Mapping[str, Any] | None,
+    policy: Policy,
+    ack_url: str,
+    sender: str,
+    now: datetime,
+) -> EmailMessage:
+    """The notice as an e-mail to `address`, in the contact's language, with its calendar
+    entry; its Message-ID is the notice's, so a re-send is recognisably the same message."""
+    context = {
+        "data": notice.get("data") or {},
+        "recipient_name": contact.get("person") or contact.get("name") or notice["recipient"],
+        "it_contact": it_contact or UNKNOWN_IT_CONTACT,
+        "ack_url": ack_url,
+        "rule": notice["rule"],
+        "province": policy.name,
+        "tz": policy.timezone,
+    }
+    rendered = render(notice["kind"], language_of(contact), context)
+    calendar = None
+    if notice.get("calendar"):
+        entry = Calendar(**notice["calendar"])
+        body = ics(
+            entry,
+            notice["data"],
+            organizer=sender,
+            attendee=address,
+            now=now,
+            description=rendered.text,
+        )
+        calendar = (entry, body)
+    return email_message(
+        sender=sender,
+        to=address,
+        rendered=rendered,
+        message_id=signing.message_id(notice["_id"], "hnth-ops"),
+        now=now,
+        calendar=calendar,
+        notice_id=notice["_id"],
+    )
+
+
+def webhook(
+    notice: Mapping[str, Any], *, ack_url: str, sender: str, secret: bytes, now: datetime
+) -> tuple[bytes, dict[str, str]]:
+    """The notice as a signed webhook request: its body and headers (the delivery id is the
+    notice's, so a subscriber drops a re-sent copy)."""
+    ics_text = None
+    if notice.get("calendar"):
+        entry = Calendar(**notice["calendar"])
+        ics_text = ics(
+            entry,
+            notice["data"],
+            organizer=sender,
+            attendee=None,
+            now=now,
+            description=str(notice["data"].get("title", "")),
+        ).decode()
+    body = webhook_body(notice, ack_url, ics_text)
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-HNTH-Delivery": notice["_id"],
+        "X-HNTH-Kind": notice["kind"],
+        "X-HNTH-Timestamp": str(timestamp),
+        "X-HNTH-Signature": signing.webhook_signature(secret, timestamp, body),
+    }
+    return body, headers

@@ -134,18 +134,7 @@ class NotificationStore:
         self, notice_id: str, result: Next, now: datetime, address: str | None, mid: str | None
     ) -> None:
         """The attempt's outcome. Only the claim holder writes a pending notice."""
-        update: Document = {
-            "status": result.status.value,
-            "attempts": result.attempts,
-            "next_attempt_at": result.next_attempt_at,
-            "last_error": result.reason,
-            "last_attempt_at": now,
-            "address": address,
-        }
-        if result.status is Status.SENT:
-            update |= {"sent_at": now, "message_id": mid}
-        if result.status is Status.FAILED:
-            update["failure_reason"] = result.reason
+        update = attempt_update(result, now, address, mid)
         await self._notices.update_one(
             {"_id": notice_id, "status": Status.PENDING.value}, {"$set": update}
         )
@@ -373,6 +362,23 @@ def resend_document(original: Document, cause: str, by: str, now: datetime) -> D
             "resent_by": by,
         }
     )
+
+
+def attempt_update(result: Next, now: datetime, address: str | None, mid: str | None) -> Document:
+    """The fields an attempt's outcome sets on its (pending) notice."""
+    update: Document = {
+        "status": result.status.value,
+        "attempts": result.attempts,
+        "next_attempt_at": result.next_attempt_at,
+        "last_error": result.reason,
+        "last_attempt_at": now,
+        "address": address,
+    }
+    if result.status is Status.SENT:
+        update |= {"sent_at": now, "message_id": mid}
+    if result.status is Status.FAILED:
+        update["failure_reason"] = result.reason
+    return update
 
 
 def is_webhook(doc: Document) -> bool:

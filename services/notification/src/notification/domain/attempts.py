@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from notification.domain.notices import Status
 
@@ -41,6 +43,16 @@ def http_reply(status: int) -> Attempt:
     if status in (408, 429) or status >= 500:
         return retry(f"HTTP {status}")
     return give_up(f"HTTP {status}")
+
+
+def is_due(notice: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Still to be attempted now: pending, and its next attempt not later than `now`
+    (a sender re-reads under its claim: another may have finished it meanwhile)."""
+    return (
+        notice is not None
+        and notice["status"] == Status.PENDING.value
+        and notice["next_attempt_at"] <= now
+    )
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,11 @@ def plan_deadline_escalation(
     ]
 
 
+def escalates_failure(kind: str, status: Status) -> bool:
+    """A formal notice (rule 2 requires it in writing) that ended `failed` is escalated."""
+    return status is Status.FAILED and kind in FORMAL_KINDS
+
+
 def plan_failure_escalation(
     failed_notice_id: str,
     tenant: str,

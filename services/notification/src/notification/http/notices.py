@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 
+from hnth_kit.auth import Caller, Operator
 from hnth_kit.mongo import Document
-from notification.http.deps import Caller, Operator, UseCases
+from notification.http.deps import UseCases
 
 router = APIRouter(tags=["notices"])
 

@@ -1,0 +1,224 @@
+"""Sending one queued notice: claim it, re-read it, send it through its channel, record.
+
+Which side of "sent but not recorded" we chose: AT-LEAST-ONCE. A sender claims a notice
+by inserting `notice_claims/<id>` with a lease (an insert is atomic on FerretDB and
+MongoDB; an update would not be, across replicas), re-reads the notice, sends, and
+records `sent`. If it dies after the SMTP server or webhook accepted the message and
+before the record, the lease runs out and another replica sends it again, with the SAME
+Message-ID (e-mail) or `X-HNTH-Delivery` id (webhook), so the receiving side can drop
+the copy. The opposite choice (record "sending" first, never resend) would lose the
+notice that rule 2 requires in writing; a duplicate is an annoyance, a missing notice
+to the power company is a blacked-out meeting.
+
+A recipient the directory has no address for yet is retried like a refused delivery
+(the directory may arrive later) and ends `failed` with reason "no address" once the
+attempts run out; meanwhile it is visible as `pending` with `last_error`.
+
+The channels (SMTP, webhooks) are adapters passed in (`notification.delivery`); the
+polling loop that calls `send_queued` is plumbing (`notification.dispatch`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Protocol
+
+from jinja2 import TemplateError
+
+from hnth_contracts.policy import Policy
+from hnth_kit.clock import Clock
+from hnth_kit.mongo import Document
+from notification import content
+from notification.domain import attempts, escalations, signing
+from notification.domain.notices import Channel, Notice, Status
+
+log = logging.getLogger(__name__)
+
+NO_ADDRESS = "no address"
+RENDER_ERRORS = (TemplateError, KeyError, ValueError, TypeError, AttributeError)
+
+
+class DeliveryStore(Protocol):
+    """What sending needs of `NotificationStore`."""
+
+    async def due(self, now: datetime, limit: int) -> list[str]: ...
+    async def claim(self, notice_id: str, owner: str, now: datetime, lease: timedelta) -> bool: ...
+    async def release(self, notice_id: str, owner: str) -> None: ...
+    async def notice(self, notice_id: str) -> Document | None: ...
+    async def settle_queue(
+        self, notice_id: str, notice: Document | None, now: datetime
+    ) -> None: ...
+    async def contact(self, tenant: str, recipient: str) -> Document | None: ...
+    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None: ...
+    async def record(
+        self,
+        notice_id: str,
+        result: attempts.Next,
+        now: datetime,
+        address: str | None,
+        mid: str | None,
+    ) -> None: ...
+
+
+class Mail(Protocol):
+    """The e-mail channel (`delivery.Mailer`)."""
+
+    async def send(self, message: EmailMessage) -> attempts.Attempt: ...
+
+
+class Webhooks(Protocol):
+    """The webhook channel (`delivery.WebhookPoster`)."""
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> attempts.Attempt: ...
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    sender: str
+    public_base_url: str
+    ack_secret: bytes
+    webhook_secret: bytes
+    max_attempts: int = 10
+    backoff: timedelta = timedelta(seconds=5)
+    max_backoff: timedelta = timedelta(minutes=30)
+    lease: timedelta = timedelta(seconds=60)
+    poll_seconds: float = 1.0
+    batch: int = 50
+    concurrency: int = 8
+
+    def ack_url(self, notice_id: str) -> str:
+        token = signing.ack_token(self.ack_secret, notice_id)
+        return f"{self.public_base_url.rstrip('/')}/ack/{token}"
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """What one attempt on a notice came to (for the sender's metrics)."""
+
+    notice_id: str
+    kind: str
+    result: attempts.Next
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    attempt: attempts.Attempt
+    address: str | None = None
+    message_id: str | None = None
+
+
+class Delivery:
+    """One use case, `send_queued`, and the queue's due notices for the loop that calls it."""
+
+    def __init__(
+        self,
+        store: DeliveryStore,
+        clock: Clock,
+        policy_for: Callable[[str], Policy],
+        mail: Mail,
+        webhooks: Webhooks,
+        config: DeliveryConfig,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy_for = policy_for
+        self._mail = mail
+        self._webhooks = webhooks
+        self.config = config
+        self._wake = wake
+        """Tell the sender new notices (an escalation) are stored."""
+
+    async def due(self) -> list[str]:
+        """The queued notices due now, oldest first, at most a batch."""
+        return await self._store.due(self._clock.now(), self.config.batch)
+
+    async def send_queued(self, notice_id: str, owner: str) -> Attempted | None:
+        """Attempt one queued notice unless another sender holds it or it is no longer due:
+        claim -> re-read -> send -> record (escalating a formal notice that gave up)."""
+        store, now = self._store, self._clock.now()
+        if not await store.claim(notice_id, owner, now, self.config.lease):
+            return None  # another replica is on it
+        try:
+            notice = await store.notice(notice_id)
+            if notice is None or not attempts.is_due(notice, now):
+                await store.settle_queue(notice_id, notice, now)
+                return None
+            outcome = await self._deliver(notice, now)
+            return await self._record(notice, outcome)
+        finally:
+            await store.release(notice_id, owner)
+
+    async def _record(self, notice: Document, outcome: _Outcome) -> Attempted:
+        c, now = self.config, self._clock.now()
+        result = attempts.after_attempt(
+            outcome.attempt,
+            int(notice.get("attempts") or 0),
+            now,
+            max_attempts=c.max_attempts,
+            backoff=c.backoff,
+            max_backoff=c.max_backoff,
+        )
+        if escalations.escalates_failure(notice["kind"], result.status):
+            # escalate BEFORE recording `failed`: recording drops the notice from the queue,
+            # so a crash between the two would lose the escalation for good. This way a crash
+            # leaves the notice pending, it is tried again, and the escalation (its id
+            # derived from the notice's) is inserted once however often that happens.
+            escalation = escalations.plan_failure_escalation(
+                notice["_id"],
+                notice["tenant"],
+                notice.get("data") or {},
+                notice["recipient"],
+                result.reason or "",
+                self._policy_for(notice["tenant"]),
+            )
+            await self._store.add_notices(escalation, now)
+            self._wake()
+        await self._store.record(notice["_id"], result, now, outcome.address, outcome.message_id)
+        if result.status is Status.SENT:
+            log.info("notice %s sent to %s", notice["_id"], outcome.address)
+        elif result.status is Status.FAILED:
+            log.warning("notice %s failed: %s", notice["_id"], result.reason)
+        return Attempted(notice["_id"], notice["kind"], result)
+
+    async def _deliver(self, notice: Document, now: datetime) -> _Outcome:
+        tenant, recipient = notice["tenant"], notice["recipient"]
+        if notice["channel"] == Channel.WEBHOOK.value:
+            url = recipient.removeprefix("webhook:")
+            body, headers = content.webhook(
+                notice,
+                ack_url=self.config.ack_url(notice["_id"]),
+                sender=self.config.sender,
+                secret=self.config.webhook_secret,
+                now=now,
+            )
+            return _Outcome(await self._webhooks.post(url, body, headers), url)
+        contact = await self._store.contact(tenant, recipient)
+        address = (contact or {}).get("email")
+        if not address:
+            return _Outcome(attempts.retry(NO_ADDRESS))
+        try:
+            message = await self._email(notice, contact or {}, address, now)
+        except RENDER_ERRORS as exc:
+            return _Outcome(attempts.give_up(f"render: {type(exc).__name__}: {exc}"), address)
+        mid = str(message["Message-ID"])
+        return _Outcome(await self._mail.send(message), address, mid)
+
+    async def _email(
+        self, notice: Document, contact: Document, address: str, now: datetime
+    ) -> EmailMessage:
+        it_contact = await self._store.contact(notice["tenant"], "it_department")
+        return content.email(
+            notice,
+            contact=contact,
+            address=address,
+            it_contact=it_contact,
+            policy=self._policy_for(notice["tenant"]),
+            ack_url=self.config.ack_url(notice["_id"]),
+            sender=self.config.sender,
+            now=now,
+        )

@@ -1,0 +1,220 @@
+"""Sending queued notices (`Delivery.send_queued`) over the in-memory store, with fake
+channels in place of SMTP and webhooks: no Kafka, no database, no network."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import pytest
+from notification_memory import MemoryStore, MemoryTimers
+from notification_samples import ADDRESSES, TENANT, assigned, directory
+
+from hnth_contracts.policy import load_policy
+from hnth_kit.clock import ManualClock
+from hnth_kit.settings import REPO_ROOT
+from notification.domain import attempts
+from notification.domain.notices import Kind, Status
+from notification.domain.signing import message_id
+from notification.usecases import Delivery, DeliveryConfig, Notifications
+
+POLICY = load_policy(REPO_ROOT / "policies", TENANT)
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+HOOK = "https://eoffice.example/hook"
+POWER = ADDRESSES["power_company"]
+CONFIG = DeliveryConfig(
+    sender="hnth-ops@example.vn",
+    public_base_url="https://notify.example.vn",
+    ack_secret=b"ack",
+    webhook_secret=b"hook",
+    max_attempts=3,
+    backoff=timedelta(seconds=5),
+    max_backoff=timedelta(seconds=8),
+    lease=timedelta(seconds=60),
+)
+
+
+class FakeChannels:
+    """Both channels: records what is sent and answers from a script (delivered after it)."""
+
+    def __init__(self) -> None:
+        self.mail: list[EmailMessage] = []
+        self.posts: list[tuple[str, bytes, dict[str, str]]] = []
+        self.script: dict[str, list[attempts.Attempt]] = defaultdict(list)
+
+    def _reply(self, to: str) -> attempts.Attempt:
+        return self.script[to].pop(0) if self.script[to] else attempts.DELIVERED
+
+    async def send(self, message: EmailMessage) -> attempts.Attempt:
+        self.mail.append(message)
+        return self._reply(str(message["To"]))
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> attempts.Attempt:
+        self.posts.append((url, body, headers))
+        return self._reply(url)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.mail if m["To"] == address]
+
+
+@dataclasses.dataclass
+class World:
+    store: MemoryStore
+    clock: ManualClock
+    channels: FakeChannels
+    delivery: Delivery
+    notifications: Notifications
+    wakes: list[None]
+
+    async def send_pass(self, owner: str = "replica-a") -> int:
+        """One sender pass at the clock's time, as the runner makes it."""
+        done = [await self.delivery.send_queued(i, owner) for i in await self.delivery.due()]
+        return sum(d is not None for d in done)
+
+    def notice_to(self, recipient: str, kind: Kind = Kind.MEETING_NOTICE) -> dict:
+        [found] = [
+            n
+            for n in self.store.notices.values()
+            if n["recipient"] == recipient and n["kind"] == kind
+        ]
+        return found
+
+
+@pytest.fixture
+async def world() -> World:
+    store, clock, channels, wakes = MemoryStore(), ManualClock(NOW), FakeChannels(), []
+    wake = lambda: wakes.append(None)  # noqa: E731
+    policy_for = lambda _: POLICY  # noqa: E731
+    delivery = Delivery(store, clock, policy_for, channels, channels, CONFIG, wake=wake)
+    notifications = Notifications(store, MemoryTimers(), clock, policy_for, webhooks=[HOOK])
+    for snapshot in directory():
+        await notifications.directory_changed(snapshot)
+    return World(store, clock, channels, delivery, notifications, wakes)
+
+
+async def test_a_delivered_notice_is_marked_sent_once(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    total = len(world.store.notices)
+    assert await world.send_pass() == total
+
+    power = world.notice_to("power_company")
+    assert (power["status"], power["attempts"], power["address"]) == ("sent", 1, POWER)
+    assert power["sent_at"] == NOW
+    assert power["message_id"] == message_id(power["_id"], "hnth-ops")
+    [mail] = world.channels.to(POWER)
+    assert mail["Message-ID"] == power["message_id"]
+    [(url, _, headers)] = world.channels.posts
+    assert (url, headers["X-HNTH-Delivery"]) == (HOOK, f"{power['cause']}|webhook:{HOOK}|webhook")
+    assert {n["status"] for n in world.store.notices.values()} == {Status.SENT}
+    assert world.store.queue == {}
+
+    world.clock.advance(timedelta(hours=1))
+    assert await world.send_pass() == 0
+    assert await world.delivery.send_queued(power["_id"], "replica-b") is None
+    assert len(world.channels.mail) + len(world.channels.posts) == total
+
+
+async def test_a_notice_another_sender_holds_is_left_until_its_lease_runs_out(
+    world: World,
+) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    power = world.notice_to("power_company")
+    assert await world.store.claim(power["_id"], "replica-b", NOW, CONFIG.lease)
+
+    assert await world.delivery.send_queued(power["_id"], "replica-a") is None
+    assert world.channels.to(POWER) == []
+    assert world.store.claims[power["_id"]][0] == "replica-b", "not released by a non-holder"
+
+    world.clock.advance(CONFIG.lease + timedelta(seconds=1))  # replica-b died
+    attempted = await world.delivery.send_queued(power["_id"], "replica-a")
+    assert attempted is not None
+    assert attempted.result.status is Status.SENT
+    assert len(world.channels.to(POWER)) == 1
+    assert power["_id"] not in world.store.claims
+
+
+async def test_a_temporary_failure_is_retried_later(world: World) -> None:
+    world.channels.script[POWER] = [attempts.smtp_reply(451, "try later")]
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    await world.send_pass()
+
+    power = world.notice_to("power_company")
+    assert (power["status"], power["attempts"]) == ("pending", 1)
+    assert power["last_error"] == "451 try later"
+    assert power["next_attempt_at"] == NOW + CONFIG.backoff
+    assert await world.send_pass() == 0, "not due again yet"
+
+    world.clock.advance(CONFIG.backoff)
+    assert await world.send_pass() == 1
+    assert (power["status"], power["attempts"], power["sent_at"]) == (
+        "sent",
+        2,
+        NOW + CONFIG.backoff,
+    )
+    first, second = world.channels.to(POWER)
+    assert first["Message-ID"] == second["Message-ID"], "the same message, sent again"
+    assert world.wakes == [], "nothing escalated"
+
+
+async def test_a_recipient_without_an_address_waits_for_the_directory(world: World) -> None:
+    del world.store.contacts[(TENANT, "power_company")]
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    await world.send_pass()
+    power = world.notice_to("power_company")
+    assert (power["status"], power["last_error"], power["address"]) == (
+        "pending",
+        "no address",
+        None,
+    )
+    assert world.channels.to(POWER) == []
+
+    for snapshot in directory():
+        await world.notifications.directory_changed(snapshot)
+    world.clock.advance(CONFIG.backoff)
+    await world.send_pass()
+    assert (power["status"], power["address"]) == ("sent", POWER)
+
+
+async def test_a_permanent_failure_of_a_formal_notice_escalates_once(world: World) -> None:
+    world.channels.script[POWER] = [attempts.smtp_reply(550, "no such mailbox")]
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    await world.send_pass()
+
+    power = world.notice_to("power_company")
+    assert (power["status"], power["attempts"]) == ("failed", 1)
+    assert power["failure_reason"] == "550 no such mailbox"
+    escalation = world.store.notices[f"{power['_id']}|escalation|duty|email"]
+    assert escalation["kind"] == Kind.ESCALATION
+    assert escalation["data"]["recipients"] == ["power_company"]
+    assert escalation["data"]["failure"] == "550 no such mailbox"
+    assert world.wakes, "the sender is told the escalation is there"
+
+    await world.send_pass()
+    await world.send_pass()
+    [alert] = world.channels.to(ADDRESSES["duty"])
+    assert "550 no such mailbox" in alert.get_body(("plain",)).get_content()
+    assert len(world.channels.to(POWER)) == 1
+
+
+async def test_a_formal_notice_out_of_attempts_fails_and_escalates(world: World) -> None:
+    world.channels.script[POWER] = [attempts.retry("timeout")] * CONFIG.max_attempts
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    for _ in range(CONFIG.max_attempts):
+        await world.send_pass()
+        world.clock.advance(CONFIG.max_backoff)
+    power = world.notice_to("power_company")
+    assert (power["status"], power["attempts"]) == ("failed", CONFIG.max_attempts)
+    assert f"{power['_id']}|escalation|duty|email" in world.store.notices
+
+
+async def test_a_failed_cancellation_is_not_escalated(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    await world.send_pass()
+    world.channels.script[POWER] = [attempts.smtp_reply(550, "gone")]
+    await world.notifications.cancel(TENANT, "m-1", "hoãn")
+    await world.send_pass()
+    cancel = world.notice_to("power_company", Kind.MEETING_CANCELLED)
+    assert cancel["status"] == Status.FAILED
+    assert not any(n["kind"] == Kind.ESCALATION for n in world.store.notices.values())
