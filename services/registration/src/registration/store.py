@@ -30,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
-from hnth_kit.idempotency import apply_once, insert_once
+from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
 from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
 
@@ -273,21 +273,32 @@ class RegistrationStore:
             return _shown(existing) or {}, False
         return await self.meeting(meeting["tenant"], meeting["_id"]) or meeting, True
 
-    async def adopt_meeting(self, meeting: Document, event: Event) -> None:
-        """Record a meeting another system announced on the topic (no events of ours)."""
-        await insert_once(self._meetings, _keyed(meeting), str(event.event_id), topics=self._topics)
+    async def adopt_meeting(self, meeting: Document, event: Event) -> bool:
+        """Record a meeting another system announced on the topic (no events of ours), once
+        per event; False if the province has another meeting of that id."""
+        try:
+            await insert_once(
+                self._meetings, _keyed(meeting), str(event.event_id), topics=self._topics
+            )
+        except DuplicateKeyError:
+            return False
+        return True
 
-    async def apply_external(self, event: Event, fields: Document) -> None:
+    async def apply_external(self, event: Event, fields: Document) -> bool:
         """Apply another system's change to the meeting it owns in the event's province,
-        once per event."""
-        await apply_once(
-            self._meetings,
-            meeting_key(event.tenant, getattr(event, "meeting_id", "")),
-            str(event.event_id),
-            {"$set": fields},
-            topics=self._topics,
-            extra_filter={"source": event.producer, "tenant": event.tenant},
-        )
+        once per event; False if there is no such meeting (of that source)."""
+        try:
+            await apply_once(
+                self._meetings,
+                meeting_key(event.tenant, getattr(event, "meeting_id", "")),
+                str(event.event_id),
+                {"$set": fields},
+                topics=self._topics,
+                extra_filter={"source": event.producer, "tenant": event.tenant},
+            )
+        except UnknownDocument:
+            return False
+        return True
 
     async def meeting(self, tenant: str, meeting_id: str) -> Document | None:
         found = await self._meetings.find_one(
