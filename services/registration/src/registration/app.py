@@ -115,7 +115,6 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         meetings=Meetings(store, policy_for, clock, wake),
         materials=Materials(store, files, policy_for, clock, wake),
         directory=DirectoryCases(store, policy_for, clock, wake),
-        authenticate=service.auth,
     )
     for router in (meetings.router, calendar.router, directory.router):
         service.include(router)
