@@ -35,6 +35,7 @@ from registration.store import (
     RECORDS,
     MaterialsStore,
     RegistrationStore,
+    Upgrades,
 )
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.materials import Materials
@@ -105,7 +106,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
         await load_if_empty(store, files, service.clock.now())
 
-    service.on_startup(functools.partial(tenant_keys, service.db))  # earlier versions' data
+    service.on_startup(functools.partial(tenant_keys, Upgrades(service.db)))  # earlier data
     service.on_startup(store.setup)
     service.on_startup(files.setup)
     service.on_startup(load_directory)
