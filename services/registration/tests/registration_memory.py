@@ -1,6 +1,7 @@
-"""An in-memory store implementing the meeting use cases' `MeetingStore` Protocol: no
-Kafka, no database. Events staged with a write are kept in `outbox`, as the real store
-keeps them in the written document."""
+"""An in-memory store implementing the use cases' store Protocols (`MeetingStore`,
+`TimelineStore`, `RecordStore`): no Kafka, no database. Events staged with a write are kept
+in `outbox`, as the real store keeps them in the written document; writes made as the effect
+of an event are keyed by its id, so a redelivery changes nothing, as in the real store."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from hnth_contracts import Event
 from registration.store import MeetingQuery, StaleWrite
 from registration.usecases.meetings import MeetingStore
+from registration.usecases.timeline import RecordStore, TimelineStore
 
 Document = dict[str, Any]
 
@@ -55,6 +57,29 @@ class MemoryStore:
         self.outbox.extend(events)
         return dict(current)
 
+    async def adopt_meeting(self, meeting: Document, event: Event) -> bool:
+        key = (meeting["tenant"], meeting["_id"])
+        if key in self.stored:
+            return str(event.event_id) in self.stored[key].get("_applied", ())
+        self.stored[key] = {**meeting, "_applied": [str(event.event_id)]}
+        return True
+
+    async def apply_external(self, event: Event, fields: Document) -> bool:
+        found = self.stored.get((event.tenant, getattr(event, "meeting_id", "")))
+        if found is None or found.get("source") != event.producer:
+            return False
+        applied = found.setdefault("_applied", [])
+        if str(event.event_id) not in applied:
+            found.update(fields)
+            applied.append(str(event.event_id))
+        return True
+
+    async def add_to_timeline(self, event: Event, meeting_id: str, summary: Document) -> None:
+        if any(e["_id"] == str(event.event_id) for e in self.entries):
+            return
+        entry = {"_id": str(event.event_id), "tenant": event.tenant, "meeting_id": meeting_id}
+        self.entries.append(entry | {"type": event.type, "at": event.occurred_at, **summary})
+
     async def timeline(self, tenant: str, meeting_id: str) -> list[Document]:
         return [e for e in self.entries if e["meeting_id"] == meeting_id]
 
@@ -72,5 +97,25 @@ class MemoryStore:
         return found[:limit]
 
 
-def _implements(store: MemoryStore) -> MeetingStore:
-    return store  # mypy checks the fake keeps up with the Protocol
+class MemoryMaterials:
+    """The minutes uploaded (with the reports their upload announced) and the record
+    announcements, one per report id."""
+
+    def __init__(self) -> None:
+        self.uploaded: list[Document] = []
+        self.records: dict[tuple[str, str], Event] = {}
+
+    def seed_minutes(self, tenant: str, meeting_id: str, reports: Sequence[str] = ()) -> None:
+        minutes = {"tenant": tenant, "meeting_id": meeting_id, "kind": "minutes"}
+        self.uploaded.append(minutes | {"reports": list(reports)})
+
+    async def minutes(self, tenant: str, meeting_id: str) -> list[Document]:
+        return [m for m in self.uploaded if m["tenant"] == tenant and m["meeting_id"] == meeting_id]
+
+    async def submit_record(self, tenant: str, report_id: str, event: Event) -> None:
+        self.records.setdefault((tenant, report_id), event)
+
+
+def _implements(store: MemoryStore, materials: MemoryMaterials) -> None:
+    # mypy checks the fakes keep up with the Protocols
+    _: tuple[MeetingStore, TimelineStore, RecordStore] = (store, store, materials)

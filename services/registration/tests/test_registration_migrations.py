@@ -13,6 +13,7 @@ from registration_samples import NOW, meeting_body
 from hnth_kit.mongo import connect
 from registration import migrations
 from registration.migrations import PENDING_KEY
+from registration.store import Upgrades
 
 
 async def test_meetings_and_materials_of_the_earlier_layout_are_kept(
@@ -23,47 +24,44 @@ async def test_meetings_and_materials_of_the_earlier_layout_are_kept(
     start = NOW + timedelta(days=3)
     data = b"%PDF-1.7\n" + os.urandom(300 * 1024)
     body = meeting_body()
-    await db["meetings"].insert_one(
-        {
-            "_id": "mtg-old1",
-            "tenant": "tuyen-quang",
-            "source": "registration",
-            "revision": 0,
-            "cancelled": False,
-            "registered_at": NOW,
-            "registered_by": "operator:tuyen-quang",
-            "title": "Họp ghi theo cách cũ",
-            "host_unit": "VP-UBND",
-            "chair": "Chủ tịch",
-            "start": start,
-            "end": start + timedelta(hours=2),
-            "main_endpoint": "TQ-UBND",
-            "endpoints": ["TQ-UBND", "TQ-STTTT"],
-            "idempotency_key": "tuyen-quang:operator:tuyen-quang:old-key",
-            "request_hash": "hash-of-the-old-body",
-            "_applied": [str(uuid.uuid4())],
-        }
-    )
+    meeting = {
+        "_id": "mtg-old1",
+        "tenant": "tuyen-quang",
+        "source": "registration",
+        "revision": 0,
+        "cancelled": False,
+        "registered_at": NOW,
+        "registered_by": "operator:tuyen-quang",
+        "title": "Họp ghi theo cách cũ",
+        "host_unit": "VP-UBND",
+        "chair": "Chủ tịch",
+        "start": start,
+        "end": start + timedelta(hours=2),
+        "main_endpoint": "TQ-UBND",
+        "endpoints": ["TQ-UBND", "TQ-STTTT"],
+        "idempotency_key": "tuyen-quang:operator:tuyen-quang:old-key",
+        "request_hash": "hash-of-the-old-body",
+        "_applied": [str(uuid.uuid4())],
+    }
     at = NOW - timedelta(hours=1)
-    await db["timeline"].insert_many(
-        [
+    await Upgrades(db).seed_earlier_layout(
+        meetings=[meeting],
+        timeline=[
             {"_id": str(uuid.uuid4()), "meeting_id": "mtg-old1", "type": "MeetingRequested"}
             | {"at": at, "by": "operator:tuyen-quang"},
             {"_id": "audit-old", "meeting_id": "mtg-old1", "type": "MaterialUploaded"}
             | {"at": at, "material_id": "mat-old", "material_kind": "agenda"},
-        ]
-    )
-    await db["materials"].insert_one(
-        {"_id": "mat-old", "tenant": "tuyen-quang", "meeting_id": "mtg-old1", "kind": "agenda"}
-        | {"filename": "cu.pdf", "content_type": "application/pdf", "uploaded_at": at}
-        | {"uploaded_by": "operator:tuyen-quang", "size": len(data), "chunks": 2}
-        | {"sha256": hashlib.sha256(data).hexdigest()}
-    )
-    await db["material_chunks"].insert_many(
-        [
+        ],
+        materials=[
+            {"_id": "mat-old", "tenant": "tuyen-quang", "meeting_id": "mtg-old1", "kind": "agenda"}
+            | {"filename": "cu.pdf", "content_type": "application/pdf", "uploaded_at": at}
+            | {"uploaded_by": "operator:tuyen-quang", "size": len(data), "chunks": 2}
+            | {"sha256": hashlib.sha256(data).hexdigest()}
+        ],
+        chunks=[
             {"_id": f"mat-old:{n:06d}", "material_id": "mat-old", "n": n, "data": piece}
             for n, piece in enumerate((data[: 255 * 1024], data[255 * 1024 :]))
-        ]
+        ],
     )
 
     for _ in range(2):  # the second start finds the work done
@@ -100,11 +98,19 @@ async def test_a_migration_cut_between_copy_and_delete_keeps_the_idempotency_key
     key = "tuyen-quang:operator:tuyen-quang:k1"
     legacy = {"_id": "mtg-old2", "tenant": "tuyen-quang", "title": "Họp cũ"}
     try:
-        await db["meetings"].insert_one({**legacy, "idempotency_key": key})
-        await db["meetings"].insert_one(
-            {**legacy, "_id": "tuyen-quang|mtg-old2", "meeting_id": "mtg-old2", PENDING_KEY: key}
+        upgrades = Upgrades(db)
+        await upgrades.seed_earlier_layout(
+            meetings=[
+                {**legacy, "idempotency_key": key},
+                {
+                    **legacy,
+                    "_id": "tuyen-quang|mtg-old2",
+                    "meeting_id": "mtg-old2",
+                    PENDING_KEY: key,
+                },
+            ]
         )
-        await migrations.tenant_keys(db)
+        await migrations.tenant_keys(upgrades)
         stored = [m async for m in db["meetings"].find({})]
         assert [(m["_id"], m.get("idempotency_key")) for m in stored] == [
             ("tuyen-quang|mtg-old2", key)

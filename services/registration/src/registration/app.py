@@ -24,7 +24,7 @@ from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from registration.directory import load_if_empty, read_directories
-from registration.handlers import build_handlers
+from registration.handlers import handlers
 from registration.http import access, calendar, directory, materials, meetings
 from registration.http.deps import State
 from registration.migrations import tenant_keys
@@ -35,10 +35,12 @@ from registration.store import (
     RECORDS,
     MaterialsStore,
     RegistrationStore,
+    Upgrades,
 )
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.timeline import Timeline
 
 
 class RegistrationSettings(ServiceSettings):
@@ -104,17 +106,16 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
         await load_if_empty(store, files, service.clock.now())
 
-    service.on_startup(functools.partial(tenant_keys, service.db))  # earlier versions' data
+    service.on_startup(functools.partial(tenant_keys, Upgrades(service.db)))  # earlier data
     service.on_startup(store.setup)
     service.on_startup(files.setup)
     service.on_startup(load_directory)
-    service.handle(build_handlers(store, files, service.clock))
+    service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
     service.api.state.registration = State(
         meetings=Meetings(store, policy_for, clock, wake),
         materials=Materials(store, files, policy_for, clock, wake),
         directory=DirectoryCases(store, policy_for, clock, wake),
-        authenticate=service.auth,
     )
     for router in (meetings.router, calendar.router, directory.router):
         service.include(router)

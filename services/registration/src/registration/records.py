@@ -51,13 +51,6 @@ async def announce_record(
     await materials.submit_record(tenant, due["report_id"], submitted(due, tenant, by, now))
 
 
-async def on_due(materials: MaterialsStore, due: Document, tenant: str, now: datetime) -> None:
-    """A ReportDue is stored: announce at once if its minutes came first."""
-    minutes = await materials.minutes(tenant, due["meeting_id"])
-    if minutes and not any(due["report_id"] in m.get("reports", ()) for m in minutes):
-        await announce_record(materials, due, tenant, PRODUCER, now)
-
-
 def missing(timeline: Iterable[Document]) -> bool:
     """Does the meeting lack its record: on its timeline, the minutes were asked for
     (ReportDue) and none were uploaded."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
-from hnth_kit.idempotency import apply_once, insert_once
+from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
 from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
 
@@ -45,6 +45,9 @@ MATERIALS = "materials"
 CHUNKS = "material_chunks"
 ACCESS = "material_access"
 RECORDS = "record_submissions"
+MIGRATIONS = "migrations"
+PENDING_KEY = "_migrating_idempotency_key"
+"""A re-keyed meeting's idempotency key, held aside until its original is gone."""
 CHUNK_BYTES = 255 * 1024
 """Like GridFS: small enough for any server's document limit, few enough per file."""
 
@@ -273,21 +276,32 @@ class RegistrationStore:
             return _shown(existing) or {}, False
         return await self.meeting(meeting["tenant"], meeting["_id"]) or meeting, True
 
-    async def adopt_meeting(self, meeting: Document, event: Event) -> None:
-        """Record a meeting another system announced on the topic (no events of ours)."""
-        await insert_once(self._meetings, _keyed(meeting), str(event.event_id), topics=self._topics)
+    async def adopt_meeting(self, meeting: Document, event: Event) -> bool:
+        """Record a meeting another system announced on the topic (no events of ours), once
+        per event; False if the province has another meeting of that id."""
+        try:
+            await insert_once(
+                self._meetings, _keyed(meeting), str(event.event_id), topics=self._topics
+            )
+        except DuplicateKeyError:
+            return False
+        return True
 
-    async def apply_external(self, event: Event, fields: Document) -> None:
+    async def apply_external(self, event: Event, fields: Document) -> bool:
         """Apply another system's change to the meeting it owns in the event's province,
-        once per event."""
-        await apply_once(
-            self._meetings,
-            meeting_key(event.tenant, getattr(event, "meeting_id", "")),
-            str(event.event_id),
-            {"$set": fields},
-            topics=self._topics,
-            extra_filter={"source": event.producer, "tenant": event.tenant},
-        )
+        once per event; False if there is no such meeting (of that source)."""
+        try:
+            await apply_once(
+                self._meetings,
+                meeting_key(event.tenant, getattr(event, "meeting_id", "")),
+                str(event.event_id),
+                {"$set": fields},
+                topics=self._topics,
+                extra_filter={"source": event.producer, "tenant": event.tenant},
+            )
+        except UnknownDocument:
+            return False
+        return True
 
     async def meeting(self, tenant: str, meeting_id: str) -> Document | None:
         found = await self._meetings.find_one(
@@ -586,3 +600,78 @@ class MaterialsStore:
             )
         except DuplicateKeyError:
             pass  # announced already
+
+
+class Upgrades:
+    """What `migrations` reads and writes: documents of earlier layouts and the steps
+    done. `seed_earlier_layout` puts such documents in, for tests and benches."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+        self._meetings = db[MEETINGS]
+        self._done = db[MIGRATIONS]
+
+    async def done(self, step: str) -> bool:
+        return await self._done.find_one({"_id": step}) is not None
+
+    async def mark_done(self, step: str) -> None:
+        await insert_new(self._done, [{"_id": step}])
+
+    def unkeyed_meetings(self) -> AsyncIterator[Document]:
+        """Meetings still keyed by their meeting id alone."""
+        return aiter(self._meetings.find({"meeting_id": {"$exists": False}}))
+
+    def held_keys(self) -> AsyncIterator[Document]:
+        """Re-keyed meetings still holding their idempotency key aside (`PENDING_KEY`)."""
+        return aiter(self._meetings.find({PENDING_KEY: {"$exists": True}}))
+
+    async def insert_meeting(self, meeting: Document) -> None:
+        """Insert a stored meeting as it is (an insert of the same `_id` again is a no-op)."""
+        await insert_new(self._meetings, [meeting])
+
+    async def delete_meeting(self, stored_id: str) -> None:
+        await self._meetings.delete_one({"_id": stored_id})
+
+    async def take_up_key(self, stored_id: str, idempotency_key: str) -> None:
+        await self._meetings.update_one(
+            {"_id": stored_id},
+            {"$set": {"idempotency_key": idempotency_key}, "$unset": {PENDING_KEY: ""}},
+        )
+
+    async def meeting_tenants(self) -> dict[str, str]:
+        """meeting id -> its province, of every (re-keyed) meeting."""
+        cursor = self._meetings.find({}, {"meeting_id": 1, "tenant": 1})
+        return {m["meeting_id"]: m["tenant"] async for m in cursor}
+
+    async def material_tenants(self) -> dict[str, str]:
+        """material id -> its province."""
+        return {m["_id"]: m["tenant"] async for m in self._db[MATERIALS].find({}, {"tenant": 1})}
+
+    async def owners_lacking_tenant(self, collection: str, owner: str) -> set[Any]:
+        """The owners (`owner` field: meeting or material id) of documents without `tenant`."""
+        cursor = self._db[collection].find({"tenant": {"$exists": False}}, {owner: 1})
+        return {doc.get(owner) async for doc in cursor}
+
+    async def set_tenant(self, collection: str, owner: str, owner_id: Any, tenant: str) -> None:
+        """Name the province on an owner's documents that lack it."""
+        await self._db[collection].update_many(
+            {owner: owner_id, "tenant": {"$exists": False}}, {"$set": {"tenant": tenant}}
+        )
+
+    async def seed_earlier_layout(
+        self,
+        *,
+        meetings: Sequence[Document] = (),
+        timeline: Sequence[Document] = (),
+        materials: Sequence[Document] = (),
+        chunks: Sequence[Document] = (),
+    ) -> None:
+        """Store documents as an earlier version wrote them (tests, benches)."""
+        for name, documents in (
+            (MEETINGS, meetings),
+            (TIMELINE, timeline),
+            (MATERIALS, materials),
+            (CHUNKS, chunks),
+        ):
+            if documents:
+                await self._db[name].insert_many(list(documents))

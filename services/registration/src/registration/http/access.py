@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, status
 
-from registration.http.deps import Caller, MaterialCases, Operator, policy
+from hnth_kit.auth import Caller, Operator
+from registration.http.deps import MaterialCases, policy
 from registration.http.material_models import (
     AccessOut,
     AccessRequestIn,

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
+from hnth_kit.auth import caller
 from hnth_kit.refusal import Refusal
 from registration import ical
-from registration.http.deps import MeetingCases, policy, state
+from registration.http.deps import MeetingCases, policy
 from registration.views import answers
 
 router = APIRouter(tags=["meetings"])
@@ -50,7 +51,7 @@ async def calendar_feed(
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
     elif auth := request.headers.get("authorization", "").removeprefix("Bearer ").strip():
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=auth)
-    who = await state(request).authenticate(request, credentials)
+    who = await caller(request, credentials)
     feed = await cases.feed(who, kind, code)
     body = ical.feed(f"HNTH {code}", feed.meetings, feed.now, policy(request, who).timezone)
     return Response(body, media_type="text/calendar; charset=utf-8")

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import EndpointKind, UnitKind
+from hnth_kit.auth import Caller, Operator
 from registration.commands import not_null
 from registration.directory import ContactIn, ContactsIn, EndpointIn, UnitIn
-from registration.http.deps import Caller, Directory, Operator, policy
+from registration.http.deps import Directory, policy
 from registration.http.render import entry
 from registration.views import ContactsOut, EndpointOut, UnitOut, answers, shaped
 

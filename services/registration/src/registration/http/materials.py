@@ -8,7 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
 from pydantic import AwareDatetime
 
-from registration.http.deps import Caller, MaterialCases, policy
+from hnth_kit.auth import Caller
+from registration.http.deps import MaterialCases, policy
 from registration.http.material_models import (
     KIND_PATTERN,
     KINDS,

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, sta
 from pydantic import AwareDatetime
 
 from hnth_contracts.rules import zone
+from hnth_kit.auth import Caller
 from registration.commands import CancelIn, MeetingIn, MeetingPatch
-from registration.http.deps import Caller, MeetingCases, Registrar, policy
+from registration.http.deps import MeetingCases, Registrar, policy
 from registration.http.render import public
 from registration.paging import decode_cursor, encode_cursor
 from registration.store import MeetingQuery
