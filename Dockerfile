@@ -14,7 +14,7 @@ COPY services services
 COPY cli cli
 COPY console console
 # a workspace member (the native stack for machines without Docker): uv needs its metadata
-COPY infra/pyproject.toml infra/pyproject.toml
+COPY infra/pyproject.toml infra/
 COPY infra/src infra/src
 # the provinces' rules and their demo directories (registration loads a province's file
 # when that province's directory is empty)
