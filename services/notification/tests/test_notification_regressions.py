@@ -3,9 +3,15 @@ now gets a clear 4xx and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
+
+from notification.domain.attempts import Next
+from notification.domain.notices import Status
+from notification.store import NotificationStore
 
 pytestmark = pytest.mark.integration
 
@@ -19,3 +25,26 @@ async def test_an_acknowledgement_link_with_non_ascii_characters_is_a_404(notifi
             assert response.status_code == 404, (method, token, response.text)
             assert response.json()["code"] == "unknown_acknowledgement"
     assert await h.all_notices() == []
+
+
+async def test_an_acknowledgement_racing_the_senders_record_loses_neither(notification) -> None:
+    """Was flaky in CI: FerretDB applies `$set` as read-modify-replace, so a link clicked
+    while the sender recorded `sent` could put the notice back to pending. The
+    acknowledgement is now a row of its own; both facts survive any interleaving."""
+    h = await notification()
+    store, now = NotificationStore(h.db), datetime.now(UTC)
+    ids = [f"race-{n}|power_company|email" for n in range(24)]
+    fresh = {"status": "pending", "attempts": 0, "sent_at": None, "acknowledged_at": None}
+    await h.db["notices"].insert_many([{"_id": i, "tenant": "t", **fresh} for i in ids])
+    sent = Next(Status.SENT, 1, None, None)
+
+    await asyncio.gather(
+        *(store.record(i, sent, now, "x@example.org", f"<{n}@hnth>") for n, i in enumerate(ids)),
+        *(store.acknowledge(i, now) for i in ids),
+    )
+
+    for i in ids:
+        notice = await store.notice(i)
+        assert notice is not None
+        assert (notice["status"], notice["attempts"]) == ("sent", 1), notice
+        assert notice["acknowledged_at"] is not None, notice

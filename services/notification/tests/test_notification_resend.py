@@ -77,7 +77,8 @@ async def test_operator_resends_a_notice_once_per_request(notification, smtp) ->
     link = re.search(r"http://127\.0\.0\.1:8003(/ack/\S+)", text)
     assert link is not None
     assert (await h.http.post(link.group(1))).status_code == 200
-    acknowledged = await h.db["notices"].find_one({"_id": power["_id"]})
+    history = (await h.http.get("/meetings/m-r1/notices", headers=headers())).json()
+    acknowledged = next(n for n in history if n["id"] == power["_id"])
     assert acknowledged["acknowledged_at"] is not None
 
     # a second request (new key) is a second resend

@@ -38,6 +38,7 @@ ORPHAN_AFTER = timedelta(minutes=1)
 MEETINGS = "meetings"
 CANCELLATIONS = "cancellations"
 CHECKS = "checks"
+ACKS = "acknowledgements"
 REPORTS_SUBMITTED = "reports_submitted"
 DIRECTORY = "directory"
 DIRECTORY_TTL = 10.0
@@ -51,6 +52,7 @@ class NotificationStore:
         self._db = db
         self._notices = db[NOTICES]
         self._claims = db[CLAIMS]
+        self._acks = db[ACKS]
         self._queue = db[QUEUE]
         self._meetings = db[MEETINGS]
         self._directory = db[DIRECTORY]
@@ -102,7 +104,8 @@ class NotificationStore:
         return doc, True
 
     async def notice(self, notice_id: str) -> Document | None:
-        return await self._notices.find_one({"_id": notice_id})
+        found = await self._notices.find_one({"_id": notice_id})
+        return (await self._with_acks([found]))[0] if found else None
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         cursor = self._queue.find({"due": {"$lte": now}}, {"_id": 1})
@@ -125,10 +128,12 @@ class NotificationStore:
 
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
         cursor = self._notices.find({"meeting_id": meeting_id, "tenant": tenant}, {"data": 0})
-        return [doc async for doc in cursor.sort("created_at", ASCENDING)]
+        return await self._with_acks([doc async for doc in cursor.sort("created_at", ASCENDING)])
 
     async def for_cause(self, cause: str) -> list[Document]:
-        return [d async for d in self._notices.find({"cause": cause}, {"data": 0})]
+        return await self._with_acks(
+            [d async for d in self._notices.find({"cause": cause}, {"data": 0})]
+        )
 
     async def record(
         self, notice_id: str, result: Next, now: datetime, address: str | None, mid: str | None
@@ -147,17 +152,30 @@ class NotificationStore:
 
     async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
         """Record the first acknowledgement only; later clicks keep the first time. The
-        recipient of a resend has read the same notice: the original counts as acknowledged."""
-        await self._notices.update_one(
-            {"_id": notice_id, "acknowledged_at": None}, {"$set": {"acknowledged_at": now}}
-        )
-        found = await self._notices.find_one({"_id": notice_id})
-        if found and found.get("resend_of"):
-            await self._notices.update_one(
-                {"_id": found["resend_of"], "acknowledged_at": None},
-                {"$set": {"acknowledged_at": now}},
-            )
-        return found
+        recipient of a resend has read the same notice: the original counts as acknowledged.
+
+        An acknowledgement is a row of its own, inserted once, never a field set on the
+        notice: FerretDB applies an update as read-modify-replace of the whole document,
+        so a `$set` racing the sender's record of the attempt could put the notice back
+        to pending (seen in CI: a sent resend stayed "pending" once its link was clicked).
+        """
+        found = await self.notice(notice_id)
+        if found is None:
+            return None
+        acked = [notice_id] + ([found["resend_of"]] if found.get("resend_of") else [])
+        await insert_new(self._acks, [{"_id": i, "at": now} for i in acked])
+        return await self.notice(notice_id)
+
+    async def _with_acks(self, docs: list[Document]) -> list[Document]:
+        """The notices with `acknowledged_at` from their acknowledgement rows (a notice
+        acknowledged before those rows existed keeps the time stored on it)."""
+        if not docs:
+            return docs
+        cursor = self._acks.find({"_id": {"$in": [d["_id"] for d in docs]}})
+        acks = {a["_id"]: a["at"] async for a in cursor}
+        for d in docs:
+            d["acknowledged_at"] = acks.get(d["_id"], d.get("acknowledged_at"))
+        return docs
 
     # ------------------------------------------------------------ claims
 
@@ -328,7 +346,7 @@ def _fresh(now: datetime) -> Document:
         "failure_reason": None,
         "address": None,
         "sent_at": None,
-        "acknowledged_at": None,
+        "acknowledged_at": None,  # read from the acknowledgement rows (`_with_acks`)
     }
 
 
