@@ -48,7 +48,7 @@ unit: install
 	HNTH_UNIT_ONLY=1 $(UV) run pytest -q -p no:cacheprovider $(UNIT_TESTS)
 
 test: install build-infra browser
-	$(UV) run pytest
+	$(UV) run pytest --durations=40
 
 drill: install build-infra
 	HNTH_DRILL_SIZE=300 $(UV) run pytest tests/drills -p no:cacheprovider
