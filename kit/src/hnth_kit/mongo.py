@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000
@@ -41,3 +41,25 @@ async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Docum
             raise
         return {docs[e["index"]]["_id"] for e in errors}
     return set()
+
+
+async def take_lease(
+    collection: AsyncCollection[Document],
+    lease_id: str,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+) -> bool:
+    """Insert the lease `lease_id` for `owner` until `now + lease`; False while another
+    owner holds it. A lease that ran out (its holder died) is taken over. The insert
+    decides, so two takers never both win, on FerretDB as on MongoDB."""
+    claim = {"_id": lease_id, "owner": owner, "until": now + lease}
+    for _ in range(2):
+        try:
+            await collection.insert_one(claim)
+            return True
+        except DuplicateKeyError:
+            expired = await collection.delete_one({"_id": lease_id, "until": {"$lt": now}})
+            if expired.deleted_count == 0:
+                return False
+    return False

@@ -5,6 +5,9 @@ Writers are kept apart so FerretDB's read-then-replace updates never race: the H
 writes directory entries and meetings (conditional on their `version` / `revision`); the
 consumer only INSERTS timeline entries (keyed by event id) and meetings announced on the
 topic by other systems. Inserts are atomic and idempotent on FerretDB and MongoDB alike.
+Two HTTP writes of one document are told apart by an insert too (`claim_version`): on
+FerretDB a conditional update is no compare-and-set, so both writers of one `version`
+would match and the second would silently replace the first.
 
 A meeting is identified by (tenant, meeting id), as scheduling does: meetings are keyed
 `<tenant>|<meeting id>` and every timeline read filters by tenant. Other systems choose
@@ -21,7 +24,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -31,7 +34,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
-from hnth_kit.mongo import Document, insert_new
+from hnth_kit.mongo import Document, insert_new, take_lease
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
 
 MEETINGS = "meetings"
@@ -46,6 +49,10 @@ CHUNKS = "material_chunks"
 ACCESS = "material_access"
 RECORDS = "record_submissions"
 MIGRATIONS = "migrations"
+WRITE_CLAIMS = "write_claims"
+"""One insert per write of a directory entry or meeting: `<collection>/<id>@<version>`."""
+WRITE_LEASE = timedelta(seconds=30)
+"""How long a writer that claimed a version and died keeps others from writing it."""
 PENDING_KEY = "_migrating_idempotency_key"
 """A re-keyed meeting's idempotency key, held aside until its original is gone."""
 CHUNK_BYTES = 255 * 1024
@@ -77,6 +84,21 @@ def meeting_fields(event: MeetingRequested | MeetingChanged) -> Document:
 
 class StaleWrite(Exception):
     """Someone changed the document since it was read (or it is gone)."""
+
+
+async def claim_version(collection: AsyncCollection[Document], doc_id: str, version: int) -> None:
+    """Win THE write that moves `doc_id` on from `version`, or raise StaleWrite.
+
+    FerretDB 1.x applies `update_one({"_id": x, "version": v}, ...)` as read, then replace:
+    two writers that both read `v` both match, and the second replaces the first (both
+    answered 200, one change lost, two events for one version). The claim is an insert
+    keyed by the version, atomic on FerretDB and MongoDB alike: one writer per version.
+    A writer that died between its claim and its write holds the version for WRITE_LEASE.
+    """
+    claims = collection.database[WRITE_CLAIMS]
+    claim_id = f"{collection.name}/{doc_id}@{version}"
+    if not await take_lease(claims, claim_id, uuid.uuid4().hex, datetime.now(UTC), WRITE_LEASE):
+        raise StaleWrite(doc_id)
 
 
 def entry_id(tenant: str, code: str) -> str:
@@ -155,6 +177,7 @@ class Entries:
         update = merge_updates(
             {"$set": fields, "$inc": {"version": 1}}, outbox_update([event], self._topics)
         )
+        await claim_version(self._coll, entry_id(tenant, code), version)
         await announce(self._coll, entry_id(tenant, code), [event])
         result = await self._coll.update_one(
             {"_id": entry_id(tenant, code), "version": version}, update
@@ -247,6 +270,7 @@ class RegistrationStore:
         update = merge_updates(
             {"$set": fields, "$inc": {"version": 1}}, outbox_update([event], self._topics)
         )
+        await claim_version(self._contacts, tenant, version)
         await announce(self._contacts, tenant, [event])
         result = await self._contacts.update_one({"_id": tenant, "version": version}, update)
         if result.matched_count != 1:
@@ -318,11 +342,16 @@ class RegistrationStore:
     async def update_meeting(
         self, tenant: str, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
     ) -> Document:
-        """Write a change or cancellation if the meeting is still at `revision`."""
+        """Write a change or cancellation if the meeting is still at `revision` and not
+        cancelled. A cancellation leaves the revision as it is: the claim of `revision`
+        is what keeps a change and a cancellation of the same revision from both winning."""
         key = meeting_key(tenant, meeting_id)
         update = merge_updates({"$set": fields}, outbox_update(events, self._topics))
+        await claim_version(self._meetings, key, revision)
         await announce(self._meetings, key, events)
-        result = await self._meetings.update_one({"_id": key, "revision": revision}, update)
+        result = await self._meetings.update_one(
+            {"_id": key, "revision": revision, "cancelled": {"$ne": True}}, update
+        )
         if result.matched_count != 1:
             raise StaleWrite(meeting_id)
         return await self.meeting(tenant, meeting_id) or {}
