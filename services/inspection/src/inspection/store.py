@@ -11,13 +11,18 @@
   and one from the host unit, under a deterministic id (a change replaces it).
 - `incidents`, `inspections`, `annual_reports`, the directory (`endpoints`, `units`),
   `cancellations` (insert-once markers) and `provincial_reports` (compiled snapshots).
+- `closings`: one insert per task handed in or incident resolved, taken before the
+  update that closes it. FerretDB applies `update_one({"_id": x, "state": "open"}, ...)`
+  as read-then-replace, no compare-and-set: two people closing the same one at once
+  would both match, both be told it worked, and the second would replace the first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -27,7 +32,7 @@ from pymongo.errors import DuplicateKeyError
 from hnth_contracts import CheckSubmitted, Event, Topics
 from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
-from hnth_kit.mongo import Document, insert_new
+from hnth_kit.mongo import Document, insert_new, take_lease
 from hnth_kit.outbox import announce, hide_outbox, with_outbox
 from inspection.domain.checklists import checklist_id, result_id
 from inspection.ports import Decide
@@ -39,6 +44,9 @@ INSPECTIONS = "inspections"
 ANNUAL = "annual_reports"
 FEEDBACK = "feedback"
 PARKED = "parked_checks"
+CLOSINGS = "closings"
+CLOSING_LEASE = timedelta(seconds=30)
+"""How long a closer that claimed a task or incident and died keeps others from closing it."""
 OUTBOX_COLLECTIONS = (RESULTS, INSPECTIONS, ANNUAL)
 
 
@@ -215,7 +223,10 @@ class InspectionStore:
     async def complete_task(
         self, collection: str, task_id: str, marker: str, changes: Document, events: Sequence[Event]
     ) -> bool:
-        """Record a task's result once, only while it is open; False if it was not open."""
+        """Record a task's result once, only while it is open; False if it was not open
+        (or another hand-in of it is being written)."""
+        if not await self._claim_closing(f"{collection}/{task_id}"):
+            return False
         try:
             return await apply_once(
                 self.db[collection],
@@ -228,6 +239,11 @@ class InspectionStore:
             )
         except LookupError:
             return False
+
+    async def _claim_closing(self, what: str) -> bool:
+        """Whether this writer is THE one to close `what` (see `closings` above)."""
+        owner, now = uuid.uuid4().hex, datetime.now(UTC)
+        return await take_lease(self.db[CLOSINGS], what, owner, now, CLOSING_LEASE)
 
     async def _find(
         self, collection: str, query: Document, sort: str = "_id", limit: int = 0
@@ -264,7 +280,9 @@ class InspectionStore:
         return await self._find(INCIDENTS, query, sort="opened_at")
 
     async def resolve_incident(self, incident_id: str, changes: Document) -> bool:
-        """Resolve an open incident; False if it was not open."""
+        """Resolve an open incident; False if it was not open (or is being resolved)."""
+        if not await self._claim_closing(f"{INCIDENTS}/{incident_id}"):
+            return False
         done = await self._incidents.update_one(
             {"_id": incident_id, "state": "open"}, {"$set": changes}
         )
