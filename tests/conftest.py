@@ -21,11 +21,15 @@ from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.ports import free_port
 from hnth_kit.settings import REPO_ROOT
-from hnth_kit.testing import SmtpServer, WebhookReceiver, start_webhook_receiver
+from hnth_kit.testing import TEST_SIGNING_KEYS, SmtpServer, WebhookReceiver, start_webhook_receiver
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
-SECRET = "system-test-secret-not-for-production"
 WEBHOOK_SECRET = "system-test-webhook-secret"
+OWN = {
+    "registration": {"HNTH_SIGNING_KEYS": TEST_SIGNING_KEYS},
+    "notification": {"HNTH_LINK_SECRET": "system-test-link-secret-0123456789abcdef"},
+}
+"""What only one service holds: registration its signing keys, notification its link key."""
 
 
 @dataclass
@@ -69,7 +73,7 @@ class Platform:
     def token(self, *args: str) -> str:
         out = subprocess.run(
             [sys.executable, "-m", "registration", "token", *args],
-            env=self.env,
+            env={**self.env, **OWN["registration"]},
             capture_output=True,
             text=True,
             check=True,
@@ -151,7 +155,6 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
         "HNTH_MONGODB_URL": infra.mongodb_url,
         "HNTH_TOPIC_PREFIX": f"t{unique}.",
-        "HNTH_AUTH_SECRET": SECRET,
         "HNTH_POLICY_DIR": str(REPO_ROOT / "policies"),
         "HNTH_OUTBOX_POLL_SECONDS": "0.1",
         "HNTH_TIMER_POLL_SECONDS": "0.2",
@@ -196,11 +199,14 @@ async def platform(infra, unique, tmp_path, replicas, clock_offset) -> AsyncIter
         smtp=smtp,
         webhook=webhook,
     )
+    registration_port = free_port()
+    base_env["HNTH_AUTH_JWKS_URL"] = f"http://127.0.0.1:{registration_port}/.well-known/jwks.json"
     for service in SERVICES:
         for n in range(replicas.get(service, 1)):
-            port = free_port()
+            port = registration_port if (service, n) == ("registration", 0) else free_port()
             env = {
                 **base_env,
+                **OWN.get(service, {}),
                 "HNTH_HTTP_PORT": str(port),
                 "HNTH_DATABASE": f"{service}_{unique}",
                 # replicas share a group; tests never do (a finished test's members would

@@ -23,7 +23,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
+from hnth_kit.testing import signed_token
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,8 +93,7 @@ def _until(driver: WebDriver, url: str, condition: Callable[[WebDriver], bool]) 
 def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     browser, console_url, platform
 ) -> None:
-    secret = platform.env["HNTH_AUTH_SECRET"]
-    token = issue_token(secret, role=Role.OPERATOR, tenant="tuyen-quang", subject="truc-ban")
+    token = signed_token(role=Role.OPERATOR, tenant="tuyen-quang", subject="truc-ban")
     _prepare_tomorrow(platform, token)
 
     browser.get(f"{console_url}/board")

@@ -15,20 +15,17 @@ import pytest
 from hnth_console.app import build
 from hnth_console.settings import ConsoleSettings
 from hnth_contracts import Topics
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.kafka import OutMessage, Producer
-from hnth_kit.testing import eventually, headers_of, read_topic
+from hnth_kit.testing import eventually, headers_of, read_topic, signed_token
 
 pytestmark = pytest.mark.system
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 ENDPOINTS = ["TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG"]
 
 
-SECRET = "system-test-secret-not-for-production"  # tests/conftest.py signs the platform with it
-
-
 def token(role: Role, **scope: str) -> str:
-    return issue_token(SECRET, role=role, tenant="tuyen-quang", subject=f"{role}-1", **scope)
+    return signed_token(role=role, tenant="tuyen-quang", subject=f"{role}-1", **scope)
 
 
 @pytest.fixture

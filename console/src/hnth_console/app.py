@@ -36,6 +36,7 @@ def build(settings: ConsoleSettings) -> FastAPI:
 
     app = FastAPI(title="HNTH Ops: bảng điều hành / operator console", lifespan=lifespan)
     app.state.settings = settings
+    app.state.keys = settings.public_keys()
     app.state.backends = backends
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.policy = functools.cache(functools.partial(load_policy, settings.policy_dir))

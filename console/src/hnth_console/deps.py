@@ -17,7 +17,14 @@ from hnth_console.i18n import Translate, translator
 from hnth_console.settings import ConsoleSettings
 from hnth_contracts.policy import Policy
 from hnth_contracts.rules import zone
-from hnth_kit.auth import InvalidToken, Principal, Role, verify_token
+from hnth_kit.auth import (
+    InvalidToken,
+    KeysUnavailable,
+    Principal,
+    PublicKeys,
+    Role,
+    verify_token,
+)
 
 TOKEN_COOKIE = "hnth_token"  # noqa: S105 - the cookie's name, not a secret
 LANG_COOKIE = "lang"
@@ -104,11 +111,17 @@ def words(request: Request) -> Translate:
     return translator(language(request))
 
 
+async def verified(request: Request, token: str) -> Principal:
+    """The token's principal, checked with registration's public keys (InvalidToken)."""
+    keys: PublicKeys = request.app.state.keys
+    return verify_token(await keys.for_token(token), token)
+
+
 async def session(request: Request) -> Session:
     token = request.cookies.get(TOKEN_COOKIE, "")
     try:
-        who = verify_token(settings_of(request).auth_secret.get_secret_value(), token)
-    except InvalidToken:
+        who = await verified(request, token)
+    except (InvalidToken, KeysUnavailable):
         raise SignInNeeded from None
     return Session(who, token, language(request), zone(policy_of(request, who.tenant)))
 

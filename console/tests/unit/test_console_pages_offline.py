@@ -10,16 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from hnth_console.app import build
 from hnth_console.backends import Backends
 from hnth_console.pages import dead_letters
 from hnth_console.settings import ConsoleSettings
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.dlq import DeadLetter, Resolution
+from hnth_kit.testing import TEST_JWKS, signed_token
 
-SECRET = "unit-test-secret-unit-test-secret-0123"
 NOW = datetime.now(UTC)
 SOON = {
     "start": (NOW + timedelta(hours=1)).isoformat(),
@@ -60,7 +59,7 @@ def platform(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture
 async def console() -> AsyncIterator[httpx.AsyncClient]:
-    settings = ConsoleSettings(auth_secret=SecretStr(SECRET))
+    settings = ConsoleSettings(auth_jwks=TEST_JWKS)
     app = build(settings)
     app.state.backends = Backends(settings, transport=httpx.MockTransport(platform))
     transport = httpx.ASGITransport(app=app)
@@ -71,7 +70,7 @@ async def console() -> AsyncIterator[httpx.AsyncClient]:
 
 def signed_in(client: httpx.AsyncClient, role: Role, lang: str = "vi") -> httpx.AsyncClient:
     scope = {"unit": "VP-UBND", "endpoint": "TQ-UBND"}
-    token = issue_token(SECRET, role=role, tenant="tuyen-quang", subject=f"{role}-1", **scope)
+    token = signed_token(role=role, tenant="tuyen-quang", subject=f"{role}-1", **scope)
     client.cookies.clear()
     client.cookies.set("hnth_token", token)
     client.cookies.set("lang", lang)

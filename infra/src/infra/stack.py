@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from hnth_kit.auth import SigningKeys
 from hnth_kit.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -380,30 +381,53 @@ def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
     state.urls["smtp-sink"] = f"http://127.0.0.1:{web_port}/ (SMTP on 127.0.0.1:{state.smtp_port})"
 
 
-def service_env(state: StackState, secret: str) -> dict[str, str]:
-    return {
+def signing_keys_file(run_dir: Path) -> Path:
+    """Registration's signing keys for this stack (made once by `service_env`)."""
+    return run_dir / "signing-keys.json"
+
+
+def _secret_file(path: Path, content: str) -> Path:
+    if not path.exists():
+        path.write_text(content, encoding="utf-8")
+        path.chmod(0o600)
+    return path
+
+
+def service_env(state: StackState, registration_url: str) -> dict[str, dict[str, str]]:
+    """Each service's settings: the shared ones, plus what only that service holds
+    (registration its signing keys, notification its link key)."""
+    run = Path(state.run_dir)
+    keys = _secret_file(signing_keys_file(run), json.dumps(SigningKeys.generate().private()))
+    link = _secret_file(run / "link-secret", secrets.token_urlsafe(32))
+    shared = {
         "HNTH_KAFKA_BOOTSTRAP_SERVERS": state.bootstrap_servers,
         "HNTH_MONGODB_URL": state.mongodb_url,
         "HNTH_SMTP_HOST": "127.0.0.1",
         "HNTH_SMTP_PORT": str(state.smtp_port),
-        "HNTH_AUTH_SECRET": secret,
+        "HNTH_AUTH_JWKS_URL": f"{registration_url}/.well-known/jwks.json",
         "HNTH_POLICY_DIR": str(ROOT / "policies"),
     }
+    own = {
+        "registration": {"HNTH_SIGNING_KEYS_FILE": str(keys)},
+        "notification": {"HNTH_LINK_SECRET": link.read_text(encoding="utf-8")},
+    }
+    return {name: {**shared, **own.get(name, {})} for name in [*SERVICES, "console"]}
 
 
 def start_services(state: StackState, timeout: float = 60.0) -> None:
     run = Path(state.run_dir)
-    secret_file = run / "auth-secret"
-    if not secret_file.exists():
-        secret_file.write_text(os.environ.get("HNTH_AUTH_SECRET") or secrets.token_urlsafe(32))
-        secret_file.chmod(0o600)
-    env = service_env(state, secret_file.read_text())
+    port_of = {
+        name: int(os.environ.get(f"HNTH_{name.upper()}_PORT", default_port))
+        for name, default_port in SERVICES.items()
+    }
+    envs = service_env(state, f"http://127.0.0.1:{port_of['registration']}")
     started = []
-    for name, default_port in SERVICES.items():
-        port = int(os.environ.get(f"HNTH_{name.upper()}_PORT", default_port))
+    for name in SERVICES:
+        port = port_of[name]
         _check_port_free(port, name)
         log = run / f"{name}.log"
-        pid = _spawn([sys.executable, "-m", name], log, {**env, "HNTH_HTTP_PORT": str(port)})
+        env = {**envs[name], "HNTH_HTTP_PORT": str(port)}
+        pid = _spawn([sys.executable, "-m", name], log, env)
         state.pids[name] = pid
         started.append((name, port, pid, log))
     # the operator console reads the services over HTTP, as a person's browser would
@@ -411,7 +435,7 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
     console_port = int(os.environ.get("HNTH_CONSOLE_PORT", CONSOLE_PORT))
     _check_port_free(console_port, "console")
     console_env = {
-        **env,
+        **envs["console"],
         "HNTH_HTTP_PORT": str(console_port),
         **{f"HNTH_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }

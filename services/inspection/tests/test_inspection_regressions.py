@@ -4,13 +4,14 @@ now gets a clear 4xx and changes nothing."""
 from __future__ import annotations
 
 import pytest
-from inspection_samples import SECRET, TENANT
+from inspection_samples import TENANT
 
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
+from hnth_kit.testing import signed_token
 
 pytestmark = pytest.mark.integration
 
-OPERATOR = {"Authorization": f"Bearer {issue_token(SECRET, role=Role.OPERATOR, tenant=TENANT)}"}
+OPERATOR = {"Authorization": f"Bearer {signed_token(role=Role.OPERATOR, tenant=TENANT)}"}
 REPORT_ROUTES = (
     ("POST", "/reports/{}/compile"),
     ("GET", "/reports/{}"),

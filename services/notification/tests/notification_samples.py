@@ -23,9 +23,10 @@ from hnth_contracts import (
     UnitUpdated,
     Window,
 )
+from hnth_kit.testing import TEST_KEYS
 
 TENANT = "tuyen-quang"
-SECRET = "notification-test-secret-not-for-production"
+KEYS = TEST_KEYS  # registration signs with these; the services verify
 WEBHOOK_SECRET = "webhook-test-secret"
 ENDPOINTS = ("TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG")
 ADDRESSES = {

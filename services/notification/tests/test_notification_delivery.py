@@ -14,7 +14,6 @@ from notification_samples import (
     ADDRESSES,
     BUSY,
     ENDPOINTS,
-    SECRET,
     TENANT,
     WEBHOOK_SECRET,
     assigned,
@@ -30,9 +29,9 @@ from hnth_contracts import (
     SlotReleased,
     Window,
 )
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.consumer import Outcome
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, signed_token
 from notification.domain.attempts import Next
 from notification.domain.notices import Kind, Notice, Recipient, Status
 from notification.store import QUEUE, NotificationStore
@@ -48,7 +47,7 @@ MEETING_RECIPIENTS = [
 
 
 def bearer(role: Role = Role.OPERATOR, **claims: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(SECRET, role=role, tenant=TENANT, **claims)}"}
+    return {"Authorization": f"Bearer {signed_token(role=role, tenant=TENANT, **claims)}"}
 
 
 def calendar_of(message) -> icalendar.Calendar:

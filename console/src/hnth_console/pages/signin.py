@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hnth_console.deps import LANG_COOKIE, TOKEN_COOKIE, Settings, words
+from hnth_console.deps import LANG_COOKIE, TOKEN_COOKIE, Settings, verified, words
 from hnth_console.render import render, safe_next, see_other
-from hnth_kit.auth import InvalidToken, verify_token
+from hnth_kit.auth import InvalidToken, KeysUnavailable
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,8 +28,8 @@ async def login(
 ) -> Response:
     token = token.strip()
     try:
-        verify_token(settings.auth_secret.get_secret_value(), token)
-    except InvalidToken:
+        await verified(request, token)
+    except (InvalidToken, KeysUnavailable):
         error = words(request)("bad_token")
         return render(request, None, "login.html", 401, error=error, next=next)
     response = see_other(safe_next(next))

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hnth_contracts import (
+    AccessLinkIssued,
     ContactsUpdated,
     EndpointUpdated,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
     ReportSubmitted,
+    TokensRevoked,
     UnitUpdated,
 )
+from hnth_kit.auth import KeysFile, SigningKeys, StaticKeys
 from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from registration.directory import load_if_empty, read_directories
 from registration.handlers import handlers
-from registration.http import access, calendar, directory, materials, meetings
+from registration.http import access, calendar, directory, materials, meetings, signing
 from registration.http.deps import State
 from registration.migrations import tenant_keys
 from registration.store import (
@@ -53,6 +58,20 @@ class RegistrationSettings(ServiceSettings):
     `materials.max_bytes` (20 MiB) and the form around it. Only that route gets it."""
     max_json_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     """Every other route (JSON bodies): the kit's small limit."""
+    signing_keys_file: Path | None = None
+    """The private keys that sign access tokens (a JWKS file, `hnth keys generate`);
+    read again when it changes, so a rotation needs no restart. Registration only."""
+    signing_keys: SecretStr | None = None
+    """The same keys inline as JWKS JSON (tests); the file wins when both are set."""
+
+    def keys(self) -> Callable[[], SigningKeys]:
+        """The current signing keys (the file's, as of its last change)."""
+        if self.signing_keys_file is not None:
+            return KeysFile(self.signing_keys_file).current_keys
+        if self.signing_keys is not None:
+            fixed = SigningKeys(json.loads(self.signing_keys.get_secret_value()))
+            return lambda: fixed
+        raise ValueError("set HNTH_SIGNING_KEYS_FILE (create it with `hnth keys generate`)")
 
 
 UPLOAD = re.compile(r"^/meetings/[^/]+/materials/?$")
@@ -79,6 +98,7 @@ class JsonBodyLimit:
 def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or RegistrationSettings()  # type: ignore[call-arg]
     topics = settings.topics
+    keys = settings.keys()
 
     service = Service(
         settings,
@@ -93,10 +113,12 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled),
                 topics.directory: (UnitUpdated, EndpointUpdated, ContactsUpdated),
                 topics.reports: (ReportSubmitted,),
+                topics.access: (TokensRevoked, AccessLinkIssued),
             }
         ),
         outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS],
         clock=clock,
+        verify_with=StaticKeys(lambda: keys().public()),
     )
     service.api.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     store = RegistrationStore(service.db, topics)
@@ -113,11 +135,12 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
     service.api.state.registration = State(
+        keys=keys,
         meetings=Meetings(store, policy_for, clock, wake),
         materials=Materials(store, files, policy_for, clock, wake),
         directory=DirectoryCases(store, policy_for, clock, wake),
     )
-    for router in (meetings.router, calendar.router, directory.router):
+    for router in (signing.router, meetings.router, calendar.router, directory.router):
         service.include(router)
     for router in (materials.router, access.router, materials.every):
         service.include(router)

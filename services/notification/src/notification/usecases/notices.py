@@ -287,4 +287,4 @@ def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]
         return (meeting is not None and meeting.host_unit == who.unit) or any(
             n["recipient"] == host for n in notices
         )
-    return meeting is not None and who.endpoint in meeting.endpoints
+    return meeting is not None and any(who.serves(e) for e in meeting.endpoints)

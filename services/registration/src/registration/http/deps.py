@@ -3,13 +3,14 @@ dependencies: the caller (kit's, from `app.state.auth`), the use cases, the poli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
 from hnth_contracts.policy import Policy
-from hnth_kit.auth import Principal, Role, only
+from hnth_kit.auth import Principal, Role, SigningKeys, only
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
@@ -19,6 +20,8 @@ from registration.usecases.meetings import Meetings
 class State:
     """Registration's parts the routes use, as `app.state.registration`."""
 
+    keys: Callable[[], SigningKeys]
+    """The current signing keys (tokens, the JWKS)."""
     meetings: Meetings
     materials: Materials
     directory: DirectoryCases
