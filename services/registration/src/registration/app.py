@@ -6,7 +6,8 @@ import asyncio
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -23,14 +24,24 @@ from hnth_contracts import (
     TokensRevoked,
     UnitUpdated,
 )
-from hnth_kit.auth import KeysFile, SigningKeys, StaticKeys
+from hnth_kit.auth import KeysFile, Role, SigningKeys, StaticKeys, issue_token
 from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
+from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
 from registration.handlers import handlers
-from registration.http import access, calendar, directory, materials, meetings, signing
+from registration.http import (
+    access,
+    accounts,
+    auth,
+    calendar,
+    directory,
+    materials,
+    meetings,
+    signing,
+)
 from registration.http.deps import State
 from registration.migrations import tenant_keys
 from registration.store import (
@@ -42,9 +53,11 @@ from registration.store import (
     RegistrationStore,
     Upgrades,
 )
+from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.signin import SignIn, TokenIssuer
 from registration.usecases.timeline import Timeline
 
 
@@ -73,6 +86,9 @@ class RegistrationSettings(ServiceSettings):
             return lambda: fixed
         raise ValueError("set HNTH_SIGNING_KEYS_FILE (create it with `hnth keys generate`)")
 
+    console_url: str = "http://127.0.0.1:8080"
+    """Where people open the console: set-password links point there."""
+
 
 UPLOAD = re.compile(r"^/meetings/[^/]+/materials/?$")
 
@@ -93,6 +109,35 @@ class JsonBodyLimit:
             and UPLOAD.match(scope["path"]) is not None
         )
         await (self.app if upload else self.limited)(scope, receive, send)
+
+
+def token_issuer(keys: Callable[[], SigningKeys]) -> TokenIssuer:
+    """Access tokens signed with registration's current keys."""
+
+    def issue(
+        *,
+        role: str,
+        tenant: str,
+        subject: str,
+        unit: str | None,
+        endpoints: Sequence[str],
+        name: str | None,
+        ttl: timedelta,
+        now: datetime,
+    ) -> str:
+        return issue_token(
+            keys(),
+            role=Role(role),
+            tenant=tenant,
+            subject=subject,
+            unit=unit,
+            endpoints=endpoints,
+            name=name,
+            ttl=ttl,
+            now=now,
+        )
+
+    return issue
 
 
 def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
@@ -116,13 +161,14 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.access: (TokensRevoked, AccessLinkIssued),
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS],
+        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS],
         clock=clock,
         verify_with=StaticKeys(lambda: keys().public()),
     )
     service.api.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     store = RegistrationStore(service.db, topics)
     files = MaterialsStore(service.db, topics)
+    people = AccountStore(service.db, topics, store.units, store.endpoints)
 
     async def load_directory() -> None:
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
@@ -131,6 +177,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(functools.partial(tenant_keys, Upgrades(service.db)))  # earlier data
     service.on_startup(store.setup)
     service.on_startup(files.setup)
+    service.on_startup(people.setup)
     service.on_startup(load_directory)
     service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
@@ -139,9 +186,20 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         meetings=Meetings(store, policy_for, clock, wake),
         materials=Materials(store, files, policy_for, clock, wake),
         directory=DirectoryCases(store, policy_for, clock, wake),
+        accounts=Accounts(people, policy_for, clock, wake, settings.console_url),
+        signin=SignIn(
+            people,
+            policy_for,
+            clock,
+            wake,
+            settings.console_url,
+            issuer=token_issuer(keys),
+        ),
     )
     for router in (signing.router, meetings.router, calendar.router, directory.router):
         service.include(router)
-    for router in (materials.router, access.router, materials.every):
+    for router in (materials.router, access.router, materials.every, auth.router):
+        service.include(router)
+    for router in (accounts.router,):
         service.include(router)
     return service
