@@ -20,7 +20,9 @@ class SsoIn(BaseModel):
 
     tenant: str = Field(min_length=1, max_length=64, description="Tỉnh / province")
     id_token: str = Field(
-        min_length=1, max_length=16_384, description="id_token của nhà cung cấp OpenID"
+        min_length=1,
+        max_length=16_384,
+        description="id_token do hệ thống đăng nhập một lần cấp / the OpenID provider's id_token",
     )
 
 
