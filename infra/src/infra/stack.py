@@ -153,6 +153,39 @@ def ferretdb_binary() -> Path:
     return binary
 
 
+OIDC_MODULE = "github.com/zitadel/oidc/v3"
+
+
+def oidc_binary() -> Path:
+    """Build our OpenID provider (infra/oidc: zitadel/oidc's example server) once.
+
+    The version is pinned in infra/oidc/go.mod; the binary is rebuilt only when that
+    module's files change, like FerretDB's.
+    """
+    binary = CACHE / "bin" / "hnth-oidc"
+    src = INFRA / "oidc"
+    stamp = CACHE / "bin" / ".oidc-stamp"
+    names = ("go.mod", "go.sum", "main.go")
+    source_id = "".join((src / name).read_text() for name in names)
+    if binary.exists() and stamp.exists() and stamp.read_text() == source_id:
+        return binary
+    go = _require("go", "install Go 1.26+ (https://go.dev/doc/install or apt-get install golang)")
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    print(
+        "stack: building the OpenID provider from the Go module proxy (first run only)...",
+        flush=True,
+    )
+    build = CACHE / "build" / "oidc"
+    shutil.rmtree(build, ignore_errors=True)
+    build.mkdir(parents=True)
+    for name in names:
+        shutil.copy(src / name, build / name)
+    _run_build([go, "mod", "download", OIDC_MODULE], build, "downloading zitadel/oidc")
+    _run_build([go, "build", "-o", str(binary), "."], build, "building the OpenID provider")
+    stamp.write_text(source_id)
+    return binary
+
+
 # ---------------------------------------------------------------- processes
 
 
@@ -363,6 +396,92 @@ def start_ferretdb(state: StackState, timeout: float = 30.0) -> None:
     pid = _spawn(cmd, log)
     state.pids["ferretdb"] = pid
     _wait_until(lambda: _mongo_answers(state.mongodb_url), "FerretDB", pid, log, timeout)
+
+
+@dataclass(frozen=True)
+class OidcUser:
+    """A person the test OpenID provider knows (the `sub` claim is `id`)."""
+
+    id: str
+    username: str
+    password: str
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass
+class OidcProvider:
+    """A running OpenID provider (zitadel/oidc) with one confidential client."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    redirect_uris: tuple[str, ...]
+    users: tuple[OidcUser, ...]
+    pid: int
+    log: Path
+
+    def stop(self) -> None:
+        _stop_pid(self.pid)
+
+
+def start_oidc_provider(
+    run_dir: Path,
+    users: list[OidcUser],
+    redirect_uris: list[str],
+    *,
+    client_id: str = "hnth-ops",
+    port: int | None = None,
+    timeout: float = 30.0,
+) -> OidcProvider:
+    """Start the OpenID provider on 127.0.0.1 (a free port unless given); the client
+    secret is generated here and handed to it through the environment."""
+    binary = oidc_binary()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    _check_port_free(port, "the OpenID provider")
+    users_file = run_dir / "oidc-users.json"
+    users_file.write_text(
+        json.dumps(
+            {
+                u.id: {
+                    "ID": u.id,
+                    "Username": u.username,
+                    "Password": u.password,
+                    "Email": u.email,
+                    "EmailVerified": True,
+                    "FirstName": u.first_name,
+                    "LastName": u.last_name,
+                    "PreferredLanguage": "vi",
+                }
+                for u in users
+            }
+        )
+    )
+    users_file.chmod(0o600)
+    secret = secrets.token_urlsafe(32)
+    listen = f"127.0.0.1:{port}"
+    cmd = [
+        str(binary), "-listen", listen, "-users", str(users_file),
+        "-client-id", client_id, "-redirect-uris", ",".join(redirect_uris),
+    ]  # fmt: skip
+    log = run_dir / "oidc.log"
+    pid = _spawn(cmd, log, env={"HNTH_OIDC_CLIENT_SECRET": secret})
+    issuer = f"http://{listen}/"
+    provider = OidcProvider(issuer, client_id, secret, tuple(redirect_uris), tuple(users), pid, log)
+    try:
+        _wait_until(
+            lambda: _http_answers(issuer + ".well-known/openid-configuration"),
+            "the OpenID provider",
+            pid,
+            log,
+            timeout,
+        )
+    except BaseException:
+        provider.stop()
+        raise
+    return provider
 
 
 def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
@@ -616,6 +735,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             print(f"kafka jars: {kafka_libs()}\nferretdb: {ferretdb_binary()}")
+            print(f"openid provider: {oidc_binary()}")
         elif args.command == "up":
             started = time.monotonic()
             state = up(

@@ -31,6 +31,7 @@ from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
+from registration.domain.sso import SsoConfig
 from registration.handlers import handlers
 from registration.http import (
     access,
@@ -41,9 +42,12 @@ from registration.http import (
     materials,
     meetings,
     signing,
+    sso,
 )
 from registration.http.deps import State
 from registration.migrations import tenant_keys
+from registration.sso_keys import IssuerKeys
+from registration.sso_store import SsoStore
 from registration.store import (
     DIRECTORY,
     MATERIALS,
@@ -58,6 +62,7 @@ from registration.usecases.directory import DirectoryCases
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
 from registration.usecases.signin import SignIn, TokenIssuer
+from registration.usecases.sso import SsoSignIn
 from registration.usecases.timeline import Timeline
 
 
@@ -170,9 +175,12 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     files = MaterialsStore(service.db, topics)
     people = AccountStore(service.db, topics, store.units, store.endpoints)
 
+    sso_configs: dict[str, SsoConfig] = {}
+
     async def load_directory() -> None:
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
         await load_if_empty(store, files, service.clock.now())
+        sso_configs.update({f.tenant: f.sso.config() for f in files if f.sso})
 
     service.on_startup(functools.partial(tenant_keys, Upgrades(service.db)))  # earlier data
     service.on_startup(store.setup)
@@ -200,6 +208,17 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         service.include(router)
     for router in (materials.router, access.router, materials.every, auth.router):
         service.include(router)
-    for router in (accounts.router,):
+    service.api.state.sso = SsoSignIn(
+        people,
+        policy_for,
+        clock,
+        wake,
+        settings.console_url,
+        issuer=token_issuer(keys),
+        keys=IssuerKeys(),
+        used=SsoStore(service.db),
+        configs=lambda: sso_configs,
+    )
+    for router in (accounts.router, sso.router):
         service.include(router)
     return service
