@@ -3,6 +3,9 @@ is refused by every one of them within a minute (real processes, Kafka and Ferre
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlparse
+
 import httpx
 import pytest
 
@@ -87,3 +90,44 @@ async def test_five_wrong_passwords_lock_the_account_for_every_replica(platform)
         assert locked.status_code == 429, locked.text
         assert int(locked.headers["Retry-After"]) > 0
         assert locked.json()["code"] == "locked_out"
+
+
+def _link_token(mail) -> str:
+    text = mail.get_body(("plain",)).get_content()
+    link = re.search(r"https?://\S+/set-password\?\S+", text)
+    assert link is not None, text
+    return parse_qs(urlparse(link.group(0)).query)["token"][0]
+
+
+async def test_a_new_person_and_a_reset_set_their_password_by_the_mailed_link(platform) -> None:
+    admin = {"Authorization": f"Bearer {platform.token('--role', 'operator')}"}
+    base = platform.urls["registration"]
+    address = "pham.minh.moi@tuyenquang.gov.vn"
+    async with httpx.AsyncClient(timeout=30) as http:
+        account = {
+            "username": "pham.minh.moi",
+            "display_name": "Phạm Minh Mới",
+            "role": "viewer",
+            "email": address,
+        }
+        assert (await http.post(f"{base}/accounts", json=account, headers=admin)).is_success
+        [invite] = await eventually(lambda: _inbox(platform, address), until=lambda m: len(m) == 1)
+        assert "Phạm Minh Mới" in invite.get_body(("plain",)).get_content()
+        chosen = {"token": _link_token(invite), "password": PASSWORD}
+        assert (await http.post(f"{base}/auth/set-password", json=chosen)).status_code == 204
+        assert (await sign_in(http, base, "pham.minh.moi", PASSWORD)).status_code == 200
+        # the link works once
+        assert (await http.post(f"{base}/auth/set-password", json=chosen)).status_code == 400
+
+        reset = await http.post(f"{base}/accounts/pham.minh.moi/reset-password", headers=admin)
+        assert reset.is_success, reset.text
+        mails = await eventually(lambda: _inbox(platform, address), until=lambda m: len(m) == 2)
+        assert (await sign_in(http, base, "pham.minh.moi", PASSWORD)).status_code == 401
+        renewed = {"token": _link_token(mails[1]), "password": "mat-khau-moi-sau-khi-dat-lai"}
+        assert (await http.post(f"{base}/auth/set-password", json=renewed)).status_code == 204
+        again = await sign_in(http, base, "pham.minh.moi", renewed["password"])
+        assert again.status_code == 200, again.text
+
+
+async def _inbox(platform, address: str) -> list:
+    return platform.smtp.inbox.to(address)
