@@ -5,27 +5,33 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hnth_contracts import (
+    AccessLinkIssued,
     ContactsUpdated,
     EndpointUpdated,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
     ReportSubmitted,
+    TokensRevoked,
     UnitUpdated,
 )
+from hnth_kit.auth import Role, issue_token
 from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
+from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
 from registration.handlers import handlers
-from registration.http import access, calendar, directory, materials, meetings
+from registration.http import access, accounts, auth, calendar, directory, materials, meetings
 from registration.http.deps import State
 from registration.migrations import tenant_keys
 from registration.store import (
@@ -37,9 +43,11 @@ from registration.store import (
     RegistrationStore,
     Upgrades,
 )
+from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.signin import SignIn, TokenIssuer
 from registration.usecases.timeline import Timeline
 
 
@@ -53,6 +61,8 @@ class RegistrationSettings(ServiceSettings):
     `materials.max_bytes` (20 MiB) and the form around it. Only that route gets it."""
     max_json_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     """Every other route (JSON bodies): the kit's small limit."""
+    console_url: str = "http://127.0.0.1:8080"
+    """Where people open the console: set-password links point there."""
 
 
 UPLOAD = re.compile(r"^/meetings/[^/]+/materials/?$")
@@ -76,6 +86,36 @@ class JsonBodyLimit:
         await (self.app if upload else self.limited)(scope, receive, send)
 
 
+def hs256_issuer(secret: str) -> TokenIssuer:
+    """TEMPORARY adapter over today's `issue_token(secret, ...)` (one `endpoint`, no
+    `name`): the integrator swaps it for the kit's Ed25519 `issue_token(keys, ...)`."""
+
+    def issue(
+        *,
+        role: str,
+        tenant: str,
+        subject: str,
+        unit: str | None,
+        endpoints: Sequence[str],
+        name: str | None,
+        ttl: timedelta,
+        now: datetime,
+    ) -> str:
+        first = endpoints[0] if endpoints else None
+        return issue_token(
+            secret,
+            role=Role(role),
+            tenant=tenant,
+            subject=subject,
+            unit=unit,
+            endpoint=first,
+            ttl=ttl,
+            now=now,
+        )
+
+    return issue
+
+
 def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or RegistrationSettings()  # type: ignore[call-arg]
     topics = settings.topics
@@ -93,14 +133,16 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled),
                 topics.directory: (UnitUpdated, EndpointUpdated, ContactsUpdated),
                 topics.reports: (ReportSubmitted,),
+                topics.access: (TokensRevoked, AccessLinkIssued),
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS],
+        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS],
         clock=clock,
     )
     service.api.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     store = RegistrationStore(service.db, topics)
     files = MaterialsStore(service.db, topics)
+    people = AccountStore(service.db, topics, store.units, store.endpoints)
 
     async def load_directory() -> None:
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
@@ -109,6 +151,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(functools.partial(tenant_keys, Upgrades(service.db)))  # earlier data
     service.on_startup(store.setup)
     service.on_startup(files.setup)
+    service.on_startup(people.setup)
     service.on_startup(load_directory)
     service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
@@ -116,9 +159,20 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         meetings=Meetings(store, policy_for, clock, wake),
         materials=Materials(store, files, policy_for, clock, wake),
         directory=DirectoryCases(store, policy_for, clock, wake),
+        accounts=Accounts(people, policy_for, clock, wake, settings.console_url),
+        signin=SignIn(
+            people,
+            policy_for,
+            clock,
+            wake,
+            settings.console_url,
+            issuer=hs256_issuer(settings.auth_secret.get_secret_value()),
+        ),
     )
     for router in (meetings.router, calendar.router, directory.router):
         service.include(router)
-    for router in (materials.router, access.router, materials.every):
+    for router in (materials.router, access.router, materials.every, auth.router):
+        service.include(router)
+    for router in (accounts.router,):
         service.include(router)
     return service

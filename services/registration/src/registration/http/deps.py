@@ -10,9 +10,11 @@ from fastapi import Depends, Request
 
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role, only
+from registration.usecases.accounts import Accounts, Context
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.signin import SignIn
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class State:
     meetings: Meetings
     materials: Materials
     directory: DirectoryCases
+    accounts: Accounts
+    signin: SignIn
 
 
 def state(request: Request) -> State:
@@ -40,6 +44,19 @@ def directory(request: Request) -> DirectoryCases:
     return state(request).directory
 
 
+def accounts(request: Request) -> Accounts:
+    return state(request).accounts
+
+
+def signin(request: Request) -> SignIn:
+    return state(request).signin
+
+
+def context(request: Request) -> Context:
+    """The caller's address, for the audit (the last proxy's when behind one)."""
+    return Context(ip=request.client.host if request.client else None)
+
+
 def policy(request: Request, who: Principal) -> Policy:
     return state(request).meetings.policy_for(who.tenant)
 
@@ -48,3 +65,6 @@ Registrar = Annotated[Principal, Depends(only(Role.REGISTRAR, Role.OPERATOR))]
 MeetingCases = Annotated[Meetings, Depends(meetings)]
 MaterialCases = Annotated[Materials, Depends(materials)]
 Directory = Annotated[DirectoryCases, Depends(directory)]
+AccountCases = Annotated[Accounts, Depends(accounts)]
+SignInCases = Annotated[SignIn, Depends(signin)]
+Ctx = Annotated[Context, Depends(context)]
