@@ -29,7 +29,7 @@ pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("HNTH_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "console"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-PASSWORD = "truc-ban-mat-khau-2026"
+PASSWORD = "so-tttt-tuyen-quang-2026"
 
 
 def _system(*names: str) -> str:
