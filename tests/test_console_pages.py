@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pyotp
 import pytest
 
 from hnth_console.app import build
@@ -111,6 +112,11 @@ async def test_pages_need_a_sign_in_with_the_right_password(console) -> None:
     bad = await sign_in(console, "viewer-1", "khong-phai-mat-khau")
     assert bad.status_code == 401
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in bad.text
+    for _ in range(5):  # the policy's auth.lockout_failures
+        await sign_in(console, "operator-1", "khong-phai-mat-khau")
+    locked = await sign_in(console, "operator-1", "khong-phai-mat-khau")
+    assert locked.status_code == 429
+    assert "Hãy thử lại sau" in locked.text  # and when, in the province's time
     away = await sign_in(console, "viewer-1", next="//evil")
     assert away.headers["location"] == "/board"  # never redirected off the console
     board = await console.get("/board")
@@ -294,6 +300,24 @@ async def test_an_operator_makes_an_account_that_then_signs_in(console) -> None:
     assert "Lê Thị B" in mine.text
     enrol = await post_form(console, "/account", "/account/totp", {})
     assert "<svg" in enrol.text  # the QR code for the authenticator app
+    secret = re.search(r'id="secret">([A-Z2-7]+)<', enrol.text).group(1)
+    uri = re.search(r'name="uri" value="([^"]+)"', enrol.text).group(1)
+    confirmed = await console.post(
+        "/account/totp/confirm",
+        data={
+            "csrf": csrf_of(enrol),
+            "otp": pyotp.TOTP(secret).now(),
+            "secret": secret,
+            "uri": uri,
+        },
+    )
+    assert confirmed.headers["location"] == "/account?done=totp_enrolled", confirmed.text
+    asked = await sign_in(console, "le.thi.b", "mot-mat-khau-cho-le-thi-b")
+    assert asked.headers["location"] == "/signin/otp?next=%2Fboard"
+    step = await console.get(asked.headers["location"])
+    code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))  # not the one used
+    done = await console.post("/signin/otp", data={"csrf": csrf_of(step), "otp": code})
+    assert done.headers["location"] == "/board", done.text
 
     await signed_in(console, Role.OPERATOR)
     disabled = await post_form(console, "/accounts", "/accounts/le.thi.b/disable", {})

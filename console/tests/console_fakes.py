@@ -47,6 +47,7 @@ class Account:
     email: str | None = None
     active: bool = True
     totp: bool = False
+    must_enrol: bool = False
 
     def body(self) -> dict[str, Any]:
         return {
@@ -155,7 +156,10 @@ class FakeRegistration:
             return problem(401, "invalid_credentials")
         if account.totp and body.get("otp") != GOOD_OTP:
             return problem(401, "otp_required")
-        return httpx.Response(200, json=self.tokens(account))
+        tokens = self.tokens(account)
+        if account.must_enrol and not account.totp:
+            tokens["totp_enrollment_required"] = True
+        return httpx.Response(200, json=tokens)
 
     def signed_in(
         self, me: Account, method: str, path: str, body: dict[str, Any], request: httpx.Request

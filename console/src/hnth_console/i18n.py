@@ -102,6 +102,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "totp_secret": ("Khóa bí mật", "Secret"),
     "totp_enrolled": ("Đã bật xác thực hai lớp.", "Two-factor is on."),
+    "totp_required": (
+        "Tỉnh yêu cầu vai trò của bạn dùng xác thực hai lớp: hãy bật ngay bên dưới.",
+        "Your province requires two-factor for your role: turn it on below.",
+    ),
     "totp_remove": ("Tắt xác thực hai lớp", "Turn off two-factor"),
     "totp_removed": ("Đã tắt xác thực hai lớp.", "Two-factor is off."),
     "sessions": ("Phiên đăng nhập", "Sessions"),

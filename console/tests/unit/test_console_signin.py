@@ -128,6 +128,15 @@ async def test_an_account_with_two_factor_asks_for_the_code_next(console, regist
     assert b'"otp":"123456"' in last.content.replace(b" ", b"")
 
 
+async def test_a_role_that_must_use_two_factor_is_sent_to_enrol(console, registration) -> None:
+    registration.add("phai-bat", must_enrol=True)
+    signed = await sign_in(console, "phai-bat")
+    assert signed.headers["location"] == "/account?done=totp_required"
+    page = await console.get(signed.headers["location"])
+    assert "Tỉnh yêu cầu vai trò của bạn dùng xác thực hai lớp" in page.text
+    assert 'id="enrol-totp"' in page.text
+
+
 async def test_the_access_token_is_refreshed_a_minute_before_it_expires(
     console, registration
 ) -> None:

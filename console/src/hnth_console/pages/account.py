@@ -17,7 +17,7 @@ from hnth_console.session import store
 
 router = APIRouter(include_in_schema=False)
 Me = Annotated[Session, Depends(page("account"))]
-DONE = ("password_changed", "totp_enrolled", "totp_removed")
+DONE = ("password_changed", "totp_enrolled", "totp_removed", "totp_required")
 
 
 def qr_svg(uri: str) -> Markup:

@@ -81,8 +81,7 @@ async def signin(
             return see_other("/signin/otp", next=safe_next(next))
         message, status = refusal_words(request, exc, tenant)
         return signin_page(request, settings, status, error=message, form=form, next=next)
-    store(request, SessionState.new().signed_in(tokens, time.time()))
-    return see_other(safe_next(next))
+    return signed_in(request, tokens, next)
 
 
 @router.get("/signin/otp", response_class=HTMLResponse)
@@ -118,7 +117,15 @@ async def signin_otp(
             )
         store(request, SessionState.new())
         return signin_page(request, settings, status, error=message, form=form, next=next)
+    return signed_in(request, tokens, next)
+
+
+def signed_in(request: Request, tokens: dict[str, Any], next: str) -> Response:
+    """The session opened; on to the page asked for, or to enrol two-factor first when
+    the province requires it of this role (`auth.totp_roles`)."""
     store(request, SessionState.new().signed_in(tokens, time.time()))
+    if tokens.get("totp_enrollment_required"):
+        return see_other("/account", done="totp_required")
     return see_other(safe_next(next))
 
 
