@@ -62,11 +62,13 @@ dlq_app = typer.Typer(
 )
 seed_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 report_app = typer.Typer(help="The provincial year-end report.", no_args_is_help=True)
+account_app = typer.Typer(help="Sign-in accounts (bootstrap).", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(token_app, name="token")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
 app.add_typer(report_app, name="report")
+app.add_typer(account_app, name="account")
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 
 out = Console()
@@ -331,6 +333,55 @@ def dlq_discard(
         err.print(str(exc))
         raise typer.Exit(ALREADY_RESOLVED) from None
     out.print(f"discarded {ref} by {done.by}: {done.reason}")
+
+
+# ---------------------------------------------------------------- accounts
+
+
+@account_app.command("create")
+def account_create(
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
+    username: Annotated[str, typer.Option(help="Tên đăng nhập / username.")],
+    role: Annotated[Role, typer.Option(help="registrar | operator | technician | viewer")],
+    display_name: Annotated[str | None, typer.Option(help="Họ tên / full name.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Unit code (registrars).")] = None,
+    endpoint: Annotated[
+        list[str] | None, typer.Option(help="Endpoint codes (technicians).")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail (for links).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Create an account through registration's API (with the stack's signing secret),
+    the first operator of a province included; prompts for the password."""
+    if password_stdin:
+        password = typer.get_text_stream("stdin").read().rstrip("\n")
+    else:
+        password = getpass.getpass("Mật khẩu / password: ")
+        if getpass.getpass("Nhập lại / again: ") != password:
+            raise fail("the passwords differ")
+    token = issue_token(_secret(run_dir), role=Role.OPERATOR, tenant=tenant, subject="hnth-cli")
+    body = {
+        "username": username,
+        "display_name": display_name or username,
+        "role": role.value,
+        "unit": unit,
+        "endpoints": endpoint or [],
+        "email": email,
+        "password": password,
+    }
+    try:
+        response = httpx.post(
+            f"{url}/accounts", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+    except httpx.HTTPError as exc:
+        raise fail(f"registration at {url} does not answer: {exc}") from None
+    if response.status_code != 201:
+        raise fail(f"{response.status_code} {response.text[:500]}")
+    out.print(f"account {username} ({role.value}) created in {tenant}")
 
 
 # ---------------------------------------------------------------- demo data

@@ -521,6 +521,48 @@ def start_component(state: StackState, name: str) -> None:
     save_state(state)
 
 
+DEMO_ACCOUNTS = "demo-accounts.json"
+
+
+def demo_operators(state: StackState) -> dict[str, tuple[str, str]]:
+    """One operator account per shipped province (`admin.<tenant>`), created through
+    registration's API with a generated password, kept in the run folder (0600) so a
+    second `up` prints the same: tenant -> (username, password)."""
+    import urllib.error
+    import urllib.request
+
+    from hnth_kit.auth import Role, issue_token
+
+    run = Path(state.run_dir)
+    kept = run / DEMO_ACCOUNTS
+    known: dict[str, list[str]] = json.loads(kept.read_text()) if kept.exists() else {}
+    port = int(os.environ.get("HNTH_REGISTRATION_PORT", SERVICES["registration"]))
+    base = f"http://127.0.0.1:{port}"
+    secret = (run / "auth-secret").read_text()
+    made: dict[str, tuple[str, str]] = {}
+    for tenant in sorted(p.stem for p in (ROOT / "policies").glob("*.yaml")):
+        username, password = known.get(tenant) or (f"admin.{tenant}", secrets.token_urlsafe(15))
+        token = issue_token(secret, role=Role.OPERATOR, tenant=tenant, subject="hnth-stack")
+        body = {"username": username, "display_name": "Quản trị mẫu", "role": "operator"}
+        request = urllib.request.Request(  # noqa: S310 - loopback only
+            f"{base}/accounts",
+            data=json.dumps(body | {"password": password}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - loopback only
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409 or tenant not in known:
+                raise StackError(
+                    f"demo operator for {tenant}: {exc.code} {exc.read()[:200]!r}"
+                ) from None
+        made[tenant] = (username, password)
+    kept.write_text(json.dumps(made, indent=2))
+    kept.chmod(0o600)
+    return made
+
+
 def status(run_dir: Path = DEFAULT_RUN_DIR) -> dict[str, str]:
     state = load_state(run_dir)
     if state is None:
@@ -563,6 +605,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, url in state.urls.items():
                 print(f"  {name:<13} {url}")
             print(f"  logs          {state.run_dir}/*.log")
+            if not args.no_services:
+                print("demo operators (đăng nhập / sign in):")
+                for tenant, (username, password) in demo_operators(state).items():
+                    print(f"  {tenant:<16} {username:<24} {password}")
         elif args.command == "down":
             stopped = down(args.run_dir)
             print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
