@@ -526,9 +526,11 @@ def service_env(state: StackState, registration_url: str) -> dict[str, dict[str,
         "HNTH_AUTH_JWKS_URL": f"{registration_url}/.well-known/jwks.json",
         "HNTH_POLICY_DIR": str(ROOT / "policies"),
     }
+    session = _secret_file(run / "console-session-secret", secrets.token_urlsafe(32))
     own = {
         "registration": {"HNTH_SIGNING_KEYS_FILE": str(keys)},
         "notification": {"HNTH_LINK_SECRET": link.read_text(encoding="utf-8")},
+        "console": {"HNTH_CONSOLE_SESSION_SECRET": session.read_text(encoding="utf-8")},
     }
     return {name: {**shared, **own.get(name, {})} for name in [*SERVICES, "console"]}
 
