@@ -4,11 +4,13 @@ on the real broker and database, with a real SMTP server and a real webhook rece
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -169,10 +171,13 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
     }
 
 
+ONE_EACH = {"registration": 1, "scheduling": 1, "notification": 1, "inspection": 1}
+
+
 @pytest.fixture
 def replicas() -> dict[str, int]:
     """How many processes of each service; a test overrides it with its own fixture."""
-    return {"registration": 1, "scheduling": 1, "notification": 1, "inspection": 1}
+    return dict(ONE_EACH)
 
 
 @pytest.fixture
@@ -184,6 +189,30 @@ def clock_offset() -> timedelta:
 
 @pytest.fixture
 async def platform(infra, unique, tmp_path, replicas, clock_offset) -> AsyncIterator[Platform]:
+    """The four services as real processes, for this test alone."""
+    async with running_platform(infra, unique, tmp_path, replicas, clock_offset) as platform:
+        yield platform
+
+
+@pytest.fixture(scope="module")
+async def module_platform(infra, tmp_path_factory) -> AsyncIterator[Platform]:
+    """One platform for every test of a module whose tests keep to their own data (their
+    own accounts, meetings): starting four services is most of a system test's time."""
+    from hnth_kit.topics_admin import delete_topics
+
+    unique = uuid.uuid4().hex[:10]
+    logs = tmp_path_factory.mktemp("platform")
+    try:
+        async with running_platform(infra, unique, logs, ONE_EACH, timedelta(0)) as platform:
+            yield platform
+    finally:
+        await delete_topics(infra.bootstrap_servers, f"t{unique}.")
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    infra, unique: str, tmp_path: Path, replicas: dict[str, int], clock_offset: timedelta
+) -> AsyncIterator[Platform]:
     smtp = SmtpServer(free_port())
     smtp.start()
     webhook, server = await start_webhook_receiver()
