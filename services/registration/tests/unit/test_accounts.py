@@ -1,5 +1,6 @@
 """Accounts and sign-in over an in-memory store: the password rules, the lockout window,
-the same refusal for every wrong sign-in, refresh rotation. No Kafka, no database."""
+the same refusal for every wrong sign-in, refresh rotation, the token and link lifetimes
+the policy sets (`auth.*_ttl`). No Kafka, no database."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from hnth_contracts import Event, TokensRevoked
-from hnth_contracts.policy import load_policy
+from hnth_contracts import AccessLinkIssued, Event, TokensRevoked
+from hnth_contracts.policy import Policy, Rule, load_policy
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
 from hnth_kit.settings import REPO_ROOT
-from registration.account_commands import AccountIn, LoginIn
+from registration.account_commands import AccountIn, LoginIn, SetPasswordIn
 from registration.domain.accounts import Attempt, locked_until, password_violations
 from registration.store import StaleWrite
 from registration.usecases.accounts import Accounts, Context, common_passwords
@@ -123,12 +124,30 @@ def store() -> MemoryAccounts:
     return MemoryAccounts()
 
 
+def shipped() -> Policy:
+    return load_policy(REPO_ROOT / "policies", TENANT)
+
+
+def flipped(key: str, value: Any) -> Policy:
+    """The shipped policy with one rule's value changed."""
+    policy = shipped()
+    rule = policy.rules[key]
+    assert rule.value != value, "the flip must be a different value"
+    changed = {**policy.rules, key: Rule(value=value, source=rule.source)}
+    return policy.model_copy(update={"rules": changed})
+
+
+def under(
+    policy: Policy, store: MemoryAccounts, clock: ManualClock, sign: Any = issuer
+) -> tuple[Accounts, SignIn]:
+    return Accounts(store, lambda t: policy, clock), SignIn(
+        store, lambda t: policy, clock, issuer=sign
+    )
+
+
 @pytest.fixture
 def cases(store: MemoryAccounts, clock: ManualClock) -> tuple[Accounts, SignIn]:
-    policy = load_policy(REPO_ROOT / "policies", TENANT)
-    return Accounts(store, lambda t: policy, clock), SignIn(
-        store, lambda t: policy, clock, issuer=issuer
-    )
+    return under(shipped(), store, clock)
 
 
 def account(**fields: Any) -> AccountIn:
@@ -208,3 +227,69 @@ async def test_a_registrar_without_a_unit_is_refused(cases: tuple[Accounts, Sign
     assert [v.rule for v in refused.value.violations] == ["account.registrar_unit"]
     created = await accounts.create(OPERATOR, account(role="registrar", unit="SYT"), Context())
     assert created["unit"] == "SYT"
+
+
+def policy_with(key: str, value: Any) -> Policy:
+    """The shipped policy (value None) or the one with `key` flipped to `value`."""
+    return shipped() if value is None else flipped(key, value)
+
+
+@pytest.mark.parametrize(
+    ("value", "lives"), [(None, timedelta(minutes=15)), ("PT5M", timedelta(minutes=5))]
+)
+async def test_auth_access_token_ttl_is_how_long_an_access_token_lives(
+    value: str | None, lives: timedelta, store: MemoryAccounts, clock: ManualClock
+) -> None:
+    signed: list[timedelta] = []
+
+    def sign(**claims: Any) -> str:
+        signed.append(claims["ttl"])
+        return issuer(**claims)
+
+    policy = policy_with("auth.access_token_ttl", value)
+    accounts, signin = under(policy, store, clock, sign)
+    await accounts.create(OPERATOR, account(), Context())
+    tokens = await signin.login(login(), Context())
+    assert signed == [lives]
+    assert tokens["expires_in"] == lives.total_seconds()
+
+
+async def refreshed_after(policy: Policy, hours: int) -> bool:
+    clock = ManualClock(NOW)
+    accounts, signin = under(policy, MemoryAccounts(), clock)
+    await accounts.create(OPERATOR, account(), Context())
+    tokens = await signin.login(login(), Context())
+    clock.advance(timedelta(hours=hours))
+    try:
+        await signin.refresh(tokens["refresh_token"], Context())
+    except Refusal as refused:
+        if refused.code != "invalid_refresh":
+            raise
+        return False
+    return True
+
+
+async def test_auth_refresh_token_ttl_ends_the_session_when_it_says() -> None:
+    assert await refreshed_after(shipped(), 2)  # 12 hours
+    assert not await refreshed_after(flipped("auth.refresh_token_ttl", "PT1H"), 2)
+
+
+@pytest.mark.parametrize(
+    ("value", "lives"), [(None, timedelta(days=1)), ("PT1H", timedelta(hours=1))]
+)
+async def test_auth_link_ttl_is_how_long_a_set_password_link_works(
+    value: str | None, lives: timedelta, store: MemoryAccounts, clock: ManualClock
+) -> None:
+    accounts, signin = under(policy_with("auth.link_ttl", value), store, clock)
+    await accounts.create(OPERATOR, account(password=None, email="a@tq.gov.vn"), Context())
+    [link] = store.outbox
+    assert isinstance(link, AccessLinkIssued)
+    assert link.expires_at == NOW + lives
+    body = SetPasswordIn(token=link.link.partition("token=")[2], password=PASSWORD)
+    clock.advance(timedelta(hours=2))
+    if lives > timedelta(hours=2):
+        await signin.set_password(body, Context())
+    else:
+        with pytest.raises(Refusal) as refused:
+            await signin.set_password(body, Context())
+        assert refused.value.code == "invalid_link"

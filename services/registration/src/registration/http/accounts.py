@@ -11,7 +11,13 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from hnth_kit.auth import Caller, Operator, Principal
 from hnth_kit.mongo import Document
-from registration.account_commands import AccountIn, AccountPatch, ChangePasswordIn, OtpIn
+from registration.account_commands import (
+    ROLE,
+    AccountIn,
+    AccountPatch,
+    ChangePasswordIn,
+    OtpIn,
+)
 from registration.http.deps import AccountCases, Ctx, SignInCases, policy
 from registration.usecases.accounts import Context
 from registration.views import answers, local
@@ -106,8 +112,10 @@ async def list_accounts(
     request: Request,
     who: Operator,
     cases: AccountCases,
-    role: Annotated[str | None, Query(max_length=32)] = None,
-    active: bool | None = None,
+    role: Annotated[str | None, Query(max_length=32, description=ROLE)] = None,
+    active: Annotated[
+        bool | None, Query(description="Đang hoạt động hay đã khóa / active or disabled")
+    ] = None,
 ) -> list[dict[str, Any]]:
     return [shown(a, request, who) for a in await cases.listed(who, role, active)]
 
@@ -161,10 +169,15 @@ async def audit(
     request: Request,
     who: Operator,
     cases: AccountCases,
-    kind: Annotated[str | None, Query(max_length=32)] = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
-    username: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Annotated[
+        str | None,
+        Query(max_length=32, description="Loại (vd. login_failed) / kind, e.g. login_failed"),
+    ] = None,
+    start: Annotated[datetime | None, Query(alias="from", description="Từ / from")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Trước / before")] = None,
+    username: Annotated[
+        str | None, Query(max_length=64, description="Tên đăng nhập / username")
+    ] = None,
 ) -> list[dict[str, Any]]:
     zone = ZoneInfo(policy(request, who).timezone)
     rows = await cases.audit(who, kind, start, end, username)
