@@ -32,6 +32,7 @@ from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
 from registration.domain.sso import SsoConfig
+from registration.feed_store import FeedStore
 from registration.handlers import handlers
 from registration.http import (
     access,
@@ -59,6 +60,7 @@ from registration.store import (
 )
 from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
+from registration.usecases.feeds import Feeds
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
 from registration.usecases.signin import SignIn, TokenIssuer
@@ -189,9 +191,13 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(load_directory)
     service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
+    meeting_cases = Meetings(store, policy_for, clock, wake)
+    feed_rows = FeedStore(service.db)
+    service.on_startup(feed_rows.setup)
     service.api.state.registration = State(
         keys=keys,
-        meetings=Meetings(store, policy_for, clock, wake),
+        meetings=meeting_cases,
+        feeds=Feeds(feed_rows, meeting_cases, service.revocations, clock),
         materials=Materials(store, files, policy_for, clock, wake),
         directory=DirectoryCases(store, policy_for, clock, wake),
         accounts=Accounts(people, policy_for, clock, wake, settings.console_url),

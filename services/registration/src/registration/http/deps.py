@@ -13,6 +13,7 @@ from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role, SigningKeys, only
 from registration.usecases.accounts import Accounts, Context
 from registration.usecases.directory import DirectoryCases
+from registration.usecases.feeds import Feeds
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
 from registration.usecases.signin import SignIn
@@ -25,6 +26,7 @@ class State:
     keys: Callable[[], SigningKeys]
     """The current signing keys (tokens, the JWKS)."""
     meetings: Meetings
+    feeds: Feeds
     materials: Materials
     directory: DirectoryCases
     accounts: Accounts
@@ -33,6 +35,10 @@ class State:
 
 def state(request: Request) -> State:
     return cast(State, request.app.state.registration)
+
+
+def feeds(request: Request) -> Feeds:
+    return state(request).feeds
 
 
 def meetings(request: Request) -> Meetings:
@@ -66,6 +72,7 @@ def policy(request: Request, who: Principal) -> Policy:
 
 Registrar = Annotated[Principal, Depends(only(Role.REGISTRAR, Role.OPERATOR))]
 MeetingCases = Annotated[Meetings, Depends(meetings)]
+FeedCases = Annotated[Feeds, Depends(feeds)]
 MaterialCases = Annotated[Materials, Depends(materials)]
 Directory = Annotated[DirectoryCases, Depends(directory)]
 AccountCases = Annotated[Accounts, Depends(accounts)]
