@@ -12,7 +12,8 @@ install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
-# FerretDB is built from the Go module proxy with a small patch (infra/ferretdb/).
+# FerretDB (with a small patch, infra/ferretdb/) and the test OpenID provider (zitadel/oidc,
+# infra/oidc/) are built from the Go module proxy, once (cached in .cache/).
 build-infra: install
 	@command -v patch >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch; }

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pymongo.asynchronous.database import AsyncDatabase
 
     from hnth_kit.mongo import Document
+    from infra.stack import OidcProvider
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,36 @@ async def database(infra) -> AsyncIterator[Callable[[str], AsyncDatabase[Documen
     for name in names:
         await client.drop_database(name)
     await client.close()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
+    """A real OpenID provider on 127.0.0.1: zitadel/oidc's example server, built from the
+    Go module proxy (infra/oidc), with one confidential client (`hnth-ops`, its secret
+    generated here) whose redirect URI is never followed (tests read the code from the
+    redirect). Its people (`.users`) have passwords generated for this session."""
+    import secrets
+
+    from infra import stack
+
+    users = [
+        stack.OidcUser("u-an", "an.nguyen", secrets.token_urlsafe(12), "an.nguyen@langson.gov.vn",
+                       "An", "Nguyễn Văn"),
+        stack.OidcUser("u-binh", "binh.tran", secrets.token_urlsafe(12), "binh.tran@hue.gov.vn",
+                       "Bình", "Trần Thị"),
+        stack.OidcUser("u-stranger", "stranger", secrets.token_urlsafe(12), "stranger@example.org"),
+    ]  # fmt: skip
+    run_dir = tmp_path_factory.mktemp("oidc")
+    try:
+        provider = stack.start_oidc_provider(
+            run_dir, users, ["http://127.0.0.1:9/hnth/sso/callback"]
+        )
+    except stack.StackError as exc:
+        pytest.fail(f"cannot start the OpenID provider: {exc}", pytrace=False)
+    try:
+        yield provider
+    finally:
+        provider.stop()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

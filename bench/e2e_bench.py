@@ -44,7 +44,7 @@ from hnth_contracts import (
     decode_event,
     key_of,
 )
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role, SigningKeys, issue_token
 from hnth_kit.topics_admin import ensure_topics
 from infra import stack
 
@@ -89,22 +89,22 @@ def requests(count: int, prefix: str) -> list[MeetingRequested]:
 
 
 class Platform:
-    def __init__(self, state: stack.StackState, replicas: int, prefix: str, secret: str) -> None:
+    def __init__(self, state: stack.StackState, replicas: int, prefix: str) -> None:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.ports: dict[str, int] = {}
         self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka")}
-        token = issue_token(secret, role=Role.OPERATOR, tenant="tuyen-quang", subject="bench")
+        registration_port = stack.free_port()
+        envs = stack.service_env(state, f"http://127.0.0.1:{registration_port}")
+        keys = SigningKeys.load(stack.signing_keys_file(Path(state.run_dir)))
+        token = issue_token(keys, role=Role.OPERATOR, tenant="tuyen-quang", subject="bench")
         self.operator = {"Authorization": f"Bearer {token}"}
-        env = {
-            **os.environ,
-            **stack.service_env(state, secret),
-            "HNTH_TOPIC_PREFIX": prefix,
-        }
         for service in SERVICES:
             for n in range(replicas if service in ("scheduling", "notification") else 1):
-                port = stack.free_port()
+                port = registration_port if service == "registration" else stack.free_port()
                 penv = {
-                    **env,
+                    **os.environ,
+                    **envs[service],
+                    "HNTH_TOPIC_PREFIX": prefix,
                     "HNTH_HTTP_PORT": str(port),
                     "HNTH_DATABASE": f"bench_{prefix[:-1]}_{service}",
                 }
@@ -330,7 +330,6 @@ def main() -> int:
     os.environ["HNTH_SMTP_WEB_PORT"] = str(stack.free_port())
     stack.start_smtp_sink(state)
     stack.save_state(state)  # so that `down` stops the sink too
-    secret = "bench-secret-" + "x" * 32
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(),
         "machine": f"{os.cpu_count()} cores",
@@ -345,7 +344,7 @@ def main() -> int:
         results["bare_relay_per_s"] = round(asyncio.run(bare_relay(state.bootstrap_servers, 5_000)))
         for replicas in args.replicas:
             prefix = f"b{replicas}x{int(time.time())}."
-            platform = Platform(state, replicas, prefix, secret)
+            platform = Platform(state, replicas, prefix)
             try:
                 for rate in (*args.rate, None):
                     print(

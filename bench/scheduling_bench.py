@@ -42,6 +42,7 @@ from pymongo import monitoring
 
 from hnth_contracts import MeetingRequested, Window
 from hnth_contracts.policy import Policy
+from hnth_kit.auth import SigningKeys
 from hnth_kit.clock import ManualClock
 from hnth_kit.mongo import connect
 from hnth_kit.service import Service
@@ -296,7 +297,7 @@ async def main() -> int:
         database=f"bench_scheduling_{uuid.uuid4().hex[:8]}",
         topic_prefix="bench.",
         policy_dir=POLICIES,
-        auth_secret="bench-" + uuid.uuid4().hex,
+        auth_jwks=json.dumps(SigningKeys.generate().public()),  # no HTTP here: any keys
     )
     rng = random.Random(args.seed)
     clock = ManualClock(NOW)

@@ -4,11 +4,13 @@ on the real broker and database, with a real SMTP server and a real webhook rece
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,11 +23,15 @@ from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.ports import free_port
 from hnth_kit.settings import REPO_ROOT
-from hnth_kit.testing import SmtpServer, WebhookReceiver, start_webhook_receiver
+from hnth_kit.testing import TEST_SIGNING_KEYS, SmtpServer, WebhookReceiver, start_webhook_receiver
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
-SECRET = "system-test-secret-not-for-production"
 WEBHOOK_SECRET = "system-test-webhook-secret"
+OWN = {
+    "registration": {"HNTH_SIGNING_KEYS": TEST_SIGNING_KEYS},
+    "notification": {"HNTH_LINK_SECRET": "system-test-link-secret-0123456789abcdef"},
+}
+"""What only one service holds: registration its signing keys, notification its link key."""
 
 
 @dataclass
@@ -69,7 +75,7 @@ class Platform:
     def token(self, *args: str) -> str:
         out = subprocess.run(
             [sys.executable, "-m", "registration", "token", *args],
-            env=self.env,
+            env={**self.env, **OWN["registration"]},
             capture_output=True,
             text=True,
             check=True,
@@ -151,7 +157,6 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
         "HNTH_MONGODB_URL": infra.mongodb_url,
         "HNTH_TOPIC_PREFIX": f"t{unique}.",
-        "HNTH_AUTH_SECRET": SECRET,
         "HNTH_POLICY_DIR": str(REPO_ROOT / "policies"),
         "HNTH_OUTBOX_POLL_SECONDS": "0.1",
         "HNTH_TIMER_POLL_SECONDS": "0.2",
@@ -166,10 +171,13 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
     }
 
 
+ONE_EACH = {"registration": 1, "scheduling": 1, "notification": 1, "inspection": 1}
+
+
 @pytest.fixture
 def replicas() -> dict[str, int]:
     """How many processes of each service; a test overrides it with its own fixture."""
-    return {"registration": 1, "scheduling": 1, "notification": 1, "inspection": 1}
+    return dict(ONE_EACH)
 
 
 @pytest.fixture
@@ -181,6 +189,30 @@ def clock_offset() -> timedelta:
 
 @pytest.fixture
 async def platform(infra, unique, tmp_path, replicas, clock_offset) -> AsyncIterator[Platform]:
+    """The four services as real processes, for this test alone."""
+    async with running_platform(infra, unique, tmp_path, replicas, clock_offset) as platform:
+        yield platform
+
+
+@pytest.fixture(scope="module")
+async def module_platform(infra, tmp_path_factory) -> AsyncIterator[Platform]:
+    """One platform for every test of a module whose tests keep to their own data (their
+    own accounts, meetings): starting four services is most of a system test's time."""
+    from hnth_kit.topics_admin import delete_topics
+
+    unique = uuid.uuid4().hex[:10]
+    logs = tmp_path_factory.mktemp("platform")
+    try:
+        async with running_platform(infra, unique, logs, ONE_EACH, timedelta(0)) as platform:
+            yield platform
+    finally:
+        await delete_topics(infra.bootstrap_servers, f"t{unique}.")
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    infra, unique: str, tmp_path: Path, replicas: dict[str, int], clock_offset: timedelta
+) -> AsyncIterator[Platform]:
     smtp = SmtpServer(free_port())
     smtp.start()
     webhook, server = await start_webhook_receiver()
@@ -196,11 +228,14 @@ async def platform(infra, unique, tmp_path, replicas, clock_offset) -> AsyncIter
         smtp=smtp,
         webhook=webhook,
     )
+    registration_port = free_port()
+    base_env["HNTH_AUTH_JWKS_URL"] = f"http://127.0.0.1:{registration_port}/.well-known/jwks.json"
     for service in SERVICES:
         for n in range(replicas.get(service, 1)):
-            port = free_port()
+            port = registration_port if (service, n) == ("registration", 0) else free_port()
             env = {
                 **base_env,
+                **OWN.get(service, {}),
                 "HNTH_HTTP_PORT": str(port),
                 "HNTH_DATABASE": f"{service}_{unique}",
                 # replicas share a group; tests never do (a finished test's members would

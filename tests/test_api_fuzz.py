@@ -27,7 +27,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
 
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
+from hnth_kit.testing import TEST_JWKS, TEST_SIGNING_KEYS, signed_token
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,7 +36,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
 ]
 
-SECRET = "fuzz-test-secret-not-for-production-0123"
 TENANT = "tuyen-quang"
 EXAMPLES = int(os.environ.get("HNTH_FUZZ_EXAMPLES", "15"))
 """Per operation and mode (valid, invalid): 15 keeps the module near 2 minutes on the shared
@@ -43,7 +43,11 @@ EXAMPLES = int(os.environ.get("HNTH_FUZZ_EXAMPLES", "15"))
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 NO_INPUT = {"/healthz", "/readyz", "/metrics"}
 """Routes that read no input: nothing to fuzz (other tests cover them)."""
-AUTH = {"Authorization": f"Bearer {issue_token(SECRET, role=Role.OPERATOR, tenant=TENANT)}"}
+OWN: dict[str, dict[str, str]] = {
+    "registration": {"signing_keys": TEST_SIGNING_KEYS},
+    "notification": {"auth_jwks": TEST_JWKS, "link_secret": "fuzz-test-link-secret-0123456789abc"},
+}
+AUTH = {"Authorization": f"Bearer {signed_token(role=Role.OPERATOR, tenant=TENANT)}"}
 
 
 def _build(service: str, infra: Any, unique: str) -> FastAPI:
@@ -57,7 +61,7 @@ def _build(service: str, infra: Any, unique: str) -> FastAPI:
         database=f"fuzz_{service}_{unique}",
         consumer_group=f"hnth-{service}-{unique}",
         topic_prefix=f"t{unique}.",
-        auth_secret=SECRET,
+        **OWN.get(service, {"auth_jwks": TEST_JWKS}),
     )
     api: FastAPI = module.build(settings_).api
     return api

@@ -143,3 +143,17 @@ def test_console_reads_the_services_over_http_and_has_no_database() -> None:
     assert "HNTH_MONGODB_URL" not in env
     assert env["HNTH_HTTP_PORT"] == "8080"
     assert console["ports"] == ["8080:8080"]
+
+
+def test_only_registration_holds_the_signing_keys_and_the_others_read_its_jwks() -> None:
+    services = _compose()["services"]
+    jwks = "http://registration:8000/.well-known/jwks.json"
+    for name in ("scheduling", "notification", "inspection", "console"):
+        env = services[name]["environment"]
+        assert env.get("HNTH_AUTH_JWKS_URL", jwks) == jwks, name  # the console verifies none
+        assert not any("SIGNING" in key or key == "HNTH_AUTH_SECRET" for key in env), name
+        assert "signing_keys" not in services[name].get("secrets", []), name
+    registration = services["registration"]
+    assert registration["environment"]["HNTH_SIGNING_KEYS_FILE"] == "/run/secrets/signing_keys"
+    assert registration["secrets"] == ["signing_keys"]
+    assert _compose()["secrets"]["signing_keys"]["file"].startswith("./secrets/")

@@ -1,8 +1,9 @@
 """The operator console in a real browser: Debian's Chromium driven by Selenium through
 Debian's chromedriver (`make browser` installs both), in front of the real platform.
-Signs in by pasting a token, registers a meeting through the page, watches it reach the
-readiness board (red: its check deadline is near and nothing is in), and saves
-screenshots of the main pages under `test-artifacts/console/`."""
+Signs in with the province, a username and a password (an account the ops command's token
+made), registers a meeting through the page, watches it reach the readiness board (red:
+its check deadline is near and nothing is in), creates an account on the accounts page,
+and saves screenshots of the main pages under `test-artifacts/console/`."""
 
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
-
-from hnth_kit.auth import Role, issue_token
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("HNTH_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "console"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+PASSWORD = "so-tttt-tuyen-quang-2026"
 
 
 def _system(*names: str) -> str:
@@ -92,14 +93,21 @@ def _until(driver: WebDriver, url: str, condition: Callable[[WebDriver], bool]) 
 def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     browser, console_url, platform
 ) -> None:
-    secret = platform.env["HNTH_AUTH_SECRET"]
-    token = issue_token(secret, role=Role.OPERATOR, tenant="tuyen-quang", subject="truc-ban")
+    # the ops command's token makes the first account; the browser only knows its password
+    token = platform.token("--role", "operator", "--tenant", "tuyen-quang")
+    _make_operator(platform, token)
     _prepare_tomorrow(platform, token)
 
     browser.get(f"{console_url}/board")
-    assert "/login" in browser.current_url  # no token yet
-    browser.find_element(By.ID, "token").send_keys(token)
-    _shot(browser, "01-login")
+    assert "/signin" in browser.current_url  # not signed in yet
+    Select(browser.find_element(By.ID, "tenant")).select_by_value("tuyen-quang")
+    browser.find_element(By.ID, "username").send_keys("truc-ban")
+    browser.find_element(By.ID, "password").send_keys("not-the-password")
+    browser.find_element(By.ID, "login").click()
+    _wait(browser, lambda d: d.find_elements(By.ID, "error"))
+    assert "không đúng" in browser.find_element(By.ID, "error").text
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    _shot(browser, "01-signin")
     browser.find_element(By.ID, "login").click()
     _wait(
         browser,
@@ -169,12 +177,50 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     browser.get(f"{console_url}/dead-letters")
     _shot(browser, "09-dead-letters")
 
+    browser.get(f"{console_url}/accounts")
+    for field, value in (
+        ("new-username", "le.thi.b"),
+        ("new-display_name", "Lê Thị B"),
+        ("new-email", "le.thi.b@tuyenquang.gov.vn"),
+    ):
+        browser.find_element(By.ID, field).send_keys(value)
+    Select(browser.find_element(By.ID, "new-role")).select_by_value("registrar")
+    Select(browser.find_element(By.ID, "new-unit")).select_by_value("VP-UBND")
+    browser.find_element(By.ID, "create-account").click()
+    _wait(
+        browser, lambda d: d.find_elements(By.ID, "done") or d.find_elements(By.CLASS_NAME, "error")
+    )
+    assert browser.find_elements(By.ID, "account-le.thi.b"), browser.page_source[:3000]
+    _shot(browser, "11-accounts")
+    browser.get(f"{console_url}/audit")
+    assert browser.find_elements(By.CSS_SELECTOR, "tr.audit-login")
+    _shot(browser, "12-audit")
+
     browser.get(f"{console_url}/board")
     browser.find_element(By.ID, "lang-en").click()
     _wait(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text.startswith("Readiness board"))
     _shot(browser, "10-readiness-board-en")
-    for name in ("01-login", "03-readiness-board", "10-readiness-board-en"):
+    for name in ("01-signin", "03-readiness-board", "10-readiness-board-en", "11-accounts"):
         assert (SHOTS / f"{name}.png").stat().st_size > 5_000
+
+    browser.find_element(By.ID, "signout").click()
+    _wait(browser, lambda d: "/signin" in d.current_url)
+    browser.get(f"{console_url}/board")
+    assert "/signin" in browser.current_url  # the session is over
+
+
+def _make_operator(platform, token: str) -> None:
+    """The duty operator's account (with a password), made with the ops command's token."""
+    body = {
+        "username": "truc-ban",
+        "display_name": "Trực ban Sở TT&TT",
+        "role": "operator",
+        "password": PASSWORD,
+    }
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=20, headers=auth) as http:
+        made = http.post(f"{platform.urls['registration']}/accounts", json=body)
+        assert made.status_code == 201, made.text
 
 
 def _prepare_tomorrow(platform, token: str) -> None:

@@ -1,6 +1,8 @@
 """The operator console over the real platform (services as processes, real Kafka and
-database), driven at the HTTP level: every page for the roles that may see it, refused
-to the others; a meeting registered through the form reaches the board."""
+database), driven at the HTTP level: people sign in with a username and a password
+(registration's `/auth/login`), every page for the roles that may see it, refused to the
+others; a meeting registered through the form reaches the board; an operator manages
+accounts and reads the audit."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pyotp
 import pytest
 
 from hnth_console.app import build
 from hnth_console.settings import ConsoleSettings
 from hnth_contracts import Topics
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.testing import eventually, headers_of, read_topic
 
@@ -24,28 +27,69 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 ENDPOINTS = ["TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG"]
 
 
-SECRET = "system-test-secret-not-for-production"  # tests/conftest.py signs the platform with it
+TENANT = "tuyen-quang"
+PASSWORD = "mat-khau-cua-bang-dieu-hanh-2026"
+PEOPLE = {
+    # role: the account's scope
+    Role.OPERATOR: {},
+    Role.VIEWER: {},
+    Role.REGISTRAR: {"unit": "VP-UBND"},
+    Role.TECHNICIAN: {"endpoints": ["TQ-STTTT"]},
+}
 
 
-def token(role: Role, **scope: str) -> str:
-    return issue_token(SECRET, role=role, tenant="tuyen-quang", subject=f"{role}-1", **scope)
+def ops_token(platform) -> str:
+    """The ops command's token (`python -m registration token`): only to make the first
+    accounts; the console itself is signed into with a password."""
+    return platform.token("--role", "operator", "--tenant", TENANT)
 
 
 @pytest.fixture
-async def console(console_env, monkeypatch) -> AsyncIterator[httpx.AsyncClient]:
+async def console(console_env, platform, monkeypatch) -> AsyncIterator[httpx.AsyncClient]:
     for key, value in console_env.items():
         monkeypatch.setenv(key, value)
+    auth = {"Authorization": f"Bearer {ops_token(platform)}"}
+    async with httpx.AsyncClient(base_url=platform.urls["registration"], timeout=20) as http:
+        for role, scope in PEOPLE.items():
+            body = {"username": f"{role}-1", "display_name": f"Cán bộ {role}", "role": role}
+            made = await http.post(
+                "/accounts", json={**body, **scope, "password": PASSWORD}, headers=auth
+            )
+            assert made.status_code == 201, made.text
     app = build(ConsoleSettings())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
         yield client
 
 
-async def sign_in(console: httpx.AsyncClient, role: Role, **scope: str) -> None:
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text[:1000]
+    return found.group(1)
+
+
+async def sign_in(
+    console: httpx.AsyncClient, username: str, password: str = PASSWORD, next: str = "/board"
+) -> httpx.Response:
+    """As a browser: the sign-in page, then its form with the province, name, password."""
     console.cookies.clear()
-    response = await console.post("/login", data={"token": token(role, **scope), "next": "/board"})
+    page = await console.get("/signin", params={"next": next})
+    form = {"csrf": csrf_of(page), "tenant": TENANT, "username": username, "password": password}
+    return await console.post("/signin", data={**form, "next": next})
+
+
+async def signed_in(console: httpx.AsyncClient, role: Role) -> None:
+    response = await sign_in(console, f"{role}-1")
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/board"
+
+
+async def post_form(
+    console: httpx.AsyncClient, page: str, action: str, data: dict
+) -> httpx.Response:
+    """`action` posted as the form on `page` posts it (with the page's CSRF token)."""
+    shown = await console.get(page)
+    return await console.post(action, data={"csrf": csrf_of(shown), **data})
 
 
 def meeting_form(start: datetime, **extra: str) -> dict[str, object]:
@@ -61,30 +105,45 @@ def meeting_form(start: datetime, **extra: str) -> dict[str, object]:
     }
 
 
-async def test_pages_need_a_valid_token(console) -> None:
+async def test_pages_need_a_sign_in_with_the_right_password(console) -> None:
     response = await console.get("/board")
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/board"
-    bad = await console.post("/login", data={"token": "not-a-token", "next": "/board"})
+    assert response.headers["location"] == "/signin?next=%2Fboard"
+    bad = await sign_in(console, "viewer-1", "khong-phai-mat-khau")
     assert bad.status_code == 401
-    assert "Mã không hợp lệ" in bad.text
-    away = await console.post("/login", data={"token": token(Role.VIEWER), "next": "//evil"})
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in bad.text
+    for _ in range(5):  # the policy's auth.lockout_failures
+        await sign_in(console, "operator-1", "khong-phai-mat-khau")
+    locked = await sign_in(console, "operator-1", "khong-phai-mat-khau")
+    assert locked.status_code == 429
+    assert "Hãy thử lại sau" in locked.text  # and when, in the province's time
+    away = await sign_in(console, "viewer-1", next="//evil")
     assert away.headers["location"] == "/board"  # never redirected off the console
+    board = await console.get("/board")
+    # the display name (the token's `name`), or the username while tokens carry no name
+    shown = re.search(r'id="nav-account">([^<]+)<', board.text)
+    assert shown, board.text[:2000]
+    assert shown.group(1) in ("Cán bộ viewer", "viewer-1")
+    out = await post_form(console, "/board", "/signout", {})
+    assert out.headers["location"] == "/signin?why=signed_out"
+    assert (await console.get("/board")).status_code == 303
 
 
 async def test_a_meeting_registered_through_the_form_reaches_board_and_schedule(
     console,
 ) -> None:
-    await sign_in(console, Role.OPERATOR)
+    await signed_in(console, Role.OPERATOR)
     form = await console.get("/meetings/new")
     assert form.status_code == 200
     assert 'value="TQ-STTTT"' in form.text  # the directory's endpoints to pick from
     start = (datetime.now(UTC) + timedelta(hours=20)).replace(second=0, microsecond=0)
-    refused = await console.post("/meetings/new", data=meeting_form(start))
+    csrf = {"csrf": csrf_of(form)}
+    refused = await console.post("/meetings/new", data={**meeting_form(start), **csrf})
     assert refused.status_code == 422  # inside the notice lead time without a reason
     assert "2 ngày" in refused.text
     created = await console.post(
-        "/meetings/new", data=meeting_form(start, urgent_reason="Chỉ đạo khẩn của tỉnh")
+        "/meetings/new",
+        data={**meeting_form(start, urgent_reason="Chỉ đạo khẩn của tỉnh"), **csrf},
     )
     assert created.status_code == 303, created.text
     meeting_page = created.headers["location"]
@@ -114,8 +173,8 @@ async def test_a_meeting_registered_through_the_form_reaches_board_and_schedule(
 
 
 async def test_reports_incidents_notices_pages(console, platform) -> None:
-    await sign_in(console, Role.OPERATOR)
-    auth = {"Authorization": f"Bearer {token(Role.OPERATOR)}"}
+    await signed_in(console, Role.OPERATOR)
+    auth = {"Authorization": f"Bearer {ops_token(platform)}"}
     async with httpx.AsyncClient(timeout=10) as http:
         # the directory reaches inspection as events: retry until it knows the endpoint
         opened = await eventually(
@@ -155,7 +214,7 @@ async def poisoned(console, infra, platform) -> httpx.Response:
         await producer.send([OutMessage(topics.meetings, b"poison", b"{not json")])
     finally:
         await producer.stop()
-    await sign_in(console, Role.OPERATOR)
+    await signed_in(console, Role.OPERATOR)
     return await eventually(
         lambda: console.get("/dead-letters"),
         until=lambda r: "invalid_json" in r.text,
@@ -168,7 +227,7 @@ async def test_dead_letters_are_listed_and_replayed(console, infra, platform) ->
     page = await poisoned(console, infra, platform)
     ref = re.search(r'name="ref" value="([^"]+)"', page.text).group(1)
     assert ref.startswith(topics.meetings + ".dlq:")
-    replayed = await console.post("/dead-letters/replay", data={"ref": ref})
+    replayed = await console.post("/dead-letters/replay", data={"ref": ref, "csrf": csrf_of(page)})
     assert replayed.status_code == 303
     assert (await console.get(replayed.headers["location"])).text.count(ref) >= 1
     messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=2)
@@ -177,32 +236,33 @@ async def test_dead_letters_are_listed_and_replayed(console, infra, platform) ->
 
 
 ACCESS = [
-    # role, scope, pages shown, pages refused
-    (Role.OPERATOR, {}, ["/dead-letters", "/notices", "/reports", "/meetings/new"], []),
+    # role, pages shown, pages refused
+    (
+        Role.OPERATOR,
+        ["/dead-letters", "/notices", "/reports", "/meetings/new", "/accounts", "/audit"],
+        [],
+    ),
     (
         Role.VIEWER,
-        {},
-        ["/schedule", "/board", "/incidents", "/notices", "/reports"],
-        ["/meetings/new", "/dead-letters"],
+        ["/schedule", "/board", "/incidents", "/notices", "/reports", "/account"],
+        ["/meetings/new", "/dead-letters", "/accounts", "/audit"],
     ),
     (
         Role.REGISTRAR,
-        {"unit": "VP-UBND"},
-        ["/schedule", "/board", "/meetings/new"],
-        ["/notices", "/reports", "/dead-letters"],
+        ["/schedule", "/board", "/meetings/new", "/account"],
+        ["/notices", "/reports", "/dead-letters", "/accounts", "/audit"],
     ),
     (
         Role.TECHNICIAN,
-        {"endpoint": "TQ-STTTT"},
-        ["/schedule", "/board", "/incidents"],
-        ["/meetings/new", "/notices", "/reports", "/dead-letters"],
+        ["/schedule", "/board", "/incidents", "/account"],
+        ["/meetings/new", "/notices", "/reports", "/dead-letters", "/accounts"],
     ),
 ]
 
 
 async def test_each_page_is_shown_to_its_roles_and_refused_to_the_others(console) -> None:
-    for role, scope, allowed, refused in ACCESS:
-        await sign_in(console, role, **scope)
+    for role, allowed, refused in ACCESS:
+        await signed_in(console, role)
         for path in allowed:
             response = await console.get(path)
             assert response.status_code == 200, (role, path, response.text[:500])
@@ -213,3 +273,61 @@ async def test_each_page_is_shown_to_its_roles_and_refused_to_the_others(console
         home = await console.get("/board")
         for path in refused:  # the navigation does not offer what is refused
             assert f'href="{path}"' not in home.text, (role, path)
+
+
+async def test_an_operator_makes_an_account_that_then_signs_in(console) -> None:
+    await signed_in(console, Role.OPERATOR)
+    made = await post_form(
+        console,
+        "/accounts",
+        "/accounts",
+        {
+            "username": "le.thi.b",
+            "display_name": "Lê Thị B",
+            "role": "technician",
+            "endpoints": "TQ-H-SONDUONG",
+            "password": "mot-mat-khau-cho-le-thi-b",
+        },
+    )
+    assert made.headers["location"] == "/accounts?done=created&who=le.thi.b", made.text
+    listed = await console.get(made.headers["location"])
+    assert 'id="account-le.thi.b"' in listed.text
+    assert "TQ-H-SONDUONG" in listed.text
+
+    their = await sign_in(console, "le.thi.b", "mot-mat-khau-cho-le-thi-b")
+    assert their.status_code == 303, their.text
+    mine = await console.get("/account")
+    assert "Lê Thị B" in mine.text
+    enrol = await post_form(console, "/account", "/account/totp", {})
+    assert "<svg" in enrol.text  # the QR code for the authenticator app
+    secret = re.search(r'id="secret">([A-Z2-7]+)<', enrol.text).group(1)
+    uri = re.search(r'name="uri" value="([^"]+)"', enrol.text).group(1)
+    confirmed = await console.post(
+        "/account/totp/confirm",
+        data={
+            "csrf": csrf_of(enrol),
+            "otp": pyotp.TOTP(secret).now(),
+            "secret": secret,
+            "uri": uri,
+        },
+    )
+    assert confirmed.headers["location"] == "/account?done=totp_enrolled", confirmed.text
+    asked = await sign_in(console, "le.thi.b", "mot-mat-khau-cho-le-thi-b")
+    assert asked.headers["location"] == "/signin/otp?next=%2Fboard"
+    step = await console.get(asked.headers["location"])
+    code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))  # not the one used
+    done = await console.post("/signin/otp", data={"csrf": csrf_of(step), "otp": code})
+    assert done.headers["location"] == "/board", done.text
+
+    await signed_in(console, Role.OPERATOR)
+    disabled = await post_form(console, "/accounts", "/accounts/le.thi.b/disable", {})
+    assert disabled.headers["location"] == "/accounts?done=disabled&who=le.thi.b"
+    refused = await sign_in(console, "le.thi.b", "mot-mat-khau-cho-le-thi-b")
+    assert refused.status_code == 401  # a disabled account reads as a wrong password
+
+    await signed_in(console, Role.OPERATOR)
+    audit = await console.get("/audit", params={"username": "le.thi.b"})
+    assert audit.status_code == 200
+    assert "audit-login" in audit.text
+    assert "audit-account_disabled" in audit.text
+    assert "audit-login_failed" in audit.text

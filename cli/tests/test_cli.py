@@ -8,21 +8,20 @@ import json
 from hnth_cli.main import app
 from typer.testing import CliRunner
 
-from hnth_kit.auth import Role, verify_token
+from hnth_kit.auth import Role
 from hnth_kit.dlq import read_resolutions, resolutions_topic
 from hnth_kit.kafka import OutMessage, Producer
-from hnth_kit.testing import headers_of, read_topic
+from hnth_kit.testing import headers_of, read_token, read_topic, write_test_keys
 from hnth_kit.topics_admin import ensure_topics
 
-SECRET = "cli-test-secret-0123456789abcdef-xyz"
 runner = CliRunner()
 
 
-def test_token_issue_prints_a_verifiable_token_alone(monkeypatch) -> None:
-    monkeypatch.setenv("HNTH_AUTH_SECRET", SECRET)
+def test_token_issue_prints_a_verifiable_token_alone(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("HNTH_SIGNING_KEYS_FILE", str(write_test_keys(tmp_path)))
     result = runner.invoke(app, ["token", "issue", "--role", "registrar", "--unit", "SYT"])
     assert result.exit_code == 0, result.output
-    principal = verify_token(SECRET, result.stdout.strip())
+    principal = read_token(result.stdout.strip())
     assert (principal.role, principal.unit, principal.tenant) == (
         Role.REGISTRAR,
         "SYT",

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from hnth_kit.offsets import committed
 from hnth_kit.ports import free_port
+from hnth_kit.testing import TEST_JWKS, write_test_keys
 from hnth_kit.topics_admin import ensure_topics
 
-SECRET = "cli-test-secret-0123456789abcdef-xyz"
 runner = CliRunner()
 DAY = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -125,7 +125,7 @@ def inspection_url(infra, unique, tmp_path) -> Iterator[str]:
         "HNTH_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
         "HNTH_MONGODB_URL": infra.mongodb_url,
         "HNTH_TOPIC_PREFIX": f"t{unique}.",
-        "HNTH_AUTH_SECRET": SECRET,
+        "HNTH_AUTH_JWKS": TEST_JWKS,
         "HNTH_HTTP_PORT": str(port),
         "HNTH_DATABASE": f"inspection_{unique}",
     }
@@ -150,7 +150,7 @@ def inspection_url(infra, unique, tmp_path) -> Iterator[str]:
 
 
 def test_report_compile_downloads_xlsx_and_docx(inspection_url, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("HNTH_AUTH_SECRET", SECRET)
+    monkeypatch.setenv("HNTH_SIGNING_KEYS_FILE", str(write_test_keys(tmp_path)))
     out = tmp_path / "out"
     result = runner.invoke(
         app, ["report", "compile", "--year", "2026", "--url", inspection_url, "--out", str(out)]
@@ -163,7 +163,7 @@ def test_report_compile_downloads_xlsx_and_docx(inspection_url, tmp_path, monkey
 
 
 def test_report_compile_fails_cleanly_when_inspection_is_down(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("HNTH_AUTH_SECRET", SECRET)
+    monkeypatch.setenv("HNTH_SIGNING_KEYS_FILE", str(write_test_keys(tmp_path)))
     url = f"http://127.0.0.1:{free_port()}"
     result = runner.invoke(
         app, ["report", "compile", "--year", "2026", "--url", url, "--out", str(tmp_path)]

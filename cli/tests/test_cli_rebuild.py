@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from hnth_cli.main import app
-from inspection_samples import SECRET, auth, slot_assigned
+from inspection_samples import auth, slot_assigned
 from typer.testing import CliRunner
 
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.mongo import connect
 from hnth_kit.service import Service
-from hnth_kit.testing import eventually
+from hnth_kit.testing import TEST_JWKS, eventually
 from inspection.app import InspectionSettings, build
 
 runner = CliRunner()
@@ -29,7 +29,7 @@ async def test_replay_rebuilds_inspections_checklists_after_they_were_dropped(
         database=f"inspection_{unique}",
         consumer_group=f"inspection-{unique}",
         topic_prefix=f"t{unique}.",
-        auth_secret=SECRET,
+        auth_jwks=TEST_JWKS,
         outbox_poll_seconds=0.1,
         timer_poll_seconds=0.1,
     )

@@ -8,6 +8,8 @@ from pathlib import Path
 from uuid import UUID
 
 from hnth_contracts import (
+    AccessLinkIssued,
+    AccessLinkPurpose,
     CheckCompleted,
     CheckItem,
     CheckOutcome,
@@ -31,6 +33,7 @@ from hnth_contracts import (
     SlotAssigned,
     SlotRejected,
     SlotReleased,
+    TokensRevoked,
     UnitKind,
     UnitUpdated,
     Window,
@@ -193,6 +196,23 @@ def samples() -> list[Event]:
             power_company=Contact(name="Công ty Điện lực Tuyên Quang", email="dieudo@pc-tq.vn"),
             duty=Contact(name="Trực kỹ thuật Sở TT&TT", person="Trần Thị Bình", phone="0987654321"),
             **{**ENVELOPE, "correlation_id": "directory"},
+        ),
+        TokensRevoked.create(
+            event_id=_id(14),
+            subject="nguyen.van.an",
+            not_before=datetime(2026, 11, 30, 2, 15, tzinfo=UTC),
+            reason="disabled",
+            **{**ENVELOPE, "correlation_id": "account:nguyen.van.an"},
+        ),
+        AccessLinkIssued.create(
+            event_id=_id(15),
+            subject="tran.thi.binh",
+            display_name="Trần Thị Bình",
+            email="binh.tt@tuyenquang.gov.vn",
+            purpose=AccessLinkPurpose.INVITE,
+            link="https://hnth.tuyenquang.gov.vn/set-password#token=example-only",
+            expires_at=datetime(2026, 12, 1, 2, 15, tzinfo=UTC),
+            **{**ENVELOPE, "correlation_id": "account:tran.thi.binh"},
         ),
     ]
 

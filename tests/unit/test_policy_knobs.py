@@ -167,6 +167,21 @@ def report_reminder(kind: ReportKind) -> Callable[[Policy], object]:
     return probe
 
 
+def lockout(policy: Policy) -> object:
+    """Failures 20, 12, 8, 4 and 1 minutes ago: 4 within the shipped 15 minutes."""
+    from registration.domain import accounts
+
+    knobs = accounts.sign_in_policy(policy)
+    failures = [accounts.Attempt(NOW - timedelta(minutes=m), False) for m in (20, 12, 8, 4, 1)]
+    return accounts.locked_until(failures, NOW, knobs.lockout_failures, knobs.lockout_window)
+
+
+def totp_enrolment(policy: Policy) -> object:
+    from registration.domain import accounts
+
+    return accounts.must_enrol("operator", False, accounts.sign_in_policy(policy))
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "meeting.min_duration": ("PT30M", min_duration),
@@ -189,6 +204,9 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "escalation.late_notice": ("it_department", escalation),
     "report.reminder_before": ("P1D", report_reminder(ReportKind.ANNUAL_ENDPOINT_REPORT)),
     "meeting_record.reminder_before": ("PT12H", report_reminder(ReportKind.MEETING_RECORD)),
+    "auth.lockout_failures": (4, lockout),
+    "auth.lockout_window": ("PT30M", lockout),
+    "auth.totp_roles": (["operator"], totp_enrolment),
 }
 
 
@@ -201,11 +219,18 @@ def test_flipping_the_rule_changes_the_decision(key: str) -> None:
 
 
 _INSPECTION = "services/inspection/tests/unit/test_inspection_usecases.py::"
+_ACCOUNTS = "services/registration/tests/unit/test_accounts.py::"
 ELSEWHERE: dict[str, str] = {
     "check.problem_note": _INSPECTION
     + "test_a_problem_needs_a_note_only_where_the_policy_asks_for_one",
     "inspection.with_line_provider": _INSPECTION
     + "test_the_line_provider_is_on_an_inspection_only_where_the_policy_says",
+    # the token and link lifetimes show in what sign-in issues and accepts
+    "auth.access_token_ttl": _ACCOUNTS
+    + "test_auth_access_token_ttl_is_how_long_an_access_token_lives",
+    "auth.refresh_token_ttl": _ACCOUNTS
+    + "test_auth_refresh_token_ttl_ends_the_session_when_it_says",
+    "auth.link_ttl": _ACCOUNTS + "test_auth_link_ttl_is_how_long_a_set_password_link_works",
 }
 """Keys whose effect shows only through a use case: the test that flips each one."""
 

@@ -36,7 +36,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role, SigningKeys, issue_token, rotated
 from hnth_kit.dlq import (
     AlreadyResolved,
     DeadLetter,
@@ -62,11 +62,15 @@ dlq_app = typer.Typer(
 )
 seed_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 report_app = typer.Typer(help="The provincial year-end report.", no_args_is_help=True)
+account_app = typer.Typer(help="Sign-in accounts (bootstrap).", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(token_app, name="token")
+keys_app = typer.Typer(help="The keys registration signs access tokens with.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
 app.add_typer(report_app, name="report")
+app.add_typer(account_app, name="account")
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 
 out = Console()
@@ -96,14 +100,15 @@ def _bootstrap(run_dir: Path, given: str | None) -> str:
     return found
 
 
-def _secret(run_dir: Path) -> str:
-    secret = os.environ.get("HNTH_AUTH_SECRET")
-    path = run_dir / "auth-secret"
-    if not secret and path.exists():
-        secret = path.read_text(encoding="utf-8").strip()
-    if not secret:
-        raise fail("no signing secret: set HNTH_AUTH_SECRET (or start the stack, which makes one)")
-    return secret
+def _signing_keys(run_dir: Path) -> SigningKeys:
+    """Registration's signing keys: `HNTH_SIGNING_KEYS_FILE`, else the stack's."""
+    path = Path(os.environ.get("HNTH_SIGNING_KEYS_FILE") or stack.signing_keys_file(run_dir))
+    if not path.exists():
+        raise fail(
+            f"no signing keys at {path}: set HNTH_SIGNING_KEYS_FILE "
+            "(or start the stack, which makes them)"
+        )
+    return SigningKeys.load(path)
 
 
 # ---------------------------------------------------------------- stack
@@ -149,6 +154,35 @@ def stack_status(run_dir: RunDir = stack.DEFAULT_RUN_DIR) -> None:
 # ---------------------------------------------------------------- tokens
 
 
+KeysFileArg = Annotated[
+    Path, typer.Argument(help="The signing keys file (registration's HNTH_SIGNING_KEYS_FILE).")
+]
+
+
+@keys_app.command("generate")
+def keys_generate(path: KeysFileArg) -> None:
+    """Write a new signing keys file (mode 600); refuses to overwrite one."""
+    if path.exists():
+        raise fail(f"{path} exists: rotate it with `hnth keys rotate {path}`")
+    _write_keys(path, SigningKeys.generate().private())
+    print(f"wrote {path}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(path: KeysFileArg) -> None:
+    """Add a new key that signs from now on; the previous two still verify, so tokens
+    they signed live out their time. Registration rereads the file within 10 s."""
+    _write_keys(path, rotated(SigningKeys.load(path).private()))
+    print(f"rotated {path}: the new key signs; older tokens verify until they expire")
+
+
+def _write_keys(path: Path, jwks: dict[str, object]) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(jwks), encoding="utf-8")
+    temporary.chmod(0o600)
+    temporary.replace(path)  # atomic: registration never reads half a file
+
+
 @token_app.command("issue")
 def token_issue(
     role: Annotated[Role, typer.Option(help="registrar | operator | technician | viewer")],
@@ -161,7 +195,7 @@ def token_issue(
     """Print a signed token, alone on stdout."""
     try:
         token = issue_token(
-            _secret(run_dir),
+            _signing_keys(run_dir),
             role=role,
             tenant=tenant,
             unit=unit,
@@ -333,6 +367,57 @@ def dlq_discard(
     out.print(f"discarded {ref} by {done.by}: {done.reason}")
 
 
+# ---------------------------------------------------------------- accounts
+
+
+@account_app.command("create")
+def account_create(
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
+    username: Annotated[str, typer.Option(help="Tên đăng nhập / username.")],
+    role: Annotated[Role, typer.Option(help="registrar | operator | technician | viewer")],
+    display_name: Annotated[str | None, typer.Option(help="Họ tên / full name.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Unit code (registrars).")] = None,
+    endpoint: Annotated[
+        list[str] | None, typer.Option(help="Endpoint codes (technicians).")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail (for links).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Create an account through registration's API (signed with registration's keys),
+    the first operator of a province included; prompts for the password."""
+    if password_stdin:
+        password = typer.get_text_stream("stdin").read().rstrip("\n")
+    else:
+        password = getpass.getpass("Mật khẩu / password: ")
+        if getpass.getpass("Nhập lại / again: ") != password:
+            raise fail("the passwords differ")
+    token = issue_token(
+        _signing_keys(run_dir), role=Role.OPERATOR, tenant=tenant, subject="hnth-cli"
+    )
+    body = {
+        "username": username,
+        "display_name": display_name or username,
+        "role": role.value,
+        "unit": unit,
+        "endpoints": endpoint or [],
+        "email": email,
+        "password": password,
+    }
+    try:
+        response = httpx.post(
+            f"{url}/accounts", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+    except httpx.HTTPError as exc:
+        raise fail(f"registration at {url} does not answer: {exc}") from None
+    if response.status_code != 201:
+        raise fail(f"{response.status_code} {response.text[:500]}")
+    out.print(f"account {username} ({role.value}) created in {tenant}")
+
+
 # ---------------------------------------------------------------- demo data
 
 
@@ -344,7 +429,7 @@ def seed_demo(
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
     """Register demo meetings over the next weeks across a province's endpoints."""
-    token = issue_token(_secret(run_dir), role=Role.OPERATOR, tenant=tenant)
+    token = issue_token(_signing_keys(run_dir), role=Role.OPERATOR, tenant=tenant)
     auth = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=auth, timeout=10) as http:
         try:
@@ -401,7 +486,7 @@ def report_compile(
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
     """Compile the provincial report (stored as a snapshot) and download it as XLSX and DOCX."""
-    token = issue_token(_secret(run_dir), role=Role.OPERATOR, tenant=tenant)
+    token = issue_token(_signing_keys(run_dir), role=Role.OPERATOR, tenant=tenant)
     out_dir.mkdir(parents=True, exist_ok=True)
     columns = (
         SpinnerColumn(),

@@ -15,6 +15,6 @@ if __name__ == "__main__":
     try:
         settings = ConsoleSettings()
     except ValidationError as exc:
-        sys.exit(f"invalid or missing settings (HNTH_AUTH_SECRET?): {exc}")
+        sys.exit(f"invalid or missing settings (HNTH_POLICY_DIR?): {exc}")
     setup_logging("console", settings.log_level)
     uvicorn.run(build(settings), host=settings.http_host, port=settings.http_port, log_config=None)

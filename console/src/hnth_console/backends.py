@@ -10,13 +10,46 @@ from hnth_console.settings import ConsoleSettings
 
 
 class BackendError(Exception):
-    """A service refused or failed: its status and its message, in the person's language."""
+    """A service refused or failed: its status and its message, in the person's language
+    (with the refusal's `code`, its rule `errors` and the `retry_after` seconds it named)."""
 
-    def __init__(self, service: str, status: int, message: str) -> None:
+    def __init__(
+        self,
+        service: str,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(f"{service}: {status} {message}")
         self.service = service
         self.status = status
         self.message = message
+        self.code = code
+        self.errors = errors or []
+        self.retry_after = retry_after
+
+
+def _refusal(service: str, response: httpx.Response) -> BackendError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("detail"), dict):
+        body = body["detail"]
+    code = body.get("code") if isinstance(body, dict) else None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    retry = response.headers.get("retry-after", "")
+    return BackendError(
+        service,
+        response.status_code,
+        _message(response),
+        code=str(code) if code else None,
+        errors=[e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else None,
+        retry_after=int(retry) if retry.isdigit() else None,
+    )
 
 
 def _message(response: httpx.Response) -> str:
@@ -64,8 +97,11 @@ class Backends:
         json: Any = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """The service's answer; raises BackendError on 4xx/5xx or when it does not answer."""
-        sent = {"Authorization": f"Bearer {token}", "Accept-Language": lang, **(headers or {})}
+        """The service's answer; raises BackendError on 4xx/5xx or when it does not answer.
+        `token` empty: a public route (sign-in), sent without one."""
+        sent = {"Accept-Language": lang, **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
         try:
             response = await self._http.request(
                 method, self.urls[service] + path, params=params, json=json, headers=sent
@@ -73,7 +109,7 @@ class Backends:
         except httpx.HTTPError as exc:
             raise BackendError(service, 503, f"{type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
-            raise BackendError(service, response.status_code, _message(response))
+            raise _refusal(service, response)
         return response
 
     async def get(self, service: str, path: str, token: str, lang: str, **params: Any) -> Any:

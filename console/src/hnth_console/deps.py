@@ -4,6 +4,8 @@ person (`Session`), refused a page their role has no business on."""
 
 from __future__ import annotations
 
+import hmac
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated
@@ -12,14 +14,22 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from hnth_console.backends import Backends
+from hnth_console.backends import BackendError, Backends
 from hnth_console.i18n import Translate, translator
+from hnth_console.session import (
+    REFRESH_AHEAD,
+    Person,
+    Sealer,
+    SessionState,
+    current,
+    person_of,
+    store,
+)
 from hnth_console.settings import ConsoleSettings
 from hnth_contracts.policy import Policy
 from hnth_contracts.rules import zone
-from hnth_kit.auth import InvalidToken, Principal, Role, verify_token
+from hnth_kit.auth import Role
 
-TOKEN_COOKIE = "hnth_token"  # noqa: S105 - the cookie's name, not a secret
 LANG_COOKIE = "lang"
 EVERYONE = frozenset(Role)
 PAGES: dict[str, frozenset[Role]] = {
@@ -31,28 +41,51 @@ PAGES: dict[str, frozenset[Role]] = {
     "reports": frozenset({Role.OPERATOR, Role.VIEWER}),
     "dead_letters": frozenset({Role.OPERATOR}),
     "resend": frozenset({Role.OPERATOR}),
+    "account": EVERYONE,
+    "accounts": frozenset({Role.OPERATOR}),
+    "audit": frozenset({Role.OPERATOR}),
 }
 """Which roles see which page or action (the services still decide what each role sees
 in it; notification itself refuses a resend to any role but the IT department's)."""
-NAV = ("schedule", "board", "new_meeting", "notices", "incidents", "reports", "dead_letters")
+NAV = (
+    "schedule",
+    "board",
+    "new_meeting",
+    "notices",
+    "incidents",
+    "reports",
+    "dead_letters",
+    "accounts",
+    "audit",
+)
 
 
 class SignInNeeded(Exception):
-    pass
+    """No session (or it ended): the sign-in page, saying `why` (an i18n key) if set."""
+
+    def __init__(self, why: str | None = None) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class Refused(Exception):
     pass
 
 
-class Session:
-    """The signed-in person on this request: who, their token, their language."""
+class FormExpired(Exception):
+    """A form posted without this session's CSRF token (an old tab, another site)."""
 
-    def __init__(self, who: Principal, token: str, lang: str, zone: ZoneInfo) -> None:
+
+class Session:
+    """The signed-in person on this request: who, their token, their language, and the
+    CSRF token their forms carry."""
+
+    def __init__(self, who: Person, token: str, lang: str, zone: ZoneInfo, csrf: str) -> None:
         self.who = who
         self.token = token
         self.lang = lang
         self.zone = zone
+        self.csrf = csrf
         self.t = translator(lang)
 
     def may(self, page: str) -> bool:
@@ -70,6 +103,11 @@ def settings_of(request: Request) -> ConsoleSettings:
 def backends_of(request: Request) -> Backends:
     backends: Backends = request.app.state.backends
     return backends
+
+
+def sealer_of(request: Request) -> Sealer:
+    sealer: Sealer = request.app.state.sealer
+    return sealer
 
 
 def templates_of(request: Request) -> Jinja2Templates:
@@ -104,13 +142,73 @@ def words(request: Request) -> Translate:
     return translator(language(request))
 
 
+def session_state(request: Request) -> SessionState:
+    """This request's session, a new (signed-out) one kept if it has none: its CSRF token
+    is then the one the sign-in form carries."""
+    state = current(request, sealer_of(request))
+    if state is None:
+        state = SessionState.new()
+        store(request, state)
+    return state
+
+
 async def session(request: Request) -> Session:
-    token = request.cookies.get(TOKEN_COOKIE, "")
+    """The signed-in person; their access token refreshed first when it is within
+    `REFRESH_AHEAD` seconds of its expiry (raises SignInNeeded when there is none)."""
+    kept = request.scope.get("state", {}).get("hnth_console_session")
+    if isinstance(kept, Session):
+        return kept  # the error pages ask again after the page did
+    state = current(request, sealer_of(request))
+    now = time.time()
+    if state is None or not state.access or state.refresh_exp <= now:
+        raise SignInNeeded("session_ended" if state and state.access else None)
+    if state.access_exp - now < REFRESH_AHEAD:
+        state = await refreshed(request, state, now)
+    assert state.access is not None
     try:
-        who = verify_token(settings_of(request).auth_secret.get_secret_value(), token)
-    except InvalidToken:
-        raise SignInNeeded from None
-    return Session(who, token, language(request), zone(policy_of(request, who.tenant)))
+        who = person_of(state.access)
+    except ValueError:
+        store(request, None)
+        raise SignInNeeded("session_ended") from None
+    lang = language(request)
+    found = Session(who, state.access, lang, zone(policy_of(request, who.tenant)), state.csrf)
+    request.scope.setdefault("state", {})["hnth_console_session"] = found
+    return found
+
+
+async def refreshed(request: Request, state: SessionState, now: float) -> SessionState:
+    """The session with rotated tokens from registration's `/auth/refresh`; when that
+    fails, the same session while its access token lasts, else SignInNeeded."""
+    try:
+        answer = await backends_of(request).request(
+            "POST",
+            "registration",
+            "/auth/refresh",
+            "",
+            language(request),
+            json={"refresh_token": state.refresh},
+        )
+    except BackendError:
+        if state.access_exp > now:
+            return state  # e.g. another tab just rotated it: this token still works
+        store(request, None)
+        raise SignInNeeded("session_ended") from None
+    new = state.refreshed(answer.json(), now)
+    store(request, new)
+    return new
+
+
+async def csrf_checked(request: Request) -> None:
+    """Every form posted carries this session's CSRF token (field `csrf`, or the header
+    `X-CSRF-Token`): another site cannot post a form in the person's name."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    state = current(request, sealer_of(request))
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and "form" in request.headers.get("content-type", ""):
+        sent = str((await request.form()).get("csrf") or "")
+    if state is None or not sent or not hmac.compare_digest(sent, state.csrf):
+        raise FormExpired
 
 
 def page(name: str) -> Callable[[Session], Awaitable[Session]]:

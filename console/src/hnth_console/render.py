@@ -13,8 +13,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hnth_console import views
 from hnth_console.backends import BackendError
-from hnth_console.deps import NAV, Refused, Session, SignInNeeded, language, session, templates_of
+from hnth_console.deps import (
+    NAV,
+    FormExpired,
+    Refused,
+    Session,
+    SignInNeeded,
+    language,
+    session,
+    session_state,
+    templates_of,
+)
 from hnth_console.i18n import translator
+from hnth_console.session import store
 from hnth_kit.dlq import AlreadyResolved
 
 
@@ -34,13 +45,14 @@ def render(
             "details": views.timeline_details,
             "may_resend": bool(s and s.may("resend")),
             "new_key": lambda: uuid.uuid4().hex,  # one per resend button: a retry sends once
+            "csrf": s.csrf if s else session_state(request).csrf,  # every form posts it
             **context,
         },
         status_code=status,
     )
 
 
-def error(request: Request, s: Session, status: int, message: str) -> HTMLResponse:
+def error(request: Request, s: Session | None, status: int, message: str) -> HTMLResponse:
     """The error page with `message`, answered with `status`."""
     return render(request, s, "error.html", status, message=message)
 
@@ -62,8 +74,24 @@ def safe_next(target: str) -> str:
 # ------------------------------------------------------------ error pages
 
 
-async def sign_in(request: Request, _: Exception) -> Response:
-    return see_other(f"/login?next={safe_next(request.url.path)}")
+def to_sign_in(request: Request, why: str | None = None) -> Response:
+    """303 to the sign-in page, back to this page (if a page to read) once signed in."""
+    back = request.url.path if request.method == "GET" else "/board"
+    params = {"next": safe_next(back), **({"why": why} if why else {})}
+    return see_other("/signin", **params)
+
+
+async def sign_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInNeeded)
+    return to_sign_in(request, exc.why)
+
+
+async def form_expired(request: Request, _: Exception) -> Response:
+    try:
+        s: Session | None = await session(request)
+    except SignInNeeded:
+        s = None
+    return error(request, s, 403, translator(language(request))("form_expired"))
 
 
 async def refused(request: Request, _: Exception) -> Response:
@@ -73,6 +101,9 @@ async def refused(request: Request, _: Exception) -> Response:
 
 async def backend_failed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BackendError)
+    if exc.status == 401:  # the service refused the token (expired, revoked, disabled)
+        store(request, None)
+        return to_sign_in(request, "session_ended")
     s = await session(request)
     status = exc.status if exc.status in (403, 404) else 502
     message = f"{s.t('backend_error')} ({exc.service} {exc.status}): {exc.message}"
@@ -91,9 +122,11 @@ async def already_resolved(request: Request, exc: Exception) -> Response:
 
 
 def install_error_pages(app: FastAPI) -> None:
-    """Sign-in needed -> the sign-in form; refused, a service's error, a dead letter
+    """Sign-in needed or a service's 401 -> the sign-in form; a form without its CSRF
+    token, refused, a service's error, a dead letter
     already dealt with -> the error page, in the person's language."""
     app.add_exception_handler(SignInNeeded, sign_in)
+    app.add_exception_handler(FormExpired, form_expired)
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(BackendError, backend_failed)
     app.add_exception_handler(AlreadyResolved, already_resolved)

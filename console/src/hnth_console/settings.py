@@ -9,10 +9,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ConsoleSettings(BaseSettings):
-    """Where the services answer, and the secret that verifies the tokens people paste.
+    """Where the services answer, and the console's own session secret.
 
-    The console reads no database: every page is built from the services' HTTP APIs,
-    called with the signed-in person's own token, so each service enforces its own rules.
+    The console reads no database and verifies no token: every page is built from the
+    services' HTTP APIs, called with the signed-in person's own token (from registration's
+    `/auth/login`, kept in the session), so each service enforces its own rules.
     """
 
     model_config = SettingsConfigDict(env_prefix="HNTH_", extra="ignore")
@@ -23,7 +24,12 @@ class ConsoleSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     """For the dead-letter page (the `.dlq` topics have no HTTP API)."""
     topic_prefix: str = ""
-    auth_secret: SecretStr = Field(min_length=32)
+    console_session_secret: SecretStr | None = None
+    """`HNTH_CONSOLE_SESSION_SECRET`: encrypts the session cookie; shared by the console's
+    replicas only, never by a service. Unset: a fresh one per process (sessions end with
+    it)."""
+    session_hours: int = Field(default=12, ge=1)
+    """How long a session lasts at most (the refresh token may end it earlier)."""
     policy_dir: Path
     """`HNTH_POLICY_DIR` (required), as for the services."""
     http_host: str = "127.0.0.1"
@@ -32,5 +38,5 @@ class ConsoleSettings(BaseSettings):
     board_warn_minutes: int = Field(default=30, ge=1)
     """How close to its check deadline a meeting turns red while an endpoint has nothing in."""
     secure_cookies: bool = False
-    """Set behind HTTPS so the token cookie is never sent in clear."""
+    """Set behind HTTPS: the session cookie is then `Secure` with the `__Host-` prefix."""
     log_level: str = "INFO"

@@ -10,16 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
+from console_fakes import FakeRegistration, console_over, csrf_of, sign_in
 
-from hnth_console.app import build
-from hnth_console.backends import Backends
 from hnth_console.pages import dead_letters
-from hnth_console.settings import ConsoleSettings
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.dlq import DeadLetter, Resolution
 
-SECRET = "unit-test-secret-unit-test-secret-0123"
 NOW = datetime.now(UTC)
 SOON = {
     "start": (NOW + timedelta(hours=1)).isoformat(),
@@ -60,34 +56,34 @@ def platform(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture
 async def console() -> AsyncIterator[httpx.AsyncClient]:
-    settings = ConsoleSettings(auth_secret=SecretStr(SECRET))
-    app = build(settings)
-    app.state.backends = Backends(settings, transport=httpx.MockTransport(platform))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+    registration = FakeRegistration()
+    for role in Role:
+        registration.add(f"{role}-1", role.value, unit="VP-UBND", endpoints=["TQ-UBND"])
+    async with console_over(registration, platform) as client:
         yield client
-    await app.state.backends.close()
 
 
-def signed_in(client: httpx.AsyncClient, role: Role, lang: str = "vi") -> httpx.AsyncClient:
-    scope = {"unit": "VP-UBND", "endpoint": "TQ-UBND"}
-    token = issue_token(SECRET, role=role, tenant="tuyen-quang", subject=f"{role}-1", **scope)
-    client.cookies.clear()
-    client.cookies.set("hnth_token", token)
-    client.cookies.set("lang", lang)
+async def signed_in(client: httpx.AsyncClient, role: Role, lang: str = "vi") -> httpx.AsyncClient:
+    answer = await sign_in(client, f"{role}-1", lang=lang)
+    assert answer.status_code == 303, answer.text
     return client
+
+
+async def csrf(client: httpx.AsyncClient) -> str:
+    """The CSRF token of this session, as every page's forms carry it."""
+    return csrf_of(await client.get("/board"))
 
 
 async def test_a_page_needs_a_sign_in_and_a_role_that_may_see_it(console) -> None:
     away = await console.get("/notices")
-    assert (away.status_code, away.headers["location"]) == (303, "/login?next=/notices")
-    refused = await signed_in(console, Role.TECHNICIAN, "en").get("/dead-letters")
+    assert (away.status_code, away.headers["location"]) == (303, "/signin?next=%2Fnotices")
+    refused = await (await signed_in(console, Role.TECHNICIAN, "en")).get("/dead-letters")
     assert refused.status_code == 403
     assert "Your role may not see this page." in refused.text
 
 
 async def test_the_board_leaves_out_cancelled_meetings_and_flags_a_near_deadline(console) -> None:
-    board = await signed_in(console, Role.VIEWER).get("/board")
+    board = await (await signed_in(console, Role.VIEWER)).get("/board")
     assert board.status_code == 200
     assert "Giao ban" in board.text
     assert "Huỷ rồi" not in board.text
@@ -95,7 +91,7 @@ async def test_the_board_leaves_out_cancelled_meetings_and_flags_a_near_deadline
 
 
 async def test_the_registration_form_answers_each_outcome(console) -> None:
-    client = signed_in(console, Role.OPERATOR)
+    client = await signed_in(console, Role.OPERATOR)
     form: dict[str, Any] = {
         "title": "T",
         "chair": "C",
@@ -103,6 +99,7 @@ async def test_the_registration_form_answers_each_outcome(console) -> None:
         "minutes": "60",
         "main_endpoint": "TQ-UBND",
         "idempotency_key": "key-1",
+        "csrf": await csrf(client),
     }
     unreadable = await client.post("/meetings/new", data={**form, "start": "mai"})
     assert unreadable.status_code == 422
@@ -122,14 +119,15 @@ async def test_the_registration_form_answers_each_outcome(console) -> None:
 
 
 async def test_a_missing_meeting_is_a_404_page(console) -> None:
-    missing = await signed_in(console, Role.VIEWER, "en").get("/meetings/nope")
+    missing = await (await signed_in(console, Role.VIEWER, "en")).get("/meetings/nope")
     assert missing.status_code == 404
     assert "(registration 404): không có /meetings/nope" in missing.text
 
 
 async def test_a_resend_goes_back_with_the_recipient_or_shows_the_refusal(console) -> None:
-    client = signed_in(console, Role.OPERATOR)
+    client = await signed_in(console, Role.OPERATOR)
     form = {"notice_id": "n1", "idempotency_key": "k", "back": "/meetings/m1"}
+    form["csrf"] = await csrf(client)
     done = await client.post("/notices/resend", data=form)
     assert done.status_code == 303
     assert done.headers["location"] == "/meetings/m1?resent=chu-tri%40tq.gov.vn"
@@ -152,12 +150,15 @@ async def test_a_dead_letter_is_discarded_once_and_only_with_a_reason(
 
     monkeypatch.setattr(dead_letters, "letters", letters)
     monkeypatch.setattr(dead_letters, "read_resolutions", resolutions)
-    client = signed_in(console, Role.OPERATOR, "en")
-    no_reason = await client.post("/dead-letters/discard", data={"ref": letter.ref})
+    client = await signed_in(console, Role.OPERATOR, "en")
+    token = await csrf(client)
+    no_reason = await client.post("/dead-letters/discard", data={"ref": letter.ref, "csrf": token})
     assert no_reason.status_code == 422
-    again = await client.post("/dead-letters/discard", data={"ref": letter.ref, "reason": "x"})
+    again = await client.post(
+        "/dead-letters/discard", data={"ref": letter.ref, "reason": "x", "csrf": token}
+    )
     assert again.status_code == 409
     assert f"{letter.ref} · " in again.text
     assert "operator-2" in again.text
-    unknown = await client.post("/dead-letters/replay", data={"ref": "nope"})
+    unknown = await client.post("/dead-letters/replay", data={"ref": "nope", "csrf": token})
     assert unknown.status_code == 404

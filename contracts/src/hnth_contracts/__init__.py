@@ -7,6 +7,8 @@ directly; every consumer validates them again.
 from hnth_contracts.envelope import Event, Model, utc_now
 from hnth_contracts.events import (
     EVENT_TYPES,
+    AccessLinkIssued,
+    AccessLinkPurpose,
     AnyEvent,
     CheckCompleted,
     CheckItem,
@@ -32,6 +34,7 @@ from hnth_contracts.events import (
     SlotAssigned,
     SlotRejected,
     SlotReleased,
+    TokensRevoked,
     UnitKind,
     UnitUpdated,
     Window,
@@ -41,6 +44,8 @@ from hnth_contracts.topics import Topics, dead_letter, key_of, topic_of
 
 __all__ = [
     "EVENT_TYPES",
+    "AccessLinkIssued",
+    "AccessLinkPurpose",
     "AnyEvent",
     "CheckCompleted",
     "CheckItem",
@@ -68,6 +73,7 @@ __all__ = [
     "SlotAssigned",
     "SlotRejected",
     "SlotReleased",
+    "TokensRevoked",
     "Topics",
     "UnitKind",
     "UnitUpdated",

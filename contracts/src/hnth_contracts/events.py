@@ -7,6 +7,7 @@ Calendar (topic `reports`, key = endpoint or meeting): ReportDue, ReportSubmitte
 Directory (topic `directory`, key = unit or endpoint code): UnitUpdated, EndpointUpdated,
 ContactsUpdated: full snapshots, so the latest per key is the current state.
 Raw readiness results from technicians or probes (topic `checks`): CheckSubmitted.
+Access (topic `access`, key = tenant:subject): TokensRevoked, AccessLinkIssued.
 
 Every decision names the rule it applied and the rule's source (`RuleRef`).
 """
@@ -333,6 +334,38 @@ class ReportSubmitted(Event):
     submitted_at: UtcDatetime
 
 
+class TokensRevoked(Event):
+    """Every token `subject` holds that was issued before `not_before` is refused from now
+    on, by every service (an account disabled, a password reset, "sign out everywhere")."""
+
+    type: Literal["TokensRevoked"] = "TokensRevoked"
+    subject: str = Field(min_length=1, max_length=128)
+    """The token's `sub` claim: the account's username."""
+    not_before: UtcDatetime
+    reason: Literal["disabled", "password_reset", "password_changed", "signed_out_everywhere"]
+
+
+class AccessLinkPurpose(StrEnum):
+    INVITE = "invite"
+    """A new account without a password: the person chooses one."""
+    RESET = "reset"
+    """An operator reset the password: the person chooses a new one."""
+
+
+class AccessLinkIssued(Event):
+    """Mail `email` a one-time link to set a password (notification sends it)."""
+
+    type: Literal["AccessLinkIssued"] = "AccessLinkIssued"
+    subject: str = Field(min_length=1, max_length=128)
+    display_name: str
+    email: str
+    purpose: AccessLinkPurpose
+    link: str
+    """The console page with the one-time token; valid until `expires_at`."""
+    expires_at: UtcDatetime
+    language: Language = "vi"
+
+
 AnyEvent = Annotated[
     MeetingRequested
     | MeetingChanged
@@ -346,7 +379,9 @@ AnyEvent = Annotated[
     | ReportSubmitted
     | UnitUpdated
     | EndpointUpdated
-    | ContactsUpdated,
+    | ContactsUpdated
+    | TokensRevoked
+    | AccessLinkIssued,
     Field(discriminator="type"),
 ]
 """Every event type, told apart by its `type` field."""
@@ -367,6 +402,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UnitUpdated,
         EndpointUpdated,
         ContactsUpdated,
+        TokensRevoked,
+        AccessLinkIssued,
     )
 }
 

@@ -17,6 +17,10 @@ DEFAULTS: dict[str, timedelta] = {
     "check.lead_time": timedelta(hours=1),
     "notice.lead_time": timedelta(days=2),
     "directory.unknown_endpoint_grace": timedelta(minutes=10),
+    "auth.lockout_window": timedelta(minutes=15),
+    "auth.access_token_ttl": timedelta(minutes=15),
+    "auth.refresh_token_ttl": timedelta(hours=12),
+    "auth.link_ttl": timedelta(hours=24),
 }
 """Durations that apply where a province's policy leaves the rule out."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from hnth_contracts.envelope import Event
 from hnth_contracts.events import (
+    AccessLinkIssued,
     CheckCompleted,
     CheckSubmitted,
     ContactsUpdated,
@@ -23,6 +24,7 @@ from hnth_contracts.events import (
     SlotAssigned,
     SlotRejected,
     SlotReleased,
+    TokensRevoked,
     UnitUpdated,
 )
 
@@ -37,7 +39,10 @@ REPORTS = "hnth.reports"
 DIRECTORY = "hnth.directory"
 """The province directory: UnitUpdated, EndpointUpdated, ContactsUpdated (snapshots)."""
 
-ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY)
+ACCESS = "hnth.access"
+"""Sign-in facts every service needs: TokensRevoked, AccessLinkIssued."""
+
+ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS)
 PARTITIONS = 12
 """Partitions per topic: enough for 6 replicas of a service with room to spare."""
 DLQ_SUFFIX = ".dlq"
@@ -56,6 +61,8 @@ _TOPIC_OF: dict[type[Event], str] = {
     UnitUpdated: DIRECTORY,
     EndpointUpdated: DIRECTORY,
     ContactsUpdated: DIRECTORY,
+    TokensRevoked: ACCESS,
+    AccessLinkIssued: ACCESS,
 }
 
 
@@ -75,6 +82,8 @@ def key_of(event: Event) -> bytes:
     meeting_id = getattr(event, "meeting_id", None)
     if isinstance(event, UnitUpdated | EndpointUpdated):
         return f"{event.tenant}:{event.code}".encode()
+    if isinstance(event, TokensRevoked | AccessLinkIssued):
+        return f"{event.tenant}:{event.subject}".encode()
     if isinstance(event, ContactsUpdated):
         return f"{event.tenant}:contacts".encode()
     if isinstance(event, ReportDue | ReportSubmitted):
@@ -113,6 +122,10 @@ class Topics:
     @property
     def directory(self) -> str:
         return self.name(DIRECTORY)
+
+    @property
+    def access(self) -> str:
+        return self.name(ACCESS)
 
     def all(self) -> tuple[str, ...]:
         return tuple(self.name(base) for base in ALL)

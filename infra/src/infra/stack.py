@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from hnth_kit.auth import SigningKeys
 from hnth_kit.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -148,6 +149,39 @@ def ferretdb_binary() -> Path:
         [go, "mod", "edit", f"-replace={FERRETDB_MODULE}=./module"], build, "patching FerretDB"
     )
     _run_build([go, "build", "-o", str(binary), "."], build, "building FerretDB")
+    stamp.write_text(source_id)
+    return binary
+
+
+OIDC_MODULE = "github.com/zitadel/oidc/v3"
+
+
+def oidc_binary() -> Path:
+    """Build our OpenID provider (infra/oidc: zitadel/oidc's example server) once.
+
+    The version is pinned in infra/oidc/go.mod; the binary is rebuilt only when that
+    module's files change, like FerretDB's.
+    """
+    binary = CACHE / "bin" / "hnth-oidc"
+    src = INFRA / "oidc"
+    stamp = CACHE / "bin" / ".oidc-stamp"
+    names = ("go.mod", "go.sum", "main.go")
+    source_id = "".join((src / name).read_text() for name in names)
+    if binary.exists() and stamp.exists() and stamp.read_text() == source_id:
+        return binary
+    go = _require("go", "install Go 1.26+ (https://go.dev/doc/install or apt-get install golang)")
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    print(
+        "stack: building the OpenID provider from the Go module proxy (first run only)...",
+        flush=True,
+    )
+    build = CACHE / "build" / "oidc"
+    shutil.rmtree(build, ignore_errors=True)
+    build.mkdir(parents=True)
+    for name in names:
+        shutil.copy(src / name, build / name)
+    _run_build([go, "mod", "download", OIDC_MODULE], build, "downloading zitadel/oidc")
+    _run_build([go, "build", "-o", str(binary), "."], build, "building the OpenID provider")
     stamp.write_text(source_id)
     return binary
 
@@ -364,6 +398,92 @@ def start_ferretdb(state: StackState, timeout: float = 30.0) -> None:
     _wait_until(lambda: _mongo_answers(state.mongodb_url), "FerretDB", pid, log, timeout)
 
 
+@dataclass(frozen=True)
+class OidcUser:
+    """A person the test OpenID provider knows (the `sub` claim is `id`)."""
+
+    id: str
+    username: str
+    password: str
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass
+class OidcProvider:
+    """A running OpenID provider (zitadel/oidc) with one confidential client."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    redirect_uris: tuple[str, ...]
+    users: tuple[OidcUser, ...]
+    pid: int
+    log: Path
+
+    def stop(self) -> None:
+        _stop_pid(self.pid)
+
+
+def start_oidc_provider(
+    run_dir: Path,
+    users: list[OidcUser],
+    redirect_uris: list[str],
+    *,
+    client_id: str = "hnth-ops",
+    port: int | None = None,
+    timeout: float = 30.0,
+) -> OidcProvider:
+    """Start the OpenID provider on 127.0.0.1 (a free port unless given); the client
+    secret is generated here and handed to it through the environment."""
+    binary = oidc_binary()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    _check_port_free(port, "the OpenID provider")
+    users_file = run_dir / "oidc-users.json"
+    users_file.write_text(
+        json.dumps(
+            {
+                u.id: {
+                    "ID": u.id,
+                    "Username": u.username,
+                    "Password": u.password,
+                    "Email": u.email,
+                    "EmailVerified": True,
+                    "FirstName": u.first_name,
+                    "LastName": u.last_name,
+                    "PreferredLanguage": "vi",
+                }
+                for u in users
+            }
+        )
+    )
+    users_file.chmod(0o600)
+    secret = secrets.token_urlsafe(32)
+    listen = f"127.0.0.1:{port}"
+    cmd = [
+        str(binary), "-listen", listen, "-users", str(users_file),
+        "-client-id", client_id, "-redirect-uris", ",".join(redirect_uris),
+    ]  # fmt: skip
+    log = run_dir / "oidc.log"
+    pid = _spawn(cmd, log, env={"HNTH_OIDC_CLIENT_SECRET": secret})
+    issuer = f"http://{listen}/"
+    provider = OidcProvider(issuer, client_id, secret, tuple(redirect_uris), tuple(users), pid, log)
+    try:
+        _wait_until(
+            lambda: _http_answers(issuer + ".well-known/openid-configuration"),
+            "the OpenID provider",
+            pid,
+            log,
+            timeout,
+        )
+    except BaseException:
+        provider.stop()
+        raise
+    return provider
+
+
 def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
     run = Path(state.run_dir)
     log = run / "smtp-sink.log"
@@ -380,30 +500,55 @@ def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
     state.urls["smtp-sink"] = f"http://127.0.0.1:{web_port}/ (SMTP on 127.0.0.1:{state.smtp_port})"
 
 
-def service_env(state: StackState, secret: str) -> dict[str, str]:
-    return {
+def signing_keys_file(run_dir: Path) -> Path:
+    """Registration's signing keys for this stack (made once by `service_env`)."""
+    return run_dir / "signing-keys.json"
+
+
+def _secret_file(path: Path, content: str) -> Path:
+    if not path.exists():
+        path.write_text(content, encoding="utf-8")
+        path.chmod(0o600)
+    return path
+
+
+def service_env(state: StackState, registration_url: str) -> dict[str, dict[str, str]]:
+    """Each service's settings: the shared ones, plus what only that service holds
+    (registration its signing keys, notification its link key)."""
+    run = Path(state.run_dir)
+    keys = _secret_file(signing_keys_file(run), json.dumps(SigningKeys.generate().private()))
+    link = _secret_file(run / "link-secret", secrets.token_urlsafe(32))
+    shared = {
         "HNTH_KAFKA_BOOTSTRAP_SERVERS": state.bootstrap_servers,
         "HNTH_MONGODB_URL": state.mongodb_url,
         "HNTH_SMTP_HOST": "127.0.0.1",
         "HNTH_SMTP_PORT": str(state.smtp_port),
-        "HNTH_AUTH_SECRET": secret,
+        "HNTH_AUTH_JWKS_URL": f"{registration_url}/.well-known/jwks.json",
         "HNTH_POLICY_DIR": str(ROOT / "policies"),
     }
+    session = _secret_file(run / "console-session-secret", secrets.token_urlsafe(32))
+    own = {
+        "registration": {"HNTH_SIGNING_KEYS_FILE": str(keys)},
+        "notification": {"HNTH_LINK_SECRET": link.read_text(encoding="utf-8")},
+        "console": {"HNTH_CONSOLE_SESSION_SECRET": session.read_text(encoding="utf-8")},
+    }
+    return {name: {**shared, **own.get(name, {})} for name in [*SERVICES, "console"]}
 
 
 def start_services(state: StackState, timeout: float = 60.0) -> None:
     run = Path(state.run_dir)
-    secret_file = run / "auth-secret"
-    if not secret_file.exists():
-        secret_file.write_text(os.environ.get("HNTH_AUTH_SECRET") or secrets.token_urlsafe(32))
-        secret_file.chmod(0o600)
-    env = service_env(state, secret_file.read_text())
+    port_of = {
+        name: int(os.environ.get(f"HNTH_{name.upper()}_PORT", default_port))
+        for name, default_port in SERVICES.items()
+    }
+    envs = service_env(state, f"http://127.0.0.1:{port_of['registration']}")
     started = []
-    for name, default_port in SERVICES.items():
-        port = int(os.environ.get(f"HNTH_{name.upper()}_PORT", default_port))
+    for name in SERVICES:
+        port = port_of[name]
         _check_port_free(port, name)
         log = run / f"{name}.log"
-        pid = _spawn([sys.executable, "-m", name], log, {**env, "HNTH_HTTP_PORT": str(port)})
+        env = {**envs[name], "HNTH_HTTP_PORT": str(port)}
+        pid = _spawn([sys.executable, "-m", name], log, env)
         state.pids[name] = pid
         started.append((name, port, pid, log))
     # the operator console reads the services over HTTP, as a person's browser would
@@ -411,7 +556,7 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
     console_port = int(os.environ.get("HNTH_CONSOLE_PORT", CONSOLE_PORT))
     _check_port_free(console_port, "console")
     console_env = {
-        **env,
+        **envs["console"],
         "HNTH_HTTP_PORT": str(console_port),
         **{f"HNTH_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }
@@ -521,6 +666,48 @@ def start_component(state: StackState, name: str) -> None:
     save_state(state)
 
 
+DEMO_ACCOUNTS = "demo-accounts.json"
+
+
+def demo_operators(state: StackState) -> dict[str, tuple[str, str]]:
+    """One operator account per shipped province (`admin.<tenant>`), created through
+    registration's API with a generated password, kept in the run folder (0600) so a
+    second `up` prints the same: tenant -> (username, password)."""
+    import urllib.error
+    import urllib.request
+
+    from hnth_kit.auth import Role, issue_token
+
+    run = Path(state.run_dir)
+    kept = run / DEMO_ACCOUNTS
+    known: dict[str, list[str]] = json.loads(kept.read_text()) if kept.exists() else {}
+    port = int(os.environ.get("HNTH_REGISTRATION_PORT", SERVICES["registration"]))
+    base = f"http://127.0.0.1:{port}"
+    keys = SigningKeys.load(signing_keys_file(run))
+    made: dict[str, tuple[str, str]] = {}
+    for tenant in sorted(p.stem for p in (ROOT / "policies").glob("*.yaml")):
+        username, password = known.get(tenant) or (f"admin.{tenant}", secrets.token_urlsafe(15))
+        token = issue_token(keys, role=Role.OPERATOR, tenant=tenant, subject="hnth-stack")
+        body = {"username": username, "display_name": "Quản trị mẫu", "role": "operator"}
+        request = urllib.request.Request(  # noqa: S310 - loopback only
+            f"{base}/accounts",
+            data=json.dumps(body | {"password": password}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - loopback only
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409 or tenant not in known:
+                raise StackError(
+                    f"demo operator for {tenant}: {exc.code} {exc.read()[:200]!r}"
+                ) from None
+        made[tenant] = (username, password)
+    kept.write_text(json.dumps(made, indent=2))
+    kept.chmod(0o600)
+    return made
+
+
 def status(run_dir: Path = DEFAULT_RUN_DIR) -> dict[str, str]:
     state = load_state(run_dir)
     if state is None:
@@ -550,6 +737,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             print(f"kafka jars: {kafka_libs()}\nferretdb: {ferretdb_binary()}")
+            print(f"openid provider: {oidc_binary()}")
         elif args.command == "up":
             started = time.monotonic()
             state = up(
@@ -563,6 +751,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, url in state.urls.items():
                 print(f"  {name:<13} {url}")
             print(f"  logs          {state.run_dir}/*.log")
+            if not args.no_services:
+                print("demo operators (đăng nhập / sign in):")
+                for tenant, (username, password) in demo_operators(state).items():
+                    print(f"  {tenant:<16} {username:<24} {password}")
         elif args.command == "down":
             stopped = down(args.run_dir)
             print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))

@@ -13,15 +13,23 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from hnth_contracts import topic_of
+from hnth_kit.auth import SigningKeys
 from hnth_kit.service import Service
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 PLACEHOLDER_SECRET = "asyncapi-generation-only-not-a-real-secret"  # noqa: S105
+PLACEHOLDERS = {
+    "HNTH_AUTH_JWKS": '{"keys": []}',
+    "HNTH_LINK_SECRET": PLACEHOLDER_SECRET,
+}
+"""Settings a service refuses to start without; the document needs none of their values."""
 
 
 def document(service: str) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of a service, built without connecting to anything."""
-    os.environ.setdefault("HNTH_AUTH_SECRET", PLACEHOLDER_SECRET)
+    for name, value in PLACEHOLDERS.items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("HNTH_SIGNING_KEYS", json.dumps(SigningKeys.generate().private()))
     app = importlib.import_module(f"{service}.app")
     settings = app.__dict__[f"{service.capitalize()}Settings"](
         kafka_bootstrap_servers="kafka:9092", topic_prefix=""

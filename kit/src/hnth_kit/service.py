@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +26,9 @@ from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hnth_contracts import Event
+from hnth_contracts import Event, TokensRevoked
 from hnth_contracts.policy import Policy, load_policy
-from hnth_kit.auth import Authenticator, Role, require
+from hnth_kit.auth import Authenticator, PublicKeys, RemoteKeys, Role, StaticKeys, only
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
@@ -36,11 +37,21 @@ from hnth_kit.kafka import Producer
 from hnth_kit.metrics import DbCommandTimer, Metrics
 from hnth_kit.mongo import Document, connect, ping
 from hnth_kit.outbox import OutboxRelay
+from hnth_kit.revocation import RevocationList
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.timers import FIRED, TimerHandler, Timers
 from hnth_kit.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
+
+
+def _public_keys(settings: ServiceSettings) -> PublicKeys:
+    """Inline keys when given (tests, offline installs), else registration's JWKS URL."""
+    if settings.auth_jwks is not None:
+        return StaticKeys(json.loads(settings.auth_jwks))
+    if settings.auth_jwks_url is None:
+        raise ValueError("set HNTH_AUTH_JWKS_URL (registration's /.well-known/jwks.json)")
+    return RemoteKeys(settings.auth_jwks_url)
 
 
 async def _raw_body(message: StreamMessage[Any]) -> bytes:
@@ -69,6 +80,7 @@ class Service:
         outbox_collections: Sequence[str],
         timers: bool = False,
         clock: Clock | None = None,
+        verify_with: PublicKeys | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.service_name
@@ -80,7 +92,8 @@ class Service:
         )
         self.db: AsyncDatabase[Document] = self.client[settings.database_name]
         self.producer = Producer(settings.kafka_bootstrap_servers, client_id=f"hnth-{self.name}")
-        self.auth = Authenticator(settings.auth_secret.get_secret_value())
+        self.revocations = RevocationList(self.db, self.clock, settings.revocation_refresh_seconds)
+        self.auth = Authenticator(verify_with or _public_keys(settings), self.revocations)
         self.timers = Timers(self.db, self.clock, self.topics, metrics=self.metrics)
         self._timer_handlers: dict[str, TimerHandler] = {}
         collections = list(outbox_collections) + ([FIRED] if timers else [])
@@ -96,7 +109,8 @@ class Service:
         self.consumer = EventConsumer(
             self.name, self.producer, attempts=settings.handler_attempts, metrics=self.metrics
         )
-        self._inputs = list(inputs)
+        # every service refuses revoked sign-ins, so every service reads the access topic
+        self._inputs = list(dict.fromkeys([*inputs, self.topics.access]))
         self._outputs = outputs
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
@@ -113,12 +127,14 @@ class Service:
         self.api.include_router(
             health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
         )
-        self.api.include_router(self.metrics.router(require(self.auth, Role.OPERATOR)))
+        self.api.include_router(self.metrics.router(only(Role.OPERATOR)))
         self.metrics.refresh_on_scrape("outbox", self._refresh_backlog)
         self.metrics.refresh_on_scrape("lag", self._refresh_lag)
         if timers:
             self.metrics.refresh_on_scrape("timers", self._refresh_timers)
         install_http_guards(self.api, settings.max_body_bytes)
+        self.handle({TokensRevoked: self._revoke})
+        self.background("revocations", self.revocations.run)
 
     @functools.cache  # noqa: B019 - one Service per process; policies are read once
     def policy_for(self, tenant: str) -> Policy:
@@ -128,6 +144,9 @@ class Service:
     def handle(self, handlers: Mapping[type[Event], Handler]) -> None:
         """Register event handlers; the relay is woken right after each one."""
         self.consumer.register(self._waking(handlers))
+
+    async def _revoke(self, event: TokensRevoked, _: RawMessage) -> None:
+        await self.revocations.record(event)
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at start, before consuming (e.g. creating the store's indexes)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hnth_contracts import Topics
@@ -17,8 +17,9 @@ service never reads files by it)."""
 class ServiceSettings(BaseSettings):
     """What every service reads from its environment; a service subclass sets its defaults.
 
-    `HNTH_AUTH_SECRET` and `HNTH_POLICY_DIR` have no default: a service refuses to start
-    without them, so no secret lives in the repository and no rule is read from a guess.
+    `HNTH_POLICY_DIR` has no default and a service other than registration refuses to
+    start without `HNTH_AUTH_JWKS_URL` (or `HNTH_AUTH_JWKS`): no rule is read from a guess
+    and no service but registration holds a signing key.
     """
 
     model_config = SettingsConfigDict(env_prefix="HNTH_", extra="ignore")
@@ -33,7 +34,12 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    auth_secret: SecretStr = Field(min_length=32)
+    auth_jwks_url: str | None = None
+    """Registration's public keys (`…/.well-known/jwks.json`): tokens are verified with them."""
+    auth_jwks: str | None = None
+    """The public keys inline, as JWKS JSON (tests, or a site that copies them by hand)."""
+    revocation_refresh_seconds: float = Field(default=10.0, gt=0)
+    """How often each replica rereads revoked sign-ins (a revocation is felt within this)."""
     policy_dir: Path
     """Where the provinces' policy files are (`HNTH_POLICY_DIR`, required): a service
     installed outside the checkout has no folder to guess."""

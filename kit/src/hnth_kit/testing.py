@@ -8,15 +8,44 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from hnth_kit.auth import Principal, SigningKeys, issue_token, public_key_set, verify_token
 from hnth_kit.consumer import RawMessage
 
 T = TypeVar("T")
+
+TEST_KEYS = SigningKeys.generate()
+"""Signing keys made for this test run: what registration would hold."""
+TEST_JWKS = json.dumps(TEST_KEYS.public())
+"""Their public half, as the other services' `auth_jwks` setting."""
+TEST_SIGNING_KEYS = json.dumps(TEST_KEYS.private())
+"""The private set, as registration's `signing_keys` setting."""
+
+
+def read_token(token: str) -> Principal:
+    """The principal of a token the test keys signed (InvalidToken otherwise)."""
+    return verify_token(public_key_set(TEST_KEYS.public()), token)
+
+
+def write_test_keys(folder: Path) -> Path:
+    """The test keys as a signing keys file (what `HNTH_SIGNING_KEYS_FILE` names)."""
+    path = folder / "signing-keys.json"
+    path.write_text(TEST_SIGNING_KEYS, encoding="utf-8")
+    return path
+
+
+def signed_token(**claims: Any) -> str:
+    """A token signed with the test keys, valid for a whole test run (a person's lasts
+    15 minutes; a module's token is made when pytest collects it)."""
+    claims.setdefault("ttl", timedelta(hours=12))
+    return issue_token(TEST_KEYS, **claims)
 
 
 async def read_topic(

@@ -10,10 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hnth_kit.testing import TEST_JWKS
+
 # the test modules import their samples from this folder (no __init__.py in test folders)
 sys.path.insert(0, str(Path(__file__).parent))
 
-from inspection_samples import SECRET, T0
+from inspection_samples import T0
 
 from hnth_contracts import Event, Topics, key_of
 from hnth_kit.clock import ManualClock
@@ -45,7 +47,7 @@ async def services(infra, unique, clock) -> AsyncIterator[Callable[[], Awaitable
             database=f"inspection_{unique}",
             consumer_group=f"inspection-{unique}",
             topic_prefix=f"t{unique}.",
-            auth_secret=SECRET,
+            auth_jwks=TEST_JWKS,
             outbox_poll_seconds=poll,
             timer_poll_seconds=poll,
         )

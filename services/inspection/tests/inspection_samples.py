@@ -23,18 +23,17 @@ from hnth_contracts import (
     Window,
     decode_event,
 )
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.consumer import Outcome
-from hnth_kit.testing import eventually, read_exactly, read_topic
+from hnth_kit.testing import eventually, read_exactly, read_topic, signed_token
 
-SECRET = "inspection-test-secret-0123456789abcdef"
 TENANT = "tuyen-quang"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ITEMS_OK = {name: {"ok": True} for name in ("line", "audio", "video", "content", "power")}
 
 
 def auth(role: Role = Role.OPERATOR, **who: str) -> dict[str, str]:
-    token = issue_token(SECRET, role=role, tenant=TENANT, **who)
+    token = signed_token(role=role, tenant=TENANT, **who)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import docx
 import openpyxl
 import pytest
-from inspection_samples import SECRET, T0, auth, body, cancelled, slot_assigned
+from inspection_samples import T0, auth, body, cancelled, slot_assigned
 
-from hnth_kit.auth import Role, issue_token
-from hnth_kit.testing import eventually
+from hnth_kit.auth import Role
+from hnth_kit.testing import eventually, signed_token
 from inspection.domain.report import recurring_complaints
 
 pytestmark = pytest.mark.integration
@@ -122,9 +122,7 @@ async def test_feedback_once_per_endpoint_and_host_feeds_the_year_report(
     assert "thấp nhất: TQ-STTTT (3.0), TQ-UBND (5.0)" in text
 
     # Lạng Sơn shares the platform and sees none of Tuyên Quang's meetings or ratings
-    lang_son = {
-        "Authorization": "Bearer " + issue_token(SECRET, role=Role.OPERATOR, tenant="lang-son")
-    }
+    lang_son = {"Authorization": "Bearer " + signed_token(role=Role.OPERATOR, tenant="lang-son")}
     assert body(await http.get("/meetings/m-q1/feedback", headers=lang_son)) == []
     assert (await rate(http, "m-q1", "TQ-STTTT", lang_son)).status_code == 404
     assert (await http.get("/meetings/m-q1/readiness", headers=lang_son)).status_code == 404

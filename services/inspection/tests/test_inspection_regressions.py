@@ -9,16 +9,17 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 import pytest
-from inspection_samples import SECRET, TENANT
+from inspection_samples import TENANT
 
 from hnth_contracts import ReportKind, Topics
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
+from hnth_kit.testing import signed_token
 from inspection.domain.tasks import handed_in
 from inspection.store import INCIDENTS, INSPECTIONS, InspectionStore
 
 pytestmark = pytest.mark.integration
 
-OPERATOR = {"Authorization": f"Bearer {issue_token(SECRET, role=Role.OPERATOR, tenant=TENANT)}"}
+OPERATOR = {"Authorization": f"Bearer {signed_token(role=Role.OPERATOR, tenant=TENANT)}"}
 REPORT_ROUTES = (
     ("POST", "/reports/{}/compile"),
     ("GET", "/reports/{}"),

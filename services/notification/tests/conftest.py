@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from notification_samples import SECRET, WEBHOOK_SECRET
+from notification_samples import WEBHOOK_SECRET
 
 from hnth_contracts import Event, Topics, key_of
 from hnth_kit.clock import Clock
@@ -17,7 +17,13 @@ from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.mongo import Document, connect
 from hnth_kit.ports import free_port
 from hnth_kit.service import Service
-from hnth_kit.testing import SmtpServer, WebhookReceiver, eventually, start_webhook_receiver
+from hnth_kit.testing import (
+    TEST_JWKS,
+    SmtpServer,
+    WebhookReceiver,
+    eventually,
+    start_webhook_receiver,
+)
 from notification.app import NotificationSettings, build
 
 
@@ -108,7 +114,8 @@ async def notification(infra, unique) -> AsyncIterator[StartReplicas]:
             "mongodb_url": infra.mongodb_url,
             "topic_prefix": f"t{unique}.",
             "database": f"notification_{unique}",
-            "auth_secret": SECRET,
+            "auth_jwks": TEST_JWKS,
+            "link_secret": "notification-test-link-secret-0123456789",
             "outbox_poll_seconds": 0.1,
             "timer_poll_seconds": 0.1,
             "delivery_poll_seconds": 0.1,

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hnth_contracts import (
+    AccessLinkIssued,
+    AccessLinkPurpose,
     Conflict,
     ConflictKind,
     Contact,
@@ -23,9 +25,10 @@ from hnth_contracts import (
     UnitUpdated,
     Window,
 )
+from hnth_kit.testing import TEST_KEYS
 
 TENANT = "tuyen-quang"
-SECRET = "notification-test-secret-not-for-production"
+KEYS = TEST_KEYS  # registration signs with these; the services verify
 WEBHOOK_SECRET = "webhook-test-secret"
 ENDPOINTS = ("TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG")
 ADDRESSES = {
@@ -181,4 +184,26 @@ def submitted(report_id: str, kind: ReportKind, at: datetime, **who: str) -> Rep
         submitted_by="test",
         submitted_at=at,
         **who,
+    )
+
+
+def access_link(
+    purpose: str = "invite",
+    language: str = "vi",
+    link: str = "https://console.example/set-password?token=t0ken-only-in-the-mail",
+    expires_at: datetime = datetime(2026, 12, 1, 17, 30, tzinfo=UTC),
+    tenant: str = TENANT,
+) -> AccessLinkIssued:
+    """Registration's one-time link to set a password (an invite or a reset)."""
+    return AccessLinkIssued.create(
+        tenant=tenant,
+        correlation_id="account:tran.thi.binh",
+        producer="registration",
+        subject="tran.thi.binh",
+        display_name="Trần Thị Bình",
+        email="binh.tt@tuyenquang.gov.vn",
+        purpose=AccessLinkPurpose(purpose),
+        link=link,
+        expires_at=expires_at,
+        language=language,
     )

@@ -14,9 +14,9 @@ from notification_samples import (
     ADDRESSES,
     BUSY,
     ENDPOINTS,
-    SECRET,
     TENANT,
     WEBHOOK_SECRET,
+    access_link,
     assigned,
     cancelled,
     directory,
@@ -30,9 +30,9 @@ from hnth_contracts import (
     SlotReleased,
     Window,
 )
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.consumer import Outcome
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, signed_token
 from notification.domain.attempts import Next
 from notification.domain.notices import Kind, Notice, Recipient, Status
 from notification.store import QUEUE, NotificationStore
@@ -48,7 +48,7 @@ MEETING_RECIPIENTS = [
 
 
 def bearer(role: Role = Role.OPERATOR, **claims: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(SECRET, role=role, tenant=TENANT, **claims)}"}
+    return {"Authorization": f"Bearer {signed_token(role=role, tenant=TENANT, **claims)}"}
 
 
 def calendar_of(message) -> icalendar.Calendar:
@@ -525,3 +525,33 @@ async def test_an_english_host_unit_reads_the_rejection_in_english(notification,
     text = message.get_body(("plain",)).get_content()
     assert english in text
     assert BUSY not in text
+
+
+async def test_a_password_link_is_mailed_once_in_the_persons_language(notification, smtp) -> None:
+    """Registration's `AccessLinkIssued`, delivered twice, is one e-mail with the link; a
+    later link for the same account (same partition, so handled after both) is another."""
+    h = await notification(smtp_port=smtp.port)
+    first = access_link(link="https://console.example/set-password?token=first-0123456789")
+    later = access_link(
+        purpose="reset",
+        language="en",
+        link="https://console.example/set-password?token=later-0123456789",
+    )
+    await h.publish(first, first, later)
+    await eventually(h.all_notices, until=all_sent(Kind.ACCESS_LINK, 2))
+    # the SMTP server had each mail before its notice was recorded sent
+    [vietnamese, english] = sorted(smtp.inbox.to(first.email), key=lambda m: m["Subject"])[::-1]
+    text = vietnamese.get_body(("plain",)).get_content()
+    assert vietnamese["Subject"] == "HNTH: đặt mật khẩu cho tài khoản của bạn"
+    assert text.count(first.link) == 1
+    assert later.link not in text
+    assert "Kính gửi Trần Thị Bình" in text
+    assert "(giờ Việt Nam)" in text
+    assert "/ack/" not in text
+    assert english["Subject"] == "HNTH: set the password of your account"
+    assert later.link in english.get_body(("plain",)).get_content()
+    notices = await h.all_notices()
+    assert {n["meeting_id"] for n in notices} == {None}
+    assert {n["_id"] for n in notices} == {
+        f"access:{e.event_id}|account:{e.subject}|email" for e in (first, later)
+    }

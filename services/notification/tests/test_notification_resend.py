@@ -9,7 +9,6 @@ from urllib.parse import quote
 import pytest
 from notification_samples import (
     ADDRESSES,
-    SECRET,
     TENANT,
     assigned,
     cancelled,
@@ -17,14 +16,14 @@ from notification_samples import (
     in_days,
 )
 
-from hnth_kit.auth import Role, issue_token
-from hnth_kit.testing import eventually
+from hnth_kit.auth import Role
+from hnth_kit.testing import eventually, signed_token
 
 pytestmark = pytest.mark.integration
 
 
 def headers(role: Role = Role.OPERATOR, key: str | None = "resend-0001", **claims: str):
-    token = issue_token(SECRET, role=role, tenant=TENANT, **claims)
+    token = signed_token(role=role, tenant=TENANT, **claims)
     found = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
     return found | ({"Idempotency-Key": key} if key else {})
 
@@ -50,7 +49,7 @@ async def test_operator_resends_a_notice_once_per_request(notification, smtp) ->
         refused = await h.http.post(resend_path(power["_id"]), headers=headers(role, **claims))
         assert refused.status_code == 403
     other = {
-        "Authorization": "Bearer " + issue_token(SECRET, role=Role.OPERATOR, tenant="ha-giang"),
+        "Authorization": "Bearer " + signed_token(role=Role.OPERATOR, tenant="ha-giang"),
         "Idempotency-Key": "resend-0001",
     }
     assert (await h.http.post(resend_path(power["_id"]), headers=other)).status_code == 404

@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from registration_samples import NOW, SECRET, Registration, meeting_body
+from registration_samples import NOW, Registration, meeting_body
 
 from hnth_kit.clock import ManualClock
+from hnth_kit.testing import TEST_SIGNING_KEYS
 from registration.app import RegistrationSettings, build
 
 
@@ -21,7 +22,7 @@ async def running(infra: Any, unique: str, **overrides: Any) -> AsyncIterator[Re
         mongodb_url=infra.mongodb_url,
         database=f"registration_{unique}",
         topic_prefix=f"t{unique}.",
-        auth_secret=SECRET,
+        signing_keys=TEST_SIGNING_KEYS,
         outbox_poll_seconds=0.1,
         **overrides,
     )

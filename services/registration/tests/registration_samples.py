@@ -22,14 +22,14 @@ from hnth_contracts import (
     Window,
     key_of,
 )
-from hnth_kit.auth import Role, issue_token
+from hnth_kit.auth import Role
 from hnth_kit.clock import ManualClock
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.service import Service
 from hnth_kit.settings import REPO_ROOT
+from hnth_kit.testing import signed_token
 from registration.directory import read_directories
 
-SECRET = "registration-test-secret-0123456789abcdef"
 TENANT = "tuyen-quang"
 NOW = datetime.now(UTC).replace(microsecond=0)
 DIRECTORY_EVENTS = sum(
@@ -55,7 +55,7 @@ class Registration:
 def token(
     role: str, ttl: timedelta = timedelta(hours=1), tenant: str = TENANT, **claims: str
 ) -> str:
-    return issue_token(SECRET, role=Role(role), tenant=tenant, ttl=ttl, **claims)
+    return signed_token(role=Role(role), tenant=tenant, ttl=ttl, **claims)
 
 
 def meeting_body(days_ahead: float = 3, hours: float = 2, **changes: object) -> dict[str, object]:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import yaml
 from icalendar import Calendar
-from registration_samples import NOW, SECRET, meeting_body, outcomes, publish, token
+from registration_samples import NOW, meeting_body, outcomes, publish, token
 
 from hnth_contracts import MeetingChanged, decode_event
-from hnth_kit.auth import Role, verify_token
+from hnth_kit.auth import Role
 from hnth_kit.http import MAX_BODY_BYTES
 from hnth_kit.settings import REPO_ROOT
-from hnth_kit.testing import eventually, read_topic
+from hnth_kit.testing import TEST_SIGNING_KEYS, eventually, read_token, read_topic
 from registration.usecases import meetings as api
 
 MIB = 1024 * 1024
@@ -257,7 +257,7 @@ async def test_technician_is_refused_another_endpoints_feed(registration, regist
 
 
 def token_command(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HNTH_AUTH_SECRET": SECRET}
+    env = {**os.environ, "HNTH_SIGNING_KEYS": TEST_SIGNING_KEYS}
     return subprocess.run(
         ["uv", "run", "--frozen", "python", "-m", "registration", "token", *args],
         cwd=REPO_ROOT,
@@ -274,7 +274,7 @@ def test_token_command_prints_one_valid_token_line() -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 1
-    principal = verify_token(SECRET, lines[0])
+    principal = read_token(lines[0])
     assert (principal.role, principal.tenant) == (Role.OPERATOR, "tuyen-quang")
 
 

@@ -275,8 +275,8 @@ def test_who_may_do_what_with_materials_is_pure_domain() -> None:
     assert right(Reader("operator", "op")) is MaterialRight.UPLOAD
     assert right(Reader("registrar", "r", unit="VP-UBND")) is MaterialRight.UPLOAD
     assert right(Reader("registrar", "r", unit="STTTT")) is MaterialRight.READ
-    assert right(Reader("technician", "t", endpoint="TQ-STTTT")) is MaterialRight.READ
-    assert right(Reader("technician", "t", endpoint="TQ-SYT")) is MaterialRight.NONE
+    assert right(Reader("technician", "t", endpoints=("TQ-STTTT",))) is MaterialRight.READ
+    assert right(Reader("technician", "t", endpoints=("TQ-SYT",))) is MaterialRight.NONE
     assert right(Reader("registrar", "r", unit="SYT")) is MaterialRight.NONE
     assert right(Reader("registrar", "r", unit="SYT"), granted=True) is MaterialRight.READ
     assert Reader("registrar", "r", unit="SYT").grantee == "unit:SYT"

@@ -15,6 +15,7 @@ from hnth_contracts import (
     UnitUpdated,
 )
 from hnth_contracts.policy import Bridge, Policy, load_policy
+from hnth_kit.testing import TEST_JWKS, TEST_KEYS
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 TENANT = "tuyen-quang"
@@ -128,7 +129,7 @@ def events_of(decision: dict[str, Any]) -> list[Any]:
     return [decode_event(entry["value"]) for entry in decision.get("_outbox", [])]
 
 
-SECRET = "scheduling-test-secret-not-for-production"
+KEYS = TEST_KEYS  # registration signs with these; the services verify
 
 
 def settings_for(infra: Any, unique: str, **extra: Any) -> Any:
@@ -140,7 +141,7 @@ def settings_for(infra: Any, unique: str, **extra: Any) -> Any:
         "mongodb_url": infra.mongodb_url,
         "database": f"scheduling_{unique}",
         "topic_prefix": f"t{unique}.",
-        "auth_secret": SECRET,
+        "auth_jwks": TEST_JWKS,
         "outbox_poll_seconds": 0.1,
         "timer_poll_seconds": 0.2,
     }

@@ -1,6 +1,8 @@
 """The console's pages, a router per page (or a few close ones); `app.build` includes them."""
 
 from hnth_console.pages import (
+    account,
+    accounts,
     board,
     dead_letters,
     incidents,
@@ -20,5 +22,7 @@ ROUTERS = (
     incidents.router,
     reports.router,
     dead_letters.router,
+    account.router,
+    accounts.router,
 )
 """In the order the routes were always matched (`/meetings/new` before `/meetings/{id}`)."""

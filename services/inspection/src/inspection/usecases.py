@@ -72,7 +72,7 @@ def may_act(who: Principal, endpoint: str | None, unit: str | None = None) -> No
     """Operators act anywhere; a technician only on its endpoint, a registrar its unit."""
     if who.role is Role.OPERATOR:
         return
-    if who.role is Role.TECHNICIAN and endpoint is not None and who.endpoint == endpoint:
+    if who.role is Role.TECHNICIAN and who.serves(endpoint):
         return
     if who.role is Role.REGISTRAR and unit is not None and who.unit == unit:
         return

@@ -22,7 +22,7 @@ OPERATOR = Principal(subject="op", role=Role.OPERATOR, tenant=TENANT)
 
 def technician(endpoint: str) -> Principal:
     return Principal(
-        subject=f"kt-{endpoint}", role=Role.TECHNICIAN, tenant=TENANT, endpoint=endpoint
+        subject=f"kt-{endpoint}", role=Role.TECHNICIAN, tenant=TENANT, endpoints=(endpoint,)
     )
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 from datetime import timedelta
 from typing import Self
 
@@ -43,6 +41,8 @@ class NotificationSettings(ServiceSettings):
     webhook_timeout_seconds: float = 10.0
     public_base_url: str = "http://127.0.0.1:8003"
     """Where recipients reach this service: the acknowledgement links point here."""
+    link_secret: SecretStr = Field(min_length=32)
+    """Signs acknowledgement links (HMAC); notification's own, shared with no service."""
     delivery_poll_seconds: float = 1.0
     delivery_max_attempts: int = Field(default=10, ge=1)
     delivery_backoff_seconds: float = Field(default=5.0, gt=0)
@@ -57,12 +57,10 @@ class NotificationSettings(ServiceSettings):
         return self
 
     def delivery(self) -> DeliveryConfig:
-        auth = self.auth_secret.get_secret_value().encode()
         return DeliveryConfig(
             sender=self.smtp_sender,
             public_base_url=self.public_base_url,
-            # a key of its own for ack links, derived so no second secret must be managed
-            ack_secret=hmac.new(auth, b"notification-ack", hashlib.sha256).digest(),
+            ack_secret=self.link_secret.get_secret_value().encode(),
             webhook_secret=(self.webhook_secret or SecretStr("")).get_secret_value().encode(),
             max_attempts=self.delivery_max_attempts,
             backoff=timedelta(seconds=self.delivery_backoff_seconds),

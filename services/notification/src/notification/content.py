@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -25,11 +26,23 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from hnth_contracts.policy import Policy
 from notification.domain import signing
-from notification.domain.notices import Calendar
+from notification.domain.notices import PERSONAL_KINDS, Calendar
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")
 UNKNOWN_IT_CONTACT = {"name": "Sở TT&TT", "person": None, "phone": None, "email": None}
+
+
+WIRE = email_policy.SMTP.clone(max_line_length=998)
+"""How a message goes on the wire: headers not folded. Python 3.11 drops the space between
+two encoded words where it folds a long non-ASCII header (the subject "... tài khoản của
+bạn" arrived as "tài khoảncủa bạn"); an unfolded header is one encoded word, read back
+whole by mail clients."""
+
+
+def wire(message: EmailMessage) -> bytes:
+    """The message as the SMTP server receives it (CRLF, headers unfolded)."""
+    return message.as_bytes(policy=WIRE)
 
 
 @dataclass(frozen=True)
@@ -190,13 +203,16 @@ def email(
     now: datetime,
 ) -> EmailMessage:
     """The notice as an e-mail to `address`, in the contact's language, with its calendar
-    entry; its Message-ID is the notice's, so a re-send is recognisably the same message."""
+    entry; its Message-ID is the notice's, so a re-send is recognisably the same message.
+    Mail about a person's own account (`PERSONAL_KINDS`) asks for no acknowledgement and
+    cites no rule."""
+    personal = notice["kind"] in PERSONAL_KINDS
     context = {
         "data": notice.get("data") or {},
         "recipient_name": contact.get("person") or contact.get("name") or notice["recipient"],
         "it_contact": it_contact or UNKNOWN_IT_CONTACT,
-        "ack_url": ack_url,
-        "rule": notice["rule"],
+        "ack_url": None if personal else ack_url,
+        "rule": None if personal else notice["rule"],
         "province": policy.name,
         "tz": policy.timezone,
     }

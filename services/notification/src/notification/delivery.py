@@ -12,6 +12,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import httpx
 
+from notification import content
 from notification.domain import attempts
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ class Mailer:
         c = self._config
         try:
             await aiosmtplib.send(
-                message,
+                content.wire(message),
+                sender=str(message["From"]),
+                recipients=[str(message["To"])],
                 hostname=c.host,
                 port=c.port,
                 start_tls=c.tls,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hnth_contracts import (
+    AccessLinkIssued,
     CheckCompleted,
     ContactsUpdated,
     EndpointUpdated,
@@ -46,6 +47,9 @@ def build_handlers(notifications: Notifications) -> dict[type[Event], Handler]:
     async def on_report_submitted(event: ReportSubmitted, _: RawMessage) -> None:
         await n.report_submitted(event.tenant, event.report_id)
 
+    async def on_access_link(event: AccessLinkIssued, _: RawMessage) -> None:
+        await n.access_link_issued(event)
+
     async def on_directory(event: Snapshot, _: RawMessage) -> None:
         await n.directory_changed(event)
 
@@ -60,6 +64,7 @@ def build_handlers(notifications: Notifications) -> dict[type[Event], Handler]:
         ContactsUpdated: on_directory,
         UnitUpdated: on_directory,
         EndpointUpdated: on_directory,
+        AccessLinkIssued: on_access_link,
     }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import icalendar
 import pytest
-from notification_samples import BUSY, assigned, rejected
+from notification_samples import BUSY, TENANT, access_link, assigned, rejected
 
 from hnth_contracts import (
     CheckCompleted,
@@ -21,10 +22,11 @@ from hnth_contracts import (
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.settings import REPO_ROOT
 from notification import content
+from notification.domain.access import own_contact, plan_access_link
 from notification.domain.attempts import after_attempt, http_reply, retry, smtp_reply
 from notification.domain.escalations import plan_deadline_escalation, plan_failure_escalation
 from notification.domain.meetings import Meeting, is_late, is_stale, meeting_from_slot
-from notification.domain.notices import Calendar, Kind, Notice, Status
+from notification.domain.notices import PERSONAL_KINDS, Calendar, Kind, Notice, Status
 from notification.domain.planning import (
     plan_assignment,
     plan_cancellation,
@@ -40,6 +42,7 @@ from notification.domain.reports import (
 )
 from notification.domain.signing import ack_token, verify_ack_token
 from notification.domain.timers import meeting_timers
+from notification.store import notice_document
 
 POLICY = load_policy(REPO_ROOT / "policies", "tuyen-quang")
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -188,6 +191,8 @@ def every_kind() -> list[Notice]:
         *plan_report_reminder("t5", "tuyen-quang", report_data(minutes_due(START))),
         *plan_deadline_escalation("t4", m, ["power_company"], POLICY),
         *plan_failure_escalation("n", "tuyen-quang", m.data(), "power_company", "550", POLICY),
+        plan_access_link(access_link()),
+        plan_access_link(access_link(purpose="reset")),
     ]
     assert {n.kind for n in notices} == set(Kind)
     return notices
@@ -209,6 +214,8 @@ def render_context(notice: Notice) -> dict[str, object]:
 @pytest.mark.parametrize("lang", content.LANGUAGES)
 def test_every_kind_renders_in_both_languages_with_rule_and_local_time(lang: str) -> None:
     for notice in every_kind():
+        if notice.kind in PERSONAL_KINDS:
+            continue  # no rule, no acknowledgement: see the access link's own tests
         rendered = content.render(notice.kind, lang, render_context(notice))
         assert rendered.subject
         assert "\n" not in rendered.subject
@@ -268,6 +275,7 @@ def test_resend_refusals_and_cause() -> None:
     assert resend_refusal("failed", "reminder_meeting", True) is ResendRefusal.MEETING_CANCELLED
     assert resend_refusal("sent", "meeting_cancelled", True) is None
     assert resend_refusal("failed", "meeting_notice", False) is None
+    assert resend_refusal("sent", "access_link", False) is ResendRefusal.NOT_RESENDABLE
     a = resend_cause("tq", "assigned:tq:m:0|power_company|email", "k-00000001")
     assert a == resend_cause("tq", "assigned:tq:m:0|power_company|email", "k-00000001")
     assert a != resend_cause("tq", "assigned:tq:m:0|line_provider|email", "k-00000001")
@@ -353,3 +361,81 @@ def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> No
     assert BUSY in vietnamese.text
     older = rejection.model_copy(update={"title": None})  # an older writer: no title
     assert plan_rejection(older, POLICY)[0].data["title"] == "m-1"
+
+
+# ---------------------------------------------------------------- the link to set a password
+
+LINK = "https://console.example/set-password?token=t0ken-only-in-the-mail"
+
+
+def access_mail(**kw: str) -> tuple[EmailMessage, str, str]:
+    """The access link's e-mail as the sender builds it, and its text and HTML parts."""
+    notice = notice_document(plan_access_link(access_link(**kw)), NOW)
+    msg = content.email(
+        notice,
+        contact=own_contact(notice["kind"], notice["data"]) or {},
+        address=notice["data"]["email"],
+        it_contact=None,
+        policy=POLICY,
+        ack_url="https://hnth/ack/x",
+        sender="hnth@x",
+        now=NOW,
+    )
+    parsed = message_from_bytes(content.wire(msg), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    text = parsed.get_body(("plain",))
+    html = parsed.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    return parsed, text.get_content(), html.get_content()
+
+
+def test_the_access_link_mail_is_in_vietnamese_by_default_in_local_time() -> None:
+    mail, text, html = access_mail()
+    assert mail["Subject"] == "HNTH: đặt mật khẩu cho tài khoản của bạn"
+    assert mail["To"] == "binh.tt@tuyenquang.gov.vn"
+    assert "Kính gửi Trần Thị Bình," in text
+    assert "Sở TT&TT đã tạo cho bạn một tài khoản HNTH Ops (tran.thi.binh)" in text
+    assert text.count(LINK) == 1
+    assert f'<a href="{LINK}">' in html
+    # 17:30 UTC is half past midnight the next day in Vietnam
+    assert "có hiệu lực đến 00 giờ 30, ngày 02/12/2026 (giờ Việt Nam)" in text
+    assert "17 giờ 30" not in text
+    assert "UTC" not in text
+    assert "hãy báo cho Sở TT&TT" in text
+
+
+def test_the_access_link_mail_speaks_english_when_asked_and_says_why() -> None:
+    mail, text, _ = access_mail(language="en", purpose="reset")
+    assert mail["Subject"] == "HNTH: set the password of your account"
+    assert "Dear Trần Thị Bình," in text
+    assert "has reset the password of your HNTH Ops account (tran.thi.binh)" in text
+    assert text.count(LINK) == 1
+    assert "valid until 00:30, 02/12/2026 (Asia/Ho_Chi_Minh)" in text
+    assert "If you did not expect this e-mail, do not use the link and tell the IT" in text
+
+
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_the_access_link_mail_asks_for_no_acknowledgement_and_cites_no_rule(lang: str) -> None:
+    mail, text, html = access_mail(language=lang)
+    assert "/ack/" not in text
+    assert "/ack/" not in html
+    assert "access.set_password_link" not in text
+    assert "access.set_password_link" not in html
+    assert str(mail["X-HNTH-Notice"]).strip().startswith("access:")
+    assert not [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+
+
+def test_an_access_link_is_one_notice_per_event_to_the_address_it_names() -> None:
+    event = access_link()
+    notice = plan_access_link(event)
+    assert notice.id == f"access:{event.event_id}|account:tran.thi.binh|email"
+    assert plan_access_link(event.model_copy()).id == notice.id, "a redelivery"
+    assert plan_access_link(access_link()).id != notice.id, "a new link is a new mail"
+    assert (notice.kind, notice.meeting_id, notice.tenant) == (Kind.ACCESS_LINK, None, TENANT)
+    assert own_contact(notice.kind, notice.data) == {
+        "person": "Trần Thị Bình",
+        "email": "binh.tt@tuyenquang.gov.vn",
+        "language": "vi",
+    }
+    assert own_contact(Kind.MEETING_NOTICE, notice.data) is None

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 from notification_memory import MemoryStore, MemoryTimers
-from notification_samples import ADDRESSES, TENANT, assigned, directory
+from notification_samples import ADDRESSES, TENANT, access_link, assigned, directory
 
 from hnth_contracts.policy import load_policy
 from hnth_kit.clock import ManualClock
@@ -218,3 +218,21 @@ async def test_a_failed_cancellation_is_not_escalated(world: World) -> None:
     cancel = world.notice_to("power_company", Kind.MEETING_CANCELLED)
     assert cancel["status"] == Status.FAILED
     assert not any(n["kind"] == Kind.ESCALATION for n in world.store.notices.values())
+
+
+async def test_an_access_link_goes_once_to_the_address_the_event_names(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = access_link(language="en")
+    await world.notifications.access_link_issued(event)
+    await world.notifications.access_link_issued(event)  # redelivered
+    caplog.set_level("DEBUG")
+    assert await world.send_pass() == 1
+    [notice] = world.store.notices.values()
+    assert (notice["kind"], notice["meeting_id"], notice["status"]) == ("access_link", None, "sent")
+    assert notice["address"] == event.email
+    [mail] = world.channels.to(event.email)
+    assert mail["Subject"] == "HNTH: set the password of your account"
+    assert event.link not in caplog.text, "the link is a credential: never logged"
+    assert await world.send_pass() == 0
+    assert len(world.channels.mail) == 1

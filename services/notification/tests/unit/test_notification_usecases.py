@@ -152,8 +152,8 @@ async def test_resend_needs_a_key_and_a_notice_of_the_callers_province(world: Wo
 
 async def test_a_technician_sees_only_its_endpoints_meetings(world: World) -> None:
     await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
-    own = Principal(subject="t", role=Role.TECHNICIAN, tenant=TENANT, endpoint=ENDPOINTS[0])
-    other = Principal(subject="t", role=Role.TECHNICIAN, tenant=TENANT, endpoint="TQ-OTHER")
+    own = Principal(subject="t", role=Role.TECHNICIAN, tenant=TENANT, endpoints=(ENDPOINTS[0],))
+    other = Principal(subject="t", role=Role.TECHNICIAN, tenant=TENANT, endpoints=("TQ-OTHER",))
     assert len(await world.notifications.meeting_notices(own, "m-1")) == len(ENDPOINTS) + 5
     with pytest.raises(Refusal) as refused:
         await world.notifications.meeting_notices(other, "m-1")

@@ -12,6 +12,7 @@ from registration.app import RegistrationSettings, build
 
 
 def token(settings: ServiceSettings, args: list[str]) -> int:
+    assert isinstance(settings, RegistrationSettings)
     parser = argparse.ArgumentParser(prog="python -m registration token")
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
     parser.add_argument("--tenant", default="tuyen-quang")
@@ -26,7 +27,7 @@ def token(settings: ServiceSettings, args: list[str]) -> int:
     try:
         print(
             issue_token(
-                settings.auth_secret.get_secret_value(),
+                settings.keys()(),
                 role=Role(opts.role),
                 tenant=opts.tenant,
                 unit=opts.unit,

@@ -4,30 +4,51 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import re
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hnth_contracts import (
+    AccessLinkIssued,
     ContactsUpdated,
     EndpointUpdated,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
     ReportSubmitted,
+    TokensRevoked,
     UnitUpdated,
 )
+from hnth_kit.auth import KeysFile, Role, SigningKeys, StaticKeys, issue_token
 from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
+from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
+from registration.domain.sso import SsoConfig
+from registration.feed_store import FeedStore
 from registration.handlers import handlers
-from registration.http import access, calendar, directory, materials, meetings
+from registration.http import (
+    access,
+    accounts,
+    auth,
+    calendar,
+    directory,
+    materials,
+    meetings,
+    signing,
+    sso,
+)
 from registration.http.deps import State
 from registration.migrations import tenant_keys
+from registration.sso_keys import IssuerKeys
+from registration.sso_store import SsoStore
 from registration.store import (
     DIRECTORY,
     MATERIALS,
@@ -37,9 +58,13 @@ from registration.store import (
     RegistrationStore,
     Upgrades,
 )
+from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
+from registration.usecases.feeds import Feeds
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.signin import SignIn, TokenIssuer
+from registration.usecases.sso import SsoSignIn
 from registration.usecases.timeline import Timeline
 
 
@@ -53,6 +78,23 @@ class RegistrationSettings(ServiceSettings):
     `materials.max_bytes` (20 MiB) and the form around it. Only that route gets it."""
     max_json_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024)
     """Every other route (JSON bodies): the kit's small limit."""
+    signing_keys_file: Path | None = None
+    """The private keys that sign access tokens (a JWKS file, `hnth keys generate`);
+    read again when it changes, so a rotation needs no restart. Registration only."""
+    signing_keys: SecretStr | None = None
+    """The same keys inline as JWKS JSON (tests); the file wins when both are set."""
+
+    def keys(self) -> Callable[[], SigningKeys]:
+        """The current signing keys (the file's, as of its last change)."""
+        if self.signing_keys_file is not None:
+            return KeysFile(self.signing_keys_file).current_keys
+        if self.signing_keys is not None:
+            fixed = SigningKeys(json.loads(self.signing_keys.get_secret_value()))
+            return lambda: fixed
+        raise ValueError("set HNTH_SIGNING_KEYS_FILE (create it with `hnth keys generate`)")
+
+    console_url: str = "http://127.0.0.1:8080"
+    """Where people open the console: set-password links point there."""
 
 
 UPLOAD = re.compile(r"^/meetings/[^/]+/materials/?$")
@@ -76,9 +118,39 @@ class JsonBodyLimit:
         await (self.app if upload else self.limited)(scope, receive, send)
 
 
+def token_issuer(keys: Callable[[], SigningKeys]) -> TokenIssuer:
+    """Access tokens signed with registration's current keys."""
+
+    def issue(
+        *,
+        role: str,
+        tenant: str,
+        subject: str,
+        unit: str | None,
+        endpoints: Sequence[str],
+        name: str | None,
+        ttl: timedelta,
+        now: datetime,
+    ) -> str:
+        return issue_token(
+            keys(),
+            role=Role(role),
+            tenant=tenant,
+            subject=subject,
+            unit=unit,
+            endpoints=endpoints,
+            name=name,
+            ttl=ttl,
+            now=now,
+        )
+
+    return issue
+
+
 def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or RegistrationSettings()  # type: ignore[call-arg]
     topics = settings.topics
+    keys = settings.keys()
 
     service = Service(
         settings,
@@ -93,32 +165,66 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled),
                 topics.directory: (UnitUpdated, EndpointUpdated, ContactsUpdated),
                 topics.reports: (ReportSubmitted,),
+                topics.access: (TokensRevoked, AccessLinkIssued),
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS],
+        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS],
         clock=clock,
+        verify_with=StaticKeys(lambda: keys().public()),
     )
     service.api.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     store = RegistrationStore(service.db, topics)
     files = MaterialsStore(service.db, topics)
+    people = AccountStore(service.db, topics, store.units, store.endpoints)
+
+    sso_configs: dict[str, SsoConfig] = {}
 
     async def load_directory() -> None:
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
         await load_if_empty(store, files, service.clock.now())
+        sso_configs.update({f.tenant: f.sso.config() for f in files if f.sso})
 
     service.on_startup(functools.partial(tenant_keys, Upgrades(service.db)))  # earlier data
     service.on_startup(store.setup)
     service.on_startup(files.setup)
+    service.on_startup(people.setup)
     service.on_startup(load_directory)
     service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
+    meeting_cases = Meetings(store, policy_for, clock, wake)
+    feed_rows = FeedStore(service.db)
+    service.on_startup(feed_rows.setup)
     service.api.state.registration = State(
-        meetings=Meetings(store, policy_for, clock, wake),
+        keys=keys,
+        meetings=meeting_cases,
+        feeds=Feeds(feed_rows, meeting_cases, service.revocations, clock),
         materials=Materials(store, files, policy_for, clock, wake),
         directory=DirectoryCases(store, policy_for, clock, wake),
+        accounts=Accounts(people, policy_for, clock, wake, settings.console_url),
+        signin=SignIn(
+            people,
+            policy_for,
+            clock,
+            wake,
+            settings.console_url,
+            issuer=token_issuer(keys),
+        ),
     )
-    for router in (meetings.router, calendar.router, directory.router):
+    for router in (signing.router, meetings.router, calendar.router, directory.router):
         service.include(router)
-    for router in (materials.router, access.router, materials.every):
+    for router in (materials.router, access.router, materials.every, auth.router):
+        service.include(router)
+    service.api.state.sso = SsoSignIn(
+        people,
+        policy_for,
+        clock,
+        wake,
+        settings.console_url,
+        issuer=token_issuer(keys),
+        keys=IssuerKeys(),
+        used=SsoStore(service.db),
+        configs=lambda: sso_configs,
+    )
+    for router in (accounts.router, sso.router):
         service.include(router)
     return service

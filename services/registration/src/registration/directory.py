@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +26,7 @@ from hnth_contracts import (
     UnitUpdated,
 )
 from registration import PRODUCER
+from registration.domain.sso import SsoConfig
 from registration.store import RegistrationStore, entry_id
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,20 @@ class ContactsIn(BaseModel):
     duty: ContactIn | None = Field(None, description="Trực kỹ thuật / duty contact")
 
 
+class SsoIn(BaseModel):
+    """`sso:` in a province's data file: its OpenID provider (the client secret is the
+    console's, from its environment, never in a file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str = Field(pattern=r"^https?://", description="Issuer URL, exactly as in tokens")
+    client_id: str = Field(min_length=1, max_length=200)
+    match_claim: Literal["email", "preferred_username"] = "email"
+
+    def config(self) -> SsoConfig:
+        return SsoConfig(self.issuer, self.client_id, self.match_claim)
+
+
 class DirectoryFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -97,6 +112,8 @@ class DirectoryFile(BaseModel):
     contacts: ContactsIn
     units: list[UnitIn]
     endpoints: list[EndpointIn]
+    sso: SsoIn | None = None
+    """The province's OpenID provider, if its people sign in through it."""
 
 
 def snapshot(kind: type[Event], tenant: str, fields: dict[str, Any], now: datetime) -> Event:

@@ -192,7 +192,8 @@ class MeetingQuery:
 
     tenant: str
     host_unit: str | None = None
-    endpoint: str | None = None
+    endpoints: tuple[str, ...] = ()
+    """Meetings at any of these endpoints (none: every endpoint)."""
     start_from: datetime | None = None
     start_to: datetime | None = None
     after: tuple[datetime, str] | None = None
@@ -202,8 +203,10 @@ class MeetingQuery:
         query: Document = {"tenant": self.tenant}
         if self.host_unit:
             query["host_unit"] = self.host_unit
-        if self.endpoint:
-            query["endpoints"] = self.endpoint
+        if len(self.endpoints) == 1:
+            query["endpoints"] = self.endpoints[0]
+        elif self.endpoints:
+            query["endpoints"] = {"$in": list(self.endpoints)}
         span: Document = {}
         if self.start_from:
             span["$gte"] = self.start_from

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     REPORT_REQUEST = "report_request"
     REPORT_REMINDER = "report_reminder"
     ESCALATION = "escalation"
+    ACCESS_LINK = "access_link"
 
 
 class Channel(StrEnum):
@@ -48,6 +49,9 @@ CALENDAR_KINDS = (Kind.MEETING_NOTICE, Kind.MEETING_CHANGED, Kind.MEETING_CANCEL
 """Kinds that carry an iCalendar entry and go to webhook subscribers (e-office, calendars)."""
 FORMAL_KINDS = (Kind.MEETING_NOTICE, Kind.MEETING_CHANGED)
 """The written notice of rule 2: failing to deliver one is escalated."""
+PERSONAL_KINDS = (Kind.ACCESS_LINK,)
+"""Mail to one person about their account, not a notice about a meeting: addressed by the
+event itself (not the directory), no acknowledgement link, no rule cited, never resent."""
 
 
 @dataclass(frozen=True)

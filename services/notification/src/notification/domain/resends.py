@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from enum import StrEnum
 
-from notification.domain.notices import Kind, Status
+from notification.domain.notices import PERSONAL_KINDS, Kind, Status
 
 RESEND_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -25,13 +25,17 @@ def valid_resend_key(key: str) -> bool:
 class ResendRefusal(StrEnum):
     STILL_PENDING = "still_pending"
     MEETING_CANCELLED = "meeting_cancelled"
+    NOT_RESENDABLE = "not_resendable"
 
 
 def resend_refusal(status: str, kind: str, meeting_cancelled: bool) -> ResendRefusal | None:
     """Why a notice may not be resent, or None. A notice still being delivered is already
     on its way (a resend would only race it). Once the meeting is cancelled, resending
     its invitation, change or reminder would announce a meeting that will not take place;
-    only the cancellation itself (and notices about no meeting) may go out again."""
+    only the cancellation itself (and notices about no meeting) may go out again. A
+    password link is never resent: it may be used or expired by now; a new one is issued."""
+    if kind in PERSONAL_KINDS:
+        return ResendRefusal.NOT_RESENDABLE
     if status == Status.PENDING.value:
         return ResendRefusal.STILL_PENDING
     if meeting_cancelled and kind != Kind.MEETING_CANCELLED.value:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hnth_contracts import (
+    AccessLinkIssued,
     CheckCompleted,
     ContactsUpdated,
     EndpointUpdated,
@@ -34,6 +35,7 @@ from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal
 from hnth_kit.timers import Timer
 from notification.domain import (
+    access,
     escalations,
     meetings,
     planning,
@@ -99,6 +101,10 @@ RESEND_REFUSALS = {
     resends.ResendRefusal.MEETING_CANCELLED: (
         "Cuộc họp đã bị hủy: không gửi lại thông báo mời hoặc nhắc họp.",
         "The meeting is cancelled: its invitation or reminders are not sent again.",
+    ),
+    resends.ResendRefusal.NOT_RESENDABLE: (
+        "Không gửi lại đường dẫn đặt mật khẩu: hãy đặt lại mật khẩu để cấp đường dẫn mới.",
+        "A password link is not resent: reset the password to issue a new link.",
     ),
 }
 
@@ -170,6 +176,10 @@ class Notifications:
 
     async def report_submitted(self, tenant: str, report_id: str) -> None:
         await self.store.mark_report_submitted(tenant, report_id)
+
+    async def access_link_issued(self, event: AccessLinkIssued) -> None:
+        """The one-time link to set a password, mailed to the account holder (once)."""
+        await self._add([access.plan_access_link(event)])
 
     async def directory_changed(self, event: Snapshot) -> None:
         await self.store.save_snapshot(event)
@@ -287,4 +297,4 @@ def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]
         return (meeting is not None and meeting.host_unit == who.unit) or any(
             n["recipient"] == host for n in notices
         )
-    return meeting is not None and who.endpoint in meeting.endpoints
+    return meeting is not None and any(who.serves(e) for e in meeting.endpoints)

@@ -33,7 +33,7 @@ from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
 from notification import content
-from notification.domain import attempts, escalations, signing
+from notification.domain import access, attempts, escalations, signing
 from notification.domain.notices import Channel, Notice, Status
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,8 @@ class Delivery:
                 now=now,
             )
             return _Outcome(await self._webhooks.post(url, body, headers), url)
-        contact = await self._store.contact(tenant, recipient)
+        contact = access.own_contact(notice["kind"], notice.get("data") or {})
+        contact = contact or await self._store.contact(tenant, recipient)
         address = (contact or {}).get("email")
         if not address:
             return _Outcome(attempts.retry(NO_ADDRESS))

@@ -69,15 +69,16 @@ class Reader:
     role: str
     subject: str
     unit: str | None = None
-    endpoint: str | None = None
+    endpoints: tuple[str, ...] = ()
 
     @property
     def grantee(self) -> str:
-        """Whom a grant is for: a registrar's unit, a technician's endpoint, else the person."""
+        """Whom a grant is for: a registrar's unit, a technician's one endpoint, else the
+        person (a technician of several endpoints asks for themself)."""
         if self.role == "registrar" and self.unit:
             return f"unit:{self.unit}"
-        if self.role == "technician" and self.endpoint:
-            return f"endpoint:{self.endpoint}"
+        if self.role == "technician" and len(self.endpoints) == 1:
+            return f"endpoint:{self.endpoints[0]}"
         return f"subject:{self.subject}"
 
 
@@ -95,7 +96,7 @@ def material_right(
         return MaterialRight.UPLOAD
     if reader.role == "registrar" and reader.unit in participating_units:
         return MaterialRight.READ
-    if reader.role == "technician" and reader.endpoint in endpoints:
+    if reader.role == "technician" and set(reader.endpoints) & set(endpoints):
         return MaterialRight.READ
     return MaterialRight.READ if granted else MaterialRight.NONE
 

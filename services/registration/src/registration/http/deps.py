@@ -3,29 +3,42 @@ dependencies: the caller (kit's, from `app.state.auth`), the use cases, the poli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
 from hnth_contracts.policy import Policy
-from hnth_kit.auth import Principal, Role, only
+from hnth_kit.auth import Principal, Role, SigningKeys, only
+from registration.usecases.accounts import Accounts, Context
 from registration.usecases.directory import DirectoryCases
+from registration.usecases.feeds import Feeds
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.signin import SignIn
 
 
 @dataclass(frozen=True)
 class State:
     """Registration's parts the routes use, as `app.state.registration`."""
 
+    keys: Callable[[], SigningKeys]
+    """The current signing keys (tokens, the JWKS)."""
     meetings: Meetings
+    feeds: Feeds
     materials: Materials
     directory: DirectoryCases
+    accounts: Accounts
+    signin: SignIn
 
 
 def state(request: Request) -> State:
     return cast(State, request.app.state.registration)
+
+
+def feeds(request: Request) -> Feeds:
+    return state(request).feeds
 
 
 def meetings(request: Request) -> Meetings:
@@ -40,11 +53,28 @@ def directory(request: Request) -> DirectoryCases:
     return state(request).directory
 
 
+def accounts(request: Request) -> Accounts:
+    return state(request).accounts
+
+
+def signin(request: Request) -> SignIn:
+    return state(request).signin
+
+
+def context(request: Request) -> Context:
+    """The caller's address, for the audit (the last proxy's when behind one)."""
+    return Context(ip=request.client.host if request.client else None)
+
+
 def policy(request: Request, who: Principal) -> Policy:
     return state(request).meetings.policy_for(who.tenant)
 
 
 Registrar = Annotated[Principal, Depends(only(Role.REGISTRAR, Role.OPERATOR))]
 MeetingCases = Annotated[Meetings, Depends(meetings)]
+FeedCases = Annotated[Feeds, Depends(feeds)]
 MaterialCases = Annotated[Materials, Depends(materials)]
 Directory = Annotated[DirectoryCases, Depends(directory)]
+AccountCases = Annotated[Accounts, Depends(accounts)]
+SignInCases = Annotated[SignIn, Depends(signin)]
+Ctx = Annotated[Context, Depends(context)]

@@ -92,9 +92,9 @@ async def list_meetings(
         Query(max_length=300, description="Trang sau (next_cursor) / next page"),
     ] = None,
 ) -> dict[str, Any]:
-    unit, endpoint = scope(who, unit, endpoint)
+    unit, endpoints = scope(who, unit, endpoint)
     after = decode_cursor(request, cursor)
-    query = MeetingQuery(who.tenant, unit, endpoint, start_from, start_to, after)
+    query = MeetingQuery(who.tenant, unit, endpoints, start_from, start_to, after)
     page = await cases.page(query, status_filter, limit)
     province = policy(request, who)
     items = []

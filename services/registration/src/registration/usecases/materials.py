@@ -333,7 +333,7 @@ def _entry(document: Document, kind: str, at: datetime, summary: Document) -> An
 
 
 def _reader(who: Principal) -> domain.Reader:
-    return domain.Reader(who.role.value, who.subject, who.unit, who.endpoint)
+    return domain.Reader(who.role.value, who.subject, who.unit, who.endpoints)
 
 
 def _summary(material: Document, who: Principal) -> Document:

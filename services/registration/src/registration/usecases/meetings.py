@@ -339,12 +339,12 @@ class Meetings:
         """A unit's or an endpoint's calendar: the latest meetings from 90 days ago on (a
         new meeting is never crowded out), oldest first."""
         unit, endpoint = (code, None) if kind == "units" else (None, code)
-        unit, endpoint = scope(who, unit, endpoint)
+        unit, endpoints = scope(who, unit, endpoint)
         entries = self.store.units if kind == "units" else self.store.endpoints
         if await entries.get(who.tenant, code) is None:
             raise Refusal(404, "not_found", f"Không có mã {code}.", f"No {kind[:-1]} {code}.")
         now = self.clock.now()
-        query = MeetingQuery(who.tenant, unit, endpoint, start_from=now - FEED_PAST)
+        query = MeetingQuery(who.tenant, unit, endpoints, start_from=now - FEED_PAST)
         meetings = await self.store.meetings(query, FEED_LIMIT, newest_first=True)
         meetings.reverse()
         statuses, _ = await self._statuses_and_slots(who.tenant, meetings)
@@ -391,12 +391,15 @@ def may_see(who: Principal, meeting: Document) -> bool:
     if who.role is Role.REGISTRAR:
         return bool(meeting["host_unit"] == who.unit)
     if who.role is Role.TECHNICIAN:
-        return who.endpoint in meeting["endpoints"]
+        return any(who.serves(e) for e in meeting["endpoints"])
     return True
 
 
-def scope(who: Principal, unit: str | None, endpoint: str | None) -> tuple[str | None, str | None]:
-    """Narrow list filters to what the caller may see; asking for more is a 403."""
+def scope(
+    who: Principal, unit: str | None, endpoint: str | None
+) -> tuple[str | None, tuple[str, ...]]:
+    """Narrow list filters to what the caller may see (a unit, any of some endpoints);
+    asking for more is a 403."""
     others = forbidden(
         "Bạn chỉ được xem cuộc họp của đơn vị/điểm cầu mình.",
         "You may only see your own unit's or endpoint's meetings.",
@@ -404,12 +407,16 @@ def scope(who: Principal, unit: str | None, endpoint: str | None) -> tuple[str |
     if who.role is Role.REGISTRAR:
         if unit not in (None, who.unit):
             raise others
-        return who.unit, endpoint
+        return who.unit, _only(endpoint)
     if who.role is Role.TECHNICIAN:
-        if endpoint not in (None, who.endpoint) or unit is not None:
+        if (endpoint is not None and not who.serves(endpoint)) or unit is not None:
             raise others
-        return None, who.endpoint
-    return unit, endpoint
+        return None, _only(endpoint) or who.endpoints
+    return unit, _only(endpoint)
+
+
+def _only(endpoint: str | None) -> tuple[str, ...]:
+    return (endpoint,) if endpoint else ()
 
 
 def decided(entries: list[Document]) -> list[domain.Decision]:

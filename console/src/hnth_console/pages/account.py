@@ -1,0 +1,140 @@
+"""My account: who I am, a new password, two-factor (TOTP) enrolment with a QR code, and
+signing out everywhere. Registration keeps the account; this page only asks it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from hnth_console.backends import BackendError, Backends
+from hnth_console.deps import Services, Session, page
+from hnth_console.render import render, see_other
+from hnth_console.session import store
+
+router = APIRouter(include_in_schema=False)
+Me = Annotated[Session, Depends(page("account"))]
+DONE = ("password_changed", "totp_enrolled", "totp_removed", "totp_required")
+
+
+def qr_svg(uri: str) -> Markup:
+    """The `otpauth://` URI as an inline SVG QR code (segno), for the authenticator app."""
+    svg = segno.make(uri, error="m").svg_inline(scale=5, title="otpauth")
+    return Markup(svg)  # noqa: S704 - segno's own SVG, no text of the person in it
+
+
+async def account_page(
+    request: Request, s: Session, backends: Backends, status: int = 200, **context: Any
+) -> HTMLResponse:
+    me = await backends.get("registration", "/accounts/me", s.token, s.lang)
+    return render(request, s, "account.html", status, me=me, **context)
+
+
+async def ask(
+    backends: Backends, s: Session, method: str, path: str, body: Any = None
+) -> dict[str, Any]:
+    """Registration's answer to this person's request (an empty dict for a 204)."""
+    answer = await backends.request(method, "registration", path, s.token, s.lang, json=body)
+    found: dict[str, Any] = answer.json() if answer.content else {}
+    return found
+
+
+def errors_of(exc: BackendError) -> list[str]:
+    """A refusal as lines to show; a service failure is raised to the error page."""
+    if exc.status >= 500 or exc.status == 401:
+        raise exc
+    return [str(e.get("message", "")) for e in exc.errors] or [exc.message]
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def my_account(
+    request: Request, s: Me, backends: Services, done: str | None = None
+) -> HTMLResponse:
+    return await account_page(request, s, backends, done=done if done in DONE else None)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    s: Me,
+    backends: Services,
+    current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+    confirm: Annotated[str, Form()],
+) -> Response:
+    if new != confirm:
+        return await account_page(request, s, backends, 422, errors=[s.t("not_the_same")])
+    try:
+        await ask(backends, s, "POST", "/accounts/me/password", {"current": current, "new": new})
+    except BackendError as exc:
+        errors = errors_of(exc)
+        if exc.code == "invalid_credentials" or exc.status in (400, 403):
+            errors = [s.t("wrong_current_password")]
+        return await account_page(request, s, backends, 422, errors=errors)
+    return see_other("/account", done="password_changed")
+
+
+@router.post("/account/totp", response_class=HTMLResponse)
+async def enrol_totp(request: Request, s: Me, backends: Services) -> Response:
+    """A new (pending) TOTP secret, shown as a QR code and as text, to confirm with a code."""
+    try:
+        pending = await ask(backends, s, "POST", "/accounts/me/totp")
+    except BackendError as exc:
+        return await account_page(request, s, backends, exc.status, errors=errors_of(exc))
+    return await enrolment(request, s, backends, pending["secret"], pending["otpauth_uri"])
+
+
+async def enrolment(
+    request: Request,
+    s: Session,
+    backends: Backends,
+    secret: str,
+    uri: str,
+    status: int = 200,
+    errors: list[str] | None = None,
+) -> HTMLResponse:
+    return await account_page(
+        request,
+        s,
+        backends,
+        status,
+        totp={"secret": secret, "uri": uri, "qr": qr_svg(uri)},
+        errors=errors or [],
+    )
+
+
+@router.post("/account/totp/confirm", response_class=HTMLResponse)
+async def confirm_totp(
+    request: Request,
+    s: Me,
+    backends: Services,
+    otp: Annotated[str, Form()],
+    secret: Annotated[str, Form()],
+    uri: Annotated[str, Form()],
+) -> Response:
+    try:
+        await ask(backends, s, "POST", "/accounts/me/totp/confirm", {"otp": otp.strip()})
+    except BackendError as exc:
+        errors_of(exc)
+        return await enrolment(request, s, backends, secret, uri, 422, [s.t("otp_wrong")])
+    return see_other("/account", done="totp_enrolled")
+
+
+@router.post("/account/totp/remove", response_class=HTMLResponse)
+async def remove_totp(request: Request, s: Me, backends: Services) -> Response:
+    try:
+        await ask(backends, s, "DELETE", "/accounts/me/totp")
+    except BackendError as exc:
+        return await account_page(request, s, backends, exc.status, errors=errors_of(exc))
+    return see_other("/account", done="totp_removed")
+
+
+@router.post("/account/signout-everywhere")
+async def signout_everywhere(request: Request, s: Me, backends: Services) -> Response:
+    """Every session of this account ends: its tokens are refused by every service."""
+    await ask(backends, s, "POST", "/auth/logout-all")
+    store(request, None)
+    return see_other("/signin", why="signed_out")

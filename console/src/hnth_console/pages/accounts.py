@@ -1,0 +1,163 @@
+"""The province's accounts (operators: list, create, disable, enable, reset a password)
+and the audit of sign-ins and account changes, times in the province's zone."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from hnth_console.backends import BackendError, Backends
+from hnth_console.deps import Services, Session, page
+from hnth_console.reads import directory
+from hnth_console.render import render, see_other
+from hnth_kit.auth import Role
+
+router = APIRouter(include_in_schema=False)
+Operator = Annotated[Session, Depends(page("accounts"))]
+Auditor = Annotated[Session, Depends(page("audit"))]
+ACCOUNT_FIELDS = ("username", "display_name", "role", "unit", "email", "phone", "password")
+ACTIONS = {"disable": "disabled", "enable": "enabled", "reset-password": "reset_sent"}
+AUDIT_KINDS = (
+    "login",
+    "login_failed",
+    "locked_out",
+    "logout",
+    "account_created",
+    "account_changed",
+    "account_disabled",
+    "account_enabled",
+    "password_reset",
+    "password_set",
+    "totp_enrolled",
+    "tokens_revoked",
+    "sso_login",
+    "sso_refused",
+)
+
+
+async def accounts_page(
+    request: Request,
+    s: Session,
+    backends: Backends,
+    status: int = 200,
+    *,
+    role: str | None = None,
+    active: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    found, units, endpoints = await asyncio.gather(
+        backends.get("registration", "/accounts", s.token, s.lang, role=role, active=active),
+        directory(backends, s, "units"),
+        directory(backends, s),
+    )
+    context.setdefault("form", {})
+    context.setdefault("errors", [])
+    return render(
+        request,
+        s,
+        "accounts.html",
+        status,
+        accounts=sorted(found, key=lambda a: (not a.get("active", True), a["username"])),
+        roles=[r.value for r in Role],
+        units=units,
+        endpoints=endpoints,
+        filters={"role": role or "", "active": active or ""},
+        **context,
+    )
+
+
+@router.get("/accounts", response_class=HTMLResponse, summary="Tài khoản / accounts")
+async def accounts(
+    request: Request,
+    s: Operator,
+    backends: Services,
+    role: str | None = None,
+    active: str | None = None,
+    done: str | None = None,
+    who: str | None = None,
+) -> HTMLResponse:
+    shown = done if done in (*ACTIONS.values(), "created") else None
+    return await accounts_page(
+        request, s, backends, role=role or None, active=active or None, done=shown, who=who
+    )
+
+
+@router.post("/accounts", response_class=HTMLResponse)
+async def create_account(request: Request, s: Operator, backends: Services) -> Response:
+    form = await request.form()
+    fields = {k: str(form.get(k) or "").strip() for k in ACCOUNT_FIELDS}
+    chosen = [str(v) for v in form.getlist("endpoints")]
+    body: dict[str, Any] = {k: v for k, v in fields.items() if v}
+    body["username"] = fields["username"].lower()
+    if chosen:
+        body["endpoints"] = chosen
+    body["language"] = s.lang
+    try:
+        await backends.request("POST", "registration", "/accounts", s.token, s.lang, json=body)
+    except BackendError as exc:
+        if exc.status not in (400, 404, 409, 422):
+            raise
+        errors = [f"{e.get('field')}: {e.get('message')}" for e in exc.errors] or [exc.message]
+        refill = {**fields, "password": "", "endpoints": chosen}
+        return await accounts_page(request, s, backends, exc.status, form=refill, errors=errors)
+    return see_other("/accounts", done="created", who=body["username"])
+
+
+@router.post("/accounts/{username}/{action}", response_class=HTMLResponse)
+async def account_action(
+    request: Request, username: str, action: str, s: Operator, backends: Services
+) -> Response:
+    """Disable, enable, or send a new set-password link (registration revokes the tokens)."""
+    if action not in ACTIONS:
+        return await accounts_page(request, s, backends, 404, errors=[action])
+    path = f"/accounts/{quote(username)}/{action}"
+    try:
+        await backends.request("POST", "registration", path, s.token, s.lang)
+    except BackendError as exc:
+        if exc.status not in (400, 404, 409, 422):
+            raise
+        errors = [str(e.get("message")) for e in exc.errors] or [exc.message]
+        return await accounts_page(request, s, backends, exc.status, errors=errors)
+    return see_other("/accounts", done=ACTIONS[action], who=username)
+
+
+# ------------------------------------------------------------ audit
+
+
+def day_bound(day: str, s: Session, *, end: bool) -> str | None:
+    """A day as the province reads it (`YYYY-MM-DD`), as a UTC instant: its start, or the
+    start of the next day for `end`; None when empty or unreadable."""
+    try:
+        start = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(), s.zone)
+    except ValueError:
+        return None
+    return (start + timedelta(days=1 if end else 0)).isoformat()
+
+
+@router.get("/audit", response_class=HTMLResponse, summary="Nhật ký / audit")
+async def audit(
+    request: Request,
+    s: Auditor,
+    backends: Services,
+    kind: str = "",
+    username: str = "",
+    since: str = "",
+    until: str = "",
+) -> HTMLResponse:
+    """`since`, `until`: days (`YYYY-MM-DD`) as the province reads them, both included."""
+    records = await backends.get(
+        "registration",
+        "/audit",
+        s.token,
+        s.lang,
+        kind=kind or None,
+        username=username.strip() or None,
+        **{"from": day_bound(since, s, end=False), "to": day_bound(until, s, end=True)},
+    )
+    filters = {"kind": kind, "username": username, "since": since, "until": until}
+    return render(request, s, "audit.html", records=records, kinds=AUDIT_KINDS, filters=filters)

@@ -1,0 +1,280 @@
+"""A stand-in for registration's sign-in and accounts routes, as the contract describes
+them (issue 16), and a console in front of it: no process, no Kafka, no database.
+
+Tokens are JWTs whose signature nobody checks here (the console never verifies one)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from hnth_console.app import build
+from hnth_console.backends import Backends
+from hnth_console.settings import ConsoleSettings
+
+TENANT = "tuyen-quang"
+GOOD_OTP = "123456"
+STRONG = "một-mật-khẩu-dài-và-khó-đoán"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def fake_jwt(**claims: Any) -> str:
+    """A JWT with these claims and a signature nobody checks."""
+    return f"{_b64({'alg': 'EdDSA', 'typ': 'JWT'})}.{_b64(claims)}.c2lnbmF0dXJl"
+
+
+@dataclass
+class Account:
+    username: str
+    password: str
+    role: str
+    display_name: str = ""
+    unit: str | None = None
+    endpoints: list[str] = field(default_factory=list)
+    email: str | None = None
+    active: bool = True
+    totp: bool = False
+    must_enrol: bool = False
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "unit": self.unit,
+            "endpoints": self.endpoints,
+            "email": self.email,
+            "phone": None,
+            "language": "vi",
+            "active": self.active,
+            "totp": self.totp,
+            "created_at": "2026-12-01T01:00:00Z",
+            "updated_at": "2026-12-01T01:00:00Z",
+        }
+
+
+@dataclass
+class FakeRegistration:
+    """Registration's `/auth/*`, `/accounts*` and `/audit`, in memory."""
+
+    expires_in: int = 900
+    accounts: dict[str, Account] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    """live refresh token -> username"""
+    failures: dict[str, int] = field(default_factory=dict)
+    access_tokens: dict[str, str] = field(default_factory=dict)
+    """live access token -> username (a revoked one answers 401)"""
+    sent: list[httpx.Request] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    issued: int = 0
+
+    def add(self, username: str, role: str = "operator", **extra: Any) -> Account:
+        account = Account(username, STRONG, role, display_name=f"Chị {username}", **extra)
+        self.accounts[username] = account
+        return account
+
+    def tokens(self, account: Account) -> dict[str, Any]:
+        self.issued += 1
+        now = int(time.time())
+        access = fake_jwt(
+            iss="hnth-ops",
+            sub=account.username,
+            tenant=TENANT,
+            role=account.role,
+            unit=account.unit,
+            endpoints=account.endpoints,
+            name=account.display_name,
+            iat=now,
+            exp=now + self.expires_in,
+            jti=str(self.issued),
+        )
+        refresh = f"refresh-{self.issued}"
+        self.refresh_tokens[refresh] = account.username
+        self.access_tokens[access] = account.username
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": refresh,
+            "refresh_expires_in": 8 * 3600,
+        }
+
+    def caller(self, request: httpx.Request) -> Account | None:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        name = self.access_tokens.get(token)
+        return self.accounts.get(name) if name else None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response | None:
+        """The answer to a request for registration's sign-in routes, else None."""
+        path, method = request.url.path, request.method
+        body = json.loads(request.content) if request.content else {}
+        if path.startswith("/auth/") or path.startswith("/accounts") or path == "/audit":
+            self.sent.append(request)
+        if (method, path) == ("POST", "/auth/login"):
+            return self.login(body)
+        if (method, path) == ("POST", "/auth/refresh"):
+            name = self.refresh_tokens.pop(body.get("refresh_token"), None)
+            if name is None:
+                return problem(401, "invalid_refresh")
+            return httpx.Response(200, json=self.tokens(self.accounts[name]))
+        if (method, path) == ("POST", "/auth/logout"):
+            self.refresh_tokens.pop(body.get("refresh_token"), None)
+            return httpx.Response(204)
+        if (method, path) == ("POST", "/auth/set-password"):
+            if body.get("token") != "good-link":
+                return problem(400, "invalid_link")
+            if len(body.get("password", "")) < 12:
+                return weak()
+            return httpx.Response(204)
+        if path.startswith("/accounts") or path == "/audit" or path == "/auth/logout-all":
+            me = self.caller(request)
+            if me is None:
+                return problem(401, "unauthorized")
+            return self.signed_in(me, method, path, body, request)
+        return None
+
+    def login(self, body: dict[str, Any]) -> httpx.Response:
+        account = self.accounts.get(body.get("username", ""))
+        if account and self.failures.get(account.username, 0) >= 5:
+            return problem(429, "locked_out", headers={"Retry-After": "600"})
+        if account is None or not account.active or body.get("password") != account.password:
+            if account:
+                self.failures[account.username] = self.failures.get(account.username, 0) + 1
+            return problem(401, "invalid_credentials")
+        if account.totp and body.get("otp") != GOOD_OTP:
+            return problem(401, "otp_required")
+        tokens = self.tokens(account)
+        if account.must_enrol and not account.totp:
+            tokens["totp_enrollment_required"] = True
+        return httpx.Response(200, json=tokens)
+
+    def signed_in(
+        self, me: Account, method: str, path: str, body: dict[str, Any], request: httpx.Request
+    ) -> httpx.Response:
+        if path == "/accounts/me" and method == "GET":
+            return httpx.Response(200, json=me.body())
+        if path == "/accounts/me/password":
+            if body.get("current") != me.password:
+                return problem(400, "invalid_credentials")
+            if len(body.get("new", "")) < 12:
+                return weak()
+            me.password = body["new"]
+            return httpx.Response(204)
+        if path == "/accounts/me/totp" and method == "POST":
+            secret = "JBSWY3DPEHPK3PXP"
+            uri = f"otpauth://totp/HNTH%20Ops:{me.username}?secret={secret}&issuer=HNTH%20Ops"
+            return httpx.Response(200, json={"secret": secret, "otpauth_uri": uri})
+        if path == "/accounts/me/totp/confirm":
+            if body.get("otp") != GOOD_OTP:
+                return problem(400, "invalid_otp")
+            me.totp = True
+            return httpx.Response(204)
+        if path == "/auth/logout-all":
+            for token, name in list(self.access_tokens.items()):
+                if name == me.username:
+                    del self.access_tokens[token]
+            return httpx.Response(204)
+        if me.role != "operator":
+            return problem(403, "forbidden")
+        return self.operator(method, path, body, request)
+
+    def operator(
+        self, method: str, path: str, body: dict[str, Any], request: httpx.Request
+    ) -> httpx.Response:
+        if (method, path) == ("GET", "/accounts"):
+            found = [a.body() for a in self.accounts.values()]
+            role = request.url.params.get("role")
+            return httpx.Response(200, json=[a for a in found if not role or a["role"] == role])
+        if (method, path) == ("POST", "/accounts"):
+            if body["username"] in self.accounts:
+                return problem(409, "account_exists")
+            if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{2,63}", body["username"]):
+                return httpx.Response(
+                    422, json={"errors": [{"field": "username", "message": "Tên không hợp lệ"}]}
+                )
+            extra = {k: body.get(k) for k in ("unit", "email")}
+            account = self.add(body["username"], body["role"], **extra)
+            account.endpoints = body.get("endpoints") or []
+            account.display_name = body.get("display_name", "")
+            account.password = body.get("password") or ""
+            return httpx.Response(201, json=account.body())
+        found = re.fullmatch(r"/accounts/([^/]+)(/[a-z-]+)?", path)
+        if found and found.group(1) in self.accounts:
+            account = self.accounts[found.group(1)]
+            action = found.group(2)
+            if action == "/disable":
+                account.active = False
+            elif action == "/enable":
+                account.active = True
+            elif action == "/reset-password" and not account.email:
+                return problem(422, "email_required")
+            return httpx.Response(200, json=account.body())
+        if path == "/audit":
+            return httpx.Response(200, json=self.audit)
+        return problem(404, "not_found")
+
+
+def problem(status: int, code: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    body = {"code": code, "message": f"từ chối: {code}", "message_vi": code, "message_en": code}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def weak() -> httpx.Response:
+    errors = [{"field": "password", "rule": "password.length", "message": "Mật khẩu quá ngắn"}]
+    return httpx.Response(422, json={"errors": errors})
+
+
+@contextlib.asynccontextmanager
+async def console_over(
+    registration: FakeRegistration, others: Handler
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The console in front of `registration`'s sign-in routes and `others` for the rest."""
+
+    def platform(request: httpx.Request) -> httpx.Response:
+        return registration(request) or others(request)
+
+    settings = ConsoleSettings(console_session_secret=SecretStr("unit-test-session-secret"))
+    app = build(settings)
+    app.state.backends = Backends(settings, transport=httpx.MockTransport(platform))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+        yield client
+    await app.state.backends.close()
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text[:2000]
+    return found.group(1)
+
+
+async def sign_in(
+    client: httpx.AsyncClient, username: str, password: str = STRONG, lang: str = "vi"
+) -> httpx.Response:
+    """Through the sign-in form, as a browser would: the page, then the form posted."""
+    client.cookies.clear()
+    client.cookies.set("lang", lang)
+    form = await client.get("/signin")
+    data = {"csrf": csrf_of(form), "tenant": TENANT, "username": username, "password": password}
+    return await client.post("/signin", data=data)
+
+
+async def post_form(
+    client: httpx.AsyncClient, page: str, action: str, **data: Any
+) -> httpx.Response:
+    """Post a form of `page` with the CSRF token the page carries."""
+    shown = await client.get(page)
+    return await client.post(action, data={"csrf": csrf_of(shown), **data})
