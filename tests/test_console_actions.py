@@ -13,7 +13,14 @@ from hnth_kit.auth import Role
 from hnth_kit.dlq import read_resolutions
 from hnth_kit.testing import eventually
 from tests import test_console_pages as pages
-from tests.test_console_pages import ZONE, meeting_form, poisoned, sign_in, token
+from tests.test_console_pages import (
+    ZONE,
+    meeting_form,
+    ops_token,
+    poisoned,
+    post_form,
+    signed_in,
+)
 
 pytestmark = pytest.mark.system
 console = pages.console  # the signed-in console client fixture, shared with the page tests
@@ -23,8 +30,13 @@ RESEND_FORM = re.compile(
 )
 
 
+async def send(console, action: str, data: dict):
+    """Post a form as the console's pages do (with the session's CSRF token)."""
+    return await post_form(console, "/board", action, data)
+
+
 async def meeting_notices(platform, meeting_id: str) -> list[dict]:
-    auth = {"Authorization": f"Bearer {token(Role.OPERATOR)}"}
+    auth = {"Authorization": f"Bearer {ops_token(platform)}"}
     async with httpx.AsyncClient(timeout=10) as http:
         found = await http.get(
             f"{platform.urls['notification']}/meetings/{meeting_id}/notices", headers=auth
@@ -35,9 +47,9 @@ async def meeting_notices(platform, meeting_id: str) -> list[dict]:
 async def test_a_notice_is_resent_once_per_click_and_the_schedule_shows_bridges(
     console, platform
 ) -> None:
-    await sign_in(console, Role.OPERATOR)
+    await signed_in(console, Role.OPERATOR)
     start = (datetime.now(UTC) + timedelta(days=5)).replace(second=0, microsecond=0)
-    created = await console.post("/meetings/new", data=meeting_form(start))
+    created = await send(console, "/meetings/new", meeting_form(start))
     assert created.status_code == 303, created.text
     meeting_id = created.headers["location"].rsplit("/", 1)[1]
     sent = await eventually(
@@ -63,8 +75,8 @@ async def test_a_notice_is_resent_once_per_click_and_the_schedule_shows_bridges(
     assert back == "/notices"
     form = {"notice_id": power["id"], "idempotency_key": key, "back": back}
     before = len(platform.smtp.inbox.to(power["address"]))
-    first = await console.post("/notices/resend", data=form)
-    again = await console.post("/notices/resend", data=form)  # a double click
+    first = await send(console, "/notices/resend", form)
+    again = await send(console, "/notices/resend", form)  # a double click
     assert first.status_code == again.status_code == 303, first.text
     assert first.headers["location"] == "/notices?resent=power_company"
     shown = await console.get(first.headers["location"])
@@ -82,10 +94,10 @@ async def test_a_notice_is_resent_once_per_click_and_the_schedule_shows_bridges(
     assert f'name="back" value="/meetings/{meeting_id}"' in detail.text
 
     # other roles: no button, and the action is refused
-    for role, scope in ((Role.VIEWER, {}), (Role.REGISTRAR, {"unit": "VP-UBND"})):
-        await sign_in(console, role, **scope)
+    for role in (Role.VIEWER, Role.REGISTRAR):  # the registrar is VP-UBND's
+        await signed_in(console, role)
         assert 'action="/notices/resend"' not in (await console.get(f"/meetings/{meeting_id}")).text
-        refused = await console.post("/notices/resend", data={**form, "idempotency_key": "k" * 12})
+        refused = await send(console, "/notices/resend", {**form, "idempotency_key": "k" * 12})
         assert refused.status_code == 403
     assert len(await meeting_notices(platform, meeting_id)) == len(notices)
 
@@ -96,15 +108,15 @@ async def test_a_dead_letter_is_discarded_with_a_reason(console, infra, platform
     assert ref is not None
     ref = ref.group(1)
 
-    no_reason = await console.post("/dead-letters/discard", data={"ref": ref, "reason": " "})
+    no_reason = await send(console, "/dead-letters/discard", {"ref": ref, "reason": " "})
     assert no_reason.status_code == 422
-    await sign_in(console, Role.VIEWER)
-    refused = await console.post("/dead-letters/discard", data={"ref": ref, "reason": "x"})
+    await signed_in(console, Role.VIEWER)
+    refused = await send(console, "/dead-letters/discard", {"ref": ref, "reason": "x"})
     assert refused.status_code == 403
 
-    await sign_in(console, Role.OPERATOR)
+    await signed_in(console, Role.OPERATOR)
     why = "Bản tin thử nghiệm hỏng, không cần phát lại"
-    done = await console.post("/dead-letters/discard", data={"ref": ref, "reason": why})
+    done = await send(console, "/dead-letters/discard", {"ref": ref, "reason": why})
     assert done.status_code == 303
     after = await console.get(done.headers["location"])
     assert 'id="discarded"' in after.text
@@ -113,9 +125,9 @@ async def test_a_dead_letter_is_discarded_with_a_reason(console, infra, platform
     assert ref in resolved_part
     assert why in resolved_part
     assert "operator-1" in resolved_part
-    twice = await console.post("/dead-letters/discard", data={"ref": ref, "reason": why})
+    twice = await send(console, "/dead-letters/discard", {"ref": ref, "reason": why})
     assert twice.status_code == 409
-    replay = await console.post("/dead-letters/replay", data={"ref": ref})
+    replay = await send(console, "/dead-letters/replay", {"ref": ref})
     assert replay.status_code == 409
     recorded = await read_resolutions(infra.bootstrap_servers, platform.topic_prefix)
     assert (recorded[ref].action, recorded[ref].by, recorded[ref].reason) == (

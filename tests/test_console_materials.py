@@ -13,7 +13,7 @@ import pytest
 from hnth_contracts import ReportDue, ReportKind, RuleRef
 from hnth_kit.auth import Role
 from hnth_kit.testing import eventually
-from tests.test_console_pages import console, sign_in, token  # noqa: F401  (a fixture)
+from tests.test_console_pages import console, ops_token, signed_in  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.system
 
@@ -23,7 +23,7 @@ async def test_meeting_page_lists_materials_per_role_and_flags_the_missing_recor
     platform,
 ) -> None:
     registration = platform.urls["registration"]
-    operator = {"Authorization": f"Bearer {token(Role.OPERATOR)}"}
+    operator = {"Authorization": f"Bearer {ops_token(platform)}"}
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     body = {
         "title": "Giao ban có tài liệu",
@@ -66,7 +66,7 @@ async def test_meeting_page_lists_materials_per_role_and_flags_the_missing_recor
         )
 
         link = f'href="{base}/materials/{material["id"]}"'
-        await sign_in(console, Role.OPERATOR)
+        await signed_in(console, Role.OPERATOR)
         page = await console.get(base)
         assert page.status_code == 200
         assert 'id="record-missing"' in page.text
@@ -81,9 +81,9 @@ async def test_meeting_page_lists_materials_per_role_and_flags_the_missing_recor
         assert "Record missing" in (await console.get(base)).text
 
         # a participating endpoint's technician reads them; a viewer is told to ask
-        await sign_in(console, Role.TECHNICIAN, endpoint="TQ-STTTT")
+        await signed_in(console, Role.TECHNICIAN)
         assert link in (await console.get(base)).text
-        await sign_in(console, Role.VIEWER)
+        await signed_in(console, Role.VIEWER)
         viewer = await console.get(base)
         assert viewer.status_code == 200
         assert 'id="materials-refused"' in viewer.text
@@ -100,7 +100,7 @@ async def test_meeting_page_lists_materials_per_role_and_flags_the_missing_recor
             headers=operator,
         )
         assert done.status_code == 201
-    await sign_in(console, Role.OPERATOR)
+    await signed_in(console, Role.OPERATOR)
     settled = await console.get(base)
     assert 'id="record-missing"' not in settled.text
     assert "Biên bản.docx" in settled.text
