@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,12 @@ def test_a_consumed_topic_names_the_events_the_service_acts_on() -> None:
     checks = spec["components"]["messages"]["inspection:consume:hnth.checks:SubscribeMessage"]
     assert checks["payload"] == {"oneOf": [{"$ref": "#/components/schemas/CheckSubmitted"}]}
     assert "items" in spec["components"]["schemas"]["CheckSubmitted"]["properties"]
+
+
+def test_rendering_leaves_the_environment_as_it_was() -> None:
+    """The documents are rendered in the test process that also starts services: a
+    placeholder left in the environment (an empty key set) once locked every service."""
+    before = dict(os.environ)
+    for service in SERVICES:
+        render(service)
+    assert dict(os.environ) == before

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,20 +18,22 @@ from hnth_kit.service import Service
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 PLACEHOLDER_SECRET = "asyncapi-generation-only-not-a-real-secret"  # noqa: S105
 PLACEHOLDERS = {
-    "HNTH_AUTH_JWKS": '{"keys": []}',
-    "HNTH_LINK_SECRET": PLACEHOLDER_SECRET,
+    "auth_jwks": '{"keys": []}',
+    "link_secret": PLACEHOLDER_SECRET,
 }
-"""Settings a service refuses to start without; the document needs none of their values."""
+"""Settings a service refuses to start without; the document needs none of their values.
+Passed to the settings, never put in the environment: a test process that renders the
+documents also starts services, which would inherit them."""
 
 
 def document(service: str) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of a service, built without connecting to anything."""
-    for name, value in PLACEHOLDERS.items():
-        os.environ.setdefault(name, value)
-    os.environ.setdefault("HNTH_SIGNING_KEYS", json.dumps(SigningKeys.generate().private()))
     app = importlib.import_module(f"{service}.app")
     settings = app.__dict__[f"{service.capitalize()}Settings"](
-        kafka_bootstrap_servers="kafka:9092", topic_prefix=""
+        kafka_bootstrap_servers="kafka:9092",
+        topic_prefix="",
+        signing_keys=json.dumps(SigningKeys.generate().private()),
+        **PLACEHOLDERS,
     )
     built: Service = app.build(settings)
     spec: dict[str, Any] = built.asyncapi().to_specification().to_jsonable()

@@ -232,7 +232,10 @@ class StaticKeys:
 
     async def for_token(self, token: str) -> KeySet:
         jwks = self._jwks() if callable(self._jwks) else self._jwks
-        return public_key_set(jwks)
+        try:
+            return public_key_set(jwks)
+        except JoseError:  # an empty or broken set: nothing can be verified
+            raise KeysUnavailable("the configured key set holds no usable key") from None
 
 
 class RemoteKeys:
