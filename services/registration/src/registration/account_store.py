@@ -27,7 +27,7 @@ from hnth_contracts import Event, Topics
 from hnth_kit.mongo import Document
 from hnth_kit.outbox import announce, merge_updates, outbox_update, with_outbox
 from registration.domain.accounts import Attempt
-from registration.store import Entries, StaleWrite
+from registration.store import Entries, StaleWrite, claim_version
 
 ACCOUNTS = "accounts"
 ATTEMPTS = "login_attempts"
@@ -102,6 +102,7 @@ class AccountStore:
             outbox_update(events, self._topics),
         )
         key = account_id(tenant, username)
+        await claim_version(self._accounts, key, version)  # FerretDB: no compare-and-set
         await announce(self._accounts, key, events)
         result = await self._accounts.update_one({"_id": key, "version": version}, update)
         if result.matched_count != 1:
