@@ -29,6 +29,8 @@ class FakeProvider:
 
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     exchanged: list[dict[str, list[str]]] = field(default_factory=list)
+    nonce: str | None = None
+    """Another nonce than the one asked for (an id_token meant for another sign-in)."""
 
     def authorize(self, url: str, email: str) -> str:
         """The person signs in at the provider: the callback URL it sends them back to."""
@@ -61,7 +63,9 @@ class FakeProvider:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
         if asked is None or challenge.decode() != asked["code_challenge"]:
             return httpx.Response(400, json={"error": "invalid_grant"})
-        id_token = fake_jwt(iss=ISSUER, aud=CLIENT, email=asked["email"], nonce=asked["nonce"])
+        id_token = fake_jwt(
+            iss=ISSUER, aud=CLIENT, email=asked["email"], nonce=self.nonce or asked["nonce"]
+        )
         return httpx.Response(
             200, json={"access_token": "at", "token_type": "Bearer", "id_token": id_token}
         )
@@ -179,3 +183,10 @@ async def test_a_refusal_at_the_provider_or_a_missing_secret_is_a_page_not_a_cra
         page = await unset.get(f"/signin/sso/{TENANT}")
         assert page.status_code == 503
         assert "không trả lời" in page.text
+
+
+async def test_an_id_token_with_another_nonce_signs_nobody_in(console, provider) -> None:
+    provider.nonce = "a-nonce-of-another-sign-in"
+    page = await through_provider(console, provider, "an.nguyen@tuyenquang.gov.vn")
+    assert page.status_code == 401
+    assert (await console.get("/board", follow_redirects=False)).status_code == 303

@@ -66,12 +66,16 @@ async def sso_callback(
         id_token = await sso.exchange(
             provider, redirect_uri(request, settings), code, pending.verifier
         )
-        if claims_of(id_token).get("nonce") != pending.nonce:
-            raise SsoUnavailable("the id_token does not carry our nonce")
+        nonce = claims_of(id_token).get("nonce")
     except (SsoUnavailable, ValueError) as exc:
         log.warning("SSO sign-in to %s failed: %s", pending.tenant, exc)
         return await signin_page(
             request, settings, 503, error=t("sso_unavailable"), form=form, next=next
+        )
+    if not isinstance(nonce, str) or not hmac.compare_digest(nonce, pending.nonce):
+        log.warning("SSO sign-in to %s: the id_token does not carry our nonce", pending.tenant)
+        return await signin_page(
+            request, settings, 401, error=t("sso_refused"), form=form, next=next
         )
     try:
         answer = await backends.request(
