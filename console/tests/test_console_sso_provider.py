@@ -118,10 +118,8 @@ async def at_the_provider(
 async def test_a_person_signs_in_to_the_console_with_the_province_s_account(
     infra, unique, tmp_path, provider, console_port
 ) -> None:
-    async with console_and_registration(infra, unique, tmp_path, provider, console_port) as (
-        console,
-        api,
-    ):
+    started = console_and_registration(infra, unique, tmp_path, provider, console_port)
+    async with started as (console, api, _):
         listed = await api.get("/auth/sso/providers", params={"tenant": TENANT})
         assert listed.json() == [
             {"tenant": TENANT, "issuer": provider.issuer, "client_id": provider.client_id}
@@ -178,11 +176,8 @@ async def test_in_a_browser_the_province_s_account_signs_in(
 ) -> None:
     if not shutil.which("chromium") or not shutil.which("chromedriver"):
         pytest.fail("Chromium is not installed: run `make browser` (apt-get)", pytrace=False)
-    async with console_and_registration(infra, unique, tmp_path, provider, console_port) as (
-        _,
-        _,
-        app,
-    ):
+    started = console_and_registration(infra, unique, tmp_path, provider, console_port)
+    async with started as (_, _, app):
         config = uvicorn.Config(
             app, host="127.0.0.1", port=console_port, lifespan="off", log_level="warning"
         )
