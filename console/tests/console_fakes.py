@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from hnth_console.app import build
 from hnth_console.backends import Backends
 from hnth_console.settings import ConsoleSettings
+from hnth_console.sso import Sso
 
 TENANT = "tuyen-quang"
 GOOD_OTP = "123456"
@@ -80,6 +81,8 @@ class FakeRegistration:
     sent: list[httpx.Request] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     issued: int = 0
+    sso: dict[str, dict[str, str]] = field(default_factory=dict)
+    """tenant -> {issuer, client_id}: the provinces signing in through their provider"""
 
     def add(self, username: str, role: str = "operator", **extra: Any) -> Account:
         account = Account(username, STRONG, role, display_name=f"Chị {username}", **extra)
@@ -125,6 +128,11 @@ class FakeRegistration:
             self.sent.append(request)
         if (method, path) == ("POST", "/auth/login"):
             return self.login(body)
+        if (method, path) == ("GET", "/auth/sso/providers"):
+            found = [{"tenant": t, **p} for t, p in self.sso.items()]
+            return httpx.Response(200, json=found)
+        if (method, path) == ("POST", "/auth/sso"):
+            return self.login_sso(body)
         if (method, path) == ("POST", "/auth/refresh"):
             name = self.refresh_tokens.pop(body.get("refresh_token"), None)
             if name is None:
@@ -160,6 +168,20 @@ class FakeRegistration:
         if account.must_enrol and not account.totp:
             tokens["totp_enrollment_required"] = True
         return httpx.Response(200, json=tokens)
+
+    def login_sso(self, body: dict[str, Any]) -> httpx.Response:
+        """The id_token's signature is the provider's business here: its issuer and
+        e-mail name the account (registration checks the signature for real)."""
+        config = self.sso.get(body.get("tenant", ""))
+        if config is None:
+            return problem(404, "sso_not_configured")
+        claims = json.loads(base64.urlsafe_b64decode(body["id_token"].split(".")[1] + "=="))
+        if claims.get("iss") != config["issuer"] or claims.get("aud") != config["client_id"]:
+            return problem(401, "sso_invalid_token")
+        found = [a for a in self.accounts.values() if a.email == claims.get("email")]
+        if len(found) != 1 or not found[0].active:
+            return problem(401, "sso_unknown_person")
+        return httpx.Response(200, json=self.tokens(found[0]))
 
     def signed_in(
         self, me: Account, method: str, path: str, body: dict[str, Any], request: httpx.Request
@@ -227,6 +249,13 @@ class FakeRegistration:
         return problem(404, "not_found")
 
 
+def nothing_else(request: httpx.Request) -> httpx.Response:
+    """The other services: no meetings, nothing else."""
+    if request.url.path == "/meetings":
+        return httpx.Response(200, json={"items": [], "next_cursor": None})
+    return httpx.Response(404, json={"detail": {"message": "không có"}})
+
+
 def problem(status: int, code: str, headers: dict[str, str] | None = None) -> httpx.Response:
     body = {"code": code, "message": f"từ chối: {code}", "message_vi": code, "message_en": code}
     return httpx.Response(status, json=body, headers=headers)
@@ -239,9 +268,10 @@ def weak() -> httpx.Response:
 
 @contextlib.asynccontextmanager
 async def console_over(
-    registration: FakeRegistration, others: Handler
+    registration: FakeRegistration, others: Handler, sso: Sso | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The console in front of `registration`'s sign-in routes and `others` for the rest."""
+    """The console in front of `registration`'s sign-in routes and `others` for the rest
+    (and, with `sso`, of the provinces' OpenID providers)."""
 
     def platform(request: httpx.Request) -> httpx.Response:
         return registration(request) or others(request)
@@ -249,6 +279,8 @@ async def console_over(
     settings = ConsoleSettings(console_session_secret=SecretStr("unit-test-session-secret"))
     app = build(settings)
     app.state.backends = Backends(settings, transport=httpx.MockTransport(platform))
+    if sso is not None:
+        app.state.sso = sso
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
         yield client

@@ -25,6 +25,7 @@ from hnth_console.pages import ROUTERS
 from hnth_console.render import install_error_pages
 from hnth_console.session import Sealer, SessionCookies
 from hnth_console.settings import ConsoleSettings
+from hnth_console.sso import Sso
 from hnth_contracts.policy import load_policy
 from hnth_kit.health import health_router
 
@@ -57,6 +58,7 @@ def build(settings: ConsoleSettings) -> FastAPI:
     app.state.settings = settings
     app.state.sealer = sealer
     app.state.backends = backends
+    app.state.sso = Sso()
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.policy = functools.cache(functools.partial(load_policy, settings.policy_dir))
     install_error_pages(app)

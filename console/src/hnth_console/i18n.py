@@ -42,6 +42,33 @@ TEXT: dict[str, tuple[str, str]] = {
         "Tài khoản tạm khóa vì nhập sai nhiều lần. Hãy thử lại sau",
         "This account is locked after too many failed sign-ins. Try again after",
     ),
+    "sso_button": (
+        "Đăng nhập bằng tài khoản của tỉnh",
+        "Sign in with the province's account",
+    ),
+    "sso_or": ("hoặc", "or"),
+    "sso_unknown_person": (
+        "Tài khoản của tỉnh mà bạn vừa dùng chưa gắn với tài khoản HNTH Ops nào. Hãy nhờ "
+        "quản trị viên của Sở TT&TT tạo tài khoản cho bạn với cùng địa chỉ e-mail, hoặc "
+        "đăng nhập bằng tên đăng nhập và mật khẩu.",
+        "The province's account you used belongs to no HNTH Ops account. Ask the IT "
+        "department's operator to create one with the same e-mail address, or sign in "
+        "with a username and password.",
+    ),
+    "sso_refused": (
+        "Chưa đăng nhập được bằng tài khoản của tỉnh (đã hủy hoặc bị từ chối). Hãy thử lại.",
+        "Signing in with the province's account did not finish (cancelled or refused). Try again.",
+    ),
+    "sso_unavailable": (
+        "Hệ thống đăng nhập của tỉnh đang không trả lời. Hãy đăng nhập bằng mật khẩu hoặc "
+        "thử lại sau ít phút.",
+        "The province's sign-in service does not answer. Sign in with your password or "
+        "try again in a few minutes.",
+    ),
+    "sso_not_here": (
+        "Tỉnh này không dùng đăng nhập bằng tài khoản của tỉnh.",
+        "This province does not sign in with the province's account.",
+    ),
     "signin_unavailable": (
         "Chưa đăng nhập được: dịch vụ đăng ký không trả lời. Hãy thử lại sau ít phút.",
         "Cannot sign in now: the registration service does not answer. Try again in a few minutes.",

@@ -1,7 +1,8 @@
 """The console's session: the person's access and refresh tokens, a CSRF token, and a
-sign-in waiting for its one-time code, kept in one cookie that is encrypted and
-authenticated with the console's own secret (Fernet, from `cryptography`), HttpOnly,
-SameSite=Lax, `Secure` with the `__Host-` prefix behind HTTPS.
+sign-in waiting for its one-time code or for the province's OpenID provider, kept in one
+cookie that is encrypted and authenticated with the console's own secret (Fernet, from
+`cryptography`), HttpOnly, SameSite=Lax (the provider's redirect back, a top-level GET,
+still carries it), `Secure` with the `__Host-` prefix behind HTTPS.
 
 The console verifies no token: registration signs them and every service verifies them.
 It reads the claims it shows (who, which role, until when) from the token it was handed
@@ -44,6 +45,18 @@ class Pending(BaseModel):
     until: float
 
 
+class SsoPending(BaseModel):
+    """A sign-in sent to the province's OpenID provider, waiting for its callback: the
+    `state` it must bring back, the `nonce` its id_token must carry, the PKCE verifier."""
+
+    tenant: str
+    state: str
+    nonce: str
+    verifier: str
+    next: str
+    until: float
+
+
 class SessionState(BaseModel):
     """What the cookie holds."""
 
@@ -53,6 +66,7 @@ class SessionState(BaseModel):
     access_exp: float = 0
     refresh_exp: float = 0
     pending: Pending | None = None
+    sso: SsoPending | None = None
 
     @classmethod
     def new(cls) -> SessionState:

@@ -37,6 +37,10 @@ class ConsoleSettings(BaseSettings):
     board_refresh_seconds: int = Field(default=30, ge=5)
     board_warn_minutes: int = Field(default=30, ge=1)
     """How close to its check deadline a meeting turns red while an endpoint has nothing in."""
+    console_public_url: str | None = None
+    """`HNTH_CONSOLE_PUBLIC_URL`: the console's address as people reach it (behind a proxy),
+    for the SSO callback registered at the provider (`<url>/signin/sso/callback`); unset:
+    the address the request came to."""
     secure_cookies: bool = False
     """Set behind HTTPS: the session cookie is then `Secure` with the `__Host-` prefix."""
     log_level: str = "INFO"

@@ -17,16 +17,11 @@ from console_fakes import (
     console_over,
     csrf_of,
     fake_jwt,
+    nothing_else,
     sign_in,
 )
 
 from hnth_console.session import Sealer, SessionState, person_of
-
-
-def nothing_else(request: httpx.Request) -> httpx.Response:
-    if request.url.path == "/meetings":
-        return httpx.Response(200, json={"items": [], "next_cursor": None})
-    return httpx.Response(404, json={"detail": {"message": "không có"}})
 
 
 @pytest.fixture

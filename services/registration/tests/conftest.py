@@ -8,31 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from registration_samples import NOW, Registration, meeting_body
-
-from hnth_kit.clock import ManualClock
-from hnth_kit.testing import TEST_SIGNING_KEYS
-from registration.app import RegistrationSettings, build
-
-
-@contextlib.asynccontextmanager
-async def running(infra: Any, unique: str, **overrides: Any) -> AsyncIterator[Registration]:
-    settings = RegistrationSettings(
-        kafka_bootstrap_servers=infra.bootstrap_servers,
-        mongodb_url=infra.mongodb_url,
-        database=f"registration_{unique}",
-        topic_prefix=f"t{unique}.",
-        signing_keys=TEST_SIGNING_KEYS,
-        outbox_poll_seconds=0.1,
-        **overrides,
-    )
-    clock = ManualClock(NOW)
-    service = build(settings, clock=clock)
-    await service.start()
-    transport = httpx.ASGITransport(app=service.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://registration") as http:
-        yield Registration(service, http, clock, settings.topics, infra.bootstrap_servers)
-    await service.stop()
+from registration_samples import Registration, meeting_body, running
 
 
 @pytest.fixture

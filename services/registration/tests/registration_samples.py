@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +29,8 @@ from hnth_kit.clock import ManualClock
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.service import Service
 from hnth_kit.settings import REPO_ROOT
-from hnth_kit.testing import signed_token
+from hnth_kit.testing import TEST_SIGNING_KEYS, signed_token
+from registration.app import RegistrationSettings, build
 from registration.directory import read_directories
 
 TENANT = "tuyen-quang"
@@ -137,3 +140,24 @@ def outcomes(
         **{**common, "producer": "inspection"},
     )
     return assigned, rejected, check
+
+
+@contextlib.asynccontextmanager
+async def running(infra: Any, unique: str, **overrides: Any) -> AsyncIterator[Registration]:
+    """Registration in-process on the real broker and database, with a hand-set clock."""
+    settings = RegistrationSettings(
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        mongodb_url=infra.mongodb_url,
+        database=f"registration_{unique}",
+        topic_prefix=f"t{unique}.",
+        signing_keys=TEST_SIGNING_KEYS,
+        outbox_poll_seconds=0.1,
+        **overrides,
+    )
+    clock = ManualClock(NOW)
+    service = build(settings, clock=clock)
+    await service.start()
+    transport = httpx.ASGITransport(app=service.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registration") as http:
+        yield Registration(service, http, clock, settings.topics, infra.bootstrap_servers)
+    await service.stop()

@@ -11,10 +11,12 @@ from hnth_console.pages import (
     reports,
     schedule,
     signin,
+    signin_sso,
 )
 
 ROUTERS = (
     signin.router,
+    signin_sso.router,
     schedule.router,
     meetings.router,
     board.router,

@@ -27,6 +27,7 @@ from hnth_console.deps import (
 )
 from hnth_console.render import render, safe_next, see_other
 from hnth_console.session import OTP_WAIT, Pending, SessionState, current, store
+from hnth_console.sso import Sso
 from hnth_contracts.rules import zone
 
 router = APIRouter(include_in_schema=False)
@@ -38,11 +39,24 @@ def provinces(request: Request, settings: Any) -> list[tuple[str, str]]:
     return [(code, policy_of(request, code).name) for code in codes]
 
 
-def signin_page(request: Request, settings: Any, status: int = 200, **context: Any) -> HTMLResponse:
+async def signin_page(
+    request: Request, settings: Any, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """The sign-in form, with a button per province whose people may sign in through its
+    own OpenID provider (see `sso`)."""
     context.setdefault("next", "/board")
     context.setdefault("form", {})
+    served = provinces(request, settings)
+    sso: Sso = request.app.state.sso
+    through = await sso.providers(request.app.state.backends, language(request))
     return render(
-        request, None, "signin.html", status, provinces=provinces(request, settings), **context
+        request,
+        None,
+        "signin.html",
+        status,
+        provinces=served,
+        sso=[(code, name) for code, name in served if code in through],
+        **context,
     )
 
 
@@ -52,7 +66,7 @@ async def signin_form(
 ) -> HTMLResponse:
     session_state(request)  # a CSRF token for the form, before anyone signs in
     notice = words(request)(why) if why in ("session_ended", "signed_out", "password_set") else None
-    return signin_page(request, settings, next=safe_next(next), notice=notice)
+    return await signin_page(request, settings, next=safe_next(next), notice=notice)
 
 
 @router.post("/signin")
@@ -69,7 +83,7 @@ async def signin(
     form = {"tenant": tenant, "username": username}
     if tenant not in dict(provinces(request, settings)):
         error = words(request)("wrong_password")
-        return signin_page(request, settings, 401, error=error, form=form, next=next)
+        return await signin_page(request, settings, 401, error=error, form=form, next=next)
     try:
         tokens = await login(request, backends, tenant, username, password, None)
     except BackendError as exc:
@@ -80,7 +94,7 @@ async def signin(
             store(request, session_state(request).model_copy(update={"pending": pending}))
             return see_other("/signin/otp", next=safe_next(next))
         message, status = refusal_words(request, exc, tenant)
-        return signin_page(request, settings, status, error=message, form=form, next=next)
+        return await signin_page(request, settings, status, error=message, form=form, next=next)
     return signed_in(request, tokens, next)
 
 
@@ -90,7 +104,7 @@ async def otp_form(request: Request, settings: Settings, next: str = "/board") -
     if pending is None:
         return see_other("/signin", next=safe_next(next), why="session_ended")
     form = {"tenant": pending.tenant, "username": pending.username}
-    return signin_page(request, settings, otp_step=True, form=form, next=safe_next(next))
+    return await signin_page(request, settings, otp_step=True, form=form, next=safe_next(next))
 
 
 @router.post("/signin/otp")
@@ -112,11 +126,11 @@ async def signin_otp(
     except BackendError as exc:
         message, status = refusal_words(request, exc, pending.tenant)
         if exc.code == "otp_required":  # the code was wrong or too old: try another
-            return signin_page(
+            return await signin_page(
                 request, settings, 401, otp_step=True, error=message, form=form, next=next
             )
         store(request, SessionState.new())
-        return signin_page(request, settings, status, error=message, form=form, next=next)
+        return await signin_page(request, settings, status, error=message, form=form, next=next)
     return signed_in(request, tokens, next)
 
 

@@ -164,3 +164,11 @@ async def test_the_use_case_refuses_a_stranger_a_forgery_and_creates_nobody() ->
         "unknown_person",
         "signature: InvalidKeyIdError",
     ]
+
+
+def test_the_providers_name_issuer_and_client_never_a_secret() -> None:
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    sso = case(Accounts(), key)
+    assert sso.providers() == [(TENANT, CONFIG)]
+    assert sso.providers(TENANT) == [(TENANT, CONFIG)]
+    assert sso.providers("lang-son") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from registration.http.deps import Ctx
@@ -35,3 +35,35 @@ async def sso_login(
     body: SsoIn, cases: Annotated[SsoSignIn, Depends(sso_cases)], ctx: Ctx
 ) -> dict[str, Any]:
     return await cases.login_sso(body.tenant, body.id_token, ctx)
+
+
+class SsoProviderOut(BaseModel):
+    tenant: str = Field(description="Tỉnh / province")
+    issuer: str = Field(
+        description="Địa chỉ hệ thống đăng nhập một lần (issuer) / the OpenID provider's issuer"
+    )
+    client_id: str = Field(
+        description="Mã ứng dụng HNTH Ops tại hệ thống đó / HNTH Ops's client id there"
+    )
+
+
+@router.get(
+    "/auth/sso/providers",
+    summary="Tỉnh nào đăng nhập một lần / which provinces sign in through their provider",
+    response_model=list[SsoProviderOut],
+    responses=answers(),
+)
+async def sso_providers(
+    cases: Annotated[SsoSignIn, Depends(sso_cases)],
+    tenant: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="Chỉ tỉnh này / only this province"),
+    ] = None,
+) -> list[SsoProviderOut]:
+    """Public: the issuer and client id of each province's OpenID provider (`sso:` in
+    data/<tenant>.yaml), which the console needs to start the sign-in; the client secret
+    stays in the console's environment."""
+    return [
+        SsoProviderOut(tenant=code, issuer=config.issuer, client_id=config.client_id)
+        for code, config in cases.providers(tenant)
+    ]

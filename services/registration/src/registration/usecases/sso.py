@@ -66,6 +66,12 @@ class SsoSignIn(SignIn):
         super().__init__(*args, **kwargs)
         self.keys, self.used, self.configs = keys, used, configs
 
+    def providers(self, tenant: str | None = None) -> list[tuple[str, SsoConfig]]:
+        """The provinces that sign in through their own OpenID provider (all, or `tenant`'s),
+        for the console to send people there: public facts, never the client secret."""
+        found = sorted(self.configs().items())
+        return [(code, config) for code, config in found if tenant in (None, code)]
+
     async def login_sso(self, tenant: str, id_token: str, ctx: Context) -> dict[str, Any]:
         config = self.configs().get(tenant)
         if config is None:
