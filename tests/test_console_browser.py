@@ -7,87 +7,31 @@ and saves screenshots of the main pages under `test-artifacts/console/`."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
-from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.browser_kit import SHOTS, assert_accessible, chromium
+from tests.browser_kit import shot as _shot
+from tests.browser_kit import until as _until
+from tests.browser_kit import wait as _wait
 
 pytestmark = pytest.mark.system
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = Path(os.environ.get("HNTH_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "console"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD = "so-tttt-tuyen-quang-2026"
 
 
-def _system(*names: str) -> str:
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise AssertionError(f"none of {names} is installed: run `make browser` (apt-get)")
-
-
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = _system("chromium", "chromium-browser")
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1400,1000")
-    options.add_argument("--lang=vi")
-    driver = webdriver.Chrome(
-        service=ChromeService(executable_path=_system("chromedriver")), options=options
-    )
-    driver.set_page_load_timeout(60)  # a loaded 2-core machine answers slowly
-    # a find right after a click may run before the next page is in: look for up to 10 s
-    driver.implicitly_wait(10)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def _shot(driver: WebDriver, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    # the whole page, not only the window: make the window as tall as the document
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1400, max(1000, min(int(height) + 40, 4000)))
-    assert driver.save_screenshot(str(path)), path
-    driver.set_window_size(1400, 1000)
-    return path
-
-
-def _wait(driver: WebDriver, condition: Callable[[WebDriver], object]) -> None:
-    """After a click: the click returns once the request is sent, not once the next page
-    has arrived (a loaded platform may take seconds to answer). An element found on the
-    old page goes stale when the new one arrives: that is "not yet", so look again."""
-    WebDriverWait(driver, 40, ignored_exceptions=[StaleElementReferenceException]).until(condition)
-
-
-def _until(driver: WebDriver, url: str, condition: Callable[[WebDriver], bool]) -> None:
-    """Reload `url` until `condition` holds (the platform works asynchronously)."""
-    deadline = time.monotonic() + 60
-    while True:
-        driver.get(url)
-        if condition(driver):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} never showed what was expected")
-        time.sleep(0.5)
 
 
 def test_operator_registers_a_meeting_and_watches_it_on_the_board(
@@ -107,6 +51,7 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     _wait(browser, lambda d: d.find_elements(By.ID, "error"))
     assert "không đúng" in browser.find_element(By.ID, "error").text
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    assert_accessible(browser)
     _shot(browser, "01-signin")
     browser.find_element(By.ID, "login").click()
     _wait(
@@ -126,6 +71,7 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
         box = browser.find_element(By.ID, f"ep-{code}")
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
         box.click()
+    assert_accessible(browser)
     _shot(browser, "02-register-meeting")
     browser.find_element(By.ID, "register").click()
     _wait(
@@ -160,21 +106,28 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     assert {t.get_attribute("class") for t in tiles} == {"tile alarm-late"}  # red: nothing in
     row = browser.find_element(By.CSS_SELECTOR, f'section[data-meeting="{meeting_id}"]')
     assert "alarm-late" in (row.get_attribute("class") or "")
+    assert_accessible(browser)
     _shot(browser, "03-readiness-board")
 
     browser.get(meeting_url)
+    assert_accessible(browser)
     _shot(browser, "04-meeting-detail")
     browser.get(f"{console_url}/schedule?day={start.date().isoformat()}")
     assert meeting_id in browser.page_source
+    assert_accessible(browser)
     _shot(browser, "05-schedule-week")
     browser.get(f"{console_url}/reports")
     assert browser.find_element(By.ID, "compliance").is_displayed()
+    assert_accessible(browser)
     _shot(browser, "06-reports")
     browser.get(f"{console_url}/incidents")
+    assert_accessible(browser)
     _shot(browser, "07-incidents")
     browser.get(f"{console_url}/notices")
+    assert_accessible(browser)
     _shot(browser, "08-notices")
     browser.get(f"{console_url}/dead-letters")
+    assert_accessible(browser)
     _shot(browser, "09-dead-letters")
 
     browser.get(f"{console_url}/accounts")
@@ -191,14 +144,17 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
         browser, lambda d: d.find_elements(By.ID, "done") or d.find_elements(By.CLASS_NAME, "error")
     )
     assert browser.find_elements(By.ID, "account-le.thi.b"), browser.page_source[:3000]
+    assert_accessible(browser)
     _shot(browser, "11-accounts")
     browser.get(f"{console_url}/audit")
     assert browser.find_elements(By.CSS_SELECTOR, "tr.audit-login")
+    assert_accessible(browser)
     _shot(browser, "12-audit")
 
     browser.get(f"{console_url}/board")
     browser.find_element(By.ID, "lang-en").click()
     _wait(browser, lambda d: d.find_element(By.TAG_NAME, "h1").text.startswith("Readiness board"))
+    assert_accessible(browser)
     _shot(browser, "10-readiness-board-en")
     for name in ("01-signin", "03-readiness-board", "10-readiness-board-en", "11-accounts"):
         assert (SHOTS / f"{name}.png").stat().st_size > 5_000

@@ -44,20 +44,32 @@ PAGES: dict[str, frozenset[Role]] = {
     "account": EVERYONE,
     "accounts": frozenset({Role.OPERATOR}),
     "audit": frozenset({Role.OPERATOR}),
+    # technician's pages
+
+    # clerk's pages
+
+    # duty officer's pages
 }
 """Which roles see which page or action (the services still decide what each role sees
 in it; notification itself refuses a resend to any role but the IT department's)."""
-NAV = (
-    "schedule",
-    "board",
-    "new_meeting",
-    "notices",
-    "incidents",
-    "reports",
-    "dead_letters",
-    "accounts",
-    "audit",
-)
+NAV: dict[str, str] = {
+    # technician's pages
+
+    # clerk's pages
+
+    # duty officer's pages
+
+    "schedule": "/schedule",
+    "board": "/board",
+    "new_meeting": "/meetings/new",
+    "notices": "/notices",
+    "incidents": "/incidents",
+    "reports": "/reports",
+    "dead_letters": "/dead-letters",
+    "accounts": "/accounts",
+    "audit": "/audit",
+}
+"""The navigation, in order: a page's i18n key and its path (shown to the roles in PAGES)."""
 
 
 class SignInNeeded(Exception):

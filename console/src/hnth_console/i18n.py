@@ -290,6 +290,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "Lý do họp khẩn (trong thời hạn thông báo, chỉ Sở TT&TT)",
         "Urgent reason (inside the notice lead time, IT department only)",
     ),
+    # technician's pages
+
+    # clerk's pages
+
+    # duty officer's pages
+
+    # everywhere
 }
 
 

@@ -40,7 +40,7 @@ def render(
             "s": s,
             "t": translator(lang),
             "lang": lang,
-            "nav": [n for n in NAV if s and s.may(n)],
+            "nav": {n: path for n, path in NAV.items() if s and s.may(n)},
             "when": (lambda v, p="%d/%m %H:%M": views.shown_time(v, s.zone, p)) if s else str,
             "details": views.timeline_details,
             "may_resend": bool(s and s.may("resend")),
