@@ -43,9 +43,26 @@ ACCESS = "hnth.access"
 """Sign-in facts every service needs: TokensRevoked, AccessLinkIssued."""
 
 ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS)
+DLQ_SUFFIX = ".dlq"
+
+KEPT_FOREVER = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY)
+"""The lifecycle history: the platform's record, which `hnth replay --from` rebuilds read
+models from, however old. Kept without a time limit (the broker's default is 7 days);
+`hnth.access` keeps that default (revocations and links expire long before)."""
+FOREVER = {"retention.ms": "-1"}
+
+
+def topic_config(name: str) -> dict[str, str]:
+    """The configuration topic `name` (prefixed or not, a `.dlq` too) is created with:
+    the lifecycle topics and every dead-letter topic (a letter waits until someone deals
+    with it) keep their messages forever."""
+    if name.endswith(DLQ_SUFFIX) or any(name.endswith(base) for base in KEPT_FOREVER):
+        return dict(FOREVER)
+    return {}
+
+
 PARTITIONS = 12
 """Partitions per topic: enough for 6 replicas of a service with room to spare."""
-DLQ_SUFFIX = ".dlq"
 
 _TOPIC_OF: dict[type[Event], str] = {
     MeetingRequested: MEETINGS,

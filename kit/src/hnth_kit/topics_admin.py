@@ -2,7 +2,10 @@
 a test's topics afterwards.
 
 Dead-letter topics get one partition: they carry few messages and order does not matter
-there; the broker's open files grow with partitions, so they are not spent where useless."""
+there; the broker's open files grow with partitions, so they are not spent where useless.
+Each topic gets the retention the contracts give it (`topic_config`): the lifecycle history
+and the dead letters are kept forever, also on a topic an older release created with the
+broker's 7-day default."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ import os
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from hnth_contracts import dead_letter
-from hnth_contracts.topics import PARTITIONS
+from hnth_contracts.topics import PARTITIONS, topic_config
 
 
 def default_partitions() -> int:
@@ -33,7 +37,7 @@ async def ensure_topics(
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=n, num_partitions=k, replication_factor=1)
+            NewTopic(name=n, num_partitions=k, replication_factor=1, topic_configs=topic_config(n))
             for n, k in sorted(wanted.items())
             if n not in existing
         ]
@@ -42,8 +46,46 @@ async def ensure_topics(
                 await admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass  # another replica created them first
+        await _keep_configs(admin, [n for n in sorted(wanted) if n in existing])
     finally:
         await admin.close()
+
+
+async def topic_configs(bootstrap_servers: str, names: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Each topic's configuration as the broker reports it (defaults included)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        return await _configs(admin, list(names))
+    finally:
+        await admin.close()
+
+
+async def _configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    if not names:
+        return {}
+    asked = [ConfigResource(ConfigResourceType.TOPIC, n) for n in names]
+    found: dict[str, dict[str, str]] = {}
+    for response in await admin.describe_configs(asked):
+        for _error, _message, _kind, name, entries in response.resources:
+            found[name] = {entry[0]: entry[1] for entry in entries}
+    return found
+
+
+async def _keep_configs(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Existing topics whose configuration falls short of `topic_config` get it set."""
+    wanted = {n: topic_config(n) for n in names if topic_config(n)}
+    current = await _configs(admin, list(wanted))
+    stale = [
+        ConfigResource(ConfigResourceType.TOPIC, n, configs=config)
+        for n, config in wanted.items()
+        if any(current.get(n, {}).get(k) != v for k, v in config.items())
+    ]
+    if stale:
+        for response in await admin.alter_configs(stale):
+            failed = [r for r in response.resources if r[0]]  # (error code, message, …)
+            if failed:
+                raise RuntimeError(f"could not set the topics' retention: {failed}")
 
 
 async def delete_topics(bootstrap_servers: str, prefix: str) -> None:
