@@ -7,7 +7,7 @@ ARG MODULE=${PACKAGE}
 COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv PATH=/opt/venv/bin:$PATH
 WORKDIR /app
-COPY pyproject.toml uv.lock ./
+COPY pyproject.toml uv.lock LICENSE THIRD_PARTY_NOTICES.md ./
 COPY contracts contracts
 COPY kit kit
 COPY services services
