@@ -50,9 +50,9 @@ def licence_of(name: str) -> str:
         meta = metadata.metadata(name)
     except metadata.PackageNotFoundError:
         return "(not installed here: see the package's page on PyPI)"
-    if meta.get("License-Expression"):
+    if meta["License-Expression"]:
         return str(meta["License-Expression"])
-    field = (meta.get("License") or "").strip()
+    field = (meta["License"] or "").strip()
     if field and "\n" not in field and len(field) < 60:
         return field
     classifiers = [
