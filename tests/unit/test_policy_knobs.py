@@ -182,6 +182,20 @@ def totp_enrolment(policy: Policy) -> object:
     return accounts.must_enrol("operator", False, accounts.sign_in_policy(policy))
 
 
+def line_measured(latency_ms: float, loss_pct: float) -> Callable[[Policy], object]:
+    """Whether a line ticked OK with these figures stays OK under the policy's limits."""
+
+    def probe(policy: Policy) -> object:
+        from hnth_contracts import CheckItem, ItemResult
+        from inspection.domain import checks
+
+        line = {CheckItem.LINE: ItemResult(ok=True, latency_ms=latency_ms, loss_pct=loss_pct)}
+        values = {key: rule.value for key, rule in policy.rules.items()}
+        return checks.judged(line, checks.limits(values))[CheckItem.LINE].ok
+
+    return probe
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "meeting.min_duration": ("PT30M", min_duration),
@@ -207,6 +221,8 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "auth.lockout_failures": (4, lockout),
     "auth.lockout_window": ("PT30M", lockout),
     "auth.totp_roles": (["operator"], totp_enrolment),
+    "check.line_max_latency_ms": (1000, line_measured(420, 0.5)),
+    "check.line_max_loss_pct": (20, line_measured(40, 12)),
 }
 
 

@@ -99,10 +99,28 @@ async def test_the_line_records_latency_and_loss_and_a_problem_needs_a_note_on_h
     items = by_endpoint(await board(http, "m-line", until=lambda b: b[1]["state"] == "failed"))
     assert items["TQ-B"]["items"]["line"] == {
         "ok": False,
-        "note": None,
+        "note": "độ trễ đo được 900 ms vượt giới hạn 300 ms (check.line_max_latency_ms); "
+        "mất gói đo được 12% vượt giới hạn 1% (check.line_max_loss_pct)",
         "latency_ms": 900,
         "loss_pct": 12,
     }
+
+
+async def test_a_line_measured_beyond_the_provinces_limits_fails_whatever_was_ticked(
+    infra, service, http, publish, topics
+) -> None:
+    await publish([slot_assigned("m-slow", START, ["TQ-A"])], topics)
+    await board(http, "m-slow", until=lambda b: len(b) == 1)
+    slow = {**ITEMS_OK, "line": {"ok": True, "note": "đã đo", "latency_ms": 420, "loss_pct": 0.5}}
+    done = body(
+        await http.post("/meetings/m-slow/checks/TQ-A", json={"items": slow}, headers=auth())
+    )
+    assert (done["state"], done["failed_items"]) == ("failed", ["line"])
+    assert done["items"]["line"]["note"] == (
+        "đã đo. độ trễ đo được 420 ms vượt giới hạn 300 ms (check.line_max_latency_ms)"
+    )
+    [event] = await completed(infra, topics, expect=1)
+    assert (event.outcome, event.failed_items) == ("failed", ("line",))
 
 
 async def test_checklists_boards_and_outcomes_name_the_deadline_rule_and_its_source(

@@ -150,7 +150,10 @@ class Inspection:
         at: datetime,
         marker: str,
     ) -> Document | None:
-        """Record a technician's or probe's results; None when this marker was applied."""
+        """Record a technician's or probe's results; None when this marker was applied.
+        A line measured beyond the province's limits is a problem, whoever ticked it."""
+        policy = self.policy_for(tenant)
+        items = checks.judged(items, checks.limits({k: r.value for k, r in policy.rules.items()}))
         checklist = await self.store.checklist(checklists.checklist_id(meeting_id, endpoint))
         if checklist is None or checklist["tenant"] != tenant:
             raise Refusal(

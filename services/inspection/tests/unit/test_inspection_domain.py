@@ -115,3 +115,21 @@ def test_the_line_keeps_its_measures_and_a_problem_must_say_what_it_is() -> None
     silent = {**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="  ")}
     assert checks.missing_notes(silent) == ["audio"]
     assert checks.missing_notes({**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False, note="rè")}) == []
+
+
+def test_a_figure_beyond_its_limit_fails_the_item_and_the_note_names_it() -> None:
+    limits = checks.limits({"check.line_max_latency_ms": 300, "check.line_max_loss_pct": 1})
+    assert limits == {"latency_ms": 300.0, "loss_pct": 1.0}
+    within = {CheckItem.LINE: ItemResult(ok=True, latency_ms=300, loss_pct=1)}
+    assert checks.judged(within, limits) == within  # at the limit is within it
+    over = {
+        CheckItem.LINE: ItemResult(ok=True, note="đo lúc 7h", latency_ms=301, loss_pct=0.5),
+        CheckItem.AUDIO: ItemResult(ok=True),
+    }
+    judged = checks.judged(over, limits)
+    assert judged[CheckItem.AUDIO] == over[CheckItem.AUDIO]
+    assert judged[CheckItem.LINE].ok is False
+    assert judged[CheckItem.LINE].note == (
+        "đo lúc 7h. độ trễ đo được 301 ms vượt giới hạn 300 ms (check.line_max_latency_ms)"
+    )
+    assert checks.judged(over, {}) == over  # a province without limits judges nothing

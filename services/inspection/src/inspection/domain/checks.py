@@ -20,6 +20,47 @@ MEASURES = ("latency_ms", "loss_pct")
 """What a line check may measure, kept only when given."""
 
 
+LIMIT_RULES = {"latency_ms": "check.line_max_latency_ms", "loss_pct": "check.line_max_loss_pct"}
+"""The policy rule that limits each measure: a line measured beyond it has failed."""
+_OVER = {
+    "latency_ms": "độ trễ đo được {v:g} ms vượt giới hạn {limit:g} ms",
+    "loss_pct": "mất gói đo được {v:g}% vượt giới hạn {limit:g}%",
+}
+"""A figure beyond its limit, as the note says it (notes are the province's language)."""
+
+
+def limits(policy_values: Mapping[str, Any]) -> dict[str, float]:
+    """measure -> the maximum the province's policy (`rule -> value`) sets for it."""
+    return {m: float(policy_values[r]) for m, r in LIMIT_RULES.items() if r in policy_values}
+
+
+def judged(
+    submitted: Mapping[CheckItem, ItemResult], limits: Mapping[str, float]
+) -> dict[CheckItem, ItemResult]:
+    """The submission with every item measured beyond its limit (`limits`: measure ->
+    the policy's maximum) turned into a problem whose note names the figure and the rule:
+    a line at 900 ms is not fit for a meeting, whatever box was ticked."""
+    out: dict[CheckItem, ItemResult] = {}
+    for item, result in submitted.items():
+        over = [
+            (measure, value, limits[measure])
+            for measure in MEASURES
+            if (value := getattr(result, measure)) is not None
+            and measure in limits
+            and value > limits[measure]
+        ]
+        if not over:
+            out[item] = result
+            continue
+        said = "; ".join(
+            f"{_OVER[m].format(v=v, limit=lim)} ({LIMIT_RULES[m]})" for m, v, lim in over
+        )
+        given = (result.note or "").strip()
+        note = f"{given}. {said}" if given else said
+        out[item] = result.model_copy(update={"ok": False, "note": note[:2000]})
+    return out
+
+
 @dataclass(frozen=True)
 class Verdict:
     items: dict[str, Document | None]
