@@ -104,6 +104,13 @@ async def test_metrics_of_every_service_move_with_a_flow(infra, platform) -> Non
             lambda: scrape("notification"),
             until=lambda s: _total(s, "hnth_notices_total") >= 7,  # one attempt per notice
         )
+        # rule 2's figures: every notice of a meeting 3 days away went out by the lead time
+        tenant = {"tenant": "tuyen-quang"}
+        inspection = await eventually(
+            lambda: scrape("inspection"),
+            until=lambda s: _total(s, "hnth_notices_lead_time_compliance", **tenant) == 1.0,
+        )
+        assert _total(inspection, "hnth_notices_acknowledged_share", **tenant) == 0.0
 
         producer = Producer(infra.bootstrap_servers, client_id="metrics-test")
         await producer.start()

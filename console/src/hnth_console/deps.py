@@ -45,20 +45,15 @@ PAGES: dict[str, frozenset[Role]] = {
     "accounts": frozenset({Role.OPERATOR}),
     "audit": frozenset({Role.OPERATOR}),
     # technician's pages
-
     # clerk's pages
-
     # duty officer's pages
 }
 """Which roles see which page or action (the services still decide what each role sees
 in it; notification itself refuses a resend to any role but the IT department's)."""
 NAV: dict[str, str] = {
     # technician's pages
-
     # clerk's pages
-
     # duty officer's pages
-
     "schedule": "/schedule",
     "board": "/board",
     "new_meeting": "/meetings/new",

@@ -260,6 +260,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "compliance": ("Chỉ số tuân thủ", "Compliance"),
     "checks_compliance": ("Họp được kiểm tra đúng hạn", "Meetings checked by T-1h"),
     "inspections_compliance": ("Điểm cầu kiểm tra đúng hạn", "Endpoints inspected on time"),
+    "notices_lead_time_compliance": (
+        "Thông báo gửi trước thời hạn quy định",
+        "Notices delivered by the lead time",
+    ),
+    "notices_acknowledged_share": ("Thông báo được xác nhận đã đọc", "Notices acknowledged"),
     "endpoints_reported": ("Điểm cầu đã nộp báo cáo năm", "Endpoints that reported"),
     "annual_reports": ("Báo cáo năm của các điểm cầu", "Endpoints' annual reports"),
     "reported": ("Đã nộp", "Reported"),
@@ -291,11 +296,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "Urgent reason (inside the notice lead time, IT department only)",
     ),
     # technician's pages
-
     # clerk's pages
-
     # duty officer's pages
-
     # everywhere
 }
 

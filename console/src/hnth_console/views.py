@@ -118,7 +118,13 @@ def compliance_bars(province: Row) -> list[dict[str, Any]]:
     def percent(part: Any, whole: Any) -> float | None:
         return round(100 * float(part) / float(whole), 1) if whole else None
 
-    share = {k: province.get(k) for k in ("checks_compliance", "inspections_compliance")}
+    shares = (
+        "checks_compliance",
+        "notices_lead_time_compliance",
+        "notices_acknowledged_share",
+        "inspections_compliance",
+    )
+    share = {k: province.get(k) for k in shares}
     bars = [
         {"key": k, "percent": None if v is None else round(100 * float(v), 1)}
         for k, v in share.items()

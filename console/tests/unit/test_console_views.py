@@ -80,6 +80,8 @@ def test_compliance_bars_show_nothing_measured_as_none() -> None:
     bars = views.compliance_bars(
         {
             "checks_compliance": 0.75,
+            "notices_lead_time_compliance": 0.9,
+            "notices_acknowledged_share": 0.625,
             "inspections_compliance": None,
             "endpoints": 4,
             "endpoints_reported": 1,
@@ -87,6 +89,8 @@ def test_compliance_bars_show_nothing_measured_as_none() -> None:
     )
     assert [(b["key"], b["percent"]) for b in bars] == [
         ("checks_compliance", 75.0),
+        ("notices_lead_time_compliance", 90.0),
+        ("notices_acknowledged_share", 62.5),
         ("inspections_compliance", None),
         ("endpoints_reported", 25.0),
     ]

@@ -8,6 +8,7 @@ Directory (topic `directory`, key = unit or endpoint code): UnitUpdated, Endpoin
 ContactsUpdated: full snapshots, so the latest per key is the current state.
 Raw readiness results from technicians or probes (topic `checks`): CheckSubmitted.
 Access (topic `access`, key = tenant:subject): TokensRevoked, AccessLinkIssued.
+Written notices (topic `notices`, key = meeting id): NoticeDelivered, NoticeAcknowledged.
 
 Every decision names the rule it applied and the rule's source (`RuleRef`).
 """
@@ -366,6 +367,35 @@ class AccessLinkIssued(Event):
     language: Language = "vi"
 
 
+class NoticeDelivered(Event):
+    """A meeting's written notice (rule 2) reached its recipient: the fact the year report's
+    "notified at least the lead time ahead" counts. Published by notification once per
+    notice, when its mail or webhook was accepted."""
+
+    type: Literal["NoticeDelivered"] = "NoticeDelivered"
+    notice_id: str = Field(min_length=1, max_length=400)
+    meeting_id: str = Field(min_length=1, max_length=128)
+    kind: Literal["meeting_notice", "meeting_changed"]
+    recipient_role: str = Field(min_length=1, max_length=64)
+    """`technician`, `host_unit`, `line_provider`, `power_company`, `it_department`…"""
+    delivered_at: UtcDatetime
+    notice_deadline: UtcDatetime | None = None
+    """The latest time the lead-time rule allowed (start - lead time), when known."""
+    on_time: bool | None = None
+    """Delivered by `notice_deadline`; None when the deadline is unknown."""
+    rule: RuleRef | None = None
+    """The lead-time rule the notice was judged by."""
+
+
+class NoticeAcknowledged(Event):
+    """A recipient confirmed reading a meeting's written notice (its link was opened)."""
+
+    type: Literal["NoticeAcknowledged"] = "NoticeAcknowledged"
+    notice_id: str = Field(min_length=1, max_length=400)
+    meeting_id: str = Field(min_length=1, max_length=128)
+    acknowledged_at: UtcDatetime
+
+
 AnyEvent = Annotated[
     MeetingRequested
     | MeetingChanged
@@ -381,7 +411,9 @@ AnyEvent = Annotated[
     | EndpointUpdated
     | ContactsUpdated
     | TokensRevoked
-    | AccessLinkIssued,
+    | AccessLinkIssued
+    | NoticeDelivered
+    | NoticeAcknowledged,
     Field(discriminator="type"),
 ]
 """Every event type, told apart by its `type` field."""
@@ -404,6 +436,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContactsUpdated,
         TokensRevoked,
         AccessLinkIssued,
+        NoticeDelivered,
+        NoticeAcknowledged,
     )
 }
 

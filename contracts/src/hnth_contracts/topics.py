@@ -19,6 +19,8 @@ from hnth_contracts.events import (
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
+    NoticeAcknowledged,
+    NoticeDelivered,
     ReportDue,
     ReportSubmitted,
     SlotAssigned,
@@ -42,10 +44,12 @@ DIRECTORY = "hnth.directory"
 ACCESS = "hnth.access"
 """Sign-in facts every service needs: TokensRevoked, AccessLinkIssued."""
 
-ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS)
+NOTICES = "hnth.notices"
+"""Written notices delivered and acknowledged: NoticeDelivered, NoticeAcknowledged."""
+ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS, NOTICES)
 DLQ_SUFFIX = ".dlq"
 
-KEPT_FOREVER = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY)
+KEPT_FOREVER = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, NOTICES)
 """The lifecycle history: the platform's record, which `hnth replay --from` rebuilds read
 models from, however old. Kept without a time limit (the broker's default is 7 days);
 `hnth.access` keeps that default (revocations and links expire long before)."""
@@ -80,6 +84,8 @@ _TOPIC_OF: dict[type[Event], str] = {
     ContactsUpdated: DIRECTORY,
     TokensRevoked: ACCESS,
     AccessLinkIssued: ACCESS,
+    NoticeDelivered: NOTICES,
+    NoticeAcknowledged: NOTICES,
 }
 
 
@@ -143,6 +149,10 @@ class Topics:
     @property
     def access(self) -> str:
         return self.name(ACCESS)
+
+    @property
+    def notices(self) -> str:
+        return self.name(NOTICES)
 
     def all(self) -> tuple[str, ...]:
         return tuple(self.name(base) for base in ALL)

@@ -30,7 +30,7 @@ from inspection_samples import (
     slot_assigned,
 )
 
-from hnth_contracts import ReportKind, UnitUpdated
+from hnth_contracts import NoticeAcknowledged, NoticeDelivered, ReportKind, UnitUpdated
 from hnth_kit.auth import Role
 from hnth_kit.testing import eventually
 
@@ -441,3 +441,56 @@ async def _english_exports(http, province: dict, by_endpoint: dict, reported: di
     assert document.paragraphs[0].text.startswith("REPORT ON THE EFFECTIVENESS")
     assert [c.text for c in document.tables[0].rows[0].cells] == ["Figure", "Value"]
     check_files(xlsx.content, word.content, english["headings"], province, by_endpoint, "en")
+
+
+async def test_the_report_counts_notices_delivered_on_time_and_acknowledged(
+    services, publish, topics, clock
+) -> None:
+    """Rule 2's figures from notification's facts on Kafka; a redelivered fact counts once,
+    and the report's files carry them."""
+    service = await services(poll=0.5)
+    clock.set(local(YEAR + 1, 1, 5))
+
+    def delivered(n: int, on_time: bool) -> NoticeDelivered:
+        return NoticeDelivered.create(
+            tenant=TENANT,
+            correlation_id=f"m-n{n % 3}",
+            producer="notification",
+            notice_id=f"notice-{n}",
+            meeting_id=f"m-n{n % 3}",
+            kind="meeting_notice",
+            recipient_role="technician",
+            delivered_at=local(YEAR, 3, 1 + n, 9),
+            on_time=on_time,
+        )
+
+    facts = [delivered(n, on_time=n % 4 != 0) for n in range(10)]  # 0, 4, 8 late: 7 on time
+    acks = [
+        NoticeAcknowledged.create(
+            tenant=TENANT,
+            correlation_id=f.meeting_id,
+            producer="notification",
+            notice_id=f.notice_id,
+            meeting_id=f.meeting_id,
+            acknowledged_at=f.delivered_at + timedelta(hours=2),
+        )
+        for f in facts[:6]
+    ]
+    await publish([*facts, *acks, facts[1], acks[1]], topics)  # the last two: redelivered
+    await wait(service, topics.notices, len(facts) + len(acks) + 2)
+
+    transport = httpx.ASGITransport(app=service.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://inspection") as http:
+        report = body(await http.post(f"/reports/{YEAR}/compile", headers=auth()))
+        figures = {k: v for k, v in report["province"].items() if k.startswith("notices_")}
+        assert figures == {
+            "notices_delivered": 10,
+            "notices_on_time": 7,
+            "notices_lead_time_compliance": 0.7,
+            "notices_acknowledged": 6,
+            "notices_acknowledged_share": 0.6,
+        }
+        assert "notice.lead_time" in {r["rule"] for r in report["rules"]}
+        exported = body(await http.get(f"/reports/{YEAR}.json", headers=auth(Role.VIEWER)))
+        heading = exported["headings"]["province"]["notices_lead_time_compliance"]
+        assert heading == "Tỷ lệ thông báo gửi trước thời hạn quy định"

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from hnth_contracts import ContactsUpdated, UnitUpdated
+from hnth_contracts import ContactsUpdated, Event, UnitUpdated
 from hnth_kit.mongo import Document
+from notification.domain import facts
 from notification.domain.attempts import Next
 from notification.domain.meetings import Meeting
 from notification.domain.notices import Notice, Status
@@ -30,6 +31,8 @@ class MemoryStore:
         """Pending notice id -> when due, as `notice_queue`."""
         self.claims: dict[str, tuple[str, datetime]] = {}
         """Notice id -> (owner, lease until), as `notice_claims`."""
+        self.published: list[Event] = []
+        """The facts staged with the writes that caused them (the outbox's events)."""
         self.contacts: dict[tuple[str, str], Document] = {}
         """(tenant, recipient key) -> contact, from the directory snapshots."""
 
@@ -65,8 +68,13 @@ class MemoryStore:
 
     async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
         found = self.notices.get(notice_id)
-        if found is not None and found["acknowledged_at"] is None:
-            found["acknowledged_at"] = now
+        if found is None:
+            return None
+        original = self.notices.get(found.get("resend_of") or "")
+        for notice in (n for n in (found, original) if n is not None):
+            self.published.extend(facts.acknowledged(notice, now))
+            if notice["acknowledged_at"] is None:
+                notice["acknowledged_at"] = now
         return found
 
     async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None:
@@ -140,11 +148,18 @@ class MemoryStore:
         return found
 
     async def record(
-        self, notice_id: str, result: Next, now: datetime, address: str | None, mid: str | None
+        self,
+        notice_id: str,
+        result: Next,
+        now: datetime,
+        address: str | None,
+        mid: str | None,
+        events: Sequence[Event] = (),
     ) -> None:
         notice = self.notices.get(notice_id)
         if notice is not None and notice["status"] == Status.PENDING.value:
             notice.update(attempt_update(result, now, address, mid))
+            self.published.extend(events)
         if result.status is Status.PENDING and result.next_attempt_at is not None:
             self.queue[notice_id] = result.next_attempt_at
         else:

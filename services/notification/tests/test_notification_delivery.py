@@ -26,13 +26,16 @@ from notification_samples import (
 
 from hnth_contracts import (
     EndpointUpdated,
+    NoticeAcknowledged,
+    NoticeDelivered,
     RuleRef,
     SlotReleased,
     Window,
+    decode_event,
 )
 from hnth_kit.auth import Role
 from hnth_kit.consumer import Outcome
-from hnth_kit.testing import eventually, signed_token
+from hnth_kit.testing import eventually, read_exactly, signed_token
 from notification.domain.attempts import Next
 from notification.domain.notices import Kind, Notice, Recipient, Status
 from notification.store import QUEUE, NotificationStore
@@ -471,11 +474,11 @@ async def test_a_failure_escalation_survives_a_crash_before_failed_is_recorded(
     record = NotificationStore.record
     at_crash: list[list] = []
 
-    async def crash_once(self, notice_id, result, now, address, mid):
+    async def crash_once(self, notice_id, result, now, address, mid, events=()):
         if result.status is Status.FAILED and not at_crash:
             at_crash.append(await self.for_cause(f"{notice_id}|escalation"))
             raise ConnectionResetError("the sender died before recording")
-        await record(self, notice_id, result, now, address, mid)
+        await record(self, notice_id, result, now, address, mid, events)
 
     monkeypatch.setattr(NotificationStore, "record", crash_once)
     _, notices = await refused_by_the_power_company(notification, smtp, "m-crash")
@@ -555,3 +558,43 @@ async def test_a_password_link_is_mailed_once_in_the_persons_language(notificati
     assert {n["_id"] for n in notices} == {
         f"access:{e.event_id}|account:{e.subject}|email" for e in (first, later)
     }
+
+
+async def test_delivered_and_acknowledged_formal_notices_are_published_once_each(
+    notification, smtp, webhook, infra
+) -> None:
+    h = await notification(smtp_port=smtp.port, webhook_urls=[webhook.url])
+    await h.publish_directory(directory())
+    late = in_days(1)  # inside the 2-day lead time: delivered after its notice deadline
+    await h.publish(assigned("m-facts", in_days(5)), assigned("m-late", late, late_notice=True))
+    for meeting in ("m-facts", "m-late"):
+        await eventually(lambda m=meeting: h.notices(m), until=all_sent("meeting_notice", 8))
+
+    # one fact per notice to a party (7 each); the webhook delivery is not one
+    facts = [
+        decode_event(m.value)
+        for m in await read_exactly(infra.bootstrap_servers, h.topics.notices, 14)
+    ]
+    assert {type(f) for f in facts} == {NoticeDelivered}
+    on_time = {(f.meeting_id, f.on_time) for f in facts}
+    assert on_time == {("m-facts", True), ("m-late", False)}
+    assert {f.recipient_role for f in facts} == {
+        "it_department",
+        "line_provider",
+        "power_company",
+        "host_unit",
+        "technician",
+    }
+    assert {f.rule.rule for f in facts if f.rule} == {"notice.lead_time"}
+
+    technician = smtp.inbox.to(ADDRESSES["technician:TQ-STTTT"])[0]
+    text = technician.get_body(("plain",)).get_content()
+    ack = re.search(r"http://127\.0\.0\.1:8003(/ack/\S+)", text).group(1)
+    assert (await h.http.post(ack)).status_code == 200
+    assert (await h.http.post(ack)).status_code == 200  # a second click: no second fact
+    after = [
+        decode_event(m.value)
+        for m in await read_exactly(infra.bootstrap_servers, h.topics.notices, 15)
+    ]
+    [acknowledged] = [f for f in after if isinstance(f, NoticeAcknowledged)]
+    assert acknowledged.notice_id in {f.notice_id for f in facts}

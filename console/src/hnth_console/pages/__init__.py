@@ -16,11 +16,8 @@ from hnth_console.pages import (
 
 ROUTERS = (
     # technician's pages
-
     # clerk's pages
-
     # duty officer's pages
-
     signin.router,
     signin_sso.router,
     schedule.router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from prometheus_client import Gauge
 from pydantic import Field
 
 from hnth_contracts import CheckCompleted, ReportSubmitted
@@ -35,7 +36,14 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
             "Kiểm tra sẵn sàng điểm cầu trước T-1h, kiểm tra định kỳ, sự cố, báo cáo năm / "
             "endpoint readiness, periodic inspections, incidents, the year-end report"
         ),
-        inputs=[topics.slots, topics.meetings, topics.checks, topics.reports, topics.directory],
+        inputs=[
+            topics.slots,
+            topics.meetings,
+            topics.checks,
+            topics.reports,
+            topics.directory,
+            topics.notices,
+        ],
         outputs=Outputs({topics.checks: (CheckCompleted,), topics.reports: (ReportSubmitted,)}),
         outbox_collections=list(OUTBOX_COLLECTIONS),
         timers=True,
@@ -56,4 +64,32 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     service.api.state.inspection = inspection
     for resource in (checks, incidents, inspections, reports, feedback):
         service.include(resource.router)
+    _notice_gauges(service, inspection)
     return service
+
+
+def _notice_gauges(service: Service, inspection: Inspection) -> None:
+    """Rule 2's compliance this year per province, as Prometheus gauges (at scrape time)."""
+    registry = service.metrics.registry
+    gauges = {
+        "notices_lead_time_compliance": Gauge(
+            "hnth_notices_lead_time_compliance",
+            "Share of this year's written notices delivered at least the lead time ahead",
+            ["tenant"],
+            registry=registry,
+        ),
+        "notices_acknowledged_share": Gauge(
+            "hnth_notices_acknowledged_share",
+            "Share of this year's written notices their recipients acknowledged",
+            ["tenant"],
+            registry=registry,
+        ),
+    }
+
+    async def refresh() -> None:
+        for tenant, figures in (await inspection.notice_compliance()).items():
+            for key, gauge in gauges.items():
+                value = figures[key]
+                gauge.labels(tenant=tenant).set(float("nan") if value is None else value)
+
+    service.metrics.refresh_on_scrape("notices", refresh)

@@ -53,6 +53,27 @@ PROVINCE_LINES: tuple[tuple[str, str, str], ...] = (
         "Tỷ lệ điểm cầu được kiểm tra định kỳ đúng hạn",
         "Share of endpoints inspected on schedule",
     ),
+    (
+        "notices_delivered",
+        "Số thông báo bằng văn bản đã gửi tới các bên",
+        "Written notices delivered to the parties",
+    ),
+    (
+        "notices_on_time",
+        "Thông báo gửi trước thời hạn quy định",
+        "Notices delivered by the lead time",
+    ),
+    (
+        "notices_lead_time_compliance",
+        "Tỷ lệ thông báo gửi trước thời hạn quy định",
+        "Share of notices delivered by the lead time",
+    ),
+    ("notices_acknowledged", "Thông báo đã được xác nhận", "Notices acknowledged"),
+    (
+        "notices_acknowledged_share",
+        "Tỷ lệ thông báo được xác nhận",
+        "Share of notices acknowledged",
+    ),
     ("endpoints", "Số điểm cầu", "Endpoints"),
     ("endpoints_reported", "Số điểm cầu đã gửi báo cáo năm", "Endpoints that sent their report"),
     ("feedback", "Số lượt đánh giá chất lượng sau họp", "Quality ratings after meetings"),

@@ -6,6 +6,8 @@ from hnth_contracts import (
     CheckSubmitted,
     EndpointUpdated,
     MeetingCancelled,
+    NoticeAcknowledged,
+    NoticeDelivered,
     ReportDue,
     SlotAssigned,
     SlotReleased,
@@ -42,6 +44,9 @@ def build_handlers(inspection: Inspection) -> dict[type, Handler]:
     async def on_unit(event: UnitUpdated, _: RawMessage) -> None:
         await inspection.remember_unit(event)
 
+    async def on_notice(event: NoticeDelivered | NoticeAcknowledged, _: RawMessage) -> None:
+        await inspection.remember_notice(event)
+
     return {
         SlotAssigned: on_assigned,
         SlotReleased: on_released,
@@ -50,4 +55,6 @@ def build_handlers(inspection: Inspection) -> dict[type, Handler]:
         ReportDue: on_report_due,
         EndpointUpdated: on_endpoint,
         UnitUpdated: on_unit,
+        NoticeDelivered: on_notice,
+        NoticeAcknowledged: on_notice,
     }

@@ -44,6 +44,8 @@ INSPECTIONS = "inspections"
 ANNUAL = "annual_reports"
 FEEDBACK = "feedback"
 PARKED = "parked_checks"
+NOTICE_FACTS = "notice_facts"
+"""Notification's facts about written notices (delivered, acknowledged), one row each."""
 CLOSINGS = "closings"
 CLOSING_LEASE = timedelta(seconds=30)
 """How long a closer that claimed a task or incident and died keeps others from closing it."""
@@ -97,6 +99,7 @@ class InspectionStore:
         self._reports = db["provincial_reports"]
         self._feedback = db[FEEDBACK]
         self._parked = db[PARKED]
+        self._notice_facts = db[NOTICE_FACTS]
 
     async def setup(self) -> None:
         await self._checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
@@ -364,4 +367,20 @@ class InspectionStore:
             "feedback": await self._find(
                 FEEDBACK, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
             ),
+            "notices": await self.notice_facts(start, end, tenant),
         }
+
+    # ------------------------------------------------------------ written notices
+
+    async def save_notice_fact(self, fact: Document) -> None:
+        """Once per fact (a redelivered event finds its row there)."""
+        await insert_new(self._notice_facts, [fact])
+
+    async def notice_facts(
+        self, start: datetime, end: datetime, tenant: str | None = None
+    ) -> list[Document]:
+        """The facts about notices delivered in [start, end), with their acknowledgements
+        (whenever those came)."""
+        query: Document = {"tenant": tenant} if tenant else {}
+        facts = await self._find(NOTICE_FACTS, query)
+        return [f for f in facts if f["fact"] == "acknowledged" or start <= f["at"] < end]

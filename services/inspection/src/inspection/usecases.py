@@ -19,6 +19,8 @@ from hnth_contracts import (
     EndpointUpdated,
     Event,
     ItemResult,
+    NoticeAcknowledged,
+    NoticeDelivered,
     ReportDue,
     ReportKind,
     SlotAssigned,
@@ -33,7 +35,7 @@ from hnth_kit.consumer import RawMessage
 from hnth_kit.refusal import Refusal
 from hnth_kit.timers import Timer
 from inspection.domain import Document, checklists, checks, feedback, incidents, tasks
-from inspection.domain.report import Records, compile_report
+from inspection.domain.report import Records, compile_report, notice_fact, notice_figures
 from inspection.ports import Store, TimerPort
 from inspection.store import ANNUAL, INSPECTIONS, parked_message, parked_submission
 
@@ -41,7 +43,12 @@ MISSED = "check_missed"
 """The timer kind that emits `missed` at a checklist's deadline."""
 PARKED = "check_parked"
 """The timer kind that gives up on a parked submission whose meeting never came."""
-REPORT_RULES = ("check.lead_time", "inspection.period_months", "report.annual.due")
+REPORT_RULES = (
+    "check.lead_time",
+    "notice.lead_time",
+    "inspection.period_months",
+    "report.annual.due",
+)
 """The rules the provincial report cites."""
 
 
@@ -471,6 +478,25 @@ class Inspection:
         snapshot = event.model_dump(mode="json", include={"tenant", "code", "name", "active"})
         key = f"{event.tenant}:{event.code}"
         await self.store.save_snapshot("units", key, snapshot, event.occurred_at)
+
+    async def remember_notice(self, event: NoticeDelivered | NoticeAcknowledged) -> None:
+        """A written notice delivered or acknowledged: counted by the year report."""
+        await self.store.save_notice_fact(notice_fact(event))
+
+    async def notice_compliance(self) -> dict[str, Document]:
+        """This year's rule-2 figures per province so far (for `/metrics`)."""
+        now = self.clock.now()
+        around = timedelta(days=1)  # a province's year starts up to a day off UTC's
+        start = datetime(now.year - 1, 12, 31, tzinfo=UTC) - around
+        facts = await self.store.notice_facts(start, now + around)
+        by_tenant: dict[str, list[Document]] = {}
+        for fact in facts:
+            by_tenant.setdefault(fact["tenant"], []).append(fact)
+        figures = {}
+        for tenant, rows in by_tenant.items():
+            tz = zone(self.policy_for(tenant))
+            figures[tenant] = notice_figures(rows, now.astimezone(tz).year, tz)
+        return figures
 
     # ------------------------------------------------------------ year-end report
 

@@ -44,6 +44,8 @@ class MemoryStore:
         self.feedback: dict[str, Document] = {}
         self.snapshots: dict[str, dict[str, Document]] = {"endpoints": {}, "units": {}}
         self.reports: dict[str, Document] = {}
+        self.facts: dict[str, Document] = {}
+        """notice_facts: notification's facts about written notices, by id."""
         self.markers: set[str] = set()
         self.outbox: list[Event] = []
         """Every event staged with a write, in order."""
@@ -215,6 +217,19 @@ class MemoryStore:
 
     async def save_report(self, report: Document) -> None:
         self.reports[report["_id"]] = copy.deepcopy(report)
+
+    async def save_notice_fact(self, fact: Document) -> None:
+        self.facts.setdefault(fact["_id"], dict(fact))
+
+    async def notice_facts(
+        self, start: datetime, end: datetime, tenant: str | None = None
+    ) -> list[Document]:
+        return [
+            f
+            for f in self.facts.values()
+            if (tenant is None or f["tenant"] == tenant)
+            and (f["fact"] == "acknowledged" or start <= f["at"] < end)
+        ]
 
     async def saved_report(self, report_id: str) -> Document | None:
         return copy.deepcopy(self.reports.get(report_id))

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from inspection_samples import T0, slot_assigned
 
-from hnth_contracts import CheckItem, ItemResult, RuleRef
-from inspection.domain import checklists, checks
+from hnth_contracts import CheckItem, ItemResult, NoticeAcknowledged, NoticeDelivered, RuleRef
+from inspection.domain import checklists, checks, report
 from inspection.domain.report import final_result
 
 START = T0 + timedelta(days=3)
@@ -133,3 +134,51 @@ def test_a_figure_beyond_its_limit_fails_the_item_and_the_note_names_it() -> Non
         "đo lúc 7h. độ trễ đo được 301 ms vượt giới hạn 300 ms (check.line_max_latency_ms)"
     )
     assert checks.judged(over, {}) == over  # a province without limits judges nothing
+
+
+def test_notice_figures_count_the_year_s_notices_on_time_and_acknowledged() -> None:
+    def delivered(n: int, at: datetime, on_time: bool | None) -> NoticeDelivered:
+        return NoticeDelivered.create(
+            tenant="tuyen-quang",
+            correlation_id="m-1",
+            producer="notification",
+            notice_id=f"n-{n}",
+            meeting_id="m-1",
+            kind="meeting_notice",
+            recipient_role="technician",
+            delivered_at=at,
+            on_time=on_time,
+        )
+
+    def acked(n: int, at: datetime) -> NoticeAcknowledged:
+        return NoticeAcknowledged.create(
+            tenant="tuyen-quang",
+            correlation_id="m-1",
+            producer="notification",
+            notice_id=f"n-{n}",
+            meeting_id="m-1",
+            acknowledged_at=at,
+        )
+
+    in_2026 = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
+    new_year_local = datetime(2025, 12, 31, 18, 30, tzinfo=UTC)  # 1 Jan 2026, 01:30 local
+    events = [
+        delivered(1, in_2026, True),
+        delivered(2, in_2026, False),
+        delivered(3, new_year_local, True),
+        delivered(4, in_2026, None),  # the deadline was not known: not judged
+        delivered(5, datetime(2025, 12, 31, 16, 0, tzinfo=UTC), True),  # 2025, local
+        acked(1, in_2026),
+        acked(3, datetime(2027, 1, 2, tzinfo=UTC)),  # acknowledged late still counts
+        acked(5, in_2026),
+    ]
+    rows = [report.notice_fact(e) for e in events]
+    assert {r["_id"] for r in rows[:2]} == {"delivered:n-1", "delivered:n-2"}
+    figures = report.notice_figures(rows, 2026, ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert figures == {
+        "notices_delivered": 4,
+        "notices_on_time": 2,
+        "notices_lead_time_compliance": 0.6667,  # shares are rounded to 4 places
+        "notices_acknowledged": 2,
+        "notices_acknowledged_share": 0.5,
+    }

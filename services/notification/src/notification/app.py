@@ -9,6 +9,7 @@ from typing import Self
 from prometheus_client import Counter
 from pydantic import Field, SecretStr, model_validator
 
+from hnth_contracts import NoticeAcknowledged, NoticeDelivered
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
@@ -16,7 +17,7 @@ from notification.delivery import Mailer, SmtpConfig, WebhookPoster
 from notification.dispatch import Dispatcher
 from notification.handlers import build_handlers, build_timer_handlers
 from notification.http import acks, notices
-from notification.store import NotificationStore
+from notification.store import ACKS, NOTICES, NotificationStore
 from notification.usecases import Delivery, DeliveryConfig, Notifications
 
 
@@ -88,12 +89,12 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         title="HNTH Ops: thông báo / notification",
         description="Thông báo bằng văn bản cho các bên / written notices to every party",
         inputs=[topics.slots, topics.meetings, topics.checks, topics.reports, topics.directory],
-        outputs=Outputs(),
-        outbox_collections=[],
+        outputs=Outputs({topics.notices: (NoticeDelivered, NoticeAcknowledged)}),
+        outbox_collections=[NOTICES, ACKS],
         timers=True,
         clock=clock,
     )
-    store = NotificationStore(service.db)
+    store = NotificationStore(service.db, topics)
     delivery = settings.delivery()
     wakeup = asyncio.Event()  # set when notices are stored: the sender looks at once
     poster = WebhookPoster(settings.webhook_timeout_seconds)

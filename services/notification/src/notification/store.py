@@ -9,6 +9,10 @@
   document, inserted or replaced by key, so no two streams ever rewrite one document
   (FerretDB updates are read-then-replace).
 - `directory`: the latest snapshot per directory key (older `occurred_at` ignored).
+
+A formal notice's delivery and its first acknowledgement are facts other services count
+(NoticeDelivered, NoticeAcknowledged): each is staged in the outbox of the write that
+records it (the notice's `record`, the acknowledgement row's insert).
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated, UnitUpdated
+from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated, Event, Topics, UnitUpdated
 from hnth_kit.mongo import Document, insert_new
+from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
+from notification.domain import facts
 from notification.domain.attempts import Next
 from notification.domain.meetings import Meeting
 from notification.domain.notices import Channel, Notice, Status
@@ -48,8 +54,10 @@ _MEETING_FIELDS = [f.name for f in dataclasses.fields(Meeting)]
 
 
 class NotificationStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], topics: Topics | None = None) -> None:
         self._db = db
+        self._topics = topics or Topics()
+        """Where the facts a delivery or an acknowledgement causes are published."""
         self._notices = db[NOTICES]
         self._claims = db[CLAIMS]
         self._acks = db[ACKS]
@@ -104,7 +112,7 @@ class NotificationStore:
         return doc, True
 
     async def notice(self, notice_id: str) -> Document | None:
-        found = await self._notices.find_one({"_id": notice_id})
+        found = await self._notices.find_one({"_id": notice_id}, hide_outbox())
         return (await self._with_acks([found]))[0] if found else None
 
     async def due(self, now: datetime, limit: int) -> list[str]:
@@ -127,22 +135,33 @@ class NotificationStore:
         await self._queue.delete_one({"_id": notice_id})
 
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
-        cursor = self._notices.find({"meeting_id": meeting_id, "tenant": tenant}, {"data": 0})
+        cursor = self._notices.find(
+            {"meeting_id": meeting_id, "tenant": tenant}, {"data": 0, **hide_outbox()}
+        )
         return await self._with_acks([doc async for doc in cursor.sort("created_at", ASCENDING)])
 
     async def for_cause(self, cause: str) -> list[Document]:
         return await self._with_acks(
-            [d async for d in self._notices.find({"cause": cause}, {"data": 0})]
+            [d async for d in self._notices.find({"cause": cause}, {"data": 0, **hide_outbox()})]
         )
 
     async def record(
-        self, notice_id: str, result: Next, now: datetime, address: str | None, mid: str | None
+        self,
+        notice_id: str,
+        result: Next,
+        now: datetime,
+        address: str | None,
+        mid: str | None,
+        events: Sequence[Event] = (),
     ) -> None:
-        """The attempt's outcome. Only the claim holder writes a pending notice."""
-        update = attempt_update(result, now, address, mid)
-        await self._notices.update_one(
-            {"_id": notice_id, "status": Status.PENDING.value}, {"$set": update}
+        """The attempt's outcome, and the `events` it causes in the same write. Only the
+        claim holder writes a pending notice."""
+        await announce(self._notices, notice_id, events)
+        update = merge_updates(
+            {"$set": attempt_update(result, now, address, mid)},
+            outbox_update(events, self._topics),
         )
+        await self._notices.update_one({"_id": notice_id, "status": Status.PENDING.value}, update)
         if result.status is Status.PENDING:
             await self._queue.update_one(
                 {"_id": notice_id}, {"$set": {"due": result.next_attempt_at}}
@@ -162,8 +181,13 @@ class NotificationStore:
         found = await self.notice(notice_id)
         if found is None:
             return None
-        acked = [notice_id] + ([found["resend_of"]] if found.get("resend_of") else [])
-        await insert_new(self._acks, [{"_id": i, "at": now} for i in acked])
+        original = await self.notice(found["resend_of"]) if found.get("resend_of") else None
+        rows = []
+        for notice in (n for n in (found, original) if n is not None):
+            events = facts.acknowledged(notice, now)
+            await announce(self._acks, notice["_id"], events)
+            rows.append(with_outbox({"_id": notice["_id"], "at": now}, events, self._topics))
+        await insert_new(self._acks, rows)
         return await self.notice(notice_id)
 
     async def _with_acks(self, docs: list[Document]) -> list[Document]:

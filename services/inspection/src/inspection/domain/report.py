@@ -7,7 +7,10 @@ ok), `late` (first finished after the deadline, superseding `missed`), `missed` 
 finished). The compliance figures the province is judged on:
 - checks: share of meetings held whose checks were all finished by the deadline (T-1h);
 - inspections: share of endpoints with inspections due whose inspections were all done
-  by their due date.
+  by their due date;
+- written notices (rule 2): share of the meetings' written notices delivered at least the
+  lead time ahead (`notice.lead_time`), and share of them acknowledged by their recipient
+  (notification's NoticeDelivered / NoticeAcknowledged facts).
 
 Quality feedback (rule 9): the average of line, audio and video per endpoint and per
 quarter (of the meeting's local date), the worst endpoints, and recurring complaints (the
@@ -23,6 +26,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hnth_contracts import NoticeAcknowledged, NoticeDelivered
 from inspection.domain import Document
 from inspection.domain.feedback import ASPECTS, HOST
 from inspection.domain.tasks import on_schedule
@@ -44,6 +48,48 @@ class Records:
     units: Mapping[str, Document]
     feedback: Sequence[Document] = ()
     """Quality ratings after meetings (rule 9): endpoints' line/audio/video, hosts' overall."""
+    notices: Sequence[Document] = ()
+    """Facts about written notices (`notice_fact`): delivered in the year, acknowledged."""
+
+
+def notice_fact(event: NoticeDelivered | NoticeAcknowledged) -> Document:
+    """The row a notice fact is kept as, one per notice and fact."""
+    if isinstance(event, NoticeDelivered):
+        fact, at = "delivered", event.delivered_at
+        extra: Document = {
+            "on_time": event.on_time,
+            "kind": event.kind,
+            "role": event.recipient_role,
+        }
+    else:
+        fact, at, extra = "acknowledged", event.acknowledged_at, {}
+    return {
+        "_id": f"{fact}:{event.notice_id}",
+        "tenant": event.tenant,
+        "fact": fact,
+        "notice_id": event.notice_id,
+        "meeting_id": event.meeting_id,
+        "at": at,
+        **extra,
+    }
+
+
+def notice_figures(facts: Iterable[Document], year: int, tz: ZoneInfo) -> Document:
+    """Rule 2's compliance: of the written notices delivered in the year, how many by the
+    lead time (of those whose deadline was known) and how many acknowledged."""
+    facts = list(facts)
+    delivered = [f for f in facts if f["fact"] == "delivered" and in_year(f["at"], year, tz)]
+    acknowledged = {f["notice_id"] for f in facts if f["fact"] == "acknowledged"}
+    judged = [f for f in delivered if f.get("on_time") is not None]
+    on_time = sum(1 for f in judged if f["on_time"])
+    acked = sum(1 for f in delivered if f["notice_id"] in acknowledged)
+    return {
+        "notices_delivered": len(delivered),
+        "notices_on_time": on_time,
+        "notices_lead_time_compliance": share(on_time, len(judged)),
+        "notices_acknowledged": acked,
+        "notices_acknowledged_share": share(acked, len(delivered)),
+    }
 
 
 def in_year(when: datetime | None, year: int, tz: ZoneInfo) -> bool:
@@ -101,6 +147,7 @@ def compile_report(records: Records, year: int, tz_name: str, now: datetime) -> 
         for code in codes
     ]
     province = _province(held, finals, incidents, inspections, rows)
+    province |= notice_figures(records.notices, year, tz)
     hosts = [f["overall"] for f in feedback if f["kind"] == HOST]
     province |= {
         "feedback": len(rated),

@@ -29,11 +29,12 @@ from typing import Protocol
 
 from jinja2 import TemplateError
 
+from hnth_contracts import Event
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
 from notification import content
-from notification.domain import access, attempts, escalations, signing
+from notification.domain import access, attempts, escalations, facts, signing
 from notification.domain.notices import Channel, Notice, Status
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class DeliveryStore(Protocol):
         now: datetime,
         address: str | None,
         mid: str | None,
+        events: Sequence[Event] = (),
     ) -> None: ...
 
 
@@ -178,7 +180,15 @@ class Delivery:
             )
             await self._store.add_notices(escalation, now)
             self._wake()
-        await self._store.record(notice["_id"], result, now, outcome.address, outcome.message_id)
+        sent = result.status is Status.SENT
+        await self._store.record(
+            notice["_id"],
+            result,
+            now,
+            outcome.address,
+            outcome.message_id,
+            facts.delivered(notice, now) if sent else [],
+        )
         if result.status is Status.SENT:
             log.info("notice %s sent to %s", notice["_id"], outcome.address)
         elif result.status is Status.FAILED:
