@@ -45,6 +45,8 @@ PAGES: dict[str, frozenset[Role]] = {
     "accounts": frozenset({Role.OPERATOR}),
     "audit": frozenset({Role.OPERATOR}),
     # technician's pages
+    "my_work": frozenset({Role.TECHNICIAN}),
+    "tech_forms": frozenset({Role.TECHNICIAN, Role.OPERATOR}),
     # clerk's pages
     # duty officer's pages
 }
@@ -52,6 +54,7 @@ PAGES: dict[str, frozenset[Role]] = {
 in it; notification itself refuses a resend to any role but the IT department's)."""
 NAV: dict[str, str] = {
     # technician's pages
+    "my_work": "/my",
     # clerk's pages
     # duty officer's pages
     "schedule": "/schedule",

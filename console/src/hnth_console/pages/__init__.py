@@ -12,10 +12,12 @@ from hnth_console.pages import (
     schedule,
     signin,
     signin_sso,
+    technician,
 )
 
 ROUTERS = (
     # technician's pages
+    technician.router,
     # clerk's pages
     # duty officer's pages
     signin.router,

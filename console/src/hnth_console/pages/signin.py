@@ -20,8 +20,10 @@ from hnth_console.deps import (
     LANG_COOKIE,
     Services,
     Settings,
+    SignInNeeded,
     language,
     policy_of,
+    session,
     session_state,
     words,
 )
@@ -264,5 +266,10 @@ async def switch_language(code: str, next: str = "/board") -> Response:
 
 
 @router.get("/")
-async def home() -> Response:
-    return see_other("/board")
+async def home(request: Request) -> Response:
+    """The first page of the person's day: a technician's own work, else the board."""
+    try:
+        s = await session(request)
+    except SignInNeeded:
+        return see_other("/board")
+    return see_other("/my" if s.may("my_work") else "/board")
