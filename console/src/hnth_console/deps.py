@@ -49,6 +49,8 @@ PAGES: dict[str, frozenset[Role]] = {
     # clerk's pages
 
     # duty officer's pages
+    "calendar": EVERYONE,
+    "directory": frozenset({Role.OPERATOR}),
 }
 """Which roles see which page or action (the services still decide what each role sees
 in it; notification itself refuses a resend to any role but the IT department's)."""
@@ -58,6 +60,8 @@ NAV: dict[str, str] = {
     # clerk's pages
 
     # duty officer's pages
+    "calendar": "/calendar",
+    "directory": "/directory",
 
     "schedule": "/schedule",
     "board": "/board",
