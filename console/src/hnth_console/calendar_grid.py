@@ -38,6 +38,10 @@ class Block:
     lane: int = 0
     clipped_start: bool = False
     clipped_end: bool = False
+    shown_left: float = 0.0
+    shown_width: float = 0.0
+    """Where the block is drawn: its time, widened to a readable minimum (a week's narrow
+    cells) and kept inside the cell; the lanes keep widened blocks apart too."""
 
 
 @dataclass
@@ -124,19 +128,25 @@ def place(meeting: Row, day: date, zone: ZoneInfo, hours: tuple[int, int]) -> Bl
     )
 
 
-def stacked(blocks: Iterable[Block]) -> list[Block]:
-    """The blocks with lanes: each in the first lane free at its start (overlapping
-    meetings one above the other; one ending as the next starts shares its lane)."""
-    ordered = sorted(blocks, key=lambda b: (b.left, -b.width, str(b.meeting.get("id"))))
+def stacked(blocks: Iterable[Block], min_width: float = 0.0) -> list[Block]:
+    """The blocks with lanes: each in the first lane free where it is drawn (overlapping
+    meetings one above the other; one ending as the next starts shares its lane). A block
+    is drawn at least `min_width` percent wide, shifted left if that passes the cell's end."""
+    drawn = []
+    for block in blocks:
+        width = min(max(block.width, min_width), 100.0)
+        drawn.append(replace(block, shown_left=min(block.left, 100.0 - width), shown_width=width))
+    drawn.sort(key=lambda b: (b.shown_left, -b.width, str(b.meeting.get("id"))))
     lane_ends: list[float] = []
     placed = []
-    for block in ordered:
+    for block in drawn:
         lane = next(
-            (n for n, ends in enumerate(lane_ends) if ends <= block.left + 1e-9), len(lane_ends)
+            (n for n, ends in enumerate(lane_ends) if ends <= block.shown_left + 1e-9),
+            len(lane_ends),
         )
         if lane == len(lane_ends):
             lane_ends.append(0.0)
-        lane_ends[lane] = block.left + block.width
+        lane_ends[lane] = block.shown_left + block.shown_width
         placed.append(replace(block, lane=lane))
     return placed
 
@@ -162,9 +172,11 @@ def grid(
     days: Sequence[date],
     zone: ZoneInfo,
     hours: tuple[int, int],
+    min_width: float = 0.0,
 ) -> list[GridRow]:
     """A row per resource (`(key, label)`, in order; `rows_by` "endpoint" or "bridge"),
-    then a row for any other resource a meeting holds, each with a cell per day."""
+    then a row for any other resource a meeting holds, each with a cell per day (blocks
+    drawn at least `min_width` percent wide)."""
     key_of = endpoints_of if rows_by == "endpoint" else bridge_of
     rows = {key: GridRow(key, label, [Cell(d) for d in days]) for key, label in resources}
     for meeting in meetings:
@@ -178,7 +190,7 @@ def grid(
                     cell.blocks.append(block)
     for row in rows.values():
         for cell in row.cells:
-            cell.blocks = stacked(cell.blocks)
+            cell.blocks = stacked(cell.blocks, min_width)
     return list(rows.values())
 
 

@@ -102,3 +102,22 @@ def test_a_meeting_without_readable_times_is_not_drawn() -> None:
     broken = {"id": "z", "start": "soon", "end": None, "endpoints": ["A"]}
     assert cg.place(broken, DAY, ZONE, WORKDAY) is None
     assert cg.visible_hours([broken], [DAY], ZONE) == WORKDAY
+
+
+def test_a_weeks_narrow_blocks_are_drawn_readable_and_kept_apart() -> None:
+    found = [
+        meeting("a", "2026-12-02 08:00", "2026-12-02 09:00"),
+        meeting("b", "2026-12-02 10:00", "2026-12-02 11:00"),
+        meeting("c", "2026-12-02 17:00", "2026-12-02 18:00"),
+    ]
+    [row] = cg.grid(found, "endpoint", [("A", "A")], [DAY], ZONE, WORKDAY, min_width=40)
+    drawn = {b.meeting["id"]: b for b in row.cells[0].blocks}
+    assert drawn["a"].shown_width == 40
+    assert drawn["a"].shown_left == drawn["a"].left  # still starts at its time
+    assert drawn["b"].lane == 1  # apart in time, but drawn over "a": stacked
+    assert (drawn["c"].shown_left, drawn["c"].lane) == (60.0, 0)  # kept inside the cell
+    [exact] = cg.grid(found[:2], "endpoint", [("A", "A")], [DAY], ZONE, WORKDAY)
+    assert [b.lane for b in exact.cells[0].blocks] == [0, 0]
+    assert [b.shown_width for b in exact.cells[0].blocks] == [
+        b.width for b in exact.cells[0].blocks
+    ]

@@ -17,6 +17,9 @@ from hnth_console.render import render
 
 router = APIRouter()
 Allowed = Annotated[Session, Depends(page("calendar"))]
+WEEK_MIN_WIDTH = 45.0
+"""A block in a week's narrow day cell is drawn at least this wide (percent): its times
+stay readable; a day's cell draws each block exactly as long as its meeting."""
 
 
 @router.get("/calendar", response_class=HTMLResponse, summary="Lịch dạng lưới / calendar")
@@ -51,7 +54,9 @@ async def calendar(
         today=today,
         hours=hours,
         marks=calendar_grid.hour_marks(hours, 1 if view == "day" else 3),
-        grid=calendar_grid.grid(found, rows, resources, days, s.zone, hours),
+        grid=calendar_grid.grid(
+            found, rows, resources, days, s.zone, hours, 0.0 if view == "day" else WEEK_MIN_WIDTH
+        ),
         previous=days[0] - step,
         following=days[0] + step,
         no_bridge=calendar_grid.NO_BRIDGE,
