@@ -82,8 +82,8 @@ async def console() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def as_role(client: httpx.AsyncClient, role: Role) -> httpx.AsyncClient:
-    answer = await sign_in(client, f"{role}-1")
+async def as_role(client: httpx.AsyncClient, role: Role, lang: str = "vi") -> httpx.AsyncClient:
+    answer = await sign_in(client, f"{role}-1", lang=lang)
     assert answer.status_code == 303, answer.text
     return client
 
@@ -167,6 +167,27 @@ async def test_an_endpoints_new_technician_is_sent_as_a_change(console) -> None:
     assert stale.status_code == 422
     assert "Chưa có gì thay đổi" in stale.text
     assert len([r for r in sent if r.method == "PATCH"]) == 2  # the stale one never asked
+
+
+async def test_every_word_of_the_pages_is_there_in_english(console) -> None:
+    await as_role(console, Role.OPERATOR, "en")
+    pages = [
+        "/calendar?view=week",
+        "/calendar?view=day&rows=bridge",
+        "/directory",
+        "/directory/endpoints/TQ-STTTT",
+        "/directory/endpoints/new",
+        "/directory/units/new",
+        "/directory/contacts",
+    ]
+    for path in pages:
+        page = await console.get(path)
+        assert page.status_code == 200, (path, page.text[:500])
+        for raw in ("weekday_", "dir_", "by_endpoint", "calendar_", "no_bridge_yet"):
+            assert raw not in page.text.replace('id="', ""), (path, raw)
+    week = await console.get("/calendar?view=week")
+    assert "By endpoint" in week.text
+    assert "Lịch" not in week.text
 
 
 def test_a_form_becomes_the_apis_body() -> None:
