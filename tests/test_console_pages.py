@@ -159,7 +159,12 @@ async def test_a_meeting_registered_through_the_form_reaches_board_and_schedule(
     assert f'data-meeting="{meeting_id}"' in board.text
     row = board.text.split(f'data-meeting="{meeting_id}"')[1].split("</section>")[0]
     assert row.count('class="tile alarm-waiting"') == 3  # nothing in, deadline not near
-    assert 'http-equiv="refresh" content="5"' in board.text
+    # the rows come again every 5 s (htmx, HNTH_BOARD_REFRESH_SECONDS); no full-page reload
+    assert 'hx-get="/board/live" hx-trigger="every 5s"' in board.text
+    assert 'http-equiv="refresh"' not in board.text
+    live = await console.get("/board/live", headers={"HX-Request": "true"})
+    assert f'data-meeting="{meeting_id}"' in live.text
+    assert "<html" not in live.text  # only the rows
     day = start.astimezone(ZONE).date().isoformat()
     week = await console.get("/schedule", params={"day": day, "endpoint": "TQ-STTTT"})
     assert f'href="/meetings/{meeting_id}"' in week.text

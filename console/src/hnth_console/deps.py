@@ -49,6 +49,8 @@ PAGES: dict[str, frozenset[Role]] = {
     "tech_forms": frozenset({Role.TECHNICIAN, Role.OPERATOR}),
     # clerk's pages
     # duty officer's pages
+    "calendar": EVERYONE,
+    "directory": frozenset({Role.OPERATOR}),
 }
 """Which roles see which page or action (the services still decide what each role sees
 in it; notification itself refuses a resend to any role but the IT department's)."""
@@ -57,6 +59,8 @@ NAV: dict[str, str] = {
     "my_work": "/my",
     # clerk's pages
     # duty officer's pages
+    "calendar": "/calendar",
+    "directory": "/directory",
     "schedule": "/schedule",
     "board": "/board",
     "new_meeting": "/meetings/new",

@@ -414,6 +414,98 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     # clerk's pages
     # duty officer's pages
+    # clerk's pages
+    # duty officer's pages
+    "calendar": ("Lịch dạng lưới", "Calendar"),
+    "schedule_view": ("Xem theo", "View"),
+    "calendar_nav": ("Chọn ngày và cách xem lịch", "Choose the days and the view"),
+    "today": ("Hôm nay", "Today"),
+    "by_endpoint": ("Theo điểm cầu", "By endpoint"),
+    "by_bridge": ("Theo cầu MCU", "By bridge"),
+    "list_for_print": ("Danh sách (để in)", "List (for printing)"),
+    "calendar_hours": ("Khung giờ hiển thị", "Hours shown"),
+    "calendar_help": (
+        "Mỗi cuộc họp là một ô trong khoảng giờ của nó; chọn ô để mở cuộc họp.",
+        "Each meeting is a block across its hours; choose a block to open the meeting.",
+    ),
+    "no_bridge_yet": ("Chưa xếp cầu", "No bridge yet"),
+    "ports": ("cổng", "ports"),
+    "weekday_0": ("Thứ Hai", "Mon"),
+    "weekday_1": ("Thứ Ba", "Tue"),
+    "weekday_2": ("Thứ Tư", "Wed"),
+    "weekday_3": ("Thứ Năm", "Thu"),
+    "weekday_4": ("Thứ Sáu", "Fri"),
+    "weekday_5": ("Thứ Bảy", "Sat"),
+    "weekday_6": ("Chủ Nhật", "Sun"),
+    "directory": ("Danh bạ", "Directory"),
+    "dir_help": (
+        "Đơn vị, điểm cầu và cán bộ kỹ thuật, các đầu mối của tỉnh. Thay đổi được gửi tới "
+        "các dịch vụ khác (thông báo, kiểm tra) ngay khi lưu.",
+        "Units, endpoints and their technicians, the province's standing contacts. A change "
+        "reaches the other services (notices, checks) as soon as it is saved.",
+    ),
+    "dir_saved_endpoint": ("Đã lưu điểm cầu", "Saved the endpoint"),
+    "dir_saved_unit": ("Đã lưu đơn vị", "Saved the unit"),
+    "dir_saved_contacts": ("Đã lưu các đầu mối", "Saved the standing contacts"),
+    "dir_reaches_services": (
+        "Các thông báo sau đây dùng thông tin mới",
+        "The next notices use the new details",
+    ),
+    "dir_contacts": ("Đầu mối của tỉnh", "Standing contacts"),
+    "dir_contacts_help": (
+        "Sở TT&TT, đơn vị cung cấp đường truyền và Công ty Điện lực là bắt buộc; trực kỹ "
+        "thuật có thể để trống.",
+        "The IT department, the line provider and the power company are required; the duty "
+        "contact may be left empty.",
+    ),
+    "dir_edit_contacts": ("Sửa các đầu mối", "Edit the standing contacts"),
+    "dir_role": ("Vai trò", "Role"),
+    "dir_role_it_department": ("Sở TT&TT", "IT department"),
+    "dir_role_line_provider": ("Đơn vị cung cấp đường truyền", "Line provider"),
+    "dir_role_power_company": ("Công ty Điện lực", "Power company"),
+    "dir_role_duty": ("Trực kỹ thuật", "Duty"),
+    "dir_contact_name": ("Tên", "Name"),
+    "dir_person": ("Người phụ trách", "Person in charge"),
+    "dir_email": ("Thư điện tử", "E-mail"),
+    "dir_language": ("Ngôn ngữ của thông báo", "Language of the notices"),
+    "dir_units": ("Đơn vị", "Units"),
+    "dir_unit": ("Đơn vị", "Unit"),
+    "dir_endpoint": ("Điểm cầu", "Endpoint"),
+    "dir_new_unit": ("Thêm đơn vị", "Add a unit"),
+    "dir_new_endpoint": ("Thêm điểm cầu", "Add an endpoint"),
+    "dir_unit_contact": ("Văn phòng nhận thông báo", "Office receiving the notices"),
+    "dir_technician": ("Cán bộ kỹ thuật", "Technician"),
+    "dir_code": ("Mã", "Code"),
+    "dir_name": ("Tên", "Name"),
+    "dir_location": ("Địa điểm", "Location"),
+    "dir_active": ("Đang hoạt động", "Active"),
+    "dir_inactive": ("Ngừng hoạt động", "Inactive"),
+    "dir_edit": ("Sửa", "Edit"),
+    "dir_kind_party": ("Khối Đảng", "Party"),
+    "dir_kind_council": ("Hội đồng nhân dân", "People's Council"),
+    "dir_kind_committee": ("Ủy ban nhân dân", "People's Committee"),
+    "dir_kind_department": ("Sở, ngành", "Department"),
+    "dir_kind_district": ("Huyện, thành phố", "District"),
+    "dir_kind_other": ("Khác", "Other"),
+    "dir_kind_room": ("Phòng họp (điểm cầu cứng)", "Meeting room"),
+    "dir_kind_software": ("Phần mềm (máy tính, điện thoại)", "Software client"),
+    "dir_required": ("Cần điền mục này.", "This field is required."),
+    "dir_too_long": ("Nội dung quá dài.", "This is too long."),
+    "dir_bad_email": (
+        "Địa chỉ thư điện tử không hợp lệ (dạng ten@donvi.gov.vn).",
+        "Not an e-mail address (like name@unit.gov.vn).",
+    ),
+    "dir_bad_code": (
+        "Mã chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới.",
+        "A code has only letters without accents, digits, dots, dashes or underscores.",
+    ),
+    "dir_invalid": ("Giá trị không hợp lệ.", "This value is not valid."),
+    "dir_changed_meanwhile": (
+        "Mục này vừa được người khác sửa; hãy mở lại để xem thông tin mới rồi sửa tiếp. "
+        "Chưa có gì thay đổi.",
+        "Someone else changed this entry meanwhile; open it again to see the new details. "
+        "Nothing was changed.",
+    ),
     # everywhere
 }
 

@@ -78,6 +78,9 @@ def to_sign_in(request: Request, why: str | None = None) -> Response:
     """303 to the sign-in page, back to this page (if a page to read) once signed in."""
     back = request.url.path if request.method == "GET" else "/board"
     params = {"next": safe_next(back), **({"why": why} if why else {})}
+    if request.headers.get("hx-request"):  # a fragment htmx polls: the whole page goes
+        params["next"] = safe_next(back.removesuffix("/live"))
+        return Response(status_code=204, headers={"HX-Redirect": with_query("/signin", **params)})
     return see_other("/signin", **params)
 
 

@@ -4,7 +4,9 @@ from hnth_console.pages import (
     account,
     accounts,
     board,
+    calendar,
     dead_letters,
+    directory,
     incidents,
     meetings,
     notices,
@@ -20,6 +22,8 @@ ROUTERS = (
     technician.router,
     # clerk's pages
     # duty officer's pages
+    calendar.router,
+    directory.router,
     signin.router,
     signin_sso.router,
     schedule.router,

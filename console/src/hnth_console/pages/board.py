@@ -1,14 +1,17 @@
-"""The readiness board: today's and tomorrow's meetings, each endpoint's check coloured."""
+"""The readiness board: today's and tomorrow's meetings, each endpoint's check coloured.
+The page asks for its rows again (`/board/live`, htmx) every `board_refresh_seconds`;
+without script, a reload shows the same."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from hnth_console import views
+from hnth_console.backends import Backends
 from hnth_console.deps import Services, Session, Settings, page, warn_of
 from hnth_console.reads import meetings_between, per_meeting
 from hnth_console.render import render
@@ -21,17 +24,28 @@ Allowed = Annotated[Session, Depends(page("board"))]
 async def board(
     request: Request, s: Allowed, backends: Services, settings: Settings
 ) -> HTMLResponse:
+    rows = await board_now(request, s, backends)
+    return render(request, s, "board.html", refresh=settings.board_refresh_seconds, **rows)
+
+
+@router.get(
+    "/board/live",
+    response_class=HTMLResponse,
+    summary="Các dòng của bảng sẵn sàng / the board's rows (for htmx)",
+)
+async def board_live(
+    request: Request, s: Allowed, backends: Services, settings: Settings
+) -> HTMLResponse:
+    rows = await board_now(request, s, backends)
+    return render(request, s, "_board_live.html", refresh=settings.board_refresh_seconds, **rows)
+
+
+async def board_now(request: Request, s: Session, backends: Backends) -> dict[str, Any]:
+    """The board's rows now: today's and tomorrow's meetings that still take place."""
     now = datetime.now(UTC)
     start, end, _ = views.period("day", now.astimezone(s.zone).date(), s.zone)
     found = await meetings_between(backends, s, start, end + timedelta(days=1))
     meetings = [m for m in found if m.get("status") != "cancelled"]
     boards = await per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings)
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
-    return render(
-        request,
-        s,
-        "board.html",
-        rows=views.board_rows(meetings, readiness, now, warn_of(request)),
-        refresh=settings.board_refresh_seconds,
-        now=now,
-    )
+    return {"rows": views.board_rows(meetings, readiness, now, warn_of(request)), "now": now}

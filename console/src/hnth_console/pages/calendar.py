@@ -1,0 +1,63 @@
+"""The schedule as a calendar: a week or a day of meetings as blocks on a row per
+endpoint or per bridge (the list at /schedule stays, for printing)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from hnth_console import calendar_grid, views
+from hnth_console.deps import Services, Session, page, policy_of
+from hnth_console.reads import directory, meetings_between
+from hnth_console.render import render
+
+router = APIRouter()
+Allowed = Annotated[Session, Depends(page("calendar"))]
+WEEK_MIN_WIDTH = 45.0
+"""A block in a week's narrow day cell is drawn at least this wide (percent): its times
+stay readable; a day's cell draws each block exactly as long as its meeting."""
+
+
+@router.get("/calendar", response_class=HTMLResponse, summary="Lịch dạng lưới / calendar")
+async def calendar(
+    request: Request,
+    s: Allowed,
+    backends: Services,
+    view: Literal["week", "day"] = "week",
+    rows: Literal["endpoint", "bridge"] = "endpoint",
+    day: date | None = None,
+) -> HTMLResponse:
+    today = datetime.now(UTC).astimezone(s.zone).date()
+    start, end, days = views.period(view, day or today, s.zone)
+    found, endpoints = await asyncio.gather(
+        meetings_between(backends, s, start, end), directory(backends, s)
+    )
+    if rows == "endpoint":
+        resources = [(str(e["code"]), f"{e['code']} · {e.get('name', '')}") for e in endpoints]
+    else:
+        bridges = policy_of(request, s.who.tenant).all_bridges
+        resources = [(b.name, f"{b.name} ({b.ports} {s.t('ports')})") for b in bridges]
+    hours = calendar_grid.visible_hours(found, days, s.zone)
+    step = timedelta(days=1 if view == "day" else 7)
+    return render(
+        request,
+        s,
+        "calendar.html",
+        view=view,
+        rows_by=rows,
+        day=days[0],
+        days=days,
+        today=today,
+        hours=hours,
+        marks=calendar_grid.hour_marks(hours, 1 if view == "day" else 3),
+        grid=calendar_grid.grid(
+            found, rows, resources, days, s.zone, hours, 0.0 if view == "day" else WEEK_MIN_WIDTH
+        ),
+        previous=days[0] - step,
+        following=days[0] + step,
+        no_bridge=calendar_grid.NO_BRIDGE,
+    )

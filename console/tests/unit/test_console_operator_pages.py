@@ -1,0 +1,224 @@
+"""The duty officer's pages over stand-ins for the services: the calendar, the board's live
+rows, the directory's forms (what registration is asked, a refusal next to its field)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from console_fakes import FakeRegistration, console_over, csrf_of, sign_in
+
+from hnth_console.i18n import translator
+from hnth_console.pages import directory as d
+from hnth_kit.auth import Role
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+TODAY = datetime.now(UTC).astimezone(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
+MEETING = {
+    "id": "m1",
+    "title": "Giao ban chuyển đổi số",
+    "status": "scheduled",
+    "start": TODAY.isoformat(),
+    "end": (TODAY + timedelta(hours=2)).isoformat(),
+    "main_endpoint": "TQ-UBND",
+    "endpoints": ["TQ-UBND", "TQ-STTTT"],
+    "slot": {"bridge": "MCU-TQ", "virtual_room": "VR-1"},
+}
+ENDPOINT = {
+    "code": "TQ-STTTT",
+    "name": "Điểm cầu Sở TT&TT",
+    "unit": "STTTT",
+    "kind": "room",
+    "location": None,
+    "active": True,
+    "version": 3,
+    "technician": {"name": "Cũ", "phone": "0912", "email": "cu@tq.gov.vn", "language": "vi"},
+}
+UNITS = [{"code": "STTTT", "name": "Sở TT&TT", "kind": "department", "active": True}]
+sent: list[httpx.Request] = []
+
+
+def platform(request: httpx.Request) -> httpx.Response:
+    sent.append(request)
+    path, method = request.url.path, request.method
+    if path == "/meetings":
+        return httpx.Response(200, json={"items": [MEETING], "next_cursor": None})
+    if path.endswith("/readiness"):
+        return httpx.Response(200, json=[])
+    if (method, path) == ("GET", "/endpoints"):
+        return httpx.Response(200, json=[ENDPOINT])
+    if (method, path) == ("GET", "/endpoints/TQ-STTTT"):
+        return httpx.Response(200, json=ENDPOINT)
+    if (method, path) == ("PATCH", "/endpoints/TQ-STTTT"):
+        body = json.loads(request.content)
+        email = (body.get("technician") or {}).get("email", "")
+        if email.endswith("@"):
+            error = {
+                "field": "technician.email",
+                "rule": "schema.string_pattern_mismatch",
+                "message": "Trường 'technician.email' không hợp lệ: String should match",
+            }
+            return httpx.Response(422, json={"errors": [error]})
+        return httpx.Response(200, json={**ENDPOINT, **body})
+    if (method, path) == ("GET", "/units"):
+        return httpx.Response(200, json=UNITS)
+    if (method, path) == ("GET", "/contacts"):
+        return httpx.Response(404, json={"code": "not_found", "message": "Chưa có đầu mối."})
+    return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
+
+
+@pytest.fixture
+async def console() -> AsyncIterator[httpx.AsyncClient]:
+    registration = FakeRegistration()
+    for role in Role:
+        registration.add(f"{role}-1", role.value, unit="VP-UBND", endpoints=["TQ-UBND"])
+    sent.clear()
+    async with console_over(registration, platform) as client:
+        yield client
+
+
+async def as_role(client: httpx.AsyncClient, role: Role, lang: str = "vi") -> httpx.AsyncClient:
+    answer = await sign_in(client, f"{role}-1", lang=lang)
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+async def test_the_calendar_draws_a_meeting_as_a_block_on_each_of_its_rows(console) -> None:
+    page = await (await as_role(console, Role.VIEWER)).get(
+        "/calendar", params={"view": "day", "rows": "endpoint"}
+    )
+    assert page.status_code == 200
+    assert page.text.count('data-meeting="m1"') == 2  # TQ-UBND and TQ-STTTT
+    assert "09:00–11:00" in page.text  # the province's time, as text in the link
+    assert 'href="/meetings/m1"' in page.text
+    by_bridge = await console.get("/calendar", params={"view": "week", "rows": "bridge"})
+    row = by_bridge.text.split('data-row="MCU-TQ"')[1].split("</tr>")[0]
+    assert 'data-meeting="m1"' in row
+    assert 'id="nav-calendar"' in by_bridge.text
+    refused = await console.get("/calendar", params={"rows": "everything"})
+    assert refused.status_code == 422
+
+
+async def test_the_board_rows_come_alone_and_a_poll_without_a_session_reloads(console) -> None:
+    away = await console.get("/board/live", headers={"HX-Request": "true"})
+    assert away.status_code == 204
+    assert away.headers["hx-redirect"] == "/signin?next=%2Fboard"
+    await as_role(console, Role.OPERATOR)
+    board = await console.get("/board")
+    assert 'hx-trigger="every 30s"' in board.text
+    assert 'http-equiv="refresh"' not in board.text
+    assert '<script src="/static/vendor/htmx.min.js" defer></script>' in board.text
+    live = await console.get("/board/live")
+    assert 'data-meeting="m1"' in live.text
+    assert "<header>" not in live.text
+    assert (await console.get("/static/vendor/htmx.min.js")).status_code == 200
+
+
+async def test_only_the_it_department_edits_the_directory(console) -> None:
+    refused = await (await as_role(console, Role.REGISTRAR)).get("/directory")
+    assert refused.status_code == 403
+    page = await (await as_role(console, Role.OPERATOR)).get("/directory")
+    assert page.status_code == 200
+    assert "cu@tq.gov.vn" in page.text
+    assert 'id="edit-TQ-STTTT"' in page.text
+
+
+async def test_an_endpoints_new_technician_is_sent_as_a_change(console) -> None:
+    await as_role(console, Role.OPERATOR)
+    form = await console.get("/directory/endpoints/TQ-STTTT")
+    assert 'value="cu@tq.gov.vn"' in form.text
+    fields = {
+        "csrf": csrf_of(form),
+        "version": "3",
+        "name": ENDPOINT["name"],
+        "unit": "STTTT",
+        "kind": "room",
+        "location": "",
+        "active": "on",
+        "technician.name": "Nguyễn Văn Mới",
+        "technician.phone": "0912",
+        "technician.email": "moi@tq.gov.vn",
+        "technician.language": "vi",
+    }
+    saved = await console.post("/directory/endpoints/TQ-STTTT", data=fields)
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        "/directory?done=endpoint&code=TQ-STTTT",
+    )
+    [patch] = [r for r in sent if r.method == "PATCH"]
+    technician = {"name": "Nguyễn Văn Mới", "phone": "0912", "email": "moi@tq.gov.vn"}
+    assert json.loads(patch.content) == {"technician": {**technician, "language": "vi"}}
+
+    refused = await console.post(
+        "/directory/endpoints/TQ-STTTT", data={**fields, "technician.email": "moi@"}
+    )
+    assert refused.status_code == 422
+    assert 'id="err-technician-email"' in refused.text
+    assert "Địa chỉ thư điện tử không hợp lệ" in refused.text
+    assert "String should match" not in refused.text  # no schema internals
+    assert 'value="moi@"' in refused.text  # the form as the person filled it
+
+    stale = await console.post("/directory/endpoints/TQ-STTTT", data={**fields, "version": "2"})
+    assert stale.status_code == 422
+    assert "Chưa có gì thay đổi" in stale.text
+    assert len([r for r in sent if r.method == "PATCH"]) == 2  # the stale one never asked
+
+
+async def test_every_word_of_the_pages_is_there_in_english(console) -> None:
+    await as_role(console, Role.OPERATOR, "en")
+    pages = [
+        "/calendar?view=week",
+        "/calendar?view=day&rows=bridge",
+        "/directory",
+        "/directory/endpoints/TQ-STTTT",
+        "/directory/endpoints/new",
+        "/directory/units/new",
+        "/directory/contacts",
+    ]
+    for path in pages:
+        page = await console.get(path)
+        assert page.status_code == 200, (path, page.text[:500])
+        for raw in ("weekday_", "dir_", "by_endpoint", "calendar_", "no_bridge_yet"):
+            assert raw not in page.text.replace('id="', ""), (path, raw)
+    week = await console.get("/calendar?view=week")
+    assert "By endpoint" in week.text
+    assert "Lịch" not in week.text
+
+
+def test_a_form_becomes_the_apis_body() -> None:
+    form = {"contact.name": " VP ", "contact.email": "", "contact.language": "xx"}
+    assert d.contact_body(form, "contact") == {"name": "VP", "language": "vi"}
+    assert d.contact_body({"contact.language": "en"}, "contact") is None
+    body = d.unit_body({"code": "X", "name": "Đơn vị X", "kind": "district"}, new=True)
+    assert body == {
+        "code": "X",
+        "name": "Đơn vị X",
+        "kind": "district",
+        "active": False,
+        "contact": None,
+    }
+    assert d.contacts_body({"duty.name": "Trực"})["duty"] == {"name": "Trực", "language": "vi"}
+    entry: dict[str, Any] = {"code": "A", "active": True, "technician": {"email": "a@b"}}
+    assert d.flatten(entry) == {"code": "A", "active": "on", "technician.email": "a@b"}
+    now = {"unit": "U", "technician": {"name": "A", "person": None, "language": "vi"}}
+    wanted = {"unit": "U", "technician": {"name": "A", "language": "vi"}, "location": None}
+    assert d.changes(now, wanted) == {}
+
+
+def test_a_refusal_is_a_sentence_next_to_its_field() -> None:
+    t = translator("en")
+    errors = [
+        {"field": "code", "rule": "schema.string_pattern_mismatch", "message": "x"},
+        {"field": "name", "rule": "schema.missing", "message": "x"},
+        {"field": "unit", "rule": "directory.unit_active", "source": "Quy chế", "message": "Gone"},
+    ]
+    assert d.field_errors(errors, t) == {
+        "code": [t("dir_bad_code")],
+        "name": ["This field is required."],
+        "unit": ["Gone (Source: Quy chế)"],
+    }
