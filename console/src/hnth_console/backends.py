@@ -79,6 +79,7 @@ class Backends:
             "registration": settings.registration_url,
             "notification": settings.notification_url,
             "inspection": settings.inspection_url,
+            "scheduling": settings.scheduling_url,
         }
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from hnth_console import views
+from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, warn_of
 from hnth_console.reads import directory, optional
@@ -39,9 +39,66 @@ MEETING_FIELDS = (
 
 @router.get("/meetings/new", response_class=HTMLResponse, summary="Đăng ký họp / register")
 async def new_meeting(request: Request, s: Registrar, backends: Services) -> HTMLResponse:
+    """The form, with the free-slot finder above it: `find_endpoints` + `find_minutes` +
+    `find_days` list the free windows (a GET form: works without script); `pick` (a
+    window's local start) + `minutes` + `endpoints` fill the form with the window."""
+    query = request.query_params
     # one key per form: a double click or a browser retry registers the meeting once
-    form = {"idempotency_key": uuid.uuid4().hex}
-    return await meeting_form(request, backends, s, 200, form, [])
+    key = uuid.uuid4().hex
+    form: dict[str, Any] = {"idempotency_key": key}
+    if query.get("pick"):
+        form = meeting_views.picked_form(
+            query["pick"], query.get("minutes", ""), query.getlist("endpoints"), key
+        )
+    finder = await find_windows(backends, s, query) if "find_minutes" in query else None
+    return await meeting_form(request, backends, s, 200, form, [], finder=finder)
+
+
+async def find_windows(backends: Backends, s: Session, query: Any) -> dict[str, Any]:
+    """The finder's answer: the windows by day, or the reason next to its field."""
+    chosen = [c for c in query.getlist("find_endpoints") if c]
+    minutes = query.get("find_minutes", "")
+    days = query.get("find_days", "7")
+    found: dict[str, Any] = {
+        "endpoints": chosen,
+        "minutes": minutes,
+        "days": days,
+        "errors": {},
+        "days_found": [],
+        "more": False,
+    }
+    if not chosen:
+        found["errors"]["endpoints"] = s.t("finder_choose_endpoints")
+    if not minutes.isdigit() or int(minutes) <= 0:
+        found["errors"]["minutes"] = s.t("finder_choose_length")
+    if found["errors"]:
+        return found
+    start, end = meeting_views.finder_range(
+        datetime.now(s.zone).date(), int(days) if days.isdigit() else 7, s.zone
+    )
+    try:
+        answer = await backends.get(
+            "scheduling",
+            "/availability",
+            s.token,
+            s.lang,
+            endpoints=",".join(chosen),
+            duration=meeting_views.duration_of(int(minutes)),
+            **{"from": start.isoformat(), "to": end.isoformat()},
+        )
+    except BackendError as exc:
+        if exc.status == 422 and exc.errors:
+            fields = {"endpoints": "endpoints", "duration": "minutes"}
+            for e in exc.errors:
+                found["errors"][fields.get(str(e.get("field")), "days")] = str(e.get("message"))
+            return found
+        if exc.status in (401, 403):
+            raise
+        found["errors"]["service"] = s.t("finder_unavailable")
+        return found
+    found["days_found"] = meeting_views.windows_by_day(answer["windows"], s.zone, s.t)
+    found["more"] = bool(answer.get("truncated"))
+    return found
 
 
 @router.post("/meetings/new", response_class=HTMLResponse, include_in_schema=False)
@@ -110,6 +167,7 @@ async def meeting_form(
     status: int,
     form: dict[str, Any],
     errors: list[str],
+    finder: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The form (again), with the province's endpoints and units to pick from."""
     endpoints, units = await asyncio.gather(directory(backends, s), directory(backends, s, "units"))
@@ -122,6 +180,9 @@ async def meeting_form(
         units=units,
         form=form,
         errors=errors,
+        finder=finder,
+        lengths=meeting_views.LENGTHS,
+        finder_days=meeting_views.FINDER_DAYS,
     )
 
 
