@@ -47,6 +47,8 @@ PAGES: dict[str, frozenset[Role]] = {
     # technician's pages
 
     # clerk's pages
+    "change_meeting": frozenset({Role.OPERATOR, Role.REGISTRAR}),
+    "meeting_feedback": frozenset({Role.OPERATOR, Role.REGISTRAR}),
 
     # duty officer's pages
 }

@@ -156,3 +156,53 @@ def endpoint_names(endpoints: Iterable[Row]) -> dict[str, str]:
         for e in endpoints
         if e.get("code")
     }
+
+
+def kind_words(notice: Row, t: Translate) -> str:
+    """What the notice was (`thông báo họp`), a resend said so."""
+    kind = str(notice.get("kind") or "")
+    said = t(f"notice_kind_{kind}")
+    said = kind.replace("_", " ") if said.startswith("notice_kind_") else said
+    return f"{said} ({t('resend_of')})" if notice.get("resend_of") else said
+
+
+EVENT_WORDS = {
+    "MeetingRequested": "event_requested",
+    "MeetingChanged": "event_changed",
+    "MeetingCancelled": "event_cancelled",
+    "SlotAssigned": "event_assigned",
+    "SlotRejected": "event_rejected",
+    "SlotReleased": "event_released",
+    "CheckCompleted": "event_checked",
+}
+
+
+def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[str, str]:
+    """One timeline line in words: when (local), what happened, and its details as a
+    sentence (who, the slot's bridge, the rule a rejection cites), never a JSON dump."""
+    kind = str(entry.get("type") or "")
+    what = t(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
+    parts: list[str] = []
+    if entry.get("by"):
+        parts.append(f"{t('by')} {entry['by']}")
+    slot = entry.get("slot")
+    if isinstance(slot, Mapping) and slot.get("bridge"):
+        parts.append(f"{t('bridge')}: {slot['bridge']}")
+    if kind == "MeetingChanged" and entry.get("start"):
+        start, end = parse_time(entry.get("start")), parse_time(entry.get("end"))
+        if start and end:
+            parts.append(f"{start.astimezone(zone):%H:%M %d/%m} – {end.astimezone(zone):%H:%M}")
+    rejection = entry.get("rejection")
+    if isinstance(rejection, Mapping):
+        for conflict in rejection.get("conflicts") or []:
+            message = conflict.get("message_en") if lang == "en" else conflict.get("message")
+            parts.append(str(message or conflict.get("message") or ""))
+    if entry.get("reason") and kind != "SlotReleased":
+        parts.append(f"{t('reason')}: {entry['reason']}")
+    if kind == "CheckCompleted" and entry.get("endpoint"):
+        parts.append(f"{entry['endpoint']}: {t(str(entry.get('outcome') or ''))}")
+    return {
+        "at": _at(entry.get("at"), zone),
+        "what": what,
+        "details": "; ".join(p for p in parts if p),
+    }

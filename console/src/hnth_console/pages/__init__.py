@@ -4,6 +4,7 @@ from hnth_console.pages import (
     account,
     accounts,
     board,
+    clerk,
     dead_letters,
     incidents,
     meetings,
@@ -18,6 +19,7 @@ ROUTERS = (
     # technician's pages
 
     # clerk's pages
+    clerk.router,
 
     # duty officer's pages
 

@@ -23,6 +23,9 @@ from hnth_console.render import render, see_other
 
 router = APIRouter()
 Registrar = Annotated[Session, Depends(page("new_meeting"))]
+MATERIAL_KINDS = ("agenda", "slides", "minutes", "decision", "other")
+DONE = ("changed_ok", "cancelled_ok", "uploaded_ok", "feedback_ok")
+"""What a clerk's form just did, said on the page it returns to."""
 Reader = Annotated[Session, Depends(page("schedule"))]
 
 MEETING_FIELDS = (
@@ -120,31 +123,102 @@ async def register_meeting(request: Request, s: Registrar, backends: Services) -
 
 @router.get("/meetings/{meeting_id}", response_class=HTMLResponse, summary="Một cuộc họp")
 async def meeting(
-    request: Request, meeting_id: str, s: Reader, backends: Services, resent: str | None = None
+    request: Request,
+    meeting_id: str,
+    s: Reader,
+    backends: Services,
+    resent: str | None = None,
+    done: str | None = None,
 ) -> HTMLResponse:
+    return await meeting_page(request, meeting_id, s, backends, resent=resent, done=done)
+
+
+async def meeting_page(
+    request: Request,
+    meeting_id: str,
+    s: Session,
+    backends: Backends,
+    *,
+    status: int = 200,
+    errors: dict[str, list[str]] | None = None,
+    resent: str | None = None,
+    done: str | None = None,
+) -> HTMLResponse:
+    """The meeting in words: what, when (province's zone), its state and timeline, its
+    materials, who has been notified and which endpoints are ready; the clerk's forms
+    (change, cancel, upload, feedback) with a refusal's reasons next to the form."""
     get = functools.partial(backends.get, token=s.token, lang=s.lang)
-    found, notices, readiness, incidents, materials = await asyncio.gather(
-        get("registration", f"/meetings/{meeting_id}"),
-        optional(get("notification", f"/meetings/{meeting_id}/notices")),
-        optional(get("inspection", f"/meetings/{meeting_id}/readiness")),
+    found, incidents, materials, feedback, live = await asyncio.gather(
+        get("registration", f"/meetings/{quote(meeting_id)}"),
         optional(get("inspection", "/incidents")),
         # None: this person may not read the materials (registration decides, per role)
-        optional(get("registration", f"/meetings/{meeting_id}/materials")),
+        optional(get("registration", f"/meetings/{quote(meeting_id)}/materials")),
+        optional(get("inspection", f"/meetings/{quote(meeting_id)}/feedback")),
+        live_context(meeting_id, s, backends, warn_of(request)),
     )
     now = datetime.now(UTC)
-    checks = [{**c, "alarm": views.alarm(c, now, warn_of(request))} for c in readiness or []]
+    start, end = views.parse_time(found.get("start")), views.parse_time(found.get("end"))
+    open_ = found.get("status") != "cancelled" and start is not None and start > now
+    host = [f for f in feedback or [] if f.get("endpoint") in (None, "", "host")]
     return render(
         request,
         s,
         "meeting.html",
+        status,
         m=found,
-        notices=notices,
-        checks=checks,
         incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
         materials=materials,
+        timeline=[
+            meeting_views.timeline_words(e, s.zone, s.t, s.lang)
+            for e in found.get("timeline") or []
+        ],
+        may_change=s.may("change_meeting") and open_,
+        may_rate=s.may("meeting_feedback") and end is not None and end <= now,
+        host_rating=host[0] if host else None,
+        kinds=MATERIAL_KINDS,
+        errors=errors or {},
+        done=done if done in DONE else None,
         resent=resent,
         back=f"/meetings/{meeting_id}",
+        upload_key=uuid.uuid4().hex,
+        lengths=meeting_views.LENGTHS,
+        **live,
     )
+
+
+async def live_context(
+    meeting_id: str, s: Session, backends: Backends, warn: timedelta
+) -> dict[str, Any]:
+    """The page's live part: the notices and the endpoints' checks, in words."""
+    get = functools.partial(backends.get, token=s.token, lang=s.lang)
+    notices, readiness, endpoints = await asyncio.gather(
+        optional(get("notification", f"/meetings/{quote(meeting_id)}/notices")),
+        optional(get("inspection", f"/meetings/{quote(meeting_id)}/readiness")),
+        directory(backends, s),
+    )
+    names = meeting_views.endpoint_names(endpoints)
+    now = datetime.now(UTC)
+    return {
+        "meeting_id": meeting_id,
+        "notices": [
+            {
+                **n,
+                "who": meeting_views.recipient_words(n, s.t),
+                "what": meeting_views.kind_words(n, s.t),
+                "state": meeting_views.notice_state(n, s.zone, s.t),
+            }
+            for n in notices or []
+        ],
+        "checks": [
+            {
+                **c,
+                "name": names.get(str(c.get("endpoint")), str(c.get("endpoint"))),
+                "words": meeting_views.check_state(c, s.zone, s.t),
+                "alarm": views.alarm(c, now, warn),
+            }
+            for c in readiness or []
+        ],
+    }
 
 
 @router.get("/meetings/{meeting_id}/materials/{material_id}", summary="Tải tài liệu")
