@@ -182,6 +182,7 @@ async def meeting_page(
         back=f"/meetings/{meeting_id}",
         upload_key=uuid.uuid4().hex,
         lengths=meeting_views.LENGTHS,
+        length=int((end - start).total_seconds() // 60) if start and end else 0,
         **live,
     )
 
