@@ -313,6 +313,7 @@ def console_env(platform: Platform) -> dict[str, str]:
         "HNTH_REGISTRATION_URL": platform.urls["registration"],
         "HNTH_NOTIFICATION_URL": platform.urls["notification"],
         "HNTH_INSPECTION_URL": platform.urls["inspection"],
+        "HNTH_SCHEDULING_URL": platform.urls["scheduling"],
         "HNTH_BOARD_REFRESH_SECONDS": "5",
     }
 

@@ -17,7 +17,6 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.browser_kit import (
     PHONE,
-    accessibility_violations,
     assert_accessible,
     chromium,
     shot,
@@ -31,10 +30,6 @@ TENANT = "tuyen-quang"
 PASSWORD = "so-tttt-tuyen-quang-2026"
 ENDPOINT = "TQ-STTTT"
 WHAT = "Mất tiếng micro chủ tọa"
-BOARD_KNOWN = frozenset({"meta-refresh"})
-"""What axe finds on the duty officer's board as main has it (its full-page refresh), which
-the duty officer's part of issue 17 replaces with live updates; every other serious or
-critical violation still fails this test."""
 
 
 def test_a_technician_signs_off_the_check_on_a_phone_and_the_operator_sees_it(
@@ -104,16 +99,11 @@ def test_a_technician_signs_off_the_check_on_a_phone_and_the_operator_sees_it(
             )
 
         until(desk, f"{console_url}/board", passed)
-        _accessible_but_for(desk, BOARD_KNOWN)
+        assert_accessible(desk)
         until(desk, f"{console_url}/incidents", lambda d: WHAT in d.page_source)
         opened = desk.find_element(By.ID, "open-incidents").text
         assert ENDPOINT in opened
         assert_accessible(desk)
-
-
-def _accessible_but_for(driver: WebDriver, known: frozenset[str]) -> None:
-    found = [v["id"] for v in accessibility_violations(driver)]
-    assert set(found) <= known, f"{driver.current_url}: {found}"
 
 
 def _top(driver: WebDriver) -> None:

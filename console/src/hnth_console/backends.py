@@ -79,6 +79,7 @@ class Backends:
             "registration": settings.registration_url,
             "notification": settings.notification_url,
             "inspection": settings.inspection_url,
+            "scheduling": settings.scheduling_url,
         }
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
@@ -96,6 +97,8 @@ class Backends:
         params: dict[str, Any] | None = None,
         json: Any = None,
         headers: dict[str, str] | None = None,
+        files: Any = None,
+        data: Any = None,
     ) -> httpx.Response:
         """The service's answer; raises BackendError on 4xx/5xx or when it does not answer.
         `token` empty: a public route (sign-in), sent without one."""
@@ -104,7 +107,13 @@ class Backends:
             sent["Authorization"] = f"Bearer {token}"
         try:
             response = await self._http.request(
-                method, self.urls[service] + path, params=params, json=json, headers=sent
+                method,
+                self.urls[service] + path,
+                params=params,
+                json=json,
+                headers=sent,
+                files=files,
+                data=data,
             )
         except httpx.HTTPError as exc:
             raise BackendError(service, 503, f"{type(exc).__name__}: {exc}") from exc

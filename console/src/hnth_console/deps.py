@@ -48,6 +48,8 @@ PAGES: dict[str, frozenset[Role]] = {
     "my_work": frozenset({Role.TECHNICIAN}),
     "tech_forms": frozenset({Role.TECHNICIAN, Role.OPERATOR}),
     # clerk's pages
+    "change_meeting": frozenset({Role.OPERATOR, Role.REGISTRAR}),
+    "meeting_feedback": frozenset({Role.OPERATOR, Role.REGISTRAR}),
     # duty officer's pages
     "calendar": EVERYONE,
     "directory": frozenset({Role.OPERATOR}),

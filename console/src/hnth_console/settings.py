@@ -21,6 +21,8 @@ class ConsoleSettings(BaseSettings):
     registration_url: str = "http://127.0.0.1:8001"
     notification_url: str = "http://127.0.0.1:8003"
     inspection_url: str = "http://127.0.0.1:8004"
+    scheduling_url: str = "http://127.0.0.1:8002"
+    """Scheduling's free windows (`GET /availability`) for the register page."""
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     """For the dead-letter page (the `.dlq` topics have no HTTP API)."""
     topic_prefix: str = ""

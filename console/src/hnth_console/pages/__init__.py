@@ -5,6 +5,7 @@ from hnth_console.pages import (
     accounts,
     board,
     calendar,
+    clerk,
     dead_letters,
     directory,
     incidents,
@@ -21,6 +22,7 @@ ROUTERS = (
     # technician's pages
     technician.router,
     # clerk's pages
+    clerk.router,
     # duty officer's pages
     calendar.router,
     directory.router,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from hnth_console import views
+from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, warn_of
 from hnth_console.reads import directory, optional
@@ -23,6 +23,9 @@ from hnth_console.render import render, see_other
 
 router = APIRouter()
 Registrar = Annotated[Session, Depends(page("new_meeting"))]
+MATERIAL_KINDS = ("agenda", "slides", "minutes", "decision", "other")
+DONE = ("changed_ok", "cancelled_ok", "uploaded_ok", "feedback_ok")
+"""What a clerk's form just did, said on the page it returns to."""
 Reader = Annotated[Session, Depends(page("schedule"))]
 
 MEETING_FIELDS = (
@@ -39,9 +42,66 @@ MEETING_FIELDS = (
 
 @router.get("/meetings/new", response_class=HTMLResponse, summary="Đăng ký họp / register")
 async def new_meeting(request: Request, s: Registrar, backends: Services) -> HTMLResponse:
+    """The form, with the free-slot finder above it: `find_endpoints` + `find_minutes` +
+    `find_days` list the free windows (a GET form: works without script); `pick` (a
+    window's local start) + `minutes` + `endpoints` fill the form with the window."""
+    query = request.query_params
     # one key per form: a double click or a browser retry registers the meeting once
-    form = {"idempotency_key": uuid.uuid4().hex}
-    return await meeting_form(request, backends, s, 200, form, [])
+    key = uuid.uuid4().hex
+    form: dict[str, Any] = {"idempotency_key": key}
+    if query.get("pick"):
+        form = meeting_views.picked_form(
+            query["pick"], query.get("minutes", ""), query.getlist("endpoints"), key
+        )
+    finder = await find_windows(backends, s, query) if "find_minutes" in query else None
+    return await meeting_form(request, backends, s, 200, form, [], finder=finder)
+
+
+async def find_windows(backends: Backends, s: Session, query: Any) -> dict[str, Any]:
+    """The finder's answer: the windows by day, or the reason next to its field."""
+    chosen = [c for c in query.getlist("find_endpoints") if c]
+    minutes = query.get("find_minutes", "")
+    days = query.get("find_days", "7")
+    found: dict[str, Any] = {
+        "endpoints": chosen,
+        "minutes": minutes,
+        "days": days,
+        "errors": {},
+        "days_found": [],
+        "more": False,
+    }
+    if not chosen:
+        found["errors"]["endpoints"] = s.t("finder_choose_endpoints")
+    if not minutes.isdigit() or int(minutes) <= 0:
+        found["errors"]["minutes"] = s.t("finder_choose_length")
+    if found["errors"]:
+        return found
+    start, end = meeting_views.finder_range(
+        datetime.now(s.zone).date(), int(days) if days.isdigit() else 7, s.zone
+    )
+    try:
+        answer = await backends.get(
+            "scheduling",
+            "/availability",
+            s.token,
+            s.lang,
+            endpoints=",".join(chosen),
+            duration=meeting_views.duration_of(int(minutes)),
+            **{"from": start.isoformat(), "to": end.isoformat()},
+        )
+    except BackendError as exc:
+        if exc.status == 422 and exc.errors:
+            fields = {"endpoints": "endpoints", "duration": "minutes"}
+            for e in exc.errors:
+                found["errors"][fields.get(str(e.get("field")), "days")] = str(e.get("message"))
+            return found
+        if exc.status in (401, 403):
+            raise
+        found["errors"]["service"] = s.t("finder_unavailable")
+        return found
+    found["days_found"] = meeting_views.windows_by_day(answer["windows"], s.zone, s.t)
+    found["more"] = bool(answer.get("truncated"))
+    return found
 
 
 @router.post("/meetings/new", response_class=HTMLResponse, include_in_schema=False)
@@ -63,31 +123,103 @@ async def register_meeting(request: Request, s: Registrar, backends: Services) -
 
 @router.get("/meetings/{meeting_id}", response_class=HTMLResponse, summary="Một cuộc họp")
 async def meeting(
-    request: Request, meeting_id: str, s: Reader, backends: Services, resent: str | None = None
+    request: Request,
+    meeting_id: str,
+    s: Reader,
+    backends: Services,
+    resent: str | None = None,
+    done: str | None = None,
 ) -> HTMLResponse:
+    return await meeting_page(request, meeting_id, s, backends, resent=resent, done=done)
+
+
+async def meeting_page(
+    request: Request,
+    meeting_id: str,
+    s: Session,
+    backends: Backends,
+    *,
+    status: int = 200,
+    errors: dict[str, list[str]] | None = None,
+    resent: str | None = None,
+    done: str | None = None,
+) -> HTMLResponse:
+    """The meeting in words: what, when (province's zone), its state and timeline, its
+    materials, who has been notified and which endpoints are ready; the clerk's forms
+    (change, cancel, upload, feedback) with a refusal's reasons next to the form."""
     get = functools.partial(backends.get, token=s.token, lang=s.lang)
-    found, notices, readiness, incidents, materials = await asyncio.gather(
-        get("registration", f"/meetings/{meeting_id}"),
-        optional(get("notification", f"/meetings/{meeting_id}/notices")),
-        optional(get("inspection", f"/meetings/{meeting_id}/readiness")),
+    found, incidents, materials, feedback, live = await asyncio.gather(
+        get("registration", f"/meetings/{quote(meeting_id)}"),
         optional(get("inspection", "/incidents")),
         # None: this person may not read the materials (registration decides, per role)
-        optional(get("registration", f"/meetings/{meeting_id}/materials")),
+        optional(get("registration", f"/meetings/{quote(meeting_id)}/materials")),
+        optional(get("inspection", f"/meetings/{quote(meeting_id)}/feedback")),
+        live_context(meeting_id, s, backends, warn_of(request)),
     )
     now = datetime.now(UTC)
-    checks = [{**c, "alarm": views.alarm(c, now, warn_of(request))} for c in readiness or []]
+    start, end = views.parse_time(found.get("start")), views.parse_time(found.get("end"))
+    open_ = found.get("status") != "cancelled" and start is not None and start > now
+    host = [f for f in feedback or [] if f.get("endpoint") in (None, "", "host")]
     return render(
         request,
         s,
         "meeting.html",
+        status,
         m=found,
-        notices=notices,
-        checks=checks,
         incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
         materials=materials,
+        timeline=[
+            meeting_views.timeline_words(e, s.zone, s.t, s.lang)
+            for e in found.get("timeline") or []
+        ],
+        may_change=s.may("change_meeting") and open_,
+        may_rate=s.may("meeting_feedback") and end is not None and end <= now,
+        host_rating=host[0] if host else None,
+        kinds=MATERIAL_KINDS,
+        errors=errors or {},
+        done=done if done in DONE else None,
         resent=resent,
         back=f"/meetings/{meeting_id}",
+        upload_key=uuid.uuid4().hex,
+        lengths=meeting_views.LENGTHS,
+        length=int((end - start).total_seconds() // 60) if start and end else 0,
+        **live,
     )
+
+
+async def live_context(
+    meeting_id: str, s: Session, backends: Backends, warn: timedelta
+) -> dict[str, Any]:
+    """The page's live part: the notices and the endpoints' checks, in words."""
+    get = functools.partial(backends.get, token=s.token, lang=s.lang)
+    notices, readiness, endpoints = await asyncio.gather(
+        optional(get("notification", f"/meetings/{quote(meeting_id)}/notices")),
+        optional(get("inspection", f"/meetings/{quote(meeting_id)}/readiness")),
+        directory(backends, s),
+    )
+    names = meeting_views.endpoint_names(endpoints)
+    now = datetime.now(UTC)
+    return {
+        "meeting_id": meeting_id,
+        "notices": [
+            {
+                **n,
+                "who": meeting_views.recipient_words(n, s.t),
+                "what": meeting_views.kind_words(n, s.t),
+                "state": meeting_views.notice_state(n, s.zone, s.t),
+            }
+            for n in notices or []
+        ],
+        "checks": [
+            {
+                **c,
+                "name": names.get(str(c.get("endpoint")), str(c.get("endpoint"))),
+                "words": meeting_views.check_state(c, s.zone, s.t),
+                "alarm": views.alarm(c, now, warn),
+            }
+            for c in readiness or []
+        ],
+    }
 
 
 @router.get("/meetings/{meeting_id}/materials/{material_id}", summary="Tải tài liệu")
@@ -110,6 +242,7 @@ async def meeting_form(
     status: int,
     form: dict[str, Any],
     errors: list[str],
+    finder: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The form (again), with the province's endpoints and units to pick from."""
     endpoints, units = await asyncio.gather(directory(backends, s), directory(backends, s, "units"))
@@ -122,6 +255,9 @@ async def meeting_form(
         units=units,
         form=form,
         errors=errors,
+        finder=finder,
+        lengths=meeting_views.LENGTHS,
+        finder_days=meeting_views.FINDER_DAYS,
     )
 
 

@@ -9,6 +9,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from scheduling.handlers import build_handlers, timer_handlers
+from scheduling.http import availability
 from scheduling.store import DECISIONS, SchedulingStore
 from scheduling.usecases import Scheduling
 
@@ -53,6 +54,7 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
     # what benches and tests reach the service through (and routes would, from app.state)
     service.api.state.store = store
     service.api.state.scheduling = scheduling
+    service.include(availability.router)
     parked = Gauge(
         "hnth_scheduling_parked_requests",
         "Requests waiting for endpoints the directory has not named yet (at scrape time)",

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -305,6 +305,30 @@ class SchedulingStore:
             )
         )
         return {doc["_id"]: doc for batch in batches for doc in batch}
+
+    async def reservations(self, tenant: str, rooms: Sequence[str], spans: range) -> list[Document]:
+        """The live claims in the buckets `spans`: these endpoints' and every bridge
+        port's. One read per day partition (concurrently) and one of their releases: the
+        free-window search reads a range once, not key by key (a read, never a claim)."""
+        if not spans:
+            return []
+        first_day = bucket_start(spans[0]).date()
+        last_day = bucket_start(spans[-1]).date()
+        days = [
+            f"{first_day + timedelta(days=n):%Y%m%d}"
+            for n in range((last_day - first_day).days + 1)
+        ]
+        wanted = {
+            "tenant": tenant,
+            "bucket": {"$gte": spans[0], "$lte": spans[-1]},
+            "$or": [{"kind": "endpoint", "resource": {"$in": list(rooms)}}, {"kind": "port"}],
+        }
+        batches = await asyncio.gather(
+            *(self._db[f"{CLAIMS}_{day}"].find(wanted).to_list() for day in days)
+        )
+        claims = [doc for batch in batches for doc in batch]
+        released = await self._read_partitioned(RELEASES, [doc["_id"] for doc in claims])
+        return [doc for doc in claims if doc["_id"] not in released]
 
     # ------------------------------------------------------------ decisions
 

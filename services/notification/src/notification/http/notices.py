@@ -29,6 +29,8 @@ def notice_view(n: Document) -> dict[str, Any]:
         "rule": n.get("rule"),
         "created_at": n.get("created_at"),
         "sent_at": n.get("sent_at"),
+        # when a notice not delivered yet is tried again (a person reads "next try at 20:15")
+        "next_attempt_at": n.get("next_attempt_at") if n["status"] == "pending" else None,
         "acknowledged_at": n.get("acknowledged_at"),
         "resend_of": n.get("resend_of"),
         "resent_by": n.get("resent_by"),

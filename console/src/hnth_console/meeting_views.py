@@ -1,0 +1,208 @@
+"""What the clerk's pages show, decided from the services' answers: the free windows by
+day, a meeting form filled from a picked window, a notice's state and a check's state in
+words. Pure functions (no I/O), given `now` and the province's zone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hnth_console.i18n import Translate
+from hnth_console.views import parse_time
+
+Row = Mapping[str, Any]
+LENGTHS = (30, 60, 90, 120, 180, 240)
+"""The meeting lengths (minutes) the finder and the form offer."""
+FINDER_DAYS = (3, 7, 14)
+"""How many days ahead the finder may look (scheduling answers at most 14)."""
+
+
+def finder_range(today: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """From the start of `today` (local) for `days` days (bounded to 1..14)."""
+    days = min(max(days, 1), 14)
+    start = datetime.combine(today, time(0), zone)
+    return start, start + timedelta(days=days)
+
+
+def duration_of(minutes: int) -> str:
+    """ISO 8601 for scheduling: `PT90M`."""
+    return f"PT{minutes}M"
+
+
+def windows_by_day(windows: Iterable[Row], zone: ZoneInfo, t: Translate) -> list[dict[str, Any]]:
+    """The free windows under their local day (`Thứ Năm 10/12/2026`), each with the value
+    the pick carries (its start, local `YYYY-MM-DD HH:MM`) and its words."""
+    days: dict[date, dict[str, Any]] = {}
+    for n, window in enumerate(windows):
+        start, end = parse_time(window.get("start")), parse_time(window.get("end"))
+        if start is None or end is None:
+            continue
+        start, end = start.astimezone(zone), end.astimezone(zone)
+        day = days.setdefault(
+            start.date(),
+            {
+                "label": f"{t(f'weekday_{start.weekday()}')} {start:%d/%m/%Y}",
+                "windows": [],
+            },
+        )
+        day["windows"].append(
+            {
+                "id": f"window-{n}",
+                "value": f"{start:%Y-%m-%d %H:%M}",
+                "start": f"{start:%H:%M}",
+                "end": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%H:%M %d/%m}",
+                "bridge": str(window.get("bridge") or ""),
+            }
+        )
+    return [days[d] for d in sorted(days)]
+
+
+def picked_form(pick: str, minutes: str, endpoints: Sequence[str], key: str) -> dict[str, Any]:
+    """The registration form filled from a picked window: its start, the length, the
+    endpoints ticked (the first the main one)."""
+    chosen = [e for e in endpoints if e]
+    return {
+        "idempotency_key": key,
+        "start": pick,
+        "minutes": minutes if minutes.isdigit() else "",
+        "endpoints": chosen,
+        "main_endpoint": chosen[0] if chosen else "",
+    }
+
+
+# ------------------------------------------------------------ notices and checks in words
+
+_SMTP_CODE = re.compile(r"^(\d{3})\b")
+_HTTP_CODE = re.compile(r"^HTTP (\d{3})$")
+
+
+def failure_key(reason: str | None, channel: str) -> str:
+    """Why a notice is not delivered, as an i18n key (never the exception text): no
+    address, the server refused or asked to wait, the receiving system's error, the
+    notice could not be prepared, or (any other error: unreachable, timed out) the mail
+    server / receiving system did not answer."""
+    text = (reason or "").strip()
+    if not text:
+        return "why_unknown"
+    if text == "no address":
+        return "why_no_address"
+    if text.startswith("render:"):
+        return "why_render"
+    code = _SMTP_CODE.match(text)
+    if code:
+        return "why_mail_refused" if code.group(1)[0] == "5" else "why_mail_busy"
+    http = _HTTP_CODE.match(text)
+    if http:
+        return "why_http_error"
+    return "why_mail_silent" if channel == "email" else "why_hook_silent"
+
+
+def notice_state(notice: Row, zone: ZoneInfo, t: Translate) -> str:
+    """One notice's state as a sentence: delivered (when), acknowledged (when), not
+    delivered yet (why; next try at), or given up (why)."""
+    status = str(notice.get("status") or "")
+    if status == "sent":
+        said = f"{t('notice_sent')} {_at(notice.get('sent_at'), zone)}".strip()
+        if notice.get("acknowledged_at"):
+            said += f"; {t('notice_acknowledged')} {_at(notice.get('acknowledged_at'), zone)}"
+        return said
+    why = t(failure_key(notice.get("reason"), str(notice.get("channel") or "")))
+    if status == "failed":
+        return f"{t('notice_failed')}: {why}"
+    if not notice.get("reason"):
+        return t("notice_queued")
+    said = f"{t('notice_pending')}: {why}"
+    retry = _at(notice.get("next_attempt_at"), zone)
+    return f"{said}; {t('next_try_at')} {retry}" if retry else said
+
+
+def _at(value: Any, zone: ZoneInfo) -> str:
+    moment = parse_time(value)
+    return f"{moment.astimezone(zone):%H:%M %d/%m}" if moment else ""
+
+
+def recipient_words(notice: Row, t: Translate) -> str:
+    """Who: the role in words and the address (`Sở TT&TT (it@...)`)."""
+    role = str(notice.get("role") or "")
+    shown = t(f"recipient_{role}") if role else ""
+    if shown.startswith("recipient_"):
+        shown = role
+    who = str(notice.get("address") or notice.get("recipient") or "")
+    return f"{shown} ({who})" if who and shown else shown or who
+
+
+def check_state(check: Row, zone: ZoneInfo, t: Translate) -> str:
+    """An endpoint's readiness as a sentence: ready (checked by, at), not ready (items),
+    missed, or waiting for its check (due at)."""
+    state = str(check.get("state") or "pending")
+    if state == "passed":
+        who = check.get("checked_by") or ""
+        return f"{t('ready')} ({who} {_at(check.get('checked_at'), zone)})".replace(" )", ")")
+    if state == "failed":
+        items = ", ".join(t(f"item_{i}").lower() for i in check.get("failed_items") or [])
+        return f"{t('not_ready')}: {items}" if items else t("not_ready")
+    if state == "missed":
+        return t("check_missed")
+    return f"{t('check_waiting')} {_at(check.get('due_at'), zone)}".strip()
+
+
+def endpoint_names(endpoints: Iterable[Row]) -> dict[str, str]:
+    """Code -> `code · name` from the directory."""
+    return {
+        str(e["code"]): f"{e['code']} · {e.get('name') or ''}".rstrip(" ·")
+        for e in endpoints
+        if e.get("code")
+    }
+
+
+def kind_words(notice: Row, t: Translate) -> str:
+    """What the notice was (`thông báo họp`), a resend said so."""
+    kind = str(notice.get("kind") or "")
+    said = t(f"notice_kind_{kind}")
+    said = kind.replace("_", " ") if said.startswith("notice_kind_") else said
+    return f"{said} ({t('resend_of')})" if notice.get("resend_of") else said
+
+
+EVENT_WORDS = {
+    "MeetingRequested": "event_requested",
+    "MeetingChanged": "event_changed",
+    "MeetingCancelled": "event_cancelled",
+    "SlotAssigned": "event_assigned",
+    "SlotRejected": "event_rejected",
+    "SlotReleased": "event_released",
+    "CheckCompleted": "event_checked",
+}
+
+
+def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[str, str]:
+    """One timeline line in words: when (local), what happened, and its details as a
+    sentence (who, the slot's bridge, the rule a rejection cites), never a JSON dump."""
+    kind = str(entry.get("type") or "")
+    what = t(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
+    parts: list[str] = []
+    if entry.get("by"):
+        parts.append(f"{t('by')} {entry['by']}")
+    slot = entry.get("slot")
+    if isinstance(slot, Mapping) and slot.get("bridge"):
+        parts.append(f"{t('bridge')}: {slot['bridge']}")
+    if kind == "MeetingChanged" and entry.get("start"):
+        start, end = parse_time(entry.get("start")), parse_time(entry.get("end"))
+        if start and end:
+            parts.append(f"{start.astimezone(zone):%H:%M %d/%m} – {end.astimezone(zone):%H:%M}")
+    rejection = entry.get("rejection")
+    if isinstance(rejection, Mapping):
+        for conflict in rejection.get("conflicts") or []:
+            message = conflict.get("message_en") if lang == "en" else conflict.get("message")
+            parts.append(str(message or conflict.get("message") or ""))
+    if entry.get("reason") and kind != "SlotReleased":
+        parts.append(f"{t('reason')}: {entry['reason']}")
+    if kind == "CheckCompleted" and entry.get("endpoint"):
+        parts.append(f"{entry['endpoint']}: {t(str(entry.get('outcome') or ''))}")
+    return {
+        "at": _at(entry.get("at"), zone),
+        "what": what,
+        "details": "; ".join(p for p in parts if p),
+    }

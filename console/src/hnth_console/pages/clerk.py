@@ -1,0 +1,164 @@
+"""The host unit's clerk on a meeting's page: change or cancel it (with the reason),
+upload its agenda, slides and minutes, rate it afterwards; and the page's live part
+(who has been notified, which endpoints are ready) as a fragment of its own, which the
+page refreshes without a full reload."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
+
+from hnth_console.backends import BackendError
+from hnth_console.deps import Services, Session, page, warn_of
+from hnth_console.pages.meetings import Reader, live_context, meeting_page
+from hnth_console.render import render, see_other
+
+router = APIRouter()
+Clerk = Annotated[Session, Depends(page("change_meeting"))]
+Rater = Annotated[Session, Depends(page("meeting_feedback"))]
+REFUSED = (400, 409, 413, 415, 422)
+"""A service's refusals shown next to the form (anything else: the error page)."""
+
+
+def _path(meeting_id: str, tail: str = "") -> str:
+    return f"/meetings/{quote(meeting_id)}{tail}"
+
+
+async def _refused(
+    request: Request, meeting_id: str, s: Session, backends: Services, exc: BackendError, form: str
+) -> HTMLResponse:
+    if exc.status not in REFUSED:
+        raise exc
+    messages = [str(e.get("message")) for e in exc.errors] or [exc.message]
+    return await meeting_page(
+        request, meeting_id, s, backends, status=exc.status, errors={form: messages}
+    )
+
+
+@router.post("/meetings/{meeting_id}/change", response_class=HTMLResponse, include_in_schema=False)
+async def change(request: Request, meeting_id: str, s: Clerk, backends: Services) -> Response:
+    """Registration's PATCH with what the clerk changed (the start with its length)."""
+    form = await request.form()
+    fields = {k: str(form.get(k) or "").strip() for k in ("title", "chair", "start", "minutes")}
+    body: dict[str, Any] = {k: fields[k] for k in ("title", "chair") if fields[k]}
+    if fields["start"]:
+        try:
+            start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
+            minutes = int(fields["minutes"] or "0")
+        except ValueError:
+            return await meeting_page(
+                request,
+                meeting_id,
+                s,
+                backends,
+                status=422,
+                errors={"change": [f"{s.t('start')}: YYYY-MM-DD HH:MM"]},
+            )
+        body |= {
+            "start": start.isoformat(),
+            "end": (start + timedelta(minutes=minutes)).isoformat(),
+        }
+    if not body:
+        return await meeting_page(
+            request,
+            meeting_id,
+            s,
+            backends,
+            status=422,
+            errors={"change": [s.t("nothing_changed")]},
+        )
+    try:
+        await backends.request(
+            "PATCH", "registration", _path(meeting_id), s.token, s.lang, json=body
+        )
+    except BackendError as exc:
+        return await _refused(request, meeting_id, s, backends, exc, "change")
+    return see_other(_path(meeting_id), done="changed_ok")
+
+
+@router.post("/meetings/{meeting_id}/cancel", response_class=HTMLResponse, include_in_schema=False)
+async def cancel(request: Request, meeting_id: str, s: Clerk, backends: Services) -> Response:
+    """Registration's cancel, with the reason (required here: the notices carry it)."""
+    reason = str((await request.form()).get("reason") or "").strip()
+    if not reason:
+        return await meeting_page(
+            request, meeting_id, s, backends, status=422, errors={"cancel": [s.t("reason_needed")]}
+        )
+    try:
+        await backends.request(
+            "POST",
+            "registration",
+            _path(meeting_id, "/cancel"),
+            s.token,
+            s.lang,
+            json={"reason": reason},
+        )
+    except BackendError as exc:
+        return await _refused(request, meeting_id, s, backends, exc, "cancel")
+    return see_other(_path(meeting_id), done="cancelled_ok")
+
+
+@router.post(
+    "/meetings/{meeting_id}/materials", response_class=HTMLResponse, include_in_schema=False
+)
+async def upload(request: Request, meeting_id: str, s: Reader, backends: Services) -> Response:
+    """The file, passed on to registration as it came (registration checks its type,
+    size and who may attach); one upload per form key."""
+    form = await request.form()
+    sent = form.get("file")
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        return await meeting_page(
+            request, meeting_id, s, backends, status=422, errors={"upload": [s.t("no_file")]}
+        )
+    content = await sent.read()
+    kind = str(form.get("kind") or "other")
+    try:
+        await backends.request(
+            "POST",
+            "registration",
+            _path(meeting_id, "/materials"),
+            s.token,
+            s.lang,
+            files={"file": (sent.filename, content, sent.content_type or "")},
+            data={"kind": kind},
+            headers={"Idempotency-Key": str(form.get("idempotency_key") or uuid.uuid4().hex)},
+        )
+    except BackendError as exc:
+        return await _refused(request, meeting_id, s, backends, exc, "upload")
+    return see_other(_path(meeting_id), done="uploaded_ok")
+
+
+@router.post(
+    "/meetings/{meeting_id}/feedback", response_class=HTMLResponse, include_in_schema=False
+)
+async def feedback(request: Request, meeting_id: str, s: Rater, backends: Services) -> Response:
+    """The host unit's overall rating (inspection's `PUT .../feedback/host`)."""
+    form = await request.form()
+    overall = str(form.get("overall") or "")
+    body = {"overall": int(overall) if overall.isdigit() else 0}
+    body_comment = str(form.get("comment") or "").strip()
+    try:
+        await backends.request(
+            "PUT",
+            "inspection",
+            _path(meeting_id, "/feedback/host"),
+            s.token,
+            s.lang,
+            json={**body, "comment": body_comment},
+        )
+    except BackendError as exc:
+        return await _refused(request, meeting_id, s, backends, exc, "feedback")
+    return see_other(_path(meeting_id), done="feedback_ok")
+
+
+@router.get("/meetings/{meeting_id}/live", response_class=HTMLResponse, summary="Cập nhật")
+async def live(request: Request, meeting_id: str, s: Reader, backends: Services) -> HTMLResponse:
+    """Who has been notified and which endpoints are ready, alone (the page swaps it in)."""
+    context = await live_context(meeting_id, s, backends, warn_of(request))
+    return render(request, s, "_meeting_live.html", **context)

@@ -1,0 +1,83 @@
+"""The clerk's pages in words: free windows by day, a picked window filling the form, a
+notice's and a check's state as a sentence (no exception text, no UTC)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from hnth_console import meeting_views as mv
+from hnth_console.i18n import translator
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+VI, EN = translator("vi"), translator("en")
+
+
+def test_windows_are_grouped_by_local_day_with_the_pick_in_local_time() -> None:
+    windows = [
+        {"start": "2026-12-03T01:00:00+00:00", "end": "2026-12-03T10:00:00+00:00", "bridge": "MCU"},
+        {"start": "2026-12-03T17:00:00+00:00", "end": "2026-12-04T02:00:00+00:00", "bridge": "MCU"},
+    ]
+    days = mv.windows_by_day(windows, ZONE, VI)
+    assert [d["label"] for d in days] == ["Thứ Năm 03/12/2026", "Thứ Sáu 04/12/2026"]
+    first = days[0]["windows"][0]
+    assert (first["value"], first["start"], first["end"]) == ("2026-12-03 08:00", "08:00", "17:00")
+    assert days[1]["windows"][0]["value"] == "2026-12-04 00:00"
+
+
+def test_a_picked_window_fills_the_form() -> None:
+    form = mv.picked_form("2026-12-03 08:00", "60", ["TQ-A", "TQ-B"], "k")
+    assert form == {
+        "idempotency_key": "k",
+        "start": "2026-12-03 08:00",
+        "minutes": "60",
+        "endpoints": ["TQ-A", "TQ-B"],
+        "main_endpoint": "TQ-A",
+    }
+
+
+def test_a_notice_not_delivered_reads_as_a_sentence_with_the_next_try_in_local_time() -> None:
+    notice = {
+        "status": "pending",
+        "channel": "email",
+        "reason": "SMTPConnectError: Error connecting to 127.0.0.1 on port 2525; [Errno 111]",
+        "next_attempt_at": "2026-12-03T13:15:00+00:00",
+    }
+    assert mv.notice_state(notice, ZONE, EN) == (
+        "not delivered yet: the mail server did not answer; next try at 20:15 03/12"
+    )
+    assert mv.notice_state(notice, ZONE, VI) == (
+        "chưa gửi được: máy chủ thư không trả lời; thử lại lúc 20:15 03/12"
+    )
+    refused = {**notice, "status": "failed", "reason": "550 5.1.1 no such mailbox"}
+    assert (
+        mv.notice_state(refused, ZONE, EN) == "could not be delivered: the mail server refused it"
+    )
+    sent = {"status": "sent", "sent_at": "2026-12-03T01:00:00Z", "acknowledged_at": None}
+    assert mv.notice_state(sent, ZONE, EN) == "delivered at 08:00 03/12"
+    assert mv.failure_key("HTTP 502", "webhook") == "why_http_error"
+    assert mv.failure_key("ConnectTimeout: ", "webhook") == "why_hook_silent"
+    assert mv.failure_key("no address", "email") == "why_no_address"
+
+
+def test_checks_and_recipients_in_words() -> None:
+    failed = {"state": "failed", "failed_items": ["audio", "power"]}
+    assert mv.check_state(failed, ZONE, EN) == "not ready: audio, power"
+    waiting = {"state": "pending", "due_at": "2026-12-03T00:00:00+00:00"}
+    assert mv.check_state(waiting, ZONE, VI) == "chờ kiểm tra, hạn 07:00 03/12"
+    who = {"role": "it_department", "address": "it@tq.gov.vn"}
+    assert mv.recipient_words(who, EN) == "IT department (it@tq.gov.vn)"
+    assert mv.kind_words({"kind": "meeting_notice", "resend_of": "n1"}, EN) == (
+        "meeting notice (resent)"
+    )
+
+
+def test_a_timeline_line_is_words_not_json() -> None:
+    rejected = {
+        "type": "SlotRejected",
+        "at": "2026-12-01T01:00:00Z",
+        "rejection": {"conflicts": [{"message": "Điểm cầu bận", "message_en": "Endpoint busy"}]},
+    }
+    line = mv.timeline_words(rejected, ZONE, EN, "en")
+    assert line == {"at": "08:00 01/12", "what": "Rejected", "details": "Endpoint busy"}
+    assigned = {"type": "SlotAssigned", "at": "2026-12-01T01:00:00Z", "slot": {"bridge": "MCU-TQ"}}
+    assert mv.timeline_words(assigned, ZONE, VI, "vi")["details"] == "Cầu (MCU): MCU-TQ"

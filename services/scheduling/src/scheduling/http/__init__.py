@@ -1,0 +1,1 @@
+"""Scheduling's HTTP routes (besides the kit's health, metrics and AsyncAPI)."""

@@ -1,0 +1,200 @@
+"""`GET /availability`: the windows where a meeting of a given length fits, all its
+endpoints and a bridge free, the province's rules applied (lead time, working hours if
+the policy has them, setup and teardown buffers). Registrars (for any endpoints: a free
+window reveals no meeting) and operators; the computation is `domain.availability`'s."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from hnth_contracts import Window
+from hnth_contracts.rules import zone
+from hnth_kit.auth import Principal, Role, only
+from hnth_kit.http import SCHEMA_SOURCE
+from hnth_kit.refusal import Refusal, Violation
+from scheduling.domain import availability
+from scheduling.store import SchedulingStore
+from scheduling.usecases import Scheduling
+
+router = APIRouter(tags=["availability"])
+
+Booking = Annotated[Principal, Depends(only(Role.REGISTRAR, Role.OPERATOR))]
+DEFAULT_RANGE = timedelta(days=7)
+MAX_ENDPOINTS = 50
+SOURCE = "HNTH Ops: tìm khung giờ trống (GET /availability)"
+
+
+class FreeWindow(BaseModel):
+    start: datetime
+    end: datetime
+    bridge: str
+
+
+class Availability(BaseModel):
+    """Các khung giờ trống / the free windows."""
+
+    windows: list[FreeWindow]
+    """A meeting of `duration` fits anywhere from `start` to `end`, on `bridge`."""
+    truncated: bool
+    """More windows exist in the range than the answer holds: ask for a later `from`."""
+    start: datetime
+    end: datetime
+    duration: timedelta
+
+
+def _bad(field: str, rule: str, vi: str, en: str, source: str = SCHEMA_SOURCE) -> Refusal:
+    return Refusal.broken([Violation(field, rule, source, vi, en)])
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        length = TypeAdapter(timedelta).validate_python(text)
+    except ValidationError:
+        raise _bad(
+            "duration",
+            "schema.duration",
+            f"Thời lượng '{text}' không hợp lệ: dùng dạng ISO 8601, ví dụ PT2H hoặc PT1H30M",
+            f"Duration '{text}' is not valid: use ISO 8601, e.g. PT2H or PT1H30M",
+        ) from None
+    if length <= timedelta(0):
+        raise _bad(
+            "duration",
+            "schema.duration",
+            "Thời lượng phải lớn hơn 0",
+            "The duration must be more than zero",
+        )
+    return length
+
+
+def _moment(field: str, text: str | None, default: datetime, tz: Any) -> datetime:
+    if text is None or not text.strip():
+        return default
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _bad(
+            field,
+            "schema.datetime",
+            f"Thời điểm '{text}' không hợp lệ: dùng dạng ISO 8601, ví dụ 2026-12-10T08:00",
+            f"Time '{text}' is not valid: use ISO 8601, e.g. 2026-12-10T08:00",
+        ) from None
+    # a time without an offset is the province's local time
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def _endpoints(text: str) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    if not codes:
+        raise _bad(
+            "endpoints",
+            "schema.endpoints",
+            "Hãy chọn ít nhất một điểm cầu",
+            "Choose at least one endpoint",
+        )
+    if len(codes) > MAX_ENDPOINTS:
+        raise _bad(
+            "endpoints",
+            "schema.endpoints",
+            f"Tối đa {MAX_ENDPOINTS} điểm cầu mỗi lần tìm",
+            f"At most {MAX_ENDPOINTS} endpoints per search",
+        )
+    return codes
+
+
+@router.get(
+    "/availability",
+    summary="Tìm khung giờ trống cho các điểm cầu / free windows for endpoints and a bridge",
+    description="Các khung giờ trong [from, to) mà mọi điểm cầu và một cầu MCU đều trống cho "
+    "một cuộc họp dài `duration`, theo quy định của tỉnh (thời hạn thông báo tính từ bây giờ, "
+    "giờ làm việc nếu có, thời gian chuẩn bị trước và sau họp). / The windows in [from, to) "
+    "where every endpoint and one bridge are free for a meeting of `duration`, the "
+    "province's rules applied (notice lead time counted from now, working hours if the "
+    "policy has them, setup and teardown buffers). A meeting fits anywhere from a window's "
+    "`start` to its `end`. `from` defaults to now, `to` to 7 days later; at most 14 days; "
+    "times without an offset are the province's local time.",
+    responses={422: {"description": "Tham số sai / a parameter is not valid (field, reason)"}},
+)
+async def free_windows(
+    request: Request,
+    who: Booking,
+    endpoints: Annotated[str, Query(description="Mã điểm cầu, cách nhau dấu phẩy / codes")],
+    duration: Annotated[str, Query(description="ISO 8601, ví dụ / e.g. PT2H")],
+    start: Annotated[str | None, Query(alias="from", description="ISO 8601")] = None,
+    end: Annotated[str | None, Query(alias="to", description="ISO 8601")] = None,
+) -> Availability:
+    cases: Scheduling = request.app.state.scheduling
+    store: SchedulingStore = request.app.state.store
+    policy = cases.policy_for(who.tenant)
+    tz = zone(policy)
+    now = cases.clock.now()
+    rooms = _endpoints(endpoints)
+    length = _duration(duration)
+    first = _moment("from", start, now, tz)
+    last = _moment("to", end, first + DEFAULT_RANGE, tz)
+    if last <= first:
+        raise _bad("to", "schema.range", "'to' phải sau 'from'", "'to' must be after 'from'")
+    if last - first > availability.MAX_RANGE:
+        raise _bad(
+            "to",
+            "schema.range",
+            "Khoảng tìm tối đa 14 ngày",
+            "The range is at most 14 days",
+            SOURCE,
+        )
+    breaches = availability.length_breaches(length, policy)
+    if breaches:
+        raise Refusal.broken(
+            [Violation("duration", b.rule, policy.ref(b.rule).source, b.vi, b.en) for b in breaches]
+        )
+    largest = max(policy.all_bridges, key=lambda b: b.ports)
+    if len(rooms) > largest.ports:
+        raise Refusal.broken(
+            [
+                Violation(
+                    "endpoints",
+                    "bridge.ports",
+                    largest.source,
+                    f"Cần {len(rooms)} cổng, cầu lớn nhất {largest.name} chỉ có {largest.ports}",
+                    f"{len(rooms)} ports are needed, the largest bridge {largest.name} has "
+                    f"only {largest.ports}",
+                )
+            ]
+        )
+    directory = await store.directory_view(who.tenant, rooms)
+    if directory is not None:
+        missing = [code for code in rooms if directory.get(code) is not True]
+        if missing:
+            raise Refusal.broken(
+                [
+                    Violation(
+                        "endpoints",
+                        "directory.endpoint_active",
+                        policy.ref("directory.endpoint_active").source,
+                        f"Điểm cầu {code} không có trong danh bạ hoặc đang ngừng hoạt động",
+                        f"Endpoint {code} is not in the directory or is inactive",
+                    )
+                    for code in missing
+                ]
+            )
+    span = Window(start=first, end=last)
+    spans = availability.spans_of(span, policy)
+    claims = await store.reservations(who.tenant, rooms, spans)
+    bridges = [b for b in policy.all_bridges if b.ports >= len(rooms)]
+    occupancy = availability.occupancy_of(claims, bridges, spans)
+    windows, truncated = availability.free_windows(
+        who.tenant, rooms, length, span, policy, now, occupancy
+    )
+    return Availability(
+        windows=[
+            FreeWindow(start=w.start.astimezone(tz), end=w.end.astimezone(tz), bridge=w.bridge)
+            for w in windows
+        ],
+        truncated=truncated,
+        start=first.astimezone(tz),
+        end=last.astimezone(tz),
+        duration=length,
+    )
