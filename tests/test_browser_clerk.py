@@ -66,6 +66,7 @@ def test_a_clerk_finds_a_window_registers_uploads_the_minutes_and_cancels(
     first = browser.find_element(By.ID, "window-0")
     label = browser.find_element(By.CSS_SELECTOR, 'label[for="window-0"]').text
     assert "MCU" in label, label
+    assert "00:00" not in label, label  # office hours (07:30-17:00) by default, not the night
     assert "UTC" not in browser.page_source
     picked = first.get_attribute("value")
     assert picked

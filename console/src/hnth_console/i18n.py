@@ -425,6 +425,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "finder_length": ("Thời lượng (phút)", "Length (minutes)"),
     "finder_days": ("Trong bao nhiêu ngày tới", "Over the coming days"),
     "finder_search": ("Tìm khung giờ", "Find windows"),
+    "finder_from": ("Trong ngày, từ", "Each day, from"),
+    "finder_to": ("đến", "to"),
+    "finder_workdays": ("Chỉ Thứ Hai – Thứ Sáu", "Monday to Friday only"),
     "finder_none": (
         "Không có khung giờ trống nào trong khoảng này.",
         "No free window in this range.",

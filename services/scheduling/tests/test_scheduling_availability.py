@@ -13,7 +13,7 @@ from scheduling_samples import DAY, endpoint, publish, requested
 from hnth_contracts import SlotAssigned, decode_event
 from hnth_kit.auth import Role
 from hnth_kit.service import Service
-from hnth_kit.testing import read_exactly, signed_token
+from hnth_kit.testing import eventually, read_exactly, signed_token
 
 pytestmark = pytest.mark.integration
 
@@ -92,6 +92,24 @@ async def test_the_route_checks_the_role_and_words_bad_input(
     assert (wide["field"], wide["rule"]) == ("to", "schema.range")
     assert (await error(**{"from": "tomorrow"}))["field"] == "from"
     assert (await error(endpoints=" , "))["field"] == "endpoints"
+    assert (await error(day_from="8h"))["field"] == "day_from"
+    assert (await error(day_from="17:00", day_to="08:00"))["field"] == "day_to"
+    assert (await error(weekdays="1,9"))["field"] == "weekdays"
+    office_hours = query(
+        **{"from": "2026-12-10T00:00", "to": "2026-12-12T00:00"},
+        day_from="07:30",
+        day_to="11:00",
+        weekdays="4",  # 10/12 is a Thursday, 11/12 a Friday
+    )
+    # the endpoints' directory entries may still be on their way to scheduling
+    office = await eventually(
+        lambda: http.get("/availability", params=office_hours, headers=REGISTRAR),
+        until=lambda r: r.status_code == 200,
+    )
+    assert office.status_code == 200, office.text
+    assert [(w["start"], w["end"]) for w in office.json()["windows"]] == [
+        ("2026-12-10T07:30:00+07:00", "2026-12-10T11:00:00+07:00")
+    ]
 
 
 async def test_the_lead_time_counts_from_now(service, producer, topics, http, clock) -> None:

@@ -57,15 +57,25 @@ async def new_meeting(request: Request, s: Registrar, backends: Services) -> HTM
     return await meeting_form(request, backends, s, 200, form, [], finder=finder)
 
 
+OFFICE = ("07:30", "17:00")
+"""The hours the finder searches within unless the person changes them."""
+
+
 async def find_windows(backends: Backends, s: Session, query: Any) -> dict[str, Any]:
     """The finder's answer: the windows by day, or the reason next to its field."""
     chosen = [c for c in query.getlist("find_endpoints") if c]
     minutes = query.get("find_minutes", "")
     days = query.get("find_days", "7")
+    # office hours on working days unless the person widens them
+    hours = (query.get("find_from") or OFFICE[0], query.get("find_to") or OFFICE[1])
+    workdays = bool(query.get("find_workdays"))
     found: dict[str, Any] = {
         "endpoints": chosen,
         "minutes": minutes,
         "days": days,
+        "from": hours[0],
+        "to": hours[1],
+        "workdays": workdays,
         "errors": {},
         "days_found": [],
         "more": False,
@@ -87,11 +97,19 @@ async def find_windows(backends: Backends, s: Session, query: Any) -> dict[str, 
             s.lang,
             endpoints=",".join(chosen),
             duration=meeting_views.duration_of(int(minutes)),
+            day_from=hours[0],
+            day_to=hours[1],
+            weekdays="1,2,3,4,5" if workdays else None,
             **{"from": start.isoformat(), "to": end.isoformat()},
         )
     except BackendError as exc:
         if exc.status == 422 and exc.errors:
-            fields = {"endpoints": "endpoints", "duration": "minutes"}
+            fields = {
+                "endpoints": "endpoints",
+                "duration": "minutes",
+                "day_from": "hours",
+                "day_to": "hours",
+            }
             for e in exc.errors:
                 found["errors"][fields.get(str(e.get("field")), "days")] = str(e.get("message"))
             return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from scheduling_samples import NOW, small_bridges, tuyen_quang
@@ -121,3 +121,17 @@ def test_within_hours_refuses_a_meeting_past_midnight() -> None:
     late = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)  # 23:00 local
     assert not av.within_hours(late, late + H, hours, tz)
     assert av.within_hours(late - H, late, hours, tz)
+
+
+def test_the_searchers_office_hours_narrow_the_windows() -> None:
+    policy = tuyen_quang()  # no working hours of its own
+    office = av.WorkingHours(frozenset({1, 2, 3, 4, 5}), time(7, 30), time(17, 0))
+    span = Window(start=NOW, end=NOW + timedelta(days=6))  # Thu 3/12 .. Mon 7/12 08:00
+    found, _ = windows(policy, [], span, 2 * H, preferred=office)
+    local = [
+        (w.start.astimezone(av.zone(policy)), w.end.astimezone(av.zone(policy))) for w in found
+    ]
+    assert [(s.day, s.hour, s.minute, e.hour) for s, e in local] == [
+        (3, 8, 0, 17),
+        (4, 7, 30, 17),
+    ]

@@ -143,11 +143,13 @@ def free_windows(
     now: datetime,
     occupancy: Occupancy,
     limit: int = MAX_WINDOWS,
+    preferred: WorkingHours | None = None,
 ) -> tuple[list[FreeWindow], bool]:
     """The windows inside `span` where a meeting of `length` on `rooms` may be booked, and
-    whether more were left out past `limit`."""
+    whether more were left out past `limit`. `preferred`: the hours the person searches
+    within (office hours, weekdays), on top of the province's own working hours."""
     tz = zone(policy)
-    hours = working_hours(policy)
+    hours = [h for h in (working_hours(policy), preferred) if h is not None]
     rooms = tuple(sorted(set(rooms)))
     bridges = [b for b in policy.all_bridges if b.ports >= len(rooms)]
     found: list[FreeWindow] = []
@@ -181,12 +183,12 @@ def _bridge_for(
     policy: Policy,
     occupancy: Occupancy,
     bridges: Sequence[Bridge],
-    hours: WorkingHours | None,
+    hours: Sequence[WorkingHours],
     tz: ZoneInfo,
 ) -> str | None:
     """The first bridge a meeting from `start` fits on, None when it does not fit."""
     end = start + length
-    if hours is not None and not within_hours(start, end, hours, tz):
+    if not all(within_hours(start, end, h, tz) for h in hours):
         return None
     if not same_day(start, end, tz):
         return None

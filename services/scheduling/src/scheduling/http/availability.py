@@ -5,7 +5,7 @@ window reveals no meeting) and operators; the computation is `domain.availabilit
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -86,6 +86,43 @@ def _moment(field: str, text: str | None, default: datetime, tz: Any) -> datetim
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
+def _hours(
+    opens: str | None, closes: str | None, weekdays: str | None
+) -> availability.WorkingHours | None:
+    """The hours the person searches within (`day_from`, `day_to`, `weekdays`), if any."""
+    if opens is None and closes is None and weekdays is None:
+        return None
+    clock: dict[str, time] = {}
+    for field, text, default in (("day_from", opens, time(0)), ("day_to", closes, time.max)):
+        try:
+            clock[field] = time.fromisoformat(text.strip()) if text else default
+        except ValueError:
+            raise _bad(
+                field,
+                "schema.time",
+                f"Giờ '{text}' không hợp lệ: dùng dạng HH:MM, ví dụ 07:30",
+                f"Time '{text}' is not valid: use HH:MM, e.g. 07:30",
+            ) from None
+    if clock["day_to"] <= clock["day_from"]:
+        raise _bad(
+            "day_to",
+            "schema.range",
+            "'day_to' phải sau 'day_from'",
+            "'day_to' must be after 'day_from'",
+        )
+    days = [d.strip() for d in (weekdays or "1,2,3,4,5,6,7").split(",") if d.strip()]
+    if not days or any(d not in "1234567" or len(d) != 1 for d in days):
+        raise _bad(
+            "weekdays",
+            "schema.weekdays",
+            "Ngày trong tuần là các số 1 (Thứ Hai) đến 7 (Chủ Nhật), cách nhau dấu phẩy",
+            "Weekdays are numbers 1 (Monday) to 7 (Sunday), separated by commas",
+        )
+    return availability.WorkingHours(
+        frozenset(int(d) for d in days), clock["day_from"], clock["day_to"]
+    )
+
+
 def _endpoints(text: str) -> tuple[str, ...]:
     codes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
     if not codes:
@@ -113,9 +150,10 @@ def _endpoints(text: str) -> tuple[str, ...]:
     "giờ làm việc nếu có, thời gian chuẩn bị trước và sau họp). / The windows in [from, to) "
     "where every endpoint and one bridge are free for a meeting of `duration`, the "
     "province's rules applied (notice lead time counted from now, working hours if the "
-    "policy has them, setup and teardown buffers). A meeting fits anywhere from a window's "
-    "`start` to its `end`. `from` defaults to now, `to` to 7 days later; at most 14 days; "
-    "times without an offset are the province's local time.",
+    "policy has them, setup and teardown buffers). `day_from`, `day_to` and `weekdays` "
+    "narrow the search to the hours the person wants (office hours). A meeting fits "
+    "anywhere from a window's `start` to its `end`. `from` defaults to now, `to` to 7 "
+    "days later; at most 14 days; times without an offset are the province's local time.",
     responses={422: {"description": "Tham số sai / a parameter is not valid (field, reason)"}},
 )
 async def free_windows(
@@ -125,6 +163,15 @@ async def free_windows(
     duration: Annotated[str, Query(description="ISO 8601, ví dụ / e.g. PT2H")],
     start: Annotated[str | None, Query(alias="from", description="ISO 8601")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601")] = None,
+    day_from: Annotated[
+        str | None, Query(description="Chỉ tìm từ giờ này mỗi ngày / local, e.g. 07:30")
+    ] = None,
+    day_to: Annotated[
+        str | None, Query(description="Chỉ tìm đến giờ này mỗi ngày / local, e.g. 17:00")
+    ] = None,
+    weekdays: Annotated[
+        str | None, Query(description="Ngày trong tuần 1-7 / ISO weekdays, e.g. 1,2,3,4,5")
+    ] = None,
 ) -> Availability:
     cases: Scheduling = request.app.state.scheduling
     store: SchedulingStore = request.app.state.store
@@ -133,6 +180,7 @@ async def free_windows(
     now = cases.clock.now()
     rooms = _endpoints(endpoints)
     length = _duration(duration)
+    preferred = _hours(day_from, day_to, weekdays)
     first = _moment("from", start, now, tz)
     last = _moment("to", end, first + DEFAULT_RANGE, tz)
     if last <= first:
@@ -186,7 +234,7 @@ async def free_windows(
     bridges = [b for b in policy.all_bridges if b.ports >= len(rooms)]
     occupancy = availability.occupancy_of(claims, bridges, spans)
     windows, truncated = availability.free_windows(
-        who.tenant, rooms, length, span, policy, now, occupancy
+        who.tenant, rooms, length, span, policy, now, occupancy, preferred=preferred
     )
     return Availability(
         windows=[
