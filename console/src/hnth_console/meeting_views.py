@@ -159,11 +159,14 @@ def endpoint_names(endpoints: Iterable[Row]) -> dict[str, str]:
 
 
 def kind_words(notice: Row, t: Translate) -> str:
-    """What the notice was (`thông báo họp`), a resend said so."""
+    """What the notice was (`thông báo họp`); a resend says so and who sent it again."""
     kind = str(notice.get("kind") or "")
     said = t(f"notice_kind_{kind}")
     said = kind.replace("_", " ") if said.startswith("notice_kind_") else said
-    return f"{said} ({t('resend_of')})" if notice.get("resend_of") else said
+    if not notice.get("resend_of"):
+        return said
+    who = notice.get("resent_by")
+    return f"{said} · {t('resend_of')} ({who})" if who else f"{said} · {t('resend_of')}"
 
 
 EVENT_WORDS = {

@@ -67,8 +67,10 @@ def test_checks_and_recipients_in_words() -> None:
     who = {"role": "it_department", "address": "it@tq.gov.vn"}
     assert mv.recipient_words(who, EN) == "IT department (it@tq.gov.vn)"
     assert mv.kind_words({"kind": "meeting_notice", "resend_of": "n1"}, EN) == (
-        "meeting notice (resent)"
+        "meeting notice · resent"
     )
+    again = {"kind": "meeting_notice", "resend_of": "n1", "resent_by": "operator-1"}
+    assert mv.kind_words(again, EN) == "meeting notice · resent (operator-1)"
 
 
 def test_a_timeline_line_is_words_not_json() -> None:

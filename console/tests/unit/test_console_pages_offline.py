@@ -17,14 +17,22 @@ from hnth_kit.auth import Role
 from hnth_kit.dlq import DeadLetter, Resolution
 
 NOW = datetime.now(UTC)
-SOON = {
-    "start": (NOW + timedelta(hours=1)).isoformat(),
-    "end": (NOW + timedelta(hours=2)).isoformat(),
-}
-MEETINGS = [
-    {"id": "m1", "title": "Giao ban", "status": "scheduled", **SOON},
-    {"id": "m2", "title": "Huỷ rồi", "status": "cancelled", **SOON},
-]
+
+
+def meetings() -> list[dict[str, str]]:
+    """Two meetings an hour after the request that asks (not after collection: the board
+    shows today's and tomorrow's, however late in a long run this test comes)."""
+    now = datetime.now(UTC)
+    soon = {
+        "start": (now + timedelta(hours=1)).isoformat(),
+        "end": (now + timedelta(hours=2)).isoformat(),
+    }
+    return [
+        {"id": "m1", "title": "Giao ban", "status": "scheduled", **soon},
+        {"id": "m2", "title": "Huỷ rồi", "status": "cancelled", **soon},
+    ]
+
+
 sent: list[httpx.Request] = []
 
 
@@ -44,9 +52,9 @@ def platform(request: httpx.Request) -> httpx.Response:
             return httpx.Response(409, json={"detail": {"message": "Đã gửi lại"}})
         return httpx.Response(200, json={"recipient": "chu-tri@tq.gov.vn"})
     if path == "/meetings":
-        return httpx.Response(200, json={"items": MEETINGS, "next_cursor": None})
+        return httpx.Response(200, json={"items": meetings(), "next_cursor": None})
     if path.endswith("/readiness"):
-        due = (NOW + timedelta(minutes=5)).isoformat()
+        due = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
         check = {"endpoint": "TQ-UBND", "state": "pending", "due_at": due}
         return httpx.Response(200, json=[check])
     if path in ("/endpoints", "/units"):

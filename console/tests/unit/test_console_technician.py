@@ -14,8 +14,13 @@ import httpx
 import pytest
 from console_fakes import FakeRegistration, console_over, sign_in
 
-NOW = datetime.now(UTC)
-SOON = NOW + timedelta(minutes=85)
+NOW = datetime.now(UTC)  # for what no assertion counts from (an incident's opening)
+
+
+def soon() -> datetime:
+    """Meeting m1's start: 85 minutes after the request that asks (its check deadline is
+    then 25 minutes away however long after collection the test runs)."""
+    return datetime.now(UTC) + timedelta(minutes=85)
 
 
 def meeting(mid: str, start: datetime, endpoints: list[str]) -> dict[str, Any]:
@@ -29,10 +34,13 @@ def meeting(mid: str, start: datetime, endpoints: list[str]) -> dict[str, Any]:
     }
 
 
-MEETINGS = {
-    "m1": meeting("m1", SOON, ["TQ-UBND", "TQ-STTTT"]),
-    "held": meeting("held", NOW - timedelta(hours=5), ["TQ-UBND"]),
-}
+def meetings() -> dict[str, dict[str, Any]]:
+    return {
+        "m1": meeting("m1", soon(), ["TQ-UBND", "TQ-STTTT"]),
+        "held": meeting("held", datetime.now(UTC) - timedelta(hours=5), ["TQ-UBND"]),
+    }
+
+
 INCIDENT = {
     "id": "i1",
     "endpoint": "TQ-UBND",
@@ -52,14 +60,14 @@ def inspection(request: httpx.Request) -> httpx.Response:
     if method != "GET":
         sent.append(request)
     if path == "/meetings":
-        return httpx.Response(200, json={"items": list(MEETINGS.values()), "next_cursor": None})
+        return httpx.Response(200, json={"items": list(meetings().values()), "next_cursor": None})
     if path == "/endpoints":
         return httpx.Response(200, json=[{"code": "TQ-UBND", "name": "UBND tỉnh"}])
     if path.startswith("/meetings/") and path.count("/") == 2 and method == "GET":
-        found = MEETINGS.get(path.rsplit("/", 1)[1])
+        found = meetings().get(path.rsplit("/", 1)[1])
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={})
     if path == "/meetings/m1/readiness":
-        due = (SOON - timedelta(hours=1)).isoformat()
+        due = (soon() - timedelta(hours=1)).isoformat()
         check = {"endpoint": "TQ-UBND", "state": "pending", "due_at": due}
         return httpx.Response(200, json=[check, {**check, "endpoint": "TQ-STTTT"}])
     if path == "/meetings/m1/checks/TQ-UBND":

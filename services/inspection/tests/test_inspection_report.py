@@ -324,6 +324,9 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
     # what the files show besides the counted figures: no quality ratings were sent
     province = {**expected, "endpoints": len(ENDPOINTS), "feedback": 0}
     province |= {"quality_average": None, "host_overall_average": None}
+    # no notice facts were sent: nothing delivered, no share to measure
+    province |= {"notices_delivered": 0, "notices_on_time": 0, "notices_acknowledged": 0}
+    province |= {"notices_lead_time_compliance": None, "notices_acknowledged_share": None}
     by_endpoint = {
         code: {
             **expected_by_endpoint[code],
