@@ -92,14 +92,18 @@ def test_a_technician_signs_off_the_check_on_a_phone_and_the_operator_sees_it(
         sign_in(desk, console_url, TENANT, "truc-ban", PASSWORD)
 
         def passed(driver: WebDriver) -> bool:
+            """The endpoint's tile is green and carries the incident reported from the phone."""
             tiles = driver.find_elements(By.CSS_SELECTOR, f'[data-meeting="{meeting_id}"] .tile')
             return any(
-                t.text.startswith(ENDPOINT) and "alarm-ok" in (t.get_attribute("class") or "")
+                t.text.startswith(ENDPOINT)
+                and "alarm-ok" in (t.get_attribute("class") or "")
+                and WHAT in t.text
                 for t in tiles
             )
 
         until(desk, f"{console_url}/board", passed)
         assert_accessible(desk)
+        shot(desk, "23-board-check-and-incident")
         until(desk, f"{console_url}/incidents", lambda d: WHAT in d.page_source)
         opened = desk.find_element(By.ID, "open-incidents").text
         assert ENDPOINT in opened

@@ -111,6 +111,14 @@ def overdue(tasks: Iterable[Row], now: datetime) -> tuple[list[Row], list[Row]]:
     return late, later
 
 
+def incidents_by_endpoint(opened: Iterable[Row]) -> dict[str, list[Row]]:
+    """The open incidents per endpoint code, the most recent first."""
+    found: dict[str, list[Row]] = defaultdict(list)
+    for incident in sorted(opened, key=lambda i: str(i.get("opened_at") or ""), reverse=True):
+        found[str(incident.get("endpoint"))].append(incident)
+    return dict(found)
+
+
 def compliance_bars(province: Row) -> list[dict[str, Any]]:
     """The compliance figures as bars for the report page's chart: percent 0..100, or None
     when there was nothing to measure (no meeting held, no inspection due)."""

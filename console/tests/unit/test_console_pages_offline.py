@@ -57,6 +57,10 @@ def platform(request: httpx.Request) -> httpx.Response:
         due = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
         check = {"endpoint": "TQ-UBND", "state": "pending", "due_at": due}
         return httpx.Response(200, json=[check])
+    if path == "/incidents":
+        opened = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+        incident = {"id": "i1", "endpoint": "TQ-UBND", "what": "Mất tiếng", "opened_at": opened}
+        return httpx.Response(200, json=[{**incident, "state": "open"}])
     if path in ("/endpoints", "/units"):
         return httpx.Response(403, json={"detail": "no"})
     return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
@@ -96,6 +100,8 @@ async def test_the_board_leaves_out_cancelled_meetings_and_flags_a_near_deadline
     assert "Giao ban" in board.text
     assert "Huỷ rồi" not in board.text
     assert 'class="board-row alarm-late"' in board.text
+    tile = board.text.split('data-incident="i1"')[1].split("</p>")[0]
+    assert "Mất tiếng" in tile  # the endpoint's open incident, on its tile
 
 
 async def test_the_registration_form_answers_each_outcome(console) -> None:

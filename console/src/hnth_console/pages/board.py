@@ -1,9 +1,11 @@
-"""The readiness board: today's and tomorrow's meetings, each endpoint's check coloured.
+"""The readiness board: today's and tomorrow's meetings, each endpoint's check coloured,
+and an endpoint's open incident on its tile (a technician reports it from a phone).
 The page asks for its rows again (`/board/live`, htmx) every `board_refresh_seconds`;
 without script, a reload shows the same."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -11,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from hnth_console import views
-from hnth_console.backends import Backends
+from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, Settings, page, warn_of
 from hnth_console.reads import meetings_between, per_meeting
 from hnth_console.render import render
@@ -46,6 +48,27 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
     start, end, _ = views.period("day", now.astimezone(s.zone).date(), s.zone)
     found = await meetings_between(backends, s, start, end + timedelta(days=1))
     meetings = [m for m in found if m.get("status") != "cancelled"]
-    boards = await per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings)
+    boards, opened = await asyncio.gather(
+        per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings),
+        open_incidents(backends, s),
+    )
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
-    return {"rows": views.board_rows(meetings, readiness, now, warn_of(request)), "now": now}
+    return {
+        "rows": views.board_rows(meetings, readiness, now, warn_of(request)),
+        "incidents": views.incidents_by_endpoint(opened),
+        "now": now,
+    }
+
+
+async def open_incidents(backends: Backends, s: Session) -> list[dict[str, Any]]:
+    """The open incidents the person may see; none when inspection does not answer (the
+    board's checks still show: it is the duty room's screen, an error page helps nobody)."""
+    try:
+        found: list[dict[str, Any]] = await backends.get(
+            "inspection", "/incidents", s.token, s.lang, state="open"
+        )
+    except BackendError as exc:
+        if exc.status in (401, 403):
+            raise
+        return []
+    return found
