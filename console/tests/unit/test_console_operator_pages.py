@@ -55,6 +55,8 @@ def platform(request: httpx.Request) -> httpx.Response:
     if (method, path) == ("GET", "/endpoints/TQ-STTTT"):
         return httpx.Response(200, json=ENDPOINT)
     if (method, path) == ("PATCH", "/endpoints/TQ-STTTT"):
+        if request.headers.get("if-match") != f'"{ENDPOINT["version"]}"':
+            return httpx.Response(412, json={"code": "changed_meanwhile", "message": "đã sửa"})
         body = json.loads(request.content)
         email = (body.get("technician") or {}).get("email", "")
         if email.endswith("@"):
@@ -166,7 +168,8 @@ async def test_an_endpoints_new_technician_is_sent_as_a_change(console) -> None:
     stale = await console.post("/directory/endpoints/TQ-STTTT", data={**fields, "version": "2"})
     assert stale.status_code == 422
     assert "Chưa có gì thay đổi" in stale.text
-    assert len([r for r in sent if r.method == "PATCH"]) == 2  # the stale one never asked
+    stale_patch = [r for r in sent if r.method == "PATCH"][-1]
+    assert stale_patch.headers["if-match"] == '"2"'  # registration refused the version shown
 
 
 async def test_every_word_of_the_pages_is_there_in_english(console) -> None:

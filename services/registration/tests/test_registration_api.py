@@ -381,3 +381,28 @@ async def test_a_move_into_the_lead_time_keeps_its_urgent_reason(registration, r
         f"/meetings/{created['id']}", headers=registration.headers()
     )
     assert stored.json()["urgent_reason"] == reason
+
+
+async def test_a_directory_change_on_an_older_version_is_a_412_and_changes_nothing(
+    registration,
+) -> None:
+    """The console sends the version its form showed (`If-Match`): a second person's edit
+    in between is not silently undone."""
+    auth = registration.headers()
+    path = "/endpoints/TQ-SYT"
+    shown = (await registration.http.get(path, headers=auth)).json()
+    first = await registration.http.patch(
+        path, json={"location": "Tầng 2"}, headers={**auth, "If-Match": f'"{shown["version"]}"'}
+    )
+    assert first.status_code == 200, first.text
+    late = await registration.http.patch(
+        path, json={"location": "Tầng 3"}, headers={**auth, "If-Match": str(shown["version"])}
+    )
+    assert late.status_code == 412, late.text
+    assert late.json()["code"] == "changed_meanwhile"
+    assert (await registration.http.get(path, headers=auth)).json()["location"] == "Tầng 2"
+    bad = await registration.http.patch(
+        path, json={"location": "Tầng 4"}, headers={**auth, "If-Match": "*yesterday*"}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "If-Match"

@@ -193,9 +193,7 @@ async def change_endpoint(request: Request, code: str, s: Operator, backends: Se
     form = await _form(request)
     path = f"/endpoints/{quote(code)}"
     try:
-        current = await _unchanged_since(backends, s, path, form)
-        patch = changes(current, endpoint_body(form, False))
-        await backends.request("PATCH", "registration", path, s.token, s.lang, json=patch)
+        await _patch_shown(backends, s, path, form, endpoint_body(form, False))
     except BackendError as exc:
         return await _endpoint_form(request, s, backends, code, form, _refusal(exc, s), 422)
     return see_other("/directory", done="endpoint", code=code)
@@ -229,9 +227,7 @@ async def change_unit(request: Request, code: str, s: Operator, backends: Servic
     form = await _form(request)
     path = f"/units/{quote(code)}"
     try:
-        current = await _unchanged_since(backends, s, path, form)
-        patch = changes(current, unit_body(form, False))
-        await backends.request("PATCH", "registration", path, s.token, s.lang, json=patch)
+        await _patch_shown(backends, s, path, form, unit_body(form, False))
     except BackendError as exc:
         return _unit_form(request, s, code, form, _refusal(exc, s), 422)
     return see_other("/directory", done="unit", code=code)
@@ -272,16 +268,24 @@ async def _contacts(backends: Services, s: Session) -> dict[str, Any] | None:
     return found
 
 
-async def _unchanged_since(
-    backends: Services, s: Session, path: str, form: dict[str, str]
-) -> dict[str, Any]:
-    """The entry now; refused (409) when it changed since the form was shown (its
-    `version`): the form would otherwise silently undo the other person's change."""
-    shown = form.get("version", "")
+async def _patch_shown(
+    backends: Services, s: Session, path: str, form: dict[str, str], body: dict[str, Any]
+) -> None:
+    """Send what the form changed, on the version the form showed (`If-Match`):
+    registration refuses it (412) when someone changed the entry meanwhile, so the form
+    never silently undoes the other person's change."""
     current: dict[str, Any] = await backends.get("registration", path, s.token, s.lang)
-    if shown and str(current.get("version", "")) != shown:
-        raise BackendError("registration", 409, s.t("dir_changed_meanwhile"))
-    return current
+    shown = form.get("version") or str(current.get("version", ""))
+    headers = {"If-Match": f'"{shown}"'} if shown else None
+    patch = changes(current, body)
+    try:
+        await backends.request(
+            "PATCH", "registration", path, s.token, s.lang, json=patch, headers=headers
+        )
+    except BackendError as exc:
+        if exc.status == 412:
+            raise BackendError("registration", 409, s.t("dir_changed_meanwhile")) from exc
+        raise
 
 
 def _refusal(exc: BackendError, s: Session) -> dict[str, list[str]]:

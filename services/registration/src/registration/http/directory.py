@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import EndpointKind, UnitKind
 from hnth_kit.auth import Caller, Operator
+from hnth_kit.http import SCHEMA_SOURCE
+from hnth_kit.refusal import Refusal, Violation
 from registration.commands import not_null
 from registration.directory import ContactIn, ContactsIn, EndpointIn, UnitIn
 from registration.http.deps import Directory, policy
@@ -22,6 +24,27 @@ ACTIVE_FILTER = "Lọc theo trạng thái hoạt động / only active (true) or
 Code = Annotated[
     str, Path(max_length=64, description="Mã đơn vị hoặc điểm cầu / unit or endpoint code")
 ]
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="Phiên bản đã sửa / the entry's `version` the change was made on: when "
+        "the entry is at another version now, 412 and nothing changes",
+    ),
+]
+
+
+def version_of(if_match: str | None) -> int | None:
+    """The version an `If-Match` names (`3`, `"3"` or `W/"3"`)."""
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        vi = f"If-Match '{if_match}' không hợp lệ: ghi số phiên bản của mục, ví dụ \"3\""
+        en = f"If-Match '{if_match}' is not valid: give the entry's version, e.g. \"3\""
+        raise Refusal.broken([Violation("If-Match", "schema.if_match", SCHEMA_SOURCE, vi, en)])
+    return int(text)
 
 
 class UnitPatch(BaseModel):
@@ -84,9 +107,15 @@ async def create_unit(
 
 @router.patch("/units/{code}", summary="Sửa đơn vị / update a unit", **shaped(UnitOut))
 async def update_unit(
-    request: Request, code: Code, body: UnitPatch, who: Operator, cases: Directory
+    request: Request,
+    code: Code,
+    body: UnitPatch,
+    who: Operator,
+    cases: Directory,
+    if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    changed = await cases.update("units", who, code, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    changed = await cases.update("units", who, code, changes, version_of(if_match))
     return entry(changed, policy(request, who))
 
 
@@ -138,9 +167,15 @@ async def create_endpoint(
     "/endpoints/{code}", summary="Sửa điểm cầu / update an endpoint", **shaped(EndpointOut)
 )
 async def update_endpoint(
-    request: Request, code: Code, body: EndpointPatch, who: Operator, cases: Directory
+    request: Request,
+    code: Code,
+    body: EndpointPatch,
+    who: Operator,
+    cases: Directory,
+    if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    changed = await cases.update("endpoints", who, code, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    changed = await cases.update("endpoints", who, code, changes, version_of(if_match))
     return entry(changed, policy(request, who))
 
 

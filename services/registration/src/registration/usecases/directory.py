@@ -66,13 +66,29 @@ class DirectoryCases:
         return await self.entry("endpoints", who.tenant, body.code)
 
     async def update(
-        self, kind: str, who: Principal, code: str, changes: dict[str, Any]
+        self,
+        kind: str,
+        who: Principal,
+        code: str,
+        changes: dict[str, Any],
+        expected: int | None = None,
     ) -> Document:
-        """Change an entry (only the fields given); an endpoint's new unit must be active."""
+        """Change an entry (only the fields given); an endpoint's new unit must be active.
+        `expected`: the version the person edited (HTTP `If-Match`); another version now is
+        a 412, so a form never silently undoes someone else's change."""
         if kind == "endpoints" and "unit" in changes:
             await self._require_unit(who.tenant, changes["unit"])
         entries, event_type, fields = self._kinds[kind]
         current = await self.entry(kind, who.tenant, code)
+        if expected is not None and current["version"] != expected:
+            raise Refusal(
+                412,
+                "changed_meanwhile",
+                f"Mục này đã được sửa (phiên bản {current['version']}, bạn sửa phiên bản "
+                f"{expected}); hãy tải lại rồi sửa tiếp.",
+                f"This entry was changed meanwhile (version {current['version']}, you edited "
+                f"version {expected}); reload and edit again.",
+            )
         state = {k: current[k] for k in fields.model_fields if k in current} | changes
         event = snapshot(event_type, who.tenant, state, self.clock.now())
         written = {**changes, "updated_at": self.clock.now()}
