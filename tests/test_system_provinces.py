@@ -32,6 +32,9 @@ def _meeting(title: str, endpoints: list[str]) -> dict[str, object]:
         "end": (start + timedelta(hours=2)).isoformat(),
         "main_endpoint": endpoints[0],
         "endpoints": endpoints,
+        # Lạng Sơn registers with the host unit's official letter (its policy)
+        "document_number": "125/VP-HCTC",
+        "document_date": datetime.now(UTC).date().isoformat(),
     }
 
 

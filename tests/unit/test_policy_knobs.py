@@ -196,6 +196,11 @@ def line_measured(latency_ms: float, loss_pct: float) -> Callable[[Policy], obje
     return probe
 
 
+def official_letter(policy: Policy) -> object:
+    """A registration without an official letter: refused where the province asks for one."""
+    return [b.rule for b in rules.letter_breaches(None, None, policy, NOW)]
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "meeting.min_duration": ("PT30M", min_duration),
@@ -223,6 +228,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "auth.totp_roles": (["operator"], totp_enrolment),
     "check.line_max_latency_ms": (1000, line_measured(420, 0.5)),
     "check.line_max_loss_pct": (20, line_measured(40, 12)),
+    "registration.official_letter": (True, official_letter),
 }
 
 

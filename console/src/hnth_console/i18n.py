@@ -413,6 +413,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "No such task (maybe done already).",
     ),
     # clerk's pages
+    "document_number": ("Số công văn", "Official letter No."),
+    "document_date": ("Ngày công văn", "Letter date"),
+    "letter": ("Theo công văn số", "Official letter No."),
     "finder": ("Tìm khung giờ trống", "Find a free window"),
     "finder_help": (
         "Chọn các điểm cầu và thời lượng: hiện các khung giờ mà mọi điểm cầu và một cầu MCU "

@@ -63,6 +63,9 @@ def test_the_meeting_asked_for_starts_in_the_provinces_zone() -> None:
     }
     urgent = meeting_body({**fields, "urgent_reason": "bão"}, [], ZONE, None)
     assert urgent["urgent_reason"] == "bão"
+    letter = {"document_number": "125/VP-HCTC", "document_date": "2026-11-28"}
+    lettered = meeting_body({**fields, **letter}, [], ZONE, None)
+    assert {k: lettered[k] for k in letter} == letter  # the official letter, when given
     for broken in ({"start": "03/12/2026 08:00"}, {"minutes": "1h"}):
         with pytest.raises(ValueError, match=r"."):
             meeting_body({**fields, **broken}, [], ZONE, None)

@@ -196,6 +196,9 @@ class SlotAssigned(Event):
     rules: tuple[RuleRef, ...] = ()
     policy: str
     """The policy file and version the decision used, e.g. `tuyen-quang@2017-345`."""
+    document_number: str | None = Field(default=None, max_length=100)
+    """The host unit's official letter the request named (số công văn), for the notices."""
+    document_date: date | None = None
 
 
 class ConflictKind(StrEnum):

@@ -9,7 +9,7 @@ Each service words the result in its own shape (a 422 field, a `Conflict`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hnth_contracts.policy import DEFAULT_SOURCE, DEFAULTS, INVARIANTS, Policy, describe
@@ -102,6 +102,50 @@ def time_breaches(
                 f"Meetings must be registered at least {describe(lead, english=True)} ahead "
                 "for the written notices; an urgent meeting must give its reason "
                 "(urgent_reason)",
+            )
+        )
+    return found
+
+
+LETTER_RULE = "registration.official_letter"
+"""Whether a registration goes with the host unit's official letter (số, ngày công văn)."""
+
+
+def letter_breaches(
+    number: str | None, issued: date | None, policy: Policy, now: datetime
+) -> list[Breach]:
+    """The official-letter rules a registration breaks: the letter's number and date when
+    the province asks for them (`registration.official_letter`), and a letter dated after
+    today (`record.not_in_future`) in any province."""
+    found: list[Breach] = []
+    today = now.astimezone(zone(policy)).date()
+    if issued is not None and issued > today:
+        found.append(
+            Breach(
+                "record.not_in_future",
+                "document_date",
+                f"Ngày công văn ({issued:%d/%m/%Y}) chưa đến",
+                f"The letter's date ({issued:%d/%m/%Y}) is in the future",
+            )
+        )
+    if LETTER_RULE not in policy.rules or not policy.value(LETTER_RULE):
+        return found
+    if not (number or "").strip():
+        found.append(
+            Breach(
+                LETTER_RULE,
+                "document_number",
+                "Tỉnh yêu cầu đăng ký kèm công văn: hãy ghi số công văn",
+                "This province registers meetings with an official letter: give its number",
+            )
+        )
+    if issued is None:
+        found.append(
+            Breach(
+                LETTER_RULE,
+                "document_date",
+                "Tỉnh yêu cầu đăng ký kèm công văn: hãy ghi ngày công văn",
+                "This province registers meetings with an official letter: give its date",
             )
         )
     return found

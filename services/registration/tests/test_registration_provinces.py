@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from registration_samples import meeting_body
+from registration_samples import NOW, meeting_body
 
 from hnth_contracts.policy import load_policy
 from hnth_kit.settings import REPO_ROOT
@@ -272,6 +272,8 @@ async def test_two_provinces_never_see_each_others_meetings_or_directory(registr
         title="Giao ban trực tuyến UBND tỉnh Lạng Sơn",
         main_endpoint="LS-UBND",
         endpoints=["LS-STTTT", "LS-H-DINHLAP"],
+        document_number="125/VP-HCTC",  # Lạng Sơn registers with an official letter
+        document_date=NOW.date().isoformat(),
     )
     tq_meeting = (await http.post("/meetings", json=meeting_body(), headers=tq)).json()
     created = await http.post("/meetings", json=ls_body, headers=ls)
@@ -362,3 +364,39 @@ async def test_a_fourth_province_is_a_policy_file_and_a_directory_file(
             assert {e["rule"] for e in crossed.json()["errors"]} >= {"directory.endpoint_active"}
         tq = registration.headers("operator", tenant="tuyen-quang")
         assert (await http.post("/meetings", json=meeting_body(), headers=tq)).status_code == 201
+
+
+async def test_lang_son_registers_with_its_official_letter_and_tuyen_quang_need_not(
+    registration,
+) -> None:
+    """Rule 1 as a knob: Lạng Sơn's regulation has the host unit notify in writing, so a
+    registration there names the letter (số, ngày công văn); Tuyên Quang's does not."""
+    http = registration.http
+    ls = registration.headers("operator", tenant="lang-son")
+    body = meeting_body(main_endpoint="LS-UBND", endpoints=["LS-STTTT"])
+    refused = await http.post("/meetings", json=body, headers=ls)
+    assert refused.status_code == 422, refused.text
+    errors = {e["field"]: e for e in refused.json()["errors"]}
+    assert set(errors) == {"document_number", "document_date"}
+    assert {e["rule"] for e in errors.values()} == {"registration.official_letter"}
+    assert "seeds/000" in errors["document_number"]["source"]
+    tomorrow = (NOW + timedelta(days=2)).date().isoformat()
+    future = await http.post(
+        "/meetings",
+        json={**body, "document_number": "125/VP-HCTC", "document_date": tomorrow},
+        headers=ls,
+    )
+    assert future.status_code == 422, future.text
+    [dated] = future.json()["errors"]
+    assert (dated["field"], dated["rule"]) == ("document_date", "record.not_in_future")
+    assert (await http.get("/meetings", headers=ls)).json()["items"] == []  # nothing stored
+
+    today = NOW.date().isoformat()
+    letter = {"document_number": "125/VP-HCTC", "document_date": today}
+    created = await http.post("/meetings", json={**body, **letter}, headers=ls)
+    assert created.status_code == 201, created.text
+    shown = (await http.get(f"/meetings/{created.json()['id']}", headers=ls)).json()
+    assert (shown["document_number"], shown["document_date"]) == ("125/VP-HCTC", today)
+
+    tq = registration.headers("operator", tenant="tuyen-quang")
+    assert (await http.post("/meetings", json=meeting_body(), headers=tq)).status_code == 201

@@ -37,6 +37,8 @@ MEETING_FIELDS = (
     "main_endpoint",
     "idempotency_key",
     "urgent_reason",
+    "document_number",
+    "document_date",
 )
 
 
@@ -318,4 +320,7 @@ def meeting_body(
     }
     if fields["urgent_reason"]:  # inside the notice lead time: the IT department only
         body["urgent_reason"] = fields["urgent_reason"]
+    for letter in ("document_number", "document_date"):  # the official letter, if any
+        if fields.get(letter):
+            body[letter] = fields[letter]
     return body

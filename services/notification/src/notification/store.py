@@ -226,7 +226,7 @@ class NotificationStore:
         doc = await self._meetings.find_one({"_id": f"{tenant}:{meeting_id}"})
         if doc is None:
             return None
-        values = {k: doc[k] for k in _MEETING_FIELDS}
+        values = {k: doc[k] for k in _MEETING_FIELDS if k in doc}  # older rows: defaults
         values["endpoints"] = tuple(values["endpoints"])
         values["removed_endpoints"] = tuple(values["removed_endpoints"])
         return Meeting(**values)

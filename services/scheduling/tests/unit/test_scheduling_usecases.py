@@ -96,3 +96,24 @@ async def test_an_unknown_endpoint_parks_the_request_until_the_directory_names_i
     [assigned] = store.events
     assert isinstance(assigned, SlotAssigned)
     assert store.parked_entries == {}
+
+
+async def test_a_request_without_the_letter_its_province_asks_for_is_rejected(
+    scheduling, store, policy
+) -> None:
+    """Another system's request on the bus meets the same rule 1 as registration's form."""
+    from hnth_contracts.policy import Rule
+
+    rules = {**policy.rules, "registration.official_letter": Rule(value=True, source="test")}
+    asking = policy.model_copy(update={"rules": rules})
+    scheduling.policy_for = lambda _: asking
+    decision = await scheduling.decide(requested("m-1"))
+    assert decision is not None
+    assert decision["outcome"] == "rejected"
+    [rejected] = store.events
+    assert {c.rule.rule for c in rejected.conflicts} == {"registration.official_letter"}
+    lettered = requested("m-2", document_number="125/VP-HCTC", document_date=NOW.date())
+    assert (await scheduling.decide(lettered))["outcome"] == "assigned"
+    assigned = store.events[-1]
+    assert isinstance(assigned, SlotAssigned)
+    assert (assigned.document_number, assigned.document_date) == ("125/VP-HCTC", NOW.date())

@@ -30,6 +30,10 @@ class Meeting:
     late_notice: bool = False
     removed_endpoints: tuple[str, ...] = ()
     """Endpoints the latest change dropped: their technicians receive a cancellation."""
+    document_number: str | None = None
+    """The host unit's official letter (số công văn), when the request named one."""
+    document_date: str | None = None
+    """Its date, ISO `YYYY-MM-DD` (kept as text: a date alone is no BSON type)."""
 
     def data(self) -> dict[str, Any]:
         """What templates and webhooks are told about the meeting."""
@@ -47,6 +51,8 @@ class Meeting:
             "dial_in": self.dial_in,
             "check_deadline": self.check_deadline,
             "notice_deadline": self.notice_deadline,
+            "document_number": self.document_number,
+            "document_date": self.document_date,
         }
 
 
@@ -76,6 +82,8 @@ def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
         notice_deadline=event.notice_deadline,
         late_notice=event.late_notice,
         removed_endpoints=removed,
+        document_number=event.document_number,
+        document_date=event.document_date.isoformat() if event.document_date else None,
     )
 
 

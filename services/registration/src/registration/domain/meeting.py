@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from hnth_contracts import rules
 from hnth_contracts.policy import Policy
@@ -49,6 +49,9 @@ class Draft:
     main_endpoint: str
     endpoints: Sequence[str]
     urgent_reason: str | None = None
+    document_number: str | None = None
+    """The host unit's official letter (số công văn), when it gave one."""
+    document_date: date | None = None
 
 
 def participants(main_endpoint: str, endpoints: Sequence[str]) -> tuple[str, ...]:
@@ -60,8 +63,10 @@ def check_meeting(
     draft: Draft, *, policy: Policy, directory: Directory, caller: Caller, now: datetime
 ) -> list[Violation]:
     """Every rule the meeting breaks (empty when it may be registered as drafted)."""
+    letter = rules.letter_breaches(draft.document_number, draft.document_date, policy, now)
     return [
         *time_violations(draft, policy=policy, caller=caller, now=now),
+        *(_broken(policy, b.field, b.rule, b.vi + ".", b.en + ".") for b in letter),
         *_unit_violations(draft, policy, directory, caller),
         *_endpoint_violations(draft, policy, directory),
     ]

@@ -125,7 +125,14 @@ class Meetings:
         now = self.clock.now()
         endpoints = domain.participants(body.main_endpoint, body.endpoints)
         draft = domain.Draft(
-            body.host_unit, body.start, body.end, body.main_endpoint, endpoints, body.urgent_reason
+            body.host_unit,
+            body.start,
+            body.end,
+            body.main_endpoint,
+            endpoints,
+            body.urgent_reason,
+            body.document_number,
+            body.document_date,
         )
         await self._validate(who, draft, now)
         document, event = self._requested(who, body, meeting_id, endpoints, now)
@@ -252,7 +259,7 @@ class Meetings:
         urgent_reason = changes.get("urgent_reason")
         after = domain.Draft(
             meeting["host_unit"], merged["start"], merged["end"], merged["main_endpoint"],
-            endpoints, urgent_reason,
+            endpoints, urgent_reason, merged.get("document_number"), merged.get("document_date"),
         )  # fmt: skip
         late_notice = bool(meeting.get("late_notice"))
         if domain.reschedules(_as_draft(meeting), after):

@@ -38,6 +38,8 @@ def assign(
         host_unit=request.host_unit,
         main_endpoint=request.main_endpoint,
         endpoints=request.endpoints,
+        document_number=request.document_number,
+        document_date=request.document_date,
         slot=Slot(
             bridge=bridge.name,
             virtual_room=room,

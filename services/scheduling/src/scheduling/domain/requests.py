@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from hnth_contracts import MeetingChanged, MeetingRequested
 
@@ -25,6 +25,9 @@ class Request:
     urgent_reason: str | None = None
     requested_at: datetime | None = None
     """When the request (or change) was made: the notice lead counts from there."""
+    document_number: str | None = None
+    """The host unit's official letter, when the request names one."""
+    document_date: date | None = None
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -55,6 +58,8 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         late_notice=event.late_notice,
         urgent_reason=event.urgent_reason,
         requested_at=event.occurred_at,
+        document_number=event.document_number,
+        document_date=event.document_date,
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from hnth_contracts import Conflict, ConflictKind
 from hnth_contracts.policy import Policy
-from hnth_contracts.rules import is_late_notice, time_breaches
+from hnth_contracts.rules import is_late_notice, letter_breaches, time_breaches
 from scheduling.domain.conflicts import too_small
 from scheduling.domain.requests import Request, asked_at
 
@@ -46,6 +46,10 @@ def policy_violations(
             asked_at=asked_at(request, now),
             urgent_reason=request.urgent_reason,
         )
+    ]
+    found += [
+        policy_conflict(policy, b.rule, request.meeting_id, b.vi, b.en)
+        for b in letter_breaches(request.document_number, request.document_date, policy, now)
     ]
     if units is not None and units.get(request.host_unit) is not True:
         vi, en = _missing(units.get(request.host_unit) is not None)
