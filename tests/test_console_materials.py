@@ -5,6 +5,7 @@ not in (the real platform, as in test_console_pages)."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -13,7 +14,12 @@ import pytest
 from hnth_contracts import ReportDue, ReportKind, RuleRef
 from hnth_kit.auth import Role
 from hnth_kit.testing import eventually
-from tests.test_console_pages import console, ops_token, signed_in  # noqa: F401  (a fixture)
+from tests.test_console_pages import (  # noqa: F401  (console: a fixture)
+    console,
+    csrf_of,
+    ops_token,
+    signed_in,
+)
 
 pytestmark = pytest.mark.system
 
@@ -90,6 +96,22 @@ async def test_meeting_page_lists_materials_per_role_and_flags_the_missing_recor
         assert link not in viewer.text
         refused = await console.get(f"{base}/materials/{material['id']}")
         assert refused.status_code == 403
+        # ... and asks on the page; the IT department grants it there; then the viewer reads
+        asked = await console.post(
+            f"{base}/access-requests", data={"csrf": csrf_of(viewer), "reason": "Báo cáo tỉnh"}
+        )
+        assert asked.headers["location"] == f"{base}?done=access_asked", asked.text[:500]
+        await signed_in(console, Role.OPERATOR)
+        desk = await console.get(base)
+        request_id = re.search(r'data-request="([^"]+)"', desk.text).group(1)
+        granted = await console.post(
+            f"{base}/access-requests/{request_id}/grant",
+            data={"csrf": csrf_of(desk), "note": "Dùng nội bộ"},
+        )
+        assert granted.headers["location"] == f"{base}?done=access_decided", granted.text[:500]
+        assert "đã đồng ý (operator-1" in (await console.get(base)).text
+        await signed_in(console, Role.VIEWER)
+        assert link in (await console.get(base)).text  # granted: the viewer reads them now
 
         minutes = b"PK\x03\x04" + os.urandom(2000)
         docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

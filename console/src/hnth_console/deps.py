@@ -50,6 +50,7 @@ PAGES: dict[str, frozenset[Role]] = {
     # clerk's pages
     "change_meeting": frozenset({Role.OPERATOR, Role.REGISTRAR}),
     "meeting_feedback": frozenset({Role.OPERATOR, Role.REGISTRAR}),
+    "material_access": frozenset({Role.OPERATOR}),
     # duty officer's pages
     "calendar": EVERYONE,
     "directory": frozenset({Role.OPERATOR}),

@@ -209,3 +209,26 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
         "what": what,
         "details": "; ".join(p for p in parts if p),
     }
+
+
+def access_rows(entries: Sequence[Row], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The requests for a meeting's materials, each with its decision when made (the list
+    registration answers holds both, a decision naming its request), oldest first."""
+    decided = {str(e.get("request_id")): e for e in entries if e.get("kind") == "decision"}
+    rows = []
+    for entry in entries:
+        if entry.get("kind") == "decision":
+            continue
+        decision = decided.get(str(entry.get("id")))
+        rows.append(
+            {
+                "id": entry.get("id"),
+                "who": entry.get("requested_by") or "",
+                "grantee": entry.get("grantee") or "",
+                "reason": entry.get("reason") or "",
+                "at": _at(entry.get("at"), zone),
+                "decision": decision,
+                "decided_at": _at(decision.get("at"), zone) if decision else "",
+            }
+        )
+    return rows

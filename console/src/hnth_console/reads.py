@@ -44,6 +44,11 @@ async def directory(backends: Backends, s: Session, kind: str = "endpoints") -> 
         return []  # a role that may not list the directory still sees its schedule
 
 
+async def nothing() -> None:
+    """A part of a page this person's role does not get (asked alongside the others)."""
+    return None
+
+
 async def optional(call: Awaitable[T]) -> T | None:
     """A part of a page that may not be there yet (404) or not for this role (403)."""
     try:

@@ -1,6 +1,7 @@
 """The console's pages, a router per page (or a few close ones); `app.build` includes them."""
 
 from hnth_console.pages import (
+    access,
     account,
     accounts,
     board,
@@ -23,6 +24,7 @@ ROUTERS = (
     technician.router,
     # clerk's pages
     clerk.router,
+    access.router,
     # duty officer's pages
     calendar.router,
     directory.router,

@@ -18,13 +18,20 @@ from starlette.datastructures import FormData
 from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, warn_of
-from hnth_console.reads import directory, optional
+from hnth_console.reads import directory, nothing, optional
 from hnth_console.render import render, see_other
 
 router = APIRouter()
 Registrar = Annotated[Session, Depends(page("new_meeting"))]
 MATERIAL_KINDS = ("agenda", "slides", "minutes", "decision", "other")
-DONE = ("changed_ok", "cancelled_ok", "uploaded_ok", "feedback_ok")
+DONE = (
+    "changed_ok",
+    "cancelled_ok",
+    "uploaded_ok",
+    "feedback_ok",
+    "access_asked",
+    "access_decided",
+)
 """What a clerk's form just did, said on the page it returns to."""
 Reader = Annotated[Session, Depends(page("schedule"))]
 
@@ -168,13 +175,17 @@ async def meeting_page(
     materials, who has been notified and which endpoints are ready; the clerk's forms
     (change, cancel, upload, feedback) with a refusal's reasons next to the form."""
     get = functools.partial(backends.get, token=s.token, lang=s.lang)
-    found, incidents, materials, feedback, live = await asyncio.gather(
+    found, incidents, materials, feedback, live, asked = await asyncio.gather(
         get("registration", f"/meetings/{quote(meeting_id)}"),
         optional(get("inspection", "/incidents")),
         # None: this person may not read the materials (registration decides, per role)
         optional(get("registration", f"/meetings/{quote(meeting_id)}/materials")),
         optional(get("inspection", f"/meetings/{quote(meeting_id)}/feedback")),
         live_context(meeting_id, s, backends, warn_of(request)),
+        # the requests for the materials, for the IT department to decide
+        optional(get("registration", f"/meetings/{quote(meeting_id)}/access-requests"))
+        if s.may("material_access")
+        else nothing(),
     )
     now = datetime.now(UTC)
     start, end = views.parse_time(found.get("start")), views.parse_time(found.get("end"))
@@ -196,6 +207,7 @@ async def meeting_page(
         may_rate=s.may("meeting_feedback") and end is not None and end <= now,
         host_rating=host[0] if host else None,
         kinds=MATERIAL_KINDS,
+        access=meeting_views.access_rows(asked or [], s.zone),
         errors=errors or {},
         done=done if done in DONE else None,
         resent=resent,
