@@ -105,6 +105,14 @@ def test_the_duty_officer_reads_the_calendar_and_changes_a_technician(
     assert_accessible(browser)
     technician = api.get("registration", f"/endpoints/{ENDPOINT}")["technician"]
     assert (technician["name"], technician["email"]) == NEW_TECHNICIAN
+    # the technical contact list every role reads shows the new technician
+    browser.find_element(By.ID, "nav-technicians").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "technicians"))
+    row = browser.find_element(By.CSS_SELECTOR, f'#technicians [data-endpoint="{ENDPOINT}"]')
+    assert NEW_TECHNICIAN[0] in row.text
+    assert NEW_TECHNICIAN[1] in row.text
+    assert_accessible(browser)
+    shot(browser, "43-technicians")
 
     # the next meeting of that endpoint: its notice goes to the new technician
     later = start + timedelta(hours=4)

@@ -51,6 +51,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "change_meeting": frozenset({Role.OPERATOR, Role.REGISTRAR}),
     "meeting_feedback": frozenset({Role.OPERATOR, Role.REGISTRAR}),
     "material_access": frozenset({Role.OPERATOR}),
+    "technicians": EVERYONE,
     # duty officer's pages
     "calendar": EVERYONE,
     "directory": frozenset({Role.OPERATOR}),
@@ -66,6 +67,7 @@ NAV: dict[str, str] = {
     "directory": "/directory",
     "schedule": "/schedule",
     "board": "/board",
+    "technicians": "/technicians",
     "new_meeting": "/meetings/new",
     "notices": "/notices",
     "incidents": "/incidents",

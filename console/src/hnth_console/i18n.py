@@ -426,6 +426,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "decision": ("Quyết định", "Decision"),
     "grant": ("Đồng ý", "Grant"),
     "refuse": ("Từ chối", "Refuse"),
+    "technicians": ("Danh bạ kỹ thuật", "Technical contacts"),
+    "technicians_help": (
+        "Cán bộ kỹ thuật của mỗi điểm cầu và các đầu mối của tỉnh, để mọi bên liên hệ khi "
+        "chuẩn bị và khi có sự cố.",
+        "Every endpoint's technician and the province's standing contacts, for everyone to "
+        "reach while preparing a meeting or when something fails.",
+    ),
     "document_number": ("Số công văn", "Official letter No."),
     "document_date": ("Ngày công văn", "Letter date"),
     "letter": ("Theo công văn số", "Official letter No."),

@@ -406,3 +406,38 @@ async def test_a_directory_change_on_an_older_version_is_a_412_and_changes_nothi
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "If-Match"
+
+
+async def test_the_technical_contact_list_is_a_workbook_every_role_may_read(
+    registration,
+) -> None:
+    """Rule 5, "known to all": every endpoint's technician and the standing contacts."""
+    import io
+
+    import openpyxl
+
+    viewer = registration.headers("viewer")
+    answer = await registration.http.get("/directory/technicians.xlsx", headers=viewer)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "danh-ba-ky-thuat-tuyen-quang.xlsx" in answer.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    technicians, standing = book.worksheets
+    rows = list(technicians.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Mã điểm cầu", "Điểm cầu", "Đơn vị", "Cán bộ kỹ thuật")
+    by_code = {r[0]: r for r in rows[1:]}
+    assert len(by_code) == 28
+    assert by_code["TQ-SYT"][3:6] == (
+        "Phạm Minh Thắng",
+        "0912480301",
+        "kythuat.syt@tuyenquang.gov.vn",
+    )
+    assert by_code["TQ-SYT"][2].startswith("SYT · ")
+    roles = [r[0] for r in standing.iter_rows(min_row=2, values_only=True)]
+    assert roles[:3] == ["Sở TT&TT", "Đơn vị cung cấp đường truyền", "Công ty Điện lực"]
+    english = await registration.http.get(
+        "/directory/technicians.xlsx", headers={**viewer, "Accept-Language": "en"}
+    )
+    header = next(openpyxl.load_workbook(io.BytesIO(english.content)).worksheets[0].iter_rows())
+    assert header[3].value == "Technician"
+    assert (await registration.http.get("/directory/technicians.xlsx")).status_code == 401

@@ -17,6 +17,7 @@ from hnth_console.pages import (
     signin,
     signin_sso,
     technician,
+    technicians,
 )
 
 ROUTERS = (
@@ -25,6 +26,7 @@ ROUTERS = (
     # clerk's pages
     clerk.router,
     access.router,
+    technicians.router,
     # duty officer's pages
     calendar.router,
     directory.router,

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import EndpointKind, UnitKind
 from hnth_kit.auth import Caller, Operator
 from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.refusal import Refusal, Violation
+from registration import technician_list
 from registration.commands import not_null
 from registration.directory import ContactIn, ContactsIn, EndpointIn, UnitIn
 from registration.http.deps import Directory, policy
@@ -20,6 +21,7 @@ from registration.views import ContactsOut, EndpointOut, UnitOut, answers, shape
 
 router = APIRouter(tags=["directory"], responses=answers(401, 403, 404, 409))
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACTIVE_FILTER = "Lọc theo trạng thái hoạt động / only active (true) or inactive (false)"
 Code = Annotated[
     str, Path(max_length=64, description="Mã đơn vị hoặc điểm cầu / unit or endpoint code")
@@ -189,6 +191,31 @@ async def deactivate_endpoint(
 ) -> dict[str, Any]:
     changed = await cases.update("endpoints", who, code, {"active": False})
     return entry(changed, policy(request, who))
+
+
+@router.get(
+    "/directory/technicians.xlsx",
+    summary="Danh bạ kỹ thuật / the technical contact list (XLSX)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "Danh bạ kỹ thuật (XLSX)"}},
+)
+async def technicians_xlsx(request: Request, who: Caller, cases: Directory) -> Response:
+    """Every endpoint's technician and the standing contacts (rule 5: known to all), in
+    the reader's language (`Accept-Language`)."""
+    endpoints = await cases.entries("endpoints", who.tenant, {})
+    units = {
+        str(u["code"]): str(u.get("name") or "")
+        for u in await cases.entries("units", who.tenant, {})
+    }
+    try:
+        contacts: dict[str, Any] | None = await cases.contacts(who.tenant)
+    except Refusal:
+        contacts = None  # none recorded yet: the endpoints' sheet alone
+    lang = "en" if request.headers.get("accept-language", "").startswith("en") else "vi"
+    body = technician_list.workbook(endpoints, units, contacts, lang)
+    name = "danh-ba-ky-thuat" if lang == "vi" else "technical-contacts"
+    disposition = f'attachment; filename="{name}-{who.tenant}.xlsx"'
+    return Response(body, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 @router.get(
