@@ -381,6 +381,8 @@ class InspectionStore:
     ) -> list[Document]:
         """The facts about notices delivered in [start, end), with their acknowledgements
         (whenever those came)."""
-        query: Document = {"tenant": tenant} if tenant else {}
-        facts = await self._find(NOTICE_FACTS, query)
-        return [f for f in facts if f["fact"] == "acknowledged" or start <= f["at"] < end]
+        query: Document = {
+            "$or": [{"fact": "acknowledged"}, {"at": {"$gte": start, "$lt": end}}],
+            **({"tenant": tenant} if tenant else {}),
+        }
+        return await self._find(NOTICE_FACTS, query)
