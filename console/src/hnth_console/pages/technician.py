@@ -46,7 +46,11 @@ async def names(backends: Backends, s: Session) -> dict[str, str]:
 
 
 def refusal(exc: BackendError) -> tuple[str, dict[str, str]]:
-    """A refusal as the form shows it: a sentence on top, and the reasons by field."""
+    """A refusal as the form shows it: a sentence on top, and the reasons by field. A
+    failure that is no refusal (the service is down, its own error) is raised again, for
+    the error page."""
+    if exc.status not in REFUSALS:
+        raise exc
     fields = tv.service_errors(exc.errors)
     if fields:
         return "", fields
@@ -136,8 +140,6 @@ async def submit_check(
     try:
         entry = await post(backends, s, "POST", path, {"items": items}, form.get("key", ""))
     except BackendError as exc:
-        if exc.status not in REFUSALS:
-            raise
         top, fields = refusal(exc)
         return await check_page(
             request, s, backends, meeting_id, endpoint, form, exc.status, fields, top
@@ -224,8 +226,6 @@ async def report_incident(request: Request, s: Acting, backends: Services) -> Re
     try:
         await post(backends, s, "POST", "/incidents", body)
     except BackendError as exc:
-        if exc.status not in REFUSALS:
-            raise
         top, fields = refusal(exc)
         return await incident_page(request, s, backends, form, exc.status, fields, top)
     return see_other(back_to(s), done="incident_reported")
@@ -274,8 +274,6 @@ async def resolve_incident(
     try:
         await post(backends, s, "PATCH", f"/incidents/{quote(incident_id)}", body)
     except BackendError as exc:
-        if exc.status not in REFUSALS:
-            raise
         top, fields = refusal(exc)
         return await resolve_page(request, s, backends, incident_id, form, exc.status, fields, top)
     return see_other(back_to(s), done="incident_resolved")
@@ -371,8 +369,6 @@ async def hand_in(
     try:
         await post(backends, s, "POST", path, body)
     except BackendError as exc:
-        if exc.status not in REFUSALS:
-            raise
         top, fields = refusal(exc)
         return await task_page(request, s, backends, kind, task_id, form, exc.status, fields, top)
     return see_other(back_to(s), done=f"{kind}_handed_in")
@@ -424,8 +420,6 @@ async def rate(
     try:
         await post(backends, s, "PUT", path, body)
     except BackendError as exc:
-        if exc.status not in REFUSALS:
-            raise
         top, fields = refusal(exc)
         return await feedback_page(
             request, s, backends, meeting_id, endpoint, form, exc.status, fields, top
