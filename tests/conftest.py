@@ -23,7 +23,14 @@ from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.ports import free_port
 from hnth_kit.settings import REPO_ROOT
-from hnth_kit.testing import TEST_SIGNING_KEYS, SmtpServer, WebhookReceiver, start_webhook_receiver
+from hnth_kit.testing import (
+    TEST_KEYS,
+    TEST_SIGNING_KEYS,
+    SmtpServer,
+    WebhookReceiver,
+    start_webhook_receiver,
+)
+from registration.__main__ import token_of, token_parser
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 WEBHOOK_SECRET = "system-test-webhook-secret"
@@ -73,14 +80,10 @@ class Platform:
         return Topics(prefix=self.topic_prefix)
 
     def token(self, *args: str) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "registration", "token", *args],
-            env={**self.env, **OWN["registration"]},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
+        """What `python -m registration token ARGS` prints, made in this process with
+        registration's keys (a process per token spent seconds importing; the command
+        itself is tested in registration's tests)."""
+        return token_of(TEST_KEYS, token_parser().parse_args(list(args)))
 
     def kill(self, name: str) -> None:
         """`kill -9` one process (e.g. `scheduling-1`)."""
@@ -198,12 +201,31 @@ async def platform(infra, unique, tmp_path, replicas, clock_offset) -> AsyncIter
 async def module_platform(infra, tmp_path_factory) -> AsyncIterator[Platform]:
     """One platform for every test of a module whose tests keep to their own data (their
     own accounts, meetings): starting four services is most of a system test's time."""
+    async with lasting_platform(infra, tmp_path_factory, ONE_EACH) as platform:
+        yield platform
+
+
+@pytest.fixture(scope="session")
+async def shared_platform(infra, tmp_path_factory) -> AsyncIterator[Platform]:
+    """One platform for the modules whose tests keep to their own data across modules as
+    well: their own accounts, meetings on days and endpoints no other such test uses,
+    never a clock shift or a restart. A module opts in by defining
+    `platform = shared_platform` in a fixture of its own (see test_console_pages)."""
+    async with lasting_platform(infra, tmp_path_factory, ONE_EACH) as platform:
+        yield platform
+
+
+@contextlib.asynccontextmanager
+async def lasting_platform(
+    infra, tmp_path_factory: pytest.TempPathFactory, replicas: dict[str, int]
+) -> AsyncIterator[Platform]:
+    """A platform for more than one test, and its topics deleted after it."""
     from hnth_kit.topics_admin import delete_topics
 
     unique = uuid.uuid4().hex[:10]
     logs = tmp_path_factory.mktemp("platform")
     try:
-        async with running_platform(infra, unique, logs, ONE_EACH, timedelta(0)) as platform:
+        async with running_platform(infra, unique, logs, replicas, timedelta(0)) as platform:
             yield platform
     finally:
         await delete_topics(infra.bootstrap_servers, f"t{unique}.")

@@ -14,10 +14,11 @@ import pytest
 from hnth_contracts import ReportDue, ReportKind, RuleRef
 from hnth_kit.auth import Role
 from hnth_kit.testing import eventually
-from tests.test_console_pages import (  # noqa: F401  (console: a fixture)
+from tests.test_console_pages import (  # noqa: F401  (console, platform: fixtures)
     console,
     csrf_of,
     ops_token,
+    platform,
     signed_in,
 )
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.system
 
 async def test_meeting_page_lists_materials_per_role_and_flags_the_missing_record(
     console,  # noqa: F811
-    platform,
+    platform,  # noqa: F811
 ) -> None:
     registration = platform.urls["registration"]
     operator = {"Authorization": f"Bearer {ops_token(platform)}"}

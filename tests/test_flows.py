@@ -1,5 +1,9 @@
 """End to end on real Kafka + the MongoDB-compatible server, every service a real process
-(scheduling and notification with 2 replicas each), real SMTP and webhook receivers."""
+(scheduling and notification with 2 replicas each), real SMTP and webhook receivers.
+
+The tests here share one platform (starting it is most of their time): each keeps to its
+own meeting, on a day of its own, and reads only that meeting's mail, notices and boards.
+test_flows_clock has those that shift a service's clock, each on a platform of its own."""
 
 from __future__ import annotations
 
@@ -12,22 +16,28 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from hnth_contracts import CheckCompleted, CheckOutcome, MeetingRequested, decode_event
+from hnth_contracts import MeetingRequested
 from hnth_contracts.policy import load_policy
 from hnth_kit.settings import REPO_ROOT
-from hnth_kit.testing import eventually, read_topic
-from scheduling.domain import next_annual_report
+from hnth_kit.testing import eventually
+from notification.domain.notices import calendar_uid
+from tests.conftest import lasting_platform
 
 pytestmark = pytest.mark.system
 ENDPOINTS = ["TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG"]
-POLICY = load_policy(REPO_ROOT / "policies", "tuyen-quang")
+TENANT = "tuyen-quang"
+POLICY = load_policy(REPO_ROOT / "policies", TENANT)
 VN = ZoneInfo(POLICY.timezone)
 ALL_OK = {item: {"ok": True} for item in ("line", "audio", "video", "content", "power")}
 
 
-@pytest.fixture
-def replicas() -> dict[str, int]:
-    return {"registration": 1, "scheduling": 2, "notification": 2, "inspection": 1}
+REPLICAS = {"registration": 1, "scheduling": 2, "notification": 2, "inspection": 1}
+
+
+@pytest.fixture(scope="module")
+async def platform(infra, tmp_path_factory):
+    async with lasting_platform(infra, tmp_path_factory, REPLICAS) as platform:
+        yield platform
 
 
 def meeting(days_ahead: float = 3, hours: float = 2, **changes: object) -> dict[str, object]:
@@ -103,19 +113,23 @@ async def client(platform):
         yield Client(platform, http)
 
 
-def calendars(platform, address: str) -> list[Calendar]:
+def calendars(platform, address: str, meeting_id: str) -> list[Calendar]:
+    """The invitations of one meeting that reached `address` (which may get others')."""
     found = []
+    uid = calendar_uid(TENANT, meeting_id)
     for message in platform.smtp.inbox.to(address):
         for part in message.walk():
             if part.get_content_type() == "text/calendar":
-                found.append(Calendar.from_ical(part.get_payload(decode=True)))
+                cal = Calendar.from_ical(part.get_payload(decode=True))
+                if str(cal.walk("VEVENT")[0]["UID"]) == uid:
+                    found.append(cal)
     return found
 
 
-def methods_and_sequences(platform, address: str) -> list[tuple[str, int]]:
+def methods_and_sequences(platform, address: str, meeting_id: str) -> list[tuple[str, int]]:
     return [
         (str(cal["METHOD"]), int(cal.walk("VEVENT")[0]["SEQUENCE"]))
-        for cal in calendars(platform, address)
+        for cal in calendars(platform, address, meeting_id)
     ]
 
 
@@ -136,7 +150,7 @@ async def test_happy_path_from_registration_to_passed_checks(platform, client) -
         ["it_department", "line_provider", "power_company", "host_unit"] + ["technician"] * 3
     )
     for address in addresses.values():
-        assert methods_and_sequences(platform, address) == [("REQUEST", 0)], address
+        assert methods_and_sequences(platform, address, meeting_id) == [("REQUEST", 0)], address
     signed = [d for d in platform.webhook.received if d.json().get("meeting_id") == meeting_id]
     assert signed, "the subscribed e-office system got nothing"
     for delivery in signed:
@@ -207,7 +221,7 @@ async def test_change_and_cancel_ripple_through_every_service(platform, client) 
         ),
     )
     await eventually(
-        lambda: _async(methods_and_sequences(platform, addresses["it_department"])),
+        lambda: _async(methods_and_sequences(platform, addresses["it_department"], meeting_id)),
         until=lambda found: ("REQUEST", 1) in found,
     )
     cancelled = await client.call(
@@ -216,7 +230,7 @@ async def test_change_and_cancel_ripple_through_every_service(platform, client) 
     assert cancelled.json()["status"] == "cancelled"
     for address in addresses.values():
         found = await eventually(
-            lambda a=address: _async(methods_and_sequences(platform, a)),
+            lambda a=address: _async(methods_and_sequences(platform, a, meeting_id)),
             until=lambda found: any(m == "CANCEL" for m, _ in found),
         )
         assert [m for m, _ in found].count("CANCEL") == 1, (address, found)
@@ -265,101 +279,3 @@ async def test_external_system_request_gets_the_same_treatment(platform, client)
         until=lambda r: r.status_code == 200 and len(r.json()) == 2,
     )
     assert {c["state"] for c in board.json()} == {"pending"}
-
-
-async def test_missed_check_is_emitted_once_and_alerted_once(platform, client) -> None:
-    # Urgent meeting 70 minutes ahead: its T-1h check deadline is 10 minutes away.
-    meeting_id = await client.register(
-        meeting(days_ahead=70 / 1440, hours=1, urgent_reason="Chỉ đạo khẩn")
-    )
-    await client.meeting_when(meeting_id, "scheduled")
-    await eventually(
-        lambda: client.get("inspection", f"/meetings/{meeting_id}/readiness"),
-        until=lambda r: r.status_code == 200 and len(r.json()) == 3,
-    )
-    platform.restart("inspection-0", HNTH_CLOCK_OFFSET_SECONDS="1200")  # 20 minutes later
-    board = await eventually(
-        lambda: client.get("inspection", f"/meetings/{meeting_id}/readiness"),
-        until=lambda r: {c["state"] for c in r.json()} == {"missed"},
-        timeout=40,
-    )
-    assert len(board.json()) == 3
-    # the restarted process's relay publishes them: wait for all three, then read on a
-    # while for a fourth that must not come
-    checks = await read_topic(
-        platform.bootstrap, platform.topics.checks, expect=3, timeout=30, read_on=5
-    )
-    missed = [
-        e
-        for e in (decode_event(m.value) for m in checks)
-        if isinstance(e, CheckCompleted) and e.meeting_id == meeting_id
-    ]
-    assert sorted(e.endpoint for e in missed) == sorted(ENDPOINTS)
-    assert {e.outcome for e in missed} == {CheckOutcome.MISSED}
-    alerts = await client.notices_when(
-        meeting_id,
-        lambda ns: sum(n["kind"] == "check_alert" and n["status"] == "sent" for n in ns) == 6,
-    )
-    # each missed endpoint alerted once to the IT department and once to the host unit
-    assert sorted(n["role"] for n in alerts if n["kind"] == "check_alert") == sorted(
-        ["it_department", "host_unit"] * 3
-    )
-
-
-def into_annual_report_window(now: datetime) -> timedelta:
-    """The clock shift that puts `now` in the middle of the next year-end report window
-    (from `report.annual.lead_time` before `report.annual.due` until the due date): the
-    annual tasks exist only then, so the test must not depend on today's date."""
-    due = next_annual_report(POLICY, now)
-    return due.announce_at + (due.due_at - due.announce_at) / 2 - now
-
-
-@pytest.mark.parametrize(
-    "today",
-    [
-        datetime(2026, 11, 16, 0, 30, tzinfo=VN),  # the window just opened
-        datetime(2026, 12, 15, 23, 59, tzinfo=VN),  # its last minute
-        datetime(2026, 12, 16, 0, 0, tzinfo=VN),  # just closed: the next year's window
-        datetime(2026, 12, 31, 23, 30, tzinfo=VN),
-        datetime(2027, 1, 1, 0, 30, tzinfo=VN),
-        datetime(2028, 2, 29, 12, 0, tzinfo=VN),
-        datetime(2026, 6, 1, 17, 30, tzinfo=UTC),  # local midnight
-    ],
-)
-def test_the_shifted_clock_lands_inside_a_report_window_on_any_day(today: datetime) -> None:
-    shifted = today + into_annual_report_window(today)
-    due = next_annual_report(POLICY, shifted)
-    assert due.announce_at + timedelta(days=7) < shifted < due.due_at - timedelta(days=7)
-
-
-@pytest.mark.parametrize(
-    "clock_offset", [into_annual_report_window(datetime.now(UTC))], ids=["in-report-window"]
-)
-async def test_the_year_reports_due_are_submitted_and_compiled(platform, client) -> None:
-    # the services' clocks sit inside the report window (`clock_offset`); the year is
-    # whichever the announced tasks cover
-    tasks = await eventually(
-        lambda: client.get("inspection", "/annual-reports"),
-        until=lambda r: r.status_code == 200 and len(r.json()) == 28,
-        timeout=60,
-    )
-    years = {task["year"] for task in tasks.json()}
-    assert len(years) == 1, years
-    year = int(years.pop())
-    submitted = tasks.json()[:5]
-    for task in submitted:
-        response = await client.call(
-            "POST",
-            "inspection",
-            f"/annual-reports/{task['id']}",
-            json={"effectiveness": "effective", "proposals": "Nâng cấp đường truyền"},
-        )
-        assert response.status_code in (200, 201), response.text
-        assert response.json()["on_time"] is True
-    compiled = await client.call("POST", "inspection", f"/reports/{year}/compile")
-    assert compiled.status_code in (200, 201), compiled.text
-    report = compiled.json()
-    assert len(report["not_reported"]) == 28 - len(submitted)
-    xlsx = await client.get("inspection", f"/reports/{year}.xlsx")
-    assert xlsx.status_code == 200
-    assert xlsx.content[:2] == b"PK"

@@ -34,8 +34,8 @@ async def sign_in(http: httpx.AsyncClient, base: str, username: str, password: s
     return await http.post(f"{base}/auth/login", json=body)
 
 
-async def test_a_signed_in_operator_is_known_everywhere_until_disabled(module_platform) -> None:
-    platform = module_platform
+async def test_a_signed_in_operator_is_known_everywhere_until_disabled(shared_platform) -> None:
+    platform = shared_platform
     admin = {"Authorization": f"Bearer {platform.token('--role', 'operator')}"}
     base = platform.urls["registration"]
     async with httpx.AsyncClient(timeout=30) as http:
@@ -71,8 +71,8 @@ async def test_a_signed_in_operator_is_known_everywhere_until_disabled(module_pl
         assert (await http.get(probes(platform)["inspection"], headers=admin)).status_code == 200
 
 
-async def test_five_wrong_passwords_lock_the_account_for_every_replica(module_platform) -> None:
-    platform = module_platform
+async def test_five_wrong_passwords_lock_the_account_for_every_replica(shared_platform) -> None:
+    platform = shared_platform
     admin = {"Authorization": f"Bearer {platform.token('--role', 'operator')}"}
     base = platform.urls["registration"]
     async with httpx.AsyncClient(timeout=30) as http:
@@ -102,9 +102,9 @@ def _link_token(mail) -> str:
 
 
 async def test_a_new_person_and_a_reset_set_their_password_by_the_mailed_link(
-    module_platform,
+    shared_platform,
 ) -> None:
-    platform = module_platform
+    platform = shared_platform
     admin = {"Authorization": f"Bearer {platform.token('--role', 'operator')}"}
     base = platform.urls["registration"]
     address = "pham.minh.moi@tuyenquang.gov.vn"

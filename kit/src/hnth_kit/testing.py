@@ -52,12 +52,16 @@ async def read_topic(
     bootstrap_servers: str,
     topic: str,
     *,
-    expect: int,
+    expect: int | None = None,
     timeout: float = 20.0,
     read_on: float = 0.0,
+    until: Callable[[list[RawMessage]], bool] | None = None,
 ) -> list[RawMessage]:
-    """Read a topic from the beginning until `expect` messages arrived or `timeout` passed;
+    """Read a topic from the beginning until `expect` messages arrived (or what was read
+    so far satisfies `until`, on a topic other tests write to as well) or `timeout` passed;
     with `read_on`, keep reading that long after the `expect`th (stopping at one more)."""
+    if (expect is None) == (until is None):
+        raise TypeError("read_topic needs exactly one of `expect` and `until`")
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
     )
@@ -71,10 +75,14 @@ async def read_topic(
         reading_on_until: float | None = None
         while True:
             now = time.monotonic()
-            if reading_on_until is None and len(found) >= expect:
-                reading_on_until = now + read_on
-            if len(found) > expect or now >= (reading_on_until or deadline):
-                break
+            if until is not None:
+                if until(found) or now >= deadline:
+                    break
+            elif expect is not None:
+                if reading_on_until is None and len(found) >= expect:
+                    reading_on_until = now + read_on
+                if len(found) > expect or now >= (reading_on_until or deadline):
+                    break
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
                 found.extend(
