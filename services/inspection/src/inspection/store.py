@@ -243,6 +243,30 @@ class InspectionStore:
         except LookupError:
             return False
 
+    async def update_task(
+        self,
+        collection: str,
+        task_id: str,
+        changes: Document,
+        events: Sequence[Event],
+        expected: Document,
+    ) -> bool:
+        """Change a task (with its events) only while it still holds `expected`; False when
+        it changed meanwhile."""
+        marker = f"change:{uuid.uuid4().hex}"
+        try:
+            return await apply_once(
+                self.db[collection],
+                task_id,
+                marker,
+                {"$set": changes},
+                events=events,
+                topics=self._topics,
+                extra_filter=expected,
+            )
+        except LookupError:
+            return False
+
     async def _claim_closing(self, what: str) -> bool:
         """Whether this writer is THE one to close `what` (see `closings` above)."""
         owner, now = uuid.uuid4().hex, datetime.now(UTC)
