@@ -230,18 +230,9 @@ class InspectionStore:
         (or another hand-in of it is being written)."""
         if not await self._claim_closing(f"{collection}/{task_id}"):
             return False
-        try:
-            return await apply_once(
-                self.db[collection],
-                task_id,
-                marker,
-                {"$set": changes},
-                events=events,
-                topics=self._topics,
-                extra_filter={"state": "open"},
-            )
-        except LookupError:
-            return False
+        return await self._change_task(
+            collection, task_id, marker, changes, events, {"state": "open"}
+        )
 
     async def update_task(
         self,
@@ -254,6 +245,17 @@ class InspectionStore:
         """Change a task (with its events) only while it still holds `expected`; False when
         it changed meanwhile."""
         marker = f"change:{uuid.uuid4().hex}"
+        return await self._change_task(collection, task_id, marker, changes, events, expected)
+
+    async def _change_task(
+        self,
+        collection: str,
+        task_id: str,
+        marker: str,
+        changes: Document,
+        events: Sequence[Event],
+        expected: Document,
+    ) -> bool:
         try:
             return await apply_once(
                 self.db[collection],
@@ -392,6 +394,9 @@ class InspectionStore:
                 FEEDBACK, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
             ),
             "notices": await self.notice_facts(start, end, tenant),
+            "meetings": await self._find(
+                "meetings", {"tenant": tenant, "start": {"$gte": start, "$lt": end}}
+            ),
         }
 
     # ------------------------------------------------------------ written notices

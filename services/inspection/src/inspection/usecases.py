@@ -48,6 +48,7 @@ REPORT_RULES = (
     "notice.lead_time",
     "inspection.period_months",
     "report.annual.due",
+    "registration.official_letter",
 )
 """The rules the provincial report cites."""
 
@@ -487,10 +488,14 @@ class Inspection:
             raise changed_meanwhile()
         return {**task, **changes}
 
-    async def _open_inspection(self, tenant: str, task_id: str) -> Document:
+    async def inspection(self, tenant: str, task_id: str) -> Document:
         task = await self.store.task(INSPECTIONS, tenant, task_id)
         if task is None:
             raise Refusal.not_found("nhiệm vụ kiểm tra", "inspection")
+        return task
+
+    async def _open_inspection(self, tenant: str, task_id: str) -> Document:
+        task = await self.inspection(tenant, task_id)
         if task["state"] != "open":
             raise Refusal(
                 409,
@@ -576,7 +581,8 @@ class Inspection:
             endpoints=await self.store.directory("endpoints", tenant),
             units=await self.store.directory("units", tenant),
         )
-        report = compile_report(records, year, policy.timezone, self.clock.now())
+        letters = bool(policy.value("registration.official_letter"))
+        report = compile_report(records, year, policy.timezone, self.clock.now(), letters)
         report["tenant"] = tenant
         report["rules"] = [policy.ref(r).model_dump() for r in REPORT_RULES]
         return report

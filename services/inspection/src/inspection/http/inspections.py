@@ -46,6 +46,11 @@ async def inspections(
     return shown(cases, who, await cases.inspections(who.tenant, endpoint, state))  # type: ignore[no-any-return]
 
 
+@router.get("/inspections/{task_id}", summary="Một nhiệm vụ kiểm tra định kỳ")
+async def inspection(task_id: str, who: Anyone, cases: UseCases) -> dict[str, Any]:
+    return shown(cases, who, await cases.inspection(who.tenant, task_id))  # type: ignore[no-any-return]
+
+
 @router.post("/inspections/{task_id}/result", summary="Nộp kết quả kiểm tra")
 async def inspected(
     task_id: str, form: InspectionForm, who: Acting, cases: UseCases
