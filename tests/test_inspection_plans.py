@@ -21,11 +21,13 @@ LINE_PROVIDER = "dieuhanh@vnpt-tuyenquang.vn"
 
 
 def subjects(platform, address: str, period: str) -> list[str]:
-    """The subjects of the inspection mails `address` received about this period."""
+    """The subjects of the plan mails `address` received about this period (not the
+    technician's request to hand the inspection in, "Hạn ...", which ReportDue causes)."""
     found = []
     for message in platform.smtp.inbox.to(address):
-        if period in message.get_body(("plain",)).get_content():
-            found.append(str(message["Subject"]))
+        subject = str(message["Subject"])
+        if period in message.get_body(("plain",)).get_content() and not subject.startswith("Hạn"):
+            found.append(subject)
     return found
 
 
