@@ -21,6 +21,9 @@ from hnth_contracts import (
     EndpointKind,
     EndpointUpdated,
     Event,
+    InspectionCancelled,
+    InspectionPlan,
+    InspectionScheduled,
     ItemResult,
     MeetingCancelled,
     MeetingChanged,
@@ -51,6 +54,12 @@ ENVELOPE = {
 }
 NOTICE = RuleRef(rule="notice.lead_time", source="QĐ 345/QĐ-UBND 2017 (Tuyên Quang), Điều 6")
 CHECK = RuleRef(rule="check.lead_time", source="QĐ 345/QĐ-UBND 2017 (Tuyên Quang), Điều 7")
+INSPECTION_ID = "periodic_inspection:2026-Q4:TQ-STTTT"
+INSPECTION_PLAN = InspectionPlan(
+    planned_at=datetime(2026, 12, 10, 1, 30, tzinfo=UTC),
+    endpoints=["TQ-STTTT", "TQ-UBND-SONDUONG"],
+    with_line_provider=True,
+)
 MEETING = Window(start=T0, end=T0 + timedelta(hours=3))
 
 
@@ -234,6 +243,30 @@ def samples() -> list[Event]:
             meeting_id="mtg-2026-0001",
             acknowledged_at=datetime(2026, 12, 1, 3, 40, tzinfo=UTC),
             **{**ENVELOPE, "producer": "notification", "correlation_id": "mtg-2026-0001"},
+        ),
+        InspectionScheduled.create(
+            event_id=_id(18),
+            inspection_id=INSPECTION_ID,
+            revision=2,
+            period="2026-Q4",
+            due_at=datetime(2026, 12, 15, 10, 0, tzinfo=UTC),
+            plan=INSPECTION_PLAN,
+            previous=InspectionPlan(
+                planned_at=datetime(2026, 12, 9, 1, 30, tzinfo=UTC),
+                endpoints=["TQ-STTTT"],
+                with_line_provider=False,
+            ),
+            rule=NOTICE,
+            **{**ENVELOPE, "producer": "inspection", "correlation_id": INSPECTION_ID},
+        ),
+        InspectionCancelled.create(
+            event_id=_id(19),
+            inspection_id=INSPECTION_ID,
+            revision=2,
+            period="2026-Q4",
+            plan=INSPECTION_PLAN,
+            reason="Điểm cầu đang sửa chữa phòng họp",
+            **{**ENVELOPE, "producer": "inspection", "correlation_id": INSPECTION_ID},
         ),
     ]
 

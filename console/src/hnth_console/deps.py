@@ -55,6 +55,7 @@ PAGES: dict[str, frozenset[Role]] = {
     # duty officer's pages
     "calendar": EVERYONE,
     "directory": frozenset({Role.OPERATOR}),
+    "inspection_plan": frozenset({Role.OPERATOR}),
 }
 """Which roles see which page or action (the services still decide what each role sees
 in it; notification itself refuses a resend to any role but the IT department's)."""

@@ -638,6 +638,41 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nothing was changed.",
     ),
     # everywhere
+    "meetings_with_letter": (
+        "Cuộc họp đăng ký kèm công văn (số, ngày)",
+        "Meetings registered with an official letter (number, date)",
+    ),
+    # periodic inspection plans (rule 4)
+    "inspection_plan": ("Kế hoạch kiểm tra định kỳ", "Periodic inspection plan"),
+    "planned_at": ("Thời gian kiểm tra", "Inspection time"),
+    "plan_inspection": ("Lập, sửa kế hoạch", "Plan or change"),
+    "line_provider": ("Đơn vị đường truyền", "Line provider"),
+    "yes": ("có", "yes"),
+    "no": ("không", "no"),
+    "not_planned": ("Chưa lên lịch.", "Not planned yet."),
+    "time": ("Giờ", "Time"),
+    "inspection_endpoints": (
+        "Các điểm cầu (mã, cách nhau bằng dấu phẩy)",
+        "Endpoints (codes, separated by commas)",
+    ),
+    "with_line_provider": ("Mời đơn vị cung cấp đường truyền", "Invite the line provider"),
+    "inspection_plan_told": (
+        "Khi lưu, kỹ thuật viên các điểm cầu và đơn vị đường truyền (nếu mời) nhận thông báo.",
+        "On saving, the endpoints' technicians and the line provider (if invited) are told.",
+    ),
+    "save_plan": ("Lưu kế hoạch", "Save the plan"),
+    "cancel_inspection": ("Hủy buổi kiểm tra", "Cancel the inspection"),
+    "task_open": ("chưa làm", "open"),
+    "task_done": ("đã kiểm tra", "done"),
+    "task_cancelled": ("đã hủy", "cancelled"),
+    "done_planned": (
+        "Đã lưu kế hoạch kiểm tra; các bên được thông báo.",
+        "The inspection plan is saved; the parties are told.",
+    ),
+    "done_cancelled": (
+        "Đã hủy buổi kiểm tra; các bên được thông báo.",
+        "The inspection is cancelled; the parties are told.",
+    ),
 }
 
 

@@ -3,7 +3,8 @@
 Meeting lifecycle (topic `meetings`, key = meeting id): MeetingRequested, MeetingChanged,
 MeetingCancelled. Scheduling's decisions (topic `slots`, key = meeting id): SlotAssigned,
 SlotRejected, SlotReleased. Readiness (topic `checks`, key = meeting id): CheckCompleted.
-Calendar (topic `reports`, key = endpoint or meeting): ReportDue, ReportSubmitted.
+Calendar (topic `reports`, key = endpoint or meeting): ReportDue, ReportSubmitted;
+a periodic inspection's plan (key = the inspection): InspectionScheduled, InspectionCancelled.
 Directory (topic `directory`, key = unit or endpoint code): UnitUpdated, EndpointUpdated,
 ContactsUpdated: full snapshots, so the latest per key is the current state.
 Raw readiness results from technicians or probes (topic `checks`): CheckSubmitted.
@@ -338,6 +339,43 @@ class ReportSubmitted(Event):
     submitted_at: UtcDatetime
 
 
+class InspectionPlan(Model):
+    """When a periodic inspection (rule 4) is done, at which endpoints, with or without the
+    line provider."""
+
+    planned_at: UtcDatetime
+    endpoints: list[Code] = Field(min_length=1, max_length=50)
+    with_line_provider: bool
+
+
+class InspectionScheduled(Event):
+    """The IT department planned (or re-planned) a periodic inspection: every revision goes
+    to the endpoints' technicians and, when it comes, the line provider, like a meeting's
+    notice; whoever the previous plan named and this one does not is told it is off."""
+
+    type: Literal["InspectionScheduled"] = "InspectionScheduled"
+    inspection_id: str = Field(min_length=1, max_length=200)
+    revision: int = Field(ge=1)
+    period: str
+    due_at: UtcDatetime
+    plan: InspectionPlan
+    previous: InspectionPlan | None = None
+    rule: RuleRef
+    """The lead time the plan kept (`notice.lead_time`)."""
+
+
+class InspectionCancelled(Event):
+    """A planned periodic inspection will not take place: its parties are told."""
+
+    type: Literal["InspectionCancelled"] = "InspectionCancelled"
+    inspection_id: str = Field(min_length=1, max_length=200)
+    revision: int = Field(ge=0)
+    period: str
+    plan: InspectionPlan | None = None
+    """The plan the parties were told of (None: it was never planned, nobody to tell)."""
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class TokensRevoked(Event):
     """Every token `subject` holds that was issued before `not_before` is refused from now
     on, by every service (an account disabled, a password reset, "sign out everywhere")."""
@@ -410,6 +448,8 @@ AnyEvent = Annotated[
     | CheckCompleted
     | ReportDue
     | ReportSubmitted
+    | InspectionScheduled
+    | InspectionCancelled
     | UnitUpdated
     | EndpointUpdated
     | ContactsUpdated
@@ -434,6 +474,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CheckCompleted,
         ReportDue,
         ReportSubmitted,
+        InspectionScheduled,
+        InspectionCancelled,
         UnitUpdated,
         EndpointUpdated,
         ContactsUpdated,

@@ -16,6 +16,8 @@ from hnth_contracts.events import (
     CheckSubmitted,
     ContactsUpdated,
     EndpointUpdated,
+    InspectionCancelled,
+    InspectionScheduled,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
@@ -37,7 +39,8 @@ SLOTS = "hnth.slots"
 CHECKS = "hnth.checks"
 """Readiness: CheckSubmitted (raw results) and CheckCompleted (outcomes)."""
 REPORTS = "hnth.reports"
-"""Calendar: ReportDue, ReportSubmitted."""
+"""Calendar: ReportDue, ReportSubmitted; inspection plans: InspectionScheduled and
+InspectionCancelled."""
 DIRECTORY = "hnth.directory"
 """The province directory: UnitUpdated, EndpointUpdated, ContactsUpdated (snapshots)."""
 
@@ -79,6 +82,8 @@ _TOPIC_OF: dict[type[Event], str] = {
     CheckCompleted: CHECKS,
     ReportDue: REPORTS,
     ReportSubmitted: REPORTS,
+    InspectionScheduled: REPORTS,
+    InspectionCancelled: REPORTS,
     UnitUpdated: DIRECTORY,
     EndpointUpdated: DIRECTORY,
     ContactsUpdated: DIRECTORY,
@@ -109,6 +114,8 @@ def key_of(event: Event) -> bytes:
         return f"{event.tenant}:{event.subject}".encode()
     if isinstance(event, ContactsUpdated):
         return f"{event.tenant}:contacts".encode()
+    if isinstance(event, InspectionScheduled | InspectionCancelled):
+        return event.inspection_id.encode()
     if isinstance(event, ReportDue | ReportSubmitted):
         subject = event.endpoint or event.meeting_id or event.report_id
         return subject.encode()

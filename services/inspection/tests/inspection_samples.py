@@ -149,3 +149,15 @@ async def no_more(infra, topic: str, count: int) -> None:
     """Read on briefly past the `count` messages already seen: one more (a duplicate, an
     event for something closed) would show up here."""
     await read_exactly(infra.bootstrap_servers, topic, count)
+
+
+def with_rule(cases: Any, key: str, value: object) -> Any:
+    """The same use cases under a policy where `key` is `value` (a province's knob)."""
+    from dataclasses import replace
+
+    from hnth_contracts.policy import Rule
+
+    shipped = cases.policy_for(TENANT)
+    rules = {**shipped.rules, key: Rule(value=value, source=shipped.rules[key].source)}
+    policy = shipped.model_copy(update={"rules": rules})
+    return replace(cases, policy_for=lambda _tenant: policy)

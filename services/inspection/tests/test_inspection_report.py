@@ -11,7 +11,7 @@ import io
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import docx
@@ -497,3 +497,54 @@ async def test_the_report_counts_notices_delivered_on_time_and_acknowledged(
         exported = body(await http.get(f"/reports/{YEAR}.json", headers=auth(Role.VIEWER)))
         heading = exported["headings"]["province"]["notices_lead_time_compliance"]
         assert heading == "Tỷ lệ thông báo gửi trước thời hạn quy định"
+
+
+async def test_the_report_lists_each_meeting_with_its_official_letter(
+    services, publish, topics, clock
+) -> None:
+    """Rule 1's letters in the year report: each meeting held with its số, ngày công văn,
+    in the report and both files, and how many came with one (no share where the province
+    does not require one: Tuyên Quang)."""
+    service = await services(poll=0.5)
+    clock.set(local(YEAR + 1, 1, 5))
+    with_letter = slot_assigned("m-l1", local(YEAR, 4, 2, 8), ["TQ-E01"]).model_copy(
+        update={"document_number": "45/UBND-TH", "document_date": date(YEAR, 3, 28)}
+    )
+    without = slot_assigned("m-l2", local(YEAR, 5, 6, 14), ["TQ-E02"])
+    await publish([with_letter, without], topics)
+    await wait(service, topics.slots, 2)
+
+    transport = httpx.ASGITransport(app=service.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://inspection") as http:
+        report = body(await http.post(f"/reports/{YEAR}/compile", headers=auth()))
+        listed = {m["meeting_id"]: m for m in report["meetings"]}
+        assert (listed["m-l1"]["document_number"], listed["m-l1"]["document_date"]) == (
+            "45/UBND-TH",
+            f"{YEAR}-03-28",
+        )
+        assert listed["m-l2"]["document_number"] is None
+        province = report["province"]
+        assert (province["meetings_with_letter"], province["letters_required"]) == (1, False)
+        assert province["letters_compliance"] is None
+        assert "registration.official_letter" in {r["rule"] for r in report["rules"]}
+
+        xlsx = await http.get(f"/reports/{YEAR}.xlsx", headers=auth(Role.VIEWER))
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["Cuộc họp"]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0] == (
+            "Thời gian",
+            "Cuộc họp",
+            "Đơn vị chủ trì",
+            "Số công văn",
+            "Ngày công văn",
+        )
+        assert rows[1] == (
+            "08:00 02/04/2026",
+            "Hội nghị giao ban",
+            "VP-UBND",
+            "45/UBND-TH",
+            "28/03/2026",
+        )
+        word = await http.get(f"/reports/{YEAR}.docx", headers=auth(Role.VIEWER))
+        last = docx.Document(io.BytesIO(word.content)).tables[-1]
+        assert [c.text for c in last.rows[1].cells][3:] == ["45/UBND-TH", "28/03/2026"]

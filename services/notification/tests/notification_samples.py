@@ -15,6 +15,9 @@ from hnth_contracts import (
     ContactsUpdated,
     EndpointUpdated,
     Event,
+    InspectionCancelled,
+    InspectionPlan,
+    InspectionScheduled,
     MeetingCancelled,
     ReportKind,
     ReportSubmitted,
@@ -206,4 +209,47 @@ def access_link(
         link=link,
         expires_at=expires_at,
         language=language,
+    )
+
+
+INSPECTION = "periodic_inspection:tuyen-quang:TQ-STTTT:2026-Q4"
+LEAD = RuleRef(rule="notice.lead_time", source="seeds/000")
+
+
+def inspection_plan(at: datetime, *endpoints: str, line_provider: bool = True) -> InspectionPlan:
+    return InspectionPlan(
+        planned_at=at,
+        endpoints=list(endpoints or ("TQ-STTTT",)),
+        with_line_provider=line_provider,
+    )
+
+
+def inspection_scheduled(at: datetime, *, previous: bool = False) -> InspectionScheduled:
+    """Revision 1 at TQ-STTTT and TQ-UBND with the line provider; with `previous`, revision
+    2 at TQ-STTTT alone without it (so TQ-UBND and the line provider are told it is off)."""
+    first = inspection_plan(at, "TQ-STTTT", "TQ-UBND")
+    return InspectionScheduled.create(
+        tenant=TENANT,
+        correlation_id=INSPECTION,
+        producer="inspection",
+        inspection_id=INSPECTION,
+        revision=2 if previous else 1,
+        period="2026-Q4",
+        due_at=at + timedelta(days=7),
+        plan=inspection_plan(at, line_provider=False) if previous else first,
+        previous=first if previous else None,
+        rule=LEAD,
+    )
+
+
+def inspection_cancelled(at: datetime) -> InspectionCancelled:
+    return InspectionCancelled.create(
+        tenant=TENANT,
+        correlation_id=INSPECTION,
+        producer="inspection",
+        inspection_id=INSPECTION,
+        revision=1,
+        period="2026-Q4",
+        plan=inspection_plan(at, "TQ-STTTT", "TQ-UBND"),
+        reason="Phòng họp đang sửa",
     )

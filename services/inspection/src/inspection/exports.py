@@ -74,6 +74,16 @@ PROVINCE_LINES: tuple[tuple[str, str, str], ...] = (
         "Tỷ lệ thông báo được xác nhận",
         "Share of notices acknowledged",
     ),
+    (
+        "meetings_with_letter",
+        "Số cuộc họp đăng ký kèm công văn (số, ngày)",
+        "Meetings registered with an official letter (number, date)",
+    ),
+    (
+        "letters_compliance",
+        "Tỷ lệ cuộc họp có công văn (nơi quy chế bắt buộc)",
+        "Share of meetings with an official letter (where the regulation requires one)",
+    ),
     ("endpoints", "Số điểm cầu", "Endpoints"),
     ("endpoints_reported", "Số điểm cầu đã gửi báo cáo năm", "Endpoints that sent their report"),
     ("feedback", "Số lượt đánh giá chất lượng sau họp", "Quality ratings after meetings"),
@@ -107,6 +117,13 @@ ENDPOINT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("feedback", "Lượt đánh giá chất lượng", "Quality ratings"),
     ("quality_average", "Chất lượng TB (1-5)", "Mean quality (1-5)"),
 )
+MEETING_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("start", "Thời gian", "Time"),
+    ("title", "Cuộc họp", "Meeting"),
+    ("host_unit", "Đơn vị chủ trì", "Host unit"),
+    ("document_number", "Số công văn", "Official letter no."),
+    ("document_date", "Ngày công văn", "Letter date"),
+)
 PROPOSAL_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("endpoint", "Điểm cầu", "Endpoint"),
     ("effectiveness", "Đánh giá", "Effectiveness"),
@@ -137,6 +154,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "endpoints": ("Điểm cầu", "Endpoints"),
     "proposals": ("Kiến nghị", "Proposals"),
     "not_reported_sheet": ("Chưa báo cáo", "Not reported"),
+    "meetings": ("Cuộc họp", "Meetings"),
+    "part_meetings": (
+        "VI. Các cuộc họp đã tổ chức và công văn đăng ký",
+        "VI. The meetings held and their official letters",
+    ),
     "not_reported": ("Điểm cầu chưa gửi báo cáo", "Endpoints that did not report"),
     "complaints": ("Phản ánh chất lượng", "Quality complaints"),
     "part_province": ("I. Số liệu tổng hợp toàn tỉnh", "I. Province-wide figures"),
@@ -228,6 +250,23 @@ def _rows(
     return [[cell(k, r[k], lang) for k, _ in columns] for r in records]
 
 
+def _meetings(report: dict[str, Any], lang: Lang) -> list[list[Any]]:
+    """Each meeting held with its official letter: the time local, the date as written in
+    Vietnam (dd/mm/yyyy). A report kept before meetings were listed has none."""
+    tz = ZoneInfo(report["timezone"])
+    rows = []
+    for m in report.get("meetings", []):
+        letter_date = m.get("document_date")
+        shown = {
+            **m,
+            "start": m["start"].astimezone(tz).strftime("%H:%M %d/%m/%Y"),
+            "document_date": "/".join(reversed(letter_date.split("-"))) if letter_date else "",
+            "document_number": m.get("document_number") or "",
+        }
+        rows.append([shown[k] or "" for k, _ in labels(MEETING_COLUMNS, lang)])
+    return rows
+
+
 def _sheet(workbook: Workbook, name: str, header: Sequence[str], rows: list[list[Any]]) -> None:
     sheet = workbook.create_sheet(name)
     sheet.append(list(header))
@@ -247,7 +286,7 @@ def to_xlsx(report: dict[str, Any], lang: Lang = "vi") -> bytes:
     summary.append([_compiled(report, lang)])
     summary.append([word("figure", lang), word("value", lang)])
     for key, label in labels(PROVINCE_LINES, lang):
-        summary.append([label, cell(key, report["province"][key], lang)])
+        summary.append([label, cell(key, report["province"].get(key), lang)])
     endpoints, proposals = labels(ENDPOINT_COLUMNS, lang), labels(PROPOSAL_COLUMNS, lang)
     _sheet(
         workbook,
@@ -273,6 +312,12 @@ def to_xlsx(report: dict[str, Any], lang: Lang = "vi") -> bytes:
         [label for _, label in labels(COMPLAINT_COLUMNS, lang)],
         _complaints(report, lang),
     )
+    _sheet(
+        workbook,
+        word("meetings", lang),
+        [label for _, label in labels(MEETING_COLUMNS, lang)],
+        _meetings(report, lang),
+    )
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -297,7 +342,7 @@ def to_docx(report: dict[str, Any], lang: Lang = "vi") -> bytes:
         document,
         [word("figure", lang), word("value", lang)],
         [
-            [label, cell(key, report["province"][key], lang)]
+            [label, cell(key, report["province"].get(key), lang)]
             for key, label in labels(PROVINCE_LINES, lang)
         ],
     )
@@ -326,6 +371,12 @@ def to_docx(report: dict[str, Any], lang: Lang = "vi") -> bytes:
         document,
         [label for _, label in labels(COMPLAINT_COLUMNS, lang)],
         _complaints(report, lang),
+    )
+    document.add_heading(word("part_meetings", lang), level=2)
+    _table(
+        document,
+        [label for _, label in labels(MEETING_COLUMNS, lang)],
+        _meetings(report, lang),
     )
     out = io.BytesIO()
     document.save(out)

@@ -43,6 +43,14 @@ class Store(Protocol):
     async def complete_task(
         self, collection: str, task_id: str, marker: str, changes: Document, events: Sequence[Event]
     ) -> bool: ...
+    async def update_task(
+        self,
+        collection: str,
+        task_id: str,
+        changes: Document,
+        events: Sequence[Event],
+        expected: Document,
+    ) -> bool: ...
     async def task(self, collection: str, tenant: str, task_id: str) -> Document | None: ...
     async def tasks(
         self, collection: str, tenant: str, sort: str, **filters: str | None

@@ -230,6 +230,32 @@ class InspectionStore:
         (or another hand-in of it is being written)."""
         if not await self._claim_closing(f"{collection}/{task_id}"):
             return False
+        return await self._change_task(
+            collection, task_id, marker, changes, events, {"state": "open"}
+        )
+
+    async def update_task(
+        self,
+        collection: str,
+        task_id: str,
+        changes: Document,
+        events: Sequence[Event],
+        expected: Document,
+    ) -> bool:
+        """Change a task (with its events) only while it still holds `expected`; False when
+        it changed meanwhile."""
+        marker = f"change:{uuid.uuid4().hex}"
+        return await self._change_task(collection, task_id, marker, changes, events, expected)
+
+    async def _change_task(
+        self,
+        collection: str,
+        task_id: str,
+        marker: str,
+        changes: Document,
+        events: Sequence[Event],
+        expected: Document,
+    ) -> bool:
         try:
             return await apply_once(
                 self.db[collection],
@@ -238,7 +264,7 @@ class InspectionStore:
                 {"$set": changes},
                 events=events,
                 topics=self._topics,
-                extra_filter={"state": "open"},
+                extra_filter=expected,
             )
         except LookupError:
             return False
@@ -368,6 +394,9 @@ class InspectionStore:
                 FEEDBACK, {"tenant": tenant, "meeting_start": {"$gte": start, "$lt": end}}
             ),
             "notices": await self.notice_facts(start, end, tenant),
+            "meetings": await self._find(
+                "meetings", {"tenant": tenant, "start": {"$gte": start, "$lt": end}}
+            ),
         }
 
     # ------------------------------------------------------------ written notices

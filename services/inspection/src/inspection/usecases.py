@@ -34,7 +34,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.consumer import RawMessage
 from hnth_kit.refusal import Refusal
 from hnth_kit.timers import Timer
-from inspection.domain import Document, checklists, checks, feedback, incidents, tasks
+from inspection.domain import Document, checklists, checks, feedback, incidents, plans, tasks
 from inspection.domain.report import Records, compile_report, notice_fact, notice_figures
 from inspection.ports import Store, TimerPort
 from inspection.store import ANNUAL, INSPECTIONS, parked_message, parked_submission
@@ -48,6 +48,7 @@ REPORT_RULES = (
     "notice.lead_time",
     "inspection.period_months",
     "report.annual.due",
+    "registration.official_letter",
 )
 """The rules the provincial report cites."""
 
@@ -88,6 +89,26 @@ def may_act(who: Principal, endpoint: str | None, unit: str | None = None) -> No
         "forbidden",
         "Bạn chỉ được thao tác trên điểm cầu (đơn vị) của mình.",
         "You may act only on your own endpoint (unit).",
+    )
+
+
+def only_operators(who: Principal) -> None:
+    """The IT department plans the periodic inspections (rule 4)."""
+    if who.role is not Role.OPERATOR:
+        raise Refusal(
+            403,
+            "forbidden",
+            "Chỉ Sở TT&TT lập kế hoạch kiểm tra định kỳ.",
+            "Only the IT department plans periodic inspections.",
+        )
+
+
+def changed_meanwhile() -> Refusal:
+    return Refusal(
+        409,
+        "changed_meanwhile",
+        "Nhiệm vụ kiểm tra vừa được người khác thay đổi; hãy tải lại và thử lại.",
+        "Someone changed this inspection meanwhile; reload and try again.",
     )
 
 
@@ -435,6 +456,55 @@ class Inspection:
         await self._complete(INSPECTIONS, task, who.subject, changes)
         return {**task, **changes}
 
+    async def plan_inspection(
+        self,
+        who: Principal,
+        task_id: str,
+        planned_at: datetime,
+        endpoints: list[str],
+        with_line_provider: bool,
+    ) -> Document:
+        """Set or change an open inspection's plan (the IT department): its parties are told
+        (`InspectionScheduled`), at least the notice lead time ahead."""
+        only_operators(who)
+        task = await self._open_inspection(who.tenant, task_id)
+        policy, now = self.policy_for(who.tenant), self.clock.now()
+        plan = plans.plan_of(task, planned_at, endpoints, with_line_provider)
+        known = await self.store.directory("endpoints", who.tenant)
+        broken(policy, plans.plan_breach(plan, known, policy.duration(plans.LEAD_RULE), now))
+        changes, event = plans.replanned(task, plan, policy.ref(plans.LEAD_RULE), now)
+        expected = {"state": "open", "plan_revision": task.get("plan_revision")}
+        if not await self.store.update_task(INSPECTIONS, task_id, changes, [event], expected):
+            raise changed_meanwhile()
+        return {**task, **changes}
+
+    async def cancel_inspection(self, who: Principal, task_id: str, reason: str) -> Document:
+        """Call an open inspection off; whoever its plan named is told."""
+        only_operators(who)
+        task = await self._open_inspection(who.tenant, task_id)
+        changes, event = plans.cancelled(task, reason, who.subject, self.clock.now())
+        marker = f"http:{uuid.uuid4()}"
+        if not await self.store.complete_task(INSPECTIONS, task_id, marker, changes, [event]):
+            raise changed_meanwhile()
+        return {**task, **changes}
+
+    async def inspection(self, tenant: str, task_id: str) -> Document:
+        task = await self.store.task(INSPECTIONS, tenant, task_id)
+        if task is None:
+            raise Refusal.not_found("nhiệm vụ kiểm tra", "inspection")
+        return task
+
+    async def _open_inspection(self, tenant: str, task_id: str) -> Document:
+        task = await self.inspection(tenant, task_id)
+        if task["state"] != "open":
+            raise Refusal(
+                409,
+                "task_closed",
+                "Nhiệm vụ kiểm tra đã xong hoặc đã hủy.",
+                "This inspection is done or cancelled.",
+            )
+        return task
+
     async def hand_in_evaluation(
         self, who: Principal, task_id: str, evaluated: Document
     ) -> Document:
@@ -511,7 +581,8 @@ class Inspection:
             endpoints=await self.store.directory("endpoints", tenant),
             units=await self.store.directory("units", tenant),
         )
-        report = compile_report(records, year, policy.timezone, self.clock.now())
+        letters = bool(policy.value("registration.official_letter"))
+        report = compile_report(records, year, policy.timezone, self.clock.now(), letters)
         report["tenant"] = tenant
         report["rules"] = [policy.ref(r).model_dump() for r in REPORT_RULES]
         return report

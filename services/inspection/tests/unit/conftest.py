@@ -135,6 +135,21 @@ class MemoryStore:
         self.outbox.extend(events)
         return True
 
+    async def update_task(
+        self,
+        collection: str,
+        task_id: str,
+        changes: Document,
+        events: Sequence[Event],
+        expected: Document,
+    ) -> bool:
+        task = self.collections[collection].get(task_id)
+        if task is None or any(task.get(k) != v for k, v in expected.items()):
+            return False
+        task.update(copy.deepcopy(changes))
+        self.outbox.extend(events)
+        return True
+
     async def task(self, collection: str, tenant: str, task_id: str) -> Document | None:
         task = self.collections[collection].get(task_id)
         return copy.deepcopy(task) if task and task["tenant"] == tenant else None

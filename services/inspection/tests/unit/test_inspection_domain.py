@@ -182,3 +182,42 @@ def test_notice_figures_count_the_year_s_notices_on_time_and_acknowledged() -> N
         "notices_acknowledged": 2,
         "notices_acknowledged_share": 0.5,
     }
+
+
+def test_the_year_report_lists_meetings_with_their_letters_and_counts_them() -> None:
+    from inspection.domain.report import Records, meetings_held
+
+    def meeting(meeting_id: str, hours: int, number: str | None) -> dict[str, object]:
+        return {
+            "_id": meeting_id,
+            "start": T0 + timedelta(hours=hours),
+            "title": f"Họp {meeting_id}",
+            "host_unit": "VP",
+            "document_number": number,
+            "document_date": "2026-11-30" if number else None,
+        }
+
+    records = Records(
+        checklists=[],
+        results=[],
+        incidents=[],
+        inspections=[],
+        annual=[],
+        endpoints={},
+        units={},
+        meetings=[meeting("m-2", 5, None), meeting("m-1", 1, "45/UBND-TH"), meeting("m-3", 2, "x")],
+    )
+    held = [{"meeting_id": "m-1"}, {"meeting_id": "m-2"}, {"meeting_id": "m-2"}]  # m-3: cancelled
+
+    listed, figures = meetings_held(records, held, letter_required=True)
+
+    assert [(m["meeting_id"], m["document_number"]) for m in listed] == [
+        ("m-1", "45/UBND-TH"),
+        ("m-2", None),
+    ]
+    assert figures == {
+        "meetings_with_letter": 1,
+        "letters_required": True,
+        "letters_compliance": 0.5,
+    }
+    assert meetings_held(records, held, letter_required=False)[1]["letters_compliance"] is None

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from inspection_samples import T0, TENANT, check_submitted, report_due, slot_assigned
+from inspection_samples import (
+    T0,
+    TENANT,
+    check_submitted,
+    report_due,
+    slot_assigned,
+    with_rule,
+)
 
 from hnth_contracts import CheckCompleted, CheckItem, ItemResult, ReportKind, ReportSubmitted
 from hnth_kit.auth import Principal, Role
@@ -196,20 +203,8 @@ async def test_a_task_is_handed_in_once(cases, store):
     assert (again.value.status, again.value.code) == (409, "task_closed")
 
 
-def _with_rule(cases, key: str, value: object):
-    """The same use cases under a policy where `key` is `value` (a province's knob)."""
-    from dataclasses import replace
-
-    from hnth_contracts.policy import Rule
-
-    shipped = cases.policy_for(TENANT)
-    rules = {**shipped.rules, key: Rule(value=value, source=shipped.rules[key].source)}
-    policy = shipped.model_copy(update={"rules": rules})
-    return replace(cases, policy_for=lambda _tenant: policy)
-
-
 async def test_a_problem_needs_a_note_only_where_the_policy_asks_for_one(cases, store):
-    lenient = _with_rule(cases, "check.problem_note", False)
+    lenient = with_rule(cases, "check.problem_note", False)
     await lenient.apply_slot(slot_assigned("m-k1", START, ["TQ-A"]))
     items = {**ALL_OK, CheckItem.AUDIO: ItemResult(ok=False)}
 
@@ -223,7 +218,7 @@ async def test_the_line_provider_is_on_an_inspection_only_where_the_policy_says(
     due = report_due(
         ReportKind.PERIODIC_INSPECTION, "TQ-A", "VP", "2026-Q1", T0 + timedelta(days=9)
     )
-    await _with_rule(cases, "inspection.with_line_provider", False).open_task(due)
+    await with_rule(cases, "inspection.with_line_provider", False).open_task(due)
     [without] = await cases.inspections(TENANT, "TQ-A", None)
     assert without["with_line_provider"] is False
     assert cases.policy_for(TENANT).value("inspection.with_line_provider") is True

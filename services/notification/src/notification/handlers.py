@@ -8,6 +8,8 @@ from hnth_contracts import (
     ContactsUpdated,
     EndpointUpdated,
     Event,
+    InspectionCancelled,
+    InspectionScheduled,
     MeetingCancelled,
     ReportDue,
     ReportSubmitted,
@@ -47,6 +49,12 @@ def build_handlers(notifications: Notifications) -> dict[type[Event], Handler]:
     async def on_report_submitted(event: ReportSubmitted, _: RawMessage) -> None:
         await n.report_submitted(event.tenant, event.report_id)
 
+    async def on_inspection_planned(event: InspectionScheduled, _: RawMessage) -> None:
+        await n.inspection_scheduled(event)
+
+    async def on_inspection_cancelled(event: InspectionCancelled, _: RawMessage) -> None:
+        await n.inspection_cancelled(event)
+
     async def on_access_link(event: AccessLinkIssued, _: RawMessage) -> None:
         await n.access_link_issued(event)
 
@@ -61,6 +69,8 @@ def build_handlers(notifications: Notifications) -> dict[type[Event], Handler]:
         CheckCompleted: on_check,
         ReportDue: on_report_due,
         ReportSubmitted: on_report_submitted,
+        InspectionScheduled: on_inspection_planned,
+        InspectionCancelled: on_inspection_cancelled,
         ContactsUpdated: on_directory,
         UnitUpdated: on_directory,
         EndpointUpdated: on_directory,

@@ -9,7 +9,15 @@ from email.message import EmailMessage
 
 import icalendar
 import pytest
-from notification_samples import BUSY, TENANT, access_link, assigned, rejected
+from notification_samples import (
+    BUSY,
+    TENANT,
+    access_link,
+    assigned,
+    inspection_cancelled,
+    inspection_scheduled,
+    rejected,
+)
 
 from hnth_contracts import (
     CheckCompleted,
@@ -25,6 +33,10 @@ from notification import content
 from notification.domain.access import own_contact, plan_access_link
 from notification.domain.attempts import after_attempt, http_reply, retry, smtp_reply
 from notification.domain.escalations import plan_deadline_escalation, plan_failure_escalation
+from notification.domain.inspections import (
+    plan_inspection_cancellation,
+    plan_inspection_notices,
+)
 from notification.domain.meetings import Meeting, is_late, is_stale, meeting_from_slot
 from notification.domain.notices import PERSONAL_KINDS, Calendar, Kind, Notice, Status
 from notification.domain.planning import (
@@ -193,6 +205,8 @@ def every_kind() -> list[Notice]:
         *plan_failure_escalation("n", "tuyen-quang", m.data(), "power_company", "550", POLICY),
         plan_access_link(access_link()),
         plan_access_link(access_link(purpose="reset")),
+        *plan_inspection_notices(inspection_scheduled(START, previous=True)),
+        *plan_inspection_cancellation(inspection_cancelled(START), POLICY),
     ]
     assert {n.kind for n in notices} == set(Kind)
     return notices
@@ -453,3 +467,41 @@ def test_the_notice_names_the_host_units_official_letter_when_it_has_one() -> No
     assert "Official letter: No. 125/VP-HCTC of 28/11/2026" in en
     [plain, *_] = plan_assignment(meeting(), POLICY, [], NOW)
     assert "công văn" not in content.render(plain.kind, "vi", render_context(plain)).text
+
+
+def test_an_inspection_plan_goes_to_its_technicians_and_the_line_provider() -> None:
+    notices = plan_inspection_notices(inspection_scheduled(START))
+
+    assert [(n.kind, n.recipient.key) for n in notices] == [
+        (Kind.INSPECTION_PLANNED, "technician:TQ-STTTT"),
+        (Kind.INSPECTION_PLANNED, "technician:TQ-UBND"),
+        (Kind.INSPECTION_PLANNED, "line_provider"),
+    ]
+    assert plan_inspection_notices(inspection_scheduled(START)) == notices  # same ids again
+    text = content.render(notices[-1].kind, "vi", render_context(notices[-1])).text
+    assert "Đơn vị cung cấp đường truyền: cùng tham gia" in text
+
+
+def test_a_changed_inspection_tells_whoever_it_leaves_out_that_it_is_off() -> None:
+    notices = plan_inspection_notices(inspection_scheduled(START, previous=True))
+
+    assert [(n.kind, n.recipient.key) for n in notices] == [
+        (Kind.INSPECTION_PLANNED, "technician:TQ-STTTT"),
+        (Kind.INSPECTION_CANCELLED, "technician:TQ-UBND"),
+        (Kind.INSPECTION_CANCELLED, "line_provider"),
+    ]
+    assert notices[0].data["changed"] is True
+
+
+def test_a_cancelled_inspection_tells_every_party_of_its_plan_with_the_reason() -> None:
+    notices = plan_inspection_cancellation(inspection_cancelled(START), POLICY)
+
+    assert {n.recipient.key for n in notices} == {
+        "technician:TQ-STTTT",
+        "technician:TQ-UBND",
+        "line_provider",
+    }
+    text = content.render(notices[0].kind, "en", render_context(notices[0])).text
+    assert "Reason: Phòng họp đang sửa" in text
+    unplanned = inspection_cancelled(START).model_copy(update={"plan": None})
+    assert plan_inspection_cancellation(unplanned, POLICY) == []

@@ -123,7 +123,8 @@ def plan_checklists(
 
 def meeting_record(slot: SlotAssigned, endpoints: Sequence[str]) -> Document:
     """What this service keeps of a meeting: its time, host and every endpoint it has had
-    (`endpoints`, the known ones first), so its checklists are found by id."""
+    (`endpoints`, the known ones first), so its checklists are found by id; its title and
+    official letter (số, ngày công văn) for the year report's list of meetings."""
     return {
         "_id": slot.meeting_id,
         "tenant": slot.tenant,
@@ -132,4 +133,7 @@ def meeting_record(slot: SlotAssigned, endpoints: Sequence[str]) -> Document:
         "start": slot.slot.meeting.start,
         "end": slot.slot.meeting.end,
         "endpoints": list(dict.fromkeys(endpoints)),
+        "title": slot.title,
+        "document_number": slot.document_number,
+        "document_date": slot.document_date.isoformat() if slot.document_date else None,
     }

@@ -10,7 +10,9 @@ finished). The compliance figures the province is judged on:
   by their due date;
 - written notices (rule 2): share of the meetings' written notices delivered at least the
   lead time ahead (`notice.lead_time`), and share of them acknowledged by their recipient
-  (notification's NoticeDelivered / NoticeAcknowledged facts).
+  (notification's NoticeDelivered / NoticeAcknowledged facts);
+- official letters (rule 1): every meeting held with its số, ngày công văn, and the share
+  that came with one where the province requires it (`registration.official_letter`).
 
 Quality feedback (rule 9): the average of line, audio and video per endpoint and per
 quarter (of the meeting's local date), the worst endpoints, and recurring complaints (the
@@ -48,6 +50,8 @@ class Records:
     units: Mapping[str, Document]
     feedback: Sequence[Document] = ()
     """Quality ratings after meetings (rule 9): endpoints' line/audio/video, hosts' overall."""
+    meetings: Sequence[Document] = ()
+    """This service's meeting records (title, host, official letter) of the year."""
     notices: Sequence[Document] = ()
     """Facts about written notices (`notice_fact`): delivered in the year, acknowledged."""
 
@@ -115,7 +119,37 @@ def final_result(checklist: Mapping[str, Any], results: Sequence[Document], now:
     return "failed" if last["outcome"] == "failed" else "on_time"
 
 
-def compile_report(records: Records, year: int, tz_name: str, now: datetime) -> Document:
+def meetings_held(
+    records: Records, held: Sequence[Document], letter_required: bool
+) -> tuple[list[Document], Document]:
+    """The meetings held, each with its official letter (số, ngày công văn), and how many
+    came with one: a share of the meetings where the province's regulation requires it
+    (`registration.official_letter`), none where it does not."""
+    ids = {c["meeting_id"] for c in held}
+    listed = [
+        {
+            "meeting_id": m["_id"],
+            "title": m.get("title") or m["_id"],
+            "start": m["start"],
+            "host_unit": m.get("host_unit"),
+            "document_number": m.get("document_number"),
+            "document_date": m.get("document_date"),
+        }
+        for m in sorted(records.meetings, key=lambda m: (m["start"], m["_id"]))
+        if m["_id"] in ids
+    ]
+    with_letter = sum(1 for m in listed if m["document_number"] and m["document_date"])
+    figures = {
+        "meetings_with_letter": with_letter,
+        "letters_required": letter_required,
+        "letters_compliance": share(with_letter, len(listed)) if letter_required else None,
+    }
+    return listed, figures
+
+
+def compile_report(
+    records: Records, year: int, tz_name: str, now: datetime, letter_required: bool = False
+) -> Document:
     tz = ZoneInfo(tz_name)
     by_checklist: dict[str, list[Document]] = defaultdict(list)
     for result in sorted(records.results, key=lambda r: r["seq"]):
@@ -148,6 +182,8 @@ def compile_report(records: Records, year: int, tz_name: str, now: datetime) -> 
     ]
     province = _province(held, finals, incidents, inspections, rows)
     province |= notice_figures(records.notices, year, tz)
+    meetings, letters = meetings_held(records, held, letter_required)
+    province |= letters
     hosts = [f["overall"] for f in feedback if f["kind"] == HOST]
     province |= {
         "feedback": len(rated),
@@ -161,6 +197,7 @@ def compile_report(records: Records, year: int, tz_name: str, now: datetime) -> 
         "timezone": tz_name,
         "province": province,
         "endpoints": rows,
+        "meetings": meetings,
         "quality": {
             "by_quarter": _by_quarter(rated, tz),
             "worst_endpoints": worst_endpoints(rows),

@@ -27,6 +27,7 @@ def inspection_task(
         "rule": due.rule.model_dump(),
         "with_line_provider": with_line_provider,
         "line_provider_rule": rule.model_dump(),
+        "plan": None,
         "checklist": list(ITEMS),
         "state": "open",
         "opened_at": now,

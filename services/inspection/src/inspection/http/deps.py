@@ -15,6 +15,7 @@ from inspection.usecases import Inspection
 
 Anyone = Caller
 Acting = Annotated[Principal, Depends(only(Role.OPERATOR, Role.TECHNICIAN, Role.REGISTRAR))]
+Operator = Annotated[Principal, Depends(only(Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(only(Role.OPERATOR, Role.VIEWER))]
 
 

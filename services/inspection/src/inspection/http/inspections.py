@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from hnth_contracts import CheckItem
 from inspection.http.checks import ChecklistForm
-from inspection.http.deps import Acting, Anyone, UseCases, shown
+from inspection.http.deps import Acting, Anyone, Operator, UseCases, shown
 
 router = APIRouter(tags=["inspections"])
 
@@ -27,11 +27,28 @@ class InspectionForm(BaseModel):
     inspected_at: AwareDatetime | None = None
 
 
+class PlanForm(BaseModel):
+    """When and where a periodic inspection is done; the task's own endpoint is always in."""
+
+    planned_at: AwareDatetime
+    endpoints: list[str] = Field(default_factory=list, max_length=50)
+    with_line_provider: bool
+
+
+class CancelForm(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
 @router.get("/inspections", summary="Kiểm tra định kỳ")
 async def inspections(
     who: Anyone, cases: UseCases, endpoint: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
     return shown(cases, who, await cases.inspections(who.tenant, endpoint, state))  # type: ignore[no-any-return]
+
+
+@router.get("/inspections/{task_id}", summary="Một nhiệm vụ kiểm tra định kỳ")
+async def inspection(task_id: str, who: Anyone, cases: UseCases) -> dict[str, Any]:
+    return shown(cases, who, await cases.inspection(who.tenant, task_id))  # type: ignore[no-any-return]
 
 
 @router.post("/inspections/{task_id}/result", summary="Nộp kết quả kiểm tra")
@@ -43,3 +60,16 @@ async def inspected(
         who, task_id, form.items.results(), details, form.inspected_at
     )
     return shown(cases, who, done)  # type: ignore[no-any-return]
+
+
+@router.put("/inspections/{task_id}/plan", summary="Lập, sửa kế hoạch kiểm tra")
+async def plan(task_id: str, form: PlanForm, who: Operator, cases: UseCases) -> dict[str, Any]:
+    planned = await cases.plan_inspection(
+        who, task_id, form.planned_at, form.endpoints, form.with_line_provider
+    )
+    return shown(cases, who, planned)  # type: ignore[no-any-return]
+
+
+@router.post("/inspections/{task_id}/cancel", summary="Hủy kiểm tra định kỳ")
+async def cancel(task_id: str, form: CancelForm, who: Operator, cases: UseCases) -> dict[str, Any]:
+    return shown(cases, who, await cases.cancel_inspection(who, task_id, form.reason))  # type: ignore[no-any-return]

@@ -30,6 +30,8 @@ class Kind(StrEnum):
     REPORT_REMINDER = "report_reminder"
     ESCALATION = "escalation"
     ACCESS_LINK = "access_link"
+    INSPECTION_PLANNED = "inspection_planned"
+    INSPECTION_CANCELLED = "inspection_cancelled"
 
 
 class Channel(StrEnum):

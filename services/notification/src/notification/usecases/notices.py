@@ -23,6 +23,8 @@ from hnth_contracts import (
     CheckCompleted,
     ContactsUpdated,
     EndpointUpdated,
+    InspectionCancelled,
+    InspectionScheduled,
     ReportDue,
     SlotAssigned,
     SlotRejected,
@@ -37,6 +39,7 @@ from hnth_kit.timers import Timer
 from notification.domain import (
     access,
     escalations,
+    inspections,
     meetings,
     planning,
     reminders,
@@ -173,6 +176,14 @@ class Notifications:
         policy, now = self.policy_for(event.tenant), self._clock.now()
         timer = reports.report_reminder_timer(event, policy, now, meeting)
         await self._schedule(event.tenant, [timer] if timer else [])
+
+    async def inspection_scheduled(self, event: InspectionScheduled) -> None:
+        """A periodic inspection's plan (or its change) to its parties."""
+        await self._add(inspections.plan_inspection_notices(event))
+
+    async def inspection_cancelled(self, event: InspectionCancelled) -> None:
+        policy = self.policy_for(event.tenant)
+        await self._add(inspections.plan_inspection_cancellation(event, policy))
 
     async def report_submitted(self, tenant: str, report_id: str) -> None:
         await self.store.mark_report_submitted(tenant, report_id)
