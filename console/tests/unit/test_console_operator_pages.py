@@ -67,6 +67,17 @@ def platform(request: httpx.Request) -> httpx.Response:
             }
             return httpx.Response(422, json={"errors": [error]})
         return httpx.Response(200, json={**ENDPOINT, **body})
+    if (method, path) == ("POST", "/endpoints"):
+        body = json.loads(request.content)
+        if body.get("technician") is None:  # Tuyên Quang's directory.technician_required
+            error = {
+                "field": "technician",
+                "rule": "directory.technician_required",
+                "source": "QĐ 345/QĐ-UBND 2017 (seeds/001)",
+                "message": "Tỉnh yêu cầu mỗi điểm cầu có 01 cán bộ kỹ thuật",
+            }
+            return httpx.Response(422, json={"errors": [error]})
+        return httpx.Response(201, json={**ENDPOINT, **body, "version": 1})
     if (method, path) == ("GET", "/units"):
         return httpx.Response(200, json=UNITS)
     if (method, path) == ("GET", "/contacts"):
@@ -170,6 +181,26 @@ async def test_an_endpoints_new_technician_is_sent_as_a_change(console) -> None:
     assert "Chưa có gì thay đổi" in stale.text
     stale_patch = [r for r in sent if r.method == "PATCH"][-1]
     assert stale_patch.headers["if-match"] == '"2"'  # registration refused the version shown
+
+
+async def test_a_new_endpoint_without_its_technician_is_refused_beside_the_technician(
+    console,
+) -> None:
+    await as_role(console, Role.OPERATOR)
+    form = await console.get("/directory/endpoints/new")
+    fields = {"csrf": csrf_of(form), "code": "TQ-X", "name": "Xã X", "unit": "STTTT"}
+    refused = await console.post("/directory/endpoints/new", data=fields)
+    assert refused.status_code == 422
+    beside = refused.text.split('id="technician"')[1].split("</fieldset>")[0]
+    assert 'id="err-technician"' in beside
+    assert "01 cán bộ kỹ thuật (Căn cứ: QĐ 345/QĐ-UBND 2017 (seeds/001))" in beside
+    assert 'value="TQ-X"' in refused.text  # the form as the person filled it
+    named = {**fields, "technician.name": "Nguyễn Văn Kỹ", "technician.phone": "0912"}
+    added = await console.post("/directory/endpoints/new", data=named)
+    assert (added.status_code, added.headers["location"]) == (
+        303,
+        "/directory?done=endpoint&code=TQ-X",
+    )
 
 
 async def test_every_word_of_the_pages_is_there_in_english(console) -> None:
