@@ -1,10 +1,10 @@
 """The technical contact list ("Danh bạ kỹ thuật", rule 5: every endpoint's technician,
-known to all): every role reads it, in a table and as registration's XLSX."""
+known to all): every role reads it, in a table and as registration's XLSX or PDF."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -34,10 +34,11 @@ async def technicians(request: Request, s: Allowed, backends: Services) -> HTMLR
     return render(request, s, "technicians.html", rows=rows, standing=standing)
 
 
-@router.get("/technicians.xlsx", summary="Tải danh bạ kỹ thuật / download the list")
-async def download(s: Allowed, backends: Services) -> Response:
+@router.get("/technicians.{ext}", summary="Tải danh bạ kỹ thuật / download the list")
+async def download(ext: Literal["xlsx", "pdf"], s: Allowed, backends: Services) -> Response:
+    """Registration's XLSX or PDF of the list, in the reader's language."""
     found = await backends.request(
-        "GET", "registration", "/directory/technicians.xlsx", s.token, s.lang
+        "GET", "registration", f"/directory/technicians.{ext}", s.token, s.lang
     )
     return Response(
         found.content,

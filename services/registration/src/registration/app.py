@@ -29,6 +29,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
+from registration import technician_list
 from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
 from registration.domain.sso import SsoConfig
@@ -73,6 +74,8 @@ class RegistrationSettings(ServiceSettings):
     http_port: int = 8001
     directory_dir: Path = REPO_ROOT / "data"
     """Province directory files (`<tenant>.yaml`), loaded when a province has none yet."""
+    pdf_fonts: Path = technician_list.FONT_DIR
+    """The folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf, for the PDF exports."""
     max_body_bytes: int = 21 * 1024 * 1024
     """The materials upload's limit (multipart): room for the policies' largest
     `materials.max_bytes` (20 MiB) and the form around it. Only that route gets it."""
@@ -209,6 +212,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
             settings.console_url,
             issuer=token_issuer(keys),
         ),
+        pdf_fonts=settings.pdf_fonts,
     )
     for router in (signing.router, meetings.router, calendar.router, directory.router):
         service.include(router)

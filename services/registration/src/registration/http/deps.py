@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role, SigningKeys, only
+from registration import technician_list
 from registration.usecases.accounts import Accounts, Context
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.feeds import Feeds
@@ -31,6 +33,8 @@ class State:
     directory: DirectoryCases
     accounts: Accounts
     signin: SignIn
+    pdf_fonts: Path = technician_list.FONT_DIR
+    """Where the PDF exports find their fonts (DejaVu Sans)."""
 
 
 def state(request: Request) -> State:
