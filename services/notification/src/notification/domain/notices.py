@@ -30,6 +30,7 @@ class Kind(StrEnum):
     REPORT_REMINDER = "report_reminder"
     ESCALATION = "escalation"
     ACCESS_LINK = "access_link"
+    TECHNICIAN_LIST = "technician_list"
 
 
 class Channel(StrEnum):
