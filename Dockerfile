@@ -6,6 +6,9 @@ ARG PACKAGE
 ARG MODULE=${PACKAGE}
 COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv PATH=/opt/venv/bin:$PATH
+# DejaVu Sans: the PDF exports' font (PDF's own fonts have no Vietnamese letters)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml uv.lock LICENSE THIRD_PARTY_NOTICES.md ./
 COPY contracts contracts

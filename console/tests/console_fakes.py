@@ -123,7 +123,8 @@ class FakeRegistration:
     def __call__(self, request: httpx.Request) -> httpx.Response | None:
         """The answer to a request for registration's sign-in routes, else None."""
         path, method = request.url.path, request.method
-        body = json.loads(request.content) if request.content else {}
+        is_json = request.headers.get("content-type", "").startswith("application/json")
+        body = json.loads(request.content) if request.content and is_json else {}
         if path.startswith("/auth/") or path.startswith("/accounts") or path == "/audit":
             self.sent.append(request)
         if (method, path) == ("POST", "/auth/login"):

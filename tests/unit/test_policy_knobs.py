@@ -201,6 +201,14 @@ def official_letter(policy: Policy) -> object:
     return [b.rule for b in rules.letter_breaches(None, None, policy, NOW)]
 
 
+def technician_required(policy: Policy) -> object:
+    """An active endpoint without a technician: refused where the province requires one."""
+    from registration import domain
+
+    found = domain.technician_missing({"code": "TQ-X", "active": True}, policy)
+    return found.rule if found else None
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "meeting.min_duration": ("PT30M", min_duration),
@@ -229,6 +237,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "check.line_max_latency_ms": (1000, line_measured(420, 0.5)),
     "check.line_max_loss_pct": (20, line_measured(40, 12)),
     "registration.official_letter": (True, official_letter),
+    "directory.technician_required": (False, technician_required),
 }
 
 

@@ -427,6 +427,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "grant": ("Đồng ý", "Grant"),
     "refuse": ("Từ chối", "Refuse"),
     "technicians": ("Danh bạ kỹ thuật", "Technical contacts"),
+    "room_rules": ("Nội quy phòng họp", "Room rules"),
+    "room_rules_version": ("phiên bản", "version"),
+    "room_rules_none": ("Chưa đính kèm nội quy phòng họp.", "No room rules attached yet."),
+    "room_rules_attach": (
+        "Đính kèm nội quy mới (PDF, DOCX, ảnh)",
+        "Attach new room rules (PDF, DOCX, image)",
+    ),
     "technicians_help": (
         "Cán bộ kỹ thuật của mỗi điểm cầu và các đầu mối của tỉnh, để mọi bên liên hệ khi "
         "chuẩn bị và khi có sự cố.",

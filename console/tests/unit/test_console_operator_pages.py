@@ -67,11 +67,41 @@ def platform(request: httpx.Request) -> httpx.Response:
             }
             return httpx.Response(422, json={"errors": [error]})
         return httpx.Response(200, json={**ENDPOINT, **body})
+    if path.startswith("/endpoints/TQ-STTTT/room-rules"):
+        return room_rules(request)
+    if (method, path) == ("POST", "/endpoints"):
+        body = json.loads(request.content)
+        if body.get("technician") is None:  # Tuyên Quang's directory.technician_required
+            error = {
+                "field": "technician",
+                "rule": "directory.technician_required",
+                "source": "QĐ 345/QĐ-UBND 2017 (seeds/001)",
+                "message": "Tỉnh yêu cầu mỗi điểm cầu có 01 cán bộ kỹ thuật",
+            }
+            return httpx.Response(422, json={"errors": [error]})
+        return httpx.Response(201, json={**ENDPOINT, **body, "version": 1})
     if (method, path) == ("GET", "/units"):
         return httpx.Response(200, json=UNITS)
     if (method, path) == ("GET", "/contacts"):
         return httpx.Response(404, json={"code": "not_found", "message": "Chưa có đầu mối."})
     return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
+
+
+RULES = {"id": "r", "endpoint": "TQ-STTTT", "filename": "Nội quy.pdf", "version": 2}
+RULES_AT = "2026-12-01T08:30:00+07:00"
+
+
+def room_rules(request: httpx.Request) -> httpx.Response:
+    if request.method == "POST":
+        if b"application/pdf" not in request.content:
+            error = {"field": "file", "rule": "materials.types", "source": "mặc định",
+                     "message": "Loại tệp không được phép"}  # fmt: skip
+            return httpx.Response(415, json={"errors": [error]})
+        return httpx.Response(201, json={**RULES, "version": 3, "uploaded_at": RULES_AT})
+    if request.url.path.endswith("/file"):
+        headers = {"content-type": "application/pdf", "content-disposition": "attachment"}
+        return httpx.Response(200, content=b"%PDF-1.7 rules", headers=headers)
+    return httpx.Response(200, json={**RULES, "uploaded_at": RULES_AT})
 
 
 @pytest.fixture
@@ -170,6 +200,54 @@ async def test_an_endpoints_new_technician_is_sent_as_a_change(console) -> None:
     assert "Chưa có gì thay đổi" in stale.text
     stale_patch = [r for r in sent if r.method == "PATCH"][-1]
     assert stale_patch.headers["if-match"] == '"2"'  # registration refused the version shown
+
+
+async def test_a_new_endpoint_without_its_technician_is_refused_beside_the_technician(
+    console,
+) -> None:
+    await as_role(console, Role.OPERATOR)
+    form = await console.get("/directory/endpoints/new")
+    fields = {"csrf": csrf_of(form), "code": "TQ-X", "name": "Xã X", "unit": "STTTT"}
+    refused = await console.post("/directory/endpoints/new", data=fields)
+    assert refused.status_code == 422
+    beside = refused.text.split('id="technician"')[1].split("</fieldset>")[0]
+    assert 'id="err-technician"' in beside
+    assert "01 cán bộ kỹ thuật (Căn cứ: QĐ 345/QĐ-UBND 2017 (seeds/001))" in beside
+    assert 'value="TQ-X"' in refused.text  # the form as the person filled it
+    named = {**fields, "technician.name": "Nguyễn Văn Kỹ", "technician.phone": "0912"}
+    added = await console.post("/directory/endpoints/new", data=named)
+    assert (added.status_code, added.headers["location"]) == (
+        303,
+        "/directory?done=endpoint&code=TQ-X",
+    )
+
+
+async def test_the_endpoint_page_shows_its_room_rules_and_attaches_new_ones(console) -> None:
+    await as_role(console, Role.OPERATOR)
+    page = await console.get("/directory/endpoints/TQ-STTTT")
+    rules = page.text.split('id="room-rules"')[1].split("</section>")[0]
+    assert 'href="/endpoints/TQ-STTTT/room-rules"' in rules
+    assert "Nội quy.pdf" in rules
+    assert "phiên bản 2 · 01/12/2026 08:30" in rules
+    got = await console.get("/endpoints/TQ-STTTT/room-rules")
+    assert (got.status_code, got.content) == (200, b"%PDF-1.7 rules")
+
+    token = {"csrf": csrf_of(page)}
+    pdf = {"file": ("noi-quy.pdf", b"%PDF-1.7 new", "application/pdf")}
+    saved = await console.post("/directory/endpoints/TQ-STTTT/room-rules", data=token, files=pdf)
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        "/directory/endpoints/TQ-STTTT?done=room_rules",
+    )
+    [sent_file] = [r for r in sent if r.method == "POST"]
+    assert b'filename="noi-quy.pdf"' in sent_file.content
+    exe = {"file": ("x.exe", b"MZ", "application/x-msdownload")}
+    refused = await console.post("/directory/endpoints/TQ-STTTT/room-rules", data=token, files=exe)
+    assert refused.status_code == 422
+    beside = refused.text.split('id="room-rules-form"')[1].split("</form>")[0]
+    assert "Loại tệp không được phép (Căn cứ: mặc định)" in beside
+    empty = await console.post("/directory/endpoints/TQ-STTTT/room-rules", data=token)
+    assert "Hãy chọn một tệp." in empty.text
 
 
 async def test_every_word_of_the_pages_is_there_in_english(console) -> None:

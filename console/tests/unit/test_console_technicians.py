@@ -1,6 +1,6 @@
 """The technical contact list, over stand-ins for registration: every role reads it, with
 each endpoint's technician (names beside codes) and the standing contacts, and downloads
-registration's XLSX through the console."""
+registration's XLSX and PDF through the console."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ def services(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=[{"code": "SYT", "name": "Sở Y tế Tuyên Quang"}])
     if path == "/contacts":
         return httpx.Response(200, json={"line_provider": {"name": "VNPT", "phone": "0207"}})
+    if path == "/directory/technicians.pdf":
+        disposition = 'attachment; filename="danh-ba-ky-thuat-tuyen-quang.pdf"'
+        headers = {"content-type": "application/pdf", "content-disposition": disposition}
+        return httpx.Response(200, content=b"%PDF-1.3", headers=headers)
     if path == "/directory/technicians.xlsx":
         disposition = 'attachment; filename="danh-ba-ky-thuat-tuyen-quang.xlsx"'
         return httpx.Response(
@@ -54,3 +58,9 @@ async def test_every_role_reads_the_technical_contacts_and_downloads_them(consol
     assert got.status_code == 200
     assert got.headers["content-type"] == XLSX
     assert "danh-ba-ky-thuat" in got.headers["content-disposition"]
+    assert 'href="/technicians.pdf"' in page.text
+    printed = await console.get("/technicians.pdf")
+    assert (printed.status_code, printed.content) == (200, b"%PDF-1.3")
+    assert printed.headers["content-type"] == "application/pdf"
+    assert "danh-ba-ky-thuat-tuyen-quang.pdf" in printed.headers["content-disposition"]
+    assert (await console.get("/technicians.docx")).status_code == 422

@@ -6,6 +6,7 @@ directly; every consumer validates them again.
 
 from hnth_contracts.envelope import Event, Model, utc_now
 from hnth_contracts.events import (
+    DIRECTORY_LOAD,
     EVENT_TYPES,
     AccessLinkIssued,
     AccessLinkPurpose,
@@ -48,6 +49,7 @@ from hnth_contracts.events import (
 from hnth_contracts.topics import Topics, dead_letter, key_of, topic_of
 
 __all__ = [
+    "DIRECTORY_LOAD",
     "EVENT_TYPES",
     "AccessLinkIssued",
     "AccessLinkPurpose",

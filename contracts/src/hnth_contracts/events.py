@@ -83,6 +83,12 @@ class EndpointKind(StrEnum):
     """A software client: a laptop, tablet or phone joining over the network or 4G."""
 
 
+DIRECTORY_LOAD = "directory-load"
+"""The `correlation_id` of the directory snapshots registration publishes when it loads a
+province's directory file (`directory` for every later change): the first load is not a
+change to circulate to the technicians (rule 5)."""
+
+
 class UnitUpdated(Event):
     """A unit's current entry in the province's directory (a full snapshot)."""
 

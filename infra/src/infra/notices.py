@@ -31,6 +31,12 @@ COMPONENTS = (
     ("zitadel/oidc", "3.52.0", "Apache-2.0", "the test OpenID provider (infra/oidc), tests only"),
     ("axe-core", "4.10.3", "MPL-2.0", "accessibility checks in the browser tests, tests only"),
     ("Python", "3.11", "PSF-2.0", "the services' runtime (compose: python:3.11-slim)"),
+    (
+        "DejaVu fonts",
+        "2.37",
+        "Bitstream-Vera AND LicenseRef-Public-Domain",
+        "the font of the PDF exports (Debian's fonts-dejavu-core, installed in the image)",
+    ),
 )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from hnth_contracts import ContactsUpdated, Event, UnitUpdated
 from hnth_kit.mongo import Document
-from notification.domain import facts
+from notification.domain import facts, technicians
 from notification.domain.attempts import Next
 from notification.domain.meetings import Meeting
 from notification.domain.notices import Notice, Status
@@ -35,6 +35,8 @@ class MemoryStore:
         """The facts staged with the writes that caused them (the outbox's events)."""
         self.contacts: dict[tuple[str, str], Document] = {}
         """(tenant, recipient key) -> contact, from the directory snapshots."""
+        self.directory: dict[str, Document] = {}
+        """The directory entries by key, as `directory` (the newest snapshot wins)."""
 
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None:
         for n in notices:
@@ -106,6 +108,11 @@ class MemoryStore:
 
     async def save_snapshot(self, event: Snapshot) -> None:
         self.snapshots.append(event)
+        key, fields = technicians.entry_of(event)
+        held = self.directory.get(key)
+        if held is None or held["occurred_at"] < event.occurred_at:
+            self.directory[key] = {"_id": key, "tenant": event.tenant, **fields}
+            self.directory[key]["occurred_at"] = event.occurred_at
         if isinstance(event, ContactsUpdated):
             roles = ("it_department", "line_provider", "power_company", "duty")
             found = {role: getattr(event, role) for role in roles}
@@ -116,6 +123,12 @@ class MemoryStore:
         for key, contact in found.items():
             if contact is not None:
                 self.contacts[(event.tenant, key)] = contact.model_dump()
+
+    async def directory_entry(self, doc_id: str) -> Document | None:
+        return self.directory.get(doc_id)
+
+    async def directory_of(self, tenant: str) -> list[Document]:
+        return [e for e in self.directory.values() if e["tenant"] == tenant]
 
     # ------------------------------------------------------------ sending
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hnth_contracts import (
+    DIRECTORY_LOAD,
     AccessLinkIssued,
     AccessLinkPurpose,
     Conflict,
@@ -52,7 +53,7 @@ def directory(
 ) -> list[Event]:
     """The province's contacts, the host unit and the endpoints with their technicians;
     the recipients named in `english` read their notices in English."""
-    env = {"tenant": tenant, "correlation_id": "directory", "producer": "registration"}
+    env = {"tenant": tenant, "correlation_id": DIRECTORY_LOAD, "producer": "registration"}
 
     def contact(key: str, name: str) -> Contact:
         person = f"Cán bộ {name}"

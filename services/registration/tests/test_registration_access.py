@@ -9,6 +9,7 @@ from icalendar import Calendar
 from registration_samples import DIRECTORY_EVENTS, NOW, meeting_body, outcomes, publish, token
 
 from hnth_contracts import (
+    DIRECTORY_LOAD,
     ContactsUpdated,
     EndpointUpdated,
     MeetingRequested,
@@ -45,6 +46,7 @@ async def test_demo_directory_lists_tuyen_quang_28_endpoints(registration) -> No
     assert len(ours) == 57
     types = [e.type for e in ours]
     assert sorted(set(types)) == ["ContactsUpdated", "EndpointUpdated", "UnitUpdated"]
+    assert {e.correlation_id for e in ours} == {DIRECTORY_LOAD}  # no change to circulate
     assert types.count("EndpointUpdated") == 28
     for message in messages:
         assert message.key == key_of(decode_event(message.value))
@@ -88,6 +90,7 @@ async def test_operator_manages_the_directory_and_each_change_is_announced(regis
         for e in (decode_event(m.value) for m in messages)
         if isinstance(e, EndpointUpdated) and e.code == "TQ-X-MINHXUAN"
     ]
+    assert {s.correlation_id for s in snapshots} == {"directory"}  # changes, circulated
     assert [(s.active, s.location) for s in snapshots] == [
         (True, None),
         (True, "Tầng 2, trụ sở phường"),

@@ -441,3 +441,32 @@ async def test_the_technical_contact_list_is_a_workbook_every_role_may_read(
     header = next(openpyxl.load_workbook(io.BytesIO(english.content)).worksheets[0].iter_rows())
     assert header[3].value == "Technician"
     assert (await registration.http.get("/directory/technicians.xlsx")).status_code == 401
+
+
+async def test_the_technical_contact_list_is_also_a_pdf_every_role_may_read(
+    registration,
+) -> None:
+    """Rule 5 in print: the same list as a PDF, Vietnamese letters and all, with the
+    province and the time it was made; in English when the reader asks."""
+    import io
+
+    from pypdf import PdfReader
+
+    viewer = registration.headers("technician", endpoint="TQ-SYT")
+    answer = await registration.http.get("/directory/technicians.pdf", headers=viewer)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert "danh-ba-ky-thuat-tuyen-quang.pdf" in answer.headers["content-disposition"]
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(answer.content)).pages)
+    assert "Danh bạ kỹ thuật · Tỉnh Tuyên Quang" in text
+    assert "Cập nhật: " in text
+    assert "Phạm Minh Thắng 0912480301 kythuat.syt@tuyenquang.gov.vn" in text
+    assert "Đơn vị cung cấp đường truyền" in text
+    assert text.count("TQ-") >= 28  # every endpoint
+    english = await registration.http.get(
+        "/directory/technicians.pdf", headers={**viewer, "Accept-Language": "en"}
+    )
+    first = PdfReader(io.BytesIO(english.content)).pages[0].extract_text()
+    assert "Technical contacts" in first
+    assert "technical-contacts-tuyen-quang.pdf" in english.headers["content-disposition"]
+    assert (await registration.http.get("/directory/technicians.pdf")).status_code == 401

@@ -281,3 +281,49 @@ def test_who_may_do_what_with_materials_is_pure_domain() -> None:
     assert right(Reader("registrar", "r", unit="SYT"), granted=True) is MaterialRight.READ
     assert Reader("registrar", "r", unit="SYT").grantee == "unit:SYT"
     assert Reader("viewer", "v").grantee == "subject:v"
+
+
+async def test_an_endpoints_room_rules_are_attached_and_read_by_everyone(
+    materials_registration,
+) -> None:
+    """Rule 6: each endpoint posts its room rules. The IT department or the endpoint's own
+    technician attaches them (a large PDF too, under the materials' file rules); every role
+    reads the current version and downloads its exact bytes."""
+    reg = materials_registration
+    path = "/endpoints/TQ-SYT/room-rules"
+    viewer = reg.headers("viewer")
+    assert (await reg.http.get(path, headers=viewer)).status_code == 404  # none yet
+
+    first = b"%PDF-1.7\n" + os.urandom(3 * 1024 * 1024)  # past the JSON routes' limit
+    attached = await reg.http.post(
+        path, files={"file": ("noi-quy.pdf", first, PDF)}, headers=reg.headers()
+    )
+    assert attached.status_code == 201, attached.text
+    assert (attached.json()["endpoint"], attached.json()["size"]) == ("TQ-SYT", len(first))
+    own = reg.headers("technician", endpoint="TQ-SYT")
+    second = b"%PDF-1.7\nNoi quy phong hop So Y te, ban 2"
+    newer = await reg.http.post(
+        path, files={"file": ("Nội quy 2026.pdf", second, PDF)}, headers=own
+    )
+    assert newer.status_code == 201, newer.text
+
+    shown = await reg.http.get(path, headers=viewer)
+    assert (shown.json()["filename"], shown.json()["version"]) == ("Nội quy 2026.pdf", 2)
+    assert shown.json()["uploaded_at"].endswith("+07:00")  # the province's time
+    got = await reg.http.get(f"{path}/file", headers=viewer)
+    assert (got.status_code, got.content) == (200, second)
+    assert got.headers["etag"] == f'"{hashlib.sha256(second).hexdigest()}"'
+
+    other = reg.headers("technician", endpoint="TQ-STTTT")
+    refused = await reg.http.post(path, files={"file": ("x.pdf", second, PDF)}, headers=other)
+    assert refused.status_code == 403
+    wrong = await reg.http.post(
+        path, files={"file": ("x.exe", b"MZ\x90\x00", "application/x-msdownload")},
+        headers=reg.headers(),
+    )  # fmt: skip
+    assert wrong.status_code == 415
+    assert wrong.json()["errors"][0]["rule"] == "materials.types"
+    unknown = await reg.http.get("/endpoints/TQ-NOWHERE/room-rules", headers=viewer)
+    assert unknown.status_code == 404
+    assert (await reg.http.get(path)).status_code == 401
+    assert (await reg.http.get(path, headers=viewer)).json()["filename"] == "Nội quy 2026.pdf"

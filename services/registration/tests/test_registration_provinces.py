@@ -400,3 +400,35 @@ async def test_lang_son_registers_with_its_official_letter_and_tuyen_quang_need_
 
     tq = registration.headers("operator", tenant="tuyen-quang")
     assert (await http.post("/meetings", json=meeting_body(), headers=tq)).status_code == 201
+
+
+async def test_tuyen_quang_refuses_an_endpoint_without_its_technician_and_hue_need_not(
+    registration,
+) -> None:
+    """Rule 5 as a knob: QĐ 345 has every endpoint name one technician, so Tuyên Quang's
+    directory refuses an active endpoint without one (added, or its technician removed),
+    naming the rule and its source, and stores nothing; Huế's regulation is silent."""
+    http = registration.http
+    tq = registration.headers("operator", tenant="tuyen-quang")
+    bare = {"code": "TQ-X-NOTECH", "name": "Điểm cầu xã Không Tên", "unit": "VP-UBND"}
+    refused = await http.post("/endpoints", json=bare, headers=tq)
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["rule"]) == ("technician", "directory.technician_required")
+    assert "seeds/001" in error["source"]
+    assert (await http.get("/endpoints/TQ-X-NOTECH", headers=tq)).status_code == 404
+
+    technician = {"name": "Nguyễn Văn Kỹ", "phone": "0207 3822 111"}
+    created = await http.post("/endpoints", json={**bare, "technician": technician}, headers=tq)
+    assert created.status_code == 201, created.text
+    removed = await http.patch("/endpoints/TQ-X-NOTECH", json={"technician": None}, headers=tq)
+    assert removed.status_code == 422, removed.text
+    assert removed.json()["errors"][0]["rule"] == "directory.technician_required"
+    kept = (await http.get("/endpoints/TQ-X-NOTECH", headers=tq)).json()
+    assert (kept["technician"]["name"], kept["version"]) == ("Nguyễn Văn Kỹ", 1)
+    off = await http.post("/endpoints/TQ-X-NOTECH/deactivate", headers=tq)
+    assert off.status_code == 200, off.text  # a room out of use needs no technician
+
+    hue = registration.headers("operator", tenant="thua-thien-hue")
+    tablet = {**bare, "code": "TTH-X-NOTECH", "kind": "software"}
+    assert (await http.post("/endpoints", json=tablet, headers=hue)).status_code == 201

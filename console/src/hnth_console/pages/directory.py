@@ -14,9 +14,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
 
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page
+from hnth_console.reads import optional
 from hnth_console.render import render, see_other
 
 router = APIRouter()
@@ -188,6 +190,40 @@ async def edit_endpoint(
     return await _endpoint_form(request, s, backends, code, flatten(found), {})
 
 
+@router.post(
+    "/directory/endpoints/{code}/room-rules", response_class=HTMLResponse, include_in_schema=False
+)
+async def attach_room_rules(
+    request: Request, code: str, s: Operator, backends: Services
+) -> Response:
+    """The room rules' file, passed on to registration as it came (registration checks
+    its type and size against the materials' rules)."""
+    form = await request.form()
+    sent = form.get("file")
+    if not isinstance(sent, UploadFile) or not sent.filename:
+        errors = {"room_rules": [s.t("no_file")]}
+        return await _endpoint_again(request, s, backends, code, errors)
+    try:
+        await backends.request(
+            "POST",
+            "registration",
+            f"/endpoints/{quote(code)}/room-rules",
+            s.token,
+            s.lang,
+            files={"file": (sent.filename, await sent.read(), sent.content_type or "")},
+        )
+    except BackendError as exc:
+        return await _endpoint_again(request, s, backends, code, _refusal(exc, s, "room_rules"))
+    return see_other(f"/directory/endpoints/{quote(code)}", done="room_rules")
+
+
+async def _endpoint_again(
+    request: Request, s: Session, backends: Services, code: str, errors: dict[str, list[str]]
+) -> HTMLResponse:
+    found = await backends.get("registration", f"/endpoints/{quote(code)}", s.token, s.lang)
+    return await _endpoint_form(request, s, backends, code, flatten(found), errors, 422)
+
+
 @router.post("/directory/endpoints/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def change_endpoint(request: Request, code: str, s: Operator, backends: Services) -> Response:
     form = await _form(request)
@@ -288,14 +324,16 @@ async def _patch_shown(
         raise
 
 
-def _refusal(exc: BackendError, s: Session) -> dict[str, list[str]]:
-    """A refusal's reasons by field; a refusal that is no refusal (the service is down,
-    its own error) is shown as the error page."""
-    if exc.status not in (400, 404, 409, 422):
+def _refusal(exc: BackendError, s: Session, top: str = TOP) -> dict[str, list[str]]:
+    """A refusal's reasons by field (`top`: where those naming no field of the form go,
+    the file's reasons beside the upload); a refusal that is no refusal (the service is
+    down, its own error) is shown as the error page."""
+    if exc.status not in (400, 404, 409, 413, 415, 422):
         raise exc
     if exc.errors:
-        return field_errors(exc.errors, s.t)
-    field = "code" if exc.code == "code_taken" else TOP
+        found = field_errors(exc.errors, s.t)
+        return {top if k == "file" else k: v for k, v in found.items()}
+    field = "code" if exc.code == "code_taken" else top
     return {field: [exc.message]}
 
 
@@ -308,7 +346,10 @@ async def _endpoint_form(
     errors: dict[str, list[str]],
     status: int = 200,
 ) -> HTMLResponse:
-    units = await backends.get("registration", "/units", s.token, s.lang)
+    units, rules = await asyncio.gather(
+        backends.get("registration", "/units", s.token, s.lang),
+        _room_rules(backends, s, code),
+    )
     return render(
         request,
         s,
@@ -319,7 +360,20 @@ async def _endpoint_form(
         errors=errors,
         units=units,
         kinds=ENDPOINT_KINDS,
+        room_rules=rules,
+        done=request.query_params.get("done"),
     )
+
+
+async def _room_rules(backends: Services, s: Session, code: str | None) -> dict[str, Any] | None:
+    """The endpoint's current room rules (none for a new endpoint, or none attached yet)."""
+    if code is None:
+        return None
+    path = f"/endpoints/{quote(code)}/room-rules"
+    found: dict[str, Any] | None = await optional(
+        backends.get("registration", path, s.token, s.lang)
+    )
+    return found
 
 
 def _unit_form(

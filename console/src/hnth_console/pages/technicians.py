@@ -1,11 +1,13 @@
 """The technical contact list ("Danh bạ kỹ thuật", rule 5: every endpoint's technician,
-known to all): every role reads it, in a table and as registration's XLSX."""
+known to all): every role reads it, in a table and as registration's XLSX or PDF."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -34,11 +36,22 @@ async def technicians(request: Request, s: Allowed, backends: Services) -> HTMLR
     return render(request, s, "technicians.html", rows=rows, standing=standing)
 
 
-@router.get("/technicians.xlsx", summary="Tải danh bạ kỹ thuật / download the list")
-async def download(s: Allowed, backends: Services) -> Response:
-    found = await backends.request(
-        "GET", "registration", "/directory/technicians.xlsx", s.token, s.lang
-    )
+@router.get("/endpoints/{code}/room-rules", summary="Nội quy phòng họp / room rules")
+async def room_rules(code: str, s: Allowed, backends: Services) -> Response:
+    """An endpoint's room rules as last attached (rule 6), for everyone."""
+    path = f"/endpoints/{quote(code)}/room-rules/file"
+    return passed_on(await backends.request("GET", "registration", path, s.token, s.lang))
+
+
+@router.get("/technicians.{ext}", summary="Tải danh bạ kỹ thuật / download the list")
+async def download(ext: Literal["xlsx", "pdf"], s: Allowed, backends: Services) -> Response:
+    """Registration's XLSX or PDF of the list, in the reader's language."""
+    path = f"/directory/technicians.{ext}"
+    return passed_on(await backends.request("GET", "registration", path, s.token, s.lang))
+
+
+def passed_on(found: httpx.Response) -> Response:
+    """A file from registration, as the reader's download (its type and name kept)."""
     return Response(
         found.content,
         media_type=found.headers.get("content-type"),

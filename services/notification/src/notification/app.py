@@ -45,6 +45,8 @@ class NotificationSettings(ServiceSettings):
     link_secret: SecretStr = Field(min_length=32)
     """Signs acknowledgement links (HMAC); notification's own, shared with no service."""
     delivery_poll_seconds: float = 1.0
+    technician_list_window_seconds: float = Field(default=300.0, gt=0)
+    """Directory changes within one such window send technicians one updated list."""
     delivery_max_attempts: int = Field(default=10, ge=1)
     delivery_backoff_seconds: float = Field(default=5.0, gt=0)
     delivery_max_backoff_seconds: float = Field(default=1800.0, gt=0)
@@ -126,6 +128,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         webhooks=tuple(settings.webhook_urls),
         wake=wakeup.set,
         ack_secret=delivery.ack_secret,
+        list_window=timedelta(seconds=settings.technician_list_window_seconds),
     )
     service.on_startup(store.setup)
     service.handle(build_handlers(notifications))

@@ -98,7 +98,12 @@ def build_timer_handlers(notifications: Notifications) -> dict[str, TimerHandler
         await n.remind_report(timer)
         return []
 
+    async def technician_list(timer: Timer) -> list[Event]:
+        await n.circulate_technician_list(timer)
+        return []
+
     return {
+        TimerKind.TECHNICIAN_LIST: technician_list,
         TimerKind.REMIND_MEETING: remind_meeting,
         TimerKind.REMIND_CHECK: remind_check,
         TimerKind.NOTICE_DEADLINE: notice_deadline,

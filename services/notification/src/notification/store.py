@@ -26,10 +26,10 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated, Event, Topics, UnitUpdated
+from hnth_contracts import ContactsUpdated, EndpointUpdated, Event, Topics, UnitUpdated
 from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
-from notification.domain import facts
+from notification.domain import facts, technicians
 from notification.domain.attempts import Next
 from notification.domain.meetings import Meeting
 from notification.domain.notices import Channel, Notice, Status
@@ -289,22 +289,8 @@ class NotificationStore:
 
     async def save_snapshot(self, event: ContactsUpdated | UnitUpdated | EndpointUpdated) -> None:
         """Keep the newest snapshot per key; an older or repeated one changes nothing."""
-        doc: Document = {"tenant": event.tenant, "occurred_at": event.occurred_at}
-        if isinstance(event, ContactsUpdated):
-            key = f"{event.tenant}:contacts"
-            for role in ("it_department", "line_provider", "power_company", "duty"):
-                doc[role] = _contact(getattr(event, role))
-        elif isinstance(event, UnitUpdated):
-            key = f"{event.tenant}:unit:{event.code}"
-            doc |= {"name": event.name, "active": event.active, "contact": _contact(event.contact)}
-        else:
-            key = f"{event.tenant}:endpoint:{event.code}"
-            doc |= {
-                "name": event.name,
-                "unit": event.unit,
-                "active": event.active,
-                "contact": _contact(event.technician),
-            }
+        key, fields = technicians.entry_of(event)
+        doc: Document = {"tenant": event.tenant, "occurred_at": event.occurred_at, **fields}
         self._directory_cache.pop(key, None)
         try:
             await self._directory.update_one(
@@ -312,6 +298,14 @@ class NotificationStore:
             )
         except DuplicateKeyError:
             pass  # the same or a newer snapshot is already there
+
+    async def directory_entry(self, doc_id: str) -> Document | None:
+        """A directory entry as stored now (no cache: a change is compared with it)."""
+        return await self._directory.find_one({"_id": doc_id})
+
+    async def directory_of(self, tenant: str) -> list[Document]:
+        """Every directory entry of the province (a few hundred at most)."""
+        return await self._directory.find({"tenant": tenant}).to_list(None)
 
     async def _directory_entry(self, doc_id: str) -> Document | None:
         """A directory entry, kept for DIRECTORY_TTL seconds: every notice of a meeting
@@ -339,10 +333,6 @@ class NotificationStore:
         if found is None and recipient == "duty":
             found = contacts.get("it_department")  # no duty contact named: the department
         return found
-
-
-def _contact(contact: Contact | None) -> Document | None:
-    return contact.model_dump() if contact else None
 
 
 _RESENT_FIELDS = (

@@ -14,6 +14,7 @@ from notification_samples import (
     TENANT,
     access_link,
     assigned,
+    directory,
     inspection_cancelled,
     inspection_scheduled,
     rejected,
@@ -30,6 +31,7 @@ from hnth_contracts import (
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.settings import REPO_ROOT
 from notification import content
+from notification.domain import technicians
 from notification.domain.access import own_contact, plan_access_link
 from notification.domain.attempts import after_attempt, http_reply, retry, smtp_reply
 from notification.domain.escalations import plan_deadline_escalation, plan_failure_escalation
@@ -171,6 +173,12 @@ def annual_report() -> ReportDue:
     )
 
 
+def directory_entries() -> list[dict[str, object]]:
+    """The sample province's directory as the store keeps it."""
+    entries = [technicians.entry_of(e) for e in directory() if not isinstance(e, ReportDue)]
+    return [{"_id": key, **fields} for key, fields in entries]
+
+
 def every_kind() -> list[Notice]:
     m = meeting()
     check = CheckCompleted.create(
@@ -207,6 +215,7 @@ def every_kind() -> list[Notice]:
         plan_access_link(access_link(purpose="reset")),
         *plan_inspection_notices(inspection_scheduled(START, previous=True)),
         *plan_inspection_cancellation(inspection_cancelled(START), POLICY),
+        *technicians.plan_list("t6", TENANT, directory_entries(), NOW)[:1],
     ]
     assert {n.kind for n in notices} == set(Kind)
     return notices

@@ -29,6 +29,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
+from registration import technician_list
 from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
 from registration.domain.sso import SsoConfig
@@ -42,6 +43,7 @@ from registration.http import (
     directory,
     materials,
     meetings,
+    room_rules,
     signing,
     sso,
 )
@@ -54,6 +56,7 @@ from registration.store import (
     MATERIALS,
     MEETINGS,
     RECORDS,
+    ROOM_RULES,
     MaterialsStore,
     RegistrationStore,
     Upgrades,
@@ -63,6 +66,7 @@ from registration.usecases.directory import DirectoryCases
 from registration.usecases.feeds import Feeds
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.room_rules import RoomRules
 from registration.usecases.signin import SignIn, TokenIssuer
 from registration.usecases.sso import SsoSignIn
 from registration.usecases.timeline import Timeline
@@ -73,6 +77,8 @@ class RegistrationSettings(ServiceSettings):
     http_port: int = 8001
     directory_dir: Path = REPO_ROOT / "data"
     """Province directory files (`<tenant>.yaml`), loaded when a province has none yet."""
+    pdf_fonts: Path = technician_list.FONT_DIR
+    """The folder with DejaVuSans.ttf and DejaVuSans-Bold.ttf, for the PDF exports."""
     max_body_bytes: int = 21 * 1024 * 1024
     """The materials upload's limit (multipart): room for the policies' largest
     `materials.max_bytes` (20 MiB) and the form around it. Only that route gets it."""
@@ -97,11 +103,11 @@ class RegistrationSettings(ServiceSettings):
     """Where people open the console: set-password links point there."""
 
 
-UPLOAD = re.compile(r"^/meetings/[^/]+/materials/?$")
+UPLOAD = re.compile(r"^/(meetings/[^/]+/materials|endpoints/[^/]+/room-rules)/?$")
 
 
 class JsonBodyLimit:
-    """ASGI middleware: bodies of every route but the materials upload are held to
+    """ASGI middleware: bodies of every route but the uploads (materials, room rules) are held to
     `max_bytes` (413), so a JSON route never reads megabytes; the upload keeps the
     service-wide limit the kit applies inside."""
 
@@ -209,9 +215,14 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
             settings.console_url,
             issuer=token_issuer(keys),
         ),
+        room_rules=RoomRules(
+            store, MaterialsStore(service.db, topics, ROOM_RULES), policy_for, clock
+        ),
+        pdf_fonts=settings.pdf_fonts,
     )
     for router in (signing.router, meetings.router, calendar.router, directory.router):
         service.include(router)
+    service.include(room_rules.router)
     for router in (materials.router, access.router, materials.every, auth.router):
         service.include(router)
     service.api.state.sso = SsoSignIn(

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from hnth_contracts import (
+    DIRECTORY_LOAD,
     ContactsUpdated,
     EndpointKind,
     EndpointUpdated,
@@ -116,10 +117,17 @@ class DirectoryFile(BaseModel):
     """The province's OpenID provider, if its people sign in through it."""
 
 
-def snapshot(kind: type[Event], tenant: str, fields: dict[str, Any], now: datetime) -> Event:
+CHANGE, LOAD = "directory", DIRECTORY_LOAD
+"""Snapshot events' correlation ids: a change, or the loading of a province's file (the
+first list of technicians: notification does not circulate it as a change)."""
+
+
+def snapshot(
+    kind: type[Event], tenant: str, fields: dict[str, Any], now: datetime, cause: str = CHANGE
+) -> Event:
     """The entry's full current state as its directory event."""
     return kind.create(
-        tenant=tenant, correlation_id="directory", producer=PRODUCER, occurred_at=now, **fields
+        tenant=tenant, correlation_id=cause, producer=PRODUCER, occurred_at=now, **fields
     )
 
 
@@ -133,23 +141,25 @@ def entry_document(tenant: str, entry: UnitIn | EndpointIn, now: datetime) -> di
     }
 
 
-async def add_unit(store: RegistrationStore, tenant: str, unit: UnitIn, now: datetime) -> bool:
-    event = snapshot(UnitUpdated, tenant, unit.model_dump(), now)
+async def add_unit(
+    store: RegistrationStore, tenant: str, unit: UnitIn, now: datetime, cause: str = CHANGE
+) -> bool:
+    event = snapshot(UnitUpdated, tenant, unit.model_dump(), now, cause)
     return await store.units.create(entry_document(tenant, unit, now), event)
 
 
 async def add_endpoint(
-    store: RegistrationStore, tenant: str, endpoint: EndpointIn, now: datetime
+    store: RegistrationStore, tenant: str, endpoint: EndpointIn, now: datetime, cause: str = CHANGE
 ) -> bool:
-    event = snapshot(EndpointUpdated, tenant, endpoint.model_dump(), now)
+    event = snapshot(EndpointUpdated, tenant, endpoint.model_dump(), now, cause)
     return await store.endpoints.create(entry_document(tenant, endpoint, now), event)
 
 
 async def set_contacts(
-    store: RegistrationStore, tenant: str, contacts: ContactsIn, now: datetime
+    store: RegistrationStore, tenant: str, contacts: ContactsIn, now: datetime, cause: str = CHANGE
 ) -> None:
     """Create or replace the province's contacts (with their snapshot event)."""
-    event = snapshot(ContactsUpdated, tenant, contacts.model_dump(), now)
+    event = snapshot(ContactsUpdated, tenant, contacts.model_dump(), now, cause)
     fields = {**contacts.model_dump(mode="json"), "updated_at": now}
     current = await store.contacts(tenant)
     if current is None:
@@ -192,8 +202,8 @@ async def load_if_empty(
             len(data.endpoints),
         )
         if await store.contacts(data.tenant) is None:
-            await set_contacts(store, data.tenant, data.contacts, now)
+            await set_contacts(store, data.tenant, data.contacts, now, LOAD)
         for unit in data.units:
-            await add_unit(store, data.tenant, unit, now)
+            await add_unit(store, data.tenant, unit, now, LOAD)
         for endpoint in data.endpoints:
-            await add_endpoint(store, data.tenant, endpoint, now)
+            await add_endpoint(store, data.tenant, endpoint, now, LOAD)

@@ -45,6 +45,9 @@ CONTACTS = "contacts"
 DIRECTORY = (UNITS, ENDPOINTS, CONTACTS)
 DECISIONS = ("SlotAssigned", "SlotRejected", "SlotReleased")
 MATERIALS = "materials"
+ROOM_RULES = "room_rules"
+"""Each endpoint's room rules (nội quy phòng họp, rule 6): described like a material,
+their bytes in the materials' chunks."""
 CHUNKS = "material_chunks"
 ACCESS = "material_access"
 RECORDS = "record_submissions"
@@ -501,8 +504,12 @@ class MaterialsStore:
     ReportSubmitted in its outbox; an access request and its one decision
     (`decision:<request id>`, a unique key) their timeline entries."""
 
-    def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
-        self._materials = db[MATERIALS]
+    def __init__(
+        self, db: AsyncDatabase[Document], topics: Topics, descriptions: str = MATERIALS
+    ) -> None:
+        """`descriptions`: the collection describing the files (`ROOM_RULES`: the same
+        insert-only storage for the endpoints' room rules)."""
+        self._materials = db[descriptions]
         self._chunks = db[CHUNKS]
         self._access = db[ACCESS]
         self._records = db[RECORDS]
@@ -556,6 +563,12 @@ class MaterialsStore:
             .limit(limit)
         )
         return [doc async for doc in cursor]
+
+    async def latest(self, tenant: str, endpoint: str) -> Document | None:
+        """The newest version attached to an endpoint (its room rules)."""
+        query = {"tenant": tenant, "endpoint": endpoint}
+        cursor = self._materials.find(query, hide_outbox()).sort("version", DESCENDING)
+        return next(iter([doc async for doc in cursor.limit(1)]), None)
 
     async def get(self, tenant: str, material_id: str) -> Document | None:
         found = await self._materials.find_one({"_id": material_id}, hide_outbox())

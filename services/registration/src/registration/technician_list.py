@@ -1,13 +1,15 @@
 """The IT department's technical contact list ("Danh bạ kỹ thuật", rule 5: every endpoint
 names one technician, known to all): every endpoint with its unit and technician, then the
-province's standing contacts, as an XLSX workbook. Pure: documents in, bytes out."""
+province's standing contacts, as an XLSX workbook or a PDF. Pure: documents in, bytes out."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -91,3 +93,60 @@ def workbook(
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+"""DejaVu Sans (Debian's fonts-dejavu-core; the image installs it): the PDF needs a font
+with every Vietnamese letter, which PDF's built-in fonts lack."""
+_WIDTHS = (25, 46, 52, 38, 24, 70, 22)
+"""Millimetres per endpoint column on landscape A4 (277 mm inside the margins)."""
+
+
+def pdf(
+    endpoints: Sequence[Mapping[str, Any]],
+    units: Mapping[str, str],
+    contacts: Mapping[str, Any] | None,
+    *,
+    province: str,
+    updated: str,
+    lang: str = "vi",
+    fonts: Path = FONT_DIR,
+) -> bytes:
+    """The same list as a PDF to print or attach (landscape A4): a title with the
+    province and when it was made (`updated`, as the reader reads time), the standing
+    contacts, then every endpoint's technician."""
+    en = lang == "en"
+    doc = FPDF(orientation="L", format="A4")
+    doc.set_title("Technical contacts" if en else "Danh bạ kỹ thuật")
+    doc.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    doc.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    doc.add_page()
+    doc.set_font("DejaVu", "B", 14)
+    title = "Technical contacts" if en else "Danh bạ kỹ thuật"
+    doc.cell(text=f"{title} · {province}", new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("DejaVu", "", 9)
+    doc.cell(text=f"{'Updated' if en else 'Cập nhật'}: {updated}", new_x="LMARGIN", new_y="NEXT")
+    doc.ln(3)
+    standing = [
+        [english if en else vi, c.get("name") or "", c.get("person") or "",
+         c.get("phone") or "", c.get("email") or ""]
+        for role, vi, english in ROLES
+        if (c := (contacts or {}).get(role) or {})
+    ]  # fmt: skip
+    if standing:
+        head = ["", "Name", "Person", "Phone", "E-mail"] if en else [
+            "", "Tên", "Người liên hệ", "Điện thoại", "Thư điện tử"]  # fmt: skip
+        _table(doc, [head, *standing], (62, 75, 45, 30, 65))
+        doc.ln(4)
+    head = [c[2] if en else c[1] for c in ENDPOINT_COLUMNS]
+    _table(doc, [head, *rows(endpoints, units, lang)], _WIDTHS)
+    return bytes(doc.output())
+
+
+def _table(doc: FPDF, lines: Sequence[Sequence[Any]], widths: Sequence[int]) -> None:
+    """A table whose first line is its heading (repeated on every page it spans)."""
+    with doc.table(col_widths=tuple(widths), width=sum(widths), text_align="LEFT") as table:
+        for line in lines:
+            row = table.row()
+            for value in line:
+                row.cell(str(value if value is not None else ""))

@@ -104,3 +104,23 @@ def test_status_follows_decisions_and_keeps_a_slot_through_a_rejected_change() -
 def test_durations_read_as_people_say_them() -> None:
     assert domain.describe(timedelta(days=2)) == "2 ngày"
     assert domain.describe(timedelta(hours=1, minutes=30), english=True) == "1 h 30 min"
+
+
+def test_an_active_endpoint_without_a_technician_breaks_the_province_rule() -> None:
+    found = domain.technician_missing({"code": "TQ-X", "active": True}, POLICY)
+    assert found is not None
+    assert (found.field, found.rule) == ("technician", domain.TECHNICIAN_RULE)
+    assert found.source == POLICY.ref(domain.TECHNICIAN_RULE).source
+    assert "TQ-X" in found.message_vi
+    assert "TQ-X" in found.message_en
+
+
+def test_a_named_technician_or_a_deactivated_endpoint_is_enough() -> None:
+    tech = {"name": "Nguyễn Văn Kỹ"}
+    assert domain.technician_missing({"code": "TQ-X", "technician": tech}, POLICY) is None
+    assert domain.technician_missing({"code": "TQ-X", "active": False}, POLICY) is None
+
+
+def test_a_province_that_does_not_require_a_technician_accepts_none() -> None:
+    hue = load_policy(Path(__file__).resolve().parents[4] / "policies", "thua-thien-hue")
+    assert domain.technician_missing({"code": "TTH-X", "technician": None}, hue) is None

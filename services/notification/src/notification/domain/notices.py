@@ -32,6 +32,7 @@ class Kind(StrEnum):
     ACCESS_LINK = "access_link"
     INSPECTION_PLANNED = "inspection_planned"
     INSPECTION_CANCELLED = "inspection_cancelled"
+    TECHNICIAN_LIST = "technician_list"
 
 
 class Channel(StrEnum):

@@ -17,6 +17,7 @@ class TimerKind(StrEnum):
     REMIND_CHECK = "remind_check"
     NOTICE_DEADLINE = "notice_deadline"
     REMIND_REPORT = "remind_report"
+    TECHNICIAN_LIST = "technician_list"
 
 
 @dataclass(frozen=True)

@@ -15,20 +15,17 @@ planned before the meeting's notice exists; `MeetingCancelled` alone could overt
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hnth_contracts import (
     AccessLinkIssued,
     CheckCompleted,
-    ContactsUpdated,
-    EndpointUpdated,
     InspectionCancelled,
     InspectionScheduled,
     ReportDue,
     SlotAssigned,
     SlotRejected,
-    UnitUpdated,
 )
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role
@@ -46,13 +43,13 @@ from notification.domain import (
     reports,
     resends,
     signing,
+    technicians,
     timers,
 )
 from notification.domain.meetings import Meeting
 from notification.domain.notices import Notice
+from notification.domain.technicians import Snapshot as Snapshot
 from notification.domain.timers import TimerPlan
-
-Snapshot = ContactsUpdated | UnitUpdated | EndpointUpdated
 
 
 class Store(Protocol):
@@ -77,6 +74,8 @@ class Store(Protocol):
     async def mark_report_submitted(self, tenant: str, report_id: str) -> None: ...
     async def report_submitted(self, tenant: str, report_id: str) -> bool: ...
     async def save_snapshot(self, event: Snapshot) -> None: ...
+    async def directory_entry(self, doc_id: str) -> Document | None: ...
+    async def directory_of(self, tenant: str) -> list[Document]: ...
 
 
 class TimerQueue(Protocol):
@@ -124,6 +123,7 @@ class Notifications:
         webhooks: Sequence[str] = (),
         wake: Callable[[], None] = lambda: None,
         ack_secret: bytes = b"",
+        list_window: timedelta = technicians.LIST_WINDOW,
     ) -> None:
         self.store = store
         self._timers = timers
@@ -133,6 +133,8 @@ class Notifications:
         self.wake = wake
         """Tell the sender new notices are stored (it looks now instead of at its next poll)."""
         self._ack_secret = ack_secret
+        self._list_window = list_window
+        """How long a burst of directory changes is gathered into one circulated list."""
 
     # ------------------------------------------------------------ events
 
@@ -193,6 +195,14 @@ class Notifications:
         await self._add([access.plan_access_link(event)])
 
     async def directory_changed(self, event: Snapshot) -> None:
+        """Keep the entry; a change to the technical contact list sets the province's
+        timer that circulates it (before the entry is kept: a crash between the two
+        finds the change again on redelivery, and the same timer)."""
+        key, _ = technicians.entry_of(event)
+        before = await self.store.directory_entry(key)
+        if technicians.changes_the_list(event, before, self._clock.now()):
+            timer = technicians.list_timer(event.tenant, event.occurred_at, self._list_window)
+            await self._schedule(event.tenant, [timer])
         await self.store.save_snapshot(event)
         self.wake()  # notices waiting for an address may go now
 
@@ -221,6 +231,11 @@ class Notifications:
             await self._add(
                 escalations.plan_deadline_escalation(timer.id, meeting, undelivered, policy)
             )
+
+    async def circulate_technician_list(self, timer: Timer) -> None:
+        """The list as it stands now, to every technician of the province."""
+        entries = await self.store.directory_of(timer.tenant)
+        await self._add(technicians.plan_list(timer.id, timer.tenant, entries, timer.due_at))
 
     async def remind_report(self, timer: Timer) -> None:
         if not await self.store.report_submitted(timer.tenant, str(timer.payload["report_id"])):

@@ -3,6 +3,7 @@ its status (`status`), which materials are allowed and who may use them (`materi
 
 from hnth_contracts.policy import describe
 from hnth_kit.refusal import Violation
+from registration.domain.directory import TECHNICIAN_RULE, technician_missing
 from registration.domain.materials import (
     MATERIAL_KINDS,
     MINUTES,
@@ -32,6 +33,7 @@ __all__ = [
     "MATERIAL_KINDS",
     "MINUTES",
     "SIGNATURES",
+    "TECHNICIAN_RULE",
     "Caller",
     "Decision",
     "Directory",
@@ -50,6 +52,7 @@ __all__ = [
     "record_missing",
     "reschedules",
     "status_of",
+    "technician_missing",
     "time_violations",
     "urgent_roles",
 ]

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role, SigningKeys, only
+from registration import technician_list
 from registration.usecases.accounts import Accounts, Context
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.feeds import Feeds
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
+from registration.usecases.room_rules import RoomRules
 from registration.usecases.signin import SignIn
 
 
@@ -31,6 +34,10 @@ class State:
     directory: DirectoryCases
     accounts: Accounts
     signin: SignIn
+    room_rules: RoomRules | None = None
+    """The endpoints' room rules (rule 6)."""
+    pdf_fonts: Path = technician_list.FONT_DIR
+    """Where the PDF exports find their fonts (DejaVu Sans)."""
 
 
 def state(request: Request) -> State:
@@ -51,6 +58,12 @@ def materials(request: Request) -> Materials:
 
 def directory(request: Request) -> DirectoryCases:
     return state(request).directory
+
+
+def room_rules(request: Request) -> RoomRules:
+    found = state(request).room_rules
+    assert found is not None  # app.build sets it
+    return found
 
 
 def accounts(request: Request) -> Accounts:
@@ -76,5 +89,6 @@ FeedCases = Annotated[Feeds, Depends(feeds)]
 MaterialCases = Annotated[Materials, Depends(materials)]
 Directory = Annotated[DirectoryCases, Depends(directory)]
 AccountCases = Annotated[Accounts, Depends(accounts)]
+RoomRuleCases = Annotated[RoomRules, Depends(room_rules)]
 SignInCases = Annotated[SignIn, Depends(signin)]
 Ctx = Annotated[Context, Depends(context)]

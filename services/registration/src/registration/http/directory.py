@@ -3,25 +3,30 @@ only the IT department (operator) creates, updates or deactivates."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import EndpointKind, UnitKind
-from hnth_kit.auth import Caller, Operator
+from hnth_kit.auth import Caller, Operator, Principal
 from hnth_kit.http import SCHEMA_SOURCE
+from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
 from registration import technician_list
 from registration.commands import not_null
 from registration.directory import ContactIn, ContactsIn, EndpointIn, UnitIn
-from registration.http.deps import Directory, policy
+from registration.http.deps import Directory, policy, state
 from registration.http.render import entry
+from registration.usecases.directory import DirectoryCases
 from registration.views import ContactsOut, EndpointOut, UnitOut, answers, shaped
 
 router = APIRouter(tags=["directory"], responses=answers(401, 403, 404, 409))
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
 ACTIVE_FILTER = "Lọc theo trạng thái hoạt động / only active (true) or inactive (false)"
 Code = Annotated[
     str, Path(max_length=64, description="Mã đơn vị hoặc điểm cầu / unit or endpoint code")
@@ -202,20 +207,61 @@ async def deactivate_endpoint(
 async def technicians_xlsx(request: Request, who: Caller, cases: Directory) -> Response:
     """Every endpoint's technician and the standing contacts (rule 5: known to all), in
     the reader's language (`Accept-Language`)."""
+    endpoints, units, contacts = await _contact_list(who, cases)
+    lang = _lang(request)
+    body = technician_list.workbook(endpoints, units, contacts, lang)
+    return _download(body, XLSX, who, lang, "xlsx")
+
+
+@router.get(
+    "/directory/technicians.pdf",
+    summary="Danh bạ kỹ thuật / the technical contact list (PDF)",
+    response_class=Response,
+    responses={200: {"content": {PDF: {}}, "description": "Danh bạ kỹ thuật (PDF)"}},
+)
+async def technicians_pdf(request: Request, who: Caller, cases: Directory) -> Response:
+    """The same list as a PDF to print or send, with the province and when it was made
+    (the province's time), in the reader's language (`Accept-Language`)."""
+    endpoints, units, contacts = await _contact_list(who, cases)
+    lang, rules = _lang(request), policy(request, who)
+    made = cases.clock.now().astimezone(ZoneInfo(rules.timezone))
+    body = await asyncio.to_thread(
+        technician_list.pdf,
+        endpoints,
+        units,
+        contacts,
+        province=rules.name,
+        updated=f"{made:%d/%m/%Y %H:%M}",
+        lang=lang,
+        fonts=state(request).pdf_fonts,
+    )
+    return _download(body, PDF, who, lang, "pdf")
+
+
+async def _contact_list(
+    who: Principal, cases: DirectoryCases
+) -> tuple[list[Document], dict[str, str], Document | None]:
+    """The province's endpoints, its units' names by code and its standing contacts (None
+    when none are recorded yet: the endpoints alone)."""
     endpoints = await cases.entries("endpoints", who.tenant, {})
     units = {
         str(u["code"]): str(u.get("name") or "")
         for u in await cases.entries("units", who.tenant, {})
     }
     try:
-        contacts: dict[str, Any] | None = await cases.contacts(who.tenant)
+        return endpoints, units, await cases.contacts(who.tenant)
     except Refusal:
-        contacts = None  # none recorded yet: the endpoints' sheet alone
-    lang = "en" if request.headers.get("accept-language", "").startswith("en") else "vi"
-    body = technician_list.workbook(endpoints, units, contacts, lang)
+        return endpoints, units, None
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "").startswith("en") else "vi"
+
+
+def _download(body: bytes, media_type: str, who: Principal, lang: str, ext: str) -> Response:
     name = "danh-ba-ky-thuat" if lang == "vi" else "technical-contacts"
-    disposition = f'attachment; filename="{name}-{who.tenant}.xlsx"'
-    return Response(body, media_type=XLSX, headers={"Content-Disposition": disposition})
+    disposition = f'attachment; filename="{name}-{who.tenant}.{ext}"'
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 @router.get(

@@ -23,6 +23,7 @@ from registration.directory import (
     set_contacts,
     snapshot,
 )
+from registration.domain import technician_missing
 from registration.store import Entries, RegistrationStore, StaleWrite
 
 _NAMES = {"units": ("đơn vị", "unit"), "endpoints": ("điểm cầu", "endpoint")}
@@ -60,6 +61,7 @@ class DirectoryCases:
 
     async def add_endpoint(self, who: Principal, body: EndpointIn) -> Document:
         await self._require_unit(who.tenant, body.unit)
+        self._require_technician(who.tenant, body.model_dump())
         if not await add_endpoint(self.store, who.tenant, body, self.clock.now()):
             raise _taken(body.code)
         self.wake()
@@ -90,6 +92,8 @@ class DirectoryCases:
                 f"version {expected}); reload and edit again.",
             )
         state = {k: current[k] for k in fields.model_fields if k in current} | changes
+        if kind == "endpoints":
+            self._require_technician(who.tenant, state)
         event = snapshot(event_type, who.tenant, state, self.clock.now())
         written = {**changes, "updated_at": self.clock.now()}
         try:
@@ -117,6 +121,11 @@ class DirectoryCases:
             raise Refusal(409, "concurrent_change", "Hãy thử lại.", "Try again.") from None
         self.wake()
         return await self.contacts(who.tenant)
+
+    def _require_technician(self, tenant: str, endpoint: dict[str, Any]) -> None:
+        missing = technician_missing(endpoint, self.policy_for(tenant))
+        if missing is not None:
+            raise Refusal.broken([missing])
 
     async def _require_unit(self, tenant: str, code: str) -> None:
         if not (await self.store.units.active(tenant, [code])).get(code):

@@ -120,13 +120,8 @@ class Materials:
                 "Chỉ đơn vị chủ trì hoặc Sở TT&TT được đính kèm tài liệu.",
                 "Only the host unit or the IT department may attach materials.",
             )
-        policy = self.policy_for(who.tenant)
-        content_type = (file.content_type or "application/octet-stream").split(";")[0].strip()
+        content_type = checked_type(file, self.policy_for(who.tenant))
         data = file.data
-        violation = domain.check_material(content_type, data[:16], len(data), policy=policy)
-        if violation is not None:
-            code = 413 if violation.rule == "materials.max_bytes" else 415
-            raise Refusal.broken([violation], status=code)
         now = self.clock.now()
         material = _material(who, meeting_id, file, content_type, idempotency_key, now)
         minutes = file.kind == domain.MINUTES
@@ -294,6 +289,17 @@ class _Readable:
             right = await self.cases.right_of(self.who, found, self.granted)
             self.known[meeting_id] = right is not domain.MaterialRight.NONE
         return {m for m in ids if self.known.get(m)}
+
+
+def checked_type(file: Upload, policy: Policy) -> str:
+    """The file's type, once the province's file rules (`materials.types`,
+    `materials.max_bytes`) allow it; else the refusal naming the rule (415, 413)."""
+    content_type = (file.content_type or "application/octet-stream").split(";")[0].strip()
+    violation = domain.check_material(content_type, file.data[:16], len(file.data), policy=policy)
+    if violation is not None:
+        code = 413 if violation.rule == "materials.max_bytes" else 415
+        raise Refusal.broken([violation], status=code)
+    return content_type
 
 
 def _material(
