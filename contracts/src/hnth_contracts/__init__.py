@@ -6,6 +6,7 @@ directly; every consumer validates them again.
 
 from hnth_contracts.envelope import Event, Model, utc_now
 from hnth_contracts.events import (
+    COMMUNE_LEVEL,
     EVENT_TYPES,
     AccessLinkIssued,
     AccessLinkPurpose,
@@ -18,8 +19,10 @@ from hnth_contracts.events import (
     ConflictKind,
     Contact,
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointKind,
     EndpointUpdated,
+    GroupExpansion,
     ItemResult,
     Language,
     MeetingCancelled,
@@ -45,6 +48,7 @@ from hnth_contracts.events import (
 from hnth_contracts.topics import Topics, dead_letter, key_of, topic_of
 
 __all__ = [
+    "COMMUNE_LEVEL",
     "EVENT_TYPES",
     "AccessLinkIssued",
     "AccessLinkPurpose",
@@ -57,9 +61,11 @@ __all__ = [
     "ConflictKind",
     "Contact",
     "ContactsUpdated",
+    "EndpointGroupUpdated",
     "EndpointKind",
     "EndpointUpdated",
     "Event",
+    "GroupExpansion",
     "ItemResult",
     "Language",
     "MeetingCancelled",

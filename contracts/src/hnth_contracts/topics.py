@@ -15,6 +15,7 @@ from hnth_contracts.events import (
     CheckCompleted,
     CheckSubmitted,
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointUpdated,
     MeetingCancelled,
     MeetingChanged,
@@ -39,7 +40,8 @@ CHECKS = "hnth.checks"
 REPORTS = "hnth.reports"
 """Calendar: ReportDue, ReportSubmitted."""
 DIRECTORY = "hnth.directory"
-"""The province directory: UnitUpdated, EndpointUpdated, ContactsUpdated (snapshots)."""
+"""The province directory: UnitUpdated, EndpointUpdated, EndpointGroupUpdated,
+ContactsUpdated (snapshots)."""
 
 ACCESS = "hnth.access"
 """Sign-in facts every service needs: TokensRevoked, AccessLinkIssued."""
@@ -81,6 +83,7 @@ _TOPIC_OF: dict[type[Event], str] = {
     ReportSubmitted: REPORTS,
     UnitUpdated: DIRECTORY,
     EndpointUpdated: DIRECTORY,
+    EndpointGroupUpdated: DIRECTORY,
     ContactsUpdated: DIRECTORY,
     TokensRevoked: ACCESS,
     AccessLinkIssued: ACCESS,
@@ -105,6 +108,8 @@ def key_of(event: Event) -> bytes:
     meeting_id = getattr(event, "meeting_id", None)
     if isinstance(event, UnitUpdated | EndpointUpdated):
         return f"{event.tenant}:{event.code}".encode()
+    if isinstance(event, EndpointGroupUpdated):  # apart from a unit of the same code
+        return f"{event.tenant}:group:{event.code}".encode()
     if isinstance(event, TokensRevoked | AccessLinkIssued):
         return f"{event.tenant}:{event.subject}".encode()
     if isinstance(event, ContactsUpdated):

@@ -32,7 +32,7 @@ async def test_demo_directory_lists_tuyen_quang_28_endpoints(registration) -> No
         assert {"code", "name", "unit", "active"} <= set(item), item
     assert all(u["unit"] == u["code"] for u in units)  # a unit is its own owning unit
     kinds = [u["kind"] for u in units]
-    assert (kinds.count("department"), kinds.count("district")) == (18, 7)
+    assert (kinds.count("department"), kinds.count("commune") + kinds.count("ward")) == (18, 7)
     sttt = next(e for e in endpoints if e["code"] == "TQ-STTTT")
     assert sttt["technician"]["email"].endswith("@tuyenquang.gov.vn")
     contacts = (await registration.http.get("/contacts", headers=registration.headers())).json()

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hnth_contracts import (
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointKind,
     EndpointUpdated,
     Event,
@@ -25,6 +26,7 @@ from hnth_contracts import (
     UnitKind,
     UnitUpdated,
 )
+from hnth_contracts.groups import BUILT_IN
 from registration import PRODUCER
 from registration.domain.sso import SsoConfig
 from registration.store import RegistrationStore, entry_id
@@ -50,8 +52,21 @@ class ContactIn(BaseModel):
     )
 
 
+def two_tiers(kind: UnitKind | None) -> UnitKind | None:
+    """Since 1 July 2025 there is no district level: a unit is a provincial body or a
+    commune-level unit (xã, phường, đặc khu)."""
+    if kind is UnitKind.DISTRICT:
+        raise ValueError(
+            "không còn cấp huyện từ 1/7/2025: dùng commune (xã), ward (phường) hoặc "
+            "special_zone (đặc khu) / there is no district level since 1 July 2025: use "
+            "commune, ward or special_zone"
+        )
+    return kind
+
+
 class UnitIn(BaseModel):
-    """Đơn vị / a unit (provincial office, department, district)."""
+    """Đơn vị / a unit: a provincial body (Party committee, People's Council, People's
+    Committee, department) or a commune-level unit (xã, phường, đặc khu)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +75,8 @@ class UnitIn(BaseModel):
     kind: UnitKind = Field(UnitKind.OTHER, description="Loại / kind")
     active: bool = Field(True, description="Đang hoạt động / active")
     contact: ContactIn | None = Field(None, description="Văn phòng nhận thông báo / notices go to")
+
+    _two_tiers = field_validator("kind")(two_tiers)
 
 
 class EndpointIn(BaseModel):
@@ -77,6 +94,51 @@ class EndpointIn(BaseModel):
     location: str | None = Field(None, max_length=500, description="Địa điểm / location")
     active: bool = Field(True, description="Đang hoạt động / active")
     technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+
+
+Codes = list[Annotated[str, Field(min_length=1, max_length=64, pattern=CODE)]]
+
+
+class GroupIn(BaseModel):
+    """Nhóm điểm cầu / an endpoint group the IT department keeps ("all communes", a cluster,
+    a department's set): a meeting naming it gets every ACTIVE endpoint named here, owned by
+    one of `units`, or owned by a unit of one of `kinds`, as of when it is decided."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, pattern=CODE, description="Mã nhóm / code")
+    name: str = Field(min_length=1, max_length=300, description="Tên nhóm / name")
+    endpoints: Codes = Field(
+        default_factory=list, max_length=20000, description="Điểm cầu / endpoint codes"
+    )
+    units: Codes = Field(
+        default_factory=list,
+        max_length=20000,
+        description="Mọi điểm cầu của các đơn vị này / every endpoint of these units",
+    )
+    kinds: list[UnitKind] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Mọi điểm cầu của đơn vị loại này / every endpoint of units of these kinds",
+    )
+    active: bool = Field(True, description="Đang dùng / active")
+
+    @field_validator("code")
+    @classmethod
+    def _not_built_in(cls, code: str) -> str:
+        if code.upper() in BUILT_IN:
+            raise ValueError(
+                f"{code} là nhóm có sẵn / {code} is a built-in group: choose another code"
+            )
+        return code
+
+    @model_validator(mode="after")
+    def _names_members(self) -> GroupIn:
+        if not (self.endpoints or self.units or self.kinds):
+            raise ValueError(
+                "nhóm phải có điểm cầu, đơn vị hoặc loại đơn vị / name endpoints, units or kinds"
+            )
+        return self
 
 
 class ContactsIn(BaseModel):
@@ -123,7 +185,9 @@ def snapshot(kind: type[Event], tenant: str, fields: dict[str, Any], now: dateti
     )
 
 
-def entry_document(tenant: str, entry: UnitIn | EndpointIn, now: datetime) -> dict[str, Any]:
+def entry_document(
+    tenant: str, entry: UnitIn | EndpointIn | GroupIn, now: datetime
+) -> dict[str, Any]:
     return {
         "_id": entry_id(tenant, entry.code),
         "tenant": tenant,
@@ -143,6 +207,11 @@ async def add_endpoint(
 ) -> bool:
     event = snapshot(EndpointUpdated, tenant, endpoint.model_dump(), now)
     return await store.endpoints.create(entry_document(tenant, endpoint, now), event)
+
+
+async def add_group(store: RegistrationStore, tenant: str, group: GroupIn, now: datetime) -> bool:
+    event = snapshot(EndpointGroupUpdated, tenant, group.model_dump(), now)
+    return await store.groups.create(entry_document(tenant, group, now), event)
 
 
 async def set_contacts(
