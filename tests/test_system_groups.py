@@ -64,9 +64,10 @@ async def test_a_meeting_to_all_communes_reaches_every_commune_endpoint_once(
         meeting_id = made.json()["id"]
         shown = await eventually(
             lambda: it.call("GET", "registration", f"/meetings/{meeting_id}"),
-            until=lambda r: r.json().get("status") == "scheduled",
-            timeout=120,
+            until=lambda r: r.json().get("status") in ("scheduled", "rejected"),
+            timeout=240,
         )
+        assert shown.json()["status"] == "scheduled", shown.json().get("rejection")
         [expanded] = shown.json()["expanded"]
         assert expanded == {"group": "ALL-COMMUNES", "endpoints": COMMUNE_ENDPOINTS}
 

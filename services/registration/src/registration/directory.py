@@ -8,6 +8,7 @@ topic, so other services keep their own copy without ever calling registration.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -262,7 +263,14 @@ async def load_if_empty(
         )
         if await store.contacts(data.tenant) is None:
             await set_contacts(store, data.tenant, data.contacts, now)
-        for unit in data.units:
-            await add_unit(store, data.tenant, unit, now)
-        for endpoint in data.endpoints:
-            await add_endpoint(store, data.tenant, endpoint, now)
+        for first in range(0, len(data.units), LOAD_BATCH):
+            batch = data.units[first : first + LOAD_BATCH]
+            await asyncio.gather(*(add_unit(store, data.tenant, u, now) for u in batch))
+        for first in range(0, len(data.endpoints), LOAD_BATCH):
+            batch_e = data.endpoints[first : first + LOAD_BATCH]
+            await asyncio.gather(*(add_endpoint(store, data.tenant, e, now) for e in batch_e))
+
+
+LOAD_BATCH = 16
+"""Inserts in flight at once while a province's directory is loaded: a province at today's
+size has hundreds of entries, and one at a time the start waits on each round trip."""

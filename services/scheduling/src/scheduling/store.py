@@ -220,6 +220,9 @@ class SchedulingStore:
         self._db = db
         self._meetings = db[MEETINGS]
         self._seen: dict[str, tuple[float, Any]] = {}
+        self._marked: set[str] = set()
+        """Markers this process has written (insert-only, never removed): not written again
+        for every entry of a directory announced at start (a province has hundreds)."""
         self._decisions = db[DECISIONS]
         self._directory = db[DIRECTORY]
         self._parked = db[PARKED]
@@ -461,10 +464,13 @@ class SchedulingStore:
         if not stored:
             self._seen.pop(doc_id, None)
             return False
-        # the province has a directory of this kind: from now on it is checked
-        await insert_new(self._directory, [{"_id": f"{event.tenant}|{marker}"}])
         self._seen[doc_id] = (time.monotonic(), snapshot)
-        self._seen.pop(f"{event.tenant}|{marker}", None)
+        marker_id = f"{event.tenant}|{marker}"
+        if marker_id not in self._marked:
+            # the province has a directory of this kind: from now on it is checked
+            await insert_new(self._directory, [{"_id": marker_id}])
+            self._marked.add(marker_id)
+            self._seen.pop(marker_id, None)
         return True
 
     def forget(self, tenant: str, codes: Iterable[str]) -> None:
