@@ -17,6 +17,7 @@ second replica at any point leaves nothing wrong behind:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -376,10 +377,15 @@ class Scheduling:
         policy = self.policy_for(event.tenant)
         now = self.clock.now()
         year = int(domain.next_annual_report(policy, now).period)
-        await self._schedule_annual(policy, event.tenant, event.code, year)
         index = domain.inspection_index(policy, now)
-        await self._schedule_inspection(policy, event.tenant, event.code, index)
-        for entry in await self.store.parked_for(event.tenant, event.code):
+        # independent round trips, at once: a province announces hundreds of endpoints at
+        # start, and the platform is ready only when scheduling has taken them all in
+        _, _, waiting = await asyncio.gather(
+            self._schedule_annual(policy, event.tenant, event.code, year),
+            self._schedule_inspection(policy, event.tenant, event.code, index),
+            self.store.parked_for(event.tenant, event.code),
+        )
+        for entry in waiting:
             await self._decide_parked(entry)
 
     async def on_group(self, event: EndpointGroupUpdated) -> None:
