@@ -46,7 +46,7 @@ PROVINCES = {
         "LS-",
         "MCU-LS",
         "dieudo@pclangson.evn.vn",
-        ["LS-UBND", "LS-STTTT", "LS-H-DINHLAP"],
+        ["LS-UBND", "LS-STTTT", "LS-X-DINHLAP"],
     ),
 }
 

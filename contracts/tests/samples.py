@@ -18,9 +18,11 @@ from hnth_contracts import (
     ConflictKind,
     Contact,
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointKind,
     EndpointUpdated,
     Event,
+    GroupExpansion,
     InspectionCancelled,
     InspectionPlan,
     InspectionScheduled,
@@ -103,7 +105,8 @@ def samples() -> list[Event]:
             title=details["title"],
             host_unit="VP-UBND",
             main_endpoint="TQ-UBND",
-            endpoints=details["endpoints"],
+            endpoints=(*details["endpoints"], "TQ-X-MINHXUAN"),
+            groups=(GroupExpansion(group="ALL-WARDS", endpoints=("TQ-X-MINHXUAN",)),),
             slot=slot,
             check_deadline=T0 - timedelta(hours=1),
             notice_deadline=T0 - timedelta(days=2),
@@ -198,6 +201,14 @@ def samples() -> list[Event]:
             technician=Contact(
                 name="Nguyễn Văn An", phone="0912345678", email="an.nv@tuyenquang.gov.vn"
             ),
+            **{**ENVELOPE, "correlation_id": "directory"},
+        ),
+        EndpointGroupUpdated.create(
+            event_id=_id(99),
+            code="CUM-PHIA-BAC",
+            name="Cụm các xã phía Bắc",
+            endpoints=("TQ-H-NAHANG",),
+            units=("H-LAMBINH",),
             **{**ENVELOPE, "correlation_id": "directory"},
         ),
         ContactsUpdated.create(

@@ -275,11 +275,11 @@ def test_a_form_becomes_the_apis_body() -> None:
     form = {"contact.name": " VP ", "contact.email": "", "contact.language": "xx"}
     assert d.contact_body(form, "contact") == {"name": "VP", "language": "vi"}
     assert d.contact_body({"contact.language": "en"}, "contact") is None
-    body = d.unit_body({"code": "X", "name": "Đơn vị X", "kind": "district"}, new=True)
+    body = d.unit_body({"code": "X", "name": "Đơn vị X", "kind": "commune"}, new=True)
     assert body == {
         "code": "X",
         "name": "Đơn vị X",
-        "kind": "district",
+        "kind": "commune",
         "active": False,
         "contact": None,
     }

@@ -6,6 +6,7 @@ directly; every consumer validates them again.
 
 from hnth_contracts.envelope import Event, Model, utc_now
 from hnth_contracts.events import (
+    COMMUNE_LEVEL,
     DIRECTORY_LOAD,
     EVENT_TYPES,
     AccessLinkIssued,
@@ -19,8 +20,10 @@ from hnth_contracts.events import (
     ConflictKind,
     Contact,
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointKind,
     EndpointUpdated,
+    GroupExpansion,
     InspectionCancelled,
     InspectionPlan,
     InspectionScheduled,
@@ -49,6 +52,7 @@ from hnth_contracts.events import (
 from hnth_contracts.topics import Topics, dead_letter, key_of, topic_of
 
 __all__ = [
+    "COMMUNE_LEVEL",
     "DIRECTORY_LOAD",
     "EVENT_TYPES",
     "AccessLinkIssued",
@@ -62,9 +66,11 @@ __all__ = [
     "ConflictKind",
     "Contact",
     "ContactsUpdated",
+    "EndpointGroupUpdated",
     "EndpointKind",
     "EndpointUpdated",
     "Event",
+    "GroupExpansion",
     "InspectionCancelled",
     "InspectionPlan",
     "InspectionScheduled",

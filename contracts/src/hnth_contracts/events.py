@@ -5,8 +5,9 @@ MeetingCancelled. Scheduling's decisions (topic `slots`, key = meeting id): Slot
 SlotRejected, SlotReleased. Readiness (topic `checks`, key = meeting id): CheckCompleted.
 Calendar (topic `reports`, key = endpoint or meeting): ReportDue, ReportSubmitted;
 a periodic inspection's plan (key = the inspection): InspectionScheduled, InspectionCancelled.
-Directory (topic `directory`, key = unit or endpoint code): UnitUpdated, EndpointUpdated,
-ContactsUpdated: full snapshots, so the latest per key is the current state.
+Directory (topic `directory`, key = unit, endpoint or group code): UnitUpdated,
+EndpointUpdated, EndpointGroupUpdated, ContactsUpdated: full snapshots, so the latest per
+key is the current state.
 Raw readiness results from technicians or probes (topic `checks`): CheckSubmitted.
 Access (topic `access`, key = tenant:subject): TokensRevoked, AccessLinkIssued.
 Written notices (topic `notices`, key = meeting id): NoticeDelivered, NoticeAcknowledged.
@@ -68,12 +69,31 @@ class Contact(Model):
 
 
 class UnitKind(StrEnum):
+    """The two tiers of local government since 1 July 2025: the province's bodies, and the
+    commune-level units (xã, phường, đặc khu)."""
+
     PARTY = "party"
+    """Tỉnh ủy: the provincial Party committee."""
     COUNCIL = "council"
+    """HĐND tỉnh: the provincial People's Council."""
     COMMITTEE = "committee"
+    """UBND tỉnh: the provincial People's Committee."""
     DEPARTMENT = "department"
-    DISTRICT = "district"
+    """A department (sở, ban, ngành) of the province."""
+    COMMUNE = "commune"
+    """Xã: a commune."""
+    WARD = "ward"
+    """Phường: an urban ward."""
+    SPECIAL_ZONE = "special_zone"
+    """Đặc khu: a special administrative zone (an island)."""
     OTHER = "other"
+    DISTRICT = "district"
+    """Huyện: the level abolished on 1 July 2025. Only in messages written before then;
+    registration no longer accepts it and migrates stored district units."""
+
+
+COMMUNE_LEVEL = frozenset({UnitKind.COMMUNE, UnitKind.WARD, UnitKind.SPECIAL_ZONE})
+"""The commune-level kinds (cấp xã)."""
 
 
 class EndpointKind(StrEnum):
@@ -114,6 +134,21 @@ class EndpointUpdated(Event):
     technician: Contact | None = None
 
 
+class EndpointGroupUpdated(Event):
+    """An endpoint group the operator keeps ("all communes", a cluster, a department's set;
+    a full snapshot). A meeting naming the group gets, when it is decided, every ACTIVE
+    endpoint named in `endpoints`, owned by a unit in `units`, or owned by a unit of a kind
+    in `kinds`."""
+
+    type: Literal["EndpointGroupUpdated"] = "EndpointGroupUpdated"
+    code: Code
+    name: str = Field(min_length=1, max_length=300)
+    endpoints: tuple[Code, ...] = Field(default=(), max_length=20000)
+    units: tuple[Code, ...] = Field(default=(), max_length=20000)
+    kinds: tuple[UnitKind, ...] = ()
+    active: bool = True
+
+
 class ContactsUpdated(Event):
     """The province's standing contacts: who is notified of every meeting (rule 2)."""
 
@@ -137,10 +172,19 @@ class MeetingDetails(Model):
     start: UtcDatetime
     end: UtcDatetime
     main_endpoint: Code
-    endpoints: tuple[Code, ...] = Field(min_length=1, max_length=20000)
+    endpoints: tuple[Code, ...] = Field(default=(), max_length=20000)
+    groups: tuple[Code, ...] = Field(default=(), max_length=100)
+    """Endpoint groups (`EndpointGroupUpdated`, or a built-in one such as `ALL-COMMUNES`):
+    scheduling expands each to its active endpoints when it decides the meeting."""
     agenda: str | None = Field(default=None, max_length=10000)
     document_number: str | None = Field(default=None, max_length=100)
     document_date: date | None = None
+
+    @model_validator(mode="after")
+    def _names_endpoints_or_groups(self) -> MeetingDetails:
+        if not self.endpoints and not self.groups:
+            raise ValueError("name at least one endpoint or group")
+        return self
 
 
 class MeetingRequested(MeetingDetails, Event):
@@ -187,6 +231,13 @@ class Slot(Model):
     """The meeting window widened by the setup and teardown buffers."""
 
 
+class GroupExpansion(Model):
+    """What a group named by the meeting expanded to when the meeting was decided."""
+
+    group: Code
+    endpoints: tuple[Code, ...]
+
+
 class SlotAssigned(Event):
     type: Literal["SlotAssigned"] = "SlotAssigned"
     meeting_id: str
@@ -196,6 +247,9 @@ class SlotAssigned(Event):
     host_unit: Code
     main_endpoint: Code
     endpoints: tuple[Code, ...]
+    """Every endpoint of the meeting: those it named and those its groups expanded to."""
+    groups: tuple[GroupExpansion, ...] = ()
+    """The groups the meeting named, each with the endpoints it expanded to."""
     slot: Slot
     check_deadline: UtcDatetime
     notice_deadline: UtcDatetime
@@ -458,6 +512,7 @@ AnyEvent = Annotated[
     | InspectionCancelled
     | UnitUpdated
     | EndpointUpdated
+    | EndpointGroupUpdated
     | ContactsUpdated
     | TokensRevoked
     | AccessLinkIssued
@@ -484,6 +539,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         InspectionCancelled,
         UnitUpdated,
         EndpointUpdated,
+        EndpointGroupUpdated,
         ContactsUpdated,
         TokensRevoked,
         AccessLinkIssued,

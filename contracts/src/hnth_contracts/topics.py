@@ -15,6 +15,7 @@ from hnth_contracts.events import (
     CheckCompleted,
     CheckSubmitted,
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointUpdated,
     InspectionCancelled,
     InspectionScheduled,
@@ -42,7 +43,8 @@ REPORTS = "hnth.reports"
 """Calendar: ReportDue, ReportSubmitted; inspection plans: InspectionScheduled and
 InspectionCancelled."""
 DIRECTORY = "hnth.directory"
-"""The province directory: UnitUpdated, EndpointUpdated, ContactsUpdated (snapshots)."""
+"""The province directory: UnitUpdated, EndpointUpdated, EndpointGroupUpdated,
+ContactsUpdated (snapshots)."""
 
 ACCESS = "hnth.access"
 """Sign-in facts every service needs: TokensRevoked, AccessLinkIssued."""
@@ -86,6 +88,7 @@ _TOPIC_OF: dict[type[Event], str] = {
     InspectionCancelled: REPORTS,
     UnitUpdated: DIRECTORY,
     EndpointUpdated: DIRECTORY,
+    EndpointGroupUpdated: DIRECTORY,
     ContactsUpdated: DIRECTORY,
     TokensRevoked: ACCESS,
     AccessLinkIssued: ACCESS,
@@ -110,6 +113,8 @@ def key_of(event: Event) -> bytes:
     meeting_id = getattr(event, "meeting_id", None)
     if isinstance(event, UnitUpdated | EndpointUpdated):
         return f"{event.tenant}:{event.code}".encode()
+    if isinstance(event, EndpointGroupUpdated):  # apart from a unit of the same code
+        return f"{event.tenant}:group:{event.code}".encode()
     if isinstance(event, TokensRevoked | AccessLinkIssued):
         return f"{event.tenant}:{event.subject}".encode()
     if isinstance(event, ContactsUpdated):

@@ -28,9 +28,15 @@ class MemoryEntries:
 
 
 class MemoryStore:
-    def __init__(self, units: dict[str, bool], endpoints: dict[str, bool]) -> None:
+    def __init__(
+        self,
+        units: dict[str, bool],
+        endpoints: dict[str, bool],
+        groups: dict[str, bool] | None = None,
+    ) -> None:
         self.units = MemoryEntries(units)
         self.endpoints = MemoryEntries(endpoints)
+        self.groups = MemoryEntries(groups or {})
         self.stored: dict[tuple[str, str], Document] = {}
         self.outbox: list[Event] = []
         self.entries: list[Document] = []

@@ -22,6 +22,10 @@ from hnth_kit.testing import eventually, read_topic
 
 # ---------------------------------------------------------------- directory
 
+DIRECTORY_READ_SECONDS = 120
+"""Every province's demo directory is hundreds of snapshots (Lạng Sơn at today's size):
+on a loaded machine the relay takes more than the default 20 s to publish them all."""
+
 
 async def test_demo_directory_lists_tuyen_quang_28_endpoints(registration) -> None:
     units = (await registration.http.get("/units", headers=registration.headers("viewer"))).json()
@@ -33,14 +37,17 @@ async def test_demo_directory_lists_tuyen_quang_28_endpoints(registration) -> No
         assert {"code", "name", "unit", "active"} <= set(item), item
     assert all(u["unit"] == u["code"] for u in units)  # a unit is its own owning unit
     kinds = [u["kind"] for u in units]
-    assert (kinds.count("department"), kinds.count("district")) == (18, 7)
+    assert (kinds.count("department"), kinds.count("commune") + kinds.count("ward")) == (18, 7)
     sttt = next(e for e in endpoints if e["code"] == "TQ-STTTT")
     assert sttt["technician"]["email"].endswith("@tuyenquang.gov.vn")
     contacts = (await registration.http.get("/contacts", headers=registration.headers())).json()
     assert contacts["power_company"]["name"] == "Công ty Điện lực Tuyên Quang"
 
     messages = await read_topic(
-        registration.bootstrap, registration.topics.directory, expect=DIRECTORY_EVENTS
+        registration.bootstrap,
+        registration.topics.directory,
+        expect=DIRECTORY_EVENTS,
+        timeout=DIRECTORY_READ_SECONDS,
     )
     ours = [e for e in (decode_event(m.value) for m in messages) if e.tenant == "tuyen-quang"]
     assert len(ours) == 57
@@ -83,7 +90,10 @@ async def test_operator_manages_the_directory_and_each_change_is_announced(regis
     assert refused.json()["errors"][0]["rule"] == "directory.unit_active"
 
     messages = await read_topic(
-        registration.bootstrap, registration.topics.directory, expect=DIRECTORY_EVENTS + 4
+        registration.bootstrap,
+        registration.topics.directory,
+        expect=DIRECTORY_EVENTS + 4,
+        timeout=DIRECTORY_READ_SECONDS,
     )
     snapshots = [
         e
@@ -128,7 +138,10 @@ async def test_operator_patches_and_deactivates_a_unit_and_replaces_the_contacts
     assert again["duty"] == replaced.json()["duty"]
 
     messages = await read_topic(
-        registration.bootstrap, registration.topics.directory, expect=DIRECTORY_EVENTS + 3
+        registration.bootstrap,
+        registration.topics.directory,
+        expect=DIRECTORY_EVENTS + 3,
+        timeout=DIRECTORY_READ_SECONDS,
     )
     # one key, one partition: each entry's snapshots arrive in the order they were written
     ours = [(m.key, decode_event(m.value)) for m in messages]

@@ -119,3 +119,59 @@ async def test_a_migration_cut_between_copy_and_delete_keeps_the_idempotency_key
     finally:
         await client.drop_database(db.name)
         await client.close()
+
+
+async def test_district_units_of_the_earlier_map_are_migrated_not_wiped(
+    infra, unique, restartable
+) -> None:
+    """Since 1 July 2025 there is no district level (issue 18): a stored district unit
+    becomes an inactive unit of kind `other`, its endpoints inactive, each announced; a past
+    meeting still shows them; the province gets its commune-level units from its file."""
+    client = connect(infra.mongodb_url)
+    db = client[f"registration_{unique}"]
+    stored = {"tenant": "lang-son", "version": 1, "updated_at": NOW, "active": True}
+    await db["units"].insert_many(
+        [
+            {"_id": "lang-son:H-DINHLAP", "code": "H-DINHLAP", "name": "UBND huyện Đình Lập"}
+            | {"kind": "district", "contact": None}
+            | stored,
+            {"_id": "lang-son:VP-UBND", "code": "VP-UBND", "name": "Văn phòng UBND tỉnh"}
+            | {"kind": "committee", "contact": None}
+            | stored,
+        ]
+    )
+    await db["endpoints"].insert_one(
+        {"_id": "lang-son:LS-H-DINHLAP", "code": "LS-H-DINHLAP", "name": "Điểm cầu Đình Lập"}
+        | {"unit": "H-DINHLAP", "kind": "room", "location": None, "technician": None}
+        | stored
+    )
+    start = NOW - timedelta(days=30)
+    await db["meetings"].insert_one(
+        {"_id": "lang-son|mtg-past", "meeting_id": "mtg-past", "tenant": "lang-son"}
+        | {"source": "registration", "revision": 0, "cancelled": False, "registered_at": start}
+        | {"title": "Giao ban tháng 6/2025", "host_unit": "VP-UBND", "chair": "Chủ tịch"}
+        | {"start": start, "end": start + timedelta(hours=2), "main_endpoint": "LS-UBND"}
+        | {"endpoints": ["LS-UBND", "LS-H-DINHLAP"], "late_notice": False}
+    )
+    try:
+        for _ in range(2):  # the second start finds the work done
+            async with restartable() as reg:
+                ls = reg.headers("operator", tenant="lang-son")
+                unit = (await reg.http.get("/units/H-DINHLAP", headers=ls)).json()
+                assert (unit["kind"], unit["active"], unit["former_kind"]) == (
+                    "other",
+                    False,
+                    "district",
+                )
+                room = (await reg.http.get("/endpoints/LS-H-DINHLAP", headers=ls)).json()
+                assert room["active"] is False
+                past = await reg.http.get("/meetings/mtg-past", headers=ls)
+                assert past.status_code == 200, past.text
+                assert past.json()["endpoints"] == ["LS-UBND", "LS-H-DINHLAP"]
+                communes = (await reg.http.get("/units", headers=ls)).json()
+                kinds = [u["kind"] for u in communes]
+                assert (kinds.count("commune"), kinds.count("ward")) == (61, 4)
+                assert "district" not in kinds
+        assert await db["units"].count_documents({"tenant": "lang-son", "version": 2}) == 1
+    finally:
+        await client.close()

@@ -26,7 +26,17 @@ Operator = Annotated[Session, Depends(page("directory"))]
 
 CONTACT = ("name", "person", "phone", "email", "language")
 STANDING = ("it_department", "line_provider", "power_company", "duty")
-UNIT_KINDS = ("party", "council", "committee", "department", "district", "other")
+UNIT_KINDS = (
+    "party",
+    "council",
+    "committee",
+    "department",
+    "commune",
+    "ward",
+    "special_zone",
+    "other",
+)
+"""The two tiers since 1 July 2025: the province's bodies, then the commune level."""
 ENDPOINT_KINDS = ("room", "software")
 TOP = ""
 """Where a refusal naming no field is shown: above the form."""

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hnth_contracts import (
     AccessLinkIssued,
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointUpdated,
     MeetingCancelled,
     MeetingChanged,
@@ -48,7 +49,7 @@ from registration.http import (
     sso,
 )
 from registration.http.deps import State
-from registration.migrations import tenant_keys
+from registration.migrations import tenant_keys, two_tiers
 from registration.sso_keys import IssuerKeys
 from registration.sso_store import SsoStore
 from registration.store import (
@@ -169,7 +170,12 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         outputs=Outputs(
             {
                 topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled),
-                topics.directory: (UnitUpdated, EndpointUpdated, ContactsUpdated),
+                topics.directory: (
+                    UnitUpdated,
+                    EndpointUpdated,
+                    EndpointGroupUpdated,
+                    ContactsUpdated,
+                ),
                 topics.reports: (ReportSubmitted,),
                 topics.access: (TokensRevoked, AccessLinkIssued),
             }
@@ -187,6 +193,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
 
     async def load_directory() -> None:
         files = await asyncio.to_thread(read_directories, settings.directory_dir)
+        await two_tiers(Upgrades(service.db), store, files, service.clock.now())
         await load_if_empty(store, files, service.clock.now())
         sso_configs.update({f.tenant: f.sso.config() for f in files if f.sso})
 

@@ -2,11 +2,13 @@
 shapes the OpenAPI document shows; a use case takes them as they are)."""
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_ENDPOINTS = 2000
+MAX_GROUPS = 100
+GroupCode = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 def not_null(value: Any) -> Any:
@@ -31,9 +33,16 @@ class MeetingIn(BaseModel):
         min_length=1, max_length=64, description="Điểm cầu chính / main endpoint"
     )
     endpoints: list[str] = Field(
-        min_length=1,
+        default_factory=list,
         max_length=MAX_ENDPOINTS,
         description="Các điểm cầu tham gia (mã) / participating endpoint codes",
+    )
+    groups: list[GroupCode] = Field(
+        default_factory=list,
+        max_length=MAX_GROUPS,
+        description="Nhóm điểm cầu (mã, ví dụ ALL-COMMUNES): khi xếp lịch, mỗi nhóm thành các "
+        "điểm cầu đang hoạt động của nó / endpoint groups, each expanded to its active "
+        "endpoints when the meeting is scheduled",
     )
     agenda: str | None = Field(None, max_length=10000, description="Nội dung / agenda")
     document_number: str | None = Field(
@@ -45,6 +54,14 @@ class MeetingIn(BaseModel):
         max_length=2000,
         description="Lý do họp khẩn, chỉ Sở TT&TT / urgent reason (IT department only)",
     )
+
+    @model_validator(mode="after")
+    def _names_endpoints_or_groups(self) -> "MeetingIn":
+        if not self.endpoints and not self.groups:
+            raise ValueError(
+                "cần ít nhất một điểm cầu hoặc nhóm / name at least one endpoint or group"
+            )
+        return self
 
 
 class MeetingPatch(BaseModel):
@@ -61,6 +78,9 @@ class MeetingPatch(BaseModel):
     )
     endpoints: list[str] | None = Field(
         None, min_length=1, max_length=MAX_ENDPOINTS, description="Điểm cầu / endpoints"
+    )
+    groups: list[GroupCode] | None = Field(
+        None, max_length=MAX_GROUPS, description="Nhóm điểm cầu / endpoint groups"
     )
     agenda: str | None = Field(None, max_length=10000, description="Nội dung / agenda")
     document_number: str | None = Field(

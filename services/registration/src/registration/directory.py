@@ -8,17 +8,19 @@ topic, so other services keep their own copy without ever calling registration.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hnth_contracts import (
     DIRECTORY_LOAD,
     ContactsUpdated,
+    EndpointGroupUpdated,
     EndpointKind,
     EndpointUpdated,
     Event,
@@ -26,6 +28,7 @@ from hnth_contracts import (
     UnitKind,
     UnitUpdated,
 )
+from hnth_contracts.groups import BUILT_IN
 from registration import PRODUCER
 from registration.domain.sso import SsoConfig
 from registration.store import RegistrationStore, entry_id
@@ -51,8 +54,21 @@ class ContactIn(BaseModel):
     )
 
 
+def two_tiers(kind: UnitKind | None) -> UnitKind | None:
+    """Since 1 July 2025 there is no district level: a unit is a provincial body or a
+    commune-level unit (xã, phường, đặc khu)."""
+    if kind is UnitKind.DISTRICT:
+        raise ValueError(
+            "không còn cấp huyện từ 1/7/2025: dùng commune (xã), ward (phường) hoặc "
+            "special_zone (đặc khu) / there is no district level since 1 July 2025: use "
+            "commune, ward or special_zone"
+        )
+    return kind
+
+
 class UnitIn(BaseModel):
-    """Đơn vị / a unit (provincial office, department, district)."""
+    """Đơn vị / a unit: a provincial body (Party committee, People's Council, People's
+    Committee, department) or a commune-level unit (xã, phường, đặc khu)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +77,8 @@ class UnitIn(BaseModel):
     kind: UnitKind = Field(UnitKind.OTHER, description="Loại / kind")
     active: bool = Field(True, description="Đang hoạt động / active")
     contact: ContactIn | None = Field(None, description="Văn phòng nhận thông báo / notices go to")
+
+    _two_tiers = field_validator("kind")(two_tiers)
 
 
 class EndpointIn(BaseModel):
@@ -78,6 +96,51 @@ class EndpointIn(BaseModel):
     location: str | None = Field(None, max_length=500, description="Địa điểm / location")
     active: bool = Field(True, description="Đang hoạt động / active")
     technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+
+
+Codes = list[Annotated[str, Field(min_length=1, max_length=64, pattern=CODE)]]
+
+
+class GroupIn(BaseModel):
+    """Nhóm điểm cầu / an endpoint group the IT department keeps ("all communes", a cluster,
+    a department's set): a meeting naming it gets every ACTIVE endpoint named here, owned by
+    one of `units`, or owned by a unit of one of `kinds`, as of when it is decided."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64, pattern=CODE, description="Mã nhóm / code")
+    name: str = Field(min_length=1, max_length=300, description="Tên nhóm / name")
+    endpoints: Codes = Field(
+        default_factory=list, max_length=20000, description="Điểm cầu / endpoint codes"
+    )
+    units: Codes = Field(
+        default_factory=list,
+        max_length=20000,
+        description="Mọi điểm cầu của các đơn vị này / every endpoint of these units",
+    )
+    kinds: list[UnitKind] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Mọi điểm cầu của đơn vị loại này / every endpoint of units of these kinds",
+    )
+    active: bool = Field(True, description="Đang dùng / active")
+
+    @field_validator("code")
+    @classmethod
+    def _not_built_in(cls, code: str) -> str:
+        if code.upper() in BUILT_IN:
+            raise ValueError(
+                f"{code} là nhóm có sẵn / {code} is a built-in group: choose another code"
+            )
+        return code
+
+    @model_validator(mode="after")
+    def _names_members(self) -> GroupIn:
+        if not (self.endpoints or self.units or self.kinds):
+            raise ValueError(
+                "nhóm phải có điểm cầu, đơn vị hoặc loại đơn vị / name endpoints, units or kinds"
+            )
+        return self
 
 
 class ContactsIn(BaseModel):
@@ -131,7 +194,9 @@ def snapshot(
     )
 
 
-def entry_document(tenant: str, entry: UnitIn | EndpointIn, now: datetime) -> dict[str, Any]:
+def entry_document(
+    tenant: str, entry: UnitIn | EndpointIn | GroupIn, now: datetime
+) -> dict[str, Any]:
     return {
         "_id": entry_id(tenant, entry.code),
         "tenant": tenant,
@@ -153,6 +218,11 @@ async def add_endpoint(
 ) -> bool:
     event = snapshot(EndpointUpdated, tenant, endpoint.model_dump(), now, cause)
     return await store.endpoints.create(entry_document(tenant, endpoint, now), event)
+
+
+async def add_group(store: RegistrationStore, tenant: str, group: GroupIn, now: datetime) -> bool:
+    event = snapshot(EndpointGroupUpdated, tenant, group.model_dump(), now)
+    return await store.groups.create(entry_document(tenant, group, now), event)
 
 
 async def set_contacts(
@@ -203,7 +273,14 @@ async def load_if_empty(
         )
         if await store.contacts(data.tenant) is None:
             await set_contacts(store, data.tenant, data.contacts, now, LOAD)
-        for unit in data.units:
-            await add_unit(store, data.tenant, unit, now, LOAD)
-        for endpoint in data.endpoints:
-            await add_endpoint(store, data.tenant, endpoint, now, LOAD)
+        for first in range(0, len(data.units), LOAD_BATCH):
+            batch = data.units[first : first + LOAD_BATCH]
+            await asyncio.gather(*(add_unit(store, data.tenant, u, now, LOAD) for u in batch))
+        for first in range(0, len(data.endpoints), LOAD_BATCH):
+            batch_e = data.endpoints[first : first + LOAD_BATCH]
+            await asyncio.gather(*(add_endpoint(store, data.tenant, e, now, LOAD) for e in batch_e))
+
+
+LOAD_BATCH = 16
+"""Inserts in flight at once while a province's directory is loaded: a province at today's
+size has hundreds of entries, and one at a time the start waits on each round trip."""

@@ -42,7 +42,8 @@ TIMELINE = "timeline"
 UNITS = "units"
 ENDPOINTS = "endpoints"
 CONTACTS = "contacts"
-DIRECTORY = (UNITS, ENDPOINTS, CONTACTS)
+GROUPS = "endpoint_groups"
+DIRECTORY = (UNITS, ENDPOINTS, CONTACTS, GROUPS)
 DECISIONS = ("SlotAssigned", "SlotRejected", "SlotReleased")
 MATERIALS = "materials"
 ROOM_RULES = "room_rules"
@@ -70,6 +71,7 @@ DETAIL_FIELDS = (
     "end",
     "main_endpoint",
     "endpoints",
+    "groups",
     "agenda",
     "document_number",
     "document_date",
@@ -81,6 +83,7 @@ def meeting_fields(event: MeetingRequested | MeetingChanged) -> Document:
     """The stored form of the details an event carries (lists, ISO dates)."""
     fields = event.model_dump(mode="python", include={*DETAIL_FIELDS, "late_notice"})
     fields["endpoints"] = list(event.endpoints)
+    fields["groups"] = list(event.groups)
     fields["document_date"] = event.document_date.isoformat() if event.document_date else None
     return fields
 
@@ -142,6 +145,10 @@ class Entries:
 
     async def count(self, tenant: str) -> int:
         return await self._coll.count_documents({"tenant": tenant})
+
+    async def matching(self, filters: Document) -> list[Document]:
+        """Entries of every province that match (a migration's scan)."""
+        return [doc async for doc in self._coll.find(filters, hide_outbox())]
 
     async def list(self, tenant: str, filters: Document) -> list[Document]:
         query = {"tenant": tenant, **filters}
@@ -239,6 +246,7 @@ class RegistrationStore:
         self._contacts = db[CONTACTS]
         self.units = Entries(db[UNITS], topics)
         self.endpoints = Entries(db[ENDPOINTS], topics)
+        self.groups = Entries(db[GROUPS], topics)
         self._topics = topics
 
     async def setup(self) -> None:
@@ -255,6 +263,7 @@ class RegistrationStore:
         )
         await self.units.setup()
         await self.endpoints.setup()
+        await self.groups.setup()
 
     # ------------------------------------------------------------ directory
 

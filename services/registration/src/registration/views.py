@@ -108,6 +108,13 @@ class TimelineEntryOut(BaseModel):
     at: AwareDatetime = Field(description="Thời điểm / when")
 
 
+class ExpansionOut(BaseModel):
+    """Một nhóm khi xếp lịch / what a group expanded to."""
+
+    group: str = Field(description="Mã nhóm / group")
+    endpoints: list[str] = Field(description="Điểm cầu đang hoạt động của nhóm / its endpoints")
+
+
 class MeetingOut(BaseModel):
     """Cuộc họp, giờ của tỉnh / a meeting, times in the province's zone."""
 
@@ -142,7 +149,15 @@ class MeetingOut(BaseModel):
     registered_by: str | None = Field(None, description="Người đăng ký / registered by")
     changed_at: AwareDatetime | None = Field(None, description="Lúc thay đổi / changed at")
     cancelled_at: AwareDatetime | None = Field(None, description="Lúc hủy / cancelled at")
+    groups: list[str] = Field(
+        default_factory=list, description="Nhóm điểm cầu đã nêu / endpoint groups named"
+    )
     slot: SlotOut | None = Field(None, description="Chỗ trên cầu MCU khi đã xếp / slot")
+    expanded: list[ExpansionOut] | None = Field(
+        None,
+        description="Các nhóm thành những điểm cầu nào khi xếp lịch / what each group "
+        "expanded to when the meeting was scheduled",
+    )
     rejection: RejectionOut | None = Field(
         None, description="Lý do từ chối và gợi ý khung giờ / rejection and alternatives"
     )
@@ -185,6 +200,23 @@ class EndpointOut(_Stored, EndpointIn):
     """Điểm cầu / an endpoint, as the directory holds it."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class GroupOut(BaseModel):
+    """Nhóm điểm cầu / an endpoint group: one the IT department keeps, or a built-in one
+    derived from unit kinds (`built_in`, no version)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Mã nhóm / code")
+    name: str = Field(description="Tên nhóm / name")
+    endpoints: list[str] = Field(description="Điểm cầu / endpoints")
+    units: list[str] = Field(description="Mọi điểm cầu của các đơn vị này / units")
+    kinds: list[str] = Field(description="Mọi điểm cầu của đơn vị loại này / unit kinds")
+    active: bool = Field(description="Đang dùng / active")
+    built_in: bool = Field(False, description="Nhóm có sẵn / built in")
+    version: int | None = Field(None, description="Phiên bản / version")
+    updated_at: AwareDatetime | None = Field(None, description="Lúc sửa gần nhất / last changed")
 
 
 class ContactsOut(_Stored, ContactsIn):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hnth_contracts import (
+    EndpointGroupUpdated,
     EndpointUpdated,
     Event,
     MeetingCancelled,
@@ -33,12 +34,16 @@ def build_handlers(scheduling: Scheduling) -> dict[type, Handler]:
     async def on_unit(event: UnitUpdated, _: RawMessage) -> None:
         await scheduling.on_unit(event)
 
+    async def on_group(event: EndpointGroupUpdated, _: RawMessage) -> None:
+        await scheduling.on_group(event)
+
     return {
         MeetingRequested: on_requested,
         MeetingChanged: on_changed,
         MeetingCancelled: on_cancelled,
         EndpointUpdated: on_endpoint,
         UnitUpdated: on_unit,
+        EndpointGroupUpdated: on_group,
     }
 
 

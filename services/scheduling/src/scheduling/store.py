@@ -31,6 +31,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import (
+    EndpointGroupUpdated,
     EndpointUpdated,
     Event,
     MeetingChanged,
@@ -39,6 +40,7 @@ from hnth_contracts import (
     UnitUpdated,
     Window,
 )
+from hnth_contracts.groups import BUILT_IN, Group, Member
 from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, with_outbox
 from scheduling.domain import UNIT, Holder, bucket_start
@@ -79,6 +81,27 @@ def partition(name: str, key: str) -> str:
     """The day collection holding a claim key (or `key#gen`): `claims_20261210`."""
     bucket = int(key.split("|")[3].split("#")[0])
     return f"{name}_{bucket_start(bucket):%Y%m%d}"
+
+
+GROUP = "group:"
+GROUP_ALL = GROUP + "*"
+
+
+def group_id(tenant: str, code: str) -> str:
+    """An endpoint group's entry (`group:` keeps it apart from unit and endpoint codes)."""
+    return f"{tenant}|{GROUP}{code}"
+
+
+def _group(doc: Document) -> Group:
+    return Group(
+        code=doc["code"],
+        name=doc.get("name", doc["code"]),
+        name_en=doc.get("name", doc["code"]),
+        endpoints=frozenset(doc.get("endpoints", ())),
+        units=frozenset(doc.get("units", ())),
+        kinds=frozenset(doc.get("kinds", ())),
+        active=bool(doc.get("active", True)),
+    )
 
 
 def unit_id(tenant: str, code: str) -> str:
@@ -197,6 +220,9 @@ class SchedulingStore:
         self._db = db
         self._meetings = db[MEETINGS]
         self._seen: dict[str, tuple[float, Any]] = {}
+        self._marked: set[str] = set()
+        """Markers this process has written (insert-only, never removed): not written again
+        for every entry of a directory announced at start (a province has hundreds)."""
         self._decisions = db[DECISIONS]
         self._directory = db[DIRECTORY]
         self._parked = db[PARKED]
@@ -394,8 +420,32 @@ class SchedulingStore:
 
     async def record_unit(self, event: UnitUpdated) -> bool:
         """Keep the newest snapshot per unit; returns False for an older one."""
-        fields = {"code": event.code, "active": event.active}
+        fields = {"code": event.code, "active": event.active, "kind": event.kind.value}
         return await self._record(event, unit_id(event.tenant, event.code), UNIT_ALL, fields)
+
+    async def record_group(self, event: EndpointGroupUpdated) -> bool:
+        """Keep the newest snapshot per endpoint group; returns False for an older one."""
+        fields = event.model_dump(mode="json", include={"code", "endpoints", "units", "kinds"})
+        fields |= {"active": event.active, "name": event.name}
+        return await self._record(event, group_id(event.tenant, event.code), GROUP_ALL, fields)
+
+    async def expansion_view(
+        self, tenant: str, codes: Iterable[str]
+    ) -> tuple[dict[str, Group | None], list[Member], dict[str, str]]:
+        """What expanding these groups needs: each group (None = unknown), and the
+        province's endpoints and unit kinds (one scan of the province's directory)."""
+        groups: dict[str, Group | None] = {}
+        for code in codes:
+            doc = BUILT_IN.get(code) or await self._cached(group_id(tenant, code))
+            groups[code] = doc if doc is None or isinstance(doc, Group) else _group(doc)
+        endpoints: list[Member] = []
+        kinds: dict[str, str] = {}
+        async for doc in self._directory.find({"tenant": tenant}):
+            if str(doc["_id"]).startswith(f"{tenant}|{UNIT}"):
+                kinds[doc["code"]] = doc.get("kind", "other")
+            elif "unit" in doc:
+                endpoints.append(Member(doc["code"], doc["unit"], bool(doc["active"])))
+        return groups, endpoints, kinds
 
     async def _record(self, event: Event, doc_id: str, marker: str, fields: Document) -> bool:
         """Store a directory snapshot unless a newer one (by `occurred_at`) is stored: an
@@ -414,10 +464,13 @@ class SchedulingStore:
         if not stored:
             self._seen.pop(doc_id, None)
             return False
-        # the province has a directory of this kind: from now on it is checked
-        await insert_new(self._directory, [{"_id": f"{event.tenant}|{marker}"}])
         self._seen[doc_id] = (time.monotonic(), snapshot)
-        self._seen.pop(f"{event.tenant}|{marker}", None)
+        marker_id = f"{event.tenant}|{marker}"
+        if marker_id not in self._marked:
+            # the province has a directory of this kind: from now on it is checked
+            await insert_new(self._directory, [{"_id": marker_id}])
+            self._marked.add(marker_id)
+            self._seen.pop(marker_id, None)
         return True
 
     def forget(self, tenant: str, codes: Iterable[str]) -> None:

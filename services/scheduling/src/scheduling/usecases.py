@@ -17,6 +17,7 @@ second replica at any point leaves nothing wrong behind:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 
 from hnth_contracts import (
     Conflict,
+    EndpointGroupUpdated,
     EndpointUpdated,
     Event,
     MeetingCancelled,
@@ -34,6 +36,7 @@ from hnth_contracts import (
     Window,
     decode_event,
 )
+from hnth_contracts.groups import Group, Member
 from hnth_contracts.policy import Bridge, Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
@@ -73,6 +76,10 @@ class Store(Claims, Protocol):
     async def unpark_meeting(self, tenant: str, meeting_id: str) -> None: ...
     async def record_endpoint(self, event: EndpointUpdated) -> bool: ...
     async def record_unit(self, event: UnitUpdated) -> bool: ...
+    async def record_group(self, event: EndpointGroupUpdated) -> bool: ...
+    async def expansion_view(
+        self, tenant: str, codes: Iterable[str]
+    ) -> tuple[dict[str, Group | None], list[Member], dict[str, str]]: ...
     async def endpoint(self, tenant: str, code: str) -> Document | None: ...
 
 
@@ -93,6 +100,7 @@ def decided(request: Request, now: datetime) -> Document:
         "end": request.end,
         "host_unit": request.host_unit,
         "rooms": list(request.rooms),
+        "groups": {code: list(codes) for code, codes in request.expanded},
         "decided_at": now,
     }
 
@@ -140,7 +148,7 @@ class Scheduling:
         """Decide the request once; returns the decision that stands (None if ignored or
         parked). `parked`: the request comes out of the parked ones (drop it when decided);
         `wait=False`: the grace period is over, unknown endpoints are rejected."""
-        request = domain.request_of(event)
+        request = await self._expanded(domain.request_of(event))
         policy = self.policy_for(request.tenant)
         now = self.clock.now()
         first = await self.store.first_sight(request.tenant, request.meeting_id)
@@ -228,6 +236,17 @@ class Scheduling:
             )
             old = [c for c in current["held"] if c not in set(attempt.held)]
         return assigned(request, bridge.name, attempt.held, old, now), events
+
+    async def _expanded(self, request: Request) -> Request:
+        """The request with its groups expanded to their active endpoints, as now."""
+        if not request.groups:
+            return request
+        groups, endpoints, kinds = await self.store.expansion_view(request.tenant, request.groups)
+        expanded = domain.with_groups(request, groups, endpoints, kinds)
+        unknown = [code for code, group in groups.items() if group is None]
+        if unknown:
+            log.warning("meeting %s names unknown groups %s", request.meeting_id, unknown)
+        return expanded
 
     async def _directory(self, request: Request) -> tuple[Directory | None, Directory | None]:
         """Scheduling's copy of the directory for this request: endpoints, host unit."""
@@ -358,11 +377,20 @@ class Scheduling:
         policy = self.policy_for(event.tenant)
         now = self.clock.now()
         year = int(domain.next_annual_report(policy, now).period)
-        await self._schedule_annual(policy, event.tenant, event.code, year)
         index = domain.inspection_index(policy, now)
-        await self._schedule_inspection(policy, event.tenant, event.code, index)
-        for entry in await self.store.parked_for(event.tenant, event.code):
+        # independent round trips, at once: a province announces hundreds of endpoints at
+        # start, and the platform is ready only when scheduling has taken them all in
+        _, _, waiting = await asyncio.gather(
+            self._schedule_annual(policy, event.tenant, event.code, year),
+            self._schedule_inspection(policy, event.tenant, event.code, index),
+            self.store.parked_for(event.tenant, event.code),
+        )
+        for entry in waiting:
             await self._decide_parked(entry)
+
+    async def on_group(self, event: EndpointGroupUpdated) -> None:
+        """Remember the group: meetings decided from now on expand it as it is."""
+        await self.store.record_group(event)
 
     async def on_unit(self, event: UnitUpdated) -> None:
         """Remember the unit; decide the requests that waited for it."""

@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 from scheduling_samples import NOW, tuyen_quang
 
-from hnth_contracts import EndpointUpdated, Event, MeetingChanged, MeetingRequested, UnitUpdated
+from hnth_contracts import (
+    EndpointGroupUpdated,
+    EndpointUpdated,
+    Event,
+    MeetingChanged,
+    MeetingRequested,
+    UnitUpdated,
+)
+from hnth_contracts.groups import BUILT_IN, Group, Member, group_of
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import ManualClock
 from hnth_kit.mongo import Document
@@ -39,6 +47,7 @@ class MemoryStore:
     events: list[Event] = field(default_factory=list)
     """Every event recorded with a decision (the outbox), in order."""
     directory: dict[str, Document] = field(default_factory=dict)
+    groups: dict[tuple[str, str], Group] = field(default_factory=dict)
     meetings: set[str] = field(default_factory=set)
     parked_entries: dict[str, Document] = field(default_factory=dict)
 
@@ -154,9 +163,29 @@ class MemoryStore:
         return self._record(f"{event.tenant}|{event.code}", f"{event.tenant}|*", doc, event)
 
     async def record_unit(self, event: UnitUpdated) -> bool:
-        doc = {"code": event.code, "active": event.active}
+        doc = {"code": event.code, "active": event.active, "kind": event.kind.value}
         marker = f"{event.tenant}|{UNIT}*"
         return self._record(unit_id(event.tenant, event.code), marker, doc, event)
+
+    async def record_group(self, event: EndpointGroupUpdated) -> bool:
+        self.groups[(event.tenant, event.code)] = group_of(event)
+        return True
+
+    async def expansion_view(
+        self, tenant: str, codes: Iterable[str]
+    ) -> tuple[dict[str, Group | None], list[Member], dict[str, str]]:
+        groups = {c: BUILT_IN.get(c) or self.groups.get((tenant, c)) for c in codes}
+        prefix = f"{tenant}|"
+        endpoints: list[Member] = []
+        kinds: dict[str, str] = {}
+        for doc_id, doc in self.directory.items():
+            if not doc_id.startswith(prefix) or "code" not in doc:
+                continue
+            if doc_id.startswith(prefix + UNIT):
+                kinds[doc["code"]] = doc.get("kind", "other")
+            elif "unit" in doc:
+                endpoints.append(Member(doc["code"], doc["unit"], doc["active"]))
+        return groups, endpoints, kinds
 
     def _record(self, doc_id: str, marker: str, doc: Document, event: Event) -> bool:
         stored = self.directory.get(doc_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduling_samples import DAY, NOW, cancelled, changed, endpoint, requested
+from scheduling_samples import DAY, NOW, cancelled, changed, endpoint, requested, unit
 
 from hnth_contracts import ConflictKind, SlotAssigned, SlotRejected, SlotReleased
 from scheduling import domain
@@ -117,3 +117,35 @@ async def test_a_request_without_the_letter_its_province_asks_for_is_rejected(
     assigned = store.events[-1]
     assert isinstance(assigned, SlotAssigned)
     assert (assigned.document_number, assigned.document_date) == ("125/VP-HCTC", NOW.date())
+
+
+async def test_a_group_expands_to_its_active_endpoints_and_the_slot_records_it(
+    scheduling, store
+) -> None:
+    from hnth_contracts import UnitKind, UnitUpdated
+
+    for code, kind in (("X-A", UnitKind.COMMUNE), ("P-B", UnitKind.WARD)):
+        await scheduling.on_unit(
+            UnitUpdated.create(
+                tenant="tuyen-quang",
+                correlation_id="d",
+                producer="registration",
+                code=code,
+                name=code,
+                kind=kind,
+            )
+        )
+    for code, owner, active in (("TQ-X-A", "X-A", True), ("TQ-X-A2", "X-A", False)):
+        event = endpoint(code, active=active).model_copy(update={"unit": owner})
+        await scheduling.on_endpoint(event)
+    await scheduling.on_endpoint(endpoint("TQ-P-B").model_copy(update={"unit": "P-B"}))
+    for code in ("TQ-UBND", "TQ-STTTT"):
+        await scheduling.on_endpoint(endpoint(code))
+    await scheduling.on_unit(unit("VP-UBND"))  # the host unit, now that units are known
+    decision = await scheduling.decide(requested("m-g", groups=("ALL-COMMUNES",)))
+    assert decision is not None
+    assert decision["outcome"] == "assigned"
+    assert decision["groups"] == {"ALL-COMMUNES": ["TQ-X-A"]}
+    [assigned] = [e for e in store.events if isinstance(e, SlotAssigned)]
+    assert assigned.endpoints == ("TQ-UBND", "TQ-STTTT", "TQ-X-A")
+    assert [(g.group, g.endpoints) for g in assigned.groups] == [("ALL-COMMUNES", ("TQ-X-A",))]

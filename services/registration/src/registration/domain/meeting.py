@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import date, datetime
 
 from hnth_contracts import rules
@@ -37,6 +38,8 @@ class Directory:
 
     units: Mapping[str, bool]
     endpoints: Mapping[str, bool]
+    groups: Mapping[str, bool] = default(default_factory=dict)
+    """The endpoint groups the draft names (built-in ones are always active)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Draft:
     document_number: str | None = None
     """The host unit's official letter (số công văn), when it gave one."""
     document_date: date | None = None
+    groups: Sequence[str] = ()
+    """Endpoint groups: scheduling expands them when it decides the meeting."""
 
 
 def participants(main_endpoint: str, endpoints: Sequence[str]) -> tuple[str, ...]:
@@ -69,6 +74,7 @@ def check_meeting(
         *(_broken(policy, b.field, b.rule, b.vi + ".", b.en + ".") for b in letter),
         *_unit_violations(draft, policy, directory, caller),
         *_endpoint_violations(draft, policy, directory),
+        *_group_violations(draft, policy, directory),
     ]
 
 
@@ -150,6 +156,21 @@ def _endpoint_violations(draft: Draft, policy: Policy, directory: Directory) -> 
     return found
 
 
+def _group_violations(draft: Draft, policy: Policy, directory: Directory) -> list[Violation]:
+    return [
+        _broken(
+            policy,
+            f"groups[{i}]",
+            "directory.endpoint_active",
+            f"Nhóm điểm cầu {code} {vi}.",
+            f"Endpoint group {code} is {en}.",
+        )
+        for i, code in enumerate(draft.groups)
+        if not directory.groups.get(code, False)
+        for vi, en in [_missing(code in directory.groups)]
+    ]
+
+
 def _missing(known: bool) -> tuple[str, str]:
     if known:
         return "đã ngừng hoạt động", "inactive"
@@ -183,7 +204,7 @@ def reschedules(before: Draft, after: Draft) -> bool:
     directory rules apply again: fixing a title inside the lead time is not a new notice."""
 
     def shape(d: Draft) -> tuple[object, ...]:
-        return (d.start, d.end, d.main_endpoint, tuple(d.endpoints))
+        return (d.start, d.end, d.main_endpoint, tuple(d.endpoints), tuple(d.groups))
 
     return shape(before) != shape(after)
 

@@ -11,17 +11,26 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hnth_contracts import EndpointKind, UnitKind
+from hnth_contracts.groups import BUILT_IN
 from hnth_kit.auth import Caller, Operator, Principal
 from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
 from registration import technician_list
 from registration.commands import not_null
-from registration.directory import ContactIn, ContactsIn, EndpointIn, UnitIn
+from registration.directory import (
+    Codes,
+    ContactIn,
+    ContactsIn,
+    EndpointIn,
+    GroupIn,
+    UnitIn,
+    two_tiers,
+)
 from registration.http.deps import Directory, policy, state
 from registration.http.render import entry
 from registration.usecases.directory import DirectoryCases
-from registration.views import ContactsOut, EndpointOut, UnitOut, answers, shaped
+from registration.views import ContactsOut, EndpointOut, GroupOut, UnitOut, answers, shaped
 
 router = APIRouter(tags=["directory"], responses=answers(401, 403, 404, 409))
 
@@ -67,6 +76,7 @@ class UnitPatch(BaseModel):
     )
 
     _not_null = field_validator("name", "kind", "active")(not_null)
+    _two_tiers = field_validator("kind")(two_tiers)
 
 
 class EndpointPatch(BaseModel):
@@ -196,6 +206,101 @@ async def deactivate_endpoint(
 ) -> dict[str, Any]:
     changed = await cases.update("endpoints", who, code, {"active": False})
     return entry(changed, policy(request, who))
+
+
+class GroupPatch(BaseModel):
+    """Sửa nhóm điểm cầu / a group change: only the fields given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=300, description="Tên / name")
+    endpoints: Codes | None = Field(None, max_length=20000, description="Điểm cầu / endpoints")
+    units: Codes | None = Field(None, max_length=20000, description="Đơn vị / units")
+    kinds: list[UnitKind] | None = Field(None, max_length=10, description="Loại đơn vị / kinds")
+    active: bool | None = Field(None, description="Đang dùng / active")
+
+    _not_null = field_validator("name", "endpoints", "units", "kinds", "active")(not_null)
+
+
+def built_in(lang_en: bool) -> list[dict[str, Any]]:
+    """The groups every province has (derived from unit kinds), in the reader's language."""
+    return [
+        {
+            "code": g.code,
+            "name": g.name_en if lang_en else g.name,
+            "endpoints": [],
+            "units": [],
+            "kinds": sorted(g.kinds),
+            "active": True,
+            "built_in": True,
+        }
+        for g in BUILT_IN.values()
+    ]
+
+
+def group_entry(found: dict[str, Any], request: Request, who: Any) -> dict[str, Any]:
+    shown = entry(found, policy(request, who))
+    shown.pop("unit", None)  # `entry` names a unit's own code; a group has `units`
+    return shown
+
+
+@router.get("/groups", summary="Nhóm điểm cầu / endpoint groups", **shaped(list[GroupOut]))
+async def list_groups(
+    request: Request,
+    who: Caller,
+    cases: Directory,
+    active: Annotated[bool | None, Query(description=ACTIVE_FILTER)] = None,
+) -> list[dict[str, Any]]:
+    """The built-in groups first, then those the IT department keeps."""
+    found = await cases.entries("groups", who.tenant, {} if active is None else {"active": active})
+    english = request.headers.get("accept-language", "").startswith("en")
+    kept = [group_entry(g, request, who) for g in found]
+    return (built_in(english) if active is not False else []) + kept
+
+
+@router.get("/groups/{code}", summary="Một nhóm / a group", **shaped(GroupOut))
+async def get_group(request: Request, code: Code, who: Caller, cases: Directory) -> dict[str, Any]:
+    english = request.headers.get("accept-language", "").startswith("en")
+    for group in built_in(english):
+        if group["code"] == code.upper():
+            return group
+    return group_entry(await cases.entry("groups", who.tenant, code), request, who)
+
+
+@router.post(
+    "/groups",
+    status_code=status.HTTP_201_CREATED,
+    summary="Thêm nhóm điểm cầu / add an endpoint group",
+    **shaped(GroupOut),
+)
+async def create_group(
+    request: Request, body: GroupIn, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    return group_entry(await cases.add_group(who, body), request, who)
+
+
+@router.patch("/groups/{code}", summary="Sửa nhóm / update a group", **shaped(GroupOut))
+async def update_group(
+    request: Request,
+    code: Code,
+    body: GroupPatch,
+    who: Operator,
+    cases: Directory,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    changes = body.model_dump(exclude_unset=True)
+    changed = await cases.update("groups", who, code, changes, version_of(if_match))
+    return group_entry(changed, request, who)
+
+
+@router.post(
+    "/groups/{code}/deactivate", summary="Ngừng nhóm / deactivate a group", **shaped(GroupOut)
+)
+async def deactivate_group(
+    request: Request, code: Code, who: Operator, cases: Directory
+) -> dict[str, Any]:
+    changed = await cases.update("groups", who, code, {"active": False})
+    return group_entry(changed, request, who)
 
 
 @router.get(

@@ -46,6 +46,7 @@ def _timeline(meeting: Document, timeline: list[Document], zone: ZoneInfo) -> di
     for entry in timeline:
         if entry["type"] == "SlotAssigned":
             body["slot"] = local(entry["slot"], zone)
+            body["expanded"] = entry.get("groups") or []  # what its groups stood for
             body.pop("rejection", None)
         if entry["type"] == "SlotRejected" and entry.get("revision", 0) == meeting["revision"]:
             body["rejection"] = local(entry["rejection"], zone)

@@ -8,17 +8,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hnth_contracts import EndpointUpdated, Event, UnitUpdated
+from hnth_contracts import EndpointGroupUpdated, EndpointUpdated, Event, UnitUpdated
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
-from hnth_kit.refusal import Refusal
+from hnth_kit.refusal import Refusal, Violation
 from registration.directory import (
     ContactsIn,
     EndpointIn,
+    GroupIn,
     UnitIn,
     add_endpoint,
+    add_group,
     add_unit,
     set_contacts,
     snapshot,
@@ -26,7 +28,11 @@ from registration.directory import (
 from registration.domain import technician_missing
 from registration.store import Entries, RegistrationStore, StaleWrite
 
-_NAMES = {"units": ("đơn vị", "unit"), "endpoints": ("điểm cầu", "endpoint")}
+_NAMES = {
+    "units": ("đơn vị", "unit"),
+    "endpoints": ("điểm cầu", "endpoint"),
+    "groups": ("nhóm điểm cầu", "endpoint group"),
+}
 
 
 class DirectoryCases:
@@ -41,6 +47,7 @@ class DirectoryCases:
         self._kinds: dict[str, tuple[Entries, type[Event], type[BaseModel]]] = {
             "units": (store.units, UnitUpdated, UnitIn),
             "endpoints": (store.endpoints, EndpointUpdated, EndpointIn),
+            "groups": (store.groups, EndpointGroupUpdated, GroupIn),
         }
 
     async def entries(self, kind: str, tenant: str, filters: Document) -> list[Document]:
@@ -67,6 +74,13 @@ class DirectoryCases:
         self.wake()
         return await self.entry("endpoints", who.tenant, body.code)
 
+    async def add_group(self, who: Principal, body: GroupIn) -> Document:
+        await self._require_members(who.tenant, body.model_dump())
+        if not await add_group(self.store, who.tenant, body, self.clock.now()):
+            raise _taken(body.code)
+        self.wake()
+        return await self.entry("groups", who.tenant, body.code)
+
     async def update(
         self,
         kind: str,
@@ -80,6 +94,8 @@ class DirectoryCases:
         a 412, so a form never silently undoes someone else's change."""
         if kind == "endpoints" and "unit" in changes:
             await self._require_unit(who.tenant, changes["unit"])
+        if kind == "groups":
+            await self._require_members(who.tenant, changes)
         entries, event_type, fields = self._kinds[kind]
         current = await self.entry(kind, who.tenant, code)
         if expected is not None and current["version"] != expected:
@@ -136,6 +152,33 @@ class DirectoryCases:
                 f"Đơn vị {code} không có hoặc đã ngừng hoạt động.",
                 f"Unit {code} does not exist or is inactive.",
             )
+
+    async def _require_members(self, tenant: str, members: dict[str, Any]) -> None:
+        """A group names only endpoints and units the directory has (422 naming each)."""
+        policy = self.policy_for(tenant)
+        found: list[Violation] = []
+        for field, entries, vi, en in (
+            ("endpoints", self.store.endpoints, "Điểm cầu", "Endpoint"),
+            ("units", self.store.units, "Đơn vị", "Unit"),
+        ):
+            codes = list(members.get(field) or [])
+            known = await entries.active(tenant, codes)
+            found += [
+                Violation(
+                    f"{field}[{i}]",
+                    RULE_OF[field],
+                    policy.ref(RULE_OF[field]).source,
+                    f"{vi} {code} không có trong danh bạ.",
+                    f"{en} {code} is not in the directory.",
+                )
+                for i, code in enumerate(codes)
+                if code not in known
+            ]
+        if found:
+            raise Refusal.broken(found)
+
+
+RULE_OF = {"endpoints": "directory.endpoint_active", "units": "directory.unit_active"}
 
 
 def _taken(code: str) -> Refusal:

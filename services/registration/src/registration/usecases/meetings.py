@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from hnth_contracts import Event, MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts.groups import BUILT_IN
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import Clock
@@ -45,6 +46,9 @@ class MeetingStore(Protocol):
 
     @property
     def endpoints(self) -> DirectoryReader: ...
+
+    @property
+    def groups(self) -> DirectoryReader: ...
 
     async def meeting(self, tenant: str, meeting_id: str) -> Document | None: ...
 
@@ -133,6 +137,7 @@ class Meetings:
             body.urgent_reason,
             body.document_number,
             body.document_date,
+            groups=draft_groups(body.groups),
         )
         await self._validate(who, draft, now)
         document, event = self._requested(who, body, meeting_id, endpoints, now)
@@ -161,7 +166,7 @@ class Meetings:
             meeting_id=meeting_id,
             requested_by=who.subject,
             late_notice=domain.is_late_notice(body.start, policy, now),
-            **{**body.model_dump(), "endpoints": endpoints},
+            **{**body.model_dump(), "endpoints": endpoints, "groups": draft_groups(body.groups)},
         )
         document = {
             "_id": meeting_id,
@@ -194,6 +199,7 @@ class Meetings:
         directory = domain.Directory(
             units=await self.store.units.active(who.tenant, [draft.host_unit]),
             endpoints=await self.store.endpoints.active(who.tenant, draft.endpoints),
+            groups=await self._groups(who.tenant, draft.groups),
         )
         caller = domain.Caller(role=who.role.value, unit=who.unit)
         policy = self.policy_for(who.tenant)
@@ -202,6 +208,12 @@ class Meetings:
         )
         if violations:
             raise Refusal.broken(violations)
+
+    async def _groups(self, tenant: str, codes: Sequence[str]) -> dict[str, bool]:
+        """code -> active for the groups named: built-in ones, then the province's own."""
+        found = {c: True for c in codes if c in BUILT_IN}
+        kept = [c for c in codes if c not in found]
+        return found | (await self.store.groups.active(tenant, kept) if kept else {})
 
     # ------------------------------------------------------------ read
 
@@ -253,6 +265,7 @@ class Meetings:
         if meeting["cancelled"]:
             raise Refusal(409, "cancelled", "Cuộc họp đã bị hủy.", "The meeting is cancelled.")
         merged = {**{f: meeting.get(f) for f in DETAIL_FIELDS}, **changes}
+        merged["groups"] = draft_groups(merged.get("groups") or ())  # none before groups
         if isinstance(merged["document_date"], str):
             merged["document_date"] = date.fromisoformat(merged["document_date"])
         endpoints = domain.participants(merged["main_endpoint"], merged["endpoints"])
@@ -260,6 +273,7 @@ class Meetings:
         after = domain.Draft(
             meeting["host_unit"], merged["start"], merged["end"], merged["main_endpoint"],
             endpoints, urgent_reason, merged.get("document_number"), merged.get("document_date"),
+            merged["groups"],
         )  # fmt: skip
         late_notice = bool(meeting.get("late_notice"))
         if domain.reschedules(_as_draft(meeting), after):
@@ -380,6 +394,11 @@ EMPTY_CHANGE = Violation(
 )
 
 
+def draft_groups(codes: Sequence[str]) -> tuple[str, ...]:
+    """The groups named, each once, in the order given."""
+    return tuple(dict.fromkeys(codes))
+
+
 def _as_draft(meeting: Document) -> domain.Draft:
     return domain.Draft(
         meeting["host_unit"],
@@ -387,6 +406,7 @@ def _as_draft(meeting: Document) -> domain.Draft:
         meeting["end"],
         meeting["main_endpoint"],
         meeting["endpoints"],
+        groups=meeting.get("groups") or (),
     )
 
 

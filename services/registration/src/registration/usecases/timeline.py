@@ -118,6 +118,8 @@ class Timeline:
         summary = {
             "revision": event.revision,
             "slot": event.slot.model_dump(mode="json"),
+            "endpoints": list(event.endpoints),
+            "groups": [g.model_dump(mode="json") for g in event.groups],
             "check_deadline": event.check_deadline,
             "late_notice": event.late_notice,
         }

@@ -46,7 +46,7 @@ from scheduling.domain.reports import (
     next_annual_report,
     report_due,
 )
-from scheduling.domain.requests import Request, asked_at, request_of
+from scheduling.domain.requests import Request, asked_at, request_of, with_groups
 from scheduling.domain.validation import (
     UNIT,
     Directory,
@@ -104,4 +104,5 @@ __all__ = [
     "too_small",
     "unknown_codes",
     "unknown_endpoints",
+    "with_groups",
 ]

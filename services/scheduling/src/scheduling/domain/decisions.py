@@ -8,6 +8,7 @@ from datetime import datetime
 from hnth_contracts import (
     Conflict,
     Event,
+    GroupExpansion,
     Slot,
     SlotAssigned,
     SlotRejected,
@@ -38,6 +39,9 @@ def assign(
         host_unit=request.host_unit,
         main_endpoint=request.main_endpoint,
         endpoints=request.endpoints,
+        groups=tuple(
+            GroupExpansion(group=code, endpoints=codes) for code, codes in request.expanded
+        ),
         document_number=request.document_number,
         document_date=request.document_date,
         slot=Slot(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from hnth_contracts import MeetingChanged, MeetingRequested
+from hnth_contracts.groups import Group, Member, expand
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Request:
     document_number: str | None = None
     """The host unit's official letter, when the request names one."""
     document_date: date | None = None
+    groups: tuple[str, ...] = ()
+    """The endpoint groups the meeting names."""
+    expanded: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """What each group expanded to when the meeting was decided (`with_groups`)."""
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -60,7 +66,27 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         requested_at=event.occurred_at,
         document_number=event.document_number,
         document_date=event.document_date,
+        groups=event.groups,
     )
+
+
+def with_groups(
+    request: Request,
+    groups: Mapping[str, Group | None],
+    endpoints: Iterable[Member],
+    unit_kinds: Mapping[str, str],
+) -> Request:
+    """The request with each group it names expanded to the group's ACTIVE endpoints
+    (a group scheduling does not know expands to none), added to its endpoints."""
+    members = list(endpoints)
+    expanded = tuple(
+        (code, () if group is None else expand(group, members, unit_kinds))
+        for code, group in ((c, groups.get(c)) for c in request.groups)
+    )
+    named = dict.fromkeys(request.endpoints)
+    for _, codes in expanded:
+        named.update(dict.fromkeys(codes))
+    return replace(request, endpoints=tuple(named), expanded=expanded)
 
 
 def asked_at(request: Request, now: datetime) -> datetime:

@@ -1,0 +1,171 @@
+"""The province as it is now (issue 18) on the running platform: Lạng Sơn's two-tier
+directory, endpoint groups kept by the IT department, and a meeting to "all communes" that
+scheduling expands, notification tells every commune endpoint's technician once and
+inspection gives every commune endpoint one checklist."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from hnth_kit.settings import REPO_ROOT
+from hnth_kit.testing import eventually
+from registration.directory import read_directories
+
+pytestmark = pytest.mark.system
+TENANT = "lang-son"
+DIRECTORY = next(f for f in read_directories(REPO_ROOT / "data") if f.tenant == TENANT)
+KIND_OF = {u.code: u.kind for u in DIRECTORY.units}
+COMMUNE_ENDPOINTS = sorted(
+    e.code for e in DIRECTORY.endpoints if KIND_OF[e.unit] == "commune" and e.active
+)
+
+
+class Operator:
+    def __init__(self, platform, http: httpx.AsyncClient, *token_args: str) -> None:
+        self.platform, self.http = platform, http
+        token = platform.token("--role", "operator", "--tenant", TENANT, *token_args)
+        self.auth = {"Authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, service: str, path: str, **kwargs) -> httpx.Response:
+        url = f"{self.platform.urls[service]}{path}"
+        return await self.http.request(method, url, headers=self.auth, **kwargs)
+
+
+def meeting(**changes: object) -> dict[str, object]:
+    start = (datetime.now(UTC) + timedelta(days=4)).replace(second=0, microsecond=0)
+    return {
+        "title": "Hội nghị trực tuyến triển khai nhiệm vụ đến các xã",
+        "host_unit": "VP-UBND",
+        "chair": "Chủ tịch UBND tỉnh",
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "main_endpoint": "LS-UBND",
+        "document_number": "88/UBND-KT",
+        "document_date": datetime.now(UTC).date().isoformat(),
+        **changes,
+    }
+
+
+async def test_a_meeting_to_all_communes_reaches_every_commune_endpoint_once(
+    module_platform,
+) -> None:
+    assert len(DIRECTORY.endpoints) > 100
+    assert len(COMMUNE_ENDPOINTS) == 122  # 61 xã, a room and a 4G client each
+    async with httpx.AsyncClient(timeout=30) as http:
+        it = Operator(module_platform, http)
+        made = await it.call(
+            "POST", "registration", "/meetings", json=meeting(groups=["ALL-COMMUNES"])
+        )
+        assert made.status_code == 201, made.text
+        meeting_id = made.json()["id"]
+        shown = await eventually(
+            lambda: it.call("GET", "registration", f"/meetings/{meeting_id}"),
+            until=lambda r: r.json().get("status") in ("scheduled", "rejected"),
+            timeout=240,
+        )
+        assert shown.json()["status"] == "scheduled", shown.json().get("rejection")
+        [expanded] = shown.json()["expanded"]
+        assert expanded == {"group": "ALL-COMMUNES", "endpoints": COMMUNE_ENDPOINTS}
+
+        everyone = {"LS-UBND", *COMMUNE_ENDPOINTS}
+        notices = await eventually(
+            lambda: it.call("GET", "notification", f"/meetings/{meeting_id}/notices"),
+            until=lambda r: (
+                r.status_code == 200
+                and {n["recipient"] for n in r.json() if n["role"] == "technician"}
+                >= {f"technician:{c}" for c in everyone}
+            ),
+            timeout=180,
+        )
+        told = Counter(
+            n["recipient"]
+            for n in notices.json()
+            if n["role"] == "technician" and n["channel"] == "email"
+        )
+        assert set(told) == {f"technician:{c}" for c in everyone}
+        assert set(told.values()) == {1}, "one notice per endpoint"
+
+        board = await eventually(
+            lambda: it.call("GET", "inspection", f"/meetings/{meeting_id}/readiness"),
+            until=lambda r: r.status_code == 200 and len(r.json()) >= len(everyone),
+            timeout=180,
+        )
+        lists = Counter(c["endpoint"] for c in board.json())
+        assert set(lists) == everyone
+        assert set(lists.values()) == {1}, "one checklist per endpoint"
+
+        # a commune technician is an account scoped to their endpoint (rule 5)
+        code, other = COMMUNE_ENDPOINTS[0], COMMUNE_ENDPOINTS[2]
+        technician = module_platform.token(
+            "--role", "technician", "--tenant", TENANT, "--endpoint", code
+        )
+        own = {"Authorization": f"Bearer {technician}"}
+        items = {i: {"ok": True} for i in ("line", "audio", "video", "content", "power")}
+        checks = f"{module_platform.urls['inspection']}/meetings/{meeting_id}/checks"
+        mine = await http.post(f"{checks}/{code}", json={"items": items}, headers=own)
+        assert mine.status_code == 201, mine.text
+        theirs = await http.post(f"{checks}/{other}", json={"items": items}, headers=own)
+        assert theirs.status_code == 403, theirs.text
+
+
+async def test_the_it_department_keeps_groups_and_a_bad_one_changes_nothing(
+    module_platform,
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        it = Operator(module_platform, http)
+        cluster = {
+            "code": "CUM-BIEN-GIOI",
+            "name": "Cụm các xã biên giới",
+            "endpoints": ["LS-X-DONGDANG", "LS-X-BANGMAC"],
+            "units": ["X-THATKHE"],
+        }
+        made = await it.call("POST", "registration", "/groups", json=cluster)
+        assert made.status_code == 201, made.text
+        bad = await it.call(
+            "POST",
+            "registration",
+            "/groups",
+            json={**cluster, "code": "CUM-SAI", "endpoints": ["LS-KHONG-CO"]},
+        )
+        assert bad.status_code == 422, bad.text
+        [error] = bad.json()["errors"]
+        assert (error["field"], error["rule"]) == ("endpoints[0]", "directory.endpoint_active")
+        taken = await it.call(
+            "POST", "registration", "/groups", json={**cluster, "code": "ALL-WARDS"}
+        )
+        assert taken.status_code == 422, taken.text
+        listed = (await it.call("GET", "registration", "/groups")).json()
+        codes = [g["code"] for g in listed]
+        assert "CUM-SAI" not in codes
+        assert {"ALL-COMMUNES", "ALL-WARDS", "CUM-BIEN-GIOI"} <= set(codes)
+
+        viewer = module_platform.token("--role", "viewer", "--tenant", TENANT)
+        refused = await http.post(
+            f"{module_platform.urls['registration']}/groups",
+            json={**cluster, "code": "CUM-2"},
+            headers={"Authorization": f"Bearer {viewer}"},
+        )
+        assert refused.status_code == 403
+
+        # a meeting naming the group gets its active endpoints when scheduled
+        body = meeting(groups=["CUM-BIEN-GIOI"], endpoints=["LS-STTTT"])
+        body["start"] = (datetime.fromisoformat(body["start"]) + timedelta(days=1)).isoformat()
+        body["end"] = (datetime.fromisoformat(body["end"]) + timedelta(days=1)).isoformat()
+        made = await it.call("POST", "registration", "/meetings", json=body)
+        assert made.status_code == 201, made.text
+        shown = await eventually(
+            lambda: it.call("GET", "registration", f"/meetings/{made.json()['id']}"),
+            until=lambda r: r.json().get("status") in ("scheduled", "rejected"),
+            timeout=120,
+        )
+        assert shown.json()["status"] == "scheduled", shown.text
+        assert shown.json()["expanded"] == [
+            {
+                "group": "CUM-BIEN-GIOI",
+                "endpoints": ["LS-X-BANGMAC", "LS-X-DONGDANG", "LS-X-THATKHE", "LS-X-THATKHE-4G"],
+            }
+        ]
