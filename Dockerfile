@@ -1,26 +1,45 @@
 # One image recipe for every HNTH Ops process; compose picks the process with build args:
 #   docker build --build-arg PACKAGE=scheduling --build-arg MODULE=scheduling .
 #   docker build --build-arg PACKAGE=hnth-console --build-arg MODULE=hnth_console .
-FROM python:3.11-slim
+# BASE_IMAGE is any image with Python 3.11 (python3 + venv): the public default, a
+# province's mirror of it, or the Debian image `make images` builds with debootstrap.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 ARG PACKAGE
 ARG MODULE=${PACKAGE}
-COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
-ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv PATH=/opt/venv/bin:$PATH
+# uv from its PyPI package (a PyPI mirror has it: PIP_INDEX_URL); pinned like the lock
+ARG UV_VERSION=0.13.9
+ARG PIP_INDEX_URL
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet --no-cache-dir "uv==${UV_VERSION}" \
+  && ln -s /opt/uv/bin/uv /usr/local/bin/uv
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never \
+  UV_NO_CACHE=1 PATH=/opt/venv/bin:$PATH
 WORKDIR /app
-COPY pyproject.toml uv.lock LICENSE THIRD_PARTY_NOTICES.md ./
+# the locked third-party dependencies first: a layer that survives source changes
+COPY pyproject.toml uv.lock ./
+COPY contracts/pyproject.toml contracts/
+COPY kit/pyproject.toml kit/
+COPY services/registration/pyproject.toml services/registration/
+COPY services/scheduling/pyproject.toml services/scheduling/
+COPY services/notification/pyproject.toml services/notification/
+COPY services/inspection/pyproject.toml services/inspection/
+COPY cli/pyproject.toml cli/
+COPY console/pyproject.toml console/
+COPY infra/pyproject.toml infra/
+RUN test -n "${PACKAGE}" && uv sync --frozen --no-dev --no-install-workspace --package "${PACKAGE}"
+COPY LICENSE THIRD_PARTY_NOTICES.md ./
 COPY contracts contracts
 COPY kit kit
 COPY services services
 COPY cli cli
 COPY console console
-# a workspace member (the native stack for machines without Docker): uv needs its metadata
-COPY infra/pyproject.toml infra/
+# a workspace member (the native stack for machines without Docker; the SMTP catcher)
 COPY infra/src infra/src
 # the provinces' rules and their demo directories (registration loads a province's file
 # when that province's directory is empty)
 COPY policies policies
 COPY data data
-RUN test -n "${PACKAGE}" && uv sync --frozen --no-dev --package "${PACKAGE}"
+RUN uv sync --frozen --no-dev --package "${PACKAGE}"
 RUN useradd --system --uid 10001 hnth
 USER hnth
 ENV HNTH_MODULE=${MODULE} HNTH_HTTP_HOST=0.0.0.0 HNTH_HTTP_PORT=8000 HNTH_POLICY_DIR=/app/policies
