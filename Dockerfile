@@ -7,10 +7,11 @@ ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 ARG PACKAGE
 ARG MODULE=${PACKAGE}
-# uv from its PyPI package (a PyPI mirror has it: PIP_INDEX_URL); pinned like the lock
+# uv from its PyPI package (a PyPI mirror has it too: PYPI_MIRROR, a simple-index URL)
 ARG UV_VERSION=0.13.9
-ARG PIP_INDEX_URL
-RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet --no-cache-dir "uv==${UV_VERSION}" \
+ARG PYPI_MIRROR
+RUN python3 -m venv /opt/uv \
+  && /opt/uv/bin/pip install --quiet --no-cache-dir ${PYPI_MIRROR:+--index-url "$PYPI_MIRROR"} "uv==${UV_VERSION}" \
   && ln -s /opt/uv/bin/uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never \
   UV_NO_CACHE=1 PATH=/opt/venv/bin:$PATH

@@ -38,6 +38,7 @@ pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]
 PROJECT = "hnth-compose-test"
 OVERRIDE = Path(__file__).with_name("docker-compose.test.yml")
 BURST = 12
+OURS = ("HNTH_", "MONGO_", "GRAFANA_", "COMPOSE_")
 TENANT = "tuyen-quang"
 # runs in a service container on the compose network: the slot decisions on the topic and
 # the outbox entries never published, read as the drills read them
@@ -108,9 +109,9 @@ class Stack:
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = ["docker", "compose", "-p", PROJECT, "--env-file", str(self.env_file)]
         cmd += ["-f", str(ROOT / "docker-compose.yml"), "-f", str(OVERRIDE), *args]
-        return subprocess.run(
-            cmd, cwd=ROOT, env=docker_engine.env(), capture_output=True, text=True
-        )
+        # only the env file sets the stack's variables, never this process's environment
+        env = {k: v for k, v in docker_engine.env().items() if not k.startswith(OURS)}
+        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
 
     def compose(self, *args: str) -> str:
         proc = self._run(*args)

@@ -289,22 +289,38 @@ def images() -> list[str]:
     return [base, *(image(n) for n in (*PROJECT_IMAGES, *INFRA_IMAGES))]
 
 
+# third-party images the production file names by default: bundled when this engine has
+# them (a machine that can pull them, or a province's mirror), listed as missing otherwise
+THIRD_PARTY = ("mongo:7", "prom/prometheus:v3.1.0", "grafana/grafana:11.4.0")
+BUNDLED_FILES = ("docker-compose.yml", ".env.example", "infra/mongo-init", "infra/prometheus")
+BUNDLED_FILES += ("infra/grafana",)
+
+
 def bundle(out: Path) -> Path:
     """The offline bundle: every image (`docker save`), the compose file and what it
-    mounts, `.env.example`, an install script and SHA-256 checksums."""
+    mounts, `.env.example`, `.env.bundle` (this bundle's image names), `install.sh` and
+    SHA256SUMS. A province copies the folder and runs `./install.sh`."""
     names = images()
-    out.mkdir(parents=True, exist_ok=True)
-    archive = out / "images.tar"
-    docker("save", "-o", str(archive), *names)
-    for item in ("docker-compose.yml", ".env.example", "infra/mongo-init",
-                 "infra/prometheus", "infra/grafana", "infra/docker/install.sh"):  # fmt: skip
-        source = ROOT / item
-        target = out / Path(item).name if item.endswith("install.sh") else out / item
+    present = [name for name in THIRD_PARTY if _has_image(name)]
+    missing = sorted(set(THIRD_PARTY) - set(present))
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    shipped = [name for name in names[1:] if name != image("ferretdb")]  # the test's only
+    docker("save", "-o", str(out / "images.tar"), *shipped, *present, capture=True)
+    for item in BUNDLED_FILES:
+        source, target = ROOT / item, out / item
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
+            shutil.copytree(source, target)
         else:
             shutil.copy(source, target)
+    shutil.copy(INFRA / "docker" / "install.sh", out / "install.sh")
+    (out / ".env.bundle").write_text(
+        f"# the images in images.tar (HNTH_VERSION={TAG})\n"
+        f"HNTH_IMAGE_PREFIX={PREFIX}\nHNTH_VERSION={TAG}\n"
+        f"HNTH_KAFKA_IMAGE={image('kafka')}\nHNTH_MAIL_IMAGE={image('mail')}\n"
+        + "".join(f"# not in this bundle, load it from your mirror: {name}\n" for name in missing)
+    )
     sums = []
     for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
         digest = hashlib.sha256()
