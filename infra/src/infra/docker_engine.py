@@ -292,8 +292,10 @@ def images() -> list[str]:
 # third-party images the production file names by default: bundled when this engine has
 # them (a machine that can pull them, or a province's mirror), listed as missing otherwise
 THIRD_PARTY = ("mongo:7", "prom/prometheus:v3.1.0", "grafana/grafana:11.4.0")
-BUNDLED_FILES = ("docker-compose.yml", ".env.example", "infra/mongo-init", "infra/prometheus")
-BUNDLED_FILES += ("infra/grafana",)
+BUNDLED_FILES = (
+    *("docker-compose.yml", ".env.example"),
+    *("infra/mongo-init", "infra/prometheus", "infra/grafana"),
+)
 
 
 def bundle(out: Path) -> Path:
