@@ -5,18 +5,20 @@
 # province's mirror of it, or the Debian image `make images` builds with debootstrap.
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
-ARG PACKAGE
-ARG MODULE=${PACKAGE}
 # uv from its PyPI package (a PyPI mirror has it too: PYPI_MIRROR, a simple-index URL)
 ARG UV_VERSION=0.13.9
 ARG PYPI_MIRROR
+# pip and uv verify TLS with the image's CA store (which may hold a province's own CA)
+ARG CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 RUN python3 -m venv /opt/uv \
-  && /opt/uv/bin/pip install --quiet --no-cache-dir ${PYPI_MIRROR:+--index-url "$PYPI_MIRROR"} "uv==${UV_VERSION}" \
+  && PIP_CERT=${CA_BUNDLE} /opt/uv/bin/pip install --quiet --no-cache-dir ${PYPI_MIRROR:+--index-url "$PYPI_MIRROR"} "uv==${UV_VERSION}" \
   && ln -s /opt/uv/bin/uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never \
   UV_NO_CACHE=1 PATH=/opt/venv/bin:$PATH
+RUN useradd --system --uid 10001 hnth
 WORKDIR /app
-# the locked third-party dependencies first: a layer that survives source changes
+# the locked third-party dependencies of every package first: one layer, the same in every
+# image (built and stored once), that survives source changes
 COPY pyproject.toml uv.lock ./
 COPY contracts/pyproject.toml contracts/
 COPY kit/pyproject.toml kit/
@@ -27,7 +29,7 @@ COPY services/inspection/pyproject.toml services/inspection/
 COPY cli/pyproject.toml cli/
 COPY console/pyproject.toml console/
 COPY infra/pyproject.toml infra/
-RUN test -n "${PACKAGE}" && uv sync --frozen --no-dev --no-install-workspace --package "${PACKAGE}"
+RUN SSL_CERT_FILE=${CA_BUNDLE} uv sync --frozen --no-dev --no-install-workspace --all-packages
 COPY LICENSE THIRD_PARTY_NOTICES.md ./
 COPY contracts contracts
 COPY kit kit
@@ -40,8 +42,10 @@ COPY infra/src infra/src
 # when that province's directory is empty)
 COPY policies policies
 COPY data data
-RUN uv sync --frozen --no-dev --package "${PACKAGE}"
-RUN useradd --system --uid 10001 hnth
+# the process this image runs (declared here: the layers above are the same in every image)
+ARG PACKAGE
+ARG MODULE=${PACKAGE}
+RUN test -n "${PACKAGE}" && SSL_CERT_FILE=${CA_BUNDLE} uv sync --frozen --no-dev --inexact --package "${PACKAGE}"
 USER hnth
 ENV HNTH_MODULE=${MODULE} HNTH_HTTP_HOST=0.0.0.0 HNTH_HTTP_PORT=8000 HNTH_POLICY_DIR=/app/policies
 EXPOSE 8000

@@ -48,6 +48,8 @@ BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
 PREFIX = os.environ.get("HNTH_IMAGE_PREFIX", "hnth")
 TAG = os.environ.get("HNTH_VERSION", "latest")
 BASE_IMAGE = f"{PREFIX}/debian:{DEBIAN_SUITE}"
+ROOTFS_IMAGE = f"{PREFIX}/debian-rootfs:{DEBIAN_SUITE}"
+LOCAL_CA = Path(os.environ.get("HNTH_EXTRA_CA_DIR", "/usr/local/share/ca-certificates"))
 # (image, Dockerfile folder or None for the project's Dockerfile, build args)
 PROJECT_IMAGES = {
     "registration": {"PACKAGE": "registration"},
@@ -217,12 +219,24 @@ def _has_image(name: str) -> bool:
 
 
 def base_image() -> str:
-    """Debian from debootstrap (with Python), imported once as `<prefix>/debian:bookworm`."""
+    """Debian from debootstrap (with Python), imported once, plus this machine's own CA
+    certificates (infra/docker/base/Dockerfile): `<prefix>/debian:bookworm`."""
     folder = ENGINE / "base"
     stamp_text = f"{DEBIAN_SUITE} {' '.join(BASE_PACKAGES)}"
     stamp = folder / ".stamp"
-    if _has_image(BASE_IMAGE) and stamp.exists() and stamp.read_text() == stamp_text:
-        return BASE_IMAGE
+    if not (_has_image(ROOTFS_IMAGE) and stamp.exists() and stamp.read_text() == stamp_text):
+        _import_rootfs(folder, stamp, stamp_text)
+    context = ENGINE / "context" / "base"
+    shutil.rmtree(context, ignore_errors=True)
+    shutil.copytree(INFRA / "docker" / "base", context)
+    (context / "ca").mkdir()
+    for cert in LOCAL_CA.glob("**/*.crt") if LOCAL_CA.is_dir() else ():
+        shutil.copy(cert, context / "ca" / cert.name)
+    _build(BASE_IMAGE, context, context / "Dockerfile", {"ROOTFS": ROOTFS_IMAGE})
+    return BASE_IMAGE
+
+
+def _import_rootfs(folder: Path, stamp: Path, stamp_text: str) -> None:
     archive = folder / "rootfs.tar"
     if not (archive.exists() and stamp.exists() and stamp.read_text() == stamp_text):
         print("engine: building the Debian base image with debootstrap...", flush=True)
@@ -248,7 +262,7 @@ def base_image() -> str:
         stamp.write_text(stamp_text)
     with archive.open("rb") as data:
         proc = subprocess.run(
-            ["docker", "import", "--change", 'CMD ["/bin/bash"]', "-", BASE_IMAGE],
+            ["docker", "import", "--change", 'CMD ["/bin/bash"]', "-", ROOTFS_IMAGE],
             stdin=data,
             env=env(),
             capture_output=True,
@@ -256,14 +270,13 @@ def base_image() -> str:
         )
     if proc.returncode != 0:
         raise StackError(f"docker import failed:\n{proc.stderr}")
-    return BASE_IMAGE
 
 
-def _build(name: str, context: Path, dockerfile: Path, args: dict[str, str]) -> None:
-    print(f"engine: building {image(name)}...", flush=True)
+def _build(ref: str, context: Path, dockerfile: Path, args: dict[str, str]) -> None:
+    print(f"engine: building {ref}...", flush=True)
     build_args = [a for key, value in args.items() for a in ("--build-arg", f"{key}={value}")]
     docker(
-        "build", "--network", "host", "--quiet", "-t", image(name), "-f", str(dockerfile),
+        "build", "--network", "host", "--quiet", "-t", ref, "-f", str(dockerfile),
         *build_args, str(context),
         capture=True,
     )  # fmt: skip
@@ -273,7 +286,7 @@ def images() -> list[str]:
     """Build every image the stack and its test need; unchanged ones come from the cache."""
     base = base_image()
     for name, args in PROJECT_IMAGES.items():
-        _build(name, ROOT, ROOT / "Dockerfile", {"BASE_IMAGE": base, **args})
+        _build(image(name), ROOT, ROOT / "Dockerfile", {"BASE_IMAGE": base, **args})
     # Kafka and FerretDB: the native stack's artefacts, copied into a small context
     contexts = {"kafka": kafka_libs(), "ferretdb": ferretdb_binary()}
     for name in INFRA_IMAGES:
@@ -285,7 +298,7 @@ def images() -> list[str]:
             shutil.copytree(source, context / source.name, ignore=shutil.ignore_patterns(".*"))
         else:
             shutil.copy(source, context / source.name)
-        _build(name, context, context / "Dockerfile", {"BASE_IMAGE": base})
+        _build(image(name), context, context / "Dockerfile", {"BASE_IMAGE": base})
     return [base, *(image(n) for n in (*PROJECT_IMAGES, *INFRA_IMAGES))]
 
 
