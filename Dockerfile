@@ -45,10 +45,14 @@ COPY data data
 # the process this image runs (declared here: the layers above are the same in every image)
 ARG PACKAGE
 ARG MODULE=${PACKAGE}
+# the port its HTTP server (health, API; the mail catcher's web page) listens on
+ARG HTTP_PORT=8000
 RUN test -n "${PACKAGE}" && SSL_CERT_FILE=${CA_BUNDLE} uv sync --frozen --no-dev --inexact --package "${PACKAGE}"
+# a folder the process may write (the mail catcher keeps its messages in .run/mail)
+RUN mkdir /app/.run && chown hnth /app/.run
 USER hnth
-ENV HNTH_MODULE=${MODULE} HNTH_HTTP_HOST=0.0.0.0 HNTH_HTTP_PORT=8000 HNTH_POLICY_DIR=/app/policies
-EXPOSE 8000
+ENV HNTH_MODULE=${MODULE} HNTH_HTTP_HOST=0.0.0.0 HNTH_HTTP_PORT=${HTTP_PORT} HNTH_POLICY_DIR=/app/policies
+EXPOSE ${HTTP_PORT}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
   CMD python -c "import urllib.request,os;urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ['HNTH_HTTP_PORT'], timeout=2)"
 CMD ["sh", "-c", "exec python -m \"$HNTH_MODULE\""]

@@ -57,7 +57,8 @@ PROJECT_IMAGES = {
     "notification": {"PACKAGE": "notification"},
     "inspection": {"PACKAGE": "inspection"},
     "console": {"PACKAGE": "hnth-console", "MODULE": "hnth_console"},
-    "mail": {"PACKAGE": "hnth-infra", "MODULE": "infra.smtp_sink"},
+    # SMTP on 1025, its web page (and /messages.json) on 8025: where Mailpit has them
+    "mail": {"PACKAGE": "hnth-infra", "MODULE": "infra.smtp_sink", "HTTP_PORT": "8025"},
 }
 INFRA_IMAGES = ("kafka", "ferretdb")
 APT_PACKAGES = {"dockerd": "docker.io", "debootstrap": "debootstrap"}

@@ -89,7 +89,8 @@ def main() -> None:
     # in a container HNTH_HTTP_HOST is 0.0.0.0 (the Dockerfile); on a machine, loopback
     parser.add_argument("--host", default=os.environ.get("HNTH_HTTP_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=1025)
-    parser.add_argument("--web-port", type=int, default=8025)
+    # in a container its web page is the image's HTTP port (health checks ask it)
+    parser.add_argument("--web-port", type=int, default=os.environ.get("HNTH_HTTP_PORT", 8025))
     parser.add_argument("--dir", type=Path, default=Path(".run/mail"))
     args = parser.parse_args()
     controller = Controller(MaildirHandler(args.dir), hostname=args.host, port=args.port)
