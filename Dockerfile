@@ -53,6 +53,6 @@ RUN mkdir /app/.run && chown hnth /app/.run
 USER hnth
 ENV HNTH_MODULE=${MODULE} HNTH_HTTP_HOST=0.0.0.0 HNTH_HTTP_PORT=${HTTP_PORT} HNTH_POLICY_DIR=/app/policies
 EXPOSE ${HTTP_PORT}
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
-  CMD python -c "import urllib.request,os;urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ['HNTH_HTTP_PORT'], timeout=2)"
+HEALTHCHECK --interval=10s --timeout=10s --start-period=60s --retries=5 \
+  CMD python -c "import urllib.request,os;urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ['HNTH_HTTP_PORT'], timeout=8)"
 CMD ["sh", "-c", "exec python -m \"$HNTH_MODULE\""]

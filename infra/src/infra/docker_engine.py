@@ -29,7 +29,17 @@ import tarfile
 import time
 from pathlib import Path
 
-from infra.stack import CACHE, INFRA, ROOT, StackError, ferretdb_binary, kafka_libs
+from infra.stack import (
+    CACHE,
+    INFRA,
+    ROOT,
+    StackError,
+    _alive,
+    _log_tail,
+    _spawn,
+    ferretdb_binary,
+    kafka_libs,
+)
 
 ENGINE = CACHE / "docker"
 DATA_ROOT = ENGINE / "data"
@@ -175,19 +185,11 @@ def start(timeout: float = 60.0) -> None:
         "--ip-masq=false",
         "--bridge=none",
     ]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    pid = _spawn(cmd, log)
     deadline = time.monotonic() + timeout
     while not running():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-            raise StackError(f"dockerd did not start (log {log}):\n{tail}")
+        if not _alive(pid) or time.monotonic() > deadline:
+            raise StackError(f"dockerd did not start (log {log}):\n{_log_tail(log)}")
         time.sleep(0.5)
 
 
