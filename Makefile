@@ -3,10 +3,11 @@ SHELL := /bin/bash
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 COMPOSE_UP := $(shell docker info >/dev/null 2>&1 && echo docker)
 
-.PHONY: help install up down status unit test drill bench lint docs build-infra browser
+.PHONY: help install up down status unit test drill bench lint docs build-infra browser \
+	images bundle compose-test engine-stop
 
 help:
-	@echo "make up | down | status | unit | test | drill | bench | lint | docs"
+	@echo "make up | down | status | unit | test | drill | bench | lint | docs | images | bundle | compose-test"
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -67,3 +68,20 @@ lint: install
 
 docs: install
 	$(UV) run python -m hnth_kit.asyncapi docs/asyncapi
+
+# The compose deployment on a Docker engine of our own (infra/docker_engine.py: Debian's
+# docker.io on its own socket, Compose built from the Go proxy, every image built here;
+# cached in .cache/docker/). `make images` leaves the engine running: `make engine-stop`.
+images: install build-infra
+	@$(UV) run python -m infra.docker_engine images
+
+# the offline bundle for a server without internet (README: Deploying with Docker Compose)
+bundle: install build-infra
+	@$(UV) run python -m infra.docker_engine bundle dist/bundle
+
+engine-stop: install
+	@$(UV) run python -m infra.docker_engine stop
+
+# the compose file on real containers; fails (never skips) when the engine cannot start
+compose-test: install build-infra
+	$(UV) run pytest -p no:cacheprovider -m compose tests/compose -s --durations=10
