@@ -29,7 +29,7 @@ class RoomRulesOut(BaseModel):
     filename: str = Field(description="Tên tệp / file name")
     content_type: str = Field(description="Loại tệp / type")
     size: int = Field(description="Cỡ tệp (byte) / size in bytes")
-    sha256: str
+    sha256: str = Field(description="Mã kiểm tra SHA-256 / SHA-256 checksum")
     uploaded_by: str = Field(description="Người tải lên / uploaded by")
     uploaded_at: AwareDatetime = Field(description="Tải lên lúc (giờ của tỉnh) / uploaded at")
 
