@@ -327,6 +327,8 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
     # no notice facts were sent: nothing delivered, no share to measure
     province |= {"notices_delivered": 0, "notices_on_time": 0, "notices_acknowledged": 0}
     province |= {"notices_lead_time_compliance": None, "notices_acknowledged_share": None}
+    # no meeting came with an official letter, and Tuyên Quang requires none: no share
+    province |= {"meetings_with_letter": 0, "letters_compliance": None}
     by_endpoint = {
         code: {
             **expected_by_endpoint[code],
@@ -428,6 +430,7 @@ async def _english_exports(http, province: dict, by_endpoint: dict, reported: di
         "Proposals",
         "Not reported",
         "Quality complaints",
+        "Meetings",
     ]
     header, *endpoint_rows = workbook["Endpoints"].iter_rows(values_only=True)
     reported_column = header.index("Reported")
