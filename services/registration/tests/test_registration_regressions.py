@@ -44,11 +44,19 @@ async def test_a_null_clears_an_optional_directory_field(registration) -> None:
     unit = await registration.http.patch("/units/SYT", json={"contact": None}, headers=auth)
     assert unit.status_code == 200, unit.text
     assert unit.json().get("contact") is None
-    cleared = {"location": None, "technician": None}
-    endpoint = await registration.http.patch("/endpoints/TQ-SYT", json=cleared, headers=auth)
+    endpoint = await registration.http.patch(
+        "/endpoints/TQ-SYT", json={"location": None}, headers=auth
+    )
     assert endpoint.status_code == 200, endpoint.text
     assert endpoint.json().get("location") is None
-    assert endpoint.json().get("technician") is None
+    # the technician may be cleared only where the province does not require one; Tuyên
+    # Quang does (directory.technician_required): a refusal naming it, never a 500
+    kept = await registration.http.patch(
+        "/endpoints/TQ-SYT", json={"technician": None}, headers=auth
+    )
+    assert kept.status_code == 422, kept.text
+    [error] = kept.json()["errors"]
+    assert (error["field"], error["rule"]) == ("technician", "directory.technician_required")
 
 
 async def test_two_writes_of_one_revision_never_both_win(database) -> None:
