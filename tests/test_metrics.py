@@ -70,9 +70,15 @@ async def test_metrics_of_every_service_move_with_a_flow(infra, platform) -> Non
         registration = await scrape("registration")
         assert _total(registration, "hnth_events_produced_total", topic=topics.meetings) >= 1
 
+        # the outbox drains: besides this meeting's decision, the year-end report tasks of
+        # every endpoint are announced at start when today is in the report window
         scheduling = await eventually(
             lambda: scrape("scheduling"),
-            until=lambda s: _total(s, "hnth_events_produced_total", topic=topics.slots) >= 1,
+            until=lambda s: (
+                _total(s, "hnth_events_produced_total", topic=topics.slots) >= 1
+                and _total(s, "hnth_outbox_backlog") == 0
+            ),
+            timeout=180,
         )
         assert (
             _total(
@@ -93,7 +99,13 @@ async def test_metrics_of_every_service_move_with_a_flow(infra, platform) -> Non
         assert all(s.value >= 0 for s in lag)
 
         for consumer in ("notification", "inspection"):
-            samples = await scrape(consumer)
+            # each in its own time: notification may still be taking in the year-end report
+            # tasks announced at start when today is in the report window
+            samples = await eventually(
+                lambda c=consumer: scrape(c),
+                until=lambda s: _total(s, "hnth_events_consumed_total", type="SlotAssigned") >= 1,
+                timeout=180,
+            )
             handled = _total(
                 samples, "hnth_events_consumed_total", type="SlotAssigned", outcome="handled"
             )
