@@ -40,6 +40,8 @@ from hnth_contracts import (
     SlotAssigned,
     SlotRejected,
     SlotReleased,
+    TenantMerged,
+    TenantRenamed,
     TokensRevoked,
     UnitKind,
     UnitUpdated,
@@ -278,6 +280,27 @@ def samples() -> list[Event]:
             plan=INSPECTION_PLAN,
             reason="Điểm cầu đang sửa chữa phòng họp",
             **{**ENVELOPE, "producer": "inspection", "correlation_id": INSPECTION_ID},
+        ),
+        TenantMerged.create(
+            event_id=_id(20),
+            into="tuyen-quang",
+            units={"VP-UBND": "HA-GIANG-VP-UBND"},
+            rule=RuleRef(
+                rule="tenant.merged",
+                source="Nghị quyết 202/2025/QH15 về sắp xếp đơn vị hành chính cấp tỉnh",
+            ),
+            requested_by="hnth-cli",
+            **{**ENVELOPE, "tenant": "ha-giang", "correlation_id": "tenant:ha-giang"},
+        ),
+        TenantRenamed.create(
+            event_id=_id(21),
+            into="hue",
+            rule=RuleRef(
+                rule="tenant.renamed",
+                source="Nghị quyết 175/2024/QH15 về thành lập thành phố Huế trực thuộc trung ương",
+            ),
+            requested_by="hnth-cli",
+            **{**ENVELOPE, "tenant": "thua-thien-hue", "correlation_id": "tenant:thua-thien-hue"},
         ),
     ]
 

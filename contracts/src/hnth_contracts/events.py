@@ -497,6 +497,39 @@ class NoticeAcknowledged(Event):
     acknowledged_at: UtcDatetime
 
 
+# ---------------------------------------------------------------- provinces (tenants)
+
+Tenant = Annotated[str, Field(min_length=2, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+"""A province's tenant code, e.g. `tuyen-quang`."""
+
+
+class TenantMerged(Event):
+    """Province `tenant` was merged into province `into` (or, `TenantRenamed`, took the
+    new code): every service moves `tenant`'s documents under `into` (keeping
+    `former_tenant`), renames the codes `units` / `endpoints` map (those that would collide
+    with `into`'s), and refuses new requests naming `tenant` with `rule` (whose source
+    is the decision that merged the provinces). Keyed by the former tenant."""
+
+    type: Literal["TenantMerged"] = "TenantMerged"
+    into: Tenant
+    units: dict[str, Code] = Field(default_factory=dict)
+    """Unit codes of `tenant` renamed under `into` (old -> new); the others keep theirs."""
+    endpoints: dict[str, Code] = Field(default_factory=dict)
+    """Endpoint codes renamed the same way."""
+    accounts: dict[str, str] = Field(default_factory=dict)
+    """Usernames renamed the same way (people sign in with the new one)."""
+    rule: RuleRef
+    """The decision (`tenant.merged` / `tenant.renamed`) and its legal source."""
+    requested_by: str = Field(min_length=1, max_length=200)
+
+
+class TenantRenamed(TenantMerged):
+    """Province `tenant` now goes by `into` (e.g. `thua-thien-hue` -> `hue`): a merge into a
+    province that had nothing yet; old links and feeds are redirected to the new code."""
+
+    type: Literal["TenantRenamed"] = "TenantRenamed"  # type: ignore[assignment]
+
+
 AnyEvent = Annotated[
     MeetingRequested
     | MeetingChanged
@@ -517,7 +550,9 @@ AnyEvent = Annotated[
     | TokensRevoked
     | AccessLinkIssued
     | NoticeDelivered
-    | NoticeAcknowledged,
+    | NoticeAcknowledged
+    | TenantMerged
+    | TenantRenamed,
     Field(discriminator="type"),
 ]
 """Every event type, told apart by its `type` field."""
@@ -545,6 +580,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AccessLinkIssued,
         NoticeDelivered,
         NoticeAcknowledged,
+        TenantMerged,
+        TenantRenamed,
     )
 }
 

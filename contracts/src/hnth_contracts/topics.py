@@ -29,6 +29,8 @@ from hnth_contracts.events import (
     SlotAssigned,
     SlotRejected,
     SlotReleased,
+    TenantMerged,
+    TenantRenamed,
     TokensRevoked,
     UnitUpdated,
 )
@@ -51,10 +53,12 @@ ACCESS = "hnth.access"
 
 NOTICES = "hnth.notices"
 """Written notices delivered and acknowledged: NoticeDelivered, NoticeAcknowledged."""
-ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS, NOTICES)
+TENANTS = "hnth.tenants"
+"""Provinces merged or renamed: TenantMerged, TenantRenamed (every service consumes it)."""
+ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS, NOTICES, TENANTS)
 DLQ_SUFFIX = ".dlq"
 
-KEPT_FOREVER = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, NOTICES)
+KEPT_FOREVER = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, NOTICES, TENANTS)
 """The lifecycle history: the platform's record, which `hnth replay --from` rebuilds read
 models from, however old. Kept without a time limit (the broker's default is 7 days);
 `hnth.access` keeps that default (revocations and links expire long before)."""
@@ -94,6 +98,8 @@ _TOPIC_OF: dict[type[Event], str] = {
     AccessLinkIssued: ACCESS,
     NoticeDelivered: NOTICES,
     NoticeAcknowledged: NOTICES,
+    TenantMerged: TENANTS,
+    TenantRenamed: TENANTS,
 }
 
 
@@ -117,6 +123,8 @@ def key_of(event: Event) -> bytes:
         return f"{event.tenant}:group:{event.code}".encode()
     if isinstance(event, TokensRevoked | AccessLinkIssued):
         return f"{event.tenant}:{event.subject}".encode()
+    if isinstance(event, TenantMerged):
+        return f"tenant:{event.tenant}".encode()
     if isinstance(event, ContactsUpdated):
         return f"{event.tenant}:contacts".encode()
     if isinstance(event, InspectionScheduled | InspectionCancelled):
@@ -165,6 +173,10 @@ class Topics:
     @property
     def notices(self) -> str:
         return self.name(NOTICES)
+
+    @property
+    def tenants(self) -> str:
+        return self.name(TENANTS)
 
     def all(self) -> tuple[str, ...]:
         return tuple(self.name(base) for base in ALL)

@@ -294,6 +294,8 @@ class Authenticator:
     def __init__(self, keys: PublicKeys, revocations: Revocations | None = None) -> None:
         self._keys = keys
         self._revocations = revocations
+        self.retired: Callable[[str], Exception | None] = lambda tenant: None
+        """The refusal for a province merged into or renamed to another (see `tenants`)."""
 
     async def __call__(
         self,
@@ -335,6 +337,9 @@ class Authenticator:
                 "Phiên đăng nhập này đã bị thu hồi; vui lòng đăng nhập lại.",
                 "This sign-in has been revoked; please sign in again.",
             )
+        refused = self.retired(who.tenant)
+        if refused is not None:
+            raise refused
         return who
 
 

@@ -96,6 +96,8 @@ class EventConsumer:
         self._transient_budget = transient_budget
         self.counts: dict[tuple[str, Outcome], int] = {}
         self.metrics = metrics
+        self.translate: Callable[[Event], Event] = lambda event: event
+        """What an event means now (a merged province's events become the new one's)."""
 
     @property
     def handled_types(self) -> tuple[type[Event], ...]:
@@ -126,6 +128,7 @@ class EventConsumer:
         handler = self._handlers.get(type(event))
         if handler is None:
             return Outcome.IGNORED, event.type  # a known event this service has no business with
+        event = self.translate(event)
         token = correlation_id.set(event.correlation_id)
         try:
             return await self._handle(handler, event, raw), event.type

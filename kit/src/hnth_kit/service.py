@@ -26,7 +26,7 @@ from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hnth_contracts import Event, TokensRevoked
+from hnth_contracts import Event, TenantMerged, TenantRenamed, TokensRevoked
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.auth import Authenticator, PublicKeys, RemoteKeys, Role, StaticKeys, only
 from hnth_kit.clock import Clock, SystemClock
@@ -39,6 +39,7 @@ from hnth_kit.mongo import Document, connect, ping
 from hnth_kit.outbox import OutboxRelay
 from hnth_kit.revocation import RevocationList
 from hnth_kit.settings import ServiceSettings
+from hnth_kit.tenants import TenantMover
 from hnth_kit.timers import FIRED, TimerHandler, Timers
 from hnth_kit.topics_admin import ensure_topics
 
@@ -109,10 +110,14 @@ class Service:
         self.consumer = EventConsumer(
             self.name, self.producer, attempts=settings.handler_attempts, metrics=self.metrics
         )
-        # every service refuses revoked sign-ins, so every service reads the access topic
-        self._inputs = list(dict.fromkeys([*inputs, self.topics.access]))
+        # every service refuses revoked sign-ins, so every service reads the access topic;
+        # and every service moves its own documents when provinces merge or rename
+        self._inputs = list(dict.fromkeys([*inputs, self.topics.access, self.topics.tenants]))
+        self.tenants = TenantMover(self.db, self.name)
+        self.consumer.translate = self.tenants.translate
+        self.auth.retired = self._retired
         self._outputs = outputs
-        self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._startup: list[Callable[[], Awaitable[None]]] = [self.tenants.refresh]
         self._background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriber: Any = None
@@ -134,7 +139,10 @@ class Service:
             self.metrics.refresh_on_scrape("timers", self._refresh_timers)
         install_http_guards(self.api, settings.max_body_bytes)
         self.handle({TokensRevoked: self._revoke})
+        self.handle({TenantMerged: self._move_tenant, TenantRenamed: self._move_tenant})
         self.background("revocations", self.revocations.run)
+        self.background("tenant-changes", self.tenants.keep_fresh)
+        self.api.include_router(self.tenants.router())
 
     @functools.cache  # noqa: B019 - one Service per process; policies are read once
     def policy_for(self, tenant: str) -> Policy:
@@ -147,6 +155,13 @@ class Service:
 
     async def _revoke(self, event: TokensRevoked, _: RawMessage) -> None:
         await self.revocations.record(event)
+
+    async def _move_tenant(self, event: TenantMerged, _: RawMessage) -> None:
+        await self.tenants.run(await self.tenants.record(event, self.clock.now()))
+
+    def _retired(self, tenant: str) -> Exception | None:
+        change = self.tenants.retired(tenant)
+        return None if change is None else change.refusal()
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at start, before consuming (e.g. creating the store's indexes)."""

@@ -22,6 +22,8 @@ from hnth_contracts import (
     MeetingChanged,
     MeetingRequested,
     ReportSubmitted,
+    TenantMerged,
+    TenantRenamed,
     TokensRevoked,
     UnitUpdated,
 )
@@ -30,11 +32,12 @@ from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
+from hnth_kit.tenants import CodeFields
 from registration import technician_list
 from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
 from registration.domain.sso import SsoConfig
-from registration.feed_store import FeedStore
+from registration.feed_store import FEEDS, FeedStore
 from registration.handlers import handlers
 from registration.http import (
     access,
@@ -47,21 +50,29 @@ from registration.http import (
     room_rules,
     signing,
     sso,
+    tenants,
 )
 from registration.http.deps import State
 from registration.migrations import tenant_keys, two_tiers
 from registration.sso_keys import IssuerKeys
 from registration.sso_store import SsoStore
 from registration.store import (
+    ACCESS,
+    CHUNKS,
     DIRECTORY,
+    ENDPOINTS,
+    GROUPS,
     MATERIALS,
     MEETINGS,
     RECORDS,
     ROOM_RULES,
+    TIMELINE,
+    UNITS,
     MaterialsStore,
     RegistrationStore,
     Upgrades,
 )
+from registration.tenant_store import TENANT_OPS, TenantOpsStore
 from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.feeds import Feeds
@@ -70,6 +81,7 @@ from registration.usecases.meetings import Meetings
 from registration.usecases.room_rules import RoomRules
 from registration.usecases.signin import SignIn, TokenIssuer
 from registration.usecases.sso import SsoSignIn
+from registration.usecases.tenants import TenantChanges
 from registration.usecases.timeline import Timeline
 
 
@@ -102,6 +114,31 @@ class RegistrationSettings(ServiceSettings):
 
     console_url: str = "http://127.0.0.1:8080"
     """Where people open the console: set-password links point there."""
+
+
+TENANT_MOVES = {
+    MEETINGS: CodeFields(
+        units=("host_unit",),
+        endpoints=("main_endpoint", "endpoints"),
+        unique=("idempotency_key",),
+    ),
+    TIMELINE: CodeFields(),
+    UNITS: CodeFields(units=("code",), key="code"),
+    ENDPOINTS: CodeFields(endpoints=("code",), units=("unit",), key="code"),
+    GROUPS: CodeFields(endpoints=("endpoints",), units=("units",), key="code"),
+    MATERIALS: CodeFields(endpoints=("endpoint",)),
+    ROOM_RULES: CodeFields(endpoints=("endpoint",)),
+    CHUNKS: CodeFields(),
+    ACCESS: CodeFields(),
+    RECORDS: CodeFields(endpoints=("endpoint",)),
+    ACCOUNTS: CodeFields(
+        accounts=("username",), units=("unit",), endpoints=("endpoints",), key="username"
+    ),
+    FEEDS: CodeFields(accounts=("subject",)),
+}
+"""What a merge moves (`hnth_kit.tenants`): every collection of a province's meetings,
+directory, files and accounts; contacts stay the former province's record (the new
+province's contacts stand)."""
 
 
 UPLOAD = re.compile(r"^/(meetings/[^/]+/materials|endpoints/[^/]+/room-rules)/?$")
@@ -178,9 +215,10 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 ),
                 topics.reports: (ReportSubmitted,),
                 topics.access: (TokensRevoked, AccessLinkIssued),
+                topics.tenants: (TenantMerged, TenantRenamed),
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS],
+        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS, TENANT_OPS],
         clock=clock,
         verify_with=StaticKeys(lambda: keys().public()),
     )
@@ -245,4 +283,9 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     )
     for router in (accounts.router, sso.router):
         service.include(router)
+    service.api.state.tenant_changes = TenantChanges(
+        TenantOpsStore(service.db, topics), settings.policy_dir, clock, wake
+    )
+    service.include(tenants.router)
+    service.tenants.moves(TENANT_MOVES)
     return service

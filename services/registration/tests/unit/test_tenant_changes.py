@@ -1,0 +1,65 @@
+"""Recording a merge or a rename (registration's domain): both provinces known, codes
+that would collide renamed, a rename only into a province without data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from hnth_contracts import TenantMerged, TenantRenamed
+from hnth_kit.refusal import Refusal
+from registration.domain.tenants import Codes, plan_change, same_change
+
+NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+EMPTY = Codes(frozenset(), frozenset(), frozenset())
+SHIPPED = Codes(frozenset({"VP-UBND", "STTTT"}), frozenset({"TQ-UBND"}), frozenset({"admin"}))
+MADE_UP = Codes(frozenset({"VP-UBND", "SYT"}), frozenset({"BD-UBND"}), frozenset({"admin", "b"}))
+KNOWN = {"tuyen-quang", "bien-dong", "hue", "thua-thien-hue"}
+
+
+def plan(former: str, into: str, rename: bool, into_codes: Codes = SHIPPED) -> TenantMerged:
+    return plan_change(
+        former=former,
+        into=into,
+        rename=rename,
+        source="Nghị quyết 202/2025/QH15",
+        requested_by="op",
+        former_codes=MADE_UP,
+        into_codes=into_codes,
+        known=KNOWN,
+        now=NOW,
+    )
+
+
+def test_a_merge_renames_only_the_codes_the_province_it_joins_already_has() -> None:
+    event = plan("bien-dong", "tuyen-quang", rename=False)
+    assert type(event) is TenantMerged
+    assert (event.tenant, event.into) == ("bien-dong", "tuyen-quang")
+    assert event.units == {"VP-UBND": "BIEN-DONG-VP-UBND"}
+    assert event.endpoints == {}
+    assert event.accounts == {"admin": "BIEN-DONG-admin"}
+    assert (event.rule.rule, event.rule.source) == ("tenant.merged", "Nghị quyết 202/2025/QH15")
+    assert same_change(event, into="tuyen-quang", rename=False)
+    assert not same_change(event, into="hue", rename=False)
+
+
+def test_a_rename_goes_to_a_new_code_only() -> None:
+    event = plan("thua-thien-hue", "hue", rename=True, into_codes=EMPTY)
+    assert type(event) is TenantRenamed
+    assert event.units == {}
+    assert event.rule.rule == "tenant.renamed"
+    with pytest.raises(Refusal) as refused:
+        plan("thua-thien-hue", "tuyen-quang", rename=True)
+    assert refused.value.status == 409
+
+
+@pytest.mark.parametrize(
+    ("former", "into", "field"),
+    [("bien-dong", "bien-dong", "into"), ("nowhere", "hue", "tenant"), ("hue", "nowhere", "into")],
+)
+def test_a_change_names_two_known_provinces(former: str, into: str, field: str) -> None:
+    with pytest.raises(Refusal) as refused:
+        plan(former, into, rename=False)
+    assert refused.value.status == 422
+    assert refused.value.extra["field"] == field
