@@ -7,6 +7,7 @@
     hnth seed demo                   a week of demo meetings through the HTTP API
     hnth report compile --year Y     compile the provincial report, download XLSX and DOCX
     hnth replay --service S --from T rewind a stopped service's consumer group to rebuild
+    hnth province merge|rename       a province merged into another, or renamed
 
 Exit codes: 0 done, 1 the operation failed (message on stderr), 2 bad usage;
 `dlq discard` and `dlq replay`: 3 the letter was already replayed or discarded (nothing done).
@@ -36,6 +37,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from hnth_cli import province
 from hnth_kit.auth import Role, SigningKeys, issue_token, rotated
 from hnth_kit.dlq import (
     AlreadyResolved,
@@ -71,6 +73,8 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
 app.add_typer(report_app, name="report")
 app.add_typer(account_app, name="account")
+province_app = typer.Typer(help="Provinces that merge or rename.", no_args_is_help=True)
+app.add_typer(province_app, name="province")
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 
 out = Console()
@@ -571,3 +575,72 @@ def replay_from(
         table.add_row(f"{tp.topic}/{tp.partition}", str(old), str(new))
     out.print(table)
     out.print(f"{name} rewound to {since.isoformat()}: start {service} to re-read")
+
+
+# ---------------------------------------------------------------- provinces that merge or rename
+
+Source = Annotated[
+    str | None, typer.Option(help="The decision it is made under (nghị quyết, quyết định).")
+]
+Timeout = Annotated[float, typer.Option(help="Seconds to wait for every service.")]
+
+
+def _change_province(
+    former: str, into: str, rename: bool, source: str | None, timeout: float, run_dir: Path
+) -> None:
+    token = issue_token(_signing_keys(run_dir), role=Role.OPERATOR, tenant=into, subject="hnth-cli")
+    state = _state(run_dir)
+    urls = {
+        name: os.environ.get(f"HNTH_{name.upper()}_URL")
+        or (state.urls.get(name) if state else None)
+        or default
+        for name, default in province.DEFAULT_URLS.items()
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    lines: dict[str, str] = {}
+
+    def show(progress: province.Progress) -> None:
+        for service in urls:
+            line = progress.line(service)
+            if lines.get(service) != line:
+                lines[service] = line
+                err.print(line)
+
+    try:
+        with httpx.Client(headers=headers, timeout=30) as http:
+            change = province.record(http, urls["registration"], former, into, rename, source)
+            renamed = {**change["units"], **change["endpoints"], **change["accounts"]}
+            out.print(f"{former} -> {into} ({change['rule']}: {change['source']})")
+            for old, new in renamed.items():
+                out.print(f"  {old} -> {new}")
+            province.follow(http, urls, former, timeout=timeout, show=show)
+    except province.ChangeFailed as exc:
+        raise fail(str(exc)) from None
+    out.print(f"{former} -> {into}: every service done")
+
+
+@province_app.command("merge")
+def province_merge(
+    former: Annotated[str, typer.Option("--from", help="The province merged (its code).")],
+    into: Annotated[str, typer.Option("--into", help="The province it joins.")],
+    source: Source = None,
+    timeout: Timeout = 600.0,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Merge a province into another: every service moves its directory (codes kept
+    unique), accounts, meetings and history; requests naming it are refused, naming the
+    other. Safe to run again after an interruption: it goes on where it stopped."""
+    _change_province(former, into, False, source, timeout, run_dir)
+
+
+@province_app.command("rename")
+def province_rename(
+    former: Annotated[str, typer.Option("--from", help="The province's old code.")],
+    to: Annotated[str, typer.Option("--to", help="Its new code (a policy file must exist).")],
+    source: Source = None,
+    timeout: Timeout = 600.0,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Rename a province (e.g. thua-thien-hue -> hue): as a merge into a code without data;
+    old links and calendar feeds are redirected (308) to the new code."""
+    _change_province(former, to, True, source, timeout, run_dir)

@@ -60,6 +60,14 @@ class CodeFields:
     """Fields with a unique index of their own: held aside while copy and original exist."""
 
 
+REFERENCES = CodeFields(
+    units=("host_unit", "unit"), endpoints=("main_endpoint", "endpoints", "endpoint")
+)
+"""Documents that name units and endpoints the usual way (meetings, notices, checks)."""
+DIRECTORY_COPY = CodeFields(units=("code", "unit"), endpoints=("code",), key="code")
+"""A service's copy of the directory: units and endpoints keyed `<tenant>...<code>`."""
+
+
 @dataclass(frozen=True)
 class TenantChange:
     """One province merged into (or renamed to) another."""
@@ -118,14 +126,17 @@ class TenantChange:
         for sep in SEPARATORS:
             if doc_id.startswith(self.former + sep):
                 rest = doc_id[len(self.former) + 1 :]
-                if code is not None and rest == code:
-                    rest = codes.get(rest, rest)
+                if isinstance(code, str) and code in codes and rest.endswith(code):
+                    rest = rest[: -len(code)] + codes[code]  # `<tenant>|unit:<code>` too
                 return f"{self.into}{sep}{rest}"
         return doc_id
 
     def moved(self, doc: Document, fields: CodeFields) -> Document | None:
         """The document as the new province's (None: it stays the former's)."""
-        codes = next((m for names, m in self._maps(fields) if fields.key in names), {})
+        codes: dict[str, str] = {}
+        for names, mapping in self._maps(fields):
+            if fields.key in names:
+                codes |= mapping
         new_id = self.rekey(doc["_id"], doc.get(fields.key) if fields.key else None, codes)
         if new_id is None:
             return None
@@ -330,7 +341,7 @@ class TenantMover:
             new = change.apart(new, fields)
             if not await self._insert_copy(coll, new, change):
                 raise DuplicateKeyError(f"{coll.name}/{new['_id']}")
-        await coll.delete_one({"_id": doc["_id"], "tenant": change.former})
+        await coll.delete_one({"_id": doc["_id"]})
 
     async def _insert_copy(
         self, coll: AsyncCollection[Document], new: Document, change: TenantChange
@@ -342,6 +353,8 @@ class TenantMover:
             copy = await coll.find_one({"_id": new["_id"]}, {"former_tenant": 1})
             if copy is None:
                 raise  # another unique index: declare it in `CodeFields.unique`
+            if set(new) <= {"_id", "former_tenant"}:
+                return True  # a bare marker (`<tenant>|*`) the new province has as well
             return copy.get("former_tenant") == change.former
         return True
 

@@ -11,6 +11,7 @@ from hnth_contracts import CheckCompleted, ReportSubmitted
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
+from hnth_kit.tenants import REFERENCES, CodeFields
 from inspection.handlers import build_handlers
 from inspection.http import checks, feedback, incidents, inspections, reports
 from inspection.store import OUTBOX_COLLECTIONS, InspectionStore
@@ -65,6 +66,31 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     for resource in (checks, incidents, inspections, reports, feedback):
         service.include(resource.router)
     _notice_gauges(service, inspection)
+    # a merged province's checklists, results, incidents, inspections, reports and
+    # directory copy move under the province it joined (`hnth_kit.tenants`)
+    service.tenants.moves(
+        {
+            name: REFERENCES
+            for name in (
+                "checklists",
+                "check_results",
+                "incidents",
+                "inspections",
+                "annual_reports",
+                "feedback",
+                "parked_checks",
+                "notice_facts",
+                "closings",
+                "cancellations",
+                "meetings",
+                "provincial_reports",
+            )
+        }
+        | {
+            "endpoints": CodeFields(endpoints=("code",), units=("unit",), key="code"),
+            "units": CodeFields(units=("code",), key="code"),
+        }
+    )
     return service
 
 

@@ -13,6 +13,7 @@ from hnth_contracts import NoticeAcknowledged, NoticeDelivered
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
+from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES
 from notification.delivery import Mailer, SmtpConfig, WebhookPoster
 from notification.dispatch import Dispatcher
 from notification.handlers import build_handlers, build_timer_handlers
@@ -137,4 +138,22 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     service.api.state.notifications = notifications
     service.include(notices.router)
     service.include(acks.router)
+    # a merged province's notices, meetings and directory copy move under the province
+    # it joined (`hnth_kit.tenants`)
+    service.tenants.moves(
+        {
+            name: REFERENCES
+            for name in (
+                "notices",
+                "notice_claims",
+                "notice_queue",
+                "meetings",
+                "cancellations",
+                "checks",
+                "acknowledgements",
+                "reports_submitted",
+            )
+        }
+        | {"directory": DIRECTORY_COPY}
+    )
     return service

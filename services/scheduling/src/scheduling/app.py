@@ -8,6 +8,7 @@ from hnth_contracts import ReportDue, SlotAssigned, SlotRejected, SlotReleased
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
+from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES, CodeFields
 from scheduling.handlers import build_handlers, timer_handlers
 from scheduling.http import availability
 from scheduling.store import DECISIONS, SchedulingStore
@@ -65,4 +66,16 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
         parked.set(await store.parked_count())
 
     service.metrics.refresh_on_scrape("parked", refresh_parked)
+    # a merged province's meetings, decisions, directory copy and reservations move under
+    # the province it joined (`hnth_kit.tenants`); claims and releases are kept per day
+    service.tenants.moves(
+        {
+            "meetings": CodeFields(),
+            "decisions": REFERENCES,
+            "directory": DIRECTORY_COPY,
+            "parked": REFERENCES,
+            "claims_*": REFERENCES,
+            "releases_*": REFERENCES,
+        }
+    )
     return service
