@@ -191,9 +191,20 @@ def clock_offset() -> timedelta:
 
 
 @pytest.fixture
-async def platform(infra, unique, tmp_path, replicas, clock_offset) -> AsyncIterator[Platform]:
+def platform_env() -> dict[str, str]:
+    """Settings every process gets besides the usual ones; a test overrides it (e.g. its own
+    `HNTH_POLICY_DIR` and `HNTH_DIRECTORY_DIR` with a made-up province)."""
+    return {}
+
+
+@pytest.fixture
+async def platform(
+    infra, unique, tmp_path, replicas, clock_offset, platform_env
+) -> AsyncIterator[Platform]:
     """The four services as real processes, for this test alone."""
-    async with running_platform(infra, unique, tmp_path, replicas, clock_offset) as platform:
+    async with running_platform(
+        infra, unique, tmp_path, replicas, clock_offset, platform_env
+    ) as platform:
         yield platform
 
 
@@ -233,12 +244,17 @@ async def lasting_platform(
 
 @contextlib.asynccontextmanager
 async def running_platform(
-    infra, unique: str, tmp_path: Path, replicas: dict[str, int], clock_offset: timedelta
+    infra,
+    unique: str,
+    tmp_path: Path,
+    replicas: dict[str, int],
+    clock_offset: timedelta,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Platform]:
     smtp = SmtpServer(free_port())
     smtp.start()
     webhook, server = await start_webhook_receiver()
-    base_env = _settings_env(infra, unique, smtp, webhook)
+    base_env = _settings_env(infra, unique, smtp, webhook) | (extra_env or {})
     if clock_offset:
         base_env["HNTH_CLOCK_OFFSET_SECONDS"] = str(clock_offset.total_seconds())
     platform = Platform(

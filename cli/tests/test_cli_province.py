@@ -45,3 +45,17 @@ def test_a_service_that_does_not_finish_in_time_is_named() -> None:
         )
     assert "run the same command again" in str(failed.value)
     assert "registration" not in str(failed.value)
+
+
+def test_a_service_that_is_down_is_waited_for_and_named_if_it_stays_down() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "s":
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json=_row(True, 0))
+
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    ticks = iter(range(100))
+    with pytest.raises(province.ChangeFailed, match=r"scheduling \(http://s does not answer"):
+        province.follow(
+            http, URLS, "bien-dong", timeout=3, clock=lambda: next(ticks), sleep=lambda s: None
+        )

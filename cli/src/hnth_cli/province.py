@@ -31,8 +31,11 @@ class Progress:
     done: dict[str, bool] = field(default_factory=dict)
     remaining: dict[str, int] = field(default_factory=dict)
     moved: dict[str, int] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
 
     def line(self, service: str) -> str:
+        if service in self.unreachable:
+            return f"{service}: không trả lời / does not answer"
         if service not in self.done:
             return f"{service}: chưa nhận / not yet heard of it"
         state = "xong / done" if self.done[service] else "đang chuyển / moving"
@@ -76,8 +79,10 @@ def follow(
         for service, url in urls.items():
             try:
                 answer = http.get(f"{url}/tenant-changes/{former}")
-            except httpx.HTTPError as exc:
-                raise ChangeFailed(f"{service} at {url} does not answer: {exc}") from None
+            except httpx.HTTPError as exc:  # down for now: it finishes the move once back
+                progress.unreachable[service] = f"{url} does not answer: {exc}"
+                continue
+            progress.unreachable.pop(service, None)
             if answer.status_code == 404:
                 continue  # not consumed yet
             if answer.status_code != 200:
@@ -90,7 +95,11 @@ def follow(
         if all(progress.done.get(service) for service in urls):
             return progress
         if clock() > deadline:
-            waiting = [s for s in urls if not progress.done.get(s)]
+            waiting = [
+                f"{s} ({progress.unreachable[s]})" if s in progress.unreachable else s
+                for s in urls
+                if not progress.done.get(s)
+            ]
             raise ChangeFailed(
                 f"not finished after {timeout:.0f} s: {', '.join(waiting)} "
                 "(run the same command again to go on)"

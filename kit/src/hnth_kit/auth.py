@@ -294,8 +294,9 @@ class Authenticator:
     def __init__(self, keys: PublicKeys, revocations: Revocations | None = None) -> None:
         self._keys = keys
         self._revocations = revocations
-        self.retired: Callable[[str], Exception | None] = lambda tenant: None
-        """The refusal for a province merged into or renamed to another (see `tenants`)."""
+        self.current: Callable[[Principal], Principal] = lambda who: who
+        """The caller as of today's provinces: a renamed province's token speaks for the
+        new code; a merged one's is refused, naming the province it joined (`tenants`)."""
 
     async def __call__(
         self,
@@ -337,10 +338,7 @@ class Authenticator:
                 "Phiên đăng nhập này đã bị thu hồi; vui lòng đăng nhập lại.",
                 "This sign-in has been revoked; please sign in again.",
             )
-        refused = self.retired(who.tenant)
-        if refused is not None:
-            raise refused
-        return who
+        return self.current(who)
 
 
 def _allow(request: Request, who: Principal, roles: tuple[Role, ...]) -> None:

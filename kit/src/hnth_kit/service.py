@@ -115,7 +115,7 @@ class Service:
         self._inputs = list(dict.fromkeys([*inputs, self.topics.access, self.topics.tenants]))
         self.tenants = TenantMover(self.db, self.name)
         self.consumer.translate = self.tenants.translate
-        self.auth.retired = self._retired
+        self.auth.current = self.tenants.current
         self._outputs = outputs
         self._startup: list[Callable[[], Awaitable[None]]] = [self.tenants.refresh]
         self._background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
@@ -158,10 +158,6 @@ class Service:
 
     async def _move_tenant(self, event: TenantMerged, _: RawMessage) -> None:
         await self.tenants.run(await self.tenants.record(event, self.clock.now()))
-
-    def _retired(self, tenant: str) -> Exception | None:
-        change = self.tenants.retired(tenant)
-        return None if change is None else change.refusal()
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` at start, before consuming (e.g. creating the store's indexes)."""

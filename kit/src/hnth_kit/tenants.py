@@ -253,6 +253,23 @@ class TenantMover:
             )
         return change
 
+    def current(self, who: Principal) -> Principal:
+        """A caller of a renamed province is the new code's (old links and tokens keep
+        working); a caller of a merged one is refused, naming the province it joined."""
+        change = self.retired(who.tenant)
+        if change is None:
+            return who
+        if not change.renamed:
+            raise change.refusal()
+        return who.model_copy(
+            update={
+                "tenant": change.into,
+                "subject": change.accounts.get(who.subject, who.subject),
+                "unit": change.units.get(who.unit, who.unit) if who.unit else who.unit,
+                "endpoints": tuple(change.endpoints.get(e, e) for e in who.endpoints),
+            }
+        )
+
     def translate(self, event: Event) -> Event:
         """Events of a retired province are the new province's (the change itself excepted)."""
         if isinstance(event, TenantMerged):

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from hnth_contracts import MeetingRequested, RuleRef, TenantMerged, UnitUpdated
+import pytest
+
+from hnth_contracts import MeetingRequested, RuleRef, TenantMerged, TenantRenamed, UnitUpdated
+from hnth_kit.auth import Principal, Role
+from hnth_kit.refusal import Refusal
 from hnth_kit.tenants import CodeFields, TenantChange, TenantMover, collision_free
 
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
@@ -123,3 +127,25 @@ def test_a_retired_province_resolves_through_a_chain_and_is_refused_naming_the_l
     assert refusal.extra["source"] == RULE.source
     merged = _merged("aa", "bb")
     assert mover.translate(merged) is merged  # the change itself is never translated
+
+
+def test_a_renamed_provinces_caller_speaks_for_the_new_code_and_a_merged_ones_is_refused() -> None:
+    mover = TenantMover(db=defaultdict(object), service="test")  # type: ignore[arg-type]
+    renamed = TenantRenamed.create(
+        tenant="thua-thien-hue",
+        into="hue",
+        rule=RuleRef(rule="tenant.renamed", source="Nghị quyết 175/2024/QH15"),
+        requested_by="test",
+        correlation_id="tenant:thua-thien-hue",
+        producer="registration",
+        occurred_at=NOW,
+    )
+    mover._known["thua-thien-hue"] = TenantChange.of(renamed)
+    mover._known["aa"] = TenantChange.of(_merged("aa", "bb"))
+    who = Principal(subject="op", role=Role.OPERATOR, tenant="thua-thien-hue")
+    assert mover.current(who).tenant == "hue"
+    with pytest.raises(Refusal) as refused:
+        mover.current(who.model_copy(update={"tenant": "aa"}))
+    assert (refused.value.status, refused.value.extra["into"]) == (409, "bb")
+    untouched = who.model_copy(update={"tenant": "lang-son"})
+    assert mover.current(untouched) is untouched

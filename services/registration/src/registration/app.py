@@ -134,7 +134,9 @@ TENANT_MOVES = {
     ACCOUNTS: CodeFields(
         accounts=("username",), units=("unit",), endpoints=("endpoints",), key="username"
     ),
-    FEEDS: CodeFields(accounts=("subject",)),
+    FEEDS: CodeFields(
+        accounts=("subject",), units=("code", "unit"), endpoints=("code", "endpoints")
+    ),
 }
 """What a merge moves (`hnth_kit.tenants`): every collection of a province's meetings,
 directory, files and accounts; contacts stay the former province's record (the new
