@@ -82,6 +82,7 @@ class Service:
         timers: bool = False,
         clock: Clock | None = None,
         verify_with: PublicKeys | None = None,
+        error_responses: Mapping[int | str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.service_name
@@ -142,7 +143,7 @@ class Service:
         self.handle({TenantMerged: self._move_tenant, TenantRenamed: self._move_tenant})
         self.background("revocations", self.revocations.run)
         self.background("tenant-changes", self.tenants.keep_fresh)
-        self.api.include_router(self.tenants.router())
+        self.api.include_router(self.tenants.router(error_responses))
 
     @functools.cache  # noqa: B019 - one Service per process; policies are read once
     def policy_for(self, tenant: str) -> Policy:

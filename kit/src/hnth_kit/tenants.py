@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -407,13 +407,17 @@ class TenantMover:
             "remaining": remaining,
         }
 
-    def router(self) -> APIRouter:
+    def router(self, responses: Mapping[int | str, Any] | None = None) -> APIRouter:
         """`GET /tenant-changes/{tenant}`: this service's progress (operators)."""
-        router = APIRouter(tags=["tenants"])
+        router = APIRouter(tags=["tenants"], responses=dict(responses or {}))
 
-        @router.get("/tenant-changes/{tenant}")
+        @router.get(
+            "/tenant-changes/{tenant}",
+            summary="Tiến độ chuyển dữ liệu tỉnh / this service's progress moving a province",
+        )
         async def progress(
-            tenant: str, who: Annotated[Principal, Depends(only(Role.OPERATOR))]
+            tenant: Annotated[str, Path(description="Mã tỉnh cũ / the former province's code")],
+            who: Annotated[Principal, Depends(only(Role.OPERATOR))],
         ) -> Document:
             found = await self.progress(tenant)
             if found is None or who.tenant not in (tenant, found["into"]):

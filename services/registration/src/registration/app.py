@@ -83,6 +83,7 @@ from registration.usecases.signin import SignIn, TokenIssuer
 from registration.usecases.sso import SsoSignIn
 from registration.usecases.tenants import TenantChanges
 from registration.usecases.timeline import Timeline
+from registration.views import answers
 
 
 class RegistrationSettings(ServiceSettings):
@@ -223,6 +224,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS, TENANT_OPS],
         clock=clock,
         verify_with=StaticKeys(lambda: keys().public()),
+        error_responses=answers(401, 403, 404),
     )
     service.api.add_middleware(JsonBodyLimit, max_bytes=settings.max_json_bytes)
     store = RegistrationStore(service.db, topics)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel, Field
 
 from hnth_contracts import TenantMerged, TenantRenamed
@@ -52,6 +52,7 @@ def cases(request: Request) -> TenantChanges:
 
 Cases = Annotated[TenantChanges, Depends(cases)]
 Operator = Annotated[Principal, Depends(only(Role.OPERATOR))]
+Former = Annotated[str, Path(description="Mã tỉnh (cũ) / the province's (former) code")]
 
 
 def _out(event: TenantMerged) -> ChangeOut:
@@ -100,7 +101,7 @@ async def _change(
     summary="Hợp nhất tỉnh / merge a province into another (202; 200 when already recorded)",
 )
 async def merge(
-    tenant: str, body: ChangeIn, who: Operator, use: Cases, response: Response
+    tenant: Former, body: ChangeIn, who: Operator, use: Cases, response: Response
 ) -> ChangeOut:
     return await _change(tenant, body, who, use, response, rename=False)
 
@@ -111,13 +112,13 @@ async def merge(
     summary="Đổi mã tỉnh / rename a province (202; 200 when already recorded)",
 )
 async def rename(
-    tenant: str, body: ChangeIn, who: Operator, use: Cases, response: Response
+    tenant: Former, body: ChangeIn, who: Operator, use: Cases, response: Response
 ) -> ChangeOut:
     return await _change(tenant, body, who, use, response, rename=True)
 
 
 @router.get("/tenants/{tenant}/change", summary="Thay đổi đã ghi / the recorded change")
-async def recorded(tenant: str, who: Operator, use: Cases) -> ChangeOut:
+async def recorded(tenant: Former, who: Operator, use: Cases) -> ChangeOut:
     event = await use.recorded(tenant)
     _own(who, tenant, event.into)
     return _out(event)
