@@ -288,7 +288,11 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     for router in (accounts.router, sso.router):
         service.include(router)
     service.api.state.tenant_changes = TenantChanges(
-        TenantOpsStore(service.db, topics), settings.policy_dir, clock, wake
+        TenantOpsStore(service.db, topics),
+        settings.policy_dir,
+        clock,
+        wake,
+        learn=lambda event: service.tenants.record(event, clock.now()),
     )
     service.include(tenants.router)
     service.tenants.moves(TENANT_MOVES)

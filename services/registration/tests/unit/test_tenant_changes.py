@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from hnth_contracts import TenantMerged, TenantRenamed
+from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
+from hnth_kit.settings import REPO_ROOT
 from registration.domain.tenants import Codes, plan_change, same_change
+from registration.usecases.tenants import TenantChanges
 
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 EMPTY = Codes(frozenset(), frozenset(), frozenset())
@@ -63,3 +66,44 @@ def test_a_change_names_two_known_provinces(former: str, into: str, field: str) 
         plan(former, into, rename=False)
     assert refused.value.status == 422
     assert refused.value.extra["field"] == field
+
+
+class _Ops:
+    """An in-memory `tenant_ops`: the recorded changes by former province."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, TenantMerged] = {}
+
+    async def codes(self, tenant: str) -> Codes:
+        return {"tuyen-quang": SHIPPED, "bien-dong": MADE_UP}.get(tenant, EMPTY)
+
+    async def recorded(self, former: str) -> TenantMerged | None:
+        return self.rows.get(former)
+
+    async def record(self, event: TenantMerged) -> bool:
+        return self.rows.setdefault(event.tenant, event) is event
+
+
+async def test_asking_again_finds_the_change_recorded_and_another_change_is_refused() -> None:
+    learned: list[TenantMerged] = []
+
+    async def learn(event: TenantMerged) -> None:
+        learned.append(event)
+
+    cases = TenantChanges(
+        _Ops(),  # type: ignore[arg-type]
+        REPO_ROOT / "policies",
+        ManualClock(NOW),
+        wake=lambda: None,
+        learn=learn,
+    )
+    args = {"former": "lang-son", "into": "tuyen-quang", "source": "NQ", "requested_by": "op"}
+    first, new = await cases.change(rename=False, **args)
+    again, new_again = await cases.change(rename=False, **args)
+    assert (new, new_again) == (True, False)
+    assert again.event_id == first.event_id
+    assert learned == [first]  # this replica refuses lang-son at once
+    with pytest.raises(Refusal) as refused:
+        await cases.change(rename=False, **{**args, "into": "thua-thien-hue"})
+    assert refused.value.status == 409
+    assert refused.value.extra["into"] == "tuyen-quang"

@@ -4,7 +4,7 @@ documents (`hnth_kit.tenants`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from hnth_contracts import TenantMerged
@@ -16,9 +16,16 @@ from registration.tenant_store import TenantOpsStore
 
 class TenantChanges:
     def __init__(
-        self, store: TenantOpsStore, policy_dir: Path, clock: Clock, wake: Callable[[], None]
+        self,
+        store: TenantOpsStore,
+        policy_dir: Path,
+        clock: Clock,
+        wake: Callable[[], None],
+        learn: Callable[[TenantMerged], Awaitable[object]],
     ) -> None:
         self._store, self._policy_dir, self._clock, self._wake = store, policy_dir, clock, wake
+        self._learn = learn
+        """This replica refuses the former province at once (the others within seconds)."""
 
     def _known(self) -> set[str]:
         return {path.stem for path in self._policy_dir.glob("*.yaml")}
@@ -43,6 +50,7 @@ class TenantChanges:
             )
             if await self._store.record(event):
                 self._wake()
+                await self._learn(event)
                 return event, True
             recorded = await self._store.recorded(former)
             assert recorded is not None
