@@ -188,7 +188,8 @@ def test_every_policy_says_which_area_its_regulation_covers_and_why_it_applies(
     # the regulations predate the mergers of 2025: each policy says where its own one was
     # written for and why HNTH Ops applies it to the province as it is now
     coverage = load_policy(POLICIES, tenant).coverage
-    assert coverage and REASON.search(coverage), tenant
+    assert coverage, tenant
+    assert REASON.search(coverage), tenant
     assert citation_problems(tenant, coverage, seeds()) == []
 
 

@@ -418,7 +418,8 @@ def may_see(who: Principal, meeting: Document) -> bool:
     if who.role is Role.REGISTRAR:
         return bool(meeting["host_unit"] == who.unit)
     if who.role is Role.TECHNICIAN:
-        return any(who.serves(e) for e in meeting["endpoints"])
+        # those it names, and those its groups reached when it was decided
+        return any(who.serves(e) for e in (*meeting["endpoints"], *meeting.get("reached", ())))
     return True
 
 
