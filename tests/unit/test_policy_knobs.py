@@ -209,6 +209,28 @@ def technician_required(policy: Policy) -> object:
     return found.rule if found else None
 
 
+def cascade(policy: Policy) -> object:
+    """A meeting bigger than the bridge, with a second bridge of the same size: held by the
+    two cascaded, or refused as too big for one."""
+    from scheduling import domain
+
+    second = policy.bridge.model_copy(update={"name": "MCU-2"})
+    two = policy.model_copy(update={"bridges": (second,)})
+    rooms = tuple(f"E-{n}" for n in range(policy.bridge.ports + 10))
+    request = domain.Request(
+        tenant=policy.tenant,
+        meeting_id="m-cascade",
+        revision=0,
+        title="",
+        host_unit="VP-UBND",
+        main_endpoint=rooms[0],
+        endpoints=rooms,
+        start=START,
+        end=END,
+    )
+    return [c.rule.rule for c in domain.policy_violations(request, two, None, NOW)]
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "meeting.min_duration": ("PT30M", min_duration),
@@ -238,6 +260,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "check.line_max_loss_pct": (20, line_measured(40, 12)),
     "registration.official_letter": (True, official_letter),
     "directory.technician_required": (False, technician_required),
+    "bridge.cascade": (False, cascade),
 }
 
 

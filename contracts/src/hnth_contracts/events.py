@@ -220,15 +220,33 @@ class MeetingCancelled(Event):
 # ---------------------------------------------------------------- scheduling decisions
 
 
+class BridgeShare(Model):
+    """One bridge's part of a cascaded meeting: the endpoints it connects, the ports it
+    gives (one per endpoint, plus one per cascade link) and its own dial-in address."""
+
+    bridge: str
+    endpoints: tuple[Code, ...]
+    ports: int = Field(ge=1)
+    """Endpoints plus links: the host bridge spends one port per linked bridge, a linked
+    bridge one port for its link to the host."""
+    dial_in: str
+    host: bool = False
+    """The main bridge, holding the main endpoint; the others are linked to it."""
+
+
 class Slot(Model):
     """Where and when a meeting runs on the bridge."""
 
     bridge: str
+    """The bridge hosting the meeting (the main one when cascaded)."""
     virtual_room: str
     dial_in: str
     meeting: Window
     reserved: Window
     """The meeting window widened by the setup and teardown buffers."""
+    cascade: tuple[BridgeShare, ...] = ()
+    """Each bridge's share when the meeting is cascaded over several bridges (the host's
+    first); empty when one bridge holds it all (older writers: always empty)."""
 
 
 class GroupExpansion(Model):

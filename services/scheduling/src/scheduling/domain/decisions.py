@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from hnth_contracts import (
+    BridgeShare,
     Conflict,
     Event,
     GroupExpansion,
@@ -18,6 +19,7 @@ from hnth_contracts import (
 from hnth_contracts.policy import Bridge, Policy
 from scheduling.domain.alternatives import ALTERNATIVES
 from scheduling.domain.buckets import reserved_window
+from scheduling.domain.cascade import CASCADE, Share
 from scheduling.domain.conflicts import capacity_ref
 from scheduling.domain.requests import Request
 from scheduling.domain.validation import is_late
@@ -26,9 +28,30 @@ PRODUCER = "scheduling"
 
 
 def assign(
-    request: Request, policy: Policy, bridge: Bridge, cause: Event, now: datetime
+    request: Request,
+    policy: Policy,
+    where: Bridge | Sequence[Share],
+    cause: Event,
+    now: datetime,
 ) -> SlotAssigned:
+    """The slot on the bridge `where` names (the whole meeting on it), or on the first
+    share's bridge, cascaded over the others when there are more."""
+    shares = [Share(where.name, request.rooms)] if isinstance(where, Bridge) else where
     room = f"VR-{request.meeting_id}"
+    by_name = {b.name: b for b in policy.all_bridges}
+    bridge = by_name[shares[0].bridge]
+    cascade = tuple(
+        BridgeShare(
+            bridge=s.bridge,
+            endpoints=s.endpoints,
+            ports=s.ports,
+            dial_in=by_name[s.bridge].dial_in.format(room=room),
+            host=n == 0,
+        )
+        for n, s in enumerate(shares)
+        if len(shares) > 1
+    )
+    capacity = tuple(capacity_ref(by_name[s.bridge]) for s in shares)
     return SlotAssigned.create(
         cause=cause,
         occurred_at=now,
@@ -50,6 +73,7 @@ def assign(
             dial_in=bridge.dial_in.format(room=room),
             meeting=Window(start=request.start, end=request.end),
             reserved=reserved_window(request.start, request.end, policy),
+            cascade=cascade,
         ),
         check_deadline=request.start - policy.duration("check.lead_time"),
         notice_deadline=request.start - policy.duration("notice.lead_time"),
@@ -59,7 +83,8 @@ def assign(
             policy.ref("slot.endpoint_exclusive"),
             policy.ref("slot.setup_buffer"),
             policy.ref("slot.teardown_buffer"),
-            capacity_ref(bridge),
+            *capacity,
+            *((policy.ref(CASCADE),) if cascade else ()),
             policy.ref("check.lead_time"),
             policy.ref("notice.lead_time"),
         ),
