@@ -46,6 +46,18 @@ def lead_time(policy: Policy) -> object:
     return _breaches(policy, START, END, START - timedelta(days=3))
 
 
+def national_lead_time(policy: Policy) -> object:
+    found = rules.time_breaches(
+        START,
+        END,
+        policy,
+        now=START - timedelta(hours=6),
+        urgent_reason=None,
+        external_host="Văn phòng Chính phủ",
+    )
+    return [b.rule for b in found]
+
+
 def min_duration(policy: Policy) -> object:
     return _breaches(policy, START, START + timedelta(minutes=20), NOW)
 
@@ -233,6 +245,7 @@ def cascade(policy: Policy) -> object:
 
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
+    "notice.national_lead_time": ("P1D", national_lead_time),
     "meeting.min_duration": ("PT30M", min_duration),
     "meeting.max_duration": ("PT4H", max_duration),
     "notice.urgent_override": (["operator", "registrar"], urgent_override),

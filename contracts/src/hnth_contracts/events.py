@@ -179,6 +179,11 @@ class MeetingDetails(Model):
     agenda: str | None = Field(default=None, max_length=10000)
     document_number: str | None = Field(default=None, max_length=100)
     document_date: date | None = None
+    external_host: str | None = Field(default=None, min_length=1, max_length=200)
+    """A meeting hosted outside the province (the Government, a ministry: "điểm cầu Trung
+    ương"), named here: the province receives it on `main_endpoint` and relays it to its
+    other endpoints; the notice lead time is `notice.national_lead_time`, flagged late
+    inside the ordinary one. None: the province's own meeting (older writers: always)."""
 
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> MeetingDetails:
@@ -278,6 +283,8 @@ class SlotAssigned(Event):
     document_number: str | None = Field(default=None, max_length=100)
     """The host unit's official letter the request named (số công văn), for the notices."""
     document_date: date | None = None
+    external_host: str | None = Field(default=None, max_length=200)
+    """The host outside the province, for a national meeting the province relays."""
 
 
 class ConflictKind(StrEnum):

@@ -17,6 +17,7 @@ from hnth_contracts import (
     Window,
 )
 from hnth_contracts.policy import Bridge, Policy
+from hnth_contracts.rules import NATIONAL
 from scheduling.domain.alternatives import ALTERNATIVES
 from scheduling.domain.buckets import reserved_window
 from scheduling.domain.cascade import CASCADE, Share
@@ -67,6 +68,7 @@ def assign(
         ),
         document_number=request.document_number,
         document_date=request.document_date,
+        external_host=request.external_host,
         slot=Slot(
             bridge=bridge.name,
             virtual_room=room,
@@ -87,6 +89,7 @@ def assign(
             *((policy.ref(CASCADE),) if cascade else ()),
             policy.ref("check.lead_time"),
             policy.ref("notice.lead_time"),
+            *((policy.ref(NATIONAL),) if request.external_host else ()),
         ),
         policy=policy.id,
     )

@@ -46,6 +46,7 @@ def policy_violations(
             now=now,
             asked_at=asked_at(request, now),
             urgent_reason=request.urgent_reason,
+            external_host=request.external_host,
         )
     ]
     found += [
