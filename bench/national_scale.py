@@ -9,8 +9,8 @@ seeding API, never raw collections; decided through the real decision path (`bui
 1. `--decisions` small meetings (2-3 endpoints) spread over the provinces and two weeks;
 2. one meeting to every endpoint of each province (34 cascaded decisions, each claiming
    about 122 endpoints and 124 ports in every bucket of its reserved window);
-3. the same 34 again, an hour later in each province where ports are taken by the first:
-   cascaded again or rejected with the numbers.
+3. the same 34 again, an hour later: every endpoint is still held by the first, so each is
+   rejected naming the holders, after the bounded search for alternative windows.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ PROVINCIAL = 25
 COMMUNES = 3300
 TEMPLATE = "lang-son"
 PORTS = (100, 64)
+ISSUED = date(2026, 11, 1)
+"""The official letters' date: before the bench's clock (1 December 2026)."""
 
 
 def tenants() -> list[str]:
@@ -81,7 +83,7 @@ def meeting(
         main_endpoint=rooms[0],
         endpoints=tuple(rooms),
         document_number="01/UBND",
-        document_date=(start - timedelta(days=10)).date(),
+        document_date=ISSUED,
     )
 
 

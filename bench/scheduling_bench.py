@@ -330,8 +330,6 @@ async def main() -> int:
     service = fresh()
     client = connect(url)  # the bench's own: explain and drop
     db = client[settings.database_name]
-    policy = service.policy_for(TENANT)
-    print(f"database {db.name} on {url}")
     if args.national:
         try:
             return await national(service, args, rng)
@@ -339,6 +337,8 @@ async def main() -> int:
             await client.drop_database(db.name)
             await client.close()
             await service.client.close()
+    policy = service.policy_for(TENANT)
+    print(f"database {db.name} on {url}")
     try:
         day = NOW + timedelta(days=30)
         small = [f"BASE-{n:02d}" for n in range(40)]
