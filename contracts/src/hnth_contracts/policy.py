@@ -16,6 +16,7 @@ DEFAULTS: dict[str, timedelta] = {
     "slot.teardown_buffer": timedelta(0),
     "check.lead_time": timedelta(hours=1),
     "notice.lead_time": timedelta(days=2),
+    "notice.national_lead_time": timedelta(hours=4),
     "directory.unknown_endpoint_grace": timedelta(minutes=10),
     "auth.lockout_window": timedelta(minutes=15),
     "auth.access_token_ttl": timedelta(minutes=15),

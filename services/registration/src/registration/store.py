@@ -75,6 +75,7 @@ DETAIL_FIELDS = (
     "agenda",
     "document_number",
     "document_date",
+    "external_host",
 )
 """A meeting's registered details: the same on the document and on its events."""
 
