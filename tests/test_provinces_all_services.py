@@ -73,12 +73,7 @@ async def test_a_new_province_runs_through_all_four_services(platform, tenant: s
         uid = calendar_uid(tenant, meeting_id)
 
         def invited(address: str) -> int:
-            return sum(
-                uid in part.get_payload(decode=True).decode()
-                for message in platform.smtp.inbox.to(address)
-                for part in message.walk()
-                if part.get_content_type() == "text/calendar"
-            )
+            return len(platform.smtp.inbox.about(address, uid))
 
         await eventually(
             lambda: _now(addresses),
