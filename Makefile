@@ -67,10 +67,10 @@ lint: install
 	$(UV) run mypy
 
 docs: install
-	$(UV) run python -m hnth_kit.asyncapi docs/asyncapi
+	HNTH_POLICY_DIR=$(CURDIR)/policies $(UV) run python -m hnth_kit.asyncapi docs/asyncapi
 
 # The compose deployment on a Docker engine of our own (infra/docker_engine.py: Debian's
-# docker.io on its own socket, Compose built from the Go proxy, every image built here;
+# docker.io on its own socket, Compose from Debian's archive, every image built here;
 # cached in .cache/docker/). `make images` leaves the engine running: `make engine-stop`.
 images: install build-infra
 	@$(UV) run python -m infra.docker_engine images

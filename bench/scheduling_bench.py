@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import national_scale  # type: ignore[import-not-found]  # bench/, beside this file
 from pymongo import monitoring
 
 from hnth_contracts import MeetingRequested, Window
@@ -238,7 +239,8 @@ async def import_history(
             start=start,
             end=end,
         )
-        decisions.append(assigned(past, bridge.name, held, [], start - timedelta(days=3)))
+        share = domain.Share(bridge.name, past.rooms)
+        decisions.append(assigned(past, [share], held, [], start - timedelta(days=3)))
         claims += len(held)
         done += 1
         if claims >= BATCH:
@@ -268,6 +270,20 @@ async def explain(db: Any, key: str) -> None:
         print(f"explain find-by-_id on claims: MongoDB winning plan {stage.get('stage', stage)}")
 
 
+async def national(service: Service, args: argparse.Namespace, rng: random.Random) -> int:
+    """`--national`: the country's size (bench/national_scale.py), its figures written."""
+    state = service.api.state
+    day = NOW + timedelta(days=30)
+    figures = await national_scale.run(
+        state.scheduling, state.store, args.decisions, day, rng, report
+    )
+    results = {"date": datetime.now(UTC).isoformat(), "machine": f"{os.cpu_count()} cores"}
+    out = ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}-scheduling-national.json"
+    out.write_text(json.dumps(results | figures, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {out}")
+    return 0
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", type=int, default=2000)
@@ -288,6 +304,12 @@ async def main() -> int:
         "decided (conflicts)",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="34 generated provinces, about 3,300 commune endpoints and the provincial ones; "
+        "meetings to a whole province are cascaded over two bridges (bench/national_scale.py)",
+    )
     args = parser.parse_args()
     url = os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/")
     commands = Commands()
@@ -296,7 +318,7 @@ async def main() -> int:
         mongodb_url=url,
         database=f"bench_scheduling_{uuid.uuid4().hex[:8]}",
         topic_prefix="bench.",
-        policy_dir=POLICIES,
+        policy_dir=national_scale.policies(POLICIES) if args.national else POLICIES,
         auth_jwks=json.dumps(SigningKeys.generate().public()),  # no HTTP here: any keys
     )
     rng = random.Random(args.seed)
@@ -308,6 +330,13 @@ async def main() -> int:
     service = fresh()
     client = connect(url)  # the bench's own: explain and drop
     db = client[settings.database_name]
+    if args.national:
+        try:
+            return await national(service, args, rng)
+        finally:
+            await client.drop_database(db.name)
+            await client.close()
+            await service.client.close()
     policy = service.policy_for(TENANT)
     print(f"database {db.name} on {url}")
     try:

@@ -117,7 +117,7 @@ def calendars(platform, address: str, meeting_id: str) -> list[Calendar]:
     """The invitations of one meeting that reached `address` (which may get others')."""
     found = []
     uid = calendar_uid(TENANT, meeting_id)
-    for message in platform.smtp.inbox.to(address):
+    for message in platform.smtp.inbox.about(address, uid):
         for part in message.walk():
             if part.get_content_type() == "text/calendar":
                 cal = Calendar.from_ical(part.get_payload(decode=True))

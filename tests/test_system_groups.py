@@ -110,6 +110,13 @@ async def test_a_meeting_to_all_communes_reaches_every_commune_endpoint_once(
         assert mine.status_code == 201, mine.text
         theirs = await http.post(f"{checks}/{other}", json={"items": items}, headers=own)
         assert theirs.status_code == 403, theirs.text
+        # and finds the meeting its endpoint was reached by (through the group) in its list
+        registration = module_platform.urls["registration"]
+        listed = await http.get(f"{registration}/meetings", headers=own)
+        assert listed.status_code == 200, listed.text
+        assert meeting_id in {m["id"] for m in listed.json()["items"]}
+        shown = await http.get(f"{registration}/meetings/{meeting_id}", headers=own)
+        assert shown.status_code == 200, shown.text
 
 
 async def test_the_it_department_keeps_groups_and_a_bad_one_changes_nothing(

@@ -46,6 +46,18 @@ def lead_time(policy: Policy) -> object:
     return _breaches(policy, START, END, START - timedelta(days=3))
 
 
+def national_lead_time(policy: Policy) -> object:
+    found = rules.time_breaches(
+        START,
+        END,
+        policy,
+        now=START - timedelta(hours=6),
+        urgent_reason=None,
+        external_host="Văn phòng Chính phủ",
+    )
+    return [b.rule for b in found]
+
+
 def min_duration(policy: Policy) -> object:
     return _breaches(policy, START, START + timedelta(minutes=20), NOW)
 
@@ -209,8 +221,31 @@ def technician_required(policy: Policy) -> object:
     return found.rule if found else None
 
 
+def cascade(policy: Policy) -> object:
+    """A meeting bigger than the bridge, with a second bridge of the same size: held by the
+    two cascaded, or refused as too big for one."""
+    from scheduling import domain
+
+    second = policy.bridge.model_copy(update={"name": "MCU-2"})
+    two = policy.model_copy(update={"bridges": (second,)})
+    rooms = tuple(f"E-{n}" for n in range(policy.bridge.ports + 10))
+    request = domain.Request(
+        tenant=policy.tenant,
+        meeting_id="m-cascade",
+        revision=0,
+        title="",
+        host_unit="VP-UBND",
+        main_endpoint=rooms[0],
+        endpoints=rooms,
+        start=START,
+        end=END,
+    )
+    return [c.rule.rule for c in domain.policy_violations(request, two, None, NOW)]
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
+    "notice.national_lead_time": ("P1D", national_lead_time),
     "meeting.min_duration": ("PT30M", min_duration),
     "meeting.max_duration": ("PT4H", max_duration),
     "notice.urgent_override": (["operator", "registrar"], urgent_override),
@@ -238,6 +273,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "check.line_max_loss_pct": (20, line_measured(40, 12)),
     "registration.official_letter": (True, official_letter),
     "directory.technician_required": (False, technician_required),
+    "bridge.cascade": (False, cascade),
 }
 
 

@@ -615,6 +615,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "dir_unit": ("Đơn vị", "Unit"),
     "dir_endpoint": ("Điểm cầu", "Endpoint"),
     "dir_new_unit": ("Thêm đơn vị", "Add a unit"),
+    "dir_new_group": ("Thêm nhóm điểm cầu", "Add an endpoint group"),
+    "dir_group": ("Nhóm", "Group"),
+    "dir_group_members": ("Gồm", "Members"),
+    "dir_group_kinds": (
+        "Mọi điểm cầu của đơn vị loại",
+        "Every endpoint of units of the kinds",
+    ),
+    "dir_group_units": ("Mọi điểm cầu của các đơn vị", "Every endpoint of the units"),
+    "dir_group_endpoints": ("Và các điểm cầu", "And the endpoints"),
+    "dir_group_help": (
+        "Khi xếp lịch, nhóm được thay bằng các điểm cầu đang hoạt động của nó vào lúc đó.",
+        "When a meeting is scheduled, the group stands for its endpoints active at that time.",
+    ),
+    "dir_built_in": ("Có sẵn", "Built in"),
+    "dir_saved_group": ("Đã lưu nhóm", "Saved the group"),
+    "endpoint_groups": ("Nhóm điểm cầu", "Endpoint groups"),
+    "groups_help": (
+        "Chọn nhóm (ví dụ: tất cả các xã) thay cho từng điểm cầu; khi xếp lịch nhóm được "
+        "thay bằng các điểm cầu đang hoạt động của nó.",
+        "Pick a group (e.g. all communes) instead of each endpoint; when the meeting is "
+        "scheduled it stands for its endpoints active then.",
+    ),
     "dir_new_endpoint": ("Thêm điểm cầu", "Add an endpoint"),
     "dir_unit_contact": ("Văn phòng nhận thông báo", "Office receiving the notices"),
     "dir_technician": ("Cán bộ kỹ thuật", "Technician"),

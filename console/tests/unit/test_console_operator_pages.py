@@ -80,11 +80,37 @@ def platform(request: httpx.Request) -> httpx.Response:
             }
             return httpx.Response(422, json={"errors": [error]})
         return httpx.Response(201, json={**ENDPOINT, **body, "version": 1})
+    if path.startswith("/groups"):
+        return groups(request)
     if (method, path) == ("GET", "/units"):
         return httpx.Response(200, json=UNITS)
     if (method, path) == ("GET", "/contacts"):
         return httpx.Response(404, json={"code": "not_found", "message": "Chưa có đầu mối."})
     return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
+
+
+BUILT_IN = {"code": "ALL-COMMUNES", "name": "Tất cả các xã", "endpoints": [], "units": [],
+            "kinds": ["commune"], "active": True, "built_in": True}  # fmt: skip
+CLUSTER = {"code": "CUM-1", "name": "Cụm xã phía Bắc", "endpoints": ["TQ-STTTT"], "units": [],
+           "kinds": [], "active": True, "built_in": False, "version": 4}  # fmt: skip
+
+
+def groups(request: httpx.Request) -> httpx.Response:
+    path, method = request.url.path, request.method
+    if (method, path) == ("GET", "/groups"):
+        return httpx.Response(200, json=[BUILT_IN, CLUSTER])
+    if method == "GET":
+        found = {"/groups/ALL-COMMUNES": BUILT_IN, "/groups/CUM-1": CLUSTER}.get(path)
+        return httpx.Response(200 if found else 404, json=found or {"message": "không có"})
+    body = json.loads(request.content)
+    if "TQ-KHONG-CO" in body.get("endpoints", ()):
+        message = "Điểm cầu TQ-KHONG-CO không có trong danh bạ"
+        error = {"field": "endpoints", "rule": "directory.endpoint_active",
+                 "source": "HNTH Ops", "message": message}  # fmt: skip
+        return httpx.Response(422, json={"errors": [error]})
+    if method == "PATCH":
+        return httpx.Response(200, json={**CLUSTER, **body})
+    return httpx.Response(201, json={**body, "built_in": False, "version": 1})
 
 
 RULES = {"id": "r", "endpoint": "TQ-STTTT", "filename": "Nội quy.pdf", "version": 2}
@@ -250,6 +276,44 @@ async def test_the_endpoint_page_shows_its_room_rules_and_attaches_new_ones(cons
     assert "Hãy chọn một tệp." in empty.text
 
 
+async def test_the_it_department_keeps_endpoint_groups(console) -> None:
+    await as_role(console, Role.OPERATOR)
+    page = await console.get("/directory")
+    groups = page.text.split('id="groups"')[1].split("</table>")[0]
+    assert "ALL-COMMUNES · Tất cả các xã" in groups
+    assert 'id="edit-group-ALL-COMMUNES"' not in groups  # built in: derived from unit kinds
+    assert 'id="edit-group-CUM-1"' in groups
+    # a new group: the boxes ticked become its lists; an unknown endpoint is refused
+    form = await console.get("/directory/groups/new")
+    assert 'value="TQ-STTTT"' in form.text
+    assert 'value="commune"' in form.text
+    fields = {"csrf": csrf_of(form), "code": "CUM-2", "name": "Cụm 2", "active": "on",
+              "kinds": "ward", "endpoints": ["TQ-STTTT", "TQ-KHONG-CO"]}  # fmt: skip
+    refused = await console.post("/directory/groups/new", data=fields)
+    assert refused.status_code == 422
+    beside = refused.text.split('<fieldset id="endpoints"')[1].split("</fieldset>")[0]
+    assert "TQ-KHONG-CO không có trong danh bạ (Căn cứ: HNTH Ops)" in beside
+    assert 'value="CUM-2"' in refused.text  # the form as the person filled it
+    added = await console.post("/directory/groups/new", data={**fields, "endpoints": "TQ-STTTT"})
+    assert (added.status_code, added.headers["location"]) == (
+        303,
+        "/directory?done=group&code=CUM-2",
+    )
+    posted = json.loads([r for r in sent if r.method == "POST"][-1].content)
+    assert posted == {"code": "CUM-2", "name": "Cụm 2", "active": True, "kinds": ["ward"],
+                      "units": [], "endpoints": ["TQ-STTTT"]}  # fmt: skip
+    # a change sends what changed, on the version the form showed
+    edit = await console.get("/directory/groups/CUM-1")
+    assert 'id="ep-TQ-STTTT" checked' in edit.text
+    change = {"csrf": csrf_of(edit), "version": "4", "name": "Cụm xã phía Bắc", "kinds": "commune",
+              "endpoints": "TQ-STTTT", "active": "on"}  # fmt: skip
+    saved = await console.post("/directory/groups/CUM-1", data=change)
+    assert saved.status_code == 303, saved.text
+    [patch] = [r for r in sent if r.method == "PATCH"]
+    assert (json.loads(patch.content), patch.headers["if-match"]) == ({"kinds": ["commune"]}, '"4"')
+    assert (await console.get("/directory/groups/ALL-COMMUNES")).status_code == 303
+
+
 async def test_every_word_of_the_pages_is_there_in_english(console) -> None:
     await as_role(console, Role.OPERATOR, "en")
     pages = [
@@ -260,6 +324,8 @@ async def test_every_word_of_the_pages_is_there_in_english(console) -> None:
         "/directory/endpoints/new",
         "/directory/units/new",
         "/directory/contacts",
+        "/directory/groups/new",
+        "/directory/groups/CUM-1",
     ]
     for path in pages:
         page = await console.get(path)

@@ -179,6 +179,11 @@ class MeetingDetails(Model):
     agenda: str | None = Field(default=None, max_length=10000)
     document_number: str | None = Field(default=None, max_length=100)
     document_date: date | None = None
+    external_host: str | None = Field(default=None, min_length=1, max_length=200)
+    """A meeting hosted outside the province (the Government, a ministry: "điểm cầu Trung
+    ương"), named here: the province receives it on `main_endpoint` and relays it to its
+    other endpoints; the notice lead time is `notice.national_lead_time`, flagged late
+    inside the ordinary one. None: the province's own meeting (older writers: always)."""
 
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> MeetingDetails:
@@ -220,15 +225,33 @@ class MeetingCancelled(Event):
 # ---------------------------------------------------------------- scheduling decisions
 
 
+class BridgeShare(Model):
+    """One bridge's part of a cascaded meeting: the endpoints it connects, the ports it
+    gives (one per endpoint, plus one per cascade link) and its own dial-in address."""
+
+    bridge: str
+    endpoints: tuple[Code, ...]
+    ports: int = Field(ge=1)
+    """Endpoints plus links: the host bridge spends one port per linked bridge, a linked
+    bridge one port for its link to the host."""
+    dial_in: str
+    host: bool = False
+    """The main bridge, holding the main endpoint; the others are linked to it."""
+
+
 class Slot(Model):
     """Where and when a meeting runs on the bridge."""
 
     bridge: str
+    """The bridge hosting the meeting (the main one when cascaded)."""
     virtual_room: str
     dial_in: str
     meeting: Window
     reserved: Window
     """The meeting window widened by the setup and teardown buffers."""
+    cascade: tuple[BridgeShare, ...] = ()
+    """Each bridge's share when the meeting is cascaded over several bridges (the host's
+    first); empty when one bridge holds it all (older writers: always empty)."""
 
 
 class GroupExpansion(Model):
@@ -260,6 +283,8 @@ class SlotAssigned(Event):
     document_number: str | None = Field(default=None, max_length=100)
     """The host unit's official letter the request named (số công văn), for the notices."""
     document_date: date | None = None
+    external_host: str | None = Field(default=None, max_length=200)
+    """The host outside the province, for a national meeting the province relays."""
 
 
 class ConflictKind(StrEnum):

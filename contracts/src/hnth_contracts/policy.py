@@ -16,6 +16,7 @@ DEFAULTS: dict[str, timedelta] = {
     "slot.teardown_buffer": timedelta(0),
     "check.lead_time": timedelta(hours=1),
     "notice.lead_time": timedelta(days=2),
+    "notice.national_lead_time": timedelta(hours=4),
     "directory.unknown_endpoint_grace": timedelta(minutes=10),
     "auth.lockout_window": timedelta(minutes=15),
     "auth.access_token_ttl": timedelta(minutes=15),
@@ -100,6 +101,9 @@ class Policy(BaseModel):
     seed_titles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """How the sources name each seed they cite besides its file (the document's number, or
     its province and year), so no rule cites a seed under another document's name."""
+    coverage: str | None = None
+    """Which area the province's own regulation was written for and why it applies to the
+    province as it is now (the provinces merged on 1 July 2025; the regulations predate it)."""
 
     @property
     def all_bridges(self) -> tuple[Bridge, ...]:

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULTS",
     "DEFAULT_SOURCE",
     "INVARIANTS",
+    "NATIONAL",
     "Breach",
     "is_late_notice",
     "local_text",
@@ -47,6 +48,10 @@ class Breach:
     en: str
 
 
+NATIONAL = "notice.national_lead_time"
+"""The notice lead time of a meeting hosted outside the province (the urgent path, flagged)."""
+
+
 def is_late_notice(start: datetime, policy: Policy, asked_at: datetime) -> bool:
     """Does the meeting start sooner after `asked_at` than the notice lead time (rule 2)?"""
     return start - asked_at < policy.duration("notice.lead_time")
@@ -60,6 +65,7 @@ def time_breaches(
     now: datetime,
     asked_at: datetime | None = None,
     urgent_reason: str | None,
+    external_host: str | None = None,
 ) -> list[Breach]:
     """The time rules a meeting from `start` to `end` breaks when decided at `now`, asked
     for at `asked_at` (default `now`; a request that waited on the bus was asked earlier).
@@ -68,7 +74,8 @@ def time_breaches(
     already past at `now` (no lead time to speak of: a meeting is never booked after it
     began, however early it was asked for). The notice lead time counts from `asked_at`:
     inside it a meeting needs an `urgent_reason` (who may give one is the caller's concern:
-    `notice.urgent_override`)."""
+    `notice.urgent_override`). A meeting called from above (`external_host`) takes the
+    urgent path without a reason: its lead time is `notice.national_lead_time`."""
     asked_at = now if asked_at is None else min(asked_at, now)
     if end <= start:
         return [
@@ -91,7 +98,20 @@ def time_breaches(
             )
         )
         return found
-    if is_late_notice(start, policy, asked_at) and not urgent_reason:
+    if external_host:
+        lead = policy.duration(NATIONAL)
+        if start - asked_at < lead:
+            found.append(
+                Breach(
+                    NATIONAL,
+                    "start",
+                    f"Cuộc họp do {external_host} chủ trì phải được đăng ký trước ít nhất "
+                    f"{describe(lead)} để kịp đấu nối và kiểm tra các điểm cầu",
+                    f"A meeting hosted by {external_host} must be registered at least "
+                    f"{describe(lead, english=True)} ahead, to connect and check the endpoints",
+                )
+            )
+    elif is_late_notice(start, policy, asked_at) and not urgent_reason:
         lead = policy.duration("notice.lead_time")
         found.append(
             Breach(

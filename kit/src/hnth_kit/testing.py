@@ -182,6 +182,16 @@ class Inbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
+    def about(self, address: str, uid: str) -> list[EmailMessage]:
+        """The mails to `address` about one meeting: a part carries its calendar `uid`
+        (the address may get other meetings' mail, from other tests too)."""
+        wanted = uid.encode()
+        return [
+            m
+            for m in self.to(address)
+            if any(wanted in (part.get_payload(decode=True) or b"") for part in m.walk())
+        ]
+
 
 class SmtpServer:
     def __init__(self, port: int) -> None:

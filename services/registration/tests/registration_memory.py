@@ -80,6 +80,13 @@ class MemoryStore:
             applied.append(str(event.event_id))
         return True
 
+    async def set_reached(
+        self, tenant: str, meeting_id: str, revision: int, endpoints: Sequence[str]
+    ) -> None:
+        found = self.stored.get((tenant, meeting_id))
+        if found is not None and found.get("reached_revision", revision) <= revision:
+            found.update(reached=list(endpoints), reached_revision=revision)
+
     async def add_to_timeline(self, event: Event, meeting_id: str, summary: Document) -> None:
         if any(e["_id"] == str(event.event_id) for e in self.entries):
             return

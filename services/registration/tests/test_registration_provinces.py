@@ -25,7 +25,7 @@ PROVINCES = sorted(p.stem for p in POLICIES.glob("*.yaml"))
 
 
 def test_the_shipped_provinces_each_have_a_policy_and_a_directory() -> None:
-    assert {"lang-son", "thua-thien-hue", "tuyen-quang"} <= set(PROVINCES)
+    assert {"lang-son", "thua-thien-hue", "tuyen-quang", "lao-cai", "ho-chi-minh"} <= set(PROVINCES)
     assert sorted(f.tenant for f in read_directories(REPO_ROOT / "data")) == PROVINCES
 
 
@@ -179,6 +179,18 @@ def test_every_source_quotes_its_seed_verbatim_or_says_which_default_and_why(
         if (found := source_problems(tenant, text, known))
     }
     assert problems == {}
+
+
+@pytest.mark.parametrize("tenant", PROVINCES)
+def test_every_policy_says_which_area_its_regulation_covers_and_why_it_applies(
+    tenant: str,
+) -> None:
+    # the regulations predate the mergers of 2025: each policy says where its own one was
+    # written for and why HNTH Ops applies it to the province as it is now
+    coverage = load_policy(POLICIES, tenant).coverage
+    assert coverage, tenant
+    assert REASON.search(coverage), tenant
+    assert citation_problems(tenant, coverage, seeds()) == []
 
 
 def test_every_directory_file_quotes_its_seed_verbatim() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from scheduling_samples import DAY, NOW, requested, small_bridges
 
 from hnth_contracts import ConflictKind, RuleRef, Window
-from hnth_contracts.policy import DEFAULT_SOURCE, INVARIANTS
+from hnth_contracts.policy import DEFAULT_SOURCE, INVARIANTS, Rule
 from scheduling import domain
 from scheduling.domain import Holder, Occupancy
 
@@ -146,9 +146,14 @@ def test_an_unknown_endpoint_rejected_after_the_grace_is_called_unknown(policy) 
 
 
 def test_more_endpoints_than_the_largest_bridge_has_ports_is_a_capacity_violation(policy) -> None:
-    province = small_bridges(policy, 2, 3)
+    cascading = small_bridges(policy, 2, 3)
     request = domain.request_of(requested(endpoints=("A", "B", "C", "D")))
-    [found] = domain.policy_violations(request, province, None, NOW)
+    [found] = domain.policy_violations(request, cascading, None, NOW)
+    assert (found.kind, found.rule.rule) == (ConflictKind.BRIDGE_CAPACITY, "bridge.cascade")
+    assert "Cần 4 cổng" in found.message, "even cascaded, the bridges hold only 3"
+    cascade = Rule(value=False, source=policy.rules["bridge.cascade"].source)
+    one_each = cascading.model_copy(update={"rules": {**policy.rules, "bridge.cascade": cascade}})
+    [found] = domain.policy_violations(request, one_each, None, NOW)
     assert (found.kind, found.resource, found.rule.rule) == (
         ConflictKind.BRIDGE_CAPACITY,
         "MCU-2",

@@ -9,6 +9,7 @@ from hnth_console.pages import (
     clerk,
     dead_letters,
     directory,
+    groups,
     incidents,
     meetings,
     notices,
@@ -30,6 +31,7 @@ ROUTERS = (
     # duty officer's pages
     calendar.router,
     directory.router,
+    groups.router,
     signin.router,
     signin_sso.router,
     schedule.router,

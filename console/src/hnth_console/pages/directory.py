@@ -155,10 +155,11 @@ async def directory(
     done: str | None = None,
     code: str | None = None,
 ) -> HTMLResponse:
-    units, endpoints, contacts = await asyncio.gather(
+    units, endpoints, contacts, groups = await asyncio.gather(
         backends.get("registration", "/units", s.token, s.lang),
         backends.get("registration", "/endpoints", s.token, s.lang),
         _contacts(backends, s),
+        backends.get("registration", "/groups", s.token, s.lang),
     )
     names = {u["code"]: u.get("name", "") for u in units}
     return render(
@@ -168,6 +169,7 @@ async def directory(
         units=sorted(units, key=lambda u: (not u.get("active", True), u["code"])),
         endpoints=sorted(endpoints, key=lambda e: (not e.get("active", True), e["code"])),
         unit_names=names,
+        groups=groups,
         contacts=contacts or {},
         standing=STANDING,
         done=done,
@@ -182,13 +184,13 @@ async def new_endpoint(request: Request, s: Operator, backends: Services) -> HTM
 
 @router.post("/directory/endpoints/new", response_class=HTMLResponse, include_in_schema=False)
 async def add_endpoint(request: Request, s: Operator, backends: Services) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         await backends.request(
             "POST", "registration", "/endpoints", s.token, s.lang, json=endpoint_body(form, True)
         )
     except BackendError as exc:
-        return await _endpoint_form(request, s, backends, None, form, _refusal(exc, s), 422)
+        return await _endpoint_form(request, s, backends, None, form, refusal(exc, s), 422)
     return see_other("/directory", done="endpoint", code=form.get("code", ""))
 
 
@@ -223,7 +225,7 @@ async def attach_room_rules(
             files={"file": (sent.filename, await sent.read(), sent.content_type or "")},
         )
     except BackendError as exc:
-        return await _endpoint_again(request, s, backends, code, _refusal(exc, s, "room_rules"))
+        return await _endpoint_again(request, s, backends, code, refusal(exc, s, "room_rules"))
     return see_other(f"/directory/endpoints/{quote(code)}", done="room_rules")
 
 
@@ -236,12 +238,12 @@ async def _endpoint_again(
 
 @router.post("/directory/endpoints/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def change_endpoint(request: Request, code: str, s: Operator, backends: Services) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     path = f"/endpoints/{quote(code)}"
     try:
-        await _patch_shown(backends, s, path, form, endpoint_body(form, False))
+        await patch_shown(backends, s, path, form, endpoint_body(form, False))
     except BackendError as exc:
-        return await _endpoint_form(request, s, backends, code, form, _refusal(exc, s), 422)
+        return await _endpoint_form(request, s, backends, code, form, refusal(exc, s), 422)
     return see_other("/directory", done="endpoint", code=code)
 
 
@@ -252,13 +254,13 @@ async def new_unit(request: Request, s: Operator) -> HTMLResponse:
 
 @router.post("/directory/units/new", response_class=HTMLResponse, include_in_schema=False)
 async def add_unit(request: Request, s: Operator, backends: Services) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         await backends.request(
             "POST", "registration", "/units", s.token, s.lang, json=unit_body(form, True)
         )
     except BackendError as exc:
-        return _unit_form(request, s, None, form, _refusal(exc, s), 422)
+        return _unit_form(request, s, None, form, refusal(exc, s), 422)
     return see_other("/directory", done="unit", code=form.get("code", ""))
 
 
@@ -270,12 +272,12 @@ async def edit_unit(request: Request, code: str, s: Operator, backends: Services
 
 @router.post("/directory/units/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def change_unit(request: Request, code: str, s: Operator, backends: Services) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     path = f"/units/{quote(code)}"
     try:
-        await _patch_shown(backends, s, path, form, unit_body(form, False))
+        await patch_shown(backends, s, path, form, unit_body(form, False))
     except BackendError as exc:
-        return _unit_form(request, s, code, form, _refusal(exc, s), 422)
+        return _unit_form(request, s, code, form, refusal(exc, s), 422)
     return see_other("/directory", done="unit", code=code)
 
 
@@ -287,20 +289,20 @@ async def edit_contacts(request: Request, s: Operator, backends: Services) -> HT
 
 @router.post("/directory/contacts", response_class=HTMLResponse, include_in_schema=False)
 async def change_contacts(request: Request, s: Operator, backends: Services) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         await backends.request(
             "PUT", "registration", "/contacts", s.token, s.lang, json=contacts_body(form)
         )
     except BackendError as exc:
-        return _contacts_form(request, s, form, _refusal(exc, s), 422)
+        return _contacts_form(request, s, form, refusal(exc, s), 422)
     return see_other("/directory", done="contacts")
 
 
 # ------------------------------------------------------------ helpers
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_fields(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in (await request.form()).items() if k != "csrf"}
 
 
@@ -314,7 +316,7 @@ async def _contacts(backends: Services, s: Session) -> dict[str, Any] | None:
     return found
 
 
-async def _patch_shown(
+async def patch_shown(
     backends: Services, s: Session, path: str, form: dict[str, str], body: dict[str, Any]
 ) -> None:
     """Send what the form changed, on the version the form showed (`If-Match`):
@@ -334,7 +336,7 @@ async def _patch_shown(
         raise
 
 
-def _refusal(exc: BackendError, s: Session, top: str = TOP) -> dict[str, list[str]]:
+def refusal(exc: BackendError, s: Session, top: str = TOP) -> dict[str, list[str]]:
     """A refusal's reasons by field (`top`: where those naming no field of the form go,
     the file's reasons beside the upload); a refusal that is no refusal (the service is
     down, its own error) is shown as the error page."""

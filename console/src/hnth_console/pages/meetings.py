@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -133,10 +134,13 @@ async def find_windows(backends: Backends, s: Session, query: Any) -> dict[str, 
 
 @router.post("/meetings/new", response_class=HTMLResponse, include_in_schema=False)
 async def register_meeting(request: Request, s: Registrar, backends: Services) -> Response:
-    fields, chosen = read_form(await request.form())
-    refill = {**fields, "endpoints": chosen}  # the form again, as the person filled it
+    form = await request.form()
+    fields, chosen = read_form(form)
+    groups = sorted({str(g) for g in form.getlist("groups")} - {""})
+    # the form again, as the person filled it
+    refill = {**fields, "endpoints": chosen, "groups": groups}
     try:
-        body = meeting_body(fields, chosen, s.zone, s.who.unit)
+        body = meeting_body(fields, chosen, s.zone, s.who.unit, groups)
     except ValueError:
         return await meeting_form(request, backends, s, 422, refill, ["start: YYYY-MM-DD HH:MM"])
     try:
@@ -277,7 +281,9 @@ async def meeting_form(
     finder: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The form (again), with the province's endpoints and units to pick from."""
-    endpoints, units = await asyncio.gather(directory(backends, s), directory(backends, s, "units"))
+    endpoints, units, groups = await asyncio.gather(
+        directory(backends, s), directory(backends, s, "units"), directory(backends, s, "groups")
+    )
     return render(
         request,
         s,
@@ -285,6 +291,7 @@ async def meeting_form(
         status,
         endpoints=endpoints,
         units=units,
+        groups=groups,
         form=form,
         errors=errors,
         finder=finder,
@@ -314,11 +321,16 @@ def read_form(form: FormData) -> tuple[dict[str, str], list[str]]:
 
 
 def meeting_body(
-    fields: dict[str, str], chosen: list[str], zone: ZoneInfo, unit: str | None
+    fields: dict[str, str],
+    chosen: list[str],
+    zone: ZoneInfo,
+    unit: str | None,
+    groups: Sequence[str] = (),
 ) -> dict[str, Any]:
     """What registration is asked to register (the host unit defaults to the person's
-    `unit`); ValueError when the start or the length does not read (`YYYY-MM-DD HH:MM` in
-    the province's `zone`, whole minutes)."""
+    `unit`; `groups` are expanded by scheduling when it decides); ValueError when the start
+    or the length does not read (`YYYY-MM-DD HH:MM` in the province's `zone`, whole
+    minutes)."""
     start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=zone)
     minutes = int(fields["minutes"] or "0")
     body = {
@@ -330,6 +342,8 @@ def meeting_body(
         "main_endpoint": fields["main_endpoint"],
         "endpoints": sorted({fields["main_endpoint"], *chosen} - {""}),
     }
+    if groups:
+        body["groups"] = list(groups)
     if fields["urgent_reason"]:  # inside the notice lead time: the IT department only
         body["urgent_reason"] = fields["urgent_reason"]
     for letter in ("document_number", "document_date"):  # the official letter, if any

@@ -54,6 +54,15 @@ class MeetingIn(BaseModel):
         max_length=2000,
         description="Lý do họp khẩn, chỉ Sở TT&TT / urgent reason (IT department only)",
     )
+    external_host: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Cuộc họp do cấp trên chủ trì (vd. Chính phủ, một bộ: điểm cầu Trung ương), "
+        "tỉnh nhận tại điểm cầu chính và chuyển tiếp; chỉ Sở TT&TT / the host outside the "
+        "province (the Government, a ministry), received on the main endpoint and relayed; "
+        "IT department only",
+    )
 
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> "MeetingIn":

@@ -75,6 +75,7 @@ DETAIL_FIELDS = (
     "agenda",
     "document_number",
     "document_date",
+    "external_host",
 )
 """A meeting's registered details: the same on the document and on its events."""
 
@@ -213,10 +214,12 @@ class MeetingQuery:
         query: Document = {"tenant": self.tenant}
         if self.host_unit:
             query["host_unit"] = self.host_unit
-        if len(self.endpoints) == 1:
-            query["endpoints"] = self.endpoints[0]
-        elif self.endpoints:
-            query["endpoints"] = {"$in": list(self.endpoints)}
+        if self.endpoints:
+            # the endpoints it names, or those its groups reached when it was decided
+            wanted = (
+                self.endpoints[0] if len(self.endpoints) == 1 else {"$in": list(self.endpoints)}
+            )
+            query["$or"] = [{"endpoints": wanted}, {"reached": wanted}]
         span: Document = {}
         if self.start_from:
             span["$gte"] = self.start_from
@@ -257,6 +260,9 @@ class RegistrationStore:
         )
         await self._meetings.create_index(
             [("tenant", ASCENDING), ("endpoints", ASCENDING), ("start", ASCENDING)]
+        )
+        await self._meetings.create_index(
+            [("tenant", ASCENDING), ("reached", ASCENDING), ("start", ASCENDING)]
         )
         await self._timeline.create_index(
             [("tenant", ASCENDING), ("meeting_id", ASCENDING), ("at", ASCENDING)]
@@ -383,6 +389,21 @@ class RegistrationStore:
         return [m async for doc in cursor if (m := _shown(doc))]
 
     # ------------------------------------------------------------ timeline
+
+    async def set_reached(
+        self, tenant: str, meeting_id: str, revision: int, endpoints: Sequence[str]
+    ) -> None:
+        """Every endpoint the meeting's decision of `revision` reached (its groups expanded),
+        so a technician finds it; an older revision's decision never overwrites a newer one's
+        (a redelivery sets the same values again)."""
+        newer_or_none = [
+            {"reached_revision": {"$exists": False}},
+            {"reached_revision": {"$lte": revision}},
+        ]
+        await self._meetings.update_one(
+            {"_id": meeting_key(tenant, meeting_id), "$or": newer_or_none},
+            {"$set": {"reached": list(endpoints), "reached_revision": revision}},
+        )
 
     async def add_to_timeline(self, event: Event, meeting_id: str, summary: dict[str, Any]) -> None:
         """Put an event on the timeline of its province's meeting (an insert keyed by the

@@ -43,6 +43,18 @@ class WindowOut(BaseModel):
     end: AwareDatetime = Field(description="Kết thúc / end")
 
 
+class BridgeShareOut(BaseModel):
+    """Phần của một cầu khi cuộc họp nối tầng / one bridge's share of a cascaded meeting."""
+
+    bridge: str = Field(description="Cầu MCU / bridge")
+    endpoints: list[str] = Field(description="Điểm cầu nối vào cầu này / endpoints on it")
+    ports: int = Field(
+        description="Số cổng, gồm cổng liên kết nối tầng / ports, cascade links included"
+    )
+    dial_in: str = Field(description="Địa chỉ kết nối của cầu này / this bridge's dial-in")
+    host: bool = Field(False, description="Cầu chính / the host bridge")
+
+
 class SlotOut(BaseModel):
     """Chỗ của cuộc họp trên cầu MCU / the meeting's place on the bridge."""
 
@@ -55,6 +67,11 @@ class SlotOut(BaseModel):
     reserved: WindowOut = Field(
         description="Thời gian giữ điểm cầu (gồm chuẩn bị, thu dọn) / "
         "reserved window, with setup and teardown"
+    )
+    cascade: list[BridgeShareOut] = Field(
+        default_factory=list,
+        description="Nối tầng: phần của từng cầu, cầu chính trước / cascade: each bridge's "
+        "share, the host first (empty on one bridge)",
     )
 
 
@@ -137,6 +154,9 @@ class MeetingOut(BaseModel):
     document_number: str | None = Field(None, description="Số công văn / letter number")
     document_date: date | None = Field(None, description="Ngày công văn / letter date")
     urgent_reason: str | None = Field(None, description="Lý do họp khẩn / urgent reason")
+    external_host: str | None = Field(
+        None, description="Cấp trên chủ trì (điểm cầu Trung ương) / host outside the province"
+    )
     late_notice: bool = Field(
         False,
         description="Đăng ký trong thời hạn thông báo (họp khẩn) / inside the notice lead time",

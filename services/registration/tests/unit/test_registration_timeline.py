@@ -12,6 +12,7 @@ from registration_memory import MemoryMaterials, MemoryStore
 from registration_samples import outcomes
 
 from hnth_contracts import (
+    GroupExpansion,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
@@ -21,11 +22,13 @@ from hnth_contracts import (
     RuleRef,
     SlotReleased,
 )
+from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import ManualClock
 from hnth_kit.consumer import RawMessage, Unprocessable
 from hnth_kit.refusal import Refusal
 from registration import PRODUCER
 from registration.handlers import handlers
+from registration.usecases.meetings import may_see
 from registration.usecases.timeline import Timeline
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -207,6 +210,25 @@ async def test_decisions_and_checks_go_on_the_timeline_once(timeline, store) -> 
     assert set(checked["check"]) == {"endpoint", "outcome", "failed_items", "on_time"} | {
         "checked_by"
     }
+
+
+async def test_the_endpoints_a_group_reached_are_kept_for_technicians(timeline, store) -> None:
+    # a meeting to a group: its technicians find it (registration's list, may_see) by the
+    # endpoints the decision expanded the group to; an older decision never overwrites
+    assigned, _, _ = outcomes({"id": "m1", "title": "Giao ban", "endpoints": ["A"]})
+    reached = GroupExpansion(group="ALL-COMMUNES", endpoints=("X1", "X2"))
+    newer = assigned.model_copy(
+        update={"revision": 1, "endpoints": ("A", "X1", "X2"), "groups": (reached,)}
+    )
+    store.stored[(TENANT, "m1")] = {"_id": "m1", "tenant": TENANT, "endpoints": ["A"]}
+    await timeline.assigned(newer)
+    older = newer.model_copy(update={"revision": 0, "endpoints": ("A", "X1")})
+    await timeline.assigned(older)
+    meeting = store.stored[(TENANT, "m1")]
+    assert (meeting["reached"], meeting["reached_revision"]) == (["A", "X1", "X2"], 1)
+    technician = Principal(subject="kt", role=Role.TECHNICIAN, tenant=TENANT, endpoints=("X2",))
+    assert may_see(technician, meeting)
+    assert not may_see(technician, {**meeting, "reached": ["A"]})
 
 
 async def test_other_reports_due_are_ignored(timeline, store, materials) -> None:

@@ -16,7 +16,7 @@ from hnth_contracts import Conflict, Window
 from hnth_contracts.policy import Bridge, Policy
 from hnth_kit.mongo import Document
 from scheduling import domain
-from scheduling.domain import Holder, Occupancy, Request
+from scheduling.domain import Holder, Occupancy, Request, Share, cascade
 from scheduling.store import Attempt, KeyState, endpoint_key, holder_of, port_key
 
 READ_AHEAD = 16
@@ -44,10 +44,12 @@ class Slots:
 
     async def reserve(
         self, request: Request, policy: Policy, attempt: Attempt, current: Document | None
-    ) -> tuple[Bridge | None, list[Conflict]]:
-        """Claim every endpoint bucket, then enough ports on one bridge. On failure, the
-        conflicts name every busy endpoint's meeting AND, when no bridge has room either,
-        the meetings holding its ports: a host learns all that stands in the way."""
+    ) -> tuple[list[Share] | None, list[Conflict]]:
+        """Claim every endpoint bucket, then enough ports on one bridge, or (where the
+        province cascades and no bridge has room alone) each bridge's share of a cascade.
+        On failure, the conflicts name every busy endpoint's meeting AND, when no bridge
+        has room either, the meetings holding its ports: a host learns all that stands in
+        the way. On success, the shares (one when one bridge holds the meeting)."""
         spans = domain.buckets(attempt.reserved)
         rooms = {
             endpoint_key(request.tenant, room, b): (room, b)
@@ -81,9 +83,43 @@ class Slots:
                 request, policy, bridges, lambda b: self._port_census(request, b, spans)
             )
             return None, conflicts + ([] if fits else full)
-        return await self._first_bridge(
+        bridge, conflicts = await self._first_bridge(
             request, policy, bridges, lambda b: self._claim_ports(request, attempt, b, spans)
         )
+        if bridge is not None:
+            return [Share(bridge.name, request.rooms)], []
+        if not cascade.allowed(policy) or len(bridges) < 2:
+            return None, conflicts
+        return await self._cascade(request, policy, attempt, bridges, spans, conflicts)
+
+    async def _cascade(
+        self,
+        request: Request,
+        policy: Policy,
+        attempt: Attempt,
+        bridges: Sequence[Bridge],
+        spans: range,
+        conflicts: list[Conflict],
+    ) -> tuple[list[Share] | None, list[Conflict]]:
+        """No bridge has room alone: read every bridge's free ports (its fewest over the
+        buckets), plan the cascade, and claim each share's ports on its bridge, the same
+        per-(bridge, bucket) port claims as one bridge's, so replicas cannot double-book."""
+        free: list[tuple[Bridge, int]] = []
+        for bridge in bridges:
+            counted, _, _ = await self._free_ports(request, bridge, spans, need=bridge.ports)
+            free.append((bridge, min(counted.values())))
+        shares = domain.cascade_plan(
+            request.rooms, request.main_endpoint, [(b.name, f) for b, f in free]
+        )
+        if shares is None:
+            return None, [*conflicts, cascade.too_big(policy, request.ports, free)]
+        by_name = {b.name: b for b in bridges}
+        for share in shares:
+            bridge = by_name[share.bridge]
+            holders = await self._claim_ports(request, attempt, bridge, spans, need=share.ports)
+            if holders is not None:  # taken meanwhile: the claims made are released
+                return None, domain.capacity_conflicts(bridge, holders, policy)
+        return shares, []
 
     async def _first_bridge(
         self,
@@ -106,10 +142,16 @@ class Slots:
         return None, conflicts
 
     async def _claim_ports(
-        self, request: Request, attempt: Attempt, bridge: Bridge, spans: range
+        self,
+        request: Request,
+        attempt: Attempt,
+        bridge: Bridge,
+        spans: range,
+        need: int | None = None,
     ) -> list[Holder] | None:
-        """Claim `request.ports` port tokens on `bridge` in every bucket. Returns None on
-        success; else the meetings holding the ports of the buckets that ran out.
+        """Claim `need` (all the meeting's: `request.ports`) port tokens on `bridge` in
+        every bucket. Returns None on success; else the meetings holding the ports of the
+        buckets that ran out.
 
         The ports it would try first are claimed blind (on a quiet calendar that is all).
         Where that comes back short, the rest of the bucket is read in one go and only the
@@ -117,7 +159,7 @@ class Slots:
         meanwhile: the inserts decide, the read only spares inserts bound to fail."""
         held_before = len(attempt.held)
         order = domain.port_order(request.meeting_id, bridge.ports)
-        need = request.ports
+        need = request.ports if need is None else need
         have = dict.fromkeys(spans, 0)
         holders: dict[int, list[Holder]] = {b: [] for b in spans}
         # (port, generation) still to try, per bucket
@@ -181,16 +223,18 @@ class Slots:
         return read
 
     async def _free_ports(
-        self, request: Request, bridge: Bridge, spans: Sequence[int]
+        self, request: Request, bridge: Bridge, spans: Sequence[int], need: int | None = None
     ) -> tuple[dict[int, int], dict[int, list[Holder]], int]:
         """Free ports (or the meeting's own) of `bridge` in each bucket, the meetings
-        holding the others, and how many ports were read. Two reads at most: the ports it
-        would try first, then all the rest of the buckets still short (read whole, so the
-        alternatives search knows them exactly for every window that shares them)."""
+        holding the others, and how many ports were read. Two reads at most: the `need`
+        ports it would try first (default `request.ports`), then all the rest of the
+        buckets still short (read whole, so the alternatives search knows them exactly for
+        every window that shares them)."""
+        need = request.ports if need is None else need
         order = domain.port_order(request.meeting_id, bridge.ports)
         free = dict.fromkeys(spans, 0)
         holders: dict[int, list[Holder]] = {b: [] for b in spans}
-        batch = {b: order[: request.ports] for b in spans}
+        batch = {b: order[:need] for b in spans}
         read = 0
         for _ in range(2):
             for b, states in (await self._read_ports(request, bridge, batch)).items():
@@ -200,7 +244,7 @@ class Slots:
                     else:
                         holders[b].append(holder_of(state.holder))
             read += sum(len(ports) for ports in batch.values())
-            batch = {b: order[request.ports :] for b in spans if free[b] < request.ports}
+            batch = {b: order[need:] for b in spans if free[b] < need}
             if not batch:
                 break
         return free, holders, read
@@ -218,8 +262,10 @@ class Slots:
         self, request: Request, policy: Policy, now: datetime, reads: int
     ) -> list[Window]:
         """Up to 3 nearest windows of the same length where every endpoint and enough
-        ports on one bridge are free, read lazily and within a bounded number of reads."""
-        bridges = [b for b in policy.all_bridges if b.ports >= request.ports]
+        ports on one bridge (or the bridges cascaded, where the province cascades) are
+        free, read lazily and within a bounded number of reads."""
+        cascaded = cascade.allowed(policy) and len(policy.all_bridges) > 1
+        bridges = [b for b in policy.all_bridges if cascaded or b.ports >= request.ports]
         if not bridges:
             return []
         occupancy = Occupancy()
@@ -232,8 +278,8 @@ class Slots:
                 break
             if n % READ_AHEAD == 0:
                 await self._load_endpoints(request, windows[n : n + READ_AHEAD], occupancy, budget)
-            await self._load_ports(request, reserved, bridges, occupancy, budget)
-            if domain.is_free(request, reserved, occupancy, bridges):
+            await self._load_ports(request, reserved, bridges, occupancy, budget, cascaded)
+            if domain.is_free(request, reserved, occupancy, bridges, cascaded=cascaded):
                 found.append(candidate)
                 if len(found) == domain.ALTERNATIVES:
                     break
@@ -265,8 +311,10 @@ class Slots:
         bridges: Sequence[Bridge],
         occupancy: Occupancy,
         budget: list[int],
+        cascaded: bool = False,
     ) -> None:
-        """The bridges' free ports in the window, once its endpoints are known free."""
+        """The bridges' free ports in the window, once its endpoints are known free (every
+        bridge's, `cascaded`: the bridges may share the meeting)."""
         spans = domain.buckets(reserved)
         if any(
             h is not None and h.meeting_id != request.meeting_id
@@ -275,7 +323,7 @@ class Slots:
             return  # an endpoint is busy: no need to read the ports
         for bridge in bridges:
             known = [occupancy.free_ports.get((bridge.name, b)) for b in spans]
-            if any(free is not None and free < request.ports for free in known):
+            if not cascaded and any(free is not None and free < request.ports for free in known):
                 continue  # a bucket already read short: no room on this bridge
             missing = [b for b in spans if (bridge.name, b) not in occupancy.free_ports]
             if missing:

@@ -9,7 +9,8 @@ second replica at any point leaves nothing wrong behind:
    never named PARKS the request instead: it is decided again when that endpoint's
    EndpointUpdated arrives, or by a durable timer once the grace period has passed
    (then the unknown endpoint is a rejection);
-3. claim every endpoint bucket, then enough ports on one bridge (inserts, `reservations`);
+3. claim every endpoint bucket, then enough ports on one bridge, or each bridge's share
+   of a cascade (inserts, `reservations`);
 4. record the one decision with its events (insert keyed by meeting and revision);
 5. finish: release what the decision says (the old slot of a change, or this attempt's
    claims after a rejection) and what a losing twin replica claimed; schedule timers.
@@ -37,7 +38,7 @@ from hnth_contracts import (
     decode_event,
 )
 from hnth_contracts.groups import Group, Member
-from hnth_contracts.policy import Bridge, Policy
+from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
 from scheduling import domain
@@ -106,13 +107,23 @@ def decided(request: Request, now: datetime) -> Document:
 
 
 def assigned(
-    request: Request, bridge: str, held: Sequence[str], release: Sequence[str], now: datetime
+    request: Request,
+    shares: Sequence[domain.Share],
+    held: Sequence[str],
+    release: Sequence[str],
+    now: datetime,
 ) -> Document:
-    """The decision giving the request its slot: the claims it holds, those it frees."""
+    """The decision giving the request its slot: the claims it holds, those it frees, and
+    each bridge's share when it is cascaded (the host's first)."""
     return {
         **decided(request, now),
         "outcome": "assigned",
-        "bridge": bridge,
+        "bridge": shares[0].bridge,
+        "cascade": [
+            {"bridge": s.bridge, "endpoints": list(s.endpoints), "ports": s.ports}
+            for s in shares
+            if len(shares) > 1
+        ],
         "held": list(held),
         "release": list(release),
     }
@@ -209,14 +220,14 @@ class Scheduling:
             meeting=Window(start=request.start, end=request.end),
             reserved=domain.reserved_window(request.start, request.end, policy),
         )
-        bridge, conflicts = await self.slots.reserve(request, policy, attempt, current)
-        if bridge is None:
+        shares, conflicts = await self.slots.reserve(request, policy, attempt, current)
+        if shares is None:
             alternatives = await self.slots.alternatives(
                 request, policy, now, self.alternative_reads
             )
             rejection = domain.reject(request, conflicts, alternatives, cause, now)
             return rejected(request, attempt.inserted, now), [rejection], attempt
-        return (*self._assignment(request, policy, cause, now, attempt, bridge, current), attempt)
+        return (*self._assignment(request, policy, cause, now, attempt, shares, current), attempt)
 
     def _assignment(
         self,
@@ -225,17 +236,17 @@ class Scheduling:
         cause: Event,
         now: datetime,
         attempt: Attempt,
-        bridge: Bridge,
+        shares: Sequence[domain.Share],
         current: Document | None,
     ) -> tuple[Document, list[Event]]:
-        events: list[Event] = [domain.assign(request, policy, bridge, cause, now)]
+        events: list[Event] = [domain.assign(request, policy, shares, cause, now)]
         old: list[str] = []
         if current is not None:
             events.append(
                 domain.release(request.meeting_id, current["revision"], "changed", cause, now)
             )
             old = [c for c in current["held"] if c not in set(attempt.held)]
-        return assigned(request, bridge.name, attempt.held, old, now), events
+        return assigned(request, shares, attempt.held, old, now), events
 
     async def _expanded(self, request: Request) -> Request:
         """The request with its groups expanded to their active endpoints, as now."""

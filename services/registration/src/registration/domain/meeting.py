@@ -57,6 +57,8 @@ class Draft:
     document_date: date | None = None
     groups: Sequence[str] = ()
     """Endpoint groups: scheduling expands them when it decides the meeting."""
+    external_host: str | None = None
+    """The host outside the province of a national meeting the province relays."""
 
 
 def participants(main_endpoint: str, endpoints: Sequence[str]) -> tuple[str, ...]:
@@ -88,9 +90,24 @@ def time_violations(
     """The shared time rules (registration's messages end with a full stop), then who may
     register inside the notice lead time."""
     breaches = rules.time_breaches(
-        draft.start, draft.end, policy, now=now, urgent_reason=draft.urgent_reason
+        draft.start,
+        draft.end,
+        policy,
+        now=now,
+        urgent_reason=draft.urgent_reason,
+        external_host=draft.external_host,
     )
     found = [_broken(policy, b.field, b.rule, b.vi + ".", b.en + ".") for b in breaches]
+    if draft.external_host and not caller.is_operator:
+        found.append(
+            _broken(
+                policy,
+                "external_host",
+                "registration.own_unit",
+                "Chỉ Sở TT&TT đăng ký cuộc họp do cấp trên chủ trì.",
+                "Only the IT department registers a meeting hosted outside the province.",
+            )
+        )
     stopped = {b.rule for b in breaches} & {"meeting.start_before_end", "meeting.not_in_past"}
     if stopped or not draft.urgent_reason or not is_late_notice(draft.start, policy, now):
         return found

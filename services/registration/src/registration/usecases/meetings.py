@@ -138,6 +138,7 @@ class Meetings:
             body.document_number,
             body.document_date,
             groups=draft_groups(body.groups),
+            external_host=body.external_host,
         )
         await self._validate(who, draft, now)
         document, event = self._requested(who, body, meeting_id, endpoints, now)
@@ -273,7 +274,7 @@ class Meetings:
         after = domain.Draft(
             meeting["host_unit"], merged["start"], merged["end"], merged["main_endpoint"],
             endpoints, urgent_reason, merged.get("document_number"), merged.get("document_date"),
-            merged["groups"],
+            merged["groups"], merged.get("external_host"),
         )  # fmt: skip
         late_notice = bool(meeting.get("late_notice"))
         if domain.reschedules(_as_draft(meeting), after):
@@ -407,6 +408,7 @@ def _as_draft(meeting: Document) -> domain.Draft:
         meeting["main_endpoint"],
         meeting["endpoints"],
         groups=meeting.get("groups") or (),
+        external_host=meeting.get("external_host"),
     )
 
 
@@ -418,7 +420,8 @@ def may_see(who: Principal, meeting: Document) -> bool:
     if who.role is Role.REGISTRAR:
         return bool(meeting["host_unit"] == who.unit)
     if who.role is Role.TECHNICIAN:
-        return any(who.serves(e) for e in meeting["endpoints"])
+        # those it names, and those its groups reached when it was decided
+        return any(who.serves(e) for e in (*meeting["endpoints"], *meeting.get("reached", ())))
     return True
 
 

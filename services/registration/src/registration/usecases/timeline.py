@@ -14,6 +14,7 @@ Every write is keyed by the event (its id), so a redelivered event changes nothi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from hnth_contracts import (
@@ -45,6 +46,10 @@ class TimelineStore(Protocol):
     async def apply_external(self, event: Event, fields: Document) -> bool: ...
 
     async def add_to_timeline(self, event: Event, meeting_id: str, summary: Document) -> None: ...
+
+    async def set_reached(
+        self, tenant: str, meeting_id: str, revision: int, endpoints: Sequence[str]
+    ) -> None: ...
 
 
 class RecordStore(Protocol):
@@ -123,6 +128,10 @@ class Timeline:
             "check_deadline": event.check_deadline,
             "late_notice": event.late_notice,
         }
+        if event.groups:  # a technician of an endpoint a group reached sees the meeting
+            await self.store.set_reached(
+                event.tenant, event.meeting_id, event.revision, event.endpoints
+            )
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
     async def rejected(self, event: SlotRejected) -> None:

@@ -2,7 +2,8 @@
 
 A module per concept: `buckets` (the time grid and reserved windows), `requests`,
 `validation` (rules a request breaks before any resource is read), `conflicts` (who holds
-what, and how a conflict is worded), `alternatives`, `decisions` (the events) and
+what, and how a conflict is worded), `alternatives`, `cascade` (a meeting over several
+bridges), `decisions` (the events) and
 `reports` (the calendar of what is due). Everything is re-exported here, so callers say
 `domain.buckets(...)`, `domain.assign(...)`.
 """
@@ -25,6 +26,7 @@ from scheduling.domain.buckets import (
     port_order,
     reserved_window,
 )
+from scheduling.domain.cascade import CASCADE, Share, cascade_plan
 from scheduling.domain.conflicts import (
     NAMED_HOLDERS,
     Holder,
@@ -63,6 +65,7 @@ __all__ = [
     "ALTERNATIVES",
     "ALTERNATIVE_HORIZON",
     "BUCKET",
+    "CASCADE",
     "EPOCH",
     "NAMED_HOLDERS",
     "PRODUCER",
@@ -73,6 +76,7 @@ __all__ = [
     "Occupancy",
     "ReportKind",
     "Request",
+    "Share",
     "alternative_candidates",
     "annual_report",
     "asked_at",
@@ -83,6 +87,7 @@ __all__ = [
     "buckets",
     "capacity_conflicts",
     "capacity_ref",
+    "cascade_plan",
     "end_of_local_day",
     "endpoint_conflicts",
     "grace_ends",

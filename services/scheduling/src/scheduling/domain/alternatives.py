@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from hnth_contracts import Window
 from hnth_contracts.policy import Bridge, Policy
+from scheduling.domain import cascade
 from scheduling.domain.buckets import BUCKET, buckets
 from scheduling.domain.conflicts import Occupancy
 from scheduling.domain.requests import Request
@@ -17,20 +18,26 @@ ALTERNATIVE_HORIZON = timedelta(days=2)
 
 
 def is_free(
-    request: Request, window: Window, occupancy: Occupancy, bridges: Sequence[Bridge]
+    request: Request,
+    window: Window,
+    occupancy: Occupancy,
+    bridges: Sequence[Bridge],
+    *,
+    cascaded: bool = False,
 ) -> bool:
     """Every endpoint free (or held by this meeting) and one bridge with enough free
-    ports in every bucket of the reserved `window`, as far as `occupancy` knows."""
+    ports in every bucket of the reserved `window`, as far as `occupancy` knows; or,
+    `cascaded`, the bridges together (their fewest free ports in the window, cascaded)."""
     spans = buckets(window)
     for room in request.rooms:
         for bucket in spans:
             holder = occupancy.endpoints.get((room, bucket))
             if holder is not None and holder.meeting_id != request.meeting_id:
                 return False
-    return any(
-        all(occupancy.free_ports.get((b.name, bucket), 0) >= request.ports for bucket in spans)
-        for b in bridges
-    )
+    free = [min(occupancy.free_ports.get((b.name, bucket), 0) for bucket in spans) for b in bridges]
+    if cascaded:
+        return cascade.capacity(free) >= request.ports
+    return any(f >= request.ports for f in free)
 
 
 def alternative_candidates(request: Request, policy: Policy, now: datetime) -> list[Window]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from hnth_contracts import (
+    BridgeShare,
     Conflict,
     Event,
     GroupExpansion,
@@ -16,8 +17,10 @@ from hnth_contracts import (
     Window,
 )
 from hnth_contracts.policy import Bridge, Policy
+from hnth_contracts.rules import NATIONAL
 from scheduling.domain.alternatives import ALTERNATIVES
 from scheduling.domain.buckets import reserved_window
+from scheduling.domain.cascade import CASCADE, Share
 from scheduling.domain.conflicts import capacity_ref
 from scheduling.domain.requests import Request
 from scheduling.domain.validation import is_late
@@ -26,9 +29,30 @@ PRODUCER = "scheduling"
 
 
 def assign(
-    request: Request, policy: Policy, bridge: Bridge, cause: Event, now: datetime
+    request: Request,
+    policy: Policy,
+    where: Bridge | Sequence[Share],
+    cause: Event,
+    now: datetime,
 ) -> SlotAssigned:
+    """The slot on the bridge `where` names (the whole meeting on it), or on the first
+    share's bridge, cascaded over the others when there are more."""
+    shares = [Share(where.name, request.rooms)] if isinstance(where, Bridge) else where
     room = f"VR-{request.meeting_id}"
+    by_name = {b.name: b for b in policy.all_bridges}
+    bridge = by_name[shares[0].bridge]
+    cascade = tuple(
+        BridgeShare(
+            bridge=s.bridge,
+            endpoints=s.endpoints,
+            ports=s.ports,
+            dial_in=by_name[s.bridge].dial_in.format(room=room),
+            host=n == 0,
+        )
+        for n, s in enumerate(shares)
+        if len(shares) > 1
+    )
+    capacity = tuple(capacity_ref(by_name[s.bridge]) for s in shares)
     return SlotAssigned.create(
         cause=cause,
         occurred_at=now,
@@ -44,12 +68,14 @@ def assign(
         ),
         document_number=request.document_number,
         document_date=request.document_date,
+        external_host=request.external_host,
         slot=Slot(
             bridge=bridge.name,
             virtual_room=room,
             dial_in=bridge.dial_in.format(room=room),
             meeting=Window(start=request.start, end=request.end),
             reserved=reserved_window(request.start, request.end, policy),
+            cascade=cascade,
         ),
         check_deadline=request.start - policy.duration("check.lead_time"),
         notice_deadline=request.start - policy.duration("notice.lead_time"),
@@ -59,9 +85,11 @@ def assign(
             policy.ref("slot.endpoint_exclusive"),
             policy.ref("slot.setup_buffer"),
             policy.ref("slot.teardown_buffer"),
-            capacity_ref(bridge),
+            *capacity,
+            *((policy.ref(CASCADE),) if cascade else ()),
             policy.ref("check.lead_time"),
             policy.ref("notice.lead_time"),
+            *((policy.ref(NATIONAL),) if request.external_host else ()),
         ),
         policy=policy.id,
     )

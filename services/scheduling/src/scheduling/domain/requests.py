@@ -34,6 +34,8 @@ class Request:
     """The endpoint groups the meeting names."""
     expanded: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """What each group expanded to when the meeting was decided (`with_groups`)."""
+    external_host: str | None = None
+    """The host outside the province of a national meeting it receives and relays."""
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -67,6 +69,7 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         document_number=event.document_number,
         document_date=event.document_date,
         groups=event.groups,
+        external_host=event.external_host,
     )
 
 

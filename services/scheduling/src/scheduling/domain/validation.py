@@ -9,6 +9,7 @@ from datetime import datetime
 from hnth_contracts import Conflict, ConflictKind
 from hnth_contracts.policy import Policy
 from hnth_contracts.rules import is_late_notice, letter_breaches, time_breaches
+from scheduling.domain import cascade
 from scheduling.domain.conflicts import too_small
 from scheduling.domain.requests import Request, asked_at
 
@@ -45,6 +46,7 @@ def policy_violations(
             now=now,
             asked_at=asked_at(request, now),
             urgent_reason=request.urgent_reason,
+            external_host=request.external_host,
         )
     ]
     found += [
@@ -72,10 +74,21 @@ def policy_violations(
                     f"Endpoint {room} is {en}",
                 )
             )
-    largest = max(policy.all_bridges, key=lambda b: b.ports)
-    if request.ports > largest.ports:
-        found.append(too_small(largest, request.ports))
+    found += _too_big(request, policy)
     return found
+
+
+def _too_big(request: Request, policy: Policy) -> list[Conflict]:
+    """More endpoints than the bridges hold even empty: the largest alone, or all of them
+    cascaded where the province cascades."""
+    bridges = policy.all_bridges
+    if cascade.allowed(policy) and len(bridges) > 1:
+        empty = [(b, b.ports) for b in bridges]
+        if request.ports > cascade.capacity([p for _, p in empty]):
+            return [cascade.too_big(policy, request.ports, empty)]
+        return []
+    largest = max(bridges, key=lambda b: b.ports)
+    return [too_small(largest, request.ports)] if request.ports > largest.ports else []
 
 
 def _missing(known: bool) -> tuple[str, str]:
