@@ -392,13 +392,12 @@ def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> No
 LINK = "https://console.example/set-password?token=t0ken-only-in-the-mail"
 
 
-def access_mail(**kw: str) -> tuple[EmailMessage, str, str]:
-    """The access link's e-mail as the sender builds it, and its text and HTML parts."""
-    notice = notice_document(plan_access_link(access_link(**kw)), NOW)
+def sent_mail(notice: dict, contact: dict, address: str) -> tuple[EmailMessage, str, str]:
+    """A notice's e-mail as the sender builds it and a client reads it: text and HTML parts."""
     msg = content.email(
         notice,
-        contact=own_contact(notice["kind"], notice["data"]) or {},
-        address=notice["data"]["email"],
+        contact=contact,
+        address=address,
         it_contact=None,
         policy=POLICY,
         ack_url="https://hnth/ack/x",
@@ -412,6 +411,13 @@ def access_mail(**kw: str) -> tuple[EmailMessage, str, str]:
     assert text is not None
     assert html is not None
     return parsed, text.get_content(), html.get_content()
+
+
+def access_mail(**kw: str) -> tuple[EmailMessage, str, str]:
+    """The access link's e-mail, and its text and HTML parts."""
+    notice = notice_document(plan_access_link(access_link(**kw)), NOW)
+    contact = own_contact(notice["kind"], notice["data"]) or {}
+    return sent_mail(notice, contact, notice["data"]["email"])
 
 
 def test_the_access_link_mail_is_in_vietnamese_by_default_in_local_time() -> None:
@@ -481,23 +487,10 @@ def test_the_notice_names_the_host_units_official_letter_when_it_has_one() -> No
 
 def mail_of(notice: Notice, address: str = "a@b") -> tuple[str, icalendar.Event]:
     """The e-mail a notice becomes: its plain text and its calendar entry."""
-    msg = content.email(
-        notice_document(notice, NOW),
-        contact={"name": "Sở TT&TT"},
-        address=address,
-        it_contact=None,
-        policy=POLICY,
-        ack_url="https://hnth/ack/x",
-        sender="hnth@x",
-        now=NOW,
-    )
-    parsed = message_from_bytes(content.wire(msg), policy=policy.default)
-    assert isinstance(parsed, EmailMessage)
-    text = parsed.get_body(("plain",))
-    assert text is not None
+    parsed, text, _ = sent_mail(notice_document(notice, NOW), {"name": "Sở TT&TT"}, address)
     [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
     [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
-    return text.get_content(), event
+    return text, event
 
 
 def test_an_endpoint_on_a_linked_bridge_is_invited_with_its_own_bridges_dial_in() -> None:
