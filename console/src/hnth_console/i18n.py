@@ -734,6 +734,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "endpoints_count": ("Số điểm cầu", "Endpoints"),
     "cascade_ports": ("Số cổng (gồm cổng nối)", "Ports (with the link)"),
     "dial_in": ("Địa chỉ kết nối", "Dial-in"),
+    "window_cascade": (
+        "chỉ đủ cổng khi nối tầng các cầu (cầu này chủ trì)",
+        "enough ports only cascaded over the bridges (this one hosting)",
+    ),
 }
 
 
