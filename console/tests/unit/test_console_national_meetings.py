@@ -53,6 +53,9 @@ def services(request: httpx.Request) -> httpx.Response:
     if (method, path) == ("POST", "/meetings"):
         sent.append(request)
         return httpx.Response(201, json={"id": "m2"})
+    if path == "/meetings/m1" and method == "PATCH":
+        sent.append(request)
+        return httpx.Response(200, json=MEETING)
     if path == "/meetings/m1":
         return httpx.Response(200, json=MEETING)
     if path == "/meetings/m1/materials":
@@ -146,3 +149,26 @@ async def test_a_meeting_on_one_bridge_shows_no_cascade(console, monkeypatch) ->
     assert page.status_code == 200
     assert 'id="cascade' not in page.text
     assert 'id="external-host"' not in page.text
+
+
+async def test_the_it_department_changes_or_clears_the_central_host(console) -> None:
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-external-host"' in page.text
+    was = {"csrf": csrf_of(page), "external_host_was": MEETING["external_host"]}
+    for typed, asked in (("Bộ Y tế", "Bộ Y tế"), ("  ", None)):
+        done = await console.post("/meetings/m1/change", data={**was, "external_host": typed})
+        assert done.status_code == 303, done.text
+        assert json.loads(sent.pop().content) == {"external_host": asked}
+    unchanged = {**was, "external_host": MEETING["external_host"], "title": "Họp"}
+    assert (await console.post("/meetings/m1/change", data=unchanged)).status_code == 303
+    assert json.loads(sent.pop().content) == {"title": "Họp"}
+
+
+async def test_a_registrar_changes_no_central_host(console) -> None:
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-external-host"' not in page.text
+    fields = {"csrf": csrf_of(page), "external_host": "Bộ Y tế", "title": "Họp"}
+    assert (await console.post("/meetings/m1/change", data=fields)).status_code == 303
+    assert json.loads(sent.pop().content) == {"title": "Họp"}
