@@ -31,13 +31,18 @@ POLICY = load_policy(REPO_ROOT / "policies", TENANT)
 
 def invitations(platform, address: str, meeting_id: str) -> int:
     """The invitations to this meeting that reached `address`."""
+    return len(invitation_parts(platform, address, meeting_id))
+
+
+def invitation_parts(platform, address: str, meeting_id: str) -> list[tuple[str, str]]:
+    """The plain text and calendar entry of each invitation to this meeting at `address`."""
     uid = calendar_uid(TENANT, meeting_id).encode()
-    return sum(
-        1
-        for message in platform.smtp.inbox.to(address)
-        for part in message.walk()
-        if part.get_content_type() == "text/calendar" and uid in part.get_payload(decode=True)
-    )
+    found = []
+    for message in platform.smtp.inbox.to(address):
+        parts = {p.get_content_type(): p.get_payload(decode=True) for p in message.walk()}
+        if uid in parts.get("text/calendar", b""):
+            found.append((parts["text/plain"].decode(), parts["text/calendar"].decode()))
+    return found
 
 
 async def test_a_meeting_to_every_endpoint_is_cascaded_over_two_bridges(module_platform) -> None:
@@ -91,6 +96,14 @@ async def test_a_meeting_to_every_endpoint_is_cascaded_over_two_bridges(module_p
             timeout=240,
         )
         assert set(told.values()) == {1}, "one invitation per technician"
+
+        # an endpoint on the linked bridge is given its own bridge's dial-in
+        owners = Counter(TECHNICIAN.values())
+        code = next(e for e in linked["endpoints"] if owners[TECHNICIAN.get(e, "")] == 1)
+        [(text, entry)] = invitation_parts(module_platform, TECHNICIAN[code], meeting_id)
+        assert linked["dial_in"] in text
+        assert host["dial_in"] not in text
+        assert linked["dial_in"] in entry.replace("\r\n ", "")  # LOCATION, unfolded
 
         board = await eventually(
             lambda: http.get(f"{urls['inspection']}/meetings/{meeting_id}/readiness", headers=auth),

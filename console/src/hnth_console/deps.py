@@ -51,6 +51,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "change_meeting": frozenset({Role.OPERATOR, Role.REGISTRAR}),
     "meeting_feedback": frozenset({Role.OPERATOR, Role.REGISTRAR}),
     "material_access": frozenset({Role.OPERATOR}),
+    "national_meeting": frozenset({Role.OPERATOR}),
     "technicians": EVERYONE,
     # duty officer's pages
     "calendar": EVERYONE,

@@ -710,6 +710,34 @@ TEXT: dict[str, tuple[str, str]] = {
         "Đã hủy buổi kiểm tra; các bên được thông báo.",
         "The inspection is cancelled; the parties are told.",
     ),
+    # national and cascaded meetings
+    "external_host": (
+        "Cấp trên chủ trì (điểm cầu Trung ương)",
+        "Hosted outside the province (central host)",
+    ),
+    "external_host_help": (
+        "Chỉ điền khi Chính phủ, bộ, ngành chủ trì: tỉnh nhận tại điểm cầu chính và "
+        "chuyển tiếp đến các điểm cầu khác; áp dụng thời hạn thông báo của họp cấp trên.",
+        "Only when the Government or a ministry hosts: the province receives it on its main "
+        "endpoint and relays it to the others; the lead time for meetings from above applies.",
+    ),
+    "external_host_relayed": ("tỉnh nhận và chuyển tiếp tại", "received and relayed at"),
+    "cascade": ("Nối tầng qua nhiều cầu MCU", "Cascaded over several bridges"),
+    "cascade_help": (
+        "Cuộc họp cần nhiều cổng hơn một cầu có, nên được chia cho các cầu dưới đây; "
+        "mỗi điểm cầu kết nối vào địa chỉ của cầu mình.",
+        "The meeting needs more ports than one bridge has, so it is shared by the bridges "
+        "below; each endpoint dials its own bridge's address.",
+    ),
+    "cascade_host": ("cầu chính, có điểm cầu chính", "host, with the main endpoint"),
+    "cascade_linked": ("nối với", "linked to"),
+    "endpoints_count": ("Số điểm cầu", "Endpoints"),
+    "cascade_ports": ("Số cổng (gồm cổng nối)", "Ports (with the link)"),
+    "dial_in": ("Địa chỉ kết nối", "Dial-in"),
+    "window_cascade": (
+        "chỉ đủ cổng khi nối tầng các cầu (cầu này chủ trì)",
+        "enough ports only cascaded over the bridges (this one hosting)",
+    ),
 }
 
 

@@ -55,6 +55,7 @@ def windows_by_day(windows: Iterable[Row], zone: ZoneInfo, t: Translate) -> list
                 "start": f"{start:%H:%M}",
                 "end": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%H:%M %d/%m}",
                 "bridge": str(window.get("bridge") or ""),
+                "cascade": window.get("cascade") is True,  # fits only cascaded
             }
         )
     return [days[d] for d in sorted(days)]

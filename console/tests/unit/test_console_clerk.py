@@ -24,6 +24,17 @@ def test_windows_are_grouped_by_local_day_with_the_pick_in_local_time() -> None:
     assert days[1]["windows"][0]["value"] == "2026-12-04 00:00"
 
 
+def test_a_window_that_fits_only_cascaded_says_so() -> None:
+    windows = [
+        {"start": "2026-12-03T01:00:00+00:00", "end": "2026-12-03T03:00:00+00:00",
+         "bridge": "MCU-LS", "cascade": True},
+        {"start": "2026-12-03T04:00:00+00:00", "end": "2026-12-03T06:00:00+00:00",
+         "bridge": "MCU-LS"},
+    ]  # fmt: skip
+    [day] = mv.windows_by_day(windows, ZONE, EN)
+    assert [w["cascade"] for w in day["windows"]] == [True, False]
+
+
 def test_a_picked_window_fills_the_form() -> None:
     form = mv.picked_form("2026-12-03 08:00", "60", ["TQ-A", "TQ-B"], "k")
     assert form == {

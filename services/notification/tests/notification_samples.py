@@ -10,6 +10,7 @@ from hnth_contracts import (
     DIRECTORY_LOAD,
     AccessLinkIssued,
     AccessLinkPurpose,
+    BridgeShare,
     Conflict,
     ConflictKind,
     Contact,
@@ -254,3 +255,24 @@ def inspection_cancelled(at: datetime) -> InspectionCancelled:
         plan=inspection_plan(at, "TQ-STTTT", "TQ-UBND"),
         reason="Phòng họp đang sửa",
     )
+
+
+def cascaded(meeting_id: str, start: datetime, **kw: Any) -> SlotAssigned:
+    """`assigned`, cascaded: TQ-UBND and TQ-STTTT on the host MCU-TQ, TQ-H-SONDUONG on MCU-TQ-2."""
+    event = assigned(meeting_id, start, **kw)
+    shares = (
+        BridgeShare(
+            bridge="MCU-TQ",
+            endpoints=ENDPOINTS[:2],
+            ports=3,
+            dial_in=event.slot.dial_in,
+            host=True,
+        ),
+        BridgeShare(
+            bridge="MCU-TQ-2",
+            endpoints=ENDPOINTS[2:],
+            ports=2,
+            dial_in="sip:VR-01@mcu2.tuyenquang.gov.vn",
+        ),
+    )
+    return event.model_copy(update={"slot": event.slot.model_copy(update={"cascade": shares})})

@@ -11,7 +11,7 @@ import pytest
 
 from notification.domain.attempts import Next
 from notification.domain.notices import Status
-from notification.store import NotificationStore
+from notification.store import MEETINGS, NotificationStore
 
 pytestmark = pytest.mark.integration
 
@@ -48,3 +48,25 @@ async def test_an_acknowledgement_racing_the_senders_record_loses_neither(notifi
         assert notice is not None
         assert (notice["status"], notice["attempts"]) == ("sent", 1), notice
         assert notice["acknowledged_at"] is not None, notice
+
+
+async def test_a_cascaded_meeting_is_kept_with_each_bridges_share(database, unique) -> None:
+    """Reminders read the kept meeting: its cascade comes back as it went in (an older row,
+    kept before cascades, reads as one bridge)."""
+    from notification_samples import cascaded, in_days
+
+    from notification.domain.meetings import meeting_from_slot
+
+    db = database(f"notification_{unique}")
+    store = NotificationStore(db)
+    await store.setup()
+    meeting = meeting_from_slot(cascaded("m-1", in_days(3).astimezone(UTC)), None)
+    await store.save_meeting(meeting)
+    kept = await store.meeting(meeting.tenant, "m-1")
+    assert kept is not None
+    assert kept.cascade == meeting.cascade
+    assert kept.data("TQ-H-SONDUONG")["dial_in"] == "sip:VR-01@mcu2.tuyenquang.gov.vn"
+    await db[MEETINGS].update_one({"_id": f"{meeting.tenant}:m-1"}, {"$unset": {"cascade": 1}})
+    older = await store.meeting(meeting.tenant, "m-1")
+    assert older is not None
+    assert older.cascade == ()

@@ -237,6 +237,30 @@ async def test_change_breaking_a_rule_changes_nothing(registration, register) ->
     await exactly(registration, 1)
 
 
+async def test_the_it_department_sets_and_clears_the_central_host_with_a_change(
+    registration, register
+) -> None:
+    meeting = (await register()).json()
+    url, government = f"/meetings/{meeting['id']}", "Văn phòng Chính phủ"
+    registrar = registration.headers("registrar", unit=meeting["host_unit"])
+    refusals = [("", registration.headers()), (government, registrar)]
+    for refused, who in refusals:  # an empty name; a registrar naming one
+        response = await registration.http.patch(url, json={"external_host": refused}, headers=who)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["external_host"]
+    named = await registration.http.patch(
+        url, json={"external_host": government}, headers=registration.headers()
+    )
+    assert (named.status_code, named.json()["external_host"]) == (200, government)
+    cleared = await registration.http.patch(
+        url, json={"external_host": None}, headers=registration.headers()
+    )
+    assert (cleared.status_code, cleared.json()["external_host"]) == (200, None)
+    messages = await meeting_events(registration, expect=3)
+    hosts = [decode_event(m.value).external_host for m in messages]
+    assert hosts == [None, government, None]
+
+
 async def test_started_meeting_cannot_be_changed_or_cancelled(registration, register) -> None:
     meeting = (await register()).json()
     registration.clock.advance(timedelta(days=3, minutes=1))

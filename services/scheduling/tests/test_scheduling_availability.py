@@ -60,6 +60,7 @@ async def test_free_windows_leave_out_an_assigned_meeting_and_its_buffers(
     got = [(w["start"], w["end"], w["bridge"]) for w in body["windows"]]
     # m-1 holds 07:00 - 10:15 (1 h setup, 15 min teardown); ours needs 1 h setup too
     assert got == [("2026-12-10T11:15:00+07:00", "2026-12-10T13:00:00+07:00", "MCU-TQ")]
+    assert body["windows"][0]["cascade"] is False, "one bridge holds it"
     assert body["truncated"] is False
 
     # before the meeting: ours ends, with its 15 min teardown, when m-1's setup hour begins

@@ -47,6 +47,9 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
     form = await request.form()
     fields = {k: str(form.get(k) or "").strip() for k in ("title", "chair", "start", "minutes")}
     body: dict[str, Any] = {k: fields[k] for k in ("title", "chair") if fields[k]}
+    host = str(form.get("external_host") or "").strip()
+    if s.may("national_meeting") and host != str(form.get("external_host_was") or ""):
+        body["external_host"] = host or None  # named, changed, or cleared
     if fields["start"]:
         try:
             start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)

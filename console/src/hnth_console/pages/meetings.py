@@ -47,6 +47,7 @@ MEETING_FIELDS = (
     "urgent_reason",
     "document_number",
     "document_date",
+    "external_host",
 )
 
 
@@ -346,6 +347,8 @@ def meeting_body(
         body["groups"] = list(groups)
     if fields["urgent_reason"]:  # inside the notice lead time: the IT department only
         body["urgent_reason"] = fields["urgent_reason"]
+    if fields.get("external_host"):  # a national meeting: the IT department only
+        body["external_host"] = fields["external_host"]
     for letter in ("document_number", "document_date"):  # the official letter, if any
         if fields.get(letter):
             body[letter] = fields[letter]

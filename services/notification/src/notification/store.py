@@ -31,7 +31,7 @@ from hnth_kit.mongo import Document, insert_new
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
 from notification.domain import facts, technicians
 from notification.domain.attempts import Next
-from notification.domain.meetings import Meeting
+from notification.domain.meetings import Meeting, share_from
 from notification.domain.notices import Channel, Notice, Status
 
 NOTICES = "notices"
@@ -229,6 +229,7 @@ class NotificationStore:
         values = {k: doc[k] for k in _MEETING_FIELDS if k in doc}  # older rows: defaults
         values["endpoints"] = tuple(values["endpoints"])
         values["removed_endpoints"] = tuple(values["removed_endpoints"])
+        values["cascade"] = tuple(share_from(s) for s in values.get("cascade", ()))
         return Meeting(**values)
 
     async def save_meeting(self, meeting: Meeting) -> None:
@@ -236,6 +237,7 @@ class NotificationStore:
         doc = dataclasses.asdict(meeting)
         doc["endpoints"] = list(meeting.endpoints)
         doc["removed_endpoints"] = list(meeting.removed_endpoints)
+        doc["cascade"] = [s.data() for s in meeting.cascade]
         key = f"{meeting.tenant}:{meeting.meeting_id}"
         try:
             await self._meetings.update_one(

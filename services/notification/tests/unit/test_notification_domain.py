@@ -14,6 +14,7 @@ from notification_samples import (
     TENANT,
     access_link,
     assigned,
+    cascaded,
     directory,
     inspection_cancelled,
     inspection_scheduled,
@@ -391,13 +392,12 @@ def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> No
 LINK = "https://console.example/set-password?token=t0ken-only-in-the-mail"
 
 
-def access_mail(**kw: str) -> tuple[EmailMessage, str, str]:
-    """The access link's e-mail as the sender builds it, and its text and HTML parts."""
-    notice = notice_document(plan_access_link(access_link(**kw)), NOW)
+def sent_mail(notice: dict, contact: dict, address: str) -> tuple[EmailMessage, str, str]:
+    """A notice's e-mail as the sender builds it and a client reads it: text and HTML parts."""
     msg = content.email(
         notice,
-        contact=own_contact(notice["kind"], notice["data"]) or {},
-        address=notice["data"]["email"],
+        contact=contact,
+        address=address,
         it_contact=None,
         policy=POLICY,
         ack_url="https://hnth/ack/x",
@@ -411,6 +411,13 @@ def access_mail(**kw: str) -> tuple[EmailMessage, str, str]:
     assert text is not None
     assert html is not None
     return parsed, text.get_content(), html.get_content()
+
+
+def access_mail(**kw: str) -> tuple[EmailMessage, str, str]:
+    """The access link's e-mail, and its text and HTML parts."""
+    notice = notice_document(plan_access_link(access_link(**kw)), NOW)
+    contact = own_contact(notice["kind"], notice["data"]) or {}
+    return sent_mail(notice, contact, notice["data"]["email"])
 
 
 def test_the_access_link_mail_is_in_vietnamese_by_default_in_local_time() -> None:
@@ -476,6 +483,67 @@ def test_the_notice_names_the_host_units_official_letter_when_it_has_one() -> No
     assert "Official letter: No. 125/VP-HCTC of 28/11/2026" in en
     [plain, *_] = plan_assignment(meeting(), POLICY, [], NOW)
     assert "công văn" not in content.render(plain.kind, "vi", render_context(plain)).text
+
+
+def mail_of(notice: Notice, address: str = "a@b") -> tuple[str, icalendar.Event]:
+    """The e-mail a notice becomes: its plain text and its calendar entry."""
+    parsed, text, _ = sent_mail(notice_document(notice, NOW), {"name": "Sở TT&TT"}, address)
+    [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
+    return text, event
+
+
+def test_an_endpoint_on_a_linked_bridge_is_invited_with_its_own_bridges_dial_in() -> None:
+    linked_dial_in = "sip:VR-01@mcu2.tuyenquang.gov.vn"
+    event = cascaded("m-1", START)
+    cascade = meeting_from_slot(event, None)
+    notices = {n.recipient.key: n for n in plan_assignment(cascade, POLICY, [], NOW)}
+
+    text, entry = mail_of(notices["technician:TQ-H-SONDUONG"])
+    assert f"Máy chủ: MCU-TQ-2, phòng họp ảo VR-01, địa chỉ kết nối {linked_dial_in}" in text
+    assert "ghép nối với máy chủ chính MCU-TQ" in text
+    assert linked_dial_in in str(entry["LOCATION"])
+    assert event.slot.dial_in not in text, "not the host bridge's dial-in"
+    assert "mcu.tuyenquang" not in str(entry["LOCATION"])
+
+    text, entry = mail_of(notices["technician:TQ-UBND"])
+    assert event.slot.dial_in in str(entry["LOCATION"])
+    assert linked_dial_in not in text
+    assert "Máy chủ: MCU-TQ," in text
+
+    for role in ("it_department", "line_provider"):
+        text, entry = mail_of(notices[role])
+        assert "Hội nghị được ghép nối (cascade) qua 2 máy chủ:" in text
+        assert (
+            "- MCU-TQ (máy chủ chính, có điểm cầu chính): 2 điểm cầu, 3 cổng, "
+            f"địa chỉ kết nối {event.slot.dial_in}; các điểm cầu: TQ-UBND, TQ-STTTT"
+        ) in text
+        assert (
+            "- MCU-TQ-2 (ghép nối với MCU-TQ): 1 điểm cầu, 2 cổng, "
+            f"địa chỉ kết nối {linked_dial_in}; các điểm cầu: TQ-H-SONDUONG"
+        ) in text
+        assert event.slot.dial_in in str(entry["LOCATION"])
+    english = content.render(
+        Kind.MEETING_NOTICE, "en", render_context(notices["it_department"])
+    ).text
+    assert "- MCU-TQ-2 (linked to MCU-TQ): 1 endpoints, 2 ports" in english
+
+    # reminders and a cancellation say the same per bridge
+    [check] = plan_check_reminder("t", cascade, ["TQ-UBND", "TQ-STTTT"], POLICY)
+    assert check.data["dial_in"] == linked_dial_in
+    day_before = {n.recipient.key: n for n in plan_meeting_reminder("t", cascade, POLICY)}
+    assert day_before["technician:TQ-H-SONDUONG"].data["dial_in"] == linked_dial_in
+    off = {n.recipient.key: n for n in plan_cancellation(cascade, POLICY, [], "x")}
+    assert off["technician:TQ-H-SONDUONG"].data["bridge"] == "MCU-TQ-2"
+    assert len(off["it_department"].data["cascade"]) == 2
+
+
+def test_a_meeting_on_one_bridge_lists_no_cascade() -> None:
+    notices = {n.recipient.key: n for n in plan_assignment(meeting(), POLICY, [], NOW)}
+    for key in ("it_department", "technician:TQ-H-SONDUONG"):
+        text, _ = mail_of(notices[key])
+        assert "cascade" not in text
+        assert "ghép nối" not in text
 
 
 def test_an_inspection_plan_goes_to_its_technicians_and_the_line_provider() -> None:

@@ -102,6 +102,14 @@ class MeetingPatch(BaseModel):
         description="Lý do họp khẩn, khi dời vào thời hạn thông báo / urgent reason, "
         "when moving inside the notice lead time",
     )
+    external_host: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Cấp trên chủ trì (điểm cầu Trung ương); null: không còn là cuộc họp cấp "
+        "trên; chỉ Sở TT&TT / the host outside the province; null clears it; IT department "
+        "only",
+    )
 
     _not_null = field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")(
         not_null

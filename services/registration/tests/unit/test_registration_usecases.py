@@ -189,3 +189,61 @@ async def test_an_unknown_meeting_is_a_404(meetings) -> None:
     with pytest.raises(Refusal) as raised:
         await meetings.cancel(OPERATOR, "mtg-none", None)
     assert raised.value.status == 404
+
+
+GOVERNMENT = "Văn phòng Chính phủ"
+
+
+async def test_the_it_department_names_or_clears_the_central_host_on_a_change(
+    meetings, store
+) -> None:
+    created = await meetings.register(OPERATOR, body(host_unit="SYT"), None)
+    meeting_id = created.meeting["_id"]
+    named = await meetings.change(OPERATOR, meeting_id, MeetingPatch(external_host=GOVERNMENT))
+    assert named.meeting["external_host"] == GOVERNMENT
+    assert store.outbox[-1].external_host == GOVERNMENT
+    cleared = await meetings.change(OPERATOR, meeting_id, MeetingPatch(external_host=None))
+    assert cleared.meeting["external_host"] is None
+    assert isinstance(store.outbox[-1], MeetingChanged)
+    assert store.outbox[-1].external_host is None
+    # a change that leaves it alone keeps it
+    await meetings.change(OPERATOR, meeting_id, MeetingPatch(external_host=GOVERNMENT))
+    kept = await meetings.change(OPERATOR, meeting_id, MeetingPatch(title="Giao ban quý"))
+    assert kept.meeting["external_host"] == GOVERNMENT
+
+
+async def test_only_the_it_department_names_or_clears_the_central_host(meetings, store) -> None:
+    created = await meetings.register(OPERATOR, body(host_unit="SYT"), None)
+    meeting_id = created.meeting["_id"]
+    with pytest.raises(Refusal) as raised:
+        await meetings.change(REGISTRAR, meeting_id, MeetingPatch(external_host=GOVERNMENT))
+    assert [(f, r) for f, r, _ in refusal_of(raised)] == [
+        ("external_host", "registration.own_unit")
+    ]
+    await meetings.change(OPERATOR, meeting_id, MeetingPatch(external_host=GOVERNMENT))
+    written = len(store.outbox)
+    with pytest.raises(Refusal) as raised:
+        await meetings.change(REGISTRAR, meeting_id, MeetingPatch(external_host=None))
+    assert [(f, r) for f, r, _ in refusal_of(raised)] == [
+        ("external_host", "registration.own_unit")
+    ]
+    assert len(store.outbox) == written, "a refused change writes nothing"
+    assert (await meetings.visible(OPERATOR, meeting_id))["external_host"] == GOVERNMENT
+
+
+async def test_the_central_host_changes_which_lead_time_applies(meetings, clock) -> None:
+    """Inside the ordinary notice lead time, naming the central host is allowed (its own
+    lead time is shorter) and the meeting stays flagged; clearing it again is refused."""
+    created = await meetings.register(OPERATOR, body(), None)
+    meeting_id = created.meeting["_id"]
+    clock.set(NOW + timedelta(days=2))  # inside the 2 days' notice now
+    named = await meetings.change(OPERATOR, meeting_id, MeetingPatch(external_host=GOVERNMENT))
+    assert named.meeting["late_notice"] is True
+    with pytest.raises(Refusal) as raised:
+        await meetings.change(OPERATOR, meeting_id, MeetingPatch(external_host=None))
+    assert [rule for _, rule, _ in refusal_of(raised)] == ["notice.lead_time"]
+
+
+def test_an_empty_central_host_is_refused_by_the_schema() -> None:
+    with pytest.raises(ValueError, match="external_host"):
+        MeetingPatch(external_host="")

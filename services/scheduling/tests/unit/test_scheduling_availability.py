@@ -135,3 +135,43 @@ def test_the_searchers_office_hours_narrow_the_windows() -> None:
         (3, 8, 0, 17),
         (4, 7, 30, 17),
     ]
+
+
+def test_a_window_that_fits_only_cascaded_says_so_where_the_province_cascades() -> None:
+    """Four endpoints, two bridges of four ports: one bridge holds them, unless another
+    meeting takes a port on each; then only the cascade does (3 + 3 less a link's port on
+    each side), hosted by the first bridge with most free ports."""
+    rooms = ("TQ-A", "TQ-B", "TQ-C", "TQ-D")
+    policy = small_bridges(tuyen_quang(), 4, 4)
+    start = FIRST + 4 * H
+    held = claims_of("m-1", start, start + H, policy, "TQ-X", bridge="MCU-1")
+    held += claims_of("m-2", start, start + H, policy, "TQ-Y", bridge="MCU-2")
+    span = Window(start=FIRST, end=FIRST + 12 * H)
+
+    def found_on(policy: Policy) -> list[av.FreeWindow]:
+        bridges = av.searched_bridges(policy, len(rooms))
+        occupancy = av.occupancy_of(held, bridges, av.spans_of(span, policy))
+        return av.free_windows("tuyen-quang", rooms, H, span, policy, NOW, occupancy)[0]
+
+    found = found_on(policy)
+    assert [(w.bridge, w.cascade) for w in found] == [
+        ("MCU-1", False),
+        ("MCU-1", True),
+        ("MCU-1", False),
+    ]
+    assert found[1].start < start < found[1].end
+    # the cascade's first start is the candidate after the single bridge's last
+    assert found[0].end == found[1].start + H - timedelta(minutes=15)
+
+    rules = {**policy.rules, "bridge.cascade": Rule(value=False, source="test")}
+    alone = found_on(policy.model_copy(update={"rules": rules}))
+    assert [(w.bridge, w.cascade) for w in alone] == [("MCU-1", False), ("MCU-1", False)]
+    assert alone[0].end <= start
+    assert alone[1].start >= start + H
+
+
+def test_the_most_endpoints_a_search_may_name_is_the_cascades_where_the_province_cascades() -> None:
+    policy = small_bridges(tuyen_quang(), 128, 64)
+    assert av.most_endpoints(policy) == (190, "bridge.cascade")
+    rules = {**policy.rules, "bridge.cascade": Rule(value=False, source="test")}
+    assert av.most_endpoints(policy.model_copy(update={"rules": rules})) == (128, "bridge.ports")

@@ -10,6 +10,31 @@ from hnth_contracts import SlotAssigned
 
 
 @dataclass(frozen=True)
+class Share:
+    """One bridge's part of a cascaded meeting: its endpoints, ports and own dial-in."""
+
+    bridge: str
+    endpoints: tuple[str, ...]
+    ports: int
+    dial_in: str
+    host: bool = False
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "bridge": self.bridge,
+            "endpoints": list(self.endpoints),
+            "ports": self.ports,
+            "dial_in": self.dial_in,
+            "host": self.host,
+        }
+
+
+def share_from(value: dict[str, Any]) -> Share:
+    """A share as stored."""
+    return Share(**{**value, "endpoints": tuple(value["endpoints"])})
+
+
+@dataclass(frozen=True)
 class Meeting:
     """This service's copy of a meeting, as its latest `SlotAssigned` describes it."""
 
@@ -34,9 +59,28 @@ class Meeting:
     """The host unit's official letter (số công văn), when the request named one."""
     document_date: str | None = None
     """Its date, ISO `YYYY-MM-DD` (kept as text: a date alone is no BSON type)."""
+    cascade: tuple[Share, ...] = ()
+    """Each bridge's share when the meeting is cascaded (the host's first); empty otherwise."""
 
-    def data(self) -> dict[str, Any]:
-        """What templates and webhooks are told about the meeting."""
+    def share_of(self, endpoint: str) -> Share | None:
+        """The bridge share an endpoint connects to, when the meeting is cascaded."""
+        return next((s for s in self.cascade if endpoint in s.endpoints), None)
+
+    def data(self, endpoint: str | None = None) -> dict[str, Any]:
+        """What templates and webhooks are told about the meeting. For an endpoint's
+        technician: the bridge and dial-in its endpoint connects to (its own bridge's when
+        the meeting is cascaded), without the other bridges' shares."""
+        share = self.share_of(endpoint) if endpoint else None
+        if share is not None:
+            return {
+                **self._data(),
+                "bridge": share.bridge,
+                "dial_in": share.dial_in,
+                "cascade": [],
+            }
+        return self._data()
+
+    def _data(self) -> dict[str, Any]:
         return {
             "meeting_id": self.meeting_id,
             "revision": self.revision,
@@ -53,6 +97,8 @@ class Meeting:
             "notice_deadline": self.notice_deadline,
             "document_number": self.document_number,
             "document_date": self.document_date,
+            "host_bridge": self.bridge,
+            "cascade": [s.data() for s in self.cascade],
         }
 
 
@@ -84,6 +130,10 @@ def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
         removed_endpoints=removed,
         document_number=event.document_number,
         document_date=event.document_date.isoformat() if event.document_date else None,
+        cascade=tuple(
+            Share(s.bridge, tuple(s.endpoints), s.ports, s.dial_in, s.host)
+            for s in event.slot.cascade
+        ),
     )
 
 

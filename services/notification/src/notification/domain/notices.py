@@ -123,6 +123,12 @@ def meeting_recipients(
     return found + subscribers(webhooks)
 
 
+def told(meeting: Meeting, recipient: Recipient) -> dict[str, Any]:
+    """What a recipient is told about the meeting: an endpoint's technician its own
+    bridge's dial-in, everyone else the host's and each bridge's share."""
+    return meeting.data(endpoint_of(recipient.key))
+
+
 def technician(endpoint: str) -> Recipient:
     return Recipient(f"technician:{endpoint}", "technician")
 

@@ -19,6 +19,7 @@ from notification.domain.notices import (
     calendar_uid,
     meeting_recipients,
     technician,
+    told,
 )
 
 
@@ -41,7 +42,10 @@ def plan_assignment(
         data=meeting.data(),
         calendar=Calendar(uid, "REQUEST", meeting.revision),
     )
-    notices = [replace(base, recipient=r) for r in meeting_recipients(meeting, policy, webhooks)]
+    notices = [
+        replace(base, recipient=r, data=told(meeting, r))
+        for r in meeting_recipients(meeting, policy, webhooks)
+    ]
     dropped = replace(
         base,
         kind=Kind.MEETING_CANCELLED,
@@ -77,7 +81,7 @@ def plan_cancellation(
             tenant=meeting.tenant,
             rule=policy.ref("notice.lead_time"),
             meeting_id=meeting.meeting_id,
-            data={**meeting.data(), "reason": reason or ""},
+            data={**told(meeting, r), "reason": reason or ""},
             calendar=calendar,
         )
         for r in meeting_recipients(meeting, policy, webhooks)

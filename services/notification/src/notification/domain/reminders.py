@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from hnth_contracts.policy import Policy
 from notification.domain.meetings import Meeting
-from notification.domain.notices import Kind, Notice, meeting_recipients, technician
+from notification.domain.notices import Kind, Notice, meeting_recipients, technician, told
 
 
 def plan_meeting_reminder(timer_id: str, meeting: Meeting, policy: Policy) -> list[Notice]:
@@ -19,7 +19,7 @@ def plan_meeting_reminder(timer_id: str, meeting: Meeting, policy: Policy) -> li
             tenant=meeting.tenant,
             rule=policy.ref("reminder.before_meeting"),
             meeting_id=meeting.meeting_id,
-            data=meeting.data(),
+            data=told(meeting, r),
         )
         for r in meeting_recipients(meeting, policy)
     ]
@@ -38,7 +38,7 @@ def plan_check_reminder(
             tenant=meeting.tenant,
             rule=policy.ref("reminder.before_check"),
             meeting_id=meeting.meeting_id,
-            data={**meeting.data(), "endpoint": endpoint},
+            data={**meeting.data(endpoint), "endpoint": endpoint},
         )
         for endpoint in meeting.endpoints
         if endpoint not in done

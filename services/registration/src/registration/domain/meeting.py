@@ -84,6 +84,26 @@ def _broken(policy: Policy, field: str, rule: str, vi: str, en: str) -> Violatio
     return Violation(field, rule, policy.ref(rule).source, vi, en)
 
 
+def _national_only(policy: Policy) -> Violation:
+    return _broken(
+        policy,
+        "external_host",
+        "registration.own_unit",
+        "Chỉ Sở TT&TT đăng ký cuộc họp do cấp trên chủ trì.",
+        "Only the IT department registers a meeting hosted outside the province.",
+    )
+
+
+def host_change_violations(
+    before: Draft, after: Draft, caller: Caller, policy: Policy
+) -> list[Violation]:
+    """Naming, changing or clearing the host outside the province is the IT department's,
+    as registering a national meeting is."""
+    if before.external_host == after.external_host or caller.is_operator:
+        return []
+    return [_national_only(policy)]
+
+
 def time_violations(
     draft: Draft, *, policy: Policy, caller: Caller, now: datetime
 ) -> list[Violation]:
@@ -99,15 +119,7 @@ def time_violations(
     )
     found = [_broken(policy, b.field, b.rule, b.vi + ".", b.en + ".") for b in breaches]
     if draft.external_host and not caller.is_operator:
-        found.append(
-            _broken(
-                policy,
-                "external_host",
-                "registration.own_unit",
-                "Chỉ Sở TT&TT đăng ký cuộc họp do cấp trên chủ trì.",
-                "Only the IT department registers a meeting hosted outside the province.",
-            )
-        )
+        found.append(_national_only(policy))
     stopped = {b.rule for b in breaches} & {"meeting.start_before_end", "meeting.not_in_past"}
     if stopped or not draft.urgent_reason or not is_late_notice(draft.start, policy, now):
         return found
@@ -217,11 +229,15 @@ def _role_names(roles: Sequence[str]) -> tuple[str, str]:
 
 
 def reschedules(before: Draft, after: Draft) -> bool:
-    """Does a change move the meeting or change its rooms? Only then do the time and
-    directory rules apply again: fixing a title inside the lead time is not a new notice."""
+    """Does a change move the meeting, change its rooms or who hosts it? Only then do the
+    time and directory rules apply again: fixing a title inside the lead time is not a new
+    notice."""
 
     def shape(d: Draft) -> tuple[object, ...]:
-        return (d.start, d.end, d.main_endpoint, tuple(d.endpoints), tuple(d.groups))
+        # who hosts decides which lead time applies (notice.national_lead_time)
+        return (
+            d.start, d.end, d.main_endpoint, tuple(d.endpoints), tuple(d.groups), d.external_host
+        )  # fmt: skip
 
     return shape(before) != shape(after)
 

@@ -276,8 +276,14 @@ class Meetings:
             endpoints, urgent_reason, merged.get("document_number"), merged.get("document_date"),
             merged["groups"], merged.get("external_host"),
         )  # fmt: skip
+        caller = domain.Caller(role=who.role.value, unit=who.unit)
+        before = _as_draft(meeting)
+        if broken := domain.host_change_violations(
+            before, after, caller, self.policy_for(who.tenant)
+        ):
+            raise Refusal.broken(broken)
         late_notice = bool(meeting.get("late_notice"))
-        if domain.reschedules(_as_draft(meeting), after):
+        if domain.reschedules(before, after):
             await self._validate(who, after, now)
             late_notice = domain.is_late_notice(after.start, self.policy_for(who.tenant), now)
         revision = meeting["revision"] + 1

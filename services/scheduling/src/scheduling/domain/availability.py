@@ -10,10 +10,12 @@ A candidate meeting starts on a bucket edge (every 15 minutes). It is offered wh
 - its reserved window (the meeting widened by `slot.setup_buffer` and
   `slot.teardown_buffer`, as `buckets.reserved_window` says) finds every endpoint free and
   one bridge with a port per endpoint free (`alternatives.is_free`, the test a rejection's
-  alternatives pass).
+  alternatives pass); or, where no one bridge has the ports and the province cascades
+  (`bridge.cascade`), the bridges together, cascaded: such a window says `cascade` and
+  names the bridge that would host (the one with most free ports, as the decision picks).
 
 A meeting is offered within one local day (none runs past midnight). Consecutive
-candidates on the same bridge and the same local day merge into one window:
+candidates on the same bridge, cascaded or not, and the same local day merge into one window:
 `start` is the earliest start, `end` the latest end, so a meeting of that length fits
 anywhere between them.
 """
@@ -29,6 +31,7 @@ from zoneinfo import ZoneInfo
 from hnth_contracts import Window
 from hnth_contracts.policy import Bridge, Policy
 from hnth_contracts.rules import Breach, time_breaches, zone
+from scheduling.domain import cascade
 from scheduling.domain.alternatives import is_free
 from scheduling.domain.buckets import BUCKET, EPOCH, buckets, reserved_window
 from scheduling.domain.conflicts import Holder, Occupancy
@@ -44,11 +47,13 @@ LENGTH_RULES = ("meeting.min_duration", "meeting.max_duration")
 
 @dataclass(frozen=True)
 class FreeWindow:
-    """A meeting of the asked length fits anywhere from `start` to `end`, on `bridge`."""
+    """A meeting of the asked length fits anywhere from `start` to `end`, on `bridge`;
+    `cascade`: only cascaded over several bridges, `bridge` hosting."""
 
     start: datetime
     end: datetime
     bridge: str
+    cascade: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,23 +156,44 @@ def free_windows(
     tz = zone(policy)
     hours = [h for h in (working_hours(policy), preferred) if h is not None]
     rooms = tuple(sorted(set(rooms)))
-    bridges = [b for b in policy.all_bridges if b.ports >= len(rooms)]
+    bridges = searched_bridges(policy, len(rooms))
     found: list[FreeWindow] = []
-    run: tuple[datetime, datetime, str, date] | None = None  # first, last start, bridge, day
+    run: tuple[datetime, datetime, Place, date] | None = None  # first, last start, where, day
     start = max(earliest_start(policy, now), _edge(span.start))
     while start + length <= span.end and len(found) <= limit:
-        bridge = _bridge_for(tenant, rooms, start, length, policy, occupancy, bridges, hours, tz)
+        place = _place_for(tenant, rooms, start, length, policy, occupancy, bridges, hours, tz)
         day = start.astimezone(tz).date()
-        if bridge is not None and run is not None and (run[2], run[3]) == (bridge, day):
-            run = (run[0], start, bridge, day)
+        if place is not None and run is not None and (run[2], run[3]) == (place, day):
+            run = (run[0], start, place, day)
         else:
             if run is not None:
-                found.append(FreeWindow(run[0], run[1] + length, run[2]))
-            run = None if bridge is None else (start, start, bridge, day)
+                found.append(FreeWindow(run[0], run[1] + length, *run[2]))
+            run = None if place is None else (start, start, place, day)
         start += BUCKET
     if run is not None:
-        found.append(FreeWindow(run[0], run[1] + length, run[2]))
+        found.append(FreeWindow(run[0], run[1] + length, *run[2]))
     return found[:limit], len(found) > limit
+
+
+Place = tuple[str, bool]
+"""Where a candidate fits: the (hosting) bridge, and whether only cascaded."""
+
+
+def searched_bridges(policy: Policy, rooms: int) -> list[Bridge]:
+    """The bridges a meeting on `rooms` endpoints may use: those with the ports, or every
+    bridge when the province cascades (a cascade may span any of them)."""
+    if cascade.allowed(policy) and len(policy.all_bridges) > 1:
+        return list(policy.all_bridges)
+    return [b for b in policy.all_bridges if b.ports >= rooms]
+
+
+def most_endpoints(policy: Policy) -> tuple[int, str]:
+    """The most endpoints one meeting may have on the province's bridges (cascaded where
+    the province cascades) and the rule that says so."""
+    ports = [b.ports for b in policy.all_bridges]
+    if cascade.allowed(policy) and len(ports) > 1:
+        return cascade.capacity(ports), cascade.CASCADE
+    return max(ports), "bridge.ports"
 
 
 def _edge(moment: datetime) -> datetime:
@@ -175,7 +201,7 @@ def _edge(moment: datetime) -> datetime:
     return EPOCH + -((EPOCH - moment) // BUCKET) * BUCKET
 
 
-def _bridge_for(
+def _place_for(
     tenant: str,
     rooms: tuple[str, ...],
     start: datetime,
@@ -185,8 +211,9 @@ def _bridge_for(
     bridges: Sequence[Bridge],
     hours: Sequence[WorkingHours],
     tz: ZoneInfo,
-) -> str | None:
-    """The first bridge a meeting from `start` fits on, None when it does not fit."""
+) -> Place | None:
+    """The first bridge a meeting from `start` fits on; else, where the province cascades,
+    the bridge hosting a cascade that holds it; None when it does not fit."""
     end = start + length
     if not all(within_hours(start, end, h, tz) for h in hours):
         return None
@@ -205,9 +232,15 @@ def _bridge_for(
     )
     reserved = reserved_window(start, end, policy)
     for bridge in bridges:
-        if is_free(request, reserved, occupancy, [bridge]):
-            return bridge.name
-    return None
+        if bridge.ports >= len(rooms) and is_free(request, reserved, occupancy, [bridge]):
+            return bridge.name, False
+    if len(bridges) < 2 or not cascade.allowed(policy):
+        return None
+    if not is_free(request, reserved, occupancy, bridges, cascaded=True):
+        return None
+    spans = buckets(reserved)
+    free = [min(occupancy.free_ports.get((b.name, n), 0) for n in spans) for b in bridges]
+    return bridges[free.index(max(free))].name, True
 
 
 def spans_of(span: Window, policy: Policy) -> range:

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hnth_contracts import Window
+from hnth_contracts.policy import Policy
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Principal, Role, only
 from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.refusal import Refusal, Violation
-from scheduling.domain import availability
+from scheduling.domain import availability, cascade
 from scheduling.store import SchedulingStore
 from scheduling.usecases import Scheduling
 
@@ -24,7 +25,8 @@ router = APIRouter(tags=["availability"])
 
 Booking = Annotated[Principal, Depends(only(Role.REGISTRAR, Role.OPERATOR))]
 DEFAULT_RANGE = timedelta(days=7)
-MAX_ENDPOINTS = 50
+MAX_ENDPOINTS = 400
+"""Endpoints per search: a whole province's meeting (Lạng Sơn: 153), cascaded if need be."""
 SOURCE = "HNTH Ops: tìm khung giờ trống (GET /availability)"
 
 
@@ -32,6 +34,8 @@ class FreeWindow(BaseModel):
     start: datetime
     end: datetime
     bridge: str
+    cascade: bool = False
+    """The meeting fits here only cascaded over several bridges, `bridge` hosting."""
 
 
 class Availability(BaseModel):
@@ -48,6 +52,21 @@ class Availability(BaseModel):
 
 def _bad(field: str, rule: str, vi: str, en: str, source: str = SCHEMA_SOURCE) -> Refusal:
     return Refusal.broken([Violation(field, rule, source, vi, en)])
+
+
+def _too_many(policy: Policy, rooms: int, rule: str) -> Violation:
+    """More endpoints than the bridges hold: the largest bridge's ports, or the cascade's."""
+    largest = max(policy.all_bridges, key=lambda b: b.ports)
+    if rule == "bridge.ports":
+        return Violation(
+            "endpoints",
+            rule,
+            largest.source,
+            f"Cần {rooms} cổng, cầu lớn nhất {largest.name} chỉ có {largest.ports}",
+            f"{rooms} ports are needed, the largest bridge {largest.name} has only {largest.ports}",
+        )
+    empty = cascade.too_big(policy, rooms, [(b, b.ports) for b in policy.all_bridges])
+    return Violation("endpoints", rule, empty.rule.source, empty.message, empty.message_en or "")
 
 
 def _duration(text: str) -> timedelta:
@@ -153,7 +172,10 @@ def _endpoints(text: str) -> tuple[str, ...]:
     "policy has them, setup and teardown buffers). `day_from`, `day_to` and `weekdays` "
     "narrow the search to the hours the person wants (office hours). A meeting fits "
     "anywhere from a window's `start` to its `end`. `from` defaults to now, `to` to 7 "
-    "days later; at most 14 days; times without an offset are the province's local time.",
+    "days later; at most 14 days; times without an offset are the province's local time. "
+    "Where no one bridge has the ports and the province cascades (`bridge.cascade`), a "
+    "window that fits only cascaded over several bridges says `cascade: true`, `bridge` "
+    "naming the one that would host.",
     responses={422: {"description": "Tham số sai / a parameter is not valid (field, reason)"}},
 )
 async def free_windows(
@@ -198,20 +220,9 @@ async def free_windows(
         raise Refusal.broken(
             [Violation("duration", b.rule, policy.ref(b.rule).source, b.vi, b.en) for b in breaches]
         )
-    largest = max(policy.all_bridges, key=lambda b: b.ports)
-    if len(rooms) > largest.ports:
-        raise Refusal.broken(
-            [
-                Violation(
-                    "endpoints",
-                    "bridge.ports",
-                    largest.source,
-                    f"Cần {len(rooms)} cổng, cầu lớn nhất {largest.name} chỉ có {largest.ports}",
-                    f"{len(rooms)} ports are needed, the largest bridge {largest.name} has "
-                    f"only {largest.ports}",
-                )
-            ]
-        )
+    most, rule = availability.most_endpoints(policy)
+    if len(rooms) > most:
+        raise Refusal.broken([_too_many(policy, len(rooms), rule)])
     directory = await store.directory_view(who.tenant, rooms)
     if directory is not None:
         missing = [code for code in rooms if directory.get(code) is not True]
@@ -231,14 +242,19 @@ async def free_windows(
     span = Window(start=first, end=last)
     spans = availability.spans_of(span, policy)
     claims = await store.reservations(who.tenant, rooms, spans)
-    bridges = [b for b in policy.all_bridges if b.ports >= len(rooms)]
+    bridges = availability.searched_bridges(policy, len(rooms))
     occupancy = availability.occupancy_of(claims, bridges, spans)
     windows, truncated = availability.free_windows(
         who.tenant, rooms, length, span, policy, now, occupancy, preferred=preferred
     )
     return Availability(
         windows=[
-            FreeWindow(start=w.start.astimezone(tz), end=w.end.astimezone(tz), bridge=w.bridge)
+            FreeWindow(
+                start=w.start.astimezone(tz),
+                end=w.end.astimezone(tz),
+                bridge=w.bridge,
+                cascade=w.cascade,
+            )
             for w in windows
         ],
         truncated=truncated,

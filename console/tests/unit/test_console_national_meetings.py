@@ -1,0 +1,174 @@
+"""National and cascaded meetings on the console, over stand-ins for the services: the IT
+department names the central host on the new-meeting form (no one else sees the field);
+the meeting's page says who hosts it and, when cascaded, each bridge's share in words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from console_fakes import FakeRegistration, console_over, csrf_of, sign_in
+
+sent: list[httpx.Request] = []
+START = datetime.now(UTC) + timedelta(days=3)
+HOST_DIAL_IN = "sip:VR-01@mcu.langson.gov.vn"
+LINKED_DIAL_IN = "sip:VR-01@mcu2.langson.gov.vn"
+
+
+def share(bridge: str, endpoints: list[str], ports: int, dial_in: str, *, host: bool) -> dict:
+    """One bridge's share of a cascaded slot, as registration shows it."""
+    return {"bridge": bridge, "endpoints": endpoints, "ports": ports, "dial_in": dial_in,
+            "host": host}  # fmt: skip
+
+
+MEETING = {
+    "id": "m1",
+    "title": "Hội nghị trực tuyến của Chính phủ",
+    "status": "scheduled",
+    "host_unit": "VP-UBND",
+    "chair": "Thủ tướng",
+    "start": START.isoformat(),
+    "end": (START + timedelta(hours=3)).isoformat(),
+    "main_endpoint": "LS-UBND",
+    "endpoints": ["LS-UBND", "LS-X-1", "LS-X-2"],
+    "external_host": "Văn phòng Chính phủ",
+    "slot": {
+        "bridge": "MCU-LS",
+        "virtual_room": "VR-01",
+        "dial_in": HOST_DIAL_IN,
+        "cascade": [
+            share("MCU-LS", ["LS-UBND", "LS-X-1"], 3, HOST_DIAL_IN, host=True),
+            share("MCU-LS-2", ["LS-X-2"], 2, LINKED_DIAL_IN, host=False),
+        ],
+    },
+}
+ENDPOINTS = [{"code": "LS-UBND", "name": "UBND tỉnh", "unit": "VP-UBND", "active": True}]
+
+
+def services(request: httpx.Request) -> httpx.Response:
+    path, method = request.url.path, request.method
+    if (method, path) == ("POST", "/meetings"):
+        sent.append(request)
+        return httpx.Response(201, json={"id": "m2"})
+    if path == "/meetings/m1" and method == "PATCH":
+        sent.append(request)
+        return httpx.Response(200, json=MEETING)
+    if path == "/meetings/m1":
+        return httpx.Response(200, json=MEETING)
+    if path == "/meetings/m1/materials":
+        return httpx.Response(200, json={"items": [], "record_missing": False})
+    if path == "/endpoints":
+        return httpx.Response(200, json=ENDPOINTS)
+    if path in ("/incidents", "/units", "/groups", "/meetings/m1/access-requests"):
+        return httpx.Response(200, json=[])
+    if path in ("/meetings/m1/notices", "/meetings/m1/readiness", "/meetings/m1/feedback"):
+        return httpx.Response(200, json=[])
+    return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
+
+
+@pytest.fixture
+async def console() -> AsyncIterator[httpx.AsyncClient]:
+    registration = FakeRegistration()
+    registration.add("truc-ban", "operator", unit="STTTT")
+    registration.add("van-thu", "registrar", unit="VP-UBND")
+    sent.clear()
+    async with console_over(registration, services) as client:
+        yield client
+
+
+def form_fields(page: httpx.Response, **extra: str) -> dict[str, str]:
+    return {
+        "csrf": csrf_of(page),
+        "title": MEETING["title"],
+        "host_unit": "VP-UBND",
+        "chair": "Thủ tướng",
+        "start": "2026-12-03 08:00",
+        "minutes": "180",
+        "main_endpoint": "LS-UBND",
+        "idempotency_key": "k-1",
+        **extra,
+    }
+
+
+async def test_the_it_department_names_the_central_host_of_a_national_meeting(console) -> None:
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    form = await console.get("/meetings/new")
+    assert 'id="external_host"' in form.text
+    assert "Cấp trên chủ trì (điểm cầu Trung ương)" in form.text
+    made = await console.post(
+        "/meetings/new", data=form_fields(form, external_host=" Văn phòng Chính phủ ")
+    )
+    assert (made.status_code, made.headers["location"]) == (303, "/meetings/m2")
+    [asked] = sent
+    assert json.loads(asked.content)["external_host"] == "Văn phòng Chính phủ"
+
+
+async def test_a_registrar_sees_no_central_host_field_and_sends_none(console) -> None:
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    form = await console.get("/meetings/new")
+    assert 'id="external_host"' not in form.text
+    made = await console.post("/meetings/new", data=form_fields(form))
+    assert made.status_code == 303
+    [asked] = sent
+    assert "external_host" not in json.loads(asked.content)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_the_meeting_page_shows_the_central_host_and_each_bridges_share(
+    console, lang: str
+) -> None:
+    assert (await sign_in(console, "van-thu", lang=lang)).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert page.status_code == 200, page.text
+    host = page.text.split('id="external-host"')[1].split("</p>")[0]
+    assert "Văn phòng Chính phủ" in host
+    assert "LS-UBND" in host
+    linked = page.text.split('id="cascade-MCU-LS-2"')[1].split("</tr>")[0]
+    assert "<td>1</td><td>2</td>" in linked  # one endpoint, two ports with its link
+    assert LINKED_DIAL_IN in linked
+    main = page.text.split('id="cascade-MCU-LS"')[1].split("</tr>")[0]
+    assert HOST_DIAL_IN in main
+    if lang == "en":
+        assert "Cascaded over several bridges" in page.text
+        assert "(linked to MCU-LS)" in linked
+        assert "(host, with the main endpoint)" in main
+    else:
+        assert "Nối tầng qua nhiều cầu MCU" in page.text
+        assert "(nối với MCU-LS)" in linked
+        assert "(cầu chính, có điểm cầu chính)" in main
+
+
+async def test_a_meeting_on_one_bridge_shows_no_cascade(console, monkeypatch) -> None:
+    monkeypatch.setitem(MEETING, "external_host", None)
+    monkeypatch.setitem(MEETING, "slot", {**MEETING["slot"], "cascade": []})
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert page.status_code == 200
+    assert 'id="cascade' not in page.text
+    assert 'id="external-host"' not in page.text
+
+
+async def test_the_it_department_changes_or_clears_the_central_host(console) -> None:
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-external-host"' in page.text
+    was = {"csrf": csrf_of(page), "external_host_was": MEETING["external_host"]}
+    for typed, asked in (("Bộ Y tế", "Bộ Y tế"), ("  ", None)):
+        done = await console.post("/meetings/m1/change", data={**was, "external_host": typed})
+        assert done.status_code == 303, done.text
+        assert json.loads(sent.pop().content) == {"external_host": asked}
+    unchanged = {**was, "external_host": MEETING["external_host"], "title": "Họp"}
+    assert (await console.post("/meetings/m1/change", data=unchanged)).status_code == 303
+    assert json.loads(sent.pop().content) == {"title": "Họp"}
+
+
+async def test_a_registrar_changes_no_central_host(console) -> None:
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-external-host"' not in page.text
+    fields = {"csrf": csrf_of(page), "external_host": "Bộ Y tế", "title": "Họp"}
+    assert (await console.post("/meetings/m1/change", data=fields)).status_code == 303
+    assert json.loads(sent.pop().content) == {"title": "Họp"}
