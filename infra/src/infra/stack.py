@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import httpx
+
 from hnth_kit.auth import SigningKeys
 from hnth_kit.ports import free_port
 
@@ -154,36 +156,42 @@ def ferretdb_binary() -> Path:
 
 
 OIDC_MODULE = "github.com/zitadel/oidc/v3"
+SMPP_MODULE = "github.com/fiorix/go-smpp"
 
 
-def oidc_binary() -> Path:
-    """Build our OpenID provider (infra/oidc: zitadel/oidc's example server) once.
-
-    The version is pinned in infra/oidc/go.mod; the binary is rebuilt only when that
-    module's files change, like FerretDB's.
-    """
-    binary = CACHE / "bin" / "hnth-oidc"
-    src = INFRA / "oidc"
-    stamp = CACHE / "bin" / ".oidc-stamp"
+def _go_binary(name: str, module: str, what: str) -> Path:
+    """Build our small Go program `infra/<name>` (on `module`) into `.cache/bin/hnth-<name>`
+    once; the version is pinned in its go.mod and the binary is rebuilt only when its
+    files change, like FerretDB's."""
+    binary = CACHE / "bin" / f"hnth-{name}"
+    src = INFRA / name
+    stamp = CACHE / "bin" / f".{name}-stamp"
     names = ("go.mod", "go.sum", "main.go")
-    source_id = "".join((src / name).read_text() for name in names)
+    source_id = "".join((src / n).read_text() for n in names)
     if binary.exists() and stamp.exists() and stamp.read_text() == source_id:
         return binary
     go = _require("go", "install Go 1.26+ (https://go.dev/doc/install or apt-get install golang)")
     binary.parent.mkdir(parents=True, exist_ok=True)
-    print(
-        "stack: building the OpenID provider from the Go module proxy (first run only)...",
-        flush=True,
-    )
-    build = CACHE / "build" / "oidc"
+    print(f"stack: building {what} from the Go module proxy (first run only)...", flush=True)
+    build = CACHE / "build" / name
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
-    for name in names:
-        shutil.copy(src / name, build / name)
-    _run_build([go, "mod", "download", OIDC_MODULE], build, "downloading zitadel/oidc")
-    _run_build([go, "build", "-o", str(binary), "."], build, "building the OpenID provider")
+    for n in names:
+        shutil.copy(src / n, build / n)
+    _run_build([go, "mod", "download", module], build, f"downloading {module}")
+    _run_build([go, "build", "-o", str(binary), "."], build, f"building {what}")
     stamp.write_text(source_id)
     return binary
+
+
+def oidc_binary() -> Path:
+    """Our OpenID provider (infra/oidc: zitadel/oidc's example server)."""
+    return _go_binary("oidc", OIDC_MODULE, "the OpenID provider")
+
+
+def smpp_binary() -> Path:
+    """Our SMPP server (infra/smpp: go-smpp's smpptest server recording what it receives)."""
+    return _go_binary("smpp", SMPP_MODULE, "the SMPP server")
 
 
 # ---------------------------------------------------------------- processes
@@ -482,6 +490,61 @@ def start_oidc_provider(
         provider.stop()
         raise
     return provider
+
+
+@dataclass
+class SmppServer:
+    """A running SMPP server (infra/smpp): SMPP on `host:port`, what it received as JSON
+    at `web_url + "/messages"`."""
+
+    host: str
+    port: int
+    system_id: str
+    password: str
+    web_url: str
+    pid: int
+    log: Path
+
+    def messages(self) -> list[dict[str, object]]:
+        """Every submit_sm received so far, oldest first."""
+        found: list[dict[str, object]] = httpx.get(f"{self.web_url}/messages", timeout=10).json()
+        return found
+
+    def env(self) -> dict[str, str]:
+        """The notification service's settings that send SMS through this server."""
+        return {
+            "HNTH_SMPP_HOST": self.host,
+            "HNTH_SMPP_PORT": str(self.port),
+            "HNTH_SMPP_SYSTEM_ID": self.system_id,
+            "HNTH_SMPP_PASSWORD": self.password,
+        }
+
+    def stop(self) -> None:
+        _stop_pid(self.pid)
+
+
+def start_smpp_server(
+    run_dir: Path, *, web_port: int | None = None, timeout: float = 30.0
+) -> SmppServer:
+    """Start the SMPP server on 127.0.0.1 (it picks its SMPP port; the JSON record on
+    `web_port`, a free one unless given) with a generated password."""
+    binary = smpp_binary()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    web_port = web_port or free_port()
+    _check_port_free(web_port, "the SMPP server's record")
+    web_url = f"http://127.0.0.1:{web_port}"
+    password = secrets.token_hex(4)  # SMPP 3.4 passwords are at most 8 characters
+    log = run_dir / f"smpp-{web_port}.log"
+    cmd = [str(binary), "-http", f"127.0.0.1:{web_port}", "-system-id", "hnth-ops"]
+    pid = _spawn(cmd, log, env={"HNTH_SMPP_PASSWORD": password})
+    try:
+        _wait_until(lambda: _http_answers(web_url + "/"), "the SMPP server", pid, log, timeout)
+        address = httpx.get(web_url + "/", timeout=10).json()["smpp"]
+    except BaseException:
+        _stop_pid(pid)
+        raise
+    host, _, port = str(address).rpartition(":")
+    return SmppServer(host, int(port), "hnth-ops", password, web_url, pid, log)
 
 
 def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
