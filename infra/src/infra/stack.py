@@ -56,6 +56,8 @@ class StackState:
     smtp_port: int = 0
     pids: dict[str, int] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    smpp_env: dict[str, str] = field(default_factory=dict)
+    """Notification's settings for the SMPP server of `up` (empty: SMS off)."""
 
     @property
     def bootstrap_servers(self) -> str:
@@ -563,6 +565,16 @@ def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
     state.urls["smtp-sink"] = f"http://127.0.0.1:{web_port}/ (SMTP on 127.0.0.1:{state.smtp_port})"
 
 
+def start_smpp(state: StackState) -> None:
+    """The SMPP server for `make up`: notification sends its SMS there (record on
+    HNTH_SMPP_WEB_PORT, 2776 unless set)."""
+    web_port = int(os.environ.get("HNTH_SMPP_WEB_PORT", "2776"))
+    server = start_smpp_server(Path(state.run_dir), web_port=web_port)
+    state.pids["smpp"] = server.pid
+    state.smpp_env = server.env()
+    state.urls["smpp"] = f"{server.web_url}/messages (SMPP on {server.host}:{server.port})"
+
+
 def signing_keys_file(run_dir: Path) -> Path:
     """Registration's signing keys for this stack (made once by `service_env`)."""
     return run_dir / "signing-keys.json"
@@ -592,7 +604,7 @@ def service_env(state: StackState, registration_url: str) -> dict[str, dict[str,
     session = _secret_file(run / "console-session-secret", secrets.token_urlsafe(32))
     own = {
         "registration": {"HNTH_SIGNING_KEYS_FILE": str(keys)},
-        "notification": {"HNTH_LINK_SECRET": link.read_text(encoding="utf-8")},
+        "notification": {"HNTH_LINK_SECRET": link.read_text(encoding="utf-8"), **state.smpp_env},
         "console": {"HNTH_CONSOLE_SESSION_SECRET": session.read_text(encoding="utf-8")},
     }
     return {name: {**shared, **own.get(name, {})} for name in [*SERVICES, "console"]}
@@ -690,6 +702,7 @@ def up(
         if services:
             _check_port_free(state.smtp_port, "SMTP sink")
             start_smtp_sink(state)
+            start_smpp(state)
             save_state(state)
             start_services(state)
     except BaseException:
