@@ -10,6 +10,8 @@ from hnth_contracts import (
     DIRECTORY_LOAD,
     AccessLinkIssued,
     AccessLinkPurpose,
+    CheckCompleted,
+    CheckOutcome,
     Conflict,
     ConflictKind,
     Contact,
@@ -128,6 +130,27 @@ def assigned(
         late_notice=late_notice,
         policy="tuyen-quang@2017-345",
         **extra,
+    )
+
+
+def missed_check(
+    meeting_id: str,
+    endpoint: str,
+    start: datetime,
+    outcome: CheckOutcome = CheckOutcome.MISSED,
+    tenant: str = TENANT,
+) -> CheckCompleted:
+    """An endpoint's check not done (or failed) by its deadline, an hour before `start`."""
+    return CheckCompleted.create(
+        tenant=tenant,
+        correlation_id=meeting_id,
+        producer="inspection",
+        meeting_id=meeting_id,
+        endpoint=endpoint,
+        outcome=outcome,
+        failed_items=(),
+        due_at=start - timedelta(hours=1),
+        on_time=False,
     )
 
 

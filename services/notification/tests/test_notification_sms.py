@@ -6,26 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from notification_samples import assigned, directory
+from notification_samples import assigned, directory, missed_check
 
-from hnth_contracts import CheckCompleted, CheckOutcome
 from hnth_kit.testing import eventually
 
 SMS_ROLES = {"technician:TQ-STTTT", "line_provider", "power_company"}
-
-
-def missed(meeting_id: str, endpoint: str, start: datetime) -> CheckCompleted:
-    return CheckCompleted.create(
-        tenant="tuyen-quang",
-        correlation_id=meeting_id,
-        producer="inspection",
-        meeting_id=meeting_id,
-        endpoint=endpoint,
-        outcome=CheckOutcome.MISSED,
-        failed_items=(),
-        due_at=start - timedelta(hours=1),
-        on_time=False,
-    )
 
 
 def first_parts(smpp) -> list[dict]:
@@ -58,7 +43,7 @@ async def test_a_last_hour_alert_reaches_the_smsc_once_each_across_a_restart(
     await h.publish_directory(directory())
     start = (datetime.now(UTC) + timedelta(minutes=40)).replace(microsecond=0)
     await h.publish(assigned("m-sms", start))
-    alert = missed("m-sms", "TQ-STTTT", start)
+    alert = missed_check("m-sms", "TQ-STTTT", start)
     await h.publish(alert)
 
     sent = await eventually(
@@ -80,7 +65,7 @@ async def test_a_last_hour_alert_reaches_the_smsc_once_each_across_a_restart(
     # a second endpoint's alert after it shows the redelivery was taken in by then
     await h.service.stop()
     h = await notification(**settings)
-    await h.publish(alert, missed("m-sms", "TQ-UBND", start))
+    await h.publish(alert, missed_check("m-sms", "TQ-UBND", start))
     later = await eventually(
         lambda: h.notices("m-sms"),
         until=lambda ns: len([n for n in sms_of(ns, "TQ-UBND") if n["status"] == "sent"]) == 3,

@@ -6,18 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from notification_samples import assigned
+from notification_memory import MemoryStore, MemoryTimers
+from notification_samples import assigned, directory, missed_check
 
 from hnth_contracts import CheckCompleted, CheckOutcome
 from hnth_contracts.policy import Policy, load_policy
+from hnth_kit.clock import ManualClock
 from hnth_kit.settings import REPO_ROOT
 from notification import content, phones
-from notification.domain import escalations, sms
+from notification.domain import attempts, escalations, sms
 from notification.domain.meetings import Meeting, meeting_from_slot
 from notification.domain.notices import Channel, Kind, Notice, Status
 from notification.domain.planning import plan_assignment, plan_cancellation, plan_check_alert
 from notification.domain.reminders import plan_check_reminder, plan_meeting_reminder
 from notification.store import notice_document
+from notification.usecases import Delivery, DeliveryConfig, Notifications
 
 POLICY = load_policy(REPO_ROOT / "policies", "tuyen-quang")
 START = datetime(2026, 12, 10, 1, 0, tzinfo=UTC)  # 08:00 in Tuyên Quang
@@ -31,17 +34,7 @@ def meeting(revision: int = 0, previous: Meeting | None = None, **kw: object) ->
 
 
 def failed_check(outcome: CheckOutcome = CheckOutcome.MISSED) -> CheckCompleted:
-    return CheckCompleted.create(
-        tenant="tuyen-quang",
-        correlation_id="m-1",
-        producer="test",
-        meeting_id="m-1",
-        endpoint="TQ-STTTT",
-        outcome=outcome,
-        failed_items=(),
-        due_at=START - timedelta(hours=1),
-        on_time=False,
-    )
+    return missed_check("m-1", "TQ-STTTT", START, outcome)
 
 
 def by_sms(notices: list[Notice], now: datetime = SOON, policy: Policy = POLICY) -> set[str]:
@@ -172,3 +165,87 @@ def test_the_text_is_one_short_plain_line_with_local_times(lang: str) -> None:
 )
 def test_vietnamese_numbers_are_written_in_e164(raw: object, expected: str | None) -> None:
     assert phones.e164(raw) == expected
+
+
+# ---------------------------------------------------------------- sending, in memory
+
+
+class FakeSms:
+    """The SMS channel: records (phone, text) and answers from a script (delivered after)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.script: list[attempts.Attempt] = []
+
+    async def send(self, phone: str, text: str) -> tuple[attempts.Attempt, str | None]:
+        self.sent.append((phone, text))
+        attempt = self.script.pop(0) if self.script else attempts.DELIVERED
+        return attempt, f"smsc-{len(self.sent)}" if attempt.delivered else None
+
+
+class Quiet:
+    """E-mail and webhooks that take everything (not under test here)."""
+
+    async def send(self, message: object) -> attempts.Attempt:
+        return attempts.DELIVERED
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> attempts.Attempt:
+        return attempts.DELIVERED
+
+
+async def sending(sms_on: bool) -> tuple[MemoryStore, Delivery, Notifications, FakeSms]:
+    store, clock, texts = MemoryStore(), ManualClock(SOON), FakeSms()
+    policy_for = lambda _: POLICY  # noqa: E731
+    config = DeliveryConfig(
+        sender="hnth@example.vn", public_base_url="https://n.example", ack_secret=b"a",
+        webhook_secret=b"w", max_attempts=2,
+    )  # fmt: skip
+    channel = texts if sms_on else None
+    delivery = Delivery(store, clock, policy_for, Quiet(), Quiet(), config, sms=channel)
+    notifications = Notifications(store, MemoryTimers(), clock, policy_for, sms_on=sms_on)
+    for snapshot in directory():
+        await notifications.directory_changed(snapshot)
+    return store, delivery, notifications, texts
+
+
+async def send_all(delivery: Delivery) -> None:
+    for notice_id in await delivery.due():
+        await delivery.send_queued(notice_id, "replica-a")
+
+
+async def test_an_alert_goes_by_sms_to_each_e164_number_and_records_the_smsc_id() -> None:
+    store, delivery, notifications, texts = await sending(sms_on=True)
+    alert = failed_check()
+    await notifications.check_completed(alert)
+    await send_all(delivery)
+    sms_notices = [n for n in store.notices.values() if n["channel"] == "sms"]
+    assert {n["recipient"] for n in sms_notices} == EVERY_PARTY
+    assert {n["status"] for n in sms_notices} == {"sent"}
+    assert {n["address"] for n in sms_notices} == {"+842073822000"}  # the samples' phone
+    assert all(n["message_id"].startswith("smsc-") for n in sms_notices)
+    assert len(texts.sent) == 3
+    await notifications.check_completed(alert)  # redelivered
+    await send_all(delivery)
+    assert len(texts.sent) == 3
+
+
+async def test_an_sms_that_gives_up_ends_failed_and_is_escalated_to_the_duty_contact() -> None:
+    store, delivery, notifications, texts = await sending(sms_on=True)
+    texts.script = [attempts.give_up("SMPP 0x0000000b Invalid destination address")] * 3
+    await notifications.check_completed(failed_check())
+    await send_all(delivery)
+    failed = [n for n in store.notices.values() if n["status"] == "failed"]
+    assert {n["channel"] for n in failed} == {"sms"}
+    assert all("Invalid destination" in n["failure_reason"] for n in failed)
+    escalated = [n for n in store.notices.values() if n["kind"] == "escalation"]
+    assert {(n["recipient"], n["channel"]) for n in escalated} == {
+        ("duty", "email"),
+        ("duty", "sms"),
+    }
+
+
+async def test_with_no_smpp_server_nothing_is_planned_for_sms() -> None:
+    store, delivery, notifications, _ = await sending(sms_on=False)
+    await notifications.check_completed(failed_check())
+    await send_all(delivery)
+    assert {n["channel"] for n in store.notices.values()} == {"email"}
