@@ -5,7 +5,7 @@ FerretDB (SQLite handler) from a small Go module of ours; both on 127.0.0.1.
 Builds are cached in `.cache/` (git-ignored); each running stack keeps its pids,
 logs and data in its own run folder, so tests and `make up` never collide.
 
-    python -m infra.stack up [--no-services]   # Kafka, FerretDB, SMTP sink, the 4 services
+    python -m infra.stack up [--no-services]   # Kafka, FerretDB, SMTP sink, SMPP server, services
     python -m infra.stack status
     python -m infra.stack down
 """
@@ -814,6 +814,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             print(f"kafka jars: {kafka_libs()}\nferretdb: {ferretdb_binary()}")
             print(f"openid provider: {oidc_binary()}")
+            print(f"smpp server: {smpp_binary()}")
         elif args.command == "up":
             started = time.monotonic()
             state = up(
