@@ -30,6 +30,7 @@ from hnth_kit.testing import (
     WebhookReceiver,
     start_webhook_receiver,
 )
+from infra.stack import SmppServer, start_smpp_server
 from registration.__main__ import token_of, token_parser
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
@@ -74,6 +75,7 @@ class Platform:
     processes: dict[str, Process] = field(default_factory=dict)
     smtp: SmtpServer | None = None
     webhook: WebhookReceiver | None = None
+    smpp: SmppServer | None = None
 
     @property
     def topics(self) -> Topics:
@@ -253,8 +255,9 @@ async def running_platform(
 ) -> AsyncIterator[Platform]:
     smtp = SmtpServer(free_port())
     smtp.start()
+    smpp = start_smpp_server(tmp_path / "smpp")
     webhook, server = await start_webhook_receiver()
-    base_env = _settings_env(infra, unique, smtp, webhook) | (extra_env or {})
+    base_env = {**_settings_env(infra, unique, smtp, webhook), **smpp.env(), **(extra_env or {})}
     if clock_offset:
         base_env["HNTH_CLOCK_OFFSET_SECONDS"] = str(clock_offset.total_seconds())
     platform = Platform(
@@ -265,6 +268,7 @@ async def running_platform(
         bootstrap=infra.bootstrap_servers,
         smtp=smtp,
         webhook=webhook,
+        smpp=smpp,
     )
     registration_port = free_port()
     base_env["HNTH_AUTH_JWKS_URL"] = f"http://127.0.0.1:{registration_port}/.well-known/jwks.json"
@@ -304,6 +308,7 @@ async def running_platform(
                     process.popen.kill()
         server.close()
         smtp.stop()
+        smpp.stop()
 
 
 READY_SECONDS = float(os.environ.get("HNTH_TEST_READY_SECONDS", "240"))

@@ -158,6 +158,26 @@ def escalation(policy: Policy) -> object:
     return escalation_target(policy)
 
 
+def sms_recipients(policy: Policy) -> object:
+    from hnth_contracts import CheckCompleted, CheckOutcome
+    from notification.domain.planning import plan_check_alert
+    from notification.domain.sms import plan_sms
+
+    missed = CheckCompleted.create(
+        tenant="tuyen-quang",
+        correlation_id="knob",
+        producer="inspection",
+        meeting_id="m-knob",
+        endpoint="TQ-STTTT",
+        outcome=CheckOutcome.MISSED,
+        failed_items=(),
+        due_at=START - timedelta(hours=1),
+        on_time=False,
+    )
+    alert = plan_check_alert(missed, _meeting(), policy)
+    return sorted(n.recipient.key for n in plan_sms(alert, policy, START - timedelta(minutes=30)))
+
+
 def report_reminder(kind: ReportKind) -> Callable[[Policy], object]:
     def probe(policy: Policy) -> object:
         from notification.domain.reports import report_reminder_timer
@@ -264,6 +284,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "reminder.before_meeting": ("PT3H", reminders),
     "reminder.before_check": ("PT4H", reminders),
     "escalation.late_notice": ("it_department", escalation),
+    "notice.sms": ({"kinds": {"check_alert": ["power_company"]}}, sms_recipients),
     "report.reminder_before": ("P1D", report_reminder(ReportKind.ANNUAL_ENDPOINT_REPORT)),
     "meeting_record.reminder_before": ("PT12H", report_reminder(ReportKind.MEETING_RECORD)),
     "auth.lockout_failures": (4, lockout),

@@ -545,6 +545,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "why_http_error": ("hệ thống nhận báo lỗi", "the receiving system answered with an error"),
     "why_mail_silent": ("máy chủ thư không trả lời", "the mail server did not answer"),
     "why_hook_silent": ("hệ thống nhận không trả lời", "the receiving system did not answer"),
+    "why_sms_refused": ("tổng đài SMS từ chối tin nhắn", "the SMS centre refused the message"),
+    "why_sms_silent": ("tổng đài SMS không trả lời", "the SMS centre did not answer"),
     "recipient_it_department": ("Sở TT&TT", "IT department"),
     "recipient_line_provider": ("Đơn vị đường truyền", "Line provider"),
     "recipient_power_company": ("Điện lực", "Power company"),

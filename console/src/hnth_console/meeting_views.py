@@ -98,6 +98,8 @@ def failure_key(reason: str | None, channel: str) -> str:
     http = _HTTP_CODE.match(text)
     if http:
         return "why_http_error"
+    if channel == "sms":
+        return "why_sms_refused" if text.startswith(("SMPP", "receipt:")) else "why_sms_silent"
     return "why_mail_silent" if channel == "email" else "why_hook_silent"
 
 

@@ -68,6 +68,8 @@ def test_a_notice_not_delivered_reads_as_a_sentence_with_the_next_try_in_local_t
     assert mv.failure_key("HTTP 502", "webhook") == "why_http_error"
     assert mv.failure_key("ConnectTimeout: ", "webhook") == "why_hook_silent"
     assert mv.failure_key("no address", "email") == "why_no_address"
+    assert mv.failure_key("SMPP 0x0000000b Invalid destination", "sms") == "why_sms_refused"
+    assert mv.failure_key("ConnectionError: ", "sms") == "why_sms_silent"
 
 
 def test_checks_and_recipients_in_words() -> None:

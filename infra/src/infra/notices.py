@@ -29,6 +29,12 @@ COMPONENTS = (
         "production database image (mongo:7), not bundled",
     ),
     ("zitadel/oidc", "3.52.0", "Apache-2.0", "the test OpenID provider (infra/oidc), tests only"),
+    (
+        "fiorix/go-smpp",
+        "0.0.0-20210403173735-2894b96e70ba",
+        "MIT",
+        "the test SMPP server (infra/smpp: smpptest), tests and `make up` only",
+    ),
     ("axe-core", "4.10.3", "MPL-2.0", "accessibility checks in the browser tests, tests only"),
     ("Python", "3.11", "PSF-2.0", "the services' runtime (compose: python:3.11-slim)"),
     (

@@ -5,7 +5,7 @@ FerretDB (SQLite handler) from a small Go module of ours; both on 127.0.0.1.
 Builds are cached in `.cache/` (git-ignored); each running stack keeps its pids,
 logs and data in its own run folder, so tests and `make up` never collide.
 
-    python -m infra.stack up [--no-services]   # Kafka, FerretDB, SMTP sink, the 4 services
+    python -m infra.stack up [--no-services]   # Kafka, FerretDB, SMTP sink, SMPP server, services
     python -m infra.stack status
     python -m infra.stack down
 """
@@ -27,6 +27,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import httpx
 
 from hnth_kit.auth import SigningKeys
 from hnth_kit.ports import free_port
@@ -54,6 +56,8 @@ class StackState:
     smtp_port: int = 0
     pids: dict[str, int] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    smpp_env: dict[str, str] = field(default_factory=dict)
+    """Notification's settings for the SMPP server of `up` (empty: SMS off)."""
 
     @property
     def bootstrap_servers(self) -> str:
@@ -154,36 +158,42 @@ def ferretdb_binary() -> Path:
 
 
 OIDC_MODULE = "github.com/zitadel/oidc/v3"
+SMPP_MODULE = "github.com/fiorix/go-smpp"
 
 
-def oidc_binary() -> Path:
-    """Build our OpenID provider (infra/oidc: zitadel/oidc's example server) once.
-
-    The version is pinned in infra/oidc/go.mod; the binary is rebuilt only when that
-    module's files change, like FerretDB's.
-    """
-    binary = CACHE / "bin" / "hnth-oidc"
-    src = INFRA / "oidc"
-    stamp = CACHE / "bin" / ".oidc-stamp"
+def _go_binary(name: str, module: str, what: str) -> Path:
+    """Build our small Go program `infra/<name>` (on `module`) into `.cache/bin/hnth-<name>`
+    once; the version is pinned in its go.mod and the binary is rebuilt only when its
+    files change, like FerretDB's."""
+    binary = CACHE / "bin" / f"hnth-{name}"
+    src = INFRA / name
+    stamp = CACHE / "bin" / f".{name}-stamp"
     names = ("go.mod", "go.sum", "main.go")
-    source_id = "".join((src / name).read_text() for name in names)
+    source_id = "".join((src / n).read_text() for n in names)
     if binary.exists() and stamp.exists() and stamp.read_text() == source_id:
         return binary
     go = _require("go", "install Go 1.26+ (https://go.dev/doc/install or apt-get install golang)")
     binary.parent.mkdir(parents=True, exist_ok=True)
-    print(
-        "stack: building the OpenID provider from the Go module proxy (first run only)...",
-        flush=True,
-    )
-    build = CACHE / "build" / "oidc"
+    print(f"stack: building {what} from the Go module proxy (first run only)...", flush=True)
+    build = CACHE / "build" / name
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
-    for name in names:
-        shutil.copy(src / name, build / name)
-    _run_build([go, "mod", "download", OIDC_MODULE], build, "downloading zitadel/oidc")
-    _run_build([go, "build", "-o", str(binary), "."], build, "building the OpenID provider")
+    for n in names:
+        shutil.copy(src / n, build / n)
+    _run_build([go, "mod", "download", module], build, f"downloading {module}")
+    _run_build([go, "build", "-o", str(binary), "."], build, f"building {what}")
     stamp.write_text(source_id)
     return binary
+
+
+def oidc_binary() -> Path:
+    """Our OpenID provider (infra/oidc: zitadel/oidc's example server)."""
+    return _go_binary("oidc", OIDC_MODULE, "the OpenID provider")
+
+
+def smpp_binary() -> Path:
+    """Our SMPP server (infra/smpp: go-smpp's smpptest server recording what it receives)."""
+    return _go_binary("smpp", SMPP_MODULE, "the SMPP server")
 
 
 # ---------------------------------------------------------------- processes
@@ -484,6 +494,61 @@ def start_oidc_provider(
     return provider
 
 
+@dataclass
+class SmppServer:
+    """A running SMPP server (infra/smpp): SMPP on `host:port`, what it received as JSON
+    at `web_url + "/messages"`."""
+
+    host: str
+    port: int
+    system_id: str
+    password: str
+    web_url: str
+    pid: int
+    log: Path
+
+    def messages(self) -> list[dict[str, object]]:
+        """Every submit_sm received so far, oldest first."""
+        found: list[dict[str, object]] = httpx.get(f"{self.web_url}/messages", timeout=10).json()
+        return found
+
+    def env(self) -> dict[str, str]:
+        """The notification service's settings that send SMS through this server."""
+        return {
+            "HNTH_SMPP_HOST": self.host,
+            "HNTH_SMPP_PORT": str(self.port),
+            "HNTH_SMPP_SYSTEM_ID": self.system_id,
+            "HNTH_SMPP_PASSWORD": self.password,
+        }
+
+    def stop(self) -> None:
+        _stop_pid(self.pid)
+
+
+def start_smpp_server(
+    run_dir: Path, *, web_port: int | None = None, timeout: float = 30.0
+) -> SmppServer:
+    """Start the SMPP server on 127.0.0.1 (it picks its SMPP port; the JSON record on
+    `web_port`, a free one unless given) with a generated password."""
+    binary = smpp_binary()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    web_port = web_port or free_port()
+    _check_port_free(web_port, "the SMPP server's record")
+    web_url = f"http://127.0.0.1:{web_port}"
+    password = secrets.token_hex(4)  # SMPP 3.4 passwords are at most 8 characters
+    log = run_dir / f"smpp-{web_port}.log"
+    cmd = [str(binary), "-http", f"127.0.0.1:{web_port}", "-system-id", "hnth-ops"]
+    pid = _spawn(cmd, log, env={"HNTH_SMPP_PASSWORD": password})
+    try:
+        _wait_until(lambda: _http_answers(web_url + "/"), "the SMPP server", pid, log, timeout)
+        address = httpx.get(web_url + "/", timeout=10).json()["smpp"]
+    except BaseException:
+        _stop_pid(pid)
+        raise
+    host, _, port = str(address).rpartition(":")
+    return SmppServer(host, int(port), "hnth-ops", password, web_url, pid, log)
+
+
 def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
     run = Path(state.run_dir)
     log = run / "smtp-sink.log"
@@ -498,6 +563,16 @@ def start_smtp_sink(state: StackState, timeout: float = 20.0) -> None:
         lambda: _http_answers(f"http://127.0.0.1:{web_port}/"), "SMTP sink", pid, log, timeout
     )
     state.urls["smtp-sink"] = f"http://127.0.0.1:{web_port}/ (SMTP on 127.0.0.1:{state.smtp_port})"
+
+
+def start_smpp(state: StackState) -> None:
+    """The SMPP server for `make up`: notification sends its SMS there (record on
+    HNTH_SMPP_WEB_PORT, 2776 unless set)."""
+    web_port = int(os.environ.get("HNTH_SMPP_WEB_PORT", "2776"))
+    server = start_smpp_server(Path(state.run_dir), web_port=web_port)
+    state.pids["smpp"] = server.pid
+    state.smpp_env = server.env()
+    state.urls["smpp"] = f"{server.web_url}/messages (SMPP on {server.host}:{server.port})"
 
 
 def signing_keys_file(run_dir: Path) -> Path:
@@ -529,7 +604,7 @@ def service_env(state: StackState, registration_url: str) -> dict[str, dict[str,
     session = _secret_file(run / "console-session-secret", secrets.token_urlsafe(32))
     own = {
         "registration": {"HNTH_SIGNING_KEYS_FILE": str(keys)},
-        "notification": {"HNTH_LINK_SECRET": link.read_text(encoding="utf-8")},
+        "notification": {"HNTH_LINK_SECRET": link.read_text(encoding="utf-8"), **state.smpp_env},
         "console": {"HNTH_CONSOLE_SESSION_SECRET": session.read_text(encoding="utf-8")},
     }
     return {name: {**shared, **own.get(name, {})} for name in [*SERVICES, "console"]}
@@ -627,6 +702,7 @@ def up(
         if services:
             _check_port_free(state.smtp_port, "SMTP sink")
             start_smtp_sink(state)
+            start_smpp(state)
             save_state(state)
             start_services(state)
     except BaseException:
@@ -738,6 +814,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             print(f"kafka jars: {kafka_libs()}\nferretdb: {ferretdb_binary()}")
             print(f"openid provider: {oidc_binary()}")
+            print(f"smpp server: {smpp_binary()}")
         elif args.command == "up":
             started = time.monotonic()
             state = up(

@@ -24,6 +24,7 @@ from hnth_kit.testing import (
     eventually,
     start_webhook_receiver,
 )
+from infra.stack import SmppServer, start_smpp_server
 from notification.app import NotificationSettings, build
 
 
@@ -31,6 +32,14 @@ from notification.app import NotificationSettings, build
 def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer(free_port())
     server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smpp(tmp_path) -> Iterator[SmppServer]:
+    """A real SMPP server (infra/smpp: go-smpp's smpptest) recording what it receives."""
+    server = start_smpp_server(tmp_path / "smpp")
     yield server
     server.stop()
 

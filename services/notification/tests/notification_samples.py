@@ -11,6 +11,8 @@ from hnth_contracts import (
     AccessLinkIssued,
     AccessLinkPurpose,
     BridgeShare,
+    CheckCompleted,
+    CheckOutcome,
     Conflict,
     ConflictKind,
     Contact,
@@ -129,6 +131,27 @@ def assigned(
         late_notice=late_notice,
         policy="tuyen-quang@2017-345",
         **extra,
+    )
+
+
+def missed_check(
+    meeting_id: str,
+    endpoint: str,
+    start: datetime,
+    outcome: CheckOutcome = CheckOutcome.MISSED,
+    tenant: str = TENANT,
+) -> CheckCompleted:
+    """An endpoint's check not done (or failed) by its deadline, an hour before `start`."""
+    return CheckCompleted.create(
+        tenant=tenant,
+        correlation_id=meeting_id,
+        producer="inspection",
+        meeting_id=meeting_id,
+        endpoint=endpoint,
+        outcome=outcome,
+        failed_items=(),
+        due_at=start - timedelta(hours=1),
+        on_time=False,
     )
 
 

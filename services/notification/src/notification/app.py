@@ -14,7 +14,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES
-from notification.delivery import Mailer, SmtpConfig, WebhookPoster
+from notification.delivery import Mailer, SmppConfig, SmsSender, SmtpConfig, WebhookPoster
 from notification.dispatch import Dispatcher
 from notification.handlers import build_handlers, build_timer_handlers
 from notification.http import acks, notices
@@ -36,6 +36,15 @@ class NotificationSettings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 10.0
+    smpp_host: str = ""
+    """The SMSC (SMPP 3.4); empty: SMS is off and `notice.sms` is not applied."""
+    smpp_port: int = 2775
+    smpp_system_id: str = ""
+    smpp_password: SecretStr | None = None
+    smpp_source: str = "HNTH"
+    """The sender name shown on the phone (alphanumeric, at most 11 characters)."""
+    smpp_timeout_seconds: float = 10.0
+    smpp_receipt_wait_seconds: float = 5.0
     webhook_urls: list[str] = Field(default_factory=list)
     """Subscribers (e-office, work calendars), as JSON: `HNTH_WEBHOOK_URLS='["https://..."]'`."""
     webhook_secret: SecretStr | None = None
@@ -73,6 +82,19 @@ class NotificationSettings(ServiceSettings):
             poll_seconds=self.delivery_poll_seconds,
         )
 
+    def smpp(self) -> SmppConfig | None:
+        if not self.smpp_host:
+            return None
+        return SmppConfig(
+            host=self.smpp_host,
+            port=self.smpp_port,
+            system_id=self.smpp_system_id,
+            password=self.smpp_password.get_secret_value() if self.smpp_password else "",
+            source=self.smpp_source,
+            timeout=self.smpp_timeout_seconds,
+            receipt_wait=self.smpp_receipt_wait_seconds,
+        )
+
     def smtp(self) -> SmtpConfig:
         return SmtpConfig(
             host=self.smtp_host,
@@ -101,6 +123,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     delivery = settings.delivery()
     wakeup = asyncio.Event()  # set when notices are stored: the sender looks at once
     poster = WebhookPoster(settings.webhook_timeout_seconds)
+    smpp = settings.smpp()
     sending = Delivery(
         store,
         service.clock,
@@ -109,6 +132,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         poster,
         delivery,
         wake=wakeup.set,
+        sms=SmsSender(smpp) if smpp else None,
     )
     dispatcher = Dispatcher(
         sending,
@@ -130,6 +154,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         wake=wakeup.set,
         ack_secret=delivery.ack_secret,
         list_window=timedelta(seconds=settings.technician_list_window_seconds),
+        sms_on=smpp is not None,
     )
     service.on_startup(store.setup)
     service.handle(build_handlers(notifications))

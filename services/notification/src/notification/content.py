@@ -105,6 +105,44 @@ def render(kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
     return Rendered(subject=subject, text=f"{body}\n\n-- \n{footer}\n", html=html)
 
 
+def short_time(value: datetime, tz: str, *, time_only: bool = False) -> str:
+    """A UTC instant as an SMS says it: local hour and day, nothing else."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in a notice")
+    local = value.astimezone(ZoneInfo(tz))
+    return local.strftime("%H:%M") if time_only else local.strftime("%H:%M %d/%m")
+
+
+SMS_PARTIES = {
+    "it_department": ("Sở TT&TT", "IT department"),
+    "line_provider": ("đơn vị đường truyền", "line provider"),
+    "power_company": ("Điện lực", "power company"),
+    "duty": ("trực kỹ thuật", "duty officer"),
+    "technician": ("kỹ thuật", "technician"),
+    "unit": ("đơn vị", "unit"),
+}
+
+
+def party(key: str, lang: str) -> str:
+    """A recipient key as an SMS names it: `technician:TQ-UBND` -> `kỹ thuật TQ-UBND`."""
+    prefix, _, code = key.partition(":")
+    names = SMS_PARTIES.get(prefix)
+    name = names[lang == "en"] if names else prefix
+    return f"{name} {code}" if code else name
+
+
+def sms(notice: Mapping[str, Any], lang: str, tz: str) -> str:
+    """The text message of a notice: one short plain line in `lang`, times local (`tz`)."""
+    text = ENV.get_template("sms.txt.j2").render(
+        kind=notice["kind"],
+        data=notice.get("data") or {},
+        en=lang == "en",
+        when=lambda v, time_only=False: short_time(v, tz, time_only=time_only),
+        parties=lambda keys: ", ".join(party(str(k), lang) for k in keys),
+    )
+    return " ".join(text.split())
+
+
 def ics(
     calendar: Calendar,
     meeting: Mapping[str, Any],

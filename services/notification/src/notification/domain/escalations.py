@@ -8,7 +8,14 @@ from typing import Any
 
 from hnth_contracts.policy import Policy
 from notification.domain.meetings import Meeting
-from notification.domain.notices import FORMAL_KINDS, Kind, Notice, Recipient, Status
+from notification.domain.notices import (
+    FORMAL_KINDS,
+    Channel,
+    Kind,
+    Notice,
+    Recipient,
+    Status,
+)
 
 
 def escalation_target(policy: Policy) -> Recipient:
@@ -54,9 +61,12 @@ def plan_deadline_escalation(
     ]
 
 
-def escalates_failure(kind: str, status: Status) -> bool:
-    """A formal notice (rule 2 requires it in writing) that ended `failed` is escalated."""
-    return status is Status.FAILED and kind in FORMAL_KINDS
+def escalates_failure(kind: str, status: Status, channel: str = Channel.EMAIL.value) -> bool:
+    """A formal notice (rule 2 requires it in writing) or a last-hour SMS that ended
+    `failed` is escalated (an escalation itself is not: it would go round)."""
+    if status is not Status.FAILED:
+        return False
+    return kind in FORMAL_KINDS or (channel == Channel.SMS.value and kind != Kind.ESCALATION)
 
 
 def plan_failure_escalation(

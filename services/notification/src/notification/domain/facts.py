@@ -22,7 +22,7 @@ def _counted(notice: Mapping[str, Any]) -> bool:
         notice.get("kind") in FORMAL_KINDS
         and bool(notice.get("meeting_id"))
         and not notice.get("resend_of")
-        and notice.get("channel") != Channel.WEBHOOK.value
+        and notice.get("channel", Channel.EMAIL.value) == Channel.EMAIL.value
     )
 
 

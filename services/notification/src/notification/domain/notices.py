@@ -38,6 +38,7 @@ class Kind(StrEnum):
 class Channel(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
+    SMS = "sms"
 
 
 class Status(StrEnum):

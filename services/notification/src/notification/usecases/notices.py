@@ -43,6 +43,7 @@ from notification.domain import (
     reports,
     resends,
     signing,
+    sms,
     technicians,
     timers,
 )
@@ -124,6 +125,7 @@ class Notifications:
         wake: Callable[[], None] = lambda: None,
         ack_secret: bytes = b"",
         list_window: timedelta = technicians.LIST_WINDOW,
+        sms_on: bool = False,
     ) -> None:
         self.store = store
         self._timers = timers
@@ -135,6 +137,8 @@ class Notifications:
         self._ack_secret = ack_secret
         self._list_window = list_window
         """How long a burst of directory changes is gathered into one circulated list."""
+        self._sms_on = sms_on
+        """An SMPP server is configured: notices `notice.sms` names also go by SMS."""
 
     # ------------------------------------------------------------ events
 
@@ -304,7 +308,10 @@ class Notifications:
         return meeting if timers.timer_is_current(timer.payload, meeting, cancelled) else None
 
     async def _add(self, notices: Sequence[Notice]) -> None:
-        await self.store.add_notices(notices, self._clock.now())
+        now = self._clock.now()
+        if self._sms_on:
+            notices = sms.with_sms(notices, self.policy_for, now)
+        await self.store.add_notices(notices, now)
         if notices:
             self.wake()
 

@@ -33,8 +33,8 @@ from hnth_contracts import Event
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
-from notification import content
-from notification.domain import access, attempts, escalations, facts, signing
+from notification import content, phones
+from notification.domain import access, attempts, escalations, facts, signing, sms
 from notification.domain.notices import Channel, Notice, Status
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,12 @@ class Webhooks(Protocol):
     """The webhook channel (`delivery.WebhookPoster`)."""
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> attempts.Attempt: ...
+
+
+class Sms(Protocol):
+    """The SMS channel (`delivery.SmsSender`): the attempt and the SMSC's message id."""
+
+    async def send(self, phone: str, text: str) -> tuple[attempts.Attempt, str | None]: ...
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,7 @@ class Delivery:
         webhooks: Webhooks,
         config: DeliveryConfig,
         wake: Callable[[], None] = lambda: None,
+        sms: Sms | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -134,6 +141,8 @@ class Delivery:
         self.config = config
         self._wake = wake
         """Tell the sender new notices (an escalation) are stored."""
+        self._sms = sms
+        """None: SMS is off (no SMPP server configured); no SMS notice is planned then."""
 
     async def due(self) -> list[str]:
         """The queued notices due now, oldest first, at most a batch."""
@@ -165,7 +174,7 @@ class Delivery:
             backoff=c.backoff,
             max_backoff=c.max_backoff,
         )
-        if escalations.escalates_failure(notice["kind"], result.status):
+        if escalations.escalates_failure(notice["kind"], result.status, notice["channel"]):
             # escalate BEFORE recording `failed`: recording drops the notice from the queue,
             # so a crash between the two would lose the escalation for good. This way a crash
             # leaves the notice pending, it is tried again, and the escalation (its id
@@ -178,6 +187,8 @@ class Delivery:
                 result.reason or "",
                 self._policy_for(notice["tenant"]),
             )
+            if self._sms is not None:
+                escalation = sms.with_sms(escalation, self._policy_for, now)
             await self._store.add_notices(escalation, now)
             self._wake()
         sent = result.status is Status.SENT
@@ -207,6 +218,8 @@ class Delivery:
                 now=now,
             )
             return _Outcome(await self._webhooks.post(url, body, headers), url)
+        if notice["channel"] == Channel.SMS.value:
+            return await self._text_message(notice)
         contact = access.own_contact(notice["kind"], notice.get("data") or {})
         contact = contact or await self._store.contact(tenant, recipient)
         address = (contact or {}).get("email")
@@ -218,6 +231,21 @@ class Delivery:
             return _Outcome(attempts.give_up(f"render: {type(exc).__name__}: {exc}"), address)
         mid = str(message["Message-ID"])
         return _Outcome(await self._mail.send(message), address, mid)
+
+    async def _text_message(self, notice: Document) -> _Outcome:
+        if self._sms is None:
+            return _Outcome(attempts.give_up("SMS is off (no SMPP server configured)"))
+        contact = await self._store.contact(notice["tenant"], notice["recipient"]) or {}
+        phone = phones.e164(contact.get("phone"))
+        if phone is None:
+            return _Outcome(attempts.retry(NO_ADDRESS))
+        policy = self._policy_for(notice["tenant"])
+        try:
+            text = content.sms(notice, content.language_of(contact), policy.timezone)
+        except RENDER_ERRORS as exc:
+            return _Outcome(attempts.give_up(f"render: {type(exc).__name__}: {exc}"), phone)
+        attempt, message_id = await self._sms.send(phone, text)
+        return _Outcome(attempt, phone, message_id)
 
     async def _email(
         self, notice: Document, contact: Document, address: str, now: datetime
