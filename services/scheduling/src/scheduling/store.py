@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -42,7 +43,7 @@ from hnth_contracts import (
 )
 from hnth_contracts.groups import BUILT_IN, Group, Member
 from hnth_kit.mongo import Document, insert_new
-from hnth_kit.outbox import announce, with_outbox
+from hnth_kit.outbox import announce, merge_updates, outbox_update, with_outbox
 from scheduling.domain import UNIT, Holder, bucket_start
 
 CLAIMS = "claims"
@@ -169,11 +170,11 @@ class History:
 
     @property
     def current(self) -> Document | None:
-        """The assigned decision whose slot the meeting holds now, if any."""
+        """The assigned (or held) decision whose slot the meeting holds now, if any."""
         if self.cancelled is not None:
             return None
         for doc in reversed(self.decisions):
-            if doc["outcome"] == "assigned":
+            if doc["outcome"] in ("assigned", "held"):
                 return doc
         return None
 
@@ -407,6 +408,17 @@ class SchedulingStore:
             existing = await self._decisions.find_one({"_id": document["_id"]})
             assert existing is not None, "decisions are never deleted"
             return existing, marker in existing.get("_applied", [])
+
+    async def settle(
+        self, decision_id: str, fields: Document, events: Sequence[Event]
+    ) -> Document | None:
+        """Decide a held decision with its events in one write, if it is still held:
+        returns it as written, None when it was decided already."""
+        await announce(self._decisions, decision_id, events)
+        update = merge_updates({"$set": fields}, outbox_update(events, self._topics))
+        return await self._decisions.find_one_and_update(
+            {"_id": decision_id, "outcome": "held"}, update, return_document=ReturnDocument.AFTER
+        )
 
     async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
         return await self._decisions.find_one({"_id": decision_id(tenant, meeting_id, revision)})

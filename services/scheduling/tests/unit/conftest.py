@@ -115,6 +115,19 @@ class MemoryStore:
         self.events.extend(events)
         return self.decisions[document["_id"]], True
 
+    async def settle(
+        self, decision_id: str, fields: Document, events: Sequence[Event]
+    ) -> Document | None:
+        doc = self.decisions.get(decision_id)
+        if doc is None or doc["outcome"] != "held":
+            return None
+        doc.update(fields)
+        self.events.extend(events)
+        return doc
+
+    async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
+        return self.decisions.get(decision_id(tenant, meeting_id, revision))
+
     async def directory_view(
         self, tenant: str, codes: Iterable[str]
     ) -> dict[str, bool | None] | None:
