@@ -114,3 +114,13 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(None, max_length=2000, description="Lý do hủy / reason")
+
+
+class RejectIn(BaseModel):
+    """Không duyệt cuộc họp đang giữ chỗ / an operator's rejection of a held meeting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Lý do không duyệt / why it is rejected"
+    )

@@ -32,6 +32,7 @@ def local(value: Any, zone: ZoneInfo) -> Any:
 class Status(StrEnum):
     REQUESTED = "requested"
     SCHEDULED = "scheduled"
+    HELD = "held"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
 

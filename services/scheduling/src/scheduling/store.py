@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -43,7 +42,7 @@ from hnth_contracts import (
 )
 from hnth_contracts.groups import BUILT_IN, Group, Member
 from hnth_kit.mongo import Document, insert_new
-from hnth_kit.outbox import announce, merge_updates, outbox_update, with_outbox
+from hnth_kit.outbox import announce, with_outbox
 from scheduling.domain import UNIT, Holder, bucket_start
 
 CLAIMS = "claims"
@@ -409,16 +408,25 @@ class SchedulingStore:
             assert existing is not None, "decisions are never deleted"
             return existing, marker in existing.get("_applied", [])
 
-    async def settle(
-        self, decision_id: str, fields: Document, events: Sequence[Event]
-    ) -> Document | None:
-        """Decide a held decision with its events in one write, if it is still held:
-        returns it as written, None when it was decided already."""
-        await announce(self._decisions, decision_id, events)
-        update = merge_updates({"$set": fields}, outbox_update(events, self._topics))
-        return await self._decisions.find_one_and_update(
-            {"_id": decision_id, "outcome": "held"}, update, return_document=ReturnDocument.AFTER
-        )
+    async def settle(self, decision_id: str, fields: Document, events: Sequence[Event]) -> Document:
+        """Decide a held decision once. The settlement (its fields and events) is an insert
+        keyed by the decision, atomic on FerretDB and MongoDB alike: one of several
+        replicas, a redelivered command or the deadline racing an approval wins; then
+        the winning fields are applied to the decision (the same whoever repeats it, so a
+        crash in between is finished by the next attempt). Returns the decision settled."""
+        settlement_id = f"{decision_id}|settled"
+        staged = with_outbox({"_id": settlement_id, "fields": fields}, events, self._topics)
+        await announce(self._decisions, settlement_id, events)
+        try:
+            await self._decisions.insert_one(staged)
+        except DuplicateKeyError:
+            found = await self._decisions.find_one({"_id": settlement_id})
+            assert found is not None, "settlements are never deleted"
+            staged = found
+        await self._decisions.update_one({"_id": decision_id}, {"$set": staged["fields"]})
+        settled = await self._decisions.find_one({"_id": decision_id})
+        assert settled is not None, "decisions are never deleted"
+        return settled
 
     async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
         return await self._decisions.find_one({"_id": decision_id(tenant, meeting_id, revision)})

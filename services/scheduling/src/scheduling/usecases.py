@@ -70,7 +70,7 @@ class Store(Claims, Protocol):
     ) -> tuple[Document, bool]: ...
     async def settle(
         self, decision_id: str, fields: Document, events: Sequence[Event]
-    ) -> Document | None: ...
+    ) -> Document: ...
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None: ...
     async def directory_view(
         self, tenant: str, codes: Iterable[str]
@@ -91,9 +91,6 @@ class Store(Claims, Protocol):
         self, tenant: str, codes: Iterable[str]
     ) -> tuple[dict[str, Group | None], list[Member], dict[str, str]]: ...
     async def endpoint(self, tenant: str, code: str) -> Document | None: ...
-    async def decision(
-        self, tenant: str, meeting_id: str, revision: int | str
-    ) -> Document | None: ...
 
 
 class Timers(Protocol):
@@ -451,10 +448,7 @@ class Scheduling:
             )
             events = [rejection, released]
             fields = {"outcome": "rejected", "held": [], "release": decision["held"]}
-        settled = await self.store.settle(decision["_id"], fields, events)
-        if settled is None:  # decided meanwhile: finish what stands
-            settled = await self.store.decision(tenant, meeting_id, revision)
-            assert settled is not None, "decisions are never deleted"
+        settled = await self.store.settle(decision["_id"], fields, events)  # or a twin's
         await self._finish(settled, None, now)
         return settled
 

@@ -50,6 +50,7 @@ class MemoryStore:
     groups: dict[tuple[str, str], Group] = field(default_factory=dict)
     meetings: set[str] = field(default_factory=set)
     parked_entries: dict[str, Document] = field(default_factory=dict)
+    settlements: dict[str, Document] = field(default_factory=dict)
 
     async def states(
         self, keys: Iterable[str], since: Mapping[str, int] | None = None
@@ -115,18 +116,13 @@ class MemoryStore:
         self.events.extend(events)
         return self.decisions[document["_id"]], True
 
-    async def settle(
-        self, decision_id: str, fields: Document, events: Sequence[Event]
-    ) -> Document | None:
-        doc = self.decisions.get(decision_id)
-        if doc is None or doc["outcome"] != "held":
-            return None
-        doc.update(fields)
-        self.events.extend(events)
+    async def settle(self, decision_id: str, fields: Document, events: Sequence[Event]) -> Document:
+        if decision_id not in self.settlements:
+            self.settlements[decision_id] = fields
+            self.events.extend(events)
+        doc = self.decisions[decision_id]
+        doc.update(self.settlements[decision_id])
         return doc
-
-    async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
-        return self.decisions.get(decision_id(tenant, meeting_id, revision))
 
     async def directory_view(
         self, tenant: str, codes: Iterable[str]

@@ -27,9 +27,10 @@ from registration.domain.meeting import (
     time_violations,
     urgent_roles,
 )
-from registration.domain.status import Decision, status_of
+from registration.domain.status import APPROVAL, Decision, hold_decision, status_of
 
 __all__ = [
+    "APPROVAL",
     "MATERIAL_KINDS",
     "MINUTES",
     "SIGNATURES",
@@ -45,6 +46,7 @@ __all__ = [
     "check_meeting",
     "describe",
     "frozen_since_start",
+    "hold_decision",
     "is_late_notice",
     "material_right",
     "may_override_lead_time",
