@@ -84,7 +84,7 @@ async def list_meetings(
         Status | None,
         Query(
             alias="status",
-            description="Trạng thái: requested, scheduled, rejected, cancelled / status",
+            description="Trạng thái: requested, held, scheduled, rejected, cancelled / status",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Số mục / page size")] = 50,
