@@ -96,7 +96,9 @@ def samples() -> list[Event]:
         MeetingRequested.create(
             event_id=_id(1), requested_by="registrar:VP-UBND", **ENVELOPE, **details
         ),
-        MeetingChanged.create(event_id=_id(2), revision=1, **ENVELOPE, **details),
+        MeetingChanged.create(
+            event_id=_id(2), revision=1, reason="Sở TT&TT dời lịch", **ENVELOPE, **details
+        ),
         MeetingCancelled.create(
             event_id=_id(3), meeting_id="mtg-2026-0001", reason="Hoãn họp", **ENVELOPE
         ),

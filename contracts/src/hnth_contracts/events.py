@@ -213,6 +213,9 @@ class MeetingChanged(MeetingDetails, Event):
     changed_by: str | None = Field(default=None, max_length=200)
     late_notice: bool = False
     urgent_reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000)
+    """Why the IT department moved the meeting (`POST /meetings/{id}/move`); None for a
+    host's own change (older writers: always)."""
 
 
 class MeetingCancelled(Event):

@@ -124,3 +124,19 @@ class RejectIn(BaseModel):
     reason: str = Field(
         min_length=1, max_length=2000, description="Lý do không duyệt / why it is rejected"
     )
+
+
+class MoveIn(BaseModel):
+    """Sở TT&TT dời cuộc họp / the IT department moves a meeting (re-validated as a change)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime = Field(description="Bắt đầu mới / new start")
+    end: AwareDatetime = Field(description="Kết thúc mới / new end")
+    reason: str = Field(min_length=1, max_length=2000, description="Lý do dời / why it moves")
+    urgent_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Lý do họp khẩn, khi dời vào thời hạn thông báo / urgent reason, "
+        "when moving inside the notice lead time",
+    )

@@ -9,10 +9,10 @@ import pytest
 from registration_memory import MemoryStore
 from unit.test_registration_usecases import NOW, OPERATOR, POLICY, REGISTRAR, TENANT, body
 
-from hnth_contracts import HoldDecided, RuleRef, Slot, SlotHeld, Window
+from hnth_contracts import HoldDecided, MeetingChanged, RuleRef, Slot, SlotHeld, Window
 from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
-from registration.commands import RejectIn
+from registration.commands import MoveIn, RejectIn
 from registration.usecases.meetings import Meetings
 from registration.usecases.timeline import Timeline
 
@@ -88,3 +88,27 @@ async def test_a_registrar_may_not_decide_another_units_hold(meetings, store) ->
     with pytest.raises(Refusal) as raised:
         await meetings.decide_hold(REGISTRAR, meeting_id, None)
     assert raised.value.status == 403
+
+
+async def test_the_it_department_moves_a_meeting_as_a_change_with_its_reason(
+    meetings, store
+) -> None:
+    meeting = (await meetings.register(OPERATOR, body(), None)).meeting
+    start = meeting["start"] + timedelta(hours=3)
+    move = MoveIn(start=start, end=start + timedelta(hours=1), reason="Lãnh đạo bận đột xuất")
+    moved = await meetings.move(OPERATOR, meeting["_id"], move)
+    assert moved.meeting["revision"] == 1
+    assert moved.meeting["start"] == start
+    changed = store.outbox[-1]
+    assert isinstance(changed, MeetingChanged)
+    assert (changed.revision, changed.reason) == (1, "Lãnh đạo bận đột xuất")
+
+
+async def test_a_move_is_re_validated_like_a_change(meetings) -> None:
+    meeting = (await meetings.register(OPERATOR, body(), None)).meeting
+    start = meeting["start"]
+    backwards = MoveIn(start=start, end=start - timedelta(hours=1), reason="x")
+    with pytest.raises(Refusal) as raised:
+        await meetings.move(OPERATOR, meeting["_id"], backwards)
+    assert raised.value.status == 422
+    assert "meeting.start_before_end" in {v.rule for v in raised.value.violations}

@@ -1,5 +1,5 @@
 """Meeting routes: register, list, read, change, cancel; an operator approves or rejects a
-held meeting (`schedule.approval: operator`)."""
+held meeting (`schedule.approval: operator`) and moves a meeting."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Caller, Operator
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, RejectIn
+from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
 from registration.http.deps import MeetingCases, Registrar, policy
 from registration.http.render import public
 from registration.paging import decode_cursor, encode_cursor
@@ -163,3 +163,14 @@ async def reject(
     request: Request, meeting_id: MeetingId, body: RejectIn, who: Operator, cases: MeetingCases
 ) -> dict[str, Any]:
     return _rendered(request, who, await cases.decide_hold(who, meeting_id, body))
+
+
+@router.post(
+    "/meetings/{meeting_id}/move",
+    summary="Dời cuộc họp / move a meeting (operator)",
+    **shaped(MeetingOut, 400, 401, 403, 404, 409, 413),
+)
+async def move(
+    request: Request, meeting_id: MeetingId, body: MoveIn, who: Operator, cases: MeetingCases
+) -> dict[str, Any]:
+    return _rendered(request, who, await cases.move(who, meeting_id, body))

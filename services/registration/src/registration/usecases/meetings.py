@@ -23,7 +23,7 @@ from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
 from registration import PRODUCER, domain
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, RejectIn
+from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
 from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
 
 FEED_PAST = timedelta(days=90)
@@ -272,7 +272,15 @@ class Meetings:
             )
         return meeting
 
-    async def change(self, who: Principal, meeting_id: str, body: MeetingPatch) -> Shown:
+    async def move(self, who: Principal, meeting_id: str, body: MoveIn) -> Shown:
+        """The IT department moves the meeting: a change of its times with the reason,
+        re-validated and decided like any change (notices and calendar updates follow)."""
+        patch = MeetingPatch(start=body.start, end=body.end, urgent_reason=body.urgent_reason)
+        return await self.change(who, meeting_id, patch, reason=body.reason)
+
+    async def change(
+        self, who: Principal, meeting_id: str, body: MeetingPatch, *, reason: str | None = None
+    ) -> Shown:
         now = self.clock.now()
         meeting = await self._changeable(who, meeting_id, now)
         changes = body.model_dump(exclude_unset=True)
@@ -306,6 +314,7 @@ class Meetings:
             changed_by=who.subject,
             late_notice=late_notice,
             urgent_reason=urgent_reason,
+            reason=reason,
             **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}

@@ -111,6 +111,7 @@ class Timeline:
             "end": event.end,
             "endpoints": list(event.endpoints),
             "late_notice": event.late_notice,
+            "reason": event.reason,
         }
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
