@@ -23,6 +23,7 @@ from hnth_contracts import (
     EndpointUpdated,
     Event,
     GroupExpansion,
+    HoldDecided,
     InspectionCancelled,
     InspectionPlan,
     InspectionScheduled,
@@ -38,6 +39,7 @@ from hnth_contracts import (
     RuleRef,
     Slot,
     SlotAssigned,
+    SlotHeld,
     SlotRejected,
     SlotReleased,
     TenantMerged,
@@ -96,7 +98,9 @@ def samples() -> list[Event]:
         MeetingRequested.create(
             event_id=_id(1), requested_by="registrar:VP-UBND", **ENVELOPE, **details
         ),
-        MeetingChanged.create(event_id=_id(2), revision=1, **ENVELOPE, **details),
+        MeetingChanged.create(
+            event_id=_id(2), revision=1, reason="Sở TT&TT dời lịch", **ENVELOPE, **details
+        ),
         MeetingCancelled.create(
             event_id=_id(3), meeting_id="mtg-2026-0001", reason="Hoãn họp", **ENVELOPE
         ),
@@ -138,6 +142,26 @@ def samples() -> list[Event]:
             meeting_id="mtg-2026-0001",
             reason="cancelled",
             **{**ENVELOPE, "producer": "scheduling"},
+        ),
+        SlotHeld.create(
+            event_id=_id(20),
+            meeting_id="mtg-2026-0001",
+            title=details["title"],
+            host_unit="VP-UBND",
+            endpoints=details["endpoints"],
+            slot=slot,
+            expires_at=T0 - timedelta(days=3),
+            rules=(RuleRef(rule="schedule.approval", source="QĐ 345/QĐ-UBND 2017"),),
+            **{**ENVELOPE, "producer": "scheduling"},
+        ),
+        HoldDecided.create(
+            event_id=_id(21),
+            meeting_id="mtg-2026-0001",
+            revision=0,
+            approved=True,
+            decided_by="operator:it",
+            rule=RuleRef(rule="schedule.approval", source="QĐ 345/QĐ-UBND 2017"),
+            **ENVELOPE,
         ),
         CheckCompleted.create(
             event_id=_id(7),

@@ -263,6 +263,18 @@ def cascade(policy: Policy) -> object:
     return [c.rule.rule for c in domain.policy_violations(request, two, None, NOW)]
 
 
+def approval(policy: Policy) -> object:
+    from scheduling import domain
+
+    return domain.needs_approval(policy)
+
+
+def hold_deadline(policy: Policy) -> object:
+    from scheduling import domain
+
+    return domain.hold_expires(policy, START, NOW)
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "notice.national_lead_time": ("P1D", national_lead_time),
@@ -295,6 +307,8 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "registration.official_letter": (True, official_letter),
     "directory.technician_required": (False, technician_required),
     "bridge.cascade": (False, cascade),
+    "schedule.approval": ("operator", approval),
+    "schedule.hold_deadline": ("PT2H", hold_deadline),
 }
 
 

@@ -179,6 +179,8 @@ EVENT_WORDS = {
     "SlotAssigned": "event_assigned",
     "SlotRejected": "event_rejected",
     "SlotReleased": "event_released",
+    "SlotHeld": "event_held",
+    "HoldDecided": "event_hold_decided",
     "CheckCompleted": "event_checked",
 }
 

@@ -213,6 +213,9 @@ class MeetingChanged(MeetingDetails, Event):
     changed_by: str | None = Field(default=None, max_length=200)
     late_notice: bool = False
     urgent_reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000)
+    """Why the IT department moved the meeting (`POST /meetings/{id}/move`); None for a
+    host's own change (older writers: always)."""
 
 
 class MeetingCancelled(Event):
@@ -319,12 +322,46 @@ class SlotRejected(Event):
 
 
 class SlotReleased(Event):
-    """The meeting's reservations are freed (cancelled, or replaced by a changed slot)."""
+    """The meeting's reservations are freed: cancelled, replaced by a changed slot, or a
+    hold (`SlotHeld`) the operator rejected (`hold_rejected`) or did not decide in time
+    (`hold_expired`); the last two follow a `SlotRejected` that tells the host why."""
 
     type: Literal["SlotReleased"] = "SlotReleased"
     meeting_id: str
     revision: int = Field(default=0, ge=0)
-    reason: Literal["cancelled", "changed"]
+    reason: Literal["cancelled", "changed", "hold_rejected", "hold_expired"]
+
+
+class SlotHeld(Event):
+    """The request fits, and the province has the IT department approve every meeting
+    (`schedule.approval: operator`): its endpoints and ports are reserved as an
+    assignment's are, until an operator approves (then `SlotAssigned`) or rejects it, or
+    `expires_at` passes (then `SlotRejected` and `SlotReleased`)."""
+
+    type: Literal["SlotHeld"] = "SlotHeld"
+    meeting_id: str
+    revision: int = Field(default=0, ge=0)
+    title: str
+    host_unit: Code
+    endpoints: tuple[Code, ...]
+    slot: Slot
+    expires_at: UtcDatetime
+    rules: tuple[RuleRef, ...] = ()
+    """`schedule.approval` and `schedule.hold_deadline`, with their sources."""
+
+
+class HoldDecided(Event):
+    """An operator approved or rejected a held meeting's revision (registration's
+    `POST /meetings/{id}/approve` and `/reject`); scheduling turns the hold into an
+    assignment or releases it, once per revision whoever delivers it how often."""
+
+    type: Literal["HoldDecided"] = "HoldDecided"
+    meeting_id: str = Field(min_length=1, max_length=128)
+    revision: int = Field(ge=0)
+    approved: bool
+    reason: str | None = Field(default=None, max_length=2000)
+    decided_by: str | None = Field(default=None, max_length=200)
+    rule: RuleRef
 
 
 # ---------------------------------------------------------------- readiness checks
@@ -559,9 +596,11 @@ AnyEvent = Annotated[
     MeetingRequested
     | MeetingChanged
     | MeetingCancelled
+    | HoldDecided
     | SlotAssigned
     | SlotRejected
     | SlotReleased
+    | SlotHeld
     | CheckSubmitted
     | CheckCompleted
     | ReportDue
@@ -588,9 +627,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MeetingRequested,
         MeetingChanged,
         MeetingCancelled,
+        HoldDecided,
         SlotAssigned,
         SlotRejected,
         SlotReleased,
+        SlotHeld,
         CheckSubmitted,
         CheckCompleted,
         ReportDue,

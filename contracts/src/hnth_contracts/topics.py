@@ -17,6 +17,7 @@ from hnth_contracts.events import (
     ContactsUpdated,
     EndpointGroupUpdated,
     EndpointUpdated,
+    HoldDecided,
     InspectionCancelled,
     InspectionScheduled,
     MeetingCancelled,
@@ -27,6 +28,7 @@ from hnth_contracts.events import (
     ReportDue,
     ReportSubmitted,
     SlotAssigned,
+    SlotHeld,
     SlotRejected,
     SlotReleased,
     TenantMerged,
@@ -36,9 +38,10 @@ from hnth_contracts.events import (
 )
 
 MEETINGS = "hnth.meetings"
-"""Meeting lifecycle requests: MeetingRequested, MeetingChanged, MeetingCancelled."""
+"""Meeting lifecycle requests: MeetingRequested, MeetingChanged, MeetingCancelled, and an
+operator's HoldDecided on a held meeting."""
 SLOTS = "hnth.slots"
-"""Scheduling decisions: SlotAssigned, SlotRejected, SlotReleased."""
+"""Scheduling decisions: SlotAssigned, SlotRejected, SlotReleased, SlotHeld."""
 CHECKS = "hnth.checks"
 """Readiness: CheckSubmitted (raw results) and CheckCompleted (outcomes)."""
 REPORTS = "hnth.reports"
@@ -81,9 +84,11 @@ _TOPIC_OF: dict[type[Event], str] = {
     MeetingRequested: MEETINGS,
     MeetingChanged: MEETINGS,
     MeetingCancelled: MEETINGS,
+    HoldDecided: MEETINGS,
     SlotAssigned: SLOTS,
     SlotRejected: SLOTS,
     SlotReleased: SLOTS,
+    SlotHeld: SLOTS,
     CheckSubmitted: CHECKS,
     CheckCompleted: CHECKS,
     ReportDue: REPORTS,

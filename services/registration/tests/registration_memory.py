@@ -63,6 +63,18 @@ class MemoryStore:
         self.outbox.extend(events)
         return dict(current)
 
+    async def decide_hold(
+        self, tenant: str, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
+    ) -> bool:
+        current = self.stored[(tenant, meeting_id)]
+        if current.get("hold", {}).get("revision") == revision:
+            return False
+        if current["revision"] != revision:
+            raise StaleWrite(meeting_id)
+        current.update(fields)
+        self.outbox.extend(events)
+        return True
+
     async def adopt_meeting(self, meeting: Document, event: Event) -> bool:
         key = (meeting["tenant"], meeting["_id"])
         if key in self.stored:

@@ -18,6 +18,7 @@ from hnth_contracts import (
     ContactsUpdated,
     EndpointGroupUpdated,
     EndpointUpdated,
+    HoldDecided,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
@@ -209,7 +210,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         inputs=[topics.meetings, topics.slots, topics.checks, topics.reports],
         outputs=Outputs(
             {
-                topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled),
+                topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled, HoldDecided),
                 topics.directory: (
                     UnitUpdated,
                     EndpointUpdated,

@@ -122,3 +122,29 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(None, max_length=2000, description="Lý do hủy / reason")
+
+
+class RejectIn(BaseModel):
+    """Không duyệt cuộc họp đang giữ chỗ / an operator's rejection of a held meeting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Lý do không duyệt / why it is rejected"
+    )
+
+
+class MoveIn(BaseModel):
+    """Sở TT&TT dời cuộc họp / the IT department moves a meeting (re-validated as a change)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime = Field(description="Bắt đầu mới / new start")
+    end: AwareDatetime = Field(description="Kết thúc mới / new end")
+    reason: str = Field(min_length=1, max_length=2000, description="Lý do dời / why it moves")
+    urgent_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Lý do họp khẩn, khi dời vào thời hạn thông báo / urgent reason, "
+        "when moving inside the notice lead time",
+    )

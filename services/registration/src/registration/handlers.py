@@ -10,11 +10,13 @@ from typing import Any
 from hnth_contracts import (
     CheckCompleted,
     Event,
+    HoldDecided,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
     ReportDue,
     SlotAssigned,
+    SlotHeld,
     SlotRejected,
     SlotReleased,
 )
@@ -44,6 +46,8 @@ def handlers(timeline: Timeline) -> dict[type[Event], Handler]:
         SlotAssigned: subscriber(timeline.assigned),
         SlotRejected: subscriber(timeline.rejected),
         SlotReleased: subscriber(timeline.released),
+        SlotHeld: subscriber(timeline.held),
+        HoldDecided: subscriber(timeline.hold_decided),
         CheckCompleted: subscriber(timeline.checked),
         ReportDue: subscriber(timeline.report_due),
     }

@@ -44,7 +44,7 @@ ENDPOINTS = "endpoints"
 CONTACTS = "contacts"
 GROUPS = "endpoint_groups"
 DIRECTORY = (UNITS, ENDPOINTS, CONTACTS, GROUPS)
-DECISIONS = ("SlotAssigned", "SlotRejected", "SlotReleased")
+DECISIONS = ("SlotAssigned", "SlotRejected", "SlotReleased", "SlotHeld")
 MATERIALS = "materials"
 ROOM_RULES = "room_rules"
 """Each endpoint's room rules (nội quy phòng họp, rule 6): described like a material,
@@ -376,6 +376,26 @@ class RegistrationStore:
         if result.matched_count != 1:
             raise StaleWrite(meeting_id)
         return await self.meeting(tenant, meeting_id) or {}
+
+    async def decide_hold(
+        self, tenant: str, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
+    ) -> bool:
+        """Record an operator's decision on the held `revision` with its event: the first
+        of the revision wins (a claim keyed by it, as a change's); False when another was
+        taken. A change or cancellation since is a StaleWrite."""
+        key = meeting_key(tenant, meeting_id)
+        try:
+            await claim_version(self._meetings, f"{key}:hold", revision)
+        except StaleWrite:
+            return False
+        update = merge_updates({"$set": fields}, outbox_update(events, self._topics))
+        await announce(self._meetings, key, events)
+        result = await self._meetings.update_one(
+            {"_id": key, "revision": revision, "cancelled": {"$ne": True}}, update
+        )
+        if result.matched_count != 1:
+            raise StaleWrite(meeting_id)
+        return True
 
     async def meetings(
         self, query: MeetingQuery, limit: int, *, newest_first: bool = False

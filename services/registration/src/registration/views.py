@@ -32,6 +32,7 @@ def local(value: Any, zone: ZoneInfo) -> Any:
 class Status(StrEnum):
     REQUESTED = "requested"
     SCHEDULED = "scheduled"
+    HELD = "held"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
 
@@ -139,7 +140,7 @@ class MeetingOut(BaseModel):
 
     id: str = Field(description="Mã cuộc họp / meeting id")
     status: Status = Field(
-        description="Trạng thái: requested, scheduled, rejected, cancelled / status"
+        description="Trạng thái: requested, held, scheduled, rejected, cancelled / status"
     )
     title: str = Field(description="Tên cuộc họp / title")
     host_unit: str = Field(description="Đơn vị chủ trì / host unit")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Gauge
 
-from hnth_contracts import ReportDue, SlotAssigned, SlotRejected, SlotReleased
+from hnth_contracts import ReportDue, SlotAssigned, SlotHeld, SlotRejected, SlotReleased
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
@@ -34,7 +34,7 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
         inputs=[topics.meetings, topics.directory],
         outputs=Outputs(
             {
-                topics.slots: (SlotAssigned, SlotRejected, SlotReleased),
+                topics.slots: (SlotAssigned, SlotRejected, SlotReleased, SlotHeld),
                 topics.reports: (ReportDue,),
             }
         ),

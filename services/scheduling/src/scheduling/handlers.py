@@ -8,6 +8,7 @@ from hnth_contracts import (
     EndpointGroupUpdated,
     EndpointUpdated,
     Event,
+    HoldDecided,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
@@ -15,7 +16,14 @@ from hnth_contracts import (
 )
 from hnth_kit.consumer import Handler, RawMessage
 from hnth_kit.timers import Timer, TimerHandler
-from scheduling.usecases import ANNUAL, INSPECTION, RECORD, UNKNOWN_ENDPOINT, Scheduling
+from scheduling.usecases import (
+    ANNUAL,
+    HOLD,
+    INSPECTION,
+    RECORD,
+    UNKNOWN_ENDPOINT,
+    Scheduling,
+)
 
 
 def build_handlers(scheduling: Scheduling) -> dict[type, Handler]:
@@ -27,6 +35,9 @@ def build_handlers(scheduling: Scheduling) -> dict[type, Handler]:
 
     async def on_cancelled(event: MeetingCancelled, _: RawMessage) -> None:
         await scheduling.cancel(event)
+
+    async def on_hold_decided(event: HoldDecided, _: RawMessage) -> None:
+        await scheduling.hold_decided(event)
 
     async def on_endpoint(event: EndpointUpdated, _: RawMessage) -> None:
         await scheduling.on_endpoint(event)
@@ -41,6 +52,7 @@ def build_handlers(scheduling: Scheduling) -> dict[type, Handler]:
         MeetingRequested: on_requested,
         MeetingChanged: on_changed,
         MeetingCancelled: on_cancelled,
+        HoldDecided: on_hold_decided,
         EndpointUpdated: on_endpoint,
         UnitUpdated: on_unit,
         EndpointGroupUpdated: on_group,
@@ -63,7 +75,12 @@ def timer_handlers(scheduling: Scheduling) -> dict[str, TimerHandler]:
     async def on_grace_over(timer: Timer) -> Sequence[Event]:
         return await scheduling.grace_over(timer.payload["parked"])
 
+    async def on_hold_expired(timer: Timer) -> Sequence[Event]:
+        meeting_id, revision = timer.payload["meeting_id"], timer.payload["revision"]
+        return await scheduling.hold_expired(timer.tenant, meeting_id, revision)
+
     return {
+        HOLD: on_hold_expired,
         ANNUAL: on_annual,
         INSPECTION: on_inspection,
         RECORD: on_meeting_record,

@@ -169,11 +169,11 @@ class History:
 
     @property
     def current(self) -> Document | None:
-        """The assigned decision whose slot the meeting holds now, if any."""
+        """The assigned (or held) decision whose slot the meeting holds now, if any."""
         if self.cancelled is not None:
             return None
         for doc in reversed(self.decisions):
-            if doc["outcome"] == "assigned":
+            if doc["outcome"] in ("assigned", "held"):
                 return doc
         return None
 
@@ -407,6 +407,26 @@ class SchedulingStore:
             existing = await self._decisions.find_one({"_id": document["_id"]})
             assert existing is not None, "decisions are never deleted"
             return existing, marker in existing.get("_applied", [])
+
+    async def settle(self, decision_id: str, fields: Document, events: Sequence[Event]) -> Document:
+        """Decide a held decision once. The settlement (its fields and events) is an insert
+        keyed by the decision, atomic on FerretDB and MongoDB alike: one of several
+        replicas, a redelivered command or the deadline racing an approval wins; then
+        the winning fields are applied to the decision (the same whoever repeats it, so a
+        crash in between is finished by the next attempt). Returns the decision settled."""
+        settlement_id = f"{decision_id}|settled"
+        staged = with_outbox({"_id": settlement_id, "fields": fields}, events, self._topics)
+        await announce(self._decisions, settlement_id, events)
+        try:
+            await self._decisions.insert_one(staged)
+        except DuplicateKeyError:
+            found = await self._decisions.find_one({"_id": settlement_id})
+            assert found is not None, "settlements are never deleted"
+            staged = found
+        await self._decisions.update_one({"_id": decision_id}, {"$set": staged["fields"]})
+        settled = await self._decisions.find_one({"_id": decision_id})
+        assert settled is not None, "decisions are never deleted"
+        return settled
 
     async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
         return await self._decisions.find_one({"_id": decision_id(tenant, meeting_id, revision)})

@@ -29,10 +29,14 @@ from hnth_contracts import (
     EndpointGroupUpdated,
     EndpointUpdated,
     Event,
+    HoldDecided,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
     ReportKind,
+    RuleRef,
+    SlotAssigned,
+    SlotRejected,
     UnitUpdated,
     Window,
     decode_event,
@@ -50,7 +54,9 @@ log = logging.getLogger(__name__)
 
 ANNUAL, INSPECTION, RECORD = "annual_report", "inspection", "meeting_record"
 UNKNOWN_ENDPOINT = "unknown_endpoint"
-"""Timer kinds: year-end report, periodic inspection, meeting record, end of a wait."""
+HOLD = "hold_deadline"
+"""Timer kinds: year-end report, periodic inspection, meeting record, end of a wait, end
+of a hold nobody decided."""
 
 
 class Store(Claims, Protocol):
@@ -62,6 +68,9 @@ class Store(Claims, Protocol):
     async def record(
         self, document: Document, marker: str, events: Sequence[Event]
     ) -> tuple[Document, bool]: ...
+    async def settle(
+        self, decision_id: str, fields: Document, events: Sequence[Event]
+    ) -> Document: ...
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None: ...
     async def directory_view(
         self, tenant: str, codes: Iterable[str]
@@ -239,14 +248,25 @@ class Scheduling:
         shares: Sequence[domain.Share],
         current: Document | None,
     ) -> tuple[Document, list[Event]]:
-        events: list[Event] = [domain.assign(request, policy, shares, cause, now)]
+        assignment = domain.assign(request, policy, shares, cause, now)
+        events: list[Event] = [assignment]
         old: list[str] = []
         if current is not None:
             events.append(
                 domain.release(request.meeting_id, current["revision"], "changed", cause, now)
             )
             old = [c for c in current["held"] if c not in set(attempt.held)]
-        return assigned(request, shares, attempt.held, old, now), events
+        document = assigned(request, shares, attempt.held, old, now)
+        # an approved slot stays approved when its host changes it (re-validated as ever)
+        if domain.needs_approval(policy) and (current is None or current["outcome"] == "held"):
+            held = domain.hold(assignment, policy, now)
+            events[0] = held
+            document |= {
+                "outcome": "held",
+                "expires_at": held.expires_at,
+                "assignment": assignment.model_dump(mode="json"),
+            }
+        return document, events
 
     async def _expanded(self, request: Request) -> Request:
         """The request with its groups expanded to their active endpoints, as now."""
@@ -336,6 +356,14 @@ class Scheduling:
             await self.store.release(
                 [c for c in attempt.inserted if c not in held], "superseded", now
             )
+        if decision["outcome"] == "held":
+            await self.timers.schedule(
+                f"{HOLD}|{decision['_id']}",
+                HOLD,
+                decision["expires_at"],
+                decision["tenant"],
+                {"meeting_id": decision["meeting_id"], "revision": decision["revision"]},
+            )
         if decision["outcome"] == "assigned":
             await self.timers.schedule(
                 f"{RECORD}|{decision['_id']}",
@@ -344,6 +372,85 @@ class Scheduling:
                 decision["tenant"],
                 {"meeting_id": decision["meeting_id"], "revision": decision["revision"]},
             )
+
+    # ------------------------------------------------------------ holds
+
+    async def hold_decided(self, event: HoldDecided) -> Document | None:
+        """An operator approved or rejected a held revision (`HoldDecided`)."""
+        return await self._settle(
+            event.tenant,
+            event.meeting_id,
+            event.revision,
+            event,
+            approved=event.approved,
+            why=event.rule,
+            reason=event.reason,
+        )
+
+    async def hold_expired(self, tenant: str, meeting_id: str, revision: int) -> list[Event]:
+        """The hold's deadline passed undecided: released, the host told why. The timer
+        carries no event; the decision's outbox carries the notices."""
+        await self._settle(tenant, meeting_id, revision, None, approved=False)
+        return []
+
+    async def _settle(
+        self,
+        tenant: str,
+        meeting_id: str,
+        revision: int,
+        cause: Event | None,
+        *,
+        approved: bool,
+        why: RuleRef | None = None,
+        reason: str | None = None,
+    ) -> Document | None:
+        """Turn the held decision of `revision` into an assignment or a rejection, once:
+        the write only applies while the decision is still held, so twin replicas, a
+        redelivered command and the deadline racing an approval decide it once. A
+        revision no longer held (decided, superseded by a change, cancelled) is left."""
+        now = self.clock.now()
+        history = await self.store.history(tenant, meeting_id)
+        decision = history.decision(revision)
+        if decision is None or decision["outcome"] != "held":
+            if decision is not None:
+                await self._finish(decision, None, now)
+            return decision
+        if history.cancelled is not None or history.latest_revision != revision:
+            return decision  # the cancellation or the change released it already
+        assignment = SlotAssigned.model_validate(decision["assignment"], strict=False)
+        fields: Document
+        if approved:
+            assert cause is not None, "only an operator approves"
+            events: list[Event] = [domain.approved(assignment, cause, now)]
+            fields = {"outcome": "assigned", "approved_at": now}
+        else:
+            policy = self.policy_for(tenant)
+            expired = why is None
+            conflict = (
+                domain.expired_conflict(policy)
+                if why is None
+                else domain.rejected_conflict(why, reason)
+            )
+            rejection = SlotRejected.create(
+                tenant=tenant,
+                correlation_id=meeting_id,
+                causation_id=str(cause.event_id) if cause else None,
+                occurred_at=now,
+                producer=domain.PRODUCER,
+                meeting_id=meeting_id,
+                revision=revision,
+                host_unit=assignment.host_unit,
+                title=assignment.title,
+                conflicts=(conflict,),
+            )
+            released = domain.release(
+                meeting_id, revision, "hold_expired" if expired else "hold_rejected", rejection, now
+            )
+            events = [rejection, released]
+            fields = {"outcome": "rejected", "held": [], "release": decision["held"]}
+        settled = await self.store.settle(decision["_id"], fields, events)  # or a twin's
+        await self._finish(settled, None, now)
+        return settled
 
     # ------------------------------------------------------------ cancellations
 

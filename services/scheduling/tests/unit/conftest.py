@@ -50,6 +50,7 @@ class MemoryStore:
     groups: dict[tuple[str, str], Group] = field(default_factory=dict)
     meetings: set[str] = field(default_factory=set)
     parked_entries: dict[str, Document] = field(default_factory=dict)
+    settlements: dict[str, Document] = field(default_factory=dict)
 
     async def states(
         self, keys: Iterable[str], since: Mapping[str, int] | None = None
@@ -114,6 +115,14 @@ class MemoryStore:
         self.decisions[document["_id"]] = {**document, "_applied": [marker]}
         self.events.extend(events)
         return self.decisions[document["_id"]], True
+
+    async def settle(self, decision_id: str, fields: Document, events: Sequence[Event]) -> Document:
+        if decision_id not in self.settlements:
+            self.settlements[decision_id] = fields
+            self.events.extend(events)
+        doc = self.decisions[decision_id]
+        doc.update(self.settlements[decision_id])
+        return doc
 
     async def directory_view(
         self, tenant: str, codes: Iterable[str]

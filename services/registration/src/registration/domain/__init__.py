@@ -28,9 +28,10 @@ from registration.domain.meeting import (
     time_violations,
     urgent_roles,
 )
-from registration.domain.status import Decision, status_of
+from registration.domain.status import APPROVAL, Decision, hold_decision, status_of
 
 __all__ = [
+    "APPROVAL",
     "MATERIAL_KINDS",
     "MINUTES",
     "SIGNATURES",
@@ -46,6 +47,7 @@ __all__ = [
     "check_meeting",
     "describe",
     "frozen_since_start",
+    "hold_decision",
     "host_change_violations",
     "is_late_notice",
     "material_right",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Decision:
 
 
 def status_of(cancelled: bool, revision: int, decisions: Sequence[Decision]) -> str:
-    """`cancelled`, `scheduled`, `rejected` or `requested`.
+    """`cancelled`, `scheduled`, `held` (waiting for an operator), `rejected` or `requested`.
 
     A change that is rejected leaves the earlier slot in place (scheduling keeps it), so a
     meeting that once got a slot stays `scheduled` until the slot is released."""
@@ -27,13 +28,15 @@ def status_of(cancelled: bool, revision: int, decisions: Sequence[Decision]) -> 
     current = [
         d
         for d in decisions
-        if d.revision == revision and d.kind in ("SlotAssigned", "SlotRejected")
+        if d.revision == revision and d.kind in ("SlotAssigned", "SlotRejected", "SlotHeld")
     ]
     held = _slot_held(decisions)
     if current and current[-1].kind == "SlotAssigned":
         return "scheduled"
     if held:
         return "scheduled"
+    if current and current[-1].kind == "SlotHeld":
+        return "held"
     if current:
         return "rejected"
     return "requested"
@@ -47,3 +50,12 @@ def _slot_held(decisions: Sequence[Decision]) -> bool:
         elif decision.kind == "SlotReleased" and not decision.released_for_change:
             held = False
     return held
+
+
+APPROVAL = "schedule.approval"
+
+
+def hold_decision(meeting: Mapping[str, Any], revision: int) -> Mapping[str, Any] | None:
+    """The operator's decision on the meeting's held `revision`, if one was taken."""
+    hold = meeting.get("hold")
+    return hold if hold and hold.get("revision") == revision else None

@@ -1,4 +1,5 @@
-"""Meeting routes: register, list, read, change, cancel."""
+"""Meeting routes: register, list, read, change, cancel; an operator approves or rejects a
+held meeting (`schedule.approval: operator`) and moves a meeting."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, sta
 from pydantic import AwareDatetime
 
 from hnth_contracts.rules import zone
-from hnth_kit.auth import Caller
-from registration.commands import CancelIn, MeetingIn, MeetingPatch
+from hnth_kit.auth import Caller, Operator
+from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
 from registration.http.deps import MeetingCases, Registrar, policy
 from registration.http.render import public
 from registration.paging import decode_cursor, encode_cursor
@@ -83,7 +84,7 @@ async def list_meetings(
         Status | None,
         Query(
             alias="status",
-            description="Trạng thái: requested, scheduled, rejected, cancelled / status",
+            description="Trạng thái: requested, held, scheduled, rejected, cancelled / status",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Số mục / page size")] = 50,
@@ -140,3 +141,36 @@ async def cancel(
     body: Annotated[CancelIn | None, Body()] = None,
 ) -> dict[str, Any]:
     return _rendered(request, who, await cases.cancel(who, meeting_id, body))
+
+
+@router.post(
+    "/meetings/{meeting_id}/approve",
+    summary="Duyệt cuộc họp đang giữ chỗ / approve a held meeting",
+    **shaped(MeetingOut, 401, 403, 404, 409),
+)
+async def approve(
+    request: Request, meeting_id: MeetingId, who: Operator, cases: MeetingCases
+) -> dict[str, Any]:
+    return _rendered(request, who, await cases.decide_hold(who, meeting_id, None))
+
+
+@router.post(
+    "/meetings/{meeting_id}/reject",
+    summary="Không duyệt cuộc họp đang giữ chỗ / reject a held meeting",
+    **shaped(MeetingOut, 400, 401, 403, 404, 409),
+)
+async def reject(
+    request: Request, meeting_id: MeetingId, body: RejectIn, who: Operator, cases: MeetingCases
+) -> dict[str, Any]:
+    return _rendered(request, who, await cases.decide_hold(who, meeting_id, body))
+
+
+@router.post(
+    "/meetings/{meeting_id}/move",
+    summary="Dời cuộc họp / move a meeting (operator)",
+    **shaped(MeetingOut, 400, 401, 403, 404, 409, 413),
+)
+async def move(
+    request: Request, meeting_id: MeetingId, body: MoveIn, who: Operator, cases: MeetingCases
+) -> dict[str, Any]:
+    return _rendered(request, who, await cases.move(who, meeting_id, body))

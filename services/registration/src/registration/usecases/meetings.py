@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from hnth_contracts import Event, MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts import Event, HoldDecided, MeetingCancelled, MeetingChanged, MeetingRequested
 from hnth_contracts.groups import BUILT_IN
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role
@@ -23,7 +23,7 @@ from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
 from registration import PRODUCER, domain
-from registration.commands import CancelIn, MeetingIn, MeetingPatch
+from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
 from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
 
 FEED_PAST = timedelta(days=90)
@@ -57,6 +57,10 @@ class MeetingStore(Protocol):
     async def update_meeting(
         self, tenant: str, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
     ) -> Document: ...
+
+    async def decide_hold(
+        self, tenant: str, meeting_id: str, revision: int, fields: Document, events: Sequence[Event]
+    ) -> bool: ...
 
     async def timeline(self, tenant: str, meeting_id: str) -> list[Document]: ...
 
@@ -99,6 +103,17 @@ class Feed:
 
 def forbidden(vi: str, en: str) -> Refusal:
     return Refusal(403, "forbidden", vi, en)
+
+
+def not_held(policy: Policy, status: str) -> Refusal:
+    source = policy.ref(domain.APPROVAL).source
+    return Refusal(
+        409,
+        "not_held",
+        f"Cuộc họp không chờ duyệt (trạng thái: {status}); quy tắc schedule.approval: {source}",
+        f"The meeting is not waiting for approval (status: {status}); rule "
+        f"schedule.approval: {source}",
+    )
 
 
 def not_found() -> Refusal:
@@ -257,7 +272,15 @@ class Meetings:
             )
         return meeting
 
-    async def change(self, who: Principal, meeting_id: str, body: MeetingPatch) -> Shown:
+    async def move(self, who: Principal, meeting_id: str, body: MoveIn) -> Shown:
+        """The IT department moves the meeting: a change of its times with the reason,
+        re-validated and decided like any change (notices and calendar updates follow)."""
+        patch = MeetingPatch(start=body.start, end=body.end, urgent_reason=body.urgent_reason)
+        return await self.change(who, meeting_id, patch, reason=body.reason)
+
+    async def change(
+        self, who: Principal, meeting_id: str, body: MeetingPatch, *, reason: str | None = None
+    ) -> Shown:
         now = self.clock.now()
         meeting = await self._changeable(who, meeting_id, now)
         changes = body.model_dump(exclude_unset=True)
@@ -297,6 +320,7 @@ class Meetings:
             changed_by=who.subject,
             late_notice=late_notice,
             urgent_reason=urgent_reason,
+            reason=reason,
             **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
@@ -321,6 +345,50 @@ class Meetings:
         )
         fields = {"cancelled": True, "cancel_reason": reason, "cancelled_at": now}
         return await self._write(meeting, fields, event)
+
+    # ------------------------------------------------------------ approval
+
+    async def decide_hold(self, who: Principal, meeting_id: str, reject: RejectIn | None) -> Shown:
+        """An operator approves (`reject` None) or rejects the meeting's held revision
+        (`schedule.approval: operator`): a `HoldDecided` scheduling acts on. The first
+        decision of a revision stands: the same one again returns the meeting as it is,
+        the other one is a 409."""
+        now = self.clock.now()
+        meeting = await self._changeable(who, meeting_id, now)
+        if meeting["cancelled"]:
+            raise Refusal(409, "cancelled", "Cuộc họp đã bị hủy.", "The meeting is cancelled.")
+        approved, revision = reject is None, meeting["revision"]
+        timeline = await self.store.timeline(who.tenant, meeting_id)
+        if not (held := domain.hold_decision(meeting, revision)):
+            status = domain.status_of(False, revision, decided(timeline))
+            if status != "held":
+                raise not_held(self.policy_for(who.tenant), status)
+            event = HoldDecided.create(
+                tenant=who.tenant,
+                correlation_id=meeting_id,
+                producer=PRODUCER,
+                occurred_at=now,
+                meeting_id=meeting_id,
+                revision=revision,
+                approved=approved,
+                reason=reject.reason if reject else None,
+                decided_by=who.subject,
+                rule=self.policy_for(who.tenant).ref(domain.APPROVAL),
+            )
+            fields = {"hold": {"revision": revision, "approved": approved, "by": who.subject,
+                               "at": now, "reason": event.reason}}  # fmt: skip
+            await self.store.decide_hold(who.tenant, meeting_id, revision, fields, [event])
+            self.wake()
+            meeting = await self.visible(who, meeting_id)
+            held = domain.hold_decision(meeting, revision)
+        if held is None or held["approved"] != approved:
+            raise Refusal(
+                409,
+                "hold_decided",
+                "Cuộc họp đã được quyết định khác (duyệt hoặc từ chối) ở lần sửa này.",
+                "The meeting's hold was already decided the other way for this revision.",
+            )
+        return Shown(meeting, await self.store.timeline(who.tenant, meeting_id))
 
     async def _write(self, meeting: Document, fields: Document, event: Event) -> Shown:
         tenant, meeting_id = meeting["tenant"], meeting["_id"]

@@ -20,12 +20,14 @@ from typing import Protocol
 from hnth_contracts import (
     CheckCompleted,
     Event,
+    HoldDecided,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
     ReportDue,
     ReportKind,
     SlotAssigned,
+    SlotHeld,
     SlotRejected,
     SlotReleased,
 )
@@ -109,6 +111,7 @@ class Timeline:
             "end": event.end,
             "endpoints": list(event.endpoints),
             "late_notice": event.late_notice,
+            "reason": event.reason,
         }
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
@@ -132,6 +135,27 @@ class Timeline:
             await self.store.set_reached(
                 event.tenant, event.meeting_id, event.revision, event.endpoints
             )
+        await self.store.add_to_timeline(event, event.meeting_id, summary)
+
+    async def held(self, event: SlotHeld) -> None:
+        """Waiting for the IT department: the slot kept, until when, under which rules."""
+        summary = {
+            "revision": event.revision,
+            "slot": event.slot.model_dump(mode="json"),
+            "endpoints": list(event.endpoints),
+            "expires_at": event.expires_at,
+            "rules": [r.model_dump() for r in event.rules],
+        }
+        await self.store.add_to_timeline(event, event.meeting_id, summary)
+
+    async def hold_decided(self, event: HoldDecided) -> None:
+        summary = {
+            "revision": event.revision,
+            "by": event.decided_by,
+            "approved": event.approved,
+            "reason": event.reason,
+            "rule": event.rule.model_dump(),
+        }
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
     async def rejected(self, event: SlotRejected) -> None:

@@ -3,7 +3,7 @@
 A module per concept: `buckets` (the time grid and reserved windows), `requests`,
 `validation` (rules a request breaks before any resource is read), `conflicts` (who holds
 what, and how a conflict is worded), `alternatives`, `cascade` (a meeting over several
-bridges), `decisions` (the events) and
+bridges), `approval` (holds an operator decides), `decisions` (the events) and
 `reports` (the calendar of what is due). Everything is re-exported here, so callers say
 `domain.buckets(...)`, `domain.assign(...)`.
 """
@@ -16,6 +16,16 @@ from scheduling.domain.alternatives import (
     ALTERNATIVES,
     alternative_candidates,
     is_free,
+)
+from scheduling.domain.approval import (
+    APPROVAL,
+    HOLD_DEADLINE,
+    approved,
+    expired_conflict,
+    hold,
+    hold_expires,
+    needs_approval,
+    rejected_conflict,
 )
 from scheduling.domain.buckets import (
     BUCKET,
@@ -64,9 +74,11 @@ from scheduling.domain.validation import (
 __all__ = [
     "ALTERNATIVES",
     "ALTERNATIVE_HORIZON",
+    "APPROVAL",
     "BUCKET",
     "CASCADE",
     "EPOCH",
+    "HOLD_DEADLINE",
     "NAMED_HOLDERS",
     "PRODUCER",
     "UNIT",
@@ -79,6 +91,7 @@ __all__ = [
     "Share",
     "alternative_candidates",
     "annual_report",
+    "approved",
     "asked_at",
     "assign",
     "bridges_in_order",
@@ -90,18 +103,23 @@ __all__ = [
     "cascade_plan",
     "end_of_local_day",
     "endpoint_conflicts",
+    "expired_conflict",
     "grace_ends",
+    "hold",
+    "hold_expires",
     "inspection",
     "inspection_index",
     "is_free",
     "is_late",
     "meeting_record",
     "must_wait",
+    "needs_approval",
     "next_annual_report",
     "policy_conflict",
     "policy_violations",
     "port_order",
     "reject",
+    "rejected_conflict",
     "release",
     "report_due",
     "request_of",

@@ -1,0 +1,123 @@
+"""The IT department arranges the schedule (issue 19) on the running platform, with
+Tuyên Quang's policy set to `schedule.approval: operator` (a policy dir of the test's
+own, a short `schedule.hold_deadline`): a held meeting is approved once and scheduled,
+with its invitations; another nobody decides is released at its deadline and its host
+reads why on the timeline."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from hnth_kit.settings import REPO_ROOT
+from hnth_kit.testing import eventually
+
+pytestmark = pytest.mark.system
+TENANT = "tuyen-quang"
+HOLD = "PT45S"
+
+
+def operator_policies(folder: Path) -> Path:
+    """Every shipped policy, Tuyên Quang's with operator approval and a short hold."""
+    for path in (REPO_ROOT / "policies").glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    path = folder / f"{TENANT}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["rules"]["schedule.approval"]["value"] = "operator"
+    data["rules"]["schedule.hold_deadline"]["value"] = HOLD
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def meeting(start: datetime, title: str) -> dict[str, object]:
+    return {
+        "title": title,
+        "host_unit": "VP-UBND",
+        "chair": "Chủ tịch UBND tỉnh",
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "main_endpoint": "TQ-UBND",
+        "endpoints": ["TQ-SNV", "TQ-STP"],
+    }
+
+
+@pytest.mark.timeout(600)  # four services started, scheduling restarted: minutes when busy
+async def test_a_held_meeting_is_approved_once_and_another_expires(
+    module_platform, tmp_path
+) -> None:
+    platform = module_platform
+    folder = operator_policies(tmp_path)
+    # scheduling decides by the policy's value; registration only cites the rule's source,
+    # the same in both files. The directory is in scheduling's database already.
+    platform.restart("scheduling-0", HNTH_POLICY_DIR=str(folder))
+    token = platform.token("--role", "operator", "--tenant", TENANT)
+    auth = {"Authorization": f"Bearer {token}"}
+    base = platform.urls["registration"]
+    day = (datetime.now(UTC) + timedelta(days=5)).replace(hour=1, minute=0, second=0, microsecond=0)
+    async with httpx.AsyncClient(timeout=30, headers=auth) as http:
+
+        async def shown(meeting_id: str, *statuses: str) -> dict:
+            found = await eventually(
+                lambda: http.get(f"{base}/meetings/{meeting_id}"),
+                until=lambda r: r.json().get("status") in statuses,
+                timeout=120,
+            )
+            return dict(found.json())
+
+        ids = []
+        for start, title in ((day, "Giao ban (duyệt)"), (day + timedelta(hours=5), "Hết hạn")):
+            made = await http.post(f"{base}/meetings", json=meeting(start, title))
+            assert made.status_code == 201, made.text
+            ids.append(made.json()["id"])
+        approved_id, expiring_id = ids
+        held = await shown(approved_id, "held", "scheduled", "rejected")
+        assert held["status"] == "held", held
+        [hold] = [e for e in held["timeline"] if e["type"] == "SlotHeld"]
+        assert [r["rule"] for r in hold["rules"]] == ["schedule.approval", "schedule.hold_deadline"]
+
+        # approving twice decides once
+        for _ in range(2):
+            answer = await http.post(f"{base}/meetings/{approved_id}/approve")
+            assert answer.status_code == 200, answer.text
+        other_way = await http.post(
+            f"{base}/meetings/{approved_id}/reject", json={"reason": "đổi ý"}
+        )
+        assert other_way.status_code == 409, other_way.text
+        scheduled = await shown(approved_id, "scheduled", "rejected")
+        assert scheduled["status"] == "scheduled", scheduled
+        kinds = [e["type"] for e in scheduled["timeline"]]
+        assert kinds.count("HoldDecided") == 1
+        [decision] = [e for e in scheduled["timeline"] if e["type"] == "HoldDecided"]
+        assert decision["approved"]
+        assert decision["rule"]["rule"] == "schedule.approval"
+        assert "không nêu" in decision["rule"]["source"]
+        assert scheduled["slot"]["bridge"]
+        # the approved meeting's invitations go out as any assigned meeting's
+        notices = await eventually(
+            lambda: http.get(f"{platform.urls['notification']}/meetings/{approved_id}/notices"),
+            until=lambda r: r.status_code == 200 and len(r.json()) > 0,
+            timeout=120,
+        )
+        assert notices.json()
+
+        # nobody decides the other: released at the deadline, the host reads why
+        expired = await shown(expiring_id, "rejected", "scheduled")
+        assert expired["status"] == "rejected", expired
+        [conflict] = expired["rejection"]["conflicts"]
+        assert conflict["rule"]["rule"] == "schedule.hold_deadline"
+        assert "không nêu" in conflict["rule"]["source"]
+        released = await eventually(
+            lambda: http.get(f"{base}/meetings/{expiring_id}"),
+            until=lambda r: any(e["type"] == "SlotReleased" for e in r.json()["timeline"]),
+            timeout=60,
+        )
+        [release] = [e for e in released.json()["timeline"] if e["type"] == "SlotReleased"]
+        assert release["reason"] == "hold_expired"
+        too_late = await http.post(f"{base}/meetings/{expiring_id}/approve")
+        assert too_late.status_code == 409, too_late.text
+        assert kinds.count("SlotAssigned") == 1
