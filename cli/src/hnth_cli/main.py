@@ -642,5 +642,5 @@ def province_rename(
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
     """Rename a province (e.g. thua-thien-hue -> hue): as a merge into a code without data;
-    old links and calendar feeds are redirected (308) to the new code."""
+    old tokens, links and calendar feeds keep working under the new code."""
     _change_province(former, to, True, source, timeout, run_dir)
