@@ -29,6 +29,7 @@ MEETING = {
     "endpoints": ["LS-UBND", "LS-X-1"],
 }
 TAKEN = "Cầu MCU-LS đã kín giờ này (schedule.bridge_ports, Quyết định 01)"
+NEEDS_URGENT = "Dời vào thời hạn thông báo cần lý do họp khẩn (schedule.notice_lead_time)"
 sent: list[httpx.Request] = []
 
 
@@ -40,6 +41,11 @@ def services(request: httpx.Request) -> httpx.Response:
         if path.endswith("/move") and body["start"].startswith(f"{START:%Y-%m-%d}T10:00"):
             errors = [{"field": "start", "rule": "schedule.bridge_ports", "message": TAKEN}]
             return httpx.Response(409, json={"code": "conflict", "errors": errors})
+        urgent_hour = str((body or {}).get("start", "")).startswith(f"{START:%Y-%m-%d}T11:00")
+        if path.endswith("/move") and urgent_hour and not body.get("urgent_reason"):
+            errors = [{"field": "urgent_reason", "rule": "schedule.notice_lead_time",
+                       "message": NEEDS_URGENT}]  # fmt: skip
+            return httpx.Response(422, json={"code": "invalid", "errors": errors})
         if path.endswith("/approve") and MEETING["status"] != "held":
             return httpx.Response(409, json={"code": "decided", "message": "Đã quyết định rồi"})
         return httpx.Response(200, json=MEETING)
@@ -180,3 +186,17 @@ async def test_the_board_and_the_schedule_say_held_in_words(console, where: str)
     assert page.status_code == 200, page.text
     assert "awaiting approval" in page.text
     assert "status-held" in page.text
+
+
+async def test_a_move_inside_the_lead_time_asks_for_and_carries_the_urgent_reason(console) -> None:
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    csrf = csrf_of(await console.get("/meetings/m1"))
+    fields = {"csrf": csrf, "start": f"{START:%Y-%m-%d} 11:00", "minutes": "90", "reason": "Bão"}
+    refused = await console.post("/meetings/m1/move", data=fields)
+    assert refused.status_code == 422
+    assert NEEDS_URGENT in refused.text.split('id="move-urgent-error"')[1].split("</p>")[0]
+    sent.clear()
+    urgent = "Ứng phó bão số 3"
+    done = await console.post("/meetings/m1/move", data={**fields, "urgent_reason": urgent})
+    assert done.headers["location"] == "/meetings/m1?done=moved_ok"
+    assert asked()[1]["urgent_reason"] == urgent

@@ -40,7 +40,12 @@ ARRANGED = {"approve": "approved_ok", "reject": "rejected_ok", "move": "moved_ok
 """What the duty officer's levers just did, said on the page they return to."""
 REFUSED = (400, 409, 413, 415, 422)
 """A service's refusals shown next to the form (anything else: the error page)."""
-MOVE_FIELDS = {"start": "move_start", "end": "move_start", "reason": "move_reason"}
+MOVE_FIELDS = {
+    "start": "move_start",
+    "end": "move_start",
+    "reason": "move_reason",
+    "urgent_reason": "move_urgent",
+}
 """Where a refusal of a move shows: beside the field registration names, else the form."""
 
 MEETING_FIELDS = (
@@ -358,6 +363,8 @@ async def move(request: Request, meeting_id: str, s: Arranger, backends: Service
         return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
     end = start + timedelta(minutes=int(minutes_text))
     body = {"start": start.isoformat(), "end": end.isoformat(), "reason": reason}
+    if urgent := str(form.get("urgent_reason") or "").strip():  # inside the notice lead time
+        body["urgent_reason"] = urgent
     return await arrange(request, meeting_id, s, backends, "move", body, MOVE_FIELDS)
 
 
