@@ -2,7 +2,7 @@
 Tuyên Quang's policy set to `schedule.approval: operator` (a policy dir of the test's
 own, a short `schedule.hold_deadline`): a held meeting is approved once and scheduled,
 with its invitations; another nobody decides is released at its deadline and its host
-reads why on the timeline."""
+reads why on the timeline; the duty officer approves one through the console."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ import httpx
 import pytest
 import yaml
 
+from hnth_kit.auth import Role
 from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import eventually
+from tests import test_console_pages as pages
+from tests.test_console_pages import post_form, signed_in
 
 pytestmark = pytest.mark.system
 TENANT = "tuyen-quang"
@@ -34,6 +37,19 @@ def operator_policies(folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def platform(module_platform, tmp_path_factory):
+    """The module's platform, its scheduling restarted once on operator approval:
+    scheduling decides by the policy's value; registration only cites the rule's source,
+    the same in both files. The directory is in scheduling's database already."""
+    folder = operator_policies(tmp_path_factory.mktemp("policies"))
+    module_platform.restart("scheduling-0", HNTH_POLICY_DIR=str(folder))
+    return module_platform
+
+
+console = pages.console  # the signed-in console client, over this module's platform
+
+
 def meeting(start: datetime, title: str) -> dict[str, object]:
     return {
         "title": title,
@@ -47,14 +63,7 @@ def meeting(start: datetime, title: str) -> dict[str, object]:
 
 
 @pytest.mark.timeout(600)  # four services started, scheduling restarted: minutes when busy
-async def test_a_held_meeting_is_approved_once_and_another_expires(
-    module_platform, tmp_path
-) -> None:
-    platform = module_platform
-    folder = operator_policies(tmp_path)
-    # scheduling decides by the policy's value; registration only cites the rule's source,
-    # the same in both files. The directory is in scheduling's database already.
-    platform.restart("scheduling-0", HNTH_POLICY_DIR=str(folder))
+async def test_a_held_meeting_is_approved_once_and_another_expires(platform) -> None:
     token = platform.token("--role", "operator", "--tenant", TENANT)
     auth = {"Authorization": f"Bearer {token}"}
     base = platform.urls["registration"]
@@ -121,3 +130,38 @@ async def test_a_held_meeting_is_approved_once_and_another_expires(
         too_late = await http.post(f"{base}/meetings/{expiring_id}/approve")
         assert too_late.status_code == 409, too_late.text
         assert kinds.count("SlotAssigned") == 1
+
+
+@pytest.mark.timeout(600)
+async def test_the_duty_officer_approves_a_held_meeting_in_the_console(platform, console) -> None:
+    token = platform.token("--role", "operator", "--tenant", TENANT)
+    base = platform.urls["registration"]
+    start = (datetime.now(UTC) + timedelta(days=6)).replace(
+        hour=2, minute=0, second=0, microsecond=0
+    )
+    async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
+        made = await http.post(f"{base}/meetings", json=meeting(start, "Duyệt qua bảng điều hành"))
+        assert made.status_code == 201, made.text
+        meeting_id = made.json()["id"]
+        page = f"/meetings/{meeting_id}"
+        await signed_in(console, Role.OPERATOR)
+        held = await eventually(
+            lambda: console.get(page),
+            until=lambda r: 'class="pill status-held"' in r.text,
+            timeout=120,
+        )
+        assert "chờ Sở TT&amp;TT duyệt" in held.text
+        assert 'id="approve-form"' in held.text
+        assert 'id="move-form"' in held.text
+
+        done = await post_form(console, page, f"{page}/approve", {})
+        assert (done.status_code, done.headers["location"]) == (303, f"{page}?done=approved_ok")
+        scheduled = await eventually(
+            lambda: console.get(page),
+            until=lambda r: 'class="pill status-scheduled"' in r.text,
+            timeout=120,
+        )
+        assert 'id="approve-form"' not in scheduled.text
+        found = (await http.get(f"{base}/meetings/{meeting_id}")).json()
+        [decision] = [e for e in found["timeline"] if e["type"] == "HoldDecided"]
+        assert decision["approved"]

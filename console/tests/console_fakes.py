@@ -288,6 +288,30 @@ async def console_over(
     await app.state.backends.close()
 
 
+@contextlib.asynccontextmanager
+async def officer_and_clerk(others: Handler) -> AsyncIterator[httpx.AsyncClient]:
+    """The console over `others` with two accounts: the IT department's duty officer
+    `truc-ban` and the provincial office's clerk `van-thu`."""
+    registration = FakeRegistration()
+    registration.add("truc-ban", "operator", unit="STTTT")
+    registration.add("van-thu", "registrar", unit="VP-UBND")
+    async with console_over(registration, others) as client:
+        yield client
+
+
+def quiet_meeting_reads(path: str, meeting_id: str = "m1") -> httpx.Response | None:
+    """A meeting page's side reads with nothing in them (no materials, incidents, units,
+    groups, access requests, notices, checks or ratings); None for any other path."""
+    at = f"/meetings/{meeting_id}"
+    if path == f"{at}/materials":
+        return httpx.Response(200, json={"items": [], "record_missing": False})
+    if path in ("/incidents", "/units", "/groups", f"{at}/access-requests"):
+        return httpx.Response(200, json=[])
+    if path in (f"{at}/notices", f"{at}/readiness", f"{at}/feedback"):
+        return httpx.Response(200, json=[])
+    return None
+
+
 def csrf_of(page: httpx.Response) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert found, page.text[:2000]

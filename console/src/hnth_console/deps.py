@@ -57,6 +57,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "calendar": EVERYONE,
     "directory": frozenset({Role.OPERATOR}),
     "inspection_plan": frozenset({Role.OPERATOR}),
+    "arrange_meeting": frozenset({Role.OPERATOR}),  # approve / reject a held one, move one
 }
 """Which roles see which page or action (the services still decide what each role sees
 in it; notification itself refuses a resend to any role but the IT department's)."""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from console_fakes import FakeRegistration, console_over, csrf_of, sign_in
+from console_fakes import csrf_of, officer_and_clerk, quiet_meeting_reads, sign_in
 
 sent: list[httpx.Request] = []
 START = datetime.now(UTC) + timedelta(days=3)
@@ -58,24 +58,17 @@ def services(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=MEETING)
     if path == "/meetings/m1":
         return httpx.Response(200, json=MEETING)
-    if path == "/meetings/m1/materials":
-        return httpx.Response(200, json={"items": [], "record_missing": False})
     if path == "/endpoints":
         return httpx.Response(200, json=ENDPOINTS)
-    if path in ("/incidents", "/units", "/groups", "/meetings/m1/access-requests"):
-        return httpx.Response(200, json=[])
-    if path in ("/meetings/m1/notices", "/meetings/m1/readiness", "/meetings/m1/feedback"):
-        return httpx.Response(200, json=[])
+    if quiet := quiet_meeting_reads(path):
+        return quiet
     return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
 
 
 @pytest.fixture
 async def console() -> AsyncIterator[httpx.AsyncClient]:
-    registration = FakeRegistration()
-    registration.add("truc-ban", "operator", unit="STTTT")
-    registration.add("van-thu", "registrar", unit="VP-UBND")
     sent.clear()
-    async with console_over(registration, services) as client:
+    async with officer_and_clerk(services) as client:
         yield client
 
 

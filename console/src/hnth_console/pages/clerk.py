@@ -16,29 +16,16 @@ from starlette.datastructures import UploadFile
 
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page, warn_of
-from hnth_console.pages.meetings import Reader, live_context, meeting_page
+from hnth_console.pages.meetings import Reader, live_context, meeting_page, refused
 from hnth_console.render import render, see_other
 
 router = APIRouter()
 Clerk = Annotated[Session, Depends(page("change_meeting"))]
 Rater = Annotated[Session, Depends(page("meeting_feedback"))]
-REFUSED = (400, 409, 413, 415, 422)
-"""A service's refusals shown next to the form (anything else: the error page)."""
 
 
 def _path(meeting_id: str, tail: str = "") -> str:
     return f"/meetings/{quote(meeting_id)}{tail}"
-
-
-async def _refused(
-    request: Request, meeting_id: str, s: Session, backends: Services, exc: BackendError, form: str
-) -> HTMLResponse:
-    if exc.status not in REFUSED:
-        raise exc
-    messages = [str(e.get("message")) for e in exc.errors] or [exc.message]
-    return await meeting_page(
-        request, meeting_id, s, backends, status=exc.status, errors={form: messages}
-    )
 
 
 @router.post("/meetings/{meeting_id}/change", response_class=HTMLResponse, include_in_schema=False)
@@ -81,7 +68,7 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
             "PATCH", "registration", _path(meeting_id), s.token, s.lang, json=body
         )
     except BackendError as exc:
-        return await _refused(request, meeting_id, s, backends, exc, "change")
+        return await refused(request, meeting_id, s, backends, exc, "change")
     return see_other(_path(meeting_id), done="changed_ok")
 
 
@@ -103,7 +90,7 @@ async def cancel(request: Request, meeting_id: str, s: Clerk, backends: Services
             json={"reason": reason},
         )
     except BackendError as exc:
-        return await _refused(request, meeting_id, s, backends, exc, "cancel")
+        return await refused(request, meeting_id, s, backends, exc, "cancel")
     return see_other(_path(meeting_id), done="cancelled_ok")
 
 
@@ -133,7 +120,7 @@ async def upload(request: Request, meeting_id: str, s: Reader, backends: Service
             headers={"Idempotency-Key": str(form.get("idempotency_key") or uuid.uuid4().hex)},
         )
     except BackendError as exc:
-        return await _refused(request, meeting_id, s, backends, exc, "upload")
+        return await refused(request, meeting_id, s, backends, exc, "upload")
     return see_other(_path(meeting_id), done="uploaded_ok")
 
 
@@ -156,7 +143,7 @@ async def feedback(request: Request, meeting_id: str, s: Rater, backends: Servic
             json={**body, "comment": body_comment},
         )
     except BackendError as exc:
-        return await _refused(request, meeting_id, s, backends, exc, "feedback")
+        return await refused(request, meeting_id, s, backends, exc, "feedback")
     return see_other(_path(meeting_id), done="feedback_ok")
 
 

@@ -35,6 +35,18 @@ DONE = (
 )
 """What a clerk's form just did, said on the page it returns to."""
 Reader = Annotated[Session, Depends(page("schedule"))]
+Arranger = Annotated[Session, Depends(page("arrange_meeting"))]
+ARRANGED = {"approve": "approved_ok", "reject": "rejected_ok", "move": "moved_ok"}
+"""What the duty officer's levers just did, said on the page they return to."""
+REFUSED = (400, 409, 413, 415, 422)
+"""A service's refusals shown next to the form (anything else: the error page)."""
+MOVE_FIELDS = {
+    "start": "move_start",
+    "end": "move_start",
+    "reason": "move_reason",
+    "urgent_reason": "move_urgent",
+}
+"""Where a refusal of a move shows: beside the field registration names, else the form."""
 
 MEETING_FIELDS = (
     "title",
@@ -209,12 +221,14 @@ async def meeting_page(
             for e in found.get("timeline") or []
         ],
         may_change=s.may("change_meeting") and open_,
+        may_decide=s.may("arrange_meeting") and found.get("status") == "held",
+        may_move=s.may("arrange_meeting") and open_,
         may_rate=s.may("meeting_feedback") and end is not None and end <= now,
         host_rating=host[0] if host else None,
         kinds=MATERIAL_KINDS,
         access=meeting_views.access_rows(asked or [], s.zone),
         errors=errors or {},
-        done=done if done in DONE else None,
+        done=done if done in (*DONE, *ARRANGED.values()) else None,
         resent=resent,
         back=f"/meetings/{meeting_id}",
         upload_key=uuid.uuid4().hex,
@@ -267,6 +281,91 @@ async def material(meeting_id: str, material_id: str, s: Reader, backends: Servi
     kept = ("content-disposition", "etag", "x-checksum-sha256")
     headers = {k: v for k, v in got.headers.items() if k.lower() in kept}
     return Response(got.content, media_type=got.headers.get("content-type"), headers=headers)
+
+
+async def refused(
+    request: Request,
+    meeting_id: str,
+    s: Session,
+    backends: Backends,
+    exc: BackendError,
+    form: str,
+    fields: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The meeting's page again with the service's refusal next to the `form` (or next to
+    the field `fields` maps the refusal's field to); anything but a refusal is raised."""
+    if exc.status not in REFUSED:
+        raise exc
+    errors: dict[str, list[str]] = {}
+    for e in exc.errors or [{"message": exc.message}]:
+        key = (fields or {}).get(str(e.get("field")).removeprefix("body."), form)
+        errors.setdefault(key, []).append(str(e.get("message")))
+    return await meeting_page(request, meeting_id, s, backends, status=exc.status, errors=errors)
+
+
+# ------------------------------------------------- the duty officer's levers
+
+
+async def arrange(
+    request: Request,
+    meeting_id: str,
+    s: Session,
+    backends: Backends,
+    action: str,
+    body: dict[str, Any] | None = None,
+    fields: dict[str, str] | None = None,
+) -> Response:
+    """Registration's `POST /meetings/{id}/{action}` (operator only); back to the page
+    saying it is done, or the refusal next to the form."""
+    path = f"/meetings/{quote(meeting_id)}"
+    try:
+        await backends.request("POST", "registration", f"{path}/{action}", s.token, s.lang,
+                               json=body)  # fmt: skip
+    except BackendError as exc:
+        return await refused(request, meeting_id, s, backends, exc, action, fields)
+    return see_other(path, done=ARRANGED[action])
+
+
+@router.post("/meetings/{meeting_id}/approve", response_class=HTMLResponse, include_in_schema=False)
+async def approve(request: Request, meeting_id: str, s: Arranger, backends: Services) -> Response:
+    """The IT department approves a held meeting: scheduling then assigns its held slot."""
+    return await arrange(request, meeting_id, s, backends, "approve")
+
+
+@router.post("/meetings/{meeting_id}/reject", response_class=HTMLResponse, include_in_schema=False)
+async def reject(request: Request, meeting_id: str, s: Arranger, backends: Services) -> Response:
+    """The IT department rejects a held meeting, with the reason the host is told."""
+    reason = str((await request.form()).get("reason") or "").strip()
+    if not reason:
+        errors = {"reject": [s.t("reject_reason_needed")]}
+        return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
+    return await arrange(request, meeting_id, s, backends, "reject", {"reason": reason})
+
+
+@router.post("/meetings/{meeting_id}/move", response_class=HTMLResponse, include_in_schema=False)
+async def move(request: Request, meeting_id: str, s: Arranger, backends: Services) -> Response:
+    """The IT department moves a meeting: the new start (the province's local time) and
+    length, with the reason every party is told."""
+    form = await request.form()
+    start_text, minutes_text, reason = (
+        str(form.get(k) or "").strip() for k in ("start", "minutes", "reason")
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        start = datetime.strptime(start_text, "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
+    except ValueError:
+        errors["move_start"] = [f"{s.t('new_start')}: {s.t('move_start_format')}"]
+    if not minutes_text.isdigit() or int(minutes_text) <= 0:
+        errors["move_minutes"] = [s.t("move_length_needed")]
+    if not reason:
+        errors["move_reason"] = [s.t("move_reason_needed")]
+    if errors:
+        return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
+    end = start + timedelta(minutes=int(minutes_text))
+    body = {"start": start.isoformat(), "end": end.isoformat(), "reason": reason}
+    if urgent := str(form.get("urgent_reason") or "").strip():  # inside the notice lead time
+        body["urgent_reason"] = urgent
+    return await arrange(request, meeting_id, s, backends, "move", body, MOVE_FIELDS)
 
 
 # ------------------------------------------------------------ the registration form
