@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -114,9 +114,8 @@ class Platform:
         from hnth_kit.testing import _partitions
         from registration.directory import read_directories
 
-        expected = sum(
-            1 + len(f.units) + len(f.endpoints) for f in read_directories(REPO_ROOT / "data")
-        )
+        directories = read_directories(Path(self.env["HNTH_DIRECTORY_DIR"]))
+        expected = sum(1 + len(f.units) + len(f.endpoints) for f in directories)
         bootstrap = self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"]
         topic = Topics(prefix=self.topic_prefix).directory
         group = f"hnth-{service}-{self.topic_prefix[1:-1]}"
@@ -177,6 +176,16 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
 
 
 ONE_EACH = {"registration": 1, "scheduling": 1, "notification": 1, "inspection": 1}
+SHARED_PROVINCES = ("tuyen-quang", "lao-cai", "ho-chi-minh")
+"""The directories the session's shared platform loads: its modules' provinces."""
+
+
+@pytest.fixture(scope="module")
+def provinces() -> tuple[str, ...]:
+    """Whose demo directory a module's platform loads; a module overrides it. Only the
+    provinces its tests use: the services take in every entry before the platform is
+    ready, and Lạng Sơn's 240 alone used to be half of a platform's start."""
+    return ("tuyen-quang",)
 
 
 @pytest.fixture
@@ -201,20 +210,20 @@ def platform_env() -> dict[str, str]:
 
 @pytest.fixture
 async def platform(
-    infra, unique, tmp_path, replicas, clock_offset, platform_env
+    infra, unique, tmp_path, replicas, clock_offset, platform_env, provinces
 ) -> AsyncIterator[Platform]:
     """The four services as real processes, for this test alone."""
     async with running_platform(
-        infra, unique, tmp_path, replicas, clock_offset, platform_env
+        infra, unique, tmp_path, replicas, clock_offset, platform_env, provinces
     ) as platform:
         yield platform
 
 
 @pytest.fixture(scope="module")
-async def module_platform(infra, tmp_path_factory) -> AsyncIterator[Platform]:
+async def module_platform(infra, tmp_path_factory, provinces) -> AsyncIterator[Platform]:
     """One platform for every test of a module whose tests keep to their own data (their
     own accounts, meetings): starting four services is most of a system test's time."""
-    async with lasting_platform(infra, tmp_path_factory, ONE_EACH) as platform:
+    async with lasting_platform(infra, tmp_path_factory, ONE_EACH, provinces) as platform:
         yield platform
 
 
@@ -224,13 +233,16 @@ async def shared_platform(infra, tmp_path_factory) -> AsyncIterator[Platform]:
     well: their own accounts, meetings on days and endpoints no other such test uses,
     never a clock shift or a restart. A module opts in by defining
     `platform = shared_platform` in a fixture of its own (see test_console_pages)."""
-    async with lasting_platform(infra, tmp_path_factory, ONE_EACH) as platform:
+    async with lasting_platform(infra, tmp_path_factory, ONE_EACH, SHARED_PROVINCES) as platform:
         yield platform
 
 
 @contextlib.asynccontextmanager
 async def lasting_platform(
-    infra, tmp_path_factory: pytest.TempPathFactory, replicas: dict[str, int]
+    infra,
+    tmp_path_factory: pytest.TempPathFactory,
+    replicas: dict[str, int],
+    provinces: Sequence[str] = ("tuyen-quang",),
 ) -> AsyncIterator[Platform]:
     """A platform for more than one test, and its topics deleted after it."""
     from hnth_kit.topics_admin import delete_topics
@@ -238,7 +250,9 @@ async def lasting_platform(
     unique = uuid.uuid4().hex[:10]
     logs = tmp_path_factory.mktemp("platform")
     try:
-        async with running_platform(infra, unique, logs, replicas, timedelta(0)) as platform:
+        async with running_platform(
+            infra, unique, logs, replicas, timedelta(0), provinces=provinces
+        ) as platform:
             yield platform
     finally:
         await delete_topics(infra.bootstrap_servers, f"t{unique}.")
@@ -252,12 +266,15 @@ async def running_platform(
     replicas: dict[str, int],
     clock_offset: timedelta,
     extra_env: dict[str, str] | None = None,
+    provinces: Sequence[str] = ("tuyen-quang",),
 ) -> AsyncIterator[Platform]:
     smtp = SmtpServer(free_port())
     smtp.start()
     smpp = start_smpp_server(tmp_path / "smpp")
     webhook, server = await start_webhook_receiver()
     base_env = {**_settings_env(infra, unique, smtp, webhook), **smpp.env(), **(extra_env or {})}
+    if "HNTH_DIRECTORY_DIR" not in base_env:
+        base_env["HNTH_DIRECTORY_DIR"] = str(_directories(tmp_path / "data", provinces))
     if clock_offset:
         base_env["HNTH_CLOCK_OFFSET_SECONDS"] = str(clock_offset.total_seconds())
     platform = Platform(
@@ -309,6 +326,15 @@ async def running_platform(
         server.close()
         smtp.stop()
         smpp.stop()
+
+
+def _directories(folder: Path, provinces: Sequence[str]) -> Path:
+    """A directory folder with the shipped demo directories of `provinces` only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for tenant in provinces:
+        shipped = REPO_ROOT / "data" / f"{tenant}.yaml"
+        (folder / shipped.name).write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
 
 
 READY_SECONDS = float(os.environ.get("HNTH_TEST_READY_SECONDS", "240"))

@@ -19,6 +19,13 @@ from notification.domain.notices import calendar_uid
 from registration.directory import read_directories
 
 pytestmark = pytest.mark.system
+
+
+@pytest.fixture(scope="module")
+def provinces() -> tuple[str, ...]:
+    return ("lang-son",)
+
+
 TENANT = "lang-son"
 DIRECTORY = next(f for f in read_directories(REPO_ROOT / "data") if f.tenant == TENANT)
 KIND_OF = {u.code: u.kind for u in DIRECTORY.units}
@@ -35,12 +42,12 @@ def invitations(platform, address: str, meeting_id: str) -> int:
 
 
 def invitation_parts(platform, address: str, meeting_id: str) -> list[tuple[str, str]]:
-    """The plain text and calendar entry of each invitation to this meeting at `address`."""
-    uid = calendar_uid(TENANT, meeting_id).encode()
+    """The plain text and calendar entry of each invitation to this meeting at `address`:
+    its mails that carry a calendar entry (a reminder carries none)."""
     found = []
-    for message in platform.smtp.inbox.to(address):
+    for message in platform.smtp.inbox.about(address, calendar_uid(TENANT, meeting_id)):
         parts = {p.get_content_type(): p.get_payload(decode=True) for p in message.walk()}
-        if uid in parts.get("text/calendar", b""):
+        if "text/calendar" in parts:
             found.append((parts["text/plain"].decode(), parts["text/calendar"].decode()))
     return found
 

@@ -16,6 +16,13 @@ from hnth_kit.testing import eventually
 from registration.directory import read_directories
 
 pytestmark = pytest.mark.system
+
+
+@pytest.fixture(scope="module")
+def provinces() -> tuple[str, ...]:
+    return ("lang-son",)
+
+
 TENANT = "lang-son"
 DIRECTORY = next(f for f in read_directories(REPO_ROOT / "data") if f.tenant == TENANT)
 KIND_OF = {u.code: u.kind for u in DIRECTORY.units}

@@ -19,6 +19,12 @@ from registration.directory import read_directories
 
 pytestmark = pytest.mark.system
 
+
+@pytest.fixture(scope="module")
+def provinces() -> tuple[str, ...]:
+    return ("lang-son", "tuyen-quang")
+
+
 DAYS_AHEAD = 3
 
 

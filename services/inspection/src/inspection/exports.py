@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-from docx import Document as WordDocument
-from openpyxl import Workbook
-from openpyxl.styles import Font
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -268,6 +267,8 @@ def _meetings(report: dict[str, Any], lang: Lang) -> list[list[Any]]:
 
 
 def _sheet(workbook: Workbook, name: str, header: Sequence[str], rows: list[list[Any]]) -> None:
+    from openpyxl.styles import Font
+
     sheet = workbook.create_sheet(name)
     sheet.append(list(header))
     for c in sheet[1]:
@@ -277,6 +278,9 @@ def _sheet(workbook: Workbook, name: str, header: Sequence[str], rows: list[list
 
 
 def to_xlsx(report: dict[str, Any], lang: Lang = "vi") -> bytes:
+    from openpyxl import Workbook  # imported on use: a second off every service start
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     summary = workbook.active
     assert summary is not None
@@ -334,6 +338,8 @@ def _table(document: Any, header: Sequence[str], rows: list[list[Any]]) -> None:
 
 
 def to_docx(report: dict[str, Any], lang: Lang = "vi") -> bytes:
+    from docx import Document as WordDocument  # imported on use, as openpyxl
+
     document = WordDocument()
     document.add_heading(title(report, lang), level=1)
     document.add_paragraph(_compiled(report, lang))

@@ -7,11 +7,10 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fpdf import FPDF
-from openpyxl import Workbook
-from openpyxl.styles import Font
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 ENDPOINT_COLUMNS = (
     ("code", "Mã điểm cầu", "Endpoint code"),
@@ -61,6 +60,9 @@ def workbook(
 ) -> bytes:
     """The contact list as XLSX: sheet 1 the endpoints' technicians, sheet 2 the standing
     contacts (IT department, line provider, power company, duty)."""
+    from openpyxl import Workbook  # imported on use: seconds off every service start
+    from openpyxl.styles import Font
+
     en = lang == "en"
     book = Workbook()
     sheet = book.active
@@ -115,6 +117,8 @@ def pdf(
     """The same list as a PDF to print or attach (landscape A4): a title with the
     province and when it was made (`updated`, as the reader reads time), the standing
     contacts, then every endpoint's technician."""
+    from fpdf import FPDF  # imported on use: seconds off every service start
+
     en = lang == "en"
     doc = FPDF(orientation="L", format="A4")
     doc.set_title("Technical contacts" if en else "Danh bạ kỹ thuật")
