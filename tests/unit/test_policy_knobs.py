@@ -275,6 +275,24 @@ def hold_deadline(policy: Policy) -> object:
     return domain.hold_expires(policy, START, NOW)
 
 
+def rehearsal_required(policy: Policy) -> object:
+    from registration.domain import rehearsal
+
+    return rehearsal.required(policy, 8)
+
+
+def rehearsal_lead_time(policy: Policy) -> object:
+    from registration.domain import rehearsal
+
+    end = START - timedelta(hours=3)
+    return [
+        v.rule
+        for v in rehearsal.booking_violations(
+            policy, meeting_start=START, meeting_cancelled=False, of_a_rehearsal=False, end=end
+        )
+    ]
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "notice.national_lead_time": ("P1D", national_lead_time),
@@ -309,6 +327,8 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "bridge.cascade": (False, cascade),
     "schedule.approval": ("operator", approval),
     "schedule.hold_deadline": ("PT2H", hold_deadline),
+    "rehearsal.min_endpoints": (5, rehearsal_required),
+    "rehearsal.lead_time": ("PT12H", rehearsal_lead_time),
 }
 
 

@@ -537,6 +537,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "move_length_needed": ("Hãy chọn thời lượng.", "Choose the length."),
     "move_reason_needed": ("Hãy ghi lý do dời.", "Give the reason for the move."),
     "moved_ok": ("Đã dời; chờ xếp lịch lại.", "Moved; waiting to be rescheduled."),
+    "rehearsals": ("Tổng duyệt", "Rehearsals"),
+    "rehearsal_of": ("Đây là buổi tổng duyệt của cuộc họp", "This is the rehearsal of meeting"),
+    "rehearsal_needed": (
+        "Cuộc họp lớn: quy định yêu cầu một buổi tổng duyệt trên cùng các điểm cầu, chưa đặt.",
+        "A large meeting: the rules ask for a rehearsal on the same endpoints; none is booked.",
+    ),
+    "no_rehearsals": ("Chưa có buổi tổng duyệt.", "No rehearsal booked."),
+    "rehearsal_start": ("Giờ bắt đầu tổng duyệt", "Rehearsal start"),
+    "book_rehearsal": ("Đặt buổi tổng duyệt", "Book a rehearsal"),
+    "rehearsal_booked": (
+        "Đã đặt buổi tổng duyệt; chờ xếp lịch, các bên được báo như một cuộc họp.",
+        "Rehearsal booked; waiting to be scheduled, every party is told as for a meeting.",
+    ),
+    "rehearsal_choice": (
+        "Cuộc họp có buổi tổng duyệt sắp tới: khi dời hoặc hủy cuộc họp thì",
+        "The meeting has a rehearsal to come: when moving or cancelling the meeting,",
+    ),
+    "rehearsal_keep": ("giữ buổi tổng duyệt", "keep the rehearsal"),
+    "rehearsal_cancel": ("hủy cả buổi tổng duyệt", "cancel the rehearsal too"),
     "upload_material": ("Tải lên tài liệu", "Upload a material"),
     "material_kind": ("Loại tài liệu", "Kind of material"),
     "material_file": (

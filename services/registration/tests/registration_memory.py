@@ -45,6 +45,14 @@ class MemoryStore:
         found = self.stored.get((tenant, meeting_id))
         return dict(found) if found else None
 
+    async def rehearsals(self, tenant: str, meeting_id: str) -> list[Document]:
+        found = [
+            dict(m)
+            for (t, _), m in self.stored.items()
+            if t == tenant and m.get("rehearsal_of") == meeting_id
+        ]
+        return sorted(found, key=lambda m: m["start"])
+
     async def create_meeting(self, meeting: Document, event: Event) -> tuple[Document, bool]:
         key = (meeting["tenant"], meeting["_id"])
         if key in self.stored:

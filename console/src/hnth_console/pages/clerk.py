@@ -16,12 +16,20 @@ from starlette.datastructures import UploadFile
 
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page, warn_of
-from hnth_console.pages.meetings import Reader, live_context, meeting_page, refused
+from hnth_console.pages.meetings import (
+    Reader,
+    live_context,
+    meeting_page,
+    refused,
+    rehearsal_choice,
+)
 from hnth_console.render import render, see_other
 
 router = APIRouter()
 Clerk = Annotated[Session, Depends(page("change_meeting"))]
 Rater = Annotated[Session, Depends(page("meeting_feedback"))]
+REHEARSAL_FIELDS = {"start": "rehearsal_start", "end": "rehearsal_end"}
+"""Registration's refusal of a rehearsal beside the field it names."""
 
 
 def _path(meeting_id: str, tail: str = "") -> str:
@@ -54,7 +62,7 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
             "start": start.isoformat(),
             "end": (start + timedelta(minutes=minutes)).isoformat(),
         }
-    if not body:
+    if not body:  # what becomes of the rehearsals is no change of its own
         return await meeting_page(
             request,
             meeting_id,
@@ -63,6 +71,7 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
             status=422,
             errors={"change": [s.t("nothing_changed")]},
         )
+    body |= rehearsal_choice(form)
     try:
         await backends.request(
             "PATCH", "registration", _path(meeting_id), s.token, s.lang, json=body
@@ -75,7 +84,8 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
 @router.post("/meetings/{meeting_id}/cancel", response_class=HTMLResponse, include_in_schema=False)
 async def cancel(request: Request, meeting_id: str, s: Clerk, backends: Services) -> Response:
     """Registration's cancel, with the reason (required here: the notices carry it)."""
-    reason = str((await request.form()).get("reason") or "").strip()
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip()
     if not reason:
         return await meeting_page(
             request, meeting_id, s, backends, status=422, errors={"cancel": [s.t("reason_needed")]}
@@ -87,11 +97,39 @@ async def cancel(request: Request, meeting_id: str, s: Clerk, backends: Services
             _path(meeting_id, "/cancel"),
             s.token,
             s.lang,
-            json={"reason": reason},
+            json={"reason": reason, **rehearsal_choice(form)},
         )
     except BackendError as exc:
         return await refused(request, meeting_id, s, backends, exc, "cancel")
     return see_other(_path(meeting_id), done="cancelled_ok")
+
+
+@router.post(
+    "/meetings/{meeting_id}/rehearsals", response_class=HTMLResponse, include_in_schema=False
+)
+async def book_rehearsal(
+    request: Request, meeting_id: str, s: Clerk, backends: Services
+) -> Response:
+    """A rehearsal on the meeting's endpoints at the start (local time) and length given;
+    back to the meeting's page, or the refusal beside the form."""
+    form = await request.form()
+    start_text, minutes_text = (str(form.get(k) or "").strip() for k in ("start", "minutes"))
+    try:
+        start = datetime.strptime(start_text, "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
+    except ValueError:
+        errors = {"rehearsal_start": [f"{s.t('rehearsal_start')}: {s.t('move_start_format')}"]}
+        return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
+    minutes = int(minutes_text) if minutes_text.isdigit() and int(minutes_text) > 0 else 60
+    body = {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
+    path = _path(meeting_id)
+    try:
+        # no key: registration books the same meeting and start once (a double click)
+        await backends.request(
+            "POST", "registration", f"{path}/rehearsals", s.token, s.lang, json=body
+        )
+    except BackendError as exc:
+        return await refused(request, meeting_id, s, backends, exc, "rehearsal", REHEARSAL_FIELDS)
+    return see_other(path, done="rehearsal_booked")
 
 
 @router.post(

@@ -28,6 +28,7 @@ MATERIAL_KINDS = ("agenda", "slides", "minutes", "decision", "other")
 DONE = (
     "changed_ok",
     "cancelled_ok",
+    "rehearsal_booked",
     "uploaded_ok",
     "feedback_ok",
     "access_asked",
@@ -365,7 +366,14 @@ async def move(request: Request, meeting_id: str, s: Arranger, backends: Service
     body = {"start": start.isoformat(), "end": end.isoformat(), "reason": reason}
     if urgent := str(form.get("urgent_reason") or "").strip():  # inside the notice lead time
         body["urgent_reason"] = urgent
+    body |= rehearsal_choice(form)
     return await arrange(request, meeting_id, s, backends, "move", body, MOVE_FIELDS)
+
+
+def rehearsal_choice(form: FormData) -> dict[str, str]:
+    """`rehearsals: keep | cancel` when the form asked (the meeting has rehearsals)."""
+    choice = str(form.get("rehearsals") or "")
+    return {"rehearsals": choice} if choice in ("keep", "cancel") else {}
 
 
 # ------------------------------------------------------------ the registration form

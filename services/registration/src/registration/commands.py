@@ -2,13 +2,21 @@
 shapes the OpenAPI document shows; a use case takes them as they are)."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_ENDPOINTS = 2000
 MAX_GROUPS = 100
 GroupCode = Annotated[str, Field(min_length=1, max_length=64)]
+RehearsalChoice = Annotated[
+    Literal["keep", "cancel"] | None,
+    Field(
+        description="Khi cuộc họp có buổi tổng duyệt: giữ (keep) hay hủy (cancel) cùng; bắt "
+        "buộc nếu có / when the meeting has rehearsals: keep them or cancel them too; "
+        "required if it has any"
+    ),
+]
 
 
 def not_null(value: Any) -> Any:
@@ -111,6 +119,8 @@ class MeetingPatch(BaseModel):
         "only",
     )
 
+    rehearsals: RehearsalChoice = None
+
     _not_null = field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")(
         not_null
     )
@@ -122,6 +132,7 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(None, max_length=2000, description="Lý do hủy / reason")
+    rehearsals: RehearsalChoice = None
 
 
 class RejectIn(BaseModel):
@@ -147,4 +158,20 @@ class MoveIn(BaseModel):
         max_length=2000,
         description="Lý do họp khẩn, khi dời vào thời hạn thông báo / urgent reason, "
         "when moving inside the notice lead time",
+    )
+    rehearsals: RehearsalChoice = None
+
+
+class RehearsalIn(BaseModel):
+    """Đặt buổi tổng duyệt / book a rehearsal: the meeting's endpoints, at these times."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime = Field(description="Bắt đầu tổng duyệt / rehearsal start")
+    end: AwareDatetime = Field(description="Kết thúc tổng duyệt / rehearsal end")
+    urgent_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="Lý do khẩn, khi đặt trong thời hạn thông báo; chỉ Sở TT&TT / urgent "
+        "reason, inside the notice lead time; IT department only",
     )

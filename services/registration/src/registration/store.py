@@ -264,6 +264,9 @@ class RegistrationStore:
         await self._meetings.create_index(
             [("tenant", ASCENDING), ("reached", ASCENDING), ("start", ASCENDING)]
         )
+        await self._meetings.create_index(
+            [("tenant", ASCENDING), ("rehearsal_of", ASCENDING)], sparse=True
+        )
         await self._timeline.create_index(
             [("tenant", ASCENDING), ("meeting_id", ASCENDING), ("at", ASCENDING)]
         )
@@ -353,6 +356,13 @@ class RegistrationStore:
             {"_id": meeting_key(tenant, meeting_id)}, hide_outbox()
         )
         return _shown(found)
+
+    async def rehearsals(self, tenant: str, meeting_id: str) -> list[Document]:
+        """The rehearsals booked for a meeting, cancelled ones too, earliest first."""
+        cursor = self._meetings.find(
+            {"tenant": tenant, "rehearsal_of": meeting_id}, hide_outbox()
+        ).sort("start", ASCENDING)
+        return [m for found in await cursor.to_list() if (m := _shown(found)) is not None]
 
     async def meetings_by_id(self, tenant: str, meeting_ids: Sequence[str]) -> dict[str, Document]:
         """Many meetings of one province (one indexed lookup), by meeting id."""

@@ -133,6 +133,15 @@ class ExpansionOut(BaseModel):
     endpoints: list[str] = Field(description="Điểm cầu đang hoạt động của nhóm / its endpoints")
 
 
+class RehearsalOut(BaseModel):
+    """Buổi tổng duyệt / a rehearsal of the meeting."""
+
+    id: str = Field(description="Mã cuộc họp tổng duyệt / the rehearsal's meeting id")
+    start: AwareDatetime = Field(description="Bắt đầu / start")
+    end: AwareDatetime = Field(description="Kết thúc / end")
+    cancelled: bool = Field(description="Đã hủy / cancelled")
+
+
 class MeetingOut(BaseModel):
     """Cuộc họp, giờ của tỉnh / a meeting, times in the province's zone."""
 
@@ -172,6 +181,17 @@ class MeetingOut(BaseModel):
     cancelled_at: AwareDatetime | None = Field(None, description="Lúc hủy / cancelled at")
     groups: list[str] = Field(
         default_factory=list, description="Nhóm điểm cầu đã nêu / endpoint groups named"
+    )
+    rehearsal_of: str | None = Field(
+        None, description="Là buổi tổng duyệt của cuộc họp này / the meeting it rehearses"
+    )
+    rehearsal_required: bool | None = Field(
+        None,
+        description="Chính sách yêu cầu tổng duyệt (rehearsal.min_endpoints) / the policy "
+        "asks for a rehearsal",
+    )
+    rehearsals: list[RehearsalOut] | None = Field(
+        None, description="Các buổi tổng duyệt đã đặt / rehearsals booked"
     )
     slot: SlotOut | None = Field(None, description="Chỗ trên cầu MCU khi đã xếp / slot")
     expanded: list[ExpansionOut] | None = Field(

@@ -1,5 +1,5 @@
-"""Meeting routes: register, list, read, change, cancel; an operator approves or rejects a
-held meeting (`schedule.approval: operator`) and moves a meeting."""
+"""Meeting routes: register, list, read, change, cancel, book a rehearsal; an operator
+approves or rejects a held meeting (`schedule.approval: operator`) and moves a meeting."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pydantic import AwareDatetime
 
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Caller, Operator
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
+from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RehearsalIn, RejectIn
 from registration.http.deps import MeetingCases, Registrar, policy
-from registration.http.render import public
+from registration.http.render import public, rehearsal_view
 from registration.paging import decode_cursor, encode_cursor
 from registration.store import MeetingQuery
 from registration.usecases.meetings import Shown, scope
@@ -32,7 +32,11 @@ IdempotencyKey = Annotated[
 
 
 def _rendered(request: Request, who: Any, shown: Shown) -> dict[str, Any]:
-    return public(shown.meeting, shown.timeline, policy(request, who))
+    province = policy(request, who)
+    body = public(shown.meeting, shown.timeline, province)
+    if shown.rehearsals is not None:
+        body["rehearsals"] = [rehearsal_view(r, province) for r in shown.rehearsals]
+    return body
 
 
 @router.post(
@@ -174,3 +178,24 @@ async def move(
     request: Request, meeting_id: MeetingId, body: MoveIn, who: Operator, cases: MeetingCases
 ) -> dict[str, Any]:
     return _rendered(request, who, await cases.move(who, meeting_id, body))
+
+
+@router.post(
+    "/meetings/{meeting_id}/rehearsals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Đặt buổi tổng duyệt / book a rehearsal of the meeting",
+    **shaped(MeetingOut, 400, 401, 403, 404, 409, 413),
+)
+async def book_rehearsal(
+    request: Request,
+    response: Response,
+    meeting_id: MeetingId,
+    body: RehearsalIn,
+    who: Registrar,
+    cases: MeetingCases,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    shown = await cases.book_rehearsal(who, meeting_id, body, idempotency_key)
+    if not shown.created:
+        response.status_code = status.HTTP_200_OK
+    return _rendered(request, who, shown)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from hnth_contracts.policy import Policy
 from hnth_kit.mongo import Document
 from registration import PRODUCER, domain, records
+from registration.domain import rehearsal
 from registration.usecases.meetings import decided
 from registration.views import local
 
@@ -30,6 +31,8 @@ def public(
     body["status"] = status_now or domain.status_of(
         meeting["cancelled"], meeting["revision"], decided(timeline or [])
     )
+    if not meeting.get("rehearsal_of"):
+        body["rehearsal_required"] = rehearsal.required(policy, len(meeting["endpoints"]))
     if timeline is None:
         return body
     return body | _timeline(meeting, timeline, zone)
@@ -52,6 +55,17 @@ def _timeline(meeting: Document, timeline: list[Document], zone: ZoneInfo) -> di
             body["rejection"] = local(entry["rejection"], zone)
     body["record_missing"] = records.missing(timeline)
     return body
+
+
+def rehearsal_view(meeting: Document, policy: Policy) -> dict[str, Any]:
+    """A rehearsal as its meeting lists it."""
+    zone = ZoneInfo(policy.timezone)
+    return {
+        "id": meeting["_id"],
+        "start": local(meeting["start"], zone),
+        "end": local(meeting["end"], zone),
+        "cancelled": meeting["cancelled"],
+    }
 
 
 def shown(document: Document, policy: Policy) -> dict[str, Any]:

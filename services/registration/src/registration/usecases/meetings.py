@@ -23,7 +23,8 @@ from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
 from registration import PRODUCER, domain
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
+from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RehearsalIn, RejectIn
+from registration.domain import rehearsal
 from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
 
 FEED_PAST = timedelta(days=90)
@@ -64,6 +65,8 @@ class MeetingStore(Protocol):
 
     async def timeline(self, tenant: str, meeting_id: str) -> list[Document]: ...
 
+    async def rehearsals(self, tenant: str, meeting_id: str) -> list[Document]: ...
+
     async def decisions(
         self, tenant: str, meeting_ids: Sequence[str]
     ) -> dict[str, list[Document]]: ...
@@ -80,6 +83,7 @@ class Shown:
     meeting: Document
     timeline: list[Document]
     created: bool = True
+    rehearsals: list[Document] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,14 @@ class Meetings:
 
     # ------------------------------------------------------------ register
 
-    async def register(self, who: Principal, body: MeetingIn, idempotency_key: str | None) -> Shown:
+    async def register(
+        self,
+        who: Principal,
+        body: MeetingIn,
+        idempotency_key: str | None,
+        *,
+        rehearsal_of: str | None = None,
+    ) -> Shown:
         key = f"{who.tenant}:{who.subject}:{idempotency_key}" if idempotency_key else None
         meeting_id = meeting_id_for(key)
         # A retry answers with what was stored, before any rule is checked again: the
@@ -159,6 +170,8 @@ class Meetings:
         document, event = self._requested(who, body, meeting_id, endpoints, now)
         if key:
             document |= {"idempotency_key": key, "request_hash": request_hash(body)}
+        if rehearsal_of:
+            document["rehearsal_of"] = rehearsal_of
         stored, created = await self.store.create_meeting(document, event)
         if not created:  # a concurrent retry stored it first
             return await self._retried(stored, body)
@@ -243,7 +256,81 @@ class Meetings:
 
     async def read(self, who: Principal, meeting_id: str) -> Shown:
         meeting = await self.visible(who, meeting_id)
-        return Shown(meeting, await self.store.timeline(who.tenant, meeting_id))
+        timeline = await self.store.timeline(who.tenant, meeting_id)
+        rehearsals = await self.store.rehearsals(who.tenant, meeting_id)
+        return Shown(meeting, timeline, rehearsals=rehearsals)
+
+    # ------------------------------------------------------------ rehearsals
+
+    async def book_rehearsal(
+        self, who: Principal, meeting_id: str, body: RehearsalIn, idempotency_key: str | None
+    ) -> Shown:
+        """A rehearsal of the meeting on its endpoints: a meeting of its own, registered
+        and decided as any other (lead time, directory, free slot), linked to this one.
+        Without a key, the same meeting and start is the same rehearsal (a double click)."""
+        now = self.clock.now()
+        meeting = await self._changeable(who, meeting_id, now)
+        policy = self.policy_for(who.tenant)
+        if broken := rehearsal.booking_violations(
+            policy,
+            meeting_start=meeting["start"],
+            meeting_cancelled=meeting["cancelled"],
+            of_a_rehearsal=bool(meeting.get("rehearsal_of")),
+            end=body.end,
+        ):
+            raise Refusal.broken(broken)
+        details = MeetingIn(
+            title=rehearsal.title(meeting["title"]),
+            host_unit=meeting["host_unit"],
+            chair=meeting["chair"],
+            start=body.start,
+            end=body.end,
+            main_endpoint=meeting["main_endpoint"],
+            endpoints=list(meeting["endpoints"]),
+            groups=list(meeting.get("groups") or ()),
+            agenda=f"Tổng duyệt kỹ thuật cho cuộc họp {meeting_id}",
+            urgent_reason=body.urgent_reason,
+        )
+        key = idempotency_key or f"rehearsal:{meeting_id}:{body.start.isoformat()}"
+        return await self.register(who, details, key, rehearsal_of=meeting_id)
+
+    async def _rehearsals_follow(
+        self,
+        who: Principal,
+        meeting: Document,
+        choice: rehearsal.Choice | None,
+        *,
+        new_start: datetime | None,
+        reason: str,
+    ) -> None:
+        """Before a meeting is cancelled (`new_start` None) or moved: its rehearsals still
+        to come are kept or cancelled as the caller chose; without a choice, a refusal.
+        A kept rehearsal must still end before the moved meeting, by the lead time."""
+        now = self.clock.now()
+        coming = [
+            r
+            for r in await self.store.rehearsals(who.tenant, meeting["_id"])
+            if not r["cancelled"] and r["start"] > now
+        ]
+        if not coming:
+            return
+        policy = self.policy_for(who.tenant)
+        if choice is None:
+            raise Refusal.broken([rehearsal.choice_missing(policy, len(coming))])
+        if choice == "keep":
+            if new_start is not None:
+                for r in coming:
+                    if broken := rehearsal.booking_violations(
+                        policy,
+                        meeting_start=new_start,
+                        meeting_cancelled=False,
+                        of_a_rehearsal=False,
+                        end=r["end"],
+                    ):
+                        raise Refusal.broken([replace(v, field="rehearsals") for v in broken])
+            return
+        for r in coming:
+            await self.cancel(who, r["_id"], CancelIn(reason=reason))
 
     # ------------------------------------------------------------ change, cancel
 
@@ -275,7 +362,12 @@ class Meetings:
     async def move(self, who: Principal, meeting_id: str, body: MoveIn) -> Shown:
         """The IT department moves the meeting: a change of its times with the reason,
         re-validated and decided like any change (notices and calendar updates follow)."""
-        patch = MeetingPatch(start=body.start, end=body.end, urgent_reason=body.urgent_reason)
+        patch = MeetingPatch(
+            start=body.start,
+            end=body.end,
+            urgent_reason=body.urgent_reason,
+            rehearsals=body.rehearsals,
+        )
         return await self.change(who, meeting_id, patch, reason=body.reason)
 
     async def change(
@@ -284,6 +376,7 @@ class Meetings:
         now = self.clock.now()
         meeting = await self._changeable(who, meeting_id, now)
         changes = body.model_dump(exclude_unset=True)
+        choice = changes.pop("rehearsals", None)
         if not changes:
             raise Refusal.broken([EMPTY_CHANGE])
         if meeting["cancelled"]:
@@ -309,6 +402,11 @@ class Meetings:
         if domain.reschedules(before, after):
             await self._validate(who, after, now)
             late_notice = domain.is_late_notice(after.start, self.policy_for(who.tenant), now)
+            if after.start != before.start:
+                why = reason or "Cuộc họp chính đã dời giờ / the meeting was moved"
+                await self._rehearsals_follow(
+                    who, meeting, choice, new_start=after.start, reason=why
+                )
         revision = meeting["revision"] + 1
         event = MeetingChanged.create(
             tenant=who.tenant,
@@ -334,6 +432,11 @@ class Meetings:
         if meeting["cancelled"]:
             return Shown(meeting, await self.store.timeline(who.tenant, meeting_id))
         reason = body.reason if body else None
+        why = "Cuộc họp chính đã hủy / the meeting was cancelled" + (
+            f": {reason}" if reason else ""
+        )
+        choice = body.rehearsals if body else None
+        await self._rehearsals_follow(who, meeting, choice, new_start=None, reason=why)
         event = MeetingCancelled.create(
             tenant=who.tenant,
             correlation_id=meeting_id,
