@@ -7,10 +7,9 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from fpdf import FPDF
+from fpdf import FPDF  # at start, not on use: the first PDF would pay seconds of import
 
 ENDPOINT_COLUMNS = (
     ("code", "Mã điểm cầu", "Endpoint code"),
@@ -117,8 +116,6 @@ def pdf(
     """The same list as a PDF to print or attach (landscape A4): a title with the
     province and when it was made (`updated`, as the reader reads time), the standing
     contacts, then every endpoint's technician."""
-    from fpdf import FPDF  # imported on use: seconds off every service start
-
     en = lang == "en"
     doc = FPDF(orientation="L", format="A4")
     doc.set_title("Technical contacts" if en else "Danh bạ kỹ thuật")
