@@ -275,6 +275,18 @@ def hold_deadline(policy: Policy) -> object:
     return domain.hold_expires(policy, START, NOW)
 
 
+def priorities(policy: Policy) -> object:
+    from registration.domain.meeting import Caller, priority_violations
+
+    return [v.rule for v in priority_violations("thien_tai", policy, Caller("registrar", "SYT"))]
+
+
+def preempt_automatic(policy: Policy) -> object:
+    from hnth_contracts import priority
+
+    return priority.preempts_automatically(policy, "thien_tai")
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "notice.national_lead_time": ("P1D", national_lead_time),
@@ -309,6 +321,11 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "bridge.cascade": (False, cascade),
     "schedule.approval": ("operator", approval),
     "schedule.hold_deadline": ("PT2H", hold_deadline),
+    "meeting.priorities": (
+        [{"level": "thien_tai", "roles": ["operator"]}, {"level": "thuong_le", "roles": []}],
+        priorities,
+    ),
+    "schedule.preempt_automatic": ([], preempt_automatic),
 }
 
 

@@ -64,6 +64,15 @@ class MeetingIn(BaseModel):
         "IT department only",
     )
 
+    priority: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Mức ưu tiên theo quy định của tỉnh (meeting.priorities, vd. lanh_dao, "
+        "thien_tai, thuong_le); bỏ trống: mức mặc định / priority level from the province's "
+        "meeting.priorities; empty: the default level",
+    )
+
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> "MeetingIn":
         if not self.endpoints and not self.groups:

@@ -158,6 +158,9 @@ class MeetingOut(BaseModel):
     external_host: str | None = Field(
         None, description="Cấp trên chủ trì (điểm cầu Trung ương) / host outside the province"
     )
+    priority: str | None = Field(
+        None, description="Mức ưu tiên (meeting.priorities) / priority level; None: default"
+    )
     late_notice: bool = Field(
         False,
         description="Đăng ký trong thời hạn thông báo (họp khẩn) / inside the notice lead time",

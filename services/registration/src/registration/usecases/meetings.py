@@ -154,6 +154,7 @@ class Meetings:
             body.document_date,
             groups=draft_groups(body.groups),
             external_host=body.external_host,
+            priority=body.priority,
         )
         await self._validate(who, draft, now)
         document, event = self._requested(who, body, meeting_id, endpoints, now)
