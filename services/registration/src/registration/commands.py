@@ -143,6 +143,17 @@ class RejectIn(BaseModel):
     )
 
 
+class PreemptIn(BaseModel):
+    """Sở TT&TT cho cuộc họp thay chỗ các cuộc họp ưu tiên thấp hơn / the IT department lets
+    a refused meeting displace the lower-priority meetings in its way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Lý do thay chỗ / why they are displaced"
+    )
+
+
 class MoveIn(BaseModel):
     """Sở TT&TT dời cuộc họp / the IT department moves a meeting (re-validated as a change)."""
 
