@@ -109,6 +109,11 @@ class RejectionOut(BaseModel):
     alternatives: list[WindowOut] = Field(
         description="Khung giờ trống gần nhất / nearest free windows"
     )
+    preemptible: list[str] = Field(
+        default_factory=list,
+        description="Các cuộc họp ưu tiên thấp hơn Sở TT&TT có thể cho thay chỗ "
+        "(POST /meetings/{id}/preempt) / lower-priority meetings an operator may pre-empt",
+    )
 
 
 class TimelineEntryOut(BaseModel):
