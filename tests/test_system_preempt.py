@@ -12,22 +12,15 @@ import httpx
 import pytest
 
 from hnth_kit.testing import eventually
+from tests import test_system_approval as approval
 
 pytestmark = pytest.mark.system
 TENANT = "tuyen-quang"
 
 
 def meeting(start: datetime, title: str, **extra: object) -> dict[str, object]:
-    return {
-        "title": title,
-        "host_unit": "VP-UBND",
-        "chair": "Chủ tịch UBND tỉnh",
-        "start": start.isoformat(),
-        "end": (start + timedelta(hours=2)).isoformat(),
-        "main_endpoint": "TQ-UBND",
-        "endpoints": ["TQ-SNV", "TQ-STP"],
-        **extra,
-    }
+    """The approval tests' meeting (TQ-UBND with TQ-SNV and TQ-STP, two hours), plus `extra`."""
+    return {**approval.meeting(start, title), **extra}
 
 
 def is_off(notice: dict) -> bool:
