@@ -293,6 +293,18 @@ def rehearsal_lead_time(policy: Policy) -> object:
     ]
 
 
+def priorities(policy: Policy) -> object:
+    from registration.domain.meeting import Caller, priority_violations
+
+    return [v.rule for v in priority_violations("thien_tai", policy, Caller("registrar", "SYT"))]
+
+
+def preempt_automatic(policy: Policy) -> object:
+    from hnth_contracts import priority
+
+    return priority.preempts_automatically(policy, "thien_tai")
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "notice.national_lead_time": ("P1D", national_lead_time),
@@ -329,6 +341,11 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "schedule.hold_deadline": ("PT2H", hold_deadline),
     "rehearsal.min_endpoints": (5, rehearsal_required),
     "rehearsal.lead_time": ("PT12H", rehearsal_lead_time),
+    "meeting.priorities": (
+        [{"level": "thien_tai", "roles": ["operator"]}, {"level": "thuong_le", "roles": []}],
+        priorities,
+    ),
+    "schedule.preempt_automatic": ([], preempt_automatic),
 }
 
 

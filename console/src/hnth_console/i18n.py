@@ -525,6 +525,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "reject_reason_needed": ("Hãy ghi lý do không duyệt.", "Give the reason for rejecting."),
     "approved_ok": ("Đã duyệt; đang xếp lịch.", "Approved; being scheduled."),
     "rejected_ok": ("Đã không duyệt; đã báo đơn vị chủ trì.", "Rejected; the host is told."),
+    "preempt_meeting": ("Cho cuộc họp thay chỗ", "Let this meeting pre-empt"),
+    "preempt_help": (
+        "Cuộc họp bị từ chối chỉ vì các cuộc họp có mức ưu tiên thấp hơn; nếu cho thay chỗ, "
+        "các cuộc họp đó bị trả lại chỗ, đơn vị chủ trì và mọi bên của chúng được báo kèm "
+        "thời gian khác có thể chọn:",
+        "The meeting was refused only because of meetings of lower priority; if it pre-empts "
+        "them, they lose their slot and their hosts and parties are told, with other times:",
+    ),
+    "preempt_reason": (
+        "Lý do thay chỗ (gửi cho các bên của cuộc họp bị thay)",
+        "Reason (sent to the displaced meetings' parties)",
+    ),
+    "do_preempt": ("Cho thay chỗ", "Pre-empt them"),
+    "preempt_reason_needed": ("Hãy ghi lý do thay chỗ.", "Give the reason for pre-empting."),
+    "preempted_ok": (
+        "Đã cho thay chỗ; đang xếp lịch lại.",
+        "Pre-emption ordered; being rescheduled.",
+    ),
     "move_meeting": ("Dời cuộc họp", "Move the meeting"),
     "move_help": (
         "Giờ theo giờ Việt Nam; mọi bên được báo và nhận lịch (.ics) cập nhật.",

@@ -205,6 +205,9 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
         for conflict in rejection.get("conflicts") or []:
             message = conflict.get("message_en") if lang == "en" else conflict.get("message")
             parts.append(str(message or conflict.get("message") or ""))
+    why = entry.get("why")  # a slot released for a higher-priority meeting: why, in words
+    if kind == "SlotReleased" and isinstance(why, Mapping):
+        parts.append(str((why.get("message_en") if lang == "en" else None) or why.get("message")))
     if entry.get("reason") and kind != "SlotReleased":
         parts.append(f"{t('reason')}: {entry['reason']}")
     if kind == "CheckCompleted" and entry.get("endpoint"):
@@ -214,6 +217,15 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
         "what": what,
         "details": "; ".join(p for p in parts if p),
     }
+
+
+def preemptible(meeting: Row) -> list[str]:
+    """The lower-priority meetings that alone refused the meeting's current revision (its
+    rejection names them): what the duty officer may let it pre-empt."""
+    for entry in reversed(meeting.get("timeline") or []):
+        if entry.get("type") == "SlotRejected" and entry.get("revision") == meeting.get("revision"):
+            return [str(m) for m in (entry.get("rejection") or {}).get("preemptible") or []]
+    return []
 
 
 def access_rows(entries: Sequence[Row], zone: ZoneInfo) -> list[dict[str, Any]]:

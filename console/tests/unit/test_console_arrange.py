@@ -161,7 +161,7 @@ async def test_a_registrar_has_no_levers_and_cannot_post_them(console) -> None:
     for lever in ('id="approve-form"', 'id="reject-form"', 'id="move-form"'):
         assert lever not in page.text
     csrf = csrf_of(page)
-    for action in ("approve", "reject", "move"):
+    for action in ("approve", "reject", "move", "preempt"):
         refused = await console.post(f"/meetings/m1/{action}", data={"csrf": csrf, "reason": "x"})
         assert refused.status_code == 403
     assert not sent
@@ -200,3 +200,48 @@ async def test_a_move_inside_the_lead_time_asks_for_and_carries_the_urgent_reaso
     done = await console.post("/meetings/m1/move", data={**fields, "urgent_reason": urgent})
     assert done.headers["location"] == "/meetings/m1?done=moved_ok"
     assert asked()[1]["urgent_reason"] == urgent
+
+
+REFUSED_BY_LOWER = {
+    **MEETING,
+    "status": "rejected",
+    "revision": 0,
+    "timeline": [
+        {
+            "type": "SlotRejected",
+            "revision": 0,
+            "at": START.isoformat(),
+            "rejection": {"conflicts": [], "alternatives": [], "preemptible": ["m-low"]},
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_the_duty_officer_lets_a_meeting_refused_by_lower_ones_preempt_them(
+    console, monkeypatch, lang: str
+) -> None:
+    for key, value in REFUSED_BY_LOWER.items():
+        monkeypatch.setitem(MEETING, key, value)
+    assert (await sign_in(console, "truc-ban", lang=lang)).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="preempt-form"' in page.text
+    assert 'href="/meetings/m-low"' in page.text.split('id="preempt"')[1]
+    csrf = csrf_of(page)
+    empty = await console.post("/meetings/m1/preempt", data={"csrf": csrf, "reason": ""})
+    assert empty.status_code == 422
+    assert 'aria-describedby="preempt-error"' in empty.text
+    assert not sent
+    reason = "Bão số 3 đổ bộ, cần họp ngay"
+    done = await console.post("/meetings/m1/preempt", data={"csrf": csrf, "reason": reason})
+    assert done.headers["location"] == "/meetings/m1?done=preempted_ok"
+    assert asked() == ("/meetings/m1/preempt", {"reason": reason})
+
+
+async def test_no_preemption_is_offered_without_lower_meetings_to_displace(
+    console, monkeypatch
+) -> None:
+    monkeypatch.setitem(MEETING, "status", "rejected")
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="preempt-form"' not in page.text

@@ -184,6 +184,9 @@ class MeetingDetails(Model):
     ương"), named here: the province receives it on `main_endpoint` and relays it to its
     other endpoints; the notice lead time is `notice.national_lead_time`, flagged late
     inside the ordinary one. None: the province's own meeting (older writers: always)."""
+    priority: str | None = Field(default=None, min_length=1, max_length=64)
+    """The meeting's level in `meeting.priorities` (`hnth_contracts.priority`); None: the
+    province's default level (older writers: always)."""
 
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> MeetingDetails:
@@ -216,6 +219,9 @@ class MeetingChanged(MeetingDetails, Event):
     reason: str | None = Field(default=None, max_length=2000)
     """Why the IT department moved the meeting (`POST /meetings/{id}/move`); None for a
     host's own change (older writers: always)."""
+    preempt_reason: str | None = Field(default=None, max_length=2000)
+    """The IT department orders this revision to displace the lower-priority meetings that
+    alone refused the last one (`POST /meetings/{id}/preempt`), and why; None otherwise."""
 
 
 class MeetingCancelled(Event):
@@ -319,17 +325,24 @@ class SlotRejected(Event):
     conflicts: tuple[Conflict, ...] = Field(min_length=1)
     alternatives: tuple[Window, ...] = Field(default=(), max_length=3)
     """Up to 3 nearest windows of the same duration where everything is free."""
+    preemptible: tuple[str, ...] = ()
+    """The meetings standing in the way when every one of them has a strictly lower
+    priority (`meeting.priorities`): an operator may pre-empt them. Empty otherwise."""
 
 
 class SlotReleased(Event):
     """The meeting's reservations are freed: cancelled, replaced by a changed slot, or a
     hold (`SlotHeld`) the operator rejected (`hold_rejected`) or did not decide in time
-    (`hold_expired`); the last two follow a `SlotRejected` that tells the host why."""
+    (`hold_expired`), or displaced by a higher-priority meeting (`preempted`); the last
+    three follow a `SlotRejected` that tells the host why."""
 
     type: Literal["SlotReleased"] = "SlotReleased"
     meeting_id: str
     revision: int = Field(default=0, ge=0)
-    reason: Literal["cancelled", "changed", "hold_rejected", "hold_expired"]
+    reason: Literal["cancelled", "changed", "hold_rejected", "hold_expired", "preempted"]
+    why: Conflict | None = None
+    """For `preempted`: the meeting that displaced it, the rule and its source, worded in
+    Vietnamese and English for every party the meeting's notice went to."""
 
 
 class SlotHeld(Event):

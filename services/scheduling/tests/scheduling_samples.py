@@ -74,8 +74,10 @@ def changed(
     start: datetime = DAY,
     hours: float = 2,
     endpoints: tuple[str, ...] = ("TQ-UBND", "TQ-STTTT"),
+    **extra: Any,
 ) -> MeetingChanged:
-    return MeetingChanged.create(**_details(meeting_id, start, hours, endpoints), revision=revision)
+    details = _details(meeting_id, start, hours, endpoints)
+    return MeetingChanged.create(**{**details, **extra}, revision=revision)
 
 
 def cancelled(meeting_id: str) -> MeetingCancelled:

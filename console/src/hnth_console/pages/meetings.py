@@ -37,7 +37,12 @@ DONE = (
 """What a clerk's form just did, said on the page it returns to."""
 Reader = Annotated[Session, Depends(page("schedule"))]
 Arranger = Annotated[Session, Depends(page("arrange_meeting"))]
-ARRANGED = {"approve": "approved_ok", "reject": "rejected_ok", "move": "moved_ok"}
+ARRANGED = {
+    "approve": "approved_ok",
+    "reject": "rejected_ok",
+    "move": "moved_ok",
+    "preempt": "preempted_ok",
+}
 """What the duty officer's levers just did, said on the page they return to."""
 REFUSED = (400, 409, 413, 415, 422)
 """A service's refusals shown next to the form (anything else: the error page)."""
@@ -224,6 +229,9 @@ async def meeting_page(
         may_change=s.may("change_meeting") and open_,
         may_decide=s.may("arrange_meeting") and found.get("status") == "held",
         may_move=s.may("arrange_meeting") and open_,
+        preemptible=meeting_views.preemptible(found)
+        if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"
+        else [],
         may_rate=s.may("meeting_feedback") and end is not None and end <= now,
         host_rating=host[0] if host else None,
         kinds=MATERIAL_KINDS,
@@ -341,6 +349,17 @@ async def reject(request: Request, meeting_id: str, s: Arranger, backends: Servi
         errors = {"reject": [s.t("reject_reason_needed")]}
         return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
     return await arrange(request, meeting_id, s, backends, "reject", {"reason": reason})
+
+
+@router.post("/meetings/{meeting_id}/preempt", response_class=HTMLResponse, include_in_schema=False)
+async def preempt(request: Request, meeting_id: str, s: Arranger, backends: Services) -> Response:
+    """The IT department lets a meeting refused only by lower-priority meetings displace
+    them, with the reason their hosts and parties are told."""
+    reason = str((await request.form()).get("reason") or "").strip()
+    if not reason:
+        errors = {"preempt": [s.t("preempt_reason_needed")]}
+        return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
+    return await arrange(request, meeting_id, s, backends, "preempt", {"reason": reason})
 
 
 @router.post("/meetings/{meeting_id}/move", response_class=HTMLResponse, include_in_schema=False)

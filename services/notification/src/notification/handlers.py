@@ -34,8 +34,7 @@ def build_handlers(notifications: Notifications) -> dict[type[Event], Handler]:
         await n.cancel(event.tenant, event.meeting_id, event.reason)
 
     async def on_released(event: SlotReleased, _: RawMessage) -> None:
-        if event.reason == "cancelled":
-            await n.cancel(event.tenant, event.meeting_id, None)
+        await n.slot_released(event)
 
     async def on_rejected(event: SlotRejected, _: RawMessage) -> None:
         await n.slot_rejected(event)

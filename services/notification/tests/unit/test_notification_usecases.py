@@ -9,6 +9,7 @@ import pytest
 from notification_memory import MemoryStore, MemoryTimers
 from notification_samples import ENDPOINTS, TENANT, assigned, cancelled
 
+from hnth_contracts import Conflict, ConflictKind, SlotReleased
 from hnth_contracts.policy import load_policy
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import ManualClock
@@ -188,3 +189,53 @@ async def test_notice_deadline_escalates_the_undelivered_formal_notices(world: W
     escalation = world.store.notices[f"{timer_id}|escalation|duty|email"]
     assert escalation["kind"] == Kind.ESCALATION
     assert escalation["data"]["recipients"] == ["power_company"]
+
+
+def preempted(meeting_id: str, revision: int = 0) -> SlotReleased:
+    why = Conflict(
+        kind=ConflictKind.POLICY,
+        resource="meeting.priorities",
+        other_meeting_id="m-flood",
+        rule=POLICY.ref("schedule.preempt_automatic"),
+        message="Cuộc họp được ưu tiên hơn (phòng chống thiên tai) cần điểm cầu",
+        message_en="A meeting of higher priority (disaster response) needs the endpoints",
+    )
+    return SlotReleased.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="scheduling",
+        meeting_id=meeting_id,
+        revision=revision,
+        reason="preempted",
+        why=why,
+    )
+
+
+async def test_a_displaced_meeting_tells_every_party_once_with_rule_and_reason(
+    world: World,
+) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    told = {(n["recipient"], n["channel"]) for n in world.store.notices.values()}
+    await world.notifications.slot_released(preempted("m-1"))
+    await world.notifications.slot_released(preempted("m-1"))  # delivered twice
+    off = [n for n in world.store.notices.values() if n["cause"].startswith("preempted:")]
+    assert {(n["recipient"], n["channel"]) for n in off} == told
+    assert len(off) == len(told)
+    assert {n["kind"] for n in off} == {Kind.MEETING_CANCELLED}
+    assert {n["rule"]["rule"] for n in off} == {"schedule.preempt_automatic"}
+    assert all("thiên tai" in n["data"]["reason"] for n in off)
+    assert all("disaster" in n["data"]["reason_en"] for n in off)
+    meeting = await world.store.meeting(TENANT, "m-1")
+    assert meeting is not None
+    assert meeting.released  # its reminders no longer fire
+
+
+async def test_a_release_for_a_change_or_a_hold_tells_nobody(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    before = dict(world.store.notices)
+    for reason in ("changed", "hold_rejected"):
+        event = SlotReleased.create(
+            tenant=TENANT, correlation_id="m-1", producer="s", meeting_id="m-1", reason=reason
+        )
+        await world.notifications.slot_released(event)
+    assert world.store.notices == before

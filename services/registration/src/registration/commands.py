@@ -72,6 +72,15 @@ class MeetingIn(BaseModel):
         "IT department only",
     )
 
+    priority: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Mức ưu tiên theo quy định của tỉnh (meeting.priorities, vd. lanh_dao, "
+        "thien_tai, thuong_le); bỏ trống: mức mặc định / priority level from the province's "
+        "meeting.priorities; empty: the default level",
+    )
+
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> "MeetingIn":
         if not self.endpoints and not self.groups:
@@ -142,6 +151,17 @@ class RejectIn(BaseModel):
 
     reason: str = Field(
         min_length=1, max_length=2000, description="Lý do không duyệt / why it is rejected"
+    )
+
+
+class PreemptIn(BaseModel):
+    """Sở TT&TT cho cuộc họp thay chỗ các cuộc họp ưu tiên thấp hơn / the IT department lets
+    a refused meeting displace the lower-priority meetings in its way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=2000, description="Lý do thay chỗ / why they are displaced"
     )
 
 

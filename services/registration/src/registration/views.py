@@ -109,6 +109,11 @@ class RejectionOut(BaseModel):
     alternatives: list[WindowOut] = Field(
         description="Khung giờ trống gần nhất / nearest free windows"
     )
+    preemptible: list[str] = Field(
+        default_factory=list,
+        description="Các cuộc họp ưu tiên thấp hơn Sở TT&TT có thể cho thay chỗ "
+        "(POST /meetings/{id}/preempt) / lower-priority meetings an operator may pre-empt",
+    )
 
 
 class TimelineEntryOut(BaseModel):
@@ -166,6 +171,9 @@ class MeetingOut(BaseModel):
     urgent_reason: str | None = Field(None, description="Lý do họp khẩn / urgent reason")
     external_host: str | None = Field(
         None, description="Cấp trên chủ trì (điểm cầu Trung ương) / host outside the province"
+    )
+    priority: str | None = Field(
+        None, description="Mức ưu tiên (meeting.priorities) / priority level; None: default"
     )
     late_notice: bool = Field(
         False,

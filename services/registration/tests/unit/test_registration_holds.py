@@ -1,5 +1,7 @@
-"""An operator approves or rejects a held meeting (`schedule.approval: operator`): one
-HoldDecided per revision naming the rule and its source. No Kafka, no database."""
+"""The IT department's levers: an operator approves or rejects a held meeting
+(`schedule.approval: operator`), one HoldDecided per revision naming the rule and its
+source; moves a meeting; sets a priority and pre-empts the lower-priority meetings that
+alone refused a meeting. No Kafka, no database."""
 
 from __future__ import annotations
 
@@ -9,10 +11,21 @@ import pytest
 from registration_memory import MemoryStore
 from unit.test_registration_usecases import NOW, OPERATOR, POLICY, REGISTRAR, TENANT, body
 
-from hnth_contracts import HoldDecided, MeetingChanged, RuleRef, Slot, SlotHeld, Window
+from hnth_contracts import (
+    Conflict,
+    ConflictKind,
+    HoldDecided,
+    MeetingChanged,
+    MeetingRequested,
+    RuleRef,
+    Slot,
+    SlotHeld,
+    SlotRejected,
+    Window,
+)
 from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
-from registration.commands import MoveIn, RejectIn
+from registration.commands import MoveIn, PreemptIn, RejectIn
 from registration.usecases.meetings import Meetings
 from registration.usecases.timeline import Timeline
 
@@ -112,3 +125,74 @@ async def test_a_move_is_re_validated_like_a_change(meetings) -> None:
         await meetings.move(OPERATOR, meeting["_id"], backwards)
     assert raised.value.status == 422
     assert "meeting.start_before_end" in {v.rule for v in raised.value.violations}
+
+
+ORDER = PreemptIn(reason="Chủ tịch UBND tỉnh triệu tập")
+
+
+async def refused(store: MemoryStore, meeting_id: str, preemptible: tuple[str, ...]) -> None:
+    conflict = Conflict(
+        kind=ConflictKind.ENDPOINT_BUSY,
+        resource="TQ-UBND",
+        other_meeting_id="m-low",
+        rule=POLICY.ref("slot.endpoint_exclusive"),
+        message="bận",
+    )
+    event = SlotRejected.create(
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="scheduling",
+        occurred_at=NOW,
+        meeting_id=meeting_id,
+        host_unit="VP-UBND",
+        conflicts=(conflict,),
+        preemptible=preemptible,
+    )
+    await Timeline(store, None, ManualClock(NOW)).rejected(event)  # type: ignore[arg-type]
+
+
+async def test_the_priority_is_carried_on_the_request(meetings, store) -> None:
+    shown = await meetings.register(OPERATOR, body(priority="lanh_dao"), None)
+    assert shown.meeting["priority"] == "lanh_dao"
+    [event] = [e for e in store.outbox if isinstance(e, MeetingRequested)]
+    assert event.priority == "lanh_dao"
+
+
+async def test_a_priority_the_role_may_not_set_is_refused_and_nothing_changes(
+    meetings, store
+) -> None:
+    with pytest.raises(Refusal) as raised:
+        await meetings.register(REGISTRAR, body(priority="lanh_dao"), None)
+    assert raised.value.status == 422
+    [broken] = [v for v in raised.value.violations if v.field == "priority"]
+    assert (broken.field, broken.rule) == ("priority", "meeting.priorities")
+    assert broken.source == POLICY.ref("meeting.priorities").source
+    assert store.outbox == []
+
+
+async def test_an_operator_preempts_as_a_new_revision_carrying_the_order_once(
+    meetings, store
+) -> None:
+    meeting = (await meetings.register(OPERATOR, body(priority="lanh_dao"), None)).meeting
+    await refused(store, meeting["_id"], ("m-low",))
+    shown = await meetings.preempt(OPERATOR, meeting["_id"], ORDER)
+    again = await meetings.preempt(OPERATOR, meeting["_id"], ORDER)
+    changes = [e for e in store.outbox if isinstance(e, MeetingChanged)]
+    assert len(changes) == 1
+    assert (changes[0].revision, changes[0].preempt_reason) == (1, ORDER.reason)
+    assert changes[0].priority == "lanh_dao"
+    assert changes[0].start == meeting["start"]
+    assert shown.meeting["preempt"]["reason"] == ORDER.reason
+    assert again.meeting["revision"] == 1
+
+
+async def test_a_meeting_refused_by_more_than_lower_meetings_cannot_be_preempted(
+    meetings, store
+) -> None:
+    meeting = (await meetings.register(OPERATOR, body(), None)).meeting
+    await refused(store, meeting["_id"], ())
+    with pytest.raises(Refusal) as raised:
+        await meetings.preempt(OPERATOR, meeting["_id"], ORDER)
+    assert (raised.value.status, raised.value.code) == (409, "not_preemptible")
+    assert "meeting.priorities" in raised.value.en
+    assert not [e for e in store.outbox if isinstance(e, MeetingChanged)]

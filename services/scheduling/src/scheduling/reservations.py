@@ -259,7 +259,12 @@ class Slots:
         return [h for b in short for h in holders[b]] if short else None
 
     async def alternatives(
-        self, request: Request, policy: Policy, now: datetime, reads: int
+        self,
+        request: Request,
+        policy: Policy,
+        now: datetime,
+        reads: int,
+        avoid: Window | None = None,
     ) -> list[Window]:
         """Up to 3 nearest windows of the same length where every endpoint and enough
         ports on one bridge (or the bridges cascaded, where the province cascades) are
@@ -271,7 +276,7 @@ class Slots:
         occupancy = Occupancy()
         budget = [reads]
         found: list[Window] = []
-        candidates = domain.alternative_candidates(request, policy, now)
+        candidates = domain.alternative_candidates(request, policy, now, avoid)
         windows = [domain.reserved_window(c.start, c.end, policy) for c in candidates]
         for n, (candidate, reserved) in enumerate(zip(candidates, windows, strict=True)):
             if budget[0] <= 0:

@@ -408,13 +408,17 @@ class SchedulingStore:
             assert existing is not None, "decisions are never deleted"
             return existing, marker in existing.get("_applied", [])
 
-    async def settle(self, decision_id: str, fields: Document, events: Sequence[Event]) -> Document:
+    async def settle(
+        self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = "settled"
+    ) -> Document:
         """Decide a held decision once. The settlement (its fields and events) is an insert
         keyed by the decision, atomic on FerretDB and MongoDB alike: one of several
         replicas, a redelivered command or the deadline racing an approval wins; then
         the winning fields are applied to the decision (the same whoever repeats it, so a
-        crash in between is finished by the next attempt). Returns the decision settled."""
-        settlement_id = f"{decision_id}|settled"
+        crash in between is finished by the next attempt). Returns the decision settled.
+        `kind`: `settled` for a hold's outcome, `preempted` for an assigned slot displaced
+        (one displacement per revision, whichever replica or redelivery makes it)."""
+        settlement_id = f"{decision_id}|{kind}"
         staged = with_outbox({"_id": settlement_id, "fields": fields}, events, self._topics)
         await announce(self._decisions, settlement_id, events)
         try:

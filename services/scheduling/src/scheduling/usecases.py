@@ -69,7 +69,7 @@ class Store(Claims, Protocol):
         self, document: Document, marker: str, events: Sequence[Event]
     ) -> tuple[Document, bool]: ...
     async def settle(
-        self, decision_id: str, fields: Document, events: Sequence[Event]
+        self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = ...
     ) -> Document: ...
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None: ...
     async def directory_view(
@@ -109,6 +109,9 @@ def decided(request: Request, now: datetime) -> Document:
         "start": request.start,
         "end": request.end,
         "host_unit": request.host_unit,
+        "title": request.title,
+        "main_endpoint": request.main_endpoint,
+        "priority": request.priority,
         "rooms": list(request.rooms),
         "groups": {code: list(codes) for code, codes in request.expanded},
         "decided_at": now,
@@ -140,6 +143,35 @@ def assigned(
 
 def rejected(request: Request, release: Sequence[str], now: datetime) -> Document:
     return {**decided(request, now), "outcome": "rejected", "held": [], "release": list(release)}
+
+
+def standing(history: History, meeting_id: str) -> Document | None:
+    """The decision of another meeting in `meeting_id`'s way: its current slot, or the one
+    `meeting_id` already displaced (a twin replica did, after this one read the claims)."""
+    if history.current is not None:
+        return history.current
+    last = next((d for d in reversed(history.decisions) if d["outcome"] != "skipped"), None)
+    if last is not None and last.get("preempted_by") == meeting_id:
+        return last
+    return None
+
+
+def request_of_decision(decision: Document) -> Request:
+    """The request a decision was taken on, as far as the decision keeps it (enough to look
+    for free windows; older decisions kept no title or main endpoint)."""
+    rooms = tuple(decision["rooms"])
+    return Request(
+        tenant=decision["tenant"],
+        meeting_id=decision["meeting_id"],
+        revision=decision["revision"],
+        title=decision.get("title") or decision["meeting_id"],
+        host_unit=decision["host_unit"],
+        main_endpoint=decision.get("main_endpoint") or rooms[0],
+        endpoints=rooms,
+        start=decision["start"],
+        end=decision["end"],
+        priority=decision.get("priority"),
+    )
 
 
 class Scheduling:
@@ -230,13 +262,68 @@ class Scheduling:
             reserved=domain.reserved_window(request.start, request.end, policy),
         )
         shares, conflicts = await self.slots.reserve(request, policy, attempt, current)
+        lower = await self._lower(request, policy, conflicts) if shares is None else []
+        if lower and domain.preempts(request, policy):
+            await self._displace(lower, request, policy, attempt, cause, now)
+            shares, conflicts = await self.slots.reserve(request, policy, attempt, current)
+            lower = []  # what stands in the way now outranks it, or was not displaced
         if shares is None:
             alternatives = await self.slots.alternatives(
                 request, policy, now, self.alternative_reads
             )
-            rejection = domain.reject(request, conflicts, alternatives, cause, now)
+            ids = [d["meeting_id"] for d in lower]
+            if ids:  # the IT department may offer to pre-empt them
+                conflicts = [*conflicts, domain.offer_conflict(request, policy, ids)]
+            rejection = domain.reject(request, conflicts, alternatives, cause, now, ids)
             return rejected(request, attempt.inserted, now), [rejection], attempt
         return (*self._assignment(request, policy, cause, now, attempt, shares, current), attempt)
+
+    # ------------------------------------------------------------ pre-emption
+
+    async def _lower(
+        self, request: Request, policy: Policy, conflicts: Sequence[Conflict]
+    ) -> list[Document]:
+        """The current decisions of the meetings in the request's way when those alone stand
+        there and the request outranks every one (else none): what it may pre-empt."""
+        if not domain.may_outrank(request, policy):
+            return []  # the common case: a routine request reads nothing more
+        others = domain.blockers(conflicts)
+        if others is None:
+            return []
+        histories = [await self.store.history(request.tenant, o) for o in others]
+        found = [d for d in (standing(h, request.meeting_id) for h in histories) if d is not None]
+        levels = {d["meeting_id"]: d.get("priority") for d in found}
+        if len(found) < len(others) or not domain.outranks_all(request, policy, levels):
+            return []
+        return found
+
+    async def _displace(
+        self,
+        victims: Sequence[Document],
+        request: Request,
+        policy: Policy,
+        attempt: Attempt,
+        cause: Event,
+        now: datetime,
+    ) -> None:
+        """Release each lower meeting's slot, once per its revision (a keyed settlement:
+        twin replicas and redeliveries displace it once), telling its host why with the
+        nearest free windows outside the slot being taken, and its parties (`SlotReleased`)."""
+        why = domain.displaced_conflict(request, policy)
+        for victim in victims:
+            if victim["outcome"] == "preempted":  # a twin displaced it: finish, once
+                await self._finish(victim, None, now)
+                continue
+            displaced = request_of_decision(victim)
+            alternatives = await self.slots.alternatives(
+                displaced, policy, now, self.alternative_reads, avoid=attempt.reserved
+            )
+            events = domain.displaced_events(displaced, why, alternatives, cause, now)
+            fields = {"outcome": "preempted", "held": [], "release": victim["held"]}
+            fields |= {"preempted_by": request.meeting_id, "preempted_at": now}
+            kind = "settled" if victim["outcome"] == "held" else "preempted"
+            settled = await self.store.settle(victim["_id"], fields, list(events), kind=kind)
+            await self._finish(settled, None, now)
 
     def _assignment(
         self,

@@ -116,12 +116,15 @@ class MemoryStore:
         self.events.extend(events)
         return self.decisions[document["_id"]], True
 
-    async def settle(self, decision_id: str, fields: Document, events: Sequence[Event]) -> Document:
-        if decision_id not in self.settlements:
-            self.settlements[decision_id] = fields
+    async def settle(
+        self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = "settled"
+    ) -> Document:
+        key = f"{decision_id}|{kind}"
+        if key not in self.settlements:
+            self.settlements[key] = fields
             self.events.extend(events)
         doc = self.decisions[decision_id]
-        doc.update(self.settlements[decision_id])
+        doc.update(self.settlements[key])
         return doc
 
     async def directory_view(

@@ -61,6 +61,9 @@ class Meeting:
     """Its date, ISO `YYYY-MM-DD` (kept as text: a date alone is no BSON type)."""
     cascade: tuple[Share, ...] = ()
     """Each bridge's share when the meeting is cascaded (the host's first); empty otherwise."""
+    released: bool = False
+    """Its slot was taken by a higher-priority meeting (`SlotReleased(preempted)`): no
+    reminder for this revision; a later assignment (a move) is a new revision."""
 
     def share_of(self, endpoint: str) -> Share | None:
         """The bridge share an endpoint connects to, when the meeting is cascaded."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from hnth_contracts import CheckCompleted, CheckOutcome, SlotRejected
+from hnth_contracts import CheckCompleted, CheckOutcome, SlotRejected, SlotReleased
 from hnth_contracts.policy import Policy
 from notification.domain.escalations import escalation
 from notification.domain.meetings import Meeting, assignment_cause, cancellation_cause, is_late
@@ -85,6 +85,25 @@ def plan_cancellation(
             calendar=calendar,
         )
         for r in meeting_recipients(meeting, policy, webhooks)
+    ]
+
+
+def plan_preemption(
+    meeting: Meeting, event: SlotReleased, policy: Policy, webhooks: Sequence[str]
+) -> list[Notice]:
+    """A meeting displaced by a higher-priority one (`SlotReleased(preempted)`): everyone
+    its notice went to hears it is off and why (the rule and its source), once per revision."""
+    why = event.why
+    cause = f"preempted:{meeting.tenant}:{meeting.meeting_id}:{event.revision}"
+    reason = {"reason": why.message, "reason_en": why.message_en} if why else {}
+    return [
+        replace(
+            notice,
+            cause=cause,
+            rule=why.rule if why else policy.ref("meeting.priorities"),
+            data={**notice.data, **reason},
+        )
+        for notice in plan_cancellation(meeting, policy, webhooks, None)
     ]
 
 

@@ -59,5 +59,11 @@ def meeting_timers(meeting: Meeting, policy: Policy, now: datetime) -> list[Time
 
 
 def timer_is_current(payload: Mapping[str, Any], meeting: Meeting | None, cancelled: bool) -> bool:
-    """A meeting timer acts only for the meeting's current revision, and never once cancelled."""
-    return meeting is not None and not cancelled and payload.get("revision") == meeting.revision
+    """A meeting timer acts only for the meeting's current revision, and never once
+    cancelled or displaced."""
+    return (
+        meeting is not None
+        and not cancelled
+        and not meeting.released
+        and payload.get("revision") == meeting.revision
+    )

@@ -15,6 +15,7 @@ planned before the meeting's notice exists; `MeetingCancelled` alone could overt
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from hnth_contracts import (
     ReportDue,
     SlotAssigned,
     SlotRejected,
+    SlotReleased,
 )
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role
@@ -163,6 +165,22 @@ class Notifications:
             return  # never assigned here, so nobody was told
         policy = self.policy_for(tenant)
         await self._add(planning.plan_cancellation(meeting, policy, self._webhooks, reason))
+
+    async def slot_released(self, event: SlotReleased) -> None:
+        """A cancellation's release cancels; a displacement (`preempted`) tells every party
+        the revision is off and why, and stops its reminders. Other releases (a change,
+        a hold) need no notice of their own."""
+        if event.reason == "cancelled":
+            await self.cancel(event.tenant, event.meeting_id, None)
+            return
+        if event.reason != "preempted":
+            return
+        meeting = await self.store.meeting(event.tenant, event.meeting_id)
+        if meeting is None or meeting.revision != event.revision:
+            return  # never told (or already moved on): nobody prepares for this revision
+        await self.store.save_meeting(replace(meeting, released=True))
+        policy = self.policy_for(event.tenant)
+        await self._add(planning.plan_preemption(meeting, event, policy, self._webhooks))
 
     async def slot_rejected(self, event: SlotRejected) -> None:
         await self._add(planning.plan_rejection(event, self.policy_for(event.tenant)))

@@ -28,7 +28,7 @@ from registration.domain.meeting import (
     time_violations,
     urgent_roles,
 )
-from registration.domain.status import APPROVAL, Decision, hold_decision, status_of
+from registration.domain.status import APPROVAL, Decision, hold_decision, preemptible, status_of
 
 __all__ = [
     "APPROVAL",
@@ -53,6 +53,7 @@ __all__ = [
     "material_right",
     "may_override_lead_time",
     "participants",
+    "preemptible",
     "record_missing",
     "reschedules",
     "status_of",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import date, datetime
 
-from hnth_contracts import rules
+from hnth_contracts import priority, rules
 from hnth_contracts.policy import Policy
 from hnth_kit.refusal import Violation
 
@@ -59,6 +59,8 @@ class Draft:
     """Endpoint groups: scheduling expands them when it decides the meeting."""
     external_host: str | None = None
     """The host outside the province of a national meeting the province relays."""
+    priority: str | None = None
+    """Its level in `meeting.priorities`; None: the province's default level."""
 
 
 def participants(main_endpoint: str, endpoints: Sequence[str]) -> tuple[str, ...]:
@@ -77,6 +79,7 @@ def check_meeting(
         *_unit_violations(draft, policy, directory, caller),
         *_endpoint_violations(draft, policy, directory),
         *_group_violations(draft, policy, directory),
+        *priority_violations(draft.priority, policy, caller),
     ]
 
 
@@ -197,6 +200,36 @@ def _group_violations(draft: Draft, policy: Policy, directory: Directory) -> lis
         for i, code in enumerate(draft.groups)
         if not directory.groups.get(code, False)
         for vi, en in [_missing(code in directory.groups)]
+    ]
+
+
+def priority_violations(code: str | None, policy: Policy, caller: Caller) -> list[Violation]:
+    """A level the province does not have, or one the caller's role may not set."""
+    if code is None:
+        return []
+    found = priority.level(policy, code)
+    if found is None:
+        known = ", ".join(lv.code for lv in priority.levels(policy))
+        return [
+            _broken(
+                policy,
+                "priority",
+                priority.PRIORITIES,
+                f"Mức ưu tiên „{code}“ không có trong quy định của tỉnh (có: {known}).",
+                f"The province has no priority level '{code}' (it has: {known}).",
+            )
+        ]
+    if caller.role in found.roles:
+        return []
+    vi, en = _role_names(found.roles)
+    return [
+        _broken(
+            policy,
+            "priority",
+            priority.PRIORITIES,
+            f"Chỉ {vi} được đặt mức ưu tiên {found.vi}.",
+            f"Only {en} may set the priority level {found.en}.",
+        )
     ]
 
 

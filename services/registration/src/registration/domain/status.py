@@ -55,6 +55,15 @@ def _slot_held(decisions: Sequence[Decision]) -> bool:
 APPROVAL = "schedule.approval"
 
 
+def preemptible(entries: Sequence[Mapping[str, Any]], revision: int) -> tuple[str, ...]:
+    """The lower-priority meetings that alone refused the meeting's `revision`, as its
+    rejection names them (`SlotRejected.preemptible`): what an operator may pre-empt."""
+    for entry in reversed(entries):
+        if entry.get("type") == "SlotRejected" and entry.get("revision") == revision:
+            return tuple(entry.get("rejection", {}).get("preemptible") or ())
+    return ()
+
+
 def hold_decision(meeting: Mapping[str, Any], revision: int) -> Mapping[str, Any] | None:
     """The operator's decision on the meeting's held `revision`, if one was taken."""
     hold = meeting.get("hold")

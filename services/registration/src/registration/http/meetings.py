@@ -1,5 +1,6 @@
 """Meeting routes: register, list, read, change, cancel, book a rehearsal; an operator
-approves or rejects a held meeting (`schedule.approval: operator`) and moves a meeting."""
+approves or rejects a held meeting (`schedule.approval: operator`), moves a meeting, and
+lets a meeting refused only by lower-priority ones pre-empt them (`meeting.priorities`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from pydantic import AwareDatetime
 
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Caller, Operator
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RehearsalIn, RejectIn
+from registration.commands import (
+    CancelIn,
+    MeetingIn,
+    MeetingPatch,
+    MoveIn,
+    PreemptIn,
+    RehearsalIn,
+    RejectIn,
+)
 from registration.http.deps import MeetingCases, Registrar, policy
 from registration.http.render import public, rehearsal_view
 from registration.paging import decode_cursor, encode_cursor
@@ -199,3 +208,15 @@ async def book_rehearsal(
     if not shown.created:
         response.status_code = status.HTTP_200_OK
     return _rendered(request, who, shown)
+
+
+@router.post(
+    "/meetings/{meeting_id}/preempt",
+    summary="Cho cuộc họp thay chỗ các cuộc họp ưu tiên thấp hơn / pre-empt lower-priority "
+    "meetings (operator)",
+    **shaped(MeetingOut, 400, 401, 403, 404, 409),
+)
+async def preempt(
+    request: Request, meeting_id: MeetingId, body: PreemptIn, who: Operator, cases: MeetingCases
+) -> dict[str, Any]:
+    return _rendered(request, who, await cases.preempt(who, meeting_id, body))

@@ -17,13 +17,22 @@ from pydantic import BaseModel
 from hnth_contracts import Event, HoldDecided, MeetingCancelled, MeetingChanged, MeetingRequested
 from hnth_contracts.groups import BUILT_IN
 from hnth_contracts.policy import Policy
+from hnth_contracts.priority import PRIORITIES
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import Clock
 from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
 from registration import PRODUCER, domain
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RehearsalIn, RejectIn
+from registration.commands import (
+    CancelIn,
+    MeetingIn,
+    MeetingPatch,
+    MoveIn,
+    PreemptIn,
+    RehearsalIn,
+    RejectIn,
+)
 from registration.domain import rehearsal
 from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
 
@@ -120,6 +129,18 @@ def not_held(policy: Policy, status: str) -> Refusal:
     )
 
 
+def not_preemptible(policy: Policy, status: str) -> Refusal:
+    source = policy.ref(PRIORITIES).source
+    return Refusal(
+        409,
+        "not_preemptible",
+        f"Cuộc họp không bị từ chối chỉ vì các cuộc họp ưu tiên thấp hơn (trạng thái: {status}); "
+        f"quy tắc {PRIORITIES}: {source}",
+        f"The meeting was not refused only by lower-priority meetings (status: {status}); "
+        f"rule {PRIORITIES}: {source}",
+    )
+
+
 def not_found() -> Refusal:
     return Refusal(404, "not_found", "Không tìm thấy cuộc họp.", "No such meeting.")
 
@@ -165,6 +186,7 @@ class Meetings:
             body.document_date,
             groups=draft_groups(body.groups),
             external_host=body.external_host,
+            priority=body.priority,
         )
         await self._validate(who, draft, now)
         document, event = self._requested(who, body, meeting_id, endpoints, now)
@@ -370,14 +392,34 @@ class Meetings:
         )
         return await self.change(who, meeting_id, patch, reason=body.reason)
 
+    async def preempt(self, who: Principal, meeting_id: str, body: PreemptIn) -> Shown:
+        """The IT department lets the meeting, refused only by lower-priority meetings,
+        displace them: the same details again as a new revision carrying the order (and
+        why), which scheduling decides like any change. Asking again returns the meeting."""
+        meeting = await self._changeable(who, meeting_id, self.clock.now())
+        ordered = meeting.get("preempt") or {}
+        if ordered.get("revision") == meeting["revision"]:
+            return Shown(meeting, await self.store.timeline(who.tenant, meeting_id))
+        timeline = await self.store.timeline(who.tenant, meeting_id)
+        status = domain.status_of(meeting["cancelled"], meeting["revision"], decided(timeline))
+        if status != "rejected" or not domain.preemptible(timeline, meeting["revision"]):
+            raise not_preemptible(self.policy_for(who.tenant), status)
+        return await self.change(who, meeting_id, MeetingPatch(), preempt_reason=body.reason)
+
     async def change(
-        self, who: Principal, meeting_id: str, body: MeetingPatch, *, reason: str | None = None
+        self,
+        who: Principal,
+        meeting_id: str,
+        body: MeetingPatch,
+        *,
+        reason: str | None = None,
+        preempt_reason: str | None = None,
     ) -> Shown:
         now = self.clock.now()
         meeting = await self._changeable(who, meeting_id, now)
         changes = body.model_dump(exclude_unset=True)
         choice = changes.pop("rehearsals", None)
-        if not changes:
+        if not changes and preempt_reason is None:
             raise Refusal.broken([EMPTY_CHANGE])
         if meeting["cancelled"]:
             raise Refusal(409, "cancelled", "Cuộc họp đã bị hủy.", "The meeting is cancelled.")
@@ -419,9 +461,13 @@ class Meetings:
             late_notice=late_notice,
             urgent_reason=urgent_reason,
             reason=reason,
+            preempt_reason=preempt_reason,
             **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
+        if preempt_reason is not None:
+            fields["preempt"] = {"revision": revision, "by": who.subject, "at": now,
+                                 "reason": preempt_reason}  # fmt: skip
         if "urgent_reason" in changes:  # the reason a move into the lead time was allowed
             fields["urgent_reason"] = urgent_reason
         return await self._write(meeting, fields, event)

@@ -15,7 +15,7 @@ Every write is keyed by the event (its id), so a redelivered event changes nothi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from hnth_contracts import (
     CheckCompleted,
@@ -159,12 +159,16 @@ class Timeline:
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
     async def rejected(self, event: SlotRejected) -> None:
-        rejection = event.model_dump(mode="json", include={"conflicts", "alternatives"})
+        rejection = event.model_dump(
+            mode="json", include={"conflicts", "alternatives", "preemptible"}
+        )
         summary = {"revision": event.revision, "rejection": rejection}
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
     async def released(self, event: SlotReleased) -> None:
-        summary = {"revision": event.revision, "reason": event.reason}
+        summary: dict[str, Any] = {"revision": event.revision, "reason": event.reason}
+        if event.why is not None:  # displaced: by which meeting, the rule and its source
+            summary["why"] = event.why.model_dump(mode="json")
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
     async def checked(self, event: CheckCompleted) -> None:

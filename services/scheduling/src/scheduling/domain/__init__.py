@@ -4,7 +4,8 @@ A module per concept: `buckets` (the time grid and reserved windows), `requests`
 `validation` (rules a request breaks before any resource is read), `conflicts` (who holds
 what, and how a conflict is worded), `alternatives`, `cascade` (a meeting over several
 bridges), `approval` (holds an operator decides), `decisions` (the events) and
-`reports` (the calendar of what is due). Everything is re-exported here, so callers say
+`reports` (the calendar of what is due), `preemption` (a higher priority displacing a
+lower one). Everything is re-exported here, so callers say
 `domain.buckets(...)`, `domain.assign(...)`.
 """
 
@@ -48,6 +49,15 @@ from scheduling.domain.conflicts import (
     too_small,
 )
 from scheduling.domain.decisions import PRODUCER, assign, reject, release
+from scheduling.domain.preemption import (
+    blockers,
+    displaced_conflict,
+    displaced_events,
+    may_outrank,
+    offer_conflict,
+    outranks_all,
+    preempts,
+)
 from scheduling.domain.reports import (
     Due,
     annual_report,
@@ -94,6 +104,7 @@ __all__ = [
     "approved",
     "asked_at",
     "assign",
+    "blockers",
     "bridges_in_order",
     "bucket_of",
     "bucket_start",
@@ -101,6 +112,8 @@ __all__ = [
     "capacity_conflicts",
     "capacity_ref",
     "cascade_plan",
+    "displaced_conflict",
+    "displaced_events",
     "end_of_local_day",
     "endpoint_conflicts",
     "expired_conflict",
@@ -111,13 +124,17 @@ __all__ = [
     "inspection_index",
     "is_free",
     "is_late",
+    "may_outrank",
     "meeting_record",
     "must_wait",
     "needs_approval",
     "next_annual_report",
+    "offer_conflict",
+    "outranks_all",
     "policy_conflict",
     "policy_violations",
     "port_order",
+    "preempts",
     "reject",
     "rejected_conflict",
     "release",

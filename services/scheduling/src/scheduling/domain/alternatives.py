@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from hnth_contracts import Window
 from hnth_contracts.policy import Bridge, Policy
 from scheduling.domain import cascade
-from scheduling.domain.buckets import BUCKET, buckets
+from scheduling.domain.buckets import BUCKET, buckets, reserved_window
 from scheduling.domain.conflicts import Occupancy
 from scheduling.domain.requests import Request
 
@@ -40,15 +40,22 @@ def is_free(
     return any(f >= request.ports for f in free)
 
 
-def alternative_candidates(request: Request, policy: Policy, now: datetime) -> list[Window]:
+def alternative_candidates(
+    request: Request, policy: Policy, now: datetime, avoid: Window | None = None
+) -> list[Window]:
     """Meeting windows of the same length, a bucket apart, nearest to the request first
-    (earlier before later on a tie), none whose reserved window starts before `now`."""
+    (earlier before later on a tie), none whose reserved window starts before `now`, nor
+    (`avoid`: the slot a meeting that displaced this one is taking) overlaps `avoid`."""
     steps = ALTERNATIVE_HORIZON // BUCKET
     setup = policy.duration("slot.setup_buffer")
     out: list[Window] = []
     for n in range(1, steps + 1):
         for shift in (-n * BUCKET, n * BUCKET):
             start = request.start + shift
-            if start - setup >= now:
-                out.append(Window(start=start, end=start + request.length))
+            window = Window(start=start, end=start + request.length)
+            if start - setup < now:
+                continue
+            reserved = reserved_window(start, window.end, policy)
+            if avoid is None or reserved.end <= avoid.start or avoid.end <= reserved.start:
+                out.append(window)
     return out

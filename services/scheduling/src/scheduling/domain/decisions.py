@@ -101,6 +101,7 @@ def reject(
     alternatives: Sequence[Window],
     cause: Event,
     now: datetime,
+    preemptible: Sequence[str] = (),
 ) -> SlotRejected:
     return SlotRejected.create(
         cause=cause,
@@ -112,11 +113,16 @@ def reject(
         title=request.title,
         conflicts=tuple(conflicts),
         alternatives=tuple(alternatives[:ALTERNATIVES]),
+        preemptible=tuple(preemptible),
     )
 
 
 def release(
-    meeting_id: str, revision: int, reason: str, cause: Event, now: datetime
+    meeting_id: str,
+    revision: int,
+    reason: str,
+    cause: Event,
+    now: datetime,
 ) -> SlotReleased:
     return SlotReleased.create(
         cause=cause,

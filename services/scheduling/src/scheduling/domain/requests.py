@@ -36,6 +36,10 @@ class Request:
     """What each group expanded to when the meeting was decided (`with_groups`)."""
     external_host: str | None = None
     """The host outside the province of a national meeting it receives and relays."""
+    priority: str | None = None
+    """Its level in `meeting.priorities` (None: the province's default level)."""
+    preempt_reason: str | None = None
+    """An operator ordered this revision to displace the lower-priority meetings in its way."""
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -70,6 +74,8 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         document_date=event.document_date,
         groups=event.groups,
         external_host=event.external_host,
+        priority=event.priority,
+        preempt_reason=event.preempt_reason if isinstance(event, MeetingChanged) else None,
     )
 
 
