@@ -275,6 +275,12 @@ def hold_deadline(policy: Policy) -> object:
     return domain.hold_expires(policy, START, NOW)
 
 
+def switch_window(policy: Policy) -> object:
+    from registration.domain import backup
+
+    return backup.in_switch_window(START, policy, START - timedelta(minutes=90))
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "notice.national_lead_time": ("P1D", national_lead_time),
@@ -309,6 +315,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "bridge.cascade": (False, cascade),
     "schedule.approval": ("operator", approval),
     "schedule.hold_deadline": ("PT2H", hold_deadline),
+    "backup.switch_window": ("PT2H", switch_window),
 }
 
 

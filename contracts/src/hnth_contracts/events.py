@@ -204,6 +204,17 @@ class MeetingRequested(MeetingDetails, Event):
     urgent_reason: str | None = Field(default=None, max_length=2000)
 
 
+class BackupSwitch(Model):
+    """The IT department put an endpoint's backup (a standby room or a 4G terminal, rule 6)
+    in its place in the meeting's last hour (`POST /meetings/{id}/switch-backup`)."""
+
+    replaced: Code
+    backup: Code
+    reason: str = Field(min_length=1, max_length=2000)
+    rule: RuleRef
+    """`backup.switch_window` and its source."""
+
+
 class MeetingChanged(MeetingDetails, Event):
     """The host changed time or endpoints; `revision` rises by one on every change."""
 
@@ -216,6 +227,8 @@ class MeetingChanged(MeetingDetails, Event):
     reason: str | None = Field(default=None, max_length=2000)
     """Why the IT department moved the meeting (`POST /meetings/{id}/move`); None for a
     host's own change (older writers: always)."""
+    backup: BackupSwitch | None = None
+    """Set when the change switched an endpoint to its backup (older writers: None)."""
 
 
 class MeetingCancelled(Event):
@@ -288,6 +301,9 @@ class SlotAssigned(Event):
     document_date: date | None = None
     external_host: str | None = Field(default=None, max_length=200)
     """The host outside the province, for a national meeting the province relays."""
+    backup: BackupSwitch | None = None
+    """The backup switch the change it answers made, so the replaced endpoint's technician
+    is told what takes its place (older writers: None)."""
 
 
 class ConflictKind(StrEnum):

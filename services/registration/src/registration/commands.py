@@ -148,3 +148,22 @@ class MoveIn(BaseModel):
         description="Lý do họp khẩn, khi dời vào thời hạn thông báo / urgent reason, "
         "when moving inside the notice lead time",
     )
+
+
+class SwitchBackupIn(BaseModel):
+    """Sở TT&TT chuyển sang điểm cầu dự phòng / the IT department switches an endpoint of
+    the meeting to the backup the directory names for it (the last hour before opening)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Điểm cầu gặp sự cố, được thay bằng điểm cầu dự phòng của nó / the failing "
+        "endpoint, replaced by its backup",
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Lý do chuyển / why (the failed check, the incident)",
+    )

@@ -1,5 +1,6 @@
 """Meeting routes: register, list, read, change, cancel; an operator approves or rejects a
-held meeting (`schedule.approval: operator`) and moves a meeting."""
+held meeting (`schedule.approval: operator`), moves a meeting and, in its last hour, switches
+a failing endpoint to its backup."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from pydantic import AwareDatetime
 
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Caller, Operator
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
+from registration.commands import (
+    CancelIn,
+    MeetingIn,
+    MeetingPatch,
+    MoveIn,
+    RejectIn,
+    SwitchBackupIn,
+)
 from registration.http.deps import MeetingCases, Registrar, policy
 from registration.http.render import public
 from registration.paging import decode_cursor, encode_cursor
@@ -174,3 +182,18 @@ async def move(
     request: Request, meeting_id: MeetingId, body: MoveIn, who: Operator, cases: MeetingCases
 ) -> dict[str, Any]:
     return _rendered(request, who, await cases.move(who, meeting_id, body))
+
+
+@router.post(
+    "/meetings/{meeting_id}/switch-backup",
+    summary="Chuyển sang điểm cầu dự phòng / switch an endpoint to its backup (operator)",
+    **shaped(MeetingOut, 400, 401, 403, 404, 409, 413),
+)
+async def switch_backup(
+    request: Request,
+    meeting_id: MeetingId,
+    body: SwitchBackupIn,
+    who: Operator,
+    cases: MeetingCases,
+) -> dict[str, Any]:
+    return _rendered(request, who, await cases.switch_backup(who, meeting_id, body))

@@ -14,7 +14,14 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from hnth_contracts import Event, HoldDecided, MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts import (
+    BackupSwitch,
+    Event,
+    HoldDecided,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+)
 from hnth_contracts.groups import BUILT_IN
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role
@@ -23,7 +30,15 @@ from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
 from registration import PRODUCER, domain
-from registration.commands import CancelIn, MeetingIn, MeetingPatch, MoveIn, RejectIn
+from registration.commands import (
+    CancelIn,
+    MeetingIn,
+    MeetingPatch,
+    MoveIn,
+    RejectIn,
+    SwitchBackupIn,
+)
+from registration.domain import backup as backups
 from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
 
 FEED_PAST = timedelta(days=90)
@@ -278,8 +293,56 @@ class Meetings:
         patch = MeetingPatch(start=body.start, end=body.end, urgent_reason=body.urgent_reason)
         return await self.change(who, meeting_id, patch, reason=body.reason)
 
+    async def switch_backup(self, who: Principal, meeting_id: str, body: SwitchBackupIn) -> Shown:
+        """The IT department puts the backup the directory names for a failing endpoint in
+        its place, in the meeting's last hour (`backup.switch_window`): a change of the
+        meeting's rooms, re-validated and decided like any change (scheduling decides
+        whether the backup is free); the reason stands as the urgent reason the last hour
+        needs."""
+        if who.role is not Role.OPERATOR:
+            raise forbidden(
+                "Chỉ Sở TT&TT chuyển sang điểm cầu dự phòng.",
+                "Only the IT department switches to a backup endpoint.",
+            )
+        now = self.clock.now()
+        meeting = await self._changeable(who, meeting_id, now)
+        policy = self.policy_for(who.tenant)
+        entry = await self.store.endpoints.get(who.tenant, body.endpoint)
+        backup = backups.backup_of(entry)
+        if broken := backups.switch_violations(
+            start=meeting["start"],
+            endpoints=meeting["endpoints"],
+            replaced=body.endpoint,
+            backup=backup,
+            policy=policy,
+            now=now,
+        ):
+            raise Refusal.broken(broken, 409)
+        assert backup is not None  # switch_violations refuses a switch without one
+        rooms = backups.switched(
+            meeting["main_endpoint"], meeting["endpoints"], body.endpoint, backup
+        )
+        patch = MeetingPatch(
+            main_endpoint=rooms.main_endpoint,
+            endpoints=list(rooms.endpoints),
+            urgent_reason=body.reason,
+        )
+        switch = BackupSwitch(
+            replaced=body.endpoint,
+            backup=backup,
+            reason=body.reason,
+            rule=policy.ref(backups.SWITCH_WINDOW),
+        )
+        return await self.change(who, meeting_id, patch, reason=body.reason, backup=switch)
+
     async def change(
-        self, who: Principal, meeting_id: str, body: MeetingPatch, *, reason: str | None = None
+        self,
+        who: Principal,
+        meeting_id: str,
+        body: MeetingPatch,
+        *,
+        reason: str | None = None,
+        backup: BackupSwitch | None = None,
     ) -> Shown:
         now = self.clock.now()
         meeting = await self._changeable(who, meeting_id, now)
@@ -321,6 +384,7 @@ class Meetings:
             late_notice=late_notice,
             urgent_reason=urgent_reason,
             reason=reason,
+            backup=backup,
             **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}
