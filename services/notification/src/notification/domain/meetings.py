@@ -61,6 +61,8 @@ class Meeting:
     """Its date, ISO `YYYY-MM-DD` (kept as text: a date alone is no BSON type)."""
     cascade: tuple[Share, ...] = ()
     """Each bridge's share when the meeting is cascaded (the host's first); empty otherwise."""
+    backup: dict[str, str] | None = None
+    """The last-hour switch this revision made (`replaced`, `backup`, `reason`), if any."""
 
     def share_of(self, endpoint: str) -> Share | None:
         """The bridge share an endpoint connects to, when the meeting is cascaded."""
@@ -99,6 +101,7 @@ class Meeting:
             "document_date": self.document_date,
             "host_bridge": self.bridge,
             "cascade": [s.data() for s in self.cascade],
+            "backup": self.backup,
         }
 
 
@@ -134,6 +137,9 @@ def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
             Share(s.bridge, tuple(s.endpoints), s.ports, s.dial_in, s.host)
             for s in event.slot.cascade
         ),
+        backup=event.backup.model_dump(include={"replaced", "backup", "reason"})
+        if event.backup
+        else None,
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from hnth_contracts import MeetingChanged, MeetingRequested
+from hnth_contracts import BackupSwitch, MeetingChanged, MeetingRequested
 from hnth_contracts.groups import Group, Member, expand
 
 
@@ -36,6 +36,8 @@ class Request:
     """What each group expanded to when the meeting was decided (`with_groups`)."""
     external_host: str | None = None
     """The host outside the province of a national meeting it receives and relays."""
+    backup: BackupSwitch | None = None
+    """The backup switch the change made, passed on to its assignment."""
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -70,6 +72,7 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         document_date=event.document_date,
         groups=event.groups,
         external_host=event.external_host,
+        backup=event.backup if isinstance(event, MeetingChanged) else None,
     )
 
 
