@@ -537,6 +537,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "move_length_needed": ("Hãy chọn thời lượng.", "Choose the length."),
     "move_reason_needed": ("Hãy ghi lý do dời.", "Give the reason for the move."),
     "moved_ok": ("Đã dời; chờ xếp lịch lại.", "Moved; waiting to be rescheduled."),
+    "switch_backup": ("Chuyển sang điểm cầu dự phòng", "Switch to backup"),
+    "switch_backup_help": (
+        "Điểm cầu {endpoint} kiểm tra không đạt hoặc đang có sự cố; điểm cầu dự phòng: {backup}. "
+        "Kỹ thuật viên điểm cầu dự phòng nhận giấy mời và kiểm tra trước giờ khai mạc; điểm cầu "
+        "{endpoint} được báo là đã được thay.",
+        "Endpoint {endpoint} failed its check or has an open incident; its backup: {backup}. "
+        "The backup's technician gets the invitation and checks it by the opening; endpoint "
+        "{endpoint} is told it is replaced.",
+    ),
+    "switch_reason": ("Lý do chuyển (gửi cho các bên)", "Reason for the switch (sent to all)"),
+    "switch_reason_needed": ("Hãy ghi lý do chuyển.", "Give the reason for the switch."),
+    "switched_ok": (
+        "Đã chuyển sang điểm cầu dự phòng; chờ xếp lịch lại.",
+        "Switched to the backup; waiting to be rescheduled.",
+    ),
     "upload_material": ("Tải lên tài liệu", "Upload a material"),
     "material_kind": ("Loại tài liệu", "Kind of material"),
     "material_file": (

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
-from hnth_console.deps import Services, Session, page, warn_of
+from hnth_console.deps import Services, Session, page, policy_of, warn_of
 from hnth_console.reads import directory, nothing, optional
 from hnth_console.render import render, see_other
 
@@ -36,7 +36,12 @@ DONE = (
 """What a clerk's form just did, said on the page it returns to."""
 Reader = Annotated[Session, Depends(page("schedule"))]
 Arranger = Annotated[Session, Depends(page("arrange_meeting"))]
-ARRANGED = {"approve": "approved_ok", "reject": "rejected_ok", "move": "moved_ok"}
+ARRANGED = {
+    "approve": "approved_ok",
+    "reject": "rejected_ok",
+    "move": "moved_ok",
+    "switch-backup": "switched_ok",
+}
 """What the duty officer's levers just did, said on the page they return to."""
 REFUSED = (400, 409, 413, 415, 422)
 """A service's refusals shown next to the form (anything else: the error page)."""
@@ -47,6 +52,9 @@ MOVE_FIELDS = {
     "urgent_reason": "move_urgent",
 }
 """Where a refusal of a move shows: beside the field registration names, else the form."""
+SWITCH_WINDOW = "backup.switch_window"
+SWITCH_FIELDS = {"endpoint": "switch", "reason": "switch_reason"}
+"""Where a refusal of a backup switch shows."""
 
 MEETING_FIELDS = (
     "title",
@@ -223,6 +231,7 @@ async def meeting_page(
         may_change=s.may("change_meeting") and open_,
         may_decide=s.may("arrange_meeting") and found.get("status") == "held",
         may_move=s.may("arrange_meeting") and open_,
+        may_switch=s.may("arrange_meeting") and _in_switch_window(request, s, start, now),
         may_rate=s.may("meeting_feedback") and end is not None and end <= now,
         host_rating=host[0] if host else None,
         kinds=MATERIAL_KINDS,
@@ -250,8 +259,10 @@ async def live_context(
     )
     names = meeting_views.endpoint_names(endpoints)
     now = datetime.now(UTC)
+    checks = readiness or []
     return {
         "meeting_id": meeting_id,
+        "offers": meeting_views.backup_offers(checks, meeting_views.backups_of(endpoints), names),
         "notices": [
             {
                 **n,
@@ -268,7 +279,7 @@ async def live_context(
                 "words": meeting_views.check_state(c, s.zone, s.t),
                 "alarm": views.alarm(c, now, warn),
             }
-            for c in readiness or []
+            for c in checks
         ],
     }
 
@@ -452,3 +463,26 @@ def meeting_body(
         if fields.get(letter):
             body[letter] = fields[letter]
     return body
+
+
+def _in_switch_window(request: Request, s: Session, start: datetime | None, now: datetime) -> bool:
+    """Is the meeting in the province's last `backup.switch_window` before its opening
+    (registration decides again, naming the rule, when the form is posted)?"""
+    window = policy_of(request, s.who.tenant).duration(SWITCH_WINDOW)
+    return start is not None and start - window <= now < start
+
+
+@router.post(
+    "/meetings/{meeting_id}/switch-backup", response_class=HTMLResponse, include_in_schema=False
+)
+async def switch_backup(
+    request: Request, meeting_id: str, s: Arranger, backends: Services
+) -> Response:
+    """The IT department switches a failing endpoint to its backup, with the reason."""
+    form = await request.form()
+    endpoint, reason = (str(form.get(k) or "").strip() for k in ("endpoint", "reason"))
+    if not reason:
+        errors = {"switch_reason": [s.t("switch_reason_needed")]}
+        return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
+    body = {"endpoint": endpoint, "reason": reason}
+    return await arrange(request, meeting_id, s, backends, "switch-backup", body, SWITCH_FIELDS)
