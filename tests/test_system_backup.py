@@ -88,15 +88,16 @@ async def test_a_failed_check_is_switched_to_the_backup_and_both_technicians_are
         assert switched.status_code == 200, switched.text
         assert switched.json()["endpoints"] == [MAIN, BACKUP, "TQ-STP"]
 
-        # scheduling re-decides; the backup gets its check, due by the opening
-        board = await eventually(
-            lambda: http.get(readiness),
-            until=lambda r: (
-                {c["endpoint"]: c["closed"] for c in r.json()}.get(FAILING) is True
-                and BACKUP in {c["endpoint"] for c in r.json()}
-            ),
-            timeout=60,
-        )
+        # scheduling re-decides; the backup gets its check, due by the opening, and the
+        # replaced endpoint's is closed
+        def switched_over(r: httpx.Response) -> bool:
+            closed = {c["endpoint"]: c["closed"] for c in r.json()}
+            return closed.get(BACKUP) is False and closed.get(FAILING) is True
+
+        try:
+            board = await eventually(lambda: http.get(readiness), until=switched_over, timeout=120)
+        except AssertionError:
+            raise AssertionError((await http.get(readiness)).json()) from None
         [backup_check] = [c for c in board.json() if c["endpoint"] == BACKUP]
         assert backup_check["state"] == "pending"
         assert datetime.fromisoformat(backup_check["due_at"]) == start  # not the passed T-1h
