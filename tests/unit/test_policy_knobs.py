@@ -275,6 +275,13 @@ def hold_deadline(policy: Policy) -> object:
     return domain.hold_expires(policy, START, NOW)
 
 
+def recording(policy: Policy) -> object:
+    from registration import domain
+
+    found = domain.check_material("audio/mpeg", b"ID3", 4096, policy=policy, kind="recording")
+    return found.rule if found else None
+
+
 def switch_window(policy: Policy) -> object:
     from registration.domain import backup
 
@@ -316,6 +323,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "schedule.approval": ("operator", approval),
     "schedule.hold_deadline": ("PT2H", hold_deadline),
     "backup.switch_window": ("PT2H", switch_window),
+    "materials.recording": ({"types": ["video/mp4"], "max_bytes": 1024}, recording),
 }
 
 

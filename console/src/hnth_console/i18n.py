@@ -261,6 +261,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "material_decision": ("Kết luận", "Decision"),
     "material_minutes": ("Biên bản", "Minutes"),
     "material_other": ("Khác", "Other"),
+    "material_recording": ("Bản ghi hình", "Recording"),
     "year": ("Năm", "Year"),
     "compliance": ("Chỉ số tuân thủ", "Compliance"),
     "checks_compliance": ("Họp được kiểm tra đúng hạn", "Meetings checked by T-1h"),
@@ -538,6 +539,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "move_reason_needed": ("Hãy ghi lý do dời.", "Give the reason for the move."),
     "moved_ok": ("Đã dời; chờ xếp lịch lại.", "Moved; waiting to be rescheduled."),
     "switch_backup": ("Chuyển sang điểm cầu dự phòng", "Switch to backup"),
+    "record_meeting": (
+        "Ghi hình cuộc họp (sau họp, bản ghi đính kèm hồ sơ như tài liệu)",
+        "Record the meeting (afterwards the recording joins its materials)",
+    ),
     "switch_backup_help": (
         "Điểm cầu {endpoint} kiểm tra không đạt hoặc đang có sự cố; điểm cầu dự phòng: {backup}. "
         "Kỹ thuật viên điểm cầu dự phòng nhận giấy mời và kiểm tra trước giờ khai mạc; điểm cầu "

@@ -184,6 +184,9 @@ class MeetingDetails(Model):
     ương"), named here: the province receives it on `main_endpoint` and relays it to its
     other endpoints; the notice lead time is `notice.national_lead_time`, flagged late
     inside the ordinary one. None: the province's own meeting (older writers: always)."""
+    record: bool = False
+    """The meeting is to be recorded (ghi hình); the recording joins its materials after it
+    (older writers: always False)."""
 
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> MeetingDetails:

@@ -68,6 +68,7 @@ MEETING_FIELDS = (
     "document_number",
     "document_date",
     "external_host",
+    "record",
 )
 
 
@@ -234,7 +235,8 @@ async def meeting_page(
         may_switch=s.may("arrange_meeting") and _in_switch_window(request, s, start, now),
         may_rate=s.may("meeting_feedback") and end is not None and end <= now,
         host_rating=host[0] if host else None,
-        kinds=MATERIAL_KINDS,
+        # a recording only for a meeting marked to be recorded (registration decides when)
+        kinds=(*MATERIAL_KINDS, "recording") if found.get("record") else MATERIAL_KINDS,
         access=meeting_views.access_rows(asked or [], s.zone),
         errors=errors or {},
         done=done if done in (*DONE, *ARRANGED.values()) else None,
@@ -444,7 +446,7 @@ def meeting_body(
     minutes)."""
     start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=zone)
     minutes = int(fields["minutes"] or "0")
-    body = {
+    body: dict[str, Any] = {
         "title": fields["title"],
         "host_unit": fields["host_unit"] or unit,
         "chair": fields["chair"],
@@ -459,6 +461,8 @@ def meeting_body(
         body["urgent_reason"] = fields["urgent_reason"]
     if fields.get("external_host"):  # a national meeting: the IT department only
         body["external_host"] = fields["external_host"]
+    if fields.get("record"):  # the recording joins its materials afterwards
+        body["record"] = True
     for letter in ("document_number", "document_date"):  # the official letter, if any
         if fields.get(letter):
             body[letter] = fields[letter]

@@ -63,6 +63,11 @@ class MeetingIn(BaseModel):
         "province (the Government, a ministry), received on the main endpoint and relayed; "
         "IT department only",
     )
+    record: bool = Field(
+        False,
+        description="Ghi hình cuộc họp: sau họp, bản ghi được đính kèm hồ sơ (tài liệu loại "
+        "recording) / record the meeting: afterwards the recording joins its materials",
+    )
 
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> "MeetingIn":
@@ -110,10 +115,11 @@ class MeetingPatch(BaseModel):
         "trên; chỉ Sở TT&TT / the host outside the province; null clears it; IT department "
         "only",
     )
+    record: bool | None = Field(None, description="Ghi hình / record the meeting")
 
-    _not_null = field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")(
-        not_null
-    )
+    _not_null = field_validator(
+        "title", "chair", "start", "end", "main_endpoint", "endpoints", "record"
+    )(not_null)
 
 
 class CancelIn(BaseModel):

@@ -76,6 +76,7 @@ DETAIL_FIELDS = (
     "document_number",
     "document_date",
     "external_host",
+    "record",
 )
 """A meeting's registered details: the same on the document and on its events."""
 

@@ -353,6 +353,7 @@ class Meetings:
             raise Refusal(409, "cancelled", "Cuộc họp đã bị hủy.", "The meeting is cancelled.")
         merged = {**{f: meeting.get(f) for f in DETAIL_FIELDS}, **changes}
         merged["groups"] = draft_groups(merged.get("groups") or ())  # none before groups
+        merged["record"] = bool(merged.get("record"))  # none before recordings
         if isinstance(merged["document_date"], str):
             merged["document_date"] = date.fromisoformat(merged["document_date"])
         endpoints = domain.participants(merged["main_endpoint"], merged["endpoints"])
