@@ -6,18 +6,16 @@ reads why on the timeline; the duty officer approves one through the console."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from hnth_kit.auth import Role
-from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import eventually
 from tests import test_console_pages as pages
+from tests.policy_files import policies_with
 from tests.test_console_pages import post_form, signed_in
 
 pytestmark = pytest.mark.system
@@ -27,14 +25,8 @@ HOLD = "PT45S"
 
 def operator_policies(folder: Path) -> Path:
     """Every shipped policy, Tuyên Quang's with operator approval and a short hold."""
-    for path in (REPO_ROOT / "policies").glob("*.yaml"):
-        shutil.copy(path, folder / path.name)
-    path = folder / f"{TENANT}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["rules"]["schedule.approval"]["value"] = "operator"
-    data["rules"]["schedule.hold_deadline"]["value"] = HOLD
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return folder
+    values = {"schedule.approval": "operator", "schedule.hold_deadline": HOLD}
+    return policies_with(folder, TENANT, values)
 
 
 @pytest.fixture(scope="module")

@@ -305,6 +305,19 @@ def preempt_automatic(policy: Policy) -> object:
     return priority.preempts_automatically(policy, "thien_tai")
 
 
+def recording(policy: Policy) -> object:
+    from registration import domain
+
+    found = domain.check_material("audio/mpeg", b"ID3", 4096, policy=policy, kind="recording")
+    return found.rule if found else None
+
+
+def switch_window(policy: Policy) -> object:
+    from registration.domain import backup
+
+    return backup.in_switch_window(START, policy, START - timedelta(minutes=90))
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "notice.national_lead_time": ("P1D", national_lead_time),
@@ -346,6 +359,8 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
         priorities,
     ),
     "schedule.preempt_automatic": ([], preempt_automatic),
+    "backup.switch_window": ("PT2H", switch_window),
+    "materials.recording": ({"types": ["video/mp4"], "max_bytes": 1024}, recording),
 }
 
 

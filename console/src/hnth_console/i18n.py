@@ -261,6 +261,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "material_decision": ("Kết luận", "Decision"),
     "material_minutes": ("Biên bản", "Minutes"),
     "material_other": ("Khác", "Other"),
+    "material_recording": ("Bản ghi hình", "Recording"),
     "year": ("Năm", "Year"),
     "compliance": ("Chỉ số tuân thủ", "Compliance"),
     "checks_compliance": ("Họp được kiểm tra đúng hạn", "Meetings checked by T-1h"),
@@ -574,6 +575,25 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "rehearsal_keep": ("giữ buổi tổng duyệt", "keep the rehearsal"),
     "rehearsal_cancel": ("hủy cả buổi tổng duyệt", "cancel the rehearsal too"),
+    "switch_backup": ("Chuyển sang điểm cầu dự phòng", "Switch to backup"),
+    "record_meeting": (
+        "Ghi hình cuộc họp (sau họp, bản ghi đính kèm hồ sơ như tài liệu)",
+        "Record the meeting (afterwards the recording joins its materials)",
+    ),
+    "switch_backup_help": (
+        "Điểm cầu {endpoint} kiểm tra không đạt hoặc đang có sự cố; điểm cầu dự phòng: {backup}. "
+        "Kỹ thuật viên điểm cầu dự phòng nhận giấy mời và kiểm tra trước giờ khai mạc; điểm cầu "
+        "{endpoint} được báo là đã được thay.",
+        "Endpoint {endpoint} failed its check or has an open incident; its backup: {backup}. "
+        "The backup's technician gets the invitation and checks it by the opening; endpoint "
+        "{endpoint} is told it is replaced.",
+    ),
+    "switch_reason": ("Lý do chuyển (gửi cho các bên)", "Reason for the switch (sent to all)"),
+    "switch_reason_needed": ("Hãy ghi lý do chuyển.", "Give the reason for the switch."),
+    "switched_ok": (
+        "Đã chuyển sang điểm cầu dự phòng; chờ xếp lịch lại.",
+        "Switched to the backup; waiting to be rescheduled.",
+    ),
     "upload_material": ("Tải lên tài liệu", "Upload a material"),
     "material_kind": ("Loại tài liệu", "Kind of material"),
     "material_file": (

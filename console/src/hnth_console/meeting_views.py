@@ -152,6 +152,33 @@ def check_state(check: Row, zone: ZoneInfo, t: Translate) -> str:
     return f"{t('check_waiting')} {_at(check.get('due_at'), zone)}".strip()
 
 
+def backups_of(endpoints: Iterable[Row]) -> dict[str, str]:
+    """Code -> the backup endpoint the directory names for it (those that name one)."""
+    return {
+        str(e["code"]): str(e["backup"]) for e in endpoints if e.get("code") and e.get("backup")
+    }
+
+
+def backup_offers(
+    checks: Iterable[Row], backups: dict[str, str], names: dict[str, str]
+) -> list[dict[str, str]]:
+    """The endpoints the duty officer may switch to their backup: an open checklist that
+    failed or was missed, or an open incident, on an endpoint the directory gives a
+    backup (registration decides whether it is the last hour)."""
+    return [
+        {
+            "endpoint": code,
+            "name": names.get(code, code),
+            "backup": backups[code],
+            "backup_name": names.get(backups[code], backups[code]),
+        }
+        for c in checks
+        if not c.get("closed")
+        and (c.get("state") in ("failed", "missed") or c.get("open_incidents"))
+        and (code := str(c.get("endpoint"))) in backups
+    ]
+
+
 def endpoint_names(endpoints: Iterable[Row]) -> dict[str, str]:
     """Code -> `code · name` from the directory."""
     return {

@@ -66,6 +66,8 @@ def test_the_meeting_asked_for_starts_in_the_provinces_zone() -> None:
     letter = {"document_number": "125/VP-HCTC", "document_date": "2026-11-28"}
     lettered = meeting_body({**fields, **letter}, [], ZONE, None)
     assert {k: lettered[k] for k in letter} == letter  # the official letter, when given
+    assert meeting_body({**fields, "record": "1"}, [], ZONE, None)["record"] is True
+    assert "record" not in body  # not recorded unless ticked
     grouped = meeting_body(fields, [], ZONE, None, ["ALL-COMMUNES"])
     assert grouped["groups"] == ["ALL-COMMUNES"]  # scheduling expands it when deciding
     assert grouped["endpoints"] == ["TQ-A"]

@@ -187,6 +187,9 @@ class MeetingDetails(Model):
     priority: str | None = Field(default=None, min_length=1, max_length=64)
     """The meeting's level in `meeting.priorities` (`hnth_contracts.priority`); None: the
     province's default level (older writers: always)."""
+    record: bool = False
+    """The meeting is to be recorded (ghi hình); the recording joins its materials after it
+    (older writers: always False)."""
 
     @model_validator(mode="after")
     def _names_endpoints_or_groups(self) -> MeetingDetails:
@@ -207,6 +210,17 @@ class MeetingRequested(MeetingDetails, Event):
     urgent_reason: str | None = Field(default=None, max_length=2000)
 
 
+class BackupSwitch(Model):
+    """The IT department put an endpoint's backup (a standby room or a 4G terminal, rule 6)
+    in its place in the meeting's last hour (`POST /meetings/{id}/switch-backup`)."""
+
+    replaced: Code
+    backup: Code
+    reason: str = Field(min_length=1, max_length=2000)
+    rule: RuleRef
+    """`backup.switch_window` and its source."""
+
+
 class MeetingChanged(MeetingDetails, Event):
     """The host changed time or endpoints; `revision` rises by one on every change."""
 
@@ -222,6 +236,8 @@ class MeetingChanged(MeetingDetails, Event):
     preempt_reason: str | None = Field(default=None, max_length=2000)
     """The IT department orders this revision to displace the lower-priority meetings that
     alone refused the last one (`POST /meetings/{id}/preempt`), and why; None otherwise."""
+    backup: BackupSwitch | None = None
+    """Set when the change switched an endpoint to its backup (older writers: None)."""
 
 
 class MeetingCancelled(Event):
@@ -294,6 +310,9 @@ class SlotAssigned(Event):
     document_date: date | None = None
     external_host: str | None = Field(default=None, max_length=200)
     """The host outside the province, for a national meeting the province relays."""
+    backup: BackupSwitch | None = None
+    """The backup switch the change it answers made, so the replaced endpoint's technician
+    is told what takes its place (older writers: None)."""
 
 
 class ConflictKind(StrEnum):

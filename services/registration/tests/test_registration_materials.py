@@ -327,3 +327,43 @@ async def test_an_endpoints_room_rules_are_attached_and_read_by_everyone(
     assert unknown.status_code == 404
     assert (await reg.http.get(path)).status_code == 401
     assert (await reg.http.get(path, headers=viewer)).json()["filename"] == "Nội quy 2026.pdf"
+
+
+async def test_a_recorded_meeting_s_recording_joins_its_materials_after_it(
+    materials_registration,
+) -> None:
+    reg = materials_registration
+    host = reg.headers("registrar", unit="VP-UBND")
+    created = await reg.http.post(
+        "/meetings", json=meeting_body(record=True), headers=reg.headers()
+    )
+    assert created.status_code == 201, created.text
+    recorded = created.json()
+    assert recorded["record"] is True
+    plain = await new_meeting(reg)
+    assert plain["record"] is False
+    audio = b"ID3\x04" + os.urandom(4096)
+
+    early = await upload(reg, recorded["id"], audio, auth=host, kind="recording",
+                         ctype="audio/mpeg", name="ghi-am.mp3")  # fmt: skip
+    assert early.status_code == 409, early.text
+    assert early.json()["errors"][0]["rule"] == "materials.recording"
+
+    reg.clock.advance(timedelta(days=4))  # both meetings are over
+    refused = await upload(reg, plain["id"], audio, auth=host, kind="recording",
+                           ctype="audio/mpeg", name="ghi-am.mp3")  # fmt: skip
+    assert refused.status_code == 409, refused.text
+    as_document = await upload(reg, recorded["id"], pdf(1024), auth=host, kind="recording")
+    assert as_document.status_code == 415  # a recording's types are materials.recording's
+    attached = await upload(reg, recorded["id"], audio, auth=host, kind="recording",
+                            ctype="audio/mpeg", name="ghi-am.mp3")  # fmt: skip
+    assert attached.status_code == 201, attached.text
+    technician = reg.headers("technician", endpoint="TQ-H-SONDUONG")
+    listed = await reg.http.get(f"/meetings/{recorded['id']}/materials", headers=technician)
+    assert [m["kind"] for m in listed.json()["items"]] == ["recording"]
+    fetched = await reg.http.get(
+        f"/meetings/{recorded['id']}/materials/{attached.json()['id']}", headers=technician
+    )
+    assert fetched.content == audio
+    types = [e["type"] for e in await timeline(reg, recorded["id"])]
+    assert {"MaterialUploaded", "MaterialDownloaded"} <= set(types)

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
-from hnth_console.deps import Services, Session, page, warn_of
+from hnth_console.deps import Services, Session, page, policy_of, warn_of
 from hnth_console.reads import directory, nothing, optional
 from hnth_console.render import render, see_other
 
@@ -42,6 +42,7 @@ ARRANGED = {
     "reject": "rejected_ok",
     "move": "moved_ok",
     "preempt": "preempted_ok",
+    "switch-backup": "switched_ok",
 }
 """What the duty officer's levers just did, said on the page they return to."""
 REFUSED = (400, 409, 413, 415, 422)
@@ -53,6 +54,9 @@ MOVE_FIELDS = {
     "urgent_reason": "move_urgent",
 }
 """Where a refusal of a move shows: beside the field registration names, else the form."""
+SWITCH_WINDOW = "backup.switch_window"
+SWITCH_FIELDS = {"endpoint": "switch", "reason": "switch_reason"}
+"""Where a refusal of a backup switch shows."""
 
 MEETING_FIELDS = (
     "title",
@@ -66,6 +70,7 @@ MEETING_FIELDS = (
     "document_number",
     "document_date",
     "external_host",
+    "record",
 )
 
 
@@ -232,9 +237,11 @@ async def meeting_page(
         preemptible=meeting_views.preemptible(found)
         if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"
         else [],
+        may_switch=s.may("arrange_meeting") and _in_switch_window(request, s, start, now),
         may_rate=s.may("meeting_feedback") and end is not None and end <= now,
         host_rating=host[0] if host else None,
-        kinds=MATERIAL_KINDS,
+        # a recording only for a meeting marked to be recorded (registration decides when)
+        kinds=(*MATERIAL_KINDS, "recording") if found.get("record") else MATERIAL_KINDS,
         access=meeting_views.access_rows(asked or [], s.zone),
         errors=errors or {},
         done=done if done in (*DONE, *ARRANGED.values()) else None,
@@ -259,8 +266,10 @@ async def live_context(
     )
     names = meeting_views.endpoint_names(endpoints)
     now = datetime.now(UTC)
+    checks = readiness or []
     return {
         "meeting_id": meeting_id,
+        "offers": meeting_views.backup_offers(checks, meeting_views.backups_of(endpoints), names),
         "notices": [
             {
                 **n,
@@ -277,7 +286,7 @@ async def live_context(
                 "words": meeting_views.check_state(c, s.zone, s.t),
                 "alarm": views.alarm(c, now, warn),
             }
-            for c in readiness or []
+            for c in checks
         ],
     }
 
@@ -460,7 +469,7 @@ def meeting_body(
     minutes)."""
     start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=zone)
     minutes = int(fields["minutes"] or "0")
-    body = {
+    body: dict[str, Any] = {
         "title": fields["title"],
         "host_unit": fields["host_unit"] or unit,
         "chair": fields["chair"],
@@ -475,7 +484,32 @@ def meeting_body(
         body["urgent_reason"] = fields["urgent_reason"]
     if fields.get("external_host"):  # a national meeting: the IT department only
         body["external_host"] = fields["external_host"]
+    if fields.get("record"):  # the recording joins its materials afterwards
+        body["record"] = True
     for letter in ("document_number", "document_date"):  # the official letter, if any
         if fields.get(letter):
             body[letter] = fields[letter]
     return body
+
+
+def _in_switch_window(request: Request, s: Session, start: datetime | None, now: datetime) -> bool:
+    """Is the meeting in the province's last `backup.switch_window` before its opening
+    (registration decides again, naming the rule, when the form is posted)?"""
+    window = policy_of(request, s.who.tenant).duration(SWITCH_WINDOW)
+    return start is not None and start - window <= now < start
+
+
+@router.post(
+    "/meetings/{meeting_id}/switch-backup", response_class=HTMLResponse, include_in_schema=False
+)
+async def switch_backup(
+    request: Request, meeting_id: str, s: Arranger, backends: Services
+) -> Response:
+    """The IT department switches a failing endpoint to its backup, with the reason."""
+    form = await request.form()
+    endpoint, reason = (str(form.get(k) or "").strip() for k in ("endpoint", "reason"))
+    if not reason:
+        errors = {"switch_reason": [s.t("switch_reason_needed")]}
+        return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
+    body = {"endpoint": endpoint, "reason": reason}
+    return await arrange(request, meeting_id, s, backends, "switch-backup", body, SWITCH_FIELDS)

@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 from inspection_samples import T0, slot_assigned
 
-from hnth_contracts import CheckItem, ItemResult, NoticeAcknowledged, NoticeDelivered, RuleRef
+from hnth_contracts import (
+    BackupSwitch,
+    CheckItem,
+    ItemResult,
+    NoticeAcknowledged,
+    NoticeDelivered,
+    RuleRef,
+)
 from inspection.domain import checklists, checks, report
 from inspection.domain.report import final_result
 
@@ -38,6 +45,22 @@ def test_a_change_reopens_moved_checklists_adds_new_ones_and_closes_dropped_ones
     assert [c["endpoint"] for c in plan.open] == ["C"]
     assert [c["endpoint"] for c in plan.close] == ["B"]
     assert checklists.plan_checklists(slot_assigned("m", START, ["A"]), plan.reopen, T0, RULE).stale
+
+
+def test_a_backup_switched_to_in_the_last_hour_is_checked_by_the_opening() -> None:
+    opened = checklists.plan_checklists(slot_assigned("m", START, ["A", "B"]), [], T0, RULE).open
+    switch = BackupSwitch(replaced="B", backup="B-4G", reason="mất đường truyền", rule=RULE)
+    switched = slot_assigned("m", START, ["A", "B-4G"], revision=1).model_copy(
+        update={"backup": switch}
+    )
+    plan = checklists.plan_checklists(switched, opened, DUE + timedelta(minutes=20), RULE)
+    [backup] = plan.open
+    assert (backup["endpoint"], backup["due_at"]) == ("B-4G", START)
+    assert backup["timer"] == checklists.backup_deadline(switched)[2]  # type: ignore[index]
+    assert [c["due_at"] for c in plan.keep] == [DUE]
+    assert [c["endpoint"] for c in plan.close] == ["B"]
+    # the check deadline's timer, already due, does not decide the backup's check
+    assert checks.missed_result(backup, [], DUE) is None
 
 
 def test_a_probe_s_partial_result_waits_for_the_rest_and_one_problem_fails() -> None:

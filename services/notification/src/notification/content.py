@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from hnth_contracts.policy import Policy
 from notification.domain import signing
-from notification.domain.notices import PERSONAL_KINDS, Calendar
+from notification.domain.notices import PERSONAL_KINDS, Calendar, endpoint_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")
@@ -248,6 +248,7 @@ def email(
     context = {
         "data": notice.get("data") or {},
         "recipient_name": contact.get("person") or contact.get("name") or notice["recipient"],
+        "recipient_endpoint": endpoint_of(notice["recipient"]),
         "it_contact": it_contact or UNKNOWN_IT_CONTACT,
         "ack_url": None if personal else ack_url,
         "rule": None if personal else notice["rule"],

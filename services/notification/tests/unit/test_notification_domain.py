@@ -22,6 +22,7 @@ from notification_samples import (
 )
 
 from hnth_contracts import (
+    BackupSwitch,
     CheckCompleted,
     CheckOutcome,
     ReportDue,
@@ -100,6 +101,33 @@ def test_a_change_updates_everyone_and_cancels_for_dropped_endpoints() -> None:
     replayed = meeting(1, previous=changed, endpoints=("TQ-UBND", "TQ-STTTT"))
     assert replayed.removed_endpoints == ("TQ-H-SONDUONG",), "a re-run plans the same"
     assert is_stale(0, changed)
+
+
+def test_a_backup_switch_invites_the_backup_and_tells_the_replaced_endpoint() -> None:
+    switch = BackupSwitch(
+        replaced="TQ-H-SONDUONG",
+        backup="TQ-H-SONDUONG-4G",
+        reason="Kiểm tra T-1h không đạt",
+        rule=POLICY.ref("backup.switch_window"),
+    )
+    rooms = ("TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG-4G")
+    changed = meeting(1, previous=meeting(), endpoints=rooms, backup=switch)
+    notices = {n.recipient.key: n for n in plan_assignment(changed, POLICY, [], NOW)}
+    replaced, invited = notices["technician:TQ-H-SONDUONG"], notices["technician:TQ-H-SONDUONG-4G"]
+    assert (replaced.kind, replaced.data["reason"]) == (
+        Kind.MEETING_CANCELLED,
+        "replaced_by_backup",
+    )
+    assert invited.kind is Kind.MEETING_CHANGED
+    assert invited.calendar == Calendar("m-1.tuyen-quang@hnth-ops", "REQUEST", 1)
+    for lang, word in (("vi", "dự phòng TQ-H-SONDUONG-4G"), ("en", "backup TQ-H-SONDUONG-4G")):
+        told = content.render(replaced.kind, lang, render_context(replaced)).text
+        assert word in " ".join(told.split())
+        context = {**render_context(invited), "recipient_endpoint": "TQ-H-SONDUONG-4G"}
+        assert "Kiểm tra T-1h không đạt" in content.render(invited.kind, lang, context).text
+        assert "TQ-H-SONDUONG-4G" in content.sms(
+            notice_document(replaced, NOW), lang, POLICY.timezone
+        )
 
 
 def test_cancellation_is_one_per_meeting_with_a_higher_sequence() -> None:
@@ -227,6 +255,7 @@ def render_context(notice: Notice) -> dict[str, object]:
     return {
         "data": dict(notice.data),
         "recipient_name": "Sở <TT&TT>",
+        "recipient_endpoint": None,
         "it_contact": {"name": "Sở TT&TT", "person": "A", "phone": "1", "email": "a@b"},
         "ack_url": "https://hnth/ack/x",
         "rule": notice.rule.model_dump(),

@@ -71,6 +71,11 @@ class MeetingIn(BaseModel):
         "province (the Government, a ministry), received on the main endpoint and relayed; "
         "IT department only",
     )
+    record: bool = Field(
+        False,
+        description="Ghi hình cuộc họp: sau họp, bản ghi được đính kèm hồ sơ (tài liệu loại "
+        "recording) / record the meeting: afterwards the recording joins its materials",
+    )
 
     priority: str | None = Field(
         None,
@@ -127,12 +132,13 @@ class MeetingPatch(BaseModel):
         "trên; chỉ Sở TT&TT / the host outside the province; null clears it; IT department "
         "only",
     )
+    record: bool | None = Field(None, description="Ghi hình / record the meeting")
 
     rehearsals: RehearsalChoice = None
 
-    _not_null = field_validator("title", "chair", "start", "end", "main_endpoint", "endpoints")(
-        not_null
-    )
+    _not_null = field_validator(
+        "title", "chair", "start", "end", "main_endpoint", "endpoints", "record"
+    )(not_null)
 
 
 class CancelIn(BaseModel):
@@ -194,4 +200,23 @@ class RehearsalIn(BaseModel):
         max_length=2000,
         description="Lý do khẩn, khi đặt trong thời hạn thông báo; chỉ Sở TT&TT / urgent "
         "reason, inside the notice lead time; IT department only",
+    )
+
+
+class SwitchBackupIn(BaseModel):
+    """Sở TT&TT chuyển sang điểm cầu dự phòng / the IT department switches an endpoint of
+    the meeting to the backup the directory names for it (the last hour before opening)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Điểm cầu gặp sự cố, được thay bằng điểm cầu dự phòng của nó / the failing "
+        "endpoint, replaced by its backup",
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Lý do chuyển / why (the failed check, the incident)",
     )

@@ -81,6 +81,18 @@ class UnitIn(BaseModel):
     _two_tiers = field_validator("kind")(two_tiers)
 
 
+BackupCode = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=CODE,
+        description="Điểm cầu dự phòng (phòng dự phòng, thiết bị 4G) / backup endpoint (a standby "
+        "room, a 4G terminal), switched to when this one fails in the last hour",
+    ),
+]
+
+
 class EndpointIn(BaseModel):
     """Điểm cầu / an endpoint room or software client."""
 
@@ -96,6 +108,7 @@ class EndpointIn(BaseModel):
     location: str | None = Field(None, max_length=500, description="Địa điểm / location")
     active: bool = Field(True, description="Đang hoạt động / active")
     technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+    backup: BackupCode = None
 
 
 Codes = list[Annotated[str, Field(min_length=1, max_length=64, pattern=CODE)]]

@@ -77,6 +77,7 @@ DETAIL_FIELDS = (
     "document_date",
     "external_host",
     "priority",
+    "record",
 )
 """A meeting's registered details: the same on the document and on its events."""
 

@@ -179,6 +179,7 @@ class MeetingOut(BaseModel):
         False,
         description="Đăng ký trong thời hạn thông báo (họp khẩn) / inside the notice lead time",
     )
+    record: bool = Field(False, description="Ghi hình / to be recorded")
     source: str = Field(description="Hệ thống đăng ký / registering system")
     revision: int = Field(description="Lần thay đổi / revision (0 = as registered)")
     cancelled: bool = Field(description="Đã hủy / cancelled")

@@ -52,6 +52,16 @@ def timers_to_cancel(existing: Sequence[Document], keep: str) -> set[str]:
     return {timer_of(c) for c in existing} - {keep}
 
 
+def backup_deadline(slot: SlotAssigned) -> tuple[str, datetime, str] | None:
+    """The backup endpoint a last-hour switch brought in, its deadline and timer: the
+    opening, since the usual check deadline has passed when it is switched to (rule 3's
+    hour is what the switch makes up for)."""
+    if slot.backup is None:
+        return None
+    due = slot.slot.meeting.start
+    return slot.backup.backup, due, deadline_timer_id(slot.meeting_id, slot.revision, due)
+
+
 def check_rule(slot: SlotAssigned, policy_ref: RuleRef) -> RuleRef:
     """The check-deadline rule as scheduling cited it on the slot, else from the policy."""
     return next((r for r in slot.rules if r.rule == CHECK_RULE), policy_ref)
@@ -98,8 +108,13 @@ def plan_checklists(
         "rule": rule.model_dump(),
         "policy": slot.policy,
     }
+    backup = backup_deadline(slot)
     for code in dict.fromkeys(slot.endpoints):
         current = by_endpoint.get(code)
+        if backup is not None and code == backup[0]:
+            common_here = {**common, "due_at": backup[1], "timer": backup[2]}
+        else:
+            common_here = common
         if current is None:
             plan.open.append(
                 {
@@ -109,13 +124,13 @@ def plan_checklists(
                     "endpoint": code,
                     "round": slot.revision,
                     "opened_at": now,
-                    **common,
+                    **common_here,
                 }
             )
-        elif current["closed"] or current["due_at"] != slot.check_deadline:
-            plan.reopen.append({**current, **common, "round": slot.revision})
+        elif current["closed"] or current["due_at"] != common_here["due_at"]:
+            plan.reopen.append({**current, **common_here, "round": slot.revision})
         else:
-            plan.keep.append({**current, **common})
+            plan.keep.append({**current, **common_here})
     wanted = set(slot.endpoints)
     plan.close = [c for c in existing if c["endpoint"] not in wanted and not c["closed"]]
     return plan

@@ -64,6 +64,8 @@ class Meeting:
     released: bool = False
     """Its slot was taken by a higher-priority meeting (`SlotReleased(preempted)`): no
     reminder for this revision; a later assignment (a move) is a new revision."""
+    backup: dict[str, str] | None = None
+    """The last-hour switch this revision made (`replaced`, `backup`, `reason`), if any."""
 
     def share_of(self, endpoint: str) -> Share | None:
         """The bridge share an endpoint connects to, when the meeting is cascaded."""
@@ -102,6 +104,7 @@ class Meeting:
             "document_date": self.document_date,
             "host_bridge": self.bridge,
             "cascade": [s.data() for s in self.cascade],
+            "backup": self.backup,
         }
 
 
@@ -137,6 +140,9 @@ def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
             Share(s.bridge, tuple(s.endpoints), s.ports, s.dial_in, s.host)
             for s in event.slot.cascade
         ),
+        backup=event.backup.model_dump(include={"replaced", "backup", "reason"})
+        if event.backup
+        else None,
     )
 
 

@@ -46,10 +46,11 @@ def plan_assignment(
         replace(base, recipient=r, data=told(meeting, r))
         for r in meeting_recipients(meeting, policy, webhooks)
     ]
+    why = "replaced_by_backup" if meeting.backup else "endpoint_removed"
     dropped = replace(
         base,
         kind=Kind.MEETING_CANCELLED,
-        data={**meeting.data(), "reason": "endpoint_removed"},
+        data={**meeting.data(), "reason": why},
         calendar=Calendar(uid, "CANCEL", meeting.revision),
     )
     notices += [replace(dropped, recipient=technician(e)) for e in meeting.removed_endpoints]

@@ -7,12 +7,14 @@ from registration.domain.directory import TECHNICIAN_RULE, technician_missing
 from registration.domain.materials import (
     MATERIAL_KINDS,
     MINUTES,
+    RECORDING,
     SIGNATURES,
     MaterialRight,
     Reader,
     check_material,
     material_right,
     record_missing,
+    recording_refused,
 )
 from registration.domain.meeting import (
     Caller,
@@ -34,6 +36,7 @@ __all__ = [
     "APPROVAL",
     "MATERIAL_KINDS",
     "MINUTES",
+    "RECORDING",
     "SIGNATURES",
     "TECHNICIAN_RULE",
     "Caller",
@@ -55,6 +58,7 @@ __all__ = [
     "participants",
     "preemptible",
     "record_missing",
+    "recording_refused",
     "reschedules",
     "status_of",
     "technician_missing",

@@ -9,9 +9,12 @@ from enum import StrEnum
 from hnth_contracts.policy import Policy
 from hnth_kit.refusal import Violation
 
-MATERIAL_KINDS = ("agenda", "slides", "decision", "minutes", "other")
-"""Chương trình, bài trình bày, kết luận, biên bản, khác."""
+MATERIAL_KINDS = ("agenda", "slides", "decision", "minutes", "other", "recording")
+"""Chương trình, bài trình bày, kết luận, biên bản, khác, bản ghi hình."""
 MINUTES = "minutes"
+RECORDING = "recording"
+RECORDING_RULE = "materials.recording"
+"""The recording's own file rules (`types`, `max_bytes`): video is not a document."""
 
 _OOXML = (b"PK\x03\x04",)  # DOCX, XLSX, PPTX are zip containers
 SIGNATURES: Mapping[str, tuple[bytes, ...]] = {
@@ -26,17 +29,24 @@ SIGNATURES: Mapping[str, tuple[bytes, ...]] = {
 
 
 def check_material(
-    content_type: str, head: bytes, size: int, *, policy: Policy
+    content_type: str, head: bytes, size: int, *, policy: Policy, kind: str = "other"
 ) -> Violation | None:
     """Is this file an allowed material: a type the policy lists, whose bytes look like that
-    type (when we know its signature), no larger than the policy's limit."""
-    types = [str(t) for t in policy.value("materials.types")]
-    limit = int(policy.value("materials.max_bytes"))
+    type (when we know its signature), no larger than the policy's limit. A recording
+    follows `materials.recording` instead of the documents' rules."""
+    if kind == RECORDING:
+        rules = policy.value(RECORDING_RULE)
+        types, limit = [str(t) for t in rules["types"]], int(rules["max_bytes"])
+        type_rule = size_rule = RECORDING_RULE
+    else:
+        types = [str(t) for t in policy.value("materials.types")]
+        limit = int(policy.value("materials.max_bytes"))
+        type_rule, size_rule = "materials.types", "materials.max_bytes"
     if content_type not in types or not head.startswith(SIGNATURES.get(content_type, (b"",))):
         return Violation(
             "file",
-            "materials.types",
-            policy.ref("materials.types").source,
+            type_rule,
+            policy.ref(type_rule).source,
             f"Loại tệp '{content_type}' không được phép hoặc không khớp nội dung; "
             f"cho phép: {', '.join(types)}.",
             f"The file type '{content_type}' is not allowed or does not match its content; "
@@ -45,8 +55,8 @@ def check_material(
     if size > limit:
         return Violation(
             "file",
-            "materials.max_bytes",
-            policy.ref("materials.max_bytes").source,
+            size_rule,
+            policy.ref(size_rule).source,
             f"Tệp {size} byte vượt quá giới hạn {limit} byte.",
             f"The file's {size} bytes exceed the limit of {limit} bytes.",
         )
@@ -99,6 +109,24 @@ def material_right(
     if reader.role == "technician" and set(reader.endpoints) & set(endpoints):
         return MaterialRight.READ
     return MaterialRight.READ if granted else MaterialRight.NONE
+
+
+def recording_refused(*, record: bool, ended: bool, policy: Policy) -> Violation | None:
+    """A recording joins the records of a meeting marked to be recorded, once it is over."""
+    if record and ended:
+        return None
+    vi, en = (
+        ("Cuộc họp chưa kết thúc", "The meeting is not over yet")
+        if record
+        else ("Cuộc họp không được đăng ký ghi hình", "The meeting is not marked to be recorded")
+    )
+    return Violation(
+        "kind",
+        RECORDING_RULE,
+        policy.ref(RECORDING_RULE).source,
+        f"{vi}: chưa thể đính kèm bản ghi hình.",
+        f"{en}: no recording can be attached.",
+    )
 
 
 def record_missing(*, record_due: bool, minutes_uploaded: bool) -> bool:

@@ -19,6 +19,7 @@ from hnth_kit.refusal import Refusal, Violation
 from registration import technician_list
 from registration.commands import not_null
 from registration.directory import (
+    BackupCode,
     Codes,
     ContactIn,
     ContactsIn,
@@ -90,6 +91,7 @@ class EndpointPatch(BaseModel):
     location: str | None = Field(None, max_length=500, description="Địa điểm / location")
     active: bool | None = Field(None, description="Đang hoạt động / active")
     technician: ContactIn | None = Field(None, description="Cán bộ kỹ thuật / technician")
+    backup: BackupCode = None
 
     _not_null = field_validator("name", "unit", "kind", "active")(not_null)
 

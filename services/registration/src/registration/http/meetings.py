@@ -1,6 +1,7 @@
 """Meeting routes: register, list, read, change, cancel, book a rehearsal; an operator
-approves or rejects a held meeting (`schedule.approval: operator`), moves a meeting, and
-lets a meeting refused only by lower-priority ones pre-empt them (`meeting.priorities`)."""
+approves or rejects a held meeting (`schedule.approval: operator`), moves a meeting, lets a
+meeting refused only by lower-priority ones pre-empt them (`meeting.priorities`) and, in
+its last hour, switches a failing endpoint to its backup."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from registration.commands import (
     PreemptIn,
     RehearsalIn,
     RejectIn,
+    SwitchBackupIn,
 )
 from registration.http.deps import MeetingCases, Registrar, policy
 from registration.http.render import public, rehearsal_view
@@ -220,3 +222,18 @@ async def preempt(
     request: Request, meeting_id: MeetingId, body: PreemptIn, who: Operator, cases: MeetingCases
 ) -> dict[str, Any]:
     return _rendered(request, who, await cases.preempt(who, meeting_id, body))
+
+
+@router.post(
+    "/meetings/{meeting_id}/switch-backup",
+    summary="Chuyển sang điểm cầu dự phòng / switch an endpoint to its backup (operator)",
+    **shaped(MeetingOut, 400, 401, 403, 404, 409, 413),
+)
+async def switch_backup(
+    request: Request,
+    meeting_id: MeetingId,
+    body: SwitchBackupIn,
+    who: Operator,
+    cases: MeetingCases,
+) -> dict[str, Any]:
+    return _rendered(request, who, await cases.switch_backup(who, meeting_id, body))

@@ -120,9 +120,15 @@ class Materials:
                 "Chỉ đơn vị chủ trì hoặc Sở TT&TT được đính kèm tài liệu.",
                 "Only the host unit or the IT department may attach materials.",
             )
-        content_type = checked_type(file, self.policy_for(who.tenant))
+        policy, now = self.policy_for(who.tenant), self.clock.now()
+        if file.kind == domain.RECORDING and (
+            refused := domain.recording_refused(
+                record=bool(meeting.get("record")), ended=meeting["end"] <= now, policy=policy
+            )
+        ):
+            raise Refusal.broken([refused], status=409)
+        content_type = checked_type(file, policy)
         data = file.data
-        now = self.clock.now()
         material = _material(who, meeting_id, file, content_type, idempotency_key, now)
         minutes = file.kind == domain.MINUTES
         due = await self.store.record_due(who.tenant, meeting_id) if minutes else None
@@ -293,11 +299,15 @@ class _Readable:
 
 def checked_type(file: Upload, policy: Policy) -> str:
     """The file's type, once the province's file rules (`materials.types`,
-    `materials.max_bytes`) allow it; else the refusal naming the rule (415, 413)."""
+    `materials.max_bytes`; a recording's `materials.recording`) allow it; else the refusal
+    naming the rule (415, 413)."""
     content_type = (file.content_type or "application/octet-stream").split(";")[0].strip()
-    violation = domain.check_material(content_type, file.data[:16], len(file.data), policy=policy)
+    head, kind = file.data[:16], file.kind
+    violation = domain.check_material(content_type, head, len(file.data), policy=policy, kind=kind)
     if violation is not None:
-        code = 413 if violation.rule == "materials.max_bytes" else 415
+        # the type is fine on its own: it is the size that is refused
+        too_big = domain.check_material(content_type, head, 0, policy=policy, kind=kind) is None
+        code = 413 if too_big else 415
         raise Refusal.broken([violation], status=code)
     return content_type
 

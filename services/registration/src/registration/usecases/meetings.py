@@ -14,7 +14,14 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from hnth_contracts import Event, HoldDecided, MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts import (
+    BackupSwitch,
+    Event,
+    HoldDecided,
+    MeetingCancelled,
+    MeetingChanged,
+    MeetingRequested,
+)
 from hnth_contracts.groups import BUILT_IN
 from hnth_contracts.policy import Policy
 from hnth_contracts.priority import PRIORITIES
@@ -32,7 +39,9 @@ from registration.commands import (
     PreemptIn,
     RehearsalIn,
     RejectIn,
+    SwitchBackupIn,
 )
+from registration.domain import backup as backups
 from registration.domain import rehearsal
 from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
 
@@ -406,6 +415,48 @@ class Meetings:
             raise not_preemptible(self.policy_for(who.tenant), status)
         return await self.change(who, meeting_id, MeetingPatch(), preempt_reason=body.reason)
 
+    async def switch_backup(self, who: Principal, meeting_id: str, body: SwitchBackupIn) -> Shown:
+        """The IT department puts the backup the directory names for a failing endpoint in
+        its place, in the meeting's last hour (`backup.switch_window`): a change of the
+        meeting's rooms, re-validated and decided like any change (scheduling decides
+        whether the backup is free); the reason stands as the urgent reason the last hour
+        needs."""
+        if who.role is not Role.OPERATOR:
+            raise forbidden(
+                "Chỉ Sở TT&TT chuyển sang điểm cầu dự phòng.",
+                "Only the IT department switches to a backup endpoint.",
+            )
+        now = self.clock.now()
+        meeting = await self._changeable(who, meeting_id, now)
+        policy = self.policy_for(who.tenant)
+        entry = await self.store.endpoints.get(who.tenant, body.endpoint)
+        backup = backups.backup_of(entry)
+        if broken := backups.switch_violations(
+            start=meeting["start"],
+            endpoints=meeting["endpoints"],
+            replaced=body.endpoint,
+            backup=backup,
+            policy=policy,
+            now=now,
+        ):
+            raise Refusal.broken(broken, 409)
+        assert backup is not None  # switch_violations refuses a switch without one
+        rooms = backups.switched(
+            meeting["main_endpoint"], meeting["endpoints"], body.endpoint, backup
+        )
+        patch = MeetingPatch(
+            main_endpoint=rooms.main_endpoint,
+            endpoints=list(rooms.endpoints),
+            urgent_reason=body.reason,
+        )
+        switch = BackupSwitch(
+            replaced=body.endpoint,
+            backup=backup,
+            reason=body.reason,
+            rule=policy.ref(backups.SWITCH_WINDOW),
+        )
+        return await self.change(who, meeting_id, patch, reason=body.reason, backup=switch)
+
     async def change(
         self,
         who: Principal,
@@ -414,6 +465,7 @@ class Meetings:
         *,
         reason: str | None = None,
         preempt_reason: str | None = None,
+        backup: BackupSwitch | None = None,
     ) -> Shown:
         now = self.clock.now()
         meeting = await self._changeable(who, meeting_id, now)
@@ -425,6 +477,7 @@ class Meetings:
             raise Refusal(409, "cancelled", "Cuộc họp đã bị hủy.", "The meeting is cancelled.")
         merged = {**{f: meeting.get(f) for f in DETAIL_FIELDS}, **changes}
         merged["groups"] = draft_groups(merged.get("groups") or ())  # none before groups
+        merged["record"] = bool(merged.get("record"))  # none before recordings
         if isinstance(merged["document_date"], str):
             merged["document_date"] = date.fromisoformat(merged["document_date"])
         endpoints = domain.participants(merged["main_endpoint"], merged["endpoints"])
@@ -462,6 +515,7 @@ class Meetings:
             urgent_reason=urgent_reason,
             reason=reason,
             preempt_reason=preempt_reason,
+            backup=backup,
             **{**{f: merged[f] for f in DETAIL_FIELDS}, "endpoints": endpoints},
         )
         fields = {**meeting_fields(event), "revision": revision, "changed_at": now}

@@ -69,6 +69,7 @@ def assign(
         document_number=request.document_number,
         document_date=request.document_date,
         external_host=request.external_host,
+        backup=request.backup,
         slot=Slot(
             bridge=bridge.name,
             virtual_room=room,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from hnth_contracts import MeetingChanged, MeetingRequested
+from hnth_contracts import BackupSwitch, MeetingChanged, MeetingRequested
 from hnth_contracts.groups import Group, Member, expand
 
 
@@ -40,6 +40,8 @@ class Request:
     """Its level in `meeting.priorities` (None: the province's default level)."""
     preempt_reason: str | None = None
     """An operator ordered this revision to displace the lower-priority meetings in its way."""
+    backup: BackupSwitch | None = None
+    """The backup switch the change made, passed on to its assignment."""
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -76,6 +78,7 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         external_host=event.external_host,
         priority=event.priority,
         preempt_reason=event.preempt_reason if isinstance(event, MeetingChanged) else None,
+        backup=event.backup if isinstance(event, MeetingChanged) else None,
     )
 
 
