@@ -1,19 +1,28 @@
 """End-to-end throughput and latency on the real stack, next to the broker's and a bare
 Python relay's ceilings. Starts its own native stack and services; leaves nothing running.
 
-    uv run python bench/e2e_bench.py                 # quick: 100 meetings, replicas 1 and 2
-    uv run python bench/e2e_bench.py --meetings 300 --rate 5 50
+    uv run python bench/e2e_bench.py                 # quick: 60 meetings a scenario, 1 replica
+    uv run python bench/e2e_bench.py --meetings 300 --rate 5 50 --replicas 1 2
 
-For each replica count: meetings are published as an external system would (straight onto
-`hnth.meetings`), at each fixed `--rate`, then flat out. Figures: meetings/s until every
-one has its `SlotAssigned`/`SlotRejected`, p50/p95/p99 from publish to the decision on
-the slots topic (broker timestamps); meetings/s fully processed (every notice due sent to
-the SMTP sink, a checklist open per endpoint) and the latency to a meeting's last notice;
-CPU seconds and RSS of every service process, FerretDB and Kafka; where the database
-time went (`hnth_db_command_seconds`).
+Scenarios, each on its own days so none collides with an earlier one's meetings: the
+realistic mix (nine disjoint endpoint groups in 2-hour slots, so most requests fit; every
+tenth asks for the slot of the one before, so one in ten conflicts) at each `--rate` and
+flat out, then the conflict-heavy mix flat out (every request holds TQ-UBND, 30 minutes
+apart: about three in four refused), reported apart. Meetings are published as an external
+system would (straight onto `hnth.meetings`).
+
+Figures per scenario: meetings/s until every one is decided; p50/p95/p99 publish ->
+`SlotAssigned` (broker timestamp, assigned meetings only); fully processed meetings/s
+(every notice due sent to the SMTP sink, a checklist open for each assigned meeting, the
+platform quiet: no consumer lag, no outbox backlog) and p50/p95/p99 publish -> the meeting's
+last notice sent; platform events/s (every event a service instance handled,
+`hnth_events_consumed`) beside the bare relay's msgs/s of the same run; CPU per process
+(/proc); database commands per meeting (each service's pymongo command listener,
+`hnth_db_command_seconds`) and Kafka requests per meeting by API (the broker's own
+`RequestMetrics` over JMX). Load average at start and end: the machine may be shared.
 Baselines on the same broker: Kafka's `ProducerPerformance` (the broker's ceiling) and a
 bare aiokafka consume->produce relay with no database (a Python service's ceiling).
-Results go to `bench/results/<date>.json`.
+Results go to `bench/results/<date>-e2e.json`; `bench/readme_table.py` renders the table.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -136,9 +146,7 @@ class Platform:
         self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka")}
         registration_port = stack.free_port()
         envs = stack.service_env(state, f"http://127.0.0.1:{registration_port}")
-        keys = SigningKeys.load(stack.signing_keys_file(Path(state.run_dir)))
-        token = issue_token(keys, role=Role.OPERATOR, tenant="tuyen-quang", subject="bench")
-        self.operator = {"Authorization": f"Bearer {token}"}
+        self.keys = SigningKeys.load(stack.signing_keys_file(Path(state.run_dir)))
         for service in SERVICES:
             for n in range(replicas if service in ("scheduling", "notification") else 1):
                 port = registration_port if service == "registration" else stack.free_port()
@@ -185,18 +193,26 @@ class Platform:
 
     def scrape(self) -> dict[str, dict[str, float]]:
         """From every instance's /metrics: database calls and seconds per (instance,
-        command, collection) (a pymongo command listener in each service counts them), and
-        events handled per instance (`hnth_events_consumed`, every outcome)."""
+        command, collection) (a pymongo command listener in each service counts them),
+        events handled per instance (`hnth_events_consumed`, every outcome) and events
+        still queued (consumer lag plus outbox backlog)."""
         found: dict[str, dict[str, float]] = {}
-        for name, port in self.ports.items():
-            text = httpx.get(
-                f"http://127.0.0.1:{port}/metrics", headers=self.operator, timeout=10
-            ).text
+        token = issue_token(self.keys, role=Role.OPERATOR, tenant="tuyen-quang", subject="bench")
+        for name, port in self.ports.items():  # a fresh token: a long run outlives one
+            got = httpx.get(
+                f"http://127.0.0.1:{port}/metrics",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            text = got.raise_for_status().text
             for family in text_string_to_metric_families(text):
                 for sample in family.samples:
                     if family.name == "hnth_events_consumed" and sample.name.endswith("_total"):
                         found.setdefault(f"{name} events", {}).setdefault("handled", 0.0)
                         found[f"{name} events"]["handled"] += sample.value
+                    if family.name in ("hnth_consumer_lag", "hnth_outbox_backlog"):
+                        found.setdefault(f"{name} events", {}).setdefault("queued", 0.0)
+                        found[f"{name} events"]["queued"] += sample.value
                     if family.name == "hnth_db_command_seconds" and sample.name.endswith(
                         ("_sum", "_count")
                     ):
@@ -204,6 +220,14 @@ class Platform:
                         kind = "seconds" if sample.name.endswith("_sum") else "calls"
                         found.setdefault(what, {})[kind] = sample.value
         return found
+
+    def activity(self) -> tuple[float, float]:
+        """(events handled so far, events queued now) over every instance."""
+        found = self.scrape()
+        return (
+            sum(v.get("handled", 0.0) for v in found.values()),
+            sum(v.get("queued", 0.0) for v in found.values()),
+        )
 
     def stop(self) -> None:
         for _, proc in self.procs:
@@ -268,11 +292,17 @@ async def run_load(
 
 
 async def completion(
-    mongo_url: str, prefix: str, sent: dict[str, float], timeout: float = 900
+    mongo_url: str,
+    prefix: str,
+    sent: dict[str, float],
+    activity: Callable[[], tuple[float, float]],
+    timeout: float = 900,
 ) -> dict[str, Any]:
     """Wait until every meeting is fully processed: each notice due by now sent (or given
-    up), and a checklist open per endpoint of each assigned meeting. Returns meetings/s
+    up), a checklist open for each assigned meeting, and the platform quiet (nothing in
+    any consumer's lag or outbox, no event handled since the last look). Returns meetings/s
     fully processed and the latency from publish to the meeting's last notice sent."""
+    seen = (-1.0, -1.0)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
     notices = client[f"bench_{prefix[:-1]}_notification"]["notices"]
     checklists = client[f"bench_{prefix[:-1]}_inspection"]["checklists"]
@@ -288,7 +318,10 @@ async def completion(
                 if d["meeting_id"] in sent:
                     wanted += 1
             opened = {c["meeting_id"] async for c in checklists.find({}, {"meeting_id": 1})}
-            done = not waiting and len(opened & set(sent)) >= wanted
+            handled, queued = activity()
+            quiet = queued == 0 and handled == seen[0]
+            seen = (handled, queued)
+            done = quiet and not waiting and len(opened & set(sent)) >= wanted
             if done or time.monotonic() > deadline:
                 break
             await asyncio.sleep(2)
@@ -359,6 +392,8 @@ def producer_performance(bootstrap: str, count: int) -> float:
     return float(summary.split("(")[0].split(",")[1].split()[0])
 
 
+# the KRaft controller's own traffic with the broker (same process), not the platform's
+INTERNAL_APIS = ("Broker", "Controller", "Vote", "BeginQuorum", "EndQuorum", "DescribeQuorum")
 JMX_OBJECTS = "kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*,version=*"
 
 
@@ -387,14 +422,15 @@ class BrokerRequests:
             ),
             capture_output=True, text=True, check=True, env=env,
         )  # fmt: skip
-        lines = [line for line in out.stdout.splitlines() if line.strip()]
-        header = [h.strip('"') for h in lines[0].split(",")]
-        values = lines[-1].split(",")
+        # one line per MBean: `kafka.network:...,request=Produce,version=11:Count,"42"`
         found: dict[str, float] = {}
-        for name, value in zip(header, values, strict=False):
-            if "request=" in name:
-                api = name.split("request=")[1].split(",")[0].split(":")[0]
-                found[api] = found.get(api, 0.0) + float(value.strip('"'))
+        for line in out.stdout.splitlines():
+            if "request=" not in line:
+                continue
+            api = line.split("request=")[1].split(",")[0]
+            if api.startswith(INTERNAL_APIS):
+                continue
+            found[api] = found.get(api, 0.0) + float(line.rsplit(",", 1)[1].strip('"'))
         return found
 
 
@@ -422,7 +458,7 @@ def measure(
     cpu_before, scraped_before = platform.usage(), platform.scrape()
     kafka_before = broker.counts() if broker else {}
     sent, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
-    run |= asyncio.run(completion(state.mongodb_url, topics.prefix, sent))
+    run |= asyncio.run(completion(state.mongodb_url, topics.prefix, sent, platform.activity))
     cpu_after, scraped_after = platform.usage(), platform.scrape()
     kafka_after = broker.counts() if broker else {}
     count = len(meetings)
@@ -472,7 +508,7 @@ def print_db_time(found: dict[str, dict[str, float]], top: int = 12) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--meetings", type=int, default=100, help="meetings per scenario")
+    parser.add_argument("--meetings", type=int, default=60, help="meetings per scenario")
     parser.add_argument(
         "--rate", type=float, nargs="+", default=[50.0], help="meetings/s of the fixed-rate runs"
     )
