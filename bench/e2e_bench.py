@@ -393,7 +393,11 @@ def producer_performance(bootstrap: str, count: int) -> float:
 
 
 # the KRaft controller's own traffic with the broker (same process), not the platform's
-INTERNAL_APIS = ("Broker", "Controller", "Vote", "BeginQuorum", "EndQuorum", "DescribeQuorum")
+# and FetchConsumer / FetchFollower, which break `Fetch` down (counted twice otherwise)
+INTERNAL_APIS = (
+    "Broker", "Controller", "Vote", "BeginQuorum", "EndQuorum", "DescribeQuorum", "FetchConsumer",
+    "FetchFollower",
+)  # fmt: skip
 JMX_OBJECTS = "kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*,version=*"
 
 
