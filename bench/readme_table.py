@@ -97,8 +97,8 @@ def main() -> int:
         text = readme.read_text(encoding="utf-8")
         for key, table in tables.items():
             text = re.sub(
-                rf"(<!-- bench:{key} -->\n).*?(\n<!-- /bench:{key} -->)",
-                lambda m, t=table: m.group(1) + t + m.group(2),
+                rf"(<!-- bench:{key} -->\n).*?(<!-- /bench:{key} -->)",
+                lambda m, t=table: m.group(1) + t + "\n" + m.group(2),
                 text,
                 flags=re.S,
             )
