@@ -58,7 +58,7 @@ drill: install build-infra
 	HNTH_DRILL_SIZE=300 $(UV) run pytest tests/drills -p no:cacheprovider
 
 bench: install build-infra
-	$(UV) run python bench/e2e_bench.py --meetings 300 --rate 5 50
+	$(UV) run python bench/e2e_bench.py --meetings 300 --rate 5 50 --replicas 1 2
 	$(UV) run python bench/scheduling_bench.py
 
 lint: install

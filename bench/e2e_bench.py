@@ -1,19 +1,28 @@
 """End-to-end throughput and latency on the real stack, next to the broker's and a bare
 Python relay's ceilings. Starts its own native stack and services; leaves nothing running.
 
-    uv run python bench/e2e_bench.py                 # quick: 100 meetings, replicas 1 and 2
-    uv run python bench/e2e_bench.py --meetings 300 --rate 5 50
+    uv run python bench/e2e_bench.py                 # quick: 60 meetings a scenario, 1 replica
+    uv run python bench/e2e_bench.py --meetings 300 --rate 5 50 --replicas 1 2
 
-For each replica count: meetings are published as an external system would (straight onto
-`hnth.meetings`), at each fixed `--rate`, then flat out. Figures: meetings/s until every
-one has its `SlotAssigned`/`SlotRejected`, p50/p95/p99 from publish to the decision on
-the slots topic (broker timestamps); meetings/s fully processed (every notice due sent to
-the SMTP sink, a checklist open per endpoint) and the latency to a meeting's last notice;
-CPU seconds and RSS of every service process, FerretDB and Kafka; where the database
-time went (`hnth_db_command_seconds`).
+Scenarios, each on its own days so none collides with an earlier one's meetings: the
+realistic mix (nine disjoint endpoint groups in 2-hour slots, so most requests fit; every
+tenth asks for the slot of the one before, so one in ten conflicts) at each `--rate` and
+flat out, then the conflict-heavy mix flat out (every request holds TQ-UBND, 30 minutes
+apart: about three in four refused), reported apart. Meetings are published as an external
+system would (straight onto `hnth.meetings`).
+
+Figures per scenario: meetings/s until every one is decided; p50/p95/p99 publish ->
+`SlotAssigned` (broker timestamp, assigned meetings only); fully processed meetings/s
+(every notice due sent to the SMTP sink, a checklist open for each assigned meeting, the
+platform quiet: no consumer lag, no outbox backlog) and p50/p95/p99 publish -> the meeting's
+last notice sent; platform events/s (every event a service instance handled,
+`hnth_events_consumed`) beside the bare relay's msgs/s of the same run; CPU per process
+(/proc); database commands per meeting (each service's pymongo command listener,
+`hnth_db_command_seconds`) and Kafka requests per meeting by API (the broker's own
+`RequestMetrics` over JMX). Load average at start and end: the machine may be shared.
 Baselines on the same broker: Kafka's `ProducerPerformance` (the broker's ceiling) and a
 bare aiokafka consume->produce relay with no database (a Python service's ceiling).
-Results go to `bench/results/<date>.json`.
+Results go to `bench/results/<date>-e2e.json`; `bench/readme_table.py` renders the table.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,46 +68,85 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def requests(count: int, prefix: str) -> list[MeetingRequested]:
+ENDPOINTS = (
+    "TQ-TU", "TQ-HDND", "TQ-UBND", "TQ-SNV", "TQ-STP", "TQ-SKHDT", "TQ-STC", "TQ-SCT",
+    "TQ-SNNPTNT", "TQ-SGTVT", "TQ-SXD", "TQ-STNMT", "TQ-STTTT", "TQ-SLDTBXH", "TQ-SVHTTDL",
+    "TQ-SKHCN", "TQ-SGDDT", "TQ-SYT", "TQ-TTT", "TQ-BDT", "TQ-BQLKCN", "TQ-TP-TUYENQUANG",
+    "TQ-H-LAMBINH", "TQ-H-NAHANG", "TQ-H-CHIEMHOA", "TQ-H-HAMYEN", "TQ-H-YENSON",
+)  # fmt: skip
+# nine disjoint groups of three endpoints: meetings of different groups never collide
+GROUPS = [ENDPOINTS[n : n + 3] for n in range(0, len(ENDPOINTS), 3)]
+SLOT = timedelta(hours=2)  # 30 min meeting + 1 h setup + 15 min teardown (Tuyên Quang) fit
+
+
+def _meeting(prefix: str, n: int, start: datetime, endpoints: tuple[str, ...]) -> MeetingRequested:
+    return MeetingRequested.create(
+        tenant="tuyen-quang",
+        correlation_id=f"{prefix}-{n}",
+        producer="bench",
+        meeting_id=f"{prefix}-{n}",
+        title=f"Bench {n}",
+        host_unit="VP-UBND",
+        chair="Bench",
+        start=start,
+        end=start + timedelta(minutes=30),
+        main_endpoint=endpoints[0],
+        endpoints=endpoints,
+    )
+
+
+def days_needed(count: int) -> int:
+    """Whole days one scenario's meetings span (realistic mix; conflict-heavy spans less)."""
+    return 1 + (count // len(GROUPS) + 1) * SLOT // timedelta(days=1)
+
+
+def realistic(
+    count: int, prefix: str, first: datetime, conflict_every: int = 10
+) -> list[MeetingRequested]:
+    """Most requests fit: each takes the next free 2-hour slot of one of nine disjoint
+    endpoint groups. Every `conflict_every`-th asks for exactly the slot and endpoints of
+    the request just before it, so one of the two is refused (one in ten conflicts)."""
+    made: list[MeetingRequested] = []
+    fitting = 0
+    for n in range(count):
+        if n % conflict_every == conflict_every - 1 and made:
+            before = made[-1]
+            made.append(_meeting(prefix, n, before.start, before.endpoints))
+            continue
+        group = GROUPS[fitting % len(GROUPS)]
+        made.append(_meeting(prefix, n, first + SLOT * (fitting // len(GROUPS)), group))
+        fitting += 1
+    return made
+
+
+def conflict_heavy(count: int, prefix: str, first: datetime) -> list[MeetingRequested]:
+    """Every request holds TQ-UBND, 30 minutes after the one before: with the setup and
+    teardown buffers about three in four are refused (and searched for alternatives)."""
     rng = random.Random(1)
-    codes = [
-        f"TQ-{c}"
-        for c in ("SNV", "STP", "SKHDT", "STC", "SCT", "SGTVT", "SXD", "STNMT", "SYT", "TTT")
+    others = [e for e in ENDPOINTS if e != "TQ-UBND"]
+    return [
+        _meeting(prefix, n, first + timedelta(minutes=30 * n), ("TQ-UBND", *rng.sample(others, 2)))
+        for n in range(count)
     ]
-    base = (datetime.now(UTC) + timedelta(days=5)).replace(
+
+
+def requests(count: int, prefix: str) -> list[MeetingRequested]:
+    """A realistic mix five days ahead (the relay baseline's message body)."""
+    first = (datetime.now(UTC) + timedelta(days=5)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    made = []
-    for n in range(count):
-        start = base + timedelta(days=n // 40, minutes=30 * (n % 40))
-        made.append(
-            MeetingRequested.create(
-                tenant="tuyen-quang",
-                correlation_id=f"{prefix}-{n}",
-                producer="bench",
-                meeting_id=f"{prefix}-{n}",
-                title=f"Bench {n}",
-                host_unit="VP-UBND",
-                chair="Bench",
-                start=start,
-                end=start + timedelta(minutes=30),
-                main_endpoint="TQ-UBND",
-                endpoints=("TQ-UBND", *rng.sample(codes, 2)),
-            )
-        )
-    return made
+    return realistic(count, prefix, first)
 
 
 class Platform:
     def __init__(self, state: stack.StackState, replicas: int, prefix: str) -> None:
+        self.replicas = replicas
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.ports: dict[str, int] = {}
         self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka")}
         registration_port = stack.free_port()
         envs = stack.service_env(state, f"http://127.0.0.1:{registration_port}")
-        keys = SigningKeys.load(stack.signing_keys_file(Path(state.run_dir)))
-        token = issue_token(keys, role=Role.OPERATOR, tenant="tuyen-quang", subject="bench")
-        self.operator = {"Authorization": f"Bearer {token}"}
+        self.keys = SigningKeys.load(stack.signing_keys_file(Path(state.run_dir)))
         for service in SERVICES:
             for n in range(replicas if service in ("scheduling", "notification") else 1):
                 port = registration_port if service == "registration" else stack.free_port()
@@ -142,22 +191,43 @@ class Platform:
             found[name] = {"cpu_s": (int(stat[13]) + int(stat[14])) / ticks, "rss_mb": rss / 2**20}
         return found
 
-    def db_time(self) -> dict[str, dict[str, float]]:
-        """Seconds and calls per (instance, database command, collection), from /metrics."""
+    def scrape(self) -> dict[str, dict[str, float]]:
+        """From every instance's /metrics: database calls and seconds per (instance,
+        command, collection) (a pymongo command listener in each service counts them),
+        events handled per instance (`hnth_events_consumed`, every outcome) and events
+        still queued (consumer lag plus outbox backlog)."""
         found: dict[str, dict[str, float]] = {}
-        for name, port in self.ports.items():
-            text = httpx.get(
-                f"http://127.0.0.1:{port}/metrics", headers=self.operator, timeout=10
-            ).text
+        token = issue_token(self.keys, role=Role.OPERATOR, tenant="tuyen-quang", subject="bench")
+        for name, port in self.ports.items():  # a fresh token: a long run outlives one
+            got = httpx.get(
+                f"http://127.0.0.1:{port}/metrics",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            text = got.raise_for_status().text
             for family in text_string_to_metric_families(text):
-                if family.name != "hnth_db_command_seconds":
-                    continue
                 for sample in family.samples:
-                    if sample.name.endswith(("_sum", "_count")):
+                    if family.name == "hnth_events_consumed" and sample.name.endswith("_total"):
+                        found.setdefault(f"{name} events", {}).setdefault("handled", 0.0)
+                        found[f"{name} events"]["handled"] += sample.value
+                    if family.name in ("hnth_consumer_lag", "hnth_outbox_backlog"):
+                        found.setdefault(f"{name} events", {}).setdefault("queued", 0.0)
+                        found[f"{name} events"]["queued"] += sample.value
+                    if family.name == "hnth_db_command_seconds" and sample.name.endswith(
+                        ("_sum", "_count")
+                    ):
                         what = f"{name} {sample.labels['command']} {sample.labels['collection']}"
                         kind = "seconds" if sample.name.endswith("_sum") else "calls"
                         found.setdefault(what, {})[kind] = sample.value
         return found
+
+    def activity(self) -> tuple[float, float]:
+        """(events handled so far, events queued now) over every instance."""
+        found = self.scrape()
+        return (
+            sum(v.get("handled", 0.0) for v in found.values()),
+            sum(v.get("queued", 0.0) for v in found.values()),
+        )
 
     def stop(self) -> None:
         for _, proc in self.procs:
@@ -169,7 +239,8 @@ class Platform:
 async def run_load(
     bootstrap: str, topics: Topics, meetings: list[MeetingRequested], rate: float | None
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """Publish, then wait for every decision; latency from publish to decision timestamp."""
+    """Publish, then wait for every decision; latency from publish to the decision's
+    broker timestamp, of assigned meetings (the refused are counted apart)."""
     consumer = AIOKafkaConsumer(
         topics.slots, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None
     )
@@ -178,7 +249,7 @@ async def run_load(
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     sent: dict[str, float] = {}
-    decided: dict[str, float] = {}
+    decided: dict[str, tuple[float, bool]] = {}
     started = time.time()
 
     async def publish() -> None:
@@ -196,31 +267,42 @@ async def run_load(
                 for record in records:
                     event = decode_event(record.value)
                     if isinstance(event, SlotAssigned | SlotRejected) and event.meeting_id in sent:
-                        decided.setdefault(event.meeting_id, record.timestamp / 1000)
+                        decided.setdefault(
+                            event.meeting_id,
+                            (record.timestamp / 1000, isinstance(event, SlotAssigned)),
+                        )
 
     try:
         await asyncio.wait_for(asyncio.gather(publish(), collect()), timeout=900)
     finally:
         await producer.stop()
         await consumer.stop()
-    latencies = [(decided[m] - sent[m]) * 1000 for m in decided]
-    elapsed = max(decided.values()) - started
+    assigned = [(at - sent[m]) * 1000 for m, (at, ok) in decided.items() if ok]
+    elapsed = max(at for at, _ in decided.values()) - started
     return sent, {
         "meetings": len(meetings),
         "rate": rate or "flat out",
-        "meetings_per_s": round(len(meetings) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50), 1),
-        "p95_ms": round(percentile(latencies, 0.95), 1),
-        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "assigned": len(assigned),
+        "rejected": len(decided) - len(assigned),
+        "decided_per_s": round(len(meetings) / elapsed, 1),
+        "assigned_p50_ms": round(percentile(assigned, 0.50), 1),
+        "assigned_p95_ms": round(percentile(assigned, 0.95), 1),
+        "assigned_p99_ms": round(percentile(assigned, 0.99), 1),
     }
 
 
 async def completion(
-    mongo_url: str, prefix: str, sent: dict[str, float], timeout: float = 900
+    mongo_url: str,
+    prefix: str,
+    sent: dict[str, float],
+    activity: Callable[[], tuple[float, float]],
+    timeout: float = 900,
 ) -> dict[str, Any]:
     """Wait until every meeting is fully processed: each notice due by now sent (or given
-    up), and a checklist open per endpoint of each assigned meeting. Returns meetings/s
+    up), a checklist open for each assigned meeting, and the platform quiet (nothing in
+    any consumer's lag or outbox, no event handled since the last look). Returns meetings/s
     fully processed and the latency from publish to the meeting's last notice sent."""
+    seen = (-1.0, -1.0)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
     notices = client[f"bench_{prefix[:-1]}_notification"]["notices"]
     checklists = client[f"bench_{prefix[:-1]}_inspection"]["checklists"]
@@ -236,7 +318,10 @@ async def completion(
                 if d["meeting_id"] in sent:
                     wanted += 1
             opened = {c["meeting_id"] async for c in checklists.find({}, {"meeting_id": 1})}
-            done = not waiting and len(opened & set(sent)) >= wanted
+            handled, queued = activity()
+            quiet = queued == 0 and handled == seen[0]
+            seen = (handled, queued)
+            done = quiet and not waiting and len(opened & set(sent)) >= wanted
             if done or time.monotonic() > deadline:
                 break
             await asyncio.sleep(2)
@@ -250,11 +335,13 @@ async def completion(
     latencies = [(last[m] - sent[m]) * 1000 for m in last]
     return {
         "complete": done,
+        "processed_s": round(max(last.values()) - min(sent.values()), 2) if last else None,
         "fully_processed_per_s": round(len(sent) / (max(last.values()) - min(sent.values())), 1)
         if last
         else 0.0,
         "notices_sent": sum(1 for n in mine if n["status"] == "sent"),
         "last_notice_p50_ms": round(percentile(latencies, 0.50), 1),
+        "last_notice_p95_ms": round(percentile(latencies, 0.95), 1),
         "last_notice_p99_ms": round(percentile(latencies, 0.99), 1),
     }
 
@@ -305,6 +392,115 @@ def producer_performance(bootstrap: str, count: int) -> float:
     return float(summary.split("(")[0].split(",")[1].split()[0])
 
 
+# the KRaft controller's own traffic with the broker (same process), not the platform's
+# and FetchConsumer / FetchFollower, which break `Fetch` down (counted twice otherwise)
+INTERNAL_APIS = (
+    "Broker", "Controller", "Vote", "BeginQuorum", "EndQuorum", "DescribeQuorum", "FetchConsumer",
+    "FetchFollower",
+)  # fmt: skip
+JMX_OBJECTS = "kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*,version=*"
+
+
+class BrokerRequests:
+    """Requests the broker served, by API (Produce, Fetch, OffsetCommit, ...), read over
+    JMX with Kafka's own JmxTool: the broker's count, not an estimate from the code."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"service:jmx:rmi:///jndi/rmi://127.0.0.1:{port}/jmxrmi"
+
+    @staticmethod
+    def java_options(port: int) -> str:
+        return (
+            f"-Dcom.sun.management.jmxremote.port={port} -Dcom.sun.management.jmxremote.rmi.port={port}"
+            " -Dcom.sun.management.jmxremote.authenticate=false -Dcom.sun.management.jmxremote.ssl=false"
+            " -Djava.rmi.server.hostname=127.0.0.1"
+        )
+
+    def counts(self) -> dict[str, float]:
+        env = {k: v for k, v in os.environ.items() if k != "JAVA_TOOL_OPTIONS"}
+        out = subprocess.run(
+            stack._java_cmd(
+                stack.kafka_libs(), "org.apache.kafka.tools.JmxTool", "--jmx-url", self.url,
+                "--object-name", JMX_OBJECTS, "--attributes", "Count", "--one-time", "true",
+                "--report-format", "csv", heap="128m",
+            ),
+            capture_output=True, text=True, check=True, env=env,
+        )  # fmt: skip
+        # one line per MBean: `kafka.network:...,request=Produce,version=11:Count,"42"`
+        found: dict[str, float] = {}
+        for line in out.stdout.splitlines():
+            if "request=" not in line:
+                continue
+            api = line.split("request=")[1].split(",")[0]
+            if api.startswith(INTERNAL_APIS):
+                continue
+            found[api] = found.get(api, 0.0) + float(line.rsplit(",", 1)[1].strip('"'))
+        return found
+
+
+def per_meeting(
+    before: dict[str, float], after: dict[str, float], meetings: int
+) -> dict[str, float]:
+    return {
+        k: round((after[k] - before.get(k, 0.0)) / meetings, 2)
+        for k in sorted(after)
+        if after[k] - before.get(k, 0.0) > 0
+    }
+
+
+def measure(
+    state: stack.StackState,
+    platform: Platform,
+    broker: BrokerRequests | None,
+    topics: Topics,
+    meetings: list[MeetingRequested],
+    rate: float | None,
+    mix: str,
+) -> dict[str, Any]:
+    """One scenario: load, wait until fully processed, and what it cost."""
+    print(f"  {mix} mix, rate={rate or 'flat out'}: {len(meetings)} meetings ...", flush=True)
+    cpu_before, scraped_before = platform.usage(), platform.scrape()
+    kafka_before = broker.counts() if broker else {}
+    sent, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
+    run |= asyncio.run(completion(state.mongodb_url, topics.prefix, sent, platform.activity))
+    cpu_after, scraped_after = platform.usage(), platform.scrape()
+    kafka_after = broker.counts() if broker else {}
+    count = len(meetings)
+    handled = sum(
+        v.get("handled", 0.0) - scraped_before.get(k, {}).get("handled", 0.0)
+        for k, v in scraped_after.items()
+    )
+    db_before = {k: v.get("calls", 0.0) for k, v in scraped_before.items() if "calls" in v}
+    db_after = {k: v.get("calls", 0.0) for k, v in scraped_after.items() if "calls" in v}
+    by_service: dict[str, float] = {}
+    for what, calls in per_meeting(db_before, db_after, count).items():
+        service = what.split()[0].rsplit("-", 1)[0]
+        by_service[service] = round(by_service.get(service, 0.0) + calls, 2)
+    run |= {
+        "mix": mix,
+        "replicas": platform.replicas,
+        "events_handled": int(handled),
+        "events_per_s": round(handled / run["processed_s"], 1) if run["processed_s"] else 0.0,
+        "db_calls_per_meeting": round(sum(by_service.values()), 1),
+        "db_calls_per_meeting_by_service": by_service,
+        "db_calls_per_meeting_by_command": per_meeting(db_before, db_after, count),
+        "kafka_requests_per_meeting": round(
+            sum(per_meeting(kafka_before, kafka_after, count).values()), 1
+        )
+        if broker
+        else None,
+        "kafka_requests_per_meeting_by_api": per_meeting(kafka_before, kafka_after, count),
+        "cpu_s": {k: round(cpu_after[k]["cpu_s"] - cpu_before[k]["cpu_s"], 1) for k in cpu_after},
+        "cpu_ms_per_meeting": {
+            k: round(1000 * (cpu_after[k]["cpu_s"] - cpu_before[k]["cpu_s"]) / count, 1)
+            for k in cpu_after
+        },
+        "rss_mb": {k: round(v["rss_mb"]) for k, v in cpu_after.items()},
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    return run
+
+
 def print_db_time(found: dict[str, dict[str, float]], top: int = 12) -> None:
     """Where the database time went: the costliest commands of the replica count's runs."""
     print(f"  {'database time (s)':>18} {'calls':>8} {'ms/call':>8}  instance command collection")
@@ -316,25 +512,47 @@ def print_db_time(found: dict[str, dict[str, float]], top: int = 12) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--meetings", type=int, default=100)
+    parser.add_argument("--meetings", type=int, default=60, help="meetings per scenario")
     parser.add_argument(
-        "--rate", type=float, nargs="+", default=[20.0], help="meetings/s of the fixed-rate runs"
+        "--rate", type=float, nargs="+", default=[50.0], help="meetings/s of the fixed-rate runs"
     )
-    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1])
+    parser.add_argument(
+        "--no-conflict-heavy", action="store_true", help="skip the conflict-heavy mix"
+    )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="hnth-bench-"))
     print(f"starting a native stack in {run_dir} ...", flush=True)
-    state = stack.up(run_dir)
+    jmx_port = stack.free_port()
+    os.environ["JAVA_TOOL_OPTIONS"] = BrokerRequests.java_options(jmx_port)
+    try:
+        state = stack.up(run_dir)
+    finally:
+        del os.environ["JAVA_TOOL_OPTIONS"]
     state.smtp_port = stack.free_port()  # notices really go out, to the stack's sink
     os.environ["HNTH_SMTP_WEB_PORT"] = str(stack.free_port())
     stack.start_smtp_sink(state)
     stack.save_state(state)  # so that `down` stops the sink too
+    broker: BrokerRequests | None = BrokerRequests(jmx_port)
+    try:
+        assert broker is not None
+        broker.counts()
+    except (subprocess.CalledProcessError, IndexError, ValueError) as exc:
+        print(f"broker request counts unavailable over JMX ({exc}); Kafka ops not measured")
+        broker = None
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(),
-        "machine": f"{os.cpu_count()} cores",
+        "machine": f"{os.cpu_count()} cores, shared with other work (see loadavg)",
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+        "meetings_per_scenario": args.meetings,
         "runs": [],
     }
+    # every scenario books its own days, so none collides with an earlier one's meetings
+    first_day = (datetime.now(UTC) + timedelta(days=5)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    span = timedelta(days=days_needed(args.meetings))
     try:
         print("baseline: Kafka ProducerPerformance ...", flush=True)
         results["kafka_producer_perf_per_s"] = round(
@@ -342,64 +560,82 @@ def main() -> int:
         )
         print("baseline: bare aiokafka relay ...", flush=True)
         results["bare_relay_per_s"] = round(asyncio.run(bare_relay(state.bootstrap_servers, 5_000)))
+        scenario = 0
         for replicas in args.replicas:
             prefix = f"b{replicas}x{int(time.time())}."
             platform = Platform(state, replicas, prefix)
+            print(f"replicas={replicas}", flush=True)
             try:
-                for rate in (*args.rate, None):
-                    print(
-                        f"replicas={replicas} rate={rate or 'flat out'}: {args.meetings} meetings ...",
-                        flush=True,
+                plan: list[tuple[str, float | None]] = [("realistic", r) for r in args.rate]
+                plan.append(("realistic", None))
+                if not args.no_conflict_heavy:
+                    plan.append(("conflict-heavy", None))
+                for mix, rate in plan:
+                    first = first_day + span * scenario
+                    name = f"{prefix}{scenario}"
+                    made = (
+                        realistic(args.meetings, name, first)
+                        if mix == "realistic"
+                        else conflict_heavy(args.meetings, name, first)
                     )
-                    before = platform.usage()
-                    sent, run = asyncio.run(
-                        run_load(
-                            state.bootstrap_servers,
-                            Topics(prefix),
-                            requests(args.meetings, f"{prefix}{rate}"),
-                            rate,
-                        )
-                    )
-                    run |= asyncio.run(completion(state.mongodb_url, prefix, sent))
-                    after = platform.usage()
-                    run["replicas"] = replicas
-                    run["cpu_s"] = {
-                        k: round(after[k]["cpu_s"] - before[k]["cpu_s"], 1) for k in after
-                    }
-                    run["rss_mb"] = {k: round(v["rss_mb"]) for k, v in after.items()}
+                    scenario += 1
+                    run = measure(state, platform, broker, Topics(prefix), made, rate, mix)
                     results["runs"].append(run)
-                print_db_time(platform.db_time())
+                print_db_time(platform.scrape())
             finally:
                 platform.stop()
     finally:
         stack.down(run_dir)
+    results["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    out = args.out or ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}-e2e.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    report(results)
+    print(f"\nwritten to {out}")
+    return 0
+
+
+def report(results: dict[str, Any]) -> None:
     print()
     print(
         f"broker ceiling (ProducerPerformance, 1 KiB, acks=all): {results['kafka_producer_perf_per_s']}/s"
     )
-    print(f"Python relay ceiling (bare aiokafka consume->produce): {results['bare_relay_per_s']}/s")
-    print("to SlotAssigned/SlotRejected:                    to the meeting's last notice sent:")
+    relay = results["bare_relay_per_s"]
+    print(f"Python relay ceiling (bare aiokafka consume->produce): {relay}/s")
+    print(f"load average at start {results['loadavg_start']}, at end {results['loadavg_end']}")
+    print("publish -> SlotAssigned (assigned only)          publish -> last notice sent")
     print(
-        f"{'replicas':>8} {'rate':>9} {'decided/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
-        f"  {'done/s':>6} {'p50 ms':>8} {'p99 ms':>8} {'notices':>7} {'vs relay':>8}"
+        f"{'mix':>14} {'repl':>4} {'rate':>8} {'ok/no':>7} {'decided/s':>9} {'p50':>6} {'p95':>6} {'p99':>6}"
+        f"  {'done/s':>6} {'p50':>6} {'p95':>6} {'p99':>6} {'events/s':>8} {'vs relay':>8}"
+        f" {'db/mtg':>6} {'kafka/mtg':>9}"
     )
     for run in results["runs"]:
-        ratio = run["meetings_per_s"] / results["bare_relay_per_s"]
         print(
-            f"{run['replicas']:>8} {run['rate']!s:>9} {run['meetings_per_s']:>9} {run['p50_ms']:>8} "
-            f"{run['p95_ms']:>8} {run['p99_ms']:>8}  {run['fully_processed_per_s']:>6} "
-            f"{run['last_notice_p50_ms']:>8} {run['last_notice_p99_ms']:>8} "
-            f"{run['notices_sent']:>7} {ratio:>8.4f}" + ("" if run["complete"] else "  INCOMPLETE")
+            f"{run['mix']:>14} {run['replicas']:>4} {run['rate']!s:>8} "
+            f"{run['assigned']:>3}/{run['rejected']:<3} {run['decided_per_s']:>9} "
+            f"{run['assigned_p50_ms']:>6.0f} {run['assigned_p95_ms']:>6.0f} {run['assigned_p99_ms']:>6.0f}"
+            f"  {run['fully_processed_per_s']:>6} {run['last_notice_p50_ms']:>6.0f} "
+            f"{run['last_notice_p95_ms']:>6.0f} {run['last_notice_p99_ms']:>6.0f} "
+            f"{run['events_per_s']:>8} {run['events_per_s'] / relay:>8.4f} "
+            f"{run['db_calls_per_meeting']:>6} {run['kafka_requests_per_meeting']!s:>9}"
+            + ("" if run["complete"] else "  INCOMPLETE")
         )
-    print("CPU seconds per process over each run (FerretDB, Kafka, services):")
+    print("(latencies in ms; db/mtg: database commands per meeting, all services;")
+    print(" kafka/mtg: requests the broker served per meeting, all APIs, incl. fetch polls)")
     for run in results["runs"]:
-        cpu = ", ".join(f"{k} {v}" for k, v in run["cpu_s"].items())
-        print(f"  replicas={run['replicas']} rate={run['rate']}: {cpu}")
-    out = args.out or ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwritten to {out}")
-    return 0
+        print(f"{run['mix']} replicas={run['replicas']} rate={run['rate']}:")
+        print(
+            "  CPU ms/meeting: "
+            + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
+        )
+        print(
+            "  db calls/meeting: "
+            + ", ".join(f"{k} {v}" for k, v in run["db_calls_per_meeting_by_service"].items())
+        )
+        print(
+            "  kafka requests/meeting: "
+            + ", ".join(f"{k} {v}" for k, v in run["kafka_requests_per_meeting_by_api"].items())
+        )
 
 
 if __name__ == "__main__":

@@ -144,9 +144,32 @@ async def test_an_announcement_whose_write_never_happened_is_dropped_when_old(
     relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
     assert await relay.drain() == 0
     assert await db[PENDING].count_documents({}) == 1, "the write may still be on its way"
-    await db[PENDING].update_many({}, {"$set": {"at": datetime.now(UTC) - timedelta(minutes=5)}})
+    await db[PENDING].update_many({}, {"$set": {"at": datetime.now(UTC) - timedelta(minutes=15)}})
     assert await relay.drain() == 0
     assert await db[PENDING].count_documents({}) == 0
+
+
+async def test_an_announcement_past_its_grace_is_read_only_at_the_slow_cadence(
+    infra, db, producer, topics
+) -> None:
+    """A redelivery's announcement (its write found the change applied) would be read on
+    every pass for ever: past 30 s it is read once per `sweep_seconds`, and a write that
+    lands that late is still published then."""
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    meetings = db["meetings"]
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
+    assert await relay.drain() == 0  # the start-up pass
+    late = [cancelled("m-d")]
+    await announce(meetings, "m-d", late)
+    await db[PENDING].update_many({}, {"$set": {"at": datetime.now(UTC) - timedelta(minutes=2)}})
+    await meetings.insert_one(with_outbox({"_id": "m-d"}, late, topics))  # a very slow writer
+    assert await relay.drain() == 0, "past its grace: not read on every pass"
+    assert await relay.backlog() == 0, "nor counted as backlog"
+    relay._next_sweep = 0.0  # the slow cadence comes round
+    assert await relay.drain() == 1
+    assert await db[PENDING].count_documents({}) == 0
+    messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=1)
+    assert [m.key for m in messages] == [b"m-d"]
 
 
 async def test_a_pass_stops_when_its_bucket_ends_and_another_replica_holds_the_next(

@@ -23,8 +23,12 @@ slow down with history. A writer therefore ANNOUNCES its events (`announce`) in 
 announcements, fetches the named documents by `_id`, publishes, and deletes an
 announcement once its events are published (or, when they never appeared, once it is
 old enough that the write cannot still be on its way: the writer failed or found the
-change applied already). A full sweep of the collections still runs at start and every
-`sweep_seconds`, for events staged without an announcement.
+change applied already). An announcement whose events have not appeared within
+`ANNOUNCEMENT_GRACE` is read again only every `sweep_seconds` (so a redelivery's
+announcement, whose write found the change applied, costs nothing on the hot path) and
+dropped after `ANNOUNCEMENT_EXPIRY`. A full sweep of the collections, for events staged
+without an announcement (older code), runs once, at start: every pass after it reads
+only `_id`s, so its cost does not grow with the collections' history.
 """
 
 from __future__ import annotations
@@ -53,7 +57,11 @@ LEASES = "outbox_leases"
 CHECKPOINTS = "outbox_checkpoints"
 PENDING = "outbox_pending"
 ANNOUNCEMENT_GRACE = timedelta(seconds=30)
-"""How long an announcement waits for its events to appear before it is dropped."""
+"""How long an announcement is read on every pass while its events have not appeared;
+after that it is read once per `sweep_seconds`."""
+ANNOUNCEMENT_EXPIRY = timedelta(minutes=10)
+"""How long an announcement waits for its events to appear before it is dropped: longer
+than any write can still be on its way."""
 CLOCK_MARGIN = timedelta(seconds=30)
 """How far back a relay looks before its checkpoint: covers writers' clock skew."""
 
@@ -154,7 +162,9 @@ class OutboxRelay:
         self._producer = producer
         self._poll = poll_seconds
         self._sweep = sweep_seconds
-        self._next_sweep = 0.0  # the first pass sweeps: what was staged before a restart
+        self._next_sweep = 0.0  # the first pass reads every announcement
+        self._swept: set[str] = set()
+        """Collections swept whole (once, at start: what was staged without announcement)."""
         self._bucket = bucket_seconds
         self._now = now
         """The wall clock (leases and markers are between replicas, not business time)."""
@@ -194,23 +204,30 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Publish everything pending in the collections this replica holds the lease for."""
         held = [name for name in self._collections if await self._hold_lease(name)]
-        sent = await self._drain_announced(held) if held else 0
-        if time.monotonic() >= self._next_sweep:
+        late = time.monotonic() >= self._next_sweep
+        if late:
             self._next_sweep = time.monotonic() + self._sweep
-            for name in held:
+        sent = await self._drain_announced(held, late) if held else 0
+        for name in held:
+            if name not in self._swept:  # the start-up sweep, once per collection
                 sent += await self._drain_collection(name)
+                self._swept.add(name)
         self.published += sent
         return sent
 
-    async def _drain_announced(self, held: list[str]) -> int:
-        """Publish what the announcements point to, oldest first; forget the done ones."""
+    async def _drain_announced(self, held: list[str], late: bool) -> int:
+        """Publish what the announcements point to, oldest first; forget the done ones.
+        Announcements past their grace are read only when `late` (or once expired)."""
         pending = self._db[PENDING]
         announcements = [a async for a in pending.find({"collection": {"$in": held}})]
         announcements.sort(key=lambda a: a["at"])
         sent, done = 0, []
         staged: dict[tuple[str, object], set[str]] = {}
-        old = self._now() - ANNOUNCEMENT_GRACE
+        now = self._now()
+        old, expired = now - ANNOUNCEMENT_GRACE, now - ANNOUNCEMENT_EXPIRY
         for a in announcements:
+            if old > a["at"] >= expired and not late:
+                continue  # its write is most likely a no-op (applied already): look later
             if not await self._hold_lease(a["collection"]):
                 break  # its bucket ended and another replica holds the next: it carries on
             where = (a["collection"], a["doc"])
@@ -219,7 +236,7 @@ class OutboxRelay:
                     self._db[a["collection"]], a["doc"]
                 )
                 sent += published
-            if staged[where].issuperset(a["events"]) or a["at"] < old:
+            if staged[where].issuperset(a["events"]) or a["at"] < expired:
                 done.append(a["_id"])
         if done:
             await pending.delete_many({"_id": {"$in": done}})
@@ -315,10 +332,11 @@ class OutboxRelay:
         return len(todo), {e["event_id"] for e in entries}
 
     async def backlog(self) -> int:
-        """Events announced and not yet published: cheap enough for every scrape."""
-        count = 0
+        """Events announced within the grace and not yet published (older announcements
+        are mostly writes that found their change applied): cheap enough for every scrape."""
+        count, old = 0, self._now() - ANNOUNCEMENT_GRACE
         async for a in self._db[PENDING].find({"collection": {"$in": self._collections}}):
-            count += len(a["events"])
+            count += len(a["events"]) if a["at"] >= old else 0
         return count
 
     async def unsent(self) -> int:

@@ -97,8 +97,10 @@ class MemoryStore:
     async def record_check(self, tenant: str, meeting_id: str, endpoint: str, outcome: str) -> None:
         self.checks.setdefault((tenant, meeting_id), {})[endpoint] = outcome
 
-    async def checked_endpoints(self, tenant: str, meeting_id: str) -> list[str]:
-        return list(self.checks.get((tenant, meeting_id), {}))
+    async def checked_endpoints(
+        self, tenant: str, meeting_id: str, endpoints: Sequence[str]
+    ) -> list[str]:
+        return [e for e in self.checks.get((tenant, meeting_id), {}) if e in endpoints]
 
     async def mark_report_submitted(self, tenant: str, report_id: str) -> None:
         self.submitted.add(f"{tenant}:{report_id}")

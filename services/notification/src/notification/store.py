@@ -41,12 +41,18 @@ QUEUE = "notice_queue"
 never `notices`, which grows for ever (FerretDB 1.24 scans for any filter but `_id`)."""
 ORPHAN_AFTER = timedelta(minutes=1)
 """A queue entry whose notice has not appeared by then lost its writer: dropped."""
+CAUSES = "notice_causes"
+"""The ids of each cause's notices (`_id` = the cause): `for_cause` reads one document and
+then the notices by `_id`, never searching `notices`. A cause's notices are added by one
+consumer at a time (its meeting's partition, or its own timer or request), so the
+`$addToSet` of a second batch never races another (FerretDB updates are read-then-replace)."""
 MEETINGS = "meetings"
 CANCELLATIONS = "cancellations"
 CHECKS = "checks"
 ACKS = "acknowledgements"
 REPORTS_SUBMITTED = "reports_submitted"
 DIRECTORY = "directory"
+SEED_BATCH = 5000
 DIRECTORY_TTL = 10.0
 """Seconds a replica trusts its copy of a directory entry."""
 
@@ -62,6 +68,7 @@ class NotificationStore:
         self._claims = db[CLAIMS]
         self._acks = db[ACKS]
         self._queue = db[QUEUE]
+        self._causes = db[CAUSES]
         self._meetings = db[MEETINGS]
         self._directory = db[DIRECTORY]
         self._directory_cache: dict[str, tuple[float, Document]] = {}
@@ -75,6 +82,9 @@ class NotificationStore:
         await insert_new(
             self._queue, [_queued(d["_id"], d["next_attempt_at"]) async for d in pending]
         )
+        # notices stored before `notice_causes` existed (an upgrade) are listed there once
+        if await self._causes.estimated_document_count() == 0:
+            await self._index_causes([d async for d in self._notices.find({}, {"cause": 1})])
 
     # ------------------------------------------------------------ notices
 
@@ -89,6 +99,7 @@ class NotificationStore:
         """
         docs = [notice_document(n, now) for n in notices]
         await insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
+        await self._index_causes(docs)
         for taken in await insert_new(self._notices, docs):
             await self.settle_queue(taken, await self.notice(taken), now)
 
@@ -101,6 +112,7 @@ class NotificationStore:
         doc = resend_document(original, cause, by, now)
         resend_id = doc["_id"]
         await insert_new(self._queue, [_queued(resend_id, doc["next_attempt_at"], now)])
+        await self._index_causes([doc])
         try:
             await self._notices.insert_one(doc)
         except DuplicateKeyError:
@@ -141,9 +153,45 @@ class NotificationStore:
         return await self._with_acks([doc async for doc in cursor.sort("created_at", ASCENDING)])
 
     async def for_cause(self, cause: str) -> list[Document]:
-        return await self._with_acks(
-            [d async for d in self._notices.find({"cause": cause}, {"data": 0, **hide_outbox()})]
+        """The cause's notices: one `_id` read of `notice_causes`, then the notices by `_id`."""
+        listed = await self._causes.find_one({"_id": cause})
+        ids = list((listed or {}).get("notices") or [])
+        cursor = self._notices.find({"_id": {"$in": ids}}, {"data": 0, **hide_outbox()})
+        return await self._with_acks([d async for d in cursor] if ids else [])
+
+    async def _index_causes(self, docs: Sequence[Document]) -> None:
+        """List the notices under their causes (inserted, or added to the cause's list)."""
+        by_cause: dict[str, list[str]] = {}
+        for d in docs:
+            by_cause.setdefault(d["cause"], []).append(d["_id"])
+        taken = await insert_new(
+            self._causes, [{"_id": cause, "notices": ids} for cause, ids in by_cause.items()]
         )
+        for cause in taken:
+            await self._causes.update_one(
+                {"_id": cause}, {"$addToSet": {"notices": {"$each": by_cause[cause]}}}
+            )
+
+    async def seed_history(
+        self,
+        notices: Sequence[Notice],
+        now: datetime,
+        checks: Sequence[tuple[str, str, str, str]] = (),
+    ) -> None:
+        """Bulk (benches): `notices` as sending them would have left them (without events),
+        and endpoint checks `(tenant, meeting id, endpoint, outcome)` as `record_check`
+        leaves them."""
+        sent = {"status": Status.SENT.value, "attempts": 1, "sent_at": now}
+        docs = [notice_document(n, now) | sent for n in notices]
+        for n in range(0, len(docs), SEED_BATCH):
+            await self._index_causes(docs[n : n + SEED_BATCH])
+            await insert_new(self._notices, docs[n : n + SEED_BATCH])
+        rows = [
+            {"_id": f"{t}:{m}:{e}", "tenant": t, "meeting_id": m, "endpoint": e, "outcome": o}
+            for t, m, e, o in checks
+        ]
+        for n in range(0, len(rows), SEED_BATCH):
+            await insert_new(self._db[CHECKS], rows[n : n + SEED_BATCH])
 
     async def record(
         self,
@@ -270,8 +318,12 @@ class NotificationStore:
             upsert=True,
         )
 
-    async def checked_endpoints(self, tenant: str, meeting_id: str) -> list[str]:
-        cursor = self._db[CHECKS].find({"tenant": tenant, "meeting_id": meeting_id})
+    async def checked_endpoints(
+        self, tenant: str, meeting_id: str, endpoints: Sequence[str]
+    ) -> list[str]:
+        """Which of the meeting's `endpoints` were checked: read by `_id`, not searched."""
+        ids = [f"{tenant}:{meeting_id}:{e}" for e in endpoints]
+        cursor = self._db[CHECKS].find({"_id": {"$in": ids}})
         return [d["endpoint"] async for d in cursor]
 
     async def mark_report_submitted(self, tenant: str, report_id: str) -> None:

@@ -73,7 +73,9 @@ class Store(Protocol):
     async def record_check(
         self, tenant: str, meeting_id: str, endpoint: str, outcome: str
     ) -> None: ...
-    async def checked_endpoints(self, tenant: str, meeting_id: str) -> list[str]: ...
+    async def checked_endpoints(
+        self, tenant: str, meeting_id: str, endpoints: Sequence[str]
+    ) -> list[str]: ...
     async def mark_report_submitted(self, tenant: str, report_id: str) -> None: ...
     async def report_submitted(self, tenant: str, report_id: str) -> bool: ...
     async def save_snapshot(self, event: Snapshot) -> None: ...
@@ -239,7 +241,9 @@ class Notifications:
     async def remind_check(self, timer: Timer) -> None:
         meeting = await self._current_meeting(timer)
         if meeting:
-            checked = await self.store.checked_endpoints(timer.tenant, meeting.meeting_id)
+            checked = await self.store.checked_endpoints(
+                timer.tenant, meeting.meeting_id, meeting.endpoints
+            )
             policy = self.policy_for(timer.tenant)
             await self._add(reminders.plan_check_reminder(timer.id, meeting, checked, policy))
 
