@@ -125,6 +125,57 @@ def test_the_duty_officer_reads_the_calendar_and_changes_a_technician(
     # the address was never used before: a mail to it is this meeting's notice
     api.until(lambda: platform.smtp.inbox.to(NEW_TECHNICIAN[1]), lambda found: len(found) > 0)
 
+    _books_a_rehearsal_then_moves_the_meeting_and_cancels_it(browser, console_url, api, start)
+
+
+def _books_a_rehearsal_then_moves_the_meeting_and_cancels_it(
+    browser: WebDriver, console_url: str, api: Api, tomorrow: datetime
+) -> None:
+    """The duty officer's levers on a meeting's page: a rehearsal booked in local time, then
+    the meeting moved an hour later, its rehearsal cancelled with it by the choice asked."""
+    start = tomorrow + timedelta(days=6)
+    meeting_id = api.register("Hội nghị sơ kết toàn tỉnh", start, ["TQ-UBND", "TQ-SNV", "TQ-STP"])
+    api.until(
+        lambda: api.get("registration", f"/meetings/{meeting_id}"),
+        lambda m: m.get("status") == "scheduled",
+    )
+    browser.get(f"{console_url}/meetings/{meeting_id}")
+    wait(browser, lambda d: d.find_elements(By.ID, "rehearsal-form"))
+    day_before = (start - timedelta(days=1)).replace(hour=14)
+    box = browser.find_element(By.ID, "rehearsal-start")
+    box.send_keys(f"{day_before:%Y-%m-%d %H:%M}")
+    browser.find_element(By.ID, "book-rehearsal").click()
+    wait(
+        browser,
+        lambda d: d.find_elements(By.ID, "done") or d.find_elements(By.ID, "rehearsal-error"),
+    )
+    assert browser.find_elements(By.ID, "done"), browser.page_source[:3000]
+    [rehearsal] = api.get("registration", f"/meetings/{meeting_id}")["rehearsals"]
+    assert rehearsal["start"] == day_before.isoformat()
+    listed = browser.find_element(By.ID, "rehearsal-list").text
+    assert f"{day_before:%d/%m/%Y %H:%M}" in listed
+    assert_accessible(browser)
+    shot(browser, "44-meeting-rehearsal")
+
+    # the move asks what becomes of the rehearsal; the officer cancels it with the move
+    later = start + timedelta(hours=1)
+    moved = browser.find_element(By.ID, "move-start")
+    moved.clear()
+    moved.send_keys(f"{later:%Y-%m-%d %H:%M}")
+    browser.find_element(By.ID, "move-reason").send_keys("Lãnh đạo tỉnh đổi lịch")
+    form = browser.find_element(By.ID, "move-form")
+    form.find_element(By.CSS_SELECTOR, 'input[name="rehearsals"][value="cancel"]').click()
+    browser.find_element(By.ID, "do-move").click()
+    wait(
+        browser, lambda d: "done=moved_ok" in d.current_url or d.find_elements(By.ID, "move-error")
+    )
+    assert "done=moved_ok" in browser.current_url, browser.page_source[:3000]
+    found = api.until(
+        lambda: api.get("registration", f"/meetings/{meeting_id}"),
+        lambda m: m.get("status") == "scheduled" and m["start"] == later.isoformat(),
+    )
+    assert [r["cancelled"] for r in found["rehearsals"]] == [True]
+
 
 def _cell(browser: WebDriver, name: str) -> str:
     row = browser.find_element(By.ID, f"endpoint-{ENDPOINT}")
