@@ -10,7 +10,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,6 +310,20 @@ def quiet_meeting_reads(path: str, meeting_id: str = "m1") -> httpx.Response | N
     if path in (f"{at}/notices", f"{at}/readiness", f"{at}/feedback"):
         return httpx.Response(200, json=[])
     return None
+
+
+def meeting_page_reads(
+    path: str, meeting: dict[str, Any], endpoints: Sequence[Any] = (), meeting_id: str = "m1"
+) -> httpx.Response:
+    """A meeting page's reads: the meeting, the directory's endpoints and the quiet side
+    reads; 404 for any other path."""
+    if path == f"/meetings/{meeting_id}":
+        return httpx.Response(200, json=meeting)
+    if path == "/endpoints":
+        return httpx.Response(200, json=list(endpoints))
+    if quiet := quiet_meeting_reads(path, meeting_id):
+        return quiet
+    return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from console_fakes import csrf_of, officer_and_clerk, quiet_meeting_reads, sign_in
+from console_fakes import csrf_of, meeting_page_reads, officer_and_clerk, sign_in
 
 from hnth_console import meeting_views
 
@@ -54,15 +54,9 @@ def services(request: httpx.Request) -> httpx.Response:
             errors = [{"field": "endpoint", "rule": "backup.switch_window", "message": WINDOW}]
             return httpx.Response(409, json={"code": "backup.switch_window", "errors": errors})
         return httpx.Response(200, json=meeting())
-    if path == "/meetings/m1":
-        return httpx.Response(200, json=meeting())
-    if path == "/endpoints":
-        return httpx.Response(200, json=ENDPOINTS)
     if path == "/meetings/m1/readiness":
         return httpx.Response(200, json=READINESS)
-    if quiet := quiet_meeting_reads(path):
-        return quiet
-    return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
+    return meeting_page_reads(path, meeting(), ENDPOINTS)
 
 
 @pytest.fixture

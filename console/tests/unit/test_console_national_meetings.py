@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from console_fakes import csrf_of, officer_and_clerk, quiet_meeting_reads, sign_in
+from console_fakes import csrf_of, meeting_page_reads, officer_and_clerk, sign_in
 
 sent: list[httpx.Request] = []
 START = datetime.now(UTC) + timedelta(days=3)
@@ -56,13 +56,7 @@ def services(request: httpx.Request) -> httpx.Response:
     if path == "/meetings/m1" and method == "PATCH":
         sent.append(request)
         return httpx.Response(200, json=MEETING)
-    if path == "/meetings/m1":
-        return httpx.Response(200, json=MEETING)
-    if path == "/endpoints":
-        return httpx.Response(200, json=ENDPOINTS)
-    if quiet := quiet_meeting_reads(path):
-        return quiet
-    return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
+    return meeting_page_reads(path, MEETING, ENDPOINTS)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from console_fakes import csrf_of, officer_and_clerk, quiet_meeting_reads, sign_in
+from console_fakes import csrf_of, meeting_page_reads, officer_and_clerk, sign_in
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 START = (datetime.now(UTC).astimezone(ZONE) + timedelta(days=5)).replace(
@@ -50,13 +50,7 @@ def services(request: httpx.Request) -> httpx.Response:
             errors = [{"field": "end", "rule": "rehearsal.lead_time", "message": TOO_LATE}]
             return httpx.Response(422, json={"code": "invalid", "errors": errors})
         return httpx.Response(201, json=MEETING)
-    if path == "/meetings/m1":
-        return httpx.Response(200, json=MEETING)
-    if path == "/endpoints":
-        return httpx.Response(200, json=[])
-    if quiet := quiet_meeting_reads(path):
-        return quiet
-    return httpx.Response(404, json={"detail": {"message": f"không có {path}"}})
+    return meeting_page_reads(path, MEETING)
 
 
 @pytest.fixture
