@@ -333,11 +333,11 @@ class Meetings:
         *,
         new_start: datetime | None,
         reason: str,
+        now: datetime,
     ) -> None:
         """Before a meeting is cancelled (`new_start` None) or moved: its rehearsals still
         to come are kept or cancelled as the caller chose; without a choice, a refusal.
         A kept rehearsal must still end before the moved meeting, by the lead time."""
-        now = self.clock.now()
         coming = [
             r
             for r in await self.store.rehearsals(who.tenant, meeting["_id"])
@@ -500,7 +500,7 @@ class Meetings:
             if after.start != before.start:
                 why = reason or "Cuộc họp chính đã dời giờ / the meeting was moved"
                 await self._rehearsals_follow(
-                    who, meeting, choice, new_start=after.start, reason=why
+                    who, meeting, choice, new_start=after.start, reason=why, now=now
                 )
         revision = meeting["revision"] + 1
         event = MeetingChanged.create(
@@ -536,7 +536,7 @@ class Meetings:
             f": {reason}" if reason else ""
         )
         choice = body.rehearsals if body else None
-        await self._rehearsals_follow(who, meeting, choice, new_start=None, reason=why)
+        await self._rehearsals_follow(who, meeting, choice, new_start=None, reason=why, now=now)
         event = MeetingCancelled.create(
             tenant=who.tenant,
             correlation_id=meeting_id,
