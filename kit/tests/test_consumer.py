@@ -13,8 +13,12 @@ from hnth_kit.topics_admin import ensure_topics
 pytestmark = pytest.mark.integration
 
 
-def raw(topic: str, value: bytes, offset: int = 7) -> RawMessage:
-    return RawMessage(topic=topic, partition=0, offset=offset, key=b"m-1", value=value)
+def raw(topic: str, value: bytes, offset: int = 7, declared: str | None = None) -> RawMessage:
+    """A delivered message; `declared`: the event type its `hnth-event-type` header names."""
+    headers = (("hnth-event-type", declared.encode()),) if declared else ()
+    return RawMessage(
+        topic=topic, partition=0, offset=offset, key=b"m-1", value=value, headers=headers
+    )
 
 
 POISON = {
@@ -100,3 +104,20 @@ async def test_known_event_without_handler_is_ignored(producer, topics) -> None:
     assert (
         await consumer.process(raw(topics.meetings, cancelled("m-1").to_json())) is Outcome.IGNORED
     )
+
+
+async def test_an_event_declared_for_another_service_is_ignored_without_decoding(
+    producer, topics
+) -> None:
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: _never_called})
+    message = raw(topics.meetings, b"{not even json", declared="SlotAssigned")
+    assert await consumer.process(message) is Outcome.IGNORED
+
+
+async def test_a_malformed_event_declared_for_this_service_is_dead_lettered(
+    infra, producer, topics
+) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: _never_called})
+    message = raw(topics.meetings, POISON["invalid_schema"], declared="MeetingCancelled")
+    assert await consumer.process(message) is Outcome.DEAD_LETTERED

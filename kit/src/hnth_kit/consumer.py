@@ -7,6 +7,10 @@ written to its dead-letter topic. Handlers are idempotent (see `idempotency`).
 - Undecodable, schema-invalid or unknown-type messages go straight to `<topic>.dlq`.
 - A handler raising `Unprocessable` (e.g. an event for an unknown meeting) goes there too.
 - Other handler errors are retried `attempts` times, then dead-lettered.
+- A message whose `hnth-event-type` header (set by every service's outbox) names a type
+  this service has no handler for is ignored without decoding: most events on a topic
+  are for another service, and decoding them only to drop them cost as much as handling.
+  A malformed one is dead-lettered by the service that handles its type.
 - Infrastructure errors (database or broker unreachable) are not the message's fault:
   they are retried with backoff until the infrastructure is back, never dead-lettered.
 """
@@ -27,7 +31,7 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
 
 from hnth_contracts import Event, dead_letter, decode_event
-from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.kafka import EVENT_TYPE_HEADER, OutMessage, Producer
 from hnth_kit.logs import correlation_id
 from hnth_kit.metrics import Metrics
 
@@ -89,7 +93,9 @@ class EventConsumer:
     ) -> None:
         self.service = service
         self._producer = producer
-        self._handlers = dict(handlers or {})
+        self._handlers: dict[type[Event], Handler] = {}
+        self._handled_names: frozenset[str] = frozenset()
+        self.register(handlers or {})
         self._attempts = attempts
         self._backoff = backoff
         self._max_backoff = max_backoff
@@ -107,6 +113,7 @@ class EventConsumer:
     def register(self, handlers: Mapping[type[Event], Handler]) -> None:
         """Add handlers by event type (a service wires them after building its store)."""
         self._handlers.update(handlers)
+        self._handled_names = frozenset(_type_name(t) for t in self._handlers)
 
     async def process(self, raw: RawMessage) -> Outcome:
         started = time.perf_counter()
@@ -119,6 +126,9 @@ class EventConsumer:
 
     async def _process(self, raw: RawMessage) -> tuple[Outcome, str]:
         """The outcome and the event type (`undecodable` when the body is not an event)."""
+        declared = _declared_type(raw)
+        if declared is not None and declared not in self._handled_names:
+            return Outcome.IGNORED, declared
         try:
             event = decode_event(raw.value)
         except ValidationError as exc:
@@ -186,6 +196,22 @@ class EventConsumer:
                 log.warning("cannot reach the DLQ (%s); retrying", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff)
+
+
+def _type_name(event_type: type[Event]) -> str:
+    """The `type` an event model carries (its discriminator's default)."""
+    return str(event_type.model_fields["type"].default)
+
+
+def _declared_type(raw: RawMessage) -> str | None:
+    """The event type the producer declared in the header, if any (and readable)."""
+    for name, value in raw.headers:
+        if name == EVENT_TYPE_HEADER:
+            try:
+                return value.decode()
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def _classify(exc: ValidationError) -> tuple[str, str]:

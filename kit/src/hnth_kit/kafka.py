@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 
+EVENT_TYPE_HEADER = "hnth-event-type"
+"""The header naming a published event's type: consumers skip other services' events by it."""
+
 
 @dataclass(frozen=True)
 class OutMessage:

@@ -46,7 +46,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics, key_of
-from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.kafka import EVENT_TYPE_HEADER, OutMessage, Producer
 from hnth_kit.metrics import Metrics
 from hnth_kit.mongo import Document, insert_new
 
@@ -318,7 +318,7 @@ class OutboxRelay:
                         topic=e["topic"],
                         key=e["key"].encode(),
                         value=e["value"].encode(),
-                        headers=(("hnth-event-type", e["type"]),),
+                        headers=((EVENT_TYPE_HEADER, e["type"]),),
                     )
                     for e in todo
                 ]

@@ -55,9 +55,9 @@ def _public_keys(settings: ServiceSettings) -> PublicKeys:
     return RemoteKeys(settings.auth_jwks_url)
 
 
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
-    """Hand the handler the bytes as delivered: decoding and dead-lettering are ours."""
-    return message.body
+async def _raw_body(message: StreamMessage[Any]) -> list[bytes]:
+    """Hand the handler a batch's bodies as delivered: decoding and dead-lettering are ours."""
+    return list(message.body)
 
 
 @dataclass
@@ -226,6 +226,9 @@ class Service:
                 *(Topic(name, declare=False) for name in self._inputs),
                 group_id=self.settings.group_id,
                 auto_offset_reset="earliest",
+                batch=True,
+                max_records=self.settings.consume_batch_max,
+                batch_timeout_ms=self.settings.consume_batch_wait_ms,
                 decoder=_raw_body,
                 title=f"{self.name}:consume",
                 description=f"{title}: consumes " + ", ".join(self._inputs),
@@ -233,19 +236,23 @@ class Service:
             self._subscriber = subscriber
 
             @subscriber
-            async def on_message(body: bytes, message: KafkaMessage) -> None:
-                record = message.raw_message
-                assert not isinstance(record, tuple), "batch consumption is not used"
-                await self.consumer.process(
-                    RawMessage(
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                        key=record.key,
-                        value=body,
-                        headers=tuple(record.headers or ()),
+            async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
+                """Each message in order, as alone; the batch's offsets are committed once
+                when all are done. A raise (infrastructure down past its budget) rewinds
+                every partition to the batch's start: the redelivered ones are idempotent."""
+                records = message.raw_message
+                assert isinstance(records, tuple), "the subscriber consumes batches"
+                for record, body in zip(records, bodies, strict=True):
+                    await self.consumer.process(
+                        RawMessage(
+                            topic=record.topic,
+                            partition=record.partition,
+                            offset=record.offset,
+                            key=record.key,
+                            value=body,
+                            headers=tuple(record.headers or ()),
+                        )
                     )
-                )
 
         for topic, models in self._outputs.topics.items():
             for model in models:

@@ -1,0 +1,111 @@
+"""A service consumes in batches: every message handled once and in order per key, the
+offsets committed once per batch, nothing read again after a restart. Real broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from kit_samples import cancelled
+
+from hnth_contracts import MeetingCancelled
+from hnth_kit.auth import StaticKeys
+from hnth_kit.consumer import RawMessage
+from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.offsets import committed
+from hnth_kit.service import Outputs, Service
+from hnth_kit.settings import REPO_ROOT, ServiceSettings
+from hnth_kit.topics_admin import ensure_topics
+
+pytestmark = pytest.mark.integration
+
+MESSAGES = 60
+
+
+def _service(infra, unique: str) -> Service:
+    settings = ServiceSettings(
+        service_name="batches",
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        mongodb_url=infra.mongodb_url,
+        database=f"kit_batches_{unique}",
+        consumer_group=f"hnth-batches-{unique}",
+        topic_prefix=f"t{unique}.",
+        policy_dir=REPO_ROOT / "policies",
+        consume_batch_max=25,
+    )
+    return Service(
+        settings,
+        title="batches",
+        description="a service that only consumes",
+        inputs=[settings.topics.meetings],
+        outputs=Outputs(),
+        outbox_collections=[],
+        verify_with=StaticKeys({"keys": []}),
+    )
+
+
+async def _until(condition: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_batch_is_handled_in_order_and_committed_once(
+    infra, producer: Producer, unique, database
+) -> None:
+    database(f"kit_batches_{unique}")  # dropped at the end
+    service = _service(infra, unique)
+    topic = service.topics.meetings
+    await ensure_topics(infra.bootstrap_servers, [topic], partitions=1)
+    seen: list[str] = []
+
+    async def record(event: MeetingCancelled, _: RawMessage) -> None:
+        seen.append(event.meeting_id)
+
+    service.handle({MeetingCancelled: record})
+    commits: list[int] = []  # how many messages were handled at each commit
+    await service.start()
+    try:
+        consumer: Any = service._subscriber.consumer
+        original = consumer.commit
+
+        async def counted(*args: Any, **kwargs: Any) -> None:
+            commits.append(len(seen))
+            await original(*args, **kwargs)
+
+        consumer.commit = counted
+        await producer.send(
+            [
+                OutMessage(topic, b"one-key", cancelled(f"m-{n:03d}").to_json())
+                for n in range(MESSAGES)
+            ]
+        )
+
+        async def all_committed() -> bool:
+            offsets = await committed(infra.bootstrap_servers, f"hnth-batches-{unique}")
+            return sum(offsets.values()) == MESSAGES
+
+        await _until(all_committed)
+    finally:
+        await service.stop()
+    assert seen == [f"m-{n:03d}" for n in range(MESSAGES)]
+    # a commit per batch (at most 25 each; a fetch may bring fewer), not one per message
+    assert commits[-1] == MESSAGES
+    assert len(commits) <= 10, commits
+
+    again = _service(infra, unique)
+    again.handle({MeetingCancelled: record})
+    await again.start()
+    try:
+        await producer.send([OutMessage(topic, b"one-key", cancelled("m-last").to_json())])
+
+        async def last_seen() -> bool:
+            return seen[-1] == "m-last"
+
+        await _until(last_seen)
+    finally:
+        await again.stop()
+    assert len(seen) == MESSAGES + 1, "a restart read again what was committed"
