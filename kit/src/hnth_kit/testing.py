@@ -161,6 +161,8 @@ class Inbox:
         self.refusing = False
         self.refused = 0
         self.unknown: set[str] = set()
+        self.peers: set[tuple[str, int]] = set()
+        """The client ends that delivered mail: one per connection."""
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -177,6 +179,7 @@ class Inbox:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
+        self.peers.add(tuple(session.peer))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -106,6 +106,12 @@ class NotificationSettings(ServiceSettings):
         )
 
 
+async def _close_all(poster: WebhookPoster, mailer: Mailer) -> None:
+    """The sender's channels, closed when it stops."""
+    await poster.close()
+    await mailer.close()
+
+
 def build(settings: NotificationSettings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or NotificationSettings()  # type: ignore[call-arg]
     topics = settings.topics
@@ -124,11 +130,12 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     wakeup = asyncio.Event()  # set when notices are stored: the sender looks at once
     poster = WebhookPoster(settings.webhook_timeout_seconds)
     smpp = settings.smpp()
+    mailer = Mailer(settings.smtp())
     sending = Delivery(
         store,
         service.clock,
         service.policy_for,
-        Mailer(settings.smtp()),
+        mailer,
         poster,
         delivery,
         wake=wakeup.set,
@@ -137,7 +144,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     dispatcher = Dispatcher(
         sending,
         wakeup,
-        close=poster.close,
+        close=lambda: _close_all(poster, mailer),
         attempts=Counter(
             "hnth_notices",
             "Notice delivery attempts by kind and resulting status (sent, failed, pending=retry)",

@@ -7,6 +7,7 @@ Each send returns a `attempts.Attempt`; nothing here decides about retries.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -35,24 +36,27 @@ class SmtpConfig:
     timeout: float = 10.0
 
 
+DROPPED = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
+"""What a kept connection the server closed while it was idle raises on its next use."""
+
+
 class Mailer:
+    """E-mail over SMTP on kept-alive connections.
+
+    A connection is opened when no idle one is at hand and kept for the next notice: a
+    TCP handshake, EHLO and login per notice was most of a send. At most as many are
+    open as notices are sent at once (each connection sends one at a time). A kept one
+    the server dropped while idle (servers end idle sessions after minutes) is replaced
+    at once: that is not the notice's failure, so it costs no retry.
+    """
+
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
+        self._idle: list[aiosmtplib.SMTP] = []
 
     async def send(self, message: EmailMessage) -> attempts.Attempt:
-        c = self._config
         try:
-            await aiosmtplib.send(
-                content.wire(message),
-                sender=str(message["From"]),
-                recipients=[str(message["To"])],
-                hostname=c.host,
-                port=c.port,
-                start_tls=c.tls,
-                username=c.username,
-                password=c.password,
-                timeout=c.timeout,
-            )
+            await self._submit(content.wire(message), str(message["From"]), str(message["To"]))
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]
             return attempts.smtp_reply(refused.code, refused.message)
@@ -62,6 +66,45 @@ class Mailer:
             # unreachable, disconnected, timed out: the server may be back later
             return attempts.retry(f"{type(exc).__name__}: {exc}")
         return attempts.DELIVERED
+
+    async def close(self) -> None:
+        """Say goodbye on every idle connection (at the service's stop)."""
+        while self._idle:
+            client = self._idle.pop()
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
+
+    async def _submit(self, wire: bytes, sender: str, recipient: str) -> None:
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                return await self._on(client, wire, sender, recipient)
+            except DROPPED:
+                continue  # closed while idle: the next kept one, or a new one
+        client = aiosmtplib.SMTP(
+            hostname=self._config.host,
+            port=self._config.port,
+            start_tls=self._config.tls,
+            username=self._config.username,
+            password=self._config.password,
+            timeout=self._config.timeout,
+        )
+        await client.connect()
+        await self._on(client, wire, sender, recipient)
+
+    async def _on(self, client: aiosmtplib.SMTP, wire: bytes, sender: str, to: str) -> None:
+        """Send on `client`, and keep it unless its session broke. A refusal leaves the
+        session usable (the client resets the envelope)."""
+        try:
+            await client.sendmail(sender, [to], wire)
+        except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+            if client.is_connected:
+                self._idle.append(client)
+            raise
+        except BaseException:
+            client.close()
+            raise
+        self._idle.append(client)
 
 
 class WebhookPoster:
