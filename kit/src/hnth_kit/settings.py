@@ -49,8 +49,9 @@ class ServiceSettings(BaseSettings):
     consume_batch_max: int = Field(default=200, ge=1)
     """At most this many messages per poll: handled one by one, their offsets committed
     once for the whole batch (one commit per message was half of a meeting's Kafka traffic)."""
-    consume_batch_wait_ms: int = Field(default=50, ge=1)
-    """How long an idle poll waits for messages, and then sleeps before the next one."""
+    consume_batch_wait_ms: int = Field(default=20, ge=1)
+    """How long an idle poll waits for messages, and then sleeps before the next one
+    (FastStream's batch loop): a message arriving meanwhile waits at most this long."""
     handler_attempts: int = Field(default=3, ge=1)
     """Attempts for a message whose handler fails for a non-transient reason, before the DLQ."""
     log_level: str = "INFO"
