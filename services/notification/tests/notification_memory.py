@@ -57,6 +57,9 @@ class MemoryStore:
     async def notice(self, notice_id: str) -> Document | None:
         return self.notices.get(notice_id)
 
+    async def notice_to_send(self, notice_id: str) -> Document | None:
+        return self.notices.get(notice_id)
+
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
         found = [
             n

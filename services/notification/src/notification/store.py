@@ -124,8 +124,13 @@ class NotificationStore:
         return doc, True
 
     async def notice(self, notice_id: str) -> Document | None:
-        found = await self._notices.find_one({"_id": notice_id}, hide_outbox())
+        found = await self.notice_to_send(notice_id)
         return (await self._with_acks([found]))[0] if found else None
+
+    async def notice_to_send(self, notice_id: str) -> Document | None:
+        """The notice without its acknowledgement (one read less per attempt: sending
+        never looks at it)."""
+        return await self._notices.find_one({"_id": notice_id}, hide_outbox())
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         cursor = self._queue.find({"due": {"$lte": now}}, {"_id": 1})
