@@ -576,6 +576,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "rehearsal_keep": ("giữ buổi tổng duyệt", "keep the rehearsal"),
     "rehearsal_cancel": ("hủy cả buổi tổng duyệt", "cancel the rehearsal too"),
     "switch_backup": ("Chuyển sang điểm cầu dự phòng", "Switch to backup"),
+    "priority": ("Mức ưu tiên", "Priority"),
     "record_meeting": (
         "Ghi hình cuộc họp (sau họp, bản ghi đính kèm hồ sơ như tài liệu)",
         "Record the meeting (afterwards the recording joins its materials)",
