@@ -589,6 +589,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "The backup's technician gets the invitation and checks it by the opening; endpoint "
         "{endpoint} is told it is replaced.",
     ),
+    "board_switch_help": (
+        "Điểm cầu {endpoint} kiểm tra không đạt hoặc đang có sự cố.",
+        "Endpoint {endpoint} failed its check or has an open incident.",
+    ),
     "switch_reason": ("Lý do chuyển (gửi cho các bên)", "Reason for the switch (sent to all)"),
     "switch_reason_needed": ("Hãy ghi lý do chuyển.", "Give the reason for the switch."),
     "switched_ok": (
