@@ -332,6 +332,22 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
+def registration_form(page: httpx.Response, **fields: str) -> dict[str, str]:
+    """The registration form as posted from `page` (its CSRF token): a meeting on LS-UBND
+    for the provincial office, `fields` changed or added."""
+    return {
+        "csrf": csrf_of(page),
+        "title": "Họp giao ban",
+        "host_unit": "VP-UBND",
+        "chair": "Chủ tịch",
+        "start": "2026-12-03 08:00",
+        "minutes": "120",
+        "main_endpoint": "LS-UBND",
+        "idempotency_key": "k-1",
+        **fields,
+    }
+
+
 async def sign_in(
     client: httpx.AsyncClient, username: str, password: str = STRONG, lang: str = "vi"
 ) -> httpx.Response:

@@ -576,6 +576,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "rehearsal_keep": ("giữ buổi tổng duyệt", "keep the rehearsal"),
     "rehearsal_cancel": ("hủy cả buổi tổng duyệt", "cancel the rehearsal too"),
     "switch_backup": ("Chuyển sang điểm cầu dự phòng", "Switch to backup"),
+    "priority": ("Mức ưu tiên", "Priority"),
     "record_meeting": (
         "Ghi hình cuộc họp (sau họp, bản ghi đính kèm hồ sơ như tài liệu)",
         "Record the meeting (afterwards the recording joins its materials)",
@@ -587,6 +588,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Endpoint {endpoint} failed its check or has an open incident; its backup: {backup}. "
         "The backup's technician gets the invitation and checks it by the opening; endpoint "
         "{endpoint} is told it is replaced.",
+    ),
+    "board_switch_help": (
+        "Điểm cầu {endpoint} kiểm tra không đạt hoặc đang có sự cố.",
+        "Endpoint {endpoint} failed its check or has an open incident.",
     ),
     "switch_reason": ("Lý do chuyển (gửi cho các bên)", "Reason for the switch (sent to all)"),
     "switch_reason_needed": ("Hãy ghi lý do chuyển.", "Give the reason for the switch."),

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from hnth_console.i18n import Translate
 from hnth_console.views import parse_time
+from hnth_contracts import priority
+from hnth_contracts.policy import Policy
 
 Row = Mapping[str, Any]
 LENGTHS = (30, 60, 90, 120, 180, 240)
@@ -179,6 +181,28 @@ def backup_offers(
     ]
 
 
+def in_switch_window(start: datetime | None, now: datetime, window: timedelta) -> bool:
+    """Is the meeting in its last `window` (the policy's `backup.switch_window`) before its
+    opening? Registration decides again, naming the rule, when the switch is posted."""
+    return start is not None and start - window <= now < start
+
+
+def switchable(
+    start: datetime | None,
+    now: datetime,
+    window: timedelta,
+    checks: Iterable[Row],
+    endpoints: Iterable[Row],
+) -> list[dict[str, str]]:
+    """The backup offers of a meeting starting at `start`, from its `checks` and the
+    directory's `endpoints`: none outside the switch window (the meeting page and the
+    duty board ask the same question here)."""
+    if not in_switch_window(start, now, window):
+        return []
+    rows = list(endpoints)
+    return backup_offers(checks, backups_of(rows), endpoint_names(rows))
+
+
 def endpoint_names(endpoints: Iterable[Row]) -> dict[str, str]:
     """Code -> `code · name` from the directory."""
     return {
@@ -253,6 +277,30 @@ def preemptible(meeting: Row) -> list[str]:
         if entry.get("type") == "SlotRejected" and entry.get("revision") == meeting.get("revision"):
             return [str(m) for m in (entry.get("rejection") or {}).get("preemptible") or []]
     return []
+
+
+def _plain(words: str) -> str:
+    """A level's name as a label: its first letter upper case (`Phòng chống thiên tai`)."""
+    return words[:1].upper() + words[1:]
+
+
+def priority_words(policy: Policy, code: str | None, lang: str) -> str:
+    """A meeting's priority in words (None or a level the province no longer has: the
+    code itself, or the default level's name)."""
+    found = priority.level(policy, code)
+    if found is None:
+        return str(code)
+    return _plain(found.en if lang == "en" else found.vi)
+
+
+def priority_choices(policy: Policy, role: str, lang: str) -> list[dict[str, str]]:
+    """The levels (highest first) a person of `role` may set, each with its label; the
+    registration form's select (registration checks it again, naming the rule)."""
+    return [
+        {"code": lv.code, "label": _plain(lv.en if lang == "en" else lv.vi)}
+        for lv in priority.levels(policy)
+        if role in lv.roles
+    ]
 
 
 def access_rows(entries: Sequence[Row], zone: ZoneInfo) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """The duty officer switches a failing endpoint to its backup from the meeting's page, over
 stand-ins for the services: the offer shows only in the province's last hour, for a failed
 check or an open incident on an endpoint the directory gives a backup; one click with the
-reason posts registration's switch; a refusal shows beside the form."""
+reason posts registration's switch; a refusal shows beside the form. The duty board offers
+the same switches (one home: `meeting_views.switchable`), linking to the meeting's form."""
 
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ def services(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=meeting())
     if path == "/meetings/m1/readiness":
         return httpx.Response(200, json=READINESS)
+    if path == "/meetings":  # the board's today and tomorrow
+        return httpx.Response(200, json={"items": [meeting()], "next_cursor": None})
     return meeting_page_reads(path, meeting(), ENDPOINTS)
 
 
@@ -123,3 +126,48 @@ def test_an_open_incident_offers_the_backup_and_a_closed_checklist_does_not() ->
     assert offers == [
         {"endpoint": "A", "name": "A", "backup": "A2", "backup_name": "A2 · dự phòng"}
     ]
+
+
+def board_offer(page: httpx.Response) -> str:
+    """The board's offers for meeting m1 (empty when none)."""
+    row = page.text.split('data-meeting="m1"')[1].split("</section>")[0]
+    return "".join(p.split("</p>")[0] for p in row.split('class="board-switch"')[1:])
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_the_duty_board_offers_the_same_switch_linking_to_the_meetings_form(
+    console, lang: str
+) -> None:
+    assert (await sign_in(console, "truc-ban", lang=lang)).status_code == 303
+    for page in ("/board", "/board/live"):
+        offer = board_offer(await console.get(page))
+        heading = "Switch to backup" if lang == "en" else "Chuyển sang điểm cầu dự phòng"
+        assert f"{heading}: LS-P-KYLUA-4G · Máy tính bảng 4G phường Kỳ Lừa" in offer
+        assert "LS-P-KYLUA · Điểm cầu UBND phường Kỳ Lừa" in offer
+        assert 'href="/meetings/m1#switch-backup"' in offer
+        assert "LS-STTTT-LAPTOP" not in offer  # the main room passed its check
+    meeting_page = await console.get("/meetings/m1")
+    assert 'id="switch-backup"' in meeting_page.text  # where the link leads
+
+
+async def test_the_board_offers_no_switch_before_the_last_hour_nor_to_a_registrar(
+    console,
+) -> None:
+    state["ahead"] = timedelta(hours=3)
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    board = await console.get("/board")
+    assert 'data-meeting="m1"' in board.text
+    assert board_offer(board) == ""
+    state["ahead"] = timedelta(minutes=40)
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    assert board_offer(await console.get("/board")) == ""
+
+
+def test_an_offer_only_in_the_switch_window() -> None:
+    now = datetime(2026, 12, 9, 1, 30, tzinfo=UTC)
+    checks = [{"endpoint": "A", "state": "missed"}]
+    endpoints = [{"code": "A", "backup": "A2"}, {"code": "A2", "name": "dự phòng"}]
+    hour = timedelta(hours=1)
+    offer = [{"endpoint": "A", "name": "A", "backup": "A2", "backup_name": "A2 · dự phòng"}]
+    for start, offered in ((now + hour, offer), (now + 2 * hour, []), (now, []), (None, [])):
+        assert meeting_views.switchable(start, now, hour, checks, endpoints) == offered

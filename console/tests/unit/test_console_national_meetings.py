@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from console_fakes import csrf_of, meeting_page_reads, officer_and_clerk, sign_in
+from console_fakes import (
+    csrf_of,
+    meeting_page_reads,
+    officer_and_clerk,
+    registration_form,
+    sign_in,
+)
 
 sent: list[httpx.Request] = []
 START = datetime.now(UTC) + timedelta(days=3)
@@ -67,17 +73,8 @@ async def console() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def form_fields(page: httpx.Response, **extra: str) -> dict[str, str]:
-    return {
-        "csrf": csrf_of(page),
-        "title": MEETING["title"],
-        "host_unit": "VP-UBND",
-        "chair": "Thủ tướng",
-        "start": "2026-12-03 08:00",
-        "minutes": "180",
-        "main_endpoint": "LS-UBND",
-        "idempotency_key": "k-1",
-        **extra,
-    }
+    return registration_form(page, title=str(MEETING["title"]), chair="Thủ tướng",
+                             minutes="180", **extra)  # fmt: skip
 
 
 async def test_the_it_department_names_the_central_host_of_a_national_meeting(console) -> None:

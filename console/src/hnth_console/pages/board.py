@@ -1,7 +1,9 @@
 """The readiness board: today's and tomorrow's meetings, each endpoint's check coloured,
 and an endpoint's open incident on its tile (a technician reports it from a phone).
 The page asks for its rows again (`/board/live`, htmx) every `board_refresh_seconds`;
-without script, a reload shows the same."""
+without script, a reload shows the same. For the IT department, a meeting in its last hour
+with a failing endpoint that has a backup offers the switch (on the meeting's page: the
+board refreshes under a reason being typed)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from hnth_console import views
+from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, Settings, page, warn_of
-from hnth_console.reads import meetings_between, per_meeting
+from hnth_console.pages.meetings import switch_window
+from hnth_console.reads import directory, meetings_between, per_meeting
 from hnth_console.render import render
 
 router = APIRouter()
@@ -53,8 +56,11 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
         open_incidents(backends, s),
     )
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
+    rows = views.board_rows(meetings, readiness, now, warn_of(request))
+    if s.may("arrange_meeting"):
+        await offer_backups(request, s, backends, rows, now)
     return {
-        "rows": views.board_rows(meetings, readiness, now, warn_of(request)),
+        "rows": rows,
         "incidents": views.incidents_by_endpoint(opened),
         "now": now,
     }
@@ -72,3 +78,17 @@ async def open_incidents(backends: Backends, s: Session) -> list[dict[str, Any]]
             raise
         return []
     return found
+
+
+async def offer_backups(
+    request: Request, s: Session, backends: Backends, rows: list[dict[str, Any]], now: datetime
+) -> None:
+    """Each row's backup offers (`offers`), as the meeting's page makes them; the directory
+    is read only when a meeting is in its switch window."""
+    window = switch_window(request, s)
+    starts = [views.parse_time(row["meeting"].get("start")) for row in rows]
+    if not any(meeting_views.in_switch_window(start, now, window) for start in starts):
+        return
+    endpoints = await directory(backends, s)
+    for row, start in zip(rows, starts, strict=True):
+        row["offers"] = meeting_views.switchable(start, now, window, row["checks"], endpoints)

@@ -21,6 +21,7 @@ from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, policy_of, warn_of
 from hnth_console.reads import directory, nothing, optional
 from hnth_console.render import render, see_other
+from hnth_contracts import priority
 
 router = APIRouter()
 Registrar = Annotated[Session, Depends(page("new_meeting"))]
@@ -71,6 +72,7 @@ MEETING_FIELDS = (
     "document_date",
     "external_host",
     "record",
+    "priority",
 )
 
 
@@ -172,7 +174,8 @@ async def register_meeting(request: Request, s: Registrar, backends: Services) -
     except BackendError as exc:
         if exc.status not in (400, 409, 422):
             raise
-        return await meeting_form(request, backends, s, exc.status, refill, [exc.message])
+        beside, rest = _beside_fields(exc)
+        return await meeting_form(request, backends, s, exc.status, refill, rest, beside)
     return see_other(f"/meetings/{created}")
 
 
@@ -237,7 +240,15 @@ async def meeting_page(
         preemptible=meeting_views.preemptible(found)
         if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"
         else [],
-        may_switch=s.may("arrange_meeting") and _in_switch_window(request, s, start, now),
+        # the failing endpoints the duty officer may switch (the board offers the same)
+        offers=meeting_views.switchable(
+            start, now, switch_window(request, s), live["checks"], live["endpoints"]
+        )
+        if s.may("arrange_meeting")
+        else [],
+        priority=meeting_views.priority_words(
+            policy_of(request, s.who.tenant), found.get("priority"), s.lang
+        ),
         may_rate=s.may("meeting_feedback") and end is not None and end <= now,
         host_rating=host[0] if host else None,
         # a recording only for a meeting marked to be recorded (registration decides when)
@@ -269,7 +280,7 @@ async def live_context(
     checks = readiness or []
     return {
         "meeting_id": meeting_id,
-        "offers": meeting_views.backup_offers(checks, meeting_views.backups_of(endpoints), names),
+        "endpoints": endpoints,
         "notices": [
             {
                 **n,
@@ -398,6 +409,24 @@ async def move(request: Request, meeting_id: str, s: Arranger, backends: Service
     return await arrange(request, meeting_id, s, backends, "move", body, MOVE_FIELDS)
 
 
+BESIDE = ("priority",)
+"""The registration form's fields a refusal shows beside (the rest above the form)."""
+
+
+def _beside_fields(exc: BackendError) -> tuple[dict[str, list[str]], list[str]]:
+    """A refusal of the registration form split: the reasons for a field in `BESIDE`, by
+    field, and the others as sentences for above the form."""
+    beside: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for e in exc.errors:
+        field = str(e.get("field")).removeprefix("body.")
+        if field in BESIDE:
+            beside.setdefault(field, []).append(str(e.get("message")))
+        else:
+            rest.append(f"{field}: {e.get('message')}")
+    return beside, rest if exc.errors else [exc.message]
+
+
 def rehearsal_choice(form: FormData) -> dict[str, str]:
     """`rehearsals: keep | cancel` when the form asked (the meeting has rehearsals)."""
     choice = str(form.get("rehearsals") or "")
@@ -414,12 +443,16 @@ async def meeting_form(
     status: int,
     form: dict[str, Any],
     errors: list[str],
+    beside: dict[str, list[str]] | None = None,
     finder: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    """The form (again), with the province's endpoints and units to pick from."""
+    """The form (again), with the province's endpoints and units to pick from, the priority
+    levels the person may set (the default one chosen), and a refusal's reasons `beside`
+    the fields they name (the rest in `errors` above the form)."""
     endpoints, units, groups = await asyncio.gather(
         directory(backends, s), directory(backends, s, "units"), directory(backends, s, "groups")
     )
+    policy = policy_of(request, s.who.tenant)
     return render(
         request,
         s,
@@ -430,6 +463,9 @@ async def meeting_form(
         groups=groups,
         form=form,
         errors=errors,
+        beside=beside or {},
+        priorities=meeting_views.priority_choices(policy, s.who.role, s.lang),
+        default_priority=priority.levels(policy)[-1].code,
         finder=finder,
         lengths=meeting_views.LENGTHS,
         finder_days=meeting_views.FINDER_DAYS,
@@ -486,17 +522,18 @@ def meeting_body(
         body["external_host"] = fields["external_host"]
     if fields.get("record"):  # the recording joins its materials afterwards
         body["record"] = True
+    if fields.get("priority"):  # a level of meeting.priorities (registration checks the role)
+        body["priority"] = fields["priority"]
     for letter in ("document_number", "document_date"):  # the official letter, if any
         if fields.get(letter):
             body[letter] = fields[letter]
     return body
 
 
-def _in_switch_window(request: Request, s: Session, start: datetime | None, now: datetime) -> bool:
-    """Is the meeting in the province's last `backup.switch_window` before its opening
-    (registration decides again, naming the rule, when the form is posted)?"""
-    window = policy_of(request, s.who.tenant).duration(SWITCH_WINDOW)
-    return start is not None and start - window <= now < start
+def switch_window(request: Request, s: Session) -> timedelta:
+    """The province's `backup.switch_window`: the last stretch before an opening in which
+    a failing endpoint may be switched to its backup."""
+    return policy_of(request, s.who.tenant).duration(SWITCH_WINDOW)
 
 
 @router.post(
