@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -176,8 +176,39 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
 
 
 ONE_EACH = {"registration": 1, "scheduling": 1, "notification": 1, "inspection": 1}
-SHARED_PROVINCES = ("tuyen-quang", "lao-cai", "ho-chi-minh")
-"""The directories the session's shared platform loads: its modules' provinces."""
+SHARED_PROVINCES = ("tuyen-quang", "lao-cai", "ho-chi-minh", "thua-thien-hue")
+"""The directories the session's shared platform loads: its modules' provinces (Thừa
+Thiên Huế is test_metrics' alone: its per-province figures are read whole)."""
+SHARED_FIRST_DAY = 12
+"""The first day ahead `SharedDays` hands out: past the days the older shared modules name
+themselves (+20 h, 3, 4, 5 and 9 days ahead)."""
+
+
+class SharedDays:
+    """Hands out whole days no other test on the shared platform is given, so meetings on
+    the same endpoints never clash (a clash would be a rejection the test did not mean)."""
+
+    def __init__(self, first: int = SHARED_FIRST_DAY) -> None:
+        self._next = first
+
+    def take(self, count: int = 1) -> datetime:
+        """The first of `count` consecutive days of one's own, at 01:00 UTC (08:00 in Việt
+        Nam): day + timedelta(days=n) for n < count is one's own as well."""
+        first, self._next = self._next, self._next + count
+        today = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+        return today + timedelta(days=first)
+
+
+@pytest.fixture(scope="session")
+def shared_days() -> SharedDays:
+    """Days of their own for the tests on `shared_platform`."""
+    return SharedDays()
+
+
+@pytest.fixture
+def own_day(shared_days: SharedDays) -> datetime:
+    """A day (01:00 UTC) no other test on `shared_platform` meets on."""
+    return shared_days.take()
 
 
 @pytest.fixture(scope="module")

@@ -40,11 +40,17 @@ async def mails(platform, address: str, period: str, count: int) -> list[str]:
     return await eventually(received, until=lambda found: len(found) >= count, timeout=60)
 
 
+@pytest.fixture
+def platform(shared_platform):
+    """The shared platform: the test keeps to an inspection period of its own (the mails are
+    told apart by it) on days of its own."""
+    return shared_platform
+
+
 @pytest.mark.timeout(600)  # four services started on a busy machine: up to 4 min
 async def test_the_line_provider_and_technicians_hear_of_each_plan_change_and_cancel(
-    module_platform,
+    platform, shared_days
 ) -> None:
-    platform = module_platform
     period = f"2026-Q{uuid.uuid4().hex[:6]}"
     task_id = f"periodic_inspection:tuyen-quang:TQ-STTTT:{period}"
     operator = {"Authorization": f"Bearer {platform.token('--role', 'operator')}"}
@@ -72,7 +78,7 @@ async def test_the_line_provider_and_technicians_hear_of_each_plan_change_and_ca
             timeout=60,
         )
         await platform.directory_taken_in("inspection")
-        when = (datetime.now(UTC) + timedelta(days=5)).replace(second=0, microsecond=0)
+        when = shared_days.take(2)  # the plan's day and the day it is moved to
         plan = {"planned_at": when.isoformat(), "with_line_provider": True}
 
         too_soon = {**plan, "planned_at": (datetime.now(UTC) + timedelta(hours=3)).isoformat()}
