@@ -229,6 +229,20 @@ class Platform:
             sum(v.get("queued", 0.0) for v in found.values()),
         )
 
+    def settle(self, looks: int = 3, timeout: float = 300) -> None:
+        """Wait until the services have taken in the demo directory that registration
+        publishes at its start (events handled, then nothing queued and nothing handled for
+        `looks` looks a second apart): the first scenario measures meetings, not the start."""
+        deadline = time.monotonic() + timeout
+        last, still = -1.0, 0
+        while still < looks:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the platform never settled after its start")
+            time.sleep(1)
+            handled, queued = self.activity()
+            still = still + 1 if handled > 0 and queued == 0 and handled == last else 0
+            last = handled
+
     def stop(self) -> None:
         for _, proc in self.procs:
             proc.terminate()
@@ -566,6 +580,7 @@ def main() -> int:
             platform = Platform(state, replicas, prefix)
             print(f"replicas={replicas}", flush=True)
             try:
+                platform.settle()
                 plan: list[tuple[str, float | None]] = [("realistic", r) for r in args.rate]
                 plan.append(("realistic", None))
                 if not args.no_conflict_heavy:
