@@ -35,6 +35,23 @@ class Claims(Protocol):
         self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
     ) -> dict[str, KeyState]: ...
 
+    async def transfer(self, attempt: Attempt, claim_ids: Iterable[str]) -> None: ...
+
+
+def in_the_way(request: Request, attempt: Attempt, held: Iterable[str]) -> list[str]:
+    """The claims of `held` (a meeting being displaced) the request may need: those of its
+    endpoints, and every bridge's ports, in the buckets it reserves (what `reserve` may
+    claim; the rest of the displaced slot is simply released)."""
+    spans = domain.buckets(attempt.reserved)
+    rooms = {endpoint_key(request.tenant, room, b) for room in request.rooms for b in spans}
+    wanted = []
+    for claim_id in held:
+        key = claim_id.rpartition("#")[0]
+        _, kind, _, bucket, *_ = key.split("|")
+        if key in rooms or (kind == "port" and int(bucket) in spans):
+            wanted.append(claim_id)
+    return wanted
+
 
 class Slots:
     """Claims a request's slot, or finds who stands in its way and the nearest free windows."""

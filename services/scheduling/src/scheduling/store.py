@@ -8,8 +8,11 @@ collection, and updates are read-then-replace, not atomic. So:
   form a chain `claims/<key>#0`, `#1`, ...; a claim is released by inserting
   `releases/<key>#g`. A claim `#g+1` is only ever inserted after `#g` was seen released,
   so at most one claim per key is live: no double booking, and inserts are atomic on
-  both FerretDB and MongoDB. Releasing names the exact claim, so a late or repeated
-  release can never free somebody else's later claim.
+  both FerretDB and MongoDB. (One exception, `transfer`: a displacing request inserts
+  `#g+1` while the displaced meeting's `#g` is still live and about to be released; a
+  walk stops at the live `#g`, so `#g+1` only counts once `#g` is released.) Releasing
+  names the exact claim, so a late or repeated release can never free somebody else's
+  later claim.
 - A decision is `decisions/<tenant>|<meeting>|<revision>`, inserted once with its events
   (the kit's outbox): exactly one decision per (meeting, revision). It lists the claims
   it holds and the claims to release, so finishing it again is harmless.
@@ -191,14 +194,25 @@ def claim_document(attempt: Attempt, key: str, gen: int, extra: Document) -> Doc
     }
 
 
+def claim_fields(key: str) -> Document:
+    """What a claim of `key` records about its resource (as the decision path words it)."""
+    _tenant, kind, resource, bucket, *port = key.split("|")
+    extra: Document = {"kind": "endpoint" if kind == "ep" else kind, "resource": resource}
+    return extra | {"bucket": int(bucket)} | ({"port": int(port[0])} if port else {})
+
+
+def successor(claim_id: str) -> tuple[str, int]:
+    """The key of claim `key#g` and the generation following it (`g + 1`)."""
+    key, _, gen = claim_id.rpartition("#")
+    return key, int(gen) + 1
+
+
 def claim_of(decision: Document, claim_id: str) -> Document:
     """The claim `claim_id` (`key#gen`) as the decision path inserts it for `decision`."""
     key, _, gen = claim_id.rpartition("#")
-    tenant, kind, resource, bucket, *port = key.split("|")
-    extra: Document = {"kind": "endpoint" if kind == "ep" else kind, "resource": resource}
-    extra |= {"bucket": int(bucket)} | ({"port": int(port[0])} if port else {})
+    extra = claim_fields(key)
     attempt = Attempt(
-        tenant,
+        key.split("|")[0],
         decision["meeting_id"],
         decision["revision"],
         Window(start=decision["start"], end=decision["end"]),
@@ -294,6 +308,22 @@ class SchedulingStore:
                     others[key] = state
             pending = retry
         return others
+
+    async def transfer(self, attempt: Attempt, claim_ids: Iterable[str]) -> None:
+        """Take over these claims (`key#g`, held by a meeting being displaced) for the
+        attempt BEFORE they are released: insert `key#g+1` now. A chain walk stops at the
+        live `#g`, so the new claim is invisible until `#g` is released, then it is the
+        attempt's: nobody can claim the freed key in between (a competitor inserting
+        `#g+1` after seeing `#g` released finds it taken). The inserts are kept in
+        `attempt.inserted` (released with the attempt's unless its decision holds them);
+        `#g+1` already there is a twin's (adopted when reserving) or somebody's who
+        claimed it after `#g` was released: left alone."""
+        docs = []
+        for claim_id in dict.fromkeys(claim_ids):
+            key, gen = successor(claim_id)
+            docs.append(claim_document(attempt, key, gen, claim_fields(key)))
+        taken = await self._insert_partitioned(CLAIMS, docs) if docs else set()
+        attempt.inserted.extend(d["_id"] for d in docs if d["_id"] not in taken)
 
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None:
         """Release exactly these claims (already released ones stay as they are)."""

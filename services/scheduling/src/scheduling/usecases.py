@@ -47,7 +47,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
 from scheduling import domain
 from scheduling.domain import Directory, Request
-from scheduling.reservations import Claims, Slots
+from scheduling.reservations import Claims, Slots, in_the_way
 from scheduling.store import CANCELLED, Attempt, History, decision_id
 
 log = logging.getLogger(__name__)
@@ -308,9 +308,16 @@ class Scheduling:
     ) -> None:
         """Release each lower meeting's slot, once per its revision (a keyed settlement:
         twin replicas and redeliveries displace it once), telling its host why with the
-        nearest free windows outside the slot being taken, and its parties (`SlotReleased`)."""
+        nearest free windows outside the slot being taken, and its parties (`SlotReleased`).
+        The part of the slot the request needs is transferred to it first (the next claim
+        of each key, inserted before the release), so reserving again finds it the
+        request's, never a competitor's that took it in between."""
         why = domain.displaced_conflict(request, policy)
         for victim in victims:
+            # what the request needs of the slot passes to it as it is released: nobody
+            # can take it in between and leave the victim displaced for nothing
+            slot = victim["release"] if victim["outcome"] == "preempted" else victim["held"]
+            await self.store.transfer(attempt, in_the_way(request, attempt, slot))
             if victim["outcome"] == "preempted":  # a twin displaced it: finish, once
                 await self._finish(victim, None, now)
                 continue

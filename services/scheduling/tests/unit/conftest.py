@@ -33,7 +33,9 @@ from scheduling.store import (
     History,
     KeyState,
     claim_document,
+    claim_fields,
     decision_id,
+    successor,
     unit_id,
 )
 from scheduling.usecases import Scheduling
@@ -85,6 +87,13 @@ class MemoryStore:
                     others[key] = state
             pending = retry
         return others
+
+    async def transfer(self, attempt: Attempt, claim_ids: Iterable[str]) -> None:
+        for claim_id in claim_ids:
+            key, gen = successor(claim_id)
+            doc = claim_document(attempt, key, gen, claim_fields(key))
+            if self.claims.setdefault(doc["_id"], doc) is doc:
+                attempt.inserted.append(doc["_id"])
 
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None:
         self.released.update(claim_ids)

@@ -127,3 +127,38 @@ async def test_a_meeting_a_twin_displaced_already_counts_as_displaced_not_in_the
     found = await scheduling._lower(domain.request_of(flood), policy, [conflict])
     assert [d["meeting_id"] for d in found] == ["m-low"]
     assert found[0]["outcome"] == "preempted"
+
+
+async def test_a_competitor_between_the_release_and_the_reserve_cannot_take_the_slot(
+    store, timers, clock, policy
+) -> None:
+    """The displaced meeting's slot is released, THEN the displacing request reserves
+    again: a routine request decided in between (another replica) finds the slot the
+    displacing request's already, so it is the one refused, not the request the meeting
+    was displaced for; no key is held twice."""
+    one = Scheduling(store, lambda _: policy, clock, timers)
+    other = Scheduling(store, lambda _: policy, clock, timers)
+    await one.decide(requested("m-low"))
+    release = store.release
+    competed: list[dict | None] = []
+
+    async def then_compete(claim_ids, reason, at) -> None:
+        await release(claim_ids, reason, at)
+        if reason == "preempted" and not competed:
+            competed.append(await other.decide(requested("m-rival")))
+
+    store.release = then_compete
+    decision = await one.decide(requested("m-flood", priority="thien_tai"))
+    assert decision is not None
+    assert decision["outcome"] == "assigned"
+    [rival] = competed
+    assert rival is not None
+    assert rival["outcome"] == "rejected"
+    assert store.decisions["tuyen-quang|m-low|0"]["outcome"] == "preempted"
+    # every key the flood meeting holds is live and its own; no key has two live claims
+    live = {c: d for c, d in store.claims.items() if c not in store.released}
+    assert {live[c]["meeting_id"] for c in decision["held"]} == {"m-flood"}
+    keys = [c.rpartition("#")[0] for c in live]
+    assert len(keys) == len(set(keys))
+    assert of(store, SlotAssigned, "m-flood")
+    assert not of(store, SlotAssigned, "m-rival")
