@@ -118,3 +118,44 @@ async def test_an_inactive_backup_is_refused_by_the_directory_rule(meetings, sto
 def test_the_swap_keeps_the_order_of_the_rooms() -> None:
     rooms = backup.switched("A", ["A", "B", "C"], "B", "B2")
     assert (rooms.main_endpoint, rooms.endpoints) == ("A", ("A", "B2", "C"))
+
+
+async def test_an_endpoint_a_group_brought_in_is_refused_in_plain_words(
+    meetings, store, clock
+) -> None:
+    meeting_id = await in_last_hour(meetings, clock)
+    store.endpoints.entries["TQ-XA"] = {**store.endpoints.entries["TQ-SYT"], "code": "TQ-XA"}
+    store.endpoints.entries["TQ-XA"]["backup"] = "TQ-SYT-4G"
+    store.entries.append(
+        {
+            "_id": "e-1",
+            "tenant": OPERATOR.tenant,
+            "meeting_id": meeting_id,
+            "type": "SlotAssigned",
+            "at": NOW,
+            "groups": [{"group": "ALL-COMMUNES", "endpoints": ["TQ-XA"]}],
+        }
+    )
+    outbox = len(store.outbox)
+    switch = SwitchBackupIn(endpoint="TQ-XA", reason="Mất đường truyền")
+    with pytest.raises(Refusal) as raised:
+        await meetings.switch_backup(OPERATOR, meeting_id, switch)
+    assert raised.value.status == 409
+    (violation,) = raised.value.violations
+    assert (violation.field, violation.rule) == ("endpoint", "backup.switch_window")
+    assert violation.source == POLICY.ref("backup.switch_window").source
+    assert "qua nhóm ALL-COMMUNES" in violation.message_vi
+    assert "TQ-SYT-4G" in violation.message_en
+    assert "through the group ALL-COMMUNES" in violation.message_en
+    assert len(store.outbox) == outbox  # nothing changed
+
+
+def test_the_group_that_reached_an_endpoint_is_the_latest_assignment_s() -> None:
+    timeline = [
+        {"type": "SlotAssigned", "groups": [{"group": "G1", "endpoints": ["A", "B"]}]},
+        {"type": "MeetingChanged"},
+        {"type": "SlotAssigned", "groups": [{"group": "G2", "endpoints": ["B"]}]},
+    ]
+    assert backup.reached_through(timeline, "B") == "G2"
+    assert backup.reached_through(timeline, "A") is None
+    assert backup.reached_through([], "A") is None

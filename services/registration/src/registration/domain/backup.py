@@ -44,6 +44,17 @@ def in_switch_window(start: datetime, policy: Policy, now: datetime) -> bool:
     return start - policy.duration(SWITCH_WINDOW) <= now < start
 
 
+def reached_through(timeline: Sequence[Mapping[str, Any]], endpoint: str) -> str | None:
+    """The group through which the meeting's latest assignment reached `endpoint` (None:
+    no group did). `timeline` is the meeting's, oldest first."""
+    assigned = [e for e in timeline if e.get("type") == "SlotAssigned"]
+    latest = assigned[-1].get("groups") if assigned else None
+    for expansion in latest or ():
+        if endpoint in expansion.get("endpoints", ()):
+            return str(expansion["group"])
+    return None
+
+
 def switch_violations(
     *,
     start: datetime,
@@ -52,10 +63,29 @@ def switch_violations(
     backup: str | None,
     policy: Policy,
     now: datetime,
+    group: str | None = None,
 ) -> list[Violation]:
-    """Why the meeting may not switch `replaced` to `backup` now (empty: it may)."""
+    """Why the meeting may not switch `replaced` to `backup` now (empty: it may). `group`:
+    the group through which the meeting reaches `replaced`, when it does not name it."""
     found = []
-    if replaced not in endpoints:
+    if replaced not in endpoints and group is not None:
+        # the meeting would still reach it through the group: a switch could not drop it
+        instead = f" {backup}" if backup else ""
+        found.append(
+            _broken(
+                policy,
+                f"Điểm cầu {replaced} tham gia cuộc họp qua nhóm {group}, nên chưa thể chuyển "
+                f"riêng nó sang điểm cầu dự phòng (cuộc họp vẫn gọi nó qua nhóm). Hãy thêm "
+                f"điểm cầu dự phòng{instead} vào danh sách điểm cầu của cuộc họp (thay đổi "
+                "cuộc họp, nêu lý do khẩn) và báo kỹ thuật viên của điểm cầu bị sự cố.",
+                f"Endpoint {replaced} takes part through the group {group}, so it cannot be "
+                "switched to a backup on its own (the meeting still reaches it through the "
+                f"group). Add the backup endpoint{instead} to the meeting's endpoints instead "
+                "(change the meeting, giving the urgent reason) and tell the failing "
+                "endpoint's technician.",
+            )
+        )
+    elif replaced not in endpoints:
         found.append(
             _broken(
                 policy,
