@@ -29,6 +29,9 @@ class Switched:
     backup: str
     main_endpoint: str
     endpoints: tuple[str, ...]
+    excluded: tuple[str, ...] = ()
+    """The endpoints the meeting's groups reach that it leaves out (the replaced one, when
+    a group brought it in: the group stays, the backup joins as an extra endpoint)."""
 
 
 def backup_of(endpoint: Mapping[str, Any] | None) -> str | None:
@@ -66,26 +69,10 @@ def switch_violations(
     group: str | None = None,
 ) -> list[Violation]:
     """Why the meeting may not switch `replaced` to `backup` now (empty: it may). `group`:
-    the group through which the meeting reaches `replaced`, when it does not name it."""
+    the group through which the meeting reaches `replaced` when it does not name it (the
+    switch then leaves it out of the groups, see `switched`)."""
     found = []
-    if replaced not in endpoints and group is not None:
-        # the meeting would still reach it through the group: a switch could not drop it
-        instead = f" {backup}" if backup else ""
-        found.append(
-            _broken(
-                policy,
-                f"Điểm cầu {replaced} tham gia cuộc họp qua nhóm {group}, nên chưa thể chuyển "
-                f"riêng nó sang điểm cầu dự phòng (cuộc họp vẫn gọi nó qua nhóm). Hãy thêm "
-                f"điểm cầu dự phòng{instead} vào danh sách điểm cầu của cuộc họp (thay đổi "
-                "cuộc họp, nêu lý do khẩn) và báo kỹ thuật viên của điểm cầu bị sự cố.",
-                f"Endpoint {replaced} takes part through the group {group}, so it cannot be "
-                "switched to a backup on its own (the meeting still reaches it through the "
-                f"group). Add the backup endpoint{instead} to the meeting's endpoints instead "
-                "(change the meeting, giving the urgent reason) and tell the failing "
-                "endpoint's technician.",
-            )
-        )
-    elif replaced not in endpoints:
+    if replaced not in endpoints and group is None:
         found.append(
             _broken(
                 policy,
@@ -123,11 +110,22 @@ def switch_violations(
     return found
 
 
-def switched(main_endpoint: str, endpoints: Sequence[str], replaced: str, backup: str) -> Switched:
-    """The meeting's rooms with `backup` in `replaced`'s place, order kept."""
+def switched(
+    main_endpoint: str,
+    endpoints: Sequence[str],
+    replaced: str,
+    backup: str,
+    excluded: Sequence[str] = (),
+) -> Switched:
+    """The meeting's rooms with `backup` in `replaced`'s place, order kept; for an endpoint
+    a group brought in (not among `endpoints`), the backup joins as an extra endpoint and
+    `replaced` is left out of the groups (`excluded`)."""
+    if replaced not in endpoints:
+        left_out = tuple(dict.fromkeys([*excluded, replaced]))
+        return Switched(replaced, backup, main_endpoint, (*endpoints, backup), left_out)
     rooms = tuple(backup if e == replaced else e for e in endpoints)
     main = backup if main_endpoint == replaced else main_endpoint
-    return Switched(replaced, backup, main, rooms)
+    return Switched(replaced, backup, main, rooms, tuple(excluded))
 
 
 def _broken(policy: Policy, vi: str, en: str) -> Violation:
