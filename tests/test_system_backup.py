@@ -22,7 +22,7 @@ from tests.policy_files import policies_with
 pytestmark = pytest.mark.system
 TENANT = "tuyen-quang"
 WINDOW = "backup.switch_window"
-MAIN, FAILING, BACKUP = "TQ-UBND", "TQ-SNV", "TQ-SKHDT"
+MAIN, FAILING, BACKUP, LATE = "TQ-UBND", "TQ-SNV", "TQ-SKHDT", "TQ-STC"
 FAILED_LINE = {
     **{item: {"ok": True} for item in ("audio", "video", "content", "power")},
     "line": {"ok": False, "note": "Mất kết nối đường truyền số liệu chuyên dùng"},
@@ -103,6 +103,25 @@ async def test_a_failed_check_is_switched_to_the_backup_and_both_technicians_are
         assert datetime.fromisoformat(backup_check["due_at"]) == start  # not the passed T-1h
         [replaced_check] = [c for c in board.json() if c["endpoint"] == FAILING]
         assert (replaced_check["closed"], replaced_check["closed_reason"]) == (True, "changed")
+
+        # a later change (the end moved, one more endpoint) keeps the backup's check due by
+        # the opening: no false missed-check at the passed T-1h
+        later = await http.patch(
+            f"{urls['registration']}/meetings/{meeting_id}",
+            json={
+                "end": (start + timedelta(minutes=90)).isoformat(),
+                "endpoints": [BACKUP, "TQ-STP", LATE],
+                "urgent_reason": "Bổ sung điểm cầu, kéo dài cuộc họp",
+            },
+        )
+        assert later.status_code == 200, later.text
+        board = await eventually(
+            lambda: http.get(readiness),
+            until=lambda r: LATE in {c["endpoint"] for c in r.json()},
+            timeout=120,
+        )
+        [backup_check] = [c for c in board.json() if c["endpoint"] == BACKUP]
+        assert datetime.fromisoformat(backup_check["due_at"]) == start
 
         notices = await eventually(
             lambda: http.get(f"{urls['notification']}/meetings/{meeting_id}/notices"),
