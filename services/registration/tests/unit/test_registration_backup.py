@@ -175,12 +175,27 @@ def test_a_group_member_s_backup_joins_as_an_extra_endpoint() -> None:
     )
 
 
-def test_the_group_that_reached_an_endpoint_is_the_latest_assignment_s() -> None:
+def test_the_groups_that_reached_the_endpoints_are_the_latest_assignment_s() -> None:
     timeline = [
         {"type": "SlotAssigned", "groups": [{"group": "G1", "endpoints": ["A", "B"]}]},
         {"type": "MeetingChanged"},
         {"type": "SlotAssigned", "groups": [{"group": "G2", "endpoints": ["B"]}]},
     ]
-    assert backup.reached_through(timeline, "B") == "G2"
-    assert backup.reached_through(timeline, "A") is None
-    assert backup.reached_through([], "A") is None
+    assert backup.reached_by_groups(timeline) == {"B": "G2"}
+    assert backup.reached_by_groups([]) == {}
+
+
+def test_a_backup_a_group_already_reaches_is_refused() -> None:
+    start = NOW + timedelta(minutes=30)
+    found = backup.switch_violations(
+        start=start,
+        endpoints=["A"],
+        replaced="A",
+        backup="A-4G",
+        policy=POLICY,
+        now=NOW,
+        reached={"A-4G": "ALL-COMMUNES"},
+    )
+    assert [v.message_en for v in found] == [
+        "The backup endpoint A-4G already takes part in the meeting."
+    ]

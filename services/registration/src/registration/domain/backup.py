@@ -47,15 +47,16 @@ def in_switch_window(start: datetime, policy: Policy, now: datetime) -> bool:
     return start - policy.duration(SWITCH_WINDOW) <= now < start
 
 
-def reached_through(timeline: Sequence[Mapping[str, Any]], endpoint: str) -> str | None:
-    """The group through which the meeting's latest assignment reached `endpoint` (None:
-    no group did). `timeline` is the meeting's, oldest first."""
+def reached_by_groups(timeline: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """endpoint -> the group through which the meeting's latest assignment reached it.
+    `timeline` is the meeting's, oldest first."""
     assigned = [e for e in timeline if e.get("type") == "SlotAssigned"]
     latest = assigned[-1].get("groups") if assigned else None
-    for expansion in latest or ():
-        if endpoint in expansion.get("endpoints", ()):
-            return str(expansion["group"])
-    return None
+    return {
+        code: str(expansion["group"])
+        for expansion in reversed(latest or ())
+        for code in expansion.get("endpoints", ())
+    }
 
 
 def switch_violations(
@@ -66,13 +67,14 @@ def switch_violations(
     backup: str | None,
     policy: Policy,
     now: datetime,
-    group: str | None = None,
+    reached: Mapping[str, str] | None = None,
 ) -> list[Violation]:
-    """Why the meeting may not switch `replaced` to `backup` now (empty: it may). `group`:
-    the group through which the meeting reaches `replaced` when it does not name it (the
-    switch then leaves it out of the groups, see `switched`)."""
+    """Why the meeting may not switch `replaced` to `backup` now (empty: it may).
+    `reached`: the endpoints its groups reach (`reached_by_groups`); one of them is
+    switched too (the switch leaves it out of the groups, see `switched`)."""
+    taking_part = {*endpoints, *(reached or {})}
     found = []
-    if replaced not in endpoints and group is None:
+    if replaced not in taking_part:
         found.append(
             _broken(
                 policy,
@@ -88,7 +90,7 @@ def switch_violations(
                 f"The directory names no backup for endpoint {replaced}.",
             )
         )
-    elif backup in endpoints:
+    elif backup in taking_part:
         found.append(
             _broken(
                 policy,

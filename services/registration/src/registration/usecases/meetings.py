@@ -431,10 +431,7 @@ class Meetings:
         policy = self.policy_for(who.tenant)
         entry = await self.store.endpoints.get(who.tenant, body.endpoint)
         backup = backups.backup_of(entry)
-        group = None  # the meeting names the endpoint, or its groups may reach it
-        if body.endpoint not in meeting["endpoints"]:
-            timeline = await self.store.timeline(who.tenant, meeting_id)
-            group = backups.reached_through(timeline, body.endpoint)
+        timeline = await self.store.timeline(who.tenant, meeting_id)
         if broken := backups.switch_violations(
             start=meeting["start"],
             endpoints=meeting["endpoints"],
@@ -442,7 +439,7 @@ class Meetings:
             backup=backup,
             policy=policy,
             now=now,
-            group=group,
+            reached=backups.reached_by_groups(timeline),
         ):
             raise Refusal.broken(broken, 409)
         assert backup is not None  # switch_violations refuses a switch without one
