@@ -22,7 +22,7 @@ from tests.policy_files import policies_with
 pytestmark = pytest.mark.system
 TENANT = "tuyen-quang"
 WINDOW = "backup.switch_window"
-MAIN, FAILING, BACKUP = "TQ-UBND", "TQ-SNV", "TQ-SKHDT"
+MAIN, FAILING, BACKUP, LATE = "TQ-UBND", "TQ-SNV", "TQ-SKHDT", "TQ-STC"
 FAILED_LINE = {
     **{item: {"ok": True} for item in ("audio", "video", "content", "power")},
     "line": {"ok": False, "note": "Mất kết nối đường truyền số liệu chuyên dùng"},
@@ -104,6 +104,25 @@ async def test_a_failed_check_is_switched_to_the_backup_and_both_technicians_are
         [replaced_check] = [c for c in board.json() if c["endpoint"] == FAILING]
         assert (replaced_check["closed"], replaced_check["closed_reason"]) == (True, "changed")
 
+        # a later change (the end moved, one more endpoint) keeps the backup's check due by
+        # the opening: no false missed-check at the passed T-1h
+        later = await http.patch(
+            f"{urls['registration']}/meetings/{meeting_id}",
+            json={
+                "end": (start + timedelta(minutes=90)).isoformat(),
+                "endpoints": [BACKUP, "TQ-STP", LATE],
+                "urgent_reason": "Bổ sung điểm cầu, kéo dài cuộc họp",
+            },
+        )
+        assert later.status_code == 200, later.text
+        board = await eventually(
+            lambda: http.get(readiness),
+            until=lambda r: LATE in {c["endpoint"] for c in r.json()},
+            timeout=120,
+        )
+        [backup_check] = [c for c in board.json() if c["endpoint"] == BACKUP]
+        assert datetime.fromisoformat(backup_check["due_at"]) == start
+
         notices = await eventually(
             lambda: http.get(f"{urls['notification']}/meetings/{meeting_id}/notices"),
             until=lambda r: sum(_told(n) and n["status"] == "sent" for n in r.json()) >= 3,
@@ -148,3 +167,68 @@ def _text(messages: list) -> str:
         if part.get_content_type() == "text/plain"
     ]
     return " ".join(" ".join(parts).split())
+
+
+@pytest.mark.timeout(600)
+async def test_an_endpoint_a_group_brought_in_is_switched_and_left_out_of_the_group(
+    platform,
+) -> None:
+    """The meeting keeps its group, leaves the failing member out (`excluded`) and the
+    backup joins as an extra endpoint; scheduling's expansion no longer reaches it."""
+    token = platform.token("--role", "operator", "--tenant", TENANT)
+    urls = platform.urls
+    main, failing, other, backup = "TQ-SCT", "TQ-SGTVT", "TQ-SXD", "TQ-STNMT"
+    start = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
+        group = {"code": "CUM-DU-PHONG", "name": "Cụm thử dự phòng", "endpoints": [failing, other]}
+        made = await http.post(f"{urls['registration']}/groups", json=group)
+        assert made.status_code == 201, made.text
+        named = await eventually(
+            lambda: http.patch(
+                f"{urls['registration']}/endpoints/{failing}", json={"backup": backup}
+            ),
+            until=lambda r: r.status_code == 200,
+        )
+        assert named.json()["backup"] == backup
+        registered = await http.post(
+            f"{urls['registration']}/meetings",
+            json={
+                "title": "Họp cụm khẩn",
+                "host_unit": "VP-UBND",
+                "chair": "Phó Chủ tịch UBND tỉnh",
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=1)).isoformat(),
+                "main_endpoint": main,
+                "groups": [group["code"]],
+                "urgent_reason": "Chỉ đạo khẩn",
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        meeting_id = registered.json()["id"]
+        readiness = f"{urls['inspection']}/meetings/{meeting_id}/readiness"
+        await eventually(lambda: http.get(readiness), until=lambda r: len(r.json()) == 3)
+
+        switched = await http.post(
+            f"{urls['registration']}/meetings/{meeting_id}/switch-backup",
+            json={"endpoint": failing, "reason": "Mất điện tại phòng họp"},
+        )
+        assert switched.status_code == 200, switched.text
+        assert switched.json()["endpoints"] == [main, backup]
+
+        def switched_over(r: httpx.Response) -> bool:
+            closed = {c["endpoint"]: c["closed"] for c in r.json()}
+            return closed.get(backup) is False and closed.get(failing) is True
+
+        try:
+            board = await eventually(lambda: http.get(readiness), until=switched_over, timeout=120)
+        except AssertionError:
+            raise AssertionError((await http.get(readiness)).json()) from None
+        due = {c["endpoint"]: c["due_at"] for c in board.json() if not c["closed"]}
+        assert datetime.fromisoformat(due[backup]) == start
+        assert datetime.fromisoformat(due[other]) == start - timedelta(hours=1)
+        # registration's timeline follows the re-decision on its own consumer
+        left_out = [{"group": group["code"], "endpoints": [other]}]
+        await eventually(
+            lambda: http.get(f"{urls['registration']}/meetings/{meeting_id}"),
+            until=lambda r: r.json().get("expanded") == left_out,
+        )

@@ -176,6 +176,9 @@ class MeetingDetails(Model):
     groups: tuple[Code, ...] = Field(default=(), max_length=100)
     """Endpoint groups (`EndpointGroupUpdated`, or a built-in one such as `ALL-COMMUNES`):
     scheduling expands each to its active endpoints when it decides the meeting."""
+    excluded: tuple[Code, ...] = Field(default=(), max_length=100)
+    """Endpoints the groups reach that the meeting leaves out: one switched to its backup
+    in the last hour (`MeetingChanged.backup`, rule 6); none for older writers."""
     agenda: str | None = Field(default=None, max_length=10000)
     document_number: str | None = Field(default=None, max_length=100)
     document_date: date | None = None

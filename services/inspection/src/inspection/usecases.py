@@ -143,8 +143,8 @@ class Inspection:
         deadline = slot.check_deadline
         timer_id = checklists.deadline_timer_id(slot.meeting_id, slot.revision, deadline)
         # earlier revisions' timers go first: a redelivery after a crash finds them again
-        backup = checklists.backup_deadline(slot)
-        keep = {timer_id, *((backup[2],) if backup else ())}
+        opening = checklists.opening_timer(slot) if plan.opening else None
+        keep = {timer_id, *((opening,) if opening else ())}
         for old in checklists.timers_to_cancel(existing, timer_id) - keep:
             await self.timers.cancel(old)
         known = [*(c["endpoint"] for c in existing), *slot.endpoints]
@@ -157,8 +157,9 @@ class Inspection:
         await self.store.close_checklists([c["_id"] for c in plan.close], "changed")
         payload = {"meeting_id": slot.meeting_id}
         await self.timers.schedule(timer_id, MISSED, deadline, slot.tenant, payload)
-        if backup:  # the backup switched to in the last hour is checked by the opening
-            await self.timers.schedule(backup[2], MISSED, backup[1], slot.tenant, payload)
+        if opening:  # the backups switched to in the last hour are checked by the opening
+            start = slot.slot.meeting.start
+            await self.timers.schedule(opening, MISSED, start, slot.tenant, payload)
         # the cancellation travels on another topic: it may have come first or meanwhile
         if await self.store.is_cancelled(slot.tenant, slot.meeting_id):
             await self.close_meeting(slot.tenant, slot.meeting_id, "cancelled")

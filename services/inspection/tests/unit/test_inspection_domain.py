@@ -15,6 +15,7 @@ from hnth_contracts import (
     NoticeAcknowledged,
     NoticeDelivered,
     RuleRef,
+    Window,
 )
 from inspection.domain import checklists, checks, report
 from inspection.domain.report import final_result
@@ -56,11 +57,44 @@ def test_a_backup_switched_to_in_the_last_hour_is_checked_by_the_opening() -> No
     plan = checklists.plan_checklists(switched, opened, DUE + timedelta(minutes=20), RULE)
     [backup] = plan.open
     assert (backup["endpoint"], backup["due_at"]) == ("B-4G", START)
-    assert backup["timer"] == checklists.backup_deadline(switched)[2]  # type: ignore[index]
+    assert (backup["timer"], backup["backup_for"]) == (checklists.opening_timer(switched), "B")
+    assert plan.opening == {"B-4G": "B"}
     assert [c["due_at"] for c in plan.keep] == [DUE]
     assert [c["endpoint"] for c in plan.close] == ["B"]
     # the check deadline's timer, already due, does not decide the backup's check
     assert checks.missed_result(backup, [], DUE) is None
+
+
+def test_a_later_change_keeps_the_backup_s_check_due_by_the_opening() -> None:
+    opened = checklists.plan_checklists(slot_assigned("m", START, ["A", "B"]), [], T0, RULE).open
+    switch = BackupSwitch(replaced="B", backup="B-4G", reason="mất đường truyền", rule=RULE)
+    switched = slot_assigned("m", START, ["A", "B-4G"], revision=1).model_copy(
+        update={"backup": switch}
+    )
+    now = DUE + timedelta(minutes=20)
+    first = checklists.plan_checklists(switched, opened, now, RULE)
+    after_switch = [*first.open, *first.keep, *first.close]
+    # the end moved: no `backup` on this revision, the start and the backup unchanged
+    longer = slot_assigned("m", START, ["A", "B-4G"], revision=2)
+    ends_later = Window(start=START, end=START + timedelta(hours=3))
+    longer = longer.model_copy(
+        update={"slot": longer.slot.model_copy(update={"meeting": ends_later})}
+    )
+    later = checklists.plan_checklists(longer, after_switch, now, RULE)
+    [backup] = [c for c in later.keep if c["endpoint"] == "B-4G"]
+    assert (backup["due_at"], backup["backup_for"]) == (START, "B")
+    assert backup["timer"] == checklists.opening_timer(longer)
+    assert later.reopen == []
+    assert later.opening == {"B-4G": "B"}
+    assert checks.missed_result(backup, [], DUE) is None
+    # the meeting moved to another start: the backup is an endpoint like the others
+    moved = slot_assigned("m", START + timedelta(days=1), ["A", "B-4G"], revision=3)
+    again = checklists.plan_checklists(moved, [*later.keep, *later.close], now, RULE)
+    assert {(c["endpoint"], c["due_at"], c["backup_for"]) for c in again.reopen} == {
+        ("A", DUE + timedelta(days=1), None),
+        ("B-4G", DUE + timedelta(days=1), None),
+    }
+    assert again.opening == {}
 
 
 def test_a_probe_s_partial_result_waits_for_the_rest_and_one_problem_fails() -> None:

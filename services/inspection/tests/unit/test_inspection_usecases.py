@@ -14,7 +14,16 @@ from inspection_samples import (
     with_rule,
 )
 
-from hnth_contracts import CheckCompleted, CheckItem, ItemResult, ReportKind, ReportSubmitted
+from hnth_contracts import (
+    BackupSwitch,
+    CheckCompleted,
+    CheckItem,
+    ItemResult,
+    ReportKind,
+    ReportSubmitted,
+    RuleRef,
+    Window,
+)
 from hnth_kit.auth import Principal, Role
 from hnth_kit.consumer import RawMessage
 from hnth_kit.refusal import Refusal
@@ -222,3 +231,33 @@ async def test_the_line_provider_is_on_an_inspection_only_where_the_policy_says(
     [without] = await cases.inspections(TENANT, "TQ-A", None)
     assert without["with_line_provider"] is False
     assert cases.policy_for(TENANT).value("inspection.with_line_provider") is True
+
+
+async def test_a_change_after_a_backup_switch_keeps_the_opening_timer_and_no_false_missed(
+    cases, store, timers
+):
+    await cases.apply_slot(slot_assigned("m-bk", START, ["TQ-A", "TQ-B"]))
+    rule = RuleRef(rule="backup.switch_window", source="seeds/001")
+    switch = BackupSwitch(replaced="TQ-B", backup="TQ-B-4G", reason="mất đường truyền", rule=rule)
+    switched = slot_assigned("m-bk", START, ["TQ-A", "TQ-B-4G"], revision=1)
+    await cases.apply_slot(switched.model_copy(update={"backup": switch}))
+    longer = slot_assigned("m-bk", START, ["TQ-A", "TQ-B-4G"], revision=2)
+    ends_later = Window(start=START, end=START + timedelta(hours=3))
+    await cases.apply_slot(
+        longer.model_copy(update={"slot": longer.slot.model_copy(update={"meeting": ends_later})})
+    )
+
+    assert sorted(due for _, due in timers.pending.values()) == [
+        START - timedelta(hours=1),
+        START,
+    ], "this revision's T-1h timer and its opening timer; the earlier ones cancelled"
+    backup = store.checklists[checklist_id("m-bk", "TQ-B-4G")]
+    assert (backup["due_at"], backup["backup_for"]) == (START, "TQ-B")
+    t_minus_1h = next(i for i, (_, due) in timers.pending.items() if due < START)
+    payload = {"meeting_id": "m-bk"}
+    fired = Timer(
+        id=t_minus_1h, kind=MISSED, due_at=START - timedelta(hours=1), tenant=TENANT,
+        payload=payload,
+    )  # fmt: skip
+    await cases.fire_missed(fired)
+    assert [e.endpoint for e in store.outbox] == ["TQ-A"], "no missed for the backup at T-1h"

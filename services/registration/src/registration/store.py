@@ -72,6 +72,7 @@ DETAIL_FIELDS = (
     "main_endpoint",
     "endpoints",
     "groups",
+    "excluded",
     "agenda",
     "document_number",
     "document_date",
@@ -87,6 +88,7 @@ def meeting_fields(event: MeetingRequested | MeetingChanged) -> Document:
     fields = event.model_dump(mode="python", include={*DETAIL_FIELDS, "late_notice"})
     fields["endpoints"] = list(event.endpoints)
     fields["groups"] = list(event.groups)
+    fields["excluded"] = list(event.excluded)
     fields["document_date"] = event.document_date.isoformat() if event.document_date else None
     return fields
 

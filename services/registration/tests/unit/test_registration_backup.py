@@ -13,7 +13,7 @@ from unit.test_registration_usecases import NOW, OPERATOR, POLICY, REGISTRAR, bo
 from hnth_contracts import MeetingChanged
 from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
-from registration.commands import SwitchBackupIn
+from registration.commands import MeetingPatch, SwitchBackupIn
 from registration.domain import backup
 from registration.usecases.meetings import Meetings
 
@@ -118,3 +118,84 @@ async def test_an_inactive_backup_is_refused_by_the_directory_rule(meetings, sto
 def test_the_swap_keeps_the_order_of_the_rooms() -> None:
     rooms = backup.switched("A", ["A", "B", "C"], "B", "B2")
     assert (rooms.main_endpoint, rooms.endpoints) == ("A", ("A", "B2", "C"))
+
+
+async def test_an_endpoint_a_group_brought_in_is_left_out_and_its_backup_joins(
+    meetings, store, clock
+) -> None:
+    meeting = (await meetings.register(OPERATOR, body(groups=["ALL-COMMUNES"]), None)).meeting
+    clock.set(meeting["start"] - timedelta(minutes=40))
+    store.endpoints.entries["TQ-XA"] = {"code": "TQ-XA", "active": True, "backup": "TQ-SYT-4G"}
+    store.entries.append(
+        {
+            "_id": "e-1",
+            "tenant": OPERATOR.tenant,
+            "meeting_id": meeting["_id"],
+            "type": "SlotAssigned",
+            "at": NOW,
+            "groups": [{"group": "ALL-COMMUNES", "endpoints": ["TQ-XA"]}],
+        }
+    )
+    switch = SwitchBackupIn(endpoint="TQ-XA", reason="Mất đường truyền")
+    shown = await meetings.switch_backup(OPERATOR, meeting["_id"], switch)
+    changed = store.outbox[-1]
+    assert isinstance(changed, MeetingChanged)
+    assert changed.groups == ("ALL-COMMUNES",), "the meeting keeps its groups"
+    assert changed.excluded == ("TQ-XA",)
+    assert changed.endpoints == ("TQ-UBND", "TQ-STTTT", "TQ-SYT", "TQ-SYT-4G")
+    assert changed.backup is not None
+    assert (changed.backup.replaced, changed.backup.backup) == ("TQ-XA", "TQ-SYT-4G")
+    assert shown.meeting["excluded"] == ["TQ-XA"]
+    # a later change keeps it left out
+    clock.set(meeting["start"] - timedelta(minutes=30))
+    later = MeetingPatch(title="Giao ban (bổ sung)")
+    await meetings.change(OPERATOR, meeting["_id"], later)
+    assert store.outbox[-1].excluded == ("TQ-XA",)  # type: ignore[attr-defined]
+
+
+async def test_an_endpoint_neither_named_nor_reached_by_a_group_is_refused(
+    meetings, store, clock
+) -> None:
+    meeting_id = await in_last_hour(meetings, clock)
+    store.endpoints.entries["TQ-XA"] = {"code": "TQ-XA", "active": True, "backup": "TQ-SYT-4G"}
+    switch = SwitchBackupIn(endpoint="TQ-XA", reason="Mất đường truyền")
+    with pytest.raises(Refusal) as raised:
+        await meetings.switch_backup(OPERATOR, meeting_id, switch)
+    (violation,) = raised.value.violations
+    assert (violation.field, violation.rule) == ("endpoint", "backup.switch_window")
+    assert "không tham gia" in violation.message_vi
+
+
+def test_a_group_member_s_backup_joins_as_an_extra_endpoint() -> None:
+    rooms = backup.switched("A", ["A", "C"], "B", "B2", excluded=["X"])
+    assert (rooms.main_endpoint, rooms.endpoints, rooms.excluded) == (
+        "A",
+        ("A", "C", "B2"),
+        ("X", "B"),
+    )
+
+
+def test_the_groups_that_reached_the_endpoints_are_the_latest_assignment_s() -> None:
+    timeline = [
+        {"type": "SlotAssigned", "groups": [{"group": "G1", "endpoints": ["A", "B"]}]},
+        {"type": "MeetingChanged"},
+        {"type": "SlotAssigned", "groups": [{"group": "G2", "endpoints": ["B"]}]},
+    ]
+    assert backup.reached_by_groups(timeline) == {"B": "G2"}
+    assert backup.reached_by_groups([]) == {}
+
+
+def test_a_backup_a_group_already_reaches_is_refused() -> None:
+    start = NOW + timedelta(minutes=30)
+    found = backup.switch_violations(
+        start=start,
+        endpoints=["A"],
+        replaced="A",
+        backup="A-4G",
+        policy=POLICY,
+        now=NOW,
+        reached={"A-4G": "ALL-COMMUNES"},
+    )
+    assert [v.message_en for v in found] == [
+        "The backup endpoint A-4G already takes part in the meeting."
+    ]

@@ -149,3 +149,16 @@ async def test_a_group_expands_to_its_active_endpoints_and_the_slot_records_it(
     [assigned] = [e for e in store.events if isinstance(e, SlotAssigned)]
     assert assigned.endpoints == ("TQ-UBND", "TQ-STTTT", "TQ-X-A")
     assert [(g.group, g.endpoints) for g in assigned.groups] == [("ALL-COMMUNES", ("TQ-X-A",))]
+
+
+def test_an_endpoint_the_meeting_leaves_out_is_not_reached_through_its_group() -> None:
+    """A backup switch leaves a group member out (`excluded`): the group still stands."""
+    from hnth_contracts.groups import Group, Member
+
+    group = Group("G", "Nhóm", "Group", endpoints=frozenset({"TQ-X-A", "TQ-X-B"}))
+    members = [Member("TQ-X-A", "X-A", True), Member("TQ-X-B", "X-B", True)]
+    asked = requested("m-x", groups=("G",), excluded=("TQ-X-B",))
+    request = domain.with_groups(domain.request_of(asked), {"G": group}, members, {})
+    assert request.expanded == (("G", ("TQ-X-A",)),)
+    assert "TQ-X-B" not in request.rooms
+    assert "TQ-X-A" in request.rooms

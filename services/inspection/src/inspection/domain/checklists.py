@@ -52,14 +52,27 @@ def timers_to_cancel(existing: Sequence[Document], keep: str) -> set[str]:
     return {timer_of(c) for c in existing} - {keep}
 
 
-def backup_deadline(slot: SlotAssigned) -> tuple[str, datetime, str] | None:
-    """The backup endpoint a last-hour switch brought in, its deadline and timer: the
-    opening, since the usual check deadline has passed when it is switched to (rule 3's
-    hour is what the switch makes up for)."""
-    if slot.backup is None:
-        return None
-    due = slot.slot.meeting.start
-    return slot.backup.backup, due, deadline_timer_id(slot.meeting_id, slot.revision, due)
+def by_opening(slot: SlotAssigned, existing: Sequence[Document]) -> dict[str, str]:
+    """The backups a last-hour switch brought in, each with the endpoint it replaced: their
+    check is due by the opening, since the usual deadline had passed when they were
+    switched to (rule 3's hour is what the switch makes up for). The backup this revision
+    switches to, and those an earlier switch brought in (their open checklist remembers it
+    in `backup_for`) while the meeting's start is unchanged and they are still in it: a
+    later change (the end moved) does not put their deadline back to T-1h, already past."""
+    start = slot.slot.meeting.start
+    found = {
+        c["endpoint"]: str(c["backup_for"])
+        for c in existing
+        if c.get("backup_for") and not c["closed"] and c["meeting_start"] == start
+    }
+    if slot.backup is not None:
+        found[slot.backup.backup] = slot.backup.replaced
+    return {code: replaced for code, replaced in found.items() if code in slot.endpoints}
+
+
+def opening_timer(slot: SlotAssigned) -> str:
+    """The timer that decides `missed` at the opening for the backups switched to."""
+    return deadline_timer_id(slot.meeting_id, slot.revision, slot.slot.meeting.start)
 
 
 def check_rule(slot: SlotAssigned, policy_ref: RuleRef) -> RuleRef:
@@ -81,6 +94,8 @@ class ChecklistPlan:
     """Checklists whose deadline moved (or that come back): a new round, state pending."""
     keep: list[Document] = field(default_factory=list)
     close: list[Document] = field(default_factory=list)
+    opening: dict[str, str] = field(default_factory=dict)
+    """The backups checked by the opening (`by_opening`), each with the endpoint it replaced."""
     stale: bool = False
     """An older revision than the one applied: nothing to do."""
 
@@ -107,12 +122,14 @@ def plan_checklists(
         "timer": deadline_timer_id(slot.meeting_id, slot.revision, slot.check_deadline),
         "rule": rule.model_dump(),
         "policy": slot.policy,
+        "backup_for": None,
     }
-    backup = backup_deadline(slot)
+    backups = plan.opening = by_opening(slot, existing)
+    opening = {"due_at": slot.slot.meeting.start, "timer": opening_timer(slot)}
     for code in dict.fromkeys(slot.endpoints):
         current = by_endpoint.get(code)
-        if backup is not None and code == backup[0]:
-            common_here = {**common, "due_at": backup[1], "timer": backup[2]}
+        if code in backups:
+            common_here = {**common, **opening, "backup_for": backups[code]}
         else:
             common_here = common
         if current is None:

@@ -29,6 +29,9 @@ class Switched:
     backup: str
     main_endpoint: str
     endpoints: tuple[str, ...]
+    excluded: tuple[str, ...] = ()
+    """The endpoints the meeting's groups reach that it leaves out (the replaced one, when
+    a group brought it in: the group stays, the backup joins as an extra endpoint)."""
 
 
 def backup_of(endpoint: Mapping[str, Any] | None) -> str | None:
@@ -44,6 +47,18 @@ def in_switch_window(start: datetime, policy: Policy, now: datetime) -> bool:
     return start - policy.duration(SWITCH_WINDOW) <= now < start
 
 
+def reached_by_groups(timeline: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """endpoint -> the group through which the meeting's latest assignment reached it.
+    `timeline` is the meeting's, oldest first."""
+    assigned = [e for e in timeline if e.get("type") == "SlotAssigned"]
+    latest = assigned[-1].get("groups") if assigned else None
+    return {
+        code: str(expansion["group"])
+        for expansion in reversed(latest or ())
+        for code in expansion.get("endpoints", ())
+    }
+
+
 def switch_violations(
     *,
     start: datetime,
@@ -52,10 +67,14 @@ def switch_violations(
     backup: str | None,
     policy: Policy,
     now: datetime,
+    reached: Mapping[str, str] | None = None,
 ) -> list[Violation]:
-    """Why the meeting may not switch `replaced` to `backup` now (empty: it may)."""
+    """Why the meeting may not switch `replaced` to `backup` now (empty: it may).
+    `reached`: the endpoints its groups reach (`reached_by_groups`); one of them is
+    switched too (the switch leaves it out of the groups, see `switched`)."""
+    taking_part = {*endpoints, *(reached or {})}
     found = []
-    if replaced not in endpoints:
+    if replaced not in taking_part:
         found.append(
             _broken(
                 policy,
@@ -71,7 +90,7 @@ def switch_violations(
                 f"The directory names no backup for endpoint {replaced}.",
             )
         )
-    elif backup in endpoints:
+    elif backup in taking_part:
         found.append(
             _broken(
                 policy,
@@ -93,11 +112,22 @@ def switch_violations(
     return found
 
 
-def switched(main_endpoint: str, endpoints: Sequence[str], replaced: str, backup: str) -> Switched:
-    """The meeting's rooms with `backup` in `replaced`'s place, order kept."""
+def switched(
+    main_endpoint: str,
+    endpoints: Sequence[str],
+    replaced: str,
+    backup: str,
+    excluded: Sequence[str] = (),
+) -> Switched:
+    """The meeting's rooms with `backup` in `replaced`'s place, order kept; for an endpoint
+    a group brought in (not among `endpoints`), the backup joins as an extra endpoint and
+    `replaced` is left out of the groups (`excluded`)."""
+    if replaced not in endpoints:
+        left_out = tuple(dict.fromkeys([*excluded, replaced]))
+        return Switched(replaced, backup, main_endpoint, (*endpoints, backup), left_out)
     rooms = tuple(backup if e == replaced else e for e in endpoints)
     main = backup if main_endpoint == replaced else main_endpoint
-    return Switched(replaced, backup, main, rooms)
+    return Switched(replaced, backup, main, rooms, tuple(excluded))
 
 
 def _broken(policy: Policy, vi: str, en: str) -> Violation:

@@ -431,6 +431,7 @@ class Meetings:
         policy = self.policy_for(who.tenant)
         entry = await self.store.endpoints.get(who.tenant, body.endpoint)
         backup = backups.backup_of(entry)
+        timeline = await self.store.timeline(who.tenant, meeting_id)
         if broken := backups.switch_violations(
             start=meeting["start"],
             endpoints=meeting["endpoints"],
@@ -438,11 +439,16 @@ class Meetings:
             backup=backup,
             policy=policy,
             now=now,
+            reached=backups.reached_by_groups(timeline),
         ):
             raise Refusal.broken(broken, 409)
         assert backup is not None  # switch_violations refuses a switch without one
         rooms = backups.switched(
-            meeting["main_endpoint"], meeting["endpoints"], body.endpoint, backup
+            meeting["main_endpoint"],
+            meeting["endpoints"],
+            body.endpoint,
+            backup,
+            meeting.get("excluded") or (),
         )
         patch = MeetingPatch(
             main_endpoint=rooms.main_endpoint,
@@ -455,7 +461,9 @@ class Meetings:
             reason=body.reason,
             rule=policy.ref(backups.SWITCH_WINDOW),
         )
-        return await self.change(who, meeting_id, patch, reason=body.reason, backup=switch)
+        return await self.change(
+            who, meeting_id, patch, reason=body.reason, backup=switch, excluded=rooms.excluded
+        )
 
     async def change(
         self,
@@ -466,7 +474,10 @@ class Meetings:
         reason: str | None = None,
         preempt_reason: str | None = None,
         backup: BackupSwitch | None = None,
+        excluded: Sequence[str] | None = None,
     ) -> Shown:
+        """Change the meeting's details; `excluded`: the endpoints its groups reach that it
+        now leaves out (a backup switch; None: as they were)."""
         now = self.clock.now()
         meeting = await self._changeable(who, meeting_id, now)
         changes = body.model_dump(exclude_unset=True)
@@ -478,6 +489,7 @@ class Meetings:
         merged = {**{f: meeting.get(f) for f in DETAIL_FIELDS}, **changes}
         merged["groups"] = draft_groups(merged.get("groups") or ())  # none before groups
         merged["record"] = bool(merged.get("record"))  # none before recordings
+        merged["excluded"] = list(merged.get("excluded") or () if excluded is None else excluded)
         if isinstance(merged["document_date"], str):
             merged["document_date"] = date.fromisoformat(merged["document_date"])
         endpoints = domain.participants(merged["main_endpoint"], merged["endpoints"])

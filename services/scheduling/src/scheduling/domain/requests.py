@@ -32,6 +32,8 @@ class Request:
     document_date: date | None = None
     groups: tuple[str, ...] = ()
     """The endpoint groups the meeting names."""
+    excluded: tuple[str, ...] = ()
+    """Endpoints its groups reach that the meeting leaves out (a backup switch)."""
     expanded: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """What each group expanded to when the meeting was decided (`with_groups`)."""
     external_host: str | None = None
@@ -75,6 +77,7 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         document_number=event.document_number,
         document_date=event.document_date,
         groups=event.groups,
+        excluded=event.excluded,
         external_host=event.external_host,
         priority=event.priority,
         preempt_reason=event.preempt_reason if isinstance(event, MeetingChanged) else None,
@@ -89,11 +92,16 @@ def with_groups(
     unit_kinds: Mapping[str, str],
 ) -> Request:
     """The request with each group it names expanded to the group's ACTIVE endpoints
-    (a group scheduling does not know expands to none), added to its endpoints."""
+    (a group scheduling does not know expands to none) but those the meeting leaves out
+    (`excluded`), added to its endpoints."""
     members = list(endpoints)
+    left_out = set(request.excluded)
     expanded = tuple(
         (code, () if group is None else expand(group, members, unit_kinds))
         for code, group in ((c, groups.get(c)) for c in request.groups)
+    )
+    expanded = tuple(
+        (code, tuple(c for c in codes if c not in left_out)) for code, codes in expanded
     )
     named = dict.fromkeys(request.endpoints)
     for _, codes in expanded:
