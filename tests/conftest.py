@@ -103,10 +103,29 @@ class Platform:
         process.start()
         _wait_ready([process], self.logs)
 
-    async def directory_taken_in(self, service: str = "scheduling", timeout: float = 180) -> None:
+    async def directory_end(self) -> int:
+        """How many directory events are on the topic now (before a test adds some)."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        from hnth_contracts import Topics
+        from hnth_kit.testing import _partitions
+
+        topic = Topics(prefix=self.topic_prefix).directory
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"])
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic, 30)]
+            return sum((await consumer.end_offsets(partitions)).values())
+        finally:
+            await consumer.stop()
+
+    async def directory_taken_in(
+        self, service: str = "scheduling", timeout: float = 180, expected: int | None = None
+    ) -> None:
         """Wait until `service` has consumed every demo directory entry registration
-        announced at start: a meeting registered before that may name endpoints it does
-        not know yet (it rejects them: `directory.endpoint_active`)."""
+        announced at start (or, given `expected`, that many directory events: a test's own
+        entries, after `directory_end`): a meeting registered before that may name
+        endpoints or groups it does not know yet (it rejects them)."""
         from aiokafka import AIOKafkaConsumer, TopicPartition
         from aiokafka.admin import AIOKafkaAdminClient
 
@@ -114,8 +133,9 @@ class Platform:
         from hnth_kit.testing import _partitions
         from registration.directory import read_directories
 
-        directories = read_directories(Path(self.env["HNTH_DIRECTORY_DIR"]))
-        expected = sum(1 + len(f.units) + len(f.endpoints) for f in directories)
+        if expected is None:
+            directories = read_directories(Path(self.env["HNTH_DIRECTORY_DIR"]))
+            expected = sum(1 + len(f.units) + len(f.endpoints) for f in directories)
         bootstrap = self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"]
         topic = Topics(prefix=self.topic_prefix).directory
         group = f"hnth-{service}-{self.topic_prefix[1:-1]}"

@@ -181,8 +181,11 @@ async def test_an_endpoint_a_group_brought_in_is_switched_and_left_out_of_the_gr
     start = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
     async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
         group = {"code": "CUM-DU-PHONG", "name": "Cụm thử dự phòng", "endpoints": [failing, other]}
+        published = await platform.directory_end()
         made = await http.post(f"{urls['registration']}/groups", json=group)
         assert made.status_code == 201, made.text
+        # scheduling expands the group from its own copy of the directory: wait for it
+        await platform.directory_taken_in("scheduling", expected=published + 1)
         named = await eventually(
             lambda: http.patch(
                 f"{urls['registration']}/endpoints/{failing}", json={"backup": backup}
