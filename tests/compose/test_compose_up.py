@@ -18,7 +18,7 @@ import os
 import secrets
 import subprocess
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -272,13 +272,16 @@ async def test_replicas_and_a_killed_scheduler_lose_nothing(stack: Stack) -> Non
     found = await eventually(decided, until=all_decided, timeout=300)
     events = [(decode_event(v.encode()), None) for v in found["slots"]]
     ours = [(e, r) for e, r in events if getattr(e, "meeting_id", None) in set(ids)]
-    decisions = Counter(
-        e.meeting_id
-        for e, _ in ours
-        if isinstance(e, SlotAssigned | SlotRejected) and e.revision == 0
-    )
-    assert set(decisions) == set(ids), "a request without a decision"
-    assert max(decisions.values()) == 1, f"decided twice: {decisions.most_common(3)}"
+    # one decision per request: one decision event id (the killed replica's relay may
+    # have published an event and died before its `outbox_sent` marker, so the next
+    # holder publishes the same event again: a copy consumers drop, as in the drills)
+    decision_ids: dict[str, set[str]] = defaultdict(set)
+    for e, _ in ours:
+        if isinstance(e, SlotAssigned | SlotRejected) and e.revision == 0:
+            decision_ids[e.meeting_id].add(str(e.event_id))
+    assert set(decision_ids) == set(ids), "a request without a decision"
+    doubled = {m: d for m, d in decision_ids.items() if len(d) > 1}
+    assert not doubled, f"decided twice: {list(doubled.items())[:3]}"
     _no_double_booking([e for e, _ in events if isinstance(e, SlotAssigned)])
     expected = Drill.expected_mail(ours)
 
