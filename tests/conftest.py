@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -103,11 +104,11 @@ class Platform:
         process.start()
         _wait_ready([process], self.logs)
 
-    async def directory_end(self) -> int:
-        """How many directory events are on the topic now (before a test adds some)."""
+    @contextlib.asynccontextmanager
+    async def _directory_partitions(self) -> AsyncIterator[tuple[Any, list[Any]]]:
+        """A consumer (for end offsets) and the directory topic's partitions."""
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        from hnth_contracts import Topics
         from hnth_kit.testing import _partitions
 
         topic = Topics(prefix=self.topic_prefix).directory
@@ -115,9 +116,14 @@ class Platform:
         await consumer.start()
         try:
             partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic, 30)]
-            return sum((await consumer.end_offsets(partitions)).values())
+            yield consumer, partitions
         finally:
             await consumer.stop()
+
+    async def directory_end(self) -> int:
+        """How many directory events are on the topic now (before a test adds some)."""
+        async with self._directory_partitions() as (consumer, partitions):
+            return sum((await consumer.end_offsets(partitions)).values())
 
     async def directory_taken_in(
         self, service: str = "scheduling", timeout: float = 180, expected: int | None = None
@@ -126,41 +132,33 @@ class Platform:
         announced at start (or, given `expected`, that many directory events: a test's own
         entries, after `directory_end`): a meeting registered before that may name
         endpoints or groups it does not know yet (it rejects them)."""
-        from aiokafka import AIOKafkaConsumer, TopicPartition
         from aiokafka.admin import AIOKafkaAdminClient
 
-        from hnth_contracts import Topics
-        from hnth_kit.testing import _partitions
         from registration.directory import read_directories
 
         if expected is None:
             directories = read_directories(Path(self.env["HNTH_DIRECTORY_DIR"]))
             expected = sum(1 + len(f.units) + len(f.endpoints) for f in directories)
-        bootstrap = self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"]
-        topic = Topics(prefix=self.topic_prefix).directory
         group = f"hnth-{service}-{self.topic_prefix[1:-1]}"
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"])
         await admin.start()
-        await consumer.start()
         try:
-            deadline = time.monotonic() + timeout
-            partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic, 30)]
-            while True:
-                ends = await consumer.end_offsets(partitions)
-                done = await admin.list_consumer_group_offsets(group)
-                consumed = sum(done[tp].offset for tp in partitions if tp in done)
-                if sum(ends.values()) >= expected and consumed >= sum(ends.values()):
-                    return
-                if time.monotonic() > deadline:
-                    names = [n for n, p in self.processes.items() if p.service == service]
-                    raise AssertionError(
-                        f"{service} consumed {consumed} of {expected} directory entries\n"
-                        + _log_tails(self.logs, names)
-                    )
-                await asyncio.sleep(0.5)
+            async with self._directory_partitions() as (consumer, partitions):
+                deadline = time.monotonic() + timeout
+                while True:
+                    ends = await consumer.end_offsets(partitions)
+                    done = await admin.list_consumer_group_offsets(group)
+                    consumed = sum(done[tp].offset for tp in partitions if tp in done)
+                    if sum(ends.values()) >= expected and consumed >= sum(ends.values()):
+                        return
+                    if time.monotonic() > deadline:
+                        names = [n for n, p in self.processes.items() if p.service == service]
+                        raise AssertionError(
+                            f"{service} consumed {consumed} of {expected} directory entries\n"
+                            + _log_tails(self.logs, names)
+                        )
+                    await asyncio.sleep(0.5)
         finally:
-            await consumer.stop()
             await admin.close()
 
     async def publish(self, *events: Event) -> None:
