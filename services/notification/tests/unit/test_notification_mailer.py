@@ -1,25 +1,13 @@
 """The e-mail channel keeps its SMTP connection between notices (a real SMTP server in
-the test process: aiosmtpd)."""
+the test process: aiosmtpd, the `smtp` fixture of the notification tests' conftest)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import EmailMessage
 
-import pytest
-
-from hnth_kit.ports import free_port
 from hnth_kit.testing import SmtpServer
 from notification.delivery import Mailer, SmtpConfig
 from notification.domain import attempts
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 def mail(n: int, to: str = "kythuat@xa.example.vn") -> EmailMessage:
