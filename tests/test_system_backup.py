@@ -44,18 +44,13 @@ async def test_a_failed_check_is_switched_to_the_backup_and_both_technicians_are
     urls = platform.urls
     start = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
     async with httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
-        named = await eventually(
-            lambda: http.patch(
-                f"{urls['registration']}/endpoints/{FAILING}", json={"backup": BACKUP}
-            ),
-            until=lambda r: r.status_code == 200,
-        )
-        assert named.json()["backup"] == BACKUP
-        registered = await http.post(
-            f"{urls['registration']}/meetings",
-            json={
+        meeting_id = await _named_and_registered(
+            http,
+            urls,
+            FAILING,
+            BACKUP,
+            {
                 "title": "Họp khẩn ứng phó mưa lũ",
-                "host_unit": "VP-UBND",
                 "chair": "Chủ tịch UBND tỉnh",
                 "start": start.isoformat(),
                 "end": (start + timedelta(hours=1)).isoformat(),
@@ -64,10 +59,7 @@ async def test_a_failed_check_is_switched_to_the_backup_and_both_technicians_are
                 "urgent_reason": "Chỉ đạo ứng phó mưa lũ",
             },
         )
-        assert registered.status_code == 201, registered.text
-        meeting_id = registered.json()["id"]
         readiness = f"{urls['inspection']}/meetings/{meeting_id}/readiness"
-        await eventually(lambda: http.get(readiness), until=lambda r: len(r.json()) == 3)
 
         technician = platform.token("--role", "technician", "--endpoint", FAILING)
         failed = await http.post(
@@ -186,18 +178,13 @@ async def test_an_endpoint_a_group_brought_in_is_switched_and_left_out_of_the_gr
         assert made.status_code == 201, made.text
         # scheduling expands the group from its own copy of the directory: wait for it
         await platform.directory_taken_in("scheduling", expected=published + 1)
-        named = await eventually(
-            lambda: http.patch(
-                f"{urls['registration']}/endpoints/{failing}", json={"backup": backup}
-            ),
-            until=lambda r: r.status_code == 200,
-        )
-        assert named.json()["backup"] == backup
-        registered = await http.post(
-            f"{urls['registration']}/meetings",
-            json={
+        meeting_id = await _named_and_registered(
+            http,
+            urls,
+            failing,
+            backup,
+            {
                 "title": "Họp cụm khẩn",
-                "host_unit": "VP-UBND",
                 "chair": "Phó Chủ tịch UBND tỉnh",
                 "start": start.isoformat(),
                 "end": (start + timedelta(hours=1)).isoformat(),
@@ -206,10 +193,7 @@ async def test_an_endpoint_a_group_brought_in_is_switched_and_left_out_of_the_gr
                 "urgent_reason": "Chỉ đạo khẩn",
             },
         )
-        assert registered.status_code == 201, registered.text
-        meeting_id = registered.json()["id"]
         readiness = f"{urls['inspection']}/meetings/{meeting_id}/readiness"
-        await eventually(lambda: http.get(readiness), until=lambda r: len(r.json()) == 3)
 
         switched = await http.post(
             f"{urls['registration']}/meetings/{meeting_id}/switch-backup",
@@ -235,3 +219,23 @@ async def test_an_endpoint_a_group_brought_in_is_switched_and_left_out_of_the_gr
             lambda: http.get(f"{urls['registration']}/meetings/{meeting_id}"),
             until=lambda r: r.json().get("expanded") == left_out,
         )
+
+
+async def _named_and_registered(
+    http: httpx.AsyncClient, urls: dict[str, str], failing: str, backup: str, meeting: dict
+) -> str:
+    """Name `backup` as `failing`'s in the directory, register the meeting (hosted by
+    VP-UBND), and wait until inspection has its three checklists; returns its id."""
+    named = await eventually(
+        lambda: http.patch(f"{urls['registration']}/endpoints/{failing}", json={"backup": backup}),
+        until=lambda r: r.status_code == 200,
+    )
+    assert named.json()["backup"] == backup
+    registered = await http.post(
+        f"{urls['registration']}/meetings", json={"host_unit": "VP-UBND", **meeting}
+    )
+    assert registered.status_code == 201, registered.text
+    meeting_id = str(registered.json()["id"])
+    readiness = f"{urls['inspection']}/meetings/{meeting_id}/readiness"
+    await eventually(lambda: http.get(readiness), until=lambda r: len(r.json()) == 3)
+    return meeting_id
