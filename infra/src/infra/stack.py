@@ -31,6 +31,8 @@ from pathlib import Path
 import httpx
 
 from hnth_kit.auth import SigningKeys
+from hnth_kit.kafka_access import KafkaAccess
+from hnth_kit.kafka_accounts import ADMIN, KafkaAccounts
 from hnth_kit.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -58,6 +60,22 @@ class StackState:
     urls: dict[str, str] = field(default_factory=dict)
     smpp_env: dict[str, str] = field(default_factory=dict)
     """Notification's settings for the SMPP server of `up` (empty: SMS off)."""
+    sasl: bool = False
+    """Kafka authenticates (SCRAM-SHA-512) and authorizes (ACLs) every client."""
+
+    def kafka_user(self, name: str) -> KafkaAccess:
+        """The broker, signed in as `name` (its password from the run folder)."""
+        if not self.sasl:
+            return KafkaAccess(self.bootstrap_servers)
+        password = (Path(self.run_dir) / "kafka-users" / name).read_text(encoding="utf-8")
+        return KafkaAccess(
+            self.bootstrap_servers, "SASL_PLAINTEXT", "SCRAM-SHA-512", name, password
+        )
+
+    @property
+    def kafka_admin(self) -> KafkaAccess:
+        """The admin principal: creates topics, users and ACLs (not a super-user)."""
+        return self.kafka_user(KAFKA_ADMIN)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -276,7 +294,7 @@ def _wait_until(check: Callable[[], bool], what: str, pid: int, log: Path, timeo
     raise StackError(f"{what} did not answer within {timeout:.0f}s; log {log}:\n{_log_tail(log)}")
 
 
-def _kafka_answers(bootstrap: str) -> bool:
+def _kafka_answers(kafka: KafkaAccess) -> bool:
     import logging
 
     from aiokafka.admin import AIOKafkaAdminClient
@@ -284,7 +302,7 @@ def _kafka_answers(bootstrap: str) -> bool:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # refusals while it boots are expected
 
     async def probe() -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(**kafka.aiokafka(), request_timeout_ms=3000)
         await admin.start()
         try:
             await admin.list_topics()  # a real metadata request
@@ -335,6 +353,33 @@ group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 """
 
+KAFKA_SASL_PROPERTIES = """\
+listeners=SASL_PLAINTEXT://127.0.0.1:{kafka_port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{kafka_port}
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=\
+org.apache.kafka.common.security.scram.ScramLoginModule required \
+username="{broker}" password="{broker_password}";
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=\
+org.apache.kafka.common.security.plain.PlainLoginModule required \
+username="{broker}" password="{controller_password}" user_{broker}="{controller_password}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:{broker}
+"""
+"""SCRAM for clients and between the broker's own parts; PLAIN on the controller listener
+(KRaft reads SCRAM users from the metadata log, which the controller serves, so its own
+listener cannot use them). Only the broker itself is a super-user: it is the one
+principal Kafka's inter-broker and controller traffic runs as."""
+
+KAFKA_ADMIN = "hnth-admin"
+KAFKA_BROKER = "hnth-broker"
+
 LOG4J2 = """\
 status = warn
 appender.out.type = Console
@@ -368,12 +413,26 @@ def start_kafka(state: StackState, timeout: float = 90.0) -> None:
     run = Path(state.run_dir)
     data = run / "kafka-data"
     props = run / "kafka.properties"
-    props.write_text(
-        KAFKA_PROPERTIES.format(
-            kafka_port=state.kafka_port, controller_port=state.controller_port, data=data
+    ports = {"kafka_port": state.kafka_port, "controller_port": state.controller_port}
+    properties = KAFKA_PROPERTIES.format(**ports, data=data)
+    users = _kafka_passwords(run) if state.sasl else {}
+    if state.sasl:
+        properties = "\n".join(
+            line for line in properties.splitlines() if not line.startswith(SASL_OVERRIDES)
         )
-    )
+        properties += "\n" + KAFKA_SASL_PROPERTIES.format(
+            **ports,
+            broker=KAFKA_BROKER,
+            broker_password=users[KAFKA_BROKER],
+            controller_password=users["controller"],
+        )
+    props.write_text(properties)
     if not (data / "meta.properties").exists():
+        scram = [
+            f"--add-scram=SCRAM-SHA-512=[name={name},password={users[name]}]"
+            for name in (KAFKA_BROKER, KAFKA_ADMIN)
+            if state.sasl
+        ]
         fmt = _java_cmd(
             libs,
             "kafka.tools.StorageTool",
@@ -383,13 +442,31 @@ def start_kafka(state: StackState, timeout: float = 90.0) -> None:
             str(uuid.uuid4()).replace("-", "")[:22],
             "-c",
             str(props),
+            *scram,
             heap="256m",
         )
         _run_build(fmt, run, "formatting Kafka storage")
     log = run / "kafka.log"
     pid = _spawn(_java_cmd(libs, "kafka.Kafka", str(props)), log)
     state.pids["kafka"] = pid
-    _wait_until(lambda: _kafka_answers(state.bootstrap_servers), "Kafka", pid, log, timeout)
+    broker = state.kafka_user(KAFKA_BROKER)
+    _wait_until(lambda: _kafka_answers(broker), "Kafka", pid, log, timeout)
+    if state.sasl:  # the admin's rights come from ACLs the broker (the super-user) grants
+        KafkaAccounts(broker).grant(KAFKA_ADMIN, ADMIN)
+
+
+SASL_OVERRIDES = ("listeners=", "advertised.listeners=", "inter.broker.", "listener.security")
+
+
+def _kafka_passwords(run: Path) -> dict[str, str]:
+    """The broker's, the controller listener's and the admin's passwords, made once per
+    run folder (files readable by this user only)."""
+    folder = run / "kafka-users"
+    folder.mkdir(exist_ok=True)
+    return {
+        name: _secret_file(folder / name, secrets.token_urlsafe(24)).read_text(encoding="utf-8")
+        for name in (KAFKA_BROKER, "controller", KAFKA_ADMIN)
+    }
 
 
 def start_ferretdb(state: StackState, timeout: float = 30.0) -> None:
@@ -670,6 +747,7 @@ def up(
     mongo_port: int | None = None,
     services: bool = False,
     fresh: bool = False,
+    sasl: bool = False,
 ) -> StackState:
     """Start Kafka and FerretDB (and optionally the SMTP sink and the four services).
 
@@ -688,6 +766,7 @@ def up(
         controller_port=free_port(),
         mongo_port=mongo_port or free_port(),
         smtp_port=int(os.environ.get("HNTH_SMTP_PORT", "1025")) if services else 0,
+        sasl=sasl,
     )
     _check_port_free(state.kafka_port, "Kafka")
     _check_port_free(state.mongo_port, "FerretDB")
@@ -809,6 +888,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-services", action="store_true", help="only Kafka and FerretDB")
     parser.add_argument("--fresh", action="store_true", help="discard the run folder's data first")
+    parser.add_argument(
+        "--sasl", action="store_true", help="Kafka with SCRAM-SHA-512 sign-in and ACLs"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -823,6 +905,7 @@ def main(argv: list[str] | None = None) -> int:
                 mongo_port=args.mongo_port,
                 services=not args.no_services,
                 fresh=args.fresh,
+                sasl=args.sasl,
             )
             print(f"HNTH Ops is up in {time.monotonic() - started:.0f}s:")
             for name, url in state.urls.items():

@@ -30,6 +30,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from hnth_contracts import dead_letter
 from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.kafka_access import KafkaAccess, access_of
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,9 @@ class DeadLetter:
         return self.headers.get("hnth-original-topic", self.topic.removesuffix(".dlq"))
 
 
-async def dead_letter_topics(bootstrap: str, prefix: str = "") -> list[str]:
+async def dead_letter_topics(bootstrap: KafkaAccess | str, prefix: str = "") -> list[str]:
     """Every `.dlq` topic under `prefix`."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).aiokafka())
     await admin.start()
     try:
         names = await admin.list_topics()
@@ -67,7 +68,7 @@ async def dead_letter_topics(bootstrap: str, prefix: str = "") -> list[str]:
 
 
 async def read_dead_letters(
-    bootstrap: str, topics: list[str], *, timeout: float = 5.0
+    bootstrap: KafkaAccess | str, topics: list[str], *, timeout: float = 5.0
 ) -> list[DeadLetter]:
     """Everything currently in `topics`, read from the beginning up to their end."""
     letters = [
@@ -85,13 +86,13 @@ async def read_dead_letters(
 
 
 async def _read_all(
-    bootstrap: str, topics: list[str], timeout: float
+    bootstrap: KafkaAccess | str, topics: list[str], timeout: float
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topics` from the beginning up to their current end, in order per
     partition (a topic that does not exist has none)."""
     if not topics:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**access_of(bootstrap).aiokafka(), enable_auto_commit=False)
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()  # learn the partitions of every topic
@@ -122,7 +123,7 @@ async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -
 
 
 async def replay(
-    bootstrap: str, letter: DeadLetter, *, by: str | None = None, prefix: str = ""
+    bootstrap: KafkaAccess | str, letter: DeadLetter, *, by: str | None = None, prefix: str = ""
 ) -> None:
     """Publish the dead letter's original message again to its original topic; with `by`,
     record it as resolved ("replayed") so it no longer shows as pending."""
@@ -186,7 +187,7 @@ class AlreadyResolved(Exception):
 
 
 async def read_resolutions(
-    bootstrap: str, prefix: str = "", *, timeout: float = 5.0
+    bootstrap: KafkaAccess | str, prefix: str = "", *, timeout: float = 5.0
 ) -> dict[str, Resolution]:
     """The latest resolution per dead letter ref (none while nobody resolved any)."""
     found: dict[str, Resolution] = {}
@@ -207,7 +208,7 @@ def pending(letters: list[DeadLetter], resolved: dict[str, Resolution]) -> list[
 
 
 async def discard(
-    bootstrap: str, letter: DeadLetter, *, reason: str, by: str, prefix: str = ""
+    bootstrap: KafkaAccess | str, letter: DeadLetter, *, reason: str, by: str, prefix: str = ""
 ) -> Resolution:
     """Mark a dead letter as dealt with, without replaying it. Refuses (AlreadyResolved)
     a letter already replayed or discarded; an empty reason is a ValueError."""
@@ -221,15 +222,15 @@ async def discard(
     return resolution
 
 
-async def _resolve(bootstrap: str, prefix: str, resolution: Resolution) -> None:
+async def _resolve(bootstrap: KafkaAccess | str, prefix: str, resolution: Resolution) -> None:
     topic = resolutions_topic(prefix)
     await _ensure_compacted(bootstrap, topic)
     await _publish(bootstrap, OutMessage(topic, resolution.ref.encode(), resolution.to_json()))
 
 
-async def _ensure_compacted(bootstrap: str, topic: str) -> None:
+async def _ensure_compacted(bootstrap: KafkaAccess | str, topic: str) -> None:
     """One partition (the list stays in order), compacted (the latest word per letter)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).aiokafka())
     await admin.start()
     try:
         if topic in await admin.list_topics():
@@ -248,7 +249,7 @@ async def _ensure_compacted(bootstrap: str, topic: str) -> None:
         await admin.close()
 
 
-async def _publish(bootstrap: str, message: OutMessage) -> None:
+async def _publish(bootstrap: KafkaAccess | str, message: OutMessage) -> None:
     producer = Producer(bootstrap, client_id="hnth-dlq")
     await producer.start()
     try:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 
+from hnth_kit.kafka_access import KafkaAccess, access_of
+
 EVENT_TYPE_HEADER = "hnth-event-type"
 """The header naming a published event's type: consumers skip other services' events by it."""
 
@@ -29,15 +31,15 @@ class Producer:
     returns only once the broker has acknowledged all of them.
     """
 
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
-        self._bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaAccess | str, client_id: str) -> None:
+        self._kafka = access_of(kafka)
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         """Connect (aiokafka needs a running loop, so nothing happens at construction)."""
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap_servers,
+            **self._kafka.aiokafka(),
             client_id=self._client_id,
             acks="all",
             enable_idempotence=True,

@@ -15,6 +15,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 
+from hnth_kit.kafka_access import KafkaAccess, access_of
+
 IDLE_STATES = ("Empty", "Dead")
 
 
@@ -26,9 +28,9 @@ class NothingToRewind(Exception):
     """The group has committed no offset (on the topics asked): nothing to move."""
 
 
-async def group_state(bootstrap: str, group: str) -> str:
+async def group_state(bootstrap: KafkaAccess | str, group: str) -> str:
     """The group's state as the broker reports it (`Empty`, `Stable`, `Dead`, ...)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).aiokafka())
     await admin.start()
     try:
         [response] = await admin.describe_consumer_groups([group])
@@ -38,9 +40,9 @@ async def group_state(bootstrap: str, group: str) -> str:
         await admin.close()
 
 
-async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
+async def committed(bootstrap: KafkaAccess | str, group: str) -> dict[TopicPartition, int]:
     """The group's committed offset per partition."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).aiokafka())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -50,7 +52,7 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
 
 
 async def rewind(
-    bootstrap: str, group: str, since: datetime, topics: list[str] | None = None
+    bootstrap: KafkaAccess | str, group: str, since: datetime, topics: list[str] | None = None
 ) -> dict[TopicPartition, tuple[int, int]]:
     """Set the group's offsets to the first message at or after `since` on every partition
     it has committed (restricted to `topics` if given). Returns partition -> (old, new)."""
@@ -65,7 +67,7 @@ async def rewind(
     if not before:
         raise NothingToRewind(f"consumer group {group} has no committed offsets to move")
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        **access_of(bootstrap).aiokafka(), group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:

@@ -34,6 +34,7 @@ from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
 from hnth_kit.http import install_http_guards
 from hnth_kit.kafka import Producer
+from hnth_kit.kafka_accounts import Grants, service_grants
 from hnth_kit.metrics import DbCommandTimer, Metrics
 from hnth_kit.mongo import Document, connect, ping
 from hnth_kit.outbox import OutboxRelay
@@ -93,7 +94,7 @@ class Service:
             settings.mongodb_url, event_listeners=[DbCommandTimer(self.metrics)]
         )
         self.db: AsyncDatabase[Document] = self.client[settings.database_name]
-        self.producer = Producer(settings.kafka_bootstrap_servers, client_id=f"hnth-{self.name}")
+        self.producer = Producer(settings.kafka, client_id=f"hnth-{self.name}")
         self.revocations = RevocationList(self.db, self.clock, settings.revocation_refresh_seconds)
         self.auth = Authenticator(verify_with or _public_keys(settings), self.revocations)
         self.timers = Timers(self.db, self.clock, self.topics, metrics=self.metrics)
@@ -171,6 +172,11 @@ class Service:
     def on_timer(self, handlers: Mapping[str, TimerHandler]) -> None:
         self._timer_handlers.update(handlers)
 
+    def kafka_grants(self) -> Grants:
+        """The ACLs this service's own principal needs, from what it declares: read its
+        inputs, write its outputs and its inputs' dead letters, its consumer group."""
+        return service_grants(self._inputs, self._outputs.topics, self.settings.group_id)
+
     def include(self, router: APIRouter) -> None:
         self.api.include_router(router)
 
@@ -215,6 +221,7 @@ class Service:
     def _build_broker(self, title: str, description: str) -> KafkaBroker:
         broker = KafkaBroker(
             self.settings.kafka_bootstrap_servers,
+            security=self.settings.kafka.faststream(),
             client_id=f"hnth-{self.name}",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             description=description,
@@ -267,7 +274,7 @@ class Service:
     async def start(self) -> None:
         """Create topics and indexes, then start producer, consumer, relay and timers."""
         await ensure_topics(
-            self.settings.kafka_bootstrap_servers,
+            self.settings.kafka,
             [*self._inputs, *self._outputs.topics],
         )
         for hook in self._startup:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hnth_contracts import Topics
+from hnth_kit.kafka_access import KafkaAccess, Mechanism, Protocol
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 """The checkout this package was installed from (for tests and tools run from it; a
@@ -26,6 +27,13 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: Protocol = "PLAINTEXT"
+    """`SASL_SSL` in production (compose), `SASL_PLAINTEXT` on a loopback-only stack."""
+    kafka_sasl_mechanism: Mechanism = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    """This service's own principal: its ACLs allow exactly its topics and group."""
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
     mongodb_url: str = "mongodb://127.0.0.1:27017/"
     database: str = ""
     """Defaults to `hnth_<service_name>`."""
@@ -67,6 +75,19 @@ class ServiceSettings(BaseSettings):
     @property
     def group_id(self) -> str:
         return self.consumer_group or f"hnth-{self.service_name}"
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The broker and this service's credentials there, for every Kafka client."""
+        password = self.kafka_password.get_secret_value() if self.kafka_password else None
+        return KafkaAccess(
+            self.kafka_bootstrap_servers,
+            self.kafka_security_protocol,
+            self.kafka_sasl_mechanism,
+            self.kafka_username,
+            password,
+            self.kafka_ssl_cafile,
+        )
 
     @property
     def topics(self) -> Topics:

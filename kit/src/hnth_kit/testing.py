@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hnth_kit.auth import Principal, SigningKeys, issue_token, public_key_set, verify_token
 from hnth_kit.consumer import RawMessage
+from hnth_kit.kafka_access import KafkaAccess, access_of
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ def signed_token(**claims: Any) -> str:
 
 
 async def read_topic(
-    bootstrap_servers: str,
+    bootstrap_servers: KafkaAccess | str,
     topic: str,
     *,
     expect: int | None = None,
@@ -63,7 +64,9 @@ async def read_topic(
     if (expect is None) == (until is None):
         raise TypeError("read_topic needs exactly one of `expect` and `until`")
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
+        **access_of(bootstrap_servers).aiokafka(),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -102,7 +105,7 @@ async def read_topic(
 
 
 async def read_exactly(
-    bootstrap_servers: str,
+    bootstrap_servers: KafkaAccess | str,
     topic: str,
     count: int,
     *,
@@ -265,7 +268,7 @@ async def start_webhook_receiver() -> tuple[WebhookReceiver, asyncio.Server]:
 
 
 async def read_all(
-    bootstrap_servers: str, topics: list[str], *, timeout: float = 10.0
+    bootstrap_servers: KafkaAccess | str, topics: list[str], *, timeout: float = 10.0
 ) -> list[Any]:
     """Everything currently in `topics`, from the beginning to their end offsets (records with
     topic, partition, offset, key, value, headers)."""

@@ -18,6 +18,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from hnth_contracts import dead_letter
 from hnth_contracts.topics import PARTITIONS, topic_config
+from hnth_kit.kafka_access import KafkaAccess, access_of
 
 
 def default_partitions() -> int:
@@ -26,13 +27,13 @@ def default_partitions() -> int:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: Iterable[str], *, partitions: int | None = None
+    bootstrap_servers: KafkaAccess | str, names: Iterable[str], *, partitions: int | None = None
 ) -> None:
     """Create each topic and its `.dlq` if missing; existing topics are left as they are."""
     count = partitions or default_partitions()
     topics = list(names)
     wanted = {n: count for n in topics} | {dead_letter(n): 1 for n in topics}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap_servers).aiokafka())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -51,9 +52,11 @@ async def ensure_topics(
         await admin.close()
 
 
-async def topic_configs(bootstrap_servers: str, names: Iterable[str]) -> dict[str, dict[str, str]]:
+async def topic_configs(
+    bootstrap_servers: KafkaAccess | str, names: Iterable[str]
+) -> dict[str, dict[str, str]]:
     """Each topic's configuration as the broker reports it (defaults included)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap_servers).aiokafka())
     await admin.start()
     try:
         return await _configs(admin, list(names))
@@ -88,9 +91,9 @@ async def _keep_configs(admin: AIOKafkaAdminClient, names: list[str]) -> None:
                 raise RuntimeError(f"could not set the topics' retention: {failed}")
 
 
-async def delete_topics(bootstrap_servers: str, prefix: str) -> None:
+async def delete_topics(bootstrap_servers: KafkaAccess | str, prefix: str) -> None:
     """Delete every topic whose name starts with `prefix` (a finished test's topics)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap_servers).aiokafka())
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]

@@ -1,0 +1,102 @@
+"""Where the broker is and who we are on it: one value every Kafka client is built from.
+
+The bus authenticates with SASL/SCRAM-SHA-512 (over TLS in production): each service has
+its own principal, whose ACLs name exactly its topics and consumer group. A bare
+`host:port` string still means a plaintext broker without authentication (a developer's
+own machine), so the admin and test helpers take either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram512
+
+Protocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+Mechanism = Literal["SCRAM-SHA-512", "PLAIN"]
+
+
+@dataclass(frozen=True)
+class KafkaAccess:
+    """A broker address and the credentials to use there (none: plaintext)."""
+
+    bootstrap: str
+    security_protocol: Protocol = "PLAINTEXT"
+    sasl_mechanism: Mechanism = "SCRAM-SHA-512"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    """The CA that signed the broker's certificate (TLS); the system's store when None."""
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    def as_user(self, username: str, password: str) -> KafkaAccess:
+        """The same broker, signed in as someone else."""
+        protocol: Protocol = "SASL_SSL" if self.uses_tls else "SASL_PLAINTEXT"
+        return KafkaAccess(
+            self.bootstrap, protocol, self.sasl_mechanism, username, password, self.ssl_cafile
+        )
+
+    def aiokafka(self) -> dict[str, Any]:
+        """Keyword arguments for any aiokafka client (producer, consumer, admin)."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if self.uses_sasl:
+            options |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": self.password,
+            }
+        if self.uses_tls:
+            options["ssl_context"] = self._ssl_context()
+        return options
+
+    def faststream(self) -> BaseSecurity | None:
+        """FastStream's security object for its broker (None: plaintext)."""
+        tls = self.uses_tls
+        context = self._ssl_context() if tls else None
+        if not self.uses_sasl:
+            return BaseSecurity(ssl_context=context, use_ssl=tls) if tls else None
+        kind = SASLScram512 if self.sasl_mechanism == "SCRAM-SHA-512" else SASLPlaintext
+        return kind(
+            username=self.username or "",
+            password=self.password or "",
+            ssl_context=context,
+            use_ssl=tls,
+        )
+
+    def librdkafka(self) -> dict[str, str]:
+        """The same settings for librdkafka clients (confluent-kafka: the ACL and SCRAM
+        admin calls aiokafka lacks; also what an integrating system configures)."""
+        config = {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": self.security_protocol.lower(),
+        }
+        if self.uses_sasl:
+            config |= {
+                "sasl.mechanism": self.sasl_mechanism,
+                "sasl.username": self.username or "",
+                "sasl.password": self.password or "",
+            }
+        if self.uses_tls and self.ssl_cafile:
+            config["ssl.ca.location"] = self.ssl_cafile
+        return config
+
+    def _ssl_context(self) -> Any:
+        from aiokafka.helpers import create_ssl_context
+
+        return create_ssl_context(cafile=self.ssl_cafile)
+
+
+def access_of(target: KafkaAccess | str) -> KafkaAccess:
+    """`target` itself, or a bare `host:port` as a plaintext broker."""
+    return target if isinstance(target, KafkaAccess) else KafkaAccess(target)

@@ -1,0 +1,162 @@
+"""Principals and ACLs on the bus: who may read and write which topic.
+
+Each service signs in as its own SCRAM user whose ACLs name exactly the topics it consumes
+(read) and publishes or dead-letters to (write), and its consumer group. An integrating
+system may write only its province's inbound topic (a prefixed ACL) and read the replies.
+The admin principal creates topics, users and ACLs; nothing runs as a super-user.
+
+aiokafka has no SCRAM or ACL calls, so these use confluent-kafka's admin client
+(librdkafka), synchronously: they run at setup, from the CLI or a launcher, never in a
+service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-exported at runtime
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
+)
+
+from hnth_contracts import dead_letter
+from hnth_kit.kafka_access import KafkaAccess
+
+SCRAM_ITERATIONS = 8192
+TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Grants:
+    """What one principal may do: topics read or written (exact names, or prefixes)."""
+
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    read_prefixes: tuple[str, ...] = ()
+    write_prefixes: tuple[str, ...] = ()
+    group_prefixes: tuple[str, ...] = ()
+    administers: bool = False
+    """Every topic, group and the cluster (creating topics, users and ACLs): the admin's."""
+
+
+def service_grants(inputs: Iterable[str], outputs: Iterable[str], group: str) -> Grants:
+    """A service's: read its inputs, write its outputs and its inputs' dead letters."""
+    read = tuple(dict.fromkeys(inputs))
+    write = tuple(dict.fromkeys([*outputs, *(dead_letter(t) for t in read)]))
+    return Grants(reads=read, writes=write, groups=(group,))
+
+
+def system_grants(username: str, inbound: str, replies: str) -> Grants:
+    """An integrating system's: write its province's inbound topic, read the replies
+    (with consumer groups named after itself, so it can keep its offsets)."""
+    return Grants(writes=(inbound,), reads=(replies,), group_prefixes=(username,))
+
+
+ADMIN = Grants(administers=True)
+
+
+class KafkaAccounts:
+    """SCRAM users and ACLs, through an admin principal's connection."""
+
+    def __init__(self, admin: KafkaAccess) -> None:
+
+        config: dict[str, str | int | float | bool] = {**admin.librdkafka()}
+        self._admin = AdminClient(config)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Create the user, or change its password."""
+
+        info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
+        upsert = UserScramCredentialUpsertion(username, info, password.encode())
+        self._wait(self._admin.alter_user_scram_credentials([upsert]))
+        self._until_known(username)
+
+    def _until_known(self, username: str) -> None:
+        """Wait until the broker answers for the user: the controller has stored it, but
+        the broker learns it from the metadata log a moment later, and a sign-in before
+        that fails."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                self._wait(self._admin.describe_user_scram_credentials([username]))
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def delete_user(self, username: str) -> None:
+        """Remove the user's SCRAM credentials and every ACL naming it: its open
+        connections stay until they reconnect, a new sign-in is refused at once."""
+
+        deletion = UserScramCredentialDeletion(username, ScramMechanism.SCRAM_SHA_512)
+        try:
+            self._wait(self._admin.alter_user_scram_credentials([deletion]))
+        except Exception as exc:
+            if "RESOURCE_NOT_FOUND" not in str(exc) and "not found" not in str(exc).lower():
+                raise
+        self.revoke(username)
+
+    def grant(self, username: str, grants: Grants) -> None:
+        """Add the ACLs `grants` describes for `User:<username>` (idempotent)."""
+        self._wait(self._admin.create_acls(list(_bindings(f"User:{username}", grants))))
+
+    def revoke(self, username: str) -> None:
+        """Delete every ACL of `User:<username>`."""
+
+        every = AclBindingFilter(
+            ResourceType.ANY,
+            None,  # type: ignore[arg-type]  # None: any name
+            ResourcePatternType.ANY,
+            f"User:{username}",
+            None,  # type: ignore[arg-type]  # any host
+            AclOperation.ANY,
+            AclPermissionType.ANY,
+        )
+        self._wait(self._admin.delete_acls([every]))
+
+    @staticmethod
+    def _wait(futures: Any) -> None:
+        pending = futures.values() if isinstance(futures, dict) else futures
+        for future in pending:
+            future.result(timeout=TIMEOUT)
+
+
+def _bindings(principal: str, grants: Grants) -> Sequence[Any]:
+
+    literal, prefixed = ResourcePatternType.LITERAL, ResourcePatternType.PREFIXED
+    wanted: list[tuple[Any, str, Any, Any]] = []
+    read_ops = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS)
+    write_ops = (AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS)
+    for names, pattern, ops in (
+        (grants.reads, literal, read_ops),
+        (grants.read_prefixes, prefixed, read_ops),
+        (grants.writes, literal, write_ops),
+        (grants.write_prefixes, prefixed, write_ops),
+    ):
+        wanted += [(ResourceType.TOPIC, n, pattern, op) for n in names for op in ops]
+    wanted += [(ResourceType.GROUP, g, literal, AclOperation.READ) for g in grants.groups]
+    wanted += [(ResourceType.GROUP, g, prefixed, AclOperation.READ) for g in grants.group_prefixes]
+    if grants.administers:
+        wanted += [
+            (ResourceType.BROKER, "kafka-cluster", literal, AclOperation.ALL),
+            (ResourceType.TOPIC, "*", literal, AclOperation.ALL),
+            (ResourceType.GROUP, "*", literal, AclOperation.ALL),
+        ]
+    return [
+        AclBinding(kind, name, pattern, principal, "*", op, AclPermissionType.ALLOW)
+        for kind, name, pattern, op in dict.fromkeys(wanted)
+    ]
