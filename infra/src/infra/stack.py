@@ -32,8 +32,9 @@ import httpx
 
 from hnth_kit.auth import SigningKeys
 from hnth_kit.kafka_access import KafkaAccess
-from hnth_kit.kafka_accounts import ADMIN, KafkaAccounts
+from hnth_kit.kafka_accounts import ADMIN, Grants, KafkaAccounts
 from hnth_kit.ports import free_port
+from hnth_kit.topics_admin import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[3]
 """The checkout: the stack builds from `infra/` and keeps its cache in `.cache/`."""
@@ -694,6 +695,9 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
         for name, default_port in SERVICES.items()
     }
     envs = service_env(state, f"http://127.0.0.1:{port_of['registration']}")
+    if state.sasl:
+        for name in SERVICES:
+            envs[name] |= sign_in_as_itself(state, name, envs[name])
     started = []
     for name in SERVICES:
         port = port_of[name]
@@ -720,6 +724,35 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_until(lambda u=url: _http_answers(f"{u}/readyz"), name, pid, log, timeout)  # type: ignore[misc]
         state.urls[name] = f"{url}/docs" if name != "console" else f"{url}/"
+
+
+def sign_in_as_itself(state: StackState, name: str, env: dict[str, str]) -> dict[str, str]:
+    """Make the service's own Kafka user, grant it what the service declares
+    (`python -m <service> kafka-grants`), create those topics as the admin, and return the
+    settings that sign the service in."""
+    declared = subprocess.run(
+        [sys.executable, "-m", name, "kafka-grants"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if declared.returncode != 0:
+        raise StackError(f"{name} kafka-grants failed:\n{declared.stderr[-2000:]}")
+    grants = Grants.from_json(declared.stdout)
+    user = f"hnth-{name}"
+    password = _secret_file(
+        Path(state.run_dir) / "kafka-users" / user, secrets.token_urlsafe(24)
+    ).read_text(encoding="utf-8")
+    asyncio.run(ensure_topics(state.kafka_admin, [*grants.reads, *grants.writes]))
+    accounts = KafkaAccounts(state.kafka_admin)
+    accounts.set_password(user, password)
+    accounts.grant(user, grants)
+    return {
+        "HNTH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "HNTH_KAFKA_USERNAME": user,
+        "HNTH_KAFKA_PASSWORD": password,
+    }
 
 
 # ---------------------------------------------------------------- the stack

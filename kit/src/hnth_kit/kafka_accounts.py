@@ -12,6 +12,7 @@ service.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,13 @@ class Grants:
     group_prefixes: tuple[str, ...] = ()
     administers: bool = False
     """Every topic, group and the cluster (creating topics, users and ACLs): the admin's."""
+
+    @classmethod
+    def from_json(cls, text: str) -> Grants:
+        """What `python -m <service> kafka-grants` printed."""
+        fields = json.loads(text)
+        administers = bool(fields.pop("administers", False))
+        return cls(**{k: tuple(v) for k, v in fields.items()}, administers=administers)
 
 
 def service_grants(inputs: Iterable[str], outputs: Iterable[str], group: str) -> Grants:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 
 import uvicorn
 from pydantic import ValidationError
@@ -20,13 +22,17 @@ def main(
     build: Callable[..., Service],
     commands: Mapping[str, Command] | None = None,
 ) -> None:
-    """With no arguments serve; with `<command> ...` run that command and exit with its code."""
+    """With no arguments serve; with `<command> ...` run that command and exit with its code;
+    `kafka-grants` prints, as JSON, the Kafka ACLs this service's principal needs."""
     args = sys.argv[1:]
     try:
         settings = settings_type()
     except ValidationError as exc:
         missing = ", ".join(f"HNTH_{'_'.join(map(str, e['loc'])).upper()}" for e in exc.errors())
         sys.exit(f"invalid or missing settings: {missing}\n{exc}")
+    if args == ["kafka-grants"]:  # what an admin grants this service's principal
+        print(json.dumps(asdict(build(settings).kafka_grants())))
+        sys.exit(0)
     if args and args[0] in (commands or {}):
         sys.exit((commands or {})[args[0]](settings, args[1:]))
     if args:
