@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from hnth_kit.kafka_access import KafkaAccess, from_environment
 from hnth_kit.settings import REPO_ROOT
 
 # services built in-process by tests read their rules from the checkout's policies
@@ -34,6 +35,12 @@ class Infra:
     bootstrap_servers: str
     mongodb_url: str
     kind: str
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The broker as the tests' own clients use it: the admin principal when the bus
+        authenticates (the native stack), as the environment says."""
+        return from_environment(self.bootstrap_servers)
 
 
 def _docker_answers() -> bool:
@@ -65,9 +72,14 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
 
     run_dir = tmp_path_factory.mktemp("native-stack")
     try:
-        state = stack.up(run_dir, services=False)
+        state = stack.up(run_dir, services=False, sasl=True)
     except stack.StackError as exc:
         pytest.fail(f"cannot start the native Kafka + FerretDB stack: {exc}", pytrace=False)
+    # every client of the run signs in: the tests' own and in-process services as the
+    # admin, the platforms' service processes as users of their own (tests/conftest.py)
+    signed_in = state.kafka_admin.environment()
+    del signed_in["HNTH_KAFKA_BOOTSTRAP_SERVERS"]
+    os.environ.update(signed_in)
     try:
         yield Infra(state.bootstrap_servers, state.mongodb_url, "native")
     finally:
@@ -89,7 +101,7 @@ def unique(request: pytest.FixtureRequest) -> Iterator[str]:
         from hnth_kit.topics_admin import delete_topics
 
         infra = request.getfixturevalue("infra")
-        asyncio.run(delete_topics(infra.bootstrap_servers, f"t{value}."))
+        asyncio.run(delete_topics(infra.kafka, f"t{value}."))
 
 
 @pytest.fixture

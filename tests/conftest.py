@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ import pytest
 
 from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.kafka_access import KafkaAccess, access_of
+from hnth_kit.kafka_accounts import Grants, KafkaAccounts, provision
 from hnth_kit.ports import free_port
 from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import (
@@ -31,7 +34,7 @@ from hnth_kit.testing import (
     WebhookReceiver,
     start_webhook_receiver,
 )
-from infra.stack import SmppServer, start_smpp_server
+from infra.stack import SmppServer, declared_grants, start_smpp_server
 from registration.__main__ import token_of, token_parser
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
@@ -72,7 +75,7 @@ class Platform:
     env: dict[str, str]
     topic_prefix: str
     logs: Path
-    bootstrap: str
+    bootstrap: KafkaAccess
     processes: dict[str, Process] = field(default_factory=dict)
     smtp: SmtpServer | None = None
     webhook: WebhookReceiver | None = None
@@ -112,7 +115,7 @@ class Platform:
         from hnth_kit.testing import _partitions
 
         topic = Topics(prefix=self.topic_prefix).directory
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"])
+        consumer = AIOKafkaConsumer(**access_of(self.bootstrap).aiokafka())
         await consumer.start()
         try:
             partitions = [TopicPartition(topic, p) for p in await _partitions(consumer, topic, 30)]
@@ -140,7 +143,7 @@ class Platform:
             directories = read_directories(Path(self.env["HNTH_DIRECTORY_DIR"]))
             expected = sum(1 + len(f.units) + len(f.endpoints) for f in directories)
         group = f"hnth-{service}-{self.topic_prefix[1:-1]}"
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.env["HNTH_KAFKA_BOOTSTRAP_SERVERS"])
+        admin = AIOKafkaAdminClient(**access_of(self.bootstrap).aiokafka())
         await admin.start()
         try:
             async with self._directory_partitions() as (consumer, partitions):
@@ -176,7 +179,7 @@ class Platform:
 def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver) -> dict[str, str]:
     return {
         **os.environ,
-        "HNTH_KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+        **infra.kafka.environment(),
         "HNTH_MONGODB_URL": infra.mongodb_url,
         "HNTH_TOPIC_PREFIX": f"t{unique}.",
         "HNTH_POLICY_DIR": str(REPO_ROOT / "policies"),
@@ -304,7 +307,7 @@ async def lasting_platform(
         ) as platform:
             yield platform
     finally:
-        await delete_topics(infra.bootstrap_servers, f"t{unique}.")
+        await delete_topics(infra.kafka, f"t{unique}.")
 
 
 @contextlib.asynccontextmanager
@@ -331,14 +334,18 @@ async def running_platform(
         env=base_env,
         topic_prefix=f"t{unique}.",
         logs=tmp_path,
-        bootstrap=infra.bootstrap_servers,
+        bootstrap=infra.kafka,
         smtp=smtp,
         webhook=webhook,
         smpp=smpp,
     )
     registration_port = free_port()
     base_env["HNTH_AUTH_JWKS_URL"] = f"http://127.0.0.1:{registration_port}/.well-known/jwks.json"
+    users = []
     for service in SERVICES:
+        group = f"hnth-{service}-{unique}"
+        signed_in = await _own_kafka_user(infra, service, base_env, group)
+        users.append(signed_in.get("HNTH_KAFKA_USERNAME"))
         for n in range(replicas.get(service, 1)):
             port = registration_port if (service, n) == ("registration", 0) else free_port()
             env = {
@@ -348,7 +355,8 @@ async def running_platform(
                 "HNTH_DATABASE": f"{service}_{unique}",
                 # replicas share a group; tests never do (a finished test's members would
                 # hold up the next test's rebalance until their session times out)
-                "HNTH_CONSUMER_GROUP": f"hnth-{service}-{unique}",
+                "HNTH_CONSUMER_GROUP": group,
+                **signed_in,
             }
             if service == "notification":
                 env["HNTH_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
@@ -375,6 +383,33 @@ async def running_platform(
         server.close()
         smtp.stop()
         smpp.stop()
+        if infra.kafka.uses_sasl:
+            accounts = KafkaAccounts(infra.kafka)
+            for user in users:
+                accounts.delete_user(user)
+
+
+_DECLARED: dict[str, Grants] = {}
+
+
+def _declared_grants(service: str, env: dict[str, str]) -> Grants:
+    """What the service declares with no topic prefix (asked once per run: a process)."""
+    if service not in _DECLARED:
+        _DECLARED[service] = declared_grants(service, {**env, "HNTH_TOPIC_PREFIX": ""})
+    return _DECLARED[service]
+
+
+async def _own_kafka_user(infra, service: str, env: dict[str, str], group: str) -> dict[str, str]:
+    """A Kafka user of the service's own on an authenticating bus, granted exactly what the
+    service declares on this platform's topics and group; its `HNTH_KAFKA_*` settings."""
+    if not infra.kafka.uses_sasl:
+        return {}
+    own = {**env, **OWN.get(service, {})}
+    base = _declared_grants(service, own)
+    grants = replace(base.prefixed(env["HNTH_TOPIC_PREFIX"]), groups=(group,))
+    user = f"{service}-{group.rsplit('-', 1)[-1]}"
+    signed_in = await provision(infra.kafka, user, secrets.token_urlsafe(18), grants)
+    return signed_in.environment()
 
 
 def _directories(folder: Path, provinces: Sequence[str]) -> Path:

@@ -69,7 +69,7 @@ async def _send(kafka: KafkaAccess | str, topic: str) -> None:
 
 async def test_a_client_without_credentials_is_refused(secured: stack.StackState) -> None:
     with pytest.raises(KafkaConnectionError):
-        await _send(secured.bootstrap_servers, "anything")
+        await _send(KafkaAccess(secured.bootstrap_servers), "anything")
 
 
 async def test_a_system_writes_only_its_own_provinces_inbound_topic(

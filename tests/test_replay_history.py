@@ -103,7 +103,10 @@ async def test_a_replay_from_before_the_default_window_rebuilds_inspection_whole
         finally:
             await client.close()
         code, output = await asyncio.to_thread(
-            replay, process.env["HNTH_CONSUMER_GROUP"], began, platform.bootstrap
+            replay,
+            process.env["HNTH_CONSUMER_GROUP"],
+            began,
+            platform.bootstrap.bootstrap.bootstrap,
         )
         assert code == 0, output
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from hnth_kit.auth import Role
 from hnth_kit.dlq import read_resolutions, resolutions_topic
 from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.kafka_access import access_of
 from hnth_kit.testing import headers_of, read_token, read_topic, write_test_keys
 from hnth_kit.topics_admin import ensure_topics
 
@@ -141,7 +142,7 @@ async def _cleanup_policy(bootstrap: str, topic: str) -> str:
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**access_of(bootstrap).aiokafka())
     await admin.start()
     try:
         [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])

@@ -18,6 +18,7 @@ from hnth_cli.main import app
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from hnth_kit.kafka_access import access_of
 from hnth_kit.offsets import committed
 from hnth_kit.ports import free_port
 from hnth_kit.testing import TEST_JWKS, write_test_keys
@@ -30,7 +31,7 @@ DAY = datetime(2026, 3, 1, tzinfo=UTC)
 async def _history(bootstrap: str, topic: str, group: str) -> None:
     """Three messages a day apart on partition 0; `group` has consumed all of them."""
     await ensure_topics(bootstrap, [topic])
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**access_of(bootstrap).aiokafka())
     await producer.start()
     try:
         for n in range(3):
@@ -39,7 +40,7 @@ async def _history(bootstrap: str, topic: str, group: str) -> None:
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        **access_of(bootstrap).aiokafka(), group_id=group, enable_auto_commit=False
     )
     await consumer.start()
     try:
@@ -78,7 +79,9 @@ def test_replay_refuses_while_the_service_runs(infra, unique) -> None:
     asyncio.run(_history(infra.bootstrap_servers, topic, group))
 
     async def while_a_member_runs() -> tuple[int, str]:
-        member = AIOKafkaConsumer(topic, bootstrap_servers=infra.bootstrap_servers, group_id=group)
+        member = AIOKafkaConsumer(
+            topic, **access_of(infra.bootstrap_servers).aiokafka(), group_id=group
+        )
         await member.start()
         try:
             await member.getmany(timeout_ms=3000)  # joins the group

@@ -10,6 +10,7 @@ import time
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from hnth_kit.kafka_access import access_of
 from hnth_kit.topics_admin import ensure_topics, topic_configs
 
 pytestmark = pytest.mark.integration
@@ -19,7 +20,7 @@ SEVEN_DAYS = str(7 * 24 * 3600 * 1000)
 async def test_history_topics_are_kept_forever_even_when_an_older_release_made_them(
     infra, topics
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**access_of(infra.bootstrap_servers).aiokafka())
     await admin.start()
     try:  # as the releases before this one created it: the broker's default retention
         await admin.create_topics([NewTopic(topics.slots, 1, 1)])

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from hnth_kit.kafka_access import KafkaAccess
 from infra import stack
 
 pytestmark = pytest.mark.system
@@ -20,11 +21,15 @@ class OwnInfra:
     mongodb_url: str
     state: stack.StackState
 
+    @property
+    def kafka(self) -> KafkaAccess:
+        return self.state.kafka_admin
+
 
 @pytest.fixture(scope="module")
 def infra(tmp_path_factory) -> Iterator[OwnInfra]:
     run_dir = tmp_path_factory.mktemp("outage-stack")
-    state = stack.up(run_dir)
+    state = stack.up(run_dir, sasl=True)
     try:
         yield OwnInfra(state.bootstrap_servers, state.mongodb_url, state)
     finally:

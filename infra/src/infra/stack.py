@@ -32,9 +32,8 @@ import httpx
 
 from hnth_kit.auth import SigningKeys
 from hnth_kit.kafka_access import KafkaAccess
-from hnth_kit.kafka_accounts import ADMIN, Grants, KafkaAccounts
+from hnth_kit.kafka_accounts import ADMIN, Grants, KafkaAccounts, provision
 from hnth_kit.ports import free_port
-from hnth_kit.topics_admin import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[3]
 """The checkout: the stack builds from `infra/` and keeps its cache in `.cache/`."""
@@ -716,6 +715,8 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
         "HNTH_HTTP_PORT": str(console_port),
         **{f"HNTH_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }
+    if state.sasl:  # its dead-letter page lists every `.dlq` topic and replays to any topic
+        console_env |= state.kafka_admin.environment()
     log = run / "console.log"
     pid = _spawn([sys.executable, "-m", "hnth_console"], log, console_env)
     state.pids["console"] = pid
@@ -727,9 +728,13 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
 
 
 def sign_in_as_itself(state: StackState, name: str, env: dict[str, str]) -> dict[str, str]:
-    """Make the service's own Kafka user, grant it what the service declares
-    (`python -m <service> kafka-grants`), create those topics as the admin, and return the
-    settings that sign the service in."""
+    """Make the service's own Kafka user, grant it what the service declares, create
+    those topics as the admin, and return the settings that sign the service in."""
+    return kafka_user(state, f"hnth-{name}", declared_grants(name, env))
+
+
+def declared_grants(name: str, env: dict[str, str]) -> Grants:
+    """What `python -m <service> kafka-grants` says the service needs, with `env`."""
     declared = subprocess.run(
         [sys.executable, "-m", name, "kafka-grants"],
         env={**os.environ, **env},
@@ -739,20 +744,16 @@ def sign_in_as_itself(state: StackState, name: str, env: dict[str, str]) -> dict
     )
     if declared.returncode != 0:
         raise StackError(f"{name} kafka-grants failed:\n{declared.stderr[-2000:]}")
-    grants = Grants.from_json(declared.stdout)
-    user = f"hnth-{name}"
+    return Grants.from_json(declared.stdout)
+
+
+def kafka_user(state: StackState, user: str, grants: Grants) -> dict[str, str]:
+    """The user (its password made once per run folder) with `grants`, their topics
+    created by the admin; returns the `HNTH_KAFKA_*` settings that sign in as it."""
     password = _secret_file(
         Path(state.run_dir) / "kafka-users" / user, secrets.token_urlsafe(24)
     ).read_text(encoding="utf-8")
-    asyncio.run(ensure_topics(state.kafka_admin, [*grants.reads, *grants.writes]))
-    accounts = KafkaAccounts(state.kafka_admin)
-    accounts.set_password(user, password)
-    accounts.grant(user, grants)
-    return {
-        "HNTH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-        "HNTH_KAFKA_USERNAME": user,
-        "HNTH_KAFKA_PASSWORD": password,
-    }
+    return asyncio.run(provision(state.kafka_admin, user, password, grants)).environment()
 
 
 # ---------------------------------------------------------------- the stack

@@ -2,12 +2,14 @@
 
 The bus authenticates with SASL/SCRAM-SHA-512 (over TLS in production): each service has
 its own principal, whose ACLs name exactly its topics and consumer group. A bare
-`host:port` string still means a plaintext broker without authentication (a developer's
-own machine), so the admin and test helpers take either.
+`host:port` string is signed in with the process's `HNTH_KAFKA_*` environment (the same
+variables a service's settings read), or plaintext when it sets none: the CLI, the admin
+and test helpers take either.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,6 +45,19 @@ class KafkaAccess:
         return KafkaAccess(
             self.bootstrap, protocol, self.sasl_mechanism, username, password, self.ssl_cafile
         )
+
+    def environment(self) -> dict[str, str]:
+        """The `HNTH_KAFKA_*` variables that sign a process in as this (`from_environment`
+        and every service's settings read them)."""
+        found = {
+            "HNTH_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "HNTH_KAFKA_SECURITY_PROTOCOL": self.security_protocol,
+            "HNTH_KAFKA_SASL_MECHANISM": self.sasl_mechanism,
+            "HNTH_KAFKA_USERNAME": self.username,
+            "HNTH_KAFKA_PASSWORD": self.password,
+            "HNTH_KAFKA_SSL_CAFILE": self.ssl_cafile,
+        }
+        return {name: value for name, value in found.items() if value is not None}
 
     def aiokafka(self) -> dict[str, Any]:
         """Keyword arguments for any aiokafka client (producer, consumer, admin)."""
@@ -98,5 +113,20 @@ class KafkaAccess:
 
 
 def access_of(target: KafkaAccess | str) -> KafkaAccess:
-    """`target` itself, or a bare `host:port` as a plaintext broker."""
-    return target if isinstance(target, KafkaAccess) else KafkaAccess(target)
+    """`target` itself, or a bare `host:port` signed in as the environment says."""
+    return target if isinstance(target, KafkaAccess) else from_environment(target)
+
+
+def from_environment(bootstrap: str) -> KafkaAccess:
+    """The broker at `bootstrap` with the credentials of `HNTH_KAFKA_SECURITY_PROTOCOL`,
+    `HNTH_KAFKA_SASL_MECHANISM`, `HNTH_KAFKA_USERNAME`, `HNTH_KAFKA_PASSWORD` and
+    `HNTH_KAFKA_SSL_CAFILE` (plaintext when unset)."""
+    env = os.environ
+    return KafkaAccess(
+        bootstrap,
+        env.get("HNTH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),  # type: ignore[arg-type]
+        env.get("HNTH_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),  # type: ignore[arg-type]
+        env.get("HNTH_KAFKA_USERNAME"),
+        env.get("HNTH_KAFKA_PASSWORD"),
+        env.get("HNTH_KAFKA_SSL_CAFILE"),
+    )

@@ -12,10 +12,11 @@ service.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-exported at runtime
@@ -34,6 +35,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-exported
 
 from hnth_contracts import dead_letter
 from hnth_kit.kafka_access import KafkaAccess
+from hnth_kit.topics_admin import ensure_topics
 
 SCRAM_ITERATIONS = 8192
 TIMEOUT = 30.0
@@ -51,6 +53,16 @@ class Grants:
     group_prefixes: tuple[str, ...] = ()
     administers: bool = False
     """Every topic, group and the cluster (creating topics, users and ACLs): the admin's."""
+
+    def prefixed(self, prefix: str) -> Grants:
+        """The same grants on topics named with `prefix` first (a test platform's)."""
+        return replace(
+            self,
+            reads=tuple(prefix + t for t in self.reads),
+            writes=tuple(prefix + t for t in self.writes),
+            read_prefixes=tuple(prefix + t for t in self.read_prefixes),
+            write_prefixes=tuple(prefix + t for t in self.write_prefixes),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Grants:
@@ -74,6 +86,20 @@ def system_grants(username: str, inbound: str, replies: str) -> Grants:
 
 
 ADMIN = Grants(administers=True)
+
+
+async def provision(admin: KafkaAccess, user: str, password: str, grants: Grants) -> KafkaAccess:
+    """Create (or update) `user` with `grants`, the topics it names created first by the
+    admin (the user may not create them); returns the access signed in as the user."""
+    await ensure_topics(admin, [*grants.reads, *(t for t in grants.writes if not is_dlq(t))])
+    accounts = KafkaAccounts(admin)
+    await asyncio.to_thread(accounts.set_password, user, password)
+    await asyncio.to_thread(accounts.grant, user, grants)
+    return admin.as_user(user, password)
+
+
+def is_dlq(topic: str) -> bool:
+    return topic.endswith(dead_letter(""))
 
 
 class KafkaAccounts:
