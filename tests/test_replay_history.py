@@ -106,7 +106,7 @@ async def test_a_replay_from_before_the_default_window_rebuilds_inspection_whole
             replay,
             process.env["HNTH_CONSUMER_GROUP"],
             began,
-            platform.bootstrap.bootstrap.bootstrap,
+            platform.bootstrap.bootstrap,
         )
         assert code == 0, output
 

@@ -49,6 +49,7 @@ from hnth_kit.dlq import (
     read_resolutions,
     replay,
 )
+from hnth_kit.kafka_access import KafkaAccess, from_environment
 from hnth_kit.offsets import GroupBusy, NothingToRewind, rewind
 from infra import stack
 
@@ -91,17 +92,18 @@ def _state(run_dir: Path) -> stack.StackState | None:
     return stack.load_state(run_dir)
 
 
-def _bootstrap(run_dir: Path, given: str | None) -> str:
+def _bootstrap(run_dir: Path, given: str | None) -> KafkaAccess:
+    """The broker, signed in as `HNTH_KAFKA_*` say, or as the local stack's admin."""
     found = given or os.environ.get("HNTH_KAFKA_BOOTSTRAP_SERVERS")
     state = _state(run_dir)
     if found is None and state is not None:
-        found = state.bootstrap_servers
+        return state.kafka_admin
     if not found:
         raise fail(
             "no Kafka address: pass --bootstrap, set HNTH_KAFKA_BOOTSTRAP_SERVERS "
             "or run `hnth stack up`"
         )
-    return found
+    return from_environment(found)
 
 
 def _signing_keys(run_dir: Path) -> SigningKeys:
@@ -229,7 +231,9 @@ def _who() -> str:
         return "unknown"
 
 
-async def _letters(bootstrap: str, prefix: str) -> tuple[list[DeadLetter], dict[str, Resolution]]:
+async def _letters(
+    bootstrap: KafkaAccess, prefix: str
+) -> tuple[list[DeadLetter], dict[str, Resolution]]:
     letters = await read_dead_letters(bootstrap, await dead_letter_topics(bootstrap, prefix))
     return letters, await read_resolutions(bootstrap, prefix)
 
@@ -288,7 +292,7 @@ def _parse_ref(ref: str) -> str:
     return topic
 
 
-def _find(ref: str, bootstrap: str) -> DeadLetter:
+def _find(ref: str, bootstrap: KafkaAccess) -> DeadLetter:
     for letter in asyncio.run(read_dead_letters(bootstrap, [_parse_ref(ref)])):
         if letter.ref == ref:
             return letter
@@ -304,7 +308,7 @@ def _prefix_of(letter: DeadLetter, given: str | None) -> str:
     return head if found else ""
 
 
-def _refuse_resolved(ref: str, bootstrap: str, prefix: str) -> None:
+def _refuse_resolved(ref: str, bootstrap: KafkaAccess, prefix: str) -> None:
     done = asyncio.run(read_resolutions(bootstrap, prefix)).get(ref)
     if done is not None:
         err.print(f"already {done.action} by {done.by} at {done.at.isoformat()}: {done.reason}")
