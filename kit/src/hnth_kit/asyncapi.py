@@ -31,6 +31,10 @@ def document(service: str) -> dict[str, Any]:
     app = importlib.import_module(f"{service}.app")
     settings = app.__dict__[f"{service.capitalize()}Settings"](
         kafka_bootstrap_servers="kafka:9092",
+        # documents how a client signs in: SCRAM-SHA-512 over TLS, as in production
+        kafka_security_protocol="SASL_SSL",
+        kafka_username=f"hnth-{service}",
+        kafka_password=PLACEHOLDER_SECRET,
         topic_prefix="",
         signing_keys=json.dumps(SigningKeys.generate().private()),
         **PLACEHOLDERS,
