@@ -10,6 +10,7 @@ from uuid import UUID
 from hnth_contracts import (
     AccessLinkIssued,
     AccessLinkPurpose,
+    BrokenRule,
     CheckCompleted,
     CheckItem,
     CheckOutcome,
@@ -31,6 +32,7 @@ from hnth_contracts import (
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
+    MeetingSubmitted,
     NoticeAcknowledged,
     NoticeDelivered,
     ReportDue,
@@ -42,6 +44,8 @@ from hnth_contracts import (
     SlotHeld,
     SlotRejected,
     SlotReleased,
+    SubmissionAccepted,
+    SubmissionRefused,
     TenantMerged,
     TenantRenamed,
     TokensRevoked,
@@ -58,6 +62,7 @@ ENVELOPE = {
     "correlation_id": "mtg-2026-0001",
     "producer": "registration",
 }
+SYSTEM = {**ENVELOPE, "producer": "sys-tuyen-quang-vpdt-3f9a"}
 NOTICE = RuleRef(rule="notice.lead_time", source="QĐ 345/QĐ-UBND 2017 (Tuyên Quang), Điều 6")
 CHECK = RuleRef(rule="check.lead_time", source="QĐ 345/QĐ-UBND 2017 (Tuyên Quang), Điều 7")
 INSPECTION_ID = "periodic_inspection:2026-Q4:TQ-STTTT"
@@ -325,6 +330,52 @@ def samples() -> list[Event]:
             ),
             requested_by="hnth-cli",
             **{**ENVELOPE, "tenant": "thua-thien-hue", "correlation_id": "tenant:thua-thien-hue"},
+        ),
+        MeetingSubmitted.create(
+            event_id=_id(22),
+            request_id="VPDT-2026-00417",
+            system="sys-tuyen-quang-vpdt-3f9a",
+            meeting={
+                "title": details["title"],
+                "host_unit": "VP-UBND",
+                "chair": details["chair"],
+                "start": T0.isoformat(),
+                "end": (T0 + timedelta(hours=3)).isoformat(),
+                "main_endpoint": "TQ-UBND",
+                "endpoints": ["TQ-STTTT"],
+                "document_number": "417/UBND-VX",
+                "document_date": "2026-11-28",
+            },
+            **{**SYSTEM, "correlation_id": "VPDT-2026-00417"},
+        ),
+        SubmissionAccepted.create(
+            event_id=_id(23),
+            request_id="VPDT-2026-00417",
+            system="sys-tuyen-quang-vpdt-3f9a",
+            meeting_id="mtg-2026-0001",
+            causation_id=str(_id(22)),
+            **{**ENVELOPE, "correlation_id": "VPDT-2026-00417"},
+        ),
+        SubmissionRefused.create(
+            event_id=_id(24),
+            request_id="VPDT-2026-00418",
+            system="sys-tuyen-quang-vpdt-3f9a",
+            status=422,
+            code="notice.urgent_override",
+            message_vi="Chỉ Sở TT&TT đăng ký họp khẩn trong thời hạn thông báo.",
+            message_en="Only the IT department registers an urgent meeting inside the notice time.",
+            errors=[
+                BrokenRule(
+                    field="urgent_reason",
+                    rule="notice.urgent_override",
+                    source="QĐ 345/QĐ-UBND 2017 (Tuyên Quang), Điều 6",
+                    message_vi="Chỉ Sở TT&TT đăng ký họp khẩn trong thời hạn thông báo.",
+                    message_en="Only the IT department registers an urgent meeting inside the "
+                    "notice time.",
+                )
+            ],
+            causation_id=str(_id(25)),
+            **{**ENVELOPE, "correlation_id": "VPDT-2026-00418"},
         ),
     ]
 

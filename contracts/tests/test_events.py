@@ -91,7 +91,8 @@ def test_meeting_events_are_keyed_and_routed_by_meeting() -> None:
         topic = topics.of(event)
         assert topic.startswith("t1.hnth.")
         assert dead_letter(topic) == topic + ".dlq"
-        if hasattr(event, "meeting_id") and event.type not in {"ReportDue", "ReportSubmitted"}:
+        keyed_otherwise = {"ReportDue", "ReportSubmitted", "SubmissionAccepted"}
+        if hasattr(event, "meeting_id") and event.type not in keyed_otherwise:
             assert key_of(event) == b"mtg-2026-0001"
 
 

@@ -627,6 +627,65 @@ class TenantRenamed(TenantMerged):
     type: Literal["TenantRenamed"] = "TenantRenamed"  # type: ignore[assignment]
 
 
+RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+"""A system's own id for a request (printable ASCII, no spaces): sending the same id again
+is answered again, never registered twice."""
+
+
+class MeetingSubmitted(Event):
+    """An integrating system (a province's e-office) asks for a meeting, on its province's
+    inbound topic `hnth.inbound.<tenant>`. Registration treats it exactly as `POST
+    /meetings`: the same rules (directory, lead time, who may take the urgent path, own
+    unit), the same idempotency (by `request_id`), then `MeetingRequested` as for a
+    person. The answer comes on `hnth.inbound.<tenant>.replies`, keyed by `request_id`:
+    `SubmissionAccepted` or `SubmissionRefused`. An envelope that does not decode goes to
+    the inbound topic's dead-letter topic."""
+
+    type: Literal["MeetingSubmitted"] = "MeetingSubmitted"
+    request_id: RequestId
+    system: str = Field(min_length=1, max_length=128)
+    """The system's client id (`hnth system create`), as it signs in."""
+    meeting: dict[str, object] = Field(
+        description="The meeting, as the body of POST /meetings (`MeetingIn` in "
+        "registration's OpenAPI document); a field it breaks is named in the refusal."
+    )
+
+
+class SubmissionAccepted(Event):
+    """A system's request was registered (`meeting_id`); `repeated` when this answers a
+    request id sent before (nothing new was registered)."""
+
+    type: Literal["SubmissionAccepted"] = "SubmissionAccepted"
+    request_id: RequestId
+    system: str = Field(min_length=1, max_length=128)
+    meeting_id: str = Field(min_length=1, max_length=64)
+    repeated: bool = False
+
+
+class BrokenRule(Model):
+    """One rule a refused request breaks, as a 422's `errors[]` names it."""
+
+    field: str
+    rule: str
+    source: str
+    message_vi: str
+    message_en: str
+
+
+class SubmissionRefused(Event):
+    """A system's request was refused and nothing was registered: the HTTP status the same
+    request would get, its code, and (for broken rules) every rule with its source."""
+
+    type: Literal["SubmissionRefused"] = "SubmissionRefused"
+    request_id: RequestId
+    system: str = Field(min_length=1, max_length=128)
+    status: int = Field(ge=400, le=599)
+    code: str
+    message_vi: str
+    message_en: str
+    errors: tuple[BrokenRule, ...] = ()
+
+
 AnyEvent = Annotated[
     MeetingRequested
     | MeetingChanged
@@ -651,7 +710,10 @@ AnyEvent = Annotated[
     | NoticeDelivered
     | NoticeAcknowledged
     | TenantMerged
-    | TenantRenamed,
+    | TenantRenamed
+    | MeetingSubmitted
+    | SubmissionAccepted
+    | SubmissionRefused,
     Field(discriminator="type"),
 ]
 """Every event type, told apart by its `type` field."""
@@ -683,6 +745,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         NoticeAcknowledged,
         TenantMerged,
         TenantRenamed,
+        MeetingSubmitted,
+        SubmissionAccepted,
+        SubmissionRefused,
     )
 }
 

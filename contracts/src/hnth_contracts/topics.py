@@ -23,6 +23,7 @@ from hnth_contracts.events import (
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
+    MeetingSubmitted,
     NoticeAcknowledged,
     NoticeDelivered,
     ReportDue,
@@ -31,6 +32,8 @@ from hnth_contracts.events import (
     SlotHeld,
     SlotRejected,
     SlotReleased,
+    SubmissionAccepted,
+    SubmissionRefused,
     TenantMerged,
     TenantRenamed,
     TokensRevoked,
@@ -58,6 +61,12 @@ NOTICES = "hnth.notices"
 """Written notices delivered and acknowledged: NoticeDelivered, NoticeAcknowledged."""
 TENANTS = "hnth.tenants"
 """Provinces merged or renamed: TenantMerged, TenantRenamed (every service consumes it)."""
+INBOUND = "hnth.inbound"
+"""Requests from integrating systems, one topic per province (`hnth.inbound.<tenant>`, which
+only that province's systems may write): MeetingSubmitted."""
+REPLIES = "replies"
+"""Registration's answers to them (`hnth.inbound.<tenant>.replies`): SubmissionAccepted,
+SubmissionRefused."""
 ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS, NOTICES, TENANTS)
 DLQ_SUFFIX = ".dlq"
 
@@ -105,12 +114,29 @@ _TOPIC_OF: dict[type[Event], str] = {
     NoticeAcknowledged: NOTICES,
     TenantMerged: TENANTS,
     TenantRenamed: TENANTS,
+    MeetingSubmitted: INBOUND,
+    SubmissionAccepted: INBOUND,
+    SubmissionRefused: INBOUND,
 }
+PER_PROVINCE = {MeetingSubmitted: "", SubmissionAccepted: REPLIES, SubmissionRefused: REPLIES}
+"""Types whose topic is their province's own: `<topic>.<tenant>[.<suffix>]`."""
 
 
 def topic_of(event_type: type[Event]) -> str:
-    """The (unprefixed) topic events of this type are published to."""
+    """The (unprefixed) topic events of this type are published to (for a type in
+    `PER_PROVINCE`, the stem of every province's topic)."""
     return _TOPIC_OF[event_type]
+
+
+def carries(topic: str, event_type: type[Event]) -> bool:
+    """Whether events of `event_type` are published to (unprefixed) `topic`."""
+    suffix = PER_PROVINCE.get(event_type)
+    if suffix is None:
+        return topic == topic_of(event_type)
+    province = topic.removeprefix(f"{topic_of(event_type)}.")
+    if suffix:
+        return province != topic and province.endswith(f".{suffix}")
+    return province != topic and "." not in province
 
 
 def dead_letter(topic: str) -> str:
@@ -137,6 +163,8 @@ def key_of(event: Event) -> bytes:
     if isinstance(event, ReportDue | ReportSubmitted):
         subject = event.endpoint or event.meeting_id or event.report_id
         return subject.encode()
+    if isinstance(event, MeetingSubmitted | SubmissionAccepted | SubmissionRefused):
+        return event.request_id.encode()
     if meeting_id:
         return str(meeting_id).encode()
     return event.correlation_id.encode()
@@ -183,9 +211,27 @@ class Topics:
     def tenants(self) -> str:
         return self.name(TENANTS)
 
+    def inbound(self, tenant: str) -> str:
+        """Where province `tenant`'s systems send their requests."""
+        return self.name(f"{INBOUND}.{tenant}")
+
+    def replies(self, tenant: str) -> str:
+        """Where they read the answers."""
+        return f"{self.inbound(tenant)}.{REPLIES}"
+
+    def province_of(self, inbound: str) -> str:
+        """The province whose inbound topic `inbound` is (the inverse of `inbound`)."""
+        stem = self.name(f"{INBOUND}.")
+        if not inbound.startswith(stem) or "." in inbound.removeprefix(stem):
+            raise ValueError(f"{inbound} is no province's inbound topic")
+        return inbound.removeprefix(stem)
+
     def all(self) -> tuple[str, ...]:
         return tuple(self.name(base) for base in ALL)
 
     def of(self, event: Event) -> str:
         """The topic an event is published to."""
-        return self.name(topic_of(type(event)))
+        suffix = PER_PROVINCE.get(type(event))
+        if suffix is None:
+            return self.name(topic_of(type(event)))
+        return self.replies(event.tenant) if suffix else self.inbound(event.tenant)

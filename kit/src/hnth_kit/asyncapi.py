@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from hnth_contracts import topic_of
+from hnth_contracts.topics import carries
 from hnth_kit.auth import SigningKeys
 from hnth_kit.service import Service
 
@@ -59,7 +59,7 @@ def _describe_consumed(spec: dict[str, Any], name: str, handled: tuple[type, ...
         if not key.startswith(f"{name}:consume:"):
             continue
         topic = key.split(":")[2]
-        acted_on = sorted(t.__name__ for t in handled if topic_of(t) == topic)
+        acted_on = sorted(t.__name__ for t in handled if carries(topic, t))
         message["payload"] = {"oneOf": [{"$ref": f"#/components/schemas/{m}"} for m in acted_on]}
     components["schemas"].pop(f"{name}:consume:Message:Payload", None)
 

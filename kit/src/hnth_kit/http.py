@@ -10,8 +10,6 @@ one shape, so bad input always gets a clear 4xx naming the field and changes not
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,10 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hnth_kit.errors import problem, wants_english
-from hnth_kit.refusal import Refusal
+from hnth_kit.refusal import Refusal, schema_violations
 
 MAX_BODY_BYTES = 256 * 1024
-SCHEMA_SOURCE = "OpenAPI (/docs)"
 
 
 class BodyTooLarge(Exception):
@@ -82,28 +79,10 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or str(loc[0] if loc else "body")
-
-
 def _validation_errors(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     english = wants_english(request)
-    errors = []
-    for error in exc.errors():
-        field = _field(tuple(error.get("loc", ())))
-        message = error.get("msg", "invalid")
-        errors.append(
-            {
-                "field": field,
-                "rule": f"schema.{error.get('type', 'invalid')}",
-                "source": SCHEMA_SOURCE,
-                "message": message if english else f"Trường '{field}' không hợp lệ: {message}",
-            }
-        )
+    errors = [v.body(english) for v in schema_violations(exc.errors())]
     if any(e["rule"] == "schema.json_invalid" for e in errors):
         body = problem(
             request,

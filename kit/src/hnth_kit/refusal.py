@@ -35,6 +35,36 @@ class Violation:
         }
 
 
+SCHEMA_SOURCE = "OpenAPI (/docs)"
+"""Where a request's shape is defined: the service's OpenAPI document."""
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """A validation error's location as the field a person reads (`endpoints[0]`)."""
+    path = ""
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or str(loc[0] if loc else "body")
+
+
+def schema_violations(errors: Sequence[Mapping[str, Any]]) -> list[Violation]:
+    """pydantic's errors as broken rules: `schema.<type>` of the OpenAPI document."""
+    found = []
+    for error in errors:
+        field = field_path(tuple(error.get("loc", ())))
+        message = str(error.get("msg", "invalid"))
+        found.append(
+            Violation(
+                field,
+                f"schema.{error.get('type', 'invalid')}",
+                SCHEMA_SOURCE,
+                f"Trường '{field}' không hợp lệ: {message}",
+                message,
+            )
+        )
+    return found
+
+
 class _Sourced(Protocol):
     def ref(self, rule: str) -> Any: ...
 

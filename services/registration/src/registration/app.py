@@ -23,6 +23,8 @@ from hnth_contracts import (
     MeetingChanged,
     MeetingRequested,
     ReportSubmitted,
+    SubmissionAccepted,
+    SubmissionRefused,
     TenantMerged,
     TenantRenamed,
     TokensRevoked,
@@ -59,6 +61,7 @@ from registration.sso_keys import IssuerKeys
 from registration.sso_store import SsoStore
 from registration.store import (
     ACCESS,
+    ANSWERS,
     CHUNKS,
     DIRECTORY,
     ENDPOINTS,
@@ -71,12 +74,14 @@ from registration.store import (
     UNITS,
     MaterialsStore,
     RegistrationStore,
+    SystemAnswers,
     Upgrades,
 )
 from registration.tenant_store import TENANT_OPS, TenantOpsStore
 from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.feeds import Feeds
+from registration.usecases.inbound import Inbound
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
 from registration.usecases.room_rules import RoomRules
@@ -132,6 +137,7 @@ TENANT_MOVES = {
     ROOM_RULES: CodeFields(endpoints=("endpoint",)),
     CHUNKS: CodeFields(),
     ACCESS: CodeFields(),
+    ANSWERS: CodeFields(),
     RECORDS: CodeFields(endpoints=("endpoint",)),
     ACCOUNTS: CodeFields(
         accounts=("username",), units=("unit",), endpoints=("endpoints",), key="username"
@@ -199,6 +205,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     settings = settings or RegistrationSettings()  # type: ignore[call-arg]
     topics = settings.topics
     keys = settings.keys()
+    provinces = sorted(path.stem for path in settings.policy_dir.glob("*.yaml"))
 
     service = Service(
         settings,
@@ -207,7 +214,13 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
             "Đăng ký sử dụng hệ thống HNTH, danh bạ điểm cầu / "
             "registers meetings on the network; the province's directory"
         ),
-        inputs=[topics.meetings, topics.slots, topics.checks, topics.reports],
+        inputs=[
+            topics.meetings,
+            topics.slots,
+            topics.checks,
+            topics.reports,
+            *(topics.inbound(p) for p in provinces),
+        ],
         outputs=Outputs(
             {
                 topics.meetings: (MeetingRequested, MeetingChanged, MeetingCancelled, HoldDecided),
@@ -220,9 +233,18 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.reports: (ReportSubmitted,),
                 topics.access: (TokensRevoked, AccessLinkIssued),
                 topics.tenants: (TenantMerged, TenantRenamed),
+                **{topics.replies(p): (SubmissionAccepted, SubmissionRefused) for p in provinces},
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS, TENANT_OPS],
+        outbox_collections=[
+            MEETINGS,
+            *DIRECTORY,
+            RECORDS,
+            MATERIALS,
+            ACCOUNTS,
+            TENANT_OPS,
+            ANSWERS,
+        ],
         clock=clock,
         verify_with=StaticKeys(lambda: keys().public()),
         error_responses=answers(401, 403, 404),
@@ -245,9 +267,10 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(files.setup)
     service.on_startup(people.setup)
     service.on_startup(load_directory)
-    service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
     meeting_cases = Meetings(store, policy_for, clock, wake)
+    inbound = Inbound(meeting_cases, SystemAnswers(service.db, topics), clock)
+    service.handle(handlers(Timeline(store, files, clock), inbound, topics))
     feed_rows = FeedStore(service.db)
     service.on_startup(feed_rows.setup)
     service.api.state.registration = State(

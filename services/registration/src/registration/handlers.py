@@ -14,14 +14,17 @@ from hnth_contracts import (
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
+    MeetingSubmitted,
     ReportDue,
     SlotAssigned,
     SlotHeld,
     SlotRejected,
     SlotReleased,
+    Topics,
 )
 from hnth_kit.consumer import Handler, RawMessage, Unprocessable
 from hnth_kit.refusal import Refusal
+from registration.usecases.inbound import Inbound
 from registration.usecases.timeline import Timeline
 
 
@@ -37,9 +40,15 @@ def subscriber(use_case: Callable[[Any], Awaitable[None]]) -> Handler:
     return handle
 
 
-def handlers(timeline: Timeline) -> dict[type[Event], Handler]:
+def handlers(timeline: Timeline, inbound: Inbound, topics: Topics) -> dict[type[Event], Handler]:
     """The type table: which use case each event goes to."""
+
+    async def submitted(event: MeetingSubmitted, raw: RawMessage) -> None:
+        """A system's request, for the province whose inbound topic carried it."""
+        await inbound.submitted(event, topics.province_of(raw.topic))
+
     return {
+        MeetingSubmitted: submitted,
         MeetingRequested: subscriber(timeline.requested),
         MeetingChanged: subscriber(timeline.changed),
         MeetingCancelled: subscriber(timeline.cancelled),

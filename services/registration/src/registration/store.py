@@ -54,6 +54,8 @@ ACCESS = "material_access"
 RECORDS = "record_submissions"
 MIGRATIONS = "migrations"
 WRITE_CLAIMS = "write_claims"
+ANSWERS = "system_answers"
+"""Registration's answers to integrating systems' requests, each staged with its reply."""
 """One insert per write of a directory entry or meeting: `<collection>/<id>@<version>`."""
 WRITE_LEASE = timedelta(seconds=30)
 """How long a writer that claimed a version and died keeps others from writing it."""
@@ -502,6 +504,19 @@ def timeline_entry(
         "written_ns": time.time_ns(),
         **summary,
     }
+
+
+class SystemAnswers:
+    """The replies to systems' requests (`usecases.inbound`): one insert per request
+    message, holding its reply in its outbox."""
+
+    def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
+        self._answers, self._topics = db[ANSWERS], topics
+
+    async def answer(self, key: str, marker: str, reply: Event) -> None:
+        """Stage `reply` under `key` once: a redelivered request stages nothing more."""
+        document = {"_id": key, "tenant": reply.tenant, "type": reply.type}
+        await insert_once(self._answers, document, marker, events=[reply], topics=self._topics)
 
 
 class CorruptMaterial(Exception):

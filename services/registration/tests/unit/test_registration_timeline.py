@@ -5,22 +5,27 @@ event. No Kafka, no database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from registration_memory import MemoryMaterials, MemoryStore
 from registration_samples import outcomes
+from unit.test_registration_inbound import Answered, submitted
+from unit.test_registration_usecases import POLICY
 
 from hnth_contracts import (
     GroupExpansion,
     MeetingCancelled,
     MeetingChanged,
     MeetingRequested,
+    MeetingSubmitted,
     ReportDue,
     ReportKind,
     ReportSubmitted,
     RuleRef,
     SlotReleased,
+    Topics,
 )
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import ManualClock
@@ -28,7 +33,8 @@ from hnth_kit.consumer import RawMessage, Unprocessable
 from hnth_kit.refusal import Refusal
 from registration import PRODUCER
 from registration.handlers import handlers
-from registration.usecases.meetings import may_see
+from registration.usecases.inbound import Inbound
+from registration.usecases.meetings import Meetings, may_see
 from registration.usecases.timeline import Timeline
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -270,10 +276,17 @@ async def test_minutes_that_announced_themselves_are_not_announced_again(
 
 
 async def test_the_type_table_sends_each_event_to_its_use_case(timeline, store) -> None:
-    table = handlers(timeline)
+    clock = ManualClock(NOW)
+    answered = Answered()
+    inbound = Inbound(Meetings(store, lambda _: POLICY, clock), answered, clock)
+    table = handlers(timeline, inbound, Topics())
     await table[MeetingRequested](requested(), RAW)
     await table[MeetingChanged](changed(), RAW)
     assert types(store) == ["MeetingRequested", "MeetingChanged"]
+    on_inbound = replace(RAW, topic=Topics().inbound(TENANT))
+    await table[MeetingSubmitted](submitted("r-1"), on_inbound)
+    [reply] = answered.replies.values()  # answered, for the topic's province
+    assert (reply.request_id, reply.tenant) == ("r-1", TENANT)
     with pytest.raises(Unprocessable) as dead:
         await table[MeetingRequested](requested(producer="work-calendar"), RAW)
     assert dead.value.reason == "meeting_id_taken"

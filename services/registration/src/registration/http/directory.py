@@ -13,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from hnth_contracts import EndpointKind, UnitKind
 from hnth_contracts.groups import BUILT_IN
 from hnth_kit.auth import Caller, Operator, Principal
-from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
-from hnth_kit.refusal import Refusal, Violation
+from hnth_kit.refusal import SCHEMA_SOURCE, Refusal, Violation
 from registration import technician_list
 from registration.commands import not_null
 from registration.directory import (

@@ -27,9 +27,8 @@ from hnth_contracts.policy import Policy
 from hnth_contracts.priority import PRIORITIES
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import Clock
-from hnth_kit.http import SCHEMA_SOURCE
 from hnth_kit.mongo import Document
-from hnth_kit.refusal import Refusal, Violation
+from hnth_kit.refusal import SCHEMA_SOURCE, Refusal, Violation
 from registration import PRODUCER, domain
 from registration.commands import (
     CancelIn,

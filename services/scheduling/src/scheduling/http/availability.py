@@ -15,8 +15,7 @@ from hnth_contracts import Window
 from hnth_contracts.policy import Policy
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Principal, Role, only
-from hnth_kit.http import SCHEMA_SOURCE
-from hnth_kit.refusal import Refusal, Violation
+from hnth_kit.refusal import SCHEMA_SOURCE, Refusal, Violation
 from scheduling.domain import availability, cascade
 from scheduling.store import SchedulingStore
 from scheduling.usecases import Scheduling

@@ -1,0 +1,129 @@
+"""Requests from integrating systems on `hnth.inbound.<tenant>` (issue 21): registered
+exactly as `POST /meetings` is, and answered on the province's replies topic."""
+
+from __future__ import annotations
+
+import json
+
+from registration_samples import NOW, TENANT, meeting_body, publish
+
+from hnth_contracts import (
+    MeetingRequested,
+    MeetingSubmitted,
+    SubmissionAccepted,
+    SubmissionRefused,
+    decode_event,
+)
+from hnth_contracts.policy import load_policy
+from hnth_kit.kafka import OutMessage, Producer
+from hnth_kit.settings import REPO_ROOT
+from hnth_kit.testing import read_exactly
+from registration.usecases.meetings import meeting_id_for
+
+SYSTEM = "sys-tuyen-quang-vpdt"
+POLICY = load_policy(REPO_ROOT / "policies", TENANT)
+
+
+def submitted(request_id: str, tenant: str = TENANT, **meeting: object) -> MeetingSubmitted:
+    return MeetingSubmitted.create(
+        tenant=tenant,
+        correlation_id=request_id,
+        producer=SYSTEM,
+        occurred_at=NOW,
+        request_id=request_id,
+        system=SYSTEM,
+        meeting=json.loads(json.dumps(meeting or meeting_body())),
+    )
+
+
+async def replies(registration, count: int) -> list:
+    messages = await read_exactly(
+        registration.bootstrap, registration.topics.replies(TENANT), count
+    )
+    return [decode_event(m.value) for m in messages]
+
+
+async def test_a_systems_request_is_registered_and_accepted(registration) -> None:
+    await publish(registration, submitted("VPDT-1", **meeting_body(document_number="1/UBND")))
+
+    [accepted] = await replies(registration, 1)
+    assert isinstance(accepted, SubmissionAccepted)
+    assert (accepted.request_id, accepted.system, accepted.repeated) == ("VPDT-1", SYSTEM, False)
+    [message] = await read_exactly(registration.bootstrap, registration.topics.meetings, 1)
+    requested = decode_event(message.value)
+    assert isinstance(requested, MeetingRequested)
+    assert requested.meeting_id == accepted.meeting_id
+    assert requested.requested_by == f"system:{SYSTEM}"
+    assert requested.document_number == "1/UBND"
+    shown = await registration.http.get(
+        f"/meetings/{accepted.meeting_id}", headers=registration.headers("operator")
+    )
+    assert shown.json()["status"] == "requested"
+
+
+async def test_the_same_request_sent_twice_is_registered_once_and_answered_twice(
+    registration,
+) -> None:
+    await publish(registration, submitted("VPDT-2"))
+    await publish(registration, submitted("VPDT-2"))
+
+    first, second = await replies(registration, 2)
+    assert isinstance(first, SubmissionAccepted)
+    assert isinstance(second, SubmissionAccepted)
+    assert first.meeting_id == second.meeting_id
+    assert (first.repeated, second.repeated) == (False, True)
+    await read_exactly(registration.bootstrap, registration.topics.meetings, 1)
+
+
+async def test_inside_the_lead_time_a_system_is_refused_naming_the_rule(registration) -> None:
+    urgent = meeting_body(days_ahead=1, urgent_reason="Họp khẩn")
+    await publish(registration, submitted("VPDT-3", **urgent))
+
+    [refused] = await replies(registration, 1)
+    assert isinstance(refused, SubmissionRefused)
+    assert (refused.status, refused.code) == (422, "notice.urgent_override")
+    [rule] = [e for e in refused.errors if e.rule == "notice.urgent_override"]
+    assert rule.field == "urgent_reason"
+    assert rule.source == POLICY.ref("notice.urgent_override").source
+    assert rule.message_vi
+    assert rule.message_en
+    # the reply is staged after the use case refused: no meeting was stored
+    would_be = meeting_id_for(f"{TENANT}:system:{SYSTEM}:VPDT-3")
+    missing = await registration.http.get(
+        f"/meetings/{would_be}", headers=registration.headers("operator")
+    )
+    assert missing.status_code == 404
+
+
+async def test_a_broken_field_and_a_wrong_province_are_refused(registration) -> None:
+    no_title = {k: v for k, v in meeting_body().items() if k != "title"}
+    await publish(registration, submitted("VPDT-4", **no_title))
+    elsewhere = submitted("VPDT-5", tenant="lao-cai")
+    producer = Producer(registration.bootstrap, client_id="inbound-test")
+    await producer.start()
+    try:  # Lào Cai's request on Tuyên Quang's topic
+        inbound = registration.topics.inbound(TENANT)
+        await producer.send([OutMessage(inbound, b"VPDT-5", elsewhere.to_json())])
+    finally:
+        await producer.stop()
+
+    schema, province = await replies(registration, 2)
+    assert isinstance(schema, SubmissionRefused)
+    assert isinstance(province, SubmissionRefused)
+    assert schema.status == 422
+    assert [(e.field, e.rule) for e in schema.errors] == [("title", "schema.missing")]
+    assert (province.status, province.code, province.tenant) == (403, "wrong_province", TENANT)
+
+
+async def test_a_malformed_request_goes_to_the_dead_letter_topic(registration) -> None:
+    inbound = registration.topics.inbound(TENANT)
+    producer = Producer(registration.bootstrap, client_id="inbound-test")
+    await producer.start()
+    try:
+        body = b'{"type": "MeetingSubmitted", "request_id": 7}'
+        await producer.send([OutMessage(inbound, b"bad", body)])
+    finally:
+        await producer.stop()
+
+    [dead] = await read_exactly(registration.bootstrap, inbound + ".dlq", 1)
+    assert dict(dead.headers)["hnth-dlq-reason"] == b"invalid_schema"

@@ -1,0 +1,114 @@
+"""A system's request on the bus is a person's `POST /meetings`, answered once per message:
+the inbound use case over an in-memory store. No Kafka, no database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from registration_memory import MemoryStore
+from unit.test_registration_usecases import NOW, POLICY, TENANT, body
+
+from hnth_contracts import (
+    Event,
+    MeetingRequested,
+    MeetingSubmitted,
+    SubmissionAccepted,
+    SubmissionRefused,
+)
+from hnth_kit.clock import ManualClock
+from registration.usecases.inbound import Inbound
+from registration.usecases.meetings import Meetings
+
+
+class Answered:
+    """The answers staged, by key; a marker seen again stages nothing."""
+
+    def __init__(self) -> None:
+        self.replies: dict[str, Event] = {}
+        self.markers: set[str] = set()
+
+    async def answer(self, key: str, marker: str, reply: Event) -> None:
+        if marker not in self.markers:
+            self.markers.add(marker)
+            self.replies[key] = reply
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore(
+        units={"VP-UBND": True, "SYT": True},
+        endpoints={"TQ-UBND": True, "TQ-STTTT": True, "TQ-SYT": True},
+    )
+
+
+@pytest.fixture
+def answered() -> Answered:
+    return Answered()
+
+
+@pytest.fixture
+def inbound(store: MemoryStore, answered: Answered) -> Inbound:
+    clock = ManualClock(NOW)
+    return Inbound(Meetings(store, lambda _: POLICY, clock), answered, clock)
+
+
+def submitted(request_id: str, tenant: str = TENANT, **changes: Any) -> MeetingSubmitted:
+    return MeetingSubmitted.create(
+        tenant=tenant,
+        correlation_id=request_id,
+        producer="vpdt",
+        occurred_at=NOW,
+        request_id=request_id,
+        system="vpdt",
+        meeting=body(**changes).model_dump(mode="json"),
+    )
+
+
+async def test_a_request_is_registered_as_the_host_units_registrar(
+    inbound: Inbound, store: MemoryStore, answered: Answered
+) -> None:
+    await inbound.submitted(submitted("r-1"), TENANT)
+
+    [requested] = store.outbox
+    assert isinstance(requested, MeetingRequested)
+    assert requested.requested_by == "system:vpdt"
+    [reply] = answered.replies.values()
+    assert isinstance(reply, SubmissionAccepted)
+    assert (reply.meeting_id, reply.repeated, reply.tenant) == (requested.meeting_id, False, TENANT)
+
+
+async def test_a_redelivered_message_is_answered_once_and_a_resent_request_again(
+    inbound: Inbound, store: MemoryStore, answered: Answered
+) -> None:
+    first = submitted("r-2")
+    await inbound.submitted(first, TENANT)
+    await inbound.submitted(first, TENANT)  # the same message, delivered again
+    await inbound.submitted(submitted("r-2"), TENANT)  # the system sends it again
+
+    assert len(store.outbox) == 1
+    replies = list(answered.replies.values())
+    assert [r.repeated for r in replies if isinstance(r, SubmissionAccepted)] == [False, True]
+
+
+async def test_the_urgent_path_is_the_it_departments(
+    inbound: Inbound, store: MemoryStore, answered: Answered
+) -> None:
+    await inbound.submitted(submitted("r-3", days_ahead=1, urgent_reason="Họp khẩn"), TENANT)
+
+    assert store.outbox == []
+    [reply] = answered.replies.values()
+    assert isinstance(reply, SubmissionRefused)
+    assert (reply.status, reply.code) == (422, "notice.urgent_override")
+    assert reply.errors[0].source == POLICY.ref("notice.urgent_override").source
+
+
+async def test_a_request_for_another_province_is_refused(
+    inbound: Inbound, store: MemoryStore, answered: Answered
+) -> None:
+    await inbound.submitted(submitted("r-4", tenant="lao-cai"), TENANT)
+
+    assert store.outbox == []
+    [reply] = answered.replies.values()
+    assert isinstance(reply, SubmissionRefused)
+    assert (reply.status, reply.code, reply.tenant) == (403, "wrong_province", TENANT)
