@@ -38,6 +38,8 @@ from rich.progress import (
 from rich.table import Table
 
 from hnth_cli import province
+from hnth_cli.systems_kafka import client_id_for, kafka_credentials, revoke_kafka_credentials
+from hnth_contracts import Topics
 from hnth_kit.auth import Role, SigningKeys, issue_token, rotated
 from hnth_kit.dlq import (
     AlreadyResolved,
@@ -76,6 +78,10 @@ app.add_typer(report_app, name="report")
 app.add_typer(account_app, name="account")
 province_app = typer.Typer(help="Provinces that merge or rename.", no_args_is_help=True)
 app.add_typer(province_app, name="province")
+system_app = typer.Typer(
+    help="Integrating systems (e-office) that send requests on Kafka.", no_args_is_help=True
+)
+app.add_typer(system_app, name="system")
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 
 out = Console()
@@ -424,6 +430,41 @@ def account_create(
     if response.status_code != 201:
         raise fail(f"{response.status_code} {response.text[:500]}")
     out.print(f"account {username} ({role.value}) created in {tenant}")
+
+
+# ---------------------------------------------------------------- integrating systems
+
+
+@system_app.command("create")
+def system_create(
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
+    name: Annotated[str, typer.Option(help="The system's name, e.g. vpdt (e-office).")],
+    prefix: Prefix = "",
+    bootstrap: Bootstrap = None,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Register a system of TENANT: a Kafka user of its own that may write only the
+    province's inbound topic and read its replies. Prints, as JSON, what the system
+    configures (the password is shown this once). Run as the Kafka admin (HNTH_KAFKA_*)."""
+    policies = Path(os.environ.get("HNTH_POLICY_DIR") or stack.ROOT / "policies")
+    known = {p.stem for p in policies.glob("*.yaml")}
+    if tenant not in known:
+        raise typer.BadParameter(f"unknown province {tenant}; one of {', '.join(sorted(known))}")
+    admin = _bootstrap(run_dir, bootstrap)
+    client_id = client_id_for(tenant, name)
+    made = kafka_credentials(admin, Topics(prefix), tenant, client_id)
+    print(json.dumps({"name": name, **made}, ensure_ascii=False, indent=2))
+
+
+@system_app.command("disable")
+def system_disable(
+    client_id: Annotated[str, typer.Argument(help="The system's client id.")],
+    bootstrap: Bootstrap = None,
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Revoke a system: its Kafka user and ACLs are deleted (its next sign-in is refused)."""
+    revoke_kafka_credentials(_bootstrap(run_dir, bootstrap), client_id)
+    out.print(f"system {client_id} disabled")
 
 
 # ---------------------------------------------------------------- demo data
