@@ -41,9 +41,14 @@ status:
 # Debian's Chromium and its driver, for the console's browser tests (a browser build
 # downloaded by a test tool does not work here).
 # axe-core (the accessibility check the browser tests inject) from npm, as locked in tests/axe.
+# Only what is missing is installed: a machine whose Node.js came from elsewhere (with its
+# own npm) refuses Debian's npm package as a conflict.
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver npm; }
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	[ -z "$$missing" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; }
 	@test -f tests/axe/node_modules/axe-core/axe.min.js || npm ci --prefix tests/axe --no-audit --no-fund --silent
 
 # Domain and use-case tests over in-memory stores: no Kafka, no database, seconds.
