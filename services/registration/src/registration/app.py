@@ -51,6 +51,7 @@ from registration.http import (
     room_rules,
     signing,
     sso,
+    systems,
     tenants,
 )
 from registration.http.deps import State
@@ -73,6 +74,7 @@ from registration.store import (
     RegistrationStore,
     Upgrades,
 )
+from registration.system_store import SYSTEMS, SystemStore
 from registration.tenant_store import TENANT_OPS, TenantOpsStore
 from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
@@ -82,6 +84,7 @@ from registration.usecases.meetings import Meetings
 from registration.usecases.room_rules import RoomRules
 from registration.usecases.signin import SignIn, TokenIssuer
 from registration.usecases.sso import SsoSignIn
+from registration.usecases.systems import Systems
 from registration.usecases.tenants import TenantChanges
 from registration.usecases.timeline import Timeline
 from registration.views import answers
@@ -222,7 +225,15 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.tenants: (TenantMerged, TenantRenamed),
             }
         ),
-        outbox_collections=[MEETINGS, *DIRECTORY, RECORDS, MATERIALS, ACCOUNTS, TENANT_OPS],
+        outbox_collections=[
+            MEETINGS,
+            *DIRECTORY,
+            RECORDS,
+            MATERIALS,
+            ACCOUNTS,
+            SYSTEMS,
+            TENANT_OPS,
+        ],
         clock=clock,
         verify_with=StaticKeys(lambda: keys().public()),
         error_responses=answers(401, 403, 404),
@@ -231,6 +242,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     store = RegistrationStore(service.db, topics)
     files = MaterialsStore(service.db, topics)
     people = AccountStore(service.db, topics, store.units, store.endpoints)
+    system_rows = SystemStore(service.db, topics, store.units)
 
     sso_configs: dict[str, SsoConfig] = {}
 
@@ -244,6 +256,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(store.setup)
     service.on_startup(files.setup)
     service.on_startup(people.setup)
+    service.on_startup(system_rows.setup)
     service.on_startup(load_directory)
     service.handle(handlers(Timeline(store, files, service.clock)))
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
@@ -269,6 +282,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
             store, MaterialsStore(service.db, topics, ROOM_RULES), policy_for, clock
         ),
         pdf_fonts=settings.pdf_fonts,
+        systems=Systems(system_rows, people, policy_for, clock, token_issuer(keys), wake),
     )
     for router in (signing.router, meetings.router, calendar.router, directory.router):
         service.include(router)
@@ -286,7 +300,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         used=SsoStore(service.db),
         configs=lambda: sso_configs,
     )
-    for router in (accounts.router, sso.router):
+    for router in (accounts.router, sso.router, systems.router):
         service.include(router)
     service.api.state.tenant_changes = TenantChanges(
         TenantOpsStore(service.db, topics),
