@@ -8,6 +8,7 @@
     hnth report compile --year Y     compile the provincial report, download XLSX and DOCX
     hnth replay --service S --from T rewind a stopped service's consumer group to rebuild
     hnth province merge|rename       a province merged into another, or renamed
+    hnth system create|disable       an integrating system's credentials (JSON), or revoke them
 
 Exit codes: 0 done, 1 the operation failed (message on stderr), 2 bad usage;
 `dlq discard` and `dlq replay`: 3 the letter was already replayed or discarded (nothing done).
@@ -73,6 +74,8 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
 app.add_typer(report_app, name="report")
 app.add_typer(account_app, name="account")
+system_app = typer.Typer(help="Integrating systems (e-office, calendars).", no_args_is_help=True)
+app.add_typer(system_app, name="system")
 province_app = typer.Typer(help="Provinces that merge or rename.", no_args_is_help=True)
 app.add_typer(province_app, name="province")
 SERVICES = ("registration", "scheduling", "notification", "inspection")
@@ -399,9 +402,6 @@ def account_create(
         password = getpass.getpass("Mật khẩu / password: ")
         if getpass.getpass("Nhập lại / again: ") != password:
             raise fail("the passwords differ")
-    token = issue_token(
-        _signing_keys(run_dir), role=Role.OPERATOR, tenant=tenant, subject="hnth-cli"
-    )
     body = {
         "username": username,
         "display_name": display_name or username,
@@ -411,15 +411,82 @@ def account_create(
         "email": email,
         "password": password,
     }
+    _as_operator(run_dir, tenant, f"{url}/accounts", body, expect=201)
+    out.print(f"account {username} ({role.value}) created in {tenant}")
+
+
+def _as_operator(
+    run_dir: Path, tenant: str, target: str, body: dict[str, object] | None, expect: int
+) -> dict[str, object]:
+    """POST to registration as the province's operator (a token signed with registration's
+    keys); the JSON answer, or exit 1 with the status and the body."""
+    token = issue_token(
+        _signing_keys(run_dir), role=Role.OPERATOR, tenant=tenant, subject="hnth-cli"
+    )
     try:
         response = httpx.post(
-            f"{url}/accounts", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+            target, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
     except httpx.HTTPError as exc:
-        raise fail(f"registration at {url} does not answer: {exc}") from None
-    if response.status_code != 201:
+        raise fail(f"registration at {target} does not answer: {exc}") from None
+    if response.status_code != expect:
         raise fail(f"{response.status_code} {response.text[:500]}")
-    out.print(f"account {username} ({role.value}) created in {tenant}")
+    answer: dict[str, object] = response.json()
+    return answer
+
+
+# ---------------------------------------------------------------- integrating systems
+
+
+def kafka_credentials(tenant: str, client_id: str) -> dict[str, object]:
+    """The system's Kafka credentials, merged into `system create`'s answer: for now none.
+    (To come, issue 21: create the SCRAM user `client_id` and its prefixed ACLs on
+    `hnth.inbound.<tenant>`, and return bootstrap, security_protocol, sasl_mechanism,
+    username, password.)"""
+    return {}
+
+
+def revoke_kafka_credentials(tenant: str, client_id: str) -> None:
+    """Delete the system's Kafka user and ACLs (`system disable`): nothing yet (issue 21)."""
+
+
+@system_app.command("create")
+def system_create(
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
+    name: Annotated[str, typer.Option(help="Tên hệ thống / the system's name.")],
+    unit: Annotated[str, typer.Option(help="The unit it files meetings for (a registrar's).")],
+    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Register an integrating system of a province; prints its credentials as JSON (the
+    client secret is shown this once: keep it)."""
+    made = _as_operator(run_dir, tenant, f"{url}/systems", {"name": name, "unit": unit}, 201)
+    client_id = str(made["client_id"])
+    answer = {
+        "tenant": made["tenant"],
+        "name": made["name"],
+        "unit": made["unit"],
+        "client_id": client_id,
+        "client_secret": made["client_secret"],
+        "token_url": made["token_url"],
+        "topic": f"hnth.inbound.{tenant}",
+        **kafka_credentials(tenant, client_id),
+    }
+    typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@system_app.command("disable")
+def system_disable(
+    client_id: Annotated[str, typer.Argument(help="The system's client_id.")],
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
+    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    run_dir: RunDir = stack.DEFAULT_RUN_DIR,
+) -> None:
+    """Disable an integrating system: its token requests are refused, its tokens within a
+    minute (and its Kafka credentials revoked)."""
+    _as_operator(run_dir, tenant, f"{url}/systems/{client_id}/disable", None, 200)
+    revoke_kafka_credentials(tenant, client_id)
+    out.print(f"system {client_id} disabled in {tenant}")
 
 
 # ---------------------------------------------------------------- demo data
