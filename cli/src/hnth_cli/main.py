@@ -20,6 +20,7 @@ import asyncio
 import getpass
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -416,7 +417,7 @@ def account_create(
 
 
 def _as_operator(
-    run_dir: Path, tenant: str, target: str, body: dict[str, object] | None, expect: int
+    run_dir: Path, tenant: str, target: str, body: Mapping[str, object] | None, expect: int
 ) -> dict[str, object]:
     """POST to registration as the province's operator (a token signed with registration's
     keys); the JSON answer, or exit 1 with the status and the body."""
