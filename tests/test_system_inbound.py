@@ -2,7 +2,8 @@
 create`, it sends a meeting request with a Kafka client other than ours
 (docs/examples/eoffice_submit.py, confluent-kafka) and reads the answer; the meeting is
 scheduled and its endpoints' technicians notified exactly as for an HTTP registration.
-Disabled with `hnth system disable`, it cannot sign in again."""
+Its HTTP client credentials get a token from `/auth/token`. Disabled with `hnth system
+disable`, it cannot sign in to Kafka again."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from hnth_cli.main import app
 from typer.testing import CliRunner
 
 from hnth_kit.settings import REPO_ROOT
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, write_test_keys
 from tests import test_system_approval as approval
 
 pytestmark = pytest.mark.system
@@ -62,16 +63,27 @@ async def submit(credentials: Path, meeting: Path, request_id: str) -> tuple[int
 
 @pytest.mark.timeout(600)
 async def test_an_eoffice_request_is_scheduled_and_notified_like_an_http_one(
-    platform, own_day, tmp_path
+    platform, own_day, tmp_path, monkeypatch
 ) -> None:
+    # the CLI signs its operator token with registration's keys, as on a server
+    monkeypatch.setenv("HNTH_SIGNING_KEYS_FILE", str(write_test_keys(tmp_path)))
     bootstrap = platform.bootstrap.bootstrap
+    where = ["--url", platform.urls["registration"], "--bootstrap", bootstrap]
     made = await hnth(
-        "system", "create", "--tenant", TENANT, "--name", "VPĐT tỉnh",
-        "--prefix", platform.topic_prefix, "--bootstrap", bootstrap,
+        "system", "create", "--tenant", TENANT, "--name", "VPĐT tỉnh", "--unit", "VP-UBND",
+        "--prefix", platform.topic_prefix, *where,
     )  # fmt: skip
     credentials = json.loads(made)
     assert credentials["topic"] == platform.topics.inbound(TENANT)
     assert credentials["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert credentials["username"] == credentials["client_id"]
+    async with httpx.AsyncClient(timeout=30) as http:  # the same system over HTTP
+        token = await http.post(
+            credentials["token_url"],
+            data={"grant_type": "client_credentials"},
+            auth=(credentials["client_id"], credentials["client_secret"]),
+        )
+    assert token.status_code == 200, token.text
     (tmp_path / "vpdt.json").write_text(made, encoding="utf-8")
     body = {
         **approval.meeting(own_day, "Hội nghị do văn phòng điện tử đăng ký"),
@@ -109,7 +121,7 @@ async def test_an_eoffice_request_is_scheduled_and_notified_like_an_http_one(
     assert code == 0, printed
     assert json.loads(printed)["meeting_id"] == meeting_id
 
-    await hnth("system", "disable", credentials["client_id"], "--bootstrap", bootstrap)
+    await hnth("system", "disable", credentials["client_id"], "--tenant", TENANT, *where)
     body["start"] = (own_day + timedelta(hours=3)).isoformat()
     (tmp_path / "meeting.json").write_text(json.dumps(body), encoding="utf-8")
     code, printed = await submit(tmp_path / "vpdt.json", tmp_path / "meeting.json", "VPDT-418")

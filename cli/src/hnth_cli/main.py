@@ -8,6 +8,7 @@
     hnth report compile --year Y     compile the provincial report, download XLSX and DOCX
     hnth replay --service S --from T rewind a stopped service's consumer group to rebuild
     hnth province merge|rename       a province merged into another, or renamed
+    hnth system create|disable       an integrating system's credentials (JSON), or revoke them
 
 Exit codes: 0 done, 1 the operation failed (message on stderr), 2 bad usage;
 `dlq discard` and `dlq replay`: 3 the letter was already replayed or discarded (nothing done).
@@ -19,6 +20,7 @@ import asyncio
 import getpass
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -38,7 +40,7 @@ from rich.progress import (
 from rich.table import Table
 
 from hnth_cli import province
-from hnth_cli.systems_kafka import client_id_for, kafka_credentials, revoke_kafka_credentials
+from hnth_cli.systems_kafka import kafka_credentials, revoke_kafka_credentials
 from hnth_contracts import Topics
 from hnth_kit.auth import Role, SigningKeys, issue_token, rotated
 from hnth_kit.dlq import (
@@ -76,12 +78,10 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(seed_app, name="seed")
 app.add_typer(report_app, name="report")
 app.add_typer(account_app, name="account")
+system_app = typer.Typer(help="Integrating systems (e-office, calendars).", no_args_is_help=True)
+app.add_typer(system_app, name="system")
 province_app = typer.Typer(help="Provinces that merge or rename.", no_args_is_help=True)
 app.add_typer(province_app, name="province")
-system_app = typer.Typer(
-    help="Integrating systems (e-office) that send requests on Kafka.", no_args_is_help=True
-)
-app.add_typer(system_app, name="system")
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 
 out = Console()
@@ -409,9 +409,6 @@ def account_create(
         password = getpass.getpass("Mật khẩu / password: ")
         if getpass.getpass("Nhập lại / again: ") != password:
             raise fail("the passwords differ")
-    token = issue_token(
-        _signing_keys(run_dir), role=Role.OPERATOR, tenant=tenant, subject="hnth-cli"
-    )
     body = {
         "username": username,
         "display_name": display_name or username,
@@ -421,15 +418,28 @@ def account_create(
         "email": email,
         "password": password,
     }
+    _as_operator(run_dir, tenant, f"{url}/accounts", body, expect=201)
+    out.print(f"account {username} ({role.value}) created in {tenant}")
+
+
+def _as_operator(
+    run_dir: Path, tenant: str, target: str, body: Mapping[str, object] | None, expect: int
+) -> dict[str, object]:
+    """POST to registration as the province's operator (a token signed with registration's
+    keys); the JSON answer, or exit 1 with the status and the body."""
+    token = issue_token(
+        _signing_keys(run_dir), role=Role.OPERATOR, tenant=tenant, subject="hnth-cli"
+    )
     try:
         response = httpx.post(
-            f"{url}/accounts", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+            target, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
     except httpx.HTTPError as exc:
-        raise fail(f"registration at {url} does not answer: {exc}") from None
-    if response.status_code != 201:
+        raise fail(f"registration at {target} does not answer: {exc}") from None
+    if response.status_code != expect:
         raise fail(f"{response.status_code} {response.text[:500]}")
-    out.print(f"account {username} ({role.value}) created in {tenant}")
+    answer: dict[str, object] = response.json()
+    return answer
 
 
 # ---------------------------------------------------------------- integrating systems
@@ -438,33 +448,45 @@ def account_create(
 @system_app.command("create")
 def system_create(
     tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
-    name: Annotated[str, typer.Option(help="The system's name, e.g. vpdt (e-office).")],
+    name: Annotated[str, typer.Option(help="Tên hệ thống / the system's name, e.g. vpdt.")],
+    unit: Annotated[str, typer.Option(help="The unit it files meetings for (a registrar's).")],
+    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
     prefix: Prefix = "",
     bootstrap: Bootstrap = None,
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
-    """Register a system of TENANT: a Kafka user of its own that may write only the
-    province's inbound topic and read its replies. Prints, as JSON, what the system
-    configures (the password is shown this once). Run as the Kafka admin (HNTH_KAFKA_*)."""
-    policies = Path(os.environ.get("HNTH_POLICY_DIR") or stack.ROOT / "policies")
-    known = {p.stem for p in policies.glob("*.yaml")}
-    if tenant not in known:
-        raise typer.BadParameter(f"unknown province {tenant}; one of {', '.join(sorted(known))}")
-    admin = _bootstrap(run_dir, bootstrap)
-    client_id = client_id_for(tenant, name)
-    made = kafka_credentials(admin, Topics(prefix), tenant, client_id)
-    print(json.dumps({"name": name, **made}, ensure_ascii=False, indent=2))
+    """Register an integrating system of a province: its HTTP client credentials (OAuth 2
+    client credentials on registration's /auth/token) and a Kafka user of its own that may
+    write only the province's inbound topic and read its replies. Prints them as JSON (the
+    secret and the password are shown this once). Run as the Kafka admin (HNTH_KAFKA_*)."""
+    made = _as_operator(run_dir, tenant, f"{url}/systems", {"name": name, "unit": unit}, 201)
+    client_id = str(made["client_id"])
+    kafka = kafka_credentials(_bootstrap(run_dir, bootstrap), Topics(prefix), tenant, client_id)
+    answer = {
+        "tenant": made["tenant"],
+        "name": made["name"],
+        "unit": made["unit"],
+        "client_id": client_id,
+        "client_secret": made["client_secret"],
+        "token_url": made["token_url"],
+        **kafka,
+    }
+    typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
 @system_app.command("disable")
 def system_disable(
-    client_id: Annotated[str, typer.Argument(help="The system's client id.")],
+    client_id: Annotated[str, typer.Argument(help="The system's client_id.")],
+    tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
+    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
     bootstrap: Bootstrap = None,
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
-    """Revoke a system: its Kafka user and ACLs are deleted (its next sign-in is refused)."""
+    """Disable an integrating system: its token requests are refused and its tokens within
+    a minute; its Kafka user and ACLs are deleted (its next sign-in is refused)."""
+    _as_operator(run_dir, tenant, f"{url}/systems/{client_id}/disable", None, 200)
     revoke_kafka_credentials(_bootstrap(run_dir, bootstrap), client_id)
-    out.print(f"system {client_id} disabled")
+    out.print(f"system {client_id} disabled in {tenant}")
 
 
 # ---------------------------------------------------------------- demo data

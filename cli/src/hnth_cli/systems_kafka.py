@@ -1,25 +1,18 @@
 """An integrating system's Kafka side: its own SCRAM user, allowed to write its province's
 inbound topic and read the replies, nothing else (`hnth system create` / `disable`).
 
-Its client id names it: `sys-<tenant>-<name>-<random>`, also the Kafka user name and the
-`system` its requests carry."""
+Its client id (from registration's registry) is also its Kafka user name and the `system`
+its requests carry."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from typing import Any
 
 from hnth_contracts import Topics
 from hnth_kit.kafka_access import KafkaAccess
 from hnth_kit.kafka_accounts import KafkaAccounts, provision, system_grants
-
-
-def client_id_for(tenant: str, name: str) -> str:
-    """A new system's id: readable (province and name) and never guessed (random tail)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:32] or "system"
-    return f"sys-{tenant}-{slug}-{secrets.token_hex(3)}"
 
 
 def kafka_credentials(

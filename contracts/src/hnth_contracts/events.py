@@ -535,13 +535,21 @@ class InspectionCancelled(Event):
 
 class TokensRevoked(Event):
     """Every token `subject` holds that was issued before `not_before` is refused from now
-    on, by every service (an account disabled, a password reset, "sign out everywhere")."""
+    on, by every service (an account disabled, a password reset, "sign out everywhere",
+    an integrating system disabled)."""
 
     type: Literal["TokensRevoked"] = "TokensRevoked"
     subject: str = Field(min_length=1, max_length=128)
-    """The token's `sub` claim: the account's username."""
+    """The token's `sub` claim: the account's username, or `system:<client_id>` for an
+    integrating system's tokens."""
     not_before: UtcDatetime
-    reason: Literal["disabled", "password_reset", "password_changed", "signed_out_everywhere"]
+    reason: Literal[
+        "disabled",
+        "password_reset",
+        "password_changed",
+        "signed_out_everywhere",
+        "system_disabled",
+    ]
 
 
 class AccessLinkPurpose(StrEnum):

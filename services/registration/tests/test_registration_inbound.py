@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from registration_samples import NOW, TENANT, meeting_body, publish
 
 from hnth_contracts import (
@@ -20,18 +21,31 @@ from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import read_exactly
 from registration.usecases.meetings import meeting_id_for
 
-SYSTEM = "sys-tuyen-quang-vpdt"
 POLICY = load_policy(REPO_ROOT / "policies", TENANT)
 
 
-def submitted(request_id: str, tenant: str = TENANT, **meeting: object) -> MeetingSubmitted:
+@pytest.fixture
+async def system(registration) -> str:
+    """A system registered with the province (`POST /systems`), filing for VP-UBND."""
+    made = await registration.http.post(
+        "/systems",
+        json={"name": "VPĐT", "unit": "VP-UBND"},
+        headers=registration.headers("operator"),
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["client_id"])
+
+
+def submitted(
+    system: str, request_id: str, tenant: str = TENANT, **meeting: object
+) -> MeetingSubmitted:
     return MeetingSubmitted.create(
         tenant=tenant,
         correlation_id=request_id,
-        producer=SYSTEM,
+        producer=system,
         occurred_at=NOW,
         request_id=request_id,
-        system=SYSTEM,
+        system=system,
         meeting=json.loads(json.dumps(meeting or meeting_body())),
     )
 
@@ -43,17 +57,19 @@ async def replies(registration, count: int) -> list:
     return [decode_event(m.value) for m in messages]
 
 
-async def test_a_systems_request_is_registered_and_accepted(registration) -> None:
-    await publish(registration, submitted("VPDT-1", **meeting_body(document_number="1/UBND")))
+async def test_a_systems_request_is_registered_and_accepted(registration, system) -> None:
+    await publish(
+        registration, submitted(system, "VPDT-1", **meeting_body(document_number="1/UBND"))
+    )
 
     [accepted] = await replies(registration, 1)
     assert isinstance(accepted, SubmissionAccepted)
-    assert (accepted.request_id, accepted.system, accepted.repeated) == ("VPDT-1", SYSTEM, False)
+    assert (accepted.request_id, accepted.system, accepted.repeated) == ("VPDT-1", system, False)
     [message] = await read_exactly(registration.bootstrap, registration.topics.meetings, 1)
     requested = decode_event(message.value)
     assert isinstance(requested, MeetingRequested)
     assert requested.meeting_id == accepted.meeting_id
-    assert requested.requested_by == f"system:{SYSTEM}"
+    assert requested.requested_by == f"system:{system}"
     assert requested.document_number == "1/UBND"
     shown = await registration.http.get(
         f"/meetings/{accepted.meeting_id}", headers=registration.headers("operator")
@@ -62,10 +78,10 @@ async def test_a_systems_request_is_registered_and_accepted(registration) -> Non
 
 
 async def test_the_same_request_sent_twice_is_registered_once_and_answered_twice(
-    registration,
+    registration, system
 ) -> None:
-    await publish(registration, submitted("VPDT-2"))
-    await publish(registration, submitted("VPDT-2"))
+    await publish(registration, submitted(system, "VPDT-2"))
+    await publish(registration, submitted(system, "VPDT-2"))
 
     first, second = await replies(registration, 2)
     assert isinstance(first, SubmissionAccepted)
@@ -75,9 +91,11 @@ async def test_the_same_request_sent_twice_is_registered_once_and_answered_twice
     await read_exactly(registration.bootstrap, registration.topics.meetings, 1)
 
 
-async def test_inside_the_lead_time_a_system_is_refused_naming_the_rule(registration) -> None:
+async def test_inside_the_lead_time_a_system_is_refused_naming_the_rule(
+    registration, system
+) -> None:
     urgent = meeting_body(days_ahead=1, urgent_reason="Họp khẩn")
-    await publish(registration, submitted("VPDT-3", **urgent))
+    await publish(registration, submitted(system, "VPDT-3", **urgent))
 
     [refused] = await replies(registration, 1)
     assert isinstance(refused, SubmissionRefused)
@@ -88,17 +106,17 @@ async def test_inside_the_lead_time_a_system_is_refused_naming_the_rule(registra
     assert rule.message_vi
     assert rule.message_en
     # the reply is staged after the use case refused: no meeting was stored
-    would_be = meeting_id_for(f"{TENANT}:system:{SYSTEM}:VPDT-3")
+    would_be = meeting_id_for(f"{TENANT}:system:{system}:VPDT-3")
     missing = await registration.http.get(
         f"/meetings/{would_be}", headers=registration.headers("operator")
     )
     assert missing.status_code == 404
 
 
-async def test_a_broken_field_and_a_wrong_province_are_refused(registration) -> None:
+async def test_a_broken_field_and_a_wrong_province_are_refused(registration, system) -> None:
     no_title = {k: v for k, v in meeting_body().items() if k != "title"}
-    await publish(registration, submitted("VPDT-4", **no_title))
-    elsewhere = submitted("VPDT-5", tenant="lao-cai")
+    await publish(registration, submitted(system, "VPDT-4", **no_title))
+    elsewhere = submitted(system, "VPDT-5", tenant="lao-cai")
     producer = Producer(registration.bootstrap, client_id="inbound-test")
     await producer.start()
     try:  # Lào Cai's request on Tuyên Quang's topic

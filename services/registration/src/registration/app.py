@@ -53,6 +53,7 @@ from registration.http import (
     room_rules,
     signing,
     sso,
+    systems,
     tenants,
 )
 from registration.http.deps import State
@@ -77,6 +78,7 @@ from registration.store import (
     SystemAnswers,
     Upgrades,
 )
+from registration.system_store import SYSTEMS, SystemStore
 from registration.tenant_store import TENANT_OPS, TenantOpsStore
 from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
@@ -87,6 +89,7 @@ from registration.usecases.meetings import Meetings
 from registration.usecases.room_rules import RoomRules
 from registration.usecases.signin import SignIn, TokenIssuer
 from registration.usecases.sso import SsoSignIn
+from registration.usecases.systems import Systems
 from registration.usecases.tenants import TenantChanges
 from registration.usecases.timeline import Timeline
 from registration.views import answers
@@ -242,6 +245,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
             RECORDS,
             MATERIALS,
             ACCOUNTS,
+            SYSTEMS,
             TENANT_OPS,
             ANSWERS,
         ],
@@ -253,6 +257,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     store = RegistrationStore(service.db, topics)
     files = MaterialsStore(service.db, topics)
     people = AccountStore(service.db, topics, store.units, store.endpoints)
+    system_rows = SystemStore(service.db, topics, store.units)
 
     sso_configs: dict[str, SsoConfig] = {}
 
@@ -266,10 +271,11 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(store.setup)
     service.on_startup(files.setup)
     service.on_startup(people.setup)
+    service.on_startup(system_rows.setup)
     service.on_startup(load_directory)
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
     meeting_cases = Meetings(store, policy_for, clock, wake)
-    inbound = Inbound(meeting_cases, SystemAnswers(service.db, topics), clock)
+    inbound = Inbound(meeting_cases, system_rows, SystemAnswers(service.db, topics), clock)
     service.handle(handlers(Timeline(store, files, clock), inbound, topics))
     feed_rows = FeedStore(service.db)
     service.on_startup(feed_rows.setup)
@@ -292,6 +298,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
             store, MaterialsStore(service.db, topics, ROOM_RULES), policy_for, clock
         ),
         pdf_fonts=settings.pdf_fonts,
+        systems=Systems(system_rows, people, policy_for, clock, token_issuer(keys), wake),
     )
     for router in (signing.router, meetings.router, calendar.router, directory.router):
         service.include(router)
@@ -309,7 +316,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         used=SsoStore(service.db),
         configs=lambda: sso_configs,
     )
-    for router in (accounts.router, sso.router):
+    for router in (accounts.router, sso.router, systems.router):
         service.include(router)
     service.api.state.tenant_changes = TenantChanges(
         TenantOpsStore(service.db, topics),

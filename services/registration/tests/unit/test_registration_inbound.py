@@ -3,7 +3,7 @@ the inbound use case over an in-memory store. No Kafka, no database."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from registration_memory import MemoryStore
@@ -19,6 +19,18 @@ from hnth_contracts import (
 from hnth_kit.clock import ManualClock
 from registration.usecases.inbound import Inbound
 from registration.usecases.meetings import Meetings
+
+
+class Registered:
+    """The registry: one system, `vpdt`, filing for VP-UBND; `offline` disabled."""
+
+    SYSTEMS: ClassVar[dict[str, dict[str, Any]]] = {
+        "vpdt": {"tenant": TENANT, "unit": "VP-UBND", "name": "VPĐT", "disabled": False},
+        "offline": {"tenant": TENANT, "unit": "VP-UBND", "name": "Cũ", "disabled": True},
+    }
+
+    async def system(self, client_id: str) -> dict[str, Any] | None:
+        return self.SYSTEMS.get(client_id)
 
 
 class Answered:
@@ -50,22 +62,24 @@ def answered() -> Answered:
 @pytest.fixture
 def inbound(store: MemoryStore, answered: Answered) -> Inbound:
     clock = ManualClock(NOW)
-    return Inbound(Meetings(store, lambda _: POLICY, clock), answered, clock)
+    return Inbound(Meetings(store, lambda _: POLICY, clock), Registered(), answered, clock)
 
 
-def submitted(request_id: str, tenant: str = TENANT, **changes: Any) -> MeetingSubmitted:
+def submitted(
+    request_id: str, tenant: str = TENANT, system: str = "vpdt", **changes: Any
+) -> MeetingSubmitted:
     return MeetingSubmitted.create(
         tenant=tenant,
         correlation_id=request_id,
-        producer="vpdt",
+        producer=system,
         occurred_at=NOW,
         request_id=request_id,
-        system="vpdt",
+        system=system,
         meeting=body(**changes).model_dump(mode="json"),
     )
 
 
-async def test_a_request_is_registered_as_the_host_units_registrar(
+async def test_a_request_is_registered_as_the_systems_unit_registrar(
     inbound: Inbound, store: MemoryStore, answered: Answered
 ) -> None:
     await inbound.submitted(submitted("r-1"), TENANT)
@@ -112,3 +126,26 @@ async def test_a_request_for_another_province_is_refused(
     [reply] = answered.replies.values()
     assert isinstance(reply, SubmissionRefused)
     assert (reply.status, reply.code, reply.tenant) == (403, "wrong_province", TENANT)
+
+
+@pytest.mark.parametrize("system", ["unknown", "offline"])
+async def test_an_unknown_or_disabled_system_is_refused(
+    inbound: Inbound, store: MemoryStore, answered: Answered, system: str
+) -> None:
+    await inbound.submitted(submitted("r-5", system=system), TENANT)
+
+    assert store.outbox == []
+    [reply] = answered.replies.values()
+    assert isinstance(reply, SubmissionRefused)
+    assert (reply.status, reply.code) == (403, "unknown_system")
+
+
+async def test_a_system_files_only_for_its_unit(
+    inbound: Inbound, store: MemoryStore, answered: Answered
+) -> None:
+    await inbound.submitted(submitted("r-6", host_unit="SYT"), TENANT)
+
+    assert store.outbox == []
+    [reply] = answered.replies.values()
+    assert isinstance(reply, SubmissionRefused)
+    assert [e.rule for e in reply.errors] == ["registration.own_unit"]

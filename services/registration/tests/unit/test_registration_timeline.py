@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from registration_memory import MemoryMaterials, MemoryStore
 from registration_samples import outcomes
-from unit.test_registration_inbound import Answered, submitted
+from unit.test_registration_inbound import Answered, Registered, submitted
 from unit.test_registration_usecases import POLICY
 
 from hnth_contracts import (
@@ -278,7 +278,7 @@ async def test_minutes_that_announced_themselves_are_not_announced_again(
 async def test_the_type_table_sends_each_event_to_its_use_case(timeline, store) -> None:
     clock = ManualClock(NOW)
     answered = Answered()
-    inbound = Inbound(Meetings(store, lambda _: POLICY, clock), answered, clock)
+    inbound = Inbound(Meetings(store, lambda _: POLICY, clock), Registered(), answered, clock)
     table = handlers(timeline, inbound, Topics())
     await table[MeetingRequested](requested(), RAW)
     await table[MeetingChanged](changed(), RAW)

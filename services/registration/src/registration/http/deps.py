@@ -20,6 +20,7 @@ from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
 from registration.usecases.room_rules import RoomRules
 from registration.usecases.signin import SignIn
+from registration.usecases.systems import Systems
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class State:
     """The endpoints' room rules (rule 6)."""
     pdf_fonts: Path = technician_list.FONT_DIR
     """Where the PDF exports find their fonts (DejaVu Sans)."""
+    systems: Systems | None = None
+    """Integrating systems and their client-credentials tokens (issue 21)."""
 
 
 def state(request: Request) -> State:
@@ -66,6 +69,12 @@ def room_rules(request: Request) -> RoomRules:
     return found
 
 
+def systems(request: Request) -> Systems:
+    found = state(request).systems
+    assert found is not None  # app.build sets it
+    return found
+
+
 def accounts(request: Request) -> Accounts:
     return state(request).accounts
 
@@ -90,5 +99,6 @@ MaterialCases = Annotated[Materials, Depends(materials)]
 Directory = Annotated[DirectoryCases, Depends(directory)]
 AccountCases = Annotated[Accounts, Depends(accounts)]
 RoomRuleCases = Annotated[RoomRules, Depends(room_rules)]
+SystemCases = Annotated[Systems, Depends(systems)]
 SignInCases = Annotated[SignIn, Depends(signin)]
 Ctx = Annotated[Context, Depends(context)]

@@ -4,8 +4,10 @@ register` exactly as `POST /meetings` is (the same rules and the same idempotenc
 system's request id) and answered on the province's replies topic.
 
 Who may write a province's inbound topic is the broker's ACLs' business (only that
-province's systems); a system files as a registrar of the unit hosting the meeting: the
-e-office of the province acts for its units, never takes the IT department's urgent path.
+province's systems). The request names its system (its client id, from the registry of
+`POST /systems`): an unknown or disabled system, or one of another province, is refused.
+A system files as a registrar of its unit, as its HTTP tokens do: never the IT
+department's urgent path.
 """
 
 from __future__ import annotations
@@ -24,10 +26,18 @@ from hnth_contracts import (
 )
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import Clock
+from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, schema_violations
 from registration import PRODUCER
 from registration.commands import MeetingIn
+from registration.domain.systems import subject
 from registration.usecases.meetings import Meetings
+
+
+class Systems(Protocol):
+    async def system(self, client_id: str) -> Document | None:
+        """The registered system (`tenant`, `unit`, `name`, `disabled`), if any."""
+        ...
 
 
 class Answers(Protocol):
@@ -36,20 +46,17 @@ class Answers(Protocol):
         ...
 
 
-def system_subject(client_id: str) -> str:
-    """The subject a system's requests (and tokens) carry."""
-    return f"system:{client_id}"
-
-
 class Inbound:
-    def __init__(self, meetings: Meetings, answers: Answers, clock: Clock) -> None:
-        self.meetings, self.answers, self.clock = meetings, answers, clock
+    def __init__(
+        self, meetings: Meetings, systems: Systems, answers: Answers, clock: Clock
+    ) -> None:
+        self.meetings, self.systems, self.answers, self.clock = meetings, systems, answers, clock
 
     async def submitted(self, event: MeetingSubmitted, province: str) -> None:
         """Register the request sent on `province`'s inbound topic, then answer it."""
         try:
             shown = await self.meetings.register(
-                self._caller(event, province), _meeting(event.meeting), event.request_id
+                await self._caller(event, province), _meeting(event.meeting), event.request_id
             )
             reply: Event = self._reply(
                 SubmissionAccepted,
@@ -63,7 +70,7 @@ class Inbound:
         key = f"{province}:{event.system}:{event.request_id}:{event.event_id}"
         await self.answers.answer(key, str(event.event_id), reply)
 
-    def _caller(self, event: MeetingSubmitted, province: str) -> Principal:
+    async def _caller(self, event: MeetingSubmitted, province: str) -> Principal:
         if event.tenant != province:
             raise Refusal(
                 403,
@@ -71,13 +78,20 @@ class Inbound:
                 f"Yêu cầu của tỉnh {event.tenant} gửi vào kênh của tỉnh {province}.",
                 f"A request of province {event.tenant} was sent on {province}'s topic.",
             )
-        host = event.meeting.get("host_unit")
+        system = await self.systems.system(event.system)
+        if system is None or system["tenant"] != province or system.get("disabled"):
+            raise Refusal(
+                403,
+                "unknown_system",
+                f"Hệ thống {event.system} chưa được đăng ký với tỉnh hoặc đã bị khóa.",
+                f"System {event.system} is not registered with the province, or is disabled.",
+            )
         return Principal(
-            subject=system_subject(event.system),
+            subject=subject(event.system),
             role=Role.REGISTRAR,
             tenant=province,
-            unit=host if isinstance(host, str) else None,
-            name=event.system,
+            unit=system["unit"],
+            name=system["name"],
         )
 
     def _reply(

@@ -53,7 +53,7 @@ class TokenIssuer(Protocol):
 
 
 @cache
-def _decoy() -> str:
+def decoy() -> str:
     """A hash to verify against when the account is unknown, so a wrong username takes
     as long as a wrong password."""
     return Passwords.hash(new_secret())
@@ -111,7 +111,7 @@ class SignIn(AccountBase):
                 retry_after=rules.retry_after(until, now),
             )
         account = await self.store.account(tenant, username)
-        hashed = (account or {}).get("password_hash") or _decoy()
+        hashed = (account or {}).get("password_hash") or decoy()
         if not (Passwords.verify(body.password, hashed) and account and account["active"]):
             await self._failed(tenant, username, ctx, "password")
             raise invalid_credentials()
