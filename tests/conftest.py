@@ -389,14 +389,16 @@ async def running_platform(
                 accounts.delete_user(user)
 
 
-_DECLARED: dict[str, Grants] = {}
+_DECLARED: dict[tuple[str, str], Grants] = {}
 
 
 def _declared_grants(service: str, env: dict[str, str]) -> Grants:
-    """What the service declares with no topic prefix (asked once per run: a process)."""
-    if service not in _DECLARED:
-        _DECLARED[service] = declared_grants(service, {**env, "HNTH_TOPIC_PREFIX": ""})
-    return _DECLARED[service]
+    """What the service declares with no topic prefix: asked once per run and policy folder
+    (a process each time), since its provinces' inbound topics are among its inputs."""
+    key = (service, env["HNTH_POLICY_DIR"])
+    if key not in _DECLARED:
+        _DECLARED[key] = declared_grants(service, {**env, "HNTH_TOPIC_PREFIX": ""})
+    return _DECLARED[key]
 
 
 async def _own_kafka_user(infra, service: str, env: dict[str, str], group: str) -> dict[str, str]:
