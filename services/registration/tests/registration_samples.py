@@ -16,6 +16,7 @@ from hnth_contracts import (
     Conflict,
     ConflictKind,
     Event,
+    MeetingSubmitted,
     RuleRef,
     Slot,
     SlotAssigned,
@@ -73,6 +74,25 @@ def meeting_body(days_ahead: float = 3, hours: float = 2, **changes: object) -> 
         "endpoints": ["TQ-STTTT", "TQ-H-SONDUONG"],
         **changes,
     }
+
+
+def submitted(
+    system: str,
+    request_id: str,
+    meeting: dict[str, Any],
+    tenant: str = TENANT,
+    at: datetime = NOW,
+) -> MeetingSubmitted:
+    """A system's request for `meeting` (a `POST /meetings` body, JSON-ready)."""
+    return MeetingSubmitted.create(
+        tenant=tenant,
+        correlation_id=request_id,
+        producer=system,
+        occurred_at=at,
+        request_id=request_id,
+        system=system,
+        meeting=meeting,
+    )
 
 
 async def publish(registration: Registration, *events: Event) -> None:

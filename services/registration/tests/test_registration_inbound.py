@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from registration_samples import NOW, TENANT, meeting_body, publish
+import registration_samples as samples
+from registration_samples import TENANT, meeting_body, publish
 
 from hnth_contracts import (
     MeetingRequested,
@@ -39,14 +40,8 @@ async def system(registration) -> str:
 def submitted(
     system: str, request_id: str, tenant: str = TENANT, **meeting: object
 ) -> MeetingSubmitted:
-    return MeetingSubmitted.create(
-        tenant=tenant,
-        correlation_id=request_id,
-        producer=system,
-        occurred_at=NOW,
-        request_id=request_id,
-        system=system,
-        meeting=json.loads(json.dumps(meeting or meeting_body())),
+    return samples.submitted(
+        system, request_id, json.loads(json.dumps(meeting or meeting_body())), tenant
     )
 
 

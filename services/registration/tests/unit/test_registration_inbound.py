@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pytest
+import registration_samples as samples
 from registration_memory import MemoryStore
 from unit.test_registration_usecases import NOW, POLICY, TENANT, body
 
@@ -68,15 +69,8 @@ def inbound(store: MemoryStore, answered: Answered) -> Inbound:
 def submitted(
     request_id: str, tenant: str = TENANT, system: str = "vpdt", **changes: Any
 ) -> MeetingSubmitted:
-    return MeetingSubmitted.create(
-        tenant=tenant,
-        correlation_id=request_id,
-        producer=system,
-        occurred_at=NOW,
-        request_id=request_id,
-        system=system,
-        meeting=body(**changes).model_dump(mode="json"),
-    )
+    meeting = body(**changes).model_dump(mode="json")
+    return samples.submitted(system, request_id, meeting, tenant, at=NOW)
 
 
 async def test_a_request_is_registered_as_the_systems_unit_registrar(
