@@ -101,9 +101,24 @@ async def client_credentials_token(
     cases: SystemCases,
     ctx: Ctx,
     authorization: Annotated[str | None, Depends(client_basic)],
-    grant_type: Annotated[str | None, Form(max_length=64)] = None,
-    client_id: Annotated[str | None, Form(max_length=160)] = None,
-    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    grant_type: Annotated[
+        str | None,
+        Form(max_length=64, description="Kiểu cấp quyền: client_credentials / the grant type"),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        Form(
+            max_length=160,
+            description="Mã hệ thống, khi không dùng HTTP Basic / the client id, without Basic",
+        ),
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        Form(
+            max_length=256,
+            description="Khóa bí mật, khi không dùng HTTP Basic / the secret, without Basic",
+        ),
+    ] = None,
 ) -> JSONResponse:
     try:
         grant = await cases.token(grant_type, authorization, client_id, client_secret, ctx)
