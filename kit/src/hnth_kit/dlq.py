@@ -26,11 +26,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from hnth_contracts import dead_letter
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.kafka_access import KafkaAccess, access_of
+from hnth_kit.topics_admin import create_topics
 
 
 @dataclass(frozen=True)
@@ -224,12 +224,14 @@ async def discard(
 
 async def _resolve(bootstrap: KafkaAccess | str, prefix: str, resolution: Resolution) -> None:
     topic = resolutions_topic(prefix)
-    await _ensure_compacted(bootstrap, topic)
+    await ensure_resolutions_topic(bootstrap, prefix)
     await _publish(bootstrap, OutMessage(topic, resolution.ref.encode(), resolution.to_json()))
 
 
-async def _ensure_compacted(bootstrap: KafkaAccess | str, topic: str) -> None:
-    """One partition (the list stays in order), compacted (the latest word per letter)."""
+async def ensure_resolutions_topic(bootstrap: KafkaAccess | str, prefix: str = "") -> None:
+    """One partition (the list stays in order), compacted (the latest word per letter).
+    The console's own principal may not create topics: its provisioning does, as admin."""
+    topic = resolutions_topic(prefix)
     admin = AIOKafkaAdminClient(**access_of(bootstrap).aiokafka())
     await admin.start()
     try:
@@ -241,10 +243,7 @@ async def _ensure_compacted(bootstrap: KafkaAccess | str, topic: str) -> None:
             replication_factor=1,
             topic_configs={"cleanup.policy": "compact"},
         )
-        try:
-            await admin.create_topics([wanted])
-        except TopicAlreadyExistsError:
-            pass  # someone else resolved a letter first
+        await create_topics(admin, [wanted])  # someone may have made it first: fine
     finally:
         await admin.close()
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from aiokafka.errors import TopicAuthorizationFailedError
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
@@ -273,10 +274,11 @@ class Service:
 
     async def start(self) -> None:
         """Create topics and indexes, then start producer, consumer, relay and timers."""
-        await ensure_topics(
-            self.settings.kafka,
-            [*self._inputs, *self._outputs.topics],
-        )
+        try:
+            await ensure_topics(self.settings.kafka, [*self._inputs, *self._outputs.topics])
+        except TopicAuthorizationFailedError as exc:
+            # its own principal may create no topic: the admin made them (kafka-provision)
+            log.info("%s creates no topics (%s): the admin provisions them", self.name, exc)
         for hook in self._startup:
             await hook()
         await self.producer.start()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from hnth_contracts import dead_letter
 from hnth_contracts.topics import PARTITIONS, topic_config
@@ -43,13 +43,24 @@ async def ensure_topics(
             if n not in existing
         ]
         if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another replica created them first
+            await create_topics(admin, missing)
         await _keep_configs(admin, [n for n in sorted(wanted) if n in existing])
     finally:
         await admin.close()
+
+
+async def create_topics(admin: AIOKafkaAdminClient, topics: list[NewTopic]) -> None:
+    """Create `topics`; one that exists already (another replica made it first) is fine.
+    aiokafka returns each topic's error in the response instead of raising it, so a
+    refusal (no right to create, a bad config) is raised here."""
+    try:
+        response = await admin.create_topics(topics)
+    except TopicAlreadyExistsError:
+        return
+    for topic, code, *_ in response.topic_errors:
+        if code not in (0, TopicAlreadyExistsError.errno):
+            error = for_code(code)
+            raise error(f"creating topic {topic}: {error.description}")
 
 
 async def topic_configs(
