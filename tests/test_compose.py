@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from hnth_contracts.topics import PARTITIONS
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("registration", "scheduling", "notification", "inspection")
 
@@ -81,12 +83,54 @@ def test_no_secret_literals_in_the_compose_file() -> None:
     assert not re.search(r"(?i)(password|secret)\s*[:=]\s*[\"']?[A-Za-z0-9]{8,}", text)
 
 
-def test_topics_have_partitions_for_six_replicas() -> None:
-    command = " ".join(_compose()["services"]["topics"]["command"])
-    partitions = int(re.search(r"--partitions (\d+)", command).group(1))
-    assert partitions >= 6
-    for topic in ("hnth.meetings", "hnth.slots", "hnth.checks", "hnth.reports", "hnth.directory"):
-        assert topic in command
+def test_each_process_is_provisioned_as_its_own_kafka_user_before_it_starts() -> None:
+    """A one-shot job per process, in the process's own image, makes its user, ACLs and
+    topics as the admin; the process waits for it and never holds the admin's password."""
+    services = _compose()["services"]
+    for name in (*SERVICES, "console"):
+        spec, job = services[name], services[f"{name}-kafka"]
+        assert spec["depends_on"][f"{name}-kafka"] == {
+            "condition": "service_completed_successfully"
+        }
+        assert job["image"] == spec["image"], name
+        assert "kafka-provision" in " ".join(job["command"])
+        assert job["restart"] == "no"
+        assert job["depends_on"]["kafka"]["condition"] == "service_healthy"
+        own, job_env = spec["environment"], job["environment"]
+        assert own["HNTH_KAFKA_USERNAME"] == job_env["HNTH_KAFKA_USERNAME"] == f"hnth-{name}"
+        assert own["HNTH_KAFKA_PASSWORD"] == job_env["HNTH_KAFKA_PASSWORD"]
+        assert f"HNTH_KAFKA_{name.upper()}_PASSWORD" in own["HNTH_KAFKA_PASSWORD"]
+        assert "HNTH_KAFKA_ADMIN_PASSWORD" not in own, f"{name} holds the admin's password"
+        assert job_env["HNTH_KAFKA_ADMIN_PASSWORD"] == "${HNTH_KAFKA_ADMIN_PASSWORD}"
+        # over TLS, trusting the operator's CA
+        assert own["HNTH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert own["HNTH_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert own["HNTH_KAFKA_SSL_CAFILE"] == "/run/secrets/kafka_ca"
+        assert "kafka_ca" in spec["secrets"]
+        assert "kafka_ca" in job["secrets"]
+    assert PARTITIONS >= 6  # what the jobs create topics with: room for 6 replicas
+    assert not any("HNTH_TOPIC_PARTITIONS" in str(s.get("environment")) for s in services.values())
+
+
+def test_the_broker_takes_sasl_over_tls_with_the_operators_certificate() -> None:
+    compose = _compose()
+    kafka = compose["services"]["kafka"]
+    script = ROOT / "infra/kafka/broker.sh"
+    assert f"./{script.relative_to(ROOT)}:/etc/hnth/broker.sh:ro" in kafka["volumes"]
+    assert kafka["entrypoint"] == ["/bin/bash", "/etc/hnth/broker.sh"]
+    assert set(kafka["secrets"]) == {"kafka_tls_cert", "kafka_tls_key"}
+    for secret in ("kafka_ca", "kafka_tls_cert", "kafka_tls_key"):
+        assert compose["secrets"][secret]["file"].startswith("./secrets/kafka/")
+    text = script.read_text()
+    listeners = re.search(r"^listener.security.protocol.map=(.*)$", text, re.M)
+    assert listeners is not None
+    protocols = dict(pair.split(":") for pair in listeners[1].split(","))
+    assert protocols["CLIENT"] == protocols["EXTERNAL"] == "SASL_SSL"
+    # the broker's own listeners are on loopback: no other container reaches them
+    assert re.search(r"BROKER://127\.0\.0\.1:\$broker_port,CONTROLLER://127\.0\.0\.1:", text)
+    assert "allow.everyone.if.no.acl.found=false" in text
+    assert re.search(r"^super.users=User:hnth-broker$", text, re.M)
+    assert "ssl.keystore.type=PEM" in text
 
 
 def test_prometheus_scrapes_every_replica_of_every_service() -> None:
@@ -149,12 +193,12 @@ def test_console_reads_the_services_over_http_and_has_no_database() -> None:
 def test_only_registration_holds_the_signing_keys_and_the_others_read_its_jwks() -> None:
     services = _compose()["services"]
     jwks = "http://registration:8000/.well-known/jwks.json"
-    for name in ("scheduling", "notification", "inspection", "console"):
+    for name in ("scheduling", "notification", "inspection", "console", "console-kafka"):
         env = services[name]["environment"]
         assert env.get("HNTH_AUTH_JWKS_URL", jwks) == jwks, name  # the console verifies none
         assert not any("SIGNING" in key or key == "HNTH_AUTH_SECRET" for key in env), name
         assert "signing_keys" not in services[name].get("secrets", []), name
     registration = services["registration"]
     assert registration["environment"]["HNTH_SIGNING_KEYS_FILE"] == "/run/secrets/signing_keys"
-    assert registration["secrets"] == ["signing_keys"]
+    assert "signing_keys" in registration["secrets"]
     assert _compose()["secrets"]["signing_keys"]["file"].startswith("./secrets/")

@@ -16,13 +16,26 @@ from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
+from confluent_kafka import KafkaException
 from registration_samples import meeting_body, running
 
-from hnth_contracts import MeetingRequested, Topics, decode_event
-from hnth_kit.kafka import OutMessage, Producer
+from hnth_contracts import MeetingRequested, Topics, dead_letter, decode_event
+from hnth_kit.dlq import (
+    dead_letter_topics,
+    ensure_resolutions_topic,
+    read_dead_letters,
+    read_resolutions,
+    replay,
+)
 from hnth_kit.kafka_access import KafkaAccess
-from hnth_kit.kafka_accounts import KafkaAccounts, system_grants
-from hnth_kit.testing import TEST_SIGNING_KEYS, read_topic
+from hnth_kit.kafka_accounts import (
+    KafkaAccounts,
+    console_grants,
+    provision,
+    provision_itself,
+    system_grants,
+)
+from hnth_kit.testing import TEST_SIGNING_KEYS, read_topic, send_one
 from hnth_kit.topics_admin import ensure_topics
 from infra import stack
 from registration.app import RegistrationSettings, build
@@ -58,18 +71,9 @@ def principals(secured: stack.StackState) -> Principals:
     return Principals(secured.kafka_admin, KafkaAccounts(secured.kafka_admin))
 
 
-async def _send(kafka: KafkaAccess | str, topic: str) -> None:
-    producer = Producer(kafka, client_id="security-test")
-    await producer.start()
-    try:
-        await asyncio.wait_for(producer.send([OutMessage(topic, b"k", b"{}")]), 30)
-    finally:
-        await producer.stop()
-
-
 async def test_a_client_without_credentials_is_refused(secured: stack.StackState) -> None:
     with pytest.raises(KafkaConnectionError):
-        await _send(KafkaAccess(secured.bootstrap_servers), "anything")
+        await send_one(KafkaAccess(secured.bootstrap_servers), "anything")
 
 
 async def test_a_system_writes_only_its_own_provinces_inbound_topic(
@@ -83,10 +87,10 @@ async def test_a_system_writes_only_its_own_provinces_inbound_topic(
         name, system_grants(name, inbound[LANG_SON], f"{inbound[LANG_SON]}.replies")
     )
 
-    await _send(lang_son, inbound[LANG_SON])
+    await send_one(lang_son, inbound[LANG_SON])
     for elsewhere in (inbound[TUYEN_QUANG], topics.meetings):
         with pytest.raises(TopicAuthorizationFailedError):
-            await _send(lang_son, elsewhere)
+            await send_one(lang_son, elsewhere)
     [kept] = await read_topic(principals.admin, inbound[LANG_SON], expect=1)
     assert kept.value == b"{}"
 
@@ -96,16 +100,20 @@ async def test_a_deleted_user_cannot_sign_in_again(principals: Principals, uniqu
     await ensure_topics(principals.admin, [topic])
     name = f"sys-{unique}"
     system = principals.create(name, system_grants(name, topic, f"{topic}.replies"))
-    await _send(system, topic)
+    await send_one(system, topic)
 
     principals.accounts.delete_user(name)
 
     with pytest.raises(KafkaConnectionError):
-        await _send(system, topic)
+        await send_one(system, topic)
 
 
 async def test_a_service_runs_under_its_own_principal_and_only_its_topics(
-    secured: stack.StackState, principals: Principals, infra: Any, unique: str
+    secured: stack.StackState,
+    principals: Principals,
+    infra: Any,
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Registration signed in as itself: it creates no topic (the admin did), registers a
     meeting and publishes `MeetingRequested`; scheduling's topic is not its to write."""
@@ -126,9 +134,9 @@ async def test_a_service_runs_under_its_own_principal_and_only_its_topics(
     )
     grants = planned.kafka_grants()
     assert prefix + "hnth.slots" not in grants.writes  # scheduling's
-    await ensure_topics(principals.admin, [*grants.reads, *grants.writes])
-    principals.accounts.set_password(name, password)
-    principals.accounts.grant(name, grants)
+    # what compose's one-shot job runs first: `python -m registration kafka-provision`
+    monkeypatch.setenv("HNTH_KAFKA_ADMIN_PASSWORD", str(principals.admin.password))
+    await provision_itself(principals.admin.as_user(name, password), grants)
 
     on_secured = _Infra(secured.bootstrap_servers, infra.mongodb_url)
     async with running(on_secured, unique, **credentials) as registration:
@@ -143,7 +151,36 @@ async def test_a_service_runs_under_its_own_principal_and_only_its_topics(
         )
         assert [m for m in found if _requested(m.value)]
         with pytest.raises(TopicAuthorizationFailedError):
-            await _send(principals.admin.as_user(name, password), registration.topics.slots)
+            await send_one(principals.admin.as_user(name, password), registration.topics.slots)
+
+
+async def test_the_console_reads_and_replays_dead_letters_and_administers_nothing(
+    principals: Principals, unique: str
+) -> None:
+    """The console's own principal (compose's `console-kafka` job makes it): its
+    dead-letter page lists and reads every `.dlq` topic and replays to the original
+    topic; it creates no topic, user or ACL, and sees no other prefix's topics."""
+    prefix = f"t{unique}."
+    topic = f"{prefix}hnth.meetings"
+    await ensure_topics(principals.admin, [topic, f"x{unique}.hnth.meetings"])
+    await ensure_resolutions_topic(principals.admin, prefix)
+    password = secrets.token_urlsafe(18)
+    console = await provision(
+        principals.admin, f"console-{unique}", password, console_grants(prefix)
+    )
+    await send_one(principals.admin, dead_letter(topic))
+
+    assert await dead_letter_topics(console, prefix) == [dead_letter(topic)]
+    [letter] = await read_dead_letters(console, [dead_letter(topic)])
+    await replay(console, letter, by="duty-officer", prefix=prefix)
+    assert letter.ref in await read_resolutions(console, prefix)
+    await read_topic(console, topic, expect=1)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await send_one(console, f"x{unique}.hnth.meetings")
+    with pytest.raises(KafkaException):
+        await asyncio.to_thread(KafkaAccounts(console).set_password, f"made-{unique}", password)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await ensure_topics(console, [f"{prefix}hnth.made-by-the-console"])
 
 
 @dataclass(frozen=True)

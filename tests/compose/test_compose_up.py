@@ -25,13 +25,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 
 from hnth_contracts import SlotAssigned, SlotRejected, decode_event
 from hnth_kit.auth import Role, SigningKeys, issue_token
+from hnth_kit.kafka_access import KafkaAccess
 from hnth_kit.ports import free_port
-from hnth_kit.testing import eventually
+from hnth_kit.testing import eventually, send_one
 from infra import docker_engine
 from infra.stack import ROOT, StackError
+from infra.tls import broker_certificates
 from tests.drills.conftest import DIRECTORY, Drill, _no_double_booking
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]
@@ -39,6 +43,18 @@ PROJECT = "hnth-compose-test"
 OVERRIDE = Path(__file__).with_name("docker-compose.test.yml")
 BURST = 12
 OURS = ("HNTH_", "MONGO_", "GRAFANA_", "COMPOSE_")
+KAFKA_PASSWORDS = tuple(
+    f"HNTH_KAFKA_{user}_PASSWORD"
+    for user in (
+        "BROKER",
+        "ADMIN",
+        "REGISTRATION",
+        "SCHEDULING",
+        "NOTIFICATION",
+        "INSPECTION",
+        "CONSOLE",
+    )
+)
 TENANT = "tuyen-quang"
 # runs in a service container on the compose network: the slot decisions on the topic and
 # the outbox entries never published, read as the drills read them
@@ -71,8 +87,9 @@ class Stack:
     def __init__(self, folder: Path) -> None:
         self.env_file = folder / "compose.env"
         self.first_meeting = ""
+        self.folder = folder
         self.ports = {
-            name: free_port() for name in ("registration", "inspection", "console", "mail")
+            name: free_port() for name in ("registration", "inspection", "console", "mail", "kafka")
         }
         variables = {
             "HNTH_TEST_SECRETS": str(folder),
@@ -82,6 +99,8 @@ class Stack:
             "HNTH_INSPECTION_PORT": self.ports["inspection"],
             "HNTH_CONSOLE_PORT": self.ports["console"],
             "HNTH_MAIL_WEB_PORT": self.ports["mail"],
+            "HNTH_KAFKA_PORT": self.ports["kafka"],
+            "HNTH_KAFKA_PUBLIC_HOST": "127.0.0.1",
             # every replica on an ephemeral host port
             "HNTH_SCHEDULING_PORTS": "0",
             "HNTH_NOTIFICATION_PORTS": "0",
@@ -96,10 +115,14 @@ class Stack:
                     "MONGO_NOTIFICATION_PASSWORD",
                     "MONGO_INSPECTION_PASSWORD",
                     "GRAFANA_ADMIN_PASSWORD",
+                    *KAFKA_PASSWORDS,
                 )
             },
         }
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in variables.items()))
+        self.variables = variables
+        # the operator's TLS files, as `python -m infra.tls` makes them
+        broker_certificates(folder / "kafka", ["127.0.0.1"])
         self.keys = SigningKeys.generate()
         keys_file = folder / "signing-keys.json"
         keys_file.write_text(json.dumps(self.keys.private()))
@@ -119,6 +142,18 @@ class Stack:
             logs = self._run("logs", "--no-color", "--tail", "20").stdout
             raise AssertionError(f"{' '.join(args)} failed:\n{proc.stderr}\n{logs[-8000:]}")
         return proc.stdout
+
+    def kafka(self, user: str, password: str | None = None) -> KafkaAccess:
+        """The published Kafka port, signed in as `user` over TLS."""
+        secret = password or str(self.variables[f"HNTH_KAFKA_{user.upper()}_PASSWORD"])
+        return KafkaAccess(
+            f"127.0.0.1:{self.ports['kafka']}",
+            "SASL_SSL",
+            "SCRAM-SHA-512",
+            f"hnth-{user}",
+            secret,
+            str(self.folder / "kafka" / "ca.crt"),
+        )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -226,6 +261,26 @@ async def test_a_meeting_goes_through_the_containers(stack: Stack) -> None:
         found = await eventually(mail, until=lambda ms: len(ms) >= 4 + len(codes), timeout=300)
         assert len({m["Message-ID"] for m in found}) == 4 + len(codes)
     stack.first_meeting = meeting_id
+
+
+async def test_the_bus_takes_only_its_own_users_over_tls(stack: Stack) -> None:
+    """SASL/SCRAM over TLS with the operator's certificate on the published port: no
+    plaintext client, no wrong password; a service's user writes its own topics only."""
+    with pytest.raises(KafkaConnectionError):
+        await send_one(KafkaAccess(f"127.0.0.1:{stack.ports['kafka']}"), "hnth.meetings")
+    with pytest.raises(KafkaConnectionError):
+        await send_one(stack.kafka("registration", password="not-its-password"), "hnth.meetings")
+    with pytest.raises(TopicAuthorizationFailedError):
+        await send_one(stack.kafka("registration"), "hnth.slots")
+    # the provisioning jobs made every topic, as the admin, with room for 6 replicas
+    admin = AIOKafkaAdminClient(**stack.kafka("admin").aiokafka())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(["hnth.meetings", "hnth.slots"])
+    finally:
+        await admin.close()
+    partitions = {d["topic"]: len(d["partitions"]) for d in described}
+    assert min(partitions.values()) >= 6, partitions
 
 
 async def test_replicas_and_a_killed_scheduler_lose_nothing(stack: Stack) -> None:

@@ -31,8 +31,16 @@ from pathlib import Path
 import httpx
 
 from hnth_kit.auth import SigningKeys
+from hnth_kit.dlq import ensure_resolutions_topic
 from hnth_kit.kafka_access import KafkaAccess
-from hnth_kit.kafka_accounts import ADMIN, Grants, KafkaAccounts, provision
+from hnth_kit.kafka_accounts import (
+    ADMIN,
+    ADMIN_USER,
+    Grants,
+    KafkaAccounts,
+    console_grants,
+    provision,
+)
 from hnth_kit.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -377,7 +385,7 @@ super.users=User:{broker}
 listener cannot use them). Only the broker itself is a super-user: it is the one
 principal Kafka's inter-broker and controller traffic runs as."""
 
-KAFKA_ADMIN = "hnth-admin"
+KAFKA_ADMIN = ADMIN_USER
 KAFKA_BROKER = "hnth-broker"
 
 LOG4J2 = """\
@@ -716,7 +724,8 @@ def start_services(state: StackState, timeout: float = 60.0) -> None:
         **{f"HNTH_{n.upper()}_URL": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }
     if state.sasl:  # its dead-letter page lists every `.dlq` topic and replays to any topic
-        console_env |= state.kafka_admin.environment()
+        asyncio.run(ensure_resolutions_topic(state.kafka_admin))
+        console_env |= kafka_user(state, "hnth-console", console_grants())
     log = run / "console.log"
     pid = _spawn([sys.executable, "-m", "hnth_console"], log, console_env)
     state.pids["console"] = pid

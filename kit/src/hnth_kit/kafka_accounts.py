@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -85,7 +86,15 @@ def system_grants(username: str, inbound: str, replies: str) -> Grants:
     return Grants(writes=(inbound,), reads=(replies,), group_prefixes=(username,))
 
 
+def console_grants(prefix: str = "") -> Grants:
+    """The operator console's: its dead-letter page lists and reads every topic's dead
+    letters and replays one to the topic it came from, so it reads and writes every
+    `hnth.` topic; it creates none (its provisioning makes the resolutions topic)."""
+    return Grants(read_prefixes=(f"{prefix}hnth.",), write_prefixes=(f"{prefix}hnth.",))
+
+
 ADMIN = Grants(administers=True)
+ADMIN_USER = "hnth-admin"
 
 
 async def provision(admin: KafkaAccess, user: str, password: str, grants: Grants) -> KafkaAccess:
@@ -96,6 +105,25 @@ async def provision(admin: KafkaAccess, user: str, password: str, grants: Grants
     await asyncio.to_thread(accounts.set_password, user, password)
     await asyncio.to_thread(accounts.grant, user, grants)
     return admin.as_user(user, password)
+
+
+def admin_from_environment(own: KafkaAccess) -> KafkaAccess:
+    """The admin on the broker `own` uses: `HNTH_KAFKA_ADMIN_USERNAME` (default
+    hnth-admin) and `HNTH_KAFKA_ADMIN_PASSWORD`."""
+    password = os.environ.get("HNTH_KAFKA_ADMIN_PASSWORD")
+    if not password:
+        raise SystemExit("kafka-provision needs HNTH_KAFKA_ADMIN_PASSWORD (the admin's)")
+    return own.as_user(os.environ.get("HNTH_KAFKA_ADMIN_USERNAME", ADMIN_USER), password)
+
+
+async def provision_itself(own: KafkaAccess, grants: Grants) -> None:
+    """`python -m <service> kafka-provision`: as the admin, make this process's own user
+    (the `HNTH_KAFKA_USERNAME` and `_PASSWORD` it signs in with) with `grants`. A compose
+    job runs it before the service starts, so the service never holds the admin's
+    password; a restart runs it again (idempotent: it also applies a changed password)."""
+    if not (own.username and own.password):
+        raise SystemExit("kafka-provision needs HNTH_KAFKA_USERNAME and HNTH_KAFKA_PASSWORD")
+    await provision(admin_from_environment(own), own.username, own.password, grants)
 
 
 def is_dlq(topic: str) -> bool:

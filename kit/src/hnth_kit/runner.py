@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -10,6 +11,7 @@ from dataclasses import asdict
 import uvicorn
 from pydantic import ValidationError
 
+from hnth_kit.kafka_accounts import provision_itself
 from hnth_kit.logs import setup_logging
 from hnth_kit.service import Service
 from hnth_kit.settings import ServiceSettings
@@ -23,7 +25,8 @@ def main(
     commands: Mapping[str, Command] | None = None,
 ) -> None:
     """With no arguments serve; with `<command> ...` run that command and exit with its code;
-    `kafka-grants` prints, as JSON, the Kafka ACLs this service's principal needs."""
+    `kafka-grants` prints, as JSON, the Kafka ACLs this service's principal needs;
+    `kafka-provision` makes that principal, as the admin (kafka_accounts.provision_itself)."""
     args = sys.argv[1:]
     try:
         settings = settings_type()
@@ -32,6 +35,10 @@ def main(
         sys.exit(f"invalid or missing settings: {missing}\n{exc}")
     if args == ["kafka-grants"]:  # what an admin grants this service's principal
         print(json.dumps(asdict(build(settings).kafka_grants())))
+        sys.exit(0)
+    if args == ["kafka-provision"]:
+        asyncio.run(provision_itself(settings.kafka, build(settings).kafka_grants()))
+        print(f"{settings.kafka_username}: signed up with its grants", flush=True)
         sys.exit(0)
     if args and args[0] in (commands or {}):
         sys.exit((commands or {})[args[0]](settings, args[1:]))

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hnth_kit.auth import Principal, SigningKeys, issue_token, public_key_set, verify_token
 from hnth_kit.consumer import RawMessage
+from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.kafka_access import KafkaAccess, access_of
 
 T = TypeVar("T")
@@ -275,6 +276,19 @@ async def read_all(
     from hnth_kit.dlq import read_dead_letters  # reads any topic, not only dead letters
 
     return await read_dead_letters(bootstrap_servers, topics, timeout=timeout)
+
+
+async def send_one(
+    kafka: KafkaAccess | str, topic: str, value: bytes = b"{}", *, timeout: float = 60.0
+) -> None:
+    """Publish one message as `kafka`'s principal, raising what the broker answers (a
+    refused sign-in: KafkaConnectionError; a topic not allowed: TopicAuthorizationFailed)."""
+    producer = Producer(kafka, client_id="test-sender")
+    await producer.start()
+    try:
+        await asyncio.wait_for(producer.send([OutMessage(topic, b"k", value)]), timeout)
+    finally:
+        await producer.stop()
 
 
 async def stop_relay(service: Any) -> None:
