@@ -175,14 +175,18 @@ async def test_an_announcement_past_its_grace_is_read_only_at_the_slow_cadence(
 async def test_a_pass_stops_when_its_bucket_ends_and_another_replica_holds_the_next(
     infra, db, producer, topics
 ) -> None:
-    """A lease is per time bucket. A pass still running when its bucket ends stops once
-    another replica holds the next one, instead of publishing alongside it (both would
-    publish the same documents: copies)."""
+    """A lease is per time bucket. A pass is one batch, sent whole; once its bucket has
+    ended and another replica holds the next, this replica publishes nothing more (both
+    would publish the same documents: copies), and the next holder carries on."""
     await ensure_topics(infra.bootstrap_servers, [topics.meetings])
-    for i in range(3):
-        await insert_once(
-            db["meetings"], {"_id": f"m-{i}"}, "c", events=[cancelled(f"m-{i}")], topics=topics
-        )
+
+    async def write(*numbers: int) -> None:
+        for i in numbers:
+            await insert_once(
+                db["meetings"], {"_id": f"m-{i}"}, "c", events=[cancelled(f"m-{i}")], topics=topics
+            )
+
+    await write(0, 1, 2)
     clock = [datetime.now(UTC)]
     next_bucket = int(clock[0].timestamp()) // 10 + 1
     await db[LEASES].insert_one({"_id": f"meetings:{next_bucket}", "owner": "b"})
@@ -195,8 +199,10 @@ async def test_a_pass_stops_when_its_bucket_ends_and_another_replica_holds_the_n
             clock[0] = datetime.fromtimestamp(next_bucket * 10 + 1, UTC)
 
     a = OutboxRelay(db, ["meetings"], EndsTheBucketAfterOneSend(), owner="a", now=lambda: clock[0])
-    assert await a.drain() == 1, "stopped after the document it was sending"
+    assert await a.drain() == 3, "the pass under way sends its batch whole"
+    await write(3, 4)
+    assert await a.drain() == 0, "the bucket is b's now"
     b = OutboxRelay(db, ["meetings"], producer, owner="b", now=lambda: clock[0])
     assert await b.drain() == 2, "the next bucket's holder carries on"
-    messages = await read_exactly(infra.bootstrap_servers, topics.meetings, 3)
-    assert len({m.key for m in messages}) == 3, "each event once"
+    messages = await read_exactly(infra.bootstrap_servers, topics.meetings, 5)
+    assert len({m.key for m in messages}) == 5, "each event once"

@@ -62,6 +62,8 @@ after that it is read once per `sweep_seconds`."""
 ANNOUNCEMENT_EXPIRY = timedelta(minutes=10)
 """How long an announcement waits for its events to appear before it is dropped: longer
 than any write can still be on its way."""
+PASS_LIMIT = 1000
+"""Announcements one pass publishes at most (the rest wait for the next pass)."""
 CLOCK_MARGIN = timedelta(seconds=30)
 """How far back a relay looks before its checkpoint: covers writers' clock skew."""
 
@@ -140,8 +142,8 @@ class OutboxRelay:
     Any number of replicas may run one; per collection and per time bucket only the
     replica holding the lease relays, so events are published in order, and once but
     for two cases, both at-least-once: a crash between publishing and the marker, and a
-    document still being published when the bucket ends while the next holder starts
-    (a pass stops at its bucket's end, so that is one document at most).
+    pass still publishing when the bucket ends while the next holder starts (a pass is
+    one batch whose lease is checked before it is sent, so that is one batch at most).
     """
 
     def __init__(
@@ -216,31 +218,50 @@ class OutboxRelay:
         return sent
 
     async def _drain_announced(self, held: list[str], late: bool) -> int:
-        """Publish what the announcements point to, oldest first; forget the done ones.
-        Announcements past their grace are read only when `late` (or once expired)."""
+        """Publish what the announcements point to, oldest first, as one batch; forget
+        the done ones. Announcements past their grace are read only when `late` (or once
+        expired). A pass costs the same few round trips however many writes it carries:
+        the announcements, the documents (one `_id $in` read per collection), the sent
+        markers, one producer send, one marker insert, one delete."""
         pending = self._db[PENDING]
         announcements = [a async for a in pending.find({"collection": {"$in": held}})]
         announcements.sort(key=lambda a: a["at"])
-        sent, done = 0, []
-        staged: dict[tuple[str, object], set[str]] = {}
         now = self._now()
         old, expired = now - ANNOUNCEMENT_GRACE, now - ANNOUNCEMENT_EXPIRY
-        for a in announcements:
-            if old > a["at"] >= expired and not late:
-                continue  # its write is most likely a no-op (applied already): look later
-            if not await self._hold_lease(a["collection"]):
-                break  # its bucket ended and another replica holds the next: it carries on
-            where = (a["collection"], a["doc"])
-            if where not in staged:
-                published, staged[where] = await self._publish_document(
-                    self._db[a["collection"]], a["doc"]
-                )
-                sent += published
-            if staged[where].issuperset(a["events"]) or a["at"] < expired:
-                done.append(a["_id"])
+        # one past its grace is most likely a no-op's (its change was applied already)
+        chosen = [a for a in announcements if late or not old > a["at"] >= expired]
+        chosen = chosen[:PASS_LIMIT]
+        places = list(dict.fromkeys((a["collection"], a["doc"]) for a in chosen))
+        outboxes = await self._outboxes(places)
+        # a pass that outlived its bucket leaves the collections now held elsewhere
+        relayed = {name for name, _ in places if await self._hold_lease(name)}
+        places = [where for where in places if where[0] in relayed]
+        sent = await self._publish(
+            [(where, entry) for where in places for entry in outboxes[where]]
+        )
+        staged = {where: {e["event_id"] for e in outboxes[where]} for where in places}
+        done = [
+            a["_id"]
+            for a in chosen
+            if a["collection"] in relayed
+            and (staged[(a["collection"], a["doc"])].issuperset(a["events"]) or a["at"] < expired)
+        ]
         if done:
             await pending.delete_many({"_id": {"$in": done}})
         return sent
+
+    async def _outboxes(
+        self, places: list[tuple[str, object]]
+    ) -> dict[tuple[str, object], list[Document]]:
+        """Each document's staged events (none for a document not written yet)."""
+        found: dict[tuple[str, object], list[Document]] = {where: [] for where in places}
+        wanted: dict[str, list[object]] = {}
+        for name, doc_id in places:
+            wanted.setdefault(name, []).append(doc_id)
+        for name, ids in wanted.items():
+            async for document in self._db[name].find({"_id": {"$in": ids}}, {"_outbox": 1}):
+                found[(name, document["_id"])] = document.get("_outbox") or []
+        return found
 
     def _now_bucket(self) -> int:
         return int(self._now().timestamp()) // self._bucket
@@ -300,16 +321,33 @@ class OutboxRelay:
         self, collection: AsyncCollection[Document], doc_id: object
     ) -> tuple[int, set[str]]:
         """Publish the document's unsent events in order: (how many now, all its event ids)."""
-        document = await collection.find_one({"_id": doc_id}, {"_outbox": 1})
-        entries: list[Document] = (document or {}).get("_outbox") or []
-        already = self._known.get((collection.name, doc_id), 0)
-        candidates = entries[already:]
-        sent_ids = {
-            marker["_id"]
-            async for marker in self._db[SENT].find(
-                {"_id": {"$in": [e["event_id"] for e in candidates]}}, {"_id": 1}
-            )
-        }
+        where = (collection.name, doc_id)
+        outboxes = await self._outboxes([where])
+        sent = await self._publish([(where, entry) for entry in outboxes[where]])
+        return sent, {e["event_id"] for e in outboxes[where]}
+
+    async def _publish(self, staged: list[tuple[tuple[str, object], Document]]) -> int:
+        """Publish the staged entries not yet sent, in the order given (each document's in
+        its own order), in one producer send, then mark them sent in one insert."""
+        counts: dict[tuple[str, object], int] = {}
+        for where, _ in staged:
+            counts[where] = counts.get(where, 0) + 1
+        seen: dict[tuple[str, object], int] = {}
+        candidates = []
+        for where, entry in staged:  # skip what this relay already knows it sent
+            seen[where] = seen.get(where, 0) + 1
+            if seen[where] > self._known.get(where, 0):
+                candidates.append(entry)
+        sent_ids = (
+            {
+                marker["_id"]
+                async for marker in self._db[SENT].find(
+                    {"_id": {"$in": [e["event_id"] for e in candidates]}}, {"_id": 1}
+                )
+            }
+            if candidates
+            else set()
+        )
         todo = [e for e in candidates if e["event_id"] not in sent_ids]
         if todo:
             await self._producer.send(
@@ -328,8 +366,8 @@ class OutboxRelay:
                     self.metrics.produced.labels(e["topic"]).inc()
             now = self._now()
             await insert_new(self._db[SENT], [{"_id": e["event_id"], "at": now} for e in todo])
-        self._known[(collection.name, doc_id)] = len(entries)
-        return len(todo), {e["event_id"] for e in entries}
+        self._known.update(counts)
+        return len(todo)
 
     async def backlog(self) -> int:
         """Events announced within the grace and not yet published (older announcements
