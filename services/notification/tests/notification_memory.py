@@ -57,8 +57,8 @@ class MemoryStore:
     async def notice(self, notice_id: str) -> Document | None:
         return self.notices.get(notice_id)
 
-    async def notice_to_send(self, notice_id: str) -> Document | None:
-        return self.notices.get(notice_id)
+    async def notices_to_send(self, notice_ids: Sequence[str]) -> dict[str, Document]:
+        return {i: self.notices[i] for i in notice_ids if i in self.notices}
 
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
         found = [
@@ -142,16 +142,21 @@ class MemoryStore:
             :limit
         ]
 
-    async def claim(self, notice_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
-        held = self.claims.get(notice_id)
-        if held is not None and held[1] >= now:
-            return False
-        self.claims[notice_id] = (owner, now + lease)
-        return True
+    async def claim_many(
+        self, notice_ids: Sequence[str], owner: str, now: datetime, lease: timedelta
+    ) -> list[str]:
+        taken = []
+        for notice_id in notice_ids:
+            held = self.claims.get(notice_id)
+            if held is None or held[1] < now:
+                self.claims[notice_id] = (owner, now + lease)
+                taken.append(notice_id)
+        return taken
 
-    async def release(self, notice_id: str, owner: str) -> None:
-        if self.claims.get(notice_id, ("",))[0] == owner:
-            del self.claims[notice_id]
+    async def release_many(self, notice_ids: Sequence[str], owner: str) -> None:
+        for notice_id in notice_ids:
+            if self.claims.get(notice_id, ("",))[0] == owner:
+                del self.claims[notice_id]
 
     async def settle_queue(self, notice_id: str, notice: Document | None, now: datetime) -> None:
         if notice is not None and notice["status"] == Status.PENDING.value:

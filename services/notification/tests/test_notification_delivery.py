@@ -256,6 +256,23 @@ async def test_a_queue_entry_whose_notice_never_came_is_dropped(notification, sm
     assert smtp.inbox.messages == []
 
 
+async def test_a_sender_claims_a_batch_in_one_write_and_takes_over_a_dead_senders(
+    database, unique
+) -> None:
+    """Claims are inserts (atomic on FerretDB and MongoDB): of a batch a sender gets the
+    notices no live sender holds, in its order; a release frees only its own; a dead
+    sender's claims are taken over once their lease ran out."""
+    store = NotificationStore(database(f"notification_{unique}"))
+    now, lease = in_days(0), timedelta(seconds=60)
+    assert await store.claim_many(["a", "b", "c"], "one", now, lease) == ["a", "b", "c"]
+    assert await store.claim_many(["d", "c", "b"], "two", now, lease) == ["d"]
+    await store.release_many(["a", "d"], "one")  # "d" is not its own
+    assert await store.claim_many(["a", "d"], "two", now, lease) == ["a"]
+    later = now + lease + timedelta(seconds=1)  # "one" died holding "b" and "c"
+    assert await store.claim_many(["c", "b"], "three", later, lease) == ["c", "b"]
+    assert await store.claim_many(["b", "c", "e"], "two", later, lease) == ["e"]
+
+
 async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
     database, unique
 ) -> None:

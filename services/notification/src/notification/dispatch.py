@@ -1,6 +1,6 @@
-"""The sender loop: plumbing around `Delivery.send_queued` (usecases/sending.py).
+"""The sender loop: plumbing around `Delivery.send_many` (usecases/sending.py).
 
-Each pass takes the queued notices due now and attempts them, a few at a time; a wakeup
+Each pass takes the queued notices due now and attempts them as one batch; a wakeup
 (new notices stored) starts the next pass at once instead of at the next poll.
 """
 
@@ -35,7 +35,6 @@ class Dispatcher:
         """Prometheus counter of delivery attempts by notice kind and resulting status."""
         self._poll = delivery.config.poll_seconds
         self._owner = uuid.uuid4().hex
-        self._slots = asyncio.Semaphore(delivery.config.concurrency)
         self.attempted = 0
 
     async def run(self) -> None:
@@ -55,17 +54,9 @@ class Dispatcher:
 
     async def send_due(self) -> int:
         """One pass over the notices due now; returns how many this replica attempted."""
-        due = await self._delivery.due()
-        results = await asyncio.gather(*(self._attempt(notice_id) for notice_id in due))
-        done = sum(results)
-        self.attempted += done
-        return done
-
-    async def _attempt(self, notice_id: str) -> bool:
-        async with self._slots:
-            attempted = await self._delivery.send_queued(notice_id, self._owner)
-        if attempted is None:
-            return False
+        attempted = await self._delivery.send_many(await self._delivery.due(), self._owner)
         if self._attempts is not None:
-            self._attempts.labels(attempted.kind, attempted.result.status.value).inc()
-        return True
+            for a in attempted:
+                self._attempts.labels(a.kind, a.result.status.value).inc()
+        self.attempted += len(attempted)
+        return len(attempted)

@@ -132,6 +132,11 @@ class NotificationStore:
         never looks at it)."""
         return await self._notices.find_one({"_id": notice_id}, hide_outbox())
 
+    async def notices_to_send(self, notice_ids: Sequence[str]) -> dict[str, Document]:
+        """The notices, by id, in one read (those that exist)."""
+        cursor = self._notices.find({"_id": {"$in": list(notice_ids)}}, hide_outbox())
+        return {doc["_id"]: doc async for doc in cursor}
+
     async def due(self, now: datetime, limit: int) -> list[str]:
         cursor = self._queue.find({"due": {"$lte": now}}, {"_id": 1})
         return [d["_id"] async for d in cursor.sort("due", ASCENDING).limit(limit)]
@@ -256,22 +261,27 @@ class NotificationStore:
 
     # ------------------------------------------------------------ claims
 
-    async def claim(self, notice_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Take the notice for sending unless another live sender holds it."""
-        claim = {"_id": notice_id, "owner": owner, "until": now + lease}
-        for _ in range(2):
-            try:
-                await self._claims.insert_one(claim)
-                return True
-            except DuplicateKeyError:
-                # a crashed sender's claim is taken over once its lease ran out
-                gone = await self._claims.delete_one({"_id": notice_id, "until": {"$lt": now}})
-                if gone.deleted_count == 0:
-                    return False
-        return False
+    async def claim_many(
+        self, notice_ids: Sequence[str], owner: str, now: datetime, lease: timedelta
+    ) -> list[str]:
+        """Take for sending, in one insert, the notices no other live sender holds (a
+        crashed sender's claims are taken over once their lease ran out); returns the
+        ones taken, in the order given."""
+        taken = await insert_new(self._claims, self._claims_for(notice_ids, owner, now, lease))
+        if taken:
+            await self._claims.delete_many({"_id": {"$in": list(taken)}, "until": {"$lt": now}})
+            again = [i for i in notice_ids if i in taken]
+            taken = await insert_new(self._claims, self._claims_for(again, owner, now, lease))
+        return [i for i in notice_ids if i not in taken]
 
-    async def release(self, notice_id: str, owner: str) -> None:
-        await self._claims.delete_one({"_id": notice_id, "owner": owner})
+    @staticmethod
+    def _claims_for(
+        notice_ids: Sequence[str], owner: str, now: datetime, lease: timedelta
+    ) -> list[Document]:
+        return [{"_id": i, "owner": owner, "until": now + lease} for i in notice_ids]
+
+    async def release_many(self, notice_ids: Sequence[str], owner: str) -> None:
+        await self._claims.delete_many({"_id": {"$in": list(notice_ids)}, "owner": owner})
 
     # ------------------------------------------------------------ meetings and facts
 

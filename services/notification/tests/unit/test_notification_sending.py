@@ -121,7 +121,7 @@ async def test_a_notice_another_sender_holds_is_left_until_its_lease_runs_out(
 ) -> None:
     await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
     power = world.notice_to("power_company")
-    assert await world.store.claim(power["_id"], "replica-b", NOW, CONFIG.lease)
+    assert await world.store.claim_many([power["_id"]], "replica-b", NOW, CONFIG.lease)
 
     assert await world.delivery.send_queued(power["_id"], "replica-a") is None
     assert world.channels.to(POWER) == []

@@ -15,11 +15,12 @@ A recipient the directory has no address for yet is retried like a refused deliv
 attempts run out; meanwhile it is visible as `pending` with `last_error`.
 
 The channels (SMTP, webhooks) are adapters passed in (`notification.delivery`); the
-polling loop that calls `send_queued` is plumbing (`notification.dispatch`).
+polling loop that calls `send_many` is plumbing (`notification.dispatch`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,9 +48,11 @@ class DeliveryStore(Protocol):
     """What sending needs of `NotificationStore`."""
 
     async def due(self, now: datetime, limit: int) -> list[str]: ...
-    async def claim(self, notice_id: str, owner: str, now: datetime, lease: timedelta) -> bool: ...
-    async def release(self, notice_id: str, owner: str) -> None: ...
-    async def notice_to_send(self, notice_id: str) -> Document | None: ...
+    async def claim_many(
+        self, notice_ids: Sequence[str], owner: str, now: datetime, lease: timedelta
+    ) -> list[str]: ...
+    async def release_many(self, notice_ids: Sequence[str], owner: str) -> None: ...
+    async def notices_to_send(self, notice_ids: Sequence[str]) -> dict[str, Document]: ...
     async def settle_queue(
         self, notice_id: str, notice: Document | None, now: datetime
     ) -> None: ...
@@ -120,7 +123,8 @@ class _Outcome:
 
 
 class Delivery:
-    """One use case, `send_queued`, and the queue's due notices for the loop that calls it."""
+    """One use case, `send_many` (`send_queued` for one), and the queue's due notices for the
+    loop that calls it."""
 
     def __init__(
         self,
@@ -143,26 +147,43 @@ class Delivery:
         """Tell the sender new notices (an escalation) are stored."""
         self._sms = sms
         """None: SMS is off (no SMPP server configured); no SMS notice is planned then."""
+        self._slots = asyncio.Semaphore(config.concurrency)
+        """Deliveries under way at once (SMTP connections, webhook posts)."""
 
     async def due(self) -> list[str]:
         """The queued notices due now, oldest first, at most a batch."""
         return await self._store.due(self._clock.now(), self.config.batch)
 
     async def send_queued(self, notice_id: str, owner: str) -> Attempted | None:
-        """Attempt one queued notice unless another sender holds it or it is no longer due:
-        claim -> re-read -> send -> record (escalating a formal notice that gave up)."""
+        """Attempt one queued notice unless another sender holds it or it is no longer due."""
+        attempted = await self.send_many([notice_id], owner)
+        return attempted[0] if attempted else None
+
+    async def send_many(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
+        """Attempt the queued notices no other sender holds: claim them and read them (one
+        write, one read for all), send each (at most `concurrency` at once) and record it
+        as soon as it is sent (escalating a formal notice that gave up), then release
+        them (one write)."""
         store, now = self._store, self._clock.now()
-        if not await store.claim(notice_id, owner, now, self.config.lease):
-            return None  # another replica is on it
+        claimed = await store.claim_many(notice_ids, owner, now, self.config.lease)
+        if not claimed:
+            return []  # other replicas are on them
         try:
-            notice = await store.notice_to_send(notice_id)
-            if notice is None or not attempts.is_due(notice, now):
-                await store.settle_queue(notice_id, notice, now)
-                return None
-            outcome = await self._deliver(notice, now)
-            return await self._record(notice, outcome)
+            notices = await store.notices_to_send(claimed)
+            done = await asyncio.gather(*(self._attempt(i, notices.get(i), now) for i in claimed))
         finally:
-            await store.release(notice_id, owner)
+            await store.release_many(claimed, owner)
+        return [a for a in done if a is not None]
+
+    async def _attempt(
+        self, notice_id: str, notice: Document | None, now: datetime
+    ) -> Attempted | None:
+        if notice is None or not attempts.is_due(notice, now):
+            await self._store.settle_queue(notice_id, notice, now)
+            return None
+        async with self._slots:
+            outcome = await self._deliver(notice, now)
+        return await self._record(notice, outcome)
 
     async def _record(self, notice: Document, outcome: _Outcome) -> Attempted:
         c, now = self.config, self._clock.now()
