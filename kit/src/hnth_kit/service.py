@@ -30,6 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hnth_contracts import Event, TenantMerged, TenantRenamed, TokensRevoked
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.auth import Authenticator, PublicKeys, RemoteKeys, Role, StaticKeys, only
+from hnth_kit.batch_writes import batch_writes
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
@@ -250,17 +251,18 @@ class Service:
                 every partition to the batch's start: the redelivered ones are idempotent."""
                 records = message.raw_message
                 assert isinstance(records, tuple), "the subscriber consumes batches"
-                for record, body in zip(records, bodies, strict=True):
-                    await self.consumer.process(
-                        RawMessage(
-                            topic=record.topic,
-                            partition=record.partition,
-                            offset=record.offset,
-                            key=record.key,
-                            value=body,
-                            headers=tuple(record.headers or ()),
+                async with batch_writes():  # the batch's deferred inserts, before the commit
+                    for record, body in zip(records, bodies, strict=True):
+                        await self.consumer.process(
+                            RawMessage(
+                                topic=record.topic,
+                                partition=record.partition,
+                                offset=record.offset,
+                                key=record.key,
+                                value=body,
+                                headers=tuple(record.headers or ()),
+                            )
                         )
-                    )
 
         for topic, models in self._outputs.topics.items():
             for model in models:

@@ -30,6 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import CheckSubmitted, Event, Topics
+from hnth_kit.batch_writes import insert_new_in_batch
 from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document, insert_new, take_lease
@@ -402,8 +403,9 @@ class InspectionStore:
     # ------------------------------------------------------------ written notices
 
     async def save_notice_fact(self, fact: Document) -> None:
-        """Once per fact (a redelivered event finds its row there)."""
-        await insert_new(self._notice_facts, [fact])
+        """Once per fact (a redelivered event finds its row there), with the rest of the
+        consumer batch's."""
+        await insert_new_in_batch(self._notice_facts, [fact])
 
     async def notice_facts(
         self, start: datetime, end: datetime, tenant: str | None = None

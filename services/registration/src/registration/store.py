@@ -33,6 +33,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
+from hnth_kit.batch_writes import insert_new_in_batch
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
 from hnth_kit.mongo import Document, insert_new, take_lease
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
@@ -443,11 +444,11 @@ class RegistrationStore:
 
     async def add_to_timeline(self, event: Event, meeting_id: str, summary: dict[str, Any]) -> None:
         """Put an event on the timeline of its province's meeting (an insert keyed by the
-        event id: a redelivery changes nothing)."""
+        event id: a redelivery changes nothing), with the rest of the consumer batch's."""
         entry = timeline_entry(
             str(event.event_id), event.tenant, meeting_id, event.type, event.occurred_at, summary
         )
-        await insert_new(self._timeline, [entry])
+        await insert_new_in_batch(self._timeline, [entry])
 
     async def audit(
         self, tenant: str, meeting_id: str, kind: str, at: datetime, summary: Document

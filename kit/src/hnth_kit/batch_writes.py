@@ -1,0 +1,63 @@
+"""Inserts a consumer batch makes once, at its end (issue 20: one write per collection per
+batch instead of one per message).
+
+A handler that records a fact nothing else in the same batch reads back (a timeline
+entry, a delivered notice) calls `insert_new_in_batch`. Inside a batch (`Service` wraps
+each in `batch_writes()`) the rows are kept and inserted together when every message of
+the batch is handled, BEFORE its offsets are committed: a crash or a raise before that
+redelivers the batch, and the rows are inserted again (`insert_new`: a taken `_id` stays
+as it is), so nothing is lost. Outside a batch (HTTP, a timer, a test) it inserts at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from hnth_kit.mongo import Document, insert_new
+
+
+class BatchWrites:
+    """The rows a batch will insert, per collection, in the order they came."""
+
+    def __init__(self) -> None:
+        self._inserts: dict[str, tuple[AsyncCollection[Document], list[Document]]] = {}
+
+    def add(self, collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
+        key = f"{collection.database.name}.{collection.name}"
+        self._inserts.setdefault(key, (collection, []))[1].extend(docs)
+
+    async def flush(self) -> None:
+        inserts, self._inserts = self._inserts, {}
+        for collection, docs in inserts.values():
+            await insert_new(collection, docs)
+
+
+_current: ContextVar[BatchWrites | None] = ContextVar("hnth_batch_writes", default=None)
+
+
+@asynccontextmanager
+async def batch_writes() -> AsyncIterator[BatchWrites]:
+    """Collect the batch's `insert_new_in_batch` rows; insert them when the block ends
+    without a raise (a raise leaves them to the batch's redelivery)."""
+    batch = BatchWrites()
+    token = _current.set(batch)
+    try:
+        yield batch
+    finally:
+        _current.reset(token)
+    await batch.flush()
+
+
+async def insert_new_in_batch(
+    collection: AsyncCollection[Document], docs: Sequence[Document]
+) -> None:
+    """`insert_new`, made with the rest of the consumer batch when called in one."""
+    batch = _current.get()
+    if batch is None:
+        await insert_new(collection, docs)
+    else:
+        batch.add(collection, docs)
