@@ -185,7 +185,9 @@ class MemoryStore:
             self.published.extend(events)
         if result.status is Status.PENDING and result.next_attempt_at is not None:
             self.queue[notice_id] = result.next_attempt_at
-        else:
+
+    async def dequeue(self, notice_ids: Sequence[str]) -> None:
+        for notice_id in notice_ids:
             self.queue.pop(notice_id, None)
 
 

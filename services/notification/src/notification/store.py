@@ -213,7 +213,9 @@ class NotificationStore:
         events: Sequence[Event] = (),
     ) -> None:
         """The attempt's outcome, and the `events` it causes in the same write. Only the
-        claim holder writes a pending notice."""
+        claim holder writes a pending notice. A notice that stays pending is queued for its
+        next attempt; the sender takes a finished one off the queue with its batch's
+        (`dequeue`)."""
         await announce(self._notices, notice_id, events)
         update = merge_updates(
             {"$set": attempt_update(result, now, address, mid)},
@@ -224,8 +226,12 @@ class NotificationStore:
             await self._queue.update_one(
                 {"_id": notice_id}, {"$set": {"due": result.next_attempt_at}}
             )
-        else:
-            await self._queue.delete_one({"_id": notice_id})
+
+    async def dequeue(self, notice_ids: Sequence[str]) -> None:
+        """Take finished notices off the queue, in one write (an entry a crash left behind
+        is dropped by the next pass: `settle_queue`)."""
+        if notice_ids:
+            await self._queue.delete_many({"_id": {"$in": list(notice_ids)}})
 
     async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
         """Record the first acknowledgement only; later clicks keep the first time. The

@@ -52,6 +52,7 @@ class DeliveryStore(Protocol):
         self, notice_ids: Sequence[str], owner: str, now: datetime, lease: timedelta
     ) -> list[str]: ...
     async def release_many(self, notice_ids: Sequence[str], owner: str) -> None: ...
+    async def dequeue(self, notice_ids: Sequence[str]) -> None: ...
     async def notices_to_send(self, notice_ids: Sequence[str]) -> dict[str, Document]: ...
     async def settle_queue(
         self, notice_id: str, notice: Document | None, now: datetime
@@ -163,7 +164,7 @@ class Delivery:
         """Attempt the queued notices no other sender holds: claim them and read them (one
         write, one read for all), send each (at most `concurrency` at once) and record it
         as soon as it is sent (escalating a formal notice that gave up), then release
-        them (one write)."""
+        them (one write), the finished ones taken off the queue (one write)."""
         store, now = self._store, self._clock.now()
         claimed = await store.claim_many(notice_ids, owner, now, self.config.lease)
         if not claimed:
@@ -171,9 +172,13 @@ class Delivery:
         try:
             notices = await store.notices_to_send(claimed)
             done = await asyncio.gather(*(self._attempt(i, notices.get(i), now) for i in claimed))
+            attempted = [a for a in done if a is not None]
+            await store.dequeue(
+                [a.notice_id for a in attempted if a.result.status is not Status.PENDING]
+            )
         finally:
             await store.release_many(claimed, owner)
-        return [a for a in done if a is not None]
+        return attempted
 
     async def _attempt(
         self, notice_id: str, notice: Document | None, now: datetime
