@@ -112,3 +112,29 @@ async def test_pollers_read_a_queue_of_pending_timers_only(db, topics) -> None:
     await db[QUEUE].delete_many({})  # as if the process died between the two writes
     await Timers(db, clock, topics).ensure_indexes()
     assert [q["due_at"] async for q in db[QUEUE].find({})] == [T0 + timedelta(hours=2)]
+
+
+async def test_timers_scheduled_together_fire_once_and_a_lost_queue_entry_is_made_again(
+    db, topics
+) -> None:
+    clock = ManualClock(T0)
+    timers = Timers(db, clock, topics)
+    await timers.ensure_indexes()
+    planned = [
+        Timer(f"t-{n}", "due", T0 + timedelta(minutes=n), "tuyen-quang", {"n": n}) for n in range(3)
+    ]
+    await timers.schedule_many(planned)
+    await db[QUEUE].delete_one({"_id": "t-1"})  # a crash between the two writes
+    await timers.schedule_many([*planned, Timer("t-3", "due", T0, "tuyen-quang", {"n": 3})])
+    assert await timers.pending() == 4
+    moved = Timer("t-0", "due", T0 + timedelta(days=1), "tuyen-quang", {"n": 9})
+    await timers.schedule_many([moved])  # scheduling again changes nothing
+    fired: list[int] = []
+
+    async def on_due(timer: Timer) -> list:
+        fired.append(timer.payload["n"])
+        return []
+
+    clock.set(T0 + timedelta(hours=1))
+    assert await timers.fire_due({"due": on_due}) == 4
+    assert sorted(fired) == [0, 1, 2, 3]

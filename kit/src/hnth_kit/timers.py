@@ -115,6 +115,31 @@ class Timers:
         await self._enqueue(timer_id, due_at)
         return created
 
+    async def schedule_many(self, timers: Sequence[Timer]) -> None:
+        """`schedule` for several timers in two writes: the timers, then the queue entries
+        of those created now or still pending (a retry after a failed enqueue)."""
+        if not timers:
+            return
+        docs = [
+            {
+                "_id": t.id,
+                "kind": t.kind,
+                "due_at": t.due_at,
+                "tenant": t.tenant,
+                "payload": dict(t.payload),
+                "state": "pending",
+            }
+            for t in timers
+        ]
+        existing = await insert_new(self._coll, docs)
+        queue = [{"_id": d["_id"], "due_at": d["due_at"]} for d in docs if d["_id"] not in existing]
+        if existing:
+            pending = self._coll.find(
+                {"_id": {"$in": list(existing)}, "state": "pending"}, {"due_at": 1}
+            )
+            queue += [t async for t in pending]
+        await insert_new(self._queue, queue)
+
     async def reschedule(self, timer_id: str, due_at: datetime, payload: Mapping[str, Any]) -> None:
         """Move a pending timer (e.g. the meeting moved); a fired one stays fired."""
         moved = await self._coll.update_one(

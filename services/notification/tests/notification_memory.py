@@ -3,12 +3,13 @@ without Kafka or a database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from hnth_contracts import ContactsUpdated, Event, UnitUpdated
 from hnth_kit.mongo import Document
+from hnth_kit.timers import Timer
 from notification.domain import facts, technicians
 from notification.domain.attempts import Next
 from notification.domain.meetings import Meeting
@@ -195,10 +196,6 @@ class MemoryTimers:
     def __init__(self) -> None:
         self.timers: dict[str, tuple[str, datetime, str, dict[str, Any]]] = {}
 
-    async def schedule(
-        self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
-    ) -> bool:
-        if timer_id in self.timers:
-            return False
-        self.timers[timer_id] = (kind, due_at, tenant, dict(payload))
-        return True
+    async def schedule_many(self, timers: Sequence[Timer]) -> None:
+        for t in timers:
+            self.timers.setdefault(t.id, (t.kind, t.due_at, t.tenant, dict(t.payload)))

@@ -14,10 +14,10 @@ planned before the meeting's notice exists; `MeetingCancelled` alone could overt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from hnth_contracts import (
     AccessLinkIssued,
@@ -86,9 +86,7 @@ class Store(Protocol):
 class TimerQueue(Protocol):
     """kit's `Timers`: a timer is created once by id."""
 
-    async def schedule(
-        self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
-    ) -> bool: ...
+    async def schedule_many(self, timers: Sequence[Timer]) -> None: ...
 
 
 FORBIDDEN = (
@@ -338,8 +336,9 @@ class Notifications:
             self.wake()
 
     async def _schedule(self, tenant: str, plans: Sequence[TimerPlan]) -> None:
-        for p in plans:
-            await self._timers.schedule(p.id, p.kind, p.due_at, tenant, p.payload)
+        await self._timers.schedule_many(
+            [Timer(p.id, p.kind, p.due_at, tenant, p.payload) for p in plans]
+        )
 
 
 def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]) -> bool:
