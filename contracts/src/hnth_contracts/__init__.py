@@ -59,7 +59,7 @@ from hnth_contracts.events import (
     Window,
     decode_event,
 )
-from hnth_contracts.topics import Topics, dead_letter, key_of, topic_of
+from hnth_contracts.topics import Topics, dead_letter, is_dead_letter, key_of, topic_of
 
 __all__ = [
     "COMMUNE_LEVEL",
@@ -118,6 +118,7 @@ __all__ = [
     "Window",
     "dead_letter",
     "decode_event",
+    "is_dead_letter",
     "key_of",
     "topic_of",
     "utc_now",

@@ -81,7 +81,7 @@ def topic_config(name: str) -> dict[str, str]:
     """The configuration topic `name` (prefixed or not, a `.dlq` too) is created with:
     the lifecycle topics and every dead-letter topic (a letter waits until someone deals
     with it) keep their messages forever."""
-    if name.endswith(DLQ_SUFFIX) or any(name.endswith(base) for base in KEPT_FOREVER):
+    if is_dead_letter(name) or any(name.endswith(base) for base in KEPT_FOREVER):
         return dict(FOREVER)
     return {}
 
@@ -142,6 +142,11 @@ def carries(topic: str, event_type: type[Event]) -> bool:
 def dead_letter(topic: str) -> str:
     """The dead-letter topic of `topic`."""
     return topic + DLQ_SUFFIX
+
+
+def is_dead_letter(topic: str) -> bool:
+    """Whether `topic` is a dead-letter topic (prefixed or not)."""
+    return topic.endswith(DLQ_SUFFIX)
 
 
 def key_of(event: Event) -> bytes:

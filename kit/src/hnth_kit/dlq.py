@@ -27,7 +27,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from hnth_contracts import dead_letter
+from hnth_contracts import is_dead_letter
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.kafka_access import KafkaAccess, access_of
 from hnth_kit.topics_admin import create_topics
@@ -64,7 +64,7 @@ async def dead_letter_topics(bootstrap: KafkaAccess | str, prefix: str = "") -> 
         names = await admin.list_topics()
     finally:
         await admin.close()
-    return sorted(n for n in names if n.startswith(prefix) and n.endswith(dead_letter("")))
+    return sorted(n for n in names if n.startswith(prefix) and is_dead_letter(n))
 
 
 async def read_dead_letters(

@@ -34,7 +34,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-exported
     UserScramCredentialUpsertion,
 )
 
-from hnth_contracts import dead_letter
+from hnth_contracts import dead_letter, is_dead_letter
 from hnth_kit.kafka_access import KafkaAccess
 from hnth_kit.topics_admin import ensure_topics
 
@@ -100,7 +100,9 @@ ADMIN_USER = "hnth-admin"
 async def provision(admin: KafkaAccess, user: str, password: str, grants: Grants) -> KafkaAccess:
     """Create (or update) `user` with `grants`, the topics it names created first by the
     admin (the user may not create them); returns the access signed in as the user."""
-    await ensure_topics(admin, [*grants.reads, *(t for t in grants.writes if not is_dlq(t))])
+    await ensure_topics(
+        admin, [*grants.reads, *(t for t in grants.writes if not is_dead_letter(t))]
+    )
     accounts = KafkaAccounts(admin)
     await asyncio.to_thread(accounts.set_password, user, password)
     await asyncio.to_thread(accounts.grant, user, grants)
@@ -124,10 +126,6 @@ async def provision_itself(own: KafkaAccess, grants: Grants) -> None:
     if not (own.username and own.password):
         raise SystemExit("kafka-provision needs HNTH_KAFKA_USERNAME and HNTH_KAFKA_PASSWORD")
     await provision(admin_from_environment(own), own.username, own.password, grants)
-
-
-def is_dlq(topic: str) -> bool:
-    return topic.endswith(dead_letter(""))
 
 
 class KafkaAccounts:

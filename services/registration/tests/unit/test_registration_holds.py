@@ -31,14 +31,6 @@ from registration.usecases.timeline import Timeline
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore(
-        units={"VP-UBND": True, "SYT": True},
-        endpoints={"TQ-UBND": True, "TQ-STTTT": True, "TQ-SYT": True},
-    )
-
-
-@pytest.fixture
 def meetings(store: MemoryStore) -> Meetings:
     return Meetings(store, lambda _: POLICY, ManualClock(NOW))
 

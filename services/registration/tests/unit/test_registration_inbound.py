@@ -48,14 +48,6 @@ class Answered:
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore(
-        units={"VP-UBND": True, "SYT": True},
-        endpoints={"TQ-UBND": True, "TQ-STTTT": True, "TQ-SYT": True},
-    )
-
-
-@pytest.fixture
 def answered() -> Answered:
     return Answered()
 

@@ -19,14 +19,6 @@ from registration.usecases.meetings import Meetings
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore(
-        units={"VP-UBND": True, "SYT": True},
-        endpoints={"TQ-UBND": True, "TQ-STTTT": True, "TQ-SYT": True},
-    )
-
-
-@pytest.fixture
 def meetings(store: MemoryStore) -> Meetings:
     return Meetings(store, lambda _: POLICY, ManualClock(NOW))
 
