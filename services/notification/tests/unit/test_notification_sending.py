@@ -236,3 +236,30 @@ async def test_an_access_link_goes_once_to_the_address_the_event_names(
     assert event.link not in caplog.text, "the link is a credential: never logged"
     assert await world.send_pass() == 0
     assert len(world.channels.mail) == 1
+
+
+async def test_a_pass_where_one_record_fails_finishes_the_others_before_releasing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One notice's record raising (the database went away) leaves that notice pending and
+    claimed until every other attempt of the pass has ended; then the claims are released
+    and the error reaches the sender loop, which logs it and tries again."""
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    power = world.notice_to("power_company")
+    record = world.store.record
+
+    async def fails_for_power(notice_id, *args, **kwargs) -> None:
+        if notice_id == power["_id"]:
+            raise ConnectionError("the database went away")
+        await record(notice_id, *args, **kwargs)
+
+    monkeypatch.setattr(world.store, "record", fails_for_power)
+    due = await world.delivery.due()
+    with pytest.raises(ConnectionError):
+        await world.delivery.send_many(due, "replica-a")
+
+    others = [n for n in world.store.notices.values() if n["_id"] != power["_id"]]
+    assert {n["status"] for n in others} == {Status.SENT}
+    assert power["status"] == Status.PENDING
+    assert list(world.store.queue) == [power["_id"]], "only the failed one stays queued"
+    assert world.store.claims == {}, "every claim released after the pass"

@@ -171,13 +171,20 @@ class Delivery:
             return []  # other replicas are on them
         try:
             notices = await store.notices_to_send(claimed)
-            done = await asyncio.gather(*(self._attempt(i, notices.get(i), now) for i in claimed))
-            attempted = [a for a in done if a is not None]
+            # every attempt runs to its end before the claims are released, even when one
+            # raises (its notice stays pending): a released notice may be taken at once
+            done = await asyncio.gather(
+                *(self._attempt(i, notices.get(i), now) for i in claimed), return_exceptions=True
+            )
+            attempted = [a for a in done if isinstance(a, Attempted)]
             await store.dequeue(
                 [a.notice_id for a in attempted if a.result.status is not Status.PENDING]
             )
         finally:
             await store.release_many(claimed, owner)
+        for failure in done:
+            if isinstance(failure, BaseException):
+                raise failure
         return attempted
 
     async def _attempt(
