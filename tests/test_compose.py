@@ -193,6 +193,8 @@ def test_console_reads_the_services_over_http_and_has_no_database() -> None:
 def test_only_registration_holds_the_signing_keys_and_the_others_read_its_jwks() -> None:
     services = _compose()["services"]
     jwks = "http://registration:8000/.well-known/jwks.json"
+    for name in ("registration-kafka", "scheduling-kafka", "console-kafka"):  # sign nothing
+        assert "signing_keys" not in services[name].get("secrets", []), name
     for name in ("scheduling", "notification", "inspection", "console", "console-kafka"):
         env = services[name]["environment"]
         assert env.get("HNTH_AUTH_JWKS_URL", jwks) == jwks, name  # the console verifies none

@@ -11,6 +11,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from icalendar import Calendar
 from registration_samples import NOW, meeting_body, outcomes, publish, token
@@ -20,6 +21,7 @@ from hnth_kit.auth import Role
 from hnth_kit.http import MAX_BODY_BYTES
 from hnth_kit.settings import REPO_ROOT
 from hnth_kit.testing import TEST_SIGNING_KEYS, eventually, read_token, read_topic
+from registration.app import RegistrationSettings, build
 from registration.usecases import meetings as api
 
 MIB = 1024 * 1024
@@ -470,3 +472,22 @@ async def test_the_technical_contact_list_is_also_a_pdf_every_role_may_read(
     assert "Technical contacts" in first
     assert "technical-contacts-tuyen-quang.pdf" in english.headers["content-disposition"]
     assert (await registration.http.get("/directory/technicians.pdf")).status_code == 401
+
+
+async def test_a_missing_signing_keys_file_stops_the_start_not_the_first_sign_in(
+    infra, unique, tmp_path: Path
+) -> None:
+    """The keys file is read at start, so a missing one stops the service there; building
+    it reads nothing, so `kafka-grants` and `kafka-provision` (compose's one-shot job,
+    which holds no keys) run without it."""
+    settings = RegistrationSettings(  # type: ignore[call-arg]
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        mongodb_url=infra.mongodb_url,
+        database=f"registration_{unique}",
+        topic_prefix=f"t{unique}.",
+        signing_keys_file=tmp_path / "missing.json",
+    )
+    service = build(settings)
+    assert f"t{unique}.hnth.meetings" in service.kafka_grants().reads
+    with pytest.raises(FileNotFoundError):
+        await service.start()

@@ -114,9 +114,18 @@ class RegistrationSettings(ServiceSettings):
     """The same keys inline as JWKS JSON (tests); the file wins when both are set."""
 
     def keys(self) -> Callable[[], SigningKeys]:
-        """The current signing keys (the file's, as of its last change)."""
+        """The current signing keys (the file's, as of its last change). The file is read
+        on first use: the service reads it at start (and stops if it cannot), while
+        `kafka-grants` and `kafka-provision`, which sign nothing, run without it."""
         if self.signing_keys_file is not None:
-            return KeysFile(self.signing_keys_file).current_keys
+            path, opened = self.signing_keys_file, list[KeysFile]()
+
+            def current() -> SigningKeys:
+                if not opened:
+                    opened.append(KeysFile(path))
+                return opened[0].current_keys()
+
+            return current
         if self.signing_keys is not None:
             fixed = SigningKeys(json.loads(self.signing_keys.get_secret_value()))
             return lambda: fixed
@@ -268,6 +277,11 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
         sso_configs.update({f.tenant: f.sso.config() for f in files if f.sso})
 
     service.on_startup(functools.partial(tenant_keys, Upgrades(service.db)))  # earlier data
+
+    async def keys_readable() -> None:
+        keys()  # a missing or unreadable keys file stops the start, not the first sign-in
+
+    service.on_startup(keys_readable)
     service.on_startup(store.setup)
     service.on_startup(files.setup)
     service.on_startup(people.setup)
