@@ -148,8 +148,6 @@ class Delivery:
         """Tell the sender new notices (an escalation) are stored."""
         self._sms = sms
         """None: SMS is off (no SMPP server configured); no SMS notice is planned then."""
-        self._slots = asyncio.Semaphore(config.concurrency)
-        """Deliveries under way at once (SMTP connections, webhook posts)."""
 
     async def due(self) -> list[str]:
         """The queued notices due now, oldest first, at most a batch."""
@@ -161,10 +159,18 @@ class Delivery:
         return attempted[0] if attempted else None
 
     async def send_many(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
-        """Attempt the queued notices no other sender holds: claim them and read them (one
-        write, one read for all), send each (at most `concurrency` at once) and record it
-        as soon as it is sent (escalating a formal notice that gave up), then release
-        them (one write), the finished ones taken off the queue (one write)."""
+        """Attempt the queued notices no other sender holds, `concurrency` at a time: a
+        group's notices are claimed and read in one write and one read, sent at once and
+        each recorded as soon as it is sent (escalating a formal notice that gave up);
+        then the group's finished ones leave the queue and its claims are released, one
+        write each. A group lasts one delivery's time, well inside the claims' lease."""
+        size = self.config.concurrency
+        attempted: list[Attempted] = []
+        for first in range(0, len(notice_ids), size):
+            attempted += await self._send_group(notice_ids[first : first + size], owner)
+        return attempted
+
+    async def _send_group(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
         store, now = self._store, self._clock.now()
         claimed = await store.claim_many(notice_ids, owner, now, self.config.lease)
         if not claimed:
@@ -193,8 +199,7 @@ class Delivery:
         if notice is None or not attempts.is_due(notice, now):
             await self._store.settle_queue(notice_id, notice, now)
             return None
-        async with self._slots:
-            outcome = await self._deliver(notice, now)
+        outcome = await self._deliver(notice, now)
         return await self._record(notice, outcome)
 
     async def _record(self, notice: Document, outcome: _Outcome) -> Attempted:
