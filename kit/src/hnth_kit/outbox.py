@@ -131,6 +131,26 @@ async def announce(
     )
 
 
+async def announce_many(
+    collection: AsyncCollection[Document], staged: Sequence[tuple[object, Sequence[Event]]]
+) -> None:
+    """`announce` for several documents' writes, in one insert (each `(doc_id, events)`)."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "_id": uuid.uuid4().hex,
+            "collection": collection.name,
+            "doc": doc_id,
+            "events": [str(e.event_id) for e in events],
+            "at": now,
+        }
+        for doc_id, events in staged
+        if events
+    ]
+    if rows:
+        await collection.database[PENDING].insert_many(rows)
+
+
 def hide_outbox() -> Document:
     """Projection that keeps the outbox bookkeeping out of read models."""
     return {"_outbox": 0, "_outbox_n": 0, "_outbox_at": 0, "_applied": 0}

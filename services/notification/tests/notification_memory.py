@@ -11,7 +11,7 @@ from hnth_contracts import ContactsUpdated, Event, UnitUpdated
 from hnth_kit.mongo import Document
 from hnth_kit.timers import Timer
 from notification.domain import facts, technicians
-from notification.domain.attempts import Next
+from notification.domain.attempts import Recorded
 from notification.domain.meetings import Meeting
 from notification.domain.notices import Notice, Status
 from notification.store import attempt_update, notice_document, resend_document
@@ -171,21 +171,14 @@ class MemoryStore:
             found = self.contacts.get((tenant, "it_department"))
         return found
 
-    async def record(
-        self,
-        notice_id: str,
-        result: Next,
-        now: datetime,
-        address: str | None,
-        mid: str | None,
-        events: Sequence[Event] = (),
-    ) -> None:
-        notice = self.notices.get(notice_id)
-        if notice is not None and notice["status"] == Status.PENDING.value:
-            notice.update(attempt_update(result, now, address, mid))
-            self.published.extend(events)
-        if result.status is Status.PENDING and result.next_attempt_at is not None:
-            self.queue[notice_id] = result.next_attempt_at
+    async def record(self, recorded: Sequence[Recorded]) -> None:
+        for r in recorded:
+            notice = self.notices.get(r.notice_id)
+            if notice is not None and notice["status"] == Status.PENDING.value:
+                notice.update(attempt_update(r.result, r.at, r.address, r.message_id))
+                self.published.extend(r.events)
+            if r.result.status is Status.PENDING and r.result.next_attempt_at is not None:
+                self.queue[r.notice_id] = r.result.next_attempt_at
 
     async def dequeue(self, notice_ids: Sequence[str]) -> None:
         for notice_id in notice_ids:

@@ -36,7 +36,7 @@ from hnth_contracts import (
 from hnth_kit.auth import Role
 from hnth_kit.consumer import Outcome
 from hnth_kit.testing import eventually, read_exactly, signed_token
-from notification.domain.attempts import Next
+from notification.domain.attempts import Next, Recorded
 from notification.domain.notices import Kind, Notice, Recipient, Status
 from notification.store import QUEUE, NotificationStore
 
@@ -292,7 +292,7 @@ async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
     await store.add_notices([notice], now)
     assert [q["_id"] async for q in db[QUEUE].find({})] == [notice.id]
     sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
-    await store.record(notice.id, sent, now, "kt@example.vn", "<m@x>")
+    await store.record([Recorded(notice.id, sent, now, "kt@example.vn", "<m@x>")])
     await store.dequeue([notice.id])  # as the sender does with its batch's finished notices
     assert await db[QUEUE].count_documents({}) == 0
 
@@ -492,11 +492,12 @@ async def test_a_failure_escalation_survives_a_crash_before_failed_is_recorded(
     record = NotificationStore.record
     at_crash: list[list] = []
 
-    async def crash_once(self, notice_id, result, now, address, mid, events=()):
-        if result.status is Status.FAILED and not at_crash:
-            at_crash.append(await self.for_cause(f"{notice_id}|escalation"))
+    async def crash_once(self, recorded):
+        failed = [r for r in recorded if r.result.status is Status.FAILED]
+        if failed and not at_crash:
+            at_crash.append(await self.for_cause(f"{failed[0].notice_id}|escalation"))
             raise ConnectionResetError("the sender died before recording")
-        await record(self, notice_id, result, now, address, mid, events)
+        await record(self, recorded)
 
     monkeypatch.setattr(NotificationStore, "record", crash_once)
     _, notices = await refused_by_the_power_company(notification, smtp, "m-crash")

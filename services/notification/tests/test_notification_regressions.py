@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from notification.domain.attempts import Next
+from notification.domain.attempts import Next, Recorded
 from notification.domain.notices import Status
 from notification.store import MEETINGS, NotificationStore
 
@@ -39,7 +39,10 @@ async def test_an_acknowledgement_racing_the_senders_record_loses_neither(notifi
     sent = Next(Status.SENT, 1, None, None)
 
     await asyncio.gather(
-        *(store.record(i, sent, now, "x@example.org", f"<{n}@hnth>") for n, i in enumerate(ids)),
+        *(
+            store.record([Recorded(i, sent, now, "x@example.org", f"<{n}@hnth>")])
+            for n, i in enumerate(ids)
+        ),
         *(store.acknowledge(i, now) for i in ids),
     )
 

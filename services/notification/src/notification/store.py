@@ -22,15 +22,22 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hnth_contracts import ContactsUpdated, EndpointUpdated, Event, Topics, UnitUpdated
+from hnth_contracts import ContactsUpdated, EndpointUpdated, Topics, UnitUpdated
 from hnth_kit.mongo import Document, insert_new
-from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
+from hnth_kit.outbox import (
+    announce,
+    announce_many,
+    hide_outbox,
+    merge_updates,
+    outbox_update,
+    with_outbox,
+)
 from notification.domain import facts, technicians
-from notification.domain.attempts import Next
+from notification.domain.attempts import Next, Recorded
 from notification.domain.meetings import Meeting, share_from
 from notification.domain.notices import Channel, Notice, Status
 
@@ -203,29 +210,33 @@ class NotificationStore:
         for n in range(0, len(rows), SEED_BATCH):
             await insert_new(self._db[CHECKS], rows[n : n + SEED_BATCH])
 
-    async def record(
-        self,
-        notice_id: str,
-        result: Next,
-        now: datetime,
-        address: str | None,
-        mid: str | None,
-        events: Sequence[Event] = (),
-    ) -> None:
-        """The attempt's outcome, and the `events` it causes in the same write. Only the
-        claim holder writes a pending notice. A notice that stays pending is queued for its
-        next attempt; the sender takes a finished one off the queue with its batch's
-        (`dequeue`)."""
-        await announce(self._notices, notice_id, events)
-        update = merge_updates(
-            {"$set": attempt_update(result, now, address, mid)},
-            outbox_update(events, self._topics),
-        )
-        await self._notices.update_one({"_id": notice_id, "status": Status.PENDING.value}, update)
-        if result.status is Status.PENDING:
-            await self._queue.update_one(
-                {"_id": notice_id}, {"$set": {"due": result.next_attempt_at}}
+    async def record(self, recorded: Sequence[Recorded]) -> None:
+        """Attempts' outcomes, each with the events it causes in the same write, in three
+        writes for them all: the announcements, the notices (one bulk write; only a pending
+        notice is written, by its claim holder), the queue entries of those still pending
+        (moved to their next attempt). The sender takes finished ones off the queue with
+        its group's (`dequeue`)."""
+        if not recorded:
+            return
+        await announce_many(self._notices, [(r.notice_id, r.events) for r in recorded])
+        updates = [
+            UpdateOne(
+                {"_id": r.notice_id, "status": Status.PENDING.value},
+                merge_updates(
+                    {"$set": attempt_update(r.result, r.at, r.address, r.message_id)},
+                    outbox_update(r.events, self._topics),
+                ),
             )
+            for r in recorded
+        ]
+        await self._notices.bulk_write(updates, ordered=False)
+        again = [
+            UpdateOne({"_id": r.notice_id}, {"$set": {"due": r.result.next_attempt_at}})
+            for r in recorded
+            if r.result.status is Status.PENDING
+        ]
+        if again:
+            await self._queue.bulk_write(again, ordered=False)
 
     async def dequeue(self, notice_ids: Sequence[str]) -> None:
         """Take finished notices off the queue, in one write (an entry a crash left behind

@@ -238,23 +238,25 @@ async def test_an_access_link_goes_once_to_the_address_the_event_names(
     assert len(world.channels.mail) == 1
 
 
-async def test_a_pass_where_one_record_fails_finishes_the_others_before_releasing(
+async def test_a_group_where_one_delivery_raises_records_the_others_before_releasing(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One notice's record raising (the database went away) leaves that notice pending and
-    claimed until every other attempt of the pass has ended; then the claims are released
-    and the error reaches the sender loop, which logs it and tries again."""
+    """One delivery raising (a bug, an adapter's surprise) leaves that notice pending and
+    claimed until every other attempt of its group has ended and been recorded; then the
+    claims are released and the error reaches the sender loop, which logs it and tries
+    again."""
     await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
     power = world.notice_to("power_company")
-    record = world.store.record
+    send = world.channels.send
 
-    async def fails_for_power(notice_id, *args, **kwargs) -> None:
-        if notice_id == power["_id"]:
-            raise ConnectionError("the database went away")
-        await record(notice_id, *args, **kwargs)
+    async def fails_for_power(message: EmailMessage) -> attempts.Attempt:
+        if message["To"] == POWER:
+            raise ConnectionError("the adapter broke")
+        return await send(message)
 
-    monkeypatch.setattr(world.store, "record", fails_for_power)
+    monkeypatch.setattr(world.channels, "send", fails_for_power)
     due = await world.delivery.due()
+    assert len(due) <= CONFIG.concurrency, "one group"
     with pytest.raises(ConnectionError):
         await world.delivery.send_many(due, "replica-a")
 
@@ -262,4 +264,4 @@ async def test_a_pass_where_one_record_fails_finishes_the_others_before_releasin
     assert {n["status"] for n in others} == {Status.SENT}
     assert power["status"] == Status.PENDING
     assert list(world.store.queue) == [power["_id"]], "only the failed one stays queued"
-    assert world.store.claims == {}, "every claim released after the pass"
+    assert world.store.claims == {}, "every claim released after the group"

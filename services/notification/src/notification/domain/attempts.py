@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hnth_contracts import Event
 from notification.domain.notices import Status
 
 
@@ -63,6 +64,18 @@ class Next:
     attempts: int
     next_attempt_at: datetime | None
     reason: str | None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An attempt's outcome as the store writes it on its notice, with the events it causes."""
+
+    notice_id: str
+    result: Next
+    at: datetime
+    address: str | None = None
+    message_id: str | None = None
+    events: Sequence[Event] = ()
 
 
 def after_attempt(

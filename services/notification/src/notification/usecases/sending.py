@@ -30,7 +30,6 @@ from typing import Protocol
 
 from jinja2 import TemplateError
 
-from hnth_contracts import Event
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
@@ -59,15 +58,7 @@ class DeliveryStore(Protocol):
     ) -> None: ...
     async def contact(self, tenant: str, recipient: str) -> Document | None: ...
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None: ...
-    async def record(
-        self,
-        notice_id: str,
-        result: attempts.Next,
-        now: datetime,
-        address: str | None,
-        mid: str | None,
-        events: Sequence[Event] = (),
-    ) -> None: ...
+    async def record(self, recorded: Sequence[attempts.Recorded]) -> None: ...
 
 
 class Mail(Protocol):
@@ -159,11 +150,12 @@ class Delivery:
         return attempted[0] if attempted else None
 
     async def send_many(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
-        """Attempt the queued notices no other sender holds, `concurrency` at a time: a
-        group's notices are claimed and read in one write and one read, sent at once and
-        each recorded as soon as it is sent (escalating a formal notice that gave up);
-        then the group's finished ones leave the queue and its claims are released, one
-        write each. A group lasts one delivery's time, well inside the claims' lease."""
+        """Attempt the queued notices no other sender holds, `concurrency` at a time. A
+        group's notices are claimed and read in one write and one read and sent at once;
+        when all are sent, their outcomes are recorded together (escalating a formal
+        notice that gave up, first), the finished ones leave the queue and the claims are
+        released. A group lasts one delivery's time, well inside the claims' lease; a
+        crash before its record sends its notices again (at least once, same ids)."""
         size = self.config.concurrency
         attempted: list[Attempted] = []
         for first in range(0, len(notice_ids), size):
@@ -182,7 +174,7 @@ class Delivery:
             done = await asyncio.gather(
                 *(self._attempt(i, notices.get(i), now) for i in claimed), return_exceptions=True
             )
-            attempted = [a for a in done if isinstance(a, Attempted)]
+            attempted = await self._record([d for d in done if isinstance(d, tuple)])
             await store.dequeue(
                 [a.notice_id for a in attempted if a.result.status is not Status.PENDING]
             )
@@ -195,54 +187,58 @@ class Delivery:
 
     async def _attempt(
         self, notice_id: str, notice: Document | None, now: datetime
-    ) -> Attempted | None:
+    ) -> tuple[Document, _Outcome] | None:
         if notice is None or not attempts.is_due(notice, now):
             await self._store.settle_queue(notice_id, notice, now)
             return None
-        outcome = await self._deliver(notice, now)
-        return await self._record(notice, outcome)
+        return notice, await self._deliver(notice, now)
 
-    async def _record(self, notice: Document, outcome: _Outcome) -> Attempted:
+    async def _record(self, outcomes: Sequence[tuple[Document, _Outcome]]) -> list[Attempted]:
         c, now = self.config, self._clock.now()
-        result = attempts.after_attempt(
-            outcome.attempt,
-            int(notice.get("attempts") or 0),
-            now,
-            max_attempts=c.max_attempts,
-            backoff=c.backoff,
-            max_backoff=c.max_backoff,
-        )
-        if escalations.escalates_failure(notice["kind"], result.status, notice["channel"]):
-            # escalate BEFORE recording `failed`: recording drops the notice from the queue,
-            # so a crash between the two would lose the escalation for good. This way a crash
-            # leaves the notice pending, it is tried again, and the escalation (its id
-            # derived from the notice's) is inserted once however often that happens.
-            escalation = escalations.plan_failure_escalation(
-                notice["_id"],
-                notice["tenant"],
-                notice.get("data") or {},
-                notice["recipient"],
-                result.reason or "",
-                self._policy_for(notice["tenant"]),
+        recorded, attempted = [], []
+        for notice, outcome in outcomes:
+            result = attempts.after_attempt(
+                outcome.attempt,
+                int(notice.get("attempts") or 0),
+                now,
+                max_attempts=c.max_attempts,
+                backoff=c.backoff,
+                max_backoff=c.max_backoff,
             )
-            if self._sms is not None:
-                escalation = sms.with_sms(escalation, self._policy_for, now)
-            await self._store.add_notices(escalation, now)
-            self._wake()
-        sent = result.status is Status.SENT
-        await self._store.record(
+            if escalations.escalates_failure(notice["kind"], result.status, notice["channel"]):
+                await self._escalate(notice, result, now)
+            sent = result.status is Status.SENT
+            events = facts.delivered(notice, now) if sent else []
+            recorded.append(
+                attempts.Recorded(
+                    notice["_id"], result, now, outcome.address, outcome.message_id, events
+                )
+            )
+            attempted.append(Attempted(notice["_id"], notice["kind"], result))
+            if sent:
+                log.info("notice %s sent to %s", notice["_id"], outcome.address)
+            elif result.status is Status.FAILED:
+                log.warning("notice %s failed: %s", notice["_id"], result.reason)
+        await self._store.record(recorded)
+        return attempted
+
+    async def _escalate(self, notice: Document, result: attempts.Next, now: datetime) -> None:
+        """Escalate BEFORE recording `failed`: recording drops the notice from the queue, so
+        a crash between the two would lose the escalation for good. This way a crash leaves
+        the notice pending, it is tried again, and the escalation (its id derived from the
+        notice's) is inserted once however often that happens."""
+        escalation = escalations.plan_failure_escalation(
             notice["_id"],
-            result,
-            now,
-            outcome.address,
-            outcome.message_id,
-            facts.delivered(notice, now) if sent else [],
+            notice["tenant"],
+            notice.get("data") or {},
+            notice["recipient"],
+            result.reason or "",
+            self._policy_for(notice["tenant"]),
         )
-        if result.status is Status.SENT:
-            log.info("notice %s sent to %s", notice["_id"], outcome.address)
-        elif result.status is Status.FAILED:
-            log.warning("notice %s failed: %s", notice["_id"], result.reason)
-        return Attempted(notice["_id"], notice["kind"], result)
+        if self._sms is not None:
+            escalation = sms.with_sms(escalation, self._policy_for, now)
+        await self._store.add_notices(escalation, now)
+        self._wake()
 
     async def _deliver(self, notice: Document, now: datetime) -> _Outcome:
         tenant, recipient = notice["tenant"], notice["recipient"]
