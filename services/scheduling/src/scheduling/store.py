@@ -113,6 +113,14 @@ def unit_id(tenant: str, code: str) -> str:
     return f"{tenant}|{UNIT}{code}"
 
 
+def _remember(cache: OrderedDict[str, int], key: str, gen: int) -> None:
+    """Keep `key -> gen` in a bounded most-recently-used cache."""
+    cache[key] = gen
+    cache.move_to_end(key)
+    if len(cache) > FLOOR_CACHE:
+        cache.popitem(last=False)
+
+
 def decision_id(tenant: str, meeting_id: str, revision: int | str) -> str:
     return f"{tenant}|{meeting_id}|{revision}"
 
@@ -244,15 +252,32 @@ class SchedulingStore:
         self._floor: OrderedDict[str, int] = OrderedDict()
         """key -> first generation not known to be released. Releases are forever, so
         this cache is never wrong, only incomplete; it keeps churned chains cheap."""
+        self._taken: OrderedDict[str, int] = OrderedDict()
+        """key -> generation of a live claim this process inserted or read: with `_floor`,
+        the replica's picture of the calendar. It is a hint, never the judge: a key it
+        does not show taken is claimed blind (the insert decides, and fails on the
+        duplicate `_id` where another replica got there first: a stale picture loses
+        cleanly and that key is read), and a key it shows taken is read before anyone is
+        refused (another replica may have released it)."""
 
     # ------------------------------------------------------------ claims
 
     def _released(self, key: str, gen: int) -> None:
         if self._floor.get(key, 0) <= gen:
-            self._floor[key] = gen + 1
-            self._floor.move_to_end(key)
-            if len(self._floor) > FLOOR_CACHE:
-                self._floor.popitem(last=False)
+            _remember(self._floor, key, gen + 1)
+        if self._taken.get(key, gen + 1) <= gen:
+            del self._taken[key]
+
+    def unclaimed(self, keys: Iterable[str]) -> dict[str, int] | None:
+        """The generation to claim each key at blind, from memory with no read; None when
+        this replica has seen one of them taken (then read them: `states`)."""
+        gens: dict[str, int] = {}
+        for key in keys:
+            floor = self._floor.get(key, 0)
+            if self._taken.get(key, -1) >= floor:
+                return None
+            gens[key] = floor
+        return gens
 
     async def states(
         self, keys: Iterable[str], since: Mapping[str, int] | None = None
@@ -275,6 +300,7 @@ class SchedulingStore:
                     found[key] = KeyState(key, gen, None)
                 elif f"{key}#{gen}" not in released:
                     found[key] = KeyState(key, gen, claim)
+                    _remember(self._taken, key, gen)
                 else:
                     self._released(key, gen)
                     following[key] = gen + 1
@@ -299,6 +325,7 @@ class SchedulingStore:
             for key, gen in pending.items():
                 if key not in states:
                     attempt.take(f"{key}#{gen}", inserted=True)
+                    _remember(self._taken, key, gen)
             for key, state in states.items():
                 if state.holder is None:
                     retry[key] = state.gen
@@ -324,6 +351,9 @@ class SchedulingStore:
             docs.append(claim_document(attempt, key, gen, claim_fields(key)))
         taken = await self._insert_partitioned(CLAIMS, docs) if docs else set()
         attempt.inserted.extend(d["_id"] for d in docs if d["_id"] not in taken)
+        for doc in docs:
+            key, _, gen = doc["_id"].rpartition("#")
+            _remember(self._taken, key, int(gen))
 
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None:
         """Release exactly these claims (already released ones stay as they are)."""

@@ -65,6 +65,18 @@ class MemoryStore:
             found[key] = KeyState(key, gen, self.claims.get(f"{key}#{gen}"))
         return found
 
+    def unclaimed(self, keys: Iterable[str]) -> dict[str, int] | None:
+        """A replica that knows the whole calendar: blind claims wherever it is free."""
+        gens: dict[str, int] = {}
+        for key in keys:
+            gen = 0
+            while f"{key}#{gen}" in self.released:
+                gen += 1
+            if f"{key}#{gen}" in self.claims:
+                return None
+            gens[key] = gen
+        return gens
+
     async def claim(
         self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
     ) -> dict[str, KeyState]:
