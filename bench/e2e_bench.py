@@ -38,10 +38,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
@@ -54,9 +56,17 @@ from hnth_contracts import (
     decode_event,
     key_of,
 )
+from hnth_contracts.policy import load_policy
 from hnth_kit.auth import Role, SigningKeys, issue_token
+from hnth_kit.clock import ManualClock
+from hnth_kit.mongo import connect
+from hnth_kit.timers import Timers
 from hnth_kit.topics_admin import ensure_topics
 from infra import stack
+from notification.store import NotificationStore
+from scheduling import domain as scheduling_domain
+from scheduling.store import SchedulingStore, endpoint_key
+from scheduling.usecases import assigned
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,12 +86,26 @@ ENDPOINTS = (
 )  # fmt: skip
 # nine disjoint groups of three endpoints: meetings of different groups never collide
 GROUPS = [ENDPOINTS[n : n + 3] for n in range(0, len(ENDPOINTS), 3)]
+
+
+def groups_of(tenant: str) -> list[tuple[str, ...]]:
+    """Nine disjoint groups of three of the province's endpoints (its demo directory's
+    first 27, as registration loads them at start)."""
+    if tenant == "tuyen-quang":
+        return GROUPS
+    directory = yaml.safe_load((ROOT / "data" / f"{tenant}.yaml").read_text(encoding="utf-8"))
+    codes = [e["code"] for e in directory["endpoints"]][: len(ENDPOINTS)]
+    return [tuple(codes[n : n + 3]) for n in range(0, len(codes), 3)]
+
+
 SLOT = timedelta(hours=2)  # 30 min meeting + 1 h setup + 15 min teardown (Tuyên Quang) fit
 
 
-def _meeting(prefix: str, n: int, start: datetime, endpoints: tuple[str, ...]) -> MeetingRequested:
+def _meeting(
+    prefix: str, n: int, start: datetime, endpoints: tuple[str, ...], tenant: str = "tuyen-quang"
+) -> MeetingRequested:
     return MeetingRequested.create(
-        tenant="tuyen-quang",
+        tenant=tenant,
         correlation_id=f"{prefix}-{n}",
         producer="bench",
         meeting_id=f"{prefix}-{n}",
@@ -92,6 +116,9 @@ def _meeting(prefix: str, n: int, start: datetime, endpoints: tuple[str, ...]) -
         end=start + timedelta(minutes=30),
         main_endpoint=endpoints[0],
         endpoints=endpoints,
+        # Lạng Sơn registers a meeting with its host unit's official letter
+        document_number=f"{n}/UBND-BENCH",
+        document_date=start.date() - timedelta(days=7),
     )
 
 
@@ -101,22 +128,97 @@ def days_needed(count: int) -> int:
 
 
 def realistic(
-    count: int, prefix: str, first: datetime, conflict_every: int = 10
+    count: int,
+    prefix: str,
+    first: datetime,
+    conflict_every: int = 10,
+    tenants: tuple[str, ...] = ("tuyen-quang",),
 ) -> list[MeetingRequested]:
     """Most requests fit: each takes the next free 2-hour slot of one of nine disjoint
     endpoint groups. Every `conflict_every`-th asks for exactly the slot and endpoints of
-    the request just before it, so one of the two is refused (one in ten conflicts)."""
+    the request just before it, so one of the two is refused (one in ten conflicts).
+    With several `tenants`, each province gets this mix and their requests alternate."""
+    per_tenant = [
+        _realistic(
+            count // len(tenants) + (k < count % len(tenants)),
+            f"{prefix}{k}" if len(tenants) > 1 else prefix,
+            first,
+            tenant,
+            conflict_every,
+        )
+        for k, tenant in enumerate(tenants)
+    ]
+    return [m for round_ in zip_longest(*per_tenant) for m in round_ if m is not None]
+
+
+def _realistic(
+    count: int, prefix: str, first: datetime, tenant: str, conflict_every: int = 10
+) -> list[MeetingRequested]:
+    groups = groups_of(tenant)
     made: list[MeetingRequested] = []
     fitting = 0
     for n in range(count):
         if n % conflict_every == conflict_every - 1 and made:
             before = made[-1]
-            made.append(_meeting(prefix, n, before.start, before.endpoints))
+            made.append(_meeting(prefix, n, before.start, before.endpoints, tenant))
             continue
-        group = GROUPS[fitting % len(GROUPS)]
-        made.append(_meeting(prefix, n, first + SLOT * (fitting // len(GROUPS)), group))
+        group = groups[fitting % len(groups)]
+        start = first + SLOT * (fitting // len(groups))
+        made.append(_meeting(prefix, n, start, group, tenant))
         fitting += 1
     return made
+
+
+async def seed_past(mongo_url: str, prefix: str, count: int) -> float:
+    """`count` past meetings over the three years before now (Tuyên Quang), written into
+    the running platform's databases as deciding and notifying them left them: scheduling's
+    decisions and their endpoint claims (in past days' partitions), notification's sent
+    notices, endpoint checks and fired timers (`history_bench`'s seeding). Registration's and
+    inspection's stores are not seeded. Returns the seconds it took."""
+    import history_bench
+
+    started = time.monotonic()
+    client = connect(mongo_url)
+    topics = Topics(prefix)
+    try:
+        notification = client[f"bench_{prefix[:-1]}_notification"]
+        store = NotificationStore(notification, topics)
+        timers = Timers(notification, ManualClock(history_bench.NOW), topics)
+        policy = load_policy(ROOT / "policies", history_bench.TENANT)
+        await history_bench.seed(store, timers, policy, count)
+        scheduling = SchedulingStore(client[f"bench_{prefix[:-1]}_scheduling"], topics)
+        first = history_bench.NOW - timedelta(days=3 * 365)
+        claimed: set[str] = set()
+        for batch in range(0, count, history_bench.BATCH):
+            decisions = []
+            for n in range(batch, min(count, batch + history_bench.BATCH)):
+                past = history_bench.meeting(n, first + timedelta(minutes=15 * n))
+                request = scheduling_domain.Request(
+                    tenant=past.tenant,
+                    meeting_id=past.meeting_id,
+                    revision=0,
+                    title=past.title,
+                    host_unit="VP-UBND",
+                    main_endpoint=past.endpoints[0],
+                    endpoints=tuple(past.endpoints),
+                    start=past.start,
+                    end=past.end,
+                )
+                spans = scheduling_domain.buckets(
+                    scheduling_domain.reserved_window(past.start, past.end, policy)
+                )
+                # meetings 15 minutes apart share endpoints: a key is the first one's
+                keys = {endpoint_key(past.tenant, r, b) for r in request.rooms for b in spans}
+                held = [f"{key}#0" for key in sorted(keys - claimed)]
+                claimed |= keys
+                share = scheduling_domain.Share("MCU-TQ", request.rooms)
+                decisions.append(
+                    assigned(request, [share], held, [], past.start - timedelta(days=3))
+                )
+            await scheduling.seed_history(decisions)
+    finally:
+        await client.close()
+    return time.monotonic() - started
 
 
 def conflict_heavy(count: int, prefix: str, first: datetime) -> list[MeetingRequested]:
@@ -534,6 +636,18 @@ def main() -> int:
     parser.add_argument(
         "--no-conflict-heavy", action="store_true", help="skip the conflict-heavy mix"
     )
+    parser.add_argument(
+        "--provinces",
+        nargs="+",
+        default=["tuyen-quang"],
+        help="provinces the realistic mix is spread over (alternating requests)",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="then seed this many past meetings and run the realistic mix flat out again",
+    )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="hnth-bench-"))
@@ -585,16 +699,27 @@ def main() -> int:
                 plan.append(("realistic", None))
                 if not args.no_conflict_heavy:
                     plan.append(("conflict-heavy", None))
+                if args.history:
+                    plan.append(("history", None))
+                past = 0
                 for mix, rate in plan:
+                    if mix == "history":
+                        print(f"  seeding {args.history:,} past meetings ...", flush=True)
+                        took = asyncio.run(seed_past(state.mongodb_url, prefix, args.history))
+                        results.setdefault("history_seed_s", round(took))
+                        platform.settle()
+                        mix, past = "realistic", args.history
                     first = first_day + span * scenario
                     name = f"{prefix}{scenario}"
                     made = (
-                        realistic(args.meetings, name, first)
+                        realistic(args.meetings, name, first, tenants=tuple(args.provinces))
                         if mix == "realistic"
                         else conflict_heavy(args.meetings, name, first)
                     )
                     scenario += 1
                     run = measure(state, platform, broker, Topics(prefix), made, rate, mix)
+                    run |= {"provinces": args.provinces if mix == "realistic" else ["tuyen-quang"]}
+                    run |= {"past_meetings": past}
                     results["runs"].append(run)
                 print_db_time(platform.scrape())
             finally:
@@ -620,13 +745,14 @@ def report(results: dict[str, Any]) -> None:
     print(f"load average at start {results['loadavg_start']}, at end {results['loadavg_end']}")
     print("publish -> SlotAssigned (assigned only)          publish -> last notice sent")
     print(
-        f"{'mix':>14} {'repl':>4} {'rate':>8} {'ok/no':>7} {'decided/s':>9} {'p50':>6} {'p95':>6} {'p99':>6}"
+        f"{'mix':>14} {'prov':>4} {'past':>7} {'repl':>4} {'rate':>8} {'ok/no':>7} {'decided/s':>9} {'p50':>6} {'p95':>6} {'p99':>6}"
         f"  {'done/s':>6} {'p50':>6} {'p95':>6} {'p99':>6} {'events/s':>8} {'vs relay':>8}"
         f" {'db/mtg':>6} {'kafka/mtg':>9}"
     )
     for run in results["runs"]:
         print(
-            f"{run['mix']:>14} {run['replicas']:>4} {run['rate']!s:>8} "
+            f"{run['mix']:>14} {len(run.get('provinces', [1])):>4} {run.get('past_meetings', 0):>7} "
+            f"{run['replicas']:>4} {run['rate']!s:>8} "
             f"{run['assigned']:>3}/{run['rejected']:<3} {run['decided_per_s']:>9} "
             f"{run['assigned_p50_ms']:>6.0f} {run['assigned_p95_ms']:>6.0f} {run['assigned_p99_ms']:>6.0f}"
             f"  {run['fully_processed_per_s']:>6} {run['last_notice_p50_ms']:>6.0f} "

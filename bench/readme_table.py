@@ -35,15 +35,16 @@ def e2e_table(results: dict[str, Any], name: str) -> str:
         f"Bare aiokafka relay: {relay:,} msgs/s; Kafka `ProducerPerformance`: "
         f"{results['kafka_producer_perf_per_s']:,} records/s, same run.",
         "",
-        "| mix | replicas | offered | assigned / refused | decided/s | → SlotAssigned p50 / p95 / p99 "
+        "| mix | provinces | past meetings | replicas | offered | assigned / refused | decided/s | → SlotAssigned p50 / p95 / p99 "
         "| fully processed/s | → last notice p50 / p95 / p99 | events/s (vs relay) "
         "| db commands / meeting | Kafka requests / meeting |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in results["runs"]:
         rate = run["rate"] if isinstance(run["rate"], str) else f"{run['rate']:g}/s"
         lines.append(
-            f"| {run['mix']} | {run['replicas']} | {rate} | {run['assigned']} / {run['rejected']} "
+            f"| {run['mix']} | {len(run.get('provinces', [1]))} | {run.get('past_meetings', 0):,} "
+            f"| {run['replicas']} | {rate} | {run['assigned']} / {run['rejected']} "
             f"| {run['decided_per_s']} | {ms(run['assigned_p50_ms'])} / {ms(run['assigned_p95_ms'])} / "
             f"{ms(run['assigned_p99_ms'])} | {run['fully_processed_per_s']} "
             f"| {ms(run['last_notice_p50_ms'])} / {ms(run['last_notice_p95_ms'])} / "
@@ -54,7 +55,10 @@ def e2e_table(results: dict[str, Any], name: str) -> str:
     lines += ["", "CPU ms per meeting:", ""]
     for run in results["runs"]:
         cpu = ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
-        lines.append(f"- {run['mix']}, {run['rate']}: {cpu}")
+        lines.append(
+            f"- {run['mix']}, {run['rate']}, {run['replicas']} replica(s), "
+            f"{len(run.get('provinces', [1]))} province(s), {run.get('past_meetings', 0):,} past: {cpu}"
+        )
     return "\n".join(lines)
 
 
