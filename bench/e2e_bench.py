@@ -118,7 +118,7 @@ def _meeting(
         endpoints=endpoints,
         # Lạng Sơn registers a meeting with its host unit's official letter
         document_number=f"{n}/UBND-BENCH",
-        document_date=start.date() - timedelta(days=7),
+        document_date=datetime.now(UTC).date() - timedelta(days=1),  # never in the future
     )
 
 
@@ -366,6 +366,7 @@ async def run_load(
     await producer.start()
     sent: dict[str, float] = {}
     decided: dict[str, tuple[float, bool]] = {}
+    refusals: dict[str, int] = {}
     started = time.time()
 
     async def publish() -> None:
@@ -382,6 +383,10 @@ async def run_load(
             for records in batch.values():
                 for record in records:
                     event = decode_event(record.value)
+                    if isinstance(event, SlotRejected) and event.meeting_id not in decided:
+                        for conflict in event.conflicts:  # why, by rule or kind
+                            why = conflict.rule.rule if conflict.rule else conflict.kind.value
+                            refusals[why] = refusals.get(why, 0) + 1
                     if isinstance(event, SlotAssigned | SlotRejected) and event.meeting_id in sent:
                         decided.setdefault(
                             event.meeting_id,
@@ -399,6 +404,7 @@ async def run_load(
         "meetings": len(meetings),
         "rate": rate or "flat out",
         "assigned": len(assigned),
+        "refused_for": refusals,
         "rejected": len(decided) - len(assigned),
         "decided_per_s": round(len(meetings) / elapsed, 1),
         "assigned_p50_ms": round(percentile(assigned, 0.50), 1),
@@ -769,6 +775,7 @@ def report(results: dict[str, Any]) -> None:
             "  CPU ms/meeting: "
             + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
         )
+        print("  refused for: " + ", ".join(f"{k} {v}" for k, v in run["refused_for"].items()))
         print(
             "  db calls/meeting: "
             + ", ".join(f"{k} {v}" for k, v in run["db_calls_per_meeting_by_service"].items())

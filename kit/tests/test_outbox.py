@@ -10,7 +10,7 @@ from kit_samples import cancelled
 
 from hnth_contracts import decode_event
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
-from hnth_kit.outbox import LEASES, PENDING, OutboxRelay, announce, with_outbox
+from hnth_kit.outbox import LEASES, PENDING, OutboxRelay, announce, staging, with_outbox
 from hnth_kit.testing import read_exactly, read_topic
 from hnth_kit.topics_admin import ensure_topics
 
@@ -206,3 +206,56 @@ async def test_a_pass_stops_when_its_bucket_ends_and_another_replica_holds_the_n
     assert await b.drain() == 2, "the next bucket's holder carries on"
     messages = await read_exactly(infra.bootstrap_servers, topics.meetings, 5)
     assert len({m.key for m in messages}) == 5, "each event once"
+
+
+async def test_a_batch_publishes_its_new_documents_events_from_memory(
+    infra, db, producer, topics
+) -> None:
+    """Events staged by inserting new documents in a batch go out when it ends, with no
+    read of the announcements, documents or markers; an update's events in the same batch
+    are left to a pass, which publishes them after the insert's, and nothing twice."""
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    meetings = db["meetings"]
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
+    assert await relay.drain() == 0  # the start-up sweep
+    with staging() as staged:
+        await insert_once(
+            meetings, {"_id": "m-a"}, "c0", events=[cancelled("m-a", 0)], topics=topics
+        )
+        await insert_once(
+            meetings, {"_id": "m-b"}, "c1", events=[cancelled("m-b", 0)], topics=topics
+        )
+    assert [s.doc_id for s in staged.fresh] == ["m-a", "m-b"]
+    assert await relay.publish_staged(staged), "nothing left for a pass"
+    assert relay.published == 2
+    assert await db[PENDING].count_documents({}) == 0
+    assert await relay.drain() == 0
+    assert await relay.unsent() == 0
+
+    with staging() as staged:
+        await insert_once(
+            meetings, {"_id": "m-c"}, "c2", events=[cancelled("m-c", 0)], topics=topics
+        )
+        await apply_once(meetings, "m-c", "c3", {}, events=[cancelled("m-c", 1)], topics=topics)
+    assert not await relay.publish_staged(staged), "the update waits for a pass"
+    assert await relay.drain() == 1
+    assert await relay.unsent() == 0
+    messages = await read_topic(infra.bootstrap_servers, topics.meetings, expect=4)
+    in_order = [decode_event(m.value) for m in messages if m.key == b"m-c"]
+    assert [getattr(e, "reason", None) for e in in_order] == ["reason 0", "reason 1"]
+
+
+async def test_a_batch_leaves_its_events_to_the_pass_where_another_replica_relays(
+    db, producer, topics
+) -> None:
+    at = datetime.now(UTC)  # one time bucket for both: the first relay holds its lease
+    first = OutboxRelay(db, ["meetings"], producer, owner="first", now=lambda: at)
+    second = OutboxRelay(db, ["meetings"], producer, owner="second", now=lambda: at)
+    assert await first.drain() == 0
+    with staging() as staged:
+        await insert_once(
+            db["meetings"], {"_id": "m-a"}, "c0", events=[cancelled("m-a")], topics=topics
+        )
+    assert not await second.publish_staged(staged)
+    assert second.published == 0
+    assert await db[PENDING].count_documents({}) == 1, "the announcement stays for the pass"

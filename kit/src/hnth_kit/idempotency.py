@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics
 from hnth_kit.mongo import Document
-from hnth_kit.outbox import announce, merge_updates, outbox_update, with_outbox
+from hnth_kit.outbox import announce, merge_updates, outbox_update, staged_in_new, with_outbox
 
 
 class UnknownDocument(LookupError):
@@ -63,9 +63,11 @@ async def insert_once(
     Returns False when this very message inserted it before; re-raises DuplicateKeyError
     when the key is taken by something else (a real conflict for the caller to decide).
     """
-    await announce(collection, document["_id"], events)
+    announcement = await announce(collection, document["_id"], events)
+    staged = {**with_outbox(document, events, topics), "_applied": [marker]}
     try:
-        await collection.insert_one({**with_outbox(document, events, topics), "_applied": [marker]})
+        await collection.insert_one(staged)
+        staged_in_new(collection, announcement, staged)
         return True
     except DuplicateKeyError:
         if await collection.count_documents({"_id": document["_id"], "_applied": marker}, limit=1):

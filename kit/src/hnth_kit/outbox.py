@@ -38,7 +38,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -110,25 +113,82 @@ def with_outbox(document: Document, events: Sequence[Event], topics: Topics) -> 
     return {**document, **staged}
 
 
+@dataclass(frozen=True)
+class Staged:
+    """Events a NEW document was inserted with, as the writer has them in memory."""
+
+    collection: str
+    doc_id: object
+    announcement: str
+    entries: list[Document]
+
+
+@dataclass
+class Staging:
+    """What one consumer batch staged: how many announcements it made, and the events of
+    the new documents among them (`staged_in_new`), which the batch publishes from memory
+    at its end (`OutboxRelay.publish_staged`) instead of waiting for a pass to read them."""
+
+    announced: int = 0
+    fresh: list[Staged] = field(default_factory=list)
+
+
+_staging: ContextVar[Staging | None] = ContextVar("hnth_outbox_staging", default=None)
+
+
+@contextmanager
+def staging() -> Iterator[Staging]:
+    """Collect what the block stages (a consumer batch); outside one nothing is kept."""
+    staged = Staging()
+    token = _staging.set(staged)
+    try:
+        yield staged
+    finally:
+        _staging.reset(token)
+
+
+def in_staging() -> bool:
+    return _staging.get() is not None
+
+
 async def announce(
     collection: AsyncCollection[Document], doc_id: object, events: Sequence[Event]
-) -> None:
-    """Tell the relay where `events` will be staged; call just BEFORE the write.
+) -> str | None:
+    """Tell the relay where `events` will be staged; call just BEFORE the write. Returns
+    the announcement's id (None: no events).
 
     Before, not after: a crash between the two then leaves an announcement without
     events (dropped later), never events that no announcement points to.
     """
     if not events:
-        return
+        return None
+    announcement = uuid.uuid4().hex
     await collection.database[PENDING].insert_one(
         {
-            "_id": uuid.uuid4().hex,
+            "_id": announcement,
             "collection": collection.name,
             "doc": doc_id,
             "events": [str(e.event_id) for e in events],
             "at": datetime.now(UTC),
         }
     )
+    staged = _staging.get()
+    if staged is not None:
+        staged.announced += 1
+    return announcement
+
+
+def staged_in_new(
+    collection: AsyncCollection[Document], announcement: str | None, document: Document
+) -> None:
+    """Call right after inserting `document` (NEW: nothing of it was staged before) with
+    the events `announcement` named: in a consumer batch they are published from memory
+    when the batch ends. Outside one, the relay's next pass publishes them as ever."""
+    staged = _staging.get()
+    if staged is not None and announcement is not None and document.get("_outbox"):
+        staged.fresh.append(
+            Staged(collection.name, document["_id"], announcement, list(document["_outbox"]))
+        )
 
 
 async def announce_many(
@@ -149,6 +209,9 @@ async def announce_many(
     ]
     if rows:
         await collection.database[PENDING].insert_many(rows)
+        batch = _staging.get()
+        if batch is not None:
+            batch.announced += len(rows)
 
 
 def hide_outbox() -> Document:
@@ -192,6 +255,9 @@ class OutboxRelay:
         """The wall clock (leases and markers are between replicas, not business time)."""
         self._owner = owner
         self._wakeup = asyncio.Event()
+        self._lock = asyncio.Lock()
+        """One publisher at a time (a pass, or a batch's new documents): each document's
+        events go out in order, and what one published the other skips (`_known`)."""
         self._known: dict[tuple[str, object], int] = {}
         """(collection, document id) -> number of its events known to be sent."""
         self._checkpoint: dict[str, datetime] = {}
@@ -225,6 +291,31 @@ class OutboxRelay:
 
     async def drain(self) -> int:
         """Publish everything pending in the collections this replica holds the lease for."""
+        async with self._lock:
+            return await self._drain()
+
+    async def publish_staged(self, staged: Staging) -> bool:
+        """Publish a batch's new documents' events from memory, once they are written: one
+        producer send, one marker insert, one delete of their announcements, and none of a
+        pass's reads (their documents were new, so nothing of theirs was published before,
+        unless a pass just did: `_known` skips that). Only where this replica holds the
+        collection's lease; the rest wait for a pass. Returns whether the batch left no
+        announcement for a pass."""
+        if not staged.fresh:
+            return staged.announced == 0
+        async with self._lock:
+            mine = [s for s in staged.fresh if await self._hold_lease(s.collection)]
+            if mine:
+                self.published += await self._publish(
+                    [((s.collection, s.doc_id), e) for s in mine for e in s.entries],
+                    read_markers=False,
+                )
+                await self._db[PENDING].delete_many(
+                    {"_id": {"$in": [s.announcement for s in mine]}}
+                )
+        return len(mine) == staged.announced
+
+    async def _drain(self) -> int:
         held = [name for name in self._collections if await self._hold_lease(name)]
         late = time.monotonic() >= self._next_sweep
         if late:
@@ -346,9 +437,14 @@ class OutboxRelay:
         sent = await self._publish([(where, entry) for entry in outboxes[where]])
         return sent, {e["event_id"] for e in outboxes[where]}
 
-    async def _publish(self, staged: list[tuple[tuple[str, object], Document]]) -> int:
+    async def _publish(
+        self, staged: list[tuple[tuple[str, object], Document]], *, read_markers: bool = True
+    ) -> int:
         """Publish the staged entries not yet sent, in the order given (each document's in
-        its own order), in one producer send, then mark them sent in one insert."""
+        its own order), in one producer send, then mark them sent in one insert.
+        `read_markers=False`: the entries are new, so only this relay can have marked them
+        (`_known` tells), or, at a lease handover, the next holder (one batch published
+        twice, as a pass outliving its bucket may)."""
         counts: dict[tuple[str, object], int] = {}
         for where, _ in staged:
             counts[where] = counts.get(where, 0) + 1
@@ -365,7 +461,7 @@ class OutboxRelay:
                     {"_id": {"$in": [e["event_id"] for e in candidates]}}, {"_id": 1}
                 )
             }
-            if candidates
+            if candidates and read_markers
             else set()
         )
         todo = [e for e in candidates if e["event_id"] not in sent_ids]

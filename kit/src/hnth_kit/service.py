@@ -39,7 +39,7 @@ from hnth_kit.kafka import Producer
 from hnth_kit.kafka_accounts import Grants, service_grants
 from hnth_kit.metrics import DbCommandTimer, Metrics
 from hnth_kit.mongo import Document, connect, ping
-from hnth_kit.outbox import OutboxRelay
+from hnth_kit.outbox import OutboxRelay, Staging, in_staging, staging
 from hnth_kit.revocation import RevocationList
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import TenantMover
@@ -208,13 +208,27 @@ class Service:
                 behind = max(0, high - await consumer.position(tp))
                 self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(behind)
 
+    async def _publish_staged(self, staged: Staging) -> None:
+        """A batch is written: its new documents' events go out now, from memory. On
+        failure they are announced and durable, so the relay's pass publishes them."""
+        try:
+            done = await self.relay.publish_staged(staged)
+        except Exception:
+            log.warning(
+                "publishing a batch's events from memory failed; the relay will", exc_info=True
+            )
+            done = False
+        if not done:
+            self.relay.wake()
+
     def _waking(self, handlers: Mapping[type[Event], Handler]) -> dict[type[Event], Handler]:
         """Wrap handlers so the relay looks at the outbox right after each one."""
 
         def wrap(handler: Handler) -> Handler:
             async def handle(event: Any, raw: RawMessage) -> None:
                 await handler(event, raw)
-                self.relay.wake()
+                if not in_staging():  # a consumer batch publishes or wakes at its end
+                    self.relay.wake()
 
             return handle
 
@@ -251,18 +265,24 @@ class Service:
                 every partition to the batch's start: the redelivered ones are idempotent."""
                 records = message.raw_message
                 assert isinstance(records, tuple), "the subscriber consumes batches"
-                async with batch_writes():  # the batch's deferred inserts, before the commit
-                    for record, body in zip(records, bodies, strict=True):
-                        await self.consumer.process(
-                            RawMessage(
-                                topic=record.topic,
-                                partition=record.partition,
-                                offset=record.offset,
-                                key=record.key,
-                                value=body,
-                                headers=tuple(record.headers or ()),
-                            )
-                        )
+                with staging() as staged:
+                    try:
+                        async with batch_writes():  # deferred inserts, before the commit
+                            for record, body in zip(records, bodies, strict=True):
+                                await self.consumer.process(
+                                    RawMessage(
+                                        topic=record.topic,
+                                        partition=record.partition,
+                                        offset=record.offset,
+                                        key=record.key,
+                                        value=body,
+                                        headers=tuple(record.headers or ()),
+                                    )
+                                )
+                    except BaseException:
+                        self.relay.wake()  # what was written before the raise
+                        raise
+                await self._publish_staged(staged)
 
         for topic, models in self._outputs.topics.items():
             for model in models:

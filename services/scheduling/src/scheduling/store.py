@@ -45,7 +45,7 @@ from hnth_contracts import (
 )
 from hnth_contracts.groups import BUILT_IN, Group, Member
 from hnth_kit.mongo import Document, insert_new
-from hnth_kit.outbox import announce, with_outbox
+from hnth_kit.outbox import announce, staged_in_new, with_outbox
 from scheduling.domain import UNIT, Holder, bucket_start
 
 CLAIMS = "claims"
@@ -459,9 +459,10 @@ class SchedulingStore:
         """Insert the decision with its events in one write, unless one exists for the
         same (meeting, revision): returns the decision that stands and whether it is ours."""
         staged = {**with_outbox(document, events, self._topics), "_applied": [marker]}
-        await announce(self._decisions, document["_id"], events)
+        announcement = await announce(self._decisions, document["_id"], events)
         try:
             await self._decisions.insert_one(staged)
+            staged_in_new(self._decisions, announcement, staged)
             return staged, True
         except DuplicateKeyError:
             existing = await self._decisions.find_one({"_id": document["_id"]})
@@ -480,9 +481,10 @@ class SchedulingStore:
         (one displacement per revision, whichever replica or redelivery makes it)."""
         settlement_id = f"{decision_id}|{kind}"
         staged = with_outbox({"_id": settlement_id, "fields": fields}, events, self._topics)
-        await announce(self._decisions, settlement_id, events)
+        announcement = await announce(self._decisions, settlement_id, events)
         try:
             await self._decisions.insert_one(staged)
+            staged_in_new(self._decisions, announcement, staged)
         except DuplicateKeyError:
             found = await self._decisions.find_one({"_id": settlement_id})
             assert found is not None, "settlements are never deleted"
