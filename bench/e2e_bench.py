@@ -417,33 +417,56 @@ async def completion(
     mongo_url: str,
     prefix: str,
     sent: dict[str, float],
+    meetings: list[MeetingRequested],
     activity: Callable[[], tuple[float, float]],
     timeout: float = 900,
 ) -> dict[str, Any]:
     """Wait until every meeting is fully processed: each notice due by now sent (or given
     up), a checklist open for each assigned meeting, and the platform quiet (nothing in
     any consumer's lag or outbox, no event handled since the last look). Returns meetings/s
-    fully processed and the latency from publish to the meeting's last notice sent."""
+    fully processed and the latency from publish to the meeting's last notice sent.
+
+    Everything is read by `_id` (decisions, the notices listed under each meeting's
+    assignment or rejection, checklists), as the services read: a look must not scan the
+    collections, or with a long history the bench would measure its own reads."""
     seen = (-1.0, -1.0)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
-    notices = client[f"bench_{prefix[:-1]}_notification"]["notices"]
+    notification = client[f"bench_{prefix[:-1]}_notification"]
     checklists = client[f"bench_{prefix[:-1]}_inspection"]["checklists"]
     decisions = client[f"bench_{prefix[:-1]}_scheduling"]["decisions"]
+    wanted_decisions = [f"{m.tenant}|{m.meeting_id}|0" for m in meetings]
+    causes = [
+        f"{o}:{m.tenant}:{m.meeting_id}:0" for m in meetings for o in ("assigned", "rejected")
+    ]
     deadline = time.monotonic() + timeout
+    mine: list[dict[str, Any]] = []
     try:
         while True:
             now = datetime.now(UTC)
-            mine = [n async for n in notices.find({}, {"data": 0}) if n["meeting_id"] in sent]
+            listed = notification["notice_causes"].find({"_id": {"$in": causes}})
+            ids = [i async for c in listed for i in c.get("notices", [])]
+            found = notification["notices"].find({"_id": {"$in": ids}}, {"data": 0})
+            mine = [n async for n in found] if ids else []
             waiting = [n for n in mine if n["status"] == "pending" and n["next_attempt_at"] <= now]
-            wanted = 0
-            async for d in decisions.find({"outcome": "assigned"}, {"meeting_id": 1, "held": 1}):
-                if d["meeting_id"] in sent:
-                    wanted += 1
-            opened = {c["meeting_id"] async for c in checklists.find({}, {"meeting_id": 1})}
+            assigned = {
+                d["meeting_id"]
+                async for d in decisions.find({"_id": {"$in": wanted_decisions}})
+                if d["outcome"] == "assigned"
+            }
+            expected = [
+                f"{m.meeting_id}:{e}"
+                for m in meetings
+                if m.meeting_id in assigned
+                for e in m.endpoints
+            ]
+            opened = {
+                c["meeting_id"]
+                async for c in checklists.find({"_id": {"$in": expected}}, {"meeting_id": 1})
+            }
             handled, queued = activity()
             quiet = queued == 0 and handled == seen[0]
             seen = (handled, queued)
-            done = quiet and not waiting and len(opened & set(sent)) >= wanted
+            done = quiet and not waiting and opened >= assigned
             if done or time.monotonic() > deadline:
                 break
             await asyncio.sleep(2)
@@ -584,7 +607,9 @@ def measure(
     cpu_before, scraped_before = platform.usage(), platform.scrape()
     kafka_before = broker.counts() if broker else {}
     sent, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
-    run |= asyncio.run(completion(state.mongodb_url, topics.prefix, sent, platform.activity))
+    run |= asyncio.run(
+        completion(state.mongodb_url, topics.prefix, sent, meetings, platform.activity)
+    )
     cpu_after, scraped_after = platform.usage(), platform.scrape()
     kafka_after = broker.counts() if broker else {}
     count = len(meetings)
