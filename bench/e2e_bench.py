@@ -98,6 +98,7 @@ def groups_of(tenant: str) -> list[tuple[str, ...]]:
     return [tuple(codes[n : n + 3]) for n in range(0, len(codes), 3)]
 
 
+CONFLICT_HEAVY_STEP = timedelta(minutes=30)
 SLOT = timedelta(hours=2)  # 30 min meeting + 1 h setup + 15 min teardown (Tuyên Quang) fit
 
 
@@ -123,8 +124,11 @@ def _meeting(
 
 
 def days_needed(count: int) -> int:
-    """Whole days one scenario's meetings span (realistic mix; conflict-heavy spans less)."""
-    return 1 + (count // len(GROUPS) + 1) * SLOT // timedelta(days=1)
+    """Whole days one scenario's meetings span: the realistic mix's 2-hour slots, or the
+    conflict-heavy mix's requests 30 minutes apart (longer past 108 meetings)."""
+    realistic_days = (count // len(GROUPS) + 1) * SLOT // timedelta(days=1)
+    conflict_heavy_days = count * CONFLICT_HEAVY_STEP // timedelta(days=1)
+    return 1 + max(realistic_days, conflict_heavy_days)
 
 
 def realistic(
@@ -227,7 +231,7 @@ def conflict_heavy(count: int, prefix: str, first: datetime) -> list[MeetingRequ
     rng = random.Random(1)
     others = [e for e in ENDPOINTS if e != "TQ-UBND"]
     return [
-        _meeting(prefix, n, first + timedelta(minutes=30 * n), ("TQ-UBND", *rng.sample(others, 2)))
+        _meeting(prefix, n, first + CONFLICT_HEAVY_STEP * n, ("TQ-UBND", *rng.sample(others, 2)))
         for n in range(count)
     ]
 
