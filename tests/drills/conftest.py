@@ -223,6 +223,17 @@ class Drill:
 
 
 def _no_double_booking(slots: list[SlotAssigned]) -> None:
+    """No endpoint in two meetings at once, the bridge within its ports. Each meeting counts
+    with its latest slot once: a relay that died before its sent marker publishes the same
+    event again (at-least-once), and that copy is not a second booking."""
+    current: dict[str, SlotAssigned] = {}
+    for slot in slots:
+        held = current.get(slot.meeting_id)
+        if held is None or slot.revision > held.revision:
+            current[slot.meeting_id] = slot
+        elif slot.revision == held.revision:
+            assert slot.slot == held.slot, f"{slot.meeting_id}: two slots in one revision"
+    slots = list(current.values())
     by_endpoint: dict[str, list[tuple[datetime, datetime, str]]] = defaultdict(list)
     for slot in slots:
         for code in set(slot.endpoints):
