@@ -190,7 +190,7 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         full = await measure(store, timers, relay, db, live, args.times, not args.no_old_shapes)
         counts = {
             c: await db[c].estimated_document_count()
-            for c in (NOTICES, "notice_causes", "checks", "timers", FIRED, "notice_queue")
+            for c in (NOTICES, "notice_causes", "checks", FIRED, "notice_queue")
         }
         counts["timer_queue"] = await timers.pending()
         return {"empty": empty, "history": full, "documents": counts}

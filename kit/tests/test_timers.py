@@ -9,6 +9,7 @@ import pytest
 from kit_samples import cancelled
 
 from hnth_contracts import decode_event
+from hnth_kit.batch_writes import batch_writes
 from hnth_kit.clock import ManualClock
 from hnth_kit.outbox import OutboxRelay
 from hnth_kit.testing import read_topic
@@ -34,10 +35,10 @@ async def test_timer_fires_only_when_due_and_only_once_across_replicas(
     replicas = [Timers(db, clock, topics) for _ in range(3)]
     await replicas[0].ensure_indexes()
     for n in range(10):
-        assert await replicas[n % 3].schedule(
+        await replicas[n % 3].schedule(
             f"t-{n}", "due", T0 + timedelta(minutes=n), "tuyen-quang", {"meeting_id": f"m-{n}"}
         )
-    assert not await replicas[1].schedule("t-0", "due", T0, "tuyen-quang", {"meeting_id": "x"})
+    await replicas[1].schedule("t-0", "due", T0, "tuyen-quang", {"meeting_id": "x"})  # no-op
 
     clock.set(T0 + timedelta(minutes=4, seconds=30))
     counts = await asyncio.gather(*(r.fire_due({"due": on_due}) for r in replicas))
@@ -86,37 +87,78 @@ async def test_claim_of_a_dead_replica_is_taken_over_after_its_lease(db, topics)
     assert await alive.fire_due({"due": ok}) == 1
 
 
-async def test_pollers_read_a_queue_of_pending_timers_only(db, topics) -> None:
-    """Fired and cancelled timers leave the queue (they stay in `timers`, so setting them
-    again is a no-op); a pending timer that missed the queue (a crash) is queued at start."""
+async def test_the_queue_holds_pending_timers_and_setting_one_again_changes_nothing(
+    db, topics
+) -> None:
+    """A fired or cancelled timer leaves the queue; set again (a redelivered event) it is
+    queued, and the poll that finds it due drops it without firing."""
     clock = ManualClock(T0)
     timers = Timers(db, clock, topics)
     await timers.ensure_indexes()
+    fired: list[str] = []
 
     async def on_due(timer: Timer) -> list:
+        fired.append(timer.id)
         return []
 
     for n in range(3):
         await timers.schedule(f"q-{n}", "due", T0 + timedelta(minutes=n), "tuyen-quang", {})
+    await timers.schedule("q-2", "due", T0, "tuyen-quang", {"again": True})  # kept as it was
     await timers.cancel("q-1")
-    await timers.reschedule("q-2", T0 + timedelta(hours=2), {})
     assert {q["_id"] async for q in db[QUEUE].find({})} == {"q-0", "q-2"}
 
     clock.set(T0 + timedelta(hours=1))
-    assert await timers.fire_due({"due": on_due}) == 1
-    assert {q["_id"] async for q in db[QUEUE].find({})} == {"q-2"}
-    assert not await timers.schedule("q-0", "due", T0, "tuyen-quang", {})
-    assert not await timers.schedule("q-1", "due", T0, "tuyen-quang", {})
-    assert await timers.pending() == 1
+    assert await timers.fire_due({"due": on_due}) == 2
+    assert sorted(fired) == ["q-0", "q-2"]
+    assert await timers.pending() == 0
 
-    await db[QUEUE].delete_many({})  # as if the process died between the two writes
-    await Timers(db, clock, topics).ensure_indexes()
-    assert [q["due_at"] async for q in db[QUEUE].find({})] == [T0 + timedelta(hours=2)]
+    for n in range(3):  # every one again, as a redelivery would
+        await timers.schedule(f"q-{n}", "due", T0, "tuyen-quang", {})
+    assert await timers.fire_due({"due": on_due}) == 0
+    assert sorted(fired) == ["q-0", "q-2"], "fired or cancelled: never again"
+    assert await timers.pending() == 0
 
 
-async def test_timers_scheduled_together_fire_once_and_a_lost_queue_entry_is_made_again(
-    db, topics
-) -> None:
+async def test_a_timer_set_and_cancelled_in_one_consumer_batch_is_never_queued(db, topics) -> None:
+    timers = Timers(db, ManualClock(T0), topics)
+    async with batch_writes():
+        await timers.schedule("b-1", "due", T0, "tuyen-quang", {})
+        await timers.schedule("b-2", "due", T0, "tuyen-quang", {})
+        assert await timers.pending() == 0, "queued with the batch's other inserts, at its end"
+        await timers.cancel("b-1")
+    assert [q["_id"] async for q in db[QUEUE].find({})] == ["b-2"]
+
+
+async def test_timers_stored_the_earlier_way_are_moved_at_start(db, topics) -> None:
+    """Before, a timer was a `timers` document (pending, fired or cancelled) and a pending
+    one also had a queue entry of `_id` and `due_at` (or none, after a crash)."""
+    old = [
+        {"_id": "p-1", "kind": "due", "due_at": T0, "tenant": "tuyen-quang", "payload": {"n": 1}},
+        {"_id": "p-2", "kind": "due", "due_at": T0, "tenant": "tuyen-quang", "payload": {"n": 2}},
+        {"_id": "c-1", "kind": "due", "due_at": T0, "tenant": "tuyen-quang", "payload": {}},
+        {"_id": "f-1", "kind": "due", "due_at": T0, "tenant": "tuyen-quang", "payload": {}},
+    ]
+    for doc, state in zip(old, ["pending", "pending", "cancelled", "fired"], strict=True):
+        doc["state"] = state
+    await db["timers"].insert_many(old)
+    await db[QUEUE].insert_one({"_id": "p-1", "due_at": T0})
+    await db[FIRED].insert_one({"_id": "f-1", "kind": "due", "fired_at": T0, "owner": "old"})
+    clock = ManualClock(T0 + timedelta(minutes=1))
+    timers = Timers(db, clock, topics)
+    await timers.ensure_indexes()
+    assert "timers" not in await db.list_collection_names()
+    fired: list[int] = []
+
+    async def on_due(timer: Timer) -> list:
+        fired.append(timer.payload["n"])
+        return []
+
+    await timers.schedule("c-1", "due", T0, "tuyen-quang", {"n": 3})  # still cancelled
+    assert await timers.fire_due({"due": on_due}) == 2
+    assert sorted(fired) == [1, 2]
+
+
+async def test_timers_scheduled_together_fire_once(db, topics) -> None:
     clock = ManualClock(T0)
     timers = Timers(db, clock, topics)
     await timers.ensure_indexes()
@@ -124,7 +166,6 @@ async def test_timers_scheduled_together_fire_once_and_a_lost_queue_entry_is_mad
         Timer(f"t-{n}", "due", T0 + timedelta(minutes=n), "tuyen-quang", {"n": n}) for n in range(3)
     ]
     await timers.schedule_many(planned)
-    await db[QUEUE].delete_one({"_id": "t-1"})  # a crash between the two writes
     await timers.schedule_many([*planned, Timer("t-3", "due", T0, "tuyen-quang", {"n": 3})])
     assert await timers.pending() == 4
     moved = Timer("t-0", "due", T0 + timedelta(days=1), "tuyen-quang", {"n": 9})

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -29,6 +30,12 @@ class BatchWrites:
     def add(self, collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
         key = f"{collection.database.name}.{collection.name}"
         self._inserts.setdefault(key, (collection, []))[1].extend(docs)
+
+    def discard(self, collection: AsyncCollection[Document], ids: set[Any]) -> None:
+        """Drop rows not inserted yet (what a later message of the batch undid)."""
+        held = self._inserts.get(f"{collection.database.name}.{collection.name}")
+        if held is not None:
+            held[1][:] = [d for d in held[1] if d["_id"] not in ids]
 
     async def flush(self) -> None:
         inserts, self._inserts = self._inserts, {}
@@ -61,3 +68,11 @@ async def insert_new_in_batch(
         await insert_new(collection, docs)
     else:
         batch.add(collection, docs)
+
+
+def discard_in_batch(collection: AsyncCollection[Document], ids: set[Any]) -> None:
+    """Forget the batch's pending `insert_new_in_batch` rows with these ids (no-op outside
+    a batch, where they were inserted at once)."""
+    batch = _current.get()
+    if batch is not None:
+        batch.discard(collection, ids)

@@ -1,18 +1,20 @@
 """Durable timers in Mongo: any replica may fire a due timer, and none fires it twice.
 
-A timer is a document with a deterministic id (scheduling it again is a no-op).
-Firing is arbitrated by INSERTS, which are atomic on FerretDB and MongoDB alike:
-a replica claims a due timer by inserting `timer_claims/<id>` (with a lease, so a
-dead replica's claim can be taken over), runs the handler, and records the firing by
-inserting `timer_fired/<id>` carrying the handler's events in its outbox: the firing
-and its events are one write. Handlers must be idempotent (use the timer id as the
-marker for any other document they change), because a taken-over claim runs again.
+A timer has a deterministic id. A pending timer is ONE document in `timer_queue`, written
+once (inside a consumer batch, with the batch's other inserts: `insert_new_in_batch`).
+What happened to a timer is the other document, `timer_fired/<id>`: its firing with the
+handler's events in its outbox (the firing and its events are one write), or a
+cancellation marker. Firing is arbitrated by INSERTS, which are atomic on FerretDB and
+MongoDB alike: a replica claims a due timer by inserting `timer_claims/<id>` (with a
+lease, so a dead replica's claim can be taken over), runs the handler, and inserts the
+firing. Handlers must be idempotent (use the timer id as the marker for any other
+document they change), because a taken-over claim runs again.
 
-Timers stay in `timers` for good (a fired or cancelled one keeps a second `schedule` a
-no-op); the pollers read `timer_queue`, which holds the pending ones only: FerretDB 1.24
-uses no index but `_id`'s, so a poll of `timers` would read every timer ever set. A timer
-is queued right after it is stored; a crash in between is repaired at start, when
-`ensure_indexes` queues every pending timer that is not queued.
+Scheduling a timer again (a redelivered event) is a no-op while it is queued; after it
+fired or was cancelled it is queued again, and the poll that finds it due reads its
+`timer_fired` entry and drops it: the same one read per due batch the poll makes anyway.
+The queue holds pending timers only, because FerretDB 1.24 uses no index but `_id`'s:
+a poll of every timer ever set would grow with history.
 """
 
 from __future__ import annotations
@@ -30,18 +32,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics
+from hnth_kit.batch_writes import discard_in_batch, insert_new_in_batch
 from hnth_kit.clock import Clock
 from hnth_kit.metrics import Metrics
-from hnth_kit.mongo import Document, insert_new
+from hnth_kit.mongo import Document, insert_new, take_lease
 from hnth_kit.outbox import announce, with_outbox
 
 log = logging.getLogger(__name__)
 
-COLLECTION = "timers"
 CLAIMS = "timer_claims"
 QUEUE = "timer_queue"
 FIRED = "timer_fired"
-"""Holds each firing and its events: list it among the outbox relay's collections."""
+"""Holds each firing and its events (list it among the outbox relay's collections), and
+each cancellation."""
+OLD_TIMERS = "timers"
+"""Where timers lived before they were one document each: moved at start (`migrate`)."""
 SEED_BATCH = 5000
 
 
@@ -52,6 +57,19 @@ class Timer:
     due_at: datetime
     tenant: str
     payload: Mapping[str, Any]
+
+    def document(self) -> Document:
+        return {
+            "_id": self.id,
+            "kind": self.kind,
+            "due_at": self.due_at,
+            "tenant": self.tenant,
+            "payload": dict(self.payload),
+        }
+
+    @classmethod
+    def of(cls, doc: Document) -> Timer:
+        return cls(doc["_id"], doc["kind"], doc["due_at"], doc["tenant"], doc.get("payload") or {})
 
 
 TimerHandler = Callable[[Timer], Awaitable[Sequence[Event]]]
@@ -71,8 +89,8 @@ class Timers:
         metrics: Metrics | None = None,
     ) -> None:
         self._db = db
-        self._coll = db[COLLECTION]
         self._queue = db[QUEUE]
+        self._fired = db[FIRED]
         self._clock = clock
         self._topics = topics
         self._lease = lease
@@ -82,99 +100,51 @@ class Timers:
         self.metrics = metrics
 
     async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("state", ASCENDING)], name="state")
         await self._queue.create_index([("due_at", ASCENDING)], name="due")
-        pending = self._coll.find({"state": "pending"}, {"due_at": 1})
-        await insert_new(self._queue, [t async for t in pending])
+        await self.migrate()
 
-    async def _enqueue(self, timer_id: str, due_at: datetime) -> None:
-        await insert_new(self._queue, [{"_id": timer_id, "due_at": due_at}])
+    async def migrate(self) -> None:
+        """Timers stored the earlier way (a `timers` document each, and a queue entry of
+        `_id` and `due_at` for a pending one) become the queue's documents and the
+        cancellation markers; `timers` goes last, so a crash midway repeats it all."""
+        if OLD_TIMERS not in await self._db.list_collection_names():
+            return
+        old = self._db[OLD_TIMERS]
+        async for doc in old.find({"state": "pending"}):
+            timer = Timer.of(doc).document()
+            await self._queue.replace_one({"_id": timer["_id"]}, timer, upsert=True)
+        cancelled = [{"_id": d["_id"], "cancelled": True} async for d in old.find(
+            {"state": "cancelled"}, {"_id": 1}
+        )]  # fmt: skip
+        await insert_new(self._fired, cancelled)
+        await old.drop()
 
     async def schedule(
         self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
-    ) -> bool:
-        """Create the timer unless it exists; returns True if created now."""
-        try:
-            await self._coll.insert_one(
-                {
-                    "_id": timer_id,
-                    "kind": kind,
-                    "due_at": due_at,
-                    "tenant": tenant,
-                    "payload": dict(payload),
-                    "state": "pending",
-                }
-            )
-            created = True
-        except DuplicateKeyError:
-            # set before: queue it only if still pending (a retry after a failed enqueue)
-            existing = await self._coll.find_one({"_id": timer_id}, {"state": 1, "due_at": 1})
-            if existing is None or existing["state"] != "pending":
-                return False
-            due_at, created = existing["due_at"], False
-        await self._enqueue(timer_id, due_at)
-        return created
+    ) -> None:
+        """Queue the timer unless it is queued (in a consumer batch: with its other inserts)."""
+        await self.schedule_many([Timer(timer_id, kind, due_at, tenant, payload)])
 
     async def schedule_many(self, timers: Sequence[Timer]) -> None:
-        """`schedule` for several timers in two writes: the timers, then the queue entries
-        of those created now or still pending (a retry after a failed enqueue)."""
-        if not timers:
-            return
-        docs = [
-            {
-                "_id": t.id,
-                "kind": t.kind,
-                "due_at": t.due_at,
-                "tenant": t.tenant,
-                "payload": dict(t.payload),
-                "state": "pending",
-            }
-            for t in timers
-        ]
-        existing = await insert_new(self._coll, docs)
-        queue = [{"_id": d["_id"], "due_at": d["due_at"]} for d in docs if d["_id"] not in existing]
-        if existing:
-            pending = self._coll.find(
-                {"_id": {"$in": list(existing)}, "state": "pending"}, {"due_at": 1}
-            )
-            queue += [t async for t in pending]
-        await insert_new(self._queue, queue)
-
-    async def reschedule(self, timer_id: str, due_at: datetime, payload: Mapping[str, Any]) -> None:
-        """Move a pending timer (e.g. the meeting moved); a fired one stays fired."""
-        moved = await self._coll.update_one(
-            {"_id": timer_id, "state": "pending"},
-            {"$set": {"due_at": due_at, "payload": dict(payload)}},
-        )
-        if moved.matched_count:
-            await self._queue.update_one(
-                {"_id": timer_id}, {"$set": {"due_at": due_at}}, upsert=True
-            )
+        """`schedule` for several timers: one write (one per batch in a consumer batch)."""
+        await insert_new_in_batch(self._queue, [t.document() for t in timers])
 
     async def cancel(self, timer_id: str) -> None:
-        await self._coll.update_one(
-            {"_id": timer_id, "state": "pending"}, {"$set": {"state": "cancelled"}}
-        )
+        """The timer never fires: marked cancelled, then out of the queue (and out of the
+        batch's inserts, when it was set earlier in the same batch)."""
+        discard_in_batch(self._queue, {timer_id})
+        await insert_new(self._fired, [{"_id": timer_id, "cancelled": True}])
         await self._queue.delete_one({"_id": timer_id})
 
     async def seed_history(self, timers: Sequence[Timer], fired_at: datetime) -> None:
-        """Bulk (benches): `timers` as firing them would have left them (fired, not queued,
-        their firing recorded without events)."""
+        """Bulk (benches): `timers` as firing them would have left them (their firing
+        recorded without events, nothing queued)."""
         for n in range(0, len(timers), SEED_BATCH):
-            batch = timers[n : n + SEED_BATCH]
             await insert_new(
-                self._coll,
-                [
-                    {"_id": t.id, "kind": t.kind, "due_at": t.due_at, "tenant": t.tenant}
-                    | {"payload": dict(t.payload), "state": "fired", "fired_at": fired_at}
-                    for t in batch
-                ],
-            )
-            await insert_new(
-                self._db[FIRED],
+                self._fired,
                 [
                     {"_id": t.id, "kind": t.kind, "fired_at": fired_at, "owner": "seed"}
-                    for t in batch
+                    for t in timers[n : n + SEED_BATCH]
                 ],
             )
 
@@ -184,27 +154,18 @@ class Timers:
     async def fire_due(self, handlers: Mapping[str, TimerHandler]) -> int:
         """Fire every timer due now that no other replica holds; returns how many fired here."""
         now = self._clock.now()
-        queued = self._queue.find({"due_at": {"$lte": now}}, {"_id": 1})
-        ids = [q["_id"] async for q in queued.sort("due_at", ASCENDING).limit(self._batch)]
-        if not ids:
+        queued = self._queue.find({"due_at": {"$lte": now}})
+        due = [Timer.of(d) async for d in queued.sort("due_at", ASCENDING).limit(self._batch)]
+        if not due:
             return 0
-        timers = {t["_id"]: t async for t in self._coll.find({"_id": {"$in": ids}})}
+        ids = [t.id for t in due]
+        done = {d["_id"] async for d in self._fired.find({"_id": {"$in": ids}}, {"_id": 1})}
+        if done:  # fired or cancelled, then scheduled again (a redelivery): drop them
+            await self._queue.delete_many({"_id": {"$in": list(done)}})
         fired = 0
-        for timer_id in ids:
-            doc = timers.get(timer_id)
-            if doc is None or doc["state"] != "pending":  # fired or cancelled meanwhile
-                await self._queue.delete_one({"_id": timer_id})
+        for timer in due:
+            if timer.id in done:
                 continue
-            if doc["due_at"] > now:  # moved later, and the queue missed it (a crash)
-                await self._queue.update_one({"_id": timer_id}, {"$set": {"due_at": doc["due_at"]}})
-                continue
-            timer = Timer(
-                id=doc["_id"],
-                kind=doc["kind"],
-                due_at=doc["due_at"],
-                tenant=doc["tenant"],
-                payload=doc.get("payload") or {},
-            )
             if await self._claim(timer.id, now) and await self._fire(timer, handlers):
                 fired += 1
                 if self.metrics is not None:
@@ -224,19 +185,7 @@ class Timers:
             await asyncio.sleep(poll_seconds)
 
     async def _claim(self, timer_id: str, now: datetime) -> bool:
-        claim = {"_id": timer_id, "owner": self._owner, "until": now + self._lease}
-        for _ in range(2):
-            try:
-                await self._db[CLAIMS].insert_one(claim)
-                return True
-            except DuplicateKeyError:
-                # held by someone: take it over only if their lease ran out
-                expired = await self._db[CLAIMS].delete_one(
-                    {"_id": timer_id, "until": {"$lt": now}}
-                )
-                if expired.deleted_count == 0:
-                    return False
-        return False
+        return await take_lease(self._db[CLAIMS], timer_id, self._owner, now, self._lease)
 
     async def _fire(self, timer: Timer, handlers: Mapping[str, TimerHandler]) -> bool:
         handler = handlers.get(timer.kind)
@@ -249,9 +198,9 @@ class Timers:
             log.exception("timer %s failed; it is retried when the claim expires", timer.id)
             return False
         fired_at = self._clock.now()
-        await announce(self._db[FIRED], timer.id, events)
+        await announce(self._fired, timer.id, events)
         try:
-            await self._db[FIRED].insert_one(
+            await self._fired.insert_one(
                 with_outbox(
                     {
                         "_id": timer.id,
@@ -266,9 +215,5 @@ class Timers:
             won = True
         except DuplicateKeyError:
             won = False  # fired already (a claim taken over after a slow first firing)
-        await self._coll.update_one(
-            {"_id": timer.id, "state": "pending"},
-            {"$set": {"state": "fired", "fired_at": fired_at}},
-        )
         await self._queue.delete_one({"_id": timer.id})
         return won

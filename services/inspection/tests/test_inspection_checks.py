@@ -27,6 +27,7 @@ from inspection_samples import (
 from hnth_contracts import dead_letter
 from hnth_kit.auth import Role
 from hnth_kit.testing import eventually, headers_of, read_topic
+from hnth_kit.timers import QUEUE
 
 pytestmark = pytest.mark.integration
 START = T0 + timedelta(days=3)
@@ -130,7 +131,7 @@ async def test_changed_meeting_moves_adds_and_closes_checklists(
 
     await publish([slot_assigned("m-3", START, ["TQ-A", "TQ-B"])], topics)  # stale revision
     await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 3)
-    pending = await service.db["timers"].find({"state": "pending"}).to_list()
+    pending = await service.db[QUEUE].find({}).to_list()
     assert [(t["payload"]["meeting_id"], t["due_at"]) for t in pending] == [
         ("m-3", moved - timedelta(hours=1))
     ], "the old deadline's timer is cancelled"

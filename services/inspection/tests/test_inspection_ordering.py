@@ -22,6 +22,7 @@ from inspection_samples import (
 from hnth_contracts import CheckItem, ItemResult, SlotReleased, dead_letter
 from hnth_kit.refusal import Refusal
 from hnth_kit.testing import eventually, headers_of, read_topic
+from hnth_kit.timers import QUEUE
 from inspection.domain import checklists, checks
 from inspection.store import InspectionStore
 
@@ -42,7 +43,7 @@ async def test_a_meeting_moved_away_and_back_fires_missed_exactly_once(
         topics,
     )
     await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 3)
-    pending = await service.db["timers"].find({"state": "pending"}).to_list()
+    pending = await service.db[QUEUE].find({}).to_list()
     assert [t["_id"] for t in pending] == [
         checklists.deadline_timer_id("m-ab", 2, START - timedelta(hours=1))
     ]
@@ -78,7 +79,7 @@ async def test_a_probe_result_before_its_slot_waits_and_then_counts(
     assert await service.db["parked_checks"].count_documents({}) == 0
     events = await completed(infra, topics, expect=3)  # 2 CheckSubmitted + 1 CheckCompleted
     assert [(e.endpoint, e.outcome.value) for e in events] == [("TQ-A", "passed")]
-    pending = await service.db["timers"].find({"state": "pending"}).to_list()
+    pending = await service.db[QUEUE].find({}).to_list()
     assert [t["kind"] for t in pending] == ["check_missed"], "the give-up timer is cancelled"
 
 
@@ -126,7 +127,7 @@ async def test_a_release_for_cancellation_closes_checklists_and_a_change_does_no
     await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 4)
     [kept] = await board(http, "m-chg")
     assert kept["closed"] is False, "a change is followed by its new SlotAssigned"
-    pending = await service.db["timers"].find({"state": "pending"}).to_list()
+    pending = await service.db[QUEUE].find({}).to_list()
     assert [t["payload"]["meeting_id"] for t in pending] == ["m-chg"]
 
 

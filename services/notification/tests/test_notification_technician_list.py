@@ -11,6 +11,7 @@ from notification_samples import ADDRESSES, ENDPOINTS, TENANT, directory
 
 from hnth_contracts import Contact, ContactsUpdated, EndpointUpdated
 from hnth_kit.testing import eventually
+from hnth_kit.timers import QUEUE
 from notification.domain.notices import Kind
 
 pytestmark = pytest.mark.integration
@@ -30,7 +31,7 @@ async def test_a_burst_of_directory_changes_sends_every_technician_the_list_once
     h = await notification(smtp_port=smtp.port, technician_list_window_seconds=2)
     loaded = directory()
     await h.publish_directory(loaded)
-    assert await h.db["timers"].count_documents({}) == 0  # the first load is no change
+    assert await h.db[QUEUE].count_documents({}) == 0  # the first load is no change
 
     now = datetime.now(UTC)
     env = {"tenant": TENANT, "correlation_id": "directory", "producer": "registration"}

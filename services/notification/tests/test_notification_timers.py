@@ -18,6 +18,7 @@ from hnth_contracts import (
 )
 from hnth_kit.clock import ManualClock
 from hnth_kit.testing import eventually
+from hnth_kit.timers import FIRED, QUEUE
 
 pytestmark = pytest.mark.integration
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -46,9 +47,7 @@ async def settle_timers(h, clock: ManualClock) -> None:
     """Every timer due by the clock has fired and what it caused has been tried (notices
     may still wait for an address)."""
     await eventually(
-        lambda: h.db["timers"].count_documents(
-            {"state": "pending", "due_at": {"$lte": clock.now()}}
-        ),
+        lambda: h.db[QUEUE].count_documents({"due_at": {"$lte": clock.now()}}),
         until=lambda n: n == 0,
     )
     await first_attempts_done(h)
@@ -70,9 +69,7 @@ async def holds_off(
     await first_attempts_done(h)
     clock.set(due - timedelta(minutes=1))
     await h.fire_timers()
-    timer = await h.db["timers"].find_one({"_id": timer_id})
-    assert timer is not None
-    assert timer["state"] == "pending", timer_id
+    assert await h.db[QUEUE].find_one({"_id": timer_id}) is not None, f"{timer_id} not pending"
     notices = await (h.notices(meeting_id) if meeting_id else h.all_notices())
     assert not [n for n in notices if n["kind"] == kind], kind
 
@@ -200,9 +197,7 @@ async def test_late_and_undelivered_notices_escalate_once_and_reports_are_remind
     assert reminder["recipient"] == "technician:TQ-STTTT"
 
     clock.set(due + timedelta(days=1))
-    await eventually(
-        lambda: h.db["timers"].count_documents({"state": "pending"}), until=lambda n: n == 0
-    )
+    await eventually(lambda: h.db[QUEUE].count_documents({}), until=lambda n: n == 0)
     kinds = Counter(n["kind"] for n in await h.all_notices())
     assert kinds["escalation"] == 2
     assert kinds["report_reminder"] == 1
@@ -280,7 +275,7 @@ async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
     await h.publish(
         assigned("m-30", old), assigned("m-31", old, endpoints=("TQ-UBND", "TQ-H-SONDUONG"))
     )
-    timers = h.db["timers"]
+    timers = h.db[QUEUE]  # the pending ones
     await eventually(lambda: timers.count_documents({}), until=lambda n: n == 6)
     await h.publish(assigned("m-30", new, revision=1), cancelled("m-31"))
     await eventually(lambda: timers.count_documents({}), until=lambda n: n == 9)
@@ -301,7 +296,7 @@ async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
         await settle_timers(h, clock)
     # every old timer came due and was taken (fired), by one replica each
     await eventually(
-        lambda: timers.count_documents({"_id": {"$in": stale}, "state": "fired"}),
+        lambda: h.db[FIRED].count_documents({"_id": {"$in": stale}}),
         until=lambda n: n == len(stale),
     )
     assert await h.db["timer_fired"].count_documents({}) == len(stale)

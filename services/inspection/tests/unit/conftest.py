@@ -257,11 +257,9 @@ class MemoryTimers:
 
     async def schedule(
         self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
-    ) -> bool:
-        if timer_id in self.pending or timer_id in self.cancelled:
-            return False
-        self.pending[timer_id] = (kind, due_at)
-        return True
+    ) -> None:
+        if timer_id not in self.cancelled:  # a cancelled timer stays cancelled
+            self.pending.setdefault(timer_id, (kind, due_at))
 
     async def cancel(self, timer_id: str) -> None:
         if self.pending.pop(timer_id, None) is not None:

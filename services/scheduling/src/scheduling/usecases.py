@@ -96,7 +96,7 @@ class Store(Claims, Protocol):
 class Timers(Protocol):
     async def schedule(
         self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
-    ) -> bool: ...
+    ) -> None: ...
 
 
 def decided(request: Request, now: datetime) -> Document:

@@ -238,11 +238,8 @@ class MemoryTimers:
 
     async def schedule(
         self, timer_id: str, kind: str, due_at: datetime, tenant: str, payload: Mapping[str, Any]
-    ) -> bool:
-        if timer_id in self.scheduled:
-            return False
-        self.scheduled[timer_id] = (kind, due_at, tenant, payload)
-        return True
+    ) -> None:
+        self.scheduled.setdefault(timer_id, (kind, due_at, tenant, payload))
 
 
 @pytest.fixture(scope="session")
