@@ -20,10 +20,16 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "data", "directory holding the SQLite databases")
+	query := flag.String("sqlite-query", "", "query added to the SQLite URL, e.g. _pragma=cache_size(-65536)")
 	flag.Parse()
 
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		log.Fatal(err)
+	}
+
+	sqliteURL := "file:" + *dataDir + "/"
+	if *query != "" {
+		sqliteURL += "?" + *query
 	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -31,7 +37,7 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dataDir + "/",
+		SQLiteURL: sqliteURL,
 	})
 	if err != nil {
 		log.Fatal(err)

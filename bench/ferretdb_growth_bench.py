@@ -1,0 +1,175 @@
+"""Does a FerretDB command cost more when its collection holds a long history, and is it
+SQLite's page cache?
+
+    uv run python bench/ferretdb_growth_bench.py                     # 300,000 documents
+    uv run python bench/ferretdb_growth_bench.py --documents 50000   # quicker
+
+The e2e bench saw FerretDB's CPU per meeting grow from 110 to 145 ms with 100,000 past
+meetings, for the same commands, all of them `_id` reads or inserts. This bench isolates
+the two: for each SQLite setting (`--query`, added to FerretDB's SQLite URL; the default
+run has none, so SQLite's 2 MB page cache per connection), it starts its own FerretDB and
+measures FerretDB's CPU per command for single-document inserts and `_id` reads (as the
+services make them: random string ids, documents the size of a notice) on an empty
+collection, then again after seeding `--documents` past ones. Results go to
+`bench/results/<date>-ferretdb-growth.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo.errors import PyMongoError
+
+from hnth_kit.mongo import connect
+from infra import stack
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_BATCH = 5000
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def document(doc_id: str) -> dict[str, Any]:
+    """About the size of a notice: a body, recipients, a few fields."""
+    return {
+        "_id": doc_id,
+        "tenant": "tuyen-quang",
+        "meeting_id": f"mtg-{doc_id[:12]}",
+        "kind": "meeting_notice",
+        "recipient": "technician:TQ-UBND",
+        "status": "sent",
+        "body": "Kính gửi các đơn vị, cuộc họp trực tuyến được tổ chức như sau. " * 6,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def measure(url: str, pid: int, ids: list[str], times: int) -> dict[str, float]:
+    """FerretDB CPU µs per single insert and per `_id` read of one of `ids`."""
+    client = connect(url)
+    coll = client["growth"]["notices"]
+    try:
+        before = cpu_seconds(pid)
+        started = time.perf_counter()
+        fresh = [uuid.uuid4().hex for _ in range(times)]
+        for doc_id in fresh:
+            await coll.insert_one(document(doc_id))
+        insert_cpu, insert_wall = cpu_seconds(pid) - before, time.perf_counter() - started
+        ids += fresh
+        before = cpu_seconds(pid)
+        started = time.perf_counter()
+        for doc_id in random.sample(ids, times):
+            assert await coll.find_one({"_id": doc_id}) is not None
+        read_cpu, read_wall = cpu_seconds(pid) - before, time.perf_counter() - started
+        return {
+            "insert_cpu_us": round(insert_cpu / times * 1e6),
+            "insert_wall_us": round(insert_wall / times * 1e6),
+            "read_cpu_us": round(read_cpu / times * 1e6),
+            "read_wall_us": round(read_wall / times * 1e6),
+        }
+    finally:
+        await client.close()
+
+
+async def seed(url: str, count: int, ids: list[str]) -> float:
+    client = connect(url)
+    started = time.perf_counter()
+    try:
+        coll = client["growth"]["notices"]
+        for n in range(0, count, SEED_BATCH):
+            batch = [uuid.uuid4().hex for _ in range(min(SEED_BATCH, count - n))]
+            await coll.insert_many([document(i) for i in batch], ordered=False)
+            ids += batch
+    finally:
+        await client.close()
+    return time.perf_counter() - started
+
+
+def start_ferretdb(query: str, data: str) -> tuple[subprocess.Popen[bytes], str]:
+    cmd = [str(stack.ferretdb_binary()), "-listen", f"127.0.0.1:{free_port()}", "-data", data]
+    if query:
+        cmd += ["-sqlite-query", query]
+    server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    url = f"mongodb://{cmd[2]}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            stack._mongo_answers(url)
+            return server, url
+        except PyMongoError:
+            assert server.poll() is None, "FerretDB exited"
+            assert time.monotonic() < deadline, "FerretDB did not answer in 30 s"
+            time.sleep(0.2)
+
+
+async def history_run(url: str, pid: int, documents: int, times: int) -> dict[str, Any]:
+    ids: list[str] = []
+    empty = await measure(url, pid, ids, times)
+    seeded = await seed(url, documents, ids)
+    full = await measure(url, pid, ids, times)
+    return {
+        "empty": empty,
+        "with_history": full,
+        "ratio": {k: round(full[k] / empty[k], 2) for k in empty if empty[k]},
+        "seed_s": round(seeded, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=300_000)
+    parser.add_argument("--times", type=int, default=2000, help="commands measured each way")
+    parser.add_argument(
+        "--query",
+        action="append",
+        help="a SQLite URL query to compare (repeatable); the defaults always run first",
+    )
+    args = parser.parse_args()
+    queries = ["", *(args.query or ["_pragma=cache_size(-262144)"])]
+    runs = []
+    for query in queries:
+        with tempfile.TemporaryDirectory(prefix="hnth-growth-") as data:
+            server, url = start_ferretdb(query, data)
+            try:
+                run = asyncio.run(history_run(url, server.pid, args.documents, args.times))
+            finally:
+                server.terminate()
+                server.wait()
+        run = {"sqlite_query": query or "(FerretDB's defaults)", **run}
+        print(json.dumps(run, ensure_ascii=False), flush=True)
+        runs.append(run)
+    out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-ferretdb-growth.json"
+    result = {
+        "date": datetime.now(UTC).isoformat(),
+        "documents": args.documents,
+        "commands_each_way": args.times,
+        "loadavg": os.getloadavg(),
+        "runs": runs,
+    }
+    out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
