@@ -123,10 +123,29 @@ def start_ferretdb(query: str, data: str) -> tuple[subprocess.Popen[bytes], str]
             time.sleep(0.2)
 
 
-async def history_run(url: str, pid: int, documents: int, times: int) -> dict[str, Any]:
+async def many_collections(url: str, count: int) -> None:
+    """`count` more collections in the same database, a document each (as scheduling's
+    day partitions of claims and releases pile up over the years)."""
+    client = connect(url)
+    try:
+        db = client["growth"]
+        for n in range(count):
+            await db[f"claims_{n:05d}"].insert_one({"_id": "k"})
+    finally:
+        await client.close()
+
+
+async def history_run(
+    url: str, pid: int, documents: int, times: int, collections: int
+) -> dict[str, Any]:
     ids: list[str] = []
     empty = await measure(url, pid, ids, times)
-    seeded = await seed(url, documents, ids)
+    started = time.perf_counter()
+    if collections:
+        await many_collections(url, collections)
+    else:
+        await seed(url, documents, ids)
+    seeded = time.perf_counter() - started
     full = await measure(url, pid, ids, times)
     return {
         "empty": empty,
@@ -141,6 +160,12 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=300_000)
     parser.add_argument("--times", type=int, default=2000, help="commands measured each way")
     parser.add_argument(
+        "--collections",
+        type=int,
+        default=0,
+        help="history as this many other collections instead of documents in the same one",
+    )
+    parser.add_argument(
         "--query",
         action="append",
         help="a SQLite URL query to compare (repeatable); the defaults always run first",
@@ -152,17 +177,22 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="hnth-growth-") as data:
             server, url = start_ferretdb(query, data)
             try:
-                run = asyncio.run(history_run(url, server.pid, args.documents, args.times))
+                run = asyncio.run(
+                    history_run(url, server.pid, args.documents, args.times, args.collections)
+                )
             finally:
                 server.terminate()
                 server.wait()
         run = {"sqlite_query": query or "(FerretDB's defaults)", **run}
         print(json.dumps(run, ensure_ascii=False), flush=True)
         runs.append(run)
-    out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-ferretdb-growth.json"
+    name = "ferretdb-growth-collections" if args.collections else "ferretdb-growth"
+    out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-{name}.json"
     result = {
         "date": datetime.now(UTC).isoformat(),
-        "documents": args.documents,
+        "history": f"{args.collections} collections"
+        if args.collections
+        else f"{args.documents} documents",
         "commands_each_way": args.times,
         "loadavg": os.getloadavg(),
         "runs": runs,
