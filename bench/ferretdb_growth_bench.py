@@ -123,12 +123,12 @@ def start_ferretdb(query: str, data: str) -> tuple[subprocess.Popen[bytes], str]
             time.sleep(0.2)
 
 
-async def many_collections(url: str, count: int) -> None:
-    """`count` more collections in the same database, a document each (as scheduling's
-    day partitions of claims and releases pile up over the years)."""
+async def many_collections(url: str, count: int, database: str) -> None:
+    """`count` more collections in `database`, a document each (as scheduling's day
+    partitions of claims and releases pile up over the years)."""
     client = connect(url)
     try:
-        db = client["growth"]
+        db = client[database]
         for n in range(count):
             await db[f"claims_{n:05d}"].insert_one({"_id": "k"})
     finally:
@@ -136,13 +136,13 @@ async def many_collections(url: str, count: int) -> None:
 
 
 async def history_run(
-    url: str, pid: int, documents: int, times: int, collections: int
+    url: str, pid: int, documents: int, times: int, collections: int, database: str
 ) -> dict[str, Any]:
     ids: list[str] = []
     empty = await measure(url, pid, ids, times)
     started = time.perf_counter()
     if collections:
-        await many_collections(url, collections)
+        await many_collections(url, collections, database)
     else:
         await seed(url, documents, ids)
     seeded = time.perf_counter() - started
@@ -166,6 +166,11 @@ def main() -> None:
         help="history as this many other collections instead of documents in the same one",
     )
     parser.add_argument(
+        "--collections-in",
+        default="growth",
+        help="the database given the other collections (the measured one is `growth`)",
+    )
+    parser.add_argument(
         "--query",
         action="append",
         help="a SQLite URL query to compare (repeatable); the defaults always run first",
@@ -178,7 +183,14 @@ def main() -> None:
             server, url = start_ferretdb(query, data)
             try:
                 run = asyncio.run(
-                    history_run(url, server.pid, args.documents, args.times, args.collections)
+                    history_run(
+                        url,
+                        server.pid,
+                        args.documents,
+                        args.times,
+                        args.collections,
+                        args.collections_in,
+                    )
                 )
             finally:
                 server.terminate()
@@ -186,11 +198,13 @@ def main() -> None:
         run = {"sqlite_query": query or "(FerretDB's defaults)", **run}
         print(json.dumps(run, ensure_ascii=False), flush=True)
         runs.append(run)
-    name = "ferretdb-growth-collections" if args.collections else "ferretdb-growth"
+    name = "ferretdb-growth"
+    if args.collections:
+        name += "-collections" + ("" if args.collections_in == "growth" else "-elsewhere")
     out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-{name}.json"
     result = {
         "date": datetime.now(UTC).isoformat(),
-        "history": f"{args.collections} collections"
+        "history": f"{args.collections} collections in database {args.collections_in}"
         if args.collections
         else f"{args.documents} documents",
         "commands_each_way": args.times,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import timedelta
+
 from prometheus_client import Gauge
+from pydantic import Field
 
 from hnth_contracts import ReportDue, SlotAssigned, SlotHeld, SlotRejected, SlotReleased
 from hnth_kit.clock import Clock
@@ -14,12 +19,17 @@ from scheduling.http import availability
 from scheduling.store import DECISIONS, SchedulingStore
 from scheduling.usecases import Scheduling
 
+log = logging.getLogger(__name__)
+
 
 class SchedulingSettings(ServiceSettings):
     service_name: str = "scheduling"
     http_port: int = 8002
     alternative_reads: int = 2000
     """Database reads one rejection may spend looking for alternative windows."""
+    claim_days_kept: int = Field(default=7, ge=1)
+    """Past UTC days whose claim and release partitions stay; older ones are dropped."""
+    retire_days_every_seconds: float = Field(default=3600, gt=0)
 
 
 def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = None) -> Service:
@@ -66,6 +76,19 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
         parked.set(await store.parked_count())
 
     service.metrics.refresh_on_scrape("parked", refresh_parked)
+
+    async def retire_past_days() -> None:
+        """Every replica, at start and then periodically: dropping is idempotent."""
+        while True:
+            kept_from = (service.clock.now() - timedelta(days=settings.claim_days_kept)).date()
+            try:
+                if retired := await store.retire_days(kept_from):
+                    log.info("retired %d past day partitions, up to %s", len(retired), retired[-1])
+            except Exception:
+                log.exception("retiring past day partitions failed; trying again later")
+            await asyncio.sleep(settings.retire_days_every_seconds)
+
+    service.background("retire-days", retire_past_days)
     # a merged province's meetings, decisions, directory copy and reservations move under
     # the province it joined (`hnth_kit.tenants`); claims and releases are kept per day
     service.tenants.moves(

@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -52,8 +52,8 @@ CLAIMS = "claims"
 RELEASES = "releases"
 """Both are partitioned by the bucket's UTC day (`claims_20261210`): a decision reads only
 the days it touches, so years of history never slow it down, even on a server that scans
-(FerretDB 1.24 uses no index but `_id`'s);
-and history is pruned by dropping a past day's collections."""
+(FerretDB 1.24 uses no index but `_id`'s); past days' collections are dropped
+(`retire_days`)."""
 DECISIONS = "decisions"
 DIRECTORY = "directory"
 MEETINGS = "meetings"
@@ -78,6 +78,14 @@ def endpoint_key(tenant: str, endpoint: str, bucket: int) -> str:
 
 def port_key(tenant: str, bridge: str, bucket: int, port: int) -> str:
     return f"{tenant}|port|{bridge}|{bucket}|{port}"
+
+
+def partition_day(collection: str) -> date | None:
+    """The UTC day of a claim or release partition (`claims_20261210`), None for others."""
+    name, _, day = collection.rpartition("_")
+    if name not in (CLAIMS, RELEASES) or len(day) != 8 or not day.isdigit():
+        return None
+    return datetime.strptime(day, "%Y%m%d").replace(tzinfo=UTC).date()
 
 
 def partition(name: str, key: str) -> str:
@@ -670,6 +678,17 @@ class SchedulingStore:
             await self._insert_partitioned(CLAIMS, claims[n : n + SEED_BATCH])
         for n in range(0, len(decisions), SEED_BATCH):
             await insert_new(self._decisions, decisions[n : n + SEED_BATCH])
+
+    async def retire_days(self, before: date) -> list[str]:
+        """Drop the claim and release partitions of the days before `before`. No request
+        can take a slot in the past, and each decision keeps what it held; but every
+        collection left makes each read dearer on FerretDB 1.24 (an `_id` read costs 3
+        times as much among 1,500 collections: `bench/ferretdb_growth_bench.py`)."""
+        names = await self._db.list_collection_names()
+        old = sorted(n for n in names if (day := partition_day(n)) is not None and day < before)
+        for name in old:
+            await self._db.drop_collection(name)
+        return old
 
     async def claims_stored(self) -> tuple[int, int]:
         """How many claims are stored (estimated), and in how many day partitions."""
