@@ -173,12 +173,13 @@ def _realistic(
     return made
 
 
-async def seed_past(mongo_url: str, prefix: str, count: int) -> float:
+async def seed_past(mongo_url: str, prefix: str, count: int, *, retire: bool = True) -> float:
     """`count` past meetings over the three years before now (Tuyên Quang), written into
     the running platform's databases as deciding and notifying them left them: scheduling's
     decisions and their endpoint claims (in past days' partitions), notification's sent
     notices, endpoint checks and fired timers (`history_bench`'s seeding). Registration's and
-    inspection's stores are not seeded. Returns the seconds it took."""
+    inspection's stores are not seeded. `retire`: then drop the past days' claim partitions,
+    as scheduling's hourly pass would (`--keep-past-days` keeps them). Returns the seconds."""
     import history_bench
 
     started = time.monotonic()
@@ -220,6 +221,8 @@ async def seed_past(mongo_url: str, prefix: str, count: int) -> float:
                     assigned(request, [share], held, [], past.start - timedelta(days=3))
                 )
             await scheduling.seed_history(decisions)
+        if retire:  # what scheduling's hourly pass leaves of those days (`retire_days`)
+            await scheduling.retire_days((history_bench.NOW - timedelta(days=7)).date())
     finally:
         await client.close()
     return time.monotonic() - started
@@ -683,6 +686,11 @@ def main() -> int:
         default=0,
         help="then seed this many past meetings and run the realistic mix flat out again",
     )
+    parser.add_argument(
+        "--keep-past-days",
+        action="store_true",
+        help="leave the seeded history's day partitions (as before they were retired)",
+    )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="hnth-bench-"))
@@ -740,8 +748,16 @@ def main() -> int:
                 for mix, rate in plan:
                     if mix == "history":
                         print(f"  seeding {args.history:,} past meetings ...", flush=True)
-                        took = asyncio.run(seed_past(state.mongodb_url, prefix, args.history))
+                        took = asyncio.run(
+                            seed_past(
+                                state.mongodb_url,
+                                prefix,
+                                args.history,
+                                retire=not args.keep_past_days,
+                            )
+                        )
                         results.setdefault("history_seed_s", round(took))
+                        results.setdefault("past_days_retired", not args.keep_past_days)
                         platform.settle()
                         mix, past = "realistic", args.history
                     first = first_day + span * scenario
