@@ -22,15 +22,12 @@ import json
 import os
 import random
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from pymongo.errors import PyMongoError
 
 from hnth_kit.mongo import connect
 from infra import stack
@@ -106,23 +103,6 @@ async def seed(url: str, count: int, ids: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def start_ferretdb(query: str, data: str) -> tuple[subprocess.Popen[bytes], str]:
-    cmd = [str(stack.ferretdb_binary()), "-listen", f"127.0.0.1:{free_port()}", "-data", data]
-    if query:
-        cmd += ["-sqlite-query", query]
-    server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    url = f"mongodb://{cmd[2]}/"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            stack._mongo_answers(url)
-            return server, url
-        except PyMongoError:
-            assert server.poll() is None, "FerretDB exited"
-            assert time.monotonic() < deadline, "FerretDB did not answer in 30 s"
-            time.sleep(0.2)
-
-
 async def many_collections(url: str, count: int, database: str) -> None:
     """`count` more collections in `database`, a document each (as scheduling's day
     partitions of claims and releases pile up over the years)."""
@@ -179,13 +159,16 @@ def main() -> None:
     queries = ["", *(args.query or ["_pragma=cache_size(-262144)"])]
     runs = []
     for query in queries:
-        with tempfile.TemporaryDirectory(prefix="hnth-growth-") as data:
-            server, url = start_ferretdb(query, data)
+        with tempfile.TemporaryDirectory(prefix="hnth-growth-") as folder:
+            port = free_port()
+            pid = stack.spawn_ferretdb(
+                port, Path(folder) / "data", Path(folder) / "ferretdb.log", query
+            )
             try:
                 run = asyncio.run(
                     history_run(
-                        url,
-                        server.pid,
+                        f"mongodb://127.0.0.1:{port}/",
+                        pid,
                         args.documents,
                         args.times,
                         args.collections,
@@ -193,8 +176,7 @@ def main() -> None:
                     )
                 )
             finally:
-                server.terminate()
-                server.wait()
+                stack.stop_pid(pid)
         run = {"sqlite_query": query or "(FerretDB's defaults)", **run}
         print(json.dumps(run, ensure_ascii=False), flush=True)
         runs.append(run)

@@ -269,7 +269,7 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def _stop_pid(pid: int, timeout: float = 15.0) -> None:
+def stop_pid(pid: int, timeout: float = 15.0) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(pid, sig)
@@ -477,20 +477,26 @@ def _kafka_passwords(run: Path) -> dict[str, str]:
     }
 
 
+def spawn_ferretdb(
+    port: int, data: Path, log: Path, sqlite_query: str = "", timeout: float = 30.0
+) -> int:
+    """A FerretDB on 127.0.0.1:`port` keeping its SQLite files in `data`, answering
+    before this returns; its pid. `sqlite_query` is FerretDB's `-sqlite-query` (pragmas)."""
+    cmd = [str(ferretdb_binary()), "-listen", f"127.0.0.1:{port}", "-data", str(data)]
+    if sqlite_query:
+        cmd += ["-sqlite-query", sqlite_query]
+    pid = _spawn(cmd, log)
+    url = f"mongodb://127.0.0.1:{port}/"
+    _wait_until(lambda: _mongo_answers(url), "FerretDB", pid, log, timeout)
+    return pid
+
+
 def start_ferretdb(state: StackState, timeout: float = 30.0) -> None:
-    binary = ferretdb_binary()
     run = Path(state.run_dir)
     log = run / "ferretdb.log"
-    cmd = [
-        str(binary),
-        "-listen",
-        f"127.0.0.1:{state.mongo_port}",
-        "-data",
-        str(run / "mongo-data"),
-    ]
-    pid = _spawn(cmd, log)
-    state.pids["ferretdb"] = pid
-    _wait_until(lambda: _mongo_answers(state.mongodb_url), "FerretDB", pid, log, timeout)
+    state.pids["ferretdb"] = spawn_ferretdb(
+        state.mongo_port, run / "mongo-data", log, timeout=timeout
+    )
 
 
 @dataclass(frozen=True)
@@ -518,7 +524,7 @@ class OidcProvider:
     log: Path
 
     def stop(self) -> None:
-        _stop_pid(self.pid)
+        stop_pid(self.pid)
 
 
 def start_oidc_provider(
@@ -607,7 +613,7 @@ class SmppServer:
         }
 
     def stop(self) -> None:
-        _stop_pid(self.pid)
+        stop_pid(self.pid)
 
 
 def start_smpp_server(
@@ -628,7 +634,7 @@ def start_smpp_server(
         _wait_until(lambda: _http_answers(web_url + "/"), "the SMPP server", pid, log, timeout)
         address = httpx.get(web_url + "/", timeout=10).json()["smpp"]
     except BaseException:
-        _stop_pid(pid)
+        stop_pid(pid)
         raise
     host, _, port = str(address).rpartition(":")
     return SmppServer(host, int(port), "hnth-ops", password, web_url, pid, log)
@@ -845,7 +851,7 @@ def down(run_dir: Path = DEFAULT_RUN_DIR) -> list[str]:
     stopped = []
     for name, pid in reversed(list(state.pids.items())):
         if _alive(pid):
-            _stop_pid(pid)
+            stop_pid(pid)
             stopped.append(name)
     state.pids = {}
     save_state(state)
@@ -854,7 +860,7 @@ def down(run_dir: Path = DEFAULT_RUN_DIR) -> list[str]:
 
 def stop_component(state: StackState, name: str) -> None:
     """Stop one component (`kafka`, `ferretdb`) of a running stack: failure drills."""
-    _stop_pid(state.pids.pop(name))
+    stop_pid(state.pids.pop(name))
     save_state(state)
 
 
