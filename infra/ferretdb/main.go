@@ -10,6 +10,8 @@ import (
 	"flag"
 	"log"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // -pprof: Go's profiler over HTTP, for benches
 	"os"
 	"os/signal"
 	"syscall"
@@ -21,7 +23,13 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "data", "directory holding the SQLite databases")
 	query := flag.String("sqlite-query", "", "query added to the SQLite URL, e.g. _pragma=cache_size(-65536)")
+	pprof := flag.String("pprof", os.Getenv("HNTH_FERRETDB_PPROF"),
+		"address serving Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty (default $HNTH_FERRETDB_PPROF)")
 	flag.Parse()
+
+	if *pprof != "" {
+		go func() { log.Print(http.ListenAndServe(*pprof, nil)) }()
+	}
 
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		log.Fatal(err)
