@@ -13,7 +13,7 @@ from hnth_kit.batch_writes import batch_writes
 from hnth_kit.clock import ManualClock
 from hnth_kit.outbox import OutboxRelay
 from hnth_kit.testing import read_topic
-from hnth_kit.timers import FIRED, QUEUE, Timer, Timers
+from hnth_kit.timers import FIRED, QUEUE, Timer, Timers, due_by
 from hnth_kit.topics_admin import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -105,7 +105,7 @@ async def test_the_queue_holds_pending_timers_and_setting_one_again_changes_noth
         await timers.schedule(f"q-{n}", "due", T0 + timedelta(minutes=n), "tuyen-quang", {})
     await timers.schedule("q-2", "due", T0, "tuyen-quang", {"again": True})  # kept as it was
     await timers.cancel("q-1")
-    assert {q["_id"] async for q in db[QUEUE].find({})} == {"q-0", "q-2"}
+    assert {q["timer"] async for q in db[QUEUE].find({})} == {"q-0", "q-2"}
 
     clock.set(T0 + timedelta(hours=1))
     assert await timers.fire_due({"due": on_due}) == 2
@@ -126,7 +126,7 @@ async def test_a_timer_set_and_cancelled_in_one_consumer_batch_is_never_queued(d
         await timers.schedule("b-2", "due", T0, "tuyen-quang", {})
         assert await timers.pending() == 0, "queued with the batch's other inserts, at its end"
         await timers.cancel("b-1")
-    assert [q["_id"] async for q in db[QUEUE].find({})] == ["b-2"]
+    assert [q["timer"] async for q in db[QUEUE].find({})] == ["b-2"]
 
 
 async def test_timers_stored_the_earlier_way_are_moved_at_start(db, topics) -> None:
@@ -156,6 +156,65 @@ async def test_timers_stored_the_earlier_way_are_moved_at_start(db, topics) -> N
     await timers.schedule("c-1", "due", T0, "tuyen-quang", {"n": 3})  # still cancelled
     assert await timers.fire_due({"due": on_due}) == 2
     assert sorted(fired) == [1, 2]
+
+
+async def test_queue_entries_keyed_by_their_timer_are_rekeyed_by_due_time(db, topics) -> None:
+    """Until December 2026 a queue entry's `_id` was its timer's id (and an index on
+    `due_at` served the poll)."""
+    await db[QUEUE].create_index("due_at", name="due")
+    await db[QUEUE].insert_many(
+        [
+            {
+                "_id": f"k-{n}",
+                "kind": "due",
+                "due_at": T0,
+                "tenant": "tuyen-quang",
+                "payload": {"n": n},
+            }
+            for n in range(2)
+        ]
+    )
+    await db[FIRED].insert_one({"_id": "k-1", "cancelled": True})
+    timers = Timers(db, ManualClock(T0), topics)
+    await timers.ensure_indexes()
+    await timers.ensure_indexes()  # every start runs it: the second finds nothing to move
+    assert {q["timer"] async for q in db[QUEUE].find({})} == {"k-0", "k-1"}
+    assert "due" not in await db[QUEUE].index_information()
+    fired: list[int] = []
+
+    async def on_due(timer: Timer) -> list:
+        fired.append(timer.payload["n"])
+        return []
+
+    assert await timers.fire_due({"due": on_due}) == 1
+    assert fired == [0], "the cancelled one stays cancelled"
+    assert await timers.pending() == 0
+
+
+async def test_the_poll_reads_what_is_due_by_the_id_index(db, topics) -> None:
+    """The poll's `_id` range: exactly the due entries, in due order, from the `_id` index
+    (FerretDB too, with our patch), whatever other `_id`s the collection holds."""
+    timers = Timers(db, ManualClock(T0), topics)
+    await timers.ensure_indexes()
+    dues = [T0 - timedelta(days=400), T0 - timedelta(seconds=1), T0, T0 + timedelta(milliseconds=1)]
+    odd_ids = ['a"b', "x\\y", "é", "Z!", "", "a b", "\x7f", "m|~"]  # escapes, bytes below ']'
+    await timers.schedule_many(
+        [
+            Timer(f"{n}:{odd}", "due", due, "tuyen-quang", {})
+            for n, due in enumerate(dues)
+            for odd in odd_ids
+        ]
+    )
+    await db[QUEUE].insert_many([{"_id": odd, "timer": "stray"} for odd in odd_ids])  # not ours
+    bound = due_by(T0)
+    everything = [d["_id"] async for d in db[QUEUE].find({})]
+    found = [d async for d in db[QUEUE].find(bound).sort("_id", 1)]
+    assert [d["_id"] for d in found] == sorted(i for i in everything if i < bound["_id"]["$lt"])
+    ours = [d for d in found if d["timer"] != "stray"]
+    assert [d["due_at"] for d in ours] == sorted(d for d in dues[:3] for _ in odd_ids)
+    assert {d["timer"] for d in ours} == {f"{n}:{odd}" for n in range(3) for odd in odd_ids}
+    plan = str(await db.command("explain", {"find": QUEUE, "filter": bound}))
+    assert "USING INDEX" in plan or "IXSCAN" in plan or "IDHACK" in plan, plan
 
 
 async def test_timers_scheduled_together_fire_once(db, topics) -> None:

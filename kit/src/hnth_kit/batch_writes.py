@@ -11,10 +11,9 @@ as it is), so nothing is lost. Outside a batch (HTTP, a timer, a test) it insert
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -31,11 +30,13 @@ class BatchWrites:
         key = f"{collection.database.name}.{collection.name}"
         self._inserts.setdefault(key, (collection, []))[1].extend(docs)
 
-    def discard(self, collection: AsyncCollection[Document], ids: set[Any]) -> None:
+    def discard(
+        self, collection: AsyncCollection[Document], undone: Callable[[Document], bool]
+    ) -> None:
         """Drop rows not inserted yet (what a later message of the batch undid)."""
         held = self._inserts.get(f"{collection.database.name}.{collection.name}")
         if held is not None:
-            held[1][:] = [d for d in held[1] if d["_id"] not in ids]
+            held[1][:] = [d for d in held[1] if not undone(d)]
 
     async def flush(self) -> None:
         inserts, self._inserts = self._inserts, {}
@@ -70,9 +71,11 @@ async def insert_new_in_batch(
         batch.add(collection, docs)
 
 
-def discard_in_batch(collection: AsyncCollection[Document], ids: set[Any]) -> None:
-    """Forget the batch's pending `insert_new_in_batch` rows with these ids (no-op outside
-    a batch, where they were inserted at once)."""
+def discard_in_batch(
+    collection: AsyncCollection[Document], undone: Callable[[Document], bool]
+) -> None:
+    """Forget the batch's pending `insert_new_in_batch` rows that `undone` picks (no-op
+    outside a batch, where they were inserted at once)."""
     batch = _current.get()
     if batch is not None:
-        batch.discard(collection, ids)
+        batch.discard(collection, undone)

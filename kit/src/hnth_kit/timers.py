@@ -13,8 +13,15 @@ document they change), because a taken-over claim runs again.
 Scheduling a timer again (a redelivered event) is a no-op while it is queued; after it
 fired or was cancelled it is queued again, and the poll that finds it due reads its
 `timer_fired` entry and drops it: the same one read per due batch the poll makes anyway.
-The queue holds pending timers only, because FerretDB 1.24 uses no index but `_id`'s:
-a poll of every timer ever set would grow with history.
+(Scheduled again for another time, which no caller does, it fires once, at the earlier.)
+
+The poll reads only what is due, by `_id`: a queue entry's `_id` is its due time, then
+the timer id (`queue_key`), so "due by now" is an `_id` range, which MongoDB answers from
+its `_id` index and our FerretDB too (`infra/ferretdb/id-index.patch`, over keys whose
+time is written in the letters a-p: it pushes down a range over the bytes ']'..'~').
+Before, the poll filtered and sorted on `due_at`, which FerretDB 1.24 did by reading and
+decoding every pending timer, every second, in every service: the e2e bench's costliest
+command. The queue holds pending timers only, so nothing else grows with history either.
 """
 
 from __future__ import annotations
@@ -59,8 +66,10 @@ class Timer:
     payload: Mapping[str, Any]
 
     def document(self) -> Document:
+        """The timer's queue entry."""
         return {
-            "_id": self.id,
+            "_id": queue_key(self.due_at, self.id),
+            "timer": self.id,
             "kind": self.kind,
             "due_at": self.due_at,
             "tenant": self.tenant,
@@ -69,7 +78,33 @@ class Timer:
 
     @classmethod
     def of(cls, doc: Document) -> Timer:
-        return cls(doc["_id"], doc["kind"], doc["due_at"], doc["tenant"], doc.get("payload") or {})
+        return cls(
+            doc["timer"], doc["kind"], doc["due_at"], doc["tenant"], doc.get("payload") or {}
+        )
+
+
+def _timer_keyed_by_id(doc: Document) -> Timer:
+    """A timer stored before December 2026, under its own id."""
+    return Timer(doc["_id"], doc["kind"], doc["due_at"], doc["tenant"], doc.get("payload") or {})
+
+
+_LETTERS = "abcdefghijklmnop"
+"""Hex digits written as letters: keys FerretDB reads by its `_id` index (module doc)."""
+
+
+def _due_code(at: datetime) -> str:
+    """`at` in milliseconds since 1970 UTC, twelve letters: sorts as the time does."""
+    ms = int(at.timestamp() * 1000)
+    return "".join(_LETTERS[(ms >> shift) & 15] for shift in range(44, -1, -4))
+
+
+def queue_key(due_at: datetime, timer_id: str) -> str:
+    return f"{_due_code(due_at)}|{timer_id}"
+
+
+def due_by(now: datetime) -> Document:
+    """The `_id` filter of the queue entries due at or before `now` ('}' sorts after '|')."""
+    return {"_id": {"$lt": _due_code(now) + "}"}}
 
 
 TimerHandler = Callable[[Timer], Awaitable[Sequence[Event]]]
@@ -100,19 +135,25 @@ class Timers:
         self.metrics = metrics
 
     async def ensure_indexes(self) -> None:
-        await self._queue.create_index([("due_at", ASCENDING)], name="due")
         await self.migrate()
+        await self._queue.create_index([("timer", ASCENDING)], name="timer")  # `cancel`
 
     async def migrate(self) -> None:
-        """Timers stored the earlier way (a `timers` document each, and a queue entry of
-        `_id` and `due_at` for a pending one) become the queue's documents and the
-        cancellation markers; `timers` goes last, so a crash midway repeats it all."""
+        """Timers stored an earlier way become queue entries keyed by due time: a queue
+        entry keyed by its timer id (until December 2026), and before that a `timers`
+        document each (pending ones also had a queue entry of `_id` and `due_at`), whose
+        cancellations become markers. What is moved goes last, so a crash repeats it."""
+        for doc in await self._queue.find({"timer": {"$exists": False}}).to_list():
+            if "kind" in doc:  # (a bare `_id` and `due_at`: the `timers` layout's, below)
+                await insert_new(self._queue, [_timer_keyed_by_id(doc).document()])
+            await self._queue.delete_one({"_id": doc["_id"]})
+        if "due" in await self._queue.index_information():
+            await self._queue.drop_index("due")  # the old poll's: the `_id` serves now
         if OLD_TIMERS not in await self._db.list_collection_names():
             return
         old = self._db[OLD_TIMERS]
-        async for doc in old.find({"state": "pending"}):
-            timer = Timer.of(doc).document()
-            await self._queue.replace_one({"_id": timer["_id"]}, timer, upsert=True)
+        pending = [_timer_keyed_by_id(d).document() async for d in old.find({"state": "pending"})]
+        await insert_new(self._queue, pending)
         cancelled = [{"_id": d["_id"], "cancelled": True} async for d in old.find(
             {"state": "cancelled"}, {"_id": 1}
         )]  # fmt: skip
@@ -131,10 +172,12 @@ class Timers:
 
     async def cancel(self, timer_id: str) -> None:
         """The timer never fires: marked cancelled, then out of the queue (and out of the
-        batch's inserts, when it was set earlier in the same batch)."""
-        discard_in_batch(self._queue, {timer_id})
+        batch's inserts, when it was set earlier in the same batch). The queue is read by
+        `timer` here, an index on MongoDB; FerretDB reads the pending timers, which only a
+        cancellation (a cancelled or moved meeting, an unparked check) pays for."""
+        discard_in_batch(self._queue, lambda row: row["timer"] == timer_id)
         await insert_new(self._fired, [{"_id": timer_id, "cancelled": True}])
-        await self._queue.delete_one({"_id": timer_id})
+        await self._queue.delete_many({"timer": timer_id})
 
     async def seed_history(self, timers: Sequence[Timer], fired_at: datetime) -> None:
         """Bulk (benches): `timers` as firing them would have left them (their firing
@@ -154,19 +197,24 @@ class Timers:
     async def fire_due(self, handlers: Mapping[str, TimerHandler]) -> int:
         """Fire every timer due now that no other replica holds; returns how many fired here."""
         now = self._clock.now()
-        queued = self._queue.find({"due_at": {"$lte": now}})
-        due = [Timer.of(d) async for d in queued.sort("due_at", ASCENDING).limit(self._batch)]
-        if not due:
+        queued = self._queue.find(due_by(now)).sort("_id", ASCENDING).limit(self._batch)
+        entries = [d async for d in queued]
+        if not entries:
             return 0
-        ids = [t.id for t in due]
+        ids = list({d["timer"] for d in entries})
         done = {d["_id"] async for d in self._fired.find({"_id": {"$in": ids}}, {"_id": 1})}
-        if done:  # fired or cancelled, then scheduled again (a redelivery): drop them
-            await self._queue.delete_many({"_id": {"$in": list(done)}})
+        due: dict[str, tuple[Timer, str]] = {}
+        dropped = []
+        for entry in entries:  # the earliest entry of a timer set twice stands for both
+            if entry["timer"] in done or entry["timer"] in due:
+                dropped.append(entry["_id"])
+            else:
+                due[entry["timer"]] = (Timer.of(entry), entry["_id"])
+        if dropped:  # fired or cancelled, then scheduled again (a redelivery): drop them
+            await self._queue.delete_many({"_id": {"$in": dropped}})
         fired = 0
-        for timer in due:
-            if timer.id in done:
-                continue
-            if await self._claim(timer.id, now) and await self._fire(timer, handlers):
+        for timer, key in due.values():
+            if await self._claim(timer.id, now) and await self._fire(timer, key, handlers):
                 fired += 1
                 if self.metrics is not None:
                     self.metrics.timers_fired.labels(timer.kind).inc()
@@ -187,7 +235,7 @@ class Timers:
     async def _claim(self, timer_id: str, now: datetime) -> bool:
         return await take_lease(self._db[CLAIMS], timer_id, self._owner, now, self._lease)
 
-    async def _fire(self, timer: Timer, handlers: Mapping[str, TimerHandler]) -> bool:
+    async def _fire(self, timer: Timer, key: str, handlers: Mapping[str, TimerHandler]) -> bool:
         handler = handlers.get(timer.kind)
         if handler is None:
             log.error("no handler for timer kind %s (%s)", timer.kind, timer.id)
@@ -215,5 +263,5 @@ class Timers:
             won = True
         except DuplicateKeyError:
             won = False  # fired already (a claim taken over after a slow first firing)
-        await self._queue.delete_one({"_id": timer.id})
+        await self._queue.delete_one({"_id": key})
         return won

@@ -44,7 +44,7 @@ async def test_a_meeting_moved_away_and_back_fires_missed_exactly_once(
     )
     await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 3)
     pending = await service.db[QUEUE].find({}).to_list()
-    assert [t["_id"] for t in pending] == [
+    assert [t["timer"] for t in pending] == [
         checklists.deadline_timer_id("m-ab", 2, START - timedelta(hours=1))
     ]
 

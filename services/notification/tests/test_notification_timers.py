@@ -69,7 +69,7 @@ async def holds_off(
     await first_attempts_done(h)
     clock.set(due - timedelta(minutes=1))
     await h.fire_timers()
-    assert await h.db[QUEUE].find_one({"_id": timer_id}) is not None, f"{timer_id} not pending"
+    assert await h.db[QUEUE].find_one({"timer": timer_id}) is not None, f"{timer_id} not pending"
     notices = await (h.notices(meeting_id) if meeting_id else h.all_notices())
     assert not [n for n in notices if n["kind"] == kind], kind
 
