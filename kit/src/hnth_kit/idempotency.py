@@ -15,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, exists
 from hnth_kit.outbox import announce, merge_updates, outbox_update, staged_in_new, with_outbox
 
 
@@ -45,7 +45,7 @@ async def apply_once(
     )
     if result.matched_count == 1:
         return True
-    if await collection.count_documents({"_id": doc_id, "_applied": marker}, limit=1):
+    if await exists(collection, {"_id": doc_id, "_applied": marker}):
         return False
     raise UnknownDocument(f"{collection.name}/{doc_id}")
 
@@ -70,6 +70,6 @@ async def insert_once(
         staged_in_new(collection, announcement, staged)
         return True
     except DuplicateKeyError:
-        if await collection.count_documents({"_id": document["_id"], "_applied": marker}, limit=1):
+        if await exists(collection, {"_id": document["_id"], "_applied": marker}):
             return False
         raise

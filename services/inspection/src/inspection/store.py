@@ -33,7 +33,7 @@ from hnth_contracts import CheckSubmitted, Event, Topics
 from hnth_kit.batch_writes import insert_new_in_batch
 from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
-from hnth_kit.mongo import Document, insert_new, take_lease
+from hnth_kit.mongo import Document, exists, insert_new, take_lease
 from hnth_kit.outbox import announce, hide_outbox, with_outbox
 from inspection.domain.checklists import checklist_id, result_id
 from inspection.ports import Decide
@@ -156,8 +156,7 @@ class InspectionStore:
             pass
 
     async def is_cancelled(self, tenant: str, meeting_id: str) -> bool:
-        found = await self._cancellations.count_documents({"_id": f"{tenant}:{meeting_id}"})
-        return found > 0
+        return await exists(self._cancellations, {"_id": f"{tenant}:{meeting_id}"})
 
     # ------------------------------------------------------------ results
 
@@ -325,10 +324,9 @@ class InspectionStore:
                 {"_id": checklist_id(meeting_id, endpoint), "tenant": tenant}, {"_id": 1}
             )
             return checklist is not None
-        if await self._endpoints.count_documents({"_id": f"{tenant}:{endpoint}"}, limit=1):
+        if await exists(self._endpoints, {"_id": f"{tenant}:{endpoint}"}):
             return True
-        query = {"tenant": tenant, "endpoint": endpoint}
-        return await self._checklists.count_documents(query, limit=1) > 0
+        return await exists(self._checklists, {"tenant": tenant, "endpoint": endpoint})
 
     async def open_incidents(self, tenant: str, endpoints: Sequence[str]) -> list[Document]:
         return await self._find(

@@ -27,7 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import ContactsUpdated, EndpointUpdated, Topics, UnitUpdated
-from hnth_kit.mongo import Document, insert_new
+from hnth_kit.mongo import Document, exists, insert_new
 from hnth_kit.outbox import (
     announce,
     announce_many,
@@ -337,11 +337,7 @@ class NotificationStore:
             pass
 
     async def cancelled(self, tenant: str, meeting_id: str) -> bool:
-        return bool(
-            await self._db[CANCELLATIONS].count_documents(
-                {"_id": f"{tenant}:{meeting_id}"}, limit=1
-            )
-        )
+        return await exists(self._db[CANCELLATIONS], {"_id": f"{tenant}:{meeting_id}"})
 
     async def record_check(self, tenant: str, meeting_id: str, endpoint: str, outcome: str) -> None:
         await self._db[CHECKS].replace_one(
@@ -365,11 +361,7 @@ class NotificationStore:
             pass
 
     async def report_submitted(self, tenant: str, report_id: str) -> bool:
-        return bool(
-            await self._db[REPORTS_SUBMITTED].count_documents(
-                {"_id": f"{tenant}:{report_id}"}, limit=1
-            )
-        )
+        return await exists(self._db[REPORTS_SUBMITTED], {"_id": f"{tenant}:{report_id}"})
 
     # ------------------------------------------------------------ directory
 

@@ -24,7 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, Topics
-from hnth_kit.mongo import Document
+from hnth_kit.mongo import Document, exists
 from hnth_kit.outbox import announce, merge_updates, outbox_update, with_outbox
 from registration.domain.accounts import Attempt
 from registration.store import Entries, StaleWrite, claim_version
@@ -146,7 +146,7 @@ class AccountStore:
         await self._insert(REFRESH_REVOKED, {"_id": family, "at": at})
 
     async def family_revoked(self, family: str) -> bool:
-        return await self._db[REFRESH_REVOKED].count_documents({"_id": family}, limit=1) > 0
+        return await exists(self._db[REFRESH_REVOKED], {"_id": family})
 
     async def _insert(self, collection: str, row: dict[str, Any]) -> bool:
         try:
