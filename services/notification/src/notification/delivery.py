@@ -11,7 +11,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 
 import aiosmtplib
 import httpx
@@ -54,7 +54,7 @@ class Mailer:
         self._config = config
         self._idle: list[aiosmtplib.SMTP] = []
 
-    async def send(self, message: EmailMessage) -> attempts.Attempt:
+    async def send(self, message: Message) -> attempts.Attempt:
         try:
             await self._submit(content.wire(message), str(message["From"]), str(message["To"]))
         except aiosmtplib.SMTPRecipientsRefused as exc:

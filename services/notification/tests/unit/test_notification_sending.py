@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
 
 import pytest
 from notification_memory import MemoryStore, MemoryTimers
@@ -15,6 +16,7 @@ from notification_samples import ADDRESSES, TENANT, access_link, assigned, direc
 from hnth_contracts.policy import load_policy
 from hnth_kit.clock import ManualClock
 from hnth_kit.settings import REPO_ROOT
+from notification import content
 from notification.domain import attempts
 from notification.domain.notices import Kind, Status
 from notification.domain.signing import message_id
@@ -47,8 +49,11 @@ class FakeChannels:
     def _reply(self, to: str) -> attempts.Attempt:
         return self.script[to].pop(0) if self.script[to] else attempts.DELIVERED
 
-    async def send(self, message: EmailMessage) -> attempts.Attempt:
-        self.mail.append(message)
+    async def send(self, message: Message) -> attempts.Attempt:
+        """Kept as a mail client reads it, from the bytes on the wire."""
+        read = message_from_bytes(content.wire(message), policy=policy.default)
+        assert isinstance(read, EmailMessage)
+        self.mail.append(read)
         return self._reply(str(message["To"]))
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> attempts.Attempt:

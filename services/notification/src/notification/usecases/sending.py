@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from typing import Protocol
 
 from jinja2 import TemplateError
@@ -64,7 +64,7 @@ class DeliveryStore(Protocol):
 class Mail(Protocol):
     """The e-mail channel (`delivery.Mailer`)."""
 
-    async def send(self, message: EmailMessage) -> attempts.Attempt: ...
+    async def send(self, message: Message) -> attempts.Attempt: ...
 
 
 class Webhooks(Protocol):
@@ -283,7 +283,7 @@ class Delivery:
 
     async def _email(
         self, notice: Document, contact: Document, address: str, now: datetime
-    ) -> EmailMessage:
+    ) -> Message:
         it_contact = await self._store.contact(notice["tenant"], "it_department")
         return content.email(
             notice,
