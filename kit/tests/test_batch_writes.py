@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hnth_kit.batch_writes import batch_writes, insert_new_in_batch
+from hnth_kit.batch_writes import batch_writes, flush_in_batch, insert_new_in_batch
 
 
 async def _ids(collection) -> set[str]:
@@ -39,3 +39,14 @@ async def test_a_batch_that_raises_inserts_nothing_and_its_redelivery_does(db) -
     async with batch_writes():
         await insert_new_in_batch(db["facts"], [{"_id": "a"}])
     assert await _ids(db["facts"]) == {"a"}
+
+
+async def test_a_flush_inserts_what_the_batch_has_so_far(db) -> None:
+    """As a province's move does before it looks for the former province's documents."""
+    async with batch_writes():
+        await insert_new_in_batch(db["facts"], [{"_id": "f-1", "tenant": "old"}])
+        await flush_in_batch()
+        assert await db["facts"].count_documents({"tenant": "old"}) == 1
+        await insert_new_in_batch(db["facts"], [{"_id": "f-2"}])
+        assert await db["facts"].count_documents({}) == 1
+    assert {d["_id"] async for d in db["facts"].find({})} == {"f-1", "f-2"}

@@ -79,3 +79,12 @@ def discard_in_batch(
     batch = _current.get()
     if batch is not None:
         batch.discard(collection, undone)
+
+
+async def flush_in_batch() -> None:
+    """Insert what the consumer batch has collected so far, now (no-op outside a batch):
+    for a step that must find the rows, as a province's move must find the facts of the
+    messages before it in the same batch, or would leave them under the former province."""
+    batch = _current.get()
+    if batch is not None:
+        await batch.flush()

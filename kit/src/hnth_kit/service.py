@@ -30,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hnth_contracts import Event, TenantMerged, TenantRenamed, TokensRevoked
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.auth import Authenticator, PublicKeys, RemoteKeys, Role, StaticKeys, only
-from hnth_kit.batch_writes import batch_writes
+from hnth_kit.batch_writes import batch_writes, flush_in_batch
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
@@ -161,6 +161,7 @@ class Service:
         await self.revocations.record(event)
 
     async def _move_tenant(self, event: TenantMerged, _: RawMessage) -> None:
+        await flush_in_batch()  # the batch's earlier facts are moved with the rest
         await self.tenants.run(await self.tenants.record(event, self.clock.now()))
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
