@@ -83,9 +83,9 @@ class Timer:
         )
 
 
-def _timer_keyed_by_id(doc: Document) -> Timer:
-    """A timer stored before December 2026, under its own id."""
-    return Timer(doc["_id"], doc["kind"], doc["due_at"], doc["tenant"], doc.get("payload") or {})
+def _keyed_by_due(doc: Document) -> Document:
+    """The queue entry of a timer stored before December 2026, under its own id."""
+    return Timer.of({**doc, "timer": doc["_id"]}).document()
 
 
 _LETTERS = "abcdefghijklmnop"
@@ -145,14 +145,14 @@ class Timers:
         cancellations become markers. What is moved goes last, so a crash repeats it."""
         for doc in await self._queue.find({"timer": {"$exists": False}}).to_list():
             if "kind" in doc:  # (a bare `_id` and `due_at`: the `timers` layout's, below)
-                await insert_new(self._queue, [_timer_keyed_by_id(doc).document()])
+                await insert_new(self._queue, [_keyed_by_due(doc)])
             await self._queue.delete_one({"_id": doc["_id"]})
         if "due" in await self._queue.index_information():
             await self._queue.drop_index("due")  # the old poll's: the `_id` serves now
         if OLD_TIMERS not in await self._db.list_collection_names():
             return
         old = self._db[OLD_TIMERS]
-        pending = [_timer_keyed_by_id(d).document() async for d in old.find({"state": "pending"})]
+        pending = [_keyed_by_due(d) async for d in old.find({"state": "pending"})]
         await insert_new(self._queue, pending)
         cancelled = [{"_id": d["_id"], "cancelled": True} async for d in old.find(
             {"state": "cancelled"}, {"_id": 1}

@@ -320,10 +320,8 @@ class InspectionStore:
     async def endpoint_known(self, tenant: str, endpoint: str, meeting_id: str | None) -> bool:
         """In the directory or on a checklist (of that meeting, when one is named)."""
         if meeting_id:
-            checklist = await self._checklists.find_one(
-                {"_id": checklist_id(meeting_id, endpoint), "tenant": tenant}, {"_id": 1}
-            )
-            return checklist is not None
+            query = {"_id": checklist_id(meeting_id, endpoint), "tenant": tenant}
+            return await exists(self._checklists, query)
         if await exists(self._endpoints, {"_id": f"{tenant}:{endpoint}"}):
             return True
         return await exists(self._checklists, {"tenant": tenant, "endpoint": endpoint})

@@ -35,7 +35,7 @@ from pymongo.errors import DuplicateKeyError
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
 from hnth_kit.batch_writes import insert_new_in_batch
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
-from hnth_kit.mongo import Document, insert_new, take_lease
+from hnth_kit.mongo import Document, exists, insert_new, take_lease
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
 
 MEETINGS = "meetings"
@@ -737,7 +737,7 @@ class Upgrades:
         self._done = db[MIGRATIONS]
 
     async def done(self, step: str) -> bool:
-        return await self._done.find_one({"_id": step}) is not None
+        return await exists(self._done, {"_id": step})
 
     async def mark_done(self, step: str) -> None:
         await insert_new(self._done, [{"_id": step}])

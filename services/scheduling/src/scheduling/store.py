@@ -44,7 +44,7 @@ from hnth_contracts import (
     Window,
 )
 from hnth_contracts.groups import BUILT_IN, Group, Member
-from hnth_kit.mongo import Document, insert_new
+from hnth_kit.mongo import Document, exists, insert_new
 from hnth_kit.outbox import announce, staged_in_new, with_outbox
 from scheduling.domain import UNIT, Holder, bucket_start
 
@@ -374,7 +374,7 @@ class SchedulingStore:
 
     async def is_released(self, claim_id: str) -> bool:
         released = self._db[partition(RELEASES, claim_id)]
-        return await released.find_one({"_id": claim_id}, {"_id": 1}) is not None
+        return await exists(released, {"_id": claim_id})
 
     async def _insert_partitioned(self, name: str, docs: Sequence[Document]) -> set[str]:
         days: dict[str, list[Document]] = {}
