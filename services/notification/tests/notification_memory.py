@@ -39,11 +39,12 @@ class MemoryStore:
         self.directory: dict[str, Document] = {}
         """The directory entries by key, as `directory` (the newest snapshot wins)."""
 
-    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None:
-        for n in notices:
-            if n.id not in self.notices:
-                self.notices[n.id] = notice_document(n, now)
-                self.queue[n.id] = now
+    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]:
+        stored = [n for n in notices if n.id not in self.notices]
+        for n in stored:
+            self.notices[n.id] = notice_document(n, now)
+            self.queue[n.id] = now
+        return [n.id for n in stored]
 
     async def add_resend(
         self, original: Document, cause: str, by: str, now: datetime

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Self
 
@@ -15,7 +14,7 @@ from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES
 from notification.delivery import Mailer, SmppConfig, SmsSender, SmtpConfig, WebhookPoster
-from notification.dispatch import Dispatcher
+from notification.dispatch import Dispatcher, Doorbell
 from notification.handlers import build_handlers, build_timer_handlers
 from notification.http import acks, notices
 from notification.store import ACKS, NOTICES, NotificationStore
@@ -127,7 +126,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     )
     store = NotificationStore(service.db, topics)
     delivery = settings.delivery()
-    wakeup = asyncio.Event()  # set when notices are stored: the sender looks at once
+    doorbell = Doorbell()  # rung with the notices just stored: the sender sends them at once
     poster = WebhookPoster(settings.webhook_timeout_seconds)
     smpp = settings.smpp()
     mailer = Mailer(settings.smtp())
@@ -138,12 +137,12 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         mailer,
         poster,
         delivery,
-        wake=wakeup.set,
+        wake=doorbell.ring,
         sms=SmsSender(smpp) if smpp else None,
     )
     dispatcher = Dispatcher(
         sending,
-        wakeup,
+        doorbell,
         close=lambda: _close_all(poster, mailer),
         attempts=Counter(
             "hnth_notices",
@@ -158,7 +157,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         service.clock,
         service.policy_for,
         webhooks=tuple(settings.webhook_urls),
-        wake=wakeup.set,
+        wake=doorbell.ring,
         ack_secret=delivery.ack_secret,
         list_window=timedelta(seconds=settings.technician_list_window_seconds),
         sms_on=smpp is not None,

@@ -95,8 +95,9 @@ class NotificationStore:
 
     # ------------------------------------------------------------ notices
 
-    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None:
+    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]:
         """Insert the notices; those already there (a redelivery, a replica) stay as they are.
+        Returns the ids of those inserted now (due now, as every new notice is).
 
         Queued first: a crash between the two writes leaves a queue entry without a notice
         (dropped by the sender), never a pending notice that no sender looks for.
@@ -107,8 +108,10 @@ class NotificationStore:
         docs = [notice_document(n, now) for n in notices]
         await insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
         await self._index_causes(docs)
-        for taken in await insert_new(self._notices, docs):
-            await self.settle_queue(taken, await self.notice(taken), now)
+        taken = await insert_new(self._notices, docs)
+        for notice_id in taken:
+            await self.settle_queue(notice_id, await self.notice(notice_id), now)
+        return [d["_id"] for d in docs if d["_id"] not in taken]
 
     async def add_resend(
         self, original: Document, cause: str, by: str, now: datetime

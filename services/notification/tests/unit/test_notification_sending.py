@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
@@ -71,7 +72,7 @@ class World:
     channels: FakeChannels
     delivery: Delivery
     notifications: Notifications
-    wakes: list[None]
+    wakes: list[Sequence[str]]
 
     async def send_pass(self, owner: str = "replica-a") -> int:
         """One sender pass at the clock's time, as the runner makes it."""
@@ -90,9 +91,8 @@ class World:
 @pytest.fixture
 async def world() -> World:
     store, clock, channels, wakes = MemoryStore(), ManualClock(NOW), FakeChannels(), []
-    wake = lambda: wakes.append(None)  # noqa: E731
     policy_for = lambda _: POLICY  # noqa: E731
-    delivery = Delivery(store, clock, policy_for, channels, channels, CONFIG, wake=wake)
+    delivery = Delivery(store, clock, policy_for, channels, channels, CONFIG, wake=wakes.append)
     notifications = Notifications(store, MemoryTimers(), clock, policy_for, webhooks=[HOOK])
     for snapshot in directory():
         await notifications.directory_changed(snapshot)
@@ -194,7 +194,7 @@ async def test_a_permanent_failure_of_a_formal_notice_escalates_once(world: Worl
     assert escalation["kind"] == Kind.ESCALATION
     assert escalation["data"]["recipients"] == ["power_company"]
     assert escalation["data"]["failure"] == "550 no such mailbox"
-    assert world.wakes, "the sender is told the escalation is there"
+    assert world.wakes == [[escalation["_id"]]], "the sender is handed the escalation"
 
     await world.send_pass()
     await world.send_pass()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,7 +35,7 @@ class World:
     timers: MemoryTimers
     clock: ManualClock
     notifications: Notifications
-    wakes: list[None]
+    wakes: list[Sequence[str]]
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def world() -> World:
         clock,
         lambda _: POLICY,
         webhooks=[HOOK],
-        wake=lambda: wakes.append(None),
+        wake=wakes.append,
         ack_secret=ACK_SECRET,
     )
     return World(store, timers, clock, notifications, wakes)
@@ -72,7 +73,7 @@ async def test_slot_assigned_plans_one_notice_per_recipient_and_channel(world: W
         TimerKind.REMIND_CHECK,
         TimerKind.NOTICE_DEADLINE,
     }
-    assert world.wakes
+    assert world.wakes == [list(world.store.notices)], "the sender is handed every new notice"
 
 
 async def test_redelivered_slot_assigned_adds_nothing(world: World) -> None:
@@ -83,6 +84,7 @@ async def test_redelivered_slot_assigned_adds_nothing(world: World) -> None:
     await world.notifications.slot_assigned(event)
     assert world.store.notices == notices
     assert world.timers.timers == timers
+    assert len(world.wakes) == 1, "nothing is handed to the sender twice"
 
 
 async def test_stale_revision_plans_nothing(world: World) -> None:

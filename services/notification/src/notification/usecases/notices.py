@@ -58,7 +58,7 @@ from notification.domain.timers import TimerPlan
 class Store(Protocol):
     """What the use cases need of `NotificationStore`."""
 
-    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None: ...
+    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]: ...
     async def add_resend(
         self, original: Document, cause: str, by: str, now: datetime
     ) -> tuple[Document, bool]: ...
@@ -124,7 +124,7 @@ class Notifications:
         clock: Clock,
         policy_for: Callable[[str], Policy],
         webhooks: Sequence[str] = (),
-        wake: Callable[[], None] = lambda: None,
+        wake: Callable[[Sequence[str]], None] = lambda _: None,
         ack_secret: bytes = b"",
         list_window: timedelta = technicians.LIST_WINDOW,
         sms_on: bool = False,
@@ -135,7 +135,8 @@ class Notifications:
         self.policy_for = policy_for
         self._webhooks = tuple(webhooks)
         self.wake = wake
-        """Tell the sender new notices are stored (it looks now instead of at its next poll)."""
+        """Hand the sender the notices just stored, due now (none: it looks at its queue now
+        instead of at its next poll)."""
         self._ack_secret = ack_secret
         self._list_window = list_window
         """How long a burst of directory changes is gathered into one circulated list."""
@@ -226,7 +227,7 @@ class Notifications:
             timer = technicians.list_timer(event.tenant, event.occurred_at, self._list_window)
             await self._schedule(event.tenant, [timer])
         await self.store.save_snapshot(event)
-        self.wake()  # notices waiting for an address may go now
+        self.wake(())  # notices waiting for an address may go now
 
     # ------------------------------------------------------------ timers
 
@@ -289,8 +290,11 @@ class Notifications:
         repeated = await self.store.notice(f"{cause}|{original['recipient']}|{original['channel']}")
         if repeated is None:
             await self._may_resend(who.tenant, original)
-        notice, _ = await self.store.add_resend(original, cause, who.subject, self._clock.now())
-        self.wake()
+        notice, created = await self.store.add_resend(
+            original, cause, who.subject, self._clock.now()
+        )
+        if created:
+            self.wake([notice["_id"]])
         return notice
 
     async def acknowledgement(self, token: str, *, record: bool) -> Document:
@@ -331,9 +335,9 @@ class Notifications:
         now = self._clock.now()
         if self._sms_on:
             notices = sms.with_sms(notices, self.policy_for, now)
-        await self.store.add_notices(notices, now)
-        if notices:
-            self.wake()
+        stored = await self.store.add_notices(notices, now)
+        if stored:
+            self.wake(stored)
 
     async def _schedule(self, tenant: str, plans: Sequence[TimerPlan]) -> None:
         await self._timers.schedule_many(

@@ -57,7 +57,7 @@ class DeliveryStore(Protocol):
         self, notice_id: str, notice: Document | None, now: datetime
     ) -> None: ...
     async def contact(self, tenant: str, recipient: str) -> Document | None: ...
-    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> None: ...
+    async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]: ...
     async def record(self, recorded: Sequence[attempts.Recorded]) -> None: ...
 
 
@@ -126,7 +126,7 @@ class Delivery:
         mail: Mail,
         webhooks: Webhooks,
         config: DeliveryConfig,
-        wake: Callable[[], None] = lambda: None,
+        wake: Callable[[Sequence[str]], None] = lambda _: None,
         sms: Sms | None = None,
     ) -> None:
         self._store = store
@@ -136,7 +136,7 @@ class Delivery:
         self._webhooks = webhooks
         self.config = config
         self._wake = wake
-        """Tell the sender new notices (an escalation) are stored."""
+        """Hand the sender new notices (an escalation's), due now."""
         self._sms = sms
         """None: SMS is off (no SMPP server configured); no SMS notice is planned then."""
 
@@ -237,8 +237,8 @@ class Delivery:
         )
         if self._sms is not None:
             escalation = sms.with_sms(escalation, self._policy_for, now)
-        await self._store.add_notices(escalation, now)
-        self._wake()
+        if stored := await self._store.add_notices(escalation, now):
+            self._wake(stored)
 
     async def _deliver(self, notice: Document, now: datetime) -> _Outcome:
         tenant, recipient = notice["tenant"], notice["recipient"]
