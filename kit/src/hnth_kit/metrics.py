@@ -139,6 +139,8 @@ class DbCommandTimer(monitoring.CommandListener):
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         target = event.command.get(event.command_name)
+        if event.command_name == "getMore":  # names its cursor; the collection is apart
+            target = event.command.get("collection")
         collection = target if isinstance(target, str) else ""
         self._started[event.request_id] = (event.command_name, collection)
 

@@ -1,0 +1,27 @@
+"""Database commands are counted by command and collection."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from hnth_kit.metrics import DbCommandTimer, Metrics
+
+
+def _command(timer: DbCommandTimer, request_id: int, name: str, command: dict[str, object]) -> None:
+    timer.started(SimpleNamespace(request_id=request_id, command_name=name, command=command))  # type: ignore[arg-type]
+    timer.succeeded(SimpleNamespace(request_id=request_id, duration_micros=2000))  # type: ignore[arg-type]
+
+
+def test_each_command_is_counted_under_its_collection_a_get_more_too() -> None:
+    metrics = Metrics("test")
+    timer = DbCommandTimer(metrics)
+    _command(timer, 1, "find", {"find": "notices", "filter": {}})
+    _command(timer, 2, "getMore", {"getMore": 7216, "collection": "notices"})
+    _command(timer, 3, "ping", {"ping": 1})
+    counts = {
+        (s.labels["command"], s.labels["collection"]): s.value
+        for family in metrics.registry.collect()
+        for s in family.samples
+        if s.name == "hnth_db_command_seconds_count"
+    }
+    assert counts == {("find", "notices"): 1, ("getMore", "notices"): 1, ("ping", ""): 1}
