@@ -191,6 +191,7 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_WEBHOOK_URLS": f'["{webhook.url}"]',
         "HNTH_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HNTH_DELIVERY_POLL_SECONDS": "0.2",
+        "HNTH_NOTICE_FIGURES_SECONDS": "0",
         "HNTH_DELIVERY_BACKOFF_SECONDS": "0.5",
         "HNTH_DELIVERY_MAX_BACKOFF_SECONDS": "2",
     }

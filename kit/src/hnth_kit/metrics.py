@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -34,6 +35,14 @@ log = logging.getLogger(__name__)
 Refresh = Callable[[], Awaitable[None]]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass
+class _Refresher:
+    name: str
+    refresh: Refresh
+    every: float
+    done_at: float = float("-inf")
 
 
 class Metrics:
@@ -95,11 +104,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self._refreshers: list[tuple[str, Refresh]] = []
+        self._refreshers: list[_Refresher] = []
 
-    def refresh_on_scrape(self, name: str, refresh: Refresh) -> None:
-        """Run `refresh` (which sets gauges) before each scrape; a failure only logs."""
-        self._refreshers.append((name, refresh))
+    def refresh_on_scrape(self, name: str, refresh: Refresh, every: float = 0.0) -> None:
+        """Run `refresh` (which sets gauges) before a scrape, at most once in `every`
+        seconds (the gauges keep their values between); a failure only logs."""
+        self._refreshers.append(_Refresher(name, refresh, every))
 
     def observe_consumed(self, topic: str, event_type: str, outcome: str, started: float) -> None:
         self.handler_seconds.labels(topic, event_type).observe(time.perf_counter() - started)
@@ -107,11 +117,14 @@ class Metrics:
 
     async def render(self, timeout: float = 3.0) -> bytes:
         """The exposition text, after refreshing the query-backed gauges."""
-        for name, refresh in self._refreshers:
+        for refresher in self._refreshers:
+            if time.monotonic() < refresher.done_at + refresher.every:
+                continue
             try:
-                await asyncio.wait_for(refresh(), timeout)
+                await asyncio.wait_for(refresher.refresh(), timeout)
+                refresher.done_at = time.monotonic()
             except Exception as exc:  # noqa: BLE001 - a slow gauge must not fail the scrape
-                log.warning("metrics refresh %s failed: %s", name, exc)
+                log.warning("metrics refresh %s failed: %s", refresher.name, exc)
         return generate_latest(self.registry)
 
     def router(self, guard: Callable[..., Awaitable[object]]) -> APIRouter:

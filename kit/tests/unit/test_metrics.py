@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 
 from hnth_kit.metrics import DbCommandTimer, Metrics
@@ -25,3 +26,19 @@ def test_each_command_is_counted_under_its_collection_a_get_more_too() -> None:
         if s.name == "hnth_db_command_seconds_count"
     }
     assert counts == {("find", "notices"): 1, ("getMore", "notices"): 1, ("ping", ""): 1}
+
+
+async def test_a_refresh_runs_at_most_once_in_its_interval() -> None:
+    metrics, runs = Metrics("test"), {"each": 0, "hourly": 0}
+
+    def counting(name: str) -> Callable[[], Awaitable[None]]:
+        async def refresh() -> None:
+            runs[name] += 1
+
+        return refresh
+
+    metrics.refresh_on_scrape("each", counting("each"))
+    metrics.refresh_on_scrape("hourly", counting("hourly"), every=3600)
+    await metrics.render()
+    await metrics.render()
+    assert runs == {"each": 2, "hourly": 1}

@@ -25,6 +25,10 @@ class InspectionSettings(ServiceSettings):
     """How long a probe's result for a meeting not known yet waits for its SlotAssigned
     (another topic, may come later) before it is dead-lettered
     (`HNTH_PARK_GRACE_SECONDS`)."""
+    notice_figures_seconds: float = Field(default=60.0, ge=0)
+    """How often a scrape of `/metrics` recomputes rule 2's figures at most
+    (`HNTH_NOTICE_FIGURES_SECONDS`): they are read from every notice fact of the year, a
+    cost that grows with the year's notices, so not on every scrape."""
 
 
 def build(settings: InspectionSettings | None = None, clock: Clock | None = None) -> Service:
@@ -65,7 +69,7 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     service.api.state.inspection = inspection
     for resource in (checks, incidents, inspections, reports, feedback):
         service.include(resource.router)
-    _notice_gauges(service, inspection)
+    _notice_gauges(service, inspection, settings.notice_figures_seconds)
     # a merged province's checklists, results, incidents, inspections, reports and
     # directory copy move under the province it joined (`hnth_kit.tenants`)
     service.tenants.moves(
@@ -94,8 +98,9 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     return service
 
 
-def _notice_gauges(service: Service, inspection: Inspection) -> None:
-    """Rule 2's compliance this year per province, as Prometheus gauges (at scrape time)."""
+def _notice_gauges(service: Service, inspection: Inspection, every: float) -> None:
+    """Rule 2's compliance this year per province, as Prometheus gauges (at a scrape, at
+    most once in `every` seconds)."""
     registry = service.metrics.registry
     gauges = {
         "notices_lead_time_compliance": Gauge(
@@ -118,4 +123,4 @@ def _notice_gauges(service: Service, inspection: Inspection) -> None:
                 value = figures[key]
                 gauge.labels(tenant=tenant).set(float("nan") if value is None else value)
 
-    service.metrics.refresh_on_scrape("notices", refresh)
+    service.metrics.refresh_on_scrape("notices", refresh, every)
