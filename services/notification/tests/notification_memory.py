@@ -87,7 +87,7 @@ class MemoryStore:
     async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None:
         return self.meetings.get(f"{tenant}:{meeting_id}")
 
-    async def save_meeting(self, meeting: Meeting) -> None:
+    async def save_meeting(self, meeting: Meeting, new: bool = False) -> None:
         key = f"{meeting.tenant}:{meeting.meeting_id}"
         known = self.meetings.get(key)
         if known is None or known.revision <= meeting.revision:

@@ -148,7 +148,7 @@ class Inspection:
         for old in checklists.timers_to_cancel(existing, timer_id) - keep:
             await self.timers.cancel(old)
         known = [*(c["endpoint"] for c in existing), *slot.endpoints]
-        await self.store.save_meeting(checklists.meeting_record(slot, known))
+        await self.store.save_meeting(checklists.meeting_record(slot, known), new=not existing)
         await self.store.insert_checklists(plan.open)
         before = {c["_id"]: c for c in existing}
         for checklist in [*plan.reopen, *plan.keep]:

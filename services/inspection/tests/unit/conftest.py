@@ -54,7 +54,7 @@ class MemoryStore:
     async def meeting(self, meeting_id: str) -> Document | None:
         return copy.deepcopy(self.meetings.get(meeting_id))
 
-    async def save_meeting(self, meeting: Document) -> None:
+    async def save_meeting(self, meeting: Document, new: bool) -> None:
         self.meetings[meeting["_id"]] = copy.deepcopy(meeting)
 
     async def meeting_checklists(
