@@ -82,9 +82,9 @@ class Dispatcher:
         try:
             while True:
                 poll = self._doorbell.look_asked() or time.monotonic() - polled >= self._poll
+                if poll:
+                    polled = time.monotonic()
                 try:
-                    if poll:
-                        polled = time.monotonic()
                     await self.send_due(poll)
                 except asyncio.CancelledError:
                     raise
