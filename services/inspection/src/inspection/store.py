@@ -121,12 +121,8 @@ class InspectionStore:
     async def save_meeting(self, meeting: Document, new: bool) -> None:
         """Keep the meeting; `new`: not seen before, so an insert (on FerretDB half the cost
         of an upsert, which reads first), a replace when it was there after all."""
-        if new:
-            try:
-                await self._meetings.insert_one(meeting)
-                return
-            except DuplicateKeyError:
-                pass
+        if new and not await insert_new(self._meetings, [meeting]):
+            return
         await self._meetings.replace_one({"_id": meeting["_id"]}, meeting, upsert=True)
 
     async def meeting_checklists(

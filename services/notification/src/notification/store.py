@@ -324,12 +324,8 @@ class NotificationStore:
         doc["removed_endpoints"] = list(meeting.removed_endpoints)
         doc["cascade"] = [s.data() for s in meeting.cascade]
         key = f"{meeting.tenant}:{meeting.meeting_id}"
-        if new:
-            try:
-                await self._meetings.insert_one({"_id": key, **doc})
-                return
-            except DuplicateKeyError:
-                pass
+        if new and not await insert_new(self._meetings, [{"_id": key, **doc}]):
+            return
         try:
             await self._meetings.update_one(
                 {"_id": key, "revision": {"$lte": meeting.revision}},
