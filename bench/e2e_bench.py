@@ -302,8 +302,9 @@ class Platform:
         return found
 
     def scrape(self) -> dict[str, dict[str, float]]:
-        """From every instance's /metrics: database calls and seconds per (instance,
-        command, collection) (a pymongo command listener in each service counts them),
+        """From every instance's /metrics: database calls, seconds and documents returned per
+        (instance, command, collection) (a pymongo command listener in each service counts
+        them),
         events handled per instance (`hnth_events_consumed`, every outcome) and events
         still queued (consumer lag plus outbox backlog)."""
         found: dict[str, dict[str, float]] = {}
@@ -329,6 +330,9 @@ class Platform:
                         what = f"{name} {sample.labels['command']} {sample.labels['collection']}"
                         kind = "seconds" if sample.name.endswith("_sum") else "calls"
                         found.setdefault(what, {})[kind] = sample.value
+                    if sample.name == "hnth_db_documents_returned_total":
+                        what = f"{name} {sample.labels['command']} {sample.labels['collection']}"
+                        found.setdefault(what, {})["documents"] = sample.value
         return found
 
     def activity(self) -> tuple[float, float]:
@@ -648,6 +652,8 @@ def measure(
     )
     db_before = {k: v.get("calls", 0.0) for k, v in scraped_before.items() if "calls" in v}
     db_after = {k: v.get("calls", 0.0) for k, v in scraped_after.items() if "calls" in v}
+    docs_before = {k: v["documents"] for k, v in scraped_before.items() if "documents" in v}
+    docs_after = {k: v["documents"] for k, v in scraped_after.items() if "documents" in v}
     by_service: dict[str, float] = {}
     for what, calls in per_meeting(db_before, db_after, count).items():
         service = what.split()[0].rsplit("-", 1)[0]
@@ -660,6 +666,7 @@ def measure(
         "db_calls_per_meeting": round(sum(by_service.values()), 1),
         "db_calls_per_meeting_by_service": by_service,
         "db_calls_per_meeting_by_command": per_meeting(db_before, db_after, count),
+        "db_documents_read_per_meeting_by_command": per_meeting(docs_before, docs_after, count),
         "kafka_requests_per_meeting": round(
             sum(per_meeting(kafka_before, kafka_after, count).values()), 1
         )
@@ -859,6 +866,9 @@ def report(results: dict[str, Any]) -> None:
             "  kafka requests/meeting: "
             + ", ".join(f"{k} {v}" for k, v in run["kafka_requests_per_meeting_by_api"].items())
         )
+        read = run.get("db_documents_read_per_meeting_by_command", {})
+        most = sorted(read.items(), key=lambda kv: -kv[1])[:8]
+        print("  documents read/meeting (most): " + ", ".join(f"{k} {v}" for k, v in most))
 
 
 if __name__ == "__main__":

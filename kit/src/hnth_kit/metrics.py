@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends
@@ -104,6 +104,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.db_documents = Counter(
+            "hnth_db_documents_returned",
+            "Documents the database returned (find, getMore), by command and collection",
+            ["command", "collection"],
+            registry=r,
+        )
         self._refreshers: list[_Refresher] = []
 
     def refresh_on_scrape(self, name: str, refresh: Refresh, every: float = 0.0) -> None:
@@ -144,10 +150,12 @@ class Metrics:
 
 
 class DbCommandTimer(monitoring.CommandListener):
-    """Feeds `hnth_db_command_seconds` from PyMongo's command monitoring."""
+    """Feeds `hnth_db_command_seconds` and `hnth_db_documents_returned` from PyMongo's
+    command monitoring: a read whose cost grows with history shows as documents per call."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._histogram = metrics.db_seconds
+        self._documents = metrics.db_documents
         self._started: dict[int, tuple[str, str]] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
@@ -158,12 +166,18 @@ class DbCommandTimer(monitoring.CommandListener):
         self._started[event.request_id] = (event.command_name, collection)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self._finish(event.request_id, event.duration_micros)
+        labels = self._finish(event.request_id, event.duration_micros)
+        cursor = event.reply.get("cursor")
+        if labels is not None and isinstance(cursor, Mapping):
+            batch = cursor.get("firstBatch", cursor.get("nextBatch"))
+            if isinstance(batch, list):
+                self._documents.labels(*labels).inc(len(batch))
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         self._finish(event.request_id, event.duration_micros)
 
-    def _finish(self, request_id: int, micros: int) -> None:
+    def _finish(self, request_id: int, micros: int) -> tuple[str, str] | None:
         labels = self._started.pop(request_id, None)
         if labels is not None:
             self._histogram.labels(*labels).observe(micros / 1e6)
+        return labels
