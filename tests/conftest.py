@@ -188,6 +188,7 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_SMTP_HOST": "127.0.0.1",
         "HNTH_SMTP_PORT": str(smtp.port),
         "HNTH_SMTP_TIMEOUT_SECONDS": "30",
+        "HNTH_DELIVERY_LEASE_SECONDS": "120",  # longer than a group's 3 rounds of 30 s
         "HNTH_WEBHOOK_URLS": f'["{webhook.url}"]',
         "HNTH_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HNTH_DELIVERY_POLL_SECONDS": "0.2",

@@ -132,6 +132,7 @@ async def notification(infra, unique) -> AsyncIterator[StartReplicas]:
             "delivery_max_backoff_seconds": 0.5,
             # a slow reply on a loaded machine is not a failure: its retry would send twice
             "smtp_timeout_seconds": 30.0,
+            "delivery_lease_seconds": 120.0,  # longer than a group's 3 rounds of 30 s
             "webhook_secret": WEBHOOK_SECRET,
             **overrides,
         }

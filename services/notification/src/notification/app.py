@@ -60,12 +60,35 @@ class NotificationSettings(ServiceSettings):
     delivery_backoff_seconds: float = Field(default=5.0, gt=0)
     delivery_max_backoff_seconds: float = Field(default=1800.0, gt=0)
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
-    """How long a sender holds a notice; longer than the SMTP and webhook timeouts."""
+    """How long a sender holds a notice: longer than a group of them takes at the worst
+    (every delivery running to its channel's timeout; checked at start)."""
+    delivery_group: int = Field(default=24, ge=1)
+    """Notices a sender claims, reads and records together."""
+    delivery_concurrency: int = Field(default=8, ge=1)
+    """Deliveries a sender makes at once (SMTP connections it keeps, at most)."""
 
     @model_validator(mode="after")
     def _webhooks_are_signed(self) -> Self:
         if self.webhook_urls and self.webhook_secret is None:
             raise ValueError("HNTH_WEBHOOK_SECRET is required when HNTH_WEBHOOK_URLS is set")
+        return self
+
+    @model_validator(mode="after")
+    def _groups_end_inside_the_lease(self) -> Self:
+        """A group outliving its claims could be sent by a second replica meanwhile."""
+        rounds = -(-self.delivery_group // self.delivery_concurrency)
+        slowest = max(
+            self.smtp_timeout_seconds,
+            self.webhook_timeout_seconds,
+            self.smpp_timeout_seconds + self.smpp_receipt_wait_seconds,
+        )
+        if rounds * slowest >= self.delivery_lease_seconds:
+            raise ValueError(
+                f"HNTH_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must exceed "
+                f"a group's worst time: {rounds} rounds of HNTH_DELIVERY_CONCURRENCY "
+                f"deliveries (HNTH_DELIVERY_GROUP / HNTH_DELIVERY_CONCURRENCY) of up to "
+                f"{slowest:g} s each; lower the group or raise the lease"
+            )
         return self
 
     def delivery(self) -> DeliveryConfig:
@@ -79,6 +102,8 @@ class NotificationSettings(ServiceSettings):
             max_backoff=timedelta(seconds=self.delivery_max_backoff_seconds),
             lease=timedelta(seconds=self.delivery_lease_seconds),
             poll_seconds=self.delivery_poll_seconds,
+            group=self.delivery_group,
+            concurrency=self.delivery_concurrency,
         )
 
     def smpp(self) -> SmppConfig | None:

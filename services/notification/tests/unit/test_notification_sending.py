@@ -3,9 +3,10 @@ channels in place of SMTP and webhooks: no Kafka, no database, no network."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
@@ -261,7 +262,7 @@ async def test_a_group_where_one_delivery_raises_records_the_others_before_relea
 
     monkeypatch.setattr(world.channels, "send", fails_for_power)
     due = await world.delivery.due()
-    assert len(due) <= CONFIG.concurrency, "one group"
+    assert len(due) <= CONFIG.group, "one group"
     with pytest.raises(ConnectionError):
         await world.delivery.send_many(due, "replica-a")
 
@@ -270,3 +271,47 @@ async def test_a_group_where_one_delivery_raises_records_the_others_before_relea
     assert power["status"] == Status.PENDING
     assert list(world.store.queue) == [power["_id"]], "only the failed one stays queued"
     assert world.store.claims == {}, "every claim released after the group"
+
+
+async def test_a_group_is_claimed_and_recorded_once_and_sent_concurrency_at_a_time(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two meetings' notices make one group: one claim, one read and one record for them
+    all, while no more than `concurrency` deliveries are under way at any moment."""
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    await world.notifications.slot_assigned(assigned("m-2", NOW + timedelta(days=11)))
+    due = await world.delivery.due()
+    config = dataclasses.replace(CONFIG, group=len(due), concurrency=2)
+    delivery = Delivery(
+        world.store, world.clock, lambda _: POLICY, world.channels, world.channels, config
+    )
+    store_calls: list[str] = []
+    for name in ("claim_many", "notices_to_send", "record"):
+        counted = getattr(world.store, name)
+
+        async def count(*args: object, _name: str = name, _call: object = counted) -> object:
+            store_calls.append(_name)
+            return await _call(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(world.store, name, count)
+    under_way, most = 0, 0
+
+    def gauged(deliver: Callable[..., Awaitable[attempts.Attempt]]) -> object:
+        async def deliver_gauged(*args: object) -> attempts.Attempt:
+            nonlocal under_way, most
+            under_way += 1
+            most = max(most, under_way)
+            await asyncio.sleep(0)  # let the group's other attempts start, if they may
+            under_way -= 1
+            return await deliver(*args)
+
+        return deliver_gauged
+
+    monkeypatch.setattr(world.channels, "send", gauged(world.channels.send))
+    monkeypatch.setattr(world.channels, "post", gauged(world.channels.post))
+    attempted = await delivery.send_many(due, "replica-a")
+
+    assert len(attempted) == len(due) > 2 * config.concurrency
+    assert {n["status"] for n in world.store.notices.values()} == {Status.SENT}
+    assert most == config.concurrency
+    assert store_calls == ["claim_many", "notices_to_send", "record"]

@@ -91,7 +91,11 @@ class DeliveryConfig:
     lease: timedelta = timedelta(seconds=60)
     poll_seconds: float = 1.0
     batch: int = 50
+    group: int = 24
+    """Notices claimed, read and recorded together (a handful of database commands for
+    the lot: per notice they were most of its sending)."""
     concurrency: int = 8
+    """Deliveries at once, within a group (and SMTP connections open at most)."""
 
     def ack_url(self, notice_id: str) -> str:
         token = signing.ack_token(self.ack_secret, notice_id)
@@ -150,13 +154,14 @@ class Delivery:
         return attempted[0] if attempted else None
 
     async def send_many(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
-        """Attempt the queued notices no other sender holds, `concurrency` at a time. A
-        group's notices are claimed and read in one write and one read and sent at once;
-        when all are sent, their outcomes are recorded together (escalating a formal
-        notice that gave up, first), the finished ones leave the queue and the claims are
-        released. A group lasts one delivery's time, well inside the claims' lease; a
-        crash before its record sends its notices again (at least once, same ids)."""
-        size = self.config.concurrency
+        """Attempt the queued notices no other sender holds, a `group` at a time. A
+        group's notices are claimed and read in one write and one read and sent,
+        `concurrency` at once; when all are sent, their outcomes are recorded together
+        (escalating a formal notice that gave up, first), the finished ones leave the queue
+        and the claims are released. A group lasts a few deliveries' time, inside the
+        claims' lease (the settings check it against the channels' timeouts); a crash
+        before its record sends its notices again (at least once, same ids)."""
+        size = self.config.group
         attempted: list[Attempted] = []
         for first in range(0, len(notice_ids), size):
             attempted += await self._send_group(notice_ids[first : first + size], owner)
@@ -169,11 +174,15 @@ class Delivery:
             return []  # other replicas are on them
         try:
             notices = await store.notices_to_send(claimed)
+            gate = asyncio.Semaphore(self.config.concurrency)
+
+            async def attempt(notice_id: str) -> tuple[Document, _Outcome] | None:
+                async with gate:
+                    return await self._attempt(notice_id, notices.get(notice_id), now)
+
             # every attempt runs to its end before the claims are released, even when one
             # raises (its notice stays pending): a released notice may be taken at once
-            done = await asyncio.gather(
-                *(self._attempt(i, notices.get(i), now) for i in claimed), return_exceptions=True
-            )
+            done = await asyncio.gather(*map(attempt, claimed), return_exceptions=True)
             attempted = await self._record([d for d in done if isinstance(d, tuple)])
             await store.dequeue(
                 [a.notice_id for a in attempted if a.result.status is not Status.PENDING]

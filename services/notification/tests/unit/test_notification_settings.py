@@ -1,0 +1,28 @@
+"""The sender's settings refuse a group that could outlive its claims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from notification.app import NotificationSettings
+
+REQUIRED: dict[str, Any] = {"link_secret": "x" * 32, "auth_jwks": '{"keys": []}'}
+
+
+def test_the_defaults_end_a_group_inside_the_lease() -> None:
+    settings = NotificationSettings(**REQUIRED)
+    config = settings.delivery()
+    assert (config.group, config.concurrency) == (24, 8)
+    assert config.lease.total_seconds() == 60
+
+
+def test_a_group_that_could_outlive_its_claims_is_refused_at_start() -> None:
+    """Three rounds of 8 deliveries at a 30 s SMTP timeout may take 90 s: a 60 s lease
+    would run out mid-group and a second replica could send the same notices."""
+    with pytest.raises(ValidationError, match="HNTH_DELIVERY_LEASE_SECONDS"):
+        NotificationSettings(**REQUIRED, smtp_timeout_seconds=30)
+    allowed = NotificationSettings(**REQUIRED, smtp_timeout_seconds=30, delivery_group=8)
+    assert allowed.delivery().group == 8
