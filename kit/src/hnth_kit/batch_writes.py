@@ -14,34 +14,60 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Protocol, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from hnth_kit.mongo import Document, insert_new
 
 
+class Held(Protocol):
+    """What a batch holds until its end: `flush` makes the writes."""
+
+    async def flush(self) -> None: ...
+
+
+HeldT = TypeVar("HeldT", bound=Held)
+
+
+class _Inserts:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+        self.docs: list[Document] = []
+
+    async def flush(self) -> None:
+        await insert_new(self.collection, self.docs)
+
+
 class BatchWrites:
-    """The rows a batch will insert, per collection, in the order they came."""
+    """What a batch will write at its end, by key, flushed in the order each was first
+    used: the rows to insert per collection, and what a service gathers itself."""
 
     def __init__(self) -> None:
-        self._inserts: dict[str, tuple[AsyncCollection[Document], list[Document]]] = {}
+        self._held: dict[str, Held] = {}
+
+    def held(self, key: str, make: Callable[[], HeldT]) -> HeldT:
+        found = self._held.get(key)
+        if found is None:
+            found = self._held[key] = make()
+        return found  # type: ignore[return-value] # one key, one kind
 
     def add(self, collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
         key = f"{collection.database.name}.{collection.name}"
-        self._inserts.setdefault(key, (collection, []))[1].extend(docs)
+        self.held(key, lambda: _Inserts(collection)).docs.extend(docs)
 
     def discard(
         self, collection: AsyncCollection[Document], undone: Callable[[Document], bool]
     ) -> None:
         """Drop rows not inserted yet (what a later message of the batch undid)."""
-        held = self._inserts.get(f"{collection.database.name}.{collection.name}")
-        if held is not None:
-            held[1][:] = [d for d in held[1] if not undone(d)]
+        held = self._held.get(f"{collection.database.name}.{collection.name}")
+        if isinstance(held, _Inserts):
+            held.docs[:] = [d for d in held.docs if not undone(d)]
 
     async def flush(self) -> None:
-        inserts, self._inserts = self._inserts, {}
-        for collection, docs in inserts.values():
-            await insert_new(collection, docs)
+        held, self._held = self._held, {}
+        for each in held.values():
+            await each.flush()
 
 
 _current: ContextVar[BatchWrites | None] = ContextVar("hnth_batch_writes", default=None)
@@ -69,6 +95,14 @@ async def insert_new_in_batch(
         await insert_new(collection, docs)
     else:
         batch.add(collection, docs)
+
+
+def held_in_batch(key: str, make: Callable[[], HeldT]) -> HeldT | None:
+    """What the consumer batch gathers under `key` (made by `make` at its first use, and
+    flushed with the batch's inserts), or None outside a batch, where the caller writes
+    at once. For a service's own writes that are cheaper made once for the batch."""
+    batch = _current.get()
+    return None if batch is None else batch.held(key, make)
 
 
 def discard_in_batch(

@@ -40,7 +40,8 @@ class MemoryStore:
         """The directory entries by key, as `directory` (the newest snapshot wins)."""
 
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]:
-        stored = [n for n in notices if n.id not in self.notices]
+        unique = {n.id: n for n in notices}.values()  # as the store: a notice given twice once
+        stored = [n for n in unique if n.id not in self.notices]
         for n in stored:
             self.notices[n.id] = notice_document(n, now)
             self.queue[n.id] = now

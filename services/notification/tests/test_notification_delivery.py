@@ -289,7 +289,7 @@ async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
         tenant="tuyen-quang",
         rule=RuleRef(rule="report.year_end", source="test"),
     )
-    await store.add_notices([notice], now)
+    assert await store.add_notices([notice, notice], now) == [notice.id], "given twice: once"
     assert [q["_id"] async for q in db[QUEUE].find({})] == [notice.id]
     sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
     await store.record([Recorded(notice.id, sent, now, "kt@example.vn", "<m@x>")])

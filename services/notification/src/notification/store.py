@@ -97,7 +97,8 @@ class NotificationStore:
 
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]:
         """Insert the notices; those already there (a redelivery, a replica) stay as they are.
-        Returns the ids of those inserted now (due now, as every new notice is).
+        Returns the ids of those inserted now (due now, as every new notice is); a notice
+        given twice (a batch's redelivered event) counts once.
 
         Queued first: a crash between the two writes leaves a queue entry without a notice
         (dropped by the sender), never a pending notice that no sender looks for.
@@ -105,7 +106,7 @@ class NotificationStore:
         its entry is settled at once (read after the queue write, so a sender finishing
         meanwhile deletes the entry after us), not left for a sender's pass.
         """
-        docs = [notice_document(n, now) for n in notices]
+        docs = [notice_document(n, now) for n in {n.id: n for n in notices}.values()]
         await insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
         await self._index_causes(docs)
         taken = await insert_new(self._notices, docs)

@@ -13,11 +13,12 @@ from notification_samples import ENDPOINTS, TENANT, assigned, cancelled
 from hnth_contracts import Conflict, ConflictKind, SlotReleased
 from hnth_contracts.policy import load_policy
 from hnth_kit.auth import Principal, Role
+from hnth_kit.batch_writes import batch_writes
 from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
 from hnth_kit.settings import REPO_ROOT
 from hnth_kit.timers import Timer
-from notification.domain.notices import Channel, Kind, Status
+from notification.domain.notices import Channel, Kind, Notice, Status
 from notification.domain.signing import ack_token
 from notification.domain.timers import TimerKind
 from notification.usecases import Notifications
@@ -85,6 +86,28 @@ async def test_redelivered_slot_assigned_adds_nothing(world: World) -> None:
     assert world.store.notices == notices
     assert world.timers.timers == timers
     assert len(world.wakes) == 1, "nothing is handed to the sender twice"
+
+
+async def test_a_consumer_batch_stores_its_notices_together_when_it_ends(world: World) -> None:
+    """Two meetings and a redelivery in one batch: nothing stored until the batch ends,
+    then every notice once, in one store call, handed to the sender in one go."""
+    calls: list[int] = []
+    add_notices = world.store.add_notices
+
+    async def counted(notices: Sequence[Notice], now: datetime) -> list[str]:
+        calls.append(len(notices))
+        return await add_notices(notices, now)
+
+    world.store.add_notices = counted  # type: ignore[method-assign]
+    first = assigned("m-1", NOW + timedelta(days=10))
+    async with batch_writes():
+        await world.notifications.slot_assigned(first)
+        await world.notifications.slot_assigned(first)  # redelivered within the batch
+        await world.notifications.slot_assigned(assigned("m-2", NOW + timedelta(days=11)))
+        assert world.store.notices == {}, "held until the batch ends"
+    assert len(calls) == 1
+    assert {n["meeting_id"] for n in world.store.notices.values()} == {"m-1", "m-2"}
+    assert world.wakes == [list(world.store.notices)], "every new notice handed over, once"
 
 
 async def test_stale_revision_plans_nothing(world: World) -> None:

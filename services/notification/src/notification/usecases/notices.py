@@ -31,6 +31,7 @@ from hnth_contracts import (
 )
 from hnth_contracts.policy import Policy
 from hnth_kit.auth import Principal, Role
+from hnth_kit.batch_writes import held_in_batch
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal
@@ -332,17 +333,36 @@ class Notifications:
         return meeting if timers.timer_is_current(timer.payload, meeting, cancelled) else None
 
     async def _add(self, notices: Sequence[Notice]) -> None:
-        now = self._clock.now()
+        """Store the notices and hand them to the sender; in a consumer batch, with the
+        rest of the batch's at its end (one insert per collection for the batch, before
+        its offsets are committed: a crash plans them again, under the same ids)."""
         if self._sms_on:
-            notices = sms.with_sms(notices, self.policy_for, now)
-        stored = await self.store.add_notices(notices, now)
-        if stored:
+            notices = sms.with_sms(notices, self.policy_for, self._clock.now())
+        gathered = held_in_batch(f"notification.notices.{id(self)}", lambda: _Gathered(self))
+        if gathered is None:
+            await self._store_notices(notices)
+        else:
+            gathered.notices += notices
+
+    async def _store_notices(self, notices: Sequence[Notice]) -> None:
+        if stored := await self.store.add_notices(notices, self._clock.now()):
             self.wake(stored)
 
     async def _schedule(self, tenant: str, plans: Sequence[TimerPlan]) -> None:
         await self._timers.schedule_many(
             [Timer(p.id, p.kind, p.due_at, tenant, p.payload) for p in plans]
         )
+
+
+class _Gathered:
+    """A consumer batch's notices, stored together when it ends."""
+
+    def __init__(self, notifications: Notifications) -> None:
+        self._notifications = notifications
+        self.notices: list[Notice] = []
+
+    async def flush(self) -> None:
+        await self._notifications._store_notices(self.notices)
 
 
 def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]) -> bool:
