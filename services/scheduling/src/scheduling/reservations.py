@@ -10,6 +10,7 @@ too, so a request that fits costs inserts and no read; the inserts stay the judg
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -34,6 +35,8 @@ class Claims(Protocol):
     ) -> dict[str, KeyState]: ...
 
     def unclaimed(self, keys: Iterable[str]) -> dict[str, int] | None: ...
+
+    def seen_taken(self, key: str, besides: str | None = None) -> bool: ...
 
     async def claim(
         self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
@@ -184,12 +187,14 @@ class Slots:
         ports that read free are claimed, the next ones in turn where one was taken
         meanwhile: the inserts decide, the read only spares inserts bound to fail."""
         held_before = len(attempt.held)
-        order = domain.port_order(request.meeting_id, bridge.ports)
         need = request.ports if need is None else need
         have = dict.fromkeys(spans, 0)
         holders: dict[int, list[Holder]] = {b: [] for b in spans}
+        order = {b: self._free_first(request, bridge, b) for b in spans}
         # (port, generation) still to try, per bucket
-        left: dict[int, list[tuple[int, int]]] = {b: [(n, 0) for n in order[:need]] for b in spans}
+        left: dict[int, list[tuple[int, int]]] = {
+            b: [(n, 0) for n in order[b][:need]] for b in spans
+        }
         rest_read = False
         while True:
             wanted: dict[str, int] = {}
@@ -214,7 +219,7 @@ class Slots:
             if rest_read or not short:
                 break
             rest_read = True
-            read = await self._read_ports(request, bridge, {b: order[need:] for b in short})
+            read = await self._read_ports(request, bridge, {b: order[b][need:] for b in short})
             for b, states in read.items():
                 for n, state in states:
                     if state.holder is None:
@@ -232,6 +237,17 @@ class Slots:
         # keep them in `inserted`: finishing the decision releases them
         del attempt.held[held_before:]
         return [h for b in full for h in holders[b]]
+
+    def _free_first(self, request: Request, bridge: Bridge, bucket: int) -> list[int]:
+        """The meeting's port order on `bridge`, with the ports this replica has seen other
+        meetings hold in `bucket` moved last: the blind claims then rarely hit a taken
+        port, and the rest of the bucket is seldom read (the claims still decide; the
+        picture is a hint). The meeting's own stay in place, so that an earlier try's are
+        found and adopted, not left behind."""
+        seen, meeting = self.store.seen_taken, request.meeting_id
+        order = domain.port_order(meeting, bridge.ports)
+        key = functools.partial(port_key, request.tenant, bridge.name, bucket)
+        return sorted(order, key=lambda n: seen(key(n), besides=meeting))
 
     async def _read_ports(
         self, request: Request, bridge: Bridge, ports: Mapping[int, Sequence[int]]

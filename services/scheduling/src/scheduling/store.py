@@ -121,9 +121,9 @@ def unit_id(tenant: str, code: str) -> str:
     return f"{tenant}|{UNIT}{code}"
 
 
-def _remember(cache: OrderedDict[str, int], key: str, gen: int) -> None:
-    """Keep `key -> gen` in a bounded most-recently-used cache."""
-    cache[key] = gen
+def _remember(cache: OrderedDict[str, Any], key: str, value: object) -> None:
+    """Keep `key -> value` in a bounded most-recently-used cache."""
+    cache[key] = value
     cache.move_to_end(key)
     if len(cache) > FLOOR_CACHE:
         cache.popitem(last=False)
@@ -260,9 +260,9 @@ class SchedulingStore:
         self._floor: OrderedDict[str, int] = OrderedDict()
         """key -> first generation not known to be released. Releases are forever, so
         this cache is never wrong, only incomplete; it keeps churned chains cheap."""
-        self._taken: OrderedDict[str, int] = OrderedDict()
-        """key -> generation of a live claim this process inserted or read: with `_floor`,
-        the replica's picture of the calendar. It is a hint, never the judge: a key it
+        self._taken: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        """key -> (generation, meeting) of a live claim this process inserted or read: with
+        `_floor`, the replica's picture of the calendar. It is a hint, never the judge: a key it
         does not show taken is claimed blind (the insert decides, and fails on the
         duplicate `_id` where another replica got there first: a stale picture loses
         cleanly and that key is read), and a key it shows taken is read before anyone is
@@ -273,7 +273,7 @@ class SchedulingStore:
     def _released(self, key: str, gen: int) -> None:
         if self._floor.get(key, 0) <= gen:
             _remember(self._floor, key, gen + 1)
-        if self._taken.get(key, gen + 1) <= gen:
+        if self._taken.get(key, (gen + 1, ""))[0] <= gen:
             del self._taken[key]
 
     def unclaimed(self, keys: Iterable[str]) -> dict[str, int] | None:
@@ -281,11 +281,16 @@ class SchedulingStore:
         this replica has seen one of them taken (then read them: `states`)."""
         gens: dict[str, int] = {}
         for key in keys:
-            floor = self._floor.get(key, 0)
-            if self._taken.get(key, -1) >= floor:
+            if self.seen_taken(key):
                 return None
-            gens[key] = floor
+            gens[key] = self._floor.get(key, 0)
         return gens
+
+    def seen_taken(self, key: str, besides: str | None = None) -> bool:
+        """Whether this replica has seen `key` held (by a meeting other than `besides`): a
+        hint, from memory with no read."""
+        gen, meeting = self._taken.get(key, (-1, ""))
+        return gen >= self._floor.get(key, 0) and meeting != besides
 
     async def states(
         self, keys: Iterable[str], since: Mapping[str, int] | None = None
@@ -308,7 +313,7 @@ class SchedulingStore:
                     found[key] = KeyState(key, gen, None)
                 elif f"{key}#{gen}" not in released:
                     found[key] = KeyState(key, gen, claim)
-                    _remember(self._taken, key, gen)
+                    _remember(self._taken, key, (gen, claim["meeting_id"]))
                 else:
                     self._released(key, gen)
                     following[key] = gen + 1
@@ -333,7 +338,7 @@ class SchedulingStore:
             for key, gen in pending.items():
                 if key not in states:
                     attempt.take(f"{key}#{gen}", inserted=True)
-                    _remember(self._taken, key, gen)
+                    _remember(self._taken, key, (gen, attempt.meeting_id))
             for key, state in states.items():
                 if state.holder is None:
                     retry[key] = state.gen
@@ -361,7 +366,7 @@ class SchedulingStore:
         attempt.inserted.extend(d["_id"] for d in docs if d["_id"] not in taken)
         for doc in docs:
             key, _, gen = doc["_id"].rpartition("#")
-            _remember(self._taken, key, int(gen))
+            _remember(self._taken, key, (int(gen), attempt.meeting_id))
 
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None:
         """Release exactly these claims (already released ones stay as they are)."""

@@ -77,6 +77,14 @@ class MemoryStore:
             gens[key] = gen
         return gens
 
+    def seen_taken(self, key: str, besides: str | None = None) -> bool:
+        """A replica that knows the whole calendar sees every live claim."""
+        gen = 0
+        while f"{key}#{gen}" in self.released:
+            gen += 1
+        claim = self.claims.get(f"{key}#{gen}")
+        return claim is not None and claim["meeting_id"] != besides
+
     async def claim(
         self, attempt: Attempt, wanted: Mapping[str, int], fields: Mapping[str, Document]
     ) -> dict[str, KeyState]:

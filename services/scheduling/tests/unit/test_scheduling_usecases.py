@@ -162,3 +162,36 @@ def test_an_endpoint_the_meeting_leaves_out_is_not_reached_through_its_group() -
     assert request.expanded == (("G", ("TQ-X-A",)),)
     assert "TQ-X-B" not in request.rooms
     assert "TQ-X-A" in request.rooms
+
+
+async def test_ports_another_meeting_holds_are_passed_over_without_a_read(
+    scheduling, store, policy, monkeypatch
+) -> None:
+    """Two meetings at once on other endpoints, whose port orders start alike: the second
+    claims the next ports this replica knows free, blind, and reads none of the bucket."""
+    ports = domain.bridges_in_order(policy, None)[0].ports
+    first = "m-first"
+    second = next(
+        m
+        for m in (f"m-{n}" for n in range(1000))
+        if domain.port_order(m, ports)[0] == domain.port_order(first, ports)[0]
+    )
+    assigned = await scheduling.decide(requested(first))
+    assert assigned is not None
+    read: list[str] = []
+    states = store.states
+
+    async def reading(keys, since=None):  # type: ignore[no-untyped-def]
+        keys = list(keys)
+        read.extend(keys)
+        return await states(keys, since)
+
+    monkeypatch.setattr(store, "states", reading)
+    decision = await scheduling.decide(requested(second, endpoints=("TQ-H-SONDUONG",)))
+    assert decision is not None
+    assert decision["outcome"] == "assigned"
+    held = {c.rpartition("#")[0] for c in assigned["held"] if "|port|" in c}
+    taken = {c.rpartition("#")[0] for c in decision["held"] if "|port|" in c}
+    assert taken
+    assert not held & taken
+    assert [k for k in read if "|port|" in k] == []
