@@ -9,10 +9,10 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hnth_contracts import Window
-from hnth_contracts.policy import Policy
+from hnth_contracts.policy import DURATION, Policy
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Principal, Role, only
 from hnth_kit.refusal import SCHEMA_SOURCE, Refusal, Violation
@@ -70,7 +70,7 @@ def _too_many(policy: Policy, rooms: int, rule: str) -> Violation:
 
 def _duration(text: str) -> timedelta:
     try:
-        length = TypeAdapter(timedelta).validate_python(text)
+        length = DURATION.validate_python(text)
     except ValidationError:
         raise _bad(
             "duration",
