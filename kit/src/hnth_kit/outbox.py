@@ -184,34 +184,46 @@ def staged_in_new(
     """Call right after inserting `document` (NEW: nothing of it was staged before) with
     the events `announcement` named: in a consumer batch they are published from memory
     when the batch ends. Outside one, the relay's next pass publishes them as ever."""
+    staged_first(collection, announcement, document["_id"], document.get("_outbox") or [])
+
+
+def staged_first(
+    collection: AsyncCollection[Document],
+    announcement: str | None,
+    doc_id: object,
+    entries: Sequence[Document],
+) -> None:
+    """`staged_in_new` for a write that staged `entries` as the FIRST events of a document
+    that was there already (nothing of it was staged before, as a notice's one delivery)."""
     staged = _staging.get()
-    if staged is not None and announcement is not None and document.get("_outbox"):
-        staged.fresh.append(
-            Staged(collection.name, document["_id"], announcement, list(document["_outbox"]))
-        )
+    if staged is not None and announcement is not None and entries:
+        staged.fresh.append(Staged(collection.name, doc_id, announcement, list(entries)))
 
 
 async def announce_many(
     collection: AsyncCollection[Document], staged: Sequence[tuple[object, Sequence[Event]]]
-) -> None:
-    """`announce` for several documents' writes, in one insert (each `(doc_id, events)`)."""
+) -> list[str | None]:
+    """`announce` for several documents' writes, in one insert (each `(doc_id, events)`);
+    the announcements' ids, in the same order (None: no events)."""
     now = datetime.now(UTC)
+    ids = [uuid.uuid4().hex if events else None for _, events in staged]
     rows = [
         {
-            "_id": uuid.uuid4().hex,
+            "_id": announcement,
             "collection": collection.name,
             "doc": doc_id,
             "events": [str(e.event_id) for e in events],
             "at": now,
         }
-        for doc_id, events in staged
-        if events
+        for announcement, (doc_id, events) in zip(ids, staged, strict=True)
+        if announcement is not None
     ]
     if rows:
         await collection.database[PENDING].insert_many(rows)
         batch = _staging.get()
         if batch is not None:
             batch.announced += len(rows)
+    return ids
 
 
 def hide_outbox() -> Document:

@@ -209,7 +209,7 @@ class Service:
                 behind = max(0, high - await consumer.position(tp))
                 self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(behind)
 
-    async def _publish_staged(self, staged: Staging) -> None:
+    async def publish_staged(self, staged: Staging) -> None:
         """A batch is written: its new documents' events go out now, from memory. On
         failure they are announced and durable, so the relay's pass publishes them."""
         try:
@@ -283,7 +283,7 @@ class Service:
                     except BaseException:
                         self.relay.wake()  # what was written before the raise
                         raise
-                await self._publish_staged(staged)
+                await self.publish_staged(staged)
 
         for topic, models in self._outputs.topics.items():
             for model in models:

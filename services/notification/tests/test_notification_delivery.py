@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import uuid
 from datetime import timedelta
 
 import icalendar
@@ -35,6 +36,7 @@ from hnth_contracts import (
 )
 from hnth_kit.auth import Role
 from hnth_kit.consumer import Outcome
+from hnth_kit.outbox import staging
 from hnth_kit.testing import eventually, read_exactly, signed_token
 from notification.domain.attempts import Next, Recorded
 from notification.domain.notices import Kind, Notice, Recipient, Status
@@ -300,6 +302,58 @@ async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
 
     assert await db[QUEUE].count_documents({}) == 0
     assert (await store.notice(notice.id) or {})["status"] == Status.SENT.value
+
+
+async def test_a_record_stages_its_delivery_facts_for_publishing_from_memory_once_written(
+    database, unique
+) -> None:
+    """A sender's record keeps the events it wrote (a notice's one delivery) for publishing
+    from memory; a record that found a notice no longer pending (another sender recorded
+    it) keeps none of the group's, and leaves them to the relay's pass as before."""
+    db = database(f"notification_{unique}")
+    store = NotificationStore(db)
+    await store.setup()
+    now = in_days(0)
+    notices = [
+        Notice(
+            cause=f"report:tuyen-quang:r-{n}",
+            kind=Kind.REPORT_REQUEST,
+            recipient=Recipient("technician:TQ-STTTT", "technician"),
+            tenant="tuyen-quang",
+            rule=RuleRef(rule="report.year_end", source="test"),
+        )
+        for n in range(3)
+    ]
+    await store.add_notices(notices, now)
+    sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
+    fact = NoticeDelivered.create(
+        tenant="tuyen-quang",
+        correlation_id="r-0",
+        producer="test",
+        notice_id=notices[0].id,
+        meeting_id="m-1",
+        kind="meeting_notice",
+        recipient_role="technician",
+        delivered_at=now,
+    )
+    with staging() as staged:
+        await store.record([Recorded(notices[0].id, sent, now, "kt@x.vn", "<m0@x>", [fact])])
+    [fresh] = staged.fresh
+    assert (fresh.collection, fresh.doc_id, staged.announced) == ("notices", notices[0].id, 1)
+    assert [e["event_id"] for e in fresh.entries] == [str(fact.event_id)]
+    stored = await db["notices"].find_one({"_id": notices[0].id})
+    assert stored is not None
+    assert stored["_outbox"] == fresh.entries, "what is published is what was written"
+
+    again = fact.model_copy(update={"event_id": uuid.uuid4()})
+    with staging() as staged:
+        await store.record(
+            [
+                Recorded(notices[0].id, sent, now, "kt@x.vn", "<m0@x>", [again]),  # not pending
+                Recorded(notices[1].id, sent, now, "kt@x.vn", "<m1@x>", [fact]),
+            ]
+        )
+    assert (staged.fresh, staged.announced) == ([], 2), "announced: the relay's pass publishes"
 
 
 async def _count(replica, topic: str) -> int:

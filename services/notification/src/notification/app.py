@@ -175,6 +175,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
             ["kind", "status"],
             registry=service.metrics.registry,
         ),
+        publish=service.publish_staged,
     )
     notifications = Notifications(
         store,

@@ -34,6 +34,7 @@ from hnth_kit.outbox import (
     hide_outbox,
     merge_updates,
     outbox_update,
+    staged_first,
     with_outbox,
 )
 from notification.domain import facts, technicians
@@ -219,21 +220,28 @@ class NotificationStore:
         writes for them all: the announcements, the notices (one bulk write; only a pending
         notice is written, by its claim holder), the queue entries of those still pending
         (moved to their next attempt). The sender takes finished ones off the queue with
-        its group's (`dequeue`)."""
+        its group's (`dequeue`). Within `staging()` the events are kept for publishing from
+        memory when every notice was written (else the relay's pass finds them)."""
         if not recorded:
             return
-        await announce_many(self._notices, [(r.notice_id, r.events) for r in recorded])
+        announced = await announce_many(self._notices, [(r.notice_id, r.events) for r in recorded])
+        staged = [outbox_update(r.events, self._topics) for r in recorded]
         updates = [
             UpdateOne(
                 {"_id": r.notice_id, "status": Status.PENDING.value},
                 merge_updates(
-                    {"$set": attempt_update(r.result, r.at, r.address, r.message_id)},
-                    outbox_update(r.events, self._topics),
+                    {"$set": attempt_update(r.result, r.at, r.address, r.message_id)}, outbox
                 ),
             )
-            for r in recorded
+            for r, outbox in zip(recorded, staged, strict=True)
         ]
-        await self._notices.bulk_write(updates, ordered=False)
+        written = await self._notices.bulk_write(updates, ordered=False)
+        if written.matched_count == len(updates):
+            # every notice was still pending, so these are its first and only events (a
+            # notice is delivered once): a sender's pass may publish them from memory
+            for r, announcement, outbox in zip(recorded, announced, staged, strict=True):
+                entries = outbox.get("$push", {}).get("_outbox", {}).get("$each", [])
+                staged_first(self._notices, announcement, r.notice_id, entries)
         again = [
             UpdateOne({"_id": r.notice_id}, {"$set": {"due": r.result.next_attempt_at}})
             for r in recorded
