@@ -80,7 +80,7 @@ class NotificationSettings(ServiceSettings):
         slowest = max(
             self.smtp_timeout_seconds,
             self.webhook_timeout_seconds,
-            self.smpp_timeout_seconds + self.smpp_receipt_wait_seconds,
+            self.smpp_timeout_seconds + self.smpp_receipt_wait_seconds if self.smpp_host else 0,
         )
         if rounds * slowest >= self.delivery_lease_seconds:
             raise ValueError(

@@ -26,3 +26,10 @@ def test_a_group_that_could_outlive_its_claims_is_refused_at_start() -> None:
         NotificationSettings(**REQUIRED, smtp_timeout_seconds=30)
     allowed = NotificationSettings(**REQUIRED, smtp_timeout_seconds=30, delivery_group=8)
     assert allowed.delivery().group == 8
+
+
+def test_an_sms_gateways_timeout_and_receipt_wait_count_only_when_one_is_configured() -> None:
+    slow = {"smpp_timeout_seconds": 20, "smpp_receipt_wait_seconds": 5}
+    assert NotificationSettings(**REQUIRED, **slow).delivery().group == 24, "SMS is off"
+    with pytest.raises(ValidationError, match="HNTH_DELIVERY_LEASE_SECONDS"):
+        NotificationSettings(**REQUIRED, **slow, smpp_host="smsc.example.vn")
