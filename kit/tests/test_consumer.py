@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from kit_samples import cancelled
+from pymongo.errors import ConnectionFailure
 
 from hnth_contracts import MeetingCancelled, dead_letter
 from hnth_kit.consumer import EventConsumer, Outcome, RawMessage, Unprocessable
@@ -121,3 +122,59 @@ async def test_a_malformed_event_declared_for_this_service_is_dead_lettered(
     consumer = EventConsumer("kit-test", producer, {MeetingCancelled: _never_called})
     message = raw(topics.meetings, POISON["invalid_schema"], declared="MeetingCancelled")
     assert await consumer.process(message) is Outcome.DEAD_LETTERED
+
+
+async def test_a_batch_shows_prefetch_the_events_it_will_handle_before_handling_them(
+    infra, producer, topics
+) -> None:
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    seen: list[str] = []
+
+    async def handle(event: MeetingCancelled, raw: RawMessage) -> None:
+        seen.append(f"handled {event.meeting_id}")
+
+    async def prefetch(events) -> None:
+        seen.append("prefetch " + " ".join(e.meeting_id for e in events))
+
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: handle})
+    consumer.prefetch = prefetch
+    outcomes = await consumer.process_batch(
+        [
+            raw(topics.meetings, cancelled("m-1").to_json(), 1),
+            raw(topics.meetings, b"{}", 2, declared="SlotAssigned"),  # another service's
+            raw(topics.meetings, POISON["invalid_json"], 3),
+            raw(topics.meetings, cancelled("m-2").to_json(), 4),
+        ]
+    )
+    assert outcomes == [
+        Outcome.HANDLED,
+        Outcome.IGNORED,
+        Outcome.DEAD_LETTERED,
+        Outcome.HANDLED,
+    ]
+    assert seen == ["prefetch m-1 m-2", "handled m-1", "handled m-2"]
+
+
+async def test_a_failing_prefetch_stops_no_message(producer, topics) -> None:
+    """Each message then reads what it needs alone; a database outage still rewinds."""
+    handled: list[str] = []
+
+    async def handle(event: MeetingCancelled, raw: RawMessage) -> None:
+        handled.append(event.meeting_id)
+
+    async def broken(events) -> None:
+        raise KeyError("a bug in a service's prefetch")
+
+    consumer = EventConsumer("kit-test", producer, {MeetingCancelled: handle})
+    consumer.prefetch = broken
+    batch = [raw(topics.meetings, cancelled(m).to_json(), n) for n, m in enumerate(["a", "b"])]
+    assert await consumer.process_batch(batch) == [Outcome.HANDLED, Outcome.HANDLED]
+    assert handled == ["a", "b"]
+
+    async def outage(events) -> None:
+        raise ConnectionFailure("the database is down")
+
+    consumer.prefetch = outage
+    with pytest.raises(ConnectionFailure):
+        await consumer.process_batch(batch)
+    assert handled == ["a", "b"], "nothing handled before the batch is redelivered"

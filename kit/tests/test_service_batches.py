@@ -67,6 +67,13 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
         seen.append(event.meeting_id)
 
     service.handle({MeetingCancelled: record})
+    shown: list[list[str]] = []  # the events each batch's prefetch was shown
+
+    async def prefetch(events: Any) -> None:
+        assert len(seen) == sum(map(len, shown)), "shown before any of its events is handled"
+        shown.append([e.meeting_id for e in events])
+
+    service.prefetch(prefetch)
     commits: list[int] = []  # how many messages were handled at each commit
     original = AIOKafkaConsumer.commit
 
@@ -94,6 +101,8 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
     # a commit per batch of at most 25 (three here), not one per message
     assert commits[-1] == MESSAGES
     assert len(commits) <= 6, commits
+    assert [m for batch in shown for m in batch] == seen, "one prefetch a batch, for its events"
+    assert len(shown) <= len(commits)
 
     again = _service(infra, unique)
     again.handle({MeetingCancelled: record})

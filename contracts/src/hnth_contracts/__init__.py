@@ -58,6 +58,7 @@ from hnth_contracts.events import (
     UnitUpdated,
     Window,
     decode_event,
+    meetings_named,
 )
 from hnth_contracts.topics import Topics, dead_letter, is_dead_letter, key_of, topic_of
 
@@ -120,6 +121,7 @@ __all__ = [
     "decode_event",
     "is_dead_letter",
     "key_of",
+    "meetings_named",
     "topic_of",
     "utc_now",
 ]

@@ -17,6 +17,7 @@ Every decision names the rule it applied and the rule's source (`RuleRef`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -766,3 +767,12 @@ def decode_event(body: bytes | str) -> Event:
     """Decode a message body into its event class; raises pydantic.ValidationError."""
     event: Event = any_event.validate_json(body)
     return event
+
+
+def meetings_named(
+    events: Iterable[Event], of: tuple[type[Event], ...] = (Event,)
+) -> list[tuple[str, str]]:
+    """(tenant, meeting id) of each event of the types `of` about one meeting, in order,
+    once each."""
+    named = ((e.tenant, getattr(e, "meeting_id", None)) for e in events if isinstance(e, of))
+    return list(dict.fromkeys((t, m) for t, m in named if isinstance(m, str) and m))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -73,6 +73,16 @@ class RawMessage:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A message as decoded: an `event` to handle, an `invalid` body, or neither (ignored)."""
+
+    raw: RawMessage
+    event_type: str
+    event: Event | None = None
+    invalid: ValidationError | None = None
+
+
 Handler = Callable[[Any, RawMessage], Awaitable[None]]
 
 
@@ -104,6 +114,8 @@ class EventConsumer:
         self.metrics = metrics
         self.translate: Callable[[Event], Event] = lambda event: event
         """What an event means now (a merged province's events become the new one's)."""
+        self.prefetch: Callable[[Sequence[Event]], Awaitable[None]] | None = None
+        """Shown a batch's events before they are handled (`Service.prefetch`)."""
 
     @property
     def handled_types(self) -> tuple[type[Event], ...]:
@@ -116,32 +128,59 @@ class EventConsumer:
         self._handled_names = frozenset(_type_name(t) for t in self._handlers)
 
     async def process(self, raw: RawMessage) -> Outcome:
-        started = time.perf_counter()
-        outcome, event_type = await self._process(raw)
-        key = (raw.topic, outcome)
-        self.counts[key] = self.counts.get(key, 0) + 1
-        if self.metrics is not None:
-            self.metrics.observe_consumed(raw.topic, event_type, outcome.value, started)
+        """One message alone (see `process_batch`)."""
+        (outcome,) = await self.process_batch([raw])
         return outcome
 
-    async def _process(self, raw: RawMessage) -> tuple[Outcome, str]:
-        """The outcome and the event type (`undecodable` when the body is not an event)."""
+    async def process_batch(self, raws: Sequence[RawMessage]) -> list[Outcome]:
+        """Each message in order, as if alone. The events to handle are decoded first and
+        shown to `prefetch`, so the service reads what they look up once for the batch."""
+        read = [self._read(raw) for raw in raws]
+        wanted = [r.event for r in read if r.event is not None]
+        if wanted and self.prefetch is not None:
+            try:
+                await self.prefetch([self.translate(e) for e in wanted])
+            except TRANSIENT:
+                raise  # as a handler's would: the batch is redelivered once it is back
+            except Exception:  # no message may stop the consumer: each then reads alone
+                log.exception("prefetch failed for a batch of %d events", len(wanted))
+        outcomes = []
+        for each in read:
+            started = time.perf_counter()
+            outcome = await self._finish(each)
+            key = (each.raw.topic, outcome)
+            self.counts[key] = self.counts.get(key, 0) + 1
+            if self.metrics is not None:
+                self.metrics.observe_consumed(
+                    each.raw.topic, each.event_type, outcome.value, started
+                )
+            outcomes.append(outcome)
+        return outcomes
+
+    def _read(self, raw: RawMessage) -> _Read:
+        """What the message is: an event to handle, one to ignore, or an undecodable body."""
         declared = _declared_type(raw)
         if declared is not None and declared not in self._handled_names:
-            return Outcome.IGNORED, declared
+            return _Read(raw, declared)
         try:
             event = decode_event(raw.value)
         except ValidationError as exc:
-            reason, detail = _classify(exc)
-            await self.dead_letter(raw, reason, detail)
-            return Outcome.DEAD_LETTERED, "undecodable"
-        handler = self._handlers.get(type(event))
-        if handler is None:
-            return Outcome.IGNORED, event.type  # a known event this service has no business with
-        event = self.translate(event)
+            return _Read(raw, "undecodable", invalid=exc)
+        if type(event) not in self._handlers:
+            return _Read(raw, event.type)  # a known event this service has no business with
+        return _Read(raw, event.type, event=event)
+
+    async def _finish(self, read: _Read) -> Outcome:
+        if read.invalid is not None:
+            reason, detail = _classify(read.invalid)
+            await self.dead_letter(read.raw, reason, detail)
+            return Outcome.DEAD_LETTERED
+        if read.event is None:
+            return Outcome.IGNORED
+        event = self.translate(read.event)
         token = correlation_id.set(event.correlation_id)
         try:
-            return await self._handle(handler, event, raw), event.type
+            return await self._handle(self._handlers[type(read.event)], event, read.raw)
         finally:
             correlation_id.reset(token)
 

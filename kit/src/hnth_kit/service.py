@@ -30,6 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hnth_contracts import Event, TenantMerged, TenantRenamed, TokensRevoked
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.auth import Authenticator, PublicKeys, RemoteKeys, Role, StaticKeys, only
+from hnth_kit.batch_reads import batch_reads, forget_all
 from hnth_kit.batch_writes import batch_writes, flush_in_batch
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
@@ -157,11 +158,17 @@ class Service:
         """Register event handlers; the relay is woken right after each one."""
         self.consumer.register(self._waking(handlers))
 
+    def prefetch(self, read: Callable[[Sequence[Event]], Awaitable[None]]) -> None:
+        """Before a consumer batch is handled, `read` is shown its events, to read what they
+        will look up in one query per collection (`batch_reads.prefetch`)."""
+        self.consumer.prefetch = read
+
     async def _revoke(self, event: TokensRevoked, _: RawMessage) -> None:
         await self.revocations.record(event)
 
     async def _move_tenant(self, event: TenantMerged, _: RawMessage) -> None:
         await flush_in_batch()  # the batch's earlier facts are moved with the rest
+        forget_all()  # and what it read is read again under the new keys
         await self.tenants.run(await self.tenants.record(event, self.clock.now()))
 
     def on_startup(self, hook: Callable[[], Awaitable[None]]) -> None:
@@ -266,11 +273,11 @@ class Service:
                 every partition to the batch's start: the redelivered ones are idempotent."""
                 records = message.raw_message
                 assert isinstance(records, tuple), "the subscriber consumes batches"
-                with staging() as staged:
+                with staging() as staged, batch_reads():
                     try:
                         async with batch_writes():  # deferred inserts, before the commit
-                            for record, body in zip(records, bodies, strict=True):
-                                await self.consumer.process(
+                            await self.consumer.process_batch(
+                                [
                                     RawMessage(
                                         topic=record.topic,
                                         partition=record.partition,
@@ -279,7 +286,9 @@ class Service:
                                         value=body,
                                         headers=tuple(record.headers or ()),
                                     )
-                                )
+                                    for record, body in zip(records, bodies, strict=True)
+                                ]
+                            )
                     except BaseException:
                         self.relay.wake()  # what was written before the raise
                         raise

@@ -12,7 +12,7 @@ from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import REFERENCES, CodeFields
-from inspection.handlers import build_handlers
+from inspection.handlers import build_handlers, build_prefetch
 from inspection.http import checks, feedback, incidents, inspections, reports
 from inspection.store import OUTBOX_COLLECTIONS, InspectionStore
 from inspection.usecases import MISSED, PARKED, Inspection
@@ -65,6 +65,7 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     )
     service.on_startup(store.setup)
     service.handle(build_handlers(inspection))
+    service.prefetch(build_prefetch(inspection))
     service.on_timer({MISSED: inspection.fire_missed, PARKED: inspection.fire_parked})
     service.api.state.inspection = inspection
     for resource in (checks, incidents, inspections, reports, feedback):

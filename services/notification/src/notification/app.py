@@ -15,7 +15,7 @@ from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES
 from notification.delivery import Mailer, SmppConfig, SmsSender, SmtpConfig, WebhookPoster
 from notification.dispatch import Dispatcher, Doorbell
-from notification.handlers import build_handlers, build_timer_handlers
+from notification.handlers import build_handlers, build_prefetch, build_timer_handlers
 from notification.http import acks, notices
 from notification.store import ACKS, NOTICES, NotificationStore
 from notification.usecases import Delivery, DeliveryConfig, Notifications
@@ -190,6 +190,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     )
     service.on_startup(store.setup)
     service.handle(build_handlers(notifications))
+    service.prefetch(build_prefetch(notifications))
     service.on_timer(build_timer_handlers(notifications))
     service.background("sender", dispatcher.run)
     service.api.state.notifications = notifications

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, UpdateOne
@@ -27,6 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import ContactsUpdated, EndpointUpdated, Topics, UnitUpdated
+from hnth_kit import batch_reads
 from hnth_kit.mongo import Document, exists, insert_new
 from hnth_kit.outbox import (
     announce,
@@ -314,8 +315,15 @@ class NotificationStore:
 
     # ------------------------------------------------------------ meetings and facts
 
+    async def prefetch_meetings(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Read these meetings and their cancellations (tenant, meeting id) for the rest of
+        the consumer batch: two queries instead of two a message."""
+        ids = [f"{tenant}:{meeting_id}" for tenant, meeting_id in keys]
+        await batch_reads.prefetch(self._meetings, ids)
+        await batch_reads.prefetch(self._db[CANCELLATIONS], ids)
+
     async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None:
-        doc = await self._meetings.find_one({"_id": f"{tenant}:{meeting_id}"})
+        doc = await batch_reads.find_by_id(self._meetings, f"{tenant}:{meeting_id}")
         if doc is None:
             return None
         values = {k: doc[k] for k in _MEETING_FIELDS if k in doc}  # older rows: defaults
@@ -333,6 +341,7 @@ class NotificationStore:
         doc["removed_endpoints"] = list(meeting.removed_endpoints)
         doc["cascade"] = [s.data() for s in meeting.cascade]
         key = f"{meeting.tenant}:{meeting.meeting_id}"
+        batch_reads.forget(self._meetings, key)
         if new and not await insert_new(self._meetings, [{"_id": key, **doc}]):
             return
         try:
@@ -345,6 +354,7 @@ class NotificationStore:
             pass  # a higher revision is already there
 
     async def mark_cancelled(self, tenant: str, meeting_id: str, reason: str | None) -> None:
+        batch_reads.forget(self._db[CANCELLATIONS], f"{tenant}:{meeting_id}")
         try:
             await self._db[CANCELLATIONS].insert_one(
                 {"_id": f"{tenant}:{meeting_id}", "reason": reason}
@@ -353,7 +363,8 @@ class NotificationStore:
             pass
 
     async def cancelled(self, tenant: str, meeting_id: str) -> bool:
-        return await exists(self._db[CANCELLATIONS], {"_id": f"{tenant}:{meeting_id}"})
+        key = f"{tenant}:{meeting_id}"
+        return await batch_reads.find_by_id(self._db[CANCELLATIONS], key) is not None
 
     async def record_check(self, tenant: str, meeting_id: str, endpoint: str, outcome: str) -> None:
         await self._db[CHECKS].replace_one(
