@@ -96,11 +96,16 @@ def merge_updates(*updates: Document) -> Document:
 
 def outbox_update(events: Sequence[Event], topics: Topics) -> Document:
     """The update fragment that stages `events` in the same write as a state change."""
-    if not events:
+    return outbox_push(outbox_entries(events, topics))
+
+
+def outbox_push(entries: Sequence[Document]) -> Document:
+    """`outbox_update` of events already in their stored form (`outbox_entries`)."""
+    if not entries:
         return {}
     return {
-        "$push": {"_outbox": {"$each": outbox_entries(events, topics)}},
-        "$inc": {"_outbox_n": len(events)},
+        "$push": {"_outbox": {"$each": list(entries)}},
+        "$inc": {"_outbox_n": len(entries)},
         "$set": {"_outbox_at": datetime.now(UTC)},
     }
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from hnth_contracts import ContactsUpdated, Event, UnitUpdated
 from hnth_kit.mongo import Document
+from hnth_kit.outbox import staged_first
 from hnth_kit.timers import Timer
 from notification.domain import facts, technicians
 from notification.domain.attempts import Recorded
@@ -16,6 +18,9 @@ from notification.domain.meetings import Meeting
 from notification.domain.notices import Notice, Status
 from notification.store import attempt_update, notice_document, resend_document
 from notification.usecases import Snapshot
+
+NOTICES = SimpleNamespace(name="notices")
+"""Where the record's facts are staged (only the collection's name is read)."""
 
 
 class MemoryStore:
@@ -179,6 +184,9 @@ class MemoryStore:
             if notice is not None and notice["status"] == Status.PENDING.value:
                 notice.update(attempt_update(r.result, r.at, r.address, r.message_id))
                 self.published.extend(r.events)
+                # as the real record does: the facts kept for publishing from memory
+                entries = [{"event_id": str(e.event_id)} for e in r.events]
+                staged_first(NOTICES, f"a-{r.notice_id}", r.notice_id, entries)  # type: ignore[arg-type]
             if r.result.status is Status.PENDING and r.result.next_attempt_at is not None:
                 self.queue[r.notice_id] = r.result.next_attempt_at
 

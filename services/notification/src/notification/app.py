@@ -164,6 +164,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         delivery,
         wake=doorbell.ring,
         sms=SmsSender(smpp) if smpp else None,
+        publish=service.publish_staged,
     )
     dispatcher = Dispatcher(
         sending,
@@ -175,7 +176,6 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
             ["kind", "status"],
             registry=service.metrics.registry,
         ),
-        publish=service.publish_staged,
     )
     notifications = Notifications(
         store,

@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from prometheus_client import Counter
 
-from hnth_kit.outbox import Staging, staging
-from notification.usecases.sending import Attempted, Delivery
+from notification.usecases.sending import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +67,10 @@ class Dispatcher:
         doorbell: Doorbell,
         close: Callable[[], Awaitable[None]],
         attempts: Counter | None = None,
-        publish: Callable[[Staging], Awaitable[None]] | None = None,
     ) -> None:
         self._delivery = delivery
         self._doorbell = doorbell
         self._close = close
-        self._publish = publish
-        """Publishes from memory the events a pass's records staged (`Service.publish_staged`),
-        instead of the relay's pass reading them back; None: the relay's pass does."""
         self._attempts = attempts
         """Prometheus counter of delivery attempts by notice kind and resulting status."""
         self._poll = delivery.config.poll_seconds
@@ -108,22 +103,11 @@ class Dispatcher:
             due = await self._delivery.due()
             self._doorbell.forget(due)
             notice_ids += [i for i in due if i not in notice_ids]
-        size = self._delivery.config.group
-        attempted = []
-        for first in range(0, len(notice_ids), size):
-            attempted += await self._send_group(notice_ids[first : first + size])
+        if not notice_ids:
+            return 0
+        attempted = await self._delivery.send_many(notice_ids, self._owner)
         if self._attempts is not None:
             for a in attempted:
                 self._attempts.labels(a.kind, a.result.status.value).inc()
         self.attempted += len(attempted)
         return len(attempted)
-
-    async def _send_group(self, notice_ids: Sequence[str]) -> list[Attempted]:
-        """One group, and the facts its record staged published right after it (before
-        the relay's next pass reads them back)."""
-        with staging() as staged:
-            try:
-                return await self._delivery.send_many(notice_ids, self._owner)
-            finally:  # what was recorded before a raise, too
-                if self._publish is not None:
-                    await self._publish(staged)

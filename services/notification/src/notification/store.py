@@ -34,7 +34,8 @@ from hnth_kit.outbox import (
     announce_many,
     hide_outbox,
     merge_updates,
-    outbox_update,
+    outbox_entries,
+    outbox_push,
     staged_first,
     with_outbox,
 )
@@ -226,23 +227,23 @@ class NotificationStore:
         if not recorded:
             return
         announced = await announce_many(self._notices, [(r.notice_id, r.events) for r in recorded])
-        staged = [outbox_update(r.events, self._topics) for r in recorded]
+        entries = [outbox_entries(r.events, self._topics) for r in recorded]
         updates = [
             UpdateOne(
                 {"_id": r.notice_id, "status": Status.PENDING.value},
                 merge_updates(
-                    {"$set": attempt_update(r.result, r.at, r.address, r.message_id)}, outbox
+                    {"$set": attempt_update(r.result, r.at, r.address, r.message_id)},
+                    outbox_push(staged),
                 ),
             )
-            for r, outbox in zip(recorded, staged, strict=True)
+            for r, staged in zip(recorded, entries, strict=True)
         ]
         written = await self._notices.bulk_write(updates, ordered=False)
         if written.matched_count == len(updates):
             # every notice was still pending, so these are its first and only events (a
             # notice is delivered once): a sender's pass may publish them from memory
-            for r, announcement, outbox in zip(recorded, announced, staged, strict=True):
-                entries = outbox.get("$push", {}).get("_outbox", {}).get("$each", [])
-                staged_first(self._notices, announcement, r.notice_id, entries)
+            for r, announcement, staged in zip(recorded, announced, entries, strict=True):
+                staged_first(self._notices, announcement, r.notice_id, staged)
         again = [
             UpdateOne({"_id": r.notice_id}, {"$set": {"due": r.result.next_attempt_at}})
             for r in recorded

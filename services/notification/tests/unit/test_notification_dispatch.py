@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
-from types import SimpleNamespace
+from collections.abc import Sequence
 
-from hnth_kit.outbox import Staging, staged_first
 from notification.dispatch import Dispatcher, Doorbell
 from notification.usecases import DeliveryConfig
 from notification.usecases.sending import Attempted
-
-NOTICES = SimpleNamespace(name="notices")
-"""Where the fake's facts are staged (only the collection's name is read)."""
 
 
 class FakeDelivery:
@@ -34,38 +28,16 @@ class FakeDelivery:
         return list(self.queue)
 
     async def send_many(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
-        """As a record does: each notice's fact staged for publishing from memory."""
-        for notice_id in notice_ids:
-            staged_first(NOTICES, f"a-{notice_id}", notice_id, [{"event_id": notice_id}])  # type: ignore[arg-type]
         self.sent.append(list(notice_ids))
         self.passes.put_nowait(list(notice_ids))
         return []
 
 
-def dispatcher(
-    delivery: FakeDelivery,
-    doorbell: Doorbell,
-    publish: Callable[[Staging], Awaitable[None]] | None = None,
-) -> Dispatcher:
+def dispatcher(delivery: FakeDelivery, doorbell: Doorbell) -> Dispatcher:
     async def close() -> None:
         pass
 
-    return Dispatcher(delivery, doorbell, close, publish=publish)  # type: ignore[arg-type]
-
-
-async def test_each_groups_staged_facts_are_published_right_after_it() -> None:
-    """Group by group, so the relay's pass does not read back what a later group's wait
-    would leave unpublished meanwhile."""
-    delivery, doorbell, published = FakeDelivery(), Doorbell(), []
-    delivery.config = dataclasses.replace(delivery.config, group=2)
-
-    async def publish(staged: Staging) -> None:
-        published.append((len(delivery.sent), [f.doc_id for f in staged.fresh]))
-
-    doorbell.ring(["n1", "n2", "n3"])
-    await dispatcher(delivery, doorbell, publish).send_due(poll=False)
-    assert delivery.sent == [["n1", "n2"], ["n3"]]
-    assert published == [(1, ["n1", "n2"]), (2, ["n3"])], "after each group, its own facts"
+    return Dispatcher(delivery, doorbell, close)  # type: ignore[arg-type]
 
 
 async def test_handed_notices_are_sent_without_polling_the_queue() -> None:

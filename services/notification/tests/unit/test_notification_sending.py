@@ -17,6 +17,7 @@ from notification_samples import ADDRESSES, TENANT, access_link, assigned, direc
 
 from hnth_contracts.policy import load_policy
 from hnth_kit.clock import ManualClock
+from hnth_kit.outbox import Staging
 from hnth_kit.settings import REPO_ROOT
 from notification import content
 from notification.domain import attempts
@@ -315,3 +316,35 @@ async def test_a_group_is_claimed_and_recorded_once_and_sent_concurrency_at_a_ti
     assert {n["status"] for n in world.store.notices.values()} == {Status.SENT}
     assert most == config.concurrency
     assert store_calls == ["claim_many", "notices_to_send", "record"]
+
+
+async def test_each_groups_recorded_facts_are_published_right_after_it(world: World) -> None:
+    """Group by group, so the relay's pass does not read back what a later group's wait
+    would leave unpublished meanwhile."""
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    due = await world.delivery.due()
+    published: list[tuple[int, list[object]]] = []
+
+    async def publish(staged: Staging) -> None:
+        sent = sum(n["status"] == Status.SENT for n in world.store.notices.values())
+        published.append((sent, [f.doc_id for f in staged.fresh]))
+
+    config = dataclasses.replace(CONFIG, group=2)
+    delivery = Delivery(
+        world.store,
+        world.clock,
+        lambda _: POLICY,
+        world.channels,
+        world.channels,
+        config,
+        publish=publish,
+    )
+    await delivery.send_many(due, "replica-a")
+    groups = [due[first : first + 2] for first in range(0, len(due), 2)]
+    assert len(groups) > 1
+    assert [sent for sent, _ in published] == [
+        min(2 * n, len(due)) for n in range(1, 1 + len(groups))
+    ]
+    for (_, facts), group in zip(published, groups, strict=True):
+        assert set(facts) <= set(group), "after each group, its own facts"
+    assert sum(len(facts) for _, facts in published) == len(world.store.published) > 0

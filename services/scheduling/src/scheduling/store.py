@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -121,7 +121,10 @@ def unit_id(tenant: str, code: str) -> str:
     return f"{tenant}|{UNIT}{code}"
 
 
-def _remember(cache: OrderedDict[str, Any], key: str, value: object) -> None:
+Value = TypeVar("Value")
+
+
+def _remember(cache: OrderedDict[str, Value], key: str, value: Value) -> None:
     """Keep `key -> value` in a bounded most-recently-used cache."""
     cache[key] = value
     cache.move_to_end(key)

@@ -14,8 +14,8 @@ planned before the meeting's notice exists; `MeetingCancelled` alone could overt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -338,7 +338,8 @@ class Notifications:
         its offsets are committed: a crash plans them again, under the same ids)."""
         if self._sms_on:
             notices = sms.with_sms(notices, self.policy_for, self._clock.now())
-        gathered = held_in_batch(f"notification.notices.{id(self)}", lambda: _Gathered(self))
+        key = f"notification.notices.{id(self)}"
+        gathered = held_in_batch(key, lambda: _Gathered(self._store_notices))
         if gathered is None:
             await self._store_notices(notices)
         else:
@@ -354,15 +355,15 @@ class Notifications:
         )
 
 
+@dataclass
 class _Gathered:
-    """A consumer batch's notices, stored together when it ends."""
+    """A consumer batch's notices, stored together (by `store`) when it ends."""
 
-    def __init__(self, notifications: Notifications) -> None:
-        self._notifications = notifications
-        self.notices: list[Notice] = []
+    store: Callable[[Sequence[Notice]], Awaitable[None]]
+    notices: list[Notice] = field(default_factory=list)
 
     async def flush(self) -> None:
-        await self._notifications._store_notices(self.notices)
+        await self.store(self.notices)
 
 
 def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]) -> bool:

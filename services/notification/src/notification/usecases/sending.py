@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import Message
@@ -33,6 +33,7 @@ from jinja2 import TemplateError
 from hnth_contracts.policy import Policy
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
+from hnth_kit.outbox import Staging, staging
 from notification import content, phones
 from notification.domain import access, attempts, escalations, facts, signing, sms
 from notification.domain.notices import Channel, Notice, Status
@@ -132,6 +133,7 @@ class Delivery:
         config: DeliveryConfig,
         wake: Callable[[Sequence[str]], None] = lambda _: None,
         sms: Sms | None = None,
+        publish: Callable[[Staging], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -143,6 +145,10 @@ class Delivery:
         """Hand the sender new notices (an escalation's), due now."""
         self._sms = sms
         """None: SMS is off (no SMPP server configured); no SMS notice is planned then."""
+        self._publish = publish
+        """Publishes from memory the facts a group's record staged (`Service.publish_staged`),
+        right after the group, before the relay's next pass would read them back; None:
+        the relay's pass does."""
 
     async def due(self) -> list[str]:
         """The queued notices due now, oldest first, at most a batch."""
@@ -157,10 +163,11 @@ class Delivery:
         """Attempt the queued notices no other sender holds, a `group` at a time. A
         group's notices are claimed and read in one write and one read and sent,
         `concurrency` at once; when all are sent, their outcomes are recorded together
-        (escalating a formal notice that gave up, first), the finished ones leave the queue
-        and the claims are released. A group lasts a few deliveries' time, inside the
-        claims' lease (the settings check it against the channels' timeouts); a crash
-        before its record sends its notices again (at least once, same ids)."""
+        (escalating a formal notice that gave up, first), the finished ones leave the queue,
+        the claims are released and the facts recorded are published. A group lasts a few
+        deliveries' time, inside the claims' lease (the settings check it against the
+        channels' timeouts); a crash before its record sends its notices again (at least
+        once, same ids)."""
         size = self.config.group
         attempted: list[Attempted] = []
         for first in range(0, len(notice_ids), size):
@@ -168,6 +175,14 @@ class Delivery:
         return attempted
 
     async def _send_group(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
+        with staging() as staged:
+            try:
+                return await self._send_claimed(notice_ids, owner)
+            finally:  # what was recorded before a raise, too
+                if self._publish is not None:
+                    await self._publish(staged)
+
+    async def _send_claimed(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
         store, now = self._store, self._clock.now()
         claimed = await store.claim_many(notice_ids, owner, now, self.config.lease)
         if not claimed:
