@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from pymongo import monitoring
 
-from hnth_kit.batch_reads import batch_reads, find_by_id, forget, forget_all, prefetch
+from hnth_kit.batch_reads import (
+    batch_reads,
+    find_by_id,
+    find_grouped,
+    forget,
+    forget_all,
+    prefetch,
+    prefetch_grouped,
+)
 from hnth_kit.mongo import connect
 
 
@@ -57,3 +65,31 @@ async def test_a_prefetch_is_one_query_per_collection(db, infra) -> None:
         assert finds == ["meetings"]
     finally:
         await client.close()
+
+
+async def test_a_grouped_read_answers_each_key_and_a_write_to_a_group_forgets_it(db) -> None:
+    parked = db["parked"]
+    await parked.insert_many(
+        [
+            {"_id": "p-1", "meeting_id": "m-1"},
+            {"_id": "p-2", "meeting_id": "m-1"},
+            {"_id": "p-3", "meeting_id": "m-9"},
+        ]
+    )
+    query = {"meeting_id": {"$in": ["m-1", "m-2"]}}
+
+    def key_of(doc: dict) -> str:
+        return str(doc["meeting_id"])
+
+    with batch_reads():
+        await prefetch_grouped(parked, query, ["m-1", "m-2"], key_of)
+        await parked.insert_one({"_id": "p-4", "meeting_id": "m-2"})  # not by this batch
+        m1 = await find_grouped(parked, "m-1", {"meeting_id": "m-1"})
+        assert sorted(d["_id"] for d in m1) == ["p-1", "p-2"]
+        assert await find_grouped(parked, "m-2", {"meeting_id": "m-2"}) == []
+        forget(parked, "m-2")  # a handler parked one
+        assert [d["_id"] for d in await find_grouped(parked, "m-2", {"meeting_id": "m-2"})] == [
+            "p-4"
+        ]
+        found = await find_grouped(parked, "m-9", {"meeting_id": "m-9"})
+        assert [d["_id"] for d in found] == ["p-3"], "not read for the batch: read now"

@@ -85,6 +85,10 @@ def parked_message(parked: Mapping[str, Any]) -> RawMessage:
     )
 
 
+def _parked_key(parked: Document) -> str:
+    return f"{parked['tenant']}:{parked['meeting_id']}"
+
+
 class InspectionStore:
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
         self.db = db
@@ -120,12 +124,18 @@ class InspectionStore:
         return await batch_reads.find_by_id(self._meetings, meeting_id)
 
     async def prefetch_meetings(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Read these meetings and their cancellations (tenant, meeting id) for the rest of
-        the consumer batch: two queries instead of two a message."""
+        """Read these meetings, their cancellations and the submissions parked for them
+        (tenant, meeting id) for the rest of the consumer batch: three queries instead of
+        three a message."""
         keys = list(keys)
         await batch_reads.prefetch(self._meetings, [meeting_id for _, meeting_id in keys])
         ids = [f"{tenant}:{meeting_id}" for tenant, meeting_id in keys]
         await batch_reads.prefetch(self._cancellations, ids)
+        query = {
+            "tenant": {"$in": sorted({tenant for tenant, _ in keys})},
+            "meeting_id": {"$in": [meeting_id for _, meeting_id in keys]},
+        }
+        await batch_reads.prefetch_grouped(self._parked, query, ids, _parked_key)
 
     async def save_meeting(self, meeting: Document, new: bool) -> None:
         """Keep the meeting; `new`: not seen before, so an insert (on FerretDB half the cost
@@ -218,12 +228,18 @@ class InspectionStore:
 
     async def park(self, parked: Document) -> None:
         """Keep a submission for a meeting not known yet (a redelivery keeps the first)."""
+        batch_reads.forget(self._parked, _parked_key(parked))
         await insert_new(self._parked, [parked])
 
     async def parked_for(self, tenant: str, meeting_id: str) -> list[Document]:
-        """Submissions waiting for this meeting. Not an `_id` lookup (FerretDB scans), but
-        the collection holds only what waits, for minutes: it stays small."""
-        return await self._find(PARKED, {"tenant": tenant, "meeting_id": meeting_id})
+        """Submissions waiting for this meeting, oldest id first. Not an `_id` lookup
+        (FerretDB scans), but the collection holds only what waits, for minutes: it stays
+        small. In a consumer batch, as its start read them: one parked meanwhile by
+        another replica is applied by its own re-check or its timer (`Inspection.park`)."""
+        key = f"{tenant}:{meeting_id}"
+        query = {"tenant": tenant, "meeting_id": meeting_id}
+        found = await batch_reads.find_grouped(self._parked, key, query)
+        return sorted(found, key=lambda d: str(d["_id"]))
 
     async def parked_one(self, parked_id: str) -> Document | None:
         return await self._parked.find_one({"_id": parked_id})
