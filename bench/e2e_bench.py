@@ -33,6 +33,7 @@ import json
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -728,6 +729,12 @@ def main() -> int:
         action="store_true",
         help="leave the seeded history's day partitions (as before they were retired)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="flat-out runs of each history size (the history ratio compares their medians)",
+    )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="hnth-bench-"))
@@ -776,11 +783,11 @@ def main() -> int:
             try:
                 platform.settle()
                 plan: list[tuple[str, float | None]] = [("realistic", r) for r in args.rate]
-                plan.append(("realistic", None))
+                plan += [("realistic", None)] * args.repeat
                 if not args.no_conflict_heavy:
                     plan.append(("conflict-heavy", None))
-                if args.history:
-                    plan.append(("history", None))
+                if args.history:  # the later runs keep the seeded history
+                    plan += [("history", None)] + [("realistic", None)] * (args.repeat - 1)
                 past = 0
                 for mix, rate in plan:
                     if mix == "history":
@@ -815,12 +822,46 @@ def main() -> int:
     finally:
         stack.down(run_dir)
     results["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    if args.history:
+        results["history_ratio"] = history_ratio(results["runs"], args.history)
     out = args.out or ROOT / "bench" / "results" / f"{datetime.now(UTC).date()}-e2e.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     report(results)
     print(f"\nwritten to {out}")
     return 0
+
+
+def history_ratio(runs: list[dict[str, Any]], past: int) -> dict[str, Any]:
+    """The realistic mix flat out with `past` meetings of history against without, by
+    replica count: the medians of the runs of each (same code, same run; a single run
+    of either can be off by a third on this machine)."""
+    ratios: dict[str, Any] = {}
+    for replicas in sorted({run["replicas"] for run in runs}):
+        flat = [
+            run
+            for run in runs
+            if run["mix"] == "realistic"
+            and run["rate"] == "flat out"
+            and run["replicas"] == replicas
+        ]
+        empty = [run for run in flat if run.get("past_meetings", 0) == 0]
+        full = [run for run in flat if run.get("past_meetings", 0) == past]
+        if not empty or not full:
+            continue
+        ratios[str(replicas)] = {"runs_each": [len(empty), len(full)]} | {
+            what: {
+                "empty": statistics.median(run[what] for run in empty),
+                "history": statistics.median(run[what] for run in full),
+                "ratio": round(
+                    statistics.median(run[what] for run in full)
+                    / max(statistics.median(run[what] for run in empty), 1e-9),
+                    3,
+                ),
+            }
+            for what in ("fully_processed_per_s", "decided_per_s")
+        }
+    return ratios
 
 
 def report(results: dict[str, Any]) -> None:
@@ -851,6 +892,16 @@ def report(results: dict[str, Any]) -> None:
         )
     print("(latencies in ms; db/mtg: database commands per meeting, all services;")
     print(" kafka/mtg: requests the broker served per meeting, all APIs, incl. fetch polls)")
+    for replicas, ratio in results.get("history_ratio", {}).items():
+        print(
+            f"history ratio, {replicas} replica(s), medians of {ratio['runs_each'][0]} flat-out "
+            f"runs without and {ratio['runs_each'][1]} with: "
+            + ", ".join(
+                f"{what.removesuffix('_per_s').replace('_', ' ')} {ratio[what]['history']}/s"
+                f" vs {ratio[what]['empty']}/s = {ratio[what]['ratio']:.0%}"
+                for what in ("fully_processed_per_s", "decided_per_s")
+            )
+        )
     for run in results["runs"]:
         print(f"{run['mix']} replicas={run['replicas']} rate={run['rate']}:")
         print(

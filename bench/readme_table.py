@@ -52,6 +52,22 @@ def e2e_table(results: dict[str, Any], name: str) -> str:
             f"({run['events_per_s'] / relay:.2%}) | {run['db_calls_per_meeting']} "
             f"| {run['kafka_requests_per_meeting']} |"
         )
+    for replicas, ratio in results.get("history_ratio", {}).items():
+        empty_runs, full_runs = ratio["runs_each"]
+        lines += [
+            "",
+            f"History ratio, {replicas} replica(s) (medians of {empty_runs} flat-out runs "
+            f"without history and {full_runs} with): "
+            + ", ".join(
+                f"{label} {ratio[what]['history']}/s against {ratio[what]['empty']}/s "
+                f"= {ratio[what]['ratio']:.0%}"
+                for what, label in (
+                    ("fully_processed_per_s", "fully processed"),
+                    ("decided_per_s", "decided"),
+                )
+            )
+            + ".",
+        ]
     lines += ["", "CPU ms per meeting:", ""]
     for run in results["runs"]:
         cpu = ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
