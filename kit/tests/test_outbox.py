@@ -259,3 +259,27 @@ async def test_a_batch_leaves_its_events_to_the_pass_where_another_replica_relay
     assert not await second.publish_staged(staged)
     assert second.published == 0
     assert await db[PENDING].count_documents({}) == 1, "the announcement stays for the pass"
+
+
+async def test_a_pass_leaves_a_running_batchs_new_documents_to_it(
+    infra, db, producer, topics
+) -> None:
+    """A pass between a batch's insert and its end does not read back what the batch will
+    publish from memory; once the batch has ended without publishing it (here a raise), a
+    pass does."""
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
+    assert await relay.drain() == 0  # the start-up sweep
+
+    async def batch_that_fails() -> None:
+        with staging():
+            await insert_once(
+                db["meetings"], {"_id": "m-a"}, "c0", events=[cancelled("m-a")], topics=topics
+            )
+            assert await relay.drain() == 0, "left to the batch"
+            raise RuntimeError("the batch fails before publishing")
+
+    with pytest.raises(RuntimeError):
+        await batch_that_fails()
+    assert await relay.drain() == 1
+    assert await relay.unsent() == 0

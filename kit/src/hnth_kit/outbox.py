@@ -139,17 +139,30 @@ class Staging:
 
 
 _staging: ContextVar[Staging | None] = ContextVar("hnth_outbox_staging", default=None)
+_open: dict[int, Staging] = {}
+"""The stagings under way in this process, by id (see `in_flight`)."""
 
 
 @contextmanager
 def staging() -> Iterator[Staging]:
-    """Collect what the block stages (a consumer batch); outside one nothing is kept."""
+    """Collect what the block stages (a consumer batch); outside one nothing is kept. The
+    block publishes them from memory before it ends (`OutboxRelay.publish_staged`)."""
     staged = Staging()
     token = _staging.set(staged)
+    _open[id(staged)] = staged
     try:
         yield staged
     finally:
         _staging.reset(token)
+        del _open[id(staged)]
+
+
+def in_flight() -> set[str]:
+    """The announcements of new documents a staging under way will publish from memory
+    before it ends: a pass leaves them to it (reading them back would cost the reads it
+    saves, and each pass at the wrong moment found some). A staging that ends without
+    publishing them (a raise, a lost lease) leaves them to the next pass."""
+    return {s.announcement for staged in _open.values() for s in staged.fresh}
 
 
 def in_staging() -> bool:
@@ -254,6 +267,7 @@ class OutboxRelay:
         *,
         poll_seconds: float = 0.25,
         sweep_seconds: float = 60.0,
+        idle_poll_seconds: float = 1.0,
         bucket_seconds: int = 10,
         owner: str = "relay",
         metrics: Metrics | None = None,
@@ -263,6 +277,7 @@ class OutboxRelay:
         self._collections = list(collections)
         self._producer = producer
         self._poll = poll_seconds
+        self._idle_poll = max(idle_poll_seconds, poll_seconds)
         self._sweep = sweep_seconds
         self._next_sweep = 0.0  # the first pass reads every announcement
         self._swept: set[str] = set()
@@ -292,19 +307,25 @@ class OutboxRelay:
             await self._db[name].create_index("_outbox_at", name="outbox_at", sparse=True)
 
     async def run(self) -> None:
-        """Relay until cancelled; errors are logged and retried after a pause."""
+        """Relay until cancelled; errors are logged and retried after a pause. The poll
+        doubles after each pass that published nothing, up to `idle_poll_seconds`, and is
+        back to `poll_seconds` after one that did: a busy replica publishes its own from
+        memory and wakes the relay for the rest, so a quiet pass is the usual one, while
+        another replica's writes (this one holding the lease) keep the passes frequent."""
         await self.ensure_indexes()
+        wait = self._poll
         while True:
             self._wakeup.clear()
             try:
-                await self.drain()
+                sent = await self.drain()
+                wait = self._poll if sent else min(wait * 2, self._idle_poll)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
                 await asyncio.sleep(1)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll)
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
 
     async def drain(self) -> int:
         """Publish everything pending in the collections this replica holds the lease for."""
@@ -357,7 +378,12 @@ class OutboxRelay:
         now = self._now()
         old, expired = now - ANNOUNCEMENT_GRACE, now - ANNOUNCEMENT_EXPIRY
         # one past its grace is most likely a no-op's (its change was applied already)
-        chosen = [a for a in announcements if late or not old > a["at"] >= expired]
+        flying = in_flight()
+        chosen = [
+            a
+            for a in announcements
+            if (late or not old > a["at"] >= expired) and a["_id"] not in flying
+        ]
         chosen = chosen[:PASS_LIMIT]
         places = list(dict.fromkeys((a["collection"], a["doc"]) for a in chosen))
         outboxes = await self._outboxes(places)

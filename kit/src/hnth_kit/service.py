@@ -108,6 +108,7 @@ class Service:
             collections,
             self.producer,
             poll_seconds=settings.outbox_poll_seconds,
+            idle_poll_seconds=settings.outbox_idle_poll_seconds,
             sweep_seconds=settings.outbox_sweep_seconds,
             owner=f"{self.name}-{id(self):x}",
             metrics=self.metrics,
@@ -292,7 +293,7 @@ class Service:
                     except BaseException:
                         self.relay.wake()  # what was written before the raise
                         raise
-                await self.publish_staged(staged)
+                    await self.publish_staged(staged)  # in the staging: see `in_flight`
 
         for topic, models in self._outputs.topics.items():
             for model in models:

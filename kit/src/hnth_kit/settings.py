@@ -52,6 +52,8 @@ class ServiceSettings(BaseSettings):
     """Where the provinces' policy files are (`HNTH_POLICY_DIR`, required): a service
     installed outside the checkout has no folder to guess."""
     outbox_poll_seconds: float = 0.25
+    outbox_idle_poll_seconds: float = 1.0
+    """The relay's poll backs off to this after passes that published nothing."""
     outbox_sweep_seconds: float = 60.0
     timer_poll_seconds: float = 1.0
     consume_batch_max: int = Field(default=200, ge=1)
