@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -735,6 +736,9 @@ def main() -> int:
         default=1,
         help="flat-out runs of each history size (the history ratio compares their medians)",
     )
+    parser.add_argument(
+        "--keep-stack", action="store_true", help="leave the stack's folder (logs, data) after"
+    )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="hnth-bench-"))
@@ -821,6 +825,8 @@ def main() -> int:
                 platform.stop()
     finally:
         stack.down(run_dir)
+        if not args.keep_stack:  # 100,000 past meetings leave GBs in FerretDB's files
+            shutil.rmtree(run_dir, ignore_errors=True)
     results["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     if args.history:
         results["history_ratio"] = history_ratio(results["runs"], args.history)
