@@ -15,34 +15,57 @@ forgets them all. Outside a batch (HTTP, a timer, a test) every read goes to the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from hnth_contracts import Event, meetings_named
 from hnth_kit.mongo import Document
 
-Known = dict[str, dict[str, Document | list[Document] | None]]
-"""By collection, by `_id`: the document as the batch's start read it (None: absent);
-by collection + `GROUPED`, by the caller's key: the documents a query found."""
 
-GROUPED = "|grouped"
+@dataclass
+class _Known:
+    """What the batch's start read, by collection."""
 
-_current: ContextVar[Known | None] = ContextVar("hnth_batch_reads", default=None)
+    by_id: dict[str, dict[str, Document | None]] = field(default_factory=dict)
+    """By `_id`: the document (None: absent)."""
+    grouped: dict[str, dict[str, list[Document]]] = field(default_factory=dict)
+    """By the caller's key: the documents a query found."""
+
+    def clear(self) -> None:
+        self.by_id.clear()
+        self.grouped.clear()
+
+
+_current: ContextVar[_Known | None] = ContextVar("hnth_batch_reads", default=None)
 
 
 @contextmanager
 def batch_reads() -> Iterator[None]:
     """Keep what `prefetch` reads until the block ends (then forget it, also for a task
     started inside the block, which holds the same context)."""
-    known: Known = {}
+    known = _Known()
     token = _current.set(known)
     try:
         yield
     finally:
         _current.reset(token)
         known.clear()
+
+
+def by_meeting(
+    of: tuple[type[Event], ...], read: Callable[[list[tuple[str, str]]], Awaitable[None]]
+) -> Callable[[Sequence[Event]], Awaitable[None]]:
+    """A prefetch (`Service.prefetch`) that `read`s the (tenant, meeting id) of a batch's
+    events of the types `of` (those whose handling reads their meeting)."""
+
+    async def prefetch(events: Sequence[Event]) -> None:
+        await read(meetings_named(events, of))
+
+    return prefetch
 
 
 def _name(collection: AsyncCollection[Document]) -> str:
@@ -55,7 +78,7 @@ async def prefetch(collection: AsyncCollection[Document], ids: Iterable[str]) ->
     known = _current.get()
     if known is None:
         return
-    seen = known.setdefault(_name(collection), {})
+    seen = known.by_id.setdefault(_name(collection), {})
     wanted = [i for i in dict.fromkeys(ids) if i not in seen]
     if not wanted:
         return
@@ -67,11 +90,10 @@ async def prefetch(collection: AsyncCollection[Document], ids: Iterable[str]) ->
 async def find_by_id(collection: AsyncCollection[Document], doc_id: str) -> Document | None:
     """The document with this `_id`: the batch's read of it when there is one (callers do
     not change what they get), the database's otherwise."""
-    seen = (_current.get() or {}).get(_name(collection))
-    if seen is not None and doc_id in seen:
-        found = seen[doc_id]
-        assert not isinstance(found, list)
-        return found
+    known = _current.get()
+    seen = known.by_id.get(_name(collection), {}) if known else {}
+    if doc_id in seen:
+        return seen[doc_id]
     return await collection.find_one({"_id": doc_id})
 
 
@@ -87,7 +109,7 @@ async def prefetch_grouped(
     known = _current.get()
     if known is None:
         return
-    seen = known.setdefault(_name(collection) + GROUPED, {})
+    seen = known.grouped.setdefault(_name(collection), {})
     wanted = [k for k in dict.fromkeys(keys) if k not in seen]
     if not wanted:
         return
@@ -102,21 +124,20 @@ async def find_grouped(
 ) -> list[Document]:
     """The documents the batch's `prefetch_grouped` found under `key`, or what `query`
     finds now when it read none for it."""
-    seen = (_current.get() or {}).get(_name(collection) + GROUPED)
-    if seen is not None and key in seen:
-        found = seen[key]
-        assert isinstance(found, list)
-        return list(found)
+    known = _current.get()
+    seen = known.grouped.get(_name(collection), {}) if known else {}
+    if key in seen:
+        return list(seen[key])
     return [doc async for doc in collection.find(query)]
 
 
 def forget(collection: AsyncCollection[Document], key: str) -> None:
     """A handler wrote this document (an `_id`), or one of this group (a key of
     `prefetch_grouped`): read it from the database from now on."""
-    known = _current.get() or {}
-    for seen in (known.get(_name(collection)), known.get(_name(collection) + GROUPED)):
-        if seen is not None:
-            seen.pop(key, None)
+    known = _current.get()
+    if known is not None:
+        known.by_id.get(_name(collection), {}).pop(key, None)
+        known.grouped.get(_name(collection), {}).pop(key, None)
 
 
 def forget_all() -> None:

@@ -8,11 +8,12 @@ from prometheus_client import Gauge
 from pydantic import Field
 
 from hnth_contracts import CheckCompleted, ReportSubmitted
+from hnth_kit import batch_reads
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import REFERENCES, CodeFields
-from inspection.handlers import build_handlers, build_prefetch
+from inspection.handlers import READ_MEETINGS, build_handlers
 from inspection.http import checks, feedback, incidents, inspections, reports
 from inspection.store import OUTBOX_COLLECTIONS, InspectionStore
 from inspection.usecases import MISSED, PARKED, Inspection
@@ -65,7 +66,7 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
     )
     service.on_startup(store.setup)
     service.handle(build_handlers(inspection))
-    service.prefetch(build_prefetch(inspection))
+    service.prefetch(batch_reads.by_meeting(READ_MEETINGS, store.prefetch_meetings))
     service.on_timer({MISSED: inspection.fire_missed, PARKED: inspection.fire_parked})
     service.api.state.inspection = inspection
     for resource in (checks, incidents, inspections, reports, feedback):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-
 from hnth_contracts import (
     CheckSubmitted,
     EndpointUpdated,
-    Event,
     MeetingCancelled,
     NoticeAcknowledged,
     NoticeDelivered,
@@ -15,23 +12,14 @@ from hnth_contracts import (
     SlotAssigned,
     SlotReleased,
     UnitUpdated,
-    meetings_named,
 )
 from hnth_kit.consumer import Handler, RawMessage, Unprocessable
 from hnth_kit.refusal import Refusal
 from inspection.usecases import Inspection
 
 READ_MEETINGS = (SlotAssigned, SlotReleased, MeetingCancelled, CheckSubmitted)
-"""The events whose handling reads their meeting (and its cancellation)."""
-
-
-def build_prefetch(inspection: Inspection) -> Callable[[Sequence[Event]], Awaitable[None]]:
-    """A consumer batch's meetings read once for the batch (`Service.prefetch`)."""
-
-    async def prefetch(events: Sequence[Event]) -> None:
-        await inspection.store.prefetch_meetings(meetings_named(events, READ_MEETINGS))
-
-    return prefetch
+"""The events whose handling reads their meeting (and its cancellation): read once a
+consumer batch (`hnth_kit.batch_reads.by_meeting`)."""
 
 
 def build_handlers(inspection: Inspection) -> dict[type, Handler]:

@@ -3,7 +3,7 @@ implements it on Mongo, the unit tests in memory) and the durable timers (kit's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,7 +27,6 @@ class Store(Protocol):
     async def close_checklists(self, ids: Sequence[str], reason: str) -> None: ...
     async def mark_cancelled(self, tenant: str, meeting_id: str) -> None: ...
     async def is_cancelled(self, tenant: str, meeting_id: str) -> bool: ...
-    async def prefetch_meetings(self, keys: Iterable[tuple[str, str]]) -> None: ...
 
     # results and parked submissions
     async def results_of(self, checklist_id: str) -> list[Document]: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,9 +86,6 @@ class MemoryStore:
 
     async def is_cancelled(self, tenant: str, meeting_id: str) -> bool:
         return f"{tenant}:{meeting_id}" in self.cancelled
-
-    async def prefetch_meetings(self, keys: Iterable[tuple[str, str]]) -> None:
-        pass  # in memory every read is cheap
 
     # results and parked submissions
     async def results_of(self, checklist_id: str) -> list[Document]:

@@ -9,13 +9,14 @@ from prometheus_client import Counter
 from pydantic import Field, SecretStr, model_validator
 
 from hnth_contracts import NoticeAcknowledged, NoticeDelivered
+from hnth_kit import batch_reads
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES
 from notification.delivery import Mailer, SmppConfig, SmsSender, SmtpConfig, WebhookPoster
 from notification.dispatch import Dispatcher, Doorbell
-from notification.handlers import build_handlers, build_prefetch, build_timer_handlers
+from notification.handlers import READ_MEETINGS, build_handlers, build_timer_handlers
 from notification.http import acks, notices
 from notification.store import ACKS, NOTICES, NotificationStore
 from notification.usecases import Delivery, DeliveryConfig, Notifications
@@ -190,7 +191,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
     )
     service.on_startup(store.setup)
     service.handle(build_handlers(notifications))
-    service.prefetch(build_prefetch(notifications))
+    service.prefetch(batch_reads.by_meeting(READ_MEETINGS, store.prefetch_meetings))
     service.on_timer(build_timer_handlers(notifications))
     service.background("sender", dispatcher.run)
     service.api.state.notifications = notifications

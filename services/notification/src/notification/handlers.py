@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-
 from hnth_contracts import (
     AccessLinkIssued,
     CheckCompleted,
@@ -19,7 +17,6 @@ from hnth_contracts import (
     SlotRejected,
     SlotReleased,
     UnitUpdated,
-    meetings_named,
 )
 from hnth_kit.consumer import Handler, RawMessage
 from hnth_kit.timers import Timer, TimerHandler
@@ -27,16 +24,8 @@ from notification.domain.timers import TimerKind
 from notification.usecases import Notifications, Snapshot
 
 READ_MEETINGS = (SlotAssigned, SlotReleased, MeetingCancelled, CheckCompleted, ReportDue)
-"""The events whose handling reads their meeting (and its cancellation)."""
-
-
-def build_prefetch(notifications: Notifications) -> Callable[[Sequence[Event]], Awaitable[None]]:
-    """A consumer batch's meetings read once for the batch (`Service.prefetch`)."""
-
-    async def prefetch(events: Sequence[Event]) -> None:
-        await notifications.store.prefetch_meetings(meetings_named(events, READ_MEETINGS))
-
-    return prefetch
+"""The events whose handling reads their meeting (and its cancellation): read once a
+consumer batch (`hnth_kit.batch_reads.by_meeting`)."""
 
 
 def build_handlers(notifications: Notifications) -> dict[type[Event], Handler]:
