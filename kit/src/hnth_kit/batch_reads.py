@@ -131,6 +131,15 @@ async def find_grouped(
     return [doc async for doc in collection.find(query)]
 
 
+def remember(collection: AsyncCollection[Document], docs: Iterable[Document]) -> None:
+    """A handler saved these documents (written at the batch's end,
+    `batch_writes.insert_new_or`): `find_by_id` answers them from memory meanwhile."""
+    known = _current.get()
+    if known is not None:
+        seen = known.by_id.setdefault(_name(collection), {})
+        seen.update((doc["_id"], dict(doc)) for doc in docs)  # the held one stays as saved
+
+
 def forget(collection: AsyncCollection[Document], key: str) -> None:
     """A handler wrote this document (an `_id`), or one of this group (a key of
     `prefetch_grouped`): read it from the database from now on."""

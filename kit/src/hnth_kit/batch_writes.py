@@ -2,22 +2,29 @@
 batch instead of one per message).
 
 A handler that records a fact nothing else in the same batch reads back (a timeline
-entry, a delivered notice) calls `insert_new_in_batch`. Inside a batch (`Service` wraps
-each in `batch_writes()`) the rows are kept and inserted together when every message of
-the batch is handled, BEFORE its offsets are committed: a crash or a raise before that
-redelivers the batch, and the rows are inserted again (`insert_new`: a taken `_id` stays
-as it is), so nothing is lost. Outside a batch (HTTP, a timer, a test) it inserts at once.
+entry, a delivered notice) calls `insert_new_in_batch`. One that saves a new document the
+batch's later messages may read (a meeting as a service keeps it) calls `insert_new_or`:
+the batch's reads (`batch_reads.find_by_id`) see it at once, and every other read or
+write of that collection in the batch calls `settle` first, which inserts what is held.
+
+Inside a batch (`Service` wraps each in `batch_writes()`) the rows are kept and inserted
+together when every message of the batch is handled, BEFORE its offsets are committed: a
+crash or a raise before that redelivers the batch, and the rows are inserted again
+(`insert_new`: a taken `_id` stays as it is), so nothing is lost. Outside a batch (HTTP,
+a timer, a test) every write is made at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Protocol, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from hnth_kit import batch_reads
 from hnth_kit.mongo import Document, insert_new
 
 
@@ -39,12 +46,43 @@ class _Inserts:
         await insert_new(self.collection, self.docs)
 
 
+Taken = Callable[[Document], Awaitable[None]]
+"""What to write instead of a new document whose `_id` turned out to be taken."""
+
+
+class _NewDocs:
+    def __init__(self, collection: AsyncCollection[Document], taken: Taken) -> None:
+        self.collection = collection
+        self.taken = taken
+        self.docs: dict[object, Document] = {}
+
+    async def flush(self) -> None:
+        docs, self.docs = list(self.docs.values()), {}
+        await _insert_or(self.collection, docs, self.taken)
+
+
+async def _insert_or(
+    collection: AsyncCollection[Document], docs: Sequence[Document], taken: Taken
+) -> None:
+    found = await insert_new(collection, docs)
+    for doc in docs:
+        if doc["_id"] in found:
+            await taken(doc)
+
+
+def _key(collection: AsyncCollection[Document]) -> str:
+    return f"{collection.database.name}.{collection.name}"
+
+
 class BatchWrites:
     """What a batch will write at its end, by key, flushed in the order each was first
     used: the rows to insert per collection, and what a service gathers itself."""
 
     def __init__(self) -> None:
         self._held: dict[str, Held] = {}
+        self._writing = asyncio.Lock()
+        """Held while writes are made: a task that settles while another does (a handler's
+        reads gathered at once) waits until the rows are in, not only taken out."""
 
     def held(self, key: str, make: Callable[[], HeldT]) -> HeldT:
         found = self._held.get(key)
@@ -53,21 +91,35 @@ class BatchWrites:
         return found  # type: ignore[return-value] # one key, one kind
 
     def add(self, collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
-        key = f"{collection.database.name}.{collection.name}"
-        self.held(key, lambda: _Inserts(collection)).docs.extend(docs)
+        self.held(_key(collection), lambda: _Inserts(collection)).docs.extend(docs)
+
+    def add_new(
+        self, collection: AsyncCollection[Document], docs: Sequence[Document], taken: Taken
+    ) -> None:
+        held = self.held(f"{_key(collection)} new", lambda: _NewDocs(collection, taken))
+        held.docs.update((doc["_id"], doc) for doc in docs)
+
+    async def settle(self, collection: AsyncCollection[Document]) -> None:
+        """Make the writes held for `collection` now."""
+        async with self._writing:
+            for key in (_key(collection), f"{_key(collection)} new"):
+                held = self._held.pop(key, None)
+                if held is not None:
+                    await held.flush()
 
     def discard(
         self, collection: AsyncCollection[Document], undone: Callable[[Document], bool]
     ) -> None:
         """Drop rows not inserted yet (what a later message of the batch undid)."""
-        held = self._held.get(f"{collection.database.name}.{collection.name}")
+        held = self._held.get(_key(collection))
         if isinstance(held, _Inserts):
             held.docs[:] = [d for d in held.docs if not undone(d)]
 
     async def flush(self) -> None:
-        held, self._held = self._held, {}
-        for each in held.values():
-            await each.flush()
+        async with self._writing:
+            held, self._held = self._held, {}
+            for each in held.values():
+                await each.flush()
 
 
 _current: ContextVar[BatchWrites | None] = ContextVar("hnth_batch_writes", default=None)
@@ -95,6 +147,30 @@ async def insert_new_in_batch(
         await insert_new(collection, docs)
     else:
         batch.add(collection, docs)
+
+
+async def insert_new_or(
+    collection: AsyncCollection[Document], docs: Sequence[Document], taken: Taken
+) -> None:
+    """Insert new documents; for each whose `_id` turns out taken (a redelivery, another
+    replica), `taken(doc)` writes it instead. In a consumer batch they are inserted with
+    the rest at its end (one insert for the batch), and the batch's `find_by_id` answers
+    them from memory meanwhile; a handler that reads or changes the collection otherwise
+    calls `settle` first."""
+    batch = _current.get()
+    if batch is None:
+        await _insert_or(collection, docs, taken)
+        return
+    batch.add_new(collection, docs, taken)
+    batch_reads.remember(collection, docs)
+
+
+async def settle(collection: AsyncCollection[Document]) -> None:
+    """Insert the consumer batch's held documents of `collection` now (no-op outside a
+    batch): before a query or a write of it that does not go through `batch_reads`."""
+    batch = _current.get()
+    if batch is not None:
+        await batch.settle(collection)
 
 
 def held_in_batch(key: str, make: Callable[[], HeldT]) -> HeldT | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from inspection_samples import (
     T0,
@@ -23,6 +24,7 @@ from hnth_contracts import CheckItem, ItemResult, SlotReleased, dead_letter
 from hnth_kit.refusal import Refusal
 from hnth_kit.testing import eventually, headers_of, read_topic
 from hnth_kit.timers import QUEUE
+from hnth_kit.topics_admin import ensure_topics
 from inspection.domain import checklists, checks
 from inspection.store import InspectionStore
 
@@ -158,3 +160,37 @@ async def test_a_submission_that_read_the_checklist_before_its_cancellation_adds
         await store.append_result(seen_open, "late-writer", decide)  # holds the open copy
     assert refused == ["cancelled"], "append_result decided on the checklist as it is now"
     assert await service.db["check_results"].count_documents({}) == 0
+
+
+async def test_a_meeting_its_probe_result_and_its_next_revision_in_one_batch(
+    infra, services, publish, topics
+) -> None:
+    """All on the broker before the service starts, so its first batch brings them
+    together: the meeting and its checklists are saved at the batch's end, and what the
+    batch's later messages read or change of them is found all the same."""
+    await ensure_topics(infra.bootstrap_servers, [topics.slots, topics.checks, topics.meetings])
+    await publish(
+        [
+            slot_assigned("m-one", START, ["TQ-A", "TQ-B"]),
+            check_submitted("m-one", "TQ-A", T0 + timedelta(hours=1)),
+            slot_assigned("m-one", START, ["TQ-A", "TQ-C"], revision=1),  # TQ-B leaves
+        ],
+        topics,
+    )
+    service = await services()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=service.api), base_url="http://inspection"
+    ) as http:
+        items = by_endpoint(
+            await board(
+                http,
+                "m-one",
+                until=lambda b: len(b) == 3 and by_endpoint(b)["TQ-A"]["state"] == "passed",
+            )
+        )
+    assert (items["TQ-B"]["closed"], items["TQ-B"]["closed_reason"]) == (True, "changed")
+    assert (items["TQ-C"]["state"], items["TQ-C"]["closed"]) == ("pending", False)
+    assert await service.db["meetings"].find_one({"_id": "m-one"}, {"revision": 1}) == {
+        "_id": "m-one",
+        "revision": 1,
+    }

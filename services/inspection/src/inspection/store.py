@@ -31,7 +31,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import CheckSubmitted, Event, Topics
 from hnth_kit import batch_reads
-from hnth_kit.batch_writes import insert_new_in_batch
+from hnth_kit.batch_writes import insert_new_in_batch, insert_new_or, settle
 from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document, exists, insert_new, take_lease
@@ -139,10 +139,16 @@ class InspectionStore:
 
     async def save_meeting(self, meeting: Document, new: bool) -> None:
         """Keep the meeting; `new`: not seen before, so an insert (on FerretDB half the cost
-        of an upsert, which reads first), a replace when it was there after all."""
-        batch_reads.forget(self._meetings, meeting["_id"])
-        if new and not await insert_new(self._meetings, [meeting]):
-            return
+        of an upsert, which reads first; in a consumer batch, one for the batch), a replace
+        when it was there after all."""
+        if new:
+            await insert_new_or(self._meetings, [meeting], self._replace_meeting)
+        else:
+            await settle(self._meetings)
+            batch_reads.forget(self._meetings, meeting["_id"])
+            await self._replace_meeting(meeting)
+
+    async def _replace_meeting(self, meeting: Document) -> None:
         await self._meetings.replace_one({"_id": meeting["_id"]}, meeting, upsert=True)
 
     async def meeting_checklists(
@@ -157,17 +163,21 @@ class InspectionStore:
         return sorted((c for c in found if c), key=lambda c: str(c["endpoint"]))
 
     async def checklist(self, checklist_id: str) -> Document | None:
+        await settle(self._checklists)
         return await self._checklists.find_one({"_id": checklist_id})
 
     async def insert_checklists(self, checklists: list[Document]) -> None:
-        """Insert new checklists; those already there (a redelivery) stay as they are."""
-        await insert_new(self._checklists, checklists)
+        """Insert new checklists (in a consumer batch, with the batch's others at its end);
+        those already there (a redelivery) stay as they are."""
+        await insert_new_in_batch(self._checklists, checklists)
 
     async def replace_checklist(self, checklist: Document) -> None:
+        await settle(self._checklists)
         await self._checklists.replace_one({"_id": checklist["_id"]}, checklist)
 
     async def close_checklists(self, ids: Sequence[str], reason: str) -> None:
         if ids:
+            await settle(self._checklists)
             await self._checklists.update_many(
                 {"_id": {"$in": list(ids)}, "closed": False},
                 {"$set": {"closed": True, "closed_reason": reason}},
@@ -309,12 +319,14 @@ class InspectionStore:
     async def _find(
         self, collection: str, query: Document, sort: str = "_id", limit: int = 0
     ) -> list[Document]:
+        await settle(self.db[collection])
         cursor = self.db[collection].find(query, hide_outbox()).sort(sort, ASCENDING)
         if limit:
             cursor = cursor.limit(limit)
         return [doc async for doc in cursor]
 
     async def _get(self, collection: str, doc_id: str, tenant: str) -> Document | None:
+        await settle(self.db[collection])
         return await self.db[collection].find_one({"_id": doc_id, "tenant": tenant}, hide_outbox())
 
     async def task(self, collection: str, tenant: str, task_id: str) -> Document | None:
@@ -351,6 +363,7 @@ class InspectionStore:
 
     async def endpoint_known(self, tenant: str, endpoint: str, meeting_id: str | None) -> bool:
         """In the directory or on a checklist (of that meeting, when one is named)."""
+        await settle(self._checklists)
         if meeting_id:
             query = {"_id": checklist_id(meeting_id, endpoint), "tenant": tenant}
             return await exists(self._checklists, query)

@@ -28,6 +28,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import ContactsUpdated, EndpointUpdated, Topics, UnitUpdated
 from hnth_kit import batch_reads
+from hnth_kit.batch_writes import insert_new_or, settle
 from hnth_kit.mongo import Document, exists, insert_new
 from hnth_kit.outbox import (
     announce,
@@ -341,14 +342,19 @@ class NotificationStore:
         doc["endpoints"] = list(meeting.endpoints)
         doc["removed_endpoints"] = list(meeting.removed_endpoints)
         doc["cascade"] = [s.data() for s in meeting.cascade]
-        key = f"{meeting.tenant}:{meeting.meeting_id}"
-        batch_reads.forget(self._meetings, key)
-        if new and not await insert_new(self._meetings, [{"_id": key, **doc}]):
+        doc = {"_id": f"{meeting.tenant}:{meeting.meeting_id}", **doc}
+        if new:  # in a consumer batch, inserted with the batch's others at its end
+            await insert_new_or(self._meetings, [doc], self._update_meeting)
             return
+        await settle(self._meetings)
+        batch_reads.forget(self._meetings, doc["_id"])
+        await self._update_meeting(doc)
+
+    async def _update_meeting(self, doc: Document) -> None:
         try:
             await self._meetings.update_one(
-                {"_id": key, "revision": {"$lte": meeting.revision}},
-                {"$set": doc},
+                {"_id": doc["_id"], "revision": {"$lte": doc["revision"]}},
+                {"$set": {k: v for k, v in doc.items() if k != "_id"}},
                 upsert=True,
             )
         except DuplicateKeyError:
