@@ -10,11 +10,12 @@ from prometheus_client import Gauge
 from pydantic import Field
 
 from hnth_contracts import ReportDue, SlotAssigned, SlotHeld, SlotRejected, SlotReleased
+from hnth_kit import batch_reads
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES, CodeFields
-from scheduling.handlers import build_handlers, timer_handlers
+from scheduling.handlers import READ_MEETINGS, build_handlers, timer_handlers
 from scheduling.http import availability
 from scheduling.store import DECISIONS, SchedulingStore
 from scheduling.usecases import Scheduling
@@ -61,6 +62,7 @@ def build(settings: SchedulingSettings | None = None, *, clock: Clock | None = N
         alternative_reads=settings.alternative_reads,
     )
     service.handle(build_handlers(scheduling))
+    service.prefetch(batch_reads.by_meeting(READ_MEETINGS, store.prefetch_histories))
     service.on_timer(timer_handlers(scheduling))
     # what benches and tests reach the service through (and routes would, from app.state)
     service.api.state.store = store

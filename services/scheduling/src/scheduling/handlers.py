@@ -25,6 +25,12 @@ from scheduling.usecases import (
     Scheduling,
 )
 
+READ_MEETINGS = (MeetingRequested,)
+"""Events whose meeting's history the consumer batch reads at its start
+(`SchedulingStore.prefetch_histories`): a new meeting's request, which finds none. Not a
+change or a cancellation: their meeting's decision may be settled meanwhile (an approval,
+a hold's deadline), and they act on what it holds, so they read it when they need it."""
+
 
 def build_handlers(scheduling: Scheduling) -> dict[type, Handler]:
     async def on_requested(event: MeetingRequested, _: RawMessage) -> None:

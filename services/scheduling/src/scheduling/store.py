@@ -44,6 +44,7 @@ from hnth_contracts import (
     Window,
 )
 from hnth_contracts.groups import BUILT_IN, Group, Member
+from hnth_kit import batch_reads
 from hnth_kit.mongo import Document, exists, insert_new
 from hnth_kit.outbox import announce, staged_in_new, with_outbox
 from scheduling.domain import UNIT, Holder, bucket_start
@@ -57,8 +58,9 @@ the days it touches, so years of history never slow it down, even on a server th
 DECISIONS = "decisions"
 DIRECTORY = "directory"
 MEETINGS = "meetings"
-"""One insert-only marker per meeting: inserting it tells a first request (no history to
-read) from a redelivery, a change or a cancellation (read the decisions)."""
+"""Insert-only markers of meetings seen, written by earlier versions (a first request now
+reads its history from the consumer batch's one read, `prefetch_histories`); kept only
+so that a province's move still carries them."""
 PARKED = "parked"
 """Requests waiting for endpoints the directory has not named yet, one insert-only entry
 per (meeting, revision) holding the event. Deleted once the request is decided, so it
@@ -251,7 +253,6 @@ def holder_of(doc: Document) -> Holder:
 class SchedulingStore:
     def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
         self._db = db
-        self._meetings = db[MEETINGS]
         self._seen: dict[str, tuple[float, Any]] = {}
         self._marked: set[str] = set()
         """Markers this process has written (insert-only, never removed): not written again
@@ -434,21 +435,25 @@ class SchedulingStore:
 
     # ------------------------------------------------------------ decisions
 
-    async def first_sight(self, tenant: str, meeting_id: str) -> bool:
-        """True the first time any replica sees this meeting (then it has no history)."""
-        return not await insert_new(self._meetings, [{"_id": f"{tenant}|{meeting_id}"}])
+    async def prefetch_histories(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the first decision and the cancellation of these meetings (tenant, meeting
+        id) for the rest of the consumer batch, in one query: a meeting seen for the first
+        time, the usual request, then needs no read of its own. Every write of a decision
+        in the batch forgets what was read of it (`_forget`)."""
+        ids = [decision_id(t, m, r) for t, m in keys for r in (0, CANCELLED)]
+        await batch_reads.prefetch(self._decisions, ids)
 
     async def history(self, tenant: str, meeting_id: str) -> History:
         decisions: list[Document] = []
         while True:
-            doc = await self._decisions.find_one(
-                {"_id": decision_id(tenant, meeting_id, len(decisions))}
+            doc = await batch_reads.find_by_id(
+                self._decisions, decision_id(tenant, meeting_id, len(decisions))
             )
             if doc is None:
                 break
             decisions.append(doc)
-        cancelled = await self._decisions.find_one(
-            {"_id": decision_id(tenant, meeting_id, CANCELLED)}
+        cancelled = await batch_reads.find_by_id(
+            self._decisions, decision_id(tenant, meeting_id, CANCELLED)
         )
         return History(decisions, cancelled)
 
@@ -467,6 +472,7 @@ class SchedulingStore:
             for r in revisions
         ]
         if docs:
+            self._forget(docs)
             await insert_new(self._decisions, docs)
 
     async def record(
@@ -475,6 +481,7 @@ class SchedulingStore:
         """Insert the decision with its events in one write, unless one exists for the
         same (meeting, revision): returns the decision that stands and whether it is ours."""
         staged = {**with_outbox(document, events, self._topics), "_applied": [marker]}
+        self._forget([staged])
         announcement = await announce(self._decisions, document["_id"], events)
         try:
             await self._decisions.insert_one(staged)
@@ -497,6 +504,7 @@ class SchedulingStore:
         (one displacement per revision, whichever replica or redelivery makes it)."""
         settlement_id = f"{decision_id}|{kind}"
         staged = with_outbox({"_id": settlement_id, "fields": fields}, events, self._topics)
+        self._forget([staged, {"_id": decision_id}])
         announcement = await announce(self._decisions, settlement_id, events)
         try:
             await self._decisions.insert_one(staged)
@@ -509,6 +517,11 @@ class SchedulingStore:
         settled = await self._decisions.find_one({"_id": decision_id})
         assert settled is not None, "decisions are never deleted"
         return settled
+
+    def _forget(self, decisions: Iterable[Document]) -> None:
+        """The batch's reads of these decisions are out of date: written now."""
+        for doc in decisions:
+            batch_reads.forget(self._decisions, doc["_id"])
 
     async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
         return await self._decisions.find_one({"_id": decision_id(tenant, meeting_id, revision)})

@@ -62,7 +62,6 @@ of a hold nobody decided."""
 class Store(Claims, Protocol):
     """The store methods the use cases need (`SchedulingStore`, or a fake in unit tests)."""
 
-    async def first_sight(self, tenant: str, meeting_id: str) -> bool: ...
     async def history(self, tenant: str, meeting_id: str) -> History: ...
     async def skip(self, tenant: str, meeting_id: str, revisions: Iterable[int]) -> None: ...
     async def record(
@@ -203,11 +202,7 @@ class Scheduling:
         request = await self._expanded(domain.request_of(event))
         policy = self.policy_for(request.tenant)
         now = self.clock.now()
-        first = await self.store.first_sight(request.tenant, request.meeting_id)
-        if first:
-            history = History([], None)  # nothing to read: the common, fast path
-        else:
-            history = await self.store.history(request.tenant, request.meeting_id)
+        history = await self.store.history(request.tenant, request.meeting_id)
         parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
         if history.cancelled is not None:
             log.info("meeting %s is cancelled; %s ignored", request.meeting_id, event.type)
@@ -226,7 +221,7 @@ class Scheduling:
         directory, units = await self._directory(request)
         if wait and domain.unknown_codes(request, directory, units):
             waiting, directory, units = await self._waits(
-                event, request, policy, (directory, units), first, now
+                event, request, policy, (directory, units), now
             )
             if waiting:
                 return None
@@ -385,14 +380,13 @@ class Scheduling:
         request: Request,
         policy: Policy,
         known: tuple[Directory | None, Directory | None],
-        first: bool,
         now: datetime,
     ) -> tuple[bool, Directory | None, Directory | None]:
         """Park the request while an endpoint or its host unit is unknown and the grace
         period lasts. Returns whether it waits, and the directory to decide with otherwise."""
         directory, units = known
         parked_id = decision_id(request.tenant, request.meeting_id, request.revision)
-        entry = None if first else await self.store.parked(parked_id)
+        entry = await self.store.parked(parked_id)  # the first wait's, on a redelivery
         parked_at = entry["parked_at"] if entry else None
         if not domain.must_wait(request, directory, parked_at, policy, now, units):
             return False, directory, units
@@ -551,8 +545,6 @@ class Scheduling:
     async def cancel(self, event: MeetingCancelled) -> Document:
         """Release the meeting's slot, once; later requests of the meeting are ignored."""
         now = self.clock.now()
-        # mark the meeting seen, so a request arriving after its cancellation reads it
-        await self.store.first_sight(event.tenant, event.meeting_id)
         history = await self.store.history(event.tenant, event.meeting_id)
         if history.cancelled is not None:
             await self._finish(history.cancelled, None, now)

@@ -50,7 +50,6 @@ class MemoryStore:
     """Every event recorded with a decision (the outbox), in order."""
     directory: dict[str, Document] = field(default_factory=dict)
     groups: dict[tuple[str, str], Group] = field(default_factory=dict)
-    meetings: set[str] = field(default_factory=set)
     parked_entries: dict[str, Document] = field(default_factory=dict)
     settlements: dict[str, Document] = field(default_factory=dict)
 
@@ -117,11 +116,6 @@ class MemoryStore:
 
     async def release(self, claim_ids: Iterable[str], reason: str, at: datetime) -> None:
         self.released.update(claim_ids)
-
-    async def first_sight(self, tenant: str, meeting_id: str) -> bool:
-        first = f"{tenant}|{meeting_id}" not in self.meetings
-        self.meetings.add(f"{tenant}|{meeting_id}")
-        return first
 
     async def history(self, tenant: str, meeting_id: str) -> History:
         decisions: list[Document] = []
