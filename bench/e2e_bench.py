@@ -737,6 +737,13 @@ def main() -> int:
         help="flat-out runs of each history size (the history ratio compares their medians)",
     )
     parser.add_argument(
+        "--warm-up",
+        type=int,
+        default=60,
+        help="meetings of a flat-out run before the measured ones, kept apart (0: none): a "
+        "fresh broker's JVM is still compiling, and the first run paid for it",
+    )
+    parser.add_argument(
         "--keep-stack", action="store_true", help="leave the stack's folder (logs, data) after"
     )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
@@ -771,7 +778,7 @@ def main() -> int:
     first_day = (datetime.now(UTC) + timedelta(days=5)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    span = timedelta(days=days_needed(args.meetings))
+    span = timedelta(days=days_needed(max(args.meetings, args.warm_up)))
     try:
         print("baseline: Kafka ProducerPerformance ...", flush=True)
         results["kafka_producer_perf_per_s"] = round(
@@ -786,7 +793,10 @@ def main() -> int:
             print(f"replicas={replicas}", flush=True)
             try:
                 platform.settle()
-                plan: list[tuple[str, float | None]] = [("realistic", r) for r in args.rate]
+                plan: list[tuple[str, float | None]] = []
+                if args.warm_up:
+                    plan.append(("warm-up", None))
+                plan += [("realistic", r) for r in args.rate]
                 plan += [("realistic", None)] * args.repeat
                 if not args.no_conflict_heavy:
                     plan.append(("conflict-heavy", None))
@@ -810,16 +820,23 @@ def main() -> int:
                         mix, past = "realistic", args.history
                     first = first_day + span * scenario
                     name = f"{prefix}{scenario}"
+                    provinces = tuple(args.provinces)
                     made = (
-                        realistic(args.meetings, name, first, tenants=tuple(args.provinces))
+                        conflict_heavy(args.meetings, name, first)
+                        if mix == "conflict-heavy"
+                        else realistic(args.meetings, name, first, tenants=provinces)
                         if mix == "realistic"
-                        else conflict_heavy(args.meetings, name, first)
+                        else realistic(args.warm_up, name, first, tenants=provinces)
                     )
                     scenario += 1
                     run = measure(state, platform, broker, Topics(prefix), made, rate, mix)
-                    run |= {"provinces": args.provinces if mix == "realistic" else ["tuyen-quang"]}
+                    heavy = mix == "conflict-heavy"
+                    run |= {"provinces": ["tuyen-quang"] if heavy else args.provinces}
                     run |= {"past_meetings": past}
-                    results["runs"].append(run)
+                    if mix == "warm-up":
+                        results.setdefault("warm_up", []).append(run)
+                    else:
+                        results["runs"].append(run)
                 print_db_time(platform.scrape())
             finally:
                 platform.stop()
@@ -878,6 +895,11 @@ def report(results: dict[str, Any]) -> None:
     relay = results["bare_relay_per_s"]
     print(f"Python relay ceiling (bare aiokafka consume->produce): {relay}/s")
     print(f"load average at start {results['loadavg_start']}, at end {results['loadavg_end']}")
+    for run in results.get("warm_up", []):
+        print(
+            f"warm-up, not counted: {run['meetings']} meetings flat out, "
+            f"{run['fully_processed_per_s']} fully processed/s, {run['decided_per_s']} decided/s"
+        )
     print("publish -> SlotAssigned (assigned only)          publish -> last notice sent")
     print(
         f"{'mix':>14} {'prov':>4} {'past':>7} {'repl':>4} {'rate':>8} {'ok/no':>7} {'decided/s':>9} {'p50':>6} {'p95':>6} {'p99':>6}"

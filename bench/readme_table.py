@@ -40,6 +40,17 @@ def e2e_table(results: dict[str, Any], name: str) -> str:
         "| db commands / meeting | Kafka requests / meeting |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    if results.get("warm_up"):
+        lines[1:1] = [
+            "",
+            "A flat-out warm-up run came first and is not counted: "
+            + "; ".join(
+                f"{run['meetings']} meetings, {run['fully_processed_per_s']} fully processed/s, "
+                f"{run['decided_per_s']} decided/s"
+                for run in results["warm_up"]
+            )
+            + ".",
+        ]
     for run in results["runs"]:
         rate = run["rate"] if isinstance(run["rate"], str) else f"{run['rate']:g}/s"
         lines.append(
