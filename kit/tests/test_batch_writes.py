@@ -11,6 +11,7 @@ from hnth_kit.batch_reads import batch_reads as reading_batch
 from hnth_kit.batch_writes import (
     batch_writes,
     flush_in_batch,
+    held_in_batch,
     insert_new_in_batch,
     insert_new_or,
     settle,
@@ -110,18 +111,30 @@ async def test_a_new_document_whose_id_turns_out_taken_is_written_by_the_fallbac
     assert await meetings.find_one({"_id": "m-2"}) == {"_id": "m-2", "revision": 3}
 
 
-async def test_settle_inserts_what_is_held_for_that_collection_only(db) -> None:
-    """Before a handler queries the collection otherwise than by the batch's reads."""
+async def test_settle_makes_every_held_write_in_order_once_one_is_for_the_collection(
+    db,
+) -> None:
+    """Before a handler queries the collection otherwise than by the batch's reads. The
+    writes held before go too, first: a timer held before a checklist must not land first."""
+    seen_by_timers: list[tuple[set[str], set[str]]] = []
+
+    class Timers:  # what is in the database when the timers are written
+        async def flush(self) -> None:
+            seen_by_timers.append((await _ids(db["facts"]), await _ids(db["meetings"])))
+
     async with batch_writes():
-        await insert_new_or(db["meetings"], [{"_id": "m-1"}], _unused)
-        await insert_new_in_batch(db["meetings"], [{"_id": "m-2"}])
         await insert_new_in_batch(db["facts"], [{"_id": "f-1"}])
+        await settle(db["meetings"])  # nothing of it held: nothing is written
+        assert await _ids(db["facts"]) == set()
+        await insert_new_or(db["meetings"], [{"_id": "m-1"}], _unused)
+        assert held_in_batch("timers", Timers) is not None
+        await insert_new_in_batch(db["meetings"], [{"_id": "m-2"}])
         await settle(db["meetings"])
         assert await _ids(db["meetings"]) == {"m-1", "m-2"}
-        assert await _ids(db["facts"]) == set()
+        assert await _ids(db["facts"]) == {"f-1"}, "held before, written before"
+        assert seen_by_timers == [({"f-1"}, {"m-1"})], "each before what was held after it"
         await insert_new_or(db["meetings"], [{"_id": "m-3"}], _unused)
     assert await _ids(db["meetings"]) == {"m-1", "m-2", "m-3"}
-    assert await _ids(db["facts"]) == {"f-1"}
 
 
 async def test_a_batch_that_raises_inserts_none_of_its_new_documents(db) -> None:

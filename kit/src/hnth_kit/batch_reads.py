@@ -8,9 +8,12 @@ collection (`prefetch`), or those one query finds, by a key of the caller's
 those from memory.
 
 Only for documents that nothing but the consumer itself writes (timers and HTTP requests
-run outside the batch and do not see its reads): every write a handler makes to one of
-them calls `forget`, so the next read goes to the database, and a province's move
-forgets them all. Outside a batch (HTTP, a timer, a test) every read goes to the database.
+run outside the batch and do not see its reads), or whose state as of the batch's start
+is as good as a read a moment later (scheduling's first decision of a new request): every
+write a handler makes to one of them calls `forget`, so the next read goes to the
+database, or `remember`s the new document it will insert at the batch's end
+(`batch_writes.insert_new_or`); a province's move forgets them all. Outside a batch
+(HTTP, a timer, a test) every read goes to the database.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ A handler that records a fact nothing else in the same batch reads back (a timel
 entry, a delivered notice) calls `insert_new_in_batch`. One that saves a new document the
 batch's later messages may read (a meeting as a service keeps it) calls `insert_new_or`:
 the batch's reads (`batch_reads.find_by_id`) see it at once, and every other read or
-write of that collection in the batch calls `settle` first, which inserts what is held.
+write of that collection in the batch calls `settle` first, which makes what is held.
 
 Inside a batch (`Service` wraps each in `batch_writes()`) the rows are kept and inserted
 together when every message of the batch is handled, BEFORE its offsets are committed: a
@@ -100,12 +100,12 @@ class BatchWrites:
         held.docs.update((doc["_id"], doc) for doc in docs)
 
     async def settle(self, collection: AsyncCollection[Document]) -> None:
-        """Make the writes held for `collection` now."""
+        """When any write held is for `collection`, make every write held so far, in the
+        order held: one held later must not land before one held earlier (a meeting's
+        deadline timer before its checklists, which it would find missing)."""
         async with self._writing:
-            for key in (_key(collection), f"{_key(collection)} new"):
-                held = self._held.pop(key, None)
-                if held is not None:
-                    await held.flush()
+            if _key(collection) in self._held or f"{_key(collection)} new" in self._held:
+                await self._write_held()
 
     def discard(
         self, collection: AsyncCollection[Document], undone: Callable[[Document], bool]
@@ -117,9 +117,12 @@ class BatchWrites:
 
     async def flush(self) -> None:
         async with self._writing:
-            held, self._held = self._held, {}
-            for each in held.values():
-                await each.flush()
+            await self._write_held()
+
+    async def _write_held(self) -> None:
+        held, self._held = self._held, {}
+        for each in held.values():
+            await each.flush()
 
 
 _current: ContextVar[BatchWrites | None] = ContextVar("hnth_batch_writes", default=None)
@@ -166,8 +169,9 @@ async def insert_new_or(
 
 
 async def settle(collection: AsyncCollection[Document]) -> None:
-    """Insert the consumer batch's held documents of `collection` now (no-op outside a
-    batch): before a query or a write of it that does not go through `batch_reads`."""
+    """Make the consumer batch's held writes now when any is for `collection` (no-op
+    outside a batch): before a query or a write of it that does not go through
+    `batch_reads`. Everything held so far is written, in the order held."""
     batch = _current.get()
     if batch is not None:
         await batch.settle(collection)
