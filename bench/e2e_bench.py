@@ -820,17 +820,15 @@ def main() -> int:
                         mix, past = "realistic", args.history
                     first = first_day + span * scenario
                     name = f"{prefix}{scenario}"
-                    provinces = tuple(args.provinces)
+                    count = args.warm_up if mix == "warm-up" else args.meetings
+                    heavy = mix == "conflict-heavy"
                     made = (
-                        conflict_heavy(args.meetings, name, first)
-                        if mix == "conflict-heavy"
-                        else realistic(args.meetings, name, first, tenants=provinces)
-                        if mix == "realistic"
-                        else realistic(args.warm_up, name, first, tenants=provinces)
+                        conflict_heavy(count, name, first)
+                        if heavy
+                        else realistic(count, name, first, tenants=tuple(args.provinces))
                     )
                     scenario += 1
                     run = measure(state, platform, broker, Topics(prefix), made, rate, mix)
-                    heavy = mix == "conflict-heavy"
                     run |= {"provinces": ["tuyen-quang"] if heavy else args.provinces}
                     run |= {"past_meetings": past}
                     if mix == "warm-up":

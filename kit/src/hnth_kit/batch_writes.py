@@ -74,6 +74,11 @@ def _key(collection: AsyncCollection[Document]) -> str:
     return f"{collection.database.name}.{collection.name}"
 
 
+def _new_key(collection: AsyncCollection[Document]) -> str:
+    """Where `insert_new_or`'s documents are held, beside the collection's plain rows."""
+    return f"{_key(collection)} new"
+
+
 class BatchWrites:
     """What a batch will write at its end, by key, flushed in the order each was first
     used: the rows to insert per collection, and what a service gathers itself."""
@@ -96,7 +101,7 @@ class BatchWrites:
     def add_new(
         self, collection: AsyncCollection[Document], docs: Sequence[Document], taken: Taken
     ) -> None:
-        held = self.held(f"{_key(collection)} new", lambda: _NewDocs(collection, taken))
+        held = self.held(_new_key(collection), lambda: _NewDocs(collection, taken))
         held.docs.update((doc["_id"], doc) for doc in docs)
 
     async def settle(self, collection: AsyncCollection[Document]) -> None:
@@ -104,7 +109,7 @@ class BatchWrites:
         order held: one held later must not land before one held earlier (a meeting's
         deadline timer before its checklists, which it would find missing)."""
         async with self._writing:
-            if _key(collection) in self._held or f"{_key(collection)} new" in self._held:
+            if _key(collection) in self._held or _new_key(collection) in self._held:
                 await self._write_held()
 
     def discard(

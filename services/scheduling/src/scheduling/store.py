@@ -472,7 +472,7 @@ class SchedulingStore:
             for r in revisions
         ]
         if docs:
-            self._forget(docs)
+            self._forget(*(doc["_id"] for doc in docs))
             await insert_new(self._decisions, docs)
 
     async def record(
@@ -481,7 +481,7 @@ class SchedulingStore:
         """Insert the decision with its events in one write, unless one exists for the
         same (meeting, revision): returns the decision that stands and whether it is ours."""
         staged = {**with_outbox(document, events, self._topics), "_applied": [marker]}
-        self._forget([staged])
+        self._forget(document["_id"])
         announcement = await announce(self._decisions, document["_id"], events)
         try:
             await self._decisions.insert_one(staged)
@@ -504,7 +504,7 @@ class SchedulingStore:
         (one displacement per revision, whichever replica or redelivery makes it)."""
         settlement_id = f"{decision_id}|{kind}"
         staged = with_outbox({"_id": settlement_id, "fields": fields}, events, self._topics)
-        self._forget([staged, {"_id": decision_id}])
+        self._forget(settlement_id, decision_id)
         announcement = await announce(self._decisions, settlement_id, events)
         try:
             await self._decisions.insert_one(staged)
@@ -518,10 +518,10 @@ class SchedulingStore:
         assert settled is not None, "decisions are never deleted"
         return settled
 
-    def _forget(self, decisions: Iterable[Document]) -> None:
+    def _forget(self, *decision_ids: str) -> None:
         """The batch's reads of these decisions are out of date: written now."""
-        for doc in decisions:
-            batch_reads.forget(self._decisions, doc["_id"])
+        for doc_id in decision_ids:
+            batch_reads.forget(self._decisions, doc_id)
 
     async def decision(self, tenant: str, meeting_id: str, revision: int | str) -> Document | None:
         return await self._decisions.find_one({"_id": decision_id(tenant, meeting_id, revision)})
