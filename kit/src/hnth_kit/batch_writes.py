@@ -7,11 +7,12 @@ batch's later messages may read (a meeting as a service keeps it) calls `insert_
 the batch's reads (`batch_reads.find_by_id`) see it at once, and every other read or
 write of that collection in the batch calls `settle` first, which makes what is held.
 
-Inside a batch (`Service` wraps each in `batch_writes()`) the rows are kept and inserted
-together when every message of the batch is handled, BEFORE its offsets are committed: a
-crash or a raise before that redelivers the batch, and the rows are inserted again
-(`insert_new`: a taken `_id` stays as it is), so nothing is lost. Outside a batch (HTTP,
-a timer, a test) every write is made at once.
+Inside a batch (`EventConsumer.process_batch` wraps each in `batch_writes()`) the rows
+are kept and inserted together when every message of the batch is handled, BEFORE its
+offsets are committed and before its messages count as handled: a crash or a raise
+before that redelivers the batch, and the rows are inserted again (`insert_new`: a taken
+`_id` stays as it is), so nothing is lost. Outside a batch (HTTP, a timer, a test) every
+write is made at once.
 """
 
 from __future__ import annotations

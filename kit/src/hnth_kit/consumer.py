@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, NetworkTimeout, ServerSelectionTimeoutError
 
 from hnth_contracts import Event, dead_letter, decode_event
+from hnth_kit.batch_writes import batch_writes
 from hnth_kit.kafka import EVENT_TYPE_HEADER, OutMessage, Producer
 from hnth_kit.logs import correlation_id
 from hnth_kit.metrics import Metrics
@@ -133,8 +134,10 @@ class EventConsumer:
         return outcome
 
     async def process_batch(self, raws: Sequence[RawMessage]) -> list[Outcome]:
-        """Each message in order, as if alone. The events to handle are decoded first and
-        shown to `prefetch`, so the service reads what they look up once for the batch."""
+        """Each message in order, as if alone, the inserts they hold written at the end
+        (`batch_writes`). The events to handle are decoded first and shown to `prefetch`,
+        so the service reads what they look up once for the batch. Messages are counted
+        handled once their writes are in: a count never runs ahead of the database."""
         read = [self._read(raw) for raw in raws]
         wanted = [r.event for r in read if r.event is not None]
         if wanted and self.prefetch is not None:
@@ -144,18 +147,20 @@ class EventConsumer:
                 raise  # as a handler's would: the batch is redelivered once it is back
             except Exception:  # no message may stop the consumer: each then reads alone
                 log.exception("prefetch failed for a batch of %d events", len(wanted))
-        outcomes = []
-        for each in read:
-            started = time.perf_counter()
-            outcome = await self._finish(each)
+        done: list[tuple[_Read, Outcome, float]] = []
+        async with batch_writes():
+            for each in read:
+                started = time.perf_counter()
+                outcome = await self._finish(each)
+                done.append((each, outcome, time.perf_counter() - started))
+        for each, outcome, seconds in done:
             key = (each.raw.topic, outcome)
             self.counts[key] = self.counts.get(key, 0) + 1
             if self.metrics is not None:
                 self.metrics.observe_consumed(
-                    each.raw.topic, each.event_type, outcome.value, started
+                    each.raw.topic, each.event_type, outcome.value, seconds
                 )
-            outcomes.append(outcome)
-        return outcomes
+        return [outcome for _, outcome, _ in done]
 
     def _read(self, raw: RawMessage) -> _Read:
         """What the message is: an event to handle, one to ignore, or an undecodable body."""

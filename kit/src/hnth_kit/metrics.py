@@ -117,8 +117,8 @@ class Metrics:
         seconds (the gauges keep their values between); a failure only logs."""
         self._refreshers.append(_Refresher(name, refresh, every))
 
-    def observe_consumed(self, topic: str, event_type: str, outcome: str, started: float) -> None:
-        self.handler_seconds.labels(topic, event_type).observe(time.perf_counter() - started)
+    def observe_consumed(self, topic: str, event_type: str, outcome: str, seconds: float) -> None:
+        self.handler_seconds.labels(topic, event_type).observe(seconds)
         self.consumed.labels(topic, event_type, outcome).inc()
 
     async def render(self, timeout: float = 3.0) -> bytes:

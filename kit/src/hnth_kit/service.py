@@ -31,7 +31,7 @@ from hnth_contracts import Event, TenantMerged, TenantRenamed, TokensRevoked
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.auth import Authenticator, PublicKeys, RemoteKeys, Role, StaticKeys, only
 from hnth_kit.batch_reads import batch_reads, forget_all
-from hnth_kit.batch_writes import batch_writes, flush_in_batch
+from hnth_kit.batch_writes import flush_in_batch
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
@@ -275,21 +275,20 @@ class Service:
                 records = message.raw_message
                 assert isinstance(records, tuple), "the subscriber consumes batches"
                 with staging() as staged, batch_reads():
-                    try:
-                        async with batch_writes():  # deferred inserts, before the commit
-                            await self.consumer.process_batch(
-                                [
-                                    RawMessage(
-                                        topic=record.topic,
-                                        partition=record.partition,
-                                        offset=record.offset,
-                                        key=record.key,
-                                        value=body,
-                                        headers=tuple(record.headers or ()),
-                                    )
-                                    for record, body in zip(records, bodies, strict=True)
-                                ]
-                            )
+                    try:  # its deferred inserts are written before the commit
+                        await self.consumer.process_batch(
+                            [
+                                RawMessage(
+                                    topic=record.topic,
+                                    partition=record.partition,
+                                    offset=record.offset,
+                                    key=record.key,
+                                    value=body,
+                                    headers=tuple(record.headers or ()),
+                                )
+                                for record, body in zip(records, bodies, strict=True)
+                            ]
+                        )
                     except BaseException:
                         self.relay.wake()  # what was written before the raise
                         raise
