@@ -33,6 +33,7 @@ from inspection_samples import (
 from hnth_contracts import NoticeAcknowledged, NoticeDelivered, ReportKind, UnitUpdated
 from hnth_kit.auth import Role
 from hnth_kit.testing import eventually
+from inspection.store import InspectionStore
 
 pytestmark = pytest.mark.integration
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -470,31 +471,46 @@ async def test_the_report_counts_notices_delivered_on_time_and_acknowledged(
             on_time=on_time,
         )
 
-    facts = [delivered(n, on_time=n % 4 != 0) for n in range(10)]  # 0, 4, 8 late: 7 on time
-    acks = [
-        NoticeAcknowledged.create(
+    def acknowledged(fact: NoticeDelivered, after: timedelta) -> NoticeAcknowledged:
+        return NoticeAcknowledged.create(
             tenant=TENANT,
-            correlation_id=f.meeting_id,
+            correlation_id=fact.meeting_id,
             producer="notification",
-            notice_id=f.notice_id,
-            meeting_id=f.meeting_id,
-            acknowledged_at=f.delivered_at + timedelta(hours=2),
+            notice_id=fact.notice_id,
+            meeting_id=fact.meeting_id,
+            acknowledged_at=fact.delivered_at + after,
         )
-        for f in facts[:6]
-    ]
+
+    facts = [delivered(n, on_time=n % 4 != 0) for n in range(10)]  # 0, 4, 8 late: 7 on time
+    acks = [acknowledged(f, timedelta(hours=2)) for f in facts[:6]]
+    # a notice of the last evening of the year, acknowledged in the next: counted
+    new_year = delivered(10, on_time=True).model_copy(
+        update={"notice_id": "notice-eve", "delivered_at": local(YEAR, 12, 31, 22)}
+    )
+    acks.append(acknowledged(new_year, timedelta(days=2)))
+    # a notice of the year before and its acknowledgement: neither counted, nor read
+    year_before = new_year.model_copy(
+        update={"notice_id": "notice-old", "delivered_at": local(YEAR - 1, 3, 1, 9)}
+    )
+    acks.append(acknowledged(year_before, timedelta(hours=2)))
+    facts += [new_year, year_before]
     await publish([*facts, *acks, facts[1], acks[1]], topics)  # the last two: redelivered
     await wait(service, topics.notices, len(facts) + len(acks) + 2)
+    read = await InspectionStore(service.db, topics).notice_facts(
+        local(YEAR, 1, 1), local(YEAR + 1, 1, 1), TENANT
+    )
+    assert {f["notice_id"] for f in read} == {f.notice_id for f in facts[:-1]}
 
     transport = httpx.ASGITransport(app=service.api)
     async with httpx.AsyncClient(transport=transport, base_url="http://inspection") as http:
         report = body(await http.post(f"/reports/{YEAR}/compile", headers=auth()))
         figures = {k: v for k, v in report["province"].items() if k.startswith("notices_")}
         assert figures == {
-            "notices_delivered": 10,
-            "notices_on_time": 7,
-            "notices_lead_time_compliance": 0.7,
-            "notices_acknowledged": 6,
-            "notices_acknowledged_share": 0.6,
+            "notices_delivered": 11,
+            "notices_on_time": 8,
+            "notices_lead_time_compliance": 0.7273,
+            "notices_acknowledged": 7,
+            "notices_acknowledged_share": 0.6364,
         }
         assert "notice.lead_time" in {r["rule"] for r in report["rules"]}
         exported = body(await http.get(f"/reports/{YEAR}.json", headers=auth(Role.VIEWER)))

@@ -47,6 +47,9 @@ ANNUAL = "annual_reports"
 FEEDBACK = "feedback"
 PARKED = "parked_checks"
 NOTICE_FACTS = "notice_facts"
+ACK_CLOCK_SKEW = timedelta(days=1)
+"""How much earlier than its notice's delivery an acknowledgement may be stamped (two
+replicas' clocks): its rows are read from that far before the period."""
 """Notification's facts about written notices (delivered, acknowledged), one row each."""
 CLOSINGS = "closings"
 CLOSING_LEASE = timedelta(seconds=30)
@@ -115,6 +118,7 @@ class InspectionStore:
         await self._feedback.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
         await self._feedback.create_index([("meeting_id", ASCENDING)])
         await self._parked.create_index([("tenant", ASCENDING), ("meeting_id", ASCENDING)])
+        await self._notice_facts.create_index([("at", ASCENDING)])
         for tasks in (self._inspections, self._annual):
             await tasks.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
 
@@ -452,9 +456,14 @@ class InspectionStore:
         self, start: datetime, end: datetime, tenant: str | None = None
     ) -> list[Document]:
         """The facts about notices delivered in [start, end), with their acknowledgements
-        (whenever those came)."""
+        (however long after). An acknowledgement never comes before its notice's delivery,
+        so older ones are not read: a year's figures do not grow with the years before."""
+        acknowledged_since = start - ACK_CLOCK_SKEW
         query: Document = {
-            "$or": [{"fact": "acknowledged"}, {"at": {"$gte": start, "$lt": end}}],
+            "$or": [
+                {"fact": "acknowledged", "at": {"$gte": acknowledged_since}},
+                {"at": {"$gte": start, "$lt": end}},
+            ],
             **({"tenant": tenant} if tenant else {}),
         }
         return await self._find(NOTICE_FACTS, query)
