@@ -4,20 +4,20 @@ commands are counted (on the real server), not timed."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from pymongo import monitoring
-from scheduling_samples import DAY, events_of, requested, small_bridges
+from scheduling_samples import DAY, TENANT, events_of, requested, small_bridges
 
 from hnth_contracts import SlotRejected
 from hnth_kit.mongo import connect
 from hnth_kit.timers import Timers
 from scheduling import domain
 from scheduling import store as store_module
-from scheduling.store import SchedulingStore
+from scheduling.store import SchedulingStore, endpoint_key
 from scheduling.usecases import Scheduling
 
 pytestmark = pytest.mark.integration
@@ -28,12 +28,18 @@ PORTS = 40
 class Commands(monitoring.CommandListener):
     def __init__(self) -> None:
         self.seen: Counter[str] = Counter()
+        self.documents_read = 0
+        self.ids_read: set[str] = set()
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.seen[event.command_name] += 1
+        if event.command_name == "find":
+            wanted = event.command.get("filter", {}).get("_id")
+            self.ids_read |= set(wanted.get("$in", ())) if isinstance(wanted, dict) else set()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        cursor = event.reply.get("cursor") or {}
+        self.documents_read += len(cursor.get("firstBatch") or cursor.get("nextBatch") or ())
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
@@ -45,16 +51,34 @@ async def counted(
 ) -> AsyncIterator[tuple[Scheduling, Commands]]:
     """A scheduler on the test's database whose commands are counted. Directory entries
     stay cached for the whole test, so a slow machine does not add a re-read to a count."""
+    async for replica, commands in counted_replicas(infra, db, topics, clock, policy, monkeypatch):
+        yield replica(), commands
+
+
+async def counted_replicas(
+    infra, db, topics, clock, policy, monkeypatch
+) -> AsyncIterator[tuple[Callable[[], Scheduling], Commands]]:
+    """Replicas (each with its own picture of the calendar) on one counted client."""
     monkeypatch.setattr(store_module, "DIRECTORY_TTL", 3600.0)
     commands = Commands()
     client = connect(infra.mongodb_url, event_listeners=[commands])
     one_bridge = small_bridges(policy, PORTS)
-    store = SchedulingStore(client[db.name], topics)
-    yield (
-        Scheduling(store, lambda _: one_bridge, clock, Timers(client[db.name], clock, topics)),
-        commands,
-    )
+
+    def replica() -> Scheduling:
+        store = SchedulingStore(client[db.name], topics)
+        timers = Timers(client[db.name], clock, topics)
+        return Scheduling(store, lambda _: one_bridge, clock, timers)
+
+    yield replica, commands
     await client.close()
+
+
+@pytest.fixture
+async def replicas(
+    infra, db, topics, clock, policy, monkeypatch
+) -> AsyncIterator[tuple[Callable[[], Scheduling], Commands]]:
+    async for made in counted_replicas(infra, db, topics, clock, policy, monkeypatch):
+        yield made
 
 
 async def commands_of(scheduler: Scheduling, commands: Commands, event: Any) -> tuple[Any, int]:
@@ -134,3 +158,41 @@ async def test_a_full_bridge_still_gets_its_alternatives_within_the_read_budget(
     for alternative in event.alternatives:  # clear of the full bridge, buffers included
         reserved = domain.reserved_window(alternative.start, alternative.end, policy)
         assert not taken & set(domain.buckets(reserved))
+
+
+async def test_alternatives_pass_over_the_windows_the_replica_knows_busy_unread(replicas) -> None:
+    """The replica that booked a meeting knows its endpoints held: the windows they block
+    are not read for alternatives. A replica that never saw it reads them and offers the
+    same windows (its picture is a hint; the windows offered are read free either way)."""
+    replica, commands = replicas
+    owner, fresh = replica(), replica()
+    held = await owner.decide(requested("held", hours=3, endpoints=("H-1", "H-2")))
+    assert held["outcome"] == "assigned"
+
+    async def clash(scheduler: Scheduling, endpoints: tuple[str, str]) -> tuple[list[Any], int]:
+        """A request an hour into the held meeting: its alternatives and documents read."""
+        commands.documents_read, commands.ids_read = 0, set()
+        meeting_id = f"clash-{endpoints[0]}"
+        event = requested(meeting_id, start=DAY + timedelta(hours=1), endpoints=endpoints)
+        decision = await scheduler.decide(event)
+        assert decision["outcome"] == "rejected"
+        [rejected] = events_of(decision)
+        assert isinstance(rejected, SlotRejected)
+        return rejected.alternatives, commands.documents_read
+
+    # each with an endpoint of its own beside the held one, so neither walks the other's
+    unseen, fresh_read = await clash(fresh, ("H-1", "X-1"))
+    known, owner_read = await clash(owner, ("H-2", "Y-1"))
+    assert len(known) == domain.ALTERNATIVES
+    assert known == unseen
+    assert owner_read < fresh_read, (owner_read, fresh_read)
+    # the owner read none of the held endpoint's buckets but those its request overlaps
+    policy = owner.policy_for(TENANT)
+
+    def spans(start: datetime, hours: int) -> set[int]:
+        return set(
+            domain.buckets(domain.reserved_window(start, start + timedelta(hours=hours), policy))
+        )
+
+    known_busy = spans(DAY, 3) - spans(DAY + timedelta(hours=1), 2)
+    assert not {endpoint_key(TENANT, "H-2", b) + "#0" for b in known_busy} & commands.ids_read

@@ -11,7 +11,8 @@ too, so a request that fits costs inserts and no read; the inserts stay the judg
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -310,7 +311,8 @@ class Slots:
     ) -> list[Window]:
         """Up to 3 nearest windows of the same length where every endpoint and enough
         ports on one bridge (or the bridges cascaded, where the province cascades) are
-        free, read lazily and within a bounded number of reads."""
+        free, read lazily, READ_AHEAD windows' endpoints at a time, within a bounded
+        number of reads; windows this replica knows busy cost no read."""
         cascaded = cascade.allowed(policy) and len(policy.all_bridges) > 1
         bridges = [b for b in policy.all_bridges if cascaded or b.ports >= request.ports]
         if not bridges:
@@ -318,19 +320,41 @@ class Slots:
         occupancy = Occupancy()
         budget = [reads]
         found: list[Window] = []
-        candidates = domain.alternative_candidates(request, policy, now, avoid)
-        windows = [domain.reserved_window(c.start, c.end, policy) for c in candidates]
-        for n, (candidate, reserved) in enumerate(zip(candidates, windows, strict=True)):
-            if budget[0] <= 0:
-                break
-            if n % READ_AHEAD == 0:
-                await self._load_endpoints(request, windows[n : n + READ_AHEAD], occupancy, budget)
+
+        def unseen() -> Iterator[tuple[Window, Window]]:
+            """The candidates and their reserved windows, but those where this replica saw
+            one of the endpoints held: passed over unread (a hint: one released elsewhere
+            meanwhile is not offered; those offered are read free, as before)."""
+            for candidate in domain.alternative_candidates(request, policy, now, avoid):
+                reserved = domain.reserved_window(candidate.start, candidate.end, policy)
+                if not self._seen_busy(request, reserved):
+                    yield candidate, reserved
+
+        windows = unseen()
+        ahead: list[tuple[Window, Window]] = []
+        while budget[0] > 0:
+            if not ahead:
+                ahead = list(itertools.islice(windows, READ_AHEAD))
+                if not ahead:
+                    break
+                await self._load_endpoints(request, [w for _, w in ahead], occupancy, budget)
+            candidate, reserved = ahead.pop(0)
             await self._load_ports(request, reserved, bridges, occupancy, budget, cascaded)
             if domain.is_free(request, reserved, occupancy, bridges, cascaded=cascaded):
                 found.append(candidate)
                 if len(found) == domain.ALTERNATIVES:
                     break
         return found
+
+    def _seen_busy(self, request: Request, reserved: Window) -> bool:
+        """Whether this replica has seen one of the meeting's endpoints held by another
+        meeting in the window (from memory, no read)."""
+        seen = self.store.seen_taken
+        return any(
+            seen(endpoint_key(request.tenant, room, b), besides=request.meeting_id)
+            for b in domain.buckets(reserved)
+            for room in request.rooms
+        )
 
     async def _load_endpoints(
         self, request: Request, windows: Sequence[Window], occupancy: Occupancy, budget: list[int]
