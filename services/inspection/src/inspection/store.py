@@ -47,10 +47,10 @@ ANNUAL = "annual_reports"
 FEEDBACK = "feedback"
 PARKED = "parked_checks"
 NOTICE_FACTS = "notice_facts"
+"""Notification's facts about written notices (delivered, acknowledged), one row each."""
 ACK_CLOCK_SKEW = timedelta(days=1)
 """How much earlier than its notice's delivery an acknowledgement may be stamped (two
 replicas' clocks): its rows are read from that far before the period."""
-"""Notification's facts about written notices (delivered, acknowledged), one row each."""
 CLOSINGS = "closings"
 CLOSING_LEASE = timedelta(seconds=30)
 """How long a closer that claimed a task or incident and died keeps others from closing it."""
