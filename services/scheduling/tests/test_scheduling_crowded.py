@@ -33,9 +33,9 @@ class Commands(monitoring.CommandListener):
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.seen[event.command_name] += 1
-        if event.command_name == "find":
-            wanted = event.command.get("filter", {}).get("_id")
-            self.ids_read |= set(wanted.get("$in", ())) if isinstance(wanted, dict) else set()
+        wanted = event.command.get("filter", {}).get("_id")
+        if event.command_name == "find" and isinstance(wanted, dict):
+            self.ids_read.update(wanted.get("$in", ()))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         cursor = event.reply.get("cursor") or {}
@@ -46,19 +46,12 @@ class Commands(monitoring.CommandListener):
 
 
 @pytest.fixture
-async def counted(
-    infra, db, topics, clock, policy, monkeypatch
-) -> AsyncIterator[tuple[Scheduling, Commands]]:
-    """A scheduler on the test's database whose commands are counted. Directory entries
-    stay cached for the whole test, so a slow machine does not add a re-read to a count."""
-    async for replica, commands in counted_replicas(infra, db, topics, clock, policy, monkeypatch):
-        yield replica(), commands
-
-
-async def counted_replicas(
+async def replicas(
     infra, db, topics, clock, policy, monkeypatch
 ) -> AsyncIterator[tuple[Callable[[], Scheduling], Commands]]:
-    """Replicas (each with its own picture of the calendar) on one counted client."""
+    """Schedulers on the test's database (each with its own picture of the calendar),
+    whose commands one listener counts. Directory entries stay cached for the whole test,
+    so a slow machine does not add a re-read to a count."""
     monkeypatch.setattr(store_module, "DIRECTORY_TTL", 3600.0)
     commands = Commands()
     client = connect(infra.mongodb_url, event_listeners=[commands])
@@ -74,11 +67,10 @@ async def counted_replicas(
 
 
 @pytest.fixture
-async def replicas(
-    infra, db, topics, clock, policy, monkeypatch
-) -> AsyncIterator[tuple[Callable[[], Scheduling], Commands]]:
-    async for made in counted_replicas(infra, db, topics, clock, policy, monkeypatch):
-        yield made
+def counted(replicas) -> tuple[Scheduling, Commands]:
+    """One counted scheduler."""
+    replica, commands = replicas
+    return replica(), commands
 
 
 async def commands_of(scheduler: Scheduling, commands: Commands, event: Any) -> tuple[Any, int]:
