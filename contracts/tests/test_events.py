@@ -85,15 +85,24 @@ def test_times_with_offsets_are_stored_in_utc() -> None:
     assert event.start.tzinfo == UTC
 
 
-def test_meeting_events_are_keyed_and_routed_by_meeting() -> None:
+def test_meeting_requests_are_keyed_by_province_and_other_meeting_events_by_meeting() -> None:
+    """A province's requests share a partition (one scheduling replica owns its calendar);
+    what follows from them is spread by meeting."""
     topics = Topics(prefix="t1.")
+    requests = {"MeetingRequested", "MeetingChanged", "MeetingCancelled", "HoldDecided"}
+    keyed_otherwise = {"ReportDue", "ReportSubmitted", "SubmissionAccepted"}
+    seen = set()
     for event in samples():
         topic = topics.of(event)
         assert topic.startswith("t1.hnth.")
         assert dead_letter(topic) == topic + ".dlq"
-        keyed_otherwise = {"ReportDue", "ReportSubmitted", "SubmissionAccepted"}
-        if hasattr(event, "meeting_id") and event.type not in keyed_otherwise:
+        if event.type in requests:
+            assert topic == "t1.hnth.meetings"
+            assert key_of(event) == b"tuyen-quang"
+            seen.add(event.type)
+        elif hasattr(event, "meeting_id") and event.type not in keyed_otherwise:
             assert key_of(event) == b"mtg-2026-0001"
+    assert seen == requests
 
 
 def test_report_and_directory_events_are_keyed_by_their_subject() -> None:

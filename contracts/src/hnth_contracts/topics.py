@@ -1,8 +1,11 @@
 """Topic names and message keys: the one place that spells them.
 
-Topics are streams per aggregate. Every event about one meeting is keyed by the
-meeting id, so Kafka keeps them in order on one partition: a cancellation can never
-overtake its request. A deployment (or a test) may put all names under a prefix.
+Topics are streams per aggregate, keyed so Kafka keeps what must stay in order on one
+partition. A meeting's requests (`hnth.meetings`) are keyed by their province: a province's
+calendar is decided by the one scheduling replica its partition is assigned to (the owner:
+its picture of the calendar in memory is complete, and provinces spread over replicas), and
+a cancellation never overtakes its request. A meeting's other events are keyed by the
+meeting id. A deployment (or a test) may put all names under a prefix.
 """
 
 from __future__ import annotations
@@ -150,9 +153,12 @@ def is_dead_letter(topic: str) -> bool:
 
 
 def key_of(event: Event) -> bytes:
-    """The message key: the meeting for meeting-scoped events, the report's subject for
+    """The message key: the province for meeting requests (one owner per province
+    calendar), the meeting for other meeting-scoped events, the report's subject for
     reports, the unit or endpoint code for directory entries."""
     meeting_id = getattr(event, "meeting_id", None)
+    if isinstance(event, MeetingRequested | MeetingChanged | MeetingCancelled | HoldDecided):
+        return event.tenant.encode()
     if isinstance(event, UnitUpdated | EndpointUpdated):
         return f"{event.tenant}:{event.code}".encode()
     if isinstance(event, EndpointGroupUpdated):  # apart from a unit of the same code

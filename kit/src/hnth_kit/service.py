@@ -205,6 +205,15 @@ class Service:
     async def _refresh_timers(self) -> None:
         self.metrics.timers_pending.set(await self.timers.pending())
 
+    def assignment(self) -> dict[str, set[int]]:
+        """The input partitions this replica consumes now, by topic: for scheduling, whose
+        requests are keyed by province, which provinces' calendars it owns."""
+        consumer = getattr(self._subscriber, "consumer", None)
+        held: dict[str, set[int]] = {}
+        for tp in consumer.assignment() if consumer is not None else ():
+            held.setdefault(tp.topic, set()).add(tp.partition)
+        return held
+
     async def _refresh_lag(self) -> None:
         """Lag from what the consumer already knows (high watermark of its last fetch minus
         its position): no request to the broker per scrape."""

@@ -34,7 +34,7 @@ async def test_registered_meeting_is_requested_and_announced(registration, regis
     assert meeting["late_notice"] is False
 
     [message] = await meeting_events(registration, expect=1)
-    assert message.key == meeting["id"].encode()
+    assert message.key == b"tuyen-quang"  # the province: one scheduler owns its calendar
     event = decode_event(message.value)
     assert isinstance(event, MeetingRequested)
     assert event.meeting_id == meeting["id"]
@@ -183,9 +183,9 @@ async def test_change_emits_meeting_changed_with_next_revision(registration, reg
 
 
 def assert_envelope(message, meeting_id: str, first) -> None:
-    """Keyed by the meeting, in the province's name, from registration, correlated with the
-    meeting and a fresh event id (not the request's)."""
-    assert message.key == meeting_id.encode()
+    """Keyed by the province (one scheduler owns its calendar), in its name, from
+    registration, correlated with the meeting and a fresh event id (not the request's)."""
+    assert message.key == b"tuyen-quang"
     event = decode_event(message.value)
     assert (event.tenant, event.producer, event.correlation_id) == (
         "tuyen-quang",

@@ -150,13 +150,19 @@ def settings_for(infra: Any, unique: str, **extra: Any) -> Any:
     return SchedulingSettings(**{**fields, **extra})
 
 
-async def publish(producer: Any, topics: Any, *events: Any) -> None:
-    """Publish events as any producer on the network would (keyed like the contracts say)."""
+async def publish(producer: Any, topics: Any, *events: Any, scattered: bool = False) -> None:
+    """Publish events as any producer on the network would (keyed like the contracts say).
+    `scattered`: keyed by meeting instead, so one province's requests reach every replica
+    at once, as they would an owner and its successor around a rebalance (the claims keep
+    the calendar whole, not the ownership)."""
     from hnth_contracts import key_of
     from hnth_kit.kafka import OutMessage
 
+    def key(event: Any) -> bytes:
+        return event.meeting_id.encode() if scattered else key_of(event)
+
     await producer.send(
-        [OutMessage(topic=topics.of(e), key=key_of(e), value=e.to_json()) for e in events]
+        [OutMessage(topic=topics.of(e), key=key(e), value=e.to_json()) for e in events]
     )
 
 

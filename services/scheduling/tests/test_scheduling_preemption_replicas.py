@@ -1,5 +1,6 @@
 """Pre-emption with three scheduler replicas in one consumer group on real Kafka + the
-database, EVERY event delivered twice: each disaster-response request displaces the one
+database, one province's requests keyed by meeting (every replica on the same calendar at
+once) and EVERY event delivered twice: each disaster-response request displaces the one
 routine meeting in its way exactly once (one SlotRejected with alternatives and one
 SlotReleased(preempted) per routine meeting), takes the slot once, and the claims that
 stay live are exactly the standing slots'."""
@@ -51,13 +52,13 @@ async def test_replicas_displace_each_routine_meeting_once_with_every_event_twic
     low_ids = [decision_id(TENANT, e.meeting_id, 0) for e in routine]
     flood_ids = [decision_id(TENANT, e.meeting_id, 0) for e in floods]
     try:
-        await publish(producer, topics, *routine, *routine)
+        await publish(producer, topics, *routine, *routine, scattered=True)
         await eventually(
             lambda: db[DECISIONS].count_documents({"_id": {"$in": low_ids}}),
             until=lambda n: n == PAIRS,
             timeout=90,
         )
-        await publish(producer, topics, *floods, *floods)
+        await publish(producer, topics, *floods, *floods, scattered=True)
         await eventually(
             lambda: db[DECISIONS].count_documents(
                 {"_id": {"$in": low_ids}, "outcome": "preempted"}
