@@ -38,7 +38,7 @@ from hnth_kit.auth import Role
 from hnth_kit.consumer import Outcome
 from hnth_kit.outbox import staging
 from hnth_kit.testing import eventually, read_exactly, signed_token
-from notification.domain.attempts import Next, Recorded
+from notification.domain.attempts import Next, Recorded, is_due
 from notification.domain.notices import Kind, Notice, Recipient, Status
 from notification.store import QUEUE, NotificationStore
 
@@ -284,13 +284,7 @@ async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
     store = NotificationStore(db)
     await store.setup()
     now = in_days(0)
-    notice = Notice(
-        cause="report:tuyen-quang:r-1",
-        kind=Kind.REPORT_REQUEST,
-        recipient=Recipient("technician:TQ-STTTT", "technician"),
-        tenant="tuyen-quang",
-        rule=RuleRef(rule="report.year_end", source="test"),
-    )
+    notice = report_request("r-1")
     assert await store.add_notices([notice, notice], now) == [notice.id], "given twice: once"
     assert [q["_id"] async for q in db[QUEUE].find({})] == [notice.id]
     sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
@@ -304,6 +298,24 @@ async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
     assert (await store.notice(notice.id) or {})["status"] == Status.SENT.value
 
 
+async def test_a_notice_just_stored_is_left_to_its_own_sender_before_other_polls_see_it(
+    database, unique
+) -> None:
+    """The storing replica hands the notice to its sender by id; the queue shows it due to
+    every replica's poll only once `handed_for` has passed (what a crash left is then sent
+    by another replica), so two senders do not take it up at once."""
+    db = database(f"notification_{unique}")
+    store = NotificationStore(db, handed_for=timedelta(seconds=15))
+    await store.setup()
+    now = in_days(0)
+    notice = report_request("r-1")
+    assert await store.add_notices([notice], now) == [notice.id]
+
+    assert is_due(await store.notice_to_send(notice.id), now), "its own sender sends it now"
+    assert await store.due(now + timedelta(seconds=14), 10) == [], "no other poll sees it yet"
+    assert await store.due(now + timedelta(seconds=15), 10) == [notice.id]
+
+
 async def test_a_record_stages_its_delivery_facts_for_publishing_from_memory_once_written(
     database, unique
 ) -> None:
@@ -314,16 +326,7 @@ async def test_a_record_stages_its_delivery_facts_for_publishing_from_memory_onc
     store = NotificationStore(db)
     await store.setup()
     now = in_days(0)
-    notices = [
-        Notice(
-            cause=f"report:tuyen-quang:r-{n}",
-            kind=Kind.REPORT_REQUEST,
-            recipient=Recipient("technician:TQ-STTTT", "technician"),
-            tenant="tuyen-quang",
-            rule=RuleRef(rule="report.year_end", source="test"),
-        )
-        for n in range(3)
-    ]
+    notices = [report_request(f"r-{n}") for n in range(3)]
     await store.add_notices(notices, now)
     sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
     fact = NoticeDelivered.create(
@@ -671,3 +674,14 @@ async def test_delivered_and_acknowledged_formal_notices_are_published_once_each
     ]
     [acknowledged] = [f for f in after if isinstance(f, NoticeAcknowledged)]
     assert acknowledged.notice_id in {f.notice_id for f in facts}
+
+
+def report_request(report: str) -> Notice:
+    """A year-end report request to Tuyên Quang's STTTT technician."""
+    return Notice(
+        cause=f"report:tuyen-quang:{report}",
+        kind=Kind.REPORT_REQUEST,
+        recipient=Recipient("technician:TQ-STTTT", "technician"),
+        tenant="tuyen-quang",
+        rule=RuleRef(rule="report.year_end", source="test"),
+    )

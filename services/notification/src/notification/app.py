@@ -55,6 +55,10 @@ class NotificationSettings(ServiceSettings):
     link_secret: SecretStr = Field(min_length=32)
     """Signs acknowledgement links (HMAC); notification's own, shared with no service."""
     delivery_poll_seconds: float = 1.0
+    delivery_handed_seconds: float = Field(default=15.0, ge=0)
+    """How long a notice just stored is left to this replica's sender (which has it in
+    hand) before other replicas' queue polls see it; after a crash, the delay before
+    another replica sends it."""
     technician_list_window_seconds: float = Field(default=300.0, gt=0)
     """Directory changes within one such window send technicians one updated list."""
     delivery_max_attempts: int = Field(default=10, ge=1)
@@ -150,7 +154,9 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         timers=True,
         clock=clock,
     )
-    store = NotificationStore(service.db, topics)
+    store = NotificationStore(
+        service.db, topics, handed_for=timedelta(seconds=settings.delivery_handed_seconds)
+    )
     delivery = settings.delivery()
     doorbell = Doorbell()  # rung with the notices just stored: the sender sends them at once
     poster = WebhookPoster(settings.webhook_timeout_seconds)

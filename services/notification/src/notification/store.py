@@ -71,8 +71,18 @@ _MEETING_FIELDS = [f.name for f in dataclasses.fields(Meeting)]
 
 
 class NotificationStore:
-    def __init__(self, db: AsyncDatabase[Document], topics: Topics | None = None) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        topics: Topics | None = None,
+        handed_for: timedelta = timedelta(0),
+    ) -> None:
         self._db = db
+        self._handed_for = handed_for
+        """How long a notice just stored is left to the sender it is handed to (the
+        storing replica's) before the queue shows it due to every replica's poll: two
+        senders do not take it up at once (the second finding it sent: a read and a
+        settle for nothing); after a crash, another replica sends it this much later."""
         self._topics = topics or Topics()
         """Where the facts a delivery or an acknowledgement causes are published."""
         self._notices = db[NOTICES]
@@ -111,7 +121,7 @@ class NotificationStore:
         meanwhile deletes the entry after us), not left for a sender's pass.
         """
         docs = [notice_document(n, now) for n in {n.id: n for n in notices}.values()]
-        await insert_new(self._queue, [_queued(d["_id"], d["next_attempt_at"], now) for d in docs])
+        await insert_new(self._queue, [self._handed(d, now) for d in docs])
         await self._index_causes(docs)
         taken = await insert_new(self._notices, docs)
         for notice_id in taken:
@@ -126,7 +136,7 @@ class NotificationStore:
         the notice the first one inserted (whatever its state by now)."""
         doc = resend_document(original, cause, by, now)
         resend_id = doc["_id"]
-        await insert_new(self._queue, [_queued(resend_id, doc["next_attempt_at"], now)])
+        await insert_new(self._queue, [self._handed(doc, now)])
         await self._index_causes([doc])
         try:
             await self._notices.insert_one(doc)
@@ -137,6 +147,10 @@ class NotificationStore:
             await self.settle_queue(resend_id, found, now)  # as in `add_notices`
             return found, False
         return doc, True
+
+    def _handed(self, notice: Document, now: datetime) -> Document:
+        """The queue entry of a notice just stored and handed to this replica's sender."""
+        return _queued(notice["_id"], max(notice["next_attempt_at"], now + self._handed_for), now)
 
     async def notice(self, notice_id: str) -> Document | None:
         found = await self.notice_to_send(notice_id)
