@@ -149,12 +149,15 @@ class Inspection:
             await self.timers.cancel(old)
         known = [*(c["endpoint"] for c in existing), *slot.endpoints]
         await self.store.save_meeting(checklists.meeting_record(slot, known), new=not existing)
-        await self.store.insert_checklists(plan.open)
+        # the existing checklists are brought to this revision before the new endpoints'
+        # are written (held to the batch's end): a board that shows a new endpoint never
+        # shows one that left still open
+        await self.store.close_checklists([c["_id"] for c in plan.close], "changed")
         before = {c["_id"]: c for c in existing}
         for checklist in [*plan.reopen, *plan.keep]:
             if checklist != before[checklist["_id"]]:
                 await self.store.replace_checklist(checklist)
-        await self.store.close_checklists([c["_id"] for c in plan.close], "changed")
+        await self.store.insert_checklists(plan.open)
         payload = {"meeting_id": slot.meeting_id}
         await self.timers.schedule(timer_id, MISSED, deadline, slot.tenant, payload)
         if opening:  # the backups switched to in the last hour are checked by the opening
