@@ -156,9 +156,9 @@ def key_of(event: Event) -> bytes:
     """The message key: the province for meeting requests (one owner per province
     calendar), the meeting for other meeting-scoped events, the report's subject for
     reports, the unit or endpoint code for directory entries."""
-    meeting_id = getattr(event, "meeting_id", None)
-    if isinstance(event, MeetingRequested | MeetingChanged | MeetingCancelled | HoldDecided):
+    if topic_of(type(event)) == MEETINGS:  # whatever the province's owner decides
         return event.tenant.encode()
+    meeting_id = getattr(event, "meeting_id", None)
     if isinstance(event, UnitUpdated | EndpointUpdated):
         return f"{event.tenant}:{event.code}".encode()
     if isinstance(event, EndpointGroupUpdated):  # apart from a unit of the same code

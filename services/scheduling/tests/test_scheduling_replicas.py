@@ -207,8 +207,7 @@ async def test_a_province_calendar_is_decided_by_its_owner_and_provinces_spread(
     """Requests keyed as the contracts say (by province): each province's are decided by
     the one replica holding its partition, and two provinces in partitions the group gives
     different members (2 and 1 of the tests' 4, 6 and 9 of 12: the round-robin assignor
-    alternates) are
-    decided by different replicas, each on its own calendar."""
+    alternates) are decided by different replicas, each on its own calendar."""
     settings = settings_for(infra, unique, outbox_poll_seconds=0.5, timer_poll_seconds=2)
     replicas = [build(settings) for _ in range(2)]
     deciders: dict[str, set[int]] = {p: set() for p in PROVINCES}
