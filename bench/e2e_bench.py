@@ -17,7 +17,7 @@ Figures per scenario: meetings/s until every one is decided; p50/p95/p99 publish
 platform quiet: no consumer lag, no outbox backlog) and p50/p95/p99 publish -> the meeting's
 last notice sent; platform events/s (every event a service instance handled,
 `hnth_events_consumed`) beside the bare relay's msgs/s of the same run; CPU per process
-(/proc); database commands per meeting (each service's pymongo command listener,
+(/proc; the SMTP sink and the bench itself too, as they share the cores); database commands per meeting (each service's pymongo command listener,
 `hnth_db_command_seconds`) and Kafka requests per meeting by API (the broker's own
 `RequestMetrics` over JMX). Load average at start and end: the machine may be shared.
 Baselines on the same broker: Kafka's `ProducerPerformance` (the broker's ceiling) and a
@@ -255,7 +255,10 @@ class Platform:
         self.replicas = replicas
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.ports: dict[str, int] = {}
-        self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka")}
+        # the SMTP sink and this process (publisher and watcher) share the two cores too:
+        # counted apart from the platform, so what the platform itself gets is known
+        self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka", "smtp-sink")}
+        self.infra["bench"] = os.getpid()
         registration_port = stack.free_port()
         envs = stack.service_env(state, f"http://127.0.0.1:{registration_port}")
         self.keys = SigningKeys.load(stack.signing_keys_file(Path(state.run_dir)))
@@ -290,7 +293,8 @@ class Platform:
         raise RuntimeError(f"service on {port} never ready")
 
     def usage(self) -> dict[str, dict[str, float]]:
-        """CPU seconds so far and resident memory of every service, FerretDB and Kafka."""
+        """CPU seconds so far and resident memory of every service, FerretDB, Kafka, the
+        SMTP sink and the bench itself."""
         found = {}
         pids = [(name, proc.pid) for name, proc in self.procs]
         pids += [(name, pid) for name, pid in self.infra.items()]
