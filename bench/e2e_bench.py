@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -632,6 +633,28 @@ def per_meeting(
     }
 
 
+def machine_speed(repeats: int = 5) -> float:
+    """This process's CPU ms for a fixed piece of work (the least of `repeats`), taken
+    while the platform is quiet: the machine's speed at the moment. Runs here differ by a
+    quarter within minutes, whatever runs (the SMTP sink's CPU per message moves with the
+    platform's), so a run's figures are read beside this one."""
+    payload = json.dumps({"numbers": list(range(2000))}).encode()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(500):
+            hashlib.sha256(payload).digest()
+            json.loads(payload)
+        best = min(best, time.process_time() - start)
+    return round(1000 * best, 1)
+
+
+def steal_s() -> float:
+    """CPU time the hypervisor gave other guests so far, all cores (`/proc/stat`)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
     state: stack.StackState,
     platform: Platform,
@@ -643,6 +666,7 @@ def measure(
 ) -> dict[str, Any]:
     """One scenario: load, wait until fully processed, and what it cost."""
     print(f"  {mix} mix, rate={rate or 'flat out'}: {len(meetings)} meetings ...", flush=True)
+    speed, stolen = machine_speed(), steal_s()
     cpu_before, scraped_before = platform.usage(), platform.scrape()
     kafka_before = broker.counts() if broker else {}
     sent, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
@@ -686,6 +710,8 @@ def measure(
         },
         "rss_mb": {k: round(v["rss_mb"]) for k, v in cpu_after.items()},
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "machine_speed_ms": speed,
+        "steal_s": round(steal_s() - stolen, 1),
     }
     return run
 
@@ -820,6 +846,11 @@ def main() -> int:
                         )
                         results.setdefault("history_seed_s", round(took))
                         results.setdefault("past_days_retired", not args.keep_past_days)
+                        # the seed's GBs reach the disk now, not under the runs after it
+                        # (SQLite syncs only at checkpoints: `stack.FERRETDB_SQLITE_QUERY`)
+                        synced = time.monotonic()
+                        os.sync()
+                        results.setdefault("history_sync_s", round(time.monotonic() - synced, 1))
                         platform.settle()
                         mix, past = "realistic", args.history
                     first = first_day + span * scenario
@@ -937,6 +968,10 @@ def report(results: dict[str, Any]) -> None:
         print(
             "  CPU ms/meeting: "
             + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
+        )
+        print(
+            f"  machine before it: {run['machine_speed_ms']} ms for the fixed work "
+            f"(`machine_speed`); CPU stolen by the hypervisor during it: {run['steal_s']} s"
         )
         print("  refused for: " + ", ".join(f"{k} {v}" for k, v in run["refused_for"].items()))
         print(

@@ -82,9 +82,11 @@ def e2e_table(results: dict[str, Any], name: str) -> str:
     lines += ["", "CPU ms per meeting:", ""]
     for run in results["runs"]:
         cpu = ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
+        speed = run.get("machine_speed_ms")  # runs before 2026-12-05 did not measure it
+        machine = f" (machine: {speed} ms for the fixed work)" if speed else ""
         lines.append(
             f"- {run['mix']}, {run['rate']}, {run['replicas']} replica(s), "
-            f"{len(run.get('provinces', [1]))} province(s), {run.get('past_meetings', 0):,} past: {cpu}"
+            f"{len(run.get('provinces', [1]))} province(s), {run.get('past_meetings', 0):,} past: {cpu}{machine}"
         )
     return "\n".join(lines)
 
