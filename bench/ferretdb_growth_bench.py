@@ -8,9 +8,11 @@ The e2e bench saw FerretDB's CPU per meeting grow from 110 to 145 ms with 100,00
 meetings, for the same commands, all of them `_id` reads or inserts. This bench isolates
 the two: for each SQLite setting (`--query`, added to FerretDB's SQLite URL; the default
 run has none, so SQLite's 2 MB page cache per connection), it starts its own FerretDB and
-measures FerretDB's CPU per command for single-document inserts and `_id` reads (as the
-services make them: random string ids, documents the size of a notice) on an empty
-collection, then again after seeding `--documents` past ones. Results go to
+measures FerretDB's CPU per document for single-document inserts, `_id` reads and `_id`
+updates in groups of 24 (as the services make them: random string ids, documents the size of a notice)
+on an empty collection, then again after seeding `--documents` past ones. With
+`--query "_pragma=synchronous(normal)"` it compares SQLite syncing its log at every commit
+(the default) with syncing at checkpoints (`infra.stack.FERRETDB_SQLITE_QUERY`). Results go to
 `bench/results/<date>-ferretdb-growth.json`.
 """
 
@@ -29,11 +31,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pymongo import UpdateOne
+
 from hnth_kit.mongo import connect
 from infra import stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_BATCH = 5000
+UPDATE_GROUP = 24
+"""Updates a command carries: notification's sender records a group of 24 attempts in one."""
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -63,7 +69,8 @@ def free_port() -> int:
 
 
 async def measure(url: str, pid: int, ids: list[str], times: int) -> dict[str, float]:
-    """FerretDB CPU µs per single insert and per `_id` read of one of `ids`."""
+    """FerretDB CPU µs per single insert, per `_id` read and per `_id` update (24 a
+    command) of one of `ids`."""
     client = connect(url)
     coll = client["growth"]["notices"]
     try:
@@ -79,11 +86,25 @@ async def measure(url: str, pid: int, ids: list[str], times: int) -> dict[str, f
         for doc_id in random.sample(ids, times):
             assert await coll.find_one({"_id": doc_id}) is not None
         read_cpu, read_wall = cpu_seconds(pid) - before, time.perf_counter() - started
+        before = cpu_seconds(pid)
+        started = time.perf_counter()
+        picked = random.sample(ids, times)
+        for n in range(0, times, UPDATE_GROUP):  # as a sender records its group's attempts
+            await coll.bulk_write(
+                [
+                    UpdateOne({"_id": doc_id}, {"$set": {"status": "sent", "at": time.time()}})
+                    for doc_id in picked[n : n + UPDATE_GROUP]
+                ],
+                ordered=False,
+            )
+        update_cpu, update_wall = cpu_seconds(pid) - before, time.perf_counter() - started
         return {
             "insert_cpu_us": round(insert_cpu / times * 1e6),
             "insert_wall_us": round(insert_wall / times * 1e6),
             "read_cpu_us": round(read_cpu / times * 1e6),
             "read_wall_us": round(read_wall / times * 1e6),
+            "update_cpu_us": round(update_cpu / times * 1e6),
+            "update_wall_us": round(update_wall / times * 1e6),
         }
     finally:
         await client.close()
