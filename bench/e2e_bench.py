@@ -17,9 +17,11 @@ Figures per scenario: meetings/s until every one is decided; p50/p95/p99 publish
 platform quiet: no consumer lag, no outbox backlog) and p50/p95/p99 publish -> the meeting's
 last notice sent; platform events/s (every event a service instance handled,
 `hnth_events_consumed`) beside the bare relay's msgs/s of the same run; CPU per process
-(/proc; the SMTP sink and the bench itself too, as they share the cores); database commands per meeting (each service's pymongo command listener,
-`hnth_db_command_seconds`) and Kafka requests per meeting by API (the broker's own
-`RequestMetrics` over JMX). Load average at start and end: the machine may be shared.
+(/proc; the SMTP sink and the bench itself too, as they share the cores); database
+commands per meeting (each service's pymongo command listener, `hnth_db_command_seconds`)
+and Kafka requests per meeting by API (the broker's own `RequestMetrics` over JMX). Load
+average at start and end, and before each run the machine's speed (`machine_speed`) and
+during it the CPU the hypervisor stole: the machine may be shared.
 Baselines on the same broker: Kafka's `ProducerPerformance` (the broker's ceiling) and a
 bare aiokafka consume->produce relay with no database (a Python service's ceiling).
 Results go to `bench/results/<date>-e2e.json`; `bench/readme_table.py` renders the table.
@@ -635,9 +637,9 @@ def per_meeting(
 
 def machine_speed(repeats: int = 5) -> float:
     """This process's CPU ms for a fixed piece of work (the least of `repeats`), taken
-    while the platform is quiet: the machine's speed at the moment. Runs here differ by a
-    quarter within minutes, whatever runs (the SMTP sink's CPU per message moves with the
-    platform's), so a run's figures are read beside this one."""
+    while the platform is quiet: the machine's speed at the moment. The same code's CPU a
+    meeting moves by up to a quarter between runs minutes apart (the SMTP sink's, the
+    same work in every run, too); this tells whether the machine's speed moved with it."""
     payload = json.dumps({"numbers": list(range(2000))}).encode()
     best = float("inf")
     for _ in range(repeats):
