@@ -9,11 +9,11 @@ meetings, for the same commands, all of them `_id` reads or inserts. This bench 
 the two: for each SQLite setting (`--query`, added to FerretDB's SQLite URL; the default
 run has none, so SQLite's 2 MB page cache per connection), it starts its own FerretDB and
 measures FerretDB's CPU per document for single-document inserts, `_id` reads and `_id`
-updates in groups of 24 (as the services make them: random string ids, documents the size of a notice)
-on an empty collection, then again after seeding `--documents` past ones. With
-`--query "_pragma=synchronous(normal)"` it compares SQLite syncing its log at every commit
-(the default) with syncing at checkpoints (`infra.stack.FERRETDB_SQLITE_QUERY`). Results go to
-`bench/results/<date>-ferretdb-growth.json`.
+updates in groups of 24 (as the services make them: random string ids, documents the size
+of a notice) on an empty collection, then again after seeding `--documents` past ones.
+With `--query "_pragma=synchronous(normal)"` it compares SQLite syncing its log at every
+commit (the default) with syncing at checkpoints (`infra.stack.FERRETDB_SQLITE_QUERY`).
+Results go to `bench/results/<date>-ferretdb-growth.json`.
 """
 
 from __future__ import annotations
@@ -73,21 +73,18 @@ async def measure(url: str, pid: int, ids: list[str], times: int) -> dict[str, f
     command) of one of `ids`."""
     client = connect(url)
     coll = client["growth"]["notices"]
-    try:
-        before = cpu_seconds(pid)
-        started = time.perf_counter()
+
+    async def inserts() -> None:
         fresh = [uuid.uuid4().hex for _ in range(times)]
         for doc_id in fresh:
             await coll.insert_one(document(doc_id))
-        insert_cpu, insert_wall = cpu_seconds(pid) - before, time.perf_counter() - started
-        ids += fresh
-        before = cpu_seconds(pid)
-        started = time.perf_counter()
+        ids.extend(fresh)
+
+    async def reads() -> None:
         for doc_id in random.sample(ids, times):
             assert await coll.find_one({"_id": doc_id}) is not None
-        read_cpu, read_wall = cpu_seconds(pid) - before, time.perf_counter() - started
-        before = cpu_seconds(pid)
-        started = time.perf_counter()
+
+    async def updates() -> None:
         picked = random.sample(ids, times)
         for n in range(0, times, UPDATE_GROUP):  # as a sender records its group's attempts
             await coll.bulk_write(
@@ -97,15 +94,16 @@ async def measure(url: str, pid: int, ids: list[str], times: int) -> dict[str, f
                 ],
                 ordered=False,
             )
-        update_cpu, update_wall = cpu_seconds(pid) - before, time.perf_counter() - started
-        return {
-            "insert_cpu_us": round(insert_cpu / times * 1e6),
-            "insert_wall_us": round(insert_wall / times * 1e6),
-            "read_cpu_us": round(read_cpu / times * 1e6),
-            "read_wall_us": round(read_wall / times * 1e6),
-            "update_cpu_us": round(update_cpu / times * 1e6),
-            "update_wall_us": round(update_wall / times * 1e6),
-        }
+
+    figures: dict[str, float] = {}
+    try:
+        for name, work in (("insert", inserts), ("read", reads), ("update", updates)):
+            before, started = cpu_seconds(pid), time.perf_counter()
+            await work()
+            cpu, wall = cpu_seconds(pid) - before, time.perf_counter() - started
+            figures[f"{name}_cpu_us"] = round(cpu / times * 1e6)
+            figures[f"{name}_wall_us"] = round(wall / times * 1e6)
+        return figures
     finally:
         await client.close()
 
