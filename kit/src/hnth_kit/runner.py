@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
@@ -45,6 +46,7 @@ def main(
     if args:
         sys.exit(f"unknown command {args[0]!r}; commands: {', '.join(commands or {}) or 'none'}")
     setup_logging(settings.service_name, settings.log_level)
+    os.nice(settings.cpu_nice)
     service = build(settings)
     uvicorn.run(
         service.api,

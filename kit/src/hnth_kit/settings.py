@@ -64,6 +64,11 @@ class ServiceSettings(BaseSettings):
     (FastStream's batch loop): a message arriving meanwhile waits at most this long."""
     handler_attempts: int = Field(default=3, ge=1)
     """Attempts for a message whose handler fails for a non-transient reason, before the DLQ."""
+    cpu_nice: int = Field(default=0, ge=0, le=19)
+    """How much lower than the others this service's processes run on a busy machine
+    (POSIX `nice`, applied at start; a container may lower its own priority without
+    privileges). Work that can wait (e-mail days ahead) yields the cores to decisions a
+    clerk is waiting for; an idle machine still gives it all it wants."""
     log_level: str = "INFO"
     clock_offset_seconds: float = 0.0
     """Shift the service's clock (drills and demos: `HNTH_CLOCK_OFFSET_SECONDS`)."""

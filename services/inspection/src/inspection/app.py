@@ -21,6 +21,9 @@ from inspection.usecases import MISSED, PARKED, Inspection
 
 class InspectionSettings(ServiceSettings):
     service_name: str = "inspection"
+    cpu_nice: int = Field(default=10, ge=0, le=19)
+    """Its work can wait seconds (checklists open hours ahead): on a busy machine it yields
+    the cores to scheduling's decisions (`bench/results/2026-12-05-e2e-rate50-nice*`)."""
     http_port: int = 8004
     park_grace_seconds: float = Field(default=600.0, gt=0)
     """How long a probe's result for a meeting not known yet waits for its SlotAssigned

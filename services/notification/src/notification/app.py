@@ -28,6 +28,9 @@ class NotificationSettings(ServiceSettings):
 
     service_name: str = "notification"
     http_port: int = 8003
+    cpu_nice: int = Field(default=10, ge=0, le=19)
+    """Its work can wait seconds (notices go out days ahead): on a busy machine it yields
+    the cores to scheduling's decisions (`bench/results/2026-12-05-e2e-rate50-nice*`)."""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_sender: str = "hnth-ops@localhost"
