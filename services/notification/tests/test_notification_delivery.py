@@ -3,6 +3,7 @@ the right parties, once each, with a parsable iCalendar entry and a verifiable s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -314,6 +315,35 @@ async def test_a_notice_just_stored_is_left_to_its_own_sender_before_other_polls
     assert is_due(await store.notice_to_send(notice.id), now), "its own sender sends it now"
     assert await store.due(now + timedelta(seconds=14), 10) == [], "no other poll sees it yet"
     assert await store.due(now + timedelta(seconds=15), 10) == [notice.id]
+
+
+async def test_a_sender_takes_a_notice_its_replica_just_stored_from_its_copy_once(
+    database, unique
+) -> None:
+    """Within half the handed time no other replica can have taken the notice up, so the
+    storing replica's sender uses its own copy, as a read would return it, instead of
+    reading it back; once given out (or with no handed time) the notice is read."""
+    db = database(f"notification_{unique}")
+    store = NotificationStore(db, handed_for=timedelta(seconds=15))
+    other_replica = NotificationStore(db, handed_for=timedelta(seconds=15))
+    unhanded = NotificationStore(db)
+    await store.setup()
+    now = in_days(0)
+    data = {"opens_at": now + timedelta(microseconds=1234), "endpoints": ("TQ-A", "TQ-B")}
+    kept = dataclasses.replace(report_request("r-1"), data=data)
+    read_back = report_request("r-2")
+    await store.add_notices([kept], now)
+    await unhanded.add_notices([read_back], now)
+    await db["notices"].update_many({}, {"$set": {"changed_behind_its_back": True}})
+
+    as_read = await other_replica.notices_to_send([kept.id, read_back.id])
+    copies = await store.notices_to_send([kept.id, read_back.id])
+    assert copies[kept.id] == {
+        k: v for k, v in as_read[kept.id].items() if k != "changed_behind_its_back"
+    }, "the copy, with the types and precision of a read"
+    assert copies[read_back.id] == as_read[read_back.id], "stored elsewhere: read"
+    again = await store.notices_to_send([kept.id])
+    assert again[kept.id] == as_read[kept.id], "the copy is given out once"
 
 
 async def test_a_record_stages_its_delivery_facts_for_publishing_from_memory_once_written(
