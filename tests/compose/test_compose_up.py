@@ -232,6 +232,17 @@ async def _register(http: httpx.AsyncClient, stack: Stack, body: dict[str, objec
     return str(response.json()["id"])
 
 
+NICENESS = """
+import os, sys
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        if f.read().split(b"\\0")[1:3] == [b"-m", sys.argv[1].encode()]:
+            print(os.getpriority(os.PRIO_PROCESS, int(pid)))
+            break
+"""
+"""A service's process's niceness, found by its command line (`python -m <service>`)."""
+
+
 async def test_a_meeting_goes_through_the_containers(stack: Stack) -> None:
     start = (datetime.now(UTC) + timedelta(days=5)).replace(minute=0, second=0, microsecond=0)
     codes = ["TQ-UBND", "TQ-STTTT", "TQ-H-SONDUONG"]
@@ -261,6 +272,10 @@ async def test_a_meeting_goes_through_the_containers(stack: Stack) -> None:
         found = await eventually(mail, until=lambda ms: len(ms) >= 4 + len(codes), timeout=300)
         assert len({m["Message-ID"] for m in found}) == 4 + len(codes)
     stack.first_meeting = meeting_id
+    # the services whose work can wait run at a lower CPU priority (HNTH_CPU_NICE)
+    for service, nice in (("notification", 10), ("inspection", 10), ("scheduling", 0)):
+        found = stack.compose("exec", "-T", service, "python", "-c", NICENESS, service)
+        assert int(found) == nice, service
 
 
 async def test_the_bus_takes_only_its_own_users_over_tls(stack: Stack) -> None:
