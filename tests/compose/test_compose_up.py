@@ -274,8 +274,8 @@ async def test_a_meeting_goes_through_the_containers(stack: Stack) -> None:
     stack.first_meeting = meeting_id
     # the services whose work can wait run at a lower CPU priority (HNTH_CPU_NICE)
     for service, nice in (("notification", 10), ("inspection", 10), ("scheduling", 0)):
-        found = stack.compose("exec", "-T", service, "python", "-c", NICENESS, service)
-        assert int(found) == nice, service
+        niceness = stack.compose("exec", "-T", service, "python", "-c", NICENESS, service)
+        assert int(niceness) == nice, service
 
 
 async def test_the_bus_takes_only_its_own_users_over_tls(stack: Stack) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hnth_contracts import Topics
 from hnth_kit.kafka_access import KafkaAccess, Mechanism, Protocol
+
+CpuNice = Annotated[int, Field(ge=0, le=19)]
+"""A POSIX `nice` increment: how much lower than the others a service's processes run."""
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 """The checkout this package was installed from (for tests and tools run from it; a
@@ -64,7 +68,7 @@ class ServiceSettings(BaseSettings):
     (FastStream's batch loop): a message arriving meanwhile waits at most this long."""
     handler_attempts: int = Field(default=3, ge=1)
     """Attempts for a message whose handler fails for a non-transient reason, before the DLQ."""
-    cpu_nice: int = Field(default=0, ge=0, le=19)
+    cpu_nice: CpuNice = 0
     """How much lower than the others this service's processes run on a busy machine
     (POSIX `nice`, applied at start; a container may lower its own priority without
     privileges). Work that can wait (e-mail days ahead) yields the cores to decisions a

@@ -11,7 +11,7 @@ from hnth_contracts import CheckCompleted, ReportSubmitted
 from hnth_kit import batch_reads
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
-from hnth_kit.settings import ServiceSettings
+from hnth_kit.settings import CpuNice, ServiceSettings
 from hnth_kit.tenants import REFERENCES, CodeFields
 from inspection.handlers import READ_MEETINGS, build_handlers
 from inspection.http import checks, feedback, incidents, inspections, reports
@@ -21,7 +21,7 @@ from inspection.usecases import MISSED, PARKED, Inspection
 
 class InspectionSettings(ServiceSettings):
     service_name: str = "inspection"
-    cpu_nice: int = Field(default=10, ge=0, le=19)
+    cpu_nice: CpuNice = 10
     """Its work can wait seconds (checklists open hours ahead): on a busy machine it yields
     the cores to scheduling's decisions (`bench/results/2026-12-05-e2e-rate50-nice*`)."""
     http_port: int = 8004

@@ -12,7 +12,7 @@ from hnth_contracts import NoticeAcknowledged, NoticeDelivered
 from hnth_kit import batch_reads
 from hnth_kit.clock import Clock
 from hnth_kit.service import Outputs, Service
-from hnth_kit.settings import ServiceSettings
+from hnth_kit.settings import CpuNice, ServiceSettings
 from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES
 from notification.delivery import Mailer, SmppConfig, SmsSender, SmtpConfig, WebhookPoster
 from notification.dispatch import Dispatcher, Doorbell
@@ -28,7 +28,7 @@ class NotificationSettings(ServiceSettings):
 
     service_name: str = "notification"
     http_port: int = 8003
-    cpu_nice: int = Field(default=10, ge=0, le=19)
+    cpu_nice: CpuNice = 10
     """Its work can wait seconds (notices go out days ahead): on a busy machine it yields
     the cores to scheduling's decisions (`bench/results/2026-12-05-e2e-rate50-nice*`)."""
     smtp_host: str = "127.0.0.1"

@@ -128,10 +128,11 @@ class NotificationStore:
         await insert_new(self._queue, [self._handed(d, now) for d in docs])
         await self._index_causes(docs)
         taken = await insert_new(self._notices, docs)
-        self._keep([d for d in docs if d["_id"] not in taken])
+        stored = [d for d in docs if d["_id"] not in taken]
+        self._keep(stored)
         for notice_id in taken:
             await self.settle_queue(notice_id, await self.notice(notice_id), now)
-        return [d["_id"] for d in docs if d["_id"] not in taken]
+        return [d["_id"] for d in stored]
 
     async def add_resend(
         self, original: Document, cause: str, by: str, now: datetime
