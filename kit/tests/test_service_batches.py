@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 MESSAGES = 60
 
 
-def _service(infra, unique: str) -> Service:
+def _service(infra, unique: str, part_ms: int = 50) -> Service:
     settings = ServiceSettings(
         service_name="batches",
         kafka_bootstrap_servers=infra.bootstrap_servers,
@@ -35,6 +35,7 @@ def _service(infra, unique: str) -> Service:
         topic_prefix=f"t{unique}.",
         policy_dir=REPO_ROOT / "policies",
         consume_batch_max=25,
+        consume_part_ms=part_ms,
     )
     return Service(
         settings,
@@ -58,12 +59,14 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
     infra, producer: Producer, unique, database, monkeypatch
 ) -> None:
     database(f"kit_batches_{unique}")  # dropped at the end
-    service = _service(infra, unique)
+    # a batch in parts of 1 ms, each message taking 2: parts add no commit nor prefetch
+    service = _service(infra, unique, part_ms=1)
     topic = service.topics.meetings
     await ensure_topics(infra.bootstrap_servers, [topic], partitions=1)
     seen: list[str] = []
 
     async def record(event: MeetingCancelled, _: RawMessage) -> None:
+        await asyncio.sleep(0.002)  # a handler's work
         seen.append(event.meeting_id)
 
     service.handle({MeetingCancelled: record})
@@ -82,6 +85,14 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
         await original(self, *args, **kwargs)
 
     monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
+    parts: list[int] = []  # how many messages were handled at each publish of staged events
+    publish = service.publish_staged
+
+    async def publish_counted(staged: Any) -> None:
+        parts.append(len(seen))
+        await publish(staged)
+
+    monkeypatch.setattr(service, "publish_staged", publish_counted)
     # all on the broker before the service starts: its first fetch brings every one, and
     # the polls take them 25 at a time
     await producer.send(
@@ -103,6 +114,9 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
     assert len(commits) <= 6, commits
     assert [m for batch in shown for m in batch] == seen, "one prefetch a batch, for its events"
     assert len(shown) <= len(commits)
+    assert len(parts) > len(commits), "a batch published its events part by part"
+    assert parts == sorted(parts)
+    assert parts[-1] == MESSAGES
 
     again = _service(infra, unique)
     again.handle({MeetingCancelled: record})
@@ -117,3 +131,38 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
     finally:
         await again.stop()
     assert len(seen) == MESSAGES + 1, "a restart read again what was committed"
+
+
+async def test_a_batch_commits_only_the_partitions_it_holds(
+    infra, producer: Producer, unique, database
+) -> None:
+    """Not every assigned partition's position: a commit writes one record per partition
+    named in `__consumer_offsets`, and most of a service's partitions sit idle."""
+    database(f"kit_batches_{unique}")
+    service = _service(infra, unique)
+    topic = service.topics.meetings
+    await ensure_topics(infra.bootstrap_servers, [topic], partitions=4)
+    seen: list[str] = []
+
+    async def record(event: MeetingCancelled, _: RawMessage) -> None:
+        seen.append(event.meeting_id)
+
+    service.handle({MeetingCancelled: record})
+    # one key: every message on one partition
+    await producer.send(
+        [OutMessage(topic, b"one-key", cancelled(f"m-{n:03d}").to_json()) for n in range(10)]
+    )
+    await service.start()
+    try:
+
+        async def all_committed() -> bool:
+            offsets = await committed(infra.bootstrap_servers, f"hnth-batches-{unique}")
+            return sum(offsets.values()) == 10
+
+        await _until(all_committed)
+        assert len(service.assignment()[topic]) == 4, "the replica holds all four partitions"
+    finally:
+        await service.stop()
+    offsets = await committed(infra.bootstrap_servers, f"hnth-batches-{unique}")
+    assert list(offsets.values()) == [10], offsets
+    assert len(seen) == 10

@@ -133,11 +133,23 @@ class EventConsumer:
         (outcome,) = await self.process_batch([raw])
         return outcome
 
-    async def process_batch(self, raws: Sequence[RawMessage]) -> list[Outcome]:
+    async def process_batch(
+        self,
+        raws: Sequence[RawMessage],
+        *,
+        part_seconds: float | None = None,
+        between_parts: Callable[[], Awaitable[None]] | None = None,
+    ) -> list[Outcome]:
         """Each message in order, as if alone, the inserts they hold written at the end
         (`batch_writes`). The events to handle are decoded first and shown to `prefetch`,
         so the service reads what they look up once for the batch. Messages are counted
-        handled once their writes are in: a count never runs ahead of the database."""
+        handled once their writes are in: a count never runs ahead of the database.
+
+        A batch that has run `part_seconds` with messages left ends a part there: its
+        writes are made and `between_parts` is awaited (the service publishes the part's
+        events) before the next message. A big batch's first decisions then go out in
+        tens of milliseconds, not when its last is done (a batch of 90 held its first
+        for a second); the reads stay one for the batch."""
         read = [self._read(raw) for raw in raws]
         wanted = [r.event for r in read if r.event is not None]
         if wanted and self.prefetch is not None:
@@ -147,18 +159,34 @@ class EventConsumer:
                 raise  # as a handler's would: the batch is redelivered once it is back
             except Exception:  # no message may stop the consumer: each then reads alone
                 log.exception("prefetch failed for a batch of %d events", len(wanted))
+        outcomes: list[Outcome] = []
+        left = list(read)
+        while left:
+            if outcomes and between_parts is not None:
+                await between_parts()
+            part = await self._process_part(left, part_seconds)
+            outcomes += part
+            left = left[len(part) :]
+        return outcomes
+
+    async def _process_part(self, read: Sequence[_Read], seconds: float | None) -> list[Outcome]:
+        """From the first message on, until `seconds` have passed (None: to the end); the
+        part's held writes are made before its messages are counted."""
         done: list[tuple[_Read, Outcome, float]] = []
+        began = time.perf_counter()
         async with batch_writes():
             for each in read:
                 started = time.perf_counter()
                 outcome = await self._finish(each)
                 done.append((each, outcome, time.perf_counter() - started))
-        for each, outcome, seconds in done:
+                if seconds is not None and time.perf_counter() - began >= seconds:
+                    break
+        for each, outcome, seconds_taken in done:
             key = (each.raw.topic, outcome)
             self.counts[key] = self.counts.get(key, 0) + 1
             if self.metrics is not None:
                 self.metrics.observe_consumed(
-                    each.raw.topic, each.event_type, outcome.value, seconds
+                    each.raw.topic, each.event_type, outcome.value, seconds_taken
                 )
         return [outcome for _, outcome, _ in done]
 

@@ -137,6 +137,11 @@ class Staging:
     announced: int = 0
     fresh: list[Staged] = field(default_factory=list)
 
+    def clear(self) -> None:
+        """After publishing a part of the batch: the rest starts afresh."""
+        self.announced = 0
+        self.fresh = []
+
 
 _staging: ContextVar[Staging | None] = ContextVar("hnth_outbox_staging", default=None)
 _open: dict[int, Staging] = {}

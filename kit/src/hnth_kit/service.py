@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import TopicAuthorizationFailedError
+from aiokafka.structs import OffsetAndMetadata
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
-from faststream.message import StreamMessage
+from faststream.message import AckStatus, StreamMessage
 from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -57,6 +59,37 @@ def _public_keys(settings: ServiceSettings) -> PublicKeys:
     if settings.auth_jwks_url is None:
         raise ValueError("set HNTH_AUTH_JWKS_URL (registration's /.well-known/jwks.json)")
     return RemoteKeys(settings.auth_jwks_url)
+
+
+def next_offsets(records: Sequence[Any]) -> dict[tuple[str, int], int]:
+    """What a handled batch commits: for each partition it holds, the offset after its
+    last record there."""
+    found: dict[tuple[str, int], int] = {}
+    for record in records:
+        where = (record.topic, record.partition)
+        found[where] = max(found.get(where, 0), record.offset + 1)
+    return found
+
+
+async def commit_batch(message: KafkaMessage, records: Sequence[Any]) -> None:
+    """Commit the partitions the batch holds (still assigned), and only those. FastStream's
+    acknowledgement commits every assigned partition's position: 108 offsets a batch for
+    registration, one record each in `__consumer_offsets`, most unchanged. The message is
+    marked acknowledged so that FastStream commits nothing more; a raise before this
+    leaves it to FastStream's rewind (`nack`). Under the in-memory test broker, FastStream
+    does it (its consumer has no partitions)."""
+    consumer = message.consumer
+    if not isinstance(consumer, AIOKafkaConsumer):
+        return
+    assigned = consumer.assignment()
+    offsets = {
+        tp: OffsetAndMetadata(offset, "")
+        for (topic, partition), offset in next_offsets(records).items()
+        if (tp := TopicPartition(topic, partition)) in assigned
+    }
+    if offsets:
+        await consumer.commit(offsets)
+    message.committed = AckStatus.ACKED
 
 
 async def _raw_body(message: StreamMessage[Any]) -> list[bytes]:
@@ -278,12 +311,18 @@ class Service:
 
             @subscriber
             async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
-                """Each message in order, as alone; the batch's offsets are committed once
+                """Each message in order, as alone; the batch's partitions are committed once
                 when all are done. A raise (infrastructure down past its budget) rewinds
                 every partition to the batch's start: the redelivered ones are idempotent."""
                 records = message.raw_message
                 assert isinstance(records, tuple), "the subscriber consumes batches"
+                part_ms = self.settings.consume_part_ms
                 with staging() as staged, batch_reads():
+
+                    async def publish_part() -> None:
+                        await self.publish_staged(staged)
+                        staged.clear()
+
                     try:  # its deferred inserts are written before the commit
                         await self.consumer.process_batch(
                             [
@@ -296,12 +335,15 @@ class Service:
                                     headers=tuple(record.headers or ()),
                                 )
                                 for record, body in zip(records, bodies, strict=True)
-                            ]
+                            ],
+                            part_seconds=part_ms / 1000 if part_ms else None,
+                            between_parts=publish_part,
                         )
                     except BaseException:
                         self.relay.wake()  # what was written before the raise
                         raise
                     await self.publish_staged(staged)  # in the staging: see `in_flight`
+                await commit_batch(message, records)
 
         for topic, models in self._outputs.topics.items():
             for model in models:

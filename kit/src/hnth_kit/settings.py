@@ -66,6 +66,10 @@ class ServiceSettings(BaseSettings):
     consume_batch_wait_ms: int = Field(default=20, ge=1)
     """How long an idle poll waits for messages, and then sleeps before the next one
     (FastStream's batch loop): a message arriving meanwhile waits at most this long."""
+    consume_part_ms: int = Field(default=50, ge=0)
+    """A batch publishes what it has handled each time it has run this long (its writes
+    made first), so a big batch's first events do not wait for its last; the offsets are
+    still committed once. 0: only at the batch's end."""
     handler_attempts: int = Field(default=3, ge=1)
     """Attempts for a message whose handler fails for a non-transient reason, before the DLQ."""
     cpu_nice: CpuNice = 0
