@@ -77,6 +77,8 @@ from scheduling.usecases import assigned
 ROOT = Path(__file__).resolve().parents[1]
 
 SERVICES = ("registration", "scheduling", "notification", "inspection")
+BACK_OFFICE = ("notification", "inspection")
+"""The services whose work can wait seconds (`--back-office-db`)."""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -179,7 +181,14 @@ def _realistic(
     return made
 
 
-async def seed_past(mongo_url: str, prefix: str, count: int, *, retire: bool = True) -> float:
+async def seed_past(
+    mongo_url: str,
+    prefix: str,
+    count: int,
+    *,
+    retire: bool = True,
+    back_office_url: str | None = None,
+) -> float:
     """`count` past meetings over the three years before now (Tuyên Quang), written into
     the running platform's databases as deciding and notifying them left them: scheduling's
     decisions and their endpoint claims (in past days' partitions), notification's sent
@@ -190,9 +199,10 @@ async def seed_past(mongo_url: str, prefix: str, count: int, *, retire: bool = T
 
     started = time.monotonic()
     client = connect(mongo_url)
+    back_office = connect(back_office_url) if back_office_url else client
     topics = Topics(prefix)
     try:
-        notification = client[f"bench_{prefix[:-1]}_notification"]
+        notification = back_office[f"bench_{prefix[:-1]}_notification"]
         store = NotificationStore(notification, topics)
         timers = Timers(notification, ManualClock(history_bench.NOW), topics)
         policy = load_policy(ROOT / "policies", history_bench.TENANT)
@@ -231,6 +241,8 @@ async def seed_past(mongo_url: str, prefix: str, count: int, *, retire: bool = T
             await scheduling.retire_days((history_bench.NOW - timedelta(days=7)).date())
     finally:
         await client.close()
+        if back_office is not client:
+            await back_office.close()
     return time.monotonic() - started
 
 
@@ -254,14 +266,23 @@ def requests(count: int, prefix: str) -> list[MeetingRequested]:
 
 
 class Platform:
-    def __init__(self, state: stack.StackState, replicas: int, prefix: str) -> None:
+    def __init__(
+        self,
+        state: stack.StackState,
+        replicas: int,
+        prefix: str,
+        back_office: tuple[str, int] | None = None,
+    ) -> None:
         self.replicas = replicas
+        self.back_office_url = back_office[0] if back_office else None
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.ports: dict[str, int] = {}
         # the SMTP sink and this process (publisher and watcher) share the two cores too:
         # counted apart from the platform, so what the platform itself gets is known
         self.infra = {name: state.pids[name] for name in ("ferretdb", "kafka", "smtp-sink")}
         self.infra["bench"] = os.getpid()
+        if back_office is not None:
+            self.infra["ferretdb-back-office"] = back_office[1]
         registration_port = stack.free_port()
         envs = stack.service_env(state, f"http://127.0.0.1:{registration_port}")
         self.keys = SigningKeys.load(stack.signing_keys_file(Path(state.run_dir)))
@@ -275,6 +296,8 @@ class Platform:
                     "HNTH_HTTP_PORT": str(port),
                     "HNTH_DATABASE": f"bench_{prefix[:-1]}_{service}",
                 }
+                if back_office is not None and service in BACK_OFFICE:
+                    penv["HNTH_MONGODB_URL"] = back_office[0]
                 log = open(Path(state.run_dir) / f"{prefix}{service}-{n}.log", "wb")  # noqa: SIM115
                 proc = subprocess.Popen(
                     [sys.executable, "-m", service], env=penv, stdout=log, stderr=log
@@ -431,6 +454,12 @@ async def run_load(
         "assigned_p50_ms": round(percentile(assigned, 0.50), 1),
         "assigned_p95_ms": round(percentile(assigned, 0.95), 1),
         "assigned_p99_ms": round(percentile(assigned, 0.99), 1),
+        # whether the decisions fall behind during the run, or lag by the same from the start
+        "decided_ms_every_tenth": [
+            round((decided[m.meeting_id][0] - sent[m.meeting_id]) * 1000)
+            for m in meetings[::10]
+            if m.meeting_id in decided
+        ],
     }
 
 
@@ -453,6 +482,7 @@ async def completion(
     meetings: list[MeetingRequested],
     activity: Callable[[], tuple[float, float]],
     timeout: float = 900,
+    back_office_url: str | None = None,
 ) -> dict[str, Any]:
     """Wait until every meeting is fully processed: each notice due by now sent (or given
     up), a checklist open for each assigned meeting, and the platform quiet (nothing in
@@ -464,8 +494,11 @@ async def completion(
     collections, or with a long history the bench would measure its own reads."""
     seen = (-1.0, -1.0)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
-    notification = client[f"bench_{prefix[:-1]}_notification"]
-    checklists = client[f"bench_{prefix[:-1]}_inspection"]["checklists"]
+    back_office: AsyncMongoClient[dict[str, Any]] = (
+        AsyncMongoClient(back_office_url, tz_aware=True) if back_office_url else client
+    )
+    notification = back_office[f"bench_{prefix[:-1]}_notification"]
+    checklists = back_office[f"bench_{prefix[:-1]}_inspection"]["checklists"]
     decisions = client[f"bench_{prefix[:-1]}_scheduling"]["decisions"]
     wanted_decisions = [f"{m.tenant}|{m.meeting_id}|0" for m in meetings]
     causes = [
@@ -514,6 +547,8 @@ async def completion(
             await asyncio.sleep(2)
     finally:
         await client.close()
+        if back_office is not client:
+            await back_office.close()
     last: dict[str, float] = {}
     for n in mine:
         if n.get("sent_at") is not None:
@@ -673,7 +708,14 @@ def measure(
     kafka_before = broker.counts() if broker else {}
     sent, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
     run |= asyncio.run(
-        completion(state.mongodb_url, topics.prefix, sent, meetings, platform.activity)
+        completion(
+            state.mongodb_url,
+            topics.prefix,
+            sent,
+            meetings,
+            platform.activity,
+            back_office_url=platform.back_office_url,
+        )
     )
     cpu_after, scraped_after = platform.usage(), platform.scrape()
     kafka_after = broker.counts() if broker else {}
@@ -776,6 +818,13 @@ def main() -> int:
         "fresh broker's JVM is still compiling, and the first run paid for it",
     )
     parser.add_argument(
+        "--back-office-db",
+        type=int,
+        metavar="NICE",
+        help="give notification and inspection a database server of their own, a second "
+        "FerretDB running at this CPU niceness (0-19)",
+    )
+    parser.add_argument(
         "--keep-stack", action="store_true", help="leave the stack's folder (logs, data) after"
     )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
@@ -791,7 +840,22 @@ def main() -> int:
     state.smtp_port = stack.free_port()  # notices really go out, to the stack's sink
     os.environ["HNTH_SMTP_WEB_PORT"] = str(stack.free_port())
     stack.start_smtp_sink(state)
-    stack.save_state(state)  # so that `down` stops the sink too
+    back_office: tuple[str, int] | None = None
+    if args.back_office_db is not None:
+        port = stack.free_port()
+        pid = stack.spawn_ferretdb(
+            port,
+            run_dir / "back-office-data",
+            run_dir / "ferretdb-back-office.log",
+            stack.FERRETDB_SQLITE_QUERY,
+        )
+        os.setpriority(os.PRIO_PROCESS, pid, args.back_office_db)
+        state.pids["ferretdb-back-office"] = pid
+        back_office = (f"mongodb://127.0.0.1:{port}/", pid)
+        results_note = {"back_office_db_nice": args.back_office_db}
+    else:
+        results_note = {}
+    stack.save_state(state)  # so that `down` stops the sink (and the second database) too
     broker: BrokerRequests | None = BrokerRequests(jmx_port)
     try:
         assert broker is not None
@@ -804,6 +868,7 @@ def main() -> int:
         "machine": f"{os.cpu_count()} cores, shared with other work (see loadavg)",
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         "meetings_per_scenario": args.meetings,
+        **results_note,
         "runs": [],
     }
     # every scenario books its own days, so none collides with an earlier one's meetings
@@ -821,7 +886,7 @@ def main() -> int:
         scenario = 0
         for replicas in args.replicas:
             prefix = f"b{replicas}x{int(time.time())}."
-            platform = Platform(state, replicas, prefix)
+            platform = Platform(state, replicas, prefix, back_office)
             print(f"replicas={replicas}", flush=True)
             try:
                 platform.settle()
@@ -844,6 +909,7 @@ def main() -> int:
                                 prefix,
                                 args.history,
                                 retire=not args.keep_past_days,
+                                back_office_url=platform.back_office_url,
                             )
                         )
                         results.setdefault("history_seed_s", round(took))
