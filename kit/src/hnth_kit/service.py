@@ -73,7 +73,7 @@ def next_offsets(records: Sequence[Any]) -> dict[tuple[str, int], int]:
 
 async def commit_batch(message: KafkaMessage, records: Sequence[Any]) -> None:
     """Commit the partitions the batch holds (still assigned), and only those. FastStream's
-    acknowledgement commits every assigned partition's position: 108 offsets a batch for
+    acknowledgement commits every assigned partition's position: 132 offsets a batch for
     registration, one record each in `__consumer_offsets`, most unchanged. The message is
     marked acknowledged so that FastStream commits nothing more; a raise before this
     leaves it to FastStream's rewind (`nack`). Under the in-memory test broker, FastStream
