@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import TopicAuthorizationFailedError
@@ -59,6 +59,22 @@ def _public_keys(settings: ServiceSettings) -> PublicKeys:
     if settings.auth_jwks_url is None:
         raise ValueError("set HNTH_AUTH_JWKS_URL (registration's /.well-known/jwks.json)")
     return RemoteKeys(settings.auth_jwks_url)
+
+
+class ConsumerOptions(TypedDict):
+    """How the service's consumer polls and fetches (FastStream's subscriber keywords)."""
+
+    max_records: int
+    batch_timeout_ms: int
+    fetch_max_wait_ms: int
+
+
+def consumer_options(settings: ServiceSettings) -> ConsumerOptions:
+    return ConsumerOptions(
+        max_records=settings.consume_batch_max,
+        batch_timeout_ms=settings.consume_batch_wait_ms,
+        fetch_max_wait_ms=settings.consume_fetch_wait_ms,
+    )
 
 
 def next_offsets(records: Sequence[Any]) -> dict[tuple[str, int], int]:
@@ -301,8 +317,7 @@ class Service:
                 group_id=self.settings.group_id,
                 auto_offset_reset="earliest",
                 batch=True,
-                max_records=self.settings.consume_batch_max,
-                batch_timeout_ms=self.settings.consume_batch_wait_ms,
+                **consumer_options(self.settings),
                 decoder=_raw_body,
                 title=f"{self.name}:consume",
                 description=f"{title}: consumes " + ", ".join(self._inputs),
