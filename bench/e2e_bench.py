@@ -333,6 +333,23 @@ class Platform:
             found[name] = {"cpu_s": (int(stat[13]) + int(stat[14])) / ticks, "rss_mb": rss / 2**20}
         return found
 
+    def compiler_ticks(self) -> dict[str, int]:
+        """Clock ticks so far of each of the broker's JIT compiler threads (HotSpot's `C1
+        CompilerThread`s and `C2 CompilerThread`s), by thread id: a fresh broker spends much
+        of its CPU compiling, which a long-running one has done already. HotSpot may end an
+        idle compiler thread; one that ended between two readings is not counted."""
+        ticks = {}
+        for task in Path(f"/proc/{self.infra['kafka']}/task").iterdir():
+            try:
+                name = (task / "comm").read_text()
+                stat = (task / "stat").read_text()
+            except OSError:  # the thread ended meanwhile
+                continue
+            if "CompilerThre" in name:
+                fields = stat[stat.rindex(")") + 2 :].split()
+                ticks[task.name] = int(fields[11]) + int(fields[12])
+        return ticks
+
     def scrape(self) -> dict[str, dict[str, float]]:
         """From every instance's /metrics: database calls, seconds and documents returned per
         (instance, command, collection) (a pymongo command listener in each service counts
@@ -705,6 +722,7 @@ def measure(
     print(f"  {mix} mix, rate={rate or 'flat out'}: {len(meetings)} meetings ...", flush=True)
     speed, stolen = machine_speed(), steal_s()
     cpu_before, scraped_before = platform.usage(), platform.scrape()
+    jit_before = platform.compiler_ticks()
     kafka_before = broker.counts() if broker else {}
     sent, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
     run |= asyncio.run(
@@ -718,6 +736,7 @@ def measure(
         )
     )
     cpu_after, scraped_after = platform.usage(), platform.scrape()
+    jit_after = platform.compiler_ticks()
     kafka_after = broker.counts() if broker else {}
     count = len(meetings)
     handled = sum(
@@ -752,6 +771,13 @@ def measure(
             k: round(1000 * (cpu_after[k]["cpu_s"] - cpu_before[k]["cpu_s"]) / count, 1)
             for k in cpu_after
         },
+        "kafka_jit_ms_per_meeting": round(
+            1000
+            * sum(t - jit_before.get(tid, 0) for tid, t in jit_after.items())
+            / os.sysconf("SC_CLK_TCK")
+            / count,
+            1,
+        ),
         "rss_mb": {k: round(v["rss_mb"]) for k, v in cpu_after.items()},
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "machine_speed_ms": speed,
@@ -1036,6 +1062,7 @@ def report(results: dict[str, Any]) -> None:
         print(
             "  CPU ms/meeting: "
             + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
+            + f" (Kafka's JIT compiler threads {run.get('kafka_jit_ms_per_meeting', '?')})"
         )
         print(
             f"  machine before it: {run['machine_speed_ms']} ms for the fixed work "
