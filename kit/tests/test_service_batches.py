@@ -161,6 +161,10 @@ async def test_a_batch_commits_only_the_partitions_it_holds(
 
         await _until(all_committed)
         assert len(service.assignment()[topic]) == 4, "the replica holds all four partitions"
+        # the fetch wait reached aiokafka through FastStream (no public getter: its attribute)
+        consumer = service._subscriber.consumer if service._subscriber else None
+        assert consumer is not None
+        assert consumer._fetch_max_wait_ms == service.settings.consume_fetch_wait_ms == 100
     finally:
         await service.stop()
     offsets = await committed(infra.bootstrap_servers, f"hnth-batches-{unique}")
