@@ -265,6 +265,13 @@ def requests(count: int, prefix: str) -> list[MeetingRequested]:
     return realistic(count, prefix, first)
 
 
+def cpu_ticks(stat: str) -> int:
+    """User plus system clock ticks from a process's or thread's `/proc/.../stat` line,
+    read after the name in parentheses (a thread's name may hold spaces)."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
 class Platform:
     def __init__(
         self,
@@ -325,12 +332,11 @@ class Platform:
         pids = [(name, proc.pid) for name, proc in self.procs]
         pids += [(name, pid) for name, pid in self.infra.items()]
         for name, pid in pids:
-            stat = Path(f"/proc/{pid}/stat").read_text().split()
-            ticks = os.sysconf("SC_CLK_TCK")
+            ticks = cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
             rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf(
                 "SC_PAGE_SIZE"
             )
-            found[name] = {"cpu_s": (int(stat[13]) + int(stat[14])) / ticks, "rss_mb": rss / 2**20}
+            found[name] = {"cpu_s": ticks / os.sysconf("SC_CLK_TCK"), "rss_mb": rss / 2**20}
         return found
 
     def compiler_ticks(self) -> dict[str, int]:
@@ -346,8 +352,7 @@ class Platform:
             except OSError:  # the thread ended meanwhile
                 continue
             if "CompilerThre" in name:
-                fields = stat[stat.rindex(")") + 2 :].split()
-                ticks[task.name] = int(fields[11]) + int(fields[12])
+                ticks[task.name] = cpu_ticks(stat)
         return ticks
 
     def scrape(self) -> dict[str, dict[str, float]]:
@@ -1062,7 +1067,7 @@ def report(results: dict[str, Any]) -> None:
         print(
             "  CPU ms/meeting: "
             + ", ".join(f"{k} {v}" for k, v in run["cpu_ms_per_meeting"].items())
-            + f" (Kafka's JIT compiler threads {run.get('kafka_jit_ms_per_meeting', '?')})"
+            + f" (Kafka's JIT compiler threads {run['kafka_jit_ms_per_meeting']})"
         )
         print(
             f"  machine before it: {run['machine_speed_ms']} ms for the fixed work "
