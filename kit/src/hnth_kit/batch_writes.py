@@ -86,23 +86,29 @@ class BatchWrites:
 
     def __init__(self) -> None:
         self._held: dict[str, Held] = {}
+        self._writes: set[str] = set()
+        """The collections what is held writes (`settle` makes it before they are used)."""
         self._writing = asyncio.Lock()
         """Held while writes are made: a task that settles while another does (a handler's
         reads gathered at once) waits until the rows are in, not only taken out."""
 
-    def held(self, key: str, make: Callable[[], HeldT]) -> HeldT:
+    def held(
+        self, key: str, make: Callable[[], HeldT], writes: AsyncCollection[Document] | None = None
+    ) -> HeldT:
         found = self._held.get(key)
         if found is None:
             found = self._held[key] = make()
+        if writes is not None:
+            self._writes.add(_key(writes))
         return found  # type: ignore[return-value] # one key, one kind
 
     def add(self, collection: AsyncCollection[Document], docs: Sequence[Document]) -> None:
-        self.held(_key(collection), lambda: _Inserts(collection)).docs.extend(docs)
+        self.held(_key(collection), lambda: _Inserts(collection), collection).docs.extend(docs)
 
     def add_new(
         self, collection: AsyncCollection[Document], docs: Sequence[Document], taken: Taken
     ) -> None:
-        held = self.held(_new_key(collection), lambda: _NewDocs(collection, taken))
+        held = self.held(_new_key(collection), lambda: _NewDocs(collection, taken), collection)
         held.docs.update((doc["_id"], doc) for doc in docs)
 
     async def settle(self, collection: AsyncCollection[Document]) -> None:
@@ -110,7 +116,7 @@ class BatchWrites:
         order held: one held later must not land before one held earlier (a meeting's
         deadline timer before its checklists, which it would find missing)."""
         async with self._writing:
-            if _key(collection) in self._held or _new_key(collection) in self._held:
+            if _key(collection) in self._writes:
                 await self._write_held()
 
     def discard(
@@ -126,9 +132,11 @@ class BatchWrites:
             await self._write_held()
 
     async def _write_held(self) -> None:
-        held, self._held = self._held, {}
-        for each in held.values():
-            await each.flush()
+        # a write may hold more (a decision's timers, scheduled once it is in): those too
+        while self._held:
+            held, self._held, self._writes = self._held, {}, set()
+            for each in held.values():
+                await each.flush()
 
 
 _current: ContextVar[BatchWrites | None] = ContextVar("hnth_batch_writes", default=None)
@@ -183,12 +191,15 @@ async def settle(collection: AsyncCollection[Document]) -> None:
         await batch.settle(collection)
 
 
-def held_in_batch(key: str, make: Callable[[], HeldT]) -> HeldT | None:
+def held_in_batch(
+    key: str, make: Callable[[], HeldT], writes: AsyncCollection[Document] | None = None
+) -> HeldT | None:
     """What the consumer batch gathers under `key` (made by `make` at its first use, and
     flushed with the batch's inserts), or None outside a batch, where the caller writes
-    at once. For a service's own writes that are cheaper made once for the batch."""
+    at once. For a service's own writes that are cheaper made once for the batch.
+    `writes`: the collection it writes, which `settle` then makes it for."""
     batch = _current.get()
-    return None if batch is None else batch.held(key, make)
+    return None if batch is None else batch.held(key, make, writes)
 
 
 def discard_in_batch(

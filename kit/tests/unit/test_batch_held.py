@@ -3,7 +3,13 @@ written when the batch ends, in the order first used."""
 
 from __future__ import annotations
 
-from hnth_kit.batch_writes import batch_writes, flush_in_batch, held_in_batch
+from types import SimpleNamespace
+from typing import cast
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from hnth_kit.batch_writes import batch_writes, flush_in_batch, held_in_batch, settle
+from hnth_kit.mongo import Document
 
 
 class Gathered:
@@ -42,3 +48,47 @@ async def test_a_flush_writes_what_is_held_so_far_and_the_rest_is_gathered_afres
         assert second is not first
         second.items.append(2)
     assert written == [("a", [1]), ("a", [2])]
+
+
+async def test_what_a_write_holds_while_the_batch_settles_is_written_too() -> None:
+    written: list[tuple[str, list[int]]] = []
+
+    class Decisions(Gathered):
+        async def flush(self) -> None:
+            await super().flush()  # then what follows from them, held as any write is
+            timers = held_in_batch("timers", lambda: Gathered("timers", written))
+            if timers is None:  # the batch has ended: written at once
+                written.append(("timers", self.items))
+            else:
+                timers.items.extend(self.items)
+
+    async with batch_writes():
+        held = held_in_batch("decisions", lambda: Decisions("decisions", written))
+        assert held is not None
+        held.items.append(7)
+        await flush_in_batch()
+        assert written == [("decisions", [7]), ("timers", [7])]
+        held = held_in_batch("decisions", lambda: Decisions("decisions", written))
+        assert held is not None
+        held.items.append(8)
+    assert written[2:] == [("decisions", [8]), ("timers", [8])]
+
+
+async def test_settling_a_collection_makes_what_is_held_for_it() -> None:
+    written: list[tuple[str, list[int]]] = []
+    decisions, other = _collection("decisions"), _collection("other")
+    async with batch_writes():
+        held = held_in_batch("a", lambda: Gathered("a", written), writes=decisions)
+        assert held is not None
+        held.items.append(1)
+        await settle(other)
+        assert written == [], "nothing held writes that collection"
+        await settle(decisions)
+        assert written == [("a", [1])]
+    assert written == [("a", [1])], "written once"
+
+
+def _collection(name: str) -> AsyncCollection[Document]:
+    """Enough of a collection for the batch's bookkeeping, which only names it."""
+    fake = SimpleNamespace(name=name, database=SimpleNamespace(name="db"))
+    return cast("AsyncCollection[Document]", fake)

@@ -11,7 +11,8 @@ second replica at any point leaves nothing wrong behind:
    (then the unknown endpoint is a rejection);
 3. claim every endpoint bucket, then enough ports on one bridge, or each bridge's share
    of a cascade (inserts, `reservations`);
-4. record the one decision with its events (insert keyed by meeting and revision);
+4. record the one decision with its events (insert keyed by meeting and revision; in a
+   consumer batch, with the part's other decisions at its end when step 5 frees nothing);
 5. finish: release what the decision says (the old slot of a change, or this attempt's
    claims after a rejection) and what a losing twin replica claimed; schedule timers.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -67,6 +68,13 @@ class Store(Claims, Protocol):
     async def record(
         self, document: Document, marker: str, events: Sequence[Event]
     ) -> tuple[Document, bool]: ...
+    async def record_then(
+        self,
+        document: Document,
+        marker: str,
+        events: Sequence[Event],
+        then: Callable[[Document], Awaitable[None]],
+    ) -> Document: ...
     async def settle(
         self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = ...
     ) -> Document: ...
@@ -142,6 +150,12 @@ def assigned(
 
 def rejected(request: Request, release: Sequence[str], now: datetime) -> Document:
     return {**decided(request, now), "outcome": "rejected", "held": [], "release": list(release)}
+
+
+def releases_nothing(decision: Document, attempt: Attempt | None) -> bool:
+    """Whether finishing the decision (this attempt's, if it stands) frees no claim."""
+    held = set(decision["held"])
+    return not decision["release"] and (attempt is None or set(attempt.inserted) <= held)
 
 
 def standing(history: History, meeting_id: str) -> Document | None:
@@ -230,10 +244,32 @@ class Scheduling:
         document, events, attempt = await self._decision(
             request, policy, event, now, violations, history.current
         )
-        recorded, _ = await self.store.record(document, str(event.event_id), events)
-        await self._finish(recorded, attempt, now)
-        if parked:
-            await self.store.unpark(parked_id)
+        return await self._record(document, events, event, attempt, now, parked)
+
+    async def _record(
+        self,
+        document: Document,
+        events: Sequence[Event],
+        cause: Event,
+        attempt: Attempt | None,
+        now: datetime,
+        parked: bool,
+    ) -> Document:
+        """Record the decision, make the claims match it and drop its parked entry. The
+        usual assignment frees no claim: it waits for the end of its consumer batch part,
+        with the part's other decisions (`record_then`); one that frees claims is
+        recorded at once, as a later request of the batch may want them."""
+
+        async def finish(recorded: Document) -> None:
+            await self._finish(recorded, attempt, now)
+            if parked:
+                await self.store.unpark(recorded["_id"])
+
+        marker = str(cause.event_id)
+        if releases_nothing(document, attempt):
+            return await self.store.record_then(document, marker, events, finish)
+        recorded, _ = await self.store.record(document, marker, events)
+        await finish(recorded)
         return recorded
 
     async def _decision(

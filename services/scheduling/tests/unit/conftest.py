@@ -6,7 +6,7 @@ one decision per `_id` (a second insert finds the first), parked requests by id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -138,6 +138,17 @@ class MemoryStore:
         self.decisions[document["_id"]] = {**document, "_applied": [marker]}
         self.events.extend(events)
         return self.decisions[document["_id"]], True
+
+    async def record_then(
+        self,
+        document: Document,
+        marker: str,
+        events: Sequence[Event],
+        then: Callable[[Document], Awaitable[None]],
+    ) -> Document:
+        recorded, _ = await self.record(document, marker, events)
+        await then(recorded)
+        return recorded
 
     async def settle(
         self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = "settled"

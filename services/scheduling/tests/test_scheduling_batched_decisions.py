@@ -1,0 +1,94 @@
+"""Decisions held to the end of a consumer batch part (`SchedulingStore.record_then`), on
+the real database: written together when the part ends, read from memory meanwhile, in
+order before anything else that reads or writes decisions, and a twin replica's decision
+that got in first is the one that stands."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import pytest
+from scheduling_samples import DAY, TENANT, requested
+
+from hnth_kit.batch_reads import batch_reads
+from hnth_kit.batch_writes import batch_writes
+from hnth_kit.outbox import Staging, staging
+from scheduling.store import DECISIONS, decision_id
+
+pytestmark = pytest.mark.integration
+
+
+@asynccontextmanager
+async def consumer_batch_part() -> AsyncIterator[Staging]:
+    """What the kit's consumer wraps a batch part in (`Service`, `EventConsumer`)."""
+    with staging() as staged, batch_reads():
+        async with batch_writes():
+            yield staged
+
+
+async def stored(db, *meeting_ids: str) -> list[str]:
+    ids = [decision_id(TENANT, m, 0) for m in meeting_ids]
+    return sorted(d["_id"] for d in await db[DECISIONS].find({"_id": {"$in": ids}}).to_list())
+
+
+async def test_a_parts_decisions_are_written_together_when_it_ends(make_scheduler, db) -> None:
+    scheduler = make_scheduler()
+    later = DAY + timedelta(hours=4)
+    request = requested("m-1", hours=2)
+    async with consumer_batch_part() as staged:
+        first = await scheduler.decide(request)
+        second = await scheduler.decide(requested("m-2", start=later, hours=1))
+        assert first is not None
+        assert second is not None
+        assert (first["outcome"], second["outcome"]) == ("assigned", "assigned")
+        assert await stored(db, "m-1", "m-2") == [], "held until the part ends"
+        history = await scheduler.store.history(TENANT, "m-1")
+        assert history.current is not None
+        assert history.current["_id"] == first["_id"]
+        again = await scheduler.decide(request)  # redelivered in the same batch
+        assert again is not None
+        assert again["_id"] == first["_id"]
+    assert await stored(db, "m-1", "m-2") == [first["_id"], second["_id"]]
+    published = sorted(s.doc_id for s in staged.fresh)  # from memory, once each
+    assert published == [first["_id"], second["_id"]]
+
+
+async def test_a_settlement_in_the_same_part_finds_the_held_decision(make_scheduler, db) -> None:
+    """A disaster-response request displaces a routine meeting decided earlier in the same
+    part: the settlement writes the part's decisions first, so it finds the one it settles."""
+    scheduler = make_scheduler()
+    async with consumer_batch_part():
+        routine = await scheduler.decide(requested("low", hours=2))
+        flood = requested("flood", start=DAY + timedelta(minutes=30), priority="thien_tai")
+        urgent = await scheduler.decide(flood)
+    assert routine is not None
+    assert urgent is not None
+    assert urgent["outcome"] == "assigned"
+    displaced = await db[DECISIONS].find_one({"_id": routine["_id"]})
+    assert displaced is not None
+    assert (displaced["outcome"], displaced["preempted_by"]) == ("preempted", "flood")
+
+
+async def test_a_twin_replicas_decision_that_got_in_first_stands(make_scheduler, db) -> None:
+    """Two replicas decide the same request; the one holding its decision to the end of
+    its part finds the other's in, follows it and publishes nothing of its own."""
+    holding, twin = make_scheduler(), make_scheduler()
+    async with consumer_batch_part() as staged:
+        held = await holding.decide(requested("m-1", hours=2))
+        # the request published twice, the copy taken by a replica outside this batch
+        elsewhere = contextvars.Context()
+        stands = await asyncio.create_task(
+            twin.decide(requested("m-1", hours=2)), context=elsewhere
+        )
+        assert held is not None
+        assert stands is not None
+    assert stands["_applied"] != held["_applied"], "two decisions taken, one stands"
+    assert staged.fresh == [], "the twin's events are the twin's to publish"
+    [found] = await db[DECISIONS].find({"_id": held["_id"]}).to_list()
+    assert found["_applied"] == stands["_applied"]
+    for claim in found["held"]:
+        assert not await holding.store.is_released(claim), "the standing slot stays held"
