@@ -507,7 +507,6 @@ class SchedulingStore:
         at 50/s), and the batch's reads answer the decision from memory meanwhile.
         Returns the decision as recorded (a twin replica's may stand instead: `then` gets
         the one that does)."""
-        staged = self._staged(document, marker, events)
         held = batch_writes.held_in_batch(
             f"scheduling.decisions.{id(self)}", lambda: _HeldDecisions(self), self._decisions
         )
@@ -515,6 +514,7 @@ class SchedulingStore:
             recorded, _ = await self.record(document, marker, events)
             await then(recorded)
             return recorded
+        staged = self._staged(document, marker, events)
         held.decisions.append((staged, events, then))
         batch_reads.remember(self._decisions, [staged])
         return staged

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -49,7 +49,7 @@ from hnth_kit.mongo import Document
 from scheduling import domain
 from scheduling.domain import Directory, Request
 from scheduling.reservations import Claims, Slots, in_the_way
-from scheduling.store import CANCELLED, Attempt, History, decision_id
+from scheduling.store import CANCELLED, Attempt, History, Then, decision_id
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,7 @@ class Store(Claims, Protocol):
         self, document: Document, marker: str, events: Sequence[Event]
     ) -> tuple[Document, bool]: ...
     async def record_then(
-        self,
-        document: Document,
-        marker: str,
-        events: Sequence[Event],
-        then: Callable[[Document], Awaitable[None]],
+        self, document: Document, marker: str, events: Sequence[Event], then: Then
     ) -> Document: ...
     async def settle(
         self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = ...

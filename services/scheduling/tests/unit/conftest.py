@@ -6,7 +6,7 @@ one decision per `_id` (a second insert finds the first), parked requests by id.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from scheduling.store import (
     Attempt,
     History,
     KeyState,
+    Then,
     claim_document,
     claim_fields,
     decision_id,
@@ -140,11 +141,7 @@ class MemoryStore:
         return self.decisions[document["_id"]], True
 
     async def record_then(
-        self,
-        document: Document,
-        marker: str,
-        events: Sequence[Event],
-        then: Callable[[Document], Awaitable[None]],
+        self, document: Document, marker: str, events: Sequence[Event], then: Then
     ) -> Document:
         recorded, _ = await self.record(document, marker, events)
         await then(recorded)
