@@ -22,11 +22,21 @@ FINDER_DAYS = (3, 7, 14)
 """How many days ahead the finder may look (scheduling answers at most 14)."""
 
 
-def finder_range(today: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """From the start of `today` (local) for `days` days (bounded to 1..14)."""
+FILLING_IN = timedelta(minutes=15)
+"""Time a person takes from the finder's answer to sending the form. The finder offers
+windows from the lead time's end plus this: a window starting right at that end would
+be inside the lead time, and refused, by the time the form arrives."""
+
+
+def finder_range(
+    today: date, days: int, zone: ZoneInfo, not_before: datetime
+) -> tuple[datetime, datetime]:
+    """From the start of `today` (local) for `days` days (bounded to 1..14), starting no
+    earlier than `not_before` (never past the range's end)."""
     days = min(max(days, 1), 14)
     start = datetime.combine(today, time(0), zone)
-    return start, start + timedelta(days=days)
+    end = start + timedelta(days=days)
+    return min(max(start, not_before), end), end
 
 
 def duration_of(minutes: int) -> str:

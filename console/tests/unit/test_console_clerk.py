@@ -3,6 +3,7 @@ notice's and a check's state as a sentence (no exception text, no UTC)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hnth_console import meeting_views as mv
@@ -22,6 +23,18 @@ def test_windows_are_grouped_by_local_day_with_the_pick_in_local_time() -> None:
     first = days[0]["windows"][0]
     assert (first["value"], first["start"], first["end"]) == ("2026-12-03 08:00", "08:00", "17:00")
     assert days[1]["windows"][0]["value"] == "2026-12-04 00:00"
+
+
+def test_the_finder_looks_from_today_or_later_and_never_past_its_last_day() -> None:
+    today = date(2026, 12, 3)
+    midnight = datetime(2026, 12, 3, tzinfo=ZONE)
+    assert mv.finder_range(today, 7, ZONE, midnight - timedelta(hours=1)) == (
+        midnight,
+        midnight + timedelta(days=7),
+    )
+    later = midnight + timedelta(days=2, hours=9, minutes=15)
+    assert mv.finder_range(today, 7, ZONE, later)[0] == later
+    assert mv.finder_range(today, 1, ZONE, later) == (midnight + timedelta(days=1),) * 2
 
 
 def test_a_window_that_fits_only_cascaded_says_so() -> None:

@@ -53,6 +53,8 @@ def platform(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"recipient": "chu-tri@tq.gov.vn"})
     if path == "/meetings":
         return httpx.Response(200, json={"items": meetings(), "next_cursor": None})
+    if path == "/availability":
+        return httpx.Response(200, json={"windows": [], "truncated": False})
     if path.endswith("/readiness"):
         due = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
         check = {"endpoint": "TQ-UBND", "state": "pending", "due_at": due}
@@ -102,6 +104,21 @@ async def test_the_board_leaves_out_cancelled_meetings_and_flags_a_near_deadline
     assert 'class="board-row alarm-late"' in board.text
     tile = board.text.split('data-incident="i1"')[1].split("</p>")[0]
     assert "Mất tiếng" in tile  # the endpoint's open incident, on its tile
+
+
+async def test_the_finder_offers_windows_a_form_filling_after_the_lead_time(console) -> None:
+    client = await signed_in(console, Role.REGISTRAR)
+    sent.clear()
+    before = datetime.now(UTC)
+    find = {"find_endpoints": "TQ-UBND", "find_minutes": "60", "find_days": "7"}
+    page = await client.get("/meetings/new", params=find)
+    after = datetime.now(UTC)
+    assert page.status_code == 200
+    [asked] = [r for r in sent if r.url.path == "/availability"]
+    # Tuyên Quang's lead time is 2 days; a clerk gets 15 minutes to fill the form in
+    margin = timedelta(days=2, minutes=15)
+    earliest = datetime.fromisoformat(asked.url.params["from"])
+    assert before + margin <= earliest <= after + margin
 
 
 async def test_the_registration_form_answers_each_outcome(console) -> None:

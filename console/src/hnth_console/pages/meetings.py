@@ -89,7 +89,10 @@ async def new_meeting(request: Request, s: Registrar, backends: Services) -> HTM
         form = meeting_views.picked_form(
             query["pick"], query.get("minutes", ""), query.getlist("endpoints"), key
         )
-    finder = await find_windows(backends, s, query) if "find_minutes" in query else None
+    finder = None
+    if "find_minutes" in query:
+        lead_time = policy_of(request, s.who.tenant).duration("notice.lead_time")
+        finder = await find_windows(backends, s, query, lead_time)
     return await meeting_form(request, backends, s, 200, form, [], finder=finder)
 
 
@@ -97,8 +100,12 @@ OFFICE = ("07:30", "17:00")
 """The hours the finder searches within unless the person changes them."""
 
 
-async def find_windows(backends: Backends, s: Session, query: Any) -> dict[str, Any]:
-    """The finder's answer: the windows by day, or the reason next to its field."""
+async def find_windows(
+    backends: Backends, s: Session, query: Any, lead_time: timedelta
+) -> dict[str, Any]:
+    """The finder's answer: the windows by day, or the reason next to its field.
+    `lead_time`: the province's notice lead time (windows start after it and the time to
+    fill the form in)."""
     chosen = [c for c in query.getlist("find_endpoints") if c]
     minutes = query.get("find_minutes", "")
     days = query.get("find_days", "7")
@@ -122,8 +129,12 @@ async def find_windows(backends: Backends, s: Session, query: Any) -> dict[str, 
         found["errors"]["minutes"] = s.t("finder_choose_length")
     if found["errors"]:
         return found
+    now = datetime.now(s.zone)
     start, end = meeting_views.finder_range(
-        datetime.now(s.zone).date(), int(days) if days.isdigit() else 7, s.zone
+        now.date(),
+        int(days) if days.isdigit() else 7,
+        s.zone,
+        not_before=now + lead_time + meeting_views.FILLING_IN,
     )
     try:
         answer = await backends.get(
