@@ -13,9 +13,11 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pytest
+import time_machine
 
 from hnth_kit.kafka_access import KafkaAccess, from_environment
 from hnth_kit.settings import REPO_ROOT
@@ -154,3 +156,25 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProv
 
 def pytest_report_header(config: pytest.Config) -> str:
     return "infra: env vars > testcontainers (Docker) > native Kafka + FerretDB (infra/stack.py)"
+
+
+# `make unit-clock`: the unit suite on a clock set to a chosen moment (a Sunday, a new year)
+# and moved on after collection (across a midnight in Vietnam). A test that fixes a day when
+# its module is imported and asks a page that counts "today" or "this week" at the request
+# fails there, not in a CI run that happens to run on a Sunday or across midnight.
+TEST_CLOCK = os.environ.get("HNTH_TEST_CLOCK")
+"""ISO 8601 moment the clock starts at (ticking) before collection; unset: the real clock."""
+TEST_CLOCK_AFTER_COLLECTION = os.environ.get("HNTH_TEST_CLOCK_AFTER_COLLECTION")
+"""ISO 8601 moment the clock moves to once the test modules are imported."""
+_travel: list[time_machine.Coordinates] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if TEST_CLOCK:
+        start = datetime.fromisoformat(TEST_CLOCK)
+        _travel.append(time_machine.travel(start, tick=True).start())
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _travel and TEST_CLOCK_AFTER_COLLECTION:
+        _travel[0].move_to(datetime.fromisoformat(TEST_CLOCK_AFTER_COLLECTION))
