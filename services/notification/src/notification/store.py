@@ -17,8 +17,10 @@ records it (the notice's `record`, the acknowledgement row's insert).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -66,7 +68,7 @@ REPORTS_SUBMITTED = "reports_submitted"
 DIRECTORY = "directory"
 SEED_BATCH = 5000
 DIRECTORY_TTL = 10.0
-"""Seconds a replica trusts its copy of a directory entry."""
+"""Seconds a replica trusts its copy of a province's directory."""
 
 _MEETING_FIELDS = [f.name for f in dataclasses.fields(Meeting)]
 
@@ -93,7 +95,12 @@ class NotificationStore:
         self._causes = db[CAUSES]
         self._meetings = db[MEETINGS]
         self._directory = db[DIRECTORY]
-        self._directory_cache: dict[str, tuple[float, Document]] = {}
+        self._directories: dict[str, tuple[float, dict[str, Document]]] = {}
+        """tenant -> (when read, monotonic; its directory entries by id): see `contact`."""
+        self._directory_reads: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._directory_changes: dict[str, int] = defaultdict(int)
+        """tenant -> directory changes saved through this replica (a read that one
+        overtook is not kept)."""
         self._just_stored: dict[str, tuple[float, Document]] = {}
         """The notices this replica inserted, by id, with when (monotonic), oldest first:
         see `notices_to_send`."""
@@ -102,6 +109,7 @@ class NotificationStore:
         await self._notices.create_index([("meeting_id", ASCENDING)], name="meeting")
         await self._notices.create_index([("status", ASCENDING)], name="status")
         await self._queue.create_index([("due", ASCENDING)], name="due")
+        await self._directory.create_index([("tenant", ASCENDING)], name="tenant")
         # pending notices stored before the queue existed (an upgrade) join it once
         pending = self._notices.find({"status": Status.PENDING.value}, {"next_attempt_at": 1})
         await insert_new(
@@ -449,13 +457,15 @@ class NotificationStore:
         """Keep the newest snapshot per key; an older or repeated one changes nothing."""
         key, fields = technicians.entry_of(event)
         doc: Document = {"tenant": event.tenant, "occurred_at": event.occurred_at, **fields}
-        self._directory_cache.pop(key, None)
         try:
             await self._directory.update_one(
                 {"_id": key, "occurred_at": {"$lt": event.occurred_at}}, {"$set": doc}, upsert=True
             )
         except DuplicateKeyError:
             pass  # the same or a newer snapshot is already there
+        # after the write: a copy read before it is dropped, and one being read is not kept
+        self._directories.pop(event.tenant, None)
+        self._directory_changes[event.tenant] += 1
 
     async def directory_entry(self, doc_id: str) -> Document | None:
         """A directory entry as stored now (no cache: a change is compared with it)."""
@@ -465,26 +475,33 @@ class NotificationStore:
         """Every directory entry of the province (a few hundred at most)."""
         return await self._directory.find({"tenant": tenant}).to_list(None)
 
-    async def _directory_entry(self, doc_id: str) -> Document | None:
-        """A directory entry, kept for DIRECTORY_TTL seconds: every notice of a meeting
-        resolves the same few entries, and a change made through another replica reaches
-        this one within the TTL (an entry not there yet is asked for again every time)."""
-        cached = self._directory_cache.get(doc_id)
-        if cached is not None and time.monotonic() - cached[0] < DIRECTORY_TTL:
-            return cached[1]
-        entry = await self._directory.find_one({"_id": doc_id})
-        if entry is not None:
-            self._directory_cache[doc_id] = (time.monotonic(), entry)
-        return entry
+    async def _directory_entry(self, tenant: str, doc_id: str) -> Document | None:
+        """A directory entry from this replica's copy of the province's directory, read
+        whole (a few hundred entries) and kept for DIRECTORY_TTL seconds: every e-mail
+        resolves two or three entries, which one read a province answers, present or not,
+        instead of one read each (a 1,000-meeting run made a thousand). A change made
+        through this replica drops the copy; one made through another reaches this one
+        within the TTL."""
+        cached = self._directories.get(tenant)
+        if cached is None or time.monotonic() - cached[0] >= DIRECTORY_TTL:
+            async with self._directory_reads[tenant]:  # one read for the sends waiting
+                cached = self._directories.get(tenant)
+                if cached is None or time.monotonic() - cached[0] >= DIRECTORY_TTL:
+                    read_at, changes = time.monotonic(), self._directory_changes[tenant]
+                    entries = {e["_id"]: e for e in await self.directory_of(tenant)}
+                    cached = (read_at, entries)
+                    if changes == self._directory_changes[tenant]:
+                        self._directories[tenant] = cached
+        return cached[1].get(doc_id)
 
     async def contact(self, tenant: str, recipient: str) -> Document | None:
         """The contact a recipient key resolves to (None until the directory knows it)."""
         prefix, _, code = recipient.partition(":")
         if prefix in ("unit", "technician"):
             kind = "unit" if prefix == "unit" else "endpoint"
-            entry = await self._directory_entry(f"{tenant}:{kind}:{code}")
+            entry = await self._directory_entry(tenant, f"{tenant}:{kind}:{code}")
             return (entry or {}).get("contact")
-        contacts = await self._directory_entry(f"{tenant}:contacts")
+        contacts = await self._directory_entry(tenant, f"{tenant}:contacts")
         if contacts is None:
             return None
         found: Document | None = contacts.get(recipient)
