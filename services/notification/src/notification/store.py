@@ -96,7 +96,7 @@ class NotificationStore:
         self._meetings = db[MEETINGS]
         self._directory = db[DIRECTORY]
         self._directories: dict[str, tuple[float, dict[str, Document]]] = {}
-        """tenant -> (when read, monotonic; its directory entries by id): see `contact`."""
+        """tenant -> (when read, monotonic; its entries by id): see `_directory_entry`."""
         self._directory_reads: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._directory_changes: dict[str, int] = defaultdict(int)
         """tenant -> directory changes saved through this replica (a read that one
