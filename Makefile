@@ -53,17 +53,16 @@ browser:
 
 # Domain and use-case tests over in-memory stores: no Kafka, no database, seconds.
 UNIT_TESTS = contracts/tests tests/unit $(wildcard kit/tests/unit services/*/tests/unit console/tests/unit)
+UNIT_RUN = HNTH_UNIT_ONLY=1 $(UV) run pytest -q -p no:cacheprovider $(UNIT_TESTS)
 unit: install
-	HNTH_UNIT_ONLY=1 $(UV) run pytest -q -p no:cacheprovider $(UNIT_TESTS)
+	$(UNIT_RUN)
 
 # The unit suite again on a Sunday, then across midnight into a Monday and a new year in
 # Vietnam (conftest.py: HNTH_TEST_CLOCK): tests must not depend on the day they run.
 unit-clock: install
-	HNTH_UNIT_ONLY=1 HNTH_TEST_CLOCK=2028-12-31T12:00:00+07:00 \
-		$(UV) run pytest -q -p no:cacheprovider $(UNIT_TESTS)
-	HNTH_UNIT_ONLY=1 HNTH_TEST_CLOCK=2028-12-31T23:59:00+07:00 \
-		HNTH_TEST_CLOCK_AFTER_COLLECTION=2029-01-01T00:00:01+07:00 \
-		$(UV) run pytest -q -p no:cacheprovider $(UNIT_TESTS)
+	HNTH_TEST_CLOCK=2028-12-31T12:00:00+07:00 $(UNIT_RUN)
+	HNTH_TEST_CLOCK=2028-12-31T23:59:00+07:00 \
+		HNTH_TEST_CLOCK_AFTER_COLLECTION=2029-01-01T00:00:01+07:00 $(UNIT_RUN)
 
 test: install build-infra browser unit-clock
 	$(UV) run pytest --durations=40

@@ -482,17 +482,23 @@ class NotificationStore:
         instead of one read each (a 1,000-meeting run made a thousand). A change made
         through this replica drops the copy; one made through another reaches this one
         within the TTL."""
-        cached = self._directories.get(tenant)
-        if cached is None or time.monotonic() - cached[0] >= DIRECTORY_TTL:
+        entries = self._fresh_directory(tenant)
+        if entries is None:
             async with self._directory_reads[tenant]:  # one read for the sends waiting
-                cached = self._directories.get(tenant)
-                if cached is None or time.monotonic() - cached[0] >= DIRECTORY_TTL:
+                entries = self._fresh_directory(tenant)
+                if entries is None:
                     read_at, changes = time.monotonic(), self._directory_changes[tenant]
                     entries = {e["_id"]: e for e in await self.directory_of(tenant)}
-                    cached = (read_at, entries)
                     if changes == self._directory_changes[tenant]:
-                        self._directories[tenant] = cached
-        return cached[1].get(doc_id)
+                        self._directories[tenant] = (read_at, entries)
+        return entries.get(doc_id)
+
+    def _fresh_directory(self, tenant: str) -> dict[str, Document] | None:
+        """This replica's copy of the province's directory, unless older than the TTL."""
+        cached = self._directories.get(tenant)
+        if cached is None or time.monotonic() - cached[0] >= DIRECTORY_TTL:
+            return None
+        return cached[1]
 
     async def contact(self, tenant: str, recipient: str) -> Document | None:
         """The contact a recipient key resolves to (None until the directory knows it)."""
