@@ -193,6 +193,7 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HNTH_DELIVERY_POLL_SECONDS": "0.2",
         "HNTH_NOTICE_FIGURES_SECONDS": "0",
+        "HNTH_TIMERS_GAUGE_SECONDS": "0",
         "HNTH_DELIVERY_BACKOFF_SECONDS": "0.5",
         "HNTH_DELIVERY_MAX_BACKOFF_SECONDS": "2",
     }

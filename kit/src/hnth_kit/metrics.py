@@ -83,7 +83,9 @@ class Metrics:
             registry=r,
         )
         self.timers_pending = Gauge(
-            "hnth_timers_pending", "Durable timers waiting to fire (at scrape time)", registry=r
+            "hnth_timers_pending",
+            "Durable timers waiting to fire (counted at most every HNTH_TIMERS_GAUGE_SECONDS)",
+            registry=r,
         )
         self.timers_fired = Counter(
             "hnth_timers_fired",

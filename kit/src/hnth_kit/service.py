@@ -191,7 +191,9 @@ class Service:
         self.metrics.refresh_on_scrape("outbox", self._refresh_backlog)
         self.metrics.refresh_on_scrape("lag", self._refresh_lag)
         if timers:
-            self.metrics.refresh_on_scrape("timers", self._refresh_timers)
+            self.metrics.refresh_on_scrape(
+                "timers", self._refresh_timers, settings.timers_gauge_seconds
+            )
         install_http_guards(self.api, settings.max_body_bytes)
         self.handle({TokensRevoked: self._revoke})
         self.handle({TenantMerged: self._move_tenant, TenantRenamed: self._move_tenant})
