@@ -579,7 +579,11 @@ async def completion(
         listed = [
             i async for c in by_ids(notification["notice_causes"], causes) for i in c["notices"]
         ]
-        mine = [n async for n in by_ids(notification["notices"], listed, {"data": 0})]
+        ended = {o["_id"]: o async for o in by_ids(notification["notice_outcomes"], listed)}
+        mine = [
+            n | ended.get(n["_id"], {})  # a finished notice's state is its outcome row's
+            async for n in by_ids(notification["notices"], listed, {"data": 0})
+        ]
     finally:
         await client.close()
         if back_office is not client:

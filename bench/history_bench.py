@@ -41,7 +41,7 @@ from hnth_kit.timers import FIRED, Timer, Timers
 from infra import stack
 from notification.domain.meetings import Meeting, assignment_cause, meeting_from_slot
 from notification.domain.planning import plan_assignment
-from notification.store import ACKS, NOTICES, NotificationStore
+from notification.store import ACKS, NOTICES, OUTCOMES, NotificationStore
 
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "tuyen-quang"
@@ -190,7 +190,7 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         full = await measure(store, timers, relay, db, live, args.times, not args.no_old_shapes)
         counts = {
             c: await db[c].estimated_document_count()
-            for c in (NOTICES, "notice_causes", "checks", FIRED, "notice_queue")
+            for c in (NOTICES, OUTCOMES, "notice_causes", "checks", FIRED, "notice_queue")
         }
         counts["timer_queue"] = await timers.pending()
         return {"empty": empty, "history": full, "documents": counts}

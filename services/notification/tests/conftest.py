@@ -26,6 +26,7 @@ from hnth_kit.testing import (
 )
 from infra.stack import SmppServer, start_smpp_server
 from notification.app import NotificationSettings, build
+from notification.store import NotificationStore
 
 
 @pytest.fixture
@@ -90,11 +91,13 @@ class Harness:
         )
 
     async def notices(self, meeting_id: str) -> list[Document]:
-        cursor = self.db["notices"].find({"meeting_id": meeting_id})
-        return [n async for n in cursor]
+        """The meeting's notices as they stand (a finished one's state is its outcome's)."""
+        found = await self.db["notices"].find({"meeting_id": meeting_id}).to_list()
+        return await NotificationStore(self.db).as_they_stand(found)
 
     async def all_notices(self) -> list[Document]:
-        return [n async for n in self.db["notices"].find({})]
+        found = await self.db["notices"].find({}).to_list()
+        return await NotificationStore(self.db).as_they_stand(found)
 
     async def fire_timers(self) -> int:
         """One timer pass of our own at the clock's time, run to its end: what it did not

@@ -41,7 +41,7 @@ from hnth_kit.outbox import staging
 from hnth_kit.testing import eventually, read_exactly, signed_token
 from notification.domain.attempts import Next, Recorded, is_due
 from notification.domain.notices import Kind, Notice, Recipient, Status
-from notification.store import QUEUE, NotificationStore
+from notification.store import OUTCOMES, QUEUE, NotificationStore
 
 pytestmark = pytest.mark.integration
 MEETING_RECIPIENTS = [
@@ -349,9 +349,10 @@ async def test_a_sender_takes_a_notice_its_replica_just_stored_from_its_copy_onc
 async def test_a_record_stages_its_delivery_facts_for_publishing_from_memory_once_written(
     database, unique
 ) -> None:
-    """A sender's record keeps the events it wrote (a notice's one delivery) for publishing
-    from memory; a record that found a notice no longer pending (another sender recorded
-    it) keeps none of the group's, and leaves them to the relay's pass as before."""
+    """A sender's record keeps the events it wrote (a notice's one delivery, in its outcome
+    row) for publishing from memory; an outcome that found the notice finished already
+    (another sender recorded it) keeps none: its announcement is left to the relay's pass,
+    which finds those events are not there."""
     db = database(f"notification_{unique}")
     store = NotificationStore(db)
     await store.setup()
@@ -372,9 +373,9 @@ async def test_a_record_stages_its_delivery_facts_for_publishing_from_memory_onc
     with staging() as staged:
         await store.record([Recorded(notices[0].id, sent, now, "kt@x.vn", "<m0@x>", [fact])])
     [fresh] = staged.fresh
-    assert (fresh.collection, fresh.doc_id, staged.announced) == ("notices", notices[0].id, 1)
+    assert (fresh.collection, fresh.doc_id, staged.announced) == (OUTCOMES, notices[0].id, 1)
     assert [e["event_id"] for e in fresh.entries] == [str(fact.event_id)]
-    stored = await db["notices"].find_one({"_id": notices[0].id})
+    stored = await db[OUTCOMES].find_one({"_id": notices[0].id})
     assert stored is not None
     assert stored["_outbox"] == fresh.entries, "what is published is what was written"
 
@@ -382,11 +383,13 @@ async def test_a_record_stages_its_delivery_facts_for_publishing_from_memory_onc
     with staging() as staged:
         await store.record(
             [
-                Recorded(notices[0].id, sent, now, "kt@x.vn", "<m0@x>", [again]),  # not pending
+                Recorded(notices[0].id, sent, now, "kt@x.vn", "<m0@x>", [again]),  # finished
                 Recorded(notices[1].id, sent, now, "kt@x.vn", "<m1@x>", [fact]),
             ]
         )
-    assert (staged.fresh, staged.announced) == ([], 2), "announced: the relay's pass publishes"
+    assert staged.announced == 2
+    assert [f.doc_id for f in staged.fresh] == [notices[1].id], "only the row inserted now"
+    assert (await store.notice(notices[0].id) or {})["message_id"] == "<m0@x>", "the first"
 
 
 async def _count(replica, topic: str) -> int:

@@ -38,8 +38,8 @@ async def first_attempts_done(h) -> None:
     before moving the clock far: a jump past a sender's lease (taken on the test clock) would
     let the other replica take over a send in progress and mail it twice."""
     await eventually(
-        lambda: h.db["notices"].count_documents({"status": "pending", "attempts": 0}),
-        until=lambda n: n == 0,
+        h.all_notices,
+        until=lambda ns: not any(n["status"] == "pending" and n["attempts"] == 0 for n in ns),
     )
 
 
@@ -56,9 +56,7 @@ async def settle_timers(h, clock: ManualClock) -> None:
 async def settle(h, clock: ManualClock) -> None:
     """Every timer due by the clock has fired and every notice is out of `pending`."""
     await settle_timers(h, clock)
-    await eventually(
-        lambda: h.db["notices"].count_documents({"status": "pending"}), until=lambda n: n == 0
-    )
+    await eventually(h.all_notices, until=lambda ns: not any(n["status"] == "pending" for n in ns))
 
 
 async def holds_off(

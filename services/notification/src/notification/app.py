@@ -18,7 +18,7 @@ from notification.delivery import Mailer, SmppConfig, SmsSender, SmtpConfig, Web
 from notification.dispatch import Dispatcher, Doorbell
 from notification.handlers import READ_MEETINGS, build_handlers, build_timer_handlers
 from notification.http import acks, notices
-from notification.store import ACKS, NOTICES, NotificationStore
+from notification.store import ACKS, NOTICES, OUTCOMES, NotificationStore
 from notification.usecases import Delivery, DeliveryConfig, Notifications
 
 
@@ -153,7 +153,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         description="Thông báo bằng văn bản cho các bên / written notices to every party",
         inputs=[topics.slots, topics.meetings, topics.checks, topics.reports, topics.directory],
         outputs=Outputs({topics.notices: (NoticeDelivered, NoticeAcknowledged)}),
-        outbox_collections=[NOTICES, ACKS],
+        outbox_collections=[OUTCOMES, ACKS, NOTICES],  # notices: events older code staged
         timers=True,
         clock=clock,
     )

@@ -10,9 +10,13 @@
   (FerretDB updates are read-then-replace).
 - `directory`: the latest snapshot per directory key (older `occurred_at` ignored).
 
+A notice's content and pending state are written when it is stored; its retries update
+it. How it finished (sent or given up) is a row of its own in `notice_outcomes`, inserted
+once: a notice's state is its outcome row's when it has one (`_with_outcomes`).
+
 A formal notice's delivery and its first acknowledgement are facts other services count
-(NoticeDelivered, NoticeAcknowledged): each is staged in the outbox of the write that
-records it (the notice's `record`, the acknowledgement row's insert).
+(NoticeDelivered, NoticeAcknowledged): each is staged in the outbox of the row that
+records it (the outcome row, the acknowledgement row), inserted with it.
 """
 
 from __future__ import annotations
@@ -37,10 +41,7 @@ from hnth_kit.outbox import (
     announce,
     announce_many,
     hide_outbox,
-    merge_updates,
-    outbox_entries,
-    outbox_push,
-    staged_first,
+    staged_in_new,
     with_outbox,
 )
 from notification.domain import facts, technicians
@@ -50,6 +51,13 @@ from notification.domain.notices import Channel, Notice, Status
 
 NOTICES = "notices"
 CLAIMS = "notice_claims"
+OUTCOMES = "notice_outcomes"
+"""How each finished notice ended (`_id` = the notice; the fields `attempt_update` sets),
+with the facts it causes in its outbox: inserted, never the notice rewritten. FerretDB
+applies an update as read, decode, apply, re-encode and replace of the whole notice:
+updating notices as they finished was 19% of its CPU in a flat-out profile of the e2e
+bench; an insert of a small row is a fraction of that. The insert is also the fence: a
+notice finishes once (a second sender's outcome finds the row taken)."""
 QUEUE = "notice_queue"
 """The pending notices only (id and when due): the sender polls this small collection,
 never `notices`, which grows for ever (FerretDB 1.24 scans for any filter but `_id`)."""
@@ -90,6 +98,7 @@ class NotificationStore:
         """Where the facts a delivery or an acknowledgement causes are published."""
         self._notices = db[NOTICES]
         self._claims = db[CLAIMS]
+        self._outcomes = db[OUTCOMES]
         self._acks = db[ACKS]
         self._queue = db[QUEUE]
         self._causes = db[CAUSES]
@@ -106,15 +115,17 @@ class NotificationStore:
         see `notices_to_send`."""
 
     async def setup(self) -> None:
+        queue_existed = QUEUE in await self._db.list_collection_names()
         await self._notices.create_index([("meeting_id", ASCENDING)], name="meeting")
-        await self._notices.create_index([("status", ASCENDING)], name="status")
         await self._queue.create_index([("due", ASCENDING)], name="due")
         await self._directory.create_index([("tenant", ASCENDING)], name="tenant")
-        # pending notices stored before the queue existed (an upgrade) join it once
-        pending = self._notices.find({"status": Status.PENDING.value}, {"next_attempt_at": 1})
-        await insert_new(
-            self._queue, [_queued(d["_id"], d["next_attempt_at"]) async for d in pending]
-        )
+        if not queue_existed:
+            # pending notices stored before the queue existed (an upgrade) join it, once:
+            # since `notice_outcomes`, a finished notice's own status stays pending
+            pending = self._notices.find({"status": Status.PENDING.value}, {"next_attempt_at": 1})
+            await insert_new(
+                self._queue, [_queued(d["_id"], d["next_attempt_at"]) async for d in pending]
+            )
         # notices stored before `notice_causes` existed (an upgrade) are listed there once
         if await self._causes.estimated_document_count() == 0:
             await self._index_causes([d async for d in self._notices.find({}, {"cause": 1})])
@@ -169,12 +180,13 @@ class NotificationStore:
 
     async def notice(self, notice_id: str) -> Document | None:
         found = await self.notice_to_send(notice_id)
-        return (await self._with_acks([found]))[0] if found else None
+        return (await self.as_they_stand([found]))[0] if found else None
 
     async def notice_to_send(self, notice_id: str) -> Document | None:
-        """The notice without its acknowledgement (one read less per attempt: sending
-        never looks at it)."""
-        return await self._notices.find_one({"_id": notice_id}, hide_outbox())
+        """The notice as it stands, without its acknowledgement (one read less per
+        attempt: sending never looks at it)."""
+        found = await self._notices.find_one({"_id": notice_id}, hide_outbox())
+        return (await self._with_outcomes([found]))[0] if found else None
 
     async def notices_to_send(self, notice_ids: Sequence[str]) -> dict[str, Document]:
         """The notices, by id (those that exist), for a sender that has just claimed them.
@@ -187,7 +199,7 @@ class NotificationStore:
         found = self._take_just_stored(notice_ids)
         if unread := [i for i in notice_ids if i not in found]:
             cursor = self._notices.find({"_id": {"$in": unread}}, hide_outbox())
-            found |= {doc["_id"]: doc async for doc in cursor}
+            found |= {doc["_id"]: doc for doc in await self._with_outcomes(await cursor.to_list())}
         return found
 
     def _keep(self, docs: Sequence[Document]) -> None:
@@ -229,14 +241,14 @@ class NotificationStore:
         cursor = self._notices.find(
             {"meeting_id": meeting_id, "tenant": tenant}, {"data": 0, **hide_outbox()}
         )
-        return await self._with_acks([doc async for doc in cursor.sort("created_at", ASCENDING)])
+        return await self.as_they_stand([doc async for doc in cursor.sort("created_at", ASCENDING)])
 
     async def for_cause(self, cause: str) -> list[Document]:
         """The cause's notices: one `_id` read of `notice_causes`, then the notices by `_id`."""
         listed = await self._causes.find_one({"_id": cause})
         ids = list((listed or {}).get("notices") or [])
         cursor = self._notices.find({"_id": {"$in": ids}}, {"data": 0, **hide_outbox()})
-        return await self._with_acks([d async for d in cursor] if ids else [])
+        return await self.as_they_stand([d async for d in cursor] if ids else [])
 
     async def _index_causes(self, docs: Sequence[Document]) -> None:
         """List the notices under their causes (inserted, or added to the cause's list)."""
@@ -260,11 +272,13 @@ class NotificationStore:
         """Bulk (benches): `notices` as sending them would have left them (without events),
         and endpoint checks `(tenant, meeting id, endpoint, outcome)` as `record_check`
         leaves them."""
-        sent = {"status": Status.SENT.value, "attempts": 1, "sent_at": now}
-        docs = [notice_document(n, now) | sent for n in notices]
+        docs = [notice_document(n, now) for n in notices]
+        sent = attempt_update(Next(Status.SENT, 1, None, None), now, None, None)
         for n in range(0, len(docs), SEED_BATCH):
             await self._index_causes(docs[n : n + SEED_BATCH])
             await insert_new(self._notices, docs[n : n + SEED_BATCH])
+            outcomes = [{"_id": d["_id"]} | sent for d in docs[n : n + SEED_BATCH]]
+            await insert_new(self._outcomes, outcomes)
         rows = [
             {"_id": f"{t}:{m}:{e}", "tenant": t, "meeting_id": m, "endpoint": e, "outcome": o}
             for t, m, e, o in checks
@@ -273,39 +287,49 @@ class NotificationStore:
             await insert_new(self._db[CHECKS], rows[n : n + SEED_BATCH])
 
     async def record(self, recorded: Sequence[Recorded]) -> None:
-        """Attempts' outcomes, each with the events it causes in the same write, in three
-        writes for them all: the announcements, the notices (one bulk write; only a pending
-        notice is written, by its claim holder), the queue entries of those still pending
-        (moved to their next attempt). The sender takes finished ones off the queue with
-        its group's (`dequeue`). Within `staging()` the events are kept for publishing from
-        memory when every notice was written (else the relay's pass finds them)."""
-        if not recorded:
-            return
-        announced = await announce_many(self._notices, [(r.notice_id, r.events) for r in recorded])
-        entries = [outbox_entries(r.events, self._topics) for r in recorded]
-        updates = [
-            UpdateOne(
-                {"_id": r.notice_id, "status": Status.PENDING.value},
-                merge_updates(
-                    {"$set": attempt_update(r.result, r.at, r.address, r.message_id)},
-                    outbox_push(staged),
-                ),
+        """Attempts' outcomes, each with the events it causes in the same write: the
+        finished ones as outcome rows, in one insert after their announcements; those to
+        try again on their notices (one bulk write) and their queue entries (moved to their
+        next attempt). The sender takes finished ones off the queue with its group's
+        (`dequeue`). Within `staging()` the events of the rows inserted now are kept for
+        publishing from memory (else the relay's pass finds them); a row already there is
+        another sender's outcome of the same notice, and its events are that one's."""
+        finished = [r for r in recorded if r.result.status is not Status.PENDING]
+        if finished:
+            announced = await announce_many(
+                self._outcomes, [(r.notice_id, r.events) for r in finished]
             )
-            for r, staged in zip(recorded, entries, strict=True)
-        ]
-        written = await self._notices.bulk_write(updates, ordered=False)
-        if written.matched_count == len(updates):
-            # every notice was still pending, so these are its first and only events (a
-            # notice is delivered once): a sender's pass may publish them from memory
-            for r, announcement, staged in zip(recorded, announced, entries, strict=True):
-                staged_first(self._notices, announcement, r.notice_id, staged)
-        again = [
-            UpdateOne({"_id": r.notice_id}, {"$set": {"due": r.result.next_attempt_at}})
-            for r in recorded
-            if r.result.status is Status.PENDING
-        ]
+            rows = [
+                with_outbox(
+                    {"_id": r.notice_id} | attempt_update(r.result, r.at, r.address, r.message_id),
+                    r.events,
+                    self._topics,
+                )
+                for r in finished
+            ]
+            taken = await insert_new(self._outcomes, rows)
+            for announcement, row in zip(announced, rows, strict=True):
+                if row["_id"] not in taken:
+                    staged_in_new(self._outcomes, announcement, row)
+        again = [r for r in recorded if r.result.status is Status.PENDING]
         if again:
-            await self._queue.bulk_write(again, ordered=False)
+            await self._notices.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": r.notice_id},
+                        {"$set": attempt_update(r.result, r.at, r.address, r.message_id)},
+                    )
+                    for r in again
+                ],
+                ordered=False,
+            )
+            await self._queue.bulk_write(
+                [
+                    UpdateOne({"_id": r.notice_id}, {"$set": {"due": r.result.next_attempt_at}})
+                    for r in again
+                ],
+                ordered=False,
+            )
 
     async def dequeue(self, notice_ids: Sequence[str]) -> None:
         """Take finished notices off the queue, in one write (an entry a crash left behind
@@ -334,15 +358,29 @@ class NotificationStore:
         await insert_new(self._acks, rows)
         return await self.notice(notice_id)
 
-    async def _with_acks(self, docs: list[Document]) -> list[Document]:
-        """The notices with `acknowledged_at` from their acknowledgement rows (a notice
-        acknowledged before those rows existed keeps the time stored on it)."""
+    async def as_they_stand(self, docs: list[Document]) -> list[Document]:
+        """Notices as read from `notices`, as they stand: with the state of their outcome
+        rows (`_with_outcomes`) and `acknowledged_at` from their
+        acknowledgement rows (a notice acknowledged before those rows existed keeps the
+        time stored on it)."""
         if not docs:
             return docs
+        await self._with_outcomes(docs)
         cursor = self._acks.find({"_id": {"$in": [d["_id"] for d in docs]}})
         acks = {a["_id"]: a["at"] async for a in cursor}
         for d in docs:
             d["acknowledged_at"] = acks.get(d["_id"], d.get("acknowledged_at"))
+        return docs
+
+    async def _with_outcomes(self, docs: list[Document]) -> list[Document]:
+        """The notices with the state of their outcome rows, for those finished (one
+        finished before the rows existed has its state on itself)."""
+        if not docs:
+            return docs
+        cursor = self._outcomes.find({"_id": {"$in": [d["_id"] for d in docs]}}, hide_outbox())
+        outcomes = {o.pop("_id"): o async for o in cursor}
+        for d in docs:
+            d.update(outcomes.get(d["_id"], {}))
         return docs
 
     # ------------------------------------------------------------ claims
@@ -541,7 +579,7 @@ def _fresh(now: datetime) -> Document:
         "failure_reason": None,
         "address": None,
         "sent_at": None,
-        "acknowledged_at": None,  # read from the acknowledgement rows (`_with_acks`)
+        "acknowledged_at": None,  # read from the acknowledgement rows (`as_they_stand`)
     }
 
 
