@@ -41,7 +41,7 @@ from hnth_kit.outbox import staging
 from hnth_kit.testing import eventually, read_exactly, signed_token
 from notification.domain.attempts import Next, Recorded, is_due
 from notification.domain.notices import Kind, Notice, Recipient, Status
-from notification.store import OUTCOMES, QUEUE, NotificationStore
+from notification.store import NOTICES, OUTCOMES, QUEUE, NotificationStore
 
 pytestmark = pytest.mark.integration
 MEETING_RECIPIENTS = [
@@ -274,6 +274,27 @@ async def test_a_sender_claims_a_batch_in_one_write_and_takes_over_a_dead_sender
     later = now + lease + timedelta(seconds=1)  # "one" died holding "b" and "c"
     assert await store.claim_many(["c", "b"], "three", later, lease) == ["c", "b"]
     assert await store.claim_many(["b", "c", "e"], "two", later, lease) == ["e"]
+
+
+async def test_a_restart_queues_no_finished_notice(database, unique) -> None:
+    """A finished notice's own document still says pending (its state is its outcome row):
+    the start's one-time move of pending notices into the queue, for a database from before
+    the queue, must not take it for one on every restart."""
+    db = database(f"notification_{unique}")
+    store = NotificationStore(db)
+    await store.setup()
+    now = in_days(0)
+    done, waiting = report_request("r-1"), report_request("r-2")
+    await store.add_notices([done, waiting], now)
+    sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
+    await store.record([Recorded(done.id, sent, now, "kt@example.vn", "<m@x>")])
+    await store.dequeue([done.id])
+    assert (await db[NOTICES].find_one({"_id": done.id}) or {})["status"] == "pending"
+
+    await NotificationStore(db).setup()  # the restart
+
+    assert [q["_id"] async for q in db[QUEUE].find({})] == [waiting.id]
+    assert (await store.notice(done.id) or {})["status"] == Status.SENT.value
 
 
 async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
