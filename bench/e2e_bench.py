@@ -520,9 +520,9 @@ async def completion(
     Everything is read by `_id` (decisions, the notices listed under each meeting's
     assignment or rejection, checklists), as the services read: a look must not scan the
     collections, or with a long history the bench would measure its own reads. A look
-    asks notification's queue, not its notices: a notice is queued before it is listed
-    under its cause and leaves the queue when sent or given up, so the listed ones off
-    the queue are finished. The notices themselves, a few kilobytes each, are read once,
+    asks notification's queue (pending notices only, small entries), not its notices: a
+    notice is queued before it is listed under its cause and leaves the queue when sent
+    or given up, so the listed ones off the queue are finished. The notices themselves, a few kilobytes each, are read once,
     at the end (reading the unfinished ones at every look was about a quarter of
     FerretDB's CPU in a flat-out scenario: a profile labelled by command and collection).
     """
@@ -553,7 +553,9 @@ async def completion(
                 for i in c.get("notices", [])
                 if i not in finished
             ]
-            queued = {q["_id"]: q["due"] async for q in by_ids(notification["notice_queue"], ids)}
+            wanted = set(ids)
+            entries = notification["notice_queue"].find({}, {"notice": 1, "due": 1})
+            queued = {q["notice"]: q["due"] async for q in entries if q["notice"] in wanted}
             finished |= {i for i in ids if i not in queued}
             # due by now, or just stored and in its sender's hands (not a later retry)
             waiting = [i for i, due in queued.items() if due <= now + HANDED]

@@ -41,7 +41,7 @@ from hnth_kit.outbox import staging
 from hnth_kit.testing import eventually, read_exactly, signed_token
 from notification.domain.attempts import Next, Recorded, is_due
 from notification.domain.notices import Kind, Notice, Recipient, Status
-from notification.store import NOTICES, OUTCOMES, QUEUE, NotificationStore
+from notification.store import NOTICES, OUTCOMES, QUEUE, NotificationStore, queue_entry
 
 pytestmark = pytest.mark.integration
 MEETING_RECIPIENTS = [
@@ -237,7 +237,7 @@ async def test_redelivered_events_and_two_replicas_send_each_notice_once(
         ADDRESSES[r] for r in MEETING_RECIPIENTS
     )
     # the senders' queue holds pending notices only: the reminders still to come
-    queued = {q["_id"] async for q in h.db[QUEUE].find({})}
+    queued = {q["notice"] async for q in h.db[QUEUE].find({})}
     pending = {n["_id"] for n in await h.all_notices() if n["status"] == "pending"}
     assert queued == pending
     assert all(n["kind"] != "meeting_notice" for n in await h.all_notices() if n["_id"] in queued)
@@ -249,13 +249,11 @@ async def test_a_queue_entry_whose_notice_never_came_is_dropped(notification, sm
     h = await notification(smtp_port=smtp.port)
     store = NotificationStore(h.db)
     now = h.service.clock.now()
-    await h.db[QUEUE].insert_one({"_id": "young", "due": now, "queued_at": now})
-    await h.db[QUEUE].insert_one(
-        {"_id": "old", "due": now, "queued_at": now - timedelta(minutes=5)}
-    )
-    await store.settle_queue("young", None, now)
+    await h.db[QUEUE].insert_one(queue_entry("young", now, now))
+    await h.db[QUEUE].insert_one(queue_entry("old", now, now - timedelta(minutes=5)))
+    await store.settle_queue("young", None, now)  # a store that never saw them: it looks
     await store.settle_queue("old", None, now)
-    assert {q["_id"] async for q in h.db[QUEUE].find({})} == {"young"}
+    assert {q["notice"] async for q in h.db[QUEUE].find({})} == {"young"}
     assert smtp.inbox.messages == []
 
 
@@ -276,6 +274,43 @@ async def test_a_sender_claims_a_batch_in_one_write_and_takes_over_a_dead_sender
     assert await store.claim_many(["b", "c", "e"], "two", later, lease) == ["e"]
 
 
+async def test_the_queue_is_read_by_due_time_and_a_retry_moves_its_entry(database, unique) -> None:
+    """The poll reads entries keyed by when due (an `_id` range, oldest first); a retry's
+    entry moves to its next attempt, the old one gone."""
+    db = database(f"notification_{unique}")
+    store = NotificationStore(db)
+    await store.setup()
+    now = in_days(0)
+    late, early = report_request("r-late"), report_request("r-early")
+    await store.add_notices([late], now + timedelta(minutes=1))
+    await store.add_notices([early], now)
+    assert await store.due(now, 10) == [early.id]
+    assert await store.due(now + timedelta(minutes=1), 10) == [early.id, late.id]
+
+    retry = Next(Status.PENDING, attempts=1, next_attempt_at=now + timedelta(minutes=5), reason="x")
+    await store.record([Recorded(early.id, retry, now, None, None)])
+
+    assert await store.due(now + timedelta(minutes=4), 10) == [late.id]
+    assert await store.due(now + timedelta(minutes=5), 10) == [late.id, early.id]
+    assert await db[QUEUE].count_documents({}) == 2, "one entry a notice"
+
+
+async def test_entries_queued_before_the_keys_move_to_them_at_start(database, unique) -> None:
+    """An upgrade: entries written by notice id (with a `due` index) are keyed by due time
+    when a replica starts, and polled as any other."""
+    db = database(f"notification_{unique}")
+    now = in_days(0)
+    await db[QUEUE].create_index("due", name="due")
+    await db[QUEUE].insert_one({"_id": "old-notice", "due": now, "queued_at": now})
+
+    await NotificationStore(db).setup()
+
+    [entry] = await db[QUEUE].find({}).to_list()
+    assert entry == queue_entry("old-notice", now, now) | {"due": entry["due"]}
+    assert "due" not in await db[QUEUE].index_information()
+    assert await NotificationStore(db).due(now, 10) == ["old-notice"]
+
+
 async def test_a_restart_queues_no_finished_notice(database, unique) -> None:
     """A finished notice's own document still says pending (its state is its outcome row):
     the start's one-time move of pending notices into the queue, for a database from before
@@ -293,7 +328,7 @@ async def test_a_restart_queues_no_finished_notice(database, unique) -> None:
 
     await NotificationStore(db).setup()  # the restart
 
-    assert [q["_id"] async for q in db[QUEUE].find({})] == [waiting.id]
+    assert [q["notice"] async for q in db[QUEUE].find({})] == [waiting.id]
     assert (await store.notice(done.id) or {})["status"] == Status.SENT.value
 
 
@@ -308,7 +343,7 @@ async def test_a_notice_added_again_after_it_was_sent_leaves_no_queue_entry(
     now = in_days(0)
     notice = report_request("r-1")
     assert await store.add_notices([notice, notice], now) == [notice.id], "given twice: once"
-    assert [q["_id"] async for q in db[QUEUE].find({})] == [notice.id]
+    assert [q["notice"] async for q in db[QUEUE].find({})] == [notice.id]
     sent = Next(Status.SENT, attempts=1, next_attempt_at=None, reason=None)
     await store.record([Recorded(notice.id, sent, now, "kt@example.vn", "<m@x>")])
     await store.dequeue([notice.id])  # as the sender does with its batch's finished notices

@@ -44,6 +44,7 @@ from hnth_kit.outbox import (
     staged_in_new,
     with_outbox,
 )
+from hnth_kit.timers import due_by, queue_key
 from notification.domain import facts, technicians
 from notification.domain.attempts import Next, Recorded
 from notification.domain.meetings import Meeting, share_from
@@ -59,8 +60,13 @@ updating notices as they finished was 19% of its CPU in a flat-out profile of th
 bench; an insert of a small row is a fraction of that. The insert is also the fence: a
 notice finishes once (a second sender's outcome finds the row taken)."""
 QUEUE = "notice_queue"
-"""The pending notices only (id and when due): the sender polls this small collection,
-never `notices`, which grows for ever (FerretDB 1.24 scans for any filter but `_id`)."""
+"""The pending notices only: the sender polls this small collection, never `notices`,
+which grows for ever. An entry's `_id` is its due time, then the notice's id (as
+`hnth_kit.timers`' queue is keyed), so "due by now, oldest first" is an `_id` range that
+MongoDB and our patched FerretDB read from the `_id` index: a filter and sort on a `due`
+field made FerretDB 1.24 read and sort the whole queue at every poll, thousands of
+entries when the sender lags. A notice has one entry, two for a moment while it moves
+(a retry's, inserted before the old one is deleted)."""
 ORPHAN_AFTER = timedelta(minutes=1)
 """A queue entry whose notice has not appeared by then lost its writer: dropped."""
 CAUSES = "notice_causes"
@@ -110,6 +116,10 @@ class NotificationStore:
         self._directory_changes: dict[str, int] = defaultdict(int)
         """tenant -> directory changes saved through this replica (a read that one
         overtook is not kept)."""
+        self._entries: dict[str, dict[str, datetime]] = {}
+        """notice id -> its queue entries this replica wrote or polled (key -> when
+        queued): the sender settles, moves and removes entries by key. Dropped when the
+        entries are, or when another sender holds the notice (`claim_many`)."""
         self._just_stored: dict[str, tuple[float, Document]] = {}
         """The notices this replica inserted, by id, with when (monotonic), oldest first:
         see `notices_to_send`."""
@@ -117,18 +127,31 @@ class NotificationStore:
     async def setup(self) -> None:
         queue_existed = QUEUE in await self._db.list_collection_names()
         await self._notices.create_index([("meeting_id", ASCENDING)], name="meeting")
-        await self._queue.create_index([("due", ASCENDING)], name="due")
         await self._directory.create_index([("tenant", ASCENDING)], name="tenant")
         if not queue_existed:
             # pending notices stored before the queue existed (an upgrade) join it, once:
             # since `notice_outcomes`, a finished notice's own status stays pending
             pending = self._notices.find({"status": Status.PENDING.value}, {"next_attempt_at": 1})
             await insert_new(
-                self._queue, [_queued(d["_id"], d["next_attempt_at"]) async for d in pending]
+                self._queue, [queue_entry(d["_id"], d["next_attempt_at"]) async for d in pending]
             )
+        await self._key_old_entries()
+        # a notice's entries by its id, for a sender that never saw them (`_entries_of`)
+        await self._queue.create_index([("notice", ASCENDING)], name="notice")
         # notices stored before `notice_causes` existed (an upgrade) are listed there once
         if await self._causes.estimated_document_count() == 0:
             await self._index_causes([d async for d in self._notices.find({}, {"cause": 1})])
+
+    async def _key_old_entries(self) -> None:
+        """Entries queued before the queue was keyed by due time (`_id` = the notice, no
+        `notice` field) move to their keys, once (an upgrade)."""
+        for old in await self._queue.find({"notice": {"$exists": False}}).to_list():
+            await insert_new(
+                self._queue, [queue_entry(old["_id"], old["due"], old.get("queued_at"))]
+            )
+            await self._queue.delete_one({"_id": old["_id"]})
+        if "due" in await self._queue.index_information():
+            await self._queue.drop_index("due")  # the old poll's: the `_id` serves now
 
     # ------------------------------------------------------------ notices
 
@@ -139,18 +162,17 @@ class NotificationStore:
 
         Queued first: a crash between the two writes leaves a queue entry without a notice
         (dropped by the sender), never a pending notice that no sender looks for.
-        A notice already there may be sent by now, and this call has just queued it again:
-        its entry is settled at once (read after the queue write, so a sender finishing
-        meanwhile deletes the entry after us), not left for a sender's pass.
+        A notice already there has its own entry while pending (or none, finished): the
+        one this call has just queued for it is deleted at once, not left for a pass.
         """
         docs = [notice_document(n, now) for n in {n.id: n for n in notices}.values()]
-        await insert_new(self._queue, [self._handed(d, now) for d in docs])
+        entries = [self._handed(d, now) for d in docs]
+        await self._enqueue(entries)
         await self._index_causes(docs)
         taken = await insert_new(self._notices, docs)
         stored = [d for d in docs if d["_id"] not in taken]
         self._keep(stored)
-        for notice_id in taken:
-            await self.settle_queue(notice_id, await self.notice(notice_id), now)
+        await self._unqueue([e for e in entries if e["notice"] in taken])
         return [d["_id"] for d in stored]
 
     async def add_resend(
@@ -161,7 +183,8 @@ class NotificationStore:
         the notice the first one inserted (whatever its state by now)."""
         doc = resend_document(original, cause, by, now)
         resend_id = doc["_id"]
-        await insert_new(self._queue, [self._handed(doc, now)])
+        entry = self._handed(doc, now)
+        await self._enqueue([entry])
         await self._index_causes([doc])
         try:
             await self._notices.insert_one(doc)
@@ -170,13 +193,15 @@ class NotificationStore:
             found = await self.notice(resend_id)
             if found is None:  # pragma: no cover - a duplicate key means it is there
                 raise
-            await self.settle_queue(resend_id, found, now)  # as in `add_notices`
+            await self._unqueue([entry])  # as in `add_notices`
             return found, False
         return doc, True
 
     def _handed(self, notice: Document, now: datetime) -> Document:
         """The queue entry of a notice just stored and handed to this replica's sender."""
-        return _queued(notice["_id"], max(notice["next_attempt_at"], now + self._handed_for), now)
+        return queue_entry(
+            notice["_id"], max(notice["next_attempt_at"], now + self._handed_for), now
+        )
 
     async def notice(self, notice_id: str) -> Document | None:
         found = await self.notice_to_send(notice_id)
@@ -219,23 +244,56 @@ class NotificationStore:
         return {i: decode(encode(doc), codec_options=options) for i, doc in copies.items()}
 
     async def due(self, now: datetime, limit: int) -> list[str]:
-        cursor = self._queue.find({"due": {"$lte": now}}, {"_id": 1})
-        return [d["_id"] async for d in cursor.sort("due", ASCENDING).limit(limit)]
+        """The notices whose entries are due by `now`, oldest first, at most `limit`
+        entries: an `_id` range (module doc of QUEUE)."""
+        cursor = self._queue.find(due_by(now)).sort("_id", ASCENDING).limit(limit)
+        polled = await cursor.to_list()
+        polled = [e for e in polled if "notice" in e]  # an old replica's: keyed at its start
+        for entry in polled:
+            self._entries.setdefault(entry["notice"], {})[entry["_id"]] = entry["queued_at"]
+        return list(dict.fromkeys(entry["notice"] for entry in polled))
 
     async def settle_queue(self, notice_id: str, notice: Document | None, now: datetime) -> None:
-        """Bring a queue entry in line with its notice: gone once the notice is no longer
-        pending (or never appeared), due when the notice says."""
+        """Bring a notice's queue entries in line with it: gone once it is no longer pending
+        (or never appeared), one due when it says while pending."""
+        entries = await self._entries_of(notice_id)
         if notice is not None and notice["status"] == Status.PENDING.value:
-            await self._queue.update_one(
-                {"_id": notice_id}, {"$set": {"due": notice["next_attempt_at"]}}
-            )
+            wanted = queue_entry(notice_id, notice["next_attempt_at"], now)
+            if wanted["_id"] not in entries:
+                await self._enqueue([wanted])
+            await self._delete_entries(notice_id, [k for k in entries if k != wanted["_id"]])
             return
-        entry = await self._queue.find_one({"_id": notice_id})
-        if entry is None:
-            return
-        if notice is None and entry.get("queued_at", now) > now - ORPHAN_AFTER:
+        if notice is None and any(at > now - ORPHAN_AFTER for at in entries.values()):
             return  # the notice may still be on its way
-        await self._queue.delete_one({"_id": notice_id})
+        await self._delete_entries(notice_id, list(entries))
+
+    async def _enqueue(self, entries: Sequence[Document]) -> None:
+        await insert_new(self._queue, entries)
+        for e in entries:
+            self._entries.setdefault(e["notice"], {})[e["_id"]] = e["queued_at"]
+
+    async def _unqueue(self, entries: Sequence[Document]) -> None:
+        """Delete these entries just written (their notices were there already)."""
+        if entries:
+            await self._queue.delete_many({"_id": {"$in": [e["_id"] for e in entries]}})
+            for e in entries:
+                self._entries.get(e["notice"], {}).pop(e["_id"], None)
+
+    async def _entries_of(self, notice_id: str) -> dict[str, datetime]:
+        """The notice's queue entries this replica knows; read (a search of the small
+        queue) only for one it never wrote or polled."""
+        known = self._entries.get(notice_id)
+        if known is None:
+            found = self._queue.find({"notice": notice_id})
+            known = {e["_id"]: e["queued_at"] async for e in found}
+        return dict(known)
+
+    async def _delete_entries(self, notice_id: str, keys: Sequence[str]) -> None:
+        if keys:
+            await self._queue.delete_many({"_id": {"$in": list(keys)}})
+        left = {k: at for k, at in self._entries.pop(notice_id, {}).items() if k not in keys}
+        if left:
+            self._entries[notice_id] = left
 
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]:
         cursor = self._notices.find(
@@ -323,19 +381,26 @@ class NotificationStore:
                 ],
                 ordered=False,
             )
-            await self._queue.bulk_write(
-                [
-                    UpdateOne({"_id": r.notice_id}, {"$set": {"due": r.result.next_attempt_at}})
-                    for r in again
-                ],
-                ordered=False,
+            # each moves to its next attempt: the new entry first, then the old ones go
+            moved = {r.notice_id: await self._entries_of(r.notice_id) for r in again}
+            await self._enqueue(
+                [queue_entry(r.notice_id, r.result.next_attempt_at or r.at, r.at) for r in again]
             )
+            old = [k for entries in moved.values() for k in entries]
+            if old:
+                await self._queue.delete_many({"_id": {"$in": old}})
+            for notice_id, entries in moved.items():
+                for k in entries:
+                    self._entries.get(notice_id, {}).pop(k, None)
 
     async def dequeue(self, notice_ids: Sequence[str]) -> None:
         """Take finished notices off the queue, in one write (an entry a crash left behind
         is dropped by the next pass: `settle_queue`)."""
-        if notice_ids:
-            await self._queue.delete_many({"_id": {"$in": list(notice_ids)}})
+        keys = [k for i in notice_ids for k in await self._entries_of(i)]
+        for notice_id in notice_ids:
+            self._entries.pop(notice_id, None)
+        if keys:
+            await self._queue.delete_many({"_id": {"$in": keys}})
 
     async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
         """Record the first acknowledgement only; later clicks keep the first time. The
@@ -396,6 +461,8 @@ class NotificationStore:
             await self._claims.delete_many({"_id": {"$in": list(taken)}, "until": {"$lt": now}})
             again = [i for i in notice_ids if i in taken]
             taken = await insert_new(self._claims, self._claims_for(again, owner, now, lease))
+        for notice_id in taken:  # another sender's: its entries are that one's to settle
+            self._entries.pop(notice_id, None)
         return [i for i in notice_ids if i not in taken]
 
     @staticmethod
@@ -636,5 +703,7 @@ def is_webhook(doc: Document) -> bool:
     return bool(doc.get("channel") == Channel.WEBHOOK.value)
 
 
-def _queued(notice_id: str, due: datetime, now: datetime | None = None) -> Document:
-    return {"_id": notice_id, "due": due, "queued_at": now or due}
+def queue_entry(notice_id: str, due: datetime, now: datetime | None = None) -> Document:
+    """A queue entry: keyed by when due, then the notice (module doc of QUEUE)."""
+    key = queue_key(due, notice_id)
+    return {"_id": key, "notice": notice_id, "due": due, "queued_at": now or due}
