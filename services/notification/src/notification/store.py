@@ -373,8 +373,8 @@ class NotificationStore:
         if again:
             await self._notices.bulk_write(
                 [
-                    UpdateOne(
-                        {"_id": r.notice_id},
+                    UpdateOne(  # (one finished before outcome rows existed says so)
+                        {"_id": r.notice_id, "status": Status.PENDING.value},
                         {"$set": attempt_update(r.result, r.at, r.address, r.message_id)},
                     )
                     for r in again
@@ -383,15 +383,14 @@ class NotificationStore:
             )
             # each moves to its next attempt: the new entry first, then the old ones go
             moved = {r.notice_id: await self._entries_of(r.notice_id) for r in again}
-            await self._enqueue(
-                [queue_entry(r.notice_id, r.result.next_attempt_at or r.at, r.at) for r in again]
-            )
-            old = [k for entries in moved.values() for k in entries]
-            if old:
-                await self._queue.delete_many({"_id": {"$in": old}})
-            for notice_id, entries in moved.items():
-                for k in entries:
-                    self._entries.get(notice_id, {}).pop(k, None)
+            entries = [
+                queue_entry(r.notice_id, r.result.next_attempt_at or r.at, r.at) for r in again
+            ]
+            await self._enqueue(entries)
+            for entry in entries:
+                await self._delete_entries(
+                    entry["notice"], [k for k in moved[entry["notice"]] if k != entry["_id"]]
+                )
 
     async def dequeue(self, notice_ids: Sequence[str]) -> None:
         """Take finished notices off the queue, in one write (an entry a crash left behind
