@@ -295,6 +295,25 @@ async def test_the_queue_is_read_by_due_time_and_a_retry_moves_its_entry(databas
     assert await db[QUEUE].count_documents({}) == 2, "one entry a notice"
 
 
+async def test_a_replica_that_added_a_notice_again_still_finds_its_entry(database, unique) -> None:
+    """A redelivery on another replica deletes only the entry it wrote itself (at the same
+    millisecond the key is the first replica's entry, which stays), and takes the notices
+    off the queue there later by finding the first replica's entries."""
+    db = database(f"notification_{unique}")
+    first, other = NotificationStore(db), NotificationStore(db)
+    await first.setup()
+    now = in_days(0)
+    same_time, later = report_request("r-1"), report_request("r-2")
+    await first.add_notices([same_time, later], now)
+    assert await other.add_notices([same_time], now) == [], "there already"
+    assert await other.add_notices([later], now + timedelta(seconds=1)) == []
+    assert await db[QUEUE].count_documents({}) == 2, "the first replica's two"
+
+    await other.dequeue([same_time.id, later.id])
+
+    assert await db[QUEUE].count_documents({}) == 0
+
+
 async def test_entries_queued_before_the_keys_move_to_them_at_start(database, unique) -> None:
     """An upgrade: entries written by notice id (with a `due` index) are keyed by due time
     when a replica starts, and polled as any other."""

@@ -166,13 +166,12 @@ class NotificationStore:
         one this call has just queued for it is deleted at once, not left for a pass.
         """
         docs = [notice_document(n, now) for n in {n.id: n for n in notices}.values()]
-        entries = [self._handed(d, now) for d in docs]
-        await self._enqueue(entries)
+        queued = await self._enqueue([self._handed(d, now) for d in docs])
         await self._index_causes(docs)
         taken = await insert_new(self._notices, docs)
         stored = [d for d in docs if d["_id"] not in taken]
         self._keep(stored)
-        await self._unqueue([e for e in entries if e["notice"] in taken])
+        await self._unqueue([e for e in queued if e["notice"] in taken])
         return [d["_id"] for d in stored]
 
     async def add_resend(
@@ -183,8 +182,7 @@ class NotificationStore:
         the notice the first one inserted (whatever its state by now)."""
         doc = resend_document(original, cause, by, now)
         resend_id = doc["_id"]
-        entry = self._handed(doc, now)
-        await self._enqueue([entry])
+        queued = await self._enqueue([self._handed(doc, now)])
         await self._index_causes([doc])
         try:
             await self._notices.insert_one(doc)
@@ -193,7 +191,7 @@ class NotificationStore:
             found = await self.notice(resend_id)
             if found is None:  # pragma: no cover - a duplicate key means it is there
                 raise
-            await self._unqueue([entry])  # as in `add_notices`
+            await self._unqueue(queued)  # as in `add_notices`
             return found, False
         return doc, True
 
@@ -267,17 +265,20 @@ class NotificationStore:
             return  # the notice may still be on its way
         await self._delete_entries(notice_id, list(entries))
 
-    async def _enqueue(self, entries: Sequence[Document]) -> None:
-        await insert_new(self._queue, entries)
+    async def _enqueue(self, entries: Sequence[Document]) -> list[Document]:
+        """Queue these entries; returns those written now (one there already, the same
+        due time to the millisecond, is another writer's)."""
+        taken = await insert_new(self._queue, entries)
         for e in entries:
             self._entries.setdefault(e["notice"], {})[e["_id"]] = e["queued_at"]
+        return [e for e in entries if e["_id"] not in taken]
 
     async def _unqueue(self, entries: Sequence[Document]) -> None:
-        """Delete these entries just written (their notices were there already)."""
+        """Delete these entries, written just now (their notices were there already)."""
         if entries:
             await self._queue.delete_many({"_id": {"$in": [e["_id"] for e in entries]}})
-            for e in entries:
-                self._entries.get(e["notice"], {}).pop(e["_id"], None)
+        for e in entries:
+            self._forget_entries(e["notice"], [e["_id"]])
 
     async def _entries_of(self, notice_id: str) -> dict[str, datetime]:
         """The notice's queue entries this replica knows; read (a search of the small
@@ -291,6 +292,10 @@ class NotificationStore:
     async def _delete_entries(self, notice_id: str, keys: Sequence[str]) -> None:
         if keys:
             await self._queue.delete_many({"_id": {"$in": list(keys)}})
+        self._forget_entries(notice_id, keys)
+
+    def _forget_entries(self, notice_id: str, keys: Sequence[str]) -> None:
+        """No longer know these entries of the notice (none left: not the notice either)."""
         left = {k: at for k, at in self._entries.pop(notice_id, {}).items() if k not in keys}
         if left:
             self._entries[notice_id] = left
