@@ -522,9 +522,10 @@ async def completion(
     collections, or with a long history the bench would measure its own reads. A look
     asks notification's queue (pending notices only, small entries), not its notices: a
     notice is queued before it is listed under its cause and leaves the queue when sent
-    or given up, so the listed ones off the queue are finished. The notices themselves, a few kilobytes each, are read once,
-    at the end (reading the unfinished ones at every look was about a quarter of
-    FerretDB's CPU in a flat-out scenario: a profile labelled by command and collection).
+    or given up, so the listed ones off the queue are finished. The notices themselves,
+    a few kilobytes each, are read once, at the end (reading the unfinished ones at every
+    look was about a quarter of FerretDB's CPU in a flat-out scenario: a profile labelled
+    by command and collection).
     """
     seen = (-1.0, -1.0)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
