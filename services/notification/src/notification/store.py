@@ -202,7 +202,7 @@ class NotificationStore:
         )
 
     async def notice(self, notice_id: str) -> Document | None:
-        found = await self.notice_to_send(notice_id)
+        found = await self._notices.find_one({"_id": notice_id}, hide_outbox())
         return (await self.as_they_stand([found]))[0] if found else None
 
     async def notice_to_send(self, notice_id: str) -> Document | None:
@@ -254,16 +254,22 @@ class NotificationStore:
     async def settle_queue(self, notice_id: str, notice: Document | None, now: datetime) -> None:
         """Bring a notice's queue entries in line with it: gone once it is no longer pending
         (or never appeared), one due when it says while pending."""
-        entries = await self._entries_of(notice_id)
         if notice is not None and notice["status"] == Status.PENDING.value:
-            wanted = queue_entry(notice_id, notice["next_attempt_at"], now)
-            if wanted["_id"] not in entries:
-                await self._enqueue([wanted])
-            await self._delete_entries(notice_id, [k for k in entries if k != wanted["_id"]])
+            await self._move_entry(notice_id, notice["next_attempt_at"], now)
             return
+        entries = await self._entries_of(notice_id)
         if notice is None and any(at > now - ORPHAN_AFTER for at in entries.values()):
             return  # the notice may still be on its way
         await self._delete_entries(notice_id, list(entries))
+
+    async def _move_entry(self, notice_id: str, due: datetime, now: datetime) -> None:
+        """Leave the notice one entry, due at `due`: that one written first, then the
+        notice's others deleted (a crash in between leaves two, never none)."""
+        entries = await self._entries_of(notice_id)
+        wanted = queue_entry(notice_id, due, now)
+        if wanted["_id"] not in entries:
+            await self._enqueue([wanted])
+        await self._delete_entries(notice_id, [k for k in entries if k != wanted["_id"]])
 
     async def _enqueue(self, entries: Sequence[Document]) -> list[Document]:
         """Queue these entries; returns those written now (one there already, the same
@@ -386,16 +392,8 @@ class NotificationStore:
                 ],
                 ordered=False,
             )
-            # each moves to its next attempt: the new entry first, then the old ones go
-            moved = {r.notice_id: await self._entries_of(r.notice_id) for r in again}
-            entries = [
-                queue_entry(r.notice_id, r.result.next_attempt_at or r.at, r.at) for r in again
-            ]
-            await self._enqueue(entries)
-            for entry in entries:
-                await self._delete_entries(
-                    entry["notice"], [k for k in moved[entry["notice"]] if k != entry["_id"]]
-                )
+            for r in again:  # each entry moves to the notice's next attempt
+                await self._move_entry(r.notice_id, r.result.next_attempt_at or r.at, r.at)
 
     async def dequeue(self, notice_ids: Sequence[str]) -> None:
         """Take finished notices off the queue, in one write (an entry a crash left behind
