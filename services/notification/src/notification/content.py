@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy as email_policy
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,29 @@ LANGUAGES = ("vi", "en")
 UNKNOWN_IT_CONTACT = {"name": "Sở TT&TT", "person": None, "phone": None, "email": None}
 
 
-WIRE = email_policy.compat32.clone(linesep="\r\n")
+HEADER_LINE = 78
+"""Characters a header line holds before `compat32` folds it."""
+
+
+class _WirePolicy(Compat32):
+    """`compat32` (the `email.mime` classes' own encoding) with a short cut: a header that
+    is ASCII on one line and fits in 78 characters is written as it is, which is what the
+    `Header` folding `compat32` runs every header through gives for it, at a fraction of
+    the cost (that folding was a fifth of an e-mail's build time)."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) <= HEADER_LINE - 2
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+WIRE = _WirePolicy(linesep="\r\n")
 """How a message goes on the wire: CRLF, with the `email.mime` classes' own encoding."""
 
 
@@ -184,7 +206,42 @@ def ics(
     if attendee:
         event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
     cal.add_component(event)
-    return bytes(cal.to_ical())
+    return b"".join(folded(line) + b"\r\n" for line in cal.content_lines(sorted=False) if line)
+
+
+ICS_LINE = 75
+"""Octets a content line holds before it folds (RFC 5545, 3.1)."""
+
+
+def folded(line: str) -> bytes:
+    """A content line folded at 75 octets, never inside a UTF-8 sequence nor between an
+    escape's two characters (`\\,`, `^n`: some clients mind). icalendar's own folding
+    walks the line a character at a time: most of the entry's cost for a DESCRIPTION as
+    long as a letter."""
+    data = line.encode()
+    pieces = []
+    start, room = 0, ICS_LINE
+    while len(data) - start > room:
+        cut = start + room
+        while data[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte
+            cut -= 1
+        if _opens_escape(data, start, cut):
+            cut -= 1
+        pieces.append(data[start:cut])
+        start, room = cut, ICS_LINE - 1  # a continuation line starts with a space
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces)
+
+
+def _opens_escape(data: bytes, start: int, cut: int) -> bool:
+    """Whether the octet before `cut` starts an escape: an odd run of `\\` or `^` ends there."""
+    last = data[cut - 1]
+    if last not in b"\\^":
+        return False
+    run = cut - 1
+    while run > start and data[run - 1] == last:
+        run -= 1
+    return (cut - run) % 2 == 1
 
 
 def email_message(

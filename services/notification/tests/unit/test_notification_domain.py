@@ -315,6 +315,67 @@ def test_the_email_carries_a_parsable_calendar_entry() -> None:
     assert event.decoded("DTSTART") == START
 
 
+FOLDING_CASES = [
+    "SUMMARY:Giao ban",
+    "DESCRIPTION:" + "Kính gửi Sở TT&TT\\, đề nghị chuẩn bị điểm cầu. " * 9,
+    "DESCRIPTION:" + "x" * 62 + "\\\\" + "\\," * 40,  # escapes across every fold
+    "DESCRIPTION:" + "ễ" * 80,  # three octets a character
+    "ATTENDEE;CN=" + "^^^n" * 30 + ":mailto:a@b",
+]
+
+
+@pytest.mark.parametrize("line", FOLDING_CASES)
+def test_a_content_line_folds_at_75_octets_and_never_inside_a_character_or_escape(
+    line: str,
+) -> None:
+    physical = content.folded(line).split(b"\r\n")
+    assert all(len(p) <= 75 for p in physical)
+    assert all(p.startswith(b" ") for p in physical[1:])
+    text = [p.decode() for p in physical]  # each one whole UTF-8
+    assert text[0] + "".join(t[1:] for t in text[1:]) == line
+    for t in text[:-1]:  # no fold between an escape's two characters
+        run = len(t) - len(t.rstrip(t[-1])) if t[-1] in "\\^" else 0
+        assert run % 2 == 0, t
+
+
+def test_the_calendar_entry_reads_back_as_icalendar_wrote_it() -> None:
+    [notice, *_] = plan_assignment(meeting(), POLICY, [], NOW)
+    assert notice.calendar is not None
+    description = "Kính gửi Sở TT&TT, điểm cầu; phòng 2\\3.\n" * 20
+    ours = content.ics(
+        notice.calendar,
+        notice.data,
+        organizer="hnth@x",
+        attendee="a@b",
+        now=NOW,
+        description=description,
+    )
+    [event] = icalendar.Calendar.from_ical(ours).walk("VEVENT")
+    assert str(event["DESCRIPTION"]) == description
+    assert str(event["SUMMARY"]) == notice.data["title"]
+    assert str(event["ATTENDEE"]) == "mailto:a@b"
+    assert event["ATTENDEE"].params["ROLE"] == "REQ-PARTICIPANT"
+    assert event.decoded("DTEND") == notice.data["end"]
+
+
+def test_every_kinds_email_goes_on_the_wire_as_compat32_writes_it() -> None:
+    plain = policy.compat32.clone(linesep="\r\n")
+    for notice in every_kind():
+        document = notice_document(notice, NOW)
+        for contact in ({"name": "Sở TT&TT"}, {"name": "IT", "language": "en"}):
+            msg = content.email(
+                document,
+                contact=contact,
+                address="Nguyễn Văn A <a@b.vn>",
+                it_contact=None,
+                policy=POLICY,
+                ack_url="https://hnth/ack/x",
+                sender="HNTH Ops <hnth@x>",
+                now=NOW,
+            )
+            assert content.wire(msg) == msg.as_bytes(policy=plain), notice.kind
+
+
 def test_resend_refusals_and_cause() -> None:
     from notification.domain.resends import (
         ResendRefusal,
