@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
+from pymongo import monitoring
 from scheduling_samples import DAY, TENANT, requested
 
 from hnth_kit.batch_reads import batch_reads
 from hnth_kit.batch_writes import batch_writes
+from hnth_kit.mongo import connect
 from hnth_kit.outbox import Staging, staging
-from scheduling.store import DECISIONS, decision_id
+from hnth_kit.timers import QUEUE, Timers
+from scheduling.store import DECISIONS, SchedulingStore, decision_id
+from scheduling.usecases import RECORD, Scheduling
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +60,51 @@ async def test_a_parts_decisions_are_written_together_when_it_ends(make_schedule
     assert await stored(db, "m-1", "m-2") == [first["_id"], second["_id"]]
     published = sorted(s.doc_id for s in staged.fresh)  # from memory, once each
     assert published == [first["_id"], second["_id"]]
+
+
+class Inserts(monitoring.CommandListener):
+    """The collections insert commands went to, counted."""
+
+    def __init__(self) -> None:
+        self.into: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "insert":
+            self.into[event.command["insert"]] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_parts_decisions_queue_their_timers_in_one_insert(
+    infra, db, topics, clock, policy
+) -> None:
+    """What follows the part's decisions (each assigned meeting's record timer) is written
+    together too, not one round trip a decision as the part is flushed."""
+    inserts = Inserts()
+    client = connect(infra.mongodb_url, event_listeners=[inserts])
+    try:
+        counted = client[db.name]
+        timers = Timers(counted, clock, topics)
+        scheduler = Scheduling(SchedulingStore(counted, topics), lambda _: policy, clock, timers)
+        meetings = [f"m-{n}" for n in range(3)]
+        async with consumer_batch_part():
+            for n, meeting in enumerate(meetings):
+                start = DAY + timedelta(hours=4 * n)
+                decided = await scheduler.decide(requested(meeting, start=start, hours=1))
+                assert decided is not None
+                assert decided["outcome"] == "assigned"
+        assert inserts.into[DECISIONS] == 1
+        assert inserts.into[QUEUE] == 1
+        queued = await db[QUEUE].find({"timer": {"$regex": f"^{RECORD}"}}).to_list()
+        assert sorted(q["timer"] for q in queued) == [
+            f"{RECORD}|{decision_id(TENANT, m, 0)}" for m in meetings
+        ]
+    finally:
+        await client.close()
 
 
 async def test_a_settlement_in_the_same_part_finds_the_held_decision(make_scheduler, db) -> None:

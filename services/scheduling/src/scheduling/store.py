@@ -534,8 +534,11 @@ class SchedulingStore:
         for doc, announcement in zip(docs, announcements, strict=True):
             if doc["_id"] not in taken:
                 staged_in_new(self._decisions, announcement, doc)
-        for doc, _, then in held:
-            await then(twins.get(doc["_id"], doc))
+        # what follows them (their timers) is written together too: this runs as the batch
+        # is flushed, where a write is otherwise made at once, one round trip a decision
+        async with batch_writes.batch_writes():
+            for doc, _, then in held:
+                await then(twins.get(doc["_id"], doc))
 
     def _staged(self, document: Document, marker: str, events: Sequence[Event]) -> Document:
         """The decision as inserted: with its events and the event it answers."""
