@@ -58,8 +58,8 @@ class _NewDocs:
         self.docs: dict[object, Document] = {}
 
     async def flush(self) -> None:
-        docs, self.docs = list(self.docs.values()), {}
-        await _insert_or(self.collection, docs, self.taken)
+        await _insert_or(self.collection, list(self.docs.values()), self.taken)
+        self.docs = {}
 
 
 async def _insert_or(
@@ -134,9 +134,19 @@ class BatchWrites:
     async def _write_held(self) -> None:
         # a write may hold more (a decision's timers, scheduled once it is in): those too
         while self._held:
-            held, self._held, self._writes = self._held, {}, set()
-            for each in held.values():
-                await each.flush()
+            held, self._held = list(self._held.items()), {}
+            writes, self._writes = self._writes, set()
+            for n, (_, each) in enumerate(held):
+                try:
+                    await each.flush()
+                except BaseException:
+                    # what was not written stays held, ahead of what was held meanwhile
+                    # (writes are idempotent, the failed one is made again whole): a
+                    # handler retried after a settle that failed (the database away) must
+                    # not find the earlier messages' rows gone while they count as handled
+                    self._held = {**dict(held[n:]), **self._held}
+                    self._writes |= writes
+                    raise
 
 
 _current: ContextVar[BatchWrites | None] = ContextVar("hnth_batch_writes", default=None)

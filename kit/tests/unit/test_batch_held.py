@@ -92,3 +92,39 @@ def _collection(name: str) -> AsyncCollection[Document]:
     """Enough of a collection for the batch's bookkeeping, which only names it."""
     fake = SimpleNamespace(name=name, database=SimpleNamespace(name="db"))
     return cast("AsyncCollection[Document]", fake)
+
+
+async def test_what_a_failed_flush_did_not_write_stays_held_for_the_next() -> None:
+    """A settle whose write fails (the database away) raises into the handler that asked,
+    which is retried: the earlier messages' rows must still be written, not dropped while
+    their messages count as handled."""
+    written: list[tuple[str, list[int]]] = []
+    decisions = _collection("decisions")
+
+    class Flaky(Gathered):
+        failures = 1
+
+        async def flush(self) -> None:
+            if Flaky.failures:
+                Flaky.failures -= 1
+                raise ConnectionError("database away")
+            await super().flush()
+
+    async with batch_writes():
+        first = held_in_batch("a", lambda: Gathered("a", written))
+        flaky = held_in_batch("b", lambda: Flaky("b", written), writes=decisions)
+        assert first is not None
+        assert flaky is not None
+        first.items.append(1)
+        flaky.items.append(2)
+        try:
+            await settle(decisions)
+        except ConnectionError:
+            pass
+        assert written == [("a", [1])]
+        later = held_in_batch("c", lambda: Gathered("c", written))
+        assert later is not None
+        later.items.append(3)
+        await settle(decisions)  # the handler's retry: still held for that collection
+        assert written == [("a", [1]), ("b", [2]), ("c", [3])]
+    assert written == [("a", [1]), ("b", [2]), ("c", [3])], "each written once"
