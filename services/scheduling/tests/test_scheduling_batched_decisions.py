@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from pymongo import monitoring
-from scheduling_samples import DAY, TENANT, requested
+from scheduling_samples import DAY, TENANT, all_ids, requested
 
 from hnth_kit.batch_reads import batch_reads
 from hnth_kit.batch_writes import batch_writes
@@ -99,6 +100,9 @@ async def test_a_parts_decisions_queue_their_timers_in_one_insert(
                 assert decided["outcome"] == "assigned"
         assert inserts.into[DECISIONS] == 1
         assert inserts.into[QUEUE] == 1
+        day = f"claims_{DAY:%Y%m%d}"
+        assert inserts.into[day] == 1, "the part's claims: one insert for the day"
+        assert len({c.rpartition("#")[0] for c in await all_ids(db, "claims")}) >= 3 * 2
         queued = await db[QUEUE].find({"timer": {"$regex": f"^{RECORD}"}}).to_list()
         assert sorted(q["timer"] for q in queued) == [
             f"{RECORD}|{decision_id(TENANT, m, 0)}" for m in meetings
@@ -142,3 +146,48 @@ async def test_a_twin_replicas_decision_that_got_in_first_stands(make_scheduler,
     assert found["_applied"] == stands["_applied"]
     for claim in found["held"]:
         assert not await holding.store.is_released(claim), "the standing slot stays held"
+
+
+async def claims_of(db, meeting_id: str) -> list[str]:
+    """The claims a meeting inserted, in every day partition."""
+    found: list[str] = []
+    for name in await db.list_collection_names():
+        if name.startswith("claims_"):
+            found += [d["_id"] async for d in db[name].find({"meeting_id": meeting_id})]
+    return found
+
+
+async def test_a_stale_owners_blind_claims_lose_cleanly_at_the_parts_end(
+    make_scheduler, db
+) -> None:
+    """A replica that owned the calendar a moment ago decides from its picture, claims
+    blind and holds the claims to the part's end; meanwhile the new owner gives the same
+    endpoints to another meeting. At the part's end the stale claims find the keys taken:
+    that decision is not recorded, what it did insert is released, and the request is
+    decided again, reading the claims, so it is refused: nothing double-booked."""
+    stale, owner = make_scheduler(), make_scheduler()
+    async with consumer_batch_part() as staged:
+        held = await stale.decide(requested("m-stale", hours=2))
+        assert held is not None
+        assert held["outcome"] == "assigned", "from its picture, not yet written"
+        elsewhere = contextvars.Context()
+        won = await asyncio.create_task(
+            owner.decide(requested("m-owner", hours=2)), context=elsewhere
+        )
+        assert won is not None
+        assert won["outcome"] == "assigned"
+    decisions = {
+        d["meeting_id"]: d
+        async for d in db[DECISIONS].find({"meeting_id": {"$in": ["m-stale", "m-owner"]}})
+    }
+    assert decisions["m-owner"]["outcome"] == "assigned"
+    assert decisions["m-stale"]["outcome"] == "rejected"
+    [refusal] = [json.loads(e["value"]) for e in decisions["m-stale"]["_outbox"]]
+    assert refusal["type"] == "SlotRejected"
+    assert {c["other_meeting_id"] for c in refusal["conflicts"]} == {"m-owner"}
+    for claim in decisions["m-owner"]["held"]:
+        assert not await owner.store.is_released(claim), "the owner's slot stands"
+    for claim in await claims_of(db, "m-stale"):
+        assert await stale.store.is_released(claim), claim
+    [published] = [s for s in staged.fresh if s.doc_id == decisions["m-stale"]["_id"]]
+    assert [e["type"] for e in published.entries] == ["SlotRejected"]

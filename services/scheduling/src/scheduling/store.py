@@ -134,8 +134,10 @@ def _remember(cache: OrderedDict[str, Value], key: str, value: Value) -> None:
         cache.popitem(last=False)
 
 
-Then = Callable[[Document], Awaitable[None]]
-"""What follows a decision once it is in (`record_then`), given the decision that stands."""
+Then = Callable[[Document | None], Awaitable[None]]
+"""What follows a decision once it is in (`record_then`), given the decision that stands;
+None when it was not recorded because a claim it stood on went to another meeting first
+(its attempt's `lost`): then the request is decided again."""
 
 
 def decision_id(tenant: str, meeting_id: str, revision: int | str) -> str:
@@ -166,6 +168,10 @@ class Attempt:
     reserved: Window
     held: list[str] = field(default_factory=list)
     inserted: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+    """Claims taken blind in a consumer batch whose insert at the part's end found another
+    meeting's (or another revision's) there: the attempt holds them not, and its decision
+    must not be recorded (`SchedulingStore.record_then`)."""
 
     def adopt(self, state: KeyState) -> None:
         """A live claim of this meeting: the current slot's (kept or released by the
@@ -307,6 +313,7 @@ class SchedulingStore:
         step is one `_id $in` read of the claims and one of their releases per day
         partition, not a read per key (a decision looks at dozens of keys: endpoints and
         bridge ports in every bucket)."""
+        await self.settle_claims()  # what the batch part claimed blind is read too
         wanted = list(dict.fromkeys(keys))
         found: dict[str, KeyState] = {}
         since = since or {}
@@ -336,6 +343,17 @@ class SchedulingStore:
         others: dict[str, KeyState] = {}
         # a generation known released is not worth an insert that must fail
         pending = {key: max(gen, self._floor.get(key, 0)) for key, gen in wanted.items()}
+        part = self._held_part()
+        if part is not None and not any(self.seen_taken(key) for key in pending):
+            # as far as this replica knows they are free: claimed with the part's other
+            # claims and decisions at its end, one insert per day, no round trip now
+            for key, gen in pending.items():
+                doc = claim_document(attempt, key, gen, fields[key])
+                part.claims.append((doc, attempt))
+                attempt.take(doc["_id"], inserted=True)
+                _remember(self._taken, key, (gen, attempt.meeting_id))
+            return others
+        await self.settle_claims()
         while pending:
             docs = [claim_document(attempt, key, gen, fields[key]) for key, gen in pending.items()]
             taken = await self._insert_partitioned(CLAIMS, docs)
@@ -366,6 +384,7 @@ class SchedulingStore:
         `attempt.inserted` (released with the attempt's unless its decision holds them);
         `#g+1` already there is a twin's (adopted when reserving) or somebody's who
         claimed it after `#g` was released: left alone."""
+        await self.settle_claims()
         docs = []
         for claim_id in dict.fromkeys(claim_ids):
             key, gen = successor(claim_id)
@@ -380,12 +399,14 @@ class SchedulingStore:
         """Release exactly these claims (already released ones stay as they are)."""
         docs = [{"_id": c, "reason": reason, "at": at} for c in dict.fromkeys(claim_ids)]
         if docs:
+            await self.settle_claims()  # a claim released must be in first
             await self._insert_partitioned(RELEASES, docs)
         for doc in docs:  # only once they are durable
             key, _, gen = doc["_id"].rpartition("#")
             self._released(key, int(gen))
 
     async def is_released(self, claim_id: str) -> bool:
+        await self.settle_claims()
         released = self._db[partition(RELEASES, claim_id)]
         return await exists(released, {"_id": claim_id})
 
@@ -419,6 +440,7 @@ class SchedulingStore:
         free-window search reads a range once, not key by key (a read, never a claim)."""
         if not spans:
             return []
+        await self.settle_claims()
         first_day = bucket_start(spans[0]).date()
         last_day = bucket_start(spans[-1]).date()
         days = [
@@ -499,7 +521,12 @@ class SchedulingStore:
             return existing, marker in existing.get("_applied", [])
 
     async def record_then(
-        self, document: Document, marker: str, events: Sequence[Event], then: Then
+        self,
+        document: Document,
+        marker: str,
+        events: Sequence[Event],
+        then: Then,
+        attempt: Attempt | None = None,
     ) -> Document:
         """`record`, then `then(the decision that stands)`. In a consumer batch both wait
         for the end of its part, with the part's other decisions: one announcement and
@@ -507,25 +534,76 @@ class SchedulingStore:
         at 50/s), and the batch's reads answer the decision from memory meanwhile.
         Returns the decision as recorded (a twin replica's may stand instead: `then` gets
         the one that does)."""
-        held = batch_writes.held_in_batch(
-            f"scheduling.decisions.{id(self)}", lambda: _HeldDecisions(self), self._decisions
-        )
-        if held is None:
+        part = self._held_part()
+        if part is None:
+            await self.settle_claims()
+            if attempt is not None and attempt.lost:
+                await then(None)
+                return document
             recorded, _ = await self.record(document, marker, events)
             await then(recorded)
             return recorded
         staged = self._staged(document, marker, events)
-        held.decisions.append((staged, events, then))
+        part.decisions.append(_HeldDecision(staged, events, then, attempt))
         batch_reads.remember(self._decisions, [staged])
         return staged
 
-    async def _record_held(self, held: Sequence[tuple[Document, Sequence[Event], Then]]) -> None:
-        """Insert a batch part's held decisions (`record_then`) and run what follows each."""
-        docs = [doc for doc, _, _ in held]
-        announcements = await announce_many(
-            self._decisions, [(doc["_id"], events) for doc, events, _ in held]
+    def _held_part(self) -> _HeldPart | None:
+        """What the consumer batch part holds of this store (None outside a batch)."""
+        return batch_writes.held_in_batch(
+            f"scheduling.part.{id(self)}", lambda: _HeldPart(self), self._decisions
         )
-        taken = await insert_new(self._decisions, docs)
+
+    async def settle_claims(self) -> None:
+        """Make what the batch part holds (its blind claims, then its decisions) before
+        claims are read or written otherwise, or a decision is recorded at once: the
+        chains read must show them, and an attempt whose claim was lost learns it here."""
+        await batch_writes.settle(self._decisions)
+
+    async def _insert_held_claims(self, claims: Sequence[tuple[Document, Attempt]]) -> None:
+        """Insert the part's blind claims, one insert per day. One found taken is its
+        meeting's own when this very revision holds it (a twin replica's, or an earlier
+        try's); any other holder means another meeting got there first: the attempt lost
+        it (`Attempt.lost`) and this replica's picture shows the key taken."""
+        if not claims:
+            return
+        taken = await self._insert_partitioned(CLAIMS, [doc for doc, _ in claims])
+        if not taken:
+            return
+        holders = await self._read_partitioned(CLAIMS, list(taken))
+        for doc, attempt in claims:
+            holder = holders.get(doc["_id"])
+            ours = holder is not None and (holder["meeting_id"], holder["revision"]) == (
+                attempt.meeting_id,
+                attempt.revision,
+            )
+            if doc["_id"] not in taken or doc["_id"] in attempt.lost:
+                continue
+            if ours:  # held by the meeting, as adopted: not this attempt's to release
+                attempt.inserted.remove(doc["_id"])
+                continue
+            attempt.lost.append(doc["_id"])
+            attempt.held.remove(doc["_id"])
+            attempt.inserted.remove(doc["_id"])
+            key, _, gen = doc["_id"].rpartition("#")
+            if holder is not None:
+                _remember(self._taken, key, (int(gen), holder["meeting_id"]))
+            else:
+                self._taken.pop(key, None)
+
+    async def _record_held(self, part: _HeldPart) -> None:
+        """Insert a batch part's blind claims, then its held decisions (`record_then`)
+        but those whose attempt lost a claim, and run what follows each."""
+        await self._insert_held_claims(part.claims)
+        held = [each for each in part.decisions if not (each.attempt and each.attempt.lost)]
+        for each in part.decisions:
+            if each not in held:
+                self._forget(each.document["_id"])  # not recorded: decided again
+        docs = [each.document for each in held]
+        announcements = await announce_many(
+            self._decisions, [(each.document["_id"], each.events) for each in held]
+        )
+        taken = await insert_new(self._decisions, docs) if docs else set()
         standing = (
             await self._decisions.find({"_id": {"$in": list(taken)}}).to_list() if taken else []
         )
@@ -537,8 +615,11 @@ class SchedulingStore:
         # what follows them (their timers) is written together too: this runs as the batch
         # is flushed, where a write is otherwise made at once, one round trip a decision
         async with batch_writes.batch_writes():
-            for doc, _, then in held:
-                await then(twins.get(doc["_id"], doc))
+            for each in part.decisions:
+                if each in held:
+                    await each.then(twins.get(each.document["_id"], each.document))
+                else:
+                    await each.then(None)
 
     def _staged(self, document: Document, marker: str, events: Sequence[Event]) -> Document:
         """The decision as inserted: with its events and the event it answers."""
@@ -772,12 +853,22 @@ class SchedulingStore:
         return sum(counts), len(names)
 
 
+@dataclass(eq=False)
+class _HeldDecision:
+    document: Document
+    events: Sequence[Event]
+    then: Then
+    attempt: Attempt | None
+
+
 @dataclass
-class _HeldDecisions:
-    """A consumer batch part's decisions (`SchedulingStore.record_then`), written at its end."""
+class _HeldPart:
+    """A consumer batch part's blind claims (`SchedulingStore.claim`) and decisions
+    (`SchedulingStore.record_then`), written at its end in that order."""
 
     store: SchedulingStore
-    decisions: list[tuple[Document, Sequence[Event], Then]] = field(default_factory=list)
+    claims: list[tuple[Document, Attempt]] = field(default_factory=list)
+    decisions: list[_HeldDecision] = field(default_factory=list)
 
     async def flush(self) -> None:
-        await self.store._record_held(self.decisions)
+        await self.store._record_held(self)

@@ -69,8 +69,14 @@ class Store(Claims, Protocol):
         self, document: Document, marker: str, events: Sequence[Event]
     ) -> tuple[Document, bool]: ...
     async def record_then(
-        self, document: Document, marker: str, events: Sequence[Event], then: Then
+        self,
+        document: Document,
+        marker: str,
+        events: Sequence[Event],
+        then: Then,
+        attempt: Attempt | None = None,
     ) -> Document: ...
+    async def settle_claims(self) -> None: ...
     async def settle(
         self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = ...
     ) -> Document: ...
@@ -240,33 +246,57 @@ class Scheduling:
         document, events, attempt = await self._decision(
             request, policy, event, now, violations, history.current
         )
-        return await self._record(document, events, event, attempt, now, parked)
+        return await self._record(document, events, event, attempt, now, parked, wait)
 
     async def _record(
         self,
         document: Document,
         events: Sequence[Event],
-        cause: Event,
+        cause: MeetingRequested | MeetingChanged,
         attempt: Attempt | None,
         now: datetime,
         parked: bool,
-    ) -> Document:
+        wait: bool,
+    ) -> Document | None:
         """Record the decision, make the claims match it and drop its parked entry. The
         usual assignment frees no claim: it waits for the end of its consumer batch part,
-        with the part's other decisions (`record_then`); one that frees claims is
-        recorded at once, as a later request of the batch may want them."""
+        with the part's other decisions and blind claims (`record_then`); one that frees
+        claims is recorded at once, as a later request of the batch may want them. A
+        decision whose attempt lost a claim it took blind is not recorded: the request
+        is decided again."""
 
-        async def finish(recorded: Document) -> None:
+        async def finish(recorded: Document | None) -> None:
+            if recorded is None:
+                await self._decide_again(cause, attempt, parked, wait)
+                return
             await self._finish(recorded, attempt, now)
             if parked:
                 await self.store.unpark(recorded["_id"])
 
         marker = str(cause.event_id)
         if releases_nothing(document, attempt):
-            return await self.store.record_then(document, marker, events, finish)
+            return await self.store.record_then(document, marker, events, finish, attempt)
+        await self.store.settle_claims()
+        if attempt is not None and attempt.lost:
+            return await self._decide_again(cause, attempt, parked, wait)
         recorded, _ = await self.store.record(document, marker, events)
         await finish(recorded)
         return recorded
+
+    async def _decide_again(
+        self,
+        cause: MeetingRequested | MeetingChanged,
+        attempt: Attempt | None,
+        parked: bool,
+        wait: bool,
+    ) -> Document | None:
+        """Another meeting's claim got in before one this attempt took blind (a stale
+        picture: another replica owned the calendar a moment ago). The try is undone (what
+        it inserted released) and the request decided again, reading the claims now."""
+        assert attempt is not None, "only an attempt's blind claims can be lost"
+        log.info("meeting %s lost %s to another; deciding again", attempt.meeting_id, attempt.lost)
+        await self.store.release(attempt.inserted, "superseded", self.clock.now())
+        return await self.decide(cause, parked=parked, wait=wait)
 
     async def _decision(
         self,

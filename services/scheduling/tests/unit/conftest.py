@@ -141,11 +141,19 @@ class MemoryStore:
         return self.decisions[document["_id"]], True
 
     async def record_then(
-        self, document: Document, marker: str, events: Sequence[Event], then: Then
+        self,
+        document: Document,
+        marker: str,
+        events: Sequence[Event],
+        then: Then,
+        attempt: Attempt | None = None,
     ) -> Document:
         recorded, _ = await self.record(document, marker, events)
         await then(recorded)
         return recorded
+
+    async def settle_claims(self) -> None:
+        """Every claim here is in at once: nothing is held, nothing lost."""
 
     async def settle(
         self, decision_id: str, fields: Document, events: Sequence[Event], kind: str = "settled"
