@@ -423,7 +423,7 @@ class Platform:
 
 async def run_load(
     bootstrap: str, topics: Topics, meetings: list[MeetingRequested], rate: float | None
-) -> tuple[dict[str, float], dict[str, Any]]:
+) -> tuple[dict[str, float], set[str], dict[str, Any]]:
     """Publish, then wait for every decision; latency from publish to the decision's
     broker timestamp, of assigned meetings (the refused are counted apart)."""
     consumer = AIOKafkaConsumer(
@@ -469,23 +469,28 @@ async def run_load(
         await consumer.stop()
     assigned = [(at - sent[m]) * 1000 for m, (at, ok) in decided.items() if ok]
     elapsed = max(at for at, _ in decided.values()) - started
-    return sent, {
-        "meetings": len(meetings),
-        "rate": rate or "flat out",
-        "assigned": len(assigned),
-        "refused_for": refusals,
-        "rejected": len(decided) - len(assigned),
-        "decided_per_s": round(len(meetings) / elapsed, 1),
-        "assigned_p50_ms": round(percentile(assigned, 0.50), 1),
-        "assigned_p95_ms": round(percentile(assigned, 0.95), 1),
-        "assigned_p99_ms": round(percentile(assigned, 0.99), 1),
-        # whether the decisions fall behind during the run, or lag by the same from the start
-        "decided_ms_every_tenth": [
-            round((decided[m.meeting_id][0] - sent[m.meeting_id]) * 1000)
-            for m in meetings[::10]
-            if m.meeting_id in decided
-        ],
-    }
+    assigned_ids = {m for m, (_, ok) in decided.items() if ok}
+    return (
+        sent,
+        assigned_ids,
+        {
+            "meetings": len(meetings),
+            "rate": rate or "flat out",
+            "assigned": len(assigned),
+            "refused_for": refusals,
+            "rejected": len(decided) - len(assigned),
+            "decided_per_s": round(len(meetings) / elapsed, 1),
+            "assigned_p50_ms": round(percentile(assigned, 0.50), 1),
+            "assigned_p95_ms": round(percentile(assigned, 0.95), 1),
+            "assigned_p99_ms": round(percentile(assigned, 0.99), 1),
+            # whether the decisions fall behind during the run, or lag by the same from the start
+            "decided_ms_every_tenth": [
+                round((decided[m.meeting_id][0] - sent[m.meeting_id]) * 1000)
+                for m in meetings[::10]
+                if m.meeting_id in decided
+            ],
+        },
+    )
 
 
 async def by_ids(
@@ -508,6 +513,7 @@ async def completion(
     prefix: str,
     sent: dict[str, float],
     meetings: list[MeetingRequested],
+    assigned: set[str],
     activity: Callable[[], tuple[float, float]],
     timeout: float = 900,
     back_office_url: str | None = None,
@@ -517,9 +523,11 @@ async def completion(
     any consumer's lag or outbox, no event handled since the last look). Returns meetings/s
     fully processed and the latency from publish to the meeting's last notice sent.
 
-    Everything is read by `_id` (decisions, the notices listed under each meeting's
-    assignment or rejection, checklists), as the services read: a look must not scan the
-    collections, or with a long history the bench would measure its own reads. A look
+    Everything is read by `_id` (the notices listed under each meeting's assignment or
+    rejection, checklists), as the services read: a look must not scan the collections,
+    or with a long history the bench would measure its own reads; what is known is not
+    read again (the decisions, from the events `run_load` saw; a meeting's cause, once
+    found, lists its notices for good: `notice_causes` is insert-only). A look
     asks notification's queue (pending notices only, small entries), not its notices: a
     notice is queued before it is listed under its cause and leaves the queue when sent
     or given up, so the listed ones off the queue are finished. The notices themselves,
@@ -534,35 +542,29 @@ async def completion(
     )
     notification = back_office[f"bench_{prefix[:-1]}_notification"]
     checklists = back_office[f"bench_{prefix[:-1]}_inspection"]["checklists"]
-    decisions = client[f"bench_{prefix[:-1]}_scheduling"]["decisions"]
-    wanted_decisions = [f"{m.tenant}|{m.meeting_id}|0" for m in meetings]
     causes = [
         f"{o}:{m.tenant}:{m.meeting_id}:0" for m in meetings for o in ("assigned", "rejected")
     ]
     deadline = time.monotonic() + timeout
+    listed: list[str] = []
+    """The notices of the causes found so far."""
+    unfound = list(causes)
     finished: set[str] = set()
     """Notices off the queue (sent or given up): not looked for again."""
-    assigned: set[str] = set()
-    undecided = list(wanted_decisions)
     opened: set[str] = set()
     try:
         while True:
             now = datetime.now(UTC)
-            ids = [
-                i
-                async for c in by_ids(notification["notice_causes"], causes)
-                for i in c.get("notices", [])
-                if i not in finished
-            ]
+            found = [c async for c in by_ids(notification["notice_causes"], unfound)]
+            listed += [i for c in found for i in c.get("notices", [])]
+            unfound = sorted(set(unfound) - {c["_id"] for c in found})
+            ids = [i for i in listed if i not in finished]
             wanted = set(ids)
             entries = notification["notice_queue"].find({}, {"notice": 1, "due": 1})
             queued = {q["notice"]: q["due"] async for q in entries if q["notice"] in wanted}
             finished |= {i for i in ids if i not in queued}
             # due by now, or just stored and in its sender's hands (not a later retry)
             waiting = [i for i, due in queued.items() if due <= now + HANDED]
-            decided = [d async for d in by_ids(decisions, undecided)]
-            assigned |= {d["meeting_id"] for d in decided if d["outcome"] == "assigned"}
-            undecided = sorted(set(undecided) - {d["_id"] for d in decided})
             expected = [
                 f"{m.meeting_id}:{e}"
                 for m in meetings
@@ -579,9 +581,6 @@ async def completion(
             if done or time.monotonic() > deadline:
                 break
             await asyncio.sleep(2)
-        listed = [
-            i async for c in by_ids(notification["notice_causes"], causes) for i in c["notices"]
-        ]
         ended = {o["_id"]: o async for o in by_ids(notification["notice_outcomes"], listed)}
         mine = [
             n | ended.get(n["_id"], {})  # a finished notice's state is its outcome row's
@@ -749,13 +748,14 @@ def measure(
     cpu_before, scraped_before = platform.usage(), platform.scrape()
     jit_before = platform.compiler_ticks()
     kafka_before = broker.counts() if broker else {}
-    sent, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
+    sent, assigned, run = asyncio.run(run_load(state.bootstrap_servers, topics, meetings, rate))
     run |= asyncio.run(
         completion(
             state.mongodb_url,
             topics.prefix,
             sent,
             meetings,
+            assigned,
             platform.activity,
             back_office_url=platform.back_office_url,
         )
