@@ -15,13 +15,14 @@ from datetime import timedelta
 
 import pytest
 from pymongo import monitoring
-from scheduling_samples import DAY, TENANT, all_ids, requested
+from scheduling_samples import DAY, TENANT, all_ids, requested, small_bridges
 
 from hnth_kit.batch_reads import batch_reads
 from hnth_kit.batch_writes import batch_writes
 from hnth_kit.mongo import connect
 from hnth_kit.outbox import Staging, staging
 from hnth_kit.timers import QUEUE, Timers
+from scheduling.domain.buckets import port_order
 from scheduling.store import DECISIONS, SchedulingStore, decision_id
 from scheduling.usecases import RECORD, Scheduling
 
@@ -191,3 +192,44 @@ async def test_a_stale_owners_blind_claims_lose_cleanly_at_the_parts_end(
         assert await stale.store.is_released(claim), claim
     [published] = [s for s in staged.fresh if s.doc_id == decisions["m-stale"]["_id"]]
     assert [e["type"] for e in published.entries] == ["SlotRejected"]
+
+
+async def test_a_stale_owners_lost_port_is_taken_again_and_the_meeting_still_fits(
+    make_scheduler, db, policy
+) -> None:
+    """The same, when only bridge ports collide (other endpoints, one 4-port bridge): the
+    request decided again keeps its endpoints' claims, takes the two ports left, and
+    every claim standing belongs to exactly the decision that holds it."""
+    four = small_bridges(policy, 4)
+    stale, owner = make_scheduler(four), make_scheduler(four)
+    ids = [f"m-{n}" for n in range(40)]
+    late, first = next(
+        (x, y)
+        for x in ids
+        for y in ids
+        if x != y and set(port_order(x, 4)[:2]) & set(port_order(y, 4)[:2])
+    )
+    async with consumer_batch_part():
+        await stale.decide(requested(late, hours=2))
+        elsewhere = contextvars.Context()
+        won = await asyncio.create_task(
+            owner.decide(requested(first, hours=2, endpoints=("TQ-X1", "TQ-X2"))),
+            context=elsewhere,
+        )
+        assert won is not None
+        assert won["outcome"] == "assigned"
+    decisions = {
+        d["meeting_id"]: d async for d in db[DECISIONS].find({"meeting_id": {"$in": [late, first]}})
+    }
+    assert {m: d["outcome"] for m, d in decisions.items()} == {late: "assigned", first: "assigned"}
+    live: dict[str, str] = {}
+    for meeting in (late, first):
+        for claim in await claims_of(db, meeting):
+            if not await stale.store.is_released(claim):
+                key = claim.rpartition("#")[0]
+                assert key not in live, f"{key} held by {live.get(key)} and {meeting}"
+                live[key] = meeting
+    for meeting, decision in decisions.items():
+        assert {k for k, m in live.items() if m == meeting} == {
+            c.rpartition("#")[0] for c in decision["held"]
+        }, meeting

@@ -577,11 +577,8 @@ class SchedulingStore:
                 attempt.meeting_id,
                 attempt.revision,
             )
-            if doc["_id"] not in taken or doc["_id"] in attempt.lost:
-                continue
-            if ours:  # held by the meeting, as adopted: not this attempt's to release
-                attempt.inserted.remove(doc["_id"])
-                continue
+            if doc["_id"] not in taken or ours or doc["_id"] in attempt.lost:
+                continue  # ours: as `Attempt.adopt` takes this very revision's claim
             attempt.lost.append(doc["_id"])
             attempt.held.remove(doc["_id"])
             attempt.inserted.remove(doc["_id"])

@@ -291,12 +291,17 @@ class Scheduling:
         wait: bool,
     ) -> Document | None:
         """Another meeting's claim got in before one this attempt took blind (a stale
-        picture: another replica owned the calendar a moment ago). The try is undone (what
-        it inserted released) and the request decided again, reading the claims now."""
+        picture: another replica owned the calendar a moment ago). The request is decided
+        again, reading the claims now (it adopts this try's claims it can still use), and
+        what this try inserted that the decision standing then does not hold is released,
+        as when a twin replica's decision stands (`_finish`)."""
         assert attempt is not None, "only an attempt's blind claims can be lost"
         log.info("meeting %s lost %s to another; deciding again", attempt.meeting_id, attempt.lost)
-        await self.store.release(attempt.inserted, "superseded", self.clock.now())
-        return await self.decide(cause, parked=parked, wait=wait)
+        stands = await self.decide(cause, parked=parked, wait=wait)
+        kept = set(stands["held"]) if stands is not None else set()
+        left = [c for c in attempt.inserted if c not in kept]
+        await self.store.release(left, "superseded", self.clock.now())
+        return stands
 
     async def _decision(
         self,
