@@ -10,6 +10,7 @@ variables raise: a template that does not render is a bug the tests catch.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from datetime import datetime
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
@@ -269,14 +270,24 @@ def email_message(
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
     msg["X-HNTH-Notice"] = notice_id
-    msg.attach(MIMEText(rendered.text, "plain", "utf-8"))
-    msg.attach(MIMEText(rendered.html, "html", "utf-8"))
+    msg.attach(text_part(rendered.text.encode(), "plain"))
+    msg.attach(text_part(rendered.html.encode(), "html"))
     if calendar is not None:
         entry, body = calendar
-        part = MIMEText(body.decode(), "calendar", "utf-8")
+        part = text_part(body, "calendar")
         part.set_param("method", entry.method)
         msg.attach(part)
     return msg
+
+
+def text_part(utf8: bytes, subtype: str) -> Message:
+    """A UTF-8 text part in base64, byte for byte as `MIMEText(text, subtype, "utf-8")`
+    writes it, encoded in one call (`MIMEText` cuts the base64 into lines in Python:
+    three parts took about a sixth of an e-mail's build time)."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(base64.encodebytes(utf8).decode("ascii"))
+    return part
 
 
 def _jsonable(value: Any) -> Any:

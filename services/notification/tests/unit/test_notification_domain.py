@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.mime.text import MIMEText
 
 import icalendar
 import pytest
@@ -356,6 +357,16 @@ def test_the_calendar_entry_reads_back_as_icalendar_wrote_it() -> None:
     assert str(event["ATTENDEE"]) == "mailto:a@b"
     assert event["ATTENDEE"].params["ROLE"] == "REQ-PARTICIPANT"
     assert event.decoded("DTEND") == notice.data["end"]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "x" * 57, "ễ" * 19, "dòng\nthứ hai\r\n", "Kính gửi Sở TT&TT. " * 200]
+)
+@pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])
+def test_a_text_part_is_byte_for_byte_what_mimetext_writes(text: str, subtype: str) -> None:
+    wire = policy.compat32.clone(linesep="\r\n")
+    ours = content.text_part(text.encode(), subtype).as_bytes(policy=wire)
+    assert ours == MIMEText(text, subtype, "utf-8").as_bytes(policy=wire)
 
 
 def test_every_kinds_email_goes_on_the_wire_as_compat32_writes_it() -> None:
