@@ -15,7 +15,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
+from icalendar.prop import vDDDTypes, vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from hnth_contracts.policy import Policy
@@ -188,38 +188,56 @@ def ics(
     now: datetime,
     description: str,
 ) -> bytes:
-    """The iCalendar (RFC 5545/5546) entry: REQUEST or CANCEL, stable UID, rising SEQUENCE."""
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//HNTH Ops//notification//VI")
-    cal.add("version", "2.0")
-    cal.add("method", calendar.method)
-    event = icalendar.Event()
-    event.add("uid", calendar.uid)
-    event.add("sequence", calendar.sequence)
-    event.add("dtstamp", now)
-    event.add("dtstart", meeting["start"])
-    event.add("dtend", meeting["end"])
-    event.add("summary", meeting["title"])
-    event.add("location", f"{meeting['virtual_room']} · {meeting['dial_in']}")
-    event.add("description", description)
-    event.add("status", "CANCELLED" if calendar.method == "CANCEL" else "CONFIRMED")
-    event.add("organizer", f"mailto:{organizer}")
+    """The iCalendar (RFC 5545/5546) entry: REQUEST or CANCEL, stable UID, rising SEQUENCE.
+
+    Its few lines are written here, each value encoded by icalendar's own types (escaping,
+    dates in UTC): building an `icalendar.Calendar` to serialise it took a quarter of an
+    e-mail's build time, in its property bookkeeping, for the same text."""
+    status = "CANCELLED" if calendar.method == "CANCEL" else "CONFIRMED"
+    lines = [
+        b"BEGIN:VCALENDAR",
+        b"PRODID:-//HNTH Ops//notification//VI",
+        b"VERSION:2.0",
+        b"METHOD:" + _text(calendar.method),
+        b"BEGIN:VEVENT",
+        b"UID:" + _text(calendar.uid),
+        b"SEQUENCE:" + str(int(calendar.sequence)).encode(),
+        b"DTSTAMP:" + _utc(now),
+        b"DTSTART:" + _utc(meeting["start"]),
+        b"DTEND:" + _utc(meeting["end"]),
+        b"SUMMARY:" + _text(meeting["title"]),
+        b"LOCATION:" + _text(f"{meeting['virtual_room']} · {meeting['dial_in']}"),
+        b"DESCRIPTION:" + _text(description),
+        b"STATUS:" + status.encode(),
+        b"ORGANIZER:" + _text(f"mailto:{organizer}", escape=False),
+    ]
     if attendee:
-        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
-    cal.add_component(event)
-    return b"".join(folded(line) + b"\r\n" for line in cal.content_lines(sorted=False) if line)
+        lines.append(b"ATTENDEE;ROLE=REQ-PARTICIPANT:" + _text(f"mailto:{attendee}", escape=False))
+    lines += [b"END:VEVENT", b"END:VCALENDAR"]
+    return b"".join(folded(line) + b"\r\n" for line in lines)
+
+
+def _text(value: str, *, escape: bool = True) -> bytes:
+    """A TEXT value escaped as RFC 5545 says (icalendar's `vText`), or a URI as it is."""
+    return bytes(vText(value).to_ical()) if escape else value.encode()
+
+
+def _utc(value: datetime) -> bytes:
+    """A DATE-TIME in UTC (`20261206T010000Z`), as icalendar writes an aware one."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in a notice")
+    return bytes(vDDDTypes(value.astimezone(UTC)).to_ical())
 
 
 ICS_LINE = 75
 """Octets a content line holds before it folds (RFC 5545, 3.1)."""
 
 
-def folded(line: str) -> bytes:
+def folded(data: bytes) -> bytes:
     """A content line folded at 75 octets, never inside a UTF-8 sequence nor between an
     escape's two characters (`\\,`, `^n`: some clients mind). icalendar's own folding
     walks the line a character at a time: most of the entry's cost for a DESCRIPTION as
     long as a letter."""
-    data = line.encode()
     pieces = []
     start, room = 0, ICS_LINE
     while len(data) - start > room:

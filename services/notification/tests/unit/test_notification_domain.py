@@ -329,7 +329,7 @@ FOLDING_CASES = [
 def test_a_content_line_folds_at_75_octets_and_never_inside_a_character_or_escape(
     line: str,
 ) -> None:
-    physical = content.folded(line).split(b"\r\n")
+    physical = content.folded(line.encode()).split(b"\r\n")
     assert all(len(p) <= 75 for p in physical)
     assert all(p.startswith(b" ") for p in physical[1:])
     text = [p.decode() for p in physical]  # each one whole UTF-8
@@ -337,6 +337,52 @@ def test_a_content_line_folds_at_75_octets_and_never_inside_a_character_or_escap
     for t in text[:-1]:  # no fold between an escape's two characters
         run = len(t) - len(t.rstrip(t[-1])) if t[-1] in "\\^" else 0
         assert run % 2 == 0, t
+
+
+def icalendar_built(
+    calendar: Calendar, data: dict, attendee: str | None, description: str
+) -> bytes:
+    """The entry as an `icalendar.Calendar` serialises it (what `content.ics` wrote
+    before), folded as `content.ics` folds."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//HNTH Ops//notification//VI")
+    cal.add("version", "2.0")
+    cal.add("method", calendar.method)
+    event = icalendar.Event()
+    event.add("uid", calendar.uid)
+    event.add("sequence", calendar.sequence)
+    event.add("dtstamp", NOW)
+    event.add("dtstart", data["start"])
+    event.add("dtend", data["end"])
+    event.add("summary", data["title"])
+    event.add("location", f"{data['virtual_room']} · {data['dial_in']}")
+    event.add("description", description)
+    event.add("status", "CANCELLED" if calendar.method == "CANCEL" else "CONFIRMED")
+    event.add("organizer", "mailto:hnth@x")
+    if attendee:
+        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
+    cal.add_component(event)
+    lines = cal.content_lines(sorted=False)
+    return b"".join(content.folded(line.encode()) + b"\r\n" for line in lines if line)
+
+
+def test_every_calendar_entry_is_byte_for_byte_what_icalendar_writes() -> None:
+    description = "Kính gửi Sở TT&TT, điểm cầu; phòng 2\\3, tầng 4.\n" * 12
+    entries = [n for n in every_kind() if n.calendar is not None]
+    assert {n.calendar.method for n in entries if n.calendar} == {"REQUEST", "CANCEL"}
+    for notice in entries:
+        assert notice.calendar is not None
+        data = dict(notice.data)
+        for attendee in ("a@b.vn", None):
+            ours = content.ics(
+                notice.calendar,
+                data,
+                organizer="hnth@x",
+                attendee=attendee,
+                now=NOW,
+                description=description,
+            )
+            assert ours == icalendar_built(notice.calendar, data, attendee, description)
 
 
 def test_the_calendar_entry_reads_back_as_icalendar_wrote_it() -> None:
