@@ -235,9 +235,9 @@ ICS_LINE = 75
 
 def folded(data: bytes) -> bytes:
     """A content line folded at 75 octets, never inside a UTF-8 sequence nor between an
-    escape's two characters (`\\,`, `^n`: some clients mind). icalendar's own folding
-    walks the line a character at a time: most of the entry's cost for a DESCRIPTION as
-    long as a letter."""
+    escape's two characters (`\\,`, `^n`: some clients mind), in a few cuts a line
+    (icalendar's folding walks a line a character at a time: for a DESCRIPTION as long as
+    a letter, most of what the entry cost)."""
     pieces = []
     start, room = 0, ICS_LINE
     while len(data) - start > room:
