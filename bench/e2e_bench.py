@@ -467,22 +467,21 @@ async def run_load(
     finally:
         await producer.stop()
         await consumer.stop()
-    assigned = [(at - sent[m]) * 1000 for m, (at, ok) in decided.items() if ok]
+    latencies = [(at - sent[m]) * 1000 for m, (at, ok) in decided.items() if ok]
     elapsed = max(at for at, _ in decided.values()) - started
-    assigned_ids = {m for m, (_, ok) in decided.items() if ok}
     return (
         sent,
-        assigned_ids,
+        {m for m, (_, ok) in decided.items() if ok},
         {
             "meetings": len(meetings),
             "rate": rate or "flat out",
-            "assigned": len(assigned),
+            "assigned": len(latencies),
             "refused_for": refusals,
-            "rejected": len(decided) - len(assigned),
+            "rejected": len(decided) - len(latencies),
             "decided_per_s": round(len(meetings) / elapsed, 1),
-            "assigned_p50_ms": round(percentile(assigned, 0.50), 1),
-            "assigned_p95_ms": round(percentile(assigned, 0.95), 1),
-            "assigned_p99_ms": round(percentile(assigned, 0.99), 1),
+            "assigned_p50_ms": round(percentile(latencies, 0.50), 1),
+            "assigned_p95_ms": round(percentile(latencies, 0.95), 1),
+            "assigned_p99_ms": round(percentile(latencies, 0.99), 1),
             # whether the decisions fall behind during the run, or lag by the same from the start
             "decided_ms_every_tenth": [
                 round((decided[m.meeting_id][0] - sent[m.meeting_id]) * 1000)
@@ -526,8 +525,9 @@ async def completion(
     Everything is read by `_id` (the notices listed under each meeting's assignment or
     rejection, checklists), as the services read: a look must not scan the collections,
     or with a long history the bench would measure its own reads; what is known is not
-    read again (the decisions, from the events `run_load` saw; a meeting's cause, once
-    found, lists its notices for good: `notice_causes` is insert-only). A look
+    read again (the decisions, from the events `run_load` saw, which also name each
+    meeting's one cause; a cause, once found, lists its notices for good:
+    `notice_causes` is insert-only). A look
     asks notification's queue (pending notices only, small entries), not its notices: a
     notice is queued before it is listed under its cause and leaves the queue when sent
     or given up, so the listed ones off the queue are finished. The notices themselves,
@@ -543,7 +543,8 @@ async def completion(
     notification = back_office[f"bench_{prefix[:-1]}_notification"]
     checklists = back_office[f"bench_{prefix[:-1]}_inspection"]["checklists"]
     causes = [
-        f"{o}:{m.tenant}:{m.meeting_id}:0" for m in meetings for o in ("assigned", "rejected")
+        f"{'assigned' if m.meeting_id in assigned else 'rejected'}:{m.tenant}:{m.meeting_id}:0"
+        for m in meetings
     ]
     deadline = time.monotonic() + timeout
     listed: list[str] = []

@@ -209,17 +209,17 @@ def ics(
         b"LOCATION:" + _text(f"{meeting['virtual_room']} · {meeting['dial_in']}"),
         b"DESCRIPTION:" + _text(description),
         b"STATUS:" + status.encode(),
-        b"ORGANIZER:" + _text(f"mailto:{organizer}", escape=False),
+        b"ORGANIZER:mailto:" + organizer.encode(),
     ]
     if attendee:
-        lines.append(b"ATTENDEE;ROLE=REQ-PARTICIPANT:" + _text(f"mailto:{attendee}", escape=False))
+        lines.append(b"ATTENDEE;ROLE=REQ-PARTICIPANT:mailto:" + attendee.encode())
     lines += [b"END:VEVENT", b"END:VCALENDAR"]
     return b"".join(folded(line) + b"\r\n" for line in lines)
 
 
-def _text(value: str, *, escape: bool = True) -> bytes:
-    """A TEXT value escaped as RFC 5545 says (icalendar's `vText`), or a URI as it is."""
-    return bytes(vText(value).to_ical()) if escape else value.encode()
+def _text(value: str) -> bytes:
+    """A TEXT value escaped as RFC 5545 says (icalendar's `vText`)."""
+    return bytes(vText(value).to_ical())
 
 
 def _utc(value: datetime) -> bytes:

@@ -535,11 +535,7 @@ class SchedulingStore:
         Returns the decision as recorded (a twin replica's may stand instead: `then` gets
         the one that does)."""
         part = self._held_part()
-        if part is None:
-            await self.settle_claims()
-            if attempt is not None and attempt.lost:
-                await then(None)
-                return document
+        if part is None:  # nothing held, nothing lost: claims are written at once here
             recorded, _ = await self.record(document, marker, events)
             await then(recorded)
             return recorded
