@@ -1,5 +1,6 @@
 """A service consumes in batches: every message handled once and in order per key, the
-offsets committed once per batch, nothing read again after a restart. Real broker."""
+offsets committed behind the batches (once for many), before a partition moves and at a
+stop, nothing read again after a restart. Real broker."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration
 MESSAGES = 60
 
 
-def _service(infra, unique: str, part_ms: int = 50) -> Service:
+def _service(infra, unique: str, part_ms: int = 50, commit_ms: int = 1000) -> Service:
     settings = ServiceSettings(
         service_name="batches",
         kafka_bootstrap_servers=infra.bootstrap_servers,
@@ -36,6 +37,7 @@ def _service(infra, unique: str, part_ms: int = 50) -> Service:
         policy_dir=REPO_ROOT / "policies",
         consume_batch_max=25,
         consume_part_ms=part_ms,
+        consume_commit_ms=commit_ms,
     )
     return Service(
         settings,
@@ -109,11 +111,10 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
     finally:
         await service.stop()
     assert seen == [f"m-{n:03d}" for n in range(MESSAGES)]
-    # a commit per batch of at most 25 (three here), not one per message
+    # batches of at most 25 (three here), committed behind them: never once a message
     assert commits[-1] == MESSAGES
-    assert len(commits) <= 6, commits
     assert [m for batch in shown for m in batch] == seen, "one prefetch a batch, for its events"
-    assert len(shown) <= len(commits)
+    assert len(commits) <= len(shown) <= 6, (commits, shown)
     assert len(parts) > len(commits), "a batch published its events part by part"
     assert parts == sorted(parts)
     assert parts[-1] == MESSAGES
@@ -170,3 +171,64 @@ async def test_a_batch_commits_only_the_partitions_it_holds(
     offsets = await committed(infra.bootstrap_servers, f"hnth-batches-{unique}")
     assert list(offsets.values()) == [10], offsets
     assert len(seen) == 10
+
+
+async def test_handled_offsets_are_committed_before_their_partitions_move_and_at_stop(
+    infra, producer: Producer, unique, database
+) -> None:
+    """Commits wait behind the batches (an hour here), yet a replica joining the group
+    handles nothing the first one already handled: the revoked partitions are committed
+    before they move. A graceful stop commits the rest."""
+    database(f"kit_batches_{unique}")
+    hour = 3_600_000
+    first, second = _service(infra, unique, commit_ms=hour), _service(infra, unique, commit_ms=hour)
+    topic = first.topics.meetings
+    await ensure_topics(infra.bootstrap_servers, [topic], partitions=4)
+    seen: dict[str, list[str]] = {"first": [], "second": []}
+
+    def recording(replica: str) -> Any:
+        async def record(event: MeetingCancelled, _: RawMessage) -> None:
+            seen[replica].append(event.meeting_id)
+
+        return record
+
+    first.handle({MeetingCancelled: recording("first")})
+    second.handle({MeetingCancelled: recording("second")})
+
+    async def send(numbers: range) -> None:
+        await producer.send(
+            [
+                OutMessage(topic, f"key-{n}".encode(), cancelled(f"m-{n:03d}").to_json())
+                for n in numbers
+            ]
+        )
+
+    async def handled(count: int) -> bool:
+        return sum(map(len, seen.values())) >= count
+
+    async def group_committed() -> int:
+        return sum((await committed(infra.bootstrap_servers, f"hnth-batches-{unique}")).values())
+
+    await send(range(20))
+    await first.start()
+    try:
+        await _until(lambda: handled(20))
+        assert await group_committed() == 0, "committed behind the batches, not after each"
+        await second.start()
+        try:
+
+            async def both_hold_partitions() -> bool:
+                return bool(first.assignment().get(topic)) and bool(second.assignment().get(topic))
+
+            await _until(both_hold_partitions)
+            assert await group_committed() == 20, "the revoked partitions were committed"
+            await send(range(20, 60))
+            await _until(lambda: handled(60))
+        finally:
+            await second.stop()
+    finally:
+        await first.stop()
+    everything = seen["first"] + seen["second"]
+    assert sorted(everything) == [f"m-{n:03d}" for n in range(60)], "each handled once"
+    assert seen["second"], "the second replica took partitions over"
+    assert await group_committed() == 60, "a graceful stop commits what it handled"

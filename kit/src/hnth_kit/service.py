@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypedDict
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import TopicAuthorizationFailedError
-from aiokafka.structs import OffsetAndMetadata
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
@@ -35,6 +34,7 @@ from hnth_kit.auth import Authenticator, PublicKeys, RemoteKeys, Role, StaticKey
 from hnth_kit.batch_reads import batch_reads, forget_all
 from hnth_kit.batch_writes import flush_in_batch
 from hnth_kit.clock import Clock, SystemClock
+from hnth_kit.commits import Commits
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.health import health_router
 from hnth_kit.http import install_http_guards
@@ -77,19 +77,9 @@ def consumer_options(settings: ServiceSettings) -> ConsumerOptions:
     )
 
 
-def next_offsets(records: Sequence[Any]) -> dict[tuple[str, int], int]:
-    """What a handled batch commits: for each partition it holds, the offset after its
-    last record there."""
-    found: dict[tuple[str, int], int] = {}
-    for record in records:
-        where = (record.topic, record.partition)
-        found[where] = max(found.get(where, 0), record.offset + 1)
-    return found
-
-
-async def commit_batch(message: KafkaMessage, records: Sequence[Any]) -> None:
-    """Commit the partitions the batch holds (still assigned), and only those. FastStream's
-    acknowledgement commits every assigned partition's position: 132 offsets a batch for
+async def commit_batch(commits: Commits, message: KafkaMessage, records: Sequence[Any]) -> None:
+    """Note the batch's partitions for commit (`Commits`), and only those: FastStream's
+    acknowledgement commits every assigned partition's position, 132 offsets a batch for
     registration, one record each in `__consumer_offsets`, most unchanged. The message is
     marked acknowledged so that FastStream commits nothing more; a raise before this
     leaves it to FastStream's rewind (`nack`). Under the in-memory test broker, FastStream
@@ -97,14 +87,7 @@ async def commit_batch(message: KafkaMessage, records: Sequence[Any]) -> None:
     consumer = message.consumer
     if not isinstance(consumer, AIOKafkaConsumer):
         return
-    assigned = consumer.assignment()
-    offsets = {
-        tp: OffsetAndMetadata(offset, "")
-        for (topic, partition), offset in next_offsets(records).items()
-        if (tp := TopicPartition(topic, partition)) in assigned
-    }
-    if offsets:
-        await consumer.commit(offsets)
+    await commits.handled(consumer, records)
     message.committed = AckStatus.ACKED
 
 
@@ -176,6 +159,7 @@ class Service:
         self._background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriber: Any = None
+        self._commits = Commits(settings.consume_commit_ms / 1000)
         self.broker = self._build_broker(title, description)
         self.api = FastAPI(
             title=title,
@@ -320,6 +304,7 @@ class Service:
                 auto_offset_reset="earliest",
                 batch=True,
                 **consumer_options(self.settings),
+                listener=self._commits.listener(),
                 decoder=_raw_body,
                 title=f"{self.name}:consume",
                 description=f"{title}: consumes " + ", ".join(self._inputs),
@@ -360,7 +345,7 @@ class Service:
                         self.relay.wake()  # what was written before the raise
                         raise
                     await self.publish_staged(staged)  # in the staging: see `in_flight`
-                await commit_batch(message, records)
+                await commit_batch(self._commits, message, records)
 
         for topic, models in self._outputs.topics.items():
             for model in models:
@@ -384,6 +369,9 @@ class Service:
         await self.producer.start()
         await self.relay.ensure_indexes()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        if self._commits.every:
+            commits = self._commits.run()
+            self._tasks.append(asyncio.create_task(commits, name=f"{self.name}-commits"))
         if self._timer_handlers:
             timers = self.timers.run(self._timer_handlers, self.settings.timer_poll_seconds)
             self._tasks.append(asyncio.create_task(timers, name=f"{self.name}-timers"))
@@ -402,6 +390,8 @@ class Service:
         return await self.timers.fire_due(self._timer_handlers)
 
     async def stop(self) -> None:
+        self._commits.closing = True  # a batch still running commits as it ends
+        await self._commits.flush()
         await self.broker.stop()
         for task in self._tasks:
             task.cancel()

@@ -79,6 +79,11 @@ class ServiceSettings(BaseSettings):
     busy partition cannot be fetched meanwhile (one fetch in flight per broker). At 500
     ms a decision waited about half a second a hop at 50 meetings/s; an idle consumer
     now asks the broker ten times a second instead of twice."""
+    consume_commit_ms: int = Field(default=1000, ge=0)
+    """Handled offsets are committed behind the batches, at most once this often (Kafka's
+    auto-commit and Kafka Streams work so): a commit after every small batch was a third
+    of the broker's requests at 50 meetings/s, and the next batch waited for it. A crash
+    redelivers what was handled since (handlers are idempotent). 0: after every batch."""
     consume_part_ms: int = Field(default=50, ge=0)
     """A batch publishes what it has handled each time it has run this long (its writes
     made first), so a big batch's first events do not wait for its last; the offsets are
