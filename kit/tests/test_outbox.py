@@ -10,7 +10,16 @@ from kit_samples import cancelled
 
 from hnth_contracts import decode_event
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
-from hnth_kit.outbox import LEASES, PENDING, OutboxRelay, announce, staging, with_outbox
+from hnth_kit.outbox import (
+    LEASES,
+    PENDING,
+    OutboxRelay,
+    announce,
+    hand_over,
+    published,
+    staging,
+    with_outbox,
+)
 from hnth_kit.testing import read_exactly, read_topic
 from hnth_kit.topics_admin import ensure_topics
 
@@ -282,6 +291,28 @@ async def test_a_pass_leaves_a_running_batchs_new_documents_to_it(
 
     with pytest.raises(RuntimeError):
         await batch_that_fails()
+    assert await relay.drain() == 1
+    assert await relay.unsent() == 0
+
+
+async def test_what_a_batch_hands_over_stays_in_flight_until_its_task_is_done(
+    infra, db, producer, topics
+) -> None:
+    """A batch hands its events to a task that publishes them while the consumer goes on
+    (`Service.publish_behind`): a pass after the batch's end still leaves them to that
+    task, and reads them once the task is done without publishing them."""
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
+    assert await relay.drain() == 0  # the start-up sweep
+    with staging() as staged:
+        await insert_once(
+            db["meetings"], {"_id": "m-a"}, "c0", events=[cancelled("m-a")], topics=topics
+        )
+        taken = hand_over(staged)
+    assert (staged.fresh, staged.announced) == ([], 0), "the batch goes on afresh"
+    assert [s.doc_id for s in taken.fresh] == ["m-a"]
+    assert await relay.drain() == 0, "in flight after the batch: left to the task"
+    published(taken)  # the task is done; say its lease was lost, so it published nothing
     assert await relay.drain() == 1
     assert await relay.unsent() == 0
 

@@ -87,14 +87,14 @@ async def test_a_batch_is_handled_in_order_and_committed_once(
         await original(self, *args, **kwargs)
 
     monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
-    parts: list[int] = []  # how many messages were handled at each publish of staged events
-    publish = service.publish_staged
+    parts: list[int] = []  # how many messages were handled at each hand-over of staged events
+    publish = service.publish_behind
 
-    async def publish_counted(staged: Any) -> None:
+    def publish_counted(staged: Any) -> None:
         parts.append(len(seen))
-        await publish(staged)
+        publish(staged)
 
-    monkeypatch.setattr(service, "publish_staged", publish_counted)
+    monkeypatch.setattr(service, "publish_behind", publish_counted)
     # all on the broker before the service starts: its first fetch brings every one, and
     # the polls take them 25 at a time
     await producer.send(

@@ -162,6 +162,20 @@ def staging() -> Iterator[Staging]:
         del _open[id(staged)]
 
 
+def hand_over(staged: Staging) -> Staging:
+    """What the block staged so far, taken out of it for a task to publish while the block
+    goes on (`Service.publish_behind`): in flight until that task calls `published`."""
+    taken = Staging(staged.announced, staged.fresh)
+    _open[id(taken)] = taken
+    staged.clear()
+    return taken
+
+
+def published(taken: Staging) -> None:
+    """The task that took `taken` over is done with it (published, or left to a pass)."""
+    _open.pop(id(taken), None)
+
+
 def in_flight() -> set[str]:
     """The announcements of new documents a staging under way will publish from memory
     before it ends: a pass leaves them to it (reading them back would cost the reads it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import json
 import logging
@@ -42,7 +43,7 @@ from hnth_kit.kafka import Producer
 from hnth_kit.kafka_accounts import Grants, service_grants
 from hnth_kit.metrics import DbCommandTimer, Metrics
 from hnth_kit.mongo import Document, connect, ping
-from hnth_kit.outbox import OutboxRelay, Staging, in_staging, staging
+from hnth_kit.outbox import OutboxRelay, Staging, hand_over, in_staging, published, staging
 from hnth_kit.revocation import RevocationList
 from hnth_kit.settings import ServiceSettings
 from hnth_kit.tenants import TenantMover
@@ -160,6 +161,8 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriber: Any = None
         self._commits = Commits(settings.consume_commit_ms / 1000)
+        self._behind: asyncio.Task[None] | None = None
+        """The last of the publishing tasks `publish_behind` started."""
         self.broker = self._build_broker(title, description)
         self.api = FastAPI(
             title=title,
@@ -274,6 +277,37 @@ class Service:
         if not done:
             self.relay.wake()
 
+    def publish_behind(self, staged: Staging) -> None:
+        """Publish what `staged` holds so far in a task of its own, after those handed over
+        before (a key's events keep their order), while the consumer goes on with its next
+        part or batch: the producer's acknowledgement, the sent markers and the
+        announcements' delete took 5-20 ms a batch at 50 meetings/s, as long as handling a
+        small batch."""
+        taken = hand_over(staged)
+        if not taken.fresh:
+            if taken.announced:
+                self.relay.wake()
+            return
+        before = self._behind
+
+        async def publish() -> None:
+            try:
+                if before is not None:
+                    await before
+                await self.publish_staged(taken)
+            finally:
+                published(taken)
+
+        # outside the batch's context: its reads and stagings end before the task may
+        self._behind = asyncio.create_task(
+            publish(), name=f"{self.name}-publish", context=contextvars.Context()
+        )
+
+    async def published_behind(self) -> None:
+        """Wait for what `publish_behind` was handed."""
+        if self._behind is not None:
+            await self._behind
+
     def _waking(self, handlers: Mapping[type[Event], Handler]) -> dict[type[Event], Handler]:
         """Wrap handlers so the relay looks at the outbox right after each one."""
 
@@ -322,8 +356,7 @@ class Service:
                 with staging() as staged, batch_reads():
 
                     async def publish_part() -> None:
-                        await self.publish_staged(staged)
-                        staged.clear()
+                        self.publish_behind(staged)
 
                     try:  # its deferred inserts are written before the commit
                         await self.consumer.process_batch(
@@ -344,7 +377,7 @@ class Service:
                     except BaseException:
                         self.relay.wake()  # what was written before the raise
                         raise
-                    await self.publish_staged(staged)  # in the staging: see `in_flight`
+                    self.publish_behind(staged)  # in flight from the staging on
                 await commit_batch(self._commits, message, records)
 
         for topic, models in self._outputs.topics.items():
@@ -393,6 +426,7 @@ class Service:
         self._commits.closing = True  # a batch still running commits as it ends
         await self._commits.flush()
         await self.broker.stop()
+        await self.published_behind()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
