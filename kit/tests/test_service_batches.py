@@ -166,6 +166,7 @@ async def test_a_batch_commits_only_the_partitions_it_holds(
         consumer = service._subscriber.consumer if service._subscriber else None
         assert consumer is not None
         assert consumer._fetch_max_wait_ms == service.settings.consume_fetch_wait_ms == 100
+        assert consumer._fetch_min_bytes == 1, "a service answers what a clerk waits for at once"
     finally:
         await service.stop()
     offsets = await committed(infra.bootstrap_servers, f"hnth-batches-{unique}")

@@ -68,6 +68,7 @@ class ConsumerOptions(TypedDict):
     max_records: int
     batch_timeout_ms: int
     fetch_max_wait_ms: int
+    fetch_min_bytes: int
 
 
 def consumer_options(settings: ServiceSettings) -> ConsumerOptions:
@@ -75,6 +76,7 @@ def consumer_options(settings: ServiceSettings) -> ConsumerOptions:
         max_records=settings.consume_batch_max,
         batch_timeout_ms=settings.consume_batch_wait_ms,
         fetch_max_wait_ms=settings.consume_fetch_wait_ms,
+        fetch_min_bytes=settings.consume_fetch_min_bytes,
     )
 
 

@@ -79,6 +79,12 @@ class ServiceSettings(BaseSettings):
     busy partition cannot be fetched meanwhile (one fetch in flight per broker). At 500
     ms a decision waited about half a second a hop at 50 meetings/s; an idle consumer
     now asks the broker ten times a second instead of twice."""
+    consume_fetch_min_bytes: int = Field(default=1, ge=1)
+    """How much the broker gathers before it answers a fetch (up to the fetch wait;
+    aiokafka's `fetch_min_bytes`). 1 answers at once: what a clerk waits for. The back
+    office (notification, inspection) asks for more: at 50 meetings/s each of their
+    fetches brought one or two events, a broker request and a small batch's reads and
+    writes each time, on the cores scheduling decides on."""
     consume_commit_ms: int = Field(default=1000, ge=0)
     """Handled offsets are committed behind the batches, at most once this often (Kafka's
     auto-commit and Kafka Streams work so): a commit after every small batch was a third

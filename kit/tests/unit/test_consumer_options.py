@@ -18,6 +18,16 @@ def _settings(**overrides: int) -> ServiceSettings:
 
 def test_the_consumer_polls_and_fetches_as_the_settings_say() -> None:
     options = consumer_options(
-        _settings(consume_batch_max=25, consume_batch_wait_ms=7, consume_fetch_wait_ms=30)
+        _settings(
+            consume_batch_max=25,
+            consume_batch_wait_ms=7,
+            consume_fetch_wait_ms=30,
+            consume_fetch_min_bytes=512,
+        )
     )
-    assert options == {"max_records": 25, "batch_timeout_ms": 7, "fetch_max_wait_ms": 30}
+    assert options == {
+        "max_records": 25,
+        "batch_timeout_ms": 7,
+        "fetch_max_wait_ms": 30,
+        "fetch_min_bytes": 512,
+    }

@@ -24,6 +24,9 @@ class InspectionSettings(ServiceSettings):
     cpu_nice: CpuNice = 10
     """Its work can wait seconds (checklists open hours ahead): on a busy machine it yields
     the cores to scheduling's decisions (`bench/results/2026-12-05-e2e-rate50-nice*`)."""
+    consume_fetch_min_bytes: int = Field(default=32 * 1024, ge=1)
+    """Its fetches gather events for up to the fetch wait (100 ms) rather than answer
+    with the first: fewer, bigger batches on a busy machine."""
     http_port: int = 8004
     park_grace_seconds: float = Field(default=600.0, gt=0)
     """How long a probe's result for a meeting not known yet waits for its SlotAssigned

@@ -31,6 +31,9 @@ class NotificationSettings(ServiceSettings):
     cpu_nice: CpuNice = 10
     """Its work can wait seconds (notices go out days ahead): on a busy machine it yields
     the cores to scheduling's decisions (`bench/results/2026-12-05-e2e-rate50-nice*`)."""
+    consume_fetch_min_bytes: int = Field(default=32 * 1024, ge=1)
+    """Its fetches gather events for up to the fetch wait (100 ms) rather than answer
+    with the first: fewer, bigger batches on a busy machine."""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_sender: str = "hnth-ops@localhost"

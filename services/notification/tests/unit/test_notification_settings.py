@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from hnth_kit.service import consumer_options
 from notification.app import NotificationSettings
 
 REQUIRED: dict[str, Any] = {"link_secret": "x" * 32, "auth_jwks": '{"keys": []}'}
@@ -33,3 +34,11 @@ def test_an_sms_gateways_timeout_and_receipt_wait_count_only_when_one_is_configu
     assert NotificationSettings(**REQUIRED, **slow).delivery().group == 24, "SMS is off"
     with pytest.raises(ValidationError, match="HNTH_DELIVERY_LEASE_SECONDS"):
         NotificationSettings(**REQUIRED, **slow, smpp_host="smsc.example.vn")
+
+
+def test_its_fetches_gather_events_where_scheduling_answers_at_once() -> None:
+    """The back office asks the broker for 32 KiB or the fetch wait, whichever comes
+    first: fewer, bigger batches on the cores decisions run on."""
+    options = consumer_options(NotificationSettings(**REQUIRED))
+    assert options["fetch_min_bytes"] == 32 * 1024
+    assert options["fetch_max_wait_ms"] == 100, "a quiet topic still answers within 100 ms"
