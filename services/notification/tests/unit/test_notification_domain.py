@@ -430,7 +430,9 @@ def test_every_kinds_email_goes_on_the_wire_as_compat32_writes_it() -> None:
                 sender="HNTH Ops <hnth@x>",
                 now=NOW,
             )
-            assert content.wire(msg) == msg.as_bytes(policy=plain), notice.kind
+            oracle = msg.as_bytes(policy=plain)
+            assert content.wire(msg) == oracle, notice.kind
+            assert content.wire(msg) == oracle, "its headers folded once, then remembered"
 
 
 def test_resend_refusals_and_cause() -> None:
