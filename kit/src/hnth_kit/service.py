@@ -285,11 +285,12 @@ class Service:
         part or batch: the producer's acknowledgement, the sent markers and the
         announcements' delete took 5-20 ms a batch at 50 meetings/s, as long as handling a
         small batch."""
-        taken = hand_over(staged)
-        if not taken.fresh:
-            if taken.announced:
+        if not staged.fresh:  # nothing to publish from memory: updates wait for a pass
+            if staged.announced:
                 self.relay.wake()
+            staged.clear()
             return
+        taken = hand_over(staged)
         before = self._behind
 
         async def publish() -> None:
