@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -48,9 +48,7 @@ class Commits:
     async def handled(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
         """A batch is handled: commit its offsets soon (now when `every` is 0 or at stop)."""
         self._consumer = consumer
-        for (topic, partition), offset in next_offsets(records).items():
-            tp = TopicPartition(topic, partition)
-            self._pending[tp] = max(offset, self._pending.get(tp, 0))
+        self._keep({TopicPartition(*where): o for where, o in next_offsets(records).items()})
         if self.every == 0 or self.closing:
             await self.flush(raise_errors=True)
         else:
@@ -80,11 +78,15 @@ class Commits:
             try:
                 await consumer.commit({tp: OffsetAndMetadata(o, "") for tp, o in offsets.items()})
             except Exception:
-                for tp, offset in offsets.items():
-                    self._pending[tp] = max(offset, self._pending.get(tp, 0))
+                self._keep(offsets)
                 if raise_errors:
                     raise
                 log.warning("committing offsets failed; the next commit retries", exc_info=True)
+
+    def _keep(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Pending offsets only move forward: a batch handled, or a failed commit's back."""
+        for tp, offset in offsets.items():
+            self._pending[tp] = max(offset, self._pending.get(tp, 0))
 
     async def run(self) -> None:
         """Commit what batches handled, at most once every `every` seconds."""
