@@ -34,7 +34,6 @@ only `_id`s, so its cost does not grow with the collections' history.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -52,6 +51,7 @@ from hnth_contracts import Event, Topics, key_of
 from hnth_kit.kafka import EVENT_TYPE_HEADER, OutMessage, Producer
 from hnth_kit.metrics import Metrics
 from hnth_kit.mongo import Document, insert_new
+from hnth_kit.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -343,8 +343,7 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
                 await asyncio.sleep(1)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+            await wait_event(self._wakeup, wait)
 
     async def drain(self) -> int:
         """Publish everything pending in the collections this replica holds the lease for."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
@@ -24,16 +23,14 @@ async def test_the_poll_doubles_while_passes_publish_nothing_and_resets_after_on
     async def nothing() -> None:
         pass
 
-    async def no_wait(awaitable: Any, timeout: float) -> None:
-        awaitable.close()  # the wake-up wait, not awaited: its timeout passes at once
-        waits.append(timeout)
+    async def no_wait(event: asyncio.Event, timeout: float) -> None:
+        waits.append(timeout)  # the wake-up wait: its timeout passes at once
         if len(waits) == 5:
             raise asyncio.CancelledError
-        raise TimeoutError
 
     monkeypatch.setattr(relay, "drain", drain)
     monkeypatch.setattr(relay, "ensure_indexes", nothing)
-    monkeypatch.setattr(outbox.asyncio, "wait_for", no_wait)
+    monkeypatch.setattr(outbox, "wait_event", no_wait)
     with pytest.raises(asyncio.CancelledError):
         await relay.run()
     assert waits == [0.5, 1.0, 1.0, 0.25, 0.5]

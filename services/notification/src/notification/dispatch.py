@@ -8,7 +8,6 @@ rest: retries that came due, notices another replica stored, what a crash left.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -16,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from prometheus_client import Counter
 
+from hnth_kit.waiting import wait_event
 from notification.usecases.sending import Delivery
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,7 @@ class Doorbell:
         if self._handed or self._look:
             return
         self._rung.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._rung.wait(), timeout=timeout)
+        await wait_event(self._rung, timeout)
 
 
 class Dispatcher:
