@@ -13,6 +13,7 @@ from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
 from hnth_kit.outbox import (
     LEASES,
     PENDING,
+    SENT,
     OutboxRelay,
     announce,
     hand_over,
@@ -221,11 +222,13 @@ async def test_a_batch_publishes_its_new_documents_events_from_memory(
     infra, db, producer, topics
 ) -> None:
     """Events staged by inserting new documents in a batch go out when it ends, with no
-    read of the announcements, documents or markers; an update's events in the same batch
+    read of the announcements, documents or markers, and are settled (marked sent, their
+    announcements dropped) at the relay's next pass; an update's events in the same batch
     are left to a pass, which publishes them after the insert's, and nothing twice."""
     await ensure_topics(infra.bootstrap_servers, [topics.meetings])
     meetings = db["meetings"]
-    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600)
+    at = bucket_start() + timedelta(seconds=1)
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600, now=lambda: at)
     assert await relay.drain() == 0  # the start-up sweep
     with staging() as staged:
         await insert_once(
@@ -237,8 +240,11 @@ async def test_a_batch_publishes_its_new_documents_events_from_memory(
     assert [s.doc_id for s in staged.fresh] == ["m-a", "m-b"]
     assert await relay.publish_staged(staged), "nothing left for a pass"
     assert relay.published == 2
+    assert await db[PENDING].count_documents({}) == 2, "settled at the next pass"
+    assert await db[SENT].count_documents({}) == 0
+    assert await relay.backlog() == 0, "published: no backlog"
+    assert await relay.drain() == 0, "the pass settles them and publishes nothing again"
     assert await db[PENDING].count_documents({}) == 0
-    assert await relay.drain() == 0
     assert await relay.unsent() == 0
 
     with staging() as staged:
@@ -315,6 +321,48 @@ async def test_what_a_batch_hands_over_stays_in_flight_until_its_task_is_done(
     published(taken)  # the task is done; say its lease was lost, so it published nothing
     assert await relay.drain() == 1
     assert await relay.unsent() == 0
+
+
+async def test_a_batch_near_its_buckets_end_is_settled_at_once(infra, db, producer, topics) -> None:
+    """In the last seconds of its lease's time bucket a relay settles a batch at once: the
+    next bucket's holder, maybe another replica, would otherwise find the announcements
+    and publish their events again."""
+    at = bucket_start() + timedelta(seconds=9)
+    relay = await published_from_memory(infra, db, producer, topics, at)
+    assert await db[PENDING].count_documents({}) == 0
+    assert await relay.unsent() == 0
+    at += timedelta(seconds=2)  # the next bucket, held by another replica
+    other = OutboxRelay(db, ["meetings"], producer, owner="other", now=lambda: at)
+    assert await other.drain() == 0, "nothing published twice"
+
+
+async def test_a_stop_settles_what_batches_published(infra, db, producer, topics) -> None:
+    relay = await published_from_memory(infra, db, producer, topics, bucket_start())
+    assert await db[PENDING].count_documents({}) == 1, "left to the next pass"
+    await relay.settle()
+    assert await db[PENDING].count_documents({}) == 0
+    assert await relay.unsent() == 0
+
+
+async def published_from_memory(infra, db, producer, topics, at: datetime) -> OutboxRelay:
+    """A relay whose clock stands at `at`, having published a batch's one new document's
+    event from memory."""
+    await ensure_topics(infra.bootstrap_servers, [topics.meetings])
+    relay = OutboxRelay(db, ["meetings"], producer, sweep_seconds=3600, now=lambda: at)
+    assert await relay.drain() == 0  # the start-up sweep
+    with staging() as staged:
+        await insert_once(
+            db["meetings"], {"_id": "m-a"}, "c0", events=[cancelled("m-a")], topics=topics
+        )
+    assert await relay.publish_staged(staged)
+    assert relay.published == 1
+    return relay
+
+
+def bucket_start() -> datetime:
+    """The start of the current 10-second lease bucket (relays' default)."""
+    now = int(datetime.now(UTC).timestamp())
+    return datetime.fromtimestamp(now - now % 10, UTC)
 
 
 def meeting_ids(messages) -> list[str]:

@@ -14,7 +14,10 @@ FerretDB and MongoDB, so every cross-replica decision here is an insert:
 - one relay per collection at a time: the replica that inserts the lease document of
   the current time bucket relays during that bucket;
 - a crash after publishing and before the marker republishes the event on restart:
-  a duplicate (consumers are idempotent), never a loss.
+  a duplicate (consumers are idempotent), never a loss. A consumer batch publishes its
+  new documents' events from memory right after its write and leaves their markers and
+  its announcements' delete to the relay's next pass (`settle`): two writes a second,
+  not two a batch.
 
 Where to look: the state collections grow for ever, and FerretDB 1.24 scans a whole
 collection for any filter but `_id`, so a relay that searched them on every pass would
@@ -69,6 +72,10 @@ PASS_LIMIT = 1000
 """Announcements one pass publishes at most (the rest wait for the next pass)."""
 CLOCK_MARGIN = timedelta(seconds=30)
 """How far back a relay looks before its checkpoint: covers writers' clock skew."""
+SETTLE_BEFORE_BUCKET_END = 2.0
+"""Seconds before its lease's time bucket ends from which a relay settles what a batch
+published at once, not at its next pass: the next bucket's holder, maybe another replica,
+would find those announcements still there and publish their events again."""
 
 
 def outbox_entries(events: Iterable[Event], topics: Topics) -> list[Document]:
@@ -312,6 +319,10 @@ class OutboxRelay:
         self._known: dict[tuple[str, object], int] = {}
         """(collection, document id) -> number of its events known to be sent."""
         self._checkpoint: dict[str, datetime] = {}
+        self._unsettled_marks: list[Document] = []
+        self._unsettled: list[str] = []
+        """What batches published from memory and has not been settled yet: the sent
+        markers to insert and the announcements to delete (`settle`)."""
         self._leases: dict[str, tuple[int, bool]] = {}
         """collection -> (time bucket, whether this replica holds its lease)."""
         self.published = 0
@@ -352,11 +363,14 @@ class OutboxRelay:
 
     async def publish_staged(self, staged: Staging) -> bool:
         """Publish a batch's new documents' events from memory, once they are written: one
-        producer send, one marker insert, one delete of their announcements, and none of a
-        pass's reads (their documents were new, so nothing of theirs was published before,
-        unless a pass just did: `_known` skips that). Only where this replica holds the
-        collection's lease; the rest wait for a pass. Returns whether the batch left no
-        announcement for a pass."""
+        producer send, and none of a pass's reads (their documents were new, so nothing of
+        theirs was published before, unless a pass just did: `_known` skips that). Only
+        where this replica holds the collection's lease; the rest wait for a pass. Their
+        sent markers and announcements' delete are left to `settle`, at the next pass:
+        two writes a second, not two a batch (at 50 meetings/s a batch is one or two
+        meetings, and those writes were a fifth of the database's commands). A crash
+        before then publishes them again, as a crash before the marker always did.
+        Returns whether the batch left no announcement for a pass."""
         if not staged.fresh:
             return staged.announced == 0
         async with self._lock:
@@ -365,13 +379,37 @@ class OutboxRelay:
                 self.published += await self._publish(
                     [((s.collection, s.doc_id), e) for s in mine for e in s.entries],
                     read_markers=False,
+                    settle_later=True,
                 )
-                await self._db[PENDING].delete_many(
-                    {"_id": {"$in": [s.announcement for s in mine]}}
-                )
+                self._unsettled += [s.announcement for s in mine]
+                if self._bucket_ends_soon():
+                    await self._settle()
         return len(mine) == staged.announced
 
+    async def settle(self) -> None:
+        """Write what batches published from memory down as published (at a stop)."""
+        async with self._lock:
+            await self._settle()
+
+    async def _settle(self) -> None:
+        """The sent markers, then the announcements' delete (a crash between the two only
+        leaves announcements whose events are marked sent). On failure they are kept for
+        the next try."""
+        marks, self._unsettled_marks = self._unsettled_marks, []
+        done, self._unsettled = self._unsettled, []
+        try:
+            await insert_new(self._db[SENT], marks)
+            if done:
+                await self._db[PENDING].delete_many({"_id": {"$in": done}})
+        except BaseException:
+            self._unsettled_marks[:0], self._unsettled[:0] = marks, done
+            raise
+
+    def _bucket_ends_soon(self) -> bool:
+        return self._now().timestamp() % self._bucket >= self._bucket - SETTLE_BEFORE_BUCKET_END
+
     async def _drain(self) -> int:
+        await self._settle()  # before reading the announcements: they are done
         held = [name for name in self._collections if await self._hold_lease(name)]
         late = time.monotonic() >= self._next_sweep
         if late:
@@ -499,13 +537,17 @@ class OutboxRelay:
         return sent, {e["event_id"] for e in outboxes[where]}
 
     async def _publish(
-        self, staged: list[tuple[tuple[str, object], Document]], *, read_markers: bool = True
+        self,
+        staged: list[tuple[tuple[str, object], Document]],
+        *,
+        read_markers: bool = True,
+        settle_later: bool = False,
     ) -> int:
         """Publish the staged entries not yet sent, in the order given (each document's in
-        its own order), in one producer send, then mark them sent in one insert.
-        `read_markers=False`: the entries are new, so only this relay can have marked them
-        (`_known` tells), or, at a lease handover, the next holder (one batch published
-        twice, as a pass outliving its bucket may)."""
+        its own order), in one producer send, then mark them sent in one insert (or leave
+        the markers to `_settle`). `read_markers=False`: the entries are new, so only this
+        relay can have marked them (`_known` tells), or, at a lease handover, the next
+        holder (one batch published twice, as a pass outliving its bucket may)."""
         counts: dict[tuple[str, object], int] = {}
         for where, _ in staged:
             counts[where] = counts.get(where, 0) + 1
@@ -542,7 +584,11 @@ class OutboxRelay:
                 for e in todo:
                     self.metrics.produced.labels(e["topic"]).inc()
             now = self._now()
-            await insert_new(self._db[SENT], [{"_id": e["event_id"], "at": now} for e in todo])
+            marks = [{"_id": e["event_id"], "at": now} for e in todo]
+            if settle_later:
+                self._unsettled_marks += marks
+            else:
+                await insert_new(self._db[SENT], marks)
         self._known.update(counts)
         return len(todo)
 
@@ -550,8 +596,9 @@ class OutboxRelay:
         """Events announced within the grace and not yet published (older announcements
         are mostly writes that found their change applied): cheap enough for every scrape."""
         count, old = 0, self._now() - ANNOUNCEMENT_GRACE
+        published = set(self._unsettled)
         async for a in self._db[PENDING].find({"collection": {"$in": self._collections}}):
-            count += len(a["events"]) if a["at"] >= old else 0
+            count += len(a["events"]) if a["at"] >= old and a["_id"] not in published else 0
         return count
 
     async def unsent(self) -> int:
