@@ -368,7 +368,7 @@ class OutboxRelay:
         where this replica holds the collection's lease; the rest wait for a pass. Their
         sent markers and announcements' delete are left to `settle`, at the next pass:
         two writes a second, not two a batch (at 50 meetings/s a batch is one or two
-        meetings, and those writes were a fifth of the database's commands). A crash
+        meetings, and those writes were an eighth of the database's commands). A crash
         before then publishes them again, as a crash before the marker always did.
         Returns whether the batch left no announcement for a pass."""
         if not staged.fresh:
