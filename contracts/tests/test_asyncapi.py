@@ -20,14 +20,20 @@ def test_checked_in_asyncapi_is_current(service: str) -> None:
     assert checked_in == render(service), f"docs/asyncapi/{service}.json is stale: run `make docs`"
 
 
+def _consumes(name: str) -> bool:
+    """Whether a channel or message is a consumer's (`registration:consume-prompt:<topic>`),
+    not a published event's (`<topic>:<event>`)."""
+    return name.split(":")[1].startswith("consume")
+
+
 def _documented(spec: dict) -> set[str]:
     """Event types a service's document names: those it sends (one channel each) and those
     it acts on (the `oneOf` of each topic it consumes)."""
-    sent = {name.split(":")[-1] for name in spec["channels"] if ":consume:" not in name}
+    sent = {name.split(":")[-1] for name in spec["channels"] if not _consumes(name)}
     consumed = {
         ref["$ref"].rsplit("/", 1)[-1]
         for key, message in spec["components"]["messages"].items()
-        if ":consume:" in key
+        if _consumes(key)
         for ref in message["payload"]["oneOf"]
     }
     return sent | consumed
@@ -46,6 +52,10 @@ def test_a_consumed_topic_names_the_events_the_service_acts_on() -> None:
     checks = spec["components"]["messages"]["inspection:consume:hnth.checks:SubscribeMessage"]
     assert checks["payload"] == {"oneOf": [{"$ref": "#/components/schemas/CheckSubmitted"}]}
     assert "items" in spec["components"]["schemas"]["CheckSubmitted"]["properties"]
+    spec = json.loads((DOCS / "registration.json").read_text(encoding="utf-8"))
+    key = "registration:consume-prompt:hnth.inbound.tuyen-quang:SubscribeMessage"
+    submissions = spec["components"]["messages"][key]["payload"]["oneOf"]
+    assert {"$ref": "#/components/schemas/MeetingSubmitted"} in submissions
 
 
 def test_rendering_leaves_the_environment_as_it_was() -> None:

@@ -26,7 +26,14 @@ pytestmark = pytest.mark.integration
 MESSAGES = 60
 
 
-def _service(infra, unique: str, part_ms: int = 50, commit_ms: int = 1000) -> Service:
+def _service(
+    infra,
+    unique: str,
+    part_ms: int = 50,
+    commit_ms: int = 1000,
+    fetch_min_bytes: int = 1,
+    prompt_inputs: tuple[str, ...] = (),
+) -> Service:
     settings = ServiceSettings(
         service_name="batches",
         kafka_bootstrap_servers=infra.bootstrap_servers,
@@ -38,12 +45,14 @@ def _service(infra, unique: str, part_ms: int = 50, commit_ms: int = 1000) -> Se
         consume_batch_max=25,
         consume_part_ms=part_ms,
         consume_commit_ms=commit_ms,
+        consume_fetch_min_bytes=fetch_min_bytes,
     )
     return Service(
         settings,
         title="batches",
         description="a service that only consumes",
         inputs=[settings.topics.meetings],
+        prompt_inputs=prompt_inputs,
         outputs=Outputs(),
         outbox_collections=[],
         verify_with=StaticKeys({"keys": []}),
@@ -163,8 +172,7 @@ async def test_a_batch_commits_only_the_partitions_it_holds(
         await _until(all_committed)
         assert len(service.assignment()[topic]) == 4, "the replica holds all four partitions"
         # the fetch wait reached aiokafka through FastStream (no public getter: its attribute)
-        consumer = service._subscriber.consumer if service._subscriber else None
-        assert consumer is not None
+        (consumer,) = service.consumers()
         assert consumer._fetch_max_wait_ms == service.settings.consume_fetch_wait_ms == 100
         assert consumer._fetch_min_bytes == 1, "a service answers what a clerk waits for at once"
     finally:
@@ -233,3 +241,48 @@ async def test_handled_offsets_are_committed_before_their_partitions_move_and_at
     assert sorted(everything) == [f"m-{n:03d}" for n in range(60)], "each handled once"
     assert seen["second"], "the second replica took partitions over"
     assert await group_committed() == 60, "a graceful stop commits what it handled"
+
+
+async def test_prompt_inputs_have_a_consumer_and_a_group_of_their_own(
+    infra, producer: Producer, unique, database
+) -> None:
+    """The service's events gathered (its fetch waits for bytes), the prompt inputs
+    fetched at once by another consumer; each handled once, committed in its own group."""
+    database(f"kit_batches_{unique}")
+    slots = f"t{unique}.hnth.slots"
+    # a back office's gathering for its events
+    service = _service(infra, unique, fetch_min_bytes=32 * 1024, prompt_inputs=(slots,))
+    events, prompt = service.topics.meetings, service.topics.slots
+    await ensure_topics(infra.bootstrap_servers, [events, prompt], partitions=1)
+    seen: list[str] = []
+
+    async def record(event: MeetingCancelled, raw: RawMessage) -> None:
+        seen.append(f"{raw.topic}:{event.meeting_id}")
+
+    service.handle({MeetingCancelled: record})
+    await producer.send(
+        [
+            OutMessage(events, b"k", cancelled("m-event").to_json()),
+            OutMessage(prompt, b"k", cancelled("m-prompt").to_json()),
+        ]
+    )
+    group = f"hnth-batches-{unique}"
+    await service.start()
+    try:
+        gathered, at_once = service.consumers()
+        assert gathered._fetch_min_bytes == 32 * 1024
+        assert at_once._fetch_min_bytes == 1
+
+        async def both_committed() -> bool:
+            mine = await committed(infra.bootstrap_servers, group)
+            theirs = await committed(infra.bootstrap_servers, f"{group}-prompt")
+            return sum(mine.values()) == 1 and sum(theirs.values()) == 1
+
+        await _until(both_committed)
+        held = service.assignment()
+        assert (held[events], held[prompt]) == ({0}, {0}), "both consumers' partitions"
+    finally:
+        await service.stop()
+    assert sorted(seen) == sorted([f"{events}:m-event", f"{prompt}:m-prompt"])
+    assert {tp.topic for tp in await committed(infra.bootstrap_servers, group)} == {events}
+    assert set(service.kafka_grants().groups) == {group, f"{group}-prompt"}

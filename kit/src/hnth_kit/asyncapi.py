@@ -41,11 +41,12 @@ def document(service: str) -> dict[str, Any]:
     )
     built: Service = app.build(settings)
     spec: dict[str, Any] = built.asyncapi().to_specification().to_jsonable()
-    _describe_consumed(spec, built.name, built.consumer.handled_types)
+    for lane in built.lanes:
+        _describe_consumed(spec, lane.name, built.consumer.handled_types)
     return spec
 
 
-def _describe_consumed(spec: dict[str, Any], name: str, handled: tuple[type, ...]) -> None:
+def _describe_consumed(spec: dict[str, Any], consumer: str, handled: tuple[type, ...]) -> None:
     """The service reads raw bytes (so it can dead-letter what does not parse), which
     FastStream documents as a binary string. Publishers on the same topics need to know
     which events it acts on: each consumed topic's message becomes `oneOf` those events."""
@@ -56,12 +57,12 @@ def _describe_consumed(spec: dict[str, Any], name: str, handled: tuple[type, ...
     for model, schema in top.get("$defs", {}).items():
         components["schemas"].setdefault(model, schema)
     for key, message in components["messages"].items():
-        if not key.startswith(f"{name}:consume:"):
+        if not key.startswith(f"{consumer}:"):
             continue
-        topic = key.split(":")[2]
+        topic = key.removeprefix(f"{consumer}:").split(":")[0]
         acted_on = sorted(t.__name__ for t in handled if carries(topic, t))
         message["payload"] = {"oneOf": [{"$ref": f"#/components/schemas/{m}"} for m in acted_on]}
-    components["schemas"].pop(f"{name}:consume:Message:Payload", None)
+    components["schemas"].pop(f"{consumer}:Message:Payload", None)
 
 
 def render(service: str) -> str:

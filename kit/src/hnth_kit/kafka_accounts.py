@@ -73,11 +73,12 @@ class Grants:
         return cls(**{k: tuple(v) for k, v in fields.items()}, administers=administers)
 
 
-def service_grants(inputs: Iterable[str], outputs: Iterable[str], group: str) -> Grants:
-    """A service's: read its inputs, write its outputs and its inputs' dead letters."""
+def service_grants(inputs: Iterable[str], outputs: Iterable[str], groups: Iterable[str]) -> Grants:
+    """A service's: read its inputs, write its outputs and its inputs' dead letters, and
+    keep its consumer groups' offsets."""
     read = tuple(dict.fromkeys(inputs))
     write = tuple(dict.fromkeys([*outputs, *(dead_letter(t) for t in read)]))
-    return Grants(reads=read, writes=write, groups=(group,))
+    return Grants(reads=read, writes=write, groups=tuple(groups))
 
 
 def system_grants(username: str, inbound: str, replies: str) -> Grants:

@@ -1,6 +1,8 @@
 """Rewind a service's consumer group to a point in time, to rebuild its read model.
 
-Every service is one consumer group (`hnth-<service>`). Moving the group's committed
+Every service's events are consumed in one group (`hnth-<service>`; registration's
+inbound submissions in another, `hnth-registration-prompt`: answered requests are not
+replayed). Moving the group's committed
 offsets back makes the service consume again, from that time on, every event it has
 already seen: idempotent handlers make that safe, and a read model dropped beforehand is
 rebuilt. Kafka accepts the new offsets only while the group has no member, so the

@@ -71,13 +71,36 @@ class ConsumerOptions(TypedDict):
     fetch_min_bytes: int
 
 
-def consumer_options(settings: ServiceSettings) -> ConsumerOptions:
+def consumer_options(settings: ServiceSettings, *, prompt: bool = False) -> ConsumerOptions:
+    """The settings' options; a `prompt` consumer's fetches answer with the first message."""
     return ConsumerOptions(
         max_records=settings.consume_batch_max,
         batch_timeout_ms=settings.consume_batch_wait_ms,
         fetch_max_wait_ms=settings.consume_fetch_wait_ms,
-        fetch_min_bytes=settings.consume_fetch_min_bytes,
+        fetch_min_bytes=1 if prompt else settings.consume_fetch_min_bytes,
     )
+
+
+@dataclass
+class Lane:
+    """One of a service's consumers: its topics, its group, and its offsets committed
+    behind its batches. Every service has one for its inputs, fetched as its settings
+    say; one whose `prompt_inputs` someone waits on (an integrating system's submissions)
+    has a second, fetched at once, so that its other inputs can gather their fetches
+    (`HNTH_CONSUME_FETCH_MIN_BYTES`). The lanes' batches run side by side, as the HTTP
+    routes do beside the consumer."""
+
+    name: str
+    topics: list[str]
+    group: str
+    commits: Commits
+    prompt: bool = False
+    subscriber: Any = None
+
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The running consumer (none before start, nor under the in-memory test broker)."""
+        consumer = getattr(self.subscriber, "consumer", None)
+        return consumer if isinstance(consumer, AIOKafkaConsumer) else None
 
 
 async def commit_batch(commits: Commits, message: KafkaMessage, records: Sequence[Any]) -> None:
@@ -116,6 +139,7 @@ class Service:
         title: str,
         description: str,
         inputs: Sequence[str],
+        prompt_inputs: Sequence[str] = (),
         outputs: Outputs,
         outbox_collections: Sequence[str],
         timers: bool = False,
@@ -153,7 +177,23 @@ class Service:
         )
         # every service refuses revoked sign-ins, so every service reads the access topic;
         # and every service moves its own documents when provinces merge or rename
-        self._inputs = list(dict.fromkeys([*inputs, self.topics.access, self.topics.tenants]))
+        gathered = list(dict.fromkeys([*inputs, self.topics.access, self.topics.tenants]))
+        prompt = [topic for topic in dict.fromkeys(prompt_inputs) if topic not in gathered]
+        self._inputs = gathered + prompt
+        every = settings.consume_commit_ms / 1000
+        self.lanes = [Lane(f"{self.name}:consume", gathered, settings.group_id, Commits(every))]
+        if prompt:
+            # a group of its own: rewinding the service's group (`hnth replay`) to rebuild
+            # its read models replays its events, not requests already answered
+            self.lanes.append(
+                Lane(
+                    f"{self.name}:consume-prompt",
+                    prompt,
+                    f"{settings.group_id}-prompt",
+                    Commits(every),
+                    prompt=True,
+                )
+            )
         self.tenants = TenantMover(self.db, self.name)
         self.consumer.translate = self.tenants.translate
         self.auth.current = self.tenants.current
@@ -161,8 +201,6 @@ class Service:
         self._startup: list[Callable[[], Awaitable[None]]] = [self.tenants.refresh]
         self._background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._subscriber: Any = None
-        self._commits = Commits(settings.consume_commit_ms / 1000)
         self._behind: asyncio.Task[None] | None = None
         """The last of the publishing tasks `publish_behind` started."""
         self.broker = self._build_broker(title, description)
@@ -225,8 +263,9 @@ class Service:
 
     def kafka_grants(self) -> Grants:
         """The ACLs this service's own principal needs, from what it declares: read its
-        inputs, write its outputs and its inputs' dead letters, its consumer group."""
-        return service_grants(self._inputs, self._outputs.topics, self.settings.group_id)
+        inputs, write its outputs and its inputs' dead letters, its consumer groups."""
+        groups = [lane.group for lane in self.lanes]
+        return service_grants(self._inputs, self._outputs.topics, groups)
 
     def include(self, router: APIRouter) -> None:
         self.api.include_router(router)
@@ -245,26 +284,28 @@ class Service:
     async def _refresh_timers(self) -> None:
         self.metrics.timers_pending.set(await self.timers.pending())
 
+    def consumers(self) -> list[AIOKafkaConsumer]:
+        """The running consumers, one a lane."""
+        return [c for lane in self.lanes if (c := lane.consumer()) is not None]
+
     def assignment(self) -> dict[str, set[int]]:
         """The input partitions this replica consumes now, by topic: for scheduling, whose
         requests are keyed by province, which provinces' calendars it owns."""
-        consumer = getattr(self._subscriber, "consumer", None)
         held: dict[str, set[int]] = {}
-        for tp in consumer.assignment() if consumer is not None else ():
-            held.setdefault(tp.topic, set()).add(tp.partition)
+        for consumer in self.consumers():
+            for tp in consumer.assignment():
+                held.setdefault(tp.topic, set()).add(tp.partition)
         return held
 
     async def _refresh_lag(self) -> None:
-        """Lag from what the consumer already knows (high watermark of its last fetch minus
-        its position): no request to the broker per scrape."""
-        consumer = getattr(self._subscriber, "consumer", None)
-        if consumer is None:
-            return
-        for tp in consumer.assignment():
-            high = consumer.highwater(tp)
-            if high is not None:
-                behind = max(0, high - await consumer.position(tp))
-                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(behind)
+        """Lag from what the consumers already know (high watermark of the last fetch minus
+        the position): no request to the broker per scrape."""
+        for consumer in self.consumers():
+            for tp in consumer.assignment():
+                high = consumer.highwater(tp)
+                if high is not None:
+                    behind = max(0, high - await consumer.position(tp))
+                    self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(behind)
 
     async def publish_staged(self, staged: Staging) -> None:
         """A batch is written: its new documents' events go out now, from memory. On
@@ -334,55 +375,8 @@ class Service:
             graceful_timeout=10.0,
             log_level=logging.DEBUG,  # per-message lines off; errors still logged
         )
-        if self._inputs:
-            subscriber = broker.subscriber(
-                *(Topic(name, declare=False) for name in self._inputs),
-                group_id=self.settings.group_id,
-                auto_offset_reset="earliest",
-                batch=True,
-                **consumer_options(self.settings),
-                listener=self._commits.listener(),
-                decoder=_raw_body,
-                title=f"{self.name}:consume",
-                description=f"{title}: consumes " + ", ".join(self._inputs),
-            )
-            self._subscriber = subscriber
-
-            @subscriber
-            async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
-                """Each message in order, as alone; the batch's partitions are committed once
-                when all are done. A raise (infrastructure down past its budget) rewinds
-                every partition to the batch's start: the redelivered ones are idempotent."""
-                records = message.raw_message
-                assert isinstance(records, tuple), "the subscriber consumes batches"
-                part_ms = self.settings.consume_part_ms
-                with staging() as staged, batch_reads():
-
-                    async def publish_part() -> None:
-                        self.publish_behind(staged)
-
-                    try:  # its deferred inserts are written before the commit
-                        await self.consumer.process_batch(
-                            [
-                                RawMessage(
-                                    topic=record.topic,
-                                    partition=record.partition,
-                                    offset=record.offset,
-                                    key=record.key,
-                                    value=body,
-                                    headers=tuple(record.headers or ()),
-                                )
-                                for record, body in zip(records, bodies, strict=True)
-                            ],
-                            part_seconds=part_ms / 1000 if part_ms else None,
-                            between_parts=publish_part,
-                        )
-                    except BaseException:
-                        self.relay.wake()  # what was written before the raise
-                        raise
-                    self.publish_behind(staged)  # in flight from the staging on
-                await commit_batch(self._commits, message, records)
-
+        for lane in self.lanes:
+            self._subscribe(broker, lane, title)
         for topic, models in self._outputs.topics.items():
             for model in models:
                 broker.publisher(
@@ -392,6 +386,56 @@ class Service:
                     schema=model,
                 )
         return broker
+
+    def _subscribe(self, broker: KafkaBroker, lane: Lane, title: str) -> None:
+        """The lane's consumer: batches of raw messages, each handled as alone."""
+        subscriber = broker.subscriber(
+            *(Topic(name, declare=False) for name in lane.topics),
+            group_id=lane.group,
+            auto_offset_reset="earliest",
+            batch=True,
+            **consumer_options(self.settings, prompt=lane.prompt),
+            listener=lane.commits.listener(),
+            decoder=_raw_body,
+            title=lane.name,
+            description=f"{title}: consumes " + ", ".join(lane.topics),
+        )
+        lane.subscriber = subscriber
+
+        @subscriber
+        async def on_batch(bodies: list[bytes], message: KafkaMessage) -> None:
+            """Each message in order, as alone; the batch's partitions are committed once
+            when all are done. A raise (infrastructure down past its budget) rewinds
+            every partition to the batch's start: the redelivered ones are idempotent."""
+            records = message.raw_message
+            assert isinstance(records, tuple), "the subscriber consumes batches"
+            part_ms = self.settings.consume_part_ms
+            with staging() as staged, batch_reads():
+
+                async def publish_part() -> None:
+                    self.publish_behind(staged)
+
+                try:  # its deferred inserts are written before the commit
+                    await self.consumer.process_batch(
+                        [
+                            RawMessage(
+                                topic=record.topic,
+                                partition=record.partition,
+                                offset=record.offset,
+                                key=record.key,
+                                value=body,
+                                headers=tuple(record.headers or ()),
+                            )
+                            for record, body in zip(records, bodies, strict=True)
+                        ],
+                        part_seconds=part_ms / 1000 if part_ms else None,
+                        between_parts=publish_part,
+                    )
+                except BaseException:
+                    self.relay.wake()  # what was written before the raise
+                    raise
+                self.publish_behind(staged)  # in flight from the staging on
+            await commit_batch(lane.commits, message, records)
 
     async def start(self) -> None:
         """Create topics and indexes, then start producer, consumer, relay and timers."""
@@ -405,9 +449,10 @@ class Service:
         await self.producer.start()
         await self.relay.ensure_indexes()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
-        if self._commits.every:
-            commits = self._commits.run()
-            self._tasks.append(asyncio.create_task(commits, name=f"{self.name}-commits"))
+        for lane in self.lanes:
+            if lane.commits.every:
+                commits = lane.commits.run()
+                self._tasks.append(asyncio.create_task(commits, name=f"{lane.name}-commits"))
         if self._timer_handlers:
             timers = self.timers.run(self._timer_handlers, self.settings.timer_poll_seconds)
             self._tasks.append(asyncio.create_task(timers, name=f"{self.name}-timers"))
@@ -426,8 +471,9 @@ class Service:
         return await self.timers.fire_due(self._timer_handlers)
 
     async def stop(self) -> None:
-        self._commits.closing = True  # a batch still running commits as it ends
-        await self._commits.flush()
+        for lane in self.lanes:
+            lane.commits.closing = True  # a batch still running commits as it ends
+            await lane.commits.flush()
         await self.broker.stop()
         await self.published_behind()
         try:
