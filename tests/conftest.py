@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -411,7 +411,7 @@ async def _own_kafka_user(infra, service: str, env: dict[str, str], group: str) 
         return {}
     own = {**env, **OWN.get(service, {})}
     base = _declared_grants(service, own)
-    grants = replace(base.prefixed(env["HNTH_TOPIC_PREFIX"]), groups=(group,))
+    grants = base.prefixed(env["HNTH_TOPIC_PREFIX"]).for_group(group)
     user = f"{service}-{group.rsplit('-', 1)[-1]}"
     signed_in = await provision(infra.kafka, user, secrets.token_urlsafe(18), grants)
     return signed_in.environment()

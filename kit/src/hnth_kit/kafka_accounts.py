@@ -65,6 +65,12 @@ class Grants:
             write_prefixes=tuple(prefix + t for t in self.write_prefixes),
         )
 
+    def for_group(self, group: str) -> Grants:
+        """The same grants for a service run under consumer group `group` (a test
+        platform's): its first group renamed, the others (`<group>-prompt`) after it."""
+        first = self.groups[0]
+        return replace(self, groups=tuple(group + g.removeprefix(first) for g in self.groups))
+
     @classmethod
     def from_json(cls, text: str) -> Grants:
         """What `python -m <service> kafka-grants` printed."""
