@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.mime.text import MIMEText
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from icalendar.prop import vDDDTypes
 from notification_samples import (
     BUSY,
     TENANT,
@@ -731,3 +733,15 @@ def test_a_cancelled_inspection_tells_every_party_of_its_plan_with_the_reason() 
     assert "Reason: Phòng họp đang sửa" in text
     unplanned = inspection_cancelled(START).model_copy(update={"plan": None})
     assert plan_inspection_cancellation(unplanned, POLICY) == []
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        START,
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+    ],
+)
+def test_a_calendar_time_is_written_as_icalendar_writes_it(at: datetime) -> None:
+    assert content._utc(at) == vDDDTypes(at.astimezone(UTC)).to_ical()
