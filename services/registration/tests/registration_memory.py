@@ -40,6 +40,8 @@ class MemoryStore:
         self.stored: dict[tuple[str, str], Document] = {}
         self.outbox: list[Event] = []
         self.entries: list[Document] = []
+        self.prefetched: list[tuple[str, str]] = []
+        """The meetings a consumer batch's prefetch asked for."""
 
     async def meeting(self, tenant: str, meeting_id: str) -> Document | None:
         found = self.stored.get((tenant, meeting_id))
@@ -82,6 +84,9 @@ class MemoryStore:
         current.update(fields)
         self.outbox.extend(events)
         return True
+
+    async def prefetch_meetings(self, meetings: Sequence[tuple[str, str]]) -> None:
+        self.prefetched.extend(meetings)
 
     async def adopt_meeting(self, meeting: Document, event: Event) -> bool:
         key = (meeting["tenant"], meeting["_id"])

@@ -297,7 +297,9 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
     meeting_cases = Meetings(store, policy_for, clock, wake)
     inbound = Inbound(meeting_cases, system_rows, SystemAnswers(service.db, topics), clock)
-    service.handle(handlers(Timeline(store, files, clock), inbound, topics))
+    timeline = Timeline(store, files, clock)
+    service.handle(handlers(timeline, inbound, topics))
+    service.prefetch(timeline.prefetch)
     feed_rows = FeedStore(service.db)
     service.on_startup(feed_rows.setup)
     service.api.state.registration = State(

@@ -151,6 +151,12 @@ async def test_a_meeting_id_of_another_source_is_refused(timeline, store) -> Non
     assert types(store) == ["MeetingRequested"]
 
 
+async def test_a_batch_reads_the_meetings_other_systems_announced_once(timeline, store) -> None:
+    own = requested(producer=PRODUCER)  # registration's own: nothing to look up
+    await timeline.prefetch([requested(), own, requested(tenant="lang-son"), cancelled()])
+    assert store.prefetched == [(TENANT, "eoffice-1"), ("lang-son", "eoffice-1")]
+
+
 async def test_the_same_id_in_another_province_is_another_meeting(timeline, store) -> None:
     await timeline.requested(requested())
     await timeline.requested(requested(tenant="lang-son"))

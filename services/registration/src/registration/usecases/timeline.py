@@ -43,6 +43,8 @@ CHECK_FIELDS = {"endpoint", "outcome", "failed_items", "on_time", "checked_by"}
 class TimelineStore(Protocol):
     """What the timeline use cases need of the store (`RegistrationStore` implements it)."""
 
+    async def prefetch_meetings(self, meetings: Sequence[tuple[str, str]]) -> None: ...
+
     async def adopt_meeting(self, meeting: Document, event: Event) -> bool: ...
 
     async def apply_external(self, event: Event, fields: Document) -> bool: ...
@@ -89,6 +91,17 @@ def id_taken(event: MeetingRequested) -> Refusal:
 class Timeline:
     def __init__(self, store: TimelineStore, materials: RecordStore, clock: Clock) -> None:
         self.store, self.materials, self.clock = store, materials, clock
+
+    async def prefetch(self, events: Sequence[Event]) -> None:
+        """Before a consumer batch: read the meetings other systems announced in it, once
+        (`Service.prefetch`); registration's own requests look nothing up."""
+        await self.store.prefetch_meetings(
+            [
+                (e.tenant, e.meeting_id)
+                for e in events
+                if isinstance(e, MeetingRequested) and e.producer != PRODUCER
+            ]
+        )
 
     async def requested(self, event: MeetingRequested) -> None:
         """Adopt another system's meeting (Refusal `meeting_id_taken` if the province has
