@@ -16,6 +16,7 @@ from hnth_contracts import (
     Conflict,
     ConflictKind,
     Event,
+    MeetingRequested,
     MeetingSubmitted,
     RuleRef,
     Slot,
@@ -92,6 +93,32 @@ def submitted(
         request_id=request_id,
         system=system,
         meeting=meeting,
+    )
+
+
+def announced(
+    meeting_id: str,
+    start: datetime,
+    *,
+    producer: str = "e-office",
+    tenant: str = TENANT,
+    endpoints: tuple[str, ...] = ("TQ-SYT", "TQ-STTTT"),
+    requested_by: str = "",
+) -> MeetingRequested:
+    """A meeting another system (an e-office) announces straight on the topic."""
+    return MeetingRequested.create(
+        tenant=tenant,
+        correlation_id=meeting_id,
+        producer=producer,
+        meeting_id=meeting_id,
+        title="Họp trực tuyến từ văn phòng điện tử",
+        host_unit="SYT",
+        chair="Giám đốc Sở Y tế",
+        start=start,
+        end=start + timedelta(hours=1),
+        main_endpoint="TQ-SYT",
+        endpoints=endpoints,
+        requested_by=requested_by,
     )
 
 

@@ -6,13 +6,20 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from registration_samples import DIRECTORY_EVENTS, NOW, meeting_body, outcomes, publish, token
+from registration_samples import (
+    DIRECTORY_EVENTS,
+    NOW,
+    announced,
+    meeting_body,
+    outcomes,
+    publish,
+    token,
+)
 
 from hnth_contracts import (
     DIRECTORY_LOAD,
     ContactsUpdated,
     EndpointUpdated,
-    MeetingRequested,
     UnitUpdated,
     decode_event,
     key_of,
@@ -300,20 +307,7 @@ async def test_timeline_shows_decisions_and_checks_from_the_topics(registration,
 
 
 async def test_meeting_from_another_system_is_adopted_and_left_to_it(registration) -> None:
-    start = NOW + timedelta(days=4)
-    request = MeetingRequested.create(
-        tenant="tuyen-quang",
-        correlation_id="eoffice-778",
-        producer="e-office",
-        meeting_id="eoffice-778",
-        title="Họp trực tuyến từ văn phòng điện tử",
-        host_unit="SYT",
-        chair="Giám đốc Sở Y tế",
-        start=start,
-        end=start + timedelta(hours=1),
-        main_endpoint="TQ-SYT",
-        endpoints=("TQ-SYT", "TQ-H-NAHANG"),
-    )
+    request = announced("eoffice-778", NOW + timedelta(days=4), endpoints=("TQ-SYT", "TQ-H-NAHANG"))
     await publish(registration, request)
     auth = registration.headers()
     adopted = await eventually(

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
 from pymongo import monitoring
+from registration_samples import announced as announced_at
 
 from hnth_contracts import MeetingRequested, Topics
 from hnth_kit.batch_reads import batch_reads
@@ -23,28 +24,18 @@ from registration.usecases.timeline import adopted
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)
+
+
+def announced(meeting_id: str, producer: str = "e-office") -> MeetingRequested:
+    return announced_at(meeting_id, START, producer=producer)
+
+
 T = TypeVar("T")
 
 
 async def elsewhere(call: Callable[[], Awaitable[T]]) -> T:
     """Run outside the batch (another lane's task, an HTTP request): writes at once."""
     return await asyncio.create_task(call(), context=contextvars.Context())  # type: ignore[arg-type]
-
-
-def announced(meeting_id: str, producer: str = "e-office") -> MeetingRequested:
-    return MeetingRequested.create(
-        tenant="tuyen-quang",
-        correlation_id=meeting_id,
-        producer=producer,
-        meeting_id=meeting_id,
-        title="Họp từ văn phòng điện tử",
-        host_unit="SYT",
-        chair="Giám đốc Sở Y tế",
-        start=START,
-        end=START + timedelta(hours=1),
-        main_endpoint="TQ-SYT",
-        endpoints=("TQ-SYT",),
-    )
 
 
 class Commands(monitoring.CommandListener):

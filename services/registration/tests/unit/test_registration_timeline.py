@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from registration_memory import MemoryMaterials, MemoryStore
-from registration_samples import outcomes
+from registration_samples import announced, outcomes
 from unit.test_registration_inbound import Answered, Registered, submitted
 from unit.test_registration_usecases import POLICY
 
@@ -44,19 +44,8 @@ RAW = RawMessage(topic="meetings", partition=0, offset=0, key=None, value=b"")
 
 
 def requested(producer: str = "e-office", tenant: str = TENANT) -> MeetingRequested:
-    return MeetingRequested.create(
-        tenant=tenant,
-        correlation_id="eoffice-1",
-        producer=producer,
-        meeting_id="eoffice-1",
-        title="Họp từ văn phòng điện tử",
-        host_unit="SYT",
-        chair="Giám đốc Sở Y tế",
-        start=START,
-        end=START + timedelta(hours=1),
-        main_endpoint="TQ-SYT",
-        endpoints=("TQ-SYT", "TQ-STTTT"),
-        requested_by="eoffice:syt",
+    return announced(
+        "eoffice-1", START, producer=producer, tenant=tenant, requested_by="eoffice:syt"
     )
 
 
