@@ -252,7 +252,7 @@ async def test_prompt_inputs_have_a_consumer_and_a_group_of_their_own(
     slots = f"t{unique}.hnth.slots"
     # a back office's gathering for its events
     service = _service(infra, unique, fetch_min_bytes=32 * 1024, prompt_inputs=(slots,))
-    events, prompt = service.topics.meetings, service.topics.slots
+    events, prompt = service.topics.meetings, slots
     await ensure_topics(infra.bootstrap_servers, [events, prompt], partitions=1)
     seen: list[str] = []
 

@@ -201,6 +201,14 @@ async def settle(collection: AsyncCollection[Document]) -> None:
         await batch.settle(collection)
 
 
+async def before_writing(collection: AsyncCollection[Document], doc_id: str) -> None:
+    """Before a handler writes this document itself (an update, a replace): what the batch
+    holds for the collection is made first (the document may be among it), and the
+    batch's reads ask the database for it from then on."""
+    await settle(collection)
+    batch_reads.forget(collection, doc_id)
+
+
 def held_in_batch(
     key: str, make: Callable[[], HeldT], writes: AsyncCollection[Document] | None = None
 ) -> HeldT | None:

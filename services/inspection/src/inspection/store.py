@@ -31,7 +31,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import CheckSubmitted, Event, Topics
 from hnth_kit import batch_reads
-from hnth_kit.batch_writes import insert_new_in_batch, insert_new_or, settle
+from hnth_kit.batch_writes import before_writing, insert_new_in_batch, insert_new_or, settle
 from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document, exists, insert_new, take_lease
@@ -148,8 +148,7 @@ class InspectionStore:
         if new:
             await insert_new_or(self._meetings, [meeting], self._replace_meeting)
         else:
-            await settle(self._meetings)
-            batch_reads.forget(self._meetings, meeting["_id"])
+            await before_writing(self._meetings, meeting["_id"])
             await self._replace_meeting(meeting)
 
     async def _replace_meeting(self, meeting: Document) -> None:

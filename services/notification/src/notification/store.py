@@ -35,7 +35,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import ContactsUpdated, EndpointUpdated, Topics, UnitUpdated
 from hnth_kit import batch_reads
-from hnth_kit.batch_writes import insert_new_or, settle
+from hnth_kit.batch_writes import before_writing, insert_new_or
 from hnth_kit.mongo import Document, exists, insert_new
 from hnth_kit.outbox import (
     announce,
@@ -507,8 +507,7 @@ class NotificationStore:
         if new:  # in a consumer batch, inserted with the batch's others at its end
             await insert_new_or(self._meetings, [doc], self._update_meeting)
             return
-        await settle(self._meetings)
-        batch_reads.forget(self._meetings, doc["_id"])
+        await before_writing(self._meetings, doc["_id"])
         await self._update_meeting(doc)
 
     async def _update_meeting(self, doc: Document) -> None:

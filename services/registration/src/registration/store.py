@@ -34,7 +34,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hnth_contracts import Event, MeetingChanged, MeetingRequested, Topics
 from hnth_kit import batch_reads
-from hnth_kit.batch_writes import insert_new_in_batch, insert_new_or, settle
+from hnth_kit.batch_writes import before_writing, insert_new_in_batch, insert_new_or
 from hnth_kit.idempotency import UnknownDocument, apply_once, insert_once
 from hnth_kit.mongo import Document, exists, insert_new, take_lease
 from hnth_kit.outbox import announce, hide_outbox, merge_updates, outbox_update, with_outbox
@@ -365,8 +365,7 @@ class RegistrationStore:
         """Apply another system's change to the meeting it owns in the event's province,
         once per event; False if there is no such meeting (of that source)."""
         key = meeting_key(event.tenant, getattr(event, "meeting_id", ""))
-        await settle(self._meetings)  # a meeting the batch adopted is in
-        batch_reads.forget(self._meetings, key)
+        await before_writing(self._meetings, key)  # a meeting the batch adopted is in
         try:
             await apply_once(
                 self._meetings,
@@ -460,8 +459,7 @@ class RegistrationStore:
             {"reached_revision": {"$lte": revision}},
         ]
         key = meeting_key(tenant, meeting_id)
-        await settle(self._meetings)  # a meeting the batch adopted is in
-        batch_reads.forget(self._meetings, key)
+        await before_writing(self._meetings, key)  # a meeting the batch adopted is in
         await self._meetings.update_one(
             {"_id": key, "$or": newer_or_none},
             {"$set": {"reached": list(endpoints), "reached_revision": revision}},

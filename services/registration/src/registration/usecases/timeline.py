@@ -30,6 +30,7 @@ from hnth_contracts import (
     SlotHeld,
     SlotRejected,
     SlotReleased,
+    meetings_named,
 )
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
@@ -95,13 +96,8 @@ class Timeline:
     async def prefetch(self, events: Sequence[Event]) -> None:
         """Before a consumer batch: read the meetings other systems announced in it, once
         (`Service.prefetch`); registration's own requests look nothing up."""
-        await self.store.prefetch_meetings(
-            [
-                (e.tenant, e.meeting_id)
-                for e in events
-                if isinstance(e, MeetingRequested) and e.producer != PRODUCER
-            ]
-        )
+        others = [e for e in events if e.producer != PRODUCER]
+        await self.store.prefetch_meetings(meetings_named(others, (MeetingRequested,)))
 
     async def requested(self, event: MeetingRequested) -> None:
         """Adopt another system's meeting (Refusal `meeting_id_taken` if the province has
