@@ -43,9 +43,11 @@ def e2e_table(results: dict[str, Any], name: str) -> str:
     if results.get("warm_up"):
         lines[1:1] = [
             "",
-            "A flat-out warm-up run came first and is not counted: "
+            "A warm-up run came first and is not counted: "
             + "; ".join(
-                f"{run['meetings']} meetings, {run['fully_processed_per_s']} fully processed/s, "
+                f"{run['meetings']} meetings "
+                + ("flat out" if run["rate"] == "flat out" else f"at {run['rate']:g}/s")
+                + f", {run['fully_processed_per_s']} fully processed/s, "
                 f"{run['decided_per_s']} decided/s"
                 for run in results["warm_up"]
             )
