@@ -42,7 +42,7 @@ from hnth_contracts import Event, Topics
 from hnth_kit.batch_writes import discard_in_batch, insert_new_in_batch
 from hnth_kit.clock import Clock
 from hnth_kit.metrics import Metrics
-from hnth_kit.mongo import Document, insert_new, take_lease
+from hnth_kit.mongo import Document, insert_new, size_of, take_lease
 from hnth_kit.outbox import announce, with_outbox
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,8 @@ class Timers:
             )
 
     async def pending(self) -> int:
-        return await self._queue.count_documents({})
+        """Timers waiting to fire (the queue's size)."""
+        return await size_of(self._queue)
 
     async def fire_due(self, handlers: Mapping[str, TimerHandler]) -> int:
         """Fire every timer due now that no other replica holds; returns how many fired here."""

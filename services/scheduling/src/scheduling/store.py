@@ -46,7 +46,7 @@ from hnth_contracts import (
 )
 from hnth_contracts.groups import BUILT_IN, Group, Member
 from hnth_kit import batch_reads, batch_writes
-from hnth_kit.mongo import Document, exists, insert_new
+from hnth_kit.mongo import Document, exists, insert_new, size_of
 from hnth_kit.outbox import announce, announce_many, staged_in_new, with_outbox
 from scheduling.domain import UNIT, Holder, bucket_start
 
@@ -803,7 +803,7 @@ class SchedulingStore:
         await self._parked.delete_many({"tenant": tenant, "meeting_id": meeting_id})
 
     async def parked_count(self) -> int:
-        return await self._parked.count_documents({})
+        return await size_of(self._parked)
 
     # ------------------------------------------------------------ seeding (benches, tests)
 
