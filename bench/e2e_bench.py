@@ -841,6 +841,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meetings", type=int, default=60, help="meetings per scenario")
     parser.add_argument(
+        "--flat-out-meetings",
+        type=int,
+        help="meetings of each flat-out run (default: --meetings): every run books days of "
+        "its own ahead, so the calendars grow by a run's meetings each time, and the runs "
+        "with and without history should not differ by much more than that",
+    )
+    parser.add_argument(
         "--rate", type=float, nargs="+", default=[50.0], help="meetings/s of the fixed-rate runs"
     )
     parser.add_argument("--replicas", type=int, nargs="+", default=[1])
@@ -930,6 +937,7 @@ def main() -> int:
         "machine": f"{os.cpu_count()} cores, shared with other work (see loadavg)",
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         "meetings_per_scenario": args.meetings,
+        "meetings_per_flat_out_run": args.flat_out_meetings or args.meetings,
         **results_note,
         "runs": [],
     }
@@ -937,7 +945,9 @@ def main() -> int:
     first_day = (datetime.now(UTC) + timedelta(days=5)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    span = timedelta(days=days_needed(max(args.meetings, args.warm_up)))
+    span = timedelta(
+        days=days_needed(max(args.meetings, args.warm_up, args.flat_out_meetings or 0))
+    )
     try:
         print("baseline: Kafka ProducerPerformance ...", flush=True)
         results["kafka_producer_perf_per_s"] = round(
@@ -985,7 +995,13 @@ def main() -> int:
                         mix, past = "realistic", args.history
                     first = first_day + span * scenario
                     name = f"{prefix}{scenario}"
-                    count = args.warm_up if mix == "warm-up" else args.meetings
+                    count = (
+                        args.warm_up
+                        if mix == "warm-up"
+                        else args.meetings
+                        if rate
+                        else args.flat_out_meetings or args.meetings
+                    )
                     heavy = mix == "conflict-heavy"
                     made = (
                         conflict_heavy(count, name, first)

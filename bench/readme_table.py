@@ -29,9 +29,13 @@ def ms(value: float) -> str:
 def e2e_table(results: dict[str, Any], name: str) -> str:
     relay = results["bare_relay_per_s"]
     load = f"{results['loadavg_start']} → {results['loadavg_end']}"
+    meetings = f"{results['meetings_per_scenario']} meetings a scenario"
+    flat_out = results.get("meetings_per_flat_out_run", results["meetings_per_scenario"])
+    if flat_out != results["meetings_per_scenario"]:
+        meetings += f", {flat_out} a flat-out run"
     lines = [
         f"From `bench/results/{name}` ({results['date'][:10]}, {results['machine']}; "
-        f"load average {load}; {results['meetings_per_scenario']} meetings a scenario). "
+        f"load average {load}; {meetings}). "
         f"Bare aiokafka relay: {relay:,} msgs/s; Kafka `ProducerPerformance`: "
         f"{results['kafka_producer_perf_per_s']:,} records/s, same run.",
         "",
