@@ -881,8 +881,8 @@ def main() -> int:
         "--warm-up",
         type=int,
         default=1500,
-        help="meetings of a run before the measured ones, at the highest --rate (flat out "
-        "without one), kept apart (0: none): a fresh broker's JVM is still compiling what "
+        help="meetings of a run before the measured ones, at the highest --rate, kept "
+        "apart (0: none): a fresh broker's JVM is still compiling what "
         "that load runs, and the first run at 50/s paid about 3 ms of Kafka CPU a meeting "
         "for it (the next one 1 ms, the third 0.2), as no long-running broker does",
     )
@@ -898,6 +898,7 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
+    flat_out_meetings = args.flat_out_meetings or args.meetings
     run_dir = Path(tempfile.mkdtemp(prefix="hnth-bench-"))
     print(f"starting a native stack in {run_dir} ...", flush=True)
     jmx_port = stack.free_port()
@@ -937,7 +938,7 @@ def main() -> int:
         "machine": f"{os.cpu_count()} cores, shared with other work (see loadavg)",
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         "meetings_per_scenario": args.meetings,
-        "meetings_per_flat_out_run": args.flat_out_meetings or args.meetings,
+        "meetings_per_flat_out_run": flat_out_meetings,
         **results_note,
         "runs": [],
     }
@@ -945,9 +946,7 @@ def main() -> int:
     first_day = (datetime.now(UTC) + timedelta(days=5)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    span = timedelta(
-        days=days_needed(max(args.meetings, args.warm_up, args.flat_out_meetings or 0))
-    )
+    span = timedelta(days=days_needed(max(args.meetings, args.warm_up, flat_out_meetings)))
     try:
         print("baseline: Kafka ProducerPerformance ...", flush=True)
         results["kafka_producer_perf_per_s"] = round(
@@ -964,7 +963,7 @@ def main() -> int:
                 platform.settle()
                 plan: list[tuple[str, float | None]] = []
                 if args.warm_up:
-                    plan.append(("warm-up", max(args.rate) if args.rate else None))
+                    plan.append(("warm-up", max(args.rate)))
                 plan += [("realistic", r) for r in args.rate]
                 plan += [("realistic", None)] * args.repeat
                 if not args.no_conflict_heavy:
@@ -995,13 +994,10 @@ def main() -> int:
                         mix, past = "realistic", args.history
                     first = first_day + span * scenario
                     name = f"{prefix}{scenario}"
-                    count = (
-                        args.warm_up
-                        if mix == "warm-up"
-                        else args.meetings
-                        if rate
-                        else args.flat_out_meetings or args.meetings
-                    )
+                    if mix == "warm-up":
+                        count = args.warm_up
+                    else:
+                        count = args.meetings if rate else flat_out_meetings
                     heavy = mix == "conflict-heavy"
                     made = (
                         conflict_heavy(count, name, first)

@@ -26,6 +26,11 @@ def ms(value: float) -> str:
     )
 
 
+def offered(run: dict[str, Any]) -> str:
+    """A run's offered load as the tables say it: `50/s`, or `flat out`."""
+    return run["rate"] if isinstance(run["rate"], str) else f"{run['rate']:g}/s"
+
+
 def e2e_table(results: dict[str, Any], name: str) -> str:
     relay = results["bare_relay_per_s"]
     load = f"{results['loadavg_start']} → {results['loadavg_end']}"
@@ -49,19 +54,16 @@ def e2e_table(results: dict[str, Any], name: str) -> str:
             "",
             "A warm-up run came first and is not counted: "
             + "; ".join(
-                f"{run['meetings']} meetings "
-                + ("flat out" if run["rate"] == "flat out" else f"at {run['rate']:g}/s")
-                + f", {run['fully_processed_per_s']} fully processed/s, "
-                f"{run['decided_per_s']} decided/s"
+                f"{run['meetings']} meetings, {offered(run)}, "
+                f"{run['fully_processed_per_s']} fully processed/s, {run['decided_per_s']} decided/s"
                 for run in results["warm_up"]
             )
             + ".",
         ]
     for run in results["runs"]:
-        rate = run["rate"] if isinstance(run["rate"], str) else f"{run['rate']:g}/s"
         lines.append(
             f"| {run['mix']} | {len(run.get('provinces', [1]))} | {run.get('past_meetings', 0):,} "
-            f"| {run['replicas']} | {rate} | {run['assigned']} / {run['rejected']} "
+            f"| {run['replicas']} | {offered(run)} | {run['assigned']} / {run['rejected']} "
             f"| {run['decided_per_s']} | {ms(run['assigned_p50_ms'])} / {ms(run['assigned_p95_ms'])} / "
             f"{ms(run['assigned_p99_ms'])} | {run['fully_processed_per_s']} "
             f"| {ms(run['last_notice_p50_ms'])} / {ms(run['last_notice_p95_ms'])} / "
