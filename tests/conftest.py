@@ -189,9 +189,6 @@ def _settings_env(infra, unique: str, smtp: SmtpServer, webhook: WebhookReceiver
         "HNTH_SMTP_PORT": str(smtp.port),
         "HNTH_SMTP_TIMEOUT_SECONDS": "30",
         "HNTH_DELIVERY_LEASE_SECONDS": "120",  # longer than a group's 3 rounds of 30 s
-        # a killed replica's notices are taken up by another 15 s on, not 90: the drills
-        # wait for them (with the lease above, every notice is sent under a claim)
-        "HNTH_DELIVERY_HANDED_SECONDS": "15",
         "HNTH_WEBHOOK_URLS": f'["{webhook.url}"]',
         "HNTH_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "HNTH_DELIVERY_POLL_SECONDS": "0.2",

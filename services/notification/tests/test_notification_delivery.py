@@ -41,14 +41,7 @@ from hnth_kit.outbox import staging
 from hnth_kit.testing import eventually, read_exactly, signed_token
 from notification.domain.attempts import Next, Recorded, is_due
 from notification.domain.notices import Kind, Notice, Recipient, Status
-from notification.store import (
-    CLAIMS,
-    NOTICES,
-    OUTCOMES,
-    QUEUE,
-    NotificationStore,
-    queue_entry,
-)
+from notification.store import NOTICES, OUTCOMES, QUEUE, NotificationStore, queue_entry
 
 pytestmark = pytest.mark.integration
 MEETING_RECIPIENTS = [
@@ -279,42 +272,6 @@ async def test_a_sender_claims_a_batch_in_one_write_and_takes_over_a_dead_sender
     later = now + lease + timedelta(seconds=1)  # "one" died holding "b" and "c"
     assert await store.claim_many(["c", "b"], "three", later, lease) == ["c", "b"]
     assert await store.claim_many(["b", "c", "e"], "two", later, lease) == ["e"]
-
-
-async def test_a_notice_just_stored_is_taken_by_its_own_sender_without_a_claim_once(
-    database, unique
-) -> None:
-    """A notice stored less than the handed time less the lease ago cannot be seen by
-    another replica's poll before a group sending it now is over: its sender takes it
-    without writing a claim, once; its copy is what it sends, and the release writes
-    nothing. Where the handed time does not outlast the lease, notices are claimed."""
-    db = database(f"notification_{unique}")
-    lease = timedelta(seconds=60)
-    store = NotificationStore(db, handed_for=timedelta(seconds=90))
-    other_replica = NotificationStore(db, handed_for=timedelta(seconds=90))
-    short_handed = NotificationStore(db, handed_for=timedelta(seconds=15))
-    await store.setup()
-    now = in_days(0)
-    mine, theirs, short = report_request("r-1"), report_request("r-2"), report_request("r-3")
-    await store.add_notices([mine], now)
-    await other_replica.add_notices([theirs], now)
-    await short_handed.add_notices([short], now)
-
-    assert await store.claim_many([mine.id, theirs.id], "one", now, lease) == [
-        mine.id,
-        theirs.id,
-    ]
-    assert [c["_id"] async for c in db[CLAIMS].find({})] == [theirs.id], "stored elsewhere"
-    assert set(await store.notices_to_send([mine.id, theirs.id])) == {mine.id, theirs.id}
-    assert await short_handed.claim_many([theirs.id], "two", now, lease) == [], "held"
-    assert await store.claim_many([mine.id], "one", now, lease) == [mine.id], "now claimed"
-    await store.release_many([mine.id, theirs.id], "one")
-    assert await db[CLAIMS].count_documents({}) == 0
-
-    assert await short_handed.claim_many([short.id], "three", now, lease) == [short.id]
-    assert [c["_id"] async for c in db[CLAIMS].find({})] == [short.id]
-    await short_handed.release_many([short.id], "three")
-    assert await db[CLAIMS].count_documents({}) == 0
 
 
 async def test_the_queue_is_read_by_due_time_and_a_retry_moves_its_entry(database, unique) -> None:

@@ -61,11 +61,10 @@ class NotificationSettings(ServiceSettings):
     link_secret: SecretStr = Field(min_length=32)
     """Signs acknowledgement links (HMAC); notification's own, shared with no service."""
     delivery_poll_seconds: float = 1.0
-    delivery_handed_seconds: float = Field(default=90.0, ge=0)
+    delivery_handed_seconds: float = Field(default=15.0, ge=0)
     """How long a notice just stored is left to this replica's sender (which has it in
     hand) before other replicas' queue polls see it; after a crash, the delay before
-    another replica sends it. Longer than the lease: a notice stored less than the
-    difference ago is sent without a claim (`NotificationStore.claim_many`)."""
+    another replica sends it."""
     technician_list_window_seconds: float = Field(default=300.0, gt=0)
     """Directory changes within one such window send technicians one updated list."""
     delivery_max_attempts: int = Field(default=10, ge=1)

@@ -89,7 +89,6 @@ class Dispatcher:
                     raise
                 except Exception:
                     log.exception("delivery pass failed; retrying")
-                    await asyncio.sleep(self._poll)  # the database may be down
                 await self._doorbell.wait(max(0.0, polled + self._poll - time.monotonic()))
         finally:
             await self._close()
@@ -98,22 +97,14 @@ class Dispatcher:
         """One pass: the notices handed over, and when `poll`, those the queue has due now;
         returns how many this replica attempted."""
         batch = self._delivery.config.batch
-        handed = self._doorbell.take(batch)
-        notice_ids = list(handed)
+        notice_ids = self._doorbell.take(batch)
         if poll:
             due = await self._delivery.due()
             self._doorbell.forget(due)
             notice_ids += [i for i in due if i not in notice_ids]
         if not notice_ids:
             return 0
-        try:
-            attempted = await self._delivery.send_many(notice_ids, self._owner)
-        except Exception:
-            # handed again for the next pass (under claims by then): the queue shows them
-            # to polls only once the handed time is over
-            if handed:
-                self._doorbell.ring(handed)
-            raise
+        attempted = await self._delivery.send_many(notice_ids, self._owner)
         if self._attempts is not None:
             for a in attempted:
                 self._attempts.labels(a.kind, a.result.status.value).inc()

@@ -122,11 +122,7 @@ class NotificationStore:
         entries are, or when another sender holds the notice (`claim_many`)."""
         self._just_stored: dict[str, tuple[float, Document]] = {}
         """The notices this replica inserted, by id, with when (monotonic), oldest first:
-        see `claim_many` and `notices_to_send`."""
-        self._in_hand: dict[str, Document] = {}
-        """Those of them `claim_many` gave out without a claim, until read or released."""
-        self._claimed: dict[str, str] = {}
-        """notice id -> owner, of the claims made here (`release_many` deletes those only)."""
+        see `notices_to_send`."""
 
     async def setup(self) -> None:
         queue_existed = QUEUE in await self._db.list_collection_names()
@@ -216,17 +212,14 @@ class NotificationStore:
         return (await self._with_outcomes([found]))[0] if found else None
 
     async def notices_to_send(self, notice_ids: Sequence[str]) -> dict[str, Document]:
-        """The notices, by id (those that exist), for a sender that has just taken them
-        (`claim_many`).
+        """The notices, by id (those that exist), for a sender that has just claimed them.
 
-        One in hand, or one this replica inserted less than half the handed time ago, is
-        taken from its own copy, not read back (reading whole notices back was most of
-        what FerretDB decoded): it is as inserted, since only its holder writes a notice,
-        other replicas' polls see it only once the handed time is over, and this
-        replica's sender has it once (the copy is given out once). The others are read,
-        in one query."""
-        found = self._copies({i: self._in_hand.pop(i) for i in notice_ids if i in self._in_hand})
-        found |= self._take_just_stored([i for i in notice_ids if i not in found])
+        One this replica inserted less than half the handed time ago is taken from its own
+        copy, not read back (reading whole notices back was most of what FerretDB decoded):
+        it is as inserted, since only its claim holder writes a notice, other replicas'
+        polls see it only once the handed time is over, and this replica's sender has it
+        once (the copy is given out once). The others are read, in one query."""
+        found = self._take_just_stored(notice_ids)
         if unread := [i for i in notice_ids if i not in found]:
             cursor = self._notices.find({"_id": {"$in": unread}}, hide_outbox())
             found |= {doc["_id"]: doc for doc in await self._with_outcomes(await cursor.to_list())}
@@ -244,12 +237,9 @@ class NotificationStore:
         kept = self._just_stored
         while kept and next(iter(kept.values()))[0] < fresh_after:
             del kept[next(iter(kept))]
-        return self._copies({i: kept.pop(i)[1] for i in notice_ids if i in kept})
-
-    def _copies(self, docs: dict[str, Document]) -> dict[str, Document]:
-        """Copies of notices as inserted, as a read would return them."""
+        copies = {i: kept.pop(i)[1] for i in notice_ids if i in kept}
         options = self._notices.codec_options
-        return {i: decode(encode(doc), codec_options=options) for i, doc in docs.items()}
+        return {i: decode(encode(doc), codec_options=options) for i, doc in copies.items()}
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         """The notices whose entries are due by `now`, oldest first, at most `limit`
@@ -465,42 +455,17 @@ class NotificationStore:
     async def claim_many(
         self, notice_ids: Sequence[str], owner: str, now: datetime, lease: timedelta
     ) -> list[str]:
-        """Take for sending the notices no other live sender holds; returns the ones
-        taken, in the order given.
-
-        Those this replica stored less than `handed_for` minus `lease` ago are taken without
-        a claim: no other replica's poll sees them before `handed_for` is over (`_handed`),
-        and the group they are sent in ends within the lease (the settings check it), so
-        before then; this replica's sender is handed each once, and each is given out once
-        here. The others are claimed in one insert (a crashed sender's claims are taken
-        over once their lease ran out). Two writes a group fewer: the claims' insert and
-        delete were a quarter of the sender's database commands."""
-        in_hand = self._take_in_hand(notice_ids, lease)
-        wanted = [i for i in notice_ids if i not in in_hand]
-        taken = await insert_new(self._claims, self._claims_for(wanted, owner, now, lease))
+        """Take for sending, in one insert, the notices no other live sender holds (a
+        crashed sender's claims are taken over once their lease ran out); returns the
+        ones taken, in the order given."""
+        taken = await insert_new(self._claims, self._claims_for(notice_ids, owner, now, lease))
         if taken:
             await self._claims.delete_many({"_id": {"$in": list(taken)}, "until": {"$lt": now}})
-            again = [i for i in wanted if i in taken]
+            again = [i for i in notice_ids if i in taken]
             taken = await insert_new(self._claims, self._claims_for(again, owner, now, lease))
         for notice_id in taken:  # another sender's: its entries are that one's to settle
             self._entries.pop(notice_id, None)
-        self._claimed |= {i: owner for i in wanted if i not in taken}
         return [i for i in notice_ids if i not in taken]
-
-    def _take_in_hand(self, notice_ids: Sequence[str], lease: timedelta) -> set[str]:
-        """Of these, the notices stored here so lately that a group sending them now ends
-        before other replicas' polls see them: given out once, without a claim."""
-        window = (self._handed_for - lease).total_seconds()
-        if window <= 0:
-            return set()
-        stored_after = time.monotonic() - window
-        taken = set()
-        for notice_id in notice_ids:
-            stored = self._just_stored.get(notice_id)
-            if stored is not None and stored[0] >= stored_after:
-                self._in_hand[notice_id] = self._just_stored.pop(notice_id)[1]
-                taken.add(notice_id)
-        return taken
 
     @staticmethod
     def _claims_for(
@@ -509,15 +474,7 @@ class NotificationStore:
         return [{"_id": i, "owner": owner, "until": now + lease} for i in notice_ids]
 
     async def release_many(self, notice_ids: Sequence[str], owner: str) -> None:
-        """Give the notices up: the claims this replica holds deleted, those in hand
-        forgotten."""
-        claimed = [i for i in notice_ids if self._claimed.get(i) == owner]
-        for notice_id in notice_ids:
-            self._in_hand.pop(notice_id, None)
-        if claimed:
-            await self._claims.delete_many({"_id": {"$in": claimed}, "owner": owner})
-        for notice_id in claimed:
-            del self._claimed[notice_id]
+        await self._claims.delete_many({"_id": {"$in": list(notice_ids)}, "owner": owner})
 
     # ------------------------------------------------------------ meetings and facts
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-import pytest
-
 from notification.dispatch import Dispatcher, Doorbell
 from notification.usecases import DeliveryConfig
 from notification.usecases.sending import Attempted
@@ -84,24 +82,3 @@ async def test_the_loop_sends_what_is_rung_while_it_waits() -> None:
         assert delivery.polls == 1, "rung ids go without a poll inside `poll_seconds`"
     finally:
         loop.cancel()
-
-
-async def test_a_failed_pass_hands_its_notices_again_and_leaves_the_polled_to_the_queue() -> None:
-    """A notice handed to the sender shows in the queue only once the handed time is over:
-    one a pass failed on (the database down while recording) is handed again, for the
-    next pass, not left for that long."""
-
-    class FailingOnce(FakeDelivery):
-        async def send_many(self, notice_ids: Sequence[str], owner: str) -> list[Attempted]:
-            if not self.sent:
-                self.sent.append([])
-                raise ConnectionResetError("the database went away")
-            return await super().send_many(notice_ids, owner)
-
-    delivery, doorbell = FailingOnce(queue=["old"]), Doorbell()
-    doorbell.ring(["n1", "n2"])
-    with pytest.raises(ConnectionResetError):
-        await dispatcher(delivery, doorbell).send_due(poll=True)
-    delivery.queue = []
-    await dispatcher(delivery, doorbell).send_due(poll=False)
-    assert delivery.sent[-1] == ["n1", "n2"], "handed again; the polled one is the queue's"
