@@ -55,4 +55,7 @@ def main(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # libuv's event loop: its transports and callbacks are C where asyncio's are
+        # Python, a sixth less CPU a database command (bench/loop_bench.py)
+        loop="uvloop",
     )
