@@ -16,6 +16,7 @@ import asyncio
 import os
 import resource
 import signal
+import statistics
 import tempfile
 import time
 from collections.abc import Callable, Coroutine
@@ -80,7 +81,7 @@ def main() -> None:
                         f"{name:8} round {n + 1}: {cpu:6.1f} µs CPU, {wall:6.1f} µs wall a command"
                     )
             for name, cpus in figures.items():
-                print(f"{name:8} median: {sorted(cpus)[len(cpus) // 2]:6.1f} µs CPU a command")
+                print(f"{name:8} median: {statistics.median(cpus):6.1f} µs CPU a command")
         finally:
             os.kill(pid, signal.SIGTERM)
 
