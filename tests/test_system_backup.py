@@ -194,6 +194,12 @@ async def test_an_endpoint_a_group_brought_in_is_switched_and_left_out_of_the_gr
             },
         )
         readiness = f"{urls['inspection']}/meetings/{meeting_id}/readiness"
+        # the switch is checked against registration's record, which takes the group's
+        # expansion in from the decision on its own consumer, maybe after inspection
+        await eventually(
+            lambda: http.get(f"{urls['registration']}/meetings/{meeting_id}"),
+            until=lambda r: any(failing in e["endpoints"] for e in r.json().get("expanded") or []),
+        )
 
         switched = await http.post(
             f"{urls['registration']}/meetings/{meeting_id}/switch-backup",
