@@ -370,7 +370,11 @@ async def running_platform(
             platform.urls.setdefault(service, process.url)
     try:
         _wait_ready(list(platform.processes.values()), tmp_path)
-        await platform.directory_taken_in()
+        # every consumer of the directory: scheduling checks a request's endpoints against
+        # it, notification looks up addresses when it sends, inspection lists checklists
+        await asyncio.gather(
+            *(platform.directory_taken_in(s) for s in ("scheduling", "notification", "inspection"))
+        )
         yield platform
     finally:
         for process in platform.processes.values():

@@ -65,10 +65,14 @@ async def test_a_notice_is_resent_once_per_click_and_the_schedule_shows_bridges(
         timeout=60,
     )
 
-    # the schedule per bridge: the meeting's slot is on the province's MCU
+    # the schedule per bridge: the meeting's slot is on the province's MCU (the schedule is
+    # registration's record, which takes in the slot by its own consumer: waited for)
     day = start.astimezone(ZONE).date().isoformat()
-    on_mcu = await console.get("/schedule", params={"day": day, "bridge": "MCU-TQ"})
-    assert f'href="/meetings/{meeting_id}"' in on_mcu.text
+    on_mcu = await eventually(
+        lambda: console.get("/schedule", params={"day": day, "bridge": "MCU-TQ"}),
+        until=lambda page: f'href="/meetings/{meeting_id}"' in page.text,
+        timeout=60,
+    )
     assert '<option value="MCU-TQ" selected>' in on_mcu.text
     assert "MCU-TQ · " in on_mcu.text  # the bridge and virtual room column
     elsewhere = await console.get("/schedule", params={"day": day, "bridge": "MCU-OTHER"})
@@ -91,7 +95,7 @@ async def test_a_notice_is_resent_once_per_click_and_the_schedule_shows_bridges(
     notices = await eventually(
         lambda: meeting_notices(platform, meeting_id),
         until=lambda ns: any(n["resend_of"] == power["id"] and n["status"] == "sent" for n in ns),
-        timeout=30,
+        timeout=120,
     )
     [resent] = [n for n in notices if n["resend_of"] == power["id"]]
     assert resent["resent_by"] == "operator-1"

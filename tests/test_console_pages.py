@@ -247,7 +247,7 @@ async def poisoned(console, infra, platform) -> tuple[httpx.Response, str]:
     page = await eventually(
         lambda: console.get("/dead-letters"),
         until=lambda r: "invalid_json" in r.text and set(PENDING_REF.findall(r.text)) - before,
-        timeout=30,
+        timeout=120,
     )
     return page, sorted(set(PENDING_REF.findall(page.text)) - before)[0]
 

@@ -75,7 +75,7 @@ class Client:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
-    async def meeting_when(self, meeting_id: str, status: str, timeout: float = 30) -> dict:
+    async def meeting_when(self, meeting_id: str, status: str, timeout: float = 120) -> dict:
         response = await eventually(
             lambda: self.get("registration", f"/meetings/{meeting_id}"),
             until=lambda r: r.json().get("status") == status,
@@ -83,7 +83,7 @@ class Client:
         )
         return response.json()
 
-    async def notices_when(self, meeting_id: str, until, timeout: float = 40) -> list[dict]:
+    async def notices_when(self, meeting_id: str, until, timeout: float = 120) -> list[dict]:
         response = await eventually(
             lambda: self.get("notification", f"/meetings/{meeting_id}/notices"),
             until=lambda r: r.status_code == 200 and until(r.json()),

@@ -32,17 +32,20 @@ async def test_missed_check_is_emitted_once_and_alerted_once(platform, client) -
         lambda: client.get("inspection", f"/meetings/{meeting_id}/readiness"),
         until=lambda r: r.status_code == 200 and len(r.json()) == 3,
     )
+    # notification alerts the host unit only for a meeting it has taken in (from the
+    # SlotAssigned, on a topic of its own): its meeting notices show it has
+    await client.notices_when(meeting_id, lambda ns: any(n["kind"] == "meeting_notice" for n in ns))
     platform.restart("inspection-0", HNTH_CLOCK_OFFSET_SECONDS="1200")  # 20 minutes later
     board = await eventually(
         lambda: client.get("inspection", f"/meetings/{meeting_id}/readiness"),
         until=lambda r: {c["state"] for c in r.json()} == {"missed"},
-        timeout=40,
+        timeout=120,
     )
     assert len(board.json()) == 3
     # the restarted process's relay publishes them: wait for all three, then read on a
     # while for a fourth that must not come
     checks = await read_topic(
-        platform.bootstrap, platform.topics.checks, expect=3, timeout=30, read_on=5
+        platform.bootstrap, platform.topics.checks, expect=3, timeout=120, read_on=5
     )
     missed = [
         e

@@ -92,7 +92,7 @@ async def test_a_new_province_runs_through_all_four_services(platform, tenant: s
             platform.bootstrap,
             platform.topics.slots,
             until=lambda found: any(_assigned(m, meeting_id) for m in found),
-            timeout=30,
+            timeout=120,
         )
         (assigned,) = [e for m in slots if (e := _assigned(m, meeting_id))]
         cited = {ref.rule: ref.source for ref in assigned.rules}

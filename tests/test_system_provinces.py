@@ -146,7 +146,7 @@ class Province:
         shown = await eventually(
             lambda: self.get("inspection", f"/reports/{self.year}"),
             until=lambda r: r.status_code == 200 and r.json()["province"]["meetings_held"],
-            timeout=40,
+            timeout=120,
         )
         report = shown.json()
         assert report["tenant"] == self.tenant

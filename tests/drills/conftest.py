@@ -191,7 +191,7 @@ class Drill:
         )
         assert len(dlq) == expect_dlq, [(d.topic, d.headers.get("hnth-dlq-reason")) for d in dlq]
         # a batch's sent markers are written at its relay's next pass, within a second
-        await eventually(self.unsent, until=lambda n: n == 0, timeout=30)
+        await eventually(self.unsent, until=lambda n: n == 0, timeout=120)
         row = {
             "drill": self.name,
             "events in": len(self.requests) + self.poison,

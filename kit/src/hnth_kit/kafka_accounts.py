@@ -151,19 +151,24 @@ class KafkaAccounts:
         self._wait(self._admin.alter_user_scram_credentials([upsert]))
         self._until_known(username)
 
-    def _until_known(self, username: str) -> None:
-        """Wait until the broker answers for the user: the controller has stored it, but
-        the broker learns it from the metadata log a moment later, and a sign-in before
-        that fails."""
+    def _until_known(self, username: str, known: bool = True) -> None:
+        """Wait until the broker answers for the user (or, not `known`, no longer does):
+        the controller has stored the change, but the broker learns it from the metadata
+        log a moment later, and a sign-in before that fails (or still succeeds)."""
         deadline = time.monotonic() + TIMEOUT
         while True:
             try:
                 self._wait(self._admin.describe_user_scram_credentials([username]))
-                return
-            except Exception:
+                if known:
+                    return
+            except Exception as exc:
+                if not known and _not_found(exc):
+                    return
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.05)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the broker still knows the Kafka user {username}")
+            time.sleep(0.05)
 
     def delete_user(self, username: str) -> None:
         """Remove the user's SCRAM credentials and every ACL naming it: its open
@@ -173,9 +178,10 @@ class KafkaAccounts:
         try:
             self._wait(self._admin.alter_user_scram_credentials([deletion]))
         except Exception as exc:
-            if "RESOURCE_NOT_FOUND" not in str(exc) and "not found" not in str(exc).lower():
+            if not _not_found(exc):
                 raise
         self.revoke(username)
+        self._until_known(username, known=False)
 
     def grant(self, username: str, grants: Grants) -> None:
         """Add the ACLs `grants` describes for `User:<username>` (idempotent)."""
@@ -227,3 +233,8 @@ def _bindings(principal: str, grants: Grants) -> Sequence[Any]:
         AclBinding(kind, name, pattern, principal, "*", op, AclPermissionType.ALLOW)
         for kind, name, pattern, op in dict.fromkeys(wanted)
     ]
+
+
+def _not_found(exc: Exception) -> bool:
+    """The broker's answer for a user it has no credentials of."""
+    return "RESOURCE_NOT_FOUND" in str(exc) or "not found" in str(exc).lower()
