@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hnth_console.views import parse_time
+from hnth_console.views import endpoints_of, parse_time
 
 Row = Mapping[str, Any]
 
@@ -149,15 +149,6 @@ def stacked(blocks: Iterable[Block], min_width: float = 0.0) -> list[Block]:
         lane_ends[lane] = block.shown_left + block.shown_width
         placed.append(replace(block, lane=lane))
     return placed
-
-
-def endpoints_of(meeting: Row) -> list[str]:
-    """The endpoints a meeting holds (its main endpoint among them)."""
-    codes = [str(c) for c in meeting.get("endpoints") or []]
-    main = meeting.get("main_endpoint")
-    if main and main not in codes:
-        codes.insert(0, str(main))
-    return codes
 
 
 def bridge_of(meeting: Row) -> list[str]:

@@ -25,6 +25,14 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
+def endpoints_of(meeting: Row) -> list[str]:
+    """Every endpoint a meeting holds: its main one, those it names, and those its groups
+    reached when it was scheduled (registration's `reached`), each once."""
+    codes = [str(c) for c in (meeting.get("main_endpoint"), *(meeting.get("endpoints") or [])) if c]
+    codes += [str(c) for c in meeting.get("reached") or []]
+    return list(dict.fromkeys(codes))
+
+
 def shown_time(value: Any, zone: ZoneInfo, pattern: str = "%d/%m %H:%M") -> str:
     """A time as people in the province read it (their zone), or '' when there is none."""
     moment = parse_time(value)

@@ -121,3 +121,12 @@ def test_a_weeks_narrow_blocks_are_drawn_readable_and_kept_apart() -> None:
     assert [b.shown_width for b in exact.cells[0].blocks] == [
         b.width for b in exact.cells[0].blocks
     ]
+
+
+def test_an_endpoint_a_group_reached_is_drawn_busy() -> None:
+    communes = meeting("g", "2026-12-02 08:00", "2026-12-02 10:00", ("A",), reached=["A", "X"])
+    rows = cg.grid([communes], "endpoint", [("A", "A"), ("X", "X")], [DAY], ZONE, WORKDAY)
+    assert [(r.key, [b.meeting["id"] for b in r.cells[0].blocks]) for r in rows] == [
+        ("A", ["g"]),
+        ("X", ["g"]),
+    ]

@@ -173,3 +173,10 @@ def test_a_services_refusal_lands_next_to_the_field_it_names() -> None:
         "video_ok": "Thiếu",
         "since": "Tương lai",
     }
+
+
+def test_a_meeting_my_endpoint_joins_through_a_group_is_on_my_work() -> None:
+    """A commune meeting names the group; registration lists the endpoints it reached."""
+    communes = meeting("communes", NOW + 3 * HOUR, ["MAIN"]) | {"reached": ["MAIN", "X-1"]}
+    [row] = tv.work_rows([communes], {}, ["X-1"], NOW, WARN, HOUR, "vi")
+    assert (row["meeting"]["id"], row["endpoint"], row["state"]) == ("communes", "X-1", "pending")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hnth_console.views import Row, alarm, parse_time
+from hnth_console.views import Row, alarm, endpoints_of, parse_time
 
 ITEMS = ("line", "audio", "video", "content", "power")
 """The five readiness items (rule 3), in the order the form asks them."""
@@ -79,7 +79,7 @@ def work_rows(
         if meeting.get("status") in ("cancelled", "rejected"):
             continue
         board = {str(c.get("endpoint")): c for c in readiness.get(str(meeting["id"])) or []}
-        for endpoint in meeting.get("endpoints") or []:
+        for endpoint in endpoints_of(meeting):
             if endpoint not in mine:
                 continue
             check = board.get(endpoint)

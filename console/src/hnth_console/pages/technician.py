@@ -106,10 +106,7 @@ async def my_work(
         inspections=tv.open_tasks(inspections or [], mine(s)),
         annual=tv.open_tasks(annual or [], mine(s)),
         to_rate=[
-            (m, e)
-            for m in tv.ended(recent, now)[:5]
-            for e in m.get("endpoints") or []
-            if e in mine(s)
+            (m, e) for m in tv.ended(recent, now)[:5] for e in views.endpoints_of(m) if e in mine(s)
         ],
     )
 

@@ -208,6 +208,11 @@ class MeetingOut(BaseModel):
         description="Các nhóm thành những điểm cầu nào khi xếp lịch / what each group "
         "expanded to when the meeting was scheduled",
     )
+    reached: list[str] | None = Field(
+        None,
+        description="Mọi điểm cầu cuộc họp có nhóm đã xếp đến (kể cả qua nhóm) / every "
+        "endpoint a meeting with groups was scheduled on, those its groups reached included",
+    )
     rejection: RejectionOut | None = Field(
         None, description="Lý do từ chối và gợi ý khung giờ / rejection and alternatives"
     )

@@ -24,7 +24,7 @@ def public(
     """The meeting: times in the province's zone, status, decision (with its timeline
     when one is given)."""
     zone = ZoneInfo(policy.timezone)
-    hidden = {"_id", "idempotency_key", "request_hash", "_applied"}
+    hidden = {"_id", "idempotency_key", "request_hash", "_applied", "reached_revision"}
     body = {k: local(v, zone) for k, v in meeting.items() if k not in hidden}
     body["id"] = meeting["_id"]
     body.setdefault("source", PRODUCER)  # written before meetings named their source
