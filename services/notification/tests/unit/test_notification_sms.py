@@ -118,6 +118,8 @@ def _texts(lang: str) -> dict[str, str]:
         *plan_check_alert(failed_check(), m, POLICY)[:1],
         *plan_check_alert(failed_check(CheckOutcome.FAILED), m, POLICY)[:1],
         *escalations.plan_deadline_escalation("t-dl", m, ["power_company"], POLICY),
+        # registered inside the notice lead time: the duty phone hears of it (no recipients)
+        *[n for n in plan_assignment(m, POLICY, [], SOON) if n.kind is Kind.ESCALATION],
         *[n for n in plan_assignment(changed, POLICY, [], SOON) if n.kind is Kind.MEETING_CHANGED][
             :1
         ],
@@ -145,6 +147,8 @@ def test_the_text_is_one_short_plain_line_with_local_times(lang: str) -> None:
             assert markup not in text, text
         assert len(text) <= 200, text
         assert "08:00 10/12" in text, text  # 01:00 UTC is 08:00 in Asia/Ho_Chi_Minh
+    late = [t for key, t in texts.items() if key.startswith("escalation:") and "|" in key]
+    assert len(late) == 2, texts  # the deadline's and the late notice's
     joined = " ".join(texts.values())
     words = ("cảnh báo", "HỦY", "điểm cầu") if lang == "vi" else ("alert", "CANCELLED", "endpoint")
     for word in words:
