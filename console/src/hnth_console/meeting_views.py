@@ -139,6 +139,19 @@ def _at(value: Any, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%H:%M %d/%m}" if moment else ""
 
 
+def notice_in_words(notice: Row, zone: ZoneInfo, t: Translate) -> dict[str, Any]:
+    """A notice as its rows show it: who, what, by which channel and how it stands."""
+    channel = str(notice.get("channel") or "")
+    said = t(f"channel_{channel}")
+    return {
+        **notice,
+        "who": recipient_words(notice, t),
+        "what": kind_words(notice, t),
+        "by": channel if said.startswith("channel_") else said,
+        "state": notice_state(notice, zone, t),
+    }
+
+
 def recipient_words(notice: Row, t: Translate) -> str:
     """Who: the role in words and the address (`Sở TT&TT (it@...)`)."""
     role = str(notice.get("role") or "")

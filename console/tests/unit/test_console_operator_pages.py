@@ -39,6 +39,13 @@ ENDPOINT = {
     "version": 3,
     "technician": {"name": "Cũ", "phone": "0912", "email": "cu@tq.gov.vn", "language": "vi"},
 }
+NOTICES = [
+    {"id": "n1", "recipient": "duty", "role": "duty", "kind": "escalation", "channel": "sms",
+     "status": "failed", "reason": "render: UndefinedError: 'dict object' has no attribute"},
+    {"id": "n2", "recipient": "unit:STTTT", "role": "host_unit", "kind": "meeting_notice",
+     "channel": "email", "status": "sent", "address": "stttt@tq.gov.vn",
+     "sent_at": TODAY.astimezone(UTC).isoformat()},
+]  # fmt: skip
 UNITS = [{"code": "STTTT", "name": "Sở TT&TT", "kind": "department", "active": True}]
 sent: list[httpx.Request] = []
 
@@ -50,6 +57,8 @@ def platform(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"items": [MEETING], "next_cursor": None})
     if path.endswith("/readiness"):
         return httpx.Response(200, json=[])
+    if path == "/meetings/m1/notices":
+        return httpx.Response(200, json=NOTICES)
     if (method, path) == ("GET", "/endpoints"):
         return httpx.Response(200, json=[ENDPOINT])
     if (method, path) == ("GET", "/endpoints/TQ-STTTT"):
@@ -163,6 +172,16 @@ async def test_the_calendar_draws_a_meeting_as_a_block_on_each_of_its_rows(conso
     assert 'id="nav-calendar"' in by_bridge.text
     refused = await console.get("/calendar", params={"rows": "everything"})
     assert refused.status_code == 422
+
+
+async def test_the_notices_to_see_to_read_as_words(console) -> None:
+    page = await (await as_role(console, Role.OPERATOR)).get("/notices")
+    assert page.status_code == 200
+    rows = page.text.split('id="all-acknowledged"')[0]
+    for code in ("unit:STTTT", "host_unit", "meeting_notice", "escalation", "UndefinedError"):
+        assert code not in rows  # the codes and the exception stay out of the page
+    assert "stttt@tq.gov.vn" in rows and "Tin nhắn SMS" in rows and "Thư điện tử" in rows
+    assert TODAY.strftime("%H:%M %d/%m") in rows  # when it went, in the province's time
 
 
 async def test_the_board_rows_come_alone_and_a_poll_without_a_session_reloads(console) -> None:

@@ -292,15 +292,7 @@ async def live_context(
     return {
         "meeting_id": meeting_id,
         "endpoints": endpoints,
-        "notices": [
-            {
-                **n,
-                "who": meeting_views.recipient_words(n, s.t),
-                "what": meeting_views.kind_words(n, s.t),
-                "state": meeting_views.notice_state(n, s.zone, s.t),
-            }
-            for n in notices or []
-        ],
+        "notices": [meeting_views.notice_in_words(n, s.zone, s.t) for n in notices or []],
         "checks": [
             {
                 **c,

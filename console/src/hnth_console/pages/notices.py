@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from hnth_console import views
+from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page
 from hnth_console.reads import meetings_between, per_meeting
@@ -29,7 +29,13 @@ async def notices(
     meetings = await meetings_between(backends, s, *soon)
     found = await per_meeting(backends, s, "notification", "/meetings/{}/notices", meetings)
     rows = [
-        {"meeting": m, "notices": views.unacknowledged(n or [])}
+        {
+            "meeting": m,
+            "notices": [
+                meeting_views.notice_in_words(notice, s.zone, s.t)
+                for notice in views.unacknowledged(n or [])
+            ],
+        }
         for m, n in zip(meetings, found, strict=True)
     ]
     shown = [r for r in rows if r["notices"]]
