@@ -42,8 +42,7 @@ def test_a_technician_signs_off_the_check_on_a_phone_and_the_operator_sees_it(
 
     with chromium(PHONE, mobile=True) as phone:
         sign_in(phone, console_url, TENANT, "ky-thuat", PASSWORD)
-        phone.get(f"{console_url}/")
-        wait(phone, lambda d: d.current_url.endswith("/my"))
+        wait(phone, lambda d: d.current_url.endswith("/my"))  # signed in, on to my work
         card = f'li[data-meeting="{meeting_id}"][data-endpoint="{ENDPOINT}"]'
         row = phone.find_element(By.CSS_SELECTOR, card)
         assert "chưa kiểm tra" in row.text

@@ -67,9 +67,13 @@ def with_query(path: str, **params: str) -> str:
     return f"{path}{'&' if '?' in path else '?'}{urlencode(params)}"
 
 
+HOME = "/"
+"""The console's first page: it sends each person on to their own (`signin.home`)."""
+
+
 def safe_next(target: str) -> str:
     """Only paths of this console (no open redirect to another site)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/board"
+    return target if target.startswith("/") and not target.startswith("//") else HOME
 
 
 # ------------------------------------------------------------ error pages
@@ -77,7 +81,7 @@ def safe_next(target: str) -> str:
 
 def to_sign_in(request: Request, why: str | None = None) -> Response:
     """303 to the sign-in page, back to this page (if a page to read) once signed in."""
-    back = request.url.path if request.method == "GET" else "/board"
+    back = request.url.path if request.method == "GET" else HOME
     params = {"next": safe_next(back), **({"why": why} if why else {})}
     if request.headers.get("hx-request"):  # a fragment htmx polls: the whole page goes
         params["next"] = safe_next(back.removesuffix("/live"))

@@ -16,9 +16,9 @@ ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def test_redirects_stay_on_the_console() -> None:
     assert safe_next("/notices?x=1") == "/notices?x=1"
-    assert safe_next("//evil.example/x") == "/board"
-    assert safe_next("https://evil.example/") == "/board"
-    assert safe_next("") == "/board"
+    assert safe_next("//evil.example/x") == "/"
+    assert safe_next("https://evil.example/") == "/"
+    assert safe_next("") == "/"
 
 
 def test_a_query_is_added_after_what_is_already_there() -> None:

@@ -46,7 +46,9 @@ async def test_a_right_password_opens_a_session_kept_in_an_encrypted_httponly_co
     console, registration
 ) -> None:
     signed = await sign_in(console, "truc-ban")
-    assert (signed.status_code, signed.headers["location"]) == (303, "/board")
+    # on to the console's first page, which sends each role on to its own
+    assert (signed.status_code, signed.headers["location"]) == (303, "/")
+    assert (await console.get("/")).headers["location"] == "/board"
     cookie = signed.headers["set-cookie"]
     assert cookie.startswith("hnth_session=")
     assert "httponly" in cookie.lower()
@@ -112,7 +114,7 @@ async def test_a_form_without_its_csrf_token_is_refused(console) -> None:
 
 async def test_an_account_with_two_factor_asks_for_the_code_next(console, registration) -> None:
     asked = await sign_in(console, "lanh-dao")
-    assert (asked.status_code, asked.headers["location"]) == (303, "/signin/otp?next=%2Fboard")
+    assert (asked.status_code, asked.headers["location"]) == (303, "/signin/otp?next=%2F")
     assert STRONG not in asked.headers["set-cookie"]
     step = await console.get("/signin/otp")
     assert 'id="otp"' in step.text
@@ -121,7 +123,7 @@ async def test_an_account_with_two_factor_asks_for_the_code_next(console, regist
     assert wrong.status_code == 401
     assert "Mã xác thực không đúng" in wrong.text
     right = await console.post("/signin/otp", data={"csrf": csrf_of(wrong), "otp": GOOD_OTP})
-    assert (right.status_code, right.headers["location"]) == (303, "/board")
+    assert (right.status_code, right.headers["location"]) == (303, "/")
     assert (await console.get("/board")).status_code == 200
     [*_, last] = [r for r in registration.sent if r.url.path == "/auth/login"]
     assert b'"otp":"123456"' in last.content.replace(b" ", b"")
@@ -219,7 +221,7 @@ async def test_the_signin_page_offers_the_provinces_in_both_languages(console) -
     console.cookies.set("lang", "en")
     en = await console.get("/signin")
     assert "Password" in en.text
-    assert (await console.get("/login")).headers["location"] == "/signin?next=%2Fboard"
+    assert (await console.get("/login")).headers["location"] == "/signin?next=%2F"
 
 
 def test_the_person_is_read_from_the_claims_without_a_secret() -> None:

@@ -137,6 +137,7 @@ def all_ok(**extra: str) -> dict[str, str]:
 
 
 async def test_home_sends_a_technician_to_my_work_and_others_to_the_board(console) -> None:
+    assert (await console.get("/")).headers["location"] == "/signin"  # whose home: sign in
     client = await technician(console)
     assert (await client.get("/")).headers["location"] == "/my"
     assert await sign_in(client, "truc-ban")

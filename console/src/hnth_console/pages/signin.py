@@ -27,7 +27,7 @@ from hnth_console.deps import (
     session_state,
     words,
 )
-from hnth_console.render import render, safe_next, see_other
+from hnth_console.render import HOME, render, safe_next, see_other
 from hnth_console.session import OTP_WAIT, Pending, SessionState, current, store
 from hnth_console.sso import Sso
 from hnth_contracts.rules import zone
@@ -46,7 +46,7 @@ async def signin_page(
 ) -> HTMLResponse:
     """The sign-in form, with a button per province whose people may sign in through its
     own OpenID provider (see `sso`)."""
-    context.setdefault("next", "/board")
+    context.setdefault("next", HOME)
     context.setdefault("form", {})
     served = provinces(request, settings)
     sso: Sso = request.app.state.sso
@@ -64,7 +64,7 @@ async def signin_page(
 
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_form(
-    request: Request, settings: Settings, next: str = "/board", why: str | None = None
+    request: Request, settings: Settings, next: str = HOME, why: str | None = None
 ) -> HTMLResponse:
     session_state(request)  # a CSRF token for the form, before anyone signs in
     notice = words(request)(why) if why in ("session_ended", "signed_out", "password_set") else None
@@ -79,7 +79,7 @@ async def signin(
     tenant: Annotated[str, Form()],
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/board",
+    next: Annotated[str, Form()] = HOME,
 ) -> Response:
     username = username.strip().lower()
     form = {"tenant": tenant, "username": username}
@@ -101,7 +101,7 @@ async def signin(
 
 
 @router.get("/signin/otp", response_class=HTMLResponse)
-async def otp_form(request: Request, settings: Settings, next: str = "/board") -> Response:
+async def otp_form(request: Request, settings: Settings, next: str = HOME) -> Response:
     pending = waiting(request)
     if pending is None:
         return see_other("/signin", next=safe_next(next), why="session_ended")
@@ -115,7 +115,7 @@ async def signin_otp(
     settings: Settings,
     backends: Services,
     otp: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/board",
+    next: Annotated[str, Form()] = HOME,
 ) -> Response:
     pending = waiting(request)
     if pending is None:
@@ -209,7 +209,7 @@ async def signout(request: Request, backends: Services) -> Response:
 
 
 @router.get("/login")
-async def old_login(next: str = "/board") -> Response:
+async def old_login(next: str = HOME) -> Response:
     """Where sign-in was before (bookmarks)."""
     return see_other("/signin", next=safe_next(next))
 
@@ -259,7 +259,7 @@ async def set_password(
 
 
 @router.get("/lang/{code}")
-async def switch_language(code: str, next: str = "/board") -> Response:
+async def switch_language(code: str, next: str = HOME) -> Response:
     response = see_other(safe_next(next))
     response.set_cookie(LANG_COOKIE, "en" if code == "en" else "vi", samesite="lax")
     return response
@@ -271,5 +271,5 @@ async def home(request: Request) -> Response:
     try:
         s = await session(request)
     except SignInNeeded:
-        return see_other("/board")
+        return see_other("/signin")
     return see_other("/my" if s.may("my_work") else "/board")

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Settings, language, session_state, words
 from hnth_console.pages.signin import signed_in, signin_page
-from hnth_console.render import safe_next, see_other
+from hnth_console.render import HOME, safe_next, see_other
 from hnth_console.session import SsoPending, claims_of, store
 from hnth_console.sso import Provider, Sso, SsoUnavailable
 
@@ -99,7 +99,7 @@ async def sso_callback(
 
 @router.get("/signin/sso/{tenant}")
 async def sso_start(
-    request: Request, settings: Settings, backends: Services, tenant: str, next: str = "/board"
+    request: Request, settings: Settings, backends: Services, tenant: str, next: str = HOME
 ) -> Response:
     """Off to the province's provider, the way back kept in the session."""
     sso: Sso = request.app.state.sso
