@@ -301,8 +301,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "cancelled": ("đã hủy", "cancelled"),
     "sent": ("đã gửi", "sent"),
     "urgent_reason": (
-        "Lý do họp khẩn (trong thời hạn thông báo, chỉ Sở TT&TT)",
-        "Urgent reason (inside the notice lead time, IT department only)",
+        "Lý do họp khẩn (khi đăng ký trong thời hạn thông báo)",
+        "Urgent reason (when registering inside the notice lead time)",
+    ),
+    "length": ("Thời lượng (phút)", "Length (minutes)"),
+    "start_format": (
+        "viết ngày giờ theo dạng YYYY-MM-DD HH:MM, ví dụ 2027-01-15 08:00",
+        "write the date and time as YYYY-MM-DD HH:MM, e.g. 2027-01-15 08:00",
     ),
     # technician's pages
     "my_work": ("Việc của tôi", "My work"),

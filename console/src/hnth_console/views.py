@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,21 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else None
+
+
+def refusal_lines(
+    errors: Iterable[Row], t: Callable[[str], str], labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """A refusal's reasons as sentences, each led by the form's own name for the field it
+    names (`labels`: field -> i18n key where they differ), never the API's field name."""
+    lines = []
+    for error in errors:
+        field = str(error.get("field") or "").removeprefix("body.")
+        key = (labels or {}).get(field, field)
+        label = t(key) if key else ""
+        message = str(error.get("message") or "")
+        lines.append(f"{label}: {message}" if label and label != key else message)
+    return lines
 
 
 def endpoints_of(meeting: Row) -> list[str]:

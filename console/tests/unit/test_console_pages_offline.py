@@ -46,6 +46,10 @@ def platform(request: httpx.Request) -> httpx.Response:
             return httpx.Response(409, json={"code": "slot", "message": "Trùng lịch"})
         if title == "down":
             return httpx.Response(500, text="boom")
+        if title == "no letter":
+            error = {"field": "body.document_number", "rule": "registration.official_letter",
+                     "message": "Tỉnh yêu cầu đăng ký kèm công văn"}  # fmt: skip
+            return httpx.Response(422, json={"errors": [error]})
         return httpx.Response(201, json={"id": "m9"})
     if request.method == "POST" and path.startswith("/notices/"):
         if "twice" in path:
@@ -134,7 +138,12 @@ async def test_the_registration_form_answers_each_outcome(console) -> None:
     }
     unreadable = await client.post("/meetings/new", data={**form, "start": "mai"})
     assert unreadable.status_code == 422
-    assert "start: YYYY-MM-DD HH:MM" in unreadable.text
+    assert "Bắt đầu: viết ngày giờ theo dạng YYYY-MM-DD HH:MM" in unreadable.text
+    unlettered = await client.post("/meetings/new", data={**form, "title": "no letter"})
+    assert unlettered.status_code == 422
+    assert "Số công văn: Tỉnh yêu cầu đăng ký kèm công văn" in unlettered.text  # its label
+    assert "document_number:" not in unlettered.text
+    assert 'id="urgent_reason"' in unlettered.text  # Tuyên Quang: the IT department's
     busy = await client.post("/meetings/new", data={**form, "title": "busy"})
     assert busy.status_code == 409
     assert "Trùng lịch" in busy.text
@@ -147,6 +156,15 @@ async def test_the_registration_form_answers_each_outcome(console) -> None:
     [asked] = sent
     assert asked.headers["idempotency-key"] == "key-1"
     assert json.loads(asked.content)["host_unit"] == "VP-UBND"
+
+
+async def test_a_clerk_is_not_offered_the_urgent_reason_the_province_keeps_for_others(
+    console,
+) -> None:
+    form = await (await signed_in(console, Role.REGISTRAR)).get("/meetings/new")
+    assert form.status_code == 200
+    assert 'id="start"' in form.text
+    assert 'id="urgent_reason"' not in form.text
 
 
 async def test_a_missing_meeting_is_a_404_page(console) -> None:

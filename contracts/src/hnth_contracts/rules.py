@@ -57,6 +57,13 @@ def is_late_notice(start: datetime, policy: Policy, asked_at: datetime) -> bool:
     return start - asked_at < policy.duration("notice.lead_time")
 
 
+def urgent_roles(policy: Policy) -> tuple[str, ...]:
+    """The roles the policy lets register inside the lead time (`notice.urgent_override`:
+    one role or a list)."""
+    value = policy.value("notice.urgent_override")
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
 def time_breaches(
     start: datetime,
     end: datetime,

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hnth_console import views
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page
 from hnth_console.reads import directory
@@ -102,7 +103,7 @@ async def create_account(request: Request, s: Operator, backends: Services) -> R
     except BackendError as exc:
         if exc.status not in (400, 404, 409, 422):
             raise
-        errors = [f"{e.get('field')}: {e.get('message')}" for e in exc.errors] or [exc.message]
+        errors = views.refusal_lines(exc.errors, s.t, {"unit": "host_unit"}) or [exc.message]
         refill = {**fields, "password": "", "endpoints": chosen}
         return await accounts_page(request, s, backends, exc.status, form=refill, errors=errors)
     return see_other("/accounts", done="created", who=body["username"])

@@ -56,7 +56,7 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
                 s,
                 backends,
                 status=422,
-                errors={"change": [f"{s.t('start')}: YYYY-MM-DD HH:MM"]},
+                errors={"change": [f"{s.t('start')}: {s.t('start_format')}"]},
             )
         body |= {
             "start": start.isoformat(),

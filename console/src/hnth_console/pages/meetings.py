@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -19,9 +19,10 @@ from starlette.datastructures import FormData
 from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, policy_of, warn_of
+from hnth_console.i18n import Translate
 from hnth_console.reads import directory, nothing, optional
 from hnth_console.render import render, see_other
-from hnth_contracts import priority
+from hnth_contracts import priority, rules
 
 router = APIRouter()
 Registrar = Annotated[Session, Depends(page("new_meeting"))]
@@ -179,13 +180,14 @@ async def register_meeting(request: Request, s: Registrar, backends: Services) -
     try:
         body = meeting_body(fields, chosen, s.zone, s.who.unit, groups)
     except ValueError:
-        return await meeting_form(request, backends, s, 422, refill, ["start: YYYY-MM-DD HH:MM"])
+        unreadable = [f"{s.t('start')}: {s.t('start_format')}"]
+        return await meeting_form(request, backends, s, 422, refill, unreadable)
     try:
         created = await register(backends, s, body, fields["idempotency_key"])
     except BackendError as exc:
         if exc.status not in (400, 409, 422):
             raise
-        beside, rest = _beside_fields(exc)
+        beside, rest = _beside_fields(exc, s.t)
         return await meeting_form(request, backends, s, exc.status, refill, rest, beside)
     return see_other(f"/meetings/{created}")
 
@@ -416,18 +418,22 @@ BESIDE = ("priority",)
 """The registration form's fields a refusal shows beside (the rest above the form)."""
 
 
-def _beside_fields(exc: BackendError) -> tuple[dict[str, list[str]], list[str]]:
+FORM_LABELS = {"groups": "endpoint_groups", "record": "record_meeting", "minutes": "length"}
+"""The registration form's labels (i18n keys) for the fields whose key is not their name."""
+
+
+def _beside_fields(exc: BackendError, t: Translate) -> tuple[dict[str, list[str]], list[str]]:
     """A refusal of the registration form split: the reasons for a field in `BESIDE`, by
-    field, and the others as sentences for above the form."""
+    field, and the others as sentences for above the form, each led by its field's label."""
     beside: dict[str, list[str]] = {}
-    rest: list[str] = []
+    rest: list[Mapping[str, Any]] = []
     for e in exc.errors:
         field = str(e.get("field")).removeprefix("body.")
         if field in BESIDE:
             beside.setdefault(field, []).append(str(e.get("message")))
         else:
-            rest.append(f"{field}: {e.get('message')}")
-    return beside, rest if exc.errors else [exc.message]
+            rest.append(e)
+    return beside, views.refusal_lines(rest, t, FORM_LABELS) if exc.errors else [exc.message]
 
 
 def rehearsal_choice(form: FormData) -> dict[str, str]:
@@ -456,6 +462,10 @@ async def meeting_form(
         directory(backends, s), directory(backends, s, "units"), directory(backends, s, "groups")
     )
     policy = policy_of(request, s.who.tenant)
+    if not form.get("main_endpoint"):  # the host unit's own room, until one is picked
+        host = form.get("host_unit") or s.who.unit
+        own = next((e["code"] for e in endpoints if host and e.get("unit") == host), None)
+        form = {**form, "main_endpoint": own} if own else form
     return render(
         request,
         s,
@@ -469,6 +479,7 @@ async def meeting_form(
         beside=beside or {},
         priorities=meeting_views.priority_choices(policy, s.who.role, s.lang),
         default_priority=priority.levels(policy)[-1].code,
+        may_urgent=s.who.role in rules.urgent_roles(policy),
         finder=finder,
         lengths=meeting_views.LENGTHS,
         finder_days=meeting_views.FINDER_DAYS,

@@ -28,7 +28,6 @@ from registration.domain.meeting import (
     participants,
     reschedules,
     time_violations,
-    urgent_roles,
 )
 from registration.domain.status import APPROVAL, Decision, hold_decision, preemptible, status_of
 
@@ -63,5 +62,4 @@ __all__ = [
     "status_of",
     "technician_missing",
     "time_violations",
-    "urgent_roles",
 ]

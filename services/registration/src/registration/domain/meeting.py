@@ -127,7 +127,7 @@ def time_violations(
     if stopped or not draft.urgent_reason or not is_late_notice(draft.start, policy, now):
         return found
     if not may_override_lead_time(caller, policy):
-        vi, en = _role_names(urgent_roles(policy))
+        vi, en = _role_names(rules.urgent_roles(policy))
         found.append(
             _broken(
                 policy,
@@ -245,15 +245,8 @@ _ROLE_NAMES = {
 }
 
 
-def urgent_roles(policy: Policy) -> tuple[str, ...]:
-    """The roles the policy lets register inside the lead time (`notice.urgent_override`:
-    one role or a list)."""
-    value = policy.value("notice.urgent_override")
-    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
-
-
 def may_override_lead_time(caller: Caller, policy: Policy) -> bool:
-    return caller.role in urgent_roles(policy)
+    return caller.role in rules.urgent_roles(policy)
 
 
 def _role_names(roles: Sequence[str]) -> tuple[str, str]:
