@@ -350,6 +350,12 @@ async def _seed_and_compile(service, http, publish, topics, clock) -> None:
     ) - set(reported)
     document = docx.Document(io.BytesIO(word))
     assert f"NĂM {YEAR}" in document.paragraphs[0].text
+    # part III: all each endpoint wrote, its problems as well as its proposals
+    header, *written_in = [[c.text for c in r.cells] for r in document.tables[2].rows]
+    assert header[2:4] == ["Tồn tại, hạn chế", "Kiến nghị, đề xuất"]
+    assert {r[0]: (r[2], r[3]) for r in written_in} == {
+        p["endpoint"]: (p["problems"], p["proposals"]) for p in report["proposals"]
+    }
     await _english_exports(http, province, by_endpoint, reported)
 
 
@@ -365,7 +371,7 @@ def written(key: str, value: object, lang: str) -> object:
     """A figure as the files must write it, spelled out here (not taken from `exports`)."""
     if value is None:
         return ""
-    if key.endswith("_compliance"):
+    if key.endswith(("_compliance", "_share")):
         assert isinstance(value, float)
         return f"{value * 100:.1f}%"
     if isinstance(value, bool):

@@ -224,10 +224,11 @@ def title(report: dict[str, Any], lang: Lang = "vi") -> str:
 
 
 def cell(key: str, value: Any, lang: Lang = "vi") -> Any:
-    """A figure as written in the files: shares as percentages, flags as Có/Không (Yes/No)."""
+    """A figure as written in the files: shares (`_compliance`, `_share`: fractions) as
+    percentages, flags as Có/Không (Yes/No)."""
     if value is None:
         return ""
-    if key.endswith("_compliance"):
+    if key.endswith(("_compliance", "_share")):
         return f"{value * 100:.1f}%"
     if isinstance(value, bool):
         return word("yes" if value else "no", lang)
@@ -356,12 +357,12 @@ def to_docx(report: dict[str, Any], lang: Lang = "vi") -> bytes:
     endpoints = labels(ENDPOINT_COLUMNS, lang)
     _table(document, [label for _, label in endpoints], _rows(endpoints, report["endpoints"], lang))
     document.add_heading(word("part_proposals", lang), level=2)
-    for p in report["proposals"]:
-        document.add_paragraph(
-            f"{p['endpoint']} ({cell('effectiveness', p['effectiveness'], lang)}): "
-            f"{p['proposals']}",
-            style="List Bullet",
-        )
+    if report["proposals"]:  # all an endpoint wrote: problems, proposals, other comments
+        proposals = labels(PROPOSAL_COLUMNS, lang)
+        rows = _rows(proposals, report["proposals"], lang)
+        _table(document, [label for _, label in proposals], rows)
+    else:
+        document.add_paragraph(word("none", lang))
     document.add_heading(word("part_not_reported", lang), level=2)
     document.add_paragraph(", ".join(report["not_reported"]) or word("none", lang))
     document.add_heading(word("part_quality", lang), level=2)
