@@ -175,6 +175,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit_tokens_revoked": ("Thu hồi phiên", "Tokens revoked"),
     "audit_sso_login": ("Đăng nhập SSO", "SSO sign-in"),
     "audit_sso_refused": ("SSO bị từ chối", "SSO refused"),
+    "unreadable_request": (
+        "Địa chỉ hoặc biểu mẫu có giá trị không đọc được",
+        "The address or form has values that do not read",
+    ),
+    "endpoint_unit": ("Đơn vị của điểm cầu", "The endpoint's unit"),
     "forbidden": ("Vai trò của bạn không được xem trang này.", "Your role may not see this page."),
     "backend_error": ("Dịch vụ trả lỗi", "A service answered with an error"),
     "week": ("Tuần", "Week"),

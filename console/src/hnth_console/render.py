@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hnth_console import views
@@ -118,6 +119,19 @@ async def backend_failed(request: Request, exc: Exception) -> Response:
     return error(request, s, status, message)
 
 
+async def unreadable(request: Request, exc: Exception) -> Response:
+    """An address or form whose values do not read (`/reports?year=abc`): the error page
+    naming them, not the framework's JSON."""
+    assert isinstance(exc, RequestValidationError)
+    try:
+        s: Session | None = await session(request)
+    except SignInNeeded:
+        s = None
+    names = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in exc.errors() if e.get("loc")))
+    said = translator(language(request))("unreadable_request")
+    return error(request, s, 422, f"{said}: {names}" if names else said)
+
+
 async def already_resolved(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AlreadyResolved)
     s = await session(request)
@@ -131,10 +145,11 @@ async def already_resolved(request: Request, exc: Exception) -> Response:
 
 def install_error_pages(app: FastAPI) -> None:
     """Sign-in needed or a service's 401 -> the sign-in form; a form without its CSRF
-    token, refused, a service's error, a dead letter
-    already dealt with -> the error page, in the person's language."""
+    token, refused, a service's error, a dead letter already dealt with, values that do not
+    read -> the error page, in the person's language."""
     app.add_exception_handler(SignInNeeded, sign_in)
     app.add_exception_handler(FormExpired, form_expired)
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(BackendError, backend_failed)
     app.add_exception_handler(AlreadyResolved, already_resolved)
+    app.add_exception_handler(RequestValidationError, unreadable)

@@ -172,6 +172,8 @@ async def test_the_calendar_draws_a_meeting_as_a_block_on_each_of_its_rows(conso
     assert 'id="nav-calendar"' in by_bridge.text
     refused = await console.get("/calendar", params={"rows": "everything"})
     assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")  # the error page
+    assert "giá trị không đọc được: rows" in refused.text
 
 
 async def test_the_notices_to_see_to_read_as_words(console) -> None:
