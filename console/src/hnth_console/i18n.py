@@ -322,6 +322,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "check_pending": ("chưa kiểm tra", "not checked yet"),
     "check_passed": ("đạt", "passed"),
     "check_failed": ("lỗi", "failed"),
+    "check_closed": ("không còn cần kiểm tra", "no longer asked"),
+    "check_closed_cancelled": (
+        "không còn cần kiểm tra: cuộc họp đã hủy",
+        "no longer asked: the meeting is cancelled",
+    ),
+    "check_closed_changed": (
+        "không còn cần kiểm tra: điểm cầu không còn trong cuộc họp",
+        "no longer asked: the endpoint is no longer in the meeting",
+    ),
     "check_missed": ("quá hạn, không kiểm tra", "missed"),
     "do_check": ("Kiểm tra ngay", "Check now"),
     "check_again": ("Xem / kiểm tra lại", "See / check again"),

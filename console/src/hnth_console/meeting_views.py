@@ -163,8 +163,12 @@ def recipient_words(notice: Row, t: Translate) -> str:
 
 
 def check_state(check: Row, zone: ZoneInfo, t: Translate) -> str:
-    """An endpoint's readiness as a sentence: ready (checked by, at), not ready (items),
-    missed, or waiting for its check (due at)."""
+    """An endpoint's readiness as a sentence: no longer asked (the meeting cancelled, the
+    endpoint no longer in it), ready (checked by, at), not ready (items), missed, or
+    waiting for its check (due at)."""
+    if check.get("closed"):
+        said = t(f"check_closed_{check.get('closed_reason')}")
+        return t("check_closed") if said.startswith("check_closed_") else said
     state = str(check.get("state") or "pending")
     if state == "passed":
         who = check.get("checked_by") or ""

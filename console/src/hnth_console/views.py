@@ -79,7 +79,10 @@ def by_day(meetings: Iterable[Row], days: Sequence[date], zone: ZoneInfo) -> dic
 def alarm(check: Row, now: datetime, warn: timedelta) -> str:
     """The colour of one endpoint's check on the readiness board:
     `passed` green, `failed`/`missed` red, `pending` red once the deadline is within
-    `warn` (nothing is in and time runs out), else grey."""
+    `warn` (nothing is in and time runs out), else grey (a closed one too: no longer
+    asked)."""
+    if check.get("closed"):
+        return "waiting"
     state = str(check.get("state") or "pending")
     if state == "passed":
         return "ok"
@@ -101,6 +104,7 @@ def board_rows(
         checks = [
             {**check, "alarm": alarm(check, now, warn)}
             for check in readiness.get(meeting["id"], [])
+            if not check.get("closed")  # the meeting no longer asks it (cancelled, replaced)
         ]
         worst = min((c["alarm"] for c in checks), key=order.__getitem__, default="waiting")
         rows.append({"meeting": meeting, "checks": checks, "alarm": worst})

@@ -90,6 +90,8 @@ def test_checks_and_recipients_in_words() -> None:
     assert mv.check_state(failed, ZONE, EN) == "not ready: audio, power"
     waiting = {"state": "pending", "due_at": "2026-12-03T00:00:00+00:00"}
     assert mv.check_state(waiting, ZONE, VI) == "chờ kiểm tra, hạn 07:00 03/12"
+    cancelled = {**waiting, "closed": True, "closed_reason": "cancelled"}
+    assert mv.check_state(cancelled, ZONE, VI) == "không còn cần kiểm tra: cuộc họp đã hủy"
     who = {"role": "it_department", "address": "it@tq.gov.vn"}
     assert mv.recipient_words(who, EN) == "IT department (it@tq.gov.vn)"
     assert mv.kind_words({"kind": "meeting_notice", "resend_of": "n1"}, EN) == (

@@ -30,7 +30,8 @@ def test_a_meeting_row_takes_the_worst_colour_of_its_endpoints() -> None:
         {"endpoint": "A", "state": "passed"},
         {"endpoint": "B", "state": "pending", "due_at": (NOW + timedelta(minutes=10)).isoformat()},
     ]
-    [row] = views.board_rows([meeting], {"m1": checks}, NOW, WARN)
+    replaced = {"endpoint": "C", "state": "pending", "due_at": NOW.isoformat(), "closed": True}
+    [row] = views.board_rows([meeting], {"m1": [*checks, replaced]}, NOW, WARN)
     assert row["alarm"] == "late"
     assert [c["alarm"] for c in row["checks"]] == ["ok", "late"]
     [empty] = views.board_rows([{"id": "m2"}], {}, NOW, WARN)

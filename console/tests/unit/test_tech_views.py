@@ -180,3 +180,9 @@ def test_a_meeting_my_endpoint_joins_through_a_group_is_on_my_work() -> None:
     communes = meeting("communes", NOW + 3 * HOUR, ["MAIN"]) | {"reached": ["MAIN", "X-1"]}
     [row] = tv.work_rows([communes], {}, ["X-1"], NOW, WARN, HOUR, "vi")
     assert (row["meeting"]["id"], row["endpoint"], row["state"]) == ("communes", "X-1", "pending")
+
+
+def test_a_check_no_longer_asked_leaves_my_work() -> None:
+    moved = meeting("moved", NOW + 3 * HOUR, ["A", "B"])
+    closed = {"endpoint": "A", "state": "pending", "closed": True, "closed_reason": "changed"}
+    assert tv.work_rows([moved], {"moved": [closed]}, ["A"], NOW, WARN, HOUR, "vi") == []

@@ -83,6 +83,8 @@ def work_rows(
             if endpoint not in mine:
                 continue
             check = board.get(endpoint)
+            if check and check.get("closed"):  # no longer asked of this endpoint
+                continue
             due = deadline(meeting, check, lead)
             state = str((check or {}).get("state") or "pending")
             shown = {"state": state, "due_at": due.isoformat() if due else None}
