@@ -222,6 +222,11 @@ async def test_reports_incidents_notices_pages(console, platform) -> None:
     assert xlsx.status_code == 200
     assert xlsx.content[:2] == b"PK"
     assert "attachment" in xlsx.headers["content-disposition"]
+    # the year's report kept as compiled, by whom, from the page
+    kept = await post_form(console, "/reports", f"/reports/{year}/keep", {})
+    assert kept.status_code == 303, kept.text
+    shown = await console.get(kept.headers["location"])
+    assert re.search(r'id="kept">Đã chốt lúc \d\d:\d\d \d\d/\d\d/\d{4} · ', shown.text)
 
     notices = await console.get("/notices")
     assert notices.status_code == 200
@@ -350,7 +355,7 @@ async def test_an_operator_makes_an_account_that_then_signs_in(console) -> None:
     step = await console.get(asked.headers["location"])
     code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))  # not the one used
     done = await console.post("/signin/otp", data={"csrf": csrf_of(step), "otp": code})
-    assert done.headers["location"] == "/board", done.text
+    assert done.headers["location"] == "/", done.text  # home: the role decides
 
     await signed_in(console, Role.OPERATOR)
     disabled = await post_form(console, "/accounts", "/accounts/le.thi.b/disable", {})

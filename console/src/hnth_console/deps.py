@@ -39,6 +39,7 @@ PAGES: dict[str, frozenset[Role]] = {
     "new_meeting": frozenset({Role.OPERATOR, Role.REGISTRAR}),
     "notices": frozenset({Role.OPERATOR, Role.VIEWER}),
     "reports": frozenset({Role.OPERATOR, Role.VIEWER}),
+    "keep_report": frozenset({Role.OPERATOR}),  # the year's report, kept as compiled
     "dead_letters": frozenset({Role.OPERATOR}),
     "resend": frozenset({Role.OPERATOR}),
     "account": EVERYONE,

@@ -179,6 +179,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "Địa chỉ hoặc biểu mẫu có giá trị không đọc được",
         "The address or form has values that do not read",
     ),
+    "kept_report": ("Bản chốt báo cáo của năm", "The year's kept report"),
+    "kept_at": ("Đã chốt lúc", "Kept at"),
+    "not_kept": (
+        "Chưa chốt: số liệu trên trang và các tệp tải về luôn được tổng hợp mới.",
+        "Not kept yet: the figures here and the downloads are always compiled afresh.",
+    ),
+    "keep_report": ("Tổng hợp và chốt báo cáo năm", "Compile and keep the year's report"),
+    "report_kept_now": (
+        "Đã tổng hợp và chốt báo cáo năm.",
+        "The year's report is compiled and kept.",
+    ),
     "endpoint_unit": ("Đơn vị của điểm cầu", "The endpoint's unit"),
     "forbidden": ("Vai trò của bạn không được xem trang này.", "Your role may not see this page."),
     "backend_error": ("Dịch vụ trả lỗi", "A service answered with an error"),

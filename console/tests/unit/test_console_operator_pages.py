@@ -39,6 +39,8 @@ ENDPOINT = {
     "version": 3,
     "technician": {"name": "Cũ", "phone": "0912", "email": "cu@tq.gov.vn", "language": "vi"},
 }
+KEPT: dict[str, str] = {}
+NOW_ISO = datetime.now(UTC).isoformat()
 NOTICES = [
     {"id": "n1", "recipient": "duty", "role": "duty", "kind": "escalation", "channel": "sms",
      "status": "failed", "reason": "render: UndefinedError: 'dict object' has no attribute"},
@@ -59,6 +61,16 @@ def platform(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=[])
     if path == "/meetings/m1/notices":
         return httpx.Response(200, json=NOTICES)
+    if path == "/annual-reports":
+        return httpx.Response(200, json=[])
+    if path == "/reports/2026/compile" and method == "POST":
+        KEPT.update(compiled_at="2026-12-31T03:00:00+00:00", compiled_by="operator-1")
+        return httpx.Response(200, json={"province": {}, **KEPT})
+    if path == "/reports/2026":
+        if request.url.params.get("fresh") != "false":
+            return httpx.Response(200, json={"province": {}, "compiled_at": NOW_ISO})
+        found = {"province": {}, **KEPT}
+        return httpx.Response(200 if KEPT else 404, json=found if KEPT else {"message": "chưa"})
     if (method, path) == ("GET", "/endpoints"):
         return httpx.Response(200, json=[ENDPOINT])
     if (method, path) == ("GET", "/endpoints/TQ-STTTT"):
@@ -185,6 +197,26 @@ async def test_the_notices_to_see_to_read_as_words(console) -> None:
     for words in ("stttt@tq.gov.vn", "Tin nhắn SMS", "Thư điện tử"):
         assert words in rows
     assert TODAY.strftime("%H:%M %d/%m") in rows  # when it went, in the province's time
+
+
+async def test_the_it_department_keeps_the_years_report_and_a_viewer_reads_it(console) -> None:
+    KEPT.clear()
+    viewer = await as_role(console, Role.VIEWER)
+    page = await viewer.get("/reports", params={"year": 2026})
+    assert 'id="not-kept"' in page.text
+    assert 'id="keep-report"' not in page.text  # reading only
+    await as_role(console, Role.OPERATOR)
+    page = await console.get("/reports", params={"year": 2026})
+    kept = await console.post("/reports/2026/keep", data={"csrf": csrf_of(page)})
+    assert (kept.status_code, kept.headers["location"]) == (303, "/reports?year=2026&done=kept")
+    shown = await console.get(kept.headers["location"])
+    assert "Đã chốt lúc 10:00 31/12/2026 · operator-1" in shown.text  # the province's time
+    assert 'id="done"' in shown.text
+    await as_role(console, Role.VIEWER)
+    mine = await console.get("/reports", params={"year": 2026})
+    refused = await console.post("/reports/2026/keep", data={"csrf": csrf_of(mine)})
+    assert refused.status_code == 403
+    assert "Vai trò của bạn không được" in refused.text
 
 
 async def test_the_board_rows_come_alone_and_a_poll_without_a_session_reloads(console) -> None:
