@@ -286,10 +286,18 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
     why = entry.get("why")  # a slot released for a higher-priority meeting: why, in words
     if kind == "SlotReleased" and isinstance(why, Mapping):
         parts.append(str((why.get("message_en") if lang == "en" else None) or why.get("message")))
+    elif kind == "SlotReleased" and entry.get("reason"):  # which slot was freed, and why
+        said = t(f"released_{entry['reason']}")
+        parts.append("" if said.startswith("released_") else said)
     if entry.get("reason") and kind != "SlotReleased":
         parts.append(f"{t('reason')}: {entry['reason']}")
-    if kind == "CheckCompleted" and entry.get("endpoint"):
-        parts.append(f"{entry['endpoint']}: {t(str(entry.get('outcome') or ''))}")
+    check = entry.get("check")  # registration keeps an outcome's fields under `check`
+    if kind == "CheckCompleted" and isinstance(check, Mapping) and check.get("endpoint"):
+        said = f"{check['endpoint']}: {t(str(check.get('outcome') or ''))}"
+        items = ", ".join(t(f"item_{i}").lower() for i in check.get("failed_items") or [])
+        parts.append(f"{said} ({items})" if items else said)
+        if check.get("checked_by"):
+            parts.append(f"{t('by')} {check['checked_by']}")
     return {
         "at": _at(entry.get("at"), zone),
         "what": what,

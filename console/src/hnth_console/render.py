@@ -43,7 +43,6 @@ def render(
             "lang": lang,
             "nav": {n: path for n, path in NAV.items() if s and s.may(n)},
             "when": (lambda v, p="%d/%m %H:%M": views.shown_time(v, s.zone, p)) if s else str,
-            "details": views.timeline_details,
             "endpoints_of": views.endpoints_of,
             "may_resend": bool(s and s.may("resend")),
             "new_key": lambda: uuid.uuid4().hex,  # one per resend button: a retry sends once

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
@@ -175,16 +174,3 @@ def dead_letter_groups(letters: Iterable[Any]) -> dict[str, list[Any]]:
     for letter in letters:
         groups[letter.original_topic].append(letter)
     return dict(sorted(groups.items()))
-
-
-def timeline_details(entry: Row) -> list[tuple[str, str]]:
-    """What a timeline entry says besides its type and time (who, slot, rule broken, ...),
-    as short `(field, text)` pairs."""
-    skip = {"type", "at", "event_id"}
-    pairs = []
-    for key, value in entry.items():
-        if key in skip or value in (None, "", [], {}):
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        pairs.append((key, text if len(text) <= 300 else text[:297] + "..."))
-    return pairs

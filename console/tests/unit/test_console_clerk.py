@@ -111,3 +111,9 @@ def test_a_timeline_line_is_words_not_json() -> None:
     assert line == {"at": "08:00 01/12", "what": "Rejected", "details": "Endpoint busy"}
     assigned = {"type": "SlotAssigned", "at": "2026-12-01T01:00:00Z", "slot": {"bridge": "MCU-TQ"}}
     assert mv.timeline_words(assigned, ZONE, VI, "vi")["details"] == "Cầu (MCU): MCU-TQ"
+    # a check's outcome as registration keeps it: which endpoint, how it went, who checked
+    failed = {"endpoint": "TQ-STP", "outcome": "failed", "failed_items": ["audio"]}
+    checked = {"type": "CheckCompleted", "at": "2026-12-01T01:00:00Z", "check": failed}
+    assert mv.timeline_words(checked, ZONE, VI, "vi")["details"] == "TQ-STP: lỗi (âm thanh)"
+    freed = {"type": "SlotReleased", "at": "2026-12-01T01:00:00Z", "reason": "changed"}
+    assert "after the change" in mv.timeline_words(freed, ZONE, EN, "en")["details"]

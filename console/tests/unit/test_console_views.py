@@ -97,19 +97,6 @@ def test_compliance_bars_show_nothing_measured_as_none() -> None:
     ]
 
 
-def test_timeline_details_skip_the_obvious_and_keep_the_rule() -> None:
-    entry = {
-        "type": "SlotRejected",
-        "at": "x",
-        "event_id": "e",
-        "by": None,
-        "rejection": {"rule": "slot.capacity", "source": "QĐ 345"},
-    }
-    [(key, text)] = views.timeline_details(entry)
-    assert key == "rejection"
-    assert "slot.capacity" in text
-
-
 def test_a_bridge_shows_only_the_meetings_on_it() -> None:
     meetings = [
         {"id": "a", "slot": {"bridge": "MCU-TQ", "virtual_room": "VR-01"}},
