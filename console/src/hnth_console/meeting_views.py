@@ -75,9 +75,10 @@ def windows_by_day(windows: Iterable[Row], zone: ZoneInfo, t: Translate) -> list
 
 def picked_form(pick: str, minutes: str, endpoints: Sequence[str], key: str) -> dict[str, Any]:
     """The registration form filled from a picked window: its start, the length, the
-    endpoints ticked (the first the main one)."""
+    endpoints ticked (the first the main one); `picked` says so above the form."""
     chosen = [e for e in endpoints if e]
     return {
+        "picked": True,
         "idempotency_key": key,
         "start": pick,
         "minutes": minutes if minutes.isdigit() else "",

@@ -51,6 +51,7 @@ def test_a_window_that_fits_only_cascaded_says_so() -> None:
 def test_a_picked_window_fills_the_form() -> None:
     form = mv.picked_form("2026-12-03 08:00", "60", ["TQ-A", "TQ-B"], "k")
     assert form == {
+        "picked": True,
         "idempotency_key": "k",
         "start": "2026-12-03 08:00",
         "minutes": "60",
