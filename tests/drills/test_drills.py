@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from hnth_contracts import MeetingCancelled, decode_event
 from hnth_kit.kafka import OutMessage, Producer
-from hnth_kit.testing import read_all
+from hnth_kit.testing import eventually, read_all
 
 pytestmark = pytest.mark.system
 
@@ -75,12 +75,19 @@ async def test_drill_poison_on_every_input_topic(platform, drill) -> None:
     await drill.publish(half[len(half) // 2 :])
     drill.poison = len(poison) + 1
     await drill.quiesce()
-    dead = await read_all(platform.bootstrap, [t + ".dlq" for t in platform.topics.all()])
+    poisoned = {(m.topic, m.value) for m in poison}
+    # each consumer dead-letters the poison of its own topics, in its own time: wait for all
+    dead = await eventually(
+        lambda: read_all(platform.bootstrap, [t + ".dlq" for t in platform.topics.all()]),
+        until=lambda found: (
+            {(d.headers["hnth-original-topic"], d.value) for d in found} >= poisoned
+        ),
+        timeout=120,
+    )
     assert {d.headers["hnth-dlq-reason"] for d in dead} <= {
         "invalid_json",
         "invalid_schema",
         "unknown_type",
     }
-    poisoned = {(m.topic, m.value) for m in poison}
     assert {(d.headers["hnth-original-topic"], d.value) for d in dead} == poisoned
     await drill.check(expect_dlq=len(dead))
