@@ -77,20 +77,30 @@ async def test_a_made_up_province_merged_into_a_shipped_one_loses_and_doubles_no
         assert created.status_code == 201, created.text
         meeting_id = created.json()["id"]
         path = f"/meetings/{meeting_id}"
+        # the timeline complete: the request (from the meetings topic) and the decision
+        # (from the slots topic) are taken in by different consumers, in either order
         before = await eventually(
             lambda: http.get(f"{urls['registration']}{path}", headers=old),
-            until=lambda r: r.json()["status"] == "scheduled",
-            timeout=60,
+            until=lambda r: (
+                r.json()["status"] == "scheduled"
+                and {"MeetingRequested", "SlotAssigned"}
+                <= {e["type"] for e in r.json()["timeline"]}
+            ),
+            timeout=120,
         )
         board = await eventually(
             lambda: http.get(f"{urls['inspection']}{path}/readiness", headers=old),
             until=lambda r: r.status_code == 200 and len(r.json()) == len(ENDPOINTS),
-            timeout=60,
+            timeout=120,
         )
-        notices = await eventually(
+        notices = await eventually(  # all stored and attempted: none still to come
             lambda: http.get(f"{urls['notification']}{path}/notices", headers=old),
-            until=lambda r: r.status_code == 200 and len(r.json()) > 0,
-            timeout=60,
+            until=lambda r: (
+                r.status_code == 200
+                and len(r.json()) > 0
+                and all(n["status"] != "pending" for n in r.json())
+            ),
+            timeout=120,
         )
         endpoints_before = (await http.get(f"{urls['registration']}/endpoints", headers=new)).json()
 
