@@ -179,6 +179,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "Địa chỉ hoặc biểu mẫu có giá trị không đọc được",
         "The address or form has values that do not read",
     ),
+    "letter_ref": ("Mã thư", "Ref"),
+    "dlq_invalid_json": ("Nội dung không đọc được (không phải JSON)", "Unreadable body (not JSON)"),
+    "dlq_unknown_type": ("Loại sự kiện không biết", "Unknown event type"),
+    "dlq_invalid_schema": ("Sự kiện thiếu hoặc sai trường", "Event with missing or wrong fields"),
+    "dlq_handler_failed": ("Dịch vụ không xử lý được", "The service could not process it"),
     "kept_report": ("Bản chốt báo cáo của năm", "The year's kept report"),
     "kept_at": ("Đã chốt lúc", "Kept at"),
     "not_kept": (
