@@ -13,12 +13,18 @@ from hnth_kit.testing import eventually
 SMS_ROLES = {"technician:TQ-STTTT", "line_provider", "power_company"}
 
 
-def first_parts(smpp) -> list[dict]:
+def first_parts(smpp, opening: str = "HNTH cảnh báo") -> list[dict]:
     """What the SMSC received, one entry per message (a long text arrives in parts: the
-    concatenation header ends with the part's number)."""
+    concatenation header ends with the part's number), of those opening with `opening`:
+    the check alerts, by default (a meeting assigned 40 minutes ahead also escalates its
+    late notice to the duty phone)."""
 
     async def probe() -> list[dict]:
-        return [m for m in smpp.messages() if not m.get("udh") or m["udh"].endswith("01")]
+        return [
+            m
+            for m in smpp.messages()
+            if (not m.get("udh") or m["udh"].endswith("01")) and m["text"].startswith(opening)
+        ]
 
     return probe
 
@@ -60,6 +66,9 @@ async def test_a_last_hour_alert_reaches_the_smsc_once_each_across_a_restart(
     texts = " ".join(m["text"] for m in smpp.messages())
     assert "TQ-STTTT" in texts
     assert "chưa kiểm tra đúng hạn" in texts
+    # the late notice reached the duty phone too, in words
+    await eventually(first_parts(smpp, "HNTH báo trực"), until=lambda ms: len(ms) >= 1)
+    assert "gửi muộn" in "".join(m["text"] for m in smpp.messages())  # parts joined
 
     # the service restarts and the same alert is delivered again (at-least-once upstream);
     # a second endpoint's alert after it shows the redelivery was taken in by then
