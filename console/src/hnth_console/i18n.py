@@ -184,6 +184,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "dlq_unknown_type": ("Loại sự kiện không biết", "Unknown event type"),
     "dlq_invalid_schema": ("Sự kiện thiếu hoặc sai trường", "Event with missing or wrong fields"),
     "dlq_handler_failed": ("Dịch vụ không xử lý được", "The service could not process it"),
+    "waiting_approval": ("Cuộc họp chờ Sở TT&TT duyệt", "Meetings waiting for approval"),
     "kept_report": ("Bản chốt báo cáo của năm", "The year's kept report"),
     "kept_at": ("Đã chốt lúc", "Kept at"),
     "not_kept": (

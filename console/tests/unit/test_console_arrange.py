@@ -240,3 +240,16 @@ async def test_no_preemption_is_offered_without_lower_meetings_to_displace(
     assert (await sign_in(console, "truc-ban")).status_code == 303
     page = await console.get("/meetings/m1")
     assert 'id="preempt-form"' not in page.text
+
+
+async def test_the_board_lists_the_meetings_waiting_for_the_it_departments_approval(
+    console,
+) -> None:
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    sent.clear()
+    page = await console.get("/board")
+    held = page.text.split('id="held"')[1].split("</section>")[0]
+    assert "Cuộc họp chờ Sở TT&amp;TT duyệt (1)" in held
+    assert 'href="/meetings/m1"' in held
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    assert 'id="held"' not in (await console.get("/board")).text  # the clerk cannot decide

@@ -57,13 +57,31 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
     )
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
     rows = views.board_rows(meetings, readiness, now, warn_of(request))
+    held: list[dict[str, Any]] = []
     if s.may("arrange_meeting"):
         await offer_backups(request, s, backends, rows, now)
+        held = await waiting_for_approval(backends, s, now)
     return {
         "rows": rows,
+        "held": held,
         "incidents": views.incidents_by_endpoint(opened),
         "now": now,
     }
+
+
+async def waiting_for_approval(backends: Backends, s: Session, now: datetime) -> list[Any]:
+    """The meetings held for the IT department's approval, soonest first, whatever their
+    day (a hold lapses when nobody decides in time: `schedule.hold_deadline`)."""
+    found = await backends.get(
+        "registration",
+        "/meetings",
+        s.token,
+        s.lang,
+        status="held",
+        **{"from": now.isoformat()},
+        limit=200,
+    )
+    return sorted(found["items"], key=lambda m: str(m.get("start")))
 
 
 async def open_incidents(backends: Backends, s: Session) -> list[dict[str, Any]]:
