@@ -28,6 +28,8 @@ from hnth_contracts import (
     BackupSwitch,
     CheckCompleted,
     CheckOutcome,
+    Conflict,
+    ConflictKind,
     ReportDue,
     ReportKind,
     RuleRef,
@@ -536,6 +538,27 @@ def test_the_rejection_names_the_meeting_and_speaks_the_readers_language() -> No
     assert BUSY in vietnamese.text
     older = rejection.model_copy(update={"title": None})  # an older writer: no title
     assert plan_rejection(older, POLICY)[0].data["title"] == "m-1"
+
+
+def test_a_meeting_the_it_department_did_not_approve_is_told_so_with_its_reason() -> None:
+    refusal = Conflict(
+        kind=ConflictKind.POLICY,
+        resource="schedule.approval",
+        message="Sở TT&TT không duyệt cuộc họp: trùng hội nghị của tỉnh",
+        message_en="The IT department did not approve the meeting: the province meets then",
+        rule=RuleRef(rule="schedule.approval", source="QĐ 345/QĐ-UBND 2017"),
+    )
+    rejection = rejected("m-2", title="Họp chi bộ").model_copy(update={"conflicts": (refusal,)})
+    [notice] = plan_rejection(rejection, POLICY)
+    vi = content.render(notice.kind, "vi", render_context(notice))
+    en = content.render(notice.kind, "en", render_context(notice))
+    assert vi.subject.startswith("Không được duyệt")
+    assert en.subject.startswith("Not approved")
+    assert "không được Sở TT&TT duyệt" in vi.text
+    assert "- Sở TT&TT không duyệt cuộc họp: trùng hội nghị của tỉnh (quy định" in vi.text
+    assert "schedule.approval:" not in vi.text  # a rule is no resource
+    assert "khung giờ trống" not in vi.text  # no free time was asked for
+    assert "free alternative" not in en.text
 
 
 # ---------------------------------------------------------------- the link to set a password
