@@ -184,6 +184,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "dlq_unknown_type": ("Loại sự kiện không biết", "Unknown event type"),
     "dlq_invalid_schema": ("Sự kiện thiếu hoặc sai trường", "Event with missing or wrong fields"),
     "dlq_handler_failed": ("Dịch vụ không xử lý được", "The service could not process it"),
+    "rejected_because": ("Không xếp được lịch vì", "Not scheduled because"),
+    "rejected_change_hint": (
+        "Đổi thời gian hoặc điểm cầu bằng mẫu thay đổi bên dưới để đăng ký lại.",
+        "Change the time or the endpoints with the form below to submit it again.",
+    ),
     "waiting_approval": ("Cuộc họp chờ Sở TT&TT duyệt", "Meetings waiting for approval"),
     "kept_report": ("Bản chốt báo cáo của năm", "The year's kept report"),
     "kept_at": ("Đã chốt lúc", "Kept at"),

@@ -306,6 +306,16 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
     }
 
 
+def rejection_words(meeting: Row, lang: str) -> str:
+    """Why the meeting's current revision was refused, in the reader's language."""
+    rejection = meeting.get("rejection") or {}
+    said = [
+        str((c.get("message_en") if lang == "en" else None) or c.get("message") or "")
+        for c in rejection.get("conflicts") or []
+    ]
+    return "; ".join(s for s in said if s)
+
+
 def preemptible(meeting: Row) -> list[str]:
     """The lower-priority meetings that alone refused the meeting's current revision (its
     rejection names them): what the duty officer may let it pre-empt."""

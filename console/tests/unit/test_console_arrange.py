@@ -253,3 +253,16 @@ async def test_the_board_lists_the_meetings_waiting_for_the_it_departments_appro
     assert 'href="/meetings/m1"' in held
     assert (await sign_in(console, "van-thu")).status_code == 303
     assert 'id="held"' not in (await console.get("/board")).text  # the clerk cannot decide
+
+
+async def test_a_refused_meeting_says_why_at_the_top_and_how_to_submit_it_again(
+    console, monkeypatch
+) -> None:
+    monkeypatch.setitem(MEETING, "status", "rejected")
+    refusal = {"message": "Sở TT&TT không duyệt cuộc họp: trùng lịch tỉnh", "message_en": "Not ok"}
+    monkeypatch.setitem(MEETING, "rejection", {"conflicts": [refusal]})
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    top = page.text.split('id="rejected-because">')[1].split("</p>")[0]
+    assert top.startswith("Không xếp được lịch vì: Sở TT&amp;TT không duyệt cuộc họp: trùng")
+    assert "để đăng ký lại" in top  # the clerk may change it

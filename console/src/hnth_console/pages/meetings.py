@@ -247,6 +247,9 @@ async def meeting_page(
             meeting_views.timeline_words(e, s.zone, s.t, s.lang)
             for e in found.get("timeline") or []
         ],
+        rejected_because=meeting_views.rejection_words(found, s.lang)
+        if found.get("status") == "rejected"
+        else "",
         may_change=s.may("change_meeting") and open_,
         may_decide=s.may("arrange_meeting") and found.get("status") == "held",
         may_move=s.may("arrange_meeting") and open_,
