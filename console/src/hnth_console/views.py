@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hnth_contracts import rules
+
 Row = Mapping[str, Any]
 
 
@@ -51,6 +53,15 @@ def shown_time(value: Any, zone: ZoneInfo, pattern: str = "%d/%m %H:%M") -> str:
     """A time as people in the province read it (their zone), or '' when there is none."""
     moment = parse_time(value)
     return moment.astimezone(zone).strftime(pattern) if moment else ""
+
+
+def due_day(value: Any, zone: ZoneInfo) -> str:
+    """A task's deadline as a day (`dd/mm/YYYY`) in the province's zone: a deadline at local
+    midnight is the end of the day before (a report due 15/12 is kept until 16/12 00:00)."""
+    moment = parse_time(value)
+    if moment is None:
+        return ""
+    return f"{rules.end_of_day(moment, zone) or moment.astimezone(zone).date():%d/%m/%Y}"
 
 
 def period(view: str, day: date, zone: ZoneInfo) -> tuple[datetime, datetime, list[date]]:

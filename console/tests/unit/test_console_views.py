@@ -106,3 +106,10 @@ def test_a_bridge_shows_only_the_meetings_on_it() -> None:
     ]
     assert [m["id"] for m in views.on_bridge(meetings, "MCU-TQ")] == ["a"]
     assert views.on_bridge(meetings, "MCU-X") == []
+
+
+def test_a_deadline_at_local_midnight_is_the_day_before() -> None:
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert views.due_day("2026-12-15T17:00:00+00:00", zone) == "15/12/2026"  # 16/12 00:00
+    assert views.due_day("2026-12-15T01:00:00+00:00", zone) == "15/12/2026"  # 08:00
+    assert views.due_day(None, zone) == ""

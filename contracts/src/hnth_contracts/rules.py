@@ -32,6 +32,15 @@ def zone(policy: Policy) -> ZoneInfo:
     return ZoneInfo(policy.timezone)
 
 
+def end_of_day(moment: datetime, where: ZoneInfo) -> date | None:
+    """The day a deadline closes, when it falls at local midnight (a report due 15/12 is
+    kept until 16/12 00:00: people read it as 15/12); None for any other time."""
+    local = moment.astimezone(where)
+    if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+        return None
+    return (local - timedelta(days=1)).date()
+
+
 def local_text(moment: datetime, policy: Policy) -> str:
     """`08:00 03/12/2026` in the province's zone."""
     return moment.astimezone(zone(policy)).strftime("%H:%M %d/%m/%Y")

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from icalendar.prop import vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from hnth_contracts import rules
 from hnth_contracts.policy import Policy
 from notification.domain import signing
 from notification.domain.notices import PERSONAL_KINDS, Calendar, endpoint_of
@@ -135,6 +136,17 @@ def local_time(value: datetime, lang: str, tz: str) -> str:
     return local.strftime("%H giờ %M, ngày %d/%m/%Y") + " (giờ Việt Nam)"
 
 
+def local_deadline(value: datetime, lang: str, tz: str) -> str:
+    """A deadline as the recipient reads it: a local midnight is the end of the day before
+    (`ngày 15/12/2026`, not `00 giờ 00, ngày 16/12/2026`), any other time as `local_time`."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime in a notice")
+    closes = rules.end_of_day(value, ZoneInfo(tz))
+    if closes is None:
+        return local_time(value, lang, tz)
+    return f"{closes:%d/%m/%Y} (end of day)" if lang == "en" else f"ngày {closes:%d/%m/%Y}"
+
+
 def language_of(contact: Mapping[str, Any]) -> str:
     """The language a contact reads notices in: theirs when the directory names a known one,
     Vietnamese otherwise (entries recorded before contacts had a language)."""
@@ -150,6 +162,7 @@ def render(kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
         "en": lang == "en",
         "lang": lang,
         "when": lambda v: local_time(v, lang, tz),
+        "deadline": lambda v: local_deadline(v, lang, tz),
     }
     template = ENV.get_template(f"{kind}.txt.j2")
     ctx = template.new_context(values)

@@ -768,3 +768,12 @@ def test_a_cancelled_inspection_tells_every_party_of_its_plan_with_the_reason() 
 )
 def test_a_calendar_time_is_written_as_icalendar_writes_it(at: datetime) -> None:
     assert content._utc(at) == vDDDTypes(at.astimezone(UTC)).to_ical()
+
+
+def test_a_deadline_at_local_midnight_reads_as_the_end_of_the_day_before() -> None:
+    midnight = datetime(2026, 12, 15, 17, 0, tzinfo=UTC)  # 00:00 on 16/12 in Vietnam
+    tz = "Asia/Ho_Chi_Minh"
+    assert content.local_deadline(midnight, "vi", tz) == "ngày 15/12/2026"
+    assert content.local_deadline(midnight, "en", tz) == "15/12/2026 (end of day)"
+    morning = midnight + timedelta(hours=8)
+    assert content.local_deadline(morning, "vi", tz) == content.local_time(morning, "vi", tz)
