@@ -49,7 +49,9 @@ INCIDENT = {
     "opened_at": (NOW - timedelta(minutes=30)).isoformat(),
     "state": "open",
 }
-TASK = {"id": "t1", "endpoint": "TQ-UBND", "state": "open", "period": "2026-Q4"}
+PLAN = {"planned_at": "2026-12-15T02:00:00+00:00", "endpoints": ["TQ-UBND", "TQ-STP"],
+        "with_line_provider": True}  # fmt: skip
+TASK = {"id": "t1", "endpoint": "TQ-UBND", "state": "open", "period": "2026-Q4", "plan": PLAN}
 ANNUAL = {"id": "a1", "endpoint": "TQ-UBND", "state": "open", "year": "2026"}
 sent: list[httpx.Request] = []
 
@@ -160,6 +162,8 @@ async def test_my_work_lists_my_meetings_with_the_deadline_in_words(console) -> 
     assert "Mất tiếng phòng họp" in page.text  # my open incident, and not the other one
     assert 'href="/my/incidents/i2/resolve"' not in page.text
     assert 'href="/my/inspections/t1"' in page.text
+    # when the inspection is, with whom: what the technician must know to be there
+    assert "Thời gian kiểm tra: 09:00 15/12/2026 · Các điểm cầu: TQ-UBND, TQ-STP" in page.text
     assert 'href="/my/annual/a1"' in page.text
     assert 'href="/my/feedback/held/TQ-UBND"' in page.text
     english = await (await technician(console, "en")).get("/my")
