@@ -8,6 +8,7 @@ Each service words the result in its own shape (a 422 field, a `Conflict`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -64,6 +65,24 @@ NATIONAL = "notice.national_lead_time"
 def is_late_notice(start: datetime, policy: Policy, asked_at: datetime) -> bool:
     """Does the meeting start sooner after `asked_at` than the notice lead time (rule 2)?"""
     return start - asked_at < policy.duration("notice.lead_time")
+
+
+ROLE_NAMES = {
+    "operator": ("Sở TT&TT", "the IT department"),
+    "registrar": ("đơn vị chủ trì", "the host unit's registrar"),
+}
+"""The roles a rule names, as people read them (Vietnamese, English)."""
+
+
+def role_names(roles: Sequence[str]) -> tuple[str, str]:
+    """Roles in words, joined (Vietnamese, English)."""
+    names = [ROLE_NAMES.get(r, (r, r)) for r in roles]
+    return ", ".join(vi for vi, _ in names), ", ".join(en for _, en in names)
+
+
+def urgent_role_names(policy: Policy) -> tuple[str, str]:
+    """Who may register inside the notice lead time, in words (Vietnamese, English)."""
+    return role_names(urgent_roles(policy))
 
 
 def urgent_roles(policy: Policy) -> tuple[str, ...]:
@@ -129,15 +148,16 @@ def time_breaches(
             )
     elif is_late_notice(start, policy, asked_at) and not urgent_reason:
         lead = policy.duration("notice.lead_time")
+        vi, en = urgent_role_names(policy)
         found.append(
             Breach(
                 "notice.lead_time",
                 "start",
                 f"Cuộc họp phải được đăng ký trước ít nhất {describe(lead)} để thông báo bằng "
-                "văn bản; họp khẩn phải nêu lý do (urgent_reason)",
+                f"văn bản; họp khẩn trong thời hạn này do {vi} đăng ký, kèm lý do họp khẩn",
                 f"Meetings must be registered at least {describe(lead, english=True)} ahead "
-                "for the written notices; an urgent meeting must give its reason "
-                "(urgent_reason)",
+                f"for the written notices; an urgent meeting inside it is registered by {en}, "
+                "with its urgent reason",
             )
         )
     return found

@@ -127,7 +127,7 @@ def time_violations(
     if stopped or not draft.urgent_reason or not is_late_notice(draft.start, policy, now):
         return found
     if not may_override_lead_time(caller, policy):
-        vi, en = _role_names(rules.urgent_roles(policy))
+        vi, en = rules.urgent_role_names(policy)
         found.append(
             _broken(
                 policy,
@@ -221,7 +221,7 @@ def priority_violations(code: str | None, policy: Policy, caller: Caller) -> lis
         ]
     if caller.role in found.roles:
         return []
-    vi, en = _role_names(found.roles)
+    vi, en = rules.role_names(found.roles)
     return [
         _broken(
             policy,
@@ -239,19 +239,8 @@ def _missing(known: bool) -> tuple[str, str]:
     return "không có trong danh bạ", "not in the directory"
 
 
-_ROLE_NAMES = {
-    "operator": ("Sở TT&TT", "the IT department"),
-    "registrar": ("đơn vị chủ trì", "the host unit's registrar"),
-}
-
-
 def may_override_lead_time(caller: Caller, policy: Policy) -> bool:
     return caller.role in rules.urgent_roles(policy)
-
-
-def _role_names(roles: Sequence[str]) -> tuple[str, str]:
-    names = [_ROLE_NAMES.get(r, (r, r)) for r in roles]
-    return ", ".join(vi for vi, _ in names), ", ".join(en for _, en in names)
 
 
 def reschedules(before: Draft, after: Draft) -> bool:
