@@ -83,6 +83,7 @@ async def test_the_duty_officer_approves_a_held_meeting(console, lang: str) -> N
     shown = await console.get(done.headers["location"])
     said = "Approved; being scheduled." if lang == "en" else "Đã duyệt; đang xếp lịch."
     assert said in shown.text.split('id="done"')[1].split("</p>")[0]
+    assert 'id="approve-form"' not in shown.text  # not offered again while it is taken in
 
 
 async def test_a_rejection_needs_a_reason_and_carries_it(console) -> None:

@@ -251,7 +251,10 @@ async def meeting_page(
         if found.get("status") == "rejected"
         else "",
         may_change=s.may("change_meeting") and open_,
-        may_decide=s.may("arrange_meeting") and found.get("status") == "held",
+        # a decision just sent is not offered again while registration takes it in
+        may_decide=s.may("arrange_meeting")
+        and found.get("status") == "held"
+        and done not in ("approved_ok", "rejected_ok"),
         may_move=s.may("arrange_meeting") and open_,
         preemptible=meeting_views.preemptible(found)
         if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"
