@@ -7,7 +7,7 @@ percent of the cell's visible hours (in the province's zone), so the template on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -164,16 +164,24 @@ def grid(
     zone: ZoneInfo,
     hours: tuple[int, int],
     min_width: float = 0.0,
+    only: Collection[str] | None = None,
 ) -> list[GridRow]:
     """A row per resource (`(key, label)`, in order; `rows_by` "endpoint" or "bridge"),
     then a row for any other resource a meeting holds, each with a cell per day (blocks
-    drawn at least `min_width` percent wide)."""
+    drawn at least `min_width` percent wide); `only` those resources, when given (a
+    technician's own endpoints)."""
     key_of = endpoints_of if rows_by == "endpoint" else bridge_of
-    rows = {key: GridRow(key, label, [Cell(d) for d in days]) for key, label in resources}
+    rows = {
+        key: GridRow(key, label, [Cell(d) for d in days])
+        for key, label in resources
+        if only is None or key in only
+    }
     for meeting in meetings:
         if meeting.get("status") in HIDDEN:
             continue
         for key in key_of(meeting):
+            if only is not None and key not in only:
+                continue
             row = rows.setdefault(key, GridRow(key, key, [Cell(d) for d in days]))
             for cell in row.cells:
                 block = place(meeting, cell.day, zone, hours)

@@ -8,7 +8,7 @@ Translate = Callable[[str], str]
 
 TEXT: dict[str, tuple[str, str]] = {
     # key: (Vietnamese, English)
-    "app": ("HNTH Ops: bảng điều hành", "HNTH Ops: operator console"),
+    "app": ("HNTH Ops: hội nghị truyền hình", "HNTH Ops: video conferencing"),
     "schedule": ("Lịch họp", "Schedule"),
     "board": ("Bảng sẵn sàng", "Readiness board"),
     "notices": ("Thông báo", "Notices"),

@@ -127,8 +127,10 @@ async def unreadable(request: Request, exc: Exception) -> Response:
         s: Session | None = await session(request)
     except SignInNeeded:
         s = None
-    names = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in exc.errors() if e.get("loc")))
-    said = translator(language(request))("unreadable_request")
+    t = translator(language(request))
+    fields = dict.fromkeys(str(e["loc"][-1]) for e in exc.errors() if e.get("loc"))
+    names = ", ".join(t(f) for f in fields)  # the page's word for it where there is one
+    said = t("unreadable_request")
     return error(request, s, 422, f"{said}: {names}" if names else said)
 
 

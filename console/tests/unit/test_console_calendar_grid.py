@@ -130,3 +130,9 @@ def test_an_endpoint_a_group_reached_is_drawn_busy() -> None:
         ("A", ["g"]),
         ("X", ["g"]),
     ]
+
+
+def test_a_technician_sees_only_the_rows_of_their_own_endpoints() -> None:
+    shared = meeting("s", "2026-12-02 08:00", "2026-12-02 10:00", ("A", "B", "C"))
+    rows = cg.grid([shared], "endpoint", [("A", "A"), ("B", "B")], [DAY], ZONE, WORKDAY, only={"B"})
+    assert [(r.key, [b.meeting["id"] for b in r.cells[0].blocks]) for r in rows] == [("B", ["s"])]

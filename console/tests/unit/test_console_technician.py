@@ -304,3 +304,10 @@ async def test_a_form_without_the_csrf_token_or_for_another_role_is_refused(cons
     assert await sign_in(client, "thu-ky")
     assert (await client.get("/meetings/m1/checks/TQ-UBND")).status_code == 403
     assert sent == []
+
+
+async def test_a_technicians_calendar_has_the_rows_of_their_own_endpoints(console) -> None:
+    client = await technician(console)
+    page = await client.get("/calendar")
+    assert page.status_code == 200
+    assert re.findall(r'data-row="([^"]+)"', page.text) == ["TQ-UBND"]

@@ -55,7 +55,15 @@ async def calendar(
         hours=hours,
         marks=calendar_grid.hour_marks(hours, 1 if view == "day" else 3),
         grid=calendar_grid.grid(
-            found, rows, resources, days, s.zone, hours, 0.0 if view == "day" else WEEK_MIN_WIDTH
+            found,
+            rows,
+            resources,
+            days,
+            s.zone,
+            hours,
+            0.0 if view == "day" else WEEK_MIN_WIDTH,
+            # a technician's rows are their own endpoints (a phone has room for little else)
+            only=s.who.endpoints if rows == "endpoint" and s.may("my_work") else None,
         ),
         previous=days[0] - step,
         following=days[0] + step,
