@@ -281,12 +281,10 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
             parts.append(f"{start.astimezone(zone):%H:%M %d/%m} – {end.astimezone(zone):%H:%M}")
     rejection = entry.get("rejection")
     if isinstance(rejection, Mapping):
-        for conflict in rejection.get("conflicts") or []:
-            message = conflict.get("message_en") if lang == "en" else conflict.get("message")
-            parts.append(str(message or conflict.get("message") or ""))
+        parts += [in_language(conflict, lang) for conflict in rejection.get("conflicts") or []]
     why = entry.get("why")  # a slot released for a higher-priority meeting: why, in words
     if kind == "SlotReleased" and isinstance(why, Mapping):
-        parts.append(str((why.get("message_en") if lang == "en" else None) or why.get("message")))
+        parts.append(in_language(why, lang))
     elif kind == "SlotReleased" and entry.get("reason"):  # which slot was freed, and why
         said = t(f"released_{entry['reason']}")
         parts.append("" if said.startswith("released_") else said)
@@ -309,11 +307,16 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
 def rejection_words(meeting: Row, lang: str) -> str:
     """Why the meeting's current revision was refused, in the reader's language."""
     rejection = meeting.get("rejection") or {}
-    said = [
-        str((c.get("message_en") if lang == "en" else None) or c.get("message") or "")
-        for c in rejection.get("conflicts") or []
-    ]
+    said = [in_language(c, lang) for c in rejection.get("conflicts") or []]
     return "; ".join(s for s in said if s)
+
+
+def in_language(conflict: Row, lang: str) -> str:
+    """A conflict's message as the reader reads it (the Vietnamese one when it has no
+    English)."""
+    return str(
+        (conflict.get("message_en") if lang == "en" else None) or conflict.get("message") or ""
+    )
 
 
 def preemptible(meeting: Row) -> list[str]:

@@ -70,8 +70,9 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
 
 
 async def waiting_for_approval(backends: Backends, s: Session, now: datetime) -> list[Any]:
-    """The meetings held for the IT department's approval, soonest first, whatever their
-    day (a hold lapses when nobody decides in time: `schedule.hold_deadline`)."""
+    """The meetings held for the IT department's approval, soonest first (registration's
+    order), whatever their day (a hold lapses when nobody decides in time:
+    `schedule.hold_deadline`)."""
     found = await backends.get(
         "registration",
         "/meetings",
@@ -81,7 +82,8 @@ async def waiting_for_approval(backends: Backends, s: Session, now: datetime) ->
         **{"from": now.isoformat()},
         limit=200,
     )
-    return sorted(found["items"], key=lambda m: str(m.get("start")))
+    held: list[Any] = found["items"]
+    return held
 
 
 async def open_incidents(backends: Backends, s: Session) -> list[dict[str, Any]]:
