@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from typing import Any
 
 import httpx
@@ -171,6 +172,28 @@ async def test_a_missing_meeting_is_a_404_page(console) -> None:
     missing = await (await signed_in(console, Role.VIEWER, "en")).get("/meetings/nope")
     assert missing.status_code == 404
     assert "(registration 404): không có /meetings/nope" in missing.text
+
+
+async def test_each_page_names_itself_in_the_browser_tab(console) -> None:
+    """Tabs, history and a screen reader's first words tell pages apart by their title."""
+    client = await signed_in(console, Role.OPERATOR, "en")
+    app = "HNTH Ops: video conferencing"
+    for path, name in [
+        ("/board", "Readiness board"),
+        ("/notices", "Notices"),
+        ("/meetings/new", "Register a meeting"),
+        ("/meetings/nope", "Error"),
+    ]:
+        page = await client.get(path)
+        assert f"<title>{name} · {app}</title>" in page.text, path
+    templates = files("hnth_console") / "templates"
+    pages = {page.name: page.read_text() for page in templates.iterdir()}
+    untitled = [
+        name
+        for name, text in pages.items()
+        if '{% extends "base.html" %}' in text and "{% block title %}" not in text
+    ]
+    assert untitled == []
 
 
 async def test_a_resend_goes_back_with_the_recipient_or_shows_the_refusal(console) -> None:
