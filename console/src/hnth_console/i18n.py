@@ -267,6 +267,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "already_resolved": ("Thư lỗi này đã được xử lý", "This dead letter was already dealt with"),
     "resolved": ("Đã xử lý", "Dealt with"),
     "by": ("Người xử lý", "By"),
+    "done_by": ("bởi", "by"),  # in a sentence: "đăng ký bởi …"
     "meeting": ("Cuộc họp", "Meeting"),
     "open_incidents": ("Sự cố đang mở", "Open incidents"),
     "no_incidents": ("Không có sự cố đang mở.", "No open incident."),

@@ -264,14 +264,18 @@ EVENT_WORDS = {
 }
 
 
-def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[str, str]:
+def timeline_words(
+    entry: Row, zone: ZoneInfo, t: Translate, lang: str, people: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """One timeline line in words: when (local), what happened, and its details as a
-    sentence (who, the slot's bridge, the rule a rejection cites), never a JSON dump."""
+    sentence (who, by name where registration knows it from `people`, the slot's bridge,
+    the rule a rejection cites), never a JSON dump."""
     kind = str(entry.get("type") or "")
     what = t(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
     parts: list[str] = []
+    named = people or {}
     if entry.get("by"):
-        parts.append(f"{t('by')} {entry['by']}")
+        parts.append(f"{t('done_by')} {named.get(entry['by'], entry['by'])}")
     slot = entry.get("slot")
     if isinstance(slot, Mapping) and slot.get("bridge"):
         parts.append(f"{t('bridge')}: {slot['bridge']}")
@@ -296,7 +300,7 @@ def timeline_words(entry: Row, zone: ZoneInfo, t: Translate, lang: str) -> dict[
         items = ", ".join(t(f"item_{i}").lower() for i in check.get("failed_items") or [])
         parts.append(f"{said} ({items})" if items else said)
         if check.get("checked_by"):
-            parts.append(f"{t('by')} {check['checked_by']}")
+            parts.append(f"{t('done_by')} {named.get(check['checked_by'], check['checked_by'])}")
     return {
         "at": _at(entry.get("at"), zone),
         "what": what,

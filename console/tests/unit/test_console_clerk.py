@@ -118,3 +118,11 @@ def test_a_timeline_line_is_words_not_json() -> None:
     assert mv.timeline_words(checked, ZONE, VI, "vi")["details"] == "TQ-STP: lỗi (âm thanh)"
     freed = {"type": "SlotReleased", "at": "2026-12-01T01:00:00Z", "reason": "changed"}
     assert "after the change" in mv.timeline_words(freed, ZONE, EN, "en")["details"]
+    # people by the names registration gives them; a system (no account) by its id
+    people = {"vanthu.tq": "Nguyễn Thị Thư", "kt.xa1": "Lê Văn Kỹ"}
+    asked = {"type": "MeetingRequested", "at": "2026-12-01T01:00:00Z", "by": "vanthu.tq"}
+    assert mv.timeline_words(asked, ZONE, VI, "vi", people)["details"] == "bởi Nguyễn Thị Thư"
+    checked["check"] = {**failed, "checked_by": "kt.xa1"}
+    assert mv.timeline_words(checked, ZONE, EN, "en", people)["details"].endswith("by Lê Văn Kỹ")
+    by_system = {**asked, "by": "system:eoffice"}
+    assert mv.timeline_words(by_system, ZONE, EN, "en", people)["details"] == "by system:eoffice"

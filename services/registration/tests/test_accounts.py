@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pyotp
-from registration_samples import TENANT, Registration
+from registration_samples import TENANT, Registration, meeting_body
 
 from hnth_kit.testing import eventually, read_topic
 
@@ -55,6 +55,28 @@ async def test_an_account_signs_in_and_its_token_works(registration: Registratio
     assert me.json()["username"] == "nguyen.van.a"
     meetings = await registration.http.get("/meetings", headers=bearer(signed_in))
     assert meetings.status_code == 200
+
+
+async def test_a_meetings_timeline_names_its_people_by_their_full_names(
+    registration: Registration,
+) -> None:
+    """A page names people, not logins: whoever reads the meeting gets the names of the
+    accounts its timeline names (a system or a token with no account keeps its id)."""
+    assert (await create(registration, password=PASSWORD)).status_code == 201
+    signed_in = await login(registration)
+    registered = await registration.http.post(
+        "/meetings", json=meeting_body(), headers=bearer(signed_in)
+    )
+    assert registered.status_code == 201, registered.text
+    meeting = await eventually(
+        lambda: registration.http.get(
+            f"/meetings/{registered.json()['id']}", headers=registration.headers("viewer")
+        ),
+        until=lambda answer: answer.json().get("timeline"),
+    )
+    [requested] = meeting.json()["timeline"]
+    assert requested["by"] == "nguyen.van.a"
+    assert meeting.json()["people"] == {"nguyen.van.a": "Nguyễn Văn A"}
 
 
 async def test_a_weak_password_is_refused_naming_the_rule(registration: Registration) -> None:

@@ -244,7 +244,7 @@ async def meeting_page(
         incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
         materials=materials,
         timeline=[
-            meeting_views.timeline_words(e, s.zone, s.t, s.lang)
+            meeting_views.timeline_words(e, s.zone, s.t, s.lang, found.get("people"))
             for e in found.get("timeline") or []
         ],
         rejected_because=meeting_views.rejection_words(found, s.lang)

@@ -15,7 +15,7 @@ write as the change that causes them (the outbox).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,11 @@ class AccountStore:
 
     async def account(self, tenant: str, username: str) -> Document | None:
         return await self._accounts.find_one({"_id": account_id(tenant, username)}, HIDDEN)
+
+    async def names(self, tenant: str, usernames: Collection[str]) -> dict[str, str]:
+        ids = [account_id(tenant, u) for u in usernames]
+        cursor = self._accounts.find({"_id": {"$in": ids}}, {"username": 1, "display_name": 1})
+        return {doc["username"]: doc["display_name"] async for doc in cursor}
 
     async def accounts(self, tenant: str, filters: Document) -> list[Document]:
         cursor = self._accounts.find({"tenant": tenant, **filters}, HIDDEN)

@@ -222,6 +222,11 @@ class MeetingOut(BaseModel):
     record_missing: bool | None = Field(
         None, description="Thiếu biên bản sau họp / the minutes are overdue"
     )
+    people: dict[str, str] | None = Field(
+        None,
+        description="Họ tên những người diễn biến nêu (tên đăng nhập -> họ tên) / the full "
+        "names of the people the timeline names (username -> name)",
+    )
 
 
 class MeetingPage(BaseModel):

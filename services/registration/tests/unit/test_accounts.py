@@ -4,7 +4,7 @@ the policy sets (`auth.*_ttl`). No Kafka, no database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,6 +53,10 @@ class MemoryAccounts:
 
     async def accounts(self, tenant: str, filters: Document) -> list[Document]:
         return [a for (t, _), a in sorted(self.accounts.items()) if t == tenant]
+
+    async def names(self, tenant: str, usernames: Collection[str]) -> dict[str, str]:
+        found = [self.accounts.get((tenant, u)) for u in usernames]
+        return {a["username"]: a["display_name"] for a in found if a}
 
     async def create_account(self, account: Document, events: Sequence[Event]) -> bool:
         key = (account["tenant"], account["username"])

@@ -22,8 +22,8 @@ from registration.commands import (
     RejectIn,
     SwitchBackupIn,
 )
-from registration.http.deps import MeetingCases, Registrar, policy
-from registration.http.render import public, rehearsal_view
+from registration.http.deps import AccountCases, MeetingCases, Registrar, policy
+from registration.http.render import people_in, public, rehearsal_view
 from registration.paging import decode_cursor, encode_cursor
 from registration.store import MeetingQuery
 from registration.usecases.meetings import Shown, scope
@@ -127,9 +127,16 @@ async def list_meetings(
     **shaped(MeetingOut, 401, 403, 404),
 )
 async def get_meeting(
-    request: Request, meeting_id: MeetingId, who: Caller, cases: MeetingCases
+    request: Request,
+    meeting_id: MeetingId,
+    who: Caller,
+    cases: MeetingCases,
+    accounts: AccountCases,
 ) -> dict[str, Any]:
-    return _rendered(request, who, await cases.read(who, meeting_id))
+    shown = await cases.read(who, meeting_id)
+    body = _rendered(request, who, shown)
+    body["people"] = await accounts.names(who, people_in(shown.timeline or []))
+    return body
 
 
 @router.patch(

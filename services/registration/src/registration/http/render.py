@@ -57,6 +57,14 @@ def _timeline(meeting: Document, timeline: list[Document], zone: ZoneInfo) -> di
     return body
 
 
+def people_in(timeline: list[Document]) -> set[str]:
+    """The usernames a meeting's timeline names: who registered, changed, cancelled or
+    decided, and who checked an endpoint."""
+    named = {e.get("by") for e in timeline}
+    named |= {(e.get("check") or {}).get("checked_by") for e in timeline}
+    return {n for n in named if isinstance(n, str) and n}
+
+
 def rehearsal_view(meeting: Document, policy: Policy) -> dict[str, Any]:
     """A rehearsal as its meeting lists it."""
     zone = ZoneInfo(policy.timezone)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -41,6 +41,7 @@ class AccountStorePort(Protocol):
     ) -> tuple[dict[str, bool], dict[str, bool]]: ...
     async def account(self, tenant: str, username: str) -> Document | None: ...
     async def accounts(self, tenant: str, filters: Document) -> list[Document]: ...
+    async def names(self, tenant: str, usernames: Collection[str]) -> dict[str, str]: ...
     async def create_account(self, account: Document, events: Sequence[Event]) -> bool: ...
     async def update_account(
         self,
@@ -245,6 +246,11 @@ class Accounts(AccountBase):
         if active is not None:
             filters["active"] = active
         return await self.store.accounts(who.tenant, filters)
+
+    async def names(self, who: Principal, usernames: Collection[str]) -> dict[str, str]:
+        """Username -> full name, for the accounts of the caller's province among
+        `usernames` (a page names people, not logins; anyone who may read the page may)."""
+        return await self.store.names(who.tenant, usernames) if usernames else {}
 
     async def get(self, who: Principal, username: str) -> Document:
         return await self.load(who.tenant, username)
