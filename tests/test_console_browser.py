@@ -67,6 +67,9 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     browser.find_element(By.ID, "chair").send_keys("Chủ tịch UBND tỉnh")
     browser.find_element(By.ID, "start").send_keys(start.strftime("%Y-%m-%d %H:%M"))
     browser.find_element(By.ID, "urgent_reason").send_keys("Bão số 3 đổ bộ")
+    # the IT department has no room of its own: it names the host and its room
+    Select(browser.find_element(By.ID, "host_unit")).select_by_value("VP-UBND")
+    Select(browser.find_element(By.ID, "main_endpoint")).select_by_value("TQ-UBND")
     for code in ("TQ-STTTT", "TQ-H-SONDUONG"):
         box = browser.find_element(By.ID, f"ep-{code}")
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)

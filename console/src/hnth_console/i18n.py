@@ -212,6 +212,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "endpoint": ("Điểm cầu", "Endpoint"),
     "endpoints": ("Các điểm cầu", "Endpoints"),
     "main_endpoint": ("Điểm cầu chính", "Main endpoint"),
+    "choose_main_endpoint": ("— Chọn điểm cầu chính —", "— Choose the main endpoint —"),
+    "choose_host_unit": ("— Chọn đơn vị chủ trì —", "— Choose the host unit —"),
     "title": ("Tên hội nghị", "Title"),
     "host_unit": ("Đơn vị chủ trì", "Host unit"),
     "chair": ("Chủ trì", "Chair"),

@@ -75,7 +75,8 @@ def windows_by_day(windows: Iterable[Row], zone: ZoneInfo, t: Translate) -> list
 
 def picked_form(pick: str, minutes: str, endpoints: Sequence[str], key: str) -> dict[str, Any]:
     """The registration form filled from a picked window: its start, the length, the
-    endpoints ticked (the first the main one); `picked` says so above the form."""
+    endpoints ticked; `picked` says so above the form. The main endpoint is left for the
+    form to choose (`main_endpoint_of`): the first ticked is only the first in the list."""
     chosen = [e for e in endpoints if e]
     return {
         "picked": True,
@@ -83,8 +84,19 @@ def picked_form(pick: str, minutes: str, endpoints: Sequence[str], key: str) -> 
         "start": pick,
         "minutes": minutes if minutes.isdigit() else "",
         "endpoints": chosen,
-        "main_endpoint": chosen[0] if chosen else "",
+        "main_endpoint": "",
     }
+
+
+def main_endpoint_of(form: Mapping[str, Any], host: str | None, endpoints: Iterable[Row]) -> str:
+    """The main endpoint the form offers: the one picked, else the host unit's own room
+    when the person ticked none or ticked it too, else none (the person chooses: a room
+    nobody ticked is never added unasked)."""
+    if form.get("main_endpoint"):
+        return str(form["main_endpoint"])
+    own = next((str(e["code"]) for e in endpoints if host and e.get("unit") == host), "")
+    ticked = form.get("endpoints") or []
+    return own if own and (not ticked or own in ticked) else ""
 
 
 # ------------------------------------------------------------ notices and checks in words

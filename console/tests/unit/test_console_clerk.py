@@ -56,8 +56,19 @@ def test_a_picked_window_fills_the_form() -> None:
         "start": "2026-12-03 08:00",
         "minutes": "60",
         "endpoints": ["TQ-A", "TQ-B"],
-        "main_endpoint": "TQ-A",
+        "main_endpoint": "",
     }
+
+
+def test_the_main_endpoint_is_never_a_room_nobody_ticked() -> None:
+    rooms = [{"code": "TQ-BDT", "unit": "BDT"}, {"code": "TQ-UBND", "unit": "VP-UBND"}]
+    # a clerk's fresh form: their own unit's room; with it ticked too: still it
+    assert mv.main_endpoint_of({}, "VP-UBND", rooms) == "TQ-UBND"
+    assert mv.main_endpoint_of({"endpoints": ["TQ-A", "TQ-UBND"]}, "VP-UBND", rooms) == "TQ-UBND"
+    # rooms ticked without their own, or no unit (the IT department): the person chooses
+    assert mv.main_endpoint_of({"endpoints": ["TQ-A", "TQ-B"]}, "VP-UBND", rooms) == ""
+    assert mv.main_endpoint_of({}, None, rooms) == ""
+    assert mv.main_endpoint_of({"main_endpoint": "TQ-B"}, "VP-UBND", rooms) == "TQ-B"
 
 
 def test_a_notice_not_delivered_reads_as_a_sentence_with_the_next_try_in_local_time() -> None:

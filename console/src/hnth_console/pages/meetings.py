@@ -468,10 +468,8 @@ async def meeting_form(
         directory(backends, s), directory(backends, s, "units"), directory(backends, s, "groups")
     )
     policy = policy_of(request, s.who.tenant)
-    if not form.get("main_endpoint"):  # the host unit's own room, until one is picked
-        host = form.get("host_unit") or s.who.unit
-        own = next((e["code"] for e in endpoints if host and e.get("unit") == host), None)
-        form = {**form, "main_endpoint": own} if own else form
+    host = form.get("host_unit") or s.who.unit
+    form = {**form, "main_endpoint": meeting_views.main_endpoint_of(form, host, endpoints)}
     return render(
         request,
         s,
