@@ -1,15 +1,18 @@
 """An e-office system asking HNTH Ops for a meeting over Kafka, and reading the answer.
 
-It uses confluent-kafka (librdkafka), not HNTH Ops' own client: any Kafka client that
+It uses confluent-kafka (librdkafka) and httpx, not HNTH Ops' own client: any Kafka client that
 speaks SASL/SCRAM-SHA-512 will do. Run it with what `hnth system create` printed and a
 meeting in the shape of `POST /meetings`:
 
     uv run hnth system create --tenant tuyen-quang --name vpdt > vpdt.json
     uv run python docs/examples/eoffice_submit.py vpdt.json meeting.json REQUEST-ID
 
-It prints the answer as JSON and exits 0 when the meeting was registered, 1 when it was
-refused (every broken rule named, with its source), 2 when no answer came. Sending the same
-REQUEST-ID again registers nothing new: the answer names the same meeting.
+The request carries the system's access token (OAuth 2 client credentials on `token_url`)
+in its `authorization` header: Kafka's ACLs let any system of the province write the topic,
+the token says which one sent the request. It prints the answer as JSON and exits 0 when
+the meeting was registered, 1 when it was refused (every broken rule named, with its
+source), 2 when no answer came. Sending the same REQUEST-ID again registers nothing new:
+the answer names the same meeting.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from confluent_kafka import Consumer, KafkaException, Producer
 
 ANSWER_WAIT_SECONDS = 60
@@ -59,6 +63,18 @@ def request(credentials: dict[str, str], meeting: dict, request_id: str) -> byte
     ).encode()
 
 
+def access_token(credentials: dict[str, str]) -> str:
+    """A fresh access token of the system (client credentials, RFC 6749 section 4.4)."""
+    answer = httpx.post(
+        credentials["token_url"],
+        data={"grant_type": "client_credentials"},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
 def send(credentials: dict[str, str], meeting: dict, request_id: str) -> None:
     producer = Producer({**connection(credentials), "enable.idempotence": True, "acks": "all"})
     failures: list[str] = []
@@ -71,6 +87,7 @@ def send(credentials: dict[str, str], meeting: dict, request_id: str) -> None:
         credentials["topic"],
         key=request_id.encode(),
         value=request(credentials, meeting, request_id),
+        headers=[("authorization", f"Bearer {access_token(credentials)}")],
         on_delivery=delivered,
     )
     if producer.flush(30) or failures:
@@ -78,8 +95,9 @@ def send(credentials: dict[str, str], meeting: dict, request_id: str) -> None:
 
 
 def answer(credentials: dict[str, str], request_id: str) -> dict | None:
-    """An answer to `request_id` on the replies topic (keyed by request id); a request
-    sent again is answered again, naming the same meeting."""
+    """An answer to `request_id` on the replies topic (keyed by request id), to this
+    system (the province's systems share the topic); a request sent again is answered
+    again, naming the same meeting."""
     consumer = Consumer(
         {
             **connection(credentials),
@@ -97,8 +115,11 @@ def answer(credentials: dict[str, str], request_id: str) -> dict | None:
                 continue
             if message.error():
                 raise KafkaException(message.error())
-            if message.key() == request_id.encode():
-                return json.loads(message.value())
+            if message.key() != request_id.encode():
+                continue
+            reply = json.loads(message.value())
+            if reply.get("system") == credentials["client_id"]:
+                return reply
     finally:
         consumer.close()
     return None

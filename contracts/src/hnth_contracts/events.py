@@ -648,7 +648,10 @@ class MeetingSubmitted(Event):
     unit), the same idempotency (by `request_id`), then `MeetingRequested` as for a
     person. The answer comes on `hnth.inbound.<tenant>.replies`, keyed by `request_id`:
     `SubmissionAccepted` or `SubmissionRefused`. An envelope that does not decode goes to
-    the inbound topic's dead-letter topic."""
+    the inbound topic's dead-letter topic. The record carries the header `authorization:
+    Bearer <the system's access token>` (client credentials on registration's
+    `/auth/token`): without a token that names `system` and was valid when the record was
+    sent, the request is refused (401 `unauthenticated_system`)."""
 
     type: Literal["MeetingSubmitted"] = "MeetingSubmitted"
     request_id: RequestId

@@ -72,6 +72,8 @@ class RawMessage:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int | None = None
+    """The record's timestamp (ms since the epoch): when its producer sent it."""
 
 
 @dataclass(frozen=True)

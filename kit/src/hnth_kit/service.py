@@ -425,6 +425,7 @@ class Service:
                                 key=record.key,
                                 value=body,
                                 headers=tuple(record.headers or ()),
+                                timestamp_ms=record.timestamp,
                             )
                             for record, body in zip(records, bodies, strict=True)
                         ],

@@ -97,6 +97,7 @@ async def read_topic(
                         key=r.key,
                         value=r.value or b"",
                         headers=tuple(r.headers),
+                        timestamp_ms=r.timestamp,
                     )
                     for r in records
                 )

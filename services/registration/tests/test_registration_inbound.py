@@ -7,7 +7,7 @@ import json
 
 import pytest
 import registration_samples as samples
-from registration_samples import TENANT, meeting_body, publish
+from registration_samples import TENANT, meeting_body
 
 from hnth_contracts import (
     MeetingRequested,
@@ -25,16 +25,51 @@ from registration.usecases.meetings import meeting_id_for
 POLICY = load_policy(REPO_ROOT / "policies", TENANT)
 
 
-@pytest.fixture
-async def system(registration) -> str:
-    """A system registered with the province (`POST /systems`), filing for VP-UBND."""
+async def registered(registration, name: str, unit: str) -> tuple[str, str]:
+    """A system registered with the province (`POST /systems`): its client id and the
+    `authorization` header of the access token it gets with its secret."""
     made = await registration.http.post(
-        "/systems",
-        json={"name": "VPĐT", "unit": "VP-UBND"},
-        headers=registration.headers("operator"),
+        "/systems", json={"name": name, "unit": unit}, headers=registration.headers("operator")
     )
     assert made.status_code == 201, made.text
-    return str(made.json()["client_id"])
+    client = {k: made.json()[k] for k in ("client_id", "client_secret")}
+    token = await registration.http.post(
+        "/auth/token", data={"grant_type": "client_credentials", **client}
+    )
+    assert token.status_code == 200, token.text
+    return client["client_id"], f"Bearer {token.json()['access_token']}"
+
+
+TOKENS: dict[str, str] = {}
+"""Each system's `authorization` header, by client id (each test registers its own)."""
+
+
+@pytest.fixture
+async def system(registration) -> str:
+    """A system filing for VP-UBND: its client id (its token in TOKENS)."""
+    client_id, TOKENS[client_id] = await registered(registration, "VPĐT", "VP-UBND")
+    return client_id
+
+
+async def publish(registration, *requests: MeetingSubmitted, bearer: str | None = None) -> None:
+    """Send each request on the province's inbound topic as its system does: with its own
+    token (or the `authorization` header `bearer`)."""
+    producer = Producer(registration.bootstrap, client_id="inbound-test")
+    await producer.start()
+    try:
+        await producer.send(
+            [
+                OutMessage(
+                    registration.topics.inbound(TENANT),
+                    r.request_id.encode(),
+                    r.to_json(),
+                    (("authorization", bearer or TOKENS[r.system]),),
+                )
+                for r in requests
+            ]
+        )
+    finally:
+        await producer.stop()
 
 
 def submitted(
@@ -111,14 +146,8 @@ async def test_inside_the_lead_time_a_system_is_refused_naming_the_rule(
 async def test_a_broken_field_and_a_wrong_province_are_refused(registration, system) -> None:
     no_title = {k: v for k, v in meeting_body().items() if k != "title"}
     await publish(registration, submitted(system, "VPDT-4", **no_title))
-    elsewhere = submitted(system, "VPDT-5", tenant="lao-cai")
-    producer = Producer(registration.bootstrap, client_id="inbound-test")
-    await producer.start()
-    try:  # Lào Cai's request on Tuyên Quang's topic
-        inbound = registration.topics.inbound(TENANT)
-        await producer.send([OutMessage(inbound, b"VPDT-5", elsewhere.to_json())])
-    finally:
-        await producer.stop()
+    # Lào Cai's request on Tuyên Quang's topic
+    await publish(registration, submitted(system, "VPDT-5", tenant="lao-cai"))
 
     schema, province = await replies(registration, 2)
     assert isinstance(schema, SubmissionRefused)
@@ -126,6 +155,23 @@ async def test_a_broken_field_and_a_wrong_province_are_refused(registration, sys
     assert schema.status == 422
     assert [(e.field, e.rule) for e in schema.errors] == [("title", "schema.missing")]
     assert (province.status, province.code, province.tenant) == (403, "wrong_province", TENANT)
+
+
+async def test_a_system_cannot_file_in_another_systems_name(registration, system) -> None:
+    """Kafka lets every system of the province write its topic and tells nobody who wrote:
+    the request's token says which system sent it."""
+    other, TOKENS[other] = await registered(registration, "Lịch công tác", "STTTT")
+    # in VPĐT's name, with the other system's token; then the other in its own name
+    await publish(registration, submitted(system, "VPDT-6"), bearer=TOKENS[other])
+    await publish(registration, submitted(other, "LICH-1", **meeting_body(host_unit="STTTT")))
+
+    refused, accepted = await replies(registration, 2)
+    assert isinstance(refused, SubmissionRefused)
+    assert (refused.status, refused.code, refused.system) == (401, "unauthenticated_system", system)
+    assert isinstance(accepted, SubmissionAccepted)
+    assert accepted.system == other
+    [message] = await read_exactly(registration.bootstrap, registration.topics.meetings, 1)
+    assert decode_event(message.value).requested_by == f"system:{other}"
 
 
 async def test_a_malformed_request_goes_to_the_dead_letter_topic(registration) -> None:

@@ -30,7 +30,16 @@ from hnth_contracts import (
     TokensRevoked,
     UnitUpdated,
 )
-from hnth_kit.auth import KeysFile, Role, SigningKeys, StaticKeys, issue_token
+from hnth_kit.auth import (
+    InvalidToken,
+    KeysFile,
+    Role,
+    SigningKeys,
+    StaticKeys,
+    issue_token,
+    public_key_set,
+    verify_token,
+)
 from hnth_kit.clock import Clock
 from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
@@ -83,7 +92,7 @@ from registration.tenant_store import TENANT_OPS, TenantOpsStore
 from registration.usecases.accounts import Accounts
 from registration.usecases.directory import DirectoryCases
 from registration.usecases.feeds import Feeds
-from registration.usecases.inbound import Inbound
+from registration.usecases.inbound import Inbound, Verify
 from registration.usecases.materials import Materials
 from registration.usecases.meetings import Meetings
 from registration.usecases.room_rules import RoomRules
@@ -219,6 +228,20 @@ def token_issuer(keys: Callable[[], SigningKeys]) -> TokenIssuer:
     return issue
 
 
+def token_subject(keys: Callable[[], SigningKeys]) -> Verify:
+    """The subject of a token registration's current keys signed, if it was valid at the
+    time asked (an inbound request's sending: a request queued while registration was
+    down is still its sender's)."""
+
+    async def verify(token: str, at: datetime) -> str | None:
+        try:
+            return verify_token(public_key_set(keys().public()), token, at).subject
+        except InvalidToken:
+            return None
+
+    return verify
+
+
 def build(settings: RegistrationSettings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or RegistrationSettings()  # type: ignore[call-arg]
     topics = settings.topics
@@ -296,7 +319,8 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(load_directory)
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
     meeting_cases = Meetings(store, policy_for, clock, wake)
-    inbound = Inbound(meeting_cases, system_rows, SystemAnswers(service.db, topics), clock)
+    replies = SystemAnswers(service.db, topics)
+    inbound = Inbound(meeting_cases, system_rows, replies, clock, token_subject(keys))
     timeline = Timeline(store, files, clock)
     service.handle(handlers(timeline, inbound, topics))
     service.prefetch(timeline.prefetch)

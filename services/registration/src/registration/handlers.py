@@ -5,6 +5,7 @@ A use case's `Refusal` (a meeting id another source holds) dead-letters the even
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from hnth_contracts import (
@@ -24,7 +25,7 @@ from hnth_contracts import (
 )
 from hnth_kit.consumer import Handler, RawMessage, Unprocessable
 from hnth_kit.refusal import Refusal
-from registration.usecases.inbound import Inbound
+from registration.usecases.inbound import AUTHORIZATION, Inbound
 from registration.usecases.timeline import Timeline
 
 
@@ -44,8 +45,13 @@ def handlers(timeline: Timeline, inbound: Inbound, topics: Topics) -> dict[type[
     """The type table: which use case each event goes to."""
 
     async def submitted(event: MeetingSubmitted, raw: RawMessage) -> None:
-        """A system's request, for the province whose inbound topic carried it."""
-        await inbound.submitted(event, topics.province_of(raw.topic))
+        """A system's request, for the province whose inbound topic carried it, with the
+        token it was sent with and when."""
+        headers = {name.lower(): value for name, value in raw.headers}
+        token = headers.get(AUTHORIZATION, b"").decode(errors="replace") or None
+        sent = raw.timestamp_ms
+        at = datetime.fromtimestamp(sent / 1000, UTC) if sent is not None else None
+        await inbound.submitted(event, topics.province_of(raw.topic), token, at)
 
     return {
         MeetingSubmitted: submitted,

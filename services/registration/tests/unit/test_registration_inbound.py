@@ -3,6 +3,7 @@ the inbound use case over an in-memory store. No Kafka, no database."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
@@ -28,6 +29,7 @@ class Registered:
     SYSTEMS: ClassVar[dict[str, dict[str, Any]]] = {
         "vpdt": {"tenant": TENANT, "unit": "VP-UBND", "name": "VPĐT", "disabled": False},
         "offline": {"tenant": TENANT, "unit": "VP-UBND", "name": "Cũ", "disabled": True},
+        "lich": {"tenant": TENANT, "unit": "STTTT", "name": "Lịch công tác", "disabled": False},
     }
 
     async def system(self, client_id: str) -> dict[str, Any] | None:
@@ -52,10 +54,40 @@ def answered() -> Answered:
     return Answered()
 
 
+class Tokens:
+    """Registration's tokens, as the verifier reads them: `token-for-<client>` names
+    system <client>; anything else is no token of registration's. Remembers when each
+    was asked to be valid."""
+
+    def __init__(self) -> None:
+        self.asked_at: list[datetime] = []
+
+    async def __call__(self, token: str, at: datetime) -> str | None:
+        self.asked_at.append(at)
+        return (
+            f"system:{token.removeprefix('token-for-')}" if token.startswith("token-for-") else None
+        )
+
+
 @pytest.fixture
-def inbound(store: MemoryStore, answered: Answered) -> Inbound:
+def tokens() -> Tokens:
+    return Tokens()
+
+
+@pytest.fixture
+def inbound(store: MemoryStore, answered: Answered, tokens: Tokens) -> Inbound:
     clock = ManualClock(NOW)
-    return Inbound(Meetings(store, lambda _: POLICY, clock), Registered(), answered, clock)
+    meetings = Meetings(store, lambda _: POLICY, clock)
+    return Inbound(meetings, Registered(), answered, clock, tokens)
+
+
+async def send(
+    inbound: Inbound, event: MeetingSubmitted, bearer: str | None = None, sent_at: datetime = NOW
+) -> None:
+    """`event` on Tuyên Quang's topic, sent with the token of the system it names (or
+    `bearer`, the header's whole value)."""
+    header = bearer if bearer is not None else f"Bearer token-for-{event.system}"
+    await inbound.submitted(event, TENANT, header, sent_at)
 
 
 def submitted(
@@ -68,7 +100,7 @@ def submitted(
 async def test_a_request_is_registered_as_the_systems_unit_registrar(
     inbound: Inbound, store: MemoryStore, answered: Answered
 ) -> None:
-    await inbound.submitted(submitted("r-1"), TENANT)
+    await send(inbound, submitted("r-1"))
 
     [requested] = store.outbox
     assert isinstance(requested, MeetingRequested)
@@ -82,9 +114,9 @@ async def test_a_redelivered_message_is_answered_once_and_a_resent_request_again
     inbound: Inbound, store: MemoryStore, answered: Answered
 ) -> None:
     first = submitted("r-2")
-    await inbound.submitted(first, TENANT)
-    await inbound.submitted(first, TENANT)  # the same message, delivered again
-    await inbound.submitted(submitted("r-2"), TENANT)  # the system sends it again
+    await send(inbound, first)
+    await send(inbound, first)  # the same message, delivered again
+    await send(inbound, submitted("r-2"))  # the system sends it again
 
     assert len(store.outbox) == 1
     replies = list(answered.replies.values())
@@ -94,7 +126,7 @@ async def test_a_redelivered_message_is_answered_once_and_a_resent_request_again
 async def test_the_urgent_path_is_the_it_departments(
     inbound: Inbound, store: MemoryStore, answered: Answered
 ) -> None:
-    await inbound.submitted(submitted("r-3", days_ahead=1, urgent_reason="Họp khẩn"), TENANT)
+    await send(inbound, submitted("r-3", days_ahead=1, urgent_reason="Họp khẩn"))
 
     assert store.outbox == []
     [reply] = answered.replies.values()
@@ -106,7 +138,7 @@ async def test_the_urgent_path_is_the_it_departments(
 async def test_a_request_for_another_province_is_refused(
     inbound: Inbound, store: MemoryStore, answered: Answered
 ) -> None:
-    await inbound.submitted(submitted("r-4", tenant="lao-cai"), TENANT)
+    await send(inbound, submitted("r-4", tenant="lao-cai"))
 
     assert store.outbox == []
     [reply] = answered.replies.values()
@@ -118,7 +150,7 @@ async def test_a_request_for_another_province_is_refused(
 async def test_an_unknown_or_disabled_system_is_refused(
     inbound: Inbound, store: MemoryStore, answered: Answered, system: str
 ) -> None:
-    await inbound.submitted(submitted("r-5", system=system), TENANT)
+    await send(inbound, submitted("r-5", system=system))
 
     assert store.outbox == []
     [reply] = answered.replies.values()
@@ -129,9 +161,39 @@ async def test_an_unknown_or_disabled_system_is_refused(
 async def test_a_system_files_only_for_its_unit(
     inbound: Inbound, store: MemoryStore, answered: Answered
 ) -> None:
-    await inbound.submitted(submitted("r-6", host_unit="SYT"), TENANT)
+    await send(inbound, submitted("r-6", host_unit="SYT"))
 
     assert store.outbox == []
     [reply] = answered.replies.values()
     assert isinstance(reply, SubmissionRefused)
     assert [e.rule for e in reply.errors] == ["registration.own_unit"]
+
+
+@pytest.mark.parametrize(
+    "bearer",
+    [
+        "Bearer token-for-lich",  # another system of the province, claiming to be vpdt
+        "",  # no header
+        "Bearer forged",  # not registration's token
+        "Basic token-for-vpdt",  # not a bearer token
+    ],
+)
+async def test_a_request_without_its_systems_own_token_is_refused(
+    inbound: Inbound, store: MemoryStore, answered: Answered, bearer: str
+) -> None:
+    await send(inbound, submitted("r-7"), bearer)
+
+    assert store.outbox == []
+    [reply] = answered.replies.values()
+    assert isinstance(reply, SubmissionRefused)
+    assert (reply.status, reply.code, reply.system) == (401, "unauthenticated_system", "vpdt")
+    assert "authorization: Bearer" in reply.message_en
+
+
+async def test_the_token_is_checked_as_of_the_sending_a_day_back_at_most(
+    inbound: Inbound, tokens: Tokens
+) -> None:
+    await send(inbound, submitted("r-8"), sent_at=NOW - timedelta(minutes=40))
+    await send(inbound, submitted("r-9"), sent_at=NOW - timedelta(days=3))
+
+    assert tokens.asked_at == [NOW - timedelta(minutes=40), NOW - timedelta(days=1)]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from registration_memory import MemoryMaterials, MemoryStore
 from registration_samples import announced, outcomes
-from unit.test_registration_inbound import Answered, Registered, submitted
+from unit.test_registration_inbound import Answered, Registered, Tokens, submitted
 from unit.test_registration_usecases import POLICY
 
 from hnth_contracts import (
@@ -273,15 +273,25 @@ async def test_minutes_that_announced_themselves_are_not_announced_again(
 async def test_the_type_table_sends_each_event_to_its_use_case(timeline, store) -> None:
     clock = ManualClock(NOW)
     answered = Answered()
-    inbound = Inbound(Meetings(store, lambda _: POLICY, clock), Registered(), answered, clock)
+    tokens = Tokens()
+    meetings = Meetings(store, lambda _: POLICY, clock)
+    inbound = Inbound(meetings, Registered(), answered, clock, tokens)
     table = handlers(timeline, inbound, Topics())
     await table[MeetingRequested](requested(), RAW)
     await table[MeetingChanged](changed(), RAW)
     assert types(store) == ["MeetingRequested", "MeetingChanged"]
-    on_inbound = replace(RAW, topic=Topics().inbound(TENANT))
+    sent = NOW - timedelta(seconds=5)
+    on_inbound = replace(
+        RAW,
+        topic=Topics().inbound(TENANT),
+        headers=(("Authorization", b"Bearer token-for-vpdt"),),
+        timestamp_ms=int(sent.timestamp() * 1000),
+    )
     await table[MeetingSubmitted](submitted("r-1"), on_inbound)
     [reply] = answered.replies.values()  # answered, for the topic's province
-    assert (reply.request_id, reply.tenant) == ("r-1", TENANT)
+    assert (reply.request_id, reply.tenant) == ("r-1", TENANT), reply
+    assert getattr(reply, "code", None) != "unauthenticated_system"  # its token was read
+    assert tokens.asked_at == [sent]  # the token, as of the request's sending
     with pytest.raises(Unprocessable) as dead:
         await table[MeetingRequested](requested(producer="work-calendar"), RAW)
     assert dead.value.reason == "meeting_id_taken"

@@ -4,15 +4,19 @@ register` exactly as `POST /meetings` is (the same rules and the same idempotenc
 system's request id) and answered on the province's replies topic.
 
 Who may write a province's inbound topic is the broker's ACLs' business (only that
-province's systems). The request names its system (its client id, from the registry of
-`POST /systems`): an unknown or disabled system, or one of another province, is refused.
-A system files as a registrar of its unit, as its HTTP tokens do: never the IT
-department's urgent path.
+province's systems). Which of them sent a request is not: Kafka does not tell a consumer
+who produced a record, so the request carries the system's own access token (client
+credentials, `POST /auth/token`) in its `authorization` header, and is refused unless that
+token is registration's, was valid when the request was sent and names the system the
+request claims to be (its client id, from the registry of `POST /systems`). An unknown or
+disabled system, or one of another province, is refused. A system files as a registrar of
+its unit, as its HTTP tokens do: never the IT department's urgent path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -46,15 +50,39 @@ class Answers(Protocol):
         ...
 
 
+AUTHORIZATION = "authorization"
+"""The request's header with `Bearer <the system's access token>`."""
+
+QUEUED_AT_MOST = timedelta(days=1)
+"""How long before its handling a request's sending is taken as its time for the token's
+validity: the sending time is the producer's to state, so a token is never good for
+longer than a day after it expired."""
+
+Verify = Callable[[str, datetime], Awaitable[str | None]]
+"""A token -> the subject it names, if it is registration's and was valid at the time
+given (the request's sending); None otherwise."""
+
+
 class Inbound:
     def __init__(
-        self, meetings: Meetings, systems: Systems, answers: Answers, clock: Clock
+        self, meetings: Meetings, systems: Systems, answers: Answers, clock: Clock, verify: Verify
     ) -> None:
         self.meetings, self.systems, self.answers, self.clock = meetings, systems, answers, clock
+        self.verify = verify
 
-    async def submitted(self, event: MeetingSubmitted, province: str) -> None:
-        """Register the request sent on `province`'s inbound topic, then answer it."""
+    async def submitted(
+        self,
+        event: MeetingSubmitted,
+        province: str,
+        authorization: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
+        """Register the request sent on `province`'s inbound topic at `sent_at` with the
+        `authorization` header, then answer it."""
         try:
+            now = self.clock.now()
+            at = max(sent_at, now - QUEUED_AT_MOST) if sent_at else now
+            await self._authenticated(event, authorization, at)
             shown = await self.meetings.register(
                 await self._caller(event, province), _meeting(event.meeting), event.request_id
             )
@@ -69,6 +97,22 @@ class Inbound:
             reply = self._reply(SubmissionRefused, event, province, **_refusal(refused))
         key = f"{province}:{event.system}:{event.request_id}:{event.event_id}"
         await self.answers.answer(key, str(event.event_id), reply)
+
+    async def _authenticated(
+        self, event: MeetingSubmitted, authorization: str | None, sent_at: datetime
+    ) -> None:
+        """The request's token names the system it claims to be (else 401)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        named = await self.verify(token, sent_at) if scheme.lower() == "bearer" else None
+        if named != subject(event.system):
+            raise Refusal(
+                401,
+                "unauthenticated_system",
+                f"Yêu cầu không kèm mã xác thực hợp lệ của hệ thống {event.system} (header "
+                "authorization: Bearer <access token của hệ thống, lấy ở POST /auth/token>).",
+                f"The request carries no valid access token of system {event.system} (header "
+                "authorization: Bearer <the system's access token, from POST /auth/token>).",
+            )
 
     async def _caller(self, event: MeetingSubmitted, province: str) -> Principal:
         if event.tenant != province:
