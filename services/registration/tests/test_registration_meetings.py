@@ -73,9 +73,9 @@ BROKEN = [
         "notice.urgent_override",
     ),
     (
-        meeting_body(endpoints=["TQ-STTTT", "TQ-NOWHERE"]),
+        meeting_body(endpoints=["TQ-STTTT", "TQ-NOWHERE"]),  # its own list's index
         {},
-        "endpoints[2]",
+        "endpoints[1]",
         "directory.endpoint_active",
     ),
     (meeting_body(main_endpoint="TQ-NOWHERE"), {}, "main_endpoint", "directory.endpoint_active"),
@@ -209,7 +209,7 @@ async def test_change_naming_an_inactive_endpoint_is_refused_and_emits_nothing(
     )
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
-    assert (error["rule"], error["field"]) == ("directory.endpoint_active", "endpoints[1]")
+    assert (error["rule"], error["field"]) == ("directory.endpoint_active", "endpoints[0]")
     current = await registration.http.get(
         f"/meetings/{meeting['id']}", headers=registration.headers()
     )

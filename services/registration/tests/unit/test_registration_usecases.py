@@ -94,11 +94,15 @@ async def test_register_cites_platform_invariants_for_yes_no_rules(meetings) -> 
     assert refusal_of(raised) == [
         ("host_unit", "directory.unit_active", POLICY.ref("directory.unit_active").source),
         (
-            "endpoints[1]",
+            "endpoints[0]",  # the index in the request's own list (the main one is not in it)
             "directory.endpoint_active",
             POLICY.ref("directory.endpoint_active").source,
         ),
     ]
+    main_unknown = body(main_endpoint="TQ-OLD", endpoints=["TQ-SYT"])
+    with pytest.raises(Refusal) as raised:
+        await meetings.register(OPERATOR, main_unknown, None)
+    assert [field for field, _, _ in refusal_of(raised)] == ["main_endpoint"]
 
 
 async def test_urgent_meeting_inside_the_lead_time_needs_an_allowed_role(meetings) -> None:

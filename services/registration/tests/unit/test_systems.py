@@ -112,8 +112,14 @@ async def made(cases: Systems, name: str = "E-Office Sở Nội vụ", unit: str
     return await cases.create(OPERATOR, name, unit, URL, Context())
 
 
-def grant(cases: Systems, client_id: str, secret: str, grant_type: str = domain.GRANT) -> Any:
-    return cases.token(grant_type, None, client_id, secret, Context())
+def grant(
+    cases: Systems,
+    client_id: str,
+    secret: str,
+    grant_type: str = domain.GRANT,
+    ip: str | None = "10.0.0.5",
+) -> Any:
+    return cases.token(grant_type, None, client_id, secret, Context(ip=ip))
 
 
 def test_a_client_id_reads_as_its_province_and_name() -> None:
@@ -234,7 +240,7 @@ async def test_disabling_revokes_the_systems_tokens_once(
     assert elsewhere.value.status == 404
 
 
-async def test_failed_secrets_lock_the_client_for_the_sign_in_window(
+async def test_failed_secrets_lock_the_client_from_their_address_for_the_sign_in_window(
     cases: Systems, clock: ManualClock
 ) -> None:
     system = await made(cases)
@@ -245,5 +251,7 @@ async def test_failed_secrets_lock_the_client_for_the_sign_in_window(
         await grant(cases, system["client_id"], system["client_secret"])
     assert locked.value.status == 429
     assert locked.value.retry_after == 15 * 60
+    # from the system's own server the secret still works: the client id is no secret
+    assert await grant(cases, system["client_id"], system["client_secret"], ip="10.0.0.9")
     clock.advance(timedelta(minutes=15, seconds=1))
     assert (await grant(cases, system["client_id"], system["client_secret"]))["access_token"]

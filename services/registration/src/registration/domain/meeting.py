@@ -61,6 +61,9 @@ class Draft:
     """The host outside the province of a national meeting the province relays."""
     priority: str | None = None
     """Its level in `meeting.priorities`; None: the province's default level."""
+    listed: Sequence[str] | None = None
+    """The endpoints as the request listed them (a refusal points at its own index);
+    None: as `endpoints`."""
 
 
 def participants(main_endpoint: str, endpoints: Sequence[str]) -> tuple[str, ...]:
@@ -169,8 +172,11 @@ def _unit_violations(
 
 
 def _endpoint_violations(draft: Draft, policy: Policy, directory: Directory) -> list[Violation]:
+    listed = list(draft.endpoints if draft.listed is None else draft.listed)
     fields = [("main_endpoint", draft.main_endpoint)] + [
-        (f"endpoints[{i}]", code) for i, code in enumerate(draft.endpoints)
+        (f"endpoints[{listed.index(code)}]" if code in listed else "endpoints", code)
+        for code in draft.endpoints
+        if code != draft.main_endpoint
     ]
     found = []
     for field, code in fields:

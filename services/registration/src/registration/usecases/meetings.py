@@ -195,6 +195,7 @@ class Meetings:
             groups=draft_groups(body.groups),
             external_host=body.external_host,
             priority=body.priority,
+            listed=body.endpoints,
         )
         await self._validate(who, draft, now)
         document, event = self._requested(who, body, meeting_id, endpoints, now)
@@ -496,7 +497,7 @@ class Meetings:
         after = domain.Draft(
             meeting["host_unit"], merged["start"], merged["end"], merged["main_endpoint"],
             endpoints, urgent_reason, merged.get("document_number"), merged.get("document_date"),
-            merged["groups"], merged.get("external_host"),
+            merged["groups"], merged.get("external_host"), listed=merged["endpoints"],
         )  # fmt: skip
         caller = domain.Caller(role=who.role.value, unit=who.unit)
         before = _as_draft(meeting)

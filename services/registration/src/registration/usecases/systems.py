@@ -146,15 +146,19 @@ class Systems:
 
     async def _grant(self, asked: domain.ClientCredentials, ctx: Context) -> dict[str, Any]:
         system, now = await self.store.system(asked.client_id), self.clock.now()
+        # failures lock the client id from the address they came from only: a client id is
+        # no secret (it is in every request the system files), and its secret is 256
+        # random bits, so a lock for everyone would let a stranger stop the system
+        tries = f"{asked.client_id}@{ctx.ip}" if ctx.ip else asked.client_id
         if system is not None:
-            await self._not_locked(system, now)
+            await self._not_locked(system, tries, now)
         hashed = (system or {}).get("secret_hash") or decoy()
         if not (Passwords.verify(asked.secret, hashed) and system and not system["disabled"]):
             if system is not None:
-                await self.attempts.record_attempt(system["tenant"], system["_id"], now, False)
+                await self.attempts.record_attempt(system["tenant"], tries, now, False)
                 await self._audit(system["tenant"], "login_failed", system["_id"], ctx)
             raise domain.invalid_client()
-        await self.attempts.record_attempt(system["tenant"], system["_id"], now, True)
+        await self.attempts.record_attempt(system["tenant"], tries, now, True)
         access = self.issuer(
             role="registrar",
             tenant=system["tenant"],
@@ -171,10 +175,10 @@ class Systems:
             "expires_in": int(domain.TOKEN_TTL.total_seconds()),
         }
 
-    async def _not_locked(self, system: Document, now: datetime) -> None:
+    async def _not_locked(self, system: Document, tries: str, now: datetime) -> None:
         knobs = rules.sign_in_policy(self.policy_for(system["tenant"]))
         since = now - knobs.lockout_window
-        tried = await self.attempts.attempts(system["tenant"], system["_id"], since)
+        tried = await self.attempts.attempts(system["tenant"], tries, since)
         until = rules.locked_until(tried, now, knobs.lockout_failures, knobs.lockout_window)
         if until is not None:
             wait = rules.retry_after(until, now)
