@@ -41,8 +41,32 @@ def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> list[dict[str, Any]
     return seen
 
 
-def test_system_create_prints_its_credentials_and_topic(
+@pytest.fixture
+def signed_in_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Kafka admin signs in with SCRAM (HNTH_KAFKA_*)."""
+    for name, value in {
+        "SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "USERNAME": "hnth-admin",
+        "PASSWORD": "admin-secret",
+    }.items():
+        monkeypatch.setenv(f"HNTH_KAFKA_{name}", value)
+
+
+def test_system_create_on_a_kafka_without_sign_in_registers_nothing(
     calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HNTH_KAFKA_SECURITY_PROTOCOL", raising=False)
+    args = ["system", "create", "--tenant", "lang-son", "--name", "E-Office", "--unit", "VP-UBND"]
+    where = ["--url", "http://registration", "--bootstrap", "kafka:9092"]
+    result = runner.invoke(main.app, [*args, *where])
+    assert result.exit_code != 0
+    assert "has no sign-in (SASL)" in result.output
+    assert "nothing was registered" in result.output
+    assert calls == []  # registration was never asked: no secret made and lost
+
+
+def test_system_create_prints_its_credentials_and_topic(
+    calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, signed_in_kafka: None
 ) -> None:
     monkeypatch.setattr(
         main,

@@ -87,6 +87,10 @@ SERVICES = ("registration", "scheduling", "notification", "inspection")
 out = Console()
 err = Console(stderr=True)
 RunDir = Annotated[Path, typer.Option(help="Run folder of the native stack.")]
+RegistrationUrl = Annotated[
+    str, typer.Option(help="Registration service.", envvar="HNTH_REGISTRATION_URL")
+]
+"""Where registration answers (the console's setting of the same name, when set)."""
 
 
 def fail(message: str) -> typer.Exit:
@@ -398,7 +402,7 @@ def account_create(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
-    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    url: RegistrationUrl = "http://127.0.0.1:8001",
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
     """Create an account through registration's API (signed with registration's keys),
@@ -450,7 +454,7 @@ def system_create(
     tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
     name: Annotated[str, typer.Option(help="Tên hệ thống / the system's name, e.g. vpdt.")],
     unit: Annotated[str, typer.Option(help="The unit it files meetings for (a registrar's).")],
-    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    url: RegistrationUrl = "http://127.0.0.1:8001",
     prefix: Prefix = "",
     bootstrap: Bootstrap = None,
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
@@ -459,9 +463,17 @@ def system_create(
     client credentials on registration's /auth/token) and a Kafka user of its own that may
     write only the province's inbound topic and read its replies. Prints them as JSON (the
     secret and the password are shown this once). Run as the Kafka admin (HNTH_KAFKA_*)."""
+    admin = _bootstrap(run_dir, bootstrap)
+    if not admin.uses_sasl:  # checked first: a secret shown to nobody is lost
+        raise fail(
+            f"Kafka at {admin.bootstrap} has no sign-in (SASL): a system needs a Kafka user "
+            "of its own, so nothing was registered. Start the local stack with "
+            "`uv run python -m infra.stack up --sasl --fresh`, or point HNTH_KAFKA_* at a "
+            "broker with SCRAM sign-in."
+        )
     made = _as_operator(run_dir, tenant, f"{url}/systems", {"name": name, "unit": unit}, 201)
     client_id = str(made["client_id"])
-    kafka = kafka_credentials(_bootstrap(run_dir, bootstrap), Topics(prefix), tenant, client_id)
+    kafka = kafka_credentials(admin, Topics(prefix), tenant, client_id)
     answer = {
         "tenant": made["tenant"],
         "name": made["name"],
@@ -478,7 +490,7 @@ def system_create(
 def system_disable(
     client_id: Annotated[str, typer.Argument(help="The system's client_id.")],
     tenant: Annotated[str, typer.Option(help="Province (tenant) code.")],
-    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    url: RegistrationUrl = "http://127.0.0.1:8001",
     bootstrap: Bootstrap = None,
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
 ) -> None:
@@ -494,7 +506,7 @@ def system_disable(
 
 @seed_app.command("demo")
 def seed_demo(
-    url: Annotated[str, typer.Option(help="Registration service.")] = "http://127.0.0.1:8001",
+    url: RegistrationUrl = "http://127.0.0.1:8001",
     count: Annotated[int, typer.Option(min=1, max=500, help="How many meetings.")] = 20,
     tenant: Annotated[str, typer.Option(help="Province (tenant) code.")] = "tuyen-quang",
     run_dir: RunDir = stack.DEFAULT_RUN_DIR,
@@ -524,6 +536,9 @@ def seed_demo(
                 "end": (start + timedelta(hours=1, minutes=30)).isoformat(),
                 "main_endpoint": main,
                 "endpoints": [endpoints[(n * 4 + i) % len(endpoints)] for i in range(4)],
+                # the host's official letter: a province may require one (Lạng Sơn does)
+                "document_number": f"{n + 1}/UBND-VP",
+                "document_date": datetime.now(UTC).date().isoformat(),
             }
             response = http.post("/meetings", json=body, headers={"Idempotency-Key": f"demo-{n}"})
             created += response.status_code == 201
