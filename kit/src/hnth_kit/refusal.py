@@ -47,19 +47,85 @@ def field_path(loc: Sequence[Any]) -> str:
     return path or str(loc[0] if loc else "body")
 
 
+_DATE = ("Cần ngày dạng YYYY-MM-DD.", "A date as YYYY-MM-DD is expected.")
+_DATETIME = (
+    "Cần ngày giờ dạng ISO 8601, ví dụ 2026-12-15T08:00:00+07:00.",
+    "A date and time in ISO 8601 is expected, e.g. 2026-12-15T08:00:00+07:00.",
+)
+_WHOLE = ("Cần một số nguyên.", "A whole number is expected.")
+_YES_NO = ("Cần true hoặc false.", "true or false is expected.")
+_ONE_OF = ("Phải là một trong: {expected}.", "Must be one of: {expected}.")
+_OBJECT = ("Cần một đối tượng JSON.", "A JSON object is expected.")
+SCHEMA_WORDS: dict[str, tuple[str, str]] = {
+    "missing": ("Chưa có: trường này là bắt buộc.", "Missing: this field is required."),
+    "string_too_short": ("Cần ít nhất {min_length} ký tự.", "At least {min_length} characters."),
+    "string_too_long": ("Dài quá {max_length} ký tự.", "At most {max_length} characters."),
+    "string_pattern_mismatch": ("Không đúng dạng quy định.", "Not in the expected form."),
+    "string_type": ("Cần một đoạn chữ.", "Text is expected."),
+    "int_parsing": _WHOLE,
+    "int_type": _WHOLE,
+    "int_from_float": _WHOLE,
+    "float_parsing": ("Cần một số.", "A number is expected."),
+    "bool_parsing": _YES_NO,
+    "bool_type": _YES_NO,
+    "date_parsing": _DATE,
+    "date_type": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "datetime_parsing": _DATETIME,
+    "datetime_type": _DATETIME,
+    "datetime_from_date_parsing": _DATETIME,
+    "timezone_aware": ("Cần ghi múi giờ, ví dụ +07:00.", "The time zone is needed, e.g. +07:00."),
+    "enum": _ONE_OF,
+    "literal_error": _ONE_OF,
+    "extra_forbidden": (
+        "Trường này không có trong mẫu yêu cầu (xem /docs).",
+        "This field is not part of the request (see /docs).",
+    ),
+    "too_short": ("Cần ít nhất {min_length} mục.", "At least {min_length} items."),
+    "too_long": ("Nhiều nhất {max_length} mục.", "At most {max_length} items."),
+    "greater_than": ("Phải lớn hơn {gt}.", "Must be greater than {gt}."),
+    "greater_than_equal": ("Phải từ {ge} trở lên.", "Must be at least {ge}."),
+    "less_than": ("Phải nhỏ hơn {lt}.", "Must be less than {lt}."),
+    "less_than_equal": ("Phải không quá {le}.", "Must be at most {le}."),
+    "list_type": ("Cần một danh sách.", "A list is expected."),
+    "dict_type": _OBJECT,
+    "model_type": _OBJECT,
+    "model_attributes_type": _OBJECT,
+    "json_invalid": ("Nội dung JSON không đọc được.", "The JSON does not parse."),
+}
+"""pydantic's error types in plain words, both languages (`{…}`: the error's context)."""
+
+
+def schema_words(error: Mapping[str, Any]) -> tuple[str, str]:
+    """A pydantic error in plain words (Vietnamese, English): the library's text only for a
+    validator's own reason (ours) and error types without words here."""
+    kind, message = str(error.get("type", "")), str(error.get("msg", "invalid"))
+    if kind == "value_error":  # our validators' reasons: "Value error, <reason>"
+        reason = message.removeprefix("Value error, ")
+        return f"Giá trị không hợp lệ: {reason}", reason
+    if kind not in SCHEMA_WORDS:  # a rarer check: its own words beat none
+        return f"Giá trị không hợp lệ ({message}).", f"The value is not valid ({message})."
+    vi, en = SCHEMA_WORDS[kind]
+    context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return vi.format(**context), en.format(**context)
+    except (KeyError, IndexError):
+        return vi.split("{")[0].rstrip(": ") + ".", en.split("{")[0].rstrip(": ") + "."
+
+
 def schema_violations(errors: Sequence[Mapping[str, Any]]) -> list[Violation]:
-    """pydantic's errors as broken rules: `schema.<type>` of the OpenAPI document."""
+    """pydantic's errors as broken rules: `schema.<type>` of the OpenAPI document, in
+    plain words (the field is beside them)."""
     found = []
     for error in errors:
-        field = field_path(tuple(error.get("loc", ())))
-        message = str(error.get("msg", "invalid"))
+        vi, en = schema_words(error)
         found.append(
             Violation(
-                field,
+                field_path(tuple(error.get("loc", ()))),
                 f"schema.{error.get('type', 'invalid')}",
                 SCHEMA_SOURCE,
-                f"Trường '{field}' không hợp lệ: {message}",
-                message,
+                vi,
+                en,
             )
         )
     return found
