@@ -129,6 +129,8 @@ def test_a_clerk_finds_a_window_registers_uploads_the_minutes_and_cancels(
     )
     _click(browser, "cancel")
     wait(browser, lambda d: d.find_elements(By.ID, "cancel-error"))
+    # the reason is where the form is, and has the focus (not the page's top)
+    wait(browser, lambda d: d.switch_to.active_element.get_attribute("id") == "cancel-error")
     assert_accessible(browser)
     browser.find_element(By.ID, "cancel-reason-field").send_keys("Lãnh đạo đi công tác đột xuất")
     _click(browser, "cancel")

@@ -105,7 +105,9 @@ def test_operator_registers_a_meeting_and_watches_it_on_the_board(
     # the rows come again by htmx, not by a full-page reload; the console for a browser does
     # not poll under the reads below (conftest: every 300 s)
     live = browser.find_element(By.ID, "board-live")
-    assert live.get_attribute("hx-trigger") == "every 300s"
+    # and not while the keyboard's focus is in them (a swap would drop it)
+    trigger = live.get_attribute("hx-trigger")
+    assert trigger == "every 300s [!this.contains(document.activeElement)]"
     assert 'http-equiv="refresh"' not in browser.page_source
     assert browser.execute_script("return typeof htmx") == "object"  # served by the console
     tiles = browser.find_elements(By.CSS_SELECTOR, f'[data-meeting="{meeting_id}"] .tile')

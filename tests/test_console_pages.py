@@ -178,7 +178,7 @@ async def test_a_meeting_registered_through_the_form_reaches_board_and_schedule(
     row = board.text.split(f'data-meeting="{meeting_id}"')[1].split("</section>")[0]
     assert row.count('class="tile alarm-waiting"') == 3  # nothing in, deadline not near
     # the rows come again every 5 s (htmx, HNTH_BOARD_REFRESH_SECONDS); no full-page reload
-    assert 'hx-get="/board/live" hx-trigger="every 5s"' in board.text
+    assert 'hx-get="/board/live" hx-trigger="every 5s [' in board.text
     assert 'http-equiv="refresh"' not in board.text
     live = await console.get("/board/live", headers={"HX-Request": "true"})
     assert f'data-meeting="{meeting_id}"' in live.text

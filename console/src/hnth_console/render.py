@@ -48,6 +48,7 @@ def render(
             "may_resend": bool(s and s.may("resend")),
             "new_key": lambda: uuid.uuid4().hex,  # one per resend button: a retry sends once
             "csrf": s.csrf if s else session_state(request).csrf,  # every form posts it
+            "refused": status >= 400,  # console.js brings the first reason into view
             **context,
         },
         status_code=status,

@@ -225,7 +225,7 @@ async def test_the_board_rows_come_alone_and_a_poll_without_a_session_reloads(co
     assert away.headers["hx-redirect"] == "/signin?next=%2Fboard"
     await as_role(console, Role.OPERATOR)
     board = await console.get("/board")
-    assert 'hx-trigger="every 30s"' in board.text
+    assert 'hx-trigger="every 30s [' in board.text
     assert 'http-equiv="refresh"' not in board.text
     assert '<script src="/static/vendor/htmx.min.js" defer></script>' in board.text
     live = await console.get("/board/live")
