@@ -9,6 +9,7 @@ Translate = Callable[[str], str]
 TEXT: dict[str, tuple[str, str]] = {
     # key: (Vietnamese, English)
     "app": ("HNTH Ops: hội nghị truyền hình", "HNTH Ops: video conferencing"),
+    "skip_to_content": ("Bỏ qua menu, tới nội dung chính", "Skip to the main content"),
     "schedule": ("Lịch họp", "Schedule"),
     "board": ("Bảng sẵn sàng", "Readiness board"),
     "notices": ("Thông báo", "Notices"),
@@ -175,6 +176,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit_tokens_revoked": ("Thu hồi phiên", "Tokens revoked"),
     "audit_sso_login": ("Đăng nhập SSO", "SSO sign-in"),
     "audit_sso_refused": ("SSO bị từ chối", "SSO refused"),
+    # an audit line's details: what each key is, and the reasons in words
+    "audit_key_role": ("vai trò", "role"),
+    "audit_key_reason": ("lý do", "reason"),
+    "audit_key_fields": ("đã sửa", "changed"),
+    "audit_key_unit": ("đơn vị", "unit"),
+    "audit_key_until": ("đến", "until"),
+    "audit_key_totp": ("xác thực hai lớp", "two-factor"),
+    "audit_key_everywhere": ("mọi thiết bị", "every device"),
+    "audit_reason_password": ("sai mật khẩu", "wrong password"),
+    "audit_reason_otp": ("sai mã xác thực", "wrong code"),
+    "audit_reason_disabled": ("tài khoản bị khóa", "account disabled"),
+    "audit_reason_password_reset": ("đặt lại mật khẩu", "password reset"),
+    "audit_reason_refresh_reuse": ("phiên bị dùng lại", "a sign-in used twice"),
+    "audit_reason_reused": ("phiên bị dùng lại", "a sign-in used twice"),
+    "audit_reason_signed_out_everywhere": ("đăng xuất mọi nơi", "signed out everywhere"),
+    "audit_reason_unknown_person": ("chưa có tài khoản", "no account"),
     "unreadable_request": (
         "Địa chỉ hoặc biểu mẫu có giá trị không đọc được",
         "The address or form has values that do not read",
@@ -312,6 +329,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason": ("Lý do", "Reason"),
     "service": ("Dịch vụ", "Service"),
     "error": ("Lỗi", "Error"),
+    "no_such_page": (
+        "Không có trang này. Hãy dùng menu phía trên.",
+        "There is no such page. Use the menu above.",
+    ),
     "replay": ("Phát lại", "Replay"),
     "replayed": ("Đã phát lại", "Replayed"),
     "no_dead_letters": ("Không có thư lỗi.", "No dead letters."),

@@ -9,8 +9,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hnth_console import views
 from hnth_console.backends import BackendError
@@ -115,9 +117,23 @@ async def backend_failed(request: Request, exc: Exception) -> Response:
         store(request, None)
         return to_sign_in(request, "session_ended")
     s = await session(request)
-    status = exc.status if exc.status in (403, 404) else 502
+    if exc.status in (403, 404):  # the service's own words: no such thing, or not yours
+        return error(request, s, exc.status, exc.message)
     message = f"{s.t('backend_error')} ({exc.service} {exc.status}): {exc.message}"
-    return error(request, s, status, message)
+    return error(request, s, 502, message)
+
+
+async def no_such_page(request: Request, exc: Exception) -> Response:
+    """An address this console has no page for: the error page, not the framework's
+    JSON (other HTTP errors as the framework answers them)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 404:
+        return await http_exception_handler(request, exc)
+    try:
+        s: Session | None = await session(request)
+    except SignInNeeded:
+        s = None
+    return error(request, s, 404, translator(language(request))("no_such_page"))
 
 
 async def unreadable(request: Request, exc: Exception) -> Response:
@@ -156,3 +172,4 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(BackendError, backend_failed)
     app.add_exception_handler(AlreadyResolved, already_resolved)
     app.add_exception_handler(RequestValidationError, unreadable)
+    app.add_exception_handler(StarletteHTTPException, no_such_page)

@@ -185,3 +185,31 @@ def dead_letter_groups(letters: Iterable[Any]) -> dict[str, list[Any]]:
     for letter in letters:
         groups[letter.original_topic].append(letter)
     return dict(sorted(groups.items()))
+
+
+def audit_detail(detail: Any, t: Callable[[str], str], zone: ZoneInfo) -> str:
+    """An audit line's details in words: `vai trò: Văn thư; lý do: sai mật khẩu`, the
+    changed fields by their labels, times in the province's zone (never the codes)."""
+    if not isinstance(detail, Mapping):
+        return str(detail or "")
+
+    def said(key: str, fallback: str) -> str:
+        words = t(key)
+        return fallback if words == key else words
+
+    parts = []
+    for key, value in detail.items():
+        if key == "role":
+            shown = said(f"role_{value}", str(value))
+        elif key == "reason":
+            shown = said(f"audit_reason_{value}", str(value))
+        elif key == "fields" and isinstance(value, list):
+            shown = ", ".join(said(str(f), str(f)) for f in value)
+        elif key == "until":
+            shown = shown_time(value, zone, "%H:%M %d/%m/%Y") or str(value)
+        elif isinstance(value, bool):
+            shown = t("yes" if value else "no")
+        else:
+            shown = str(value)
+        parts.append(f"{said(f'audit_key_{key}', key)}: {shown}")
+    return "; ".join(parts)

@@ -169,9 +169,15 @@ async def test_a_clerk_is_not_offered_the_urgent_reason_the_province_keeps_for_o
 
 
 async def test_a_missing_meeting_is_a_404_page(console) -> None:
-    missing = await (await signed_in(console, Role.VIEWER, "en")).get("/meetings/nope")
+    client = await signed_in(console, Role.VIEWER, "en")
+    missing = await client.get("/meetings/nope")
     assert missing.status_code == 404
-    assert "(registration 404): không có /meetings/nope" in missing.text
+    assert "không có /meetings/nope" in missing.text  # registration's own words
+    assert "registration 404" not in missing.text
+    nowhere = await client.get("/no-such-page")
+    assert nowhere.status_code == 404
+    assert "There is no such page" in nowhere.text
+    assert '"detail"' not in nowhere.text
 
 
 async def test_each_page_names_itself_in_the_browser_tab(console) -> None:
@@ -194,6 +200,21 @@ async def test_each_page_names_itself_in_the_browser_tab(console) -> None:
         if '{% extends "base.html" %}' in text and "{% block title %}" not in text
     ]
     assert untitled == []
+
+
+async def test_a_page_says_where_one_is_and_lets_the_keyboard_skip_the_menu(console) -> None:
+    client = await signed_in(console, Role.OPERATOR, "en")
+    board = await client.get("/board")
+    assert 'id="nav-board" aria-current="page"' in board.text
+    assert 'id="nav-notices" aria-current' not in board.text
+    assert board.text.index('id="skip-link"') < board.text.index("<nav>")
+    assert 'href="#main"' in board.text
+    assert '<main id="main"' in board.text
+    # switching language comes back to the same view, its query and all
+    day = await client.get("/notices", params={"day": "2026-12-09", "view": "day"})
+    assert 'href="/lang/vi?next=/notices%3Fday%3D2026-12-09%26view%3Dday"' in day.text
+    switched = await client.get("/lang/vi", params={"next": "/notices?day=2026-12-09&view=day"})
+    assert switched.headers["location"] == "/notices?day=2026-12-09&view=day"
 
 
 async def test_a_resend_goes_back_with_the_recipient_or_shows_the_refusal(console) -> None:

@@ -232,7 +232,9 @@ async def test_the_services_refusals_are_shown_in_words(console) -> None:
     posted = await client.post("/meetings/m1/checks/TQ-STTTT", data={**hidden, **all_ok()})
     assert posted.status_code == 403
     assert "Bạn chỉ được thao tác trên điểm cầu (đơn vị) của mình." in posted.text
-    assert "{" not in posted.text.split("<main>")[1].split("</main>")[0]  # no JSON
+    assert (
+        "{" not in posted.text.split('<main id="main" tabindex="-1">')[1].split("</main>")[0]
+    )  # no JSON
 
 
 async def test_an_incident_is_reported_and_resolved(console) -> None:

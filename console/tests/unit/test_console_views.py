@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hnth_console import views
+from hnth_console.i18n import translator
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:00 in Tuyên Quang
@@ -113,3 +114,18 @@ def test_a_deadline_at_local_midnight_is_the_day_before() -> None:
     assert views.due_day("2026-12-15T17:00:00+00:00", zone) == "15/12/2026"  # 16/12 00:00
     assert views.due_day("2026-12-15T01:00:00+00:00", zone) == "15/12/2026"  # 08:00
     assert views.due_day(None, zone) == ""
+
+
+def test_an_audit_lines_details_are_words_not_codes() -> None:
+    vi, en = translator("vi"), translator("en")
+    assert views.audit_detail({"role": "registrar"}, en, ZONE) == "role: Registrar"
+    assert views.audit_detail({"reason": "password"}, vi, ZONE) == "lý do: sai mật khẩu"
+    assert views.audit_detail({"totp": False}, en, ZONE) == "two-factor: no"
+    until = {"until": "2026-12-06T03:00:00+00:00"}
+    assert views.audit_detail(until, vi, ZONE) == "đến: 10:00 06/12/2026"
+    # a key or a reason the console has no words for yet: shown as it is
+    assert (
+        views.audit_detail({"claim": "email", "reason": "new"}, en, ZONE)
+        == "claim: email; reason: new"
+    )
+    assert views.audit_detail(None, en, ZONE) == ""

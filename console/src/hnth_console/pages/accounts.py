@@ -161,4 +161,12 @@ async def audit(
         **{"from": day_bound(since, s, end=False), "to": day_bound(until, s, end=True)},
     )
     filters = {"kind": kind, "username": username, "since": since, "until": until}
-    return render(request, s, "audit.html", records=records, kinds=AUDIT_KINDS, filters=filters)
+    return render(
+        request,
+        s,
+        "audit.html",
+        records=records,
+        kinds=AUDIT_KINDS,
+        filters=filters,
+        audit_detail=views.audit_detail,
+    )
