@@ -119,6 +119,9 @@ class EventConsumer:
         """What an event means now (a merged province's events become the new one's)."""
         self.prefetch: Callable[[Sequence[Event]], Awaitable[None]] | None = None
         """Shown a batch's events before they are handled (`Service.prefetch`)."""
+        self.on_invalid: Callable[[RawMessage, ValidationError], Awaitable[None]] | None = None
+        """Told of a message that does not decode, before it is dead-lettered
+        (`Service.on_invalid`): a sender waiting for an answer can be given one."""
 
     @property
     def handled_types(self) -> tuple[type[Event], ...]:
@@ -208,6 +211,13 @@ class EventConsumer:
     async def _finish(self, read: _Read) -> Outcome:
         if read.invalid is not None:
             reason, detail = _classify(read.invalid)
+            if self.on_invalid is not None:
+                try:
+                    await self.on_invalid(read.raw, read.invalid)
+                except TRANSIENT:
+                    raise  # redelivered once the store is back, and told again
+                except Exception:  # the letter goes to the dead-letter topic all the same
+                    log.exception("on_invalid failed for %s", read.raw.topic)
             await self.dead_letter(read.raw, reason, detail)
             return Outcome.DEAD_LETTERED
         if read.event is None:

@@ -26,6 +26,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from faststream.message import AckStatus, StreamMessage
 from faststream.specification import AsyncAPI
+from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -241,6 +242,11 @@ class Service:
         """Before a consumer batch is handled, `read` is shown its events, to read what they
         will look up in one query per collection (`batch_reads.prefetch`)."""
         self.consumer.prefetch = read
+
+    def on_invalid(self, told: Callable[[RawMessage, ValidationError], Awaitable[None]]) -> None:
+        """`told` of each consumed message that does not decode, before it goes to the
+        dead-letter topic (registration answers a system's broken request)."""
+        self.consumer.on_invalid = told
 
     async def _revoke(self, event: TokensRevoked, _: RawMessage) -> None:
         await self.revocations.record(event)

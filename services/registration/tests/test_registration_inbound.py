@@ -186,3 +186,33 @@ async def test_a_malformed_request_goes_to_the_dead_letter_topic(registration) -
 
     [dead] = await read_exactly(registration.bootstrap, inbound + ".dlq", 1)
     assert dict(dead.headers)["hnth-dlq-reason"] == b"invalid_schema"
+
+
+async def test_a_broken_envelope_is_dead_lettered_and_answered_to_its_system(
+    registration, system
+) -> None:
+    """A system cannot read the dead-letter topic: it is told what is broken on its replies
+    topic, when its request still names itself and carries its token."""
+    request = json.loads(submitted(system, "VPDT-7").to_json())
+    request["occurred_at"] = "2026-12-01T08:00:00"  # no time zone
+    producer = Producer(registration.bootstrap, client_id="inbound-test")
+    await producer.start()
+    try:
+        message = OutMessage(
+            registration.topics.inbound(TENANT),
+            b"VPDT-7",
+            json.dumps(request).encode(),
+            (("authorization", TOKENS[system]),),
+        )
+        await producer.send([message])
+    finally:
+        await producer.stop()
+
+    [refused] = await replies(registration, 1)
+    assert isinstance(refused, SubmissionRefused)
+    assert (refused.status, refused.request_id, refused.system) == (422, "VPDT-7", system)
+    assert [(e.field, e.rule) for e in refused.errors] == [("occurred_at", "schema.timezone_aware")]
+    assert refused.errors[0].message_en == "The time zone is needed, e.g. +07:00."
+    inbound = registration.topics.inbound(TENANT)
+    [dead] = await read_exactly(registration.bootstrap, inbound + ".dlq", 1)
+    assert dict(dead.headers)["hnth-dlq-reason"] == b"invalid_schema"

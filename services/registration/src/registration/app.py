@@ -50,7 +50,7 @@ from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
 from registration.domain.sso import SsoConfig
 from registration.feed_store import FEEDS, FeedStore
-from registration.handlers import handlers
+from registration.handlers import handlers, unreadable
 from registration.http import (
     access,
     accounts,
@@ -323,6 +323,7 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     inbound = Inbound(meeting_cases, system_rows, replies, clock, token_subject(keys))
     timeline = Timeline(store, files, clock)
     service.handle(handlers(timeline, inbound, topics))
+    service.on_invalid(unreadable(inbound, topics))
     service.prefetch(timeline.prefetch)
     feed_rows = FeedStore(service.db)
     service.on_startup(feed_rows.setup)

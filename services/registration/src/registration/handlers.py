@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from hnth_contracts import (
     CheckCompleted,
     Event,
@@ -41,17 +43,37 @@ def subscriber(use_case: Callable[[Any], Awaitable[None]]) -> Handler:
     return handle
 
 
+def sent_with(raw: RawMessage) -> tuple[str | None, datetime | None]:
+    """A system's request's `authorization` header and when it was sent."""
+    headers = {name.lower(): value for name, value in raw.headers}
+    token = headers.get(AUTHORIZATION, b"").decode(errors="replace") or None
+    sent = raw.timestamp_ms
+    return token, datetime.fromtimestamp(sent / 1000, UTC) if sent is not None else None
+
+
+def unreadable(
+    inbound: Inbound, topics: Topics
+) -> Callable[[RawMessage, ValidationError], Awaitable[None]]:
+    """A message that does not decode: on a province's inbound topic, its system is told
+    what is broken (when it can be); on any other topic, nothing to do here."""
+
+    async def told(raw: RawMessage, invalid: ValidationError) -> None:
+        try:
+            province = topics.province_of(raw.topic)
+        except ValueError:
+            return
+        await inbound.unreadable(raw.value, invalid, province, *sent_with(raw))
+
+    return told
+
+
 def handlers(timeline: Timeline, inbound: Inbound, topics: Topics) -> dict[type[Event], Handler]:
     """The type table: which use case each event goes to."""
 
     async def submitted(event: MeetingSubmitted, raw: RawMessage) -> None:
         """A system's request, for the province whose inbound topic carried it, with the
         token it was sent with and when."""
-        headers = {name.lower(): value for name, value in raw.headers}
-        token = headers.get(AUTHORIZATION, b"").decode(errors="replace") or None
-        sent = raw.timestamp_ms
-        at = datetime.fromtimestamp(sent / 1000, UTC) if sent is not None else None
-        await inbound.submitted(event, topics.province_of(raw.topic), token, at)
+        await inbound.submitted(event, topics.province_of(raw.topic), *sent_with(raw))
 
     return {
         MeetingSubmitted: submitted,

@@ -3,11 +3,13 @@ the inbound use case over an in-memory store. No Kafka, no database."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
 import registration_samples as samples
+from pydantic import ValidationError
 from registration_memory import MemoryStore
 from unit.test_registration_usecases import NOW, POLICY, TENANT, body
 
@@ -17,6 +19,7 @@ from hnth_contracts import (
     MeetingSubmitted,
     SubmissionAccepted,
     SubmissionRefused,
+    decode_event,
 )
 from hnth_kit.clock import ManualClock
 from registration.usecases.inbound import Inbound
@@ -47,6 +50,9 @@ class Answered:
         if marker not in self.markers:
             self.markers.add(marker)
             self.replies[key] = reply
+
+    def replies_of(self, request_id: str) -> list[Any]:
+        return [r for r in self.replies.values() if getattr(r, "request_id", None) == request_id]
 
 
 @pytest.fixture
@@ -197,3 +203,50 @@ async def test_the_token_is_checked_as_of_the_sending_a_day_back_at_most(
     await send(inbound, submitted("r-9"), sent_at=NOW - timedelta(days=3))
 
     assert tokens.asked_at == [NOW - timedelta(minutes=40), NOW - timedelta(days=1)]
+
+
+def broken(**fields: Any) -> tuple[bytes, ValidationError]:
+    """A request's body that does not decode, and why."""
+    body = json.dumps(fields).encode()
+    try:
+        decode_event(body)
+    except ValidationError as invalid:
+        return body, invalid
+    raise AssertionError("it decodes")
+
+
+async def test_a_request_that_does_not_decode_is_answered_to_its_system(
+    inbound: Inbound, answered: Answered
+) -> None:
+    good = json.loads(submitted("r-10").to_json())
+    body, invalid = broken(**{**good, "occurred_at": "2026-12-01T08:00:00"})  # no zone
+    await inbound.unreadable(body, invalid, TENANT, "Bearer token-for-vpdt", NOW)
+    await inbound.unreadable(body, invalid, TENANT, "Bearer token-for-vpdt", NOW)  # again
+
+    [reply] = answered.replies.values()
+    assert isinstance(reply, SubmissionRefused)
+    assert (reply.status, reply.request_id, reply.system) == (422, "r-10", "vpdt")
+    assert [(e.field, e.rule) for e in reply.errors] == [("occurred_at", "schema.timezone_aware")]
+    # another event type on the inbound topic: refused as such
+    body, invalid = broken(**{**good, "type": "MeetingRequested", "request_id": "r-11"})
+    await inbound.unreadable(body, invalid, TENANT, "Bearer token-for-vpdt", NOW)
+    assert [(e.field, e.rule) for e in answered.replies_of("r-11")[0].errors] == [
+        ("type", "schema.literal_error")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "bearer"),
+    [
+        ({"request_id": "r-12", "system": "vpdt"}, "Bearer token-for-lich"),  # not vpdt's token
+        ({"request_id": 7, "system": "vpdt"}, "Bearer token-for-vpdt"),  # no request id to answer
+        ({"request_id": "r-13"}, "Bearer token-for-vpdt"),  # no system to answer
+    ],
+)
+async def test_an_unreadable_request_nobody_can_be_told_of_is_only_dead_lettered(
+    inbound: Inbound, answered: Answered, fields: dict[str, Any], bearer: str
+) -> None:
+    body, invalid = broken(type="MeetingSubmitted", **fields)
+    await inbound.unreadable(body, invalid, TENANT, bearer, NOW)
+    await inbound.unreadable(b"not json", invalid, TENANT, bearer, NOW)
+    assert answered.replies == {}

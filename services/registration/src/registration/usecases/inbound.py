@@ -15,9 +15,11 @@ its unit, as its HTTP tokens do: never the IT department's urgent path.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from pydantic import ValidationError
 
@@ -31,7 +33,7 @@ from hnth_contracts import (
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
-from hnth_kit.refusal import Refusal, schema_violations
+from hnth_kit.refusal import SCHEMA_SOURCE, Refusal, Violation, schema_violations
 from registration import PRODUCER
 from registration.commands import MeetingIn
 from registration.domain.systems import subject
@@ -80,9 +82,7 @@ class Inbound:
         """Register the request sent on `province`'s inbound topic at `sent_at` with the
         `authorization` header, then answer it."""
         try:
-            now = self.clock.now()
-            at = max(sent_at, now - QUEUED_AT_MOST) if sent_at else now
-            await self._authenticated(event, authorization, at)
+            await self._authenticated(event.system, authorization, self._at(sent_at))
             shown = await self.meetings.register(
                 await self._caller(event, province), _meeting(event.meeting), event.request_id
             )
@@ -98,19 +98,61 @@ class Inbound:
         key = f"{province}:{event.system}:{event.request_id}:{event.event_id}"
         await self.answers.answer(key, str(event.event_id), reply)
 
-    async def _authenticated(
-        self, event: MeetingSubmitted, authorization: str | None, sent_at: datetime
+    async def unreadable(
+        self,
+        body: bytes,
+        invalid: ValidationError,
+        province: str,
+        authorization: str | None = None,
+        sent_at: datetime | None = None,
     ) -> None:
+        """A request that does not decode (it goes to the dead-letter topic all the same),
+        answered with what is broken when its system can be told: its `request_id` and
+        `system` still read, and its token names that system. A system cannot read the
+        dead-letter topic, and would wait for an answer that never comes."""
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(fields, dict):
+            return
+        request_id, system = fields.get("request_id"), fields.get("system")
+        if not (_printable(request_id) and _printable(system)):
+            return
+        try:
+            await self._authenticated(system, authorization, self._at(sent_at))
+        except Refusal:
+            return  # whoever sent it is not that system: nobody to tell
+        broken = _envelope_violations(fields, invalid)
+        reply = SubmissionRefused.create(
+            tenant=province,
+            producer=PRODUCER,
+            occurred_at=self.clock.now(),
+            correlation_id=request_id,
+            request_id=request_id,
+            system=system,
+            **_refusal(Refusal.broken(broken)),
+        )
+        marker = f"unreadable:{hashlib.sha256(body).hexdigest()}"  # a redelivery: once
+        await self.answers.answer(f"{province}:{system}:{request_id}:{marker}", marker, reply)
+
+    def _at(self, sent_at: datetime | None) -> datetime:
+        """When the request counts as sent for its token: the record's time, a day back
+        at most (`QUEUED_AT_MOST`)."""
+        now = self.clock.now()
+        return max(sent_at, now - QUEUED_AT_MOST) if sent_at else now
+
+    async def _authenticated(self, system: str, authorization: str | None, at: datetime) -> None:
         """The request's token names the system it claims to be (else 401)."""
         scheme, _, token = (authorization or "").partition(" ")
-        named = await self.verify(token, sent_at) if scheme.lower() == "bearer" else None
-        if named != subject(event.system):
+        named = await self.verify(token, at) if scheme.lower() == "bearer" else None
+        if named != subject(system):
             raise Refusal(
                 401,
                 "unauthenticated_system",
-                f"Yêu cầu không kèm mã xác thực hợp lệ của hệ thống {event.system} (header "
+                f"Yêu cầu không kèm mã xác thực hợp lệ của hệ thống {system} (header "
                 "authorization: Bearer <access token của hệ thống, lấy ở POST /auth/token>).",
-                f"The request carries no valid access token of system {event.system} (header "
+                f"The request carries no valid access token of system {system} (header "
                 "authorization: Bearer <the system's access token, from POST /auth/token>).",
             )
 
@@ -150,6 +192,35 @@ class Inbound:
             system=event.system,
             **fields,
         )
+
+
+def _envelope_violations(fields: Mapping[str, object], invalid: ValidationError) -> list[Violation]:
+    """What is broken in a request's envelope, by its own field names (pydantic puts the
+    event type first in each location); anything but a MeetingSubmitted is refused as
+    such, not by the other event's fields."""
+    if fields.get("type") != MeetingSubmitted.__name__:
+        return [
+            Violation(
+                "type",
+                "schema.literal_error",
+                SCHEMA_SOURCE,
+                "Yêu cầu gửi vào kênh này phải có type MeetingSubmitted.",
+                "A request on this topic has the type MeetingSubmitted.",
+            )
+        ]
+    errors = invalid.errors(include_url=False)
+    return schema_violations([{**e, "loc": tuple(e["loc"])[1:]} for e in errors])
+
+
+def _printable(value: object) -> TypeGuard[str]:
+    """A request id or client id as the envelope would take it (printable ASCII)."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 128
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
 
 
 def _meeting(fields: Mapping[str, object]) -> MeetingIn:
