@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from registration_memory import MemoryStore
@@ -120,6 +121,21 @@ async def test_a_retry_with_the_same_key_returns_the_stored_meeting(meetings, st
     again = await meetings.register(OPERATOR, body(), "key-1")
     assert not again.created
     assert again.meeting["_id"] == first.meeting["_id"]
+    assert len(store.outbox) == 1
+
+
+async def test_a_retry_spelled_differently_is_the_same_request(meetings, store) -> None:
+    """The same instant in another zone, the endpoints in another order: the same request."""
+    first = await meetings.register(OPERATOR, body(), "key-2")
+    as_asked = body()
+    local = ZoneInfo("Asia/Ho_Chi_Minh")
+    respelled = body(
+        start=as_asked.start.astimezone(local),
+        end=as_asked.end.astimezone(local),
+        endpoints=list(reversed(as_asked.endpoints)),
+    )
+    again = await meetings.register(OPERATOR, respelled, "key-2")
+    assert (again.created, again.meeting["_id"]) == (False, first.meeting["_id"])
     assert len(store.outbox) == 1
 
 

@@ -6,10 +6,11 @@ document with its event in its outbox. A refusal is kit's `Refusal`, rendered by
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -244,12 +245,12 @@ class Meetings:
     async def _retried(self, stored: Document, body: MeetingIn) -> Shown:
         """The answer to a retry: the meeting as it is now, or 409 if the key was used for
         a different request (Stripe's and the IETF idempotency-key draft's convention)."""
-        if stored.get("request_hash") != request_hash(body):
+        if stored.get("request_hash") not in (request_hash(body), _verbatim_hash(body)):
             raise Refusal(
                 409,
                 "idempotency_key_reused",
-                "Idempotency-Key này đã dùng cho một yêu cầu khác.",
-                "This Idempotency-Key was used for a different request.",
+                "Mã yêu cầu (Idempotency-Key, request_id) này đã dùng cho một yêu cầu khác.",
+                "This request id (Idempotency-Key, request_id) was used for a different request.",
             )
         timeline = await self.store.timeline(stored["tenant"], stored["_id"])
         return Shown(stored, timeline, created=False)
@@ -757,4 +758,23 @@ def meeting_id_for(key: str | None) -> str:
 
 
 def request_hash(body: BaseModel) -> str:
+    """What a request asks, whatever its spelling: times as UTC instants (`…01:00:00Z` and
+    `…08:00:00+07:00` are one start), the endpoints and groups as sets (their order means
+    nothing; the main endpoint is its own field)."""
+    fields = body.model_dump(mode="python")
+    canonical = {
+        name: (
+            value.astimezone(UTC).isoformat()
+            if isinstance(value, datetime)
+            else sorted(value)
+            if name in ("endpoints", "groups") and isinstance(value, list)
+            else value
+        )
+        for name, value in fields.items()
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _verbatim_hash(body: BaseModel) -> str:
+    """How requests were hashed before `request_hash` (meetings stored before then)."""
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
