@@ -27,6 +27,7 @@ from hnth_console.session import Sealer, SessionCookies
 from hnth_console.settings import ConsoleSettings
 from hnth_console.sso import Sso
 from hnth_contracts.policy import load_policy
+from hnth_kit.docs import serve_docs
 from hnth_kit.health import health_router
 
 HERE = Path(__file__).parent
@@ -53,7 +54,11 @@ def build(settings: ConsoleSettings) -> FastAPI:
         title="HNTH Ops: bảng điều hành / operator console",
         lifespan=lifespan,
         dependencies=[Depends(csrf_checked)],
+        docs_url=None,  # served offline by `serve_docs`
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    serve_docs(app)
     app.add_middleware(SessionCookies, sealer=sealer)
     app.state.settings = settings
     app.state.sealer = sealer

@@ -38,6 +38,7 @@ from hnth_kit.batch_writes import flush_in_batch
 from hnth_kit.clock import Clock, SystemClock
 from hnth_kit.commits import Commits
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
+from hnth_kit.docs import serve_docs
 from hnth_kit.health import health_router
 from hnth_kit.http import install_http_guards
 from hnth_kit.kafka import Producer
@@ -210,7 +211,11 @@ class Service:
             description=description,
             version="0.1.0",
             lifespan=self._lifespan,
+            docs_url=None,  # served offline by `serve_docs`
+            redoc_url=None,  # a CDN's page: blank without the internet
+            swagger_ui_oauth2_redirect_url=None,
         )
+        serve_docs(self.api)
         self.api.state.auth = self.auth  # for `hnth_kit.auth.caller` in module-level routers
         self.api.include_router(
             health_router({"mongodb": lambda: ping(self.db), "kafka": self.producer.ping})
