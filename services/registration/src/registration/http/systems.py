@@ -32,6 +32,23 @@ class SystemIn(BaseModel):
     unit: Code = Field(description="Đơn vị mà hệ thống đăng ký thay / the unit it files for")
 
 
+class TokenOut(BaseModel):
+    """Mã truy cập / an access token (RFC 6749 §5.1)."""
+
+    access_token: str = Field(description="Mã truy cập (JWT) / the access token (a JWT)")
+    token_type: str = Field(description="Luôn là Bearer / always Bearer")
+    expires_in: int = Field(description="Còn hiệu lực (giây) / seconds it stays valid")
+
+
+class OAuthErrorOut(BaseModel):
+    """Lỗi cấp mã theo OAuth 2 / a token request refused (RFC 6749 §5.2)."""
+
+    error: str = Field(
+        description="invalid_request, invalid_client, unsupported_grant_type / the error code"
+    )
+    error_description: str = Field(description="Giải thích / what went wrong")
+
+
 class ClientBasic(HTTPBasic):
     """HTTP Basic client authentication (RFC 6749 §2.3.1), declared in OpenAPI; the
     header is read by the use case, so a broken one is a §5.2 `invalid_client`."""
@@ -95,7 +112,12 @@ async def disable(
         "`invalid_request` / `unsupported_grant_type`, 401 `invalid_client` (unknown, "
         "wrong secret or disabled), 429 after too many failures (`Retry-After`)."
     ),
-    responses={400: {"description": "invalid_request, unsupported_grant_type"}},
+    responses={
+        200: {"model": TokenOut, "description": "Mã truy cập / the access token"},
+        400: {"model": OAuthErrorOut, "description": "invalid_request, unsupported_grant_type"},
+        401: {"model": OAuthErrorOut, "description": "invalid_client"},
+        429: {"model": OAuthErrorOut, "description": "Sai quá nhiều lần / too many failures"},
+    },
 )
 async def client_credentials_token(
     cases: SystemCases,
