@@ -561,6 +561,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "weekday_5": ("Thứ Bảy", "Saturday"),
     "weekday_6": ("Chủ Nhật", "Sunday"),
     "change_meeting": ("Thay đổi cuộc họp", "Change the meeting"),
+    "change_endpoints": ("Thêm, bớt điểm cầu", "Add or take out endpoints"),
+    "main_endpoint_stays": (
+        "điểm cầu chính {endpoint} luôn tham gia",
+        "the main endpoint {endpoint} always takes part",
+    ),
     "cancel_meeting": ("Hủy cuộc họp", "Cancel the meeting"),
     "cancel_reason": ("Lý do hủy", "Reason for cancelling"),
     "event_requested": ("Đăng ký", "Registered"),

@@ -156,3 +156,28 @@ async def test_a_registrar_changes_no_central_host(console) -> None:
     fields = {"csrf": csrf_of(page), "external_host": "Bộ Y tế", "title": "Họp"}
     assert (await console.post("/meetings/m1/change", data=fields)).status_code == 303
     assert json.loads(sent.pop().content) == {"title": "Họp"}
+
+
+async def test_the_change_form_adds_and_takes_out_endpoints(console, monkeypatch) -> None:
+    """The endpoints the meeting names are offered ticked (one the directory no longer lists
+    too, so reading the page drops none); the change sends the list only when it changed."""
+    monkeypatch.setitem(MEETING, "endpoints", ["LS-UBND", "LS-X-1", "LS-OLD"])
+    directory = [*ENDPOINTS, {"code": "LS-X-1", "name": "Xã 1", "unit": "X1", "active": True}]
+    monkeypatch.setitem(globals(), "ENDPOINTS", directory)  # what the directory lists
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-ep-LS-UBND"' not in page.text  # the main endpoint is not to untick
+    for code in ("LS-X-1", "LS-OLD"):
+        assert f'value="{code}" id="change-ep-{code}" checked' in page.text
+    was = {"csrf": csrf_of(page), "endpoints_was": "LS-X-1,LS-OLD", "main_endpoint_was": "LS-UBND"}
+    kept = await console.post(
+        "/meetings/m1/change", data={**was, "endpoints": ["LS-OLD", "LS-X-1"], "title": "Họp"}
+    )
+    assert kept.status_code == 303, kept.text
+    assert json.loads(sent.pop().content) == {"title": "Họp"}  # the same set: not sent
+    out = await console.post("/meetings/m1/change", data={**was, "endpoints": ["LS-X-1"]})
+    assert out.status_code == 303, out.text
+    assert json.loads(sent.pop().content) == {"endpoints": ["LS-UBND", "LS-X-1"]}
+    none = await console.post("/meetings/m1/change", data=was)  # all unticked: the main one
+    assert none.status_code == 303, none.text
+    assert json.loads(sent.pop().content) == {"endpoints": ["LS-UBND"]}

@@ -45,6 +45,11 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
     host = str(form.get("external_host") or "").strip()
     if s.may("national_meeting") and host != str(form.get("external_host_was") or ""):
         body["external_host"] = host or None  # named, changed, or cleared
+    if "endpoints_was" in form:  # the form offered the endpoints: ticked or not, as shown
+        was = [c for c in str(form.get("endpoints_was")).split(",") if c]
+        chosen = [str(v) for v in form.getlist("endpoints")]
+        if set(chosen) != set(was):  # the main endpoint stays, if only it is left
+            body["endpoints"] = [str(form.get("main_endpoint_was") or ""), *chosen]
     if fields["start"]:
         try:
             start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
