@@ -358,6 +358,19 @@ async def test_an_operator_makes_an_account_that_then_signs_in(console) -> None:
     assert done.headers["location"] == "/", done.text  # home: the role decides
 
     await signed_in(console, Role.OPERATOR)
+    # moved to another commune's endpoint, an e-mail added: only that is sent and audited
+    edit = "/accounts/le.thi.b/edit"
+    changed = {"display_name": "Lê Thị B", "role": "technician", "unit": "", "phone": ""}
+    changed |= {"endpoints": "TQ-STTTT", "email": "le.thi.b@tuyenquang.gov.vn"}
+    saved = await post_form(console, edit, edit, changed)
+    assert saved.headers["location"] == "/accounts?done=changed&who=le.thi.b", saved.text
+    listed = await console.get("/accounts")
+    row = listed.text.split('id="account-le.thi.b"')[1].split("</tr>")[0]
+    assert "TQ-STTTT" in row
+    assert "TQ-H-SONDUONG" not in row
+    assert "le.thi.b@tuyenquang.gov.vn" in row
+    audit = await console.get("/audit", params={"username": "le.thi.b"})
+    assert "đã sửa: E-mail, Các điểm cầu" in audit.text  # the audit in words
     disabled = await post_form(console, "/accounts", "/accounts/le.thi.b/disable", {})
     assert disabled.headers["location"] == "/accounts?done=disabled&who=le.thi.b"
     refused = await sign_in(console, "le.thi.b", "mot-mat-khau-cho-le-thi-b")

@@ -46,6 +46,7 @@ class Account:
     unit: str | None = None
     endpoints: list[str] = field(default_factory=list)
     email: str | None = None
+    phone: str | None = None
     active: bool = True
     totp: bool = False
     must_enrol: bool = False
@@ -58,7 +59,7 @@ class Account:
             "unit": self.unit,
             "endpoints": self.endpoints,
             "email": self.email,
-            "phone": None,
+            "phone": self.phone,
             "language": "vi",
             "active": self.active,
             "totp": self.totp,
@@ -238,7 +239,10 @@ class FakeRegistration:
         if found and found.group(1) in self.accounts:
             account = self.accounts[found.group(1)]
             action = found.group(2)
-            if action == "/disable":
+            if method == "PATCH" and action is None:
+                for name, value in body.items():
+                    setattr(account, name, value)
+            elif action == "/disable":
                 account.active = False
             elif action == "/enable":
                 account.active = True

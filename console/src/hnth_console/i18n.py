@@ -112,6 +112,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "role": ("Vai trò", "Role"),
     "scope": ("Phạm vi", "Scope"),
     "phone": ("Điện thoại", "Phone"),
+    "email": ("E-mail", "E-mail"),
     "two_factor": ("Xác thực hai lớp", "Two-factor"),
     "on": ("Đang bật", "On"),
     "off": ("Chưa bật", "Off"),
@@ -153,6 +154,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Leave the password empty to e-mail a set-password link (needs an e-mail).",
     ),
     "done_created": ("Đã tạo tài khoản", "Account created"),
+    "done_changed": ("Đã lưu tài khoản", "Account saved"),
+    "edit_account": ("Sửa tài khoản", "Edit the account"),
+    "back_to_accounts": ("Về danh sách tài khoản", "Back to the accounts"),
+    "edit": ("Sửa", "Edit"),
     "done_disabled": (
         "Đã khóa tài khoản (mọi phiên bị thu hồi)",
         "Account disabled (sessions revoked)",

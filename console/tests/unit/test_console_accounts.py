@@ -10,6 +10,8 @@ import httpx
 import pytest
 from console_fakes import GOOD_OTP, STRONG, FakeRegistration, console_over, csrf_of, sign_in
 
+from hnth_console.i18n import translator
+
 
 def directory(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/units":
@@ -166,3 +168,45 @@ async def test_accounts_and_audit_are_for_operators_only(console) -> None:
     board = await console.get("/board")
     assert 'href="/accounts"' not in board.text
     assert (await console.get("/account")).status_code == 200
+
+
+async def test_the_it_department_edits_an_account(console, registration) -> None:
+    """A clerk moved to technician duty: role, endpoints, e-mail cleared, saved at once."""
+    await sign_in(console, "truc-ban")
+    listed = await console.get("/accounts")
+    disable = translator("vi")("disable")
+    assert 'href="/accounts/can-bo/edit"' in listed.text
+    assert f'aria-label="{disable} can-bo"' in listed.text  # each row's buttons name it
+    form = await console.get("/accounts/can-bo/edit")
+    assert form.status_code == 200
+    assert 'value="cb@tq.gov.vn"' in form.text
+    assert "<title>Sửa tài khoản can-bo" in form.text
+    fields = {
+        "csrf": csrf_of(form),
+        "display_name": "Cán bộ kỹ thuật",
+        "role": "technician",
+        "unit": "",
+        "endpoints": ["TQ-STTTT"],
+        "email": "",
+        "phone": "0912 000 111",
+    }
+    saved = await console.post("/accounts/can-bo/edit", data=fields)
+    assert (saved.status_code, saved.headers["location"]) == (
+        303,
+        "/accounts?done=changed&who=can-bo",
+    )
+    patch = last(registration)
+    assert (patch.method, patch.url.path) == ("PATCH", "/accounts/can-bo")
+    assert json.loads(patch.content) == {  # what changed, no more
+        "display_name": "Cán bộ kỹ thuật",
+        "role": "technician",
+        "unit": None,
+        "email": None,
+        "phone": "0912 000 111",
+        "endpoints": ["TQ-STTTT"],
+    }
+    again = await console.post("/accounts/can-bo/edit", data={**fields, "phone": "0912 000 222"})
+    assert again.status_code == 303
+    assert json.loads(last(registration).content) == {"phone": "0912 000 222"}
+    account = registration.accounts["can-bo"]
+    assert (account.role, account.endpoints, account.email) == ("technician", ["TQ-STTTT"], None)

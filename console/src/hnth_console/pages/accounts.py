@@ -4,6 +4,7 @@ and the audit of sign-ins and account changes, times in the province's zone."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -82,7 +83,7 @@ async def accounts(
     done: str | None = None,
     who: str | None = None,
 ) -> HTMLResponse:
-    shown = done if done in (*ACTIONS.values(), "created") else None
+    shown = done if done in (*ACTIONS.values(), "created", "changed") else None
     return await accounts_page(
         request, s, backends, role=role or None, active=active or None, done=shown, who=who
     )
@@ -107,6 +108,72 @@ async def create_account(request: Request, s: Operator, backends: Services) -> R
         refill = {**fields, "password": "", "endpoints": chosen}
         return await accounts_page(request, s, backends, exc.status, form=refill, errors=errors)
     return see_other("/accounts", done="created", who=body["username"])
+
+
+EDITABLE = ("display_name", "role", "unit", "email", "phone")
+
+
+async def edit_page(
+    request: Request,
+    s: Session,
+    backends: Backends,
+    account: dict[str, Any],
+    status: int = 200,
+    errors: Sequence[str] = (),
+) -> HTMLResponse:
+    units, endpoints = await asyncio.gather(directory(backends, s, "units"), directory(backends, s))
+    return render(
+        request,
+        s,
+        "account_edit.html",
+        status,
+        account=account,
+        roles=[r.value for r in Role],
+        units=units,
+        endpoints=endpoints,
+        errors=list(errors),
+    )
+
+
+@router.get("/accounts/{username}/edit", response_class=HTMLResponse)
+async def edit_account(
+    request: Request, username: str, s: Operator, backends: Services
+) -> HTMLResponse:
+    """One account's form: name, role with its unit or endpoints, e-mail, phone."""
+    found = await backends.get("registration", f"/accounts/{quote(username)}", s.token, s.lang)
+    return await edit_page(request, s, backends, found)
+
+
+@router.post("/accounts/{username}/edit", response_class=HTMLResponse)
+async def save_account(
+    request: Request, username: str, s: Operator, backends: Services
+) -> Response:
+    """Registration's PATCH with what the form changed (an emptied e-mail, phone or unit
+    is cleared; what is as it was is not sent, so the audit names only real changes and an
+    unchanged unit since deactivated blocks nothing); a refusal above the form, what was
+    typed kept."""
+    form = await request.form()
+    path = f"/accounts/{quote(username)}"
+    was = await backends.get("registration", path, s.token, s.lang)
+    fields = {k: str(form.get(k) or "").strip() for k in EDITABLE}
+    wanted: dict[str, Any] = {k: fields[k] or None for k in EDITABLE}
+    wanted["endpoints"] = [str(v) for v in form.getlist("endpoints")]
+    body = {
+        k: v
+        for k, v in wanted.items()
+        if (sorted(v) != sorted(was.get(k) or []) if k == "endpoints" else v != was.get(k))
+    }
+    if not body:
+        return see_other("/accounts", done="changed", who=username)
+    try:
+        await backends.request("PATCH", "registration", path, s.token, s.lang, json=body)
+    except BackendError as exc:
+        if exc.status not in (400, 404, 409, 422):
+            raise
+        errors = views.refusal_lines(exc.errors, s.t, {"unit": "host_unit"}) or [exc.message]
+        typed = {**wanted, "username": username}
+        return await edit_page(request, s, backends, typed, exc.status, errors)
+    return see_other("/accounts", done="changed", who=username)
 
 
 @router.post("/accounts/{username}/{action}", response_class=HTMLResponse)
