@@ -113,6 +113,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "scope": ("Phạm vi", "Scope"),
     "phone": ("Điện thoại", "Phone"),
     "email": ("E-mail", "E-mail"),
+    "qr_title": (
+        "Mã QR: quét bằng ứng dụng xác thực, hoặc nhập khóa bí mật bên dưới",
+        "QR code: scan it with the authenticator app, or type the secret below",
+    ),
     "two_factor": ("Xác thực hai lớp", "Two-factor"),
     "on": ("Đang bật", "On"),
     "off": ("Chưa bật", "Off"),

@@ -20,9 +20,10 @@ Me = Annotated[Session, Depends(page("account"))]
 DONE = ("password_changed", "totp_enrolled", "totp_removed", "totp_required")
 
 
-def qr_svg(uri: str) -> Markup:
-    """The `otpauth://` URI as an inline SVG QR code (segno), for the authenticator app."""
-    svg = segno.make(uri, error="m").svg_inline(scale=5, title="otpauth")
+def qr_svg(uri: str, title: str) -> Markup:
+    """The `otpauth://` URI as an inline SVG QR code (segno), for the authenticator app;
+    `title` is what a screen reader says of it."""
+    svg = segno.make(uri, error="m").svg_inline(scale=5, title=title)
     return Markup(svg)  # noqa: S704 - segno's own SVG, no text of the person in it
 
 
@@ -101,7 +102,7 @@ async def enrolment(
         s,
         backends,
         status,
-        totp={"secret": secret, "uri": uri, "qr": qr_svg(uri)},
+        totp={"secret": secret, "uri": uri, "qr": qr_svg(uri, s.t("qr_title"))},
         errors=errors or [],
     )
 
