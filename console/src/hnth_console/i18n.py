@@ -348,7 +348,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "submit": ("Gửi", "Submit"),
     "register": ("Đăng ký", "Register"),
     "registered": ("Đã đăng ký", "Registered"),
-    "hold_ctrl": ("Giữ Ctrl để chọn nhiều.", "Hold Ctrl to pick several."),
     "signed_in_as": ("Đang đăng nhập", "Signed in as"),
     "pending": ("chờ", "pending"),
     "passed": ("đạt", "passed"),
