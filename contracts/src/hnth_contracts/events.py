@@ -650,8 +650,8 @@ class MeetingSubmitted(Event):
     `SubmissionAccepted` or `SubmissionRefused`. An envelope that does not decode goes to
     the inbound topic's dead-letter topic. The record carries the header `authorization:
     Bearer <the system's access token>` (client credentials on registration's
-    `/auth/token`): without a token that names `system` and was valid when the record was
-    sent, the request is refused (401 `unauthenticated_system`)."""
+    `/auth/token`): without a token that names `system` and is valid now or was when the
+    record was sent, the request is refused (401 `unauthenticated_system`)."""
 
     type: Literal["MeetingSubmitted"] = "MeetingSubmitted"
     request_id: RequestId

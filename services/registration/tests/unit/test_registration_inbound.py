@@ -60,19 +60,25 @@ def answered() -> Answered:
     return Answered()
 
 
+OLD_TOKEN = "old-for-vpdt"
+"""vpdt's token of 45 to 30 minutes ago: expired now, valid when a queued request was sent."""
+
+
 class Tokens:
-    """Registration's tokens, as the verifier reads them: `token-for-<client>` names
-    system <client>; anything else is no token of registration's. Remembers when each
-    was asked to be valid."""
+    """Registration's tokens, as the verifier reads them: `token-for-<client>` names system
+    <client> at any time, `OLD_TOKEN` names vpdt between 45 and 30 minutes ago; anything
+    else is no token of registration's. Remembers when each was asked to be valid."""
 
     def __init__(self) -> None:
         self.asked_at: list[datetime] = []
 
     async def __call__(self, token: str, at: datetime) -> str | None:
         self.asked_at.append(at)
-        return (
-            f"system:{token.removeprefix('token-for-')}" if token.startswith("token-for-") else None
-        )
+        if token == OLD_TOKEN:
+            valid = NOW - timedelta(minutes=45) <= at <= NOW - timedelta(minutes=30)
+            return "system:vpdt" if valid else None
+        named = token.removeprefix("token-for-")
+        return f"system:{named}" if named != token else None
 
 
 @pytest.fixture
@@ -196,13 +202,25 @@ async def test_a_request_without_its_systems_own_token_is_refused(
     assert "authorization: Bearer" in reply.message_en
 
 
-async def test_the_token_is_checked_as_of_the_sending_a_day_back_at_most(
-    inbound: Inbound, tokens: Tokens
+async def test_an_expired_token_counts_as_of_the_sending_a_day_back_at_most(
+    inbound: Inbound, answered: Answered, tokens: Tokens
 ) -> None:
-    await send(inbound, submitted("r-8"), sent_at=NOW - timedelta(minutes=40))
-    await send(inbound, submitted("r-9"), sent_at=NOW - timedelta(days=3))
+    """A request queued while registration was down keeps its sender; a token valid now
+    is taken whatever the record's time says (the sender's clock may run behind)."""
+    old = f"Bearer {OLD_TOKEN}"
+    await send(inbound, submitted("r-8"), old, sent_at=NOW - timedelta(minutes=40))
+    await send(inbound, submitted("r-9"), old, sent_at=NOW - timedelta(days=3))
+    await send(inbound, submitted("r-10"), sent_at=NOW - timedelta(days=3))
 
-    assert tokens.asked_at == [NOW - timedelta(minutes=40), NOW - timedelta(days=1)]
+    assert tokens.asked_at == [
+        NOW,
+        NOW - timedelta(minutes=40),  # expired now: as of its sending
+        NOW,
+        NOW - timedelta(days=1),  # sent three days ago: a day back at most
+        NOW,  # valid now
+    ]
+    codes = {k.split(":")[2]: getattr(r, "code", None) for k, r in answered.replies.items()}
+    assert codes == {"r-8": None, "r-9": "unauthenticated_system", "r-10": None}
 
 
 def broken(**fields: Any) -> tuple[bytes, ValidationError]:

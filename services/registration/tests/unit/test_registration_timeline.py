@@ -32,7 +32,7 @@ from hnth_kit.clock import ManualClock
 from hnth_kit.consumer import RawMessage, Unprocessable
 from hnth_kit.refusal import Refusal
 from registration import PRODUCER
-from registration.handlers import handlers
+from registration.handlers import handlers, sent_with
 from registration.usecases.inbound import Inbound
 from registration.usecases.meetings import Meetings, may_see
 from registration.usecases.timeline import Timeline
@@ -291,7 +291,8 @@ async def test_the_type_table_sends_each_event_to_its_use_case(timeline, store) 
     [reply] = answered.replies.values()  # answered, for the topic's province
     assert (reply.request_id, reply.tenant) == ("r-1", TENANT), reply
     assert getattr(reply, "code", None) != "unauthenticated_system"  # its token was read
-    assert tokens.asked_at == [sent]  # the token, as of the request's sending
+    assert tokens.asked_at == [NOW]  # valid now: the time it was sent is not needed
+    assert sent_with(on_inbound) == ("Bearer token-for-vpdt", sent)  # header, record time
     with pytest.raises(Unprocessable) as dead:
         await table[MeetingRequested](requested(producer="work-calendar"), RAW)
     assert dead.value.reason == "meeting_id_taken"

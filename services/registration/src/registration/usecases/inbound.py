@@ -82,7 +82,7 @@ class Inbound:
         """Register the request sent on `province`'s inbound topic at `sent_at` with the
         `authorization` header, then answer it."""
         try:
-            await self._authenticated(event.system, authorization, self._at(sent_at))
+            await self._authenticated(event.system, authorization, sent_at)
             shown = await self.meetings.register(
                 await self._caller(event, province), _meeting(event.meeting), event.request_id
             )
@@ -120,7 +120,7 @@ class Inbound:
         if not (_printable(request_id) and _printable(system)):
             return
         try:
-            await self._authenticated(system, authorization, self._at(sent_at))
+            await self._authenticated(system, authorization, sent_at)
         except Refusal:
             return  # whoever sent it is not that system: nobody to tell
         broken = _envelope_violations(fields, invalid)
@@ -136,16 +136,20 @@ class Inbound:
         marker = f"unreadable:{hashlib.sha256(body).hexdigest()}"  # a redelivery: once
         await self.answers.answer(f"{province}:{system}:{request_id}:{marker}", marker, reply)
 
-    def _at(self, sent_at: datetime | None) -> datetime:
-        """When the request counts as sent for its token: the record's time, a day back
-        at most (`QUEUED_AT_MOST`)."""
-        now = self.clock.now()
-        return max(sent_at, now - QUEUED_AT_MOST) if sent_at else now
-
-    async def _authenticated(self, system: str, authorization: str | None, at: datetime) -> None:
-        """The request's token names the system it claims to be (else 401)."""
+    async def _authenticated(
+        self, system: str, authorization: str | None, sent_at: datetime | None
+    ) -> None:
+        """The request's token names the system it claims to be (else 401): valid now, or
+        when the request was sent (a request queued while registration was down), a day
+        back at most (`QUEUED_AT_MOST`). Now first: the sender's clock may run behind."""
         scheme, _, token = (authorization or "").partition(" ")
-        named = await self.verify(token, at) if scheme.lower() == "bearer" else None
+        if scheme.lower() != "bearer" or not token:
+            named = None
+        else:
+            now = self.clock.now()
+            named = await self.verify(token, now)
+            if named is None and sent_at is not None:
+                named = await self.verify(token, max(sent_at, now - QUEUED_AT_MOST))
         if named != subject(system):
             raise Refusal(
                 401,
