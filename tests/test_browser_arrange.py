@@ -118,7 +118,7 @@ def test_the_duty_officer_approves_rejects_preempts_and_switches_to_a_backup(
     priority.select_by_value("lanh_dao")
     browser.find_element(By.ID, "register").click()
     _left(browser, lambda d: "/meetings/new" not in d.current_url)
-    lead_id = browser.current_url.rsplit("/", 1)[1]
+    lead_id = browser.current_url.split("?")[0].rsplit("/", 1)[1]
     assert api.get("registration", f"/meetings/{lead_id}")["priority"] == "lanh_dao"
     _status(api, lead_id, "rejected")
     _open(browser, console_url, lead_id, "preempt-form")

@@ -112,6 +112,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "role": ("Vai trò", "Role"),
     "scope": ("Phạm vi", "Scope"),
     "phone": ("Điện thoại", "Phone"),
+    "account_unit": ("Đơn vị", "Unit"),
     "email": ("E-mail", "E-mail"),
     "qr_title": (
         "Mã QR: quét bằng ứng dụng xác thực, hoặc nhập khóa bí mật bên dưới",
@@ -570,6 +571,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "weekday_6": ("Chủ Nhật", "Sunday"),
     "change_meeting": ("Thay đổi cuộc họp", "Change the meeting"),
     "change_endpoints": ("Thêm, bớt điểm cầu", "Add or take out endpoints"),
+    "endpoints_added": ("thêm", "added"),
+    "endpoints_removed": ("bớt", "taken out"),
     "main_endpoint_stays": (
         "điểm cầu chính {endpoint} luôn tham gia",
         "the main endpoint {endpoint} always takes part",
@@ -592,6 +595,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "event_held": ("Giữ chỗ chờ duyệt", "Held for approval"),
     "event_hold_decided": ("Sở TT&TT quyết định", "IT department decided"),
     "event_checked": ("Kiểm tra kỹ thuật", "Readiness check"),
+    "registered_ok": (
+        "Đã đăng ký; Sở TT&TT xếp lịch trên cầu MCU, trạng thái hiện ở đây.",
+        "Registered; the IT department's schedule places it on a bridge, its state shows here.",
+    ),
     "changed_ok": ("Đã gửi thay đổi; chờ xếp lịch lại.", "Change sent; waiting to be rescheduled."),
     "nothing_changed": ("Không có gì thay đổi.", "Nothing to change."),
     "reason_needed": ("Hãy ghi lý do hủy.", "Give the reason for cancelling."),

@@ -276,12 +276,31 @@ EVENT_WORDS = {
 }
 
 
+def timeline_lines(
+    entries: Iterable[Row], zone: ZoneInfo, t: Translate, lang: str, people: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The timeline in words, each change read against the meeting as it stood before it
+    (the registration or the change before, when the entry says it: older ones do not)."""
+    lines, before = [], None
+    for entry in entries:
+        lines.append(timeline_words(entry, zone, t, lang, people, before))
+        if entry.get("type") in ("MeetingRequested", "MeetingChanged") and entry.get("endpoints"):
+            before = entry
+    return lines
+
+
 def timeline_words(
-    entry: Row, zone: ZoneInfo, t: Translate, lang: str, people: Mapping[str, str] | None = None
+    entry: Row,
+    zone: ZoneInfo,
+    t: Translate,
+    lang: str,
+    people: Mapping[str, str] | None = None,
+    before: Row | None = None,
 ) -> dict[str, str]:
     """One timeline line in words: when (local), what happened, and its details as a
     sentence (who, by name where registration knows it from `people`, the slot's bridge,
-    the rule a rejection cites), never a JSON dump."""
+    what a change changed against the meeting `before` it, the rule a rejection cites),
+    never a JSON dump."""
     kind = str(entry.get("type") or "")
     what = t(EVENT_WORDS[kind]) if kind in EVENT_WORDS else kind
     parts: list[str] = []
@@ -291,10 +310,8 @@ def timeline_words(
     slot = entry.get("slot")
     if isinstance(slot, Mapping) and slot.get("bridge"):
         parts.append(f"{t('bridge')}: {slot['bridge']}")
-    if kind == "MeetingChanged" and entry.get("start"):
-        start, end = parse_time(entry.get("start")), parse_time(entry.get("end"))
-        if start and end:
-            parts.append(f"{start.astimezone(zone):%H:%M %d/%m} – {end.astimezone(zone):%H:%M}")
+    if kind == "MeetingChanged":
+        parts += changed_words(entry, before, zone, t)
     rejection = entry.get("rejection")
     if isinstance(rejection, Mapping):
         parts += [in_language(conflict, lang) for conflict in rejection.get("conflicts") or []]
@@ -318,6 +335,23 @@ def timeline_words(
         "what": what,
         "details": "; ".join(p for p in parts if p),
     }
+
+
+def changed_words(entry: Row, before: Row | None, zone: ZoneInfo, t: Translate) -> list[str]:
+    """What a change changed: the new time when it moved (or when what came before is not
+    known), the endpoints added and taken out."""
+    said = []
+    start, end = parse_time(entry.get("start")), parse_time(entry.get("end"))
+    was = (parse_time(before.get("start")), parse_time(before.get("end"))) if before else None
+    if start and end and was != (start, end):
+        said.append(f"{start.astimezone(zone):%H:%M %d/%m} – {end.astimezone(zone):%H:%M}")
+    if before is not None and entry.get("endpoints"):
+        old, new = list(before.get("endpoints") or []), list(entry.get("endpoints") or [])
+        if added := [e for e in new if e not in old]:
+            said.append(f"{t('endpoints_added')}: {', '.join(added)}")
+        if removed := [e for e in old if e not in new]:
+            said.append(f"{t('endpoints_removed')}: {', '.join(removed)}")
+    return said
 
 
 def rejection_words(meeting: Row, lang: str) -> str:

@@ -71,6 +71,20 @@ def test_the_main_endpoint_is_never_a_room_nobody_ticked() -> None:
     assert mv.main_endpoint_of({"main_endpoint": "TQ-B"}, "VP-UBND", rooms) == "TQ-B"
 
 
+def test_a_change_says_what_it_changed() -> None:
+    at = "2026-12-01T01:00:00Z"
+    slot = {"start": "2026-12-10T00:30:00Z", "end": "2026-12-10T01:30:00Z"}
+    asked = {"type": "MeetingRequested", "at": at, "endpoints": ["TQ-A", "TQ-B"], **slot}
+    swapped = {"type": "MeetingChanged", "at": at, "endpoints": ["TQ-A", "TQ-C"], **slot}
+    moved = {**swapped, "start": "2026-12-10T02:00:00Z", "end": "2026-12-10T03:00:00Z"}
+    lines = mv.timeline_lines([asked, swapped, moved], ZONE, VI, "vi", {})
+    assert lines[1]["details"] == "thêm: TQ-C; bớt: TQ-B"  # the time did not move
+    assert lines[2]["details"] == "09:00 10/12 – 10:00"  # the endpoints did not change
+    # a registration from before the timeline kept what was registered: the time, as before
+    older = mv.timeline_lines([{"type": "MeetingRequested", "at": at}, swapped], ZONE, EN, "en", {})
+    assert older[1]["details"] == "07:30 10/12 – 08:30"
+
+
 def test_a_notice_not_delivered_reads_as_a_sentence_with_the_next_try_in_local_time() -> None:
     notice = {
         "status": "pending",

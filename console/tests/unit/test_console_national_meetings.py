@@ -61,6 +61,12 @@ def services(request: httpx.Request) -> httpx.Response:
         return httpx.Response(201, json={"id": "m2"})
     if path == "/meetings/m1" and method == "PATCH":
         sent.append(request)
+        if (
+            "urgent_reason" not in json.loads(request.content)
+            and "start" in request.content.decode()
+        ):
+            error = {"field": "body.start", "rule": "notice.lead_time", "message": "Quá gấp"}
+            return httpx.Response(422, json={"errors": [error]})
         return httpx.Response(200, json=MEETING)
     return meeting_page_reads(path, MEETING, ENDPOINTS)
 
@@ -85,7 +91,7 @@ async def test_the_it_department_names_the_central_host_of_a_national_meeting(co
     made = await console.post(
         "/meetings/new", data=form_fields(form, external_host=" Văn phòng Chính phủ ")
     )
-    assert (made.status_code, made.headers["location"]) == (303, "/meetings/m2")
+    assert (made.status_code, made.headers["location"]) == (303, "/meetings/m2?done=registered_ok")
     [asked] = sent
     assert json.loads(asked.content)["external_host"] == "Văn phòng Chính phủ"
 
@@ -181,3 +187,30 @@ async def test_the_change_form_adds_and_takes_out_endpoints(console, monkeypatch
     none = await console.post("/meetings/m1/change", data=was)  # all unticked: the main one
     assert none.status_code == 303, none.text
     assert json.loads(sent.pop().content) == {"endpoints": ["LS-UBND"]}
+
+
+async def test_a_refused_change_comes_back_as_typed_and_the_it_department_gives_a_reason(
+    console,
+) -> None:
+    """Inside the notice lead time registration refuses a new start without an urgent
+    reason: the form keeps the start, the title and the ticks, and the IT department (only
+    it) has the field to give the reason."""
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-urgent"' in page.text
+    typed = {"csrf": csrf_of(page), "title": "Họp gấp", "start": "2026-12-08 09:00"}
+    typed |= {"minutes": "90", "endpoints_was": "LS-X-1,LS-X-2", "main_endpoint_was": "LS-UBND"}
+    typed |= {"endpoints": ["LS-X-1"], "external_host_was": MEETING["external_host"]}
+    typed["external_host"] = MEETING["external_host"]
+    refused = await console.post("/meetings/m1/change", data=typed)
+    assert refused.status_code == 422
+    assert "Quá gấp" in refused.text
+    for kept in ('value="Họp gấp"', 'value="2026-12-08 09:00"', '<option value="90" selected>'):
+        assert kept in refused.text, kept
+    assert 'value="LS-X-2" id="change-ep-LS-X-2" >' in refused.text  # still unticked
+    assert '<details id="change-endpoints" open>' in refused.text
+    urgent = await console.post("/meetings/m1/change", data={**typed, "urgent_reason": "Bão"})
+    assert urgent.status_code == 303
+    assert json.loads(sent.pop().content)["urgent_reason"] == "Bão"
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    assert 'id="change-urgent"' not in (await console.get("/meetings/m1")).text

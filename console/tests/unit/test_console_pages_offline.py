@@ -153,7 +153,7 @@ async def test_the_registration_form_answers_each_outcome(console) -> None:
     assert "(registration 500): boom" in down.text
     sent.clear()
     made = await client.post("/meetings/new", data=form)
-    assert (made.status_code, made.headers["location"]) == (303, "/meetings/m9")
+    assert (made.status_code, made.headers["location"]) == (303, "/meetings/m9?done=registered_ok")
     [asked] = sent
     assert asked.headers["idempotency-key"] == "key-1"
     assert json.loads(asked.content)["host_unit"] == "VP-UBND"

@@ -86,7 +86,7 @@ async def test_the_level_picked_is_asked_for(console) -> None:
     assert (await sign_in(console, "van-thu")).status_code == 303
     form = await console.get("/meetings/new")
     made = await console.post("/meetings/new", data=form_fields(form, priority="thien_tai"))
-    assert (made.status_code, made.headers["location"]) == (303, "/meetings/m2")
+    assert (made.status_code, made.headers["location"]) == (303, "/meetings/m2?done=registered_ok")
     [asked] = sent
     assert json.loads(asked.content)["priority"] == "thien_tai"
 

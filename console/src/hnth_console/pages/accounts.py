@@ -96,21 +96,31 @@ async def create_account(request: Request, s: Operator, backends: Services) -> R
     chosen = [str(v) for v in form.getlist("endpoints")]
     body: dict[str, Any] = {k: v for k, v in fields.items() if v}
     body["username"] = fields["username"].lower()
-    if chosen:
-        body["endpoints"] = chosen
+    body |= scope_of(body.get("role"), body.get("unit"), chosen)
     body["language"] = s.lang
     try:
         await backends.request("POST", "registration", "/accounts", s.token, s.lang, json=body)
     except BackendError as exc:
         if exc.status not in (400, 404, 409, 422):
             raise
-        errors = views.refusal_lines(exc.errors, s.t, {"unit": "host_unit"}) or [exc.message]
+        errors = views.refusal_lines(exc.errors, s.t, {"unit": "account_unit"}) or [exc.message]
         refill = {**fields, "password": "", "endpoints": chosen}
-        return await accounts_page(request, s, backends, exc.status, form=refill, errors=errors)
+        return await accounts_page(
+            request, s, backends, exc.status, form=refill, form_errors=errors
+        )
     return see_other("/accounts", done="created", who=body["username"])
 
 
 EDITABLE = ("display_name", "role", "unit", "email", "phone")
+
+
+def scope_of(role: str | None, unit: str | None, endpoints: list[str]) -> dict[str, Any]:
+    """What an account of `role` is tied to: a registrar its unit, a technician its
+    endpoints, nobody else either (a clerk made technician leaves the unit behind)."""
+    return {
+        "unit": unit if role == "registrar" else None,
+        "endpoints": endpoints if role == "technician" else [],
+    }
 
 
 async def edit_page(
@@ -157,7 +167,7 @@ async def save_account(
     was = await backends.get("registration", path, s.token, s.lang)
     fields = {k: str(form.get(k) or "").strip() for k in EDITABLE}
     wanted: dict[str, Any] = {k: fields[k] or None for k in EDITABLE}
-    wanted["endpoints"] = [str(v) for v in form.getlist("endpoints")]
+    wanted |= scope_of(wanted["role"], wanted["unit"], [str(v) for v in form.getlist("endpoints")])
     body = {
         k: v
         for k, v in wanted.items()
@@ -170,7 +180,7 @@ async def save_account(
     except BackendError as exc:
         if exc.status not in (400, 404, 409, 422):
             raise
-        errors = views.refusal_lines(exc.errors, s.t, {"unit": "host_unit"}) or [exc.message]
+        errors = views.refusal_lines(exc.errors, s.t, {"unit": "account_unit"}) or [exc.message]
         typed = {**wanted, "username": username}
         return await edit_page(request, s, backends, typed, exc.status, errors)
     return see_other("/accounts", done="changed", who=username)

@@ -38,51 +38,51 @@ def _path(meeting_id: str, tail: str = "") -> str:
 
 @router.post("/meetings/{meeting_id}/change", response_class=HTMLResponse, include_in_schema=False)
 async def change(request: Request, meeting_id: str, s: Clerk, backends: Services) -> Response:
-    """Registration's PATCH with what the clerk changed (the start with its length)."""
+    """Registration's PATCH with what the clerk changed (the start with its length, the
+    endpoints it names; the IT department's urgent reason inside the notice lead time); a
+    refusal beside the form, filled as it was."""
     form = await request.form()
     fields = {k: str(form.get(k) or "").strip() for k in ("title", "chair", "start", "minutes")}
     body: dict[str, Any] = {k: fields[k] for k in ("title", "chair") if fields[k]}
     host = str(form.get("external_host") or "").strip()
+    urgent = str(form.get("urgent_reason") or "").strip()
+    typed: dict[str, Any] = {**fields, "external_host": host, "urgent_reason": urgent}
     if s.may("national_meeting") and host != str(form.get("external_host_was") or ""):
         body["external_host"] = host or None  # named, changed, or cleared
     if "endpoints_was" in form:  # the form offered the endpoints: ticked or not, as shown
         was = [c for c in str(form.get("endpoints_was")).split(",") if c]
         chosen = [str(v) for v in form.getlist("endpoints")]
+        typed["endpoints"] = chosen
         if set(chosen) != set(was):  # the main endpoint stays, if only it is left
             body["endpoints"] = [str(form.get("main_endpoint_was") or ""), *chosen]
+
+    async def again(status: int, why: list[str]) -> HTMLResponse:
+        errors = {"change": why}
+        return await meeting_page(
+            request, meeting_id, s, backends, status=status, errors=errors, typed=typed
+        )
+
     if fields["start"]:
         try:
             start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
             minutes = int(fields["minutes"] or "0")
         except ValueError:
-            return await meeting_page(
-                request,
-                meeting_id,
-                s,
-                backends,
-                status=422,
-                errors={"change": [f"{s.t('start')}: {s.t('start_format')}"]},
-            )
+            return await again(422, [f"{s.t('start')}: {s.t('start_format')}"])
         body |= {
             "start": start.isoformat(),
             "end": (start + timedelta(minutes=minutes)).isoformat(),
         }
     if not body:  # what becomes of the rehearsals is no change of its own
-        return await meeting_page(
-            request,
-            meeting_id,
-            s,
-            backends,
-            status=422,
-            errors={"change": [s.t("nothing_changed")]},
-        )
+        return await again(422, [s.t("nothing_changed")])
+    if urgent:  # inside the notice lead time: the IT department only (registration decides)
+        body["urgent_reason"] = urgent
     body |= rehearsal_choice(form)
     try:
         await backends.request(
             "PATCH", "registration", _path(meeting_id), s.token, s.lang, json=body
         )
     except BackendError as exc:
-        return await refused(request, meeting_id, s, backends, exc, "change")
+        return await refused(request, meeting_id, s, backends, exc, "change", typed=typed)
     return see_other(_path(meeting_id), done="changed_ok")
 
 

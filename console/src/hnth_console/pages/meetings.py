@@ -28,6 +28,7 @@ router = APIRouter()
 Registrar = Annotated[Session, Depends(page("new_meeting"))]
 MATERIAL_KINDS = ("agenda", "slides", "minutes", "decision", "other")
 DONE = (
+    "registered_ok",
     "changed_ok",
     "cancelled_ok",
     "rehearsal_booked",
@@ -189,7 +190,7 @@ async def register_meeting(request: Request, s: Registrar, backends: Services) -
             raise
         beside, rest = _beside_fields(exc, s.t)
         return await meeting_form(request, backends, s, exc.status, refill, rest, beside)
-    return see_other(f"/meetings/{created}")
+    return see_other(f"/meetings/{created}", done="registered_ok")
 
 
 @router.get("/meetings/{meeting_id}", response_class=HTMLResponse, summary="Một cuộc họp")
@@ -214,10 +215,12 @@ async def meeting_page(
     errors: dict[str, list[str]] | None = None,
     resent: str | None = None,
     done: str | None = None,
+    typed: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     """The meeting in words: what, when (province's zone), its state and timeline, its
     materials, who has been notified and which endpoints are ready; the clerk's forms
-    (change, cancel, upload, feedback) with a refusal's reasons next to the form."""
+    (change, cancel, upload, feedback) with a refusal's reasons next to the form, and the
+    change form as it was `typed` when it was refused."""
     get = functools.partial(backends.get, token=s.token, lang=s.lang)
     found, incidents, materials, feedback, live, asked = await asyncio.gather(
         get("registration", f"/meetings/{quote(meeting_id)}"),
@@ -243,10 +246,9 @@ async def meeting_page(
         m=found,
         incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
         materials=materials,
-        timeline=[
-            meeting_views.timeline_words(e, s.zone, s.t, s.lang, found.get("people"))
-            for e in found.get("timeline") or []
-        ],
+        timeline=meeting_views.timeline_lines(
+            found.get("timeline") or [], s.zone, s.t, s.lang, found.get("people") or {}
+        ),
         rejected_because=meeting_views.rejection_words(found, s.lang)
         if found.get("status") == "rejected"
         else "",
@@ -278,6 +280,8 @@ async def meeting_page(
         resent=resent,
         back=f"/meetings/{meeting_id}",
         upload_key=uuid.uuid4().hex,
+        typed=typed,
+        may_urgent=s.who.role in rules.urgent_roles(policy_of(request, s.who.tenant)),
         lengths=meeting_views.LENGTHS,
         length=int((end - start).total_seconds() // 60) if start and end else 0,
         **live,
@@ -331,16 +335,20 @@ async def refused(
     exc: BackendError,
     form: str,
     fields: dict[str, str] | None = None,
+    typed: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     """The meeting's page again with the service's refusal next to the `form` (or next to
-    the field `fields` maps the refusal's field to); anything but a refusal is raised."""
+    the field `fields` maps the refusal's field to), what was `typed` kept; anything but a
+    refusal is raised."""
     if exc.status not in REFUSED:
         raise exc
     errors: dict[str, list[str]] = {}
     for e in exc.errors or [{"message": exc.message}]:
         key = (fields or {}).get(str(e.get("field")).removeprefix("body."), form)
         errors.setdefault(key, []).append(str(e.get("message")))
-    return await meeting_page(request, meeting_id, s, backends, status=exc.status, errors=errors)
+    return await meeting_page(
+        request, meeting_id, s, backends, status=exc.status, errors=errors, typed=typed
+    )
 
 
 # ------------------------------------------------- the duty officer's levers

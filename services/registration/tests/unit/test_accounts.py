@@ -16,7 +16,7 @@ from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
 from hnth_kit.settings import REPO_ROOT
-from registration.account_commands import AccountIn, LoginIn, SetPasswordIn
+from registration.account_commands import AccountIn, AccountPatch, LoginIn, SetPasswordIn
 from registration.domain.accounts import Attempt, locked_until, password_violations
 from registration.store import StaleWrite
 from registration.usecases.accounts import Accounts, Context, common_passwords
@@ -231,6 +231,18 @@ async def test_a_registrar_without_a_unit_is_refused(cases: tuple[Accounts, Sign
     assert [v.rule for v in refused.value.violations] == ["account.registrar_unit"]
     created = await accounts.create(OPERATOR, account(role="registrar", unit="SYT"), Context())
     assert created["unit"] == "SYT"
+
+
+async def test_an_operator_cannot_change_their_own_role(cases: tuple[Accounts, SignIn]) -> None:
+    """The province's last IT-department account would lock everyone out of accounts."""
+    accounts, _ = cases
+    await accounts.create(OPERATOR, account(username="truc-ban"), Context())
+    me = OPERATOR.model_copy(update={"subject": "truc-ban"})
+    with pytest.raises(Refusal) as refused:
+        await accounts.update(me, "truc-ban", AccountPatch(role=Role.VIEWER), Context())
+    assert (refused.value.status, refused.value.code) == (409, "own_account")
+    renamed = await accounts.update(me, "truc-ban", AccountPatch(phone="0912"), Context())
+    assert renamed["role"] == "operator"  # the rest of one's own account stays one's own
 
 
 def policy_with(key: str, value: Any) -> Policy:

@@ -260,6 +260,13 @@ class Accounts(AccountBase):
     ) -> Document:
         account = await self.load(who.tenant, username)
         changes = patch.model_dump(exclude_unset=True)
+        if username == who.subject and changes.get("role", account["role"]) != account["role"]:
+            raise Refusal(  # the province's last IT-department account could lock it out
+                409,
+                "own_account",
+                "Không thể tự đổi vai trò của mình; nhờ một cán bộ Sở TT&TT khác đổi giúp.",
+                "You cannot change your own role; ask another IT-department operator.",
+            )
         after = account | changes
         # only what changes is checked against the directory: an unchanged unit or
         # endpoint later deactivated does not block a new phone number

@@ -104,7 +104,14 @@ class Timeline:
         one of that id from another source), then put the request on the timeline."""
         if event.producer != PRODUCER and not await self.store.adopt_meeting(adopted(event), event):
             raise id_taken(event)
-        summary = {"by": event.requested_by, "late_notice": event.late_notice}
+        summary = {
+            "by": event.requested_by,
+            "late_notice": event.late_notice,
+            # as registered: what a later change's line says it changed
+            "start": event.start,
+            "end": event.end,
+            "endpoints": list(event.endpoints),
+        }
         await self.store.add_to_timeline(event, event.meeting_id, summary)
 
     async def changed(self, event: MeetingChanged) -> None:
