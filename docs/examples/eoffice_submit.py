@@ -71,7 +71,8 @@ def access_token(credentials: dict[str, str]) -> str:
         auth=(credentials["client_id"], credentials["client_secret"]),
         timeout=30,
     )
-    answer.raise_for_status()
+    if answer.status_code != 200:  # a wrong secret, or the system was disabled
+        raise SystemExit(f"the token request was refused: {answer.status_code} {answer.text}")
     return str(answer.json()["access_token"])
 
 
