@@ -23,6 +23,8 @@ router = APIRouter(include_in_schema=False)
 Operator = Annotated[Session, Depends(page("accounts"))]
 Auditor = Annotated[Session, Depends(page("audit"))]
 ACCOUNT_FIELDS = ("username", "display_name", "role", "unit", "email", "phone", "password")
+LABELS = {"unit": "account_unit"}
+"""The account forms' labels (i18n keys) for the fields whose key is not their name."""
 ACTIONS = {"disable": "disabled", "enable": "enabled", "reset-password": "reset_sent"}
 AUDIT_KINDS = (
     "login",
@@ -103,7 +105,7 @@ async def create_account(request: Request, s: Operator, backends: Services) -> R
     except BackendError as exc:
         if exc.status not in (400, 404, 409, 422):
             raise
-        errors = views.refusal_lines(exc.errors, s.t, {"unit": "account_unit"}) or [exc.message]
+        errors = views.refusal_lines(exc.errors, s.t, LABELS) or [exc.message]
         refill = {**fields, "password": "", "endpoints": chosen}
         return await accounts_page(
             request, s, backends, exc.status, form=refill, form_errors=errors
@@ -180,7 +182,7 @@ async def save_account(
     except BackendError as exc:
         if exc.status not in (400, 404, 409, 422):
             raise
-        errors = views.refusal_lines(exc.errors, s.t, {"unit": "account_unit"}) or [exc.message]
+        errors = views.refusal_lines(exc.errors, s.t, LABELS) or [exc.message]
         typed = {**wanted, "username": username}
         return await edit_page(request, s, backends, typed, exc.status, errors)
     return see_other("/accounts", done="changed", who=username)

@@ -88,13 +88,18 @@ class Inbound:
             )
             reply: Event = self._reply(
                 SubmissionAccepted,
-                event,
                 province,
+                event.request_id,
+                event.system,
+                cause=event,
                 meeting_id=shown.meeting["_id"],
                 repeated=not shown.created,
             )
         except Refusal as refused:
-            reply = self._reply(SubmissionRefused, event, province, **_refusal(refused))
+            said = _refusal(refused)
+            reply = self._reply(
+                SubmissionRefused, province, event.request_id, event.system, event, **said
+            )
         key = f"{province}:{event.system}:{event.request_id}:{event.event_id}"
         await self.answers.answer(key, str(event.event_id), reply)
 
@@ -124,14 +129,9 @@ class Inbound:
         except Refusal:
             return  # whoever sent it is not that system: nobody to tell
         broken = _envelope_violations(fields, invalid)
-        reply = SubmissionRefused.create(
-            tenant=province,
-            producer=PRODUCER,
-            occurred_at=self.clock.now(),
-            correlation_id=request_id,
-            request_id=request_id,
-            system=system,
-            **_refusal(Refusal.broken(broken)),
+        refused = _refusal(Refusal.broken(broken))
+        reply = self._reply(
+            SubmissionRefused, province, request_id, system, correlation_id=request_id, **refused
         )
         marker = f"unreadable:{hashlib.sha256(body).hexdigest()}"  # a redelivery: once
         await self.answers.answer(f"{province}:{system}:{request_id}:{marker}", marker, reply)
@@ -185,15 +185,23 @@ class Inbound:
         )
 
     def _reply(
-        self, kind: type[Event], event: MeetingSubmitted, province: str, **fields: Any
+        self,
+        kind: type[Event],
+        province: str,
+        request_id: str,
+        system: str,
+        cause: Event | None = None,
+        **fields: Any,
     ) -> Event:
+        """The answer to `system`'s request `request_id` (correlated with the request it
+        answers, or as `fields` say when no request decoded)."""
         return kind.create(
-            cause=event,
+            cause=cause,
             tenant=province,
             producer=PRODUCER,
             occurred_at=self.clock.now(),
-            request_id=event.request_id,
-            system=event.system,
+            request_id=request_id,
+            system=system,
             **fields,
         )
 
