@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from confluent_kafka import KafkaException
 from registration_samples import meeting_body, running
@@ -84,7 +85,7 @@ async def test_a_system_writes_only_its_own_provinces_inbound_topic(
     await ensure_topics(principals.admin, [*inbound.values(), topics.meetings])
     name = f"sys-{unique}"
     lang_son = principals.create(
-        name, system_grants(name, inbound[LANG_SON], f"{inbound[LANG_SON]}.replies")
+        name, system_grants(name, inbound[LANG_SON], f"{inbound[LANG_SON]}.replies.{name}")
     )
 
     await send_one(lang_son, inbound[LANG_SON])
@@ -95,11 +96,49 @@ async def test_a_system_writes_only_its_own_provinces_inbound_topic(
     assert kept.value == b"{}"
 
 
+async def test_a_system_reads_only_its_own_replies_topic(
+    principals: Principals, unique: str
+) -> None:
+    """Two systems of one province: each reads the answers on its own topic and is refused
+    the other's (request ids, meetings and refusals are each system's own business)."""
+    topics = Topics(prefix=f"t{unique}.")
+    inbound = topics.inbound(LANG_SON)
+    names = (f"sys-{unique}-a", f"sys-{unique}-b")
+    systems = {
+        name: await provision(
+            principals.admin,
+            name,
+            secrets.token_urlsafe(18),
+            system_grants(name, inbound, topics.replies(LANG_SON, name)),
+        )
+        for name in names
+    }
+    mine, theirs = (topics.replies(LANG_SON, name) for name in names)
+    await send_one(principals.admin, mine, b"for a")
+
+    [answer] = await read_topic(systems[names[0]], mine, expect=1)
+    assert answer.value == b"for a"
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read_as_member(systems[names[0]], theirs, group=f"{names[0]}-replies")
+
+
+async def read_as_member(kafka: KafkaAccess, topic: str, group: str) -> None:
+    """Read `topic` as a system's consumer group does (what the broker refuses, raised)."""
+    consumer = AIOKafkaConsumer(
+        topic, **kafka.aiokafka(), group_id=group, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.getmany(timeout_ms=5000), 60)
+    finally:
+        await consumer.stop()
+
+
 async def test_a_deleted_user_cannot_sign_in_again(principals: Principals, unique: str) -> None:
     topic = f"t{unique}.hnth.inbound.{LANG_SON}"
     await ensure_topics(principals.admin, [topic])
     name = f"sys-{unique}"
-    system = principals.create(name, system_grants(name, topic, f"{topic}.replies"))
+    system = principals.create(name, system_grants(name, topic, f"{topic}.replies.{name}"))
     await send_one(system, topic)
 
     principals.accounts.delete_user(name)
@@ -115,8 +154,9 @@ async def test_a_service_runs_under_its_own_principal_and_only_its_topics(
     unique: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Registration signed in as itself: it creates no topic (the admin did), registers a
-    meeting and publishes `MeetingRequested`; scheduling's topic is not its to write."""
+    """Registration signed in as itself: it registers a meeting and publishes
+    `MeetingRequested`; scheduling's topic is not its to write; it creates no topic (the
+    admin did) but a system's replies topic, as it first answers one."""
     prefix = f"t{unique}."
     name, password = f"registration-{unique}", secrets.token_urlsafe(18)
     credentials = {
@@ -150,8 +190,14 @@ async def test_a_service_runs_under_its_own_principal_and_only_its_topics(
             until=lambda seen: any(_requested(m.value) for m in seen),
         )
         assert [m for m in found if _requested(m.value)]
+        itself = principals.admin.as_user(name, password)
         with pytest.raises(TopicAuthorizationFailedError):
-            await send_one(principals.admin.as_user(name, password), registration.topics.slots)
+            await send_one(itself, registration.topics.slots)
+        replies = registration.topics.replies(TUYEN_QUANG, f"sys-{unique}")
+        await ensure_topics(itself, [replies], dead_letters=False)
+        await send_one(itself, replies)
+        with pytest.raises(TopicAuthorizationFailedError):
+            await ensure_topics(itself, [f"{prefix}hnth.made-by-registration"])
 
 
 async def test_the_console_reads_and_replays_dead_letters_and_administers_nothing(

@@ -111,3 +111,14 @@ def test_report_and_directory_events_are_keyed_by_their_subject() -> None:
     assert keys["EndpointUpdated"] == b"tuyen-quang:TQ-STTTT"
     assert keys["UnitUpdated"] == b"tuyen-quang:STTTT"
     assert keys["ContactsUpdated"] == b"tuyen-quang:contacts"
+
+
+def test_a_systems_answer_goes_to_its_own_replies_topic() -> None:
+    """Kafka's ACLs name topics, not keys: each system reads a topic no other system may."""
+    topics = Topics(prefix="t1.")
+    answers = [e for e in samples() if e.type in ("SubmissionAccepted", "SubmissionRefused")]
+    assert answers
+    for event in answers:
+        system = getattr(event, "system")  # noqa: B009
+        assert topics.of(event) == f"t1.hnth.inbound.{event.tenant}.replies.{system}"
+        assert topics.of(event).startswith(topics.replies_prefix(event.tenant))

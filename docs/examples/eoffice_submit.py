@@ -96,9 +96,8 @@ def send(credentials: dict[str, str], meeting: dict, request_id: str) -> None:
 
 
 def answer(credentials: dict[str, str], request_id: str) -> dict | None:
-    """An answer to `request_id` on the replies topic (keyed by request id), to this
-    system (the province's systems share the topic); a request sent again is answered
-    again, naming the same meeting."""
+    """An answer to `request_id` on this system's own replies topic (keyed by request
+    id); a request sent again is answered again, naming the same meeting."""
     consumer = Consumer(
         {
             **connection(credentials),
@@ -118,9 +117,8 @@ def answer(credentials: dict[str, str], request_id: str) -> dict | None:
                 raise KafkaException(message.error())
             if message.key() != request_id.encode():
                 continue
-            reply = json.loads(message.value())
-            if reply.get("system") == credentials["client_id"]:
-                return reply
+            reply: dict = json.loads(message.value())
+            return reply
     finally:
         consumer.close()
     return None

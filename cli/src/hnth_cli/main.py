@@ -461,7 +461,7 @@ def system_create(
 ) -> None:
     """Register an integrating system of a province: its HTTP client credentials (OAuth 2
     client credentials on registration's /auth/token) and a Kafka user of its own that may
-    write only the province's inbound topic and read its replies. Prints them as JSON (the
+    write only the province's inbound topic and read its own replies topic. Prints them as JSON (the
     secret and the password are shown this once). Run as the Kafka admin (HNTH_KAFKA_*)."""
     admin = _bootstrap(run_dir, bootstrap)
     if not admin.uses_sasl:  # checked first: a secret shown to nobody is lost

@@ -1,5 +1,5 @@
 """An integrating system's Kafka side: its own SCRAM user, allowed to write its province's
-inbound topic and read the replies, nothing else (`hnth system create` / `disable`).
+inbound topic and read its own replies topic, nothing else (`hnth system create` / `disable`).
 
 Its client id (from registration's registry) is also its Kafka user name and the `system`
 its requests carry."""
@@ -21,7 +21,7 @@ def kafka_credentials(
     """Create the system's Kafka user (named by its client id) with a fresh password and
     its ACLs; what the system needs to connect, as `hnth system create` prints it."""
     inbound = topics.inbound(tenant)
-    replies = topics.replies(tenant)
+    replies = topics.replies(tenant, client_id)
     password = secrets.token_urlsafe(24)
     grants = system_grants(client_id, inbound, replies)
     signed_in = asyncio.run(provision(admin, client_id, password, grants))

@@ -646,12 +646,15 @@ class MeetingSubmitted(Event):
     inbound topic `hnth.inbound.<tenant>`. Registration treats it exactly as `POST
     /meetings`: the same rules (directory, lead time, who may take the urgent path, own
     unit), the same idempotency (by `request_id`), then `MeetingRequested` as for a
-    person. The answer comes on `hnth.inbound.<tenant>.replies`, keyed by `request_id`:
-    `SubmissionAccepted` or `SubmissionRefused`. An envelope that does not decode goes to
-    the inbound topic's dead-letter topic. The record carries the header `authorization:
-    Bearer <the system's access token>` (client credentials on registration's
-    `/auth/token`): without a token that names `system` and is valid now or was when the
-    record was sent, the request is refused (401 `unauthenticated_system`)."""
+    person. The answer comes on the system's own topic `hnth.inbound.<tenant>.replies.
+    <system>` (no other system may read it), keyed by `request_id`: `SubmissionAccepted`
+    or `SubmissionRefused`. The record carries the header `authorization: Bearer <the
+    system's access token>` (client credentials on registration's `/auth/token`): without
+    a token that names `system` and is valid now or was when the record was sent, the
+    request is refused (401 `unauthenticated_system`). A request naming no system
+    registered with the province has nobody to answer: it goes to the inbound topic's
+    dead-letter topic with the reason, as does an envelope that does not decode (whose
+    system is also told, when its request id, system and token still read)."""
 
     type: Literal["MeetingSubmitted"] = "MeetingSubmitted"
     request_id: RequestId

@@ -68,8 +68,8 @@ INBOUND = "hnth.inbound"
 """Requests from integrating systems, one topic per province (`hnth.inbound.<tenant>`, which
 only that province's systems may write): MeetingSubmitted."""
 REPLIES = "replies"
-"""Registration's answers to them (`hnth.inbound.<tenant>.replies`): SubmissionAccepted,
-SubmissionRefused."""
+"""Registration's answers to them, one topic per system (`hnth.inbound.<tenant>.replies.
+<client id>`, which only that system may read): SubmissionAccepted, SubmissionRefused."""
 ALL = (MEETINGS, SLOTS, CHECKS, REPORTS, DIRECTORY, ACCESS, NOTICES, TENANTS)
 DLQ_SUFFIX = ".dlq"
 
@@ -122,7 +122,8 @@ _TOPIC_OF: dict[type[Event], str] = {
     SubmissionRefused: INBOUND,
 }
 PER_PROVINCE = {MeetingSubmitted: "", SubmissionAccepted: REPLIES, SubmissionRefused: REPLIES}
-"""Types whose topic is their province's own: `<topic>.<tenant>[.<suffix>]`."""
+"""Types whose topic is their province's own: `<topic>.<tenant>`, or with a suffix the
+addressed system's own, `<topic>.<tenant>.<suffix>.<system>`."""
 
 
 def topic_of(event_type: type[Event]) -> str:
@@ -138,7 +139,7 @@ def carries(topic: str, event_type: type[Event]) -> bool:
         return topic == topic_of(event_type)
     province = topic.removeprefix(f"{topic_of(event_type)}.")
     if suffix:
-        return province != topic and province.endswith(f".{suffix}")
+        return province != topic and f".{suffix}." in province
     return province != topic and "." not in province
 
 
@@ -226,9 +227,14 @@ class Topics:
         """Where province `tenant`'s systems send their requests."""
         return self.name(f"{INBOUND}.{tenant}")
 
-    def replies(self, tenant: str) -> str:
-        """Where they read the answers."""
-        return f"{self.inbound(tenant)}.{REPLIES}"
+    def replies_prefix(self, tenant: str) -> str:
+        """What the names of province `tenant`'s systems' replies topics begin with."""
+        return f"{self.inbound(tenant)}.{REPLIES}."
+
+    def replies(self, tenant: str, system: str) -> str:
+        """Where system `system` (its client id) of province `tenant` reads its answers:
+        its own topic, so no system reads another's request ids, meetings or refusals."""
+        return f"{self.replies_prefix(tenant)}{system}"
 
     def province_of(self, inbound: str) -> str:
         """The province whose inbound topic `inbound` is (the inverse of `inbound`)."""
@@ -245,4 +251,6 @@ class Topics:
         suffix = PER_PROVINCE.get(type(event))
         if suffix is None:
             return self.name(topic_of(type(event)))
-        return self.replies(event.tenant) if suffix else self.inbound(event.tenant)
+        if suffix:
+            return self.replies(event.tenant, getattr(event, "system"))  # noqa: B009
+        return self.inbound(event.tenant)

@@ -43,7 +43,21 @@ def document(service: str) -> dict[str, Any]:
     spec: dict[str, Any] = built.asyncapi().to_specification().to_jsonable()
     for lane in built.lanes:
         _describe_consumed(spec, lane.name, built.consumer.handled_types)
+    _describe_parameters(spec)
     return spec
+
+
+SYSTEM_PARAMETER = {
+    "description": "The integrating system's client id (`hnth system create`): each system "
+    "reads its own topic and no other's."
+}
+
+
+def _describe_parameters(spec: dict[str, Any]) -> None:
+    """A per-system topic's address names the system as a channel parameter."""
+    for channel in spec.get("channels", {}).values():
+        if "{system}" in channel.get("address", ""):
+            channel["parameters"] = {"system": SYSTEM_PARAMETER}
 
 
 def _describe_consumed(spec: dict[str, Any], consumer: str, handled: tuple[type, ...]) -> None:

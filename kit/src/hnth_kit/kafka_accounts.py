@@ -1,9 +1,11 @@
 """Principals and ACLs on the bus: who may read and write which topic.
 
 Each service signs in as its own SCRAM user whose ACLs name exactly the topics it consumes
-(read) and publishes or dead-letters to (write), and its consumer group. An integrating
-system may write only its province's inbound topic (a prefixed ACL) and read the replies.
-The admin principal creates topics, users and ACLs; nothing runs as a super-user.
+(read) and publishes or dead-letters to (write), and its consumer group; registration also
+creates and writes the systems' replies topics under each province's prefix for them. An
+integrating system may write only its province's inbound topic and read only its own
+replies topic. The admin principal creates the other topics, users and ACLs; nothing runs
+as a super-user.
 
 aiokafka has no SCRAM or ACL calls, so these use confluent-kafka's admin client
 (librdkafka), synchronously: they run at setup, from the CLI or a launcher, never in a
@@ -52,6 +54,8 @@ class Grants:
     read_prefixes: tuple[str, ...] = ()
     write_prefixes: tuple[str, ...] = ()
     group_prefixes: tuple[str, ...] = ()
+    create_prefixes: tuple[str, ...] = ()
+    """Topics it creates as it needs them, and writes (registration's per-system replies)."""
     administers: bool = False
     """Every topic, group and the cluster (creating topics, users and ACLs): the admin's."""
 
@@ -63,6 +67,7 @@ class Grants:
             writes=tuple(prefix + t for t in self.writes),
             read_prefixes=tuple(prefix + t for t in self.read_prefixes),
             write_prefixes=tuple(prefix + t for t in self.write_prefixes),
+            create_prefixes=tuple(prefix + t for t in self.create_prefixes),
         )
 
     def for_group(self, group: str) -> Grants:
@@ -79,17 +84,22 @@ class Grants:
         return cls(**{k: tuple(v) for k, v in fields.items()}, administers=administers)
 
 
-def service_grants(inputs: Iterable[str], outputs: Iterable[str], groups: Iterable[str]) -> Grants:
-    """A service's: read its inputs, write its outputs and its inputs' dead letters, and
-    keep its consumer groups' offsets."""
+def service_grants(
+    inputs: Iterable[str],
+    outputs: Iterable[str],
+    groups: Iterable[str],
+    creates: Iterable[str] = (),
+) -> Grants:
+    """A service's: read its inputs, write its outputs and its inputs' dead letters, keep
+    its consumer groups' offsets, and create and write topics under `creates` prefixes."""
     read = tuple(dict.fromkeys(inputs))
     write = tuple(dict.fromkeys([*outputs, *(dead_letter(t) for t in read)]))
-    return Grants(reads=read, writes=write, groups=tuple(groups))
+    return Grants(reads=read, writes=write, groups=tuple(groups), create_prefixes=tuple(creates))
 
 
 def system_grants(username: str, inbound: str, replies: str) -> Grants:
-    """An integrating system's: write its province's inbound topic, read the replies
-    (with consumer groups named after itself, so it can keep its offsets)."""
+    """An integrating system's: write its province's inbound topic, read its own replies
+    topic (with consumer groups named after itself, so it can keep its offsets)."""
     return Grants(writes=(inbound,), reads=(replies,), group_prefixes=(username,))
 
 
@@ -214,11 +224,13 @@ def _bindings(principal: str, grants: Grants) -> Sequence[Any]:
     wanted: list[tuple[Any, str, Any, Any]] = []
     read_ops = (AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS)
     write_ops = (AclOperation.WRITE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS)
+    create_ops = (AclOperation.CREATE, *write_ops)
     for names, pattern, ops in (
         (grants.reads, literal, read_ops),
         (grants.read_prefixes, prefixed, read_ops),
         (grants.writes, literal, write_ops),
         (grants.write_prefixes, prefixed, write_ops),
+        (grants.create_prefixes, prefixed, create_ops),
     ):
         wanted += [(ResourceType.TOPIC, n, pattern, op) for n in names for op in ops]
     wanted += [(ResourceType.GROUP, g, literal, AclOperation.READ) for g in grants.groups]

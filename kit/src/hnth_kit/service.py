@@ -129,6 +129,9 @@ class Outputs:
     """What a service publishes, for the AsyncAPI document: topic -> event models."""
 
     topics: dict[str, tuple[type[Event], ...]] = field(default_factory=dict)
+    per_system: dict[str, tuple[type[Event], ...]] = field(default_factory=dict)
+    """Topics of one integrating system each, named `<prefix><client id>` and created the
+    first time one is needed (the service may create topics under these prefixes only)."""
 
 
 class Service:
@@ -276,7 +279,9 @@ class Service:
         """The ACLs this service's own principal needs, from what it declares: read its
         inputs, write its outputs and its inputs' dead letters, its consumer groups."""
         groups = [lane.group for lane in self.lanes]
-        return service_grants(self._inputs, self._outputs.topics, groups)
+        return service_grants(
+            self._inputs, self._outputs.topics, groups, creates=self._outputs.per_system
+        )
 
     def include(self, router: APIRouter) -> None:
         self.api.include_router(router)
@@ -388,7 +393,10 @@ class Service:
         )
         for lane in self.lanes:
             self._subscribe(broker, lane, title)
-        for topic, models in self._outputs.topics.items():
+        documented = self._outputs.topics | {
+            f"{prefix}{{system}}": models for prefix, models in self._outputs.per_system.items()
+        }
+        for topic, models in documented.items():
             for model in models:
                 broker.publisher(
                     Topic(topic, declare=False),

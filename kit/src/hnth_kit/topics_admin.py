@@ -27,12 +27,17 @@ def default_partitions() -> int:
 
 
 async def ensure_topics(
-    bootstrap_servers: KafkaAccess | str, names: Iterable[str], *, partitions: int | None = None
+    bootstrap_servers: KafkaAccess | str,
+    names: Iterable[str],
+    *,
+    partitions: int | None = None,
+    dead_letters: bool = True,
 ) -> None:
-    """Create each topic and its `.dlq` if missing; existing topics are left as they are."""
+    """Create each topic and (unless nobody consumes it) its `.dlq` if missing; existing
+    topics are left as they are."""
     count = partitions or default_partitions()
     topics = list(names)
-    wanted = {n: count for n in topics} | {dead_letter(n): 1 for n in topics}
+    wanted = {n: count for n in topics} | {dead_letter(n): 1 for n in topics if dead_letters}
     admin = AIOKafkaAdminClient(**access_of(bootstrap_servers).aiokafka())
     await admin.start()
     try:

@@ -1,5 +1,5 @@
 """Requests from integrating systems on `hnth.inbound.<tenant>` (issue 21): registered
-exactly as `POST /meetings` is, and answered on the province's replies topic."""
+exactly as `POST /meetings` is, and answered on the system's own replies topic."""
 
 from __future__ import annotations
 
@@ -80,9 +80,10 @@ def submitted(
     )
 
 
-async def replies(registration, count: int) -> list:
+async def replies(registration, system: str, count: int) -> list:
+    """The first `count` answers on `system`'s own replies topic."""
     messages = await read_exactly(
-        registration.bootstrap, registration.topics.replies(TENANT), count
+        registration.bootstrap, registration.topics.replies(TENANT, system), count
     )
     return [decode_event(m.value) for m in messages]
 
@@ -92,7 +93,7 @@ async def test_a_systems_request_is_registered_and_accepted(registration, system
         registration, submitted(system, "VPDT-1", **meeting_body(document_number="1/UBND"))
     )
 
-    [accepted] = await replies(registration, 1)
+    [accepted] = await replies(registration, system, 1)
     assert isinstance(accepted, SubmissionAccepted)
     assert (accepted.request_id, accepted.system, accepted.repeated) == ("VPDT-1", system, False)
     [message] = await read_exactly(registration.bootstrap, registration.topics.meetings, 1)
@@ -113,7 +114,7 @@ async def test_the_same_request_sent_twice_is_registered_once_and_answered_twice
     await publish(registration, submitted(system, "VPDT-2"))
     await publish(registration, submitted(system, "VPDT-2"))
 
-    first, second = await replies(registration, 2)
+    first, second = await replies(registration, system, 2)
     assert isinstance(first, SubmissionAccepted)
     assert isinstance(second, SubmissionAccepted)
     assert first.meeting_id == second.meeting_id
@@ -127,7 +128,7 @@ async def test_inside_the_lead_time_a_system_is_refused_naming_the_rule(
     urgent = meeting_body(days_ahead=1, urgent_reason="Họp khẩn")
     await publish(registration, submitted(system, "VPDT-3", **urgent))
 
-    [refused] = await replies(registration, 1)
+    [refused] = await replies(registration, system, 1)
     assert isinstance(refused, SubmissionRefused)
     assert (refused.status, refused.code) == (422, "notice.urgent_override")
     [rule] = [e for e in refused.errors if e.rule == "notice.urgent_override"]
@@ -149,7 +150,7 @@ async def test_a_broken_field_and_a_wrong_province_are_refused(registration, sys
     # Lào Cai's request on Tuyên Quang's topic
     await publish(registration, submitted(system, "VPDT-5", tenant="lao-cai"))
 
-    schema, province = await replies(registration, 2)
+    schema, province = await replies(registration, system, 2)
     assert isinstance(schema, SubmissionRefused)
     assert isinstance(province, SubmissionRefused)
     assert schema.status == 422
@@ -165,13 +166,31 @@ async def test_a_system_cannot_file_in_another_systems_name(registration, system
     await publish(registration, submitted(system, "VPDT-6"), bearer=TOKENS[other])
     await publish(registration, submitted(other, "LICH-1", **meeting_body(host_unit="STTTT")))
 
-    refused, accepted = await replies(registration, 2)
+    [refused] = await replies(registration, system, 1)
+    [accepted] = await replies(registration, other, 1)
     assert isinstance(refused, SubmissionRefused)
     assert (refused.status, refused.code, refused.system) == (401, "unauthenticated_system", system)
     assert isinstance(accepted, SubmissionAccepted)
     assert accepted.system == other
     [message] = await read_exactly(registration.bootstrap, registration.topics.meetings, 1)
     assert decode_event(message.value).requested_by == f"system:{other}"
+
+
+async def test_a_request_naming_no_system_of_the_province_is_dead_lettered(registration) -> None:
+    """No replies topic to answer it on (a system reads its own only): the dead-letter
+    topic, with the reason, and nothing registered."""
+    stranger = "sys-tuyen-quang-unknown-0000"
+    TOKENS[stranger] = "Bearer not-a-token"
+    await publish(registration, submitted(stranger, "X-1"))
+
+    inbound = registration.topics.inbound(TENANT)
+    [dead] = await read_exactly(registration.bootstrap, inbound + ".dlq", 1)
+    assert dict(dead.headers)["hnth-dlq-reason"] == b"unknown_system"
+    would_be = meeting_id_for(f"{TENANT}:system:{stranger}:X-1")
+    missing = await registration.http.get(
+        f"/meetings/{would_be}", headers=registration.headers("operator")
+    )
+    assert missing.status_code == 404
 
 
 async def test_a_malformed_request_goes_to_the_dead_letter_topic(registration) -> None:
@@ -208,7 +227,7 @@ async def test_a_broken_envelope_is_dead_lettered_and_answered_to_its_system(
     finally:
         await producer.stop()
 
-    [refused] = await replies(registration, 1)
+    [refused] = await replies(registration, system, 1)
     assert isinstance(refused, SubmissionRefused)
     assert (refused.status, refused.request_id, refused.system) == (422, "VPDT-7", system)
     assert [(e.field, e.rule) for e in refused.errors] == [("occurred_at", "schema.timezone_aware")]

@@ -45,6 +45,7 @@ from hnth_kit.http import MAX_BODY_BYTES, BodyLimit
 from hnth_kit.service import Outputs, Service
 from hnth_kit.settings import REPO_ROOT, ServiceSettings
 from hnth_kit.tenants import CodeFields
+from hnth_kit.topics_admin import ensure_topics
 from registration import technician_list
 from registration.account_store import ACCOUNTS, AccountStore
 from registration.directory import load_if_empty, read_directories
@@ -275,8 +276,10 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
                 topics.reports: (ReportSubmitted,),
                 topics.access: (TokensRevoked, AccessLinkIssued),
                 topics.tenants: (TenantMerged, TenantRenamed),
-                **{topics.replies(p): (SubmissionAccepted, SubmissionRefused) for p in provinces},
-            }
+            },
+            per_system={
+                topics.replies_prefix(p): (SubmissionAccepted, SubmissionRefused) for p in provinces
+            },
         ),
         outbox_collections=[
             MEETINGS,
@@ -319,7 +322,8 @@ def build(settings: RegistrationSettings | None = None, clock: Clock | None = No
     service.on_startup(load_directory)
     wake, policy_for, clock = service.relay.wake, service.policy_for, service.clock
     meeting_cases = Meetings(store, policy_for, clock, wake)
-    replies = SystemAnswers(service.db, topics)
+    made = functools.partial(ensure_topics, service.settings.kafka, dead_letters=False)
+    replies = SystemAnswers(service.db, topics, made)
     inbound = Inbound(meeting_cases, system_rows, replies, clock, token_subject(keys))
     timeline = Timeline(store, files, clock)
     service.handle(handlers(timeline, inbound, topics))

@@ -31,16 +31,25 @@ from registration.usecases.inbound import AUTHORIZATION, Inbound
 from registration.usecases.timeline import Timeline
 
 
-def subscriber(use_case: Callable[[Any], Awaitable[None]]) -> Handler:
-    """The handler calling `use_case` with the event; a refusal goes to the DLQ."""
+def refusals_dead_lettered(handler: Handler) -> Handler:
+    """`handler`, with a use case's refusal sent to the DLQ with its reason."""
 
-    async def handle(event: Event, _: RawMessage) -> None:
+    async def handle(event: Event, raw: RawMessage) -> None:
         try:
-            await use_case(event)
+            await handler(event, raw)
         except Refusal as refused:
             raise Unprocessable(refused.code, refused.en) from refused
 
     return handle
+
+
+def subscriber(use_case: Callable[[Any], Awaitable[None]]) -> Handler:
+    """The handler calling `use_case` with the event; a refusal goes to the DLQ."""
+
+    async def handle(event: Event, _: RawMessage) -> None:
+        await use_case(event)
+
+    return refusals_dead_lettered(handle)
 
 
 def sent_with(raw: RawMessage) -> tuple[str | None, datetime | None]:
@@ -76,7 +85,7 @@ def handlers(timeline: Timeline, inbound: Inbound, topics: Topics) -> dict[type[
         await inbound.submitted(event, topics.province_of(raw.topic), *sent_with(raw))
 
     return {
-        MeetingSubmitted: submitted,
+        MeetingSubmitted: refusals_dead_lettered(submitted),
         MeetingRequested: subscriber(timeline.requested),
         MeetingChanged: subscriber(timeline.changed),
         MeetingCancelled: subscriber(timeline.cancelled),

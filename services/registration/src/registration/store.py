@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -532,13 +532,27 @@ def timeline_entry(
 
 class SystemAnswers:
     """The replies to systems' requests (`usecases.inbound`): one insert per request
-    message, holding its reply in its outbox."""
+    message, holding its reply in its outbox, which the relay publishes to the system's
+    own replies topic."""
 
-    def __init__(self, db: AsyncDatabase[Document], topics: Topics) -> None:
-        self._answers, self._topics = db[ANSWERS], topics
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        topics: Topics,
+        ensure_topics: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
+        self._answers, self._topics, self._ensure_topics = db[ANSWERS], topics, ensure_topics
+        self._ready: set[str] = set()
 
     async def answer(self, key: str, marker: str, reply: Event) -> None:
-        """Stage `reply` under `key` once: a redelivered request stages nothing more."""
+        """Stage `reply` under `key` once: a redelivered request stages nothing more. Its
+        topic is made first when this process has not seen it yet (`hnth system create`
+        makes it; a system registered otherwise has none): a reply to a missing topic would
+        hold the relay back."""
+        topic = self._topics.of(reply)
+        if topic not in self._ready:
+            await self._ensure_topics([topic])
+            self._ready.add(topic)
         document = {"_id": key, "tenant": reply.tenant, "type": reply.type}
         await insert_once(self._answers, document, marker, events=[reply], topics=self._topics)
 

@@ -22,17 +22,20 @@ from hnth_contracts import (
     decode_event,
 )
 from hnth_kit.clock import ManualClock
+from hnth_kit.refusal import Refusal
 from registration.usecases.inbound import Inbound
 from registration.usecases.meetings import Meetings
 
 
 class Registered:
-    """The registry: one system, `vpdt`, filing for VP-UBND; `offline` disabled."""
+    """The registry: `vpdt` filing for VP-UBND, `lich` for STTTT, `offline` disabled;
+    `elsewhere` is Lào Cai's."""
 
     SYSTEMS: ClassVar[dict[str, dict[str, Any]]] = {
         "vpdt": {"tenant": TENANT, "unit": "VP-UBND", "name": "VPĐT", "disabled": False},
         "offline": {"tenant": TENANT, "unit": "VP-UBND", "name": "Cũ", "disabled": True},
         "lich": {"tenant": TENANT, "unit": "STTTT", "name": "Lịch công tác", "disabled": False},
+        "elsewhere": {"tenant": "lao-cai", "unit": "VP", "name": "VPĐT", "disabled": False},
     }
 
     async def system(self, client_id: str) -> dict[str, Any] | None:
@@ -158,16 +161,29 @@ async def test_a_request_for_another_province_is_refused(
     assert (reply.status, reply.code, reply.tenant) == (403, "wrong_province", TENANT)
 
 
-@pytest.mark.parametrize("system", ["unknown", "offline"])
-async def test_an_unknown_or_disabled_system_is_refused(
-    inbound: Inbound, store: MemoryStore, answered: Answered, system: str
+async def test_a_disabled_system_is_refused(
+    inbound: Inbound, store: MemoryStore, answered: Answered
 ) -> None:
-    await send(inbound, submitted("r-5", system=system))
+    await send(inbound, submitted("r-5", system="offline"))
 
     assert store.outbox == []
     [reply] = answered.replies.values()
     assert isinstance(reply, SubmissionRefused)
-    assert (reply.status, reply.code) == (403, "unknown_system")
+    assert (reply.status, reply.code, reply.system) == (403, "unknown_system", "offline")
+
+
+@pytest.mark.parametrize("system", ["unknown", "elsewhere"])
+async def test_a_request_naming_no_system_of_the_province_has_nobody_to_answer(
+    inbound: Inbound, store: MemoryStore, answered: Answered, system: str
+) -> None:
+    """Each system reads only its own replies topic: one the province does not know has
+    none, so the request is refused to the dead-letter topic (the handler's), not answered."""
+    with pytest.raises(Refusal) as refused:
+        await send(inbound, submitted("r-5", system=system))
+
+    assert (refused.value.status, refused.value.code) == (403, "unknown_system")
+    assert store.outbox == []
+    assert answered.replies == {}
 
 
 async def test_a_system_files_only_for_its_unit(
@@ -259,6 +275,7 @@ async def test_a_request_that_does_not_decode_is_answered_to_its_system(
         ({"request_id": "r-12", "system": "vpdt"}, "Bearer token-for-lich"),  # not vpdt's token
         ({"request_id": 7, "system": "vpdt"}, "Bearer token-for-vpdt"),  # no request id to answer
         ({"request_id": "r-13"}, "Bearer token-for-vpdt"),  # no system to answer
+        ({"request_id": "r-14", "system": "elsewhere"}, "Bearer token-for-elsewhere"),  # Lào Cai's
     ],
 )
 async def test_an_unreadable_request_nobody_can_be_told_of_is_only_dead_lettered(

@@ -1,7 +1,7 @@
 """Requests from integrating systems on the bus (issue 21): one door, the same as a
 person's. A `MeetingSubmitted` on `hnth.inbound.<tenant>` is registered by `Meetings.
 register` exactly as `POST /meetings` is (the same rules and the same idempotency, by the
-system's request id) and answered on the province's replies topic.
+system's request id) and answered on the system's own replies topic.
 
 Who may write a province's inbound topic is the broker's ACLs' business (only that
 province's systems). Which of them sent a request is not: Kafka does not tell a consumer
@@ -80,11 +80,14 @@ class Inbound:
         sent_at: datetime | None = None,
     ) -> None:
         """Register the request sent on `province`'s inbound topic at `sent_at` with the
-        `authorization` header, then answer it."""
+        `authorization` header, then answer it on its system's own replies topic. A request
+        naming no system of the province has no topic to be answered on: refused, which
+        dead-letters it with the reason."""
+        system = await self._of_province(event.system, province)
         try:
             await self._authenticated(event.system, authorization, sent_at)
             shown = await self.meetings.register(
-                await self._caller(event, province), _meeting(event.meeting), event.request_id
+                _caller(event, province, system), _meeting(event.meeting), event.request_id
             )
             reply: Event = self._reply(
                 SubmissionAccepted,
@@ -125,6 +128,7 @@ class Inbound:
         if not (_printable(request_id) and _printable(system)):
             return
         try:
+            await self._of_province(system, province)
             await self._authenticated(system, authorization, sent_at)
         except Refusal:
             return  # whoever sent it is not that system: nobody to tell
@@ -160,29 +164,17 @@ class Inbound:
                 "authorization: Bearer <the system's access token, from POST /auth/token>).",
             )
 
-    async def _caller(self, event: MeetingSubmitted, province: str) -> Principal:
-        if event.tenant != province:
-            raise Refusal(
-                403,
-                "wrong_province",
-                f"Yêu cầu của tỉnh {event.tenant} gửi vào kênh của tỉnh {province}.",
-                f"A request of province {event.tenant} was sent on {province}'s topic.",
-            )
-        system = await self.systems.system(event.system)
-        if system is None or system["tenant"] != province or system.get("disabled"):
+    async def _of_province(self, client_id: str, province: str) -> Document:
+        """The registered system `client_id` of `province` (disabled or not), else 403."""
+        system = await self.systems.system(client_id)
+        if system is None or system["tenant"] != province:
             raise Refusal(
                 403,
                 "unknown_system",
-                f"Hệ thống {event.system} chưa được đăng ký với tỉnh hoặc đã bị khóa.",
-                f"System {event.system} is not registered with the province, or is disabled.",
+                f"Hệ thống {client_id} chưa được đăng ký với tỉnh {province}.",
+                f"System {client_id} is not registered with province {province}.",
             )
-        return Principal(
-            subject=subject(event.system),
-            role=Role.REGISTRAR,
-            tenant=province,
-            unit=system["unit"],
-            name=system["name"],
-        )
+        return system
 
     def _reply(
         self,
@@ -204,6 +196,32 @@ class Inbound:
             system=system,
             **fields,
         )
+
+
+def _caller(event: MeetingSubmitted, province: str, system: Document) -> Principal:
+    """Who files the request: a registrar of the system's unit, in the province whose topic
+    carried it (a request saying another province is refused; so is a disabled system)."""
+    if event.tenant != province:
+        raise Refusal(
+            403,
+            "wrong_province",
+            f"Yêu cầu của tỉnh {event.tenant} gửi vào kênh của tỉnh {province}.",
+            f"A request of province {event.tenant} was sent on {province}'s topic.",
+        )
+    if system.get("disabled"):
+        raise Refusal(
+            403,
+            "unknown_system",
+            f"Hệ thống {event.system} đã bị khóa.",
+            f"System {event.system} is disabled.",
+        )
+    return Principal(
+        subject=subject(event.system),
+        role=Role.REGISTRAR,
+        tenant=province,
+        unit=system["unit"],
+        name=system["name"],
+    )
 
 
 def _envelope_violations(fields: Mapping[str, object], invalid: ValidationError) -> list[Violation]:
