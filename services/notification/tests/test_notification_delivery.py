@@ -78,6 +78,22 @@ def all_sent(kind: str, count: int):
     return check
 
 
+async def test_a_webhook_listed_for_another_province_hears_nothing_of_this_one(
+    notification, smtp, webhook
+) -> None:
+    """A deployment serving several provinces lists each one's systems under its code: Lào
+    Cai's e-office is never posted Tuyên Quang's meetings."""
+    h = await notification(smtp_port=smtp.port, webhook_urls={"lao-cai": [webhook.url]})
+    await h.publish_directory(directory())
+    await h.publish(assigned("m-lc", in_days(5)))
+
+    notices = await eventually(
+        lambda: h.notices("m-lc"), until=all_sent("meeting_notice", len(MEETING_RECIPIENTS))
+    )
+    assert {n["channel"] for n in notices} == {"email"}
+    assert webhook.received == []
+
+
 async def test_assignment_change_and_cancellation_reach_every_party_once(
     notification, smtp, webhook
 ) -> None:

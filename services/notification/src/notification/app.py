@@ -16,6 +16,7 @@ from hnth_kit.settings import CpuNice, ServiceSettings
 from hnth_kit.tenants import DIRECTORY_COPY, REFERENCES
 from notification.delivery import Mailer, SmppConfig, SmsSender, SmtpConfig, WebhookPoster
 from notification.dispatch import Dispatcher, Doorbell
+from notification.domain.notices import Webhooks
 from notification.handlers import READ_MEETINGS, build_handlers, build_timer_handlers
 from notification.http import acks, notices
 from notification.store import ACKS, NOTICES, OUTCOMES, NotificationStore
@@ -51,8 +52,10 @@ class NotificationSettings(ServiceSettings):
     """The sender name shown on the phone (alphanumeric, at most 11 characters)."""
     smpp_timeout_seconds: float = 10.0
     smpp_receipt_wait_seconds: float = 5.0
-    webhook_urls: list[str] = Field(default_factory=list)
-    """Subscribers (e-office, work calendars), as JSON: `HNTH_WEBHOOK_URLS='["https://..."]'`."""
+    webhook_urls: list[str] | dict[str, list[str]] = Field(default_factory=list)
+    """Subscribers (e-office, work calendars) as JSON, each province's own under its code
+    and every province's under `*` (`HNTH_WEBHOOK_URLS='{"tuyen-quang": ["https://..."]}'`),
+    or a list: every province's."""
     webhook_secret: SecretStr | None = None
     """Signs webhook bodies (HMAC-SHA256); required when there are subscribers."""
     webhook_timeout_seconds: float = 10.0
@@ -80,7 +83,7 @@ class NotificationSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _webhooks_are_signed(self) -> Self:
-        if self.webhook_urls and self.webhook_secret is None:
+        if Webhooks.of_setting(self.webhook_urls) and self.webhook_secret is None:
             raise ValueError("HNTH_WEBHOOK_SECRET is required when HNTH_WEBHOOK_URLS is set")
         return self
 
@@ -195,7 +198,7 @@ def build(settings: NotificationSettings | None = None, clock: Clock | None = No
         service.timers,
         service.clock,
         service.policy_for,
-        webhooks=tuple(settings.webhook_urls),
+        webhooks=Webhooks.of_setting(settings.webhook_urls),
         wake=doorbell.ring,
         ack_secret=delivery.ack_secret,
         list_window=timedelta(seconds=settings.technician_list_window_seconds),

@@ -21,7 +21,7 @@ from hnth_kit.outbox import Staging
 from hnth_kit.settings import REPO_ROOT
 from notification import content
 from notification.domain import attempts
-from notification.domain.notices import Kind, Status
+from notification.domain.notices import Kind, Status, Webhooks
 from notification.domain.signing import message_id
 from notification.usecases import Delivery, DeliveryConfig, Notifications
 
@@ -95,7 +95,9 @@ async def world() -> World:
     store, clock, channels, wakes = MemoryStore(), ManualClock(NOW), FakeChannels(), []
     policy_for = lambda _: POLICY  # noqa: E731
     delivery = Delivery(store, clock, policy_for, channels, channels, CONFIG, wake=wakes.append)
-    notifications = Notifications(store, MemoryTimers(), clock, policy_for, webhooks=[HOOK])
+    notifications = Notifications(
+        store, MemoryTimers(), clock, policy_for, webhooks=Webhooks.of_setting([HOOK])
+    )
     for snapshot in directory():
         await notifications.directory_changed(snapshot)
     return World(store, clock, channels, delivery, notifications, wakes)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from hnth_kit.service import consumer_options
 from notification.app import NotificationSettings
+from notification.domain.notices import Webhooks
 
 REQUIRED: dict[str, Any] = {"link_secret": "x" * 32, "auth_jwks": '{"keys": []}'}
 
@@ -42,3 +43,26 @@ def test_its_fetches_gather_events_where_scheduling_answers_at_once() -> None:
     options = consumer_options(NotificationSettings(**REQUIRED))
     assert options["fetch_min_bytes"] == 32 * 1024
     assert options["fetch_max_wait_ms"] == 100, "a quiet topic still answers within 100 ms"
+
+
+@pytest.mark.parametrize(
+    ("value", "tuyen_quang", "lao_cai"),
+    [
+        ('["https://all.example/h"]', ("https://all.example/h",), ("https://all.example/h",)),
+        (
+            '{"tuyen-quang": ["https://tq.example/h"], "*": ["https://all.example/h"]}',
+            ("https://all.example/h", "https://tq.example/h"),
+            ("https://all.example/h",),
+        ),
+    ],
+)
+def test_webhooks_are_listed_for_every_province_or_by_province(
+    monkeypatch: pytest.MonkeyPatch, value: str, tuyen_quang: tuple, lao_cai: tuple
+) -> None:
+    monkeypatch.setenv("HNTH_WEBHOOK_URLS", value)
+    monkeypatch.setenv("HNTH_WEBHOOK_SECRET", "signing-secret")
+    webhooks = Webhooks.of_setting(NotificationSettings(**REQUIRED).webhook_urls)
+    assert (webhooks.of("tuyen-quang"), webhooks.of("lao-cai")) == (tuyen_quang, lao_cai)
+    monkeypatch.delenv("HNTH_WEBHOOK_SECRET")
+    with pytest.raises(ValidationError, match="HNTH_WEBHOOK_SECRET"):
+        NotificationSettings(**REQUIRED)

@@ -18,7 +18,7 @@ from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
 from hnth_kit.settings import REPO_ROOT
 from hnth_kit.timers import Timer
-from notification.domain.notices import Channel, Kind, Notice, Status
+from notification.domain.notices import Channel, Kind, Notice, Status, Webhooks
 from notification.domain.signing import ack_token
 from notification.domain.timers import TimerKind
 from notification.usecases import Notifications
@@ -47,7 +47,7 @@ def world() -> World:
         timers,
         clock,
         lambda _: POLICY,
-        webhooks=[HOOK],
+        webhooks=Webhooks.of_setting([HOOK]),
         wake=wakes.append,
         ack_secret=ACK_SECRET,
     )
@@ -75,6 +75,30 @@ async def test_slot_assigned_plans_one_notice_per_recipient_and_channel(world: W
         TimerKind.NOTICE_DEADLINE,
     }
     assert world.wakes == [list(world.store.notices)], "the sender is handed every new notice"
+
+
+async def test_a_provinces_subscribers_hear_only_its_own_meetings() -> None:
+    """`HNTH_WEBHOOK_URLS` as province -> URLs: Tuyên Quang's meeting and its cancellation
+    go to its own system and to the one listed for every province, never to Lào Cai's."""
+    mine, theirs, everyone = (f"https://{who}.example/hook" for who in ("tq", "lc", "all"))
+    webhooks = Webhooks.of_setting({TENANT: [mine], "lao-cai": [theirs], "*": [everyone]})
+    store = MemoryStore()
+    notifications = Notifications(
+        store, MemoryTimers(), ManualClock(NOW), lambda _: POLICY, webhooks=webhooks
+    )
+    await notifications.slot_assigned(assigned("m-9", NOW + timedelta(days=10)))
+    await notifications.cancel(TENANT, "m-9", "hoãn")
+
+    hooked = {
+        (n["recipient"], n["kind"]) for n in store.notices.values() if n["channel"] == "webhook"
+    }
+    assert hooked == {
+        (f"webhook:{url}", kind)
+        for url in (mine, everyone)
+        for kind in (Kind.MEETING_NOTICE, Kind.MEETING_CANCELLED)
+    }
+    assert webhooks.of("lao-cai") == (everyone, theirs)
+    assert not Webhooks.of_setting({"lao-cai": []}), "no URL: no secret needed"
 
 
 async def test_redelivered_slot_assigned_adds_nothing(world: World) -> None:

@@ -138,6 +138,34 @@ def subscribers(webhooks: Sequence[str]) -> list[Recipient]:
     return [Recipient(f"webhook:{url}", "subscriber", Channel.WEBHOOK) for url in webhooks]
 
 
+EVERY_PROVINCE = "*"
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """Who is posted a province's meeting notices: the URLs listed under its code, and
+    those under `*` (every province's). A province's systems hear only their own
+    province's meetings."""
+
+    by_province: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of_setting(cls, urls: Sequence[str] | Mapping[str, Sequence[str]]) -> Webhooks:
+        """From `HNTH_WEBHOOK_URLS`: a list (every province's) or province -> list."""
+        listed = {EVERY_PROVINCE: urls} if isinstance(urls, Sequence) else urls
+        return cls({province: tuple(found) for province, found in listed.items()})
+
+    def of(self, tenant: str) -> tuple[str, ...]:
+        every, own = self.by_province.get(EVERY_PROVINCE, ()), self.by_province.get(tenant, ())
+        return tuple(dict.fromkeys((*every, *own)))
+
+    def __bool__(self) -> bool:
+        return any(self.by_province.values())
+
+
+NO_WEBHOOKS = Webhooks()
+
+
 def endpoint_of(recipient_key: str) -> str | None:
     prefix, _, code = recipient_key.partition(":")
     return code if prefix == "technician" else None

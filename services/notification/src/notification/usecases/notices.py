@@ -51,7 +51,7 @@ from notification.domain import (
     timers,
 )
 from notification.domain.meetings import Meeting
-from notification.domain.notices import Notice
+from notification.domain.notices import NO_WEBHOOKS, Notice, Webhooks
 from notification.domain.technicians import Snapshot as Snapshot
 from notification.domain.timers import TimerPlan
 
@@ -124,7 +124,7 @@ class Notifications:
         timers: TimerQueue,
         clock: Clock,
         policy_for: Callable[[str], Policy],
-        webhooks: Sequence[str] = (),
+        webhooks: Webhooks = NO_WEBHOOKS,
         wake: Callable[[Sequence[str]], None] = lambda _: None,
         ack_secret: bytes = b"",
         list_window: timedelta = technicians.LIST_WINDOW,
@@ -134,7 +134,7 @@ class Notifications:
         self._timers = timers
         self._clock = clock
         self.policy_for = policy_for
-        self._webhooks = tuple(webhooks)
+        self._webhooks = webhooks
         self.wake = wake
         """Hand the sender the notices just stored, due now (none: it looks at its queue now
         instead of at its next poll)."""
@@ -156,7 +156,9 @@ class Notifications:
         policy, now = self.policy_for(event.tenant), self._clock.now()
         meeting = meetings.meeting_from_slot(event, previous)
         await self.store.save_meeting(meeting, new=previous is None)
-        await self._add(planning.plan_assignment(meeting, policy, self._webhooks, now))
+        await self._add(
+            planning.plan_assignment(meeting, policy, self._webhooks.of(event.tenant), now)
+        )
         await self._schedule(event.tenant, timers.meeting_timers(meeting, policy, now))
 
     async def cancel(self, tenant: str, meeting_id: str, reason: str | None) -> None:
@@ -166,7 +168,9 @@ class Notifications:
         if meeting is None:
             return  # never assigned here, so nobody was told
         policy = self.policy_for(tenant)
-        await self._add(planning.plan_cancellation(meeting, policy, self._webhooks, reason))
+        await self._add(
+            planning.plan_cancellation(meeting, policy, self._webhooks.of(tenant), reason)
+        )
 
     async def slot_released(self, event: SlotReleased) -> None:
         """A cancellation's release cancels; a displacement (`preempted`) tells every party
@@ -182,7 +186,9 @@ class Notifications:
             return  # never told (or already moved on): nobody prepares for this revision
         await self.store.save_meeting(replace(meeting, released=True))
         policy = self.policy_for(event.tenant)
-        await self._add(planning.plan_preemption(meeting, event, policy, self._webhooks))
+        await self._add(
+            planning.plan_preemption(meeting, event, policy, self._webhooks.of(event.tenant))
+        )
 
     async def slot_rejected(self, event: SlotRejected) -> None:
         await self._add(planning.plan_rejection(event, self.policy_for(event.tenant)))
