@@ -370,7 +370,9 @@ async def test_an_operator_makes_an_account_that_then_signs_in(console) -> None:
     assert "TQ-H-SONDUONG" not in row
     assert "le.thi.b@tuyenquang.gov.vn" in row
     audit = await console.get("/audit", params={"username": "le.thi.b"})
-    assert "đã sửa: E-mail, Các điểm cầu" in audit.text  # the audit in words
+    # the audit in words, from what to what
+    assert "E-mail: — → le.thi.b@tuyenquang.gov.vn" in audit.text
+    assert "Các điểm cầu: TQ-H-SONDUONG → TQ-STTTT" in audit.text
     disabled = await post_form(console, "/accounts", "/accounts/le.thi.b/disable", {})
     assert disabled.headers["location"] == "/accounts?done=disabled&who=le.thi.b"
     refused = await sign_in(console, "le.thi.b", "mot-mat-khau-cho-le-thi-b")

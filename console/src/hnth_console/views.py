@@ -187,6 +187,24 @@ def dead_letter_groups(letters: Iterable[Any]) -> dict[str, list[Any]]:
     return dict(sorted(groups.items()))
 
 
+def _change_words(field: str, was: Any, now: Any, said: Callable[[str, str], str]) -> str:
+    """`Điện thoại: 0912 → 0913`; a role by its name, a list joined, nothing as a dash."""
+
+    def shown(value: Any) -> str:
+        if field == "role" and value:
+            return said(f"role_{value}", str(value))
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "—"
+        return "—" if value in (None, "") else str(value)
+
+    label = said(ACCOUNT_LABELS.get(field, field), field)
+    return f"{label}: {shown(was)} → {shown(now)}"
+
+
+ACCOUNT_LABELS = {"unit": "account_unit"}
+"""An account field's words where its own key names something else."""
+
+
 def audit_detail(detail: Any, t: Callable[[str], str], zone: ZoneInfo) -> str:
     """An audit line's details in words: `vai trò: Văn thư; lý do: sai mật khẩu`, the
     changed fields by their labels, times in the province's zone (never the codes)."""
@@ -203,8 +221,11 @@ def audit_detail(detail: Any, t: Callable[[str], str], zone: ZoneInfo) -> str:
             shown = said(f"role_{value}", str(value))
         elif key == "reason":
             shown = said(f"audit_reason_{value}", str(value))
-        elif key == "fields" and isinstance(value, list):
+        elif key == "fields" and isinstance(value, list):  # rows written before `changed`
             shown = ", ".join(said(str(f), str(f)) for f in value)
+        elif key == "changed" and isinstance(value, Mapping):
+            parts += [_change_words(f, c.get("was"), c.get("now"), said) for f, c in value.items()]
+            continue
         elif key == "until":
             shown = shown_time(value, zone, "%H:%M %d/%m/%Y") or str(value)
         elif isinstance(value, bool):

@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 Operator = Annotated[Session, Depends(page("accounts"))]
 Auditor = Annotated[Session, Depends(page("audit"))]
 ACCOUNT_FIELDS = ("username", "display_name", "role", "unit", "email", "phone", "password")
-LABELS = {"unit": "account_unit"}
+LABELS = views.ACCOUNT_LABELS
 """The account forms' labels (i18n keys) for the fields whose key is not their name."""
 ACTIONS = {"disable": "disabled", "enable": "enabled", "reset-password": "reset_sent"}
 AUDIT_KINDS = (

@@ -245,6 +245,25 @@ async def test_an_operator_cannot_change_their_own_role(cases: tuple[Accounts, S
     assert renamed["role"] == "operator"  # the rest of one's own account stays one's own
 
 
+async def test_an_account_change_is_audited_old_to_new(
+    cases: tuple[Accounts, SignIn], store: MemoryAccounts
+) -> None:
+    """Who changed what from what: a role taken away is read in the audit, not guessed."""
+    accounts, _ = cases
+    await accounts.create(OPERATOR, account(username="ky-thuat", phone="0912"), Context())
+    patch = AccountPatch(role=Role.VIEWER, phone="0913", display_name="A")  # the name as it was
+    await accounts.update(OPERATOR, "ky-thuat", patch, Context(actor="truc-ban"))
+
+    [row] = [r for r in store.audit_log if r["kind"] == "account_changed"]
+    assert row["actor"] == "truc-ban"
+    assert row["detail"] == {
+        "changed": {
+            "phone": {"was": "0912", "now": "0913"},
+            "role": {"was": "operator", "now": "viewer"},
+        }
+    }
+
+
 def policy_with(key: str, value: Any) -> Policy:
     """The shipped policy (value None) or the one with `key` flipped to `value`."""
     return shipped() if value is None else flipped(key, value)

@@ -283,7 +283,10 @@ class Accounts(AccountBase):
         if broken:
             raise Refusal.broken(broken)
         await self.change(account, changes)
-        await self.record(who.tenant, "account_changed", username, ctx, fields=sorted(changes))
+        was = {f: account.get(f) for f in changes}
+        # {was, now} rather than a pair: FerretDB stores no array inside an array
+        changed = {f: {"was": was[f], "now": v} for f, v in sorted(changes.items()) if was[f] != v}
+        await self.record(who.tenant, "account_changed", username, ctx, changed=changed)
         return await self.load(who.tenant, username)
 
     async def disable(self, who: Principal, username: str, ctx: Context) -> Document:
