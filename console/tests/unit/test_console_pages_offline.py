@@ -235,7 +235,7 @@ async def test_a_dead_letter_is_discarded_once_and_only_with_a_reason(
     letter = DeadLetter("hnth.meetings.dlq", 0, 7, b"k", b"v", {})
     earlier = Resolution(letter.ref, "discarded", "operator-2", "trùng", NOW)
 
-    async def letters(_: Any) -> list[DeadLetter]:
+    async def letters(*_: Any) -> list[DeadLetter]:
         return [letter]
 
     async def resolutions(*_: Any) -> dict[str, Resolution]:
@@ -255,3 +255,36 @@ async def test_a_dead_letter_is_discarded_once_and_only_with_a_reason(
     assert "operator-2" in again.text
     unknown = await client.post("/dead-letters/replay", data={"ref": "nope", "csrf": token})
     assert unknown.status_code == 404
+
+
+async def test_an_operator_sees_and_acts_on_their_own_provinces_dead_letters_only(
+    console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tuyên Quang's operator: its letters and those naming no province, never Lào Cai's
+    (which it can neither list nor replay)."""
+    mine = DeadLetter("hnth.checks.dlq", 0, 1, b"k", b'{"tenant": "tuyen-quang", "x": 1}', {})
+    theirs = DeadLetter("hnth.checks.dlq", 0, 2, b"k", b'{"tenant": "lao-cai", "x": 1}', {})
+    inbound = DeadLetter("hnth.inbound.lao-cai.dlq", 0, 3, b"k", b"{not json", {})
+    nobodys = DeadLetter("hnth.meetings.dlq", 0, 4, b"k", b"{not json", {})
+
+    async def every(*_: Any, **__: Any) -> list[DeadLetter]:
+        return [mine, theirs, inbound, nobodys]
+
+    async def topics(*_: Any) -> list[str]:
+        return ["hnth.checks.dlq", "hnth.inbound.lao-cai.dlq", "hnth.meetings.dlq"]
+
+    async def resolutions(*_: Any) -> dict[str, Resolution]:
+        return {}
+
+    monkeypatch.setattr(dead_letters, "read_dead_letters", every)
+    monkeypatch.setattr(dead_letters, "dead_letter_topics", topics)
+    monkeypatch.setattr(dead_letters, "read_resolutions", resolutions)
+    client = await signed_in(console, Role.OPERATOR)
+    page = await client.get("/dead-letters")
+    assert (mine.ref in page.text, nobodys.ref in page.text) == (True, True)
+    assert (theirs.ref in page.text, inbound.ref in page.text) == (False, False)
+    assert page.text.count("không rõ tỉnh") == 1  # the one naming no province, said so
+    token = csrf_of(page)
+    for other in (theirs, inbound):
+        refused = await client.post("/dead-letters/replay", data={"ref": other.ref, "csrf": token})
+        assert refused.status_code == 404

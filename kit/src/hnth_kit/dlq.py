@@ -27,7 +27,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from hnth_contracts import is_dead_letter
+from hnth_contracts import Topics, is_dead_letter
 from hnth_kit.kafka import OutMessage, Producer
 from hnth_kit.kafka_access import KafkaAccess, access_of
 from hnth_kit.topics_admin import create_topics
@@ -54,6 +54,22 @@ class DeadLetter:
     @property
     def original_topic(self) -> str:
         return self.headers.get("hnth-original-topic", self.topic.removesuffix(".dlq"))
+
+
+def province_of(letter: DeadLetter, prefix: str = "") -> str | None:
+    """The province a letter is about: the `tenant` its bytes still name, else the province
+    whose inbound topic it came from; None when neither tells (bytes that are no event)."""
+    try:
+        body = json.loads(letter.value)
+    except ValueError:
+        body = None
+    named = body.get("tenant") if isinstance(body, dict) else None
+    if isinstance(named, str) and named:
+        return named
+    try:
+        return Topics(prefix).province_of(letter.original_topic)
+    except ValueError:
+        return None
 
 
 async def dead_letter_topics(bootstrap: KafkaAccess | str, prefix: str = "") -> list[str]:

@@ -1,5 +1,7 @@
 """The dead letters (`.dlq` topics, read from Kafka: they have no HTTP API): listed by
-topic, replayed or discarded with a reason, each once."""
+topic, replayed or discarded with a reason, each once. An operator sees and acts on their
+own province's letters, and on those that name no province (bytes that are no event: any
+province's operator may be the one to deal with them)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from hnth_kit.dlq import (
     dead_letter_topics,
     discard,
     pending,
+    province_of,
     read_dead_letters,
     read_resolutions,
     replay,
@@ -38,7 +41,7 @@ async def dead_letters(
     discarded: str | None = None,
 ) -> HTMLResponse:
     found, resolved = await asyncio.gather(
-        letters(settings),
+        letters(settings, s.who.tenant),
         read_resolutions(settings.kafka_bootstrap_servers, settings.topic_prefix),
     )
     return render(
@@ -47,6 +50,7 @@ async def dead_letters(
         "dead_letters.html",
         groups=views.dead_letter_groups(pending(found, resolved)),
         resolved=[(x, resolved[x.ref]) for x in found if x.ref in resolved],
+        unattributed={x.ref for x in found if province_of(x, settings.topic_prefix) is None},
         replayed=replayed,
         discarded=discarded,
     )
@@ -54,7 +58,7 @@ async def dead_letters(
 
 @router.post("/dead-letters/replay", include_in_schema=False)
 async def replay_letter(ref: Annotated[str, Form()], s: Allowed, settings: Settings) -> Response:
-    letter = await letter_of(settings, ref)
+    letter = await letter_of(settings, s.who.tenant, ref)
     bootstrap, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
     await replay(bootstrap, letter, by=s.who.subject, prefix=prefix)
     return see_other("/dead-letters", replayed=ref)
@@ -71,23 +75,24 @@ async def discard_letter(
     """Mark the letter dealt with, without replaying it; a reason is required."""
     if not reason.strip():
         return error(request, s, 422, s.t("reason_required"))
-    letter = await letter_of(settings, ref)
+    letter = await letter_of(settings, s.who.tenant, ref)
     bootstrap, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
     await discard(bootstrap, letter, reason=reason, by=s.who.subject, prefix=prefix)
     return see_other("/dead-letters", discarded=ref)
 
 
-async def letters(settings: ConsoleSettings) -> list[DeadLetter]:
-    bootstrap = settings.kafka_bootstrap_servers
-    return await read_dead_letters(
-        bootstrap, await dead_letter_topics(bootstrap, settings.topic_prefix)
-    )
+async def letters(settings: ConsoleSettings, tenant: str) -> list[DeadLetter]:
+    """The letters province `tenant`'s operator may see: its own and the unattributed."""
+    bootstrap, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
+    every = await read_dead_letters(bootstrap, await dead_letter_topics(bootstrap, prefix))
+    return [x for x in every if province_of(x, prefix) in (tenant, None)]
 
 
-async def letter_of(settings: ConsoleSettings, ref: str) -> DeadLetter:
-    """The dead letter `ref` names, still pending (404 unknown, 409 already resolved)."""
+async def letter_of(settings: ConsoleSettings, tenant: str, ref: str) -> DeadLetter:
+    """The dead letter `ref` names, still pending (404 unknown or another province's, 409
+    already resolved)."""
     found, resolved = await asyncio.gather(
-        letters(settings),
+        letters(settings, tenant),
         read_resolutions(settings.kafka_bootstrap_servers, settings.topic_prefix),
     )
     letter = next((x for x in found if x.ref == ref), None)
