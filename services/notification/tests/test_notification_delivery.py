@@ -154,6 +154,11 @@ async def test_assignment_change_and_cancellation_reach_every_party_once(
     assert "<form method=post>" in page.text
     assert "Xác nhận đã nhận thông báo" in page.text
     assert "Confirm that I have read this notice" in page.text
+    assert 'name=viewport content="width=device-width' in page.text  # read on a phone
+    assert "Thông báo lịch họp trực tuyến" in page.text  # the kind in words, not its code
+    assert "meeting_notice" not in page.text
+    assert f"Khai mạc: {local}" in page.text
+    assert "Điểm cầu / endpoint: TQ-STTTT" in page.text
     assert (await h.http.get(ack)).json()["acknowledged_at"] is None
     assert not await _acknowledged(h, "m-1")
     # the button POSTs to the same URL: acknowledged once, a second click keeps the time

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -51,14 +52,51 @@ def _render(notice: Document, request: Request, tz: str) -> Response:
     return HTMLResponse(_ack_page(notice, tz))
 
 
+KIND_WORDS = {
+    "meeting_notice": ("Thông báo lịch họp trực tuyến", "Video-conference meeting notice"),
+    "meeting_changed": ("Thông báo thay đổi cuộc họp", "Meeting change notice"),
+    "meeting_cancelled": ("Thông báo hủy cuộc họp", "Meeting cancellation"),
+    "meeting_rejected": ("Thông báo chưa xếp được lịch", "Meeting not scheduled"),
+    "reminder_meeting": ("Nhắc lịch họp", "Meeting reminder"),
+    "reminder_check": ("Nhắc kiểm tra điểm cầu", "Endpoint check reminder"),
+    "check_alert": ("Cảnh báo kiểm tra điểm cầu", "Endpoint check alert"),
+    "report_request": ("Đề nghị gửi báo cáo", "Report request"),
+    "report_reminder": ("Nhắc gửi báo cáo", "Report reminder"),
+    "escalation": ("Báo trực kỹ thuật", "Duty escalation"),
+    "inspection_planned": ("Kế hoạch kiểm tra điểm cầu", "Planned inspection"),
+    "inspection_cancelled": ("Hủy kiểm tra điểm cầu", "Inspection cancelled"),
+    "technician_list": ("Danh sách kỹ thuật viên", "Technician list"),
+    "access_link": ("Đường dẫn đăng nhập", "Sign-in link"),
+}
+"""A notice's kind as its reader names it (the page is opened from a phone as often)."""
+
+STYLE = (
+    "body{font:1.05rem/1.5 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem}"
+    "h1{font-size:1.3rem}.en{color:#555}button{font-size:1.1rem;padding:.8rem 1.2rem;"
+    "width:100%;border-radius:.4rem;border:0;background:#0b5394;color:#fff}"
+    ".done{background:#e6f4ea;padding:.8rem;border-radius:.4rem}"
+)
+
+
 def _ack_page(notice: Document, tz: str) -> str:
-    """Both languages on one page (the link does not say which the reader prefers): what
-    the notice is, and either the button that confirms it or when it was confirmed."""
+    """Both languages on one page (the link does not say which the reader prefers), for a
+    phone as for a desk: what the notice is (kind, meeting, opening in the province's time,
+    the reader's endpoint), and either the button that confirms it or when it was."""
     data = notice.get("data") or {}
-    what = html.escape(str(data.get("title") or notice.get("meeting_id") or notice["kind"]))
+    vi_kind, en_kind = KIND_WORDS.get(notice["kind"], (notice["kind"], notice["kind"]))
+    lines = [f"<p><strong>{html.escape(vi_kind)}</strong> <span class=en>/ {en_kind}</span></p>"]
+    if data.get("title"):
+        lines.append(f"<p>{html.escape(str(data['title']))}</p>")
+    start = data.get("start")
+    if isinstance(start, datetime):
+        vi, en = (html.escape(content.local_time(start, lang, tz)) for lang in ("vi", "en"))
+        lines.append(f"<p>Khai mạc: {vi}<br><span class=en>Opens: {en}</span></p>")
+    prefix, _, endpoint = str(notice.get("recipient", "")).partition(":")
+    if prefix == "technician" and endpoint:
+        lines.append(f"<p>Điểm cầu / endpoint: {html.escape(endpoint)}</p>")
     at = notice.get("acknowledged_at")
     if at is None:
-        action = (
+        lines.append(
             "<form method=post><button type=submit>"
             "Xác nhận đã nhận thông báo / Confirm that I have read this notice"
             "</button></form>"
@@ -66,10 +104,11 @@ def _ack_page(notice: Document, tz: str) -> str:
     else:
         vi = html.escape(content.local_time(at, "vi", tz))
         en = html.escape(content.local_time(at, "en", tz))
-        action = f"<p>Đã xác nhận lúc {vi}.<br>Confirmed at {en}.</p>"
+        lines.append(f"<p class=done>Đã xác nhận lúc {vi}.<br>Confirmed at {en}.</p>")
     return (
         "<!doctype html><html lang=vi><meta charset=utf-8>"
-        "<title>Xác nhận thông báo / Confirm a notice</title>"
-        "<h1>Xác nhận thông báo / Confirm a notice</h1>"
-        f"<p>{what} · {html.escape(notice['kind'])}</p>{action}</html>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>Xác nhận thông báo / Confirm a notice</title><style>{STYLE}</style>"
+        "<h1>Xác nhận thông báo <span class=en>/ Confirm a notice</span></h1>"
+        f"{''.join(lines)}</html>"
     )
