@@ -346,6 +346,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "replay": ("Phát lại", "Replay"),
     "replayed": ("Đã phát lại", "Replayed"),
     "no_dead_letters": ("Không có thư lỗi.", "No dead letters."),
+    "province_unknown": (
+        "(không rõ tỉnh nào: mọi tỉnh đều thấy)",
+        "(no province named: every province sees it)",
+    ),
     "submit": ("Gửi", "Submit"),
     "register": ("Đăng ký", "Register"),
     "registered": ("Đã đăng ký", "Registered"),
@@ -395,7 +399,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "mark_resolved": ("Đã khắc phục", "Mark resolved"),
     "my_inspections": ("Kiểm tra định kỳ cần làm", "Periodic inspections to do"),
     "record_inspection": ("Ghi kết quả kiểm tra định kỳ", "Record the inspection's result"),
-    "my_annual": ("Báo cáo năm cần nộp", "Annual reports to submit"),
+    "my_annual": ("Báo cáo năm", "Annual reports"),
+    "annual_done": ("Báo cáo năm đã nộp", "Annual report handed in"),
+    "handed_in_at": ("Đã nộp lúc", "Handed in at"),
+    "handed_in_late": ("nộp sau hạn", "after the deadline"),
+    "read_annual": ("Xem báo cáo đã nộp", "Read the report handed in"),
+    "annual_fix_ask": (
+        "Báo cáo đã nộp không sửa trên trang này được; cần bổ sung, xin báo cơ quan quản lý "
+        "mạng hội nghị truyền hình của tỉnh.",
+        "A report handed in cannot be changed here; to add to it, tell the province's "
+        "video-conference network office.",
+    ),
     "submit_annual": ("Nộp báo cáo năm", "Submit the annual report"),
     "to_rate": ("Cuộc họp đã xong: đánh giá chất lượng", "Meetings held: rate the quality"),
     "rate_meeting": ("Đánh giá cuộc họp", "Rate the meeting"),

@@ -53,6 +53,17 @@ PLAN = {"planned_at": "2026-12-15T02:00:00+00:00", "endpoints": ["TQ-UBND", "TQ-
         "with_line_provider": True}  # fmt: skip
 TASK = {"id": "t1", "endpoint": "TQ-UBND", "state": "open", "period": "2026-Q4", "plan": PLAN}
 ANNUAL = {"id": "a1", "endpoint": "TQ-UBND", "state": "open", "year": "2026"}
+HANDED_IN = {
+    "id": "a0",
+    "endpoint": "TQ-UBND",
+    "state": "submitted",
+    "year": "2025",
+    "submitted_at": "2025-12-10T02:30:00+00:00",
+    "submitted_by": "ky-thuat",
+    "on_time": True,
+    "evaluation": {"effectiveness": "effective", "proposals": "Nâng cấp đường truyền"},
+}
+THEIRS = {"id": "a9", "endpoint": "TQ-SNV", "state": "open", "year": "2026"}
 sent: list[httpx.Request] = []
 
 
@@ -104,7 +115,7 @@ def inspection(request: httpx.Request) -> httpx.Response:
     if path == "/inspections":
         return httpx.Response(200, json=[TASK])
     if path == "/annual-reports":
-        return httpx.Response(200, json=[ANNUAL])
+        return httpx.Response(200, json=[ANNUAL, HANDED_IN, THEIRS])
     if path in ("/inspections/t1/result", "/annual-reports/a1"):
         return httpx.Response(200, json={"id": "t1", "state": "done"})
     if path == "/meetings/held/feedback/endpoints/TQ-UBND":
@@ -298,6 +309,25 @@ async def test_an_inspection_an_annual_report_and_a_rating(console) -> None:
     assert json.loads(sent[-1].content) == {"comment": "Tốt", "line": 5, "audio": 4, "video": 4}
     missing = await client.get("/my/inspections/nope")
     assert missing.status_code == 404
+
+
+async def test_a_report_handed_in_is_read_back_and_another_endpoints_is_refused_at_sight(
+    console,
+) -> None:
+    client = await technician(console)
+    my = await client.get("/my")
+    assert 'href="/my/annual/a1"' in my.text  # still to hand in
+    assert 'href="/my/annual/a0"' in my.text  # handed in: there to read
+    assert "Đã nộp lúc 09:30 10/12/2025" in my.text  # in the province's time
+    assert "a9" not in my.text
+    read = await client.get("/my/annual/a0")
+    assert "Đã nộp lúc 09:30 10/12/2025 · ky-thuat" in read.text
+    assert "Nâng cấp đường truyền" in read.text
+    assert 'id="annual-form"' not in read.text
+    theirs = await client.get("/my/annual/a9")
+    assert theirs.status_code == 403
+    assert "Bạn chỉ được thao tác trên điểm cầu của mình." in theirs.text
+    assert 'id="annual-form"' not in theirs.text
 
 
 async def test_a_form_without_the_csrf_token_or_for_another_role_is_refused(console) -> None:

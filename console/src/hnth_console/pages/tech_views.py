@@ -124,6 +124,13 @@ def open_tasks(tasks: Iterable[Row], mine: Sequence[str]) -> list[Row]:
     return sorted(found, key=lambda t: str(t.get("due_at")))
 
 
+def handed_in(tasks: Iterable[Row], mine: Sequence[str]) -> list[Row]:
+    """The reports my endpoints have handed in, latest first (a report, once in, is read
+    there, not asked for again)."""
+    found = [t for t in tasks if t.get("endpoint") in mine and t.get("state") == "submitted"]
+    return sorted(found, key=lambda t: str(t.get("submitted_at")), reverse=True)
+
+
 # ------------------------------------------------------------ the forms
 
 

@@ -24,6 +24,7 @@ from hnth_console.deps import Services, Session, page, policy_of, warn_of
 from hnth_console.pages import tech_views as tv
 from hnth_console.reads import directory, meetings_between, optional, per_meeting
 from hnth_console.render import render, see_other
+from hnth_kit.auth import Role
 
 router = APIRouter()
 Technician = Annotated[Session, Depends(page("my_work"))]
@@ -105,6 +106,7 @@ async def my_work(
         incidents=[i for i in incidents or [] if i.get("endpoint") in mine(s)],
         inspections=tv.open_tasks(inspections or [], mine(s)),
         annual=tv.open_tasks(annual or [], mine(s)),
+        annual_done=tv.handed_in(annual or [], mine(s)),
         to_rate=[
             (m, e) for m in tv.ended(recent, now)[:5] for e in views.endpoints_of(m) if e in mine(s)
         ],
@@ -384,6 +386,8 @@ async def task_page(
 ) -> HTMLResponse:
     listed = "/inspections" if kind == "inspection" else "/annual-reports"
     task = await task_of(backends, s, listed, task_id)
+    if s.who.role == Role.TECHNICIAN and task.get("endpoint") not in mine(s):
+        raise BackendError("inspection", 403, s.t("not_my_endpoint"))  # refused at sight
     return render(
         request,
         s,
