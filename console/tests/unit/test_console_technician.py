@@ -64,6 +64,12 @@ HANDED_IN = {
     "evaluation": {"effectiveness": "effective", "proposals": "Nâng cấp đường truyền"},
 }
 THEIRS = {"id": "a9", "endpoint": "TQ-SNV", "state": "open", "year": "2026"}
+NOTICE = {"role": "technician", "channel": "email", "kind": "meeting_notice", "status": "sent"}
+NOTICES = [
+    {**NOTICE, "id": "n-mine|technician:TQ-UBND", "recipient": "technician:TQ-UBND"},
+    {**NOTICE, "id": "n-theirs", "recipient": "technician:TQ-STTTT"},
+    {**NOTICE, "id": "n-read", "recipient": "technician:TQ-UBND", "acknowledged_at": "x"},
+]
 sent: list[httpx.Request] = []
 
 
@@ -76,6 +82,13 @@ def inspection(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"items": list(meetings().values()), "next_cursor": None})
     if path == "/endpoints":
         return httpx.Response(200, json=[{"code": "TQ-UBND", "name": "UBND tỉnh"}])
+    if path == "/meetings/m1/notices":
+        return httpx.Response(200, json=NOTICES)
+    if path.endswith("/acknowledge") and "n-theirs" in path:
+        message = "Thông báo này gửi cho người khác; chỉ người nhận xác nhận được."
+        return httpx.Response(403, json={"code": "not_your_notice", "message": message})
+    if path.endswith("/acknowledge"):
+        return httpx.Response(200, json={**NOTICES[0], "acknowledged_at": NOW.isoformat()})
     if path.startswith("/meetings/") and path.count("/") == 2 and method == "GET":
         found = meetings().get(path.rsplit("/", 1)[1])
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={})
@@ -343,3 +356,24 @@ async def test_a_technicians_calendar_has_the_rows_of_their_own_endpoints(consol
     page = await client.get("/calendar")
     assert page.status_code == 200
     assert re.findall(r'data-row="([^"]+)"', page.text) == ["TQ-UBND"]
+
+
+async def test_a_technician_acknowledges_the_notice_to_their_endpoint_on_my_work(
+    console,
+) -> None:
+    """The notice e-mailed to my endpoint, read and acknowledged where I work, signed in:
+    only mine, only those not yet acknowledged."""
+    client = await technician(console)
+    my = await client.get("/my")
+    assert "Thông báo cần xác nhận đã nhận" in my.text
+    assert 'data-notice="n-mine|technician:TQ-UBND"' in my.text
+    assert 'data-notice="n-theirs"' not in my.text
+    assert 'data-notice="n-read"' not in my.text
+    token = form_of(my)["csrf"]
+    form = {"csrf": token, "notice_id": "n-mine|technician:TQ-UBND"}
+    done = await client.post("/my/notices/acknowledge", data=form)
+    assert done.headers["location"] == "/my?done=acknowledged"
+    assert sent[-1].url.raw_path.endswith(b"/notices/n-mine%7Ctechnician%3ATQ-UBND/acknowledge")
+    refused = await client.post("/my/notices/acknowledge", data={**form, "notice_id": "n-theirs"})
+    assert refused.status_code == 403
+    assert "chỉ người nhận xác nhận được" in refused.text

@@ -79,7 +79,9 @@ class MemoryStore:
     async def for_cause(self, cause: str) -> list[Document]:
         return [n for n in self.notices.values() if n["cause"] == cause]
 
-    async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
+    async def acknowledge(
+        self, notice_id: str, now: datetime, by: str | None = None
+    ) -> Document | None:
         found = self.notices.get(notice_id)
         if found is None:
             return None
@@ -88,6 +90,7 @@ class MemoryStore:
             self.published.extend(facts.acknowledged(notice, now))
             if notice["acknowledged_at"] is None:
                 notice["acknowledged_at"] = now
+                notice["acknowledged_by"] = by
         return found
 
     async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None:

@@ -9,6 +9,7 @@ import hmac
 import re
 import uuid
 from datetime import timedelta
+from urllib.parse import quote
 
 import icalendar
 import pytest
@@ -92,6 +93,30 @@ async def test_a_webhook_listed_for_another_province_hears_nothing_of_this_one(
     )
     assert {n["channel"] for n in notices} == {"email"}
     assert webhook.received == []
+
+
+async def test_a_technician_signed_in_acknowledges_the_notice_to_their_endpoint(
+    notification, smtp
+) -> None:
+    """The console's button: the notice to TQ-STTTT, acknowledged by its technician with
+    their own token (another endpoint's technician is refused, nothing recorded)."""
+    h = await notification(smtp_port=smtp.port)
+    await h.publish_directory(directory())
+    await h.publish(assigned("m-ack", in_days(5)))
+    notices = await eventually(
+        lambda: h.notices("m-ack"), until=all_sent("meeting_notice", len(MEETING_RECIPIENTS))
+    )
+    [mine] = [n for n in notices if n["recipient"] == "technician:TQ-STTTT"]
+    path = f"/notices/{quote(mine['_id'], safe='')}/acknowledge"
+    other = bearer(Role.TECHNICIAN, endpoints=["TQ-UBND"])
+    refused = await h.http.post(path, headers=other)
+    assert refused.status_code == 403, refused.text
+    assert not await _acknowledged(h, "m-ack")
+
+    done = await h.http.post(path, headers=bearer(Role.TECHNICIAN, endpoints=["TQ-STTTT"]))
+    assert done.status_code == 200, done.text
+    assert done.json()["acknowledged_at"] is not None
+    assert await _acknowledged(h, "m-ack") == ["technician:TQ-STTTT"]
 
 
 async def test_assignment_change_and_cancellation_reach_every_party_once(

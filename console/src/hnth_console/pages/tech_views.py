@@ -4,11 +4,12 @@ inspection is asked to record (or the reason next to each field that does not re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hnth_console.meeting_views import notice_in_words
 from hnth_console.views import Row, alarm, endpoints_of, parse_time
 
 ITEMS = ("line", "audio", "video", "content", "power")
@@ -129,6 +130,27 @@ def handed_in(tasks: Iterable[Row], mine: Sequence[str]) -> list[Row]:
     there, not asked for again)."""
     found = [t for t in tasks if t.get("endpoint") in mine and t.get("state") == "submitted"]
     return sorted(found, key=lambda t: str(t.get("submitted_at")), reverse=True)
+
+
+def to_acknowledge(
+    meetings: Sequence[Row],
+    notices: Sequence[Sequence[Row] | None],
+    mine: Sequence[str],
+    zone: ZoneInfo,
+    t: Callable[[str], str],
+) -> list[dict[str, Any]]:
+    """The notices to my endpoints delivered and not yet acknowledged, with their meeting,
+    soonest meeting first (each as its rows say it: what, by which channel)."""
+    wanted = {f"technician:{e}" for e in mine}
+    found = [
+        {"meeting": m, "notice": notice_in_words(n, zone, t)}
+        for m, listed in zip(meetings, notices, strict=True)
+        for n in listed or []
+        if n.get("recipient") in wanted
+        and n.get("status") == "sent"
+        and not n.get("acknowledged_at")
+    ]
+    return sorted(found, key=lambda x: str(x["meeting"].get("start")))
 
 
 # ------------------------------------------------------------ the forms

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hnth_console import views
@@ -23,17 +23,26 @@ from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, policy_of, warn_of
 from hnth_console.pages import tech_views as tv
 from hnth_console.reads import directory, meetings_between, optional, per_meeting
-from hnth_console.render import render, see_other
+from hnth_console.render import error, render, see_other
 from hnth_kit.auth import Role
 
 router = APIRouter()
 Technician = Annotated[Session, Depends(page("my_work"))]
 Acting = Annotated[Session, Depends(page("tech_forms"))]
 DONE = frozenset(
-    {"incident_reported", "incident_resolved", "inspection_handed_in", "annual_handed_in", "rated"}
+    {
+        "incident_reported",
+        "incident_resolved",
+        "inspection_handed_in",
+        "annual_handed_in",
+        "rated",
+        "acknowledged",
+    }
 )
 """What /my?done= may say was just done (nothing else shows)."""
 REFUSALS = (400, 403, 404, 409, 422)
+NOTICES_AHEAD = timedelta(days=15)
+"""How far ahead My work looks for notices to acknowledge (they come 2 days ahead or more)."""
 """A service's answers that mean "not this" (shown on the form, nothing changed)."""
 
 
@@ -82,17 +91,20 @@ async def my_work(
     now = datetime.now(UTC)
     start, end, _ = views.period("day", now.astimezone(s.zone).date(), s.zone)
     get = functools.partial(backends.get, token=s.token, lang=s.lang)
-    found, recent, incidents, inspections, annual, named = await asyncio.gather(
-        meetings_between(backends, s, start, end + timedelta(days=1)),
+    coming, recent, incidents, inspections, annual, named = await asyncio.gather(
+        meetings_between(backends, s, start, end + NOTICES_AHEAD),
         meetings_between(backends, s, start - timedelta(days=7), now),
         optional(get("inspection", "/incidents", state="open")),
         optional(get("inspection", "/inspections", state="open")),
         optional(get("inspection", "/annual-reports")),
         names(backends, s),
     )
+    tomorrow_ends = end + timedelta(days=1)
+    found = [m for m in coming if (views.parse_time(m.get("start")) or end) < tomorrow_ends]
     meetings = [m for m in found if m.get("status") not in ("cancelled", "rejected")]
     boards = await per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings)
     readiness = {m["id"]: b for m, b in zip(meetings, boards, strict=True)}
+    notices = await per_meeting(backends, s, "notification", "/meetings/{}/notices", coming)
     lead = policy_of(request, s.who.tenant).duration("check.lead_time")
     rows = tv.work_rows(meetings, readiness, mine(s), now, warn_of(request), lead, s.lang)
     return render(
@@ -107,6 +119,7 @@ async def my_work(
         inspections=tv.open_tasks(inspections or [], mine(s)),
         annual=tv.open_tasks(annual or [], mine(s)),
         annual_done=tv.handed_in(annual or [], mine(s)),
+        to_acknowledge=tv.to_acknowledge(coming, notices, mine(s), s.zone, s.t),
         to_rate=[
             (m, e) for m in tv.ended(recent, now)[:5] for e in views.endpoints_of(m) if e in mine(s)
         ],
@@ -306,6 +319,25 @@ async def resolve_page(
 def back_to(s: Session) -> str:
     """Where a technician's form goes back to: my work (an operator: the incidents)."""
     return "/my" if s.may("my_work") else "/incidents"
+
+
+@router.post("/my/notices/acknowledge", include_in_schema=False)
+async def acknowledge_notice(
+    request: Request,
+    notice_id: Annotated[str, Form()],
+    s: Technician,
+    backends: Services,
+) -> Response:
+    """What the e-mailed link does, signed in: the notice to my endpoint is acknowledged
+    by me (notification refuses one addressed to somebody else)."""
+    path = f"/notices/{quote(notice_id, safe='')}/acknowledge"
+    try:
+        await backends.request("POST", "notification", path, s.token, s.lang)
+    except BackendError as exc:
+        if exc.status not in REFUSALS:
+            raise
+        return error(request, s, exc.status, exc.message)
+    return see_other("/my", done="acknowledged")
 
 
 # ------------------------------------------------------------ inspections, reports, ratings

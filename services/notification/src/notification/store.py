@@ -404,7 +404,9 @@ class NotificationStore:
         if keys:
             await self._queue.delete_many({"_id": {"$in": keys}})
 
-    async def acknowledge(self, notice_id: str, now: datetime) -> Document | None:
+    async def acknowledge(
+        self, notice_id: str, now: datetime, by: str | None = None
+    ) -> Document | None:
         """Record the first acknowledgement only; later clicks keep the first time. The
         recipient of a resend has read the same notice: the original counts as acknowledged.
 
@@ -412,6 +414,7 @@ class NotificationStore:
         notice: FerretDB applies an update as read-modify-replace of the whole document,
         so a `$set` racing the sender's record of the attempt could put the notice back
         to pending (seen in CI: a sent resend stayed "pending" once its link was clicked).
+        `by`: the signed-in person who acknowledged it (none: the e-mailed link).
         """
         found = await self.notice(notice_id)
         if found is None:
@@ -421,7 +424,8 @@ class NotificationStore:
         for notice in (n for n in (found, original) if n is not None):
             events = facts.acknowledged(notice, now)
             await announce(self._acks, notice["_id"], events)
-            rows.append(with_outbox({"_id": notice["_id"], "at": now}, events, self._topics))
+            row = {"_id": notice["_id"], "at": now, **({"by": by} if by else {})}
+            rows.append(with_outbox(row, events, self._topics))
         await insert_new(self._acks, rows)
         return await self.notice(notice_id)
 

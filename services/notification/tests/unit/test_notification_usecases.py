@@ -226,6 +226,26 @@ async def test_acknowledgement_keeps_the_first_time(world: World) -> None:
     assert (refused.value.status, refused.value.code) == (404, "unknown_acknowledgement")
 
 
+async def test_a_signed_in_recipient_acknowledges_only_their_own_notice(world: World) -> None:
+    """A technician signed in as themselves acknowledges the notice to their endpoint, as
+    its e-mailed link does; the host unit's, another endpoint's or province's is not theirs."""
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    mine = f"technician:{ENDPOINTS[0]}"
+    notice = next(k for k, n in world.store.notices.items() if n["recipient"] == mine)
+    host = next(k for k, n in world.store.notices.items() if n["recipient"] == "unit:VP-UBND")
+    me = Principal(subject="kt", role=Role.TECHNICIAN, tenant=TENANT, endpoints=(ENDPOINTS[0],))
+    elsewhere = me.model_copy(update={"tenant": "lao-cai"})
+
+    done = await world.notifications.acknowledge_as(me, notice)
+    assert (done["acknowledged_at"], done["acknowledged_by"]) == (NOW, "kt")
+    for who, which, status in ((me, host, 403), (elsewhere, notice, 404), (OPERATOR, notice, 403)):
+        with pytest.raises(Refusal) as refused:
+            await world.notifications.acknowledge_as(who, which)
+        assert refused.value.status == status
+    clerk = Principal(subject="vt", role=Role.REGISTRAR, tenant=TENANT, unit="VP-UBND")
+    assert (await world.notifications.acknowledge_as(clerk, host))["acknowledged_by"] == "vt"
+
+
 async def test_notice_deadline_escalates_the_undelivered_formal_notices(world: World) -> None:
     event = assigned("m-1", NOW + timedelta(days=10))
     await world.notifications.slot_assigned(event)

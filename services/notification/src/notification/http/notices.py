@@ -1,4 +1,5 @@
-"""A meeting's notice history, and an operator's resend of one notice."""
+"""A meeting's notice history, an operator's resend of one notice, and a signed-in
+recipient's acknowledgement of one."""
 
 from __future__ import annotations
 
@@ -61,3 +62,14 @@ async def resend(
     request sends once, a new request sends again. A cancelled meeting's invitation
     or reminders are refused; its cancellation may be resent."""
     return notice_view(await use.resend(who, notice_id, idempotency_key))
+
+
+@router.post(
+    "/notices/{notice_id:path}/acknowledge",
+    summary="Người nhận xác nhận đã nhận thông báo / its recipient acknowledges a notice",
+)
+async def acknowledge(notice_id: str, who: Caller, use: UseCases) -> dict[str, Any]:
+    """What the e-mailed link does, for a recipient signed in as themselves (a technician
+    a notice to their endpoint, a host unit's registrar one to their unit): the first time
+    is kept."""
+    return notice_view(await use.acknowledge_as(who, notice_id))

@@ -66,7 +66,9 @@ class Store(Protocol):
     async def notice(self, notice_id: str) -> Document | None: ...
     async def for_meeting(self, meeting_id: str, tenant: str) -> list[Document]: ...
     async def for_cause(self, cause: str) -> list[Document]: ...
-    async def acknowledge(self, notice_id: str, now: datetime) -> Document | None: ...
+    async def acknowledge(
+        self, notice_id: str, now: datetime, by: str | None = None
+    ) -> Document | None: ...
     async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None: ...
     async def save_meeting(self, meeting: Meeting, new: bool = False) -> None: ...
     async def mark_cancelled(self, tenant: str, meeting_id: str, reason: str | None) -> None: ...
@@ -90,6 +92,7 @@ class TimerQueue(Protocol):
     async def schedule_many(self, timers: Sequence[Timer]) -> None: ...
 
 
+UNKNOWN_NOTICE = ("Không có thông báo này.", "There is no such notice.")
 FORBIDDEN = (
     "Không có quyền xem thông báo của cuộc họp này.",
     "You may not see this meeting's notices.",
@@ -290,9 +293,7 @@ class Notifications:
             raise Refusal(400, "idempotency_key_required", *RESEND_KEY_REQUIRED)
         original = await self.store.notice(notice_id)
         if original is None or original["tenant"] != who.tenant:
-            raise Refusal(
-                404, "unknown_notice", "Không có thông báo này.", "There is no such notice."
-            )
+            raise Refusal(404, "unknown_notice", *UNKNOWN_NOTICE)
         cause = resends.resend_cause(who.tenant, notice_id, request_key)
         repeated = await self.store.notice(f"{cause}|{original['recipient']}|{original['channel']}")
         if repeated is None:
@@ -322,6 +323,24 @@ class Notifications:
                 "This acknowledgement link is not valid.",
             )
         return notice
+
+    async def acknowledge_as(self, who: Principal, notice_id: str) -> Document:
+        """A signed-in recipient acknowledges a notice addressed to them, as its e-mailed
+        link does (a repeat keeps the first time); 404 for a notice of another province or
+        none, 403 for one addressed to somebody else."""
+        notice = await self.store.notice(notice_id)
+        if notice is None or notice["tenant"] != who.tenant:
+            raise Refusal(404, "unknown_notice", *UNKNOWN_NOTICE)
+        if not addressed_to(who, str(notice["recipient"])):
+            raise Refusal(
+                403,
+                "not_your_notice",
+                "Thông báo này gửi cho người khác; chỉ người nhận xác nhận được.",
+                "This notice is addressed to somebody else; only its recipient acknowledges it.",
+            )
+        found = await self.store.acknowledge(notice_id, self._clock.now(), by=who.subject)
+        assert found is not None  # read just above; notices are never deleted
+        return found
 
     # ------------------------------------------------------------ helpers
 
@@ -370,6 +389,17 @@ class _Gathered:
 
     async def flush(self) -> None:
         await self.store(self.notices)
+
+
+def addressed_to(who: Principal, recipient: str) -> bool:
+    """Whether a notice to `recipient` is the caller's own: a technician's endpoint, a
+    registrar's unit, the IT department for its operators."""
+    kind, _, code = recipient.partition(":")
+    if kind == "technician":
+        return who.role is Role.TECHNICIAN and who.serves(code)
+    if kind == "unit":
+        return who.role is Role.REGISTRAR and who.unit == code
+    return kind == "it_department" and who.role is Role.OPERATOR
 
 
 def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]) -> bool:
