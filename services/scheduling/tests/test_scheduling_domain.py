@@ -76,6 +76,19 @@ def test_endpoint_conflicts_name_each_other_meeting_once_with_its_local_time(pol
     )
 
 
+def test_a_conflict_only_the_buffers_make_says_so(policy) -> None:
+    """16:30 after a 14:00-16:00 meeting does not overlap it: the endpoint is still held
+    (an hour for the checks before, a quarter after), and the words say why."""
+    request = domain.request_of(requested("m-new", start=DAY + timedelta(hours=2, minutes=30)))
+    other = Holder("m-old", 0, Window(start=DAY, end=DAY + timedelta(hours=2)))
+    [conflict] = domain.endpoint_conflicts(request, [("TQ-UBND", other)], policy)
+    assert conflict.message_en.endswith(
+        "; each meeting holds its endpoints from 60 minutes before it opens until 15 minutes "
+        "after it ends (slot.setup_buffer, slot.teardown_buffer)"
+    )
+    assert "giữ điểm cầu từ 60 phút trước khai mạc đến 15 phút sau" in conflict.message
+
+
 def test_own_meeting_is_never_a_conflict(policy) -> None:
     request = domain.request_of(requested("m-1"))
     mine = Holder("m-1", 0, Window(start=DAY, end=DAY + timedelta(hours=1)))

@@ -41,6 +41,25 @@ def _span(holder: Holder, policy: Policy) -> str:
     return f"{local_text(holder.meeting.start, policy)} - {local_text(holder.meeting.end, policy)}"
 
 
+def _apart(request: Request, other: Window) -> bool:
+    """The two meetings themselves do not overlap: only the buffers around them do."""
+    return request.end <= other.start or other.end <= request.start
+
+
+def _buffers(policy: Policy) -> tuple[str, str]:
+    """Why meetings that do not overlap still collide, in both languages: an endpoint is
+    held around each meeting (its checks before, overrunning and tidying after)."""
+    before = int(policy.duration("slot.setup_buffer").total_seconds() // 60)
+    after = int(policy.duration("slot.teardown_buffer").total_seconds() // 60)
+    rules = "slot.setup_buffer, slot.teardown_buffer"
+    return (
+        f"; mỗi cuộc họp giữ điểm cầu từ {before} phút trước khai mạc đến {after} phút sau "
+        f"khi kết thúc ({rules})",
+        f"; each meeting holds its endpoints from {before} minutes before it opens until "
+        f"{after} minutes after it ends ({rules})",
+    )
+
+
 def endpoint_conflicts(
     request: Request, busy: Iterable[tuple[str, Holder]], policy: Policy
 ) -> list[Conflict]:
@@ -51,15 +70,16 @@ def endpoint_conflicts(
         if holder.meeting_id == request.meeting_id or (room, holder.meeting_id) in seen:
             continue
         when = _span(holder, policy)
+        vi, en = _buffers(policy) if _apart(request, holder.meeting) else ("", "")
         seen[(room, holder.meeting_id)] = Conflict(
             kind=ConflictKind.ENDPOINT_BUSY,
             resource=room,
             other_meeting_id=holder.meeting_id,
             other_window=holder.meeting,
             rule=policy.ref("slot.endpoint_exclusive"),
-            message=f"Điểm cầu {room} đã được xếp cho cuộc họp {holder.meeting_id} ({when})",
+            message=f"Điểm cầu {room} đã được xếp cho cuộc họp {holder.meeting_id} ({when}){vi}",
             message_en=f"Endpoint {room} is already booked for meeting {holder.meeting_id} "
-            f"({when})",
+            f"({when}){en}",
         )
     return list(seen.values())
 
