@@ -224,6 +224,20 @@ TEXT: dict[str, tuple[str, str]] = {
         "Not kept yet: the figures here and the downloads are always compiled afresh.",
     ),
     "keep_report": ("Tổng hợp và chốt báo cáo năm", "Compile and keep the year's report"),
+    "handed_in_count": (
+        "Đã nộp báo cáo năm: {done}/{total} điểm cầu",
+        "Annual reports handed in: {done} of {total} endpoints",
+    ),
+    "keep_missing": (
+        "Còn {count} điểm cầu chưa nộp báo cáo năm (danh sách bên dưới): bản chốt sẽ ghi "
+        "các điểm cầu đó là chưa báo cáo.",
+        "{count} endpoints have not handed in their annual report (listed below): the kept "
+        "report will record them as not reported.",
+    ),
+    "keep_despite_missing": (
+        "Vẫn chốt báo cáo khi còn {count} điểm cầu chưa nộp",
+        "Keep the report although {count} endpoints have not reported",
+    ),
     "report_kept_now": (
         "Đã tổng hợp và chốt báo cáo năm.",
         "The year's report is compiled and kept.",

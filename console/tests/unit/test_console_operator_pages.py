@@ -40,6 +40,8 @@ ENDPOINT = {
     "technician": {"name": "Cũ", "phone": "0912", "email": "cu@tq.gov.vn", "language": "vi"},
 }
 KEPT: dict[str, str] = {}
+ANNUAL: list[dict[str, Any]] = []
+"""The year's endpoint reports inspection lists (a test sets them)."""
 NOW_ISO = datetime.now(UTC).isoformat()
 NOTICES = [
     {"id": "n1", "recipient": "duty", "role": "duty", "kind": "escalation", "channel": "sms",
@@ -62,7 +64,7 @@ def platform(request: httpx.Request) -> httpx.Response:
     if path == "/meetings/m1/notices":
         return httpx.Response(200, json=NOTICES)
     if path == "/annual-reports":
-        return httpx.Response(200, json=[])
+        return httpx.Response(200, json=ANNUAL)
     if path == "/reports/2026/compile" and method == "POST":
         KEPT.update(compiled_at="2026-12-31T03:00:00+00:00", compiled_by="operator-1")
         return httpx.Response(200, json={"province": {}, **KEPT})
@@ -426,3 +428,32 @@ def test_a_refusal_is_a_sentence_next_to_its_field() -> None:
         "name": ["This field is required."],
         "unit": ["Gone (Source: Quy chế)"],
     }
+
+
+async def test_the_years_report_is_kept_with_reports_missing_only_when_the_officer_says_so(
+    console,
+) -> None:
+    """Finalising early is allowed, never by accident: the page counts who has handed in,
+    and keeping while some have not needs the box ticked."""
+    KEPT.clear()
+    due = "2026-12-15T17:00:00+00:00"
+    ANNUAL[:] = [
+        {"id": "a1", "endpoint": "TQ-UBND", "state": "submitted", "due_at": due},
+        {"id": "a2", "endpoint": "TQ-SNV", "state": "open", "due_at": due},
+        {"id": "a3", "endpoint": "TQ-STP", "state": "open", "due_at": due},
+    ]
+    try:
+        await as_role(console, Role.OPERATOR)
+        page = await console.get("/reports", params={"year": 2026})
+        assert "Đã nộp báo cáo năm: 1/3 điểm cầu · Hạn" in page.text
+        assert 'id="despite-missing"' in page.text
+        assert "Còn 2 điểm cầu chưa nộp báo cáo năm" in page.text
+        unsaid = await console.post("/reports/2026/keep", data={"csrf": csrf_of(page)})
+        assert unsaid.status_code == 422
+        assert "Còn 2 điểm cầu chưa nộp báo cáo năm" in unsaid.text
+        assert not KEPT, "nothing kept"
+        said = {"csrf": csrf_of(page), "despite_missing": "yes"}
+        kept = await console.post("/reports/2026/keep", data=said)
+        assert kept.headers["location"] == "/reports?year=2026&done=kept"
+    finally:
+        ANNUAL.clear()

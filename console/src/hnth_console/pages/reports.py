@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hnth_console import views
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page
 from hnth_console.reads import optional
-from hnth_console.render import render, see_other
+from hnth_console.render import error, render, see_other
 
 router = APIRouter()
 Allowed = Annotated[Session, Depends(page("reports"))]
@@ -36,6 +36,7 @@ async def reports(
     )
     province = report.get("province") or {}
     bars = views.compliance_bars(province)
+    missing = not_handed_in(annual)
     return render(
         request,
         s,
@@ -45,14 +46,32 @@ async def reports(
         bars=bars,
         annual=annual,
         kept=kept,
+        missing=missing,
+        due=min((str(a["due_at"]) for a in missing if a.get("due_at")), default=None),
         done=done if done == "kept" else None,
     )
 
 
+def not_handed_in(annual: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The year's endpoint reports still not handed in."""
+    return [a for a in annual if a.get("state") != "submitted"]
+
+
 @router.post("/reports/{year}/keep", include_in_schema=False)
-async def keep(year: int, s: Keeper, backends: Services) -> Response:
+async def keep(
+    request: Request,
+    year: int,
+    s: Keeper,
+    backends: Services,
+    despite_missing: Annotated[str, Form()] = "",
+) -> Response:
     """Compile the year's report and keep it as the province's record of the year (the
-    downloads stay live: they compile afresh each time)."""
+    downloads stay live: they compile afresh each time). While endpoints have not handed
+    in their reports, only when the officer says so: a kept report is the year's record."""
+    annual = await backends.get("inspection", "/annual-reports", s.token, s.lang, year=year)
+    missing = not_handed_in(annual)
+    if missing and despite_missing != "yes":
+        return error(request, s, 422, s.t("keep_missing").format(count=len(missing)))
     await backends.request("POST", "inspection", f"/reports/{year}/compile", s.token, s.lang)
     return see_other(f"/reports?year={year}", done="kept")
 
