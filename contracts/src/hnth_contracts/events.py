@@ -304,6 +304,8 @@ class SlotAssigned(Event):
     """The groups the meeting named, each with the endpoints it expanded to."""
     slot: Slot
     check_deadline: UtcDatetime
+    """When the endpoints' checks are due: `check.lead_time` before the opening, or the
+    opening itself for a meeting first decided after that (an urgent one)."""
     notice_deadline: UtcDatetime
     late_notice: bool = False
     rules: tuple[RuleRef, ...] = ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheduling_samples import DAY, NOW, requested, small_bridges
+from scheduling_samples import DAY, NOW, changed, requested, small_bridges
 
 from hnth_contracts import ConflictKind, RuleRef, Window
 from hnth_contracts.policy import DEFAULT_SOURCE, INVARIANTS, Rule
@@ -352,6 +352,24 @@ def test_inside_the_notice_lead_time_needs_an_urgent_reason_and_is_flagged_late(
     assert not domain.assign(
         domain.request_of(on_time), policy, policy.bridge, on_time, NOW
     ).late_notice
+
+
+def test_a_meeting_first_decided_inside_the_check_hour_is_checked_by_its_opening(
+    policy,
+) -> None:
+    """Registered at 08:22 for 09:00: T-1h (08:00) has passed, so its endpoints are due by
+    the opening, not missed at once; a change inside the hour keeps T-1h (the checks
+    already done stand)."""
+    start = NOW + timedelta(minutes=38)
+    urgent = requested(start=start, occurred_at=NOW, urgent_reason="Họp khẩn")
+    first = domain.assign(domain.request_of(urgent), policy, policy.bridge, urgent, NOW)
+    assert first.check_deadline == start
+    change = changed("m-1", 1, start=start, occurred_at=NOW, urgent_reason="Họp khẩn")
+    moved = domain.assign(domain.request_of(change), policy, policy.bridge, change, NOW)
+    assert moved.check_deadline == start - timedelta(hours=1)
+    ahead = requested(start=NOW + timedelta(days=3), occurred_at=NOW)
+    usual = domain.assign(domain.request_of(ahead), policy, policy.bridge, ahead, NOW)
+    assert usual.check_deadline == NOW + timedelta(days=3, hours=-1)
 
 
 def test_the_notice_lead_counts_from_the_request_not_from_its_processing(policy) -> None:

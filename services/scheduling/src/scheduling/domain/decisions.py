@@ -28,6 +28,16 @@ from scheduling.domain.validation import is_late
 PRODUCER = "scheduling"
 
 
+def check_deadline(request: Request, policy: Policy, now: datetime) -> datetime:
+    """When the endpoints' checks are due: `check.lead_time` before the opening; a new
+    meeting decided after that (an urgent one, registered inside the hour) by its opening,
+    as a backup switched to in the last hour is: a deadline already past would call every
+    endpoint missed, and alert every party, the moment it is assigned. A change keeps the
+    usual deadline (moving it would start every endpoint's checks again)."""
+    usual = request.start - policy.duration("check.lead_time")
+    return request.start if request.revision == 0 and now > usual else usual
+
+
 def assign(
     request: Request,
     policy: Policy,
@@ -78,7 +88,7 @@ def assign(
             reserved=reserved_window(request.start, request.end, policy),
             cascade=cascade,
         ),
-        check_deadline=request.start - policy.duration("check.lead_time"),
+        check_deadline=check_deadline(request, policy, now),
         notice_deadline=request.start - policy.duration("notice.lead_time"),
         # another publisher may not flag it: inside the lead time is late, whoever says so
         late_notice=request.late_notice or is_late(request, policy, now),
