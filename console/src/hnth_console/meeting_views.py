@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hnth_console.i18n import Translate
-from hnth_console.views import parse_time
+from hnth_console.views import endpoints_of, parse_time
 from hnth_contracts import priority
 from hnth_contracts.policy import Policy
 
@@ -423,3 +423,15 @@ def access_rows(entries: Sequence[Row], zone: ZoneInfo) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def incidents_of(meeting: Row, incidents: Iterable[Row]) -> list[Row]:
+    """The incidents a meeting page lists: those reported for it, and those still open at
+    its endpoints (a line down at an endpoint concerns every meeting there)."""
+    mine, endpoints = meeting.get("id"), set(endpoints_of(meeting))
+    return [
+        i
+        for i in incidents
+        if i.get("meeting_id") == mine
+        or (i.get("state") == "open" and i.get("endpoint") in endpoints)
+    ]

@@ -104,15 +104,38 @@ def alarm(check: Row, now: datetime, warn: timedelta) -> str:
     return "waiting"
 
 
+SERIOUS = ("high", "critical")
+"""Incident severities that make an endpoint not ready, whatever its check said."""
+
+
+def with_incident(colour: str, incidents: Sequence[Row]) -> str:
+    """A check's colour with its endpoint's open incidents: a serious one is red (a line
+    down since the check passed), a lesser one at least the warning colour."""
+    if any(i.get("severity") in SERIOUS for i in incidents):
+        return "bad"
+    return "late" if incidents and colour in ("ok", "waiting") else colour
+
+
 def board_rows(
-    meetings: Iterable[Row], readiness: Mapping[str, Sequence[Row]], now: datetime, warn: timedelta
+    meetings: Iterable[Row],
+    readiness: Mapping[str, Sequence[Row]],
+    now: datetime,
+    warn: timedelta,
+    incidents: Mapping[str, Sequence[Row]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per meeting with its endpoints' checks and the worst colour among them."""
+    """One row per meeting with its endpoints' checks (coloured with their open
+    `incidents`, by endpoint) and the worst colour among them."""
     order = {"late": 0, "bad": 1, "waiting": 2, "ok": 3}
+    opened = incidents or {}
     rows = []
     for meeting in meetings:
         checks = [
-            {**check, "alarm": alarm(check, now, warn)}
+            {
+                **check,
+                "alarm": with_incident(
+                    alarm(check, now, warn), opened.get(str(check.get("endpoint")), ())
+                ),
+            }
             for check in readiness.get(meeting["id"], [])
             if not check.get("closed")  # the meeting no longer asks it (cancelled, replaced)
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hnth_console import views
+from hnth_console import meeting_views, views
 from hnth_console.i18n import translator
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -37,6 +37,13 @@ def test_a_meeting_row_takes_the_worst_colour_of_its_endpoints() -> None:
     assert [c["alarm"] for c in row["checks"]] == ["ok", "late"]
     [empty] = views.board_rows([{"id": "m2"}], {}, NOW, WARN)
     assert (empty["alarm"], empty["checks"]) == ("waiting", [])
+    # a line down at A since its check passed: red; a lesser incident: the warning colour
+    down = {"A": [{"endpoint": "A", "severity": "high"}]}
+    [row] = views.board_rows([meeting], {"m1": checks}, NOW, WARN, down)
+    assert [c["alarm"] for c in row["checks"]] == ["bad", "late"]
+    slight = {"A": [{"endpoint": "A", "severity": "low"}]}
+    [row] = views.board_rows([meeting], {"m1": checks}, NOW, WARN, slight)
+    assert [c["alarm"] for c in row["checks"]] == ["late", "late"]
 
 
 def test_week_runs_monday_to_sunday_in_the_provinces_zone() -> None:
@@ -134,3 +141,15 @@ def test_an_audit_lines_details_are_words_not_codes() -> None:
     assert views.audit_detail(changed, vi, ZONE) == "Điện thoại: 0912 → —; Vai trò: Sở TT&TT → Xem"
     endpoints = {"changed": {"endpoints": {"was": [], "now": ["TQ-XA-1", "TQ-XA-2"]}}}
     assert views.audit_detail(endpoints, en, ZONE) == "Endpoints: — → TQ-XA-1, TQ-XA-2"
+
+
+def test_a_meeting_lists_its_own_incidents_and_those_open_at_its_endpoints() -> None:
+    meeting = {"id": "m1", "main_endpoint": "A", "endpoints": ["B"], "reached": ["C"]}
+    incidents = [
+        {"id": "own", "meeting_id": "m1", "endpoint": "Z", "state": "resolved"},
+        {"id": "line-down", "endpoint": "C", "state": "open"},  # reported with no meeting
+        {"id": "fixed", "endpoint": "B", "state": "resolved"},
+        {"id": "elsewhere", "endpoint": "Y", "state": "open"},
+    ]
+    found = meeting_views.incidents_of(meeting, incidents)
+    assert [i["id"] for i in found] == ["own", "line-down"]

@@ -56,7 +56,8 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
         open_incidents(backends, s),
     )
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
-    rows = views.board_rows(meetings, readiness, now, warn_of(request))
+    by_endpoint = views.incidents_by_endpoint(opened)
+    rows = views.board_rows(meetings, readiness, now, warn_of(request), by_endpoint)
     held: list[dict[str, Any]] = []
     if s.may("arrange_meeting"):
         await offer_backups(request, s, backends, rows, now)
@@ -64,7 +65,7 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
     return {
         "rows": rows,
         "held": held,
-        "incidents": views.incidents_by_endpoint(opened),
+        "incidents": by_endpoint,
         "now": now,
     }
 

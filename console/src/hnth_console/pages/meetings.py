@@ -244,7 +244,7 @@ async def meeting_page(
         "meeting.html",
         status,
         m=found,
-        incidents=[i for i in incidents or [] if i.get("meeting_id") == meeting_id],
+        incidents=meeting_views.incidents_of(found, incidents or []),
         materials=materials,
         timeline=meeting_views.timeline_lines(
             found.get("timeline") or [], s.zone, s.t, s.lang, found.get("people") or {}
