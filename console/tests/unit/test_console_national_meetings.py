@@ -214,3 +214,21 @@ async def test_a_refused_change_comes_back_as_typed_and_the_it_department_gives_
     assert json.loads(sent.pop().content)["urgent_reason"] == "Bão"
     assert (await sign_in(console, "van-thu")).status_code == 303
     assert 'id="change-urgent"' not in (await console.get("/meetings/m1")).text
+
+
+async def test_the_change_form_corrects_the_official_letter(console, monkeypatch) -> None:
+    """A mistyped letter number is corrected on the change form (it could only be fixed by
+    cancelling and registering again); an unchanged one is not sent."""
+    monkeypatch.setitem(MEETING, "document_number", "12/UBND")
+    monkeypatch.setitem(MEETING, "document_date", "2026-12-01")
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-document-number" maxlength="100" value="12/UBND"' in page.text
+    was = {"csrf": csrf_of(page), "document_number_was": "12/UBND"}
+    was |= {"document_date_was": "2026-12-01", "document_date": "2026-12-01"}
+    done = await console.post("/meetings/m1/change", data={**was, "document_number": "21/UBND"})
+    assert done.status_code == 303, done.text
+    assert json.loads(sent.pop().content) == {"document_number": "21/UBND"}
+    same = {**was, "document_number": "12/UBND", "title": "Họp"}
+    assert (await console.post("/meetings/m1/change", data=same)).status_code == 303
+    assert json.loads(sent.pop().content) == {"title": "Họp"}

@@ -39,8 +39,8 @@ def _path(meeting_id: str, tail: str = "") -> str:
 @router.post("/meetings/{meeting_id}/change", response_class=HTMLResponse, include_in_schema=False)
 async def change(request: Request, meeting_id: str, s: Clerk, backends: Services) -> Response:
     """Registration's PATCH with what the clerk changed (the start with its length, the
-    endpoints it names; the IT department's urgent reason inside the notice lead time); a
-    refusal beside the form, filled as it was."""
+    endpoints it names, the official letter; the IT department's urgent reason inside the
+    notice lead time); a refusal beside the form, filled as it was."""
     form = await request.form()
     fields = {k: str(form.get(k) or "").strip() for k in ("title", "chair", "start", "minutes")}
     body: dict[str, Any] = {k: fields[k] for k in ("title", "chair") if fields[k]}
@@ -49,6 +49,11 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
     typed: dict[str, Any] = {**fields, "external_host": host, "urgent_reason": urgent}
     if s.may("national_meeting") and host != str(form.get("external_host_was") or ""):
         body["external_host"] = host or None  # named, changed, or cleared
+    for letter in ("document_number", "document_date"):  # the official letter, corrected
+        if letter in form:
+            typed[letter] = str(form.get(letter) or "").strip()
+            if typed[letter] != str(form.get(f"{letter}_was") or ""):
+                body[letter] = typed[letter] or None
     if "endpoints_was" in form:  # the form offered the endpoints: ticked or not, as shown
         was = [c for c in str(form.get("endpoints_was")).split(",") if c]
         chosen = [str(v) for v in form.getlist("endpoints")]
