@@ -491,3 +491,19 @@ async def test_a_missing_signing_keys_file_stops_the_start_not_the_first_sign_in
     assert f"t{unique}.hnth.meetings" in service.kafka_grants().reads
     with pytest.raises(FileNotFoundError):
         await service.start()
+
+
+async def test_a_mistyped_letter_is_corrected_by_a_change(registration, register) -> None:
+    """The console's change form sends the letter alone: the meeting names the new one
+    and says so to everyone (a change, MeetingChanged)."""
+    created = (await register(meeting_body(document_number="12/UBND"))).json()
+    auth = registration.headers()
+    corrected = await registration.http.patch(
+        f"/meetings/{created['id']}",
+        json={"document_number": "21/UBND", "document_date": "2026-11-30"},
+        headers=auth,
+    )
+    assert corrected.status_code == 200, corrected.text
+    shown = await meeting(registration, created["id"])
+    assert (shown["document_number"], shown["document_date"]) == ("21/UBND", "2026-11-30")
+    assert shown["revision"] == 1
