@@ -360,6 +360,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "replay": ("Phát lại", "Replay"),
     "replayed": ("Đã phát lại", "Replayed"),
     "no_dead_letters": ("Không có thư lỗi.", "No dead letters."),
+    "notice_counts": (
+        "{waiting} thông báo chưa được xác nhận, {failed} gửi lỗi, trong {meetings} cuộc họp "
+        "từ hôm qua đến 14 ngày tới (chỉ thông báo mời họp, thay đổi, hủy họp gửi các bên; "
+        "tin nhắn SMS, cảnh báo và bản gửi Sở không cần xác nhận).",
+        "{waiting} notices not acknowledged, {failed} failed, in {meetings} meetings from "
+        "yesterday to 14 days ahead (only the meeting, change and cancellation notices to "
+        "the parties; SMS copies, alerts and the IT department's own copies need none).",
+    ),
     "province_unknown": (
         "(không rõ tỉnh nào: mọi tỉnh đều thấy)",
         "(no province named: every province sees it)",

@@ -149,13 +149,25 @@ def on_bridge(meetings: Iterable[Row], bridge: str) -> list[Row]:
     return [m for m in meetings if (m.get("slot") or {}).get("bridge") == bridge]
 
 
+ACKNOWLEDGED_KINDS = ("meeting_notice", "meeting_changed", "meeting_cancelled")
+"""The written notices a recipient is asked to confirm (alerts, reminders and the duty
+officer's escalations are acted on, not acknowledged)."""
+
+
 def unacknowledged(notices: Iterable[Row]) -> list[Row]:
-    """Notices still wanting attention: sent and not acknowledged, or failed."""
+    """Notices still wanting attention: a written notice sent to a party and not
+    acknowledged (not an SMS copy, not the IT department's own), or any that failed."""
     return [
         n
         for n in notices
-        if (n.get("status") == "sent" and not n.get("acknowledged_at"))
-        or n.get("status") == "failed"
+        if n.get("status") == "failed"
+        or (
+            n.get("status") == "sent"
+            and not n.get("acknowledged_at")
+            and n.get("kind") in ACKNOWLEDGED_KINDS
+            and n.get("channel") != "sms"
+            and n.get("role") != "it_department"
+        )
     ]
 
 

@@ -66,13 +66,19 @@ def test_meetings_fall_on_their_local_day() -> None:
 
 
 def test_notices_wanting_attention_are_the_unacknowledged_and_the_failed() -> None:
+    notice = {"kind": "meeting_notice", "channel": "email", "role": "technician"}
     notices = [
-        {"id": 1, "status": "sent", "acknowledged_at": None},
-        {"id": 2, "status": "sent", "acknowledged_at": "2026-11-23T08:00:00+07:00"},
-        {"id": 3, "status": "failed"},
-        {"id": 4, "status": "pending"},
+        {**notice, "id": 1, "status": "sent", "acknowledged_at": None},
+        {**notice, "id": 2, "status": "sent", "acknowledged_at": "2026-11-23T08:00:00+07:00"},
+        {**notice, "id": 3, "status": "failed"},
+        {**notice, "id": 4, "status": "pending"},
+        # acted on, not acknowledged: an SMS copy, an alert, the IT department's own copy
+        {**notice, "id": 5, "status": "sent", "channel": "sms"},
+        {**notice, "id": 6, "status": "sent", "kind": "check_alert"},
+        {**notice, "id": 7, "status": "sent", "role": "it_department"},
+        {**notice, "id": 8, "status": "failed", "kind": "escalation"},  # failed: still shown
     ]
-    assert [n["id"] for n in views.unacknowledged(notices)] == [1, 3]
+    assert [n["id"] for n in views.unacknowledged(notices)] == [1, 3, 8]
 
 
 def test_inspections_split_into_overdue_and_due_later() -> None:

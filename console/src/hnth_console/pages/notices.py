@@ -39,7 +39,12 @@ async def notices(
         for m, n in zip(meetings, found, strict=True)
     ]
     shown = [r for r in rows if r["notices"]]
-    return render(request, s, "notices.html", rows=shown, resent=resent, back="/notices")
+    listed = [n for r in shown for n in r["notices"]]
+    failed = sum(1 for n in listed if n.get("status") == "failed")
+    counts = {"waiting": len(listed) - failed, "failed": failed, "meetings": len(shown)}
+    return render(
+        request, s, "notices.html", rows=shown, counts=counts, resent=resent, back="/notices"
+    )
 
 
 @router.post("/notices/resend", include_in_schema=False)
