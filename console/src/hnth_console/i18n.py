@@ -419,6 +419,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "my_incidents": ("Sự cố đang mở ở điểm cầu của tôi", "Open incidents at my endpoint"),
     "report_incident": ("Báo sự cố", "Report an incident"),
     "mark_resolved": ("Đã khắc phục", "Mark resolved"),
+    "meetings_affected": ("Cuộc họp bị ảnh hưởng (2 ngày tới)", "Meetings affected (next 2 days)"),
+    "technician_contact": ("Liên hệ kỹ thuật viên", "Technician's contact"),
     "my_inspections": ("Kiểm tra định kỳ cần làm", "Periodic inspections to do"),
     "record_inspection": ("Ghi kết quả kiểm tra định kỳ", "Record the inspection's result"),
     "my_annual": ("Báo cáo năm", "Annual reports"),

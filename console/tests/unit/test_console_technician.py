@@ -377,3 +377,15 @@ async def test_a_technician_acknowledges_the_notice_to_their_endpoint_on_my_work
     refused = await client.post("/my/notices/acknowledge", data={**form, "notice_id": "n-theirs"})
     assert refused.status_code == 403
     assert "chỉ người nhận xác nhận được" in refused.text
+
+
+async def test_an_open_incident_names_the_meetings_it_affects_and_what_to_do(console) -> None:
+    """The duty officer's incidents page: the meetings at the endpoint in the next two days,
+    the technician's contact, and the form that marks it resolved."""
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    page = await console.get("/incidents")
+    row = page.text.split('data-incident="i1"')[1].split("</tr>")[0]
+    assert 'href="/meetings/m1"' in row  # TQ-UBND takes part in m1
+    assert "Họp m1" in row
+    assert 'href="/technicians#tech-TQ-UBND"' in row
+    assert 'href="/my/incidents/i1/resolve"' in row

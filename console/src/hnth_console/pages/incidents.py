@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,24 +16,43 @@ from fastapi.responses import HTMLResponse, Response
 from hnth_console import views
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page
+from hnth_console.reads import meetings_between, optional
 from hnth_console.render import render, see_other
 
 router = APIRouter()
 Allowed = Annotated[Session, Depends(page("incidents"))]
 Planner = Annotated[Session, Depends(page("inspection_plan"))]
 REFUSED = (400, 404, 409, 422)
+AFFECTED_AHEAD = timedelta(days=2)
+"""How far ahead an open incident's page names the meetings at its endpoint."""
 
 
 @router.get("/incidents", response_class=HTMLResponse, summary="Sự cố và kiểm tra định kỳ")
 async def incidents(
     request: Request, s: Allowed, backends: Services, done: str | None = None
 ) -> HTMLResponse:
-    opened, tasks = await asyncio.gather(
+    now = datetime.now(UTC)
+    opened, tasks, coming = await asyncio.gather(
         backends.get("inspection", "/incidents", s.token, s.lang, state="open"),
         backends.get("inspection", "/inspections", s.token, s.lang),
+        optional(meetings_between(backends, s, now, now + AFFECTED_AHEAD)),
     )
-    late, later = views.overdue(tasks, datetime.now(UTC))
-    return render(request, s, "incidents.html", opened=opened, late=late, later=later, done=done)
+    late, later = views.overdue(tasks, now)
+    live = [m for m in coming or [] if m.get("status") not in ("cancelled", "rejected")]
+    affected = {
+        str(i.get("id")): [m for m in live if i.get("endpoint") in views.endpoints_of(m)]
+        for i in opened
+    }
+    return render(
+        request,
+        s,
+        "incidents.html",
+        opened=opened,
+        affected=affected,
+        late=late,
+        later=later,
+        done=done,
+    )
 
 
 def plan_body(form: dict[str, str], s: Session) -> dict[str, Any]:

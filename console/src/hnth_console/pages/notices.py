@@ -28,20 +28,15 @@ async def notices(
     soon = (now - timedelta(days=1), now + timedelta(days=14))
     meetings = await meetings_between(backends, s, *soon)
     found = await per_meeting(backends, s, "notification", "/meetings/{}/notices", meetings)
-    rows = [
-        {
-            "meeting": m,
-            "notices": [
-                meeting_views.notice_in_words(notice, s.zone, s.t)
-                for notice in views.unacknowledged(n or [])
-            ],
-        }
-        for m, n in zip(meetings, found, strict=True)
+    wanting = [(m, views.unacknowledged(n or [])) for m, n in zip(meetings, found, strict=True)]
+    shown = [
+        {"meeting": m, "notices": [meeting_views.notice_in_words(x, s.zone, s.t) for x in listed]}
+        for m, listed in wanting
+        if listed
     ]
-    shown = [r for r in rows if r["notices"]]
-    listed = [n for r in shown for n in r["notices"]]
-    failed = sum(1 for n in listed if n.get("status") == "failed")
-    counts = {"waiting": len(listed) - failed, "failed": failed, "meetings": len(shown)}
+    every = [x for _, listed in wanting for x in listed]
+    failed = sum(1 for x in every if x.get("status") == "failed")
+    counts = {"waiting": len(every) - failed, "failed": failed, "meetings": len(shown)}
     return render(
         request, s, "notices.html", rows=shown, counts=counts, resent=resent, back="/notices"
     )
