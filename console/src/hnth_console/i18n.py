@@ -392,8 +392,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "length": ("Thời lượng (phút)", "Length (minutes)"),
     "start_format": (
-        "viết ngày giờ theo dạng YYYY-MM-DD HH:MM, ví dụ 2027-01-15 08:00",
-        "write the date and time as YYYY-MM-DD HH:MM, e.g. 2027-01-15 08:00",
+        "viết ngày giờ theo dạng DD/MM/YYYY HH:MM hoặc YYYY-MM-DD HH:MM, ví dụ 15/01/2027 08:00",
+        "write the date and time as DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM, e.g. 15/01/2027 08:00",
     ),
     # technician's pages
     "my_work": ("Việc của tôi", "My work"),
@@ -484,12 +484,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "since": ("từ", "since"),
     "since_when": ("Xảy ra từ lúc nào", "Since when"),
     "since_help": (
-        "(HH:MM hôm nay hoặc YYYY-MM-DD HH:MM; để trống: bây giờ)",
-        "(HH:MM today or YYYY-MM-DD HH:MM; empty: now)",
+        "(HH:MM hôm nay, hoặc DD/MM/YYYY HH:MM; để trống: bây giờ)",
+        "(HH:MM today, or DD/MM/YYYY HH:MM; empty: now)",
     ),
     "time_format": (
-        "Thời điểm viết theo dạng HH:MM hoặc YYYY-MM-DD HH:MM.",
-        "Write the time as HH:MM or YYYY-MM-DD HH:MM.",
+        "Thời điểm viết theo dạng HH:MM, DD/MM/YYYY HH:MM hoặc YYYY-MM-DD HH:MM.",
+        "Write the time as HH:MM, DD/MM/YYYY HH:MM or YYYY-MM-DD HH:MM.",
     ),
     "not_in_future": ("Thời điểm không được ở tương lai.", "The time cannot be in the future."),
     "severity": ("Mức độ", "Severity"),
@@ -643,7 +643,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "changed_ok": ("Đã gửi thay đổi; chờ xếp lịch lại.", "Change sent; waiting to be rescheduled."),
     "nothing_changed": ("Không có gì thay đổi.", "Nothing to change."),
     "reason_needed": ("Hãy ghi lý do hủy.", "Give the reason for cancelling."),
-    "new_start": ("Giờ bắt đầu mới (YYYY-MM-DD HH:MM)", "New start (YYYY-MM-DD HH:MM)"),
+    "new_start": ("Giờ bắt đầu mới (DD/MM/YYYY HH:MM)", "New start (DD/MM/YYYY HH:MM)"),
     "new_length": ("Thời lượng mới (phút)", "New length (minutes)"),
     "save_change": ("Lưu thay đổi", "Save the change"),
     "do_cancel": ("Hủy cuộc họp này", "Cancel this meeting"),
@@ -687,7 +687,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "move_minutes": ("Thời lượng (phút)", "Length (minutes)"),
     "move_reason": ("Lý do dời (gửi cho mọi bên)", "Reason for the move (sent to every party)"),
     "do_move": ("Dời cuộc họp", "Move the meeting"),
-    "move_start_format": ("hãy ghi dạng 2026-12-03 08:00", "write it as 2026-12-03 08:00"),
+    "move_start_format": (
+        "hãy ghi dạng 03/12/2026 08:00 (hoặc 2026-12-03 08:00)",
+        "write it as 03/12/2026 08:00 (or 2026-12-03 08:00)",
+    ),
     "move_length_needed": ("Hãy chọn thời lượng.", "Choose the length."),
     "move_reason_needed": ("Hãy ghi lý do dời.", "Give the reason for the move."),
     "moved_ok": ("Đã dời; chờ xếp lịch lại.", "Moved; waiting to be rescheduled."),

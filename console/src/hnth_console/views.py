@@ -49,6 +49,23 @@ def endpoints_of(meeting: Row) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+TYPED_TIMES = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%H:%M %d/%m/%Y")
+"""How people type a day and time: as the forms' hint says, and as every page shows one
+(`15/01/2027 08:00`, `08:00 15/01/2027`)."""
+
+
+def typed_time(text: str, zone: ZoneInfo) -> datetime:
+    """A day and time typed in the province's `zone` (`2027-01-15 08:00`, `15/01/2027 08:00`
+    or `08:00 15/01/2027`; a browser's `2027-01-15T08:00` too); ValueError otherwise."""
+    cleaned = " ".join(text.strip().replace("T", " ").split())
+    for pattern in TYPED_TIMES:
+        try:
+            return datetime.strptime(cleaned, pattern).replace(tzinfo=zone)
+        except ValueError:
+            continue
+    raise ValueError(f"no day and time in {text!r}")
+
+
 def shown_time(value: Any, zone: ZoneInfo, pattern: str = "%d/%m %H:%M") -> str:
     """A time as people in the province read it (their zone), or '' when there is none."""
     moment = parse_time(value)

@@ -116,7 +116,7 @@ async def test_the_duty_officer_moves_a_meeting_in_local_time(console) -> None:
     assert (await sign_in(console, "truc-ban", lang="en")).status_code == 303
     page = await console.get("/meetings/m1")
     form = page.text.split('id="move-form"')[1].split("</form>")[0]
-    assert f'value="{START:%Y-%m-%d} 09:00"' in form  # the start as it is, in Vietnam time
+    assert f'value="{START:%d/%m/%Y} 09:00"' in form  # the start as it is, in Vietnam time
     assert '<option value="90" selected>' in form  # its length
     fields = {"csrf": csrf_of(page), "start": f"{START:%Y-%m-%d} 14:30", "minutes": "60",
               "reason": "Phòng họp chính đang sửa chữa"}  # fmt: skip

@@ -71,6 +71,8 @@ def test_the_meeting_asked_for_starts_in_the_provinces_zone() -> None:
     grouped = meeting_body(fields, [], ZONE, None, ["ALL-COMMUNES"])
     assert grouped["groups"] == ["ALL-COMMUNES"]  # scheduling expands it when deciding
     assert grouped["endpoints"] == ["TQ-A"]
-    for broken in ({"start": "03/12/2026 08:00"}, {"minutes": "1h"}):
+    as_shown = meeting_body({**fields, "start": "03/12/2026 08:00"}, [], ZONE, None)
+    assert as_shown["start"] == body["start"]  # the day as every page shows one reads too
+    for broken in ({"start": "03/12 08:00"}, {"minutes": "1h"}):
         with pytest.raises(ValueError, match=r"."):
             meeting_body({**fields, **broken}, [], ZONE, None)

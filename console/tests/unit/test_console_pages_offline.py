@@ -139,7 +139,7 @@ async def test_the_registration_form_answers_each_outcome(console) -> None:
     }
     unreadable = await client.post("/meetings/new", data={**form, "start": "mai"})
     assert unreadable.status_code == 422
-    assert "Bắt đầu: viết ngày giờ theo dạng YYYY-MM-DD HH:MM" in unreadable.text
+    assert "Bắt đầu: viết ngày giờ theo dạng DD/MM/YYYY HH:MM" in unreadable.text
     unlettered = await client.post("/meetings/new", data={**form, "title": "no letter"})
     assert unlettered.status_code == 422
     assert "Số công văn: Tỉnh yêu cầu đăng ký kèm công văn" in unlettered.text  # its label

@@ -332,7 +332,7 @@ async def test_a_report_handed_in_is_read_back_and_another_endpoints_is_refused_
     assert 'href="/my/annual/a1"' in my.text  # still to hand in
     assert 'href="/my/annual/a0"' in my.text  # handed in: there to read
     assert "Đã nộp lúc 09:30 10/12/2025" in my.text  # in the province's time
-    assert "a9" not in my.text
+    assert "/my/annual/a9" not in my.text  # another endpoint's
     read = await client.get("/my/annual/a0")
     assert "Đã nộp lúc 09:30 10/12/2025 · ky-thuat" in read.text
     assert "Nâng cấp đường truyền" in read.text

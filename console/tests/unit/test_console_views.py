@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from hnth_console import meeting_views, views
 from hnth_console.i18n import translator
 
@@ -159,3 +161,13 @@ def test_a_meeting_lists_its_own_incidents_and_those_open_at_its_endpoints() -> 
     ]
     found = meeting_views.incidents_of(meeting, incidents)
     assert [i["id"] for i in found] == ["own", "line-down"]
+
+
+def test_a_day_and_time_is_read_as_people_type_it() -> None:
+    """As the hint says, as every page shows one, or as a browser's picker sends it."""
+    expected = datetime(2027, 1, 15, 8, 0, tzinfo=ZONE)
+    for typed in ("2027-01-15 08:00", "15/01/2027 08:00", "08:00 15/01/2027", "2027-01-15T08:00"):
+        assert views.typed_time(f" {typed} ", ZONE) == expected
+    for wrong in ("15/01 08:00", "tomorrow", "2027-13-01 08:00", ""):
+        with pytest.raises(ValueError, match="no day and time"):
+            views.typed_time(wrong, ZONE)

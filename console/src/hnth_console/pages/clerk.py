@@ -6,7 +6,7 @@ page refreshes without a full reload."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from hnth_console import views
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page, warn_of
 from hnth_console.pages.meetings import (
@@ -69,7 +70,7 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
 
     if fields["start"]:
         try:
-            start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
+            start = views.typed_time(fields["start"], s.zone)
             minutes = int(fields["minutes"] or "0")
         except ValueError:
             return await again(422, [f"{s.t('start')}: {s.t('start_format')}"])
@@ -125,7 +126,7 @@ async def book_rehearsal(
     form = await request.form()
     start_text, minutes_text = (str(form.get(k) or "").strip() for k in ("start", "minutes"))
     try:
-        start = datetime.strptime(start_text, "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
+        start = views.typed_time(start_text, s.zone)
     except ValueError:
         errors = {"rehearsal_start": [f"{s.t('rehearsal_start')}: {s.t('move_start_format')}"]}
         return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)

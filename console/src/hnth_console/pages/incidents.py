@@ -60,9 +60,9 @@ def plan_body(form: dict[str, str], s: Session) -> dict[str, Any]:
     endpoint codes as typed (commas or spaces between them)."""
     day, time = form.get("day", "").strip(), form.get("time", "").strip()
     try:
-        at = datetime.strptime(f"{day} {time}", "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
+        at = views.typed_time(f"{day} {time}", s.zone)
     except ValueError as exc:
-        raise ValueError(f"{s.t('planned_at')}: YYYY-MM-DD HH:MM") from exc
+        raise ValueError(f"{s.t('planned_at')}: {s.t('start_format')}") from exc
     return {
         "planned_at": at.isoformat(),
         "endpoints": [c for c in re.split(r"[,\s]+", form.get("endpoints", "")) if c],

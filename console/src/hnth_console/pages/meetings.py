@@ -411,7 +411,7 @@ async def move(request: Request, meeting_id: str, s: Arranger, backends: Service
     )
     errors: dict[str, list[str]] = {}
     try:
-        start = datetime.strptime(start_text, "%Y-%m-%d %H:%M").replace(tzinfo=s.zone)
+        start = views.typed_time(start_text, s.zone)
     except ValueError:
         errors["move_start"] = [f"{s.t('new_start')}: {s.t('move_start_format')}"]
     if not minutes_text.isdigit() or int(minutes_text) <= 0:
@@ -527,9 +527,9 @@ def meeting_body(
 ) -> dict[str, Any]:
     """What registration is asked to register (the host unit defaults to the person's
     `unit`; `groups` are expanded by scheduling when it decides); ValueError when the start
-    or the length does not read (`YYYY-MM-DD HH:MM` in the province's `zone`, whole
+    or the length does not read (`views.typed_time` in the province's `zone`, whole
     minutes)."""
-    start = datetime.strptime(fields["start"], "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+    start = views.typed_time(fields["start"], zone)
     minutes = int(fields["minutes"] or "0")
     body: dict[str, Any] = {
         "title": fields["title"],

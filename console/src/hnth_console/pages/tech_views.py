@@ -10,14 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hnth_console.meeting_views import notice_in_words
-from hnth_console.views import Row, alarm, endpoints_of, parse_time
+from hnth_console.views import Row, alarm, endpoints_of, parse_time, typed_time
 
 ITEMS = ("line", "audio", "video", "content", "power")
 """The five readiness items (rule 3), in the order the form asks them."""
 SEVERITIES = ("low", "medium", "high", "critical")
 EFFECTIVENESS = ("very_effective", "effective", "partly_effective", "ineffective")
-LOCAL = "%Y-%m-%d %H:%M"
-"""How a person types a time on these forms (the province's zone)."""
 
 Errors = dict[str, str]
 """A form field -> the i18n key of why it does not read."""
@@ -195,8 +193,8 @@ def checklist(form: Mapping[str, str]) -> tuple[dict[str, Any], Errors]:
 
 
 def local_time(raw: str, zone: ZoneInfo, now: datetime) -> datetime | None:
-    """A time typed as `YYYY-MM-DD HH:MM` (or `HH:MM`, today) in the province's zone; None
-    when left empty; ValueError when it does not read."""
+    """A time typed as a day and time (`views.typed_time`) or `HH:MM` (today) in the
+    province's zone; None when left empty; ValueError when it does not read."""
     text = raw.strip().replace("T", " ")
     if not text:
         return None
@@ -205,7 +203,7 @@ def local_time(raw: str, zone: ZoneInfo, now: datetime) -> datetime | None:
         return now.astimezone(zone).replace(
             hour=clock.hour, minute=clock.minute, second=0, microsecond=0
         )
-    return datetime.strptime(text, LOCAL).replace(tzinfo=zone)
+    return typed_time(text, zone)
 
 
 def incident_body(
