@@ -54,8 +54,13 @@ MEETING = {
 ENDPOINTS = [{"code": "LS-UBND", "name": "UBND tỉnh", "unit": "VP-UBND", "active": True}]
 
 
+UNITS = [{"code": "VP-UBND", "name": "Văn phòng UBND"}, {"code": "STP", "name": "Sở Tư pháp"}]
+
+
 def services(request: httpx.Request) -> httpx.Response:
     path, method = request.url.path, request.method
+    if path == "/units":
+        return httpx.Response(200, json=UNITS)
     if (method, path) == ("POST", "/meetings"):
         sent.append(request)
         return httpx.Response(201, json={"id": "m2"})
@@ -232,3 +237,14 @@ async def test_the_change_form_corrects_the_official_letter(console, monkeypatch
     same = {**was, "document_number": "12/UBND", "title": "Họp"}
     assert (await console.post("/meetings/m1/change", data=same)).status_code == 303
     assert json.loads(sent.pop().content) == {"title": "Họp"}
+
+
+async def test_a_clerk_is_offered_only_their_own_unit_as_the_host(console) -> None:
+    """Registration refuses another unit after the form is sent: the form offers none."""
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    clerk = await console.get("/meetings/new")
+    assert '<option value="VP-UBND" selected>' in clerk.text
+    assert '<option value="STP"' not in clerk.text
+    assert (await sign_in(console, "truc-ban")).status_code == 303
+    officer = await console.get("/meetings/new")
+    assert '<option value="STP"' in officer.text  # the IT department files for any unit

@@ -23,6 +23,7 @@ from hnth_console.i18n import Translate
 from hnth_console.reads import directory, nothing, optional
 from hnth_console.render import render, see_other
 from hnth_contracts import priority, rules
+from hnth_kit.auth import Role
 
 router = APIRouter()
 Registrar = Annotated[Session, Depends(page("new_meeting"))]
@@ -475,6 +476,8 @@ async def meeting_form(
     endpoints, units, groups = await asyncio.gather(
         directory(backends, s), directory(backends, s, "units"), directory(backends, s, "groups")
     )
+    if s.who.role == Role.REGISTRAR and s.who.unit:  # files for its own unit only
+        units = [u for u in units if u.get("code") == s.who.unit]
     policy = policy_of(request, s.who.tenant)
     host = form.get("host_unit") or s.who.unit
     form = {**form, "main_endpoint": meeting_views.main_endpoint_of(form, host, endpoints)}
