@@ -80,7 +80,7 @@ def test_the_duty_officer_approves_rejects_preempts_and_switches_to_a_backup(
 
     # (a) approve one held meeting, reject the other with the reason its host is told
     _open(browser, console_url, routine_id, "approve-form")
-    assert "chờ Sở TT&TT duyệt" in browser.find_element(By.ID, "meeting-status").text
+    assert "chờ Sở KH&CN duyệt" in browser.find_element(By.ID, "meeting-status").text
     assert_accessible(browser)
     shot(browser, "45-meeting-held")
     browser.find_element(By.ID, "approve").click()
@@ -284,7 +284,7 @@ def _mails_saying(platform, address: str, words: str) -> list[str]:
 def _operator() -> dict[str, str]:
     return {
         "username": "dieu-hanh",
-        "display_name": "Trực ban điều hành lịch Sở TT&TT",
+        "display_name": "Trực ban điều hành lịch Sở KH&CN",
         "role": "operator",
         "password": PASSWORD,
     }

@@ -189,7 +189,7 @@ def _cell(browser: WebDriver, name: str) -> str:
 def _operator() -> dict[str, str]:
     return {
         "username": "truc-ban-2",
-        "display_name": "Trực ban Sở TT&TT (ca 2)",
+        "display_name": "Trực ban Sở KH&CN (ca 2)",
         "role": "operator",
         "password": PASSWORD,
     }

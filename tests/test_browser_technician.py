@@ -36,7 +36,7 @@ def test_a_technician_signs_off_the_check_on_a_phone_and_the_operator_sees_it(
     console_url, platform
 ) -> None:
     token = platform.token("--role", "operator", "--tenant", TENANT)
-    _account(platform, token, "truc-ban", "operator", "Trực ban Sở TT&TT")
+    _account(platform, token, "truc-ban", "operator", "Trực ban Sở KH&CN")
     _account(platform, token, "ky-thuat", "technician", "Nguyễn Văn Kỹ", endpoints=[ENDPOINT])
     meeting_id = _meeting_soon(platform, token)
 

@@ -177,7 +177,7 @@ def _make_operator(platform, token: str) -> None:
     """The duty operator's account (with a password), made with the ops command's token."""
     body = {
         "username": "truc-ban",
-        "display_name": "Trực ban Sở TT&TT",
+        "display_name": "Trực ban Sở KH&CN",
         "role": "operator",
         "password": PASSWORD,
     }

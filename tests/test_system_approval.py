@@ -142,7 +142,7 @@ async def test_the_duty_officer_approves_a_held_meeting_in_the_console(platform,
             until=lambda r: 'class="pill status-held"' in r.text,
             timeout=120,
         )
-        assert "chờ Sở TT&amp;TT duyệt" in held.text
+        assert "chờ Sở KH&amp;CN duyệt" in held.text
         assert 'id="approve-form"' in held.text
         assert 'id="move-form"' in held.text
 

@@ -31,7 +31,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "confirm": ("Xác nhận", "Confirm"),
     "start_over": ("Đăng nhập lại từ đầu", "Start over"),
     "forgot_password": (
-        "Quên mật khẩu? Liên hệ Sở TT&TT để được cấp lại.",
+        "Quên mật khẩu? Liên hệ Sở KH&CN để được cấp lại.",
         "Forgot your password? Ask the IT department to reset it.",
     ),
     "wrong_password": (
@@ -50,7 +50,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sso_or": ("hoặc", "or"),
     "sso_unknown_person": (
         "Tài khoản của tỉnh mà bạn vừa dùng chưa gắn với tài khoản HNTH Ops nào. Hãy nhờ "
-        "quản trị viên của Sở TT&TT tạo tài khoản cho bạn với cùng địa chỉ e-mail, hoặc "
+        "quản trị viên của Sở KH&CN tạo tài khoản cho bạn với cùng địa chỉ e-mail, hoặc "
         "đăng nhập bằng tên đăng nhập và mật khẩu.",
         "The province's account you used belongs to no HNTH Ops account. Ask the IT "
         "department's operator to create one with the same e-mail address, or sign in "
@@ -97,11 +97,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "not_the_same": ("Hai mật khẩu không giống nhau.", "The two passwords differ."),
     "invalid_link": (
-        "Liên kết không hợp lệ, đã dùng hoặc đã hết hạn (24 giờ). Hãy đề nghị Sở TT&TT gửi lại.",
+        "Liên kết không hợp lệ, đã dùng hoặc đã hết hạn (24 giờ). Hãy đề nghị Sở KH&CN gửi lại.",
         "This link is invalid, used or expired (24 hours). Ask the IT department for a new one.",
     ),
     "save": ("Lưu", "Save"),
-    "role_operator": ("Sở TT&TT", "IT department"),
+    "role_operator": ("Sở KH&CN", "IT department"),
     "role_registrar": ("Đơn vị đăng ký", "Registrar"),
     "role_technician": ("Kỹ thuật viên", "Technician"),
     "role_viewer": ("Xem", "Viewer"),
@@ -216,7 +216,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Đổi thời gian hoặc điểm cầu bằng mẫu thay đổi bên dưới để đăng ký lại.",
         "Change the time or the endpoints with the form below to submit it again.",
     ),
-    "waiting_approval": ("Cuộc họp chờ Sở TT&TT duyệt", "Meetings waiting for approval"),
+    "waiting_approval": ("Cuộc họp chờ Sở KH&CN duyệt", "Meetings waiting for approval"),
     "kept_report": ("Bản chốt báo cáo của năm", "The year's kept report"),
     "kept_at": ("Đã chốt lúc", "Kept at"),
     "not_kept": (
@@ -323,7 +323,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "record_missing": ("Thiếu biên bản", "Record missing"),
     "no_materials": ("Chưa có tài liệu.", "No materials yet."),
     "materials_refused": (
-        "Bạn chưa có quyền xem tài liệu cuộc họp này; hãy đề nghị Sở TT&TT cung cấp.",
+        "Bạn chưa có quyền xem tài liệu cuộc họp này; hãy đề nghị Sở KH&CN cung cấp.",
         "You may not read this meeting's materials; ask the IT department for access.",
     ),
     "file": ("Tệp", "File"),
@@ -382,7 +382,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "missed": ("quá hạn", "missed"),
     "requested": ("chờ xếp lịch", "requested"),
     "scheduled": ("đã xếp lịch", "scheduled"),
-    "held": ("chờ Sở TT&TT duyệt", "awaiting approval"),
+    "held": ("chờ Sở KH&CN duyệt", "awaiting approval"),
     "rejected": ("bị từ chối", "rejected"),
     "cancelled": ("đã hủy", "cancelled"),
     "sent": ("đã gửi", "sent"),
@@ -540,8 +540,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "access_heading": ("Đề nghị cung cấp tài liệu", "Requests for the materials"),
     "access_reason": ("Lý do đề nghị", "Why you need them"),
     "access_reason_needed": ("Hãy ghi lý do đề nghị.", "Say why you need the materials."),
-    "ask_access": ("Đề nghị Sở TT&TT cung cấp tài liệu", "Ask the IT department for access"),
-    "access_asked": ("Đã gửi đề nghị tới Sở TT&TT.", "Your request went to the IT department."),
+    "ask_access": ("Đề nghị Sở KH&CN cung cấp tài liệu", "Ask the IT department for access"),
+    "access_asked": ("Đã gửi đề nghị tới Sở KH&CN.", "Your request went to the IT department."),
     "access_decided": ("Đã ghi quyết định.", "The decision is recorded."),
     "access_granted": ("đã đồng ý", "granted"),
     "access_refused": ("đã từ chối", "refused"),
@@ -631,13 +631,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "the earlier version's place, replaced after the change",
     ),
     "released_cancelled": ("cuộc họp đã hủy", "the meeting is cancelled"),
-    "released_hold_rejected": ("Sở TT&TT không duyệt", "the IT department did not approve"),
+    "released_hold_rejected": ("Sở KH&CN không duyệt", "the IT department did not approve"),
     "released_hold_expired": ("hết thời hạn chờ duyệt", "not approved in time"),
     "event_held": ("Giữ chỗ chờ duyệt", "Held for approval"),
-    "event_hold_decided": ("Sở TT&TT quyết định", "IT department decided"),
+    "event_hold_decided": ("Sở KH&CN quyết định", "IT department decided"),
     "event_checked": ("Kiểm tra kỹ thuật", "Readiness check"),
     "registered_ok": (
-        "Đã đăng ký; Sở TT&TT xếp lịch trên cầu MCU, trạng thái hiện ở đây.",
+        "Đã đăng ký; Sở KH&CN xếp lịch trên cầu MCU, trạng thái hiện ở đây.",
         "Registered; the IT department's schedule places it on a bridge, its state shows here.",
     ),
     "changed_ok": ("Đã gửi thay đổi; chờ xếp lịch lại.", "Change sent; waiting to be rescheduled."),
@@ -652,7 +652,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # the duty officer's levers on a meeting's page
     "decide_hold": ("Duyệt cuộc họp đang giữ chỗ", "Approve or reject this held meeting"),
     "decide_hold_help": (
-        "Các điểm cầu và cổng MCU đang được giữ cho cuộc họp này đến khi Sở TT&TT quyết định.",
+        "Các điểm cầu và cổng MCU đang được giữ cho cuộc họp này đến khi Sở KH&CN quyết định.",
         "Its endpoints and bridge ports are held for it until the IT department decides.",
     ),
     "do_approve": ("Duyệt và xếp lịch", "Approve and schedule"),
@@ -774,7 +774,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "why_hook_silent": ("hệ thống nhận không trả lời", "the receiving system did not answer"),
     "why_sms_refused": ("tổng đài SMS từ chối tin nhắn", "the SMS centre refused the message"),
     "why_sms_silent": ("tổng đài SMS không trả lời", "the SMS centre did not answer"),
-    "recipient_it_department": ("Sở TT&TT", "IT department"),
+    "recipient_it_department": ("Sở KH&CN", "IT department"),
     "recipient_line_provider": ("Đơn vị đường truyền", "Line provider"),
     "recipient_power_company": ("Điện lực", "Power company"),
     "recipient_duty": ("Trực Trung tâm điều khiển", "Duty officer"),
@@ -788,7 +788,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "notice_kind_reminder_meeting": ("nhắc lịch họp", "meeting reminder"),
     "notice_kind_reminder_check": ("nhắc kiểm tra", "check reminder"),
     "notice_kind_check_alert": ("cảnh báo kiểm tra", "check alert"),
-    "notice_kind_escalation": ("báo Sở TT&TT", "escalation"),
+    "notice_kind_escalation": ("báo Sở KH&CN", "escalation"),
     "ready": ("sẵn sàng", "ready"),
     "not_ready": ("chưa sẵn sàng", "not ready"),
     "check_waiting": ("chờ kiểm tra, hạn", "waiting for its check, due"),
@@ -825,14 +825,14 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "dir_contacts": ("Đầu mối của tỉnh", "Standing contacts"),
     "dir_contacts_help": (
-        "Sở TT&TT, đơn vị cung cấp đường truyền và Công ty Điện lực là bắt buộc; trực kỹ "
+        "Sở KH&CN, đơn vị cung cấp đường truyền và Công ty Điện lực là bắt buộc; trực kỹ "
         "thuật có thể để trống.",
         "The IT department, the line provider and the power company are required; the duty "
         "contact may be left empty.",
     ),
     "dir_edit_contacts": ("Sửa các đầu mối", "Edit the standing contacts"),
     "dir_role": ("Vai trò", "Role"),
-    "dir_role_it_department": ("Sở TT&TT", "IT department"),
+    "dir_role_it_department": ("Sở KH&CN", "IT department"),
     "dir_role_line_provider": ("Đơn vị cung cấp đường truyền", "Line provider"),
     "dir_role_power_company": ("Công ty Điện lực", "Power company"),
     "dir_role_duty": ("Trực kỹ thuật", "Duty"),

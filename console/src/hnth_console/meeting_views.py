@@ -166,7 +166,7 @@ def notice_in_words(notice: Row, zone: ZoneInfo, t: Translate) -> dict[str, Any]
 
 
 def recipient_words(notice: Row, t: Translate) -> str:
-    """Who: the role in words and the address (`Sở TT&TT (it@...)`)."""
+    """Who: the role in words and the address (`Sở KH&CN (it@...)`)."""
     role = str(notice.get("role") or "")
     shown = t(f"recipient_{role}") if role else ""
     if shown.startswith("recipient_"):

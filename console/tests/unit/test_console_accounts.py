@@ -17,7 +17,7 @@ def directory(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/units":
         return httpx.Response(200, json=[{"code": "VP-UBND", "name": "Văn phòng UBND"}])
     if request.url.path == "/endpoints":
-        return httpx.Response(200, json=[{"code": "TQ-STTTT", "name": "Sở TT&TT"}])
+        return httpx.Response(200, json=[{"code": "TQ-STTTT", "name": "Sở KH&CN"}])
     return httpx.Response(404, json={"detail": {"message": "không có"}})
 
 

@@ -75,7 +75,7 @@ async def test_the_duty_officer_approves_a_held_meeting(console, lang: str) -> N
     assert page.status_code == 200, page.text
     assert 'id="approve-form"' in page.text
     assert 'id="reject-form"' in page.text
-    words = "awaiting approval" if lang == "en" else "chờ Sở TT&amp;TT duyệt"
+    words = "awaiting approval" if lang == "en" else "chờ Sở KH&amp;CN duyệt"
     assert words in page.text.split('id="meeting-status"')[1].split("</span>")[0]
     done = await console.post("/meetings/m1/approve", data={"csrf": csrf_of(page)})
     assert (done.status_code, done.headers["location"]) == (303, "/meetings/m1?done=approved_ok")
@@ -250,7 +250,7 @@ async def test_the_board_lists_the_meetings_waiting_for_the_it_departments_appro
     sent.clear()
     page = await console.get("/board")
     held = page.text.split('id="held"')[1].split("</section>")[0]
-    assert "Cuộc họp chờ Sở TT&amp;TT duyệt (1)" in held
+    assert "Cuộc họp chờ Sở KH&amp;CN duyệt (1)" in held
     assert 'href="/meetings/m1"' in held
     assert (await sign_in(console, "van-thu")).status_code == 303
     assert 'id="held"' not in (await console.get("/board")).text  # the clerk cannot decide
@@ -260,10 +260,10 @@ async def test_a_refused_meeting_says_why_at_the_top_and_how_to_submit_it_again(
     console, monkeypatch
 ) -> None:
     monkeypatch.setitem(MEETING, "status", "rejected")
-    refusal = {"message": "Sở TT&TT không duyệt cuộc họp: trùng lịch tỉnh", "message_en": "Not ok"}
+    refusal = {"message": "Sở KH&CN không duyệt cuộc họp: trùng lịch tỉnh", "message_en": "Not ok"}
     monkeypatch.setitem(MEETING, "rejection", {"conflicts": [refusal]})
     assert (await sign_in(console, "van-thu")).status_code == 303
     page = await console.get("/meetings/m1")
     top = page.text.split('id="rejected-because">')[1].split("</p>")[0]
-    assert top.startswith("Không xếp được lịch vì: Sở TT&amp;TT không duyệt cuộc họp: trùng")
+    assert top.startswith("Không xếp được lịch vì: Sở KH&amp;CN không duyệt cuộc họp: trùng")
     assert "để đăng ký lại" in top  # the clerk may change it

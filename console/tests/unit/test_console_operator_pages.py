@@ -31,7 +31,7 @@ MEETING = {
 }
 ENDPOINT = {
     "code": "TQ-STTTT",
-    "name": "Điểm cầu Sở TT&TT",
+    "name": "Điểm cầu Sở KH&CN",
     "unit": "STTTT",
     "kind": "room",
     "location": None,
@@ -50,7 +50,7 @@ NOTICES = [
      "channel": "email", "status": "sent", "address": "stttt@tq.gov.vn",
      "sent_at": TODAY.astimezone(UTC).isoformat()},
 ]  # fmt: skip
-UNITS = [{"code": "STTTT", "name": "Sở TT&TT", "kind": "department", "active": True}]
+UNITS = [{"code": "STTTT", "name": "Sở KH&CN", "kind": "department", "active": True}]
 sent: list[httpx.Request] = []
 
 

@@ -146,7 +146,7 @@ def test_an_audit_lines_details_are_words_not_codes() -> None:
     assert views.audit_detail(None, en, ZONE) == ""
     phone, role = {"was": "0912", "now": None}, {"was": "operator", "now": "viewer"}
     changed = {"changed": {"phone": phone, "role": role}}
-    assert views.audit_detail(changed, vi, ZONE) == "Điện thoại: 0912 → —; Vai trò: Sở TT&TT → Xem"
+    assert views.audit_detail(changed, vi, ZONE) == "Điện thoại: 0912 → —; Vai trò: Sở KH&CN → Xem"
     endpoints = {"changed": {"endpoints": {"was": [], "now": ["TQ-XA-1", "TQ-XA-2"]}}}
     assert views.audit_detail(endpoints, en, ZONE) == "Endpoints: — → TQ-XA-1, TQ-XA-2"
 

@@ -38,7 +38,7 @@ class Role(StrEnum):
     REGISTRAR = "registrar"
     """A host unit's registrar: its own unit's meetings."""
     OPERATOR = "operator"
-    """The provincial IT department (Sở TT&TT): everything in its province."""
+    """The provincial IT department (Sở KH&CN): everything in its province."""
     TECHNICIAN = "technician"
     """An endpoint's technician: its endpoints' meetings and checks."""
     VIEWER = "viewer"
@@ -381,4 +381,4 @@ def only(*roles: Role) -> Callable[[Request, Principal], Awaitable[Principal]]:
 Caller = Annotated[Principal, Depends(caller)]
 """Any signed-in caller."""
 Operator = Annotated[Principal, Depends(only(Role.OPERATOR))]
-"""The IT department (Sở TT&TT) only."""
+"""The IT department (Sở KH&CN) only."""

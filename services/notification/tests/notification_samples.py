@@ -72,10 +72,10 @@ def directory(
     events: list[Event] = [
         ContactsUpdated.create(
             **env,
-            it_department=contact("it_department", "Sở TT&TT Tuyên Quang"),
+            it_department=contact("it_department", "Sở KH&CN Tuyên Quang"),
             line_provider=contact("line_provider", "VNPT Tuyên Quang"),
             power_company=contact("power_company", "Công ty Điện lực Tuyên Quang"),
-            duty=contact("duty", "Trực ban Sở TT&TT"),
+            duty=contact("duty", "Trực ban Sở KH&CN"),
         ),
         UnitUpdated.create(
             **env,

@@ -436,7 +436,7 @@ async def test_the_technical_contact_list_is_a_workbook_every_role_may_read(
     )
     assert by_code["TQ-SYT"][2].startswith("SYT · ")
     roles = [r[0] for r in standing.iter_rows(min_row=2, values_only=True)]
-    assert roles[:3] == ["Sở TT&TT", "Đơn vị cung cấp đường truyền", "Công ty Điện lực"]
+    assert roles[:3] == ["Sở KH&CN", "Đơn vị cung cấp đường truyền", "Công ty Điện lực"]
     english = await registration.http.get(
         "/directory/technicians.xlsx", headers={**viewer, "Accept-Language": "en"}
     )

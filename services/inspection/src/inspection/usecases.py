@@ -98,7 +98,7 @@ def only_operators(who: Principal) -> None:
         raise Refusal(
             403,
             "forbidden",
-            "Chỉ Sở TT&TT lập kế hoạch kiểm tra định kỳ.",
+            "Chỉ Sở KH&CN lập kế hoạch kiểm tra định kỳ.",
             "Only the IT department plans periodic inspections.",
         )
 

@@ -37,7 +37,7 @@ from notification.domain.notices import PERSONAL_KINDS, Calendar, endpoint_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")
-UNKNOWN_IT_CONTACT = {"name": "Sở TT&TT", "person": None, "phone": None, "email": None}
+UNKNOWN_IT_CONTACT = {"name": "Sở KH&CN", "person": None, "phone": None, "email": None}
 
 
 HEADER_LINE = 78
@@ -185,7 +185,7 @@ def short_time(value: datetime, tz: str, *, time_only: bool = False) -> str:
 
 
 SMS_PARTIES = {
-    "it_department": ("Sở TT&TT", "IT department"),
+    "it_department": ("Sở KH&CN", "IT department"),
     "line_provider": ("đơn vị đường truyền", "line provider"),
     "power_company": ("Điện lực", "power company"),
     "duty": ("trực kỹ thuật", "duty officer"),

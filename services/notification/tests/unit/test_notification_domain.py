@@ -261,7 +261,7 @@ def render_context(notice: Notice) -> dict[str, object]:
         "data": dict(notice.data),
         "recipient_name": "Sở <TT&TT>",
         "recipient_endpoint": None,
-        "it_contact": {"name": "Sở TT&TT", "person": "A", "phone": "1", "email": "a@b"},
+        "it_contact": {"name": "Sở KH&CN", "person": "A", "phone": "1", "email": "a@b"},
         "ack_url": "https://hnth/ack/x",
         "rule": notice.rule.model_dump(),
         "province": "Tỉnh Tuyên Quang",
@@ -322,7 +322,7 @@ def test_the_email_carries_a_parsable_calendar_entry() -> None:
 
 FOLDING_CASES = [
     "SUMMARY:Giao ban",
-    "DESCRIPTION:" + "Kính gửi Sở TT&TT\\, đề nghị chuẩn bị điểm cầu. " * 9,
+    "DESCRIPTION:" + "Kính gửi Sở KH&CN\\, đề nghị chuẩn bị điểm cầu. " * 9,
     "DESCRIPTION:" + "x" * 62 + "\\\\" + "\\," * 40,  # escapes across every fold
     "DESCRIPTION:" + "ễ" * 80,  # three octets a character
     "ATTENDEE;CN=" + "^^^n" * 30 + ":mailto:a@b",
@@ -371,7 +371,7 @@ def icalendar_built(
 
 
 def test_every_calendar_entry_is_byte_for_byte_what_icalendar_writes() -> None:
-    description = "Kính gửi Sở TT&TT, điểm cầu; phòng 2\\3, tầng 4.\n" * 12
+    description = "Kính gửi Sở KH&CN, điểm cầu; phòng 2\\3, tầng 4.\n" * 12
     entries = [n for n in every_kind() if n.calendar is not None]
     assert {n.calendar.method for n in entries if n.calendar} == {"REQUEST", "CANCEL"}
     for notice in entries:
@@ -392,7 +392,7 @@ def test_every_calendar_entry_is_byte_for_byte_what_icalendar_writes() -> None:
 def test_the_calendar_entry_reads_back_as_icalendar_wrote_it() -> None:
     [notice, *_] = plan_assignment(meeting(), POLICY, [], NOW)
     assert notice.calendar is not None
-    description = "Kính gửi Sở TT&TT, điểm cầu; phòng 2\\3.\n" * 20
+    description = "Kính gửi Sở KH&CN, điểm cầu; phòng 2\\3.\n" * 20
     ours = content.ics(
         notice.calendar,
         notice.data,
@@ -410,7 +410,7 @@ def test_the_calendar_entry_reads_back_as_icalendar_wrote_it() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "a", "x" * 57, "ễ" * 19, "dòng\nthứ hai\r\n", "Kính gửi Sở TT&TT. " * 200]
+    "text", ["", "a", "x" * 57, "ễ" * 19, "dòng\nthứ hai\r\n", "Kính gửi Sở KH&CN. " * 200]
 )
 @pytest.mark.parametrize("subtype", ["plain", "html", "calendar"])
 def test_a_text_part_is_byte_for_byte_what_mimetext_writes(text: str, subtype: str) -> None:
@@ -423,7 +423,7 @@ def test_every_kinds_email_goes_on_the_wire_as_compat32_writes_it() -> None:
     plain = policy.compat32.clone(linesep="\r\n")
     for notice in every_kind():
         document = notice_document(notice, NOW)
-        for contact in ({"name": "Sở TT&TT"}, {"name": "IT", "language": "en"}):
+        for contact in ({"name": "Sở KH&CN"}, {"name": "IT", "language": "en"}):
             msg = content.email(
                 document,
                 contact=contact,
@@ -544,7 +544,7 @@ def test_a_meeting_the_it_department_did_not_approve_is_told_so_with_its_reason(
     refusal = Conflict(
         kind=ConflictKind.POLICY,
         resource="schedule.approval",
-        message="Sở TT&TT không duyệt cuộc họp: trùng hội nghị của tỉnh",
+        message="Sở KH&CN không duyệt cuộc họp: trùng hội nghị của tỉnh",
         message_en="The IT department did not approve the meeting: the province meets then",
         rule=RuleRef(rule="schedule.approval", source="QĐ 345/QĐ-UBND 2017"),
     )
@@ -554,8 +554,8 @@ def test_a_meeting_the_it_department_did_not_approve_is_told_so_with_its_reason(
     en = content.render(notice.kind, "en", render_context(notice))
     assert vi.subject.startswith("Không được duyệt")
     assert en.subject.startswith("Not approved")
-    assert "không được Sở TT&TT duyệt" in vi.text
-    assert "- Sở TT&TT không duyệt cuộc họp: trùng hội nghị của tỉnh (quy định" in vi.text
+    assert "không được Sở KH&CN duyệt" in vi.text
+    assert "- Sở KH&CN không duyệt cuộc họp: trùng hội nghị của tỉnh (quy định" in vi.text
     assert "schedule.approval:" not in vi.text  # a rule is no resource
     assert "khung giờ trống" not in vi.text  # no free time was asked for
     assert "free alternative" not in en.text
@@ -599,14 +599,14 @@ def test_the_access_link_mail_is_in_vietnamese_by_default_in_local_time() -> Non
     assert mail["Subject"] == "HNTH: đặt mật khẩu cho tài khoản của bạn"
     assert mail["To"] == "binh.tt@tuyenquang.gov.vn"
     assert "Kính gửi Trần Thị Bình," in text
-    assert "Sở TT&TT đã tạo cho bạn một tài khoản HNTH Ops (tran.thi.binh)" in text
+    assert "Sở KH&CN đã tạo cho bạn một tài khoản HNTH Ops (tran.thi.binh)" in text
     assert text.count(LINK) == 1
     assert f'<a href="{LINK}">' in html
     # 17:30 UTC is half past midnight the next day in Vietnam
     assert "có hiệu lực đến 00 giờ 30, ngày 02/12/2026 (giờ Việt Nam)" in text
     assert "17 giờ 30" not in text
     assert "UTC" not in text
-    assert "hãy báo cho Sở TT&TT" in text
+    assert "hãy báo cho Sở KH&CN" in text
 
 
 def test_the_access_link_mail_speaks_english_when_asked_and_says_why() -> None:
@@ -661,7 +661,7 @@ def test_the_notice_names_the_host_units_official_letter_when_it_has_one() -> No
 
 def mail_of(notice: Notice, address: str = "a@b") -> tuple[str, icalendar.Event]:
     """The e-mail a notice becomes: its plain text and its calendar entry."""
-    parsed, text, _ = sent_mail(notice_document(notice, NOW), {"name": "Sở TT&TT"}, address)
+    parsed, text, _ = sent_mail(notice_document(notice, NOW), {"name": "Sở KH&CN"}, address)
     [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
     [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
     return text, event

@@ -60,14 +60,14 @@ class MeetingIn(BaseModel):
     urgent_reason: str | None = Field(
         None,
         max_length=2000,
-        description="Lý do họp khẩn, chỉ Sở TT&TT / urgent reason (IT department only)",
+        description="Lý do họp khẩn, chỉ Sở KH&CN / urgent reason (IT department only)",
     )
     external_host: str | None = Field(
         None,
         min_length=1,
         max_length=200,
         description="Cuộc họp do cấp trên chủ trì (vd. Chính phủ, một bộ: điểm cầu Trung ương), "
-        "tỉnh nhận tại điểm cầu chính và chuyển tiếp; chỉ Sở TT&TT / the host outside the "
+        "tỉnh nhận tại điểm cầu chính và chuyển tiếp; chỉ Sở KH&CN / the host outside the "
         "province (the Government, a ministry), received on the main endpoint and relayed; "
         "IT department only",
     )
@@ -129,7 +129,7 @@ class MeetingPatch(BaseModel):
         min_length=1,
         max_length=200,
         description="Cấp trên chủ trì (điểm cầu Trung ương); null: không còn là cuộc họp cấp "
-        "trên; chỉ Sở TT&TT / the host outside the province; null clears it; IT department "
+        "trên; chỉ Sở KH&CN / the host outside the province; null clears it; IT department "
         "only",
     )
     record: bool | None = Field(None, description="Ghi hình / record the meeting")
@@ -161,7 +161,7 @@ class RejectIn(BaseModel):
 
 
 class PreemptIn(BaseModel):
-    """Sở TT&TT cho cuộc họp thay chỗ các cuộc họp ưu tiên thấp hơn / the IT department lets
+    """Sở KH&CN cho cuộc họp thay chỗ các cuộc họp ưu tiên thấp hơn / the IT department lets
     a refused meeting displace the lower-priority meetings in its way."""
 
     model_config = ConfigDict(extra="forbid")
@@ -172,7 +172,7 @@ class PreemptIn(BaseModel):
 
 
 class MoveIn(BaseModel):
-    """Sở TT&TT dời cuộc họp / the IT department moves a meeting (re-validated as a change)."""
+    """Sở KH&CN dời cuộc họp / the IT department moves a meeting (re-validated as a change)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -198,13 +198,13 @@ class RehearsalIn(BaseModel):
     urgent_reason: str | None = Field(
         None,
         max_length=2000,
-        description="Lý do khẩn, khi đặt trong thời hạn thông báo; chỉ Sở TT&TT / urgent "
+        description="Lý do khẩn, khi đặt trong thời hạn thông báo; chỉ Sở KH&CN / urgent "
         "reason, inside the notice lead time; IT department only",
     )
 
 
 class SwitchBackupIn(BaseModel):
-    """Sở TT&TT chuyển sang điểm cầu dự phòng / the IT department switches an endpoint of
+    """Sở KH&CN chuyển sang điểm cầu dự phòng / the IT department switches an endpoint of
     the meeting to the backup the directory names for it (the last hour before opening)."""
 
     model_config = ConfigDict(extra="forbid")

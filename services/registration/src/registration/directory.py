@@ -161,7 +161,7 @@ class ContactsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    it_department: ContactIn = Field(description="Sở TT&TT / IT department")
+    it_department: ContactIn = Field(description="Sở KH&CN / IT department")
     line_provider: ContactIn = Field(description="Đơn vị cung cấp đường truyền / line provider")
     power_company: ContactIn = Field(description="Công ty Điện lực / power company")
     duty: ContactIn | None = Field(None, description="Trực kỹ thuật / duty contact")

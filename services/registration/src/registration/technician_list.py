@@ -21,7 +21,7 @@ ENDPOINT_COLUMNS = (
     ("active", "Đang hoạt động", "Active"),
 )
 ROLES = (
-    ("it_department", "Sở TT&TT", "IT department"),
+    ("it_department", "Sở KH&CN", "IT department"),
     ("line_provider", "Đơn vị cung cấp đường truyền", "Line provider"),
     ("power_company", "Công ty Điện lực", "Power company"),
     ("duty", "Trực kỹ thuật", "Duty contact"),

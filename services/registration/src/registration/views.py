@@ -111,7 +111,7 @@ class RejectionOut(BaseModel):
     )
     preemptible: list[str] = Field(
         default_factory=list,
-        description="Các cuộc họp ưu tiên thấp hơn Sở TT&TT có thể cho thay chỗ "
+        description="Các cuộc họp ưu tiên thấp hơn Sở KH&CN có thể cho thay chỗ "
         "(POST /meetings/{id}/preempt) / lower-priority meetings an operator may pre-empt",
     )
 

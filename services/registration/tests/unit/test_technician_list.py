@@ -36,7 +36,7 @@ def test_the_pdf_lists_every_endpoint_over_pages_each_with_its_heading() -> None
     assert all(e["code"] in every for e in ENDPOINTS)
     assert "TQ-A Phòng họp A GONE" in every  # an unknown unit: its code; no technician
     assert "Đơn vị cung cấp đường truyền Viễn thông Tuyên Quang" in every
-    assert "Sở TT&TT" not in every  # a contact not recorded is left out
+    assert "Sở KH&CN" not in every  # a contact not recorded is left out
 
 
 def test_the_pdf_reads_in_english_and_without_standing_contacts() -> None:

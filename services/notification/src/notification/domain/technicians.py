@@ -22,7 +22,7 @@ from notification.domain.timers import TimerKind, TimerPlan
 
 RULE = RuleRef(
     rule="directory.technician_list",
-    source="HNTH Ops: Sở TT&TT „Tổng hợp danh sách các cán bộ kỹ thuật tham gia quản lý, vận "
+    source="HNTH Ops: Sở KH&CN „Tổng hợp danh sách các cán bộ kỹ thuật tham gia quản lý, vận "
     "hành Hệ thống HNTH và thông báo cho các điểm cầu, đơn vị liên quan biết“ (QĐ 345/QĐ-UBND "
     "2017, seeds/001)",
 )

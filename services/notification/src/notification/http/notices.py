@@ -49,7 +49,7 @@ async def notices(meeting_id: str, who: Caller, use: UseCases) -> list[dict[str,
 @router.post(
     "/notices/{notice_id:path}/resend",
     status_code=202,
-    summary="Gửi lại một thông báo / resend a notice (Sở TT&TT)",
+    summary="Gửi lại một thông báo / resend a notice (Sở KH&CN)",
 )
 async def resend(
     notice_id: str,

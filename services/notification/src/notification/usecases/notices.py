@@ -403,7 +403,7 @@ def addressed_to(who: Principal, recipient: str) -> bool:
 
 
 def may_see(who: Principal, meeting: Meeting | None, notices: Sequence[Document]) -> bool:
-    """Sở TT&TT and viewers see everything; a host unit its meetings; a technician the
+    """Sở KH&CN and viewers see everything; a host unit its meetings; a technician the
     meetings its endpoint takes part in."""
     if who.role in (Role.OPERATOR, Role.VIEWER):
         return True

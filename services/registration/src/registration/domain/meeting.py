@@ -95,7 +95,7 @@ def _national_only(policy: Policy) -> Violation:
         policy,
         "external_host",
         "registration.own_unit",
-        "Chỉ Sở TT&TT đăng ký cuộc họp do cấp trên chủ trì.",
+        "Chỉ Sở KH&CN đăng ký cuộc họp do cấp trên chủ trì.",
         "Only the IT department registers a meeting hosted outside the province.",
     )
 

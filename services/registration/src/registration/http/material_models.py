@@ -34,7 +34,7 @@ class Verdict(StrEnum):
 
 
 class DecisionIn(BaseModel):
-    """Ý kiến của Sở TT&TT / the IT department's note on its decision."""
+    """Ý kiến của Sở KH&CN / the IT department's note on its decision."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -74,7 +74,7 @@ def _own(who: Principal, former: str, into: str) -> None:
         raise Refusal(
             403,
             "forbidden",
-            "Chỉ Sở TT&TT của một trong hai tỉnh được thực hiện.",
+            "Chỉ Sở KH&CN của một trong hai tỉnh được thực hiện.",
             "Only the IT department of one of the two provinces may do this.",
         )
 

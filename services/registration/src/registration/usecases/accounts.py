@@ -264,7 +264,7 @@ class Accounts(AccountBase):
             raise Refusal(  # the province's last IT-department account could lock it out
                 409,
                 "own_account",
-                "Không thể tự đổi vai trò của mình; nhờ một cán bộ Sở TT&TT khác đổi giúp.",
+                "Không thể tự đổi vai trò của mình; nhờ một cán bộ Sở KH&CN khác đổi giúp.",
                 "You cannot change your own role; ask another IT-department operator.",
             )
         after = account | changes

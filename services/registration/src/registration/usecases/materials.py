@@ -65,7 +65,7 @@ def refused() -> Refusal:
     return Refusal(
         403,
         "forbidden",
-        "Bạn không có quyền với tài liệu cuộc họp này; hãy đề nghị Sở TT&TT cung cấp "
+        "Bạn không có quyền với tài liệu cuộc họp này; hãy đề nghị Sở KH&CN cung cấp "
         "(POST /meetings/{id}/access-requests).",
         "You may not use this meeting's materials; ask the IT department for access "
         "(POST /meetings/{id}/access-requests).",
@@ -117,7 +117,7 @@ class Materials:
             raise Refusal(
                 403,
                 "forbidden",
-                "Chỉ đơn vị chủ trì hoặc Sở TT&TT được đính kèm tài liệu.",
+                "Chỉ đơn vị chủ trì hoặc Sở KH&CN được đính kèm tài liệu.",
                 "Only the host unit or the IT department may attach materials.",
             )
         policy, now = self.policy_for(who.tenant), self.clock.now()
@@ -176,7 +176,7 @@ class Materials:
             raise Refusal(
                 500,
                 "corrupt_material",
-                "Tài liệu lưu trữ bị hỏng (sai mã kiểm tra); hãy báo Sở TT&TT.",
+                "Tài liệu lưu trữ bị hỏng (sai mã kiểm tra); hãy báo Sở KH&CN.",
                 "The stored file fails its checksum; tell the IT department.",
             ) from None
         summary = _summary(material, who)

@@ -370,7 +370,7 @@ class Meetings:
         meeting = await self.visible(who, meeting_id)
         if who.role is Role.REGISTRAR and meeting["host_unit"] != who.unit:
             raise forbidden(
-                "Chỉ đơn vị chủ trì hoặc Sở TT&TT được thay đổi cuộc họp.",
+                "Chỉ đơn vị chủ trì hoặc Sở KH&CN được thay đổi cuộc họp.",
                 "Only the host unit or the IT department may change the meeting.",
             )
         if meeting.get("source", PRODUCER) != PRODUCER:
@@ -424,7 +424,7 @@ class Meetings:
         needs."""
         if who.role is not Role.OPERATOR:
             raise forbidden(
-                "Chỉ Sở TT&TT chuyển sang điểm cầu dự phòng.",
+                "Chỉ Sở KH&CN chuyển sang điểm cầu dự phòng.",
                 "Only the IT department switches to a backup endpoint.",
             )
         now = self.clock.now()

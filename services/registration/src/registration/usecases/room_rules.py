@@ -34,7 +34,7 @@ class RoomRules:
             raise Refusal(
                 403,
                 "forbidden",
-                "Chỉ Sở TT&TT hoặc cán bộ kỹ thuật của điểm cầu được đính kèm nội quy.",
+                "Chỉ Sở KH&CN hoặc cán bộ kỹ thuật của điểm cầu được đính kèm nội quy.",
                 "Only the IT department or the endpoint's technician may attach room rules.",
             )
         content_type = checked_type(file, self.policy_for(who.tenant))

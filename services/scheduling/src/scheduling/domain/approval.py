@@ -72,8 +72,8 @@ def expired_conflict(policy: Policy) -> Conflict:
         resource=APPROVAL,
         rule=policy.ref(HOLD_DEADLINE),
         message=(
-            f"Sở TT&TT chưa duyệt cuộc họp trong thời hạn giữ chỗ ({describe(span)}): "
-            "các điểm cầu và cổng đã được trả lại; hãy đăng ký lại hoặc liên hệ Sở TT&TT"
+            f"Sở KH&CN chưa duyệt cuộc họp trong thời hạn giữ chỗ ({describe(span)}): "
+            "các điểm cầu và cổng đã được trả lại; hãy đăng ký lại hoặc liên hệ Sở KH&CN"
         ),
         message_en=(
             "The IT department did not approve the meeting within the hold deadline "
@@ -90,6 +90,6 @@ def rejected_conflict(rule: RuleRef, reason: str | None) -> Conflict:
         kind=ConflictKind.POLICY,
         resource=APPROVAL,
         rule=rule,
-        message=f"Sở TT&TT không duyệt cuộc họp{because}",
+        message=f"Sở KH&CN không duyệt cuộc họp{because}",
         message_en=f"The IT department did not approve the meeting{because}",
     )

@@ -105,7 +105,7 @@ def offer_conflict(request: Request, policy: Policy, others: Sequence[str]) -> C
         resource=PRIORITIES,
         rule=policy.ref(PRIORITIES),
         message=(
-            f"Các cuộc họp {names} có mức ưu tiên thấp hơn: Sở TT&TT có thể cho cuộc họp "
+            f"Các cuộc họp {names} có mức ưu tiên thấp hơn: Sở KH&CN có thể cho cuộc họp "
             "này thay chỗ các cuộc họp đó"
         ),
         message_en=(
