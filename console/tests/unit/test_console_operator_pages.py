@@ -448,6 +448,8 @@ async def test_the_years_report_is_kept_with_reports_missing_only_when_the_offic
         assert "Đã nộp báo cáo năm: 1/3 điểm cầu · Hạn" in page.text
         assert 'id="despite-missing"' in page.text
         assert "Còn 2 điểm cầu chưa nộp báo cáo năm" in page.text
+        missing = page.text.split('data-endpoint="TQ-SNV"')[1].split("</tr>")[0]
+        assert 'href="/technicians#tech-TQ-SNV"' in missing  # whom to chase
         unsaid = await console.post("/reports/2026/keep", data={"csrf": csrf_of(page)})
         assert unsaid.status_code == 422
         assert "Còn 2 điểm cầu chưa nộp báo cáo năm" in unsaid.text

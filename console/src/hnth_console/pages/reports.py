@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from hnth_console import views
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page
-from hnth_console.reads import optional
+from hnth_console.reads import directory, optional
 from hnth_console.render import error, render, see_other
 
 router = APIRouter()
@@ -29,10 +29,11 @@ async def reports(
     done: str | None = None,
 ) -> HTMLResponse:
     year = year or datetime.now(UTC).astimezone(s.zone).year
-    report, annual, kept = await asyncio.gather(
+    report, annual, kept, endpoints = await asyncio.gather(
         backends.get("inspection", f"/reports/{year}", s.token, s.lang),
         backends.get("inspection", "/annual-reports", s.token, s.lang, year=year),
         optional(backends.get("inspection", f"/reports/{year}", s.token, s.lang, fresh="false")),
+        directory(backends, s),
     )
     province = report.get("province") or {}
     bars = views.compliance_bars(province)
@@ -46,6 +47,7 @@ async def reports(
         bars=bars,
         annual=annual,
         kept=kept,
+        names={str(e["code"]): str(e.get("name") or "") for e in endpoints},
         missing=missing,
         due=min((str(a["due_at"]) for a in missing if a.get("due_at")), default=None),
         done=done if done == "kept" else None,
