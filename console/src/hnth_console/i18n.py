@@ -450,6 +450,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "note_help": ("(bắt buộc khi không đạt)", "(needed when not OK)"),
     "latency_ms": ("Độ trễ (ms)", "Latency (ms)"),
     "loss_pct": ("Mất gói (%)", "Packet loss (%)"),
+    "at_most": ("tối đa", "at most"),
     "submit_check": ("Gửi kết quả kiểm tra", "Submit the check"),
     "check_recorded": ("Đã ghi nhận kết quả kiểm tra", "Check recorded"),
     "recorded_at": ("lúc", "at"),

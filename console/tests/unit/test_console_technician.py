@@ -204,6 +204,8 @@ async def test_the_check_form_labels_every_choice_and_records_at_once(console) -
         assert f'for="{item}-note"' in form.text
     assert 'for="latency_ms"' in form.text
     assert 'for="loss_pct"' in form.text
+    # the province's limits, said before the form is sent (beyond them the line fails)
+    assert 'Độ trễ (ms) <small class="muted">tối đa 300</small>' in form.text
     hidden = form_of(form)
     assert hidden["csrf"]
     assert hidden["key"]

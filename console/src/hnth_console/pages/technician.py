@@ -24,6 +24,7 @@ from hnth_console.deps import Services, Session, page, policy_of, warn_of
 from hnth_console.pages import tech_views as tv
 from hnth_console.reads import directory, meetings_between, optional, per_meeting
 from hnth_console.render import error, render, see_other
+from hnth_contracts.policy import Policy
 from hnth_kit.auth import Role
 
 router = APIRouter()
@@ -206,7 +207,15 @@ async def check_page(
         errors=dict(errors or {}),
         refused=refused or ("not_my_endpoint" if foreign else ""),
         items=tv.ITEMS,
+        limits=line_limits(policy_of(request, s.who.tenant)),
     )
+
+
+def line_limits(policy: Policy) -> dict[str, Any]:
+    """The line's figures the province's policy allows (beyond them the line fails,
+    whatever box is ticked), to say on the form before it is sent."""
+    rules = {"latency_ms": "check.line_max_latency_ms", "loss_pct": "check.line_max_loss_pct"}
+    return {field: policy.value(rule) for field, rule in rules.items() if rule in policy.rules}
 
 
 def new_key() -> str:
