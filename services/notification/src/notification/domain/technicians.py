@@ -22,9 +22,9 @@ from notification.domain.timers import TimerKind, TimerPlan
 
 RULE = RuleRef(
     rule="directory.technician_list",
-    source="HNTH Ops: Sở KH&CN „Tổng hợp danh sách các cán bộ kỹ thuật tham gia quản lý, vận "
-    "hành Hệ thống HNTH và thông báo cho các điểm cầu, đơn vị liên quan biết“ (QĐ 345/QĐ-UBND "
-    "2017, seeds/001)",
+    source="HNTH Ops: Sở TT&TT (nay thuộc Sở KH&CN) „Tổng hợp danh sách các cán bộ kỹ thuật "
+    "tham gia quản lý, vận hành Hệ thống HNTH và thông báo cho các điểm cầu, đơn vị liên quan "
+    "biết“ (QĐ 345/QĐ-UBND 2017, seeds/001)",
 )
 """What the notice cites: the same duty in every province (rule 5)."""
 STALE_AFTER = timedelta(days=1)
