@@ -42,9 +42,9 @@ DONE = frozenset(
 )
 """What /my?done= may say was just done (nothing else shows)."""
 REFUSALS = (400, 403, 404, 409, 422)
+"""A service's answers that mean "not this" (shown on the form, nothing changed)."""
 NOTICES_AHEAD = timedelta(days=15)
 """How far ahead My work looks for notices to acknowledge (they come 2 days ahead or more)."""
-"""A service's answers that mean "not this" (shown on the form, nothing changed)."""
 
 
 def mine(s: Session) -> tuple[str, ...]:
@@ -103,9 +103,11 @@ async def my_work(
     tomorrow_ends = end + timedelta(days=1)
     found = [m for m in coming if (views.parse_time(m.get("start")) or end) < tomorrow_ends]
     meetings = [m for m in found if m.get("status") not in ("cancelled", "rejected")]
-    boards = await per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings)
+    boards, notices = await asyncio.gather(
+        per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings),
+        per_meeting(backends, s, "notification", "/meetings/{}/notices", coming),
+    )
     readiness = {m["id"]: b for m, b in zip(meetings, boards, strict=True)}
-    notices = await per_meeting(backends, s, "notification", "/meetings/{}/notices", coming)
     lead = policy_of(request, s.who.tenant).duration("check.lead_time")
     rows = tv.work_rows(meetings, readiness, mine(s), now, warn_of(request), lead, s.lang)
     return render(
