@@ -147,6 +147,10 @@ async def test_a_move_s_bad_input_and_refusal_show_beside_their_fields(console) 
     assert refused.status_code == 409
     assert TAKEN in refused.text.split('id="move-start-error"')[1].split("</p>")[0]
     assert 'aria-describedby="move-start-error"' in refused.text
+    # the refused move comes back as typed, to be corrected rather than typed again
+    assert f'id="move-start" required value="{START:%Y-%m-%d} 10:00"' in refused.text
+    assert ">Lý do</textarea>" in refused.text
+    assert '<option value="60" selected>' in refused.text.split('id="move-minutes"')[1]
 
 
 async def test_a_registrar_has_no_levers_and_cannot_post_them(console) -> None:

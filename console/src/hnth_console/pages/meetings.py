@@ -363,15 +363,16 @@ async def arrange(
     action: str,
     body: dict[str, Any] | None = None,
     fields: dict[str, str] | None = None,
+    typed: Mapping[str, Any] | None = None,
 ) -> Response:
     """Registration's `POST /meetings/{id}/{action}` (operator only); back to the page
-    saying it is done, or the refusal next to the form."""
+    saying it is done, or the refusal next to the form, filled as it was `typed`."""
     path = f"/meetings/{quote(meeting_id)}"
     try:
         await backends.request("POST", "registration", f"{path}/{action}", s.token, s.lang,
                                json=body)  # fmt: skip
     except BackendError as exc:
-        return await refused(request, meeting_id, s, backends, exc, action, fields)
+        return await refused(request, meeting_id, s, backends, exc, action, fields, typed)
     return see_other(path, done=ARRANGED[action])
 
 
@@ -410,6 +411,10 @@ async def move(request: Request, meeting_id: str, s: Arranger, backends: Service
     start_text, minutes_text, reason = (
         str(form.get(k) or "").strip() for k in ("start", "minutes", "reason")
     )
+    urgent = str(form.get("urgent_reason") or "").strip()
+    # a refused move comes back as typed (keys of its own: the change form keeps its own)
+    typed = {"move_start": start_text, "move_minutes": minutes_text, "move_reason": reason}
+    typed["move_urgent"] = urgent
     errors: dict[str, list[str]] = {}
     try:
         start = views.typed_time(start_text, s.zone)
@@ -420,13 +425,15 @@ async def move(request: Request, meeting_id: str, s: Arranger, backends: Service
     if not reason:
         errors["move_reason"] = [s.t("move_reason_needed")]
     if errors:
-        return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
+        return await meeting_page(
+            request, meeting_id, s, backends, status=422, errors=errors, typed=typed
+        )
     end = start + timedelta(minutes=int(minutes_text))
     body = {"start": start.isoformat(), "end": end.isoformat(), "reason": reason}
-    if urgent := str(form.get("urgent_reason") or "").strip():  # inside the notice lead time
+    if urgent:  # inside the notice lead time
         body["urgent_reason"] = urgent
     body |= rehearsal_choice(form)
-    return await arrange(request, meeting_id, s, backends, "move", body, MOVE_FIELDS)
+    return await arrange(request, meeting_id, s, backends, "move", body, MOVE_FIELDS, typed)
 
 
 BESIDE = ("priority",)
