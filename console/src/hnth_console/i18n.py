@@ -421,6 +421,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "mark_resolved": ("Đã khắc phục", "Mark resolved"),
     "meetings_affected": ("Cuộc họp bị ảnh hưởng (2 ngày tới)", "Meetings affected (next 2 days)"),
     "technician_contact": ("Liên hệ kỹ thuật viên", "Technician's contact"),
+    "notices_elsewhere": (
+        "Thông báo của {code} gửi tới kỹ thuật viên trong danh bạ: {name} ({email}), không "
+        "tới tài khoản này.",
+        "{code}'s notices go to the directory's technician: {name} ({email}), not to this account.",
+    ),
     "my_inspections": ("Kiểm tra định kỳ cần làm", "Periodic inspections to do"),
     "record_inspection": ("Ghi kết quả kiểm tra định kỳ", "Record the inspection's result"),
     "my_annual": ("Báo cáo năm", "Annual reports"),

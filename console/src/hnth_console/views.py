@@ -253,6 +253,23 @@ def _change_words(field: str, was: Any, now: Any, said: Callable[[str, str], str
     return f"{label}: {shown(was)} → {shown(now)}"
 
 
+def notices_elsewhere(account: Row, endpoints: Iterable[Row]) -> list[dict[str, Any]]:
+    """The endpoints of a technician's account whose notices the directory sends to
+    somebody else (its technician's e-mail is not the account's): the notices follow the
+    directory, not the account, so the IT department is told where they go."""
+    if account.get("role") != "technician":
+        return []
+    own = str(account.get("email") or "").strip().lower()
+    listed = {str(e.get("code")): e for e in endpoints}
+    found: list[dict[str, Any]] = []
+    for code in account.get("endpoints") or []:
+        contact = (listed.get(code) or {}).get("technician") or {}
+        address = str(contact.get("email") or "").strip().lower()
+        if address and address != own:
+            found.append({"code": code, **contact})
+    return found
+
+
 ACCOUNT_LABELS = {"unit": "account_unit"}
 """An account field's words where its own key names something else."""
 

@@ -171,3 +171,21 @@ def test_a_day_and_time_is_read_as_people_type_it() -> None:
     for wrong in ("15/01 08:00", "tomorrow", "2027-13-01 08:00", ""):
         with pytest.raises(ValueError, match="no day and time"):
             views.typed_time(wrong, ZONE)
+
+
+def test_a_technicians_account_says_where_its_endpoints_notices_go() -> None:
+    """The notices follow the directory's technician, not the account: told when they differ."""
+    endpoints = [
+        {"code": "A", "technician": {"name": "Lý Ngọc Đạt", "email": "Kythuat.a@tq.gov.vn"}},
+        {"code": "B", "technician": {"name": "Hà Thu", "email": "ha.thu@tq.gov.vn"}},
+    ]
+    account = {"role": "technician", "endpoints": ["A", "B"], "email": "ha.thu@tq.gov.vn"}
+    [elsewhere] = views.notices_elsewhere(account, endpoints)
+    assert (elsewhere["code"], elsewhere["name"]) == ("A", "Lý Ngọc Đạt")
+    assert (
+        views.notices_elsewhere(
+            {**account, "email": "KYTHUAT.A@tq.gov.vn", "endpoints": ["A"]}, endpoints
+        )
+        == []
+    )
+    assert views.notices_elsewhere({"role": "registrar", "endpoints": ["A"]}, endpoints) == []

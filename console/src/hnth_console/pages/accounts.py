@@ -71,6 +71,7 @@ async def accounts_page(
         units=units,
         endpoints=endpoints,
         filters={"role": role or "", "active": active or ""},
+        notices_elsewhere=views.notices_elsewhere,
         **context,
     )
 
