@@ -381,6 +381,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "failed": ("lỗi", "failed"),
     "missed": ("quá hạn", "missed"),
     "requested": ("chờ xếp lịch", "requested"),
+    "change_pending": (
+        "thay đổi đang chờ xếp lịch lại (lịch cũ vẫn giữ)",
+        "change waiting to be rescheduled (the earlier slot still holds)",
+    ),
     "scheduled": ("đã xếp lịch", "scheduled"),
     "held": ("chờ Sở KH&CN duyệt", "awaiting approval"),
     "rejected": ("bị từ chối", "rejected"),

@@ -435,3 +435,15 @@ def incidents_of(meeting: Row, incidents: Iterable[Row]) -> list[Row]:
         if i.get("meeting_id") == mine
         or (i.get("state") == "open" and i.get("endpoint") in endpoints)
     ]
+
+
+def change_pending(meeting: Row) -> bool:
+    """A change (or move) not decided yet: the meeting still holds the slot of an earlier
+    revision (registration says `scheduled`), while what the page shows is the new one."""
+    revision = int(meeting.get("revision") or 0)
+    decided = {
+        int(e.get("revision") or 0)
+        for e in meeting.get("timeline") or []
+        if e.get("type") in ("SlotAssigned", "SlotRejected", "SlotHeld")
+    }
+    return meeting.get("status") == "scheduled" and revision > 0 and revision not in decided

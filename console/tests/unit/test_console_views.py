@@ -189,3 +189,13 @@ def test_a_technicians_account_says_where_its_endpoints_notices_go() -> None:
         == []
     )
     assert views.notices_elsewhere({"role": "registrar", "endpoints": ["A"]}, endpoints) == []
+
+
+def test_a_change_not_yet_decided_is_said_beside_the_scheduled_status() -> None:
+    assigned = {"type": "SlotAssigned", "revision": 0}
+    meeting = {"status": "scheduled", "revision": 1, "timeline": [assigned]}
+    assert meeting_views.change_pending(meeting)
+    decided = {**meeting, "timeline": [assigned, {"type": "SlotAssigned", "revision": 1}]}
+    assert not meeting_views.change_pending(decided)
+    assert not meeting_views.change_pending({**meeting, "revision": 0})
+    assert not meeting_views.change_pending({**meeting, "status": "requested"})

@@ -253,6 +253,7 @@ async def meeting_page(
         rejected_because=meeting_views.rejection_words(found, s.lang)
         if found.get("status") == "rejected"
         else "",
+        change_pending=meeting_views.change_pending(found),
         may_change=s.may("change_meeting") and open_,
         # a decision just sent is not offered again while registration takes it in
         may_decide=s.may("arrange_meeting")
