@@ -66,6 +66,13 @@ def typed_time(text: str, zone: ZoneInfo) -> datetime:
     raise ValueError(f"no day and time in {text!r}")
 
 
+def decimal(value: float, lang: str, places: int = 1) -> str:
+    """A figure as its reader writes it: `77,5` in Vietnamese, `77.5` in English; no
+    trailing `,0` on a whole number."""
+    text = f"{round(float(value), places):.{places}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
 def shown_time(value: Any, zone: ZoneInfo, pattern: str = "%d/%m %H:%M") -> str:
     """A time as people in the province read it (their zone), or '' when there is none."""
     moment = parse_time(value)

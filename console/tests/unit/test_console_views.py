@@ -199,3 +199,10 @@ def test_a_change_not_yet_decided_is_said_beside_the_scheduled_status() -> None:
     assert not meeting_views.change_pending(decided)
     assert not meeting_views.change_pending({**meeting, "revision": 0})
     assert not meeting_views.change_pending({**meeting, "status": "requested"})
+
+
+def test_a_figure_is_written_as_its_reader_writes_it() -> None:
+    assert views.decimal(77.5, "vi") == "77,5"
+    assert views.decimal(77.5, "en") == "77.5"
+    assert views.decimal(80.0, "vi") == "80"
+    assert views.decimal(0.66666, "vi", 2) == "0,67"
