@@ -368,6 +368,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "yesterday to 14 days ahead (only the meeting, change and cancellation notices to "
         "the parties; SMS copies, alerts and the IT department's own copies need none).",
     ),
+    "letter_content": ("Toàn văn lỗi và nội dung thư", "The whole error and the letter"),
     "province_unknown": (
         "(không rõ tỉnh nào: mọi tỉnh đều thấy)",
         "(no province named: every province sees it)",

@@ -284,6 +284,7 @@ async def test_an_operator_sees_and_acts_on_their_own_provinces_dead_letters_onl
     assert (mine.ref in page.text, nobodys.ref in page.text) == (True, True)
     assert (theirs.ref in page.text, inbound.ref in page.text) == (False, False)
     assert page.text.count("không rõ tỉnh") == 1  # the one naming no province, said so
+    assert "<pre>{not json</pre>" in page.text  # what the letter holds, to judge it by
     token = csrf_of(page)
     for other in (theirs, inbound):
         refused = await client.post("/dead-letters/replay", data={"ref": other.ref, "csrf": token})
