@@ -148,6 +148,8 @@ async def test_the_duty_board_offers_the_same_switch_linking_to_the_meetings_for
         assert "LS-STTTT-LAPTOP" not in offer  # the main room passed its check
     meeting_page = await console.get("/meetings/m1")
     assert 'id="switch-backup"' in meeting_page.text  # where the link leads
+    board = await console.get("/board")
+    assert '<small class="tile-name">Điểm cầu UBND phường Kỳ Lừa</small>' in board.text  # named
 
 
 async def test_the_board_offers_no_switch_before_the_last_hour_nor_to_a_registrar(

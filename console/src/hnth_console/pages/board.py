@@ -51,9 +51,10 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
     start, end, _ = views.period("day", now.astimezone(s.zone).date(), s.zone)
     found = await meetings_between(backends, s, start, end + timedelta(days=1))
     meetings = [m for m in found if m.get("status") != "cancelled"]
-    boards, opened = await asyncio.gather(
+    boards, opened, endpoints = await asyncio.gather(
         per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings),
         open_incidents(backends, s),
+        directory(backends, s),
     )
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
     by_endpoint = views.incidents_by_endpoint(opened)
@@ -66,6 +67,7 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
         "rows": rows,
         "held": held,
         "incidents": by_endpoint,
+        "names": {str(e["code"]): str(e.get("name") or "") for e in endpoints},
         "now": now,
     }
 
