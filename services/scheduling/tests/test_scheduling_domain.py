@@ -367,6 +367,12 @@ def test_a_meeting_first_decided_inside_the_check_hour_is_checked_by_its_opening
     change = changed("m-1", 1, start=start, occurred_at=NOW, urgent_reason="Họp khẩn")
     moved = domain.assign(domain.request_of(change), policy, policy.bridge, change, NOW)
     assert moved.check_deadline == start - timedelta(hours=1)
+    # asked for at 07:55 for 09:00, decided at 08:05 after a backlog: the request's time
+    # counts (a replay decides the same), and 08:00 could be met when it was asked
+    waited = requested(start=NOW + timedelta(minutes=65), occurred_at=NOW, urgent_reason="x")
+    later = NOW + timedelta(minutes=10)
+    backlog = domain.assign(domain.request_of(waited), policy, policy.bridge, waited, later)
+    assert backlog.check_deadline == NOW + timedelta(minutes=5)
     ahead = requested(start=NOW + timedelta(days=3), occurred_at=NOW)
     usual = domain.assign(domain.request_of(ahead), policy, policy.bridge, ahead, NOW)
     assert usual.check_deadline == NOW + timedelta(days=3, hours=-1)

@@ -22,7 +22,7 @@ from scheduling.domain.alternatives import ALTERNATIVES
 from scheduling.domain.buckets import reserved_window
 from scheduling.domain.cascade import CASCADE, Share
 from scheduling.domain.conflicts import capacity_ref
-from scheduling.domain.requests import Request
+from scheduling.domain.requests import Request, asked_at
 from scheduling.domain.validation import is_late
 
 PRODUCER = "scheduling"
@@ -30,12 +30,13 @@ PRODUCER = "scheduling"
 
 def check_deadline(request: Request, policy: Policy, now: datetime) -> datetime:
     """When the endpoints' checks are due: `check.lead_time` before the opening; a new
-    meeting decided after that (an urgent one, registered inside the hour) by its opening,
+    meeting asked for after that (an urgent one, registered inside the hour; the request's
+    time, so a replay decides the same) by its opening,
     as a backup switched to in the last hour is: a deadline already past would call every
     endpoint missed, and alert every party, the moment it is assigned. A change keeps the
     usual deadline (moving it would start every endpoint's checks again)."""
     usual = request.start - policy.duration("check.lead_time")
-    return request.start if request.revision == 0 and now > usual else usual
+    return request.start if request.revision == 0 and asked_at(request, now) > usual else usual
 
 
 def assign(
