@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
 
 from hnth_contracts import rules
 
@@ -64,6 +67,18 @@ def typed_time(text: str, zone: ZoneInfo) -> datetime:
         except ValueError:
             continue
     raise ValueError(f"no day and time in {text!r}")
+
+
+MEETING_ID = re.compile(r"\bmtg-[0-9a-f]{8,16}\b")
+"""A meeting id as registration makes them, inside a sentence (a conflict names one)."""
+
+
+def meetings_linked(text: str) -> Markup:
+    """`text`, escaped, with every meeting id it names a link to that meeting's page (a
+    refusal names the meeting in the way; the reader goes and looks)."""
+    return Markup(  # noqa: S704 - escaped first; the links hold only the ids matched
+        MEETING_ID.sub(lambda m: f'<a href="/meetings/{m[0]}">{m[0]}</a>', str(escape(text)))
+    )
 
 
 def decimal(value: float, lang: str, places: int = 1) -> str:

@@ -206,3 +206,10 @@ def test_a_figure_is_written_as_its_reader_writes_it() -> None:
     assert views.decimal(77.5, "en") == "77.5"
     assert views.decimal(80.0, "vi") == "80"
     assert views.decimal(0.66666, "vi", 2) == "0,67"
+
+
+def test_a_meeting_a_refusal_names_is_a_link_and_the_rest_stays_text() -> None:
+    said = "Điểm cầu <TQ> đã được xếp cho cuộc họp mtg-037e4a8b97ab (14:00 - 16:00)"
+    shown = str(views.meetings_linked(said))
+    assert '<a href="/meetings/mtg-037e4a8b97ab">mtg-037e4a8b97ab</a>' in shown
+    assert "&lt;TQ&gt;" in shown  # escaped: a refusal's words are never markup
