@@ -382,6 +382,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "failed": ("lỗi", "failed"),
     "missed": ("quá hạn", "missed"),
     "requested": ("chờ xếp lịch", "requested"),
+    "change_refused": ("Thay đổi không xếp được lịch", "The change could not be scheduled"),
+    "slot_holds": ("cuộc họp vẫn giữ lịch cũ:", "the meeting keeps its earlier slot:"),
     "change_pending": (
         "thay đổi đang chờ xếp lịch lại (lịch cũ vẫn giữ)",
         "change waiting to be rescheduled (the earlier slot still holds)",

@@ -248,3 +248,23 @@ async def test_a_clerk_is_offered_only_their_own_unit_as_the_host(console) -> No
     assert (await sign_in(console, "truc-ban")).status_code == 303
     officer = await console.get("/meetings/new")
     assert '<option value="STP"' in officer.text  # the IT department files for any unit
+
+
+async def test_a_refused_change_says_the_meeting_keeps_its_earlier_slot(
+    console, monkeypatch
+) -> None:
+    """Registration says `scheduled` (the earlier slot holds) while the change was refused:
+    the page says why, and when the meeting still takes place."""
+    refusal = {
+        "conflicts": [{"message": "Điểm cầu LS-X-1 đã được xếp cho cuộc họp mtg-0123456789ab"}]
+    }
+    earlier = {"start": "2026-12-10T08:00:00+07:00", "end": "2026-12-10T10:00:00+07:00"}
+    monkeypatch.setitem(MEETING, "status", "scheduled")
+    monkeypatch.setitem(MEETING, "rejection", refusal)
+    monkeypatch.setitem(MEETING, "slot", {**MEETING["slot"], "meeting": earlier})
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    said = page.text.split('id="change-refused">')[1].split("</p>")[0]
+    assert said.startswith("Thay đổi không xếp được lịch: Điểm cầu LS-X-1")
+    assert '<a href="/meetings/mtg-0123456789ab">' in said
+    assert "cuộc họp vẫn giữ lịch cũ: 10/12/2026 08:00 – 10:00" in said

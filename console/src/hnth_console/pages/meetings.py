@@ -254,6 +254,10 @@ async def meeting_page(
         if found.get("status") == "rejected"
         else "",
         change_pending=meeting_views.change_pending(found),
+        # a change refused while the earlier slot holds: the meeting stays as it was
+        change_refused=meeting_views.rejection_words(found, s.lang)
+        if found.get("status") == "scheduled"
+        else "",
         may_change=s.may("change_meeting") and open_,
         # a decision just sent is not offered again while registration takes it in
         may_decide=s.may("arrange_meeting")
