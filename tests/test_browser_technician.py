@@ -91,11 +91,14 @@ def test_a_technician_signs_off_the_check_on_a_phone_and_the_operator_sees_it(
         sign_in(desk, console_url, TENANT, "truc-ban", PASSWORD)
 
         def passed(driver: WebDriver) -> bool:
-            """The endpoint's tile is green and carries the incident reported from the phone."""
+            """The endpoint's tile says its check passed, carries the serious incident
+            reported from the phone since, and is red for it (not ready, whatever the
+            check said)."""
             tiles = driver.find_elements(By.CSS_SELECTOR, f'[data-meeting="{meeting_id}"] .tile')
             return any(
                 t.text.startswith(ENDPOINT)
-                and "alarm-ok" in (t.get_attribute("class") or "")
+                and "alarm-bad" in (t.get_attribute("class") or "")
+                and "đạt" in t.text
                 and WHAT in t.text
                 for t in tiles
             )
