@@ -163,6 +163,14 @@ def time_breaches(
     return found
 
 
+LINE_LIMIT_RULES = {
+    "latency_ms": "check.line_max_latency_ms",
+    "loss_pct": "check.line_max_loss_pct",
+}
+"""The policy rule that limits each measure of a line check: a line measured beyond it
+has failed (inspection judges it; the console says the limits on the form)."""
+
+
 LETTER_RULE = "registration.official_letter"
 """Whether a registration goes with the host unit's official letter (số, ngày công văn)."""
 

@@ -25,6 +25,7 @@ from hnth_console.pages import tech_views as tv
 from hnth_console.reads import directory, meetings_between, optional, per_meeting
 from hnth_console.render import error, render, see_other
 from hnth_contracts.policy import Policy
+from hnth_contracts.rules import LINE_LIMIT_RULES
 from hnth_kit.auth import Role
 
 router = APIRouter()
@@ -216,8 +217,8 @@ async def check_page(
 def line_limits(policy: Policy) -> dict[str, Any]:
     """The line's figures the province's policy allows (beyond them the line fails,
     whatever box is ticked), to say on the form before it is sent."""
-    rules = {"latency_ms": "check.line_max_latency_ms", "loss_pct": "check.line_max_loss_pct"}
-    return {field: policy.value(rule) for field, rule in rules.items() if rule in policy.rules}
+    limited = LINE_LIMIT_RULES.items()
+    return {field: policy.value(rule) for field, rule in limited if rule in policy.rules}
 
 
 def new_key() -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from hnth_contracts import CheckCompleted, CheckItem, CheckOutcome, ItemResult, RuleRef
-from hnth_contracts.rules import Breach
+from hnth_contracts.rules import LINE_LIMIT_RULES, Breach
 from inspection.domain import PRODUCER, Document
 from inspection.domain.checklists import ITEMS, missed_marker, result_id
 
@@ -20,8 +20,6 @@ MEASURES = ("latency_ms", "loss_pct")
 """What a line check may measure, kept only when given."""
 
 
-LIMIT_RULES = {"latency_ms": "check.line_max_latency_ms", "loss_pct": "check.line_max_loss_pct"}
-"""The policy rule that limits each measure: a line measured beyond it has failed."""
 _OVER = {
     "latency_ms": "độ trễ đo được {v:g} ms vượt giới hạn {limit:g} ms",
     "loss_pct": "mất gói đo được {v:g}% vượt giới hạn {limit:g}%",
@@ -31,7 +29,7 @@ _OVER = {
 
 def limits(policy_values: Mapping[str, Any]) -> dict[str, float]:
     """measure -> the maximum the province's policy (`rule -> value`) sets for it."""
-    return {m: float(policy_values[r]) for m, r in LIMIT_RULES.items() if r in policy_values}
+    return {m: float(policy_values[r]) for m, r in LINE_LIMIT_RULES.items() if r in policy_values}
 
 
 def judged(
@@ -53,7 +51,7 @@ def judged(
             out[item] = result
             continue
         said = "; ".join(
-            f"{_OVER[m].format(v=v, limit=lim)} ({LIMIT_RULES[m]})" for m, v, lim in over
+            f"{_OVER[m].format(v=v, limit=lim)} ({LINE_LIMIT_RULES[m]})" for m, v, lim in over
         )
         given = (result.note or "").strip()
         note = f"{given}. {said}" if given else said
