@@ -160,20 +160,17 @@ def board_rows(
     readiness: Mapping[str, Sequence[Row]],
     now: datetime,
     warn: timedelta,
-    incidents: Mapping[str, Sequence[Row]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per meeting with its endpoints' checks (coloured with their open
-    `incidents`, by endpoint) and the worst colour among them."""
+    """One row per meeting with its endpoints' checks (coloured with the incidents open at
+    their endpoint, which inspection gives with each check) and the worst colour among
+    them."""
     order = {"late": 0, "bad": 1, "waiting": 2, "ok": 3}
-    opened = incidents or {}
     rows = []
     for meeting in meetings:
         checks = [
             {
                 **check,
-                "alarm": with_incident(
-                    alarm(check, now, warn), opened.get(str(check.get("endpoint")), ())
-                ),
+                "alarm": with_incident(alarm(check, now, warn), check.get("open_incidents") or ()),
             }
             for check in readiness.get(meeting["id"], [])
             if not check.get("closed")  # the meeting no longer asks it (cancelled, replaced)

@@ -40,11 +40,11 @@ def test_a_meeting_row_takes_the_worst_colour_of_its_endpoints() -> None:
     [empty] = views.board_rows([{"id": "m2"}], {}, NOW, WARN)
     assert (empty["alarm"], empty["checks"]) == ("waiting", [])
     # a line down at A since its check passed: red; a lesser incident: the warning colour
-    down = {"A": [{"endpoint": "A", "severity": "high"}]}
-    [row] = views.board_rows([meeting], {"m1": checks}, NOW, WARN, down)
+    down = [{**checks[0], "open_incidents": [{"severity": "high"}]}, checks[1]]
+    [row] = views.board_rows([meeting], {"m1": down}, NOW, WARN)
     assert [c["alarm"] for c in row["checks"]] == ["bad", "late"]
-    slight = {"A": [{"endpoint": "A", "severity": "low"}]}
-    [row] = views.board_rows([meeting], {"m1": checks}, NOW, WARN, slight)
+    slight = [{**checks[0], "open_incidents": [{"severity": "low"}]}, checks[1]]
+    [row] = views.board_rows([meeting], {"m1": slight}, NOW, WARN)
     assert [c["alarm"] for c in row["checks"]] == ["late", "late"]
 
 

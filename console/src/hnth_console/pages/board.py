@@ -57,8 +57,7 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
         directory(backends, s),
     )
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
-    by_endpoint = views.incidents_by_endpoint(opened)
-    rows = views.board_rows(meetings, readiness, now, warn_of(request), by_endpoint)
+    rows = views.board_rows(meetings, readiness, now, warn_of(request))
     held: list[dict[str, Any]] = []
     if s.may("arrange_meeting"):
         await offer_backups(request, s, backends, rows, now)
@@ -66,7 +65,7 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
     return {
         "rows": rows,
         "held": held,
-        "incidents": by_endpoint,
+        "incidents": views.incidents_by_endpoint(opened),
         "names": {str(e["code"]): str(e.get("name") or "") for e in endpoints},
         "now": now,
     }
