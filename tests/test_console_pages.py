@@ -183,6 +183,14 @@ async def test_a_meeting_registered_through_the_form_reaches_board_and_schedule(
     live = await console.get("/board/live", headers={"HX-Request": "true"})
     assert f'data-meeting="{meeting_id}"' in live.text
     assert "<html" not in live.text  # only the rows
+    # the parties' notices, once sent, wait for acknowledgement: the row and the line above
+    # the rows say so (notification's own record of them)
+    marker = f'<a href="/meetings/{meeting_id}#notices">'
+    live = await eventually(
+        lambda: console.get("/board/live"),
+        until=lambda r: marker in r.text and "thông báo chưa được xác nhận" in r.text,
+    )
+    assert 'id="attention-waiting"' in live.text
     day = start.astimezone(ZONE).date().isoformat()
     week = await console.get("/schedule", params={"day": day, "endpoint": "TQ-STTTT"})
     assert f'href="/meetings/{meeting_id}"' in week.text

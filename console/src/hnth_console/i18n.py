@@ -212,6 +212,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "dlq_invalid_schema": ("Sự kiện thiếu hoặc sai trường", "Event with missing or wrong fields"),
     "dlq_handler_failed": ("Dịch vụ không xử lý được", "The service could not process it"),
     "rejected_because": ("Không xếp được lịch vì", "Not scheduled because"),
+    "attention": ("Cần xử lý", "Wants attention"),
+    "attention_none": ("Không có việc cần xử lý ngay.", "Nothing wants attention now."),
+    "attention_failed": ("{n} thông báo gửi lỗi", "notices failed: {n}"),
+    "attention_waiting": ("{n} thông báo chưa được xác nhận", "notices not acknowledged: {n}"),
+    "attention_incidents": ("{n} sự cố đang mở", "open incidents: {n}"),
+    "attention_held": ("{n} cuộc họp chờ duyệt", "waiting for approval: {n}"),
     "rejected_change_hint": (
         "Đổi thời gian hoặc điểm cầu bằng mẫu thay đổi bên dưới để đăng ký lại.",
         "Change the time or the endpoints with the form below to submit it again.",

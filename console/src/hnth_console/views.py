@@ -185,6 +185,25 @@ def on_bridge(meetings: Iterable[Row], bridge: str) -> list[Row]:
     return [m for m in meetings if (m.get("slot") or {}).get("bridge") == bridge]
 
 
+ATTENTION_LINKS = {
+    "failed": "/notices",
+    "waiting": "/notices",
+    "incidents": "/incidents",
+    "held": "#held",
+}
+"""Where each thing the board counts is dealt with, most urgent first."""
+
+
+def attention(counts: Mapping[str, int], t: Callable[[str], str]) -> list[dict[str, str]]:
+    """The board's line of what wants the duty officer now (`counts`: kind -> how many),
+    each a link to its page; the kinds with none are left out."""
+    return [
+        {"id": kind, "href": href, "words": t(f"attention_{kind}").format(n=counts[kind])}
+        for kind, href in ATTENTION_LINKS.items()
+        if counts.get(kind)
+    ]
+
+
 ACKNOWLEDGED_KINDS = ("meeting_notice", "meeting_changed", "meeting_cancelled")
 """The written notices a recipient is asked to confirm (alerts, reminders and the duty
 officer's escalations are acted on, not acknowledged)."""

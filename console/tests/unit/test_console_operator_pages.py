@@ -50,6 +50,8 @@ NOTICES = [
      "channel": "email", "status": "sent", "address": "stttt@tq.gov.vn",
      "sent_at": TODAY.astimezone(UTC).isoformat()},
 ]  # fmt: skip
+READINESS: list[dict[str, Any]] = []
+"""The checks inspection gives for m1 (a test sets them)."""
 UNITS = [{"code": "STTTT", "name": "Sở KH&CN", "kind": "department", "active": True}]
 sent: list[httpx.Request] = []
 
@@ -60,7 +62,9 @@ def platform(request: httpx.Request) -> httpx.Response:
     if path == "/meetings":
         return httpx.Response(200, json={"items": [MEETING], "next_cursor": None})
     if path.endswith("/readiness"):
-        return httpx.Response(200, json=[])
+        return httpx.Response(200, json=READINESS)
+    if path == "/meetings/m1" and method == "GET":
+        return httpx.Response(200, json=MEETING)
     if path == "/meetings/m1/notices":
         return httpx.Response(200, json=NOTICES)
     if path == "/annual-reports":
@@ -234,6 +238,37 @@ async def test_the_board_rows_come_alone_and_a_poll_without_a_session_reloads(co
     assert 'data-meeting="m1"' in live.text
     assert "<header>" not in live.text
     assert (await console.get("/static/vendor/htmx.min.js")).status_code == 200
+
+
+async def test_the_board_says_what_wants_the_duty_officer_and_whom_to_call(console) -> None:
+    missed = {"endpoint": "TQ-STTTT", "state": "missed", "due_at": TODAY.isoformat()}
+    READINESS.append(missed)
+    try:
+        live = (await (await as_role(console, Role.OPERATOR)).get("/board/live")).text
+    finally:
+        READINESS.clear()
+    # m1's notices: an escalation failed, the host unit's notice not acknowledged
+    attention = live.split('id="attention"')[1].split("</p>")[0]
+    assert "1 thông báo gửi lỗi" in attention
+    assert 'href="/notices"' in attention
+    assert "1 thông báo chưa được xác nhận" in attention
+    row = live.split('data-meeting="m1"')[1]
+    assert 'href="/meetings/m1#notices">1 thông báo gửi lỗi · 1 thông báo chưa' in row
+    # the missed endpoint's technician, to be rung from the duty room
+    assert '☎ Cũ: <a href="tel:0912">0912</a>' in row
+
+    english = (await (await as_role(console, Role.OPERATOR, "en")).get("/board/live")).text
+    assert "notices not acknowledged: 1" in english
+    assert "tel:" not in english  # no endpoint in trouble: no phone to ring
+
+
+async def test_a_refused_meeting_says_why_on_the_board(console, monkeypatch) -> None:
+    conflict = {"message": "Điểm cầu TQ-UBND đã có cuộc họp khác", "message_en": "TQ-UBND busy"}
+    monkeypatch.setitem(MEETING, "status", "rejected")
+    monkeypatch.setitem(MEETING, "rejection", {"conflicts": [conflict]})
+    live = (await (await as_role(console, Role.OPERATOR)).get("/board/live")).text
+    why = live.split('class="rejected-why"')[1].split("</p>")[0]
+    assert "Không xếp được lịch vì: Điểm cầu TQ-UBND đã có cuộc họp khác" in why
 
 
 async def test_only_the_it_department_edits_the_directory(console) -> None:

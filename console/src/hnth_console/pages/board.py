@@ -1,5 +1,7 @@
 """The readiness board: today's and tomorrow's meetings, each endpoint's check coloured,
-and an endpoint's open incident on its tile (a technician reports it from a phone).
+an endpoint's open incident on its tile (a technician reports it from a phone) and, on a
+tile in trouble, its technician's phone; above them, what wants the duty officer now
+(notices not acknowledged or failed, open incidents, meetings waiting for approval).
 The page asks for its rows again (`/board/live`, htmx) every `board_refresh_seconds`;
 without script, a reload shows the same. For the IT department, a meeting in its last hour
 with a failing endpoint that has a backup offers the switch (on the meeting's page: the
@@ -51,13 +53,24 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
     start, end, _ = views.period("day", now.astimezone(s.zone).date(), s.zone)
     found = await meetings_between(backends, s, start, end + timedelta(days=1))
     meetings = [m for m in found if m.get("status") != "cancelled"]
-    boards, opened, endpoints = await asyncio.gather(
+    boards, notices, opened, endpoints = await asyncio.gather(
         per_meeting(backends, s, "inspection", "/meetings/{}/readiness", meetings),
+        # None for a role that may not read notices: the rows then say nothing of them
+        per_meeting(backends, s, "notification", "/meetings/{}/notices", meetings),
         open_incidents(backends, s),
         directory(backends, s),
     )
     readiness = {m["id"]: b or [] for m, b in zip(meetings, boards, strict=True)}
     rows = views.board_rows(meetings, readiness, now, warn_of(request))
+    for row, listed in zip(rows, notices, strict=True):
+        wanting = views.unacknowledged(listed or [])
+        failed = sum(1 for n in wanting if n.get("status") == "failed")
+        row.update(notices_waiting=len(wanting) - failed, notices_failed=failed)
+    # the list does not carry a refusal's reasons: read them for the (few) refused meetings
+    refused = [row["meeting"] for row in rows if row["meeting"].get("status") == "rejected"]
+    wholes = await per_meeting(backends, s, "registration", "/meetings/{}", refused)
+    for meeting, whole in zip(refused, wholes, strict=True):
+        meeting["rejected_because"] = meeting_views.rejection_words(whole or {}, s.lang)
     held: list[dict[str, Any]] = []
     if s.may("arrange_meeting"):
         await offer_backups(request, s, backends, rows, now)
@@ -67,6 +80,16 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
         "held": held,
         "incidents": views.incidents_by_endpoint(opened),
         "names": {str(e["code"]): str(e.get("name") or "") for e in endpoints},
+        "technicians": {str(e["code"]): e.get("technician") or {} for e in endpoints},
+        "attention": views.attention(
+            {
+                "failed": sum(row["notices_failed"] for row in rows),
+                "waiting": sum(row["notices_waiting"] for row in rows),
+                "incidents": len(opened),
+                "held": len(held),
+            },
+            s.t,
+        ),
         "now": now,
     }
 
