@@ -270,7 +270,14 @@ async def test_dead_letters_are_listed_and_replayed(console, infra, platform) ->
     topics = Topics(prefix=platform.topic_prefix)
     page, ref = await poisoned(console, infra, platform)
     assert ref.startswith(topics.meetings + ".dlq:")
-    replayed = await console.post("/dead-letters/replay", data={"ref": ref, "csrf": csrf_of(page)})
+    # the page says what to do with bytes no service reads, and replays them only when told
+    # the service was upgraded to read them
+    assert "Bên gửi đã gửi dữ liệu hỏng" in page.text
+    form = {"ref": ref, "csrf": csrf_of(page)}
+    refused = await console.post("/dead-letters/replay", data=form)
+    assert refused.status_code == 422
+    assert "gửi lại sẽ lỗi lại" in refused.text
+    replayed = await console.post("/dead-letters/replay", data={**form, "anyway": "on"})
     assert replayed.status_code == 303
     assert (await console.get(replayed.headers["location"])).text.count(ref) >= 1
     messages = await read_topic(

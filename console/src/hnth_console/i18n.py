@@ -211,6 +211,47 @@ TEXT: dict[str, tuple[str, str]] = {
     "dlq_unknown_type": ("Loại sự kiện không biết", "Unknown event type"),
     "dlq_invalid_schema": ("Sự kiện thiếu hoặc sai trường", "Event with missing or wrong fields"),
     "dlq_handler_failed": ("Dịch vụ không xử lý được", "The service could not process it"),
+    "dlq_unknown_system": ("Hệ thống gửi chưa đăng ký với tỉnh", "Sender not registered"),
+    "dlq_do_invalid_json": (
+        "Bên gửi đã gửi dữ liệu hỏng: báo bên gửi sửa, rồi bỏ qua thư này kèm lý do. "
+        "Gửi lại sẽ lỗi lại.",
+        "The sender sent broken data: tell the sender, then discard this letter with a "
+        "reason. Replaying it fails again.",
+    ),
+    "dlq_do_unknown_type": (
+        "Dịch vụ chưa biết loại sự kiện này (bên gửi dùng phiên bản mới hơn?): gửi lại sau "
+        "khi nâng cấp dịch vụ, nếu không thì bỏ qua kèm lý do.",
+        "The service does not know this kind of event (a newer sender?): replay it once the "
+        "service is upgraded, else discard it with a reason.",
+    ),
+    "dlq_do_invalid_schema": (
+        "Sự kiện thiếu hoặc sai trường: báo bên gửi sửa rồi bỏ qua thư này kèm lý do. "
+        "Gửi lại sẽ lỗi lại.",
+        "The event has missing or wrong fields: tell the sender, then discard this letter "
+        "with a reason. Replaying it fails again.",
+    ),
+    "dlq_do_handler_failed": (
+        "Dịch vụ gặp lỗi khi xử lý (xem chi tiết kỹ thuật): khi đã khắc phục nguyên nhân, gửi lại.",
+        "The service failed while handling it (see the technical details): once the cause "
+        "is fixed, replay it.",
+    ),
+    "dlq_do_unknown_system": (
+        "Yêu cầu từ một hệ thống chưa đăng ký với tỉnh: đăng ký hệ thống (hnth system "
+        "create) rồi gửi lại, hoặc bỏ qua kèm lý do.",
+        "A request from a system not registered with the province: register the system "
+        "(hnth system create), then replay it, or discard it with a reason.",
+    ),
+    "technical_details": ("Chi tiết kỹ thuật và nội dung thư", "Technical details and content"),
+    "replay_anyway": (
+        "Vẫn gửi lại (dịch vụ đã được nâng cấp để đọc được thư này)",
+        "Replay anyway (the service was upgraded to read it)",
+    ),
+    "replay_unreadable": (
+        "Thư này không đọc được: gửi lại sẽ lỗi lại. Chỉ gửi lại khi dịch vụ đã được nâng "
+        "cấp để đọc được nó, và đánh dấu ô xác nhận.",
+        "This letter cannot be read: replaying it fails again. Replay it only once the "
+        "service was upgraded to read it, and tick the box.",
+    ),
     "rejected_because": ("Không xếp được lịch vì", "Not scheduled because"),
     "attention": ("Cần xử lý", "Wants attention"),
     "attention_none": ("Không có việc cần xử lý ngay.", "Nothing wants attention now."),

@@ -269,6 +269,11 @@ def compliance_bars(province: Row) -> list[dict[str, Any]]:
     return bars
 
 
+UNREADABLE_LETTERS = ("invalid_json", "unknown_type", "invalid_schema")
+"""Dead letters the same code cannot read however often they are replayed (only an
+upgraded service could): replaying one asks the operator to confirm."""
+
+
 def dead_letter_groups(letters: Iterable[Any]) -> dict[str, list[Any]]:
     """Dead letters by their original topic."""
     groups: dict[str, list[Any]] = defaultdict(list)

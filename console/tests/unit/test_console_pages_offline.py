@@ -257,6 +257,42 @@ async def test_a_dead_letter_is_discarded_once_and_only_with_a_reason(
     assert unknown.status_code == 404
 
 
+async def test_a_letter_no_service_reads_is_replayed_only_when_the_operator_says_so(
+    console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {"hnth-dlq-reason": "invalid_json", "hnth-dlq-error": "Invalid JSON: EOF"}
+    letter = DeadLetter("hnth.meetings.dlq", 0, 7, b"k", b"{not json", headers)
+    replayed: list[DeadLetter] = []
+
+    async def letters(*_: Any) -> list[DeadLetter]:
+        return [letter]
+
+    async def resolutions(*_: Any) -> dict[str, Resolution]:
+        return {}
+
+    async def replay(_: str, found: DeadLetter, **__: Any) -> None:
+        replayed.append(found)
+
+    monkeypatch.setattr(dead_letters, "letters", letters)
+    monkeypatch.setattr(dead_letters, "read_resolutions", resolutions)
+    monkeypatch.setattr(dead_letters, "replay", replay)
+    client = await signed_in(console, Role.OPERATOR)
+    page = await client.get("/dead-letters")
+    # what to do, in words; the service's own (English) error folded with the content
+    assert "Bên gửi đã gửi dữ liệu hỏng" in page.text
+    details = page.text.split('class="letter-body"')[1].split("</details>")[0]
+    assert "Invalid JSON: EOF" in details
+    assert 'name="anyway"' in page.text
+    form = {"ref": letter.ref, "csrf": await csrf(client)}
+    refused = await client.post("/dead-letters/replay", data=form)
+    assert refused.status_code == 422
+    assert "gửi lại sẽ lỗi lại" in refused.text
+    assert replayed == []
+    done = await client.post("/dead-letters/replay", data={**form, "anyway": "on"})
+    assert done.status_code == 303
+    assert replayed == [letter]
+
+
 async def test_an_operator_sees_and_acts_on_their_own_provinces_dead_letters_only(
     console, monkeypatch: pytest.MonkeyPatch
 ) -> None:

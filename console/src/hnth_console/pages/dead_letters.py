@@ -51,14 +51,25 @@ async def dead_letters(
         groups=views.dead_letter_groups(pending(found, resolved)),
         resolved=[(x, resolved[x.ref]) for x in found if x.ref in resolved],
         unattributed={x.ref for x in found if province_of(x, settings.topic_prefix) is None},
+        unreadable=views.UNREADABLE_LETTERS,
         replayed=replayed,
         discarded=discarded,
     )
 
 
 @router.post("/dead-letters/replay", include_in_schema=False)
-async def replay_letter(ref: Annotated[str, Form()], s: Allowed, settings: Settings) -> Response:
+async def replay_letter(
+    request: Request,
+    ref: Annotated[str, Form()],
+    s: Allowed,
+    settings: Settings,
+    anyway: Annotated[str, Form()] = "",
+) -> Response:
+    """Put the letter back on its topic; one no service can read only when the operator
+    says the service was upgraded to (it would be dead-lettered again)."""
     letter = await letter_of(settings, s.who.tenant, ref)
+    if letter.reason in views.UNREADABLE_LETTERS and not anyway:
+        return error(request, s, 422, s.t("replay_unreadable"))
     bootstrap, prefix = settings.kafka_bootstrap_servers, settings.topic_prefix
     await replay(bootstrap, letter, by=s.who.subject, prefix=prefix)
     return see_other("/dead-letters", replayed=ref)
