@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.browser_kit import assert_accessible, chromium, shot, sign_in, wait
+from tests.browser_kit import DESKTOP, PHONE, assert_accessible, chromium, shot, sign_in, wait
 
 pytestmark = pytest.mark.system
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -63,6 +63,21 @@ def test_the_duty_officer_reads_the_calendar_and_changes_a_technician(
     assert "Giao ban trực tuyến quý IV" in (block.get_attribute("textContent") or "")
     assert_accessible(browser)
     shot(browser, "40-calendar-week")
+
+    # on a phone's width the page keeps its width: the days scroll inside the table's box
+    # under the endpoints' names, which stay in view, and the list is offered
+    browser.set_window_size(*PHONE)
+    try:
+        wait(browser, lambda d: d.find_element(By.ID, "cal-narrow").is_displayed())
+        wider = "return document.documentElement.scrollWidth - window.innerWidth"
+        assert browser.execute_script(wider) <= 0
+        browser.execute_script("document.querySelector('.cal-scroll').scrollLeft = 500")
+        name = browser.find_element(By.CSS_SELECTOR, f'tr[data-row="{ENDPOINT}"] th')
+        box = browser.find_element(By.CSS_SELECTOR, ".cal-scroll")
+        assert abs(name.rect["x"] - box.rect["x"]) <= 2, (name.rect, box.rect)
+        shot(browser, "40b-calendar-week-phone", PHONE)
+    finally:
+        browser.set_window_size(*DESKTOP)
 
     # the day, a row per bridge: the meeting on the province's MCU, reached by keyboard
     browser.find_element(By.ID, "cal-by-bridge").click()

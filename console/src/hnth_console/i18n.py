@@ -867,6 +867,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "Mỗi cuộc họp là một ô trong khoảng giờ của nó; chọn ô để mở cuộc họp.",
         "Each meeting is a block across its hours; choose a block to open the meeting.",
     ),
+    "calendar_narrow": (
+        "Màn hình hẹp: kéo bảng sang ngang để xem các ngày, hoặc",
+        "A narrow screen: swipe the table sideways for the days, or",
+    ),
+    "calendar_as_list": ("xem dạng danh sách", "read it as a list"),
     "no_bridge_yet": ("Chưa xếp cầu", "No bridge yet"),
     "ports": ("cổng", "ports"),
     "directory": ("Danh bạ", "Directory"),
