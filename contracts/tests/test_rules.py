@@ -45,3 +45,13 @@ def test_an_end_before_the_start_is_the_only_breach_reported() -> None:
     start = NOW - timedelta(days=1)
     found = time_breaches(start, start - HOURS, POLICY, now=NOW, urgent_reason=None)
     assert [(b.rule, b.field) for b in found] == [("meeting.start_before_end", "end")]
+
+
+def test_a_meeting_inside_the_lead_time_is_told_its_earliest_start_and_who_registers_it() -> None:
+    [breach] = time_breaches(
+        NOW + timedelta(hours=3), NOW + timedelta(hours=5), POLICY, now=NOW, urgent_reason=None
+    )
+    # two days after the request, in the province's time (NOW is 08:00 01/12 there)
+    assert "bắt đầu sớm nhất 08:00 03/12/2026" in breach.vi
+    assert "do Sở KH&CN đăng ký" in breach.vi
+    assert "starting 08:00 03/12/2026 at the earliest" in breach.en

@@ -41,15 +41,15 @@ INVARIANTS: dict[str, str] = {
         "một phòng họp với một bộ thiết bị đầu cuối"
     ),
     "directory.endpoint_active": (
-        "HNTH Ops: chỉ đăng ký điểm cầu đang hoạt động trong danh bạ do Sở TT&TT quản trị"
+        "HNTH Ops: chỉ đăng ký điểm cầu đang hoạt động trong danh bạ do Sở KH&CN quản trị"
     ),
     "directory.unit_active": (
-        "HNTH Ops: đơn vị đăng ký phải có trong danh bạ và đang hoạt động, vì Sở TT&TT xếp "
+        "HNTH Ops: đơn vị đăng ký phải có trong danh bạ và đang hoạt động, vì Sở KH&CN xếp "
         "lịch cho các cơ quan, đơn vị đăng ký sử dụng hệ thống HNTH"
     ),
     "registration.own_unit": (
         "HNTH Ops: đơn vị chỉ đăng ký cuộc họp mình chủ trì (đơn vị chủ trì thông báo bằng "
-        "văn bản); Sở TT&TT đăng ký cho mọi đơn vị"
+        "văn bản); Sở KH&CN đăng ký cho mọi đơn vị"
     ),
     "record.not_in_future": (
         "HNTH Ops: thời điểm sự cố, khắc phục và kiểm tra định kỳ ghi theo thực tế, không ở "

@@ -68,7 +68,7 @@ def is_late_notice(start: datetime, policy: Policy, asked_at: datetime) -> bool:
 
 
 ROLE_NAMES = {
-    "operator": ("Sở TT&TT", "the IT department"),
+    "operator": ("Sở KH&CN", "the IT department"),
     "registrar": ("đơn vị chủ trì", "the host unit's registrar"),
 }
 """The roles a rule names, as people read them (Vietnamese, English)."""
@@ -149,15 +149,18 @@ def time_breaches(
     elif is_late_notice(start, policy, asked_at) and not urgent_reason:
         lead = policy.duration("notice.lead_time")
         vi, en = urgent_role_names(policy)
+        earliest = local_text(asked_at + lead, policy)
         found.append(
             Breach(
                 "notice.lead_time",
                 "start",
                 f"Cuộc họp phải được đăng ký trước ít nhất {describe(lead)} để thông báo bằng "
-                f"văn bản; họp khẩn trong thời hạn này do {vi} đăng ký, kèm lý do họp khẩn",
+                f"văn bản (đăng ký lúc này: bắt đầu sớm nhất {earliest}); họp khẩn trong thời "
+                f"hạn này do {vi} đăng ký, kèm lý do họp khẩn",
                 f"Meetings must be registered at least {describe(lead, english=True)} ahead "
-                f"for the written notices; an urgent meeting inside it is registered by {en}, "
-                "with its urgent reason",
+                f"for the written notices (registered now: starting {earliest} at the "
+                f"earliest); an urgent meeting inside it is registered by {en}, with its "
+                "urgent reason",
             )
         )
     return found

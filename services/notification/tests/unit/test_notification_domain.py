@@ -652,9 +652,9 @@ def test_the_notice_names_the_host_units_official_letter_when_it_has_one() -> No
     assert (lettered.document_number, lettered.document_date) == ("125/VP-HCTC", "2026-11-28")
     [notice, *_] = plan_assignment(lettered, POLICY, [], NOW)
     vi = content.render(notice.kind, "vi", render_context(notice)).text
-    assert "Theo công văn số 125/VP-HCTC ngày 28/11/2026" in vi
+    assert "Theo công văn số 125/VP-HCTC ngày 28/11/2026\nThời gian: từ " in vi
     en = content.render(notice.kind, "en", render_context(notice)).text
-    assert "Official letter: No. 125/VP-HCTC of 28/11/2026" in en
+    assert "Official letter: No. 125/VP-HCTC of 28/11/2026\nTime: " in en
     [plain, *_] = plan_assignment(meeting(), POLICY, [], NOW)
     assert "công văn" not in content.render(plain.kind, "vi", render_context(plain)).text
 
