@@ -146,6 +146,7 @@ def samples() -> list[Event]:
             event_id=_id(6),
             meeting_id="mtg-2026-0001",
             reason="cancelled",
+            cancel_reason="Lãnh đạo tỉnh bận họp đột xuất",
             **{**ENVELOPE, "producer": "scheduling"},
         ),
         SlotHeld.create(

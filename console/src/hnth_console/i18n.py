@@ -254,6 +254,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "rejected_because": ("Không xếp được lịch vì", "Not scheduled because"),
     "attention": ("Cần xử lý", "Wants attention"),
+    "notice_replaced": (
+        "đã được thay bằng thông báo mới hơn",
+        "replaced by a newer notice",
+    ),
     "attention_none": ("Không có việc cần xử lý ngay.", "Nothing wants attention now."),
     "attention_failed": ("{n} thông báo gửi lỗi", "notices failed: {n}"),
     "attention_waiting": ("{n} thông báo chưa được xác nhận", "notices not acknowledged: {n}"),

@@ -129,9 +129,11 @@ def failure_key(reason: str | None, channel: str) -> str:
 
 
 def notice_state(notice: Row, zone: ZoneInfo, t: Translate) -> str:
-    """One notice's state as a sentence: delivered (when), acknowledged (when), not
-    delivered yet (why; next try at), or given up (why)."""
+    """One notice's state as a sentence: replaced by a newer one, delivered (when),
+    acknowledged (when), not delivered yet (why; next try at), or given up (why)."""
     status = str(notice.get("status") or "")
+    if notice.get("replaced_by"):  # how it was delivered matters no more than that
+        return t("notice_replaced")
     if status == "sent":
         said = f"{t('notice_sent')} {_at(notice.get('sent_at'), zone)}".strip()
         if notice.get("acknowledged_at"):

@@ -211,17 +211,21 @@ officer's escalations are acted on, not acknowledged)."""
 
 def unacknowledged(notices: Iterable[Row]) -> list[Row]:
     """Notices still wanting attention: a written notice sent to a party and not
-    acknowledged (not an SMS copy, not the IT department's own), or any that failed."""
+    acknowledged (not an SMS copy, not the IT department's own), or any that failed; not
+    one a newer notice to the same party replaces (the meeting changed or was cancelled)."""
     return [
         n
         for n in notices
-        if n.get("status") == "failed"
-        or (
-            n.get("status") == "sent"
-            and not n.get("acknowledged_at")
-            and n.get("kind") in ACKNOWLEDGED_KINDS
-            and n.get("channel") != "sms"
-            and n.get("role") != "it_department"
+        if not n.get("replaced_by")
+        and (
+            n.get("status") == "failed"
+            or (
+                n.get("status") == "sent"
+                and not n.get("acknowledged_at")
+                and n.get("kind") in ACKNOWLEDGED_KINDS
+                and n.get("channel") != "sms"
+                and n.get("role") != "it_department"
+            )
         )
     ]
 

@@ -79,8 +79,13 @@ def test_notices_wanting_attention_are_the_unacknowledged_and_the_failed() -> No
         {**notice, "id": 6, "status": "sent", "kind": "check_alert"},
         {**notice, "id": 7, "status": "sent", "role": "it_department"},
         {**notice, "id": 8, "status": "failed", "kind": "escalation"},  # failed: still shown
+        # the meeting changed since: a newer notice to the same party replaces these
+        {**notice, "id": 9, "status": "sent", "replaced_by": "n-10"},
+        {**notice, "id": 10, "status": "failed", "replaced_by": "n-11"},
     ]
     assert [n["id"] for n in views.unacknowledged(notices)] == [1, 3, 8]
+    said = meeting_views.notice_state(notices[8], ZONE, translator("vi"))
+    assert said == "đã được thay bằng thông báo mới hơn"
 
 
 def test_inspections_split_into_overdue_and_due_later() -> None:

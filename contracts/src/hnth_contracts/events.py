@@ -368,6 +368,9 @@ class SlotReleased(Event):
     why: Conflict | None = None
     """For `preempted`: the meeting that displaced it, the rule and its source, worded in
     Vietnamese and English for every party the meeting's notice went to."""
+    cancel_reason: str | None = Field(default=None, max_length=2000)
+    """For `cancelled`: the reason the cancellation gave (`MeetingCancelled.reason`), so a
+    party told of the cancellation by this event reads why, whichever event came first."""
 
 
 class SlotHeld(Event):

@@ -127,5 +127,43 @@ async def test_a_cancelled_meetings_invitation_is_not_resent(notification, smtp)
     assert allowed.json()["kind"] == "meeting_cancelled"
 
 
+async def test_a_changed_meetings_earlier_notice_is_not_resent_and_links_to_the_newer(
+    notification, smtp
+) -> None:
+    """Resending the invitation of a meeting that has since moved would announce its old
+    time as news; its acknowledgement link leads to the change notice instead."""
+    h = await notification(smtp_port=smtp.port)
+    await h.publish_directory(directory())
+    await h.publish(assigned("m-r3", in_days(5)))
+    to_power = ADDRESSES["power_company"]
+    await eventually(lambda: _inbox(smtp, to_power), until=lambda ms: len(ms) == 1)
+    await h.publish(assigned("m-r3", in_days(6), revision=1))
+    notices = await eventually(
+        lambda: h.notices("m-r3"),
+        until=lambda ns: len(ns) == 14 and all(n["status"] == "sent" for n in ns),
+    )
+    [invitation, change] = [n for n in notices if n["recipient"] == "power_company"]
+    refused = await h.http.post(resend_path(invitation["_id"]), headers=headers())
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "replaced"
+    history = (await h.http.get("/meetings/m-r3/notices", headers=headers())).json()
+    assert {n["id"]: n["replaced_by"] for n in history if n["recipient"] == "power_company"} == {
+        invitation["_id"]: change["_id"],
+        change["_id"]: None,
+    }
+
+    first = smtp.inbox.to(to_power)[0].get_body(("plain",)).get_content()
+    link = re.search(r"http://127\.0\.0\.1:8003(/ack/\S+)", first)
+    assert link is not None
+    page = await h.http.get(link.group(1), headers={"Accept": "text/html"})
+    assert "đã được thay bằng thông báo mới hơn" in page.text
+    assert "<button" not in page.text  # nothing to confirm on a notice that no longer stands
+    newer = re.search(r'class=newer href="([^"]+)"', page.text)
+    assert newer is not None
+    confirmed = await h.http.post(f"/ack/{newer.group(1)}")
+    assert confirmed.json()["notice"] == change["_id"]
+    assert confirmed.json()["acknowledged_at"] is not None
+
+
 async def _inbox(smtp, address: str) -> list:
     return smtp.inbox.to(address)

@@ -80,9 +80,13 @@ def changed(
     return MeetingChanged.create(**{**details, **extra}, revision=revision)
 
 
-def cancelled(meeting_id: str) -> MeetingCancelled:
+def cancelled(meeting_id: str, reason: str | None = None) -> MeetingCancelled:
     return MeetingCancelled.create(
-        tenant=TENANT, correlation_id=meeting_id, producer="test", meeting_id=meeting_id
+        tenant=TENANT,
+        correlation_id=meeting_id,
+        producer="test",
+        meeting_id=meeting_id,
+        reason=reason,
     )
 
 

@@ -137,8 +137,9 @@ def to_acknowledge(
     zone: ZoneInfo,
     t: Callable[[str], str],
 ) -> list[dict[str, Any]]:
-    """The notices to my endpoints delivered and not yet acknowledged, with their meeting,
-    soonest meeting first (each as its rows say it: what, by which channel)."""
+    """The notices to my endpoints delivered and not yet acknowledged (and not replaced by
+    a newer one), with their meeting, soonest meeting first (each as its rows say it:
+    what, by which channel)."""
     wanted = {f"technician:{e}" for e in mine}
     found = [
         {"meeting": m, "notice": notice_in_words(n, zone, t)}
@@ -147,6 +148,7 @@ def to_acknowledge(
         if n.get("recipient") in wanted
         and n.get("status") == "sent"
         and not n.get("acknowledged_at")
+        and not n.get("replaced_by")  # a newer notice says how the meeting stands
     ]
     return sorted(found, key=lambda x: str(x["meeting"].get("start")))
 

@@ -777,3 +777,29 @@ def test_a_deadline_at_local_midnight_reads_as_the_end_of_the_day_before() -> No
     assert content.local_deadline(midnight, "en", tz) == "15/12/2026 (end of day)"
     morning = midnight + timedelta(hours=8)
     assert content.local_deadline(morning, "vi", tz) == content.local_time(morning, "vi", tz)
+
+
+def test_a_later_step_of_the_meeting_replaces_a_recipients_earlier_notices() -> None:
+    from notification.domain.replacements import replaced_by
+
+    def notice(cause: str, kind: str, recipient: str = "line_provider", **more: str) -> dict:
+        key = f"{cause}|{recipient}|email"
+        return {"_id": more.get("_id", key), "cause": cause, "kind": kind,
+                "recipient": recipient, "channel": "email", **more}  # fmt: skip
+
+    first = notice("assigned:tq:m:0", "meeting_notice")
+    again = notice("resend:tq:ab:k1", "meeting_notice", resend_of=first["_id"], _id="r|1")
+    change = notice("assigned:tq:m:1", "meeting_changed")
+    reminder = notice("timer:tq:m:remind", "reminder_meeting")
+    technician = notice("assigned:tq:m:0", "meeting_notice", "technician:TQ-A")
+    assert replaced_by([first, again, change, reminder, technician]) == {
+        first["_id"]: change["_id"],
+        "r|1": change["_id"],  # a resend stands where the notice it repeats stands
+    }
+    cancel = notice("cancelled:tq:m", "meeting_cancelled")
+    assert replaced_by([first, change, cancel])[change["_id"]] == cancel["_id"]
+    # displaced at revision 1, then placed again by a change at revision 2
+    displaced = notice("preempted:tq:m:1", "meeting_cancelled")
+    placed = notice("assigned:tq:m:2", "meeting_changed")
+    assert replaced_by([change, displaced])[change["_id"]] == displaced["_id"]
+    assert replaced_by([change, displaced, placed])[displaced["_id"]] == placed["_id"]

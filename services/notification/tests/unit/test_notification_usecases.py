@@ -149,6 +149,23 @@ async def test_cancellation_overtaking_the_assignment_tells_nobody(world: World)
     assert world.timers.timers == {}
 
 
+async def test_a_cancellations_release_arriving_first_carries_its_reason(world: World) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    release = SlotReleased.create(
+        tenant=TENANT,
+        correlation_id="m-1",
+        producer="scheduling",
+        meeting_id="m-1",
+        reason="cancelled",
+        cancel_reason="hoãn",
+    )
+    await world.notifications.slot_released(release)
+    await world.notifications.cancel(TENANT, "m-1", "hoãn")  # MeetingCancelled, later
+    cancels = [n for n in world.store.notices.values() if n["kind"] == Kind.MEETING_CANCELLED]
+    assert len(cancels) == len(ENDPOINTS) + 5
+    assert {n["data"]["reason"] for n in cancels} == {"hoãn"}
+
+
 async def test_cancel_sends_one_cancellation_per_recipient(world: World) -> None:
     await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
     await world.notifications.cancel(TENANT, "m-1", "hoãn")
@@ -176,6 +193,51 @@ async def test_resend_of_a_cancelled_meetings_invitation_is_refused(world: World
     with pytest.raises(Refusal) as refused:
         await world.notifications.resend(OPERATOR, original, "key-00000001")
     assert (refused.value.status, refused.value.code) == (409, "meeting_cancelled")
+
+
+async def test_a_notice_a_later_one_replaces_is_neither_resent_nor_acknowledged(
+    world: World,
+) -> None:
+    """The meeting moved (revision 1): the invitation at revision 0 would announce the old
+    time as news. It is not resent; its link leads to the change notice, which is the one
+    acknowledged; the meeting's notices say which replaces which."""
+    start = NOW + timedelta(days=10)
+    await world.notifications.slot_assigned(assigned("m-1", start))
+    for notice in world.store.notices.values():
+        notice["status"] = Status.SENT.value
+    await world.notifications.slot_assigned(assigned("m-1", start + timedelta(days=1), revision=1))
+    mine = f"technician:{ENDPOINTS[0]}"
+
+    def to(recipient: str, kind: Kind) -> str:
+        return next(
+            k for k, n in world.store.notices.items()
+            if (n["recipient"], n["kind"]) == (recipient, kind)
+        )  # fmt: skip
+
+    old, new = to("line_provider", Kind.MEETING_NOTICE), to("line_provider", Kind.MEETING_CHANGED)
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.resend(OPERATOR, old, "key-00000001")
+    assert (refused.value.status, refused.value.code) == (409, "replaced")
+
+    page = await world.notifications.acknowledgement(ack_token(ACK_SECRET, old), record=True)
+    assert page["newer_token"] == ack_token(ACK_SECRET, new)
+    assert world.store.notices[old].get("acknowledged_at") is None  # not recorded
+    me = Principal(subject="kt", role=Role.TECHNICIAN, tenant=TENANT, endpoints=(ENDPOINTS[0],))
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.acknowledge_as(me, to(mine, Kind.MEETING_NOTICE))
+    assert (refused.value.status, refused.value.code) == (409, "replaced")
+    assert (await world.notifications.acknowledge_as(me, to(mine, Kind.MEETING_CHANGED)))[
+        "acknowledged_by"
+    ] == "kt"
+
+    listed = {n["_id"]: n for n in await world.notifications.meeting_notices(OPERATOR, "m-1")}
+    assert listed[old]["replaced_by"] == new
+    assert listed[new]["replaced_by"] is None
+    # once cancelled, the cancellation replaces the change notice in turn
+    await world.notifications.cancel(TENANT, "m-1", "hoãn")
+    listed = {n["_id"]: n for n in await world.notifications.meeting_notices(OPERATOR, "m-1")}
+    assert listed[new]["replaced_by"] == to("line_provider", Kind.MEETING_CANCELLED)
+    assert listed[old]["replaced_by"] == to("line_provider", Kind.MEETING_CANCELLED)
 
 
 async def test_resend_is_inserted_once_per_request_key(world: World) -> None:

@@ -76,11 +76,13 @@ async def test_a_change_moves_the_slot_and_releases_the_old_one(scheduling, stor
 async def test_cancel_releases_the_slot_once(scheduling, store) -> None:
     decision = await scheduling.decide(requested("m-1"))
     assert decision is not None
-    event = cancelled("m-1")
+    event = cancelled("m-1", "Lãnh đạo bận họp đột xuất")
     await scheduling.cancel(event)
     await scheduling.cancel(event)
     released = [e for e in store.events if isinstance(e, SlotReleased)]
     assert [e.reason for e in released] == ["cancelled"]
+    # the parties told by the release read why (it may reach notification first)
+    assert [e.cancel_reason for e in released] == ["Lãnh đạo bận họp đột xuất"]
     assert set(decision["held"]) <= store.released
     assert await scheduling.decide(requested("m-1")) is None, "a cancelled meeting is over"
 

@@ -26,6 +26,8 @@ class ResendRefusal(StrEnum):
     STILL_PENDING = "still_pending"
     MEETING_CANCELLED = "meeting_cancelled"
     NOT_RESENDABLE = "not_resendable"
+    REPLACED = "replaced"
+    """A later notice to the same recipient replaces it (`replacements`)."""
 
 
 def resend_refusal(status: str, kind: str, meeting_cancelled: bool) -> ResendRefusal | None:

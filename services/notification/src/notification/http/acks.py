@@ -46,6 +46,8 @@ def _render(notice: Document, request: Request, tz: str) -> Response:
         "kind": notice["kind"],
         "meeting_id": notice.get("meeting_id"),
         "acknowledged_at": at.isoformat() if at else None,
+        # a newer notice replaces this one: the token of its acknowledgement link
+        "newer_token": notice.get("newer_token"),
     }
     if "text/html" not in request.headers.get("accept", ""):
         return JSONResponse(body)
@@ -75,6 +77,9 @@ STYLE = (
     "h1{font-size:1.3rem}.en{color:#555}button{font-size:1.1rem;padding:.8rem 1.2rem;"
     "width:100%;border-radius:.4rem;border:0;background:#0b5394;color:#fff}"
     ".done{background:#e6f4ea;padding:.8rem;border-radius:.4rem}"
+    ".replaced{background:#fdecea;padding:.8rem;border-radius:.4rem}"
+    ".newer{display:block;font-size:1.1rem;padding:.8rem;text-align:center;border-radius:.4rem;"
+    "background:#0b5394;color:#fff}"
 )
 
 
@@ -95,7 +100,15 @@ def _ack_page(notice: Document, tz: str) -> str:
     if prefix == "technician" and endpoint:
         lines.append(f"<p>Điểm cầu / endpoint: {html.escape(endpoint)}</p>")
     at = notice.get("acknowledged_at")
-    if at is None:
+    if notice.get("newer_token"):
+        lines.append(
+            "<p class=replaced>Thông báo này đã được thay bằng thông báo mới hơn (cuộc họp đã "
+            "thay đổi hoặc bị hủy).<br><span class=en>A newer notice replaces this one (the "
+            "meeting changed or was cancelled).</span></p>"
+            f'<p><a class=newer href="{html.escape(str(notice["newer_token"]))}">Xem thông báo '
+            "mới nhất / Read the latest notice</a></p>"
+        )
+    elif at is None:
         lines.append(
             "<form method=post><button type=submit>"
             "Xác nhận đã nhận thông báo / Confirm that I have read this notice"

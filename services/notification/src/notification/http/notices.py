@@ -34,6 +34,8 @@ def notice_view(n: Document) -> dict[str, Any]:
         "next_attempt_at": n.get("next_attempt_at") if n["status"] == "pending" else None,
         "acknowledged_at": n.get("acknowledged_at"),
         "resend_of": n.get("resend_of"),
+        # a later notice to the same recipient replaces it (the meeting changed, cancelled)
+        "replaced_by": n.get("replaced_by"),
         "resent_by": n.get("resent_by"),
     }
 

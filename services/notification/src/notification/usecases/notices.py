@@ -43,6 +43,7 @@ from notification.domain import (
     meetings,
     planning,
     reminders,
+    replacements,
     reports,
     resends,
     signing,
@@ -110,6 +111,12 @@ RESEND_REFUSALS = {
     resends.ResendRefusal.MEETING_CANCELLED: (
         "Cuộc họp đã bị hủy: không gửi lại thông báo mời hoặc nhắc họp.",
         "The meeting is cancelled: its invitation or reminders are not sent again.",
+    ),
+    resends.ResendRefusal.REPLACED: (
+        "Thông báo này đã được thay bằng thông báo mới hơn cho cùng người nhận (cuộc họp đã "
+        "thay đổi hoặc bị hủy): hãy gửi lại thông báo mới nhất.",
+        "A newer notice to the same recipient replaces this one (the meeting changed or was "
+        "cancelled): resend the latest one.",
     ),
     resends.ResendRefusal.NOT_RESENDABLE: (
         "Không gửi lại đường dẫn đặt mật khẩu: hãy đặt lại mật khẩu để cấp đường dẫn mới.",
@@ -180,7 +187,7 @@ class Notifications:
         the revision is off and why, and stops its reminders. Other releases (a change,
         a hold) need no notice of their own."""
         if event.reason == "cancelled":
-            await self.cancel(event.tenant, event.meeting_id, None)
+            await self.cancel(event.tenant, event.meeting_id, event.cancel_reason)
             return
         if event.reason != "preempted":
             return
@@ -284,7 +291,8 @@ class Notifications:
         meeting = await self.store.meeting(who.tenant, meeting_id)
         if not may_see(who, meeting, found):
             raise Refusal(403, "forbidden", *FORBIDDEN)
-        return found
+        replaced = replacements.replaced_by(found)
+        return [{**n, "replaced_by": replaced.get(n["_id"])} for n in found]
 
     async def resend(self, who: Principal, notice_id: str, request_key: str) -> Document:
         """A fresh delivery of the same notice as a notice of its own (cause: this notice and
@@ -309,12 +317,12 @@ class Notifications:
         """The notice a valid link names (acknowledged first when `record`; a repeat keeps
         the first time); 404 for a link that is not ours."""
         notice_id = signing.verify_ack_token(self._ack_secret, token)
-        if notice_id is None:
-            notice = None
-        elif record:
-            notice = await self.store.acknowledge(notice_id, self._clock.now())
-        else:
-            notice = await self.store.notice(notice_id)
+        notice = None if notice_id is None else await self.store.notice(notice_id)
+        newer = None if notice is None else await self._replaced_by(notice)
+        if notice is not None and newer:  # the newer notice's link: this one no longer stands
+            return {**notice, "newer_token": signing.ack_token(self._ack_secret, newer)}
+        if notice is not None and record:
+            notice = await self.store.acknowledge(notice["_id"], self._clock.now())
         if notice is None:
             raise Refusal(
                 404,
@@ -338,6 +346,13 @@ class Notifications:
                 "Thông báo này gửi cho người khác; chỉ người nhận xác nhận được.",
                 "This notice is addressed to somebody else; only its recipient acknowledges it.",
             )
+        if await self._replaced_by(notice):
+            raise Refusal(
+                409,
+                "replaced",
+                "Thông báo này đã được thay bằng thông báo mới hơn: hãy xác nhận thông báo mới.",
+                "A newer notice replaces this one: acknowledge the newer one.",
+            )
         found = await self.store.acknowledge(notice_id, self._clock.now(), by=who.subject)
         assert found is not None  # read just above; notices are never deleted
         return found
@@ -348,8 +363,18 @@ class Notifications:
         meeting_id = original.get("meeting_id")
         cancelled = bool(meeting_id) and await self.store.cancelled(tenant, str(meeting_id))
         refusal = resends.resend_refusal(original["status"], original["kind"], cancelled)
+        if refusal is None and await self._replaced_by(original):
+            refusal = resends.ResendRefusal.REPLACED
         if refusal is not None:
             raise Refusal(409, refusal.value, *RESEND_REFUSALS[refusal])
+
+    async def _replaced_by(self, notice: Document) -> str | None:
+        """The id of the later notice to the same recipient that replaces `notice` (a
+        meeting's notice once it changed or was cancelled), else None."""
+        if not notice.get("meeting_id") or notice["kind"] not in replacements.LIFECYCLE:
+            return None
+        listed = await self.store.for_meeting(str(notice["meeting_id"]), notice["tenant"])
+        return replacements.replaced_by(listed).get(str(notice["_id"]))
 
     async def _current_meeting(self, timer: Timer) -> Meeting | None:
         meeting_id = str(timer.payload["meeting_id"])

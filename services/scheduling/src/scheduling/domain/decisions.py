@@ -10,6 +10,7 @@ from hnth_contracts import (
     Conflict,
     Event,
     GroupExpansion,
+    MeetingCancelled,
     Slot,
     SlotAssigned,
     SlotRejected,
@@ -143,4 +144,6 @@ def release(
         meeting_id=meeting_id,
         revision=revision,
         reason=reason,
+        # a cancellation's release carries its reason to the parties told of it
+        cancel_reason=cause.reason if isinstance(cause, MeetingCancelled) else None,
     )
