@@ -175,6 +175,9 @@ class MemoryStore:
         elif notice is not None:
             self.queue.pop(notice_id, None)
 
+    async def entry(self, tenant: str, key: str) -> Document | None:
+        return self.directory.get(f"{tenant}:{key}")
+
     async def contact(self, tenant: str, recipient: str) -> Document | None:
         found = self.contacts.get((tenant, recipient))
         if found is None and recipient == "duty":

@@ -146,6 +146,10 @@ async def test_assignment_change_and_cancellation_reach_every_party_once(
     assert "QĐ 345/QĐ-UBND 2017" in text
     assert "sotttt@tuyenquang.gov.vn" in text, "the IT department's contact"
     assert technician.get_body(("html",)) is not None
+    # places by name with their technicians (the directory), the link above the signature
+    assert "Đơn vị chủ trì: Văn phòng UBND tỉnh (VP-UBND)" in text
+    assert "- Điểm cầu TQ-STTTT (TQ-STTTT); kỹ thuật: Cán bộ Kỹ thuật TQ-STTTT" in text
+    assert text.index("Vui lòng xác nhận đã nhận thông báo") < text.index("\n-- \n")
 
     # the webhook: one delivery, signed over timestamp and body
     [hook] = webhook.received

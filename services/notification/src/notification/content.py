@@ -14,7 +14,7 @@ import base64
 import functools
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
@@ -38,6 +38,36 @@ from notification.domain.notices import PERSONAL_KINDS, Calendar, endpoint_of
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")
 UNKNOWN_IT_CONTACT = {"name": "Sở KH&CN", "person": None, "phone": None, "email": None}
+PLACE_KINDS = frozenset({"meeting_notice", "meeting_changed", "reminder_meeting"})
+"""The notices that list the meeting's endpoints: each by name, place and technician."""
+
+
+def places(
+    data: Mapping[str, Any],
+    host: Mapping[str, Any] | None,
+    rooms: Sequence[Mapping[str, Any] | None],
+) -> dict[str, Any]:
+    """The host unit's name and one line's facts per endpoint of `data` (the directory's
+    entries: `host`, `rooms` in the meeting's order; a code the directory does not know
+    yet stays a code)."""
+    listed = []
+    for code, room in zip(data["endpoints"], rooms, strict=True):
+        technician = (room or {}).get("contact") or {}
+        listed.append(
+            {
+                "code": code,
+                "name": (room or {}).get("name") or code,
+                "location": (room or {}).get("location"),
+                "technician": technician.get("person") or technician.get("name"),
+                "phone": technician.get("phone"),
+            }
+        )
+    main = next((p["name"] for p in listed if p["code"] == data.get("main_endpoint")), None)
+    return {
+        "host_unit_name": (host or {}).get("name"),
+        "main_endpoint_name": main,
+        "places": listed,
+    }
 
 
 HEADER_LINE = 78
@@ -168,12 +198,14 @@ def render(kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
     ctx = template.new_context(values)
     subject = "".join(template.blocks["subject"](ctx)).strip()
     body = "".join(template.blocks["body"](ctx)).strip()
+    ack = ENV.get_template("_ack.txt.j2").render(values).strip()
     footer = ENV.get_template("_footer.txt.j2").render(values).strip()
     paragraphs = [p.strip().splitlines() for p in body.split("\n\n") if p.strip()]
     html = ENV.get_template("_layout.html.j2").render(
         {**values, "subject": subject, "paragraphs": paragraphs}
     )
-    return Rendered(subject=subject, text=f"{body}\n\n-- \n{footer}\n", html=html)
+    text = "\n\n".join(part for part in (body, ack) if part)
+    return Rendered(subject=subject, text=f"{text}\n\n-- \n{footer}\n", html=html)
 
 
 def short_time(value: datetime, tz: str, *, time_only: bool = False) -> str:

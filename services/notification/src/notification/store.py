@@ -610,6 +610,11 @@ class NotificationStore:
             return None
         return cached[1]
 
+    async def entry(self, tenant: str, key: str) -> Document | None:
+        """A unit's or endpoint's directory entry (`unit:<code>`, `endpoint:<code>`) from
+        this replica's copy of the province's directory; None while it is not known."""
+        return await self._directory_entry(tenant, f"{tenant}:{key}")
+
     async def contact(self, tenant: str, recipient: str) -> Document | None:
         """The contact a recipient key resolves to (None until the directory knows it)."""
         prefix, _, code = recipient.partition(":")

@@ -803,3 +803,24 @@ def test_a_later_step_of_the_meeting_replaces_a_recipients_earlier_notices() -> 
     placed = notice("assigned:tq:m:2", "meeting_changed")
     assert replaced_by([change, displaced])[change["_id"]] == displaced["_id"]
     assert replaced_by([change, displaced, placed])[displaced["_id"]] == placed["_id"]
+
+
+def test_a_meetings_notice_names_its_places_and_their_technicians() -> None:
+    """A power company acts on places, not codes: the host unit and each endpoint by name
+    with the code beside it, where the room is and who its technician is; a code the
+    directory does not know yet stays a code."""
+    lettered = meeting(endpoints=("TQ-UBND", "TQ-STTTT"))
+    [notice, *_] = plan_assignment(lettered, POLICY, [], NOW)
+    technician = {"name": "Sở KH&CN", "person": "Lý Thị Tâm", "phone": "0912 345 678"}
+    room = {"name": "Điểm cầu UBND tỉnh", "location": "Hội trường tầng 2", "contact": technician}
+    data = {**notice.data, **content.places(notice.data, {"name": "Văn phòng UBND"}, [room, None])}
+    vi = content.render(notice.kind, "vi", {**render_context(notice), "data": data}).text
+    assert "Đơn vị chủ trì: Văn phòng UBND (VP-UBND)" in vi
+    assert "Điểm cầu chính: Điểm cầu UBND tỉnh (TQ-UBND)" in vi
+    assert (
+        "Các điểm cầu (2):\n"
+        "- Điểm cầu UBND tỉnh (TQ-UBND), Hội trường tầng 2; kỹ thuật: Lý Thị Tâm, 0912 345 678\n"
+        "- TQ-STTTT\n"
+    ) in vi
+    en = content.render(notice.kind, "en", {**render_context(notice), "data": data}).text
+    assert "- Điểm cầu UBND tỉnh (TQ-UBND), Hội trường tầng 2; technician: Lý Thị Tâm" in en

@@ -48,6 +48,7 @@ def entry_of(event: Snapshot) -> tuple[str, dict[str, Any]]:
     fields = {
         "name": event.name,
         "unit": event.unit,
+        "location": event.location,  # where the room is: a notice names it
         "active": event.active,
         "contact": _contact(event.technician),
     }

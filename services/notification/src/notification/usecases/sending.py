@@ -58,6 +58,7 @@ class DeliveryStore(Protocol):
         self, notice_id: str, notice: Document | None, now: datetime
     ) -> None: ...
     async def contact(self, tenant: str, recipient: str) -> Document | None: ...
+    async def entry(self, tenant: str, key: str) -> Document | None: ...
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]: ...
     async def record(self, recorded: Sequence[attempts.Recorded]) -> None: ...
 
@@ -290,6 +291,18 @@ class Delivery:
         mid = str(message["Message-ID"])
         return _Outcome(await self._mail.send(message), address, mid)
 
+    async def _with_places(self, notice: Document) -> Document:
+        """A meeting's notice with its host unit and endpoints by name, where each is and
+        who its technician is (the directory now): a power company acts on places, not
+        codes."""
+        data = notice.get("data") or {}
+        if notice["kind"] not in content.PLACE_KINDS or not data.get("endpoints"):
+            return notice
+        tenant = notice["tenant"]
+        host = await self._store.entry(tenant, f"unit:{data.get('host_unit')}")
+        rooms = [await self._store.entry(tenant, f"endpoint:{c}") for c in data["endpoints"]]
+        return {**notice, "data": {**data, **content.places(data, host, rooms)}}
+
     async def _text_message(self, notice: Document) -> _Outcome:
         if self._sms is None:
             return _Outcome(attempts.give_up("SMS is off (no SMPP server configured)"))
@@ -310,7 +323,7 @@ class Delivery:
     ) -> Message:
         it_contact = await self._store.contact(notice["tenant"], "it_department")
         return content.email(
-            notice,
+            await self._with_places(notice),
             contact=contact,
             address=address,
             it_contact=it_contact,
