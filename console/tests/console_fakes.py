@@ -148,7 +148,7 @@ class FakeRegistration:
                 return problem(400, "invalid_link")
             if len(body.get("password", "")) < 12:
                 return weak()
-            return httpx.Response(204)
+            return httpx.Response(200, json={"tenant": "lang-son", "username": "hoang.thi.mai"})
         if path.startswith("/accounts") or path == "/audit" or path == "/auth/logout-all":
             me = self.caller(request)
             if me is None:

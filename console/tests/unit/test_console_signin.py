@@ -210,7 +210,14 @@ async def test_a_password_is_set_from_the_emailed_link(console) -> None:
     assert used.status_code == 400
     assert "Liên kết không hợp lệ, đã dùng hoặc đã hết hạn" in used.text
     done = await console.post("/set-password", data={**form, "password": STRONG, "confirm": STRONG})
-    assert (done.status_code, done.headers["location"]) == (303, "/signin?why=password_set")
+    # the sign-in form comes filled in with the account the link was for
+    assert (done.status_code, done.headers["location"]) == (
+        303,
+        "/signin?why=password_set&tenant=lang-son&username=hoang.thi.mai",
+    )
+    signin = await console.get(done.headers["location"])
+    assert '<option value="lang-son" selected>' in signin.text
+    assert 'value="hoang.thi.mai"' in signin.text
 
 
 async def test_the_signin_page_offers_the_provinces_in_both_languages(console) -> None:

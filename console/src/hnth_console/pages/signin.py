@@ -64,11 +64,18 @@ async def signin_page(
 
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_form(
-    request: Request, settings: Settings, next: str = HOME, why: str | None = None
+    request: Request,
+    settings: Settings,
+    next: str = HOME,
+    why: str | None = None,
+    tenant: str = "",
+    username: str = "",
 ) -> HTMLResponse:
+    """The form; `tenant` and `username` fill it in (after a password was set by link)."""
     session_state(request)  # a CSRF token for the form, before anyone signs in
     notice = words(request)(why) if why in ("session_ended", "signed_out", "password_set") else None
-    return await signin_page(request, settings, next=safe_next(next), notice=notice)
+    form = {"tenant": tenant, "username": username[:64]}
+    return await signin_page(request, settings, next=safe_next(next), notice=notice, form=form)
 
 
 @router.post("/signin")
@@ -237,7 +244,7 @@ async def set_password(
             request, None, "set_password.html", 422, token=token, errors=[t("not_the_same")]
         )
     try:
-        await backends.request(
+        account = await backends.request(
             "POST",
             "registration",
             "/auth/set-password",
@@ -252,7 +259,12 @@ async def set_password(
             t("invalid_link") if exc.code == "invalid_link" or exc.status == 400 else exc.message
         ]
         return render(request, None, "set_password.html", exc.status, token=token, errors=errors)
-    return see_other("/signin", why="password_set")
+    # the sign-in form filled in with the account the link was for: its holder may not
+    # know which province and username the IT department gave them
+    whose = account.json()
+    return see_other(
+        "/signin", why="password_set", tenant=whose["tenant"], username=whose["username"]
+    )
 
 
 # ------------------------------------------------------------ language, home

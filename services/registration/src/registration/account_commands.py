@@ -99,6 +99,13 @@ class RefreshIn(BaseModel):
     refresh_token: str = secret("Mã làm mới, dùng một lần / refresh token, used once")
 
 
+class PasswordSetOut(BaseModel):
+    """Tài khoản vừa đặt mật khẩu / whose password was set: a sign-in form fills them in."""
+
+    tenant: str = Field(description="Tỉnh / province")
+    username: str = Field(description="Tên đăng nhập / username")
+
+
 class SetPasswordIn(BaseModel):
     """Đặt mật khẩu bằng liên kết / set a password through the mailed link."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from hnth_kit.auth import Caller
-from registration.account_commands import LoginIn, RefreshIn, SetPasswordIn
+from registration.account_commands import LoginIn, PasswordSetOut, RefreshIn, SetPasswordIn
 from registration.http.accounts import as_actor
 from registration.http.deps import Ctx, SignInCases
 from registration.views import answers
@@ -41,11 +41,8 @@ async def logout_all(who: Caller, cases: SignInCases, ctx: Ctx) -> Response:
     return Response(status_code=NO_CONTENT)
 
 
-@router.post(
-    "/auth/set-password",
-    status_code=NO_CONTENT,
-    summary="Đặt mật khẩu qua liên kết / set a password",
-)
-async def set_password(body: SetPasswordIn, cases: SignInCases, ctx: Ctx) -> Response:
-    await cases.set_password(body, ctx)
-    return Response(status_code=NO_CONTENT)
+@router.post("/auth/set-password", summary="Đặt mật khẩu qua liên kết / set a password")
+async def set_password(body: SetPasswordIn, cases: SignInCases, ctx: Ctx) -> PasswordSetOut:
+    """The account whose password was set, for the sign-in page to fill in (the link was
+    all its holder had)."""
+    return await cases.set_password(body, ctx)

@@ -21,7 +21,7 @@ import pyotp
 from hnth_kit.auth import Principal
 from hnth_kit.mongo import Document
 from hnth_kit.refusal import Refusal, Violation
-from registration.account_commands import LoginIn, SetPasswordIn
+from registration.account_commands import LoginIn, PasswordSetOut, SetPasswordIn
 from registration.domain import accounts as rules
 from registration.usecases.accounts import (
     AccountBase,
@@ -168,7 +168,7 @@ class SignIn(AccountBase):
             who.tenant, "tokens_revoked", who.subject, ctx, reason="signed_out_everywhere"
         )
 
-    async def set_password(self, body: SetPasswordIn, ctx: Context) -> None:
+    async def set_password(self, body: SetPasswordIn, ctx: Context) -> PasswordSetOut:
         now, key = self.clock.now(), digest(body.token)
         row = await self.store.token("link", key)
         if row is None or row["expires_at"] <= now:
@@ -184,6 +184,7 @@ class SignIn(AccountBase):
         await self.change(account, fields)
         ctx = Context(actor=account["username"], ip=ctx.ip)
         await self.record(account["tenant"], "password_set", account["username"], ctx)
+        return PasswordSetOut(tenant=account["tenant"], username=account["username"])
 
     async def totp_begin(self, who: Principal) -> dict[str, str]:
         account = await self.load(who.tenant, who.subject)
