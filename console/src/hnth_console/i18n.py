@@ -822,7 +822,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "who_notified": ("Ai đã được thông báo", "Who has been notified"),
     "endpoints_ready": ("Điểm cầu nào đã sẵn sàng", "Which endpoints are ready"),
     "live_note": ("Phần này tự cập nhật.", "This part updates by itself."),
-    "notice_sent": ("đã gửi lúc", "delivered at"),
+    "notice_sent": ("đã gửi lúc", "sent at"),
     "notice_acknowledged": ("đã xác nhận lúc", "acknowledged at"),
     "notice_pending": ("chưa gửi được", "not delivered yet"),
     "notice_queued": ("đang chờ gửi", "waiting to be sent"),

@@ -204,6 +204,24 @@ def attention(counts: Mapping[str, int], t: Callable[[str], str]) -> list[dict[s
     ]
 
 
+def parties_to_reach(
+    endpoints: Iterable[Row], units: Iterable[Row], contacts: Mapping[str, Any]
+) -> dict[str, dict[str, str]]:
+    """Recipient key (`technician:<endpoint>`, `unit:<code>`, `line_provider`...) -> the
+    person and phone the directory gives for that party, for chasing a notice by phone."""
+    found: dict[str, dict[str, str]] = {}
+    listed = [
+        *((f"technician:{e.get('code')}", e.get("technician")) for e in endpoints),
+        *((f"unit:{u.get('code')}", u.get("contact")) for u in units),
+        *((str(role), contact) for role, contact in contacts.items()),
+    ]
+    for key, contact in listed:
+        if isinstance(contact, Mapping) and contact.get("phone"):
+            person = str(contact.get("person") or contact.get("name") or "")
+            found[key] = {"person": person, "phone": str(contact["phone"])}
+    return found
+
+
 ACKNOWLEDGED_KINDS = ("meeting_notice", "meeting_changed", "meeting_cancelled")
 """The written notices a recipient is asked to confirm (alerts, reminders and the duty
 officer's escalations are acted on, not acknowledged)."""

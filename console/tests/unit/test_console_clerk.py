@@ -103,7 +103,7 @@ def test_a_notice_not_delivered_reads_as_a_sentence_with_the_next_try_in_local_t
         mv.notice_state(refused, ZONE, EN) == "could not be delivered: the mail server refused it"
     )
     sent = {"status": "sent", "sent_at": "2026-12-03T01:00:00Z", "acknowledged_at": None}
-    assert mv.notice_state(sent, ZONE, EN) == "delivered at 08:00 03/12"
+    assert mv.notice_state(sent, ZONE, EN) == "sent at 08:00 03/12"
     assert mv.failure_key("HTTP 502", "webhook") == "why_http_error"
     assert mv.failure_key("ConnectTimeout: ", "webhook") == "why_hook_silent"
     assert mv.failure_key("no address", "email") == "why_no_address"

@@ -52,7 +52,9 @@ NOTICES = [
 ]  # fmt: skip
 READINESS: list[dict[str, Any]] = []
 """The checks inspection gives for m1 (a test sets them)."""
-UNITS = [{"code": "STTTT", "name": "Sở KH&CN", "kind": "department", "active": True}]
+OFFICE = {"name": "Văn phòng Sở", "person": "Trần Văn C", "phone": "0209 123"}
+UNITS = [{"code": "STTTT", "name": "Sở KH&CN", "kind": "department", "active": True,
+          "contact": OFFICE}]  # fmt: skip
 sent: list[httpx.Request] = []
 
 
@@ -203,6 +205,8 @@ async def test_the_notices_to_see_to_read_as_words(console) -> None:
     for words in ("stttt@tq.gov.vn", "Tin nhắn SMS", "Thư điện tử"):
         assert words in rows
     assert TODAY.strftime("%H:%M %d/%m") in rows  # when it went, in the province's time
+    # whom to ring about the host unit's notice: the person the directory names for it
+    assert '☎ Trần Văn C: <a href="tel:0209123">0209 123</a>' in rows
 
 
 async def test_the_it_department_keeps_the_years_report_and_a_viewer_reads_it(console) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError
 from hnth_console.deps import Services, Session, page
-from hnth_console.reads import meetings_between, per_meeting
+from hnth_console.reads import directory, meetings_between, optional, per_meeting
 from hnth_console.render import error, render, safe_next, see_other
 
 router = APIRouter()
@@ -27,10 +28,26 @@ async def notices(
     now = datetime.now(UTC)
     soon = (now - timedelta(days=1), now + timedelta(days=14))
     meetings = await meetings_between(backends, s, *soon)
-    found = await per_meeting(backends, s, "notification", "/meetings/{}/notices", meetings)
+    found, endpoints, units, contacts = await asyncio.gather(
+        per_meeting(backends, s, "notification", "/meetings/{}/notices", meetings),
+        directory(backends, s),
+        directory(backends, s, "units"),
+        optional(backends.get("registration", "/contacts", s.token, s.lang)),
+    )
+    # whom to ring about each: the person and phone the directory gives for the party
+    reach = views.parties_to_reach(endpoints, units, contacts or {})
     wanting = [(m, views.unacknowledged(n or [])) for m, n in zip(meetings, found, strict=True)]
     shown = [
-        {"meeting": m, "notices": [meeting_views.notice_in_words(x, s.zone, s.t) for x in listed]}
+        {
+            "meeting": m,
+            "notices": [
+                {
+                    **meeting_views.notice_in_words(x, s.zone, s.t),
+                    "reach": reach.get(str(x.get("recipient"))),
+                }
+                for x in listed
+            ],
+        }
         for m, listed in wanting
         if listed
     ]
@@ -66,4 +83,7 @@ async def resend_notice(
         if exc.status not in (400, 409):
             raise
         return error(request, s, exc.status, exc.message)
-    return see_other(safe_next(back), resent=found.json()["recipient"])
+    # the party in words (its address once known), never its key (`power_company`)
+    again = found.json()
+    party = meeting_views.recipient_words({**again, "recipient": ""}, s.t)
+    return see_other(safe_next(back), resent=party or meeting_views.recipient_words(again, s.t))
