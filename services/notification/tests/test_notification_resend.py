@@ -152,6 +152,9 @@ async def test_a_changed_meetings_earlier_notice_is_not_resent_and_links_to_the_
         change["_id"]: None,
     }
 
+    # the change notice says what changed: the time before and now
+    changed = smtp.inbox.to(to_power)[1].get_body(("plain",)).get_content()
+    assert "Thời gian cũ: từ " in changed
     first = smtp.inbox.to(to_power)[0].get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:8003(/ack/\S+)", first)
     assert link is not None

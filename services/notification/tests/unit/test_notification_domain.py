@@ -824,3 +824,28 @@ def test_a_meetings_notice_names_its_places_and_their_technicians() -> None:
     ) in vi
     en = content.render(notice.kind, "en", {**render_context(notice), "data": data}).text
     assert "- Điểm cầu UBND tỉnh (TQ-UBND), Hội trường tầng 2; technician: Lý Thị Tâm" in en
+
+
+def test_a_change_notice_says_what_changed_and_greets_an_added_endpoint_as_new() -> None:
+    first = meeting()
+    moved = meeting_from_slot(
+        assigned(
+            "m-1", START + timedelta(days=1), revision=1, endpoints=("TQ-UBND", "TQ-STTTT", "TQ-X")
+        ),
+        first,
+    )
+    notices = {n.recipient.key: n for n in plan_assignment(moved, POLICY, [], NOW)}
+    power = notices["power_company"]
+    vi = content.render(power.kind, "vi", render_context(power)).text
+    assert "Thời gian cũ: từ 08 giờ 00, ngày 06/12/2026" in vi
+    assert "; nay: từ 08 giờ 00, ngày 07/12/2026" in vi
+    assert "Điểm cầu bổ sung: TQ-X." in vi
+    assert "Điểm cầu không còn tham gia: TQ-H-SONDUONG." in vi
+    assert "thay thế các thông báo trước" in vi
+    added = notices["technician:TQ-X"]
+    context = {**render_context(added), "recipient_endpoint": "TQ-X"}
+    en = content.render(added.kind, "en", context).text
+    assert "Your endpoint TQ-X has been added to the video conference below" in en
+    assert "replaces the earlier ones" not in en  # it was never told of the meeting
+    # a replay of the revision plans the same notice (what changed is kept with it)
+    assert meeting_from_slot(assigned("m-1", moved.start, revision=1), moved).was == moved.was

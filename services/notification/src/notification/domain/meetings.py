@@ -66,6 +66,10 @@ class Meeting:
     reminder for this revision; a later assignment (a move) is a new revision."""
     backup: dict[str, str] | None = None
     """The last-hour switch this revision made (`replaced`, `backup`, `reason`), if any."""
+    was: dict[str, Any] | None = None
+    """What the latest change changed: the time before it (`start`, `end`) and the
+    endpoints it `added` and `removed`; kept, as `removed_endpoints` is, so a replay of
+    the revision plans the same notices. None for a meeting never changed."""
 
     def share_of(self, endpoint: str) -> Share | None:
         """The bridge share an endpoint connects to, when the meeting is cascaded."""
@@ -105,18 +109,24 @@ class Meeting:
             "host_bridge": self.bridge,
             "cascade": [s.data() for s in self.cascade],
             "backup": self.backup,
+            "was": self.was,
         }
 
 
 def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
-    """The meeting as this assignment describes it. Replaying the same revision keeps the
-    endpoints the change removed, so a re-run plans exactly the same notices."""
+    """The meeting as this assignment describes it, and what it changed against the one
+    before. Replaying the same revision keeps what the change changed, so a re-run plans
+    exactly the same notices."""
+    was: dict[str, Any] | None = None
     if previous is None:
         removed: tuple[str, ...] = ()
     elif previous.revision == event.revision:
-        removed = previous.removed_endpoints
+        removed, was = previous.removed_endpoints, previous.was
     else:
         removed = tuple(e for e in previous.endpoints if e not in event.endpoints)
+        added = [e for e in event.endpoints if e not in previous.endpoints]
+        was = {"start": previous.start, "end": previous.end, "added": added}
+        was["removed"] = list(removed)
     return Meeting(
         tenant=event.tenant,
         meeting_id=event.meeting_id,
@@ -143,6 +153,7 @@ def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
         backup=event.backup.model_dump(include={"replaced", "backup", "reason"})
         if event.backup
         else None,
+        was=was,
     )
 
 
