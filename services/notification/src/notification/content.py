@@ -128,6 +128,7 @@ def _header(value: str) -> str | Header:
     return value if value.isascii() else _Utf8Header(value)
 
 
+@functools.lru_cache(maxsize=1024)
 def _address(value: str) -> str:
     """An address header: a display name in another script encoded, the address as it is."""
     return value if value.isascii() else formataddr(parseaddr(value), charset="utf-8")
@@ -279,7 +280,9 @@ def ics(
         b"ORGANIZER:mailto:" + organizer.encode(),
     ]
     if attendee:
-        lines.append(b"ATTENDEE;ROLE=REQ-PARTICIPANT:mailto:" + attendee.encode())
+        # no reply asked: only the acknowledgement link counts (a calendar's Accept went
+        # to an address nobody reads)
+        lines.append(b"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:" + attendee.encode())
     lines += [b"END:VEVENT", b"END:VCALENDAR"]
     return b"".join(folded(line) + b"\r\n" for line in lines)
 
@@ -341,6 +344,7 @@ def email_message(
     now: datetime,
     calendar: tuple[Calendar, bytes] | None,
     notice_id: str,
+    reply_to: str | None = None,
 ) -> Message:
     """multipart/alternative: text, HTML and, for meetings, text/calendar with its METHOD.
 
@@ -352,6 +356,8 @@ def email_message(
     # base64, which has no "_", so this one cannot occur in them
     msg = MIMEMultipart("alternative", boundary=f"hnth_{uuid.uuid4().hex}")
     msg["From"] = _address(sender)
+    if reply_to:
+        msg["Reply-To"] = _address(reply_to)
     msg["To"] = _address(to)
     msg["Subject"] = _header(rendered.subject)
     msg["Date"] = format_datetime(now)
@@ -426,27 +432,34 @@ def email(
         "data": notice.get("data") or {},
         "recipient_name": contact.get("person") or contact.get("name") or notice["recipient"],
         "recipient_endpoint": endpoint_of(notice["recipient"]),
+        "recipient_role": notice.get("role"),
         "it_contact": it_contact or UNKNOWN_IT_CONTACT,
         "ack_url": None if personal else ack_url,
+        "with_calendar": bool(notice.get("calendar")),
         "rule": None if personal else notice["rule"],
         "province": policy.name,
         "tz": policy.timezone,
     }
     rendered = render(notice["kind"], language_of(contact), context)
+    shown_name, sender_address = parseaddr(sender)
+    it_address = str((it_contact or {}).get("email") or "") or None
     calendar = None
     if notice.get("calendar"):
         entry = Calendar(**notice["calendar"])
         body = ics(
             entry,
             notice["data"],
-            organizer=sender,
+            organizer=it_address or sender_address,  # a reply reaches a person
             attendee=address,
             now=now,
             description=rendered.text,
         )
         calendar = (entry, body)
     return email_message(
-        sender=sender,
+        # the province's name on every notice (one sender address may serve several);
+        # an answer goes to its IT department
+        sender=formataddr((shown_name or f"HNTH Ops · {policy.name}", sender_address)),
+        reply_to=it_address,
         to=address,
         rendered=rendered,
         message_id=signing.message_id(notice["_id"], "hnth-ops"),
@@ -467,7 +480,7 @@ def webhook(
         ics_text = ics(
             entry,
             notice["data"],
-            organizer=sender,
+            organizer=parseaddr(sender)[1],
             attendee=None,
             now=now,
             description=str(notice["data"].get("title", "")),

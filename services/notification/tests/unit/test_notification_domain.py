@@ -364,7 +364,8 @@ def icalendar_built(
     event.add("status", "CANCELLED" if calendar.method == "CANCEL" else "CONFIRMED")
     event.add("organizer", "mailto:hnth@x")
     if attendee:
-        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
+        params = {"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"}
+        event.add("attendee", f"mailto:{attendee}", parameters=params)
     cal.add_component(event)
     lines = cal.content_lines(sorted=False)
     return b"".join(content.folded(line.encode()) + b"\r\n" for line in lines if line)
@@ -406,6 +407,7 @@ def test_the_calendar_entry_reads_back_as_icalendar_wrote_it() -> None:
     assert str(event["SUMMARY"]) == notice.data["title"]
     assert str(event["ATTENDEE"]) == "mailto:a@b"
     assert event["ATTENDEE"].params["ROLE"] == "REQ-PARTICIPANT"
+    assert event["ATTENDEE"].params["RSVP"] == "FALSE"  # only the link acknowledges
     assert event.decoded("DTEND") == notice.data["end"]
 
 
@@ -849,3 +851,28 @@ def test_a_change_notice_says_what_changed_and_greets_an_added_endpoint_as_new()
     assert "replaces the earlier ones" not in en  # it was never told of the meeting
     # a replay of the revision plans the same notice (what changed is kept with it)
     assert meeting_from_slot(assigned("m-1", moved.start, revision=1), moved).was == moved.was
+
+
+def test_a_notice_comes_from_the_province_and_asks_each_party_its_part() -> None:
+    notices = {n.recipient.key: n for n in plan_assignment(meeting(), POLICY, [], NOW)}
+    msg = content.email(
+        notice_document(notices["power_company"], NOW),
+        contact={"name": "Điện lực"},
+        address="dieuhanh@pc.vn",
+        it_contact={"name": "Sở KH&CN", "person": None, "phone": None, "email": "it@tq.gov.vn"},
+        policy=POLICY,
+        ack_url="https://hnth/ack/x",
+        sender="hnth@x",
+        now=NOW,
+    )
+    parsed = message_from_bytes(content.wire(msg), policy=policy.default)
+    assert parsed["From"] == "HNTH Ops · Tỉnh Tuyên Quang <hnth@x>"
+    assert parsed["Reply-To"] == "it@tq.gov.vn"
+    text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Đề nghị bảo đảm cấp điện ổn định tại các điểm cầu dưới đây từ 07 giờ 00" in text
+    assert "Nút Chấp nhận trong ứng dụng lịch không thay cho xác nhận này" in text
+    [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    [event] = icalendar.Calendar.from_ical(part.get_content()).walk("VEVENT")
+    assert str(event["ORGANIZER"]) == "mailto:it@tq.gov.vn"  # an answer reaches a person
+    text, _ = mail_of(notices["technician:TQ-UBND"])
+    assert "hoàn tất kiểm tra đường truyền, âm thanh, hình ảnh trước 07 giờ 00" in text
