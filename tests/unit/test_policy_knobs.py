@@ -337,6 +337,7 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "meeting_record.due_after": ("P7D", record_due),
     "notice.recipients": (["it_department"], recipients),
     "reminder.before_meeting": ("PT3H", reminders),
+    "notice.acknowledge_before": ("PT5H", reminders),
     "reminder.before_check": ("PT4H", reminders),
     "escalation.late_notice": ("it_department", escalation),
     "notice.sms": ({"kinds": {"check_alert": ["power_company"]}}, sms_recipients),

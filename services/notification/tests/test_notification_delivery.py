@@ -573,7 +573,7 @@ async def test_refused_mailbox_ends_failed_with_reason_and_is_escalated(notifica
     assert power["attempts"] == 1, "a 5xx is final: no retry"
     assert "550" in power["failure_reason"]
     [alert] = smtp.inbox.to(ADDRESSES["duty"])
-    assert "power_company" in alert.get_body(("plain",)).get_content()
+    assert "tới Điện lực: 550" in alert.get_body(("plain",)).get_content()  # the party in words
 
     history = (await h.http.get("/meetings/m-4/notices", headers=bearer())).json()
     [row] = [n for n in history if n["recipient"] == "power_company"]

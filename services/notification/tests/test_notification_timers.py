@@ -140,9 +140,10 @@ async def test_reminders_and_check_alerts_fire_at_their_time_and_never_twice(
         "reminder_meeting": 7,
         "check_alert": 4,
         "reminder_check": 1,
+        "escalation": 1,  # a day ahead nobody had acknowledged the notice
     }
-    assert len(smtp.inbox.messages) == 19
-    assert await h.db["timer_fired"].count_documents({}) == 3
+    assert len(smtp.inbox.messages) == 20
+    assert await h.db["timer_fired"].count_documents({}) == 4
 
 
 async def test_late_and_undelivered_notices_escalate_once_and_reports_are_reminded(
@@ -183,7 +184,7 @@ async def test_late_and_undelivered_notices_escalate_once_and_reports_are_remind
     [escalation] = [n for n in notices if n["kind"] == "escalation"]
     assert escalation["cause"].startswith("notice_deadline:")
     assert (
-        "technician:TQ-H-SONDUONG"
+        "kỹ thuật TQ-H-SONDUONG"  # the party in words, not its key
         in smtp.inbox.to(ADDRESSES["duty"])[-1].get_body(("plain",)).get_content()
     )
 
@@ -197,9 +198,14 @@ async def test_late_and_undelivered_notices_escalate_once_and_reports_are_remind
     clock.set(due + timedelta(days=1))
     await eventually(lambda: h.db[QUEUE].count_documents({}), until=lambda n: n == 0)
     kinds = Counter(n["kind"] for n in await h.all_notices())
-    assert kinds["escalation"] == 2
+    # a day before m-9 (notice.acknowledge_before) nobody had acknowledged its notice: the
+    # duty officer is given the parties to ring, once
+    assert kinds["escalation"] == 3
     assert kinds["report_reminder"] == 1
-    assert len(smtp.inbox.to(ADDRESSES["duty"])) == 2
+    duty = smtp.inbox.to(ADDRESSES["duty"])
+    assert len(duty) == 3
+    assert "chưa được xác nhận" in duty[-1]["Subject"]
+    assert "Điện lực" in duty[-1].get_body(("plain",)).get_content()
 
 
 def minutes_due(meeting_id: str, end: datetime, policy) -> ReportDue:
@@ -261,9 +267,10 @@ async def test_the_minutes_are_requested_from_the_host_unit_and_reminded_unless_
 async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
     notification, smtp
 ) -> None:
-    """`timer_is_current`: the T-1 day / T-2h reminders and the notice-deadline escalation
-    planned for revision 0 fire at their old times and add nothing once the meeting moved
-    (revision 1) or was cancelled; the moved one's timers act at the new times, once."""
+    """`timer_is_current`: the T-1 day / T-2h reminders, the notice-deadline and the
+    acknowledgement escalations planned for revision 0 fire at their old times and add
+    nothing once the meeting moved (revision 1) or was cancelled; the moved one's timers
+    act at the new times, once."""
     clock = ManualClock(T0)
     # TQ-H-SONDUONG has no address: its notice stays undelivered, so a deadline check
     # that ran for real would escalate (the old ones must not)
@@ -274,9 +281,9 @@ async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
         assigned("m-30", old), assigned("m-31", old, endpoints=("TQ-UBND", "TQ-H-SONDUONG"))
     )
     timers = h.db[QUEUE]  # the pending ones
-    await eventually(lambda: timers.count_documents({}), until=lambda n: n == 6)
+    await eventually(lambda: timers.count_documents({}), until=lambda n: n == 8)
     await h.publish(assigned("m-30", new, revision=1), cancelled("m-31"))
-    await eventually(lambda: timers.count_documents({}), until=lambda n: n == 9)
+    await eventually(lambda: timers.count_documents({}), until=lambda n: n == 12)
     await eventually(
         lambda: h.notices("m-31"),
         until=lambda ns: any(n["kind"] == "meeting_cancelled" for n in ns),
@@ -285,7 +292,7 @@ async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
     stale = [
         f"{kind}:{TENANT}:{meeting}:0"
         for meeting in ("m-30", "m-31")
-        for kind in ("notice_deadline", "remind_meeting", "remind_check")
+        for kind in ("notice_deadline", "remind_meeting", "remind_check", "ack_deadline")
     ]
     # rev 0's times: the notice deadline (T-2 days), T-1 day, T-2h
     await first_attempts_done(h)
@@ -325,7 +332,7 @@ async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
     assert Counter(n["kind"] for n in notices) == {
         "meeting_notice": 7,
         "meeting_changed": 7,
-        "escalation": 1,
+        "escalation": 2,  # undelivered at the notice deadline; unacknowledged a day ahead
         "reminder_meeting": 7,
         "reminder_check": 3,
     }
@@ -333,10 +340,11 @@ async def test_a_moved_or_cancelled_meetings_old_timers_fire_and_say_nothing(
         n for n in notices if n["kind"] in {"escalation", "reminder_meeting", "reminder_check"}
     ]
     assert {n["cause"].split("|")[0] for n in timed} == {
-        f"{kind}:{current}" for kind in ("notice_deadline", "remind_meeting", "remind_check")
+        f"{kind}:{current}"
+        for kind in ("notice_deadline", "remind_meeting", "remind_check", "ack_deadline")
     }, "only rev 1's timers spoke"
     assert {n["kind"] for n in await h.notices("m-31")} == {"meeting_notice", "meeting_cancelled"}
-    assert await h.db["timer_fired"].count_documents({}) == 9
+    assert await h.db["timer_fired"].count_documents({}) == 12
 
 
 def of_kind(kind: str, count: int):

@@ -151,6 +151,8 @@ def _environment() -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,  # installed with the code: no stat of three files an e-mail
     )
+    # a recipient key as people name the party (`technician:TQ-UBND` -> kỹ thuật TQ-UBND)
+    env.filters["party"] = lambda key, lang: party(str(key), str(lang))
     return env
 
 

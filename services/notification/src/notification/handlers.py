@@ -97,6 +97,10 @@ def build_timer_handlers(notifications: Notifications) -> dict[str, TimerHandler
         await n.notice_deadline(timer)
         return []
 
+    async def ack_deadline(timer: Timer) -> list[Event]:
+        await n.ack_deadline(timer)
+        return []
+
     async def remind_report(timer: Timer) -> list[Event]:
         await n.remind_report(timer)
         return []
@@ -110,5 +114,6 @@ def build_timer_handlers(notifications: Notifications) -> dict[str, TimerHandler
         TimerKind.REMIND_MEETING: remind_meeting,
         TimerKind.REMIND_CHECK: remind_check,
         TimerKind.NOTICE_DEADLINE: notice_deadline,
+        TimerKind.ACK_DEADLINE: ack_deadline,
         TimerKind.REMIND_REPORT: remind_report,
     }

@@ -156,6 +156,7 @@ def test_timers_follow_the_policy_and_skip_times_already_past() -> None:
         "remind_meeting": START - timedelta(days=1),
         "remind_check": START - timedelta(hours=2),
         "notice_deadline": START - timedelta(days=2),
+        "ack_deadline": START - timedelta(days=1),  # notice.acknowledge_before
     }
     late = meeting_timers(meeting(), POLICY, START - timedelta(hours=3))
     assert [p.kind for p in late] == ["remind_check"]

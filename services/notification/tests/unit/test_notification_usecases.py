@@ -18,7 +18,8 @@ from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
 from hnth_kit.settings import REPO_ROOT
 from hnth_kit.timers import Timer
-from notification.domain.notices import Channel, Kind, Notice, Status, Webhooks
+from notification import content
+from notification.domain.notices import Channel, Kind, Notice, Recipient, Status, Webhooks
 from notification.domain.signing import ack_token
 from notification.domain.timers import TimerKind
 from notification.usecases import Notifications
@@ -73,6 +74,7 @@ async def test_slot_assigned_plans_one_notice_per_recipient_and_channel(world: W
         TimerKind.REMIND_MEETING,
         TimerKind.REMIND_CHECK,
         TimerKind.NOTICE_DEADLINE,
+        TimerKind.ACK_DEADLINE,
     }
     assert world.wakes == [list(world.store.notices)], "the sender is handed every new notice"
 
@@ -320,6 +322,35 @@ async def test_notice_deadline_escalates_the_undelivered_formal_notices(world: W
     escalation = world.store.notices[f"{timer_id}|escalation|duty|email"]
     assert escalation["kind"] == Kind.ESCALATION
     assert escalation["data"]["recipients"] == ["power_company"]
+
+
+async def test_a_day_ahead_the_parties_who_have_not_acknowledged_go_to_the_duty_officer(
+    world: World,
+) -> None:
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    for n in world.store.notices.values():
+        n["status"] = Status.SENT.value
+        if n["recipient"] != "power_company" and n["recipient"] != f"technician:{ENDPOINTS[0]}":
+            n["acknowledged_at"] = NOW  # the others acknowledged
+    timer_id = next(t for t, (kind, *_) in world.timers.timers.items() if kind == "ack_deadline")
+    kind, due, tenant, payload = world.timers.timers[timer_id]
+    await world.notifications.ack_deadline(Timer(timer_id, kind, due, tenant, payload))
+    escalation = world.store.notices[f"{timer_id}|escalation|duty|email"]
+    assert escalation["data"]["recipients"] == ["power_company", f"technician:{ENDPOINTS[0]}"]
+    assert escalation["rule"]["rule"] == "notice.acknowledge_before"
+    notice = Notice(
+        escalation["cause"], Kind.ESCALATION, Recipient("duty", "duty"), TENANT,
+        POLICY.ref("notice.acknowledge_before"), "m-1", escalation["data"],
+    )  # fmt: skip
+    text = content.render(notice.kind, "vi", {
+        "data": notice.data, "recipient_name": "Trực", "recipient_endpoint": None,
+        "it_contact": {"name": "Sở", "person": None, "phone": None, "email": None},
+        "ack_url": None, "rule": notice.rule.model_dump(), "province": "TQ",
+        "tz": POLICY.timezone,
+    }).text  # fmt: skip
+    assert f"chưa xác nhận đã nhận thông báo bằng văn bản: Điện lực, kỹ thuật {ENDPOINTS[0]}" in (
+        text
+    )
 
 
 def preempted(meeting_id: str, revision: int = 0) -> SlotReleased:

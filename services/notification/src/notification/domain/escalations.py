@@ -1,9 +1,10 @@
 """Escalations to the duty contact: a late notice, notices undelivered at the notice
-deadline, a formal notice that gave up."""
+deadline, notices not acknowledged a day ahead, a formal notice that gave up."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hnth_contracts.policy import Policy
@@ -59,6 +60,41 @@ def plan_deadline_escalation(
             data={**meeting.data(), "reason": "undelivered", "recipients": list(undelivered)},
         )
     ]
+
+
+ACKNOWLEDGED_BY = ("line_provider", "power_company", "host_unit", "technician")
+"""The parties asked to acknowledge a meeting's written notice (not the IT department's
+own copy, not a system's webhook)."""
+
+
+def unacknowledged_formal(notices: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The parties whose delivered written notice of this revision nobody acknowledged."""
+    return [
+        n["recipient"]
+        for n in notices
+        if n["kind"] in FORMAL_KINDS
+        and n["channel"] == Channel.EMAIL.value
+        and n["role"] in ACKNOWLEDGED_BY
+        and n["status"] == Status.SENT
+        and not n.get("acknowledged_at")
+    ]
+
+
+def plan_ack_escalation(
+    timer_id: str, meeting: Meeting, unacknowledged: Sequence[str], policy: Policy
+) -> list[Notice]:
+    """T-`notice.acknowledge_before`: the parties who have not acknowledged the notice go
+    to the duty contact, to be reached by phone while there is a working day left."""
+    if not unacknowledged:
+        return []
+    found = escalation(
+        timer_id,
+        meeting.tenant,
+        policy,
+        meeting_id=meeting.meeting_id,
+        data={**meeting.data(), "reason": "unacknowledged", "recipients": list(unacknowledged)},
+    )
+    return [replace(found, rule=policy.ref("notice.acknowledge_before"))]
 
 
 def escalates_failure(kind: str, status: Status, channel: str = Channel.EMAIL.value) -> bool:

@@ -16,6 +16,7 @@ class TimerKind(StrEnum):
     REMIND_MEETING = "remind_meeting"
     REMIND_CHECK = "remind_check"
     NOTICE_DEADLINE = "notice_deadline"
+    ACK_DEADLINE = "ack_deadline"
     REMIND_REPORT = "remind_report"
     TECHNICIAN_LIST = "technician_list"
 
@@ -30,7 +31,8 @@ class TimerPlan:
 
 def meeting_timers(meeting: Meeting, policy: Policy, now: datetime) -> list[TimerPlan]:
     """Reminders T-`reminder.before_meeting` (all) and T-`reminder.before_check`
-    (technicians not yet checked), and the notice deadline check. Per revision: a timer
+    (technicians not yet checked), the notice deadline check and, at
+    T-`notice.acknowledge_before`, the parties who have not acknowledged it. Per revision: a timer
     of an older revision finds the meeting moved on and does nothing. Times already past
     are not scheduled (the notice itself is the reminder)."""
     key = f"{meeting.tenant}:{meeting.meeting_id}:{meeting.revision}"
@@ -52,6 +54,12 @@ def meeting_timers(meeting: Meeting, policy: Policy, now: datetime) -> list[Time
             f"{TimerKind.NOTICE_DEADLINE}:{key}",
             TimerKind.NOTICE_DEADLINE,
             meeting.notice_deadline,
+            payload,
+        ),
+        TimerPlan(
+            f"{TimerKind.ACK_DEADLINE}:{key}",
+            TimerKind.ACK_DEADLINE,
+            meeting.start - policy.duration("notice.acknowledge_before"),
             payload,
         ),
     ]

@@ -274,6 +274,16 @@ class Notifications:
                 escalations.plan_deadline_escalation(timer.id, meeting, undelivered, policy)
             )
 
+    async def ack_deadline(self, timer: Timer) -> None:
+        """The parties who have not acknowledged this revision's notice, to the duty
+        contact (who rings them: the notices page gives each one's phone)."""
+        meeting = await self._current_meeting(timer)
+        if meeting:
+            found = await self.store.for_cause(meetings.assignment_cause(meeting))
+            waiting = escalations.unacknowledged_formal(found)
+            policy = self.policy_for(timer.tenant)
+            await self._add(escalations.plan_ack_escalation(timer.id, meeting, waiting, policy))
+
     async def circulate_technician_list(self, timer: Timer) -> None:
         """The list as it stands now, to every technician of the province."""
         entries = await self.store.directory_of(timer.tenant)
