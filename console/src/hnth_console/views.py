@@ -186,21 +186,25 @@ def on_bridge(meetings: Iterable[Row], bridge: str) -> list[Row]:
 
 
 ATTENTION_LINKS = {
-    "failed": "/notices",
-    "waiting": "/notices",
-    "incidents": "/incidents",
-    "held": "#held",
+    "failed": ("/notices", "notices"),
+    "waiting": ("/notices", "notices"),
+    "incidents": ("/incidents", "incidents"),
+    "held": ("#held", "arrange_meeting"),
 }
-"""Where each thing the board counts is dealt with, most urgent first."""
+"""Where each thing the board counts is dealt with (and the console page that is), most
+urgent first."""
 
 
-def attention(counts: Mapping[str, int], t: Callable[[str], str]) -> list[dict[str, str]]:
+def attention(
+    counts: Mapping[str, int], t: Callable[[str], str], may: Callable[[str], bool]
+) -> list[dict[str, str]]:
     """The board's line of what wants the duty officer now (`counts`: kind -> how many),
-    each a link to its page; the kinds with none are left out."""
+    each a link to its page; the kinds with none, or whose page this person may not open
+    (`may`), are left out."""
     return [
         {"id": kind, "href": href, "words": t(f"attention_{kind}").format(n=counts[kind])}
-        for kind, href in ATTENTION_LINKS.items()
-        if counts.get(kind)
+        for kind, (href, page) in ATTENTION_LINKS.items()
+        if counts.get(kind) and may(page)
     ]
 
 

@@ -264,6 +264,10 @@ async def test_the_board_says_what_wants_the_duty_officer_and_whom_to_call(conso
     english = (await (await as_role(console, Role.OPERATOR, "en")).get("/board/live")).text
     assert "notices not acknowledged: 1" in english
     assert "tel:" not in english  # no endpoint in trouble: no phone to ring
+    # a clerk's board links only to pages a clerk may open (not the notices page)
+    clerk = (await (await as_role(console, Role.REGISTRAR)).get("/board/live")).text
+    assert 'href="/notices"' not in clerk
+    assert 'href="/meetings/m1#notices">' in clerk  # the meeting's own page shows them
 
 
 async def test_a_refused_meeting_says_why_on_the_board(console, monkeypatch) -> None:

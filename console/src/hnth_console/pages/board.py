@@ -89,6 +89,7 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
                 "held": len(held),
             },
             s.t,
+            s.may,
         ),
         "now": now,
     }
