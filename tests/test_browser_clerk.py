@@ -80,6 +80,18 @@ def test_a_clerk_finds_a_window_registers_uploads_the_minutes_and_cancels(
     assert browser.find_element(By.ID, "start").get_attribute("value") == picked
     for code in ENDPOINTS:
         assert browser.find_element(By.ID, f"ep-{code}").is_selected()
+    # the list filters as one types, accents aside; the ticked endpoints stay in view
+    browser.find_element(By.ID, "ep-filter").send_keys("son duong")
+
+    def shown(code: str) -> bool:
+        return browser.find_element(By.ID, f"ep-{code}").is_displayed()
+
+    wait(browser, lambda d: not shown("TQ-SYT"))
+    assert shown("TQ-H-SONDUONG")
+    assert all(shown(code) for code in ENDPOINTS)
+    browser.find_element(By.ID, "ep-filter").clear()
+    browser.execute_script("document.getElementById('ep-filter').dispatchEvent(new Event('input'))")
+    wait(browser, lambda d: shown("TQ-SYT"))
     assert_accessible(browser)
     browser.find_element(By.ID, "title").send_keys("Họp giao ban văn phòng")
     browser.find_element(By.ID, "chair").send_keys("Chánh Văn phòng")

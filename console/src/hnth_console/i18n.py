@@ -871,6 +871,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Mỗi cuộc họp là một ô trong khoảng giờ của nó; chọn ô để mở cuộc họp.",
         "Each meeting is a block across its hours; choose a block to open the meeting.",
     ),
+    "filter_endpoints": ("Lọc theo tên hoặc mã điểm cầu", "Filter by endpoint name or code"),
     "calendar_narrow": (
         "Màn hình hẹp: kéo bảng sang ngang để xem các ngày, hoặc",
         "A narrow screen: swipe the table sideways for the days, or",

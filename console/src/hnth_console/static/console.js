@@ -14,3 +14,22 @@ document.addEventListener("DOMContentLoaded", () => {
   first.scrollIntoView({ block: "center" });
   first.focus({ preventScroll: true });
 });
+
+// A long list of endpoints to tick (a province has hundreds, a commune clerk picks a few
+// on a phone): a box above it keeps only those whose name or code holds what is typed,
+// accents and case aside ("doan ket" finds "Đoàn Kết"); a ticked one always stays.
+const plain = (text) =>
+  text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/gi, "d").toLowerCase();
+document.addEventListener("DOMContentLoaded", () => {
+  for (const box of document.querySelectorAll("input.pick-filter")) {
+    const labels = [...box.parentElement.querySelectorAll("label.check")];
+    box.hidden = false;
+    box.addEventListener("input", () => {
+      const wanted = plain(box.value.trim());
+      for (const label of labels) {
+        const ticked = label.querySelector("input:checked") !== null;
+        label.hidden = !(ticked || !wanted || plain(label.textContent).includes(wanted));
+      }
+    });
+  }
+});
