@@ -877,6 +877,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "A narrow screen: swipe the table sideways for the days, or",
     ),
     "calendar_as_list": ("xem dạng danh sách", "read it as a list"),
+    "calendar_own_rows": (
+        "Đang hiện các điểm cầu của đơn vị và các điểm cầu có họp trong khoảng này.",
+        "Showing your unit's endpoints and those meeting in this period.",
+    ),
+    "calendar_show_every": ("Hiện mọi điểm cầu", "Show every endpoint"),
+    "calendar_every_row": ("Đang hiện mọi điểm cầu.", "Showing every endpoint."),
+    "calendar_fewer_rows": (
+        "Chỉ điểm cầu của đơn vị và có họp",
+        "Only your unit's and those meeting",
+    ),
     "no_bridge_yet": ("Chưa xếp cầu", "No bridge yet"),
     "ports": ("cổng", "ports"),
     "directory": ("Danh bạ", "Directory"),

@@ -50,6 +50,8 @@ NOTICES = [
      "channel": "email", "status": "sent", "address": "stttt@tq.gov.vn",
      "sent_at": TODAY.astimezone(UTC).isoformat()},
 ]  # fmt: skip
+IDLE: list[dict[str, Any]] = []
+"""More endpoints the directory lists (a test sets them)."""
 READINESS: list[dict[str, Any]] = []
 """The checks inspection gives for m1 (a test sets them)."""
 OFFICE = {"name": "Văn phòng Sở", "person": "Trần Văn C", "phone": "0209 123"}
@@ -80,7 +82,7 @@ def platform(request: httpx.Request) -> httpx.Response:
         found = {"province": {}, **KEPT}
         return httpx.Response(200 if KEPT else 404, json=found if KEPT else {"message": "chưa"})
     if (method, path) == ("GET", "/endpoints"):
-        return httpx.Response(200, json=[ENDPOINT])
+        return httpx.Response(200, json=[ENDPOINT, *IDLE])
     if (method, path) == ("GET", "/endpoints/TQ-STTTT"):
         return httpx.Response(200, json=ENDPOINT)
     if (method, path) == ("PATCH", "/endpoints/TQ-STTTT"):
@@ -194,6 +196,28 @@ async def test_the_calendar_draws_a_meeting_as_a_block_on_each_of_its_rows(conso
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("text/html")  # the error page
     assert "giá trị không đọc được: rows" in refused.text
+
+
+async def test_a_clerks_calendar_rows_are_their_units_and_the_busy_endpoints(console) -> None:
+    """A province has hundreds of endpoints: a clerk's week shows their unit's and those
+    meeting in it, and every one when asked."""
+    idle = {**ENDPOINT, "code": "TQ-X-IDLE", "name": "Xã Nhàn", "unit": "X"}
+    own = {**ENDPOINT, "code": "TQ-VP-2", "name": "Phòng 2", "unit": "VP-UBND"}
+    IDLE.extend([idle, own])
+    try:
+        clerk = await as_role(console, Role.REGISTRAR)
+        week = (await clerk.get("/calendar", params={"day": TODAY.date().isoformat()})).text
+        every = await clerk.get("/calendar", params={"every": "true"})
+        operator = await (await as_role(console, Role.OPERATOR)).get("/calendar")
+    finally:
+        IDLE.clear()
+    assert 'data-row="TQ-STTTT"' in week  # meets this week
+    assert 'data-row="TQ-VP-2"' in week  # the clerk's unit's
+    assert 'data-row="TQ-X-IDLE"' not in week
+    assert 'id="cal-every"' in week
+    assert 'data-row="TQ-X-IDLE"' in every.text
+    assert 'data-row="TQ-X-IDLE"' in operator.text  # the IT department plans on every row
+    assert 'id="cal-rows"' not in operator.text
 
 
 async def test_the_notices_to_see_to_read_as_words(console) -> None:

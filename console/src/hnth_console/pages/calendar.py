@@ -4,8 +4,9 @@ endpoint or per bridge (the list at /schedule stays, for printing)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -14,6 +15,7 @@ from hnth_console import calendar_grid, views
 from hnth_console.deps import Services, Session, page, policy_of
 from hnth_console.reads import directory, meetings_between
 from hnth_console.render import render
+from hnth_kit.auth import Role
 
 router = APIRouter()
 Allowed = Annotated[Session, Depends(page("calendar"))]
@@ -30,7 +32,10 @@ async def calendar(
     view: Literal["week", "day"] = "week",
     rows: Literal["endpoint", "bridge"] = "endpoint",
     day: date | None = None,
+    every: bool = False,
 ) -> HTMLResponse:
+    """`every`: every endpoint's row, for a clerk (who otherwise sees the rows of their
+    unit's endpoints and of those that meet in the period: a province has hundreds)."""
     today = datetime.now(UTC).astimezone(s.zone).date()
     start, end, days = views.period(view, day or today, s.zone)
     found, endpoints = await asyncio.gather(
@@ -62,10 +67,27 @@ async def calendar(
             s.zone,
             hours,
             0.0 if view == "day" else WEEK_MIN_WIDTH,
-            # a technician's rows are their own endpoints (a phone has room for little else)
-            only=s.who.endpoints if rows == "endpoint" and s.may("my_work") else None,
+            only=rows_shown(s, rows, every, found, endpoints),
         ),
+        narrowed=rows == "endpoint" and s.who.role == Role.REGISTRAR,
+        every=every,
         previous=days[0] - step,
         following=days[0] + step,
         no_bridge=calendar_grid.NO_BRIDGE,
     )
+
+
+def rows_shown(
+    s: Session, rows: str, every: bool, meetings: list[dict[str, Any]], endpoints: list[Any]
+) -> Collection[str] | None:
+    """The endpoint rows a person sees (None: all): a technician's own endpoints (a phone
+    has room for little else); a clerk's unit's endpoints and those meeting in the period,
+    unless they ask for `every` one."""
+    if rows != "endpoint":
+        return None
+    if s.may("my_work"):
+        return s.who.endpoints
+    if s.who.role != Role.REGISTRAR or every:
+        return None
+    own = {str(e["code"]) for e in endpoints if s.who.unit and e.get("unit") == s.who.unit}
+    return own | {str(code) for m in meetings for code in m.get("endpoints") or []}
