@@ -128,6 +128,14 @@ def _header(value: str) -> str | Header:
     return value if value.isascii() else _Utf8Header(value)
 
 
+@functools.lru_cache(maxsize=64)
+def from_header(sender: str, province: str) -> str:
+    """`HNTH Ops · <province> <address>`: the province's name on every notice (one sender
+    address may serve several provinces); a display name the setting gives is kept."""
+    name, address = parseaddr(sender)
+    return formataddr((name or f"HNTH Ops · {province}", address))
+
+
 @functools.lru_cache(maxsize=1024)
 def _address(value: str) -> str:
     """An address header: a display name in another script encoded, the address as it is."""
@@ -443,7 +451,7 @@ def email(
         "tz": policy.timezone,
     }
     rendered = render(notice["kind"], language_of(contact), context)
-    shown_name, sender_address = parseaddr(sender)
+    sender_address = parseaddr(sender)[1]
     it_address = str((it_contact or {}).get("email") or "") or None
     calendar = None
     if notice.get("calendar"):
@@ -458,10 +466,8 @@ def email(
         )
         calendar = (entry, body)
     return email_message(
-        # the province's name on every notice (one sender address may serve several);
-        # an answer goes to its IT department
-        sender=formataddr((shown_name or f"HNTH Ops · {policy.name}", sender_address)),
-        reply_to=it_address,
+        sender=from_header(sender, policy.name),
+        reply_to=it_address,  # an answer goes to the province's IT department
         to=address,
         rendered=rendered,
         message_id=signing.message_id(notice["_id"], "hnth-ops"),

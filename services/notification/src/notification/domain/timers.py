@@ -32,9 +32,9 @@ class TimerPlan:
 def meeting_timers(meeting: Meeting, policy: Policy, now: datetime) -> list[TimerPlan]:
     """Reminders T-`reminder.before_meeting` (all) and T-`reminder.before_check`
     (technicians not yet checked), the notice deadline check and, at
-    T-`notice.acknowledge_before`, the parties who have not acknowledged it. Per revision: a timer
-    of an older revision finds the meeting moved on and does nothing. Times already past
-    are not scheduled (the notice itself is the reminder)."""
+    T-`notice.acknowledge_before`, the parties who have not acknowledged the notice. Per
+    revision: a timer of an older revision finds the meeting moved on and does nothing.
+    Times already past are not scheduled (the notice itself is the reminder)."""
     key = f"{meeting.tenant}:{meeting.meeting_id}:{meeting.revision}"
     payload = {"meeting_id": meeting.meeting_id, "revision": meeting.revision}
     plans = [

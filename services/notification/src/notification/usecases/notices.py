@@ -325,14 +325,10 @@ class Notifications:
 
     async def acknowledgement(self, token: str, *, record: bool) -> Document:
         """The notice a valid link names (acknowledged first when `record`; a repeat keeps
-        the first time); 404 for a link that is not ours."""
+        the first time), or, when a newer notice to the same party replaces it, that one's
+        link token as `newer_token` (nothing recorded); 404 for a link that is not ours."""
         notice_id = signing.verify_ack_token(self._ack_secret, token)
         notice = None if notice_id is None else await self.store.notice(notice_id)
-        newer = None if notice is None else await self._replaced_by(notice)
-        if notice is not None and newer:  # the newer notice's link: this one no longer stands
-            return {**notice, "newer_token": signing.ack_token(self._ack_secret, newer)}
-        if notice is not None and record:
-            notice = await self.store.acknowledge(notice["_id"], self._clock.now())
         if notice is None:
             raise Refusal(
                 404,
@@ -340,6 +336,10 @@ class Notifications:
                 "Đường dẫn xác nhận không hợp lệ.",
                 "This acknowledgement link is not valid.",
             )
+        if newer := await self._replaced_by(notice):
+            return {**notice, "newer_token": signing.ack_token(self._ack_secret, newer)}
+        if record:
+            notice = await self.store.acknowledge(notice["_id"], self._clock.now()) or notice
         return notice
 
     async def acknowledge_as(self, who: Principal, notice_id: str) -> Document:
