@@ -254,13 +254,27 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "rejected_because": ("Không xếp được lịch vì", "Not scheduled because"),
     "attention": ("Cần xử lý", "Wants attention"),
+    "actions": ("Thao tác", "Actions"),
+    "row_notices_failed": ("{n} thông báo gửi lỗi", "notices failed: {n}"),
+    "row_notices_waiting": ("{n} thông báo chưa được xác nhận", "notices not acknowledged: {n}"),
+    "done_incident_reported": ("Đã báo sự cố.", "The incident is reported."),
+    "done_incident_resolved": (
+        "Đã ghi nhận sự cố được khắc phục.",
+        "The incident is marked resolved.",
+    ),
     "notice_replaced": (
         "đã được thay bằng thông báo mới hơn",
         "replaced by a newer notice",
     ),
     "attention_none": ("Không có việc cần xử lý ngay.", "Nothing wants attention now."),
-    "attention_failed": ("{n} thông báo gửi lỗi", "notices failed: {n}"),
-    "attention_waiting": ("{n} thông báo chưa được xác nhận", "notices not acknowledged: {n}"),
+    "attention_failed": (
+        "{n} thông báo gửi lỗi (họp hôm nay, ngày mai)",
+        "notices failed (today's and tomorrow's meetings): {n}",
+    ),
+    "attention_waiting": (
+        "{n} thông báo chưa được xác nhận (họp hôm nay, ngày mai)",
+        "notices not acknowledged (today's and tomorrow's meetings): {n}",
+    ),
     "attention_incidents": ("{n} sự cố đang mở", "open incidents: {n}"),
     "attention_held": ("{n} cuộc họp chờ duyệt", "waiting for approval: {n}"),
     "rejected_change_hint": (

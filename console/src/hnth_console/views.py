@@ -233,12 +233,16 @@ officer's escalations are acted on, not acknowledged)."""
 
 def unacknowledged(notices: Iterable[Row]) -> list[Row]:
     """Notices still wanting attention: a written notice sent to a party and not
-    acknowledged (not an SMS copy, not the IT department's own), or any that failed; not
-    one a newer notice to the same party replaces (the meeting changed or was cancelled)."""
+    acknowledged (not an SMS copy, not the IT department's own, not a resend: its original
+    stands for it), or any that failed; not one a newer notice to the same party replaces
+    (the meeting changed or was cancelled)."""
     return [
         n
         for n in notices
         if not n.get("replaced_by")
+        # a resend is a copy: its original stands for both (an acknowledgement of either
+        # is the original's), unless the copy itself failed
+        and not (n.get("resend_of") and n.get("status") != "failed")
         and (
             n.get("status") == "failed"
             or (

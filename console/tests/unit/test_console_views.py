@@ -82,8 +82,11 @@ def test_notices_wanting_attention_are_the_unacknowledged_and_the_failed() -> No
         # the meeting changed since: a newer notice to the same party replaces these
         {**notice, "id": 9, "status": "sent", "replaced_by": "n-10"},
         {**notice, "id": 10, "status": "failed", "replaced_by": "n-11"},
+        # a resend is a copy its original stands for, unless the copy itself failed
+        {**notice, "id": 11, "status": "sent", "resend_of": "n-1"},
+        {**notice, "id": 12, "status": "failed", "resend_of": "n-1"},
     ]
-    assert [n["id"] for n in views.unacknowledged(notices)] == [1, 3, 8]
+    assert [n["id"] for n in views.unacknowledged(notices)] == [1, 3, 8, 12]
     said = meeting_views.notice_state(notices[8], ZONE, translator("vi"))
     assert said == "đã được thay bằng thông báo mới hơn"
 

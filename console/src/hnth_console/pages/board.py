@@ -81,7 +81,10 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
         "incidents": views.incidents_by_endpoint(opened),
         "names": {str(e["code"]): str(e.get("name") or "") for e in endpoints},
         "technicians": {str(e["code"]): e.get("technician") or {} for e in endpoints},
-        "attention": views.attention(
+        # the duty room's line (a clerk's board is their meetings' rows)
+        "attention": None
+        if not s.may("notices")
+        else views.attention(
             {
                 "failed": sum(row["notices_failed"] for row in rows),
                 "waiting": sum(row["notices_waiting"] for row in rows),

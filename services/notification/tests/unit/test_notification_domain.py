@@ -850,6 +850,20 @@ def test_a_change_notice_says_what_changed_and_greets_an_added_endpoint_as_new()
     en = content.render(added.kind, "en", context).text
     assert "Your endpoint TQ-X has been added to the video conference below" in en
     assert "replaces the earlier ones" not in en  # it was never told of the meeting
+    assert "Time before" not in en  # nor of the time before
+    # the endpoint taken out hears it no longer takes part, at the time it was told
+    dropped = notices["technician:TQ-H-SONDUONG"]
+    said = content.render(dropped.kind, "vi", render_context(dropped))
+    assert said.subject.startswith("Điểm cầu không còn tham gia: ")
+    assert "ngày 06/12/2026" in said.subject
+    assert "Hội nghị vẫn diễn ra với các điểm cầu khác" in said.text
+    # a title-only change says so, and the subject does not say the time moved
+    renamed_event = assigned("m-1", START, revision=1).model_copy(update={"title": "Giao ban quý"})
+    renamed = meeting_from_slot(renamed_event, first)
+    [notice, *_] = plan_assignment(renamed, POLICY, [], NOW)
+    said = content.render(notice.kind, "vi", render_context(notice))
+    assert 'Tên cũ: "Hội nghị trực tuyến giao ban tháng"; nay: "Giao ban quý".' in said.text
+    assert "nay vào" not in said.subject
     # a replay of the revision plans the same notice (what changed is kept with it)
     assert meeting_from_slot(assigned("m-1", moved.start, revision=1), moved).was == moved.was
 
@@ -877,3 +891,14 @@ def test_a_notice_comes_from_the_province_and_asks_each_party_its_part() -> None
     assert str(event["ORGANIZER"]) == "mailto:it@tq.gov.vn"  # an answer reaches a person
     text, _ = mail_of(notices["technician:TQ-UBND"])
     assert "hoàn tất kiểm tra đường truyền, âm thanh, hình ảnh trước 07 giờ 00" in text
+
+
+def test_the_acknowledgement_page_of_a_cancellation_says_why() -> None:
+    from notification.http.acks import _ack_page
+
+    [cancel, *_] = plan_cancellation(meeting(), POLICY, [], "Lãnh đạo <đi> công tác")
+    page = _ack_page(notice_document(cancel, NOW), POLICY.timezone)
+    assert "Lý do: Lãnh đạo &lt;đi&gt; công tác" in page  # escaped
+    removed = {**cancel.data, "reason": "endpoint_removed"}
+    dropped = {**notice_document(cancel, NOW), "data": removed}
+    assert "Lý do" not in _ack_page(dropped, POLICY.timezone)  # a code, not a reason

@@ -67,9 +67,9 @@ class Meeting:
     backup: dict[str, str] | None = None
     """The last-hour switch this revision made (`replaced`, `backup`, `reason`), if any."""
     was: dict[str, Any] | None = None
-    """What the latest change changed: the time before it (`start`, `end`) and the
-    endpoints it `added` and `removed`; kept, as `removed_endpoints` is, so a replay of
-    the revision plans the same notices. None for a meeting never changed."""
+    """What the latest change changed: the title and time before it (`title`, `start`,
+    `end`) and the endpoints it `added` and `removed`; kept, as `removed_endpoints` is,
+    so a replay of the revision plans the same notices. None for a meeting never changed."""
 
     def share_of(self, endpoint: str) -> Share | None:
         """The bridge share an endpoint connects to, when the meeting is cascaded."""
@@ -125,7 +125,8 @@ def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
     else:
         removed = tuple(e for e in previous.endpoints if e not in event.endpoints)
         added = [e for e in event.endpoints if e not in previous.endpoints]
-        was = {"start": previous.start, "end": previous.end, "added": added}
+        was = {"title": previous.title, "start": previous.start, "end": previous.end}
+        was["added"] = added
         was["removed"] = list(removed)
     return Meeting(
         tenant=event.tenant,

@@ -72,6 +72,10 @@ KIND_WORDS = {
 }
 """A notice's kind as its reader names it (the page is opened from a phone as often)."""
 
+DROPPED = ("endpoint_removed", "replaced_by_backup")
+"""Why an endpoint's own cancellation came (the meeting goes on without it), not a
+reason to quote."""
+
 STYLE = (
     "body{font:1.05rem/1.5 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem}"
     "h1{font-size:1.3rem}.en{color:#555}button{font-size:1.1rem;padding:.8rem 1.2rem;"
@@ -96,6 +100,11 @@ def _ack_page(notice: Document, tz: str) -> str:
     if isinstance(start, datetime):
         vi, en = (html.escape(content.local_time(start, lang, tz)) for lang in ("vi", "en"))
         lines.append(f"<p>Khai mạc: {vi}<br><span class=en>Opens: {en}</span></p>")
+    reason = data.get("reason")
+    if notice["kind"] == "meeting_cancelled" and reason not in (None, "", *DROPPED):
+        said = html.escape(str(reason))
+        told_en = html.escape(str(data.get("reason_en") or reason))
+        lines.append(f"<p>Lý do: {said}<br><span class=en>Reason: {told_en}</span></p>")
     prefix, _, endpoint = str(notice.get("recipient", "")).partition(":")
     if prefix == "technician" and endpoint:
         lines.append(f"<p>Điểm cầu / endpoint: {html.escape(endpoint)}</p>")
