@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -161,10 +162,21 @@ def _environment() -> Environment:
     )
     # a recipient key as people name the party (`technician:TQ-UBND` -> kỹ thuật TQ-UBND)
     env.filters["party"] = lambda key, lang: party(str(key), str(lang))
+    env.filters["public"] = lambda source: public_source(source)
     return env
 
 
 ENV = _environment()
+
+
+SEED_REFERENCE = re.compile(r"\s*\(seeds/\d+\)")
+"""How a policy source points into the project's copy of a regulation (`(seeds/001)`)."""
+
+
+def public_source(source: str) -> str:
+    """A rule's source as a letter to an outside party quotes it: the regulation's name
+    and words, without the project's own file references."""
+    return SEED_REFERENCE.sub("", str(source))
 
 
 def local_time(value: datetime, lang: str, tz: str) -> str:

@@ -279,7 +279,7 @@ def test_every_kind_renders_in_both_languages_with_rule_and_local_time(lang: str
         assert rendered.subject
         assert "\n" not in rendered.subject
         assert notice.rule.rule in rendered.text
-        assert notice.rule.source in rendered.text
+        assert content.public_source(notice.rule.source) in rendered.text
         assert "https://hnth/ack/x" in rendered.html
         assert "Sở &lt;TT&amp;TT&gt;" in rendered.html, "HTML is escaped"
         marker = "(Asia/Ho_Chi_Minh)" if lang == "en" else "(giờ Việt Nam)"
@@ -827,6 +827,8 @@ def test_a_meetings_notice_names_its_places_and_their_technicians() -> None:
     ) in vi
     en = content.render(notice.kind, "en", {**render_context(notice), "data": data}).text
     assert "- Điểm cầu UBND tỉnh (TQ-UBND), Hội trường tầng 2; technician: Lý Thị Tâm" in en
+    assert "QĐ 345/QĐ-UBND 2017" in vi  # the rule's source, as a letter quotes it
+    assert "(seeds/" not in vi  # without the project's own file references
 
 
 def test_a_change_notice_says_what_changed_and_greets_an_added_endpoint_as_new() -> None:
