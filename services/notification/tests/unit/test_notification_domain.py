@@ -904,3 +904,11 @@ def test_the_acknowledgement_page_of_a_cancellation_says_why() -> None:
     removed = {**cancel.data, "reason": "endpoint_removed"}
     dropped = {**notice_document(cancel, NOW), "data": removed}
     assert "Lý do" not in _ack_page(dropped, POLICY.timezone)  # a code, not a reason
+
+
+def test_a_refusal_lists_the_free_times_in_the_order_of_the_day() -> None:
+    later, earlier = (Window(start=START + timedelta(hours=h), end=START + timedelta(hours=h + 1))
+                      for h in (3, -2))  # fmt: skip
+    [notice, *_] = plan_rejection(rejected("m-1", alternatives=[later, earlier]), POLICY)
+    text = content.render(notice.kind, "vi", render_context(notice)).text
+    assert text.index("06 giờ 00, ngày 06/12/2026") < text.index("11 giờ 00, ngày 06/12/2026")
