@@ -257,11 +257,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "actions": ("Thao tác", "Actions"),
     "row_notices_failed": ("{n} thông báo gửi lỗi", "notices failed: {n}"),
     "row_notices_waiting": ("{n} thông báo chưa được xác nhận", "notices not acknowledged: {n}"),
-    "done_incident_reported": ("Đã báo sự cố.", "The incident is reported."),
-    "done_incident_resolved": (
-        "Đã ghi nhận sự cố được khắc phục.",
-        "The incident is marked resolved.",
-    ),
     "notice_replaced": (
         "đã được thay bằng thông báo mới hơn",
         "replaced by a newer notice",

@@ -292,6 +292,12 @@ async def test_an_incident_is_reported_and_resolved(console) -> None:
     }
     assert "Đã báo sự cố." in (await client.get("/my?done=incident_reported")).text
     assert 'id="done"' not in (await client.get("/my?done=anything")).text
+    # the IT department comes back to the incidents page, which says so in words
+    incidents = await client.get("/incidents?done=incident_reported")
+    assert incidents.status_code == 200
+    assert "Đã báo sự cố." in incidents.text
+    assert "done_incident_reported" not in incidents.text
+    assert 'id="done"' not in (await client.get("/incidents?done=anything")).text
     resolve = await client.get("/my/incidents/i1/resolve")
     assert "Mất tiếng phòng họp" in resolve.text
     hidden = form_of(resolve)
