@@ -231,6 +231,15 @@ ACKNOWLEDGED_KINDS = ("meeting_notice", "meeting_changed", "meeting_cancelled")
 officer's escalations are acted on, not acknowledged)."""
 
 
+def stands(notice: Row) -> bool:
+    """Is this notice the one to act on for its party: not replaced by a newer notice (the
+    meeting changed or was cancelled), and not a resend, whose original stands for both
+    (an acknowledgement of either is the original's), unless the copy itself failed?"""
+    if notice.get("replaced_by"):
+        return False
+    return not (notice.get("resend_of") and notice.get("status") != "failed")
+
+
 def unacknowledged(notices: Iterable[Row]) -> list[Row]:
     """Notices still wanting attention: a written notice sent to a party and not
     acknowledged (not an SMS copy, not the IT department's own, not a resend: its original
@@ -239,10 +248,7 @@ def unacknowledged(notices: Iterable[Row]) -> list[Row]:
     return [
         n
         for n in notices
-        if not n.get("replaced_by")
-        # a resend is a copy: its original stands for both (an acknowledgement of either
-        # is the original's), unless the copy itself failed
-        and not (n.get("resend_of") and n.get("status") != "failed")
+        if stands(n)
         and (
             n.get("status") == "failed"
             or (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hnth_console.i18n import translator
 from hnth_console.pages import tech_views as tv
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -186,3 +187,15 @@ def test_a_check_no_longer_asked_leaves_my_work() -> None:
     moved = meeting("moved", NOW + 3 * HOUR, ["A", "B"])
     closed = {"endpoint": "A", "state": "pending", "closed": True, "closed_reason": "changed"}
     assert tv.work_rows([moved], {"moved": [closed]}, ["A"], NOW, WARN, HOUR, "vi") == []
+
+
+def test_each_notice_to_acknowledge_is_listed_once() -> None:
+    meeting = {"id": "m1", "start": NOW.isoformat()}
+    notice = {"recipient": "technician:TQ-UBND", "kind": "meeting_notice", "status": "sent"}
+    listed = [
+        {**notice, "id": "n1"},
+        {**notice, "id": "n1-again", "resend_of": "n1"},  # its original stands for it
+        {**notice, "id": "n0", "replaced_by": "n1"},  # a newer notice says how it stands
+    ]
+    found = tv.to_acknowledge([meeting], [listed], ["TQ-UBND"], ZONE, translator("vi"))
+    assert [x["notice"]["id"] for x in found] == ["n1"]
