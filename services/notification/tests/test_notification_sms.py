@@ -13,6 +13,32 @@ from hnth_kit.testing import eventually
 SMS_ROLES = {"technician:TQ-STTTT", "line_provider", "power_company"}
 
 
+def whole_texts(smpp, opening: str):
+    """The texts the SMSC received whole, of the messages opening with `opening`: a long
+    text arrives in parts, each with a concatenation header (`050003` + reference + parts
+    + this part's number), joined here by reference in their order once all have come
+    (parts of other messages may arrive between them)."""
+
+    async def probe() -> list[str]:
+        parts: dict[str, dict[int, str]] = {}
+        totals: dict[str, int] = {}
+        texts = []
+        for m in smpp.messages():
+            udh = m.get("udh") or ""
+            if not udh:
+                texts.append(m["text"])
+                continue
+            ref, total, number = udh[-6:-4], int(udh[-4:-2], 16), int(udh[-2:], 16)
+            parts.setdefault(ref, {})[number] = m["text"]
+            totals[ref] = total
+        for ref, got in parts.items():
+            if len(got) == totals[ref]:
+                texts.append("".join(got[n] for n in sorted(got)))
+        return [t for t in texts if t.startswith(opening)]
+
+    return probe
+
+
 def first_parts(smpp, opening: str = "HNTH cảnh báo") -> list[dict]:
     """What the SMSC received, one entry per message (a long text arrives in parts: the
     concatenation header ends with the part's number), of those opening with `opening`:
@@ -67,8 +93,8 @@ async def test_a_last_hour_alert_reaches_the_smsc_once_each_across_a_restart(
     assert "TQ-STTTT" in texts
     assert "chưa kiểm tra đúng hạn" in texts
     # the late notice reached the duty phone too, in words
-    await eventually(first_parts(smpp, "HNTH báo trực"), until=lambda ms: len(ms) >= 1)
-    assert "gửi muộn" in "".join(m["text"] for m in smpp.messages())  # parts joined
+    duty = await eventually(whole_texts(smpp, "HNTH báo trực"), until=lambda ts: len(ts) >= 1)
+    assert "gửi muộn" in duty[0]
 
     # the service restarts and the same alert is delivered again (at-least-once upstream);
     # a second endpoint's alert after it shows the redelivery was taken in by then
