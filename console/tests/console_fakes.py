@@ -308,7 +308,7 @@ def quiet_meeting_reads(path: str, meeting_id: str = "m1") -> httpx.Response | N
     groups, access requests, notices, checks or ratings); None for any other path."""
     at = f"/meetings/{meeting_id}"
     if path == f"{at}/materials":
-        return httpx.Response(200, json={"items": [], "record_missing": False})
+        return httpx.Response(200, json={"items": [], "record_missing": False, "access": "upload"})
     if path in ("/incidents", "/units", "/groups", f"{at}/access-requests"):
         return httpx.Response(200, json=[])
     if path in (f"{at}/notices", f"{at}/readiness", f"{at}/feedback"):

@@ -272,6 +272,12 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "attention_incidents": ("{n} sự cố đang mở", "open incidents: {n}"),
     "attention_held": ("{n} cuộc họp chờ duyệt", "waiting for approval: {n}"),
+    "guest_meeting": (
+        "Đơn vị khác chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình. "
+        "Chỉ đơn vị chủ trì hoặc Sở KH&CN thay đổi hay hủy được.",
+        "Another unit hosts this meeting; your unit takes part at its own endpoint. "
+        "Only the host unit or the IT department may change or cancel it.",
+    ),
     "rejected_change_hint": (
         "Đổi thời gian hoặc điểm cầu bằng mẫu thay đổi bên dưới để đăng ký lại.",
         "Change the time or the endpoints with the form below to submit it again.",

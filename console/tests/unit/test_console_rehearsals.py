@@ -129,3 +129,19 @@ async def test_a_rehearsal_names_its_meeting(console, monkeypatch) -> None:
     page = await console.get("/meetings/m1")
     assert 'href="/meetings/m0"' in page.text.split('id="rehearsal-of"')[1]
     assert 'id="rehearsal-form"' not in page.text
+
+
+async def test_another_units_meeting_at_the_clerks_endpoint_is_theirs_to_read_not_change(
+    console, monkeypatch
+) -> None:
+    monkeypatch.setitem(MEETING, "host_unit", "SYT")
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert page.status_code == 200, page.text
+    assert "Đơn vị khác chủ trì cuộc họp này" in page.text
+    assert 'id="cancel-form"' not in page.text
+    assert 'id="change-form"' not in page.text
+    monkeypatch.setitem(MEETING, "host_unit", "VP-UBND")
+    own = await console.get("/meetings/m1")
+    assert 'id="cancel-form"' in own.text
+    assert 'id="guest"' not in own.text

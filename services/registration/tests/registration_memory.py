@@ -26,6 +26,12 @@ class MemoryEntries:
     async def get(self, tenant: str, code: str) -> Document | None:
         return self.entries.get(code)
 
+    async def list(self, tenant: str, filters: Document) -> list[Document]:
+        return [e for e in self.entries.values() if all(e.get(k) == v for k, v in filters.items())]
+
+    async def units_of(self, tenant: str, codes: Sequence[str]) -> set[str]:
+        return {u for c in codes if (u := self.entries.get(c, {}).get("unit"))}
+
 
 class MemoryStore:
     def __init__(

@@ -248,6 +248,30 @@ async def test_each_role_sees_only_what_it_may(registration, register) -> None:
     )
     assert change.status_code == 403
 
+    # a commune's clerk sees the meeting held at its endpoint, and may not change it
+    commune = registration.headers("registrar", unit="H-SONDUONG")
+    assert await status(f"/meetings/{own['id']}", commune) == 200
+    assert await status(f"/meetings/{other['id']}", commune) == 403
+    taking_part = await registration.http.get("/meetings", headers=commune)
+    assert [m["id"] for m in taking_part.json()["items"]] == [own["id"]]
+    at_own = await registration.http.get(
+        "/meetings", headers=commune, params={"endpoint": "TQ-H-SONDUONG"}
+    )
+    assert [m["id"] for m in at_own.json()["items"]] == [own["id"]]
+    elsewhere = await registration.http.get(
+        "/meetings", headers=commune, params={"endpoint": "TQ-SYT"}
+    )
+    assert elsewhere.json()["items"] == []
+    change = await registration.http.patch(
+        f"/meetings/{own['id']}", json={"title": "x"}, headers=commune
+    )
+    assert change.status_code == 403
+    reader = token("registrar", unit="H-SONDUONG")
+    feed = await registration.http.get(f"/calendar/units/H-SONDUONG.ics?token={reader}")
+    assert feed.status_code == 200, feed.text
+    uids = [str(e["UID"]) for e in Calendar.from_ical(feed.text).walk("VEVENT")]
+    assert [u.split(".")[0] for u in uids] == [own["id"]]
+
 
 # ---------------------------------------------------------------- timeline
 

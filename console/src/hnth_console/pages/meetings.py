@@ -239,6 +239,8 @@ async def meeting_page(
     start, end = views.parse_time(found.get("start")), views.parse_time(found.get("end"))
     open_ = found.get("status") != "cancelled" and start is not None and start > now
     host = [f for f in feedback or [] if f.get("endpoint") in (None, "", "host")]
+    # a clerk reads another unit's meeting held at their unit's endpoint: to attend, not change
+    guest = s.who.role == Role.REGISTRAR and found.get("host_unit") != s.who.unit
     return render(
         request,
         s,
@@ -258,7 +260,8 @@ async def meeting_page(
         change_refused=meeting_views.rejection_words(found, s.lang)
         if found.get("status") == "scheduled"
         else "",
-        may_change=s.may("change_meeting") and open_,
+        may_change=s.may("change_meeting") and open_ and not guest,
+        guest=guest,
         # a decision just sent is not offered again while registration takes it in
         may_decide=s.may("arrange_meeting")
         and found.get("status") == "held"

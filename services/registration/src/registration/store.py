@@ -221,17 +221,23 @@ class MeetingQuery:
     start_to: datetime | None = None
     after: tuple[datetime, str] | None = None
     """Keyset paging: the (start, id) of the last meeting of the previous page."""
+    taking_part: tuple[str, ...] = ()
+    """With `host_unit`: the meetings held at any of these endpoints too (the unit's own:
+    a commune takes part in the province's meetings at its endpoint)."""
 
     def mongo(self) -> Document:
         query: Document = {"tenant": self.tenant}
-        if self.host_unit:
+        alternatives: list[list[Document]] = []
+        if self.host_unit and self.taking_part:
+            alternatives.append([{"host_unit": self.host_unit}, *_held_at(self.taking_part)])
+        elif self.host_unit:
             query["host_unit"] = self.host_unit
         if self.endpoints:
-            # the endpoints it names, or those its groups reached when it was decided
-            wanted = (
-                self.endpoints[0] if len(self.endpoints) == 1 else {"$in": list(self.endpoints)}
-            )
-            query["$or"] = [{"endpoints": wanted}, {"reached": wanted}]
+            alternatives.append(_held_at(self.endpoints))
+        if len(alternatives) == 1:
+            query["$or"] = alternatives[0]
+        elif alternatives:
+            query["$and"] = [{"$or": each} for each in alternatives]
         span: Document = {}
         if self.start_from:
             span["$gte"] = self.start_from
@@ -250,6 +256,13 @@ class MeetingQuery:
                 ]
             }
         return query
+
+
+def _held_at(codes: Sequence[str]) -> list[Document]:
+    """A meeting at any of these endpoints: those it names, or those its groups reached
+    when it was decided."""
+    wanted = codes[0] if len(codes) == 1 else {"$in": list(codes)}
+    return [{"endpoints": wanted}, {"reached": wanted}]
 
 
 class RegistrationStore:

@@ -25,8 +25,7 @@ from registration.commands import (
 from registration.http.deps import AccountCases, MeetingCases, Registrar, policy
 from registration.http.render import people_in, public, rehearsal_view
 from registration.paging import decode_cursor, encode_cursor
-from registration.store import MeetingQuery
-from registration.usecases.meetings import Shown, scope
+from registration.usecases.meetings import Shown
 from registration.views import MeetingOut, MeetingPage, Status, local, shaped
 
 router = APIRouter(tags=["meetings"])
@@ -108,9 +107,8 @@ async def list_meetings(
         Query(max_length=300, description="Trang sau (next_cursor) / next page"),
     ] = None,
 ) -> dict[str, Any]:
-    unit, endpoints = scope(who, unit, endpoint)
     after = decode_cursor(request, cursor)
-    query = MeetingQuery(who.tenant, unit, endpoints, start_from, start_to, after)
+    query = await cases.query(who, unit, endpoint, start_from, start_to, after)
     page = await cases.page(query, status_filter, limit)
     province = policy(request, who)
     items = []

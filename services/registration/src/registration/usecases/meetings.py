@@ -54,6 +54,10 @@ FEED_LIMIT = 5000
 class DirectoryReader(Protocol):
     async def active(self, tenant: str, codes: Sequence[str]) -> dict[str, bool]: ...
 
+    async def list(self, tenant: str, filters: Document) -> list[Document]: ...
+
+    async def units_of(self, tenant: str, codes: Sequence[str]) -> set[str]: ...
+
     async def get(self, tenant: str, code: str) -> Document | None: ...
 
 
@@ -282,9 +286,36 @@ class Meetings:
         meeting = await self.store.meeting(who.tenant, meeting_id)
         if meeting is None:
             raise not_found()
-        if not may_see(who, meeting):
+        if not may_see(who, meeting) and not await self._takes_part(who, meeting):
             raise forbidden("Bạn không được xem cuộc họp này.", "You may not see this meeting.")
         return meeting
+
+    async def _takes_part(self, who: Principal, meeting: Document) -> bool:
+        """A clerk's unit takes part in another unit's meeting at one of its endpoints."""
+        if who.role is not Role.REGISTRAR or not who.unit:
+            return False
+        at = [*meeting["endpoints"], *meeting.get("reached", ())]
+        return who.unit in await self.store.endpoints.units_of(who.tenant, at)
+
+    async def query(
+        self,
+        who: Principal,
+        unit: str | None,
+        endpoint: str | None,
+        start_from: datetime | None = None,
+        start_to: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+    ) -> MeetingQuery:
+        """The meetings asked for, narrowed to what `who` may see (`scope`): a clerk's are
+        their unit's and those held at its endpoints."""
+        unit, endpoints = scope(who, unit, endpoint)
+        own = await self._endpoints_of(who.tenant, who.unit) if who.role is Role.REGISTRAR else ()
+        return MeetingQuery(who.tenant, unit, endpoints, start_from, start_to, after, own)
+
+    async def _endpoints_of(self, tenant: str, unit: str | None) -> tuple[str, ...]:
+        if not unit:
+            return ()
+        return tuple(e["code"] for e in await self.store.endpoints.list(tenant, {"unit": unit}))
 
     async def read(self, who: Principal, meeting_id: str) -> Shown:
         meeting = await self.visible(who, meeting_id)
@@ -656,7 +687,11 @@ class Meetings:
         if await entries.get(who.tenant, code) is None:
             raise Refusal(404, "not_found", f"Không có mã {code}.", f"No {kind[:-1]} {code}.")
         now = self.clock.now()
-        query = MeetingQuery(who.tenant, unit, endpoints, start_from=now - FEED_PAST)
+        # a unit's calendar holds the meetings at its endpoints too
+        own = await self._endpoints_of(who.tenant, unit)
+        query = MeetingQuery(
+            who.tenant, unit, endpoints, start_from=now - FEED_PAST, taking_part=own
+        )
         meetings = await self.store.meetings(query, FEED_LIMIT, newest_first=True)
         meetings.reverse()
         statuses, _ = await self._statuses_and_slots(who.tenant, meetings)
