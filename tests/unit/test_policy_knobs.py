@@ -318,6 +318,16 @@ def switch_window(policy: Policy) -> object:
     return backup.in_switch_window(START, policy, START - timedelta(minutes=90))
 
 
+def office_hours(policy: Policy) -> object:
+    from scheduling_samples import requested
+
+    from scheduling import domain
+
+    # Friday 14:30 local for 2 hours: the office hours end at 17:00
+    friday = domain.request_of(requested(start=datetime(2026, 12, 4, 7, 30, tzinfo=UTC)))
+    return [c.start for c in domain.alternative_candidates(friday, policy, NOW)[:12]]
+
+
 KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     "notice.lead_time": ("P5D", lead_time),
     "notice.national_lead_time": ("P1D", national_lead_time),
@@ -361,6 +371,10 @@ KNOBS: dict[str, tuple[Any, Callable[[Policy], object]]] = {
     ),
     "schedule.preempt_automatic": ([], preempt_automatic),
     "backup.switch_window": ("PT2H", switch_window),
+    "meeting.office_hours": (
+        {"days": [1, 2, 3, 4, 5, 6], "from": "07:00", "to": "21:00"},
+        office_hours,
+    ),
     "materials.recording": ({"types": ["video/mp4"], "max_bytes": 1024}, recording),
 }
 

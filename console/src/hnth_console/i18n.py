@@ -272,6 +272,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "attention_incidents": ("{n} sự cố đang mở", "open incidents: {n}"),
     "attention_held": ("{n} cuộc họp chờ duyệt", "waiting for approval: {n}"),
+    "another_units_meeting": ("của đơn vị khác", "of another unit"),
     "guest_meeting": (
         "Đơn vị khác chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình. "
         "Chỉ đơn vị chủ trì hoặc Sở KH&CN thay đổi hay hủy được.",

@@ -39,6 +39,20 @@ def finder_range(
     return min(max(start, not_before), end), end
 
 
+OFFICE_HOURS = "meeting.office_hours"
+OFFICE = ("07:30", "17:00")
+"""Office hours for a province whose policy gives none."""
+
+
+def office_hours(policy: Policy) -> tuple[str, str]:
+    """The province's office hours (`meeting.office_hours`): the finder searches them
+    unless the person widens the search."""
+    if OFFICE_HOURS not in policy.rules:
+        return OFFICE
+    value = policy.value(OFFICE_HOURS)
+    return str(value["from"]), str(value["to"])
+
+
 def duration_of(minutes: int) -> str:
     """ISO 8601 for scheduling: `PT90M`."""
     return f"PT{minutes}M"

@@ -73,12 +73,23 @@ MEETING_ID = re.compile(r"\bmtg-[0-9a-f]{8,16}\b")
 """A meeting id as registration makes them, inside a sentence (a conflict names one)."""
 
 
-def meetings_linked(text: str) -> Markup:
+def meetings_linked(text: str, names: Mapping[str, tuple[str, bool]] | None = None) -> Markup:
     """`text`, escaped, with every meeting id it names a link to that meeting's page (a
-    refusal names the meeting in the way; the reader goes and looks)."""
-    return Markup(  # noqa: S704 - escaped first; the links hold only the ids matched
-        MEETING_ID.sub(lambda m: f'<a href="/meetings/{m[0]}">{m[0]}</a>', str(escape(text)))
-    )
+    refusal names the meeting in the way; the reader goes and looks). `names`: how to call
+    the meetings the page looked up, and whether the reader may open each (`named`)."""
+
+    def shown(found: re.Match[str]) -> str:
+        name, opens = (names or {}).get(found[0], (found[0], True))
+        if not opens:
+            return str(escape(name))
+        return f'<a href="/meetings/{found[0]}">{escape(name)}</a>'
+
+    return Markup(MEETING_ID.sub(shown, str(escape(text))))  # noqa: S704 - escaped first
+
+
+def meeting_ids(*texts: str, most: int = 10) -> list[str]:
+    """The meeting ids the texts name, each once, at most `most` (for a page to look up)."""
+    return list(dict.fromkeys(i for t in texts for i in MEETING_ID.findall(t)))[:most]
 
 
 def decimal(value: float, lang: str, places: int = 1) -> str:

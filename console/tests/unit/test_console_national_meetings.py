@@ -73,6 +73,10 @@ def services(request: httpx.Request) -> httpx.Response:
             error = {"field": "body.start", "rule": "notice.lead_time", "message": "Quá gấp"}
             return httpx.Response(422, json={"errors": [error]})
         return httpx.Response(200, json=MEETING)
+    if path == "/meetings/mtg-0123456789ab":  # the clerk's own unit's, in the way
+        return httpx.Response(200, json={**MEETING, "id": path[10:], "title": "Giao ban tuần"})
+    if path == "/meetings/mtg-00000000feed":  # another unit's, not the clerk's to open
+        return httpx.Response(403, json={"detail": {"message": "Bạn không được xem cuộc họp này."}})
     return meeting_page_reads(path, MEETING, ENDPOINTS)
 
 
@@ -256,7 +260,10 @@ async def test_a_refused_change_says_the_meeting_keeps_its_earlier_slot(
     """Registration says `scheduled` (the earlier slot holds) while the change was refused:
     the page says why, and when the meeting still takes place."""
     refusal = {
-        "conflicts": [{"message": "Điểm cầu LS-X-1 đã được xếp cho cuộc họp mtg-0123456789ab"}]
+        "conflicts": [
+            {"message": "Điểm cầu LS-X-1 đã được xếp cho cuộc họp mtg-0123456789ab"},
+            {"message": "Điểm cầu LS-X-2 đã được xếp cho cuộc họp mtg-00000000feed"},
+        ]
     }
     earlier = {"start": "2026-12-10T08:00:00+07:00", "end": "2026-12-10T10:00:00+07:00"}
     monkeypatch.setitem(MEETING, "status", "scheduled")
@@ -266,5 +273,8 @@ async def test_a_refused_change_says_the_meeting_keeps_its_earlier_slot(
     page = await console.get("/meetings/m1")
     said = page.text.split('id="change-refused">')[1].split("</p>")[0]
     assert said.startswith("Thay đổi không xếp được lịch: Điểm cầu LS-X-1")
-    assert '<a href="/meetings/mtg-0123456789ab">' in said
+    # the meeting in the way by its title, a link; another unit's without one
+    assert '<a href="/meetings/mtg-0123456789ab">«Giao ban tuần»</a>' in said
+    assert "LS-X-2 đã được xếp cho cuộc họp của đơn vị khác" in said
+    assert "mtg-00000000feed" not in said
     assert "cuộc họp vẫn giữ lịch cũ: 10/12/2026 08:00 – 10:00" in said

@@ -158,14 +158,16 @@ async def test_alternatives_pass_over_the_windows_the_replica_knows_busy_unread(
     same windows (its picture is a hint; the windows offered are read free either way)."""
     replica, commands = replicas
     owner, fresh = replica(), replica()
-    held = await owner.decide(requested("held", hours=3, endpoints=("H-1", "H-2")))
+    # an evening's meetings: their alternatives may fall either side (no office hours)
+    evening = DAY + timedelta(hours=10)
+    held = await owner.decide(requested("held", start=evening, hours=3, endpoints=("H-1", "H-2")))
     assert held["outcome"] == "assigned"
 
     async def clash(scheduler: Scheduling, endpoints: tuple[str, str]) -> tuple[list[Any], int]:
         """A request an hour into the held meeting: its alternatives and documents read."""
         commands.documents_read, commands.ids_read = 0, set()
         meeting_id = f"clash-{endpoints[0]}"
-        event = requested(meeting_id, start=DAY + timedelta(hours=1), endpoints=endpoints)
+        event = requested(meeting_id, start=evening + timedelta(hours=1), endpoints=endpoints)
         decision = await scheduler.decide(event)
         assert decision["outcome"] == "rejected"
         [rejected] = events_of(decision)
@@ -186,5 +188,5 @@ async def test_alternatives_pass_over_the_windows_the_replica_knows_busy_unread(
             domain.buckets(domain.reserved_window(start, start + timedelta(hours=hours), policy))
         )
 
-    known_busy = spans(DAY, 3) - spans(DAY + timedelta(hours=1), 2)
+    known_busy = spans(evening, 3) - spans(evening + timedelta(hours=1), 2)
     assert not {endpoint_key(TENANT, "H-2", b) + "#0" for b in known_busy} & commands.ids_read

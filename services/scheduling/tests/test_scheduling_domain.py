@@ -4,6 +4,7 @@ due dates, and local time around midnight."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from scheduling_samples import DAY, NOW, changed, requested, small_bridges
 
@@ -209,6 +210,27 @@ def test_alternatives_are_nearest_first_and_never_in_the_past(policy) -> None:
     near = domain.alternative_candidates(later, policy, NOW)[:2]
     assert [c.start - later.start for c in near] == [timedelta(minutes=-15), timedelta(minutes=15)]
     assert all(c.end - c.start == later.length for c in near)
+
+
+def test_alternatives_keep_office_hours_for_a_meeting_asked_for_inside_them(policy) -> None:
+    zone = ZoneInfo(policy.timezone)
+    friday = datetime(2026, 12, 4, 7, 30, tzinfo=UTC)  # Friday 14:30 local, to 16:30
+    request = domain.request_of(requested(start=friday))
+    for c in domain.alternative_candidates(request, policy, NOW):
+        start, end = c.start.astimezone(zone), c.end.astimezone(zone)
+        assert start.isoweekday() <= 5, f"{start} is a weekend"
+        assert (start.hour, start.minute) >= (7, 30), f"{start} is before office hours"
+        assert (end.hour, end.minute) <= (17, 0), f"{end} is after office hours"
+    first = domain.alternative_candidates(request, policy, NOW)[:2]
+    assert [c.start.astimezone(zone).strftime("%a %H:%M") for c in first] == [
+        "Fri 14:15",
+        "Fri 14:45",
+    ]
+    # an evening's urgent meeting is offered times near it, whatever the hour
+    evening = datetime(2026, 12, 4, 13, 0, tzinfo=UTC)  # 20:00 local
+    urgent = domain.request_of(requested(start=evening, hours=1))
+    near = domain.alternative_candidates(urgent, policy, NOW)[:2]
+    assert [c.start.astimezone(zone).strftime("%H:%M") for c in near] == ["19:45", "20:15"]
 
 
 def test_port_order_is_a_stable_rotation() -> None:

@@ -94,26 +94,28 @@ async def new_meeting(request: Request, s: Registrar, backends: Services) -> HTM
         )
     finder = None
     if "find_minutes" in query:
-        lead_time = policy_of(request, s.who.tenant).duration("notice.lead_time")
-        finder = await find_windows(backends, s, query, lead_time)
+        policy = policy_of(request, s.who.tenant)
+        finder = await find_windows(
+            backends,
+            s,
+            query,
+            policy.duration("notice.lead_time"),
+            meeting_views.office_hours(policy),
+        )
     return await meeting_form(request, backends, s, 200, form, [], finder=finder)
 
 
-OFFICE = ("07:30", "17:00")
-"""The hours the finder searches within unless the person changes them."""
-
-
 async def find_windows(
-    backends: Backends, s: Session, query: Any, lead_time: timedelta
+    backends: Backends, s: Session, query: Any, lead_time: timedelta, office: tuple[str, str]
 ) -> dict[str, Any]:
     """The finder's answer: the windows by day, or the reason next to its field.
     `lead_time`: the province's notice lead time (windows start after it and the time to
-    fill the form in)."""
+    fill the form in); `office`: its office hours, searched unless the person widens them."""
     chosen = [c for c in query.getlist("find_endpoints") if c]
     minutes = query.get("find_minutes", "")
     days = query.get("find_days", "7")
     # office hours on working days unless the person widens them
-    hours = (query.get("find_from") or OFFICE[0], query.get("find_to") or OFFICE[1])
+    hours = (query.get("find_from") or office[0], query.get("find_to") or office[1])
     workdays = bool(query.get("find_workdays"))
     found: dict[str, Any] = {
         "endpoints": chosen,
@@ -241,6 +243,17 @@ async def meeting_page(
     host = [f for f in feedback or [] if f.get("endpoint") in (None, "", "host")]
     # a clerk reads another unit's meeting held at their unit's endpoint: to attend, not change
     guest = s.who.role == Role.REGISTRAR and found.get("host_unit") != s.who.unit
+    timeline = meeting_views.timeline_lines(
+        found.get("timeline") or [], s.zone, s.t, s.lang, found.get("people") or {}
+    )
+    status_now = found.get("status")
+    refused = meeting_views.rejection_words(found, s.lang) if status_now == "rejected" else ""
+    change_refused = (
+        meeting_views.rejection_words(found, s.lang) if status_now == "scheduled" else ""
+    )
+    names = await meeting_names(
+        s, backends, views.meeting_ids(refused, change_refused, *(e["details"] for e in timeline))
+    )
     return render(
         request,
         s,
@@ -249,17 +262,11 @@ async def meeting_page(
         m=found,
         incidents=meeting_views.incidents_of(found, incidents or []),
         materials=materials,
-        timeline=meeting_views.timeline_lines(
-            found.get("timeline") or [], s.zone, s.t, s.lang, found.get("people") or {}
-        ),
-        rejected_because=meeting_views.rejection_words(found, s.lang)
-        if found.get("status") == "rejected"
-        else "",
+        timeline=timeline,
+        rejected_because=refused,
         change_pending=meeting_views.change_pending(found),
-        # a change refused while the earlier slot holds: the meeting stays as it was
-        change_refused=meeting_views.rejection_words(found, s.lang)
-        if found.get("status") == "scheduled"
-        else "",
+        change_refused=change_refused,
+        names=names,
         may_change=s.may("change_meeting") and open_ and not guest,
         guest=guest,
         # a decision just sent is not offered again while registration takes it in
@@ -295,6 +302,24 @@ async def meeting_page(
         length=int((end - start).total_seconds() // 60) if start and end else 0,
         **live,
     )
+
+
+async def meeting_names(
+    s: Session, backends: Backends, ids: Sequence[str]
+) -> dict[str, tuple[str, bool]]:
+    """How the page names the other meetings its words mention (a refusal names the one in
+    the way by its id): one the reader may open by its title, a link; any other as another
+    unit's, without a link the reader could not follow."""
+    found = await asyncio.gather(
+        *(
+            optional(backends.get("registration", f"/meetings/{quote(i)}", s.token, s.lang))
+            for i in ids
+        )
+    )
+    return {
+        i: (f"«{m.get('title', i)}»", True) if m else (s.t("another_units_meeting"), False)
+        for i, m in zip(ids, found, strict=True)
+    }
 
 
 async def live_context(
@@ -511,6 +536,7 @@ async def meeting_form(
         default_priority=priority.levels(policy)[-1].code,
         may_urgent=s.who.role in rules.urgent_roles(policy),
         finder=finder,
+        office=meeting_views.office_hours(policy),
         lengths=meeting_views.LENGTHS,
         finder_days=meeting_views.FINDER_DAYS,
     )

@@ -11,6 +11,7 @@ from hnth_contracts import Window
 from hnth_contracts.policy import Policy, Rule
 from scheduling.domain import availability as av
 from scheduling.domain.buckets import buckets, reserved_window
+from scheduling.domain.hours import WORKING_HOURS
 
 ROOMS = ("TQ-A", "TQ-B")
 # NOW is 08:00 local on 1/12; the lead time is 2 days: the first start is 08:00 on 3/12
@@ -76,7 +77,7 @@ def test_a_full_bridge_moves_the_meeting_to_the_next_bridge() -> None:
 
 def test_working_hours_keep_meetings_inside_the_day() -> None:
     rules = dict(tuyen_quang().rules)
-    rules[av.WORKING_HOURS] = Rule(
+    rules[WORKING_HOURS] = Rule(
         value={"days": [1, 2, 3, 4, 5], "from": "07:30", "to": "17:00"}, source="test"
     )
     policy = tuyen_quang().model_copy(update={"rules": rules})
@@ -116,7 +117,7 @@ def test_lengths_the_province_refuses_are_named() -> None:
 
 
 def test_within_hours_refuses_a_meeting_past_midnight() -> None:
-    hours = av.WorkingHours(frozenset(range(1, 8)), av.time(0), av.time(23, 59))
+    hours = av.WorkingHours(frozenset(range(1, 8)), time(0), time(23, 59))
     tz = av.zone(tuyen_quang())
     late = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)  # 23:00 local
     assert not av.within_hours(late, late + H, hours, tz)

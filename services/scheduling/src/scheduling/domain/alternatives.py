@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from hnth_contracts import Window
 from hnth_contracts.policy import Bridge, Policy
-from scheduling.domain import cascade
+from hnth_contracts.rules import zone
+from scheduling.domain import cascade, hours
 from scheduling.domain.buckets import BUCKET, buckets, reserved_window
 from scheduling.domain.conflicts import Occupancy
 from scheduling.domain.requests import Request
@@ -45,15 +46,21 @@ def alternative_candidates(
 ) -> list[Window]:
     """Meeting windows of the same length, a bucket apart, nearest to the request first
     (earlier before later on a tie), none whose reserved window starts before `now`, nor
-    (`avoid`: the slot a meeting that displaced this one is taking) overlaps `avoid`."""
+    (`avoid`: the slot a meeting that displaced this one is taking) overlaps `avoid`, nor
+    outside the hours it keeps to (`hours.kept_for_alternatives`: office hours for a
+    meeting asked for inside them)."""
     steps = ALTERNATIVE_HORIZON // BUCKET
     setup = policy.duration("slot.setup_buffer")
+    tz = zone(policy)
+    kept = hours.kept_for_alternatives(policy, request.start, request.end, tz)
     out: list[Window] = []
     for n in range(1, steps + 1):
         for shift in (-n * BUCKET, n * BUCKET):
             start = request.start + shift
             window = Window(start=start, end=start + request.length)
             if start - setup < now:
+                continue
+            if not all(hours.within_hours(start, window.end, h, tz) for h in kept):
                 continue
             reserved = reserved_window(start, window.end, policy)
             if avoid is None or reserved.end <= avoid.start or avoid.end <= reserved.start:

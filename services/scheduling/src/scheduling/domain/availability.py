@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,13 +35,13 @@ from scheduling.domain import cascade
 from scheduling.domain.alternatives import is_free
 from scheduling.domain.buckets import BUCKET, EPOCH, buckets, reserved_window
 from scheduling.domain.conflicts import Holder, Occupancy
+from scheduling.domain.hours import WorkingHours, within_hours, working_hours
 from scheduling.domain.requests import Request
 
 MAX_RANGE = timedelta(days=14)
 """The longest range one question may cover (14 days of 15-minute candidates)."""
 MAX_WINDOWS = 200
 """At most this many windows in one answer (the rest: ask for a later range)."""
-WORKING_HOURS = "meeting.working_hours"
 LENGTH_RULES = ("meeting.min_duration", "meeting.max_duration")
 
 
@@ -54,38 +54,6 @@ class FreeWindow:
     end: datetime
     bridge: str
     cascade: bool = False
-
-
-@dataclass(frozen=True)
-class WorkingHours:
-    """The province's working hours: ISO weekdays (1 = Monday), local start and end."""
-
-    days: frozenset[int]
-    opens: time
-    closes: time
-
-
-def working_hours(policy: Policy) -> WorkingHours | None:
-    """The policy's `meeting.working_hours`, or None when the province has none."""
-    if WORKING_HOURS not in policy.rules:
-        return None
-    value: Any = policy.value(WORKING_HOURS)
-    return WorkingHours(
-        days=frozenset(int(d) for d in value.get("days", range(1, 8))),
-        opens=time.fromisoformat(str(value["from"])),
-        closes=time.fromisoformat(str(value["to"])),
-    )
-
-
-def within_hours(start: datetime, end: datetime, hours: WorkingHours, tz: ZoneInfo) -> bool:
-    """The meeting starts and ends on one working day, inside its hours."""
-    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-    if local_start.date() != local_end.date() and local_end.time() != time(0):
-        return False
-    if local_start.isoweekday() not in hours.days:
-        return False
-    closes_at = local_end.time() if local_end.date() == local_start.date() else time.max
-    return hours.opens <= local_start.time() and closes_at <= hours.closes
 
 
 def same_day(start: datetime, end: datetime, tz: ZoneInfo) -> bool:

@@ -16,7 +16,7 @@ from hnth_contracts.policy import DURATION, Policy
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Principal, Role, only
 from hnth_kit.refusal import SCHEMA_SOURCE, Refusal, Violation
-from scheduling.domain import availability, cascade
+from scheduling.domain import availability, cascade, hours
 from scheduling.store import SchedulingStore
 from scheduling.usecases import Scheduling
 
@@ -106,7 +106,7 @@ def _moment(field: str, text: str | None, default: datetime, tz: Any) -> datetim
 
 def _hours(
     opens: str | None, closes: str | None, weekdays: str | None
-) -> availability.WorkingHours | None:
+) -> hours.WorkingHours | None:
     """The hours the person searches within (`day_from`, `day_to`, `weekdays`), if any."""
     if opens is None and closes is None and weekdays is None:
         return None
@@ -136,9 +136,7 @@ def _hours(
             "Ngày trong tuần là các số 1 (Thứ Hai) đến 7 (Chủ Nhật), cách nhau dấu phẩy",
             "Weekdays are numbers 1 (Monday) to 7 (Sunday), separated by commas",
         )
-    return availability.WorkingHours(
-        frozenset(int(d) for d in days), clock["day_from"], clock["day_to"]
-    )
+    return hours.WorkingHours(frozenset(int(d) for d in days), clock["day_from"], clock["day_to"])
 
 
 def _endpoints(text: str) -> tuple[str, ...]:
