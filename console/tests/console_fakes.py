@@ -143,6 +143,10 @@ class FakeRegistration:
         if (method, path) == ("POST", "/auth/logout"):
             self.refresh_tokens.pop(body.get("refresh_token"), None)
             return httpx.Response(204)
+        if (method, path) == ("POST", "/auth/set-password/check"):
+            if body.get("token") != "good-link":
+                return problem(400, "invalid_link")
+            return httpx.Response(200, json={"tenant": "lang-son", "username": "hoang.thi.mai"})
         if (method, path) == ("POST", "/auth/set-password"):
             if body.get("token") != "good-link":
                 return problem(400, "invalid_link")

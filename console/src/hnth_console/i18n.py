@@ -96,6 +96,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "At least 12 characters, not containing the username, not a common password.",
     ),
     "not_the_same": ("Hai mật khẩu không giống nhau.", "The two passwords differ."),
+    "link_account": ("Tài khoản", "Account"),
+    "go_to_signin": (
+        "Đã đặt mật khẩu rồi? Đăng nhập tại đây.",
+        "Already set your password? Sign in here.",
+    ),
     "invalid_link": (
         "Liên kết không hợp lệ, đã dùng hoặc đã hết hạn (24 giờ). Hãy đề nghị Sở KH&CN gửi lại.",
         "This link is invalid, used or expired (24 hours). Ask the IT department for a new one.",

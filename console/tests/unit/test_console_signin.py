@@ -194,6 +194,8 @@ async def test_signing_out_ends_the_session_at_registration_too(console, registr
 
 async def test_a_password_is_set_from_the_emailed_link(console) -> None:
     page = await console.get("/set-password", params={"token": "good-link"})
+    # whose account the link is for, in words
+    assert "hoang.thi.mai</strong> · Tỉnh Lạng Sơn" in page.text
     form = {"csrf": csrf_of(page), "token": "good-link"}
     differ = await console.post(
         "/set-password", data={**form, "password": STRONG, "confirm": STRONG + "x"}
@@ -209,6 +211,7 @@ async def test_a_password_is_set_from_the_emailed_link(console) -> None:
     )
     assert used.status_code == 400
     assert "Liên kết không hợp lệ, đã dùng hoặc đã hết hạn" in used.text
+    assert 'id="set-password-form"' not in used.text  # nothing to fill in again
     done = await console.post("/set-password", data={**form, "password": STRONG, "confirm": STRONG})
     # the sign-in form comes filled in with the account the link was for
     assert (done.status_code, done.headers["location"]) == (
@@ -243,3 +246,11 @@ def test_the_person_is_read_from_the_claims_without_a_secret() -> None:
     assert old.endpoints == ("A",)
     with pytest.raises(ValueError, match="JWT"):
         person_of("not-a-jwt")
+
+
+async def test_a_used_or_expired_link_says_so_before_a_password_is_typed(console) -> None:
+    page = await console.get("/set-password", params={"token": "used-link"})
+    assert page.status_code == 400
+    assert "Liên kết không hợp lệ, đã dùng hoặc đã hết hạn" in page.text
+    assert 'id="set-password-form"' not in page.text
+    assert 'href="/signin"' in page.text

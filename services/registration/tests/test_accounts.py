@@ -168,6 +168,8 @@ async def test_an_invited_person_sets_a_password_by_the_link_once(
     assert event["type"] == "AccessLinkIssued"
     assert event["purpose"] == "invite"
     token = parse_qs(urlparse(event["link"]).query)["token"][0]
+    check = await registration.http.post("/auth/set-password/check", json={"token": token})
+    assert check.json() == {"tenant": "tuyen-quang", "username": "nguyen.van.a"}  # whose
     weak = await registration.http.post(
         "/auth/set-password", json={"token": token, "password": "short"}
     )
@@ -180,6 +182,9 @@ async def test_an_invited_person_sets_a_password_by_the_link_once(
     again = await registration.http.post("/auth/set-password", json=body)
     assert again.status_code == 400
     assert again.json()["code"] == "invalid_link"
+    used = await registration.http.post("/auth/set-password/check", json={"token": token})
+    assert used.status_code == 400, used.text
+    assert used.json()["code"] == "invalid_link"
     assert (await login(registration)).status_code == 200
 
 

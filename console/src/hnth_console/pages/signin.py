@@ -225,9 +225,34 @@ async def old_login(next: str = HOME) -> Response:
 
 
 @router.get("/set-password", response_class=HTMLResponse)
-async def set_password_form(request: Request, token: str = "") -> HTMLResponse:
+async def set_password_form(request: Request, backends: Services, token: str = "") -> HTMLResponse:
+    """The form, naming the account the link is for; a used, expired or unknown link says
+    so at once (not after a password is typed) and offers no form."""
     session_state(request)
-    return render(request, None, "set_password.html", token=token, errors=[])
+    whose = (await link_holder(request, backends, token)) if token else None
+    if whose is None:
+        return render(request, None, "set_password.html", 400, token="", errors=[])
+    return render(request, None, "set_password.html", token=token, errors=[], whose=whose)
+
+
+async def link_holder(request: Request, backends: Services, token: str) -> dict[str, str] | None:
+    """The account (username and province's name) a set-password link is for; None when
+    the link is used, expired or unknown."""
+    try:
+        answer = await backends.request(
+            "POST",
+            "registration",
+            "/auth/set-password/check",
+            "",
+            language(request),
+            json={"token": token},
+        )
+    except BackendError as exc:
+        if exc.status >= 500:
+            raise
+        return None
+    whose: dict[str, str] = answer.json()
+    return {**whose, "province": policy_of(request, whose["tenant"]).name}
 
 
 @router.post("/set-password", response_class=HTMLResponse)
@@ -240,8 +265,15 @@ async def set_password(
 ) -> Response:
     t = words(request)
     if password != confirm:
+        whose = await link_holder(request, backends, token)
         return render(
-            request, None, "set_password.html", 422, token=token, errors=[t("not_the_same")]
+            request,
+            None,
+            "set_password.html",
+            422,
+            token=token,
+            errors=[t("not_the_same")],
+            whose=whose,
         )
     try:
         account = await backends.request(
@@ -255,10 +287,14 @@ async def set_password(
     except BackendError as exc:
         if exc.status >= 500:
             raise
-        errors = [e.get("message", "") for e in exc.errors] or [
-            t("invalid_link") if exc.code == "invalid_link" or exc.status == 400 else exc.message
-        ]
-        return render(request, None, "set_password.html", exc.status, token=token, errors=errors)
+        if exc.code == "invalid_link" or (exc.status == 400 and not exc.errors):
+            # used meanwhile (another tab) or expired while typing: no form to fill again
+            return render(request, None, "set_password.html", exc.status, token="", errors=[])
+        errors = [e.get("message", "") for e in exc.errors] or [exc.message]
+        whose = await link_holder(request, backends, token)
+        return render(
+            request, None, "set_password.html", exc.status, token=token, errors=errors, whose=whose
+        )
     # the sign-in form filled in with the account the link was for: its holder may not
     # know which province and username the IT department gave them
     whose = account.json()

@@ -115,6 +115,14 @@ class SetPasswordIn(BaseModel):
     password: str = secret("Mật khẩu mới / new password")
 
 
+class SetPasswordLinkIn(BaseModel):
+    """Liên kết đặt mật khẩu còn dùng được không / is a set-password link still good."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = secret("Mã trong liên kết / the token in the link")
+
+
 class ChangePasswordIn(BaseModel):
     """Đổi mật khẩu / change my password."""
 

@@ -143,6 +143,9 @@ class AccountStore:
     async def token(self, kind: str, digest: str) -> Document | None:
         return await self._db[_KINDS[kind][0]].find_one({"_id": digest})
 
+    async def token_used(self, kind: str, digest: str) -> bool:
+        return await exists(self._db[_KINDS[kind][1]], {"_id": digest})
+
     async def use_token(self, kind: str, digest: str, at: datetime) -> bool:
         """Mark the token used; False if it was already (another request used it)."""
         return await self._insert(_KINDS[kind][1], {"_id": digest, "at": at})

@@ -101,6 +101,9 @@ class MemoryAccounts:
     async def token(self, kind: str, digest: str) -> Document | None:
         return self.tokens.get((kind, digest))
 
+    async def token_used(self, kind: str, digest: str) -> bool:
+        return (kind, digest) in self.used
+
     async def use_token(self, kind: str, digest: str, at: datetime) -> bool:
         if (kind, digest) in self.used:
             return False

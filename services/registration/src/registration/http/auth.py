@@ -8,7 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 
 from hnth_kit.auth import Caller
-from registration.account_commands import LoginIn, PasswordSetOut, RefreshIn, SetPasswordIn
+from registration.account_commands import (
+    LoginIn,
+    PasswordSetOut,
+    RefreshIn,
+    SetPasswordIn,
+    SetPasswordLinkIn,
+)
 from registration.http.accounts import as_actor
 from registration.http.deps import Ctx, SignInCases
 from registration.views import answers
@@ -46,3 +52,14 @@ async def set_password(body: SetPasswordIn, cases: SignInCases, ctx: Ctx) -> Pas
     """The account whose password was set, for the sign-in page to fill in (the link was
     all its holder had)."""
     return await cases.set_password(body, ctx)
+
+
+@router.post(
+    "/auth/set-password/check",
+    summary="Liên kết đặt mật khẩu còn dùng được không / is a set-password link still good",
+    responses=answers(400),
+)
+async def check_link(body: SetPasswordLinkIn, cases: SignInCases) -> PasswordSetOut:
+    """The account the link sets a password for (a page shows whose it is), or `400
+    invalid_link` when it is used, expired or superseded: nothing changes."""
+    return await cases.link_holder(body.token)

@@ -168,15 +168,29 @@ class SignIn(AccountBase):
             who.tenant, "tokens_revoked", who.subject, ctx, reason="signed_out_everywhere"
         )
 
-    async def set_password(self, body: SetPasswordIn, ctx: Context) -> PasswordSetOut:
-        now, key = self.clock.now(), digest(body.token)
+    async def _link_account(self, key: str, now: datetime) -> Document:
+        """The account a set-password link is for, while the link may be used."""
         row = await self.store.token("link", key)
         if row is None or row["expires_at"] <= now:
             raise _invalid_link()
         account = await self.store.account(row["tenant"], row["username"])
         changed = (account or {}).get("password_changed_at")
         if account is None or (changed is not None and row["issued_at"] < changed):
-            raise _invalid_link()  # a password was set since this link was sent
+            raise _invalid_link()  # a password was set since this link was sent (or with it)
+        return account
+
+    async def link_holder(self, token: str) -> PasswordSetOut:
+        """Whose password a link sets, asked before the form is shown: a used or expired
+        link says so at once rather than after a password is typed."""
+        key = digest(token)
+        account = await self._link_account(key, self.clock.now())
+        if await self.store.token_used("link", key):
+            raise _invalid_link()
+        return PasswordSetOut(tenant=account["tenant"], username=account["username"])
+
+    async def set_password(self, body: SetPasswordIn, ctx: Context) -> PasswordSetOut:
+        now, key = self.clock.now(), digest(body.token)
+        account = await self._link_account(key, now)
         weak(body.password, account["username"])  # before the link is used up
         if not await self.store.use_token("link", key, now):
             raise _invalid_link()
