@@ -6,6 +6,7 @@ one shape, so bad input always gets a clear 4xx naming the field and changes not
 - A body that is not JSON: 400. A body of the wrong shape or types: 422 with
   `{"errors": [{"field", "rule", "source", "message"}]}`, the same shape as a broken
   province rule, with `rule` = `schema.<pydantic error type>`.
+- A query parameter the operation does not take: 422 naming it (`refuse_unknown_query`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hnth_kit.errors import problem, wants_english
-from hnth_kit.refusal import Refusal, schema_violations
+from hnth_kit.refusal import SCHEMA_SOURCE, Refusal, Violation, schema_violations
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -106,6 +107,48 @@ def _refused(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Refusal)
     body = exc.body(wants_english(request))
     return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the operation does not take is a 422 naming it: a misspelt filter
+    (`stauts=held`) would otherwise be ignored and the answer look like what was asked.
+    The operations' parameters are read from the OpenAPI document, once."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    known = _query_names(request.app).get((getattr(route, "path_format", ""), request.method))
+    if known is None:  # not a documented operation (docs pages)
+        return
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) or "—"
+        raise Refusal.broken(
+            [
+                Violation(
+                    f"query.{name}",
+                    "schema.unknown_parameter",
+                    SCHEMA_SOURCE,
+                    f"Không có tham số '{name}' ở đây; tham số dùng được: {takes}",
+                    f"There is no parameter '{name}' here; the parameters are: {takes}",
+                )
+                for name in unknown
+            ]
+        )
+
+
+def _query_names(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
+    names: dict[tuple[str, str], frozenset[str]] | None = getattr(app.state, "query_names", None)
+    if names is None:
+        names = {
+            (path, method.upper()): frozenset(
+                p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"
+            )
+            for path, operations in app.openapi().get("paths", {}).items()
+            for method, operation in operations.items()
+            if isinstance(operation, dict)
+        }
+        app.state.query_names = names
+    return names
 
 
 def install_http_guards(app: FastAPI, max_body_bytes: int = MAX_BODY_BYTES) -> None:

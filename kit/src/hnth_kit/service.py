@@ -21,7 +21,7 @@ from typing import Any, TypedDict
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import TopicAuthorizationFailedError
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from faststream.message import AckStatus, StreamMessage
@@ -40,7 +40,7 @@ from hnth_kit.commits import Commits
 from hnth_kit.consumer import EventConsumer, Handler, RawMessage
 from hnth_kit.docs import serve_docs
 from hnth_kit.health import health_router
-from hnth_kit.http import install_http_guards
+from hnth_kit.http import install_http_guards, refuse_unknown_query
 from hnth_kit.kafka import Producer
 from hnth_kit.kafka_accounts import Grants, service_grants
 from hnth_kit.metrics import DbCommandTimer, Metrics
@@ -217,6 +217,7 @@ class Service:
             docs_url=None,  # served offline by `serve_docs`
             redoc_url=None,  # a CDN's page: blank without the internet
             swagger_ui_oauth2_redirect_url=None,
+            dependencies=[Depends(refuse_unknown_query)],
         )
         serve_docs(self.api)
         self.api.state.auth = self.auth  # for `hnth_kit.auth.caller` in module-level routers

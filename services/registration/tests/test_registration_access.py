@@ -413,6 +413,11 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(registration, regi
         "/meetings", json={**huge, "pad": "z" * 300_000}, headers=auth
     )
     assert too_big.status_code == 413
+    misspelt = await registration.http.get(
+        "/meetings", params={"stauts": "held"}, headers=registration.headers()
+    )
+    assert misspelt.status_code == 422
+    assert [e["field"] for e in misspelt.json()["errors"]] == ["query.stauts"]
 
     listed = await registration.http.get("/meetings", headers=registration.headers())
     assert listed.json()["items"] == []
