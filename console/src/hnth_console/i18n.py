@@ -277,6 +277,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "attention_incidents": ("{n} sự cố đang mở", "open incidents: {n}"),
     "attention_held": ("{n} cuộc họp chờ duyệt", "waiting for approval: {n}"),
+    "change_reason": ("Lý do thay đổi", "Why it changes"),
+    "change_reason_hint": (
+        "Gửi kèm thông báo thay đổi tới mọi bên (điện lực, đường truyền, các điểm cầu).",
+        "Sent with the change notice to every party (power, line, the endpoints).",
+    ),
     "another_units_meeting": ("của đơn vị khác", "of another unit"),
     "guest_meeting": (
         "Đơn vị khác chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình. "

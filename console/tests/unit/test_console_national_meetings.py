@@ -243,6 +243,22 @@ async def test_the_change_form_corrects_the_official_letter(console, monkeypatch
     assert json.loads(sent.pop().content) == {"title": "Họp"}
 
 
+async def test_a_change_says_why_for_the_notices_and_a_reason_alone_changes_nothing(
+    console,
+) -> None:
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    assert 'id="change-reason"' in page.text
+    why = {"csrf": csrf_of(page), "change_reason": "Lãnh đạo tỉnh bận đột xuất"}
+    done = await console.post("/meetings/m1/change", data={**why, "title": "Họp"})
+    assert done.status_code == 303, done.text
+    assert json.loads(sent.pop().content) == {"title": "Họp", "reason": why["change_reason"]}
+    alone = await console.post("/meetings/m1/change", data=why)
+    assert alone.status_code == 422
+    assert "Lãnh đạo tỉnh bận đột xuất</textarea>" in alone.text  # kept as typed
+    assert sent == []
+
+
 async def test_a_clerk_is_offered_only_their_own_unit_as_the_host(console) -> None:
     """Registration refuses another unit after the form is sent: the form offers none."""
     assert (await sign_in(console, "van-thu")).status_code == 303

@@ -235,8 +235,9 @@ class MeetingChanged(MeetingDetails, Event):
     late_notice: bool = False
     urgent_reason: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=2000)
-    """Why the IT department moved the meeting (`POST /meetings/{id}/move`); None for a
-    host's own change (older writers: always)."""
+    """Why the meeting changed, in the words of whoever changed it: always for the IT
+    department's move (`POST /meetings/{id}/move`), if given for a host's own change
+    (older writers: None for a host's change)."""
     preempt_reason: str | None = Field(default=None, max_length=2000)
     """The IT department orders this revision to displace the lower-priority meetings that
     alone refused the last one (`POST /meetings/{id}/preempt`), and why; None otherwise."""
@@ -319,6 +320,9 @@ class SlotAssigned(Event):
     backup: BackupSwitch | None = None
     """The backup switch the change it answers made, so the replaced endpoint's technician
     is told what takes its place (older writers: None)."""
+    change_reason: str | None = Field(default=None, max_length=2000)
+    """Why the meeting changed (`MeetingChanged.reason` of the change it answers), for the
+    change notices; None for a first assignment or a change without one."""
 
 
 class ConflictKind(StrEnum):

@@ -137,7 +137,7 @@ async def test_a_changed_meetings_earlier_notice_is_not_resent_and_links_to_the_
     await h.publish(assigned("m-r3", in_days(5)))
     to_power = ADDRESSES["power_company"]
     await eventually(lambda: _inbox(smtp, to_power), until=lambda ms: len(ms) == 1)
-    await h.publish(assigned("m-r3", in_days(6), revision=1))
+    await h.publish(assigned("m-r3", in_days(6), revision=1, change_reason="Trùng lịch tỉnh"))
     notices = await eventually(
         lambda: h.notices("m-r3"),
         until=lambda ns: len(ns) == 14 and all(n["status"] == "sent" for n in ns),
@@ -155,6 +155,7 @@ async def test_a_changed_meetings_earlier_notice_is_not_resent_and_links_to_the_
     # the change notice says what changed: the time before and now
     changed = smtp.inbox.to(to_power)[1].get_body(("plain",)).get_content()
     assert "Thời gian cũ: từ " in changed
+    assert "Lý do thay đổi: Trùng lịch tỉnh" in changed
     first = smtp.inbox.to(to_power)[0].get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:8003(/ack/\S+)", first)
     assert link is not None

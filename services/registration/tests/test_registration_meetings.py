@@ -168,6 +168,7 @@ async def test_change_emits_meeting_changed_with_next_revision(registration, reg
             "start": new_start.isoformat(),
             "end": (new_start + timedelta(hours=1)).isoformat(),
             "endpoints": ["TQ-SYT"],
+            "reason": "Lãnh đạo tỉnh bận đột xuất",
         },
         headers=registration.headers(),
     )
@@ -179,6 +180,7 @@ async def test_change_emits_meeting_changed_with_next_revision(registration, reg
     event = decode_event(messages[-1].value)
     assert isinstance(event, MeetingChanged)
     assert (event.revision, event.start, event.endpoints) == (1, new_start, ("TQ-UBND", "TQ-SYT"))
+    assert event.reason == "Lãnh đạo tỉnh bận đột xuất"  # for the change notices
     assert_envelope(messages[-1], meeting["id"], messages[0])
 
 

@@ -239,6 +239,17 @@ def test_port_order_is_a_stable_rotation() -> None:
     assert order == domain.port_order("m-1", 10)
 
 
+def test_a_changes_assignment_carries_why_it_changed_for_the_notices(policy) -> None:
+    change = changed("m-9", 1, reason="Lãnh đạo tỉnh bận đột xuất")
+    decision = domain.assign(domain.request_of(change), policy, policy.bridge, change, NOW)
+    assert decision.change_reason == "Lãnh đạo tỉnh bận đột xuất"
+    first = requested("m-9")
+    assert (
+        domain.assign(domain.request_of(first), policy, policy.bridge, first, NOW).change_reason
+        is None
+    )
+
+
 def test_assignment_carries_room_dial_in_deadlines_and_rules(policy) -> None:
     event = requested("m-7")
     decision = domain.assign(domain.request_of(event), policy, policy.bridge, event, NOW)

@@ -41,13 +41,20 @@ def _path(meeting_id: str, tail: str = "") -> str:
 async def change(request: Request, meeting_id: str, s: Clerk, backends: Services) -> Response:
     """Registration's PATCH with what the clerk changed (the start with its length, the
     endpoints it names, the official letter; the IT department's urgent reason inside the
-    notice lead time); a refusal beside the form, filled as it was."""
+    notice lead time; why, for the change notices); a refusal beside the form, filled as
+    it was."""
     form = await request.form()
     fields = {k: str(form.get(k) or "").strip() for k in ("title", "chair", "start", "minutes")}
     body: dict[str, Any] = {k: fields[k] for k in ("title", "chair") if fields[k]}
     host = str(form.get("external_host") or "").strip()
     urgent = str(form.get("urgent_reason") or "").strip()
-    typed: dict[str, Any] = {**fields, "external_host": host, "urgent_reason": urgent}
+    why = str(form.get("change_reason") or "").strip()
+    typed: dict[str, Any] = {
+        **fields,
+        "external_host": host,
+        "urgent_reason": urgent,
+        "change_reason": why,
+    }
     if s.may("national_meeting") and host != str(form.get("external_host_was") or ""):
         body["external_host"] = host or None  # named, changed, or cleared
     for letter in ("document_number", "document_date"):  # the official letter, corrected
@@ -82,6 +89,8 @@ async def change(request: Request, meeting_id: str, s: Clerk, backends: Services
         return await again(422, [s.t("nothing_changed")])
     if urgent:  # inside the notice lead time: the IT department only (registration decides)
         body["urgent_reason"] = urgent
+    if why:  # told to every party with the change notice
+        body["reason"] = why
     body |= rehearsal_choice(form)
     try:
         await backends.request(

@@ -868,6 +868,19 @@ def test_a_change_notice_says_what_changed_and_greets_an_added_endpoint_as_new()
     assert "nay vào" not in said.subject
     # a replay of the revision plans the same notice (what changed is kept with it)
     assert meeting_from_slot(assigned("m-1", moved.start, revision=1), moved).was == moved.was
+    # why it changed, in the words of whoever changed it, to every party
+    why = "Lãnh đạo tỉnh bận đột xuất"
+    explained_event = assigned("m-1", START + timedelta(days=1), revision=1).model_copy(
+        update={"change_reason": why}
+    )
+    explained = meeting_from_slot(explained_event, first)
+    told = {
+        n.recipient.key: content.render(n.kind, "vi", render_context(n)).text
+        for n in plan_assignment(explained, POLICY, [], NOW)
+        if n.kind.value in ("meeting_changed", "meeting_cancelled")
+    }
+    assert {"power_company", "technician:TQ-H-SONDUONG"} <= set(told)  # the dropped one too
+    assert all(f"Lý do thay đổi: {why}" in text for text in told.values())
 
 
 def test_a_notice_comes_from_the_province_and_asks_each_party_its_part() -> None:

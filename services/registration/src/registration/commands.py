@@ -133,6 +133,13 @@ class MeetingPatch(BaseModel):
         "only",
     )
     record: bool | None = Field(None, description="Ghi hình / record the meeting")
+    reason: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="Lý do thay đổi, báo cho mọi bên nhận thông báo / why it changes, told "
+        "to every party notified",
+    )
 
     rehearsals: RehearsalChoice = None
 

@@ -68,8 +68,9 @@ class Meeting:
     """The last-hour switch this revision made (`replaced`, `backup`, `reason`), if any."""
     was: dict[str, Any] | None = None
     """What the latest change changed: the title and time before it (`title`, `start`,
-    `end`) and the endpoints it `added` and `removed`; kept, as `removed_endpoints` is,
-    so a replay of the revision plans the same notices. None for a meeting never changed."""
+    `end`), the endpoints it `added` and `removed`, and why (`reason`, if said); kept, as
+    `removed_endpoints` is, so a replay of the revision plans the same notices. None for a
+    meeting never changed."""
 
     def share_of(self, endpoint: str) -> Share | None:
         """The bridge share an endpoint connects to, when the meeting is cascaded."""
@@ -128,6 +129,7 @@ def meeting_from_slot(event: SlotAssigned, previous: Meeting | None) -> Meeting:
         was = {"title": previous.title, "start": previous.start, "end": previous.end}
         was["added"] = added
         was["removed"] = list(removed)
+        was["reason"] = event.change_reason
     return Meeting(
         tenant=event.tenant,
         meeting_id=event.meeting_id,

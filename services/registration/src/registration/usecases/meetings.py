@@ -514,6 +514,8 @@ class Meetings:
         meeting = await self._changeable(who, meeting_id, now)
         changes = body.model_dump(exclude_unset=True)
         choice = changes.pop("rehearsals", None)
+        said = changes.pop("reason", None)  # why, in the host's words, if given
+        reason = reason or said
         if not changes and preempt_reason is None:
             raise Refusal.broken([EMPTY_CHANGE])
         if meeting["cancelled"]:

@@ -82,6 +82,7 @@ def assign(
         document_date=request.document_date,
         external_host=request.external_host,
         backup=request.backup,
+        change_reason=request.change_reason,
         slot=Slot(
             bridge=bridge.name,
             virtual_room=room,

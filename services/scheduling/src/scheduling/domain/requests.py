@@ -44,6 +44,8 @@ class Request:
     """An operator ordered this revision to displace the lower-priority meetings in its way."""
     backup: BackupSwitch | None = None
     """The backup switch the change made, passed on to its assignment."""
+    change_reason: str | None = None
+    """Why the meeting changed (`MeetingChanged.reason`), passed on to its assignment."""
 
     @property
     def rooms(self) -> tuple[str, ...]:
@@ -82,6 +84,7 @@ def request_of(event: MeetingRequested | MeetingChanged) -> Request:
         priority=event.priority,
         preempt_reason=event.preempt_reason if isinstance(event, MeetingChanged) else None,
         backup=event.backup if isinstance(event, MeetingChanged) else None,
+        change_reason=event.reason if isinstance(event, MeetingChanged) else None,
     )
 
 
