@@ -10,7 +10,7 @@ import pytest
 from registration_memory import MemoryStore
 from unit.test_registration_usecases import NOW, OPERATOR, POLICY, REGISTRAR, body
 
-from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested
+from hnth_contracts import MeetingCancelled, MeetingChanged, MeetingRequested, rules
 from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
 from registration.commands import CancelIn, MeetingPatch, MoveIn, RehearsalIn
@@ -147,3 +147,20 @@ async def test_a_change_that_keeps_the_times_does_not_ask(meetings, store) -> No
     meeting_id, _ = await with_rehearsal(meetings)
     await meetings.change(OPERATOR, meeting_id, MeetingPatch(title="Giao ban tháng 12"))
     assert store.stored[(OPERATOR.tenant, meeting_id)]["title"] == "Giao ban tháng 12"
+
+
+async def test_a_rehearsal_goes_under_the_meetings_official_letter(store) -> None:
+    """Where the province asks every registration for its letter (Lạng Sơn), the rehearsal
+    form has none of its own: the rehearsal takes the meeting's."""
+    letter = POLICY.rules[rules.LETTER_RULE].model_copy(update={"value": True})
+    asking = POLICY.model_copy(update={"rules": {**POLICY.rules, rules.LETTER_RULE: letter}})
+    meetings = Meetings(store, lambda _: asking, ManualClock(NOW))
+    dated = body(days_ahead=4, document_number="125/UBND-KGVX", document_date=NOW.date())
+    meeting = (await meetings.register(OPERATOR, dated, None)).meeting
+    start = meeting["start"] - timedelta(days=1)
+    booked = await meetings.book_rehearsal(
+        OPERATOR, meeting["_id"], RehearsalIn(start=start, end=start + timedelta(hours=1)), None
+    )
+    assert booked.meeting["document_number"] == "125/UBND-KGVX"
+    assert booked.meeting["document_date"] == NOW.date().isoformat()
+    assert booked.meeting["agenda"].startswith('Tổng duyệt kỹ thuật cho cuộc họp "Hội nghị')

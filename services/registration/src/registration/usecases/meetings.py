@@ -26,6 +26,7 @@ from hnth_contracts import (
 from hnth_contracts.groups import BUILT_IN
 from hnth_contracts.policy import Policy
 from hnth_contracts.priority import PRIORITIES
+from hnth_contracts.rules import local_text
 from hnth_kit.auth import Principal, Role
 from hnth_kit.clock import Clock
 from hnth_kit.mongo import Document
@@ -351,8 +352,13 @@ class Meetings:
             main_endpoint=meeting["main_endpoint"],
             endpoints=list(meeting["endpoints"]),
             groups=list(meeting.get("groups") or ()),
-            agenda=f"Tổng duyệt kỹ thuật cho cuộc họp {meeting_id}",
+            agenda=f'Tổng duyệt kỹ thuật cho cuộc họp "{meeting["title"]}" '
+            f"({local_text(meeting['start'], policy)})",
             urgent_reason=body.urgent_reason,
+            # under the meeting's official letter: a province that asks for one asks it of
+            # the rehearsal too, and the rehearsal form has no letter of its own
+            document_number=meeting.get("document_number"),
+            document_date=_as_date(meeting.get("document_date")),
         )
         key = idempotency_key or f"rehearsal:{meeting_id}:{body.start.isoformat()}"
         return await self.register(who, details, key, rehearsal_of=meeting_id)
@@ -524,8 +530,7 @@ class Meetings:
         merged["groups"] = draft_groups(merged.get("groups") or ())  # none before groups
         merged["record"] = bool(merged.get("record"))  # none before recordings
         merged["excluded"] = list(merged.get("excluded") or () if excluded is None else excluded)
-        if isinstance(merged["document_date"], str):
-            merged["document_date"] = date.fromisoformat(merged["document_date"])
+        merged["document_date"] = _as_date(merged["document_date"])
         endpoints = domain.participants(merged["main_endpoint"], merged["endpoints"])
         urgent_reason = changes.get("urgent_reason")
         after = domain.Draft(
@@ -725,6 +730,11 @@ EMPTY_CHANGE = Violation(
 def draft_groups(codes: Sequence[str]) -> tuple[str, ...]:
     """The groups named, each once, in the order given."""
     return tuple(dict.fromkeys(codes))
+
+
+def _as_date(stored: date | str | None) -> date | None:
+    """A letter's date as stored (ISO text: a date alone is no BSON type) or as given."""
+    return date.fromisoformat(stored) if isinstance(stored, str) else stored
 
 
 def _as_draft(meeting: Document) -> domain.Draft:
