@@ -277,6 +277,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "attention_incidents": ("{n} sự cố đang mở", "open incidents: {n}"),
     "attention_held": ("{n} cuộc họp chờ duyệt", "waiting for approval: {n}"),
+    "alternatives_offered": (
+        "Giờ còn trống gần nhất (chọn một để điền vào mẫu thay đổi bên dưới):",
+        "The nearest free times (pick one to fill the change form below):",
+    ),
     "change_reason": ("Lý do thay đổi", "Why it changes"),
     "change_reason_hint": (
         "Gửi kèm thông báo thay đổi tới mọi bên (điện lực, đường truyền, các điểm cầu).",

@@ -60,7 +60,8 @@ def duration_of(minutes: int) -> str:
 
 def windows_by_day(windows: Iterable[Row], zone: ZoneInfo, t: Translate) -> list[dict[str, Any]]:
     """The free windows under their local day (`Thứ Năm 10/12/2026`), each with the value
-    the pick carries (its start, local `YYYY-MM-DD HH:MM`) and its words."""
+    the pick carries (its start, local `DD/MM/YYYY HH:MM`, as the form asks it typed) and
+    its words."""
     days: dict[date, dict[str, Any]] = {}
     for n, window in enumerate(windows):
         start, end = parse_time(window.get("start")), parse_time(window.get("end"))
@@ -77,7 +78,7 @@ def windows_by_day(windows: Iterable[Row], zone: ZoneInfo, t: Translate) -> list
         day["windows"].append(
             {
                 "id": f"window-{n}",
-                "value": f"{start:%Y-%m-%d %H:%M}",
+                "value": f"{start:%d/%m/%Y %H:%M}",
                 "start": f"{start:%H:%M}",
                 "end": f"{end:%H:%M}" if end.date() == start.date() else f"{end:%H:%M %d/%m}",
                 "bridge": str(window.get("bridge") or ""),
@@ -368,6 +369,22 @@ def changed_words(entry: Row, before: Row | None, zone: ZoneInfo, t: Translate) 
         if removed := [e for e in old if e not in new]:
             said.append(f"{t('endpoints_removed')}: {', '.join(removed)}")
     return said
+
+
+def alternative_picks(meeting: Row, zone: ZoneInfo, t: Translate) -> list[dict[str, str]]:
+    """The free times scheduling offered with its refusal, in words (`12:15 – 14:15, Thứ
+    Sáu 11/12/2026`), each with the start the change form is filled with when picked."""
+    picks = []
+    for window in (meeting.get("rejection") or {}).get("alternatives") or []:
+        start, end = parse_time(window.get("start")), parse_time(window.get("end"))
+        if start is None or end is None:
+            continue
+        start, end = start.astimezone(zone), end.astimezone(zone)
+        day = f"{t(f'weekday_{start.weekday()}')} {start:%d/%m/%Y}"
+        picks.append(
+            {"words": f"{start:%H:%M} – {end:%H:%M}, {day}", "start": f"{start:%d/%m/%Y %H:%M}"}
+        )
+    return picks
 
 
 def rejection_words(meeting: Row, lang: str) -> str:

@@ -21,8 +21,8 @@ def test_windows_are_grouped_by_local_day_with_the_pick_in_local_time() -> None:
     days = mv.windows_by_day(windows, ZONE, VI)
     assert [d["label"] for d in days] == ["Thứ Năm 03/12/2026", "Thứ Sáu 04/12/2026"]
     first = days[0]["windows"][0]
-    assert (first["value"], first["start"], first["end"]) == ("2026-12-03 08:00", "08:00", "17:00")
-    assert days[1]["windows"][0]["value"] == "2026-12-04 00:00"
+    assert (first["value"], first["start"], first["end"]) == ("03/12/2026 08:00", "08:00", "17:00")
+    assert days[1]["windows"][0]["value"] == "04/12/2026 00:00"
 
 
 def test_the_finder_looks_from_today_or_later_and_never_past_its_last_day() -> None:
@@ -49,11 +49,11 @@ def test_a_window_that_fits_only_cascaded_says_so() -> None:
 
 
 def test_a_picked_window_fills_the_form() -> None:
-    form = mv.picked_form("2026-12-03 08:00", "60", ["TQ-A", "TQ-B"], "k")
+    form = mv.picked_form("03/12/2026 08:00", "60", ["TQ-A", "TQ-B"], "k")
     assert form == {
         "picked": True,
         "idempotency_key": "k",
-        "start": "2026-12-03 08:00",
+        "start": "03/12/2026 08:00",
         "minutes": "60",
         "endpoints": ["TQ-A", "TQ-B"],
         "main_endpoint": "",

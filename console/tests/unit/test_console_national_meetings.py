@@ -279,7 +279,8 @@ async def test_a_refused_change_says_the_meeting_keeps_its_earlier_slot(
         "conflicts": [
             {"message": "Điểm cầu LS-X-1 đã được xếp cho cuộc họp mtg-0123456789ab"},
             {"message": "Điểm cầu LS-X-2 đã được xếp cho cuộc họp mtg-00000000feed"},
-        ]
+        ],
+        "alternatives": [{"start": "2026-12-11T05:15:00Z", "end": "2026-12-11T07:15:00Z"}],
     }
     earlier = {"start": "2026-12-10T08:00:00+07:00", "end": "2026-12-10T10:00:00+07:00"}
     monkeypatch.setitem(MEETING, "status", "scheduled")
@@ -294,3 +295,10 @@ async def test_a_refused_change_says_the_meeting_keeps_its_earlier_slot(
     assert "LS-X-2 đã được xếp cho cuộc họp của đơn vị khác" in said
     assert "mtg-00000000feed" not in said
     assert "cuộc họp vẫn giữ lịch cũ: 10/12/2026 08:00 – 10:00" in said
+    # the free times offered, in words, each filling the change form when picked
+    offered = page.text.split('id="alternatives">')[1].split("</div>")[0]
+    assert "12:15 – 14:15, Thứ Sáu 11/12/2026" in offered
+    assert 'href="?pick=11/12/2026%2012%3A15#change-form"' in offered
+    picked = await console.get("/meetings/m1", params={"pick": "11/12/2026 12:15"})
+    field = picked.text.split('id="change-start"')[1].split(">")[0]
+    assert 'value="11/12/2026 12:15"' in field

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
@@ -204,8 +204,13 @@ async def meeting(
     backends: Services,
     resent: str | None = None,
     done: str | None = None,
+    pick: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
-    return await meeting_page(request, meeting_id, s, backends, resent=resent, done=done)
+    """`pick`: a free time the refusal offered, to fill the change form's start with."""
+    typed = {"start": pick} if pick else None
+    return await meeting_page(
+        request, meeting_id, s, backends, resent=resent, done=done, typed=typed
+    )
 
 
 async def meeting_page(
@@ -246,11 +251,12 @@ async def meeting_page(
     timeline = meeting_views.timeline_lines(
         found.get("timeline") or [], s.zone, s.t, s.lang, found.get("people") or {}
     )
-    status_now = found.get("status")
-    refused = meeting_views.rejection_words(found, s.lang) if status_now == "rejected" else ""
-    change_refused = (
-        meeting_views.rejection_words(found, s.lang) if status_now == "scheduled" else ""
-    )
+    why = meeting_views.rejection_words(found, s.lang)
+    refused = why if found.get("status") == "rejected" else ""
+    # a change refused while the earlier slot holds: the meeting stays as it was
+    change_refused = why if found.get("status") == "scheduled" else ""
+    # the free times offered with the refusal, each to fill the change form with
+    picks = meeting_views.alternative_picks(found, s.zone, s.t) if why else []
     names = await meeting_names(
         s, backends, views.meeting_ids(refused, change_refused, *(e["details"] for e in timeline))
     )
@@ -267,6 +273,7 @@ async def meeting_page(
         change_pending=meeting_views.change_pending(found),
         change_refused=change_refused,
         names=names,
+        picks=picks,
         may_change=s.may("change_meeting") and open_ and not guest,
         guest=guest,
         # a decision just sent is not offered again while registration takes it in
