@@ -274,6 +274,19 @@ async def test_a_technician_sees_only_its_endpoints_meetings(world: World) -> No
     assert (refused.value.status, refused.value.code) == (403, "forbidden")
 
 
+async def test_a_clerk_of_a_unit_taking_part_sees_who_was_told(world: World) -> None:
+    """Registration shows a commune's clerk the meetings held at its endpoint: notification
+    shows them who was told (it said "none" to them)."""
+    await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
+    world.store.directory[f"{TENANT}:endpoint:{ENDPOINTS[0]}"] = {"unit": "X-COMMUNE"}
+    commune = Principal(subject="c", role=Role.REGISTRAR, tenant=TENANT, unit="X-COMMUNE")
+    assert len(await world.notifications.meeting_notices(commune, "m-1")) == len(ENDPOINTS) + 5
+    elsewhere = Principal(subject="e", role=Role.REGISTRAR, tenant=TENANT, unit="X-OTHER")
+    with pytest.raises(Refusal) as refused:
+        await world.notifications.meeting_notices(elsewhere, "m-1")
+    assert (refused.value.status, refused.value.code) == (403, "forbidden")
+
+
 async def test_acknowledgement_keeps_the_first_time(world: World) -> None:
     await world.notifications.slot_assigned(assigned("m-1", NOW + timedelta(days=10)))
     notice = next(iter(world.store.notices))

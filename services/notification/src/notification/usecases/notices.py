@@ -71,6 +71,7 @@ class Store(Protocol):
         self, notice_id: str, now: datetime, by: str | None = None
     ) -> Document | None: ...
     async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None: ...
+    async def entry(self, tenant: str, key: str) -> Document | None: ...
     async def save_meeting(self, meeting: Meeting, new: bool = False) -> None: ...
     async def mark_cancelled(self, tenant: str, meeting_id: str, reason: str | None) -> None: ...
     async def cancelled(self, tenant: str, meeting_id: str) -> bool: ...
@@ -299,10 +300,21 @@ class Notifications:
         """A meeting's notice history, for those who may see it (403 for the others)."""
         found = await self.store.for_meeting(meeting_id, who.tenant)
         meeting = await self.store.meeting(who.tenant, meeting_id)
-        if not may_see(who, meeting, found):
+        if not may_see(who, meeting, found) and not await self._takes_part(who, meeting):
             raise Refusal(403, "forbidden", *FORBIDDEN)
         replaced = replacements.replaced_by(found)
         return [{**n, "replaced_by": replaced.get(n["_id"])} for n in found]
+
+    async def _takes_part(self, who: Principal, meeting: Meeting | None) -> bool:
+        """A clerk's unit takes part at one of its endpoints (registration shows them the
+        meeting): they see who was told, from the directory's copy of each endpoint."""
+        if who.role is not Role.REGISTRAR or meeting is None or not who.unit:
+            return False
+        for code in meeting.endpoints:
+            room = await self.store.entry(who.tenant, f"endpoint:{code}")
+            if room is not None and room.get("unit") == who.unit:
+                return True
+        return False
 
     async def resend(self, who: Principal, notice_id: str, request_key: str) -> Document:
         """A fresh delivery of the same notice as a notice of its own (cause: this notice and
