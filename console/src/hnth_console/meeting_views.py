@@ -470,6 +470,17 @@ def incidents_of(meeting: Row, incidents: Iterable[Row]) -> list[Row]:
     ]
 
 
+def state_shown(meeting: Row) -> str:
+    """The meeting's state as its page shows it (its status, and a change waiting for its
+    decision): the live part reloads the page when this moves."""
+    return f"{meeting.get('status')}{'+change' if change_pending(meeting) else ''}"
+
+
+def waits_for_decision(state: str) -> bool:
+    """A state (`state_shown`) in which the page waits for scheduling or the IT department."""
+    return state in ("requested", "held") or state.endswith("+change")
+
+
 def change_pending(meeting: Row) -> bool:
     """A change (or move) not decided yet: the meeting still holds the slot of an earlier
     revision (registration says `scheduled`), while what the page shows is the new one."""

@@ -302,3 +302,27 @@ async def test_a_refused_change_says_the_meeting_keeps_its_earlier_slot(
     picked = await console.get("/meetings/m1", params={"pick": "11/12/2026 12:15"})
     field = picked.text.split('id="change-start"')[1].split(">")[0]
     assert 'value="11/12/2026 12:15"' in field
+
+
+async def test_the_page_waiting_for_a_decision_reloads_once_it_is_made(
+    console, monkeypatch
+) -> None:
+    """A clerk who just registered watches the page: when scheduling decides, the live part
+    loads the whole page again (the refusal and its free times are outside it), and the
+    "waiting to be scheduled" line goes."""
+    monkeypatch.setitem(MEETING, "status", "requested")
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1", params={"done": "registered_ok"})
+    assert 'live?shown=requested"' in page.text
+    assert 'id="done"' in page.text
+    waiting = await console.get("/meetings/m1/live", params={"shown": "requested"})
+    assert "HX-Redirect" not in waiting.headers
+    assert 'id="meeting-live"' in waiting.text
+    monkeypatch.setitem(MEETING, "status", "rejected")
+    decided = await console.get("/meetings/m1/live", params={"shown": "requested"})
+    assert decided.headers["HX-Redirect"] == "/meetings/m1"
+    reloaded = await console.get("/meetings/m1", params={"done": "registered_ok"})
+    assert 'id="done"' not in reloaded.text  # not "waiting" beside "refused"
+    # a page not waiting for a decision keeps what is typed in its forms: no reload
+    settled = await console.get("/meetings/m1/live", params={"shown": "rejected"})
+    assert "HX-Redirect" not in settled.headers

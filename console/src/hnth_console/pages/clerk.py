@@ -5,17 +5,18 @@ page refreshes without a full reload."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from hnth_console import views
-from hnth_console.backends import BackendError
+from hnth_console import meeting_views, views
+from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, warn_of
 from hnth_console.pages.meetings import (
     Reader,
@@ -24,6 +25,7 @@ from hnth_console.pages.meetings import (
     refused,
     rehearsal_choice,
 )
+from hnth_console.reads import nothing, optional
 from hnth_console.render import render, see_other
 
 router = APIRouter()
@@ -206,7 +208,30 @@ async def feedback(request: Request, meeting_id: str, s: Rater, backends: Servic
 
 
 @router.get("/meetings/{meeting_id}/live", response_class=HTMLResponse, summary="Cập nhật")
-async def live(request: Request, meeting_id: str, s: Reader, backends: Services) -> HTMLResponse:
-    """Who has been notified and which endpoints are ready, alone (the page swaps it in)."""
-    context = await live_context(meeting_id, s, backends, warn_of(request))
-    return render(request, s, "_meeting_live.html", **context)
+async def live(
+    request: Request,
+    meeting_id: str,
+    s: Reader,
+    backends: Services,
+    shown: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """Who has been notified and which endpoints are ready, alone (the page swaps it in).
+    `shown`: the meeting's state as the page shows it; while it waits for a decision, the
+    decision reloads the whole page (htmx's `HX-Redirect`), so a refusal and its free times
+    appear without a reload by hand (a page not waiting keeps what is typed in its forms)."""
+    waiting = shown is not None and meeting_views.waits_for_decision(shown)
+    state = meeting_state(meeting_id, s, backends) if waiting else nothing()
+    context, now = await asyncio.gather(
+        live_context(meeting_id, s, backends, warn_of(request)), state
+    )
+    if now is not None and now != shown:
+        return Response(headers={"HX-Redirect": _path(meeting_id)})
+    return render(request, s, "_meeting_live.html", **context, state=shown)
+
+
+async def meeting_state(meeting_id: str, s: Session, backends: Backends) -> str | None:
+    """What the page says of the meeting's state: its status, and whether a change waits."""
+    found = await optional(backends.get("registration", _path(meeting_id), s.token, s.lang))
+    if found is None:
+        return None
+    return meeting_views.state_shown(found)

@@ -255,6 +255,7 @@ async def meeting_page(
     refused = why if found.get("status") == "rejected" else ""
     # a change refused while the earlier slot holds: the meeting stays as it was
     change_refused = why if found.get("status") == "scheduled" else ""
+    state = meeting_views.state_shown(found)
     # the free times offered with the refusal, each to fill the change form with
     picks = meeting_views.alternative_picks(found, s.zone, s.t) if why else []
     names = await meeting_names(
@@ -299,7 +300,8 @@ async def meeting_page(
         kinds=(*MATERIAL_KINDS, "recording") if found.get("record") else MATERIAL_KINDS,
         access=meeting_views.access_rows(asked or [], s.zone),
         errors=errors or {},
-        done=done if done in (*DONE, *ARRANGED.values()) else None,
+        done=done if done in (*DONE, *ARRANGED.values()) and not stale(done, state) else None,
+        state=state,
         resent=resent,
         back=f"/meetings/{meeting_id}",
         upload_key=uuid.uuid4().hex,
@@ -309,6 +311,16 @@ async def meeting_page(
         length=int((end - start).total_seconds() // 60) if start and end else 0,
         **live,
     )
+
+
+WAITING_WORDS = ("registered_ok", "changed_ok", "moved_ok")
+"""What was just done, said as waiting for the schedule: not said once it was decided."""
+
+
+def stale(done: str, state: str) -> bool:
+    """A "waiting to be scheduled" line beside a meeting already decided (a reload of the
+    page it was first said on) would contradict the state beside it."""
+    return done in WAITING_WORDS and not meeting_views.waits_for_decision(state)
 
 
 async def meeting_names(
