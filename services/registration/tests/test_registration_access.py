@@ -272,6 +272,18 @@ async def test_each_role_sees_only_what_it_may(registration, register) -> None:
     uids = [str(e["UID"]) for e in Calendar.from_ical(feed.text).walk("VEVENT")]
     assert [u.split(".")[0] for u in uids] == [own["id"]]
 
+    # another unit's request at the commune's endpoint, refused: it never reached them
+    body = meeting_body(days_ahead=5, host_unit="SYT", main_endpoint="TQ-SYT")
+    refused = (await register({**body, "endpoints": ["TQ-H-SONDUONG"]})).json()
+    _, rejected, _ = outcomes(refused)
+    await publish(registration, rejected)
+    await eventually(
+        lambda: registration.http.get(f"/meetings/{refused['id']}", headers=registration.headers()),
+        until=lambda r: r.json()["status"] == "rejected",
+    )
+    still = await registration.http.get("/meetings", headers=commune)
+    assert [m["id"] for m in still.json()["items"]] == [own["id"]]
+
 
 # ---------------------------------------------------------------- timeline
 

@@ -676,6 +676,8 @@ class Meetings:
             batch_statuses, batch_slots = await self._statuses_and_slots(query.tenant, batch)
             for i, meeting in enumerate(batch):
                 after = (meeting["start"], meeting["_id"])
+                if _not_theirs(query, meeting, batch_statuses[meeting["_id"]]):
+                    continue
                 if status is None or batch_statuses[meeting["_id"]] == status:
                     found.append(meeting)
                     statuses[meeting["_id"]] = batch_statuses[meeting["_id"]]
@@ -702,7 +704,8 @@ class Meetings:
         meetings = await self.store.meetings(query, FEED_LIMIT, newest_first=True)
         meetings.reverse()
         statuses, _ = await self._statuses_and_slots(who.tenant, meetings)
-        return Feed([{**m, "status": statuses[m["_id"]]} for m in meetings], now)
+        shown = [m for m in meetings if not _not_theirs(query, m, statuses[m["_id"]])]
+        return Feed([{**m, "status": statuses[m["_id"]]} for m in shown], now)
 
     async def _statuses_and_slots(
         self, tenant: str, meetings: list[Document]
@@ -730,6 +733,14 @@ EMPTY_CHANGE = Violation(
 def draft_groups(codes: Sequence[str]) -> tuple[str, ...]:
     """The groups named, each once, in the order given."""
     return tuple(dict.fromkeys(codes))
+
+
+def _not_theirs(query: MeetingQuery, meeting: Document, status: str) -> bool:
+    """Another unit's request refused before it was held at the unit's endpoints: it never
+    reached them (no notice went to them), so their list leaves it out."""
+    return (
+        bool(query.taking_part) and meeting["host_unit"] != query.host_unit and status == "rejected"
+    )
 
 
 def _as_date(stored: date | str | None) -> date | None:
