@@ -730,6 +730,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "event_held": ("Giữ chỗ chờ duyệt", "Held for approval"),
     "event_hold_decided": ("Sở KH&CN quyết định", "IT department decided"),
     "event_checked": ("Kiểm tra kỹ thuật", "Readiness check"),
+    "event_record_due": ("Đề nghị nộp biên bản họp", "Minutes asked for"),
+    "event_material_uploaded": ("Đính kèm tài liệu", "Material attached"),
+    "event_material_downloaded": ("Tải tài liệu", "Material downloaded"),
+    "event_access_requested": ("Đề nghị xem tài liệu", "Access to the materials asked"),
+    "event_access_granted": ("Cho xem tài liệu", "Access to the materials granted"),
+    "event_access_refused": ("Không cho xem tài liệu", "Access to the materials refused"),
     "registered_ok": (
         "Đã đăng ký; Sở KH&CN xếp lịch trên cầu MCU, trạng thái hiện ở đây.",
         "Registered; the IT department's schedule places it on a bridge, its state shows here.",

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hnth_console.i18n import Translate
-from hnth_console.views import endpoints_of, parse_time
+from hnth_console.views import endpoints_of, parse_time, shown_time
 from hnth_contracts import priority
 from hnth_contracts.policy import Policy
 
@@ -290,6 +290,12 @@ EVENT_WORDS = {
     "SlotHeld": "event_held",
     "HoldDecided": "event_hold_decided",
     "CheckCompleted": "event_checked",
+    "ReportDue": "event_record_due",
+    "MaterialUploaded": "event_material_uploaded",
+    "MaterialDownloaded": "event_material_downloaded",
+    "MaterialAccessRequested": "event_access_requested",
+    "MaterialAccessGranted": "event_access_granted",
+    "MaterialAccessRefused": "event_access_refused",
 }
 
 
@@ -340,6 +346,10 @@ def timeline_words(
         parts.append("" if said.startswith("released_") else said)
     if entry.get("reason") and kind != "SlotReleased":
         parts.append(f"{t('reason')}: {entry['reason']}")
+    if kind.startswith("Material") and entry.get("filename"):  # which file
+        parts.append(str(entry["filename"]))
+    if kind == "ReportDue" and entry.get("due_at"):
+        parts.append(f"{t('due_at')}: {shown_time(entry['due_at'], zone, '%H:%M %d/%m/%Y')}")
     check = entry.get("check")  # registration keeps an outcome's fields under `check`
     if kind == "CheckCompleted" and isinstance(check, Mapping) and check.get("endpoint"):
         said = f"{check['endpoint']}: {t(str(check.get('outcome') or ''))}"

@@ -85,6 +85,18 @@ def test_a_change_says_what_it_changed() -> None:
     assert older[1]["details"] == "07:30 10/12 – 08:30"
 
 
+def test_materials_and_the_minutes_asked_for_read_in_words_on_the_timeline() -> None:
+    at = "2026-12-01T01:00:00Z"
+    uploaded = {"type": "MaterialUploaded", "at": at, "by": "vanthu", "filename": "gb.pdf"}
+    due = {"type": "ReportDue", "at": at, "due_at": "2026-12-08T10:00:00Z"}
+    lines = mv.timeline_lines([uploaded, due], ZONE, VI, "vi", {"vanthu": "Nguyễn Văn Bình"})
+    assert lines[0]["what"] == "Đính kèm tài liệu"
+    assert lines[0]["details"] == "bởi Nguyễn Văn Bình; gb.pdf"
+    assert lines[1]["what"] == "Đề nghị nộp biên bản họp"
+    assert lines[1]["details"] == "Hạn: 17:00 08/12/2026"
+    assert not any("Material" in line["what"] for line in lines)
+
+
 def test_a_notice_not_delivered_reads_as_a_sentence_with_the_next_try_in_local_time() -> None:
     notice = {
         "status": "pending",
