@@ -38,7 +38,11 @@ class Occupancy:
 
 
 def _span(holder: Holder, policy: Policy) -> str:
-    return f"{local_text(holder.meeting.start, policy)} - {local_text(holder.meeting.end, policy)}"
+    """`08:00 - 10:00 10/12/2026`, the day said once when the meeting ends on it."""
+    start, end = (local_text(t, policy) for t in (holder.meeting.start, holder.meeting.end))
+    if start[6:] == end[6:]:
+        return f"{start[:5]} - {end}"
+    return f"{start} - {end}"
 
 
 def _apart(request: Request, other: Window) -> bool:
@@ -51,12 +55,11 @@ def _buffers(policy: Policy) -> tuple[str, str]:
     held around each meeting (its checks before, overrunning and tidying after)."""
     before = int(policy.duration("slot.setup_buffer").total_seconds() // 60)
     after = int(policy.duration("slot.teardown_buffer").total_seconds() // 60)
-    rules = "slot.setup_buffer, slot.teardown_buffer"
     return (
         f"; mỗi cuộc họp giữ điểm cầu từ {before} phút trước khai mạc đến {after} phút sau "
-        f"khi kết thúc ({rules})",
+        "khi kết thúc",
         f"; each meeting holds its endpoints from {before} minutes before it opens until "
-        f"{after} minutes after it ends ({rules})",
+        f"{after} minutes after it ends",
     )
 
 
@@ -64,13 +67,17 @@ def endpoint_conflicts(
     request: Request, busy: Iterable[tuple[str, Holder]], policy: Policy
 ) -> list[Conflict]:
     """One conflict per (endpoint, other meeting), in endpoint order, citing the rule
-    "one meeting per endpoint at a time"."""
+    "one meeting per endpoint at a time"; the first that only the buffers around the
+    meetings make says why (once: the refusal reads its conflicts together)."""
     seen: dict[tuple[str, str], Conflict] = {}
+    explained = False
     for room, holder in sorted(busy, key=lambda item: (item[0], item[1].meeting.start)):
         if holder.meeting_id == request.meeting_id or (room, holder.meeting_id) in seen:
             continue
         when = _span(holder, policy)
-        vi, en = _buffers(policy) if _apart(request, holder.meeting) else ("", "")
+        vi, en = ("", "")
+        if not explained and _apart(request, holder.meeting):
+            (vi, en), explained = _buffers(policy), True
         seen[(room, holder.meeting_id)] = Conflict(
             kind=ConflictKind.ENDPOINT_BUSY,
             resource=room,

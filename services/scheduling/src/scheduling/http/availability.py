@@ -125,8 +125,8 @@ def _hours(
         raise _bad(
             "day_to",
             "schema.range",
-            "'day_to' phải sau 'day_from'",
-            "'day_to' must be after 'day_from'",
+            "Giờ cuối của khung tìm phải sau giờ đầu",
+            "The search's last hour must be after its first",
         )
     days = [d.strip() for d in (weekdays or "1,2,3,4,5,6,7").split(",") if d.strip()]
     if not days or any(d not in "1234567" or len(d) != 1 for d in days):
