@@ -163,6 +163,7 @@ def _environment() -> Environment:
     # a recipient key as people name the party (`technician:TQ-UBND` -> kỹ thuật TQ-UBND)
     env.filters["party"] = lambda key, lang: party(str(key), str(lang))
     env.filters["public"] = lambda source: public_source(source)
+    env.filters["named"] = lambda text, others, en: named_meetings(str(text), others, bool(en))
     return env
 
 
@@ -171,6 +172,25 @@ ENV = _environment()
 
 SEED_REFERENCE = re.compile(r"\s*\(seeds/\d+\)")
 """How a policy source points into the project's copy of a regulation (`(seeds/001)`)."""
+
+
+MEETING_ID = re.compile(r"\bmtg-[0-9a-f]{8,16}\b")
+"""A meeting id inside scheduling's words (a refusal names the meeting in the way)."""
+
+
+def named_meetings(text: str, others: Mapping[str, Mapping[str, Any]], en: bool) -> str:
+    """Scheduling's words with each meeting they name as its host reads it: one of its own
+    unit's by its title, another unit's as such (the console shows it so too)."""
+
+    def name(found: re.Match[str]) -> str:
+        if found[0] not in others:  # a notice planned before its conflicts kept the ids
+            return found[0]
+        other = others[found[0]]
+        if other.get("own"):
+            return f'"{other["title"]}"'
+        return "of another unit" if en else "của đơn vị khác"
+
+    return MEETING_ID.sub(name, text)
 
 
 def public_source(source: str) -> str:

@@ -558,7 +558,7 @@ def test_a_meeting_the_it_department_did_not_approve_is_told_so_with_its_reason(
     assert vi.subject.startswith("Không được duyệt")
     assert en.subject.startswith("Not approved")
     assert "không được Sở KH&CN duyệt" in vi.text
-    assert "- Sở KH&CN không duyệt cuộc họp: trùng hội nghị của tỉnh (quy định" in vi.text
+    assert "- Sở KH&CN không duyệt cuộc họp: trùng hội nghị của tỉnh (theo QĐ 345" in vi.text
     assert "schedule.approval:" not in vi.text  # a rule is no resource
     assert "khung giờ trống" not in vi.text  # no free time was asked for
     assert "free alternative" not in en.text

@@ -13,8 +13,16 @@ from email.message import EmailMessage, Message
 
 import pytest
 from notification_memory import MemoryStore, MemoryTimers
-from notification_samples import ADDRESSES, TENANT, access_link, assigned, directory
+from notification_samples import (
+    ADDRESSES,
+    TENANT,
+    access_link,
+    assigned,
+    directory,
+    rejected,
+)
 
+from hnth_contracts import Conflict, ConflictKind, RuleRef
 from hnth_contracts.policy import load_policy
 from hnth_kit.clock import ManualClock
 from hnth_kit.outbox import Staging
@@ -350,3 +358,44 @@ async def test_each_groups_recorded_facts_are_published_right_after_it(world: Wo
     for (_, facts), group in zip(published, groups, strict=True):
         assert set(facts) <= set(group), "after each group, its own facts"
     assert sum(len(facts) for _, facts in published) == len(world.store.published) > 0
+
+
+async def test_a_refusal_names_its_own_units_meeting_in_the_way_and_not_another_units(
+    world: World,
+) -> None:
+    """Scheduling names the meetings in the way by id: the host unit's e-mail gives its own
+    meeting's title and calls another unit's just that (the console says the same)."""
+    own, theirs = "mtg-00000000000a", "mtg-00000000000b"
+    await world.notifications.slot_assigned(
+        assigned(own, NOW + timedelta(days=10)).model_copy(update={"title": "Giao ban tuần"})
+    )
+    await world.notifications.slot_assigned(
+        assigned(theirs, NOW + timedelta(days=10)).model_copy(update={"host_unit": "SYT"})
+    )
+    in_the_way = [
+        Conflict(
+            kind=ConflictKind.ENDPOINT_BUSY,
+            resource=room,
+            other_meeting_id=other,
+            message=f"Điểm cầu {room} đã được xếp cho cuộc họp {other} (08:00 - 10:00 11/12/2026)",
+            rule=RuleRef(rule="slot.endpoint_exclusive", source="QĐ 345/QĐ-UBND 2017 (seeds/001)"),
+        )
+        for room, other in (("TQ-UBND", own), ("TQ-STTTT", theirs))
+    ]
+    refusal = rejected("mtg-00000000000c").model_copy(update={"conflicts": tuple(in_the_way)})
+    await world.notifications.slot_rejected(refusal)
+    await world.send_pass()
+    [mail] = [
+        m
+        for m in world.channels.to(ADDRESSES["unit:VP-UBND"])
+        if str(m["Subject"]).startswith("Chưa xếp được lịch")
+    ]
+    text = mail.get_body(("plain",)).get_content()
+    assert 'TQ-UBND đã được xếp cho cuộc họp "Giao ban tuần" (08:00' in text
+    assert "TQ-STTTT đã được xếp cho cuộc họp của đơn vị khác (08:00" in text
+    assert "(theo QĐ 345/QĐ-UBND 2017)" in text  # its source, as a reader quotes it
+    assert theirs not in text
+    assert (
+        "(quy định slot.endpoint_exclusive" not in text
+    )  # the code only as the footer's reference
+    assert "(mã quy định slot.endpoint_exclusive)" in text

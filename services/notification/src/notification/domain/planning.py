@@ -118,6 +118,7 @@ def plan_rejection(event: SlotRejected, policy: Policy) -> list[Notice]:
             "message_en": c.message_en,
             "rule": c.rule.rule,
             "source": c.rule.source,
+            "other_meeting_id": c.other_meeting_id,  # named as its host reads it, when sent
         }
         for c in event.conflicts
     ]
@@ -132,6 +133,7 @@ def plan_rejection(event: SlotRejected, policy: Policy) -> list[Notice]:
             data={
                 "meeting_id": event.meeting_id,
                 "title": event.title or event.meeting_id,  # older writers sent no title
+                "host_unit": event.host_unit,
                 "revision": event.revision,
                 "conflicts": conflicts,
                 "alternatives": [{"start": w.start, "end": w.end} for w in event.alternatives],

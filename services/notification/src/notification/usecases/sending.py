@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import Message
-from typing import Protocol
+from typing import Any, Protocol
 
 from jinja2 import TemplateError
 
@@ -36,6 +36,7 @@ from hnth_kit.mongo import Document
 from hnth_kit.outbox import Staging, staging
 from notification import content, phones
 from notification.domain import access, attempts, escalations, facts, signing, sms
+from notification.domain.meetings import Meeting
 from notification.domain.notices import Channel, Notice, Status
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class DeliveryStore(Protocol):
     ) -> None: ...
     async def contact(self, tenant: str, recipient: str) -> Document | None: ...
     async def entry(self, tenant: str, key: str) -> Document | None: ...
+    async def meeting(self, tenant: str, meeting_id: str) -> Meeting | None: ...
     async def add_notices(self, notices: Sequence[Notice], now: datetime) -> list[str]: ...
     async def record(self, recorded: Sequence[attempts.Recorded]) -> None: ...
 
@@ -294,14 +296,28 @@ class Delivery:
     async def _with_places(self, notice: Document) -> Document:
         """A meeting's notice with its host unit and endpoints by name, where each is and
         who its technician is (the directory now): a power company acts on places, not
-        codes."""
+        codes. A refusal with the meetings in its way, each its title when its host is
+        the refused meeting's (another unit's stays unnamed, as on the console)."""
         data = notice.get("data") or {}
+        if notice["kind"] == "meeting_rejected":
+            return {**notice, "data": {**data, "others": await self._others(notice)}}
         if notice["kind"] not in content.PLACE_KINDS or not data.get("endpoints"):
             return notice
         tenant = notice["tenant"]
         host = await self._store.entry(tenant, f"unit:{data.get('host_unit')}")
         rooms = [await self._store.entry(tenant, f"endpoint:{c}") for c in data["endpoints"]]
         return {**notice, "data": {**data, **content.places(data, host, rooms)}}
+
+    async def _others(self, notice: Document) -> dict[str, dict[str, Any]]:
+        data = notice.get("data") or {}
+        others: dict[str, dict[str, Any]] = {}
+        for conflict in data.get("conflicts") or []:
+            other_id = conflict.get("other_meeting_id")
+            if other_id and other_id not in others:
+                other = await self._store.meeting(notice["tenant"], other_id)
+                own = other is not None and other.host_unit == data.get("host_unit")
+                others[other_id] = {"title": other.title if other else "", "own": own}
+        return others
 
     async def _text_message(self, notice: Document) -> _Outcome:
         if self._sms is None:
