@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hnth_contracts.policy import load_policy
-from hnth_contracts.rules import time_breaches
+from hnth_contracts.rules import letter_required, time_breaches
 from hnth_kit.settings import REPO_ROOT
 
 POLICY = load_policy(REPO_ROOT / "policies", "tuyen-quang")
@@ -55,3 +55,8 @@ def test_a_meeting_inside_the_lead_time_is_told_its_earliest_start_and_who_regis
     assert "bắt đầu sớm nhất 08:00 03/12/2026" in breach.vi
     assert "do Sở KH&CN đăng ký" in breach.vi
     assert "starting 08:00 03/12/2026 at the earliest" in breach.en
+
+
+def test_which_provinces_ask_every_registration_for_its_official_letter() -> None:
+    assert letter_required(load_policy(REPO_ROOT / "policies", "lang-son"))
+    assert not letter_required(POLICY)  # Tuyên Quang leaves it optional

@@ -281,6 +281,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Giờ còn trống gần nhất (chọn một để điền vào mẫu thay đổi bên dưới):",
         "The nearest free times (pick one to fill the change form below):",
     ),
+    "required": ("bắt buộc", "required"),
     "change_reason": ("Lý do thay đổi", "Why it changes"),
     "change_reason_hint": (
         "Gửi kèm thông báo thay đổi tới mọi bên (điện lực, đường truyền, các điểm cầu).",

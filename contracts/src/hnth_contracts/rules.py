@@ -178,6 +178,11 @@ LETTER_RULE = "registration.official_letter"
 """Whether a registration goes with the host unit's official letter (số, ngày công văn)."""
 
 
+def letter_required(policy: Policy) -> bool:
+    """The province asks every registration for the host unit's official letter."""
+    return LETTER_RULE in policy.rules and bool(policy.value(LETTER_RULE))
+
+
 def letter_breaches(
     number: str | None, issued: date | None, policy: Policy, now: datetime
 ) -> list[Breach]:
@@ -195,7 +200,7 @@ def letter_breaches(
                 f"The letter's date ({issued:%d/%m/%Y}) is in the future",
             )
         )
-    if LETTER_RULE not in policy.rules or not policy.value(LETTER_RULE):
+    if not letter_required(policy):
         return found
     if not (number or "").strip():
         found.append(

@@ -556,6 +556,7 @@ async def meeting_form(
         may_urgent=s.who.role in rules.urgent_roles(policy),
         finder=finder,
         office=meeting_views.office_hours(policy),
+        letter_required=rules.letter_required(policy),
         lengths=meeting_views.LENGTHS,
         finder_days=meeting_views.FINDER_DAYS,
     )
