@@ -282,6 +282,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "The nearest free times (pick one to fill the change form below):",
     ),
     "required": ("bắt buộc", "required"),
+    "busy_other_unit": ("Bận (cuộc họp của đơn vị khác)", "Busy (another unit's meeting)"),
     "change_reason": ("Lý do thay đổi", "Why it changes"),
     "change_reason_hint": (
         "Gửi kèm thông báo thay đổi tới mọi bên (điện lực, đường truyền, các điểm cầu).",

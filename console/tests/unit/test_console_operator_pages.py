@@ -18,6 +18,7 @@ from hnth_console.pages import directory as d
 from hnth_kit.auth import Role
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+H = timedelta(hours=1)
 TODAY = datetime.now(UTC).astimezone(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
 MEETING = {
     "id": "m1",
@@ -83,6 +84,11 @@ def platform(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200 if KEPT else 404, json=found if KEPT else {"message": "chưa"})
     if (method, path) == ("GET", "/endpoints"):
         return httpx.Response(200, json=[ENDPOINT, *IDLE])
+    if path == "/busy":  # scheduling: m1's times, and another unit's meeting on TQ-VP-2
+        later = TODAY + timedelta(hours=5)
+        held = [("TQ-UBND", TODAY, TODAY + timedelta(hours=2)), ("TQ-VP-2", later, later + H)]
+        busy = [{"endpoint": e, "start": a.isoformat(), "end": b.isoformat()} for e, a, b in held]
+        return httpx.Response(200, json={"busy": busy})
     if (method, path) == ("GET", "/endpoints/TQ-STTTT"):
         return httpx.Response(200, json=ENDPOINT)
     if (method, path) == ("PATCH", "/endpoints/TQ-STTTT"):
@@ -218,6 +224,13 @@ async def test_a_clerks_calendar_rows_are_their_units_and_the_busy_endpoints(con
     assert 'data-row="TQ-X-IDLE"' in every.text
     assert 'data-row="TQ-X-IDLE"' in operator.text  # the IT department plans on every row
     assert 'id="cal-rows"' not in operator.text
+    # the clerk's own endpoint held by a meeting they may not read: busy, no title, no link
+    row = week.split('data-row="TQ-VP-2"')[1].split("</tr>")[0]
+    assert "Bận (cuộc họp của đơn vị khác)" in row
+    assert '<a class="cal-block' not in row
+    assert "14:00–15:00" in row
+    m1_row = week.split('data-row="TQ-UBND"')[1].split("</tr>")[0]
+    assert "Bận (" not in m1_row  # a meeting the clerk sees is drawn once, as itself
 
 
 async def test_the_notices_to_see_to_read_as_words(console) -> None:

@@ -71,6 +71,23 @@ async def test_free_windows_leave_out_an_assigned_meeting_and_its_buffers(
     )
     assert alone.json()["windows"][0]["end"] == "2026-12-10T06:45:00+07:00"
 
+    # when the endpoints are held, for a clerk's calendar: times only, not which meeting
+    span = {"endpoints": "TQ-UBND,TQ-SYT", "from": "2026-12-10T00:00", "to": "2026-12-11T00:00"}
+    busy = await http.get("/busy", params=span, headers=REGISTRAR)
+    assert busy.status_code == 200, busy.text
+    assert busy.json() == {
+        "busy": [
+            {
+                "endpoint": "TQ-UBND",
+                "start": "2026-12-10T08:00:00+07:00",
+                "end": "2026-12-10T10:00:00+07:00",
+            }
+        ]
+    }
+    assert (await http.get("/busy", params=span, headers=TECHNICIAN)).status_code == 403
+    wide = await http.get("/busy", params={**span, "to": "2026-12-30T00:00"}, headers=REGISTRAR)
+    assert (wide.status_code, wide.json()["errors"][0]["field"]) == (422, "to")
+
 
 async def test_the_route_checks_the_role_and_words_bad_input(
     service, producer, topics, http

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from hnth_console import calendar_grid, views
+from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page, policy_of
 from hnth_console.reads import directory, meetings_between
 from hnth_console.render import render
@@ -46,6 +47,11 @@ async def calendar(
     else:
         bridges = policy_of(request, s.who.tenant).all_bridges
         resources = [(b.name, f"{b.name} ({b.ports} {s.t('ports')})") for b in bridges]
+    shown = rows_shown(s, rows, every, found, endpoints)
+    if rows == "endpoint" and s.who.role == Role.REGISTRAR:
+        # the clerk's rows held by meetings they may not read: busy, without a title
+        codes = shown if shown is not None else [str(e["code"]) for e in endpoints]
+        found = [*found, *await busy_elsewhere(backends, s, codes, start, end, found)]
     hours = calendar_grid.visible_hours(found, days, s.zone)
     step = timedelta(days=1 if view == "day" else 7)
     return render(
@@ -67,7 +73,7 @@ async def calendar(
             s.zone,
             hours,
             0.0 if view == "day" else WEEK_MIN_WIDTH,
-            only=rows_shown(s, rows, every, found, endpoints),
+            only=shown,
         ),
         narrowed=rows == "endpoint" and s.who.role == Role.REGISTRAR,
         every=every,
@@ -75,6 +81,49 @@ async def calendar(
         following=days[0] + step,
         no_bridge=calendar_grid.NO_BRIDGE,
     )
+
+
+async def busy_elsewhere(
+    backends: Backends,
+    s: Session,
+    codes: Collection[str],
+    start: datetime,
+    end: datetime,
+    seen: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The times scheduling says the endpoints are held by a meeting this person does not
+    see (another unit's), each as a block "busy" with no title or link: a row that looks
+    free would be refused."""
+    if not codes:
+        return []
+    try:
+        answer = await backends.get(
+            "scheduling",
+            "/busy",
+            s.token,
+            s.lang,
+            endpoints=",".join(sorted(codes)),
+            **{"from": start.isoformat(), "to": end.isoformat()},
+        )
+    except BackendError:
+        return []  # the calendar shows what registration gives
+    known = {
+        (code, views.parse_time(m.get("start")), views.parse_time(m.get("end")))
+        for m in seen
+        for code in views.endpoints_of(m)
+    }
+    return [
+        {
+            "id": "",
+            "title": s.t("busy_other_unit"),
+            "status": "busy",
+            "start": b["start"],
+            "end": b["end"],
+            "endpoints": [b["endpoint"]],
+        }
+        for b in answer.get("busy") or []
+        if (b["endpoint"], views.parse_time(b["start"]), views.parse_time(b["end"])) not in known
+    ]
 
 
 def rows_shown(

@@ -176,3 +176,18 @@ def test_the_most_endpoints_a_search_may_name_is_the_cascades_where_the_province
     assert av.most_endpoints(policy) == (190, "bridge.cascade")
     rules = {**policy.rules, "bridge.cascade": Rule(value=False, source="test")}
     assert av.most_endpoints(policy.model_copy(update={"rules": rules})) == (128, "bridge.ports")
+
+
+def test_held_times_give_each_endpoints_meetings_once_without_ports() -> None:
+    policy = tuyen_quang()
+    first = FIRST + 2 * H
+    held = claims_of("m-1", first, first + H, policy, "TQ-A", "TQ-B")
+    held += claims_of("m-2", first + 3 * H, first + 4 * H, policy, "TQ-A")
+    span = Window(start=FIRST, end=FIRST + timedelta(days=1))
+    got = av.held_times(held, span)
+    assert [(room, w.start - FIRST) for room, w in got] == [
+        ("TQ-A", 2 * H),
+        ("TQ-A", 5 * H),
+        ("TQ-B", 2 * H),
+    ]
+    assert av.held_times(held, Window(start=first + 5 * H, end=first + 6 * H)) == []

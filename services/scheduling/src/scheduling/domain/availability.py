@@ -107,6 +107,19 @@ def occupancy_of(
     return occupancy
 
 
+def held_times(claims: Iterable[Mapping[str, Any]], span: Window) -> list[tuple[str, Window]]:
+    """Each endpoint's meetings overlapping `span`, as (endpoint, the meeting's own times),
+    once per meeting, in endpoint and time order: the endpoint claims among `claims`."""
+    found: dict[tuple[str, str], Window] = {}
+    for claim in claims:
+        if claim["kind"] != "endpoint":
+            continue
+        meeting = Window(start=claim["start"], end=claim["end"])
+        if meeting.end > span.start and meeting.start < span.end:
+            found[(str(claim["resource"]), str(claim["meeting_id"]))] = meeting
+    return sorted(((room, w) for (room, _), w in found.items()), key=lambda f: (f[0], f[1].start))
+
+
 def free_windows(
     tenant: str,
     rooms: Sequence[str],

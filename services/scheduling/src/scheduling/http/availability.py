@@ -104,6 +104,24 @@ def _moment(field: str, text: str | None, default: datetime, tz: Any) -> datetim
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
+def _range(start: str | None, end: str | None, now: datetime, tz: Any) -> tuple[datetime, datetime]:
+    """The range asked for (`from`, `to`): from now and a week long unless said, at most
+    14 days."""
+    first = _moment("from", start, now, tz)
+    last = _moment("to", end, first + DEFAULT_RANGE, tz)
+    if last <= first:
+        raise _bad("to", "schema.range", "'to' phải sau 'from'", "'to' must be after 'from'")
+    if last - first > availability.MAX_RANGE:
+        raise _bad(
+            "to",
+            "schema.range",
+            "Khoảng tìm tối đa 14 ngày",
+            "The range is at most 14 days",
+            SOURCE,
+        )
+    return first, last
+
+
 def _hours(
     opens: str | None, closes: str | None, weekdays: str | None
 ) -> hours.WorkingHours | None:
@@ -200,18 +218,7 @@ async def free_windows(
     rooms = _endpoints(endpoints)
     length = _duration(duration)
     preferred = _hours(day_from, day_to, weekdays)
-    first = _moment("from", start, now, tz)
-    last = _moment("to", end, first + DEFAULT_RANGE, tz)
-    if last <= first:
-        raise _bad("to", "schema.range", "'to' phải sau 'from'", "'to' must be after 'from'")
-    if last - first > availability.MAX_RANGE:
-        raise _bad(
-            "to",
-            "schema.range",
-            "Khoảng tìm tối đa 14 ngày",
-            "The range is at most 14 days",
-            SOURCE,
-        )
+    first, last = _range(start, end, now, tz)
     breaches = availability.length_breaches(length, policy)
     if breaches:
         raise Refusal.broken(
@@ -258,4 +265,55 @@ async def free_windows(
         start=first.astimezone(tz),
         end=last.astimezone(tz),
         duration=length,
+    )
+
+
+class BusyTime(BaseModel):
+    """Một điểm cầu bận / an endpoint held by a meeting (which one is not said)."""
+
+    endpoint: str
+    start: datetime
+    end: datetime
+    """The meeting's own times (the endpoint is held from `slot.setup_buffer` before to
+    `slot.teardown_buffer` after them)."""
+
+
+class Busy(BaseModel):
+    """Các khoảng bận / the busy times."""
+
+    busy: list[BusyTime]
+
+
+@router.get(
+    "/busy",
+    summary="Khi nào các điểm cầu bận / when endpoints are held",
+    description="Các cuộc họp đang giữ mỗi điểm cầu trong [from, to), chỉ thời gian, không "
+    "nêu cuộc họp nào: lịch của văn thư cho thấy điểm cầu của đơn vị mình bận dù cuộc họp do "
+    "đơn vị khác chủ trì. / When each endpoint is held by a meeting in [from, to), times "
+    "only, not which meeting: a clerk's calendar shows their endpoints busy with another "
+    "unit's meeting they may not read. `from` defaults to now, `to` to 7 days later; at "
+    "most 14 days; times without an offset are the province's local time.",
+    responses={422: {"description": "Tham số sai / a parameter is not valid (field, reason)"}},
+)
+async def busy_times(
+    request: Request,
+    who: Booking,
+    endpoints: Annotated[str, Query(description="Mã điểm cầu, cách nhau dấu phẩy / codes")],
+    start: Annotated[str | None, Query(alias="from", description="ISO 8601")] = None,
+    end: Annotated[str | None, Query(alias="to", description="ISO 8601")] = None,
+) -> Busy:
+    cases: Scheduling = request.app.state.scheduling
+    store: SchedulingStore = request.app.state.store
+    policy = cases.policy_for(who.tenant)
+    tz = zone(policy)
+    rooms = _endpoints(endpoints)
+    first, last = _range(start, end, cases.clock.now(), tz)
+    spans = availability.spans_of(Window(start=first, end=last), policy)
+    claims = await store.reservations(who.tenant, rooms, spans)
+    held = availability.held_times(claims, Window(start=first, end=last))
+    return Busy(
+        busy=[
+            BusyTime(endpoint=room, start=w.start.astimezone(tz), end=w.end.astimezone(tz))
+            for room, w in held
+        ]
     )
