@@ -290,10 +290,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "another_units_meeting": ("của đơn vị khác", "of another unit"),
     "guest_meeting": (
-        "Đơn vị khác chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình. "
-        "Chỉ đơn vị chủ trì hoặc Sở KH&CN thay đổi hay hủy được.",
-        "Another unit hosts this meeting; your unit takes part at its own endpoint. "
-        "Only the host unit or the IT department may change or cancel it.",
+        "{host} chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình. Chỉ đơn vị "
+        "chủ trì hoặc Sở KH&CN thay đổi hay hủy được: cần đổi gì, hãy liên hệ {host}.",
+        "{host} hosts this meeting; your unit takes part at its own endpoint. Only the host "
+        "unit or the IT department may change or cancel it: for a change, ask {host}.",
     ),
     "rejected_change_hint": (
         "Đổi thời gian hoặc điểm cầu bằng mẫu thay đổi bên dưới để đăng ký lại.",

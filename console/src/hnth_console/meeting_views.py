@@ -385,7 +385,8 @@ def alternative_picks(meeting: Row, zone: ZoneInfo, t: Translate) -> list[dict[s
     """The free times scheduling offered with its refusal, in words (`12:15 – 14:15, Thứ
     Sáu 11/12/2026`), each with the start the change form is filled with when picked."""
     picks = []
-    for window in (meeting.get("rejection") or {}).get("alternatives") or []:
+    offered = (meeting.get("rejection") or {}).get("alternatives") or []
+    for window in sorted(offered, key=lambda w: str(w.get("start"))):  # in the day's order
         start, end = parse_time(window.get("start")), parse_time(window.get("end"))
         if start is None or end is None:
             continue

@@ -138,7 +138,7 @@ async def test_another_units_meeting_at_the_clerks_endpoint_is_theirs_to_read_no
     assert (await sign_in(console, "van-thu")).status_code == 303
     page = await console.get("/meetings/m1")
     assert page.status_code == 200, page.text
-    assert "Đơn vị khác chủ trì cuộc họp này" in page.text
+    assert "chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình" in page.text
     assert 'id="cancel-form"' not in page.text
     assert 'id="change-form"' not in page.text
     monkeypatch.setitem(MEETING, "host_unit", "VP-UBND")

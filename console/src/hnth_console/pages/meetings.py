@@ -230,7 +230,7 @@ async def meeting_page(
     (change, cancel, upload, feedback) with a refusal's reasons next to the form, and the
     change form as it was `typed` when it was refused."""
     get = functools.partial(backends.get, token=s.token, lang=s.lang)
-    found, incidents, materials, feedback, live, asked = await asyncio.gather(
+    found, incidents, materials, feedback, live, asked, units = await asyncio.gather(
         get("registration", f"/meetings/{quote(meeting_id)}"),
         optional(get("inspection", "/incidents")),
         # None: this person may not read the materials (registration decides, per role)
@@ -241,6 +241,7 @@ async def meeting_page(
         optional(get("registration", f"/meetings/{quote(meeting_id)}/access-requests"))
         if s.may("material_access")
         else nothing(),
+        directory(backends, s, "units"),  # the host unit by its name
     )
     now = datetime.now(UTC)
     start, end = views.parse_time(found.get("start")), views.parse_time(found.get("end"))
@@ -274,6 +275,9 @@ async def meeting_page(
         change_pending=meeting_views.change_pending(found),
         change_refused=change_refused,
         names=names,
+        host_name=next(
+            (u.get("name") for u in units if u.get("code") == found.get("host_unit")), None
+        ),
         picks=picks,
         may_change=s.may("change_meeting") and open_ and not guest,
         guest=guest,

@@ -311,8 +311,9 @@ class Slots:
     ) -> list[Window]:
         """Up to 3 nearest windows of the same length where every endpoint and enough
         ports on one bridge (or the bridges cascaded, where the province cascades) are
-        free, read lazily, READ_AHEAD windows' endpoints at a time, within a bounded
-        number of reads; windows this replica knows busy cost no read."""
+        free, none overlapping another (`distinct`), read lazily, READ_AHEAD windows'
+        endpoints at a time, within a bounded number of reads; windows this replica knows
+        busy cost no read."""
         cascaded = cascade.allowed(policy) and len(policy.all_bridges) > 1
         bridges = [b for b in policy.all_bridges if cascaded or b.ports >= request.ports]
         if not bridges:
@@ -339,6 +340,8 @@ class Slots:
                     break
                 await self._load_endpoints(request, [w for _, w in ahead], occupancy, budget)
             candidate, reserved = ahead.pop(0)
+            if not domain.distinct(candidate, found):
+                continue
             await self._load_ports(request, reserved, bridges, occupancy, budget, cascaded)
             if domain.is_free(request, reserved, occupancy, bridges, cascaded=cascaded):
                 found.append(candidate)

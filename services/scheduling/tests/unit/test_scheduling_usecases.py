@@ -3,6 +3,7 @@ redelivered event decides nothing twice. No Kafka, no database."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from scheduling_samples import DAY, NOW, cancelled, changed, endpoint, requested, unit
@@ -40,6 +41,8 @@ async def test_a_conflicting_request_is_rejected_with_the_holder_and_alternative
     assert {c.kind for c in rejected.conflicts} == {ConflictKind.ENDPOINT_BUSY}
     assert {c.other_meeting_id for c in rejected.conflicts} == {"m-1"}
     assert len(rejected.alternatives) == domain.ALTERNATIVES
+    offered = sorted(rejected.alternatives, key=lambda w: w.start)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(offered)), "three choices"
     assert not set(decision["release"]) - store.released, "what it claimed is released"
 
 

@@ -16,6 +16,7 @@ from scheduling.domain.alternatives import (
     ALTERNATIVE_HORIZON,
     ALTERNATIVES,
     alternative_candidates,
+    distinct,
     is_free,
 )
 from scheduling.domain.approval import (
@@ -114,6 +115,7 @@ __all__ = [
     "cascade_plan",
     "displaced_conflict",
     "displaced_events",
+    "distinct",
     "end_of_local_day",
     "endpoint_conflicts",
     "expired_conflict",

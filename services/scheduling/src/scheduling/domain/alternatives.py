@@ -41,6 +41,12 @@ def is_free(
     return any(f >= request.ports for f in free)
 
 
+def distinct(candidate: Window, offered: Sequence[Window]) -> bool:
+    """An alternative overlaps none already offered: 12:15, 12:30 and 12:45 for a two-hour
+    meeting are one choice, not three."""
+    return all(candidate.end <= w.start or w.end <= candidate.start for w in offered)
+
+
 def alternative_candidates(
     request: Request, policy: Policy, now: datetime, avoid: Window | None = None
 ) -> list[Window]:
