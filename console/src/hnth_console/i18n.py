@@ -282,6 +282,25 @@ TEXT: dict[str, tuple[str, str]] = {
         "The nearest free times (pick one to fill the change form below):",
     ),
     "required": ("bắt buộc", "required"),
+    "calendar_links": ("Lịch trên điện thoại", "Calendar on your phone"),
+    "calendar_links_help": (
+        "Một liên kết bí mật để ứng dụng lịch (điện thoại, Outlook, Google) tự cập nhật các "
+        "cuộc họp; ai có liên kết đều xem được lịch này, nên đừng chia sẻ. Thu hồi khi không "
+        "dùng nữa hoặc khi lộ.",
+        "A secret link a calendar app (phone, Outlook, Google) follows to keep the meetings "
+        "up to date; whoever has it can read this calendar, so do not share it. Revoke it when "
+        "it is no longer used or has leaked.",
+    ),
+    "calendar_link_made": (
+        "Liên kết mới (chỉ hiện một lần; hãy sao chép vào ứng dụng lịch):",
+        "The new link (shown once only; copy it into your calendar app):",
+    ),
+    "calendar_link_open": ("Mở bằng ứng dụng lịch", "Open in the calendar app"),
+    "calendar_link_make": ("Tạo liên kết lịch {code}", "Make a calendar link for {code}"),
+    "calendar_link_revoke": ("Thu hồi", "Revoke"),
+    "feed_revoked": ("Đã thu hồi liên kết lịch.", "The calendar link is revoked."),
+    "made_at": ("Tạo lúc", "Made at"),
+    "calendar_of": ("Lịch của", "Calendar of"),
     "busy_other_unit": ("Bận (cuộc họp của đơn vị khác)", "Busy (another unit's meeting)"),
     "change_reason": ("Lý do thay đổi", "Why it changes"),
     "change_reason_hint": (

@@ -210,3 +210,50 @@ async def test_the_it_department_edits_an_account(console, registration) -> None
     assert json.loads(last(registration).content) == {"phone": "0912 000 222"}
     account = registration.accounts["can-bo"]
     assert (account.role, account.endpoints, account.email) == ("technician", ["TQ-STTTT"], None)
+
+
+FEEDS: list[dict[str, str]] = []
+
+
+def feeds(request: httpx.Request) -> httpx.Response:
+    """Registration's calendar links: made, listed, revoked, read with their secret."""
+    path, method = request.url.path, request.method
+    if (method, path) == ("POST", "/calendar/feeds"):
+        asked = json.loads(request.content)
+        row = {"id": "f1", **asked, "created_at": "2026-12-01T01:00:00Z"}
+        FEEDS.append(row)
+        url = "http://registration:8001/calendar/feeds/f1.ics?key=s3cret"
+        return httpx.Response(201, json={**row, "url": url})
+    if (method, path) == ("GET", "/calendar/feeds"):
+        return httpx.Response(200, json=FEEDS)
+    if (method, path) == ("DELETE", "/calendar/feeds/f1"):
+        FEEDS.clear()
+        return httpx.Response(204)
+    if path == "/calendar/feeds/f1.ics" and request.url.params.get("key") == "s3cret":
+        return httpx.Response(200, text="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                              headers={"content-type": "text/calendar; charset=utf-8"})  # fmt: skip
+    return directory(request)
+
+
+async def test_a_clerk_makes_a_calendar_link_for_a_phone_and_revokes_it(registration) -> None:
+    FEEDS.clear()
+    async with console_over(registration, feeds) as console:
+        assert (await sign_in(console, "can-bo")).status_code == 303
+        page = await console.get("/account")
+        assert 'id="make-feed-VP-UBND"' in page.text
+        form = {"csrf": csrf_of(page), "kind": "unit", "code": "VP-UBND"}
+        made = await console.post("/account/feeds", data=form)
+        assert made.status_code == 200, made.text
+        # the console's own address (the one a phone reaches), not registration's
+        assert "http://console/calendar/feeds/f1.ics?key=s3cret" in made.text
+        assert 'href="webcal://console/calendar/feeds/f1.ics?key=s3cret"' in made.text
+        assert 'id="feed-f1"' in made.text
+        read = await console.get("/calendar/feeds/f1.ics", params={"key": "s3cret"})
+        assert read.status_code == 200
+        assert read.headers["content-type"].startswith("text/calendar")
+        revoked = await console.post("/account/feeds/f1/revoke", data={"csrf": csrf_of(made)})
+        assert (revoked.status_code, revoked.headers["location"]) == (
+            303,
+            "/account?done=feed_revoked",
+        )
+        assert 'id="feed-f1"' not in (await console.get("/account")).text

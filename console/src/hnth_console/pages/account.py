@@ -1,9 +1,12 @@
-"""My account: who I am, a new password, two-factor (TOTP) enrolment with a QR code, and
-signing out everywhere. Registration keeps the account; this page only asks it."""
+"""My account: who I am, a new password, two-factor (TOTP) enrolment with a QR code, my
+calendar links for a phone's calendar app, and signing out everywhere. Registration keeps
+the account and the links; this page only asks it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlparse
 
 import segno
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,12 +15,13 @@ from markupsafe import Markup
 
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, page
+from hnth_console.reads import optional
 from hnth_console.render import render, see_other
 from hnth_console.session import store
 
 router = APIRouter(include_in_schema=False)
 Me = Annotated[Session, Depends(page("account"))]
-DONE = ("password_changed", "totp_enrolled", "totp_removed", "totp_required")
+DONE = ("password_changed", "totp_enrolled", "totp_removed", "totp_required", "feed_revoked")
 
 
 def qr_svg(uri: str, title: str) -> Markup:
@@ -30,8 +34,75 @@ def qr_svg(uri: str, title: str) -> Markup:
 async def account_page(
     request: Request, s: Session, backends: Backends, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    me = await backends.get("registration", "/accounts/me", s.token, s.lang)
-    return render(request, s, "account.html", status, me=me, **context)
+    me, feeds = await asyncio.gather(
+        backends.get("registration", "/accounts/me", s.token, s.lang),
+        optional(backends.get("registration", "/calendar/feeds", s.token, s.lang)),
+    )
+    return render(
+        request,
+        s,
+        "account.html",
+        status,
+        me=me,
+        feeds=feeds or [],
+        offered=feeds_offered(me),
+        **context,
+    )
+
+
+def feeds_offered(me: dict[str, Any]) -> list[tuple[str, str]]:
+    """The calendars this person may follow in a calendar app: a clerk's unit's (its
+    meetings and those at its endpoints), a technician's endpoints'."""
+    if me.get("role") == "registrar" and me.get("unit"):
+        return [("unit", str(me["unit"]))]
+    if me.get("role") == "technician":
+        return [("endpoint", str(code)) for code in me.get("endpoints") or []]
+    return []
+
+
+@router.post("/account/feeds", response_class=HTMLResponse)
+async def make_feed(
+    request: Request,
+    s: Me,
+    backends: Services,
+    kind: Annotated[str, Form()],
+    code: Annotated[str, Form()],
+) -> Response:
+    """A new calendar link, shown once: the console's own address (the one people reach),
+    with the secret registration made; `webcal:` opens the phone's calendar app."""
+    try:
+        made = await ask(backends, s, "POST", "/calendar/feeds", {"kind": kind, "code": code})
+    except BackendError as exc:
+        return await account_page(request, s, backends, exc.status, errors=errors_of(exc))
+    key = parse_qs(urlparse(str(made["url"])).query)["key"][0]
+    path = f"/calendar/feeds/{quote(str(made['id']))}.ics?key={quote(key)}"
+    url = str(request.base_url).rstrip("/") + path
+    made_link = {"url": url, "webcal": "webcal://" + url.split("://", 1)[1]}
+    return await account_page(request, s, backends, made_link=made_link)
+
+
+@router.post("/account/feeds/{feed_id}/revoke", response_class=HTMLResponse)
+async def revoke_feed(request: Request, feed_id: str, s: Me, backends: Services) -> Response:
+    try:
+        await ask(backends, s, "DELETE", f"/calendar/feeds/{quote(feed_id)}")
+    except BackendError as exc:
+        return await account_page(request, s, backends, exc.status, errors=errors_of(exc))
+    return see_other("/account", done="feed_revoked")
+
+
+@router.get("/calendar/feeds/{feed_id}.ics")
+async def read_feed(feed_id: str, backends: Services, key: str = "") -> Response:
+    """The calendar behind a link, for a calendar app (it cannot sign in: the secret in the
+    link is the proof, which registration checks); the console is the address it reaches."""
+    got = await backends.request(
+        "GET",
+        "registration",
+        f"/calendar/feeds/{quote(feed_id)}.ics",
+        "",
+        "vi",
+        params={"key": key},
+    )
+    return Response(got.content, media_type=got.headers.get("content-type", "text/calendar"))
 
 
 async def ask(
