@@ -74,7 +74,7 @@ async def test_a_notice_is_resent_once_per_click_and_the_schedule_shows_bridges(
         timeout=60,
     )
     assert '<option value="MCU-TQ" selected>' in on_mcu.text
-    assert "MCU-TQ · " in on_mcu.text  # the bridge and virtual room column
+    assert 'MCU-TQ<span class="wide-only"> · VR-' in on_mcu.text  # the bridge and room column
     elsewhere = await console.get("/schedule", params={"day": day, "bridge": "MCU-OTHER"})
     assert f'href="/meetings/{meeting_id}"' not in elsewhere.text
 

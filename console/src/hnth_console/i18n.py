@@ -301,6 +301,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "feed_revoked": ("Đã thu hồi liên kết lịch.", "The calendar link is revoked."),
     "made_at": ("Tạo lúc", "Made at"),
     "calendar_of": ("Lịch của", "Calendar of"),
+    "my_unit": ("Đơn vị", "Unit"),
     "busy_other_unit": ("Bận (cuộc họp của đơn vị khác)", "Busy (another unit's meeting)"),
     "change_reason": ("Lý do thay đổi", "Why it changes"),
     "change_reason_hint": (

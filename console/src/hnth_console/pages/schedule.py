@@ -31,8 +31,10 @@ async def schedule(
     view = "day" if view == "day" else "week"
     today = datetime.now(UTC).astimezone(s.zone).date()
     start, end, days = views.period(view, day or today, s.zone)
-    meetings, endpoints = await asyncio.gather(
-        meetings_between(backends, s, start, end, endpoint), directory(backends, s)
+    meetings, endpoints, units = await asyncio.gather(
+        meetings_between(backends, s, start, end, endpoint),
+        directory(backends, s),
+        directory(backends, s, "units"),
     )
     step = timedelta(days=1 if view == "day" else 7)
     bridges = [b.name for b in policy_of(request, s.who.tenant).all_bridges]
@@ -49,4 +51,5 @@ async def schedule(
         endpoints=endpoints,
         bridge=bridge or "",
         bridges=bridges,
+        unit_names={str(u.get("code")): str(u.get("name") or u.get("code")) for u in units},
     )
