@@ -251,25 +251,27 @@ def stands(notice: Row) -> bool:
     return not (notice.get("resend_of") and notice.get("status") != "failed")
 
 
+def awaits_acknowledgement(notice: Row) -> bool:
+    """A written notice sent to a party and not acknowledged yet (not an SMS copy, a
+    reminder or an alert, not the IT department's own), that stands for its party."""
+    return (
+        stands(notice)
+        and notice.get("status") == "sent"
+        and not notice.get("acknowledged_at")
+        and notice.get("kind") in ACKNOWLEDGED_KINDS
+        and notice.get("channel") != "sms"
+        and notice.get("role") != "it_department"
+    )
+
+
 def unacknowledged(notices: Iterable[Row]) -> list[Row]:
-    """Notices still wanting attention: a written notice sent to a party and not
-    acknowledged (not an SMS copy, not the IT department's own, not a resend: its original
-    stands for it), or any that failed; not one a newer notice to the same party replaces
-    (the meeting changed or was cancelled)."""
+    """Notices still wanting attention: one awaiting its acknowledgement, or any that
+    failed; not one a newer notice to the same party replaces (the meeting changed or was
+    cancelled), nor a resend whose original stands for it."""
     return [
         n
         for n in notices
-        if stands(n)
-        and (
-            n.get("status") == "failed"
-            or (
-                n.get("status") == "sent"
-                and not n.get("acknowledged_at")
-                and n.get("kind") in ACKNOWLEDGED_KINDS
-                and n.get("channel") != "sms"
-                and n.get("role") != "it_department"
-            )
-        )
+        if awaits_acknowledgement(n) or (stands(n) and n.get("status") == "failed")
     ]
 
 

@@ -196,6 +196,8 @@ def test_each_notice_to_acknowledge_is_listed_once() -> None:
         {**notice, "id": "n1"},
         {**notice, "id": "n1-again", "resend_of": "n1"},  # its original stands for it
         {**notice, "id": "n0", "replaced_by": "n1"},  # a newer notice says how it stands
+        {**notice, "id": "r1", "kind": "reminder_meeting"},  # reminders ask for nothing
+        {**notice, "id": "s1", "channel": "sms"},  # nor does an SMS copy
     ]
     found = tv.to_acknowledge([meeting], [listed], ["TQ-UBND"], ZONE, translator("vi"))
     assert [x["notice"]["id"] for x in found] == ["n1"]

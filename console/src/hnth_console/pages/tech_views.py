@@ -10,7 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hnth_console.meeting_views import notice_in_words
-from hnth_console.views import Row, alarm, endpoints_of, parse_time, stands, typed_time
+from hnth_console.views import (
+    Row,
+    alarm,
+    awaits_acknowledgement,
+    endpoints_of,
+    parse_time,
+    typed_time,
+)
 
 ITEMS = ("line", "audio", "video", "content", "power")
 """The five readiness items (rule 3), in the order the form asks them."""
@@ -137,18 +144,16 @@ def to_acknowledge(
     zone: ZoneInfo,
     t: Callable[[str], str],
 ) -> list[dict[str, Any]]:
-    """The notices to my endpoints delivered and not yet acknowledged (each once: not one
-    a newer notice replaces, not a resend of one listed), with their meeting, soonest
-    meeting first (each as its rows say it: what, by which channel)."""
+    """The written notices to my endpoints delivered and not yet acknowledged (each once:
+    not one a newer notice replaces, not a resend of one listed; not a reminder or an SMS
+    copy, which ask for none), with their meeting, soonest meeting first (each as its rows
+    say it: what, by which channel)."""
     wanted = {f"technician:{e}" for e in mine}
     found = [
         {"meeting": m, "notice": notice_in_words(n, zone, t)}
         for m, listed in zip(meetings, notices, strict=True)
         for n in listed or []
-        if n.get("recipient") in wanted
-        and n.get("status") == "sent"
-        and not n.get("acknowledged_at")
-        and stands(n)  # not replaced by a newer notice, not a resend of one listed
+        if n.get("recipient") in wanted and awaits_acknowledgement(n)
     ]
     return sorted(found, key=lambda x: str(x["meeting"].get("start")))
 
