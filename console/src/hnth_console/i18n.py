@@ -302,6 +302,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "made_at": ("Tạo lúc", "Made at"),
     "calendar_of": ("Lịch của", "Calendar of"),
     "my_unit": ("Đơn vị", "Unit"),
+    "calendar_key_guest": (
+        "đơn vị khác chủ trì, có điểm cầu của đơn vị bạn;",
+        "hosted by another unit, at one of your endpoints;",
+    ),
+    "calendar_key_busy": (
+        "điểm cầu bận vì cuộc họp của đơn vị khác.",
+        "the endpoint is held by another unit's meeting.",
+    ),
     "busy_other_unit": ("Bận (cuộc họp của đơn vị khác)", "Busy (another unit's meeting)"),
     "change_reason": ("Lý do thay đổi", "Why it changes"),
     "change_reason_hint": (

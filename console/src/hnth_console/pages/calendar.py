@@ -80,6 +80,8 @@ async def calendar(
         previous=days[0] - step,
         following=days[0] + step,
         no_bridge=calendar_grid.NO_BRIDGE,
+        # a clerk's view: another unit's meeting at one of their endpoints, drawn apart
+        guest_of=lambda m: s.who.role == Role.REGISTRAR and m.get("host_unit") != s.who.unit,
     )
 
 
