@@ -109,6 +109,11 @@ def _refused(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
 
 
+LENIENT = "x-any-query"
+"""An operation that takes any query (`openapi_extra={LENIENT: True}`): a link people
+follow from an e-mail, which a mail gateway may have added parameters to."""
+
+
 async def refuse_unknown_query(request: Request) -> None:
     """A query parameter the operation does not take is a 422 naming it: a misspelt filter
     (`stauts=held`) would otherwise be ignored and the answer look like what was asked.
@@ -145,7 +150,7 @@ def _query_names(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
             )
             for path, operations in app.openapi().get("paths", {}).items()
             for method, operation in operations.items()
-            if isinstance(operation, dict)
+            if isinstance(operation, dict) and not operation.get(LENIENT)
         }
         app.state.query_names = names
     return names

@@ -8,7 +8,7 @@ from typing import Annotated
 import httpx
 from fastapi import Depends, FastAPI, Query
 
-from hnth_kit.http import install_http_guards, refuse_unknown_query
+from hnth_kit.http import LENIENT, install_http_guards, refuse_unknown_query
 
 
 def app() -> FastAPI:
@@ -21,6 +21,10 @@ def app() -> FastAPI:
         start_from: Annotated[str | None, Query(alias="from")] = None,
     ) -> dict[str, str | None]:
         return {"status": status, "from": start_from}
+
+    @api.get("/ack/{token}", openapi_extra={LENIENT: True})
+    async def ack(token: str) -> dict[str, str]:
+        return {"token": token}
 
     return api
 
@@ -41,3 +45,6 @@ async def test_an_unknown_parameter_is_named_and_the_known_ones_pass() -> None:
             "/meetings", params={"stauts": "held"}, headers={"Accept-Language": "en"}
         )
         assert english.json()["errors"][0]["message"].startswith("There is no parameter 'stauts'")
+        # a link in an e-mail takes whatever a mail gateway added to it
+        followed = await http.get("/ack/t0k", params={"utm_source": "gateway"})
+        assert followed.status_code == 200

@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from hnth_kit.http import LENIENT
 from hnth_kit.mongo import Document
 from notification import content
 from notification.http.deps import UseCases
@@ -19,6 +20,7 @@ router = APIRouter(tags=["notices"])
     "/ack/{token}",
     summary="Trang xác nhận đã nhận thông báo / the acknowledgement page (changes nothing)",
     response_model=None,
+    openapi_extra={LENIENT: True},  # the link in an e-mail
 )
 async def ack_page(token: str, request: Request, use: UseCases) -> Response:
     """Shows the notice and a button that POSTs to this URL. A GET changes nothing:
@@ -31,6 +33,7 @@ async def ack_page(token: str, request: Request, use: UseCases) -> Response:
     "/ack/{token}",
     summary="Xác nhận đã nhận thông báo / acknowledge a notice (the signed link is the proof)",
     response_model=None,
+    openapi_extra={LENIENT: True},
 )
 async def acknowledge(token: str, request: Request, use: UseCases) -> Response:
     """Records the first acknowledgement; a repeated POST keeps the first time."""
