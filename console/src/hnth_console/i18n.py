@@ -585,6 +585,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "The result is on the readiness board and the meeting's page.",
     ),
     "back_to_my_work": ("Về Việc của tôi", "Back to My work"),
+    "error_back": ("Quay lại", "Go back"),
     "form_has_errors": (
         "Chưa gửi được: xem lý do bên cạnh từng mục.",
         "Not sent: see the reason next to each item.",

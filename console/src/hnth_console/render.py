@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -60,8 +60,12 @@ def render(
 
 
 def error(request: Request, s: Session | None, status: int, message: str) -> HTMLResponse:
-    """The error page with `message`, answered with `status`."""
-    return render(request, s, "error.html", status, message=message)
+    """The error page with `message`, answered with `status`, and a way back: the page the
+    request came from when it is this console's (a refused form's page), else the first."""
+    came_from = urlsplit(request.headers.get("referer", ""))
+    ours = came_from.netloc == request.url.netloc and came_from.path.startswith("/")
+    back = safe_next(came_from.path) if ours and came_from.path != request.url.path else "/"
+    return render(request, s, "error.html", status, message=message, back=back)
 
 
 def see_other(target: str, **params: str) -> RedirectResponse:

@@ -202,6 +202,11 @@ async def test_the_calendar_draws_a_meeting_as_a_block_on_each_of_its_rows(conso
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("text/html")  # the error page
     assert "giá trị không đọc được: rows" in refused.text
+    assert '<a href="/" id="error-back">Quay lại</a>' in refused.text  # a way back
+    came = await console.get(
+        "/calendar", params={"rows": "x"}, headers={"Referer": "http://console/board"}
+    )
+    assert '<a href="/board" id="error-back">' in came.text  # to the page it came from
 
 
 async def test_a_clerks_calendar_rows_are_their_units_and_the_busy_endpoints(console) -> None:
