@@ -283,6 +283,11 @@ async def test_each_role_sees_only_what_it_may(registration, register) -> None:
     )
     still = await registration.http.get("/meetings", headers=commune)
     assert [m["id"] for m in still.json()["items"]] == [own["id"]]
+    at_commune = registration.headers("technician", endpoint="TQ-H-SONDUONG")
+    theirs = await registration.http.get("/meetings", headers=at_commune)
+    assert [m["id"] for m in theirs.json()["items"]] == [own["id"]]  # nor its technician's
+    everything = await registration.http.get("/meetings", headers=registration.headers())
+    assert refused["id"] in {m["id"] for m in everything.json()["items"]}  # the IT dept's
 
 
 # ---------------------------------------------------------------- timeline

@@ -224,6 +224,9 @@ class MeetingQuery:
     taking_part: tuple[str, ...] = ()
     """With `host_unit`: the meetings held at any of these endpoints too (the unit's own:
     a commune takes part in the province's meetings at its endpoint)."""
+    others_refused: bool = True
+    """Whether the requests of units other than `host_unit` that were refused are listed
+    (a clerk or a technician is never told of them: they are left out for them)."""
 
     def mongo(self) -> Document:
         query: Document = {"tenant": self.tenant}

@@ -308,10 +308,14 @@ class Meetings:
         after: tuple[datetime, str] | None = None,
     ) -> MeetingQuery:
         """The meetings asked for, narrowed to what `who` may see (`scope`): a clerk's are
-        their unit's and those held at its endpoints."""
+        their unit's and those held at its endpoints; a clerk's or a technician's leave out
+        the other units' requests that were refused (they never reached them)."""
         unit, endpoints = scope(who, unit, endpoint)
         own = await self._endpoints_of(who.tenant, who.unit) if who.role is Role.REGISTRAR else ()
-        return MeetingQuery(who.tenant, unit, endpoints, start_from, start_to, after, own)
+        told = who.role in (Role.REGISTRAR, Role.TECHNICIAN)
+        return MeetingQuery(
+            who.tenant, unit, endpoints, start_from, start_to, after, own, others_refused=not told
+        )
 
     async def _endpoints_of(self, tenant: str, unit: str | None) -> tuple[str, ...]:
         if not unit:
@@ -699,7 +703,12 @@ class Meetings:
         # a unit's calendar holds the meetings at its endpoints too
         own = await self._endpoints_of(who.tenant, unit)
         query = MeetingQuery(
-            who.tenant, unit, endpoints, start_from=now - FEED_PAST, taking_part=own
+            who.tenant,
+            unit,
+            endpoints,
+            start_from=now - FEED_PAST,
+            taking_part=own,
+            others_refused=False,  # a calendar app shows what is (or was) to be held
         )
         meetings = await self.store.meetings(query, FEED_LIMIT, newest_first=True)
         meetings.reverse()
@@ -736,10 +745,12 @@ def draft_groups(codes: Sequence[str]) -> tuple[str, ...]:
 
 
 def _not_theirs(query: MeetingQuery, meeting: Document, status: str) -> bool:
-    """Another unit's request refused before it was held at the unit's endpoints: it never
+    """Another unit's request refused before it was held at these endpoints: it never
     reached them (no notice went to them), so their list leaves it out."""
     return (
-        bool(query.taking_part) and meeting["host_unit"] != query.host_unit and status == "rejected"
+        not query.others_refused
+        and status == "rejected"
+        and meeting["host_unit"] != query.host_unit
     )
 
 
