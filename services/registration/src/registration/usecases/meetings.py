@@ -680,7 +680,8 @@ class Meetings:
             batch_statuses, batch_slots = await self._statuses_and_slots(query.tenant, batch)
             for i, meeting in enumerate(batch):
                 after = (meeting["start"], meeting["_id"])
-                if _not_theirs(query, meeting, batch_statuses[meeting["_id"]]):
+                known = batch_statuses[meeting["_id"]], batch_slots[meeting["_id"]]
+                if _not_theirs(query, meeting, *known):
                     continue
                 if status is None or batch_statuses[meeting["_id"]] == status:
                     found.append(meeting)
@@ -712,8 +713,10 @@ class Meetings:
         )
         meetings = await self.store.meetings(query, FEED_LIMIT, newest_first=True)
         meetings.reverse()
-        statuses, _ = await self._statuses_and_slots(who.tenant, meetings)
-        shown = [m for m in meetings if not _not_theirs(query, m, statuses[m["_id"]])]
+        statuses, slots = await self._statuses_and_slots(who.tenant, meetings)
+        shown = [
+            m for m in meetings if not _not_theirs(query, m, statuses[m["_id"]], slots[m["_id"]])
+        ]
         return Feed([{**m, "status": statuses[m["_id"]]} for m in shown], now)
 
     async def _statuses_and_slots(
@@ -744,12 +747,14 @@ def draft_groups(codes: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
-def _not_theirs(query: MeetingQuery, meeting: Document, status: str) -> bool:
-    """Another unit's request refused before it was held at these endpoints: it never
-    reached them (no notice went to them), so their list leaves it out."""
+def _not_theirs(query: MeetingQuery, meeting: Document, status: str, slot: Any) -> bool:
+    """Another unit's request refused before it ever held these endpoints (no slot): it
+    never reached them (no notice went to them), so their list leaves it out. One that
+    held a slot and lost it (displaced) was told of, and stays."""
     return (
         not query.others_refused
         and status == "rejected"
+        and slot is None
         and meeting["host_unit"] != query.host_unit
     )
 
