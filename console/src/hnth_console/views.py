@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from hnth_contracts import rules
+from hnth_contracts import MEETING_ID, rules
 
 Row = Mapping[str, Any]
 
@@ -67,10 +67,6 @@ def typed_time(text: str, zone: ZoneInfo) -> datetime:
         except ValueError:
             continue
     raise ValueError(f"no day and time in {text!r}")
-
-
-MEETING_ID = re.compile(r"\bmtg-[0-9a-f]{8,16}\b")
-"""A meeting id as registration makes them, inside a sentence (a conflict names one)."""
 
 
 def meetings_linked(text: str, names: Mapping[str, tuple[str, bool]] | None = None) -> Markup:

@@ -17,6 +17,7 @@ Every decision names the rule it applied and the rule's source (`RuleRef`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
@@ -25,6 +26,11 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter, model_validator
 
 from hnth_contracts.envelope import Event, Model, UtcDatetime
+
+MEETING_ID = re.compile(r"\bmtg-[0-9a-f]{8,16}\b")
+"""A meeting id as registration makes them (`mtg-` and 12 or 16 hex digits), inside a
+sentence: scheduling's refusals name the meeting in the way by it, and those who show the
+refusal to people name that meeting as its reader may know it."""
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 """A unit or endpoint code from the province's directory, e.g. `STTTT` or `TQ-HUYEN-SONDUONG`."""

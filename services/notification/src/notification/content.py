@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from icalendar.prop import vText
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from hnth_contracts import rules
+from hnth_contracts import MEETING_ID, rules
 from hnth_contracts.policy import Policy
 from notification.domain import signing
 from notification.domain.notices import PERSONAL_KINDS, Calendar, endpoint_of
@@ -172,10 +172,6 @@ ENV = _environment()
 
 SEED_REFERENCE = re.compile(r"\s*\(seeds/\d+\)")
 """How a policy source points into the project's copy of a regulation (`(seeds/001)`)."""
-
-
-MEETING_ID = re.compile(r"\bmtg-[0-9a-f]{8,16}\b")
-"""A meeting id inside scheduling's words (a refusal names the meeting in the way)."""
 
 
 def named_meetings(text: str, others: Mapping[str, Mapping[str, Any]], en: bool) -> str:
