@@ -145,3 +145,12 @@ async def test_another_units_meeting_at_the_clerks_endpoint_is_theirs_to_read_no
     own = await console.get("/meetings/m1")
     assert 'id="cancel-form"' in own.text
     assert 'id="guest"' not in own.text
+
+
+async def test_a_refused_rehearsal_is_said_so_and_counts_for_none(console, monkeypatch) -> None:
+    monkeypatch.setitem(MEETING, "rehearsals", [{**BOOKED, "status": "rejected"}])
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    page = await console.get("/meetings/m1")
+    listed = page.text.split('id="rehearsal-list">')[1].split("</ul>")[0]
+    assert "bị từ chối" in listed
+    assert 'id="rehearsal-needed"' in page.text  # still wanted

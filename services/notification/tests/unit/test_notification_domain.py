@@ -883,6 +883,18 @@ def test_a_change_notice_says_what_changed_and_greets_an_added_endpoint_as_new()
     assert all(f"Lý do thay đổi: {why}" in text for text in told.values())
 
 
+def test_a_request_refused_then_changed_and_placed_is_announced_as_new() -> None:
+    """Nobody heard of a refused request: when its change is placed (revision 1), every
+    party gets the invitation, not a change of something they were never told."""
+    placed = meeting_from_slot(
+        assigned("m-1", START, revision=1).model_copy(update={"change_reason": "Trùng lịch"}),
+        None,
+    )
+    kinds = {n.kind.value for n in plan_assignment(placed, POLICY, [], NOW)}
+    assert "meeting_changed" not in kinds
+    assert "meeting_notice" in kinds
+
+
 def test_a_notice_comes_from_the_province_and_asks_each_party_its_part() -> None:
     notices = {n.recipient.key: n for n in plan_assignment(meeting(), POLICY, [], NOW)}
     msg = content.email(

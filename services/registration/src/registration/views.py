@@ -145,6 +145,9 @@ class RehearsalOut(BaseModel):
     start: AwareDatetime = Field(description="Bắt đầu / start")
     end: AwareDatetime = Field(description="Kết thúc / end")
     cancelled: bool = Field(description="Đã hủy / cancelled")
+    status: Status | None = Field(
+        None, description="Trạng thái xếp lịch (rejected: không xếp được) / its state"
+    )
 
 
 class MeetingOut(BaseModel):

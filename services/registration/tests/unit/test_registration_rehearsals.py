@@ -56,7 +56,15 @@ async def test_a_rehearsal_is_a_meeting_on_the_same_endpoints_linked_to_it(meeti
     requested = [e for e in store.outbox if isinstance(e, MeetingRequested)]
     assert [e.meeting_id for e in requested] == [meeting_id, rehearsal_id]
     shown = await meetings.read(OPERATOR, meeting_id)
-    assert [r["_id"] for r in shown.rehearsals or []] == [rehearsal_id]
+    assert [(r["_id"], r["status"]) for r in shown.rehearsals or []] == [
+        (rehearsal_id, "requested")
+    ]
+    # scheduling refused it: the meeting lists it so (a refused rehearsal is none)
+    store.entries.append(
+        {"_id": "e1", "meeting_id": rehearsal_id, "type": "SlotRejected", "revision": 0}
+    )
+    shown = await meetings.read(OPERATOR, meeting_id)
+    assert [r["status"] for r in shown.rehearsals or []] == ["rejected"]
 
 
 async def test_booking_the_same_rehearsal_twice_books_it_once(meetings, store) -> None:
@@ -164,3 +172,18 @@ async def test_a_rehearsal_goes_under_the_meetings_official_letter(store) -> Non
     assert booked.meeting["document_number"] == "125/UBND-KGVX"
     assert booked.meeting["document_date"] == NOW.date().isoformat()
     assert booked.meeting["agenda"].startswith('Tổng duyệt kỹ thuật cho cuộc họp "Hội nghị')
+
+
+def test_a_meeting_its_groups_take_to_many_endpoints_needs_a_rehearsal() -> None:
+    """ "All communes" names no endpoint: the endpoints its groups reached count."""
+    from registration.http.render import public
+
+    meeting = {
+        "_id": "m1",
+        "cancelled": False,
+        "revision": 0,
+        "endpoints": ["TQ-UBND"],
+        "reached": [f"TQ-X-{n}" for n in range(30)],
+    }
+    assert public(meeting, [], POLICY)["rehearsal_required"]
+    assert not public({**meeting, "reached": []}, [], POLICY)["rehearsal_required"]

@@ -29,7 +29,9 @@ def plan_assignment(
     """The formal notice (or its update) to everyone, a cancellation to technicians of
     endpoints the change dropped, and an escalation when the notice is late."""
     cause = assignment_cause(meeting)
-    first = meeting.revision == 0
+    # the first assignment anyone hears of is an invitation, whatever its revision (a
+    # request refused, then changed and placed, was never announced before)
+    first = meeting.was is None
     kind = Kind.MEETING_NOTICE if first else Kind.MEETING_CHANGED
     uid = calendar_uid(meeting.tenant, meeting.meeting_id)
     base = Notice(

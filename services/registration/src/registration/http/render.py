@@ -32,7 +32,9 @@ def public(
         meeting["cancelled"], meeting["revision"], decided(timeline or [])
     )
     if not meeting.get("rehearsal_of"):
-        body["rehearsal_required"] = rehearsal.required(policy, len(meeting["endpoints"]))
+        # the endpoints it names and those its groups reached ("all communes": 123)
+        reaching = {*meeting["endpoints"], *meeting.get("reached", ())}
+        body["rehearsal_required"] = rehearsal.required(policy, len(reaching))
     if timeline is None:
         return body
     return body | _timeline(meeting, timeline, zone)
@@ -73,6 +75,7 @@ def rehearsal_view(meeting: Document, policy: Policy) -> dict[str, Any]:
         "start": local(meeting["start"], zone),
         "end": local(meeting["end"], zone),
         "cancelled": meeting["cancelled"],
+        "status": meeting.get("status"),
     }
 
 

@@ -326,6 +326,9 @@ class Meetings:
         meeting = await self.visible(who, meeting_id)
         timeline = await self.store.timeline(who.tenant, meeting_id)
         rehearsals = await self.store.rehearsals(who.tenant, meeting_id)
+        statuses, _ = await self._statuses_and_slots(who.tenant, rehearsals)
+        # each with its state: a refused rehearsal is no rehearsal
+        rehearsals = [{**r, "status": statuses[r["_id"]]} for r in rehearsals]
         return Shown(meeting, timeline, rehearsals=rehearsals)
 
     # ------------------------------------------------------------ rehearsals
