@@ -301,6 +301,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "feed_revoked": ("Đã thu hồi liên kết lịch.", "The calendar link is revoked."),
     "made_at": ("Tạo lúc", "Made at"),
     "calendar_of": ("Lịch của", "Calendar of"),
+    "link_number": ("liên kết số", "link no."),
     "my_unit": ("Đơn vị", "Unit"),
     "calendar_key_guest": (
         "đơn vị khác chủ trì, có điểm cầu của đơn vị bạn;",

@@ -229,7 +229,7 @@ def feeds(request: httpx.Request) -> httpx.Response:
     if (method, path) == ("DELETE", "/calendar/feeds/f1"):
         FEEDS.clear()
         return httpx.Response(204)
-    if path == "/calendar/feeds/f1.ics" and request.url.params.get("key") == "s3cret":
+    if path == "/calendar/feeds/f1.ics" and request.url.params.get("key") == "s3cret" and FEEDS:
         return httpx.Response(200, text="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
                               headers={"content-type": "text/calendar; charset=utf-8"})  # fmt: skip
     return directory(request)
@@ -257,3 +257,7 @@ async def test_a_clerk_makes_a_calendar_link_for_a_phone_and_revokes_it(registra
             "/account?done=feed_revoked",
         )
         assert 'id="feed-f1"' not in (await console.get("/account")).text
+        # a calendar app following the revoked link is told so, not sent to sign in
+        gone = await console.get("/calendar/feeds/f1.ics", params={"key": "s3cret"})
+        assert gone.status_code == 404
+        assert gone.headers["content-type"].startswith("text/plain")

@@ -77,8 +77,11 @@ async def make_feed(
     key = parse_qs(urlparse(str(made["url"])).query)["key"][0]
     path = f"/calendar/feeds/{quote(str(made['id']))}.ics?key={quote(key)}"
     url = str(request.base_url).rstrip("/") + path
-    made_link = {"url": url, "webcal": "webcal://" + url.split("://", 1)[1]}
-    return await account_page(request, s, backends, made_link=made_link)
+    made_link = {"url": url, "webcal": "webcal://" + url.split("://", 1)[1], "id": made["id"]}
+    # the answer to a POST, not a redirect: the secret is shown this once and kept nowhere
+    response = await account_page(request, s, backends, made_link=made_link)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/account/feeds/{feed_id}/revoke", response_class=HTMLResponse)
@@ -94,14 +97,21 @@ async def revoke_feed(request: Request, feed_id: str, s: Me, backends: Services)
 async def read_feed(feed_id: str, backends: Services, key: str = "") -> Response:
     """The calendar behind a link, for a calendar app (it cannot sign in: the secret in the
     link is the proof, which registration checks); the console is the address it reaches."""
-    got = await backends.request(
-        "GET",
-        "registration",
-        f"/calendar/feeds/{quote(feed_id)}.ics",
-        "",
-        "vi",
-        params={"key": key},
-    )
+    try:
+        got = await backends.request(
+            "GET",
+            "registration",
+            f"/calendar/feeds/{quote(feed_id)}.ics",
+            "",
+            "vi",
+            params={"key": key},
+        )
+    except BackendError as exc:
+        if exc.status >= 500:
+            raise
+        # a revoked or unknown link: its status, in words a calendar app may show (no page
+        # to sign in on: nobody signs in here)
+        return Response(exc.message, status_code=exc.status, media_type="text/plain")
     return Response(got.content, media_type=got.headers.get("content-type", "text/calendar"))
 
 

@@ -33,3 +33,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// What was just made and is shown this once (a calendar link): the keyboard's focus on it,
+// so a phone opens at it rather than at the top of the page.
+document.addEventListener("DOMContentLoaded", () => {
+  const made = document.querySelector("[data-shown-once]");
+  if (!made) return;
+  made.scrollIntoView({ block: "start" });
+  made.focus({ preventScroll: true });
+});
+
+// A meeting page's live part asks every 15 s, and reloads the page when a decision comes:
+// once the person starts typing in one of the page's forms (`data-typing`), it stops
+// asking, so nothing typed is lost; the next reload by hand shows the decision.
+document.addEventListener("input", (event) => {
+  if (event.target.closest("form")) document.body.dataset.typing = "";
+});
