@@ -303,6 +303,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "calendar_of": ("Lịch của", "Calendar of"),
     "link_number": ("liên kết số", "link no."),
     "my_unit": ("Đơn vị", "Unit"),
+    "calendar_key_own": ("đơn vị bạn chủ trì;", "hosted by your unit;"),
     "calendar_key_guest": (
         "đơn vị khác chủ trì, có điểm cầu của đơn vị bạn;",
         "hosted by another unit, at one of your endpoints;",

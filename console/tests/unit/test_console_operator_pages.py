@@ -23,6 +23,7 @@ TODAY = datetime.now(UTC).astimezone(ZONE).replace(hour=9, minute=0, second=0, m
 MEETING = {
     "id": "m1",
     "title": "Giao ban chuyển đổi số",
+    "host_unit": "VP-UBND",
     "status": "scheduled",
     "start": TODAY.isoformat(),
     "end": (TODAY + timedelta(hours=2)).isoformat(),
@@ -236,6 +237,9 @@ async def test_a_clerks_calendar_rows_are_their_units_and_the_busy_endpoints(con
     assert "14:00–15:00" in row
     m1_row = week.split('data-row="TQ-UBND"')[1].split("</tr>")[0]
     assert "Bận (" not in m1_row  # a meeting the clerk sees is drawn once, as itself
+    key = week.split('id="cal-legend">')[1].split("</p>")[0]  # what the blocks mean
+    assert "điểm cầu bận vì cuộc họp của đơn vị khác" in key
+    assert "đơn vị khác chủ trì" not in key  # no such block this week
 
 
 async def test_the_notices_to_see_to_read_as_words(console) -> None:

@@ -53,6 +53,10 @@ async def calendar(
         codes = shown if shown is not None else [str(e["code"]) for e in endpoints]
         found = [*found, *await busy_elsewhere(backends, s, codes, start, end, found)]
     hours = calendar_grid.visible_hours(found, days, s.zone)
+
+    def guest_of(meeting: dict[str, Any]) -> bool:
+        return s.who.role == Role.REGISTRAR and meeting.get("host_unit") != s.who.unit
+
     step = timedelta(days=1 if view == "day" else 7)
     return render(
         request,
@@ -81,7 +85,11 @@ async def calendar(
         following=days[0] + step,
         no_bridge=calendar_grid.NO_BRIDGE,
         # a clerk's view: another unit's meeting at one of their endpoints, drawn apart
-        guest_of=lambda m: s.who.role == Role.REGISTRAR and m.get("host_unit") != s.who.unit,
+        guest_of=guest_of,
+        keys={
+            "guest": any(guest_of(m) and m.get("status") != "busy" for m in found),
+            "busy": any(m.get("status") == "busy" for m in found),
+        },
     )
 
 
