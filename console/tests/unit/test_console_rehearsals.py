@@ -39,6 +39,9 @@ BOOKED = {
     "cancelled": False,
 }
 sent: list[httpx.Request] = []
+UNITS = [
+    {"code": "SYT", "name": "Sở Y tế", "contact": {"phone": "0205 3812 000", "email": "syt@ls.vn"}}
+]
 
 
 def services(request: httpx.Request) -> httpx.Response:
@@ -50,6 +53,8 @@ def services(request: httpx.Request) -> httpx.Response:
             errors = [{"field": "end", "rule": "rehearsal.lead_time", "message": TOO_LATE}]
             return httpx.Response(422, json={"code": "invalid", "errors": errors})
         return httpx.Response(201, json=MEETING)
+    if path == "/units":
+        return httpx.Response(200, json=UNITS)
     return meeting_page_reads(path, MEETING)
 
 
@@ -138,7 +143,10 @@ async def test_another_units_meeting_at_the_clerks_endpoint_is_theirs_to_read_no
     assert (await sign_in(console, "van-thu")).status_code == 303
     page = await console.get("/meetings/m1")
     assert page.status_code == 200, page.text
-    assert "chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình" in page.text
+    assert "Sở Y tế chủ trì cuộc họp này; đơn vị bạn tham gia tại điểm cầu của mình" in page.text
+    note = page.text.split('id="guest"')[1].split("</p>")[0]
+    assert '<a href="tel:02053812000">0205 3812 000</a>' in note  # whom to ring
+    assert 'id="meeting-host">Sở Y tế<' in page.text
     assert 'id="cancel-form"' not in page.text
     assert 'id="change-form"' not in page.text
     monkeypatch.setitem(MEETING, "host_unit", "VP-UBND")

@@ -275,9 +275,7 @@ async def meeting_page(
         change_pending=meeting_views.change_pending(found),
         change_refused=change_refused,
         names=names,
-        host_name=next(
-            (u.get("name") for u in units if u.get("code") == found.get("host_unit")), None
-        ),
+        host=next((u for u in units if u.get("code") == found.get("host_unit")), {}),
         picks=picks,
         may_change=s.may("change_meeting") and open_ and not guest,
         guest=guest,
