@@ -33,6 +33,8 @@ async def test_a_feed_link_reads_without_a_token_until_it_is_deleted(
     assert feed.headers["content-type"].startswith("text/calendar")
     [event] = Calendar.from_ical(feed.content).walk("VEVENT")
     assert str(event["UID"]) == f"{meeting['id']}.tuyen-quang@hnth-ops"
+    # a phone names the calendar after what it is of, not the link's id
+    assert str(Calendar.from_ical(feed.content)["X-WR-CALNAME"]) == "HNTH VP-UBND"
 
     wrong_key = _path(link["url"]).split("key=")[0] + "key=not-the-key"
     assert (await registration.http.get(wrong_key)).status_code == 404

@@ -98,9 +98,9 @@ async def read_feed(
     ],
 ) -> Response:
     """No token: the secret in the link is the proof (calendar apps cannot sign in)."""
-    feed, tenant = await cases.read(feed_id, key)
+    feed, tenant, code = await cases.read(feed_id, key)
     zone = state(request).meetings.policy_for(tenant).timezone
-    body = ical.feed(f"HNTH {feed_id}", feed.meetings, feed.now, zone)
+    body = ical.feed(f"HNTH {code}", feed.meetings, feed.now, zone)  # as the direct feed
     return Response(body, media_type="text/calendar; charset=utf-8")
 
 

@@ -76,8 +76,9 @@ class Feeds:
             raise Refusal(404, "not_found", *NO_SUCH_FEED)
         await self.rows.remove(feed_id)
 
-    async def read(self, feed_id: str, secret: str) -> tuple[Feed, str]:
-        """The calendar a valid link shows, and the province it belongs to."""
+    async def read(self, feed_id: str, secret: str) -> tuple[Feed, str, str]:
+        """The calendar a valid link shows, the province it belongs to, and the unit's or
+        endpoint's code it is the calendar of (a calendar app names it so)."""
         row = await self.rows.get(feed_id)
         if row is None or not hmac.compare_digest(row["secret_hash"], _digest(secret)):
             raise Refusal(404, "not_found", *NO_SUCH_FEED)
@@ -91,7 +92,8 @@ class Feeds:
         )
         if self.revocations.refuses(reader):
             raise Refusal(404, "not_found", *NO_SUCH_FEED)
-        return await self.meetings.feed(reader, f"{row['kind']}s", row["code"]), row["tenant"]
+        feed = await self.meetings.feed(reader, f"{row['kind']}s", row["code"])
+        return feed, row["tenant"], row["code"]
 
 
 def _shown(row: Document) -> Document:
