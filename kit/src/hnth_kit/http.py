@@ -130,7 +130,7 @@ async def refuse_unknown_query(request: Request) -> None:
         raise Refusal.broken(
             [
                 Violation(
-                    f"query.{name}",
+                    name,  # as a wrongly typed parameter is named
                     "schema.unknown_parameter",
                     SCHEMA_SOURCE,
                     f"Không có tham số '{name}' ở đây; tham số dùng được: {takes}",

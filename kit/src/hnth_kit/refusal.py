@@ -107,8 +107,10 @@ def schema_words(error: Mapping[str, Any]) -> tuple[str, str]:
         return f"Giá trị không hợp lệ ({message}).", f"The value is not valid ({message})."
     vi, en = SCHEMA_WORDS[kind]
     context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    # pydantic lists the choices in English ("'a', 'b' or 'c'")
+    said = {k: v.replace("' or '", "' hoặc '") for k, v in context.items()}
     try:
-        return vi.format(**context), en.format(**context)
+        return vi.format(**said), en.format(**context)
     except (KeyError, IndexError):
         return vi.split("{")[0].rstrip(": ") + ".", en.split("{")[0].rstrip(": ") + "."
 

@@ -71,3 +71,17 @@ def test_a_missing_field_says_it_is_required() -> None:
             "Missing: this field is required.",
         )
     }
+
+
+def test_the_choices_of_a_set_read_in_the_readers_language() -> None:
+    from typing import Literal
+
+    class Asked(BaseModel):
+        status: Literal["held", "scheduled", "rejected"]
+
+    try:
+        Asked.model_validate({"status": "helt"})
+    except ValidationError as exc:
+        [broken] = schema_violations(exc.errors())
+    assert broken.message_vi == "Phải là một trong: 'held', 'scheduled' hoặc 'rejected'."
+    assert broken.message_en == "Must be one of: 'held', 'scheduled' or 'rejected'."

@@ -434,7 +434,7 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(registration, regi
         "/meetings", params={"stauts": "held"}, headers=registration.headers()
     )
     assert misspelt.status_code == 422
-    assert [e["field"] for e in misspelt.json()["errors"]] == ["query.stauts"]
+    assert [e["field"] for e in misspelt.json()["errors"]] == ["stauts"]
 
     listed = await registration.http.get("/meetings", headers=registration.headers())
     assert listed.json()["items"] == []
