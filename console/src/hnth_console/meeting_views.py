@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from hnth_console.i18n import Translate
 from hnth_console.views import endpoints_of, parse_time, shown_time
-from hnth_contracts import priority
+from hnth_contracts import priority, rules
 from hnth_contracts.policy import Policy
 
 Row = Mapping[str, Any]
@@ -39,7 +39,6 @@ def finder_range(
     return min(max(start, not_before), end), end
 
 
-OFFICE_HOURS = "meeting.office_hours"
 OFFICE = ("07:30", "17:00")
 """Office hours for a province whose policy gives none."""
 
@@ -47,9 +46,9 @@ OFFICE = ("07:30", "17:00")
 def office_hours(policy: Policy) -> tuple[str, str]:
     """The province's office hours (`meeting.office_hours`): the finder searches them
     unless the person widens the search."""
-    if OFFICE_HOURS not in policy.rules:
+    if rules.OFFICE_HOURS not in policy.rules:
         return OFFICE
-    value = policy.value(OFFICE_HOURS)
+    value = policy.value(rules.OFFICE_HOURS)
     return str(value["from"]), str(value["to"])
 
 

@@ -174,6 +174,11 @@ LINE_LIMIT_RULES = {
 has failed (inspection judges it; the console says the limits on the form)."""
 
 
+OFFICE_HOURS = "meeting.office_hours"
+"""The hours the free-slot finder searches by default and a refusal's alternatives keep to
+(`{days: [ISO weekdays], from: "07:30", to: "17:00"}`); scheduling reads it whole."""
+
+
 LETTER_RULE = "registration.official_letter"
 """Whether a registration goes with the host unit's official letter (số, ngày công văn)."""
 

@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hnth_contracts.policy import Policy
+from hnth_contracts.rules import OFFICE_HOURS
 
 WORKING_HOURS = "meeting.working_hours"
-OFFICE_HOURS = "meeting.office_hours"
 
 
 @dataclass(frozen=True)
