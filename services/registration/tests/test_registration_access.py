@@ -269,8 +269,10 @@ async def test_each_role_sees_only_what_it_may(registration, register) -> None:
     reader = token("registrar", unit="H-SONDUONG")
     feed = await registration.http.get(f"/calendar/units/H-SONDUONG.ics?token={reader}")
     assert feed.status_code == 200, feed.text
-    uids = [str(e["UID"]) for e in Calendar.from_ical(feed.text).walk("VEVENT")]
-    assert [u.split(".")[0] for u in uids] == [own["id"]]
+    events = Calendar.from_ical(feed.text).walk("VEVENT")
+    assert [str(e["UID"]).split(".")[0] for e in events] == [own["id"]]
+    # the place is where the commune takes part, not the host's room
+    assert str(events[0]["LOCATION"]) == "Điểm cầu / endpoint: TQ-H-SONDUONG"
 
     # another unit's request at the commune's endpoint, refused: it never reached them
     body = meeting_body(days_ahead=5, host_unit="SYT", main_endpoint="TQ-SYT")

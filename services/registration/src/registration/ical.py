@@ -8,7 +8,7 @@ its policy).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +25,16 @@ def uid(tenant: str, meeting_id: str) -> str:
     return f"{meeting_id}.{tenant}@hnth-ops"
 
 
-def feed(name: str, meetings: Iterable[dict[str, Any]], now: datetime, timezone: str) -> bytes:
+def feed(
+    name: str,
+    meetings: Iterable[dict[str, Any]],
+    now: datetime,
+    timezone: str,
+    at: Collection[str] = (),
+) -> bytes:
     """A VCALENDAR named `name` with one VEVENT per meeting (each with its `status`);
-    `timezone` is the province's (its policy's), a hint for clients."""
+    `timezone` is the province's (its policy's), a hint for clients; `at`: the endpoints
+    the calendar is of, each event's place where the reader takes part in it."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -36,11 +43,11 @@ def feed(name: str, meetings: Iterable[dict[str, Any]], now: datetime, timezone:
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", timezone)
     for meeting in meetings:
-        calendar.add_component(_event(meeting, now))
+        calendar.add_component(_event(meeting, now, at))
     return calendar.to_ical()
 
 
-def _event(meeting: dict[str, Any], now: datetime) -> VEvent:
+def _event(meeting: dict[str, Any], now: datetime, at: Collection[str] = ()) -> VEvent:
     event = VEvent()
     event.add("uid", uid(meeting["tenant"], meeting["_id"]))
     event.add("sequence", meeting.get("revision", 0))
@@ -48,11 +55,16 @@ def _event(meeting: dict[str, Any], now: datetime) -> VEvent:
     event.add("dtstart", meeting["start"])
     event.add("dtend", meeting["end"])
     event.add("summary", meeting["title"])
-    event.add("location", f"Điểm cầu chính / main endpoint: {meeting['main_endpoint']}")
+    reaching = list(dict.fromkeys([*meeting["endpoints"], *meeting.get("reached", ())]))
+    mine = [e for e in reaching if e in at]
+    if mine and meeting["main_endpoint"] not in mine:  # the reader takes part elsewhere
+        event.add("location", f"Điểm cầu / endpoint: {', '.join(mine)}")
+    else:
+        event.add("location", f"Điểm cầu chính / main endpoint: {meeting['main_endpoint']}")
     lines = [
         f"Chủ trì / chair: {meeting['chair']}",
         f"Đơn vị chủ trì / host unit: {meeting['host_unit']}",
-        f"Điểm cầu / endpoints: {', '.join(meeting['endpoints'])}",
+        f"Điểm cầu / endpoints: {', '.join(reaching)}",
     ]
     if meeting.get("document_number"):
         lines.append(f"Công văn / letter: {meeting['document_number']}")

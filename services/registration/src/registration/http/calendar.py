@@ -100,7 +100,7 @@ async def read_feed(
     """No token: the secret in the link is the proof (calendar apps cannot sign in)."""
     feed, tenant, code = await cases.read(feed_id, key)
     zone = state(request).meetings.policy_for(tenant).timezone
-    body = ical.feed(f"HNTH {code}", feed.meetings, feed.now, zone)  # as the direct feed
+    body = ical.feed(f"HNTH {code}", feed.meetings, feed.now, zone, feed.at)  # as direct
     return Response(body, media_type="text/calendar; charset=utf-8")
 
 
@@ -140,5 +140,6 @@ async def calendar_feed(
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=auth)
     who = await caller(request, credentials)
     feed = await cases.feed(who, kind, code)
-    body = ical.feed(f"HNTH {code}", feed.meetings, feed.now, policy(request, who).timezone)
+    zone = policy(request, who).timezone
+    body = ical.feed(f"HNTH {code}", feed.meetings, feed.now, zone, feed.at)
     return Response(body, media_type="text/calendar; charset=utf-8")

@@ -126,6 +126,9 @@ class Feed:
 
     meetings: list[Document]
     now: datetime
+    at: tuple[str, ...] = ()
+    """The endpoints the calendar is of (an endpoint's, or a unit's own): where its reader
+    takes part, which each event names as its place."""
 
 
 def forbidden(vi: str, en: str) -> Refusal:
@@ -720,7 +723,8 @@ class Meetings:
         shown = [
             m for m in meetings if not _not_theirs(query, m, statuses[m["_id"]], slots[m["_id"]])
         ]
-        return Feed([{**m, "status": statuses[m["_id"]]} for m in shown], now)
+        at = endpoints or own
+        return Feed([{**m, "status": statuses[m["_id"]]} for m in shown], now, at)
 
     async def _statuses_and_slots(
         self, tenant: str, meetings: list[Document]
