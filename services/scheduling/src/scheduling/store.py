@@ -441,10 +441,12 @@ class SchedulingStore:
         )
         return {doc["_id"]: doc for batch in batches for doc in batch}
 
-    async def reservations(self, tenant: str, rooms: Sequence[str], spans: range) -> list[Document]:
-        """The live claims in the buckets `spans`: these endpoints' and every bridge
-        port's. One read per day partition (concurrently) and one of their releases: the
-        free-window search reads a range once, not key by key (a read, never a claim)."""
+    async def reservations(
+        self, tenant: str, rooms: Sequence[str], spans: range, *, ports: bool = True
+    ) -> list[Document]:
+        """The live claims in the buckets `spans`: these endpoints' and (`ports`) every
+        bridge port's. One read per day partition (concurrently) and one of their releases:
+        the free-window search reads a range once, not key by key (a read, never a claim)."""
         if not spans:
             return []
         await self.settle_claims()
@@ -457,7 +459,10 @@ class SchedulingStore:
         wanted = {
             "tenant": tenant,
             "bucket": {"$gte": spans[0], "$lte": spans[-1]},
-            "$or": [{"kind": "endpoint", "resource": {"$in": list(rooms)}}, {"kind": "port"}],
+            "$or": [
+                {"kind": "endpoint", "resource": {"$in": list(rooms)}},
+                *([{"kind": "port"}] if ports else []),
+            ],
         }
         batches = await asyncio.gather(
             *(self._db[f"{CLAIMS}_{day}"].find(wanted).to_list() for day in days)
