@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -113,6 +113,10 @@ class Session:
 
     def may(self, page: str) -> bool:
         return self.who.role in PAGES[page]
+
+    def is_guest_at(self, meeting: Mapping[str, Any]) -> bool:
+        """A clerk reading another unit's meeting held at their unit's endpoint: read only."""
+        return self.who.role == Role.REGISTRAR and meeting.get("host_unit") != self.who.unit
 
 
 # ------------------------------------------------------------ app.state

@@ -86,11 +86,8 @@ async def make_feed(
 
 @router.post("/account/feeds/{feed_id}/revoke", response_class=HTMLResponse)
 async def revoke_feed(request: Request, feed_id: str, s: Me, backends: Services) -> Response:
-    try:
-        await ask(backends, s, "DELETE", f"/calendar/feeds/{quote(feed_id)}")
-    except BackendError as exc:
-        return await account_page(request, s, backends, exc.status, errors=errors_of(exc))
-    return see_other("/account", done="feed_revoked")
+    path = f"/calendar/feeds/{quote(feed_id)}"
+    return await act(request, s, backends, "DELETE", path, "feed_revoked")
 
 
 @router.get("/calendar/feeds/{feed_id}.ics")
@@ -122,6 +119,17 @@ async def ask(
     answer = await backends.request(method, "registration", path, s.token, s.lang, json=body)
     found: dict[str, Any] = answer.json() if answer.content else {}
     return found
+
+
+async def act(
+    request: Request, s: Session, backends: Backends, method: str, path: str, done: str
+) -> Response:
+    """Ask registration to do it: back to the page saying it is `done`, or why not."""
+    try:
+        await ask(backends, s, method, path)
+    except BackendError as exc:
+        return await account_page(request, s, backends, exc.status, errors=errors_of(exc))
+    return see_other("/account", done=done)
 
 
 def errors_of(exc: BackendError) -> list[str]:
@@ -207,11 +215,7 @@ async def confirm_totp(
 
 @router.post("/account/totp/remove", response_class=HTMLResponse)
 async def remove_totp(request: Request, s: Me, backends: Services) -> Response:
-    try:
-        await ask(backends, s, "DELETE", "/accounts/me/totp")
-    except BackendError as exc:
-        return await account_page(request, s, backends, exc.status, errors=errors_of(exc))
-    return see_other("/account", done="totp_removed")
+    return await act(request, s, backends, "DELETE", "/accounts/me/totp", "totp_removed")
 
 
 @router.post("/account/signout-everywhere")

@@ -54,9 +54,6 @@ async def calendar(
         found = [*found, *await busy_elsewhere(backends, s, codes, start, end, found)]
     hours = calendar_grid.visible_hours(found, days, s.zone)
 
-    def guest_of(meeting: dict[str, Any]) -> bool:
-        return s.who.role == Role.REGISTRAR and meeting.get("host_unit") != s.who.unit
-
     step = timedelta(days=1 if view == "day" else 7)
     return render(
         request,
@@ -85,9 +82,9 @@ async def calendar(
         following=days[0] + step,
         no_bridge=calendar_grid.NO_BRIDGE,
         # a clerk's view: another unit's meeting at one of their endpoints, drawn apart
-        guest_of=guest_of,
+        guest_of=s.is_guest_at,
         keys={
-            "guest": any(guest_of(m) and m.get("status") != "busy" for m in found),
+            "guest": any(s.is_guest_at(m) and m.get("status") != "busy" for m in found),
             "busy": any(m.get("status") == "busy" for m in found),
         },
     )

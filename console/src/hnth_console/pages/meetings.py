@@ -248,7 +248,7 @@ async def meeting_page(
     open_ = found.get("status") != "cancelled" and start is not None and start > now
     host = [f for f in feedback or [] if f.get("endpoint") in (None, "", "host")]
     # a clerk reads another unit's meeting held at their unit's endpoint: to attend, not change
-    guest = s.who.role == Role.REGISTRAR and found.get("host_unit") != s.who.unit
+    guest = s.is_guest_at(found)
     timeline = meeting_views.timeline_lines(
         found.get("timeline") or [], s.zone, s.t, s.lang, found.get("people") or {}
     )

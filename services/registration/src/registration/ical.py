@@ -15,6 +15,8 @@ from typing import Any
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
+from registration.store import endpoints_of
+
 PRODID = "-//HNTH Ops//Lich hop truc tuyen//VI"
 STATUS = {"requested": "TENTATIVE", "scheduled": "CONFIRMED", "rejected": "CANCELLED"}
 
@@ -55,7 +57,7 @@ def _event(meeting: dict[str, Any], now: datetime, at: Collection[str] = ()) -> 
     event.add("dtstart", meeting["start"])
     event.add("dtend", meeting["end"])
     event.add("summary", meeting["title"])
-    reaching = list(dict.fromkeys([*meeting["endpoints"], *meeting.get("reached", ())]))
+    reaching = endpoints_of(meeting)
     mine = [e for e in reaching if e in at]
     if mine and meeting["main_endpoint"] not in mine:  # the reader takes part elsewhere
         event.add("location", f"Điểm cầu / endpoint: {', '.join(mine)}")

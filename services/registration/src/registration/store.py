@@ -261,6 +261,12 @@ class MeetingQuery:
         return query
 
 
+def endpoints_of(meeting: Document) -> list[str]:
+    """Every endpoint a meeting is held at, in order: those it names, then those its groups
+    reached when it was decided ("all communes")."""
+    return list(dict.fromkeys([*meeting["endpoints"], *meeting.get("reached", ())]))
+
+
 def _held_at(codes: Sequence[str]) -> list[Document]:
     """A meeting at any of these endpoints: those it names, or those its groups reached
     when it was decided."""

@@ -11,6 +11,7 @@ from hnth_contracts.policy import Policy
 from hnth_kit.mongo import Document
 from registration import PRODUCER, domain, records
 from registration.domain import rehearsal
+from registration.store import endpoints_of
 from registration.usecases.meetings import decided
 from registration.views import local
 
@@ -32,9 +33,7 @@ def public(
         meeting["cancelled"], meeting["revision"], decided(timeline or [])
     )
     if not meeting.get("rehearsal_of"):
-        # the endpoints it names and those its groups reached ("all communes": 123)
-        reaching = {*meeting["endpoints"], *meeting.get("reached", ())}
-        body["rehearsal_required"] = rehearsal.required(policy, len(reaching))
+        body["rehearsal_required"] = rehearsal.required(policy, len(endpoints_of(meeting)))
     if timeline is None:
         return body
     return body | _timeline(meeting, timeline, zone)

@@ -44,7 +44,14 @@ from registration.commands import (
 )
 from registration.domain import backup as backups
 from registration.domain import rehearsal
-from registration.store import DECISIONS, DETAIL_FIELDS, MeetingQuery, StaleWrite, meeting_fields
+from registration.store import (
+    DECISIONS,
+    DETAIL_FIELDS,
+    MeetingQuery,
+    StaleWrite,
+    endpoints_of,
+    meeting_fields,
+)
 
 FEED_PAST = timedelta(days=90)
 """A calendar feed shows meetings from 90 days ago onward: clients keep older ones."""
@@ -298,8 +305,7 @@ class Meetings:
         """A clerk's unit takes part in another unit's meeting at one of its endpoints."""
         if who.role is not Role.REGISTRAR or not who.unit:
             return False
-        at = [*meeting["endpoints"], *meeting.get("reached", ())]
-        return who.unit in await self.store.endpoints.units_of(who.tenant, at)
+        return who.unit in await self.store.endpoints.units_of(who.tenant, endpoints_of(meeting))
 
     async def query(
         self,
@@ -791,8 +797,7 @@ def may_see(who: Principal, meeting: Document) -> bool:
     if who.role is Role.REGISTRAR:
         return bool(meeting["host_unit"] == who.unit)
     if who.role is Role.TECHNICIAN:
-        # those it names, and those its groups reached when it was decided
-        return any(who.serves(e) for e in (*meeting["endpoints"], *meeting.get("reached", ())))
+        return any(who.serves(e) for e in endpoints_of(meeting))
     return True
 
 
