@@ -297,7 +297,7 @@ def _parse_ref(ref: str) -> str:
     """The `.dlq` topic of a ref; a malformed ref is bad usage (exit 2)."""
     topic, _, place = ref.rpartition(":")
     topic, _, partition = topic.rpartition(":")
-    if not topic or not partition.isdigit() or not place.isdigit():
+    if not topic or not partition.isdecimal() or not place.isdecimal():
         raise typer.BadParameter(f"{ref!r}: expected <dlq topic>:<partition>:<offset>")
     return topic
 
@@ -670,7 +670,12 @@ Timeout = Annotated[float, typer.Option(help="Seconds to wait for every service.
 def _change_province(
     former: str, into: str, rename: bool, source: str | None, timeout: float, run_dir: Path
 ) -> None:
-    token = issue_token(_signing_keys(run_dir), role=Role.OPERATOR, tenant=into, subject="hnth-cli")
+    keys = _signing_keys(run_dir)
+
+    def operator_of(tenant: str) -> dict[str, str]:
+        token = issue_token(keys, role=Role.OPERATOR, tenant=tenant, subject="hnth-cli")
+        return {"Authorization": f"Bearer {token}"}
+
     state = _state(run_dir)
     urls = {
         name: os.environ.get(f"HNTH_{name.upper()}_URL")
@@ -678,7 +683,9 @@ def _change_province(
         or default
         for name, default in province.DEFAULT_URLS.items()
     }
-    headers = {"Authorization": f"Bearer {token}"}
+    # a rename is the renamed province's to ask; a merge is made once both provinces have
+    # asked: this command, holding the platform's keys, asks as each (the one it joins first)
+    headers = operator_of(former if rename else into)
     lines: dict[str, str] = {}
 
     def show(progress: province.Progress) -> None:
@@ -691,6 +698,10 @@ def _change_province(
     try:
         with httpx.Client(headers=headers, timeout=30) as http:
             change = province.record(http, urls["registration"], former, into, rename, source)
+            if change.get("waiting_for") == former:
+                change = province.record(
+                    http, urls["registration"], former, into, rename, source, operator_of(former)
+                )
             renamed = {**change["units"], **change["endpoints"], **change["accounts"]}
             out.print(f"{former} -> {into} ({change['rule']}: {change['source']})")
             for old, new in renamed.items():

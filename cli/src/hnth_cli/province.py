@@ -43,15 +43,22 @@ class Progress:
 
 
 def record(
-    http: httpx.Client, registration: str, former: str, into: str, rename: bool, source: str | None
+    http: httpx.Client,
+    registration: str,
+    former: str,
+    into: str,
+    rename: bool,
+    source: str | None,
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """POST the change to registration; its answer (202 new, 200 recorded before)."""
+    """POST the change to registration; its answer (202 new, or `waiting_for` the other
+    province of a merge to ask too; 200 recorded before)."""
     body: dict[str, str] = {"into": into}
     if source:
         body["source"] = source
     verb = "rename" if rename else "merge"
     try:
-        answer = http.post(f"{registration}/tenants/{former}/{verb}", json=body)
+        answer = http.post(f"{registration}/tenants/{former}/{verb}", json=body, headers=headers)
     except httpx.HTTPError as exc:
         raise ChangeFailed(f"registration at {registration} does not answer: {exc}") from None
     if answer.status_code not in (200, 202):

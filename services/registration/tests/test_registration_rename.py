@@ -40,7 +40,11 @@ async def test_a_renamed_province_keeps_its_meetings_links_and_feeds(
         token = old["Authorization"].removeprefix("Bearer ")
 
         new = registration.headers("operator", tenant=NEW)
-        renamed = await http.post(f"/tenants/{OLD}/rename", json={"into": NEW}, headers=new)
+        # a rename is the renamed province's own to ask
+        refused = await http.post(f"/tenants/{OLD}/rename", json={"into": NEW}, headers=new)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "tenant.both_agree"
+        renamed = await http.post(f"/tenants/{OLD}/rename", json={"into": NEW}, headers=old)
         assert renamed.status_code == 202, renamed.text
         assert renamed.json()["units"] == {}  # the new code had nothing: no code collides
         again = await http.post(f"/tenants/{OLD}/rename", json={"into": NEW}, headers=new)
@@ -67,3 +71,36 @@ async def test_a_renamed_province_keeps_its_meetings_links_and_feeds(
         secret = await http.get(secret_url)
         assert secret.status_code == 200, secret.text
         assert meeting_id in secret.text
+
+
+async def test_a_merge_asked_by_one_province_alone_moves_nothing(start_registration) -> None:
+    """Tuyên Quang's IT department asks that Lạng Sơn joins it: recorded as asked, with
+    what it would rename, and nothing moves until Lạng Sơn's asks too; a third province
+    may not ask at all."""
+    async with start_registration() as registration:
+        http = registration.http
+        lang_son = registration.headers("operator", tenant="lang-son")
+        before = await http.get("/units", headers=lang_son)
+        assert before.status_code == 200, before.text
+        outsider = registration.headers("operator", tenant="ho-chi-minh")
+        refused = await http.post(
+            "/tenants/lang-son/merge", json={"into": "tuyen-quang"}, headers=outsider
+        )
+        assert refused.status_code == 403, refused.text
+
+        taker = registration.headers("operator", tenant="tuyen-quang")
+        asked = await http.post(
+            "/tenants/lang-son/merge", json={"into": "tuyen-quang"}, headers=taker
+        )
+        again = await http.post(
+            "/tenants/lang-son/merge", json={"into": "tuyen-quang"}, headers=taker
+        )
+        for answer in (asked, again):
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["waiting_for"] == "lang-son"
+        assert "VP-UBND" in asked.json()["units"]  # what it would rename: both have one
+        after = await http.get("/units", headers=lang_son)  # Lạng Sơn's tokens still work
+        assert after.status_code == 200, after.text
+        assert after.json() == before.json()
+        missing = await http.get("/tenants/lang-son/change", headers=taker)
+        assert missing.status_code == 404, missing.text

@@ -4,6 +4,8 @@ keep unique."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -16,6 +18,8 @@ from registration.domain.tenants import Codes
 from registration.store import ENDPOINTS, UNITS
 
 TENANT_OPS = "tenant_ops"
+TENANT_CONSENTS = "tenant_consents"
+"""Each province's request for a merge not made yet: `<former>><into>@<province>`."""
 
 
 class TenantOpsStore:
@@ -47,6 +51,29 @@ class TenantOpsStore:
     async def all(self) -> list[Document]:
         return [row async for row in self._ops.find({}, hide_outbox())]
 
+    async def agree(self, former: str, into: str, province: str, by: str, at: datetime) -> None:
+        """`province`'s IT department asks that `former` joins `into` (asking again keeps
+        the first request)."""
+        await self._db[TENANT_CONSENTS].update_one(
+            {"_id": _consent_id(former, into, province)},
+            {
+                "$setOnInsert": {
+                    "former": former,
+                    "into": into,
+                    "province": province,
+                    "by": by,
+                    "at": at,
+                }
+            },
+            upsert=True,
+        )
+
+    async def agreed(self, former: str, into: str, province: str) -> bool:
+        found = await self._db[TENANT_CONSENTS].find_one(
+            {"_id": _consent_id(former, into, province)}, {"_id": 1}
+        )
+        return found is not None
+
     async def record(self, event: TenantMerged) -> bool:
         """Keep the change with its event (outbox); False when one was recorded before."""
         row = {
@@ -63,3 +90,7 @@ class TenantOpsStore:
         except DuplicateKeyError:
             return False
         return True
+
+
+def _consent_id(former: str, into: str, province: str) -> str:
+    return f"{former}>{into}@{province}"

@@ -12,7 +12,7 @@ from hnth_kit.clock import ManualClock
 from hnth_kit.refusal import Refusal
 from hnth_kit.settings import REPO_ROOT
 from registration.domain.tenants import Codes, plan_change, same_change
-from registration.usecases.tenants import TenantChanges
+from registration.usecases.tenants import Outcome, TenantChanges
 
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 EMPTY = Codes(frozenset(), frozenset(), frozenset())
@@ -73,6 +73,7 @@ class _Ops:
 
     def __init__(self) -> None:
         self.rows: dict[str, TenantMerged] = {}
+        self.consents: set[tuple[str, str, str]] = set()
 
     async def codes(self, tenant: str) -> Codes:
         return {"tuyen-quang": SHIPPED, "bien-dong": MADE_UP}.get(tenant, EMPTY)
@@ -83,27 +84,63 @@ class _Ops:
     async def record(self, event: TenantMerged) -> bool:
         return self.rows.setdefault(event.tenant, event) is event
 
+    async def agree(self, former: str, into: str, province: str, by: str, at: datetime) -> None:
+        self.consents.add((former, into, province))
 
-async def test_asking_again_finds_the_change_recorded_and_another_change_is_refused() -> None:
-    learned: list[TenantMerged] = []
+    async def agreed(self, former: str, into: str, province: str) -> bool:
+        return (former, into, province) in self.consents
 
+
+def _cases(learned: list[TenantMerged]) -> TenantChanges:
     async def learn(event: TenantMerged) -> None:
         learned.append(event)
 
-    cases = TenantChanges(
+    return TenantChanges(
         _Ops(),  # type: ignore[arg-type]
         REPO_ROOT / "policies",
         ManualClock(NOW),
         wake=lambda: None,
         learn=learn,
     )
-    args = {"former": "lang-son", "into": "tuyen-quang", "source": "NQ", "requested_by": "op"}
-    first, new = await cases.change(rename=False, **args)
-    again, new_again = await cases.change(rename=False, **args)
-    assert (new, new_again) == (True, False)
-    assert again.event_id == first.event_id
+
+
+ARGS = {"former": "lang-son", "into": "tuyen-quang", "source": "NQ", "requested_by": "op"}
+
+
+async def test_a_merge_is_made_once_both_provinces_ask_and_asking_again_finds_it() -> None:
+    learned: list[TenantMerged] = []
+    cases = _cases(learned)
+    _, waiting = await cases.change(rename=False, asker="tuyen-quang", **ARGS)
+    _, still = await cases.change(rename=False, asker="tuyen-quang", **ARGS)
+    assert (waiting, still) == (Outcome.WAITING, Outcome.WAITING)
+    assert learned == []  # one province alone moves nothing
+    first, made = await cases.change(rename=False, asker="lang-son", **ARGS)
+    found, rerun = await cases.change(rename=False, asker="tuyen-quang", **ARGS)
+    assert (made, rerun) == (Outcome.MADE, Outcome.FOUND)
+    assert found.event_id == first.event_id
     assert learned == [first]  # this replica refuses lang-son at once
     with pytest.raises(Refusal) as refused:
-        await cases.change(rename=False, **{**args, "into": "thua-thien-hue"})
+        await cases.change(rename=False, asker="lang-son", **{**ARGS, "into": "thua-thien-hue"})
     assert refused.value.status == 409
     assert refused.value.extra["into"] == "tuyen-quang"
+
+
+@pytest.mark.parametrize(
+    ("rename", "asker"),
+    [(False, "thua-thien-hue"), (True, "tuyen-quang"), (True, "thua-thien-hue")],
+)
+async def test_only_the_provinces_concerned_may_ask(rename: bool, asker: str) -> None:
+    """A merge: either of its two provinces; a rename: the province renamed alone."""
+    learned: list[TenantMerged] = []
+    with pytest.raises(Refusal) as refused:
+        await _cases(learned).change(rename=rename, asker=asker, **ARGS)
+    assert (refused.value.status, refused.value.code) == (403, "tenant.both_agree")
+    assert learned == []
+
+
+async def test_the_renamed_province_renames_itself_at_once() -> None:
+    learned: list[TenantMerged] = []
+    args = {**ARGS, "into": "lao-cai", "former": "thua-thien-hue"}  # lao-cai: no data here
+    event, outcome = await _cases(learned).change(rename=True, asker="thua-thien-hue", **args)
+    assert outcome is Outcome.MADE
+    assert learned == [event]

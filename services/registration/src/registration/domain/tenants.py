@@ -13,6 +13,7 @@ from hnth_kit.tenants import collision_free
 PRODUCER = "registration"
 MERGED = "tenant.merged"
 RENAMED = "tenant.renamed"
+BOTH_AGREE = "tenant.both_agree"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,30 @@ def plan_change(
         producer=PRODUCER,
         occurred_at=now,
     )
+
+
+def may_ask(*, former: str, into: str, rename: bool, asker: str) -> None:
+    """Who may ask for a change not yet recorded, or a Refusal: a rename, the province
+    renamed; a merge, either of the two provinces, and it is made once both have asked
+    (the accounts of the one that joins become the other's: neither province's IT
+    department takes over or gives away the other's data alone)."""
+    allowed = (former,) if rename else (former, into)
+    if asker not in allowed:
+        raise Refusal(
+            403,
+            BOTH_AGREE,
+            "Chỉ Sở KH&CN của tỉnh đổi mã được đổi mã tỉnh."
+            if rename
+            else "Chỉ Sở KH&CN của một trong hai tỉnh được đề nghị hợp nhất.",
+            "Only the renamed province's IT department may rename it."
+            if rename
+            else "Only the IT department of one of the two provinces may ask for a merge.",
+        )
+
+
+def other_province(*, former: str, into: str, asker: str) -> str:
+    """The province whose agreement a merge asked for by `asker` still needs."""
+    return into if asker == former else former
 
 
 def same_change(recorded: TenantMerged, *, into: str, rename: bool) -> bool:

@@ -1,6 +1,6 @@
-"""Provinces that merge or rename: the IT department of the province that takes over
-(or of the one renamed) records the change; `hnth province merge|rename` calls these and
-then follows every service's `GET /tenant-changes/{tenant}`."""
+"""Provinces that merge or rename: a merge is made once the IT departments of both
+provinces have asked for it, a rename when the renamed province's asks; `hnth province
+merge|rename` calls these and then follows every service's `GET /tenant-changes/{tenant}`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from hnth_contracts import TenantMerged, TenantRenamed
 from hnth_kit.auth import Principal, Role, only
 from hnth_kit.refusal import Refusal
-from registration.usecases.tenants import TenantChanges
+from registration.domain.tenants import other_province
+from registration.usecases.tenants import Outcome, TenantChanges
 from registration.views import answers
 
 router = APIRouter(tags=["tenants"], responses=answers(401, 403, 404, 409))
@@ -43,6 +44,12 @@ class ChangeOut(BaseModel):
     units: dict[str, str] = Field(description="Mã đơn vị đổi tên / unit codes renamed")
     endpoints: dict[str, str] = Field(description="Mã điểm cầu đổi tên / endpoint codes renamed")
     accounts: dict[str, str] = Field(description="Tên đăng nhập đổi / usernames renamed")
+    waiting_for: str | None = Field(
+        default=None,
+        description="Tỉnh còn phải đề nghị hợp nhất (chưa thực hiện đến khi tỉnh đó đề nghị); "
+        "mã đổi là dự kiến / the province that has yet to ask for the merge (nothing moves "
+        "until it does); the codes renamed are what it will do",
+    )
 
 
 def cases(request: Request) -> TenantChanges:
@@ -69,13 +76,13 @@ def _out(event: TenantMerged) -> ChangeOut:
 
 
 def _own(who: Principal, former: str, into: str) -> None:
-    """Only the IT department of one of the two provinces changes them."""
+    """Only the IT department of one of the two provinces reads their change."""
     if who.tenant not in (former, into):
         raise Refusal(
             403,
             "forbidden",
-            "Chỉ Sở KH&CN của một trong hai tỉnh được thực hiện.",
-            "Only the IT department of one of the two provinces may do this.",
+            "Chỉ Sở KH&CN của một trong hai tỉnh được xem.",
+            "Only the IT department of one of the two provinces may see this.",
         )
 
 
@@ -88,17 +95,27 @@ async def _change(
     rename: bool,
 ) -> ChangeOut:
     _own(who, tenant, body.into)
-    event, new = await use.change(
-        former=tenant, into=body.into, rename=rename, source=body.source, requested_by=who.subject
+    event, outcome = await use.change(
+        former=tenant,
+        into=body.into,
+        rename=rename,
+        source=body.source,
+        requested_by=who.subject,
+        asker=who.tenant,
     )
-    response.status_code = status.HTTP_202_ACCEPTED if new else status.HTTP_200_OK
-    return _out(event)
+    response.status_code = 200 if outcome is Outcome.FOUND else status.HTTP_202_ACCEPTED
+    out = _out(event)
+    if outcome is Outcome.WAITING:
+        out.waiting_for = other_province(former=tenant, into=body.into, asker=who.tenant)
+    return out
 
 
 @router.post(
     "/tenants/{tenant}/merge",
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Hợp nhất tỉnh / merge a province into another (202; 200 when already recorded)",
+    summary="Hợp nhất tỉnh / merge a province into another: made once the IT departments of "
+    "both provinces have asked (202, `waiting_for` the other until then; 200 when already "
+    "recorded)",
 )
 async def merge(
     tenant: Former, body: ChangeIn, who: Operator, use: Cases, response: Response
