@@ -132,6 +132,10 @@ async def test_a_meeting_to_all_communes_reaches_every_commune_endpoint_once(
         assert meeting_id in {m["id"] for m in listed.json()["items"]}
         shown = await http.get(f"{registration}/meetings/{meeting_id}", headers=own)
         assert shown.status_code == 200, shown.text
+        # and reads its materials as a named endpoint's technician would (was 403)
+        materials = await http.get(f"{registration}/meetings/{meeting_id}/materials", headers=own)
+        assert materials.status_code == 200, materials.text
+        assert materials.json()["access"] == "read"
 
 
 async def test_the_it_department_keeps_groups_and_a_bad_one_changes_nothing(

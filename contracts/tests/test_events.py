@@ -69,6 +69,13 @@ def test_naive_datetime_is_refused() -> None:
         decode_event(json.dumps(body))
 
 
+def test_a_time_utc_cannot_hold_is_a_field_error_not_a_crash() -> None:
+    body = json.loads((GOLDEN / "MeetingCancelled.json").read_text(encoding="utf-8"))
+    body["occurred_at"] = "0001-01-01T00:00:00+14:00"  # was an OverflowError
+    with pytest.raises(ValidationError, match="occurred_at"):
+        decode_event(json.dumps(body))
+
+
 def test_wrong_types_are_refused_not_coerced() -> None:
     body = json.loads((GOLDEN / "MeetingRequested.json").read_text(encoding="utf-8"))
     body["endpoints"] = "TQ-UBND"

@@ -48,7 +48,7 @@ def _refusal(service: str, response: httpx.Response) -> BackendError:
         _message(response),
         code=str(code) if code else None,
         errors=[e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else None,
-        retry_after=int(retry) if retry.isdigit() else None,
+        retry_after=int(retry) if retry.isdecimal() else None,
     )
 
 

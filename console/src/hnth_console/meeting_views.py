@@ -96,7 +96,7 @@ def picked_form(pick: str, minutes: str, endpoints: Sequence[str], key: str) -> 
         "picked": True,
         "idempotency_key": key,
         "start": pick,
-        "minutes": minutes if minutes.isdigit() else "",
+        "minutes": minutes if minutes.isdecimal() else "",
         "endpoints": chosen,
         "main_endpoint": "",
     }

@@ -15,7 +15,12 @@ def utc_now() -> datetime:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00: a ValueError makes it a field error, not a 500
+        raise ValueError(
+            "ngoài khoảng thời gian hợp lệ / outside the times that can be stored"
+        ) from None
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -437,6 +438,25 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(registration, regi
     )
     assert misspelt.status_code == 422
     assert [e["field"] for e in misspelt.json()["errors"]] == ["stauts"]
+    # were 500s: a time that UTC cannot hold, a cursor of another shape, a superscript
+    # version, an audit range without an offset (read as UTC, 7 hours off)
+    operator = registration.headers("operator")
+    for path, params in (
+        ("/meetings", {"from": "0001-01-01T00:00:00+14:00"}),
+        ("/materials", {"from": "0001-01-01T00:00:00+14:00"}),
+        ("/audit", {"from": "2026-12-01T00:00:00"}),
+    ):
+        edge = await registration.http.get(path, params=params, headers=operator)
+        assert edge.status_code == 422, (path, edge.text)
+        assert [e["field"] for e in edge.json()["errors"]] == ["from"]
+    crafted = base64.urlsafe_b64encode(b'["0001-01-01T00:00:00+14:00", "x"]').decode()
+    cursor = await registration.http.get("/meetings", params={"cursor": crafted}, headers=operator)
+    assert cursor.status_code == 400, cursor.text
+    superscript = {**operator, "If-Match": "²".encode("latin-1")}
+    version = await registration.http.patch(
+        "/units/VP-UBND", json={"name": "x"}, headers=superscript
+    )
+    assert version.status_code == 422, version.text
 
     listed = await registration.http.get("/meetings", headers=registration.headers())
     assert listed.json()["items"] == []

@@ -112,6 +112,10 @@ async def test_the_route_checks_the_role_and_words_bad_input(
     assert (await error(endpoints=" , "))["field"] == "endpoints"
     assert (await error(day_from="8h"))["field"] == "day_from"
     assert (await error(day_from="17:00", day_to="08:00"))["field"] == "day_to"
+    # were 500s: a year whose week after does not exist, an hour with an offset of its own
+    far = await error(**{"from": "9999-12-31T00:00"})
+    assert (far["field"], far["rule"]) == ("from", "schema.range")
+    assert (await error(day_from="07:30Z"))["field"] == "day_from"
     assert (await error(weekdays="1,9"))["field"] == "weekdays"
     office_hours = query(
         **{"from": "2026-12-10T00:00", "to": "2026-12-12T00:00"},

@@ -141,7 +141,7 @@ async def book_rehearsal(
     except ValueError:
         errors = {"rehearsal_start": [f"{s.t('rehearsal_start')}: {s.t('move_start_format')}"]}
         return await meeting_page(request, meeting_id, s, backends, status=422, errors=errors)
-    minutes = int(minutes_text) if minutes_text.isdigit() and int(minutes_text) > 0 else 60
+    minutes = int(minutes_text) if minutes_text.isdecimal() and int(minutes_text) > 0 else 60
     body = {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
     path = _path(meeting_id)
     try:
@@ -191,7 +191,7 @@ async def feedback(request: Request, meeting_id: str, s: Rater, backends: Servic
     """The host unit's overall rating (inspection's `PUT .../feedback/host`)."""
     form = await request.form()
     overall = str(form.get("overall") or "")
-    body = {"overall": int(overall) if overall.isdigit() else 0}
+    body = {"overall": int(overall) if overall.isdecimal() else 0}
     body_comment = str(form.get("comment") or "").strip()
     try:
         await backends.request(

@@ -130,14 +130,14 @@ async def find_windows(
     }
     if not chosen:
         found["errors"]["endpoints"] = s.t("finder_choose_endpoints")
-    if not minutes.isdigit() or int(minutes) <= 0:
+    if not minutes.isdecimal() or int(minutes) <= 0:
         found["errors"]["minutes"] = s.t("finder_choose_length")
     if found["errors"]:
         return found
     now = datetime.now(s.zone)
     start, end = meeting_views.finder_range(
         now.date(),
-        int(days) if days.isdigit() else 7,
+        int(days) if days.isdecimal() else 7,
         s.zone,
         not_before=now + lead_time + meeting_views.FILLING_IN,
     )
@@ -474,7 +474,7 @@ async def move(request: Request, meeting_id: str, s: Arranger, backends: Service
         start = views.typed_time(start_text, s.zone)
     except ValueError:
         errors["move_start"] = [f"{s.t('new_start')}: {s.t('move_start_format')}"]
-    if not minutes_text.isdigit() or int(minutes_text) <= 0:
+    if not minutes_text.isdecimal() or int(minutes_text) <= 0:
         errors["move_minutes"] = [s.t("move_length_needed")]
     if not reason:
         errors["move_reason"] = [s.t("move_reason_needed")]

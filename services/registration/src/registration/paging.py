@@ -3,7 +3,7 @@
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request
 
@@ -23,8 +23,11 @@ def decode_cursor(request: Request, cursor: str | None) -> tuple[datetime, str] 
         return None
     try:
         at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(last_id)
-    except (ValueError, TypeError):
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:  # ours always carry their offset
+            raise ValueError(at)
+        return moment.astimezone(UTC), str(last_id)
+    except (ValueError, TypeError, OverflowError):
         raise HTTPException(
             400, problem(request, "bad_cursor", "Tham số cursor sai.", "The cursor is invalid.")
         ) from None

@@ -86,7 +86,7 @@ def port_key(tenant: str, bridge: str, bucket: int, port: int) -> str:
 def partition_day(collection: str) -> date | None:
     """The UTC day of a claim or release partition (`claims_20261210`), None for others."""
     name, _, day = collection.rpartition("_")
-    if name not in (CLAIMS, RELEASES) or len(day) != 8 or not day.isdigit():
+    if name not in (CLAIMS, RELEASES) or len(day) != 8 or not day.isdecimal():
         return None
     return datetime.strptime(day, "%Y%m%d").replace(tzinfo=UTC).date()
 

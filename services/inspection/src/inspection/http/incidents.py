@@ -6,8 +6,9 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from hnth_contracts.envelope import UtcDatetime
 from inspection.http.deps import Acting, Anyone, UseCases, shown
 
 router = APIRouter(tags=["incidents"])
@@ -26,14 +27,14 @@ class IncidentForm(BaseModel):
     what: str = Field(min_length=1, max_length=2000)
     """What failed (line, audio, video, power, ...)."""
     severity: Severity = Severity.MEDIUM
-    opened_at: AwareDatetime | None = None
+    opened_at: UtcDatetime | None = None
     """When it started, if earlier than now."""
 
 
 class ResolveForm(BaseModel):
     cause: str = Field(min_length=1, max_length=2000)
     fix: str = Field(min_length=1, max_length=2000)
-    resolved_at: AwareDatetime | None = None
+    resolved_at: UtcDatetime | None = None
 
 
 @router.post("/incidents", status_code=201, summary="Báo sự cố")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from hnth_contracts import CheckItem
+from hnth_contracts.envelope import UtcDatetime
 from inspection.http.checks import ChecklistForm
 from inspection.http.deps import Acting, Anyone, Operator, UseCases, shown
 
@@ -24,13 +25,13 @@ class InspectionForm(BaseModel):
     faults: list[Fault] = Field(default_factory=list, max_length=100)
     fixes: list[str] = Field(default_factory=list, max_length=100)
     line_provider_present: bool = False
-    inspected_at: AwareDatetime | None = None
+    inspected_at: UtcDatetime | None = None
 
 
 class PlanForm(BaseModel):
     """When and where a periodic inspection is done; the task's own endpoint is always in."""
 
-    planned_at: AwareDatetime
+    planned_at: UtcDatetime
     endpoints: list[str] = Field(default_factory=list, max_length=50)
     with_line_provider: bool
 

@@ -25,7 +25,7 @@ def order_of(cause: str) -> tuple[int, int] | None:
     if step == "cancelled":
         return (sys.maxsize, 0)
     revision = rest.rsplit(":", 1)[-1]
-    if step in ("assigned", "preempted") and revision.isdigit():
+    if step in ("assigned", "preempted") and revision.isdecimal():
         return (int(revision), 0 if step == "assigned" else 1)
     return None
 

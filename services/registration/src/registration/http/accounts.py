@@ -3,12 +3,12 @@ a signed-in person reads its own, changes its password and enrols TOTP."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from hnth_contracts.envelope import UtcDatetime
 from hnth_kit.auth import Caller, Operator, Principal
 from hnth_kit.mongo import Document
 from registration.account_commands import (
@@ -173,8 +173,13 @@ async def audit(
         str | None,
         Query(max_length=32, description="Loại (vd. login_failed) / kind, e.g. login_failed"),
     ] = None,
-    start: Annotated[datetime | None, Query(alias="from", description="Từ / from")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="Trước / before")] = None,
+    start: Annotated[
+        UtcDatetime | None, Query(alias="from", description="Từ (có múi giờ) / from, with offset")
+    ] = None,
+    end: Annotated[
+        UtcDatetime | None,
+        Query(alias="to", description="Trước (có múi giờ) / before, with offset"),
+    ] = None,
     username: Annotated[
         str | None, Query(max_length=64, description="Tên đăng nhập / username")
     ] = None,

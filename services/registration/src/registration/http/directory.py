@@ -56,7 +56,7 @@ def version_of(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not text.isdecimal():
         vi = f"If-Match '{if_match}' không hợp lệ: ghi số phiên bản của mục, ví dụ \"3\""
         en = f"If-Match '{if_match}' is not valid: give the entry's version, e.g. \"3\""
         raise Refusal.broken([Violation("If-Match", "schema.if_match", SCHEMA_SOURCE, vi, en)])

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile, status
-from pydantic import AwareDatetime
 
+from hnth_contracts.envelope import UtcDatetime
 from hnth_kit.auth import Caller
 from registration.http.deps import MaterialCases, policy
 from registration.http.material_models import (
@@ -121,10 +121,10 @@ async def all_materials(
         str | None, Query(pattern=KIND_PATTERN, description=f"Loại tài liệu / kind: {KINDS}")
     ] = None,
     uploaded_from: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Tải lên từ / uploaded from")
+        UtcDatetime | None, Query(alias="from", description="Tải lên từ / uploaded from")
     ] = None,
     uploaded_to: Annotated[
-        AwareDatetime | None, Query(alias="to", description="Tải lên trước / before")
+        UtcDatetime | None, Query(alias="to", description="Tải lên trước / before")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Số mục / page size")] = 50,
     cursor: Annotated[str | None, Query(max_length=300, description="Trang sau / next")] = None,

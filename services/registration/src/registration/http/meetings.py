@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response, status
-from pydantic import AwareDatetime
 
+from hnth_contracts.envelope import UtcDatetime
 from hnth_contracts.rules import zone
 from hnth_kit.auth import Caller, Operator
 from registration.commands import (
@@ -87,11 +87,11 @@ async def list_meetings(
         Query(max_length=64, description="Mã điểm cầu tham gia / participating endpoint code"),
     ] = None,
     start_from: Annotated[
-        AwareDatetime | None,
+        UtcDatetime | None,
         Query(alias="from", description="Bắt đầu từ (có múi giờ) / starting from, with offset"),
     ] = None,
     start_to: Annotated[
-        AwareDatetime | None,
+        UtcDatetime | None,
         Query(alias="to", description="Bắt đầu trước (có múi giờ) / starting before"),
     ] = None,
     status_filter: Annotated[

@@ -27,6 +27,7 @@ from registration.store import (
     MaterialsStore,
     RegistrationStore,
     describe,
+    endpoints_of,
     timeline_entry,
 )
 
@@ -96,13 +97,14 @@ class Materials:
         """What `who` may do with the meeting's materials; `granted` (the meetings granted
         to them) when the caller has it already."""
         reader = _reader(who)
-        units = await self.store.endpoints.units_of(who.tenant, meeting["endpoints"])
+        held_at = endpoints_of(meeting)  # those its groups reached take part too
+        units = await self.store.endpoints.units_of(who.tenant, held_at)
         if granted is None:
             granted = await self.materials.granted(who.tenant, reader.grantee, meeting["_id"])
         return domain.material_right(
             reader,
             host_unit=meeting["host_unit"],
-            endpoints=meeting["endpoints"],
+            endpoints=held_at,
             participating_units=sorted(units),
             granted=meeting["_id"] in granted,
         )

@@ -24,6 +24,7 @@ router = APIRouter(tags=["availability"])
 
 Booking = Annotated[Principal, Depends(only(Role.REGISTRAR, Role.OPERATOR))]
 DEFAULT_RANGE = timedelta(days=7)
+YEARS = (2000, 2100)
 MAX_ENDPOINTS = 400
 """Endpoints per search: a whole province's meeting (Lạng Sơn: 153), cascaded if need be."""
 SOURCE = "HNTH Ops: tìm khung giờ trống (GET /availability)"
@@ -100,6 +101,13 @@ def _moment(field: str, text: str | None, default: datetime, tz: Any) -> datetim
             f"Thời điểm '{text}' không hợp lệ: dùng dạng ISO 8601, ví dụ 2026-12-10T08:00",
             f"Time '{text}' is not valid: use ISO 8601, e.g. 2026-12-10T08:00",
         ) from None
+    if not YEARS[0] <= moment.year <= YEARS[1]:  # and its range's end a year that exists
+        raise _bad(
+            field,
+            "schema.range",
+            f"Năm phải trong khoảng {YEARS[0]}–{YEARS[1]}",
+            f"The year must be between {YEARS[0]} and {YEARS[1]}",
+        )
     # a time without an offset is the province's local time
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
@@ -132,6 +140,8 @@ def _hours(
     for field, text, default in (("day_from", opens, time(0)), ("day_to", closes, time.max)):
         try:
             clock[field] = time.fromisoformat(text.strip()) if text else default
+            if clock[field].tzinfo is not None:  # the province's hours: no offset of its own
+                raise ValueError(text)
         except ValueError:
             raise _bad(
                 field,
