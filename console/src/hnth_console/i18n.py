@@ -206,6 +206,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit_reason_refresh_reuse": ("phiên bị dùng lại", "a sign-in used twice"),
     "audit_reason_reused": ("phiên bị dùng lại", "a sign-in used twice"),
     "audit_reason_signed_out_everywhere": ("đăng xuất mọi nơi", "signed out everywhere"),
+    "audit_reason_rights_changed": (
+        "đổi vai trò, đơn vị hoặc điểm cầu",
+        "role, unit or endpoints changed",
+    ),
     "audit_reason_unknown_person": ("chưa có tài khoản", "no account"),
     "unreadable_request": (
         "Địa chỉ hoặc biểu mẫu có giá trị không đọc được",

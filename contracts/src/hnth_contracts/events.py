@@ -552,7 +552,7 @@ class InspectionCancelled(Event):
 class TokensRevoked(Event):
     """Every token `subject` holds that was issued before `not_before` is refused from now
     on, by every service (an account disabled, a password reset, "sign out everywhere",
-    an integrating system disabled)."""
+    an integrating system disabled, an account's role, unit or endpoints changed)."""
 
     type: Literal["TokensRevoked"] = "TokensRevoked"
     subject: str = Field(min_length=1, max_length=128)
@@ -565,6 +565,7 @@ class TokensRevoked(Event):
         "password_changed",
         "signed_out_everywhere",
         "system_disabled",
+        "rights_changed",
     ]
 
 

@@ -143,6 +143,45 @@ async def test_disabling_an_account_ends_its_sessions_and_publishes_tokens_revok
     assert event["subject"] == "nguyen.van.a"
 
 
+async def test_a_changed_unit_ends_the_sessions_and_calendar_links_of_the_old_one(
+    registration: Registration,
+) -> None:
+    """A clerk moved to another unit keeps nothing that reads the old unit: the tokens
+    and the calendar link made before carry the old rights. A new phone number alone
+    changes no rights and ends nothing."""
+    await create(registration, password=PASSWORD, role="registrar", unit="VP-UBND")
+    operator = registration.headers("operator")
+    session = (await login(registration)).json()
+    made = await registration.http.post(
+        "/calendar/feeds",
+        json={"kind": "unit", "code": "VP-UBND"},
+        headers={"Authorization": f"Bearer {session['access_token']}"},
+    )
+    assert made.status_code == 201, made.text
+    parts = urlparse(made.json()["url"])
+    link = f"{parts.path}?{parts.query}"
+    assert (await registration.http.get(link)).status_code == 200
+    registration.clock.advance(timedelta(seconds=1))  # the change comes after the link
+
+    phone = await registration.http.patch(
+        "/accounts/nguyen.van.a", json={"phone": "0912345678"}, headers=operator
+    )
+    assert phone.status_code == 200, phone.text
+    moved = await registration.http.patch(
+        "/accounts/nguyen.van.a", json={"unit": "SYT"}, headers=operator
+    )
+    assert moved.status_code == 200, moved.text
+    (event,) = await access_events(registration, 1)  # one: the phone number ended nothing
+    assert (event["type"], event["reason"]) == ("TokensRevoked", "rights_changed")
+    refreshed = await registration.http.post(
+        "/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
+    await eventually(lambda: registration.http.get(link), until=lambda r: r.status_code == 404)
+    again = (await login(registration)).json()  # a new sign-in reads the new unit
+    assert again["access_token"] != session["access_token"]
+
+
 async def test_a_refresh_token_rotates_and_its_reuse_ends_the_session(
     registration: Registration,
 ) -> None:

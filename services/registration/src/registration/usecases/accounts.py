@@ -283,11 +283,22 @@ class Accounts(AccountBase):
         )
         if broken:
             raise Refusal.broken(broken)
-        await self.change(account, changes)
         was = {f: account.get(f) for f in changes}
         # {was, now} rather than a pair: FerretDB stores no array inside an array
         changed = {f: {"was": was[f], "now": v} for f, v in sorted(changes.items()) if was[f] != v}
+        # what the person may see changed: the tokens and calendar links made with the old
+        # rights stop at once (they carry them), as a new sign-in carries the new ones
+        rights = bool(changed.keys() & {"role", "unit", "endpoints"})
+        if rights:
+            revoked = [self.revoked(account, "rights_changed")]
+            await self.change(
+                account, changes | {"sessions": account.get("sessions", 0) + 1}, revoked
+            )
+        else:
+            await self.change(account, changes)
         await self.record(who.tenant, "account_changed", username, ctx, changed=changed)
+        if rights:
+            await self.record(who.tenant, "tokens_revoked", username, ctx, reason="rights_changed")
         return await self.load(who.tenant, username)
 
     async def disable(self, who: Principal, username: str, ctx: Context) -> Document:
