@@ -406,6 +406,12 @@ class InspectionStore:
         except DuplicateKeyError:
             await self.db[collection].replace_one({"_id": key, "snapshot_at": {"$lt": at}}, doc)
 
+    async def units_of(self, tenant: str, endpoints: Sequence[str]) -> set[str]:
+        """The units whose endpoints these are (from the directory's snapshots, by `_id`)."""
+        ids = [f"{tenant}:{code}" for code in endpoints]
+        found = self._endpoints.find({"_id": {"$in": ids}}, {"unit": 1})
+        return {doc["unit"] async for doc in found if doc.get("unit")}
+
     async def directory(self, collection: str, tenant: str) -> dict[str, Document]:
         return {d["code"]: d async for d in self.db[collection].find({"tenant": tenant})}
 

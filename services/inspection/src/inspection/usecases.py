@@ -92,6 +92,25 @@ def may_act(who: Principal, endpoint: str | None, unit: str | None = None) -> No
     )
 
 
+def may_read_task(who: Principal, task: Document) -> bool:
+    """An inspection or a year-end report: the IT department and viewers read every one, a
+    technician their endpoints', a clerk their unit's."""
+    if who.role in (Role.OPERATOR, Role.VIEWER):
+        return True
+    if who.role is Role.TECHNICIAN:
+        return who.serves(task.get("endpoint"))
+    return who.role is Role.REGISTRAR and who.unit is not None and task.get("unit") == who.unit
+
+
+def not_yours() -> Refusal:
+    return Refusal(
+        403,
+        "forbidden",
+        "Bạn chỉ xem được cuộc họp, điểm cầu của đơn vị mình.",
+        "You may see only your own unit's meetings and endpoints.",
+    )
+
+
 def only_operators(who: Principal) -> None:
     """The IT department plans the periodic inspections (rule 4)."""
     if who.role is not Role.OPERATOR:
@@ -244,12 +263,32 @@ class Inspection:
             for c, results in zip(found, histories, strict=True)
         ]
 
-    async def readiness(self, meeting_id: str, tenant: str) -> list[Document]:
+    async def readiness(self, who: Principal, meeting_id: str) -> list[Document]:
         """The meeting's readiness board (404 for a meeting with no checklist here)."""
-        board = await self.board(meeting_id, tenant)
+        board = await self.board(meeting_id, who.tenant)
         if not board:
             raise Refusal.not_found(f"cuộc họp {meeting_id}", f"meeting {meeting_id}")
+        await self.may_read_meeting(who, meeting_id)
         return board
+
+    async def may_read_meeting(self, who: Principal, meeting_id: str) -> None:
+        """A meeting's readiness and ratings, as registration shows the meeting: the IT
+        department and viewers; a technician of an endpoint it is held at; a clerk of its
+        host unit or of a unit whose endpoint it is held at (else 403; 404 unknown here)."""
+        if who.role in (Role.OPERATOR, Role.VIEWER):
+            return
+        meeting = await self.store.meeting(meeting_id)
+        if meeting is None or meeting["tenant"] != who.tenant:
+            raise Refusal.not_found(f"cuộc họp {meeting_id}", f"meeting {meeting_id}")
+        endpoints = meeting["endpoints"]
+        if who.role is Role.TECHNICIAN and any(who.serves(e) for e in endpoints):
+            return
+        if who.role is Role.REGISTRAR and who.unit is not None:
+            if meeting.get("host_unit") == who.unit:
+                return
+            if who.unit in await self.store.units_of(who.tenant, endpoints):
+                return
+        raise not_yours()
 
     # ------------------------------------------------------------ results before their slot
 
@@ -413,8 +452,11 @@ class Inspection:
         )
         return entry, await self.store.save_feedback(entry)
 
-    async def feedback(self, tenant: str, meeting_id: str) -> list[Document]:
-        return await self.store.meeting_feedback(tenant, meeting_id)
+    async def feedback(self, who: Principal, meeting_id: str) -> list[Document]:
+        found = await self.store.meeting_feedback(who.tenant, meeting_id)
+        if found:  # none yet reads the same to everyone: nothing to show
+            await self.may_read_meeting(who, meeting_id)
+        return found
 
     # ------------------------------------------------------------ tasks
 
@@ -429,13 +471,17 @@ class Inspection:
             await self.store.open_task(ANNUAL, tasks.annual_task(due, now), str(due.event_id))
 
     async def inspections(
-        self, tenant: str, endpoint: str | None, state: str | None
+        self, who: Principal, endpoint: str | None, state: str | None
     ) -> list[Document]:
-        return await self.store.tasks(INSPECTIONS, tenant, "due_at", endpoint=endpoint, state=state)
+        found = await self.store.tasks(
+            INSPECTIONS, who.tenant, "due_at", endpoint=endpoint, state=state
+        )
+        return [task for task in found if may_read_task(who, task)]
 
-    async def annual_reports(self, tenant: str, year: int | None) -> list[Document]:
+    async def annual_reports(self, who: Principal, year: int | None) -> list[Document]:
         year_text = str(year) if year else None
-        return await self.store.tasks(ANNUAL, tenant, "endpoint", year=year_text)
+        found = await self.store.tasks(ANNUAL, who.tenant, "endpoint", year=year_text)
+        return [task for task in found if may_read_task(who, task)]
 
     async def hand_in_inspection(
         self,
@@ -496,14 +542,20 @@ class Inspection:
             raise changed_meanwhile()
         return {**task, **changes}
 
-    async def inspection(self, tenant: str, task_id: str) -> Document:
+    async def inspection(self, who: Principal, task_id: str) -> Document:
+        task = await self._inspection(who.tenant, task_id)
+        if not may_read_task(who, task):
+            raise not_yours()
+        return task
+
+    async def _inspection(self, tenant: str, task_id: str) -> Document:
         task = await self.store.task(INSPECTIONS, tenant, task_id)
         if task is None:
             raise Refusal.not_found("nhiệm vụ kiểm tra", "inspection")
         return task
 
     async def _open_inspection(self, tenant: str, task_id: str) -> Document:
-        task = await self.inspection(tenant, task_id)
+        task = await self._inspection(tenant, task_id)
         if task["state"] != "open":
             raise Refusal(
                 409,

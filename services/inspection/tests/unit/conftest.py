@@ -221,6 +221,10 @@ class MemoryStore:
         if known is None or known["snapshot_at"] < at:
             self.snapshots[collection][key] = {**snapshot, "_id": key, "snapshot_at": at}
 
+    async def units_of(self, tenant: str, endpoints: Sequence[str]) -> set[str]:
+        found = (self.snapshots["endpoints"].get(f"{tenant}:{e}") for e in endpoints)
+        return {d["unit"] for d in found if d and d.get("unit")}
+
     async def directory(self, collection: str, tenant: str) -> dict[str, Document]:
         found = self.snapshots[collection].values()
         return {d["code"]: d for d in found if d["tenant"] == tenant}

@@ -52,7 +52,7 @@ async def test_slot_assigned_opens_a_checklist_per_endpoint_and_its_deadline_tim
 ):
     await cases.apply_slot(slot_assigned("m-1", START, ["TQ-A", "TQ-B"]))
 
-    board = await cases.readiness("m-1", TENANT)
+    board = await cases.readiness(OPERATOR, "m-1")
     assert [(b["endpoint"], b["state"], b["due_at"]) for b in board] == [
         ("TQ-A", "pending", START - timedelta(hours=1)),
         ("TQ-B", "pending", START - timedelta(hours=1)),
@@ -228,7 +228,7 @@ async def test_the_line_provider_is_on_an_inspection_only_where_the_policy_says(
         ReportKind.PERIODIC_INSPECTION, "TQ-A", "VP", "2026-Q1", T0 + timedelta(days=9)
     )
     await with_rule(cases, "inspection.with_line_provider", False).open_task(due)
-    [without] = await cases.inspections(TENANT, "TQ-A", None)
+    [without] = await cases.inspections(OPERATOR, "TQ-A", None)
     assert without["with_line_provider"] is False
     assert cases.policy_for(TENANT).value("inspection.with_line_provider") is True
 
@@ -261,3 +261,39 @@ async def test_a_change_after_a_backup_switch_keeps_the_opening_timer_and_no_fal
     )  # fmt: skip
     await cases.fire_missed(fired)
     assert [e.endpoint for e in store.outbox] == ["TQ-A"], "no missed for the backup at T-1h"
+
+
+async def test_a_meetings_readiness_is_read_by_those_it_concerns(cases, store) -> None:
+    """As registration shows the meeting: the IT department, a technician of an endpoint
+    it is held at, the host unit's clerk and the clerk of a unit whose endpoint it is
+    held at; nobody else of the province."""
+    for code, unit in (("TQ-A", "VP"), ("TQ-B", "SYT"), ("TQ-C", "SNV")):
+        await store.save_snapshot(
+            "endpoints", f"{TENANT}:{code}", {"tenant": TENANT, "code": code, "unit": unit}, T0
+        )
+    await cases.apply_slot(slot_assigned("m-9", START, ["TQ-A", "TQ-B"]))
+
+    def clerk(unit: str) -> Principal:
+        return Principal(subject=f"clerk-{unit}", role=Role.REGISTRAR, tenant=TENANT, unit=unit)
+
+    host = slot_assigned("m-9", START, ["TQ-A"]).host_unit
+    for reader in (OPERATOR, technician("TQ-B"), clerk(host), clerk("SYT")):
+        assert len(await cases.readiness(reader, "m-9")) == 2
+    for outsider in (technician("TQ-C"), clerk("SNV")):
+        with pytest.raises(Refusal) as refused:
+            await cases.readiness(outsider, "m-9")
+        assert refused.value.status == 403
+
+
+async def test_inspections_and_year_reports_are_read_by_their_endpoint_and_unit(
+    cases, store
+) -> None:
+    for endpoint, unit in (("TQ-A", "VP"), ("TQ-B", "SYT")):
+        due = report_due(
+            ReportKind.ANNUAL_ENDPOINT_REPORT, endpoint, unit, "2026", T0 + timedelta(days=9)
+        )
+        await cases.open_task(due)
+    clerk = Principal(subject="c", role=Role.REGISTRAR, tenant=TENANT, unit="SYT")
+    assert len(await cases.annual_reports(OPERATOR, 2026)) == 2
+    assert [t["endpoint"] for t in await cases.annual_reports(technician("TQ-A"), 2026)] == ["TQ-A"]
+    assert [t["endpoint"] for t in await cases.annual_reports(clerk, 2026)] == ["TQ-B"]

@@ -48,7 +48,7 @@ class CheckForm(BaseModel):
 
 @router.get("/meetings/{meeting_id}/readiness", summary="Bảng sẵn sàng")
 async def readiness(meeting_id: str, who: Anyone, cases: UseCases) -> list[dict[str, Any]]:
-    board = await cases.readiness(meeting_id, who.tenant)
+    board = await cases.readiness(who, meeting_id)
     return shown(cases, who, board)  # type: ignore[no-any-return]
 
 

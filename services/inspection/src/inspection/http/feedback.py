@@ -72,4 +72,4 @@ async def rate_meeting(
 
 @router.get("/meetings/{meeting_id}/feedback", summary="Các đánh giá / a meeting's ratings")
 async def feedback(meeting_id: str, who: Anyone, cases: UseCases) -> list[dict[str, Any]]:
-    return shown(cases, who, await cases.feedback(who.tenant, meeting_id))  # type: ignore[no-any-return]
+    return shown(cases, who, await cases.feedback(who, meeting_id))  # type: ignore[no-any-return]

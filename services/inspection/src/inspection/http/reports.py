@@ -56,7 +56,7 @@ Language = Annotated[exports.Lang, Depends(report_language)]
 
 @router.get("/annual-reports", summary="Báo cáo năm của các điểm cầu")
 async def annual(who: Anyone, cases: UseCases, year: int | None = None) -> list[dict[str, Any]]:
-    return shown(cases, who, await cases.annual_reports(who.tenant, year))  # type: ignore[no-any-return]
+    return shown(cases, who, await cases.annual_reports(who, year))  # type: ignore[no-any-return]
 
 
 @router.post("/annual-reports/{task_id}", summary="Nộp báo cáo năm")
