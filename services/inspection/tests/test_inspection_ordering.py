@@ -10,6 +10,7 @@ import httpx
 import pytest
 from inspection_samples import (
     T0,
+    TENANT,
     board,
     by_endpoint,
     check_submitted,
@@ -20,9 +21,11 @@ from inspection_samples import (
     slot_assigned,
 )
 
-from hnth_contracts import CheckItem, ItemResult, SlotReleased, dead_letter
+from hnth_contracts import CheckItem, ItemResult, RuleRef, SlotReleased, dead_letter
+from hnth_kit.auth import Role
+from hnth_kit.mongo import connect
 from hnth_kit.refusal import Refusal
-from hnth_kit.testing import eventually, headers_of, read_topic
+from hnth_kit.testing import eventually, headers_of, read_topic, signed_token
 from hnth_kit.timers import QUEUE
 from hnth_kit.topics_admin import ensure_topics
 from inspection.domain import checklists, checks
@@ -47,7 +50,9 @@ async def test_a_meeting_moved_away_and_back_fires_missed_exactly_once(
     await eventually(lambda: handled(service, topics.slots), until=lambda n: n == 3)
     pending = await service.db[QUEUE].find({}).to_list()
     assert [t["timer"] for t in pending] == [
-        checklists.deadline_timer_id("m-ab", 2, START - timedelta(hours=1))
+        checklists.deadline_timer_id(
+            checklists.meeting_key(TENANT, "m-ab"), 2, START - timedelta(hours=1)
+        )
     ]
 
     clock.set(START - timedelta(minutes=59))  # A's deadline has passed
@@ -61,6 +66,59 @@ async def test_a_meeting_moved_away_and_back_fires_missed_exactly_once(
     ]
     clock.set(away)  # the cancelled timer of the day away stays cancelled
     await no_more(infra, topics.checks, 2)
+
+
+async def test_two_provinces_numbering_a_meeting_alike_keep_their_own_checklists(
+    service, http, publish, topics
+) -> None:
+    """Two provinces' e-office systems may number meetings alike: Lạng Sơn's meeting
+    "VPDT-1" and its release close nothing of Tuyên Quang's "VPDT-1"."""
+    other = "lang-son"
+    theirs = slot_assigned("VPDT-1", START + timedelta(hours=4), ["LS-UBND"])
+    theirs = theirs.model_copy(update={"tenant": other})
+    released = SlotReleased.create(
+        **{**envelope("VPDT-1"), "tenant": other}, meeting_id="VPDT-1", reason="cancelled"
+    )
+    await publish([slot_assigned("VPDT-1", START, ["TQ-A", "TQ-B"]), theirs, released], topics)
+    ours = await board(http, "VPDT-1", until=lambda b: len(b) == 2)
+    assert {i["endpoint"]: i["state"] for i in ours} == {"TQ-A": "pending", "TQ-B": "pending"}
+    lang_son = {"Authorization": f"Bearer {signed_token(role=Role.VIEWER, tenant=other)}"}
+
+    async def closed_there() -> list[dict]:
+        answer = await http.get("/meetings/VPDT-1/readiness", headers=lang_son)
+        return answer.json() if answer.status_code == 200 else []
+
+    await eventually(closed_there, until=lambda b: [i["closed"] for i in b] == [True])
+    again = by_endpoint(await board(http, "VPDT-1"))
+    assert {code: item["closed"] for code, item in again.items()} == {"TQ-A": False, "TQ-B": False}
+
+
+async def test_a_meeting_stored_before_keys_named_the_province_is_read_and_changed_in_place(
+    infra, unique, services, publish, topics
+) -> None:
+    """Meetings and checklists written keyed by the meeting id alone stay where they are:
+    the board reads them, and the next revision changes them (no second copy)."""
+    slot = slot_assigned("m-old", START, ["TQ-A", "TQ-B"])
+    rule = RuleRef(rule=checklists.CHECK_RULE, source="seeds/001")
+    opened = checklists.plan_checklists(slot, [], T0, rule, key="m-old").open
+    record = checklists.meeting_record(slot, ["TQ-A", "TQ-B"], key="m-old")
+    del record["meeting_id"]  # as it was written then
+    client = connect(infra.mongodb_url)
+    db = client[f"inspection_{unique}"]
+    await db["meetings"].insert_one(record)
+    await db["checklists"].insert_many(opened)
+    await client.close()
+
+    service = await services()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=service.api), base_url="http://inspection"
+    ) as http:
+        assert len(await board(http, "m-old", until=lambda b: len(b) == 2)) == 2
+        await publish([slot_assigned("m-old", START, ["TQ-A"], revision=1)], topics)  # B leaves
+        items = by_endpoint(await board(http, "m-old", until=lambda b: b[1]["closed"]))
+    assert (items["TQ-A"]["closed"], items["TQ-B"]["closed_reason"]) == (False, "changed")
+    assert [m["_id"] async for m in service.db["meetings"].find({})] == ["m-old"]
+    assert await service.db["checklists"].count_documents({}) == 2
 
 
 async def test_a_probe_result_before_its_slot_waits_and_then_counts(
@@ -139,7 +197,9 @@ async def test_a_submission_that_read_the_checklist_before_its_cancellation_adds
     await publish([slot_assigned("m-race", START, ["TQ-A"])], topics)
     await board(http, "m-race", until=lambda b: len(b) == 1)
     store = InspectionStore(service.db, topics)
-    seen_open = await store.checklist(checklists.checklist_id("m-race", "TQ-A"))
+    seen_open = await store.checklist(
+        checklists.checklist_id(checklists.meeting_key(TENANT, "m-race"), "TQ-A")
+    )
     assert seen_open is not None
     assert not seen_open["closed"]
     await publish(
@@ -190,7 +250,8 @@ async def test_a_meeting_its_probe_result_and_its_next_revision_in_one_batch(
         )
     assert (items["TQ-B"]["closed"], items["TQ-B"]["closed_reason"]) == (True, "changed")
     assert (items["TQ-C"]["state"], items["TQ-C"]["closed"]) == ("pending", False)
-    assert await service.db["meetings"].find_one({"_id": "m-one"}, {"revision": 1}) == {
-        "_id": "m-one",
+    key = checklists.meeting_key(TENANT, "m-one")
+    assert await service.db["meetings"].find_one({"_id": key}, {"revision": 1}) == {
+        "_id": key,
         "revision": 1,
     }

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,7 @@ from hnth_kit.consumer import RawMessage
 from hnth_kit.idempotency import apply_once, insert_once
 from hnth_kit.mongo import Document, exists, insert_new, take_lease
 from hnth_kit.outbox import announce, hide_outbox, with_outbox
-from inspection.domain.checklists import checklist_id, result_id
+from inspection.domain.checklists import checklist_id, meeting_key, result_id
 from inspection.ports import Decide
 
 CHECKLISTS = "checklists"
@@ -55,6 +56,9 @@ CLOSINGS = "closings"
 CLOSING_LEASE = timedelta(seconds=30)
 """How long a closer that claimed a task or incident and died keeps others from closing it."""
 OUTBOX_COLLECTIONS = (RESULTS, INSPECTIONS, ANNUAL)
+LAYOUT = "layout"
+KEYED_BY_PROVINCE = "meetings_keyed_by_province"
+"""The marker that no meeting here is keyed by its id alone (every one by province)."""
 
 
 def parked_submission(
@@ -109,8 +113,11 @@ class InspectionStore:
         self._feedback = db[FEEDBACK]
         self._parked = db[PARKED]
         self._notice_facts = db[NOTICE_FACTS]
+        self.legacy_meetings = False
+        """Meetings stored keyed by their id alone (before `meeting_key`) may be here."""
 
     async def setup(self) -> None:
+        await self._find_legacy_meetings()
         await self._checklists.create_index([("tenant", ASCENDING), ("meeting_start", ASCENDING)])
         await self._results.create_index([("marker", ASCENDING)], unique=True, name="marker")
         await self._results.create_index([("checklist_id", ASCENDING)])
@@ -122,17 +129,38 @@ class InspectionStore:
         for tasks in (self._inspections, self._annual):
             await tasks.create_index([("tenant", ASCENDING), ("endpoint", ASCENDING)])
 
+    async def _find_legacy_meetings(self) -> None:
+        """Whether meetings keyed by their id alone are still here (read as they are, no
+        move); once none are, a marker saves the scan at every later start."""
+        layout = self.db[LAYOUT]
+        if await layout.find_one({"_id": KEYED_BY_PROVINCE}) is not None:
+            return
+        legacy = await self._meetings.find_one({"meeting_id": {"$exists": False}}, {"_id": 1})
+        self.legacy_meetings = legacy is not None
+        if not self.legacy_meetings:
+            with contextlib.suppress(DuplicateKeyError):  # another replica marked it
+                await layout.insert_one({"_id": KEYED_BY_PROVINCE})
+
     # ------------------------------------------------------------ checklists
 
-    async def meeting(self, meeting_id: str) -> Document | None:
-        return await batch_reads.find_by_id(self._meetings, meeting_id)
+    async def meeting(self, tenant: str, meeting_id: str) -> Document | None:
+        """The province's meeting: under its key, or (stored before meetings were keyed by
+        province, `legacy_meetings`) under its id alone when that one is the province's."""
+        found = await batch_reads.find_by_id(self._meetings, meeting_key(tenant, meeting_id))
+        if found is None and self.legacy_meetings:
+            old = await batch_reads.find_by_id(self._meetings, meeting_id)
+            found = old if old is not None and old["tenant"] == tenant else None
+        return found
 
     async def prefetch_meetings(self, keys: Iterable[tuple[str, str]]) -> None:
         """Read these meetings, their cancellations and the submissions parked for them
         (tenant, meeting id) for the rest of the consumer batch: three queries instead of
         three a message."""
         keys = list(keys)
-        await batch_reads.prefetch(self._meetings, [meeting_id for _, meeting_id in keys])
+        wanted = [meeting_key(tenant, meeting_id) for tenant, meeting_id in keys]
+        if self.legacy_meetings:
+            wanted += [meeting_id for _, meeting_id in keys]
+        await batch_reads.prefetch(self._meetings, wanted)
         ids = [f"{tenant}:{meeting_id}" for tenant, meeting_id in keys]
         await batch_reads.prefetch(self._cancellations, ids)
         query = {
@@ -154,16 +182,21 @@ class InspectionStore:
     async def _replace_meeting(self, meeting: Document) -> None:
         await self._meetings.replace_one({"_id": meeting["_id"]}, meeting, upsert=True)
 
-    async def meeting_checklists(
-        self, meeting_id: str, tenant: str | None = None
-    ) -> list[Document]:
+    async def meeting_checklists(self, tenant: str, meeting_id: str) -> list[Document]:
+        meeting = await self.meeting(tenant, meeting_id)
+        return await self.checklists_of(meeting) if meeting else []
+
+    async def checklists_of(self, meeting: Document) -> list[Document]:
         """The meeting's checklists, found by id (FerretDB only pushes `_id` lookups down)."""
-        meeting = await self.meeting(meeting_id)
-        if meeting is None or (tenant and meeting["tenant"] != tenant):
-            return []
-        ids = [checklist_id(meeting_id, e) for e in meeting["endpoints"]]
+        ids = [checklist_id(meeting["_id"], e) for e in meeting["endpoints"]]
         found = await asyncio.gather(*(self.checklist(i) for i in ids))
         return sorted((c for c in found if c), key=lambda c: str(c["endpoint"]))
+
+    async def meeting_checklist(
+        self, tenant: str, meeting_id: str, endpoint: str
+    ) -> Document | None:
+        meeting = await self.meeting(tenant, meeting_id)
+        return await self.checklist(checklist_id(meeting["_id"], endpoint)) if meeting else None
 
     async def checklist(self, checklist_id: str) -> Document | None:
         await settle(self._checklists)
@@ -368,8 +401,7 @@ class InspectionStore:
         """In the directory or on a checklist (of that meeting, when one is named)."""
         await settle(self._checklists)
         if meeting_id:
-            query = {"_id": checklist_id(meeting_id, endpoint), "tenant": tenant}
-            return await exists(self._checklists, query)
+            return await self.meeting_checklist(tenant, meeting_id, endpoint) is not None
         if await exists(self._endpoints, {"_id": f"{tenant}:{endpoint}"}):
             return True
         return await exists(self._checklists, {"tenant": tenant, "endpoint": endpoint})

@@ -153,21 +153,24 @@ class Inspection:
 
     async def apply_slot(self, slot: SlotAssigned) -> None:
         """Open, move or close the meeting's checklists to match this revision."""
-        existing = await self.store.meeting_checklists(slot.meeting_id)
+        meeting = await self.store.meeting(slot.tenant, slot.meeting_id)
+        key = meeting["_id"] if meeting else checklists.meeting_key(slot.tenant, slot.meeting_id)
+        existing = await self.store.checklists_of(meeting) if meeting else []
         policy_ref = self.policy_for(slot.tenant).ref(checklists.CHECK_RULE)
         rule = checklists.check_rule(slot, policy_ref)
-        plan = checklists.plan_checklists(slot, existing, self.clock.now(), rule)
+        plan = checklists.plan_checklists(slot, existing, self.clock.now(), rule, key)
         if plan.stale:
             return
         deadline = slot.check_deadline
-        timer_id = checklists.deadline_timer_id(slot.meeting_id, slot.revision, deadline)
+        timer_id = checklists.deadline_timer_id(key, slot.revision, deadline)
         # earlier revisions' timers go first: a redelivery after a crash finds them again
-        opening = checklists.opening_timer(slot) if plan.opening else None
+        opening = checklists.opening_timer(slot, key) if plan.opening else None
         keep = {timer_id, *((opening,) if opening else ())}
         for old in checklists.timers_to_cancel(existing, timer_id) - keep:
             await self.timers.cancel(old)
         known = [*(c["endpoint"] for c in existing), *slot.endpoints]
-        await self.store.save_meeting(checklists.meeting_record(slot, known), new=not existing)
+        record = checklists.meeting_record(slot, known, key)
+        await self.store.save_meeting(record, new=meeting is None)
         # the existing checklists are brought to this revision before the new endpoints'
         # are written (held to the batch's end): a board that shows a new endpoint never
         # shows one that left still open
@@ -190,7 +193,7 @@ class Inspection:
 
     async def close_meeting(self, tenant: str, meeting_id: str, reason: str) -> None:
         await self.store.mark_cancelled(tenant, meeting_id)
-        found = await self.store.meeting_checklists(meeting_id, tenant)
+        found = await self.store.meeting_checklists(tenant, meeting_id)
         await self.store.close_checklists([c["_id"] for c in found if not c["closed"]], reason)
         for timer_id in {checklists.timer_of(c) for c in found}:
             await self.timers.cancel(timer_id)
@@ -209,8 +212,8 @@ class Inspection:
         A line measured beyond the province's limits is a problem, whoever ticked it."""
         policy = self.policy_for(tenant)
         items = checks.judged(items, checks.limits({k: r.value for k, r in policy.rules.items()}))
-        checklist = await self.store.checklist(checklists.checklist_id(meeting_id, endpoint))
-        if checklist is None or checklist["tenant"] != tenant:
+        checklist = await self.store.meeting_checklist(tenant, meeting_id, endpoint)
+        if checklist is None:
             raise Refusal(
                 404,
                 "unknown_endpoint",
@@ -239,7 +242,10 @@ class Inspection:
         idempotency `key` was applied already (one entry, one CheckCompleted)."""
         may_act(who, endpoint)
         problems_say_what(self.policy_for(who.tenant), items)
-        checklist = checklists.checklist_id(meeting_id, endpoint)
+        # the marker names the province: provinces may number their meetings alike
+        checklist = checklists.checklist_id(
+            checklists.meeting_key(who.tenant, meeting_id), endpoint
+        )
         retry = f"{who.subject}:{key}" if key else uuid.uuid4().hex
         added = await self.submit(
             who.tenant,
@@ -254,7 +260,7 @@ class Inspection:
         return next(b for b in board if b["endpoint"] == endpoint), added is not None
 
     async def board(self, meeting_id: str, tenant: str) -> list[Document]:
-        found = await self.store.meeting_checklists(meeting_id, tenant)
+        found = await self.store.meeting_checklists(tenant, meeting_id)
         endpoints = [c["endpoint"] for c in found]
         open_incidents = await self.store.open_incidents(tenant, endpoints)
         histories = await asyncio.gather(*(self.store.results_of(c["_id"]) for c in found))
@@ -277,8 +283,8 @@ class Inspection:
         host unit or of a unit whose endpoint it is held at (else 403; 404 unknown here)."""
         if who.role in (Role.OPERATOR, Role.VIEWER):
             return
-        meeting = await self.store.meeting(meeting_id)
-        if meeting is None or meeting["tenant"] != who.tenant:
+        meeting = await self.store.meeting(who.tenant, meeting_id)
+        if meeting is None:
             raise Refusal.not_found(f"cuộc họp {meeting_id}", f"meeting {meeting_id}")
         endpoints = meeting["endpoints"]
         if who.role is Role.TECHNICIAN and any(who.serves(e) for e in endpoints):
@@ -300,7 +306,7 @@ class Inspection:
         except Refusal as exc:
             if exc.status == 409:
                 return  # results for a closed checklist change nothing
-            meeting = await self.store.meeting(event.meeting_id)
+            meeting = await self.store.meeting(event.tenant, event.meeting_id)
             if meeting is not None and event.endpoint not in meeting["endpoints"]:
                 raise  # the meeting is known and this endpoint is not in it
             await self.park(event, raw)
@@ -324,7 +330,7 @@ class Inspection:
             f"parked:{parked_id}", PARKED, now + self.park_grace, event.tenant, {"id": parked_id}
         )
         # the slot may have been applied between the first look and the park
-        if await self.store.checklist(checklists.checklist_id(event.meeting_id, event.endpoint)):
+        if await self.store.meeting_checklist(event.tenant, event.meeting_id, event.endpoint):
             await self.apply_parked(parked_id, giving_up=False)
 
     async def apply_parked(self, parked_id: str, *, giving_up: bool) -> None:
@@ -359,7 +365,7 @@ class Inspection:
         def decide(current: Document, results: list[Document]) -> Any:
             return checks.missed_result(current, results, timer.due_at)
 
-        found = await self.store.meeting_checklists(timer.payload["meeting_id"])
+        found = await self.store.meeting_checklists(timer.tenant, timer.payload["meeting_id"])
         await asyncio.gather(
             *(self.store.append_result(c, checklists.missed_marker(c), decide) for c in found)
         )
@@ -412,9 +418,7 @@ class Inspection:
 
     async def held_meeting(self, tenant: str, meeting_id: str, endpoint: str | None) -> Document:
         """The meeting feedback is about, if it may be given now (else Refusal)."""
-        meeting = await self.store.meeting(meeting_id)
-        if meeting is not None and meeting["tenant"] != tenant:
-            meeting = None
+        meeting = await self.store.meeting(tenant, meeting_id)
         cancelled = await self.store.is_cancelled(tenant, meeting_id)
         refusal = feedback.feedback_refusal(meeting, endpoint, cancelled, self.clock.now())
         if refusal is not None:

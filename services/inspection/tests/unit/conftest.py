@@ -20,7 +20,7 @@ from hnth_contracts import Event
 from hnth_contracts.policy import Policy, load_policy
 from hnth_kit.clock import ManualClock
 from hnth_kit.consumer import RawMessage
-from inspection.domain.checklists import checklist_id
+from inspection.domain.checklists import checklist_id, meeting_key
 from inspection.ports import Decide, Document, Store
 from inspection.store import ANNUAL, INSPECTIONS
 from inspection.usecases import Inspection
@@ -51,20 +51,25 @@ class MemoryStore:
         """Every event staged with a write, in order."""
 
     # checklists and meetings
-    async def meeting(self, meeting_id: str) -> Document | None:
-        return copy.deepcopy(self.meetings.get(meeting_id))
+    async def meeting(self, tenant: str, meeting_id: str) -> Document | None:
+        return copy.deepcopy(self.meetings.get(meeting_key(tenant, meeting_id)))
 
     async def save_meeting(self, meeting: Document, new: bool) -> None:
         self.meetings[meeting["_id"]] = copy.deepcopy(meeting)
 
-    async def meeting_checklists(
-        self, meeting_id: str, tenant: str | None = None
-    ) -> list[Document]:
-        meeting = self.meetings.get(meeting_id)
-        if meeting is None or (tenant and meeting["tenant"] != tenant):
-            return []
-        found = [self.checklists.get(checklist_id(meeting_id, e)) for e in meeting["endpoints"]]
+    async def meeting_checklists(self, tenant: str, meeting_id: str) -> list[Document]:
+        meeting = await self.meeting(tenant, meeting_id)
+        return await self.checklists_of(meeting) if meeting else []
+
+    async def checklists_of(self, meeting: Document) -> list[Document]:
+        ids = [checklist_id(meeting["_id"], e) for e in meeting["endpoints"]]
+        found = [self.checklists.get(i) for i in ids]
         return sorted((copy.deepcopy(c) for c in found if c), key=lambda c: str(c["endpoint"]))
+
+    async def meeting_checklist(
+        self, tenant: str, meeting_id: str, endpoint: str
+    ) -> Document | None:
+        return await self.checklist(checklist_id(meeting_key(tenant, meeting_id), endpoint))
 
     async def checklist(self, checklist_id: str) -> Document | None:
         return copy.deepcopy(self.checklists.get(checklist_id))
@@ -167,8 +172,7 @@ class MemoryStore:
     # incidents
     async def endpoint_known(self, tenant: str, endpoint: str, meeting_id: str | None) -> bool:
         if meeting_id:
-            found = self.checklists.get(checklist_id(meeting_id, endpoint))
-            return found is not None and found["tenant"] == tenant
+            return await self.meeting_checklist(tenant, meeting_id, endpoint) is not None
         return f"{tenant}:{endpoint}" in self.snapshots["endpoints"] or any(
             _matches(c, tenant=tenant, endpoint=endpoint) for c in self.checklists.values()
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from inspection_samples import T0, slot_assigned
+from inspection_samples import T0, TENANT, slot_assigned
 
 from hnth_contracts import (
     BackupSwitch,
@@ -139,9 +139,10 @@ def test_no_missed_when_the_round_has_a_result_the_deadline_moved_or_it_is_close
 
 def test_a_meeting_moved_away_and_back_gets_a_new_deadline_timer_each_revision() -> None:
     """The kit keeps a cancelled timer cancelled: moving back must not reuse its id."""
-    first = checklists.deadline_timer_id("m", 0, DUE)
-    away = checklists.deadline_timer_id("m", 1, DUE + timedelta(days=1))
-    back = checklists.deadline_timer_id("m", 2, DUE)
+    key = checklists.meeting_key(TENANT, "m")
+    first = checklists.deadline_timer_id(key, 0, DUE)
+    away = checklists.deadline_timer_id(key, 1, DUE + timedelta(days=1))
+    back = checklists.deadline_timer_id(key, 2, DUE)
     assert len({first, away, back}) == 3
     opened = checklists.plan_checklists(slot_assigned("m", START, ["A"]), [], T0, RULE).open
     assert checklists.timers_to_cancel(opened, away) == {first}

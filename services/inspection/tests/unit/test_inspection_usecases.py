@@ -28,7 +28,7 @@ from hnth_kit.auth import Principal, Role
 from hnth_kit.consumer import RawMessage
 from hnth_kit.refusal import Refusal
 from hnth_kit.timers import Timer
-from inspection.domain.checklists import checklist_id
+from inspection.domain.checklists import checklist_id, meeting_key
 from inspection.usecases import MISSED
 
 START = T0 + timedelta(days=1)
@@ -186,7 +186,7 @@ async def test_missed_deadline_announces_missed_once(cases, store, timers):
 
     [event] = store.outbox
     assert (event.endpoint, event.outcome, event.on_time) == ("TQ-A", "missed", False)
-    assert store.checklists[checklist_id("m-9", "TQ-A")]["closed"] is False
+    assert store.checklists[checklist_id(meeting_key(TENANT, "m-9"), "TQ-A")]["closed"] is False
 
 
 async def test_a_task_is_handed_in_once(cases, store):
@@ -251,7 +251,7 @@ async def test_a_change_after_a_backup_switch_keeps_the_opening_timer_and_no_fal
         START - timedelta(hours=1),
         START,
     ], "this revision's T-1h timer and its opening timer; the earlier ones cancelled"
-    backup = store.checklists[checklist_id("m-bk", "TQ-B-4G")]
+    backup = store.checklists[checklist_id(meeting_key(TENANT, "m-bk"), "TQ-B-4G")]
     assert (backup["due_at"], backup["backup_for"]) == (START, "TQ-B")
     t_minus_1h = next(i for i, (_, due) in timers.pending.items() if due < START)
     payload = {"meeting_id": "m-bk"}

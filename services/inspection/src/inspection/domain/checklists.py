@@ -21,20 +21,32 @@ CHECK_RULE = "check.lead_time"
 """The policy rule that sets the check deadline (rule 3: done by start - 1 h)."""
 
 
-def checklist_id(meeting_id: str, endpoint: str) -> str:
-    return f"{meeting_id}:{endpoint}"
+def meeting_key(tenant: str, meeting_id: str) -> str:
+    """A meeting's key here: two provinces' e-office systems may number meetings alike.
+    (Meetings stored before this are keyed by their id alone and keep that key, which
+    their checklists' and timers' ids start with.)"""
+    return f"{tenant}:{meeting_id}"
+
+
+def meeting_id_of(record: Mapping[str, Any]) -> str:
+    return str(record.get("meeting_id") or record["_id"])
+
+
+def checklist_id(meeting: str, endpoint: str) -> str:
+    """`meeting`: the meeting's key (its record's `_id`)."""
+    return f"{meeting}:{endpoint}"
 
 
 def result_id(checklist_id: str, seq: int) -> str:
     return f"{checklist_id}#{seq:05d}"
 
 
-def deadline_timer_id(meeting_id: str, revision: int, due_at: datetime) -> str:
+def deadline_timer_id(meeting: str, revision: int, due_at: datetime) -> str:
     """One timer per meeting revision and check deadline: it decides `missed` for every
     endpoint. The revision is in the id because a cancelled timer stays cancelled (the
     kit keeps it so a second `schedule` is a no-op): a meeting moved away and back to
     its first time needs a new timer, not the cancelled one."""
-    return f"missed:{meeting_id}:r{revision}:{due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"missed:{meeting}:r{revision}:{due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def legacy_timer_id(meeting_id: str, due_at: datetime) -> str:
@@ -70,9 +82,10 @@ def by_opening(slot: SlotAssigned, existing: Sequence[Document]) -> dict[str, st
     return {code: replaced for code, replaced in found.items() if code in slot.endpoints}
 
 
-def opening_timer(slot: SlotAssigned) -> str:
+def opening_timer(slot: SlotAssigned, key: str | None = None) -> str:
     """The timer that decides `missed` at the opening for the backups switched to."""
-    return deadline_timer_id(slot.meeting_id, slot.revision, slot.slot.meeting.start)
+    key = key or meeting_key(slot.tenant, slot.meeting_id)
+    return deadline_timer_id(key, slot.revision, slot.slot.meeting.start)
 
 
 def check_rule(slot: SlotAssigned, policy_ref: RuleRef) -> RuleRef:
@@ -101,14 +114,20 @@ class ChecklistPlan:
 
 
 def plan_checklists(
-    slot: SlotAssigned, existing: Sequence[Document], now: datetime, rule: RuleRef
+    slot: SlotAssigned,
+    existing: Sequence[Document],
+    now: datetime,
+    rule: RuleRef,
+    key: str | None = None,
 ) -> ChecklistPlan:
     """Open one checklist per endpoint, move those whose deadline changed, close the
-    endpoints the meeting no longer uses. Each names the deadline's `rule` and source."""
+    endpoints the meeting no longer uses. Each names the deadline's `rule` and source;
+    `key`: the meeting's record's (None: `meeting_key`, a meeting new here)."""
     applied = max((c["revision"] for c in existing), default=-1)
     if slot.revision < applied:
         return ChecklistPlan(stale=True)
     plan = ChecklistPlan()
+    key = key or meeting_key(slot.tenant, slot.meeting_id)
     by_endpoint = {c["endpoint"]: c for c in existing}
     common = {
         "revision": slot.revision,
@@ -119,13 +138,13 @@ def plan_checklists(
         "host_unit": slot.host_unit,
         "closed": False,
         "closed_reason": None,
-        "timer": deadline_timer_id(slot.meeting_id, slot.revision, slot.check_deadline),
+        "timer": deadline_timer_id(key, slot.revision, slot.check_deadline),
         "rule": rule.model_dump(),
         "policy": slot.policy,
         "backup_for": None,
     }
     backups = plan.opening = by_opening(slot, existing)
-    opening = {"due_at": slot.slot.meeting.start, "timer": opening_timer(slot)}
+    opening = {"due_at": slot.slot.meeting.start, "timer": opening_timer(slot, key)}
     for code in dict.fromkeys(slot.endpoints):
         current = by_endpoint.get(code)
         if code in backups:
@@ -135,7 +154,7 @@ def plan_checklists(
         if current is None:
             plan.open.append(
                 {
-                    "_id": checklist_id(slot.meeting_id, code),
+                    "_id": checklist_id(key, code),
                     "tenant": slot.tenant,
                     "meeting_id": slot.meeting_id,
                     "endpoint": code,
@@ -153,12 +172,13 @@ def plan_checklists(
     return plan
 
 
-def meeting_record(slot: SlotAssigned, endpoints: Sequence[str]) -> Document:
+def meeting_record(slot: SlotAssigned, endpoints: Sequence[str], key: str) -> Document:
     """What this service keeps of a meeting: its time, host and every endpoint it has had
     (`endpoints`, the known ones first), so its checklists are found by id; its title and
     official letter (số, ngày công văn) for the year report's list of meetings."""
     return {
-        "_id": slot.meeting_id,
+        "_id": key,
+        "meeting_id": slot.meeting_id,
         "tenant": slot.tenant,
         "revision": slot.revision,
         "host_unit": slot.host_unit,

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from inspection.domain import Document
+from inspection.domain.checklists import meeting_id_of
 
 ASPECTS = ("line", "audio", "video")
 """What an endpoint's technician rates after a meeting, 1 (bad) to 5 (very good)."""
@@ -33,9 +34,9 @@ def feedback_entry(
     """The feedback as stored: an endpoint's line/audio/video, or the host unit's overall
     rating (`endpoint` None), with what the report groups it by."""
     return {
-        "_id": feedback_id(meeting["tenant"], meeting["_id"], endpoint),
+        "_id": feedback_id(meeting["tenant"], meeting_id_of(meeting), endpoint),
         "tenant": meeting["tenant"],
-        "meeting_id": meeting["_id"],
+        "meeting_id": meeting_id_of(meeting),
         "meeting_start": meeting["start"],
         "kind": "endpoint" if endpoint else HOST,
         "endpoint": endpoint,

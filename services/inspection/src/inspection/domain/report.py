@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from hnth_contracts import NoticeAcknowledged, NoticeDelivered
 from inspection.domain import Document
+from inspection.domain.checklists import meeting_id_of
 from inspection.domain.feedback import ASPECTS, HOST
 from inspection.domain.tasks import on_schedule
 
@@ -128,15 +129,15 @@ def meetings_held(
     ids = {c["meeting_id"] for c in held}
     listed = [
         {
-            "meeting_id": m["_id"],
-            "title": m.get("title") or m["_id"],
+            "meeting_id": meeting_id_of(m),
+            "title": m.get("title") or meeting_id_of(m),
             "start": m["start"],
             "host_unit": m.get("host_unit"),
             "document_number": m.get("document_number"),
             "document_date": m.get("document_date"),
         }
-        for m in sorted(records.meetings, key=lambda m: (m["start"], m["_id"]))
-        if m["_id"] in ids
+        for m in sorted(records.meetings, key=lambda m: (m["start"], meeting_id_of(m)))
+        if meeting_id_of(m) in ids
     ]
     with_letter = sum(1 for m in listed if m["document_number"] and m["document_date"])
     figures = {
