@@ -85,6 +85,11 @@ async def test_the_line_provider_and_technicians_hear_of_each_plan_change_and_ca
         refused = await http.put(f"/inspections/{task_id}/plan", json=too_soon)
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["rule"] == "notice.lead_time"
+        typo = await http.put(  # was a 500: "A; B" is no endpoint code
+            f"/inspections/{task_id}/plan", json={**plan, "endpoints": ["TQ-SYT; TQ-STTTT"]}
+        )
+        assert typo.status_code == 422, typo.text
+        assert typo.json()["errors"][0]["field"].startswith("endpoints")
 
         first = await http.put(
             f"/inspections/{task_id}/plan", json={**plan, "endpoints": ["TQ-H-SONDUONG"]}

@@ -90,7 +90,7 @@ async def test_the_operator_plans_an_inspection_in_local_time(console, inspectio
         f"/inspections/{TASK}/plan",
         day="2026-12-10",
         time="08:30",
-        endpoints="TQ-SYT, TQ-H-SONDUONG",
+        endpoints="TQ-SYT; tq-h-sonduong",  # as typed: a semicolon, lower case
         with_line_provider="on",
     )
 

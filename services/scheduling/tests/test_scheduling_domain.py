@@ -201,17 +201,35 @@ def test_free_needs_every_endpoint_and_enough_ports_on_one_bridge(policy) -> Non
     assert domain.is_free(request, window, occupancy, bridges), "its own slot is free to it"
 
 
+URGENT = {"urgent_reason": "Ứng phó bão số 3", "late_notice": True}
+
+
 def test_alternatives_are_nearest_first_and_never_in_the_past(policy) -> None:
-    request = domain.request_of(requested(start=NOW + timedelta(hours=1, minutes=10)))
+    soon = NOW + timedelta(hours=1, minutes=10)
+    request = domain.request_of(requested(start=soon, **URGENT))
     candidates = domain.alternative_candidates(request, policy, NOW)
     starts = [c.start - request.start for c in candidates[:3]]
     assert starts == [timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=45)], (
         "earlier ones would start their setup buffer in the past"
     )
-    later = domain.request_of(requested(start=NOW + timedelta(days=1)))
+    later = domain.request_of(requested(start=NOW + timedelta(days=1), **URGENT))
     near = domain.alternative_candidates(later, policy, NOW)[:2]
     assert [c.start - later.start for c in near] == [timedelta(minutes=-15), timedelta(minutes=15)]
     assert all(c.end - c.start == later.length for c in near)
+
+
+def test_alternatives_keep_the_notice_lead_time_a_clerk_could_not_book_inside(policy) -> None:
+    """A meeting asked for 2 days and 1 hour ahead is offered nothing sooner than 2 days
+    from now (its clerk could not book it); an urgent one is offered the hour before."""
+    lead = policy.duration("notice.lead_time")
+    asked = NOW + lead + timedelta(hours=1)
+    request = domain.request_of(requested(start=asked))
+    candidates = domain.alternative_candidates(request, policy, NOW)
+    assert candidates
+    assert all(c.start >= NOW + lead for c in candidates)
+    assert min(c.start for c in candidates) == NOW + lead
+    urgent = domain.request_of(requested(start=asked, **URGENT))
+    assert min(c.start for c in domain.alternative_candidates(urgent, policy, NOW)) < NOW + lead
 
 
 def test_alternatives_keep_office_hours_for_a_meeting_asked_for_inside_them(policy) -> None:

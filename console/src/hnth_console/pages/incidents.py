@@ -57,7 +57,8 @@ async def incidents(
 
 def plan_body(form: dict[str, str], s: Session) -> dict[str, Any]:
     """Inspection's plan from the form: the day and time in the province's zone, the
-    endpoint codes as typed (commas or spaces between them)."""
+    endpoint codes as typed (commas, semicolons or spaces between them; the directory's
+    codes are upper case)."""
     day, time = form.get("day", "").strip(), form.get("time", "").strip()
     try:
         at = views.typed_time(f"{day} {time}", s.zone)
@@ -65,7 +66,7 @@ def plan_body(form: dict[str, str], s: Session) -> dict[str, Any]:
         raise ValueError(f"{s.t('planned_at')}: {s.t('start_format')}") from exc
     return {
         "planned_at": at.isoformat(),
-        "endpoints": [c for c in re.split(r"[,\s]+", form.get("endpoints", "")) if c],
+        "endpoints": [c.upper() for c in re.split(r"[,;\s]+", form.get("endpoints", "")) if c],
         "with_line_provider": form.get("with_line_provider") == "on",
     }
 

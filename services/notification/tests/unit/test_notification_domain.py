@@ -262,6 +262,7 @@ def render_context(notice: Notice) -> dict[str, object]:
         "data": dict(notice.data),
         "recipient_name": "Sở <TT&TT>",
         "recipient_endpoint": None,
+        "recipient_role": notice.recipient.role,
         "it_contact": {"name": "Sở KH&CN", "person": "A", "phone": "1", "email": "a@b"},
         "ack_url": "https://hnth/ack/x",
         "rule": notice.rule.model_dump(),
@@ -847,12 +848,16 @@ def test_a_change_notice_says_what_changed_and_greets_an_added_endpoint_as_new()
     assert "Điểm cầu bổ sung: TQ-X." in vi
     assert "Điểm cầu không còn tham gia: TQ-H-SONDUONG." in vi
     assert "thay thế các thông báo trước" in vi
+    # and asks again what the notice it replaces asked, as the meeting now stands
+    power_ask = "Đề nghị bảo đảm cấp điện ổn định tại các điểm cầu dưới đây từ 07 giờ 00"
+    assert power_ask in vi
     added = notices["technician:TQ-X"]
     context = {**render_context(added), "recipient_endpoint": "TQ-X"}
     en = content.render(added.kind, "en", context).text
     assert "Your endpoint TQ-X has been added to the video conference below" in en
     assert "replaces the earlier ones" not in en  # it was never told of the meeting
     assert "Time before" not in en  # nor of the time before
+    assert "finish its line, audio and video checks by" in en
     # the endpoint taken out hears it no longer takes part, at the time it was told
     dropped = notices["technician:TQ-H-SONDUONG"]
     said = content.render(dropped.kind, "vi", render_context(dropped))

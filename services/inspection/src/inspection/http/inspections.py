@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from hnth_contracts import CheckItem
 from hnth_contracts.envelope import UtcDatetime
+from hnth_contracts.events import Code
 from inspection.http.checks import ChecklistForm
 from inspection.http.deps import Acting, Anyone, Operator, UseCases, shown
 
@@ -32,7 +33,7 @@ class PlanForm(BaseModel):
     """When and where a periodic inspection is done; the task's own endpoint is always in."""
 
     planned_at: UtcDatetime
-    endpoints: list[str] = Field(default_factory=list, max_length=50)
+    endpoints: list[Code] = Field(default_factory=list, max_length=50)
     with_line_provider: bool
 
 

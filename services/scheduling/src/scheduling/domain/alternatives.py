@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from hnth_contracts import Window
+from hnth_contracts import Window, rules
 from hnth_contracts.policy import Bridge, Policy
 from hnth_contracts.rules import zone
 from scheduling.domain import cascade, hours
@@ -47,11 +47,23 @@ def distinct(candidate: Window, offered: Sequence[Window]) -> bool:
     return all(candidate.end <= w.start or w.end <= candidate.start for w in offered)
 
 
+def notice_lead(request: Request, policy: Policy) -> timedelta:
+    """How far ahead an offered time must be for the notices (rule 2): a meeting called
+    from above keeps the national lead time, an urgent one none (it was let in inside the
+    lead time), any other the province's: a time the clerk could not book is no offer."""
+    if request.external_host:
+        return policy.duration(rules.NATIONAL)
+    if request.urgent_reason:
+        return timedelta(0)
+    return policy.duration("notice.lead_time")
+
+
 def alternative_candidates(
     request: Request, policy: Policy, now: datetime, avoid: Window | None = None
 ) -> list[Window]:
     """Meeting windows of the same length, a bucket apart, nearest to the request first
-    (earlier before later on a tie), none whose reserved window starts before `now`, nor
+    (earlier before later on a tie), none whose reserved window starts before `now` or
+    inside the notice lead time (`notice_lead`), nor
     (`avoid`: the slot a meeting that displaced this one is taking) overlaps `avoid`, nor
     outside the hours it keeps to (`hours.kept_for_alternatives`: office hours for a
     meeting asked for inside them)."""
@@ -59,12 +71,13 @@ def alternative_candidates(
     setup = policy.duration("slot.setup_buffer")
     tz = zone(policy)
     kept = hours.kept_for_alternatives(policy, request.start, request.end, tz)
+    earliest = now + notice_lead(request, policy)
     out: list[Window] = []
     for n in range(1, steps + 1):
         for shift in (-n * BUCKET, n * BUCKET):
             start = request.start + shift
             window = Window(start=start, end=start + request.length)
-            if start - setup < now:
+            if start - setup < now or start < earliest:
                 continue
             if not all(hours.within_hours(start, window.end, h, tz) for h in kept):
                 continue
