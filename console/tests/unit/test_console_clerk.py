@@ -79,10 +79,19 @@ def test_a_change_says_what_it_changed() -> None:
     moved = {**swapped, "start": "2026-12-10T02:00:00Z", "end": "2026-12-10T03:00:00Z"}
     lines = mv.timeline_lines([asked, swapped, moved], ZONE, VI, "vi", {})
     assert lines[1]["details"] == "thêm: TQ-C; bớt: TQ-B"  # the time did not move
-    assert lines[2]["details"] == "09:00 10/12 – 10:00"  # the endpoints did not change
+    assert lines[2]["details"] == "từ 07:30 10/12 – 08:30, sang 09:00 10/12 – 10:00"  # no endpoint
     # a registration from before the timeline kept what was registered: the time, as before
     older = mv.timeline_lines([{"type": "MeetingRequested", "at": at}, swapped], ZONE, EN, "en", {})
     assert older[1]["details"] == "07:30 10/12 – 08:30"
+
+
+def test_the_it_departments_decision_on_a_held_meeting_says_which_way() -> None:
+    at = "2026-12-01T01:00:00Z"
+    approved = {"type": "HoldDecided", "at": at, "approved": True}
+    refused = {**approved, "approved": False, "reason": "Trùng lịch lãnh đạo"}
+    lines = mv.timeline_lines([approved, refused], ZONE, VI, "vi", {})
+    assert [line["what"] for line in lines] == ["Sở KH&CN duyệt", "Sở KH&CN không duyệt"]
+    assert lines[1]["details"] == "Lý do: Trùng lịch lãnh đạo"
 
 
 def test_materials_and_the_minutes_asked_for_read_in_words_on_the_timeline() -> None:

@@ -323,6 +323,11 @@ async def test_a_refused_meeting_says_why_on_the_board(console, monkeypatch) -> 
     live = (await (await as_role(console, Role.OPERATOR)).get("/board/live")).text
     why = live.split('class="rejected-why"')[1].split("</p>")[0]
     assert "Không xếp được lịch vì: Điểm cầu TQ-UBND đã có cuộc họp khác" in why
+    # the meeting in the way is named, not given by its id
+    conflict["message"] = "Điểm cầu TQ-UBND đã được xếp cho cuộc họp mtg-0123456789ab"
+    live = (await (await as_role(console, Role.OPERATOR)).get("/board/live")).text
+    why = live.split('class="rejected-why"')[1].split("</p>")[0]
+    assert "mtg-0123456789ab" not in why.replace('href="/meetings/mtg-0123456789ab"', "")
 
 
 async def test_only_the_it_department_edits_the_directory(console) -> None:

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from hnth_console import meeting_views, views
 from hnth_console.backends import BackendError, Backends
 from hnth_console.deps import Services, Session, Settings, page, warn_of
-from hnth_console.pages.meetings import switch_window
+from hnth_console.pages.meetings import meeting_names, switch_window
 from hnth_console.reads import directory, meetings_between, per_meeting
 from hnth_console.render import render
 
@@ -71,12 +71,17 @@ async def board_now(request: Request, s: Session, backends: Backends) -> dict[st
     wholes = await per_meeting(backends, s, "registration", "/meetings/{}", refused)
     for meeting, whole in zip(refused, wholes, strict=True):
         meeting["rejected_because"] = meeting_views.rejection_words(whole or {}, s.lang)
+    # the meetings in the way, by their titles (the words name them by id)
+    titles = await meeting_names(
+        s, backends, views.meeting_ids(*(m["rejected_because"] for m in refused))
+    )
     held: list[dict[str, Any]] = []
     if s.may("arrange_meeting"):
         await offer_backups(request, s, backends, rows, now)
         held = await waiting_for_approval(backends, s, now)
     return {
         "rows": rows,
+        "titles": titles,
         "held": held,
         "incidents": views.incidents_by_endpoint(opened),
         "names": {str(e["code"]): str(e.get("name") or "") for e in endpoints},

@@ -259,9 +259,13 @@ async def meeting_page(
     state = meeting_views.state_shown(found)
     # the free times offered with the refusal, each to fill the change form with
     picks = meeting_views.alternative_picks(found, s.zone, s.t) if why else []
-    names = await meeting_names(
-        s, backends, views.meeting_ids(refused, change_refused, *(e["details"] for e in timeline))
+    preemptible = (
+        meeting_views.preemptible(found)
+        if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"
+        else []
     )
+    mentioned = views.meeting_ids(refused, change_refused, *(e["details"] for e in timeline))
+    names = await meeting_names(s, backends, list(dict.fromkeys([*mentioned, *preemptible])))
     return render(
         request,
         s,
@@ -284,9 +288,7 @@ async def meeting_page(
         and found.get("status") == "held"
         and done not in ("approved_ok", "rejected_ok"),
         may_move=s.may("arrange_meeting") and open_,
-        preemptible=meeting_views.preemptible(found)
-        if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"
-        else [],
+        preemptible=preemptible,
         # the failing endpoints the duty officer may switch (the board offers the same)
         offers=meeting_views.switchable(
             start, now, switch_window(request, s), live["checks"], live["endpoints"]
