@@ -372,11 +372,11 @@ def changed_words(entry: Row, before: Row | None, zone: ZoneInfo, t: Translate) 
     start, end = parse_time(entry.get("start")), parse_time(entry.get("end"))
     was = (parse_time(before.get("start")), parse_time(before.get("end"))) if before else None
     if start and end and was != (start, end):
-        now = f"{start.astimezone(zone):%H:%M %d/%m} – {end.astimezone(zone):%H:%M}"
+        moved = f"{start.astimezone(zone):%H:%M %d/%m} – {end.astimezone(zone):%H:%M}"
         if was and was[0] and was[1]:  # from what to what
-            old = f"{was[0].astimezone(zone):%H:%M %d/%m} – {was[1].astimezone(zone):%H:%M}"
-            now = f"{t('time_was')} {old}, {t('time_now')} {now}"
-        said.append(now)
+            from_ = f"{was[0].astimezone(zone):%H:%M %d/%m} – {was[1].astimezone(zone):%H:%M}"
+            moved = f"{t('time_was')} {from_}, {t('time_now')} {moved}"
+        said.append(moved)
     if before is not None and entry.get("endpoints"):
         old, new = list(before.get("endpoints") or []), list(entry.get("endpoints") or [])
         if added := [e for e in new if e not in old]:

@@ -61,6 +61,9 @@ class NotificationSettings(ServiceSettings):
     webhook_timeout_seconds: float = 10.0
     public_base_url: str = "http://127.0.0.1:8003"
     """Where recipients reach this service: the acknowledgement links point here."""
+    console_url: str = "http://127.0.0.1:8080"
+    """Where people sign in to the console (HNTH_CONSOLE_URL, as registration's): a notice
+    asking for a report links to the page it is handed in on."""
     link_secret: SecretStr = Field(min_length=32)
     """Signs acknowledgement links (HMAC); notification's own, shared with no service."""
     delivery_poll_seconds: float = 1.0
@@ -109,6 +112,7 @@ class NotificationSettings(ServiceSettings):
         return DeliveryConfig(
             sender=self.smtp_sender,
             public_base_url=self.public_base_url,
+            console_url=self.console_url,
             ack_secret=self.link_secret.get_secret_value().encode(),
             webhook_secret=(self.webhook_secret or SecretStr("")).get_secret_value().encode(),
             max_attempts=self.delivery_max_attempts,

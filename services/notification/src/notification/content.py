@@ -40,6 +40,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")
 UNKNOWN_IT_CONTACT = {"name": "Sở KH&CN", "person": None, "phone": None, "email": None}
 PLACE_KINDS = frozenset({"meeting_notice", "meeting_changed", "reminder_meeting"})
+REPORT_KINDS = frozenset({"report_request", "report_reminder"})
+"""Notices that ask for a report: they name its endpoint and unit as the directory does."""
 """The notices that list the meeting's endpoints: each by name, place and technician."""
 
 
@@ -232,6 +234,7 @@ def render(kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
         "lang": lang,
         "when": lambda v: local_time(v, lang, tz),
         "deadline": lambda v: local_deadline(v, lang, tz),
+        "period": lambda v: period_words(str(v), lang),
     }
     template = ENV.get_template(f"{kind}.txt.j2")
     ctx = template.new_context(values)
@@ -245,6 +248,20 @@ def render(kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
     )
     text = "\n\n".join(part for part in (body, ack) if part)
     return Rendered(subject=subject, text=f"{text}\n\n-- \n{footer}\n", html=html)
+
+
+QUARTERS = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+
+
+def period_words(period: str, lang: str) -> str:
+    """A report's period as a letter writes it: `2026-Q4` is "quý IV/2026" (Q4 2026), `2026`
+    "năm 2026" (2026); a day or anything else as it is."""
+    year, _, quarter = period.partition("-Q")
+    if year.isdecimal() and len(year) == 4 and quarter in QUARTERS:
+        return f"Q{quarter} {year}" if lang == "en" else f"quý {QUARTERS[quarter]}/{year}"
+    if period.isdecimal() and len(period) == 4:
+        return period if lang == "en" else f"năm {period}"
+    return period
 
 
 def short_time(value: datetime, tz: str, *, time_only: bool = False) -> str:
@@ -460,9 +477,11 @@ def email(
     ack_url: str,
     sender: str,
     now: datetime,
+    console_url: str = "",
 ) -> Message:
     """The notice as an e-mail to `address`, in the contact's language, with its calendar
     entry; its Message-ID is the notice's, so a re-send is recognisably the same message.
+    `console_url`: where the recipient does what the notice asks (a report handed in).
     Mail about a person's own account (`PERSONAL_KINDS`) asks for no acknowledgement and
     cites no rule."""
     personal = notice["kind"] in PERSONAL_KINDS
@@ -471,6 +490,7 @@ def email(
         "recipient_name": contact.get("person") or contact.get("name") or notice["recipient"],
         "recipient_endpoint": endpoint_of(notice["recipient"]),
         "recipient_role": notice.get("role"),
+        "console_url": console_url.rstrip("/"),
         "it_contact": it_contact or UNKNOWN_IT_CONTACT,
         "ack_url": None if personal else ack_url,
         "with_calendar": bool(notice.get("calendar")),

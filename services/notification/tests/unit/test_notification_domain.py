@@ -519,6 +519,20 @@ def test_the_minutes_are_reminded_after_the_meeting_and_before_their_due_date(
     assert '"m-1"' in content.render(unknown.kind, "en", render_context(unknown)).subject
 
 
+def test_a_report_request_names_its_period_and_place_and_says_where_to_hand_it_in() -> None:
+    [request] = plan_report_request(annual_report())
+    data = {**request.data, "endpoint_name": "Điểm cầu Sở KH&CN"}
+    context = {**render_context(request), "data": data, "console_url": "https://hnth.tq.gov.vn"}
+    vi = content.render(request.kind, "vi", context).text
+    assert "năm 2026, điểm cầu Điểm cầu Sở KH&CN (TQ-STTTT)" in vi
+    assert 'Nộp trên HNTH Ops, mục "Việc của tôi": https://hnth.tq.gov.vn/my' in vi
+    assert content.period_words("2026-Q4", "vi") == "quý IV/2026"
+    assert content.period_words("2026-Q4", "en") == "Q4 2026"
+    assert content.period_words("2026-12-05", "vi") == "2026-12-05"  # a day: as it is
+    without = content.render(request.kind, "en", render_context(request)).text
+    assert "HNTH Ops" not in without.split("-- ")[0]  # no console address known: no link
+
+
 def test_yearly_reports_keep_their_own_reminder_lead() -> None:
     timer = report_reminder_timer(annual_report(), POLICY, NOW)
     assert timer is not None

@@ -100,6 +100,8 @@ class DeliveryConfig:
     the lot: per notice they were most of its sending)."""
     concurrency: int = 8
     """Deliveries at once, within a group (and SMTP connections open at most)."""
+    console_url: str = ""
+    """Where people sign in to the console: a notice asking for work links there."""
 
     def ack_url(self, notice_id: str) -> str:
         token = signing.ack_token(self.ack_secret, notice_id)
@@ -301,9 +303,18 @@ class Delivery:
         data = notice.get("data") or {}
         if notice["kind"] == "meeting_rejected":
             return {**notice, "data": {**data, "others": await self._others(notice)}}
+        tenant = notice["tenant"]
+        if notice["kind"] in content.REPORT_KINDS:  # its endpoint and unit by name
+            names = {
+                f"{kind}_name": ((await self._store.entry(tenant, f"{kind}:{code}")) or {}).get(
+                    "name"
+                )
+                for kind, code in (("endpoint", data.get("endpoint")), ("unit", data.get("unit")))
+                if code
+            }
+            return {**notice, "data": {**data, **names}}
         if notice["kind"] not in content.PLACE_KINDS or not data.get("endpoints"):
             return notice
-        tenant = notice["tenant"]
         host = await self._store.entry(tenant, f"unit:{data.get('host_unit')}")
         rooms = [await self._store.entry(tenant, f"endpoint:{c}") for c in data["endpoints"]]
         return {**notice, "data": {**data, **content.places(data, host, rooms)}}
@@ -347,4 +358,5 @@ class Delivery:
             ack_url=self.config.ack_url(notice["_id"]),
             sender=self.config.sender,
             now=now,
+            console_url=self.config.console_url,
         )
