@@ -400,3 +400,34 @@ async def test_an_operator_makes_an_account_that_then_signs_in(console) -> None:
     assert "audit-login" in audit.text
     assert "audit-account_disabled" in audit.text
     assert "audit-login_failed" in audit.text
+
+
+async def test_a_refusal_offers_only_the_free_times_still_free(console, shared_days) -> None:
+    """A refused meeting's page offers scheduling's free times as they stand when it is
+    read: one taken by another meeting since the refusal is no longer offered."""
+    await signed_in(console, Role.OPERATOR)
+    start = shared_days.take() + timedelta(hours=1)  # 09:00 in Việt Nam, a day of its own
+
+    async def registered(at: datetime) -> str:
+        form = await console.get("/meetings/new")
+        made = await console.post("/meetings/new", data={**meeting_form(at), "csrf": csrf_of(form)})
+        assert made.status_code == 303, made.text
+        return str(made.headers["location"].split("?")[0])
+
+    first = await registered(start)
+    await eventually(lambda: console.get(first), until=lambda r: "MCU-TQ" in r.text)
+    refused = await registered(start)
+    page = await eventually(
+        lambda: console.get(refused), until=lambda r: 'id="alternatives"' in r.text
+    )
+    offered = re.findall(
+        r'href="\?pick=([^"#]+)#change-form"', page.text.split('id="alternatives"')[1]
+    )
+    assert offered, page.text
+    taken = datetime.strptime(httpx.URL(f"?pick={offered[0]}").params["pick"], "%d/%m/%Y %H:%M")
+    third = await registered(taken.replace(tzinfo=ZONE))
+    await eventually(lambda: console.get(third), until=lambda r: "MCU-TQ" in r.text)
+    again = await console.get(refused)
+    still = re.findall(r'href="\?pick=([^"#]+)#change-form"', again.text)
+    assert offered[0] not in still
+    assert set(still) <= set(offered)

@@ -386,7 +386,7 @@ def changed_words(entry: Row, before: Row | None, zone: ZoneInfo, t: Translate) 
     return said
 
 
-def alternative_picks(meeting: Row, zone: ZoneInfo, t: Translate) -> list[dict[str, str]]:
+def alternative_picks(meeting: Row, zone: ZoneInfo, t: Translate) -> list[dict[str, Any]]:
     """The free times scheduling offered with its refusal, in words (`12:15 – 14:15, Thứ
     Sáu 11/12/2026`), each with the start the change form is filled with when picked."""
     picks = []
@@ -398,9 +398,26 @@ def alternative_picks(meeting: Row, zone: ZoneInfo, t: Translate) -> list[dict[s
         start, end = start.astimezone(zone), end.astimezone(zone)
         day = f"{t(f'weekday_{start.weekday()}')} {start:%d/%m/%Y}"
         picks.append(
-            {"words": f"{start:%H:%M} – {end:%H:%M}, {day}", "start": f"{start:%d/%m/%Y %H:%M}"}
+            {
+                "words": f"{start:%H:%M} – {end:%H:%M}, {day}",
+                "start": f"{start:%d/%m/%Y %H:%M}",
+                "at": start,
+                "until": end,
+            }
         )
     return picks
+
+
+def still_free(picks: Sequence[Row], windows: Iterable[Row], not_before: datetime) -> list[Row]:
+    """The offered times that still fit in scheduling's free `windows` now and start after
+    `not_before` (another meeting may have taken one since the refusal; time passes)."""
+    free = [(parse_time(w.get("start")), parse_time(w.get("end"))) for w in windows]
+    return [
+        p
+        for p in picks
+        if p["at"] >= not_before
+        and any(a and b and a <= p["at"] and p["until"] <= b for a, b in free)
+    ]
 
 
 def rejection_words(meeting: Row, lang: str) -> str:

@@ -3,7 +3,7 @@ notice's and a check's state as a sentence (no exception text, no UTC)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hnth_console import meeting_views as mv
@@ -83,6 +83,24 @@ def test_a_change_says_what_it_changed() -> None:
     # a registration from before the timeline kept what was registered: the time, as before
     older = mv.timeline_lines([{"type": "MeetingRequested", "at": at}, swapped], ZONE, EN, "en", {})
     assert older[1]["details"] == "07:30 10/12 – 08:30"
+
+
+def test_a_refusals_free_times_are_offered_while_they_are_still_free() -> None:
+    rejected = {
+        "rejection": {
+            "alternatives": [
+                {"start": "2026-12-11T01:00:00Z", "end": "2026-12-11T02:00:00Z"},
+                {"start": "2026-12-11T03:00:00Z", "end": "2026-12-11T04:00:00Z"},
+                {"start": "2026-12-11T05:00:00Z", "end": "2026-12-11T06:00:00Z"},
+            ]
+        }
+    }
+    picks = mv.alternative_picks(rejected, ZONE, VI)
+    # scheduling now: the morning free until 11:00 local, the afternoon taken since
+    windows = [{"start": "2026-12-11T00:00:00Z", "end": "2026-12-11T04:00:00Z"}]
+    not_before = datetime(2026, 12, 11, 2, 0, tzinfo=UTC)  # the first is too soon now
+    kept = mv.still_free(picks, windows, not_before)
+    assert [p["words"] for p in kept] == ["10:00 – 11:00, Thứ Sáu 11/12/2026"]
 
 
 def test_the_it_departments_decision_on_a_held_meeting_says_which_way() -> None:

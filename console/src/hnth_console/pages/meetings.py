@@ -257,8 +257,13 @@ async def meeting_page(
     # a change refused while the earlier slot holds: the meeting stays as it was
     change_refused = why if found.get("status") == "scheduled" else ""
     state = meeting_views.state_shown(found)
-    # the free times offered with the refusal, each to fill the change form with
+    # the free times offered with the refusal, each to fill the change form with: those of
+    # a refusal still free now (another meeting may have taken one since)
     picks = meeting_views.alternative_picks(found, s.zone, s.t) if why else []
+    if picks and refused and s.who.role in (Role.OPERATOR, Role.REGISTRAR):
+        lead = policy_of(request, s.who.tenant).duration("notice.lead_time")
+        not_before = now if found.get("urgent_reason") else now + lead
+        picks = await free_now(backends, s, found, picks, not_before)
     preemptible = (
         meeting_views.preemptible(found)
         if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"
@@ -325,6 +330,39 @@ def stale(done: str, state: str) -> bool:
     """A "waiting to be scheduled" line beside a meeting already decided (a reload of the
     page it was first said on) would contradict the state beside it."""
     return done in WAITING_WORDS and not meeting_views.waits_for_decision(state)
+
+
+async def free_now(
+    backends: Backends,
+    s: Session,
+    meeting: Mapping[str, Any],
+    picks: list[Any],
+    not_before: datetime,
+) -> list[Any]:
+    """`picks` still free at the meeting's endpoints (scheduling's `/availability`), as
+    offered when scheduling cannot say."""
+    start, end = views.parse_time(meeting.get("start")), views.parse_time(meeting.get("end"))
+    if start is None or end is None:
+        return picks
+    minutes = int((end - start).total_seconds() // 60)
+    try:
+        answer = await backends.get(
+            "scheduling",
+            "/availability",
+            s.token,
+            s.lang,
+            endpoints=",".join(views.endpoints_of(meeting)),
+            duration=meeting_views.duration_of(minutes),
+            **{
+                "from": min(p["at"] for p in picks).isoformat(),
+                "to": max(p["until"] for p in picks).isoformat(),
+            },
+        )
+    except BackendError as exc:
+        if exc.status == 401:
+            raise
+        return picks
+    return meeting_views.still_free(picks, answer.get("windows") or [], not_before)
 
 
 async def meeting_names(
