@@ -532,7 +532,13 @@ async def test_the_years_report_is_kept_with_reports_missing_only_when_the_offic
     KEPT.clear()
     due = "2026-12-15T17:00:00+00:00"
     ANNUAL[:] = [
-        {"id": "a1", "endpoint": "TQ-UBND", "state": "submitted", "due_at": due},
+        {
+            "id": "a1",
+            "endpoint": "TQ-UBND",
+            "state": "submitted",
+            "due_at": due,
+            "evaluation": {"effectiveness": "effective", "problems": "Mất tiếng hai lần"},
+        },
         {"id": "a2", "endpoint": "TQ-SNV", "state": "open", "due_at": due},
         {"id": "a3", "endpoint": "TQ-STP", "state": "open", "due_at": due},
     ]
@@ -544,6 +550,11 @@ async def test_the_years_report_is_kept_with_reports_missing_only_when_the_offic
         assert "Còn 2 điểm cầu chưa nộp báo cáo năm" in page.text
         missing = page.text.split('data-endpoint="TQ-SNV"')[1].split("</tr>")[0]
         assert 'href="/technicians#tech-TQ-SNV"' in missing  # whom to chase
+        # a report handed in is read on the page, not only in the downloads
+        handed = page.text.split('data-endpoint="TQ-UBND"')[1].split("</tr>")[0]
+        assert "Xem báo cáo" in handed
+        assert "Mất tiếng hai lần" in handed
+        assert "Hiệu quả" in handed
         unsaid = await console.post("/reports/2026/keep", data={"csrf": csrf_of(page)})
         assert unsaid.status_code == 422
         assert "Còn 2 điểm cầu chưa nộp báo cáo năm" in unsaid.text

@@ -29,11 +29,13 @@ async def reports(
     done: str | None = None,
 ) -> HTMLResponse:
     year = year or datetime.now(UTC).astimezone(s.zone).year
-    report, annual, kept, endpoints = await asyncio.gather(
+    report, annual, kept, endpoints, units, accounts = await asyncio.gather(
         backends.get("inspection", f"/reports/{year}", s.token, s.lang),
         backends.get("inspection", "/annual-reports", s.token, s.lang, year=year),
         optional(backends.get("inspection", f"/reports/{year}", s.token, s.lang, fresh="false")),
         directory(backends, s),
+        directory(backends, s, "units"),
+        optional(backends.get("registration", "/accounts", s.token, s.lang)),
     )
     province = report.get("province") or {}
     bars = views.compliance_bars(province)
@@ -48,6 +50,11 @@ async def reports(
         annual=annual,
         kept=kept,
         names={str(e["code"]): str(e.get("name") or "") for e in endpoints},
+        unit_names={str(u["code"]): str(u.get("name") or "") for u in units},
+        # who handed each in, by name (the accounts: the IT department may list them)
+        people={
+            str(a["username"]): str(a.get("display_name") or a["username"]) for a in accounts or []
+        },
         missing=missing,
         due=min((str(a["due_at"]) for a in missing if a.get("due_at")), default=None),
         done=done if done == "kept" else None,
