@@ -768,6 +768,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "event_hold_decided": ("Sở KH&CN quyết định", "IT department decided"),
     "event_hold_approved": ("Sở KH&CN duyệt", "IT department approved"),
     "read_report": ("Xem báo cáo", "Read the report"),
+    "download_kept": ("tải bản đã chốt", "download the kept report"),
     "event_hold_refused": ("Sở KH&CN không duyệt", "IT department refused"),
     "time_was": ("từ", "from"),
     "time_now": ("sang", "to"),

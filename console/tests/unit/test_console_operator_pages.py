@@ -78,6 +78,11 @@ def platform(request: httpx.Request) -> httpx.Response:
     if path == "/reports/2026/compile" and method == "POST":
         KEPT.update(compiled_at="2026-12-31T03:00:00+00:00", compiled_by="operator-1")
         return httpx.Response(200, json={"province": {}, **KEPT})
+    if path == "/reports/2026.docx":  # the record as kept, or compiled now
+        kept = request.url.params.get("fresh") == "false"
+        return httpx.Response(
+            200, content=b"kept" if kept else b"now", headers={"content-type": "x/y"}
+        )
     if path == "/reports/2026":
         if request.url.params.get("fresh") != "false":
             return httpx.Response(200, json={"province": {}, "compiled_at": NOW_ISO})
@@ -267,6 +272,9 @@ async def test_the_it_department_keeps_the_years_report_and_a_viewer_reads_it(co
     assert (kept.status_code, kept.headers["location"]) == (303, "/reports?year=2026&done=kept")
     shown = await console.get(kept.headers["location"])
     assert "Đã chốt lúc 10:00 31/12/2026 · operator-1" in shown.text  # the province's time
+    assert 'href="/reports/2026.docx?kept=true"' in shown.text  # the record as kept
+    assert (await console.get("/reports/2026.docx?kept=true")).content == b"kept"
+    assert (await console.get("/reports/2026.docx")).content == b"now"
     assert 'id="done"' in shown.text
     await as_role(console, Role.VIEWER)
     mine = await console.get("/reports", params={"year": 2026})

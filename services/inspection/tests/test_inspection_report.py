@@ -573,3 +573,18 @@ async def test_the_report_lists_each_meeting_with_its_official_letter(
         word = await http.get(f"/reports/{YEAR}.docx", headers=auth(Role.VIEWER))
         last = docx.Document(io.BytesIO(word.content)).tables[-1]
         assert [c.text for c in last.rows[1].cells][3:] == ["45/UBND-TH", "28/03/2026"]
+
+        # a meeting learnt of after the report was kept: the files of the kept report are
+        # the record as kept, those compiled now have it
+        await publish([slot_assigned("m-l3", local(YEAR, 6, 9, 8), ["TQ-E03"])], topics)
+        await wait(service, topics.slots, 3)
+
+        async def meetings_in(params: dict[str, str]) -> int:
+            got = await http.get(f"/reports/{YEAR}.xlsx", params=params, headers=auth())
+            assert got.status_code == 200, got.text
+            return openpyxl.load_workbook(io.BytesIO(got.content))["Cuộc họp"].max_row - 1
+
+        assert await meetings_in({"fresh": "false"}) == 2
+        assert await meetings_in({}) == 3
+        kept_word = await http.get(f"/reports/{YEAR}.docx?fresh=false", headers=auth())
+        assert kept_word.status_code == 200, kept_word.text

@@ -86,10 +86,16 @@ async def keep(
 
 
 @router.get("/reports/{year}.{kind}", summary="Tải báo cáo / download the report")
-async def download(year: int, kind: str, s: Allowed, backends: Services) -> Response:
+async def download(
+    year: int, kind: str, s: Allowed, backends: Services, kept: bool = False
+) -> Response:
+    """The year's report as a file: compiled now, or (`kept`) the one kept as the record
+    (what goes to the People's Committee is what was kept)."""
     if kind not in ("xlsx", "docx"):
         raise BackendError("console", 404, kind)
-    found = await backends.request("GET", "inspection", f"/reports/{year}.{kind}", s.token, s.lang)
+    path = f"/reports/{year}.{kind}"
+    params = {"fresh": "false"} if kept else {}
+    found = await backends.request("GET", "inspection", path, s.token, s.lang, params=params)
     return Response(
         found.content,
         media_type=found.headers.get("content-type"),

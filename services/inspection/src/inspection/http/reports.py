@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hnth_kit.auth import Operator
+from hnth_kit.auth import Operator, Principal
 from hnth_kit.errors import wants_english
 from inspection import exports
 from inspection.http.deps import Acting, Anyone, Reader, UseCases, shown
+from inspection.usecases import Inspection
 
 router = APIRouter(tags=["reports"])
 
@@ -52,6 +53,12 @@ def report_language(
 
 
 Language = Annotated[exports.Lang, Depends(report_language)]
+Fresh = Annotated[
+    bool,
+    Query(
+        description="Tổng hợp lại ngay (false: bản đã chốt) / compiled now (false: the kept one)"
+    ),
+]
 
 
 @router.get("/annual-reports", summary="Báo cáo năm của các điểm cầu")
@@ -84,24 +91,31 @@ async def report_json(
 
 
 @router.get("/reports/{year:int}.xlsx", summary="Báo cáo tỉnh (Excel)")
-async def report_xlsx(year: Year, who: Reader, language: Language, cases: UseCases) -> Response:
-    content = exports.to_xlsx(await cases.compile(who.tenant, year), language)
+async def report_xlsx(
+    year: Year, who: Reader, language: Language, cases: UseCases, fresh: Fresh = True
+) -> Response:
+    content = exports.to_xlsx(await _report(cases, who, year, fresh), language)
     return _file(content, _file_name(year, language, "xlsx"), exports.XLSX)
 
 
 @router.get("/reports/{year:int}.docx", summary="Báo cáo tỉnh (Word)")
-async def report_docx(year: Year, who: Reader, language: Language, cases: UseCases) -> Response:
-    content = exports.to_docx(await cases.compile(who.tenant, year), language)
+async def report_docx(
+    year: Year, who: Reader, language: Language, cases: UseCases, fresh: Fresh = True
+) -> Response:
+    content = exports.to_docx(await _report(cases, who, year, fresh), language)
     return _file(content, _file_name(year, language, "docx"), exports.DOCX)
 
 
 @router.get("/reports/{year:int}", summary="Báo cáo tỉnh")
-async def report(
-    year: Year, who: Reader, cases: UseCases, fresh: Annotated[bool, Query()] = True
-) -> Any:
+async def report(year: Year, who: Reader, cases: UseCases, fresh: Fresh = True) -> Any:
+    return shown(cases, who, await _report(cases, who, year, fresh))
+
+
+async def _report(cases: Inspection, who: Principal, year: int, fresh: bool) -> dict[str, Any]:
+    """The year's report compiled now, or (`fresh` false) the one kept as the record."""
     if not fresh:
-        return shown(cases, who, await cases.kept_report(who.tenant, year))
-    return shown(cases, who, await cases.compile(who.tenant, year))
+        return dict(await cases.kept_report(who.tenant, year))
+    return dict(await cases.compile(who.tenant, year))
 
 
 def _file_name(year: int, language: exports.Lang, extension: str) -> str:
