@@ -81,9 +81,9 @@ async def compile_report(year: Year, who: Operator, cases: UseCases) -> dict[str
 
 @router.get("/reports/{year:int}.json", summary="Báo cáo tỉnh (JSON)")
 async def report_json(
-    year: Year, who: Reader, language: Language, cases: UseCases
+    year: Year, who: Reader, language: Language, cases: UseCases, fresh: Fresh = True
 ) -> dict[str, Any]:
-    report = await cases.compile(who.tenant, year)
+    report = await _report(cases, who, year, fresh)
     report["language"] = language
     report["title"] = exports.title(report, language)
     report["headings"] = exports.headings(language)
