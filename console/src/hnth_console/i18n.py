@@ -1075,6 +1075,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "yes": ("có", "yes"),
     "no": ("không", "no"),
     "not_planned": ("Chưa lên lịch.", "Not planned yet."),
+    "joint_inspection": (
+        "Kiểm tra cùng đợt với điểm cầu {endpoint}: {at}.",
+        "Inspected with endpoint {endpoint}: {at}.",
+    ),
     "time": ("Giờ", "Time"),
     "inspection_endpoints": (
         "Các điểm cầu (mã, cách nhau bằng dấu phẩy)",

@@ -271,6 +271,28 @@ def unacknowledged(notices: Iterable[Row]) -> list[Row]:
     ]
 
 
+def with_joint_plans(tasks: Sequence[Row]) -> list[Row]:
+    """Each inspection, and for one without a plan of its own (`joint`) the open one of the
+    same period whose plan visits its endpoint too: a joint inspection covers it."""
+    planned = [t for t in tasks if t.get("plan") and t.get("state") == "open"]
+
+    def joint(task: Row) -> Row | None:
+        if task.get("plan"):
+            return None
+        return next(
+            (
+                {"endpoint": t.get("endpoint"), "plan": t["plan"]}
+                for t in planned
+                if t is not task
+                and t.get("period") == task.get("period")
+                and task.get("endpoint") in (t["plan"].get("endpoints") or [])
+            ),
+            None,
+        )
+
+    return [{**task, "joint": joint(task)} for task in tasks]
+
+
 def overdue(tasks: Iterable[Row], now: datetime) -> tuple[list[Row], list[Row]]:
     """Open inspections split into (overdue, due later)."""
     late: list[Row] = []

@@ -35,6 +35,7 @@ class FakeInspection:
             "with_line_provider": True,
             "plan": None,
         }
+        self.others: list[dict[str, Any]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -44,7 +45,7 @@ class FakeInspection:
         if path == "/incidents":
             return httpx.Response(200, json=[])
         if path == "/inspections":
-            return httpx.Response(200, json=[self.task])
+            return httpx.Response(200, json=[self.task, *self.others])
         if path == f"/inspections/{TASK}":
             return httpx.Response(200, json=self.task)
         if path == f"/inspections/{TASK}/plan":
@@ -105,6 +106,19 @@ async def test_the_operator_plans_an_inspection_in_local_time(console, inspectio
     after = await console.get(saved.headers["location"])
     assert "các bên được thông báo" in after.text
     assert "08:30 10/12/2026" in after.text
+
+
+async def test_an_endpoint_a_joint_inspection_visits_is_not_left_unplanned(
+    console, inspection
+) -> None:
+    """TQ-SYT's own inspection has no plan, TQ-STTTT's plan visits it: the list says so."""
+    joint = {**PLAN, "endpoints": ["TQ-STTTT", "TQ-SYT"]}
+    other = {**inspection.task, "id": "other", "endpoint": "TQ-STTTT", "plan": joint}
+    inspection.others = [other]
+    await sign_in(console, "truc-ban")
+    listed = await console.get("/incidents")
+    assert "Kiểm tra cùng đợt với điểm cầu TQ-STTTT" in listed.text
+    assert "Chưa lên lịch." not in listed.text
 
 
 async def test_a_refused_plan_is_shown_with_its_rule_source(console, inspection) -> None:

@@ -37,7 +37,7 @@ async def incidents(
         backends.get("inspection", "/inspections", s.token, s.lang),
         optional(meetings_between(backends, s, now, now + AFFECTED_AHEAD)),
     )
-    late, later = views.overdue(tasks, now)
+    late, later = views.overdue(views.with_joint_plans(tasks), now)
     live = [m for m in coming or [] if m.get("status") not in ("cancelled", "rejected")]
     affected = {
         str(i.get("id")): [m for m in live if i.get("endpoint") in views.endpoints_of(m)]

@@ -120,7 +120,7 @@ async def my_work(
         now=now,
         done=done if done in DONE else None,
         incidents=[i for i in incidents or [] if i.get("endpoint") in mine(s)],
-        inspections=tv.open_tasks(inspections or [], mine(s)),
+        inspections=tv.open_tasks(views.with_joint_plans(inspections or []), mine(s)),
         annual=tv.open_tasks(annual or [], mine(s)),
         annual_done=tv.handed_in(annual or [], mine(s)),
         to_acknowledge=tv.to_acknowledge(coming, notices, mine(s), s.zone, s.t),

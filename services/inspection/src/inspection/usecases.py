@@ -94,11 +94,13 @@ def may_act(who: Principal, endpoint: str | None, unit: str | None = None) -> No
 
 def may_read_task(who: Principal, task: Document) -> bool:
     """An inspection or a year-end report: the IT department and viewers read every one, a
-    technician their endpoints', a clerk their unit's."""
+    technician their endpoints' (and an inspection whose plan visits one of them), a clerk
+    their unit's."""
     if who.role in (Role.OPERATOR, Role.VIEWER):
         return True
     if who.role is Role.TECHNICIAN:
-        return who.serves(task.get("endpoint"))
+        visits = (task.get("plan") or {}).get("endpoints") or []
+        return any(who.serves(e) for e in (task.get("endpoint"), *visits))
     return who.role is Role.REGISTRAR and who.unit is not None and task.get("unit") == who.unit
 
 

@@ -29,6 +29,7 @@ from hnth_kit.consumer import RawMessage
 from hnth_kit.refusal import Refusal
 from hnth_kit.timers import Timer
 from inspection.domain.checklists import checklist_id, meeting_key
+from inspection.store import INSPECTIONS
 from inspection.usecases import MISSED
 
 START = T0 + timedelta(days=1)
@@ -297,3 +298,16 @@ async def test_inspections_and_year_reports_are_read_by_their_endpoint_and_unit(
     assert len(await cases.annual_reports(OPERATOR, 2026)) == 2
     assert [t["endpoint"] for t in await cases.annual_reports(technician("TQ-A"), 2026)] == ["TQ-A"]
     assert [t["endpoint"] for t in await cases.annual_reports(clerk, 2026)] == ["TQ-B"]
+
+    # an inspection whose plan visits another endpoint is that technician's to read too
+    due = report_due(
+        ReportKind.PERIODIC_INSPECTION, "TQ-A", "VP", "2026-Q4", T0 + timedelta(days=30)
+    )
+    await cases.open_task(due)
+    [task] = await cases.inspections(OPERATOR, "TQ-A", None)
+    assert await cases.inspections(technician("TQ-B"), None, None) == []
+    plan = {"planned_at": T0 + timedelta(days=20), "endpoints": ["TQ-A", "TQ-B"]}
+    assert await store.update_task(INSPECTIONS, task["_id"], {"plan": plan}, [], {})
+    assert [t["endpoint"] for t in await cases.inspections(technician("TQ-B"), None, None)] == [
+        "TQ-A"
+    ]
