@@ -903,6 +903,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "live_note": ("Phần này tự cập nhật.", "This part updates by itself."),
     "notice_sent": ("đã gửi lúc", "sent at"),
     "notice_acknowledged": ("đã xác nhận lúc", "acknowledged at"),
+    "notice_not_acknowledged": ("chưa xác nhận", "not acknowledged yet"),
+    "notices_replaced": ("Thông báo đã được thay thế", "Notices since replaced"),
     "notice_pending": ("chưa gửi được", "not delivered yet"),
     "notice_queued": ("đang chờ gửi", "waiting to be sent"),
     "notice_failed": ("không gửi được", "could not be delivered"),

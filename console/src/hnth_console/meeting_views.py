@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hnth_console.i18n import Translate
-from hnth_console.views import endpoints_of, parse_time, shown_time
+from hnth_console.views import awaits_acknowledgement, endpoints_of, parse_time, shown_time
 from hnth_contracts import priority, rules
 from hnth_contracts.policy import Policy
 
@@ -152,6 +152,8 @@ def notice_state(notice: Row, zone: ZoneInfo, t: Translate) -> str:
         said = f"{t('notice_sent')} {_at(notice.get('sent_at'), zone)}".strip()
         if notice.get("acknowledged_at"):
             said += f"; {t('notice_acknowledged')} {_at(notice.get('acknowledged_at'), zone)}"
+        elif awaits_acknowledgement(notice):  # the ones to ring
+            said += f"; {t('notice_not_acknowledged')}"
         return said
     why = t(failure_key(notice.get("reason"), str(notice.get("channel") or "")))
     if status == "failed":
@@ -178,6 +180,7 @@ def notice_in_words(notice: Row, zone: ZoneInfo, t: Translate) -> dict[str, Any]
         "what": kind_words(notice, t),
         "by": channel if said.startswith("channel_") else said,
         "state": notice_state(notice, zone, t),
+        "awaiting": awaits_acknowledgement(notice),
     }
 
 

@@ -89,6 +89,10 @@ def test_notices_wanting_attention_are_the_unacknowledged_and_the_failed() -> No
     assert [n["id"] for n in views.unacknowledged(notices)] == [1, 3, 8, 12]
     said = meeting_views.notice_state(notices[8], ZONE, translator("vi"))
     assert said == "đã được thay bằng thông báo mới hơn"
+    # the one to ring says so; an SMS copy, which asks for nothing, does not
+    waiting = meeting_views.notice_state(notices[0], ZONE, translator("vi"))
+    assert waiting.endswith("; chưa xác nhận")
+    assert "chưa xác nhận" not in meeting_views.notice_state(notices[4], ZONE, translator("vi"))
 
 
 def test_inspections_split_into_overdue_and_due_later() -> None:
