@@ -40,6 +40,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("vi", "en")
 UNKNOWN_IT_CONTACT = {"name": "Sở KH&CN", "person": None, "phone": None, "email": None}
 PLACE_KINDS = frozenset({"meeting_notice", "meeting_changed", "reminder_meeting"})
+ACTED_ON_KINDS = frozenset({"check_alert", "reminder_check", "escalation"})
+"""Alerts, check reminders and the duty officer's escalations: acted on, not confirmed
+(their mail asks for no acknowledgement)."""
 REPORT_KINDS = frozenset({"report_request", "report_reminder"})
 """Notices that ask for a report: they name its endpoint and unit as the directory does."""
 """The notices that list the meeting's endpoints: each by name, place and technician."""
@@ -492,7 +495,7 @@ def email(
         "recipient_role": notice.get("role"),
         "console_url": console_url.rstrip("/"),
         "it_contact": it_contact or UNKNOWN_IT_CONTACT,
-        "ack_url": None if personal else ack_url,
+        "ack_url": None if personal or notice["kind"] in ACTED_ON_KINDS else ack_url,
         "with_calendar": bool(notice.get("calendar")),
         "rule": None if personal else notice["rule"],
         "province": policy.name,

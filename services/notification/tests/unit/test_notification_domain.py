@@ -441,6 +441,14 @@ def test_every_kinds_email_goes_on_the_wire_as_compat32_writes_it() -> None:
             oracle = msg.as_bytes(policy=plain)
             assert content.wire(msg) == oracle, notice.kind
             assert content.wire(msg) == oracle, "its headers folded once, then remembered"
+            # an alert or a reminder to check is acted on: it asks for no acknowledgement
+            parsed = message_from_bytes(content.wire(msg), policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            text = parsed.get_body(("plain",))
+            assert text is not None
+            asks = "https://hnth/ack/x" in text.get_content()
+            silent = content.ACTED_ON_KINDS | set(PERSONAL_KINDS)
+            assert asks == (notice.kind.value not in silent), notice.kind
 
 
 def test_resend_refusals_and_cause() -> None:
@@ -531,6 +539,16 @@ def test_a_report_request_names_its_period_and_place_and_says_where_to_hand_it_i
     assert content.period_words("2026-12-05", "vi") == "2026-12-05"  # a day: as it is
     without = content.render(request.kind, "en", render_context(request)).text
     assert "HNTH Ops" not in without.split("-- ")[0]  # no console address known: no link
+
+
+def test_a_check_alert_names_the_endpoint_and_whom_to_ring() -> None:
+    [alert, *_] = [n for n in every_kind() if n.kind is Kind.CHECK_ALERT]
+    found = {"endpoint_name": "Điểm cầu Sở Y tế", "technician": "Lý Thị Tâm",
+             "technician_phone": "0912 345 678"}  # fmt: skip
+    context = {**render_context(alert), "data": {**alert.data, **found}}
+    vi = content.render(alert.kind, "vi", context).text
+    assert f"Điểm cầu Điểm cầu Sở Y tế ({alert.data['endpoint']})" in vi
+    assert "cán bộ kỹ thuật của điểm cầu (Lý Thị Tâm, 0912 345 678)" in vi
 
 
 def test_yearly_reports_keep_their_own_reminder_lead() -> None:

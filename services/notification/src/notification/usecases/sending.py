@@ -304,6 +304,15 @@ class Delivery:
         if notice["kind"] == "meeting_rejected":
             return {**notice, "data": {**data, "others": await self._others(notice)}}
         tenant = notice["tenant"]
+        if notice["kind"] == "check_alert" and data.get("endpoint"):  # whom to ring
+            room = await self._store.entry(tenant, f"endpoint:{data['endpoint']}") or {}
+            contact = room.get("contact") or {}
+            found = {
+                "endpoint_name": room.get("name"),
+                "technician": contact.get("person") or contact.get("name"),
+                "technician_phone": contact.get("phone"),
+            }
+            return {**notice, "data": {**data, **found}}
         if notice["kind"] in content.REPORT_KINDS:  # its endpoint and unit by name
             names = {
                 f"{kind}_name": ((await self._store.entry(tenant, f"{kind}:{code}")) or {}).get(
