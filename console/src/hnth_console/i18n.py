@@ -245,10 +245,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "is fixed, replay it.",
     ),
     "dlq_do_unknown_system": (
-        "Yêu cầu từ một hệ thống chưa đăng ký với tỉnh: đăng ký hệ thống (hnth system "
-        "create) rồi gửi lại, hoặc bỏ qua kèm lý do.",
-        "A request from a system not registered with the province: register the system "
-        "(hnth system create), then replay it, or discard it with a reason.",
+        "Yêu cầu từ một hệ thống chưa đăng ký với tỉnh: đề nghị quản trị máy chủ đăng ký "
+        "hệ thống (lệnh hnth system create) rồi gửi lại, hoặc bỏ qua kèm lý do.",
+        "A request from a system not registered with the province: ask the server's "
+        "administrator to register the system (the hnth system create command), then "
+        "replay it, or discard it with a reason.",
     ),
     "technical_details": ("Chi tiết kỹ thuật và nội dung thư", "Technical details and content"),
     "replay_anyway": (

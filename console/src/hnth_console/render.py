@@ -48,6 +48,7 @@ def render(
             "endpoints_of": views.endpoints_of,
             "decimal": lambda v, places=1: views.decimal(v, lang, places),
             "linked": views.meetings_linked,
+            "letter_text": views.letter_text,
             "due_day": (lambda v: views.due_day(v, s.zone)) if s else str,
             "may_resend": bool(s and s.may("resend")),
             "new_key": lambda: uuid.uuid4().hex,  # one per resend button: a retry sends once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -339,6 +340,17 @@ def compliance_bars(province: Row) -> list[dict[str, Any]]:
 UNREADABLE_LETTERS = ("invalid_json", "unknown_type", "invalid_schema")
 """Dead letters the same code cannot read however often they are replayed (only an
 upgraded service could): replaying one asks the operator to confirm."""
+
+
+def letter_text(value: bytes, most: int = 4000) -> str:
+    """A dead letter's bytes as a person reads them: JSON laid out, Vietnamese as letters
+    (not `\\u1ea1` escapes); anything else as text. At most `most` characters."""
+    text = value.decode("utf-8", "replace")
+    try:
+        text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    except ValueError:
+        pass
+    return text if len(text) <= most else text[:most] + " …"
 
 
 def dead_letter_groups(letters: Iterable[Any]) -> dict[str, list[Any]]:

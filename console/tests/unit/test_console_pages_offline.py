@@ -257,6 +257,27 @@ async def test_a_dead_letter_is_discarded_once_and_only_with_a_reason(
     assert unknown.status_code == 404
 
 
+async def test_a_dead_letter_shows_when_it_came_and_its_content_readable(
+    console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {"hnth-dlq-reason": "schema", "hnth-dlq-at": "2026-12-07T01:30:00+00:00"}
+    body = json.dumps({"title": "Họp giao ban"}).encode()  # ASCII, \u-escaped on the wire
+    letter = DeadLetter("hnth.meetings.dlq", 0, 8, b"k", body, headers)
+
+    async def letters(*_: Any) -> list[DeadLetter]:
+        return [letter]
+
+    async def resolutions(*_: Any) -> dict[str, Resolution]:
+        return {}
+
+    monkeypatch.setattr(dead_letters, "letters", letters)
+    monkeypatch.setattr(dead_letters, "read_resolutions", resolutions)
+    page = await (await signed_in(console, Role.OPERATOR)).get("/dead-letters")
+    assert "08:30 07/12/2026" in page.text  # when it came, the province's time
+    assert "Họp giao ban" in page.text
+    assert "\\u" not in page.text
+
+
 async def test_a_letter_no_service_reads_is_replayed_only_when_the_operator_says_so(
     console, monkeypatch: pytest.MonkeyPatch
 ) -> None:
