@@ -92,7 +92,9 @@ def meeting_ids(*texts: str, most: int = 10) -> list[str]:
 def decimal(value: float, lang: str, places: int = 1) -> str:
     """A figure as its reader writes it: `77,5` in Vietnamese, `77.5` in English; no
     trailing `,0` on a whole number."""
-    text = f"{round(float(value), places):.{places}f}".rstrip("0").rstrip(".")
+    text = f"{round(float(value), places):.{places}f}"
+    if "." in text:  # 77.50 -> 77.5, 80.0 -> 80; never 450 -> 45
+        text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",") if lang == "vi" else text
 
 

@@ -219,7 +219,7 @@ async def test_the_check_form_labels_every_choice_and_records_at_once(console) -
         r'id="check-result"[^>]*>[^<]*TQ-UBND · Họp m1:\s*<strong>đạt</strong>', done.text
     )
     assert "đúng hạn" in done.text
-    assert "Độ trễ (ms) 38.0" in done.text
+    assert "Độ trễ (ms) 38 · Mất gói (%) 0,2" in done.text
     [asked] = sent
     assert asked.headers["idempotency-key"] == hidden["key"]
     body = json.loads(asked.content)["items"]

@@ -217,6 +217,8 @@ def test_a_figure_is_written_as_its_reader_writes_it() -> None:
     assert views.decimal(77.5, "vi") == "77,5"
     assert views.decimal(77.5, "en") == "77.5"
     assert views.decimal(80.0, "vi") == "80"
+    assert views.decimal(450.0, "vi", 0) == "450"  # a whole figure keeps its zeros
+    assert views.decimal(0.5, "vi") == "0,5"
     assert views.decimal(0.66666, "vi", 2) == "0,67"
 
 
