@@ -106,6 +106,19 @@ def test_the_duty_officer_reads_the_calendar_and_changes_a_technician(
     assert old_email != NEW_TECHNICIAN[1]
     assert_accessible(browser)
     shot(browser, "42-directory")
+    # on a phone the directory's and the reports' pages keep its width: a wide table
+    # scrolls in its own box, a compliance bar's label goes above it
+    browser.set_window_size(*PHONE)
+    try:
+        for path in ("/directory", "/reports", "/dead-letters"):
+            browser.get(f"{console_url}{path}")
+            wait(browser, lambda d: d.find_elements(By.TAG_NAME, "h1"))
+            wider = "return document.documentElement.scrollWidth - window.innerWidth"
+            assert browser.execute_script(wider) <= 0, path
+    finally:
+        browser.set_window_size(*DESKTOP)
+    browser.get(f"{console_url}/directory")
+    wait(browser, lambda d: d.find_elements(By.ID, f"endpoint-{ENDPOINT}"))
     directory_events = asyncio.run(platform.directory_end())
     browser.find_element(By.ID, f"edit-{ENDPOINT}").click()
     wait(browser, lambda d: d.find_elements(By.ID, "technician-email"))

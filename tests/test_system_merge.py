@@ -103,6 +103,19 @@ async def test_a_made_up_province_merged_into_a_shipped_one_loses_and_doubles_no
             timeout=120,
         )
         endpoints_before = (await http.get(f"{urls['registration']}/endpoints", headers=new)).json()
+        # one endpoint's check is in before the merge: it moves with its checklist
+        items = {i: {"ok": True} for i in ("line", "audio", "video", "content", "power")}
+        checked = await http.post(
+            f"{urls['inspection']}{path}/checks/{ENDPOINTS[0]}",
+            json={"items": items},
+            headers=old,
+        )
+        assert checked.status_code == 201, checked.text
+        before = await eventually(  # and is on the meeting's timeline before it moves
+            lambda: http.get(f"{urls['registration']}{path}", headers=old),
+            until=lambda r: "CheckCompleted" in {e["type"] for e in r.json()["timeline"]},
+            timeout=120,
+        )
 
         # inspection is down when the merge starts: the command says so and fails
         platform.kill("inspection-0")
@@ -132,6 +145,8 @@ async def test_a_made_up_province_merged_into_a_shipped_one_loses_and_doubles_no
         assert sorted(c["endpoint"] for c in moved_board) == sorted(
             c["endpoint"] for c in board.json()
         )
+        states = {c["endpoint"]: c["state"] for c in moved_board}
+        assert states[ENDPOINTS[0]] == "passed", states  # the result found its checklist
         moved_notices = await http.get(f"{urls['notification']}{path}/notices", headers=new)
         assert len(moved_notices.json()) == len(notices.json())
         codes = [

@@ -75,6 +75,8 @@ def services(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=MEETING)
     if path == "/meetings/mtg-0123456789ab":  # the clerk's own unit's, in the way
         return httpx.Response(200, json={**MEETING, "id": path[10:], "title": "Giao ban tuần"})
+    if path == "/availability":  # scheduling: nothing free (it counts the lead time)
+        return httpx.Response(200, json={"windows": [], "truncated": False})
     if path == "/meetings/mtg-00000000feed":  # another unit's, not the clerk's to open
         return httpx.Response(403, json={"detail": {"message": "Bạn không được xem cuộc họp này."}})
     return meeting_page_reads(path, MEETING, ENDPOINTS)
@@ -305,6 +307,27 @@ async def test_a_refused_change_says_the_meeting_keeps_its_earlier_slot(
     picked = await console.get("/meetings/m1", params={"pick": "11/12/2026 12:15"})
     field = picked.text.split('id="change-start"')[1].split(">")[0]
     assert 'value="11/12/2026 12:15"' in field
+
+
+async def test_a_refused_meetings_free_times_are_those_still_free_but_an_urgent_ones_stay(
+    console, monkeypatch
+) -> None:
+    """Scheduling says nothing is free now: an ordinary meeting's offered times are gone
+    (another meeting took them); an urgent one's stay, as its lead time is not the
+    province's that scheduling's free times keep."""
+    refusal = {
+        "conflicts": [{"message": "Điểm cầu LS-X-1 đã có cuộc họp khác"}],
+        "alternatives": [{"start": "2026-12-11T05:15:00Z", "end": "2026-12-11T07:15:00Z"}],
+    }
+    monkeypatch.setitem(MEETING, "status", "rejected")
+    monkeypatch.setitem(MEETING, "rejection", refusal)
+    monkeypatch.delitem(MEETING, "external_host")  # a province's own meeting
+    assert (await sign_in(console, "van-thu")).status_code == 303
+    ordinary = await console.get("/meetings/m1")
+    assert 'id="alternatives"' not in ordinary.text
+    monkeypatch.setitem(MEETING, "urgent_reason", "Ứng phó bão")
+    urgent = await console.get("/meetings/m1")
+    assert "12:15 – 14:15, Thứ Sáu 11/12/2026" in urgent.text
 
 
 async def test_the_page_waiting_for_a_decision_reloads_once_it_is_made(

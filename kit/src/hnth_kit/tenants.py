@@ -58,6 +58,9 @@ class CodeFields:
     too. One of the fields above."""
     unique: tuple[str, ...] = ()
     """Fields with a unique index of their own: held aside while copy and original exist."""
+    ids: tuple[str, ...] = ()
+    """Fields holding another document's `_id` that embeds the tenant (a result's
+    `checklist_id`): re-keyed as `_id` is, so the reference still finds it."""
 
 
 REFERENCES = CodeFields(
@@ -144,6 +147,9 @@ class TenantChange:
         if "tenant" in doc:  # markers keyed `<tenant>:...` carry no tenant field
             out["tenant"] = self.into
         out.setdefault("former_tenant", self.former)
+        for name in fields.ids:
+            if isinstance(out.get(name), str):
+                out[name] = self.rekey(out[name]) or out[name]
         for names, mapping in self._maps(fields):
             for name in names:
                 if name in out:

@@ -57,6 +57,12 @@ def test_a_moved_document_names_its_former_province_and_renames_colliding_codes(
         "host_unit": "BIEN-DONG-VP-UBND",
         "former_tenant": "bien-dong",
     }
+    # a reference to another document keyed by the province follows it
+    result = {"_id": "bien-dong:m-1:BD-UBND#00001", "tenant": "bien-dong",
+              "checklist_id": "bien-dong:m-1:BD-UBND"}  # fmt: skip
+    assert CHANGE.moved(result, CodeFields(ids=("checklist_id",)))["checklist_id"] == (
+        "tuyen-quang:m-1:BD-UBND"
+    )
     marker = {"_id": "bien-dong:m-1"}  # no tenant field: none is added
     assert CHANGE.moved(marker, CodeFields()) == {
         "_id": "tuyen-quang:m-1",

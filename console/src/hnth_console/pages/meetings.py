@@ -260,10 +260,12 @@ async def meeting_page(
     # the free times offered with the refusal, each to fill the change form with: those of
     # a refusal still free now (another meeting may have taken one since)
     picks = meeting_views.alternative_picks(found, s.zone, s.t) if why else []
-    if picks and refused and s.who.role in (Role.OPERATOR, Role.REGISTRAR):
+    if picks and refused and (found.get("urgent_reason") or found.get("external_host")):
+        # scheduling's free times count the province's lead time: not this meeting's
+        picks = [p for p in picks if p["at"] > now]
+    elif picks and refused and s.who.role in (Role.OPERATOR, Role.REGISTRAR):
         lead = policy_of(request, s.who.tenant).duration("notice.lead_time")
-        not_before = now if found.get("urgent_reason") else now + lead
-        picks = await free_now(backends, s, found, picks, not_before)
+        picks = await free_now(backends, s, found, picks, now + lead)
     preemptible = (
         meeting_views.preemptible(found)
         if s.may("arrange_meeting") and open_ and found.get("status") == "rejected"

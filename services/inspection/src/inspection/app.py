@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from prometheus_client import Gauge
@@ -87,7 +88,6 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
             name: REFERENCES
             for name in (
                 "checklists",
-                "check_results",
                 "incidents",
                 "inspections",
                 "annual_reports",
@@ -101,6 +101,9 @@ def build(settings: InspectionSettings | None = None, clock: Clock | None = None
             )
         }
         | {
+            # a result is keyed by its checklist's key: the reference moves with it, and
+            # its marker (unique) is held aside while copy and original both exist
+            "check_results": replace(REFERENCES, ids=("checklist_id",), unique=("marker",)),
             "endpoints": CodeFields(endpoints=("code",), units=("unit",), key="code"),
             "units": CodeFields(units=("code",), key="code"),
         }
