@@ -271,7 +271,7 @@ async def test_the_it_department_keeps_the_years_report_and_a_viewer_reads_it(co
     kept = await console.post("/reports/2026/keep", data={"csrf": csrf_of(page)})
     assert (kept.status_code, kept.headers["location"]) == (303, "/reports?year=2026&done=kept")
     shown = await console.get(kept.headers["location"])
-    assert "Đã chốt lúc 10:00 31/12/2026 · operator-1" in shown.text  # the province's time
+    assert "Đã chốt lúc 10:00 31/12/2026 · Chị operator-1" in shown.text  # time, by name
     assert 'href="/reports/2026.docx?kept=true"' in shown.text  # the record as kept
     assert (await console.get("/reports/2026.docx?kept=true")).content == b"kept"
     assert (await console.get("/reports/2026.docx")).content == b"now"
