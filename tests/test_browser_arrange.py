@@ -123,7 +123,11 @@ def test_the_duty_officer_approves_rejects_preempts_and_switches_to_a_backup(
     _status(api, lead_id, "rejected")
     _open(browser, console_url, lead_id, "preempt-form")
     assert "Mức ưu tiên: Lãnh đạo tỉnh" in browser.find_element(By.ID, "meeting-priority").text
-    assert routine_id in browser.find_element(By.ID, "preempt").text
+    # the meeting it may displace, by its title, a link to it (not its id)
+    offered = browser.find_element(By.ID, "preempt")
+    assert "«Giao ban thường lệ các sở»" in offered.text
+    assert routine_id not in offered.text
+    assert offered.find_elements(By.CSS_SELECTOR, f'a[href="/meetings/{routine_id}"]')
     assert_accessible(browser)
     shot(browser, "46-meeting-preempt")
     order = "Chủ tịch UBND tỉnh triệu tập các sở"
